@@ -1,0 +1,450 @@
+import type { PodSpec } from "kubernetes-types/core/v1.js";
+import type { CoverageEntry, ResourceRef } from "../findings/index.js";
+import { asArray, asString, asStringMap, globMatch, isRecord } from "../util/index.js";
+import { joinPath } from "./field-path.js";
+import { parseImageRef } from "./image-ref.js";
+import {
+  type ContainerInfo,
+  type ContainerType,
+  DEFAULT_OWNERSHIP,
+  type Inventory,
+  type KObject,
+  type NamespaceInfo,
+  type OwnershipConfig,
+  type RawObject,
+  WORKLOAD_KINDS,
+  type Workload,
+  type WorkloadKind,
+} from "./model.js";
+
+/** Kinds modelled by the inventory, mapped to the inventory list they land in. */
+const MODELLED = {
+  ServiceAccount: "serviceAccounts",
+  Role: "roles",
+  ClusterRole: "clusterRoles",
+  RoleBinding: "roleBindings",
+  ClusterRoleBinding: "clusterRoleBindings",
+  NetworkPolicy: "networkPolicies",
+  Service: "services",
+  Ingress: "ingresses",
+  ConfigMap: "configMaps",
+  Secret: "secrets",
+  Node: "nodes",
+} as const satisfies Record<string, keyof Inventory>;
+
+const CLUSTER_SCOPED = new Set([
+  "Namespace",
+  "Node",
+  "ClusterRole",
+  "ClusterRoleBinding",
+  "PersistentVolume",
+  "StorageClass",
+  "CustomResourceDefinition",
+  "ValidatingWebhookConfiguration",
+  "MutatingWebhookConfiguration",
+  "PriorityClass",
+  "IngressClass",
+  "RuntimeClass",
+  "APIService",
+  "CertificateSigningRequest",
+]);
+
+/** Pod spec location per workload kind. */
+const POD_SPEC_PATH: Record<WorkloadKind, { spec: string; meta: string }> = {
+  Pod: { spec: "spec", meta: "metadata" },
+  Deployment: { spec: "spec.template.spec", meta: "spec.template.metadata" },
+  ReplicaSet: { spec: "spec.template.spec", meta: "spec.template.metadata" },
+  StatefulSet: { spec: "spec.template.spec", meta: "spec.template.metadata" },
+  DaemonSet: { spec: "spec.template.spec", meta: "spec.template.metadata" },
+  Job: { spec: "spec.template.spec", meta: "spec.template.metadata" },
+  ReplicationController: { spec: "spec.template.spec", meta: "spec.template.metadata" },
+  CronJob: { spec: "spec.jobTemplate.spec.template.spec", meta: "spec.jobTemplate.spec.template.metadata" },
+};
+
+export interface BuildOptions {
+  ownership?: OwnershipConfig;
+  /** Max objects accepted; the rest become one coverage entry. */
+  maxObjects?: number;
+}
+
+/**
+ * Expand `kind: List` and `*List` kinds into their items. Item sources point at `items[i]`.
+ */
+export function expandLists(raws: readonly RawObject[], coverage: CoverageEntry[]): RawObject[] {
+  const out: RawObject[] = [];
+  const visit = (r: RawObject, depth: number): void => {
+    const kind = asString(r.object.kind);
+    if (kind?.endsWith("List") && Array.isArray(r.object.items)) {
+      if (depth > 4) {
+        coverage.push({
+          reason: "limit",
+          message: "List nested deeper than 4 levels",
+          subject: r.source?.file,
+        });
+        return;
+      }
+      r.object.items.forEach((item, i) => {
+        if (!isRecord(item)) {
+          coverage.push({
+            reason: "invalid",
+            message: `items[${i}] is not an object`,
+            subject: r.source?.file,
+          });
+          return;
+        }
+        const child: RawObject = { object: item };
+        if (r.cluster !== undefined) child.cluster = r.cluster;
+        if (r.source) {
+          const parent = r.source;
+          const loc = parent.locate?.(`items[${i}]`);
+          child.source = {
+            file: parent.file,
+            line: loc?.line ?? parent.line,
+            column: loc?.column ?? parent.column,
+            index: parent.index ?? 0,
+          };
+          if (parent.locate) {
+            const locate = parent.locate;
+            child.source.locate = (p) =>
+              locate(p === "" ? `items[${i}]` : `items[${i}]${p.startsWith("[") ? p : `.${p}`}`);
+          }
+        }
+        visit(child, depth + 1);
+      });
+      return;
+    }
+    out.push(r);
+  };
+  for (const r of raws) visit(r, 0);
+  return out;
+}
+
+/** Validate and normalise one raw object. Returns undefined (with a coverage entry) when it is not a Kubernetes object. */
+export function normalizeObject(r: RawObject, coverage: CoverageEntry[]): KObject | undefined {
+  const o = r.object;
+  const apiVersion = asString(o.apiVersion);
+  const kind = asString(o.kind);
+  const meta = isRecord(o.metadata) ? o.metadata : undefined;
+  const name = meta ? (asString(meta.name) ?? asString(meta.generateName)) : undefined;
+  const where = r.source ? { file: r.source.file, line: r.source.line, column: r.source.column } : undefined;
+  const missing = !apiVersion
+    ? "apiVersion"
+    : !kind
+      ? "kind"
+      : !meta
+        ? "metadata"
+        : !name
+          ? "metadata.name"
+          : undefined;
+  if (missing !== undefined) {
+    const e: CoverageEntry = {
+      reason: "invalid",
+      message: `not a Kubernetes object: missing or non-string field "${missing}"`,
+    };
+    if (where) e.location = where;
+    if (r.source) e.subject = r.source.file;
+    coverage.push(e);
+    return undefined;
+  }
+  const ns = asString(meta?.namespace);
+  const ref: ResourceRef = { apiVersion: apiVersion!, kind: kind!, name: name! };
+  if (!CLUSTER_SCOPED.has(kind!)) ref.namespace = ns && ns !== "" ? ns : "default";
+  // Secret values are dropped here (defence in depth: loaders drop them too). Only key names survive.
+  const raw = kind === "Secret" && apiVersion === "v1" ? stripSecretValues(o) : o;
+  const owners = asArray(meta?.ownerReferences)
+    .filter(isRecord)
+    .map((x) => {
+      const entry: KObject["ownerReferences"][number] = {
+        kind: asString(x.kind) ?? "",
+        name: asString(x.name) ?? "",
+        controller: x.controller === true,
+      };
+      const uid = asString(x.uid);
+      if (uid !== undefined) entry.uid = uid;
+      return entry;
+    })
+    .filter((x) => x.kind !== "" && x.name !== "");
+  const obj: KObject = {
+    ref,
+    labels: asStringMap(meta?.labels),
+    annotations: asStringMap(meta?.annotations),
+    raw,
+    ownerReferences: owners,
+  };
+  const uid = asString(meta?.uid);
+  if (uid !== undefined) obj.uid = uid;
+  if (r.source) obj.source = r.source;
+  if (r.cluster !== undefined) obj.cluster = r.cluster;
+  return obj;
+}
+
+/** Replace every Secret value with "" so no value is ever stored or printed. */
+export function stripSecretValues(o: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...o };
+  for (const field of ["data", "stringData"] as const) {
+    const d = o[field];
+    if (isRecord(d)) {
+      const keys: Record<string, string> = {};
+      for (const k of Object.keys(d)) keys[k] = "";
+      out[field] = keys;
+    } else if (d !== undefined) {
+      delete out[field];
+    }
+  }
+  return out;
+}
+
+function getPath(o: unknown, dotted: string): unknown {
+  let cur: unknown = o;
+  for (const seg of dotted.split(".")) {
+    if (!isRecord(cur)) return undefined;
+    cur = cur[seg];
+  }
+  return cur;
+}
+
+function keyOf(cluster: string | undefined, ns: string | undefined, kind: string, name: string): string {
+  return `${cluster ?? ""}\u0000${ns ?? ""}\u0000${kind}\u0000${name}`;
+}
+
+/** Build the normalised inventory from loaded objects. Pure: no IO, deterministic for the same input order. */
+export function buildInventory(raws: readonly RawObject[], options: BuildOptions = {}): Inventory {
+  const coverage: CoverageEntry[] = [];
+  const ownership = options.ownership ?? DEFAULT_OWNERSHIP;
+  const inv: Inventory = {
+    objects: [],
+    namespaces: new Map(),
+    workloads: [],
+    serviceAccounts: [],
+    roles: [],
+    clusterRoles: [],
+    roleBindings: [],
+    clusterRoleBindings: [],
+    networkPolicies: [],
+    services: [],
+    ingresses: [],
+    configMaps: [],
+    secrets: [],
+    nodes: [],
+    unknownKinds: new Map(),
+    coverage,
+  };
+  const max = options.maxObjects ?? 2_000_000;
+  const expanded = expandLists(raws, coverage);
+  if (expanded.length > max) {
+    coverage.push({
+      reason: "limit",
+      message: `${expanded.length - max} objects beyond the limit of ${max} were not evaluated`,
+    });
+  }
+  const candidates: KObject[] = [];
+  for (const r of expanded.slice(0, max)) {
+    const obj = normalizeObject(r, coverage);
+    if (!obj) continue;
+    inv.objects.push(obj);
+    const kind = obj.ref.kind;
+    if (kind === "Namespace") {
+      const info: NamespaceInfo = {
+        name: obj.ref.name,
+        labels: obj.labels,
+        annotations: obj.annotations,
+        object: obj,
+      };
+      inv.namespaces.set(obj.ref.name, info);
+    } else if ((WORKLOAD_KINDS as readonly string[]).includes(kind)) {
+      candidates.push(obj);
+    } else if (kind in MODELLED) {
+      (inv[MODELLED[kind as keyof typeof MODELLED]] as KObject[]).push(obj);
+    } else {
+      const k = `${obj.ref.apiVersion}/${kind}`;
+      inv.unknownKinds.set(k, (inv.unknownKinds.get(k) ?? 0) + 1);
+    }
+  }
+  // Namespaces referenced but not declared still exist for analysis (with no labels).
+  for (const o of inv.objects) {
+    const ns = o.ref.namespace;
+    if (ns !== undefined && !inv.namespaces.has(ns))
+      inv.namespaces.set(ns, { name: ns, labels: {}, annotations: {} });
+  }
+  resolveWorkloads(inv, candidates, coverage);
+  assignTeams(inv, ownership);
+  return inv;
+}
+
+function resolveWorkloads(inv: Inventory, candidates: KObject[], coverage: CoverageEntry[]): void {
+  const byKey = new Map<string, KObject>();
+  const byUid = new Map<string, KObject>();
+  for (const c of candidates) {
+    byKey.set(keyOf(c.cluster, c.ref.namespace, c.ref.kind, c.ref.name), c);
+    if (c.uid) byUid.set(`${c.cluster ?? ""}\u0000${c.uid}`, c);
+  }
+  const parentOf = (o: KObject): KObject | undefined => {
+    const ref = o.ownerReferences.find((r) => r.controller) ?? o.ownerReferences[0];
+    if (!ref) return undefined;
+    if (ref.uid) {
+      const u = byUid.get(`${o.cluster ?? ""}\u0000${ref.uid}`);
+      if (u) return u;
+    }
+    return byKey.get(keyOf(o.cluster, o.ref.namespace, ref.kind, ref.name));
+  };
+  const rootOf = (o: KObject): KObject => {
+    let cur = o;
+    for (let depth = 0; depth < 8; depth++) {
+      const p = parentOf(cur);
+      if (!p || p === o) break;
+      cur = p;
+    }
+    return cur;
+  };
+  const workloads = new Map<KObject, Workload>();
+  const children: KObject[] = [];
+  for (const c of candidates) {
+    if (rootOf(c) === c) {
+      const w = makeWorkload(c, coverage);
+      if (w) workloads.set(c, w);
+    } else children.push(c);
+  }
+  for (const c of children) {
+    const w = workloads.get(rootOf(c));
+    if (!w) continue;
+    w.owned.push(c.ref);
+    if (c.ref.kind === "Pod") w.pods.push(c);
+  }
+  for (const w of workloads.values()) {
+    if (w.kind === "DaemonSet") {
+      const desired = getPath(w.object.raw, "status.desiredNumberScheduled");
+      w.replicas = typeof desired === "number" ? desired : Math.max(1, w.pods.length);
+    }
+    inv.workloads.push(w);
+  }
+}
+
+function makeWorkload(o: KObject, coverage: CoverageEntry[]): Workload | undefined {
+  const kind = o.ref.kind as WorkloadKind;
+  const paths = POD_SPEC_PATH[kind];
+  const spec = getPath(o.raw, paths.spec);
+  if (!isRecord(spec)) {
+    const e: CoverageEntry = {
+      reason: "invalid",
+      message: `${kind} ${o.ref.namespace}/${o.ref.name} has no pod spec at ${paths.spec}`,
+      kind,
+    };
+    if (o.ref.namespace) e.namespace = o.ref.namespace;
+    if (o.source) e.location = { file: o.source.file, line: o.source.line, column: o.source.column };
+    coverage.push(e);
+    return undefined;
+  }
+  const meta = getPath(o.raw, paths.meta);
+  // Typed view for convenience only: the data is unvalidated, so analyzers compare with === and guard types.
+  const podSpec = spec as unknown as PodSpec;
+  const containers: ContainerInfo[] = [];
+  const lists: [ContainerType, string][] = [
+    ["initContainer", "initContainers"],
+    ["container", "containers"],
+    ["ephemeralContainer", "ephemeralContainers"],
+  ];
+  for (const [type, field] of lists) {
+    asArray(spec[field]).forEach((c, index) => {
+      if (!isRecord(c)) return;
+      const imageString = asString(c.image) ?? "";
+      const info: ContainerInfo = {
+        name: asString(c.name) ?? `${field}[${index}]`,
+        type,
+        index,
+        path: joinPath(paths.spec, field, index),
+        imageString,
+        spec: c as unknown as ContainerInfo["spec"],
+      };
+      const parsed = parseImageRef(imageString);
+      if (parsed.ok) info.image = parsed.ref;
+      else {
+        const e: CoverageEntry = {
+          reason: "invalid",
+          message: `${o.ref.kind} ${o.ref.namespace}/${o.ref.name} container "${info.name}": ${parsed.error}`,
+          kind: o.ref.kind,
+        };
+        if (o.ref.namespace) e.namespace = o.ref.namespace;
+        coverage.push(e);
+      }
+      containers.push(info);
+    });
+  }
+  let replicas = 1;
+  const r =
+    kind === "Job"
+      ? getPath(o.raw, "spec.parallelism")
+      : kind === "Pod" || kind === "CronJob" || kind === "DaemonSet"
+        ? undefined
+        : getPath(o.raw, "spec.replicas");
+  if (typeof r === "number" && Number.isFinite(r) && r >= 0) replicas = r;
+  return {
+    object: o,
+    ref: o.ref,
+    kind,
+    podLabels: asStringMap(isRecord(meta) ? meta.labels : undefined),
+    podAnnotations: asStringMap(isRecord(meta) ? meta.annotations : undefined),
+    podSpec,
+    podSpecPath: paths.spec,
+    podMetaPath: paths.meta,
+    containers,
+    replicas,
+    owned: [],
+    pods: [],
+    serviceAccountName: asString(spec.serviceAccountName) ?? asString(spec.serviceAccount) ?? "default",
+  };
+}
+
+/** Resolve a team for a namespace/labels/images combination by the ownership rules. */
+export function resolveTeam(
+  ownership: OwnershipConfig,
+  input: {
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    podLabels?: Record<string, string>;
+    namespace?: NamespaceInfo;
+    images?: string[];
+  },
+): { team: string; source: string } | undefined {
+  for (const key of ownership.keys) {
+    const v = input.labels?.[key] ?? input.annotations?.[key] ?? input.podLabels?.[key];
+    if (v) return { team: v, source: `workload ${key}` };
+  }
+  if (input.namespace) {
+    for (const key of ownership.keys) {
+      const v = input.namespace.labels[key] ?? input.namespace.annotations[key];
+      if (v) return { team: v, source: `namespace ${key}` };
+    }
+    for (const m of ownership.namespaces) {
+      if (globMatch(m.pattern, input.namespace.name))
+        return { team: m.team, source: `owners file namespace ${m.pattern}` };
+    }
+  }
+  for (const m of ownership.images) {
+    for (const img of input.images ?? []) {
+      if (globMatch(m.pattern, img)) return { team: m.team, source: `owners file image ${m.pattern}` };
+    }
+  }
+  return undefined;
+}
+
+function assignTeams(inv: Inventory, ownership: OwnershipConfig): void {
+  for (const ns of inv.namespaces.values()) {
+    const t = resolveTeam(ownership, { namespace: ns });
+    if (t) ns.team = t.team;
+  }
+  for (const w of inv.workloads) {
+    const ns = w.ref.namespace !== undefined ? inv.namespaces.get(w.ref.namespace) : undefined;
+    const input: Parameters<typeof resolveTeam>[1] = {
+      labels: w.object.labels,
+      annotations: w.object.annotations,
+      podLabels: w.podLabels,
+      images: w.containers.flatMap((c) => (c.image ? [c.image.name] : [])),
+    };
+    if (ns) input.namespace = ns;
+    const t = resolveTeam(ownership, input);
+    if (t) {
+      w.team = t.team;
+      w.teamSource = t.source;
+    }
+  }
+}

@@ -1,0 +1,20 @@
+export type { BuildOptions } from "./build.js";
+export { buildInventory, expandLists, normalizeObject, resolveTeam, stripSecretValues } from "./build.js";
+export type { PathSegment } from "./field-path.js";
+export { formatFieldPath, joinPath, parseFieldPath } from "./field-path.js";
+export type { ImageRef, ImageRefResult } from "./image-ref.js";
+export { DEFAULT_REGISTRY, formatImageRef, parseImageRef } from "./image-ref.js";
+export type {
+  ContainerInfo,
+  ContainerType,
+  Inventory,
+  KObject,
+  Labels,
+  NamespaceInfo,
+  ObjectSource,
+  OwnershipConfig,
+  RawObject,
+  Workload,
+  WorkloadKind,
+} from "./model.js";
+export { DEFAULT_OWNERSHIP, WORKLOAD_KINDS } from "./model.js";

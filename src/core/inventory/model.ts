@@ -1,0 +1,141 @@
+import type { Container, PodSpec } from "kubernetes-types/core/v1.js";
+import type { CoverageEntry, ResourceRef, SourceLocation } from "../findings/index.js";
+import type { ImageRef } from "./image-ref.js";
+
+/** Where an object came from. `locate` resolves a field path inside the object to a file position, if known. */
+export interface ObjectSource {
+  /** File path, "-" for stdin, or a descriptive origin such as "cluster:context-name". */
+  file: string;
+  line: number;
+  column: number;
+  /** Index of the document in a multi-document file, or of the item in a List. */
+  index?: number;
+  locate?: (fieldPath: string) => SourceLocation | undefined;
+}
+
+/** A loaded object before normalisation: plain JSON data (already validated as safe) plus its origin. */
+export interface RawObject {
+  object: Record<string, unknown>;
+  source?: ObjectSource;
+  /** The cluster the object was read from, for multi-cluster inventories. */
+  cluster?: string;
+}
+
+export type Labels = Readonly<Record<string, string>>;
+
+/** A normalised Kubernetes object. `raw` is the object as loaded (Secret values already dropped). */
+export interface KObject {
+  ref: ResourceRef;
+  uid?: string;
+  labels: Labels;
+  annotations: Labels;
+  raw: Record<string, unknown>;
+  source?: ObjectSource;
+  cluster?: string;
+  ownerReferences: { kind: string; name: string; uid?: string; controller: boolean }[];
+}
+
+export type WorkloadKind =
+  | "Pod"
+  | "Deployment"
+  | "ReplicaSet"
+  | "StatefulSet"
+  | "DaemonSet"
+  | "Job"
+  | "CronJob"
+  | "ReplicationController";
+
+export const WORKLOAD_KINDS: readonly WorkloadKind[] = [
+  "Pod",
+  "Deployment",
+  "ReplicaSet",
+  "StatefulSet",
+  "DaemonSet",
+  "Job",
+  "CronJob",
+  "ReplicationController",
+];
+
+export type ContainerType = "container" | "initContainer" | "ephemeralContainer";
+
+export interface ContainerInfo {
+  name: string;
+  type: ContainerType;
+  index: number;
+  /** Field path of this container, e.g. `spec.template.spec.containers[0]`. */
+  path: string;
+  /** Raw image string, and its parse (absent when invalid; a coverage entry says why). */
+  imageString: string;
+  image?: ImageRef;
+  spec: Container;
+}
+
+/**
+ * A workload: the top of an owner chain (a Pod owned by a ReplicaSet owned by a Deployment belongs to
+ * the Deployment), with its pod template resolved.
+ */
+export interface Workload {
+  object: KObject;
+  ref: ResourceRef;
+  kind: WorkloadKind;
+  /** Pod template metadata (labels drive Service and NetworkPolicy selection). */
+  podLabels: Labels;
+  podAnnotations: Labels;
+  podSpec: PodSpec;
+  /** Field path of the pod spec inside the object: `spec`, `spec.template.spec`, `spec.jobTemplate.spec.template.spec`. */
+  podSpecPath: string;
+  /** Field path of the pod template metadata. */
+  podMetaPath: string;
+  containers: ContainerInfo[];
+  /** Desired replicas from the spec (DaemonSet: number of running pods if known, else 1). */
+  replicas: number;
+  /** Owned objects found in the inventory (ReplicaSets, Pods, Jobs), by ref. */
+  owned: ResourceRef[];
+  /** Running pods of this workload seen in the inventory. */
+  pods: KObject[];
+  serviceAccountName: string;
+  team?: string;
+  teamSource?: string;
+}
+
+export interface NamespaceInfo {
+  name: string;
+  labels: Labels;
+  annotations: Labels;
+  object?: KObject;
+  team?: string;
+}
+
+/** The normalised inventory every analyzer reads. */
+export interface Inventory {
+  objects: KObject[];
+  namespaces: Map<string, NamespaceInfo>;
+  workloads: Workload[];
+  serviceAccounts: KObject[];
+  roles: KObject[];
+  clusterRoles: KObject[];
+  roleBindings: KObject[];
+  clusterRoleBindings: KObject[];
+  networkPolicies: KObject[];
+  services: KObject[];
+  ingresses: KObject[];
+  configMaps: KObject[];
+  /** Secrets with values dropped: `raw.data`/`raw.stringData` hold key names mapped to "". */
+  secrets: KObject[];
+  nodes: KObject[];
+  /** Objects of kinds Palisade does not model (CRDs and others), counted by `apiVersion/kind`. */
+  unknownKinds: Map<string, number>;
+  coverage: CoverageEntry[];
+}
+
+/** How teams are assigned. */
+export interface OwnershipConfig {
+  /** Label/annotation keys checked in order on the workload, then on its namespace. Default: team, owner. */
+  keys: string[];
+  /** Namespace name or glob -> team. */
+  namespaces: { pattern: string; team: string }[];
+  /** Image repository glob (registry/repository) -> team. */
+  images: { pattern: string; team: string }[];
+}
+
+export const DEFAULT_OWNERSHIP: OwnershipConfig = { keys: ["team", "owner"], namespaces: [], images: [] };
