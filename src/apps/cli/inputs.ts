@@ -1,0 +1,90 @@
+import type { Command } from "commander";
+import { PalisadeError } from "../../core/errors/index.js";
+import type { CoverageEntry } from "../../core/findings/index.js";
+import {
+  buildInventory,
+  DEFAULT_OWNERSHIP,
+  type Inventory,
+  type OwnershipConfig,
+  type RawObject,
+} from "../../core/inventory/index.js";
+import type { CliContext } from "./context.js";
+
+/** Options shared by every command that reads Kubernetes objects. */
+export interface InputOptions {
+  file?: string[];
+  snapshot?: string[];
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+  owners?: string;
+}
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+/** Add -f/--snapshot/--kubeconfig/--context/-n/--owners to a command. */
+export function addInputOptions(cmd: Command, { positionalPaths = false } = {}): Command {
+  if (!positionalPaths)
+    cmd.option("-f, --file <path>", "manifest file or directory, '-' for stdin (repeatable)", collect);
+  return cmd
+    .option(
+      "--snapshot <file>",
+      "cluster snapshot: JSON of `kubectl get <kinds> -A -o json` (repeatable)",
+      collect,
+    )
+    .option("--kubeconfig <path>", "read a live cluster through this kubeconfig")
+    .option("--context <name>", "kubeconfig context")
+    .option("-n, --namespace <ns>", "limit a live read to one namespace")
+    .option("--owners <file>", "ownership file mapping namespaces and image repositories to teams");
+}
+
+export interface LoadedInventory {
+  inventory: Inventory;
+  /** Coverage from loading (parse errors, forbidden lists) merged with inventory coverage. */
+  coverage: CoverageEntry[];
+}
+
+/** Load every source named by the options (and positional paths) into one inventory. */
+export async function loadInventory(
+  opts: InputOptions,
+  paths: string[],
+  ctx: CliContext,
+): Promise<LoadedInventory> {
+  const files = [...paths, ...(opts.file ?? [])];
+  const raws: RawObject[] = [];
+  const coverage: CoverageEntry[] = [];
+  if (files.length === 0 && !opts.snapshot?.length && !opts.kubeconfig) {
+    throw new PalisadeError(
+      "USAGE",
+      "no input: give manifest paths (-f PATH or '-'), --snapshot FILE or --kubeconfig",
+    );
+  }
+  if (files.length > 0) {
+    const { loadManifestPaths } = await import("../../adapters/manifests/index.js");
+    const r = await loadManifestPaths(files, { stdin: ctx.stdin, cwd: ctx.cwd });
+    raws.push(...r.objects);
+    coverage.push(...r.coverage);
+  }
+  if (opts.snapshot?.length) {
+    const { loadSnapshotFiles } = await import("../../adapters/manifests/index.js");
+    const r = await loadSnapshotFiles(opts.snapshot, { cwd: ctx.cwd });
+    raws.push(...r.objects);
+    coverage.push(...r.coverage);
+  }
+  if (opts.kubeconfig) {
+    const { loadLiveCluster } = await import("../../adapters/kube/index.js");
+    const live: Parameters<typeof loadLiveCluster>[0] = { kubeconfig: opts.kubeconfig };
+    if (opts.context) live.context = opts.context;
+    if (opts.namespace) live.namespace = opts.namespace;
+    const r = await loadLiveCluster(live);
+    raws.push(...r.objects);
+    coverage.push(...r.coverage);
+  }
+  let ownership: OwnershipConfig = DEFAULT_OWNERSHIP;
+  if (opts.owners) {
+    const { loadOwnershipFile } = await import("../../adapters/manifests/index.js");
+    ownership = await loadOwnershipFile(opts.owners, { cwd: ctx.cwd });
+  }
+  const inventory = buildInventory(raws, { ownership });
+  return { inventory, coverage: [...coverage, ...inventory.coverage] };
+}
