@@ -97,6 +97,20 @@ export function makeFinding(input: FindingInput): Finding {
   return { id: stableHash(key), ...rest };
 }
 
+/**
+ * Catalogue entry for a rule. Rule ids follow `PAL-<AREA>-<NNN>` (POD, IMG, SEC, SVC, NET, RBAC, ...) and never
+ * change meaning once published.
+ */
+export interface RuleMeta {
+  id: string;
+  title: string;
+  severity: Severity;
+  category: string;
+  rationale: string;
+  remediation: string;
+  compliance: ComplianceRef[];
+}
+
 /** Why something could not be evaluated. Reported next to findings: never a silent pass. */
 export type CoverageReason =
   | "parse-error"
