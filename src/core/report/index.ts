@@ -1,0 +1,7 @@
+export { formatJson } from "./json.js";
+export { formatJunit, xmlEscape } from "./junit.js";
+export type { ScanReport, SeverityCounts } from "./model.js";
+export { emptyCounts, REPORT_SCHEMA_VERSION, UNOWNED } from "./model.js";
+export { formatSarif } from "./sarif.js";
+export type { Style } from "./table.js";
+export { formatTable, PLAIN } from "./table.js";
