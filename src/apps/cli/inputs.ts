@@ -42,6 +42,8 @@ export interface LoadedInventory {
   inventory: Inventory;
   /** Coverage from loading (parse errors, forbidden lists) merged with inventory coverage. */
   coverage: CoverageEntry[];
+  /** Number of files read. */
+  files: number;
 }
 
 /** Load every source named by the options (and positional paths) into one inventory. */
@@ -52,6 +54,7 @@ export async function loadInventory(
 ): Promise<LoadedInventory> {
   const files = [...paths, ...(opts.file ?? [])];
   const raws: RawObject[] = [];
+  let fileCount = 0;
   const coverage: CoverageEntry[] = [];
   if (files.length === 0 && !opts.snapshot?.length && !opts.kubeconfig) {
     throw new PalisadeError(
@@ -62,12 +65,14 @@ export async function loadInventory(
   if (files.length > 0) {
     const { loadManifestPaths } = await import("../../adapters/manifests/index.js");
     const r = await loadManifestPaths(files, { stdin: ctx.stdin, cwd: ctx.cwd });
+    fileCount += r.files;
     raws.push(...r.objects);
     coverage.push(...r.coverage);
   }
   if (opts.snapshot?.length) {
     const { loadSnapshotFiles } = await import("../../adapters/manifests/index.js");
     const r = await loadSnapshotFiles(opts.snapshot, { cwd: ctx.cwd });
+    fileCount += r.files;
     raws.push(...r.objects);
     coverage.push(...r.coverage);
   }
@@ -86,5 +91,5 @@ export async function loadInventory(
     ownership = await loadOwnershipFile(opts.owners, { cwd: ctx.cwd });
   }
   const inventory = buildInventory(raws, { ownership });
-  return { inventory, coverage: [...coverage, ...inventory.coverage] };
+  return { inventory, coverage: [...coverage, ...inventory.coverage], files: fileCount };
 }

@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { isPalisadeError, toPalisadeError } from "../../core/errors/index.js";
 import { type CliContext, processContext } from "./context.js";
 import { EXIT } from "./exit-codes.js";
+import { VERSION } from "./version.js";
 
 /**
  * A command module registers its subcommands on the program. Modules must stay cheap to import:
@@ -11,7 +12,7 @@ import { EXIT } from "./exit-codes.js";
 export type CommandModule = { register(program: Command, ctx: CliContext): void };
 
 // One line per command module. Keep the list sorted.
-const MODULES: (() => Promise<CommandModule>)[] = [];
+const MODULES: (() => Promise<CommandModule>)[] = [() => import("./commands/scan.js")];
 
 export async function buildProgram(ctx: CliContext): Promise<Command> {
   const program = new Command();
@@ -20,7 +21,7 @@ export async function buildProgram(ctx: CliContext): Promise<Command> {
     .description(
       "Security and observability for Kubernetes: posture, PSS, RBAC, NetworkPolicy, images, vulnerabilities",
     )
-    .version("0.1.0")
+    .version(VERSION)
     .exitOverride()
     .configureOutput({
       writeOut: (s) => ctx.stdout.write(s),

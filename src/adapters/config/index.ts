@@ -1,0 +1,111 @@
+import { readFile, stat } from "node:fs/promises";
+import { resolve } from "node:path";
+import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
+import { PalisadeError } from "../../core/errors/index.js";
+import { type Exception, parseExceptions } from "../../core/exceptions/index.js";
+import type { CoverageEntry } from "../../core/findings/index.js";
+import { FORBIDDEN_KEYS } from "../../core/util/index.js";
+
+const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
+export interface ConfigDocument {
+  data: unknown;
+  /** 1-based line of the node at a path of keys/indices, when it exists. */
+  lineOf(path: (string | number)[]): number | undefined;
+}
+
+/**
+ * Read a small YAML/JSON configuration file (exceptions, owners) safely: size cap, alias cap, no
+ * prototype keys. Errors name the file and line.
+ */
+export async function readConfigFile(path: string, cwd = process.cwd()): Promise<ConfigDocument> {
+  const abs = resolve(cwd, path);
+  let text: string;
+  try {
+    const st = await stat(abs);
+    if (!st.isFile()) throw new PalisadeError("INPUT", "not a regular file", { context: { file: path } });
+    if (st.size > MAX_CONFIG_BYTES)
+      throw new PalisadeError("LIMIT", `larger than ${MAX_CONFIG_BYTES} bytes`, { context: { file: path } });
+    text = await readFile(abs, "utf8");
+  } catch (e) {
+    if (e instanceof PalisadeError) throw e;
+    throw new PalisadeError("IO", `cannot read: ${(e as Error).message}`, {
+      cause: e,
+      context: { file: path },
+    });
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, version: "1.1", uniqueKeys: true, prettyErrors: false });
+  const err = doc.errors[0];
+  if (err) {
+    const pos = lineCounter.linePos(err.pos[0]);
+    throw new PalisadeError("INPUT", err.message.split("\n")[0] ?? "invalid YAML", {
+      context: { file: path, line: pos.line, column: pos.col },
+    });
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw new PalisadeError("LIMIT", `YAML aliases: ${(e as Error).message}`, {
+      cause: e,
+      context: { file: path },
+    });
+  }
+  assertSafeKeys(data, path);
+  return {
+    data,
+    lineOf(p) {
+      const node = doc.getIn(p, true) as { range?: [number, number, number] } | undefined;
+      const parent = p.length ? (doc.getIn(p.slice(0, -1), true) as unknown) : undefined;
+      const range = node?.range ?? (isMap(parent) || isSeq(parent) ? parent.range : undefined);
+      return range ? lineCounter.linePos(range[0]).line : undefined;
+    },
+  };
+}
+
+function assertSafeKeys(v: unknown, file: string, depth = 0): void {
+  if (depth > 64) throw new PalisadeError("LIMIT", "nesting deeper than 64 levels", { context: { file } });
+  if (Array.isArray(v)) for (const x of v) assertSafeKeys(x, file, depth + 1);
+  else if (v && typeof v === "object" && !(v instanceof Date)) {
+    for (const k of Object.keys(v)) {
+      if (FORBIDDEN_KEYS.has(k))
+        throw new PalisadeError("UNSAFE", `forbidden key "${k}"`, { context: { file, field: k } });
+      assertSafeKeys((v as Record<string, unknown>)[k], file, depth + 1);
+    }
+  }
+}
+
+/** Load an exceptions file. Invalid entries become coverage entries naming file, line and field. */
+export async function loadExceptionsFile(
+  path: string,
+  cwd?: string,
+): Promise<{ exceptions: Exception[]; coverage: CoverageEntry[] }> {
+  const doc = await readConfigFile(path, cwd);
+  const { exceptions, issues } = parseExceptions(doc.data);
+  const listPath = Array.isArray(doc.data) ? [] : ["exceptions"];
+  const indexOf = (p: string) => Number(/^exceptions\[(\d+)\]/.exec(p)?.[1] ?? Number.NaN);
+  const coverage: CoverageEntry[] = issues.map((i) => {
+    const idx = indexOf(i.path);
+    const line = Number.isNaN(idx) ? 1 : (doc.lineOf([...listPath, idx]) ?? 1);
+    return {
+      reason: "invalid",
+      subject: path,
+      location: { file: path, line, column: 1 },
+      message: `invalid exception ${i.path}: ${i.message} (entry skipped)`,
+    };
+  });
+  // Exceptions keep their source line so expiry findings point at them.
+  const all = Array.isArray(doc.data)
+    ? doc.data
+    : ((doc.data as { exceptions?: unknown[] })?.exceptions ?? []);
+  for (const e of exceptions) {
+    const idx = e.id.startsWith("exceptions[")
+      ? indexOf(e.id)
+      : all.findIndex((x) => (x as { id?: unknown } | null)?.id === e.id);
+    e.source = { file: path };
+    const line = idx >= 0 ? doc.lineOf([...listPath, idx]) : undefined;
+    if (line !== undefined) e.source.line = line;
+  }
+  return { exceptions, coverage };
+}

@@ -1,0 +1,112 @@
+import type { Command } from "commander";
+import { PalisadeError } from "../../../core/errors/index.js";
+import { parseSeverity, SEVERITY_RANK, type Severity } from "../../../core/findings/index.js";
+import type { CliContext } from "../context.js";
+import { EXIT } from "../exit-codes.js";
+import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
+import { createProgress } from "../progress.js";
+import { VERSION } from "../version.js";
+
+interface ScanFlags extends InputOptions {
+  output: string;
+  failOn?: string;
+  framework?: string;
+  exceptions?: string;
+  allowedRegistries?: string;
+}
+
+const OUTPUTS = ["table", "json", "sarif", "junit"] as const;
+
+export function register(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command("scan")
+    .description("Scan manifests, a cluster snapshot or a live cluster for misconfigurations")
+    .argument("[paths...]", "manifest files or directories ('-' for stdin)")
+    .option("-o, --output <format>", `output format: ${OUTPUTS.join("|")}`, "table")
+    .option(
+      "--fail-on <severity>",
+      "exit 1 when a finding at or above this severity is active (critical|high|medium|low|info)",
+    )
+    .option("--framework <name>", "only findings of a framework: nsa|cis|pss-baseline|pss-restricted")
+    .option("--exceptions <file>", "exceptions file (scoped, reasoned, optionally expiring suppressions)")
+    .option(
+      "--allowed-registries <list>",
+      "comma-separated registry globs images may come from (e.g. ghcr.io/acme,*.internal)",
+    );
+  addInputOptions(cmd, { positionalPaths: true });
+  cmd.action(async (paths: string[], flags: ScanFlags) => {
+    if (!(OUTPUTS as readonly string[]).includes(flags.output)) {
+      throw new PalisadeError(
+        "USAGE",
+        `unknown output format "${flags.output}" (expected ${OUTPUTS.join(", ")})`,
+      );
+    }
+    let failOn: Severity | undefined;
+    if (flags.failOn !== undefined) {
+      failOn = parseSeverity(flags.failOn);
+      if (!failOn) throw new PalisadeError("USAGE", `unknown severity "${flags.failOn}" for --fail-on`);
+    }
+    const { FRAMEWORKS, runScan } = await import("../../../core/scan/index.js");
+    if (flags.framework !== undefined && !(FRAMEWORKS as readonly string[]).includes(flags.framework)) {
+      throw new PalisadeError(
+        "USAGE",
+        `unknown framework "${flags.framework}" (expected ${FRAMEWORKS.join(", ")})`,
+      );
+    }
+    const progress = createProgress(ctx);
+    try {
+      progress.update("loading inputs");
+      const loaded = await loadInventory(flags, paths, ctx);
+      const coverage = [...loaded.coverage];
+      let exceptions: Awaited<
+        ReturnType<typeof import("../../../adapters/config/index.js").loadExceptionsFile>
+      >["exceptions"] = [];
+      if (flags.exceptions) {
+        const { loadExceptionsFile } = await import("../../../adapters/config/index.js");
+        const r = await loadExceptionsFile(flags.exceptions, ctx.cwd);
+        exceptions = r.exceptions;
+        coverage.push(...r.coverage);
+      }
+      progress.update(`analysing ${loaded.inventory.objects.length} objects`);
+      const report = runScan(loaded.inventory, {
+        framework: flags.framework as Parameters<typeof runScan>[1]["framework"],
+        allowedRegistries: flags.allowedRegistries
+          ?.split(",")
+          .map((s) => s.trim())
+          .filter(Boolean),
+        exceptions,
+        now: ctx.now(),
+        version: VERSION,
+        files: loaded.files,
+        coverage,
+      });
+      progress.done();
+      const fmt = await import("../../../core/report/index.js");
+      let text: string;
+      switch (flags.output) {
+        case "json":
+          text = fmt.formatJson(report);
+          break;
+        case "sarif":
+          text = fmt.formatSarif(report);
+          break;
+        case "junit":
+          text = fmt.formatJunit(report);
+          break;
+        default: {
+          const pc = (await import("picocolors")).default;
+          const colors = pc.createColors(Boolean(ctx.stdout.isTTY) && !ctx.env.NO_COLOR);
+          text = fmt.formatTable(report, colors, { maxPerTeam: 200 });
+        }
+      }
+      ctx.stdout.write(text);
+      if (failOn) {
+        const threshold = SEVERITY_RANK[failOn];
+        const failing = report.findings.some((f) => !f.suppressed && SEVERITY_RANK[f.severity] >= threshold);
+        ctx.exitCode = failing ? EXIT.FINDINGS : EXIT.OK;
+      }
+    } finally {
+      progress.done();
+    }
+  });
+}

@@ -1,0 +1,136 @@
+import { applyExceptions, type Exception, type WorkloadFacts } from "../exceptions/index.js";
+import {
+  type ComplianceRef,
+  type CoverageEntry,
+  compareCoverage,
+  compareFindings,
+  type Finding,
+  type RuleMeta,
+} from "../findings/index.js";
+import { formatImageRef, type Inventory, type Workload } from "../inventory/index.js";
+import { NETPOL_RULES, netpolFindings } from "../netpol/index.js";
+import { evaluatePosture, POSTURE_RULES } from "../posture/index.js";
+import { pssFindings } from "../pss/index.js";
+import { RBAC_RULES, rbacFindings } from "../rbac/index.js";
+import { emptyCounts, REPORT_SCHEMA_VERSION, type ScanReport, UNOWNED } from "../report/index.js";
+
+export type Framework = "nsa" | "cis" | "pss-baseline" | "pss-restricted";
+export const FRAMEWORKS: readonly Framework[] = ["nsa", "cis", "pss-baseline", "pss-restricted"];
+
+export interface ScanOptions {
+  /** Keep only findings mapped to this framework (PSS frameworks evaluate Pod Security Standards exactly). */
+  framework?: Framework | undefined;
+  allowedRegistries?: string[] | undefined;
+  exceptions?: readonly Exception[] | undefined;
+  /** Injected clock (exception expiry). */
+  now: Date;
+  version: string;
+  /** Number of source files read, for the report header. */
+  files?: number | undefined;
+  /** Coverage from loading, merged into the report. */
+  coverage?: readonly CoverageEntry[] | undefined;
+}
+
+/** Every rule Palisade's scan can emit, by id. */
+export function ruleCatalogue(): RuleMeta[] {
+  return [...POSTURE_RULES, ...RBAC_RULES, ...NETPOL_RULES];
+}
+
+const workloadKey = (r: { kind: string; namespace?: string | undefined; name: string }) =>
+  `${r.namespace ?? ""}\u0000${r.kind}\u0000${r.name}`;
+
+/**
+ * Run every analyzer over the inventory and assemble the report: posture, RBAC and NetworkPolicy findings
+ * (or exact PSS findings for the pss-* frameworks), framework filter, exceptions, deterministic order.
+ */
+export function runScan(inv: Inventory, opts: ScanOptions): ScanReport {
+  const coverage: CoverageEntry[] = [...(opts.coverage ?? [])];
+  let findings: Finding[] = [];
+  const fw = opts.framework;
+  if (fw === "pss-baseline" || fw === "pss-restricted") {
+    findings = pssFindings(inv, fw === "pss-baseline" ? "baseline" : "restricted");
+  } else {
+    const posture = evaluatePosture(inv, { allowedRegistries: opts.allowedRegistries ?? [] });
+    const rbac = rbacFindings(inv);
+    const net = netpolFindings(inv);
+    findings = [...posture.findings, ...rbac.findings, ...net.findings];
+    coverage.push(...posture.coverage, ...rbac.coverage, ...net.coverage);
+    if (fw) findings = findings.filter((f) => f.compliance.some((c: ComplianceRef) => c.framework === fw));
+  }
+
+  const byWorkload = new Map<string, Workload>();
+  for (const w of inv.workloads) byWorkload.set(workloadKey(w.ref), w);
+  const factsCache = new Map<Workload, WorkloadFacts>();
+  const facts = (f: Finding): WorkloadFacts | undefined => {
+    const w = byWorkload.get(workloadKey(f.workload ?? f.resource));
+    if (!w) return undefined;
+    let x = factsCache.get(w);
+    if (!x) {
+      x = {
+        images: w.containers.flatMap((c) =>
+          c.image ? [formatImageRef(c.image), c.image.name] : [c.imageString],
+        ),
+        labels: { ...w.podLabels, ...w.object.labels },
+      };
+      factsCache.set(w, x);
+    }
+    return x;
+  };
+  const exc = applyExceptions(findings, opts.exceptions ?? [], { now: opts.now, facts });
+  const all = [...exc.findings, ...exc.auditFindings].sort(compareFindings);
+
+  const bySeverity = emptyCounts();
+  const byTeam: ScanReport["summary"]["byTeam"] = {};
+  let suppressed = 0;
+  for (const f of all) {
+    if (f.suppressed) {
+      suppressed++;
+      continue;
+    }
+    bySeverity[f.severity]++;
+    const t = f.team ?? UNOWNED;
+    byTeam[t] ??= emptyCounts();
+    byTeam[t][f.severity]++;
+  }
+  const catalogue = new Map(ruleCatalogue().map((r) => [r.id, r]));
+  const rules = new Map<string, RuleMeta>();
+  for (const f of all) {
+    if (rules.has(f.ruleId)) continue;
+    rules.set(
+      f.ruleId,
+      catalogue.get(f.ruleId) ?? {
+        id: f.ruleId,
+        title: f.title,
+        severity: f.severity,
+        category: f.category,
+        rationale: f.title,
+        remediation: f.remediation,
+        compliance: f.compliance,
+      },
+    );
+  }
+  const unknownKinds: Record<string, number> = {};
+  for (const k of [...inv.unknownKinds.keys()].sort()) unknownKinds[k] = inv.unknownKinds.get(k) ?? 0;
+  const sortedTeams: ScanReport["summary"]["byTeam"] = {};
+  for (const t of Object.keys(byTeam).sort()) sortedTeams[t] = byTeam[t]!;
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: { name: "palisade", version: opts.version },
+    framework: fw,
+    inventory: {
+      files: opts.files ?? 0,
+      objects: inv.objects.length,
+      namespaces: inv.namespaces.size,
+      workloads: inv.workloads.length,
+      unknownKinds,
+    },
+    summary: { active: all.length - suppressed, suppressed, bySeverity, byTeam: sortedTeams },
+    findings: all,
+    coverage: coverage.sort(compareCoverage),
+    exceptions: {
+      unused: exc.unused.map((e) => ({ id: e.id, reason: e.reason, owner: e.owner })),
+      matched: exc.matched,
+    },
+    rules: [...rules.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+  };
+}
