@@ -1,0 +1,22 @@
+import type { CoverageEntry } from "../findings/index.js";
+import type { Package } from "../sbom/model.js";
+
+/**
+ * A package as a cataloger sees it: without purl (which needs the OS, known only once the whole filesystem is
+ * read) and without layer of origin (which needs every layer).
+ */
+export type CatalogedPackage = Omit<Package, "purl" | "layerDiffId" | "layerIndex">;
+
+/** What parsing one file yields. Partial failures are values: a bad stanza is a coverage entry, not a throw. */
+export interface CatalogResult {
+  packages: CatalogedPackage[];
+  coverage: CoverageEntry[];
+}
+
+/** The catalogers, each named after the package database or artifact it reads. */
+export type CatalogerId = "dpkg" | "apk" | "rpm" | "npm" | "python" | "go" | "java" | "os-release";
+
+/** Build a result with a single coverage entry. */
+export function failed(reason: CoverageEntry["reason"], subject: string, message: string): CatalogResult {
+  return { packages: [], coverage: [{ reason, subject, message }] };
+}
