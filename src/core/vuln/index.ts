@@ -1,0 +1,27 @@
+/** Vulnerability domain: OSV records, CVSS, range evaluation, matching, VEX. Pure. */
+export type { CvssScore } from "./cvss.js";
+export { cvss3BaseScore, roundUp31, severityFromScore } from "./cvss.js";
+export { cvss4Score } from "./cvss4.js";
+export {
+  advisoryKey,
+  ecosystemAppliesTo,
+  ecosystemForPackage,
+  lookupIdentity,
+  normalizePackageName,
+  splitEcosystem,
+} from "./ecosystem.js";
+export type { MatchOptions, MatchResult, PackageQuery, VulnFinding } from "./match.js";
+export { bestCvss, matchPackages, packageQueries, primaryId, subjectResource } from "./match.js";
+export type {
+  OsvAffected,
+  OsvEvent,
+  OsvPackage,
+  OsvRange,
+  OsvRangeType,
+  OsvRecord,
+  OsvSeverity,
+  ParsedOsv,
+} from "./osv.js";
+export { OSV_LIMITS, parseOsvRecord, parseOsvText } from "./osv.js";
+export type { RangeEvaluation, SchemeResolver } from "./range.js";
+export { evaluateAffected } from "./range.js";
