@@ -1,0 +1,315 @@
+import type { CoverageEntry } from "../findings/index.js";
+import type { Inventory, Workload } from "../inventory/index.js";
+import { compareRanges, formatRange, type IpRange, parseRange } from "./cidr.js";
+import { buildModel, type NetpolModel } from "./model.js";
+import {
+  CONN_ALL,
+  CONN_NONE,
+  type ConnectionsJson,
+  type ConnSet,
+  connEquals,
+  connFromJson,
+  connIntersect,
+  connIsEmpty,
+  connToJson,
+  connUnion,
+} from "./ports.js";
+
+/** A workload endpoint (pods grouped by their owning workload). */
+export interface WorkloadEndpoint {
+  namespace: string;
+  kind: string;
+  name: string;
+}
+
+/** A cluster-external address range, `start-end`. */
+export interface RangeEndpoint {
+  ipRange: string;
+}
+
+export type Endpoint = WorkloadEndpoint | RangeEndpoint;
+
+/** One allowed connection. */
+export interface Edge {
+  src: Endpoint;
+  dst: Endpoint;
+  connections: ConnectionsJson;
+}
+
+/** The result of {@link analyzeConnectivity}. */
+export interface Connectivity {
+  edges: Edge[];
+  /** What could not be evaluated: invalid policies (left out) and hostNetwork workloads. */
+  coverage: CoverageEntry[];
+}
+
+export const isRangeEndpoint = (e: Endpoint): e is RangeEndpoint => "ipRange" in e;
+
+function wlEndpoint(w: Workload): WorkloadEndpoint {
+  return { namespace: w.ref.namespace ?? "default", kind: w.ref.kind, name: w.ref.name };
+}
+
+const str = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Deterministic endpoint order: workloads by namespace, kind, name; then ranges (IPv4, then IPv6, by address). */
+export function compareEndpoints(a: Endpoint, b: Endpoint): number {
+  const ra = isRangeEndpoint(a);
+  const rb = isRangeEndpoint(b);
+  if (ra !== rb) return ra ? 1 : -1;
+  if (ra && rb) {
+    const x = parseRange(a.ipRange);
+    const y = parseRange(b.ipRange);
+    if (x && y) return compareRanges(x, y);
+    return str(a.ipRange, b.ipRange);
+  }
+  const wa = a as WorkloadEndpoint;
+  const wb = b as WorkloadEndpoint;
+  return str(wa.namespace, wb.namespace) || str(wa.kind, wb.kind) || str(wa.name, wb.name);
+}
+
+/**
+ * Compute the allowed connections between workloads, and between workloads and external address ranges, exactly
+ * as the NetworkPolicy API defines them: a connection src -> dst is allowed iff egress is allowed at src (src not
+ * isolated for egress, or some egress rule of a policy selecting src matches dst and the port) AND ingress is
+ * allowed at dst (likewise). External ranges have no policy of their own.
+ *
+ * Workload-to-itself edges mean traffic between pods of the same workload (replicas), which policies do govern.
+ */
+export function analyzeConnectivity(inv: Inventory): Connectivity {
+  const model = buildModel(inv);
+  return { edges: computeEdges(model), coverage: model.coverage };
+}
+
+interface Side {
+  /** Rules of an isolated side whose peer set is "all", kept by rule so named ports resolve per destination. */
+  allConn: ConnSet;
+  byClass: Map<number, ConnSet>;
+  byRange: Map<number, ConnSet>;
+}
+
+function computeEdges(m: NetpolModel): Edge[] {
+  const n = m.classes.length;
+  const R = m.ranges.length;
+  // Ingress side, per destination class: what each source may send (only for isolated classes).
+  const ing: (Side | undefined)[] = new Array(n);
+  // Reverse index: for each source class, the isolated destinations whose rules name it explicitly.
+  const reverseIngress: number[][] = Array.from({ length: n }, () => []);
+  for (let d = 0; d < n; d++) {
+    if (!m.ingressIsolated[d]) continue;
+    const side: Side = { allConn: CONN_NONE, byClass: new Map(), byRange: new Map() };
+    for (const { rule, policy } of m.ingressRules[d] ?? []) {
+      const ports = m.rulePorts(rule, d);
+      if (connIsEmpty(ports)) continue;
+      const peers = m.resolvePeers(rule, policy);
+      if (peers.all) {
+        side.allConn = connUnion(side.allConn, ports);
+        continue;
+      }
+      for (const s of peers.classes) {
+        const prev = side.byClass.get(s);
+        if (!prev) reverseIngress[s]?.push(d);
+        side.byClass.set(s, prev ? connUnion(prev, ports) : ports);
+      }
+      for (const r of peers.ranges) side.byRange.set(r, connUnion(side.byRange.get(r) ?? CONN_NONE, ports));
+    }
+    ing[d] = side;
+  }
+  // Destinations open to any source: not isolated, or an isolated class with an all-sources rule.
+  const openIngress: number[] = [];
+  for (let d = 0; d < n; d++) {
+    const side = ing[d];
+    if (!side || !connIsEmpty(side.allConn)) openIngress.push(d);
+  }
+  const ingressConn = (s: number, d: number): ConnSet => {
+    const side = ing[d];
+    if (!side) return CONN_ALL;
+    const c = side.byClass.get(s);
+    return c ? connUnion(side.allConn, c) : side.allConn;
+  };
+
+  const out: [number, number, ConnSet][] = [];
+  const stamp = new Int32Array(n).fill(-1);
+  for (let s = 0; s < n; s++) {
+    // Egress side of s.
+    let egressOpen = !m.egressIsolated[s];
+    const allRules: { rule: import("./policy.js").PolicyRule; policy: import("./policy.js").ParsedPolicy }[] =
+      [];
+    const toClass = new Map<number, ConnSet>();
+    let toAllExternal: ConnSet = CONN_NONE;
+    const toRange = new Map<number, ConnSet>();
+    if (!egressOpen) {
+      for (const rp of m.egressRules[s] ?? []) {
+        const peers = m.resolvePeers(rp.rule, rp.policy);
+        if (peers.all) {
+          allRules.push(rp);
+          toAllExternal = connUnion(toAllExternal, m.rulePorts(rp.rule, -1));
+          continue;
+        }
+        for (const d of peers.classes) {
+          const ports = m.rulePorts(rp.rule, d);
+          if (connIsEmpty(ports)) continue;
+          toClass.set(d, connUnion(toClass.get(d) ?? CONN_NONE, ports));
+        }
+        if (peers.ranges.length > 0) {
+          const ports = m.rulePorts(rp.rule, -1);
+          if (!connIsEmpty(ports))
+            for (const r of peers.ranges) toRange.set(r, connUnion(toRange.get(r) ?? CONN_NONE, ports));
+        }
+      }
+      egressOpen = allRules.length > 0;
+    }
+    const egressConn = (d: number): ConnSet => {
+      if (!m.egressIsolated[s]) return CONN_ALL;
+      let c = toClass.get(d) ?? CONN_NONE;
+      for (const { rule } of allRules) c = connUnion(c, m.rulePorts(rule, d));
+      return c;
+    };
+    const consider = (d: number): void => {
+      if (stamp[d] === s) return;
+      stamp[d] = s;
+      const e = egressConn(d);
+      if (connIsEmpty(e)) return;
+      const c = connIntersect(e, ingressConn(s, d));
+      if (!connIsEmpty(c)) out.push([s, d, c]);
+    };
+    if (egressOpen) {
+      // Any destination may be reached as far as s is concerned: only destinations open to every source or
+      // naming s in an ingress rule can accept.
+      for (const d of openIngress) consider(d);
+      for (const d of reverseIngress[s] ?? []) consider(d);
+    } else {
+      for (const d of toClass.keys()) consider(d);
+    }
+    // External destinations: no ingress policy applies outside the cluster.
+    for (let r = 0; r < R; r++) {
+      const c = !m.egressIsolated[s] ? CONN_ALL : connUnion(toAllExternal, toRange.get(r) ?? CONN_NONE);
+      if (!connIsEmpty(c)) out.push([s, n + r, c]);
+    }
+  }
+  // External sources: no egress policy applies outside the cluster.
+  for (let d = 0; d < n; d++) {
+    const side = ing[d];
+    for (let r = 0; r < R; r++) {
+      const c = !side ? CONN_ALL : connUnion(side.allConn, side.byRange.get(r) ?? CONN_NONE);
+      if (!connIsEmpty(c)) out.push([n + r, d, c]);
+    }
+  }
+  return expand(m, out);
+}
+
+/** Expand class-level edges to workload-level edges in deterministic order. */
+function expand(m: NetpolModel, classEdges: [number, number, ConnSet][]): Edge[] {
+  const n = m.classes.length;
+  // Endpoint order: every workload gets a rank; ranges follow in partition order (already sorted).
+  const workloads: { w: Workload; cls: number }[] = [];
+  for (const c of m.classes) for (const w of c.workloads) workloads.push({ w, cls: c.id });
+  workloads.sort((a, b) => compareEndpoints(wlEndpoint(a.w), wlEndpoint(b.w)));
+  const members: { rank: number; ep: Endpoint }[][] = Array.from({ length: n }, () => []);
+  workloads.forEach((x, rank) => {
+    members[x.cls]?.push({ rank, ep: wlEndpoint(x.w) });
+  });
+  const W = workloads.length;
+  const rangeEp = (r: number): { rank: number; ep: Endpoint }[] => [
+    { rank: W + r, ep: { ipRange: formatRange(m.ranges[r] as IpRange) } },
+  ];
+  const endpoints = (i: number): { rank: number; ep: Endpoint }[] =>
+    i < n ? (members[i] ?? []) : rangeEp(i - n);
+  const rows: { a: number; b: number; edge: Edge }[] = [];
+  for (const [s, d, c] of classEdges) {
+    const json = connToJson(c);
+    for (const x of endpoints(s))
+      for (const y of endpoints(d))
+        rows.push({ a: x.rank, b: y.rank, edge: { src: x.ep, dst: y.ep, connections: json } });
+  }
+  rows.sort((p, q) => p.a - q.a || p.b - q.b);
+  return rows.map((r) => r.edge);
+}
+
+/** A connection whose allowed traffic differs between two analyses. */
+export interface ChangedEdge {
+  src: Endpoint;
+  dst: Endpoint;
+  before: ConnectionsJson;
+  after: ConnectionsJson;
+}
+
+/** The result of {@link diffConnectivity}. */
+export interface ConnectivityDiff {
+  added: Edge[];
+  removed: Edge[];
+  changed: ChangedEdge[];
+}
+
+/**
+ * Which connections a change adds, removes or changes. The two analyses may partition the external address space
+ * differently (a new ipBlock splits ranges), so external endpoints are first refined onto the common partition.
+ */
+export function diffConnectivity(
+  before: Pick<Connectivity, "edges">,
+  after: Pick<Connectivity, "edges">,
+): ConnectivityDiff {
+  const bounds: IpRange[] = [];
+  for (const e of [...before.edges, ...after.edges]) {
+    for (const ep of [e.src, e.dst]) {
+      if (isRangeEndpoint(ep)) {
+        const r = parseRange(ep.ipRange);
+        if (r) bounds.push(r);
+      }
+    }
+  }
+  const cuts = new Map<4 | 6, bigint[]>();
+  for (const fam of [4, 6] as const) {
+    const s = new Set<bigint>();
+    for (const r of bounds) if (r.family === fam) s.add(r.start);
+    cuts.set(
+      fam,
+      [...s].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+    );
+  }
+  const refine = (ep: Endpoint): Endpoint[] => {
+    if (!isRangeEndpoint(ep)) return [ep];
+    const r = parseRange(ep.ipRange);
+    if (!r) return [ep];
+    const starts = (cuts.get(r.family) ?? []).filter((x) => x > r.start && x <= r.end);
+    const out: Endpoint[] = [];
+    let cur = r.start;
+    for (const x of starts) {
+      out.push({ ipRange: formatRange({ family: r.family, start: cur, end: x - 1n }) });
+      cur = x;
+    }
+    out.push({ ipRange: formatRange({ family: r.family, start: cur, end: r.end }) });
+    return out;
+  };
+  const index = (edges: readonly Edge[]): Map<string, { src: Endpoint; dst: Endpoint; conn: ConnSet }> => {
+    const m = new Map<string, { src: Endpoint; dst: Endpoint; conn: ConnSet }>();
+    for (const e of edges) {
+      const conn = connFromJson(e.connections);
+      for (const src of refine(e.src))
+        for (const dst of refine(e.dst)) {
+          const key = `${JSON.stringify(src)}\u0000${JSON.stringify(dst)}`;
+          const prev = m.get(key);
+          m.set(key, { src, dst, conn: prev ? connUnion(prev.conn, conn) : conn });
+        }
+    }
+    return m;
+  };
+  const b = index(before.edges);
+  const a = index(after.edges);
+  const added: Edge[] = [];
+  const removed: Edge[] = [];
+  const changed: ChangedEdge[] = [];
+  for (const [k, x] of a) {
+    const y = b.get(k);
+    if (!y) added.push({ src: x.src, dst: x.dst, connections: connToJson(x.conn) });
+    else if (!connEquals(x.conn, y.conn))
+      changed.push({ src: x.src, dst: x.dst, before: connToJson(y.conn), after: connToJson(x.conn) });
+  }
+  for (const [k, y] of b)
+    if (!a.has(k)) removed.push({ src: y.src, dst: y.dst, connections: connToJson(y.conn) });
+  const order = (p: { src: Endpoint; dst: Endpoint }, q: { src: Endpoint; dst: Endpoint }): number =>
+    compareEndpoints(p.src, q.src) || compareEndpoints(p.dst, q.dst);
+  added.sort(order);
+  removed.sort(order);
+  changed.sort(order);
+  return { added, removed, changed };
+}

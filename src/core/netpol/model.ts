@@ -1,0 +1,322 @@
+import type { CoverageEntry } from "../findings/index.js";
+import type { Inventory, Labels, Workload } from "../inventory/index.js";
+import { isRecord } from "../util/index.js";
+import { coveredSpan, type IpRange, partitionAddressSpace } from "./cidr.js";
+import { type ParsedPolicy, type Peer, type PolicyRule, parseNetworkPolicy } from "./policy.js";
+import {
+  CONN_ALL,
+  CONN_NONE,
+  type ConnSet,
+  connOf,
+  connUnion,
+  type IntervalSet,
+  MAX_PORT,
+  type Protocol,
+} from "./ports.js";
+import { isMatchAll, matchesSelector, type Selector } from "./selector.js";
+
+/**
+ * The label every namespace carries since Kubernetes 1.22 (KEP-2161, NamespaceDefaultLabelName): policies commonly
+ * select namespaces by name with it, so it is added even when the inventory's Namespace object lacks it.
+ */
+export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
+
+/**
+ * An equivalence class of workloads: same namespace, same pod labels and same named container ports. Every
+ * NetworkPolicy decision depends only on these, so the analysis runs per class and expands to workloads at the end.
+ */
+export interface PodClass {
+  id: number;
+  namespace: string;
+  labels: Labels;
+  /** `PROTOCOL/name` -> container port numbers (a name may resolve to several ports across containers). */
+  namedPorts: ReadonlyMap<string, readonly number[]>;
+  workloads: Workload[];
+}
+
+/** A peer set: either everything (all pods and all external ranges) or explicit classes and ranges. */
+export type PeerSet = { all: true } | { all: false; classes: readonly number[]; ranges: readonly number[] };
+
+/** The analysis model shared by connectivity and findings. */
+export interface NetpolModel {
+  classes: PodClass[];
+  classesByNamespace: ReadonlyMap<string, readonly PodClass[]>;
+  namespaceLabels: ReadonlyMap<string, Labels>;
+  policies: ParsedPolicy[];
+  /** Class ids selected by each policy (same order as `policies`). */
+  selected: readonly (readonly number[])[];
+  /** Per class: whether some policy isolates it for ingress / egress, and the rules that apply. */
+  ingressIsolated: boolean[];
+  egressIsolated: boolean[];
+  ingressRules: { rule: PolicyRule; policy: ParsedPolicy }[][];
+  egressRules: { rule: PolicyRule; policy: ParsedPolicy }[][];
+  /** Disjoint external address ranges induced by every ipBlock cidr and except (both families, full cover). */
+  ranges: IpRange[];
+  /** Workloads left out (hostNetwork), with coverage entries. */
+  coverage: CoverageEntry[];
+  resolvePeers(rule: PolicyRule, policy: ParsedPolicy): PeerSet;
+  /** Allowed ports of a rule towards a destination class (named ports resolved), or an external range (-1). */
+  rulePorts(rule: PolicyRule, dstClass: number): ConnSet;
+}
+
+function isHostNetwork(w: Workload): boolean {
+  return isRecord(w.podSpec) && (w.podSpec as Record<string, unknown>).hostNetwork === true;
+}
+
+/** Named ports of a workload's pods: regular containers and restartable init containers (native sidecars). */
+function namedPortsOf(w: Workload): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const c of w.containers) {
+    const spec = c.spec as unknown as Record<string, unknown>;
+    if (c.type === "ephemeralContainer") continue; // ephemeral containers may not declare ports
+    if (c.type === "initContainer" && spec.restartPolicy !== "Always") continue;
+    const ports = Array.isArray(spec.ports) ? spec.ports : [];
+    for (const p of ports) {
+      if (!isRecord(p) || typeof p.name !== "string" || typeof p.containerPort !== "number") continue;
+      const proto = typeof p.protocol === "string" ? p.protocol : "TCP";
+      const key = `${proto}/${p.name}`;
+      const list = out.get(key) ?? [];
+      if (!list.includes(p.containerPort)) list.push(p.containerPort);
+      out.set(key, list);
+    }
+  }
+  for (const l of out.values()) l.sort((a, b) => a - b);
+  return out;
+}
+
+function labelsKey(l: Labels): string {
+  return JSON.stringify(
+    Object.keys(l)
+      .sort()
+      .map((k) => [k, l[k]]),
+  );
+}
+
+function policyLabel(p: { namespace?: string | undefined; name: string }): string {
+  return `NetworkPolicy ${p.namespace ?? "default"}/${p.name}`;
+}
+
+/** Build the model: parse policies (invalid ones become coverage), group workloads, index selection. */
+export function buildModel(inv: Inventory): NetpolModel {
+  const coverage: CoverageEntry[] = [];
+  // Namespaces and their labels, with the automatic name label.
+  const namespaceLabels = new Map<string, Labels>();
+  for (const ns of inv.namespaces.values()) {
+    namespaceLabels.set(ns.name, { ...ns.labels, [NAMESPACE_NAME_LABEL]: ns.name });
+  }
+  // Equivalence classes.
+  const classes: PodClass[] = [];
+  const classByKey = new Map<string, PodClass>();
+  const classesByNamespace = new Map<string, PodClass[]>();
+  const hostNet: string[] = [];
+  for (const w of inv.workloads) {
+    const ns = w.ref.namespace ?? "default";
+    if (isHostNetwork(w)) {
+      // NetworkPolicy does not apply to hostNetwork pods (behaviour is implementation-defined: "NetworkPolicy ...
+      // hostNetwork pods" in the concepts page), so they are left out of the graph rather than guessed.
+      hostNet.push(`${w.ref.kind} ${ns}/${w.ref.name}`);
+      continue;
+    }
+    if (!namespaceLabels.has(ns)) namespaceLabels.set(ns, { [NAMESPACE_NAME_LABEL]: ns });
+    const np = namedPortsOf(w);
+    const key = `${ns}\u0000${labelsKey(w.podLabels)}\u0000${JSON.stringify([...np.entries()].sort())}`;
+    let c = classByKey.get(key);
+    if (!c) {
+      c = { id: classes.length, namespace: ns, labels: w.podLabels, namedPorts: np, workloads: [] };
+      classes.push(c);
+      classByKey.set(key, c);
+      const list = classesByNamespace.get(ns) ?? [];
+      list.push(c);
+      classesByNamespace.set(ns, list);
+    }
+    c.workloads.push(w);
+  }
+  if (hostNet.length > 0) {
+    coverage.push({
+      reason: "unsupported",
+      message: `${hostNet.length} hostNetwork workload(s) left out of NetworkPolicy analysis (policies do not reliably apply to host-network pods): ${hostNet.slice(0, 10).join(", ")}${hostNet.length > 10 ? ", ..." : ""}`,
+      kind: "NetworkPolicy",
+    });
+  }
+  // Policies.
+  const policies: ParsedPolicy[] = [];
+  for (const obj of inv.networkPolicies) {
+    const r = parseNetworkPolicy(obj);
+    if (r.policy) policies.push(r.policy);
+    for (const i of r.issues) {
+      const e: CoverageEntry = {
+        reason: "invalid",
+        message: `${policyLabel(i.ref)}: ${i.path}: ${i.message}; the policy was left out of the analysis`,
+        subject: policyLabel(i.ref),
+        kind: "NetworkPolicy",
+      };
+      if (i.ref.namespace !== undefined) e.namespace = i.ref.namespace;
+      if (i.location) e.location = i.location;
+      coverage.push(e);
+    }
+  }
+  // Selection, cached per (namespace, selector).
+  const selCache = new Map<string, number[]>();
+  const selectIn = (ns: string, sel: Selector): number[] => {
+    const key = `${ns}\u0000${sel.text}`;
+    let hit = selCache.get(key);
+    if (!hit) {
+      const list = classesByNamespace.get(ns) ?? [];
+      hit = (isMatchAll(sel) ? list : list.filter((c) => matchesSelector(sel, c.labels))).map((c) => c.id);
+      selCache.set(key, hit);
+    }
+    return hit;
+  };
+  const n = classes.length;
+  const ingressIsolated = new Array<boolean>(n).fill(false);
+  const egressIsolated = new Array<boolean>(n).fill(false);
+  const ingressRules: NetpolModel["ingressRules"] = Array.from({ length: n }, () => []);
+  const egressRules: NetpolModel["egressRules"] = Array.from({ length: n }, () => []);
+  const selected: number[][] = [];
+  for (const p of policies) {
+    // A policy selects pods in ITS OWN namespace only (NetworkPolicySpec.podSelector).
+    const ids = selectIn(p.namespace, p.podSelector);
+    selected.push(ids);
+    for (const id of ids) {
+      // "A pod is isolated for ingress if there is any NetworkPolicy that both selects the pod and has Ingress in
+      // its policyTypes" (concepts: The Two Sorts of Pod Isolation); allowed traffic is the union of the rules.
+      if (p.isolates.ingress) {
+        ingressIsolated[id] = true;
+        for (const rule of p.ingress) ingressRules[id]?.push({ rule, policy: p });
+      }
+      if (p.isolates.egress) {
+        egressIsolated[id] = true;
+        for (const rule of p.egress) egressRules[id]?.push({ rule, policy: p });
+      }
+    }
+  }
+  // External ranges: the disjoint ranges induced by every ipBlock cidr and except of the effective rules.
+  const blocks: IpRange[] = [];
+  for (const obj of policies) {
+    for (const rule of [...obj.ingress, ...obj.egress]) {
+      if (rule.peers === "all") continue;
+      for (const peer of rule.peers) {
+        if (peer.kind !== "ipBlock") continue;
+        blocks.push(peer.cidr, ...peer.except);
+      }
+    }
+  }
+  const ranges = partitionAddressSpace(blocks);
+  // Namespace selection, cached.
+  const nsCache = new Map<string, string[]>();
+  const namespacesMatching = (sel: Selector): string[] => {
+    let hit = nsCache.get(sel.text);
+    if (!hit) {
+      hit = [...namespaceLabels.entries()]
+        .filter(([, l]) => matchesSelector(sel, l))
+        .map(([name]) => name)
+        .sort();
+      nsCache.set(sel.text, hit);
+    }
+    return hit;
+  };
+  const peerCache = new Map<string, PeerSet>();
+  const ALL: PeerSet = { all: true };
+  const resolvePeers = (rule: PolicyRule, policy: ParsedPolicy): PeerSet => {
+    if (rule.peers === "all") return ALL;
+    const key = `${policy.namespace}\u0000${rule.peers.map(peerKey).join("\u0001")}`;
+    let hit = peerCache.get(key);
+    if (hit) return hit;
+    const cls = new Set<number>();
+    const rng = new Set<number>();
+    for (const peer of rule.peers) {
+      if (peer.kind === "ipBlock") {
+        // ipBlock peers match cluster-external addresses only (see README of this module: pod IPs matching an
+        // ipBlock is implementation-defined per the API reference; we follow the common model).
+        const [a, b] = coveredSpan(ranges, peer.cidr);
+        const excluded = new Set<number>();
+        for (const e of peer.except) {
+          const [x, y] = coveredSpan(ranges, e);
+          for (let i = x; i <= y; i++) excluded.add(i);
+        }
+        for (let i = a; i <= b; i++) if (!excluded.has(i)) rng.add(i);
+        continue;
+      }
+      // namespaceSelector alone: all pods in matching namespaces; podSelector alone: pods in the policy's
+      // namespace; both in one peer: pods matching podSelector in namespaces matching namespaceSelector (AND).
+      const nss = peer.namespaceSelector ? namespacesMatching(peer.namespaceSelector) : [policy.namespace];
+      const ps = peer.podSelector;
+      for (const ns of nss) {
+        for (const id of ps
+          ? selectIn(ns, ps)
+          : selectIn(ns, { matchLabels: [], matchExpressions: [], text: "{}" }))
+          cls.add(id);
+      }
+    }
+    hit = {
+      all: false,
+      classes: [...cls].sort((x, y) => x - y),
+      ranges: [...rng].sort((x, y) => x - y),
+    };
+    peerCache.set(key, hit);
+    return hit;
+  };
+  const numericCache = new WeakMap<PolicyRule, { base: ConnSet; named: boolean }>();
+  const namedCache = new WeakMap<PolicyRule, Map<number, ConnSet>>();
+  const rulePorts = (rule: PolicyRule, dst: number): ConnSet => {
+    if (rule.ports === "all") return CONN_ALL;
+    let pre = numericCache.get(rule);
+    if (!pre) {
+      let base = CONN_NONE;
+      let named = false;
+      for (const p of rule.ports) {
+        if (typeof p.port === "string") named = true;
+        else base = connUnion(base, connOf(p.protocol, portInterval(p.port, p.endPort)));
+      }
+      pre = { base, named };
+      numericCache.set(rule, pre);
+    }
+    if (!pre.named || dst < 0) return pre.base; // external destinations have no named ports
+    let m = namedCache.get(rule);
+    if (!m) {
+      m = new Map();
+      namedCache.set(rule, m);
+    }
+    let hit = m.get(dst);
+    if (!hit) {
+      hit = pre.base;
+      const cls = classes[dst];
+      for (const p of rule.ports) {
+        if (typeof p.port !== "string" || !cls) continue;
+        // A named port resolves against the destination pod's container ports with that name and protocol
+        // (NetworkPolicyPort.port: "a named port on a pod"); for egress rules the destination is the peer pod.
+        const nums = cls.namedPorts.get(`${p.protocol}/${p.port}`) ?? [];
+        for (const num of nums) hit = connUnion(hit, connOf(p.protocol as Protocol, [[num, num]]));
+      }
+      m.set(dst, hit);
+    }
+    return hit;
+  };
+  return {
+    classes,
+    classesByNamespace,
+    namespaceLabels,
+    policies,
+    selected,
+    ingressIsolated,
+    egressIsolated,
+    ingressRules,
+    egressRules,
+    ranges,
+    coverage,
+    resolvePeers,
+    rulePorts,
+  };
+}
+
+function portInterval(port: number | undefined, endPort: number | undefined): IntervalSet {
+  // No port: every port of the protocol (NetworkPolicyPort.port: "If this field is not provided, this matches all
+  // port names and numbers").
+  if (port === undefined) return [[1, MAX_PORT]];
+  return [[port, endPort ?? port]];
+}
+
+function peerKey(p: Peer): string {
+  if (p.kind === "ipBlock") return `ip:${p.text}`;
+  return `pods:${p.namespaceSelector?.text ?? "-"}|${p.podSelector?.text ?? "-"}`;
+}
