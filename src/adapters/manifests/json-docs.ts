@@ -1,0 +1,194 @@
+import type { CoverageEntry, SourceLocation } from "../../core/findings/index.js";
+import type { RawObject } from "../../core/inventory/index.js";
+import { FORBIDDEN_KEYS, isRecord } from "../../core/util/index.js";
+import type { LoadLimits, LoadResult } from "./limits.js";
+import { checkValue } from "./safety.js";
+import { stripSecrets } from "./yaml-docs.js";
+
+/** Position of an element, 1-based. */
+interface ItemPos {
+  line: number;
+  column: number;
+}
+
+/**
+ * Find where the elements of the top-level array (or of the top-level object's `items` array) start, in one
+ * pass that skips over strings with indexOf. JSON strings cannot hold raw line breaks, so lines are counted
+ * outside strings only. Runs on valid JSON (after JSON.parse succeeded).
+ */
+export function scanItemPositions(text: string): ItemPos[] {
+  const out: ItemPos[] = [];
+  let line = 1;
+  let lineStart = 0;
+  let depth = 0;
+  /** Depth of the array whose elements we record (1 for a root array, 2 for root `items`), or 0. */
+  let target = 0;
+  let expectValue = false;
+  let lastKey = "";
+  let rootIsArray: boolean | undefined;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      line++;
+      lineStart = i + 1;
+      continue;
+    }
+    if (c === 32 || c === 9 || c === 13) continue;
+    if (expectValue && depth === target && c !== 93) {
+      out.push({ line, column: i - lineStart + 1 });
+      expectValue = false;
+    }
+    if (c === 34) {
+      let j = text.indexOf('"', i + 1);
+      // Skip escaped quotes: a quote preceded by an odd number of backslashes.
+      while (j > 0) {
+        let k = j - 1;
+        while (text.charCodeAt(k) === 92) k--;
+        if ((j - 1 - k) % 2 === 0) break;
+        j = text.indexOf('"', j + 1);
+      }
+      if (j < 0) break;
+      if (depth === 1 && rootIsArray === false) lastKey = text.slice(i + 1, j);
+      i = j;
+      continue;
+    }
+    if (c === 123 || c === 91) {
+      if (rootIsArray === undefined) rootIsArray = c === 91;
+      depth++;
+      if (
+        c === 91 &&
+        ((depth === 1 && rootIsArray) || (depth === 2 && !rootIsArray && lastKey === "items"))
+      ) {
+        target = depth;
+        expectValue = true;
+      }
+      continue;
+    }
+    if (c === 125 || c === 93) {
+      if (depth === target) {
+        target = 0;
+        expectValue = false;
+      }
+      depth--;
+      continue;
+    }
+    if (c === 44 && depth === target && target > 0) expectValue = true;
+  }
+  return out;
+}
+
+/** Offset -> line/column, for JSON.parse error positions. */
+function positionOf(text: string, file: string, offset: number): SourceLocation {
+  let line = 1;
+  let lineStart = 0;
+  const end = Math.min(offset, text.length);
+  for (let i = text.indexOf("\n"); i >= 0 && i < end; i = text.indexOf("\n", i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { file, line, column: end - lineStart + 1 };
+}
+
+/**
+ * Parse JSON text: a single object, a `*List`, or an array. Lists and arrays are expanded here (JSON.parse has
+ * no positions to offer a lazy `locate`, so each item gets its own line from a scan instead).
+ * Returns undefined when the text is not JSON, so the caller may try YAML.
+ */
+export function parseJsonText(
+  text: string,
+  file: string,
+  limits: LoadLimits,
+  opts: { strict: boolean },
+): LoadResult | undefined {
+  let root: unknown;
+  try {
+    root = JSON.parse(text);
+  } catch (e) {
+    if (!opts.strict) return undefined;
+    const msg = e instanceof Error ? e.message : String(e);
+    const m = /position (\d+)/.exec(msg);
+    const at = m ? Number(m[1]) : text.length;
+    return {
+      objects: [],
+      coverage: [
+        {
+          reason: "parse-error",
+          message: `invalid JSON: ${msg.replace(/ in JSON at position \d+.*$/, "")}`,
+          subject: file,
+          location: positionOf(text, file, at),
+        },
+      ],
+      files: 1,
+    };
+  }
+  const objects: RawObject[] = [];
+  const coverage: CoverageEntry[] = [];
+  const firstBrace = /\S/.exec(text)?.index ?? 0;
+  const rootPos = positionOf(text, file, firstBrace);
+  let items: unknown[] | undefined;
+  if (Array.isArray(root)) items = root;
+  else if (
+    isRecord(root) &&
+    typeof root.kind === "string" &&
+    root.kind.endsWith("List") &&
+    Array.isArray(root.items)
+  ) {
+    for (const k of Object.keys(root)) {
+      if (FORBIDDEN_KEYS.has(k)) {
+        coverage.push({
+          reason: "unsafe",
+          message: `forbidden key "${k}" (prototype pollution) in the List; file rejected`,
+          subject: file,
+          location: rootPos,
+        });
+        return { objects, coverage, files: 1 };
+      }
+    }
+    items = root.items;
+  }
+  if (items === undefined) {
+    accept(root, rootPos, 0, "the document");
+    return { objects, coverage, files: 1 };
+  }
+  if (items.length > limits.maxDocuments) {
+    coverage.push({
+      reason: "limit",
+      message: `${items.length} items, more than the limit of ${limits.maxDocuments}; items beyond it were not read`,
+      subject: file,
+      location: rootPos,
+    });
+  }
+  const positions = scanItemPositions(text);
+  const count = Math.min(items.length, limits.maxDocuments);
+  for (let i = 0; i < count; i++) accept(items[i], positions[i] ?? rootPos, i, `item ${i}`);
+  return { objects, coverage, files: 1 };
+
+  function accept(v: unknown, pos: ItemPos, index: number, what: string): void {
+    const location = { file, line: pos.line, column: pos.column };
+    if (!isRecord(v)) {
+      const type = v === null ? "null" : Array.isArray(v) ? "an array" : `a ${typeof v}`;
+      coverage.push({
+        reason: "invalid",
+        message: `${what} is ${type}, not an object`,
+        subject: file,
+        location,
+      });
+      return;
+    }
+    const p = checkValue(v, limits.maxDepth);
+    if (p) {
+      coverage.push({
+        reason: p.kind === "unsafe" ? "unsafe" : "limit",
+        message:
+          p.kind === "unsafe"
+            ? `${what}: forbidden key "${p.key}" (prototype pollution); rejected`
+            : `${what}: nested deeper than ${limits.maxDepth} levels`,
+        subject: file,
+        location,
+      });
+      return;
+    }
+    objects.push({ object: stripSecrets(v), source: { file, line: pos.line, column: pos.column, index } });
+  }
+}

@@ -1,0 +1,375 @@
+import {
+  Composer,
+  type Document,
+  type DocumentOptions,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type ParsedNode,
+  type ParseOptions,
+  Parser,
+  parseDocument,
+  type SchemaOptions,
+  type Tags,
+  type YAMLMap,
+} from "yaml";
+import type { CoverageEntry, SourceLocation } from "../../core/findings/index.js";
+import { parseFieldPath, type RawObject, stripSecretValues } from "../../core/inventory/index.js";
+import { FORBIDDEN_KEYS, isRecord } from "../../core/util/index.js";
+import type { LoadLimits, LoadResult } from "./limits.js";
+import { checkValue } from "./safety.js";
+
+const YAML_ORG = "tag:yaml.org,2002:";
+/** YAML 1.1 tags Kubernetes never produces and that do not map to JSON (Date, Uint8Array, Set, Map). */
+const DROPPED_TAGS = new Set([`${YAML_ORG}binary`, `${YAML_ORG}omap`, `${YAML_ORG}pairs`, `${YAML_ORG}set`]);
+
+/**
+ * Parse options matching what Kubernetes does with a manifest.
+ *
+ * kubectl and the API server decode YAML with sigs.k8s.io/yaml, which runs a fork of go-yaml v2 (a YAML 1.1
+ * parser) and converts the result to JSON without a target type (unstructured). So, as in YAML 1.1:
+ * - `y|Y|yes|Yes|YES|on|On|ON` are `true` and `n|N|no|No|NO|off|Off|OFF` are `false` (goyaml.v2/resolve.go);
+ * - `0755` is octal, `0b101` binary; `<<` merge keys work.
+ * Where go-yaml v2 departs from YAML 1.1 we follow go-yaml:
+ * - base-60 numbers (`1:20`) are strings ("purposefully unsupported" in resolve.go), so the sexagesimal tags
+ *   are removed;
+ * - timestamps stay the strings written (go-yaml would turn `2001-12-14` into a time and back into an RFC 3339
+ *   string; no Kubernetes field is a YAML timestamp, and keeping the text avoids JS Date objects);
+ * - `!!binary`, `!!set`, `!!omap`, `!!pairs` are not resolved (they have no JSON form);
+ * - duplicate keys are accepted and the last one wins (go-yaml v2 only rejects them in strict mode, which
+ *   kubectl does not use for decoding).
+ */
+export const YAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
+  version: "1.1",
+  schema: "yaml-1.1",
+  merge: true,
+  uniqueKeys: false,
+  prettyErrors: false,
+  logLevel: "silent",
+  customTags: (tags: Tags) =>
+    tags.filter((t) => {
+      const tag = t as { tag: string; format?: string };
+      return !(tag.format === "TIME" || tag.tag === `${YAML_ORG}timestamp` || DROPPED_TAGS.has(tag.tag));
+    }),
+};
+
+/** What `locate` needs to find a node again: the file text, its line index, and each document's span. */
+interface FileIndex {
+  /** The source text, with Secret values blanked (same length, newlines kept) once parsing is over. */
+  text: string;
+  lines: LineCounter;
+  cache?: { span: DocSpan; doc: Document.Parsed; lineStart: number };
+}
+
+interface DocSpan {
+  start: number;
+  end: number;
+}
+
+/** Location of a byte offset; `yaml`'s LineCounter gives 1-based line and column. */
+function posAt(lines: LineCounter, file: string, offset: number): SourceLocation {
+  const p = lines.linePos(offset);
+  return { file, line: p.line, column: p.col };
+}
+
+function describeType(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a sequence";
+  if (typeof v === "string") return "a string";
+  return `a ${typeof v}`;
+}
+
+/**
+ * Walk a document's syntax tree (not its aliases' expansions) iteratively. Reports the first forbidden key or
+ * too-deep node, whether the document uses aliases, and the value ranges of Secret data (to blank them in the
+ * text kept for `locate`).
+ */
+function scanDocument(
+  doc: Document.Parsed,
+  maxDepth: number,
+): {
+  problem?: { kind: "unsafe" | "depth"; offset: number; key?: string };
+  hasAlias: boolean;
+} {
+  let hasAlias = false;
+  const stack: { node: unknown; depth: number }[] = [{ node: doc.contents, depth: 0 }];
+  while (stack.length > 0) {
+    const { node, depth } = stack.pop()!;
+    if (isAlias(node)) {
+      hasAlias = true;
+      continue;
+    }
+    if (!isMap(node) && !isSeq(node)) continue;
+    const at = (node as ParsedNode).range[0];
+    if (depth >= maxDepth) return { problem: { kind: "depth", offset: at }, hasAlias };
+    for (const item of node.items) {
+      if (isPair(item)) {
+        let key: unknown = item.key;
+        if (isAlias(key)) {
+          hasAlias = true;
+          key = key.resolve(doc);
+        }
+        if (isScalar(key) && FORBIDDEN_KEYS.has(String(key.value))) {
+          const offset = (item.key as ParsedNode | null)?.range[0] ?? at;
+          return { problem: { kind: "unsafe", offset, key: String(key.value) }, hasAlias };
+        }
+        if (isMap(key) || isSeq(key)) stack.push({ node: key, depth: depth + 1 });
+        stack.push({ node: item.value, depth: depth + 1 });
+      } else stack.push({ node: item, depth: depth + 1 });
+    }
+  }
+  return { hasAlias };
+}
+
+function getPair(map: YAMLMap, key: string): { key: ParsedNode; value: unknown } | undefined {
+  for (let i = map.items.length - 1; i >= 0; i--) {
+    const p = map.items[i]!;
+    if (isScalar(p.key) && String(p.key.value) === key) return p as { key: ParsedNode; value: unknown };
+  }
+  return undefined;
+}
+
+/** Value ranges to blank in a Secret (`data`, `stringData`), or in the Secrets of a List. */
+function secretValueRanges(doc: Document.Parsed, root: unknown, out: [number, number][]): void {
+  if (!isMap(root)) return;
+  const kind = getPair(root, "kind")?.value;
+  const kindName = isScalar(kind) ? String(kind.value) : "";
+  if (kindName === "Secret") {
+    for (const field of ["data", "stringData"]) {
+      const v = getPair(root, field)?.value;
+      const m = isAlias(v) ? v.resolve(doc) : v;
+      if (isMap(m)) {
+        for (const p of m.items) {
+          const r = (p.value as ParsedNode | null)?.range;
+          if (r) out.push([r[0], r[1]]);
+        }
+      } else {
+        const r = (m as ParsedNode | null)?.range;
+        if (r) out.push([r[0], r[1]]);
+      }
+    }
+  } else if (kindName.endsWith("List")) {
+    const items = getPair(root, "items")?.value;
+    if (isSeq(items)) for (const it of items.items) secretValueRanges(doc, it, out);
+  }
+}
+
+/** Replace every character in the ranges except line breaks by a space: positions stay valid, values vanish. */
+function blank(text: string, ranges: [number, number][]): string {
+  ranges.sort((a, b) => a[0] - b[0]);
+  const parts: string[] = [];
+  let at = 0;
+  for (const [s, e] of ranges) {
+    if (e <= at) continue;
+    const from = Math.max(s, at);
+    parts.push(text.slice(at, from));
+    parts.push(text.slice(from, e).replace(/[^\r\n]/g, " "));
+    at = e;
+  }
+  parts.push(text.slice(at));
+  // join() builds a new flat string, so the original text (with the values) is not kept alive by slices.
+  return parts.join("");
+}
+
+/** Re-parse one document from the kept text and find the node a field path names. */
+function locateIn(fi: FileIndex, span: DocSpan, file: string, fieldPath: string): SourceLocation | undefined {
+  let cached = fi.cache;
+  if (cached?.span !== span) {
+    const p = fi.lines.linePos(span.start);
+    const lineStart = span.start - (p.col - 1);
+    // Pad with spaces up to the node's column so indentation is unchanged and offsets map back 1:1.
+    const src = " ".repeat(p.col - 1) + fi.text.slice(span.start, span.end);
+    const doc = parseDocument(src, YAML_OPTIONS) as Document.Parsed;
+    cached = { span, doc, lineStart };
+    fi.cache = cached;
+  }
+  const { doc, lineStart } = cached;
+  let segs: ReturnType<typeof parseFieldPath>;
+  try {
+    segs = parseFieldPath(fieldPath);
+  } catch {
+    return undefined;
+  }
+  let node: unknown = doc.contents;
+  let pos = (node as ParsedNode | null)?.range[0];
+  if (pos === undefined) return undefined;
+  for (const seg of segs) {
+    if (isAlias(node)) node = node.resolve(doc);
+    if (isMap(node) && typeof seg === "string") {
+      const pair = findInMap(doc, node, seg, 0);
+      if (!pair) return undefined;
+      pos = pair.key.range[0];
+      node = pair.value;
+    } else if (isSeq(node) && typeof seg === "number") {
+      const item = node.items[seg] as ParsedNode | undefined;
+      if (!item) return undefined;
+      pos = item.range[0];
+      node = item;
+    } else return undefined;
+  }
+  return posAt(fi.lines, file, lineStart + pos);
+}
+
+/** A key in a map, following `<<` merge keys (YAML 1.1 merge type; explicit keys take precedence). */
+function findInMap(
+  doc: Document.Parsed,
+  map: YAMLMap,
+  key: string,
+  depth: number,
+): { key: ParsedNode; value: unknown } | undefined {
+  const direct = getPair(map, key);
+  if (direct || depth > 8) return direct;
+  const merge = getPair(map, "<<");
+  if (!merge) return undefined;
+  const sources = isSeq(merge.value) ? merge.value.items : [merge.value];
+  for (const s of sources) {
+    const m = isAlias(s) ? s.resolve(doc) : s;
+    if (isMap(m)) {
+      const found = findInMap(doc, m, key, depth + 1);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Parse multi-document YAML text into raw objects. Documents are composed one at a time (the document cap
+ * stops parsing early); a broken document becomes a coverage entry and the next ones still load.
+ */
+export function parseYamlText(text: string, file: string, limits: LoadLimits): LoadResult {
+  const objects: RawObject[] = [];
+  const coverage: CoverageEntry[] = [];
+  const lines = new LineCounter();
+  const fi: FileIndex = { text, lines };
+  const secretRanges: [number, number][] = [];
+  let index = -1;
+  let stripped = false;
+  const entry = (reason: CoverageEntry["reason"], offset: number, message: string): void => {
+    coverage.push({ reason, message, subject: file, location: posAt(lines, file, offset) });
+  };
+  try {
+    const parser = new Parser(lines.addNewLine);
+    const composer = new Composer(YAML_OPTIONS);
+    for (const doc of composer.compose(parser.parse(text))) {
+      index++;
+      if (index >= limits.maxDocuments) {
+        entry(
+          "limit",
+          doc.range[0],
+          `more than ${limits.maxDocuments} documents; document ${index + 1} and the rest of the file were not read`,
+        );
+        break;
+      }
+      const err = doc.errors[0];
+      if (err) {
+        entry("parse-error", err.pos[0], `document ${index + 1}: YAML ${err.code}: ${err.message}`);
+        continue;
+      }
+      const contents = doc.contents as ParsedNode | null;
+      // Helm and Kustomize output has empty documents and comment-only documents: not objects, not errors.
+      if (contents === null || (isScalar(contents) && contents.value === null)) continue;
+      const start = contents.range[0];
+      const scan = scanDocument(doc, limits.maxDepth);
+      if (scan.problem?.kind === "unsafe") {
+        entry(
+          "unsafe",
+          scan.problem.offset,
+          `document ${index + 1}: forbidden key "${scan.problem.key}" (prototype pollution); document rejected`,
+        );
+        continue;
+      }
+      if (scan.problem?.kind === "depth") {
+        entry(
+          "limit",
+          scan.problem.offset,
+          `document ${index + 1}: nested deeper than ${limits.maxDepth} levels`,
+        );
+        continue;
+      }
+      let value: unknown;
+      try {
+        value = doc.toJS({ maxAliasCount: limits.maxAliasCount });
+      } catch (e) {
+        const alias = e instanceof ReferenceError && /alias/i.test(e.message);
+        entry(
+          alias ? "limit" : "parse-error",
+          start,
+          alias
+            ? `document ${index + 1}: YAML aliases expand beyond the budget of ${limits.maxAliasCount} (alias bomb?)`
+            : `document ${index + 1}: ${e instanceof Error ? e.message : String(e)}`,
+        );
+        continue;
+      }
+      if (scan.hasAlias) {
+        // Aliases can nest an anchored tree inside another: check the expanded value too.
+        const p = checkValue(value, limits.maxDepth);
+        if (p) {
+          entry(
+            p.kind === "unsafe" ? "unsafe" : "limit",
+            start,
+            p.kind === "unsafe"
+              ? `document ${index + 1}: forbidden key "${p.key}" (prototype pollution); document rejected`
+              : `document ${index + 1}: nested deeper than ${limits.maxDepth} levels once aliases are expanded`,
+          );
+          continue;
+        }
+      }
+      if (!isRecord(value)) {
+        entry("invalid", start, `document ${index + 1} is ${describeType(value)}, not an object`);
+        continue;
+      }
+      const before = secretRanges.length;
+      secretValueRanges(doc, contents, secretRanges);
+      const object = stripSecrets(value);
+      if (object !== value || secretRanges.length > before) stripped = true;
+      const span: DocSpan = { start, end: contents.range[2] };
+      const loc = posAt(lines, file, start);
+      objects.push({
+        object,
+        source: {
+          file,
+          line: loc.line,
+          column: loc.column,
+          index,
+          locate: (fieldPath) => locateIn(fi, span, file, fieldPath),
+        },
+      });
+    }
+  } catch (e) {
+    // The composer recurses on nesting: hostile input can exhaust the stack before our depth check runs.
+    const deep = e instanceof RangeError;
+    coverage.push({
+      reason: deep ? "limit" : "parse-error",
+      message: deep
+        ? `document ${index + 2}: nesting too deep to parse; the rest of the file was not read`
+        : `document ${index + 2}: ${e instanceof Error ? e.message : String(e)}; the rest of the file was not read`,
+      subject: file,
+    });
+  }
+  if (stripped) {
+    fi.text = blank(text, secretRanges);
+    // Parsed strings can be slices of the source text and would keep the Secret values alive with it:
+    // a JSON round trip gives every kept string its own storage.
+    for (const o of objects) o.object = JSON.parse(JSON.stringify(o.object)) as Record<string, unknown>;
+  }
+  return { objects, coverage, files: 1 };
+}
+
+/** Drop Secret values at load time, for a Secret or the Secrets inside a List. */
+export function stripSecrets(o: Record<string, unknown>): Record<string, unknown> {
+  if (o.kind === "Secret") return stripSecretValues(o);
+  if (typeof o.kind === "string" && o.kind.endsWith("List") && Array.isArray(o.items)) {
+    let changed = false;
+    const items = o.items.map((it: unknown) => {
+      if (!isRecord(it)) return it;
+      const s = stripSecrets(it);
+      if (s !== it) changed = true;
+      return s;
+    });
+    return changed ? { ...o, items } : o;
+  }
+  return o;
+}

@@ -1,0 +1,73 @@
+import { advisoryKey, type OsvRecord, splitEcosystem } from "../../core/vuln/index.js";
+import { type ImportBatchResult, recordKeys, type VulnDbStatus, type VulnStore } from "./vuln-store.js";
+
+/** In-memory VulnStore: for tests, one-shot scans of an advisory directory, and as the contract's reference. */
+export class MemoryVulnStore implements VulnStore {
+  private readonly records = new Map<string, OsvRecord>();
+  private readonly index = new Map<string, Set<string>>();
+  private importedAt: string | undefined;
+
+  putRecords(records: readonly OsvRecord[]): ImportBatchResult {
+    let written = 0;
+    let unchanged = 0;
+    for (const r of records) {
+      const old = this.records.get(r.id);
+      if (old && old.modified > r.modified) {
+        unchanged++;
+        continue;
+      }
+      if (old) for (const k of recordKeys(old, advisoryKey)) this.index.get(k)?.delete(old.id);
+      this.records.set(r.id, r);
+      for (const k of recordKeys(r, advisoryKey)) {
+        const s = this.index.get(k) ?? new Set<string>();
+        s.add(r.id);
+        this.index.set(k, s);
+      }
+      written++;
+    }
+    return { written, unchanged };
+  }
+
+  lookup(keys: readonly string[]): Map<string, OsvRecord[]> {
+    const out = new Map<string, OsvRecord[]>();
+    for (const k of keys) {
+      const ids = this.index.get(k);
+      if (!ids || ids.size === 0) continue;
+      out.set(
+        k,
+        [...ids].sort().map((id) => this.records.get(id) as OsvRecord),
+      );
+    }
+    return out;
+  }
+
+  markImported(at: string): void {
+    this.importedAt = at;
+  }
+
+  status(): VulnDbStatus {
+    const byEcosystem = new Map<string, number>();
+    let newest: string | undefined;
+    for (const r of this.records.values()) {
+      for (const eco of new Set(r.affected.map((a) => splitEcosystem(a.package.ecosystem).base)))
+        byEcosystem.set(eco, (byEcosystem.get(eco) ?? 0) + 1);
+      if (newest === undefined || r.modified > newest) newest = r.modified;
+    }
+    let packages = 0;
+    for (const s of this.index.values()) if (s.size > 0) packages++;
+    return {
+      advisories: this.records.size,
+      packages,
+      byEcosystem: sortRecord(byEcosystem),
+      importedAt: this.importedAt,
+      newestModified: newest,
+    };
+  }
+
+  close(): void {}
+}
+
+/** Map to a plain object with sorted keys; Object.fromEntries defines own properties, so "__proto__" stays data. */
+export function sortRecord(m: Map<string, number>): Record<string, number> {
+  return Object.fromEntries([...m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+}
