@@ -1,0 +1,117 @@
+import type { Inventory, Labels, Workload } from "../inventory/index.js";
+import { isRecord } from "../util/index.js";
+import { compareRanges, formatRange, type IpRange, partitionAddressSpace, rangeContains } from "./cidr.js";
+import { compareEndpoints, type Edge, type Endpoint } from "./connectivity.js";
+import { type ParsedPolicy, type Peer, type PolicyRule, parseNetworkPolicy } from "./policy.js";
+import {
+  CONN_ALL,
+  CONN_NONE,
+  type ConnSet,
+  connIntersect,
+  connIsEmpty,
+  connOf,
+  connToJson,
+  connUnion,
+  MAX_PORT,
+} from "./ports.js";
+import { matchesSelector } from "./selector.js";
+
+/**
+ * A deliberately naive evaluator of the NetworkPolicy semantics: every (source, destination) pair is decided
+ * directly from the policies, with no equivalence classes, indexes or caches. It exists for the differential test
+ * of {@link analyzeConnectivity} and is not exported from the module's index.
+ */
+export function referenceConnectivity(inv: Inventory): Edge[] {
+  const policies: ParsedPolicy[] = [];
+  for (const o of inv.networkPolicies) {
+    const r = parseNetworkPolicy(o);
+    if (r.policy) policies.push(r.policy);
+  }
+  const workloads = inv.workloads.filter(
+    (w) => !(isRecord(w.podSpec) && (w.podSpec as Record<string, unknown>).hostNetwork === true),
+  );
+  const nsLabels = (ns: string): Labels => ({
+    ...(inv.namespaces.get(ns)?.labels ?? {}),
+    "kubernetes.io/metadata.name": ns,
+  });
+  const blocks: IpRange[] = [];
+  for (const p of policies)
+    for (const r of [...p.ingress, ...p.egress])
+      if (r.peers !== "all")
+        for (const x of r.peers) if (x.kind === "ipBlock") blocks.push(x.cidr, ...x.except);
+  const ranges = partitionAddressSpace(blocks).sort(compareRanges);
+  type Ep = { w: Workload } | { r: IpRange };
+  const nsOf = (w: Workload): string => w.ref.namespace ?? "default";
+
+  const peerMatches = (peer: Peer, policyNs: string, ep: Ep): boolean => {
+    if ("r" in ep) {
+      if (peer.kind !== "ipBlock") return false;
+      return rangeContains(peer.cidr, ep.r) && !peer.except.some((e) => rangeContains(e, ep.r));
+    }
+    if (peer.kind === "ipBlock") return false;
+    const ns = nsOf(ep.w);
+    const nsOk = peer.namespaceSelector
+      ? matchesSelector(peer.namespaceSelector, nsLabels(ns))
+      : ns === policyNs;
+    return nsOk && (peer.podSelector ? matchesSelector(peer.podSelector, ep.w.podLabels) : true);
+  };
+  const containerPorts = (w: Workload, name: string, protocol: string): number[] => {
+    const out: number[] = [];
+    for (const c of w.containers) {
+      const spec = c.spec as unknown as Record<string, unknown>;
+      const sidecar = c.type === "initContainer" && spec.restartPolicy === "Always";
+      if (c.type !== "container" && !sidecar) continue;
+      for (const p of Array.isArray(spec.ports) ? spec.ports : []) {
+        if (
+          isRecord(p) &&
+          p.name === name &&
+          (p.protocol ?? "TCP") === protocol &&
+          typeof p.containerPort === "number"
+        )
+          out.push(p.containerPort);
+      }
+    }
+    return out;
+  };
+  const portsOf = (rule: PolicyRule, dst: Ep): ConnSet => {
+    if (rule.ports === "all") return CONN_ALL;
+    let c = CONN_NONE;
+    for (const p of rule.ports) {
+      if (p.port === undefined) c = connUnion(c, connOf(p.protocol, [[1, MAX_PORT]]));
+      else if (typeof p.port === "number")
+        c = connUnion(c, connOf(p.protocol, [[p.port, p.endPort ?? p.port]]));
+      else if ("w" in dst)
+        for (const n of containerPorts(dst.w, p.port, p.protocol))
+          c = connUnion(c, connOf(p.protocol, [[n, n]]));
+    }
+    return c;
+  };
+  const allowed = (dir: "ingress" | "egress", self: Workload, peer: Ep, dst: Ep): ConnSet => {
+    const selecting = policies.filter(
+      (p) => p.namespace === nsOf(self) && p.isolates[dir] && matchesSelector(p.podSelector, self.podLabels),
+    );
+    if (selecting.length === 0) return CONN_ALL;
+    let c = CONN_NONE;
+    for (const p of selecting)
+      for (const rule of p[dir])
+        if (rule.peers === "all" || rule.peers.some((x) => peerMatches(x, p.namespace, peer)))
+          c = connUnion(c, portsOf(rule, dst));
+    return c;
+  };
+  const endpoint = (ep: Ep): Endpoint =>
+    "w" in ep
+      ? { namespace: nsOf(ep.w), kind: ep.w.ref.kind, name: ep.w.ref.name }
+      : { ipRange: formatRange(ep.r) };
+  const eps: Ep[] = [...workloads.map((w) => ({ w })), ...ranges.map((r) => ({ r }))];
+  const edges: Edge[] = [];
+  for (const s of eps)
+    for (const d of eps) {
+      if ("r" in s && "r" in d) continue;
+      const e = "w" in s ? allowed("egress", s.w, d, d) : CONN_ALL;
+      const i = "w" in d ? allowed("ingress", d.w, s, d) : CONN_ALL;
+      const c = connIntersect(e, i);
+      if (!connIsEmpty(c)) edges.push({ src: endpoint(s), dst: endpoint(d), connections: connToJson(c) });
+    }
+  edges.sort((a, b) => compareEndpoints(a.src, b.src) || compareEndpoints(a.dst, b.dst));
+  return edges;
+}
