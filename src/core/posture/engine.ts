@@ -1,0 +1,362 @@
+/**
+ * The posture rule engine: rule shapes, defensive readers over unvalidated manifest data, effective
+ * security-context resolution, and the loop that turns rule hits into findings.
+ *
+ * Rules are small objects in a list (one entry per rule). A rule never builds a Finding itself: it returns
+ * {@link Hit}s (field path, message, evidence) and the engine adds rule metadata, resource, workload, team,
+ * source location and the stable id. This keeps every finding in one shape and lets a rule be tested alone.
+ */
+import {
+  type CoverageEntry,
+  compareCoverage,
+  compareFindings,
+  type Finding,
+  type FindingInput,
+  makeFinding,
+  type RuleMeta,
+  type SourceLocation,
+} from "../findings/index.js";
+import {
+  type ContainerInfo,
+  type ContainerType,
+  formatFieldPath,
+  type Inventory,
+  joinPath,
+  type KObject,
+  parseFieldPath,
+  type Workload,
+  type WorkloadKind,
+} from "../inventory/index.js";
+import { isRecord } from "../util/index.js";
+
+/** Options for {@link evaluatePosture}. */
+export interface PostureOptions {
+  /**
+   * Globs (`*`, `?`) matched against an image's `registry` and its `registry/repository`. Empty or absent: the
+   * registry allow-list rule is off.
+   */
+  allowedRegistries?: string[];
+}
+
+/** What a rule reports: the engine turns it into a Finding. */
+export interface Hit {
+  /** Exact field path of the offending value, or where a missing field should be set. */
+  fieldPath: string;
+  message: string;
+  /** The offending value as text; already redacted when it is a secret. Absent when the field is unset. */
+  evidence?: string;
+  /** Mixed into the finding id when one rule can fire twice at the same path. */
+  discriminator?: string;
+}
+
+/** A hit on an object that is not (necessarily) a workload: a Service, a ConfigMap, a Namespace. */
+export interface ObjectHit extends Hit {
+  object: KObject;
+  /** Set when the object is, or belongs to, a workload. */
+  workload?: Workload;
+  /** Owning team when there is no workload (e.g. the namespace's team for a ConfigMap). */
+  team?: string;
+}
+
+/**
+ * Typed reads of unvalidated JSON. A value of the wrong type is reported once as an "invalid" coverage entry and
+ * read as absent, so a malformed manifest never crashes the engine and never passes silently.
+ */
+export interface Reader {
+  bool(rec: Record<string, unknown> | undefined, key: string, path: string): boolean | undefined;
+  str(rec: Record<string, unknown> | undefined, key: string, path: string): string | undefined;
+  /** An integer (Kubernetes int32/int64 fields). */
+  int(rec: Record<string, unknown> | undefined, key: string, path: string): number | undefined;
+  list(rec: Record<string, unknown> | undefined, key: string, path: string): unknown[] | undefined;
+  rec(
+    rec: Record<string, unknown> | undefined,
+    key: string,
+    path: string,
+  ): Record<string, unknown> | undefined;
+}
+
+/** A container as rules see it. */
+export interface ContainerView {
+  info: ContainerInfo;
+  type: ContainerType;
+  /** The raw container object. */
+  spec: Record<string, unknown>;
+  /** Field path of the container, e.g. `spec.template.spec.containers[1]`. */
+  path: string;
+  /** The container's securityContext when it is an object. */
+  sc: Record<string, unknown> | undefined;
+  scPath: string;
+  /** Human label used in messages: `container "app"`, `init container "setup"`. */
+  label: string;
+}
+
+/** A workload as rules see it. */
+export interface WorkloadView {
+  w: Workload;
+  /** The raw pod spec. */
+  spec: Record<string, unknown>;
+  specPath: string;
+  podSC: Record<string, unknown> | undefined;
+  podSCPath: string;
+  containers: ContainerView[];
+  /** `spec.os.name: windows`: Linux-only checks do not apply (PSS skips them too since v1.25). */
+  isWindows: boolean;
+  read: Reader;
+}
+
+/** Evaluation environment shared by all rules of one run. */
+export interface Env {
+  inv: Inventory;
+  opts: { allowedRegistries: string[] };
+  /** A reader that reports invalid fields against `obj`. */
+  reader(obj: KObject): Reader;
+}
+
+/** A rule evaluated once per workload (pod-level fields, or fields it reads across containers itself). */
+export interface PodRule {
+  meta: RuleMeta;
+  scope: "pod";
+  /** Restrict to these workload kinds (default all). */
+  kinds?: readonly WorkloadKind[];
+  /** Skip pods with `spec.os.name: windows`. */
+  linuxOnly?: boolean;
+  check(wv: WorkloadView, env: Env): Hit[];
+}
+
+/** A rule evaluated once per container. */
+export interface ContainerRule {
+  meta: RuleMeta;
+  scope: "container";
+  /** Container types the rule applies to (default all three). */
+  types?: readonly ContainerType[];
+  kinds?: readonly WorkloadKind[];
+  linuxOnly?: boolean;
+  check(cv: ContainerView, wv: WorkloadView, env: Env): Hit[];
+}
+
+/** A rule over the whole inventory (Services, ConfigMaps, Namespaces, cross-object checks). */
+export interface InventoryRule {
+  meta: RuleMeta;
+  scope: "inventory";
+  check(env: Env): ObjectHit[];
+}
+
+export type PostureRule = PodRule | ContainerRule | InventoryRule;
+
+const TYPE_LABEL: Record<ContainerType, string> = {
+  container: "container",
+  initContainer: "init container",
+  ephemeralContainer: "ephemeral container",
+};
+
+function typeName(v: unknown): string {
+  return v === null ? "null" : Array.isArray(v) ? "array" : typeof v;
+}
+
+/** Resolve a field path to a file position: the path itself, else its nearest located ancestor, else the object. */
+export function locateField(obj: KObject, fieldPath: string): SourceLocation | undefined {
+  const src = obj.source;
+  if (!src) return undefined;
+  if (src.locate) {
+    let segs = parseFieldPath(fieldPath);
+    while (segs.length > 0) {
+      const loc = src.locate(formatFieldPath(segs));
+      if (loc) return loc;
+      segs = segs.slice(0, -1);
+    }
+  }
+  return { file: src.file, line: src.line, column: src.column };
+}
+
+function makeReader(obj: KObject, coverage: Map<string, CoverageEntry>): Reader {
+  const invalid = (path: string, expected: string, v: unknown): void => {
+    const ns = obj.ref.namespace;
+    const message = `${obj.ref.kind} ${ns ? `${ns}/` : ""}${obj.ref.name}: ${path} is ${typeName(v)}, expected ${expected}; not evaluated`;
+    if (coverage.has(message)) return;
+    const e: CoverageEntry = { reason: "invalid", message, kind: obj.ref.kind };
+    if (ns !== undefined) e.namespace = ns;
+    const loc = locateField(obj, path);
+    if (loc) {
+      e.location = loc;
+      e.subject = loc.file;
+    }
+    coverage.set(message, e);
+  };
+  const get = <T>(
+    rec: Record<string, unknown> | undefined,
+    key: string,
+    path: string,
+    expected: string,
+    ok: (v: unknown) => v is T,
+  ): T | undefined => {
+    if (rec === undefined || !Object.hasOwn(rec, key)) return undefined;
+    const v = rec[key];
+    // JSON null is how YAML spells an empty field (`securityContext:`): it means "unset", not a type error.
+    if (v === undefined || v === null) return undefined;
+    if (ok(v)) return v;
+    invalid(joinPath(path, key), expected, v);
+    return undefined;
+  };
+  return {
+    bool: (r, k, p) => get(r, k, p, "boolean", (v): v is boolean => typeof v === "boolean"),
+    str: (r, k, p) => get(r, k, p, "string", (v): v is string => typeof v === "string"),
+    int: (r, k, p) =>
+      get(r, k, p, "integer", (v): v is number => typeof v === "number" && Number.isSafeInteger(v)),
+    list: (r, k, p) => get(r, k, p, "array", (v): v is unknown[] => Array.isArray(v)),
+    rec: (r, k, p) => get(r, k, p, "object", isRecord),
+  };
+}
+
+function makeView(w: Workload, read: Reader): WorkloadView {
+  const spec = w.podSpec as unknown as Record<string, unknown>;
+  const specPath = w.podSpecPath;
+  const podSC = read.rec(spec, "securityContext", specPath);
+  const os = read.rec(spec, "os", specPath);
+  const isWindows = read.str(os, "name", joinPath(specPath, "os")) === "windows";
+  const containers: ContainerView[] = w.containers.map((info) => {
+    const raw = info.spec as unknown as Record<string, unknown>;
+    return {
+      info,
+      type: info.type,
+      spec: raw,
+      path: info.path,
+      sc: read.rec(raw, "securityContext", info.path),
+      scPath: joinPath(info.path, "securityContext"),
+      label: `${TYPE_LABEL[info.type]} "${info.name}"`,
+    };
+  });
+  return {
+    w,
+    spec,
+    specPath,
+    podSC,
+    podSCPath: joinPath(specPath, "securityContext"),
+    containers,
+    isWindows,
+    read,
+  };
+}
+
+/** A value resolved with Kubernetes' precedence: the container's securityContext overrides the pod's. */
+export interface Effective<T> {
+  value: T;
+  path: string;
+  level: "container" | "pod";
+}
+
+/**
+ * Resolve a securityContext field that exists at both levels (runAsUser, runAsGroup, runAsNonRoot, seLinuxOptions,
+ * seccompProfile, appArmorProfile, windowsOptions). Per the API docs of SecurityContext: "If set in both
+ * SecurityContext and PodSecurityContext, the value specified in SecurityContext takes precedence."
+ */
+export function effective<T>(
+  wv: WorkloadView,
+  cv: ContainerView,
+  key: string,
+  read: (r: Reader) => (rec: Record<string, unknown> | undefined, key: string, path: string) => T | undefined,
+): Effective<T> | undefined {
+  const fn = read(wv.read);
+  const c = fn(cv.sc, key, cv.scPath);
+  if (c !== undefined) return { value: c, path: joinPath(cv.scPath, key), level: "container" };
+  const p = fn(wv.podSC, key, wv.podSCPath);
+  if (p !== undefined) return { value: p, path: joinPath(wv.podSCPath, key), level: "pod" };
+  return undefined;
+}
+
+function toFinding(
+  meta: RuleMeta,
+  obj: KObject,
+  w: Workload | undefined,
+  hit: Hit & { team?: string },
+): Finding {
+  const input: FindingInput = {
+    ruleId: meta.id,
+    title: meta.title,
+    severity: meta.severity,
+    resource: { ...obj.ref },
+    fieldPath: hit.fieldPath,
+    message: hit.message,
+    remediation: meta.remediation,
+    compliance: meta.compliance.map((c) => ({ ...c })),
+    category: meta.category,
+  };
+  if (w) input.workload = { ...w.ref };
+  const team = w?.team ?? hit.team;
+  if (team !== undefined) input.team = team;
+  const loc = locateField(obj, hit.fieldPath);
+  if (loc) input.location = loc;
+  if (hit.evidence !== undefined) input.evidence = hit.evidence;
+  if (hit.discriminator !== undefined) input.discriminator = hit.discriminator;
+  return makeFinding(input);
+}
+
+/**
+ * Run rules over an inventory. A rule that throws (a bug, or data shaped in a way no reader anticipated) yields a
+ * "not-evaluated" coverage entry for that rule and object instead of aborting the run.
+ */
+export function runRules(
+  rules: readonly PostureRule[],
+  inv: Inventory,
+  options: PostureOptions = {},
+): { findings: Finding[]; coverage: CoverageEntry[] } {
+  const coverage = new Map<string, CoverageEntry>();
+  const readers = new Map<KObject, Reader>();
+  const env: Env = {
+    inv,
+    opts: { allowedRegistries: [...(options.allowedRegistries ?? [])] },
+    reader(obj) {
+      let r = readers.get(obj);
+      if (!r) {
+        r = makeReader(obj, coverage);
+        readers.set(obj, r);
+      }
+      return r;
+    },
+  };
+  const findings: Finding[] = [];
+  const failed = (meta: RuleMeta, what: string, e: unknown): void => {
+    const message = `rule ${meta.id} could not evaluate ${what}: ${e instanceof Error ? e.message : String(e)}`;
+    coverage.set(message, { reason: "not-evaluated", message });
+  };
+  const podRules = rules.filter((r): r is PodRule => r.scope === "pod");
+  const containerRules = rules.filter((r): r is ContainerRule => r.scope === "container");
+  const inventoryRules = rules.filter((r): r is InventoryRule => r.scope === "inventory");
+
+  for (const w of inv.workloads) {
+    const obj = w.object;
+    const wv = makeView(w, env.reader(obj));
+    const what = `${w.kind} ${w.ref.namespace ?? ""}/${w.ref.name}`;
+    for (const rule of podRules) {
+      if (rule.kinds && !rule.kinds.includes(w.kind)) continue;
+      if (rule.linuxOnly && wv.isWindows) continue;
+      try {
+        for (const hit of rule.check(wv, env)) findings.push(toFinding(rule.meta, obj, w, hit));
+      } catch (e) {
+        failed(rule.meta, what, e);
+      }
+    }
+    for (const cv of wv.containers) {
+      for (const rule of containerRules) {
+        if (rule.types && !rule.types.includes(cv.type)) continue;
+        if (rule.kinds && !rule.kinds.includes(w.kind)) continue;
+        if (rule.linuxOnly && wv.isWindows) continue;
+        try {
+          for (const hit of rule.check(cv, wv, env)) findings.push(toFinding(rule.meta, obj, w, hit));
+        } catch (e) {
+          failed(rule.meta, `${what} ${cv.label}`, e);
+        }
+      }
+    }
+  }
+  for (const rule of inventoryRules) {
+    try {
+      for (const hit of rule.check(env)) findings.push(toFinding(rule.meta, hit.object, hit.workload, hit));
+    } catch (e) {
+      failed(rule.meta, "the inventory", e);
+    }
+  }
+  return {
+    findings: findings.sort(compareFindings),
+    coverage: [...coverage.values()].sort(compareCoverage),
+  };
+}

@@ -1,0 +1,204 @@
+/**
+ * Pure secret detectors. They look at a key/value pair (an env var, a ConfigMap entry) or at lines of text (a file
+ * inside an image layer) and report WHAT kind of credential was found and a redacted form of it. The matched value
+ * itself is never returned, stored or put in a message: callers only ever see `redact(...)` output.
+ *
+ * Patterns follow the public token formats documented by each issuer (AWS access key id prefixes, GitHub's
+ * `ghp_`/`github_pat_` tokens, Slack `xox?-` tokens, RFC 7519 JWTs, PEM private key armour from RFC 7468).
+ * Every pattern is anchored on a literal prefix and uses bounded quantifiers, so matching is linear in the input.
+ */
+import { redact } from "../findings/index.js";
+
+/** The kinds of credential the detectors recognise. */
+export type SecretKind =
+  | "aws-access-key-id"
+  | "aws-secret-access-key"
+  | "private-key"
+  | "github-token"
+  | "gitlab-token"
+  | "slack-token"
+  | "slack-webhook"
+  | "google-api-key"
+  | "stripe-key"
+  | "jwt"
+  | "url-credentials"
+  | "password-like-key";
+
+/** One detected credential. `redacted` never contains the secret body. */
+export interface SecretMatch {
+  kind: SecretKind;
+  redacted: string;
+}
+
+/** One detected credential in a text, with its 1-based line number. */
+export interface TextSecretMatch extends SecretMatch {
+  line: number;
+}
+
+interface ValueDetector {
+  kind: SecretKind;
+  /** Global regex; the whole match (or capture group 1 when present) is the secret. */
+  re: RegExp;
+  /** How many leading characters are a public, non-sensitive prefix that may be shown (at most 4). */
+  keepPrefix: number;
+}
+
+/**
+ * Detectors that recognise a credential by its value alone. Order matters only for overlap: a value claimed by an
+ * earlier detector is not reported again by a later one at the same offset.
+ */
+const VALUE_DETECTORS: readonly ValueDetector[] = [
+  // AWS access key ids: 4-letter type prefix + 16 base32 upper-case chars (AWS IAM "Understanding unique ID prefixes").
+  { kind: "aws-access-key-id", re: /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b/g, keepPrefix: 4 },
+  // RFC 7468 armour for private keys of any algorithm, including OpenSSH and PGP private key blocks.
+  {
+    kind: "private-key",
+    re: /-----BEGIN (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?-----/g,
+    keepPrefix: 0,
+  },
+  // GitHub: classic tokens ghp_/gho_/ghu_/ghs_/ghr_ + 36 alphanumerics; fine-grained github_pat_ + 82 chars.
+  { kind: "github-token", re: /\bgh[pousr]_[A-Za-z0-9]{36}\b/g, keepPrefix: 4 },
+  { kind: "github-token", re: /\bgithub_pat_[A-Za-z0-9_]{82}\b/g, keepPrefix: 4 },
+  { kind: "gitlab-token", re: /\bglpat-[A-Za-z0-9_-]{20}\b/g, keepPrefix: 4 },
+  { kind: "slack-token", re: /\bxox[abposr]-[A-Za-z0-9-]{10,250}/g, keepPrefix: 4 },
+  {
+    kind: "slack-webhook",
+    re: /https:\/\/hooks\.slack\.com\/services\/T[A-Za-z0-9_]{6,20}\/B[A-Za-z0-9_]{6,20}\/[A-Za-z0-9_]{20,40}/g,
+    keepPrefix: 0,
+  },
+  { kind: "google-api-key", re: /\bAIza[0-9A-Za-z_-]{35}\b/g, keepPrefix: 4 },
+  { kind: "stripe-key", re: /\b[sr]k_live_[0-9A-Za-z]{20,99}\b/g, keepPrefix: 0 },
+  // RFC 7519 JWT: base64url(JSON header) . base64url(JSON payload) . signature; both JSON parts start with `{"`,
+  // which base64url-encodes to `eyJ`.
+  {
+    kind: "jwt",
+    re: /\beyJ[A-Za-z0-9_-]{8,4096}\.eyJ[A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{8,4096}/g,
+    keepPrefix: 0,
+  },
+  // user:password@ in a URL authority (RFC 3986 userinfo). Group 1 is the password.
+  {
+    kind: "url-credentials",
+    re: /\b[a-z][a-z0-9+.-]{1,20}:\/\/[^\s:@/'"]{1,128}:([^\s@/'"]{3,128})@[^\s'"]/g,
+    keepPrefix: 0,
+  },
+];
+
+/** Key names that announce a credential value (env var names, ConfigMap keys, `key=value` lines). */
+const SECRET_KEY_RE =
+  /(?:^|[^a-z])(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_.-]?key|apikey|access[_.-]?key|private[_.-]?key|client[_.-]?secret|credentials?|auth[_.-]?key)(?:$|[^a-z])/i;
+
+/** Key suffixes that name WHERE a secret lives or how it is shaped, not the secret itself. */
+const NON_SECRET_KEY_SUFFIX_RE =
+  /(?:_|-|\.)(?:file|path|dir|ref|name|names|id|key[_-]?id|length|len|min|max|ttl|timeout|expiry|expires|enabled|required|policy|url|uri|endpoint|header|field|type|mode|secret[_-]?name|secret[_-]?ref)$/i;
+
+/** AWS secret access key: 40 base64 characters, named by its key. */
+const AWS_SECRET_KEY_RE = /aws.{0,20}secret|secret.?access.?key/i;
+const AWS_SECRET_VALUE_RE = /^[A-Za-z0-9/+=]{40}$/;
+
+/**
+ * Values that are clearly not literal credentials: empty, shell/Kubernetes variable references (`$(VAR)` is the
+ * Kubernetes env expansion syntax), template placeholders, booleans, numbers, and file paths.
+ */
+function isPlaceholder(value: string): boolean {
+  const v = value.trim();
+  if (v.length < 4) return true;
+  if (/^\$\{[^}]*\}$|^\$\([^)]*\)$|^\$[A-Za-z_][A-Za-z0-9_]*$/.test(v)) return true;
+  if (/^\{\{.*\}\}$|^<[^>]*>$|^%[^%]*%$/.test(v)) return true;
+  if (/^(?:true|false|yes|no|on|off|null|none|nil|redacted|\*+|x+)$/i.test(v)) return true;
+  if (/^-?\d+(?:\.\d+)?[a-z]{0,2}$/i.test(v)) return true;
+  if (/^(?:\/|\.\/|~\/)[^\s]*$/.test(v)) return true;
+  return false;
+}
+
+function detectValues(value: string): SecretMatch[] {
+  const out: SecretMatch[] = [];
+  const claimed: [number, number][] = [];
+  for (const d of VALUE_DETECTORS) {
+    d.re.lastIndex = 0;
+    for (const m of value.matchAll(d.re)) {
+      const start = m.index ?? 0;
+      const end = start + m[0].length;
+      if (claimed.some(([s, e]) => start < e && end > s)) continue;
+      claimed.push([start, end]);
+      const secret = m[1] ?? m[0];
+      out.push({ kind: d.kind, redacted: redact(secret, d.keepPrefix) });
+    }
+  }
+  return out;
+}
+
+/**
+ * Detect credentials in one key/value pair. Value-shaped detectors run first; when none fires, a key that
+ * announces a credential (`DB_PASSWORD`, `api-key`) with a literal, non-placeholder value is reported as
+ * `password-like-key`. Pure; the returned matches never contain the value.
+ */
+export function detectSecrets(key: string, value: string): SecretMatch[] {
+  if (typeof key !== "string" || typeof value !== "string" || value === "") return [];
+  const found = detectValues(value);
+  if (found.length > 0) return found;
+  const v = value.trim();
+  if (AWS_SECRET_KEY_RE.test(key) && AWS_SECRET_VALUE_RE.test(v))
+    return [{ kind: "aws-secret-access-key", redacted: redact(v) }];
+  // camelCase keys (`dbPassword`) are split so the word-boundary test sees `db_Password`.
+  const k = key.replace(/([a-z0-9])([A-Z])/g, "$1_$2");
+  if (SECRET_KEY_RE.test(k) && !NON_SECRET_KEY_SUFFIX_RE.test(k) && !isPlaceholder(v))
+    return [{ kind: "password-like-key", redacted: redact(v) }];
+  return [];
+}
+
+/** Options for {@link scanTextForSecrets}. */
+export interface ScanTextOptions {
+  /** Only the first `maxBytes` UTF-16 code units are scanned (a budget for large files). Default 1 MiB. */
+  maxBytes?: number;
+  /** Lines longer than this are scanned only up to this length (minified files). Default 16 KiB. */
+  maxLineLength?: number;
+}
+
+/** Result of {@link scanTextForSecretsDetailed}: the matches and whether a budget cut the scan short. */
+export interface ScanTextResult {
+  matches: TextSecretMatch[];
+  truncated: boolean;
+}
+
+/**
+ * `key = value` / `key: value` / `export KEY="value"` / `"key": "value"` assignments in config files, `.env`
+ * files and shell scripts. The key is group 1, the value group 2 (quotes stripped later).
+ */
+const ASSIGNMENT_RE =
+  /^\s*(?:export\s+)?["']?([A-Za-z_][A-Za-z0-9_.-]{0,127})["']?\s*[:=]\s*(.{1,4096}?)\s*,?\s*$/;
+
+function unquote(s: string): string {
+  const t = s.trim();
+  if (t.length >= 2 && (t[0] === '"' || t[0] === "'") && t[t.length - 1] === t[0]) return t.slice(1, -1);
+  return t;
+}
+
+/** Scan text line by line for credentials, within a byte budget. See {@link scanTextForSecrets}. */
+export function scanTextForSecretsDetailed(text: string, opts: ScanTextOptions = {}): ScanTextResult {
+  const maxBytes = opts.maxBytes ?? 1024 * 1024;
+  const maxLine = opts.maxLineLength ?? 16 * 1024;
+  const truncated = text.length > maxBytes;
+  const body = truncated ? text.slice(0, Math.max(0, maxBytes)) : text;
+  const matches: TextSecretMatch[] = [];
+  const lines = body.split(/\r\n|\n|\r/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = (lines[i] ?? "").slice(0, maxLine);
+    if (line.trim() === "") continue;
+    let found = detectValues(line);
+    if (found.length === 0) {
+      const m = ASSIGNMENT_RE.exec(line);
+      if (m?.[1] !== undefined && m[2] !== undefined) found = detectSecrets(m[1], unquote(m[2]));
+    }
+    for (const f of found) matches.push({ line: i + 1, kind: f.kind, redacted: f.redacted });
+  }
+  return { matches, truncated };
+}
+
+/**
+ * Scan a text (a config file, a script, an image layer file) for credentials. Returns one entry per credential
+ * with its 1-based line. Only the first `maxBytes` are read; use {@link scanTextForSecretsDetailed} to learn
+ * whether the budget was hit.
+ */
+export function scanTextForSecrets(text: string, opts: ScanTextOptions = {}): TextSecretMatch[] {
+  return scanTextForSecretsDetailed(text, opts).matches;
+}
