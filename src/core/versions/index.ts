@@ -1,0 +1,18 @@
+/**
+ * Exact version ordering per ecosystem, behind one {@link VersionScheme} interface. Pure: no IO.
+ * Each scheme is a port of the reference tool's algorithm, tested differentially against the tool itself
+ * (test/integration/versions-differential.test.ts) or its published test vectors.
+ */
+
+export { apk, compareApkRaw, isValidApkVersion } from "./apk.js";
+export { type DpkgVersion, dpkg, parseDpkgVersion, verrevcmp } from "./dpkg.js";
+export { knownEcosystems, schemeFor } from "./ecosystems.js";
+export { type GoVersion, go, parseGoVersion } from "./go.js";
+export { canonicalMaven, compareMavenRaw, maven } from "./maven.js";
+export { type NuGetVersion, nuget, parseNuGetVersion } from "./nuget.js";
+export { normalizeComposerVersion, packagist, phpVersionCompare } from "./packagist.js";
+export { normalizePep440, type Pep440Version, parsePep440, pep440 } from "./pep440.js";
+export { parseRpmVersion, type RpmVersion, rpm, rpmvercmp } from "./rpm.js";
+export { parseGemVersion, rubygems } from "./rubygems.js";
+export type { VersionScheme } from "./scheme.js";
+export { parseSemver, type SemVer, semver } from "./semver.js";

@@ -1,0 +1,224 @@
+import { compareDigits, invalidVersion, sign } from "./internal.js";
+import type { VersionScheme } from "./scheme.js";
+
+/*
+ * Port of org.apache.maven.artifact.versioning.ComparableVersion from maven-artifact 3.8.x (the version Debian
+ * ships and the one our differential test runs). Item kinds and their cross-kind results are kept exactly,
+ * including the quirk that an int, a long and a BigInteger item compare by kind (decided by digit count after
+ * stripping leading zeros), so "000000000000" (kept as is by stripLeadingZeroes, 12 digits) is a long zero
+ * that sorts above every int item.
+ */
+
+type Item =
+  | { readonly kind: "int" | "long" | "big"; readonly digits: string }
+  | { readonly kind: "string"; readonly value: string }
+  | { readonly kind: "list"; readonly items: Item[] };
+
+const QUALIFIERS = ["alpha", "beta", "milestone", "rc", "snapshot", "", "sp"];
+const ALIASES: Record<string, string> = { ga: "", final: "", release: "", cr: "rc" };
+const RELEASE_VERSION_INDEX = String(QUALIFIERS.indexOf(""));
+
+/** StringItem.comparableQualifier: known qualifiers by index, unknown ones after them, lexically. */
+function comparableQualifier(q: string): string {
+  const i = QUALIFIERS.indexOf(q);
+  return i === -1 ? `${QUALIFIERS.length}-${q}` : String(i);
+}
+
+/** Java String.compareTo: UTF-16 code units, then length. JS string comparison is the same order. */
+const javaCompare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+function stringItem(value: string, followedByDigit: boolean): Item {
+  if (followedByDigit && value.length === 1) {
+    // a1 = alpha-1, b1 = beta-1, m1 = milestone-1
+    if (value === "a") value = "alpha";
+    else if (value === "b") value = "beta";
+    else if (value === "m") value = "milestone";
+  }
+  return { kind: "string", value: Object.hasOwn(ALIASES, value) ? ALIASES[value]! : value };
+}
+
+/** Java's Character.isDigit for a UTF-16 code unit: Unicode category Nd in the BMP. */
+const isJavaDigit = (c: string): boolean => /^\p{Nd}$/u.test(c);
+
+/** Value of a decimal digit of any script: Nd digits come in contiguous runs 0..9 (Unicode chapter 4.6). */
+function digitValue(c: string): number {
+  const code = c.charCodeAt(0);
+  if (code >= 48 && code <= 57) return code - 48;
+  let zero = code;
+  while (zero > code - 9 && isJavaDigit(String.fromCharCode(zero - 1))) zero--;
+  return code - zero;
+}
+
+function toAsciiDigits(s: string): string {
+  if (/^[0-9]*$/.test(s)) return s;
+  let out = "";
+  for (const c of s) out += String(digitValue(c));
+  return out;
+}
+
+function stripLeadingZeroes(buf: string): string {
+  if (buf.length === 0) return "0";
+  for (let i = 0; i < buf.length; i++) if (buf[i] !== "0") return buf.slice(i);
+  return buf;
+}
+
+function parseItem(isDigit: boolean, buf: string): Item {
+  if (isDigit) {
+    const digits = stripLeadingZeroes(toAsciiDigits(buf));
+    if (digits.length <= 9) return { kind: "int", digits };
+    if (digits.length <= 18) return { kind: "long", digits };
+    return { kind: "big", digits };
+  }
+  return stringItem(buf, false);
+}
+
+function isNull(item: Item): boolean {
+  switch (item.kind) {
+    case "int":
+    case "long":
+    case "big":
+      return /^0+$/.test(item.digits);
+    case "string":
+      return comparableQualifier(item.value) === RELEASE_VERSION_INDEX;
+    case "list":
+      return item.items.length === 0;
+  }
+}
+
+function normalize(list: Item[]): void {
+  for (let i = list.length - 1; i >= 0; i--) {
+    const last = list[i]!;
+    if (isNull(last)) list.splice(i, 1);
+    else if (last.kind !== "list") break;
+  }
+}
+
+const NUMERIC_RANK = { int: 0, long: 1, big: 2 } as const;
+
+/** `Item.compareTo(Item)`; `null` stands for a missing item (the shorter list's padding). */
+function compareItem(a: Item, b: Item | null): number {
+  switch (a.kind) {
+    case "int":
+    case "long":
+    case "big": {
+      if (b === null) return isNull(a) ? 0 : 1; // 1.0 == 1, 1.1 > 1
+      if (b.kind === "string" || b.kind === "list") return 1; // 1.1 > 1-sp, 1.1 > 1-1
+      const ra = NUMERIC_RANK[a.kind];
+      const rb = NUMERIC_RANK[b.kind];
+      if (ra !== rb) return ra < rb ? -1 : 1;
+      return compareDigits(a.digits, b.digits);
+    }
+    case "string": {
+      // 1-rc < 1, 1-ga > 1 ... and any qualifier is below a number or a sub-list (1.any < 1.1, 1.any < 1-1)
+      if (b === null) return javaCompare(comparableQualifier(a.value), RELEASE_VERSION_INDEX);
+      if (b.kind === "string") return javaCompare(comparableQualifier(a.value), comparableQualifier(b.value));
+      return -1;
+    }
+    case "list": {
+      if (b === null) {
+        for (const item of a.items) {
+          const r = compareItem(item, null);
+          if (r !== 0) return r;
+        }
+        return 0;
+      }
+      if (b.kind === "string") return 1; // 1-1 > 1-sp
+      if (b.kind !== "list") return -1; // 1-1 < 1.0.x
+      const n = Math.max(a.items.length, b.items.length);
+      for (let i = 0; i < n; i++) {
+        const l = a.items[i];
+        const r = b.items[i];
+        const result =
+          l === undefined ? (r === undefined ? 0 : -1 * compareItem(r, null)) : compareItem(l, r ?? null);
+        if (result !== 0) return result;
+      }
+      return 0;
+    }
+  }
+}
+
+/** Parse a Maven version into ComparableVersion's item tree (`parseVersion`). Never fails for a string. */
+export function parseMavenItems(version: string): Item {
+  // toLowerCase(Locale.ENGLISH) maps like JS toLowerCase (no Turkish or Lithuanian rules).
+  const v = version.toLowerCase();
+  const root: Item & { kind: "list" } = { kind: "list", items: [] };
+  let list = root;
+  const stack: (Item & { kind: "list" })[] = [root];
+  let isDigit = false;
+  let startIndex = 0;
+  const push = (): void => {
+    const next: Item & { kind: "list" } = { kind: "list", items: [] };
+    list.items.push(next);
+    list = next;
+    stack.push(next);
+  };
+  // Java walks UTF-16 code units; so does this loop.
+  for (let i = 0; i < v.length; i++) {
+    const c = v[i]!;
+    if (c === ".") {
+      list.items.push(
+        i === startIndex ? { kind: "int", digits: "0" } : parseItem(isDigit, v.slice(startIndex, i)),
+      );
+      startIndex = i + 1;
+    } else if (c === "-") {
+      list.items.push(
+        i === startIndex ? { kind: "int", digits: "0" } : parseItem(isDigit, v.slice(startIndex, i)),
+      );
+      startIndex = i + 1;
+      push();
+    } else if (isJavaDigit(c)) {
+      if (!isDigit && i > startIndex) {
+        list.items.push(stringItem(v.slice(startIndex, i), true));
+        startIndex = i;
+        push();
+      }
+      isDigit = true;
+    } else {
+      if (isDigit && i > startIndex) {
+        list.items.push(parseItem(true, v.slice(startIndex, i)));
+        startIndex = i;
+        push();
+      }
+      isDigit = false;
+    }
+  }
+  if (v.length > startIndex) list.items.push(parseItem(isDigit, v.slice(startIndex)));
+  while (stack.length > 0) normalize(stack.pop()!.items);
+  return root;
+}
+
+/** ComparableVersion.compareTo. */
+export function compareMavenRaw(a: string, b: string): number {
+  return sign(compareItem(parseMavenItems(a), parseMavenItems(b)));
+}
+
+/** ComparableVersion.getCanonical(). */
+export function canonicalMaven(version: string): string {
+  const str = (item: Item): string => {
+    switch (item.kind) {
+      case "int":
+      case "long":
+      case "big":
+        return item.digits;
+      case "string":
+        return item.value;
+      case "list":
+        return item.items.map((x, i) => (i === 0 ? "" : x.kind === "list" ? "-" : ".") + str(x)).join("");
+    }
+  };
+  return str(parseMavenItems(version));
+}
+
+/**
+ * Maven artifacts (maven-artifact 3.8 ComparableVersion). Maven accepts any string; we refuse only the empty
+ * and all-blank string, which no repository publishes.
+ */
+export const maven: VersionScheme = {
+  name: "Maven",
+  isValid: (v) => v.trim() !== "",
+  compare(a: string, b: string): number {
+    if (a.trim() === "") invalidVersion("Maven", a, "empty version");
+    if (b.trim() === "") invalidVersion("Maven", b, "empty version");
+    return compareMavenRaw(a, b);
+  },
+};

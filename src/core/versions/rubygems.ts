@@ -1,0 +1,56 @@
+import { compareDigits, compareStrings, invalidVersion, makeScheme } from "./internal.js";
+import type { VersionScheme } from "./scheme.js";
+
+/** A segment of a Gem::Version: a digit string (Ruby Integer, unbounded) or a letter run. */
+type Segment = { readonly num: string } | { readonly str: string };
+
+// Gem::Version::ANCHORED_VERSION_PATTERN (rubygems lib/rubygems/version.rb). An empty or blank string is
+// valid and means "0". Ruby's \s is ASCII whitespace [ \t\r\n\f\v].
+const GEM_RE =
+  /^[ \t\r\n\f\v]*([0-9]+(?:\.[0-9a-zA-Z]+)*(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?)?[ \t\r\n\f\v]*$/;
+
+/**
+ * Parse like `Gem::Version.new`: strip, "-" becomes ".pre.", then scan digit runs and letter runs, and compute
+ * `canonical_segments` (trailing zeros dropped from the numeric part and from the part after the first letter).
+ */
+export function parseGemVersion(input: string): readonly Segment[] {
+  if (!GEM_RE.test(input)) invalidVersion("RubyGems", input, "malformed version number string");
+  let v = input.replace(/^[ \t\r\n\f\v\0]+|[ \t\r\n\f\v\0]+$/g, "");
+  if (v === "") v = "0";
+  v = v.replaceAll("-", ".pre.");
+  const segments: Segment[] = (v.match(/[0-9]+|[a-z]+/gi) ?? []).map((s) =>
+    /^[0-9]+$/.test(s) ? { num: s.replace(/^0+(?=.)/, "") } : { str: s },
+  );
+  const firstString = segments.findIndex((s) => "str" in s);
+  const numeric = firstString < 0 ? segments : segments.slice(0, firstString);
+  const rest = firstString < 0 ? [] : segments.slice(firstString);
+  const dropZeros = (xs: Segment[]): Segment[] => {
+    let n = xs.length;
+    while (n > 0 && "num" in xs[n - 1]! && (xs[n - 1] as { num: string }).num === "0") n--;
+    return xs.slice(0, n);
+  };
+  return [...dropZeros(numeric), ...dropZeros(rest)];
+}
+
+const ZERO: Segment = { num: "0" };
+
+/** `Gem::Version#<=>` over canonical segments: a letter segment sorts before a number (prerelease). */
+export function compareGemParsed(a: readonly Segment[], b: readonly Segment[]): number {
+  const n = Math.max(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const l = a[i] ?? ZERO;
+    const r = b[i] ?? ZERO;
+    if ("num" in l && "num" in r) {
+      const c = compareDigits(l.num, r.num);
+      if (c !== 0) return c;
+    } else if ("str" in l && "str" in r) {
+      // Ruby String#<=> compares bytes; these are ASCII letters.
+      const c = compareStrings(l.str, r.str);
+      if (c !== 0) return c;
+    } else return "str" in l ? -1 : 1;
+  }
+  return 0;
+}
+
+/** RubyGems (`Gem::Version`). */
+export const rubygems: VersionScheme = makeScheme("RubyGems", parseGemVersion, compareGemParsed);
