@@ -1,0 +1,221 @@
+import { type CoverageEntry, cmp } from "../findings/index.js";
+import type { Inventory, KObject } from "../inventory/index.js";
+import { serviceAccountUsername } from "./identity.js";
+import { selectorMatches } from "./match.js";
+import type { PolicyRule, RbacBinding, RbacIndex, RbacRole, Subject } from "./model.js";
+import { invalidObjectCoverage, parseBinding, parseRole } from "./parse.js";
+
+/** Key of a role: `Role\0ns\0name` or `ClusterRole\0\0name`. */
+export function roleKey(kind: "Role" | "ClusterRole", namespace: string | undefined, name: string): string {
+  return `${kind}\u0000${kind === "Role" ? (namespace ?? "") : ""}\u0000${name}`;
+}
+
+/** Subject key used by the indexes: users and ServiceAccount usernames share `u:`, groups use `g:`. */
+export function subjectIndexKey(s: Subject, bindingNamespace: string | undefined): string | undefined {
+  if (s.kind === "User") return `u:${s.name}`;
+  if (s.kind === "Group") return `g:${s.name}`;
+  // appliesToUser: an empty ServiceAccount namespace defaults to the namespace being authorized, which for a
+  // RoleBinding is the binding's namespace; with no namespace at all the subject matches nobody.
+  const ns = s.namespace !== undefined && s.namespace !== "" ? s.namespace : bindingNamespace;
+  if (ns === undefined || ns === "") return undefined;
+  return `u:${serviceAccountUsername(ns, s.name)}`;
+}
+
+/** The namespace a ServiceAccount subject resolves to in a binding (appliesToUser defaulting). */
+export function subjectNamespace(s: Subject, b: RbacBinding): string | undefined {
+  if (s.kind !== "ServiceAccount") return undefined;
+  return s.namespace !== undefined && s.namespace !== "" ? s.namespace : b.namespace;
+}
+
+const ruleText = (r: PolicyRule) =>
+  JSON.stringify([r.verbs, r.apiGroups, r.resources, r.resourceNames, r.nonResourceURLs]);
+
+/**
+ * Resolve aggregated ClusterRoles as the ClusterRole aggregation controller does
+ * (`pkg/controller/clusterroleaggregation/clusterroleaggregation_controller.go`): the rules of an aggregated
+ * role are REPLACED by the union of the rules of every other ClusterRole matched by any of its selectors, taken
+ * in name order, without semantic duplicates. The controller re-runs whenever any ClusterRole changes, so
+ * aggregated roles that select other aggregated roles converge to a fixpoint; we iterate to it.
+ */
+export function resolveAggregation(clusterRoles: Map<string, RbacRole>, coverage: CoverageEntry[]): void {
+  const aggregated = [...clusterRoles.values()]
+    .filter((r) => r.aggregationRule)
+    .sort((a, b) => cmp(a.name, b.name));
+  if (aggregated.length === 0) return;
+  const byName = [...clusterRoles.values()].sort((a, b) => cmp(a.name, b.name));
+  const limit = aggregated.length + 2;
+  let changed = true;
+  let round = 0;
+  while (changed && round < limit) {
+    changed = false;
+    round++;
+    for (const role of aggregated) {
+      const next: PolicyRule[] = [];
+      const seen = new Set<string>();
+      for (const sel of role.aggregationRule ?? []) {
+        for (const other of byName) {
+          if (other.name === role.name || !selectorMatches(sel, other.labels)) continue;
+          for (const r of other.rules) {
+            const t = ruleText(r);
+            if (!seen.has(t)) {
+              seen.add(t);
+              next.push(r);
+            }
+          }
+        }
+      }
+      if (
+        next.length !== role.rules.length ||
+        next.some((r, i) => ruleText(r) !== ruleText(role.rules[i]!))
+      ) {
+        role.rules = next;
+        changed = true;
+      }
+    }
+  }
+  if (changed)
+    coverage.push({
+      reason: "limit",
+      message: `ClusterRole aggregation did not converge after ${limit} rounds; aggregated rules may be incomplete`,
+      kind: "ClusterRole",
+    });
+  for (const role of aggregated) {
+    const declared = new Set(role.declaredRules.map(ruleText));
+    const missing =
+      role.declaredRules.length > 0 &&
+      role.declaredRules.some((r) => !role.rules.some((x) => ruleText(x) === ruleText(r)));
+    if (missing || (role.declaredRules.length > 0 && role.rules.some((r) => !declared.has(ruleText(r))))) {
+      coverage.push({
+        reason: "stale",
+        message: `aggregated ClusterRole ${role.name}: its stored rules differ from the aggregation of the ClusterRoles present (the input may be partial); using the aggregation controller's result`,
+        subject: `ClusterRole/${role.name}`,
+        kind: "ClusterRole",
+      });
+    }
+  }
+}
+
+function add<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const l = m.get(k);
+  if (l) {
+    if (l[l.length - 1] !== v) l.push(v);
+  } else m.set(k, [v]);
+}
+
+function collect<T>(
+  objs: readonly KObject[],
+  parse: (o: KObject) => { ok: true; value: T } | { ok: false; errors: string[] },
+  key: (t: T) => string,
+  coverage: CoverageEntry[],
+): Map<string, T> {
+  const out = new Map<string, T>();
+  for (const o of objs) {
+    const r = parse(o);
+    if (!r.ok) {
+      coverage.push(invalidObjectCoverage(o, r.errors));
+      continue;
+    }
+    const k = key(r.value);
+    if (out.has(k)) {
+      const ref = o.ref;
+      coverage.push({
+        reason: "invalid",
+        message: `duplicate ${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}: the last definition is used`,
+        subject: `${ref.kind}/${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}`,
+        kind: ref.kind,
+      });
+    }
+    out.set(k, r.value);
+  }
+  return out;
+}
+
+/**
+ * Build the effective-permission graph from the inventory: validate roles and bindings (invalid ones become
+ * coverage entries), resolve ClusterRole aggregation, link bindings to roles, and index bindings by subject and
+ * roles by resource so that `canI` and `whoCan` touch only what can match.
+ */
+export function buildRbacIndex(inv: Inventory): RbacIndex {
+  const coverage: CoverageEntry[] = [];
+  const roles = collect(inv.roles, parseRole, (r) => roleKey("Role", r.namespace, r.name), coverage);
+  const clusterRoles = collect(inv.clusterRoles, parseRole, (r) => r.name, coverage);
+  resolveAggregation(clusterRoles, coverage);
+  const crbs = collect(inv.clusterRoleBindings, parseBinding, (b) => b.name, coverage);
+  const rbs = collect(inv.roleBindings, parseBinding, (b) => `${b.namespace ?? ""}\u0000${b.name}`, coverage);
+
+  const bindings = [
+    ...[...crbs.values()].sort((a, b) => cmp(a.name, b.name)),
+    ...[...rbs.values()].sort((a, b) => cmp(a.namespace ?? "", b.namespace ?? "") || cmp(a.name, b.name)),
+  ];
+  const idx: RbacIndex = {
+    roles: new Map([...roles.values()].map((r) => [roleKey("Role", r.namespace, r.name), r])),
+    clusterRoles,
+    bindings,
+    clusterBySubject: new Map(),
+    namespacedBySubject: new Map(),
+    allNamespacedBySubject: new Map(),
+    bindingsByRole: new Map(),
+    rolesByResource: new Map(),
+    rolesWithNonResource: [],
+    serviceAccounts: new Set(),
+    namespaces: [],
+    tokenSecrets: [],
+    runningServiceAccounts: new Map(),
+    coverage,
+  };
+  for (const b of bindings) {
+    // GetRoleReferenceRules: a Role is looked up in the binding's namespace; a ClusterRole by name.
+    const rk = roleKey(b.roleRef.kind, b.namespace, b.roleRef.name);
+    const role = b.roleRef.kind === "Role" ? idx.roles.get(rk) : clusterRoles.get(b.roleRef.name);
+    if (role) b.role = role;
+    add(idx.bindingsByRole, rk, b);
+    for (const s of b.subjects) {
+      const key = subjectIndexKey(s, b.namespace);
+      if (key === undefined) continue;
+      if (b.kind === "ClusterRoleBinding") add(idx.clusterBySubject, key, b);
+      else {
+        add(idx.namespacedBySubject, `${b.namespace ?? ""}\u0000${key}`, b);
+        add(idx.allNamespacedBySubject, key, b);
+      }
+    }
+  }
+  for (const role of [...idx.roles.values(), ...clusterRoles.values()]) {
+    const tokens = new Set<string>();
+    let nonResource = false;
+    for (const r of role.rules) {
+      for (const res of r.resources) tokens.add(res);
+      if (r.nonResourceURLs.length > 0) nonResource = true;
+    }
+    for (const t of tokens) add(idx.rolesByResource, t, role);
+    if (nonResource) idx.rolesWithNonResource.push(role);
+  }
+
+  const namespaces = new Set<string>(inv.namespaces.keys());
+  for (const sa of inv.serviceAccounts) {
+    if (sa.ref.namespace === undefined) continue;
+    idx.serviceAccounts.add(`${sa.ref.namespace}/${sa.ref.name}`);
+    namespaces.add(sa.ref.namespace);
+  }
+  for (const b of bindings) {
+    if (b.namespace) namespaces.add(b.namespace);
+    for (const s of b.subjects) {
+      const ns = subjectNamespace(s, b);
+      if (ns) namespaces.add(ns);
+    }
+  }
+  for (const r of idx.roles.values()) if (r.namespace) namespaces.add(r.namespace);
+  idx.namespaces = [...namespaces].sort(cmp);
+  for (const s of inv.secrets) {
+    if (s.raw.type !== "kubernetes.io/service-account-token" || s.ref.namespace === undefined) continue;
+    const sa = s.annotations["kubernetes.io/service-account.name"];
+    if (sa) idx.tokenSecrets.push({ namespace: s.ref.namespace, name: s.ref.name, serviceAccount: sa });
+  }
+  for (const w of inv.workloads) {
+    const ns = w.ref.namespace;
+    if (ns === undefined) continue;
+    let set = idx.runningServiceAccounts.get(ns);
+    if (!set) idx.runningServiceAccounts.set(ns, (set = new Set()));
+    set.add(w.serviceAccountName);
+  }
+  return idx;
+}

@@ -1,0 +1,579 @@
+/**
+ * Escalation paths: a graph whose nodes are identities (binding subjects, ServiceAccounts, and "an identity
+ * holding role R in scope S") and whose edges are real Kubernetes mechanisms:
+ *
+ * - create-pod-as-sa: create pods, or any pod-template workload, in a namespace → run a pod with any
+ *   ServiceAccount of that namespace and use its token (the ServiceAccount admission plugin does not check that
+ *   the creator may act as the ServiceAccount).
+ * - exec-into-pod: create/get pods/exec or pods/attach → act as the ServiceAccounts running pods there.
+ * - nodes-proxy: nodes/proxy → the kubelet API (exec in any pod on any node), bypassing admission and audit.
+ * - create-token: create serviceaccounts/token → mint a token for that ServiceAccount (TokenRequest).
+ * - read-secret: get/list secrets → read a legacy `kubernetes.io/service-account-token` Secret.
+ * - impersonate: impersonate users/groups/serviceaccounts (impersonation filter); impersonating the group
+ *   system:masters is cluster-admin.
+ * - bind: `bind` on a (cluster)role plus create (cluster)rolebindings → bind it to oneself
+ *   (`pkg/registry/rbac/escalation_check.go` BindingAuthorized skips the escalation check).
+ * - escalate: `escalate` plus update/patch on a role already bound to oneself → add any rule to it
+ *   (RoleEscalationAuthorized skips ConfirmNoEscalation).
+ * - csr-approve: create CSRs, update certificatesigningrequests/approval and `approve` on the
+ *   kubernetes.io/kube-apiserver-client signer → a client certificate with organization system:masters.
+ *
+ * Limitation (stated, not hidden): permissions are not combined across identities; a step is taken only when one
+ * identity holds every permission it needs.
+ */
+import { cmp } from "../findings/index.js";
+import { roleKey, subjectNamespace } from "./build.js";
+import { SYSTEM_MASTERS, subjectKey, subjectUserInfo } from "./identity.js";
+import { formatRule, type RequestAttributes } from "./match.js";
+import type { PolicyRule, RbacIndex, RbacRole, Subject } from "./model.js";
+import { grantsAllow, grantsFor } from "./query.js";
+
+export type EscalationMechanism =
+  | "grant"
+  | "create-pod-as-sa"
+  | "exec-into-pod"
+  | "nodes-proxy"
+  | "create-token"
+  | "read-secret"
+  | "impersonate"
+  | "bind"
+  | "escalate"
+  | "csr-approve";
+
+export interface EscalationStep {
+  mechanism: EscalationMechanism;
+  detail: string;
+  /** The identity this step yields (node label), absent on the final grant step. */
+  to?: string;
+}
+
+export interface EscalationPath {
+  subject: Subject;
+  steps: EscalationStep[];
+}
+
+export interface EscalationOptions {
+  to?: "cluster-admin";
+  /** Node budget for the graph (virtual nodes included). Default 200 000. */
+  maxNodes?: number;
+}
+
+interface VGrant {
+  namespace?: string;
+  rule: PolicyRule;
+  source: string;
+  role?: RbacRole;
+  clusterWide?: boolean;
+}
+
+interface Node {
+  id: string;
+  label: string;
+  subject?: Subject;
+  grants: VGrant[];
+  /** Hubs stand for "can run code as any ServiceAccount of X" and have no grants of their own. */
+  hub?: boolean;
+  admin: boolean;
+  adminDetail?: string;
+}
+
+interface Edge {
+  to: string;
+  mechanism: EscalationMechanism;
+  detail: string;
+}
+
+const WORKLOADS: [string, string][] = [
+  ["", "pods"],
+  ["apps", "deployments"],
+  ["apps", "replicasets"],
+  ["apps", "statefulsets"],
+  ["apps", "daemonsets"],
+  ["batch", "jobs"],
+  ["batch", "cronjobs"],
+  ["", "replicationcontrollers"],
+];
+const ALL: RequestAttributes = { verb: "*", apiGroup: "*", resource: "*", namespace: "" };
+const RBAC = "rbac.authorization.k8s.io";
+const INTERESTING_VERBS = new Set([
+  "*",
+  "create",
+  "update",
+  "patch",
+  "get",
+  "list",
+  "impersonate",
+  "bind",
+  "escalate",
+  "approve",
+]);
+
+function adminGrant(grants: readonly VGrant[]): VGrant | undefined {
+  return grantsAllow(grants, ALL);
+}
+
+/** Namespaces (of `all`) where the grants allow the request; namespace in `req` is ignored. */
+function namespacesAllowing(
+  grants: readonly VGrant[],
+  req: RequestAttributes,
+  all: readonly string[],
+): string[] {
+  if (grantsAllow(grants, { ...req, namespace: "" })) return [...all];
+  const out = new Set<string>();
+  for (const g of grants)
+    if (g.namespace !== undefined && grantsAllow([g], { ...req, namespace: g.namespace }))
+      out.add(g.namespace);
+  return [...out].sort(cmp);
+}
+
+/** Which subjects can reach cluster-admin-equivalent power, and by which steps (shortest path each). */
+export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): EscalationPath[] {
+  const maxNodes = opts.maxNodes ?? 200_000;
+  const nodes = new Map<string, Node>();
+  const edges = new Map<string, Edge[]>();
+  const queue: Node[] = [];
+  let overBudget = false;
+
+  const addNode = (n: Node): Node => {
+    const existing = nodes.get(n.id);
+    if (existing) return existing;
+    if (nodes.size >= maxNodes) {
+      overBudget = true;
+      return n;
+    }
+    nodes.set(n.id, n);
+    queue.push(n);
+    return n;
+  };
+  const subjectNode = (s: Subject): Node => {
+    const id = subjectKey(s);
+    const existing = nodes.get(id);
+    if (existing) return existing;
+    const info = subjectUserInfo(s);
+    const grants: VGrant[] = grantsFor(idx, info).grants.map((g) => {
+      const v: VGrant = {
+        rule: g.rule,
+        role: g.role,
+        source: `${g.binding.kind} ${g.binding.namespace ? `${g.binding.namespace}/` : ""}${g.binding.name} → ${g.role.kind} ${g.role.name}`,
+      };
+      if (g.namespace !== undefined) v.namespace = g.namespace;
+      else v.clusterWide = true;
+      return v;
+    });
+    const masters = s.kind === "Group" && s.name === SYSTEM_MASTERS;
+    const ag = adminGrant(grants);
+    const n: Node = { id, label: id, subject: s, grants, admin: masters || ag !== undefined };
+    if (masters) n.adminDetail = "member of system:masters (privileged group authorizer, no RBAC needed)";
+    else if (ag) n.adminDetail = `${ag.source} grants ${formatRule(ag.rule)} cluster-wide`;
+    return addNode(n);
+  };
+  const roleNode = (role: RbacRole, namespace: string | undefined): Node => {
+    const scope = namespace === undefined ? "cluster-wide" : `in namespace ${namespace}`;
+    const id = `Role:${role.kind}/${role.namespace ? `${role.namespace}/` : ""}${role.name}@${namespace ?? "*"}`;
+    const existing = nodes.get(id);
+    if (existing) return existing;
+    const grants: VGrant[] = role.rules.map((rule) => {
+      const v: VGrant = { rule, role, source: `${role.kind} ${role.name} ${scope}` };
+      if (namespace !== undefined) v.namespace = namespace;
+      else v.clusterWide = true;
+      return v;
+    });
+    const ag = adminGrant(grants);
+    const n: Node = {
+      id,
+      label: `holder of ${role.kind} ${role.name} ${scope}`,
+      grants,
+      admin: ag !== undefined,
+    };
+    if (ag) n.adminDetail = `${role.kind} ${role.name} bound cluster-wide grants ${formatRule(ag.rule)}`;
+    return addNode(n);
+  };
+  const hubNode = (id: string, label: string): Node =>
+    addNode({ id, label, grants: [], hub: true, admin: false });
+  const clusterAdminNode = (): Node =>
+    addNode({
+      id: "virtual:cluster-admin",
+      label: "cluster-admin-equivalent",
+      grants: [],
+      admin: true,
+      adminDetail: "a ClusterRole bound cluster-wide rewritten to allow everything",
+    });
+  const nsAdminNode = (ns: string): Node =>
+    roleNode(
+      {
+        kind: "Role",
+        ref: { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", namespace: ns, name: "*" },
+        namespace: ns,
+        name: "(any rule)",
+        labels: {},
+        rules: [{ verbs: ["*"], apiGroups: ["*"], resources: ["*"], resourceNames: [], nonResourceURLs: [] }],
+        declaredRules: [],
+        object: {
+          ref: { apiVersion: "v1", kind: "Role", name: "*" },
+          labels: {},
+          annotations: {},
+          raw: {},
+          ownerReferences: [],
+        },
+      },
+      ns,
+    );
+
+  // ServiceAccounts by namespace: from the inventory, from binding subjects, running workloads, and `default`.
+  const saByNs = new Map<string, Set<string>>();
+  const addSa = (ns: string, name: string) => {
+    let s = saByNs.get(ns);
+    if (!s) saByNs.set(ns, (s = new Set()));
+    s.add(name);
+  };
+  for (const k of idx.serviceAccounts) {
+    const i = k.indexOf("/");
+    addSa(k.slice(0, i), k.slice(i + 1));
+  }
+  for (const ns of idx.namespaces) addSa(ns, "default");
+  for (const [ns, set] of idx.runningServiceAccounts) for (const n of set) addSa(ns, n);
+  const users = new Set<string>();
+  const groups = new Set<string>();
+  const starts: Subject[] = [];
+  for (const b of idx.bindings) {
+    for (const s of b.subjects) {
+      if (s.kind === "ServiceAccount") {
+        const ns = subjectNamespace(s, b);
+        if (ns) addSa(ns, s.name);
+      } else if (s.kind === "User") users.add(s.name);
+      else groups.add(s.name);
+    }
+  }
+  for (const u of [...users].sort(cmp)) starts.push({ kind: "User", name: u });
+  for (const g of [...groups].sort(cmp)) starts.push({ kind: "Group", name: g });
+  for (const ns of [...saByNs.keys()].sort(cmp))
+    for (const n of [...(saByNs.get(ns) ?? [])].sort(cmp))
+      starts.push({ kind: "ServiceAccount", name: n, namespace: ns });
+  for (const s of starts) subjectNode(s);
+
+  const namespaces = idx.namespaces;
+  const saNode = (ns: string, name: string) => subjectNode({ kind: "ServiceAccount", name, namespace: ns });
+  const podsHub = (ns: string): Node => {
+    const id = `hub:pods:${ns}`;
+    const had = nodes.has(id);
+    const h = hubNode(id, `any ServiceAccount in namespace ${ns}`);
+    if (!had && nodes.has(id))
+      edges.set(
+        id,
+        [...(saByNs.get(ns) ?? [])].sort(cmp).map((sa) => ({
+          to: saNode(ns, sa).id,
+          mechanism: "create-pod-as-sa" as const,
+          detail: `run a pod with serviceAccountName ${sa}`,
+        })),
+      );
+    return h;
+  };
+  const execHub = (ns: string): Node => {
+    const id = `hub:exec:${ns}`;
+    const had = nodes.has(id);
+    const h = hubNode(id, `ServiceAccounts of running pods in namespace ${ns}`);
+    if (!had && nodes.has(id))
+      edges.set(
+        id,
+        [...(idx.runningServiceAccounts.get(ns) ?? [])].sort(cmp).map((sa) => ({
+          to: saNode(ns, sa).id,
+          mechanism: "exec-into-pod" as const,
+          detail: `use the token mounted in a pod running as ${sa}`,
+        })),
+      );
+    return h;
+  };
+
+  const potent = (role: RbacRole) => role.rules.some((r) => r.verbs.some((v) => INTERESTING_VERBS.has(v)));
+
+  const computeEdges = (n: Node): Edge[] => {
+    const out: Edge[] = [];
+    if (n.hub || n.admin || n.grants.length === 0) return out;
+    const verbs = new Set(n.grants.flatMap((g) => g.rule.verbs));
+    const has = (v: string) => verbs.has("*") || verbs.has(v);
+    const g = n.grants;
+    // create pods / workloads
+    const podNs = new Map<string, string>();
+    for (const [group, resource] of WORKLOADS) {
+      const verbList = resource === "pods" ? ["create"] : ["create", "update", "patch"];
+      for (const verb of verbList) {
+        if (!has(verb)) continue;
+        for (const ns of namespacesAllowing(g, { verb, apiGroup: group, resource }, namespaces))
+          if (!podNs.has(ns)) podNs.set(ns, `${verb} ${resource}${group ? `.${group}` : ""}`);
+      }
+    }
+    for (const [ns, how] of podNs)
+      out.push({ to: podsHub(ns).id, mechanism: "create-pod-as-sa", detail: `${how} in namespace ${ns}` });
+    // exec / attach
+    if (has("create") || has("get")) {
+      const execNs = new Map<string, string>();
+      for (const sub of ["exec", "attach"])
+        for (const verb of ["create", "get"])
+          for (const ns of namespacesAllowing(g, { verb, apiGroup: "", resource: "pods", subresource: sub }, [
+            ...idx.runningServiceAccounts.keys(),
+          ]))
+            if (!execNs.has(ns)) execNs.set(ns, `${verb} pods/${sub}`);
+      for (const [ns, how] of execNs)
+        out.push({ to: execHub(ns).id, mechanism: "exec-into-pod", detail: `${how} in namespace ${ns}` });
+      // nodes/proxy: the kubelet API runs commands in any pod on the node
+      const np =
+        grantsAllow(g, { verb: "create", apiGroup: "", resource: "nodes", subresource: "proxy" }) ??
+        grantsAllow(g, { verb: "get", apiGroup: "", resource: "nodes", subresource: "proxy" });
+      if (np)
+        for (const ns of [...idx.runningServiceAccounts.keys()].sort(cmp))
+          out.push({
+            to: execHub(ns).id,
+            mechanism: "nodes-proxy",
+            detail: `nodes/proxy (kubelet exec) into pods in namespace ${ns}`,
+          });
+    }
+    // TokenRequest and legacy token Secrets
+    if (has("create"))
+      for (const [ns, set] of saByNs)
+        for (const sa of set)
+          if (
+            grantsAllow(g, {
+              verb: "create",
+              apiGroup: "",
+              resource: "serviceaccounts",
+              subresource: "token",
+              name: sa,
+              namespace: ns,
+            })
+          )
+            out.push({
+              to: saNode(ns, sa).id,
+              mechanism: "create-token",
+              detail: `create serviceaccounts/token for ${ns}/${sa}`,
+            });
+    if (has("get") || has("list"))
+      for (const t of idx.tokenSecrets) {
+        const ok =
+          grantsAllow(g, {
+            verb: "get",
+            apiGroup: "",
+            resource: "secrets",
+            name: t.name,
+            namespace: t.namespace,
+          }) ?? grantsAllow(g, { verb: "list", apiGroup: "", resource: "secrets", namespace: t.namespace });
+        if (ok)
+          out.push({
+            to: saNode(t.namespace, t.serviceAccount).id,
+            mechanism: "read-secret",
+            detail: `read token Secret ${t.namespace}/${t.name}`,
+          });
+      }
+    // impersonation (impersonation filter: users/groups cluster-scoped, serviceaccounts namespaced)
+    if (has("impersonate")) {
+      if (grantsAllow(g, { verb: "impersonate", apiGroup: "", resource: "groups", name: SYSTEM_MASTERS }))
+        out.push({
+          to: subjectNode({ kind: "Group", name: SYSTEM_MASTERS }).id,
+          mechanism: "impersonate",
+          detail: "impersonate group system:masters",
+        });
+      for (const u of [...users].sort(cmp))
+        if (grantsAllow(g, { verb: "impersonate", apiGroup: "", resource: "users", name: u }))
+          out.push({
+            to: subjectNode({ kind: "User", name: u }).id,
+            mechanism: "impersonate",
+            detail: `impersonate user ${u}`,
+          });
+      for (const gr of [...groups].sort(cmp))
+        if (grantsAllow(g, { verb: "impersonate", apiGroup: "", resource: "groups", name: gr }))
+          out.push({
+            to: subjectNode({ kind: "Group", name: gr }).id,
+            mechanism: "impersonate",
+            detail: `impersonate group ${gr}`,
+          });
+      for (const [ns, set] of saByNs)
+        for (const sa of set)
+          if (
+            grantsAllow(g, {
+              verb: "impersonate",
+              apiGroup: "",
+              resource: "serviceaccounts",
+              name: sa,
+              namespace: ns,
+            })
+          )
+            out.push({
+              to: saNode(ns, sa).id,
+              mechanism: "impersonate",
+              detail: `impersonate serviceaccount ${ns}/${sa}`,
+            });
+    }
+    // bind: BindingAuthorized checks `bind` on the role in the binding's namespace ("" for a ClusterRoleBinding)
+    if (has("bind") && has("create")) {
+      const crbOk = grantsAllow(g, { verb: "create", apiGroup: RBAC, resource: "clusterrolebindings" });
+      const rbNs = namespacesAllowing(
+        g,
+        { verb: "create", apiGroup: RBAC, resource: "rolebindings" },
+        namespaces,
+      );
+      for (const role of idx.clusterRoles.values()) {
+        if (!potent(role)) continue;
+        const req: RequestAttributes = {
+          verb: "bind",
+          apiGroup: RBAC,
+          resource: "clusterroles",
+          name: role.name,
+        };
+        if (crbOk && grantsAllow(g, { ...req, namespace: "" }))
+          out.push({
+            to: roleNode(role, undefined).id,
+            mechanism: "bind",
+            detail: `bind ClusterRole ${role.name} with a new ClusterRoleBinding`,
+          });
+        else
+          for (const ns of rbNs)
+            if (grantsAllow(g, { ...req, namespace: ns }))
+              out.push({
+                to: roleNode(role, ns).id,
+                mechanism: "bind",
+                detail: `bind ClusterRole ${role.name} with a new RoleBinding in ${ns}`,
+              });
+      }
+      for (const ns of rbNs)
+        for (const role of idx.roles.values())
+          if (
+            role.namespace === ns &&
+            potent(role) &&
+            grantsAllow(g, {
+              verb: "bind",
+              apiGroup: RBAC,
+              resource: "roles",
+              name: role.name,
+              namespace: ns,
+            })
+          )
+            out.push({
+              to: roleNode(role, ns).id,
+              mechanism: "bind",
+              detail: `bind Role ${ns}/${role.name} with a new RoleBinding`,
+            });
+    }
+    // escalate: rewrite a role that is already bound to this identity
+    if (has("escalate")) {
+      const seen = new Set<string>();
+      for (const gr of g) {
+        const role = gr.role;
+        if (!role) continue;
+        const key = `${roleKey(role.kind, role.namespace, role.name)}@${gr.namespace ?? "*"}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const resource = role.kind === "Role" ? "roles" : "clusterroles";
+        const ns = role.namespace ?? "";
+        const base = { apiGroup: RBAC, resource, name: role.name, namespace: ns };
+        const esc = grantsAllow(g, { ...base, verb: "escalate" });
+        const upd = grantsAllow(g, { ...base, verb: "update" }) ?? grantsAllow(g, { ...base, verb: "patch" });
+        if (!esc || !upd) continue;
+        if (gr.namespace === undefined)
+          out.push({
+            to: clusterAdminNode().id,
+            mechanism: "escalate",
+            detail: `escalate + update ${role.kind} ${role.name}, bound cluster-wide, to allow everything`,
+          });
+        else
+          out.push({
+            to: nsAdminNode(gr.namespace).id,
+            mechanism: "escalate",
+            detail: `escalate + update ${role.kind} ${role.name}, bound in ${gr.namespace}, to allow everything there`,
+          });
+      }
+    }
+    // CSR approval (plugin/pkg/admission/certificates/approval: `approve` on signers/<signerName> or <domain>/*)
+    if (has("approve") && has("create") && has("update")) {
+      const csr = "certificates.k8s.io";
+      const ok =
+        grantsAllow(g, { verb: "create", apiGroup: csr, resource: "certificatesigningrequests" }) &&
+        grantsAllow(g, {
+          verb: "update",
+          apiGroup: csr,
+          resource: "certificatesigningrequests",
+          subresource: "approval",
+        }) &&
+        (grantsAllow(g, {
+          verb: "approve",
+          apiGroup: csr,
+          resource: "signers",
+          name: "kubernetes.io/kube-apiserver-client",
+        }) ??
+          grantsAllow(g, { verb: "approve", apiGroup: csr, resource: "signers", name: "kubernetes.io/*" }));
+      if (ok)
+        out.push({
+          to: subjectNode({ kind: "Group", name: SYSTEM_MASTERS }).id,
+          mechanism: "csr-approve",
+          detail: "create and approve a kube-apiserver-client CSR with O=system:masters",
+        });
+    }
+    return out;
+  };
+
+  while (queue.length > 0) {
+    const n = queue.shift()!;
+    if (edges.has(n.id)) continue;
+    edges.set(n.id, computeEdges(n));
+  }
+  // Budget exhaustion is reported in the index's coverage (never a silent pass).
+  if (overBudget)
+    idx.coverage.push({
+      reason: "limit",
+      message: `escalation graph exceeded ${maxNodes} nodes; some paths may be missing`,
+    });
+
+  // Multi-source backward BFS from every admin-equivalent node: next-hop pointers give shortest paths.
+  const reverse = new Map<string, { from: string; edge: Edge }[]>();
+  for (const id of [...edges.keys()].sort(cmp))
+    for (const e of edges.get(id) ?? []) {
+      let l = reverse.get(e.to);
+      if (!l) reverse.set(e.to, (l = []));
+      l.push({ from: id, edge: e });
+    }
+  const next = new Map<string, Edge | null>();
+  let frontier = [...nodes.values()]
+    .filter((n) => n.admin)
+    .map((n) => n.id)
+    .sort(cmp);
+  for (const id of frontier) next.set(id, null);
+  while (frontier.length > 0) {
+    const nf: string[] = [];
+    for (const id of frontier)
+      for (const { from, edge } of reverse.get(id) ?? [])
+        if (!next.has(from)) {
+          next.set(from, edge);
+          nf.push(from);
+        }
+    frontier = nf;
+  }
+  const paths: EscalationPath[] = [];
+  for (const s of starts) {
+    const id = subjectKey(s);
+    if (!next.has(id)) continue;
+    const steps: EscalationStep[] = [];
+    let cur = id;
+    let pending: Edge | undefined;
+    for (let guard = 0; guard < 10_000; guard++) {
+      const e = next.get(cur);
+      const node = nodes.get(cur)!;
+      if (e === null || e === undefined) {
+        if (pending) steps.push({ mechanism: pending.mechanism, detail: pending.detail, to: node.label });
+        pending = undefined;
+        steps.push({ mechanism: "grant", detail: node.adminDetail ?? node.label });
+        break;
+      }
+      const target = nodes.get(e.to)!;
+      if (target.hub) pending = e;
+      else if (pending) {
+        steps.push({
+          mechanism: pending.mechanism,
+          detail: `${pending.detail}; ${e.detail}`,
+          to: target.label,
+        });
+        pending = undefined;
+      } else steps.push({ mechanism: e.mechanism, detail: e.detail, to: target.label });
+      cur = e.to;
+    }
+    paths.push({ subject: s, steps });
+  }
+  return paths;
+}

@@ -1,0 +1,128 @@
+/**
+ * The RBAC authorizer's matching functions, reproduced exactly from kubernetes/kubernetes
+ * `pkg/apis/rbac/v1/evaluation_helpers.go` (VerbMatches, APIGroupMatches, ResourceMatches, ResourceNameMatches,
+ * NonResourceURLMatches) and `plugin/pkg/auth/authorizer/rbac/rbac.go` (RuleAllows). Matching is
+ * case-sensitive and there is no other wildcard form: `pods/*` is NOT a wildcard over subresources (only
+ * `*` and `*\/subresource` are), and resourceNames has no wildcard at all.
+ */
+import type { LabelSelector, PolicyRule } from "./model.js";
+
+/** Request attributes (`authorizer.Attributes`) relevant to RBAC. */
+export interface RequestAttributes {
+  verb: string;
+  /** Empty for cluster-scoped requests and for every non-resource request. */
+  namespace?: string | undefined;
+  /** A resource request when `nonResourceURL` is absent. */
+  apiGroup?: string | undefined;
+  resource?: string | undefined;
+  subresource?: string | undefined;
+  name?: string | undefined;
+  nonResourceURL?: string | undefined;
+}
+
+export function isResourceRequest(a: RequestAttributes): boolean {
+  return a.nonResourceURL === undefined;
+}
+
+export function verbMatches(rule: PolicyRule, verb: string): boolean {
+  for (const v of rule.verbs) if (v === "*" || v === verb) return true;
+  return false;
+}
+
+export function apiGroupMatches(rule: PolicyRule, group: string): boolean {
+  for (const g of rule.apiGroups) if (g === "*" || g === group) return true;
+  return false;
+}
+
+/** `combined` is `resource` or `resource/subresource`. */
+export function resourceMatches(rule: PolicyRule, combined: string, subresource: string): boolean {
+  for (const r of rule.resources) {
+    if (r === "*" || r === combined) return true;
+    // `*/subresource` matches that subresource of every resource (and nothing when no subresource is asked).
+    if (
+      subresource !== "" &&
+      r.length === subresource.length + 2 &&
+      r.startsWith("*/") &&
+      r.endsWith(subresource)
+    )
+      return true;
+  }
+  return false;
+}
+
+/**
+ * An empty resourceNames list matches every name, including the empty name of list/watch/create/deletecollection
+ * requests; a non-empty list matches only those exact names, so it never matches a request without a name.
+ */
+export function resourceNameMatches(rule: PolicyRule, name: string): boolean {
+  if (rule.resourceNames.length === 0) return true;
+  for (const n of rule.resourceNames) if (n === name) return true;
+  return false;
+}
+
+/** `*` matches every path; a trailing `*` is a prefix match (`/apis/*` matches `/apis/v1` but not `/apis`). */
+export function nonResourceURLMatches(rule: PolicyRule, path: string): boolean {
+  for (const u of rule.nonResourceURLs) {
+    if (u === "*" || u === path) return true;
+    // Go: strings.HasSuffix(ruleURL, "*") && strings.HasPrefix(requestedURL, strings.TrimRight(ruleURL, "*"))
+    if (u.endsWith("*") && path.startsWith(u.replace(/\*+$/, ""))) return true;
+  }
+  return false;
+}
+
+/** `RuleAllows` from rbac.go: does this one rule allow the request (namespace is checked by the caller)? */
+export function ruleAllows(a: RequestAttributes, rule: PolicyRule): boolean {
+  if (isResourceRequest(a)) {
+    const sub = a.subresource ?? "";
+    const res = a.resource ?? "";
+    const combined = sub !== "" ? `${res}/${sub}` : res;
+    return (
+      verbMatches(rule, a.verb) &&
+      apiGroupMatches(rule, a.apiGroup ?? "") &&
+      resourceMatches(rule, combined, sub) &&
+      resourceNameMatches(rule, a.name ?? "")
+    );
+  }
+  return verbMatches(rule, a.verb) && nonResourceURLMatches(rule, a.nonResourceURL ?? "");
+}
+
+/**
+ * `metav1.LabelSelectorAsSelector(...).Matches(labels)`: every matchLabels pair and every expression must hold.
+ * An empty selector matches everything. `NotIn` and `DoesNotExist` hold when the key is absent.
+ */
+export function selectorMatches(sel: LabelSelector, labels: Readonly<Record<string, string>>): boolean {
+  for (const [k, v] of Object.entries(sel.matchLabels)) {
+    if (!Object.hasOwn(labels, k) || labels[k] !== v) return false;
+  }
+  for (const e of sel.matchExpressions) {
+    const has = Object.hasOwn(labels, e.key);
+    const v = has ? labels[e.key] : undefined;
+    switch (e.operator) {
+      case "In":
+        if (!has || !e.values.includes(v as string)) return false;
+        break;
+      case "NotIn":
+        if (has && e.values.includes(v as string)) return false;
+        break;
+      case "Exists":
+        if (!has) return false;
+        break;
+      case "DoesNotExist":
+        if (has) return false;
+        break;
+    }
+  }
+  return true;
+}
+
+/** Compact text of a rule, as upstream `CompactString` prints it (used for evidence and messages). */
+export function formatRule(r: PolicyRule): string {
+  const parts: string[] = [];
+  const q = (xs: string[]) => `[${xs.map((x) => JSON.stringify(x)).join(" ")}]`;
+  if (r.apiGroups.length) parts.push(`APIGroups:${q(r.apiGroups)}`);
+  if (r.resources.length) parts.push(`Resources:${q(r.resources)}`);
+  if (r.nonResourceURLs.length) parts.push(`NonResourceURLs:${q(r.nonResourceURLs)}`);
+  if (r.resourceNames.length) parts.push(`ResourceNames:${q(r.resourceNames)}`);
+  if (r.verbs.length) parts.push(`Verbs:${q(r.verbs)}`);
+  return `{${parts.join(", ")}}`;
+}
