@@ -12,7 +12,10 @@ import { VERSION } from "./version.js";
 export type CommandModule = { register(program: Command, ctx: CliContext): void };
 
 // One line per command module. Keep the list sorted.
-const MODULES: (() => Promise<CommandModule>)[] = [() => import("./commands/scan.js")];
+const MODULES: (() => Promise<CommandModule>)[] = [
+  () => import("./commands/pss.js"),
+  () => import("./commands/scan.js"),
+];
 
 export async function buildProgram(ctx: CliContext): Promise<Command> {
   const program = new Command();
@@ -22,6 +25,9 @@ export async function buildProgram(ctx: CliContext): Promise<Command> {
       "Security and observability for Kubernetes: posture, PSS, RBAC, NetworkPolicy, images, vulnerabilities",
     )
     .version(VERSION)
+    // Program options only before the subcommand, so a subcommand may define its own --version
+    // (`palisade pss --version v1.23`).
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({
       writeOut: (s) => ctx.stdout.write(s),

@@ -1,0 +1,212 @@
+import type { Command } from "commander";
+import { PalisadeError } from "../../../core/errors/index.js";
+import type { CoverageEntry, ResourceRef } from "../../../core/findings/index.js";
+import type { CliContext } from "../context.js";
+import { EXIT } from "../exit-codes.js";
+import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
+
+interface PssFlags extends InputOptions {
+  level?: string;
+  version?: string;
+  namespaces?: boolean;
+  output: string;
+}
+
+const OUTPUTS = ["json", "table"] as const;
+
+const HELP = `
+Two modes:
+
+  --level baseline|restricted
+      Evaluate every pod and pod template (one entry per workload) against that level and
+      --version (default latest), exactly as pod-security-admission would. Prints a JSON array of
+      {resource, allowed, violations: [{check, message}]} sorted by namespace, kind and name.
+      Exit 1 when any workload is not allowed.
+
+  --namespaces, or no --level
+      Read the pod-security.kubernetes.io/{enforce,audit,warn}[-version] labels of each namespace
+      (invalid values resolve as upstream does: enforce -> restricted, audit/warn -> privileged,
+      version -> latest) and report the effective policy, the workloads whose pods enforce would
+      reject and those audit/warn would flag, and the namespaces without labels. With --level and
+      --version, namespaces without an enforce label are evaluated at that level (like the
+      admission plugin's configured defaults); otherwise the default is privileged:latest.
+      Exit 1 when enforce would reject any workload's pods.
+
+Exit 2 on usage or input errors. "latest" is policy v1.35; newer versions evaluate as v1.35.`;
+
+const refKey = (r: ResourceRef): [string, string, string] => [r.namespace ?? "", r.kind, r.name];
+
+function compareRefs(a: ResourceRef, b: ResourceRef): number {
+  const ka = refKey(a);
+  const kb = refKey(b);
+  for (let i = 0; i < 3; i++) {
+    const x = ka[i] ?? "";
+    const y = kb[i] ?? "";
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+function resourceOf(r: ResourceRef): ResourceRef {
+  const out: ResourceRef = { apiVersion: r.apiVersion, kind: r.kind, name: r.name };
+  if (r.namespace !== undefined) out.namespace = r.namespace;
+  return out;
+}
+
+/** Left-aligned columns separated by two spaces. */
+function table(rows: string[][]): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rows
+    .map((row) =>
+      row
+        .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+function writeCoverage(ctx: CliContext, coverage: readonly CoverageEntry[]): void {
+  for (const c of coverage) ctx.stderr.write(`palisade: warning: ${c.reason}: ${c.message}\n`);
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command("pss")
+    .description("Evaluate Pod Security Standards exactly as Kubernetes pod-security-admission does")
+    .argument("[paths...]", "manifest files or directories ('-' for stdin)")
+    .option("--level <level>", "baseline|restricted: evaluate every workload at this level")
+    .option("--version <version>", "policy version v1.N or latest (default latest)")
+    .option("--namespaces", "report per namespace from pod-security.kubernetes.io labels")
+    .option("-o, --output <format>", `output format: ${OUTPUTS.join("|")}`, "json")
+    .addHelpText("after", HELP);
+  addInputOptions(cmd);
+  cmd.action(async (paths: string[], flags: PssFlags) => {
+    const pss = await import("../../../core/pss/index.js");
+    if (!(OUTPUTS as readonly string[]).includes(flags.output))
+      throw new PalisadeError(
+        "USAGE",
+        `unknown output format "${flags.output}" (expected ${OUTPUTS.join(", ")})`,
+      );
+    let level: "baseline" | "restricted" | undefined;
+    if (flags.level !== undefined) {
+      if (flags.level !== "baseline" && flags.level !== "restricted")
+        throw new PalisadeError(
+          "USAGE",
+          `unknown level "${flags.level}" for --level (expected baseline, restricted)`,
+        );
+      level = flags.level;
+    }
+    let version: import("../../../core/pss/index.js").PssVersion = "latest";
+    if (flags.version !== undefined) {
+      const v = pss.parsePssVersion(flags.version);
+      if (v === undefined)
+        throw new PalisadeError(
+          "USAGE",
+          `invalid --version "${flags.version}" (expected "latest" or "v1.N")`,
+        );
+      version = v;
+    }
+    if (flags.version !== undefined && level === undefined && !flags.namespaces)
+      throw new PalisadeError("USAGE", "--version needs --level (or --namespaces)");
+
+    const loaded = await loadInventory(flags, paths, ctx);
+    const inv = loaded.inventory;
+
+    if (level !== undefined && !flags.namespaces) {
+      const results = inv.workloads
+        .map((w) => {
+          const r = pss.evaluateWorkloadPss(w, level, version);
+          return {
+            resource: resourceOf(w.ref),
+            allowed: r.allowed,
+            violations: r.violations.map((v) => ({ check: v.check, message: v.message })),
+          };
+        })
+        .sort((a, b) => compareRefs(a.resource, b.resource));
+      writeCoverage(ctx, loaded.coverage);
+      if (flags.output === "json") ctx.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+      else {
+        const rows = [["NAMESPACE", "KIND", "NAME", "ALLOWED", "VIOLATION"]];
+        for (const r of results) {
+          const base = [
+            r.resource.namespace ?? "",
+            r.resource.kind,
+            r.resource.name,
+            r.allowed ? "yes" : "no",
+          ];
+          if (r.violations.length === 0) rows.push([...base, ""]);
+          r.violations.forEach((v, i) =>
+            rows.push(i === 0 ? [...base, v.message] : ["", "", "", "", v.message]),
+          );
+        }
+        ctx.stdout.write(`${table(rows)}\n`);
+      }
+      ctx.exitCode = results.some((r) => !r.allowed) ? EXIT.FINDINGS : EXIT.OK;
+      return;
+    }
+
+    const defaults =
+      level === undefined
+        ? pss.DEFAULT_PSS_POLICY
+        : {
+            ...pss.DEFAULT_PSS_POLICY,
+            enforce: pss.policyFromLabels({
+              [pss.PSS_LABELS.enforce]: level,
+              [pss.PSS_LABELS.enforceVersion]: version,
+            }).policy.enforce,
+          };
+    const report = pss.evaluateNamespacesPss(inv, defaults);
+    const verdicts = (list: import("../../../core/pss/index.js").PssWorkloadVerdict[]) =>
+      list.map((v) => ({
+        resource: resourceOf(v.resource),
+        violations: v.violations.map((x) => ({ check: x.check, message: x.message })),
+      }));
+    const coverage = [...loaded.coverage, ...report.coverage];
+    const out = {
+      namespaces: report.namespaces.map((n) => ({
+        namespace: n.namespace,
+        labelled: n.labelled,
+        enforce: n.policy.enforce,
+        audit: n.policy.audit,
+        warn: n.policy.warn,
+        errors: n.errors,
+        workloads: n.workloads,
+        rejected: verdicts(n.rejected),
+        audited: verdicts(n.audited),
+        warned: verdicts(n.warned),
+      })),
+      unlabelled: report.unlabelled,
+      coverage,
+    };
+    if (flags.output === "json") ctx.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    else {
+      writeCoverage(ctx, coverage);
+      const mode = (m: { level: string; version: string }) => `${m.level}:${m.version}`;
+      const rows = [["NAMESPACE", "ENFORCE", "AUDIT", "WARN", "WORKLOADS", "REJECTED", "AUDITED", "WARNED"]];
+      for (const n of out.namespaces)
+        rows.push([
+          n.namespace + (n.labelled ? "" : " (no labels)"),
+          mode(n.enforce),
+          mode(n.audit),
+          mode(n.warn),
+          String(n.workloads),
+          String(n.rejected.length),
+          String(n.audited.length),
+          String(n.warned.length),
+        ]);
+      ctx.stdout.write(`${table(rows)}\n`);
+      const rejected = out.namespaces.flatMap((n) => n.rejected);
+      if (rejected.length > 0) {
+        ctx.stdout.write("\nRejected by enforce:\n");
+        for (const r of rejected)
+          for (const v of r.violations)
+            ctx.stdout.write(
+              `  ${r.resource.kind} ${r.resource.namespace ?? ""}/${r.resource.name}: ${v.message}\n`,
+            );
+      }
+    }
+    ctx.exitCode = out.namespaces.some((n) => n.rejected.length > 0) ? EXIT.FINDINGS : EXIT.OK;
+  });
+}
