@@ -25,3 +25,4 @@ export type {
 export { OSV_LIMITS, parseOsvRecord, parseOsvText } from "./osv.js";
 export type { RangeEvaluation, SchemeResolver } from "./range.js";
 export { evaluateAffected } from "./range.js";
+export { DEFAULT_RESOLVER } from "./resolver.js";

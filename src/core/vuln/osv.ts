@@ -99,7 +99,7 @@ export function parseOsvRecord(json: unknown, source: string): ParsedOsv {
   if (!isRecord(json)) return fail("invalid", source, "record: expected a JSON object");
   const id = r.reqString(json, "id");
   const modified = r.reqString(json, "modified");
-  if (issues.length > 0) return failIssues(source, issues);
+  if (issues.length > 0) return failIssues(source, issues, id);
   const aliases = r.strings(json, "aliases", OSV_LIMITS.maxAliases);
   const related = r.strings(json, "related", OSV_LIMITS.maxAliases);
   const upstream = r.strings(json, "upstream", OSV_LIMITS.maxAliases);
@@ -116,7 +116,7 @@ export function parseOsvRecord(json: unknown, source: string): ParsedOsv {
         if (parsed) affected.push(parsed);
       });
   }
-  if (issues.length > 0) return failIssues(`${source}`, issues, id);
+  if (issues.length > 0) return failIssues(source, issues, id);
   const record: OsvRecord = {
     id: id as string,
     modified: modified as string,
