@@ -13,6 +13,7 @@ export type CommandModule = { register(program: Command, ctx: CliContext): void 
 
 // One line per command module. Keep the list sorted.
 const MODULES: (() => Promise<CommandModule>)[] = [
+  () => import("./commands/netpol.js"),
   () => import("./commands/pss.js"),
   () => import("./commands/scan.js"),
 ];
