@@ -1,0 +1,119 @@
+import { PackageTracker } from "../../core/catalog/index.js";
+import { isPalisadeError, PalisadeError } from "../../core/errors/index.js";
+import type { CoverageEntry } from "../../core/findings/index.js";
+import type { LayerInfo, Sbom } from "../../core/sbom/model.js";
+import { DirectorySource, walkDirectory } from "./directory.js";
+import { DockerArchiveSource } from "./docker-archive.js";
+import { DEFAULT_BUDGETS, type LayerBudgets, processLayer } from "./layer.js";
+import { OciLayoutSource } from "./oci-layout.js";
+import { type RegistryAuth, type RegistryOptions, RegistrySource } from "./registry.js";
+import type { ImageSource } from "./source.js";
+import { parseSourceSpec } from "./spec.js";
+
+/** Options for opening a source and analysing it. */
+export interface AnalyzeOptions {
+  /** `os/arch[/variant]` to select from an image index; default linux/amd64. */
+  platform?: string | undefined;
+  /** Allow plain http to a non-loopback registry. */
+  dangerouslyAllowHttp?: boolean | undefined;
+  auth?: RegistryAuth | undefined;
+  /** Registry request time limits (ms). */
+  timeoutMs?: number | undefined;
+  blobTimeoutMs?: number | undefined;
+  budgets?: Partial<LayerBudgets> | undefined;
+}
+
+/** Open an image source from a spec: `oci:DIR[:TAG]`, `docker-archive:FILE`, `dir:PATH`, `registry:REF` or `REF`. */
+export async function openImageSource(spec: string, opts: AnalyzeOptions = {}): Promise<ImageSource> {
+  const s = parseSourceSpec(spec);
+  switch (s.transport) {
+    case "oci":
+      return new OciLayoutSource(s.dir, s.tag, { platform: opts.platform });
+    case "docker-archive":
+      return new DockerArchiveSource(s.file, { platform: opts.platform });
+    case "dir":
+      return new DirectorySource(s.path);
+    case "registry": {
+      const ro: RegistryOptions = {
+        platform: opts.platform,
+        auth: opts.auth,
+        dangerouslyAllowHttp: opts.dangerouslyAllowHttp,
+        timeoutMs: opts.timeoutMs,
+        blobTimeoutMs: opts.blobTimeoutMs,
+      };
+      return new RegistrySource(s.registry, s.repository, s.reference, ro, s.display);
+    }
+  }
+}
+
+/**
+ * Analyse an opened source into an SBOM: every layer streamed in order through the catalogers, whiteouts
+ * applied, each package stamped with the layer that introduced it. Problems that leave the result usable
+ * (a corrupt layer, an over-budget file, an unparsable package DB) are coverage entries; problems that make
+ * it untrustworthy (digest mismatch, malformed manifest, unreachable registry) throw PalisadeError.
+ */
+export async function analyzeSource(
+  source: ImageSource,
+  opts: AnalyzeOptions = {},
+): Promise<{ sbom: Sbom; coverage: CoverageEntry[] }> {
+  const budgets: LayerBudgets = { ...DEFAULT_BUDGETS, ...opts.budgets };
+  const tracker = new PackageTracker();
+  const image = await source.resolve();
+  if (!image) {
+    const coverage = await walkDirectory(source.rootDir ?? ".", tracker, budgets);
+    const r = tracker.finish({ kind: "directory", name: source.rootDir ?? source.name }, []);
+    return { sbom: r.sbom, coverage: [...coverage, ...r.coverage] };
+  }
+  const coverage: CoverageEntry[] = [];
+  const layers: LayerInfo[] = image.layers.map((l) => {
+    const info: LayerInfo = { diffId: l.diffId };
+    if (l.blob.digest) info.digest = l.blob.digest;
+    if (l.blob.size !== undefined) info.size = l.blob.size;
+    if (l.createdBy) info.createdBy = l.createdBy;
+    return info;
+  });
+  if (image.layers.length > budgets.maxLayers)
+    throw new PalisadeError(
+      "LIMIT",
+      `${source.name}: ${image.layers.length} layers exceeds the budget of ${budgets.maxLayers}`,
+    );
+  for (const [i, layer] of image.layers.entries()) {
+    const subject = `${source.name} layer ${i} (${layer.diffId})`;
+    const stream = await source.openLayer(layer);
+    try {
+      coverage.push(...(await processLayer(stream, { diffId: layer.diffId, subject, tracker, budgets })));
+    } catch (e) {
+      stream.destroy();
+      if (isPalisadeError(e))
+        throw new PalisadeError(e.code, `${subject}: ${e.message}`, { cause: e, context: e.context });
+      throw e;
+    }
+  }
+  const subjectDigest = image.manifestDigest ?? image.configDigest;
+  const sbomImage: NonNullable<Sbom["image"]> = {};
+  if (image.manifestDigest) sbomImage.manifestDigest = image.manifestDigest;
+  if (image.configDigest) sbomImage.configDigest = image.configDigest;
+  if (image.platform) sbomImage.platform = image.platform;
+  if (image.annotations && Object.keys(image.annotations).length) sbomImage.annotations = image.annotations;
+  if (Object.keys(image.config.labels).length) sbomImage.labels = image.config.labels;
+  if (image.repoTags) sbomImage.repoTags = image.repoTags;
+  const r = tracker.finish(
+    { kind: "image", name: source.name, ...(subjectDigest ? { digest: subjectDigest } : {}) },
+    layers,
+    sbomImage,
+  );
+  return { sbom: r.sbom, coverage: [...coverage, ...r.coverage] };
+}
+
+/** Open `spec`, analyse it, close it. */
+export async function analyzeImage(
+  spec: string,
+  opts: AnalyzeOptions = {},
+): Promise<{ sbom: Sbom; coverage: CoverageEntry[] }> {
+  const source = await openImageSource(spec, opts);
+  try {
+    return await analyzeSource(source, opts);
+  } finally {
+    await source.close();
+  }
+}

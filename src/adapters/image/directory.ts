@@ -1,0 +1,126 @@
+import { lstat, open, opendir } from "node:fs/promises";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { isElf, matchCataloger, type PackageTracker } from "../../core/catalog/index.js";
+import { PalisadeError } from "../../core/errors/index.js";
+import type { CoverageEntry } from "../../core/findings/index.js";
+import { catalogFile, isEmptyResult } from "./catalog-file.js";
+import type { LayerBudgets } from "./layer.js";
+import type { ImageSource } from "./source.js";
+
+/** A plain directory: a root filesystem or a source tree with lock files. It has no image and no layers. */
+export class DirectorySource implements ImageSource {
+  readonly transport = "dir" as const;
+  readonly name: string;
+  constructor(readonly rootDir: string) {
+    this.name = `dir:${rootDir}`;
+  }
+  async resolve(): Promise<undefined> {
+    const st = await lstat(this.rootDir).catch((e: unknown) => {
+      throw new PalisadeError("INPUT", `${this.rootDir}: no such directory`, {
+        cause: e,
+        context: { file: this.rootDir },
+      });
+    });
+    if (!st.isDirectory())
+      throw new PalisadeError("INPUT", `${this.rootDir} is not a directory`, {
+        context: { file: this.rootDir },
+      });
+    return undefined;
+  }
+  async openLayer(): Promise<Readable> {
+    throw new PalisadeError("UNSUPPORTED", "a plain directory has no layers");
+  }
+  async close(): Promise<void> {}
+}
+
+/** Virtual filesystems and VCS metadata that hold no packages and can be huge. */
+const SKIP_DIRS: ReadonlySet<string> = new Set(["proc", "sys", "dev", ".git"]);
+
+async function readBounded(path: string, size: number, cap: number): Promise<Buffer | undefined> {
+  if (size > cap) return undefined;
+  const fh = await open(path, "r");
+  try {
+    const buf = Buffer.alloc(size);
+    const { bytesRead } = await fh.read(buf, 0, size, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Walk a directory (symlinks are never followed) and catalog the same files the layer reader would, into a
+ * tracker with a single "layer". Bounded by `budgets.maxEntries` files visited.
+ */
+export async function walkDirectory(
+  root: string,
+  tracker: PackageTracker,
+  budgets: LayerBudgets,
+): Promise<CoverageEntry[]> {
+  const coverage: CoverageEntry[] = [];
+  let visited = 0;
+  const stack: string[] = [""];
+  outer: while (stack.length > 0) {
+    const rel = stack.pop() as string;
+    let dir: Awaited<ReturnType<typeof opendir>>;
+    try {
+      dir = await opendir(join(root, rel));
+    } catch (e) {
+      coverage.push({
+        reason: "forbidden",
+        subject: rel || ".",
+        message: `cannot read directory: ${(e as Error).message}`,
+      });
+      continue;
+    }
+    const names: { name: string; isDir: boolean; isFile: boolean }[] = [];
+    for await (const d of dir) names.push({ name: d.name, isDir: d.isDirectory(), isFile: d.isFile() });
+    names.sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const d of names) {
+      if (++visited > budgets.maxEntries) {
+        coverage.push({
+          reason: "limit",
+          subject: root,
+          message: `more than ${budgets.maxEntries} entries; walk stopped`,
+        });
+        break outer;
+      }
+      const p = rel ? `${rel}/${d.name}` : d.name;
+      if (d.isDir) {
+        if (!(rel === "" && SKIP_DIRS.has(d.name)) && d.name !== ".git") stack.push(p);
+        continue;
+      }
+      if (!d.isFile) continue;
+      const id = matchCataloger(p);
+      try {
+        const st = await lstat(join(root, p));
+        if (id) {
+          const data = await readBounded(join(root, p), st.size, budgets.maxFileBytes);
+          if (!data) {
+            coverage.push({
+              reason: "limit",
+              subject: p,
+              message: `${st.size} bytes exceeds the file budget; not cataloged`,
+            });
+            continue;
+          }
+          tracker.put(p, catalogFile(id, p, data));
+        } else if ((st.mode & 0o111) !== 0 && st.size >= 64 && st.size <= budgets.maxFileBytes) {
+          const fh = await open(join(root, p), "r");
+          const head = Buffer.alloc(4);
+          await fh.read(head, 0, 4, 0).finally(() => fh.close());
+          if (!isElf(head)) continue;
+          const data = await readBounded(join(root, p), st.size, budgets.maxFileBytes);
+          if (!data) continue;
+          const tracked = catalogFile("go", p, data);
+          if (!isEmptyResult(tracked.result)) tracker.put(p, tracked);
+        }
+      } catch (e) {
+        coverage.push({ reason: "forbidden", subject: p, message: `cannot read: ${(e as Error).message}` });
+      }
+    }
+  }
+  tracker.commitLayer();
+  return coverage;
+}

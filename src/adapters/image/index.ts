@@ -1,0 +1,27 @@
+/**
+ * Image sources (OCI layout, docker-archive, plain directory, OCI registry) and image analysis into an SBOM.
+ * Layers are streamed and never extracted to disk.
+ */
+export { type AnalyzeOptions, analyzeImage, analyzeSource, openImageSource } from "./analyze.js";
+export { digestOf, isValidDigest, VerifyingStream } from "./digest.js";
+export { DirectorySource } from "./directory.js";
+export { DockerArchiveSource } from "./docker-archive.js";
+export {
+  DEFAULT_BUDGETS,
+  detectCompression,
+  type LayerBudgets,
+  normaliseTarPath,
+  processLayer,
+} from "./layer.js";
+export { MEDIA, type Platform, parsePlatform, selectPlatform } from "./manifest.js";
+export { OciLayoutSource } from "./oci-layout.js";
+export {
+  isLoopbackHost,
+  parseChallenge,
+  type RegistryAuth,
+  RegistryClient,
+  type RegistryOptions,
+  RegistrySource,
+} from "./registry.js";
+export type { ImageSource, ResolvedImage, ResolvedLayer, SourceOptions } from "./source.js";
+export { parseSourceSpec, type SourceSpec } from "./spec.js";

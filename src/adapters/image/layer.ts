@@ -1,0 +1,309 @@
+import { Readable, Transform, type TransformCallback } from "node:stream";
+import { createGunzip } from "node:zlib";
+import { Decompress } from "fzstd";
+import tar from "tar-stream";
+import { type CatalogerId, isElf, matchCataloger, type PackageTracker } from "../../core/catalog/index.js";
+import { isPalisadeError, PalisadeError } from "../../core/errors/index.js";
+import type { CoverageEntry } from "../../core/findings/index.js";
+import { catalogFile, isEmptyResult } from "./catalog-file.js";
+import { VerifyingStream } from "./digest.js";
+
+type TarEntry = AsyncIterable<Buffer> & { header: tar.Header; resume(): void };
+
+/** Budgets for one analysis. Hitting one is a coverage entry, never a crash. */
+export interface LayerBudgets {
+  /** Largest file read into memory for cataloging (package DBs, jars, binaries). */
+  maxFileBytes: number;
+  /** Most tar entries read from one layer. */
+  maxEntries: number;
+  /** Most layers analysed. */
+  maxLayers: number;
+}
+
+export const DEFAULT_BUDGETS: LayerBudgets = {
+  maxFileBytes: 64 * 1024 * 1024,
+  maxEntries: 1_000_000,
+  maxLayers: 128,
+};
+
+/** Compression detected from the first bytes of a blob (media types lie; magic numbers do not). */
+export type Compression = "gzip" | "zstd" | "none";
+
+export function detectCompression(head: Uint8Array): Compression {
+  if (head[0] === 0x1f && head[1] === 0x8b) return "gzip"; // RFC 1952
+  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return "zstd"; // RFC 8878
+  return "none";
+}
+
+/** Streaming zstd decompression over fzstd (pure JS; Node 20's zlib has no zstd). */
+class ZstdDecompressStream extends Transform {
+  private readonly z = new Decompress((chunk) => {
+    this.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  });
+  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
+    try {
+      this.z.push(chunk);
+      cb();
+    } catch (e) {
+      cb(new PalisadeError("INPUT", `corrupt zstd stream: ${(e as Error).message}`, { cause: e }));
+    }
+  }
+  override _flush(cb: TransformCallback): void {
+    try {
+      this.z.push(new Uint8Array(0), true);
+      cb();
+    } catch (e) {
+      cb(
+        new PalisadeError("INPUT", `corrupt or truncated zstd stream: ${(e as Error).message}`, { cause: e }),
+      );
+    }
+  }
+}
+
+/** Peek the first bytes of a stream, returning them and a stream that still yields everything. */
+async function peek(src: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
+  const it = src[Symbol.asyncIterator]();
+  let head = Buffer.alloc(0);
+  const buffered: Buffer[] = [];
+  let done = false;
+  while (head.length < n) {
+    const r = await it.next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    buffered.push(r.value as Buffer);
+    head = Buffer.concat([head, r.value as Buffer]);
+  }
+  async function* rest() {
+    yield* buffered;
+    if (done) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value as Buffer;
+    }
+  }
+  return { head, stream: Readable.from(rest(), { objectMode: false }) };
+}
+
+export type SafePath = { ok: true; path: string; normalised: boolean } | { ok: false; reason: string };
+
+/**
+ * Normalise a tar member name to a clean relative path. Absolute names are made relative to the image root
+ * (as container runtimes apply them: containerd `archive.Apply` joins every name under the root); a `..`
+ * that would climb above the root is rejected — the classic tar path traversal.
+ */
+export function normaliseTarPath(name: string): SafePath {
+  if (name.includes("\0")) return { ok: false, reason: "NUL byte in name" };
+  const parts: string[] = [];
+  const absolute = name.startsWith("/");
+  for (const seg of name.split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") {
+      if (parts.length === 0) return { ok: false, reason: "path climbs above the root" };
+      parts.pop();
+      continue;
+    }
+    parts.push(seg);
+  }
+  return { ok: true, path: parts.join("/"), normalised: absolute };
+}
+
+/** Where a symlink at `path` pointing to `target` lands; undefined when it climbs out of the root. */
+export function resolveLinkTarget(path: string, target: string): string | undefined {
+  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
+  const joined = target.startsWith("/") ? target : `${dir}/${target}`;
+  const r = normaliseTarPath(joined);
+  return r.ok ? r.path : undefined;
+}
+
+async function readAll(entry: AsyncIterable<Buffer>, cap: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of entry) {
+    n += c.length;
+    if (n > cap) return undefined;
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks, n);
+}
+
+async function drain(entry: AsyncIterable<Buffer>): Promise<void> {
+  for await (const _ of entry) {
+    // discard
+  }
+}
+
+/** Is this entry possibly a Go binary? Executable regular files only: build info lives in ELF binaries. */
+function maybeBinary(mode: number | undefined, size: number, budget: number): boolean {
+  return mode !== undefined && (mode & 0o111) !== 0 && size >= 64 && size <= budget;
+}
+
+/**
+ * Stream one layer through decompression (by magic) and tar parsing, feeding the tracker: collected files are
+ * cataloged on the spot (only their parse results are kept, so memory stays bounded), whiteouts and opaque
+ * markers applied. The decompressed tar is verified against the layer's diff_id when one is given.
+ *
+ * Format problems (corrupt gzip/zstd, malformed tar) become coverage entries and the layer is committed with
+ * what was read before the fault; INTEGRITY errors (digest mismatch) are rethrown — a tampered image yields
+ * no SBOM.
+ */
+export async function processLayer(
+  blob: Readable,
+  opts: { diffId?: string | undefined; subject: string; tracker: PackageTracker; budgets: LayerBudgets },
+): Promise<CoverageEntry[]> {
+  const coverage: CoverageEntry[] = [];
+  const { tracker, budgets, subject } = opts;
+  const note = (reason: CoverageEntry["reason"], message: string, sub = subject) =>
+    coverage.push({ reason, subject: sub, message });
+  let extract: tar.Extract | undefined;
+  const failures: unknown[] = [];
+  try {
+    const { head, stream } = await peek(blob, 4);
+    const compression = detectCompression(head);
+    let tarStream: Readable = stream;
+    const fail = (e: unknown) => {
+      failures.push(e);
+      extract?.destroy(e as Error);
+    };
+    stream.on("error", fail);
+    if (compression === "gzip") {
+      const gunzip = createGunzip();
+      gunzip.on("error", (e) =>
+        fail(new PalisadeError("INPUT", `corrupt gzip stream: ${e.message}`, { cause: e })),
+      );
+      tarStream = stream.pipe(gunzip);
+    } else if (compression === "zstd") {
+      const z = new ZstdDecompressStream();
+      z.on("error", fail);
+      tarStream = stream.pipe(z);
+    }
+    if (opts.diffId) {
+      const v = new VerifyingStream(opts.diffId, `layer ${opts.diffId} (uncompressed)`);
+      v.on("error", fail);
+      tarStream = tarStream.pipe(v);
+    }
+    extract = tar.extract();
+    tarStream.pipe(extract);
+    let entries = 0;
+    const unsafe: string[] = [];
+    const layerFiles = new Map<string, ReturnType<typeof catalogFile>>();
+    for await (const raw of extract) {
+      // tar-stream's streamx Readable is async-iterable over Buffers; its type does not say so.
+      const entry = raw as unknown as TarEntry;
+      if (++entries > budgets.maxEntries) {
+        note("limit", `layer has more than ${budgets.maxEntries} entries; the rest was not analysed`);
+        entry.resume();
+        tarStream.unpipe(extract);
+        extract.destroy();
+        break;
+      }
+      const h = entry.header;
+      const np = normaliseTarPath(h.name);
+      if (!np.ok) {
+        unsafe.push(`${h.name}: ${np.reason}`);
+        await drain(entry);
+        continue;
+      }
+      const path = np.path;
+      if (np.normalised) unsafe.push(`${h.name}: absolute path, read as /${path}`);
+      if (path === "") {
+        await drain(entry);
+        continue;
+      }
+      const slash = path.lastIndexOf("/");
+      const dir = slash >= 0 ? path.slice(0, slash) : "";
+      const base = path.slice(slash + 1);
+      if (base === ".wh..wh..opq") {
+        tracker.opaque(dir);
+        await drain(entry);
+        continue;
+      }
+      if (base.startsWith(".wh.")) {
+        tracker.whiteout(`${dir ? `${dir}/` : ""}${base.slice(4)}`);
+        await drain(entry);
+        continue;
+      }
+      const size = h.size ?? 0;
+      if (h.type === "file" || h.type === "contiguous-file") {
+        const id: CatalogerId | undefined = matchCataloger(path);
+        if (id) {
+          if (size > budgets.maxFileBytes) {
+            note(
+              "limit",
+              `${size} bytes exceeds the ${budgets.maxFileBytes}-byte file budget; not cataloged`,
+              path,
+            );
+            tracker.hide(path, false);
+            await drain(entry);
+            continue;
+          }
+          const data = await readAll(entry, budgets.maxFileBytes);
+          if (!data) {
+            note("limit", `more than ${budgets.maxFileBytes} bytes; not cataloged`, path);
+            tracker.hide(path, false);
+            continue;
+          }
+          const tracked = catalogFile(id, path, data);
+          layerFiles.set(path, tracked);
+          tracker.put(path, tracked);
+          continue;
+        }
+        if (maybeBinary(h.mode, size, budgets.maxFileBytes)) {
+          const data = await readAll(entry, budgets.maxFileBytes);
+          if (data && isElf(data)) {
+            const tracked = catalogFile("go", path, data);
+            if (!isEmptyResult(tracked.result)) {
+              layerFiles.set(path, tracked);
+              tracker.put(path, tracked);
+              continue;
+            }
+          }
+          tracker.hide(path, false);
+          continue;
+        }
+        tracker.hide(path, false);
+        await drain(entry);
+        continue;
+      }
+      if (h.type === "directory") {
+        tracker.hide(path, true);
+      } else if (h.type === "symlink") {
+        // Recorded, never followed: the catalogers read only regular files. A target that climbs out of the
+        // root is noted as unsafe (it would escape on a naive extractor).
+        if (h.linkname && resolveLinkTarget(path, h.linkname) === undefined)
+          unsafe.push(`${path}: symlink to ${h.linkname} escapes the root`);
+        tracker.hide(path, false);
+      } else if (h.type === "link") {
+        // Hardlink: same content as an earlier member of this layer. Reuse its catalog result when collected.
+        const target = h.linkname ? normaliseTarPath(h.linkname) : undefined;
+        const same = target?.ok ? layerFiles.get(target.path) : undefined;
+        if (!target?.ok) unsafe.push(`${path}: hardlink to ${h.linkname} escapes the root`);
+        if (same && matchCataloger(path)) tracker.put(path, same);
+        else tracker.hide(path, false);
+      } else {
+        tracker.hide(path, false);
+      }
+      await drain(entry);
+    }
+    if (unsafe.length > 0) {
+      note(
+        "unsafe",
+        `${unsafe.length} unsafe tar member name(s) (normalised or skipped): ${unsafe.slice(0, 5).join("; ")}${unsafe.length > 5 ? "; ..." : ""}`,
+      );
+    }
+  } catch (e) {
+    failures.push(e);
+  }
+  // Prefer the root cause (a decompressor or digest error) over the tar parser's "unexpected end".
+  const integrity = failures.find((f) => isPalisadeError(f) && f.code === "INTEGRITY");
+  if (integrity) throw integrity;
+  const first = failures.find((f) => isPalisadeError(f)) ?? failures[0];
+  if (first !== undefined) {
+    const msg = first instanceof Error ? first.message : String(first);
+    note("parse-error", `layer unreadable past this point: ${msg}`);
+  }
+  tracker.commitLayer();
+  return coverage;
+}

@@ -1,0 +1,368 @@
+import { Readable } from "node:stream";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { PalisadeError } from "../../core/errors/index.js";
+import { isRecord } from "../../core/util/index.js";
+import { digestOf, isValidDigest, verified } from "./digest.js";
+import {
+  type Descriptor,
+  MANIFEST_ACCEPT,
+  MAX_MANIFEST_BYTES,
+  MEDIA,
+  parseJsonDocument,
+  parsePlatform,
+} from "./manifest.js";
+import {
+  DEFAULT_PLATFORM,
+  type ImageSource,
+  type ResolvedImage,
+  type ResolvedLayer,
+  resolveManifestDocument,
+  type SourceOptions,
+  verifyDescriptor,
+} from "./source.js";
+
+/** Credentials for a registry: basic (username/password) or a pre-issued bearer token. */
+export interface RegistryAuth {
+  username?: string | undefined;
+  password?: string | undefined;
+  /** Used as-is as a bearer token (e.g. a cloud provider's short-lived token). */
+  token?: string | undefined;
+}
+
+export interface RegistryOptions extends SourceOptions {
+  auth?: RegistryAuth | undefined;
+  /**
+   * Allow plain http to a registry that is not on the loopback interface. Without it, http is used only for
+   * localhost/127.0.0.0/8/::1 (where there is no network to eavesdrop on) and every other registry needs https.
+   */
+  dangerouslyAllowHttp?: boolean | undefined;
+  /** Force the scheme; default http for loopback hosts, https otherwise. */
+  plainHttp?: boolean | undefined;
+  /** Time limit for each metadata request (manifests, config, tokens). Default 30 s. */
+  timeoutMs?: number | undefined;
+  /** Time limit for one layer download. Default 15 min. */
+  blobTimeoutMs?: number | undefined;
+}
+
+const MAX_REDIRECTS = 5;
+const MAX_TOKEN_BYTES = 1024 * 1024;
+
+/** Whether a host (with optional port) is a loopback address. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.startsWith("[") ? host.slice(1, host.indexOf("]")) : host.replace(/:\d+$/, "");
+  return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/** A parsed `WWW-Authenticate` challenge (RFC 7235 auth-param syntax, Docker token auth spec). */
+export interface Challenge {
+  scheme: string;
+  params: Record<string, string>;
+}
+
+/** Parse `Bearer realm="https://auth",service="registry",scope="repository:a/b:pull"` (or `Basic realm=...`). */
+export function parseChallenge(header: string): Challenge | undefined {
+  const m = /^\s*([A-Za-z][\w-]*)\s*(.*)$/s.exec(header);
+  if (!m?.[1]) return undefined;
+  const params: Record<string, string> = Object.create(null);
+  const re = /([A-Za-z][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))\s*,?\s*/gy;
+  const rest = m[2] ?? "";
+  re.lastIndex = 0;
+  let p: RegExpExecArray | null = re.exec(rest);
+  while (p !== null) {
+    params[(p[1] as string).toLowerCase()] = p[2] !== undefined ? p[2].replace(/\\(.)/g, "$1") : (p[3] ?? "");
+    if (re.lastIndex >= rest.length) break;
+    p = re.exec(rest);
+  }
+  return { scheme: m[1].toLowerCase(), params };
+}
+
+async function readBody(res: Response, maxBytes: number, what: string): Promise<Buffer> {
+  const len = Number(res.headers.get("content-length") ?? "NaN");
+  if (Number.isFinite(len) && len > maxBytes) {
+    await res.body?.cancel();
+    throw new PalisadeError("LIMIT", `${what}: ${len} bytes exceeds ${maxBytes}`);
+  }
+  const chunks: Buffer[] = [];
+  let n = 0;
+  if (!res.body) return Buffer.alloc(0);
+  for await (const c of res.body as unknown as AsyncIterable<Uint8Array>) {
+    n += c.length;
+    if (n > maxBytes) {
+      await res.body.cancel().catch(() => undefined);
+      throw new PalisadeError("LIMIT", `${what}: larger than ${maxBytes} bytes`);
+    }
+    chunks.push(Buffer.from(c));
+  }
+  return Buffer.concat(chunks, n);
+}
+
+/**
+ * A client for the OCI Distribution API v2 (distribution-spec spec.md): manifests and blobs, anonymous,
+ * basic and bearer-token auth (Docker "Token Authentication Specification"), redirects to blob storage
+ * (with credentials dropped when leaving the registry's origin), digests verified on everything read.
+ */
+export class RegistryClient {
+  readonly base: string;
+  private bearer: string | undefined;
+  private basic = false;
+
+  constructor(
+    readonly registry: string,
+    readonly repository: string,
+    private readonly opts: RegistryOptions = {},
+  ) {
+    const loopback = isLoopbackHost(registry);
+    const http = opts.plainHttp ?? loopback;
+    if (http && !loopback && !opts.dangerouslyAllowHttp)
+      throw new PalisadeError(
+        "USAGE",
+        `refusing plain http to ${registry}: use https or dangerouslyAllowHttp`,
+      );
+    this.base = `${http ? "http" : "https"}://${registry}`;
+    if (opts.auth?.token) this.bearer = opts.auth.token;
+  }
+
+  private checkUrl(u: URL): void {
+    if (u.protocol === "https:") return;
+    if (u.protocol === "http:" && (isLoopbackHost(u.host) || this.opts.dangerouslyAllowHttp)) return;
+    throw new PalisadeError("UNSAFE", `refusing to follow ${u.protocol} URL ${u.origin}`, {
+      context: { url: u.origin },
+    });
+  }
+
+  private authHeader(): string | undefined {
+    if (this.bearer) return `Bearer ${this.bearer}`;
+    if (this.basic && this.opts.auth?.username !== undefined)
+      return `Basic ${Buffer.from(`${this.opts.auth.username}:${this.opts.auth.password ?? ""}`).toString("base64")}`;
+    return undefined;
+  }
+
+  /** GET with auth challenge handling and manual redirects. */
+  async get(path: string, accept: string | undefined, timeoutMs: number): Promise<Response> {
+    const signal = AbortSignal.timeout(timeoutMs);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let url = new URL(`${this.base}${path}`);
+      let sameOrigin = true;
+      let res: Response | undefined;
+      for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+        this.checkUrl(url);
+        const headers: Record<string, string> = {};
+        if (accept) headers.accept = accept;
+        const auth = sameOrigin ? this.authHeader() : undefined;
+        if (auth) headers.authorization = auth;
+        try {
+          res = await fetch(url, { headers, redirect: "manual", signal });
+        } catch (e) {
+          const timedOut = signal.aborted;
+          throw new PalisadeError(
+            "IO",
+            `${timedOut ? "timeout" : "network error"} fetching ${url.origin}${url.pathname}`,
+            {
+              cause: e,
+              context: { url: url.origin },
+            },
+          );
+        }
+        if (res.status >= 300 && res.status < 400 && res.headers.get("location")) {
+          await res.body?.cancel();
+          const next = new URL(res.headers.get("location") as string, url);
+          sameOrigin = sameOrigin && next.origin === new URL(this.base).origin;
+          url = next;
+          res = undefined;
+          continue;
+        }
+        break;
+      }
+      if (!res) throw new PalisadeError("REMOTE", `more than ${MAX_REDIRECTS} redirects for ${path}`);
+      if (res.status === 401 && attempt === 0 && sameOrigin) {
+        const challenge = parseChallenge(res.headers.get("www-authenticate") ?? "");
+        await res.body?.cancel();
+        if (challenge?.scheme === "bearer" && !this.opts.auth?.token) {
+          this.bearer = await this.fetchToken(challenge, signal);
+          continue;
+        }
+        if (challenge?.scheme === "basic" && this.opts.auth?.username !== undefined && !this.basic) {
+          this.basic = true;
+          continue;
+        }
+        throw new PalisadeError(
+          "FORBIDDEN",
+          `${this.registry}: authentication required${this.opts.auth ? " (credentials refused)" : ""}`,
+          {
+            context: { url: this.base },
+          },
+        );
+      }
+      if (res.status === 401 || res.status === 403) {
+        await res.body?.cancel();
+        throw new PalisadeError(
+          "FORBIDDEN",
+          `${this.registry}: access to ${this.repository} denied (HTTP ${res.status})`,
+          {
+            context: { url: this.base },
+          },
+        );
+      }
+      if (res.status === 404) {
+        await res.body?.cancel();
+        throw new PalisadeError(
+          "INPUT",
+          `${this.registry}/${this.repository}: ${path.split("/").slice(-2).join(" ")} not found`,
+          {
+            context: { url: this.base },
+          },
+        );
+      }
+      if (res.status >= 400 || res.status >= 300) {
+        await res.body?.cancel();
+        throw new PalisadeError("REMOTE", `${this.registry}: HTTP ${res.status} for ${path}`, {
+          context: { url: this.base },
+        });
+      }
+      return res;
+    }
+    throw new PalisadeError("FORBIDDEN", `${this.registry}: authentication failed`);
+  }
+
+  /** Docker token spec: GET realm?service=...&scope=..., with basic credentials when we have them. */
+  private async fetchToken(ch: Challenge, signal: AbortSignal): Promise<string> {
+    const realm = ch.params.realm;
+    if (!realm) throw new PalisadeError("REMOTE", `${this.registry}: bearer challenge without realm`);
+    const url = new URL(realm);
+    this.checkUrl(url);
+    if (ch.params.service) url.searchParams.set("service", ch.params.service);
+    url.searchParams.set("scope", ch.params.scope ?? `repository:${this.repository}:pull`);
+    const headers: Record<string, string> = {};
+    const a = this.opts.auth;
+    if (a?.username !== undefined)
+      headers.authorization = `Basic ${Buffer.from(`${a.username}:${a.password ?? ""}`).toString("base64")}`;
+    let res: Response;
+    try {
+      res = await fetch(url, { headers, signal, redirect: "error" });
+    } catch (e) {
+      throw new PalisadeError("IO", `token request to ${url.origin} failed`, {
+        cause: e,
+        context: { url: url.origin },
+      });
+    }
+    if (res.status === 401 || res.status === 403) {
+      await res.body?.cancel();
+      throw new PalisadeError("FORBIDDEN", `${url.origin}: token request refused (HTTP ${res.status})`, {
+        context: { url: url.origin },
+      });
+    }
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new PalisadeError("REMOTE", `${url.origin}: token request HTTP ${res.status}`, {
+        context: { url: url.origin },
+      });
+    }
+    const body = parseJsonDocument(await readBody(res, MAX_TOKEN_BYTES, "token response"), "token response");
+    const token = isRecord(body) ? (body.token ?? body.access_token) : undefined;
+    if (typeof token !== "string" || token === "")
+      throw new PalisadeError("REMOTE", `${url.origin}: token response without token`);
+    return token;
+  }
+
+  /** Fetch a manifest by tag or digest, verifying its digest (the requested one, else Docker-Content-Digest). */
+  async manifest(reference: string): Promise<{ bytes: Buffer; digest: string; mediaType: string }> {
+    const res = await this.get(
+      `/v2/${this.repository}/manifests/${encodeURIComponent(reference)}`,
+      MANIFEST_ACCEPT,
+      this.opts.timeoutMs ?? 30_000,
+    );
+    const bytes = await readBody(res, MAX_MANIFEST_BYTES, `manifest ${reference}`);
+    const expected = isValidDigest(reference)
+      ? reference
+      : (res.headers.get("docker-content-digest") ?? undefined);
+    const got = digestOf(bytes, expected ?? "sha256:");
+    if (expected && isValidDigest(expected) && got !== expected)
+      throw new PalisadeError(
+        "INTEGRITY",
+        `manifest ${reference}: digest mismatch, expected ${expected}, got ${got}`,
+        {
+          context: { digest: expected },
+        },
+      );
+    return {
+      bytes,
+      digest: got,
+      mediaType: (res.headers.get("content-type") ?? "").split(";")[0]?.trim() ?? "",
+    };
+  }
+
+  /** Read a small blob (config) or a child manifest fully, verified. */
+  async readDescriptor(d: Descriptor, maxBytes: number, what: string): Promise<Buffer> {
+    if (d.size > maxBytes) throw new PalisadeError("LIMIT", `${what}: ${d.size} bytes exceeds ${maxBytes}`);
+    const isManifest = (
+      [MEDIA.OCI_INDEX, MEDIA.OCI_MANIFEST, MEDIA.DOCKER_LIST, MEDIA.DOCKER_MANIFEST] as string[]
+    ).includes(d.mediaType);
+    const path = `/v2/${this.repository}/${isManifest ? "manifests" : "blobs"}/${d.digest}`;
+    const res = await this.get(path, isManifest ? MANIFEST_ACCEPT : undefined, this.opts.timeoutMs ?? 30_000);
+    const bytes = await readBody(res, maxBytes, what);
+    verifyDescriptor(bytes, d, what);
+    return bytes;
+  }
+
+  /** Stream a blob, verified against digest and size as it streams. */
+  async blob(digest: string, size: number | undefined): Promise<Readable> {
+    const res = await this.get(
+      `/v2/${this.repository}/blobs/${digest}`,
+      undefined,
+      this.opts.blobTimeoutMs ?? 15 * 60_000,
+    );
+    if (!res.body) throw new PalisadeError("REMOTE", `blob ${digest}: empty response`);
+    const len = Number(res.headers.get("content-length") ?? "NaN");
+    if (size !== undefined && Number.isFinite(len) && len !== size) {
+      await res.body.cancel();
+      throw new PalisadeError(
+        "INTEGRITY",
+        `blob ${digest}: server sends ${len} bytes, descriptor declares ${size}`,
+        { context: { digest } },
+      );
+    }
+    return verified(
+      Readable.fromWeb(res.body as WebReadableStream<Uint8Array>),
+      digest,
+      `layer ${digest}`,
+      size,
+    );
+  }
+}
+
+/** An image in an OCI / Docker registry. */
+export class RegistrySource implements ImageSource {
+  readonly transport = "registry" as const;
+  readonly name: string;
+  private readonly client: RegistryClient;
+
+  constructor(
+    registry: string,
+    repository: string,
+    private readonly reference: string,
+    private readonly opts: RegistryOptions = {},
+    display?: string,
+  ) {
+    this.client = new RegistryClient(registry, repository, opts);
+    this.name = display ?? `${registry}/${repository}${isValidDigest(reference) ? "@" : ":"}${reference}`;
+  }
+
+  async resolve(): Promise<ResolvedImage> {
+    const m = await this.client.manifest(this.reference);
+    const platform = this.opts.platform ? parsePlatform(this.opts.platform) : DEFAULT_PLATFORM;
+    return resolveManifestDocument(
+      m.bytes,
+      m.digest,
+      m.mediaType,
+      (d, max, what) => this.client.readDescriptor(d, max, what),
+      platform,
+    );
+  }
+
+  async openLayer(layer: ResolvedLayer): Promise<Readable> {
+    if (!layer.blob.digest) throw new PalisadeError("INPUT", "registry layer without digest");
+    return this.client.blob(layer.blob.digest, layer.blob.size);
+  }
+
+  async close(): Promise<void> {}
+}
