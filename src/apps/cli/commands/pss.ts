@@ -56,7 +56,7 @@ function resourceOf(r: ResourceRef): ResourceRef {
 /** Left-aligned columns separated by two spaces. */
 function table(rows: string[][]): string {
   const widths: number[] = [];
-  for (const row of rows) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  for (const row of rows) for (const [i, c] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
   return rows
     .map((row) =>
       row
@@ -137,9 +137,8 @@ export function register(program: Command, ctx: CliContext): void {
             r.allowed ? "yes" : "no",
           ];
           if (r.violations.length === 0) rows.push([...base, ""]);
-          r.violations.forEach((v, i) =>
-            rows.push(i === 0 ? [...base, v.message] : ["", "", "", "", v.message]),
-          );
+          for (const [i, v] of r.violations.entries())
+            rows.push(i === 0 ? [...base, v.message] : ["", "", "", "", v.message]);
         }
         ctx.stdout.write(`${table(rows)}\n`);
       }
