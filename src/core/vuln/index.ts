@@ -26,3 +26,12 @@ export { OSV_LIMITS, parseOsvRecord, parseOsvText } from "./osv.js";
 export type { RangeEvaluation, SchemeResolver } from "./range.js";
 export { evaluateAffected } from "./range.js";
 export { DEFAULT_RESOLVER } from "./resolver.js";
+export type {
+  OpenVexOptions,
+  ParsedVex,
+  VexApplication,
+  VexStatement,
+  VexStatus,
+  VexVerdict,
+} from "./vex.js";
+export { applyVex, parseVex, toOpenVex } from "./vex.js";

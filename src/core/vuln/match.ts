@@ -25,6 +25,7 @@ import {
 } from "./ecosystem.js";
 import type { OsvRecord } from "./osv.js";
 import { evaluateAffected, type SchemeResolver } from "./range.js";
+import type { VexVerdict } from "./vex.js";
 
 /** A vulnerability finding: the common Finding shape plus what a vulnerability report needs. */
 export interface VulnFinding extends Finding {
@@ -44,6 +45,8 @@ export interface VulnFinding extends Finding {
   layerDiffId?: string | undefined;
   /** Records that matched, by id. */
   advisories: string[];
+  /** The VEX statement applied to this finding, if any (see applyVex). */
+  vex?: VexVerdict | undefined;
 }
 
 /** One (ecosystem, name) lookup the store must answer for an SBOM. */
