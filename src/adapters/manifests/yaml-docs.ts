@@ -1,5 +1,6 @@
 import {
   Composer,
+  type CST,
   type Document,
   type DocumentOptions,
   isAlias,
@@ -7,6 +8,7 @@ import {
   isPair,
   isScalar,
   isSeq,
+  Lexer,
   LineCounter,
   type ParsedNode,
   type ParseOptions,
@@ -55,6 +57,111 @@ export const YAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
       return !(tag.format === "TIME" || tag.tag === `${YAML_ORG}timestamp` || DROPPED_TAGS.has(tag.tag));
     }),
 };
+
+/**
+ * Nesting depth of a CST token, computed iteratively. The Composer recurses once per level, so a document
+ * nested thousands deep must be refused before composing: near the stack limit V8 can abort the process
+ * (an uncatchable out-of-memory in the regexp compiler was observed at 100k levels), not just throw.
+ */
+function cstDepthExceeds(token: CST.Token, maxDepth: number): number | undefined {
+  const stack: { t: CST.Token | undefined; depth: number }[] = [{ t: token, depth: 0 }];
+  while (stack.length > 0) {
+    const { t, depth } = stack.pop()!;
+    if (t === undefined) continue;
+    if (t.type === "document") stack.push({ t: t.value, depth });
+    else if (t.type === "block-map" || t.type === "block-seq" || t.type === "flow-collection") {
+      if (depth >= maxDepth) return t.offset;
+      for (const it of t.items as { key?: CST.Token | null; value?: CST.Token }[]) {
+        if (it.key) stack.push({ t: it.key, depth: depth + 1 });
+        stack.push({ t: it.value, depth: depth + 1 });
+      }
+    }
+  }
+  return undefined;
+}
+
+/** A range of the text to parse, or the position of a document left out. */
+export type Segment = { start: number; end: number } | { skipAt: number };
+
+const DOC_MARKER = /^(?:---|\.\.\.)(?=[ \t\r\n]|$)/gm;
+
+/**
+ * Split the text into the ranges that are safe to hand to the CST parser, leaving out every document whose
+ * flow collections (`[`, `{`) nest deeper than `maxDepth`: the parser keeps one stack entry per level, so a
+ * 64 MiB file of `[` would need gigabytes. Uses yaml's own Lexer, so brackets inside quoted or block scalars
+ * do not count; skipped documents end at the next document marker. Block nesting needs indentation, so its
+ * depth is bounded by the file size, and it is checked on the CST before composing.
+ */
+export function flowSafeSegments(text: string, maxDepth: number): Segment[] {
+  let opens = 0;
+  for (let i = 0; i < text.length && opens <= maxDepth; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 91 || c === 123) opens++;
+  }
+  if (opens <= maxDepth) return [{ start: 0, end: text.length }];
+  const segments: Segment[] = [];
+  let base = 0;
+  restart: while (base < text.length) {
+    let off = base;
+    let depth = 0;
+    let docStart = base;
+    let afterScalarMarker = false;
+    for (const tok of new Lexer().lex(base === 0 ? text : text.slice(base))) {
+      if (afterScalarMarker) {
+        afterScalarMarker = false;
+        off += tok.length;
+        continue;
+      }
+      // Lexer control tokens (document mode, scalar marker, flow error end) take no room in the source.
+      if (tok === "\x1f") {
+        afterScalarMarker = true;
+        continue;
+      }
+      if (tok === "\x02" || tok === "\x18") continue;
+      if (tok === "---" || tok === "...") {
+        depth = 0;
+        if (tok === "---") docStart = off;
+      } else if (tok === "[" || tok === "{") {
+        depth++;
+        if (depth > maxDepth) {
+          if (docStart > base) segments.push({ start: base, end: docStart });
+          segments.push({ skipAt: off });
+          DOC_MARKER.lastIndex = off;
+          let m = DOC_MARKER.exec(text);
+          // "..." ends the document but the next one starts after it.
+          while (m && m[0] === "...") m = DOC_MARKER.exec(text);
+          base = m?.index ?? text.length;
+          continue restart;
+        }
+      } else if (tok === "]" || tok === "}") depth = Math.max(0, depth - 1);
+      off += tok.length;
+    }
+    segments.push({ start: base, end: text.length });
+    break;
+  }
+  return segments;
+}
+
+/** Compose documents one CST token at a time, dropping documents nested too deep to compose safely. */
+function* composeSafely(
+  text: string,
+  maxDepth: number,
+  tooDeep: (offset: number) => void,
+): Generator<Document.Parsed> {
+  const parser = new Parser();
+  const composer = new Composer(YAML_OPTIONS);
+  for (const token of parser.parse(text)) {
+    if (token.type === "document") {
+      const at = cstDepthExceeds(token, maxDepth);
+      if (at !== undefined) {
+        tooDeep(at);
+        continue;
+      }
+    }
+    yield* composer.next(token);
+  }
+  yield* composer.end(false, text.length);
+}
 
 /** What `locate` needs to find a node again: the file text, its line index, and each document's span. */
 interface FileIndex {
@@ -242,112 +349,137 @@ function findInMap(
 export function parseYamlText(text: string, file: string, limits: LoadLimits): LoadResult {
   const objects: RawObject[] = [];
   const coverage: CoverageEntry[] = [];
+  // Lines are indexed over the whole text once; segments are parsed separately with their base offset.
   const lines = new LineCounter();
+  lines.addNewLine(0);
+  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) lines.addNewLine(i + 1);
   const fi: FileIndex = { text, lines };
   const secretRanges: [number, number][] = [];
   let index = -1;
   let stripped = false;
+  let stop = false;
   const entry = (reason: CoverageEntry["reason"], offset: number, message: string): void => {
     coverage.push({ reason, message, subject: file, location: posAt(lines, file, offset) });
   };
-  try {
-    const parser = new Parser(lines.addNewLine);
-    const composer = new Composer(YAML_OPTIONS);
-    for (const doc of composer.compose(parser.parse(text))) {
-      index++;
-      if (index >= limits.maxDocuments) {
-        entry(
-          "limit",
-          doc.range[0],
-          `more than ${limits.maxDocuments} documents; document ${index + 1} and the rest of the file were not read`,
-        );
-        break;
-      }
-      const err = doc.errors[0];
-      if (err) {
-        entry("parse-error", err.pos[0], `document ${index + 1}: YAML ${err.code}: ${err.message}`);
-        continue;
-      }
-      const contents = doc.contents as ParsedNode | null;
-      // Helm and Kustomize output has empty documents and comment-only documents: not objects, not errors.
-      if (contents === null || (isScalar(contents) && contents.value === null)) continue;
-      const start = contents.range[0];
-      const scan = scanDocument(doc, limits.maxDepth);
-      if (scan.problem?.kind === "unsafe") {
-        entry(
-          "unsafe",
-          scan.problem.offset,
-          `document ${index + 1}: forbidden key "${scan.problem.key}" (prototype pollution); document rejected`,
-        );
-        continue;
-      }
-      if (scan.problem?.kind === "depth") {
-        entry(
-          "limit",
-          scan.problem.offset,
-          `document ${index + 1}: nested deeper than ${limits.maxDepth} levels`,
-        );
-        continue;
-      }
-      let value: unknown;
-      try {
-        value = doc.toJS({ maxAliasCount: limits.maxAliasCount });
-      } catch (e) {
-        const alias = e instanceof ReferenceError && /alias/i.test(e.message);
-        entry(
-          alias ? "limit" : "parse-error",
-          start,
-          alias
-            ? `document ${index + 1}: YAML aliases expand beyond the budget of ${limits.maxAliasCount} (alias bomb?)`
-            : `document ${index + 1}: ${e instanceof Error ? e.message : String(e)}`,
-        );
-        continue;
-      }
-      if (scan.hasAlias) {
-        // Aliases can nest an anchored tree inside another: check the expanded value too.
-        const p = checkValue(value, limits.maxDepth);
-        if (p) {
-          entry(
-            p.kind === "unsafe" ? "unsafe" : "limit",
-            start,
-            p.kind === "unsafe"
-              ? `document ${index + 1}: forbidden key "${p.key}" (prototype pollution); document rejected`
-              : `document ${index + 1}: nested deeper than ${limits.maxDepth} levels once aliases are expanded`,
-          );
-          continue;
-        }
-      }
-      if (!isRecord(value)) {
-        entry("invalid", start, `document ${index + 1} is ${describeType(value)}, not an object`);
-        continue;
-      }
-      const before = secretRanges.length;
-      secretValueRanges(doc, contents, secretRanges);
-      const object = stripSecrets(value);
-      if (object !== value || secretRanges.length > before) stripped = true;
-      const span: DocSpan = { start, end: contents.range[2] };
-      const loc = posAt(lines, file, start);
-      objects.push({
-        object,
-        source: {
-          file,
-          line: loc.line,
-          column: loc.column,
-          index,
-          locate: (fieldPath) => locateIn(fi, span, file, fieldPath),
-        },
-      });
+  const tooDeep = (offset: number): void => {
+    index++;
+    entry("limit", offset, `document ${index + 1}: nested deeper than ${limits.maxDepth} levels; skipped`);
+  };
+
+  const handle = (doc: Document.Parsed, base: number): void => {
+    index++;
+    if (index >= limits.maxDocuments) {
+      entry(
+        "limit",
+        base + doc.range[0],
+        `more than ${limits.maxDocuments} documents; document ${index + 1} and the rest of the file were not read`,
+      );
+      stop = true;
+      return;
     }
-  } catch (e) {
-    // The composer recurses on nesting: hostile input can exhaust the stack before our depth check runs.
-    const deep = e instanceof RangeError;
-    coverage.push({
-      reason: deep ? "limit" : "parse-error",
-      message: deep
-        ? `document ${index + 2}: nesting too deep to parse; the rest of the file was not read`
-        : `document ${index + 2}: ${e instanceof Error ? e.message : String(e)}; the rest of the file was not read`,
-      subject: file,
+    const err = doc.errors[0];
+    if (err) {
+      // RESOURCE_EXHAUSTION: yaml caught a stack overflow while composing.
+      const limit = err.code === "RESOURCE_EXHAUSTION";
+      entry(
+        limit ? "limit" : "parse-error",
+        base + err.pos[0],
+        `document ${index + 1}: YAML ${err.code}: ${err.message}`,
+      );
+      return;
+    }
+    const contents = doc.contents as ParsedNode | null;
+    // Helm and Kustomize output has empty documents and comment-only documents: not objects, not errors.
+    if (contents === null || (isScalar(contents) && contents.value === null)) return;
+    const start = base + contents.range[0];
+    const scan = scanDocument(doc, limits.maxDepth);
+    if (scan.problem) {
+      const unsafe = scan.problem.kind === "unsafe";
+      entry(
+        unsafe ? "unsafe" : "limit",
+        base + scan.problem.offset,
+        unsafe
+          ? `document ${index + 1}: forbidden key "${scan.problem.key}" (prototype pollution); document rejected`
+          : `document ${index + 1}: nested deeper than ${limits.maxDepth} levels; skipped`,
+      );
+      return;
+    }
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: limits.maxAliasCount });
+    } catch (e) {
+      const alias = e instanceof ReferenceError && /alias/i.test(e.message);
+      entry(
+        alias ? "limit" : "parse-error",
+        start,
+        alias
+          ? `document ${index + 1}: YAML aliases expand beyond the budget of ${limits.maxAliasCount} (alias bomb?); skipped`
+          : `document ${index + 1}: ${e instanceof Error ? e.message : String(e)}`,
+      );
+      return;
+    }
+    if (scan.hasAlias) {
+      // Aliases can nest an anchored tree inside another: check the expanded value too.
+      const p = checkValue(value, limits.maxDepth);
+      if (p) {
+        entry(
+          p.kind === "unsafe" ? "unsafe" : "limit",
+          start,
+          p.kind === "unsafe"
+            ? `document ${index + 1}: forbidden key "${p.key}" (prototype pollution); document rejected`
+            : `document ${index + 1}: nested deeper than ${limits.maxDepth} levels once aliases are expanded; skipped`,
+        );
+        return;
+      }
+    }
+    if (!isRecord(value)) {
+      entry("invalid", start, `document ${index + 1} is ${describeType(value)}, not an object`);
+      return;
+    }
+    const ranges: [number, number][] = [];
+    secretValueRanges(doc, contents, ranges);
+    for (const [s, e] of ranges) secretRanges.push([base + s, base + e]);
+    const object = stripSecrets(value);
+    if (object !== value || ranges.length > 0) stripped = true;
+    const span: DocSpan = { start, end: base + contents.range[2] };
+    const loc = posAt(lines, file, start);
+    objects.push({
+      object,
+      source: {
+        file,
+        line: loc.line,
+        column: loc.column,
+        index,
+        locate: (fieldPath) => locateIn(fi, span, file, fieldPath),
+      },
     });
+  };
+
+  for (const seg of flowSafeSegments(text, limits.maxDepth)) {
+    if (stop) break;
+    if ("skipAt" in seg) {
+      index++;
+      entry(
+        "limit",
+        seg.skipAt,
+        `document ${index + 1}: flow collections nested deeper than ${limits.maxDepth} levels; skipped`,
+      );
+      continue;
+    }
+    const part = seg.start === 0 && seg.end === text.length ? text : text.slice(seg.start, seg.end);
+    try {
+      for (const doc of composeSafely(part, limits.maxDepth, (o) => tooDeep(seg.start + o))) {
+        handle(doc, seg.start);
+        if (stop) break;
+      }
+    } catch (e) {
+      // Last resort: anything the parser throws ends this part of the file, never the run.
+      entry(
+        e instanceof RangeError ? "limit" : "parse-error",
+        seg.start,
+        `document ${index + 2}: ${e instanceof Error ? e.message : String(e)}; the rest of this part of the file was not read`,
+      );
+    }
   }
   if (stripped) {
     fi.text = blank(text, secretRanges);
