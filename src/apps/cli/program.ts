@@ -15,6 +15,7 @@ export type CommandModule = { register(program: Command, ctx: CliContext): void 
 const MODULES: (() => Promise<CommandModule>)[] = [
   () => import("./commands/netpol.js"),
   () => import("./commands/pss.js"),
+  () => import("./commands/rbac.js"),
   () => import("./commands/scan.js"),
 ];
 

@@ -1,16 +1,34 @@
 import { describe, expect, it } from "vitest";
 import { rule, urlRule } from "./__fixtures__/helpers.js";
-import { nonResourceURLMatches, type RequestAttributes, resourceMatches, ruleAllows, selectorMatches } from "./match.js";
+import {
+  nonResourceURLMatches,
+  type RequestAttributes,
+  resourceMatches,
+  ruleAllows,
+  selectorMatches,
+} from "./match.js";
 import type { PolicyRule } from "./model.js";
 
-const norm = (r: { verbs: string[]; apiGroups?: string[]; resources?: string[]; resourceNames?: string[]; nonResourceURLs?: string[] }): PolicyRule => ({
+const norm = (r: {
+  verbs: string[];
+  apiGroups?: string[];
+  resources?: string[];
+  resourceNames?: string[];
+  nonResourceURLs?: string[];
+}): PolicyRule => ({
   verbs: r.verbs,
   apiGroups: r.apiGroups ?? [],
   resources: r.resources ?? [],
   resourceNames: r.resourceNames ?? [],
   nonResourceURLs: r.nonResourceURLs ?? [],
 });
-const res = (verb: string, apiGroup: string, resource: string, subresource = "", name = ""): RequestAttributes => ({ verb, apiGroup, resource, subresource, name });
+const res = (
+  verb: string,
+  apiGroup: string,
+  resource: string,
+  subresource = "",
+  name = "",
+): RequestAttributes => ({ verb, apiGroup, resource, subresource, name });
 const url = (verb: string, path: string): RequestAttributes => ({ verb, nonResourceURL: path });
 
 // Ported from kubernetes/kubernetes plugin/pkg/auth/authorizer/rbac/rbac_test.go TestRuleMatches.
@@ -139,7 +157,10 @@ describe("resourceNames", () => {
   });
   it("have no wildcard: a resourceName of `*` matches only the name `*`", () => {
     const star = norm(rule("get", "", "configmaps", "*"));
-    expect([ruleAllows(res("get", "", "configmaps", "", "x"), star), ruleAllows(res("get", "", "configmaps", "", "*"), star)]).toEqual([false, true]);
+    expect([
+      ruleAllows(res("get", "", "configmaps", "", "x"), star),
+      ruleAllows(res("get", "", "configmaps", "", "*"), star),
+    ]).toEqual([false, true]);
   });
 });
 
@@ -150,11 +171,26 @@ describe("selectorMatches", () => {
       selectorMatches({ matchLabels: {}, matchExpressions: [] }, labels),
       selectorMatches({ matchLabels: { a: "1" }, matchExpressions: [] }, labels),
       selectorMatches({ matchLabels: { a: "2" }, matchExpressions: [] }, labels),
-      selectorMatches({ matchLabels: {}, matchExpressions: [{ key: "c", operator: "NotIn", values: ["x"] }] }, labels),
-      selectorMatches({ matchLabels: {}, matchExpressions: [{ key: "a", operator: "In", values: ["1", "3"] }] }, labels),
-      selectorMatches({ matchLabels: {}, matchExpressions: [{ key: "c", operator: "In", values: ["1"] }] }, labels),
-      selectorMatches({ matchLabels: {}, matchExpressions: [{ key: "b", operator: "Exists", values: [] }] }, labels),
-      selectorMatches({ matchLabels: {}, matchExpressions: [{ key: "b", operator: "DoesNotExist", values: [] }] }, labels),
+      selectorMatches(
+        { matchLabels: {}, matchExpressions: [{ key: "c", operator: "NotIn", values: ["x"] }] },
+        labels,
+      ),
+      selectorMatches(
+        { matchLabels: {}, matchExpressions: [{ key: "a", operator: "In", values: ["1", "3"] }] },
+        labels,
+      ),
+      selectorMatches(
+        { matchLabels: {}, matchExpressions: [{ key: "c", operator: "In", values: ["1"] }] },
+        labels,
+      ),
+      selectorMatches(
+        { matchLabels: {}, matchExpressions: [{ key: "b", operator: "Exists", values: [] }] },
+        labels,
+      ),
+      selectorMatches(
+        { matchLabels: {}, matchExpressions: [{ key: "b", operator: "DoesNotExist", values: [] }] },
+        labels,
+      ),
     ]).toEqual([true, true, false, true, true, false, true, false]);
   });
 });
@@ -162,7 +198,10 @@ describe("selectorMatches", () => {
 describe("pathological cases", () => {
   it("is case-sensitive (verbs and resources are not normalised)", () => {
     const r = norm(rule("get", "", "pods"));
-    expect([ruleAllows(res("GET", "", "pods"), r), ruleAllows(res("get", "", "Pods"), r)]).toEqual([false, false]);
+    expect([ruleAllows(res("GET", "", "pods"), r), ruleAllows(res("get", "", "Pods"), r)]).toEqual([
+      false,
+      false,
+    ]);
   });
   it("an empty verb list or empty group list matches nothing", () => {
     expect([
@@ -179,10 +218,16 @@ describe("pathological cases", () => {
   });
   it("non-resource URL with several trailing stars trims them all; a bare prefix is not a match of its parent", () => {
     const r = norm(urlRule("get", "/logs**"));
-    expect([nonResourceURLMatches(r, "/logs"), nonResourceURLMatches(r, "/logsX"), nonResourceURLMatches(r, "/log")]).toEqual([true, true, false]);
+    expect([
+      nonResourceURLMatches(r, "/logs"),
+      nonResourceURLMatches(r, "/logsX"),
+      nonResourceURLMatches(r, "/log"),
+    ]).toEqual([true, true, false]);
   });
   it("__proto__ as a label key in a selector does not reach Object.prototype", () => {
     const labels = Object.create(null) as Record<string, string>;
-    expect(selectorMatches({ matchLabels: { ["__proto__"]: "x" }, matchExpressions: [] }, labels)).toBe(false);
+    expect(selectorMatches({ matchLabels: { ["__proto__"]: "x" }, matchExpressions: [] }, labels)).toBe(
+      false,
+    );
   });
 });

@@ -12,16 +12,39 @@ import {
 import { buildRbacIndex } from "./build.js";
 import { canI, effectivePermissions, whoCan } from "./query.js";
 
-const crbRef = (name: string) => ({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", name });
-const rbRef = (namespace: string, name: string) => ({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", namespace, name });
+const crbRef = (name: string) => ({
+  apiVersion: "rbac.authorization.k8s.io/v1",
+  kind: "ClusterRoleBinding",
+  name,
+});
+const rbRef = (namespace: string, name: string) => ({
+  apiVersion: "rbac.authorization.k8s.io/v1",
+  kind: "RoleBinding",
+  namespace,
+  name,
+});
 const crRef = (name: string) => ({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", name });
-const rRef = (namespace: string, name: string) => ({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", namespace, name });
-const full = (verbs: string[], apiGroups: string[], resources: string[], resourceNames: string[] = []) => ({ verbs, apiGroups, resources, resourceNames, nonResourceURLs: [] });
+const rRef = (namespace: string, name: string) => ({
+  apiVersion: "rbac.authorization.k8s.io/v1",
+  kind: "Role",
+  namespace,
+  name,
+});
+const full = (verbs: string[], apiGroups: string[], resources: string[], resourceNames: string[] = []) => ({
+  verbs,
+  apiGroups,
+  resources,
+  resourceNames,
+  nonResourceURLs: [],
+});
 
 describe("upstream TestAuthorizer cases", () => {
   it("RoleBinding to a ClusterRole grants it only in the binding's namespace", () => {
     const idx = buildRbacIndex(
-      inventory([clusterRole("admin", [rule("*", "*", "*")]), roleBinding("ns1", "b", "ClusterRole", "admin", ["User:admin", "Group:admins"])]),
+      inventory([
+        clusterRole("admin", [rule("*", "*", "*")]),
+        roleBinding("ns1", "b", "ClusterRole", "admin", ["User:admin", "Group:admins"]),
+      ]),
     );
     const ask = (user: string, groups: string[], verb: string, resource: string, namespace: string) =>
       canI(idx, { user, groups, verb, resource, namespace }).allowed;
@@ -65,12 +88,24 @@ describe("upstream TestAuthorizer cases", () => {
   });
 
   it("subresource resolution: `pods` does not cover pods/status and vice versa", () => {
-    const a = buildRbacIndex(inventory([clusterRole("admin", [rule("*", "*", "pods")]), roleBinding("ns1", "b", "ClusterRole", "admin", ["User:admin"])]));
-    const b = buildRbacIndex(inventory([clusterRole("admin", [rule("*", "*", "pods/status")]), roleBinding("ns1", "b", "ClusterRole", "admin", ["User:admin"])]));
+    const a = buildRbacIndex(
+      inventory([
+        clusterRole("admin", [rule("*", "*", "pods")]),
+        roleBinding("ns1", "b", "ClusterRole", "admin", ["User:admin"]),
+      ]),
+    );
+    const b = buildRbacIndex(
+      inventory([
+        clusterRole("admin", [rule("*", "*", "pods/status")]),
+        roleBinding("ns1", "b", "ClusterRole", "admin", ["User:admin"]),
+      ]),
+    );
     expect([
       canI(a, { user: "admin", verb: "get", resource: "pods", namespace: "ns1" }).allowed,
-      canI(a, { user: "admin", verb: "get", resource: "pods", subresource: "status", namespace: "ns1" }).allowed,
-      canI(b, { user: "admin", verb: "get", resource: "pods", subresource: "status", namespace: "ns1" }).allowed,
+      canI(a, { user: "admin", verb: "get", resource: "pods", subresource: "status", namespace: "ns1" })
+        .allowed,
+      canI(b, { user: "admin", verb: "get", resource: "pods", subresource: "status", namespace: "ns1" })
+        .allowed,
       canI(b, { user: "admin", verb: "get", resource: "pods", namespace: "ns1" }).allowed,
     ]).toEqual([true, false, true, false]);
   });
@@ -90,12 +125,21 @@ describe("canI", () => {
       allowed: true,
       reasons: [
         { binding: crbRef("readers"), role: crRef("reader"), rule: full(["get", "list"], [""], ["pods"]) },
-        { binding: rbRef("dev", "alice-admin"), role: rRef("dev", "pod-admin"), rule: full(["*"], [""], ["pods"]) },
+        {
+          binding: rbRef("dev", "alice-admin"),
+          role: rRef("dev", "pod-admin"),
+          rule: full(["*"], [""], ["pods"]),
+        },
       ],
     });
-    expect(canI(idx, { user: "alice", verb: "delete", resource: "pods", namespace: "prod" })).toEqual({ allowed: false, reasons: [] });
+    expect(canI(idx, { user: "alice", verb: "delete", resource: "pods", namespace: "prod" })).toEqual({
+      allowed: false,
+      reasons: [],
+    });
     // Explicit groups are the authority: without system:authenticated the CRB does not apply.
-    expect(canI(idx, { user: "alice", groups: ["devs"], verb: "list", resource: "pods", namespace: "prod" })).toEqual({ allowed: false, reasons: [] });
+    expect(
+      canI(idx, { user: "alice", groups: ["devs"], verb: "list", resource: "pods", namespace: "prod" }),
+    ).toEqual({ allowed: false, reasons: [] });
   });
 
   it("ServiceAccounts match by username and by their implicit groups", () => {
@@ -110,7 +154,8 @@ describe("canI", () => {
       ]),
     );
     const sa = "system:serviceaccount:team:builder";
-    const ask = (user: string, verb: string, namespace: string) => canI(idx, { user, verb, resource: "configmaps", namespace }).allowed;
+    const ask = (user: string, verb: string, namespace: string) =>
+      canI(idx, { user, verb, resource: "configmaps", namespace }).allowed;
     expect([
       ask(sa, "get", "x"),
       ask(sa, "list", "x"),
@@ -124,28 +169,51 @@ describe("canI", () => {
 
   it("a ServiceAccount subject without namespace in a RoleBinding means the binding's namespace", () => {
     const idx = buildRbacIndex(
-      inventory([clusterRole("r", [rule("get", "", "pods")]), roleBinding("team", "b", "ClusterRole", "r", ["ServiceAccount:builder"])]),
+      inventory([
+        clusterRole("r", [rule("get", "", "pods")]),
+        roleBinding("team", "b", "ClusterRole", "r", ["ServiceAccount:builder"]),
+      ]),
     );
     expect([
-      canI(idx, { user: "system:serviceaccount:team:builder", verb: "get", resource: "pods", namespace: "team" }).allowed,
-      canI(idx, { user: "system:serviceaccount:default:builder", verb: "get", resource: "pods", namespace: "team" }).allowed,
+      canI(idx, {
+        user: "system:serviceaccount:team:builder",
+        verb: "get",
+        resource: "pods",
+        namespace: "team",
+      }).allowed,
+      canI(idx, {
+        user: "system:serviceaccount:default:builder",
+        verb: "get",
+        resource: "pods",
+        namespace: "team",
+      }).allowed,
     ]).toEqual([true, false]);
     expect(whoCan(idx, { verb: "get", resource: "pods", namespace: "team" }).subjects).toEqual([
       { kind: "Group", name: "system:masters", via: [] },
-      { kind: "ServiceAccount", name: "builder", namespace: "team", via: [{ binding: rbRef("team", "b"), role: crRef("r") }] },
+      {
+        kind: "ServiceAccount",
+        name: "builder",
+        namespace: "team",
+        via: [{ binding: rbRef("team", "b"), role: crRef("r") }],
+      },
     ]);
   });
 
   it("nonResourceURLs are granted only through ClusterRoleBindings", () => {
     const idx = buildRbacIndex(
-      inventory([clusterRole("metrics", [urlRule("get", "/metrics")]), roleBinding("ns1", "b", "ClusterRole", "metrics", ["User:bob"])]),
+      inventory([
+        clusterRole("metrics", [urlRule("get", "/metrics")]),
+        roleBinding("ns1", "b", "ClusterRole", "metrics", ["User:bob"]),
+      ]),
     );
     expect(canI(idx, { user: "bob", verb: "get", nonResourceURL: "/metrics" }).allowed).toBe(false);
   });
 
   it("system:masters is allowed by the privileged-group authorizer without any rule", () => {
     const idx = buildRbacIndex(inventory([]));
-    expect(canI(idx, { user: "root", groups: ["system:masters"], verb: "delete", resource: "nodes" })).toEqual({
+    expect(
+      canI(idx, { user: "root", groups: ["system:masters"], verb: "delete", resource: "nodes" }),
+    ).toEqual({
       allowed: true,
       reasons: [],
       privilegedGroup: "system:masters",
@@ -154,29 +222,56 @@ describe("canI", () => {
 
   it("a binding to a missing role grants nothing", () => {
     const idx = buildRbacIndex(inventory([roleBinding("a", "b", "Role", "ghost", ["User:u"])]));
-    expect(canI(idx, { user: "u", verb: "get", resource: "pods", namespace: "a" })).toEqual({ allowed: false, reasons: [] });
+    expect(canI(idx, { user: "u", verb: "get", resource: "pods", namespace: "a" })).toEqual({
+      allowed: false,
+      reasons: [],
+    });
   });
 
   it("a Role is only looked up in the RoleBinding's own namespace", () => {
-    const idx = buildRbacIndex(inventory([role("a", "r", [rule("get", "", "pods")]), roleBinding("b", "bind", "Role", "r", ["User:u"])]));
+    const idx = buildRbacIndex(
+      inventory([
+        role("a", "r", [rule("get", "", "pods")]),
+        roleBinding("b", "bind", "Role", "r", ["User:u"]),
+      ]),
+    );
     expect(canI(idx, { user: "u", verb: "get", resource: "pods", namespace: "b" }).allowed).toBe(false);
   });
 });
 
 describe("ClusterRole aggregation", () => {
-  const agg = (name: string, selector: Record<string, unknown>, labels: Record<string, string> = {}, rules: ReturnType<typeof rule>[] = []) =>
-    clusterRole(name, rules, { aggregationRule: { clusterRoleSelectors: [selector] } }, labels);
+  const agg = (
+    name: string,
+    selector: Record<string, unknown>,
+    labels: Record<string, string> = {},
+    rules: ReturnType<typeof rule>[] = [],
+  ) => clusterRole(name, rules, { aggregationRule: { clusterRoleSelectors: [selector] } }, labels);
 
   it("replaces the aggregated role's rules with the union of the selected roles', in name order, deduplicated", () => {
     const inv = inventory([
-      agg("monitoring", { matchLabels: { "rbac.example.com/aggregate-to-monitoring": "true" } }, {}, [rule("delete", "", "nodes")]),
-      clusterRole("b-endpoints", [rule("get", "", "endpoints"), rule("get", "", "pods")], {}, { "rbac.example.com/aggregate-to-monitoring": "true" }),
-      clusterRole("a-pods", [rule("get", "", "pods")], {}, { "rbac.example.com/aggregate-to-monitoring": "true" }),
+      agg("monitoring", { matchLabels: { "rbac.example.com/aggregate-to-monitoring": "true" } }, {}, [
+        rule("delete", "", "nodes"),
+      ]),
+      clusterRole(
+        "b-endpoints",
+        [rule("get", "", "endpoints"), rule("get", "", "pods")],
+        {},
+        { "rbac.example.com/aggregate-to-monitoring": "true" },
+      ),
+      clusterRole(
+        "a-pods",
+        [rule("get", "", "pods")],
+        {},
+        { "rbac.example.com/aggregate-to-monitoring": "true" },
+      ),
       clusterRole("unrelated", [rule("get", "", "secrets")]),
       clusterRoleBinding("mon", "monitoring", ["User:prom"]),
     ]);
     const idx = buildRbacIndex(inv);
-    expect(idx.clusterRoles.get("monitoring")?.rules).toEqual([full(["get"], [""], ["pods"]), full(["get"], [""], ["endpoints"])]);
+    expect(idx.clusterRoles.get("monitoring")?.rules).toEqual([
+      full(["get"], [""], ["pods"]),
+      full(["get"], [""], ["endpoints"]),
+    ]);
     expect([
       canI(idx, { user: "prom", verb: "get", resource: "endpoints" }).allowed,
       canI(idx, { user: "prom", verb: "delete", resource: "nodes" }).allowed,
@@ -219,28 +314,45 @@ describe("whoCan", () => {
     ]),
   );
   it("lists every subject with the bindings that grant it, honouring namespaces and resourceNames", () => {
-    expect(whoCan(idx, { verb: "get", resource: "secrets", namespace: "prod", name: "db-password" })).toEqual({
-      subjects: [
-        { kind: "Group", name: "auditors", via: [{ binding: crbRef("sec-all"), role: crRef("secret-reader") }] },
-        { kind: "Group", name: "system:masters", via: [] },
-        { kind: "ServiceAccount", name: "vault", namespace: "ops", via: [{ binding: crbRef("sec-all"), role: crRef("secret-reader") }] },
-        { kind: "User", name: "alice", via: [{ binding: rbRef("prod", "sec-prod"), role: crRef("secret-reader") }] },
-        { kind: "User", name: "carol", via: [{ binding: rbRef("prod", "db"), role: crRef("one-secret") }] },
-      ],
-    });
-    expect(whoCan(idx, { verb: "list", resource: "secrets", namespace: "prod" }).subjects.map((s) => s.name)).toEqual([
+    expect(whoCan(idx, { verb: "get", resource: "secrets", namespace: "prod", name: "db-password" })).toEqual(
+      {
+        subjects: [
+          {
+            kind: "Group",
+            name: "auditors",
+            via: [{ binding: crbRef("sec-all"), role: crRef("secret-reader") }],
+          },
+          { kind: "Group", name: "system:masters", via: [] },
+          {
+            kind: "ServiceAccount",
+            name: "vault",
+            namespace: "ops",
+            via: [{ binding: crbRef("sec-all"), role: crRef("secret-reader") }],
+          },
+          {
+            kind: "User",
+            name: "alice",
+            via: [{ binding: rbRef("prod", "sec-prod"), role: crRef("secret-reader") }],
+          },
+          { kind: "User", name: "carol", via: [{ binding: rbRef("prod", "db"), role: crRef("one-secret") }] },
+        ],
+      },
+    );
+    expect(
+      whoCan(idx, { verb: "list", resource: "secrets", namespace: "prod" }).subjects.map((s) => s.name),
+    ).toEqual(["auditors", "system:masters", "vault", "alice"]);
+    expect(
+      whoCan(idx, { verb: "create", resource: "pods", subresource: "exec", namespace: "prod" }).subjects.map(
+        (s) => s.name,
+      ),
+    ).toEqual(["system:masters", "dave"]);
+  });
+  it("a cluster-wide question ignores RoleBindings", () => {
+    expect(whoCan(idx, { verb: "list", resource: "secrets" }).subjects.map((s) => s.name)).toEqual([
       "auditors",
       "system:masters",
       "vault",
-      "alice",
     ]);
-    expect(whoCan(idx, { verb: "create", resource: "pods", subresource: "exec", namespace: "prod" }).subjects.map((s) => s.name)).toEqual([
-      "system:masters",
-      "dave",
-    ]);
-  });
-  it("a cluster-wide question ignores RoleBindings", () => {
-    expect(whoCan(idx, { verb: "list", resource: "secrets" }).subjects.map((s) => s.name)).toEqual(["auditors", "system:masters", "vault"]);
   });
 });
 
@@ -258,10 +370,18 @@ describe("effectivePermissions", () => {
     );
     expect(effectivePermissions(idx, { kind: "ServiceAccount", namespace: "team", name: "ci" })).toEqual({
       subject: { kind: "ServiceAccount", namespace: "team", name: "ci" },
-      identity: { user: "system:serviceaccount:team:ci", groups: ["system:serviceaccounts", "system:serviceaccounts:team", "system:authenticated"] },
+      identity: {
+        user: "system:serviceaccount:team:ci",
+        groups: ["system:serviceaccounts", "system:serviceaccounts:team", "system:authenticated"],
+      },
       grants: [
         { binding: crbRef("basic"), role: crRef("basic"), rule: full(["get"], [""], ["namespaces"]) },
-        { namespace: "team", binding: rbRef("team", "deployer"), role: rRef("team", "deployer"), rule: full(["create"], ["apps"], ["deployments"]) },
+        {
+          namespace: "team",
+          binding: rbRef("team", "deployer"),
+          role: rRef("team", "deployer"),
+          rule: full(["create"], ["apps"], ["deployments"]),
+        },
       ],
       danglingBindings: [rbRef("team", "ghost")],
     });
@@ -274,7 +394,12 @@ describe("pathological cases", () => {
       inventory([
         clusterRole("bad-rule", [{ verbs: [], apiGroups: [""], resources: ["pods"] }]),
         role("a", "url-in-role", [urlRule("get", "/healthz")]),
-        { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: "typed" }, rules: [{ verbs: "get", apiGroups: [""], resources: ["pods"] }] },
+        {
+          apiVersion: "rbac.authorization.k8s.io/v1",
+          kind: "ClusterRole",
+          metadata: { name: "typed" },
+          rules: [{ verbs: "get", apiGroups: [""], resources: ["pods"] }],
+        },
         { ...clusterRoleBinding("no-ns-sa", "good", []), subjects: [{ kind: "ServiceAccount", name: "x" }] },
         { ...clusterRoleBinding("bad-kind", "good", []), subjects: [{ kind: "Robot", name: "x" }] },
         { ...roleBinding("a", "bad-ref", "Role", "good", []), roleRef: { kind: "Role", name: "good" } },
@@ -294,7 +419,12 @@ describe("pathological cases", () => {
   });
 
   it("a username that only looks like a ServiceAccount gets no ServiceAccount groups", () => {
-    const idx = buildRbacIndex(inventory([clusterRole("r", [rule("get", "", "pods")]), clusterRoleBinding("b", "r", ["Group:system:serviceaccounts"])]));
+    const idx = buildRbacIndex(
+      inventory([
+        clusterRole("r", [rule("get", "", "pods")]),
+        clusterRoleBinding("b", "r", ["Group:system:serviceaccounts"]),
+      ]),
+    );
     expect([
       canI(idx, { user: "system:serviceaccount:a:b:c", verb: "get", resource: "pods" }).allowed,
       canI(idx, { user: "system:serviceaccount:Bad_NS:b", verb: "get", resource: "pods" }).allowed,
@@ -304,7 +434,10 @@ describe("pathological cases", () => {
 
   it("__proto__ and constructor as names are plain data", () => {
     const idx = buildRbacIndex(
-      inventory([clusterRole("r", [rule("get", "", "__proto__")]), clusterRoleBinding("b", "r", ["User:constructor", "Group:__proto__"])]),
+      inventory([
+        clusterRole("r", [rule("get", "", "__proto__")]),
+        clusterRoleBinding("b", "r", ["User:constructor", "Group:__proto__"]),
+      ]),
     );
     expect([
       canI(idx, { user: "constructor", verb: "get", resource: "__proto__" }).allowed,

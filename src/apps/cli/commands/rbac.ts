@@ -1,0 +1,174 @@
+import type { Command } from "commander";
+import { PalisadeError } from "../../../core/errors/index.js";
+import type { CoverageEntry, ResourceRef } from "../../../core/findings/index.js";
+import type { CliContext } from "../context.js";
+import { EXIT } from "../exit-codes.js";
+import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
+
+interface RbacFlags extends InputOptions {
+  output: string;
+  as?: string;
+  asGroup?: string[];
+  subresource?: string;
+  to?: string;
+}
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+const refText = (r: ResourceRef) => `${r.kind}/${r.namespace ? `${r.namespace}/` : ""}${r.name}`;
+
+function table(rows: string[][]): string {
+  const widths: number[] = [];
+  for (const row of rows) for (const [i, c] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
+  return rows
+    .map((row) =>
+      row
+        .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+function writeCoverage(ctx: CliContext, coverage: readonly CoverageEntry[]): void {
+  for (const c of coverage) ctx.stderr.write(`palisade: warning: ${c.reason}: ${c.message}\n`);
+}
+
+function checkOutput(output: string, allowed: readonly string[]): void {
+  if (!allowed.includes(output))
+    throw new PalisadeError("USAGE", `unknown output format "${output}" (expected ${allowed.join(", ")})`);
+}
+
+/** kubectl's `VERB TYPE[/NAME] | VERB NONRESOURCEURL` argument pair, as request attributes. */
+async function requestFrom(verb: string, target: string, flags: RbacFlags) {
+  const rbac = await import("../../../core/rbac/index.js");
+  if (verb === "") throw new PalisadeError("USAGE", "VERB must not be empty");
+  if (target.startsWith("/")) {
+    if (flags.subresource)
+      throw new PalisadeError("USAGE", "--subresource can not be used with NonResourceURL");
+    return { verb, nonResourceURL: target };
+  }
+  const r = rbac.parseResourceArg(target);
+  if (r.resource === "") throw new PalisadeError("USAGE", `invalid resource "${target}"`);
+  const req: {
+    verb: string;
+    resource: string;
+    apiGroup: string;
+    name?: string;
+    subresource?: string;
+    namespace?: string;
+  } = { verb, resource: r.resource, apiGroup: r.apiGroup };
+  if (r.name !== undefined) req.name = r.name;
+  if (flags.subresource) req.subresource = flags.subresource;
+  if (flags.namespace) req.namespace = flags.namespace;
+  return req;
+}
+
+const HELP_CAN_I = `
+Answers as the Kubernetes RBAC authorizer would for the objects given (-f, --snapshot or --kubeconfig).
+RESOURCE is kubectl's TYPE[/NAME]: pods, deployments.apps, jobs.batch/nightly; built-in short names and
+group-less built-ins (deployments -> apps) are resolved from a static table. A target starting with "/"
+is a non-resource URL. Without -n the request is cluster-wide (only ClusterRoleBindings apply).
+--as is required. Without --as-group the impersonation defaults apply: a ServiceAccount username
+(system:serviceaccount:NS:NAME) gets system:serviceaccounts and system:serviceaccounts:NS, and every user
+gets system:authenticated. With --as-group exactly those groups are used (as kubectl --as-group does).
+Output: {allowed, reasons: [{binding, role, rule}]} (+ privilegedGroup for system:masters).
+Exit 0 if allowed, 1 if not, 2 on usage or input errors.`;
+
+export function register(program: Command, ctx: CliContext): void {
+  const rbacCmd = program
+    .command("rbac")
+    .description("Exact RBAC analysis: can-i, who-can, escalation paths");
+
+  const canI = rbacCmd
+    .command("can-i")
+    .description("Check whether an identity may perform an action (kubectl auth can-i, offline)")
+    .argument("<verb>", "API verb: get, list, create, impersonate, ...")
+    .argument("<resource>", "TYPE[/NAME] or a non-resource URL starting with /")
+    .option("--as <user>", "username to check (system:serviceaccount:NS:NAME for a ServiceAccount)")
+    .option("--as-group <group>", "group of the user (repeatable)", collect)
+    .option("--subresource <sub>", "subresource, e.g. exec, log, scale")
+    .option("-o, --output <format>", "output format: json|text", "json")
+    .addHelpText("after", HELP_CAN_I);
+  addInputOptions(canI);
+  canI.action(async (verb: string, target: string, flags: RbacFlags) => {
+    checkOutput(flags.output, ["json", "text"]);
+    if (!flags.as)
+      throw new PalisadeError("USAGE", "--as USER is required (there is no current user offline)");
+    const req = await requestFrom(verb, target, flags);
+    const loaded = await loadInventory(flags, [], ctx);
+    const rbac = await import("../../../core/rbac/index.js");
+    const idx = rbac.buildRbacIndex(loaded.inventory);
+    writeCoverage(ctx, [...loaded.coverage, ...idx.coverage]);
+    const res = rbac.canI(idx, { ...req, user: flags.as, groups: flags.asGroup ?? [] });
+    if (flags.output === "json") ctx.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
+    else {
+      ctx.stdout.write(`${res.allowed ? "yes" : "no"}\n`);
+      for (const r of res.reasons)
+        ctx.stdout.write(`  ${refText(r.binding)} -> ${refText(r.role)} ${rbac.formatRule(r.rule)}\n`);
+      if (res.privilegedGroup) ctx.stdout.write(`  member of ${res.privilegedGroup}\n`);
+    }
+    ctx.exitCode = res.allowed ? EXIT.OK : EXIT.FINDINGS;
+  });
+
+  const whoCan = rbacCmd
+    .command("who-can")
+    .description("List every subject that may perform an action, with the bindings that grant it")
+    .argument("<verb>", "API verb")
+    .argument("<resource>", "TYPE[/NAME] or a non-resource URL starting with /")
+    .option("--subresource <sub>", "subresource, e.g. exec, log, scale")
+    .option("-o, --output <format>", "output format: json|table", "json");
+  addInputOptions(whoCan);
+  whoCan.action(async (verb: string, target: string, flags: RbacFlags) => {
+    checkOutput(flags.output, ["json", "table"]);
+    const req = await requestFrom(verb, target, flags);
+    const loaded = await loadInventory(flags, [], ctx);
+    const rbac = await import("../../../core/rbac/index.js");
+    const idx = rbac.buildRbacIndex(loaded.inventory);
+    writeCoverage(ctx, [...loaded.coverage, ...idx.coverage]);
+    const res = rbac.whoCan(idx, req);
+    if (flags.output === "json") ctx.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
+    else {
+      const rows = [["KIND", "NAMESPACE", "NAME", "BINDING", "ROLE"]];
+      for (const s of res.subjects) {
+        if (s.via.length === 0) rows.push([s.kind, s.namespace ?? "", s.name, "(privileged group)", ""]);
+        for (const v of s.via)
+          rows.push([s.kind, s.namespace ?? "", s.name, refText(v.binding), refText(v.role)]);
+      }
+      ctx.stdout.write(`${table(rows)}\n`);
+    }
+  });
+
+  const paths = rbacCmd
+    .command("paths")
+    .description("Which subjects can reach cluster-admin-equivalent power, and by which steps")
+    .option("--to <target>", "target power: cluster-admin", "cluster-admin")
+    .option("-o, --output <format>", "output format: json|table", "json");
+  addInputOptions(paths);
+  paths.action(async (flags: RbacFlags) => {
+    checkOutput(flags.output, ["json", "table"]);
+    if (flags.to !== "cluster-admin")
+      throw new PalisadeError("USAGE", `unknown --to "${flags.to}" (expected cluster-admin)`);
+    const loaded = await loadInventory(flags, [], ctx);
+    const rbac = await import("../../../core/rbac/index.js");
+    const idx = rbac.buildRbacIndex(loaded.inventory);
+    const res = rbac.escalationPaths(idx, { to: "cluster-admin" });
+    writeCoverage(ctx, [...loaded.coverage, ...idx.coverage]);
+    if (flags.output === "json") ctx.stdout.write(`${JSON.stringify({ paths: res }, null, 2)}\n`);
+    else {
+      const rows = [["SUBJECT", "STEP", "MECHANISM", "DETAIL"]];
+      for (const p of res) {
+        const who = `${p.subject.kind}/${p.subject.namespace ? `${p.subject.namespace}/` : ""}${p.subject.name}`;
+        p.steps.forEach((s, i) =>
+          rows.push([
+            i === 0 ? who : "",
+            String(i + 1),
+            s.mechanism,
+            `${s.detail}${s.to ? ` => ${s.to}` : ""}`,
+          ]),
+        );
+      }
+      ctx.stdout.write(`${table(rows)}\n`);
+    }
+  });
+}
