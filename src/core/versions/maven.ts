@@ -2,7 +2,7 @@ import { compareDigits, invalidVersion, sign } from "./internal.js";
 import type { VersionScheme } from "./scheme.js";
 
 /*
- * Port of org.apache.maven.artifact.versioning.ComparableVersion from maven-artifact 3.8.x (the version Debian
+ * Port of org.apache.maven.artifact.versioning.ComparableVersion from maven-artifact 3.8.7 (the version Debian
  * ships and the one our differential test runs). Item kinds and their cross-kind results are kept exactly,
  * including the quirk that an int, a long and a BigInteger item compare by kind (decided by digit count after
  * stripping leading zeros), so "000000000000" (kept as is by stripLeadingZeroes, 12 digits) is a long zero
@@ -168,6 +168,9 @@ export function parseMavenItems(version: string): Item {
       push();
     } else if (isJavaDigit(c)) {
       if (!isDigit && i > startIndex) {
+        // maven-artifact 3.8 (MNG-7559 era): a qualifier followed by a number goes into its own sub-list
+        // unless the current list is still empty, so "1.x1" parses as [1, [x, [1]]].
+        if (list.items.length > 0) push();
         list.items.push(stringItem(v.slice(startIndex, i), true));
         startIndex = i;
         push();
@@ -182,7 +185,11 @@ export function parseMavenItems(version: string): Item {
       isDigit = false;
     }
   }
-  if (v.length > startIndex) list.items.push(parseItem(isDigit, v.slice(startIndex)));
+  if (v.length > startIndex) {
+    // Likewise a trailing qualifier after other items: "10.x" is [10, [x]], canonical "10-x".
+    if (!isDigit && list.items.length > 0) push();
+    list.items.push(parseItem(isDigit, v.slice(startIndex)));
+  }
   while (stack.length > 0) normalize(stack.pop()!.items);
   return root;
 }
@@ -199,11 +206,19 @@ export function canonicalMaven(version: string): string {
       case "int":
       case "long":
       case "big":
-        return item.digits;
+        // Java prints the number's value.
+        return item.digits.replace(/^0+(?=.)/, "");
       case "string":
         return item.value;
-      case "list":
-        return item.items.map((x, i) => (i === 0 ? "" : x.kind === "list" ? "-" : ".") + str(x)).join("");
+      case "list": {
+        // ListItem.toString: a separator only once something has been printed.
+        let buffer = "";
+        for (const x of item.items) {
+          if (buffer.length > 0) buffer += x.kind === "list" ? "-" : ".";
+          buffer += str(x);
+        }
+        return buffer;
+      }
     }
   };
   return str(parseMavenItems(version));

@@ -7,7 +7,11 @@ export interface Pep440Version {
   readonly release: readonly string[];
   /** Normalised letter ("a", "b", "rc"; see below) and number. */
   readonly pre?: readonly [string, string];
-  readonly post?: string;
+  /**
+   * Normalised letter and number. The letter is always "post" except for the Unicode case-folding corner
+   * ("poſt"), which packaging keeps and compares as is.
+   */
+  readonly post?: readonly [string, string];
   readonly dev?: string;
   /** Local segments, lower-cased; all-digit segments are numbers. */
   readonly local?: readonly string[];
@@ -43,6 +47,7 @@ function normaliseLetter(letter: string): string {
   if (l === "alpha") return "a";
   if (l === "beta") return "b";
   if (l === "c" || l === "pre" || l === "preview") return "rc";
+  if (l === "rev" || l === "r") return "post";
   return l;
 }
 
@@ -57,7 +62,7 @@ export function parsePep440(input: string): Pep440Version {
     epoch: string;
     release: string[];
     pre?: readonly [string, string];
-    post?: string;
+    post?: readonly [string, string];
     dev?: string;
     local?: string[];
   } = {
@@ -65,7 +70,8 @@ export function parsePep440(input: string): Pep440Version {
     release: m[2]!.split(".").map(stripZeros),
   };
   if (m[4] !== undefined) out.pre = [normaliseLetter(m[4]), stripZeros(m[5] ?? "0")];
-  if (m[6] !== undefined) out.post = stripZeros(m[7] ?? m[9] ?? "0");
+  if (m[6] !== undefined)
+    out.post = [m[8] === undefined ? "post" : normaliseLetter(m[8]), stripZeros(m[7] ?? m[9] ?? "0")];
   if (m[10] !== undefined) out.dev = stripZeros(m[12] ?? "0");
   if (m[13] !== undefined)
     out.local = m[13].split(/[-_.]/).map((p) => (/^[0-9]+$/.test(p) ? stripZeros(p) : p.toLowerCase()));
@@ -125,10 +131,10 @@ export function comparePep440Parsed(a: Pep440Version, b: Pep440Version): number 
     if (c !== 0) return c;
   }
   // No post release sorts before any post release.
-  if (a.post !== b.post) {
-    if (a.post === undefined) return -1;
-    if (b.post === undefined) return 1;
-    c = compareDigits(a.post, b.post);
+  if (a.post === undefined || b.post === undefined) {
+    if (a.post !== b.post) return a.post === undefined ? -1 : 1;
+  } else {
+    c = compareStrings(a.post[0], b.post[0]) || compareDigits(a.post[1], b.post[1]);
     if (c !== 0) return c;
   }
   // No dev release sorts after any dev release.
@@ -147,7 +153,7 @@ export function normalizePep440(input: string): string {
   let s = v.epoch !== "0" ? `${v.epoch}!` : "";
   s += v.release.join(".");
   if (v.pre) s += v.pre[0] + v.pre[1];
-  if (v.post !== undefined) s += `.post${v.post}`;
+  if (v.post !== undefined) s += `.post${v.post[1]}`;
   if (v.dev !== undefined) s += `.dev${v.dev}`;
   if (v.local) s += `+${v.local.join(".")}`;
   return s;

@@ -1,0 +1,359 @@
+/**
+ * Differential tests: Palisade's version schemes against the real tools on this machine, over thousands of
+ * generated tricky pairs. Tools: dpkg (`dpkg --compare-versions`), rpm (Debian's python3-rpm), Maven
+ * (maven-artifact's ComparableVersion, via a tiny Java program compiled here), PEP 440 (Python `packaging`).
+ * CI installs all of them (.ci/run); locally a missing tool skips its block with the reason.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  canonicalMaven,
+  compareMavenRaw,
+  dpkg,
+  maven,
+  normalizePep440,
+  parseRpmVersion,
+  pep440,
+  rpm,
+  rpmvercmp,
+} from "../../src/core/versions/index.js";
+import { dpkgGen, type Gen, mavenGen, pep440Gen, rng, rpmGen } from "../support/version-generators.js";
+
+const PY = "/usr/bin/python3";
+
+function run(cmd: string, args: string[], input: string, env: NodeJS.ProcessEnv = {}): string {
+  const res = spawnSync(cmd, args, {
+    input,
+    encoding: "utf8",
+    maxBuffer: 256 * 1024 * 1024,
+    env: { ...process.env, PYTHONIOENCODING: "utf-8", LC_ALL: "C.UTF-8", ...env },
+  });
+  if (res.error) throw res.error;
+  if (res.status !== 0) throw new Error(`${cmd} exited ${res.status}: ${res.stderr}`);
+  return res.stdout;
+}
+
+function works(cmd: string, args: string[]): boolean {
+  const res = spawnSync(cmd, args, { encoding: "utf8" });
+  return res.status === 0;
+}
+
+/** n pairs drawn from a pool of generated versions (so equal and near-equal versions are common). */
+function pairs(gen: Gen, n: number, seed: number): [string, string][] {
+  const pool = Array.from({ length: Math.max(50, Math.floor(n / 6)) }, gen);
+  const r = rng(seed);
+  const out: [string, string][] = [];
+  for (let i = 0; i < n; i++) {
+    const a = pool[Math.floor(r() * pool.length)]!;
+    // Every tenth pair compares a version with itself; others with a fresh or pooled one.
+    const b = i % 10 === 0 ? a : r() < 0.5 ? gen() : pool[Math.floor(r() * pool.length)]!;
+    out.push([a, b]);
+  }
+  return out;
+}
+
+const sym = (c: number): string => (c < 0 ? "<" : c > 0 ? ">" : "=");
+
+/** Assert that results cover all three outcomes, so a constant answer cannot pass. */
+function expectSpread(results: string[]): void {
+  for (const s of ["<", "=", ">"]) expect(results.filter((r) => r === s).length).toBeGreaterThan(10);
+}
+
+const DPKG_SCRIPT = `
+while IFS="$(printf '\\t')" read -r a b; do
+  dpkg --compare-versions "$a" lt "$b" 2>/dev/null; r=$?
+  if [ $r -eq 0 ]; then echo "<"
+  elif [ $r -eq 1 ]; then
+    if dpkg --compare-versions "$a" eq "$b" 2>/dev/null; then echo "="; else echo ">"; fi
+  else echo "E"; fi
+done`;
+
+const haveDpkg = works("dpkg", ["--version"]);
+describe.skipIf(!haveDpkg)("dpkg vs `dpkg --compare-versions`", () => {
+  it("agrees on 4,000 generated pairs (epochs, tildes, letters, long digit runs, leading zeros)", () => {
+    const ps = pairs(dpkgGen(1), 4000, 11);
+    const ref = run("sh", ["-c", DPKG_SCRIPT], ps.map(([a, b]) => `${a}\t${b}`).join("\n") + "\n")
+      .trim()
+      .split("\n");
+    expect(ref.length).toBe(ps.length);
+    const mismatches: string[] = [];
+    const ours = ps.map(([a, b]) => (dpkg.isValid(a) && dpkg.isValid(b) ? sym(dpkg.compare(a, b)) : "E"));
+    ours.forEach((o, i) => {
+      if (o !== ref[i]) mismatches.push(`${ps[i]![0]} ${ps[i]![1]}: dpkg ${ref[i]} palisade ${o}`);
+    });
+    expect(mismatches.slice(0, 20)).toEqual([]);
+    expectSpread(ours);
+  });
+
+  // Versions starting with "-" are left out: dpkg would read them as options, not versions.
+  it("agrees on hand-picked hard cases, including versions dpkg only warns about", () => {
+    const ps: [string, string][] = [
+      ["1.0~rc1", "1.0"],
+      ["1.0~~", "1.0~"],
+      ["1.0~", "1.0"],
+      ["1.0", "1.0+"],
+      ["1:1.0", "2.0"],
+      ["1.0-1", "1.0-1~"],
+      ["0:1.0", "1.0"],
+      ["1.0-0", "1.0"],
+      ["1.2.3a", "1.2.3+"],
+      ["1.2.3-", "1"],
+      ["a1.0", "1.0"],
+      ["1.0.", "1.0"],
+      ["1:", "1"],
+      ["1:-1", "1"],
+      ["1.0a", "1.0A"],
+      ["1.0=", "1.0+"],
+      ["2147483647:1", "1"],
+      ["2147483648:1", "1"],
+      ["+1:1", "1:1"],
+      ["1.0:1", "1"],
+      ["1.0-a-b", "1.0-a"],
+      ["00000000000000000000001", "1"],
+      ["1.0é", "1.0z"],
+      ["1.0é", "1.0+"],
+      ["1:2:3", "1:2.3"],
+    ];
+    const ref = run("sh", ["-c", DPKG_SCRIPT], ps.map(([a, b]) => `${a}\t${b}`).join("\n") + "\n")
+      .trim()
+      .split("\n");
+    const ours = ps.map(([a, b]) => (dpkg.isValid(a) && dpkg.isValid(b) ? sym(dpkg.compare(a, b)) : "E"));
+    expect(ours).toEqual(ref);
+  });
+});
+
+const RPM_SCRIPT = `
+import sys, rpm
+for line in sys.stdin:
+    a, b = line.rstrip("\\n").split("\\t")
+    raw = rpm.labelCompare(("0", a, "1"), ("0", b, "1"))
+    try:
+        va, vb = rpm.ver(a), rpm.ver(b)
+        evr = (va > vb) - (va < vb)
+        parts = "%s|%s|%s" % (va.e, va.v, va.r)
+    except Exception as e:
+        evr, parts = "E", "E"
+    print("%s\\t%s\\t%s" % (raw, evr, parts))
+`;
+
+const haveRpm = works(PY, ["-c", "import rpm"]);
+describe.skipIf(!haveRpm)("rpm vs python3-rpm", () => {
+  const ps = pairs(rpmGen(2), 5000, 22);
+  const ref = haveRpm
+    ? run(PY, ["-c", RPM_SCRIPT], ps.map(([a, b]) => `${a}\t${b}`).join("\n") + "\n")
+        .trim()
+        .split("\n")
+        .map((l) => l.split("\t"))
+    : [];
+
+  it("rpmvercmp agrees with rpm.labelCompare on 5,000 generated pairs (tilde, caret, separators)", () => {
+    expect(ref.length).toBe(ps.length);
+    const mismatches: string[] = [];
+    const ours = ps.map(([a, b]) => sym(rpmvercmp(a, b)));
+    ours.forEach((o, i) => {
+      if (o !== sym(Number(ref[i]![0])))
+        mismatches.push(`${ps[i]![0]} ${ps[i]![1]}: rpm ${ref[i]![0]} palisade ${o}`);
+    });
+    expect(mismatches.slice(0, 20)).toEqual([]);
+    expectSpread(ours);
+  });
+
+  it("epoch:version-release parsing and ordering agree with rpm.ver on the same pairs", () => {
+    const mismatches: string[] = [];
+    ps.forEach(([a, b], i) => {
+      const [, evr, parts] = ref[i]!;
+      if (evr === "E") return;
+      const pa = parseRpmVersion(a);
+      const ourParts = `${pa.epoch ?? "None"}|${pa.version}|${pa.release ?? "None"}`;
+      if (ourParts !== parts) mismatches.push(`parse ${a}: rpm ${parts} palisade ${ourParts}`);
+      const o = sym(rpm.compare(a, b));
+      if (o !== sym(Number(evr))) mismatches.push(`${a} ${b}: rpm ${evr} palisade ${o}`);
+    });
+    expect(mismatches.slice(0, 20)).toEqual([]);
+  });
+});
+
+const MAVEN_JAR_DIR = "/usr/share/maven/lib";
+const mavenJar = existsSync(MAVEN_JAR_DIR)
+  ? readdirSync(MAVEN_JAR_DIR).find((f) => /^maven-artifact.*\.jar$/.test(f))
+  : undefined;
+const haveJava = works("javac", ["-version"]) && mavenJar !== undefined;
+const JAVA_SRC = `
+import org.apache.maven.artifact.versioning.ComparableVersion;
+import java.io.*;
+public class MavenCmp {
+  public static void main(String[] args) throws Exception {
+    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, "UTF-8"));
+    PrintWriter out = new PrintWriter(new BufferedWriter(new OutputStreamWriter(System.out, "UTF-8")));
+    String line;
+    while ((line = in.readLine()) != null) {
+      int t = line.indexOf('\\t');
+      ComparableVersion a = new ComparableVersion(line.substring(0, t));
+      ComparableVersion b = new ComparableVersion(line.substring(t + 1));
+      int c = a.compareTo(b);
+      out.println((c < 0 ? -1 : c > 0 ? 1 : 0) + "\\t" + a.getCanonical());
+    }
+    out.flush();
+  }
+}`;
+
+describe.skipIf(!haveJava)("maven vs maven-artifact ComparableVersion", () => {
+  const dir = mkdtempSync(join(tmpdir(), "palisade-maven-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const cp = `${MAVEN_JAR_DIR}/${mavenJar}`;
+  const compare = (ps: [string, string][]): string[][] => {
+    if (!existsSync(join(dir, "MavenCmp.class"))) {
+      writeFileSync(join(dir, "MavenCmp.java"), JAVA_SRC);
+      run("javac", ["-cp", cp, "-d", dir, join(dir, "MavenCmp.java")], "");
+    }
+    return run(
+      "java",
+      ["-cp", `${cp}:${dir}`, "MavenCmp"],
+      ps.map(([a, b]) => `${a}\t${b}`).join("\n") + "\n",
+    )
+      .trim()
+      .split("\n")
+      .map((l) => l.split("\t"));
+  };
+
+  it("agrees on 5,000 generated pairs (qualifiers, aliases, separators, big numbers), canonical forms too", () => {
+    const ps = pairs(mavenGen(3), 5000, 33);
+    const ref = compare(ps);
+    expect(ref.length).toBe(ps.length);
+    const mismatches: string[] = [];
+    const ours = ps.map(([a, b]) => sym(maven.compare(a, b)));
+    ours.forEach((o, i) => {
+      const [c, canon] = ref[i]!;
+      if (o !== sym(Number(c))) mismatches.push(`${ps[i]![0]} ${ps[i]![1]}: maven ${c} palisade ${o}`);
+      const ourCanon = canonicalMaven(ps[i]![0]);
+      if (ourCanon !== (canon ?? ""))
+        mismatches.push(`canonical ${ps[i]![0]}: maven ${canon} palisade ${ourCanon}`);
+    });
+    expect(mismatches.slice(0, 20)).toEqual([]);
+    expectSpread(ours);
+  });
+
+  it("agrees on hand-picked hard cases (Unicode digits, empty items, trailing separators)", () => {
+    const ps: [string, string][] = [
+      ["1-1", "1.1"],
+      ["1-sp", "1-ga"],
+      ["1.0.0-SNAPSHOT", "1-snapshot"],
+      ["1a1", "1-alpha-1"],
+      ["1m1", "1-milestone-1"],
+      ["1.0-final", "1"],
+      ["1-release", "1"],
+      ["1cr1", "1rc1"],
+      ["1..1", "1.0.1"],
+      ["1-", "1"],
+      ["1.", "1"],
+      ["1-x", "1.x"],
+      ["\u0661\u0662", "12"],
+      ["1.\u0966", "1.0"],
+      ["1.000000000000.1", "1.5"],
+      ["1--1", "1-0-1"],
+      ["1.2147483648", "1.2147483647"],
+      ["1.9223372036854775808", "1.9223372036854775807"],
+      ["1-a", "1-A"],
+      ["İ", "i"],
+      ["1.0.0.0.0.0.1", "1"],
+      ["1-b", "1-beta"],
+      ["1b", "1-b"],
+      ["1-0.1", "1-.1"],
+    ];
+    const ref = compare(ps);
+    expect(ps.map(([a, b]) => sym(compareMavenRaw(a, b)))).toEqual(ref.map((r) => sym(Number(r[0]))));
+    expect(ps.map(([a]) => canonicalMaven(a))).toEqual(ref.map((r) => r[1] ?? ""));
+  });
+});
+
+const PEP_SCRIPT = `
+import sys
+from packaging.version import Version, InvalidVersion
+def p(s):
+    try:
+        return Version(s)
+    except InvalidVersion:
+        return None
+for line in sys.stdin:
+    a, b = line.rstrip("\\n").split("\\t")
+    va, vb = p(a), p(b)
+    if va is None or vb is None:
+        print("E\\t%s\\t%s" % ("E" if va is None else "V", "E" if vb is None else "V"))
+        continue
+    print("%d\\t%s\\t%s" % ((va > vb) - (va < vb), va, vb))
+`;
+
+const havePackaging = works(PY, ["-c", "from packaging.version import Version; Version('1')"]);
+describe.skipIf(!havePackaging)("pep440 vs Python packaging.version", () => {
+  const check = (ps: [string, string][]): { mismatches: string[]; ours: string[] } => {
+    const ref = run(PY, ["-c", PEP_SCRIPT], ps.map(([a, b]) => `${a}\t${b}`).join("\n") + "\n")
+      .split("\n")
+      .slice(0, ps.length)
+      .map((l) => l.split("\t"));
+    expect(ref.length).toBe(ps.length);
+    const mismatches: string[] = [];
+    const ours: string[] = [];
+    ps.forEach(([a, b], i) => {
+      const [c, na, nb] = ref[i]!;
+      const va = pep440.isValid(a);
+      const vb = pep440.isValid(b);
+      if (c === "E") {
+        const refA = na === "V";
+        const refB = nb === "V";
+        if (va !== refA || vb !== refB)
+          mismatches.push(`validity ${a}|${b}: packaging ${refA},${refB} palisade ${va},${vb}`);
+        return;
+      }
+      if (!va || !vb) {
+        mismatches.push(`validity ${a}|${b}: packaging valid, palisade ${va},${vb}`);
+        return;
+      }
+      const o = sym(pep440.compare(a, b));
+      ours.push(o);
+      if (o !== sym(Number(c))) mismatches.push(`${a} ${b}: packaging ${c} palisade ${o}`);
+      if (normalizePep440(a) !== na)
+        mismatches.push(`normalise ${a}: packaging ${na} palisade ${normalizePep440(a)}`);
+    });
+    return { mismatches, ours };
+  };
+
+  it("agrees on 5,000 generated pairs (epochs, pre/post/dev, local versions, separators, case)", () => {
+    const { mismatches, ours } = check(pairs(pep440Gen(4), 5000, 44));
+    expect(mismatches.slice(0, 20)).toEqual([]);
+    expect(ours.length).toBeGreaterThan(3000);
+    expectSpread(ours);
+  });
+
+  it("agrees on hand-picked hard cases (Unicode case folding, whitespace, implicit numbers)", () => {
+    const ps: [string, string][] = [
+      ["1.0.dev0", "1.0a0"],
+      ["1.0.post0.dev0", "1.0.post0"],
+      ["1.0a1.post1", "1.0a1"],
+      ["1.0+abc", "1.0+1"],
+      ["1.0+1.a", "1.0+1"],
+      ["1.0-1", "1.0.post1"],
+      ["1.0.rev", "1.0.post0"],
+      ["1!0", "9999"],
+      ["1.0c1", "1.0rc1"],
+      ["1.0prevıew1", "1.0rc1"],
+      ["1.0poſt1", "1.0.post1"],
+      ["1.0+\u212a", "1.0+k"],
+      ["1.0+ſ", "1.0+s"],
+      ["\u00a01.0\u2003", "1.0"],
+      ["\x1c1.0", "1.0"],
+      ["1.0\u0085", "1.0"],
+      ["\ufeff1.0", "1.0"],
+      ["v1.0", "1.0"],
+      ["1.0_a_1", "1.0a1"],
+      ["1.0.0.0", "1"],
+      ["01.02", "1.2"],
+      ["1.0+0001", "1.0+1"],
+      ["1.0+a-b_c", "1.0+a.b.c"],
+    ];
+    const { mismatches } = check(ps);
+    expect(mismatches).toEqual([]);
+  });
+});
