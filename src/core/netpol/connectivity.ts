@@ -181,18 +181,17 @@ function computeEdges(m: NetpolModel): Edge[] {
       for (const d of toClass.keys()) consider(d);
     }
     // External destinations: no ingress policy applies outside the cluster.
-    for (let r = 0; r < R; r++) {
-      const c = !m.egressIsolated[s] ? CONN_ALL : connUnion(toAllExternal, toRange.get(r) ?? CONN_NONE);
-      if (!connIsEmpty(c)) out.push([s, n + r, c]);
-    }
+    if (!m.egressIsolated[s]) for (let r = 0; r < R; r++) out.push([s, n + r, CONN_ALL]);
+    else if (connIsEmpty(toAllExternal)) for (const [r, c] of toRange) out.push([s, n + r, c]);
+    else
+      for (let r = 0; r < R; r++) out.push([s, n + r, connUnion(toAllExternal, toRange.get(r) ?? CONN_NONE)]);
   }
   // External sources: no egress policy applies outside the cluster.
   for (let d = 0; d < n; d++) {
     const side = ing[d];
-    for (let r = 0; r < R; r++) {
-      const c = !side ? CONN_ALL : connUnion(side.allConn, side.byRange.get(r) ?? CONN_NONE);
-      if (!connIsEmpty(c)) out.push([n + r, d, c]);
-    }
+    if (!side) for (let r = 0; r < R; r++) out.push([n + r, d, CONN_ALL]);
+    else if (connIsEmpty(side.allConn)) for (const [r, c] of side.byRange) out.push([n + r, d, c]);
+    else for (let r = 0; r < R; r++) out.push([n + r, d, connUnion(side.allConn, side.byRange.get(r) ?? CONN_NONE)]);
   }
   return expand(m, out);
 }
