@@ -213,8 +213,8 @@ export function buildRbacIndex(inv: Inventory): RbacIndex {
   for (const w of inv.workloads) {
     const ns = w.ref.namespace;
     if (ns === undefined) continue;
-    let set = idx.runningServiceAccounts.get(ns);
-    if (!set) idx.runningServiceAccounts.set(ns, (set = new Set()));
+    const set = idx.runningServiceAccounts.get(ns) ?? new Set<string>();
+    idx.runningServiceAccounts.set(ns, set);
     set.add(w.serviceAccountName);
   }
   return idx;

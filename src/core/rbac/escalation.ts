@@ -222,8 +222,8 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
   // ServiceAccounts by namespace: from the inventory, from binding subjects, running workloads, and `default`.
   const saByNs = new Map<string, Set<string>>();
   const addSa = (ns: string, name: string) => {
-    let s = saByNs.get(ns);
-    if (!s) saByNs.set(ns, (s = new Set()));
+    const s = saByNs.get(ns) ?? new Set<string>();
+    saByNs.set(ns, s);
     s.add(name);
   };
   for (const k of idx.serviceAccounts) {
@@ -525,8 +525,8 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
   const reverse = new Map<string, { from: string; edge: Edge }[]>();
   for (const id of [...edges.keys()].sort(cmp))
     for (const e of edges.get(id) ?? []) {
-      let l = reverse.get(e.to);
-      if (!l) reverse.set(e.to, (l = []));
+      const l = reverse.get(e.to) ?? [];
+      reverse.set(e.to, l);
       l.push({ from: id, edge: e });
     }
   const next = new Map<string, Edge | null>();

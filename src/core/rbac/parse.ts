@@ -138,7 +138,10 @@ export function parseRole(obj: KObject): Result<RbacRole> {
   const rules: PolicyRule[] = [];
   if (raw.rules !== undefined && raw.rules !== null) {
     if (!Array.isArray(raw.rules)) errors.push("rules: must be a list");
-    else raw.rules.forEach((r, i) => rules.push(parsePolicyRule(r, `rules[${i}]`, namespaced, errors)));
+    else
+      raw.rules.forEach((r, i) => {
+        rules.push(parsePolicyRule(r, `rules[${i}]`, namespaced, errors));
+      });
   }
   let aggregationRule: LabelSelector[] | undefined;
   if (kind === "ClusterRole" && raw.aggregationRule !== undefined && raw.aggregationRule !== null) {

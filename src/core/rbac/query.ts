@@ -70,12 +70,19 @@ export function bindingsFor(idx: RbacIndex, who: UserInfo, namespace: string): R
   const crb: RbacBinding[] = [];
   const rb: RbacBinding[] = [];
   for (const k of keys) {
-    for (const b of idx.clusterBySubject.get(k) ?? []) if (!seen.has(b)) seen.add(b), crb.push(b);
+    for (const b of idx.clusterBySubject.get(k) ?? [])
+      if (!seen.has(b)) {
+        seen.add(b);
+        crb.push(b);
+      }
     // RoleBindings are consulted only for namespaced requests (VisitRulesFor: `if len(namespace) > 0`), which is
     // also why nonResourceURLs can only be granted through a ClusterRoleBinding.
     if (namespace !== "")
       for (const b of idx.namespacedBySubject.get(`${namespace}\u0000${k}`) ?? [])
-        if (!seen.has(b)) seen.add(b), rb.push(b);
+        if (!seen.has(b)) {
+          seen.add(b);
+          rb.push(b);
+        }
   }
   const order = (a: RbacBinding, b: RbacBinding) =>
     cmp(a.namespace ?? "", b.namespace ?? "") || cmp(a.name, b.name);
@@ -195,8 +202,16 @@ export function grantsFor(idx: RbacIndex, who: UserInfo): { grants: Grant[]; dan
   const seen = new Set<RbacBinding>();
   const list: RbacBinding[] = [];
   for (const k of keys) {
-    for (const b of idx.clusterBySubject.get(k) ?? []) if (!seen.has(b)) seen.add(b), list.push(b);
-    for (const b of idx.allNamespacedBySubject.get(k) ?? []) if (!seen.has(b)) seen.add(b), list.push(b);
+    for (const b of idx.clusterBySubject.get(k) ?? [])
+      if (!seen.has(b)) {
+        seen.add(b);
+        list.push(b);
+      }
+    for (const b of idx.allNamespacedBySubject.get(k) ?? [])
+      if (!seen.has(b)) {
+        seen.add(b);
+        list.push(b);
+      }
   }
   list.sort(
     (a, b) => cmp(a.kind, b.kind) || cmp(a.namespace ?? "", b.namespace ?? "") || cmp(a.name, b.name),

@@ -159,14 +159,13 @@ export function register(program: Command, ctx: CliContext): void {
       const rows = [["SUBJECT", "STEP", "MECHANISM", "DETAIL"]];
       for (const p of res) {
         const who = `${p.subject.kind}/${p.subject.namespace ? `${p.subject.namespace}/` : ""}${p.subject.name}`;
-        p.steps.forEach((s, i) =>
+        for (const [i, s] of p.steps.entries())
           rows.push([
             i === 0 ? who : "",
             String(i + 1),
             s.mechanism,
             `${s.detail}${s.to ? ` => ${s.to}` : ""}`,
-          ]),
-        );
+          ]);
       }
       ctx.stdout.write(`${table(rows)}\n`);
     }
