@@ -78,6 +78,23 @@ export function scanItemPositions(text: string): ItemPos[] {
   return out;
 }
 
+/**
+ * Where JSON.parse failed. V8 says "at position N" for most errors, but for an unexpected token it quotes
+ * up to 10 characters either side instead (`Unexpected token '}', ..."  "kind": }" is not valid JSON`):
+ * find that excerpt in the text. Falls back to the end of the text (truncated input).
+ */
+export function jsonErrorOffset(msg: string, text: string): number {
+  const m = /position (\d+)/.exec(msg);
+  if (m) return Number(m[1]);
+  const u = /^Unexpected token '([\s\S]+?)', (\.\.\.)?"([\s\S]*?)"(?:\.\.\.)? is not valid JSON$/.exec(msg);
+  if (u) {
+    const [, token = "", lead, excerpt = ""] = u;
+    const at = text.indexOf(excerpt);
+    if (at >= 0) return lead ? at + 10 : at + Math.max(0, excerpt.indexOf(token));
+  }
+  return text.length;
+}
+
 /** Offset -> line/column, for JSON.parse error positions. */
 function positionOf(text: string, file: string, offset: number): SourceLocation {
   let line = 1;
@@ -107,14 +124,13 @@ export function parseJsonText(
   } catch (e) {
     if (!opts.strict) return undefined;
     const msg = e instanceof Error ? e.message : String(e);
-    const m = /position (\d+)/.exec(msg);
-    const at = m ? Number(m[1]) : text.length;
+    const at = jsonErrorOffset(msg, text);
     return {
       objects: [],
       coverage: [
         {
           reason: "parse-error",
-          message: `invalid JSON: ${msg.replace(/ in JSON at position \d+.*$/, "")}`,
+          message: `invalid JSON: ${msg.replace(/, (?:\.\.\.)?"[\s\S]*" is not valid JSON$/, "").replace(/ in JSON at position \d+[\s\S]*$/, "")}`,
           subject: file,
           location: positionOf(text, file, at),
         },

@@ -234,7 +234,11 @@ function scanDocument(
 function getPair(map: YAMLMap, key: string): { key: ParsedNode; value: unknown } | undefined {
   for (let i = map.items.length - 1; i >= 0; i--) {
     const p = map.items[i]!;
-    if (isScalar(p.key) && String(p.key.value) === key) return p as { key: ParsedNode; value: unknown };
+    if (!isScalar(p.key)) continue;
+    const v = p.key.value;
+    // A YAML 1.1 merge key resolves to Symbol("<<") rather than the string.
+    if (String(v) === key || (typeof v === "symbol" && v.description === key))
+      return p as { key: ParsedNode; value: unknown };
   }
   return undefined;
 }
