@@ -57,7 +57,7 @@ describe("detectSecrets", () => {
   it.each([
     ["DB_PASSWORD", ""],
     ["DB_PASSWORD", "$(DB_PASSWORD_FROM_SECRET)"],
-    ["DB_PASSWORD", "${DB_PASSWORD}"],
+    ["DB_PASSWORD", "$" + "{DB_PASSWORD}"], // a literal shell reference, not a template
     ["API_TOKEN", "{{ .Values.token }}"],
     ["API_TOKEN", "<your-token>"],
     ["PASSWORD_FILE", "/run/secrets/db"],
@@ -91,7 +91,7 @@ describe("scanTextForSecrets", () => {
       'DB_PASSWORD="p@ssw0rd-prod"',
       "debug: true",
       `  "github": "${GH}",`,
-      "password: ${FROM_ENV}",
+      "password: $" + "{FROM_ENV}",
       "-----BEGIN EC PRIVATE KEY-----",
       "MHcCAQEE",
       "-----END EC PRIVATE KEY-----",
