@@ -34,7 +34,11 @@ objects.push({
   spec: {
     template: {
       metadata: { labels: { "k8s-app": "kube-dns" } },
-      spec: { containers: [{ name: "dns", image: "coredns:1", ports: [{ name: "dns", containerPort: 53, protocol: "UDP" }] }] },
+      spec: {
+        containers: [
+          { name: "dns", image: "coredns:1", ports: [{ name: "dns", containerPort: 53, protocol: "UDP" }] },
+        ],
+      },
     },
   },
 });
@@ -42,7 +46,10 @@ for (let n = 0; n < NS; n++) {
   objects.push({
     apiVersion: "v1",
     kind: "Namespace",
-    metadata: { name: nsName(n), labels: { tier: pick(["frontend", "backend", "data"]), env: pick(["prod", "staging"]) } },
+    metadata: {
+      name: nsName(n),
+      labels: { tier: pick(["frontend", "backend", "data"]), env: pick(["prod", "staging"]) },
+    },
   });
 }
 for (let i = 0; i < W - 1; i++) {
@@ -56,7 +63,9 @@ for (let i = 0; i < W - 1; i++) {
     spec: {
       replicas: 2,
       template: {
-        metadata: { labels: { app, role: pick(["api", "worker", "db", "cache"]), version: pick(["v1", "v2"]) } },
+        metadata: {
+          labels: { app, role: pick(["api", "worker", "db", "cache"]), version: pick(["v1", "v2"]) },
+        },
         spec: {
           containers: [
             {
@@ -74,7 +83,12 @@ for (let i = 0; i < W - 1; i++) {
   });
 }
 const policy = (ns: string, name: string, spec: Record<string, unknown>) =>
-  objects.push({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name, namespace: ns }, spec });
+  objects.push({
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name, namespace: ns },
+    spec,
+  });
 let count = 0;
 for (let n = 0; n < NS && count < P; n++) {
   const ns = nsName(n);
@@ -84,12 +98,21 @@ for (let n = 0; n < NS && count < P; n++) {
     policyTypes: ["Egress"],
     egress: [
       {
-        to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+        to: [
+          {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+            podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+          },
+        ],
         ports: [{ port: 53, protocol: "UDP" }, { port: 53 }],
       },
     ],
   });
-  policy(ns, "allow-egress-in-namespace", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ podSelector: {} }] }] });
+  policy(ns, "allow-egress-in-namespace", {
+    podSelector: {},
+    policyTypes: ["Egress"],
+    egress: [{ to: [{ podSelector: {} }] }],
+  });
   count += 3;
 }
 let k = 0;
@@ -100,7 +123,12 @@ while (count < P) {
     kind < 6
       ? [{ podSelector: { matchLabels: { role: pick(["api", "worker"]) } } }]
       : kind < 8
-        ? [{ namespaceSelector: { matchLabels: { tier: "frontend", env: "prod" } }, podSelector: { matchLabels: { role: "api" } } }]
+        ? [
+            {
+              namespaceSelector: { matchLabels: { tier: "frontend", env: "prod" } },
+              podSelector: { matchLabels: { role: "api" } },
+            },
+          ]
         : kind < 9
           ? [{ podSelector: { matchExpressions: [{ key: "version", operator: "In", values: ["v2"] }] } }]
           : [{ ipBlock: { cidr: `10.${k % 256}.0.0/16`, except: [`10.${k % 256}.1.0/24`] } }];
@@ -113,7 +141,12 @@ while (count < P) {
     policy(ns, `egress-${app}-${k}`, {
       podSelector: { matchLabels: { app } },
       policyTypes: ["Egress"],
-      egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] } }], ports: [{ port: 443 }] }],
+      egress: [
+        {
+          to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] } }],
+          ports: [{ port: 443 }],
+        },
+      ],
     });
   count += k % 25 === 0 ? 2 : 1;
   k++;
@@ -132,7 +165,9 @@ const time = <T>(label: string, f: () => T): T => {
 };
 const raws: RawObject[] = objects.map((object) => ({ object }));
 const inv = time("buildInventory", () => buildInventory(raws));
-console.log(`workloads: ${inv.workloads.length}, networkPolicies: ${inv.networkPolicies.length}, namespaces: ${inv.namespaces.size}`);
+console.log(
+  `workloads: ${inv.workloads.length}, networkPolicies: ${inv.networkPolicies.length}, namespaces: ${inv.namespaces.size}`,
+);
 const conn = time("analyzeConnectivity", () => analyzeConnectivity(inv));
 console.log(`edges: ${conn.edges.length}, coverage: ${conn.coverage.length}`);
 const f = time("netpolFindings", () => netpolFindings(inv));

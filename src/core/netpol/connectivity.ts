@@ -191,7 +191,9 @@ function computeEdges(m: NetpolModel): Edge[] {
     const side = ing[d];
     if (!side) for (let r = 0; r < R; r++) out.push([n + r, d, CONN_ALL]);
     else if (connIsEmpty(side.allConn)) for (const [r, c] of side.byRange) out.push([n + r, d, c]);
-    else for (let r = 0; r < R; r++) out.push([n + r, d, connUnion(side.allConn, side.byRange.get(r) ?? CONN_NONE)]);
+    else
+      for (let r = 0; r < R; r++)
+        out.push([n + r, d, connUnion(side.allConn, side.byRange.get(r) ?? CONN_NONE)]);
   }
   return expand(m, out);
 }

@@ -93,7 +93,16 @@ describe("palisade netpol connectivity", () => {
 
 describe("palisade netpol diff", () => {
   it("shows the connections a change adds", async () => {
-    const r = await cli(["netpol", "diff", "-f", `${DIR}/cluster.yaml`, "--with", `${DIR}/new-policies.yaml`, "-o", "json"]);
+    const r = await cli([
+      "netpol",
+      "diff",
+      "-f",
+      `${DIR}/cluster.yaml`,
+      "--with",
+      `${DIR}/new-policies.yaml`,
+      "-o",
+      "json",
+    ]);
     expect(r.code).toBe(0);
     // db's ingress now admits ops; monitor is not egress-isolated, so the connection opens on 5432.
     expect(JSON.parse(r.stdout)).toEqual({
@@ -117,6 +126,8 @@ describe("palisade netpol diff", () => {
   it("needs --with or --remove", async () => {
     const r = await cli(["netpol", "diff", "-f", `${DIR}/cluster.yaml`]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe("palisade: netpol diff needs --with NEW_POLICIES.yaml or --remove NAMESPACE/NAME\n");
+    expect(r.stderr).toBe(
+      "palisade: netpol diff needs --with NEW_POLICIES.yaml or --remove NAMESPACE/NAME\n",
+    );
   });
 });

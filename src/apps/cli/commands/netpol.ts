@@ -38,12 +38,17 @@ const policyKey = (o: KObject): string => `${o.ref.namespace ?? "default"}/${o.r
  */
 function applyChange(before: Inventory, added: readonly KObject[], removed: readonly string[]): Inventory {
   const drop = new Set([...removed, ...added.map(policyKey)]);
-  return { ...before, networkPolicies: [...before.networkPolicies.filter((p) => !drop.has(policyKey(p))), ...added] };
+  return {
+    ...before,
+    networkPolicies: [...before.networkPolicies.filter((p) => !drop.has(policyKey(p))), ...added],
+  };
 }
 
 /** `palisade netpol connectivity` and `palisade netpol diff`. */
 export function register(program: Command, ctx: CliContext): void {
-  const netpol = program.command("netpol").description("NetworkPolicy analysis: allowed connections and what-if diffs");
+  const netpol = program
+    .command("netpol")
+    .description("NetworkPolicy analysis: allowed connections and what-if diffs");
 
   const conn = netpol
     .command("connectivity")
@@ -81,7 +86,10 @@ export function register(program: Command, ctx: CliContext): void {
   diff.action(async (paths: string[], flags: DiffFlags) => {
     checkOutput(flags.output, ["json", "txt"]);
     if (!flags.with?.length && !flags.remove?.length)
-      throw new PalisadeError("USAGE", "netpol diff needs --with NEW_POLICIES.yaml or --remove NAMESPACE/NAME");
+      throw new PalisadeError(
+        "USAGE",
+        "netpol diff needs --with NEW_POLICIES.yaml or --remove NAMESPACE/NAME",
+      );
     for (const r of flags.remove ?? [])
       if (!/^[^/]+\/[^/]+$/.test(r))
         throw new PalisadeError("USAGE", `--remove expects NAMESPACE/NAME, got "${r}"`);
@@ -92,7 +100,9 @@ export function register(program: Command, ctx: CliContext): void {
       const change = await loadInventory({ file: flags.with }, [], ctx);
       coverage.push(...change.coverage);
       added.push(...change.inventory.networkPolicies);
-      const others = change.inventory.objects.filter((o) => o.ref.kind !== "NetworkPolicy" && o.ref.kind !== "Namespace");
+      const others = change.inventory.objects.filter(
+        (o) => o.ref.kind !== "NetworkPolicy" && o.ref.kind !== "Namespace",
+      );
       if (others.length > 0)
         coverage.push({
           reason: "not-evaluated",
@@ -105,7 +115,11 @@ export function register(program: Command, ctx: CliContext): void {
     const known = new Set(loaded.inventory.networkPolicies.map(policyKey));
     for (const r of flags.remove ?? [])
       if (!known.has(r))
-        coverage.push({ reason: "missing", message: `--remove: no NetworkPolicy ${r} in the input`, subject: r });
+        coverage.push({
+          reason: "missing",
+          message: `--remove: no NetworkPolicy ${r} in the input`,
+          subject: r,
+        });
     const np = await import("../../../core/netpol/index.js");
     const before = np.analyzeConnectivity(loaded.inventory);
     const after = np.analyzeConnectivity(applyChange(loaded.inventory, added, flags.remove ?? []));
