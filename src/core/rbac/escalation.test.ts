@@ -1,0 +1,115 @@
+import { describe, expect, it } from "vitest";
+import { clusterRole, clusterRoleBinding, inventory, role, roleBinding, rule, serviceAccount } from "./__fixtures__/helpers.js";
+import { buildRbacIndex } from "./build.js";
+import { escalationPaths } from "./escalation.js";
+
+const ADMIN = [rule("*", "*", "*")];
+const ADMIN_GRANT = 'ClusterRoleBinding admin → ClusterRole admin grants {APIGroups:["*"], Resources:["*"], Verbs:["*"]} cluster-wide';
+const base = [clusterRole("admin", ADMIN), clusterRoleBinding("admin", "admin", ["ServiceAccount:kube-system/boss"]), serviceAccount("kube-system", "boss")];
+const paths = (objs: Record<string, unknown>[]) => escalationPaths(buildRbacIndex(inventory(objs)));
+
+describe("escalationPaths", () => {
+  it("direct grant is a one-step path", () => {
+    expect(paths(base)).toEqual([
+      { subject: { kind: "ServiceAccount", name: "boss", namespace: "kube-system" }, steps: [{ mechanism: "grant", detail: ADMIN_GRANT }] },
+    ]);
+  });
+
+  it("create deployments in a namespace → run as its ServiceAccount", () => {
+    const out = paths([...base, role("kube-system", "deploy", [rule("create", "apps", "deployments")]), roleBinding("kube-system", "d", "Role", "deploy", ["User:dev"])]);
+    expect(out[0]).toEqual({
+      subject: { kind: "User", name: "dev" },
+      steps: [
+        {
+          mechanism: "create-pod-as-sa",
+          detail: "create deployments.apps in namespace kube-system; run a pod with serviceAccountName boss",
+          to: "ServiceAccount:kube-system/boss",
+        },
+        { mechanism: "grant", detail: ADMIN_GRANT },
+      ],
+    });
+  });
+
+  it("impersonating system:masters, and impersonating a named user", () => {
+    const out = paths([
+      ...base,
+      clusterRole("imp-masters", [rule("impersonate", "", "groups", "system:masters")]),
+      clusterRole("imp-boss", [rule("impersonate", "", "serviceaccounts", "boss")]),
+      clusterRoleBinding("m", "imp-masters", ["User:mallory"]),
+      roleBinding("kube-system", "b", "ClusterRole", "imp-boss", ["User:eve"]),
+    ]);
+    expect(out.map((p) => [p.subject.name, p.steps.map((s) => s.mechanism)])).toEqual([
+      ["eve", ["impersonate", "grant"]],
+      ["mallory", ["impersonate", "grant"]],
+      ["boss", ["grant"]],
+    ]);
+    expect(out[1]?.steps[1]).toEqual({ mechanism: "grant", detail: "member of system:masters (privileged group authorizer, no RBAC needed)" });
+  });
+
+  it("bind needs both `bind` on the role and create on the binding kind", () => {
+    const binder = clusterRole("binder", [rule("bind", "rbac.authorization.k8s.io", "clusterroles", "admin"), rule("create", "rbac.authorization.k8s.io", "clusterrolebindings")]);
+    const onlyBind = clusterRole("only-bind", [rule("bind", "rbac.authorization.k8s.io", "clusterroles")]);
+    const out = paths([...base, binder, onlyBind, clusterRoleBinding("b1", "binder", ["User:b"]), clusterRoleBinding("b2", "only-bind", ["User:c"])]);
+    expect(out.map((p) => [p.subject.name, p.steps.map((s) => `${s.mechanism}:${s.detail}`)])).toEqual([
+      ["b", ["bind:bind ClusterRole admin with a new ClusterRoleBinding", "grant:ClusterRole admin bound cluster-wide grants {APIGroups:[\"*\"], Resources:[\"*\"], Verbs:[\"*\"]}"]],
+      ["boss", [`grant:${ADMIN_GRANT}`]],
+    ]);
+  });
+
+  it("escalate + update on a ClusterRole bound to oneself cluster-wide", () => {
+    const self = clusterRole("self-editor", [rule("escalate,update", "rbac.authorization.k8s.io", "clusterroles", "self-editor")]);
+    const out = paths([self, clusterRoleBinding("s", "self-editor", ["User:x"])]);
+    expect(out).toEqual([
+      {
+        subject: { kind: "User", name: "x" },
+        steps: [
+          { mechanism: "escalate", detail: "escalate + update ClusterRole self-editor, bound cluster-wide, to allow everything", to: "cluster-admin-equivalent" },
+          { mechanism: "grant", detail: "a ClusterRole bound cluster-wide rewritten to allow everything" },
+        ],
+      },
+    ]);
+  });
+
+  it("reading a legacy token Secret and TokenRequest", () => {
+    const secret = {
+      apiVersion: "v1",
+      kind: "Secret",
+      type: "kubernetes.io/service-account-token",
+      metadata: { name: "boss-token", namespace: "kube-system", annotations: { "kubernetes.io/service-account.name": "boss" } },
+    };
+    const out = paths([
+      ...base,
+      secret,
+      role("kube-system", "read-one", [rule("get", "", "secrets", "boss-token")]),
+      role("kube-system", "token", [rule("create", "", "serviceaccounts/token")]),
+      roleBinding("kube-system", "r", "Role", "read-one", ["User:reader"]),
+      roleBinding("kube-system", "t", "Role", "token", ["User:minter"]),
+    ]);
+    expect(out.map((p) => [p.subject.name, p.steps[0]?.mechanism, p.steps[0]?.detail])).toEqual([
+      ["minter", "create-token", "create serviceaccounts/token for kube-system/boss"],
+      ["reader", "read-secret", "read token Secret kube-system/boss-token"],
+      ["boss", "grant", ADMIN_GRANT],
+    ]);
+  });
+
+  it("CSR approval needs create, approval update and approve on the kube-apiserver-client signer", () => {
+    const csr = clusterRole("csr", [
+      rule("create", "certificates.k8s.io", "certificatesigningrequests"),
+      rule("update", "certificates.k8s.io", "certificatesigningrequests/approval"),
+      rule("approve", "certificates.k8s.io", "signers", "kubernetes.io/kube-apiserver-client"),
+    ]);
+    const partial = clusterRole("csr-partial", [rule("update", "certificates.k8s.io", "certificatesigningrequests/approval")]);
+    const out = paths([csr, partial, clusterRoleBinding("c", "csr", ["User:approver"]), clusterRoleBinding("p", "csr-partial", ["User:half"])]);
+    expect(out.map((p) => [p.subject.name, p.steps.map((s) => s.mechanism)])).toEqual([["approver", ["csr-approve", "grant"]]]);
+  });
+
+  it("no path when nothing reaches admin; pods in another namespace do not help", () => {
+    expect(paths([...base, role("dev", "deploy", [rule("create", "", "pods")]), roleBinding("dev", "d", "Role", "deploy", ["User:dev"])]).map((p) => p.subject.name)).toEqual(["boss"]);
+  });
+
+  it("the node budget is reported as coverage, never a silent pass", () => {
+    const idx = buildRbacIndex(inventory(base));
+    escalationPaths(idx, { maxNodes: 1 });
+    expect(idx.coverage).toEqual([{ reason: "limit", message: "escalation graph exceeded 1 nodes; some paths may be missing" }]);
+  });
+});
