@@ -1,22 +1,42 @@
 import { describe, expect, it } from "vitest";
-import { clusterRole, clusterRoleBinding, inventory, role, roleBinding, rule, serviceAccount } from "./__fixtures__/helpers.js";
+import {
+  clusterRole,
+  clusterRoleBinding,
+  inventory,
+  role,
+  roleBinding,
+  rule,
+  serviceAccount,
+} from "./__fixtures__/helpers.js";
 import { buildRbacIndex } from "./build.js";
 import { escalationPaths } from "./escalation.js";
 
 const ADMIN = [rule("*", "*", "*")];
-const ADMIN_GRANT = 'ClusterRoleBinding admin → ClusterRole admin grants {APIGroups:["*"], Resources:["*"], Verbs:["*"]} cluster-wide';
-const base = [clusterRole("admin", ADMIN), clusterRoleBinding("admin", "admin", ["ServiceAccount:kube-system/boss"]), serviceAccount("kube-system", "boss")];
+const ADMIN_GRANT =
+  'ClusterRoleBinding admin → ClusterRole admin grants {APIGroups:["*"], Resources:["*"], Verbs:["*"]} cluster-wide';
+const base = [
+  clusterRole("admin", ADMIN),
+  clusterRoleBinding("admin", "admin", ["ServiceAccount:kube-system/boss"]),
+  serviceAccount("kube-system", "boss"),
+];
 const paths = (objs: Record<string, unknown>[]) => escalationPaths(buildRbacIndex(inventory(objs)));
 
 describe("escalationPaths", () => {
   it("direct grant is a one-step path", () => {
     expect(paths(base)).toEqual([
-      { subject: { kind: "ServiceAccount", name: "boss", namespace: "kube-system" }, steps: [{ mechanism: "grant", detail: ADMIN_GRANT }] },
+      {
+        subject: { kind: "ServiceAccount", name: "boss", namespace: "kube-system" },
+        steps: [{ mechanism: "grant", detail: ADMIN_GRANT }],
+      },
     ]);
   });
 
   it("create deployments in a namespace → run as its ServiceAccount", () => {
-    const out = paths([...base, role("kube-system", "deploy", [rule("create", "apps", "deployments")]), roleBinding("kube-system", "d", "Role", "deploy", ["User:dev"])]);
+    const out = paths([
+      ...base,
+      role("kube-system", "deploy", [rule("create", "apps", "deployments")]),
+      roleBinding("kube-system", "d", "Role", "deploy", ["User:dev"]),
+    ]);
     expect(out[0]).toEqual({
       subject: { kind: "User", name: "dev" },
       steps: [
@@ -43,27 +63,51 @@ describe("escalationPaths", () => {
       ["mallory", ["impersonate", "grant"]],
       ["boss", ["grant"]],
     ]);
-    expect(out[1]?.steps[1]).toEqual({ mechanism: "grant", detail: "member of system:masters (privileged group authorizer, no RBAC needed)" });
+    expect(out[1]?.steps[1]).toEqual({
+      mechanism: "grant",
+      detail: "member of system:masters (privileged group authorizer, no RBAC needed)",
+    });
   });
 
   it("bind needs both `bind` on the role and create on the binding kind", () => {
-    const binder = clusterRole("binder", [rule("bind", "rbac.authorization.k8s.io", "clusterroles", "admin"), rule("create", "rbac.authorization.k8s.io", "clusterrolebindings")]);
+    const binder = clusterRole("binder", [
+      rule("bind", "rbac.authorization.k8s.io", "clusterroles", "admin"),
+      rule("create", "rbac.authorization.k8s.io", "clusterrolebindings"),
+    ]);
     const onlyBind = clusterRole("only-bind", [rule("bind", "rbac.authorization.k8s.io", "clusterroles")]);
-    const out = paths([...base, binder, onlyBind, clusterRoleBinding("b1", "binder", ["User:b"]), clusterRoleBinding("b2", "only-bind", ["User:c"])]);
+    const out = paths([
+      ...base,
+      binder,
+      onlyBind,
+      clusterRoleBinding("b1", "binder", ["User:b"]),
+      clusterRoleBinding("b2", "only-bind", ["User:c"]),
+    ]);
     expect(out.map((p) => [p.subject.name, p.steps.map((s) => `${s.mechanism}:${s.detail}`)])).toEqual([
-      ["b", ["bind:bind ClusterRole admin with a new ClusterRoleBinding", "grant:ClusterRole admin bound cluster-wide grants {APIGroups:[\"*\"], Resources:[\"*\"], Verbs:[\"*\"]}"]],
+      [
+        "b",
+        [
+          "bind:bind ClusterRole admin with a new ClusterRoleBinding",
+          'grant:ClusterRole admin bound cluster-wide grants {APIGroups:["*"], Resources:["*"], Verbs:["*"]}',
+        ],
+      ],
       ["boss", [`grant:${ADMIN_GRANT}`]],
     ]);
   });
 
   it("escalate + update on a ClusterRole bound to oneself cluster-wide", () => {
-    const self = clusterRole("self-editor", [rule("escalate,update", "rbac.authorization.k8s.io", "clusterroles", "self-editor")]);
+    const self = clusterRole("self-editor", [
+      rule("escalate,update", "rbac.authorization.k8s.io", "clusterroles", "self-editor"),
+    ]);
     const out = paths([self, clusterRoleBinding("s", "self-editor", ["User:x"])]);
     expect(out).toEqual([
       {
         subject: { kind: "User", name: "x" },
         steps: [
-          { mechanism: "escalate", detail: "escalate + update ClusterRole self-editor, bound cluster-wide, to allow everything", to: "cluster-admin-equivalent" },
+          {
+            mechanism: "escalate",
+            detail: "escalate + update ClusterRole self-editor, bound cluster-wide, to allow everything",
+            to: "cluster-admin-equivalent",
+          },
           { mechanism: "grant", detail: "a ClusterRole bound cluster-wide rewritten to allow everything" },
         ],
       },
@@ -75,7 +119,11 @@ describe("escalationPaths", () => {
       apiVersion: "v1",
       kind: "Secret",
       type: "kubernetes.io/service-account-token",
-      metadata: { name: "boss-token", namespace: "kube-system", annotations: { "kubernetes.io/service-account.name": "boss" } },
+      metadata: {
+        name: "boss-token",
+        namespace: "kube-system",
+        annotations: { "kubernetes.io/service-account.name": "boss" },
+      },
     };
     const out = paths([
       ...base,
@@ -98,18 +146,35 @@ describe("escalationPaths", () => {
       rule("update", "certificates.k8s.io", "certificatesigningrequests/approval"),
       rule("approve", "certificates.k8s.io", "signers", "kubernetes.io/kube-apiserver-client"),
     ]);
-    const partial = clusterRole("csr-partial", [rule("update", "certificates.k8s.io", "certificatesigningrequests/approval")]);
-    const out = paths([csr, partial, clusterRoleBinding("c", "csr", ["User:approver"]), clusterRoleBinding("p", "csr-partial", ["User:half"])]);
-    expect(out.map((p) => [p.subject.name, p.steps.map((s) => s.mechanism)])).toEqual([["approver", ["csr-approve", "grant"]]]);
+    const partial = clusterRole("csr-partial", [
+      rule("update", "certificates.k8s.io", "certificatesigningrequests/approval"),
+    ]);
+    const out = paths([
+      csr,
+      partial,
+      clusterRoleBinding("c", "csr", ["User:approver"]),
+      clusterRoleBinding("p", "csr-partial", ["User:half"]),
+    ]);
+    expect(out.map((p) => [p.subject.name, p.steps.map((s) => s.mechanism)])).toEqual([
+      ["approver", ["csr-approve", "grant"]],
+    ]);
   });
 
   it("no path when nothing reaches admin; pods in another namespace do not help", () => {
-    expect(paths([...base, role("dev", "deploy", [rule("create", "", "pods")]), roleBinding("dev", "d", "Role", "deploy", ["User:dev"])]).map((p) => p.subject.name)).toEqual(["boss"]);
+    expect(
+      paths([
+        ...base,
+        role("dev", "deploy", [rule("create", "", "pods")]),
+        roleBinding("dev", "d", "Role", "deploy", ["User:dev"]),
+      ]).map((p) => p.subject.name),
+    ).toEqual(["boss"]);
   });
 
   it("the node budget is reported as coverage, never a silent pass", () => {
     const idx = buildRbacIndex(inventory(base));
     escalationPaths(idx, { maxNodes: 1 });
-    expect(idx.coverage).toEqual([{ reason: "limit", message: "escalation graph exceeded 1 nodes; some paths may be missing" }]);
+    expect(idx.coverage).toEqual([
+      { reason: "limit", message: "escalation graph exceeded 1 nodes; some paths may be missing" },
+    ]);
   });
 });
