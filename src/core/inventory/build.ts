@@ -287,11 +287,17 @@ function resolveWorkloads(inv: Inventory, candidates: KObject[], coverage: Cover
     }
     return byKey.get(keyOf(o.cluster, o.ref.namespace, ref.kind, ref.name));
   };
+  // Owner chains are short in practice (Pod -> ReplicaSet -> Deployment, Pod -> Job -> CronJob). A cycle in
+  // ownerReferences (hand-written or hostile manifests) must not make every member someone else's child, or
+  // all of them would silently vanish: an object on a cycle is its own root.
   const rootOf = (o: KObject): KObject => {
+    const seen = new Set<KObject>([o]);
     let cur = o;
     for (let depth = 0; depth < 8; depth++) {
       const p = parentOf(cur);
-      if (!p || p === o) break;
+      if (!p) break;
+      if (seen.has(p)) return o;
+      seen.add(p);
       cur = p;
     }
     return cur;

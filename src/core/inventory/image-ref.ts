@@ -21,7 +21,15 @@ export interface ImageRef {
 }
 
 const TAG_RE = /^[\w][\w.-]{0,127}$/;
-const DIGEST_RE = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
+/** digest := algorithm ":" encoded (reference/regexp.go); encoded is hex, at least 32 digits. */
+const DIGEST_RE = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
+/**
+ * go-digest only accepts registered algorithms, each with an exact lower-case hex length
+ * (opencontainers/go-digest algorithm.go); anything else fails `digest.Parse` and so the reference.
+ */
+const DIGEST_HEX_LENGTH: Readonly<Record<string, number>> = { sha256: 64, sha384: 96, sha512: 128 };
+/** NameTotalLengthMax in reference.go: the name (domain and path, as written) is at most 255 characters. */
+const NAME_TOTAL_LENGTH_MAX = 255;
 const PATH_COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const DOMAIN_RE =
   /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?$/;
@@ -31,8 +39,10 @@ export const DEFAULT_REGISTRY = "docker.io";
 export type ImageRefResult = { ok: true; ref: ImageRef } | { ok: false; error: string };
 
 export function parseImageRef(input: string): ImageRefResult {
-  const s = input.trim();
+  const s = input;
   if (s === "") return { ok: false, error: "empty image reference" };
+  // Kubernetes API validation rejects images with leading or trailing whitespace (validation.go, validateContainers).
+  if (s.trim() !== s) return { ok: false, error: "image reference has leading or trailing whitespace" };
   if (s.length > 4096) return { ok: false, error: "image reference longer than 4096 characters" };
   let rest = s;
   let digest: string | undefined;
@@ -41,6 +51,11 @@ export function parseImageRef(input: string): ImageRefResult {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
     if (!DIGEST_RE.test(digest)) return { ok: false, error: `invalid digest "${digest}"` };
+    const [algorithm = "", encoded = ""] = digest.split(":");
+    const want = Object.hasOwn(DIGEST_HEX_LENGTH, algorithm) ? DIGEST_HEX_LENGTH[algorithm] : undefined;
+    if (want === undefined) return { ok: false, error: `unsupported digest algorithm "${algorithm}"` };
+    if (encoded.length !== want || encoded !== encoded.toLowerCase())
+      return { ok: false, error: `invalid ${algorithm} digest: expected ${want} lower-case hex digits` };
   }
   let tag: string | undefined;
   const lastSlash = rest.lastIndexOf("/");
@@ -51,6 +66,8 @@ export function parseImageRef(input: string): ImageRefResult {
     if (!TAG_RE.test(tag)) return { ok: false, error: `invalid tag "${tag}"` };
   }
   if (rest === "") return { ok: false, error: "missing repository name" };
+  if (rest.length > NAME_TOTAL_LENGTH_MAX)
+    return { ok: false, error: `repository name longer than ${NAME_TOTAL_LENGTH_MAX} characters` };
   const parts = rest.split("/");
   let registry = DEFAULT_REGISTRY;
   const first = parts[0] ?? "";

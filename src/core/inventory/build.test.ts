@@ -1,0 +1,300 @@
+import { describe, expect, it } from "vitest";
+import { buildInventory } from "./build.js";
+import type { RawObject } from "./model.js";
+
+const podSpec = (image = "nginx:1.25") => ({ containers: [{ name: "app", image }] });
+
+function obj(
+  apiVersion: string,
+  kind: string,
+  name: string,
+  extra: Record<string, unknown> = {},
+  meta: Record<string, unknown> = {},
+): RawObject {
+  return { object: { apiVersion, kind, metadata: { name, namespace: "shop", ...meta }, ...extra } };
+}
+
+const owner = (kind: string, name: string, uid?: string) => ({
+  ownerReferences: [{ apiVersion: "apps/v1", kind, name, controller: true, ...(uid ? { uid } : {}) }],
+});
+
+describe("buildInventory", () => {
+  it("resolves owner chains: Pod -> ReplicaSet -> Deployment belongs to the Deployment", () => {
+    const inv = buildInventory([
+      obj("apps/v1", "Deployment", "web", {
+        spec: { replicas: 3, template: { metadata: { labels: { app: "web" } }, spec: podSpec() } },
+      }),
+      obj(
+        "apps/v1",
+        "ReplicaSet",
+        "web-5d8f",
+        { spec: { template: { spec: podSpec() } } },
+        owner("Deployment", "web"),
+      ),
+      obj("v1", "Pod", "web-5d8f-abc", { spec: podSpec() }, owner("ReplicaSet", "web-5d8f")),
+    ]);
+    expect(
+      inv.workloads.map((w) => ({
+        ref: w.ref,
+        owned: w.owned,
+        pods: w.pods.map((p) => p.ref.name),
+        replicas: w.replicas,
+        podLabels: { ...w.podLabels },
+      })),
+    ).toEqual([
+      {
+        ref: { apiVersion: "apps/v1", kind: "Deployment", namespace: "shop", name: "web" },
+        owned: [
+          { apiVersion: "apps/v1", kind: "ReplicaSet", namespace: "shop", name: "web-5d8f" },
+          { apiVersion: "v1", kind: "Pod", namespace: "shop", name: "web-5d8f-abc" },
+        ],
+        pods: ["web-5d8f-abc"],
+        replicas: 3,
+        podLabels: { app: "web" },
+      },
+    ]);
+    expect(inv.coverage).toEqual([]);
+  });
+
+  it("CronJob -> Job -> Pod, matched by uid when present, and the pod spec path of each kind", () => {
+    const inv = buildInventory([
+      obj(
+        "batch/v1",
+        "CronJob",
+        "nightly",
+        {
+          spec: { schedule: "0 1 * * *", jobTemplate: { spec: { template: { spec: podSpec("busybox") } } } },
+        },
+        { uid: "cj-1" },
+      ),
+      obj(
+        "batch/v1",
+        "Job",
+        "nightly-123",
+        { spec: { template: { spec: podSpec("busybox") } } },
+        { uid: "job-1", ...owner("CronJob", "renamed", "cj-1") },
+      ),
+      obj("v1", "Pod", "nightly-123-x", { spec: podSpec("busybox") }, owner("Job", "nightly-123", "job-1")),
+    ]);
+    expect(
+      inv.workloads.map((w) => [
+        w.ref.kind,
+        w.ref.name,
+        w.podSpecPath,
+        w.containers.map((c) => [c.path, c.image?.name]),
+        w.owned.map((o) => o.name),
+      ]),
+    ).toEqual([
+      [
+        "CronJob",
+        "nightly",
+        "spec.jobTemplate.spec.template.spec",
+        [["spec.jobTemplate.spec.template.spec.containers[0]", "docker.io/library/busybox"]],
+        ["nightly-123", "nightly-123-x"],
+      ],
+    ]);
+  });
+
+  it("an orphan pod (owner not in the inventory) is its own workload; an ownerReferences cycle loses nobody", () => {
+    const inv = buildInventory([
+      obj("v1", "Pod", "orphan", { spec: podSpec() }, owner("ReplicaSet", "gone")),
+      obj(
+        "apps/v1",
+        "ReplicaSet",
+        "a",
+        { spec: { template: { spec: podSpec() } } },
+        owner("ReplicaSet", "b"),
+      ),
+      obj(
+        "apps/v1",
+        "ReplicaSet",
+        "b",
+        { spec: { template: { spec: podSpec() } } },
+        owner("ReplicaSet", "a"),
+      ),
+    ]);
+    expect(inv.workloads.map((w) => `${w.kind}/${w.ref.name}`)).toEqual([
+      "Pod/orphan",
+      "ReplicaSet/a",
+      "ReplicaSet/b",
+    ]);
+  });
+
+  it("parses image references of every container type and reports invalid ones", () => {
+    const inv = buildInventory([
+      obj("v1", "Pod", "p", {
+        spec: {
+          initContainers: [{ name: "init", image: "ghcr.io/org/init@sha256:" + "b".repeat(64) }],
+          containers: [
+            { name: "app", image: "localhost:5000/a/b:t" },
+            { name: "bad", image: "Bad/Repo:x" },
+          ],
+          ephemeralContainers: [{ name: "debug", image: "busybox" }],
+        },
+      }),
+    ]);
+    const w = inv.workloads[0];
+    expect(
+      w?.containers.map((c) => [
+        c.type,
+        c.name,
+        c.index,
+        c.path,
+        c.image && {
+          registry: c.image.registry,
+          repository: c.image.repository,
+          tag: c.image.tag,
+          digest: c.image.digest,
+        },
+      ]),
+    ).toEqual([
+      [
+        "initContainer",
+        "init",
+        0,
+        "spec.initContainers[0]",
+        { registry: "ghcr.io", repository: "org/init", tag: undefined, digest: `sha256:${"b".repeat(64)}` },
+      ],
+      [
+        "container",
+        "app",
+        0,
+        "spec.containers[0]",
+        { registry: "localhost:5000", repository: "a/b", tag: "t", digest: undefined },
+      ],
+      ["container", "bad", 1, "spec.containers[1]", undefined],
+      [
+        "ephemeralContainer",
+        "debug",
+        0,
+        "spec.ephemeralContainers[0]",
+        { registry: "docker.io", repository: "library/busybox", tag: undefined, digest: undefined },
+      ],
+    ]);
+    expect(inv.coverage).toEqual([
+      {
+        reason: "invalid",
+        message: 'Pod shop/p container "bad": invalid repository component "Repo"',
+        kind: "Pod",
+        namespace: "shop",
+      },
+    ]);
+  });
+
+  it("assigns teams from workload labels, then namespace labels, then the owners file (namespaces, then images)", () => {
+    const inv = buildInventory(
+      [
+        {
+          object: {
+            apiVersion: "v1",
+            kind: "Namespace",
+            metadata: { name: "shop", labels: { owner: "retail" } },
+          },
+        },
+        { object: { apiVersion: "v1", kind: "Namespace", metadata: { name: "payments-eu" } } },
+        obj(
+          "apps/v1",
+          "Deployment",
+          "labelled",
+          { spec: { template: { spec: podSpec() } } },
+          { labels: { team: "web-team" } },
+        ),
+        obj("apps/v1", "Deployment", "from-pod-labels", {
+          spec: { template: { metadata: { labels: { team: "pod-team" } }, spec: podSpec() } },
+        }),
+        obj("apps/v1", "Deployment", "from-namespace", { spec: { template: { spec: podSpec() } } }),
+        {
+          object: {
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            metadata: { name: "ns-glob", namespace: "payments-eu" },
+            spec: { template: { spec: podSpec() } },
+          },
+        },
+        {
+          object: {
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            metadata: { name: "by-image", namespace: "misc" },
+            spec: { template: { spec: podSpec("acme/pay-api:1") } },
+          },
+        },
+        {
+          object: {
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            metadata: { name: "nobody", namespace: "misc" },
+            spec: { template: { spec: podSpec() } },
+          },
+        },
+      ],
+      {
+        ownership: {
+          keys: ["team", "owner"],
+          namespaces: [{ pattern: "payments-*", team: "payments" }],
+          images: [{ pattern: "docker.io/acme/pay-*", team: "payments-images" }],
+        },
+      },
+    );
+    expect(inv.workloads.map((w) => [w.ref.name, w.team, w.teamSource])).toEqual([
+      ["labelled", "web-team", "workload team"],
+      ["from-pod-labels", "pod-team", "workload team"],
+      ["from-namespace", "retail", "namespace owner"],
+      ["ns-glob", "payments", "owners file namespace payments-*"],
+      ["by-image", "payments-images", "owners file image docker.io/acme/pay-*"],
+      ["nobody", undefined, undefined],
+    ]);
+    expect([...inv.namespaces.values()].map((n) => [n.name, n.team])).toEqual([
+      ["shop", "retail"],
+      ["payments-eu", "payments"],
+      ["misc", undefined],
+    ]);
+  });
+
+  it("drops Secret values (only key names survive), counts unknown kinds, and reports non-objects", () => {
+    const inv = buildInventory([
+      {
+        object: {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: "db", namespace: "shop" },
+          data: { password: "aHVudGVy" },
+          stringData: { token: "t" },
+        },
+      },
+      { object: { apiVersion: "cert-manager.io/v1", kind: "Certificate", metadata: { name: "c1" } } },
+      { object: { apiVersion: "cert-manager.io/v1", kind: "Certificate", metadata: { name: "c2" } } },
+      { object: { apiVersion: "v1", kind: "ConfigMap" }, source: { file: "x.yaml", line: 4, column: 1 } },
+      {
+        object: {
+          apiVersion: "v1",
+          kind: "List",
+          items: [{ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "sa" } }, "junk"],
+        },
+      },
+    ]);
+    expect(inv.secrets.map((s) => s.raw)).toEqual([
+      {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: "db", namespace: "shop" },
+        data: { password: "" },
+        stringData: { token: "" },
+      },
+    ]);
+    expect(JSON.stringify(inv)).not.toContain("aHVudGVy");
+    expect([...inv.unknownKinds]).toEqual([["cert-manager.io/v1/Certificate", 2]]);
+    expect(inv.serviceAccounts.map((s) => s.ref)).toEqual([
+      { apiVersion: "v1", kind: "ServiceAccount", namespace: "default", name: "sa" },
+    ]);
+    expect(inv.coverage).toEqual([
+      { reason: "invalid", message: "items[1] is not an object", subject: undefined },
+      {
+        reason: "invalid",
+        message: 'not a Kubernetes object: missing or non-string field "metadata"',
+        location: { file: "x.yaml", line: 4, column: 1 },
+        subject: "x.yaml",
+      },
+    ]);
+  });
+});
