@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { analyzeImage, openImageSource, RegistrySource } from "../../src/adapters/image/index.js";
 import { buildTestImage, IMAGE_TOOLS, skopeoCopy, startRegistry, tempDir } from "./image-fixture.js";
 import { describeImageSourceContract } from "./image-source.contract.js";
-import { type RegistryDouble, startTokenAuthDouble } from "./registry-double.js";
+import { type DoubleMode, type RegistryDouble, startTokenAuthDouble } from "./registry-double.js";
 
 const haveTools = IMAGE_TOOLS.every((t) => existsSync(t));
 const haveHtpasswd = existsSync("/usr/bin/htpasswd");
@@ -103,10 +103,7 @@ describe.skipIf(!haveTools)("image sources against real umoci/skopeo/docker-regi
 
   describe("registry behind the token-auth test double", () => {
     let dbl: RegistryDouble | undefined;
-    const withDouble = async (
-      mode: Parameters<typeof startTokenAuthDouble>[1]["mode"],
-      creds?: { username: string; password: string },
-    ) => {
+    const withDouble = async (mode: DoubleMode, creds?: { username: string; password: string }) => {
       dbl = await startTokenAuthDouble(upstream, { mode, ...(creds ? { credentials: creds } : {}) });
       return dbl;
     };

@@ -37,7 +37,7 @@ async function proxy(
   const headers: Record<string, string> = {};
   if (req.headers.accept) headers.accept = req.headers.accept;
   const r = await fetch(`${upstream}${req.url}`, { headers, redirect: "manual" });
-  let body = Buffer.from(await r.arrayBuffer());
+  let body: Buffer = Buffer.from(await r.arrayBuffer());
   if (mutate) body = mutate(body);
   const out: Record<string, string> = {};
   for (const h of ["content-type", "docker-content-digest"]) {

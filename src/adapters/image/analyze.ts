@@ -1,7 +1,7 @@
 import { PackageTracker } from "../../core/catalog/index.js";
 import { isPalisadeError, PalisadeError } from "../../core/errors/index.js";
 import type { CoverageEntry } from "../../core/findings/index.js";
-import type { LayerInfo, Sbom } from "../../core/sbom/model.js";
+import type { LayerInfo, Sbom } from "../../core/sbom/index.js";
 import { DirectorySource, walkDirectory } from "./directory.js";
 import { DockerArchiveSource } from "./docker-archive.js";
 import { DEFAULT_BUDGETS, type LayerBudgets, processLayer } from "./layer.js";

@@ -1,5 +1,5 @@
 import type { CoverageEntry } from "../findings/index.js";
-import type { Package } from "../sbom/model.js";
+import type { Package } from "../sbom/index.js";
 
 /**
  * A package as a cataloger sees it: without purl (which needs the OS, known only once the whole filesystem is

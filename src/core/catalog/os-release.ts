@@ -1,4 +1,4 @@
-import type { OsInfo } from "../sbom/model.js";
+import type { OsInfo } from "../sbom/index.js";
 import { decodeUtf8 } from "./text.js";
 
 /** os-release(5) locations, in precedence order: /etc/os-release, then /usr/lib/os-release. */

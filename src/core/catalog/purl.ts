@@ -1,5 +1,5 @@
 import { PackageURL } from "packageurl-js";
-import type { OsInfo, Package } from "../sbom/model.js";
+import type { OsInfo, Package } from "../sbom/index.js";
 import type { CatalogedPackage } from "./model.js";
 
 /** purl namespaces for rpm distros (purl-spec PURL-TYPES.rst "rpm": namespace is the vendor). */

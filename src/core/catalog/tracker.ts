@@ -1,5 +1,5 @@
 import { type CoverageEntry, cmp, compareCoverage } from "../findings/index.js";
-import type { LayerInfo, OsInfo, Package, Sbom } from "../sbom/model.js";
+import type { LayerInfo, OsInfo, Package, Sbom } from "../sbom/index.js";
 import type { CatalogedPackage, CatalogResult } from "./model.js";
 import { OS_RELEASE_PATHS } from "./os-release.js";
 import { Overlay } from "./overlay.js";
