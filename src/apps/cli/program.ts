@@ -14,9 +14,11 @@ export type CommandModule = { register(program: Command, ctx: CliContext): void 
 // One line per command module. Keep the list sorted.
 const MODULES: (() => Promise<CommandModule>)[] = [
   () => import("./commands/netpol.js"),
+  () => import("./commands/posture.js"),
   () => import("./commands/pss.js"),
   () => import("./commands/rbac.js"),
   () => import("./commands/scan.js"),
+  () => import("./commands/vuln.js"),
 ];
 
 export async function buildProgram(ctx: CliContext): Promise<Command> {

@@ -1,0 +1,114 @@
+/**
+ * `palisade rules [ID]`: list the rule catalogue (posture, RBAC, NetworkPolicy) or explain one rule.
+ * `palisade secrets PATH...`: scan text files for literal credentials (redacted output).
+ *
+ * Posture findings themselves are reported by `palisade scan`, which runs evaluatePosture with the others.
+ */
+import type { Command } from "commander";
+import { PalisadeError } from "../../../core/errors/index.js";
+import type { RuleMeta } from "../../../core/findings/index.js";
+import type { CliContext } from "../context.js";
+import { EXIT } from "../exit-codes.js";
+
+interface RulesFlags {
+  output: string;
+  framework?: string;
+}
+
+interface SecretsFlags {
+  output: string;
+  maxBytes: string;
+  maxFiles: string;
+}
+
+const RULE_OUTPUTS = ["table", "json"] as const;
+
+function checkOutput(value: string): void {
+  if (!(RULE_OUTPUTS as readonly string[]).includes(value))
+    throw new PalisadeError(
+      "USAGE",
+      `unknown output format "${value}" (expected ${RULE_OUTPUTS.join(", ")})`,
+    );
+}
+
+function parsePositiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new PalisadeError("USAGE", `${flag} must be a positive integer`);
+  return n;
+}
+
+function refsText(r: RuleMeta): string {
+  return r.compliance.map((c) => `${c.framework.toUpperCase()} ${c.id}`).join("; ");
+}
+
+function explain(r: RuleMeta): string {
+  const lines = [
+    `${r.id}  ${r.title}`,
+    `severity:    ${r.severity}`,
+    `category:    ${r.category}`,
+    `rationale:   ${r.rationale}`,
+    `remediation: ${r.remediation}`,
+  ];
+  for (const c of r.compliance)
+    lines.push(`compliance:  ${c.framework.toUpperCase()} ${c.id}${c.title ? ` - ${c.title}` : ""}`);
+  return `${lines.join("\n")}\n`;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command("rules")
+    .description("List the rule catalogue, or explain one rule by id")
+    .argument("[id]", "rule id, e.g. PAL-POD-001")
+    .option("-o, --output <format>", `output format: ${RULE_OUTPUTS.join("|")}`, "table")
+    .option("--framework <name>", "only rules mapped to a framework: nsa|cis|pss")
+    .action(async (id: string | undefined, flags: RulesFlags) => {
+      checkOutput(flags.output);
+      const { ruleCatalogue } = await import("../../../core/scan/index.js");
+      let rules = ruleCatalogue();
+      if (flags.framework !== undefined) {
+        const fw = flags.framework;
+        if (!["nsa", "cis", "pss"].includes(fw))
+          throw new PalisadeError("USAGE", `unknown framework "${fw}" (expected nsa, cis, pss)`);
+        rules = rules.filter((r) => r.compliance.some((c) => c.framework === fw));
+      }
+      if (id !== undefined) {
+        const rule = rules.find((r) => r.id === id.toUpperCase());
+        if (!rule) throw new PalisadeError("USAGE", `unknown rule "${id}"`);
+        ctx.stdout.write(flags.output === "json" ? `${JSON.stringify(rule, null, 2)}\n` : explain(rule));
+        return;
+      }
+      if (flags.output === "json") {
+        ctx.stdout.write(`${JSON.stringify(rules, null, 2)}\n`);
+        return;
+      }
+      const w = Math.max(2, ...rules.map((r) => r.id.length));
+      const out = rules.map(
+        (r) => `${r.id.padEnd(w)}  ${r.severity.padEnd(8)}  ${r.title}  [${refsText(r)}]`,
+      );
+      ctx.stdout.write(`${out.join("\n")}\n${rules.length} rules\n`);
+    });
+
+  program
+    .command("secrets")
+    .description("Scan text files for literal credentials; values are never printed. Exit 1 if any is found")
+    .argument("<paths...>", "files or directories")
+    .option("-o, --output <format>", `output format: ${RULE_OUTPUTS.join("|")}`, "table")
+    .option("--max-bytes <n>", "bytes scanned per file", String(1024 * 1024))
+    .option("--max-files <n>", "files scanned in total", "10000")
+    .action(async (paths: string[], flags: SecretsFlags) => {
+      checkOutput(flags.output);
+      const maxBytes = parsePositiveInt(flags.maxBytes, "--max-bytes");
+      const maxFiles = parsePositiveInt(flags.maxFiles, "--max-files");
+      const { scanPathsForSecrets } = await import("../../../adapters/secrets/index.js");
+      const r = await scanPathsForSecrets(paths, { cwd: ctx.cwd, maxBytes, maxFiles });
+      if (flags.output === "json") {
+        ctx.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      } else {
+        for (const m of r.matches) ctx.stdout.write(`${m.file}:${m.line}: ${m.kind} ${m.redacted}\n`);
+        for (const c of r.coverage) ctx.stderr.write(`palisade: ${c.subject ?? ""}: ${c.message}\n`);
+        ctx.stdout.write(`${r.matches.length} credential(s) in ${r.filesScanned} file(s)\n`);
+      }
+      ctx.exitCode = r.matches.length > 0 ? EXIT.FINDINGS : EXIT.OK;
+    });
+}
