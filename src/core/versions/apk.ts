@@ -175,10 +175,11 @@ export function compareApkRaw(a: string, b: string): number {
  */
 export const apk: VersionScheme = {
   name: "Alpine",
-  isValid: isValidApkVersion,
+  // apk-tools validates "" (no tokens at all); no package has an empty version, so we refuse it.
+  isValid: (v) => v !== "" && isValidApkVersion(v),
   compare(a: string, b: string): number {
-    if (!isValidApkVersion(a)) invalidVersion("apk", a, "not a valid apk version");
-    if (!isValidApkVersion(b)) invalidVersion("apk", b, "not a valid apk version");
+    if (a === "" || !isValidApkVersion(a)) invalidVersion("apk", a, "not a valid apk version");
+    if (b === "" || !isValidApkVersion(b)) invalidVersion("apk", b, "not a valid apk version");
     return sign(compareApkRaw(a, b));
   },
 };
