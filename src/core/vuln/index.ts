@@ -25,6 +25,16 @@ export type {
 export { OSV_LIMITS, parseOsvRecord, parseOsvText } from "./osv.js";
 export type { RangeEvaluation, SchemeResolver } from "./range.js";
 export { evaluateAffected } from "./range.js";
+export type { VulnReport } from "./report.js";
+export {
+  buildVulnReport,
+  failsAt,
+  formatVulnJson,
+  formatVulnSarif,
+  formatVulnTable,
+  toCycloneDxWithVulnerabilities,
+  VULN_REPORT_SCHEMA,
+} from "./report.js";
 export { DEFAULT_RESOLVER } from "./resolver.js";
 export type {
   OpenVexOptions,

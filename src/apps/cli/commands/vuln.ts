@@ -1,0 +1,272 @@
+import { existsSync, statSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { isAbsolute, resolve } from "node:path";
+import type { Command } from "commander";
+import { PalisadeError } from "../../../core/errors/index.js";
+import { type CoverageEntry, parseSeverity, type Severity } from "../../../core/findings/index.js";
+import type { Sbom } from "../../../core/sbom/index.js";
+import { stableStringify } from "../../../core/util/index.js";
+import type { CliContext } from "../context.js";
+import { EXIT } from "../exit-codes.js";
+import { VERSION } from "../version.js";
+
+const SCAN_OUTPUTS = ["table", "json", "sarif", "cyclonedx", "openvex"] as const;
+const SBOM_OUTPUTS = ["cyclonedx", "spdx", "json"] as const;
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+/** --db, else PALISADE_DB, else .palisade/palisade.db under the working directory. */
+export function dbPath(flag: string | undefined, ctx: CliContext): string {
+  const p = flag ?? ctx.env.PALISADE_DB ?? ".palisade/palisade.db";
+  return isAbsolute(p) ? p : resolve(ctx.cwd, p);
+}
+
+/** An IMAGE|DIR argument: an existing directory is `dir:`, an existing tarball `docker-archive:`, else as given. */
+function imageSpec(target: string, ctx: CliContext): string {
+  if (/^(oci|docker-archive|dir|registry):/.test(target) || target.startsWith("docker://")) return target;
+  const p = resolve(ctx.cwd, target);
+  if (existsSync(p)) {
+    const st = statSync(p);
+    if (st.isDirectory()) return existsSync(resolve(p, "oci-layout")) ? `oci:${p}` : `dir:${p}`;
+    if (st.isFile() && /\.tar$/.test(p)) return `docker-archive:${p}`;
+  }
+  return target;
+}
+
+async function loadSbom(
+  target: string | undefined,
+  sbomFile: string | undefined,
+  platform: string | undefined,
+  ctx: CliContext,
+): Promise<{ sbom: Sbom; coverage: CoverageEntry[] }> {
+  if (sbomFile && target) throw new PalisadeError("USAGE", "give either IMAGE|DIR or --sbom FILE, not both");
+  if (sbomFile) {
+    const { parseSbomDocument } = await import("../../../core/sbom/index.js");
+    const file = resolve(ctx.cwd, sbomFile);
+    let text: string;
+    try {
+      text = await readFile(file, "utf8");
+    } catch (e) {
+      throw new PalisadeError("INPUT", `cannot read SBOM: ${e instanceof Error ? e.message : String(e)}`, {
+        cause: e,
+        context: { file: sbomFile },
+      });
+    }
+    return { sbom: parseSbomDocument(text, sbomFile).sbom, coverage: [] };
+  }
+  if (!target) throw new PalisadeError("USAGE", "nothing to scan: give IMAGE, DIR or --sbom FILE");
+  const { analyzeImage } = await import("../../../adapters/image/index.js");
+  return analyzeImage(imageSpec(target, ctx), platform ? { platform } : {});
+}
+
+function writeCoverageWarnings(ctx: CliContext, coverage: CoverageEntry[]): void {
+  for (const c of coverage)
+    if (c.reason === "stale" || c.reason === "missing") ctx.stderr.write(`warning: ${c.message}\n`);
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const vuln = program.command("vuln").description("Offline vulnerability database (OSV), matching and VEX");
+  const db = vuln.command("db").description("Manage the embedded vulnerability database");
+
+  db.command("import")
+    .description(
+      "Import OSV advisories: directories of OSV JSON, osv.dev per-ecosystem zip files, or JSON files",
+    )
+    .argument("<paths...>", "OSV directories, .zip archives or .json files")
+    .option("--db <path>", "database file (default: $PALISADE_DB or .palisade/palisade.db)")
+    .action(async (paths: string[], flags: { db?: string }) => {
+      const { SqliteVulnStore, importOsvPaths } = await import("../../../adapters/store/index.js");
+      const store = new SqliteVulnStore(dbPath(flags.db, ctx));
+      try {
+        const started = performance.now();
+        const r = await importOsvPaths(
+          store,
+          paths.map((p) => resolve(ctx.cwd, p)),
+          { now: ctx.now },
+        );
+        const ms = Math.round(performance.now() - started);
+        for (const c of r.coverage)
+          ctx.stderr.write(`warning: ${c.reason}: ${c.subject ? `${c.subject}: ` : ""}${c.message}\n`);
+        ctx.stdout.write(
+          `imported ${r.records} records from ${r.files} files in ${ms} ms: ${r.written} written, ${r.unchanged} unchanged, ${r.coverage.length} problems\n`,
+        );
+        // Nothing readable at all is an input error; partial problems are warnings.
+        ctx.exitCode = r.records === 0 && r.coverage.length > 0 ? EXIT.USAGE : EXIT.OK;
+      } finally {
+        store.close();
+      }
+    });
+
+  db.command("status")
+    .description("Show what the database holds and how old it is")
+    .option("--db <path>", "database file (default: $PALISADE_DB or .palisade/palisade.db)")
+    .option("-o, --output <format>", "table|json", "table")
+    .action(async (flags: { db?: string; output: string }) => {
+      if (flags.output !== "table" && flags.output !== "json")
+        throw new PalisadeError("USAGE", `unknown output format "${flags.output}" (expected table, json)`);
+      const file = dbPath(flags.db, ctx);
+      if (!existsSync(file))
+        throw new PalisadeError(
+          "USAGE",
+          `no vulnerability database at ${file}: run \`palisade vuln db import PATH...\``,
+        );
+      const { SqliteVulnStore, freshness } = await import("../../../adapters/store/index.js");
+      const store = new SqliteVulnStore(file);
+      try {
+        const st = store.status();
+        const fresh = freshness(st.newestModified, ctx.now());
+        writeCoverageWarnings(ctx, fresh.coverage);
+        if (flags.output === "json") {
+          ctx.stdout.write(
+            `${stableStringify({ path: file, ...st, ageDays: fresh.ageDays, stale: fresh.stale })}\n`,
+          );
+        } else {
+          const lines = [
+            `database:        ${file}`,
+            `advisories:      ${st.advisories}`,
+            `packages:        ${st.packages}`,
+            `imported at:     ${st.importedAt ?? "never"}`,
+            `newest modified: ${st.newestModified ?? "-"}${fresh.ageDays !== undefined ? ` (${fresh.ageDays} days old${fresh.stale ? ", stale" : ""})` : ""}`,
+            ...Object.entries(st.byEcosystem).map(([eco, n]) => `  ${eco}: ${n}`),
+          ];
+          ctx.stdout.write(`${lines.join("\n")}\n`);
+        }
+        ctx.exitCode = EXIT.OK;
+      } finally {
+        store.close();
+      }
+    });
+
+  vuln
+    .command("scan")
+    .description("Match an image, a directory or an SBOM against the offline vulnerability database")
+    .argument("[target]", "image (oci:DIR, docker-archive:FILE, registry reference) or directory")
+    .option(
+      "--sbom <file>",
+      "scan an SBOM or scanner report instead (CycloneDX JSON/XML, SPDX, Trivy, Grype)",
+    )
+    .option("--vex <file>", "OpenVEX or CycloneDX VEX document (repeatable; later files win)", collect)
+    .option("-o, --output <format>", `output format: ${SCAN_OUTPUTS.join("|")}`, "table")
+    .option("--fail-on <severity>", "exit 1 when an active finding is at or above this severity")
+    .option("--db <path>", "database file (default: $PALISADE_DB or .palisade/palisade.db)")
+    .option("--platform <os/arch>", "platform to select from a multi-platform image")
+    .action(
+      async (
+        target: string | undefined,
+        flags: {
+          sbom?: string;
+          vex?: string[];
+          output: string;
+          failOn?: string;
+          db?: string;
+          platform?: string;
+        },
+      ) => {
+        if (!(SCAN_OUTPUTS as readonly string[]).includes(flags.output))
+          throw new PalisadeError(
+            "USAGE",
+            `unknown output format "${flags.output}" (expected ${SCAN_OUTPUTS.join(", ")})`,
+          );
+        let failOn: Severity | undefined;
+        if (flags.failOn !== undefined) {
+          failOn = parseSeverity(flags.failOn);
+          if (!failOn) throw new PalisadeError("USAGE", `unknown severity "${flags.failOn}" for --fail-on`);
+        }
+        const file = dbPath(flags.db, ctx);
+        if (!existsSync(file))
+          throw new PalisadeError(
+            "USAGE",
+            `no vulnerability database at ${file}: run \`palisade vuln db import PATH...\``,
+          );
+        const vulnMod = await import("../../../core/vuln/index.js");
+        const { SqliteVulnStore, freshness } = await import("../../../adapters/store/index.js");
+        const { sbom, coverage: loadCoverage } = await loadSbom(target, flags.sbom, flags.platform, ctx);
+        const store = new SqliteVulnStore(file);
+        let status: ReturnType<typeof store.status>;
+        let byKey: Map<string, import("../../../core/vuln/index.js").OsvRecord[]>;
+        try {
+          status = store.status();
+          byKey = store.lookup(vulnMod.packageQueries(sbom).map((q) => q.key));
+        } finally {
+          store.close();
+        }
+        const fresh = freshness(status.newestModified, ctx.now());
+        writeCoverageWarnings(ctx, fresh.coverage);
+        const matched = vulnMod.matchPackages(sbom, byKey, { resolver: vulnMod.DEFAULT_RESOLVER });
+        let findings = matched.findings;
+        const coverage = [...loadCoverage, ...fresh.coverage, ...matched.coverage];
+        for (const vexFile of flags.vex ?? []) {
+          let doc: unknown;
+          try {
+            doc = JSON.parse(await readFile(resolve(ctx.cwd, vexFile), "utf8"));
+          } catch (e) {
+            throw new PalisadeError(
+              "INPUT",
+              `cannot read VEX document: ${e instanceof Error ? e.message : String(e)}`,
+              { cause: e, context: { file: vexFile } },
+            );
+          }
+          const parsed = vulnMod.parseVex(doc, vexFile);
+          coverage.push(...parsed.coverage);
+          const applied = vulnMod.applyVex(findings, parsed.statements, sbom.subject.name);
+          findings = applied.findings;
+          coverage.push(...applied.coverage);
+        }
+        const report = vulnMod.buildVulnReport(sbom, findings, coverage, {
+          version: VERSION,
+          database: {
+            advisories: status.advisories,
+            newestModified: status.newestModified,
+            importedAt: status.importedAt,
+            stale: fresh.stale,
+          },
+        });
+        const now = ctx.now();
+        switch (flags.output) {
+          case "json":
+            ctx.stdout.write(vulnMod.formatVulnJson(report));
+            break;
+          case "sarif":
+            ctx.stdout.write(vulnMod.formatVulnSarif(report));
+            break;
+          case "cyclonedx":
+            ctx.stdout.write(
+              `${stableStringify(vulnMod.toCycloneDxWithVulnerabilities(sbom, findings, now, VERSION))}\n`,
+            );
+            break;
+          case "openvex":
+            ctx.stdout.write(
+              `${stableStringify(vulnMod.toOpenVex(findings, { now, author: "palisade", product: sbom.subject.name }))}\n`,
+            );
+            break;
+          default:
+            ctx.stdout.write(vulnMod.formatVulnTable(report));
+        }
+        ctx.exitCode = failOn && vulnMod.failsAt(report, failOn) ? EXIT.FINDINGS : EXIT.OK;
+      },
+    );
+
+  program
+    .command("sbom")
+    .description("Generate an SBOM for an image or directory")
+    .argument("<target>", "image (oci:DIR, docker-archive:FILE, registry reference) or directory")
+    .option("-o, --output <format>", `output format: ${SBOM_OUTPUTS.join("|")}`, "cyclonedx")
+    .option("--platform <os/arch>", "platform to select from a multi-platform image")
+    .action(async (target: string, flags: { output: string; platform?: string }) => {
+      if (!(SBOM_OUTPUTS as readonly string[]).includes(flags.output))
+        throw new PalisadeError(
+          "USAGE",
+          `unknown output format "${flags.output}" (expected ${SBOM_OUTPUTS.join(", ")})`,
+        );
+      const { sbom, coverage } = await loadSbom(target, undefined, flags.platform, ctx);
+      for (const c of coverage)
+        ctx.stderr.write(`warning: ${c.reason}: ${c.subject ? `${c.subject}: ` : ""}${c.message}\n`);
+      const { toCycloneDx, toSpdx } = await import("../../../core/sbom/index.js");
+      const doc =
+        flags.output === "spdx"
+          ? toSpdx(sbom, { now: ctx.now(), toolVersion: VERSION })
+          : toCycloneDx(sbom, { now: ctx.now(), toolVersion: VERSION });
+      ctx.stdout.write(`${stableStringify(doc)}\n`);
+      ctx.exitCode = EXIT.OK;
+    });
+}

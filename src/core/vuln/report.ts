@@ -1,0 +1,261 @@
+/** Vulnerability report and its formatters (table, JSON, SARIF 2.1.0, CycloneDX with vulnerabilities). Pure. */
+import { type CoverageEntry, cmp, SEVERITIES, SEVERITY_RANK, type Severity } from "../findings/index.js";
+import { toCycloneDx } from "../sbom/cyclonedx.js";
+import type { Sbom } from "../sbom/model.js";
+import { stableStringify } from "../util/index.js";
+import type { VulnFinding } from "./match.js";
+
+export const VULN_REPORT_SCHEMA = "palisade.dev/vuln-report/v1";
+
+export interface VulnReport {
+  schemaVersion: typeof VULN_REPORT_SCHEMA;
+  tool: { name: "palisade"; version: string };
+  subject: Sbom["subject"];
+  os?: Sbom["os"];
+  packages: number;
+  database: {
+    advisories: number;
+    newestModified?: string | undefined;
+    importedAt?: string | undefined;
+    stale: boolean;
+  };
+  summary: { active: number; suppressed: number; fixable: number; bySeverity: Record<Severity, number> };
+  findings: VulnFinding[];
+  coverage: CoverageEntry[];
+}
+
+export function buildVulnReport(
+  sbom: Sbom,
+  findings: VulnFinding[],
+  coverage: CoverageEntry[],
+  meta: { version: string; database: VulnReport["database"] },
+): VulnReport {
+  const bySeverity = { critical: 0, high: 0, medium: 0, low: 0, info: 0 };
+  let active = 0;
+  let fixable = 0;
+  for (const f of findings) {
+    if (f.suppressed) continue;
+    active++;
+    bySeverity[f.severity]++;
+    if (f.fixedVersions.length > 0) fixable++;
+  }
+  const r: VulnReport = {
+    schemaVersion: VULN_REPORT_SCHEMA,
+    tool: { name: "palisade", version: meta.version },
+    subject: sbom.subject,
+    packages: sbom.packages.length,
+    database: meta.database,
+    summary: { active, suppressed: findings.length - active, fixable, bySeverity },
+    findings,
+    coverage,
+  };
+  if (sbom.os) r.os = sbom.os;
+  return r;
+}
+
+/** Whether any active finding is at or above `threshold` (for --fail-on). */
+export function failsAt(report: VulnReport, threshold: Severity): boolean {
+  return report.findings.some((f) => !f.suppressed && SEVERITY_RANK[f.severity] >= SEVERITY_RANK[threshold]);
+}
+
+export function formatVulnJson(report: VulnReport): string {
+  return `${stableStringify(report)}\n`;
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + " ".repeat(n - s.length);
+}
+
+/** Human table: one line per finding, most severe first, suppressed ones listed after. */
+export function formatVulnTable(report: VulnReport): string {
+  const out: string[] = [];
+  const os = report.os ? ` (${report.os.id}${report.os.versionId ? ` ${report.os.versionId}` : ""})` : "";
+  out.push(`Palisade vulnerability scan: ${report.subject.name}${os}, ${report.packages} packages`);
+  const s = report.summary;
+  out.push(
+    `${s.active} vulnerabilities (${SEVERITIES.map((v) => `${v} ${s.bySeverity[v]}`).join(", ")}), ${s.fixable} fixable, ${s.suppressed} suppressed`,
+  );
+  const order = (a: VulnFinding, b: VulnFinding) =>
+    SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+    cmp(a.package.name, b.package.name) ||
+    cmp(a.vulnerabilityId, b.vulnerabilityId);
+  const rows = [...report.findings].sort(
+    (a, b) => Number(!!a.suppressed) - Number(!!b.suppressed) || order(a, b),
+  );
+  if (rows.length > 0) {
+    const head = ["SEVERITY", "VULNERABILITY", "PACKAGE", "INSTALLED", "FIX", "NOTE"];
+    const cells = rows.map((f) => [
+      f.severity.toUpperCase(),
+      f.vulnerabilityId,
+      f.package.name,
+      f.installed,
+      f.fixedVersions.length ? (f.fixedVersions[f.fixedVersions.length - 1] ?? "") : "-",
+      f.suppressed
+        ? `suppressed (vex: ${f.suppressed.reason})`
+        : f.vex
+          ? `vex: ${f.vex.status}`
+          : f.cvss
+            ? `CVSS ${f.cvss.version} ${f.cvss.score}`
+            : "",
+    ]);
+    const widths = head.map((h, i) =>
+      Math.min(48, Math.max(h.length, ...cells.map((c) => (c[i] ?? "").length))),
+    );
+    out.push("");
+    out.push(
+      head
+        .map((h, i) => pad(h, widths[i] ?? 0))
+        .join("  ")
+        .trimEnd(),
+    );
+    for (const c of cells)
+      out.push(
+        c
+          .map((x, i) => pad(x, widths[i] ?? 0))
+          .join("  ")
+          .trimEnd(),
+      );
+  }
+  if (report.coverage.length > 0) {
+    out.push("");
+    out.push(`Not evaluated (${report.coverage.length}):`);
+    for (const c of report.coverage)
+      out.push(`  ${c.reason}: ${c.subject ? `${c.subject}: ` : ""}${c.message}`);
+  }
+  return `${out.join("\n")}\n`;
+}
+
+const LEVEL: Record<Severity, "error" | "warning" | "note"> = {
+  critical: "error",
+  high: "error",
+  medium: "warning",
+  low: "note",
+  info: "note",
+};
+
+/** SARIF 2.1.0: one rule per vulnerability id, one result per finding; VEX suppressions become SARIF suppressions. */
+export function formatVulnSarif(report: VulnReport): string {
+  const rules = new Map<string, VulnFinding>();
+  for (const f of report.findings) if (!rules.has(f.vulnerabilityId)) rules.set(f.vulnerabilityId, f);
+  const ruleIds = [...rules.keys()].sort(cmp);
+  const index = new Map(ruleIds.map((id, i) => [id, i]));
+  const log = {
+    $schema: "https://json.schemastore.org/sarif-2.1.0.json",
+    version: "2.1.0",
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: "palisade",
+            version: report.tool.version,
+            informationUri: "https://github.com/palisade-dev/palisade",
+            rules: ruleIds.map((id) => {
+              const f = rules.get(id) as VulnFinding;
+              return {
+                id,
+                shortDescription: { text: f.summary ?? id },
+                help: { text: f.remediation },
+                properties: {
+                  "security-severity": f.cvss
+                    ? f.cvss.score.toFixed(1)
+                    : { critical: "9.5", high: "8.0", medium: "5.5", low: "3.0", info: "0.0" }[f.severity],
+                  tags: ["security", "vulnerability", ...f.aliases],
+                },
+              };
+            }),
+          },
+        },
+        results: report.findings.map((f) => ({
+          ruleId: f.vulnerabilityId,
+          ruleIndex: index.get(f.vulnerabilityId) ?? -1,
+          level: LEVEL[f.severity],
+          message: { text: `${f.message}. ${f.remediation}` },
+          locations: [
+            {
+              logicalLocations: [
+                {
+                  name: f.package.name,
+                  fullyQualifiedName: f.package.purl || `${f.package.name}@${f.installed}`,
+                  kind: "package",
+                },
+              ],
+            },
+          ],
+          partialFingerprints: { "palisadeFindingId/v1": f.id },
+          properties: {
+            severity: f.severity,
+            installed: f.installed,
+            fixedVersions: f.fixedVersions,
+            ...(f.layerDiffId ? { layerDiffId: f.layerDiffId } : {}),
+          },
+          ...(f.suppressed
+            ? { suppressions: [{ kind: "external", status: "accepted", justification: f.suppressed.reason }] }
+            : {}),
+        })),
+        invocations: [
+          {
+            executionSuccessful: true,
+            toolExecutionNotifications: report.coverage.map((c) => ({
+              level: "warning",
+              message: { text: `${c.reason}: ${c.subject ? `${c.subject}: ` : ""}${c.message}` },
+            })),
+          },
+        ],
+      },
+    ],
+  };
+  return `${JSON.stringify(log, null, 2)}\n`;
+}
+
+const CDX_STATE: Record<string, string> = {
+  not_affected: "not_affected",
+  affected: "exploitable",
+  fixed: "resolved",
+  under_investigation: "in_triage",
+};
+
+/** CycloneDX 1.6 BOM of the SBOM with a `vulnerabilities` section (ratings, affects, VEX analysis). */
+export function toCycloneDxWithVulnerabilities(
+  sbom: Sbom,
+  findings: readonly VulnFinding[],
+  now: Date,
+  version: string,
+): Record<string, unknown> {
+  const bom = toCycloneDx(sbom, { now, toolVersion: version });
+  const vulns = new Map<string, { f: VulnFinding; refs: Set<string> }>();
+  for (const f of findings) {
+    const v = vulns.get(f.vulnerabilityId) ?? { f, refs: new Set<string>() };
+    v.refs.add(f.package.purl || `${f.package.type}:${f.package.name}@${f.installed}`);
+    vulns.set(f.vulnerabilityId, v);
+  }
+  bom.vulnerabilities = [...vulns.keys()].sort(cmp).map((id) => {
+    const { f, refs } = vulns.get(id) as { f: VulnFinding; refs: Set<string> };
+    const v: Record<string, unknown> = {
+      id,
+      ...(f.aliases.length
+        ? { references: f.aliases.map((a) => ({ id: a, source: { name: a.split("-")[0] } })) }
+        : {}),
+      ratings: f.cvss
+        ? [
+            {
+              score: f.cvss.score,
+              severity: f.severity,
+              method: f.cvss.version === "4.0" ? "CVSSv4" : f.cvss.version === "3.1" ? "CVSSv31" : "CVSSv3",
+              vector: f.cvss.vector,
+            },
+          ]
+        : [{ severity: f.severitySource === "unknown" ? "unknown" : f.severity }],
+      ...(f.summary ? { description: f.summary } : {}),
+      recommendation: f.remediation,
+      affects: [...refs].sort(cmp).map((ref) => ({ ref })),
+    };
+    if (f.vex)
+      v.analysis = {
+        state: CDX_STATE[f.vex.status],
+        ...(f.vex.justification ? { justification: f.vex.justification } : {}),
+        ...(f.vex.detail ? { detail: f.vex.detail } : {}),
+      };
+    return v;
+  });
+  return bom;
+}
