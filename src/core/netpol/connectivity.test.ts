@@ -417,3 +417,21 @@ describe("coverage", () => {
     expect(JSON.stringify(y)).toBe(JSON.stringify(x));
   });
 });
+
+describe("edge budget", () => {
+  it("stops at the budget in endpoint order and says so in coverage", () => {
+    const objs = ["a", "b", "c"].map((n) => deployment("ns", n, { app: n }));
+    const full = analyzeConnectivity(inventory(objs));
+    const cut = analyzeConnectivity(inventory([...objs].reverse()), { maxEdges: 4 });
+    // Source a alone has 5 edges (3 workloads, 2 external ranges): it is kept whole, the rest is skipped.
+    expect(cut.edges).toEqual(full.edges.filter((e) => "name" in e.src && e.src.name === "a"));
+    expect(cut.coverage).toEqual([
+      {
+        reason: "limit",
+        message:
+          "connectivity truncated at about 4 edges: edges from sources after Deployment ns/a were not computed (raise the edge budget)",
+        kind: "NetworkPolicy",
+      },
+    ]);
+  });
+});

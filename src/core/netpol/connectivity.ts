@@ -75,10 +75,31 @@ export function compareEndpoints(a: Endpoint, b: Endpoint): number {
  *
  * Workload-to-itself edges mean traffic between pods of the same workload (replicas), which policies do govern.
  */
-export function analyzeConnectivity(inv: Inventory): Connectivity {
+export function analyzeConnectivity(inv: Inventory, options: ConnectivityOptions = {}): Connectivity {
   const model = buildModel(inv);
-  return { edges: computeEdges(model), coverage: model.coverage };
+  const max = options.maxEdges ?? DEFAULT_MAX_EDGES;
+  const { edges, truncatedAfter } = computeEdges(model, max);
+  const coverage = [...model.coverage];
+  if (truncatedAfter !== undefined)
+    coverage.push({
+      reason: "limit",
+      message: `connectivity truncated at about ${max} edges: edges from sources after ${truncatedAfter} were not computed (raise the edge budget)`,
+      kind: "NetworkPolicy",
+    });
+  return { edges, coverage };
 }
+
+/** Options of {@link analyzeConnectivity}. */
+export interface ConnectivityOptions {
+  /**
+   * Budget of workload-level edges. A cluster without policies has one edge per pair of workloads, so the output
+   * is quadratic; past the budget the remaining sources are skipped (in endpoint order) and coverage says so.
+   */
+  maxEdges?: number;
+}
+
+/** Default edge budget of {@link analyzeConnectivity}. */
+export const DEFAULT_MAX_EDGES = 2_000_000;
 
 interface Side {
   /** Rules of an isolated side whose peer set is "all", kept by rule so named ports resolve per destination. */
@@ -87,7 +108,7 @@ interface Side {
   byRange: Map<number, ConnSet>;
 }
 
-function computeEdges(m: NetpolModel): Edge[] {
+function computeEdges(m: NetpolModel, maxEdges: number): { edges: Edge[]; truncatedAfter?: string } {
   const n = m.classes.length;
   const R = m.ranges.length;
   // Ingress side, per destination class: what each source may send (only for isolated classes).
@@ -129,7 +150,25 @@ function computeEdges(m: NetpolModel): Edge[] {
 
   const out: [number, number, ConnSet][] = [];
   const stamp = new Int32Array(n).fill(-1);
+  // Workload-level edge count (a class edge expands to |src workloads| x |dst workloads|), for the budget.
+  const size = (i: number): number => (i < n ? (m.classes[i]?.workloads.length ?? 0) : 1);
+  let counted = 0;
+  let truncatedAfter: string | undefined;
+  const overBudget = (from: number, label: () => string): boolean => {
+    for (let i = from; i < out.length; i++) {
+      const e = out[i] as [number, number, ConnSet];
+      counted += size(e[0]) * size(e[1]);
+    }
+    if (counted <= maxEdges) return false;
+    truncatedAfter = label();
+    return true;
+  };
+  const classLabel = (i: number): string => {
+    const w = m.classes[i]?.workloads[0];
+    return w ? `${w.ref.kind} ${w.ref.namespace ?? "default"}/${w.ref.name}` : `class ${i}`;
+  };
   for (let s = 0; s < n; s++) {
+    const mark = out.length;
     // Egress side of s.
     let egressOpen = !m.egressIsolated[s];
     const allRules: { rule: import("./policy.js").PolicyRule; policy: import("./policy.js").ParsedPolicy }[] =
@@ -185,17 +224,21 @@ function computeEdges(m: NetpolModel): Edge[] {
     else if (connIsEmpty(toAllExternal)) for (const [r, c] of toRange) out.push([s, n + r, c]);
     else
       for (let r = 0; r < R; r++) out.push([s, n + r, connUnion(toAllExternal, toRange.get(r) ?? CONN_NONE)]);
+    if (overBudget(mark, () => classLabel(s))) break;
   }
   // External sources: no egress policy applies outside the cluster.
-  for (let d = 0; d < n; d++) {
+  for (let d = 0; d < n && truncatedAfter === undefined; d++) {
+    const mark = out.length;
     const side = ing[d];
     if (!side) for (let r = 0; r < R; r++) out.push([n + r, d, CONN_ALL]);
     else if (connIsEmpty(side.allConn)) for (const [r, c] of side.byRange) out.push([n + r, d, c]);
     else
       for (let r = 0; r < R; r++)
         out.push([n + r, d, connUnion(side.allConn, side.byRange.get(r) ?? CONN_NONE)]);
+    if (overBudget(mark, () => `external sources to ${classLabel(d)}`)) break;
   }
-  return expand(m, out);
+  const edges = expand(m, out);
+  return truncatedAfter === undefined ? { edges } : { edges, truncatedAfter };
 }
 
 /** Expand class-level edges to workload-level edges in deterministic order. */

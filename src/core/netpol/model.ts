@@ -109,7 +109,15 @@ export function buildModel(inv: Inventory): NetpolModel {
   const classByKey = new Map<string, PodClass>();
   const classesByNamespace = new Map<string, PodClass[]>();
   const hostNet: string[] = [];
-  for (const w of inv.workloads) {
+  // Classes are numbered in endpoint order (namespace, kind, name), so any truncation is deterministic.
+  const str = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  const ordered = [...inv.workloads].sort(
+    (a, b) =>
+      str(a.ref.namespace ?? "default", b.ref.namespace ?? "default") ||
+      str(a.ref.kind, b.ref.kind) ||
+      str(a.ref.name, b.ref.name),
+  );
+  for (const w of ordered) {
     const ns = w.ref.namespace ?? "default";
     if (isHostNetwork(w)) {
       // NetworkPolicy does not apply to hostNetwork pods (behaviour is implementation-defined: "NetworkPolicy ...

@@ -131,3 +131,27 @@ describe("palisade netpol diff", () => {
     );
   });
 });
+
+describe("palisade netpol budgets", () => {
+  it("truncates at --max-edges and reports it", async () => {
+    const r = await cli([
+      "netpol",
+      "connectivity",
+      "-f",
+      `${DIR}/cluster.yaml`,
+      "-o",
+      "json",
+      "--max-edges",
+      "3",
+    ]);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { edges: unknown[]; coverage: { reason: string }[] };
+    expect(out.coverage.map((c) => c.reason)).toEqual(["limit"]);
+    expect(out.edges.length).toBe(5);
+  });
+  it("rejects a bad --max-edges", async () => {
+    const r = await cli(["netpol", "connectivity", "-f", `${DIR}/cluster.yaml`, "--max-edges", "0"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('palisade: --max-edges expects a positive integer, got "0"\n');
+  });
+});

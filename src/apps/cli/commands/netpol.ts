@@ -8,10 +8,12 @@ import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js"
 
 interface ConnectivityFlags extends InputOptions {
   output: string;
+  maxEdges?: string;
 }
 
 interface DiffFlags extends InputOptions {
   output: string;
+  maxEdges?: string;
   with?: string[];
   remove?: string[];
 }
@@ -28,6 +30,14 @@ function writeCoverage(ctx: CliContext, coverage: readonly CoverageEntry[]): voi
     const where = c.location ? `${c.location.file}:${c.location.line}: ` : "";
     ctx.stderr.write(`palisade: not evaluated (${c.reason}): ${where}${c.message}\n`);
   }
+}
+
+function maxEdgesOf(v: string | undefined): { maxEdges?: number } {
+  if (v === undefined) return {};
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new PalisadeError("USAGE", `--max-edges expects a positive integer, got "${v}"`);
+  return { maxEdges: n };
 }
 
 const policyKey = (o: KObject): string => `${o.ref.namespace ?? "default"}/${o.ref.name}`;
@@ -56,13 +66,15 @@ export function register(program: Command, ctx: CliContext): void {
       "allowed connections between workloads and external IP ranges, as Kubernetes NetworkPolicy semantics define them",
     )
     .argument("[paths...]", "manifest files or directories ('-' for stdin)")
-    .option("-o, --output <format>", "output format: json|txt|dot", "txt");
+    .option("-o, --output <format>", "output format: json|txt|dot", "txt")
+    .option("--max-edges <n>", "edge budget; past it the output is truncated and says so (default 2000000)");
   addInputOptions(conn);
   conn.action(async (paths: string[], flags: ConnectivityFlags) => {
     checkOutput(flags.output, ["json", "txt", "dot"]);
+    const opts = maxEdgesOf(flags.maxEdges);
     const loaded = await loadInventory(flags, paths, ctx);
     const np = await import("../../../core/netpol/index.js");
-    const result = np.analyzeConnectivity(loaded.inventory);
+    const result = np.analyzeConnectivity(loaded.inventory, opts);
     const coverage = [...loaded.coverage, ...result.coverage];
     if (flags.output === "json") {
       ctx.stdout.write(`${JSON.stringify({ edges: result.edges, coverage }, null, 2)}\n`);
@@ -81,10 +93,12 @@ export function register(program: Command, ctx: CliContext): void {
     .argument("[paths...]", "manifest files or directories of the current state ('-' for stdin)")
     .option("--with <file>", "new or changed NetworkPolicies to apply (repeatable)", collect)
     .option("--remove <namespace/name>", "NetworkPolicy to delete (repeatable)", collect)
-    .option("-o, --output <format>", "output format: json|txt", "txt");
+    .option("-o, --output <format>", "output format: json|txt", "txt")
+    .option("--max-edges <n>", "edge budget of each analysis (default 2000000)");
   addInputOptions(diff);
   diff.action(async (paths: string[], flags: DiffFlags) => {
     checkOutput(flags.output, ["json", "txt"]);
+    const opts = maxEdgesOf(flags.maxEdges);
     if (!flags.with?.length && !flags.remove?.length)
       throw new PalisadeError(
         "USAGE",
@@ -121,8 +135,8 @@ export function register(program: Command, ctx: CliContext): void {
           subject: r,
         });
     const np = await import("../../../core/netpol/index.js");
-    const before = np.analyzeConnectivity(loaded.inventory);
-    const after = np.analyzeConnectivity(applyChange(loaded.inventory, added, flags.remove ?? []));
+    const before = np.analyzeConnectivity(loaded.inventory, opts);
+    const after = np.analyzeConnectivity(applyChange(loaded.inventory, added, flags.remove ?? []), opts);
     const d = np.diffConnectivity(before, after);
     // Coverage of the "after" analysis includes invalid new policies, which the change would fail to apply.
     const seen = new Set(before.coverage.map((c) => c.message));
