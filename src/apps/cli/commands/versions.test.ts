@@ -1,0 +1,108 @@
+import { PassThrough } from "node:stream";
+import { describe, expect, it } from "vitest";
+import type { CliContext } from "../context.js";
+import { run } from "../program.js";
+
+async function cli(args: string[], stdin = ""): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  const input = new PassThrough();
+  let stdout = "";
+  let stderr = "";
+  out.on("data", (d) => (stdout += String(d)));
+  err.on("data", (d) => (stderr += String(d)));
+  input.end(stdin);
+  const ctx: CliContext = {
+    stdout: out,
+    stderr: err,
+    stdin: input,
+    env: {},
+    cwd: process.cwd(),
+    now: () => new Date("2026-01-01T00:00:00Z"),
+    exitCode: 0,
+  };
+  const code = await run(args, ctx);
+  return { code, stdout, stderr };
+}
+
+describe("palisade versions compare", () => {
+  it("compares two versions given as arguments", async () => {
+    expect(await cli(["versions", "compare", "--ecosystem", "Debian:12", "1.0~rc1", "1.0"])).toEqual({
+      code: 0,
+      stdout: "<\n",
+      stderr: "",
+    });
+    expect(await cli(["versions", "compare", "-e", "Maven", "1.0-GA", "1"])).toEqual({
+      code: 0,
+      stdout: "=\n",
+      stderr: "",
+    });
+    expect(await cli(["versions", "compare", "-e", "Alpine:v3.19", "1.0_p1", "1.0"])).toEqual({
+      code: 0,
+      stdout: ">\n",
+      stderr: "",
+    });
+  });
+
+  it("reads pairs from stdin, reports bad lines in place and exits 2 at the end", async () => {
+    const r = await cli(
+      ["versions", "compare", "-e", "PyPI"],
+      "1.0 1.0.0\n1.0a1\t1.0\nnot-a-version 1\n\n2.0 1.0\r\n",
+    );
+    expect(r).toEqual({
+      code: 2,
+      stdout: [
+        "=",
+        "<",
+        'error: invalid PEP 440 version "not-a-version": not a PEP 440 version',
+        "error: expected two versions separated by white space, got 0",
+        ">",
+        "",
+      ].join("\n"),
+      stderr:
+        'palisade: stdin:3: invalid PEP 440 version "not-a-version": not a PEP 440 version\n' +
+        "palisade: stdin:4: expected two versions separated by white space, got 0\n",
+    });
+  });
+
+  it("exits 0 when every stdin line is good", async () => {
+    expect(await cli(["versions", "compare", "-e", "npm"], "1.0.0 1.0.0-rc.1\n1.0.0 2.0.0\n")).toEqual({
+      code: 0,
+      stdout: ">\n<\n",
+      stderr: "",
+    });
+  });
+
+  it("refuses unknown ecosystems and half a pair (usage errors)", async () => {
+    const unknown = await cli(["versions", "compare", "-e", "Hackage", "1", "2"]);
+    expect({
+      code: unknown.code,
+      stdout: unknown.stdout,
+      starts: unknown.stderr.startsWith('palisade: unknown ecosystem "Hackage" (known: '),
+    }).toEqual({
+      code: 2,
+      stdout: "",
+      starts: true,
+    });
+    expect(await cli(["versions", "compare", "-e", "npm", "1.0.0"])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "palisade: give two versions, or none to read stdin\n",
+    });
+    expect(await cli(["versions", "compare", "-e", "npm", "1.0", "1.0.0"])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: 'palisade: invalid SemVer version "1.0": not SemVer 2.0.0 (MAJOR.MINOR.PATCH[-PRE][+BUILD])\n',
+    });
+  });
+
+  it("answers 100,000 stdin pairs, one line each (speed is measured in bench/versions.ts)", async () => {
+    const lines = Array.from({ length: 100_000 }, (_, i) => `1:${i % 97}.${i}-1 1:${i % 89}.${i}~rc1-1`);
+    const r = await cli(["versions", "compare", "-e", "Debian"], `${lines.join("\n")}\n`);
+    expect({ code: r.code, lines: r.stdout.split("\n").length - 1, stderr: r.stderr }).toEqual({
+      code: 0,
+      lines: 100_000,
+      stderr: "",
+    });
+  });
+});
