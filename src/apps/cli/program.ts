@@ -18,6 +18,7 @@ const MODULES: (() => Promise<CommandModule>)[] = [
   () => import("./commands/pss.js"),
   () => import("./commands/rbac.js"),
   () => import("./commands/scan.js"),
+  () => import("./commands/versions.js"),
   () => import("./commands/vuln.js"),
 ];
 
