@@ -107,14 +107,13 @@ function getToken(type: number, b: Blob): [TokenValue, number] {
       i = 1;
       break;
     case T_SUFFIX: {
-      const rest = b.s.slice(b.p);
-      const pre = PRE_SUFFIXES.findIndex((x) => rest.startsWith(x));
+      const pre = PRE_SUFFIXES.findIndex((x) => b.s.startsWith(x, b.p));
       if (pre >= 0) {
         v = pre - PRE_SUFFIXES.length;
         i = PRE_SUFFIXES[pre]!.length;
         break;
       }
-      const post = POST_SUFFIXES.findIndex((x) => rest.startsWith(x));
+      const post = POST_SUFFIXES.findIndex((x) => b.s.startsWith(x, b.p));
       if (post >= 0) {
         v = post;
         i = POST_SUFFIXES[post]!.length;

@@ -38,7 +38,12 @@ function stringItem(value: string, followedByDigit: boolean): Item {
 }
 
 /** Java's Character.isDigit for a UTF-16 code unit: Unicode category Nd in the BMP. */
-const isJavaDigit = (c: string): boolean => /^\p{Nd}$/u.test(c);
+const ND = /^\p{Nd}$/u;
+const isJavaDigit = (c: string): boolean => {
+  const code = c.charCodeAt(0);
+  // ASCII fast path; the Unicode test only for the rare non-ASCII character.
+  return code < 128 ? code >= 48 && code <= 57 : ND.test(c);
+};
 
 /** Value of a decimal digit of any script: Nd digits come in contiguous runs 0..9 (Unicode chapter 4.6). */
 function digitValue(c: string): number {
