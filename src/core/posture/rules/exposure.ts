@@ -1,5 +1,5 @@
 /** Service and Ingress exposure rules (PAL-SVC-001..007). */
-import type { KObject } from "../../inventory/index.js";
+import type { KObject, Labels } from "../../inventory/index.js";
 import { joinPath } from "../../inventory/index.js";
 import { isRecord } from "../../util/index.js";
 import type { Env, InventoryRule, ObjectHit, PostureRule } from "../engine.js";
@@ -150,6 +150,14 @@ export const EXPOSURE_RULES: readonly PostureRule[] = [
     scope: "inventory",
     check(env) {
       const hits: ObjectHit[] = [];
+      // Pod template labels per cluster+namespace, so each Service is matched only against its own namespace.
+      const podLabels = new Map<string, Labels[]>();
+      for (const w of env.inv.workloads) {
+        const key = `${w.object.cluster ?? ""}\u0000${w.ref.namespace ?? ""}`;
+        const list = podLabels.get(key);
+        if (list) list.push(w.podLabels);
+        else podLabels.set(key, [w.podLabels]);
+      }
       for (const s of env.inv.services) {
         const read = env.reader(s);
         const spec = read.rec(s.raw, "spec", "");
@@ -166,12 +174,8 @@ export const EXPOSURE_RULES: readonly PostureRule[] = [
         }
         if (!valid) continue;
         // Service selectors are equality-based and match the pod template's labels (ServiceSpec.selector).
-        const matched = env.inv.workloads.some(
-          (w) =>
-            w.ref.namespace === s.ref.namespace &&
-            w.object.cluster === s.cluster &&
-            pairs.every(([k, v]) => w.podLabels[k] === v),
-        );
+        const candidates = podLabels.get(`${s.cluster ?? ""}\u0000${s.ref.namespace ?? ""}`) ?? [];
+        const matched = candidates.some((labels) => pairs.every(([k, v]) => labels[k] === v));
         if (matched) continue;
         const text = pairs.map(([k, v]) => `${k}=${v}`).join(",");
         hits.push(
