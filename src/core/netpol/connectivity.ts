@@ -102,22 +102,31 @@ export interface ConnectivityOptions {
 export const DEFAULT_MAX_EDGES = 2_000_000;
 
 interface Side {
-  /** Rules of an isolated side whose peer set is "all", kept by rule so named ports resolve per destination. */
+  /** Union of the ports of rules whose peers are "all" (every pod and every external address). */
   allConn: ConnSet;
-  byClass: Map<number, ConnSet>;
+  /** Rules naming explicit pod classes: membership is tested per source, so no per-pair table is built. */
+  rules: { peers: ReadonlySet<number>; ports: ConnSet }[];
   byRange: Map<number, ConnSet>;
 }
 
 function computeEdges(m: NetpolModel, maxEdges: number): { edges: Edge[]; truncatedAfter?: string } {
   const n = m.classes.length;
   const R = m.ranges.length;
-  // Ingress side, per destination class: what each source may send (only for isolated classes).
+  // Peer sets are shared between rules with the same peers (resolvePeers caches them), and so are their Sets.
+  const sets = new WeakMap<object, ReadonlySet<number>>();
+  const setOf = (peers: { classes: readonly number[] }): ReadonlySet<number> => {
+    let hit = sets.get(peers);
+    if (!hit) {
+      hit = new Set(peers.classes);
+      sets.set(peers, hit);
+    }
+    return hit;
+  };
+  // Ingress side, per destination class (only for isolated classes).
   const ing: (Side | undefined)[] = new Array(n);
-  // Reverse index: for each source class, the isolated destinations whose rules name it explicitly.
-  const reverseIngress: number[][] = Array.from({ length: n }, () => []);
   for (let d = 0; d < n; d++) {
     if (!m.ingressIsolated[d]) continue;
-    const side: Side = { allConn: CONN_NONE, byClass: new Map(), byRange: new Map() };
+    const side: Side = { allConn: CONN_NONE, rules: [], byRange: new Map() };
     for (const { rule, policy } of m.ingressRules[d] ?? []) {
       const ports = m.rulePorts(rule, d);
       if (connIsEmpty(ports)) continue;
@@ -126,11 +135,7 @@ function computeEdges(m: NetpolModel, maxEdges: number): { edges: Edge[]; trunca
         side.allConn = connUnion(side.allConn, ports);
         continue;
       }
-      for (const s of peers.classes) {
-        const prev = side.byClass.get(s);
-        if (!prev) reverseIngress[s]?.push(d);
-        side.byClass.set(s, prev ? connUnion(prev, ports) : ports);
-      }
+      if (peers.classes.length > 0) side.rules.push({ peers: setOf(peers), ports });
       for (const r of peers.ranges) side.byRange.set(r, connUnion(side.byRange.get(r) ?? CONN_NONE, ports));
     }
     ing[d] = side;
@@ -141,11 +146,23 @@ function computeEdges(m: NetpolModel, maxEdges: number): { edges: Edge[]; trunca
     const side = ing[d];
     if (!side || !connIsEmpty(side.allConn)) openIngress.push(d);
   }
+  // Reverse index (source -> isolated destinations naming it), needed only for sources whose egress is open.
+  let reverse: number[][] | undefined;
+  const reverseIngress = (s: number): readonly number[] => {
+    if (!reverse) {
+      const rev: number[][] = Array.from({ length: n }, () => []);
+      for (let d = 0; d < n; d++)
+        for (const r of ing[d]?.rules ?? []) for (const x of r.peers) rev[x]?.push(d);
+      reverse = rev;
+    }
+    return reverse[s] ?? [];
+  };
   const ingressConn = (s: number, d: number): ConnSet => {
     const side = ing[d];
     if (!side) return CONN_ALL;
-    const c = side.byClass.get(s);
-    return c ? connUnion(side.allConn, c) : side.allConn;
+    let c = side.allConn;
+    for (const r of side.rules) if (r.peers.has(s)) c = connUnion(c, r.ports);
+    return c;
   };
 
   const out: [number, number, ConnSet][] = [];
@@ -215,7 +232,7 @@ function computeEdges(m: NetpolModel, maxEdges: number): { edges: Edge[]; trunca
       // Any destination may be reached as far as s is concerned: only destinations open to every source or
       // naming s in an ingress rule can accept.
       for (const d of openIngress) consider(d);
-      for (const d of reverseIngress[s] ?? []) consider(d);
+      for (const d of reverseIngress(s)) consider(d);
     } else {
       for (const d of toClass.keys()) consider(d);
     }

@@ -164,12 +164,26 @@ export function buildModel(inv: Inventory): NetpolModel {
     }
   }
   // Selection, cached per (namespace, selector).
+  // Selection, cached per (namespace, selector) and narrowed by an inverted index of `key=value` labels per
+  // namespace: a matchLabels requirement can only match classes carrying that exact label.
+  const labelIndex = new Map<string, PodClass[]>();
+  for (const c of classes)
+    for (const [k, v] of Object.entries(c.labels)) {
+      const key = `${c.namespace}\u0000${k}=${v}`;
+      const list = labelIndex.get(key);
+      if (list) list.push(c);
+      else labelIndex.set(key, [c]);
+    }
   const selCache = new Map<string, number[]>();
   const selectIn = (ns: string, sel: Selector): number[] => {
     const key = `${ns}\u0000${sel.text}`;
     let hit = selCache.get(key);
     if (!hit) {
-      const list = classesByNamespace.get(ns) ?? [];
+      let list: readonly PodClass[] = classesByNamespace.get(ns) ?? [];
+      for (const [k, v] of sel.matchLabels) {
+        const narrowed = labelIndex.get(`${ns}\u0000${k}=${v}`) ?? [];
+        if (narrowed.length < list.length) list = narrowed;
+      }
       hit = (isMatchAll(sel) ? list : list.filter((c) => matchesSelector(sel, c.labels))).map((c) => c.id);
       selCache.set(key, hit);
     }
