@@ -155,6 +155,7 @@ export function buildRbacIndex(inv: Inventory): RbacIndex {
     namespacedBySubject: new Map(),
     allNamespacedBySubject: new Map(),
     bindingsByRole: new Map(),
+    bindingsByRoleScope: new Map(),
     rolesByResource: new Map(),
     rolesWithNonResource: [],
     serviceAccounts: new Set(),
@@ -169,6 +170,7 @@ export function buildRbacIndex(inv: Inventory): RbacIndex {
     const role = b.roleRef.kind === "Role" ? idx.roles.get(rk) : clusterRoles.get(b.roleRef.name);
     if (role) b.role = role;
     add(idx.bindingsByRole, rk, b);
+    add(idx.bindingsByRoleScope, `${rk}\u0000${b.namespace ?? ""}`, b);
     for (const s of b.subjects) {
       const key = subjectIndexKey(s, b.namespace);
       if (key === undefined) continue;

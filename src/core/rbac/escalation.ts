@@ -24,7 +24,7 @@
 import { cmp } from "../findings/index.js";
 import { roleKey, subjectNamespace } from "./build.js";
 import { SYSTEM_MASTERS, subjectKey, subjectUserInfo } from "./identity.js";
-import { formatRule, type RequestAttributes } from "./match.js";
+import { formatRule, type RequestAttributes, ruleAllows } from "./match.js";
 import type { PolicyRule, RbacIndex, RbacRole, Subject } from "./model.js";
 import { grantsAllow, grantsFor } from "./query.js";
 
@@ -108,6 +108,13 @@ const INTERESTING_VERBS = new Set([
   "approve",
 ]);
 
+/** Grants whose rule allows one of the requests for some name (namespace ignored). */
+function relevant(grants: readonly VGrant[], reqs: readonly RequestAttributes[]): VGrant[] {
+  return grants.filter((g) =>
+    reqs.some((q) => ruleAllows({ ...q, name: g.rule.resourceNames[0] ?? "" }, g.rule)),
+  );
+}
+
 function adminGrant(grants: readonly VGrant[]): VGrant | undefined {
   return grantsAllow(grants, ALL);
 }
@@ -117,13 +124,15 @@ function namespacesAllowing(
   grants: readonly VGrant[],
   req: RequestAttributes,
   all: readonly string[],
-): string[] {
-  if (grantsAllow(grants, { ...req, namespace: "" })) return [...all];
-  const out = new Set<string>();
-  for (const g of grants)
-    if (g.namespace !== undefined && grantsAllow([g], { ...req, namespace: g.namespace }))
-      out.add(g.namespace);
-  return [...out].sort(cmp);
+): readonly string[] {
+  let out: Set<string> | undefined;
+  for (const g of grants) {
+    if (!ruleAllows(req, g.rule)) continue;
+    if (g.namespace === undefined) return all; // a cluster-wide grant covers every namespace
+    if (!out) out = new Set();
+    out.add(g.namespace);
+  }
+  return out ? [...out].sort(cmp) : [];
 }
 
 /** Which subjects can reach cluster-admin-equivalent power, and by which steps (shortest path each). */
@@ -252,6 +261,9 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
   for (const s of starts) subjectNode(s);
 
   const namespaces = idx.namespaces;
+  const sortedUsers = [...users].sort(cmp);
+  const runningNamespaces = [...idx.runningServiceAccounts.keys()].sort(cmp);
+  const sortedGroups = [...groups].sort(cmp);
   const saNode = (ns: string, name: string) => subjectNode({ kind: "ServiceAccount", name, namespace: ns });
   const podsHub = (ns: string): Node => {
     const id = `hub:pods:${ns}`;
@@ -309,9 +321,11 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
       const execNs = new Map<string, string>();
       for (const sub of ["exec", "attach"])
         for (const verb of ["create", "get"])
-          for (const ns of namespacesAllowing(g, { verb, apiGroup: "", resource: "pods", subresource: sub }, [
-            ...idx.runningServiceAccounts.keys(),
-          ]))
+          for (const ns of namespacesAllowing(
+            g,
+            { verb, apiGroup: "", resource: "pods", subresource: sub },
+            runningNamespaces,
+          ))
             if (!execNs.has(ns)) execNs.set(ns, `${verb} pods/${sub}`);
       for (const [ns, how] of execNs)
         out.push({ to: execHub(ns).id, mechanism: "exec-into-pod", detail: `${how} in namespace ${ns}` });
@@ -327,35 +341,32 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
             detail: `nodes/proxy (kubelet exec) into pods in namespace ${ns}`,
           });
     }
-    // TokenRequest and legacy token Secrets
-    if (has("create"))
+    // TokenRequest and legacy token Secrets. Only grants that could match are scanned per candidate, so the cost
+    // is proportional to the identities that actually hold these verbs.
+    const tokenReq: RequestAttributes = {
+      verb: "create",
+      apiGroup: "",
+      resource: "serviceaccounts",
+      subresource: "token",
+    };
+    const tokenGrants = relevant(g, [tokenReq]);
+    if (tokenGrants.length > 0)
       for (const [ns, set] of saByNs)
         for (const sa of set)
-          if (
-            grantsAllow(g, {
-              verb: "create",
-              apiGroup: "",
-              resource: "serviceaccounts",
-              subresource: "token",
-              name: sa,
-              namespace: ns,
-            })
-          )
+          if (grantsAllow(tokenGrants, { ...tokenReq, name: sa, namespace: ns }))
             out.push({
               to: saNode(ns, sa).id,
               mechanism: "create-token",
               detail: `create serviceaccounts/token for ${ns}/${sa}`,
             });
-    if (has("get") || has("list"))
+    const secretGet: RequestAttributes = { verb: "get", apiGroup: "", resource: "secrets" };
+    const secretList: RequestAttributes = { verb: "list", apiGroup: "", resource: "secrets" };
+    const secretGrants = relevant(g, [secretGet, secretList]);
+    if (secretGrants.length > 0)
       for (const t of idx.tokenSecrets) {
         const ok =
-          grantsAllow(g, {
-            verb: "get",
-            apiGroup: "",
-            resource: "secrets",
-            name: t.name,
-            namespace: t.namespace,
-          }) ?? grantsAllow(g, { verb: "list", apiGroup: "", resource: "secrets", namespace: t.namespace });
+          grantsAllow(secretGrants, { ...secretGet, name: t.name, namespace: t.namespace }) ??
+          grantsAllow(secretGrants, { ...secretList, namespace: t.namespace });
         if (ok)
           out.push({
             to: saNode(t.namespace, t.serviceAccount).id,
@@ -364,22 +375,24 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
           });
       }
     // impersonation (impersonation filter: users/groups cluster-scoped, serviceaccounts namespaced)
-    if (has("impersonate")) {
-      if (grantsAllow(g, { verb: "impersonate", apiGroup: "", resource: "groups", name: SYSTEM_MASTERS }))
+    const imp = (resource: string): RequestAttributes => ({ verb: "impersonate", apiGroup: "", resource });
+    const impGrants = relevant(g, [imp("users"), imp("groups"), imp("serviceaccounts")]);
+    if (impGrants.length > 0) {
+      if (grantsAllow(impGrants, { ...imp("groups"), name: SYSTEM_MASTERS }))
         out.push({
           to: subjectNode({ kind: "Group", name: SYSTEM_MASTERS }).id,
           mechanism: "impersonate",
           detail: "impersonate group system:masters",
         });
-      for (const u of [...users].sort(cmp))
-        if (grantsAllow(g, { verb: "impersonate", apiGroup: "", resource: "users", name: u }))
+      for (const u of sortedUsers)
+        if (grantsAllow(impGrants, { ...imp("users"), name: u }))
           out.push({
             to: subjectNode({ kind: "User", name: u }).id,
             mechanism: "impersonate",
             detail: `impersonate user ${u}`,
           });
-      for (const gr of [...groups].sort(cmp))
-        if (grantsAllow(g, { verb: "impersonate", apiGroup: "", resource: "groups", name: gr }))
+      for (const gr of sortedGroups)
+        if (grantsAllow(impGrants, { ...imp("groups"), name: gr }))
           out.push({
             to: subjectNode({ kind: "Group", name: gr }).id,
             mechanism: "impersonate",
@@ -387,15 +400,7 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
           });
       for (const [ns, set] of saByNs)
         for (const sa of set)
-          if (
-            grantsAllow(g, {
-              verb: "impersonate",
-              apiGroup: "",
-              resource: "serviceaccounts",
-              name: sa,
-              namespace: ns,
-            })
-          )
+          if (grantsAllow(impGrants, { ...imp("serviceaccounts"), name: sa, namespace: ns }))
             out.push({
               to: saNode(ns, sa).id,
               mechanism: "impersonate",

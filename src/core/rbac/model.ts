@@ -88,6 +88,8 @@ export interface RbacIndex {
   allNamespacedBySubject: Map<string, RbacBinding[]>;
   /** Bindings by the key of the role they reference (`Role/ns/name` or `ClusterRole/name`). */
   bindingsByRole: Map<string, RbacBinding[]>;
+  /** Bindings by `role key\0binding namespace` ("" for ClusterRoleBindings): who-can reads only the scope asked. */
+  bindingsByRoleScope: Map<string, RbacBinding[]>;
   /** Roles having a rule that names this resource token (`pods`, `pods/exec`, `*`, `*\/exec`). */
   rolesByResource: Map<string, RbacRole[]>;
   /** Roles with at least one nonResourceURLs rule. */

@@ -71,38 +71,40 @@ const arbWorld = fc
   })
   .map((w) => {
     const objs: Record<string, unknown>[] = [];
-    w.clusterRules.forEach((rules, i) =>
-      objs.push({ apiVersion: `${RB}/v1`, kind: "ClusterRole", metadata: { name: `cr${i}` }, rules }),
+    for (const [i, rules] of w.clusterRules.entries())
+      objs.push({ apiVersion: `${RB}/v1`, kind: "ClusterRole", metadata: { name: `cr${i}` }, rules });
+    w.roleRules.forEach(
+      (rules, i) =>
+        void objs.push({
+          apiVersion: `${RB}/v1`,
+          kind: "Role",
+          metadata: { name: `r${i % 2}`, namespace: NAMESPACES[Math.floor(i / 2)] },
+          rules,
+        }),
     );
-    w.roleRules.forEach((rules, i) =>
-      objs.push({
-        apiVersion: `${RB}/v1`,
-        kind: "Role",
-        metadata: { name: `r${i % 2}`, namespace: NAMESPACES[Math.floor(i / 2)] },
-        rules,
-      }),
+    w.crbs.forEach(
+      (b, i) =>
+        void objs.push({
+          apiVersion: `${RB}/v1`,
+          kind: "ClusterRoleBinding",
+          metadata: { name: `crb${i}` },
+          roleRef: { apiGroup: RB, kind: "ClusterRole", name: `cr${b.role}` }, // cr3 does not exist: a dangling binding
+          subjects: b.subjects.filter((s) => s.kind !== "ServiceAccount" || "namespace" in s),
+        }),
     );
-    w.crbs.forEach((b, i) =>
-      objs.push({
-        apiVersion: `${RB}/v1`,
-        kind: "ClusterRoleBinding",
-        metadata: { name: `crb${i}` },
-        roleRef: { apiGroup: RB, kind: "ClusterRole", name: `cr${b.role}` }, // cr3 does not exist: a dangling binding
-        subjects: b.subjects.filter((s) => s.kind !== "ServiceAccount" || "namespace" in s),
-      }),
-    );
-    w.rbs.forEach((b, i) =>
-      objs.push({
-        apiVersion: `${RB}/v1`,
-        kind: "RoleBinding",
-        metadata: { name: `rb${i}`, namespace: b.ns },
-        roleRef: {
-          apiGroup: RB,
-          kind: b.cluster ? "ClusterRole" : "Role",
-          name: b.cluster ? `cr${b.role}` : `r${b.role}`,
-        },
-        subjects: b.subjects,
-      }),
+    w.rbs.forEach(
+      (b, i) =>
+        void objs.push({
+          apiVersion: `${RB}/v1`,
+          kind: "RoleBinding",
+          metadata: { name: `rb${i}`, namespace: b.ns },
+          roleRef: {
+            apiGroup: RB,
+            kind: b.cluster ? "ClusterRole" : "Role",
+            name: b.cluster ? `cr${b.role}` : `r${b.role}`,
+          },
+          subjects: b.subjects,
+        }),
     );
     return objs;
   });
@@ -128,7 +130,8 @@ const arbUser = fc.record({
   }),
 });
 
-type Obj = Record<string, any>; // biome-ignore lint/suspicious/noExplicitAny: reference oracle reads raw test objects
+// biome-ignore lint/suspicious/noExplicitAny: the reference oracle reads raw, untyped test objects
+type Obj = Record<string, any>;
 
 /** Reference authorizer: a literal port of DefaultRuleResolver.VisitRulesFor + appliesToUser over plain lists. */
 function reference(objs: Obj[], user: { user: string; groups: string[] }, req: RequestAttributes): boolean {

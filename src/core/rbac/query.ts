@@ -160,9 +160,12 @@ export function whoCan(idx: RbacIndex, req: WhoCanRequest): { subjects: WhoCanSu
   bySubject.set(subjectKey(masters), masters);
   for (const role of candidateRoles(idx, attrs)) {
     if (!role.rules.some((r) => ruleAllows(attrs, r))) continue;
-    for (const b of idx.bindingsByRole.get(roleKey(role.kind, role.namespace, role.name)) ?? []) {
+    const rk = roleKey(role.kind, role.namespace, role.name);
+    const scoped = idx.bindingsByRoleScope.get(`${rk}\u0000`) ?? [];
+    // RoleBindings count only for a namespaced request, and only those in that namespace.
+    const inNs = ns !== "" ? (idx.bindingsByRoleScope.get(`${rk}\u0000${ns}`) ?? []) : [];
+    for (const b of [...scoped, ...inNs]) {
       if (b.role !== role) continue;
-      if (b.kind === "RoleBinding" && (ns === "" || b.namespace !== ns)) continue;
       for (const s of b.subjects) {
         if (subjectIndexKey(s, b.namespace) === undefined) continue;
         const resolved: Subject = { kind: s.kind, name: s.name };
