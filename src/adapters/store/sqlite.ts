@@ -9,7 +9,7 @@ import { type ImportBatchResult, recordKeys, type VulnDbStatus, type VulnStore }
 // better-sqlite3 ships no type declarations and @types/better-sqlite3 is not a dependency: the few calls used
 // here are typed locally.
 interface Statement {
-  run(...params: unknown[]): { changes: number };
+  run(...params: unknown[]): { changes: number; lastInsertRowid: number | bigint };
   get(...params: unknown[]): unknown;
   all(...params: unknown[]): unknown[];
 }
@@ -25,22 +25,25 @@ type DatabaseCtor = new (file: string, opts?: { readonly?: boolean; fileMustExis
 const require = createRequire(import.meta.url);
 
 /** Schema version stored in `meta`; a database with another version is refused rather than misread. */
-const SCHEMA_VERSION = "1";
+const SCHEMA_VERSION = "2";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+-- Records live in a rowid table (large values in overflow pages keep the b-tree shallow); the (key, advisory)
+-- index is a covering WITHOUT ROWID table, so a lookup is one range scan plus one rowid fetch per record.
 CREATE TABLE IF NOT EXISTS advisories (
-  id TEXT PRIMARY KEY,
+  rid INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
   modified TEXT NOT NULL,
   ecosystems TEXT NOT NULL,
   record TEXT NOT NULL
-) WITHOUT ROWID;
+);
 CREATE TABLE IF NOT EXISTS affected (
   key TEXT NOT NULL,
-  advisory_id TEXT NOT NULL,
-  PRIMARY KEY (key, advisory_id)
+  rid INTEGER NOT NULL,
+  PRIMARY KEY (key, rid)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS affected_by_advisory ON affected (advisory_id);
+CREATE INDEX IF NOT EXISTS affected_by_advisory ON affected (rid);
 `;
 
 /** Embedded SQLite VulnStore (better-sqlite3). Lookups are one primary-key range scan per package key. */
@@ -48,7 +51,8 @@ export class SqliteVulnStore implements VulnStore {
   private readonly db: Database;
   private readonly stmts: {
     getModified: Statement;
-    upsert: Statement;
+    insert: Statement;
+    update: Statement;
     deleteKeys: Statement;
     insertKey: Statement;
     lookup: Statement;
@@ -69,6 +73,8 @@ export class SqliteVulnStore implements VulnStore {
       this.db = new Ctor(file);
       this.db.pragma("journal_mode = WAL");
       this.db.pragma("synchronous = NORMAL");
+      // A larger page cache keeps the key index resident: matching is thousands of small range scans.
+      this.db.pragma("cache_size = -65536");
       this.db.exec(SCHEMA);
     } catch (e) {
       throw new PalisadeError(
@@ -81,14 +87,16 @@ export class SqliteVulnStore implements VulnStore {
       );
     }
     this.stmts = {
-      getModified: this.db.prepare("SELECT modified FROM advisories WHERE id = ?"),
-      upsert: this.db.prepare(
-        "INSERT OR REPLACE INTO advisories (id, modified, ecosystems, record) VALUES (?, ?, ?, ?)",
+      getModified: this.db.prepare("SELECT rid, modified FROM advisories WHERE id = ?"),
+      insert: this.db.prepare(
+        "INSERT INTO advisories (id, modified, ecosystems, record) VALUES (?, ?, ?, ?)",
       ),
-      deleteKeys: this.db.prepare("DELETE FROM affected WHERE advisory_id = ?"),
-      insertKey: this.db.prepare("INSERT OR IGNORE INTO affected (key, advisory_id) VALUES (?, ?)"),
+      update: this.db.prepare("UPDATE advisories SET modified = ?, ecosystems = ?, record = ? WHERE rid = ?"),
+      deleteKeys: this.db.prepare("DELETE FROM affected WHERE rid = ?"),
+      insertKey: this.db.prepare("INSERT OR IGNORE INTO affected (key, rid) VALUES (?, ?)"),
+      // All keys in one statement: the key list travels as a JSON array (json_each), one index range scan each.
       lookup: this.db.prepare(
-        "SELECT a.record AS record FROM affected f JOIN advisories a ON a.id = f.advisory_id WHERE f.key = ? ORDER BY a.id",
+        "SELECT f.key AS key, a.rid AS rid, a.record AS record FROM affected f JOIN advisories a ON a.rid = f.rid WHERE f.key IN (SELECT value FROM json_each(?)) ORDER BY f.key, a.id",
       ),
       setMeta: this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"),
       getMeta: this.db.prepare("SELECT value FROM meta WHERE key = ?"),
@@ -114,17 +122,25 @@ export class SqliteVulnStore implements VulnStore {
     const result = { written: 0, unchanged: 0 };
     const tx = this.db.transaction((batch: readonly OsvRecord[]) => {
       for (const r of batch) {
-        const old = this.stmts.getModified.get(r.id) as { modified: string } | undefined;
+        const old = this.stmts.getModified.get(r.id) as { rid: number; modified: string } | undefined;
         if (old && old.modified > r.modified) {
           result.unchanged++;
           continue;
         }
-        const ecosystems = [
-          ...new Set(r.affected.map((a) => splitEcosystem(a.package.ecosystem).base)),
-        ].sort();
-        this.stmts.upsert.run(r.id, r.modified, JSON.stringify(ecosystems), JSON.stringify(r));
-        this.stmts.deleteKeys.run(r.id);
-        for (const k of recordKeys(r, advisoryKey)) this.stmts.insertKey.run(k, r.id);
+        const ecosystems = JSON.stringify(
+          [...new Set(r.affected.map((a) => splitEcosystem(a.package.ecosystem).base))].sort(),
+        );
+        let rid: number;
+        if (old) {
+          rid = old.rid;
+          this.stmts.update.run(r.modified, ecosystems, JSON.stringify(r), rid);
+          this.stmts.deleteKeys.run(rid);
+        } else {
+          rid = Number(
+            this.stmts.insert.run(r.id, r.modified, ecosystems, JSON.stringify(r)).lastInsertRowid,
+          );
+        }
+        for (const k of recordKeys(r, advisoryKey)) this.stmts.insertKey.run(k, rid);
         result.written++;
       }
     });
@@ -134,22 +150,22 @@ export class SqliteVulnStore implements VulnStore {
 
   lookup(keys: readonly string[]): Map<string, OsvRecord[]> {
     const out = new Map<string, OsvRecord[]>();
-    const parsed = new Map<string, OsvRecord>();
-    for (const k of new Set(keys)) {
-      const rows = this.stmts.lookup.all(k) as { record: string }[];
-      if (rows.length === 0) continue;
-      out.set(
-        k,
-        rows.map((row) => {
-          // A record indexed under several keys is parsed once per lookup call.
-          let r = parsed.get(row.record);
-          if (!r) {
-            r = JSON.parse(row.record) as OsvRecord;
-            parsed.set(row.record, r);
-          }
-          return r;
-        }),
-      );
+    const parsed = new Map<number, OsvRecord>();
+    const rows = this.stmts.lookup.all(JSON.stringify([...new Set(keys)])) as {
+      key: string;
+      rid: number;
+      record: string;
+    }[];
+    for (const row of rows) {
+      // A record indexed under several keys is parsed once per lookup call.
+      let r = parsed.get(row.rid);
+      if (!r) {
+        r = JSON.parse(row.record) as OsvRecord;
+        parsed.set(row.rid, r);
+      }
+      const list = out.get(row.key);
+      if (list) list.push(r);
+      else out.set(row.key, [r]);
     }
     return out;
   }
