@@ -187,6 +187,33 @@ describe("pathological cases (invalid fields are named; the policy is rejected a
       'spec.ingress[0].ports[1].protocol: unsupported value "X": must be TCP, UDP or SCTP',
     ]);
   });
+  it.each([
+    [{ ingress: [{ from: [null] }] }, "spec.ingress[0].from[0]: must specify a peer"],
+    [{ ingress: [{ from: ["x"] }] }, "spec.ingress[0].from[0]: must be an object"],
+    [
+      { ingress: [{ ports: [{ port: 80.5 }] }] },
+      "spec.ingress[0].ports[0].port: must be between 1 and 65535, inclusive: 80.5",
+    ],
+    [
+      { ingress: [{ ports: [{ port: 80, endPort: "90" }] }] },
+      "spec.ingress[0].ports[0].endPort: must be between 1 and 65535, inclusive: 90",
+    ],
+    [
+      { ingress: [{ ports: [{ port: true }] }] },
+      "spec.ingress[0].ports[0].port: must be a number or a port name",
+    ],
+    [{ egress: [{ to: [{ ipBlock: "10.0.0.0/8" }] }] }, "spec.egress[0].to[0].ipBlock: must be an object"],
+    [{ policyTypes: "Ingress" }, "spec.policyTypes: must be a list"],
+  ])("hostile %j", (spec, message) => {
+    expect(issues(spec)).toEqual([message]);
+  });
+  it("a null rule or port item is the zero value: all peers, all TCP ports", () => {
+    const p = parse({ ingress: [null, { ports: [null] }] });
+    expect(p.policy?.ingress.map((r) => [r.peers, r.ports])).toEqual([
+      ["all", "all"],
+      ["all", [{ protocol: "TCP", path: "spec.ingress[1].ports[0]" }]],
+    ]);
+  });
   it("rejects a non-object spec", () => {
     const inv = inventory([
       {

@@ -187,6 +187,11 @@ function parseRules(
 }
 
 function parsePeer(raw: unknown, path: string, add: (p: string, m: string) => void): Peer[] {
+  // A null list item decodes to the zero NetworkPolicyPeer, which has no peer field set.
+  if (raw === null) {
+    add(path, "must specify a peer");
+    return [];
+  }
   if (!isRecord(raw)) {
     add(path, "must be an object");
     return [];
