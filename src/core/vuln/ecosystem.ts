@@ -3,7 +3,7 @@
  * them. Distro ecosystems carry a release suffix ("Debian:12", "Ubuntu:22.04:LTS", "Alpine:v3.19"); an advisory
  * scoped to a release applies only to packages of that release.
  */
-import type { OsInfo, Package } from "../sbom/model.js";
+import type { OsInfo, Package } from "../sbom/index.js";
 
 /** Split "Ubuntu:22.04:LTS" into base "Ubuntu" and suffix "22.04:LTS". */
 export function splitEcosystem(ecosystem: string): { base: string; suffix: string } {

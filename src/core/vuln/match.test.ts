@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { makeFinding } from "../findings/index.js";
-import type { Package, Sbom } from "../sbom/model.js";
+import type { Package, Sbom } from "../sbom/index.js";
 import { cvss3BaseScore } from "./cvss.js";
 import { cvss4Score } from "./cvss4.js";
 import { advisoryKey } from "./ecosystem.js";

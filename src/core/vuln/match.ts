@@ -13,7 +13,7 @@ import {
   SEVERITY_RANK,
   type Severity,
 } from "../findings/index.js";
-import type { Package, Sbom } from "../sbom/model.js";
+import type { Package, Sbom } from "../sbom/index.js";
 import { type CvssScore, cvss3BaseScore, severityFromScore } from "./cvss.js";
 import { cvss4Score } from "./cvss4.js";
 import {

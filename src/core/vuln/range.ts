@@ -5,7 +5,7 @@
  * switching the state on (`>=`), `fixed` off (`>=`), `last_affected` off (`>`); `limit` events cap the range
  * (`v < limit` for at least one limit, an implicit `*` when none).
  */
-import type { VersionScheme } from "../versions/scheme.js";
+import type { VersionScheme } from "../versions/index.js";
 import type { OsvAffected, OsvEvent, OsvRange } from "./osv.js";
 
 /** Version orderings the evaluator needs: one per ecosystem, plus SemVer for `SEMVER` ranges. */

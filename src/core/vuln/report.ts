@@ -1,7 +1,7 @@
 /** Vulnerability report and its formatters (table, JSON, SARIF 2.1.0, CycloneDX with vulnerabilities). Pure. */
 import { type CoverageEntry, cmp, SEVERITIES, SEVERITY_RANK, type Severity } from "../findings/index.js";
-import { toCycloneDx } from "../sbom/cyclonedx.js";
-import type { Sbom } from "../sbom/model.js";
+import type { Sbom } from "../sbom/index.js";
+import { toCycloneDx } from "../sbom/index.js";
 import { stableStringify } from "../util/index.js";
 import type { VulnFinding } from "./match.js";
 
