@@ -4,16 +4,20 @@
  *   npx tsx scripts/gen-rules-doc.ts          # write docs/rules.md
  *   npx tsx scripts/gen-rules-doc.ts --check  # exit 1 if docs/rules.md is out of date
  *
- * Other catalogues (RBAC, NetworkPolicy) are added to RULE_CATALOGUES as one entry each.
+ * A new catalogue is one more entry in RULE_CATALOGUES.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { RuleMeta } from "../src/core/findings/index.js";
+import { NETPOL_RULES } from "../src/core/netpol/index.js";
 import { POSTURE_RULES, renderRulesDoc } from "../src/core/posture/index.js";
+import { RBAC_RULES } from "../src/core/rbac/index.js";
 
 export const RULE_CATALOGUES: readonly { title: string; rules: readonly RuleMeta[] }[] = [
   { title: "Posture rules", rules: POSTURE_RULES },
+  { title: "RBAC rules", rules: RBAC_RULES },
+  { title: "NetworkPolicy rules", rules: NETPOL_RULES },
 ];
 
 export const RULES_DOC_PATH = resolve(dirname(fileURLToPath(import.meta.url)), "..", "docs", "rules.md");
