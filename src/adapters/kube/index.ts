@@ -9,8 +9,7 @@ import type { CoverageEntry } from "../../core/findings/index.js";
 import type { RawObject } from "../../core/inventory/index.js";
 import { isRecord } from "../../core/util/index.js";
 import type { LoadResult } from "../manifests/index.js";
-import { checkValue } from "../manifests/safety.js";
-import { stripSecrets } from "../manifests/yaml-docs.js";
+import { checkValue, stripSecrets } from "../manifests/index.js";
 import { type ApiGet, httpGetter } from "./http.js";
 
 /** A kind to list: plain data (group/version, plural resource, scope). */

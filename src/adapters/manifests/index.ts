@@ -17,6 +17,8 @@ export { scanItemPositions } from "./json-docs.js";
 export type { LoadLimits, LoadResult } from "./limits.js";
 export { DEFAULT_LIMITS, DEFAULT_SNAPSHOT_LIMITS } from "./limits.js";
 export { parseOwnershipText } from "./ownership.js";
+export { checkValue } from "./safety.js";
+export { stripSecrets } from "./yaml-docs.js";
 
 const MANIFEST_EXT = /\.(ya?ml|json)$/i;
 /** Binary detection as git and grep do it: a NUL byte in the first 8 KiB. */
