@@ -1,0 +1,65 @@
+/**
+ * Image lineage: the tree of known images by layer chains, where each vulnerability must be fixed, who runs it
+ * (impact index), the prioritised remediation plan, and the remediation-record reducer. Pure.
+ */
+export type { NodeCounts, TreeJson } from "./format.js";
+export {
+  formatImpactTable,
+  formatPlanTable,
+  formatStatusTable,
+  formatTreeDot,
+  formatTreeText,
+  nodeCounts,
+  treeJson,
+} from "./format.js";
+export type {
+  FixLocation,
+  ImpactAnswer,
+  ImpactIndex,
+  ImpactIndexOptions,
+  ImpactWorkload,
+  NodeUse,
+} from "./impact.js";
+export { buildImpactIndex, DEFAULT_TARGET_PLATFORM, impact } from "./impact.js";
+export {
+  canonicalRef,
+  isDigest,
+  KNOWN_IMAGE_LIMITS,
+  knownImageFromSbom,
+  parseKnownImage,
+  repositoryOf,
+  sbomOfKnownImage,
+} from "./known-image.js";
+export type {
+  ContainerUsage,
+  KnownImage,
+  Lineage,
+  LineageNode,
+  LineageVulns,
+  NodeVuln,
+  ParentSource,
+  WorkloadUsage,
+} from "./model.js";
+export { BASE_DIGEST_ANNOTATION, BASE_NAME_ANNOTATION } from "./model.js";
+export type { PlanItem, RemediationPlan, UpgradeAdvice } from "./plan.js";
+export { buildPlan, EXPOSURE_WEIGHT, NO_TEAM, SEVERITY_WEIGHT, upgradeAdvice } from "./plan.js";
+export type {
+  ObservedRemediation,
+  ObservedWorkload,
+  RecordWorkload,
+  RemediationObservation,
+  RemediationRecord,
+  RemediationState,
+  Transition,
+} from "./remediation.js";
+export {
+  advance,
+  MAX_RECORD_HISTORY,
+  MAX_RECORD_WORKLOADS,
+  observeRemediation,
+  REMEDIATION_STATES,
+  remediationKey,
+} from "./remediation.js";
+export { ancestors, buildLineage, descendants, nodeLabel } from "./tree.js";
+export { digestOfImageId, exposedWorkloads, workloadKey, workloadUsages } from "./usage.js";
+export { attributeVulns, lineageQueryKeys, matchLineage, vulnIdsOf } from "./vulns.js";

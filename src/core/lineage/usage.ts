@@ -1,0 +1,157 @@
+import { cmp, type ResourceRef } from "../findings/index.js";
+import type { Inventory, KObject, Labels, Workload } from "../inventory/index.js";
+import { asArray, asString, isRecord } from "../util/index.js";
+import { isDigest } from "./known-image.js";
+import type { ContainerUsage, WorkloadUsage } from "./model.js";
+
+/**
+ * The digest in a container status `imageID`. The kubelet reports what the runtime resolved: with containerd and
+ * CRI-O a repo digest `docker.io/library/nginx@sha256:...`; with dockershim `docker-pullable://nginx@sha256:...`
+ * or `docker://sha256:...` (the image/config id) for images without a repo digest.
+ * (k8s.io/api core/v1 ContainerStatus.imageID: "The image ID of the container's image.")
+ */
+export function digestOfImageId(imageID: string): string | undefined {
+  let s = imageID.trim();
+  for (const scheme of ["docker-pullable://", "docker://", "containerd://", "cri-o://"])
+    if (s.startsWith(scheme)) s = s.slice(scheme.length);
+  const at = s.lastIndexOf("@");
+  if (at >= 0) s = s.slice(at + 1);
+  return isDigest(s) ? s : undefined;
+}
+
+/** Stable key of a workload across snapshots: cluster/namespace/kind/name. */
+export function workloadKey(ref: ResourceRef, cluster?: string): string {
+  return `${cluster ?? ""}/${ref.namespace ?? ""}/${ref.kind}/${ref.name}`;
+}
+
+const selects = (selector: Labels, labels: Labels): boolean => {
+  const keys = Object.keys(selector);
+  // A Service with an empty or absent selector selects no pods (its Endpoints are managed by hand).
+  return keys.length > 0 && keys.every((k) => labels[k] === selector[k]);
+};
+
+function serviceSelector(svc: KObject): Labels {
+  const spec = isRecord(svc.raw.spec) ? svc.raw.spec : {};
+  const sel = isRecord(spec.selector) ? spec.selector : {};
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(sel)) if (typeof v === "string") out[k] = v;
+  return out;
+}
+
+/** Service names an Ingress routes to (networking.k8s.io/v1 `backend.service.name`, v1beta1 `serviceName`). */
+function ingressServices(ing: KObject): string[] {
+  const spec = isRecord(ing.raw.spec) ? ing.raw.spec : {};
+  const names: string[] = [];
+  const backend = (b: unknown): void => {
+    if (!isRecord(b)) return;
+    const n = isRecord(b.service) ? asString(b.service.name) : asString(b.serviceName);
+    if (n !== undefined) names.push(n);
+  };
+  backend(spec.defaultBackend);
+  backend(spec.backend);
+  for (const rule of asArray(spec.rules)) {
+    if (!isRecord(rule) || !isRecord(rule.http)) continue;
+    for (const p of asArray(rule.http.paths)) if (isRecord(p)) backend(p.backend);
+  }
+  return names;
+}
+
+/**
+ * Workloads exposed outside the cluster: selected by a Service of type LoadBalancer or NodePort, or by any Service
+ * an Ingress routes to (same cluster and namespace). Returns workload keys.
+ */
+export function exposedWorkloads(inv: Inventory): Set<string> {
+  const out = new Set<string>();
+  const exposedServices: KObject[] = [];
+  const byName = new Map<string, KObject>();
+  for (const svc of inv.services) {
+    byName.set(`${svc.cluster ?? ""}/${svc.ref.namespace ?? ""}/${svc.ref.name}`, svc);
+    const type = isRecord(svc.raw.spec) ? asString(svc.raw.spec.type) : undefined;
+    if (type === "LoadBalancer" || type === "NodePort") exposedServices.push(svc);
+  }
+  for (const ing of inv.ingresses)
+    for (const n of ingressServices(ing)) {
+      const svc = byName.get(`${ing.cluster ?? ""}/${ing.ref.namespace ?? ""}/${n}`);
+      if (svc) exposedServices.push(svc);
+    }
+  for (const svc of exposedServices) {
+    const sel = serviceSelector(svc);
+    for (const w of inv.workloads)
+      if (
+        w.object.cluster === svc.cluster &&
+        w.ref.namespace === svc.ref.namespace &&
+        selects(sel, w.podLabels)
+      )
+        out.add(workloadKey(w.ref, w.object.cluster));
+  }
+  return out;
+}
+
+function runningDigests(w: Workload): Map<string, Map<string, number>> {
+  // container name -> digest -> replicas
+  const out = new Map<string, Map<string, number>>();
+  for (const pod of w.pods) {
+    const status = isRecord(pod.raw.status) ? pod.raw.status : undefined;
+    if (!status) continue;
+    const phase = asString(status.phase);
+    // Finished pods no longer run anything (core/v1 PodPhase).
+    if (phase === "Succeeded" || phase === "Failed") continue;
+    for (const field of ["initContainerStatuses", "containerStatuses"]) {
+      for (const cs of asArray(status[field])) {
+        if (!isRecord(cs)) continue;
+        const name = asString(cs.name);
+        const id = asString(cs.imageID);
+        const digest = id !== undefined ? digestOfImageId(id) : undefined;
+        if (name === undefined || digest === undefined) continue;
+        const m = out.get(name) ?? new Map<string, number>();
+        m.set(digest, (m.get(digest) ?? 0) + 1);
+        out.set(name, m);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * How each workload uses images. Running digests come from its pods' `status.containerStatuses[].imageID` (and
+ * init containers); a workload without pod status is counted at its desired replicas on its spec images.
+ * Pods owned by a workload are read from the inventory's own pod list; nothing is added to the inventory model.
+ */
+export function workloadUsages(inv: Inventory): WorkloadUsage[] {
+  const exposed = exposedWorkloads(inv);
+  const out: WorkloadUsage[] = [];
+  for (const w of inv.workloads) {
+    // A bare Pod is its own single replica: its own status is its running state.
+    const pods = w.kind === "Pod" ? [w.object] : w.pods;
+    const running = runningDigests({ ...w, pods });
+    const containers: ContainerUsage[] = w.containers
+      .filter((c) => c.type !== "ephemeralContainer")
+      .map((c) => ({
+        name: c.name,
+        image: c.imageString,
+        running: [...(running.get(c.name) ?? new Map<string, number>())]
+          .map(([digest, replicas]) => ({ digest, replicas }))
+          .sort((a, b) => cmp(a.digest, b.digest)),
+      }));
+    const podsRunning = pods.filter((p) => {
+      const phase = isRecord(p.raw.status) ? asString(p.raw.status.phase) : undefined;
+      return phase !== "Succeeded" && phase !== "Failed";
+    }).length;
+    const u: WorkloadUsage = {
+      ref: w.ref,
+      replicas: pods.length > 0 && containers.some((c) => c.running.length > 0) ? podsRunning : w.replicas,
+      exposed: exposed.has(workloadKey(w.ref, w.object.cluster)),
+      containers,
+    };
+    if (w.object.cluster !== undefined) u.cluster = w.object.cluster;
+    if (w.team !== undefined) u.team = w.team;
+    out.push(u);
+  }
+  return out.sort(
+    (a, b) =>
+      cmp(a.cluster ?? "", b.cluster ?? "") ||
+      cmp(a.ref.namespace ?? "", b.ref.namespace ?? "") ||
+      cmp(a.ref.kind, b.ref.kind) ||
+      cmp(a.ref.name, b.ref.name),
+  );
+}
