@@ -16,6 +16,9 @@ const rand = () => {
 };
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
 
+// Manifests are built as loose JSON trees; `any` keeps the generator readable (it is not shipped code).
+// biome-ignore lint/suspicious/noExplicitAny: see above
+type Obj = Record<string, any>;
 type Posture = "hardened" | "typical" | "sloppy" | "dangerous";
 interface App {
   name: string;
@@ -25,7 +28,7 @@ interface App {
   replicas?: number;
   public?: "tls" | "plain";
   posture: Posture;
-  extra?: (pod: Record<string, any>, c: Record<string, any>) => void;
+  extra?: (pod: Obj, c: Obj) => void;
 }
 interface Ns {
   name: string;
@@ -816,7 +819,7 @@ NAMESPACES.push(
   ),
 );
 
-function securityContext(p: Posture): { pod: Record<string, any>; container: Record<string, any> } {
+function securityContext(p: Posture): { pod: Obj; container: Obj } {
   switch (p) {
     case "hardened":
       return {
@@ -840,9 +843,9 @@ function securityContext(p: Posture): { pod: Record<string, any>; container: Rec
   }
 }
 
-function podSpec(ns: Ns, app: App): { meta: Record<string, any>; spec: Record<string, any> } {
+function podSpec(ns: Ns, app: App): { meta: Obj; spec: Obj } {
   const sc = securityContext(app.posture);
-  const c: Record<string, any> = { name: app.name.split("-")[0], image: app.image };
+  const c: Obj = { name: app.name.split("-")[0], image: app.image };
   if (app.port) c.ports = [{ containerPort: app.port, name: app.port === 5432 ? "postgres" : "http" }];
   if (Object.keys(sc.container).length) c.securityContext = sc.container;
   if (app.posture === "hardened" || app.posture === "typical") {
@@ -860,7 +863,7 @@ function podSpec(ns: Ns, app: App): { meta: Record<string, any>; spec: Record<st
     if (app.posture === "hardened" || rand() < 0.5)
       c.livenessProbe = { httpGet: { path: "/livez", port: app.port }, periodSeconds: 20 };
   }
-  const pod: Record<string, any> = { containers: [c] };
+  const pod: Obj = { containers: [c] };
   if (Object.keys(sc.pod).length) pod.securityContext = sc.pod;
   if (app.posture !== "sloppy" && app.posture !== "dangerous") {
     pod.serviceAccountName = app.name;
@@ -876,7 +879,7 @@ function podSpec(ns: Ns, app: App): { meta: Record<string, any>; spec: Record<st
   return { meta: { labels }, spec: pod };
 }
 
-function workload(ns: Ns, app: App): Record<string, any> {
+function workload(ns: Ns, app: App): Obj {
   const { meta, spec } = podSpec(ns, app);
   const metadata = { name: app.name, namespace: ns.name, labels: { ...meta.labels } };
   const template = { metadata: meta, spec };
@@ -922,7 +925,7 @@ function workload(ns: Ns, app: App): Record<string, any> {
   }
 }
 
-function service(ns: Ns, app: App): Record<string, any> | undefined {
+function service(ns: Ns, app: App): Obj | undefined {
   if (!app.port || app.kind === "CronJob" || app.kind === "Job") return undefined;
   const type =
     app.name === "ftp-drop"
@@ -942,10 +945,10 @@ function service(ns: Ns, app: App): Record<string, any> | undefined {
   };
 }
 
-function ingress(ns: Ns, app: App): Record<string, any> | undefined {
+function ingress(ns: Ns, app: App): Obj | undefined {
   if (!app.public) return undefined;
   const host = `${app.name}.${ns.name.replace(/-/g, "")}.acme.example`;
-  const spec: Record<string, any> = {
+  const spec: Obj = {
     ingressClassName: "nginx",
     rules: [
       {
@@ -971,9 +974,9 @@ function ingress(ns: Ns, app: App): Record<string, any> | undefined {
   };
 }
 
-function networkPolicies(ns: Ns): Record<string, any>[] {
+function networkPolicies(ns: Ns): Obj[] {
   if (ns.netpol === "none") return [];
-  const out: Record<string, any>[] = [
+  const out: Obj[] = [
     {
       apiVersion: "networking.k8s.io/v1",
       kind: "NetworkPolicy",
@@ -1065,8 +1068,8 @@ function networkPolicies(ns: Ns): Record<string, any>[] {
   return out;
 }
 
-function rbac(ns: Ns): Record<string, any>[] {
-  const out: Record<string, any>[] = [];
+function rbac(ns: Ns): Obj[] {
+  const out: Obj[] = [];
   for (const app of ns.apps) {
     if (app.posture === "sloppy" || app.posture === "dangerous") continue;
     out.push({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: app.name, namespace: ns.name } });
@@ -1101,7 +1104,7 @@ function rbac(ns: Ns): Record<string, any>[] {
   return out;
 }
 
-const CLUSTER_RBAC: Record<string, any>[] = [
+const CLUSTER_RBAC: Obj[] = [
   {
     apiVersion: "rbac.authorization.k8s.io/v1",
     kind: "ClusterRole",
@@ -1233,7 +1236,7 @@ const CLUSTER_RBAC: Record<string, any>[] = [
   },
 ];
 
-function dump(docs: Record<string, any>[], header?: string): string {
+function dump(docs: Obj[], header?: string): string {
   const body = docs.map((d) => stringify(d, { lineWidth: 0 })).join("---\n");
   return (header ? `${header}\n` : "") + body;
 }
@@ -1257,9 +1260,7 @@ function main(): void {
       dump([{ apiVersion: "v1", kind: "Namespace", metadata: { name: ns.name, labels: nsLabels } }]),
     );
     const docs = ns.apps.flatMap((a) =>
-      [workload(ns, a), service(ns, a), ingress(ns, a)].filter(
-        (x): x is Record<string, any> => x !== undefined,
-      ),
+      [workload(ns, a), service(ns, a), ingress(ns, a)].filter((x): x is Obj => x !== undefined),
     );
     workloads += ns.apps.length;
     // payments ships as Helm output, catalog as a kubectl List, the rest as plain multi-document YAML.
@@ -1282,7 +1283,7 @@ function main(): void {
     const np = networkPolicies(ns);
     if (np.length) writeFileSync(join(dir, "network-policies.yaml"), dump(np));
     writeFileSync(join(dir, "rbac.yaml"), dump(rbac(ns)));
-    const cfg: Record<string, any>[] = [
+    const cfg: Obj[] = [
       {
         apiVersion: "v1",
         kind: "ConfigMap",
