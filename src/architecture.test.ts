@@ -15,7 +15,8 @@ function walk(dir: string): string[] {
   return out;
 }
 
-const IMPORT_RE = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+const IMPORT_RE =
+  /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
 
 function imports(file: string): string[] {
   const text = readFileSync(file, "utf8");
@@ -23,7 +24,14 @@ function imports(file: string): string[] {
 }
 
 /** Packages that do IO or touch process state; core must stay pure. */
-const IO_PACKAGES = ["better-sqlite3", "@kubernetes/client-node", "pg", "tar-stream", "picocolors", "commander"];
+const IO_PACKAGES = [
+  "better-sqlite3",
+  "@kubernetes/client-node",
+  "pg",
+  "tar-stream",
+  "picocolors",
+  "commander",
+];
 
 describe("dependency direction", () => {
   it("core imports no node: modules, IO packages, adapters or apps", () => {
@@ -45,7 +53,8 @@ describe("dependency direction", () => {
   it("adapters do not import apps", () => {
     const violations: string[] = [];
     for (const f of walk(join(SRC, "adapters"))) {
-      for (const spec of imports(f)) if (/(^|\/)apps\//.test(spec)) violations.push(`${relative(SRC, f)} imports ${spec}`);
+      for (const spec of imports(f))
+        if (/(^|\/)apps\//.test(spec)) violations.push(`${relative(SRC, f)} imports ${spec}`);
     }
     expect(violations).toEqual([]);
   });
