@@ -4,10 +4,32 @@
 import type { KObject } from "../../inventory/index.js";
 import { joinPath } from "../../inventory/index.js";
 import { CIS, NSA } from "../compliance.js";
-import type { ContainerRule, Hit, InventoryRule, ObjectHit, PostureRule } from "../engine.js";
+import type { ContainerRule, Env, Hit, InventoryRule, ObjectHit, PostureRule } from "../engine.js";
 
 const WORKLOAD = "workload";
 const RESOURCES = "resources";
+
+const saKey = (cluster: string | undefined, namespace: string | undefined, name: string): string =>
+  `${cluster ?? "\u0001"}\u0000${namespace ?? "\u0001"}\u0000${name}`;
+
+/**
+ * ServiceAccounts by cluster, namespace and name, built once per run (keyed on the run's Env, so an inventory
+ * changed between runs is re-indexed). A linear search per workload made PAL-POD-035 quadratic: 10k workloads
+ * x 12k ServiceAccounts took a second at 100k objects. The first object wins on duplicates, as `find` did.
+ */
+const SA_INDEX = new WeakMap<Env, Map<string, KObject>>();
+function serviceAccountIndex(env: Env): Map<string, KObject> {
+  let idx = SA_INDEX.get(env);
+  if (!idx) {
+    idx = new Map();
+    for (const s of env.inv.serviceAccounts) {
+      const k = saKey(s.cluster, s.ref.namespace, s.ref.name);
+      if (!idx.has(k)) idx.set(k, s);
+    }
+    SA_INDEX.set(env, idx);
+  }
+  return idx;
+}
 
 /** Probes do not apply to run-to-completion workloads: a Job's pod is not a long-running server. */
 const LONG_RUNNING = [
@@ -183,12 +205,7 @@ export const WORKLOAD_HYGIENE_RULES: readonly PostureRule[] = [
         ];
       // The pod field is unset: the ServiceAccount's own setting applies (ServiceAccount admission plugin).
       const saName = wv.w.serviceAccountName === "" ? "default" : wv.w.serviceAccountName;
-      const sa = env.inv.serviceAccounts.find(
-        (s) =>
-          s.ref.namespace === wv.w.ref.namespace &&
-          s.ref.name === saName &&
-          s.cluster === wv.w.object.cluster,
-      );
+      const sa = serviceAccountIndex(env).get(saKey(wv.w.object.cluster, wv.w.ref.namespace, saName));
       if (sa && env.reader(sa).bool(sa.raw, "automountServiceAccountToken", "") === false) return [];
       return [
         {
