@@ -1,0 +1,177 @@
+import { describe, expect, it } from "vitest";
+import { runCli } from "../../../../test/support/cli.js";
+
+const FX = "src/apps/cli/commands/__fixtures__/scan";
+const DEMO = "examples/demo";
+const SECRET_VALUES = [
+  "AKIAIOSFODNN7EXAMPLE",
+  "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+  "Sup3rS3cretSmtp!",
+  "billing2019",
+  "etl-pass-2024",
+  "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+  "bm90LWEtcmVhbC1wYXNzd29yZA==",
+  "c3VwZXItc2VjcmV0LXZhbHVl",
+];
+
+interface Report {
+  schemaVersion: string;
+  inventory: { objects: number; namespaces: number; workloads: number; files: number };
+  summary: {
+    active: number;
+    suppressed: number;
+    bySeverity: Record<string, number>;
+    byTeam: Record<string, unknown>;
+  };
+  findings: {
+    id: string;
+    ruleId: string;
+    severity: string;
+    location?: { file: string; line: number; column: number };
+    suppressed?: { exceptionId: string };
+    team?: string;
+    compliance: { framework: string }[];
+    evidence?: string;
+  }[];
+  coverage: { reason: string; message: string; location?: { file: string; line: number } }[];
+  exceptions: { unused: { id: string }[]; matched: Record<string, number> };
+}
+
+describe("palisade scan", () => {
+  it("reports a privileged container with file:line:column, team and redacted evidence", async () => {
+    const r = await runCli(["scan", `${FX}/app.yaml`, "-o", "json"]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.schemaVersion).toBe("palisade.dev/scan-report/v1");
+    expect(report.inventory).toMatchObject({ objects: 3, namespaces: 1, workloads: 1, files: 1 });
+    const privileged = report.findings.find((f) => f.ruleId === "PAL-POD-001");
+    expect(privileged).toMatchObject({
+      severity: "high",
+      team: "storefront",
+      location: { file: `${FX}/app.yaml`, line: 25, column: 13 },
+      evidence: "true",
+    });
+    const aws = report.findings.find((f) => f.evidence?.startsWith("AWS_ACCESS_KEY_ID="));
+    expect(aws?.evidence).toBe("AWS_ACCESS_KEY_ID=AKIA****(redacted, 20 chars)");
+  });
+
+  it("gives byte-identical JSON and SARIF for the same input", async () => {
+    for (const o of ["json", "sarif"]) {
+      const a = await runCli(["scan", `${DEMO}/manifests`, "--owners", `${DEMO}/owners.yaml`, "-o", o]);
+      const b = await runCli(["scan", `${DEMO}/manifests`, "--owners", `${DEMO}/owners.yaml`, "-o", o]);
+      expect(a.code).toBe(0);
+      expect(a.stdout.length).toBeGreaterThan(1000);
+      expect(a.stdout).toBe(b.stdout);
+    }
+  });
+
+  it("never prints a secret value, in any format", async () => {
+    for (const o of ["json", "sarif", "junit", "table"]) {
+      const r = await runCli(["scan", `${DEMO}/manifests`, `${FX}/app.yaml`, "-o", o]);
+      for (const v of SECRET_VALUES) expect(r.stdout, `${o} leaks ${v}`).not.toContain(v);
+    }
+  });
+
+  it("exits 1 when a finding is at or above --fail-on, 0 when not", async () => {
+    expect((await runCli(["scan", `${FX}/app.yaml`, "--fail-on", "high", "-o", "json"])).code).toBe(1);
+    expect((await runCli(["scan", `${FX}/hardened.yaml`, "--fail-on", "high", "-o", "json"])).code).toBe(0);
+  });
+
+  it("exits 2 on usage and input errors with a message naming the problem", async () => {
+    const cases: [string[], RegExp][] = [
+      [["scan", `${FX}/app.yaml`, "-o", "xml"], /unknown output format "xml"/],
+      [["scan", `${FX}/app.yaml`, "--fail-on", "severe"], /unknown severity "severe"/],
+      [["scan", `${FX}/app.yaml`, "--framework", "iso"], /unknown framework "iso"/],
+      [["scan"], /no input/],
+      [["scan", `${FX}/does-not-exist.yaml`], /does-not-exist\.yaml/],
+    ];
+    for (const [argv, msg] of cases) {
+      const r = await runCli(argv);
+      expect(r.code, argv.join(" ")).toBe(2);
+      expect(r.stderr).toMatch(msg);
+    }
+  });
+
+  it("keeps going past a malformed document: a coverage entry names file and line, the rest is scanned", async () => {
+    const r = await runCli(["scan", `${FX}/broken.yaml`, `${FX}/app.yaml`, "-o", "json"]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as Report;
+    const parse = report.coverage.filter((c) => c.reason === "parse-error");
+    expect(parse).toHaveLength(1);
+    expect(parse[0]?.location?.file).toBe(`${FX}/broken.yaml`);
+    expect(parse[0]?.location?.line).toBeGreaterThanOrEqual(12);
+    // ok-before, ok-after, and the three objects of app.yaml.
+    expect(report.inventory.objects).toBe(5);
+    expect(report.findings.some((f) => f.ruleId === "PAL-POD-001")).toBe(true);
+  });
+
+  it("reads manifests from stdin", async () => {
+    const yaml =
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: x}\nspec:\n  hostPID: true\n  containers: [{name: c, image: busybox:1.36}]\n";
+    const r = await runCli(["scan", "-", "-o", "json"], { stdin: yaml });
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.findings.find((f) => f.ruleId === "PAL-POD-002")?.location).toEqual({
+      file: "-",
+      line: 5,
+      column: 3,
+    });
+  });
+
+  it("applies exceptions: suppressed findings stay listed, expired ones are reported, unused ones audited", async () => {
+    const r = await runCli(["scan", `${FX}/app.yaml`, "--exceptions", `${FX}/exceptions.yaml`, "-o", "json"]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as Report;
+    const priv = report.findings.find((f) => f.ruleId === "PAL-POD-001");
+    expect(priv?.suppressed?.exceptionId).toBe("web-needs-privileged");
+    expect(report.summary.suppressed).toBe(1);
+    expect(report.findings.filter((f) => f.ruleId === "PAL-EXC-001").map((f) => f.location?.line)).toEqual([
+      9,
+    ]);
+    // The expired image waiver suppresses nothing.
+    expect(report.findings.filter((f) => f.ruleId.startsWith("PAL-IMG-") && f.suppressed)).toEqual([]);
+    expect(report.exceptions.unused.map((e) => e.id)).toEqual(["never-matches"]);
+    expect(report.exceptions.matched).toEqual({
+      "web-needs-privileged": 1,
+      "old-waiver": 0,
+      "never-matches": 0,
+    });
+  });
+
+  it("--framework keeps only findings mapped to that framework; pss-* evaluates PSS exactly", async () => {
+    const cis = JSON.parse(
+      (await runCli(["scan", `${FX}/app.yaml`, "--framework", "cis", "-o", "json"])).stdout,
+    ) as Report;
+    expect(cis.findings.length).toBeGreaterThan(0);
+    expect(cis.findings.every((f) => f.compliance.some((c) => c.framework === "cis"))).toBe(true);
+    const pss = JSON.parse(
+      (await runCli(["scan", `${FX}/app.yaml`, "--framework", "pss-baseline", "-o", "json"])).stdout,
+    ) as Report;
+    expect(pss.findings.map((f) => f.ruleId)).toEqual(["PSS-privileged"]);
+  });
+
+  it("SARIF 2.1.0 points results at file:line and JUnit has one failing case per active finding", async () => {
+    const json = JSON.parse((await runCli(["scan", `${FX}/app.yaml`, "-o", "json"])).stdout) as Report;
+    const sarif = JSON.parse((await runCli(["scan", `${FX}/app.yaml`, "-o", "sarif"])).stdout);
+    expect(sarif.version).toBe("2.1.0");
+    const run = sarif.runs[0];
+    expect(run.results).toHaveLength(json.findings.length);
+    const rules = run.tool.driver.rules as { id: string }[];
+    for (const res of run.results) expect(rules[res.ruleIndex]?.id).toBe(res.ruleId);
+    const priv = run.results.find((x: { ruleId: string }) => x.ruleId === "PAL-POD-001");
+    expect(priv.locations[0].physicalLocation).toEqual({
+      artifactLocation: { uri: `${FX}/app.yaml` },
+      region: { startLine: 25, startColumn: 13 },
+    });
+    const junit = (await runCli(["scan", `${FX}/app.yaml`, "-o", "junit"])).stdout;
+    expect(junit.startsWith('<?xml version="1.0" encoding="UTF-8"?>')).toBe(true);
+    expect((junit.match(/<failure /g) ?? []).length).toBe(json.summary.active);
+  });
+
+  it("the table groups by team and shows the summary", async () => {
+    const r = await runCli(["scan", `${FX}/app.yaml`]);
+    expect(r.stdout).toContain("Team storefront");
+    expect(r.stdout).toMatch(/Summary: \d+ findings/);
+    expect(r.stdout).not.toContain("\x1b["); // no colour when not a TTY
+  });
+});
