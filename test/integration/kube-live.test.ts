@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LIVE_KINDS, loadLiveCluster } from "../../src/adapters/kube/index.js";
 import { buildInventory } from "../../src/core/inventory/index.js";
+import { runCli } from "../support/cli.js";
 
 const TOKEN = "test-token-8c1f";
 
@@ -292,5 +293,21 @@ describe("live cluster against a local HTTPS test double of the Kubernetes API",
     await expect(loadLiveCluster({ kubeconfig: kc, context: "nope" })).rejects.toMatchObject({
       code: "USAGE",
     });
+  });
+  it("palisade scan --kubeconfig reports findings on live objects and the forbidden kinds as coverage", async () => {
+    const r = await runCli(["scan", "--kubeconfig", kc, "-o", "json"]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as {
+      findings: { ruleId: string; resource: { name: string }; team?: string; location?: unknown }[];
+      coverage: { reason: string; kind?: string }[];
+    };
+    const img = report.findings.find((f) => f.ruleId === "PAL-IMG-002" && f.resource.name === "web-1");
+    expect(img).toMatchObject({ team: "alpha" });
+    expect(img?.location).toBeUndefined();
+    expect(report.coverage.filter((c) => c.reason !== "unsupported").map((c) => [c.reason, c.kind])).toEqual([
+      ["forbidden", "Secret"],
+      ["unserved", "Ingress"],
+      ["unserved", "NetworkPolicy"],
+    ]);
   });
 });

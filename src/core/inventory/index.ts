@@ -4,6 +4,7 @@ export type { PathSegment } from "./field-path.js";
 export { formatFieldPath, joinPath, parseFieldPath } from "./field-path.js";
 export type { ImageRef, ImageRefResult } from "./image-ref.js";
 export { DEFAULT_REGISTRY, formatImageRef, parseImageRef } from "./image-ref.js";
+export { sourceLocation } from "./location.js";
 export type {
   ContainerInfo,
   ContainerType,

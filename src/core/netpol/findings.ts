@@ -10,7 +10,7 @@ import {
   type RuleMeta,
   type SourceLocation,
 } from "../findings/index.js";
-import type { Inventory, KObject } from "../inventory/index.js";
+import { type Inventory, type KObject, sourceLocation } from "../inventory/index.js";
 import { buildModel } from "./model.js";
 import type { ParsedPolicy, PolicyRule } from "./policy.js";
 import { isMatchAll } from "./selector.js";
@@ -137,9 +137,7 @@ export const NETPOL_RULES: readonly RuleMeta[] = [
 const META = new Map(NETPOL_RULES.map((r) => [r.id, r]));
 
 function locationOf(obj: KObject | undefined, fieldPath?: string): SourceLocation | undefined {
-  if (!obj?.source) return undefined;
-  const hit = fieldPath !== undefined ? obj.source.locate?.(fieldPath) : undefined;
-  return hit ?? { file: obj.source.file, line: obj.source.line, column: obj.source.column };
+  return sourceLocation(obj, fieldPath);
 }
 
 function finding(

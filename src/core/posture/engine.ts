@@ -24,6 +24,7 @@ import {
   joinPath,
   type KObject,
   parseFieldPath,
+  sourceLocation,
   type Workload,
   type WorkloadKind,
 } from "../inventory/index.js";
@@ -155,17 +156,7 @@ function typeName(v: unknown): string {
 
 /** Resolve a field path to a file position: the path itself, else its nearest located ancestor, else the object. */
 export function locateField(obj: KObject, fieldPath: string): SourceLocation | undefined {
-  const src = obj.source;
-  if (!src) return undefined;
-  if (src.locate) {
-    let segs = parseFieldPath(fieldPath);
-    while (segs.length > 0) {
-      const loc = src.locate(formatFieldPath(segs));
-      if (loc) return loc;
-      segs = segs.slice(0, -1);
-    }
-  }
-  return { file: src.file, line: src.line, column: src.column };
+  return sourceLocation(obj, fieldPath);
 }
 
 function makeReader(obj: KObject, coverage: Map<string, CoverageEntry>): Reader {

@@ -8,7 +8,7 @@ import {
   type RuleMeta,
   type Severity,
 } from "../findings/index.js";
-import type { Inventory, KObject } from "../inventory/index.js";
+import { type Inventory, type KObject, sourceLocation } from "../inventory/index.js";
 import { buildRbacIndex, roleKey, subjectNamespace } from "./build.js";
 import { escalationPaths } from "./escalation.js";
 import { SYSTEM_MASTERS } from "./identity.js";
@@ -296,9 +296,7 @@ const GRANT_CHECKS: GrantCheck[] = [
 const ALL: RequestAttributes = { verb: "*", apiGroup: "*", resource: "*" };
 
 function location(o: KObject, fieldPath?: string) {
-  const loc = fieldPath ? o.source?.locate?.(fieldPath) : undefined;
-  if (loc) return loc;
-  return o.source ? { file: o.source.file, line: o.source.line, column: o.source.column } : undefined;
+  return sourceLocation(o, fieldPath);
 }
 
 function subjectText(s: Subject, b: RbacBinding): string {
