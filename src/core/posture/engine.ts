@@ -19,11 +19,9 @@ import {
 import {
   type ContainerInfo,
   type ContainerType,
-  formatFieldPath,
   type Inventory,
   joinPath,
   type KObject,
-  parseFieldPath,
   sourceLocation,
   type Workload,
   type WorkloadKind,
