@@ -196,3 +196,5 @@ function parseRecord(text: string): RemediationRecord {
     throw new PalisadeError("INPUT", "stored remediation record: bad shape");
   return v as unknown as RemediationRecord;
 }
+
+export { type LineageState, loadLineageState } from "./evaluate.js";

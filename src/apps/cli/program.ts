@@ -20,6 +20,8 @@ const MODULES: (() => Promise<CommandModule>)[] = [
   () => import("./commands/scan.js"),
   () => import("./commands/versions.js"),
   () => import("./commands/vuln.js"),
+  // After vuln.js: adds `vuln impact|plan|status` to it, and registers `images`.
+  () => import("./commands/vuln-lineage.js"),
 ];
 
 export async function buildProgram(ctx: CliContext): Promise<Command> {

@@ -79,7 +79,7 @@ export function treeJson(lineage: Lineage, vulns: LineageVulns | undefined): Tre
 function countText(c: NodeCounts): string {
   if (c.total === 0) return "no known vulnerabilities";
   const sev = SEVERITIES.filter((s) => c.bySeverity[s]).map((s) => `${c.bySeverity[s]} ${s}`);
-  return `${c.total} vulnerabilities (${sev.join(", ")}); ${c.fixHere} to fix here`;
+  return `${c.total} ${c.total === 1 ? "vulnerability" : "vulnerabilities"} (${sev.join(", ")}); ${c.fixHere} to fix here`;
 }
 
 /** The tree as indented text with box-drawing branches. */
@@ -193,10 +193,20 @@ export function formatStatusTable(records: readonly RemediationRecord[]): string
     "STATE          VULNERABILITY        FAMILY / FIX IMAGE                          REPLICAS FIXED  OPENED / CLOSED",
   ];
   for (const r of records) {
-    const ttf = r.timeToFixSeconds !== undefined ? ` (time to fix ${r.timeToFixSeconds}s)` : "";
+    const ttf =
+      r.timeToFixSeconds !== undefined ? ` (time to fix ${formatDuration(r.timeToFixSeconds)})` : "";
     l.push(
       `${r.state.padEnd(14)} ${r.vulnerabilityId.padEnd(20)} ${r.fixImage.padEnd(43)} ${`${r.totals.fixedReplicas}/${r.totals.replicas}`.padEnd(14)} ${r.openedAt}${r.closedAt ? ` -> ${r.closedAt}${ttf}` : ""}${r.reopenCount ? ` reopened x${r.reopenCount}` : ""}`,
     );
   }
   return `${l.join("\n")}\n`;
+}
+
+/** `3d 8h 30m` from seconds (days, hours, minutes; seconds only under a minute). */
+export function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${seconds}s`;
+  const d = Math.floor(seconds / 86400);
+  const h = Math.floor((seconds % 86400) / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  return [d ? `${d}d` : "", h ? `${h}h` : "", m ? `${m}m` : ""].filter(Boolean).join(" ") || "0m";
 }

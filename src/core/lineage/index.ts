@@ -4,6 +4,7 @@
  */
 export type { NodeCounts, TreeJson } from "./format.js";
 export {
+  formatDuration,
   formatImpactTable,
   formatPlanTable,
   formatStatusTable,

@@ -73,6 +73,8 @@ export interface NodeVuln {
   aliases: string[];
   severity: Severity;
   package: string;
+  /** Name advisories use for the package: the source package for distros (openssl for libssl3). */
+  sourcePackage: string;
   ecosystem: string;
   purl: string;
   installed: string;

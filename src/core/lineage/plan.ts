@@ -45,7 +45,10 @@ export interface PlanItem {
   score: number;
   fixNode: string;
   image: string;
+  /** Source package (what advisories name). */
   package: string;
+  /** Binary packages of it installed in the image. */
+  binaries: string[];
   ecosystem: string;
   installed: string[];
   /** Version that clears every listed vulnerability; absent when one of them has no known fix. */
@@ -182,6 +185,7 @@ export function buildPlan(index: ImpactIndex): RemediationPlan {
     {
       fixNode: string;
       package: string;
+      binaries: Set<string>;
       ecosystem: string;
       installed: Set<string>;
       vulns: Map<string, { id: string; severity: Severity; fixedVersions: string[] }>;
@@ -190,12 +194,14 @@ export function buildPlan(index: ImpactIndex): RemediationPlan {
   >();
   for (const [id, occ] of index.occurrences)
     for (const { node, vuln } of occ) {
-      const k = `${vuln.fixNode}\u0000${vuln.package}`;
+      // Binary packages built from one source (libssl3 and openssl) are one fix: bump the source.
+      const k = `${vuln.fixNode}\u0000${vuln.sourcePackage}`;
       let g = groups.get(k);
       if (!g) {
         g = {
           fixNode: vuln.fixNode,
-          package: vuln.package,
+          package: vuln.sourcePackage,
+          binaries: new Set(),
           ecosystem: vuln.ecosystem,
           installed: new Set(),
           vulns: new Map(),
@@ -204,6 +210,7 @@ export function buildPlan(index: ImpactIndex): RemediationPlan {
         groups.set(k, g);
       }
       g.installed.add(vuln.installed);
+      g.binaries.add(vuln.package);
       g.nodes.add(node);
       const prev = g.vulns.get(id);
       g.vulns.set(id, {
@@ -234,9 +241,14 @@ export function buildPlan(index: ImpactIndex): RemediationPlan {
     const reach = reachOf(index, g.nodes);
     const weight = vulnerabilities.reduce((s, v) => s + SEVERITY_WEIGHT[v.severity], 0);
     const score = weight * (reach.workloads.size + (EXPOSURE_WEIGHT - 1) * reach.exposed);
+    const binaries = [...g.binaries].sort(cmp);
+    const what =
+      binaries.length === 1 && binaries[0] === g.package
+        ? g.package
+        : `${g.package} (${binaries.join(", ")})`;
     const bump = targetVersion
-      ? `bump ${g.package} to >= ${targetVersion} in image ${image}`
-      : `no fixed version of ${g.package} is known for ${vulnerabilities
+      ? `bump ${what} to >= ${targetVersion} in image ${image}`
+      : `no fixed version of ${what} is known for ${vulnerabilities
           .filter((v) => v.fixedVersions.length === 0)
           .map((v) => v.id)
           .join(", ")}: remove or replace ${g.package} in image ${image}`;
@@ -247,6 +259,7 @@ export function buildPlan(index: ImpactIndex): RemediationPlan {
       fixNode: g.fixNode,
       image,
       package: g.package,
+      binaries,
       ecosystem: g.ecosystem,
       installed: [...g.installed].sort(cmp),
       vulnerabilities,

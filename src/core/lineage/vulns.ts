@@ -89,6 +89,7 @@ export function attributeVulns(
         aliases: f.aliases,
         severity: f.severity,
         package: f.package.name,
+        sourcePackage: f.package.lookupName,
         ecosystem: f.package.ecosystem,
         purl: f.package.purl,
         installed: f.installed,

@@ -1,0 +1,158 @@
+import { existsSync, statSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import type { Command } from "commander";
+import { PalisadeError } from "../../../core/errors/index.js";
+import type { CoverageEntry } from "../../../core/findings/index.js";
+import { stableStringify } from "../../../core/util/index.js";
+import type { CliContext } from "../context.js";
+import { EXIT } from "../exit-codes.js";
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+/** --db, else PALISADE_DB, else .palisade/palisade.db: the same file `palisade vuln db` uses. */
+export function lineageDbPath(flag: string | undefined, ctx: CliContext): string {
+  const p = flag ?? ctx.env.PALISADE_DB ?? ".palisade/palisade.db";
+  return isAbsolute(p) ? p : resolve(ctx.cwd, p);
+}
+
+/** An IMAGE argument: a directory with `oci-layout` is `oci:`, a .tar file `docker-archive:`, else as given. */
+function imageSpec(target: string, ctx: CliContext): string {
+  if (/^(oci|docker-archive|registry):/.test(target) || target.startsWith("docker://")) return target;
+  const p = resolve(ctx.cwd, target);
+  if (existsSync(p)) {
+    const st = statSync(p);
+    if (st.isDirectory() && existsSync(resolve(p, "oci-layout"))) return `oci:${p}`;
+    if (st.isFile() && /\.tar$/.test(p)) return `docker-archive:${p}`;
+  }
+  return target;
+}
+
+/** Print coverage entries as warnings on stderr (they never change the exit code by themselves). */
+export function warnCoverage(ctx: CliContext, coverage: readonly CoverageEntry[]): void {
+  for (const c of coverage) ctx.stderr.write(`warning: ${c.reason}: ${c.message}\n`);
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const images = program
+    .command("images")
+    .description("Known images: the image tree, where to fix, what runs them");
+
+  images
+    .command("add")
+    .description(
+      "Analyze images and remember them (by digest, with their layer chain) to grow the image tree",
+    )
+    .argument("<images...>", "oci:DIR[:TAG], docker-archive:FILE, registry reference, or a layout dir / .tar")
+    .option("--ref <reference>", "name to remember the image under (repeatable; one IMAGE only)", collect)
+    .option("--platform <os/arch>", "platform to select from a multi-platform image")
+    .option("--db <path>", "database file (default: $PALISADE_DB or .palisade/palisade.db)")
+    .action(async (targets: string[], flags: { ref?: string[]; platform?: string; db?: string }) => {
+      if (flags.ref?.length && targets.length !== 1)
+        throw new PalisadeError("USAGE", "--ref names one image: give exactly one IMAGE with it");
+      const { analyzeImage, parseSourceSpec } = await import("../../../adapters/image/index.js");
+      const { knownImageFromSbom, canonicalRef } = await import("../../../core/lineage/index.js");
+      const { KnownImageStore } = await import("../../../adapters/known-images/index.js");
+      for (const r of flags.ref ?? [])
+        if (canonicalRef(r) === undefined)
+          throw new PalisadeError("USAGE", `--ref ${r} is not an image reference`);
+      const known = [];
+      for (const t of targets) {
+        const spec = imageSpec(t, ctx);
+        const { sbom, coverage } = await analyzeImage(
+          spec,
+          flags.platform ? { platform: flags.platform } : {},
+        );
+        warnCoverage(ctx, coverage);
+        const s = parseSourceSpec(spec);
+        const refs = [...(flags.ref ?? []), ...(s.transport === "registry" ? [s.display] : [])];
+        const img = knownImageFromSbom(sbom, refs);
+        if (img.refs.length === 0)
+          ctx.stderr.write(
+            `warning: missing: ${t} has no repository name or tag: it is known by digest ${img.digest} only (name it with --ref)\n`,
+          );
+        known.push(img);
+        ctx.stdout.write(
+          `added ${img.refs.join(", ") || t} ${img.digest} ${img.platform ?? ""} ${img.layers.length} layers, ${img.packages.length} packages\n`,
+        );
+      }
+      const store = new KnownImageStore(lineageDbPath(flags.db, ctx));
+      try {
+        store.putImages(known, ctx.now());
+      } finally {
+        store.close();
+      }
+      ctx.exitCode = EXIT.OK;
+    });
+
+  images
+    .command("list")
+    .description("List known images")
+    .option("-o, --output <format>", "table|json", "table")
+    .option("--db <path>", "database file (default: $PALISADE_DB or .palisade/palisade.db)")
+    .action(async (flags: { output: string; db?: string }) => {
+      if (flags.output !== "table" && flags.output !== "json")
+        throw new PalisadeError("USAGE", `unknown output format "${flags.output}" (expected table, json)`);
+      const { KnownImageStore } = await import("../../../adapters/known-images/index.js");
+      const file = lineageDbPath(flags.db, ctx);
+      const store = new KnownImageStore(file);
+      let listed: ReturnType<typeof store.listImages>;
+      try {
+        listed = store.listImages();
+      } finally {
+        store.close();
+      }
+      warnCoverage(ctx, listed.coverage);
+      if (flags.output === "json") {
+        ctx.stdout.write(
+          `${stableStringify(
+            listed.images.map((i) => ({
+              digest: i.image.digest,
+              refs: i.image.refs,
+              platform: i.image.platform,
+              layers: i.image.layers,
+              packages: i.image.packages.length,
+              firstSeen: i.firstSeen,
+              lastSeen: i.lastSeen,
+            })),
+          )}\n`,
+        );
+      } else {
+        for (const i of listed.images)
+          ctx.stdout.write(
+            `${i.image.digest.slice(0, 19)}  ${(i.image.platform ?? "-").padEnd(12)} ${String(i.image.layers.length).padStart(3)} layers ${String(i.image.packages.length).padStart(5)} packages  ${i.image.refs.join(", ") || "(no name)"}\n`,
+          );
+        if (listed.images.length === 0) ctx.stdout.write("no known images (palisade images add IMAGE...)\n");
+      }
+      ctx.exitCode = EXIT.OK;
+    });
+
+  images
+    .command("tree")
+    .description(
+      "Print the image tree (parents by layer chain, then base annotations) with vulnerabilities per node",
+    )
+    .option("-o, --output <format>", "text|json|dot", "text")
+    .option("--db <path>", "database file (default: $PALISADE_DB or .palisade/palisade.db)")
+    .action(async (flags: { output: string; db?: string }) => {
+      if (!["text", "json", "dot"].includes(flags.output))
+        throw new PalisadeError(
+          "USAGE",
+          `unknown output format "${flags.output}" (expected text, json, dot)`,
+        );
+      const { loadLineageState } = await import("../../../adapters/known-images/index.js");
+      const lin = await import("../../../core/lineage/index.js");
+      const state = await loadLineageState(lineageDbPath(flags.db, ctx));
+      if (flags.output === "json") {
+        const doc = lin.treeJson(state.lineage, state.vulns);
+        ctx.stdout.write(`${stableStringify({ ...doc, coverage: state.coverage })}\n`);
+      } else {
+        warnCoverage(ctx, state.coverage);
+        ctx.stdout.write(
+          flags.output === "dot"
+            ? lin.formatTreeDot(state.lineage, state.vulns)
+            : lin.formatTreeText(state.lineage, state.vulns),
+        );
+      }
+      ctx.exitCode = EXIT.OK;
+    });
+}

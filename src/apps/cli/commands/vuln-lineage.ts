@@ -1,0 +1,140 @@
+import type { Command } from "commander";
+import { PalisadeError } from "../../../core/errors/index.js";
+import { stableStringify } from "../../../core/util/index.js";
+import type { CliContext } from "../context.js";
+import { EXIT } from "../exit-codes.js";
+import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
+import { lineageDbPath, register as registerImages, warnCoverage } from "./images.js";
+
+type Flags = InputOptions & { output: string; db?: string; platform?: string; at?: string };
+
+const hasInput = (f: InputOptions): boolean => Boolean(f.file?.length || f.snapshot?.length || f.kubeconfig);
+
+function checkOutput(output: string): void {
+  if (output !== "table" && output !== "json")
+    throw new PalisadeError("USAGE", `unknown output format "${output}" (expected table, json)`);
+}
+
+/** Tree + vulnerabilities from the database, inventory from the inputs, and the impact index over both. */
+async function loadIndex(flags: Flags, ctx: CliContext) {
+  const { loadLineageState } = await import("../../../adapters/known-images/index.js");
+  const lin = await import("../../../core/lineage/index.js");
+  const state = await loadLineageState(lineageDbPath(flags.db, ctx));
+  const loaded = await loadInventory(flags, [], ctx);
+  const index = lin.buildImpactIndex(state.lineage, state.vulns, lin.workloadUsages(loaded.inventory), {
+    platform: flags.platform,
+  });
+  return { lin, state, index, coverage: [...state.coverage, ...loaded.coverage, ...index.coverage] };
+}
+
+/** Observation time: --at (an ISO time, for snapshots taken earlier) or the injected clock. */
+function observedAt(at: string | undefined, ctx: CliContext): Date {
+  if (at === undefined) return ctx.now();
+  const t = Date.parse(at);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(at) || Number.isNaN(t))
+    throw new PalisadeError("USAGE", `--at ${at} is not an ISO-8601 time (e.g. 2025-01-31T12:00:00Z)`);
+  return new Date(t);
+}
+
+/**
+ * Registers `palisade images` (commands/images.ts) and adds `vuln impact`, `vuln plan` and `vuln status` to the
+ * `vuln` command registered by commands/vuln.ts (this module is listed after it in program.ts).
+ */
+export function register(program: Command, ctx: CliContext): void {
+  registerImages(program, ctx);
+  const vuln = program.commands.find((c) => c.name() === "vuln");
+  if (!vuln)
+    throw new PalisadeError("INTERNAL", "commands/vuln-lineage.js must be registered after commands/vuln.js");
+
+  addInputOptions(
+    vuln
+      .command("impact")
+      .description(
+        "Who runs a vulnerability: images, workloads (replicas), namespaces, clusters, teams, and where to fix it",
+      )
+      .argument("<id>", "CVE-, GHSA- or any advisory id or alias")
+      .option("-o, --output <format>", "table|json", "table")
+      .option(
+        "--platform <os/arch>",
+        "platform workloads run, to pick among images known for several",
+        "linux/amd64",
+      )
+      .option("--db <path>", "database file (default: $PALISADE_DB or .palisade/palisade.db)"),
+  ).action(async (id: string, flags: Flags) => {
+    checkOutput(flags.output);
+    const { lin, index, coverage } = await loadIndex(flags, ctx);
+    const answer = lin.impact(index, id);
+    if (flags.output === "json") ctx.stdout.write(`${stableStringify({ ...answer, coverage })}\n`);
+    else {
+      warnCoverage(ctx, coverage);
+      ctx.stdout.write(lin.formatImpactTable(answer));
+    }
+    ctx.exitCode = EXIT.OK;
+  });
+
+  addInputOptions(
+    vuln
+      .command("plan")
+      .description("Prioritised fixes (severity x workloads x exposure), grouped by team and by base image")
+      .option("-o, --output <format>", "table|json", "table")
+      .option("--platform <os/arch>", "platform workloads run", "linux/amd64")
+      .option("--db <path>", "database file (default: $PALISADE_DB or .palisade/palisade.db)"),
+  ).action(async (flags: Flags) => {
+    checkOutput(flags.output);
+    const { lin, index, coverage } = await loadIndex(flags, ctx);
+    const plan = lin.buildPlan(index);
+    if (flags.output === "json") ctx.stdout.write(`${stableStringify({ ...plan, coverage })}\n`);
+    else {
+      warnCoverage(ctx, coverage);
+      ctx.stdout.write(lin.formatPlanTable(plan));
+    }
+    ctx.exitCode = EXIT.OK;
+  });
+
+  addInputOptions(
+    vuln
+      .command("status")
+      .description(
+        "Remediation records per (vulnerability, image family); observing an inventory (--snapshot, -f, --kubeconfig) advances them",
+      )
+      .option("-o, --output <format>", "table|json", "table")
+      .option("--at <time>", "observation time of the inventory (ISO-8601; default now)")
+      .option("--platform <os/arch>", "platform workloads run", "linux/amd64")
+      .option("--db <path>", "database file (default: $PALISADE_DB or .palisade/palisade.db)"),
+  ).action(async (flags: Flags) => {
+    checkOutput(flags.output);
+    const { KnownImageStore } = await import("../../../adapters/known-images/index.js");
+    const lin = await import("../../../core/lineage/index.js");
+    const file = lineageDbPath(flags.db, ctx);
+    let transitions: import("../../../core/lineage/index.js").Transition[] = [];
+    let coverage: import("../../../core/findings/index.js").CoverageEntry[] = [];
+    if (hasInput(flags)) {
+      const now = observedAt(flags.at, ctx);
+      const loaded = await loadIndex(flags, ctx);
+      coverage = loaded.coverage;
+      const store = new KnownImageStore(file);
+      try {
+        const r = lin.advance(store.listRecords(), lin.observeRemediation(loaded.index), now);
+        store.putRecords(r.records);
+        transitions = r.transitions;
+      } finally {
+        store.close();
+      }
+    } else if (flags.at !== undefined) throw new PalisadeError("USAGE", "--at needs an inventory to observe");
+    const store = new KnownImageStore(file);
+    let records: ReturnType<typeof store.listRecords>;
+    try {
+      records = store.listRecords();
+    } finally {
+      store.close();
+    }
+    if (flags.output === "json") ctx.stdout.write(`${stableStringify({ records, transitions, coverage })}\n`);
+    else {
+      warnCoverage(ctx, coverage);
+      for (const t of transitions)
+        ctx.stderr.write(`${t.key}: ${t.from ?? "new"} -> ${t.to}${t.reopened ? " (reopened)" : ""}\n`);
+      ctx.stdout.write(lin.formatStatusTable(records));
+    }
+    ctx.exitCode = EXIT.OK;
+  });
+}
