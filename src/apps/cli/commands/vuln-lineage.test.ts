@@ -1,0 +1,163 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { afterAll, describe, expect, it } from "vitest";
+import type { CliContext } from "../context.js";
+import { run } from "../program.js";
+
+const DEMO = "examples/demo";
+const dir = mkdtempSync(join(tmpdir(), "palisade-lineage-cli-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const DB = join(dir, "palisade.db");
+
+async function cli(
+  argv: string[],
+  now = "2025-03-01T00:00:00Z",
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const sink = (append: (s: string) => void) =>
+    new Writable({
+      write(chunk, _enc, cb) {
+        append(String(chunk));
+        cb();
+      },
+    });
+  const ctx: CliContext = {
+    stdout: sink((s) => (stdout += s)),
+    stderr: sink((s) => (stderr += s)),
+    stdin: process.stdin,
+    env: { PALISADE_DB: DB },
+    cwd: process.cwd(),
+    now: () => new Date(now),
+    exitCode: 0,
+  };
+  const code = await run(argv, ctx);
+  return { code, stdout, stderr };
+}
+
+/** dir ref digest, one line per demo image (written by scripts/gen-demo-images.ts). */
+const REFS = readFileSync(join(DEMO, "images", "refs.txt"), "utf8")
+  .trim()
+  .split("\n")
+  .map((l) => l.split(" ") as [string, string, string]);
+const digestOf = (ref: string) => REFS.find((r) => r[1] === ref)?.[2] as string;
+
+describe("palisade images and vuln impact|plan|status on the demo", () => {
+  it("imports advisories and adds the demo images", async () => {
+    expect((await cli(["vuln", "db", "import", join(DEMO, "advisories")])).code).toBe(0);
+    for (const [d, ref] of REFS) {
+      const r = await cli(["images", "add", `oci:${join(DEMO, "images", d)}`, "--ref", ref]);
+      expect([r.code, r.stderr]).toEqual([0, ""]);
+    }
+  });
+
+  it("prints the tree with vulnerability counts per node", async () => {
+    const r = await cli(["images", "tree", "-o", "json"]);
+    const doc = JSON.parse(r.stdout) as {
+      nodes: { image: string; parent?: string; depth: number; vulnerabilities: unknown }[];
+    };
+    const byImage = new Map(doc.nodes.map((n) => [n.image, n]));
+    expect(doc.nodes.map((n) => [n.image, n.depth, n.vulnerabilities])).toEqual([
+      ["docker.io/library/debian:12", 0, { total: 1, bySeverity: { low: 1 }, fixHere: 1 }],
+      [
+        "registry.example/company/base-runtime:1.4",
+        1,
+        { total: 2, bySeverity: { critical: 1, low: 1 }, fixHere: 1 },
+      ],
+      [
+        "registry.example/team-a/checkout:2.0",
+        2,
+        { total: 3, bySeverity: { critical: 1, high: 1, low: 1 }, fixHere: 1 },
+      ],
+      [
+        "registry.example/team-b/search:1.0",
+        2,
+        { total: 2, bySeverity: { critical: 1, low: 1 }, fixHere: 0 },
+      ],
+      ["registry.example/company/base-runtime:1.5", 1, { total: 1, bySeverity: { low: 1 }, fixHere: 0 }],
+      ["registry.example/team-a/checkout:2.1", 2, { total: 2, bySeverity: { high: 1, low: 1 }, fixHere: 1 }],
+      ["registry.example/team-b/search:1.1", 2, { total: 1, bySeverity: { low: 1 }, fixHere: 0 }],
+    ]);
+    expect(byImage.get("registry.example/team-a/checkout:2.0")?.parent).toBe(
+      digestOf("registry.example/company/base-runtime:1.4"),
+    );
+    const dot = await cli(["images", "tree", "-o", "dot"]);
+    expect(dot.stdout.split("\n").filter((l) => l.includes("->")).length).toBe(6);
+  });
+
+  it("answers impact by CVE id with workloads, teams and the base to fix", async () => {
+    const r = await cli([
+      "vuln",
+      "impact",
+      "CVE-2099-0001",
+      "--snapshot",
+      join(DEMO, "snapshots", "before.json"),
+      "-o",
+      "json",
+    ]);
+    const a = JSON.parse(r.stdout);
+    expect([
+      r.code,
+      a.vulnerabilityId,
+      a.totals,
+      a.teams,
+      [...new Set(a.fixAt.map((f: { image: string }) => f.image))],
+    ]).toEqual([
+      0,
+      "CVE-2099-0001",
+      { images: 3, workloads: 2, replicas: 5, namespaces: 2, clusters: 0, teams: 2 },
+      ["team-a", "team-b"],
+      ["registry.example/company/base-runtime:1.4"],
+    ]);
+  });
+
+  it("plans the base-image fix first, as one source-package bump with upgrade advice", async () => {
+    const r = await cli(["vuln", "plan", "--snapshot", join(DEMO, "snapshots", "before.json"), "-o", "json"]);
+    const p = JSON.parse(r.stdout);
+    expect([p.items[0].action, p.items[0].upgrade.message]).toEqual([
+      "bump openssl (libssl3, openssl) to >= 3.0.13-1~deb12u1 in image registry.example/company/base-runtime:1.4; rebuild children registry.example/team-a/checkout:2.0, registry.example/team-b/search:1.0",
+      "move FROM registry.example/company/base-runtime:1.4 to registry.example/company/base-runtime:1.5: clears 1 of 2 vulnerabilities in 3 images / 2 workloads / 2 teams",
+    ]);
+  });
+
+  it("a remediation record closes by itself when the second snapshot shows the fixed digest running", async () => {
+    const before = await cli(
+      ["vuln", "status", "--snapshot", join(DEMO, "snapshots", "before.json"), "-o", "json"],
+      "2025-03-01T09:00:00Z",
+    );
+    const after = await cli(
+      ["vuln", "status", "--snapshot", join(DEMO, "snapshots", "after.json"), "-o", "json"],
+      "2025-03-04T17:30:00Z",
+    );
+    const pick = (out: string) =>
+      (
+        JSON.parse(out).records as {
+          vulnerabilityId: string;
+          state: string;
+          closedAt?: string;
+          timeToFixSeconds?: number;
+        }[]
+      ).map((r) => [r.vulnerabilityId, r.state, r.closedAt, r.timeToFixSeconds]);
+    expect(pick(before.stdout)).toEqual([
+      ["CVE-2099-0001", "patched-image", undefined, undefined],
+      ["CVE-2099-0002", "fix-available", undefined, undefined],
+      ["CVE-2099-0003", "open", undefined, undefined],
+    ]);
+    expect(pick(after.stdout)).toEqual([
+      ["CVE-2099-0001", "closed", "2025-03-04T17:30:00.000Z", 289800],
+      ["CVE-2099-0002", "fix-available", undefined, undefined],
+      ["CVE-2099-0003", "open", undefined, undefined],
+    ]);
+    const table = await cli(["vuln", "status"]);
+    expect(table.stdout).toContain("closed         CVE-2099-0001");
+    expect(table.stdout).toContain("time to fix 3d 8h 30m");
+  });
+
+  it("bad input: unknown output format and --ref with several images are usage errors", async () => {
+    expect((await cli(["images", "tree", "-o", "xml"])).code).toBe(2);
+    expect((await cli(["images", "add", "a", "b", "--ref", "x/y:1"])).code).toBe(2);
+    expect((await cli(["vuln", "status", "--at", "yesterday"])).code).toBe(2);
+  });
+});
