@@ -127,7 +127,11 @@ export function isExpired(e: Exception, now: Date): boolean {
   return e.expires !== undefined && expiryInstant(e.expires) < now.getTime();
 }
 
-function matches(e: Exception, f: Finding, facts: WorkloadFacts | undefined): boolean {
+/**
+ * `facts` is a thunk: workload facts are looked up only when an exception scopes by image or label, so a scan
+ * without such exceptions (most scans, and every scan without an exceptions file) never pays for them.
+ */
+function matches(e: Exception, f: Finding, facts: () => WorkloadFacts | undefined): boolean {
   if (e.rules && !e.rules.some((p) => globMatch(p, f.ruleId))) return false;
   const ns = f.resource.namespace ?? "";
   if (e.namespaces && !e.namespaces.some((p) => globMatch(p, ns))) return false;
@@ -135,11 +139,11 @@ function matches(e: Exception, f: Finding, facts: WorkloadFacts | undefined): bo
   if (e.workloads && !e.workloads.some((p) => globMatch(p, wl.name) || globMatch(p, `${wl.kind}/${wl.name}`)))
     return false;
   if (e.images) {
-    const imgs = facts?.images ?? [];
+    const imgs = facts()?.images ?? [];
     if (!e.images.some((p) => imgs.some((i) => globMatch(p, i)))) return false;
   }
   if (e.labels) {
-    const labels = facts?.labels ?? {};
+    const labels = facts()?.labels ?? {};
     for (const [k, v] of Object.entries(e.labels)) if (labels[k] !== v) return false;
   }
   return true;
@@ -159,8 +163,12 @@ export function applyExceptions(
   const matched: Record<string, number> = {};
   for (const e of exceptions) matched[e.id] = 0;
   const out = findings.map((f) => {
-    if (f.suppressed) return f;
-    const facts = opts.facts(f);
+    if (f.suppressed || active.length === 0) return f;
+    let memo: { v: WorkloadFacts | undefined } | undefined;
+    const facts = (): WorkloadFacts | undefined => {
+      memo ??= { v: opts.facts(f) };
+      return memo.v;
+    };
     const e = active.find((x) => matches(x, f, facts));
     if (!e) return f;
     matched[e.id] = (matched[e.id] ?? 0) + 1;
