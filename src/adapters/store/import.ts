@@ -36,21 +36,22 @@ export async function importOsvPaths(
   const maxFiles = opts.maxFiles ?? 5_000_000;
   const result: ImportResult = { files: 0, records: 0, written: 0, unchanged: 0, coverage: [] };
   let batch: OsvRecord[] = [];
-  const flush = (): void => {
+  const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
-    const r = store.putRecords(batch);
+    const full = batch;
+    batch = [];
+    const r = await store.putRecords(full);
     result.written += r.written;
     result.unchanged += r.unchanged;
-    batch = [];
   };
-  const accept = (text: string, source: string): void => {
+  const accept = async (text: string, source: string): Promise<void> => {
     result.files++;
     const parsed = parseOsvText(text, source);
     result.coverage.push(...parsed.coverage);
     if (parsed.record) {
       result.records++;
       batch.push(parsed.record);
-      if (batch.length >= batchSize) flush();
+      if (batch.length >= batchSize) await flush();
     }
   };
   const walk = async (dir: string, depth: number): Promise<void> => {
@@ -87,7 +88,7 @@ export async function importOsvPaths(
       });
       return;
     }
-    accept(await readFile(p, "utf8"), p);
+    await accept(await readFile(p, "utf8"), p);
   };
   const readZip = async (p: string): Promise<void> => {
     let zip: ZipReader;
@@ -110,12 +111,17 @@ export async function importOsvPaths(
           continue;
         }
         if (!entry.name.endsWith(".json")) continue;
+        let text: string;
         try {
-          accept((await zip.read(entry)).toString("utf8"), subject);
+          text = (await zip.read(entry)).toString("utf8");
         } catch (e) {
           result.files++;
           result.coverage.push({ reason: coverageReason(e), subject, message: errorMessage(e) });
+          continue;
         }
+        // Outside the try: a store failure (a lost database connection) aborts the import, it is not a
+        // problem with this entry.
+        await accept(text, subject);
       }
     } finally {
       await zip.close();
@@ -133,8 +139,8 @@ export async function importOsvPaths(
     else if (p.endsWith(".zip")) await readZip(p);
     else if (p.endsWith(".json") || st.isFile()) await readJsonFile(p, st.size);
   }
-  flush();
-  store.markImported(opts.now().toISOString());
+  await flush();
+  await store.markImported(opts.now().toISOString());
   return result;
 }
 

@@ -1,9 +1,15 @@
-/** Stores: the embedded vulnerability database (SQLite) behind the VulnStore interface, and OSV import. */
+/**
+ * Stores: the vulnerability database behind the VulnStore interface (embedded SQLite, in-memory, PostgreSQL for a
+ * shared fleet database), and OSV import.
+ */
 export type { Freshness, ImportOptions, ImportResult } from "./import.js";
 export { freshness, importOsvPaths, STALE_AFTER_DAYS } from "./import.js";
 export { MemoryVulnStore } from "./memory.js";
+export { openVulnStore } from "./open.js";
+export type { PgVulnStoreOptions } from "./postgres.js";
+export { DEFAULT_PG_SCHEMA, isPostgresUrl, PG_SCHEMA_VERSION, PgVulnStore, redactDbUrl } from "./postgres.js";
 export { SqliteVulnStore } from "./sqlite.js";
-export type { ImportBatchResult, VulnDbStatus, VulnStore } from "./vuln-store.js";
+export type { ImportBatchResult, MaybePromise, VulnDbStatus, VulnStore } from "./vuln-store.js";
 export { recordKeys } from "./vuln-store.js";
 export type { ZipEntry, ZipLimits } from "./zip.js";
 export { DEFAULT_ZIP_LIMITS, isUnsafeEntryName, ZipReader } from "./zip.js";

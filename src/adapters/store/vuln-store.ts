@@ -20,19 +20,26 @@ export interface ImportBatchResult {
   unchanged: number;
 }
 
+/** A value, or a promise of it: embedded backends answer synchronously, networked ones asynchronously. */
+export type MaybePromise<T> = T | Promise<T>;
+
 /**
- * The vulnerability store every backend implements (SQLite now; PostgreSQL later). All implementations pass
+ * The vulnerability store every backend implements (SQLite, in-memory, PostgreSQL). All implementations pass
  * the contract suite in vuln-store.contract.ts.
+ *
+ * Methods may answer synchronously (better-sqlite3 is synchronous) or with a promise (`pg`): code written
+ * against this interface always `await`s; code holding a concrete embedded store may keep calling it
+ * synchronously.
  */
 export interface VulnStore {
   /** Insert or replace records in one transaction; a record replaces a stored one only when not older. */
-  putRecords(records: readonly OsvRecord[]): ImportBatchResult;
+  putRecords(records: readonly OsvRecord[]): MaybePromise<ImportBatchResult>;
   /** Records indexed under each key (see `advisoryKey`), one indexed lookup per key. Keys without records are absent. */
-  lookup(keys: readonly string[]): Map<string, OsvRecord[]>;
+  lookup(keys: readonly string[]): MaybePromise<Map<string, OsvRecord[]>>;
   /** Record that an import finished at `at` (ISO time). */
-  markImported(at: string): void;
-  status(): VulnDbStatus;
-  close(): void;
+  markImported(at: string): MaybePromise<void>;
+  status(): MaybePromise<VulnDbStatus>;
+  close(): MaybePromise<void>;
 }
 
 /** Index keys of a record: one per distinct (base ecosystem, normalised package name) it affects. */

@@ -15,10 +15,32 @@ const SBOM_OUTPUTS = ["cyclonedx", "spdx", "json"] as const;
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
-/** --db, else PALISADE_DB, else .palisade/palisade.db under the working directory. */
+/** Help for every `--db` option: the two backends and the default. */
+const DB_OPTION_HELP =
+  "vulnerability database: a SQLite file, or a postgres://user@host:port/db[?schema=NAME] URL to share one " +
+  "PostgreSQL database across a fleet (schema default: palisade) " +
+  "(default: $PALISADE_DB or .palisade/palisade.db)";
+
+// The same test as isPostgresUrl in adapters/store, kept here so that resolving --db loads no adapter.
+const isDbUrl = (p: string): boolean => /^postgres(ql)?:\/\//i.test(p);
+
+/**
+ * --db, else PALISADE_DB, else .palisade/palisade.db under the working directory. A `postgres://` or
+ * `postgresql://` URL is returned unchanged and selects the PostgreSQL backend.
+ */
 export function dbPath(flag: string | undefined, ctx: CliContext): string {
   const p = flag ?? ctx.env.PALISADE_DB ?? ".palisade/palisade.db";
+  if (isDbUrl(p)) return p;
   return isAbsolute(p) ? p : resolve(ctx.cwd, p);
+}
+
+/** Refuse a missing SQLite file for read-only commands (opening would create an empty one); URLs pass. */
+function requireDatabase(location: string): void {
+  if (!isDbUrl(location) && !existsSync(location))
+    throw new PalisadeError(
+      "USAGE",
+      `no vulnerability database at ${location}: run \`palisade vuln db import PATH...\``,
+    );
 }
 
 /** An IMAGE|DIR argument: an existing directory is `dir:`, an existing tarball `docker-archive:`, else as given. */
@@ -73,10 +95,10 @@ export function register(program: Command, ctx: CliContext): void {
       "Import OSV advisories: directories of OSV JSON, osv.dev per-ecosystem zip files, or JSON files",
     )
     .argument("<paths...>", "OSV directories, .zip archives or .json files")
-    .option("--db <path>", "database file (default: $PALISADE_DB or .palisade/palisade.db)")
+    .option("--db <path|url>", DB_OPTION_HELP)
     .action(async (paths: string[], flags: { db?: string }) => {
-      const { SqliteVulnStore, importOsvPaths } = await import("../../../adapters/store/index.js");
-      const store = new SqliteVulnStore(dbPath(flags.db, ctx));
+      const { openVulnStore, importOsvPaths } = await import("../../../adapters/store/index.js");
+      const store = await openVulnStore(dbPath(flags.db, ctx));
       try {
         const started = performance.now();
         const r = await importOsvPaths(
@@ -93,27 +115,25 @@ export function register(program: Command, ctx: CliContext): void {
         // Nothing readable at all is an input error; partial problems are warnings.
         ctx.exitCode = r.records === 0 && r.coverage.length > 0 ? EXIT.USAGE : EXIT.OK;
       } finally {
-        store.close();
+        await store.close();
       }
     });
 
   db.command("status")
     .description("Show what the database holds and how old it is")
-    .option("--db <path>", "database file (default: $PALISADE_DB or .palisade/palisade.db)")
+    .option("--db <path|url>", DB_OPTION_HELP)
     .option("-o, --output <format>", "table|json", "table")
     .action(async (flags: { db?: string; output: string }) => {
       if (flags.output !== "table" && flags.output !== "json")
         throw new PalisadeError("USAGE", `unknown output format "${flags.output}" (expected table, json)`);
-      const file = dbPath(flags.db, ctx);
-      if (!existsSync(file))
-        throw new PalisadeError(
-          "USAGE",
-          `no vulnerability database at ${file}: run \`palisade vuln db import PATH...\``,
-        );
-      const { SqliteVulnStore, freshness } = await import("../../../adapters/store/index.js");
-      const store = new SqliteVulnStore(file);
+      const location = dbPath(flags.db, ctx);
+      requireDatabase(location);
+      const { openVulnStore, freshness, redactDbUrl } = await import("../../../adapters/store/index.js");
+      // A URL may carry a password: status output shows it redacted.
+      const file = isDbUrl(location) ? redactDbUrl(location) : location;
+      const store = await openVulnStore(location);
       try {
-        const st = store.status();
+        const st = await store.status();
         const fresh = freshness(st.newestModified, ctx.now());
         writeCoverageWarnings(ctx, fresh.coverage);
         if (flags.output === "json") {
@@ -133,7 +153,7 @@ export function register(program: Command, ctx: CliContext): void {
         }
         ctx.exitCode = EXIT.OK;
       } finally {
-        store.close();
+        await store.close();
       }
     });
 
@@ -148,7 +168,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--vex <file>", "OpenVEX or CycloneDX VEX document (repeatable; later files win)", collect)
     .option("-o, --output <format>", `output format: ${SCAN_OUTPUTS.join("|")}`, "table")
     .option("--fail-on <severity>", "exit 1 when an active finding is at or above this severity")
-    .option("--db <path>", "database file (default: $PALISADE_DB or .palisade/palisade.db)")
+    .option("--db <path|url>", DB_OPTION_HELP)
     .option("--platform <os/arch>", "platform to select from a multi-platform image")
     .action(
       async (
@@ -172,23 +192,19 @@ export function register(program: Command, ctx: CliContext): void {
           failOn = parseSeverity(flags.failOn);
           if (!failOn) throw new PalisadeError("USAGE", `unknown severity "${flags.failOn}" for --fail-on`);
         }
-        const file = dbPath(flags.db, ctx);
-        if (!existsSync(file))
-          throw new PalisadeError(
-            "USAGE",
-            `no vulnerability database at ${file}: run \`palisade vuln db import PATH...\``,
-          );
+        const location = dbPath(flags.db, ctx);
+        requireDatabase(location);
         const vulnMod = await import("../../../core/vuln/index.js");
-        const { SqliteVulnStore, freshness } = await import("../../../adapters/store/index.js");
+        const { openVulnStore, freshness } = await import("../../../adapters/store/index.js");
         const { sbom, coverage: loadCoverage } = await loadSbom(target, flags.sbom, flags.platform, ctx);
-        const store = new SqliteVulnStore(file);
-        let status: ReturnType<typeof store.status>;
+        const store = await openVulnStore(location);
+        let status: import("../../../adapters/store/index.js").VulnDbStatus;
         let byKey: Map<string, import("../../../core/vuln/index.js").OsvRecord[]>;
         try {
-          status = store.status();
-          byKey = store.lookup(vulnMod.packageQueries(sbom).map((q) => q.key));
+          status = await store.status();
+          byKey = await store.lookup(vulnMod.packageQueries(sbom).map((q) => q.key));
         } finally {
-          store.close();
+          await store.close();
         }
         const fresh = freshness(status.newestModified, ctx.now());
         writeCoverageWarnings(ctx, fresh.coverage);
