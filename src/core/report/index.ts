@@ -1,4 +1,4 @@
-export { formatJson } from "./json.js";
+export { formatJson, formatJsonChunks } from "./json.js";
 export { formatJunit, xmlEscape } from "./junit.js";
 export type { ScanReport, SeverityCounts } from "./model.js";
 export { emptyCounts, REPORT_SCHEMA_VERSION, UNOWNED } from "./model.js";
