@@ -7,78 +7,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SqliteVulnStore } from "../src/adapters/store/index.js";
-import type { Package, Sbom } from "../src/core/sbom/model.js";
 import { DEFAULT_RESOLVER, matchPackages, type OsvRecord, packageQueries } from "../src/core/vuln/index.js";
+import { advisory, benchSbom, PACKAGES } from "./vuln-match-data.js";
 
 const ADVISORIES = Number(process.argv[2] ?? 200_000);
-const PACKAGES = 1_000;
-const NAMES_PER_ECO = 20_000;
-
-// Deterministic PRNG (mulberry32) so every run measures the same data.
-let seed = 42;
-const rand = (): number => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
-const int = (n: number): number => Math.floor(rand() * n);
-
-type Eco = {
-  eco: string;
-  type: Package["type"];
-  name: (i: number) => string;
-  ver: (a: number, b: number) => string;
-  range: "SEMVER" | "ECOSYSTEM";
-};
-const ECOS: Eco[] = [
-  { eco: "npm", type: "npm", name: (i) => `pkg-${i}`, ver: (a, b) => `${a}.${b}.0`, range: "SEMVER" },
-  { eco: "PyPI", type: "pypi", name: (i) => `py-lib-${i}`, ver: (a, b) => `${a}.${b}`, range: "ECOSYSTEM" },
-  {
-    eco: "Debian:12",
-    type: "deb",
-    name: (i) => `src${i}`,
-    ver: (a, b) => `${a}.${b}-1~deb12u1`,
-    range: "ECOSYSTEM",
-  },
-  {
-    eco: "Maven",
-    type: "maven",
-    name: (i) => `org.example:art${i}`,
-    ver: (a, b) => `${a}.${b}.0`,
-    range: "ECOSYSTEM",
-  },
-  {
-    eco: "Go",
-    type: "golang",
-    name: (i) => `example.com/mod${i}`,
-    ver: (a, b) => `${a}.${b}.0`,
-    range: "SEMVER",
-  },
-];
-
-function advisory(i: number): OsvRecord {
-  const e = ECOS[i % ECOS.length] as Eco;
-  const major = int(5);
-  return {
-    id: `BENCH-${i}`,
-    modified: "2024-05-01T00:00:00Z",
-    aliases: [`CVE-2024-${100000 + i}`],
-    related: [],
-    upstream: [],
-    summary: `generated advisory ${i}`,
-    severity: [{ type: "CVSS_V3", score: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H" }],
-    affected: [
-      {
-        package: { ecosystem: e.eco, name: e.name(int(NAMES_PER_ECO)) },
-        ranges: [{ type: e.range, events: [{ introduced: "0" }, { fixed: e.ver(major, int(20)) }] }],
-        versions: [],
-        severity: [],
-      },
-    ],
-  };
-}
 
 const dir = mkdtempSync(join(tmpdir(), "palisade-bench-"));
 try {
@@ -92,35 +24,7 @@ try {
   store.markImported(new Date(0).toISOString());
   const importMs = performance.now() - t0;
 
-  const packages: Package[] = [];
-  for (let i = 0; i < PACKAGES; i++) {
-    const e = ECOS[i % ECOS.length] as Eco;
-    const name = e.name(int(NAMES_PER_ECO));
-    const version = e.type === "golang" ? `v${e.ver(int(5), int(20))}` : e.ver(int(5), int(20));
-    const p: Package = {
-      type: e.type,
-      name,
-      version,
-      purl: `pkg:${e.type}/${name}@${version}`,
-      locations: [],
-    };
-    if (e.type === "deb") {
-      p.name = `lib${name}`;
-      p.sourceName = name;
-    }
-    if (e.type === "maven") {
-      const [g, a] = name.split(":") as [string, string];
-      p.group = g;
-      p.name = a;
-    }
-    packages.push(p);
-  }
-  const sbom: Sbom = {
-    subject: { kind: "sbom", name: "bench" },
-    os: { id: "debian", versionId: "12" },
-    layers: [],
-    packages,
-  };
+  const sbom = benchSbom(PACKAGES);
 
   const runs: number[] = [];
   const lookupRuns: number[] = [];

@@ -317,11 +317,16 @@ export class PgVulnStore implements VulnStore {
       names.push(split.name);
     }
     if (distinct.length === 0) return out;
-    // All keys in one statement: unnest the arrays, one primary-key range scan on `affected` per key.
+    // All keys in one statement, one primary-key range scan on `affected` per key. The LATERAL subquery with
+    // OFFSET 0 is not flattened, so the planner cannot swap the per-key index probes for a hash join over the
+    // whole table (which it prefers once a thousand keys meet a few hundred thousand rows).
     const rows = await this.query<{ i: number; rid: string; record: string }>(
       `SELECT k.i::int AS i, a.rid, a.record
        FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(ecosystem, name, i)
-       JOIN ${this.t("affected")} f ON f.ecosystem = k.ecosystem AND f.name = k.name
+       CROSS JOIN LATERAL (
+         SELECT f.rid FROM ${this.t("affected")} f
+         WHERE f.ecosystem = k.ecosystem AND f.name = k.name OFFSET 0
+       ) f
        JOIN ${this.t("advisories")} a ON a.rid = f.rid
        ORDER BY k.i, a.id`,
       [ecosystems, names],
