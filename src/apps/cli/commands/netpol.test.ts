@@ -1,32 +1,9 @@
-import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import type { CliContext } from "../context.js";
-import { run } from "../program.js";
+import { runCli } from "../../../../test/support/cli.js";
 
 const DIR = "src/apps/cli/commands/__fixtures__/netpol";
 
-async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const sink = (append: (s: string) => void) =>
-    new Writable({
-      write(chunk, _enc, cb) {
-        append(String(chunk));
-        cb();
-      },
-    });
-  const ctx: CliContext = {
-    stdout: sink((s) => (stdout += s)),
-    stderr: sink((s) => (stderr += s)),
-    stdin: process.stdin,
-    env: {},
-    cwd: process.cwd(),
-    now: () => new Date(0),
-    exitCode: 0,
-  };
-  const code = await run(argv, ctx);
-  return { code, stdout, stderr };
-}
+const cli = (argv: string[]) => runCli(argv, { now: new Date(0) });
 
 const monitor = { namespace: "ops", kind: "Deployment", name: "monitor" };
 const web = { namespace: "shop", kind: "Deployment", name: "web" };

@@ -1,37 +1,10 @@
-import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
+import { runCli } from "../../../../test/support/cli.js";
 import { POSTURE_RULES } from "../../../core/posture/index.js";
-import type { CliContext } from "../context.js";
-import { run } from "../program.js";
 
 const SECRETS_DIR = "src/apps/cli/commands/__fixtures__/secrets";
 
-async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const sink = (append: (s: string) => void) =>
-    new Writable({
-      write(chunk, _enc, cb) {
-        append(String(chunk));
-        cb();
-      },
-    });
-  const ctx: CliContext = {
-    stdout: sink((s) => {
-      stdout += s;
-    }),
-    stderr: sink((s) => {
-      stderr += s;
-    }),
-    stdin: process.stdin,
-    env: {},
-    cwd: process.cwd(),
-    now: () => new Date(0),
-    exitCode: 0,
-  };
-  const code = await run(argv, ctx);
-  return { code, stdout, stderr };
-}
+const cli = (argv: string[]) => runCli(argv, { now: new Date(0) });
 
 describe("palisade rules", () => {
   it("explains one rule as JSON", async () => {

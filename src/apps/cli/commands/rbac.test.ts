@@ -1,30 +1,10 @@
-import { PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import type { CliContext } from "../context.js";
-import { run } from "../program.js";
+import { runCli } from "../../../../test/support/cli.js";
 
 const FIXTURE = fileURLToPath(new URL("./__fixtures__/rbac/cluster.yaml", import.meta.url));
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = "";
-  let stderr = "";
-  out.on("data", (d) => (stdout += String(d)));
-  err.on("data", (d) => (stderr += String(d)));
-  const ctx: CliContext = {
-    stdout: out,
-    stderr: err,
-    stdin: new PassThrough(),
-    env: {},
-    cwd: process.cwd(),
-    now: () => new Date("2026-01-01T00:00:00Z"),
-    exitCode: 0,
-  };
-  const code = await run(args, ctx);
-  return { code, stdout, stderr };
-}
+const cli = (argv: string[]) => runCli(argv, { now: new Date("2026-01-01T00:00:00Z") });
 
 const RB = "rbac.authorization.k8s.io/v1";
 const INVALID =

@@ -1,29 +1,7 @@
-import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import type { CliContext } from "../context.js";
-import { run } from "../program.js";
+import { runCli } from "../../../../test/support/cli.js";
 
-async function cli(args: string[], stdin = ""): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  const input = new PassThrough();
-  let stdout = "";
-  let stderr = "";
-  out.on("data", (d) => (stdout += String(d)));
-  err.on("data", (d) => (stderr += String(d)));
-  input.end(stdin);
-  const ctx: CliContext = {
-    stdout: out,
-    stderr: err,
-    stdin: input,
-    env: {},
-    cwd: process.cwd(),
-    now: () => new Date("2026-01-01T00:00:00Z"),
-    exitCode: 0,
-  };
-  const code = await run(args, ctx);
-  return { code, stdout, stderr };
-}
+const cli = (argv: string[], stdin = "") => runCli(argv, { stdin, now: new Date("2026-01-01T00:00:00Z") });
 
 describe("palisade versions compare", () => {
   it("compares two versions given as arguments", async () => {

@@ -1,41 +1,16 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
-import type { CliContext } from "../context.js";
-import { run } from "../program.js";
+import { runCli } from "../../../../test/support/cli.js";
 
 const DEMO = "examples/demo";
 const dir = mkdtempSync(join(tmpdir(), "palisade-lineage-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const DB = join(dir, "palisade.db");
 
-async function cli(
-  argv: string[],
-  now = "2025-03-01T00:00:00Z",
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const sink = (append: (s: string) => void) =>
-    new Writable({
-      write(chunk, _enc, cb) {
-        append(String(chunk));
-        cb();
-      },
-    });
-  const ctx: CliContext = {
-    stdout: sink((s) => (stdout += s)),
-    stderr: sink((s) => (stderr += s)),
-    stdin: process.stdin,
-    env: { PALISADE_DB: DB },
-    cwd: process.cwd(),
-    now: () => new Date(now),
-    exitCode: 0,
-  };
-  const code = await run(argv, ctx);
-  return { code, stdout, stderr };
-}
+const cli = (argv: string[], now = "2025-03-01T00:00:00Z") =>
+  runCli(argv, { env: { PALISADE_DB: DB }, now: new Date(now) });
 
 /** dir ref digest, one line per demo image (written by scripts/gen-demo-images.ts). */
 const REFS = readFileSync(join(DEMO, "images", "refs.txt"), "utf8")
