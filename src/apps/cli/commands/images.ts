@@ -12,6 +12,13 @@ const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 /** --db, else PALISADE_DB, else .palisade/palisade.db: the same file `palisade vuln db` uses. */
 export function lineageDbPath(flag: string | undefined, ctx: CliContext): string {
   const p = flag ?? ctx.env.PALISADE_DB ?? ".palisade/palisade.db";
+  // `palisade vuln db|scan` also accept a postgres:// URL; the known-images store is SQLite only, and a URL
+  // resolved as a path would silently create a directory named "postgres:".
+  if (/^postgres(ql)?:\/\//i.test(p))
+    throw new PalisadeError(
+      "USAGE",
+      "known images are stored in a SQLite file only: pass --db FILE (a postgres:// URL selects PostgreSQL for `palisade vuln db` and `vuln scan`)",
+    );
   return isAbsolute(p) ? p : resolve(ctx.cwd, p);
 }
 

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Writable } from "node:stream";
@@ -186,6 +186,18 @@ describe("pathological cases", () => {
     expect([noDb.code, badOut.code, badSeverity.code, hostile.code, nothing.code]).toEqual([2, 2, 2, 2, 2]);
     expect(noDb.stderr).toContain("no vulnerability database at");
     expect(hostile.stderr).toContain("forbidden key __proto__");
+  });
+
+  it("a postgres:// database is refused by the SQLite-only known-images commands, not read as a path", async () => {
+    const env = { PALISADE_DB: "postgres://postgres@127.0.0.1:5432/test" };
+    const list = await cli(["images", "list"], env);
+    const impact = await cli(["vuln", "status"], env);
+    expect([list.code, impact.code, list.stderr, existsSync(join(tmp, "postgres:"))]).toEqual([
+      2,
+      2,
+      expect.stringContaining("known images are stored in a SQLite file only"),
+      false,
+    ]);
   });
 
   it("malformed records and unsafe zip entries are reported; the rest imports", async () => {
