@@ -107,7 +107,7 @@ const hostPathVolumes10: CheckFn = (_m, spec) => {
 };
 
 /** check_capabilities_baseline.go: the default container runtime capability set. */
-const CAPABILITIES_ALLOWED_1_0 = new Set([
+export const CAPABILITIES_ALLOWED_1_0: ReadonlySet<string> = new Set([
   "AUDIT_WRITE",
   "CHOWN",
   "DAC_OVERRIDE",
@@ -353,6 +353,9 @@ const SYSCTLS_1_29 = [
   "net.ipv4.tcp_keepalive_probes",
 ];
 const SYSCTLS_1_32 = [...SYSCTLS_1_29, "net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem"];
+
+/** The safe sysctls of the latest policy version, for rules that judge against current Kubernetes. */
+export const SAFE_SYSCTLS_LATEST: ReadonlySet<string> = new Set(SYSCTLS_1_32);
 
 function sysctls(allowedList: readonly string[]): CheckFn {
   const allowed = new Set(allowedList);

@@ -3,7 +3,11 @@
  * pod-security-admission (k8s.io/pod-security-admission/policy), evaluated over manifests.
  */
 export type { CheckDefinition, CheckResult, PodMeta } from "./checks.js";
-export { CHECKS } from "./checks.js";
+export {
+  CAPABILITIES_ALLOWED_1_0 as BASELINE_ALLOWED_CAPABILITIES,
+  CHECKS,
+  SAFE_SYSCTLS_LATEST,
+} from "./checks.js";
 export type { PssLevel, PssResult, PssVersion, PssViolation } from "./evaluate.js";
 export {
   applyApiDefaults,

@@ -3,7 +3,9 @@
  * (https://kubernetes.io/docs/concepts/security/pod-security-standards/) and the reference implementation in
  * k8s.io/pod-security-admission/policy, noted per rule where Palisade differs.
  */
+
 import { joinPath } from "../../inventory/index.js";
+import { BASELINE_ALLOWED_CAPABILITIES, SAFE_SYSCTLS_LATEST } from "../../pss/index.js";
 import { isRecord } from "../../util/index.js";
 import { CIS, NSA, PSS } from "../compliance.js";
 import { type ContainerRule, effective, type Hit, type PodRule, type PostureRule } from "../engine.js";
@@ -86,24 +88,10 @@ const SENSITIVE_HOST_PATHS = [
 ];
 
 /**
- * Capabilities the PSS baseline profile allows to be added (the container runtimes' default set):
- * AUDIT_WRITE CHOWN DAC_OVERRIDE FOWNER FSETID KILL MKNOD NET_BIND_SERVICE SETFCAP SETGID SETPCAP SETUID SYS_CHROOT.
+ * Capabilities the PSS baseline profile allows to be added (the container runtimes' default set), from the
+ * PSS evaluator so the two can never disagree.
  */
-const BASELINE_CAPS = new Set([
-  "AUDIT_WRITE",
-  "CHOWN",
-  "DAC_OVERRIDE",
-  "FOWNER",
-  "FSETID",
-  "KILL",
-  "MKNOD",
-  "NET_BIND_SERVICE",
-  "SETFCAP",
-  "SETGID",
-  "SETPCAP",
-  "SETUID",
-  "SYS_CHROOT",
-]);
+const BASELINE_CAPS = BASELINE_ALLOWED_CAPABILITIES;
 
 /** Capabilities that on their own allow escaping the container or controlling the node (capabilities(7)). */
 const DANGEROUS_CAPS = new Set([
@@ -156,22 +144,8 @@ function addedCapRule(
   };
 }
 
-/**
- * Sysctls the PSS baseline allows (the kubelet's "safe" set, namespaced and isolated per pod), as of
- * Kubernetes v1.29: https://kubernetes.io/docs/tasks/administer-cluster/sysctl-cluster/#safe-and-unsafe-sysctls
- */
-const SAFE_SYSCTLS = new Set([
-  "kernel.shm_rmid_forced",
-  "net.ipv4.ip_local_port_range",
-  "net.ipv4.ip_unprivileged_port_start",
-  "net.ipv4.tcp_syncookies",
-  "net.ipv4.ping_group_range",
-  "net.ipv4.ip_local_reserved_ports",
-  "net.ipv4.tcp_keepalive_time",
-  "net.ipv4.tcp_fin_timeout",
-  "net.ipv4.tcp_keepalive_intvl",
-  "net.ipv4.tcp_keepalive_probes",
-]);
+/** Sysctls the PSS baseline allows (the kubelet's "safe" set), as of the latest policy version. */
+const SAFE_SYSCTLS = SAFE_SYSCTLS_LATEST;
 
 /** SELinux types the PSS baseline allows (container_engine_t since v1.31). */
 const SELINUX_TYPES = new Set(["container_t", "container_init_t", "container_kvm_t", "container_engine_t"]);
