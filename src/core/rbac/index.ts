@@ -40,6 +40,8 @@ export type {
   UserInfo,
 } from "./model.js";
 export { parseBinding, parseRole } from "./parse.js";
+export type { BindingGrants, PermissionsReport } from "./permissions.js";
+export { parseSubjectArg, permissionsReport } from "./permissions.js";
 export type {
   CanIRequest,
   CanIResult,

@@ -241,3 +241,211 @@ describe("palisade rbac paths", () => {
     });
   });
 });
+
+describe("palisade rbac permissions", () => {
+  const EXTRA = fileURLToPath(new URL("./__fixtures__/rbac/extra.yaml", import.meta.url));
+  const ref = (kind: string, name: string, namespace?: string) =>
+    namespace === undefined ? { apiVersion: RB, kind, name } : { apiVersion: RB, kind, name, namespace };
+  const r = (
+    verbs: string[],
+    apiGroups: string[],
+    resources: string[],
+    resourceNames: string[] = [],
+    nonResourceURLs: string[] = [],
+  ) => ({ verbs, apiGroups, resources, resourceNames, nonResourceURLs });
+  const deployerIdentity = {
+    user: "system:serviceaccount:ci:deployer",
+    groups: ["system:serviceaccounts", "system:serviceaccounts:ci", "system:authenticated"],
+  };
+  const ciDeployer = {
+    namespace: "ci",
+    bindings: [
+      {
+        binding: ref("RoleBinding", "deployer", "ci"),
+        role: ref("Role", "deploy", "ci"),
+        rules: [
+          r(["get", "create", "update"], ["apps"], ["deployments"]),
+          r(["get"], [""], ["configmaps"], ["pipeline"]),
+        ],
+      },
+    ],
+  };
+  const ghost = {
+    binding: ref("RoleBinding", "ghost", "ci"),
+    roleRef: { kind: "Role", name: "does-not-exist" },
+  };
+
+  it("ServiceAccount: grants per namespace (subject without namespace defaults to the RoleBinding's), inert nonResourceURLs, dangling bindings via its implicit group", async () => {
+    const res = await cli([
+      "rbac",
+      "permissions",
+      "--subject",
+      "ServiceAccount:ci/deployer",
+      "-f",
+      FIXTURE,
+      "-f",
+      EXTRA,
+    ]);
+    expect(res.code).toBe(0);
+    expect(res.stderr).toBe(INVALID);
+    expect(JSON.parse(res.stdout)).toEqual({
+      subject: { kind: "ServiceAccount", namespace: "ci", name: "deployer" },
+      identity: deployerIdentity,
+      clusterWide: [],
+      namespaces: [
+        ciDeployer,
+        {
+          namespace: "payments",
+          bindings: [
+            {
+              binding: ref("RoleBinding", "events", "payments"),
+              role: ref("ClusterRole", "health-and-events"),
+              rules: [r(["list"], [""], ["events"])],
+              inertRules: [r(["get"], [], [], [], ["/healthz"])],
+            },
+          ],
+        },
+      ],
+      danglingBindings: [ghost],
+    });
+  });
+
+  it("-n limits to what applies in that namespace; the output is byte-identical across runs", async () => {
+    const argv = [
+      "rbac",
+      "permissions",
+      "--subject",
+      "serviceaccount:ci/deployer",
+      "-n",
+      "ci",
+      "-f",
+      EXTRA,
+      "-f",
+      FIXTURE,
+    ];
+    const [a, b] = [await cli(argv), await cli(argv)];
+    expect(a.stdout).toBe(b.stdout);
+    expect(JSON.parse(a.stdout)).toEqual({
+      subject: { kind: "ServiceAccount", namespace: "ci", name: "deployer" },
+      identity: deployerIdentity,
+      namespace: "ci",
+      clusterWide: [],
+      namespaces: [ciDeployer],
+      danglingBindings: [ghost],
+    });
+  });
+
+  it("table: cluster-wide grants first, then per namespace, then dangling bindings", async () => {
+    const user = await cli([
+      "rbac",
+      "permissions",
+      "--subject",
+      "ServiceAccount:kube-system/controller",
+      "-f",
+      FIXTURE,
+      "-f",
+      EXTRA,
+      "-o",
+      "table",
+    ]);
+    const sa = await cli([
+      "rbac",
+      "permissions",
+      "--subject",
+      "ServiceAccount:ci/deployer",
+      "-f",
+      FIXTURE,
+      "-f",
+      EXTRA,
+      "-o",
+      "table",
+    ]);
+    expect([user.code, user.stdout, sa.stdout]).toEqual([
+      0,
+      [
+        "SCOPE      BINDING                              ROLE                       RULE",
+        '(cluster)  ClusterRoleBinding/controller-admin  ClusterRole/cluster-admin  {APIGroups:["*"], Resources:["*"], Verbs:["*"]}',
+        '(cluster)  ClusterRoleBinding/controller-admin  ClusterRole/cluster-admin  {NonResourceURLs:["*"], Verbs:["*"]}',
+        "",
+      ].join("\n"),
+      [
+        "SCOPE     BINDING                      ROLE                           RULE",
+        'ci        RoleBinding/ci/deployer      Role/ci/deploy                 {APIGroups:["apps"], Resources:["deployments"], Verbs:["get" "create" "update"]}',
+        'ci        RoleBinding/ci/deployer      Role/ci/deploy                 {APIGroups:[""], Resources:["configmaps"], ResourceNames:["pipeline"], Verbs:["get"]}',
+        'payments  RoleBinding/payments/events  ClusterRole/health-and-events  {APIGroups:[""], Resources:["events"], Verbs:["list"]}',
+        'payments  RoleBinding/payments/events  ClusterRole/health-and-events  (inert via RoleBinding) {NonResourceURLs:["/healthz"], Verbs:["get"]}',
+        "ci        RoleBinding/ci/ghost         Role/ci/does-not-exist         (missing role: grants nothing)",
+        "",
+      ].join("\n"),
+    ]);
+  });
+
+  it("User and Group subjects; names keep their colons; system:masters is reported", async () => {
+    const alice = await cli(["rbac", "permissions", "--subject", "User:alice", "-f", FIXTURE]);
+    const group = await cli(["rbac", "permissions", "--subject", "Group:system:masters", "-f", FIXTURE]);
+    expect([JSON.parse(alice.stdout), JSON.parse(group.stdout)]).toEqual([
+      {
+        subject: { kind: "User", name: "alice" },
+        identity: { user: "alice", groups: ["system:authenticated"] },
+        clusterWide: [],
+        namespaces: [
+          {
+            namespace: "kube-system",
+            bindings: [
+              {
+                binding: ref("RoleBinding", "ops-in-kube-system", "kube-system"),
+                role: ref("ClusterRole", "pod-manager"),
+                rules: [r(["get", "list", "create"], [""], ["pods"]), r(["create"], [""], ["pods/exec"])],
+              },
+            ],
+          },
+        ],
+        danglingBindings: [],
+      },
+      {
+        subject: { kind: "Group", name: "system:masters" },
+        identity: { user: "", groups: ["system:masters"] },
+        privilegedGroup: "system:masters",
+        clusterWide: [],
+        namespaces: [],
+        danglingBindings: [],
+      },
+    ]);
+  });
+
+  it("usage errors exit 2", async () => {
+    const cases = [
+      ["rbac", "permissions", "-f", FIXTURE],
+      ["rbac", "permissions", "--subject", "alice", "-f", FIXTURE],
+      ["rbac", "permissions", "--subject", "ServiceAccount:deployer", "-f", FIXTURE],
+      ["rbac", "permissions", "--subject", "ServiceAccount:CI/deployer", "-f", FIXTURE],
+      ["rbac", "permissions", "--subject", "Robot:x", "-f", FIXTURE],
+      ["rbac", "permissions", "--subject", "User:alice", "-f", FIXTURE, "-o", "yaml"],
+    ];
+    const out = [];
+    for (const argv of cases) {
+      const res = await cli(argv);
+      out.push([res.code, res.stdout, res.stderr]);
+    }
+    expect(out).toEqual([
+      [2, "", "palisade: --subject KIND:[NS/]NAME is required\n"],
+      [
+        2,
+        "",
+        'palisade: --subject: expected KIND:[NS/]NAME with KIND User, Group or ServiceAccount, got "alice"\n',
+      ],
+      [
+        2,
+        "",
+        'palisade: --subject: a ServiceAccount subject needs its namespace: ServiceAccount:NAMESPACE/NAME, got "ServiceAccount:deployer"\n',
+      ],
+      [2, "", 'palisade: --subject: "CI" is not a valid namespace name (DNS-1123 label)\n'],
+      [
+        2,
+        "",
+        'palisade: --subject: expected KIND:[NS/]NAME with KIND User, Group or ServiceAccount, got "Robot:x"\n',
+      ],
+      [2, "", 'palisade: unknown output format "yaml" (expected json, table)\n'],
+    ]);
+  });
+});

@@ -11,6 +11,7 @@ interface RbacFlags extends InputOptions {
   asGroup?: string[];
   subresource?: string;
   to?: string;
+  subject?: string;
 }
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -75,10 +76,19 @@ gets system:authenticated. With --as-group exactly those groups are used (as kub
 Output: {allowed, reasons: [{binding, role, rule}]} (+ privilegedGroup for system:masters).
 Exit 0 if allowed, 1 if not, 2 on usage or input errors.`;
 
+const HELP_PERMISSIONS = `
+Lists every rule reaching the subject through any binding, as the RBAC authorizer evaluates them:
+cluster-wide grants (ClusterRoleBindings) first, then per namespace (RoleBindings), each binding with
+its role and rules, then bindings that reference a missing role (they grant nothing).
+A ServiceAccount includes its groups system:serviceaccounts, system:serviceaccounts:NS and
+system:authenticated; a User includes system:authenticated (other groups come from the identity
+provider and are unknown offline); a Group is just that group.
+With -n NS only what applies in NS is shown: cluster-wide grants and the RoleBindings of NS.`;
+
 export function register(program: Command, ctx: CliContext): void {
   const rbacCmd = program
     .command("rbac")
-    .description("Exact RBAC analysis: can-i, who-can, escalation paths");
+    .description("Exact RBAC analysis: can-i, who-can, effective permissions, escalation paths");
 
   const canI = rbacCmd
     .command("can-i")
@@ -135,6 +145,51 @@ export function register(program: Command, ctx: CliContext): void {
         for (const v of s.via)
           rows.push([s.kind, s.namespace ?? "", s.name, refText(v.binding), refText(v.role)]);
       }
+      ctx.stdout.write(`${table(rows)}\n`);
+    }
+  });
+
+  const perms = rbacCmd
+    .command("permissions")
+    .description("Effective permissions of one subject: every grant, cluster-wide and per namespace")
+    .option("--subject <KIND:[NS/]NAME>", "ServiceAccount:payments/api, User:alice or Group:devs")
+    .option("-o, --output <format>", "output format: json|table", "json")
+    .addHelpText("after", HELP_PERMISSIONS);
+  addInputOptions(perms);
+  perms.action(async (flags: RbacFlags) => {
+    checkOutput(flags.output, ["json", "table"]);
+    if (!flags.subject) throw new PalisadeError("USAGE", "--subject KIND:[NS/]NAME is required");
+    const rbac = await import("../../../core/rbac/index.js");
+    const parsed = rbac.parseSubjectArg(flags.subject);
+    if ("error" in parsed) throw new PalisadeError("USAGE", `--subject: ${parsed.error}`);
+    const loaded = await loadInventory(flags, [], ctx);
+    const idx = rbac.buildRbacIndex(loaded.inventory);
+    writeCoverage(ctx, [...loaded.coverage, ...idx.coverage]);
+    const res = rbac.permissionsReport(idx, parsed.subject, { namespace: flags.namespace });
+    if (flags.output === "json") ctx.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
+    else {
+      const rows = [["SCOPE", "BINDING", "ROLE", "RULE"]];
+      const add = (scope: string, g: (typeof res.clusterWide)[number]) => {
+        for (const r of g.rules) rows.push([scope, refText(g.binding), refText(g.role), rbac.formatRule(r)]);
+        for (const r of g.inertRules ?? [])
+          rows.push([
+            scope,
+            refText(g.binding),
+            refText(g.role),
+            `(inert via RoleBinding) ${rbac.formatRule(r)}`,
+          ]);
+      };
+      for (const g of res.clusterWide) add("(cluster)", g);
+      for (const ns of res.namespaces) for (const g of ns.bindings) add(ns.namespace, g);
+      for (const d of res.danglingBindings)
+        rows.push([
+          d.binding.namespace ?? "(cluster)",
+          refText(d.binding),
+          `${d.roleRef.kind}/${d.binding.namespace && d.roleRef.kind === "Role" ? `${d.binding.namespace}/` : ""}${d.roleRef.name}`,
+          "(missing role: grants nothing)",
+        ]);
+      if (res.privilegedGroup)
+        rows.push(["(cluster)", "", "", `member of ${res.privilegedGroup}: allowed everything`]);
       ctx.stdout.write(`${table(rows)}\n`);
     }
   });
