@@ -197,4 +197,21 @@ function parseRecord(text: string): RemediationRecord {
   return v as unknown as RemediationRecord;
 }
 
+export {
+  DEFAULT_DISCOVER_CONCURRENCY,
+  type DiscoverOptions,
+  type DiscoveryOutcome,
+  type DiscoveryReport,
+  discoverImages,
+  MAX_DISCOVER_CONCURRENCY,
+  mapBounded,
+} from "./discover.js";
 export { type LineageState, loadLineageState } from "./evaluate.js";
+export {
+  loadRegistryAuthFile,
+  parseRegistryAuthConfig,
+  REGISTRY_AUTH_LIMITS,
+  type RegistryAuthConfig,
+  registryAuthFor,
+  registryHostKey,
+} from "./registry-auth.js";

@@ -2,6 +2,8 @@
  * Image lineage: the tree of known images by layer chains, where each vulnerability must be fixed, who runs it
  * (impact index), the prioritised remediation plan, and the remediation-record reducer. Pure.
  */
+export type { DiscoveryPlan, DiscoveryTarget } from "./discover.js";
+export { collectDiscoveryTargets, discoveryFailureReason, planDiscovery } from "./discover.js";
 export type { NodeCounts, TreeJson } from "./format.js";
 export {
   formatDuration,

@@ -2,10 +2,11 @@ import { existsSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import type { Command } from "commander";
 import { PalisadeError } from "../../../core/errors/index.js";
-import type { CoverageEntry } from "../../../core/findings/index.js";
+import { type CoverageEntry, compareCoverage } from "../../../core/findings/index.js";
 import { stableStringify } from "../../../core/util/index.js";
 import type { CliContext } from "../context.js";
 import { EXIT } from "../exit-codes.js";
+import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -37,6 +38,127 @@ function imageSpec(target: string, ctx: CliContext): string {
 /** Print coverage entries as warnings on stderr (they never change the exit code by themselves). */
 export function warnCoverage(ctx: CliContext, coverage: readonly CoverageEntry[]): void {
   for (const c of coverage) ctx.stderr.write(`warning: ${c.reason}: ${c.message}\n`);
+}
+
+type DiscoverFlags = InputOptions & {
+  output: string;
+  db?: string;
+  platform: string;
+  concurrency: string;
+  registryAuth?: string;
+  dangerouslyAllowHttp?: boolean;
+};
+
+const DISCOVER_HELP = `
+Every image a workload uses is collected: container image references, and the digests running pods report in
+status.containerStatuses[].imageID. Images are deduplicated by digest (by reference when no digest is known);
+those already known are not pulled again (they only learn the references seen now). The rest are pulled from
+their registry, by digest when one is known (registry/repository@sha256:...), else by tag, and remembered with
+the references seen: the tag (when it names a single running digest) and registry/repository@digest.
+
+A failure (unreachable registry, 401/403, unknown tag or digest, no manifest for --platform, digest mismatch)
+is reported for that image as coverage and the others continue; it does not change the exit code.
+
+Registries are read anonymously, or with the credentials of --registry-auth FILE, a Docker config.json:
+  {"auths": {"registry.example:5000": {"auth": "<base64 of user:password>"}}}
+(also "username"/"password" and "registrytoken"; credsStore/credHelpers are not run).
+Plain http is used only for loopback registries, unless --dangerously-allow-http.
+
+Examples:
+  palisade images discover --snapshot cluster.json
+  palisade images discover --kubeconfig ~/.kube/config --registry-auth ~/.docker/config.json -o json
+`;
+
+/** `palisade images discover`: analyze every image the workloads run that is not known yet. */
+function registerDiscover(images: Command, ctx: CliContext): void {
+  addInputOptions(
+    images
+      .command("discover")
+      .description(
+        "Pull and remember every image the workloads run (by digest when pods report one) that is not known yet",
+      )
+      .option("--platform <os/arch>", "platform to select from multi-platform images", "linux/amd64")
+      .option("--concurrency <n>", "images analyzed at once (1-16)", "4")
+      .option("--registry-auth <file>", 'registry credentials: a Docker config.json with "auths"')
+      .option(
+        "--dangerously-allow-http",
+        "use plain http for registries that are not on loopback (credentials and images travel unprotected)",
+      )
+      .option("-o, --output <format>", "table|json", "table")
+      .option("--db <path>", "database file (default: $PALISADE_DB or .palisade/palisade.db)"),
+  )
+    .addHelpText("after", DISCOVER_HELP)
+    .action(async (flags: DiscoverFlags) => {
+      if (flags.output !== "table" && flags.output !== "json")
+        throw new PalisadeError("USAGE", `unknown output format "${flags.output}" (expected table, json)`);
+      const concurrency = Number(flags.concurrency);
+      if (!/^\d+$/.test(flags.concurrency) || concurrency < 1 || concurrency > 16)
+        throw new PalisadeError(
+          "USAGE",
+          `--concurrency ${flags.concurrency}: expected an integer from 1 to 16`,
+        );
+      const { parsePlatform } = await import("../../../adapters/image/index.js");
+      parsePlatform(flags.platform);
+      const ki = await import("../../../adapters/known-images/index.js");
+      const { workloadUsages } = await import("../../../core/lineage/index.js");
+      const auth = flags.registryAuth
+        ? await ki.loadRegistryAuthFile(resolve(ctx.cwd, flags.registryAuth))
+        : undefined;
+      const file = lineageDbPath(flags.db, ctx);
+      const loaded = await loadInventory(flags, [], ctx);
+      const store = new ki.KnownImageStore(file);
+      let report: Awaited<ReturnType<typeof ki.discoverImages>>;
+      try {
+        report = await ki.discoverImages(workloadUsages(loaded.inventory), store, ctx.now(), {
+          platform: flags.platform,
+          concurrency,
+          auth,
+          dangerouslyAllowHttp: flags.dangerouslyAllowHttp === true,
+        });
+      } finally {
+        store.close();
+      }
+      const coverage = [...loaded.coverage, ...report.coverage];
+      const summary = {
+        discovered: report.discovered,
+        alreadyKnown: report.alreadyKnown,
+        analyzed: report.analyzed,
+        failed: report.failed,
+      };
+      if (flags.output === "json") {
+        const images = report.outcomes.map((o) => ({
+          key: o.target.key,
+          status: o.status,
+          pulls: o.target.pulls,
+          refs: o.target.refs,
+          workloads: o.target.workloads,
+          pulled: o.pulled,
+          digest: o.image?.digest,
+          platform: o.image?.platform,
+          layers: o.image?.layers.length,
+          packages: o.image?.packages.length,
+          error: o.error,
+        }));
+        const all = [...coverage, ...report.failures].sort(compareCoverage);
+        ctx.stdout.write(`${stableStringify({ summary, images, coverage: all })}\n`);
+      } else {
+        // Failures are printed on their own line below; the other coverage goes to stderr as everywhere.
+        warnCoverage(ctx, coverage);
+        for (const o of report.outcomes) {
+          const name = o.target.pulls[0] ?? o.target.key;
+          if (o.status === "failed")
+            ctx.stdout.write(`failed    ${name}: ${o.error?.reason}: ${o.error?.message}\n`);
+          else
+            ctx.stdout.write(
+              `${o.status.padEnd(9)} ${name} ${o.image?.digest ?? ""} ${o.image?.platform ?? ""} ${o.image?.layers.length ?? 0} layers, ${o.image?.packages.length ?? 0} packages\n`,
+            );
+        }
+        ctx.stdout.write(
+          `discovered ${summary.discovered}, already known ${summary.alreadyKnown}, analyzed ${summary.analyzed}, failed ${summary.failed}\n`,
+        );
+      }
+      ctx.exitCode = EXIT.OK;
+    });
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -91,6 +213,8 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.exitCode = EXIT.OK;
     });
 
+  registerDiscover(images, ctx);
+
   images
     .command("list")
     .description("List known images")
@@ -128,7 +252,10 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.stdout.write(
             `${i.image.digest.slice(0, 19)}  ${(i.image.platform ?? "-").padEnd(12)} ${String(i.image.layers.length).padStart(3)} layers ${String(i.image.packages.length).padStart(5)} packages  ${i.image.refs.join(", ") || "(no name)"}\n`,
           );
-        if (listed.images.length === 0) ctx.stdout.write("no known images (palisade images add IMAGE...)\n");
+        if (listed.images.length === 0)
+          ctx.stdout.write(
+            "no known images (palisade images add IMAGE..., or palisade images discover --snapshot FILE)\n",
+          );
       }
       ctx.exitCode = EXIT.OK;
     });
