@@ -53,7 +53,10 @@ describe("escalationPaths", () => {
   it("impersonating system:masters, and impersonating a named user", () => {
     const out = paths([
       ...base,
-      clusterRole("imp-masters", [rule("impersonate", "", "groups", "system:masters")]),
+      clusterRole("imp-masters", [
+        rule("impersonate", "", "groups", "system:masters"),
+        rule("impersonate", "", "users", "mallory"),
+      ]),
       clusterRole("imp-boss", [rule("impersonate", "", "serviceaccounts", "boss")]),
       clusterRoleBinding("m", "imp-masters", ["User:mallory"]),
       roleBinding("kube-system", "b", "ClusterRole", "imp-boss", ["User:eve"]),
@@ -67,6 +70,50 @@ describe("escalationPaths", () => {
       mechanism: "grant",
       detail: "member of system:masters (privileged group authorizer, no RBAC needed)",
     });
+  });
+
+  it("impersonating a group needs impersonate on some user or ServiceAccount too", () => {
+    // impersonation.go buildImpersonationRequests: "requested ... without impersonating a user" is a BadRequest,
+    // and WithImpersonation authorizes the user (or ServiceAccount) request as well as each group.
+    const masters = clusterRole("imp-masters", [rule("impersonate", "", "groups", "system:masters")]);
+    const self = clusterRole("imp-self", [rule("impersonate", "", "users", "trudy")]);
+    const ns = clusterRole("imp-ns-sa", [rule("impersonate", "", "serviceaccounts")]);
+    const usersInNs = clusterRole("imp-users", [rule("impersonate", "", "users")]);
+    const mechanisms = (objs: Record<string, unknown>[]) =>
+      paths([...base, ...objs]).map((p) => [p.subject.name, p.steps.map((s) => s.mechanism)]);
+    expect([
+      mechanisms([masters, clusterRoleBinding("m", "imp-masters", ["User:mallory"])]),
+      mechanisms([
+        masters,
+        self,
+        clusterRoleBinding("m", "imp-masters", ["User:trudy"]),
+        clusterRoleBinding("s", "imp-self", ["User:trudy"]),
+      ]),
+      mechanisms([
+        masters,
+        ns,
+        clusterRoleBinding("m", "imp-masters", ["User:sam"]),
+        roleBinding("dev", "s", "ClusterRole", "imp-ns-sa", ["User:sam"]),
+      ]),
+      // users are cluster-scoped: a RoleBinding cannot grant impersonate on them
+      mechanisms([
+        masters,
+        usersInNs,
+        clusterRoleBinding("m", "imp-masters", ["User:rita"]),
+        roleBinding("dev", "u", "ClusterRole", "imp-users", ["User:rita"]),
+      ]),
+    ]).toEqual([
+      [["boss", ["grant"]]],
+      [
+        ["trudy", ["impersonate", "grant"]],
+        ["boss", ["grant"]],
+      ],
+      [
+        ["sam", ["impersonate", "grant"]],
+        ["boss", ["grant"]],
+      ],
+      [["boss", ["grant"]]],
+    ]);
   });
 
   it("bind needs both `bind` on the role and create on the binding kind", () => {

@@ -10,7 +10,7 @@
  * - create-token: create serviceaccounts/token → mint a token for that ServiceAccount (TokenRequest).
  * - read-secret: get/list secrets → read a legacy `kubernetes.io/service-account-token` Secret.
  * - impersonate: impersonate users/groups/serviceaccounts (impersonation filter); impersonating the group
- *   system:masters is cluster-admin.
+ *   system:masters is cluster-admin. A group needs impersonate on some user or ServiceAccount as well.
  * - bind: `bind` on a (cluster)role plus create (cluster)rolebindings → bind it to oneself
  *   (`pkg/registry/rbac/escalation_check.go` BindingAuthorized skips the escalation check).
  * - escalate: `escalate` plus update/patch on a role already bound to oneself → add any rule to it
@@ -377,8 +377,18 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
     // impersonation (impersonation filter: users/groups cluster-scoped, serviceaccounts namespaced)
     const imp = (resource: string): RequestAttributes => ({ verb: "impersonate", apiGroup: "", resource });
     const impGrants = relevant(g, [imp("users"), imp("groups"), imp("serviceaccounts")]);
+    // Groups are impersonated only together with a user or ServiceAccount: impersonation.go rejects groups
+    // "without impersonating a user" (BadRequest) and authorizes that user request too. Users are cluster-scoped
+    // (only cluster-wide grants); a ServiceAccount of any name in a namespace where a grant applies will do.
+    const actsAsSomeone = impGrants.some((x) => {
+      const anyName = { name: x.rule.resourceNames[0] ?? "" };
+      return (
+        (x.namespace === undefined && ruleAllows({ ...imp("users"), ...anyName }, x.rule)) ||
+        ruleAllows({ ...imp("serviceaccounts"), ...anyName }, x.rule)
+      );
+    });
     if (impGrants.length > 0) {
-      if (grantsAllow(impGrants, { ...imp("groups"), name: SYSTEM_MASTERS }))
+      if (actsAsSomeone && grantsAllow(impGrants, { ...imp("groups"), name: SYSTEM_MASTERS }))
         out.push({
           to: subjectNode({ kind: "Group", name: SYSTEM_MASTERS }).id,
           mechanism: "impersonate",
@@ -392,7 +402,7 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
             detail: `impersonate user ${u}`,
           });
       for (const gr of sortedGroups)
-        if (grantsAllow(impGrants, { ...imp("groups"), name: gr }))
+        if (actsAsSomeone && grantsAllow(impGrants, { ...imp("groups"), name: gr }))
           out.push({
             to: subjectNode({ kind: "Group", name: gr }).id,
             mechanism: "impersonate",

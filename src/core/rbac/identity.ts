@@ -35,16 +35,21 @@ export function serviceAccountGroups(namespace: string): string[] {
 }
 
 /**
- * The identity `kubectl --as USER [--as-group G]...` produces. When groups are given they are the authority
- * (nothing is added). Otherwise a ServiceAccount username gets its fixed groups, and every non-anonymous user
- * gets system:authenticated.
+ * The identity `kubectl --as USER [--as-group G]...` produces (impersonation.go, WithImpersonation). Without groups,
+ * a ServiceAccount username gets its fixed groups (MakeGroupNames). Then, WITH or without given groups, a
+ * non-anonymous user gets system:authenticated appended unless system:authenticated or system:unauthenticated is
+ * already among them, and system:anonymous gets system:unauthenticated appended unless present. (The upstream
+ * comment "if they are specified, then they are the authority" predates that code and no longer describes it.)
  */
 export function impersonatedUserInfo(user: string, groups: readonly string[] = []): UserInfo {
-  if (groups.length > 0) return { user, groups: [...groups] };
-  const sa = splitServiceAccountUsername(user);
-  const out = sa ? serviceAccountGroups(sa.namespace) : [];
-  if (user !== ANONYMOUS && !out.includes(ALL_AUTHENTICATED) && !out.includes(ALL_UNAUTHENTICATED))
-    out.push(ALL_AUTHENTICATED);
+  const out = [...groups];
+  if (out.length === 0) {
+    const sa = splitServiceAccountUsername(user);
+    if (sa) out.push(...serviceAccountGroups(sa.namespace));
+  }
+  if (user !== ANONYMOUS) {
+    if (!out.includes(ALL_AUTHENTICATED) && !out.includes(ALL_UNAUTHENTICATED)) out.push(ALL_AUTHENTICATED);
+  } else if (!out.includes(ALL_UNAUTHENTICATED)) out.push(ALL_UNAUTHENTICATED);
   return { user, groups: out };
 }
 

@@ -10,6 +10,7 @@ import {
   urlRule,
 } from "./__fixtures__/helpers.js";
 import { buildRbacIndex } from "./build.js";
+import { impersonatedUserInfo } from "./identity.js";
 import { canI, effectivePermissions, whoCan } from "./query.js";
 
 const crbRef = (name: string) => ({
@@ -136,9 +137,24 @@ describe("canI", () => {
       allowed: false,
       reasons: [],
     });
-    // Explicit groups are the authority: without system:authenticated the CRB does not apply.
+    // Explicit groups do not drop system:authenticated (impersonation.go appends it unless system:authenticated or
+    // system:unauthenticated is among the groups), so the CRB still applies; system:unauthenticated opts out.
     expect(
       canI(idx, { user: "alice", groups: ["devs"], verb: "list", resource: "pods", namespace: "prod" }),
+    ).toEqual({
+      allowed: true,
+      reasons: [
+        { binding: crbRef("readers"), role: crRef("reader"), rule: full(["get", "list"], [""], ["pods"]) },
+      ],
+    });
+    expect(
+      canI(idx, {
+        user: "alice",
+        groups: ["devs", "system:unauthenticated"],
+        verb: "list",
+        resource: "pods",
+        namespace: "prod",
+      }),
     ).toEqual({ allowed: false, reasons: [] });
   });
 
@@ -236,6 +252,47 @@ describe("canI", () => {
       ]),
     );
     expect(canI(idx, { user: "u", verb: "get", resource: "pods", namespace: "b" }).allowed).toBe(false);
+  });
+});
+
+describe("impersonated identity (kubectl --as/--as-group)", () => {
+  // Upstream: staging/src/k8s.io/apiserver/pkg/endpoints/filters/impersonation/impersonation.go (WithImpersonation):
+  // a ServiceAccount username without --as-group gets MakeGroupNames(namespace); then a non-anonymous user gets
+  // system:authenticated appended unless system:authenticated or system:unauthenticated is already among the
+  // groups -- also when groups were given -- and system:anonymous gets system:unauthenticated appended.
+  it.each([
+    ["alice", [], ["system:authenticated"]],
+    ["alice", ["devs"], ["devs", "system:authenticated"]],
+    ["alice", ["devs", "system:authenticated"], ["devs", "system:authenticated"]],
+    ["alice", ["system:unauthenticated"], ["system:unauthenticated"]],
+    [
+      "system:serviceaccount:ci:builder",
+      [],
+      ["system:serviceaccounts", "system:serviceaccounts:ci", "system:authenticated"],
+    ],
+    ["system:serviceaccount:ci:builder", ["devs"], ["devs", "system:authenticated"]],
+    ["system:anonymous", [], ["system:unauthenticated"]],
+    ["system:anonymous", ["devs"], ["devs", "system:unauthenticated"]],
+    ["system:anonymous", ["system:unauthenticated"], ["system:unauthenticated"]],
+  ])("%s with groups %j -> %j", (user, groups, expected) => {
+    expect(impersonatedUserInfo(user, groups)).toEqual({ user, groups: expected });
+  });
+
+  it("anonymous requests are granted what system:unauthenticated is bound to (system:public-info-viewer)", () => {
+    const idx = buildRbacIndex(
+      inventory([
+        clusterRole("system:public-info-viewer", [
+          urlRule("get", "/healthz,/livez,/readyz,/version,/version/"),
+        ]),
+        clusterRoleBinding("system:public-info-viewer", "system:public-info-viewer", [
+          "Group:system:authenticated",
+          "Group:system:unauthenticated",
+        ]),
+      ]),
+    );
+    expect(canI(idx, { user: "system:anonymous", verb: "get", nonResourceURL: "/version" }).allowed).toBe(
+      true,
+    );
   });
 });
 

@@ -70,9 +70,11 @@ Answers as the Kubernetes RBAC authorizer would for the objects given (-f, --sna
 RESOURCE is kubectl's TYPE[/NAME]: pods, deployments.apps, jobs.batch/nightly; built-in short names and
 group-less built-ins (deployments -> apps) are resolved from a static table. A target starting with "/"
 is a non-resource URL. Without -n the request is cluster-wide (only ClusterRoleBindings apply).
---as is required. Without --as-group the impersonation defaults apply: a ServiceAccount username
-(system:serviceaccount:NS:NAME) gets system:serviceaccounts and system:serviceaccounts:NS, and every user
-gets system:authenticated. With --as-group exactly those groups are used (as kubectl --as-group does).
+--as is required. The identity is built as the API server's impersonation filter builds it: without
+--as-group a ServiceAccount username (system:serviceaccount:NS:NAME) gets system:serviceaccounts and
+system:serviceaccounts:NS; then every user other than system:anonymous gets system:authenticated (also with
+--as-group, unless system:authenticated or system:unauthenticated is given), and system:anonymous gets
+system:unauthenticated.
 Output: {allowed, reasons: [{binding, role, rule}]} (+ privilegedGroup for system:masters).
 Exit 0 if allowed, 1 if not, 2 on usage or input errors.`;
 
