@@ -15,7 +15,29 @@ export const REGISTRY_AUTH_LIMITS = {
   maxBytes: 1024 * 1024,
   maxEntries: 1_000,
   maxFieldChars: 16 * 1024,
+  /** config.json nests 3 levels ({auths: {host: {auth}}}); Docker adds a few small maps beside it. */
+  maxDepth: 16,
 } as const;
+
+/** Deepest `{`/`[` nesting of a JSON text (brackets inside strings ignored); stops counting past `limit`. */
+function jsonDepth(text: string, limit: number): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      depth++;
+      if (depth > max) max = depth;
+      if (max > limit) return max;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
+}
 
 /** Credentials per registry host (`host[:port]`, Docker Hub as `docker.io`), and what was skipped. */
 export interface RegistryAuthConfig {
@@ -89,6 +111,11 @@ function entryAuth(entry: unknown): RegistryAuth | string {
 export function parseRegistryAuthConfig(text: string, source = "registry auth file"): RegistryAuthConfig {
   if (text.length > REGISTRY_AUTH_LIMITS.maxBytes)
     throw new PalisadeError("LIMIT", `${source}: larger than ${REGISTRY_AUTH_LIMITS.maxBytes} bytes`, {
+      context: { file: source },
+    });
+  // Checked before parsing: the reviver walk below recurses once per level.
+  if (jsonDepth(text, REGISTRY_AUTH_LIMITS.maxDepth) > REGISTRY_AUTH_LIMITS.maxDepth)
+    throw new PalisadeError("LIMIT", `${source}: nested deeper than ${REGISTRY_AUTH_LIMITS.maxDepth} levels`, {
       context: { file: source },
     });
   let doc: unknown;
