@@ -1,13 +1,7 @@
 import type { Command } from "commander";
 import { PalisadeError } from "../../core/errors/index.js";
 import type { CoverageEntry } from "../../core/findings/index.js";
-import {
-  buildInventory,
-  DEFAULT_OWNERSHIP,
-  type Inventory,
-  type OwnershipConfig,
-  type RawObject,
-} from "../../core/inventory/index.js";
+import type { Inventory, OwnershipConfig, RawObject } from "../../core/inventory/index.js";
 import type { CliContext } from "./context.js";
 
 /** Options shared by every command that reads Kubernetes objects. */
@@ -85,6 +79,8 @@ export async function loadInventory(
     raws.push(...r.objects);
     coverage.push(...r.coverage);
   }
+  // Imported here so that registering input options (every command module does, at startup) stays cheap.
+  const { buildInventory, DEFAULT_OWNERSHIP } = await import("../../core/inventory/index.js");
   let ownership: OwnershipConfig = DEFAULT_OWNERSHIP;
   if (opts.owners) {
     const { loadOwnershipFile } = await import("../../adapters/manifests/index.js");

@@ -11,20 +11,50 @@ import { VERSION } from "./version.js";
  */
 export type CommandModule = { register(program: Command, ctx: CliContext): void };
 
-// One line per command module. Keep the list sorted.
-const MODULES: (() => Promise<CommandModule>)[] = [
-  () => import("./commands/netpol.js"),
-  () => import("./commands/posture.js"),
-  () => import("./commands/pss.js"),
-  () => import("./commands/rbac.js"),
-  () => import("./commands/scan.js"),
-  () => import("./commands/versions.js"),
-  () => import("./commands/vuln.js"),
+/**
+ * A command module and the top-level commands that need it: those it registers or adds subcommands to, and
+ * those of a later module that requires it.
+ */
+export interface ModuleEntry {
+  commands: readonly string[];
+  load: () => Promise<CommandModule>;
+}
+
+// One line per command module, with the top-level commands that need it: `palisade <command>` loads only the
+// modules that name <command> (program.test.ts checks that this builds the same command as loading them all);
+// help and unknown commands load all. Keep the list sorted.
+const MODULES: readonly ModuleEntry[] = [
+  { commands: ["netpol"], load: () => import("./commands/netpol.js") },
+  { commands: ["rules", "secrets"], load: () => import("./commands/posture.js") },
+  { commands: ["pss"], load: () => import("./commands/pss.js") },
+  { commands: ["rbac"], load: () => import("./commands/rbac.js") },
+  { commands: ["scan"], load: () => import("./commands/scan.js") },
+  { commands: ["versions"], load: () => import("./commands/versions.js") },
+  // `images` too: vuln-lineage.js requires the `vuln` command to exist.
+  { commands: ["vuln", "sbom", "images"], load: () => import("./commands/vuln.js") },
   // After vuln.js: adds `vuln impact|plan|status` to it, and registers `images`.
-  () => import("./commands/vuln-lineage.js"),
+  { commands: ["vuln", "images"], load: () => import("./commands/vuln-lineage.js") },
 ];
 
-export async function buildProgram(ctx: CliContext): Promise<Command> {
+/** The command modules, for tests that check each entry's `commands` against what it registers. */
+export const COMMAND_MODULES: readonly ModuleEntry[] = MODULES;
+
+/**
+ * The modules needed to run `argv`: those naming its first word when that is a known command (a single-file
+ * scan then skips importing every other command and what it imports), else all of them.
+ */
+function modulesFor(argv: readonly string[] | undefined): readonly ModuleEntry[] {
+  const first = argv?.[0];
+  if (first === undefined || first.startsWith("-")) return MODULES;
+  const some = MODULES.filter((m) => m.commands.includes(first));
+  return some.length > 0 ? some : MODULES;
+}
+
+/**
+ * Build the program. With `argv`, only the command modules `argv` needs are loaded (see {@link modulesFor});
+ * without, all of them (complete help, docs).
+ */
+export async function buildProgram(ctx: CliContext, argv?: readonly string[]): Promise<Command> {
   const program = new Command();
   program
     .name("palisade")
@@ -41,7 +71,7 @@ export async function buildProgram(ctx: CliContext): Promise<Command> {
       writeErr: (s) => ctx.stderr.write(s),
     })
     .showHelpAfterError(false);
-  const modules = await Promise.all(MODULES.map((load) => load()));
+  const modules = await Promise.all(modulesFor(argv).map((m) => m.load()));
   for (const m of modules) m.register(program, ctx);
   return program;
 }
@@ -49,7 +79,7 @@ export async function buildProgram(ctx: CliContext): Promise<Command> {
 /** Run the CLI with arguments (without node and script). Returns the exit code; never throws. */
 export async function run(argv: string[], ctx: CliContext = processContext()): Promise<number> {
   try {
-    const program = await buildProgram(ctx);
+    const program = await buildProgram(ctx, argv);
     await program.parseAsync(argv, { from: "user" });
     return ctx.exitCode;
   } catch (e) {

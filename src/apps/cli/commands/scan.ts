@@ -1,12 +1,8 @@
 import type { Writable } from "node:stream";
 import type { Command } from "commander";
-import { PalisadeError } from "../../../core/errors/index.js";
-import { parseSeverity, SEVERITY_RANK, type Severity } from "../../../core/findings/index.js";
+import type { Severity } from "../../../core/findings/index.js";
 import type { CliContext } from "../context.js";
-import { EXIT } from "../exit-codes.js";
-import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
-import { createProgress } from "../progress.js";
-import { VERSION } from "../version.js";
+import { addInputOptions, type InputOptions } from "../inputs.js";
 
 interface ScanFlags extends InputOptions {
   output: string;
@@ -36,6 +32,22 @@ export function register(program: Command, ctx: CliContext): void {
     );
   addInputOptions(cmd, { positionalPaths: true });
   cmd.action(async (paths: string[], flags: ScanFlags) => {
+    // Loaded here, not at the top: `palisade --help` and other commands never pay for them.
+    const [
+      { PalisadeError },
+      { parseSeverity, SEVERITY_RANK },
+      { EXIT },
+      { loadInventory },
+      { createProgress },
+      { VERSION },
+    ] = await Promise.all([
+      import("../../../core/errors/index.js"),
+      import("../../../core/findings/index.js"),
+      import("../exit-codes.js"),
+      import("../inputs.js"),
+      import("../progress.js"),
+      import("../version.js"),
+    ]);
     if (!(OUTPUTS as readonly string[]).includes(flags.output)) {
       throw new PalisadeError(
         "USAGE",
