@@ -186,3 +186,34 @@ export async function startRegistry(
 export function skopeoCopy(src: string, dest: string, extra: string[] = []): void {
   run("skopeo", ["copy", "--insecure-policy", ...extra, src, dest]);
 }
+
+/**
+ * Two images in one OCI layout, built with umoci: "base" (one layer: Debian os-release and a dpkg status with
+ * base-files and libssl3) and "child" (base's layer unchanged, plus one layer adding curl to the dpkg status).
+ * The child's layer chain extends the base's: the base is its parent in the image tree.
+ */
+export function buildBaseAndChild(work: string): { layout: string } {
+  const layout = join(work, "lineage-layout");
+  run("umoci", ["init", "--layout", layout]);
+  run("umoci", ["new", "--image", `${layout}:base`]);
+  run("umoci", ["config", "--image", `${layout}:base`, "--os", "linux", "--architecture", "amd64"]);
+  const b0 = join(work, "lineage-b0");
+  run("umoci", ["unpack", "--rootless", "--image", `${layout}:base`, b0]);
+  const base: [string, string, string?][] = [
+    ["base-files", "12.4+deb12u5"],
+    ["libssl3", "3.0.11-1~deb12u2", "openssl"],
+  ];
+  write(
+    join(b0, "rootfs"),
+    "etc/os-release",
+    'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n',
+  );
+  write(join(b0, "rootfs"), "var/lib/dpkg/status", status(base));
+  run("umoci", ["repack", "--image", `${layout}:base`, b0]);
+  // Unpacked from base, repacked under another tag: umoci keeps base's layers and adds the diff as one layer.
+  const b1 = join(work, "lineage-b1");
+  run("umoci", ["unpack", "--rootless", "--image", `${layout}:base`, b1]);
+  write(join(b1, "rootfs"), "var/lib/dpkg/status", status([...base, ["curl", "7.88.1-10+deb12u5"]]));
+  run("umoci", ["repack", "--image", `${layout}:child`, b1]);
+  return { layout };
+}

@@ -53,7 +53,15 @@ describe("parseRegistryAuthConfig", () => {
       ["localhost:5000", "HTTP://localhost:5000/v2/", "[::1]:5000", "docker.io", "a b", "", "https://"].map(
         registryHostKey,
       ),
-    ).toEqual(["localhost:5000", "localhost:5000", "[::1]:5000", "docker.io", undefined, undefined, undefined]);
+    ).toEqual([
+      "localhost:5000",
+      "localhost:5000",
+      "[::1]:5000",
+      "docker.io",
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 
   describe("pathological cases", () => {
@@ -79,20 +87,61 @@ describe("parseRegistryAuthConfig", () => {
       expect(r.auths).toEqual(new Map([["ok.example", { username: "v", password: "q" }]]));
       expect(r.coverage.map((c) => [c.reason, c.subject, c.message])).toEqual([
         ["invalid", "array.example", "auth.json: array.example: not an object; entry skipped"],
-        ["invalid", "bad-b64.example", 'auth.json: bad-b64.example: "auth" is not base64 of "username:password"; entry skipped'],
-        ["invalid", "empty-user.example", 'auth.json: empty-user.example: "auth" is not base64 of "username:password"; entry skipped'],
-        ["invalid", "identity.example", "auth.json: identity.example: identitytoken (OAuth2 refresh token) is not supported; entry skipped"],
-        ["invalid", "long.example", `auth.json: long.example: "password" is not a non-empty string of at most ${REGISTRY_AUTH_LIMITS.maxFieldChars} characters; entry skipped`],
-        ["invalid", "no-colon.example", 'auth.json: no-colon.example: "auth" is not base64 of "username:password"; entry skipped'],
+        [
+          "invalid",
+          "bad-b64.example",
+          'auth.json: bad-b64.example: "auth" is not base64 of "username:password"; entry skipped',
+        ],
+        [
+          "invalid",
+          "empty-user.example",
+          'auth.json: empty-user.example: "auth" is not base64 of "username:password"; entry skipped',
+        ],
+        [
+          "invalid",
+          "identity.example",
+          "auth.json: identity.example: identitytoken (OAuth2 refresh token) is not supported; entry skipped",
+        ],
+        [
+          "invalid",
+          "long.example",
+          `auth.json: long.example: "password" is not a non-empty string of at most ${REGISTRY_AUTH_LIMITS.maxFieldChars} characters; entry skipped`,
+        ],
+        [
+          "invalid",
+          "no-colon.example",
+          'auth.json: no-colon.example: "auth" is not base64 of "username:password"; entry skipped',
+        ],
         ["invalid", '"not a host"', 'auth.json: "not a host": not a registry host; entry skipped'],
-        ["invalid", "not-utf8.example", 'auth.json: not-utf8.example: "auth" is not base64 of "username:password"; entry skipped'],
-        ["invalid", "nothing.example", "auth.json: nothing.example: no credentials (auth, username/password or registrytoken); entry skipped"],
-        ["invalid", "number.example", 'auth.json: number.example: "auth" is not a non-empty string of at most 16384 characters; entry skipped'],
-        ["invalid", "ok.example", "auth.json: ok.example: a second entry for the same registry (keys differ only by scheme, path or case); entry skipped"],
-        ["invalid", "unpadded.example", 'auth.json: unpadded.example: "auth" is not base64 of "username:password"; entry skipped'],
+        [
+          "invalid",
+          "not-utf8.example",
+          'auth.json: not-utf8.example: "auth" is not base64 of "username:password"; entry skipped',
+        ],
+        [
+          "invalid",
+          "nothing.example",
+          "auth.json: nothing.example: no credentials (auth, username/password or registrytoken); entry skipped",
+        ],
+        [
+          "invalid",
+          "number.example",
+          'auth.json: number.example: "auth" is not a non-empty string of at most 16384 characters; entry skipped',
+        ],
+        [
+          "invalid",
+          "ok.example",
+          "auth.json: ok.example: a second entry for the same registry (keys differ only by scheme, path or case); entry skipped",
+        ],
+        [
+          "invalid",
+          "unpadded.example",
+          'auth.json: unpadded.example: "auth" is not base64 of "username:password"; entry skipped',
+        ],
       ]);
       const all = JSON.stringify(r.coverage);
-      for (const secret of ["idtok-SECRET-1", b64("u:p"), b64("nocolon"), "nocolon"]) expect(all).not.toContain(secret);
+      for (const secret of ["idtok-SECRET-1", b64("u:p"), b64("nocolon"), "nocolon"])
+        expect(all).not.toContain(secret);
     });
 
     it("__proto__, constructor and prototype keys anywhere refuse the whole file (UNSAFE)", () => {
@@ -102,13 +151,24 @@ describe("parseRegistryAuthConfig", () => {
         '{"auths": {"a.example": {"constructor": {"prototype": 1}}}}',
         '{"auths": {"a.example": {"auth": "dTpw", "prototype": "x"}}}',
       ])
-        expect(() => parseRegistryAuthConfig(text, "auth.json")).toThrow(expect.objectContaining({ code: "UNSAFE" }));
+        expect(() => parseRegistryAuthConfig(text, "auth.json")).toThrow(
+          expect.objectContaining({ code: "UNSAFE" }),
+        );
       expect(Object.prototype).not.toHaveProperty("auth");
     });
 
     it("not JSON, not an object, auths not an object: INPUT, without echoing the content", () => {
-      for (const text of ['{"auths": {"a": {"auth": "c2VjcmV0"', "[]", "null", '"x"', '{"auths": []}', '{"auths": "x"}'])
-        expect(() => parseRegistryAuthConfig(text, "auth.json")).toThrow(expect.objectContaining({ code: "INPUT" }));
+      for (const text of [
+        '{"auths": {"a": {"auth": "c2VjcmV0"',
+        "[]",
+        "null",
+        '"x"',
+        '{"auths": []}',
+        '{"auths": "x"}',
+      ])
+        expect(() => parseRegistryAuthConfig(text, "auth.json")).toThrow(
+          expect.objectContaining({ code: "INPUT" }),
+        );
       try {
         parseRegistryAuthConfig('{"auths": {"a": {"auth": "c2VjcmV0"', "auth.json");
       } catch (e) {
@@ -118,7 +178,9 @@ describe("parseRegistryAuthConfig", () => {
 
     it("nesting deeper than the budget is LIMIT before parsing; brackets inside strings do not count", () => {
       const deep = `{"auths": {"a.example": ${"[".repeat(200_000)}${"]".repeat(200_000)}}}`;
-      expect(() => parseRegistryAuthConfig(deep, "auth.json")).toThrow(expect.objectContaining({ code: "LIMIT" }));
+      expect(() => parseRegistryAuthConfig(deep, "auth.json")).toThrow(
+        expect.objectContaining({ code: "LIMIT" }),
+      );
       const nested = (n: number) => `${"[".repeat(n)}${"]".repeat(n)}`;
       const max = REGISTRY_AUTH_LIMITS.maxDepth;
       expect(() => parseRegistryAuthConfig(`{"x": ${nested(max)}}`, "auth.json")).toThrow(
@@ -129,13 +191,17 @@ describe("parseRegistryAuthConfig", () => {
         coverage: [],
       });
       expect(
-        parseRegistryAuthConfig(JSON.stringify({ auths: { "a.example": { auth: b64("u:p") } }, x: "[[[[[[[[[[[[[[[[[[[[\\\"" }), "auth.json"),
+        parseRegistryAuthConfig(
+          JSON.stringify({ auths: { "a.example": { auth: b64("u:p") } }, x: '[[[[[[[[[[[[[[[[[[[[\\"' }),
+          "auth.json",
+        ),
       ).toEqual({ auths: new Map([["a.example", { username: "u", password: "p" }]]), coverage: [] });
     });
 
     it("more registries than the budget: LIMIT", () => {
       const auths: Record<string, unknown> = {};
-      for (let i = 0; i <= REGISTRY_AUTH_LIMITS.maxEntries; i++) auths[`r${i}.example`] = { auth: b64("u:p") };
+      for (let i = 0; i <= REGISTRY_AUTH_LIMITS.maxEntries; i++)
+        auths[`r${i}.example`] = { auth: b64("u:p") };
       expect(() => parse({ auths })).toThrow(expect.objectContaining({ code: "LIMIT" }));
     });
 
@@ -146,7 +212,10 @@ describe("parseRegistryAuthConfig", () => {
       await expect(loadRegistryAuthFile(dir)).rejects.toMatchObject({ code: "INPUT" });
       await expect(loadRegistryAuthFile(join(dir, "missing.json"))).rejects.toMatchObject({ code: "IO" });
       const ok = join(dir, "ok.json");
-      writeFileSync(ok, JSON.stringify({ auths: { "127.0.0.1:5000": { auth: b64("a:b") } }, credsStore: "desktop" }));
+      writeFileSync(
+        ok,
+        JSON.stringify({ auths: { "127.0.0.1:5000": { auth: b64("a:b") } }, credsStore: "desktop" }),
+      );
       expect(await loadRegistryAuthFile(ok)).toEqual({
         auths: new Map([["127.0.0.1:5000", { username: "a", password: "b" }]]),
         coverage: [
