@@ -91,6 +91,7 @@ function registerDiscover(images: Command, ctx: CliContext): void {
     .action(async (flags: DiscoverFlags) => {
       if (flags.output !== "table" && flags.output !== "json")
         throw new PalisadeError("USAGE", `unknown output format "${flags.output}" (expected table, json)`);
+      // 1-16: MAX_DISCOVER_CONCURRENCY of adapters/known-images, not imported here so --help stays cheap.
       const concurrency = Number(flags.concurrency);
       if (!/^\d+$/.test(flags.concurrency) || concurrency < 1 || concurrency > 16)
         throw new PalisadeError(
