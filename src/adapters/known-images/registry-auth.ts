@@ -115,9 +115,13 @@ export function parseRegistryAuthConfig(text: string, source = "registry auth fi
     });
   // Checked before parsing: the reviver walk below recurses once per level.
   if (jsonDepth(text, REGISTRY_AUTH_LIMITS.maxDepth) > REGISTRY_AUTH_LIMITS.maxDepth)
-    throw new PalisadeError("LIMIT", `${source}: nested deeper than ${REGISTRY_AUTH_LIMITS.maxDepth} levels`, {
-      context: { file: source },
-    });
+    throw new PalisadeError(
+      "LIMIT",
+      `${source}: nested deeper than ${REGISTRY_AUTH_LIMITS.maxDepth} levels`,
+      {
+        context: { file: source },
+      },
+    );
   let doc: unknown;
   try {
     doc = JSON.parse(text, (k, v: unknown) => {
