@@ -84,17 +84,23 @@ export interface FindingInput extends Omit<Finding, "id"> {
 /** Build a finding with its stable id. */
 export function makeFinding(input: FindingInput): Finding {
   const { discriminator, ...rest } = input;
-  const r = rest.resource;
-  const key = [
-    rest.ruleId,
-    r.apiVersion,
-    r.kind,
-    r.namespace ?? "",
-    r.name,
-    rest.fieldPath ?? "",
-    discriminator ?? "",
-  ].join("\u0000");
-  return { id: stableHash(key), ...rest };
+  return { id: findingId(rest.ruleId, rest.resource, rest.fieldPath, discriminator), ...rest };
+}
+
+/**
+ * The stable id {@link makeFinding} gives: hash of rule id, resource, field path and discriminator. Exported for
+ * hot paths that build findings as literals (posture: ~150k findings at 100k objects) instead of through
+ * makeFinding's object rest and spread.
+ */
+export function findingId(
+  ruleId: string,
+  r: ResourceRef,
+  fieldPath: string | undefined,
+  discriminator: string | undefined,
+): string {
+  return stableHash(
+    `${ruleId}\u0000${r.apiVersion}\u0000${r.kind}\u0000${r.namespace ?? ""}\u0000${r.name}\u0000${fieldPath ?? ""}\u0000${discriminator ?? ""}`,
+  );
 }
 
 /**

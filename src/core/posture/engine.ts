@@ -11,8 +11,7 @@ import {
   compareCoverage,
   compareFindings,
   type Finding,
-  type FindingInput,
-  makeFinding,
+  findingId,
   type RuleMeta,
   type SourceLocation,
 } from "../findings/index.js";
@@ -258,7 +257,10 @@ function toFinding(
   w: Workload | undefined,
   hit: Hit & { team?: string },
 ): Finding {
-  const input: FindingInput = {
+  // Built as one literal, in makeFinding's key order (id first, then the FindingInput fields in this order), so
+  // JSON output is unchanged; makeFinding's rest/spread copies cost ~170 ms at 150k findings.
+  const f: Finding = {
+    id: findingId(meta.id, obj.ref, hit.fieldPath, hit.discriminator),
     ruleId: meta.id,
     title: meta.title,
     severity: meta.severity,
@@ -269,14 +271,13 @@ function toFinding(
     compliance: meta.compliance.map((c) => ({ ...c })),
     category: meta.category,
   };
-  if (w) input.workload = { ...w.ref };
+  if (w) f.workload = { ...w.ref };
   const team = w?.team ?? hit.team;
-  if (team !== undefined) input.team = team;
+  if (team !== undefined) f.team = team;
   const loc = locateField(obj, hit.fieldPath);
-  if (loc) input.location = loc;
-  if (hit.evidence !== undefined) input.evidence = hit.evidence;
-  if (hit.discriminator !== undefined) input.discriminator = hit.discriminator;
-  return makeFinding(input);
+  if (loc) f.location = loc;
+  if (hit.evidence !== undefined) f.evidence = hit.evidence;
+  return f;
 }
 
 /**
