@@ -33,7 +33,11 @@ export function asArray(v: unknown): unknown[] {
 export function asStringMap(v: unknown): Record<string, string> {
   const out: Record<string, string> = Object.create(null);
   if (!isRecord(v)) return out;
-  for (const [k, val] of Object.entries(v)) {
+  // Object.keys, not Object.entries: no [key, value] pair per entry (labels and annotations of every object).
+  const keys = Object.keys(v);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
+    const val = v[k];
     if (typeof val === "string") out[k] = val;
     else if (typeof val === "number" || typeof val === "boolean") out[k] = String(val);
   }
