@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildInventory } from "./build.js";
+import { buildInventory, LAST_APPLIED_ANNOTATION, REDACTED_VALUE } from "./build.js";
 import type { RawObject } from "./model.js";
 
 const podSpec = (image = "nginx:1.25") => ({ containers: [{ name: "app", image }] });
@@ -296,5 +296,43 @@ describe("buildInventory", () => {
         subject: "x.yaml",
       },
     ]);
+  });
+
+  it("drops Secret values hidden in the last-applied-configuration annotation, keeping which keys had values", () => {
+    const applied = JSON.stringify({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "db", namespace: "shop", annotations: { note: "s3cr3t-in-note" } },
+      data: { password: "aHVudGVyMg==", empty: "" },
+      stringData: { token: "tok-123456" },
+    });
+    const inv = buildInventory([
+      obj(
+        "v1",
+        "Secret",
+        "db",
+        { data: { password: "aHVudGVyMg==" } },
+        { annotations: { [LAST_APPLIED_ANNOTATION]: applied } },
+      ),
+      obj(
+        "v1",
+        "Secret",
+        "broken",
+        {},
+        { annotations: { [LAST_APPLIED_ANNOTATION]: '{"data": {"k": "broken-value-77' } },
+      ),
+    ]);
+    const text = JSON.stringify(inv.secrets.map((s) => s.raw));
+    for (const v of ["aHVudGVyMg==", "tok-123456", "s3cr3t-in-note", "broken-value-77"])
+      expect(text).not.toContain(v);
+    const sanitized = JSON.parse(inv.secrets[0]?.annotations[LAST_APPLIED_ANNOTATION] ?? "null");
+    expect(sanitized).toEqual({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "db", namespace: "shop", annotations: {} },
+      data: { password: REDACTED_VALUE, empty: "" },
+      stringData: { token: REDACTED_VALUE },
+    });
+    expect(inv.secrets[1]?.annotations[LAST_APPLIED_ANNOTATION]).toBe(REDACTED_VALUE);
   });
 });

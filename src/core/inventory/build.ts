@@ -167,7 +167,8 @@ export function normalizeObject(r: RawObject, coverage: CoverageEntry[]): KObjec
   const obj: KObject = {
     ref,
     labels: asStringMap(meta?.labels),
-    annotations: asStringMap(meta?.annotations),
+    // Annotations come from the stripped object: a Secret's last-applied annotation carries its values.
+    annotations: asStringMap(isRecord(raw.metadata) ? raw.metadata.annotations : undefined),
     raw,
     ownerReferences: owners,
   };
@@ -178,7 +179,17 @@ export function normalizeObject(r: RawObject, coverage: CoverageEntry[]): KObjec
   return obj;
 }
 
-/** Replace every Secret value with "" so no value is ever stored or printed. */
+/** kubectl's client-side apply annotation: on a Secret it holds the whole manifest, values included. */
+export const LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration";
+
+/** What a non-empty Secret value becomes inside a sanitised last-applied annotation. */
+export const REDACTED_VALUE = "(redacted)";
+
+/**
+ * Replace every Secret value with "" so no value is ever stored or printed. Values also hide in the
+ * last-applied-configuration annotation: there non-empty values become {@link REDACTED_VALUE} (so rules can still
+ * tell that the annotation carried values), and an annotation that cannot be parsed is replaced whole.
+ */
 export function stripSecretValues(o: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...o };
   for (const field of ["data", "stringData"] as const) {
@@ -191,7 +202,43 @@ export function stripSecretValues(o: Record<string, unknown>): Record<string, un
       delete out[field];
     }
   }
+  const meta = o.metadata;
+  if (
+    isRecord(meta) &&
+    isRecord(meta.annotations) &&
+    typeof meta.annotations[LAST_APPLIED_ANNOTATION] === "string"
+  ) {
+    const annotations = { ...meta.annotations };
+    annotations[LAST_APPLIED_ANNOTATION] = redactLastApplied(annotations[LAST_APPLIED_ANNOTATION] as string);
+    out.metadata = { ...meta, annotations };
+  }
   return out;
+}
+
+function redactLastApplied(text: string): string {
+  let parsed: unknown;
+  try {
+    // The API server caps all annotations together at 256 KiB; larger text is not a real annotation.
+    parsed = text.length <= 512 * 1024 ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!isRecord(parsed)) return REDACTED_VALUE;
+  const copy: Record<string, unknown> = { ...parsed };
+  for (const field of ["data", "stringData"] as const) {
+    const d = parsed[field];
+    if (!isRecord(d)) {
+      delete copy[field];
+      continue;
+    }
+    const values: Record<string, string> = {};
+    for (const [k, v] of Object.entries(d))
+      values[k] = typeof v === "string" && v !== "" ? REDACTED_VALUE : "";
+    copy[field] = values;
+  }
+  // Annotations of the applied manifest may carry the same text again (nested apply); drop them.
+  if (isRecord(copy.metadata)) copy.metadata = { ...copy.metadata, annotations: {} };
+  return JSON.stringify(copy);
 }
 
 function getPath(o: unknown, dotted: string): unknown {

@@ -1,5 +1,13 @@
 export type { BuildOptions } from "./build.js";
-export { buildInventory, expandLists, normalizeObject, resolveTeam, stripSecretValues } from "./build.js";
+export {
+  buildInventory,
+  expandLists,
+  LAST_APPLIED_ANNOTATION,
+  normalizeObject,
+  REDACTED_VALUE,
+  resolveTeam,
+  stripSecretValues,
+} from "./build.js";
 export type { PathSegment } from "./field-path.js";
 export { formatFieldPath, joinPath, parseFieldPath } from "./field-path.js";
 export type { ImageRef, ImageRefResult } from "./image-ref.js";

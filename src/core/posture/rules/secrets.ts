@@ -2,7 +2,7 @@
  * Secret handling rules (PAL-SEC-001..006). Literal credentials are found with the pure detectors in
  * core/secrets; evidence is always the redacted form, never the value.
  */
-import { joinPath, type KObject } from "../../inventory/index.js";
+import { joinPath, type KObject, LAST_APPLIED_ANNOTATION } from "../../inventory/index.js";
 import { detectSecrets, type SecretMatch, scanTextForSecrets } from "../../secrets/index.js";
 import { isRecord } from "../../util/index.js";
 import { CIS, NSA } from "../compliance.js";
@@ -53,7 +53,7 @@ function namespaceTeam(env: Env, obj: KObject): string | undefined {
   return ns !== undefined ? env.inv.namespaces.get(ns)?.team : undefined;
 }
 
-const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+const LAST_APPLIED = LAST_APPLIED_ANNOTATION;
 
 export const SECRET_RULES: readonly PostureRule[] = [
   {
