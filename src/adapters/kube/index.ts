@@ -342,14 +342,7 @@ export async function loadLiveCluster(opts: {
   try {
     kc.loadFromFile(opts.kubeconfig);
   } catch (e) {
-    throw new PalisadeError(
-      "INPUT",
-      `cannot load kubeconfig: ${e instanceof Error ? e.message : String(e)}`,
-      {
-        cause: e,
-        context: { file: opts.kubeconfig },
-      },
-    );
+    throw kubeconfigError(e, opts.kubeconfig);
   }
   if (opts.context !== undefined) {
     if (!kc.getContextObject(opts.context))
@@ -370,4 +363,21 @@ export async function loadLiveCluster(opts: {
   if (opts.namespace !== undefined) list.namespace = opts.namespace;
   if (opts.concurrency !== undefined) list.concurrency = opts.concurrency;
   return listKinds(get, list);
+}
+
+/**
+ * A kubeconfig that does not load. js-yaml's message quotes the lines around a syntax error, and those lines
+ * hold bearer tokens and client keys: only the reason and position are kept. The cause is not attached, so
+ * nothing prints the original message later.
+ */
+function kubeconfigError(e: unknown, file: string): PalisadeError {
+  const x = e as { reason?: unknown; mark?: { line?: unknown; column?: unknown } } | null;
+  if (typeof x?.reason === "string" && typeof x.mark?.line === "number" && typeof x.mark.column === "number")
+    return new PalisadeError("INPUT", `cannot load kubeconfig: ${x.reason}`, {
+      context: { file, line: x.mark.line + 1, column: x.mark.column + 1 },
+    });
+  const message = e instanceof Error ? e.message : String(e);
+  return new PalisadeError("INPUT", `cannot load kubeconfig: ${message.split("\n", 1)[0]}`, {
+    context: { file },
+  });
 }
