@@ -257,7 +257,17 @@ export class RegistryClient {
         context: { url: url.origin },
       });
     }
-    const body = parseJsonDocument(await readBody(res, MAX_TOKEN_BYTES, "token response"), "token response");
+    const bytes = await readBody(res, MAX_TOKEN_BYTES, "token response");
+    let body: unknown;
+    try {
+      body = parseJsonDocument(bytes, "token response");
+    } catch (e) {
+      // V8's JSON error quotes the text around the fault, which here is the token: keep only the code.
+      const code = e instanceof PalisadeError ? e.code : "INPUT";
+      throw new PalisadeError(code, `${url.origin}: token response is not valid JSON`, {
+        context: { url: url.origin },
+      });
+    }
     const token = isRecord(body) ? (body.token ?? body.access_token) : undefined;
     if (typeof token !== "string" || token === "")
       throw new PalisadeError("REMOTE", `${url.origin}: token response without token`);
