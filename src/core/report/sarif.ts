@@ -1,7 +1,8 @@
-import { type Finding, type RuleMeta, SEVERITY_RANK, type Severity } from "../findings/index.js";
+import type { Finding, RuleMeta, Severity } from "../findings/index.js";
 import type { ScanReport } from "./model.js";
 
-const LEVEL: Record<Severity, "error" | "warning" | "note"> = {
+/** SARIF result level per severity (SARIF 2.1.0 §3.27.10). */
+export const SARIF_LEVEL: Readonly<Record<Severity, "error" | "warning" | "note">> = {
   critical: "error",
   high: "error",
   medium: "warning",
@@ -10,7 +11,7 @@ const LEVEL: Record<Severity, "error" | "warning" | "note"> = {
 };
 
 /** GitHub code scanning reads `security-severity` (0.0-10.0) to rank results. */
-const SECURITY_SEVERITY: Record<Severity, string> = {
+export const SARIF_SECURITY_SEVERITY: Readonly<Record<Severity, string>> = {
   critical: "9.5",
   high: "8.0",
   medium: "5.5",
@@ -31,9 +32,9 @@ function ruleDescriptor(r: RuleMeta) {
     shortDescription: { text: r.title },
     fullDescription: { text: r.rationale },
     help: { text: r.remediation, markdown: `**Remediation:** ${r.remediation}` },
-    defaultConfiguration: { level: LEVEL[r.severity] },
+    defaultConfiguration: { level: SARIF_LEVEL[r.severity] },
     properties: {
-      "security-severity": SECURITY_SEVERITY[r.severity],
+      "security-severity": SARIF_SECURITY_SEVERITY[r.severity],
       tags: ["security", r.category, ...r.compliance.map((c) => `${c.framework}:${c.id}`)],
     },
   };
@@ -43,7 +44,7 @@ function result(f: Finding, ruleIndex: number) {
   const r: Record<string, unknown> = {
     ruleId: f.ruleId,
     ruleIndex,
-    level: LEVEL[f.severity],
+    level: SARIF_LEVEL[f.severity],
     message: { text: f.evidence ? `${f.message} (evidence: ${f.evidence})` : f.message },
     locations: [
       {
@@ -86,10 +87,16 @@ function result(f: Finding, ruleIndex: number) {
   return r;
 }
 
-/** SARIF 2.1.0 log with one run; results point at file:line:column when the finding came from a file. */
-export function formatSarif(report: ScanReport): string {
-  const rules = [...report.rules].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const index = new Map(rules.map((r, i) => [r.id, i]));
+/**
+ * A SARIF 2.1.0 log with one Palisade run: the envelope every SARIF output shares (scan findings, vulnerability
+ * findings). Rules, results and notifications are built by the caller.
+ */
+export function sarifLog(
+  toolVersion: string,
+  rules: readonly unknown[],
+  results: readonly unknown[],
+  notifications: readonly unknown[],
+): string {
   const log = {
     $schema: "https://json.schemastore.org/sarif-2.1.0.json",
     version: "2.1.0",
@@ -98,37 +105,42 @@ export function formatSarif(report: ScanReport): string {
         tool: {
           driver: {
             name: "palisade",
-            version: report.tool.version,
+            version: toolVersion,
             informationUri: "https://github.com/palisade-dev/palisade",
-            rules: rules.map(ruleDescriptor),
+            rules,
           },
         },
-        results: report.findings.map((f) => result(f, index.get(f.ruleId) ?? -1)),
-        invocations: [
-          {
-            executionSuccessful: true,
-            toolExecutionNotifications: report.coverage.map((c) => ({
-              level: "warning",
-              message: { text: `${c.reason}: ${c.message}` },
-              ...(c.location
-                ? {
-                    locations: [
-                      {
-                        physicalLocation: {
-                          artifactLocation: { uri: toUri(c.location.file) },
-                          region: { startLine: Math.max(1, c.location.line) },
-                        },
-                      },
-                    ],
-                  }
-                : {}),
-            })),
-          },
-        ],
+        results,
+        invocations: [{ executionSuccessful: true, toolExecutionNotifications: notifications }],
       },
     ],
   };
   return `${JSON.stringify(log, null, 2)}\n`;
 }
 
-export { SEVERITY_RANK };
+/** SARIF 2.1.0 log with one run; results point at file:line:column when the finding came from a file. */
+export function formatSarif(report: ScanReport): string {
+  const rules = [...report.rules].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const index = new Map(rules.map((r, i) => [r.id, i]));
+  return sarifLog(
+    report.tool.version,
+    rules.map(ruleDescriptor),
+    report.findings.map((f) => result(f, index.get(f.ruleId) ?? -1)),
+    report.coverage.map((c) => ({
+      level: "warning",
+      message: { text: `${c.reason}: ${c.message}` },
+      ...(c.location
+        ? {
+            locations: [
+              {
+                physicalLocation: {
+                  artifactLocation: { uri: toUri(c.location.file) },
+                  region: { startLine: Math.max(1, c.location.line) },
+                },
+              },
+            ],
+          }
+        : {}),
+    })),
+  );
+}

@@ -1,5 +1,6 @@
 /** Vulnerability report and its formatters (table, JSON, SARIF 2.1.0, CycloneDX with vulnerabilities). Pure. */
 import { type CoverageEntry, cmp, SEVERITIES, SEVERITY_RANK, type Severity } from "../findings/index.js";
+import { SARIF_LEVEL, SARIF_SECURITY_SEVERITY, sarifLog } from "../report/index.js";
 import type { Sbom } from "../sbom/index.js";
 import { toCycloneDx } from "../sbom/index.js";
 import { stableStringify } from "../util/index.js";
@@ -125,86 +126,58 @@ export function formatVulnTable(report: VulnReport): string {
   return `${out.join("\n")}\n`;
 }
 
-const LEVEL: Record<Severity, "error" | "warning" | "note"> = {
-  critical: "error",
-  high: "error",
-  medium: "warning",
-  low: "note",
-  info: "note",
-};
-
 /** SARIF 2.1.0: one rule per vulnerability id, one result per finding; VEX suppressions become SARIF suppressions. */
 export function formatVulnSarif(report: VulnReport): string {
   const rules = new Map<string, VulnFinding>();
   for (const f of report.findings) if (!rules.has(f.vulnerabilityId)) rules.set(f.vulnerabilityId, f);
   const ruleIds = [...rules.keys()].sort(cmp);
   const index = new Map(ruleIds.map((id, i) => [id, i]));
-  const log = {
-    $schema: "https://json.schemastore.org/sarif-2.1.0.json",
-    version: "2.1.0",
-    runs: [
-      {
-        tool: {
-          driver: {
-            name: "palisade",
-            version: report.tool.version,
-            informationUri: "https://github.com/palisade-dev/palisade",
-            rules: ruleIds.map((id) => {
-              const f = rules.get(id) as VulnFinding;
-              return {
-                id,
-                shortDescription: { text: f.summary ?? id },
-                help: { text: f.remediation },
-                properties: {
-                  "security-severity": f.cvss
-                    ? f.cvss.score.toFixed(1)
-                    : { critical: "9.5", high: "8.0", medium: "5.5", low: "3.0", info: "0.0" }[f.severity],
-                  tags: ["security", "vulnerability", ...f.aliases],
-                },
-              };
-            }),
-          },
+  return sarifLog(
+    report.tool.version,
+    ruleIds.map((id) => {
+      const f = rules.get(id) as VulnFinding;
+      return {
+        id,
+        shortDescription: { text: f.summary ?? id },
+        help: { text: f.remediation },
+        properties: {
+          "security-severity": f.cvss ? f.cvss.score.toFixed(1) : SARIF_SECURITY_SEVERITY[f.severity],
+          tags: ["security", "vulnerability", ...f.aliases],
         },
-        results: report.findings.map((f) => ({
-          ruleId: f.vulnerabilityId,
-          ruleIndex: index.get(f.vulnerabilityId) ?? -1,
-          level: LEVEL[f.severity],
-          message: { text: `${f.message}. ${f.remediation}` },
-          locations: [
+      };
+    }),
+    report.findings.map((f) => ({
+      ruleId: f.vulnerabilityId,
+      ruleIndex: index.get(f.vulnerabilityId) ?? -1,
+      level: SARIF_LEVEL[f.severity],
+      message: { text: `${f.message}. ${f.remediation}` },
+      locations: [
+        {
+          logicalLocations: [
             {
-              logicalLocations: [
-                {
-                  name: f.package.name,
-                  fullyQualifiedName: f.package.purl || `${f.package.name}@${f.installed}`,
-                  kind: "package",
-                },
-              ],
+              name: f.package.name,
+              fullyQualifiedName: f.package.purl || `${f.package.name}@${f.installed}`,
+              kind: "package",
             },
           ],
-          partialFingerprints: { "palisadeFindingId/v1": f.id },
-          properties: {
-            severity: f.severity,
-            installed: f.installed,
-            fixedVersions: f.fixedVersions,
-            ...(f.layerDiffId ? { layerDiffId: f.layerDiffId } : {}),
-          },
-          ...(f.suppressed
-            ? { suppressions: [{ kind: "external", status: "accepted", justification: f.suppressed.reason }] }
-            : {}),
-        })),
-        invocations: [
-          {
-            executionSuccessful: true,
-            toolExecutionNotifications: report.coverage.map((c) => ({
-              level: "warning",
-              message: { text: `${c.reason}: ${c.subject ? `${c.subject}: ` : ""}${c.message}` },
-            })),
-          },
-        ],
+        },
+      ],
+      partialFingerprints: { "palisadeFindingId/v1": f.id },
+      properties: {
+        severity: f.severity,
+        installed: f.installed,
+        fixedVersions: f.fixedVersions,
+        ...(f.layerDiffId ? { layerDiffId: f.layerDiffId } : {}),
       },
-    ],
-  };
-  return `${JSON.stringify(log, null, 2)}\n`;
+      ...(f.suppressed
+        ? { suppressions: [{ kind: "external", status: "accepted", justification: f.suppressed.reason }] }
+        : {}),
+    })),
+    report.coverage.map((c) => ({
+      level: "warning",
+      message: { text: `${c.reason}: ${c.subject ? `${c.subject}: ` : ""}${c.message}` },
+    })),
+  );
 }
 
 const CDX_STATE: Record<string, string> = {
