@@ -85,7 +85,12 @@ export class OciLayoutSource implements ImageSource {
         context: { file: layoutFile },
       });
     const indexFile = join(this.dir, "index.json");
-    const st = await stat(indexFile);
+    const st = await stat(indexFile).catch((e: unknown) => {
+      throw new PalisadeError("INPUT", `${this.dir} is not an OCI image layout (no index.json)`, {
+        cause: e,
+        context: { file: indexFile },
+      });
+    });
     if (st.size > MAX_MANIFEST_BYTES)
       throw new PalisadeError("LIMIT", "index.json too large", { context: { file: indexFile } });
     const index = parseIndex(parseJsonDocument(await readFile(indexFile), "index.json"), "index.json");
