@@ -122,25 +122,6 @@ export async function resolveManifestDocument(
   return img;
 }
 
-/** Read a whole stream into memory with a cap (metadata documents only; layers are always streamed). */
-export async function readCapped(
-  stream: AsyncIterable<Uint8Array>,
-  maxBytes: number,
-  what: string,
-): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const c of stream) {
-    n += c.length;
-    if (n > maxBytes) {
-      if ("destroy" in stream && typeof stream.destroy === "function") (stream as Readable).destroy();
-      throw new PalisadeError("LIMIT", `${what}: larger than ${maxBytes} bytes`);
-    }
-    chunks.push(Buffer.from(c));
-  }
-  return Buffer.concat(chunks);
-}
-
 /** Verify a fully read blob against its descriptor (digest and size). */
 export function verifyDescriptor(bytes: Uint8Array, desc: Descriptor, what: string): void {
   if (bytes.length !== desc.size)

@@ -13,6 +13,3 @@ export type { ImportBatchResult, MaybePromise, VulnDbStatus, VulnStore } from ".
 export { recordKeys } from "./vuln-store.js";
 export type { ZipEntry, ZipLimits } from "./zip.js";
 export { DEFAULT_ZIP_LIMITS, isUnsafeEntryName, ZipReader } from "./zip.js";
-
-/** Default database file, relative to the working directory (overridden by --db or PALISADE_DB). */
-export const DEFAULT_DB_PATH = ".palisade/palisade.db";

@@ -1,4 +1,4 @@
-import type { CoverageEntry, Finding, ResourceRef } from "../findings/index.js";
+import type { Finding, ResourceRef } from "../findings/index.js";
 import { makeFinding } from "../findings/index.js";
 import { globMatch, isRecord } from "../util/index.js";
 
@@ -202,13 +202,4 @@ export function applyExceptions(
   // An expired exception is reported by its audit finding, not also as unused.
   const unused = exceptions.filter((e) => !isExpired(e, opts.now) && matched[e.id] === 0);
   return { findings: out, auditFindings, unused, matched };
-}
-
-/** Coverage entries for invalid exception entries. */
-export function exceptionIssuesToCoverage(file: string, issues: readonly ExceptionIssue[]): CoverageEntry[] {
-  return issues.map((i) => ({
-    reason: "invalid",
-    subject: file,
-    message: `${file}: ${i.path}: ${i.message}`,
-  }));
 }

@@ -17,9 +17,6 @@ export const MAX_PORT = 65535;
 /** Sorted, disjoint, non-adjacent inclusive intervals. */
 export type IntervalSet = readonly (readonly [number, number])[];
 
-export const EMPTY_INTERVALS: IntervalSet = [];
-export const FULL_INTERVALS: IntervalSet = [[MIN_PORT, MAX_PORT]];
-
 /** Normalise any list of intervals into canonical form (sorted, merged when overlapping or adjacent). */
 export function normalizeIntervals(list: Iterable<readonly [number, number]>): IntervalSet {
   const sorted = [...list].filter(([a, b]) => a <= b).sort((x, y) => x[0] - y[0] || x[1] - y[1]);

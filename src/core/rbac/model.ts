@@ -105,5 +105,4 @@ export interface RbacIndex {
   coverage: CoverageEntry[];
 }
 
-export const RBAC_API_VERSION = "rbac.authorization.k8s.io/v1";
 export const RBAC_GROUP = "rbac.authorization.k8s.io";
