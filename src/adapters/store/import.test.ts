@@ -69,6 +69,28 @@ describe("pathological cases", () => {
     ]);
   });
 
+  it("a central directory claiming a 4 GiB compressed entry is refused before any allocation", async () => {
+    const huge = join(tmp, "huge-claim.zip");
+    py(
+      "import zipfile,sys\nz=zipfile.ZipFile(sys.argv[1],'w',zipfile.ZIP_STORED)\nz.writestr('x.json', b'{}')\nz.close()",
+      huge,
+    );
+    // Compressed size at offset 20 of the central directory entry: claim 0xFFFFFFF0 bytes (and the same
+    // uncompressed size, so the ratio check passes).
+    const buf = readFileSync(huge);
+    const cen = buf.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+    buf.writeUInt32LE(0xfffffff0, cen + 20);
+    buf.writeUInt32LE(0xfffffff0, cen + 24);
+    writeFileSync(huge, buf);
+    const zip = await ZipReader.open(huge, { maxEntryBytes: 0xffffffff, maxEntries: 10, maxRatio: 1000 });
+    const entry = zip.entries[0];
+    await expect(entry ? zip.read(entry) : Promise.reject(new Error("no entry"))).rejects.toMatchObject({
+      code: "INPUT",
+      message: "truncated zip entry (claims more bytes than the file holds)",
+    });
+    await zip.close();
+  });
+
   it("a header that lies about the size is caught by the inflate budget", async () => {
     const liar = join(tmp, "liar.zip");
     py(

@@ -87,6 +87,12 @@ export class ZipReader {
     if (head.readUInt32LE(0) !== LOC_SIG)
       throw new PalisadeError("INPUT", "bad local header signature", { context: ctx });
     const dataStart = entry.localHeaderOffset + 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
+    // The central directory is attacker-controlled: check the claimed size against the file before allocating.
+    const { size: fileSize } = await this.fh.stat();
+    if (dataStart + entry.compressedSize > fileSize)
+      throw new PalisadeError("INPUT", "truncated zip entry (claims more bytes than the file holds)", {
+        context: ctx,
+      });
     const data = Buffer.alloc(entry.compressedSize);
     const { bytesRead } = await this.fh.read(data, 0, entry.compressedSize, dataStart);
     if (bytesRead !== entry.compressedSize)

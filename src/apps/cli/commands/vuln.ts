@@ -1,5 +1,5 @@
 import { existsSync, statSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
 import type { Command } from "commander";
 import { PalisadeError } from "../../../core/errors/index.js";
@@ -12,6 +12,8 @@ import { VERSION } from "../version.js";
 
 const SCAN_OUTPUTS = ["table", "json", "sarif", "cyclonedx", "openvex"] as const;
 const SBOM_OUTPUTS = ["cyclonedx", "spdx", "json"] as const;
+/** VEX documents larger than this are refused (LIMIT). */
+const MAX_VEX_BYTES = 32 * 1024 * 1024;
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -214,8 +216,16 @@ export function register(program: Command, ctx: CliContext): void {
         for (const vexFile of flags.vex ?? []) {
           let doc: unknown;
           try {
-            doc = JSON.parse(await readFile(resolve(ctx.cwd, vexFile), "utf8"));
+            const path = resolve(ctx.cwd, vexFile);
+            // VEX documents are small; a cap keeps a wrong path (a disk image, a log) from exhausting memory.
+            if ((await stat(path)).size > MAX_VEX_BYTES) {
+              throw new PalisadeError("LIMIT", `larger than ${MAX_VEX_BYTES} bytes`, {
+                context: { file: vexFile },
+              });
+            }
+            doc = JSON.parse(await readFile(path, "utf8"));
           } catch (e) {
+            if (e instanceof PalisadeError) throw e;
             throw new PalisadeError(
               "INPUT",
               `cannot read VEX document: ${e instanceof Error ? e.message : String(e)}`,
