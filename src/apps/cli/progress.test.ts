@@ -1,0 +1,37 @@
+import { Writable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import type { CliContext } from "./context.js";
+import { createProgress } from "./progress.js";
+
+function ctxWith(isTTY: boolean): { ctx: CliContext; written: () => string } {
+  let out = "";
+  const stderr = Object.assign(
+    new Writable({
+      write(chunk, _enc, cb) {
+        out += String(chunk);
+        cb();
+      },
+    }),
+    { isTTY },
+  );
+  const ctx = { stderr } as unknown as CliContext;
+  return { ctx, written: () => out };
+}
+
+describe("progress indicator", () => {
+  it("draws on a TTY and clears its line when done", () => {
+    const { ctx, written } = ctxWith(true);
+    const p = createProgress(ctx);
+    p.update("loading inputs");
+    p.done();
+    expect(written()).toMatch(/^\r\x1b\[2K\| loading inputs \(\d+\.\ds\)\r\x1b\[2K$/);
+  });
+
+  it("writes nothing when stderr is not a TTY (CI logs, pipes)", () => {
+    const { ctx, written } = ctxWith(false);
+    const p = createProgress(ctx);
+    p.update("loading inputs");
+    p.done();
+    expect(written()).toBe("");
+  });
+});
