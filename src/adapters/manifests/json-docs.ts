@@ -1,6 +1,6 @@
 import type { CoverageEntry, SourceLocation } from "../../core/findings/index.js";
 import type { RawObject } from "../../core/inventory/index.js";
-import { FORBIDDEN_KEYS, isRecord } from "../../core/util/index.js";
+import { FORBIDDEN_KEYS, isRecord, jsonErrorReason } from "../../core/util/index.js";
 import type { LoadLimits, LoadResult } from "./limits.js";
 import { checkValue } from "./safety.js";
 import { stripSecrets } from "./yaml-docs.js";
@@ -187,7 +187,7 @@ export function parseJsonText(
       coverage: [
         {
           reason: "parse-error",
-          message: `invalid JSON: ${msg.replace(/, (?:\.\.\.)?"[\s\S]*" is not valid JSON$/, "").replace(/ in JSON at position \d+[\s\S]*$/, "")}`,
+          message: `invalid JSON: ${jsonErrorReason(msg).replace(/ in JSON at position \d+[\s\S]*$/, "")}`,
           subject: file,
           location: positionOf(text, file, at),
         },

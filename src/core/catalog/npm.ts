@@ -1,4 +1,4 @@
-import { FORBIDDEN_KEYS, isRecord } from "../util/index.js";
+import { FORBIDDEN_KEYS, isRecord, jsonErrorReason } from "../util/index.js";
 import { type CatalogedPackage, type CatalogResult, failed } from "./model.js";
 import { baseName, decodeUtf8 } from "./text.js";
 
@@ -22,7 +22,7 @@ function parseJson(
     const value: unknown = JSON.parse(decodeUtf8(data), (k, v) => (FORBIDDEN_KEYS.has(k) ? undefined : v));
     return { ok: true, value };
   } catch (e) {
-    return { ok: false, result: failed("parse-error", path, `invalid JSON: ${(e as Error).message}`) };
+    return { ok: false, result: failed("parse-error", path, `invalid JSON: ${jsonErrorReason(e)}`) };
   }
 }
 

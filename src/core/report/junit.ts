@@ -48,6 +48,16 @@ export function formatJunit(report: ScanReport): string {
     suites += list.map(testcase).join("");
     suites += "  </testsuite>\n";
   }
+  // Coverage gaps are reported too (as skipped cases): CI must see what was not evaluated, never a silent pass.
+  if (report.coverage.length > 0) {
+    suites += `  <testsuite name="coverage: not evaluated" tests="${report.coverage.length}" failures="0" skipped="${report.coverage.length}" errors="0">\n`;
+    for (const c of report.coverage) {
+      const where = c.location ? `${c.location.file}:${c.location.line}` : (c.subject ?? "");
+      suites += `    <testcase classname="coverage.${xmlEscape(c.reason)}" name="${xmlEscape(where || c.reason)}">\n      <skipped message="${xmlEscape(c.message)}"/>\n    </testcase>\n`;
+    }
+    suites += "  </testsuite>\n";
+    skipped += report.coverage.length;
+  }
   const total = failures + skipped;
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="palisade" tests="${total}" failures="${failures}" skipped="${skipped}" errors="0">\n${suites}</testsuites>\n`;
 }

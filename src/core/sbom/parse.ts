@@ -1,5 +1,5 @@
 import { PalisadeError } from "../errors/index.js";
-import { FORBIDDEN_KEYS, isRecord } from "../util/index.js";
+import { FORBIDDEN_KEYS, isRecord, jsonErrorReason } from "../util/index.js";
 import { fromCycloneDxJson, fromCycloneDxXml } from "./cyclonedx.js";
 import type { Sbom } from "./model.js";
 import { fromGrypeJson, fromTrivyJson } from "./reports.js";
@@ -21,10 +21,8 @@ export function parseSbomDocument(text: string, source: string): { format: SbomF
     });
   } catch (e) {
     if (e instanceof PalisadeError) throw e;
-    throw new PalisadeError("INPUT", `invalid JSON: ${e instanceof Error ? e.message : String(e)}`, {
-      cause: e,
-      context: { file: source },
-    });
+    // No `cause`: V8's message quotes the input, which may be a secret.
+    throw new PalisadeError("INPUT", `invalid JSON: ${jsonErrorReason(e)}`, { context: { file: source } });
   }
   if (!isRecord(doc))
     throw new PalisadeError("INPUT", "SBOM must be a JSON object", { context: { file: source } });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { globMatch, stableStringify } from "./index.js";
+import { globMatch, jsonErrorReason, stableStringify } from "./index.js";
 
 describe("globMatch", () => {
   it("matches * across any run of characters, including / and the empty run", () => {
@@ -50,6 +50,21 @@ describe("stableStringify", () => {
   it("sorts keys at every level and drops undefined values", () => {
     expect(stableStringify({ b: 1, a: { d: undefined, c: [{ z: 1, y: 2 }] } }, 0)).toBe(
       '{"a":{"c":[{"y":2,"z":1}]},"b":1}',
+    );
+  });
+});
+
+describe("jsonErrorReason", () => {
+  it("drops V8's excerpt of the input, which may be a secret", () => {
+    let err: unknown;
+    try {
+      JSON.parse("AKIAIOSFODNN7EXAMPLE and more");
+    } catch (e) {
+      err = e;
+    }
+    expect(jsonErrorReason(err)).toBe("Unexpected token 'A'");
+    expect(jsonErrorReason(new SyntaxError("Unexpected end of JSON input"))).toBe(
+      "Unexpected end of JSON input",
     );
   });
 });

@@ -78,3 +78,13 @@ function sortKeys(v: unknown): unknown {
   }
   return v;
 }
+
+/**
+ * The reason of a JSON.parse failure without V8's excerpt of the input (`Unexpected token 'r', "root:x:0:0"...
+ * is not valid JSON`): the input may be a secret, and Palisade never prints one.
+ */
+export function jsonErrorReason(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  // V8 forms: `Unexpected token 'x', "abc" is not valid JSON`, with "..." before and/or after the quoted excerpt.
+  return msg.replace(/, (?:\.\.\.)?"[\s\S]*"(?:\.\.\.)? is not valid JSON$/, "");
+}

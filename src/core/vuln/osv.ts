@@ -3,7 +3,7 @@
  * A malformed record yields coverage entries naming the source and the field; nothing throws.
  */
 import type { CoverageEntry } from "../findings/index.js";
-import { FORBIDDEN_KEYS, isRecord } from "../util/index.js";
+import { FORBIDDEN_KEYS, isRecord, jsonErrorReason } from "../util/index.js";
 
 export type OsvRangeType = "ECOSYSTEM" | "SEMVER" | "GIT";
 
@@ -85,7 +85,7 @@ export function parseOsvText(text: string, source: string): ParsedOsv {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    return fail("parse-error", source, `invalid JSON: ${e instanceof Error ? e.message : String(e)}`);
+    return fail("parse-error", source, `invalid JSON: ${jsonErrorReason(e)}`);
   }
   return parseOsvRecord(json, source);
 }
