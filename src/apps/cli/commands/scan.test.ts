@@ -5,6 +5,7 @@ const FX = "src/apps/cli/commands/__fixtures__/scan";
 const DEMO = "examples/demo";
 const SECRET_VALUES = [
   "AKIAIOSFODNN7EXAMPLE",
+  "AKIAIOSFOD", // the 10-character excerpt V8 would quote from leaky.json
   "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
   "Sup3rS3cretSmtp!",
   "billing2019",
