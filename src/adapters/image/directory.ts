@@ -17,13 +17,13 @@ export class DirectorySource implements ImageSource {
   }
   async resolve(): Promise<undefined> {
     const st = await lstat(this.rootDir).catch((e: unknown) => {
-      throw new PalisadeError("INPUT", `${this.rootDir}: no such directory`, {
+      throw new PalisadeError("INPUT", "no such directory", {
         cause: e,
         context: { file: this.rootDir },
       });
     });
     if (!st.isDirectory())
-      throw new PalisadeError("INPUT", `${this.rootDir} is not a directory`, {
+      throw new PalisadeError("INPUT", "not a directory", {
         context: { file: this.rootDir },
       });
     return undefined;

@@ -354,7 +354,11 @@ export async function loadLiveCluster(opts: {
   const context = kc.getCurrentContext();
   const cluster = kc.getCurrentCluster();
   if (!cluster) {
-    throw new PalisadeError("INPUT", `kubeconfig has no cluster for context "${context}"`, {
+    const why =
+      typeof context === "string" && context !== ""
+        ? `kubeconfig has no cluster for context "${context}"`
+        : "kubeconfig has no current-context (and no --context was given), or is not a kubeconfig";
+    throw new PalisadeError("INPUT", why, {
       context: { file: opts.kubeconfig },
     });
   }
