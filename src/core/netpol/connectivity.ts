@@ -2,6 +2,7 @@ import type { CoverageEntry } from "../findings/index.js";
 import type { Inventory, Workload } from "../inventory/index.js";
 import { compareRanges, formatRange, type IpRange, parseRange } from "./cidr.js";
 import { buildModel, type NetpolModel } from "./model.js";
+import type { IpBlockPodOptions } from "./pod-addresses.js";
 import {
   CONN_ALL,
   CONN_NONE,
@@ -74,9 +75,10 @@ export function compareEndpoints(a: Endpoint, b: Endpoint): number {
  * allowed at dst (likewise). External ranges have no policy of their own.
  *
  * Workload-to-itself edges mean traffic between pods of the same workload (replicas), which policies do govern.
+ * Whether ipBlock peers also match pods is implementation-defined; see {@link ConnectivityOptions}.
  */
 export function analyzeConnectivity(inv: Inventory, options: ConnectivityOptions = {}): Connectivity {
-  const model = buildModel(inv);
+  const model = buildModel(inv, options);
   const max = options.maxEdges ?? DEFAULT_MAX_EDGES;
   const { edges, truncatedAfter } = computeEdges(model, max);
   const coverage = [...model.coverage];
@@ -89,8 +91,12 @@ export function analyzeConnectivity(inv: Inventory, options: ConnectivityOptions
   return { edges, coverage };
 }
 
-/** Options of {@link analyzeConnectivity}. */
-export interface ConnectivityOptions {
+/**
+ * Options of {@link analyzeConnectivity}. With `ipBlockMatchesPods`, an ipBlock peer also matches the workloads
+ * whose pods may hold an address in its cidr and outside its excepts (observed pod IPs, plus any address of
+ * `podCidrs`); workloads with neither are reported as coverage and match no ipBlock.
+ */
+export interface ConnectivityOptions extends IpBlockPodOptions {
   /**
    * Budget of workload-level edges. A cluster without policies has one edge per pair of workloads, so the output
    * is quadratic; past the budget the remaining sources are skipped (in endpoint order) and coverage says so.

@@ -12,7 +12,8 @@ import {
 } from "../findings/index.js";
 import { type Inventory, type KObject, sourceLocation } from "../inventory/index.js";
 import { buildModel } from "./model.js";
-import type { ParsedPolicy, PolicyRule } from "./policy.js";
+import { type IpBlockPodOptions, ipBlockMatchesAny, unknownAddressCoverage } from "./pod-addresses.js";
+import type { ParsedPolicy, Peer, PolicyRule } from "./policy.js";
 import { isMatchAll } from "./selector.js";
 
 const NSA: ComplianceRef = {
@@ -132,6 +133,17 @@ export const NETPOL_RULES: readonly RuleMeta[] = [
     remediation: "Use the container port's exact name and protocol, or a port number.",
     compliance: [NSA],
   },
+  {
+    id: "PAL-NET-011",
+    title: "ipBlock overlaps the pod network",
+    severity: "medium",
+    category: "network",
+    rationale:
+      "The ipBlock (after its excepts) contains pod IPs seen in the cluster or part of the given pod CIDR. The Kubernetes documentation says ipBlock ranges should be cluster-external IPs, since pod IPs are ephemeral and unpredictable, and leaves it to the network plugin whether an ipBlock matches traffic from or to pods (https://kubernetes.io/docs/concepts/services-networking/network-policies/). Plugins that match packet addresses let such a rule admit or reach every pod in the range, in every namespace; others, such as Cilium for peers that are endpoints, do not. The policy therefore means different things on different clusters.",
+    remediation:
+      "Add the pod CIDR to the ipBlock's except list and allow pods with podSelector/namespaceSelector peers instead; analyse with `palisade netpol connectivity --ipblock-matches-pods` to see the connections a plugin that matches pod IPs would allow.",
+    compliance: [NSA],
+  },
 ];
 
 const META = new Map(NETPOL_RULES.map((r) => [r.id, r]));
@@ -176,13 +188,51 @@ function finding(
 
 const isAnyAddress = (prefix: number): boolean => prefix === 0;
 
+/** Options of {@link netpolFindings}: `podCidrs` feeds PAL-NET-011; the mode changes which pods peers name. */
+export type NetpolFindingsOptions = IpBlockPodOptions;
+
 /**
  * NetworkPolicy findings over an inventory: isolation gaps per workload and namespace, over-broad rules, policies
- * with no effect, named ports that resolve nowhere. Invalid policies are reported as coverage and left out.
+ * with no effect, named ports that resolve nowhere, ipBlocks overlapping the pod network. Invalid policies are
+ * reported as coverage and left out.
  */
-export function netpolFindings(inv: Inventory): { findings: Finding[]; coverage: CoverageEntry[] } {
-  const m = buildModel(inv);
+export function netpolFindings(
+  inv: Inventory,
+  options: NetpolFindingsOptions = {},
+): { findings: Finding[]; coverage: CoverageEntry[] } {
+  const m = buildModel(inv, options);
   const findings: Finding[] = [];
+  const coverage = [...m.coverage];
+  // PAL-NET-011 needs pod addresses; without them the question stays open, and coverage says so (the
+  // ipBlockMatchesPods model already reports the same workloads).
+  if (m.hasIpBlocks && m.unknownAddress.length > 0 && !m.ipBlockMatchesPods)
+    coverage.push(
+      unknownAddressCoverage(
+        m.unknownAddress,
+        "PAL-NET-011 (ipBlock overlaps the pod network) was not checked for them",
+      ),
+    );
+  const overlapCache = new Map<string, string[]>();
+  const withAddresses = [...m.observed].filter(([, a]) => a.length > 0);
+  /** What of the pod network an ipBlock matches: pod CIDRs by their text, then workloads with matching pod IPs. */
+  const podOverlap = (peer: Extract<Peer, { kind: "ipBlock" }>): string[] => {
+    let hit = overlapCache.get(peer.text);
+    if (!hit) {
+      hit = [];
+      for (const c of m.podCidrs) if (ipBlockMatchesAny(peer, [c.cidr])) hit.push(`pod CIDR ${c.text}`);
+      const wls: string[] = [];
+      for (const [w, addrs] of withAddresses)
+        if (ipBlockMatchesAny(peer, addrs))
+          wls.push(`${w.ref.kind} ${w.ref.namespace ?? "default"}/${w.ref.name}`);
+      wls.sort();
+      if (wls.length > 0)
+        hit.push(
+          `pod IPs of ${wls.length} workload(s): ${wls.slice(0, 5).join(", ")}${wls.length > 5 ? ", ..." : ""}`,
+        );
+      overlapCache.set(peer.text, hit);
+    }
+    return hit;
+  };
 
   // Per workload isolation (hostNetwork workloads are outside NetworkPolicy and reported as coverage).
   for (const c of m.classes) {
@@ -313,6 +363,23 @@ export function netpolFindings(inv: Inventory): { findings: Finding[]; coverage:
           );
       }
     }
+    for (const rule of [...p.ingress, ...p.egress]) {
+      if (rule.peers === "all") continue;
+      for (const peer of rule.peers) {
+        if (peer.kind !== "ipBlock") continue;
+        const overlap = podOverlap(peer);
+        if (overlap.length === 0) continue;
+        const verb = rule.direction === "ingress" ? "admit traffic from" : "allow traffic to";
+        findings.push(
+          finding(
+            "PAL-NET-011",
+            p.ref,
+            `${label} ${peer.path} ipBlock ${peer.text} overlaps the pod network (${overlap.join("; ")}): on network plugins that match pod IPs against ipBlocks it may ${verb} those pods`,
+            { obj: p.object, fieldPath: `${peer.path}.ipBlock`, evidence: peer.text },
+          ),
+        );
+      }
+    }
     // Named ports: an ingress rule's destinations are the selected pods; an egress rule's are its peers' pods
     // (external destinations have no container ports).
     const checkNamed = (rule: PolicyRule, destinations: readonly number[]): void => {
@@ -339,5 +406,5 @@ export function netpolFindings(inv: Inventory): { findings: Finding[]; coverage:
   });
 
   findings.sort(compareFindings);
-  return { findings, coverage: [...m.coverage].sort(compareCoverage) };
+  return { findings, coverage: coverage.sort(compareCoverage) };
 }

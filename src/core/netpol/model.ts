@@ -2,6 +2,15 @@ import type { CoverageEntry } from "../findings/index.js";
 import type { Inventory, Labels, Workload } from "../inventory/index.js";
 import { isRecord } from "../util/index.js";
 import { coveredSpan, type IpRange, partitionAddressSpace } from "./cidr.js";
+import {
+  type IpBlockPodOptions,
+  ipBlockMatchesAny,
+  observedPodAddresses,
+  type PodCidr,
+  parsePodCidrs,
+  truncatedAddressCoverage,
+  unknownAddressCoverage,
+} from "./pod-addresses.js";
 import { type ParsedPolicy, type Peer, type PolicyRule, parseNetworkPolicy } from "./policy.js";
 import {
   CONN_ALL,
@@ -54,6 +63,16 @@ export interface NetpolModel {
   ranges: IpRange[];
   /** Workloads left out (hostNetwork), with coverage entries. */
   coverage: CoverageEntry[];
+  /** Whether ipBlock peers also match pods (see {@link IpBlockPodOptions}). */
+  ipBlockMatchesPods: boolean;
+  /** Valid pod CIDRs of the options. */
+  podCidrs: readonly PodCidr[];
+  /** Pod IPs seen in the inventory, per analysed workload (hostNetwork workloads are not analysed). */
+  observed: ReadonlyMap<Workload, readonly IpRange[]>;
+  /** Analysed workloads with no known pod address (no observed pod IP and no pod CIDR), as `Kind ns/name`. */
+  unknownAddress: readonly string[];
+  /** Whether some effective rule has an ipBlock peer. */
+  hasIpBlocks: boolean;
   resolvePeers(rule: PolicyRule, policy: ParsedPolicy): PeerSet;
   /** Allowed ports of a rule towards a destination class (named ports resolved), or an external range (-1). */
   rulePorts(rule: PolicyRule, dstClass: number): ConnSet;
@@ -97,8 +116,64 @@ function policyLabel(p: { namespace?: string | undefined; name: string }): strin
 }
 
 /** Build the model: parse policies (invalid ones become coverage), group workloads, index selection. */
-export function buildModel(inv: Inventory): NetpolModel {
+export function buildModel(inv: Inventory, options: IpBlockPodOptions = {}): NetpolModel {
   const coverage: CoverageEntry[] = [];
+  const matchPods = options.ipBlockMatchesPods === true;
+  const pod = parsePodCidrs(options.podCidrs);
+  coverage.push(...pod.coverage);
+  // Policies first: in ipBlockMatchesPods mode the classes are split by which ipBlocks their pods' addresses match.
+  const policies: ParsedPolicy[] = [];
+  for (const obj of inv.networkPolicies) {
+    const r = parseNetworkPolicy(obj);
+    if (r.policy) policies.push(r.policy);
+    for (const i of r.issues) {
+      const e: CoverageEntry = {
+        reason: "invalid",
+        message: `${policyLabel(i.ref)}: ${i.path}: ${i.message}; the policy was left out of the analysis`,
+        subject: policyLabel(i.ref),
+        kind: "NetworkPolicy",
+      };
+      if (i.ref.namespace !== undefined) e.namespace = i.ref.namespace;
+      if (i.location) e.location = i.location;
+      coverage.push(e);
+    }
+  }
+  // Distinct ipBlock peers of the effective rules, by cidr and excepts.
+  const blockIndex = new Map<string, number>();
+  const blockList: IpBlockPeer[] = [];
+  for (const p of policies)
+    for (const rule of [...p.ingress, ...p.egress]) {
+      if (rule.peers === "all") continue;
+      for (const peer of rule.peers) {
+        if (peer.kind !== "ipBlock") continue;
+        const k = ipBlockKey(peer);
+        if (!blockIndex.has(k)) {
+          blockIndex.set(k, blockList.length);
+          blockList.push(peer);
+        }
+      }
+    }
+  const podCidrRanges: IpRange[] = pod.cidrs.map((c) => c.cidr);
+  const observed = new Map<Workload, readonly IpRange[]>();
+  const unknownAddress: string[] = [];
+  const truncatedAddress: string[] = [];
+  // Signature of a workload in ipBlockMatchesPods mode: the ipBlocks its pods' possible addresses match. Cached by
+  // address set, so workloads known only through the pod CIDRs share one computation.
+  const sigCache = new Map<string, { sig: string; blocks: number[] }>();
+  const signatureOf = (addrs: readonly IpRange[]): { sig: string; blocks: number[] } => {
+    const key = addrs.map((a) => `${a.family}:${a.start}-${a.end}`).join(",");
+    let hit = sigCache.get(key);
+    if (!hit) {
+      const blocks: number[] = [];
+      blockList.forEach((b, i) => {
+        if (ipBlockMatchesAny(b, addrs)) blocks.push(i);
+      });
+      hit = { sig: blocks.join(","), blocks };
+      sigCache.set(key, hit);
+    }
+    return hit;
+  };
+  const classBlocks = new Map<number, number[]>();
   // Namespaces and their labels, with the automatic name label.
   const namespaceLabels = new Map<string, Labels>();
   for (const ns of inv.namespaces.values()) {
@@ -126,13 +201,23 @@ export function buildModel(inv: Inventory): NetpolModel {
       continue;
     }
     if (!namespaceLabels.has(ns)) namespaceLabels.set(ns, { [NAMESPACE_NAME_LABEL]: ns });
+    const seen = observedPodAddresses(w);
+    observed.set(w, seen.addresses);
+    if (seen.truncated) truncatedAddress.push(`${w.ref.kind} ${ns}/${w.ref.name}`);
+    if (seen.addresses.length === 0 && podCidrRanges.length === 0)
+      unknownAddress.push(`${w.ref.kind} ${ns}/${w.ref.name}`);
     const np = namedPortsOf(w);
-    const key = `${ns}\u0000${labelsKey(w.podLabels)}\u0000${JSON.stringify([...np.entries()].sort())}`;
+    let key = `${ns}\u0000${labelsKey(w.podLabels)}\u0000${JSON.stringify([...np.entries()].sort())}`;
+    // A pod CIDR stands for every pod, so a workload may hold any of its addresses besides those observed.
+    const sig =
+      matchPods && blockList.length > 0 ? signatureOf([...seen.addresses, ...podCidrRanges]) : undefined;
+    if (sig) key += `\u0000${sig.sig}`;
     let c = classByKey.get(key);
     if (!c) {
       c = { id: classes.length, namespace: ns, labels: w.podLabels, namedPorts: np, workloads: [] };
       classes.push(c);
       classByKey.set(key, c);
+      if (sig) classBlocks.set(c.id, sig.blocks);
       const list = classesByNamespace.get(ns) ?? [];
       list.push(c);
       classesByNamespace.set(ns, list);
@@ -146,23 +231,17 @@ export function buildModel(inv: Inventory): NetpolModel {
       kind: "NetworkPolicy",
     });
   }
-  // Policies.
-  const policies: ParsedPolicy[] = [];
-  for (const obj of inv.networkPolicies) {
-    const r = parseNetworkPolicy(obj);
-    if (r.policy) policies.push(r.policy);
-    for (const i of r.issues) {
-      const e: CoverageEntry = {
-        reason: "invalid",
-        message: `${policyLabel(i.ref)}: ${i.path}: ${i.message}; the policy was left out of the analysis`,
-        subject: policyLabel(i.ref),
-        kind: "NetworkPolicy",
-      };
-      if (i.ref.namespace !== undefined) e.namespace = i.ref.namespace;
-      if (i.location) e.location = i.location;
-      coverage.push(e);
-    }
-  }
+  if (truncatedAddress.length > 0) coverage.push(truncatedAddressCoverage(truncatedAddress));
+  if (matchPods && blockList.length > 0 && unknownAddress.length > 0)
+    coverage.push(
+      unknownAddressCoverage(
+        unknownAddress,
+        "they are treated as matching no ipBlock, as in the default model",
+      ),
+    );
+  // Per ipBlock (in ipBlockMatchesPods mode): the classes whose pods may hold an address it matches.
+  const blockClassIds: number[][] = blockList.map(() => []);
+  for (const [id, blocks] of classBlocks) for (const b of blocks) blockClassIds[b]?.push(id);
   // Selection, cached per (namespace, selector).
   // Selection, cached per (namespace, selector) and narrowed by an inverted index of `key=value` labels per
   // namespace: a matchLabels requirement can only match classes carrying that exact label.
@@ -248,8 +327,11 @@ export function buildModel(inv: Inventory): NetpolModel {
     const rng = new Set<number>();
     for (const peer of rule.peers) {
       if (peer.kind === "ipBlock") {
-        // ipBlock peers match cluster-external addresses only (see README of this module: pod IPs matching an
-        // ipBlock is implementation-defined per the API reference; we follow the common model).
+        // By default ipBlock peers match cluster-external addresses only (the concepts page: ipBlocks "should be
+        // cluster-external IPs"; whether they match pod IPs is up to the plugin). In ipBlockMatchesPods mode they
+        // also match the classes whose pods may hold an address inside the cidr and outside the excepts.
+        if (matchPods)
+          for (const id of blockClassIds[blockIndex.get(ipBlockKey(peer)) ?? -1] ?? []) cls.add(id);
         const [a, b] = coveredSpan(ranges, peer.cidr);
         const excluded = new Set<number>();
         for (const e of peer.except) {
@@ -326,6 +408,11 @@ export function buildModel(inv: Inventory): NetpolModel {
     egressRules,
     ranges,
     coverage,
+    ipBlockMatchesPods: matchPods,
+    podCidrs: pod.cidrs,
+    observed,
+    unknownAddress,
+    hasIpBlocks: blockList.length > 0,
     resolvePeers,
     rulePorts,
   };
@@ -338,7 +425,15 @@ function portInterval(port: number | undefined, endPort: number | undefined): In
   return [[port, endPort ?? port]];
 }
 
+type IpBlockPeer = Extract<Peer, { kind: "ipBlock" }>;
+
+/** Identity of an ipBlock by its parsed cidr and excepts (host bits and text spelling do not matter). */
+function ipBlockKey(p: IpBlockPeer): string {
+  const r = (x: IpRange): string => `${x.family}:${x.start}-${x.end}`;
+  return [r(p.cidr), ...p.except.map(r).sort()].join(",");
+}
+
 function peerKey(p: Peer): string {
-  if (p.kind === "ipBlock") return `ip:${p.text}`;
+  if (p.kind === "ipBlock") return `ip:${ipBlockKey(p)}`;
   return `pods:${p.namespaceSelector?.text ?? "-"}|${p.podSelector?.text ?? "-"}`;
 }

@@ -1,6 +1,15 @@
-import type { Inventory, Labels, Workload } from "../inventory/index.js";
+import type { Inventory, KObject, Labels, Workload } from "../inventory/index.js";
 import { isRecord } from "../util/index.js";
-import { compareRanges, formatRange, type IpRange, partitionAddressSpace, rangeContains } from "./cidr.js";
+import {
+  compareRanges,
+  formatRange,
+  type IpRange,
+  parseCidr,
+  parseIPv4,
+  parseIPv6,
+  partitionAddressSpace,
+  rangeContains,
+} from "./cidr.js";
 import { compareEndpoints, type Edge, type Endpoint } from "./connectivity.js";
 import { type ParsedPolicy, type Peer, type PolicyRule, parseNetworkPolicy } from "./policy.js";
 import {
@@ -20,8 +29,47 @@ import { matchesSelector } from "./selector.js";
  * A deliberately naive evaluator of the NetworkPolicy semantics: every (source, destination) pair is decided
  * directly from the policies, with no equivalence classes, indexes or caches. It exists for the differential test
  * of {@link analyzeConnectivity} and is not exported from the module's index.
+ *
+ * With `ipBlockMatchesPods`, an ipBlock peer matches a workload when some address its pods may hold (pod IPs of
+ * running pods, or any address of a pod CIDR) lies in the cidr and in no except, decided point by point.
  */
-export function referenceConnectivity(inv: Inventory): Edge[] {
+export function referenceConnectivity(
+  inv: Inventory,
+  options: { ipBlockMatchesPods?: boolean; podCidrs?: readonly string[] } = {},
+): Edge[] {
+  const podCidrs: IpRange[] = [];
+  for (const t of options.podCidrs ?? []) {
+    const c = parseCidr(t);
+    if (c) podCidrs.push(c);
+  }
+  const podIps = (pod: KObject): IpRange[] => {
+    const st = pod.raw.status;
+    if (!isRecord(st) || st.phase === "Succeeded" || st.phase === "Failed") return [];
+    const texts = [
+      st.podIP,
+      ...(Array.isArray(st.podIPs) ? st.podIPs.map((x) => (isRecord(x) ? x.ip : undefined)) : []),
+    ];
+    const out: IpRange[] = [];
+    for (const t of texts) {
+      if (typeof t !== "string") continue;
+      const v6 = t.includes(":");
+      const v = v6 ? parseIPv6(t) : parseIPv4(t);
+      if (v !== undefined) out.push({ family: v6 ? 6 : 4, start: v, end: v });
+    }
+    return out;
+  };
+  const addressesOf = (w: Workload): IpRange[] => [
+    ...(w.kind === "Pod" ? [w.object, ...w.pods] : w.pods).flatMap(podIps),
+    ...podCidrs,
+  ];
+  /** Some address of `a` in the cidr and in no except: the first candidate points of the difference are checked. */
+  const blockHits = (peer: Extract<Peer, { kind: "ipBlock" }>, a: IpRange): boolean => {
+    if (a.family !== peer.cidr.family) return false;
+    const lo = a.start > peer.cidr.start ? a.start : peer.cidr.start;
+    const hi = a.end < peer.cidr.end ? a.end : peer.cidr.end;
+    const candidates = [lo, ...peer.except.map((e) => e.end + 1n)];
+    return candidates.some((x) => x >= lo && x <= hi && !peer.except.some((e) => e.start <= x && x <= e.end));
+  };
   const policies: ParsedPolicy[] = [];
   for (const o of inv.networkPolicies) {
     const r = parseNetworkPolicy(o);
@@ -48,7 +96,8 @@ export function referenceConnectivity(inv: Inventory): Edge[] {
       if (peer.kind !== "ipBlock") return false;
       return rangeContains(peer.cidr, ep.r) && !peer.except.some((e) => rangeContains(e, ep.r));
     }
-    if (peer.kind === "ipBlock") return false;
+    if (peer.kind === "ipBlock")
+      return options.ipBlockMatchesPods === true && addressesOf(ep.w).some((a) => blockHits(peer, a));
     const ns = nsOf(ep.w);
     const nsOk = peer.namespaceSelector
       ? matchesSelector(peer.namespaceSelector, nsLabels(ns))
