@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { deployment, inventory, namespace, type Obj, policy } from "./__fixtures__/cluster.js";
-import { analyzeConnectivity, type Edge } from "./connectivity.js";
+import { deployment, inventory, namespace, type Obj, pod, policy, running } from "./__fixtures__/cluster.js";
+import { analyzeConnectivity, type ConnectivityOptions, type Edge } from "./connectivity.js";
 import { CONN_NONE, connEquals, connFromJson, connUnion } from "./ports.js";
 import { referenceConnectivity } from "./reference.js";
 import { matchesSelector, parseSelector } from "./selector.js";
@@ -17,7 +17,34 @@ const portsArb = fc.subarray([
   { name: "dns", containerPort: 53, protocol: "UDP" },
   { name: "metrics", containerPort: 9090 },
 ]);
-const workloadArb = fc.record({ ns: fc.constantFrom(...NAMESPACES), labels: labelsArb, ports: portsArb });
+/** Pod IPs inside, outside and in the excepts of the ipBlocks of CIDRS below, both families. */
+const IPS = [
+  "10.1.2.3",
+  "10.2.3.4",
+  "10.3.0.1",
+  "192.168.1.7",
+  "172.16.0.1",
+  "2001:db8:1::5",
+  "2001:db8::7",
+  "fd00::1",
+];
+const workloadArb = fc.record({
+  ns: fc.constantFrom(...NAMESPACES),
+  labels: labelsArb,
+  ports: portsArb,
+  // Running pods' IPs (none: manifests without status).
+  ips: fc.subarray(IPS, { maxLength: 2 }),
+});
+/** The ipBlockMatchesPods mode with a pod CIDR or none (then only observed pod IPs count). */
+const modeArb: fc.Arbitrary<ConnectivityOptions> = fc
+  .constantFrom(
+    [],
+    ["10.0.0.0/16"],
+    ["10.1.0.0/16"],
+    ["2001:db8::/48"],
+    ["192.168.0.0/16", "2001:db8:1::/48"],
+  )
+  .map((podCidrs) => ({ ipBlockMatchesPods: true, podCidrs }));
 const selectorArb: fc.Arbitrary<Obj> = fc.oneof(
   fc.constant({}),
   labelsArb.map((l) => ({ matchLabels: l })),
@@ -101,7 +128,12 @@ function objects(c: ClusterGen, policies: Obj[] = c.policies.map(policyObj)): Ob
   return [
     PARTITION,
     ...NAMESPACES.map((n, i) => namespace(n, { team: c.nsLabels[i] ?? "x" })),
-    ...c.workloads.map((w, i) => deployment(w.ns, `w${i}`, w.labels, w.ports)),
+    ...c.workloads.flatMap((w, i) => [
+      deployment(w.ns, `w${i}`, w.labels, w.ports),
+      ...(w.ips.length > 0
+        ? [pod(w.ns, `w${i}-pod`, w.labels, running(...w.ips), { kind: "Deployment", name: `w${i}` })]
+        : []),
+    ]),
     ...policies,
   ];
 }
@@ -116,6 +148,54 @@ describe("differential: fast analysis equals the naive reference evaluator", () 
         expect(analyzeConnectivity(inv).edges).toEqual(referenceConnectivity(inv));
       }),
       { numRuns: 300 },
+    );
+  });
+  it("property: same edges in the ipBlockMatchesPods mode", () => {
+    fc.assert(
+      fc.property(clusterArb, modeArb, (c, mode) => {
+        const inv = inventory(objects(c));
+        expect(analyzeConnectivity(inv, mode).edges).toEqual(referenceConnectivity(inv, mode));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("properties of the ipBlockMatchesPods mode", () => {
+  it("never removes or narrows a connection the default mode allows", () => {
+    fc.assert(
+      fc.property(clusterArb, modeArb, (c, mode) => {
+        const inv = inventory(objects(c));
+        const base = keyed(analyzeConnectivity(inv).edges);
+        const wide = keyed(analyzeConnectivity(inv, mode).edges);
+        for (const [k, conn] of base) {
+          const w = wide.get(k) ?? CONN_NONE;
+          expect(connEquals(connUnion(w, conn), w)).toBe(true);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+  it("with no ipBlock in any policy the two modes give the same result", () => {
+    const noIpBlocks = (rules: Obj[] | undefined, field: "from" | "to"): Obj[] | undefined =>
+      rules?.map((r) => {
+        const peers = r[field] as Obj[] | undefined;
+        if (!peers) return r;
+        // Replaced, not dropped: an emptied peer list would mean "all peers".
+        return {
+          ...r,
+          [field]: peers.map((p) => ("ipBlock" in p ? { podSelector: { matchLabels: { app: "none" } } } : p)),
+        };
+      });
+    fc.assert(
+      fc.property(clusterArb, modeArb, (c, mode) => {
+        const policies = c.policies.map((p, i) =>
+          policyObj({ ...p, ingress: noIpBlocks(p.ingress, "from"), egress: noIpBlocks(p.egress, "to") }, i),
+        );
+        const objs = objects(c, policies).filter((o) => o !== PARTITION);
+        expect(analyzeConnectivity(inventory(objs), mode)).toEqual(analyzeConnectivity(inventory(objs)));
+      }),
+      { numRuns: 200 },
     );
   });
 });
