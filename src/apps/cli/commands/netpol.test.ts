@@ -132,3 +132,100 @@ describe("palisade netpol budgets", () => {
     expect(r.stderr).toBe('palisade: --max-edges expects a positive integer, got "0"\n');
   });
 });
+
+describe("palisade netpol --ipblock-matches-pods", () => {
+  const FILE = `${DIR}/ipblock-pods.yaml`;
+  const api = { namespace: "shop", kind: "Deployment", name: "api" };
+  const mon = { namespace: "ops", kind: "Deployment", name: "monitor" };
+  const https = [{ protocol: "TCP", ports: [[8443, 8443]] }];
+  const podEdges = (stdout: string) =>
+    (JSON.parse(stdout) as { edges: { src: object; dst: object }[] }).edges.filter(
+      (e) => !("ipRange" in e.src) && !("ipRange" in e.dst),
+    );
+
+  it("default: the 0.0.0.0/0 ipBlock admits no pod", async () => {
+    const r = await cli(["netpol", "connectivity", "-f", FILE, "-o", "json"]);
+    expect(r.code).toBe(0);
+    expect(podEdges(r.stdout)).toEqual([
+      { src: mon, dst: mon, connections: "all" },
+      { src: api, dst: mon, connections: "all" },
+    ]);
+  });
+  it("mode: the monitor pod's IP (from its status) is admitted; api has no IP, and coverage says so", async () => {
+    const r = await cli(["netpol", "connectivity", "-f", FILE, "-o", "json", "--ipblock-matches-pods"]);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { coverage: unknown[] };
+    expect(podEdges(r.stdout)).toEqual([
+      { src: mon, dst: mon, connections: "all" },
+      { src: mon, dst: api, connections: https },
+      { src: api, dst: mon, connections: "all" },
+    ]);
+    expect(out.coverage).toEqual([
+      {
+        reason: "not-evaluated",
+        message:
+          "whether ipBlock peers match pods could not be evaluated for 1 workload(s) with no known pod IP (no running pod with status.podIP in the input) and no pod CIDR given: they are treated as matching no ipBlock, as in the default model: Deployment shop/api",
+        kind: "NetworkPolicy",
+      },
+    ]);
+  });
+  it("mode with --pod-cidr: every pod may hold a pod-network address, so api admits itself too", async () => {
+    const r = await cli([
+      "netpol",
+      "connectivity",
+      "-f",
+      FILE,
+      "--ipblock-matches-pods",
+      "--pod-cidr",
+      "10.244.0.0/16",
+      "--pod-cidr",
+      "fd00:10:244::/56",
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("");
+    expect(
+      // Lines from a workload (not from an external range) that involve api.
+      r.stdout.split("\n").filter((l) => /^[a-z]/.test(l) && l.includes("api")),
+    ).toEqual([
+      "ops/Deployment/monitor -> shop/Deployment/api : TCP:8443",
+      "shop/Deployment/api -> ops/Deployment/monitor : all",
+      "shop/Deployment/api -> shop/Deployment/api : TCP:8443",
+      "shop/Deployment/api -> 0.0.0.0-255.255.255.255 : all",
+      "shop/Deployment/api -> ::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff : all",
+    ]);
+  });
+  it("diff in the mode: carving the pod CIDR out of the ipBlock removes the pod connections", async () => {
+    const args = ["netpol", "diff", "-f", FILE, "--with", `${DIR}/ipblock-except-pods.yaml`, "-o", "txt"];
+    const r = await cli([...args, "--ipblock-matches-pods", "--pod-cidr", "10.244.0.0/16"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      [
+        "- ops/Deployment/monitor -> shop/Deployment/api : TCP:8443",
+        "- shop/Deployment/api -> shop/Deployment/api : TCP:8443",
+        "- 10.244.0.0-10.244.255.255 -> shop/Deployment/api : TCP:8443",
+        "",
+      ].join("\n"),
+    );
+    // In the default model only the external range changes.
+    const d = await cli(args);
+    expect(d.stdout).toBe("- 10.244.0.0-10.244.255.255 -> shop/Deployment/api : TCP:8443\n");
+  });
+  it("rejects --pod-cidr without the mode and a bad CIDR, with exit 2", async () => {
+    const a = await cli(["netpol", "connectivity", "-f", FILE, "--pod-cidr", "10.244.0.0/16"]);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toBe("palisade: --pod-cidr only applies with --ipblock-matches-pods\n");
+    const b = await cli([
+      "netpol",
+      "diff",
+      "-f",
+      FILE,
+      "--remove",
+      "shop/api-from-internet",
+      "--ipblock-matches-pods",
+      "--pod-cidr",
+      "10.244.0.0",
+    ]);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toBe('palisade: --pod-cidr expects a CIDR, got "10.244.0.0"\n');
+  });
+});

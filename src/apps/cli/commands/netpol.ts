@@ -6,12 +6,17 @@ import type { CliContext } from "../context.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
 
-interface ConnectivityFlags extends InputOptions {
+interface IpBlockFlags {
+  ipblockMatchesPods?: boolean;
+  podCidr?: string[];
+}
+
+interface ConnectivityFlags extends InputOptions, IpBlockFlags {
   output: string;
   maxEdges?: string;
 }
 
-interface DiffFlags extends InputOptions {
+interface DiffFlags extends InputOptions, IpBlockFlags {
   output: string;
   maxEdges?: string;
   with?: string[];
@@ -38,6 +43,35 @@ function maxEdgesOf(v: string | undefined): { maxEdges?: number } {
   if (!Number.isSafeInteger(n) || n < 1)
     throw new PalisadeError("USAGE", `--max-edges expects a positive integer, got "${v}"`);
   return { maxEdges: n };
+}
+
+/** Whether ipBlock peers match pods, and the pod CIDRs; a bad CIDR is a usage error. */
+async function ipBlockModeOf(
+  flags: IpBlockFlags,
+): Promise<{ ipBlockMatchesPods?: boolean; podCidrs?: string[] }> {
+  const cidrs = flags.podCidr ?? [];
+  if (cidrs.length === 0) return flags.ipblockMatchesPods ? { ipBlockMatchesPods: true } : {};
+  if (!flags.ipblockMatchesPods)
+    throw new PalisadeError("USAGE", "--pod-cidr only applies with --ipblock-matches-pods");
+  const { parseCidr } = await import("../../../core/netpol/index.js");
+  for (const c of cidrs)
+    if (!parseCidr(c))
+      throw new PalisadeError("USAGE", `--pod-cidr expects a CIDR, got ${JSON.stringify(c)}`);
+  return { ipBlockMatchesPods: true, podCidrs: cidrs };
+}
+
+/** The options every analysing subcommand shares. */
+function addIpBlockOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      "--ipblock-matches-pods",
+      "let ipBlock peers match pods whose IPs fall in the cidr, as plugins that match pod IPs do (default: ipBlocks match cluster-external addresses only)",
+    )
+    .option(
+      "--pod-cidr <cidr>",
+      "pod network CIDR (repeatable); with --ipblock-matches-pods every pod may hold any address in it",
+      collect,
+    );
 }
 
 const policyKey = (o: KObject): string => `${o.ref.namespace ?? "default"}/${o.ref.name}`;
@@ -68,10 +102,11 @@ export function register(program: Command, ctx: CliContext): void {
     .argument("[paths...]", "manifest files or directories ('-' for stdin)")
     .option("-o, --output <format>", "output format: json|txt|dot", "txt")
     .option("--max-edges <n>", "edge budget; past it the output is truncated and says so (default 2000000)");
+  addIpBlockOptions(conn);
   addInputOptions(conn);
   conn.action(async (paths: string[], flags: ConnectivityFlags) => {
     checkOutput(flags.output, ["json", "txt", "dot"]);
-    const opts = maxEdgesOf(flags.maxEdges);
+    const opts = { ...maxEdgesOf(flags.maxEdges), ...(await ipBlockModeOf(flags)) };
     const loaded = await loadInventory(flags, paths, ctx);
     const np = await import("../../../core/netpol/index.js");
     const result = np.analyzeConnectivity(loaded.inventory, opts);
@@ -95,10 +130,11 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--remove <namespace/name>", "NetworkPolicy to delete (repeatable)", collect)
     .option("-o, --output <format>", "output format: json|txt", "txt")
     .option("--max-edges <n>", "edge budget of each analysis (default 2000000)");
+  addIpBlockOptions(diff);
   addInputOptions(diff);
   diff.action(async (paths: string[], flags: DiffFlags) => {
     checkOutput(flags.output, ["json", "txt"]);
-    const opts = maxEdgesOf(flags.maxEdges);
+    const opts = { ...maxEdgesOf(flags.maxEdges), ...(await ipBlockModeOf(flags)) };
     if (!flags.with?.length && !flags.remove?.length)
       throw new PalisadeError(
         "USAGE",
