@@ -1,7 +1,9 @@
 /**
  * NetworkPolicy connectivity at scale: generated cluster with many namespaces, per-namespace default-deny ingress
  * and egress, DNS egress, per-app ingress allows (same namespace, named and numeric ports, a few cross-namespace
- * and ipBlock rules). Prints the time of each phase and peak RSS.
+ * and ipBlock rules). Prints the time of each phase and peak RSS. The last phase repeats the connectivity analysis
+ * with ipBlocks matching pods on a 10.9.0.0/16 pod network: the generated ingress ipBlocks 10.9.0.0/16 (except
+ * 10.9.1.0/24) then admit every pod, so the mode has real work (class signatures, many more edges).
  *
  *   npx tsx bench/netpol.ts [workloads=10000] [policies=10000]
  */
@@ -177,5 +179,14 @@ const conn = time("analyzeConnectivity", () => analyzeConnectivity(inv));
 console.log(`edges: ${conn.edges.length}, coverage: ${conn.coverage.length}`);
 const f = time("netpolFindings", () => netpolFindings(inv));
 console.log(`findings: ${f.findings.length}`);
+const podMode = { ipBlockMatchesPods: true, podCidrs: ["10.9.0.0/16"] };
+const wide = time("analyzeConnectivity (ipBlockMatchesPods, pod CIDR 10.9.0.0/16)", () =>
+  analyzeConnectivity(inv, podMode),
+);
+console.log(`edges: ${wide.edges.length}, coverage: ${wide.coverage.length}`);
+const f2 = time("netpolFindings (pod CIDR 10.9.0.0/16)", () => netpolFindings(inv, podMode));
+console.log(
+  `findings: ${f2.findings.length} (PAL-NET-011: ${f2.findings.filter((x) => x.ruleId === "PAL-NET-011").length})`,
+);
 clearInterval(sampler);
 console.log(`peak RSS: ${(peak / 1024 / 1024).toFixed(0)} MB`);
