@@ -106,6 +106,10 @@ export function observedPodAddresses(w: Workload): { addresses: IpRange[]; trunc
   return { addresses: addresses.slice(0, MAX_POD_ADDRESSES), truncated };
 }
 
+// Math.max/min throw on bigints.
+const bigMax = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+const bigMin = (a: bigint, b: bigint): bigint => (a < b ? a : b);
+
 /** Whether the union of `covers` contains every address of `r` (covers in r's family only count). */
 export function rangeCovered(r: IpRange, covers: readonly IpRange[]): boolean {
   const list = covers
@@ -127,8 +131,8 @@ export function rangeCovered(r: IpRange, covers: readonly IpRange[]): boolean {
 export function ipBlockMatchesAny(block: IpBlockLike, addresses: readonly IpRange[]): boolean {
   for (const a of addresses) {
     if (a.family !== block.cidr.family) continue;
-    const start = a.start > block.cidr.start ? a.start : block.cidr.start;
-    const end = a.end < block.cidr.end ? a.end : block.cidr.end;
+    const start = bigMax(a.start, block.cidr.start);
+    const end = bigMin(a.end, block.cidr.end);
     if (start > end) continue;
     if (!rangeCovered({ family: a.family, start, end }, block.except)) return true;
   }

@@ -65,8 +65,10 @@ export function referenceConnectivity(
   /** Some address of `a` in the cidr and in no except: the first candidate points of the difference are checked. */
   const blockHits = (peer: Extract<Peer, { kind: "ipBlock" }>, a: IpRange): boolean => {
     if (a.family !== peer.cidr.family) return false;
-    const lo = a.start > peer.cidr.start ? a.start : peer.cidr.start;
-    const hi = a.end < peer.cidr.end ? a.end : peer.cidr.end;
+    let lo = a.start;
+    if (peer.cidr.start > lo) lo = peer.cidr.start;
+    let hi = a.end;
+    if (peer.cidr.end < hi) hi = peer.cidr.end;
     const candidates = [lo, ...peer.except.map((e) => e.end + 1n)];
     return candidates.some((x) => x >= lo && x <= hi && !peer.except.some((e) => e.start <= x && x <= e.end));
   };
