@@ -40,7 +40,10 @@ export interface Edge {
 /** The result of {@link analyzeConnectivity}. */
 export interface Connectivity {
   edges: Edge[];
-  /** What could not be evaluated: invalid policies (left out) and hostNetwork workloads. */
+  /**
+   * What could not be evaluated: invalid policies (left out), hostNetwork workloads, invalid pod CIDRs, and in the
+   * ipBlockMatchesPods mode the workloads whose pod addresses are unknown.
+   */
   coverage: CoverageEntry[];
 }
 
