@@ -151,20 +151,26 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** A real `docker-registry` (Debian's distribution 2.x) on 127.0.0.1, optionally with htpasswd basic auth. */
+/**
+ * A real `docker-registry` (Debian's distribution 2.x) on 127.0.0.1, optionally with htpasswd basic auth, and
+ * optionally serving TLS with the given PEM certificate and key files (`http.tls` in its config).
+ */
 export async function startRegistry(
   work: string,
   htpasswd?: string,
+  tls?: { certificate: string; key: string },
 ): Promise<{ port: number; stop: () => Promise<void> }> {
   const port = await freePort();
   const dir = mkdtempSync(join(work, "registry-"));
   const auth = htpasswd ? `auth:\n  htpasswd:\n    realm: test\n    path: ${htpasswd}\n` : "";
-  const cfg = `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, "data")}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${auth}`;
+  const tlsCfg = tls ? `  tls:\n    certificate: ${tls.certificate}\n    key: ${tls.key}\n` : "";
+  const cfg = `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, "data")}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${tlsCfg}${auth}`;
   writeFileSync(join(dir, "config.yml"), cfg);
   const child: ChildProcess = spawn("/usr/bin/docker-registry", ["serve", join(dir, "config.yml")], {
     stdio: "ignore",
   });
   for (let i = 0; i < 100; i++) {
+    // Any HTTP answer means it listens (a TLS registry answers plain http with 400).
     const ok = await fetch(`http://127.0.0.1:${port}/v2/`).then(
       () => true,
       () => false,

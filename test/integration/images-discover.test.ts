@@ -294,7 +294,7 @@ describe.skipIf(!haveTools)(
           {
             reason: "unreachable",
             subject: `127.0.0.1:${deadPort}/test/gone:1`,
-            message: `cannot analyze 127.0.0.1:${deadPort}/test/gone:1 (${once("gone")}): network error fetching http://127.0.0.1:${deadPort}/v2/test/gone/manifests/1`,
+            message: `cannot analyze 127.0.0.1:${deadPort}/test/gone:1 (${once("gone")}): network error fetching https://127.0.0.1:${deadPort}/v2/test/gone/manifests/1`,
           },
           {
             reason: "unsupported",

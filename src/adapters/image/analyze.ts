@@ -7,6 +7,7 @@ import { DockerArchiveSource } from "./docker-archive.js";
 import { DEFAULT_BUDGETS, type LayerBudgets, processLayer } from "./layer.js";
 import { OciLayoutSource } from "./oci-layout.js";
 import { type RegistryAuth, type RegistryOptions, RegistrySource } from "./registry.js";
+import type { RegistryCa } from "./registry-tls.js";
 import type { ImageSource } from "./source.js";
 import { parseSourceSpec } from "./spec.js";
 
@@ -17,6 +18,11 @@ export interface AnalyzeOptions {
   /** Allow plain http to a non-loopback registry. */
   dangerouslyAllowHttp?: boolean | undefined;
   auth?: RegistryAuth | undefined;
+  /**
+   * Extra trusted CA certificates (PEM) for registries with a private CA, added to Node's defaults and
+   * NODE_EXTRA_CA_CERTS (a CLI reads them with `loadRegistryCaFile`). Verification is never disabled.
+   */
+  ca?: RegistryCa | undefined;
   /** Registry request time limits (ms). */
   timeoutMs?: number | undefined;
   blobTimeoutMs?: number | undefined;
@@ -38,6 +44,7 @@ export async function openImageSource(spec: string, opts: AnalyzeOptions = {}): 
         platform: opts.platform,
         auth: opts.auth,
         dangerouslyAllowHttp: opts.dangerouslyAllowHttp,
+        ca: opts.ca,
         timeoutMs: opts.timeoutMs,
         blobTimeoutMs: opts.blobTimeoutMs,
       };

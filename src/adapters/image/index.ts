@@ -23,5 +23,12 @@ export {
   type RegistryOptions,
   RegistrySource,
 } from "./registry.js";
+export {
+  caCertificates,
+  loadRegistryCaFile,
+  parsePemCertificates,
+  REGISTRY_CA_LIMITS,
+  type RegistryCa,
+} from "./registry-tls.js";
 export type { ImageSource, ResolvedImage, ResolvedLayer, SourceOptions } from "./source.js";
 export { parseSourceSpec, type SourceSpec } from "./spec.js";

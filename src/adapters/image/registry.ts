@@ -1,3 +1,5 @@
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { PalisadeError } from "../../core/errors/index.js";
@@ -11,6 +13,14 @@ import {
   parseJsonDocument,
   parsePlatform,
 } from "./manifest.js";
+import {
+  caCertificates,
+  certificateError,
+  isCertificateError,
+  isPlainTextPeer,
+  type RegistryCa,
+  secureContextWithCa,
+} from "./registry-tls.js";
 import {
   DEFAULT_PLATFORM,
   type ImageSource,
@@ -36,8 +46,17 @@ export interface RegistryOptions extends SourceOptions {
    * localhost/127.0.0.0/8/::1 (where there is no network to eavesdrop on) and every other registry needs https.
    */
   dangerouslyAllowHttp?: boolean | undefined;
-  /** Force the scheme; default http for loopback hosts, https otherwise. */
+  /**
+   * Force the scheme. Default: https for every host; for a loopback host https is tried first and plain http
+   * used when the peer answers in plain text (a registry on 127.0.0.1 with or without TLS both work).
+   */
   plainHttp?: boolean | undefined;
+  /**
+   * Extra trusted CA certificates (PEM; each string or buffer may hold several), for registries whose
+   * certificates come from a private CA. Added to Node's bundled roots and NODE_EXTRA_CA_CERTS, never replacing
+   * them; certificate verification is never disabled.
+   */
+  ca?: RegistryCa | undefined;
   /** Time limit for each metadata request (manifests, config, tokens). Default 30 s. */
   timeoutMs?: number | undefined;
   /** Time limit for one layer download. Default 15 min. */
@@ -46,6 +65,9 @@ export interface RegistryOptions extends SourceOptions {
 
 const MAX_REDIRECTS = 5;
 const MAX_TOKEN_BYTES = 1024 * 1024;
+
+/** Statuses whose responses have no body (Fetch standard "null body status"). */
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 
 /** Whether a host (with optional port) is a loopback address. */
 export function isLoopbackHost(host: string): boolean {
@@ -102,9 +124,12 @@ async function readBody(res: Response, maxBytes: number, what: string): Promise<
  * (with credentials dropped when leaving the registry's origin), digests verified on everything read.
  */
 export class RegistryClient {
-  readonly base: string;
+  /** "auto": loopback without a forced scheme, https until the peer turns out to speak plain http. */
+  private scheme: "http" | "https" | "auto";
   private bearer: string | undefined;
   private basic = false;
+  private readonly httpAgent = new HttpAgent({ keepAlive: true });
+  private readonly httpsAgent: HttpsAgent;
 
   constructor(
     readonly registry: string,
@@ -112,14 +137,110 @@ export class RegistryClient {
     private readonly opts: RegistryOptions = {},
   ) {
     const loopback = isLoopbackHost(registry);
-    const http = opts.plainHttp ?? loopback;
-    if (http && !loopback && !opts.dangerouslyAllowHttp)
+    if (opts.plainHttp && !loopback && !opts.dangerouslyAllowHttp)
       throw new PalisadeError(
         "USAGE",
         `refusing plain http to ${registry}: use https or dangerouslyAllowHttp`,
       );
-    this.base = `${http ? "http" : "https"}://${registry}`;
+    this.scheme = opts.plainHttp === true ? "http" : opts.plainHttp === false || !loopback ? "https" : "auto";
+    // One agent per client: its TLS context carries this client's CAs, and no pooled connection verified
+    // against another client's trust anchors is ever reused here.
+    this.httpsAgent = new HttpsAgent({
+      keepAlive: true,
+      ...(opts.ca !== undefined ? { secureContext: secureContextWithCa(caCertificates(opts.ca)) } : {}),
+    });
     if (opts.auth?.token) this.bearer = opts.auth.token;
+  }
+
+  /** The registry's base URL with the scheme in use (https while a loopback registry is being probed). */
+  get base(): string {
+    return `${this.scheme === "http" ? "http" : "https"}://${this.registry}`;
+  }
+
+  /** Close pooled connections. */
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  /**
+   * One GET with node:http(s) (fetch cannot take per-request CAs on Node 20 without the undici package),
+   * as a Fetch `Response` whose body streams the socket.
+   */
+  private send(url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<Response> {
+    const https = url.protocol === "https:";
+    return new Promise<Response>((resolve, reject) => {
+      const req = (https ? httpsRequest : httpRequest)(
+        url,
+        { method: "GET", headers, signal, agent: https ? this.httpsAgent : this.httpAgent },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          let h: Headers;
+          try {
+            h = new Headers();
+            for (let i = 0; i + 1 < res.rawHeaders.length; i += 2)
+              h.append(res.rawHeaders[i] as string, res.rawHeaders[i + 1] as string);
+            if (status < 200 || status > 599) throw new Error(`status ${status}`);
+          } catch (e) {
+            res.destroy();
+            reject(
+              new PalisadeError(
+                "REMOTE",
+                `${url.origin}: malformed HTTP response (${(e as Error).message})`,
+                {
+                  cause: e,
+                  context: { url: url.origin },
+                },
+              ),
+            );
+            return;
+          }
+          if (NULL_BODY_STATUS.has(status)) {
+            res.resume();
+            resolve(new Response(null, { status, headers: h }));
+            return;
+          }
+          const body = Readable.toWeb(res) as unknown as ReadableStream<Uint8Array>;
+          resolve(new Response(body, { status, headers: h }));
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
+  }
+
+  /**
+   * {@link send}, resolving the scheme of a loopback registry on its first request: https, and plain http only
+   * when the peer answered in plain text. A certificate failure is never a reason to fall back to http.
+   */
+  private async sendResolvingScheme(
+    url: URL,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<{ res: Response; url: URL }> {
+    const probing = this.scheme === "auto" && url.protocol === "https:" && url.host === this.registry;
+    try {
+      const res = await this.send(url, headers, signal);
+      if (probing) this.scheme = "https";
+      return { res, url };
+    } catch (e) {
+      if (!probing || !isPlainTextPeer(e)) throw e;
+      this.scheme = "http";
+      const plain = new URL(url);
+      plain.protocol = "http:";
+      return { res: await this.send(plain, headers, signal), url: plain };
+    }
+  }
+
+  /** A network failure as a PalisadeError: certificate problems named as such, the rest as network errors. */
+  private networkError(e: unknown, url: URL, signal: AbortSignal): PalisadeError {
+    if (e instanceof PalisadeError) return e;
+    if (isCertificateError(e)) return certificateError(e, url.host);
+    return new PalisadeError(
+      "IO",
+      `${signal.aborted ? "timeout" : "network error"} fetching ${url.origin}${url.pathname}`,
+      { cause: e, context: { url: url.origin } },
+    );
   }
 
   private checkUrl(u: URL): void {
@@ -151,17 +272,9 @@ export class RegistryClient {
         const auth = sameOrigin ? this.authHeader() : undefined;
         if (auth) headers.authorization = auth;
         try {
-          res = await fetch(url, { headers, redirect: "manual", signal });
+          ({ res, url } = await this.sendResolvingScheme(url, headers, signal));
         } catch (e) {
-          const timedOut = signal.aborted;
-          throw new PalisadeError(
-            "IO",
-            `${timedOut ? "timeout" : "network error"} fetching ${url.origin}${url.pathname}`,
-            {
-              cause: e,
-              context: { url: url.origin },
-            },
-          );
+          throw this.networkError(e, url, signal);
         }
         if (res.status >= 300 && res.status < 400 && res.headers.get("location")) {
           await res.body?.cancel();
@@ -238,8 +351,10 @@ export class RegistryClient {
       headers.authorization = `Basic ${Buffer.from(`${a.username}:${a.password ?? ""}`).toString("base64")}`;
     let res: Response;
     try {
-      res = await fetch(url, { headers, signal, redirect: "error" });
+      // Redirects are not followed (the response is then not ok): a token must come from the realm named.
+      res = await this.send(url, headers, signal);
     } catch (e) {
+      if (isCertificateError(e)) throw certificateError(e, url.host);
       throw new PalisadeError("IO", `token request to ${url.origin} failed`, {
         cause: e,
         context: { url: url.origin },
@@ -374,5 +489,7 @@ export class RegistrySource implements ImageSource {
     return this.client.blob(layer.blob.digest, layer.blob.size);
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.client.close();
+  }
 }

@@ -25,10 +25,15 @@ export interface DiscoverOptions {
   /** Images analyzed at once (default {@link DEFAULT_DISCOVER_CONCURRENCY}, at most {@link MAX_DISCOVER_CONCURRENCY}). */
   concurrency?: number | undefined;
   /**
-   * Plain http to registries that are not on loopback (loopback registries always get http). Credentials and
-   * images then cross the network unprotected.
+   * Plain http to registries that are not on loopback (loopback registries get https, or http when they speak
+   * no TLS). Credentials and images then cross the network unprotected.
    */
   dangerouslyAllowHttp?: boolean | undefined;
+  /**
+   * Extra trusted CA certificates (PEM) for registries with a private CA, added to Node's defaults and
+   * NODE_EXTRA_CA_CERTS.
+   */
+  ca?: AnalyzeOptions["ca"];
   /** Credentials per registry host; anonymous elsewhere. */
   auth?: RegistryAuthConfig | undefined;
   /** Registry request time limits (ms), layer budgets: passed to the image adapter. */
@@ -85,7 +90,9 @@ export async function mapBounded<T, R>(
 /** Pull and analyze one reference from its registry. */
 async function analyzeRef(pull: string, opts: DiscoverOptions) {
   // Loaded on use, like the stores in evaluate.ts, so importing this adapter for `images list` stays cheap.
-  const { analyzeSource, parseSourceSpec, RegistrySource } = await import("../image/index.js");
+  const { analyzeSource, isLoopbackHost, parseSourceSpec, RegistrySource } = await import(
+    "../image/index.js"
+  );
   // The `registry:` transport prefix keeps a registry host named like a transport (`oci:5000/x`) a registry.
   const spec = parseSourceSpec(`registry:${pull}`);
   if (spec.transport !== "registry") throw new PalisadeError("INTERNAL", `not a registry reference: ${pull}`);
@@ -99,7 +106,9 @@ async function analyzeRef(pull: string, opts: DiscoverOptions) {
       auth: parsed.ok ? registryAuthFor(opts.auth, parsed.ref.registry) : undefined,
       dangerouslyAllowHttp: opts.dangerouslyAllowHttp,
       // The image adapter picks https for every non-loopback host; the flag is what asks for http there.
-      ...(opts.dangerouslyAllowHttp ? { plainHttp: true } : {}),
+      // Loopback registries keep the adapter's choice (https, or http when the peer speaks no TLS).
+      ...(opts.dangerouslyAllowHttp && !isLoopbackHost(spec.registry) ? { plainHttp: true } : {}),
+      ca: opts.ca,
       timeoutMs: opts.timeoutMs,
       blobTimeoutMs: opts.blobTimeoutMs,
     },

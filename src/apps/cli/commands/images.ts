@@ -7,6 +7,7 @@ import { stableStringify } from "../../../core/util/index.js";
 import type { CliContext } from "../context.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
+import { imageAnalyzeOptions, REGISTRY_CA_HELP } from "./vuln.js";
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -46,6 +47,7 @@ type DiscoverFlags = InputOptions & {
   platform: string;
   concurrency: string;
   registryAuth?: string;
+  registryCa?: string;
   dangerouslyAllowHttp?: boolean;
 };
 
@@ -62,7 +64,9 @@ is reported for that image as coverage and the others continue; it does not chan
 Registries are read anonymously, or with the credentials of --registry-auth FILE, a Docker config.json:
   {"auths": {"registry.example:5000": {"auth": "<base64 of user:password>"}}}
 (also "username"/"password" and "registrytoken"; credsStore/credHelpers are not run).
-Plain http is used only for loopback registries, unless --dangerously-allow-http.
+Registries are reached over https, verified against the system CAs, NODE_EXTRA_CA_CERTS and the PEM
+certificates of --registry-ca FILE (for registries with a private CA). Plain http is used only for loopback
+registries that speak no TLS, unless --dangerously-allow-http.
 
 Examples:
   palisade images discover --snapshot cluster.json
@@ -80,6 +84,7 @@ function registerDiscover(images: Command, ctx: CliContext): void {
       .option("--platform <os/arch>", "platform to select from multi-platform images", "linux/amd64")
       .option("--concurrency <n>", "images analyzed at once (1-16)", "4")
       .option("--registry-auth <file>", 'registry credentials: a Docker config.json with "auths"')
+      .option("--registry-ca <file>", REGISTRY_CA_HELP)
       .option(
         "--dangerously-allow-http",
         "use plain http for registries that are not on loopback (credentials and images travel unprotected)",
@@ -105,6 +110,7 @@ function registerDiscover(images: Command, ctx: CliContext): void {
       const auth = flags.registryAuth
         ? await ki.loadRegistryAuthFile(resolve(ctx.cwd, flags.registryAuth))
         : undefined;
+      const { ca } = await imageAnalyzeOptions({ registryCa: flags.registryCa }, ctx);
       const file = lineageDbPath(flags.db, ctx);
       const loaded = await loadInventory(flags, [], ctx);
       const store = new ki.KnownImageStore(file);
@@ -114,6 +120,7 @@ function registerDiscover(images: Command, ctx: CliContext): void {
           platform: flags.platform,
           concurrency,
           auth,
+          ca,
           dangerouslyAllowHttp: flags.dangerouslyAllowHttp === true,
         });
       } finally {
@@ -175,44 +182,48 @@ export function register(program: Command, ctx: CliContext): void {
     .argument("<images...>", "oci:DIR[:TAG], docker-archive:FILE, registry reference, or a layout dir / .tar")
     .option("--ref <reference>", "name to remember the image under (repeatable; one IMAGE only)", collect)
     .option("--platform <os/arch>", "platform to select from a multi-platform image")
+    .option("--registry-ca <file>", REGISTRY_CA_HELP)
     .option("--db <path>", "database file (default: $PALISADE_DB or .palisade/palisade.db)")
-    .action(async (targets: string[], flags: { ref?: string[]; platform?: string; db?: string }) => {
-      if (flags.ref?.length && targets.length !== 1)
-        throw new PalisadeError("USAGE", "--ref names one image: give exactly one IMAGE with it");
-      const { analyzeImage, parseSourceSpec } = await import("../../../adapters/image/index.js");
-      const { knownImageFromSbom, canonicalRef } = await import("../../../core/lineage/index.js");
-      const { KnownImageStore } = await import("../../../adapters/known-images/index.js");
-      for (const r of flags.ref ?? [])
-        if (canonicalRef(r) === undefined)
-          throw new PalisadeError("USAGE", `--ref ${r} is not an image reference`);
-      const known = [];
-      for (const t of targets) {
-        const spec = imageSpec(t, ctx);
-        const { sbom, coverage } = await analyzeImage(
-          spec,
-          flags.platform ? { platform: flags.platform } : {},
-        );
-        warnCoverage(ctx, coverage);
-        const s = parseSourceSpec(spec);
-        const refs = [...(flags.ref ?? []), ...(s.transport === "registry" ? [s.display] : [])];
-        const img = knownImageFromSbom(sbom, refs);
-        if (img.refs.length === 0)
-          ctx.stderr.write(
-            `warning: missing: ${t} has no repository name or tag: it is known by digest ${img.digest} only (name it with --ref)\n`,
+    .action(
+      async (
+        targets: string[],
+        flags: { ref?: string[]; platform?: string; registryCa?: string; db?: string },
+      ) => {
+        if (flags.ref?.length && targets.length !== 1)
+          throw new PalisadeError("USAGE", "--ref names one image: give exactly one IMAGE with it");
+        const { analyzeImage, parseSourceSpec } = await import("../../../adapters/image/index.js");
+        const { knownImageFromSbom, canonicalRef } = await import("../../../core/lineage/index.js");
+        const { KnownImageStore } = await import("../../../adapters/known-images/index.js");
+        for (const r of flags.ref ?? [])
+          if (canonicalRef(r) === undefined)
+            throw new PalisadeError("USAGE", `--ref ${r} is not an image reference`);
+        const analyzeOpts = await imageAnalyzeOptions(flags, ctx);
+        const known = [];
+        for (const t of targets) {
+          const spec = imageSpec(t, ctx);
+          const { sbom, coverage } = await analyzeImage(spec, analyzeOpts);
+          warnCoverage(ctx, coverage);
+          const s = parseSourceSpec(spec);
+          const refs = [...(flags.ref ?? []), ...(s.transport === "registry" ? [s.display] : [])];
+          const img = knownImageFromSbom(sbom, refs);
+          if (img.refs.length === 0)
+            ctx.stderr.write(
+              `warning: missing: ${t} has no repository name or tag: it is known by digest ${img.digest} only (name it with --ref)\n`,
+            );
+          known.push(img);
+          ctx.stdout.write(
+            `added ${img.refs.join(", ") || t} ${img.digest} ${img.platform ?? ""} ${img.layers.length} layers, ${img.packages.length} packages\n`,
           );
-        known.push(img);
-        ctx.stdout.write(
-          `added ${img.refs.join(", ") || t} ${img.digest} ${img.platform ?? ""} ${img.layers.length} layers, ${img.packages.length} packages\n`,
-        );
-      }
-      const store = new KnownImageStore(lineageDbPath(flags.db, ctx));
-      try {
-        store.putImages(known, ctx.now());
-      } finally {
-        store.close();
-      }
-      ctx.exitCode = EXIT.OK;
-    });
+        }
+        const store = new KnownImageStore(lineageDbPath(flags.db, ctx));
+        try {
+          store.putImages(known, ctx.now());
+        } finally {
+          store.close();
+        }
+        ctx.exitCode = EXIT.OK;
+      },
+    );
 
   registerDiscover(images, ctx);
 

@@ -17,6 +17,25 @@ const MAX_VEX_BYTES = 32 * 1024 * 1024;
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
+/** Help for every `--registry-ca` option. */
+export const REGISTRY_CA_HELP =
+  "PEM file of CA certificates to trust for registries with a private CA, in addition to the system defaults " +
+  "and NODE_EXTRA_CA_CERTS (certificates are always verified)";
+
+/** Analyzer options from the image flags; --registry-ca is read (size-capped, validated) relative to the cwd. */
+export async function imageAnalyzeOptions(
+  flags: { platform?: string | undefined; registryCa?: string | undefined },
+  ctx: CliContext,
+): Promise<import("../../../adapters/image/index.js").AnalyzeOptions> {
+  const opts: import("../../../adapters/image/index.js").AnalyzeOptions = {};
+  if (flags.platform) opts.platform = flags.platform;
+  if (flags.registryCa !== undefined) {
+    const { loadRegistryCaFile } = await import("../../../adapters/image/index.js");
+    opts.ca = await loadRegistryCaFile(resolve(ctx.cwd, flags.registryCa));
+  }
+  return opts;
+}
+
 /** Help for every `--db` option: the two backends and the default. */
 const DB_OPTION_HELP =
   "vulnerability database: a SQLite file, or a postgres://user@host:port/db[?schema=NAME] URL to share one " +
@@ -60,7 +79,7 @@ function imageSpec(target: string, ctx: CliContext): string {
 async function loadSbom(
   target: string | undefined,
   sbomFile: string | undefined,
-  platform: string | undefined,
+  imageFlags: { platform?: string | undefined; registryCa?: string | undefined },
   ctx: CliContext,
 ): Promise<{ sbom: Sbom; coverage: CoverageEntry[] }> {
   if (sbomFile && target) throw new PalisadeError("USAGE", "give either IMAGE|DIR or --sbom FILE, not both");
@@ -79,8 +98,9 @@ async function loadSbom(
     return { sbom: parseSbomDocument(text, sbomFile).sbom, coverage: [] };
   }
   if (!target) throw new PalisadeError("USAGE", "nothing to scan: give IMAGE, DIR or --sbom FILE");
+  const opts = await imageAnalyzeOptions(imageFlags, ctx);
   const { analyzeImage } = await import("../../../adapters/image/index.js");
-  return analyzeImage(imageSpec(target, ctx), platform ? { platform } : {});
+  return analyzeImage(imageSpec(target, ctx), opts);
 }
 
 function writeCoverageWarnings(ctx: CliContext, coverage: CoverageEntry[]): void {
@@ -172,6 +192,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--fail-on <severity>", "exit 1 when an active finding is at or above this severity")
     .option("--db <path|url>", DB_OPTION_HELP)
     .option("--platform <os/arch>", "platform to select from a multi-platform image")
+    .option("--registry-ca <file>", REGISTRY_CA_HELP)
     .action(
       async (
         target: string | undefined,
@@ -182,6 +203,7 @@ export function register(program: Command, ctx: CliContext): void {
           failOn?: string;
           db?: string;
           platform?: string;
+          registryCa?: string;
         },
       ) => {
         if (!(SCAN_OUTPUTS as readonly string[]).includes(flags.output))
@@ -198,7 +220,7 @@ export function register(program: Command, ctx: CliContext): void {
         requireDatabase(location);
         const vulnMod = await import("../../../core/vuln/index.js");
         const { openVulnStore, freshness } = await import("../../../adapters/store/index.js");
-        const { sbom, coverage: loadCoverage } = await loadSbom(target, flags.sbom, flags.platform, ctx);
+        const { sbom, coverage: loadCoverage } = await loadSbom(target, flags.sbom, flags, ctx);
         const store = await openVulnStore(location);
         let status: import("../../../adapters/store/index.js").VulnDbStatus;
         let byKey: Map<string, import("../../../core/vuln/index.js").OsvRecord[]>;
@@ -278,13 +300,14 @@ export function register(program: Command, ctx: CliContext): void {
     .argument("<target>", "image (oci:DIR, docker-archive:FILE, registry reference) or directory")
     .option("-o, --output <format>", `output format: ${SBOM_OUTPUTS.join("|")}`, "cyclonedx")
     .option("--platform <os/arch>", "platform to select from a multi-platform image")
-    .action(async (target: string, flags: { output: string; platform?: string }) => {
+    .option("--registry-ca <file>", REGISTRY_CA_HELP)
+    .action(async (target: string, flags: { output: string; platform?: string; registryCa?: string }) => {
       if (!(SBOM_OUTPUTS as readonly string[]).includes(flags.output))
         throw new PalisadeError(
           "USAGE",
           `unknown output format "${flags.output}" (expected ${SBOM_OUTPUTS.join(", ")})`,
         );
-      const { sbom, coverage } = await loadSbom(target, undefined, flags.platform, ctx);
+      const { sbom, coverage } = await loadSbom(target, undefined, flags, ctx);
       for (const c of coverage)
         ctx.stderr.write(`warning: ${c.reason}: ${c.subject ? `${c.subject}: ` : ""}${c.message}\n`);
       const { toCycloneDx, toSpdx } = await import("../../../core/sbom/index.js");
