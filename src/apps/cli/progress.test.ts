@@ -24,7 +24,11 @@ describe("progress indicator", () => {
     const p = createProgress(ctx);
     p.update("loading inputs");
     p.done();
-    expect(written()).toMatch(/^\r\x1b\[2K\| loading inputs \(\d+\.\ds\)\r\x1b\[2K$/);
+    const clearLine = "\r\u001b[2K";
+    const text = written();
+    expect(text.startsWith(`${clearLine}| loading inputs (`)).toBe(true);
+    expect(text.endsWith(`s)${clearLine}`)).toBe(true);
+    expect(text.slice(clearLine.length, -clearLine.length)).toMatch(/^\| loading inputs \(\d+\.\ds\)$/);
   });
 
   it("writes nothing when stderr is not a TTY (CI logs, pipes)", () => {
