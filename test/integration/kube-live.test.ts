@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -8,51 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LIVE_KINDS, loadLiveCluster } from "../../src/adapters/kube/index.js";
 import { buildInventory } from "../../src/core/inventory/index.js";
 import { runCli } from "../support/cli.js";
+import { makeTestCerts } from "../support/tls.js";
 
 const TOKEN = "test-token-8c1f";
-
-/** Real TLS: a throwaway CA and a server certificate for 127.0.0.1, made with the openssl CLI. */
-function makeCerts(dir: string): { ca: string; key: string; cert: string } {
-  const run = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  run(
-    "req",
-    "-x509",
-    ...ec,
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.crt",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=palisade-test-ca",
-  );
-  run("req", ...ec, "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=127.0.0.1");
-  writeFileSync(join(dir, "ext.cnf"), "subjectAltName=IP:127.0.0.1\n");
-  run(
-    "x509",
-    "-req",
-    "-in",
-    "srv.csr",
-    "-CA",
-    "ca.crt",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "srv.crt",
-    "-days",
-    "2",
-    "-extfile",
-    "ext.cnf",
-  );
-  return {
-    ca: join(dir, "ca.crt"),
-    key: readFileSync(join(dir, "srv.key"), "utf8"),
-    cert: readFileSync(join(dir, "srv.crt"), "utf8"),
-  };
-}
 
 function kubeconfig(server: string, ca: string): string {
   return [
@@ -157,8 +114,8 @@ describe("live cluster against a local HTTPS test double of the Kubernetes API",
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "palisade-kube-"));
-    const certs = makeCerts(dir);
-    server = createServer({ key: certs.key, cert: certs.cert }, handler(seen));
+    const certs = makeTestCerts(dir);
+    server = createServer({ key: readFileSync(certs.key), cert: readFileSync(certs.cert) }, handler(seen));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const port = (server.address() as AddressInfo).port;
     kc = join(dir, "kubeconfig");

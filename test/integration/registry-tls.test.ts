@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,6 +7,7 @@ import { VERSION } from "../../src/apps/cli/version.js";
 import { isPalisadeError, type PalisadeError } from "../../src/core/errors/index.js";
 import { type Sbom, toCycloneDx } from "../../src/core/sbom/index.js";
 import { runCli } from "../support/cli.js";
+import { makeTestCerts, type TestCerts } from "../support/tls.js";
 import {
   buildTestImage,
   EXPECTED_PACKAGES,
@@ -18,57 +19,6 @@ import {
 
 const TOOLS = [...IMAGE_TOOLS, "/usr/bin/openssl"];
 const haveTools = TOOLS.every((t) => existsSync(t));
-
-/**
- * A CA, a second CA that signed nothing here (the "wrong CA"), and a server certificate for 127.0.0.1
- * (SAN IP:127.0.0.1) signed by the first, made with the openssl CLI (the recipe of kube-live.test.ts).
- */
-function makeCerts(dir: string): { ca: string; wrongCa: string; cert: string; key: string } {
-  mkdirSync(dir, { recursive: true });
-  const run = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  const ca = (name: string, cn: string) =>
-    run(
-      "req",
-      "-x509",
-      ...ec,
-      "-keyout",
-      `${name}.key`,
-      "-out",
-      `${name}.crt`,
-      "-days",
-      "2",
-      "-subj",
-      `/CN=${cn}`,
-    );
-  ca("ca", "palisade-test-ca");
-  ca("wrong-ca", "palisade-wrong-ca");
-  run("req", ...ec, "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=127.0.0.1");
-  writeFileSync(join(dir, "ext.cnf"), "subjectAltName=IP:127.0.0.1\n");
-  run(
-    "x509",
-    "-req",
-    "-in",
-    "srv.csr",
-    "-CA",
-    "ca.crt",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "srv.crt",
-    "-days",
-    "2",
-    "-extfile",
-    "ext.cnf",
-  );
-  return {
-    ca: join(dir, "ca.crt"),
-    wrongCa: join(dir, "wrong-ca.crt"),
-    cert: join(dir, "srv.crt"),
-    key: join(dir, "srv.key"),
-  };
-}
 
 const NOW = new Date("2026-01-10T00:00:00Z");
 
@@ -91,7 +41,7 @@ describe.skipIf(!haveTools)(
   () => {
     const work = tempDir("palisade-regtls-");
     const certDir = join(work, "tls");
-    let certs: ReturnType<typeof makeCerts>;
+    let certs: TestCerts;
     let layout = "";
     let port = 0;
     let host = "";
@@ -99,7 +49,7 @@ describe.skipIf(!haveTools)(
     let stop: (() => Promise<void>) | undefined;
 
     beforeAll(async () => {
-      certs = makeCerts(certDir);
+      certs = makeTestCerts(certDir);
       ({ layout } = buildTestImage(work));
       const reg = await startRegistry(work, undefined, { certificate: certs.cert, key: certs.key });
       stop = reg.stop;

@@ -1,10 +1,10 @@
 import type { Command } from "commander";
 import { PalisadeError } from "../../../core/errors/index.js";
-import type { CoverageEntry } from "../../../core/findings/index.js";
 import type { Inventory, KObject } from "../../../core/inventory/index.js";
 import type { CliContext } from "../context.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
+import { writeCoverage } from "../text.js";
 
 interface IpBlockFlags {
   ipblockMatchesPods?: boolean;
@@ -28,13 +28,6 @@ const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 function checkOutput(value: string, allowed: readonly string[]): void {
   if (!allowed.includes(value))
     throw new PalisadeError("USAGE", `unknown output format "${value}" (expected ${allowed.join(", ")})`);
-}
-
-function writeCoverage(ctx: CliContext, coverage: readonly CoverageEntry[]): void {
-  for (const c of coverage) {
-    const where = c.location ? `${c.location.file}:${c.location.line}: ` : "";
-    ctx.stderr.write(`palisade: not evaluated (${c.reason}): ${where}${c.message}\n`);
-  }
 }
 
 function maxEdgesOf(v: string | undefined): { maxEdges?: number } {

@@ -1,9 +1,10 @@
 import type { Command } from "commander";
 import { PalisadeError } from "../../../core/errors/index.js";
-import type { CoverageEntry, ResourceRef } from "../../../core/findings/index.js";
+import type { ResourceRef } from "../../../core/findings/index.js";
 import type { CliContext } from "../context.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
+import { formatColumns, writeCoverage } from "../text.js";
 
 interface PssFlags extends InputOptions {
   level?: string;
@@ -54,22 +55,6 @@ function resourceOf(r: ResourceRef): ResourceRef {
 }
 
 /** Left-aligned columns separated by two spaces. */
-function table(rows: string[][]): string {
-  const widths: number[] = [];
-  for (const row of rows) for (const [i, c] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
-  return rows
-    .map((row) =>
-      row
-        .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
-}
-
-function writeCoverage(ctx: CliContext, coverage: readonly CoverageEntry[]): void {
-  for (const c of coverage) ctx.stderr.write(`palisade: warning: ${c.reason}: ${c.message}\n`);
-}
 
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
@@ -140,7 +125,7 @@ export function register(program: Command, ctx: CliContext): void {
           for (const [i, v] of r.violations.entries())
             rows.push(i === 0 ? [...base, v.message] : ["", "", "", "", v.message]);
         }
-        ctx.stdout.write(`${table(rows)}\n`);
+        ctx.stdout.write(`${formatColumns(rows)}\n`);
       }
       ctx.exitCode = results.some((r) => !r.allowed) ? EXIT.FINDINGS : EXIT.OK;
       return;
@@ -195,7 +180,7 @@ export function register(program: Command, ctx: CliContext): void {
           String(n.audited.length),
           String(n.warned.length),
         ]);
-      ctx.stdout.write(`${table(rows)}\n`);
+      ctx.stdout.write(`${formatColumns(rows)}\n`);
       const rejected = out.namespaces.flatMap((n) => n.rejected);
       if (rejected.length > 0) {
         ctx.stdout.write("\nRejected by enforce:\n");

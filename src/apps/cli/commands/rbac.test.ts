@@ -7,8 +7,10 @@ const FIXTURE = fileURLToPath(new URL("./__fixtures__/rbac/cluster.yaml", import
 const cli = (argv: string[]) => runCli(argv, { now: new Date("2026-01-01T00:00:00Z") });
 
 const RB = "rbac.authorization.k8s.io/v1";
+// Coverage warnings name the file and line of the object they are about.
 const INVALID =
-  "palisade: warning: invalid: ClusterRole broken is invalid and was not evaluated (the API server would reject it): rules[0].verbs: verbs must contain at least one value\n";
+  `palisade: warning: invalid: ${FIXTURE}:93: ` +
+  "ClusterRole broken is invalid and was not evaluated (the API server would reject it): rules[0].verbs: verbs must contain at least one value\n";
 
 describe("palisade rbac can-i", () => {
   it("allows through a RoleBinding to a ClusterRole in its namespace, exit 0, with reasons", async () => {

@@ -1,9 +1,10 @@
 import type { Command } from "commander";
 import { PalisadeError } from "../../../core/errors/index.js";
-import type { CoverageEntry, ResourceRef } from "../../../core/findings/index.js";
+import type { ResourceRef } from "../../../core/findings/index.js";
 import type { CliContext } from "../context.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
+import { formatColumns, writeCoverage } from "../text.js";
 
 interface RbacFlags extends InputOptions {
   output: string;
@@ -17,23 +18,6 @@ interface RbacFlags extends InputOptions {
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 const refText = (r: ResourceRef) => `${r.kind}/${r.namespace ? `${r.namespace}/` : ""}${r.name}`;
-
-function table(rows: string[][]): string {
-  const widths: number[] = [];
-  for (const row of rows) for (const [i, c] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
-  return rows
-    .map((row) =>
-      row
-        .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
-}
-
-function writeCoverage(ctx: CliContext, coverage: readonly CoverageEntry[]): void {
-  for (const c of coverage) ctx.stderr.write(`palisade: warning: ${c.reason}: ${c.message}\n`);
-}
 
 function checkOutput(output: string, allowed: readonly string[]): void {
   if (!allowed.includes(output))
@@ -147,7 +131,7 @@ export function register(program: Command, ctx: CliContext): void {
         for (const v of s.via)
           rows.push([s.kind, s.namespace ?? "", s.name, refText(v.binding), refText(v.role)]);
       }
-      ctx.stdout.write(`${table(rows)}\n`);
+      ctx.stdout.write(`${formatColumns(rows)}\n`);
     }
   });
 
@@ -192,7 +176,7 @@ export function register(program: Command, ctx: CliContext): void {
         ]);
       if (res.privilegedGroup)
         rows.push(["(cluster)", "", "", `member of ${res.privilegedGroup}: allowed everything`]);
-      ctx.stdout.write(`${table(rows)}\n`);
+      ctx.stdout.write(`${formatColumns(rows)}\n`);
     }
   });
 
@@ -224,7 +208,7 @@ export function register(program: Command, ctx: CliContext): void {
             `${s.detail}${s.to ? ` => ${s.to}` : ""}`,
           ]);
       }
-      ctx.stdout.write(`${table(rows)}\n`);
+      ctx.stdout.write(`${formatColumns(rows)}\n`);
     }
   });
 }
