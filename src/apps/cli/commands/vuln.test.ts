@@ -162,6 +162,11 @@ describe("palisade vuln", () => {
       spdx.code,
       JSON.parse(spdx.stdout).spdxVersion,
     ]).toEqual([0, "CycloneDX", 0, "SPDX-2.3"]);
+    const own = await cli(["sbom", dir, "-o", "json"]);
+    expect(own.code).toBe(0);
+    const sbom = JSON.parse(own.stdout);
+    expect(sbom.subject).toEqual({ kind: "directory", name: dir });
+    expect(sbom.packages.map((p: { purl: string }) => p.purl)).toEqual(["pkg:npm/semver@7.5.1"]);
   });
 });
 

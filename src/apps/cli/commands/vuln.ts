@@ -311,10 +311,13 @@ export function register(program: Command, ctx: CliContext): void {
       for (const c of coverage)
         ctx.stderr.write(`warning: ${c.reason}: ${c.subject ? `${c.subject}: ` : ""}${c.message}\n`);
       const { toCycloneDx, toSpdx } = await import("../../../core/sbom/index.js");
+      // json is Palisade's own SBOM model (packages with their layer of origin), the others are standards.
       const doc =
         flags.output === "spdx"
           ? toSpdx(sbom, { now: ctx.now(), toolVersion: VERSION })
-          : toCycloneDx(sbom, { now: ctx.now(), toolVersion: VERSION });
+          : flags.output === "json"
+            ? sbom
+            : toCycloneDx(sbom, { now: ctx.now(), toolVersion: VERSION });
       ctx.stdout.write(`${stableStringify(doc)}\n`);
       ctx.exitCode = EXIT.OK;
     });
