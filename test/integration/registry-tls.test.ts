@@ -168,8 +168,8 @@ describe.skipIf(!haveTools)(
     describe("CLI", () => {
       const cli = (argv: string[]) => runCli(argv, { env: {}, cwd: certDir, now: NOW });
 
-      it("palisade sbom REF --registry-ca ca.crt -o json (relative to the cwd, no --dangerously-allow-http)", async () => {
-        const r = await cli(["sbom", ref, "--registry-ca", "ca.crt", "-o", "json"]);
+      it("palisade sbom REF --registry-ca ca.crt -o cyclonedx (relative to the cwd, no --dangerously-allow-http)", async () => {
+        const r = await cli(["sbom", ref, "--registry-ca", "ca.crt", "-o", "cyclonedx"]);
         expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
         // The CLI's document is exactly the library's SBOM of the same image (whose packages are checked above).
         const { sbom } = await analyzeImage(ref, { ca: readFileSync(certs.ca) });
