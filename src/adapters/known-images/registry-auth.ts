@@ -98,7 +98,8 @@ function entryAuth(entry: unknown): RegistryAuth | string {
   if (auth !== undefined) return decodeBasic(auth) ?? `"auth" is not base64 of "username:password"`;
   const username = str(entry.username);
   if (username !== undefined) return { username, password: str(entry.password) ?? "" };
-  // An identity token is an OAuth2 refresh token to exchange at the token endpoint; not implemented.
+  // An identity token is an OAuth2 refresh token to exchange at the token endpoint; Palisade does not do that
+  // exchange, so the entry is reported (as a coverage entry) instead of being used.
   if (str(entry.identitytoken) !== undefined) return "identitytoken (OAuth2 refresh token) is not supported";
   return "no credentials (auth, username/password or registrytoken)";
 }
