@@ -6,6 +6,7 @@ import {
   compareFindings,
   type Finding,
   type RuleMeta,
+  type Severity,
 } from "../findings/index.js";
 import { formatImageRef, type Inventory, type Workload } from "../inventory/index.js";
 import { NETPOL_RULES, netpolFindings } from "../netpol/index.js";
@@ -13,6 +14,7 @@ import { evaluatePosture, POSTURE_RULES } from "../posture/index.js";
 import { pssFindings } from "../pss/index.js";
 import { RBAC_RULES, rbacFindings } from "../rbac/index.js";
 import { emptyCounts, REPORT_SCHEMA_VERSION, type ScanReport, UNOWNED } from "../report/index.js";
+import { globMatch } from "../util/index.js";
 
 export type Framework = "nsa" | "cis" | "pss-baseline" | "pss-restricted";
 export const FRAMEWORKS: readonly Framework[] = ["nsa", "cis", "pss-baseline", "pss-restricted"];
@@ -27,6 +29,12 @@ export interface ScanOptions {
   version: string;
   /** Number of source files read, for the report header. */
   files?: number | undefined;
+  /** Report only findings of these severities (exceptions are still audited against every finding). */
+  severities?: readonly Severity[] | undefined;
+  /** Report only findings in namespaces matching one of these globs (cluster-scoped findings are kept). */
+  namespaces?: readonly string[] | undefined;
+  /** Drop findings in namespaces matching one of these globs. */
+  excludeNamespaces?: readonly string[] | undefined;
   /** Coverage from loading, merged into the report. */
   coverage?: readonly CoverageEntry[] | undefined;
 }
@@ -77,7 +85,8 @@ export function runScan(inv: Inventory, opts: ScanOptions): ScanReport {
     return x;
   };
   const exc = applyExceptions(findings, opts.exceptions ?? [], { now: opts.now, facts });
-  const all = [...exc.findings, ...exc.auditFindings].sort(compareFindings);
+  // Report filters apply after exceptions, so an exception is not called unused because of a filter.
+  const all = [...exc.findings, ...exc.auditFindings].filter((f) => inReport(f, opts)).sort(compareFindings);
 
   const bySeverity = emptyCounts();
   const byTeam: ScanReport["summary"]["byTeam"] = {};
@@ -133,4 +142,13 @@ export function runScan(inv: Inventory, opts: ScanOptions): ScanReport {
     },
     rules: [...rules.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
   };
+}
+
+function inReport(f: Finding, opts: ScanOptions): boolean {
+  if (opts.severities && !opts.severities.includes(f.severity)) return false;
+  const ns = f.resource.namespace;
+  if (ns === undefined) return true;
+  if (opts.namespaces?.length && !opts.namespaces.some((p) => globMatch(p, ns))) return false;
+  if (opts.excludeNamespaces?.some((p) => globMatch(p, ns))) return false;
+  return true;
 }

@@ -180,4 +180,30 @@ describe("palisade scan", () => {
     expect(r.stdout).toMatch(/Summary: \d+ findings/);
     expect(r.stdout).not.toContain("\x1b["); // no colour when not a TTY
   });
+
+  it("--severity and --include/--exclude-namespaces filter the report, not the exception audit", async () => {
+    const base = ["scan", `${DEMO}/manifests`, "--exceptions", `${DEMO}/exceptions.yaml`, "-o", "json"];
+    const all = JSON.parse((await runCli(base)).stdout) as Report;
+    const high = JSON.parse((await runCli([...base, "--severity", "critical, high"])).stdout) as Report;
+    expect(high.findings.length).toBeGreaterThan(0);
+    expect(high.findings.every((f) => f.severity === "critical" || f.severity === "high")).toBe(true);
+    expect(high.findings.length).toBe(
+      all.findings.filter((f) => f.severity === "critical" || f.severity === "high").length,
+    );
+    // The node-agent exception matches only medium/high/low host findings; filtering must not make it "unused".
+    expect(high.exceptions).toEqual(all.exceptions);
+
+    type Ns = { resource: { namespace?: string } };
+    const nsOf = (r: Report) => new Set((r.findings as Ns[]).map((f) => f.resource.namespace ?? "(cluster)"));
+    const only = JSON.parse((await runCli([...base, "--include-namespaces", "payments*"])).stdout) as Report;
+    expect([...nsOf(only)].sort()).toEqual(["(cluster)", "payments", "payments-staging"]);
+    const without = JSON.parse(
+      (await runCli([...base, "--exclude-namespaces", "payments*,kube-*"])).stdout,
+    ) as Report;
+    expect([...nsOf(without)].some((n) => n.startsWith("payments") || n.startsWith("kube-"))).toBe(false);
+    expect(nsOf(without).has("checkout")).toBe(true);
+
+    const bad = await runCli([...base, "--severity", "urgent"]);
+    expect([bad.code, bad.stderr]).toEqual([2, 'palisade: unknown severity "urgent" for --severity\n']);
+  });
 });

@@ -10,7 +10,16 @@ interface ScanFlags extends InputOptions {
   framework?: string;
   exceptions?: string;
   allowedRegistries?: string;
+  severity?: string;
+  includeNamespaces?: string;
+  excludeNamespaces?: string;
 }
+
+const list = (v: string | undefined): string[] | undefined =>
+  v
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 const OUTPUTS = ["table", "json", "sarif", "junit"] as const;
 
@@ -29,6 +38,15 @@ export function register(program: Command, ctx: CliContext): void {
     .option(
       "--allowed-registries <list>",
       "comma-separated registry globs images may come from (e.g. ghcr.io/acme,*.internal)",
+    )
+    .option("--severity <list>", "report only these severities, comma-separated (e.g. critical,high)")
+    .option(
+      "--include-namespaces <globs>",
+      "report only findings in these namespaces (comma-separated globs)",
+    )
+    .option(
+      "--exclude-namespaces <globs>",
+      "drop findings in these namespaces (comma-separated globs, e.g. kube-*)",
     );
   addInputOptions(cmd, { positionalPaths: true });
   cmd.action(async (paths: string[], flags: ScanFlags) => {
@@ -59,6 +77,11 @@ export function register(program: Command, ctx: CliContext): void {
       failOn = parseSeverity(flags.failOn);
       if (!failOn) throw new PalisadeError("USAGE", `unknown severity "${flags.failOn}" for --fail-on`);
     }
+    const severities = list(flags.severity)?.map((v) => {
+      const sev = parseSeverity(v);
+      if (!sev) throw new PalisadeError("USAGE", `unknown severity "${v}" for --severity`);
+      return sev;
+    });
     const { FRAMEWORKS, runScan } = await import("../../../core/scan/index.js");
     if (flags.framework !== undefined && !(FRAMEWORKS as readonly string[]).includes(flags.framework)) {
       throw new PalisadeError(
@@ -83,10 +106,10 @@ export function register(program: Command, ctx: CliContext): void {
       progress.update(`analysing ${loaded.inventory.objects.length} objects`);
       const report = runScan(loaded.inventory, {
         framework: flags.framework as Parameters<typeof runScan>[1]["framework"],
-        allowedRegistries: flags.allowedRegistries
-          ?.split(",")
-          .map((s) => s.trim())
-          .filter(Boolean),
+        allowedRegistries: list(flags.allowedRegistries),
+        severities,
+        namespaces: list(flags.includeNamespaces),
+        excludeNamespaces: list(flags.excludeNamespaces),
         exceptions,
         now: ctx.now(),
         version: VERSION,
