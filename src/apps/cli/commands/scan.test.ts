@@ -28,6 +28,7 @@ interface Report {
     id: string;
     ruleId: string;
     severity: string;
+    resource: { kind: string; namespace?: string; name: string };
     location?: { file: string; line: number; column: number };
     suppressed?: { exceptionId: string };
     team?: string;
@@ -193,8 +194,7 @@ describe("palisade scan", () => {
     // The node-agent exception matches only medium/high/low host findings; filtering must not make it "unused".
     expect(high.exceptions).toEqual(all.exceptions);
 
-    type Ns = { resource: { namespace?: string } };
-    const nsOf = (r: Report) => new Set((r.findings as Ns[]).map((f) => f.resource.namespace ?? "(cluster)"));
+    const nsOf = (r: Report) => new Set(r.findings.map((f) => f.resource.namespace ?? "(cluster)"));
     const only = JSON.parse((await runCli([...base, "--include-namespaces", "payments*"])).stdout) as Report;
     expect([...nsOf(only)].sort()).toEqual(["(cluster)", "payments", "payments-staging"]);
     const without = JSON.parse(
