@@ -137,7 +137,8 @@ export function formatImpactTable(a: ImpactAnswer, limit = 50): string {
     `${a.vulnerabilityId}${a.aliases.length ? ` (${a.aliases.join(", ")})` : ""}  severity ${a.severity}`,
   );
   l.push(
-    `${a.totals.images} images, ${a.totals.workloads} workloads (${a.totals.replicas} replicas), ${a.totals.namespaces} namespaces, ${a.totals.clusters} clusters, ${a.totals.teams} teams`,
+    // Snapshots and manifests carry no cluster name: "0 clusters" would read as "not deployed anywhere".
+    `${a.totals.images} images, ${a.totals.workloads} workloads (${a.totals.replicas} replicas), ${a.totals.namespaces} namespaces, ${a.totals.clusters > 0 ? `${a.totals.clusters} clusters, ` : ""}${a.totals.teams} teams`,
   );
   l.push("", "FIX AT");
   for (const f of a.fixAt)
