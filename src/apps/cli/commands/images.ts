@@ -1,28 +1,16 @@
 import { existsSync, statSync } from "node:fs";
-import { isAbsolute, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { PalisadeError } from "../../../core/errors/index.js";
 import { type CoverageEntry, compareCoverage } from "../../../core/findings/index.js";
 import { stableStringify } from "../../../core/util/index.js";
 import type { CliContext } from "../context.js";
+import { SQLITE_DB_OPTION_HELP, sqliteDbFile } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
 import { imageAnalyzeOptions, REGISTRY_CA_HELP } from "./vuln.js";
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
-
-/** --db, else PALISADE_DB, else .palisade/palisade.db: the same file `palisade vuln db` uses. */
-export function lineageDbPath(flag: string | undefined, ctx: CliContext): string {
-  const p = flag ?? ctx.env.PALISADE_DB ?? ".palisade/palisade.db";
-  // `palisade vuln db|scan` also accept a postgres:// URL; the known-images store is SQLite only, and a URL
-  // resolved as a path would silently create a directory named "postgres:".
-  if (/^postgres(ql)?:\/\//i.test(p))
-    throw new PalisadeError(
-      "USAGE",
-      "known images are stored in a SQLite file only: pass --db FILE (a postgres:// URL selects PostgreSQL for `palisade vuln db` and `vuln scan`)",
-    );
-  return isAbsolute(p) ? p : resolve(ctx.cwd, p);
-}
 
 /** An IMAGE argument: a directory with `oci-layout` is `oci:`, a .tar file `docker-archive:`, else as given. */
 function imageSpec(target: string, ctx: CliContext): string {
@@ -90,7 +78,7 @@ function registerDiscover(images: Command, ctx: CliContext): void {
         "use plain http for registries that are not on loopback (credentials and images travel unprotected)",
       )
       .option("-o, --output <format>", "table|json", "table")
-      .option("--db <path>", "database file (default: $PALISADE_DB or .palisade/palisade.db)"),
+      .option("--db <path>", SQLITE_DB_OPTION_HELP),
   )
     .addHelpText("after", DISCOVER_HELP)
     .action(async (flags: DiscoverFlags) => {
@@ -111,7 +99,7 @@ function registerDiscover(images: Command, ctx: CliContext): void {
         ? await ki.loadRegistryAuthFile(resolve(ctx.cwd, flags.registryAuth))
         : undefined;
       const { ca } = await imageAnalyzeOptions({ registryCa: flags.registryCa }, ctx);
-      const file = lineageDbPath(flags.db, ctx);
+      const file = sqliteDbFile(flags.db, ctx);
       const loaded = await loadInventory(flags, [], ctx);
       const store = new ki.KnownImageStore(file);
       let report: Awaited<ReturnType<typeof ki.discoverImages>>;
@@ -183,7 +171,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--ref <reference>", "name to remember the image under (repeatable; one IMAGE only)", collect)
     .option("--platform <os/arch>", "platform to select from a multi-platform image")
     .option("--registry-ca <file>", REGISTRY_CA_HELP)
-    .option("--db <path>", "database file (default: $PALISADE_DB or .palisade/palisade.db)")
+    .option("--db <path>", SQLITE_DB_OPTION_HELP)
     .action(
       async (
         targets: string[],
@@ -215,7 +203,7 @@ export function register(program: Command, ctx: CliContext): void {
             `added ${img.refs.join(", ") || t} ${img.digest} ${img.platform ?? ""} ${img.layers.length} layers, ${img.packages.length} packages\n`,
           );
         }
-        const store = new KnownImageStore(lineageDbPath(flags.db, ctx));
+        const store = new KnownImageStore(sqliteDbFile(flags.db, ctx));
         try {
           store.putImages(known, ctx.now());
         } finally {
@@ -231,12 +219,12 @@ export function register(program: Command, ctx: CliContext): void {
     .command("list")
     .description("List known images")
     .option("-o, --output <format>", "table|json", "table")
-    .option("--db <path>", "database file (default: $PALISADE_DB or .palisade/palisade.db)")
+    .option("--db <path>", SQLITE_DB_OPTION_HELP)
     .action(async (flags: { output: string; db?: string }) => {
       if (flags.output !== "table" && flags.output !== "json")
         throw new PalisadeError("USAGE", `unknown output format "${flags.output}" (expected table, json)`);
       const { KnownImageStore } = await import("../../../adapters/known-images/index.js");
-      const file = lineageDbPath(flags.db, ctx);
+      const file = sqliteDbFile(flags.db, ctx);
       const store = new KnownImageStore(file);
       let listed: ReturnType<typeof store.listImages>;
       try {
@@ -278,7 +266,7 @@ export function register(program: Command, ctx: CliContext): void {
       "Print the image tree (parents by layer chain, then base annotations) with vulnerabilities per node",
     )
     .option("-o, --output <format>", "text|json|dot", "text")
-    .option("--db <path>", "database file (default: $PALISADE_DB or .palisade/palisade.db)")
+    .option("--db <path>", SQLITE_DB_OPTION_HELP)
     .action(async (flags: { output: string; db?: string }) => {
       if (!["text", "json", "dot"].includes(flags.output))
         throw new PalisadeError(
@@ -287,7 +275,7 @@ export function register(program: Command, ctx: CliContext): void {
         );
       const { loadLineageState } = await import("../../../adapters/known-images/index.js");
       const lin = await import("../../../core/lineage/index.js");
-      const state = await loadLineageState(lineageDbPath(flags.db, ctx));
+      const state = await loadLineageState(sqliteDbFile(flags.db, ctx));
       if (flags.output === "json") {
         const doc = lin.treeJson(state.lineage, state.vulns);
         ctx.stdout.write(`${stableStringify({ ...doc, coverage: state.coverage })}\n`);

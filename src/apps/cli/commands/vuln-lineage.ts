@@ -2,9 +2,10 @@ import type { Command } from "commander";
 import { PalisadeError } from "../../../core/errors/index.js";
 import { stableStringify } from "../../../core/util/index.js";
 import type { CliContext } from "../context.js";
+import { SQLITE_DB_OPTION_HELP, sqliteDbFile } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
-import { lineageDbPath, register as registerImages, warnCoverage } from "./images.js";
+import { register as registerImages, warnCoverage } from "./images.js";
 
 type Flags = InputOptions & { output: string; db?: string; platform?: string; at?: string };
 
@@ -19,7 +20,7 @@ function checkOutput(output: string): void {
 async function loadIndex(flags: Flags, ctx: CliContext) {
   const { loadLineageState } = await import("../../../adapters/known-images/index.js");
   const lin = await import("../../../core/lineage/index.js");
-  const state = await loadLineageState(lineageDbPath(flags.db, ctx));
+  const state = await loadLineageState(sqliteDbFile(flags.db, ctx));
   const loaded = await loadInventory(flags, [], ctx);
   const index = lin.buildImpactIndex(state.lineage, state.vulns, lin.workloadUsages(loaded.inventory), {
     platform: flags.platform,
@@ -59,7 +60,7 @@ export function register(program: Command, ctx: CliContext): void {
         "platform workloads run, to pick among images known for several",
         "linux/amd64",
       )
-      .option("--db <path>", "database file (default: $PALISADE_DB or .palisade/palisade.db)"),
+      .option("--db <path>", SQLITE_DB_OPTION_HELP),
   ).action(async (id: string, flags: Flags) => {
     checkOutput(flags.output);
     const { lin, index, coverage } = await loadIndex(flags, ctx);
@@ -78,7 +79,7 @@ export function register(program: Command, ctx: CliContext): void {
       .description("Prioritised fixes (severity x workloads x exposure), grouped by team and by base image")
       .option("-o, --output <format>", "table|json", "table")
       .option("--platform <os/arch>", "platform workloads run", "linux/amd64")
-      .option("--db <path>", "database file (default: $PALISADE_DB or .palisade/palisade.db)"),
+      .option("--db <path>", SQLITE_DB_OPTION_HELP),
   ).action(async (flags: Flags) => {
     checkOutput(flags.output);
     const { lin, index, coverage } = await loadIndex(flags, ctx);
@@ -100,12 +101,12 @@ export function register(program: Command, ctx: CliContext): void {
       .option("-o, --output <format>", "table|json", "table")
       .option("--at <time>", "observation time of the inventory (ISO-8601; default now)")
       .option("--platform <os/arch>", "platform workloads run", "linux/amd64")
-      .option("--db <path>", "database file (default: $PALISADE_DB or .palisade/palisade.db)"),
+      .option("--db <path>", SQLITE_DB_OPTION_HELP),
   ).action(async (flags: Flags) => {
     checkOutput(flags.output);
     const { KnownImageStore } = await import("../../../adapters/known-images/index.js");
     const lin = await import("../../../core/lineage/index.js");
-    const file = lineageDbPath(flags.db, ctx);
+    const file = sqliteDbFile(flags.db, ctx);
     let transitions: import("../../../core/lineage/index.js").Transition[] = [];
     let coverage: import("../../../core/findings/index.js").CoverageEntry[] = [];
     if (hasInput(flags)) {

@@ -1,12 +1,13 @@
 import { existsSync, statSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
-import { isAbsolute, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { PalisadeError } from "../../../core/errors/index.js";
 import { type CoverageEntry, parseSeverity, type Severity } from "../../../core/findings/index.js";
 import type { Sbom } from "../../../core/sbom/index.js";
 import { stableStringify } from "../../../core/util/index.js";
 import type { CliContext } from "../context.js";
+import { DB_OPTION_HELP, dbLocation, isDbUrl } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
 import { VERSION } from "../version.js";
 
@@ -34,25 +35,6 @@ export async function imageAnalyzeOptions(
     opts.ca = await loadRegistryCaFile(resolve(ctx.cwd, flags.registryCa));
   }
   return opts;
-}
-
-/** Help for every `--db` option: the two backends and the default. */
-const DB_OPTION_HELP =
-  "vulnerability database: a SQLite file, or a postgres://user@host:port/db[?schema=NAME] URL to share one " +
-  "PostgreSQL database across a fleet (schema default: palisade) " +
-  "(default: $PALISADE_DB or .palisade/palisade.db)";
-
-// The same test as isPostgresUrl in adapters/store, kept here so that resolving --db loads no adapter.
-const isDbUrl = (p: string): boolean => /^postgres(ql)?:\/\//i.test(p);
-
-/**
- * --db, else PALISADE_DB, else .palisade/palisade.db under the working directory. A `postgres://` or
- * `postgresql://` URL is returned unchanged and selects the PostgreSQL backend.
- */
-export function dbPath(flag: string | undefined, ctx: CliContext): string {
-  const p = flag ?? ctx.env.PALISADE_DB ?? ".palisade/palisade.db";
-  if (isDbUrl(p)) return p;
-  return isAbsolute(p) ? p : resolve(ctx.cwd, p);
 }
 
 /** Refuse a missing SQLite file for read-only commands (opening would create an empty one); URLs pass. */
@@ -120,7 +102,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--db <path|url>", DB_OPTION_HELP)
     .action(async (paths: string[], flags: { db?: string }) => {
       const { openVulnStore, importOsvPaths } = await import("../../../adapters/store/index.js");
-      const store = await openVulnStore(dbPath(flags.db, ctx));
+      const store = await openVulnStore(dbLocation(flags.db, ctx));
       try {
         const started = performance.now();
         const r = await importOsvPaths(
@@ -148,7 +130,7 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (flags: { db?: string; output: string }) => {
       if (flags.output !== "table" && flags.output !== "json")
         throw new PalisadeError("USAGE", `unknown output format "${flags.output}" (expected table, json)`);
-      const location = dbPath(flags.db, ctx);
+      const location = dbLocation(flags.db, ctx);
       requireDatabase(location);
       const { openVulnStore, freshness, redactDbUrl } = await import("../../../adapters/store/index.js");
       // A URL may carry a password: status output shows it redacted.
@@ -216,7 +198,7 @@ export function register(program: Command, ctx: CliContext): void {
           failOn = parseSeverity(flags.failOn);
           if (!failOn) throw new PalisadeError("USAGE", `unknown severity "${flags.failOn}" for --fail-on`);
         }
-        const location = dbPath(flags.db, ctx);
+        const location = dbLocation(flags.db, ctx);
         requireDatabase(location);
         const vulnMod = await import("../../../core/vuln/index.js");
         const { openVulnStore, freshness } = await import("../../../adapters/store/index.js");
