@@ -15,6 +15,7 @@ import {
 } from "../../src/adapters/store/index.js";
 import { describeVulnStoreContract, rec } from "../../src/adapters/store/vuln-store.contract.js";
 import { toCycloneDx } from "../../src/core/sbom/index.js";
+import { APP_SBOM } from "../../src/core/vuln/__fixtures__/app-sbom.js";
 import { advisoryKey, type OsvRecord } from "../../src/core/vuln/index.js";
 import { runCli } from "../support/cli.js";
 
@@ -206,30 +207,7 @@ describe.runIf(UP)("PgVulnStore", () => {
     ]);
 
     const sbomFile = join(tmp, "app.cdx.json");
-    writeFileSync(
-      sbomFile,
-      JSON.stringify(
-        toCycloneDx(
-          {
-            subject: { kind: "image", name: "app:1" },
-            os: { id: "debian", versionId: "12" },
-            layers: [],
-            packages: [
-              {
-                type: "deb",
-                name: "libssl3",
-                version: "3.0.11-1~deb12u1",
-                sourceName: "openssl",
-                purl: "pkg:deb/debian/libssl3@3.0.11-1~deb12u1",
-                locations: [],
-              },
-              { type: "npm", name: "semver", version: "7.5.1", purl: "pkg:npm/semver@7.5.1", locations: [] },
-            ],
-          },
-          { now: NOW },
-        ),
-      ),
-    );
+    writeFileSync(sbomFile, JSON.stringify(toCycloneDx(APP_SBOM, { now: NOW })));
     await runCli(["vuln", "db", "import", OSV, "--db", "ref.sqlite"], { now: NOW, cwd: tmp });
     const viaPg = await runCli(["vuln", "scan", "--sbom", sbomFile, "-o", "json", "--db", url], {
       now: NOW,

@@ -2,12 +2,10 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { Writable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
+import { runCli } from "../../../../test/support/cli.js";
 import { toCycloneDx } from "../../../core/sbom/index.js";
-import type { Sbom } from "../../../core/sbom/model.js";
-import type { CliContext } from "../context.js";
-import { run } from "../program.js";
+import { APP_SBOM } from "../../../core/vuln/__fixtures__/app-sbom.js";
 
 const OSV = resolve("src/core/vuln/__fixtures__/osv");
 const tmp = mkdtempSync(join(tmpdir(), "palisade-vuln-cli-"));
@@ -15,48 +13,9 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const NOW = new Date("2024-06-01T00:00:00Z");
 
-async function cli(
-  argv: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const sink = (append: (s: string) => void) =>
-    new Writable({
-      write(chunk, _enc, cb) {
-        append(String(chunk));
-        cb();
-      },
-    });
-  const ctx: CliContext = {
-    stdout: sink((s) => (stdout += s)),
-    stderr: sink((s) => (stderr += s)),
-    stdin: process.stdin,
-    env,
-    cwd: tmp,
-    now: () => NOW,
-    exitCode: 0,
-  };
-  const code = await run(argv, ctx);
-  return { code, stdout, stderr };
-}
+const cli = (argv: string[], env: Record<string, string> = {}) => runCli(argv, { env, cwd: tmp, now: NOW });
 
-const sbom: Sbom = {
-  subject: { kind: "image", name: "app:1" },
-  os: { id: "debian", versionId: "12" },
-  layers: [],
-  packages: [
-    {
-      type: "deb",
-      name: "libssl3",
-      version: "3.0.11-1~deb12u1",
-      sourceName: "openssl",
-      purl: "pkg:deb/debian/libssl3@3.0.11-1~deb12u1",
-      locations: [],
-    },
-    { type: "npm", name: "semver", version: "7.5.1", purl: "pkg:npm/semver@7.5.1", locations: [] },
-  ],
-};
+const sbom = APP_SBOM;
 const sbomFile = join(tmp, "app.cdx.json");
 writeFileSync(sbomFile, JSON.stringify(toCycloneDx(sbom, { now: NOW })));
 
