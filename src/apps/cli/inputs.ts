@@ -3,6 +3,7 @@ import { PalisadeError } from "../../core/errors/index.js";
 import type { CoverageEntry } from "../../core/findings/index.js";
 import type { Inventory, OwnershipConfig, RawObject } from "../../core/inventory/index.js";
 import type { CliContext } from "./context.js";
+import { collect } from "./options.js";
 
 /** Options shared by every command that reads Kubernetes objects. */
 export interface InputOptions {
@@ -13,8 +14,6 @@ export interface InputOptions {
   namespace?: string;
   owners?: string;
 }
-
-const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 /** Add -f/--snapshot/--kubeconfig/--context/-n/--owners to a command. */
 export function addInputOptions(cmd: Command, { positionalPaths = false } = {}): Command {

@@ -8,9 +8,8 @@ import type { CliContext } from "../context.js";
 import { SQLITE_DB_OPTION_HELP, sqliteDbFile } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
+import { collect } from "../options.js";
 import { imageAnalyzeOptions, REGISTRY_CA_HELP } from "./vuln.js";
-
-const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 /** An IMAGE argument: a directory with `oci-layout` is `oci:`, a .tar file `docker-archive:`, else as given. */
 function imageSpec(target: string, ctx: CliContext): string {

@@ -4,6 +4,7 @@ import type { Inventory, KObject } from "../../../core/inventory/index.js";
 import type { CliContext } from "../context.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
+import { checkOutput, collect } from "../options.js";
 import { writeCoverage } from "../text.js";
 
 interface IpBlockFlags {
@@ -21,13 +22,6 @@ interface DiffFlags extends InputOptions, IpBlockFlags {
   maxEdges?: string;
   with?: string[];
   remove?: string[];
-}
-
-const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
-
-function checkOutput(value: string, allowed: readonly string[]): void {
-  if (!allowed.includes(value))
-    throw new PalisadeError("USAGE", `unknown output format "${value}" (expected ${allowed.join(", ")})`);
 }
 
 function maxEdgesOf(v: string | undefined): { maxEdges?: number } {

@@ -9,6 +9,7 @@ import { PalisadeError } from "../../../core/errors/index.js";
 import type { RuleMeta } from "../../../core/findings/index.js";
 import type { CliContext } from "../context.js";
 import { EXIT } from "../exit-codes.js";
+import { checkOutput } from "../options.js";
 
 interface RulesFlags {
   output: string;
@@ -22,14 +23,6 @@ interface SecretsFlags {
 }
 
 const RULE_OUTPUTS = ["table", "json"] as const;
-
-function checkOutput(value: string): void {
-  if (!(RULE_OUTPUTS as readonly string[]).includes(value))
-    throw new PalisadeError(
-      "USAGE",
-      `unknown output format "${value}" (expected ${RULE_OUTPUTS.join(", ")})`,
-    );
-}
 
 function parsePositiveInt(value: string, flag: string): number {
   const n = Number(value);
@@ -63,7 +56,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option("-o, --output <format>", `output format: ${RULE_OUTPUTS.join("|")}`, "table")
     .option("--framework <name>", "only rules mapped to a framework: nsa|cis|pss")
     .action(async (id: string | undefined, flags: RulesFlags) => {
-      checkOutput(flags.output);
+      checkOutput(flags.output, RULE_OUTPUTS);
       const { ruleCatalogue } = await import("../../../core/scan/index.js");
       let rules = ruleCatalogue();
       if (flags.framework !== undefined) {
@@ -97,7 +90,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--max-bytes <n>", "bytes scanned per file", String(1024 * 1024))
     .option("--max-files <n>", "files scanned in total", "10000")
     .action(async (paths: string[], flags: SecretsFlags) => {
-      checkOutput(flags.output);
+      checkOutput(flags.output, RULE_OUTPUTS);
       const maxBytes = parsePositiveInt(flags.maxBytes, "--max-bytes");
       const maxFiles = parsePositiveInt(flags.maxFiles, "--max-files");
       const { scanPathsForSecrets } = await import("../../../adapters/secrets/index.js");

@@ -4,6 +4,7 @@ import type { ResourceRef } from "../../../core/findings/index.js";
 import type { CliContext } from "../context.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
+import { checkOutput, collect } from "../options.js";
 import { formatColumns, writeCoverage } from "../text.js";
 
 interface RbacFlags extends InputOptions {
@@ -15,14 +16,7 @@ interface RbacFlags extends InputOptions {
   subject?: string;
 }
 
-const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
-
 const refText = (r: ResourceRef) => `${r.kind}/${r.namespace ? `${r.namespace}/` : ""}${r.name}`;
-
-function checkOutput(output: string, allowed: readonly string[]): void {
-  if (!allowed.includes(output))
-    throw new PalisadeError("USAGE", `unknown output format "${output}" (expected ${allowed.join(", ")})`);
-}
 
 /** kubectl's `VERB TYPE[/NAME] | VERB NONRESOURCEURL` argument pair, as request attributes. */
 async function requestFrom(verb: string, target: string, flags: RbacFlags) {

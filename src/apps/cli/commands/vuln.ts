@@ -9,14 +9,13 @@ import { stableStringify } from "../../../core/util/index.js";
 import type { CliContext } from "../context.js";
 import { DB_OPTION_HELP, dbLocation, isDbUrl } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
+import { collect } from "../options.js";
 import { VERSION } from "../version.js";
 
 const SCAN_OUTPUTS = ["table", "json", "sarif", "cyclonedx", "openvex"] as const;
 const SBOM_OUTPUTS = ["cyclonedx", "spdx", "json"] as const;
 /** VEX documents larger than this are refused (LIMIT). */
 const MAX_VEX_BYTES = 32 * 1024 * 1024;
-
-const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 /** Help for every `--registry-ca` option. */
 export const REGISTRY_CA_HELP =
