@@ -1,0 +1,129 @@
+import { constants } from "node:fs";
+import { open } from "node:fs/promises";
+import { type Readable, Transform, type TransformCallback } from "node:stream";
+import type { Budget } from "../../core/budget/index.js";
+import { BudgetExceeded } from "../../core/budget/index.js";
+import { PalisadeError } from "../../core/errors/index.js";
+
+/**
+ * Reading files named by users or found in inputs, with one policy: only regular files (a FIFO or `/dev/zero`
+ * named on the command line would block or never end), opened without following a FIFO's open-blocking
+ * (O_NONBLOCK, checked with fstat on the open descriptor, so a file swapped between stat and open cannot slip
+ * through), and never more than a byte cap. stdin is the one non-regular input a user may give, and it is
+ * read by its own path with the same cap.
+ */
+export interface ReadCappedOptions {
+  /** Largest accepted size in bytes; a larger file is refused with a `LIMIT` error naming the file. */
+  maxBytes: number;
+  /** Optional budget charged with the bytes read (dimension `bytes`), e.g. a per-run input budget. */
+  budget?: Budget;
+  /** What the file is, for messages ("manifest", "kubeconfig", "OCI blob"). */
+  what?: string;
+}
+
+async function openRegular(path: string, what: string) {
+  let fh: Awaited<ReturnType<typeof open>>;
+  try {
+    fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new PalisadeError("IO", `cannot open ${what}: ${code ?? (e as Error).message}`, {
+      cause: e,
+      context: { file: path },
+    });
+  }
+  const st = await fh.stat();
+  if (!st.isFile()) {
+    await fh.close();
+    const kind = st.isFIFO()
+      ? "a FIFO"
+      : st.isCharacterDevice() || st.isBlockDevice()
+        ? "a device"
+        : st.isSocket()
+          ? "a socket"
+          : st.isDirectory()
+            ? "a directory"
+            : "not a regular file";
+    throw new PalisadeError("UNSAFE", `${what} is ${kind}; only regular files are read (use - for stdin)`, {
+      context: { file: path },
+    });
+  }
+  return { fh, size: st.size };
+}
+
+/** Read a whole regular file into memory, refusing non-regular files and files over `maxBytes`. */
+export async function readRegularFile(path: string, opts: ReadCappedOptions): Promise<Buffer> {
+  const what = opts.what ?? "file";
+  const { fh, size } = await openRegular(path, what);
+  try {
+    if (size > opts.maxBytes)
+      throw new BudgetExceeded(`${what} ${path}`, "bytes", opts.maxBytes, { file: path });
+    // Read to the cap + 1 even if stat said less: a file may grow while it is read.
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const buf = Buffer.allocUnsafe(Math.min(opts.maxBytes + 1, 1 << 20));
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, opts.maxBytes + 1 - total), null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > opts.maxBytes)
+        throw new BudgetExceeded(`${what} ${path}`, "bytes", opts.maxBytes, { file: path });
+      opts.budget?.charge("bytes", bytesRead);
+      chunks.push(Buffer.from(buf.subarray(0, bytesRead)));
+    }
+    return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** {@link readRegularFile} decoded as UTF-8 (a leading BOM is dropped, as YAML and JSON readers expect). */
+export async function readRegularText(path: string, opts: ReadCappedOptions): Promise<string> {
+  const text = (await readRegularFile(path, opts)).toString("utf8");
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** A pass-through that fails with a `LIMIT` error once more than `maxBytes` have flowed through it. */
+export class ByteCapStream extends Transform {
+  private total = 0;
+  constructor(
+    private readonly scope: string,
+    private readonly maxBytes: number,
+    private readonly budget?: Budget,
+    private readonly file?: string,
+  ) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.total += chunk.length;
+    try {
+      if (this.total > this.maxBytes)
+        throw new BudgetExceeded(this.scope, "bytes", this.maxBytes, this.file ? { file: this.file } : {});
+      this.budget?.charge("bytes", chunk.length);
+    } catch (e) {
+      cb(e as Error);
+      return;
+    }
+    cb(null, chunk);
+  }
+}
+
+/**
+ * A stream over a regular file that fails (`LIMIT`) once more than `maxBytes` have been read. For inputs too large
+ * to hold whole (snapshots, layer blobs); it never blocks on a FIFO, which is refused at open.
+ */
+export async function openRegularStream(path: string, opts: ReadCappedOptions): Promise<Readable> {
+  const what = opts.what ?? "file";
+  const { fh, size } = await openRegular(path, what);
+  if (size > opts.maxBytes) {
+    await fh.close();
+    throw new BudgetExceeded(`${what} ${path}`, "bytes", opts.maxBytes, { file: path });
+  }
+  const cap = new ByteCapStream(`${what} ${path}`, opts.maxBytes, opts.budget, path);
+  const src = fh.createReadStream({ autoClose: true });
+  src.on("error", (e) => cap.destroy(e));
+  cap.on("close", () => {
+    if (!src.destroyed) src.destroy();
+  });
+  return src.pipe(cap);
+}
