@@ -38,7 +38,9 @@ describe("readRegularFile", () => {
     writeFileSync(p, Buffer.alloc(600));
     const run = new Budget("input", { bytes: 1000 });
     await readRegularFile(p, { maxBytes: 1000, budget: run });
-    await expect(readRegularFile(p, { maxBytes: 1000, budget: run })).rejects.toMatchObject({ code: "LIMIT" });
+    await expect(readRegularFile(p, { maxBytes: 1000, budget: run })).rejects.toMatchObject({
+      code: "LIMIT",
+    });
   });
 
   it("streams a file and fails the stream past the cap", async () => {

@@ -40,6 +40,8 @@ describe("Budget", () => {
   it("names the limit in human units", () => {
     expect(formatLimit("inflatedBytes", 4 * 1024 ** 3)).toBe("4 GiB");
     expect(formatLimit("pages", 5000)).toBe("5000 pages");
-    expect(new BudgetExceeded("image x", "bytes", 1536).message).toBe("image x: over the bytes budget of 1536 bytes");
+    expect(new BudgetExceeded("image x", "bytes", 1536).message).toBe(
+      "image x: over the bytes budget of 1536 bytes",
+    );
   });
 });

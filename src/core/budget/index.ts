@@ -48,7 +48,11 @@ export class Budget {
   private readonly parent: Budget | undefined;
   private readonly context: ErrorContext;
 
-  constructor(scope: string, limits: BudgetLimits, options: { parent?: Budget; context?: ErrorContext } = {}) {
+  constructor(
+    scope: string,
+    limits: BudgetLimits,
+    options: { parent?: Budget; context?: ErrorContext } = {},
+  ) {
     this.scope = scope;
     this.limits = new Map(Object.entries(limits));
     this.parent = options.parent;
