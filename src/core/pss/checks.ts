@@ -335,7 +335,8 @@ const seccompProfileBaseline119: CheckFn = (_m, spec) => seccompFields(spec, fal
 
 /**
  * check_sysctls.go: the safe set grows with the policy version (1.27: ip_local_reserved_ports;
- * 1.29: tcp keepalive and fin_timeout; 1.32: tcp_rmem, tcp_wmem).
+ * 1.29: tcp keepalive and fin_timeout; 1.32: tcp_rmem, tcp_wmem; 1.37: tcp_slow_start_after_idle,
+ * tcp_notsent_lowat). 1.36 added no check revision: it evaluates as 1.35.
  */
 const SYSCTLS_1_0 = [
   "kernel.shm_rmid_forced",
@@ -353,9 +354,10 @@ const SYSCTLS_1_29 = [
   "net.ipv4.tcp_keepalive_probes",
 ];
 const SYSCTLS_1_32 = [...SYSCTLS_1_29, "net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem"];
+const SYSCTLS_1_37 = [...SYSCTLS_1_32, "net.ipv4.tcp_slow_start_after_idle", "net.ipv4.tcp_notsent_lowat"];
 
 /** The safe sysctls of the latest policy version, for rules that judge against current Kubernetes. */
-export const SAFE_SYSCTLS_LATEST: ReadonlySet<string> = new Set(SYSCTLS_1_32);
+export const SAFE_SYSCTLS_LATEST: ReadonlySet<string> = new Set(SYSCTLS_1_37);
 
 function sysctls(allowedList: readonly string[]): CheckFn {
   const allowed = new Set(allowedList);
@@ -593,7 +595,8 @@ const restrictedVolumes10: CheckFn = (_m, spec) => {
 
 /**
  * Every check registered upstream (policy.DefaultChecks()) with its revisions, as of Kubernetes
- * 1.35. Sources: policy/check_*.go; history from the kubernetes/kubernetes release branches.
+ * 1.37 (k8s.io/pod-security-admission v0.37.2; v0.38.0-beta.0 registers nothing newer). Sources:
+ * policy/check_*.go; history from the kubernetes/kubernetes release branches.
  */
 export const CHECKS: readonly CheckDefinition[] = [
   { id: "privileged", level: "baseline", versions: [{ minimum: 0, check: privileged10 }] },
@@ -638,6 +641,7 @@ export const CHECKS: readonly CheckDefinition[] = [
       { minimum: 27, check: sysctls(SYSCTLS_1_27) },
       { minimum: 29, check: sysctls(SYSCTLS_1_29) },
       { minimum: 32, check: sysctls(SYSCTLS_1_32) },
+      { minimum: 37, check: sysctls(SYSCTLS_1_37) },
     ],
   },
   {

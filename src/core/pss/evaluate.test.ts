@@ -49,10 +49,11 @@ describe("version resolution", () => {
   });
 
   it("clamps latest, invalid and future versions to the newest policy", () => {
-    expect(LATEST_POLICY_MINOR).toBe(35);
-    expect(effectiveMinor("latest")).toBe(35);
-    expect(effectiveMinor("v1.99")).toBe(35);
-    expect(effectiveMinor("v1.01")).toBe(35);
+    expect(LATEST_POLICY_MINOR).toBe(37);
+    expect(effectiveMinor("latest")).toBe(37);
+    expect(effectiveMinor("v1.99")).toBe(37);
+    expect(effectiveMinor("v1.01")).toBe(37);
+    expect(effectiveMinor("v1.36")).toBe(36);
     expect(effectiveMinor("v1.22")).toBe(22);
   });
 
@@ -242,7 +243,7 @@ describe("version boundaries", () => {
     expect(evalSpec(spec, "restricted", "v1.23")).toEqual({ allowed: true, violations: [] });
   });
 
-  it("sysctl additions at v1.27, v1.29 and v1.32", () => {
+  it("sysctl additions at v1.27, v1.29, v1.32 and v1.37", () => {
     const withSysctl = (name: string) => ({ securityContext: { sysctls: [{ name, value: "1" }] } });
     const allowedAt = (name: string, v: PssVersion) => evalSpec(withSysctl(name), "baseline", v).allowed;
     expect([
@@ -257,7 +258,16 @@ describe("version boundaries", () => {
       false,
       true,
     ]);
-    expect(allowedAt("net.ipv4.tcp_slow_start_after_idle", "latest")).toBe(false);
+    // check_sysctls.go (k8s.io/pod-security-admission v0.37): sysctlsAllowedV1Dot37.
+    for (const name of ["net.ipv4.tcp_slow_start_after_idle", "net.ipv4.tcp_notsent_lowat"])
+      expect([name, allowedAt(name, "v1.35"), allowedAt(name, "v1.36"), allowedAt(name, "v1.37")]).toEqual([
+        name,
+        false,
+        false,
+        true,
+      ]);
+    expect(allowedAt("net.ipv4.tcp_slow_start_after_idle", "latest")).toBe(true);
+    expect(allowedAt("net.ipv4.tcp_slow_start_after_idle", "v1.99")).toBe(true);
   });
 
   it("probe and lifecycle hosts are checked from v1.34", () => {

@@ -15,9 +15,9 @@ describe("policyFromLabels (api.PolicyToEvaluate)", () => {
   it("defaults to privileged:latest", () => {
     expect(policyFromLabels({})).toEqual({
       policy: {
-        enforce: { level: "privileged", version: "latest", evaluatedVersion: "v1.35" },
-        audit: { level: "privileged", version: "latest", evaluatedVersion: "v1.35" },
-        warn: { level: "privileged", version: "latest", evaluatedVersion: "v1.35" },
+        enforce: { level: "privileged", version: "latest", evaluatedVersion: "v1.37" },
+        audit: { level: "privileged", version: "latest", evaluatedVersion: "v1.37" },
+        warn: { level: "privileged", version: "latest", evaluatedVersion: "v1.37" },
       },
       errors: [],
     });
@@ -34,9 +34,9 @@ describe("policyFromLabels (api.PolicyToEvaluate)", () => {
       }),
     ).toEqual({
       policy: {
-        enforce: { level: "restricted", version: "latest", evaluatedVersion: "v1.35" },
-        audit: { level: "privileged", version: "latest", evaluatedVersion: "v1.35" },
-        warn: { level: "baseline", version: "v1.200", evaluatedVersion: "v1.35" },
+        enforce: { level: "restricted", version: "latest", evaluatedVersion: "v1.37" },
+        audit: { level: "privileged", version: "latest", evaluatedVersion: "v1.37" },
+        warn: { level: "baseline", version: "v1.200", evaluatedVersion: "v1.37" },
       },
       errors: [
         {

@@ -101,7 +101,7 @@ describe("palisade pss --namespaces", () => {
     ).toEqual([
       {
         namespace: "plain",
-        enforce: { level: "privileged", version: "latest", evaluatedVersion: "v1.35" },
+        enforce: { level: "privileged", version: "latest", evaluatedVersion: "v1.37" },
         rejected: [],
         warned: [],
       },
@@ -113,13 +113,13 @@ describe("palisade pss --namespaces", () => {
       },
       {
         namespace: "team-b",
-        enforce: { level: "baseline", version: "latest", evaluatedVersion: "v1.35" },
+        enforce: { level: "baseline", version: "latest", evaluatedVersion: "v1.37" },
         rejected: ["agent:hostNamespaces+privileged"],
         warned: ["agent"],
       },
       {
         namespace: "team-c",
-        enforce: { level: "restricted", version: "latest", evaluatedVersion: "v1.35" },
+        enforce: { level: "restricted", version: "latest", evaluatedVersion: "v1.37" },
         rejected: [
           "report:allowPrivilegeEscalation+capabilities_restricted+runAsNonRoot+seccompProfile_restricted",
         ],

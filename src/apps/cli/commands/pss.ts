@@ -33,7 +33,7 @@ Two modes:
       admission plugin's configured defaults); otherwise the default is privileged:latest.
       Exit 1 when enforce would reject any workload's pods.
 
-Exit 2 on usage or input errors. "latest" is policy v1.35; newer versions evaluate as v1.35.`;
+Exit 2 on usage or input errors. "latest" is policy v1.37; newer versions evaluate as v1.37.`;
 
 const refKey = (r: ResourceRef): [string, string, string] => [r.namespace ?? "", r.kind, r.name];
 
