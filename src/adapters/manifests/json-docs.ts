@@ -1,5 +1,5 @@
 import type { CoverageEntry, SourceLocation } from "../../core/findings/index.js";
-import type { RawObject } from "../../core/inventory/index.js";
+import { inferListItemType, type RawObject, slimObject } from "../../core/inventory/index.js";
 import { FORBIDDEN_KEYS, isRecord, jsonErrorReason } from "../../core/util/index.js";
 import type { LoadLimits, LoadResult } from "./limits.js";
 import { checkValue } from "./safety.js";
@@ -200,6 +200,7 @@ export function parseJsonText(
   const firstBrace = /\S/.exec(text)?.index ?? 0;
   const rootPos = positionOf(text, file, firstBrace);
   let items: unknown[] | undefined;
+  let list: Record<string, unknown> | undefined;
   if (Array.isArray(root)) items = root;
   else if (
     isRecord(root) &&
@@ -219,6 +220,7 @@ export function parseJsonText(
       }
     }
     items = root.items;
+    list = root;
   }
   if (items === undefined) {
     accept(root, rootPos, 0, "the document");
@@ -265,6 +267,10 @@ export function parseJsonText(
       });
       return;
     }
-    objects.push({ object: stripSecrets(v), source: { file, line: pos.line, column: pos.column, index } });
+    const typed = list ? inferListItemType(list, v) : v;
+    objects.push({
+      object: slimObject(stripSecrets(typed)),
+      source: { file, line: pos.line, column: pos.column, index },
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -531,5 +531,52 @@ describe("pathological cases", () => {
       { apiVersion: "apps/v1", kind: "Deployment", namespace: "default", name: "web" },
     ]);
     expect(inv.coverage).toEqual([]);
+  });
+});
+
+describe("typed lists (PodList, DeploymentList, NamespaceList as the API server returns them)", () => {
+  const dir = join(FIXTURES, "typed-lists");
+  const refs = (objects: { object: Record<string, unknown> }[]) =>
+    buildInventory(objects).objects.map(
+      (o) => `${o.ref.apiVersion} ${o.ref.kind} ${o.ref.namespace ?? ""}/${o.ref.name}`,
+    );
+  const expected = [
+    "apps/v1 Deployment shop/web",
+    "v1 Namespace /shop",
+    "v1 Pod shop/web-7d9f8c6b5-x2k4q",
+    "v1 Pod shop/debug",
+  ];
+
+  it("infers item kind and apiVersion from the list in files (JSON and YAML)", async () => {
+    const r = await loadManifestPaths([dir]);
+    expect(r.coverage).toEqual([]);
+    expect(refs(r.objects)).toEqual(expected);
+    const pod = r.objects.find((o) => (o.object.metadata as { name: string }).name === "debug");
+    expect(pod?.source).toMatchObject({ file: join(dir, "podlist-raw.json"), line: 1 });
+  });
+
+  it("infers them from stdin", async () => {
+    const text = await readFile(join(dir, "podlist-raw.json"));
+    const r = await loadManifestPaths(["-"], { stdin: Readable.from([text]) });
+    expect(r.coverage).toEqual([]);
+    expect(refs(r.objects)).toEqual(expected.slice(2));
+  });
+
+  it("infers them in snapshots", async () => {
+    const r = await loadSnapshotFiles(
+      ["podlist-raw.json", "deploymentlist-raw.json", "namespacelist-raw.yaml"],
+      {
+        cwd: dir,
+      },
+    );
+    expect(r.coverage).toEqual([]);
+    expect(refs(r.objects)).toEqual([expected[2], expected[3], expected[0], expected[1]]);
+    const pod = r.objects[0]?.object as {
+      metadata: Record<string, unknown>;
+      status: Record<string, unknown>;
+    };
+    // Bulky metadata nobody analyses is dropped at load.
+    expect(pod.metadata.managedFields).toBeUndefined();
+    expect(pod.status.conditions).toBeUndefined();
   });
 });

@@ -19,7 +19,7 @@ import {
   type YAMLMap,
 } from "yaml";
 import type { CoverageEntry, SourceLocation } from "../../core/findings/index.js";
-import { parseFieldPath, type RawObject, stripSecretValues } from "../../core/inventory/index.js";
+import { parseFieldPath, type RawObject, slimObject, stripSecretValues } from "../../core/inventory/index.js";
 import { FORBIDDEN_KEYS, isRecord } from "../../core/util/index.js";
 import type { LoadLimits, LoadResult } from "./limits.js";
 import { checkValue } from "./safety.js";
@@ -443,8 +443,9 @@ export function parseYamlText(text: string, file: string, limits: LoadLimits): L
     const ranges: [number, number][] = [];
     secretValueRanges(doc, contents, ranges);
     for (const [s, e] of ranges) secretRanges.push([base + s, base + e]);
-    const object = stripSecrets(value);
-    if (object !== value || ranges.length > 0) stripped = true;
+    const clean = stripSecrets(value);
+    if (clean !== value || ranges.length > 0) stripped = true;
+    const object = slimLoaded(clean);
     const span: DocSpan = { start, end: base + contents.range[2] };
     const loc = posAt(lines, file, start);
     objects.push({
@@ -508,4 +509,19 @@ export function stripSecrets(o: Record<string, unknown>): Record<string, unknown
     return changed ? { ...o, items } : o;
   }
   return o;
+}
+
+/** {@link slimObject} for a loaded object, or for each item of a List. */
+export function slimLoaded(o: Record<string, unknown>): Record<string, unknown> {
+  if (typeof o.kind === "string" && o.kind.endsWith("List") && Array.isArray(o.items)) {
+    let changed = false;
+    const items = o.items.map((it: unknown) => {
+      if (!isRecord(it)) return it;
+      const s = slimObject(it);
+      if (s !== it) changed = true;
+      return s;
+    });
+    return changed ? { ...o, items } : o;
+  }
+  return slimObject(o);
 }

@@ -3,6 +3,7 @@ import type { CoverageEntry, ResourceRef } from "../findings/index.js";
 import { asArray, asString, asStringMap, globMatch, isRecord } from "../util/index.js";
 import { joinPath } from "./field-path.js";
 import { parseImageRef } from "./image-ref.js";
+import { inferListItemType } from "./list-items.js";
 import {
   type ContainerInfo,
   type ContainerType,
@@ -92,7 +93,8 @@ export function expandLists(raws: readonly RawObject[], coverage: CoverageEntry[
           });
           return;
         }
-        const child: RawObject = { object: item };
+        // Items of a typed list (PodList from the API server) name no kind: infer it as client-go does.
+        const child: RawObject = { object: inferListItemType(r.object, item) };
         if (r.cluster !== undefined) child.cluster = r.cluster;
         if (r.source) {
           const parent = r.source;

@@ -12,6 +12,7 @@ export type { PathSegment } from "./field-path.js";
 export { formatFieldPath, joinPath, parseFieldPath } from "./field-path.js";
 export type { ImageRef, ImageRefResult } from "./image-ref.js";
 export { DEFAULT_REGISTRY, formatImageRef, parseImageRef } from "./image-ref.js";
+export { inferListItemType, listItemKind, needsListType } from "./list-items.js";
 export { sourceLocation } from "./location.js";
 export type {
   ContainerInfo,
@@ -27,3 +28,4 @@ export type {
   WorkloadKind,
 } from "./model.js";
 export { DEFAULT_OWNERSHIP, WORKLOAD_KINDS } from "./model.js";
+export { slimObject } from "./slim.js";
