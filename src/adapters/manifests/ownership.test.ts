@@ -49,6 +49,12 @@ describe("ownership file", () => {
       message: 'field "namespaces[0].team": must be a non-empty string',
       context: { file: "owners.yaml", field: "namespaces[0].team", line: 3, column: 11 },
     });
+    const long = `*${"a".repeat(1100)}b`;
+    expect(bad(`namespaces:\n  - pattern: "${long}"\n    team: t\n`)).toEqual({
+      code: "INPUT",
+      message: 'field "namespaces[0].pattern": pattern is 1102 characters long; the limit is 1024',
+      context: { file: "owners.yaml", field: "namespaces[0].pattern", line: 2, column: 14 },
+    });
     expect(bad("teams: {}\n")).toEqual({
       code: "INPUT",
       message: 'field "teams": unknown field (expected one of: keys, namespaces, images)',

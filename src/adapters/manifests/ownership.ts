@@ -6,7 +6,7 @@ import {
   type OwnershipConfig,
   type PathSegment,
 } from "../../core/inventory/index.js";
-import { isRecord } from "../../core/util/index.js";
+import { globPatternProblem, isRecord } from "../../core/util/index.js";
 import { checkValue } from "./safety.js";
 import { YAML_OPTIONS } from "./yaml-docs.js";
 
@@ -89,18 +89,23 @@ function rules(
   if (v === undefined || v === null) return [];
   const str = (x: unknown, at: PathSegment[]): string =>
     typeof x === "string" && x !== "" ? x : fail(at, "must be a non-empty string");
+  const glob = (x: unknown, at: PathSegment[]): string => {
+    const p = str(x, at);
+    const problem = globPatternProblem(p);
+    return problem === undefined ? p : fail(at, problem);
+  };
   if (Array.isArray(v)) {
     return v.map((item, i) => {
       if (!isRecord(item)) return fail([field, i], "must be a mapping with pattern and team");
       for (const k of Object.keys(item)) {
         if (k !== "pattern" && k !== "team") fail([field, i, k], "unknown field (expected pattern and team)");
       }
-      return { pattern: str(item.pattern, [field, i, "pattern"]), team: str(item.team, [field, i, "team"]) };
+      return { pattern: glob(item.pattern, [field, i, "pattern"]), team: str(item.team, [field, i, "team"]) };
     });
   }
   if (isRecord(v)) {
     return Object.entries(v).map(([pattern, team]) => ({
-      pattern: str(pattern, [field]),
+      pattern: glob(pattern, [field]),
       team: str(team, [field, pattern]),
     }));
   }

@@ -68,6 +68,17 @@ describe("parseExceptions", () => {
     expect(r.exceptions.map((e) => e.id)).toEqual(["exceptions[3]"]);
   });
 
+  it("refuses a glob over the matcher's cap instead of letting it match nothing", () => {
+    const r = parseExceptions([
+      { namespaces: ["ok-*", `*${"a".repeat(25_000)}b`], reason: "r" },
+      { workloads: "x*", reason: "kept" },
+    ]);
+    expect(r.issues).toEqual([
+      { path: "exceptions[0].namespaces", message: "pattern is 25002 characters long; the limit is 1024" },
+    ]);
+    expect(r.exceptions.map((e) => e.id)).toEqual(["exceptions[1]"]);
+  });
+
   it("rejects a document without a list", () => {
     expect(parseExceptions({ foo: 1 }).issues).toEqual([
       { path: "exceptions", message: "expected a list under `exceptions`" },

@@ -1,6 +1,6 @@
 import type { Finding, ResourceRef } from "../findings/index.js";
 import { makeFinding } from "../findings/index.js";
-import { globMatch, isRecord } from "../util/index.js";
+import { globMatch, globPatternProblem, isRecord } from "../util/index.js";
 
 /**
  * An exception (a.k.a. waiver): suppresses findings in a scope, for a reason, optionally until a date.
@@ -79,6 +79,13 @@ export function parseExceptions(doc: unknown): { exceptions: Exception[]; issues
       if (!Array.isArray(arr) || arr.length === 0 || !arr.every((x) => typeof x === "string" && x !== "")) {
         bad(field, "must be a non-empty string or list of non-empty strings");
         return undefined;
+      }
+      for (const p of arr as string[]) {
+        const problem = globPatternProblem(p);
+        if (problem !== undefined) {
+          bad(field, problem);
+          return undefined;
+        }
       }
       return arr as string[];
     };

@@ -1,3 +1,4 @@
+import { PalisadeError } from "../errors/index.js";
 import { applyExceptions, type Exception, type WorkloadFacts } from "../exceptions/index.js";
 import {
   type ComplianceRef,
@@ -14,7 +15,7 @@ import { evaluatePosture, POSTURE_RULES } from "../posture/index.js";
 import { pssFindings } from "../pss/index.js";
 import { RBAC_RULES, rbacFindings } from "../rbac/index.js";
 import { emptyCounts, REPORT_SCHEMA_VERSION, type ScanReport, UNOWNED } from "../report/index.js";
-import { globMatch } from "../util/index.js";
+import { globMatch, globPatternProblem } from "../util/index.js";
 
 export type Framework = "nsa" | "cis" | "pss-baseline" | "pss-restricted";
 export const FRAMEWORKS: readonly Framework[] = ["nsa", "cis", "pss-baseline", "pss-restricted"];
@@ -52,6 +53,9 @@ const workloadKey = (r: { kind: string; namespace?: string | undefined; name: st
  * (or exact PSS findings for the pss-* frameworks), framework filter, exceptions, deterministic order.
  */
 export function runScan(inv: Inventory, opts: ScanOptions): ScanReport {
+  checkPatterns("namespaces", opts.namespaces);
+  checkPatterns("excludeNamespaces", opts.excludeNamespaces);
+  checkPatterns("allowedRegistries", opts.allowedRegistries);
   const coverage: CoverageEntry[] = [...(opts.coverage ?? [])];
   let findings: Finding[] = [];
   const fw = opts.framework;
@@ -142,6 +146,20 @@ export function runScan(inv: Inventory, opts: ScanOptions): ScanReport {
     },
     rules: [...rules.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
   };
+}
+
+/**
+ * Refuse a glob the matcher would never match (over GLOB_MAX_PATTERN): silently matching nothing would hide
+ * every finding behind an include filter.
+ */
+function checkPatterns(field: string, patterns: readonly string[] | undefined): void {
+  for (const p of patterns ?? []) {
+    const problem = globPatternProblem(p);
+    if (problem !== undefined)
+      throw new PalisadeError("LIMIT", `${field} glob ${JSON.stringify(`${p.slice(0, 32)}…`)}: ${problem}`, {
+        context: { field },
+      });
+  }
 }
 
 function inReport(f: Finding, opts: ScanOptions): boolean {

@@ -1,35 +1,6 @@
 /** Small pure helpers shared by every domain. */
 
-/**
- * Glob match with `*` (any run of characters, including `/`) and `?` (one character). Anchored.
- *
- * A linear scan that backtracks only to the last `*`, so time is O(pattern × value) whatever the input.
- * A regular expression (`.*` per star) backtracks exponentially in the number of stars: `*a*a*a*a*a*b`
- * against a 250-character workload name from a hostile manifest took minutes.
- */
-export function globMatch(pattern: string, value: string): boolean {
-  let p = 0;
-  let v = 0;
-  let star = -1;
-  let mark = 0;
-  while (v < value.length) {
-    if (p < pattern.length && pattern[p] === "*") {
-      star = p++;
-      mark = v;
-    } else if (p < pattern.length && (pattern[p] === "?" || pattern[p] === value[v])) {
-      p++;
-      v++;
-    } else if (star >= 0) {
-      // Let the last star swallow one more character and retry the rest of the pattern from there.
-      p = star + 1;
-      v = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.length && pattern[p] === "*") p++;
-  return p === pattern.length;
-}
+export { GLOB_MAX_PATTERN, GLOB_MAX_VALUE, globMatch, globPatternProblem } from "./glob.js";
 
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
