@@ -95,7 +95,7 @@ describe("buildInventory", () => {
     ]);
   });
 
-  it("an orphan pod (owner not in the inventory) is its own workload; an ownerReferences cycle loses nobody", () => {
+  it("a pod whose owner is not in the inventory belongs to that owner; an ownerReferences cycle loses nobody", () => {
     const inv = buildInventory([
       obj("v1", "Pod", "orphan", { spec: podSpec() }, owner("ReplicaSet", "gone")),
       obj(
@@ -114,7 +114,7 @@ describe("buildInventory", () => {
       ),
     ]);
     expect(inv.workloads.map((w) => `${w.kind}/${w.ref.name}`)).toEqual([
-      "Pod/orphan",
+      "ReplicaSet/gone",
       "ReplicaSet/a",
       "ReplicaSet/b",
     ]);

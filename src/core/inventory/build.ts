@@ -163,6 +163,8 @@ export function normalizeObject(r: RawObject, coverage: CoverageEntry[]): KObjec
       };
       const uid = asString(x.uid);
       if (uid !== undefined) entry.uid = uid;
+      const apiVersion = asString(x.apiVersion);
+      if (apiVersion !== undefined) entry.apiVersion = apiVersion;
       return entry;
     })
     .filter((x) => x.kind !== "" && x.name !== "");
@@ -320,6 +322,22 @@ export function buildInventory(raws: readonly RawObject[], options: BuildOptions
   return inv;
 }
 
+/**
+ * Owner kinds a Pod (or a ReplicaSet, a Job) is grouped under when the owner object is not in the input: the
+ * built-in controllers. Not `Node`: the kubelet gives each mirror pod of a static pod (kube-apiserver, etcd, ...)
+ * an ownerReference to its Node with `controller: true`, yet every static pod is its own workload.
+ */
+const GROUPING_OWNER_KINDS: ReadonlySet<string> = new Set(WORKLOAD_KINDS.filter((k) => k !== "Pod"));
+
+/** An owner named by ownerReferences but absent from the input: its members are the topmost present objects. */
+interface AbsentOwner {
+  ref: KObject["ownerReferences"][number];
+  kind: WorkloadKind;
+  cluster: string | undefined;
+  namespace: string | undefined;
+  members: KObject[];
+}
+
 function resolveWorkloads(inv: Inventory, candidates: KObject[], coverage: CoverageEntry[]): void {
   const byKey = new Map<string, KObject>();
   const byUid = new Map<string, KObject>();
@@ -327,8 +345,10 @@ function resolveWorkloads(inv: Inventory, candidates: KObject[], coverage: Cover
     byKey.set(keyOf(c.cluster, c.ref.namespace, c.ref.kind, c.ref.name), c);
     if (c.uid) byUid.set(`${c.cluster ?? ""}\u0000${c.uid}`, c);
   }
+  // The controller reference wins; without one, the first reference (as the garbage collector's owner walk does).
+  const ownerRefOf = (o: KObject) => o.ownerReferences.find((r) => r.controller) ?? o.ownerReferences[0];
   const parentOf = (o: KObject): KObject | undefined => {
-    const ref = o.ownerReferences.find((r) => r.controller) ?? o.ownerReferences[0];
+    const ref = ownerRefOf(o);
     if (!ref) return undefined;
     if (ref.uid) {
       const u = byUid.get(`${o.cluster ?? ""}\u0000${ref.uid}`);
@@ -351,27 +371,184 @@ function resolveWorkloads(inv: Inventory, candidates: KObject[], coverage: Cover
     }
     return cur;
   };
-  const workloads = new Map<KObject, Workload>();
-  const children: KObject[] = [];
+  // The topmost present object may itself name an owner that is not in the input (a `kubectl get pods` dump
+  // holds Pods, not their ReplicaSets and DaemonSets). Its members are then grouped under that owner, by the
+  // name and kind of the reference, exactly as they would be under the owner object: one workload, not one per
+  // pod. The chain stops at the first absent owner: a Pod of an absent ReplicaSet `web-7d9f` belongs to that
+  // ReplicaSet, because only the ReplicaSet's own ownerReferences could name its Deployment; the Deployment is
+  // never guessed from the pod-template-hash suffix of the name. A present ReplicaSet whose Deployment is absent
+  // does name it, so its pods belong to the Deployment.
+  const absentOwnerOf = (top: KObject): { key: string; ref: AbsentOwner["ref"] } | undefined => {
+    const ref = ownerRefOf(top);
+    if (!ref || !GROUPING_OWNER_KINDS.has(ref.kind) || parentOf(top)) return undefined;
+    return { key: keyOf(top.cluster, top.ref.namespace, ref.kind, ref.name), ref };
+  };
+  const absent = new Map<string, AbsentOwner>();
+  const order: (KObject | AbsentOwner)[] = [];
+  const children: [KObject, KObject][] = [];
   for (const c of candidates) {
-    if (rootOf(c) === c) {
-      const w = makeWorkload(c, coverage);
-      if (w) workloads.set(c, w);
-    } else children.push(c);
+    const top = rootOf(c);
+    if (top !== c) {
+      children.push([c, top]);
+      continue;
+    }
+    const owner = absentOwnerOf(c);
+    if (!owner) {
+      order.push(c);
+      continue;
+    }
+    let a = absent.get(owner.key);
+    if (!a) {
+      a = {
+        ref: owner.ref,
+        kind: owner.ref.kind as WorkloadKind,
+        cluster: c.cluster,
+        namespace: c.ref.namespace,
+        members: [],
+      };
+      absent.set(owner.key, a);
+      order.push(a);
+    }
+    a.members.push(c);
   }
-  for (const c of children) {
-    const w = workloads.get(rootOf(c));
+  const workloads = new Map<KObject, Workload>();
+  // What an absent owner asks for, when none of its pods are in the input (its spec is unknown).
+  const wanted = new Map<Workload, number>();
+  for (const entry of order) {
+    if ("members" in entry) {
+      const w = absentOwnerWorkload(entry, coverage);
+      if (!w) continue;
+      for (const m of entry.members) workloads.set(m, w);
+      wanted.set(
+        w,
+        entry.members.reduce((n, m) => n + memberReplicas(m), 0),
+      );
+    } else {
+      const w = makeWorkload(entry, coverage);
+      if (w) workloads.set(entry, w);
+    }
+  }
+  for (const [c, top] of children) {
+    const w = workloads.get(top);
     if (!w) continue;
     w.owned.push(c.ref);
     if (c.ref.kind === "Pod") w.pods.push(c);
   }
-  for (const w of workloads.values()) {
+  const done = new Set<Workload>();
+  for (const entry of order) {
+    const w = "members" in entry ? workloads.get(entry.members[0] as KObject) : workloads.get(entry);
+    if (!w || done.has(w)) continue;
+    done.add(w);
+    const asked = wanted.get(w);
     if (w.kind === "DaemonSet") {
       const desired = getPath(w.object.raw, "status.desiredNumberScheduled");
       w.replicas = typeof desired === "number" ? desired : Math.max(1, w.pods.length);
-    }
+    } else if (asked !== undefined) w.replicas = w.pods.length > 0 ? w.pods.length : asked;
     inv.workloads.push(w);
   }
+}
+
+/** Pods the kubelet no longer runs (core/v1 PodPhase). */
+function isFinishedPod(o: KObject): boolean {
+  const phase = getPath(o.raw, "status.phase");
+  return phase === "Succeeded" || phase === "Failed";
+}
+
+/**
+ * Which member of an absent owner stands for its pod template. All pods of one ReplicaSet, DaemonSet or Job share
+ * the template, but members of a Deployment (ReplicaSets) or a CronJob (Jobs) can be old revisions: the current
+ * one is preferred (a running pod, a ReplicaSet that has replicas, the highest Deployment revision, the newest),
+ * then the name, so the choice never depends on input order.
+ */
+function representativeOf(members: readonly KObject[]): KObject | undefined {
+  const withSpec = members.filter((m) =>
+    isRecord(getPath(m.raw, POD_SPEC_PATH[m.ref.kind as WorkloadKind].spec)),
+  );
+  const active = (m: KObject): number => {
+    if (m.ref.kind === "Pod") return isFinishedPod(m) ? 0 : 1;
+    const r = getPath(m.raw, "spec.replicas");
+    return typeof r === "number" && r === 0 ? 0 : 1;
+  };
+  const revision = (m: KObject): number => {
+    const n = Number(m.annotations["deployment.kubernetes.io/revision"]);
+    return Number.isSafeInteger(n) ? n : -1;
+  };
+  const created = (m: KObject): string => asString(getPath(m.raw, "metadata.creationTimestamp")) ?? "";
+  const str = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  return withSpec.sort(
+    (a, b) =>
+      active(b) - active(a) ||
+      revision(b) - revision(a) ||
+      str(created(b), created(a)) ||
+      str(a.ref.name, b.ref.name),
+  )[0];
+}
+
+/** A field path under `from` rewritten under `to` (`spec.template.spec.x` -> `spec.x`), or undefined. */
+function rebase(path: string, from: string, to: string): string | undefined {
+  if (path === from) return to;
+  if (path.startsWith(`${from}.`) || path.startsWith(`${from}[`)) return `${to}${path.slice(from.length)}`;
+  return undefined;
+}
+
+/**
+ * The workload of an owner that is not in the input, built from one member's pod template as if the owner were
+ * present: its ref is the ownerReference's (kind, name, apiVersion), field paths are the owner kind's
+ * (`spec.template.spec...`), and positions point into the member's file, where that template is written.
+ */
+function absentOwnerWorkload(a: AbsentOwner, coverage: CoverageEntry[]): Workload | undefined {
+  const rep = representativeOf(a.members) ?? a.members[0];
+  if (!rep) return undefined;
+  const repPaths = POD_SPEC_PATH[rep.ref.kind as WorkloadKind];
+  const paths = POD_SPEC_PATH[a.kind];
+  const template = { metadata: getPath(rep.raw, repPaths.meta), spec: getPath(rep.raw, repPaths.spec) };
+  const apiVersion =
+    a.ref.apiVersion ??
+    (a.kind === "Job" || a.kind === "CronJob"
+      ? "batch/v1"
+      : a.kind === "ReplicationController"
+        ? "v1"
+        : "apps/v1");
+  const metadata: Record<string, unknown> = { name: a.ref.name };
+  if (a.namespace !== undefined) metadata.namespace = a.namespace;
+  if (a.ref.uid !== undefined) metadata.uid = a.ref.uid;
+  const raw: Record<string, unknown> = {
+    apiVersion,
+    kind: a.kind,
+    metadata,
+    spec: a.kind === "CronJob" ? { jobTemplate: { spec: { template } } } : { template },
+  };
+  const ref: ResourceRef = { apiVersion, kind: a.kind, name: a.ref.name };
+  if (a.namespace !== undefined) ref.namespace = a.namespace;
+  const owner: KObject = { ref, labels: {}, annotations: {}, raw, ownerReferences: [] };
+  if (a.ref.uid !== undefined) owner.uid = a.ref.uid;
+  if (a.cluster !== undefined) owner.cluster = a.cluster;
+  if (rep.source) {
+    const src = rep.source;
+    owner.source = { file: src.file, line: src.line, column: src.column };
+    if (src.index !== undefined) owner.source.index = src.index;
+    if (src.locate) {
+      const locate = src.locate;
+      owner.source.locate = (p) => {
+        const mapped = rebase(p, paths.spec, repPaths.spec) ?? rebase(p, paths.meta, repPaths.meta);
+        return mapped !== undefined ? locate(mapped) : undefined;
+      };
+    }
+  }
+  const w = makeWorkload(owner, coverage);
+  if (!w) return undefined;
+  for (const m of a.members) {
+    w.owned.push(m.ref);
+    if (m.ref.kind === "Pod") w.pods.push(m);
+  }
+  return w;
+}
+
+/** Replicas a member of an absent owner asks for: a Pod is one, a ReplicaSet its replicas, a Job its parallelism. */
+function memberReplicas(m: KObject): number {
+  if (m.ref.kind === "Pod") return 1;
+  const r = getPath(m.raw, m.ref.kind === "Job" ? "spec.parallelism" : "spec.replicas");
+  return typeof r === "number" && Number.isFinite(r) && r >= 0 ? r : 1;
 }
 
 function makeWorkload(o: KObject, coverage: CoverageEntry[]): Workload | undefined {

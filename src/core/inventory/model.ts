@@ -32,7 +32,7 @@ export interface KObject {
   raw: Record<string, unknown>;
   source?: ObjectSource;
   cluster?: string;
-  ownerReferences: { kind: string; name: string; uid?: string; controller: boolean }[];
+  ownerReferences: { kind: string; name: string; uid?: string; apiVersion?: string; controller: boolean }[];
 }
 
 export type WorkloadKind =
@@ -72,7 +72,9 @@ export interface ContainerInfo {
 
 /**
  * A workload: the top of an owner chain (a Pod owned by a ReplicaSet owned by a Deployment belongs to
- * the Deployment), with its pod template resolved.
+ * the Deployment), with its pod template resolved. When the top is an owner named by ownerReferences but absent
+ * from the input, `object` stands for it: its ref comes from the reference, its pod template from one member
+ * (positions point into that member's file), and it is not in {@link Inventory.objects}.
  */
 export interface Workload {
   object: KObject;
