@@ -132,7 +132,7 @@ describe("finding shape", () => {
       fieldPath: "spec.template.spec.volumes[0].hostPath.path",
       evidence: "/run/containerd/containerd.sock",
       message:
-        'volume "sock" exposes the container runtime socket via host path /run/containerd/containerd.sock',
+        'volume "sock" mounts the containerd socket (/run/containerd/containerd.sock) [not mounted by any container]',
       remediation: POSTURE_RULES.find((r) => r.id === "PAL-POD-007")?.remediation,
       compliance: [
         { framework: "nsa", id: "Pod security enforcement", title: "Kubernetes Pod security" },

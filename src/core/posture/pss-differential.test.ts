@@ -24,7 +24,8 @@ const MAPPING: Record<string, string[]> = {
   privileged: ["PAL-POD-001"],
   hostNamespaces: ["PAL-POD-002", "PAL-POD-003", "PAL-POD-004"],
   hostPorts: ["PAL-POD-005"],
-  hostPathVolumes: ["PAL-POD-006"],
+  // Every hostPath volume gets exactly one of these, by what its path exposes.
+  hostPathVolumes: ["PAL-POD-006", "PAL-POD-007", "PAL-POD-008", "PAL-POD-009", "PAL-POD-039"],
   capabilities_baseline: ["PAL-POD-010", "PAL-POD-011", "PAL-POD-012", "PAL-POD-013/add", "PAL-POD-014"],
   seLinuxOptions: ["PAL-POD-025"],
   sysctls: ["PAL-POD-026"],

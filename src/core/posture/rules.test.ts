@@ -160,6 +160,12 @@ const CASES: Case[] = [
     pass: [workload(hostPath("/data", true))],
   },
   {
+    rule: "PAL-POD-039",
+    name: "node root filesystem, even read-only",
+    fail: [workload(hostPath("/", true))],
+    pass: [workload(hostPath("/srv", true))],
+  },
+  {
     rule: "PAL-POD-010",
     name: "add ALL",
     fail: [workload(addCaps("ALL"))],

@@ -9,7 +9,8 @@ import { BASELINE_ALLOWED_CAPABILITIES, SAFE_SYSCTLS_LATEST } from "../../pss/in
 import { isRecord } from "../../util/index.js";
 import { CIS, NSA, PSS } from "../compliance.js";
 import { type ContainerRule, effective, type Hit, type PodRule, type PostureRule } from "../engine.js";
-import { capabilities, hostPathVolumes, isAncestorOrSelf, show, volumeMounts, volumes } from "./helpers.js";
+import { capabilities, hostPathVolumes, show, volumeMounts, volumes } from "./helpers.js";
+import { classifyHostPath } from "./host-paths.js";
 
 const WORKLOAD = "workload";
 
@@ -47,45 +48,39 @@ function hostNamespaceRule(
 }
 
 /**
- * Container runtime sockets and the directories that hold them. A workload that can reach the runtime API can
- * start privileged containers on the node, which is full node compromise.
+ * One rule of the hostPath family. Every hostPath volume gets exactly one finding, from the rule that owns its case
+ * (see host-paths.ts), at the volume's `hostPath.path`; the message says what the path exposes and how each
+ * container mounts it.
  */
-const RUNTIME_SOCKET_PATHS = [
-  "/var/run/docker.sock",
-  "/run/docker.sock",
-  "/var/run/containerd/containerd.sock",
-  "/run/containerd/containerd.sock",
-  "/var/run/crio/crio.sock",
-  "/run/crio/crio.sock",
-  "/var/run/cri-dockerd.sock",
-  "/run/cri-dockerd.sock",
-  "/run/podman/podman.sock",
-  "/var/run/podman/podman.sock",
-  "/run/k3s/containerd/containerd.sock",
-];
-const RUNTIME_SOCKET_NAMES = /(?:^|\/)(?:docker|containerd|crio|cri-dockerd|podman|dockershim)\.sock$/;
-
-function isRuntimeSocketPath(normalized: string): boolean {
-  return (
-    RUNTIME_SOCKET_NAMES.test(normalized) || RUNTIME_SOCKET_PATHS.some((s) => isAncestorOrSelf(normalized, s))
-  );
+function hostPathRule(meta: PodRule["meta"]): PodRule {
+  return {
+    meta,
+    scope: "pod",
+    check(wv) {
+      const hits: Hit[] = [];
+      for (const v of hostPathVolumes(wv)) {
+        const mounts: string[] = [];
+        let writable = false;
+        for (const cv of wv.containers)
+          for (const m of volumeMounts(wv, cv)) {
+            if (m.name !== v.name) continue;
+            const ro = wv.read.bool(m.raw, "readOnly", m.path) === true;
+            if (!ro) writable = true;
+            const at = wv.read.str(m.raw, "mountPath", m.path) ?? "";
+            mounts.push(`${cv.label} at ${show(at)}, ${ro ? "read-only" : "writable"}`);
+          }
+        const c = classifyHostPath(v.normalized, writable);
+        if (c.rule !== meta.id) continue;
+        hits.push({
+          fieldPath: v.pathField,
+          evidence: show(v.hostPath),
+          message: `volume "${v.name}" mounts ${c.what} [${mounts.length > 0 ? mounts.join("; ") : "not mounted by any container"}]`,
+        });
+      }
+      return hits;
+    },
+  };
 }
-
-/** Host directories whose exposure gives node credentials, kernel interfaces or other tenants' data. */
-const SENSITIVE_HOST_PATHS = [
-  "/etc",
-  "/proc",
-  "/sys",
-  "/dev",
-  "/boot",
-  "/root",
-  "/home",
-  "/lib/modules",
-  "/var/lib/kubelet",
-  "/var/lib/etcd",
-  "/var/lib/docker",
-  "/var/lib/containerd",
-];
 
 /**
  * Capabilities the PSS baseline profile allows to be added (the container runtimes' default set), from the
@@ -241,107 +236,59 @@ export const POD_SECURITY_RULES: readonly PostureRule[] = [
       return hits;
     },
   },
-  {
-    meta: {
-      id: "PAL-POD-006",
-      title: "Pod mounts a hostPath volume",
-      severity: "medium",
-      category: WORKLOAD,
-      rationale:
-        "hostPath volumes expose the node's filesystem to the pod; writes persist on the node and symlink tricks can reach files outside the mounted directory.",
-      remediation: "Use emptyDir, a PersistentVolumeClaim, a ConfigMap or a CSI volume instead of hostPath.",
-      compliance: [NSA.podSecurity, CIS.hostPath, PSS.hostPathVolumes],
-    },
-    scope: "pod",
-    check(wv) {
-      return hostPathVolumes(wv).map((v) => ({
-        fieldPath: v.pathField,
-        evidence: show(v.hostPath),
-        message: `volume "${v.name}" mounts host path ${show(v.hostPath)}`,
-      }));
-    },
-  },
-  {
-    meta: {
-      id: "PAL-POD-007",
-      title: "Container runtime socket mounted",
-      severity: "critical",
-      category: WORKLOAD,
-      rationale:
-        "The container runtime socket (docker.sock, containerd.sock, crio.sock, or a directory containing one such as /var/run or /run/containerd) gives full control of the runtime: any pod with it can start a privileged container and take over the node.",
-      remediation:
-        "Do not mount the runtime socket. Use the Kubernetes API, a CRI-independent agent, or a node-level daemon with a narrow interface.",
-      compliance: [NSA.podSecurity, CIS.hostPath, PSS.hostPathVolumes],
-    },
-    scope: "pod",
-    check(wv) {
-      return hostPathVolumes(wv)
-        .filter((v) => isRuntimeSocketPath(v.normalized))
-        .map((v) => ({
-          fieldPath: v.pathField,
-          evidence: show(v.hostPath),
-          message: `volume "${v.name}" exposes the container runtime socket via host path ${show(v.hostPath)}`,
-        }));
-    },
-  },
-  {
-    meta: {
-      id: "PAL-POD-008",
-      title: "Sensitive host directory mounted",
-      severity: "high",
-      category: WORKLOAD,
-      rationale:
-        "Host directories such as /, /etc, /proc, /sys, /dev, /root and /var/lib/kubelet hold node credentials, kubelet and etcd data and kernel interfaces; mounting them is a direct path to node compromise.",
-      remediation:
-        "Remove the hostPath volume or narrow it to a dedicated, non-sensitive directory mounted read-only.",
-      compliance: [NSA.podSecurity, CIS.hostPath, PSS.hostPathVolumes],
-    },
-    scope: "pod",
-    check(wv) {
-      return hostPathVolumes(wv)
-        .filter(
-          (v) =>
-            !isRuntimeSocketPath(v.normalized) &&
-            SENSITIVE_HOST_PATHS.some(
-              (s) => isAncestorOrSelf(s, v.normalized) || isAncestorOrSelf(v.normalized, s),
-            ),
-        )
-        .map((v) => ({
-          fieldPath: v.pathField,
-          evidence: show(v.hostPath),
-          message: `volume "${v.name}" mounts sensitive host path ${show(v.hostPath)}`,
-        }));
-    },
-  },
-  {
-    meta: {
-      id: "PAL-POD-009",
-      title: "hostPath volume mounted writable",
-      severity: "medium",
-      category: WORKLOAD,
-      rationale:
-        "A writable hostPath mount lets a compromised container plant files on the node (cron jobs, kubelet config, binaries) that outlive the pod.",
-      remediation: "Set `readOnly: true` on every volumeMount of a hostPath volume.",
-      compliance: [CIS.hostPath],
-    },
-    scope: "container",
-    check(cv, wv) {
-      const hostVolumes = new Map(hostPathVolumes(wv).map((v) => [v.name, v]));
-      const hits: Hit[] = [];
-      for (const m of volumeMounts(wv, cv)) {
-        const v = m.name !== undefined ? hostVolumes.get(m.name) : undefined;
-        if (!v) continue;
-        if (wv.read.bool(m.raw, "readOnly", m.path) === true) continue;
-        const mountPath = wv.read.str(m.raw, "mountPath", m.path) ?? "";
-        hits.push({
-          fieldPath: joinPath(m.path, "readOnly"),
-          evidence: show(v.hostPath),
-          message: `${cv.label} mounts host path ${show(v.hostPath)} writable at ${show(mountPath)}`,
-        });
-      }
-      return hits;
-    },
-  },
+  hostPathRule({
+    id: "PAL-POD-006",
+    title: "Pod mounts a hostPath volume",
+    severity: "medium",
+    category: WORKLOAD,
+    rationale:
+      "hostPath volumes expose the node's filesystem to the pod; writes persist on the node and symlink tricks can reach files outside the mounted directory. This rule reports read-only mounts of paths no more specific rule claims.",
+    remediation: "Use emptyDir, a PersistentVolumeClaim, a ConfigMap or a CSI volume instead of hostPath.",
+    compliance: [NSA.podSecurity, CIS.hostPath, PSS.hostPathVolumes],
+  }),
+  hostPathRule({
+    id: "PAL-POD-007",
+    title: "Container runtime socket mounted",
+    severity: "critical",
+    category: WORKLOAD,
+    rationale:
+      "The container runtime socket (docker.sock, containerd.sock, crio.sock, or a directory holding one such as /run or /run/containerd) gives full control of the runtime: any pod with it can start a privileged container and take over the node. A Unix socket accepts connections through a read-only mount too.",
+    remediation:
+      "Do not mount the runtime socket. Use the Kubernetes API, a CRI-independent agent, or a node-level daemon with a narrow interface.",
+    compliance: [NSA.podSecurity, CIS.hostPath, PSS.hostPathVolumes],
+  }),
+  hostPathRule({
+    id: "PAL-POD-008",
+    title: "Sensitive host directory mounted",
+    severity: "high",
+    category: WORKLOAD,
+    rationale:
+      "Host directories such as /etc, /proc, /sys, /dev, /root, /var/lib/kubelet and the runtime's storage hold node credentials, other pods' Secrets and data, and kernel interfaces; mounting them is a direct path to node compromise. /var/log, and paths inside /etc, /usr or /lib, are reported here when mounted writable.",
+    remediation:
+      "Remove the hostPath volume or narrow it to a dedicated, non-sensitive directory mounted read-only.",
+    compliance: [NSA.podSecurity, CIS.hostPath, PSS.hostPathVolumes],
+  }),
+  hostPathRule({
+    id: "PAL-POD-009",
+    title: "hostPath volume mounted writable",
+    severity: "medium",
+    category: WORKLOAD,
+    rationale:
+      "A writable hostPath mount lets a compromised container plant files on the node (cron jobs, kubelet config, binaries) that outlive the pod. This rule reports writable mounts of paths no more specific rule claims.",
+    remediation: "Set `readOnly: true` on every volumeMount of a hostPath volume.",
+    compliance: [CIS.hostPath],
+  }),
+  hostPathRule({
+    id: "PAL-POD-039",
+    title: "Node root filesystem mounted",
+    severity: "critical",
+    category: WORKLOAD,
+    rationale:
+      "A hostPath of / gives the pod every file on the node: kubelet and cluster credentials, other pods' volumes and Secrets, and the container runtime socket, which accepts connections even through a read-only mount. Writable, it is root on the node (chroot).",
+    remediation:
+      "Remove the hostPath volume; mount only the specific directory the workload needs, read-only.",
+    compliance: [NSA.podSecurity, CIS.hostPath, PSS.hostPathVolumes],
+  }),
   addedCapRule(
     "PAL-POD-010",
     "Container adds ALL capabilities",
