@@ -83,7 +83,10 @@ describe.runIf(UP)("PgVulnStore", () => {
   describeVulnStoreContract("postgres", () => PgVulnStore.open(URL_BASE, { schema: freshSchema() }));
 
   const opened: VulnStore[] = [];
-  const open = async (url: string, opts: { schema?: string } = {}): Promise<PgVulnStore> => {
+  const open = async (
+    url: string,
+    opts: { schema?: string; lockTimeoutMs?: number } = {},
+  ): Promise<PgVulnStore> => {
     const s = await PgVulnStore.open(url, opts);
     opened.push(s);
     return s;
@@ -185,7 +188,59 @@ describe.runIf(UP)("PgVulnStore", () => {
     expect([views[0]?.status.advisories, views[0]?.byKey.size]).toEqual([12, keys.length - 1]);
   });
 
+  it("an import closed without finishing (its connection gone, as a killed process) reads as interrupted", async () => {
+    const schema = freshSchema();
+    const a = await PgVulnStore.open(urlFor(schema));
+    const r = rec("A-1", "2024-01-01T00:00:00Z", [["npm", "a"]]);
+    await a.beginImport("2024-01-02T00:00:00.000Z");
+    await a.putRecords([r]);
+    await a.finishImport("2024-01-02T00:01:00.000Z");
+    await a.beginImport("2024-01-03T00:00:00.000Z");
+    await a.putRecords([rec("B-1", "2024-01-01T00:00:00Z", [["npm", "b"]])]);
+    await a.close();
+    const b = await open(urlFor(schema));
+    const st = await b.status();
+    expect([
+      st.importState,
+      st.importStartedAt,
+      st.importedAt,
+      st.advisories,
+      await b.lookup(["npm\u0000a"]),
+    ]).toEqual([
+      "interrupted",
+      "2024-01-03T00:00:00.000Z",
+      "2024-01-02T00:01:00.000Z",
+      1,
+      new Map([["npm\u0000a", [r]]]),
+    ]);
+  });
+
+  it("one import at a time: a second waits for the lock, then fails with a clear message after its timeout", async () => {
+    const schema = freshSchema();
+    const a = await open(urlFor(schema));
+    const b = await open(urlFor(schema), { lockTimeoutMs: 300 });
+    await a.beginImport("2024-01-02T00:00:00.000Z");
+    const runningSeenByB = (await b.status()).importState;
+    const refused = await Promise.resolve(b.beginImport("2024-01-02T00:00:01.000Z")).then(
+      () => "started",
+      (e: { code: string; message: string }) => [e.code, e.message],
+    );
+    await a.finishImport("2024-01-02T00:01:00.000Z");
+    await b.beginImport("2024-01-02T00:02:00.000Z");
+    await b.finishImport("2024-01-02T00:03:00.000Z");
+    expect([runningSeenByB, refused, (await a.status()).importState]).toEqual([
+      "running",
+      [
+        "IO",
+        "cannot start the import: another `palisade vuln db import` is writing this database; gave up after waiting 0.3 s: retry when it has finished, or wait longer with --lock-timeout SECONDS",
+      ],
+      "complete",
+    ]);
+  });
+
   it("CLI: --db and PALISADE_DB take a postgres:// URL; scan output equals the SQLite backend's", async () => {
+    // After the newest fixture record (2024-06-21), so no record is dated in the future and none is stale.
+    const NOW = new Date("2024-06-25T00:00:00Z");
     const url = urlFor(freshSchema());
     const withPassword = url.replace("postgres@", "postgres:secret@");
     const imp = await runCli(["vuln", "db", "import", OSV, "--db", url], { now: NOW, cwd: tmp });
@@ -203,7 +258,7 @@ describe.runIf(UP)("PgVulnStore", () => {
       withPassword.replace("secret", "***"),
       12,
       NOW.toISOString(),
-      -21,
+      3,
     ]);
 
     const sbomFile = join(tmp, "app.cdx.json");

@@ -3,30 +3,11 @@
  * vulnerability store uses (its own tables, its own schema version row). better-sqlite3 is loaded the same way
  * as in src/adapters/store/sqlite.ts.
  */
-import { mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname } from "node:path";
 import { PalisadeError } from "../../core/errors/index.js";
 import { type CoverageEntry, cmp } from "../../core/findings/index.js";
 import { type KnownImage, parseKnownImage, type RemediationRecord } from "../../core/lineage/index.js";
 import { FORBIDDEN_KEYS, isRecord } from "../../core/util/index.js";
-
-// better-sqlite3 ships no type declarations: the few calls used are typed locally (as in adapters/store).
-interface Statement {
-  run(...params: unknown[]): { changes: number };
-  get(...params: unknown[]): unknown;
-  all(...params: unknown[]): unknown[];
-}
-interface Database {
-  prepare(sql: string): Statement;
-  exec(sql: string): void;
-  pragma(sql: string): unknown;
-  transaction<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void;
-  close(): void;
-}
-type DatabaseCtor = new (file: string) => Database;
-
-const require = createRequire(import.meta.url);
+import { damaged, openSqlite, type SqliteDatabase, sqliteFailure } from "../store/index.js";
 
 /** Version of the lineage tables; a database with another version is refused rather than misread. */
 export const LINEAGE_SCHEMA_VERSION = "1";
@@ -62,41 +43,33 @@ export interface StoredImage {
 
 /** Known images and remediation records in SQLite. */
 export class KnownImageStore {
-  private readonly db: Database;
+  private readonly db: SqliteDatabase;
 
-  /** Open (creating when needed) the database at `file`; ":memory:" for a private in-memory database. */
+  /**
+   * Open (creating when needed) the database at `file`; ":memory:" for a private in-memory database. The open
+   * path (lock wait, integrity check, typed errors for a damaged file) is the vulnerability store's.
+   */
   constructor(readonly file: string) {
-    let Ctor: DatabaseCtor;
+    this.db = openSqlite(file);
     try {
-      Ctor = require("better-sqlite3") as DatabaseCtor;
-    } catch (e) {
-      throw new PalisadeError("IO", "the better-sqlite3 module could not be loaded", { cause: e });
-    }
-    try {
-      if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
-      this.db = new Ctor(file);
-      this.db.pragma("journal_mode = WAL");
-      this.db.pragma("synchronous = NORMAL");
       this.db.exec(SCHEMA);
+      const row = this.db.prepare("SELECT value FROM lineage_schema WHERE key = 'version'").get() as
+        | { value: string }
+        | undefined;
+      if (!row)
+        this.db
+          .prepare("INSERT INTO lineage_schema (key, value) VALUES ('version', ?)")
+          .run(LINEAGE_SCHEMA_VERSION);
+      else if (row.value !== LINEAGE_SCHEMA_VERSION)
+        throw new PalisadeError(
+          "UNSUPPORTED",
+          `lineage tables have schema ${row.value}, this Palisade reads ${LINEAGE_SCHEMA_VERSION}`,
+          { context: { file } },
+        );
     } catch (e) {
-      throw new PalisadeError("IO", `cannot open database: ${e instanceof Error ? e.message : String(e)}`, {
-        cause: e,
-        context: { file },
-      });
+      this.db.close();
+      throw sqliteFailure(e, file, "cannot open database");
     }
-    const row = this.db.prepare("SELECT value FROM lineage_schema WHERE key = 'version'").get() as
-      | { value: string }
-      | undefined;
-    if (!row)
-      this.db
-        .prepare("INSERT INTO lineage_schema (key, value) VALUES ('version', ?)")
-        .run(LINEAGE_SCHEMA_VERSION);
-    else if (row.value !== LINEAGE_SCHEMA_VERSION)
-      throw new PalisadeError(
-        "UNSUPPORTED",
-        `lineage tables have schema ${row.value}, this Palisade reads ${LINEAGE_SCHEMA_VERSION}`,
-        { context: { file } },
-      );
   }
 
   /**
@@ -168,7 +141,13 @@ export class KnownImageStore {
     const rows = this.db.prepare("SELECT record FROM remediation_records ORDER BY key").all() as {
       record: string;
     }[];
-    return rows.map((r) => parseRecord(r.record));
+    return rows.map((r) => {
+      try {
+        return parseRecord(r.record);
+      } catch (e) {
+        throw damaged(this.file, `remediation record: ${e instanceof Error ? e.message : String(e)}`, e);
+      }
+    });
   }
 
   /** Write records (insert or replace) in one transaction. */

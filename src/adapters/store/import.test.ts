@@ -44,7 +44,7 @@ describe("freshness", () => {
       freshness("2024-05-25T00:00:00Z", now()),
       freshness("2024-05-20T00:00:00Z", now()).stale,
       freshness(undefined, now()).coverage[0]?.reason,
-    ]).toEqual([{ ageDays: 7, stale: false, coverage: [] }, true, "missing"]);
+    ]).toEqual([{ ageDays: 7, stale: false, coverage: [], notes: [] }, true, "missing"]);
   });
 });
 
@@ -63,7 +63,7 @@ describe("pathological cases", () => {
         {
           reason: "limit",
           subject: `${bomb}!bomb.json`,
-          message: "entry is 50000002 bytes, over the 8388608 byte budget",
+          message: "zip entry: over the inflatedBytes budget of 8 MiB",
         },
       ],
     ]);
@@ -82,13 +82,10 @@ describe("pathological cases", () => {
     buf.writeUInt32LE(0xfffffff0, cen + 20);
     buf.writeUInt32LE(0xfffffff0, cen + 24);
     writeFileSync(huge, buf);
-    const zip = await ZipReader.open(huge, { maxEntryBytes: 0xffffffff, maxEntries: 10, maxRatio: 1000 });
-    const entry = zip.entries[0];
-    await expect(entry ? zip.read(entry) : Promise.reject(new Error("no entry"))).rejects.toMatchObject({
-      code: "INPUT",
-      message: "truncated zip entry (claims more bytes than the file holds)",
-    });
-    await zip.close();
+    // The claimed data cannot fit before the central directory: refused when the archive is opened.
+    await expect(
+      ZipReader.open(huge, { maxEntryBytes: 0xffffffff, maxEntries: 10, maxRatio: 1000 }),
+    ).rejects.toMatchObject({ code: "UNSAFE", message: 'zip entry "x.json" overlaps the central directory' });
   });
 
   it("a header that lies about the size is caught by the inflate budget", async () => {
@@ -110,19 +107,86 @@ describe("pathological cases", () => {
     await zip.close();
   });
 
-  it("truncated and non-zip files become coverage, not crashes", async () => {
+  it("an archive that cannot be read fails the import, and the store keeps its previous state", async () => {
     const whole = join(tmp, "whole.zip");
     execFileSync("zip", ["-q", "-r", whole, "npm"], { cwd: OSV });
     const truncated = join(tmp, "truncated.zip");
     writeFileSync(truncated, readFileSync(whole).subarray(0, 200));
     const garbage = join(tmp, "garbage.zip");
     writeFileSync(garbage, "not a zip at all");
-    const r = await importOsvPaths(new MemoryVulnStore(), [truncated, garbage, join(tmp, "absent")], { now });
+    const store = new MemoryVulnStore();
+    await importOsvPaths(store, [join(OSV, "PyPI")], { now });
+    const before = store.status();
+    const errors = [];
+    for (const bad of [truncated, garbage])
+      errors.push(
+        await importOsvPaths(store, [join(OSV, "npm"), bad], { now }).then(
+          () => "imported",
+          (e: { code: string; message: string; context: { file?: string } }) => [
+            e.code,
+            e.message,
+            e.context.file?.replace(tmp, "TMP"),
+          ],
+        ),
+      );
+    expect([errors, store.status()]).toEqual([
+      [
+        ["INPUT", "not a zip file (no end of central directory)", "TMP/truncated.zip"],
+        ["INPUT", "not a zip file (no end of central directory)", "TMP/garbage.zip"],
+      ],
+      before,
+    ]);
+    // A missing path is still a coverage entry: nothing of it could have been imported before.
+    const r = await importOsvPaths(store, [join(tmp, "absent")], { now });
     expect(r.coverage.map((c) => [c.reason, c.subject?.replace(tmp, "TMP")])).toEqual([
-      ["parse-error", "TMP/truncated.zip"],
-      ["parse-error", "TMP/garbage.zip"],
       ["missing", "TMP/absent"],
     ]);
+  });
+
+  it("refuses an overlap zip bomb (every central directory entry pointing at one member) before inflating", async () => {
+    const bomb = join(tmp, "overlap.zip");
+    execFileSync("/usr/bin/python3", [
+      resolve("src/adapters/store/__fixtures__/overlap-zip.py"),
+      bomb,
+      "300",
+      "8000000",
+    ]);
+    const store = new MemoryVulnStore();
+    await expect(importOsvPaths(store, [bomb], { now })).rejects.toMatchObject({
+      code: "UNSAFE",
+      message: 'zip entries "a000000.json" and "a000001.json" overlap: refusing a likely zip bomb',
+    });
+    expect(store.status().advisories).toBe(0);
+  });
+
+  it("charges every entry to the archive's budget: the whole archive has a cap, not only each entry", async () => {
+    const three = join(tmp, "three.zip");
+    py(
+      "import zipfile,sys\nz=zipfile.ZipFile(sys.argv[1],'w',zipfile.ZIP_DEFLATED)\nfor i in range(3): z.writestr('%d.json' % i, '{\"id\":\"X-%d\",\"modified\":\"2024-01-01T00:00:00Z\"}' % i + ' ' * 1000)\nz.close()",
+      three,
+    );
+    const store = new MemoryVulnStore();
+    await expect(
+      importOsvPaths(store, [three], { now, zipLimits: { maxArchiveBytes: 2500 } }),
+    ).rejects.toMatchObject({
+      code: "LIMIT",
+      message: "zip archive: over the inflatedBytes budget of 2500 bytes",
+    });
+    const ok = await importOsvPaths(store, [three], { now, zipLimits: { maxArchiveBytes: 4000 } });
+    expect([ok.records, store.status().advisories]).toEqual([3, 3]);
+  });
+
+  it("flushes a batch before it passes its byte budget", async () => {
+    const batches: number[] = [];
+    const store = new MemoryVulnStore();
+    const put = store.putRecords.bind(store);
+    store.putRecords = (records) => {
+      batches.push(records.reduce((n, r) => n + JSON.stringify(r).length, 0));
+      return put(records);
+    };
+    // The 12 fixture records are 9.5 KB of text: a 2 KiB budget needs at least 5 batches (one would do without).
+    const r = await importOsvPaths(store, [OSV], { now, maxBatchBytes: 2048 });
+    expect([r.records, batches.length >= 5, store.status().advisories]).toEqual([12, true, 12]);
   });
 
   it.each([

@@ -1,18 +1,29 @@
-import { lstat, readdir, readFile } from "node:fs/promises";
+import { lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
+import { Budget, isBudgetExceeded } from "../../core/budget/index.js";
 import { isPalisadeError } from "../../core/errors/index.js";
 import type { CoverageEntry } from "../../core/findings/index.js";
 import { OSV_LIMITS, type OsvRecord, parseOsvText } from "../../core/vuln/index.js";
+import { readRegularText } from "../fs/index.js";
 import type { VulnStore } from "./vuln-store.js";
-import { isUnsafeEntryName, ZipReader } from "./zip.js";
+import { isUnsafeEntryName, type ZipLimits, ZipReader } from "./zip.js";
 
 export interface ImportOptions {
   /** Clock for the import time (injected). */
   now: () => Date;
-  /** Records per transaction. */
+  /** Most records per batch written at once. */
   batchSize?: number;
+  /** Most bytes of record text per batch (a batch of 2,000 records of 8 MiB each must not be held at once). */
+  maxBatchBytes?: number;
   /** Most files visited in a directory tree. */
   maxFiles?: number;
+  /** Zip budgets (per archive and per entry); defaults in DEFAULT_ZIP_LIMITS. */
+  zipLimits?: Partial<ZipLimits>;
+  /**
+   * Called after each batch is written, with the records imported so far. Tests use it to stop an import at a
+   * known point (to kill it there); it may also report progress.
+   */
+  afterBatch?: ((records: number) => Promise<void> | void) | undefined;
 }
 
 export interface ImportResult {
@@ -21,11 +32,21 @@ export interface ImportResult {
   written: number;
   unchanged: number;
   coverage: CoverageEntry[];
+  /** Things the user should know that are not problems (future `modified` dates). */
+  notes: string[];
 }
+
+/** Default batch byte budget. */
+export const DEFAULT_MAX_BATCH_BYTES = 64 * 1024 * 1024;
 
 /**
  * Import OSV advisories from paths: directory trees of `*.json`, osv.dev zip archives, or single JSON files.
- * Malformed records become coverage entries; everything else imports. Batches are written in transactions.
+ * Malformed records and unreadable zip entries become coverage entries; everything else imports.
+ *
+ * The import is one store transaction (VulnStore.beginImport/finishImport): an archive that cannot be read as a
+ * whole (not a zip, truncated, overlapping entries, over its budget) fails the import with its error and the
+ * store keeps its previous state; a process killed mid-import leaves the previous data and an "interrupted"
+ * mark that scans report.
  */
 export async function importOsvPaths(
   store: VulnStore,
@@ -33,25 +54,38 @@ export async function importOsvPaths(
   opts: ImportOptions,
 ): Promise<ImportResult> {
   const batchSize = opts.batchSize ?? 2_000;
+  const maxBatchBytes = opts.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
   const maxFiles = opts.maxFiles ?? 5_000_000;
-  const result: ImportResult = { files: 0, records: 0, written: 0, unchanged: 0, coverage: [] };
+  const startedAt = opts.now();
+  const result: ImportResult = { files: 0, records: 0, written: 0, unchanged: 0, coverage: [], notes: [] };
+  // One budget mechanism: a batch is flushed before it would pass its record or byte budget.
+  const batchLimits = { records: batchSize, bytes: maxBatchBytes };
+  let batchBudget = new Budget("import batch", batchLimits);
   let batch: OsvRecord[] = [];
+  const future: OsvRecord[] = [];
   const flush = async (): Promise<void> => {
+    batchBudget = new Budget("import batch", batchLimits);
     if (batch.length === 0) return;
     const full = batch;
     batch = [];
     const r = await store.putRecords(full);
     result.written += r.written;
     result.unchanged += r.unchanged;
+    await opts.afterBatch?.(result.records);
   };
   const accept = async (text: string, source: string): Promise<void> => {
     result.files++;
     const parsed = parseOsvText(text, source);
     result.coverage.push(...parsed.coverage);
     if (parsed.record) {
+      const bytes = Buffer.byteLength(text);
+      if (!batchBudget.fits("records") || !batchBudget.fits("bytes", bytes)) await flush();
+      batchBudget.charge("records");
+      // A record alone may exceed the batch byte budget only if the record cap is larger: it goes alone.
+      if (batchBudget.fits("bytes", bytes)) batchBudget.charge("bytes", bytes);
       result.records++;
+      if (Date.parse(parsed.record.modified) > startedAt.getTime()) future.push(parsed.record);
       batch.push(parsed.record);
-      if (batch.length >= batchSize) await flush();
     }
   };
   const walk = async (dir: string, depth: number): Promise<void> => {
@@ -88,16 +122,20 @@ export async function importOsvPaths(
       });
       return;
     }
-    await accept(await readFile(p, "utf8"), p);
-  };
-  const readZip = async (p: string): Promise<void> => {
-    let zip: ZipReader;
+    let text: string;
     try {
-      zip = await ZipReader.open(p);
+      text = await readRegularText(p, { maxBytes: OSV_LIMITS.maxTextBytes, what: "OSV file" });
     } catch (e) {
+      result.files++;
       result.coverage.push({ reason: coverageReason(e), subject: p, message: errorMessage(e) });
       return;
     }
+    await accept(text, p);
+  };
+  const readZip = async (p: string): Promise<void> => {
+    // An archive that cannot be read as a whole fails the import (the caller rolls back): skipping it with a
+    // warning made later scans report no vulnerabilities for a whole ecosystem.
+    const zip = await ZipReader.open(p, opts.zipLimits);
     try {
       for (const entry of zip.entries) {
         if (entry.name.endsWith("/")) continue;
@@ -115,6 +153,9 @@ export async function importOsvPaths(
         try {
           text = (await zip.read(entry)).toString("utf8");
         } catch (e) {
+          // Over the archive's own budget, or overlapping data: the archive is hostile as a whole.
+          if (isBudgetExceeded(e) && e.scope !== "zip entry") throw e;
+          if (isPalisadeError(e) && e.code === "UNSAFE") throw e;
           result.files++;
           result.coverage.push({ reason: coverageReason(e), subject, message: errorMessage(e) });
           continue;
@@ -127,20 +168,32 @@ export async function importOsvPaths(
       await zip.close();
     }
   };
-  for (const p of paths) {
-    let st: Awaited<ReturnType<typeof lstat>>;
-    try {
-      st = await lstat(p);
-    } catch (e) {
-      result.coverage.push({ reason: "missing", subject: p, message: errorMessage(e) });
-      continue;
+  await store.beginImport(startedAt.toISOString());
+  try {
+    for (const p of paths) {
+      let st: Awaited<ReturnType<typeof lstat>>;
+      try {
+        st = await lstat(p);
+      } catch (e) {
+        result.coverage.push({ reason: "missing", subject: p, message: errorMessage(e) });
+        continue;
+      }
+      if (st.isDirectory()) await walk(p, 0);
+      else if (p.endsWith(".zip")) await readZip(p);
+      else await readJsonFile(p, st.size);
     }
-    if (st.isDirectory()) await walk(p, 0);
-    else if (p.endsWith(".zip")) await readZip(p);
-    else if (p.endsWith(".json") || st.isFile()) await readJsonFile(p, st.size);
+    await flush();
+    await store.finishImport(opts.now().toISOString());
+  } catch (e) {
+    await store.abortImport();
+    throw e;
   }
-  await flush();
-  await store.markImported(opts.now().toISOString());
+  if (future.length > 0) {
+    const first = future.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))[0] as OsvRecord;
+    result.notes.push(
+      `${future.length} record(s) have a modified time after the import time (e.g. ${first.id}: ${first.modified}): imported, but not counted for the database's freshness`,
+    );
+  }
   return result;
 }
 
@@ -167,6 +220,8 @@ export interface Freshness {
   ageDays?: number | undefined;
   stale: boolean;
   coverage: CoverageEntry[];
+  /** What the user should know that is not a problem (records dated in the future, left out). */
+  notes: string[];
 }
 
 /** Data older than this many days triggers a warning (and a "stale" coverage entry). */
@@ -177,9 +232,19 @@ export function freshness(
   newestModified: string | undefined,
   now: Date,
   staleAfterDays = STALE_AFTER_DAYS,
+  futureModified = 0,
 ): Freshness {
+  // Stores leave records modified after `now` out of newestModified (status(now)): one record dated 9999 must not
+  // make the database look fresh forever.
+  const notes =
+    futureModified > 0
+      ? [
+          `${futureModified} advisory record(s) have a modified time after now; they are not counted for the database's freshness`,
+        ]
+      : [];
   if (!newestModified) {
     return {
+      notes,
       stale: true,
       coverage: [
         {
@@ -195,6 +260,7 @@ export function freshness(
   if (Number.isNaN(t))
     return {
       stale: true,
+      notes,
       coverage: [
         {
           reason: "stale",
@@ -208,6 +274,7 @@ export function freshness(
   return {
     ageDays,
     stale,
+    notes,
     coverage: stale
       ? [
           {

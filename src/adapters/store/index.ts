@@ -8,8 +8,24 @@ export { MemoryVulnStore } from "./memory.js";
 export { openVulnStore } from "./open.js";
 export type { PgVulnStoreOptions } from "./postgres.js";
 export { DEFAULT_PG_SCHEMA, isPostgresUrl, PG_SCHEMA_VERSION, PgVulnStore, redactDbUrl } from "./postgres.js";
+export type { SqliteVulnStoreOptions } from "./sqlite.js";
 export { SqliteVulnStore } from "./sqlite.js";
-export type { ImportBatchResult, MaybePromise, VulnDbStatus, VulnStore } from "./vuln-store.js";
+export type { SqliteDatabase, SqliteOpenOptions, SqliteStatement } from "./sqlite-open.js";
+export {
+  DEFAULT_LOCK_TIMEOUT_MS,
+  damaged,
+  isSqliteBusy,
+  openSqlite,
+  rebuildAdvice,
+  sqliteFailure,
+} from "./sqlite-open.js";
+export type {
+  ImportBatchResult,
+  ImportState,
+  MaybePromise,
+  VulnDbStatus,
+  VulnStore,
+} from "./vuln-store.js";
 export { recordKeys } from "./vuln-store.js";
 export type { ZipEntry, ZipLimits } from "./zip.js";
 export { DEFAULT_ZIP_LIMITS, isUnsafeEntryName, ZipReader } from "./zip.js";

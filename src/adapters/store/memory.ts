@@ -1,11 +1,22 @@
+import { PalisadeError } from "../../core/errors/index.js";
 import { advisoryKey, type OsvRecord, splitEcosystem } from "../../core/vuln/index.js";
-import { type ImportBatchResult, recordKeys, type VulnDbStatus, type VulnStore } from "./vuln-store.js";
+import {
+  type ImportBatchResult,
+  modifiedBound,
+  recordKeys,
+  type VulnDbStatus,
+  type VulnStore,
+} from "./vuln-store.js";
 
 /** In-memory VulnStore: for tests, one-shot scans of an advisory directory, and as the contract's reference. */
 export class MemoryVulnStore implements VulnStore {
-  private readonly records = new Map<string, OsvRecord>();
-  private readonly index = new Map<string, Set<string>>();
+  private records = new Map<string, OsvRecord>();
+  private index = new Map<string, Set<string>>();
   private importedAt: string | undefined;
+  /** What an aborted import restores (records are immutable values: copying the maps is enough). */
+  private saved:
+    | { records: Map<string, OsvRecord>; index: Map<string, Set<string>>; startedAt: string }
+    | undefined;
 
   putRecords(records: readonly OsvRecord[]): ImportBatchResult {
     let written = 0;
@@ -41,17 +52,42 @@ export class MemoryVulnStore implements VulnStore {
     return out;
   }
 
+  beginImport(at: string): void {
+    if (this.saved) throw new PalisadeError("INTERNAL", "an import is already in progress on this store");
+    this.saved = {
+      records: new Map(this.records),
+      index: new Map([...this.index].map(([k, s]) => [k, new Set(s)])),
+      startedAt: at,
+    };
+  }
+
+  finishImport(at: string): void {
+    if (!this.saved) throw new PalisadeError("INTERNAL", "no import in progress");
+    this.saved = undefined;
+    this.importedAt = at;
+  }
+
+  abortImport(): void {
+    if (!this.saved) return;
+    this.records = this.saved.records;
+    this.index = this.saved.index;
+    this.saved = undefined;
+  }
+
   markImported(at: string): void {
     this.importedAt = at;
   }
 
-  status(): VulnDbStatus {
+  status(now?: string): VulnDbStatus {
+    const bound = now === undefined ? undefined : modifiedBound(now);
     const byEcosystem = new Map<string, number>();
     let newest: string | undefined;
+    let future = 0;
     for (const r of this.records.values()) {
       for (const eco of new Set(r.affected.map((a) => splitEcosystem(a.package.ecosystem).base)))
         byEcosystem.set(eco, (byEcosystem.get(eco) ?? 0) + 1);
-      if (newest === undefined || r.modified > newest) newest = r.modified;
+      if (bound !== undefined && r.modified > bound) future++;
+      else if (newest === undefined || r.modified > newest) newest = r.modified;
     }
     let packages = 0;
     for (const s of this.index.values()) if (s.size > 0) packages++;
@@ -61,6 +97,10 @@ export class MemoryVulnStore implements VulnStore {
       byEcosystem: sortRecord(byEcosystem),
       importedAt: this.importedAt,
       newestModified: newest,
+      // One process: an import in progress is this store's own.
+      importState: this.saved ? "running" : this.importedAt !== undefined ? "complete" : "never",
+      importStartedAt: this.saved?.startedAt,
+      futureModified: future,
     };
   }
 

@@ -1,9 +1,19 @@
 import { Buffer } from "node:buffer";
+import { randomUUID } from "node:crypto";
 import type { Pool, PoolClient } from "pg";
 import { PalisadeError } from "../../core/errors/index.js";
-import { advisoryKey, type OsvRecord, splitEcosystem } from "../../core/vuln/index.js";
+import { advisoryKey, type OsvRecord, splitEcosystem, storedRecordProblem } from "../../core/vuln/index.js";
 import { sortRecord } from "./memory.js";
-import { type ImportBatchResult, recordKeys, type VulnDbStatus, type VulnStore } from "./vuln-store.js";
+import { DEFAULT_LOCK_TIMEOUT_MS } from "./sqlite-open.js";
+import {
+  type ImportBatchResult,
+  importStateOf,
+  modifiedBound,
+  parseImportMark,
+  recordKeys,
+  type VulnDbStatus,
+  type VulnStore,
+} from "./vuln-store.js";
 
 /** Schema version stored in `schema_version`; a schema with another version is refused rather than misread. */
 export const PG_SCHEMA_VERSION = 1;
@@ -24,6 +34,8 @@ export interface PgVulnStoreOptions {
   schema?: string;
   /** Most pooled connections (default 4: one importer or scanner rarely needs more). */
   maxConnections?: number;
+  /** How long an import waits for another import before failing (default 120 s). */
+  lockTimeoutMs?: number;
 }
 
 /** Whether a `--db` value names a PostgreSQL database rather than a SQLite file. */
@@ -55,12 +67,22 @@ export function redactDbUrl(url: string): string {
  */
 export class PgVulnStore implements VulnStore {
   private closed = false;
+  /** The import in progress: its connection holds the import's transaction and the import lock. */
+  private session:
+    | { client: PoolClient; token: string; at: string; previous: string | undefined }
+    | undefined;
 
   private constructor(
     private readonly pool: Pool,
     private readonly schema: string,
     private readonly redactedUrl: string,
+    private readonly lockTimeoutMs: number,
   ) {}
+
+  /** Advisory lock key of this schema's import lock (one import at a time per schema). */
+  private get importLockKey(): string {
+    return `palisade.vuln-import:${this.schema}`;
+  }
 
   /** Connect to `url` (`postgres://user@host:port/db?schema=name`), creating the schema and tables when needed. */
   static async open(url: string, opts: PgVulnStoreOptions = {}): Promise<PgVulnStore> {
@@ -95,7 +117,7 @@ export class PgVulnStore implements VulnStore {
     // An idle pooled connection that the server drops emits "error" on the pool; unhandled, that kills the
     // process. The next query on that pool fails with its own error instead.
     pool.on("error", () => {});
-    const store = new PgVulnStore(pool, schema, redacted);
+    const store = new PgVulnStore(pool, schema, redacted, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
     try {
       await store.migrate();
     } catch (e) {
@@ -146,6 +168,118 @@ export class PgVulnStore implements VulnStore {
       client.release(true);
       throw this.fail(what, e);
     }
+  }
+
+  /** Run `fn` in the import's transaction when one is open, else in a transaction of its own. */
+  private async write<T>(what: string, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    const s = this.session;
+    if (!s) return this.transaction(what, fn);
+    try {
+      return await fn(s.client);
+    } catch (e) {
+      // The import's transaction is now aborted: the caller aborts the import.
+      throw this.fail(what, e);
+    }
+  }
+
+  async beginImport(at: string): Promise<void> {
+    if (this.session) throw new PalisadeError("INTERNAL", "an import is already in progress on this store");
+    const token = randomUUID();
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      throw this.fail("cannot connect to the vulnerability database (start the import)", e);
+    }
+    try {
+      await client.query("BEGIN");
+      // One import at a time per schema: the lock is held by the import's transaction, so a killed importer's
+      // connection drop releases it and rolls its writes back.
+      await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(this.lockTimeoutMs))}`);
+      await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [this.importLockKey]);
+      await client.query("SET LOCAL lock_timeout = 0");
+      // The start mark is committed on its own connection, so a killed import leaves it (interrupted).
+      const prev = await this.query<{ value: string }>(
+        `SELECT value FROM ${this.t("meta")} WHERE key = 'import_started'`,
+      );
+      await this.setMeta("import_started", JSON.stringify({ token, at }));
+      this.session = { client, token, at, previous: prev[0]?.value };
+    } catch (e) {
+      await client.query("ROLLBACK").catch(() => {});
+      client.release(true);
+      if ((e as { code?: unknown }).code === "55P03")
+        throw new PalisadeError(
+          "IO",
+          `cannot start the import: another \`palisade vuln db import\` is writing this database; gave up after waiting ${Number((this.lockTimeoutMs / 1000).toFixed(1))} s: retry when it has finished, or wait longer with --lock-timeout SECONDS`,
+          { cause: e, context: { url: this.redactedUrl } },
+        );
+      throw this.fail("cannot start the import", e);
+    }
+  }
+
+  async finishImport(at: string): Promise<void> {
+    const s = this.session;
+    if (!s) throw new PalisadeError("INTERNAL", "no import in progress");
+    this.session = undefined;
+    try {
+      for (const [k, v] of [
+        ["import_started", JSON.stringify({ token: s.token, at: s.at })],
+        ["import_finished", JSON.stringify({ token: s.token, at })],
+        ["imported_at", at],
+      ] as const)
+        await s.client.query(
+          `INSERT INTO ${this.t("meta")} (key, value) VALUES ($1, $2)
+           ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+          [k, pgText(v)],
+        );
+      await s.client.query("COMMIT");
+      s.client.release();
+    } catch (e) {
+      await s.client.query("ROLLBACK").catch(() => {});
+      s.client.release(true);
+      throw this.fail("cannot finish the import", e);
+    }
+  }
+
+  async abortImport(): Promise<void> {
+    const s = this.session;
+    if (!s) return;
+    this.session = undefined;
+    await s.client.query("ROLLBACK").catch(() => {});
+    s.client.release(true);
+    // Put the start mark back as it was, unless another import has written its own since (best effort: the
+    // caller is already reporting a failure, and a leftover mark reads as interrupted).
+    try {
+      const cur = await this.query<{ value: string }>(
+        `SELECT value FROM ${this.t("meta")} WHERE key = 'import_started'`,
+      );
+      if (parseImportMark(cur[0]?.value)?.token === s.token) {
+        if (s.previous === undefined)
+          await this.query(`DELETE FROM ${this.t("meta")} WHERE key = 'import_started'`);
+        else await this.setMeta("import_started", s.previous);
+      }
+    } catch {
+      // see above
+    }
+  }
+
+  private async setMeta(key: string, value: string): Promise<void> {
+    await this.query(
+      `INSERT INTO ${this.t("meta")} (key, value) VALUES ($1, $2)
+       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+      [key, pgText(value)],
+    );
+  }
+
+  /** Whether an import holds this schema's import lock right now (without waiting for it). */
+  private async importRunning(): Promise<boolean> {
+    if (this.session) return true;
+    return this.transaction("cannot read the import state", async (c) => {
+      const rows = (
+        await c.query("SELECT pg_try_advisory_xact_lock(hashtext($1)) AS got", [this.importLockKey])
+      ).rows as { got: boolean }[];
+      return rows[0]?.got !== true;
+    });
   }
 
   private async migrate(): Promise<void> {
@@ -213,7 +347,7 @@ export class PgVulnStore implements VulnStore {
   async putRecords(records: readonly OsvRecord[]): Promise<ImportBatchResult> {
     const result = { written: 0, unchanged: 0 };
     if (records.length === 0) return result;
-    return this.transaction("cannot write advisories", async (c) => {
+    return this.write("cannot write advisories", async (c) => {
       const ids = [...new Set(records.map((r) => pgText(r.id)))].sort();
       // Row locks make "newer or equal replaces" exact against a concurrent importer of the same ids. Locks are
       // taken in one order (ORDER BY id here, sorted ids for the inserts below), so importers cannot deadlock.
@@ -317,55 +451,107 @@ export class PgVulnStore implements VulnStore {
       names.push(split.name);
     }
     if (distinct.length === 0) return out;
-    // All keys in one statement, one primary-key range scan on `affected` per key. The LATERAL subquery with
-    // OFFSET 0 is not flattened, so the planner cannot swap the per-key index probes for a hash join over the
-    // whole table (which it prefers once a thousand keys meet a few hundred thousand rows).
-    const rows = await this.query<{ i: number; rid: string; record: string }>(
-      `SELECT k.i::int AS i, a.rid, a.record
+    // Keys first, then each record once: a record indexed under thousands of keys (one advisory naming every
+    // package of a distribution) must not come back once per key (issue 9). One primary-key range scan on
+    // `affected` per key; the LATERAL subquery with OFFSET 0 is not flattened, so the planner cannot swap the
+    // per-key index probes for a hash join over the whole table (which it prefers once a thousand keys meet a few
+    // hundred thousand rows).
+    const pairs = await this.query<{ i: number; rid: string }>(
+      `SELECT k.i::int AS i, f.rid
        FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(ecosystem, name, i)
        CROSS JOIN LATERAL (
          SELECT f.rid FROM ${this.t("affected")} f
          WHERE f.ecosystem = k.ecosystem AND f.name = k.name OFFSET 0
        ) f
-       JOIN ${this.t("advisories")} a ON a.rid = f.rid
-       ORDER BY k.i, a.id`,
+       ORDER BY k.i`,
       [ecosystems, names],
     );
-    const parsed = new Map<string, OsvRecord>();
-    for (const row of rows) {
-      // A record indexed under several keys is parsed once per lookup call.
-      let r = parsed.get(row.rid);
-      if (!r) {
-        r = JSON.parse(row.record) as OsvRecord;
-        parsed.set(row.rid, r);
-      }
-      const key = distinct[row.i - 1] as string;
-      const list = out.get(key);
+    const rids = [...new Set(pairs.map((p) => p.rid))];
+    const records = new Map<string, { id: string; record: OsvRecord }>();
+    for (const row of await this.query<{ rid: string; id: string; record: string }>(
+      `SELECT rid, id, record FROM ${this.t("advisories")} WHERE rid = ANY($1::bigint[])`,
+      [rids],
+    ))
+      records.set(row.rid, { id: row.id, record: this.parseRow(row) });
+    const sorted = new Map<string, { id: string; record: OsvRecord }[]>();
+    for (const p of pairs) {
+      const key = distinct[p.i - 1] as string;
+      const r = records.get(p.rid);
+      if (!r) continue; // deleted between the two statements by a concurrent writer
+      const list = sorted.get(key);
       if (list) list.push(r);
-      else out.set(key, [r]);
+      else sorted.set(key, [r]);
+    }
+    for (const [key, list] of sorted) {
+      // Encoded ids keep byte order (pgText).
+      list.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      out.set(
+        key,
+        list.map((x) => x.record),
+      );
     }
     return out;
   }
 
-  async markImported(at: string): Promise<void> {
-    await this.query(
-      `INSERT INTO ${this.t("meta")} (key, value) VALUES ('imported_at', $1)
-       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
-      [pgText(at)],
-    );
+  /** A stored record, validated: a hand-edited row is reported as a damaged database, not matched against. */
+  private parseRow(row: { rid: string; id: string; record: string }): OsvRecord {
+    const damaged = (detail: string) =>
+      new PalisadeError(
+        "INTEGRITY",
+        `vulnerability database is damaged (advisory ${JSON.stringify(fromPgText(row.id))}: ${detail}): rebuild it with \`palisade vuln db import PATH... --db URL\` into a fresh schema (?schema=NAME)`,
+        { context: { url: this.redactedUrl } },
+      );
+    let v: unknown;
+    try {
+      v = JSON.parse(row.record);
+    } catch {
+      throw damaged("not valid JSON");
+    }
+    const problem = storedRecordProblem(v);
+    if (problem) throw damaged(problem);
+    return v as OsvRecord;
   }
 
-  async status(): Promise<VulnDbStatus> {
+  async markImported(at: string): Promise<void> {
+    await this.setMeta("imported_at", at);
+    const started = await this.query<{ value: string }>(
+      `SELECT value FROM ${this.t("meta")} WHERE key = 'import_started'`,
+    );
+    if (started[0])
+      await this.query(
+        `INSERT INTO ${this.t("meta")} (key, value) VALUES ('import_finished', $1)
+       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+        [started[0].value],
+      );
+  }
+
+  async status(now?: string): Promise<VulnDbStatus> {
+    const bound = now === undefined ? null : pgText(modifiedBound(now));
     const [totals] = await this.query<{
       advisories: string;
       packages: string;
       newest: string | null;
+      future: string;
       imported_at: string | null;
+      started: string | null;
+      finished: string | null;
     }>(
       `SELECT (SELECT count(*) FROM ${this.t("advisories")}) AS advisories,
               (SELECT count(*) FROM (SELECT DISTINCT ecosystem, name FROM ${this.t("affected")}) d) AS packages,
-              (SELECT max(modified) FROM ${this.t("advisories")}) AS newest,
-              (SELECT value FROM ${this.t("meta")} WHERE key = 'imported_at') AS imported_at`,
+              (SELECT max(modified) FROM ${this.t("advisories")}
+                 WHERE $1::text IS NULL OR modified <= $1::text) AS newest,
+              (SELECT count(*) FROM ${this.t("advisories")} WHERE modified > $1::text) AS future,
+              (SELECT value FROM ${this.t("meta")} WHERE key = 'imported_at') AS imported_at,
+              (SELECT value FROM ${this.t("meta")} WHERE key = 'import_started') AS started,
+              (SELECT value FROM ${this.t("meta")} WHERE key = 'import_finished') AS finished`,
+      [bound],
+    );
+    const importedAt = totals?.imported_at == null ? undefined : fromPgText(totals.imported_at);
+    const state = await importStateOf(
+      parseImportMark(totals?.started == null ? undefined : fromPgText(totals.started)),
+      parseImportMark(totals?.finished == null ? undefined : fromPgText(totals.finished)),
+      importedAt,
+      () => this.importRunning(),
     );
     const byEcosystem = new Map<string, number>();
     for (const row of await this.query<{ ecosystem: string; n: string }>(
@@ -376,8 +562,11 @@ export class PgVulnStore implements VulnStore {
       advisories: Number(totals?.advisories ?? 0),
       packages: Number(totals?.packages ?? 0),
       byEcosystem: sortRecord(byEcosystem),
-      importedAt: totals?.imported_at == null ? undefined : fromPgText(totals.imported_at),
+      importedAt,
       newestModified: totals?.newest == null ? undefined : fromPgText(totals.newest),
+      importState: state.state,
+      importStartedAt: state.startedAt,
+      futureModified: Number(totals?.future ?? 0),
     };
   }
 
@@ -385,6 +574,13 @@ export class PgVulnStore implements VulnStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Closing without finishing an import rolls its transaction back (as a killed process would).
+    const s = this.session;
+    this.session = undefined;
+    if (s) {
+      await s.client.query("ROLLBACK").catch(() => {});
+      s.client.release(true);
+    }
     await this.pool.end();
   }
 }

@@ -1,28 +1,25 @@
-import { mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname } from "node:path";
+import { randomUUID } from "node:crypto";
 import { PalisadeError } from "../../core/errors/index.js";
-import { advisoryKey, type OsvRecord, splitEcosystem } from "../../core/vuln/index.js";
+import { advisoryKey, type OsvRecord, splitEcosystem, storedRecordProblem } from "../../core/vuln/index.js";
 import { sortRecord } from "./memory.js";
-import { type ImportBatchResult, recordKeys, type VulnDbStatus, type VulnStore } from "./vuln-store.js";
-
-// better-sqlite3 ships no type declarations and @types/better-sqlite3 is not a dependency: the few calls used
-// here are typed locally.
-interface Statement {
-  run(...params: unknown[]): { changes: number; lastInsertRowid: number | bigint };
-  get(...params: unknown[]): unknown;
-  all(...params: unknown[]): unknown[];
-}
-interface Database {
-  prepare(sql: string): Statement;
-  exec(sql: string): void;
-  pragma(sql: string): unknown;
-  transaction<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void;
-  close(): void;
-}
-type DatabaseCtor = new (file: string, opts?: { readonly?: boolean; fileMustExist?: boolean }) => Database;
-
-const require = createRequire(import.meta.url);
+import {
+  DEFAULT_LOCK_TIMEOUT_MS,
+  damaged,
+  isSqliteBusy,
+  openSqlite,
+  type SqliteDatabase,
+  type SqliteStatement,
+  sqliteFailure,
+} from "./sqlite-open.js";
+import {
+  type ImportBatchResult,
+  importStateOf,
+  modifiedBound,
+  parseImportMark,
+  recordKeys,
+  type VulnDbStatus,
+  type VulnStore,
+} from "./vuln-store.js";
 
 /** Schema version stored in `meta`; a database with another version is refused rather than misread. */
 const SCHEMA_VERSION = "2";
@@ -46,71 +43,89 @@ CREATE TABLE IF NOT EXISTS affected (
 CREATE INDEX IF NOT EXISTS affected_by_advisory ON affected (rid);
 `;
 
+export interface SqliteVulnStoreOptions {
+  /** How long an import waits for another import (or any writer) before failing (default 120 s). */
+  lockTimeoutMs?: number;
+}
+
 /** Embedded SQLite VulnStore (better-sqlite3). Lookups are one primary-key range scan per package key. */
 export class SqliteVulnStore implements VulnStore {
-  private readonly db: Database;
+  private readonly db: SqliteDatabase;
+  private readonly lockTimeoutMs: number;
   private readonly stmts: {
-    getModified: Statement;
-    insert: Statement;
-    update: Statement;
-    deleteKeys: Statement;
-    insertKey: Statement;
-    lookup: Statement;
-    setMeta: Statement;
-    getMeta: Statement;
+    getModified: SqliteStatement;
+    insert: SqliteStatement;
+    update: SqliteStatement;
+    deleteKeys: SqliteStatement;
+    insertKey: SqliteStatement;
+    lookupKeys: SqliteStatement;
+    lookupRecords: SqliteStatement;
+    setMeta: SqliteStatement;
+    getMeta: SqliteStatement;
+    deleteMeta: SqliteStatement;
   };
+  /** The import in progress on this connection. */
+  private session: { token: string; at: string; previous: string | undefined } | undefined;
 
   /** Open (creating when needed) the database at `file`; ":memory:" for a private in-memory database. */
-  constructor(file: string) {
-    let Ctor: DatabaseCtor;
+  constructor(
+    readonly file: string,
+    opts: SqliteVulnStoreOptions = {},
+  ) {
+    this.lockTimeoutMs = opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+    this.db = openSqlite(file, { lockTimeoutMs: this.lockTimeoutMs });
     try {
-      Ctor = require("better-sqlite3") as DatabaseCtor;
-    } catch (e) {
-      throw new PalisadeError("IO", "the better-sqlite3 module could not be loaded", { cause: e });
-    }
-    if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
-    try {
-      this.db = new Ctor(file);
-      this.db.pragma("journal_mode = WAL");
-      this.db.pragma("synchronous = NORMAL");
       // A larger page cache keeps the key index resident: matching is thousands of small range scans.
       this.db.pragma("cache_size = -65536");
       this.db.exec(SCHEMA);
+      this.stmts = {
+        getModified: this.db.prepare("SELECT rid, modified FROM advisories WHERE id = ?"),
+        insert: this.db.prepare(
+          "INSERT INTO advisories (id, modified, ecosystems, record) VALUES (?, ?, ?, ?)",
+        ),
+        update: this.db.prepare(
+          "UPDATE advisories SET modified = ?, ecosystems = ?, record = ? WHERE rid = ?",
+        ),
+        deleteKeys: this.db.prepare("DELETE FROM affected WHERE rid = ?"),
+        insertKey: this.db.prepare("INSERT OR IGNORE INTO affected (key, rid) VALUES (?, ?)"),
+        // Two statements, not one join: a record indexed under thousands of keys (one advisory naming every
+        // package of a distribution) must come back once, not once per key (issue 9: 2.5 GB at 2,000 keys).
+        // The key list travels as a JSON array (json_each), one index range scan each.
+        lookupKeys: this.db.prepare(
+          "SELECT f.key AS key, f.rid AS rid FROM affected f WHERE f.key IN (SELECT value FROM json_each(?)) ORDER BY f.key",
+        ),
+        lookupRecords: this.db.prepare(
+          "SELECT rid, id, record FROM advisories WHERE rid IN (SELECT value FROM json_each(?))",
+        ),
+        setMeta: this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"),
+        getMeta: this.db.prepare("SELECT value FROM meta WHERE key = ?"),
+        deleteMeta: this.db.prepare("DELETE FROM meta WHERE key = ?"),
+      };
+      const version = this.meta("schema_version");
+      if (version === undefined) this.stmts.setMeta.run("schema_version", SCHEMA_VERSION);
+      else if (version !== SCHEMA_VERSION)
+        throw new PalisadeError(
+          "UNSUPPORTED",
+          `vulnerability database schema ${version} is not ${SCHEMA_VERSION}`,
+          { context: { file } },
+        );
     } catch (e) {
-      throw new PalisadeError(
-        "IO",
-        `cannot open vulnerability database: ${e instanceof Error ? e.message : String(e)}`,
-        {
-          cause: e,
-          context: { file },
-        },
-      );
+      this.db.close();
+      throw this.failure(e, "cannot open vulnerability database");
     }
-    this.stmts = {
-      getModified: this.db.prepare("SELECT rid, modified FROM advisories WHERE id = ?"),
-      insert: this.db.prepare(
-        "INSERT INTO advisories (id, modified, ecosystems, record) VALUES (?, ?, ?, ?)",
-      ),
-      update: this.db.prepare("UPDATE advisories SET modified = ?, ecosystems = ?, record = ? WHERE rid = ?"),
-      deleteKeys: this.db.prepare("DELETE FROM affected WHERE rid = ?"),
-      insertKey: this.db.prepare("INSERT OR IGNORE INTO affected (key, rid) VALUES (?, ?)"),
-      // All keys in one statement: the key list travels as a JSON array (json_each), one index range scan each.
-      lookup: this.db.prepare(
-        "SELECT f.key AS key, a.rid AS rid, a.record AS record FROM affected f JOIN advisories a ON a.rid = f.rid WHERE f.key IN (SELECT value FROM json_each(?)) ORDER BY f.key, a.id",
-      ),
-      setMeta: this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"),
-      getMeta: this.db.prepare("SELECT value FROM meta WHERE key = ?"),
-    };
-    const version = this.meta("schema_version");
-    if (version === undefined) this.stmts.setMeta.run("schema_version", SCHEMA_VERSION);
-    else if (version !== SCHEMA_VERSION)
-      throw new PalisadeError(
-        "UNSUPPORTED",
-        `vulnerability database schema ${version} is not ${SCHEMA_VERSION}`,
-        {
-          context: { file },
-        },
-      );
+  }
+
+  private failure(e: unknown, what: string): PalisadeError {
+    return sqliteFailure(e, this.file, what, this.lockTimeoutMs);
+  }
+
+  /** Run `fn`, turning SQLite errors into typed ones (busy, damaged file). */
+  private guard<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      throw this.failure(e, what);
+    }
   }
 
   private meta(key: string): string | undefined {
@@ -120,6 +135,7 @@ export class SqliteVulnStore implements VulnStore {
 
   putRecords(records: readonly OsvRecord[]): ImportBatchResult {
     const result = { written: 0, unchanged: 0 };
+    // Inside an import this nests as a savepoint of the import's transaction.
     const tx = this.db.transaction((batch: readonly OsvRecord[]) => {
       for (const r of batch) {
         const old = this.stmts.getModified.get(r.id) as { rid: number; modified: string } | undefined;
@@ -144,60 +160,192 @@ export class SqliteVulnStore implements VulnStore {
         result.written++;
       }
     });
-    tx(records);
+    this.guard("cannot write advisories", () => tx(records));
     return result;
   }
 
   lookup(keys: readonly string[]): Map<string, OsvRecord[]> {
-    const out = new Map<string, OsvRecord[]>();
-    const parsed = new Map<number, OsvRecord>();
-    const rows = this.stmts.lookup.all(JSON.stringify([...new Set(keys)])) as {
-      key: string;
-      rid: number;
-      record: string;
-    }[];
-    for (const row of rows) {
-      // A record indexed under several keys is parsed once per lookup call.
-      let r = parsed.get(row.rid);
-      if (!r) {
-        r = JSON.parse(row.record) as OsvRecord;
-        parsed.set(row.rid, r);
+    return this.guard("cannot read advisories", () => {
+      const pairs = this.stmts.lookupKeys.all(JSON.stringify([...new Set(keys)])) as {
+        key: string;
+        rid: number;
+      }[];
+      const records = new Map<number, OsvRecord>();
+      const rids = [...new Set(pairs.map((p) => p.rid))];
+      for (const row of this.stmts.lookupRecords.all(JSON.stringify(rids)) as {
+        rid: number;
+        id: string;
+        record: string;
+      }[])
+        records.set(row.rid, this.parseRow(row));
+      const out = new Map<string, OsvRecord[]>();
+      for (const p of pairs) {
+        const r = records.get(p.rid);
+        if (!r)
+          throw damaged(this.file, `index row for key ${JSON.stringify(p.key)} names a missing advisory`);
+        const list = out.get(p.key);
+        if (list) list.push(r);
+        else out.set(p.key, [r]);
       }
-      const list = out.get(row.key);
-      if (list) list.push(r);
-      else out.set(row.key, [r]);
+      for (const list of out.values()) list.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      return out;
+    });
+  }
+
+  /** A stored record, validated: a hand-edited or damaged row is reported as a damaged database. */
+  private parseRow(row: { rid: number; id: string; record: string }): OsvRecord {
+    let v: unknown;
+    try {
+      v = JSON.parse(row.record);
+    } catch {
+      throw damaged(this.file, `advisory ${JSON.stringify(row.id)} is not valid JSON`);
     }
-    return out;
+    const problem = storedRecordProblem(v);
+    if (problem) throw damaged(this.file, `advisory ${JSON.stringify(row.id)}: ${problem}`);
+    if ((v as OsvRecord).id !== row.id)
+      throw damaged(this.file, `advisory ${JSON.stringify(row.id)} holds a record with another id`);
+    return v as OsvRecord;
+  }
+
+  beginImport(at: string): void {
+    if (this.session) throw new PalisadeError("INTERNAL", "an import is already in progress on this store");
+    const token = randomUUID();
+    this.guard("cannot start the import", () => {
+      // The start mark is committed on its own, so a killed import leaves it behind (interrupted); then the
+      // import's own transaction takes the write lock for its whole length, waiting up to the lock timeout for
+      // another import to finish.
+      this.db.exec("BEGIN IMMEDIATE");
+      let previous: string | undefined;
+      try {
+        previous = this.meta("import_started");
+        this.stmts.setMeta.run("import_started", JSON.stringify({ token, at }));
+        this.db.exec("COMMIT");
+      } catch (e) {
+        if (this.db.inTransaction) this.db.exec("ROLLBACK");
+        throw e;
+      }
+      this.session = { token, at, previous };
+      this.db.exec("BEGIN IMMEDIATE");
+    });
+  }
+
+  finishImport(at: string): void {
+    const s = this.session;
+    if (!s || !this.db.inTransaction) throw new PalisadeError("INTERNAL", "no import in progress");
+    this.guard("cannot finish the import", () => {
+      // Both marks name this import: a concurrent importer's start mark written while this one waited is
+      // superseded, and the store reads as complete.
+      this.stmts.setMeta.run("import_started", JSON.stringify({ token: s.token, at: s.at }));
+      this.stmts.setMeta.run("import_finished", JSON.stringify({ token: s.token, at }));
+      this.stmts.setMeta.run("imported_at", at);
+      this.db.exec("COMMIT");
+    });
+    this.session = undefined;
+  }
+
+  abortImport(): void {
+    const s = this.session;
+    this.session = undefined;
+    if (this.db.inTransaction) this.db.exec("ROLLBACK");
+    if (!s) return;
+    // Put the start mark back as it was, unless another import has written its own since.
+    try {
+      this.db.exec("BEGIN IMMEDIATE");
+      if (parseImportMark(this.meta("import_started"))?.token === s.token) {
+        if (s.previous === undefined) this.stmts.deleteMeta.run("import_started");
+        else this.stmts.setMeta.run("import_started", s.previous);
+      }
+      this.db.exec("COMMIT");
+    } catch {
+      // Best effort: the caller is already reporting the failure; a leftover mark reads as interrupted.
+      if (this.db.inTransaction) this.db.exec("ROLLBACK");
+    }
   }
 
   markImported(at: string): void {
-    this.stmts.setMeta.run("imported_at", at);
+    this.guard("cannot record the import", () => {
+      this.stmts.setMeta.run("imported_at", at);
+      const started = this.meta("import_started");
+      if (started !== undefined) this.stmts.setMeta.run("import_finished", started);
+    });
   }
 
-  status(): VulnDbStatus {
-    const count = (this.db.prepare("SELECT count(*) AS n FROM advisories").get() as { n: number }).n;
-    const packages = (this.db.prepare("SELECT count(DISTINCT key) AS n FROM affected").get() as { n: number })
-      .n;
-    const newest = (
-      this.db.prepare("SELECT max(modified) AS m FROM advisories").get() as { m: string | null }
-    ).m;
-    const byEcosystem = new Map<string, number>();
-    for (const row of this.db.prepare("SELECT ecosystems FROM advisories").all() as {
-      ecosystems: string;
-    }[]) {
-      for (const eco of JSON.parse(row.ecosystems) as string[])
-        byEcosystem.set(eco, (byEcosystem.get(eco) ?? 0) + 1);
+  /** Whether some connection holds the write lock (an import running), without waiting for it. */
+  private writerActive(): boolean {
+    if (this.db.inTransaction) return true;
+    this.db.pragma("busy_timeout = 0");
+    try {
+      this.db.exec("BEGIN IMMEDIATE");
+      this.db.exec("ROLLBACK");
+      return false;
+    } catch (e) {
+      return isSqliteBusy(e);
+    } finally {
+      this.db.pragma(`busy_timeout = ${Math.floor(this.lockTimeoutMs)}`);
     }
-    return {
-      advisories: count,
-      packages,
-      byEcosystem: sortRecord(byEcosystem),
-      importedAt: this.meta("imported_at"),
-      newestModified: newest ?? undefined,
-    };
+  }
+
+  status(now?: string): VulnDbStatus {
+    return this.guard("cannot read the vulnerability database status", () => {
+      const bound = now === undefined ? null : modifiedBound(now);
+      const count = (this.db.prepare("SELECT count(*) AS n FROM advisories").get() as { n: number }).n;
+      const packages = (
+        this.db.prepare("SELECT count(DISTINCT key) AS n FROM affected").get() as { n: number }
+      ).n;
+      const newest = (
+        this.db
+          .prepare("SELECT max(modified) AS m FROM advisories WHERE @b IS NULL OR modified <= @b")
+          .get({ b: bound }) as { m: string | null }
+      ).m;
+      const future =
+        bound === null
+          ? 0
+          : (
+              this.db.prepare("SELECT count(*) AS n FROM advisories WHERE modified > ?").get(bound) as {
+                n: number;
+              }
+            ).n;
+      const byEcosystem = new Map<string, number>();
+      for (const row of this.db.prepare("SELECT id, ecosystems FROM advisories").all() as {
+        id: string;
+        ecosystems: string;
+      }[]) {
+        let ecos: unknown;
+        try {
+          ecos = JSON.parse(row.ecosystems);
+        } catch {
+          ecos = undefined;
+        }
+        if (!Array.isArray(ecos) || !ecos.every((e) => typeof e === "string"))
+          throw damaged(
+            this.file,
+            `advisory ${JSON.stringify(row.id)}: ecosystems column is not a JSON list`,
+          );
+        for (const eco of ecos as string[]) byEcosystem.set(eco, (byEcosystem.get(eco) ?? 0) + 1);
+      }
+      const importedAt = this.meta("imported_at");
+      const state = importStateOf(
+        parseImportMark(this.meta("import_started")),
+        parseImportMark(this.meta("import_finished")),
+        importedAt,
+        () => this.writerActive(),
+      ) as { state: VulnDbStatus["importState"]; startedAt?: string | undefined };
+      return {
+        advisories: count,
+        packages,
+        byEcosystem: sortRecord(byEcosystem),
+        importedAt,
+        newestModified: newest ?? undefined,
+        importState: state.state,
+        importStartedAt: state.startedAt,
+        futureModified: future,
+      };
+    });
   }
 
   close(): void {
+    // Closing without finishing an import rolls its transaction back (as a killed process would).
+    this.session = undefined;
     this.db.close();
   }
 }

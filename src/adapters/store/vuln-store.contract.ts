@@ -106,6 +106,9 @@ export function describeVulnStoreContract(name: string, make: () => MaybePromise
         byEcosystem: {},
         importedAt: undefined,
         newestModified: undefined,
+        importState: "never",
+        importStartedAt: undefined,
+        futureModified: 0,
       });
       await s.putRecords([
         rec("A-1", "2024-01-01T00:00:00Z", [
@@ -126,6 +129,9 @@ export function describeVulnStoreContract(name: string, make: () => MaybePromise
         ]),
         importedAt: "2024-03-06T00:00:00.000Z",
         newestModified: "2024-03-05T10:00:00Z",
+        importState: "complete",
+        importStartedAt: undefined,
+        futureModified: 0,
       });
       await s.markImported("2024-03-07T00:00:00.000Z");
       expect((await s.status()).importedAt).toBe("2024-03-07T00:00:00.000Z");
@@ -150,6 +156,54 @@ export function describeVulnStoreContract(name: string, make: () => MaybePromise
     it("answers an empty lookup and an empty batch", async () => {
       const s = await open();
       expect([await s.putRecords([]), await s.lookup([])]).toEqual([{ written: 0, unchanged: 0 }, new Map()]);
+    });
+
+    it("an import is one transaction: finish commits it, abort leaves the previous state and import time", async () => {
+      const s = await open();
+      const a1 = rec("A-1", "2024-01-01T00:00:00Z", [["npm", "a"]]);
+      await s.beginImport("2024-01-02T00:00:00.000Z");
+      await s.putRecords([a1]);
+      await s.finishImport("2024-01-02T00:01:00.000Z");
+      const before = await s.status();
+      const a2 = rec("A-1", "2024-02-01T00:00:00Z", [["npm", "a"]]);
+      const b = rec("B-1", "2024-02-01T00:00:00Z", [["npm", "b"]]);
+      await s.beginImport("2024-02-02T00:00:00.000Z");
+      await s.putRecords([a2]);
+      await s.putRecords([b]);
+      const during = await s.status();
+      await s.abortImport();
+      expect([
+        before.importState,
+        before.importedAt,
+        during.importState,
+        during.importStartedAt,
+        await s.lookup(["npm\u0000a", "npm\u0000b"]),
+        await s.status(),
+      ]).toEqual([
+        "complete",
+        "2024-01-02T00:01:00.000Z",
+        "running",
+        "2024-02-02T00:00:00.000Z",
+        new Map([["npm\u0000a", [a1]]]),
+        before,
+      ]);
+    });
+
+    it("status(now) leaves records modified after now out of the newest modified, and counts them", async () => {
+      const s = await open();
+      await s.putRecords([
+        rec("A-1", "2024-01-01T00:00:00Z", [["npm", "a"]]),
+        rec("Z-9", "9999-12-31T00:00:00Z", [["npm", "a"]]),
+        rec("N-1", "2024-06-01T00:00:00Z", [["npm", "a"]]),
+      ]);
+      const at = await s.status("2024-06-01T00:00:00.000Z");
+      const unbounded = await s.status();
+      expect([
+        at.newestModified,
+        at.futureModified,
+        unbounded.newestModified,
+        unbounded.futureModified,
+      ]).toEqual(["2024-06-01T00:00:00Z", 1, "9999-12-31T00:00:00Z", 0]);
     });
 
     describe("pathological cases", () => {
@@ -182,6 +236,9 @@ export function describeVulnStoreContract(name: string, make: () => MaybePromise
           byEcosystem: { "e\u0000co": 1, npm: 3 },
           importedAt: undefined,
           newestModified: "2024-01-01T00:00:00Z",
+          importState: "never",
+          importStartedAt: undefined,
+          futureModified: 0,
         });
       });
 

@@ -32,3 +32,37 @@ describe("SqliteVulnStore", () => {
     s2.close();
   });
 });
+
+describe("SqliteVulnStore imports", () => {
+  it("an import closed without finishing (as a killed process) leaves the previous data and reads as interrupted", () => {
+    const file = join(tmp, "interrupted", "p.db");
+    const s1 = new SqliteVulnStore(file);
+    const a = rec("A-1", "2024-01-01T00:00:00Z", [["npm", "a"]]);
+    s1.beginImport("2024-01-02T00:00:00.000Z");
+    s1.putRecords([a]);
+    s1.finishImport("2024-01-02T00:01:00.000Z");
+    s1.beginImport("2024-01-03T00:00:00.000Z");
+    s1.putRecords([rec("B-1", "2024-01-01T00:00:00Z", [["npm", "b"]])]);
+    s1.close();
+    const s2 = new SqliteVulnStore(file);
+    const st = s2.status();
+    expect([
+      st.importState,
+      st.importStartedAt,
+      st.importedAt,
+      st.advisories,
+      s2.lookup(["npm\u0000a"]),
+    ]).toEqual([
+      "interrupted",
+      "2024-01-03T00:00:00.000Z",
+      "2024-01-02T00:01:00.000Z",
+      1,
+      new Map([["npm\u0000a", [a]]]),
+    ]);
+    // The next import that finishes makes it complete again.
+    s2.beginImport("2024-01-04T00:00:00.000Z");
+    s2.finishImport("2024-01-04T00:01:00.000Z");
+    expect(s2.status().importState).toBe("complete");
+    s2.close();
+  });
+});

@@ -22,7 +22,7 @@ export type {
   OsvSeverity,
   ParsedOsv,
 } from "./osv.js";
-export { OSV_LIMITS, parseOsvRecord, parseOsvText } from "./osv.js";
+export { OSV_LIMITS, parseOsvRecord, parseOsvText, storedRecordProblem } from "./osv.js";
 export type { RangeEvaluation, SchemeResolver } from "./range.js";
 export { evaluateAffected } from "./range.js";
 export type { VulnReport } from "./report.js";

@@ -74,6 +74,9 @@ export interface ParsedOsv {
 
 /** Parse OSV JSON text. `source` names the file (or zip entry) for coverage messages. */
 export function parseOsvText(text: string, source: string): ParsedOsv {
+  // A UTF-8 byte order mark (editors on Windows write one) is not part of the JSON text (RFC 8259 section 8.1
+  // lets a parser ignore it); JSON.parse would refuse it.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.length > OSV_LIMITS.maxTextBytes) {
     return fail(
       "limit",
@@ -298,6 +301,68 @@ class RecordReader {
     if (repo !== undefined) out.repo = repo;
     return out;
   }
+}
+
+/**
+ * Why a value read back from a store is not an {@link OsvRecord} as {@link parseOsvRecord} builds it, or
+ * undefined when it is one. Stores write only validated records, so a problem here means the row was edited or
+ * damaged after import: the caller reports the store as damaged rather than matching against it.
+ */
+export function storedRecordProblem(v: unknown): string | undefined {
+  if (!isRecord(v)) return "not an object";
+  if (typeof v.id !== "string" || v.id.length === 0) return "id: not a non-empty string";
+  if (typeof v.modified !== "string" || v.modified.length === 0) return "modified: not a non-empty string";
+  for (const k of ["published", "withdrawn", "summary", "details"] as const)
+    if (v[k] !== undefined && typeof v[k] !== "string") return `${k}: not a string`;
+  for (const k of ["aliases", "related", "upstream"] as const)
+    if (!isStringArray(v[k])) return `${k}: not an array of strings`;
+  if (v.databaseSpecific !== undefined && !isRecord(v.databaseSpecific))
+    return "databaseSpecific: not an object";
+  const sev = severityProblem(v.severity, "severity");
+  if (sev) return sev;
+  if (!Array.isArray(v.affected)) return "affected: not an array";
+  for (let i = 0; i < v.affected.length; i++) {
+    const a: unknown = v.affected[i];
+    const p = `affected[${i}]`;
+    if (!isRecord(a) || !isRecord(a.package)) return `${p}.package: not an object`;
+    if (typeof a.package.ecosystem !== "string" || typeof a.package.name !== "string")
+      return `${p}.package: ecosystem and name must be strings`;
+    if (!isStringArray(a.versions)) return `${p}.versions: not an array of strings`;
+    const s = severityProblem(a.severity, `${p}.severity`);
+    if (s) return s;
+    for (const k of ["ecosystemSpecific", "databaseSpecific"] as const)
+      if (a[k] !== undefined && !isRecord(a[k])) return `${p}.${k}: not an object`;
+    if (!Array.isArray(a.ranges)) return `${p}.ranges: not an array`;
+    for (let j = 0; j < a.ranges.length; j++) {
+      const r: unknown = a.ranges[j];
+      const rp = `${p}.ranges[${j}]`;
+      if (!isRecord(r) || (r.type !== "ECOSYSTEM" && r.type !== "SEMVER" && r.type !== "GIT"))
+        return `${rp}.type: not ECOSYSTEM, SEMVER or GIT`;
+      if (r.repo !== undefined && typeof r.repo !== "string") return `${rp}.repo: not a string`;
+      if (!Array.isArray(r.events)) return `${rp}.events: not an array`;
+      for (const e of r.events as unknown[]) {
+        if (!isRecord(e)) return `${rp}.events: not objects`;
+        const keys = Object.keys(e);
+        if (
+          keys.length !== 1 ||
+          !EVENT_KEYS.has(keys[0] as string) ||
+          typeof e[keys[0] as string] !== "string"
+        )
+          return `${rp}.events: each needs exactly one of introduced, fixed, last_affected, limit (a string)`;
+      }
+    }
+  }
+  return undefined;
+}
+
+const isStringArray = (v: unknown): boolean => Array.isArray(v) && v.every((s) => typeof s === "string");
+
+function severityProblem(v: unknown, path: string): string | undefined {
+  if (!Array.isArray(v)) return `${path}: not an array`;
+  for (const s of v as unknown[])
+    if (!isRecord(s) || typeof s.type !== "string" || typeof s.score !== "string")
+      return `${path}: entries must be {type: string, score: string}`;
+  return undefined;
 }
 
 const EVENT_KEYS = new Set(["introduced", "fixed", "last_affected", "limit"]);

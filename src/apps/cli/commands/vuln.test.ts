@@ -24,7 +24,12 @@ describe("palisade vuln", () => {
     const zip = join(tmp, "npm.zip");
     execFileSync("zip", ["-q", "-j", zip, join(OSV, "npm", "GHSA-c2qf-rxjj-qqgw.json")]);
     const imp = await cli(["vuln", "db", "import", OSV, zip, "--db", "db1.sqlite"]);
-    expect([imp.code, imp.stderr]).toEqual([0, ""]);
+    // One fixture record is dated after the test clock: imported, and the import says it does not count for
+    // freshness (issue 9 item 25).
+    expect([imp.code, imp.stderr]).toEqual([
+      0,
+      "note: 2 record(s) have a modified time after the import time (e.g. GHSA-c2qf-rxjj-qqgw: 2024-06-21T21:33:53Z): imported, but not counted for the database's freshness\n",
+    ]);
     expect(imp.stdout).toMatch(
       /^imported 13 records from 13 files in \d+ ms: 13 written, 0 unchanged, 0 problems\n$/,
     );
@@ -37,9 +42,11 @@ describe("palisade vuln", () => {
         packages: 10,
         byEcosystem: { Alpine: 1, Debian: 3, Go: 1, Maven: 1, "OSS-Fuzz": 1, PyPI: 2, Ubuntu: 1, npm: 2 },
         importedAt: NOW.toISOString(),
-        newestModified: "2024-06-21T21:33:53Z",
-        ageDays: -21,
-        stale: false,
+        importState: "complete",
+        futureModified: 1,
+        newestModified: "2024-05-20T00:00:00Z",
+        ageDays: 12,
+        stale: true,
       },
     ]);
   });

@@ -84,6 +84,38 @@ async function loadSbom(
   return analyzeImage(imageSpec(target, ctx), opts);
 }
 
+/** Default of `vuln db import --lock-timeout`, in seconds. */
+const DEFAULT_IMPORT_LOCK_TIMEOUT_S = 120;
+
+/**
+ * Why the database cannot be trusted to be complete, or undefined: the last import did not finish, or nothing
+ * was ever imported. (A running import is fine: readers see the previous import until it commits.)
+ */
+function importProblem(
+  st: import("../../../adapters/store/index.js").VulnDbStatus,
+  where: string,
+): string | undefined {
+  if (st.importState === "interrupted")
+    return `the last import into ${where} (started ${st.importStartedAt ?? "at an unknown time"}) did not finish: the database holds ${st.importedAt ? `the data of the import finished ${st.importedAt}` : "no completed import"}; run \`palisade vuln db import\` again`;
+  if (st.advisories === 0)
+    return `the vulnerability database ${where} holds no advisories: import OSV advisories with \`palisade vuln db import PATH...\``;
+  return undefined;
+}
+
+/**
+ * Test-only hook: with PALISADE_TEST_HOLD_IMPORT_AFTER=N, an import stops after the batch that reaches N records
+ * (its transaction open), says so on stderr and waits to be killed, so a test can kill it at a known point.
+ */
+function testHoldHook(ctx: CliContext): ((records: number) => Promise<void>) | undefined {
+  const n = Number(ctx.env.PALISADE_TEST_HOLD_IMPORT_AFTER);
+  if (!ctx.env.PALISADE_TEST_HOLD_IMPORT_AFTER || !Number.isFinite(n)) return undefined;
+  return async (records) => {
+    if (records < n) return;
+    ctx.stderr.write(`palisade-test: import holding after ${records} records\n`);
+    await new Promise<never>(() => setInterval(() => undefined, 1 << 30));
+  };
+}
+
 function writeCoverageWarnings(ctx: CliContext, coverage: CoverageEntry[]): void {
   for (const c of coverage)
     if (c.reason === "stale" || c.reason === "missing") ctx.stderr.write(`warning: ${c.message}\n`);
@@ -99,19 +131,28 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .argument("<paths...>", "OSV directories, .zip archives or .json files")
     .option("--db <path|url>", DB_OPTION_HELP)
-    .action(async (paths: string[], flags: { db?: string }) => {
+    .option(
+      "--lock-timeout <seconds>",
+      "wait this long for another import into the same database to finish",
+      String(DEFAULT_IMPORT_LOCK_TIMEOUT_S),
+    )
+    .action(async (paths: string[], flags: { db?: string; lockTimeout: string }) => {
+      const lockTimeout = Number(flags.lockTimeout);
+      if (!Number.isFinite(lockTimeout) || lockTimeout < 0)
+        throw new PalisadeError("USAGE", `--lock-timeout ${flags.lockTimeout} is not a number of seconds`);
       const { openVulnStore, importOsvPaths } = await import("../../../adapters/store/index.js");
-      const store = await openVulnStore(dbLocation(flags.db, ctx));
+      const store = await openVulnStore(dbLocation(flags.db, ctx), { lockTimeoutMs: lockTimeout * 1000 });
       try {
         const started = performance.now();
         const r = await importOsvPaths(
           store,
           paths.map((p) => resolve(ctx.cwd, p)),
-          { now: ctx.now },
+          { now: ctx.now, afterBatch: testHoldHook(ctx) },
         );
         const ms = Math.round(performance.now() - started);
         for (const c of r.coverage)
           ctx.stderr.write(`warning: ${c.reason}: ${c.subject ? `${c.subject}: ` : ""}${c.message}\n`);
+        for (const n of r.notes) ctx.stderr.write(`note: ${n}\n`);
         ctx.stdout.write(
           `imported ${r.records} records from ${r.files} files in ${ms} ms: ${r.written} written, ${r.unchanged} unchanged, ${r.coverage.length} problems\n`,
         );
@@ -136,9 +177,12 @@ export function register(program: Command, ctx: CliContext): void {
       const file = isDbUrl(location) ? redactDbUrl(location) : location;
       const store = await openVulnStore(location);
       try {
-        const st = await store.status();
-        const fresh = freshness(st.newestModified, ctx.now());
+        const st = await store.status(ctx.now().toISOString());
+        const fresh = freshness(st.newestModified, ctx.now(), undefined, st.futureModified);
+        const problem = importProblem(st, file);
+        if (problem) ctx.stderr.write(`warning: ${problem}\n`);
         writeCoverageWarnings(ctx, fresh.coverage);
+        for (const n of fresh.notes) ctx.stderr.write(`note: ${n}\n`);
         if (flags.output === "json") {
           ctx.stdout.write(
             `${stableStringify({ path: file, ...st, ageDays: fresh.ageDays, stale: fresh.stale })}\n`,
@@ -149,6 +193,7 @@ export function register(program: Command, ctx: CliContext): void {
             `advisories:      ${st.advisories}`,
             `packages:        ${st.packages}`,
             `imported at:     ${st.importedAt ?? "never"}`,
+            `last import:     ${st.importState}${st.importStartedAt ? ` (started ${st.importStartedAt})` : ""}`,
             `newest modified: ${st.newestModified ?? "-"}${fresh.ageDays !== undefined ? ` (${fresh.ageDays} days old${fresh.stale ? ", stale" : ""})` : ""}`,
             ...Object.entries(st.byEcosystem).map(([eco, n]) => `  ${eco}: ${n}`),
           ];
@@ -172,6 +217,10 @@ export function register(program: Command, ctx: CliContext): void {
     .option("-o, --output <format>", `output format: ${SCAN_OUTPUTS.join("|")}`, "table")
     .option("--fail-on <severity>", "exit 1 when an active finding is at or above this severity")
     .option("--db <path|url>", DB_OPTION_HELP)
+    .option(
+      "--allow-incomplete-db",
+      "scan even when the last import did not finish or the database is empty (says so; exit codes as usual)",
+    )
     .option("--platform <os/arch>", "platform to select from a multi-platform image")
     .option("--registry-ca <file>", REGISTRY_CA_HELP)
     .action(
@@ -183,6 +232,7 @@ export function register(program: Command, ctx: CliContext): void {
           output: string;
           failOn?: string;
           db?: string;
+          allowIncompleteDb?: boolean;
           platform?: string;
           registryCa?: string;
         },
@@ -200,19 +250,25 @@ export function register(program: Command, ctx: CliContext): void {
         const location = dbLocation(flags.db, ctx);
         requireDatabase(location);
         const vulnMod = await import("../../../core/vuln/index.js");
-        const { openVulnStore, freshness } = await import("../../../adapters/store/index.js");
+        const { openVulnStore, freshness, redactDbUrl } = await import("../../../adapters/store/index.js");
         const { sbom, coverage: loadCoverage } = await loadSbom(target, flags.sbom, flags, ctx);
         const store = await openVulnStore(location);
         let status: import("../../../adapters/store/index.js").VulnDbStatus;
         let byKey: Map<string, import("../../../core/vuln/index.js").OsvRecord[]>;
         try {
-          status = await store.status();
+          status = await store.status(ctx.now().toISOString());
+          // An incomplete database must never give an "all clear": refuse before matching, unless asked.
+          const problem = importProblem(status, isDbUrl(location) ? redactDbUrl(location) : location);
+          if (problem && !flags.allowIncompleteDb)
+            throw new PalisadeError("INPUT", `${problem}; scan anyway with --allow-incomplete-db`);
+          if (problem) ctx.stderr.write(`warning: ${problem}: results may miss vulnerabilities\n`);
           byKey = await store.lookup(vulnMod.packageQueries(sbom).map((q) => q.key));
         } finally {
           await store.close();
         }
-        const fresh = freshness(status.newestModified, ctx.now());
+        const fresh = freshness(status.newestModified, ctx.now(), undefined, status.futureModified);
         writeCoverageWarnings(ctx, fresh.coverage);
+        for (const n of fresh.notes) ctx.stderr.write(`note: ${n}\n`);
         const matched = vulnMod.matchPackages(sbom, byKey, { resolver: vulnMod.DEFAULT_RESOLVER });
         let findings = matched.findings;
         const coverage = [...loadCoverage, ...fresh.coverage, ...matched.coverage];
