@@ -179,8 +179,10 @@ describe("live cluster against a local HTTPS test double of the Kubernetes API",
         kind: "Secret",
       },
     ]);
-    // One request per kind plus the second namespace page; every one carried the bearer token.
-    expect(seen).toHaveLength(LIVE_KINDS.length + 1);
+    // The probe (/version), discovery (/apis), one request per kind plus the second namespace page; every one
+    // carried the bearer token.
+    expect(seen.slice(0, 2).map((s) => s.path)).toEqual(["/version", "/apis"]);
+    expect(seen).toHaveLength(2 + LIVE_KINDS.length + 1);
     expect(seen.every((s) => s.auth === `Bearer ${TOKEN}`)).toBe(true);
     expect(seen.map((s) => s.path).filter((p) => p.startsWith("/api/v1/namespaces"))).toEqual([
       "/api/v1/namespaces?limit=500",
@@ -229,7 +231,7 @@ describe("live cluster against a local HTTPS test double of the Kubernetes API",
     expect(r.objects).toEqual([]);
     expect(r.coverage.map((c) => [c.reason, c.kind])).toEqual(LIVE_KINDS.map((k) => ["unreachable", k.kind]));
     expect(r.coverage[0]?.message).toMatch(
-      /^cannot reach the API server listing namespaces cluster-wide: .*ECONNREFUSED/,
+      /^cannot reach the API server https:\/\/127\.0\.0\.1:1: connect ECONNREFUSED .*; namespaces not read$/,
     );
   });
 

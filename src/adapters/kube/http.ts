@@ -1,45 +1,42 @@
 import * as http from "node:http";
 import * as https from "node:https";
+import type { Readable } from "node:stream";
 import type { KubeConfig } from "@kubernetes/client-node";
 
-/** One GET against the API server: status and body text. Throws only when no HTTP answer came back. */
-export type ApiGet = (path: string) => Promise<{ status: number; body: string }>;
-
-/** Largest response body accepted (one page of a list). Pages are 500 objects, so this is generous. */
-const MAX_BODY_BYTES = 256 * 1024 * 1024;
-const TIMEOUT_MS = 60_000;
+/**
+ * One answer of the API server: the status and the body as a stream. The caller consumes the body (a list is
+ * parsed as it arrives, never held whole) or destroys it.
+ */
+export interface ApiResponse {
+  status: number;
+  body: Readable;
+}
 
 /**
- * A getter that authenticates like kubectl: `applyToHTTPSOptions` fills in the CA, client certificate, bearer
- * token (including exec and auth-provider plugins) and TLS server name from the kubeconfig.
+ * One GET against the API server. Rejects only when no HTTP answer came back (connection refused, TLS failure,
+ * `signal` aborted). Aborting `signal` after the answer came also ends its body stream with an error, so one
+ * signal bounds the whole exchange.
  */
-export async function httpGetter(kc: KubeConfig, server: string): Promise<ApiGet> {
-  const base = new URL(server);
-  const secure = base.protocol === "https:";
-  const prefix = base.pathname.replace(/\/$/, "");
-  return async (path) => {
+export type ApiRequest = (path: string, signal: AbortSignal) => Promise<ApiResponse>;
+
+/**
+ * A transport that authenticates like kubectl: `applyToHTTPSOptions` fills in the CA, client certificate, bearer
+ * token (including exec and auth-provider plugins) and TLS server name from the kubeconfig. `server` has been
+ * validated by the caller (an absolute http(s) URL).
+ */
+export function httpTransport(kc: KubeConfig, server: URL): ApiRequest {
+  const secure = server.protocol === "https:";
+  const prefix = server.pathname.replace(/\/$/, "");
+  return async (path, signal) => {
     // Options are rebuilt per request: exec plugins and token files can rotate credentials.
     const opts: https.RequestOptions = { method: "GET", headers: { Accept: "application/json" } };
     await kc.applyToHTTPSOptions(opts);
-    const url = new URL(prefix + path, base);
+    signal.throwIfAborted();
+    const url = new URL(prefix + path, server);
     return new Promise((resolve, reject) => {
-      const req = (secure ? https : http).request(url, opts, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on("data", (c: Buffer) => {
-          size += c.length;
-          if (size > MAX_BODY_BYTES) {
-            req.destroy(new Error(`response larger than ${MAX_BODY_BYTES} bytes`));
-            return;
-          }
-          chunks.push(c);
-        });
-        res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }),
-        );
-        res.on("error", reject);
+      const req = (secure ? https : http).request(url, { ...opts, signal }, (res) => {
+        resolve({ status: res.statusCode ?? 0, body: res });
       });
-      req.setTimeout(TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${TIMEOUT_MS / 1000} s`)));
       req.on("error", reject);
       req.end();
     });

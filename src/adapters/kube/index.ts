@@ -1,16 +1,23 @@
 /**
  * Live cluster source: lists every kind the analyzers read through the Kubernetes API, with pagination.
  * Partial failures are values (coverage entries), in the manner of Backstage's `{ responses, errors }` fetch:
- * a 403 on Secrets never hides the Pods.
+ * a 403 on Secrets never hides the Pods. Every exchange is bounded (issue: hardening): a timeout per request and
+ * for the whole read, a page budget per kind, a byte budget per response, per item and per run, and list bodies
+ * are parsed as streams. What a bound stops is a coverage entry, so a cut read never looks complete.
  */
 
-import { PalisadeError } from "../../core/errors/index.js";
+import { dirname } from "node:path";
+import { Budget, isBudgetExceeded } from "../../core/budget/index.js";
+import { isPalisadeError, PalisadeError } from "../../core/errors/index.js";
 import type { CoverageEntry } from "../../core/findings/index.js";
-import type { RawObject } from "../../core/inventory/index.js";
+import { type RawObject, slimObject } from "../../core/inventory/index.js";
+import { redactSecretsInText } from "../../core/secrets/index.js";
 import { isRecord } from "../../core/util/index.js";
+import { ByteCapStream, readRegularText } from "../fs/index.js";
 import type { LoadResult } from "../manifests/index.js";
 import { checkValue, stripSecrets } from "../manifests/index.js";
-import { type ApiGet, httpGetter } from "./http.js";
+import { type ApiRequest, type ApiResponse, httpTransport } from "./http.js";
+import { readListStream } from "./list-stream.js";
 
 /** A kind to list: plain data (group/version, plural resource, scope). */
 export interface KindDescriptor {
@@ -66,19 +73,54 @@ export const LIVE_KINDS: readonly KindDescriptor[] = [
   { apiVersion: "v1", kind: "Secret", resource: "secrets", namespaced: true },
 ];
 
+/** Bounds of one live read. Every field has a default ({@link DEFAULT_LIVE_LIMITS}). */
+export interface LiveLimits {
+  /** One request, from sending it to the end of its body. The API server cuts its own requests at 60 s. */
+  requestTimeoutMs: number;
+  /** The whole read: kinds not finished by then are coverage entries (reason "limit"). */
+  timeoutMs: number;
+  /** Pages per kind (a server that always sends a new `continue` token). 10,000 pages of 500 is 5M objects. */
+  maxPages: number;
+  /** Bytes of one response body. 500 objects of at most ~1.5 MiB each (etcd's limit) fit. */
+  maxResponseBytes: number;
+  /** Bytes of one object in a list (and any single string in it). */
+  maxItemBytes: number;
+  /** Bytes of every response of the read together. */
+  maxBytes: number;
+}
+
+export const DEFAULT_LIVE_LIMITS: Readonly<LiveLimits> = {
+  requestTimeoutMs: 30_000,
+  timeoutMs: 600_000,
+  maxPages: 10_000,
+  maxResponseBytes: 1024 * 1024 * 1024,
+  maxItemBytes: 4 * 1024 * 1024,
+  maxBytes: 32 * 1024 * 1024 * 1024,
+};
+
 /** Options of {@link listKinds}, the transport-independent part of the live read. */
 export interface ListOptions {
   /** Origin written into every object's source, e.g. `cluster:prod`. */
   origin: string;
   cluster: string;
+  /** How the server is named in messages (origin and path of its URL, never credentials). */
+  server?: string;
   namespace?: string;
   kinds?: readonly KindDescriptor[];
   /** Page size (`limit`), 500 like kubectl. */
   pageSize?: number;
-  /** Pages per kind before giving up (a server that never stops sending `continue`). */
-  maxPages?: number;
   concurrency?: number;
+  limits?: Partial<LiveLimits>;
 }
+
+type Resolved = ListOptions & { pageSize: number; limits: LiveLimits; server: string };
+
+/** Body bytes read from an answer that is not a list (a Status, /version, discovery). */
+const SMALL_BODY_BYTES = 4 * 1024 * 1024;
+/** Item problems reported per kind; the rest are counted in one entry. */
+const MAX_PROBLEMS_PER_KIND = 10;
+/** Nesting accepted in an object (as for manifests); a list adds two levels. */
+const MAX_OBJECT_DEPTH = 200;
 
 const encode = encodeURIComponent;
 
@@ -94,136 +136,214 @@ function scopeText(k: KindDescriptor, namespace: string | undefined): string {
   return k.namespaced && namespace !== undefined ? `in namespace ${namespace}` : "cluster-wide";
 }
 
-/** Status `message` of a Kubernetes Status body, if any (the API server explains 403s there). */
-function statusMessage(body: string): string | undefined {
+/**
+ * One exchange bounded by the request timeout and the run's deadline. `read` consumes the body under the same
+ * signal, so a server that sends headers and then trickles (or stops) is cut too.
+ */
+class Exchanges {
+  readonly run = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  constructor(
+    private readonly request: ApiRequest,
+    private readonly o: Resolved,
+    readonly budget: Budget,
+  ) {
+    this.timer = setTimeout(() => this.run.abort(new PalisadeError("LIMIT", "deadline")), o.limits.timeoutMs);
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+  }
+
+  get expired(): boolean {
+    return this.run.signal.aborted;
+  }
+
+  async exchange<T>(path: string, read: (res: ApiResponse, signal: AbortSignal) => Promise<T>): Promise<T> {
+    const signal = AbortSignal.any([this.run.signal, AbortSignal.timeout(this.o.limits.requestTimeoutMs)]);
+    const res = await this.request(path, signal);
+    try {
+      return await read(res, signal);
+    } finally {
+      if (!res.body.destroyed) res.body.destroy();
+    }
+  }
+
+  /** Why a request failed without an HTTP answer, in words (server-provided text redacted). */
+  failure(e: unknown): { reason: CoverageEntry["reason"]; text: string } {
+    if (this.expired)
+      return {
+        reason: "limit",
+        text: `the live read's overall timeout of ${seconds(this.o.limits.timeoutMs)} passed`,
+      };
+    const name = (e as { name?: unknown } | null)?.name;
+    if (name === "TimeoutError" || name === "AbortError")
+      return {
+        reason: "unreachable",
+        text: `no complete answer within ${seconds(this.o.limits.requestTimeoutMs)}`,
+      };
+    if (isBudgetExceeded(e) || (isPalisadeError(e) && e.code === "LIMIT"))
+      return { reason: "limit", text: e.message };
+    if (isPalisadeError(e)) return { reason: "invalid", text: e.message };
+    return { reason: "unreachable", text: redactSecretsInText(e instanceof Error ? e.message : String(e)) };
+  }
+}
+
+const seconds = (ms: number): string => `${ms % 1000 === 0 ? ms / 1000 : (ms / 1000).toFixed(1)} s`;
+
+/** Read at most `max` bytes of a body as text; the rest is not read. */
+async function readSmall(
+  body: AsyncIterable<Buffer>,
+  max = SMALL_BODY_BYTES,
+): Promise<{ text: string; cut: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of body) {
+    const room = max - size;
+    if (c.length > room) {
+      chunks.push(c.subarray(0, room));
+      return { text: Buffer.concat(chunks).toString("utf8"), cut: true };
+    }
+    chunks.push(c);
+    size += c.length;
+  }
+  return { text: Buffer.concat(chunks).toString("utf8"), cut: false };
+}
+
+/**
+ * The `message` of a Kubernetes Status body, redacted: the text comes from the server (or whatever proxy answered
+ * in its place), and a reflecting proxy has been seen echoing the request's bearer token into it.
+ */
+async function statusMessage(body: AsyncIterable<Buffer>): Promise<string | undefined> {
   try {
-    const s: unknown = JSON.parse(body);
-    return isRecord(s) && typeof s.message === "string" ? s.message : undefined;
+    const { text } = await readSmall(body, 64 * 1024);
+    const s: unknown = JSON.parse(text);
+    return isRecord(s) && typeof s.message === "string" && s.message !== ""
+      ? redactSecretsInText(s.message)
+      : undefined;
   } catch {
     return undefined;
   }
 }
 
-async function listOne(
-  get: ApiGet,
-  k: KindDescriptor,
-  o: Required<Pick<ListOptions, "pageSize" | "maxPages">> & ListOptions,
-): Promise<{ objects: RawObject[]; coverage: CoverageEntry[] }> {
+type Entry = (reason: CoverageEntry["reason"], message: string) => CoverageEntry;
+interface KindResult {
+  objects: RawObject[];
+  coverage: CoverageEntry[];
+}
+
+/** A failed answer (not 200) as a coverage entry; `what` is "listing pods cluster-wide". */
+async function answerEntry(res: ApiResponse, what: string, entry: Entry): Promise<CoverageEntry> {
+  const why = await statusMessage(res.body);
+  if (res.status === 403) return entry("forbidden", `RBAC forbade ${what}${why ? ` (${why})` : ""}`);
+  if (res.status === 401) return entry("forbidden", `the API server rejected the credentials (401) ${what}`);
+  return entry("unreachable", `${what} failed with HTTP ${res.status}${why ? `: ${why}` : ""}`);
+}
+
+async function listOne(x: Exchanges, k: KindDescriptor, o: Resolved): Promise<KindResult> {
   const ns = k.namespaced ? o.namespace : undefined;
   const where = scopeText(k, o.namespace);
-  const entry = (reason: CoverageEntry["reason"], message: string): CoverageEntry => {
+  const what = `listing ${k.resource} ${where}`;
+  const entry: Entry = (reason, message) => {
     const e: CoverageEntry = { reason, message, subject: o.origin, kind: k.kind };
     if (ns !== undefined) e.namespace = ns;
     return e;
   };
   // With -n, the namespace itself is read by name: listing every namespace would widen the read.
-  if (k.kind === "Namespace" && o.namespace !== undefined) {
-    return getSingleNamespace(get, k, o, entry);
-  }
+  if (k.kind === "Namespace" && o.namespace !== undefined) return getSingleNamespace(x, k, o, entry);
+  const budget = x.budget.child(what, { pages: o.limits.maxPages });
   const objects: RawObject[] = [];
+  const problems: CoverageEntry[] = [];
+  let dropped = 0;
   const seenTokens = new Set<string>();
   let cont: string | undefined;
   let restarted = false;
-  for (let page = 0; ; page++) {
-    if (page >= o.maxPages) {
-      return {
-        objects,
-        coverage: [entry("limit", `listing ${k.resource} ${where} stopped after ${o.maxPages} pages`)],
-      };
-    }
-    const query = `?limit=${o.pageSize}${cont !== undefined ? `&continue=${encode(cont)}` : ""}`;
-    const path = listPath(k, ns) + query;
-    let res: Awaited<ReturnType<ApiGet>>;
+  const stopped = (e: CoverageEntry): KindResult => {
+    // Objects accepted before the stop are kept; the entry says the list is incomplete.
+    if (objects.length > 0) e.message += ` (${objects.length} objects read before it stopped)`;
+    return finish([e]);
+  };
+  const finish = (more: CoverageEntry[]): KindResult => {
+    const coverage = [...problems, ...more];
+    if (dropped > 0)
+      coverage.push(entry("invalid", `${dropped} more ${k.kind} items ${where} were rejected`));
+    return { objects, coverage };
+  };
+  for (;;) {
+    if (x.expired) return stopped(entry("limit", `${what} stopped: ${x.failure(undefined).text}`));
     try {
-      res = await get(path);
+      budget.charge("pages");
     } catch (e) {
-      return {
-        objects: [],
-        coverage: [
-          entry(
-            "unreachable",
-            `cannot reach the API server listing ${k.resource} ${where}: ${e instanceof Error ? e.message : String(e)}`,
-          ),
-        ],
-      };
+      if (!isBudgetExceeded(e)) throw e;
+      return stopped(entry("limit", `${what} stopped after ${o.limits.maxPages} pages (page budget)`));
     }
-    if (res.status === 403 || res.status === 401) {
-      const why = statusMessage(res.body);
-      return {
-        objects: [],
-        coverage: [
-          entry(
-            "forbidden",
-            res.status === 403
-              ? `RBAC forbade listing ${k.resource} ${where}${why ? ` (${why})` : ""}`
-              : `the API server rejected the credentials (401) listing ${k.resource} ${where}`,
-          ),
-        ],
-      };
-    }
-    if (res.status === 404) {
-      return {
-        objects: [],
-        coverage: [
-          entry(
-            "unserved",
-            `${k.apiVersion} ${k.resource} is not served by this cluster (404 on ${listPath(k, ns)})`,
-          ),
-        ],
-      };
-    }
-    if (res.status === 410 && cont !== undefined && !restarted) {
-      // 410 Gone: the continue token expired (etcd compaction). Re-list from the start once, as kubectl does.
-      restarted = true;
-      cont = undefined;
-      objects.length = 0;
-      seenTokens.clear();
-      continue;
-    }
-    if (res.status !== 200) {
-      const why = statusMessage(res.body);
-      return {
-        objects: [],
-        coverage: [
-          entry(
-            "unreachable",
-            `listing ${k.resource} ${where} failed with HTTP ${res.status}${why ? `: ${why}` : ""}`,
-          ),
-        ],
-      };
-    }
-    let list: unknown;
+    const path = `${listPath(k, ns)}?limit=${o.pageSize}${cont !== undefined ? `&continue=${encode(cont)}` : ""}`;
+    let outcome:
+      | { kind: "page"; next: string | undefined }
+      | { kind: "answer"; status: number; entry?: CoverageEntry };
     try {
-      list = JSON.parse(res.body);
-    } catch {
-      return {
-        objects: [],
-        coverage: [entry("invalid", `listing ${k.resource} ${where}: response is not JSON`)],
-      };
+      outcome = await x.exchange(path, async (res, signal) => {
+        if (res.status === 410 && cont !== undefined && !restarted) return { kind: "answer", status: 410 };
+        if (res.status !== 200) {
+          if (res.status === 404)
+            return {
+              kind: "answer",
+              status: 404,
+              entry: entry(
+                "unserved",
+                `${k.apiVersion} ${k.resource} is not served by this cluster (404 on ${listPath(k, ns)})`,
+              ),
+            };
+          return { kind: "answer", status: res.status, entry: await answerEntry(res, what, entry) };
+        }
+        const capped = res.body.pipe(
+          new ByteCapStream(`${what}: one response`, o.limits.maxResponseBytes, budget),
+        );
+        res.body.on("error", (e) => capped.destroy(e));
+        signal.addEventListener("abort", () => capped.destroy(signal.reason as Error), { once: true });
+        const head = await readListStream(capped, {
+          scope: what,
+          maxItemBytes: o.limits.maxItemBytes,
+          maxDepth: MAX_OBJECT_DEPTH + 2,
+          onItem: (item) => {
+            const accepted = acceptItem(item, k, o, objects.length, (p) => {
+              if (problems.length < MAX_PROBLEMS_PER_KIND) problems.push(entry(p.reason, p.message));
+              else dropped++;
+            });
+            if (accepted) objects.push(accepted);
+          },
+        });
+        return { kind: "page", next: head.continue };
+      });
+    } catch (e) {
+      const f = x.failure(e);
+      // Errors from the stream reader already start with `what`; the others say what stopped.
+      const text =
+        f.reason === "unreachable"
+          ? `cannot reach the API server ${o.server} ${what}: ${f.text}`
+          : f.text.startsWith(what)
+            ? f.text
+            : `${what} stopped: ${f.text}`;
+      return stopped(entry(f.reason, text));
     }
-    if (!isRecord(list) || !Array.isArray(list.items)) {
-      return {
-        objects: [],
-        coverage: [entry("invalid", `listing ${k.resource} ${where}: response has no items`)],
-      };
+    if (outcome.kind === "answer") {
+      if (outcome.status === 410) {
+        // 410 Gone: the continue token expired (etcd compaction). Re-list from the start once, as kubectl does.
+        restarted = true;
+        cont = undefined;
+        objects.length = 0;
+        problems.length = 0;
+        dropped = 0;
+        seenTokens.clear();
+        continue;
+      }
+      return stopped(outcome.entry ?? entry("unreachable", `${what} failed with HTTP ${outcome.status}`));
     }
-    const problems: CoverageEntry[] = [];
-    for (const item of list.items) {
-      const accepted = acceptItem(item, k, o, objects.length, problems, entry);
-      if (accepted) objects.push(accepted);
-    }
-    if (problems.length > 0) return { objects, coverage: problems };
-    const meta = isRecord(list.metadata) ? list.metadata : {};
-    const next = typeof meta.continue === "string" && meta.continue !== "" ? meta.continue : undefined;
-    if (next === undefined) return { objects, coverage: [] };
-    if (seenTokens.has(next)) {
-      return {
-        objects,
-        coverage: [entry("invalid", `listing ${k.resource} ${where}: the server repeated a continue token`)],
-      };
-    }
-    seenTokens.add(next);
-    cont = next;
+    if (outcome.next === undefined) return finish([]);
+    if (seenTokens.has(outcome.next))
+      return stopped(entry("invalid", `${what}: the server repeated a continue token`));
+    seenTokens.add(outcome.next);
+    cont = outcome.next;
   }
 }
 
@@ -232,91 +352,157 @@ function acceptItem(
   k: KindDescriptor,
   o: ListOptions,
   index: number,
-  problems: CoverageEntry[],
-  entry: (reason: CoverageEntry["reason"], message: string) => CoverageEntry,
+  problem: (p: { reason: CoverageEntry["reason"]; message: string }) => void,
 ): RawObject | undefined {
   if (!isRecord(item)) {
-    problems.push(entry("invalid", `a ${k.kind} item in the list is not an object`));
+    problem({ reason: "invalid", message: `a ${k.kind} item in the list is not an object` });
     return undefined;
   }
-  const bad = checkValue(item, 200);
+  const bad = checkValue(item, MAX_OBJECT_DEPTH);
   if (bad) {
-    problems.push(
-      entry(
-        bad.kind === "unsafe" ? "unsafe" : "limit",
-        bad.kind === "unsafe"
-          ? `a ${k.kind} from the API server has a forbidden key "${bad.key}"; rejected`
-          : `a ${k.kind} from the API server is nested too deeply; rejected`,
-      ),
+    problem(
+      bad.kind === "unsafe"
+        ? {
+            reason: "unsafe",
+            message: `a ${k.kind} from the API server has a forbidden key "${bad.key}"; rejected`,
+          }
+        : { reason: "limit", message: `a ${k.kind} from the API server is nested too deeply; rejected` },
     );
     return undefined;
   }
   // List items come without apiVersion/kind (the list carries them): restore them so objects are complete.
-  // Secret values are dropped here, before the object is kept anywhere.
-  const object = stripSecrets({ apiVersion: k.apiVersion, kind: k.kind, ...item });
+  // Secret values are dropped here, before the object is kept anywhere, and so is what no analysis reads
+  // (managedFields, last-applied copies, pod conditions) as for files. The type comes from the request path, which
+  // the server answered: client-go decodes list items the same way (inferListItemType is for files).
+  const object = slimObject(stripSecrets({ apiVersion: k.apiVersion, kind: k.kind, ...item }));
   object.apiVersion = k.apiVersion;
   object.kind = k.kind;
   return { object, source: { file: o.origin, line: 0, column: 0, index }, cluster: o.cluster };
 }
 
 async function getSingleNamespace(
-  get: ApiGet,
+  x: Exchanges,
   k: KindDescriptor,
-  o: ListOptions,
-  entry: (reason: CoverageEntry["reason"], message: string) => CoverageEntry,
-): Promise<{ objects: RawObject[]; coverage: CoverageEntry[] }> {
+  o: Resolved,
+  entry: Entry,
+): Promise<KindResult> {
   const ns = o.namespace!;
-  let res: Awaited<ReturnType<ApiGet>>;
+  const what = `reading namespace ${ns}`;
   try {
-    res = await get(`/api/v1/namespaces/${encode(ns)}`);
+    return await x.exchange(`/api/v1/namespaces/${encode(ns)}`, async (res) => {
+      if (res.status === 404)
+        return { objects: [], coverage: [entry("missing", `namespace ${ns} does not exist`)] };
+      if (res.status !== 200) return { objects: [], coverage: [await answerEntry(res, what, entry)] };
+      const { text, cut } = await readSmall(res.body, o.limits.maxItemBytes);
+      if (cut)
+        return {
+          objects: [],
+          coverage: [entry("limit", `${what}: the object is larger than ${o.limits.maxItemBytes} bytes`)],
+        };
+      let item: unknown;
+      try {
+        item = JSON.parse(text);
+      } catch {
+        return { objects: [], coverage: [entry("invalid", `${what}: response is not JSON`)] };
+      }
+      const problems: CoverageEntry[] = [];
+      const obj = acceptItem(item, k, o, 0, (p) => problems.push(entry(p.reason, p.message)));
+      return { objects: obj ? [obj] : [], coverage: problems };
+    });
   } catch (e) {
+    const f = x.failure(e);
     return {
       objects: [],
-      coverage: [
-        entry(
-          "unreachable",
-          `cannot reach the API server reading namespace ${ns}: ${e instanceof Error ? e.message : String(e)}`,
-        ),
-      ],
+      coverage: [entry(f.reason, `cannot reach the API server ${o.server} ${what}: ${f.text}`)],
     };
   }
-  if (res.status === 403 || res.status === 401)
-    return { objects: [], coverage: [entry("forbidden", `RBAC forbade reading namespace ${ns}`)] };
-  if (res.status === 404)
-    return { objects: [], coverage: [entry("missing", `namespace ${ns} does not exist`)] };
-  if (res.status !== 200)
-    return {
-      objects: [],
-      coverage: [entry("unreachable", `reading namespace ${ns} failed with HTTP ${res.status}`)],
-    };
-  let item: unknown;
-  try {
-    item = JSON.parse(res.body);
-  } catch {
-    return { objects: [], coverage: [entry("invalid", `reading namespace ${ns}: response is not JSON`)] };
-  }
-  const problems: CoverageEntry[] = [];
-  const obj = acceptItem(item, k, o, 0, problems, entry);
-  return { objects: obj ? [obj] : [], coverage: problems };
 }
 
 /**
- * List the kinds through a GET function (transport-independent: tests may pass any getter). At most
- * `concurrency` requests run at once; results are assembled in the order of `kinds`.
+ * Before listing: is anyone answering, and which group versions are served? `/version` is readable by everyone
+ * (system:public-info-viewer), so any HTTP answer proves the server is there; no answer means nothing can be read,
+ * and every kind is reported at once instead of each waiting for its own timeout. `/apis` (discovery) says which
+ * groups are served, so a kind of an absent group is reported as unserved without a request.
  */
-export async function listKinds(get: ApiGet, opts: ListOptions): Promise<LoadResult> {
+async function probe(
+  x: Exchanges,
+): Promise<{ failure?: { reason: CoverageEntry["reason"]; text: string }; served?: Set<string> }> {
+  try {
+    await x.exchange("/version", async (res) => {
+      await readSmall(res.body, 64 * 1024);
+    });
+  } catch (e) {
+    return { failure: x.failure(e) };
+  }
+  try {
+    const served = await x.exchange("/apis", async (res) => {
+      if (res.status !== 200) return undefined;
+      const { text, cut } = await readSmall(res.body);
+      if (cut) return undefined;
+      const list: unknown = JSON.parse(text);
+      if (!isRecord(list) || !Array.isArray(list.groups)) return undefined;
+      const set = new Set<string>(["v1"]);
+      for (const g of list.groups)
+        if (isRecord(g) && Array.isArray(g.versions))
+          for (const v of g.versions)
+            if (isRecord(v) && typeof v.groupVersion === "string") set.add(v.groupVersion);
+      return set;
+    });
+    return served === undefined ? {} : { served };
+  } catch {
+    // Discovery is an optimisation: without it every kind is listed and a 404 says what is not served.
+    return {};
+  }
+}
+
+/**
+ * List the kinds through a request function (transport-independent: tests may pass any). At most `concurrency`
+ * kinds are read at once; results are assembled in the order of `kinds`.
+ */
+export async function listKinds(request: ApiRequest, opts: ListOptions): Promise<LoadResult> {
   const kinds = opts.kinds ?? LIVE_KINDS;
-  const o = { pageSize: 500, maxPages: 10_000, ...opts };
-  const results: { objects: RawObject[]; coverage: CoverageEntry[] }[] = new Array(kinds.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < kinds.length) {
-      const i = next++;
-      results[i] = await listOne(get, kinds[i]!, o);
+  const limits: LiveLimits = { ...DEFAULT_LIVE_LIMITS, ...opts.limits };
+  const o: Resolved = { pageSize: 500, ...opts, limits, server: opts.server ?? opts.origin };
+  const x = new Exchanges(request, o, new Budget(`live read of ${o.origin}`, { bytes: limits.maxBytes }));
+  const results: KindResult[] = new Array(kinds.length);
+  try {
+    const p = await probe(x);
+    const whole = (k: KindDescriptor, reason: CoverageEntry["reason"], message: string): KindResult => {
+      const e: CoverageEntry = { reason, message, subject: o.origin, kind: k.kind };
+      if (k.namespaced && o.namespace !== undefined) e.namespace = o.namespace;
+      return { objects: [], coverage: [e] };
+    };
+    if (p.failure) {
+      const f = p.failure;
+      return assemble(
+        kinds.map((k) =>
+          whole(k, f.reason, `cannot reach the API server ${o.server}: ${f.text}; ${k.resource} not read`),
+        ),
+      );
     }
-  };
-  const n = Math.max(1, Math.min(opts.concurrency ?? 4, kinds.length));
-  await Promise.all(Array.from({ length: n }, worker));
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < kinds.length) {
+        const i = next++;
+        const k = kinds[i]!;
+        if (p.served && !p.served.has(k.apiVersion))
+          results[i] = whole(
+            k,
+            "unserved",
+            `${k.apiVersion} ${k.resource} is not served by this cluster (discovery)`,
+          );
+        else results[i] = await listOne(x, k, o);
+      }
+    };
+    const n = Math.max(1, Math.min(opts.concurrency ?? 4, kinds.length));
+    await Promise.all(Array.from({ length: n }, worker));
+  } finally {
+    x.close();
+  }
+  return assemble(results);
+}
+
+function assemble(results: readonly KindResult[]): LoadResult {
   const objects: RawObject[] = [];
   const coverage: CoverageEntry[] = [];
   for (const r of results) {
@@ -326,21 +512,32 @@ export async function listKinds(get: ApiGet, opts: ListOptions): Promise<LoadRes
   return { objects, coverage, files: 0 };
 }
 
+/** Largest kubeconfig read (they are a few KiB; exec plugin configs and many contexts stay far below). */
+const MAX_KUBECONFIG_BYTES = 16 * 1024 * 1024;
+
 /**
  * Read a live cluster through a kubeconfig (any auth @kubernetes/client-node supports: bearer token, client
- * certificates, exec plugins). A broken kubeconfig or unknown context is a usage error; everything that fails
- * per kind (403, 404, unreachable) is coverage.
+ * certificates, exec plugins). A broken kubeconfig or unknown context is an error naming the file, context and
+ * field; everything that fails per kind (403, 404, unreachable, a bound hit) is coverage.
  */
 export async function loadLiveCluster(opts: {
   kubeconfig: string;
   context?: string;
   namespace?: string;
   concurrency?: number;
+  limits?: Partial<LiveLimits>;
+  /** Page size, 500 like kubectl. */
+  pageSize?: number;
 }): Promise<LoadResult> {
   const { KubeConfig } = await import("@kubernetes/client-node");
   const kc = new KubeConfig();
+  // Read with the file policy of every input (regular files only, capped): a FIFO or /dev/zero named as the
+  // kubeconfig would block or never end.
+  const text = await readRegularText(opts.kubeconfig, { maxBytes: MAX_KUBECONFIG_BYTES, what: "kubeconfig" });
   try {
-    kc.loadFromFile(opts.kubeconfig);
+    kc.loadFromString(text);
+    // As loadFromFile does: certificate and token file paths are relative to the kubeconfig's directory.
+    kc.makePathsAbsolute(dirname(opts.kubeconfig));
   } catch (e) {
     throw kubeconfigError(e, opts.kubeconfig);
   }
@@ -362,11 +559,46 @@ export async function loadLiveCluster(opts: {
       context: { file: opts.kubeconfig },
     });
   }
-  const get = await httpGetter(kc, cluster.server);
-  const list: ListOptions = { origin: `cluster:${context}`, cluster: context };
+  const server = serverUrl(cluster.server, { file: opts.kubeconfig, context, cluster: cluster.name });
+  const list: ListOptions = {
+    origin: `cluster:${context}`,
+    cluster: context,
+    server: redactSecretsInText(`${server.origin}${server.pathname.replace(/\/$/, "")}`),
+  };
   if (opts.namespace !== undefined) list.namespace = opts.namespace;
   if (opts.concurrency !== undefined) list.concurrency = opts.concurrency;
-  return listKinds(get, list);
+  if (opts.limits !== undefined) list.limits = opts.limits;
+  if (opts.pageSize !== undefined) list.pageSize = opts.pageSize;
+  return listKinds(httpTransport(kc, server), list);
+}
+
+/**
+ * The cluster's `server` as a URL, or an INPUT error naming the kubeconfig file, context and field. Like client-go,
+ * a server without a scheme (`host:6443`) means https. The value itself is not quoted: a server URL may carry
+ * userinfo.
+ */
+export function serverUrl(server: unknown, at: { file: string; context: string; cluster: string }): URL {
+  const fail = (why: string) =>
+    new PalisadeError(
+      "INPUT",
+      `context "${at.context}": cluster "${at.cluster}" has ${why} in clusters[name=${at.cluster}].cluster.server`,
+      { context: { file: at.file, field: `clusters[name=${at.cluster}].cluster.server` } },
+    );
+  if (typeof server !== "string" || server.trim() === "") throw fail("no server URL");
+  const s = server.trim();
+  let url: URL;
+  try {
+    // `host:6443` has no scheme; `http:/` and `ftp://x` have one (a scheme is not followed by a port number).
+    url = new URL(/^[a-z][a-z0-9+.-]*:(?!\d)/i.test(s) ? s : `https://${s}`);
+  } catch {
+    throw fail("a server URL that does not parse");
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    throw fail(
+      `a server URL with scheme "${url.protocol.slice(0, 16)}" (only https and http are API server URLs)`,
+    );
+  if (url.hostname === "") throw fail("a server URL without a host");
+  return url;
 }
 
 /**
@@ -381,7 +613,11 @@ function kubeconfigError(e: unknown, file: string): PalisadeError {
       context: { file, line: x.mark.line + 1, column: x.mark.column + 1 },
     });
   const message = e instanceof Error ? e.message : String(e);
-  return new PalisadeError("INPUT", `cannot load kubeconfig: ${message.split("\n", 1)[0]}`, {
-    context: { file },
-  });
+  return new PalisadeError(
+    "INPUT",
+    `cannot load kubeconfig: ${redactSecretsInText(message.split("\n", 1)[0] ?? "")}`,
+    {
+      context: { file },
+    },
+  );
 }

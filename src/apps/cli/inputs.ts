@@ -13,6 +13,10 @@ export interface InputOptions {
   context?: string;
   namespace?: string;
   owners?: string;
+  requestTimeout?: string;
+  clusterTimeout?: string;
+  maxListPages?: string;
+  chunkSize?: string;
 }
 
 /** Add -f/--snapshot/--kubeconfig/--context/-n/--owners to a command. */
@@ -28,6 +32,10 @@ export function addInputOptions(cmd: Command, { positionalPaths = false } = {}):
     .option("--kubeconfig <path>", "read a live cluster through this kubeconfig")
     .option("--context <name>", "kubeconfig context")
     .option("-n, --namespace <ns>", "limit a live read to one namespace")
+    .option("--request-timeout <duration>", "live read: time for one API request (30s, 2m; default 30s)")
+    .option("--cluster-timeout <duration>", "live read: time for the whole read (default 10m)")
+    .option("--max-list-pages <n>", "live read: pages listed per kind (default 10000)")
+    .option("--chunk-size <n>", "live read: objects per page (list limit, default 500)")
     .option("--owners <file>", "ownership file mapping namespaces and image repositories to teams");
 }
 
@@ -74,6 +82,13 @@ export async function loadInventory(
     const live: Parameters<typeof loadLiveCluster>[0] = { kubeconfig: opts.kubeconfig };
     if (opts.context) live.context = opts.context;
     if (opts.namespace) live.namespace = opts.namespace;
+    const limits: NonNullable<typeof live.limits> = {};
+    if (opts.requestTimeout)
+      limits.requestTimeoutMs = parseDuration("--request-timeout", opts.requestTimeout);
+    if (opts.clusterTimeout) limits.timeoutMs = parseDuration("--cluster-timeout", opts.clusterTimeout);
+    if (opts.maxListPages) limits.maxPages = parseCount("--max-list-pages", opts.maxListPages);
+    live.limits = limits;
+    if (opts.chunkSize) live.pageSize = parseCount("--chunk-size", opts.chunkSize);
     const r = await loadLiveCluster(live);
     raws.push(...r.objects);
     coverage.push(...r.coverage);
@@ -87,4 +102,19 @@ export async function loadInventory(
   }
   const inventory = buildInventory(raws, { ownership });
   return { inventory, coverage: [...coverage, ...inventory.coverage], files: fileCount };
+}
+
+/** `30s`, `2m`, `1h`, `500ms`, or plain seconds (as kubectl's --request-timeout), in milliseconds. */
+function parseDuration(flag: string, v: string): number {
+  const m = /^(\d{1,9}(?:\.\d{1,3})?)(ms|s|m|h)?$/.exec(v.trim());
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m?.[2] ?? "s"] ?? 1000;
+  const ms = m ? Math.round(Number(m[1]) * unit) : Number.NaN;
+  if (!(ms > 0)) throw new PalisadeError("USAGE", `${flag}: "${v}" is not a duration (e.g. 30s, 2m, 1h)`);
+  return ms;
+}
+
+function parseCount(flag: string, v: string): number {
+  const n = /^\d{1,9}$/.test(v.trim()) ? Number(v) : 0;
+  if (n < 1) throw new PalisadeError("USAGE", `${flag}: "${v}" is not a positive whole number`);
+  return n;
 }

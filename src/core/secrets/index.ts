@@ -210,3 +210,74 @@ export function scanTextForSecretsDetailed(text: string, opts: ScanTextOptions =
 export function scanTextForSecrets(text: string, opts: ScanTextOptions = {}): TextSecretMatch[] {
   return scanTextForSecretsDetailed(text, opts).matches;
 }
+
+/** Largest text {@link redactSecretsInText} returns; longer server text is cut (and says so). */
+const MAX_REMOTE_TEXT = 2048;
+
+/**
+ * Token-shaped runs the value detectors do not anchor on a prefix: HTTP credentials after an auth scheme
+ * (RFC 6750 `Bearer`, RFC 7617 `Basic`), `key=value` / `"key": "value"` pairs whose key names a credential, and long
+ * random-looking runs (base64/base64url with mixed case and digits, or hex) of the size secrets have. Every
+ * quantifier is bounded, so matching stays linear in the text.
+ */
+const AUTH_SCHEME_RE = /\b(Bearer|Basic|Token|Negotiate)(\s+)([A-Za-z0-9._~+/=-]{6,4096})/gi;
+const CREDENTIAL_PAIR_RE =
+  /\b((?:access[_-]?|refresh[_-]?|id[_-]?|auth[_-]?|bearer[_-]?)?token|password|passwd|secret|client[_-]?secret|api[_-]?key|access[_-]?key|authorization)("?\s{0,8}[:=]\s{0,8}"?)([^\s"',;&)}\]]{4,4096})/gi;
+const LONG_RUN_RE = /[A-Za-z0-9+/_-]{32,8192}={0,2}/g;
+const DIGEST_PREFIX_RE = /sha(?:256|384|512):$/i;
+
+/** Shannon entropy in bits per character: random base64 has about 4.5+ at 32 characters, words and paths less. */
+function entropy(s: string): number {
+  const counts = new Map<string, number>();
+  for (const c of s) counts.set(c, (counts.get(c) ?? 0) + 1);
+  let h = 0;
+  for (const n of counts.values()) {
+    const p = n / s.length;
+    h -= p * Math.log2(p);
+  }
+  return h;
+}
+
+/** Whether a long run looks like a secret: hex of 32+ digits, or base64-like with upper, lower, digits, high entropy. */
+function isSecretRun(run: string): boolean {
+  const body = run.replace(/=+$/, "");
+  if (/^[0-9a-f]+$/.test(body) || /^[0-9A-F]+$/.test(body))
+    return /[0-9]/.test(body) && /[a-fA-F]/.test(body);
+  return /[A-Z]/.test(body) && /[a-z]/.test(body) && /[0-9]/.test(body) && entropy(body) >= 4;
+}
+
+/**
+ * Redact credential-looking strings in text Palisade did not write: a Kubernetes `Status.message`, a registry's
+ * error body, a proxy's error page. A reflecting proxy or a misconfigured server may echo the request's
+ * `Authorization` header, a service account JWT or an API key into its answer, and that text ends up in coverage,
+ * findings and logs. Replaces bearer/basic credentials, JWTs, the issuer-prefixed tokens {@link detectSecrets}
+ * knows, `token=`/`password:` values, URL passwords and long random runs (base64 with mixed case and digits, hex of
+ * 32+ digits; not `sha256:` digests) with `redact()` output; cuts the text to 2,048 characters. Pure and linear.
+ * Use it on anything taken from a server before it is stored or shown.
+ */
+export function redactSecretsInText(text: string): string {
+  // Redact a window longer than the cut by the longest token matched, then cut: a token that straddles the cut
+  // is redacted whole instead of leaving its first characters behind.
+  let t = text.length > MAX_REMOTE_TEXT + 8192 ? text.slice(0, MAX_REMOTE_TEXT + 8192) : text;
+  // Issuer-shaped tokens and JWTs first: they keep their public prefix (AKIA, ghp_), which says what leaked.
+  for (const d of VALUE_DETECTORS) {
+    d.re.lastIndex = 0;
+    t = t.replace(d.re, (m: string, g1: unknown) =>
+      typeof g1 === "string" ? m.replace(g1, redact(g1, d.keepPrefix)) : redact(m, d.keepPrefix),
+    );
+  }
+  t = t.replace(AUTH_SCHEME_RE, (m, scheme: string, sp: string, cred: string) =>
+    cred.startsWith("****") ? m : `${scheme}${sp}${redact(cred)}`,
+  );
+  t = t.replace(CREDENTIAL_PAIR_RE, (m, key: string, sep: string, value: string) =>
+    value.startsWith("****") || /^(?:Bearer|Basic|Token|Negotiate)$/i.test(value)
+      ? m
+      : `${key}${sep}${redact(value)}`,
+  );
+  t = t.replace(LONG_RUN_RE, (run: string, offset: number, whole: string) =>
+    isSecretRun(run) && !DIGEST_PREFIX_RE.test(whole.slice(Math.max(0, offset - 8), offset))
+      ? redact(run)
+      : run,
+  );
+  return t.length > MAX_REMOTE_TEXT ? `${t.slice(0, MAX_REMOTE_TEXT)}... (cut)` : t;
+}

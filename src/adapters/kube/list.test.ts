@@ -1,0 +1,192 @@
+import { Readable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import type { ApiRequest } from "./http.js";
+import { type KindDescriptor, listKinds } from "./index.js";
+import { readListStream } from "./list-stream.js";
+
+const PODS: KindDescriptor = { apiVersion: "v1", kind: "Pod", resource: "pods", namespaced: true };
+const ROLES: KindDescriptor = {
+  apiVersion: "rbac.authorization.k8s.io/v1",
+  kind: "Role",
+  resource: "roles",
+  namespaced: true,
+};
+
+/** An in-memory transport: `route` answers each path with a status and body chunks. */
+function transport(route: (path: string) => { status: number; body: (string | Buffer)[] } | "hang"): {
+  request: ApiRequest;
+  paths: string[];
+} {
+  const paths: string[] = [];
+  const request: ApiRequest = (path, signal) => {
+    paths.push(path);
+    const r = route(path);
+    if (r === "hang")
+      return new Promise((_resolve, reject) =>
+        signal.addEventListener("abort", () => reject(signal.reason), { once: true }),
+      );
+    return Promise.resolve({ status: r.status, body: Readable.from(r.body.map((c) => Buffer.from(c))) });
+  };
+  return { request, paths };
+}
+
+const pod = (name: string) => ({
+  metadata: { name, namespace: "a" },
+  spec: { containers: [{ name: "c", image: "x" }] },
+});
+const page = (items: unknown[], cont?: string) =>
+  JSON.stringify({ kind: "PodList", apiVersion: "v1", metadata: cont ? { continue: cont } : {}, items });
+const ok = (body: string) => ({ status: 200, body: [body] });
+const base = { origin: "cluster:t", cluster: "t", server: "https://k" };
+
+async function collect(body: string[], maxItemBytes = 1 << 20) {
+  const items: unknown[] = [];
+  const head = await readListStream(Readable.from(body.map((c) => Buffer.from(c))), {
+    scope: "s",
+    maxItemBytes,
+    maxDepth: 10,
+    onItem: (i) => items.push(i),
+  });
+  return { head, items };
+}
+
+describe("readListStream", () => {
+  it("streams items, whatever the order of metadata and items, across chunk boundaries", async () => {
+    const text =
+      '{"items":[{"a":1},{"b":[true,null,"x\\u00e9"]}],"metadata":{"continue":"c2"},"kind":"PodList"}';
+    const chunks = text.match(/.{1,7}/g) ?? [];
+    expect(await collect(chunks)).toEqual({
+      head: { items: 2, continue: "c2", kind: "PodList" },
+      items: [{ a: 1 }, { b: [true, null, "xé"] }],
+    });
+  });
+
+  it("skips unknown top-level keys without keeping them, and accepts a BOM and null items", async () => {
+    expect(await collect(['\ufeff{"extra":{"deep":[1,{"x":2}]},"items":null}'])).toEqual({
+      head: { items: 0 },
+      items: [],
+    });
+  });
+
+  describe("pathological cases", () => {
+    it.each([
+      ["not JSON", ["{nope"], "s: the response is not valid JSON"],
+      ["an array", ["[1,2]"], "s: the response is not a Kubernetes list (no items array)"],
+      ["no items", ['{"metadata":{}}'], "s: the response is not a Kubernetes list (no items array)"],
+      [
+        "items not an array",
+        ['{"items":{"a":1}}'],
+        "s: the response is not a Kubernetes list (no items array)",
+      ],
+      ["truncated", ['{"items":[{"a":'], "s: the response is not valid JSON"],
+      [
+        "too deep",
+        [`{"items":[${"[".repeat(20)}${"]".repeat(20)}]}`],
+        "s: the response nests deeper than 10 levels",
+      ],
+    ])("%s is an error that does not quote the body", async (_n, body, message) => {
+      await expect(collect(body)).rejects.toMatchObject({ message });
+    });
+
+    it("an item over the cap is a LIMIT error even when no single string is", async () => {
+      const big = JSON.stringify({ items: [{ a: Array.from({ length: 5000 }, (_, i) => `v${i}`) }] });
+      await expect(collect(big.match(/.{1,1000}/g) ?? [], 8 * 1024)).rejects.toMatchObject({
+        code: "LIMIT",
+        message: "s: one item: over the bytes budget of 8 KiB",
+      });
+    });
+  });
+});
+
+describe("listKinds", () => {
+  it("follows pages, keeps objects in order, and restarts once on 410 Gone", async () => {
+    let gone = false;
+    const t = transport((p) => {
+      if (p === "/version" || p === "/apis") return { status: 404, body: [] };
+      if (p === "/api/v1/pods?limit=2") return ok(page([pod("a"), pod("b")], "c1"));
+      if (p === "/api/v1/pods?limit=2&continue=c1") {
+        if (!gone) {
+          gone = true;
+          return { status: 410, body: ['{"kind":"Status","code":410}'] };
+        }
+        return ok(page([pod("c")]));
+      }
+      return ok(page([]));
+    });
+    const r = await listKinds(t.request, { ...base, kinds: [PODS], pageSize: 2 });
+    expect(r.coverage).toEqual([]);
+    expect(r.objects.map((o) => [(o.object.metadata as { name: string }).name, o.source?.index])).toEqual([
+      ["a", 0],
+      ["b", 1],
+      ["c", 2],
+    ]);
+    expect(t.paths.filter((p) => p.startsWith("/api/v1/pods")).length).toBe(4);
+  });
+
+  it("discovery: a kind whose group is not served is reported without a request", async () => {
+    const t = transport((p) => {
+      if (p === "/apis")
+        return ok(
+          JSON.stringify({ kind: "APIGroupList", groups: [{ versions: [{ groupVersion: "apps/v1" }] }] }),
+        );
+      return ok(page([]));
+    });
+    const r = await listKinds(t.request, { ...base, kinds: [PODS, ROLES] });
+    expect(r.coverage).toEqual([
+      {
+        reason: "unserved",
+        message: "rbac.authorization.k8s.io/v1 roles is not served by this cluster (discovery)",
+        subject: "cluster:t",
+        kind: "Role",
+      },
+    ]);
+    expect(t.paths).toEqual(["/version", "/apis", "/api/v1/pods?limit=500"]);
+  });
+
+  it("a repeated continue token stops the kind, keeping what was read", async () => {
+    const t = transport((p) => (p.startsWith("/api/v1/pods") ? ok(page([pod("a")], "same")) : ok(page([]))));
+    const r = await listKinds(t.request, { ...base, kinds: [PODS] });
+    expect(r.objects).toHaveLength(2);
+    expect(r.coverage.map((c) => [c.reason, c.message])).toEqual([
+      [
+        "invalid",
+        "listing pods cluster-wide: the server repeated a continue token (2 objects read before it stopped)",
+      ],
+    ]);
+  });
+
+  it("a response over its byte cap stops the kind with a limit entry", async () => {
+    const items = Array.from({ length: 200 }, (_, i) => pod(`p${i}`));
+    const t = transport((p) => (p.startsWith("/api/v1/pods") ? ok(page(items)) : ok(page([]))));
+    const r = await listKinds(t.request, { ...base, kinds: [PODS], limits: { maxResponseBytes: 4096 } });
+    expect(r.coverage).toHaveLength(1);
+    expect(r.coverage[0]).toMatchObject({
+      reason: "limit",
+      message: expect.stringMatching(
+        /^listing pods cluster-wide: one response: over the bytes budget of 4 KiB/,
+      ),
+    });
+  });
+
+  it("item problems are reported (at most 10 entries per kind) and the list goes on", async () => {
+    const bad = Array.from({ length: 15 }, () => 7);
+    const t = transport((p) => (p.startsWith("/api/v1/pods") ? ok(page([...bad, pod("ok")])) : ok(page([]))));
+    const r = await listKinds(t.request, { ...base, kinds: [PODS] });
+    expect(r.objects).toHaveLength(1);
+    expect(r.coverage).toHaveLength(11);
+    expect(r.coverage[10]?.message).toBe("5 more Pod items cluster-wide were rejected");
+  });
+
+  it("the overall deadline stops every kind still running; each says so", async () => {
+    const t = transport((p) => (p === "/version" || p === "/apis" ? ok("{}") : "hang"));
+    const r = await listKinds(t.request, {
+      ...base,
+      kinds: [PODS, ROLES],
+      limits: { timeoutMs: 200, requestTimeoutMs: 60_000 },
+    });
+    expect(r.coverage.map((c) => [c.reason, c.message])).toEqual([
+      ["limit", "listing pods cluster-wide stopped: the live read's overall timeout of 0.2 s passed"],
+      ["limit", "listing roles cluster-wide stopped: the live read's overall timeout of 0.2 s passed"],
+    ]);
+  });
+});
