@@ -1,10 +1,11 @@
+import { formatLimit, isBudgetExceeded } from "../../core/budget/index.js";
 import { PackageTracker } from "../../core/catalog/index.js";
 import { isPalisadeError, PalisadeError } from "../../core/errors/index.js";
 import type { CoverageEntry } from "../../core/findings/index.js";
 import type { LayerInfo, Sbom } from "../../core/sbom/index.js";
 import { DirectorySource, walkDirectory } from "./directory.js";
 import { DockerArchiveSource } from "./docker-archive.js";
-import { DEFAULT_BUDGETS, type LayerBudgets, processLayer } from "./layer.js";
+import { DEFAULT_BUDGETS, imageBudget, type LayerBudgets, processLayer } from "./layer.js";
 import { OciLayoutSource } from "./oci-layout.js";
 import { type RegistryAuth, type RegistryOptions, RegistrySource } from "./registry.js";
 import type { RegistryCa } from "./registry-tls.js";
@@ -79,18 +80,35 @@ export async function analyzeSource(
     if (l.createdBy) info.createdBy = l.createdBy;
     return info;
   });
-  if (image.layers.length > budgets.maxLayers)
+  const budget = imageBudget(source.name, budgets);
+  if (!budget.fits("layers", image.layers.length))
     throw new PalisadeError(
       "LIMIT",
       `${source.name}: ${image.layers.length} layers exceeds the budget of ${budgets.maxLayers}`,
     );
+  budget.charge("layers", image.layers.length);
   for (const [i, layer] of image.layers.entries()) {
     const subject = `${source.name} layer ${i} (${layer.diffId})`;
     const stream = await source.openLayer(layer);
     try {
-      coverage.push(...(await processLayer(stream, { diffId: layer.diffId, subject, tracker, budgets })));
+      const layerBudget = budget.child(subject, { entries: budgets.maxEntries });
+      coverage.push(
+        ...(await processLayer(stream, {
+          diffId: layer.diffId,
+          subject,
+          tracker,
+          budgets,
+          budget: layerBudget,
+        })),
+      );
     } catch (e) {
       stream.destroy();
+      if (isBudgetExceeded(e) && e.dimension === "bytes" && e.scope === source.name)
+        throw new PalisadeError(
+          "LIMIT",
+          `${subject}: the image's layers decompress to more than ${formatLimit("bytes", e.limit)}, its budget; analysis stopped (set the budget with --max-image-bytes or PALISADE_MAX_IMAGE_BYTES)`,
+          { cause: e, context: e.context },
+        );
       if (isPalisadeError(e))
         throw new PalisadeError(e.code, `${subject}: ${e.message}`, { cause: e, context: e.context });
       throw e;

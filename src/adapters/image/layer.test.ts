@@ -6,7 +6,7 @@ import tar from "tar-stream";
 import { describe, expect, it } from "vitest";
 import { PackageTracker } from "../../core/catalog/index.js";
 import { digestOf } from "./digest.js";
-import { DEFAULT_BUDGETS, detectCompression, normaliseTarPath, processLayer } from "./layer.js";
+import { DEFAULT_BUDGETS, detectCompression, imageBudget, normaliseTarPath, processLayer } from "./layer.js";
 
 type Member = {
   name: string;
@@ -177,6 +177,38 @@ describe("processLayer", () => {
         subject: "var/lib/dpkg/status",
         message: "2147483648 bytes exceeds the 1048576-byte file budget; not cataloged",
       });
+    });
+    it("a gzip bomb stops at the image budget with a LIMIT error, shared by the image's layers", async () => {
+      const t = await makeTar([{ name: "zeros", body: "\0".repeat(3 * 1024 * 1024) }]);
+      const budgets = { ...DEFAULT_BUDGETS, maxImageBytes: 5 * 1024 * 1024 };
+      const image = imageBudget("img", budgets);
+      const tracker = new PackageTracker();
+      const layer = (i: number) => ({
+        subject: `layer ${i}`,
+        tracker,
+        budgets,
+        budget: image.child(`layer ${i}`),
+      });
+      // The first layer fits; the second pushes the image over 5 MiB.
+      await expect(processLayer(Readable.from([gzipSync(t)]), layer(0))).resolves.toEqual([]);
+      await expect(processLayer(Readable.from([gzipSync(t)]), layer(1))).rejects.toMatchObject({
+        code: "LIMIT",
+        scope: "img",
+        dimension: "bytes",
+        message: "img: over the bytes budget of 5 MiB",
+      });
+    });
+    it("a zstd frame with a 2 GiB window is refused before it is allocated (coverage: unsupported)", async () => {
+      const frame = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, (31 - 10) << 3, 0x03, 0x00, 0x00, 0x00]);
+      const r = await analyse([frame]);
+      expect(r.coverage).toEqual([
+        {
+          reason: "unsupported",
+          subject: "layer 0",
+          message:
+            "layer unreadable past this point: zstd frame needs a 2147483648-byte window; at most 8388608 bytes are decoded (zstd --long and levels above 19 are not read)",
+        },
+      ]);
     });
     it("an uncompressed garbage blob is a parse error", async () => {
       const r = await analyse([Buffer.from("this is not a tar file at all".repeat(40))]);

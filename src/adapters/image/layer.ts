@@ -1,16 +1,23 @@
-import { Readable, Transform, type TransformCallback } from "node:stream";
+import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
-import { Decompress } from "fzstd";
 import tar from "tar-stream";
+import { Budget, isBudgetExceeded } from "../../core/budget/index.js";
 import { type CatalogerId, isElf, matchCataloger, type PackageTracker } from "../../core/catalog/index.js";
 import { isPalisadeError, PalisadeError } from "../../core/errors/index.js";
 import type { CoverageEntry } from "../../core/findings/index.js";
+import { ByteCapStream } from "../fs/index.js";
 import { catalogFile, isEmptyResult } from "./catalog-file.js";
 import { VerifyingStream } from "./digest.js";
+import { zstdDecompress } from "./zstd.js";
 
 type TarEntry = AsyncIterable<Buffer> & { header: tar.Header; resume(): void };
 
-/** Budgets for one analysis. Hitting one is a coverage entry, never a crash. */
+/**
+ * Limits of one image analysis. They become {@link Budget}s: one per image (decompressed bytes, layers) with a
+ * child per layer (tar entries) and per archive inside it (see catalog-file.ts), so a part can never exceed the
+ * whole. A file or layer over its own limit is a coverage entry; the image over its decompressed-bytes budget is
+ * a LIMIT error naming the image and layer (an SBOM missing the rest of the image must not look complete).
+ */
 export interface LayerBudgets {
   /** Largest file read into memory for cataloging (package DBs, jars, binaries). */
   maxFileBytes: number;
@@ -18,13 +25,24 @@ export interface LayerBudgets {
   maxEntries: number;
   /** Most layers analysed. */
   maxLayers: number;
+  /**
+   * Decompressed layer bytes (tar streams) read for one image, all layers together. The default is sized for
+   * the largest real images (CUDA/ML images run to 10-15 GiB uncompressed); a 132 KB zstd layer can claim 4 GiB.
+   */
+  maxImageBytes: number;
 }
 
 export const DEFAULT_BUDGETS: LayerBudgets = {
   maxFileBytes: 64 * 1024 * 1024,
   maxEntries: 1_000_000,
   maxLayers: 128,
+  maxImageBytes: 16 * 1024 * 1024 * 1024,
 };
+
+/** The budget of one image: decompressed bytes and layers; each layer is a child of it. */
+export function imageBudget(name: string, budgets: LayerBudgets): Budget {
+  return new Budget(name, { bytes: budgets.maxImageBytes, layers: budgets.maxLayers });
+}
 
 /** Compression detected from the first bytes of a blob (media types lie; magic numbers do not). */
 export type Compression = "gzip" | "zstd" | "none";
@@ -33,31 +51,6 @@ export function detectCompression(head: Uint8Array): Compression {
   if (head[0] === 0x1f && head[1] === 0x8b) return "gzip"; // RFC 1952
   if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return "zstd"; // RFC 8878
   return "none";
-}
-
-/** Streaming zstd decompression over fzstd (pure JS; Node 20's zlib has no zstd). */
-class ZstdDecompressStream extends Transform {
-  private readonly z = new Decompress((chunk) => {
-    this.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-  });
-  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
-    try {
-      this.z.push(chunk);
-      cb();
-    } catch (e) {
-      cb(new PalisadeError("INPUT", `corrupt zstd stream: ${(e as Error).message}`, { cause: e }));
-    }
-  }
-  override _flush(cb: TransformCallback): void {
-    try {
-      this.z.push(new Uint8Array(0), true);
-      cb();
-    } catch (e) {
-      cb(
-        new PalisadeError("INPUT", `corrupt or truncated zstd stream: ${(e as Error).message}`, { cause: e }),
-      );
-    }
-  }
 }
 
 /** Peek the first bytes of a stream, returning them and a stream that still yields everything. */
@@ -151,10 +144,18 @@ function maybeBinary(mode: number | undefined, size: number, budget: number): bo
  */
 export async function processLayer(
   blob: Readable,
-  opts: { diffId?: string | undefined; subject: string; tracker: PackageTracker; budgets: LayerBudgets },
+  opts: {
+    diffId?: string | undefined;
+    subject: string;
+    tracker: PackageTracker;
+    budgets: LayerBudgets;
+    /** This layer's budget, a child of the image's ({@link imageBudget}); standalone when absent. */
+    budget?: Budget | undefined;
+  },
 ): Promise<CoverageEntry[]> {
   const coverage: CoverageEntry[] = [];
   const { tracker, budgets, subject } = opts;
+  const budget = opts.budget ?? imageBudget(subject, budgets).child(subject, { entries: budgets.maxEntries });
   const note = (reason: CoverageEntry["reason"], message: string, sub = subject) =>
     coverage.push({ reason, subject: sub, message });
   let extract: tar.Extract | undefined;
@@ -175,10 +176,15 @@ export async function processLayer(
       );
       tarStream = stream.pipe(gunzip);
     } else if (compression === "zstd") {
-      const z = new ZstdDecompressStream();
+      // Pulled lazily: a zstd block of 4 bytes may regenerate 128 KiB, so decoding must follow the consumer.
+      const z = Readable.from(zstdDecompress(stream, budget), { objectMode: false });
       z.on("error", fail);
-      tarStream = stream.pipe(z);
+      tarStream = z;
     }
+    // Every decompressed byte is charged to the layer, and so to the image: a layer bomb stops at the budget.
+    const counted = new ByteCapStream(subject, Number.MAX_SAFE_INTEGER, budget);
+    counted.on("error", fail);
+    tarStream = tarStream.pipe(counted);
     if (opts.diffId) {
       const v = new VerifyingStream(opts.diffId, `layer ${opts.diffId} (uncompressed)`);
       v.on("error", fail);
@@ -186,19 +192,19 @@ export async function processLayer(
     }
     extract = tar.extract();
     tarStream.pipe(extract);
-    let entries = 0;
     const unsafe: string[] = [];
     const layerFiles = new Map<string, ReturnType<typeof catalogFile>>();
     for await (const raw of extract) {
       // tar-stream's streamx Readable is async-iterable over Buffers; its type does not say so.
       const entry = raw as unknown as TarEntry;
-      if (++entries > budgets.maxEntries) {
-        note("limit", `layer has more than ${budgets.maxEntries} entries; the rest was not analysed`);
+      if (!budget.fits("entries")) {
+        note("limit", `layer has more than ${budget.limitOf("entries")} entries; the rest was not analysed`);
         entry.resume();
         tarStream.unpipe(extract);
         extract.destroy();
         break;
       }
+      budget.charge("entries");
       const h = entry.header;
       const np = normaliseTarPath(h.name);
       if (!np.ok) {
@@ -296,13 +302,15 @@ export async function processLayer(
   } catch (e) {
     failures.push(e);
   }
-  // Prefer the root cause (a decompressor or digest error) over the tar parser's "unexpected end".
-  const integrity = failures.find((f) => isPalisadeError(f) && f.code === "INTEGRITY");
-  if (integrity) throw integrity;
+  // Prefer the root cause (a decompressor, digest or budget error) over the tar parser's "unexpected end".
+  // A tampered layer and an image over its budget yield no SBOM; a corrupt layer is a coverage entry.
+  const fatal = failures.find((f) => isPalisadeError(f) && (f.code === "INTEGRITY" || isBudgetExceeded(f)));
+  if (fatal) throw fatal;
   const first = failures.find((f) => isPalisadeError(f)) ?? failures[0];
   if (first !== undefined) {
     const msg = first instanceof Error ? first.message : String(first);
-    note("parse-error", `layer unreadable past this point: ${msg}`);
+    const unsupported = isPalisadeError(first) && first.code === "UNSUPPORTED";
+    note(unsupported ? "unsupported" : "parse-error", `layer unreadable past this point: ${msg}`);
   }
   tracker.commitLayer();
   return coverage;

@@ -9,7 +9,7 @@ import { SQLITE_DB_OPTION_HELP, sqliteDbFile } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
 import { collect } from "../options.js";
-import { imageAnalyzeOptions, REGISTRY_CA_HELP } from "./vuln.js";
+import { imageAnalyzeOptions, MAX_IMAGE_BYTES_HELP, REGISTRY_CA_HELP } from "./vuln.js";
 
 /** An IMAGE argument: a directory with `oci-layout` is `oci:`, a .tar file `docker-archive:`, else as given. */
 function imageSpec(target: string, ctx: CliContext): string {
@@ -170,11 +170,18 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--ref <reference>", "name to remember the image under (repeatable; one IMAGE only)", collect)
     .option("--platform <os/arch>", "platform to select from a multi-platform image")
     .option("--registry-ca <file>", REGISTRY_CA_HELP)
+    .option("--max-image-bytes <size>", MAX_IMAGE_BYTES_HELP)
     .option("--db <path>", SQLITE_DB_OPTION_HELP)
     .action(
       async (
         targets: string[],
-        flags: { ref?: string[]; platform?: string; registryCa?: string; db?: string },
+        flags: {
+          ref?: string[];
+          platform?: string;
+          registryCa?: string;
+          maxImageBytes?: string;
+          db?: string;
+        },
       ) => {
         if (flags.ref?.length && targets.length !== 1)
           throw new PalisadeError("USAGE", "--ref names one image: give exactly one IMAGE with it");

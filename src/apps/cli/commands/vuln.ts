@@ -22,13 +22,40 @@ export const REGISTRY_CA_HELP =
   "PEM file of CA certificates to trust for registries with a private CA, in addition to the system defaults " +
   "and NODE_EXTRA_CA_CERTS (certificates are always verified)";
 
+/** Help for every `--max-image-bytes` option. */
+export const MAX_IMAGE_BYTES_HELP =
+  "decompressed layer bytes read per image, e.g. 4GiB (default 16GiB, or PALISADE_MAX_IMAGE_BYTES); " +
+  "an image over it is an error";
+
+/** A byte size: an integer with an optional binary unit (KiB, MiB, GiB, TiB; K, M, G, T alike). */
+export function parseByteSize(value: string, what: string): number {
+  const m = /^(\d{1,15})\s*(?:([KMGT])(?:i?B)?|B)?$/i.exec(value.trim());
+  const unit = m?.[2] ? 1024 ** ("KMGT".indexOf(m[2].toUpperCase()) + 1) : 1;
+  const n = m ? Number(m[1]) * unit : Number.NaN;
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new PalisadeError("USAGE", `${what} ${value}: expected a positive size like 4GiB or 512MiB`);
+  return n;
+}
+
 /** Analyzer options from the image flags; --registry-ca is read (size-capped, validated) relative to the cwd. */
 export async function imageAnalyzeOptions(
-  flags: { platform?: string | undefined; registryCa?: string | undefined },
+  flags: {
+    platform?: string | undefined;
+    registryCa?: string | undefined;
+    maxImageBytes?: string | undefined;
+  },
   ctx: CliContext,
 ): Promise<import("../../../adapters/image/index.js").AnalyzeOptions> {
   const opts: import("../../../adapters/image/index.js").AnalyzeOptions = {};
   if (flags.platform) opts.platform = flags.platform;
+  const maxImage = flags.maxImageBytes ?? ctx.env.PALISADE_MAX_IMAGE_BYTES;
+  if (maxImage !== undefined && maxImage !== "")
+    opts.budgets = {
+      maxImageBytes: parseByteSize(
+        maxImage,
+        flags.maxImageBytes !== undefined ? "--max-image-bytes" : "PALISADE_MAX_IMAGE_BYTES",
+      ),
+    };
   if (flags.registryCa !== undefined) {
     const { loadRegistryCaFile } = await import("../../../adapters/image/index.js");
     opts.ca = await loadRegistryCaFile(resolve(ctx.cwd, flags.registryCa));
@@ -60,7 +87,11 @@ function imageSpec(target: string, ctx: CliContext): string {
 async function loadSbom(
   target: string | undefined,
   sbomFile: string | undefined,
-  imageFlags: { platform?: string | undefined; registryCa?: string | undefined },
+  imageFlags: {
+    platform?: string | undefined;
+    registryCa?: string | undefined;
+    maxImageBytes?: string | undefined;
+  },
   ctx: CliContext,
 ): Promise<{ sbom: Sbom; coverage: CoverageEntry[] }> {
   if (sbomFile && target) throw new PalisadeError("USAGE", "give either IMAGE|DIR or --sbom FILE, not both");
@@ -223,6 +254,7 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option("--platform <os/arch>", "platform to select from a multi-platform image")
     .option("--registry-ca <file>", REGISTRY_CA_HELP)
+    .option("--max-image-bytes <size>", MAX_IMAGE_BYTES_HELP)
     .action(
       async (
         target: string | undefined,
@@ -235,6 +267,7 @@ export function register(program: Command, ctx: CliContext): void {
           allowIncompleteDb?: boolean;
           platform?: string;
           registryCa?: string;
+          maxImageBytes?: string;
         },
       ) => {
         if (!(SCAN_OUTPUTS as readonly string[]).includes(flags.output))
@@ -338,24 +371,30 @@ export function register(program: Command, ctx: CliContext): void {
     .option("-o, --output <format>", `output format: ${SBOM_OUTPUTS.join("|")}`, "cyclonedx")
     .option("--platform <os/arch>", "platform to select from a multi-platform image")
     .option("--registry-ca <file>", REGISTRY_CA_HELP)
-    .action(async (target: string, flags: { output: string; platform?: string; registryCa?: string }) => {
-      if (!(SBOM_OUTPUTS as readonly string[]).includes(flags.output))
-        throw new PalisadeError(
-          "USAGE",
-          `unknown output format "${flags.output}" (expected ${SBOM_OUTPUTS.join(", ")})`,
-        );
-      const { sbom, coverage } = await loadSbom(target, undefined, flags, ctx);
-      for (const c of coverage)
-        ctx.stderr.write(`warning: ${c.reason}: ${c.subject ? `${c.subject}: ` : ""}${c.message}\n`);
-      const { toCycloneDx, toSpdx } = await import("../../../core/sbom/index.js");
-      // json is Palisade's own SBOM model (packages with their layer of origin), the others are standards.
-      const doc =
-        flags.output === "spdx"
-          ? toSpdx(sbom, { now: ctx.now(), toolVersion: VERSION })
-          : flags.output === "json"
-            ? sbom
-            : toCycloneDx(sbom, { now: ctx.now(), toolVersion: VERSION });
-      ctx.stdout.write(`${stableStringify(doc)}\n`);
-      ctx.exitCode = EXIT.OK;
-    });
+    .option("--max-image-bytes <size>", MAX_IMAGE_BYTES_HELP)
+    .action(
+      async (
+        target: string,
+        flags: { output: string; platform?: string; registryCa?: string; maxImageBytes?: string },
+      ) => {
+        if (!(SBOM_OUTPUTS as readonly string[]).includes(flags.output))
+          throw new PalisadeError(
+            "USAGE",
+            `unknown output format "${flags.output}" (expected ${SBOM_OUTPUTS.join(", ")})`,
+          );
+        const { sbom, coverage } = await loadSbom(target, undefined, flags, ctx);
+        for (const c of coverage)
+          ctx.stderr.write(`warning: ${c.reason}: ${c.subject ? `${c.subject}: ` : ""}${c.message}\n`);
+        const { toCycloneDx, toSpdx } = await import("../../../core/sbom/index.js");
+        // json is Palisade's own SBOM model (packages with their layer of origin), the others are standards.
+        const doc =
+          flags.output === "spdx"
+            ? toSpdx(sbom, { now: ctx.now(), toolVersion: VERSION })
+            : flags.output === "json"
+              ? sbom
+              : toCycloneDx(sbom, { now: ctx.now(), toolVersion: VERSION });
+        ctx.stdout.write(`${stableStringify(doc)}\n`);
+        ctx.exitCode = EXIT.OK;
+      },
+    );
 }

@@ -1,0 +1,90 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { type HostileRun, runHostile } from "./harness.js";
+import { rleFrame, tarOf, writeOciLayout, zstdLayerBomb } from "./image-inputs.js";
+
+/**
+ * Hostile image inputs (issue: hardening, image analysis): each class is generated here, small on disk, and run
+ * through the real CLI. Every run must end by itself (no kill), exit <= 2 with the clear error, and stay under a
+ * generous memory ceiling.
+ */
+const work = mkdtempSync(join(tmpdir(), "palisade-hostile-images-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const RSS_CEILING_MIB = 400;
+const KILL_AFTER_MS = 50_000;
+
+function bounded(r: HostileRun): void {
+  expect(r.killed).toBe(false);
+  expect(r.code).not.toBeNull();
+  expect(r.code as number).toBeLessThanOrEqual(2);
+  expect(r.maxRssMiB).toBeLessThan(RSS_CEILING_MIB);
+}
+
+const sbom = (target: string, env: NodeJS.ProcessEnv = {}, extra: string[] = []) =>
+  runHostile(["sbom", target, "-o", "json", ...extra], { env, killAfterMs: KILL_AFTER_MS });
+
+describe("hostile images: layer bombs (zstd)", () => {
+  // 8192 RLE blocks of 128 KiB: a 33 KB layer that decompresses to a 1 GiB tar, with valid digests.
+  const bombDir = join(work, "bomb");
+  writeOciLayout(bombDir, [zstdLayerBomb(8192)]);
+  // The same with the zstd CLI's usual window (8 MiB) and one-byte blocks: no output to speak of, but fzstd
+  // copies the whole window for each block.
+  const tinyDir = join(work, "tiny-blocks");
+  const tinyTar = Buffer.concat([rleFrame(23, 60_000, 1, 0)]);
+  writeOciLayout(tinyDir, [{ blob: tinyTar, diffId: `sha256:${"0".repeat(64)}` }]);
+
+  it("a layer bomb stops at the image budget (env) with a LIMIT error naming image and layer", async () => {
+    const r = await sbom(bombDir, { PALISADE_MAX_IMAGE_BYTES: "64MiB" });
+    bounded(r);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^palisade: oci:${bombDir} layer 0 \\(sha256:[0-9a-f]{64}\\): the image's layers decompress to more than 64 MiB, its budget; analysis stopped`,
+      ),
+    );
+    expect(r.stdout).toBe("");
+  });
+
+  it("--max-image-bytes sets the same budget", async () => {
+    const r = await sbom(bombDir, {}, ["--max-image-bytes", "32MiB"]);
+    bounded(r);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("decompress to more than 32 MiB, its budget");
+  });
+
+  it("a stream of one-byte zstd blocks is charged as full blocks and stops at the budget", async () => {
+    const r = await sbom(tinyDir, { PALISADE_MAX_IMAGE_BYTES: "256MiB" });
+    bounded(r);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("decompress to more than 256 MiB, its budget");
+  });
+
+  it("an image within the budget is analysed intact", async () => {
+    const tar = tarOf([
+      { name: "etc/os-release", body: "ID=debian\nVERSION_ID=12\n" },
+      { name: "var/lib/dpkg/status", body: "Package: bash\nStatus: install ok installed\nVersion: 5.2\n" },
+    ]);
+    const z = execFileSync("zstd", ["-c", "-q", "-19"], { input: tar });
+    const dir = join(work, "ok");
+    writeOciLayout(dir, [{ blob: z, diffId: (await import("./image-inputs.js")).sha256Of(tar) }]);
+    const r = await sbom(dir, { PALISADE_MAX_IMAGE_BYTES: "1MiB" });
+    bounded(r);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as { packages: { name: string; version: string }[]; os: { id: string } };
+    expect(doc.packages.map((p) => `${p.name}@${p.version}`)).toEqual(["bash@5.2"]);
+    expect(doc.os.id).toBe("debian");
+  });
+
+  it("a bad budget value is a usage error", async () => {
+    const r = await sbom(bombDir, { PALISADE_MAX_IMAGE_BYTES: "lots" });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      "palisade: PALISADE_MAX_IMAGE_BYTES lots: expected a positive size like 4GiB or 512MiB\n",
+    );
+  });
+});
