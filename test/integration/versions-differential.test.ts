@@ -1,7 +1,10 @@
 /**
  * Differential tests: Palisade's version schemes against the real tools on this machine, over thousands of
- * generated tricky pairs. Tools: dpkg (`dpkg --compare-versions`), rpm (Debian's python3-rpm), Maven
- * (maven-artifact's ComparableVersion, via a tiny Java program compiled here), PEP 440 (Python `packaging`).
+ * generated tricky pairs. Tools: dpkg (`dpkg --compare-versions` and dpkg's Dpkg::Version), rpm (Debian's
+ * python3-rpm), Maven (maven-artifact's ComparableVersion, via a tiny Java program compiled here), PEP 440
+ * (Python `packaging`), PyPI legacy versions (pip's vendored packaging 21.3), RubyGems (ruby's Gem::Version),
+ * Packagist (PHP's version_compare and Composer's VersionParser). Every tool runs as one process for all of
+ * its pairs, so the file holds on a busy machine.
  * CI installs all of them (.ci/run); locally a missing tool skips its block with the reason.
  */
 import { spawnSync } from "node:child_process";
@@ -14,13 +17,29 @@ import {
   compareMavenRaw,
   dpkg,
   maven,
+  normalizeComposerVersion,
   normalizePep440,
+  packagistLenient,
   parseRpmVersion,
   pep440,
+  phpVersionCompare,
+  pypi,
   rpm,
   rpmvercmp,
+  rubygems,
+  rubygemsLenient,
 } from "../../src/core/versions/index.js";
-import { dpkgGen, type Gen, mavenGen, pep440Gen, rng, rpmGen } from "../support/version-generators.js";
+import {
+  composerGen,
+  dpkgGen,
+  type Gen,
+  gemGen,
+  mavenGen,
+  pep440Gen,
+  pypiLegacyGen,
+  rng,
+  rpmGen,
+} from "../support/version-generators.js";
 
 const PY = "/usr/bin/python3";
 
@@ -259,14 +278,14 @@ describe.skipIf(!haveJava)("maven vs maven-artifact ComparableVersion", () => {
   const dir = mkdtempSync(join(tmpdir(), "palisade-maven-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const cp = `${MAVEN_JAR_DIR}/${mavenJar}`;
-  const compare = (ps: [string, string][]): string[][] => {
+  const compare = (ps: [string, string][], javaArgs: string[] = []): string[][] => {
     if (!existsSync(join(dir, "MavenCmp.class"))) {
       writeFileSync(join(dir, "MavenCmp.java"), JAVA_SRC);
       run("javac", ["-cp", cp, "-d", dir, join(dir, "MavenCmp.java")], "");
     }
     return run(
       "java",
-      ["-cp", `${cp}:${dir}`, "MavenCmp"],
+      [...javaArgs, "-cp", `${cp}:${dir}`, "MavenCmp"],
       ps.map(([a, b]) => `${a}\t${b}`).join("\n") + "\n",
     )
       .trim()
@@ -321,10 +340,27 @@ describe.skipIf(!haveJava)("maven vs maven-artifact ComparableVersion", () => {
       ["01-00", "1.jre-beta.cr"],
       ["1b", "1-b"],
       ["1-0.1", "1-.1"],
+      // Issue 8 quotes these as "= and <"; that is the POM reference's version-order specification (and
+      // osv-scanner's port of it). ComparableVersion, which Maven itself runs, says ">" for both.
+      ["1-1", "1-ga-1"],
+      ["1.0.0-RC16", "1.0.0.RC8-beta"],
     ];
     const ref = compare(ps);
     expect(ps.map(([a, b]) => sym(compareMavenRaw(a, b)))).toEqual(ref.map((r) => sym(Number(r[0]))));
     expect(ps.map(([a]) => canonicalMaven(a))).toEqual(ref.map((r) => r[1] ?? ""));
+  });
+
+  it("agrees on '1a' x 4000 (8,000 nested lists: issue 9 item 11), compared and printed without recursion", () => {
+    const deep = "1a".repeat(4000);
+    const ps: [string, string][] = [
+      [deep, `${"1a".repeat(3999)}1b`],
+      [`${deep}1`, deep],
+      [deep, "1"],
+    ];
+    // The jar recurses, so it needs a bigger thread stack for these.
+    const ref = compare(ps, ["-Xss64m"]);
+    expect(ps.map(([a, b]) => sym(compareMavenRaw(a, b)))).toEqual(ref.map((r) => sym(Number(r[0]))));
+    expect(ps.map(([a]) => canonicalMaven(a))).toEqual(ref.map((r) => r[1]));
   });
 });
 
@@ -414,5 +450,160 @@ describe.skipIf(!havePackaging)("pep440 vs Python packaging.version", () => {
     ];
     const { mismatches } = check(ps);
     expect(mismatches).toEqual([]);
+  });
+});
+
+// pip vendored packaging 21.3 (the last release with LegacyVersion) through pip 23; Debian 12's python3-pip has it.
+const PYPI_LEGACY_SCRIPT = `
+import sys, warnings
+warnings.simplefilter("ignore")
+from pip._vendor.packaging.version import parse, LegacyVersion
+for line in sys.stdin:
+    a, b = line.rstrip("\\n").split("\\t")
+    x, y = parse(a), parse(b)
+    kind = lambda v: "L" if isinstance(v, LegacyVersion) else "V"
+    print("%d\\t%s\\t%s" % ((x > y) - (x < y), kind(x), kind(y)))
+`;
+
+const haveLegacyPackaging = works(PY, ["-c", "from pip._vendor.packaging.version import LegacyVersion"]);
+describe.skipIf(!haveLegacyPackaging)("PyPI (PEP 440 + LegacyVersion) vs pip's packaging 21.3", () => {
+  it("agrees on 3,000 generated pairs of PEP 440 and legacy versions ('0.1-bulbasaur')", () => {
+    const ps = pairs(pypiLegacyGen(5), 3000, 55).filter(([a, b]) => a !== "" && b !== "");
+    const ref = run(PY, ["-c", PYPI_LEGACY_SCRIPT], ps.map(([a, b]) => `${a}\t${b}`).join("\n") + "\n")
+      .split("\n")
+      .slice(0, ps.length)
+      .map((l) => l.split("\t"));
+    expect(ref.length).toBe(ps.length);
+    const mismatches: string[] = [];
+    const kinds: string[] = [];
+    ps.forEach(([a, b], i) => {
+      const [c, ka, kb] = ref[i]!;
+      const ours = sym(pypi.compare(a, b));
+      if (ours !== sym(Number(c))) mismatches.push(`${a} | ${b}: packaging ${c} palisade ${ours}`);
+      const ourKinds = `${pep440.isValid(a) ? "V" : "L"}${pep440.isValid(b) ? "V" : "L"}`;
+      if (ourKinds !== `${ka}${kb}`)
+        mismatches.push(`kind ${a} | ${b}: packaging ${ka}${kb} palisade ${ourKinds}`);
+      kinds.push(`${ka}${kb}`);
+    });
+    expect(mismatches.slice(0, 20)).toEqual([]);
+    for (const k of ["VV", "VL", "LV", "LL"])
+      expect(kinds.filter((x) => x === k).length).toBeGreaterThan(100);
+    expectSpread(ps.map(([a, b]) => sym(pypi.compare(a, b))));
+  });
+});
+
+const GEM_SCRIPT = `
+STDIN.each_line do |line|
+  a, b = line.chomp.split("\\t", 2)
+  begin
+    x = Gem::Version.new(a)
+    y = Gem::Version.new(b)
+    puts (x <=> y).to_s
+  rescue ArgumentError
+    va = Gem::Version.correct?(a) ? "V" : "E"
+    vb = Gem::Version.correct?(b) ? "V" : "E"
+    puts "E#{va}#{vb}"
+  end
+end`;
+
+const haveRuby = works("ruby", ["-e", "Gem::Version.new('1')"]);
+describe.skipIf(!haveRuby)("RubyGems vs Gem::Version (ruby)", () => {
+  it("agrees on validity and order over 3,000 generated pairs; what it refuses, the lenient order still places", () => {
+    const ps = pairs(gemGen(6), 3000, 66);
+    const ref = run("ruby", ["-e", GEM_SCRIPT], ps.map(([a, b]) => `${a}\t${b}`).join("\n") + "\n")
+      .trim()
+      .split("\n");
+    expect(ref.length).toBe(ps.length);
+    const mismatches: string[] = [];
+    let refused = 0;
+    ps.forEach(([a, b], i) => {
+      const r = ref[i]!;
+      if (r.startsWith("E")) {
+        refused++;
+        const ours = `E${rubygems.isValid(a) ? "V" : "E"}${rubygems.isValid(b) ? "V" : "E"}`;
+        if (ours !== r) mismatches.push(`validity ${a} | ${b}: ruby ${r} palisade ${ours}`);
+        // Never a failed match: the lenient scheme orders the pair anyway.
+        expect([-1, 0, 1]).toContain(rubygemsLenient.compare(a, b));
+        return;
+      }
+      const ours = sym(rubygems.compare(a, b));
+      if (ours !== sym(Number(r))) mismatches.push(`${a} | ${b}: ruby ${r} palisade ${ours}`);
+      if (sym(rubygemsLenient.compare(a, b)) !== ours)
+        mismatches.push(`lenient ${a} | ${b} differs on valid`);
+    });
+    expect(mismatches.slice(0, 20)).toEqual([]);
+    expect(refused).toBeGreaterThan(200);
+    expect(refused).toBeLessThan(ps.length - 1000);
+  });
+});
+
+const COMPOSER_AUTOLOAD = "/usr/share/php/Composer/Semver/autoload.php";
+const PHP_SCRIPT = `<?php
+require '${COMPOSER_AUTOLOAD}';
+$p = new Composer\\Semver\\VersionParser();
+$norm = function ($v) use ($p) { try { return $p->normalize($v); } catch (Exception $e) { return null; } };
+while (($l = fgets(STDIN)) !== false) {
+  [$a, $b] = explode("\\t", rtrim($l, "\\n"), 2);
+  $na = $norm($a); $nb = $norm($b);
+  echo version_compare($a, $b), "\\t", $na ?? "E", "\\t", $nb ?? "E", "\\t",
+    version_compare($na ?? $a, $nb ?? $b), "\\n";
+}`;
+
+const havePhp = works("php", ["-r", "echo 1;"]) && existsSync(COMPOSER_AUTOLOAD);
+describe.skipIf(!havePhp)("Packagist vs PHP version_compare and Composer's VersionParser", () => {
+  it("agrees on 3,000 generated pairs: raw version_compare, normalize, and the lenient order", () => {
+    const ps = pairs(composerGen(7), 3000, 77);
+    const dir = mkdtempSync(join(tmpdir(), "palisade-php-"));
+    try {
+      writeFileSync(join(dir, "cmp.php"), PHP_SCRIPT);
+      const ref = run("php", [join(dir, "cmp.php")], ps.map(([a, b]) => `${a}\t${b}`).join("\n") + "\n")
+        .trim()
+        .split("\n")
+        .map((l) => l.split("\t"));
+      expect(ref.length).toBe(ps.length);
+      const mismatches: string[] = [];
+      let refused = 0;
+      ps.forEach(([a, b], i) => {
+        const [raw, na, , lenient] = ref[i]!;
+        if (sym(phpVersionCompare(a, b)) !== sym(Number(raw)))
+          mismatches.push(`version_compare ${a} | ${b}: php ${raw} palisade ${phpVersionCompare(a, b)}`);
+        let ours = "E";
+        try {
+          ours = normalizeComposerVersion(a);
+        } catch {
+          refused++;
+        }
+        if (ours !== na) mismatches.push(`normalize ${a}: composer ${na} palisade ${ours}`);
+        if (sym(packagistLenient.compare(a, b)) !== sym(Number(lenient)))
+          mismatches.push(`lenient ${a} | ${b}: php ${lenient} palisade ${packagistLenient.compare(a, b)}`);
+      });
+      expect(mismatches.slice(0, 20)).toEqual([]);
+      expect(refused).toBeGreaterThan(100);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("agrees with version_compare on long dotted tails (PHP recurses per segment; we loop)", () => {
+    const tail = ".a".repeat(20_000);
+    const ps: [string, string][] = [
+      [`1${tail}`, "1"],
+      ["1", `1${tail}`],
+      [`1${tail}.1`, "1"],
+      [`1${tail}.pl`, "1"],
+      ["1.0.", "1.0"],
+      ["1.0", "1.0."],
+    ];
+    const dir = mkdtempSync(join(tmpdir(), "palisade-php-"));
+    try {
+      writeFileSync(join(dir, "cmp.php"), PHP_SCRIPT);
+      const ref = run("php", [join(dir, "cmp.php")], ps.map(([a, b]) => `${a}\t${b}`).join("\n") + "\n")
+        .trim()
+        .split("\n")
+        .map((l) => l.split("\t")[0]);
+      expect(ps.map(([a, b]) => sym(phpVersionCompare(a, b)))).toEqual(ref.map((r) => sym(Number(r))));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

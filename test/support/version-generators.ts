@@ -175,3 +175,66 @@ export function semverGen(seed: number): Gen {
     return v;
   };
 }
+
+/** PyPI strings as old releases spelled them: PEP 440 ones and LegacyVersion-era ones mixed. */
+export function pypiLegacyGen(seed: number): Gen {
+  const r = rng(seed);
+  const { pick, chance, digits } = picker(r);
+  const pep = pep440Gen(seed + 1);
+  const word = (): string =>
+    pick([
+      "bulbasaur",
+      "SNAPSHOT",
+      "final",
+      "RELEASE",
+      "pre",
+      "preview",
+      "rc",
+      "dev",
+      "pl",
+      "p",
+      "r",
+      "x",
+      "ß",
+    ]);
+  const sep = (): string => pick([".", "-", "_", "", "+", "~", " "]);
+  return () => {
+    if (chance(0.35)) return pep();
+    let v = chance(0.1) ? word() : digits();
+    const n = 1 + Math.floor(r() * 4);
+    for (let i = 0; i < n; i++) v += sep() + (chance(0.5) ? digits() : word());
+    return v;
+  };
+}
+
+/** RubyGems strings: valid Gem::Version shapes and the near misses osv-scanner still orders ("1beta"). */
+export function gemGen(seed: number): Gen {
+  const r = rng(seed);
+  const { pick, chance, digits } = picker(r);
+  const word = (): string => pick(["a", "b", "beta", "rc", "pre", "alpha", "x", "Z"]);
+  return () => {
+    let v = digits();
+    const n = Math.floor(r() * 4);
+    for (let i = 0; i < n; i++) v += pick([".", ".", "", "-", "_"]) + (chance(0.6) ? digits() : word());
+    return v;
+  };
+}
+
+/** Composer/PHP version strings, well-formed and not. */
+export function composerGen(seed: number): Gen {
+  const r = rng(seed);
+  const { pick, chance } = picker(r);
+  const num = (): string => pick(["0", "1", "2", "3", "10", "01", "4"]);
+  const mod = (): string =>
+    pick(["RC", "rc", "beta", "b", "alpha", "a", "patch", "pl", "p", "dev", "stable", "x"]);
+  return () => {
+    let v = chance(0.1) ? "v" : "";
+    v += num();
+    const n = Math.floor(r() * 4);
+    for (let i = 0; i < n; i++) v += `.${num()}`;
+    if (chance(0.5))
+      v += pick(["-", ".", "", "_"]) + (chance(0.3) ? num() : "") + mod() + (chance(0.6) ? num() : "");
+    if (chance(0.15)) v += pick(["-dev", ".x-dev", "+build1", "-", "."]);
+    return v;
+  };
+}

@@ -182,3 +182,18 @@ export const apk: VersionScheme = {
     return sign(compareApkRaw(a, b));
   },
 };
+
+/**
+ * Alpine as apk-tools itself orders what it is given: exact for valid versions, and for strings
+ * apk_version_validate() refuses ("1-r-0") the same token walk up to the first invalid token, which is what
+ * `apk version -t` answers. Never a failed match; only "" is refused.
+ */
+export const apkLenient: VersionScheme = {
+  name: "Alpine",
+  isValid: (v) => v !== "",
+  compare(a: string, b: string): number {
+    if (a === "") invalidVersion("apk", a, "empty version");
+    if (b === "") invalidVersion("apk", b, "empty version");
+    return sign(compareApkRaw(a, b));
+  },
+};

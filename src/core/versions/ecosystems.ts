@@ -1,18 +1,21 @@
-import { apk } from "./apk.js";
+import { apkLenient } from "./apk.js";
 import { dpkg } from "./dpkg.js";
 import { go } from "./go.js";
 import { maven } from "./maven.js";
-import { nuget } from "./nuget.js";
-import { packagist } from "./packagist.js";
-import { pep440 } from "./pep440.js";
+import { nugetLenient } from "./nuget.js";
+import { packagistLenient } from "./packagist.js";
+import { pypi } from "./pep440.js";
 import { rpm } from "./rpm.js";
-import { rubygems } from "./rubygems.js";
+import { rubygemsLenient } from "./rubygems.js";
 import type { VersionScheme } from "./scheme.js";
 import { semver } from "./semver.js";
 
 /**
  * OSV ecosystem names (https://ossf.github.io/osv-schema/#defined-ecosystems) and package-url types
  * (https://github.com/package-url/purl-spec) to version schemes. Keys are lower-case; lookup ignores case.
+ * Alpine, PyPI, RubyGems, NuGet and Packagist get the lenient variant of their scheme: exact for valid versions,
+ * the ecosystem tooling's fallback for the rest (pip's LegacyVersion, apk-tools' own walk, osv-scanner's
+ * readings), so an advisory is matched rather than skipped when a version is outside the strict grammar.
  * Ecosystems whose ordering we do not implement exactly (Pub, Hackage, CRAN, Android, Linux, GIT, ...) are
  * deliberately absent so callers report coverage instead of guessing.
  */
@@ -22,12 +25,12 @@ const SCHEMES: ReadonlyMap<string, VersionScheme> = new Map<string, VersionSchem
   ["ubuntu", dpkg],
   ["deb", dpkg],
   // apk-tools
-  ["alpine", apk],
-  ["alpaquita", apk],
-  ["bellsoft hardened containers", apk],
-  ["chainguard", apk],
-  ["wolfi", apk],
-  ["apk", apk],
+  ["alpine", apkLenient],
+  ["alpaquita", apkLenient],
+  ["bellsoft hardened containers", apkLenient],
+  ["chainguard", apkLenient],
+  ["wolfi", apkLenient],
+  ["apk", apkLenient],
   // rpm
   ["red hat", rpm],
   ["redhat", rpm],
@@ -55,13 +58,13 @@ const SCHEMES: ReadonlyMap<string, VersionScheme> = new Map<string, VersionSchem
   // the rest
   ["go", go],
   ["golang", go],
-  ["pypi", pep440],
+  ["pypi", pypi],
   ["maven", maven],
-  ["rubygems", rubygems],
-  ["gem", rubygems],
-  ["nuget", nuget],
-  ["packagist", packagist],
-  ["composer", packagist],
+  ["rubygems", rubygemsLenient],
+  ["gem", rubygemsLenient],
+  ["nuget", nugetLenient],
+  ["packagist", packagistLenient],
+  ["composer", packagistLenient],
 ]);
 
 /**

@@ -67,3 +67,51 @@ export function makeScheme<T>(
     },
   };
 }
+
+/** Compare strings by Unicode code point (Python's str order; UTF-16 order differs above U+D7FF). */
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.codePointAt(i)!;
+    const y = b.codePointAt(i)!;
+    if (x !== y) return x < y ? -1 : 1;
+    if (x > 0xffff) i++;
+  }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
+}
+
+/**
+ * A scheme that orders every non-empty string, as the ecosystems' own tooling does for versions outside the
+ * strict grammar (pip's LegacyVersion, osv-scanner's lenient parsers): never a failed match. Each version maps
+ * to one key, exact (`parse`) where the version is valid and `fallback` otherwise, and keys are compared with
+ * one comparator, so mixing valid and invalid versions stays a total preorder (transitive). A version even the
+ * fallback cannot read sorts before every other, by code unit order among themselves. Only "" is invalid.
+ */
+export function lenientScheme<K>(
+  name: string,
+  parse: (v: string) => K,
+  fallback: (v: string) => K | undefined,
+  compareKeys: (a: K, b: K) => number,
+): { readonly name: string; isValid(v: string): boolean; compare(a: string, b: string): number } {
+  type Key = { readonly k: K } | { readonly raw: string };
+  const key = (v: string): Key => {
+    if (v === "") invalidVersion(name, v, "empty version");
+    try {
+      return { k: parse(v) };
+    } catch {
+      const k = fallback(v);
+      return k === undefined ? { raw: v } : { k };
+    }
+  };
+  return {
+    name,
+    isValid: (v) => v !== "",
+    compare(a: string, b: string): number {
+      const x = key(a);
+      const y = key(b);
+      if ("k" in x && "k" in y) return sign(compareKeys(x.k, y.k));
+      if ("raw" in x && "raw" in y) return sign(compareStrings(x.raw, y.raw));
+      return "raw" in x ? -1 : 1;
+    },
+  };
+}

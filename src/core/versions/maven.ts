@@ -100,45 +100,91 @@ function normalize(list: Item[]): void {
 
 const NUMERIC_RANK = { int: 0, long: 1, big: 2 } as const;
 
-/** `Item.compareTo(Item)`; `null` stands for a missing item (the shorter list's padding). */
-function compareItem(a: Item, b: Item | null): number {
-  switch (a.kind) {
-    case "int":
-    case "long":
-    case "big": {
-      if (b === null) return isNull(a) ? 0 : 1; // 1.0 == 1, 1.1 > 1
-      if (b.kind === "string" || b.kind === "list") return 1; // 1.1 > 1-sp, 1.1 > 1-1
-      const ra = NUMERIC_RANK[a.kind];
-      const rb = NUMERIC_RANK[b.kind];
-      if (ra !== rb) return ra < rb ? -1 : 1;
-      return compareDigits(a.digits, b.digits);
-    }
-    case "string": {
-      // 1-rc < 1, 1-ga > 1 ... and any qualifier is below a number or a sub-list (1.any < 1.1, 1.any < 1-1)
-      if (b === null) return javaCompare(comparableQualifier(a.value), RELEASE_VERSION_INDEX);
-      if (b.kind === "string") return javaCompare(comparableQualifier(a.value), comparableQualifier(b.value));
-      return -1;
-    }
-    case "list": {
-      if (b === null) {
-        for (const item of a.items) {
-          const r = compareItem(item, null);
-          if (r !== 0) return r;
+/** A scalar item's `compareTo`, which never recurses: a list on either side is decided by kind alone. */
+function compareScalar(a: Item & { kind: "int" | "long" | "big" | "string" }, b: Item | null): number {
+  if (a.kind === "string") {
+    // 1-rc < 1, 1-ga > 1 ... and any qualifier is below a number or a sub-list (1.any < 1.1, 1.any < 1-1)
+    if (b === null) return javaCompare(comparableQualifier(a.value), RELEASE_VERSION_INDEX);
+    if (b.kind === "string") return javaCompare(comparableQualifier(a.value), comparableQualifier(b.value));
+    return -1;
+  }
+  if (b === null) return isNull(a) ? 0 : 1; // 1.0 == 1, 1.1 > 1
+  if (b.kind === "string" || b.kind === "list") return 1; // 1.1 > 1-sp, 1.1 > 1-1
+  const ra = NUMERIC_RANK[a.kind];
+  const rb = NUMERIC_RANK[b.kind];
+  if (ra !== rb) return ra < rb ? -1 : 1;
+  return compareDigits(a.digits, b.digits);
+}
+
+/**
+ * `Item.compareTo(Item)`; `null` stands for a missing item (the shorter list's padding). Java recurses into
+ * sub-lists; here that is a loop, because a version like "1a" x 4000 nests 8,000 lists and recursion
+ * overflowed the stack. The loop is exact because the parser only ever nests a sub-list as the *last* item of
+ * its parent (every `push()` descends into the list it just appended), so the recursive call on a pair of
+ * sub-lists, or on a sub-list against padding, is always the last thing its caller does (a tail call). The
+ * one non-tail form, `-1 * r.compareTo(null)`, becomes a sign flip. A sub-list anywhere else would be a bug,
+ * and throws.
+ */
+function compareItem(first: Item, second: Item | null): number {
+  let a = first;
+  let b = second;
+  let sign = 1;
+  for (;;) {
+    if (a.kind !== "list") return sign * compareScalar(a, b);
+    if (b === null) {
+      // ListItem.compareTo(null): the first item that differs from padding decides.
+      const items = a.items;
+      let next: Item | undefined;
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i]!;
+        if (item.kind === "list") {
+          if (i !== items.length - 1) throw new Error("maven: sub-list not in last position");
+          next = item;
+          break;
         }
-        return 0;
+        const r = compareScalar(item, null);
+        if (r !== 0) return sign * r;
       }
-      if (b.kind === "string") return 1; // 1-1 > 1-sp
-      if (b.kind !== "list") return -1; // 1-1 < 1.0.x
-      const n = Math.max(a.items.length, b.items.length);
-      for (let i = 0; i < n; i++) {
-        const l = a.items[i];
-        const r = b.items[i];
-        const result =
-          l === undefined ? (r === undefined ? 0 : -1 * compareItem(r, null)) : compareItem(l, r ?? null);
-        if (result !== 0) return result;
-      }
-      return 0;
+      if (next === undefined) return 0;
+      a = next;
+      continue;
     }
+    if (b.kind === "string") return sign; // 1-1 > 1-sp
+    if (b.kind !== "list") return -sign; // 1-1 < 1.0.x
+    const la = a.items;
+    const lb = b.items;
+    const n = Math.max(la.length, lb.length);
+    let tail: [Item, Item | null, number] | undefined;
+    for (let i = 0; i < n; i++) {
+      const l = la[i];
+      const r = lb[i];
+      const last = i === n - 1;
+      if (l === undefined) {
+        // r.compareTo(null), negated
+        if (r!.kind === "list") {
+          if (!last) throw new Error("maven: sub-list not in last position");
+          tail = [r!, null, -sign];
+          break;
+        }
+        const c = -compareScalar(r! as Item & { kind: "int" | "long" | "big" | "string" }, null);
+        if (c !== 0) return sign * c;
+        continue;
+      }
+      if (l.kind === "list" && (r === undefined || r.kind === "list")) {
+        if (!last) throw new Error("maven: sub-list not in last position");
+        tail = [l, r ?? null, sign];
+        break;
+      }
+      const c =
+        l.kind === "list"
+          ? r!.kind === "string"
+            ? 1
+            : -1 // list vs scalar: 1-1 > 1-sp, 1-1 < 1.0.x
+          : compareScalar(l, r ?? null);
+      if (c !== 0) return sign * c;
+    }
+    if (tail === undefined) return 0;
+    [a, b, sign] = tail;
   }
 }
 
@@ -204,29 +250,30 @@ export function compareMavenRaw(a: string, b: string): number {
   return sign(compareItem(parseMavenItems(a), parseMavenItems(b)));
 }
 
-/** ComparableVersion.getCanonical(). */
+/** ComparableVersion.getCanonical(): ListItem.toString, walked down the list spine instead of recursing. */
 export function canonicalMaven(version: string): string {
-  const str = (item: Item): string => {
-    switch (item.kind) {
-      case "int":
-      case "long":
-      case "big":
-        // Java prints the number's value.
-        return item.digits.replace(/^0+(?=.)/, "");
-      case "string":
-        return item.value;
-      case "list": {
-        // ListItem.toString: a separator only once something has been printed.
-        let buffer = "";
-        for (const x of item.items) {
-          if (buffer.length > 0) buffer += x.kind === "list" ? "-" : ".";
-          buffer += str(x);
-        }
-        return buffer;
+  const scalar = (item: Item): string =>
+    item.kind === "string" ? item.value : item.kind === "list" ? "" : item.digits.replace(/^0+(?=.)/, "");
+  let out = "";
+  let list: Item | undefined = parseMavenItems(version);
+  while (list !== undefined && list.kind === "list") {
+    // ListItem.toString: a separator only once something has been printed; a sub-list prints its own text.
+    let buffer = "";
+    let next: Item | undefined;
+    for (const x of list.items) {
+      if (x.kind === "list") {
+        next = x;
+        break;
       }
+      if (buffer.length > 0) buffer += ".";
+      buffer += scalar(x);
     }
-  };
-  return str(parseMavenItems(version));
+    out += buffer;
+    // Java appends "-" before a sub-list whenever this list's own buffer is non-empty.
+    if (next !== undefined && buffer.length > 0) out += "-";
+    list = next;
+  }
+  return out;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { compareStrings, invalidVersion, makeScheme } from "./internal.js";
+import { compareDigits, compareStrings, invalidVersion, lenientScheme, makeScheme } from "./internal.js";
 import type { VersionScheme } from "./scheme.js";
 
 /** A NuGetVersion: four numbers (missing ones are 0), release labels, metadata (ignored for ordering). */
@@ -50,6 +50,18 @@ function isValidPart(s: string, allowLeadingZeros: boolean): boolean {
 
 /** Parse like `NuGetVersion.TryParse` (NuGet.Versioning): 1 to 4 numeric parts, SemVer 2 labels. */
 export function parseNuGetVersion(input: string): NuGetVersion {
+  const v = parseNuGetDigits(input, true);
+  return { ...v, parts: v.parts.map(Number) as unknown as NuGetVersion["parts"] };
+}
+
+/** A NuGet version with its numeric parts as digit strings (no bound), for the lenient ordering. */
+interface NuGetDigits {
+  readonly parts: readonly [string, string, string, string];
+  readonly releaseLabels: readonly string[];
+  readonly metadata: string;
+}
+
+function parseNuGetDigits(input: string, int32: boolean): NuGetDigits {
   // .NET String.Trim() removes Unicode white space; JS trim() is the same set plus U+FEFF.
   const [versionPart, labels, metadata] = parseSections(input.trim());
   if (versionPart === undefined || versionPart === "") invalidVersion("NuGet", input, "empty version");
@@ -58,16 +70,17 @@ export function parseNuGetVersion(input: string): NuGetVersion {
   if (comps.length < 2 || comps.length > 4) invalidVersion("NuGet", input, "expected 1 to 4 numeric parts");
   const nums = comps.map((c) => {
     const m = COMPONENT_RE.exec(c);
-    const n = m === null ? Number.NaN : Number(m[1]);
-    if (!(n <= INT32_MAX)) invalidVersion("NuGet", input, `bad version part ${JSON.stringify(c)}`);
-    return n;
+    const digits = m === null ? undefined : m[1]!.replace(/^0+(?=.)/, "");
+    if (digits === undefined || (int32 && compareDigits(digits, String(INT32_MAX)) > 0))
+      invalidVersion("NuGet", input, `bad version part ${JSON.stringify(c.slice(0, 40))}`);
+    return digits;
   });
   if (labels !== undefined && !labels.every((l) => isValidPart(l, false)))
     invalidVersion("NuGet", input, "invalid release label");
   if (metadata !== undefined && !metadata.split(".").every((l) => isValidPart(l, true)))
     invalidVersion("NuGet", input, "invalid build metadata");
   return {
-    parts: [nums[0] ?? 0, nums[1] ?? 0, nums[2] ?? 0, nums[3] ?? 0],
+    parts: [nums[0] ?? "0", nums[1] ?? "0", nums[2] ?? "0", nums[3] ?? "0"],
     releaseLabels: labels ?? [],
     metadata: metadata ?? "",
   };
@@ -91,10 +104,10 @@ function compareRelease(a: string, b: string): number {
 }
 
 /** VersionComparer.Default: numbers, then release labels (a release sorts after its pre-releases). */
-export function compareNuGetParsed(a: NuGetVersion, b: NuGetVersion): number {
+export function compareNuGetParsed(a: NuGetVersion | NuGetDigits, b: NuGetVersion | NuGetDigits): number {
   for (let i = 0; i < 4; i++) {
-    const d = a.parts[i]! - b.parts[i]!;
-    if (d !== 0) return d < 0 ? -1 : 1;
+    const c = compareDigits(String(a.parts[i]), String(b.parts[i]));
+    if (c !== 0) return c;
   }
   const xl = a.releaseLabels;
   const yl = b.releaseLabels;
@@ -112,3 +125,21 @@ export function compareNuGetParsed(a: NuGetVersion, b: NuGetVersion): number {
 
 /** NuGet packages (NuGet.Versioning `VersionComparer.Default`). */
 export const nuget: VersionScheme = makeScheme("NuGet", parseNuGetVersion, compareNuGetParsed);
+
+/**
+ * NuGet as osv-scanner orders it: NuGet.Versioning's order, but numeric parts of any size (NuGet itself refuses
+ * a part above 2^31 - 1; osv-scanner and advisory data compare them as big integers) instead of a failed
+ * match. Strings that are no version shape at all sort first.
+ */
+export const nugetLenient: VersionScheme = lenientScheme<NuGetDigits>(
+  "NuGet",
+  (v) => parseNuGetDigits(v, true),
+  (v) => {
+    try {
+      return parseNuGetDigits(v, false);
+    } catch {
+      return undefined;
+    }
+  },
+  compareNuGetParsed,
+);

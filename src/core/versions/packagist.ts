@@ -1,4 +1,4 @@
-import { invalidVersion } from "./internal.js";
+import { invalidVersion, lenientScheme } from "./internal.js";
 import type { VersionScheme } from "./scheme.js";
 
 const isDigit = (c: string | undefined): boolean => c !== undefined && c >= "0" && c <= "9";
@@ -50,8 +50,10 @@ const compareForms = (a: string, b: string): number => Math.sign(specialForm(a) 
 
 /** strtol(…, 10) on a digit-led segment, clamped at LONG_MAX like glibc on 64-bit PHP builds. */
 function strtol(s: string): bigint {
-  const m = /^[0-9]+/.exec(s);
-  const n = BigInt(m === null ? "0" : m[0]);
+  const m = /^0*([0-9]+)/.exec(s);
+  // More than 19 significant digits is past LONG_MAX anyway; skip the big parse of a hostile digit run.
+  if (m !== null && m[1]!.length > 19) return 9223372036854775807n;
+  const n = BigInt(m === null ? "0" : m[1]!);
   const LONG_MAX = 9223372036854775807n;
   return n > LONG_MAX ? LONG_MAX : n;
 }
@@ -96,14 +98,30 @@ export function phpVersionCompare(orig1: string, orig2: string): number {
     if (n1 !== null) p1 = n1 + 1;
     if (n2 !== null) p2 = n2 + 1;
   }
-  if (compare === 0) {
-    if (n1 !== null) {
-      compare = isDigit(v1[p1]) ? 1 : phpVersionCompare(v1.slice(p1), "#N#");
-    } else if (n2 !== null) {
-      compare = isDigit(v2[p2]) ? -1 : phpVersionCompare("#N#", v2.slice(p2));
-    }
+  if (compare !== 0) return compare;
+  if (n1 !== null) return compareRest(v1, p1, 1);
+  if (n2 !== null) return compareRest(v2, p2, -1);
+  return 0;
+}
+
+/**
+ * The tail of php_version_compare: PHP recurses on the rest of the longer version against "#N#" (a number),
+ * one segment per call, `compare = isdigit(*p1) ? 1 : php_version_compare(p1, "#N#")`. A loop here: a
+ * version of 50,000 segments would otherwise be 50,000 stack frames (and as many re-canonicalisations of an
+ * already canonical, so unchanged, rest). `sign` is 1 for the left side, -1 for the right.
+ */
+function compareRest(v: string, from: number, sign: number): number {
+  let p = from;
+  for (;;) {
+    if (isDigit(v[p])) return sign;
+    // An empty rest (the version ended with a separator) is older than anything.
+    if (p >= v.length) return -sign;
+    const d = v.indexOf(".", p);
+    const c = compareForms(v.slice(p, d < 0 ? v.length : d), "#N#");
+    if (c !== 0) return sign * c;
+    if (d < 0) return 0;
+    p = d + 1;
   }
-  return compare;
 }
 
 const MODIFIER = "[._-]?(?:(stable|beta|b|RC|alpha|a|patch|pl|p)((?:[.-]?\\d+)*)?)?([.-]?dev)?";
@@ -195,3 +213,15 @@ export const packagist: VersionScheme = {
     return phpVersionCompare(normalizeComposerVersion(a), normalizeComposerVersion(b));
   },
 };
+
+/**
+ * Packagist as osv-scanner orders it: Composer-normalised where Composer's VersionParser accepts the string,
+ * the raw string otherwise ("4.3-2RC1", which Composer refuses), both through PHP's version_compare, which
+ * canonicalises whatever it is given. Never a failed match.
+ */
+export const packagistLenient: VersionScheme = lenientScheme(
+  "Packagist",
+  normalizeComposerVersion,
+  (v) => v,
+  phpVersionCompare,
+);

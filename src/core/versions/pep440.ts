@@ -1,4 +1,11 @@
-import { compareDigits, compareStrings, invalidVersion, makeScheme } from "./internal.js";
+import {
+  compareCodePoints,
+  compareDigits,
+  compareStrings,
+  invalidVersion,
+  lenientScheme,
+  makeScheme,
+} from "./internal.js";
 import type { VersionScheme } from "./scheme.js";
 
 /** A PEP 440 version, normalised as `packaging.version.Version` normalises it. Numbers are digit strings. */
@@ -161,3 +168,72 @@ export function normalizePep440(input: string): string {
 
 /** Python packages (PyPI), PEP 440 as implemented by `packaging` >= 22 (no LegacyVersion). */
 export const pep440: VersionScheme = makeScheme("PyPI", parsePep440, comparePep440Parsed);
+
+// packaging 21.3 (the last with LegacyVersion; pip vendored it through pip 23): _legacy_version_component_re
+// and _legacy_version_replacement_map. Python's \d is any Unicode decimal digit.
+const LEGACY_SPLIT = /(\p{Nd}+|[a-z]+|\.|-)/u;
+const LEGACY_REPLACE: Readonly<Record<string, string>> = {
+  pre: "c",
+  preview: "c",
+  "-": "final-",
+  rc: "c",
+  dev: "@",
+};
+
+/**
+ * `_legacy_cmpkey` of packaging 21.3's LegacyVersion, for strings PEP 440 refuses ("0.1-bulbasaur",
+ * "1.0-SNAPSHOT"): lower-cased, split into digit runs, letter runs, "." and "-" (what lies between them is kept
+ * too), numbers zero-padded to 8, words prefixed with "*", and trailing zeros and "-" before pre-release tags
+ * trimmed. Compared as a tuple of strings (by code point).
+ */
+export function legacyPypiKey(version: string): string[] {
+  const parts: string[] = [];
+  const pieces = version.toLowerCase().split(LEGACY_SPLIT);
+  pieces.push("final");
+  for (const raw of pieces) {
+    const part = Object.hasOwn(LEGACY_REPLACE, raw) ? LEGACY_REPLACE[raw]! : raw;
+    if (part === "" || part === ".") continue;
+    let out: string;
+    const c = part.charCodeAt(0);
+    if (c >= 48 && c <= 57) {
+      // str.zfill(8), counted in code points
+      const len = [...part].length;
+      out = len < 8 ? "0".repeat(8 - len) + part : part;
+    } else out = `*${part}`;
+    if (out.startsWith("*")) {
+      // remove "-" before a prerelease tag
+      if (compareCodePoints(out, "*final") < 0) while (parts[parts.length - 1] === "*final-") parts.pop();
+      // remove trailing zeros from each series of numeric parts
+      while (parts[parts.length - 1] === "00000000") parts.pop();
+    }
+    parts.push(out);
+  }
+  return parts;
+}
+
+function compareLegacyKeys(a: readonly string[], b: readonly string[]): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const c = compareCodePoints(a[i]!, b[i]!);
+    if (c !== 0) return c;
+  }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
+}
+
+type PypiKey = { readonly pep: Pep440Version } | { readonly legacy: readonly string[] };
+
+/**
+ * PyPI as pip orders it with packaging 21.3's `parse()`: a PEP 440 version exactly, anything else as a
+ * LegacyVersion, which sorts before every PEP 440 version (its key's epoch is -1). osv-scanner does the same,
+ * so an advisory range over a legacy version ("0.1-bulbasaur") is matched, never skipped.
+ */
+export const pypi: VersionScheme = lenientScheme<PypiKey>(
+  "PyPI",
+  (v) => ({ pep: parsePep440(v) }),
+  (v) => ({ legacy: legacyPypiKey(v) }),
+  (a, b) => {
+    if ("pep" in a && "pep" in b) return comparePep440Parsed(a.pep, b.pep);
+    if ("legacy" in a && "legacy" in b) return compareLegacyKeys(a.legacy, b.legacy);
+    return "legacy" in a ? -1 : 1;
+  },
+);

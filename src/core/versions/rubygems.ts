@@ -1,4 +1,4 @@
-import { compareDigits, compareStrings, invalidVersion, makeScheme } from "./internal.js";
+import { compareDigits, compareStrings, invalidVersion, lenientScheme, makeScheme } from "./internal.js";
 import type { VersionScheme } from "./scheme.js";
 
 /** A segment of a Gem::Version: a digit string (Ruby Integer, unbounded) or a letter run. */
@@ -54,3 +54,50 @@ export function compareGemParsed(a: readonly Segment[], b: readonly Segment[]): 
 
 /** RubyGems (`Gem::Version`). */
 export const rubygems: VersionScheme = makeScheme("RubyGems", parseGemVersion, compareGemParsed);
+
+/**
+ * osv-scanner's reading of a string Gem::Version refuses ("1beta", "1.0_rc"): a "." is inserted wherever an
+ * ASCII digit meets a non-digit, the result is split on ".", every all-digit piece is a number and every other
+ * piece a string, and canonical segments drop trailing zeros of the numeric run and of the rest. The segments
+ * are then ordered exactly like Gem::Version's (a string before a number), so "1beta" sits with "1.beta".
+ */
+export function lenientGemSegments(input: string): readonly Segment[] {
+  let canon = "";
+  let checkPrevious = false;
+  let previousWasDigit = true;
+  for (const c of input) {
+    if (c === ".") {
+      checkPrevious = false;
+      canon += ".";
+      continue;
+    }
+    const digit = c >= "0" && c <= "9";
+    if (checkPrevious && previousWasDigit !== digit) canon += ".";
+    canon += c;
+    previousWasDigit = digit;
+    checkPrevious = true;
+  }
+  const segments: Segment[] = canon
+    .split(".")
+    .map((p) => (/^[0-9]+$/.test(p) ? { num: p.replace(/^0+(?=.)/, "") } : { str: p }));
+  const firstString = segments.findIndex((x) => "str" in x);
+  const numeric = firstString < 0 ? segments : segments.slice(0, firstString);
+  const rest = firstString < 0 ? [] : segments.slice(firstString);
+  const dropZeros = (xs: Segment[]): Segment[] => {
+    let n = xs.length;
+    while (n > 0 && "num" in xs[n - 1]! && (xs[n - 1] as { num: string }).num === "0") n--;
+    return xs.slice(0, n);
+  };
+  return [...dropZeros(numeric), ...dropZeros(rest)];
+}
+
+/**
+ * RubyGems advisories and lockfiles as osv-scanner reads them: Gem::Version exactly where the string is a valid
+ * gem version, {@link lenientGemSegments} where Gem::Version would raise, so the match is never skipped.
+ */
+export const rubygemsLenient: VersionScheme = lenientScheme(
+  "RubyGems",
+  parseGemVersion,
+  lenientGemSegments,
+  compareGemParsed,
+);

@@ -5,16 +5,20 @@ import { dpkgGen, mavenGen, pep440Gen, rpmGen, semverGen } from "../../../test/s
 import { isPalisadeError } from "../errors/index.js";
 import {
   apk,
+  apkLenient,
   canonicalMaven,
   compareApkRaw,
   dpkg,
   go,
   knownEcosystems,
+  legacyPypiKey,
   maven,
   normalizeComposerVersion,
   normalizePep440,
   nuget,
+  nugetLenient,
   packagist,
+  packagistLenient,
   parseDpkgVersion,
   parseGoVersion,
   parseNuGetVersion,
@@ -23,8 +27,10 @@ import {
   parseSemver,
   pep440,
   phpVersionCompare,
+  pypi,
   rpm,
   rubygems,
+  rubygemsLenient,
   schemeFor,
   semver,
   type VersionScheme,
@@ -144,6 +150,45 @@ const SAMPLES: Record<string, readonly string[]> = {
     "2.0",
     "1.0-dev",
   ],
+  // Lenient variants (schemeFor's choice for these ecosystems): valid and invalid versions in one order.
+  pypi: [
+    "1.0",
+    "1.0a1",
+    "0.1",
+    "0.1-bulbasaur",
+    "1.0-SNAPSHOT",
+    "2.0b1pl0",
+    "1_2",
+    "dev",
+    "1.0.0.RELEASE",
+    "r1234",
+    "1.0-rc.1",
+    "1!2.0",
+    "0.1-bulbasaur-2",
+  ],
+  rubygemsLenient: ["1.0", "1beta", "1.beta", "1", "1b", "1.0_rc", "2.0.0-x", "0", "1.0.a", "1..0", "10.1"],
+  nugetLenient: [
+    "1.0",
+    "1.0.2147483648",
+    "1.0.2147483647",
+    "1.0.9007199254740993",
+    "1.0.9007199254740992",
+    "1.0-beta",
+    "99999999999.0",
+    "not.a.version",
+    "1.0.0.0.0",
+  ],
+  packagistLenient: ["4.3", "4.3-2RC1", "4.3.0-RC1", "4.3.2", "dev-main", "1.0.x-dev", "v2.0", "4.3-2"],
+  apkLenient: ["1", "1-r-0", "1-r0", "1-r1", "1.0bc", "1.0b", "1.0_rc1", "1.0", "abc", "1.0-x"],
+};
+
+/** Lenient schemes refuse only "": each sample here is refused by the strict scheme, ordered by the lenient one. */
+const LENIENT_INVALID_SAMPLES: Record<string, readonly string[]> = {
+  pypi: ["0.1-bulbasaur", "1.0-SNAPSHOT", "dev"],
+  rubygemsLenient: ["1beta", "1b", "1.0_rc"],
+  nugetLenient: ["1.0.2147483648", "not.a.version"],
+  packagistLenient: ["4.3-2RC1", "dev-main"],
+  apkLenient: ["1-r-0", "1.0bc", "abc"],
 };
 
 const MAVEN_CONVENTIONAL =
@@ -160,6 +205,11 @@ const SCHEMES: Record<string, VersionScheme> = {
   rubygems,
   nuget,
   packagist,
+  pypi,
+  rubygemsLenient,
+  nugetLenient,
+  packagistLenient,
+  apkLenient,
 };
 
 // Extra variety for the properties: seeded generators where we have them, and samples otherwise.
@@ -221,8 +271,24 @@ describe("VersionScheme contract (every scheme)", () => {
         );
       });
 
+      if (name in LENIENT_INVALID_SAMPLES)
+        it("orders what the strict scheme refuses, and refuses only the empty string", () => {
+          const strict = {
+            pypi: pep440,
+            rubygemsLenient: rubygems,
+            nugetLenient: nuget,
+            packagistLenient: packagist,
+            apkLenient: apk,
+          }[name as "pypi"];
+          for (const v of LENIENT_INVALID_SAMPLES[name]!) {
+            expect([v, strict.isValid(v), scheme.isValid(v)]).toEqual([v, false, true]);
+            expect([-1, 0, 1]).toContain(scheme.compare(v, pool[0]!));
+          }
+        });
+
       it("throws PalisadeError INPUT on invalid input and isValid says so", () => {
-        const bad = name === "maven" || name === "rpm" ? "" : "!!not a version!!";
+        const bad =
+          name === "maven" || name === "rpm" || name in LENIENT_INVALID_SAMPLES ? "" : "!!not a version!!";
         expect(scheme.isValid(bad)).toBe(false);
         let err: unknown;
         try {
@@ -725,6 +791,28 @@ describe("maven", () => {
       expect(maven.compare("\u0661.0", "1")).toBe(0); // Java's Character.isDigit accepts Arabic-Indic digits
       expect(maven.compare(`1.${"9".repeat(40)}`, `1.${"9".repeat(39)}`)).toBe(1);
     });
+
+    it("compares and prints versions nested 200,000 lists deep without recursion (issue 9: '1a' x 4000 overflowed)", () => {
+      const deep = "1a".repeat(100_000);
+      expect(maven.compare(deep, `${"1a".repeat(99_999)}1b`)).toBe(-1);
+      // "a1" is alpha-1; a final bare "a" is an unknown qualifier, which sorts after alpha (checked against the jar).
+      expect(maven.compare(`${deep}1`, deep)).toBe(-1);
+      expect(maven.compare(deep, deep)).toBe(0);
+      expect(maven.compare("1", deep)).toBe(1);
+      expect(maven.compare(`${"1-".repeat(50_000)}x`, `${"1-".repeat(50_000)}y`)).toBe(-1);
+      const canonical = canonicalMaven("1a".repeat(4000));
+      // 3,999 "1-alpha-" pairs and a final "1-a" (the jar prints the same: versions-differential.test.ts).
+      expect([canonical.length, canonical.slice(0, 18), canonical.slice(-9)]).toEqual([
+        3999 * 8 + 3,
+        "1-alpha-1-alpha-1-",
+        "alpha-1-a",
+      ]);
+    });
+
+    it("keeps ComparableVersion's answers where the POM reference's specification differs", () => {
+      // Checked against the jar in test/integration/versions-differential.test.ts.
+      expect([maven.compare("1-1", "1-ga-1"), maven.compare("1.0.0-RC16", "1.0.0.RC8-beta")]).toEqual([1, 1]);
+    });
   });
 });
 
@@ -887,5 +975,66 @@ describe("packagist", () => {
         ["dev-master", "master", "foo", "", "1.0.0-beta.foo", "1.0.0.0.0"].map((v) => packagist.isValid(v)),
       ).toEqual(Array(6).fill(false));
     });
+  });
+});
+
+describe("lenient orderings for versions outside the strict grammar (what the ecosystems' tooling does)", () => {
+  it("schemeFor gives the lenient variant where osv-scanner never fails a match", () => {
+    expect(
+      ["PyPI", "RubyGems", "NuGet", "Packagist", "Alpine:v3.20", "Wolfi"].map((e) => schemeFor(e)),
+    ).toEqual([pypi, rubygemsLenient, nugetLenient, packagistLenient, apkLenient, apkLenient]);
+  });
+
+  it("PyPI: a non-PEP 440 version is a LegacyVersion (packaging 21.3), below every PEP 440 version", () => {
+    // Answers of pip's vendored packaging 21.3 (versions-differential.test.ts checks thousands more).
+    expect(pep440.isValid("0.1-bulbasaur")).toBe(false);
+    expectOrder(pypi, [
+      "0.1-bulbasaur < 0.1",
+      "0.1-bulbasaur < 0.0.1",
+      "0.1-bulbasaur < 0.1-bulbasaur-2",
+      "1.0-SNAPSHOT < 1.0-alpha",
+      "dev < 0.0.0.dev0",
+      "1.0.0.RELEASE > 1.0.0.final",
+      "2.0b1pl0 < 2.0b1",
+      "1.0 = 1.0.0",
+    ]);
+    expect(legacyPypiKey("1.0-SNAPSHOT")).toEqual(["00000001", "*final-", "*snapshot", "*final"]);
+  });
+
+  it("RubyGems: '1beta' (Gem::Version raises) reads as osv-scanner reads it, like '1.beta'", () => {
+    expect(rubygems.isValid("1beta")).toBe(false);
+    expectOrder(rubygemsLenient, ["1beta = 1.beta", "1beta < 1", "1beta > 0.9", "1b < 1.0", "1.0_rc < 1.0"]);
+  });
+
+  it("NuGet: numeric parts past 2^31 and 2^53 compare as numbers, digit by digit", () => {
+    expect(nuget.isValid("1.0.2147483648")).toBe(false);
+    expectOrder(nugetLenient, [
+      "1.0.2147483648 > 1.0.2147483647",
+      "1.0.9007199254740993 > 1.0.9007199254740992",
+      "1.0.9007199254740993-beta < 1.0.9007199254740993",
+      "99999999999999999999999.0 > 9999999999999999999999.0",
+      "not.a.version < 0.0",
+    ]);
+  });
+
+  it("SemVer: numeric identifiers past 2^53 compare exactly (node-semver rounds them to equal)", () => {
+    expectOrder(semver, [
+      "1.0.9007199254740993 > 1.0.9007199254740992",
+      "9007199254740993.0.0 > 9007199254740992.0.0",
+      "1.0.0-9007199254740993 > 1.0.0-9007199254740992",
+      "1.0.0-18446744073709551616 > 1.0.0-18446744073709551615",
+    ]);
+  });
+
+  it("Packagist: '4.3-2RC1' (Composer refuses) goes through PHP's version_compare as given", () => {
+    expect(packagist.isValid("4.3-2RC1")).toBe(false);
+    // version_compare("4.3-2RC1", …) with Composer's normalised right-hand sides, as php answers.
+    expectOrder(packagistLenient, ["4.3-2RC1 > 4.3", "4.3-2RC1 < 4.3.2", "4.3-2RC1 < 4.3.2-RC1"]);
+  });
+
+  it("Alpine: '1-r-0' is ordered by apk-tools' own token walk instead of failing", () => {
+    expect(apk.isValid("1-r-0")).toBe(false);
+    expectOrder(apkLenient, ["1-r-0 > 1", "1-r-0 > 1-r0", "1-r-0 < 1-r1", "1.0bc > 1.0b"]);
+    expect(() => apkLenient.compare("", "1")).toThrow(/empty version/);
   });
 });

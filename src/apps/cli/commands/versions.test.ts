@@ -24,22 +24,32 @@ describe("palisade versions compare", () => {
 
   it("reads pairs from stdin, reports bad lines in place and exits 2 at the end", async () => {
     const r = await cli(
-      ["versions", "compare", "-e", "PyPI"],
-      "1.0 1.0.0\n1.0a1\t1.0\nnot-a-version 1\n\n2.0 1.0\r\n",
+      ["versions", "compare", "-e", "Go"],
+      "v1.0.0 v1.0.0\nv1.0.0-rc.1\tv1.0.0\nnot-a-version v1.0.0\n\nv2.0.0 v1.0.0\r\n",
     );
     expect(r).toEqual({
       code: 2,
       stdout: [
         "=",
         "<",
-        'error: invalid PEP 440 version "not-a-version": not a PEP 440 version',
+        'error: invalid Go version "not-a-version": not a Go module version (vMAJOR.MINOR.PATCH[-PRE][+BUILD])',
         "error: expected two versions separated by white space, got 0",
         ">",
         "",
       ].join("\n"),
       stderr:
-        'palisade: stdin:3: invalid PEP 440 version "not-a-version": not a PEP 440 version\n' +
+        'palisade: stdin:3: invalid Go version "not-a-version": not a Go module version (vMAJOR.MINOR.PATCH[-PRE][+BUILD])\n' +
         "palisade: stdin:4: expected two versions separated by white space, got 0\n",
+    });
+  });
+
+  it("orders a PyPI version pip reads as a LegacyVersion instead of failing (issue 8)", async () => {
+    expect(
+      await cli(["versions", "compare", "-e", "PyPI"], "0.1-bulbasaur 0.1\n0.1-bulbasaur 0.0.1\n"),
+    ).toEqual({
+      code: 0,
+      stdout: "<\n<\n",
+      stderr: "",
     });
   });
 
