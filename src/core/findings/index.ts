@@ -130,7 +130,9 @@ export type CoverageReason =
   | "unsupported"
   | "missing"
   | "stale"
-  | "not-evaluated";
+  | "not-evaluated"
+  /** Not in the input, so a default was used (e.g. the API server's bootstrap RBAC policy); the message says which. */
+  | "assumed";
 
 export interface CoverageEntry {
   reason: CoverageReason;

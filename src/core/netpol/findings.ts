@@ -263,6 +263,12 @@ export function netpolFindings(
   // server would not have admitted them).
   const byNs = new Map<string, ParsedPolicy[]>();
   for (const p of m.policies) byNs.set(p.namespace, [...(byNs.get(p.namespace) ?? []), p]);
+  // A namespace known only from the objects in it (no Namespace object in the input) is located at its first
+  // object in input order, so that every finding (and SARIF result) names a file and line.
+  const firstInNs = new Map<string, KObject>();
+  for (const o of inv.objects)
+    if (o.ref.namespace !== undefined && o.source && !firstInNs.has(o.ref.namespace))
+      firstInNs.set(o.ref.namespace, o);
   for (const ns of [...inv.namespaces.values()].sort((a, b) =>
     a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
   )) {
@@ -271,7 +277,7 @@ export function netpolFindings(
     if (list.length === 0) {
       findings.push(
         finding("PAL-NET-003", ref, `Namespace ${ns.name} has no NetworkPolicy`, {
-          obj: ns.object,
+          obj: ns.object ?? firstInNs.get(ns.name),
           team: ns.team,
         }),
       );
@@ -285,7 +291,7 @@ export function netpolFindings(
           "PAL-NET-004",
           ref,
           `Namespace ${ns.name} has no NetworkPolicy selecting all pods (podSelector: {}) for Ingress`,
-          { obj: ns.object, team: ns.team },
+          { obj: ns.object ?? firstInNs.get(ns.name), team: ns.team },
         ),
       );
     if (!denyAll("egress"))
@@ -294,7 +300,7 @@ export function netpolFindings(
           "PAL-NET-005",
           ref,
           `Namespace ${ns.name} has no NetworkPolicy selecting all pods (podSelector: {}) for Egress`,
-          { obj: ns.object, team: ns.team },
+          { obj: ns.object ?? firstInNs.get(ns.name), team: ns.team },
         ),
       );
   }

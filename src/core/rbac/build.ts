@@ -1,5 +1,6 @@
 import { type CoverageEntry, cmp } from "../findings/index.js";
 import type { Inventory, KObject } from "../inventory/index.js";
+import { type DefaultRolesOptions, planDefaultPolicy } from "./bootstrap.js";
 import { serviceAccountUsername } from "./identity.js";
 import { selectorMatches } from "./match.js";
 import type { PolicyRule, RbacBinding, RbacIndex, RbacRole, Subject } from "./model.js";
@@ -130,18 +131,74 @@ function collect<T>(
   return out;
 }
 
+/** Options of `buildRbacIndex`. */
+export interface RbacBuildOptions {
+  /**
+   * Assume the API server's bootstrap policy where the input lacks it (see bootstrap.ts). Absent or false: the
+   * input alone, as before.
+   */
+  defaultRoles?: DefaultRolesOptions | false | undefined;
+}
+
+/** Add defaults under keys the input does not use, marked `builtin`. */
+function withDefaults<T extends { builtin?: true }>(
+  input: Map<string, T>,
+  defaults: readonly KObject[],
+  parse: (o: KObject) => { ok: true; value: T } | { ok: false; errors: string[] },
+  key: (t: T) => string,
+  coverage: CoverageEntry[],
+): Map<string, T> {
+  for (const [k, v] of collect(defaults, parse, key, coverage)) {
+    if (input.has(k)) continue;
+    v.builtin = true;
+    input.set(k, v);
+  }
+  return input;
+}
+
 /**
  * Build the effective-permission graph from the inventory: validate roles and bindings (invalid ones become
- * coverage entries), resolve ClusterRole aggregation, link bindings to roles, and index bindings by subject and
- * roles by resource so that `canI` and `whoCan` touch only what can match.
+ * coverage entries), add the bootstrap policy's defaults when asked, resolve ClusterRole aggregation over every
+ * ClusterRole (a user's `aggregate-to-edit` role extends the default `edit` and, through it, `admin`), link
+ * bindings to roles, and index bindings by subject and roles by resource so that `canI` and `whoCan` touch only
+ * what can match.
  */
-export function buildRbacIndex(inv: Inventory): RbacIndex {
+export function buildRbacIndex(inv: Inventory, opts: RbacBuildOptions = {}): RbacIndex {
   const coverage: CoverageEntry[] = [];
-  const roles = collect(inv.roles, parseRole, (r) => roleKey("Role", r.namespace, r.name), coverage);
-  const clusterRoles = collect(inv.clusterRoles, parseRole, (r) => r.name, coverage);
+  const defaults = opts.defaultRoles ? planDefaultPolicy(inv, opts.defaultRoles) : undefined;
+  const d = defaults?.objects;
+  const roleKeyOf = (r: RbacRole) => roleKey("Role", r.namespace, r.name);
+  const bindingKeyOf = (b: RbacBinding) => `${b.namespace ?? ""}\u0000${b.name}`;
+  const roles = withDefaults(
+    collect(inv.roles, parseRole, roleKeyOf, coverage),
+    d?.Role ?? [],
+    parseRole,
+    roleKeyOf,
+    coverage,
+  );
+  const clusterRoles = withDefaults(
+    collect(inv.clusterRoles, parseRole, (r) => r.name, coverage),
+    d?.ClusterRole ?? [],
+    parseRole,
+    (r) => r.name,
+    coverage,
+  );
   resolveAggregation(clusterRoles, coverage);
-  const crbs = collect(inv.clusterRoleBindings, parseBinding, (b) => b.name, coverage);
-  const rbs = collect(inv.roleBindings, parseBinding, (b) => `${b.namespace ?? ""}\u0000${b.name}`, coverage);
+  const crbs = withDefaults(
+    collect(inv.clusterRoleBindings, parseBinding, (b) => b.name, coverage),
+    d?.ClusterRoleBinding ?? [],
+    parseBinding,
+    (b) => b.name,
+    coverage,
+  );
+  const rbs = withDefaults(
+    collect(inv.roleBindings, parseBinding, bindingKeyOf, coverage),
+    d?.RoleBinding ?? [],
+    parseBinding,
+    bindingKeyOf,
+    coverage,
+  );
+  if (defaults) coverage.push(...defaults.coverage);
 
   const bindings = [
     ...[...crbs.values()].sort((a, b) => cmp(a.name, b.name)),
@@ -164,6 +221,7 @@ export function buildRbacIndex(inv: Inventory): RbacIndex {
     runningServiceAccounts: new Map(),
     coverage,
   };
+  if (defaults?.version !== undefined && defaults.coverage.length > 0) idx.assumedVersion = defaults.version;
   for (const b of bindings) {
     // GetRoleReferenceRules: a Role is looked up in the binding's namespace; a ClusterRole by name.
     const rk = roleKey(b.roleRef.kind, b.namespace, b.roleRef.name);

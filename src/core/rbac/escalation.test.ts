@@ -20,13 +20,16 @@ const base = [
   serviceAccount("kube-system", "boss"),
 ];
 const paths = (objs: Record<string, unknown>[]) => escalationPaths(buildRbacIndex(inventory(objs)));
+const RB = "rbac.authorization.k8s.io/v1";
+/** Every step taken by a binding subject names the binding behind it (SARIF points at it). */
+const ADMIN_BINDING = { apiVersion: RB, kind: "ClusterRoleBinding", name: "admin" };
 
 describe("escalationPaths", () => {
   it("direct grant is a one-step path", () => {
     expect(paths(base)).toEqual([
       {
         subject: { kind: "ServiceAccount", name: "boss", namespace: "kube-system" },
-        steps: [{ mechanism: "grant", detail: ADMIN_GRANT }],
+        steps: [{ mechanism: "grant", detail: ADMIN_GRANT, binding: ADMIN_BINDING }],
       },
     ]);
   });
@@ -44,8 +47,9 @@ describe("escalationPaths", () => {
           mechanism: "create-pod-as-sa",
           detail: "create deployments.apps in namespace kube-system; run a pod with serviceAccountName boss",
           to: "ServiceAccount:kube-system/boss",
+          binding: { apiVersion: RB, kind: "RoleBinding", name: "d", namespace: "kube-system" },
         },
-        { mechanism: "grant", detail: ADMIN_GRANT },
+        { mechanism: "grant", detail: ADMIN_GRANT, binding: ADMIN_BINDING },
       ],
     });
   });
@@ -70,6 +74,7 @@ describe("escalationPaths", () => {
       mechanism: "grant",
       detail: "member of system:masters (privileged group authorizer, no RBAC needed)",
     });
+    expect(out[1]?.steps[0]?.binding).toEqual({ apiVersion: RB, kind: "ClusterRoleBinding", name: "m" });
   });
 
   it("impersonating a group needs impersonate on some user or ServiceAccount too", () => {
@@ -154,6 +159,7 @@ describe("escalationPaths", () => {
             mechanism: "escalate",
             detail: "escalate + update ClusterRole self-editor, bound cluster-wide, to allow everything",
             to: "cluster-admin-equivalent",
+            binding: { apiVersion: RB, kind: "ClusterRoleBinding", name: "s" },
           },
           { mechanism: "grant", detail: "a ClusterRole bound cluster-wide rewritten to allow everything" },
         ],

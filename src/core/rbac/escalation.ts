@@ -21,11 +21,11 @@
  * Limitation (stated, not hidden): permissions are not combined across identities; a step is taken only when one
  * identity holds every permission it needs.
  */
-import { cmp } from "../findings/index.js";
+import { cmp, type ResourceRef } from "../findings/index.js";
 import { roleKey, subjectNamespace } from "./build.js";
 import { SYSTEM_MASTERS, subjectKey, subjectUserInfo } from "./identity.js";
 import { formatRule, type RequestAttributes, ruleAllows } from "./match.js";
-import type { PolicyRule, RbacIndex, RbacRole, Subject } from "./model.js";
+import type { PolicyRule, RbacBinding, RbacIndex, RbacRole, Subject } from "./model.js";
 import { grantsAllow, grantsFor } from "./query.js";
 
 export type EscalationMechanism =
@@ -45,6 +45,12 @@ export interface EscalationStep {
   detail: string;
   /** The identity this step yields (node label), absent on the final grant step. */
   to?: string;
+  /**
+   * The binding that gives the step's identity the permission it uses, when that identity is a binding subject
+   * (the first step of every path, and steps from ServiceAccounts reached on the way). Input bindings are
+   * preferred over assumed bootstrap ones.
+   */
+  binding?: ResourceRef;
 }
 
 export interface EscalationPath {
@@ -63,6 +69,7 @@ interface VGrant {
   rule: PolicyRule;
   source: string;
   role?: RbacRole;
+  binding?: RbacBinding;
   clusterWide?: boolean;
 }
 
@@ -107,6 +114,32 @@ const INTERESTING_VERBS = new Set([
   "escalate",
   "approve",
 ]);
+
+const req = (verb: string, apiGroup: string, resource: string, subresource = ""): RequestAttributes => ({
+  verb,
+  apiGroup,
+  resource,
+  subresource,
+});
+/** The permissions each mechanism uses (to name the binding behind a step). */
+const MECHANISM_REQUESTS: Readonly<Record<EscalationMechanism, readonly RequestAttributes[]>> = {
+  grant: [ALL],
+  "create-pod-as-sa": WORKLOADS.flatMap(([g, r]) => ["create", "update", "patch"].map((v) => req(v, g, r))),
+  "exec-into-pod": ["create", "get"].flatMap((v) => [
+    req(v, "", "pods", "exec"),
+    req(v, "", "pods", "attach"),
+  ]),
+  "nodes-proxy": [req("get", "", "nodes", "proxy"), req("create", "", "nodes", "proxy")],
+  "create-token": [req("create", "", "serviceaccounts", "token")],
+  "read-secret": [req("get", "", "secrets"), req("list", "", "secrets")],
+  impersonate: ["users", "groups", "serviceaccounts"].map((r) => req("impersonate", "", r)),
+  bind: [req("bind", RBAC, "roles"), req("bind", RBAC, "clusterroles")],
+  escalate: [req("escalate", RBAC, "roles"), req("escalate", RBAC, "clusterroles")],
+  "csr-approve": [
+    req("approve", "certificates.k8s.io", "signers"),
+    req("update", "certificates.k8s.io", "certificatesigningrequests", "approval"),
+  ],
+};
 
 /** Grants whose rule allows one of the requests for some name (namespace ignored). */
 function relevant(grants: readonly VGrant[], reqs: readonly RequestAttributes[]): VGrant[] {
@@ -163,6 +196,7 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
       const v: VGrant = {
         rule: g.rule,
         role: g.role,
+        binding: g.binding,
         source: `${g.binding.kind} ${g.binding.namespace ? `${g.binding.namespace}/` : ""}${g.binding.name} → ${g.role.kind} ${g.role.name}`,
       };
       if (g.namespace !== undefined) v.namespace = g.namespace;
@@ -560,6 +594,18 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
         }
     frontier = nf;
   }
+  /** The binding behind a step taken from `from`: the first grant of a binding whose rule serves the mechanism. */
+  const withBinding = (step: EscalationStep, from: Node | undefined): EscalationStep => {
+    if (!from?.subject) return step;
+    const reqs = MECHANISM_REQUESTS[step.mechanism];
+    const candidates =
+      step.mechanism === "grant"
+        ? from.grants.filter((g) => ruleAllows(ALL, g.rule))
+        : relevant(from.grants, reqs);
+    const g = candidates.find((x) => x.binding && !x.binding.builtin) ?? candidates.find((x) => x.binding);
+    if (g?.binding) step.binding = g.binding.ref;
+    return step;
+  };
   const paths: EscalationPath[] = [];
   for (const s of starts) {
     const id = subjectKey(s);
@@ -567,25 +613,35 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
     const steps: EscalationStep[] = [];
     let cur = id;
     let pending: Edge | undefined;
+    let pendingFrom: Node | undefined;
     for (let guard = 0; guard < 10_000; guard++) {
       const e = next.get(cur);
       const node = nodes.get(cur)!;
       if (e === null || e === undefined) {
-        if (pending) steps.push({ mechanism: pending.mechanism, detail: pending.detail, to: node.label });
+        if (pending)
+          steps.push(
+            withBinding(
+              { mechanism: pending.mechanism, detail: pending.detail, to: node.label },
+              pendingFrom,
+            ),
+          );
         pending = undefined;
-        steps.push({ mechanism: "grant", detail: node.adminDetail ?? node.label });
+        steps.push(withBinding({ mechanism: "grant", detail: node.adminDetail ?? node.label }, node));
         break;
       }
       const target = nodes.get(e.to)!;
-      if (target.hub) pending = e;
-      else if (pending) {
-        steps.push({
-          mechanism: pending.mechanism,
-          detail: `${pending.detail}; ${e.detail}`,
-          to: target.label,
-        });
+      if (target.hub) {
+        pending = e;
+        pendingFrom = node;
+      } else if (pending) {
+        steps.push(
+          withBinding(
+            { mechanism: pending.mechanism, detail: `${pending.detail}; ${e.detail}`, to: target.label },
+            pendingFrom,
+          ),
+        );
         pending = undefined;
-      } else steps.push({ mechanism: e.mechanism, detail: e.detail, to: target.label });
+      } else steps.push(withBinding({ mechanism: e.mechanism, detail: e.detail, to: target.label }, node));
       cur = e.to;
     }
     paths.push({ subject: s, steps });

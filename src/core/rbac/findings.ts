@@ -6,12 +6,13 @@ import {
   makeFinding,
   type ResourceRef,
   type RuleMeta,
+  refToString,
   type Severity,
 } from "../findings/index.js";
 import { type Inventory, type KObject, sourceLocation } from "../inventory/index.js";
 import { buildRbacIndex, roleKey, subjectNamespace } from "./build.js";
-import { escalationPaths } from "./escalation.js";
-import { SYSTEM_MASTERS } from "./identity.js";
+import { type EscalationPath, escalationPaths } from "./escalation.js";
+import { SYSTEM_MASTERS, subjectKey } from "./identity.js";
 import { formatRule, type RequestAttributes, ruleAllows, selectorMatches } from "./match.js";
 import type { PolicyRule, RbacBinding, RbacIndex, RbacRole, Subject } from "./model.js";
 
@@ -155,6 +156,14 @@ export const RBAC_RULES: readonly RuleMeta[] = [
     [cis("5.1.9", "Minimize access to create persistent volumes"), NSA],
   ),
   meta(
+    "PAL-RBAC-015",
+    "Read access to every Secret in a namespace",
+    "high",
+    "get, list or watch on secrets without resourceNames (directly or through `*`) reads every Secret of the namespace: credentials, TLS keys and ServiceAccount tokens, whose holders' permissions the reader then has.",
+    "Grant Secret access per resourceName, or mount the Secrets the workload needs instead of reading them through the API.",
+    [cis("5.1.2", "Minimize access to secrets"), NSA],
+  ),
+  meta(
     "PAL-RBAC-020",
     "Binding references a role that does not exist",
     "low",
@@ -215,6 +224,10 @@ interface GrantCheck {
   ruleId: string;
   /** Only meaningful through a ClusterRoleBinding (cluster-scoped resources, or "cluster-wide" by definition). */
   clusterOnly?: boolean;
+  /** Only through a RoleBinding (the cluster-wide case is another rule). */
+  namespacedOnly?: boolean;
+  /** The rule must allow the request for every name (no resourceNames): "every Secret", not some. */
+  allNames?: boolean;
   what: string;
   requests: RequestAttributes[];
 }
@@ -245,6 +258,13 @@ const GRANT_CHECKS: GrantCheck[] = [
     ruleId: "PAL-RBAC-002",
     clusterOnly: true,
     what: "read Secrets in every namespace",
+    requests: ["get", "list", "watch"].map((v) => r(v, "", "secrets")),
+  },
+  {
+    ruleId: "PAL-RBAC-015",
+    namespacedOnly: true,
+    allNames: true,
+    what: "read every Secret",
     requests: ["get", "list", "watch"].map((v) => r(v, "", "secrets")),
   },
   { ruleId: "PAL-RBAC-004", what: "create or modify pods or workloads", requests: WORKLOAD_REQUESTS },
@@ -373,6 +393,36 @@ function subjectRef(s: Subject): ResourceRef {
   return { apiVersion: `${RBAC}/v1`, kind: s.kind, name: s.name };
 }
 
+const resolvedSubject = (s: Subject, b: RbacBinding): Subject => {
+  if (s.kind !== "ServiceAccount") return s;
+  const ns = subjectNamespace(s, b);
+  return ns !== undefined ? { ...s, namespace: ns } : s;
+};
+
+/**
+ * Where an escalation finding points: the ServiceAccount's own object when the input has it; otherwise (a User
+ * or Group has no object, a ServiceAccount may be created elsewhere) the first input binding on the path, so
+ * that every SARIF result has a file and line.
+ */
+function pathLocation(
+  p: EscalationPath,
+  saObjects: ReadonlyMap<string, KObject>,
+  bindingByRef: ReadonlyMap<string, RbacBinding>,
+) {
+  const s = p.subject;
+  if (s.kind === "ServiceAccount") {
+    const sa = saObjects.get(`${s.namespace ?? ""}/${s.name}`);
+    const at = sa ? location(sa) : undefined;
+    if (at) return at;
+  }
+  for (const step of p.steps) {
+    const b = step.binding ? bindingByRef.get(refToString(step.binding)) : undefined;
+    const at = b && !b.builtin ? location(b.object) : undefined;
+    if (at) return at;
+  }
+  return undefined;
+}
+
 /**
  * RBAC findings: cluster-admin-equivalent bindings, wildcard rules, risky grants, system:masters, default
  * ServiceAccounts with grants, escalation paths, and hygiene (missing roles or ServiceAccounts, unused roles).
@@ -385,6 +435,12 @@ export function rbacFindings(
   const findings: Finding[] = [];
   const saNamespaces = namespacesWithServiceAccounts(idx.serviceAccounts);
   for (const b of idx.bindings) {
+    // Assumed bootstrap objects are the platform's own policy, identical in every cluster of that version: a
+    // finding on them (system:masters bound to cluster-admin, controller ServiceAccounts that "do not exist",
+    // cluster-admin's `*`) would appear on every scan and say nothing about the user's objects. They still take
+    // part in everything else: a user's binding TO cluster-admin is judged by cluster-admin's rules, and paths
+    // may pass through the controllers' ServiceAccounts.
+    if (b.builtin) continue;
     const subjects = b.subjects.map((s) => subjectText(s, b));
     const who = subjects.length ? subjects.join(", ") : "no subjects";
     if (!b.role) {
@@ -446,8 +502,11 @@ export function rbacFindings(
       continue; // the specific risky grants below are all implied
     }
     for (const c of GRANT_CHECKS) {
-      if (c.clusterOnly && !cluster) continue;
-      const i = b.role.rules.findIndex((rule) => c.requests.some((q) => allowsSomeName(rule, q)));
+      if ((c.clusterOnly && !cluster) || (c.namespacedOnly && cluster)) continue;
+      // A request without a name is matched only by a rule without resourceNames (ResourceNameMatches).
+      const allows = (rule: PolicyRule, q: RequestAttributes) =>
+        c.allNames ? ruleAllows(q, rule) : allowsSomeName(rule, q);
+      const i = b.role.rules.findIndex((rule) => c.requests.some((q) => allows(rule, q)));
       if (i < 0) continue;
       const rule = b.role.rules[i]!;
       const severity: Severity | undefined = c.ruleId === "PAL-RBAC-004" && !cluster ? "medium" : undefined;
@@ -472,7 +531,7 @@ export function rbacFindings(
     )
       selectedByAggregation.add(role);
   for (const role of [...idx.roles.values(), ...idx.clusterRoles.values()]) {
-    if (isBootstrap(role.object)) continue;
+    if (role.builtin || isBootstrap(role.object)) continue;
     if (!role.aggregationRule)
       role.rules.forEach((rule, i) => {
         const full =
@@ -517,10 +576,20 @@ export function rbacFindings(
   }
 
   // Escalation paths of more than one step (a direct grant is PAL-RBAC-001). Kubernetes' own `system:`
-  // identities are skipped: their power is by design.
+  // identities are skipped: their power is by design. So are subjects named only by assumed bootstrap bindings
+  // (the controllers' ServiceAccounts in kube-system): their paths are the same in every cluster.
+  const inputSubjects = new Set<string>();
+  const builtinSubjects = new Set<string>();
+  for (const b of idx.bindings)
+    for (const s of b.subjects)
+      (b.builtin ? builtinSubjects : inputSubjects).add(subjectKey(resolvedSubject(s, b)));
+  const bindingByRef = new Map(idx.bindings.map((b) => [refToString(b.ref), b]));
+  const saObjects = new Map(inv.serviceAccounts.map((o) => [`${o.ref.namespace ?? ""}/${o.ref.name}`, o]));
   for (const p of escalationPaths(idx)) {
     const s = p.subject;
     if (p.steps.length < 2 || s.name.startsWith("system:")) continue;
+    const key = subjectKey(s);
+    if (builtinSubjects.has(key) && !inputSubjects.has(key)) continue;
     const m = RULE.get("PAL-RBAC-023")!;
     const text = p.steps
       .map((st, i) => `${i + 1}. [${st.mechanism}] ${st.detail}${st.to ? ` → ${st.to}` : ""}`)
@@ -531,6 +600,7 @@ export function rbacFindings(
         title: m.title,
         severity: m.severity,
         resource: subjectRef(s),
+        location: pathLocation(p, saObjects, bindingByRef),
         evidence: text,
         message: `${s.kind} ${s.namespace ? `${s.namespace}/` : ""}${s.name} can reach cluster-admin in ${p.steps.length - 1} step(s): ${text}`,
         remediation: m.remediation,

@@ -2,6 +2,16 @@
  * Exact RBAC analysis: the Kubernetes RBAC authorizer's semantics over an inventory (can-i, who-can, effective
  * permissions), ClusterRole aggregation, escalation paths and findings. Pure: no IO.
  */
+export type { DefaultPolicy, DefaultRolesOptions } from "./bootstrap.js";
+export {
+  BOOTSTRAP_LABEL,
+  BOOTSTRAP_MINORS,
+  bootstrapObjects,
+  parseKubeVersion,
+  planDefaultPolicy,
+  resolveKubeVersion,
+} from "./bootstrap.js";
+export type { RbacBuildOptions } from "./build.js";
 export { buildRbacIndex, resolveAggregation, roleKey } from "./build.js";
 export type { EscalationMechanism, EscalationOptions, EscalationPath, EscalationStep } from "./escalation.js";
 export { escalationPaths } from "./escalation.js";

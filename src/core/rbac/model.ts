@@ -44,6 +44,8 @@ export interface RbacRole {
   declaredRules: PolicyRule[];
   aggregationRule?: LabelSelector[];
   object: KObject;
+  /** Not in the input: assumed from the API server's bootstrap policy (see bootstrap.ts). */
+  builtin?: true;
 }
 
 /** A validated RoleBinding or ClusterRoleBinding. */
@@ -58,6 +60,8 @@ export interface RbacBinding {
   /** The referenced role, when it exists in the inventory. A binding to a missing role grants nothing. */
   role?: RbacRole;
   object: KObject;
+  /** Not in the input: assumed from the API server's bootstrap policy (see bootstrap.ts). */
+  builtin?: true;
 }
 
 /** An authenticated identity as the authorizer sees it (`user.Info`). */
@@ -103,6 +107,8 @@ export interface RbacIndex {
   /** ServiceAccounts that workloads in the inventory run as, by namespace (exec/attach/kubelet targets). */
   runningServiceAccounts: Map<string, Set<string>>;
   coverage: CoverageEntry[];
+  /** The Kubernetes version (`v1.N`) whose bootstrap policy was assumed, when defaults were added. */
+  assumedVersion?: string;
 }
 
 export const RBAC_GROUP = "rbac.authorization.k8s.io";

@@ -13,7 +13,7 @@ import { formatImageRef, type Inventory, type Workload } from "../inventory/inde
 import { NETPOL_RULES, netpolFindings } from "../netpol/index.js";
 import { evaluatePosture, POSTURE_RULES } from "../posture/index.js";
 import { pssFindings } from "../pss/index.js";
-import { RBAC_RULES, rbacFindings } from "../rbac/index.js";
+import { buildRbacIndex, RBAC_RULES, type RbacBuildOptions, rbacFindings } from "../rbac/index.js";
 import { emptyCounts, REPORT_SCHEMA_VERSION, type ScanReport, UNOWNED } from "../report/index.js";
 import { globMatch, globPatternProblem } from "../util/index.js";
 
@@ -38,6 +38,8 @@ export interface ScanOptions {
   excludeNamespaces?: readonly string[] | undefined;
   /** Coverage from loading, merged into the report. */
   coverage?: readonly CoverageEntry[] | undefined;
+  /** RBAC analysis options (the API server's bootstrap policy as defaults). */
+  rbac?: RbacBuildOptions | undefined;
 }
 
 /** Every rule Palisade's scan can emit, by id. */
@@ -63,7 +65,12 @@ export function runScan(inv: Inventory, opts: ScanOptions): ScanReport {
     findings = pssFindings(inv, fw === "pss-baseline" ? "baseline" : "restricted");
   } else {
     const posture = evaluatePosture(inv, { allowedRegistries: opts.allowedRegistries ?? [] });
-    const rbac = rbacFindings(inv);
+    // The bootstrap defaults only matter when the input has RBAC objects of its own (no finding is ever about a
+    // default object): without any, assuming them would only add a coverage note to every scan.
+    const hasRbac =
+      inv.roles.length + inv.clusterRoles.length + inv.roleBindings.length + inv.clusterRoleBindings.length >
+      0;
+    const rbac = rbacFindings(inv, buildRbacIndex(inv, hasRbac ? opts.rbac : undefined));
     const net = netpolFindings(inv);
     findings = [...posture.findings, ...rbac.findings, ...net.findings];
     coverage.push(...posture.coverage, ...rbac.coverage, ...net.coverage);

@@ -4,7 +4,12 @@ import { runCli } from "../../../../test/support/cli.js";
 
 const FIXTURE = fileURLToPath(new URL("./__fixtures__/rbac/cluster.yaml", import.meta.url));
 
-const cli = (argv: string[]) => runCli(argv, { now: new Date("2026-01-01T00:00:00Z") });
+const run = (argv: string[]) => runCli(argv, { now: new Date("2026-01-01T00:00:00Z") });
+/**
+ * These suites pin the authorizer's semantics over the fixture alone (which defines its own cluster-admin), so
+ * they turn the bootstrap defaults off; "bootstrap defaults" below tests them.
+ */
+const cli = (argv: string[]) => run(argv[0] === "rbac" ? [...argv, "--no-default-roles"] : argv);
 
 const RB = "rbac.authorization.k8s.io/v1";
 // Coverage warnings name the file and line of the object they are about.
@@ -221,11 +226,18 @@ describe("palisade rbac paths", () => {
               mechanism: "create-pod-as-sa",
               detail: "create pods in namespace kube-system; run a pod with serviceAccountName controller",
               to: "ServiceAccount:kube-system/controller",
+              binding: {
+                apiVersion: RB,
+                kind: "RoleBinding",
+                name: "ops-in-kube-system",
+                namespace: "kube-system",
+              },
             },
             {
               mechanism: "grant",
               detail:
                 'ClusterRoleBinding controller-admin → ClusterRole cluster-admin grants {APIGroups:["*"], Resources:["*"], Verbs:["*"]} cluster-wide',
+              binding: { apiVersion: RB, kind: "ClusterRoleBinding", name: "controller-admin" },
             },
           ],
         },
@@ -236,6 +248,7 @@ describe("palisade rbac paths", () => {
               mechanism: "grant",
               detail:
                 'ClusterRoleBinding controller-admin → ClusterRole cluster-admin grants {APIGroups:["*"], Resources:["*"], Verbs:["*"]} cluster-wide',
+              binding: { apiVersion: RB, kind: "ClusterRoleBinding", name: "controller-admin" },
             },
           ],
         },

@@ -5,9 +5,10 @@ import type { CliContext } from "../context.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
 import { checkOutput, collect } from "../options.js";
+import { addRbacDefaultsOptions, type RbacDefaultsFlags, rbacBuildOptions } from "../rbac-options.js";
 import { formatColumns, writeCoverage } from "../text.js";
 
-interface RbacFlags extends InputOptions {
+interface RbacFlags extends InputOptions, RbacDefaultsFlags {
   output: string;
   as?: string;
   asGroup?: string[];
@@ -81,6 +82,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option("-o, --output <format>", "output format: json|text", "json")
     .addHelpText("after", HELP_CAN_I);
   addInputOptions(canI);
+  addRbacDefaultsOptions(canI);
   canI.action(async (verb: string, target: string, flags: RbacFlags) => {
     checkOutput(flags.output, ["json", "text"]);
     if (!flags.as)
@@ -88,7 +90,7 @@ export function register(program: Command, ctx: CliContext): void {
     const req = await requestFrom(verb, target, flags);
     const loaded = await loadInventory(flags, [], ctx);
     const rbac = await import("../../../core/rbac/index.js");
-    const idx = rbac.buildRbacIndex(loaded.inventory);
+    const idx = rbac.buildRbacIndex(loaded.inventory, await rbacBuildOptions(flags));
     writeCoverage(ctx, [...loaded.coverage, ...idx.coverage]);
     const res = rbac.canI(idx, { ...req, user: flags.as, groups: flags.asGroup ?? [] });
     if (flags.output === "json") ctx.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
@@ -109,12 +111,13 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--subresource <sub>", "subresource, e.g. exec, log, scale")
     .option("-o, --output <format>", "output format: json|table", "json");
   addInputOptions(whoCan);
+  addRbacDefaultsOptions(whoCan);
   whoCan.action(async (verb: string, target: string, flags: RbacFlags) => {
     checkOutput(flags.output, ["json", "table"]);
     const req = await requestFrom(verb, target, flags);
     const loaded = await loadInventory(flags, [], ctx);
     const rbac = await import("../../../core/rbac/index.js");
-    const idx = rbac.buildRbacIndex(loaded.inventory);
+    const idx = rbac.buildRbacIndex(loaded.inventory, await rbacBuildOptions(flags));
     writeCoverage(ctx, [...loaded.coverage, ...idx.coverage]);
     const res = rbac.whoCan(idx, req);
     if (flags.output === "json") ctx.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
@@ -136,6 +139,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option("-o, --output <format>", "output format: json|table", "json")
     .addHelpText("after", HELP_PERMISSIONS);
   addInputOptions(perms);
+  addRbacDefaultsOptions(perms);
   perms.action(async (flags: RbacFlags) => {
     checkOutput(flags.output, ["json", "table"]);
     if (!flags.subject) throw new PalisadeError("USAGE", "--subject KIND:[NS/]NAME is required");
@@ -143,7 +147,7 @@ export function register(program: Command, ctx: CliContext): void {
     const parsed = rbac.parseSubjectArg(flags.subject);
     if ("error" in parsed) throw new PalisadeError("USAGE", `--subject: ${parsed.error}`);
     const loaded = await loadInventory(flags, [], ctx);
-    const idx = rbac.buildRbacIndex(loaded.inventory);
+    const idx = rbac.buildRbacIndex(loaded.inventory, await rbacBuildOptions(flags));
     writeCoverage(ctx, [...loaded.coverage, ...idx.coverage]);
     const res = rbac.permissionsReport(idx, parsed.subject, { namespace: flags.namespace });
     if (flags.output === "json") ctx.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
@@ -180,13 +184,14 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--to <target>", "target power: cluster-admin", "cluster-admin")
     .option("-o, --output <format>", "output format: json|table", "json");
   addInputOptions(paths);
+  addRbacDefaultsOptions(paths);
   paths.action(async (flags: RbacFlags) => {
     checkOutput(flags.output, ["json", "table"]);
     if (flags.to !== "cluster-admin")
       throw new PalisadeError("USAGE", `unknown --to "${flags.to}" (expected cluster-admin)`);
     const loaded = await loadInventory(flags, [], ctx);
     const rbac = await import("../../../core/rbac/index.js");
-    const idx = rbac.buildRbacIndex(loaded.inventory);
+    const idx = rbac.buildRbacIndex(loaded.inventory, await rbacBuildOptions(flags));
     const res = rbac.escalationPaths(idx, { to: "cluster-admin" });
     writeCoverage(ctx, [...loaded.coverage, ...idx.coverage]);
     if (flags.output === "json") ctx.stdout.write(`${JSON.stringify({ paths: res }, null, 2)}\n`);

@@ -3,8 +3,9 @@ import type { Command } from "commander";
 import type { Severity } from "../../../core/findings/index.js";
 import type { CliContext } from "../context.js";
 import { addInputOptions, type InputOptions } from "../inputs.js";
+import { addRbacDefaultsOptions, type RbacDefaultsFlags } from "../rbac-options.js";
 
-interface ScanFlags extends InputOptions {
+interface ScanFlags extends InputOptions, RbacDefaultsFlags {
   output: string;
   failOn?: string;
   framework?: string;
@@ -49,6 +50,7 @@ export function register(program: Command, ctx: CliContext): void {
       "drop findings in these namespaces (comma-separated globs, e.g. kube-*)",
     );
   addInputOptions(cmd, { positionalPaths: true });
+  addRbacDefaultsOptions(cmd);
   cmd.action(async (paths: string[], flags: ScanFlags) => {
     // Loaded here, not at the top: `palisade --help` and other commands never pay for them.
     const [
@@ -58,6 +60,7 @@ export function register(program: Command, ctx: CliContext): void {
       { loadInventory },
       { createProgress },
       { VERSION },
+      { rbacBuildOptions },
     ] = await Promise.all([
       import("../../../core/errors/index.js"),
       import("../../../core/findings/index.js"),
@@ -65,6 +68,7 @@ export function register(program: Command, ctx: CliContext): void {
       import("../inputs.js"),
       import("../progress.js"),
       import("../version.js"),
+      import("../rbac-options.js"),
     ]);
     if (!(OUTPUTS as readonly string[]).includes(flags.output)) {
       throw new PalisadeError(
@@ -89,6 +93,7 @@ export function register(program: Command, ctx: CliContext): void {
         `unknown framework "${flags.framework}" (expected ${FRAMEWORKS.join(", ")})`,
       );
     }
+    const rbacOptions = await rbacBuildOptions(flags);
     const progress = createProgress(ctx);
     try {
       progress.update("loading inputs");
@@ -115,6 +120,7 @@ export function register(program: Command, ctx: CliContext): void {
         version: VERSION,
         files: loaded.files,
         coverage,
+        rbac: rbacOptions,
       });
       progress.done();
       const fmt = await import("../../../core/report/index.js");
