@@ -464,3 +464,228 @@ describe("palisade rbac permissions", () => {
     ]);
   });
 });
+
+describe("bootstrap defaults: built-in roles exist as in every real cluster", () => {
+  const fx = (name: string) => fileURLToPath(new URL(`./__fixtures__/rbac/${name}`, import.meta.url));
+  const CHART = fx("ingress-nginx-rendered.yaml");
+  const TRAINING = fx("training-edit.yaml");
+  const ALICE = fx("alice-edit-ingress.yaml");
+  const WIDGETS = fx("widgets-aggregate-to-edit.yaml");
+  const OVERRIDE = fx("cluster-admin-override.yaml");
+  const SA = "system:serviceaccount:ingress-nginx:ingress-nginx";
+  const ASSUMED =
+    "palisade: warning: assumed: assumed the API server's bootstrap RBAC policy of Kubernetes v1.37 (the newest modelled; --kube-version selects another): 73 ClusterRoles, 54 ClusterRoleBindings, 7 Roles, 7 RoleBindings. --no-default-roles analyses the input alone\n";
+  interface JsonFinding {
+    ruleId: string;
+    severity: string;
+    resource: { kind: string; name: string };
+    location?: { file: string; line: number };
+  }
+  const scan = async (args: string[]) => {
+    const r = await run(["scan", ...args, "-o", "json"]);
+    const report = JSON.parse(r.stdout) as {
+      findings: JsonFinding[];
+      coverage: { reason: string; message: string }[];
+    };
+    return {
+      rbac: report.findings
+        .filter((f) => f.ruleId.startsWith("PAL-RBAC"))
+        .map((f) => [f.ruleId, f.severity, `${f.resource.kind}/${f.resource.name}`, f.location?.line]),
+      findings: report.findings,
+      coverage: report.coverage,
+    };
+  };
+
+  it("a Helm chart's ServiceAccount bound to cluster-admin is CRITICAL, not 'role does not exist'; --no-default-roles restores the old answer", async () => {
+    const withDefaults = await scan([CHART]);
+    expect(withDefaults.rbac).toEqual([["PAL-RBAC-001", "critical", "ClusterRoleBinding/ingress-nginx", 19]]);
+    expect(withDefaults.coverage.filter((c) => c.reason === "assumed").map((c) => c.message)).toEqual([
+      ASSUMED.replace("palisade: warning: assumed: ", "").trimEnd(),
+    ]);
+    const alone = await scan([CHART, "--no-default-roles"]);
+    expect(alone.rbac).toEqual([["PAL-RBAC-020", "low", "ClusterRoleBinding/ingress-nginx", 33]]);
+    expect(alone.coverage.filter((c) => c.reason === "assumed")).toEqual([]);
+  });
+
+  it("can-i answers yes through the bootstrap cluster-admin role, exit 0; no with --no-default-roles, exit 1", async () => {
+    const yes = await run(["rbac", "can-i", "list", "secrets", "--as", SA, "-f", CHART, "-o", "text"]);
+    expect(yes).toEqual({
+      code: 0,
+      stderr: ASSUMED,
+      stdout:
+        'yes\n  ClusterRoleBinding/ingress-nginx -> ClusterRole/cluster-admin {APIGroups:["*"], Resources:["*"], Verbs:["*"]}\n',
+    });
+    const no = await run([
+      "rbac",
+      "can-i",
+      "list",
+      "secrets",
+      "--as",
+      SA,
+      "-f",
+      CHART,
+      "-o",
+      "text",
+      "--no-default-roles",
+    ]);
+    expect(no).toEqual({ code: 1, stderr: "", stdout: "no\n" });
+  });
+
+  it("who-can lists system:masters through the bootstrap cluster-admin binding", async () => {
+    const r = await run(["rbac", "who-can", "delete", "nodes", "-f", CHART]);
+    expect(r.code).toBe(0);
+    const { subjects } = JSON.parse(r.stdout) as {
+      subjects: {
+        kind: string;
+        name: string;
+        via: { binding: { name: string }; role: { name: string } }[];
+      }[];
+    };
+    expect(
+      subjects
+        .filter((x) => x.via.some((v) => v.role.name === "cluster-admin"))
+        .map((x) => [x.kind, x.name, x.via.map((v) => v.binding.name)]),
+    ).toEqual([
+      ["Group", "system:masters", ["cluster-admin"]],
+      ["ServiceAccount", "ingress-nginx", ["ingress-nginx"]],
+    ]);
+  });
+
+  it("paths --to cluster-admin finds the chart's ServiceAccount and a developer with edit in its namespace", async () => {
+    const r = await run(["rbac", "paths", "-f", CHART, "-f", ALICE]);
+    const { paths } = JSON.parse(r.stdout) as {
+      paths: {
+        subject: { kind: string; name: string };
+        steps: { mechanism: string; binding?: { name: string } }[];
+      }[];
+    };
+    const of = (kind: string, name: string) =>
+      paths.find((p) => p.subject.kind === kind && p.subject.name === name);
+    expect(of("ServiceAccount", "ingress-nginx")?.steps).toEqual([
+      expect.objectContaining({
+        mechanism: "grant",
+        binding: expect.objectContaining({ name: "ingress-nginx" }),
+      }),
+    ]);
+    expect(of("User", "alice")?.steps.map((s) => [s.mechanism, s.binding?.name])).toEqual([
+      ["create-token", "alice-edit"],
+      ["grant", "ingress-nginx"],
+    ]);
+    expect(of("Group", "system:masters")?.steps.map((s) => s.mechanism)).toEqual(["grant"]);
+    const alone = await run(["rbac", "paths", "-f", CHART, "-f", ALICE, "--no-default-roles"]);
+    expect(JSON.parse(alone.stdout)).toEqual({ paths: [] });
+  });
+
+  it("a training scenario bound to edit: reads every Secret of its namespace (PAL-RBAC-015); no finding about the defaults", async () => {
+    const r = await scan([TRAINING]);
+    expect(r.rbac).toEqual([
+      ["PAL-RBAC-004", "medium", "RoleBinding/big-monolith-edit", 13],
+      ["PAL-RBAC-006", "high", "RoleBinding/big-monolith-edit", 13],
+      ["PAL-RBAC-007", "high", "RoleBinding/big-monolith-edit", 13],
+      ["PAL-RBAC-013", "medium", "RoleBinding/big-monolith-edit", 13],
+      ["PAL-RBAC-015", "high", "RoleBinding/big-monolith-edit", 13],
+    ]);
+    expect(r.findings.every((f) => f.location?.file === TRAINING)).toBe(true);
+    const canRead = await run([
+      "rbac",
+      "can-i",
+      "list",
+      "secrets",
+      "--as",
+      "system:serviceaccount:big-monolith:big-monolith-sa",
+      "-n",
+      "big-monolith",
+      "-f",
+      TRAINING,
+    ]);
+    expect(canRead.code).toBe(0);
+  });
+
+  it("a user ClusterRole labelled aggregate-to-edit extends the built-in edit role", async () => {
+    const args = [
+      "rbac",
+      "can-i",
+      "delete",
+      "widgets.example.com",
+      "--as",
+      "system:serviceaccount:big-monolith:big-monolith-sa",
+    ];
+    const yes = await run([...args, "-n", "big-monolith", "-f", TRAINING, "-f", WIDGETS, "-o", "text"]);
+    expect(yes.stdout).toBe(
+      'yes\n  RoleBinding/big-monolith/big-monolith-edit -> ClusterRole/edit {APIGroups:["example.com"], Resources:["widgets"], Verbs:["create" "update" "patch" "delete"]}\n',
+    );
+    const withoutWidgets = await run([...args, "-n", "big-monolith", "-f", TRAINING]);
+    expect(withoutWidgets.code).toBe(1);
+  });
+
+  it("an input object wins over the default of the same name", async () => {
+    const r = await run([
+      "rbac",
+      "can-i",
+      "delete",
+      "nodes",
+      "--as",
+      SA,
+      "-f",
+      CHART,
+      "-f",
+      OVERRIDE,
+      "-o",
+      "text",
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("; 1 replaced by input objects of the same name.");
+    const s = await scan([CHART, OVERRIDE]);
+    expect(s.rbac).toEqual([]);
+  });
+
+  it("--kube-version picks the modelled version; a malformed one is a usage error", async () => {
+    const old = await run([
+      "rbac",
+      "can-i",
+      "list",
+      "secrets",
+      "--as",
+      SA,
+      "-f",
+      CHART,
+      "--kube-version",
+      "v1.20.4",
+    ]);
+    expect(old.code).toBe(0);
+    expect(old.stderr).toContain("bootstrap RBAC policy of Kubernetes v1.20 (--kube-version v1.20.4)");
+    const bad = await run([
+      "rbac",
+      "can-i",
+      "list",
+      "secrets",
+      "--as",
+      SA,
+      "-f",
+      CHART,
+      "--kube-version",
+      "latest",
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('invalid --kube-version "latest" (expected v1.N, e.g. v1.30)');
+  });
+
+  it("SARIF: every result has a file and line; a User's escalation path points at its first binding", async () => {
+    const r = await run(["scan", CHART, ALICE, "-o", "sarif"]);
+    const log = JSON.parse(r.stdout) as {
+      runs: {
+        results: {
+          ruleId: string;
+          locations: {
+            physicalLocation?: { artifactLocation: { uri: string }; region: { startLine: number } };
+          }[];
+        }[];
+      }[];
+    };
+    const results = log.runs[0]?.results ?? [];
+    expect(results.filter((x) => !x.locations[0]?.physicalLocation).map((x) => x.ruleId)).toEqual([]);
+    const path = results.find((x) => x.ruleId === "PAL-RBAC-023");
+    expect(path?.locations[0]?.physicalLocation?.artifactLocation.uri).toBe(`file://${ALICE}`);
+    expect(path?.locations[0]?.physicalLocation?.region.startLine).toBe(2);
+  });
+});
