@@ -1,10 +1,10 @@
-import { readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
 import { PalisadeError } from "../../core/errors/index.js";
 import { type Exception, parseExceptions } from "../../core/exceptions/index.js";
 import type { CoverageEntry } from "../../core/findings/index.js";
 import { FORBIDDEN_KEYS } from "../../core/util/index.js";
+import { readRegularText } from "../fs/index.js";
 
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 
@@ -22,13 +22,14 @@ export async function readConfigFile(path: string, cwd = process.cwd()): Promise
   const abs = resolve(cwd, path);
   let text: string;
   try {
-    const st = await stat(abs);
-    if (!st.isFile()) throw new PalisadeError("INPUT", "not a regular file", { context: { file: path } });
-    if (st.size > MAX_CONFIG_BYTES)
-      throw new PalisadeError("LIMIT", `larger than ${MAX_CONFIG_BYTES} bytes`, { context: { file: path } });
-    text = await readFile(abs, "utf8");
+    // Regular files only (a FIFO or /dev/zero named here would block or never end), capped.
+    text = await readRegularText(abs, { maxBytes: MAX_CONFIG_BYTES, what: "configuration file" });
   } catch (e) {
-    if (e instanceof PalisadeError) throw e;
+    if (e instanceof PalisadeError)
+      throw new PalisadeError(e.code, e.message.replaceAll(abs, path), {
+        cause: e.cause ?? e,
+        context: { ...e.context, file: path },
+      });
     throw new PalisadeError("IO", `cannot read: ${(e as Error).message}`, {
       cause: e,
       context: { file: path },

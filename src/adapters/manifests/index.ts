@@ -3,19 +3,25 @@
  * (`kubectl get -o json`) and the ownership file. Bad input never aborts a load: it becomes coverage.
  */
 import { isUtf8 } from "node:buffer";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { PalisadeError } from "../../core/errors/index.js";
+import type { Readable } from "node:stream";
+import { Budget, isBudgetExceeded } from "../../core/budget/index.js";
+import { isPalisadeError, PalisadeError } from "../../core/errors/index.js";
 import { type CoverageEntry, cmp } from "../../core/findings/index.js";
 import type { OwnershipConfig, RawObject } from "../../core/inventory/index.js";
+import { ByteCapStream, openRegularStream, readRegularFile } from "../fs/index.js";
 import { parseJsonText } from "./json-docs.js";
-import { DEFAULT_SNAPSHOT_LIMITS, type LoadLimits, type LoadResult, resolveLimits } from "./limits.js";
+import { streamJsonObjects } from "./json-stream.js";
+import { type LoadLimits, type LoadResult, resolveLimits } from "./limits.js";
 import { parseOwnershipText } from "./ownership.js";
 import { parseYamlText } from "./yaml-docs.js";
 
 export { scanItemPositions } from "./json-docs.js";
+export type { JsonStreamEvent, JsonStreamLimits, JsonStreamOptions } from "./json-stream.js";
+export { DEFAULT_JSON_STREAM_LIMITS, streamJsonObjects } from "./json-stream.js";
 export type { LoadLimits, LoadResult } from "./limits.js";
-export { DEFAULT_LIMITS, DEFAULT_SNAPSHOT_LIMITS } from "./limits.js";
+export { DEFAULT_LIMITS, DEFAULT_SNAPSHOT_LIMITS, LIMIT_ENV, limitsFromEnv, parseLimit } from "./limits.js";
 export { parseOwnershipText } from "./ownership.js";
 export { checkValue } from "./safety.js";
 export { stripSecrets } from "./yaml-docs.js";
@@ -215,68 +221,146 @@ async function walk(dir: FileRef, ancestors: readonly string[], s: WalkState): P
   }
 }
 
-async function readSource(
-  f: FileRef,
-  limits: LoadLimits,
-  coverage: CoverageEntry[],
-): Promise<string | undefined> {
-  let buf: Buffer;
-  try {
-    const st = await stat(f.abs);
-    if (st.isDirectory()) {
-      coverage.push({
-        reason: "invalid",
-        message: `${f.display} is a directory; skipped`,
-        subject: f.display,
-      });
-      return undefined;
-    }
-    if (st.size > limits.maxFileBytes) {
-      coverage.push({
-        reason: "limit",
-        message: `${f.display} is ${st.size} bytes, larger than the limit of ${limits.maxFileBytes}; skipped`,
-        subject: f.display,
-      });
-      return undefined;
-    }
-    buf = await readFile(f.abs);
-  } catch (e) {
-    coverage.push({ reason: ioReason(e), message: ioMessage(e, f.display), subject: f.display });
-    return undefined;
-  }
-  // The file may have grown between stat and read.
-  if (buf.length > limits.maxFileBytes) {
-    coverage.push({
+/** A failure to open or read an input, as coverage: the run goes on with the other inputs. */
+function readFailure(e: unknown, display: string): CoverageEntry {
+  if (isBudgetExceeded(e))
+    return {
       reason: "limit",
-      message: `${f.display} is larger than the limit of ${limits.maxFileBytes} bytes; skipped`,
-      subject: f.display,
-    });
-    return undefined;
-  }
-  return decode(buf, f.display, coverage);
+      message: `${display}: ${e.message.replace(/^[^:]*: /, "")}; skipped`,
+      subject: display,
+    };
+  if (isPalisadeError(e) && e.code === "UNSAFE")
+    return { reason: "unsafe", message: `${display}: ${e.message}; skipped`, subject: display };
+  const cause = isPalisadeError(e) ? e.cause : e;
+  return { reason: ioReason(cause), message: ioMessage(cause, display), subject: display };
 }
 
-async function readStdin(
-  stdin: NodeJS.ReadableStream,
-  limits: LoadLimits,
-  coverage: CoverageEntry[],
-): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stdin as AsyncIterable<Buffer | string>) {
-    const b = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-    size += b.length;
-    if (size > limits.maxFileBytes) {
-      coverage.push({
-        reason: "limit",
-        message: `standard input is larger than the limit of ${limits.maxFileBytes} bytes; skipped`,
-        subject: "-",
-      });
-      return undefined;
-    }
-    chunks.push(b);
+/** Where one loader call puts what it reads, and the run-wide object budget it charges. */
+interface Sink {
+  objects: RawObject[];
+  coverage: CoverageEntry[];
+  limits: LoadLimits;
+  budget: Budget;
+  /** Set once the object budget is spent: later inputs are not read. */
+  full: boolean;
+}
+
+/** Accept one object, charging the run's object budget. Returns false once the budget is spent. */
+function acceptObject(sink: Sink, raw: RawObject, display: string): boolean {
+  if (sink.full) return false;
+  if (!sink.budget.fits("objects")) {
+    sink.full = true;
+    sink.coverage.push({
+      reason: "limit",
+      message: `more than ${sink.limits.maxObjects} objects in all inputs (the limit: --max-objects, PALISADE_MAX_OBJECTS); objects from ${display} on were not read`,
+      subject: display,
+    });
+    return false;
   }
-  return decode(Buffer.concat(chunks), "-", coverage);
+  sink.budget.charge("objects");
+  sink.objects.push(raw);
+  return true;
+}
+
+const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
+
+/** First character that is not whitespace (after a UTF-8 BOM), or undefined when the bytes are all blank. */
+function firstSignificant(chunks: readonly Buffer[]): string | undefined {
+  let atStart = true;
+  for (const b of chunks) {
+    let i = 0;
+    if (atStart && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) i = 3;
+    atStart = false;
+    for (; i < b.length; i++) if (!WS.has(b[i] as number)) return String.fromCharCode(b[i] as number);
+  }
+  return undefined;
+}
+
+async function* prepend(
+  head: Buffer[],
+  rest: AsyncIterator<Buffer | string>,
+): AsyncGenerator<Buffer | string> {
+  for (const h of head) yield h;
+  head.length = 0;
+  for (;;) {
+    const r = await rest.next();
+    if (r.done) return;
+    yield r.value;
+  }
+}
+
+/**
+ * Read one input (a file's stream or stdin). JSON (a List, a typed list, an array) is streamed element by
+ * element when it is a snapshot or larger than `maxFileBytes`, so the text is never held whole; smaller inputs and
+ * YAML are read whole (YAML has no streaming parser with positions) and parsed as before. `strictJson`: the input
+ * is JSON by name (`.json`, a snapshot), so JSON errors are reported as such instead of trying YAML.
+ */
+async function readInput(
+  src: AsyncIterable<Buffer | string>,
+  display: string,
+  mode: { snapshot: boolean; strictJson: boolean },
+  sink: Sink,
+): Promise<void> {
+  const { limits, coverage } = sink;
+  const it = src[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let size = 0;
+  let first: string | undefined;
+  let stream = false;
+  try {
+    for (;;) {
+      const r = await it.next();
+      if (r.done) break;
+      const b = typeof r.value === "string" ? Buffer.from(r.value) : r.value;
+      head.push(b);
+      size += b.length;
+      first ??= firstSignificant(head);
+      const json = first === "{" || first === "[";
+      if ((json && mode.snapshot) || (json && size > limits.maxFileBytes)) {
+        stream = true;
+        break;
+      }
+      if (size > limits.maxFileBytes) {
+        coverage.push({
+          reason: "limit",
+          message: `${display} is larger than the limit of ${limits.maxFileBytes} bytes for YAML (--max-file-bytes, PALISADE_MAX_FILE_BYTES; JSON of any size is streamed); skipped`,
+          subject: display,
+        });
+        await it.return?.();
+        return;
+      }
+    }
+  } catch (e) {
+    coverage.push(readFailure(e, display));
+    await it.return?.().catch(() => undefined);
+    return;
+  }
+  if (stream) {
+    const events = streamJsonObjects(prepend(head, it), {
+      file: display,
+      maxItems: limits.maxDocuments,
+      maxItemBytes: limits.maxObjectBytes,
+      maxDepth: limits.maxDepth,
+    });
+    for await (const ev of events) {
+      if (ev.type === "object") {
+        if (!acceptObject(sink, ev.raw, display)) break;
+      } else if (ev.type === "coverage") coverage.push(ev.entry);
+    }
+    return;
+  }
+  const text = decode(Buffer.concat(head, size), display, coverage);
+  if (text === undefined) return;
+  const body = stripBom(text);
+  const firstChar = /\S/.exec(body)?.[0];
+  const r =
+    mode.strictJson && (firstChar === "{" || firstChar === "[")
+      ? (parseJsonText(body, display, limits, { strict: true }) as LoadResult)
+      : mode.snapshot
+        ? parseYamlText(body, display, limits)
+        : parseManifestText(body, display, limits);
+  for (const c of r.coverage) coverage.push(c);
+  for (const o of r.objects) if (!acceptObject(sink, o, display)) break;
 }
 
 /** Resolve command-line paths; a path that does not exist is a usage error, not a silent pass. */
@@ -306,12 +390,12 @@ async function expandPaths(paths: string[], cwd: string, s: WalkState): Promise<
       s.visited.add(key);
       const before = s.out.length;
       await walk({ abs, display: p }, [key], s);
-      out.push(...s.out.slice(before));
+      for (let i = before; i < s.out.length; i++) out.push(s.out[i] as FileRef);
     } else {
       // A file named explicitly is read whatever its extension.
       const before = s.out.length;
       addFile(s, { abs, display: p });
-      out.push(...s.out.slice(before));
+      for (let i = before; i < s.out.length; i++) out.push(s.out[i] as FileRef);
     }
   }
   return out;
@@ -323,37 +407,81 @@ async function expandPaths(paths: string[], cwd: string, s: WalkState): Promise<
  */
 export async function loadManifestPaths(
   paths: string[],
-  opts: { stdin?: NodeJS.ReadableStream; cwd?: string; limits?: Partial<LoadLimits> } = {},
+  opts: LoadOptions & { stdin?: NodeJS.ReadableStream } = {},
 ): Promise<LoadResult> {
-  const limits = resolveLimits(opts.limits);
-  const objects: RawObject[] = [];
-  const coverage: CoverageEntry[] = [];
-  const s: WalkState = { out: [], coverage, limits, visited: new Set(), full: false };
+  const sink = newSink(opts);
+  const s: WalkState = {
+    out: [],
+    coverage: sink.coverage,
+    limits: sink.limits,
+    visited: new Set(),
+    full: false,
+  };
   const sources = await expandPaths(paths, opts.cwd ?? process.cwd(), s);
   let files = 0;
   for (const src of sources) {
-    const display = src === "-" ? "-" : src.display;
-    let text: string | undefined;
+    if (sink.full) break;
     if (src === "-") {
       if (!opts.stdin) {
-        coverage.push({
+        sink.coverage.push({
           reason: "missing",
           message: "'-' given but no standard input is available",
           subject: "-",
         });
         continue;
       }
-      text = await readStdin(opts.stdin, limits, coverage);
-    } else text = await readSource(src, limits, coverage);
+      files++;
+      const capped = (opts.stdin as Readable).pipe(
+        new ByteCapStream("standard input", sink.limits.maxInputBytes, undefined, "-"),
+      );
+      await readInput(capped, "-", { snapshot: false, strictJson: false }, sink);
+      continue;
+    }
     files++;
-    if (text === undefined) continue;
-    const r = /\.json$/i.test(display)
-      ? (parseJsonText(stripBom(text), display, limits, { strict: true }) as LoadResult)
-      : parseManifestText(text, display, limits);
-    for (const o of r.objects) objects.push(o);
-    for (const c of r.coverage) coverage.push(c);
+    await readFileInput(src, { snapshot: false, strictJson: /\.json$/i.test(src.display) }, sink);
   }
-  return { objects, coverage, files };
+  return { objects: sink.objects, coverage: sink.coverage, files };
+}
+
+/** Options of the loaders: limits (defaults sized for real clusters) and a run-wide budget shared across calls. */
+export interface LoadOptions {
+  cwd?: string;
+  limits?: Partial<LoadLimits>;
+  /** Run-wide budget (dimension `objects`); a new one with `limits.maxObjects` when absent. */
+  budget?: Budget;
+}
+
+function newSink(opts: LoadOptions): Sink {
+  const limits = resolveLimits(opts.limits);
+  return {
+    objects: [],
+    coverage: [],
+    limits,
+    budget: opts.budget ?? new Budget("inputs", { objects: limits.maxObjects }),
+    full: false,
+  };
+}
+
+async function readFileInput(
+  f: FileRef,
+  mode: { snapshot: boolean; strictJson: boolean },
+  sink: Sink,
+): Promise<void> {
+  let stream: Readable;
+  try {
+    stream = await openRegularStream(f.abs, {
+      maxBytes: sink.limits.maxInputBytes,
+      what: mode.snapshot ? "snapshot" : "manifest",
+    });
+  } catch (e) {
+    sink.coverage.push(readFailure(e, f.display));
+    return;
+  }
+  try {
+    await readInput(stream, f.display, mode, sink);
+  } finally {
+    stream.destroy();
+  }
 }
 
 function stripBom(t: string): string {
@@ -361,18 +489,15 @@ function stripBom(t: string): string {
 }
 
 /**
- * Load cluster snapshots: the JSON of `kubectl get <kinds> -A -o json` (a List), an array, or a single object.
- * Parsed with JSON.parse in one go (fast for 100 MB files); YAML snapshots (`-o yaml`) go through the YAML path.
+ * Load cluster snapshots: the JSON of `kubectl get <kinds> -A -o json` (a List), a typed list from the API
+ * server, an array, or a single object; `-o yaml` output too. JSON is streamed element by element (a 1M-object
+ * snapshot is several GiB: it is never held whole); YAML is read whole, up to `maxFileBytes`.
  */
-export async function loadSnapshotFiles(
-  files: string[],
-  opts: { cwd?: string; limits?: Partial<LoadLimits> } = {},
-): Promise<LoadResult> {
-  const limits = resolveLimits(opts.limits, DEFAULT_SNAPSHOT_LIMITS);
-  const objects: RawObject[] = [];
-  const coverage: CoverageEntry[] = [];
+export async function loadSnapshotFiles(files: string[], opts: LoadOptions = {}): Promise<LoadResult> {
+  const sink = newSink(opts);
   const cwd = opts.cwd ?? process.cwd();
   for (const p of files) {
+    if (sink.full) break;
     const abs = resolve(cwd, p);
     try {
       await stat(abs);
@@ -380,18 +505,9 @@ export async function loadSnapshotFiles(
       if ((e as NodeJS.ErrnoException).code === "ENOENT")
         throw new PalisadeError("INPUT", `no such snapshot file: ${p}`, { cause: e, context: { file: p } });
     }
-    const text = await readSource({ abs, display: p }, limits, coverage);
-    if (text === undefined) continue;
-    const body = stripBom(text);
-    const first = /\S/.exec(body)?.[0];
-    const r =
-      first === "{" || first === "["
-        ? (parseJsonText(body, p, limits, { strict: true }) as LoadResult)
-        : parseYamlText(body, p, limits);
-    for (const o of r.objects) objects.push(o);
-    for (const c of r.coverage) coverage.push(c);
+    await readFileInput({ abs, display: p }, { snapshot: true, strictJson: true }, sink);
   }
-  return { objects, coverage, files: files.length };
+  return { objects: sink.objects, coverage: sink.coverage, files: files.length };
 }
 
 /** Read and validate an ownership file (see {@link parseOwnershipText} for the format). */
@@ -399,8 +515,9 @@ export async function loadOwnershipFile(path: string, opts: { cwd?: string } = {
   const abs = resolve(opts.cwd ?? process.cwd(), path);
   let buf: Buffer;
   try {
-    buf = await readFile(abs);
+    buf = await readRegularFile(abs, { maxBytes: MAX_OWNERSHIP_BYTES, what: "ownership file" });
   } catch (e) {
+    if (isPalisadeError(e)) throw withFile(e, path);
     throw new PalisadeError(
       "INPUT",
       `cannot read ownership file: ${(e as NodeJS.ErrnoException).code ?? e}`,
@@ -410,8 +527,6 @@ export async function loadOwnershipFile(path: string, opts: { cwd?: string } = {
       },
     );
   }
-  if (buf.length > 16 * 1024 * 1024)
-    throw new PalisadeError("LIMIT", "ownership file larger than 16 MiB", { context: { file: path } });
   const coverage: CoverageEntry[] = [];
   const text = decode(buf, path, coverage);
   if (text === undefined)
@@ -419,4 +534,14 @@ export async function loadOwnershipFile(path: string, opts: { cwd?: string } = {
       context: { file: path },
     });
   return parseOwnershipText(stripBom(text), path);
+}
+
+const MAX_OWNERSHIP_BYTES = 16 * 1024 * 1024;
+
+/** The same error naming the path as the user wrote it (the fs adapter names the resolved path). */
+function withFile(e: PalisadeError, file: string): PalisadeError {
+  return new PalisadeError(e.code, e.message.replaceAll(resolve(file), file), {
+    cause: e.cause ?? e,
+    context: { ...e.context, file },
+  });
 }

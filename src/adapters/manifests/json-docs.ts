@@ -105,7 +105,7 @@ function scanItems(text: string): ItemScan {
  * escape can produce a letter or `_`). One regex pass (~35 ms on 100 MB) instead of an indexOf pass per hint:
  * indexOf is slow for needles whose first letter is frequent ("prototype": ~95 ms alone).
  */
-const KEY_HINTS = new RegExp([...FORBIDDEN_KEYS, "\\\\u"].join("|"), "g");
+export const KEY_HINTS = new RegExp([...FORBIDDEN_KEYS, "\\\\u"].join("|"), "g");
 
 /**
  * Which items need the full {@link checkValue} walk. An item whose text contains no forbidden key (nor a

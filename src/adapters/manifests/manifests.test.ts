@@ -343,7 +343,7 @@ describe("pathological cases", () => {
     expect(r.coverage).toEqual([
       {
         reason: "limit",
-        message: `${join(dir, "a-big.yaml")} is ${big.length} bytes, larger than the limit of 1024; skipped`,
+        message: `${join(dir, "a-big.yaml")} is larger than the limit of 1024 bytes for YAML (--max-file-bytes, PALISADE_MAX_FILE_BYTES; JSON of any size is streamed); skipped`,
         subject: join(dir, "a-big.yaml"),
       },
     ]);

@@ -17,6 +17,9 @@ export interface InputOptions {
   clusterTimeout?: string;
   maxListPages?: string;
   chunkSize?: string;
+  maxObjects?: string;
+  maxFileBytes?: string;
+  maxInputBytes?: string;
 }
 
 /** Add -f/--snapshot/--kubeconfig/--context/-n/--owners to a command. */
@@ -36,7 +39,19 @@ export function addInputOptions(cmd: Command, { positionalPaths = false } = {}):
     .option("--cluster-timeout <duration>", "live read: time for the whole read (default 10m)")
     .option("--max-list-pages <n>", "live read: pages listed per kind (default 10000)")
     .option("--chunk-size <n>", "live read: objects per page (list limit, default 500)")
-    .option("--owners <file>", "ownership file mapping namespaces and image repositories to teams");
+    .option("--owners <file>", "ownership file mapping namespaces and image repositories to teams")
+    .option(
+      "--max-objects <n>",
+      "objects read from all inputs; more makes the run incomplete (default 5000000, env PALISADE_MAX_OBJECTS)",
+    )
+    .option(
+      "--max-file-bytes <size>",
+      "largest YAML file read whole (default 64MiB, env PALISADE_MAX_FILE_BYTES; JSON is streamed)",
+    )
+    .option(
+      "--max-input-bytes <size>",
+      "largest input streamed: snapshot, JSON List (default 64GiB, env PALISADE_MAX_INPUT_BYTES)",
+    );
 }
 
 export interface LoadedInventory {
@@ -63,35 +78,43 @@ export async function loadInventory(
       "no input: give manifest paths (-f PATH or '-'), --snapshot FILE or --kubeconfig",
     );
   }
-  if (files.length > 0) {
-    const { loadManifestPaths } = await import("../../adapters/manifests/index.js");
-    const r = await loadManifestPaths(files, { stdin: ctx.stdin, cwd: ctx.cwd });
+  // Never `push(...xs)`: spreading a 1M-element array into a call overflows the stack.
+  const append = <T>(into: T[], xs: readonly T[]): void => {
+    for (let i = 0; i < xs.length; i++) into.push(xs[i] as T);
+  };
+  const manifests =
+    files.length > 0 || opts.snapshot?.length ? await import("../../adapters/manifests/index.js") : undefined;
+  const { Budget } = await import("../../core/budget/index.js");
+  const limits = manifests ? inputLimits(opts, ctx, manifests) : undefined;
+  // One object budget across every input of the run.
+  const budget = new Budget("inputs", { objects: limits?.maxObjects ?? 5_000_000 });
+  if (manifests && limits && files.length > 0) {
+    const r = await manifests.loadManifestPaths(files, { stdin: ctx.stdin, cwd: ctx.cwd, limits, budget });
     fileCount += r.files;
-    raws.push(...r.objects);
-    coverage.push(...r.coverage);
+    append(raws, r.objects);
+    append(coverage, r.coverage);
   }
-  if (opts.snapshot?.length) {
-    const { loadSnapshotFiles } = await import("../../adapters/manifests/index.js");
-    const r = await loadSnapshotFiles(opts.snapshot, { cwd: ctx.cwd });
+  if (manifests && limits && opts.snapshot?.length) {
+    const r = await manifests.loadSnapshotFiles(opts.snapshot, { cwd: ctx.cwd, limits, budget });
     fileCount += r.files;
-    raws.push(...r.objects);
-    coverage.push(...r.coverage);
+    append(raws, r.objects);
+    append(coverage, r.coverage);
   }
   if (opts.kubeconfig) {
     const { loadLiveCluster } = await import("../../adapters/kube/index.js");
     const live: Parameters<typeof loadLiveCluster>[0] = { kubeconfig: opts.kubeconfig };
     if (opts.context) live.context = opts.context;
     if (opts.namespace) live.namespace = opts.namespace;
-    const limits: NonNullable<typeof live.limits> = {};
+    const liveLimits: NonNullable<typeof live.limits> = {};
     if (opts.requestTimeout)
-      limits.requestTimeoutMs = parseDuration("--request-timeout", opts.requestTimeout);
-    if (opts.clusterTimeout) limits.timeoutMs = parseDuration("--cluster-timeout", opts.clusterTimeout);
-    if (opts.maxListPages) limits.maxPages = parseCount("--max-list-pages", opts.maxListPages);
-    live.limits = limits;
+      liveLimits.requestTimeoutMs = parseDuration("--request-timeout", opts.requestTimeout);
+    if (opts.clusterTimeout) liveLimits.timeoutMs = parseDuration("--cluster-timeout", opts.clusterTimeout);
+    if (opts.maxListPages) liveLimits.maxPages = parseCount("--max-list-pages", opts.maxListPages);
+    live.limits = liveLimits;
     if (opts.chunkSize) live.pageSize = parseCount("--chunk-size", opts.chunkSize);
     const r = await loadLiveCluster(live);
-    raws.push(...r.objects);
-    coverage.push(...r.coverage);
+    append(raws, r.objects);
+    append(coverage, r.coverage);
   }
   // Imported here so that registering input options (every command module does, at startup) stays cheap.
   const { buildInventory, DEFAULT_OWNERSHIP } = await import("../../core/inventory/index.js");
@@ -100,8 +123,26 @@ export async function loadInventory(
     const { loadOwnershipFile } = await import("../../adapters/manifests/index.js");
     ownership = await loadOwnershipFile(opts.owners, { cwd: ctx.cwd });
   }
-  const inventory = buildInventory(raws, { ownership });
-  return { inventory, coverage: [...coverage, ...inventory.coverage], files: fileCount };
+  const inventory = buildInventory(raws, { ownership, maxObjects: limits?.maxObjects ?? 5_000_000 });
+  append(coverage, inventory.coverage);
+  return { inventory, coverage, files: fileCount };
+}
+
+/** Input limits: defaults, then `PALISADE_*` variables, then flags (a flag wins). */
+function inputLimits(
+  opts: InputOptions,
+  ctx: CliContext,
+  m: typeof import("../../adapters/manifests/index.js"),
+): import("../../adapters/manifests/index.js").LoadLimits {
+  const l = { ...m.DEFAULT_LIMITS, ...m.limitsFromEnv(ctx.env) };
+  if (opts.maxObjects !== undefined) {
+    l.maxObjects = m.parseLimit(opts.maxObjects, "--max-objects");
+    l.maxDocuments = Math.max(l.maxDocuments, l.maxObjects);
+  }
+  if (opts.maxFileBytes !== undefined) l.maxFileBytes = m.parseLimit(opts.maxFileBytes, "--max-file-bytes");
+  if (opts.maxInputBytes !== undefined)
+    l.maxInputBytes = m.parseLimit(opts.maxInputBytes, "--max-input-bytes");
+  return l;
 }
 
 /** `30s`, `2m`, `1h`, `500ms`, or plain seconds (as kubectl's --request-timeout), in milliseconds. */
