@@ -517,12 +517,13 @@ export async function loadOwnershipFile(path: string, opts: { cwd?: string } = {
   try {
     buf = await readRegularFile(abs, { maxBytes: MAX_OWNERSHIP_BYTES, what: "ownership file" });
   } catch (e) {
-    if (isPalisadeError(e)) throw withFile(e, path);
+    if (isPalisadeError(e) && e.code !== "IO") throw withFile(e, path);
+    const cause = isPalisadeError(e) ? e.cause : e;
     throw new PalisadeError(
       "INPUT",
-      `cannot read ownership file: ${(e as NodeJS.ErrnoException).code ?? e}`,
+      `cannot read ownership file: ${(cause as NodeJS.ErrnoException).code ?? cause}`,
       {
-        cause: e,
+        cause,
         context: { file: path },
       },
     );
