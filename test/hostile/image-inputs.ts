@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { crc32, deflateRawSync } from "node:zlib";
 
 /**
  * Builders for hostile image inputs, small on disk and generated in the test (no binary fixtures): zstd frames
@@ -131,3 +132,45 @@ export function writeOciLayout(
 }
 
 export { sha as sha256Of };
+
+/**
+ * A zip whose central directory lists `entries` names that all point at ONE deflated member (the overlap
+ * trick): `body` bytes each when inflated, so the archive claims entries x body bytes from a few KB.
+ */
+export function overlappingZip(names: string[], body: Buffer): Buffer {
+  const data = deflateRawSync(body, { level: 9 });
+  const crc = crc32(body);
+  const first = Buffer.from(names[0] ?? "a");
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(20, 4);
+  local.writeUInt16LE(8, 8);
+  local.writeUInt32LE(crc, 14);
+  local.writeUInt32LE(data.length, 18);
+  local.writeUInt32LE(body.length, 22);
+  local.writeUInt16LE(first.length, 26);
+  const head = Buffer.concat([local, first, data]);
+  const cen: Buffer[] = [];
+  for (const n of names) {
+    const name = Buffer.from(n);
+    const c = Buffer.alloc(46);
+    c.writeUInt32LE(0x02014b50, 0);
+    c.writeUInt16LE(20, 4);
+    c.writeUInt16LE(20, 6);
+    c.writeUInt16LE(8, 10);
+    c.writeUInt32LE(crc, 16);
+    c.writeUInt32LE(data.length, 20);
+    c.writeUInt32LE(body.length, 24);
+    c.writeUInt16LE(name.length, 28);
+    c.writeUInt32LE(0, 42);
+    cen.push(c, name);
+  }
+  const cd = Buffer.concat(cen);
+  const eocd = Buffer.alloc(22);
+  eocd.writeUInt32LE(0x06054b50, 0);
+  eocd.writeUInt16LE(names.length, 8);
+  eocd.writeUInt16LE(names.length, 10);
+  eocd.writeUInt32LE(cd.length, 12);
+  eocd.writeUInt32LE(head.length, 16);
+  return Buffer.concat([head, cd, eocd]);
+}

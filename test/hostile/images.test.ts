@@ -1,10 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { type HostileRun, runHostile } from "./harness.js";
-import { rleFrame, tarOf, writeOciLayout, zstdLayerBomb } from "./image-inputs.js";
+import { overlappingZip, rleFrame, tarOf, writeOciLayout, zstdLayerBomb } from "./image-inputs.js";
 
 /**
  * Hostile image inputs (issue: hardening, image analysis): each class is generated here, small on disk, and run
@@ -86,5 +86,32 @@ describe("hostile images: layer bombs (zstd)", () => {
     expect(r.stderr).toBe(
       "palisade: PALISADE_MAX_IMAGE_BYTES lots: expected a positive size like 4GiB or 512MiB\n",
     );
+  });
+});
+
+describe("hostile images: jar bombs (overlapping central-directory entries)", () => {
+  it("stop at the archive budget with a limit warning; the rest of the directory is intact", async () => {
+    const root = join(work, "jar-root");
+    mkdirSync(join(root, "srv"), { recursive: true });
+    mkdirSync(join(root, "var/lib/dpkg"), { recursive: true });
+    const pom = Buffer.concat([
+      Buffer.from("groupId=g\nartifactId=a\nversion=1\n"),
+      Buffer.alloc(1024 * 1024 - 40, 0x20),
+    ]);
+    // ~330 KB on disk, 4 GiB claimed.
+    const names = Array.from({ length: 4000 }, (_, i) => `META-INF/maven/g/a${i}/pom.properties`);
+    writeFileSync(join(root, "srv/bomb.jar"), overlappingZip(names, pom));
+    writeFileSync(
+      join(root, "var/lib/dpkg/status"),
+      "Package: bash\nStatus: install ok installed\nVersion: 5.2\n",
+    );
+    const r = await sbom(`dir:${root}`);
+    bounded(r);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(
+      "warning: limit: srv/bomb.jar: java archive srv/bomb.jar: over the inflated bytes budget of 128 MiB; the rest of the archive was not read\n",
+    );
+    const doc = JSON.parse(r.stdout) as { packages: { name: string; version: string }[] };
+    expect(doc.packages.map((p) => `${p.name}@${p.version}`)).toEqual(["bash@5.2", "a@1"]);
   });
 });

@@ -1,3 +1,4 @@
+import { Budget, isBudgetExceeded } from "../../core/budget/index.js";
 import {
   type CatalogedPackage,
   type CatalogerId,
@@ -16,33 +17,44 @@ import { readZipDirectory, readZipEntry, type ZipEntry } from "./zip.js";
 /** Per-member cap inside a Java archive (pom.properties and manifests are tiny; nested jars are bounded). */
 const MAX_ZIP_MEMBER = 64 * 1024 * 1024;
 const MAX_NESTED_JARS = 1000;
+/**
+ * One Java archive, nested archives included: bytes inflated and central-directory entries. A real fat jar is
+ * at most the file budget (64 MiB) and stores its nested jars, so 128 MiB inflated leaves room; an 83 KB jar
+ * whose thousands of entries all point at one deflated member would otherwise inflate to gigabytes.
+ */
+export const JAVA_ARCHIVE_LIMITS = { "inflated bytes": 128 * 1024 * 1024, "zip entries": 200_000 } as const;
 
 function javaPackages(
   buf: Buffer,
   location: string,
   depth: number,
   coverage: CoverageEntry[],
-): CatalogedPackage[] {
+  archive: Budget,
+  out: CatalogedPackage[],
+): void {
   let entries: ZipEntry[];
   try {
-    entries = readZipDirectory(buf);
+    entries = readZipDirectory(buf, 100_000, archive);
   } catch (e) {
+    if (isBudgetExceeded(e)) throw e;
     coverage.push({
       reason: "parse-error",
       subject: location,
       message: `java archive: ${(e as Error).message}`,
     });
-    return [];
+    return;
   }
   const pom: Uint8Array[] = [];
   let manifest: Uint8Array | undefined;
-  const out: CatalogedPackage[] = [];
   let nested = 0;
+  // The archive's own packages come first, nested ones after, as before; on a budget stop both are kept.
+  const inner: CatalogedPackage[] = [];
+  const own = () => catalogJavaArchive({ location, pomProperties: pom, manifest });
   for (const e of entries) {
     try {
       if (/^META-INF\/maven\/[^/]+\/[^/]+\/pom\.properties$/.test(e.name))
-        pom.push(readZipEntry(buf, e, 1024 * 1024));
-      else if (e.name === "META-INF/MANIFEST.MF") manifest = readZipEntry(buf, e, 1024 * 1024);
+        pom.push(readZipEntry(buf, e, 1024 * 1024, archive));
+      else if (e.name === "META-INF/MANIFEST.MF") manifest = readZipEntry(buf, e, 1024 * 1024, archive);
       else if (depth === 0 && isJavaArchivePath(e.name) && !e.name.endsWith("/")) {
         // Nested jars (WEB-INF/lib, BOOT-INF/lib) one level deep, as Spring Boot and servlet containers load them.
         if (++nested > MAX_NESTED_JARS) {
@@ -54,9 +66,14 @@ function javaPackages(
             });
           continue;
         }
-        out.push(...javaPackages(readZipEntry(buf, e, MAX_ZIP_MEMBER), `${location}:${e.name}`, 1, coverage));
+        const data = readZipEntry(buf, e, MAX_ZIP_MEMBER, archive);
+        javaPackages(data, `${location}:${e.name}`, 1, coverage, archive, inner);
       }
     } catch (err) {
+      if (isBudgetExceeded(err)) {
+        out.push(...own(), ...inner);
+        throw err;
+      }
       coverage.push({
         reason: "parse-error",
         subject: `${location}:${e.name}`,
@@ -64,11 +81,14 @@ function javaPackages(
       });
     }
   }
-  return [...catalogJavaArchive({ location, pomProperties: pom, manifest }), ...out];
+  out.push(...own(), ...inner);
 }
 
-/** Catalog one collected file with the cataloger chosen for it (IO-backed steps — zip, sqlite — live here). */
-export function catalogFile(id: CatalogerId, path: string, data: Buffer): TrackedFile {
+/**
+ * Catalog one collected file with the cataloger chosen for it (IO-backed steps — zip, sqlite — live here).
+ * `budget` is the layer's (or walk's): an archive's budget is a child of it.
+ */
+export function catalogFile(id: CatalogerId, path: string, data: Buffer, budget?: Budget): TrackedFile {
   switch (id) {
     case "os-release":
       return { result: { packages: [], coverage: [] }, os: parseOsRelease(data) };
@@ -76,7 +96,19 @@ export function catalogFile(id: CatalogerId, path: string, data: Buffer): Tracke
       return { result: catalogRpmSqlite(data, path) };
     case "java": {
       const coverage: CoverageEntry[] = [];
-      const packages = javaPackages(data, path, 0, coverage);
+      const packages: CatalogedPackage[] = [];
+      const archive = (budget ?? new Budget(path, {})).child(`java archive ${path}`, JAVA_ARCHIVE_LIMITS);
+      try {
+        javaPackages(data, path, 0, coverage, archive, packages);
+      } catch (e) {
+        if (!isBudgetExceeded(e)) throw e;
+        // What was read before the stop is kept; the entry says the archive was not read to its end.
+        coverage.push({
+          reason: "limit",
+          subject: path,
+          message: `${e.message}; the rest of the archive was not read`,
+        });
+      }
       return { result: { packages, coverage } };
     }
     case "go":

@@ -1,6 +1,7 @@
 import { lstat, open, opendir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
+import { Budget } from "../../core/budget/index.js";
 import { isElf, matchCataloger, type PackageTracker } from "../../core/catalog/index.js";
 import { PalisadeError } from "../../core/errors/index.js";
 import type { CoverageEntry } from "../../core/findings/index.js";
@@ -59,7 +60,7 @@ export async function walkDirectory(
   budgets: LayerBudgets,
 ): Promise<CoverageEntry[]> {
   const coverage: CoverageEntry[] = [];
-  let visited = 0;
+  const budget = new Budget(`dir:${root}`, { entries: budgets.maxEntries });
   const stack: string[] = [""];
   outer: while (stack.length > 0) {
     const rel = stack.pop() as string;
@@ -78,7 +79,7 @@ export async function walkDirectory(
     for await (const d of dir) names.push({ name: d.name, isDir: d.isDirectory(), isFile: d.isFile() });
     names.sort((a, b) => (a.name < b.name ? -1 : 1));
     for (const d of names) {
-      if (++visited > budgets.maxEntries) {
+      if (!budget.fits("entries")) {
         coverage.push({
           reason: "limit",
           subject: root,
@@ -86,6 +87,7 @@ export async function walkDirectory(
         });
         break outer;
       }
+      budget.charge("entries");
       const p = rel ? `${rel}/${d.name}` : d.name;
       if (d.isDir) {
         if (!(rel === "" && SKIP_DIRS.has(d.name)) && d.name !== ".git") stack.push(p);
@@ -105,7 +107,7 @@ export async function walkDirectory(
             });
             continue;
           }
-          tracker.put(p, catalogFile(id, p, data));
+          tracker.put(p, catalogFile(id, p, data, budget));
         } else if ((st.mode & 0o111) !== 0 && st.size >= 64 && st.size <= budgets.maxFileBytes) {
           const fh = await open(join(root, p), "r");
           const head = Buffer.alloc(4);

@@ -251,7 +251,7 @@ export async function processLayer(
             tracker.hide(path, false);
             continue;
           }
-          const tracked = catalogFile(id, path, data);
+          const tracked = catalogFile(id, path, data, budget);
           layerFiles.set(path, tracked);
           tracker.put(path, tracked);
           continue;

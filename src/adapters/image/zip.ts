@@ -1,4 +1,5 @@
 import { inflateRawSync } from "node:zlib";
+import type { Budget } from "../../core/budget/index.js";
 import { PalisadeError } from "../../core/errors/index.js";
 
 /** A member of a zip archive located through the central directory. */
@@ -15,11 +16,13 @@ const CEN_SIG = 0x02014b50;
 const LOC_SIG = 0x04034b50;
 
 /**
- * Read a zip's central directory (PKWARE APPNOTE.TXT 4.3.12-4.3.16). Bounded: at most `maxEntries` entries.
+ * Read a zip's central directory (PKWARE APPNOTE.TXT 4.3.12-4.3.16). Bounded: at most `maxEntries` entries, and
+ * each entry is charged to `budget` (dimension `zip entries`) when one is given: nested archives charge the
+ * outer archive's budget, so entries cannot be multiplied by nesting.
  * ZIP64 archives (over 65,535 entries or 4 GiB) are refused with UNSUPPORTED: jars of that size are out of
  * scope for a package scan.
  */
-export function readZipDirectory(buf: Buffer, maxEntries = 100_000): ZipEntry[] {
+export function readZipDirectory(buf: Buffer, maxEntries = 100_000, budget?: Budget): ZipEntry[] {
   // The end-of-central-directory record is in the last 22 + 65,535 (max comment) bytes.
   const min = Math.max(0, buf.length - 22 - 0xffff);
   let eocd = -1;
@@ -39,6 +42,7 @@ export function readZipDirectory(buf: Buffer, maxEntries = 100_000): ZipEntry[] 
     throw new PalisadeError("LIMIT", `zip has ${total} entries, more than ${maxEntries}`);
   if (cdOff + cdSize > buf.length)
     throw new PalisadeError("INPUT", "zip central directory outside the file (truncated?)");
+  budget?.charge("zip entries", total);
   const entries: ZipEntry[] = [];
   let p = cdOff;
   for (let i = 0; i < total; i++) {
@@ -59,9 +63,16 @@ export function readZipDirectory(buf: Buffer, maxEntries = 100_000): ZipEntry[] 
   return entries;
 }
 
-/** Extract one entry (stored or deflated), refusing more than `maxBytes` of output (zip bombs). */
-export function readZipEntry(buf: Buffer, e: ZipEntry, maxBytes: number): Buffer {
+/**
+ * Extract one entry (stored or deflated), refusing more than `maxBytes` of output (zip bombs). With a `budget`,
+ * the output is charged to it (dimension `inflated bytes`) and inflation stops at what the budget has left: a
+ * central directory of thousands of entries pointing at one deflated member (each entry under the per-entry
+ * cap, the sum gigabytes) stops at the archive's budget instead of inflating the member thousands of times.
+ */
+export function readZipEntry(buf: Buffer, e: ZipEntry, maxBytes: number, budget?: Budget): Buffer {
   if (e.size > maxBytes) throw new PalisadeError("LIMIT", `${e.name}: ${e.size} bytes exceeds ${maxBytes}`);
+  // The declared size is checked first (cheap refusal); the real output is what is charged.
+  if (budget && !budget.fits("inflated bytes", e.size)) budget.charge("inflated bytes", e.size);
   const p = e.localHeaderOffset;
   if (p + 30 > buf.length || buf.readUInt32LE(p) !== LOC_SIG)
     throw new PalisadeError("INPUT", `${e.name}: bad local header`);
@@ -69,15 +80,26 @@ export function readZipEntry(buf: Buffer, e: ZipEntry, maxBytes: number): Buffer
   const end = start + e.compressedSize;
   if (end > buf.length) throw new PalisadeError("INPUT", `${e.name}: data outside the archive (truncated?)`);
   const data = buf.subarray(start, end);
-  if (e.method === 0) return data;
+  if (e.method === 0) {
+    budget?.charge("inflated bytes", data.length);
+    return data;
+  }
   if (e.method === 8) {
+    // Never inflate past what the budget has left (+1, so that going over is seen and charged as such).
+    const left = budget?.remaining("inflated bytes") ?? Number.POSITIVE_INFINITY;
+    const cap = Math.min(maxBytes, left + 1);
+    let out: Buffer;
     try {
-      return inflateRawSync(data, { maxOutputLength: maxBytes });
+      out = inflateRawSync(data, { maxOutputLength: cap });
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE" && cap < maxBytes)
+        budget?.charge("inflated bytes", cap); // over what is left: throws the budget's LIMIT error
       throw new PalisadeError("INPUT", `${e.name}: cannot inflate: ${(err as Error).message}`, {
         cause: err,
       });
     }
+    budget?.charge("inflated bytes", out.length);
+    return out;
   }
   throw new PalisadeError("UNSUPPORTED", `${e.name}: zip compression method ${e.method}`);
 }
