@@ -262,6 +262,39 @@ describe("primaryId", () => {
 });
 
 describe("pathological cases", () => {
+  it("one advisory naming 2,000 packages, matched against those 2,000: each affected entry is read a few times, not per package", () => {
+    const n = 2_000;
+    const entries = Array.from({ length: n }, (_, i) => ({
+      package: { ecosystem: "npm", name: `pkg-${i}` },
+      ranges: [{ type: "ECOSYSTEM" as const, events: [{ introduced: "0" }, { fixed: "2.0.0" }] }],
+      versions: [],
+      severity: [],
+    }));
+    let reads = 0;
+    // Count element reads of `affected`: matching used to walk every entry for every package (n x n = 4 million).
+    const affected = new Proxy(entries, {
+      get(target, prop, receiver) {
+        if (typeof prop === "string" && /^\d+$/.test(prop)) reads++;
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const wide: OsvRecord = {
+      id: "WIDE-1",
+      modified: "m",
+      aliases: [],
+      related: [],
+      upstream: [],
+      severity: [],
+      affected,
+    };
+    const sbom: Sbom = {
+      subject: { kind: "sbom", name: "wide" },
+      packages: Array.from({ length: n }, (_, i) => pkg({ type: "npm", name: `pkg-${i}`, version: "1.0.0" })),
+    };
+    const r = matchPackages(sbom, index([wide]), { resolver: DEFAULT_RESOLVER });
+    expect([r.findings.length, reads <= 4 * n]).toEqual([n, true]);
+  });
+
   it("a GIT-only advisory for a matching package yields coverage, not a finding", () => {
     const rec: OsvRecord = {
       id: "OSV-9",

@@ -16,14 +16,8 @@ import {
 import type { Package, Sbom } from "../sbom/index.js";
 import { type CvssScore, cvss3BaseScore, severityFromScore } from "./cvss.js";
 import { cvss4Score } from "./cvss4.js";
-import {
-  advisoryKey,
-  ecosystemAppliesTo,
-  ecosystemForPackage,
-  lookupIdentity,
-  splitEcosystem,
-} from "./ecosystem.js";
-import type { OsvRecord } from "./osv.js";
+import { advisoryKey, ecosystemAppliesTo, ecosystemForPackage, lookupIdentity } from "./ecosystem.js";
+import type { OsvAffected, OsvRecord } from "./osv.js";
 import { evaluateAffected, type SchemeResolver } from "./range.js";
 import type { VexVerdict } from "./vex.js";
 
@@ -109,6 +103,10 @@ export function matchPackages(
   const resource = subjectResource(sbom);
   const findings: VulnFinding[] = [];
   const unmapped = new Map<string, number>();
+  // Per record, its affected entries by index key, built once per match: a package then sees only the entries
+  // naming it, so one advisory listing 5,000 packages costs 5,000 entry visits for 5,000 packages, not 25 million
+  // (issue 9). Severity and CVSS per record are computed once too.
+  const perRecord = new RecordCache();
   for (const pkg of sbom.packages) {
     const eco = ecosystemForPackage(pkg, sbom.os);
     if (!eco) {
@@ -116,22 +114,27 @@ export function matchPackages(
       continue;
     }
     const id = lookupIdentity(pkg, eco);
+    const idKey = advisoryKey(eco, id.name);
+    const pkgKey = advisoryKey(eco, pkg.name);
     const candidates = dedupeRecords([
-      ...(byKey.get(advisoryKey(eco, id.name)) ?? []),
-      ...(id.name !== pkg.name ? (byKey.get(advisoryKey(eco, pkg.name)) ?? []) : []),
+      ...(byKey.get(idKey) ?? []),
+      ...(id.name !== pkg.name ? (byKey.get(pkgKey) ?? []) : []),
     ]);
     const hits: Hit[] = [];
     for (const record of candidates) {
       if (record.withdrawn !== undefined) continue; // schema: withdrawn records no longer apply
       const fixed: string[] = [];
       let affected = false;
-      for (const a of record.affected) {
-        const { base } = splitEcosystem(a.package.ecosystem);
-        if (base !== eco || !ecosystemAppliesTo(a.package.ecosystem, sbom.os)) continue;
-        const viaSource =
-          a.package.name !== pkg.name && advisoryKey(base, a.package.name) === advisoryKey(base, id.name);
-        const nameMatches = viaSource || advisoryKey(base, a.package.name) === advisoryKey(base, pkg.name);
-        if (!nameMatches) continue;
+      const byName = perRecord.affectedByKey(record);
+      const entries =
+        idKey === pkgKey
+          ? (byName.get(idKey) ?? [])
+          : [...(byName.get(idKey) ?? []), ...(byName.get(pkgKey) ?? [])];
+      for (const a of entries) {
+        if (!ecosystemAppliesTo(a.package.ecosystem, sbom.os)) continue;
+        // The entry's key equals idKey or pkgKey (same base ecosystem, same normalised name).
+        const entryKey = advisoryKey(a.package.ecosystem, a.package.name);
+        const viaSource = a.package.name !== pkg.name && entryKey === idKey;
         const version = viaSource ? id.version : pkg.version;
         const ev = evaluateAffected(version, a, opts.resolver);
         for (const s of ev.skipped) {
@@ -149,7 +152,7 @@ export function matchPackages(
       if (affected) hits.push({ record, fixed });
     }
     for (const group of groupByAlias(hits))
-      findings.push(toFinding(pkg, eco, id.name, group, resource, opts));
+      findings.push(toFinding(pkg, eco, id.name, group, resource, opts, perRecord));
   }
   for (const [type, n] of [...unmapped].sort((a, b) => cmp(a[0], b[0]))) {
     addCoverage({
@@ -166,6 +169,39 @@ export function matchPackages(
       cmp(a.vulnerabilityId, b.vulnerabilityId),
   );
   return { findings, coverage: [...coverage.values()].sort(compareCoverage) };
+}
+
+/** What matching derives from a record once, whatever the number of packages it is matched against. */
+class RecordCache {
+  private readonly byKey = new Map<OsvRecord, Map<string, OsvAffected[]>>();
+  private readonly cvss = new Map<OsvRecord, CvssScore | undefined>();
+  private readonly dbSeverity = new Map<OsvRecord, Severity | undefined>();
+
+  /** The record's affected entries by {@link advisoryKey} (base ecosystem, normalised name), in record order. */
+  affectedByKey(record: OsvRecord): Map<string, OsvAffected[]> {
+    let m = this.byKey.get(record);
+    if (!m) {
+      m = new Map();
+      for (const a of record.affected) {
+        const k = advisoryKey(a.package.ecosystem, a.package.name);
+        const list = m.get(k);
+        if (list) list.push(a);
+        else m.set(k, [a]);
+      }
+      this.byKey.set(record, m);
+    }
+    return m;
+  }
+
+  bestCvss(record: OsvRecord): CvssScore | undefined {
+    if (!this.cvss.has(record)) this.cvss.set(record, bestCvss(record));
+    return this.cvss.get(record);
+  }
+
+  databaseSeverity(record: OsvRecord): Severity | undefined {
+    if (!this.dbSeverity.has(record)) this.dbSeverity.set(record, databaseSeverity(record));
+    return this.dbSeverity.get(record);
+  }
 }
 
 function dedupeRecords(records: readonly OsvRecord[]): OsvRecord[] {
@@ -254,6 +290,7 @@ function toFinding(
   group: Hit[],
   resource: ResourceRef,
   opts: MatchOptions,
+  perRecord: RecordCache,
 ): VulnFinding {
   const ids = new Set<string>();
   for (const h of group) {
@@ -266,9 +303,9 @@ function toFinding(
   let cvss: CvssScore | undefined;
   let dbSeverity: Severity | undefined;
   for (const h of records) {
-    const c = bestCvss(h.record);
+    const c = perRecord.bestCvss(h.record);
     if (c && (!cvss || c.score > cvss.score)) cvss = c;
-    const d = databaseSeverity(h.record);
+    const d = perRecord.databaseSeverity(h.record);
     if (d && (!dbSeverity || SEVERITY_RANK[d] > SEVERITY_RANK[dbSeverity])) dbSeverity = d;
   }
   const severity: Severity = cvss ? severityFromScore(cvss.score) : (dbSeverity ?? "info");
