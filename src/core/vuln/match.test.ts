@@ -289,6 +289,7 @@ describe("pathological cases", () => {
     };
     const sbom: Sbom = {
       subject: { kind: "sbom", name: "wide" },
+      layers: [],
       packages: Array.from({ length: n }, (_, i) => pkg({ type: "npm", name: `pkg-${i}`, version: "1.0.0" })),
     };
     const r = matchPackages(sbom, index([wide]), { resolver: DEFAULT_RESOLVER });
