@@ -7,24 +7,30 @@ const isAlnum = (c: string): boolean => isDigit(c) || (c >= "a" && c <= "z") || 
 /** PHP's `php_canonicalize_version()` (ext/standard/versioning.c). */
 export function phpCanonicalizeVersion(version: string): string {
   if (version === "") return "";
-  let out = version[0]!;
+  // Built in an array with the last character kept aside: reading the end of a string grown with += flattens
+  // it every time, which made a 200 KB version take half a minute.
+  const out: string[] = [version[0]!];
+  let lq = version[0]!;
   let lp = version[0]!;
   const isdig = (x: string): boolean => isDigit(x) && x !== ".";
   const isndig = (x: string): boolean => !isDigit(x) && x !== ".";
+  const put = (c: string): void => {
+    out.push(c);
+    lq = c;
+  };
   for (let i = 1; i < version.length; i++) {
     const p = version[i]!;
-    const lq = out[out.length - 1];
     if (p === "-" || p === "_" || p === "+") {
-      if (lq !== ".") out += ".";
+      if (lq !== ".") put(".");
     } else if ((isndig(lp) && isdig(p)) || (isdig(lp) && isndig(p))) {
-      if (lq !== ".") out += ".";
-      out += p;
+      if (lq !== ".") put(".");
+      put(p);
     } else if (!isAlnum(p)) {
-      if (lq !== ".") out += ".";
-    } else out += p;
+      if (lq !== ".") put(".");
+    } else put(p);
     lp = p;
   }
-  return out;
+  return out.join("");
 }
 
 // compare_special_version_forms: prefix match, first hit wins; unknown forms are -1 (below "dev").

@@ -970,6 +970,18 @@ describe("packagist", () => {
   });
 
   describe("pathological cases", () => {
+    it("compares a 100,000-segment tail without recursion (PHP recurses once per segment; issue 9 item 11)", () => {
+      const tail = ".a".repeat(100_000);
+      // version_compare's answers (versions-differential.test.ts checks a 20,000-segment tail against php).
+      expect([
+        phpVersionCompare(`1${tail}`, "1"),
+        phpVersionCompare("1", `1${tail}`),
+        phpVersionCompare(`1${tail}.1`, "1"),
+        phpVersionCompare(`1${".pl".repeat(100_000)}`, "1"),
+        phpVersionCompare(`1.${"9".repeat(100_000)}`, "1.9223372036854775807"),
+      ]).toEqual([-1, 1, -1, 1, 0]);
+    });
+
     it("refuses branches and junk", () => {
       expect(
         ["dev-master", "master", "foo", "", "1.0.0-beta.foo", "1.0.0.0.0"].map((v) => packagist.isValid(v)),
@@ -1036,5 +1048,36 @@ describe("lenient orderings for versions outside the strict grammar (what the ec
     expect(apk.isValid("1-r-0")).toBe(false);
     expectOrder(apkLenient, ["1-r-0 > 1", "1-r-0 > 1-r0", "1-r-0 < 1-r1", "1.0bc > 1.0b"]);
     expect(() => apkLenient.compare("", "1")).toThrow(/empty version/);
+  });
+});
+
+describe("pathological cases (every scheme schemeFor hands out)", () => {
+  it("compares 100 KB hostile versions without recursion or a crash: an order, or PalisadeError INPUT", () => {
+    const n = 50_000;
+    const hostile = [
+      "1a".repeat(n),
+      `${"1.".repeat(n)}1`,
+      `${"1-".repeat(n)}1`,
+      "a".repeat(2 * n),
+      "9".repeat(2 * n),
+      `1${".a".repeat(n)}`,
+      `1${"_p".repeat(n)}`,
+      "1~".repeat(n),
+      `1.0${"-r".repeat(n)}`,
+      `v1.0.0-${"a.".repeat(n)}a`,
+    ];
+    const schemes = new Set(knownEcosystems().map((e) => schemeFor(e)!));
+    const outcomes: string[] = [];
+    for (const scheme of schemes)
+      for (const v of hostile) {
+        try {
+          outcomes.push(sym(scheme.compare(v, `${v}1`)));
+        } catch (e) {
+          if (!isPalisadeError(e) || e.code !== "INPUT") throw e;
+          outcomes.push("INPUT");
+        }
+      }
+    expect(outcomes.length).toBe(schemes.size * hostile.length);
+    expect(outcomes.filter((o) => o !== "INPUT").length).toBeGreaterThan(20);
   });
 });
