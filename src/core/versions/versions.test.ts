@@ -792,9 +792,9 @@ describe("maven", () => {
       expect(maven.compare(`1.${"9".repeat(40)}`, `1.${"9".repeat(39)}`)).toBe(1);
     });
 
-    it("compares and prints versions nested 200,000 lists deep without recursion (issue 9: '1a' x 4000 overflowed)", () => {
-      const deep = "1a".repeat(100_000);
-      expect(maven.compare(deep, `${"1a".repeat(99_999)}1b`)).toBe(-1);
+    it("compares and prints versions nested 100,000 lists deep without recursion (issue 9: '1a' x 4000 overflowed)", () => {
+      const deep = "1a".repeat(50_000);
+      expect(maven.compare(deep, `${"1a".repeat(49_999)}1b`)).toBe(-1);
       // "a1" is alpha-1; a final bare "a" is an unknown qualifier, which sorts after alpha (checked against the jar).
       expect(maven.compare(`${deep}1`, deep)).toBe(-1);
       expect(maven.compare(deep, deep)).toBe(0);
