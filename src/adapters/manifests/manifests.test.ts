@@ -235,7 +235,13 @@ describe("parseManifestText: rendered output", () => {
       kind: "List",
       items: [
         { apiVersion: "v1", kind: "Service", metadata: { name: "a" } },
-        { apiVersion: "v1", kind: "Secret", metadata: { name: "creds" }, stringData: { password: "" } },
+        // Which keys held a value survives (rule PAL-SEC-007), the value does not.
+        {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: "creds" },
+          stringData: { password: "(redacted)" },
+        },
       ],
     });
     expect(JSON.stringify(r.objects)).not.toContain("hunter2");
@@ -274,7 +280,7 @@ describe("JSON and stdin", () => {
     expect(plain(r)).toEqual([
       { object: cm("a"), source: { file: f, line: 5, column: 9, index: 0 } },
       {
-        object: { apiVersion: "v1", kind: "Secret", metadata: { name: "s" }, data: { token: "" } },
+        object: { apiVersion: "v1", kind: "Secret", metadata: { name: "s" }, data: { token: "(redacted)" } },
         source: { file: f, line: 12, column: 9, index: 1 },
       },
     ]);

@@ -91,12 +91,14 @@ export async function loadInventory(
   if (manifests && limits && files.length > 0) {
     const r = await manifests.loadManifestPaths(files, { stdin: ctx.stdin, cwd: ctx.cwd, limits, budget });
     fileCount += r.files;
+    for (const o of r.objects) o.origin = "manifest";
     append(raws, r.objects);
     append(coverage, r.coverage);
   }
   if (manifests && limits && opts.snapshot?.length) {
     const r = await manifests.loadSnapshotFiles(opts.snapshot, { cwd: ctx.cwd, limits, budget });
     fileCount += r.files;
+    for (const o of r.objects) o.origin = "snapshot";
     append(raws, r.objects);
     append(coverage, r.coverage);
   }
@@ -113,6 +115,7 @@ export async function loadInventory(
     live.limits = liveLimits;
     if (opts.chunkSize) live.pageSize = parseCount("--chunk-size", opts.chunkSize);
     const r = await loadLiveCluster(live);
+    for (const o of r.objects) o.origin = "cluster";
     append(raws, r.objects);
     append(coverage, r.coverage);
   }

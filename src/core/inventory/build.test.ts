@@ -258,7 +258,7 @@ describe("buildInventory", () => {
           apiVersion: "v1",
           kind: "Secret",
           metadata: { name: "db", namespace: "shop" },
-          data: { password: "aHVudGVy" },
+          data: { password: "aHVudGVy", empty: "", unset: null },
           stringData: { token: "t" },
         },
       },
@@ -278,8 +278,9 @@ describe("buildInventory", () => {
         apiVersion: "v1",
         kind: "Secret",
         metadata: { name: "db", namespace: "shop" },
-        data: { password: "" },
-        stringData: { token: "" },
+        // Which keys of which field held a value survives, for rule PAL-SEC-007; never the value.
+        data: { password: REDACTED_VALUE, empty: "", unset: "" },
+        stringData: { token: REDACTED_VALUE },
       },
     ]);
     expect(JSON.stringify(inv)).not.toContain("aHVudGVy");

@@ -96,6 +96,7 @@ export function expandLists(raws: readonly RawObject[], coverage: CoverageEntry[
         // Items of a typed list (PodList from the API server) name no kind: infer it as client-go does.
         const child: RawObject = { object: inferListItemType(r.object, item) };
         if (r.cluster !== undefined) child.cluster = r.cluster;
+        if (r.origin !== undefined) child.origin = r.origin;
         if (r.source) {
           const parent = r.source;
           const loc = parent.locate?.(`items[${i}]`);
@@ -180,6 +181,7 @@ export function normalizeObject(r: RawObject, coverage: CoverageEntry[]): KObjec
   if (uid !== undefined) obj.uid = uid;
   if (r.source) obj.source = r.source;
   if (r.cluster !== undefined) obj.cluster = r.cluster;
+  if (r.origin !== undefined) obj.origin = r.origin;
   return obj;
 }
 
@@ -190,9 +192,10 @@ export const LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-confi
 export const REDACTED_VALUE = "(redacted)";
 
 /**
- * Replace every Secret value with "" so no value is ever stored or printed. Values also hide in the
- * last-applied-configuration annotation: there non-empty values become {@link REDACTED_VALUE} (so rules can still
- * tell that the annotation carried values), and an annotation that cannot be parsed is replaced whole.
+ * Replace every Secret value so no value is ever stored or printed: a non-empty value becomes
+ * {@link REDACTED_VALUE}, an empty or null one "" (so rules can tell which keys of which field held a value, and
+ * nothing more). Values also hide in the last-applied-configuration annotation: there they are redacted the same
+ * way, and an annotation that cannot be parsed is replaced whole. Idempotent: loaders strip, then the inventory.
  */
 export function stripSecretValues(o: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...o };
@@ -200,7 +203,7 @@ export function stripSecretValues(o: Record<string, unknown>): Record<string, un
     const d = o[field];
     if (isRecord(d)) {
       const keys: Record<string, string> = {};
-      for (const k of Object.keys(d)) keys[k] = "";
+      for (const [k, v] of Object.entries(d)) keys[k] = v === "" || v === null ? "" : REDACTED_VALUE;
       out[field] = keys;
     } else if (d !== undefined) {
       delete out[field];

@@ -17,6 +17,7 @@ export { sourceLocation } from "./location.js";
 export type {
   ContainerInfo,
   ContainerType,
+  InputOrigin,
   Inventory,
   KObject,
   Labels,

@@ -13,12 +13,22 @@ export interface ObjectSource {
   locate?: (fieldPath: string) => SourceLocation | undefined;
 }
 
+/**
+ * What kind of input an object came from. A manifest is authored and committed (files, directories, stdin); a
+ * snapshot (`kubectl get -o json` saved with --snapshot) and a live cluster hold what the API server returns, where a
+ * Secret naturally holds its values. Rules about what is written in a file (a Secret's values committed with it)
+ * apply to manifests only.
+ */
+export type InputOrigin = "manifest" | "snapshot" | "cluster";
+
 /** A loaded object before normalisation: plain JSON data (already validated as safe) plus its origin. */
 export interface RawObject {
   object: Record<string, unknown>;
   source?: ObjectSource;
   /** The cluster the object was read from, for multi-cluster inventories. */
   cluster?: string;
+  /** Unset when the caller did not say (rules about committed files then do not apply). */
+  origin?: InputOrigin;
 }
 
 export type Labels = Readonly<Record<string, string>>;
@@ -32,6 +42,7 @@ export interface KObject {
   raw: Record<string, unknown>;
   source?: ObjectSource;
   cluster?: string;
+  origin?: InputOrigin;
   ownerReferences: { kind: string; name: string; uid?: string; apiVersion?: string; controller: boolean }[];
 }
 
@@ -122,7 +133,10 @@ export interface Inventory {
   services: KObject[];
   ingresses: KObject[];
   configMaps: KObject[];
-  /** Secrets with values dropped: `raw.data`/`raw.stringData` hold key names mapped to "". */
+  /**
+   * Secrets with values dropped: `raw.data`/`raw.stringData` hold key names mapped to "(redacted)" where
+   * the input had a value, "" where it had an empty one.
+   */
   secrets: KObject[];
   nodes: KObject[];
   /** Objects of kinds Palisade does not model (CRDs and others), counted by `apiVersion/kind`. */

@@ -50,6 +50,7 @@ export const CIS = {
   hostPath: cis("5.2.12", "Minimize the admission of HostPath volumes"),
   hostPorts: cis("5.2.13", "Minimize the admission of containers which use HostPorts"),
   secretsAsFiles: cis("5.4.1", "Prefer using Secrets as files over Secrets as environment variables"),
+  externalSecrets: cis("5.4.2", "Consider external secret storage"),
   seccomp: cis("5.7.2", "Ensure that the seccomp profile is set to docker/default in your Pod definitions"),
   securityContext: cis("5.7.3", "Apply SecurityContext to your Pods and Containers"),
   defaultNamespace: cis("5.7.4", "The default namespace should not be used"),

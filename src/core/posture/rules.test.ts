@@ -166,6 +166,12 @@ const CASES: Case[] = [
     pass: [workload(hostPath("/srv", true))],
   },
   {
+    rule: "PAL-SEC-007",
+    name: "Secret manifest with a data value",
+    fail: [{ apiVersion: "v1", kind: "Secret", metadata: { name: "db" }, data: { password: "aHVudGVy" } }],
+    pass: [{ apiVersion: "v1", kind: "Secret", metadata: { name: "db" }, data: { password: "" } }],
+  },
+  {
     rule: "PAL-POD-010",
     name: "add ALL",
     fail: [workload(addCaps("ALL"))],

@@ -88,8 +88,9 @@ export function namespace(name: string): Json {
   return { apiVersion: "v1", kind: "Namespace", metadata: { name } };
 }
 
+/** Objects as loaded from manifest files. */
 export function raws(...objects: Json[]): RawObject[] {
-  return objects.map((object) => ({ object }));
+  return objects.map((object) => ({ object, origin: "manifest" }));
 }
 
 /** The first container of a mutated spec, typed for terse mutations. */

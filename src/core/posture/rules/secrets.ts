@@ -1,8 +1,8 @@
 /**
- * Secret handling rules (PAL-SEC-001..006). Literal credentials are found with the pure detectors in
+ * Secret handling rules (PAL-SEC-001..007). Literal credentials are found with the pure detectors in
  * core/secrets; evidence is always the redacted form, never the value.
  */
-import { joinPath, type KObject, LAST_APPLIED_ANNOTATION } from "../../inventory/index.js";
+import { joinPath, type KObject, LAST_APPLIED_ANNOTATION, REDACTED_VALUE } from "../../inventory/index.js";
 import { detectSecrets, type SecretMatch, scanTextForSecrets } from "../../secrets/index.js";
 import { isRecord } from "../../util/index.js";
 import { CIS, NSA } from "../compliance.js";
@@ -252,6 +252,52 @@ export const SECRET_RULES: readonly PostureRule[] = [
           fieldPath: joinPath("metadata", "annotations", LAST_APPLIED),
           evidence: `keys ${keys.join(", ")} (values redacted)`,
           message: `Secret "${s.ref.name}" keeps ${keys.length} value(s) in plain text in the ${LAST_APPLIED} annotation`,
+        };
+        const team = namespaceTeam(env, s);
+        if (team !== undefined) hit.team = team;
+        hits.push(hit);
+      }
+      return hits;
+    },
+  },
+  {
+    meta: {
+      id: "PAL-SEC-007",
+      title: "Secret values committed in a manifest",
+      severity: "high",
+      category: SECRETS,
+      rationale:
+        "A Secret manifest with `data` or `stringData` values puts the credential in the file, and so in the repository and its whole history, readable by everyone who can read the repository. base64 in `data` is an encoding, not encryption. Only manifests are checked: a Secret read back from a cluster or a snapshot naturally holds its values.",
+      remediation:
+        "Rotate the values, remove them from the file and its history, and keep only a reference in the repository: an external secret store (External Secrets Operator, Secrets Store CSI driver), or an encrypted form (Sealed Secrets, SOPS).",
+      compliance: [NSA.secrets, CIS.externalSecrets],
+    },
+    scope: "inventory",
+    check(env) {
+      const hits: ObjectHit[] = [];
+      for (const s of env.inv.secrets) {
+        if (s.origin !== "manifest") continue;
+        // Values were dropped at load; a key that held one maps to the redaction marker (see stripSecretValues).
+        const withValues: { field: string; keys: string[] }[] = [];
+        for (const field of ["data", "stringData"]) {
+          const d = s.raw[field];
+          if (!isRecord(d)) continue;
+          const keys = Object.keys(d)
+            .filter((k) => d[k] === REDACTED_VALUE)
+            .sort();
+          if (keys.length > 0) withValues.push({ field, keys });
+        }
+        // A service-account-token Secret without data is filled in by the token controller: nothing committed.
+        const [first] = withValues;
+        if (!first) continue;
+        const listed = withValues.map((w) => `${w.field}: ${w.keys.join(", ")}`).join("; ");
+        const count = withValues.reduce((n, w) => n + w.keys.length, 0);
+        const where = s.source?.file !== undefined ? ` in ${s.source.file}` : "";
+        const hit: ObjectHit = {
+          object: s,
+          fieldPath: first.field,
+          evidence: `${listed} (values redacted)`,
+          message: `Secret "${s.ref.name}" is committed with ${count} value(s)${where} (${listed}): the file, not the cluster, holds the credential`,
         };
         const team = namespaceTeam(env, s);
         if (team !== undefined) hit.team = team;
