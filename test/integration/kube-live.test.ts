@@ -202,7 +202,7 @@ describe("live cluster against a local HTTPS test double of the Kubernetes API",
         apiVersion: "v1",
         kind: "Secret",
         metadata: { name: "db", namespace: "team-a" },
-        data: { password: "" },
+        data: { password: "(redacted)" },
       },
     ]);
     expect(JSON.stringify(r.objects)).not.toContain("aHVudGVyMg==");
