@@ -5,6 +5,7 @@
  * can-i latency (p50/p99 over random requests), findings and escalation paths.
  *
  *   npx tsx bench/rbac.ts [bindings=10000] [roles=3000]
+ *   DEFAULT_ROLES=1 npx tsx bench/rbac.ts   # with the API server's bootstrap policy assumed, as scan does
  * Targets (issue 5): build < 2 s and < 200 MB; who-can < 50 ms.
  */
 import { buildInventory, type RawObject } from "../src/core/inventory/index.js";
@@ -145,7 +146,7 @@ gc?.();
 const heap0 = process.memoryUsage().heapUsed;
 const rss0 = process.memoryUsage().rss;
 let t0 = performance.now();
-const idx = buildRbacIndex(inv);
+const idx = buildRbacIndex(inv, process.env.DEFAULT_ROLES ? { defaultRoles: {} } : {});
 const buildMs = performance.now() - t0;
 const heapMb = (process.memoryUsage().heapUsed - heap0) / 1e6;
 const rssMb = (process.memoryUsage().rss - rss0) / 1e6;
