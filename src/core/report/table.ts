@@ -102,9 +102,17 @@ export function formatTable(
     out.push(style.bold(`Exceptions that matched nothing (${report.exceptions.unused.length})`));
     for (const e of report.exceptions.unused) out.push(`  ${e.id}: ${e.reason}`);
   }
+  // An "assumed" entry (defaults used where the input had none) is not a gap: it is listed, not counted as one.
+  const gaps = report.coverage.filter((c) => c.reason !== "assumed").length;
   if (report.coverage.length) {
     out.push("");
-    out.push(style.bold(`Coverage: ${report.coverage.length} item(s) could not be evaluated`));
+    out.push(
+      style.bold(
+        gaps === report.coverage.length
+          ? `Coverage: ${gaps} item(s) could not be evaluated`
+          : `Coverage: ${gaps} item(s) could not be evaluated, ${report.coverage.length - gaps} assumed`,
+      ),
+    );
     for (const c of report.coverage) {
       const where = c.location
         ? `${c.location.file}:${c.location.line}: `
@@ -126,7 +134,7 @@ export function formatTable(
   out.push("");
   out.push(
     style.bold(
-      `Summary: ${report.summary.active} findings (${counts(report.summary.bySeverity)}), ${report.summary.suppressed} suppressed, ${report.coverage.length} coverage gaps`,
+      `Summary: ${report.summary.active} findings (${counts(report.summary.bySeverity)}), ${report.summary.suppressed} suppressed, ${gaps} coverage gaps`,
     ),
   );
   return `${out.join("\n")}\n`;

@@ -507,6 +507,12 @@ describe("bootstrap defaults: built-in roles exist as in every real cluster", ()
     expect(alone.coverage.filter((c) => c.reason === "assumed")).toEqual([]);
   });
 
+  it("the table lists the assumption without counting it as a coverage gap", async () => {
+    const r = await run(["scan", CHART]);
+    expect(r.stdout).toContain("Coverage: 0 item(s) could not be evaluated, 1 assumed\n  assumed ");
+    expect(r.stdout).toContain("0 suppressed, 0 coverage gaps\n");
+  });
+
   it("can-i answers yes through the bootstrap cluster-admin role, exit 0; no with --no-default-roles, exit 1", async () => {
     const yes = await run(["rbac", "can-i", "list", "secrets", "--as", SA, "-f", CHART, "-o", "text"]);
     expect(yes).toEqual({
