@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { OSV_LIMITS, parseOsvRecord, parseOsvText } from "./osv.js";
+import { OSV_LIMITS, parseOsvRecord, parseOsvText, storedRecordProblem } from "./osv.js";
 
 const FIXTURES = join(import.meta.dirname, "__fixtures__", "osv");
 
@@ -63,6 +63,54 @@ const affected = (ranges: unknown) => ({
 });
 
 describe("pathological cases", () => {
+  it("accepts a UTF-8 byte order mark before the JSON text (as editors on Windows write it)", () => {
+    const text = JSON.stringify({ id: "BOM-1", modified: "2024-01-01T00:00:00Z" });
+    expect([parseOsvText(`\uFEFF${text}`, "f.json"), parseOsvText(text, "f.json")]).toEqual([
+      parseOsvText(text, "f.json"),
+      {
+        record: {
+          id: "BOM-1",
+          modified: "2024-01-01T00:00:00Z",
+          aliases: [],
+          related: [],
+          upstream: [],
+          severity: [],
+          affected: [],
+        },
+        coverage: [],
+      },
+    ]);
+  });
+
+  it("storedRecordProblem accepts what parseOsvRecord builds and names what a hand edit broke", () => {
+    const rec = parseOsvText(
+      JSON.stringify({
+        id: "S-1",
+        modified: "2024-01-01T00:00:00Z",
+        affected: [
+          {
+            package: { ecosystem: "npm", name: "a" },
+            ranges: [{ type: "SEMVER", events: [{ introduced: "0" }] }],
+          },
+        ],
+      }),
+      "f.json",
+    ).record;
+    const edited = JSON.parse(JSON.stringify(rec));
+    edited.affected[0].ranges[0].events = [{ introduced: 5 }];
+    expect([
+      storedRecordProblem(rec),
+      storedRecordProblem(edited),
+      storedRecordProblem({ ...edited, affected: [{ package: 5 }] }),
+      storedRecordProblem("x"),
+    ]).toEqual([
+      undefined,
+      "affected[0].ranges[0].events: each needs exactly one of introduced, fixed, last_affected, limit (a string)",
+      "affected[0].package: not an object",
+      "not an object",
+    ]);
+  });
+
   it.each([
     ["not JSON", "{", "parse-error", "f.json"],
     ["an array", "[]", "invalid", "record: expected a JSON object"],

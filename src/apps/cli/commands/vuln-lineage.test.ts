@@ -20,6 +20,23 @@ const REFS = readFileSync(join(DEMO, "images", "refs.txt"), "utf8")
 const digestOf = (ref: string) => REFS.find((r) => r[1] === ref)?.[2] as string;
 
 describe("palisade images and vuln impact|plan|status on the demo", () => {
+  it("vuln impact without a vulnerability database is exit 2 saying so, not an empty answer", async () => {
+    const r = await cli([
+      "vuln",
+      "impact",
+      "CVE-2024-0001",
+      "--snapshot",
+      join(DEMO, "snapshots", "before.json"),
+      "--db",
+      join(dir, "none.db"),
+    ]);
+    expect([r.code, r.stdout, r.stderr]).toEqual([
+      2,
+      "",
+      `palisade: no vulnerability advisories in ${join(dir, "none.db")}: cannot tell which images carry CVE-2024-0001; import OSV advisories with \`palisade vuln db import PATH...\`\n`,
+    ]);
+  });
+
   it("imports advisories and adds the demo images", async () => {
     expect((await cli(["vuln", "db", "import", join(DEMO, "advisories")])).code).toBe(0);
     for (const [d, ref] of REFS) {

@@ -63,7 +63,13 @@ export function register(program: Command, ctx: CliContext): void {
       .option("--db <path>", SQLITE_DB_OPTION_HELP),
   ).action(async (id: string, flags: Flags) => {
     checkOutput(flags.output);
-    const { lin, index, coverage } = await loadIndex(flags, ctx);
+    const { lin, state, index, coverage } = await loadIndex(flags, ctx);
+    // Without advisories every id would answer "no known image carries this vulnerability": not an answer.
+    if (state.advisories === 0)
+      throw new PalisadeError(
+        "INPUT",
+        `no vulnerability advisories in ${sqliteDbFile(flags.db, ctx)}: cannot tell which images carry ${id}; import OSV advisories with \`palisade vuln db import PATH...\``,
+      );
     const answer = lin.impact(index, id);
     if (flags.output === "json") ctx.stdout.write(`${stableStringify({ ...answer, coverage })}\n`);
     else {
