@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -113,5 +114,36 @@ describe("hostile images: jar bombs (overlapping central-directory entries)", ()
     );
     const doc = JSON.parse(r.stdout) as { packages: { name: string; version: string }[] };
     expect(doc.packages.map((p) => `${p.name}@${p.version}`)).toEqual(["bash@5.2", "a@1"]);
+  });
+});
+
+describe("hostile images: rpmdb whose Packages is a recursive-CTE view", () => {
+  it("is refused from its schema: the run ends, nothing spills to the temp dir, dpkg is still read", async () => {
+    const root = join(work, "rpm-root");
+    mkdirSync(join(root, "var/lib/rpm"), { recursive: true });
+    mkdirSync(join(root, "var/lib/dpkg"), { recursive: true });
+    const Database = createRequire(import.meta.url)("better-sqlite3") as new (
+      p: string,
+    ) => { exec(s: string): void; close(): void };
+    const db = new Database(join(root, "var/lib/rpm/rpmdb.sqlite"));
+    db.exec(
+      "CREATE VIEW Packages AS WITH RECURSIVE r(hnum, blob) AS (SELECT 1, randomblob(65536) UNION ALL SELECT hnum + 1, randomblob(65536) FROM r ORDER BY 1 DESC) SELECT hnum, blob FROM r ORDER BY hnum",
+    );
+    db.close();
+    writeFileSync(
+      join(root, "var/lib/dpkg/status"),
+      "Package: bash\nStatus: install ok installed\nVersion: 5.2\n",
+    );
+    const tmp = join(work, "rpm-tmp");
+    mkdirSync(tmp);
+    const r = await sbom(`dir:${root}`, { SQLITE_TMPDIR: tmp });
+    bounded(r);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(
+      "warning: parse-error: var/lib/rpm/rpmdb.sqlite: rpmdb: not an rpm sqlite database: Packages is a view, not a table (only rpm's own Packages table is read)\n",
+    );
+    const doc = JSON.parse(r.stdout) as { packages: { name: string }[] };
+    expect(doc.packages.map((p) => p.name)).toEqual(["bash"]);
+    expect(readdirSync(tmp)).toEqual([]);
   });
 });

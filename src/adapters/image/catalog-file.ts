@@ -93,7 +93,7 @@ export function catalogFile(id: CatalogerId, path: string, data: Buffer, budget?
     case "os-release":
       return { result: { packages: [], coverage: [] }, os: parseOsRelease(data) };
     case "rpm":
-      return { result: catalogRpmSqlite(data, path) };
+      return { result: catalogRpmSqlite(data, path, budget) };
     case "java": {
       const coverage: CoverageEntry[] = [];
       const packages: CatalogedPackage[] = [];
