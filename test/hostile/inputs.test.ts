@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -94,4 +94,19 @@ describe("non-regular files named on the command line are refused, never read", 
       }
     });
   }
+
+  it("scan DIR with a symlink to / (issue 9 item 7): the link is not followed, coverage says so", async () => {
+    const tree = join(dir, "tree");
+    mkdirSync(tree);
+    writeFileSync(join(tree, "ok.yaml"), OK);
+    symlinkSync("/", join(tree, "everything"));
+    const r = await runHostile(["scan", tree, "-o", "json"], { killAfterMs: 30_000 });
+    bounded(r);
+    expect(coverageOf(r.stdout)).toContainEqual({
+      reason: "not-evaluated",
+      message: `${join(tree, "everything")}: symlink to a directory outside ${tree} (/); not followed`,
+      subject: join(tree, "everything"),
+    });
+    expect((JSON.parse(r.stdout) as { inventory: { objects: number } }).inventory.objects).toBe(1);
+  });
 });

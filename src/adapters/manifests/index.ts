@@ -3,8 +3,8 @@
  * (`kubectl get -o json`) and the ownership file. Bad input never aborts a load: it becomes coverage.
  */
 import { isUtf8 } from "node:buffer";
-import { readdir, stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { lstat, readdir, realpath, stat } from "node:fs/promises";
+import { join, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
 import { Budget, isBudgetExceeded } from "../../core/budget/index.js";
 import { isPalisadeError, PalisadeError } from "../../core/errors/index.js";
@@ -169,10 +169,16 @@ function addFile(s: WalkState, f: FileRef): void {
 
 /**
  * Depth-first walk in code-unit order of names (deterministic across file systems). Hidden directories and
- * node_modules are skipped. Symlinks are followed, but a directory already on the current path (a loop) or
- * already walked is not entered again.
+ * node_modules are skipped. Symlinks are followed while they stay inside the directory given (a symlink out of
+ * it is reported, not followed); a directory already on the current path (a loop) or already walked is not
+ * entered again.
  */
-async function walk(dir: FileRef, ancestors: readonly string[], s: WalkState): Promise<void> {
+async function walk(
+  dir: FileRef,
+  ancestors: readonly string[],
+  s: WalkState,
+  root: { real: string; display: string },
+): Promise<void> {
   let entries: string[];
   try {
     entries = (await readdir(dir.abs)).sort(cmp);
@@ -196,6 +202,20 @@ async function walk(dir: FileRef, ancestors: readonly string[], s: WalkState): P
     }
     if (st.isDirectory()) {
       if (name.startsWith(".") || name === "node_modules") continue;
+      // A symlink to a directory outside the directory given (`ln -s / everything`) would walk the whole file
+      // system: only symlinks that stay inside it are followed.
+      const link = await lstat(f.abs).catch(() => undefined);
+      if (link?.isSymbolicLink()) {
+        const target = await realpath(f.abs).catch(() => undefined);
+        if (target === undefined || !(target === root.real || target.startsWith(root.real + sep))) {
+          s.coverage.push({
+            reason: "not-evaluated",
+            message: `${f.display}: symlink to a directory outside ${root.display} (${target ?? "unresolvable"}); not followed`,
+            subject: f.display,
+          });
+          continue;
+        }
+      }
       const key = `${st.dev}:${st.ino}`;
       if (ancestors.includes(key)) {
         s.coverage.push({
@@ -214,7 +234,7 @@ async function walk(dir: FileRef, ancestors: readonly string[], s: WalkState): P
         continue;
       }
       s.visited.add(key);
-      await walk(f, [...ancestors, key], s);
+      await walk(f, [...ancestors, key], s, root);
     } else if (st.isFile() && MANIFEST_EXT.test(name)) {
       addFile(s, f);
     }
@@ -389,7 +409,7 @@ async function expandPaths(paths: string[], cwd: string, s: WalkState): Promise<
       if (s.visited.has(key)) continue;
       s.visited.add(key);
       const before = s.out.length;
-      await walk({ abs, display: p }, [key], s);
+      await walk({ abs, display: p }, [key], s, { real: await realpath(abs), display: p });
       for (let i = before; i < s.out.length; i++) out.push(s.out[i] as FileRef);
     } else {
       // A file named explicitly is read whatever its extension.

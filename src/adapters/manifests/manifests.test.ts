@@ -530,6 +530,40 @@ describe("pathological cases", () => {
     expect(named.objects.map((o) => o.object)).toEqual([cm("inner")]);
   });
 
+  it("a symlink to / or to a directory outside the root is not followed (coverage says so); one inside is", async () => {
+    const dir = join(tmp, "escape");
+    const outside = join(tmp, "escape-outside");
+    await mkdir(join(dir, "real"), { recursive: true });
+    await mkdir(outside, { recursive: true });
+    await writeFile(join(dir, "real", "a.yaml"), ok);
+    await writeFile(join(outside, "o.yaml"), ok.replace("ok", "outside"));
+    await symlink("/", join(dir, "root"));
+    await symlink(outside, join(dir, "out"));
+    await symlink("real", join(dir, "within"));
+    const r = await loadManifestPaths([dir]);
+    expect(r.coverage).toEqual([
+      {
+        reason: "not-evaluated",
+        message: `${join(dir, "out")}: symlink to a directory outside ${dir} (${outside}); not followed`,
+        subject: join(dir, "out"),
+      },
+      {
+        reason: "not-evaluated",
+        message: `${join(dir, "root")}: symlink to a directory outside ${dir} (/); not followed`,
+        subject: join(dir, "root"),
+      },
+      {
+        reason: "not-evaluated",
+        message: `${join(dir, "within")}: directory already read through another path; not read twice`,
+        subject: join(dir, "within"),
+      },
+    ]);
+    expect(r.objects.map((o) => o.source?.file)).toEqual([join(dir, "real", "a.yaml")]);
+    // The directory named on the command line may itself be a symlink: its own tree is the root.
+    const viaLink = await loadManifestPaths([join(dir, "within")]);
+    expect(viaLink.objects.map((o) => o.source?.file)).toEqual([join(dir, "within", "a.yaml")]);
+  });
+
   it("the loaded objects build an inventory", async () => {
     const r = await loadManifestPaths(["helm-rendered.yaml", "kustomize-rendered.yaml"], { cwd: FIXTURES });
     const inv = buildInventory(r.objects);
