@@ -8,8 +8,9 @@
  *
  *   npx tsx bench/gen-snapshot.ts OUT.json [objects=100000]
  */
-import { createWriteStream } from "node:fs";
+
 import { once } from "node:events";
+import { createWriteStream } from "node:fs";
 
 /** Deterministic pseudo-random numbers (mulberry32), so every run measures the same data. */
 function rng(seed: number): () => number {
@@ -36,7 +37,10 @@ export async function writeSnapshot(file: string, n: number, seed = 42): Promise
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
   const hex = (len: number) => {
     let s = "";
-    while (s.length < len) s += Math.floor(rand() * 0x100000000).toString(16).padStart(8, "0");
+    while (s.length < len)
+      s += Math.floor(rand() * 0x100000000)
+        .toString(16)
+        .padStart(8, "0");
     return s.slice(0, len);
   };
   const uid = () => `${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}`;
@@ -98,9 +102,7 @@ export async function writeSnapshot(file: string, n: number, seed = 42): Promise
     return c;
   };
   const podSpec = (app: string, sa: string): Obj => ({
-    volumes: [
-      { name: "config", configMap: { name: `${app}-config`, defaultMode: 420 } },
-    ],
+    volumes: [{ name: "config", configMap: { name: `${app}-config`, defaultMode: 420 } }],
     containers: Array.from({ length: rand() < 0.2 ? 2 : 1 }, (_, i) => container(app, i)),
     restartPolicy: "Always",
     terminationGracePeriodSeconds: 30,
@@ -203,7 +205,13 @@ export async function writeSnapshot(file: string, n: number, seed = 42): Promise
           revisionHistoryLimit: 10,
           progressDeadlineSeconds: 600,
         },
-        status: { observedGeneration: 4, replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 },
+        status: {
+          observedGeneration: 4,
+          replicas: 3,
+          updatedReplicas: 3,
+          readyReplicas: 3,
+          availableReplicas: 3,
+        },
       };
       await emit(d);
       const dUid = (d.metadata as Obj).uid;
@@ -218,7 +226,14 @@ export async function writeSnapshot(file: string, n: number, seed = 42): Promise
             labels: labels(app, team),
             annotations: { "deployment.kubernetes.io/revision": String(h + 1) },
             ownerReferences: [
-              { apiVersion: "apps/v1", kind: "Deployment", name: app, uid: dUid, controller: true, blockOwnerDeletion: true },
+              {
+                apiVersion: "apps/v1",
+                kind: "Deployment",
+                name: app,
+                uid: dUid,
+                controller: true,
+                blockOwnerDeletion: true,
+              },
             ],
             managedFields: managed("kube-controller-manager", { "f:spec": { "f:replicas": {} } }),
           }),
@@ -238,7 +253,14 @@ export async function writeSnapshot(file: string, n: number, seed = 42): Promise
               generateName: `${rsName}-`,
               labels: (tmpl.metadata as Obj).labels,
               ownerReferences: [
-                { apiVersion: "apps/v1", kind: "ReplicaSet", name: rsName, uid: rsUid, controller: true, blockOwnerDeletion: true },
+                {
+                  apiVersion: "apps/v1",
+                  kind: "ReplicaSet",
+                  name: rsName,
+                  uid: rsUid,
+                  controller: true,
+                  blockOwnerDeletion: true,
+                },
               ],
               managedFields: managed("kubelet", {
                 "f:status": { "f:conditions": {}, "f:containerStatuses": {}, "f:podIP": {}, "f:podIPs": {} },
@@ -276,7 +298,12 @@ export async function writeSnapshot(file: string, n: number, seed = 42): Promise
     } else if (r < 0.5) {
       const data: Obj = {};
       for (let k = 0; k < 2 + Math.floor(rand() * 6); k++) data[`setting-${k}.yaml`] = `key: ${hex(200)}\n`;
-      await emit({ apiVersion: "v1", kind: "ConfigMap", metadata: meta(`${app}-config`, ns, { labels: labels(app, team) }), data });
+      await emit({
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: meta(`${app}-config`, ns, { labels: labels(app, team) }),
+        data,
+      });
     } else if (r < 0.68) {
       await emit({
         apiVersion: "v1",
@@ -286,7 +313,10 @@ export async function writeSnapshot(file: string, n: number, seed = 42): Promise
           managedFields: managed("helm", { "f:data": { ".": {}, "f:password": {}, "f:token": {} } }),
         }),
         type: "Opaque",
-        data: { password: Buffer.from(hex(24)).toString("base64"), token: Buffer.from(hex(600)).toString("base64") },
+        data: {
+          password: Buffer.from(hex(24)).toString("base64"),
+          token: Buffer.from(hex(600)).toString("base64"),
+        },
       });
     } else if (r < 0.8) {
       await emit({
@@ -303,7 +333,11 @@ export async function writeSnapshot(file: string, n: number, seed = 42): Promise
         status: { loadBalancer: {} },
       });
     } else if (r < 0.9) {
-      await emit({ apiVersion: "v1", kind: "ServiceAccount", metadata: meta(`${app}-sa`, ns, { labels: labels(app, team) }) });
+      await emit({
+        apiVersion: "v1",
+        kind: "ServiceAccount",
+        metadata: meta(`${app}-sa`, ns, { labels: labels(app, team) }),
+      });
     } else if (r < 0.93) {
       await emit({
         apiVersion: "rbac.authorization.k8s.io/v1",
@@ -322,7 +356,11 @@ export async function writeSnapshot(file: string, n: number, seed = 42): Promise
         apiVersion: "rbac.authorization.k8s.io/v1",
         kind: "RoleBinding",
         metadata: meta(`${app}-rb`, ns),
-        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: pick(["Role", "ClusterRole"]), name: pick([`${app}-role`, "view", "edit"]) },
+        roleRef: {
+          apiGroup: "rbac.authorization.k8s.io",
+          kind: pick(["Role", "ClusterRole"]),
+          name: pick([`${app}-role`, "view", "edit"]),
+        },
         subjects: [{ kind: "ServiceAccount", name: sa, namespace: ns }],
       });
     } else if (r < 0.99) {
@@ -333,7 +371,12 @@ export async function writeSnapshot(file: string, n: number, seed = 42): Promise
         spec: {
           podSelector: rand() < 0.3 ? {} : { matchLabels: { app } },
           policyTypes: ["Ingress"],
-          ingress: [{ from: [{ namespaceSelector: { matchLabels: { team } } }], ports: [{ port: 8080, protocol: "TCP" }] }],
+          ingress: [
+            {
+              from: [{ namespaceSelector: { matchLabels: { team } } }],
+              ports: [{ port: 8080, protocol: "TCP" }],
+            },
+          ],
         },
       });
     } else if (r < 0.995) {
@@ -341,21 +384,32 @@ export async function writeSnapshot(file: string, n: number, seed = 42): Promise
         apiVersion: "apps/v1",
         kind: "StatefulSet",
         metadata: meta(app, ns, { labels: labels(app, team) }),
-        spec: { replicas: 3, serviceName: app, selector: { matchLabels: { app } }, template: { metadata: { labels: { app } }, spec: podSpec(app, sa) } },
+        spec: {
+          replicas: 3,
+          serviceName: app,
+          selector: { matchLabels: { app } },
+          template: { metadata: { labels: { app } }, spec: podSpec(app, sa) },
+        },
       });
     } else if (r < 0.998) {
       await emit({
         apiVersion: "batch/v1",
         kind: "CronJob",
         metadata: meta(app, ns, { labels: labels(app, team) }),
-        spec: { schedule: "0 * * * *", jobTemplate: { spec: { template: { spec: { ...podSpec(app, sa), restartPolicy: "OnFailure" } } } } },
+        spec: {
+          schedule: "0 * * * *",
+          jobTemplate: { spec: { template: { spec: { ...podSpec(app, sa), restartPolicy: "OnFailure" } } } },
+        },
       });
     } else {
       await emit({
         apiVersion: "apps/v1",
         kind: "DaemonSet",
         metadata: meta(app, ns, { labels: labels(app, team) }),
-        spec: { selector: { matchLabels: { app } }, template: { metadata: { labels: { app } }, spec: podSpec(app, sa) } },
+        spec: {
+          selector: { matchLabels: { app } },
+          template: { metadata: { labels: { app } }, spec: podSpec(app, sa) },
+        },
         status: { desiredNumberScheduled: nodes },
       });
     }
