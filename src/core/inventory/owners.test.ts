@@ -200,6 +200,28 @@ describe("owners named by ownerReferences but absent from the input", () => {
     ]);
   });
 
+  it("follow the controller reference first, whatever the order of ownerReferences", () => {
+    const pod = (name: string): RawObject => ({
+      object: {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: {
+          name,
+          namespace: "shop",
+          ownerReferences: [
+            { apiVersion: "example.com/v1", kind: "Job", name: "not-the-controller", uid: "x" },
+            { apiVersion: "apps/v1", kind: "StatefulSet", name: "db", uid: "s1", controller: true },
+          ],
+        },
+        spec: { containers: [{ name: "db", image: "postgres:16" }] },
+      },
+    });
+    const inv = buildInventory([pod("db-0"), pod("db-1")]);
+    expect(inv.workloads.map((w) => [w.ref, w.pods.map((p) => p.ref.name), w.replicas])).toEqual([
+      [{ apiVersion: "apps/v1", kind: "StatefulSet", namespace: "shop", name: "db" }, ["db-0", "db-1"], 2],
+    ]);
+  });
+
   it("pick the template of the current revision whatever the input order", () => {
     const rs = (name: string, revision: string, replicas: number, image: string): RawObject => ({
       object: {

@@ -295,6 +295,52 @@ describe("remediation records", () => {
   const key = `CVE-2024-0001|registry.example/company/base-runtime`;
   const pick = (rs: RemediationRecord[]) => rs.find((r) => r.key === key);
 
+  it("tracks a rollout under an owner that is absent from the input (a pods-only dump), as one workload", () => {
+    // Pods of DaemonSet "checkout", without the DaemonSet: each rollout step replaces pods under new names.
+    const podsOnly = (digests: string[], image = CO21): RawObject[] =>
+      deployment("shop", "checkout", image, { replicas: 3, podDigests: digests })
+        .slice(1)
+        .map((r, i) => {
+          const object = structuredClone(r.object) as { metadata: Record<string, unknown> };
+          object.metadata.name = `checkout-${(digests[i] ?? "").slice(-5)}${i}`;
+          object.metadata.ownerReferences = [
+            {
+              apiVersion: "apps/v1",
+              kind: "DaemonSet",
+              name: "checkout",
+              uid: "uid-ds",
+              controller: true,
+              blockOwnerDeletion: true,
+            },
+          ];
+          return { object } as RawObject;
+        });
+    let records: RemediationRecord[] = [];
+    const step = (raws: RawObject[], now: Date) => {
+      const idx = setup(raws);
+      const r = advance(records, observeRemediation(idx), now);
+      records = r.records;
+      return { idx, to: r.transitions.filter((t) => t.key === key).map((t) => t.to) };
+    };
+    const first = step(podsOnly([dg(4), dg(4), dg(4)], CO20), T0);
+    expect(first.to).toEqual(["patched-image"]);
+    expect(impact(first.idx, "CVE-2024-0001").workloads.map((w) => [w.ref, w.replicas])).toEqual([
+      [{ apiVersion: "apps/v1", kind: "DaemonSet", namespace: "shop", name: "checkout" }, 3],
+    ]);
+    expect(step(podsOnly([dg(6), dg(4), dg(4)]), T1).to).toEqual(["deployed"]);
+    expect(pick(records)?.workloads).toEqual([
+      {
+        key: "/shop/DaemonSet/checkout",
+        ref: { apiVersion: "apps/v1", kind: "DaemonSet", namespace: "shop", name: "checkout" },
+        replicas: 3,
+        vulnerableReplicas: 2,
+        fixedReplicas: 1,
+        present: true,
+      },
+    ]);
+    expect(step(podsOnly([dg(6), dg(6), dg(6)]), T2).to).toEqual(["closed"]);
+  });
+
   it("opens, deploys N of M, closes by itself when the fixed digest runs everywhere, reopens when the old digest returns", () => {
     let records: RemediationRecord[] = [];
     const step = (raws: RawObject[], now: Date) => {
