@@ -126,3 +126,54 @@ describe("rbacFindings", () => {
     expect(a.filter((f) => !ids.has(f.ruleId))).toEqual([]);
   });
 });
+
+describe("PAL-RBAC-015: read every Secret in a namespace", () => {
+  const ids = (objs: Record<string, unknown>[]) =>
+    rbacFindings(inventory(objs))
+      .findings.filter((f) => f.ruleId === "PAL-RBAC-015" || f.ruleId === "PAL-RBAC-002")
+      .map((f) => [f.ruleId, f.severity, f.resource.name, f.evidence]);
+
+  it("fires for get, list or watch on secrets without resourceNames, directly or through `*`", () => {
+    expect(
+      ids([
+        role("app", "reader", [rule("get", "", "configmaps"), rule("list", "", "secrets")]),
+        roleBinding("app", "reader", "Role", "reader", ["ServiceAccount:app/web"]),
+        role("app", "wild", [rule("watch", "*", "*")]),
+        roleBinding("app", "wild", "Role", "wild", ["User:w"]),
+      ]),
+    ).toEqual([
+      [
+        "PAL-RBAC-015",
+        "high",
+        "reader",
+        'Role reader rules[1] {APIGroups:[""], Resources:["secrets"], Verbs:["list"]}',
+      ],
+      [
+        "PAL-RBAC-015",
+        "high",
+        "wild",
+        'Role wild rules[0] {APIGroups:["*"], Resources:["*"], Verbs:["watch"]}',
+      ],
+    ]);
+  });
+
+  it("not for named Secrets, other verbs, or a ClusterRoleBinding (cluster-wide is PAL-RBAC-002)", () => {
+    expect(
+      ids([
+        role("app", "one", [rule("get,list,watch", "", "secrets", "tls")]),
+        roleBinding("app", "one", "Role", "one", ["User:a"]),
+        role("app", "writer", [rule("create,delete", "", "secrets")]),
+        roleBinding("app", "writer", "Role", "writer", ["User:b"]),
+        clusterRole("all-secrets", [rule("get", "", "secrets")]),
+        clusterRoleBinding("all-secrets", "all-secrets", ["User:c"]),
+      ]),
+    ).toEqual([
+      [
+        "PAL-RBAC-002",
+        "high",
+        "all-secrets",
+        'ClusterRole all-secrets rules[0] {APIGroups:[""], Resources:["secrets"], Verbs:["get"]}',
+      ],
+    ]);
+  });
+});
