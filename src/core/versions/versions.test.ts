@@ -1052,8 +1052,8 @@ describe("lenient orderings for versions outside the strict grammar (what the ec
 });
 
 describe("pathological cases (every scheme schemeFor hands out)", () => {
-  it("compares 100 KB hostile versions without recursion or a crash: an order, or PalisadeError INPUT", () => {
-    const n = 50_000;
+  it("compares 50 KB hostile versions without recursion or a crash: an order, or PalisadeError INPUT", () => {
+    const n = 25_000;
     const hostile = [
       "1a".repeat(n),
       `${"1.".repeat(n)}1`,
