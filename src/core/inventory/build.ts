@@ -192,10 +192,17 @@ export const LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-confi
 export const REDACTED_VALUE = "(redacted)";
 
 /**
- * Replace every Secret value so no value is ever stored or printed: a non-empty value becomes
- * {@link REDACTED_VALUE}, an empty or null one "" (so rules can tell which keys of which field held a value, and
- * nothing more). Values also hide in the last-applied-configuration annotation: there they are redacted the same
- * way, and an annotation that cannot be parsed is replaced whole. Idempotent: loaders strip, then the inventory.
+ * A value that is not a credential written in the file: a SOPS-encrypted value (`ENC[AES256_GCM,data:...]`), or a
+ * `${VAR}` reference that a GitOps tool substitutes at apply time (Flux post-build substitution, envsubst).
+ */
+const NOT_A_LITERAL = /^(?:ENC\[[A-Z0-9_]+,data:|\$\{[A-Za-z_][A-Za-z0-9_]*\}$)/;
+
+/**
+ * Replace every Secret value so no value is ever stored or printed: a literal value becomes {@link REDACTED_VALUE};
+ * an empty or null value, or one that is not a literal (see {@link NOT_A_LITERAL}), becomes "". Rules can tell which
+ * keys of which field held a value, and nothing more. Values also hide in the last-applied-configuration
+ * annotation: there non-empty values are redacted too, and an annotation that cannot be parsed is replaced whole.
+ * Idempotent: loaders strip, then the inventory.
  */
 export function stripSecretValues(o: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...o };
@@ -203,7 +210,9 @@ export function stripSecretValues(o: Record<string, unknown>): Record<string, un
     const d = o[field];
     if (isRecord(d)) {
       const keys: Record<string, string> = {};
-      for (const [k, v] of Object.entries(d)) keys[k] = v === "" || v === null ? "" : REDACTED_VALUE;
+      for (const [k, v] of Object.entries(d))
+        keys[k] =
+          v === "" || v === null || (typeof v === "string" && NOT_A_LITERAL.test(v)) ? "" : REDACTED_VALUE;
       out[field] = keys;
     } else if (d !== undefined) {
       delete out[field];

@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import { buildInventory, type InputOrigin, type RawObject } from "../inventory/index.js";
 import { evaluatePosture } from "./index.js";
 
+/** A Flux post-build substitution reference, as written in the manifest. */
+const FLUX_REF = ["$", "{DB_PASSWORD}"].join("");
 const VALUES = ["cG9zdGdyZXM6Ly9hZG1pbjpodW50ZXIy", "hunter2-plain", "sk_live_0123456789"];
 
 const secret = (extra: Record<string, unknown>, name = "db"): Record<string, unknown> => ({
@@ -63,6 +65,30 @@ describe("PAL-SEC-007 Secret values committed in a manifest", () => {
         ),
       ),
     ).toEqual([]);
+  });
+
+  it("is silent for encrypted (SOPS) manifests and for values substituted at apply time", () => {
+    expect(
+      findings(
+        "manifest",
+        secret({
+          data: { password: "ENC[AES256_GCM,data:8QbD3z0=,iv:3o2m,tag:Qm9v,type:str]" },
+          sops: { lastmodified: "2026-11-01T10:00:00Z", version: "3.9.1" },
+        }),
+        secret(
+          {
+            stringData: { password: FLUX_REF, user: "ENC[AES256_GCM,data:aGk=,iv:x,tag:y,type:str]" },
+          },
+          "flux",
+        ),
+      ),
+    ).toEqual([]);
+    // A literal beside a reference is still committed.
+    expect(
+      findings("manifest", secret({ stringData: { password: FLUX_REF, user: "admin" } })).map(
+        (f) => f.evidence,
+      ),
+    ).toEqual(["stringData: user (values redacted)"]);
   });
 
   it("applies to manifests only: a snapshot or a live cluster naturally holds Secret values", () => {

@@ -276,7 +276,8 @@ export const SECRET_RULES: readonly PostureRule[] = [
     check(env) {
       const hits: ObjectHit[] = [];
       for (const s of env.inv.secrets) {
-        if (s.origin !== "manifest") continue;
+        // A SOPS-encrypted manifest carries its metadata in a top-level `sops` field: its values are ciphertext.
+        if (s.origin !== "manifest" || s.raw.sops !== undefined) continue;
         // Values were dropped at load; a key that held one maps to the redaction marker (see stripSecretValues).
         const withValues: { field: string; keys: string[] }[] = [];
         for (const field of ["data", "stringData"]) {
