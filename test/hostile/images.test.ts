@@ -1,11 +1,11 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { type HostileRun, runHostile } from "./harness.js";
-import { overlappingZip, rleFrame, tarOf, writeOciLayout, zstdLayerBomb } from "./image-inputs.js";
+import { overlappingZip, paxHeader, rleFrame, tarOf, writeOciLayout, zstdLayerBomb } from "./image-inputs.js";
 
 /**
  * Hostile image inputs (issue: hardening, image analysis): each class is generated here, small on disk, and run
@@ -145,5 +145,59 @@ describe("hostile images: rpmdb whose Packages is a recursive-CTE view", () => {
     const doc = JSON.parse(r.stdout) as { packages: { name: string }[] };
     expect(doc.packages.map((p) => p.name)).toEqual(["bash"]);
     expect(readdirSync(tmp)).toEqual([]);
+  });
+});
+
+describe("hostile images: docker-archive tar headers", () => {
+  for (const size of ["-5", "abc"])
+    it(`a pax size of ${JSON.stringify(size)} is a clear INPUT error (was a RangeError crash)`, async () => {
+      const file = join(work, `pax${size}.tar`);
+      writeFileSync(
+        file,
+        Buffer.concat([paxHeader({ size }), tarOf([{ name: "manifest.json", body: "[]" }])]),
+      );
+      const r = await sbom(`docker-archive:${file}`);
+      bounded(r);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(
+        `palisade: ${file}: tar member at offset 1024: pax size ${JSON.stringify(size)} is not a decimal byte count\n`,
+      );
+    });
+});
+
+describe("hostile images: FIFOs in OCI layouts and as archives", () => {
+  it("a FIFO layer blob is refused at once instead of blocking forever", async () => {
+    const dir = join(work, "fifo-layout");
+    writeOciLayout(dir, [{ blob: tarOf([{ name: "a", body: "a" }]), diffId: `sha256:${"0".repeat(64)}` }]);
+    const manifest = JSON.parse(
+      readFileSync(
+        join(
+          dir,
+          "blobs/sha256",
+          (
+            JSON.parse(readFileSync(join(dir, "index.json"), "utf8")) as { manifests: { digest: string }[] }
+          ).manifests[0]?.digest.slice(7) ?? "",
+        ),
+        "utf8",
+      ),
+    ) as { layers: { digest: string }[] };
+    const layer = join(dir, "blobs/sha256", manifest.layers[0]?.digest.slice(7) ?? "");
+    rmSync(layer);
+    execFileSync("mkfifo", [layer]);
+    const r = await sbom(dir);
+    bounded(r);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/: layer blob sha256:[0-9a-f]{64} is a FIFO; only regular files are read/);
+  });
+
+  it("a FIFO given as a docker archive is refused", async () => {
+    const file = join(work, "fifo.tar");
+    execFileSync("mkfifo", [file]);
+    const r = await sbom(`docker-archive:${file}`);
+    bounded(r);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `palisade: ${file}: docker archive is a FIFO; only regular files are read (use - for stdin)\n`,
+    );
   });
 });

@@ -21,6 +21,14 @@ export interface ReadCappedOptions {
   what?: string;
 }
 
+/**
+ * Open a regular file for random access (an archive read by offset), refusing FIFOs, devices, sockets and
+ * directories (code `UNSAFE`) without blocking on a FIFO's open. The caller closes the handle.
+ */
+export async function openRegularFile(path: string, what = "file") {
+  return openRegular(path, what);
+}
+
 async function openRegular(path: string, what: string) {
   let fh: Awaited<ReturnType<typeof open>>;
   try {

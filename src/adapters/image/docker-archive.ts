@@ -1,9 +1,9 @@
-import { createReadStream } from "node:fs";
-import { type FileHandle, open } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import { posix } from "node:path";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { PalisadeError } from "../../core/errors/index.js";
 import { asArray, isRecord } from "../../core/util/index.js";
+import { openRegularFile } from "../fs/index.js";
 import { digestOf, verified } from "./digest.js";
 import {
   type Descriptor,
@@ -47,10 +47,10 @@ export class DockerArchiveSource implements ImageSource {
 
   private async index(): Promise<Map<string, TarMember>> {
     if (this.members) return this.members;
-    this.fh = await open(this.file, "r").catch((e: unknown) => {
-      throw new PalisadeError("IO", `cannot open ${this.file}`, { cause: e, context: { file: this.file } });
-    });
-    const st = await this.fh.stat();
+    // Regular files only: a FIFO or a device named as an archive would block or never end.
+    const { fh, size } = await openRegularFile(this.file, "docker archive");
+    this.fh = fh;
+    const st = { size };
     const head = Buffer.alloc(4);
     await this.fh.read(head, 0, 4, 0);
     if ((head[0] === 0x1f && head[1] === 0x8b) || (head[0] === 0x28 && head[1] === 0xb5))
@@ -65,10 +65,8 @@ export class DockerArchiveSource implements ImageSource {
       this.members = await indexTar(this.fh, st.size);
     } catch (e) {
       if (e instanceof PalisadeError) {
-        throw new PalisadeError(e.code, `${this.file}: ${e.message}`, {
-          cause: e,
-          context: { file: this.file },
-        });
+        // The file is named once, by the context (describe() puts it in front of the message).
+        throw new PalisadeError(e.code, e.message, { cause: e, context: { file: this.file } });
       }
       throw e;
     }
@@ -196,10 +194,11 @@ export class DockerArchiveSource implements ImageSource {
 
   async openLayer(layer: ResolvedLayer): Promise<Readable> {
     const m = await this.member(layer.blob.ref);
+    // Read through the handle opened (and checked) at index time, never the path again.
     const raw =
-      m.size === 0
-        ? createReadStream(this.file, { start: 1, end: 0 })
-        : createReadStream(this.file, { start: m.offset, end: m.offset + m.size - 1 });
+      m.size === 0 || !this.fh
+        ? Readable.from([], { objectMode: false })
+        : this.fh.createReadStream({ start: m.offset, end: m.offset + m.size - 1, autoClose: false });
     // Classic `docker save` names layers by v1 id, not by digest: then only the diff_id check applies.
     return layer.blob.digest ? verified(raw, layer.blob.digest, `layer ${layer.blob.ref}`, m.size) : raw;
   }

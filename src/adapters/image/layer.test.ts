@@ -210,6 +210,22 @@ describe("processLayer", () => {
         },
       ]);
     });
+    it("a pax size tar-stream would half-parse (12abc) stops the layer with a parse error", async () => {
+      const { paxHeader, tarOf } = await import("../../../test/hostile/image-inputs.js");
+      const member = tarOf([{ name: "var/lib/dpkg/status", body: status("a") }]);
+      const r = await analyse([Buffer.concat([paxHeader({ size: "12abc" }), member])]);
+      expect(r).toEqual({
+        names: [],
+        coverage: [
+          {
+            reason: "parse-error",
+            subject: "layer 0",
+            message:
+              'layer unreadable past this point: tar member "var/lib/dpkg/status": pax size "12abc" is not a decimal byte count',
+          },
+        ],
+      });
+    });
     it("an uncompressed garbage blob is a parse error", async () => {
       const r = await analyse([Buffer.from("this is not a tar file at all".repeat(40))]);
       expect(r.coverage.map((c) => c.reason)).toEqual(["parse-error"]);

@@ -206,6 +206,14 @@ export async function processLayer(
       }
       budget.charge("entries");
       const h = entry.header;
+      // tar-stream reads a pax size with parseInt ("12abc" is 12): anything but a decimal count means the
+      // stream is not where a conforming reader would be, so the rest of the layer cannot be trusted.
+      const paxSize = (h.pax as Record<string, string> | undefined)?.size;
+      if (paxSize !== undefined && !/^\d{1,15}$/.test(paxSize))
+        throw new PalisadeError(
+          "INPUT",
+          `tar member ${JSON.stringify(h.name.slice(0, 200))}: pax size ${JSON.stringify(paxSize.slice(0, 32))} is not a decimal byte count`,
+        );
       const np = normaliseTarPath(h.name);
       if (!np.ok) {
         unsafe.push(`${h.name}: ${np.reason}`);

@@ -1,9 +1,8 @@
-import { createReadStream } from "node:fs";
-import { open, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { PalisadeError } from "../../core/errors/index.js";
+import { isPalisadeError, PalisadeError } from "../../core/errors/index.js";
 import { isRecord } from "../../core/util/index.js";
+import { openRegularStream, readRegularFile } from "../fs/index.js";
 import { assertDigest, verified } from "./digest.js";
 import {
   type Descriptor,
@@ -31,6 +30,20 @@ function blobPath(dir: string, digest: string): string {
   return join(dir, "blobs", alg, hex);
 }
 
+/** A missing file is the layout's fault (INPUT); a FIFO, device or over-cap file keeps its own code. */
+function missing(e: unknown, message: string, file: string): never {
+  if (isPalisadeError(e) && e.code !== "IO") throw e;
+  throw new PalisadeError("INPUT", message, { cause: e, context: { file } });
+}
+
+/**
+ * Every file of a layout is read through adapters/fs: regular files only (a FIFO blob would block forever, a
+ * device never end), never more than the cap.
+ */
+async function readLayoutFile(path: string, maxBytes: number, what: string, ifMissing: string) {
+  return readRegularFile(path, { maxBytes, what }).catch((e: unknown) => missing(e, ifMissing, path));
+}
+
 async function readBlobFile(
   dir: string,
   desc: Descriptor,
@@ -40,21 +53,23 @@ async function readBlobFile(
   if (desc.size > maxBytes)
     throw new PalisadeError("LIMIT", `${what}: ${desc.size} bytes exceeds ${maxBytes}`);
   const path = blobPath(dir, desc.digest);
-  const fh = await open(path, "r").catch((e: unknown) => {
-    throw new PalisadeError("INPUT", `${what}: blob ${desc.digest} missing from layout`, {
-      cause: e,
-      context: { file: path },
-    });
-  });
-  try {
-    const buf = Buffer.alloc(Math.min(maxBytes, desc.size) + 1);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    const bytes = buf.subarray(0, bytesRead);
-    verifyDescriptor(bytes, desc, what);
-    return bytes;
-  } finally {
-    await fh.close();
-  }
+  // One byte over the declared size is read, so a blob longer than its descriptor fails verification below
+  // instead of passing truncated; a blob longer than that is refused by the cap.
+  const bytes = await readRegularFile(path, { maxBytes: desc.size + 1, what: `${what} blob` }).catch(
+    (e: unknown) => {
+      if (isPalisadeError(e) && e.code === "LIMIT")
+        throw new PalisadeError(
+          "INTEGRITY",
+          `${what}: blob larger than its descriptor declares (${desc.size} bytes)`,
+          {
+            context: { digest: desc.digest, file: path },
+          },
+        );
+      return missing(e, `${what}: blob ${desc.digest} missing from layout`, path);
+    },
+  );
+  verifyDescriptor(bytes, desc, what);
+  return bytes;
 }
 
 /** An OCI image layout directory (image-spec image-layout.md): `oci-layout`, `index.json`, `blobs/<alg>/<hex>`. */
@@ -73,11 +88,12 @@ export class OciLayoutSource implements ImageSource {
   async resolve(): Promise<ResolvedImage> {
     const layoutFile = join(this.dir, "oci-layout");
     const layout = parseJsonDocument(
-      await readFile(layoutFile).catch((e: unknown) => {
-        throw new PalisadeError("INPUT", `${this.dir} is not an OCI image layout (no oci-layout file)`, {
-          cause: e,
-        });
-      }),
+      await readLayoutFile(
+        layoutFile,
+        64 * 1024,
+        "oci-layout",
+        `${this.dir} is not an OCI image layout (no oci-layout file)`,
+      ),
       "oci-layout",
     );
     if (!isRecord(layout) || typeof layout.imageLayoutVersion !== "string")
@@ -85,15 +101,13 @@ export class OciLayoutSource implements ImageSource {
         context: { file: layoutFile },
       });
     const indexFile = join(this.dir, "index.json");
-    const st = await stat(indexFile).catch((e: unknown) => {
-      throw new PalisadeError("INPUT", `${this.dir} is not an OCI image layout (no index.json)`, {
-        cause: e,
-        context: { file: indexFile },
-      });
-    });
-    if (st.size > MAX_MANIFEST_BYTES)
-      throw new PalisadeError("LIMIT", "index.json too large", { context: { file: indexFile } });
-    const index = parseIndex(parseJsonDocument(await readFile(indexFile), "index.json"), "index.json");
+    const indexBytes = await readLayoutFile(
+      indexFile,
+      MAX_MANIFEST_BYTES,
+      "index.json",
+      `${this.dir} is not an OCI image layout (no index.json)`,
+    );
+    const index = parseIndex(parseJsonDocument(indexBytes, "index.json"), "index.json");
     const named = this.tag
       ? index.manifests.filter((m) => m.annotations?.[REF_NAME] === this.tag)
       : index.manifests;
@@ -125,21 +139,20 @@ export class OciLayoutSource implements ImageSource {
   async openLayer(layer: ResolvedLayer): Promise<Readable> {
     const digest = layer.blob.digest ?? layer.diffId;
     const path = blobPath(this.dir, digest);
-    const st = await stat(path).catch((e: unknown) => {
-      throw new PalisadeError("INPUT", `layer blob ${digest} missing from layout`, {
-        cause: e,
-        context: { file: path },
-      });
-    });
-    if (layer.blob.size !== undefined && st.size !== layer.blob.size)
-      throw new PalisadeError(
-        "INTEGRITY",
-        `layer ${digest}: ${st.size} bytes, descriptor declares ${layer.blob.size}`,
-        {
-          context: { digest },
-        },
-      );
-    return verified(createReadStream(path), digest, `layer ${digest}`, layer.blob.size);
+    // Regular files only, capped at the declared size (+1 so a longer blob fails verification, not silently).
+    const cap = layer.blob.size !== undefined ? layer.blob.size + 1 : Number.MAX_SAFE_INTEGER;
+    const stream = await openRegularStream(path, { maxBytes: cap, what: `layer blob ${digest}` }).catch(
+      (e: unknown) => {
+        if (isPalisadeError(e) && e.code === "LIMIT")
+          throw new PalisadeError(
+            "INTEGRITY",
+            `layer ${digest}: larger than the ${layer.blob.size} bytes its descriptor declares`,
+            { context: { digest } },
+          );
+        return missing(e, `layer blob ${digest} missing from layout`, path);
+      },
+    );
+    return verified(stream, digest, `layer ${digest}`, layer.blob.size);
   }
 
   async close(): Promise<void> {}

@@ -14,6 +14,7 @@ export interface TarMember {
 function octal(buf: Buffer, off: number, len: number): number {
   // GNU base-256 for large numbers: high bit of the first byte set.
   const first = buf[off] as number;
+  if (first === 0xff) throw new PalisadeError("INPUT", "tar header: negative base-256 number");
   if (first & 0x80) {
     let v = first & 0x7f;
     for (let i = 1; i < len; i++) v = v * 256 + (buf[off + i] as number);
@@ -31,6 +32,21 @@ function octal(buf: Buffer, off: number, len: number): number {
 function cstr(buf: Buffer, off: number, len: number): string {
   const end = buf.indexOf(0, off);
   return buf.toString("utf8", off, end >= 0 && end < off + len ? end : off + len);
+}
+
+/**
+ * A pax `size` record (POSIX pax "size": the file's size in decimal, overriding the ustar field). Anything but
+ * digits, or more than a safe integer, is refused: `Number("-5")` or `Number("abc")` would reach
+ * `Buffer.alloc` as a RangeError.
+ */
+function paxSize(value: string, at: number): number {
+  const n = /^\d{1,15}$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n))
+    throw new PalisadeError(
+      "INPUT",
+      `tar member at offset ${at}: pax size ${JSON.stringify(value.slice(0, 32))} is not a decimal byte count`,
+    );
+  return n;
 }
 
 /** pax extended header records: "<len> <key>=<value>\n". */
@@ -76,8 +92,10 @@ export async function indexTar(
     for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : (hdr[i] as number);
     if (sum !== octal(hdr, 148, 8))
       throw new PalisadeError("INPUT", `tar header checksum mismatch at offset ${pos}`);
-    const size = octal(hdr, 124, 12);
     const type = String.fromCharCode(hdr[156] || 0x30);
+    // A pax size record overrides the header's field, for the member's data extent too.
+    const paxed = type !== "x" && type !== "g" && pax?.has("size");
+    const size = paxed ? paxSize(pax?.get("size") ?? "", pos) : octal(hdr, 124, 12);
     const dataOff = pos + 512;
     if (dataOff + size > fileSize)
       throw new PalisadeError(
@@ -102,8 +120,7 @@ export async function indexTar(
         pax?.get("path") ?? longName ?? (prefix ? `${prefix}/${cstr(hdr, 0, 100)}` : cstr(hdr, 0, 100));
       name = name.replace(/^\.\//, "").replace(/\/$/, "");
       const linkname = pax?.get("linkpath") ?? longLink ?? cstr(hdr, 157, 100);
-      const realSize = pax?.has("size") ? Number(pax.get("size")) : size;
-      members.set(name, { name, type, offset: dataOff, size: realSize, linkname });
+      members.set(name, { name, type, offset: dataOff, size, linkname });
       longName = undefined;
       longLink = undefined;
       pax = undefined;
