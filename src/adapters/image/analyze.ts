@@ -3,6 +3,7 @@ import { PackageTracker } from "../../core/catalog/index.js";
 import { isPalisadeError, PalisadeError } from "../../core/errors/index.js";
 import type { CoverageEntry } from "../../core/findings/index.js";
 import type { LayerInfo, Sbom } from "../../core/sbom/index.js";
+import { appendAll } from "../../core/util/index.js";
 import { DirectorySource, walkDirectory } from "./directory.js";
 import { DockerArchiveSource } from "./docker-archive.js";
 import { DEFAULT_BUDGETS, imageBudget, type LayerBudgets, processLayer } from "./layer.js";
@@ -92,15 +93,14 @@ export async function analyzeSource(
     const stream = await source.openLayer(layer);
     try {
       const layerBudget = budget.child(subject, { entries: budgets.maxEntries });
-      coverage.push(
-        ...(await processLayer(stream, {
-          diffId: layer.diffId,
-          subject,
-          tracker,
-          budgets,
-          budget: layerBudget,
-        })),
-      );
+      const layerCoverage = await processLayer(stream, {
+        diffId: layer.diffId,
+        subject,
+        tracker,
+        budgets,
+        budget: layerBudget,
+      });
+      appendAll(coverage, layerCoverage);
     } catch (e) {
       stream.destroy();
       if (isBudgetExceeded(e) && e.dimension === "bytes" && e.scope === source.name)

@@ -11,6 +11,7 @@ import {
   type TrackedFile,
 } from "../../core/catalog/index.js";
 import type { CoverageEntry } from "../../core/findings/index.js";
+import { appendAll } from "../../core/util/index.js";
 import { catalogRpmSqlite } from "./rpmdb.js";
 import { readZipDirectory, readZipEntry, type ZipEntry } from "./zip.js";
 
@@ -71,7 +72,7 @@ function javaPackages(
       }
     } catch (err) {
       if (isBudgetExceeded(err)) {
-        out.push(...own(), ...inner);
+        appendAll(out, own(), inner);
         throw err;
       }
       coverage.push({
@@ -81,7 +82,7 @@ function javaPackages(
       });
     }
   }
-  out.push(...own(), ...inner);
+  appendAll(out, own(), inner);
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   planDiscovery,
   type WorkloadUsage,
 } from "../../core/lineage/index.js";
+import { appendAll } from "../../core/util/index.js";
 import type { AnalyzeOptions } from "../image/index.js";
 import type { KnownImageStore } from "./index.js";
 import { type RegistryAuthConfig, registryAuthFor } from "./registry-auth.js";
@@ -194,7 +195,7 @@ export async function discoverImages(
   const failures: CoverageEntry[] = [];
   for (const { coverage: c, ...o } of done) {
     outcomes.push(o);
-    (o.status === "failed" ? failures : coverage).push(...c);
+    appendAll(o.status === "failed" ? failures : coverage, c);
   }
   outcomes.sort((a, b) => cmp(a.target.key, b.target.key));
   return {

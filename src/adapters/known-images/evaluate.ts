@@ -8,6 +8,7 @@ import {
   lineageQueryKeys,
   matchLineage,
 } from "../../core/lineage/index.js";
+import { appendAll } from "../../core/util/index.js";
 import { DEFAULT_RESOLVER } from "../../core/vuln/index.js";
 import type { StoredImage } from "./index.js";
 
@@ -36,13 +37,13 @@ export async function loadLineageState(file: string): Promise<LineageState> {
     try {
       const r = store.listImages();
       images = r.images;
-      coverage.push(...r.coverage);
+      appendAll(coverage, r.coverage);
     } finally {
       store.close();
     }
   }
   const lineage = buildLineage(images.map((i) => i.image));
-  coverage.push(...lineage.coverage);
+  appendAll(coverage, lineage.coverage);
   let advisories = 0;
   let byKey = new Map<string, import("../../core/vuln/index.js").OsvRecord[]>();
   if (existsSync(file)) {
@@ -61,6 +62,6 @@ export async function loadLineageState(file: string): Promise<LineageState> {
       message: `no advisories in ${file}: vulnerability counts are unknown (palisade vuln db import PATH...)`,
     });
   const matched = matchLineage(lineage, byKey, DEFAULT_RESOLVER);
-  coverage.push(...matched.coverage);
+  appendAll(coverage, matched.coverage);
   return { lineage, vulns: attributeVulns(lineage, matched.findings), images, advisories, coverage };
 }

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { Budget, isBudgetExceeded } from "../../core/budget/index.js";
 import { isPalisadeError } from "../../core/errors/index.js";
 import type { CoverageEntry } from "../../core/findings/index.js";
+import { appendAll } from "../../core/util/index.js";
 import { OSV_LIMITS, type OsvRecord, parseOsvText } from "../../core/vuln/index.js";
 import { readRegularText } from "../fs/index.js";
 import type { VulnStore } from "./vuln-store.js";
@@ -76,7 +77,7 @@ export async function importOsvPaths(
   const accept = async (text: string, source: string): Promise<void> => {
     result.files++;
     const parsed = parseOsvText(text, source);
-    result.coverage.push(...parsed.coverage);
+    appendAll(result.coverage, parsed.coverage);
     if (parsed.record) {
       const bytes = Buffer.byteLength(text);
       if (!batchBudget.fits("records") || !batchBudget.fits("bytes", bytes)) await flush();

@@ -1,5 +1,6 @@
 import { type CoverageEntry, cmp, compareCoverage } from "../findings/index.js";
 import type { LayerInfo, OsInfo, Package, Sbom } from "../sbom/index.js";
+import { appendAll } from "../util/index.js";
 import type { CatalogedPackage, CatalogResult } from "./model.js";
 import { OS_RELEASE_PATHS } from "./os-release.js";
 import { Overlay } from "./overlay.js";
@@ -85,7 +86,7 @@ export class PackageTracker {
     const coverage: CoverageEntry[] = [];
     const byKey = new Map<string, Package>();
     for (const [path, f] of [...state].sort((a, b) => cmp(a[0], b[0]))) {
-      coverage.push(...f.result.coverage);
+      appendAll(coverage, f.result.coverage);
       for (const p of f.result.packages) {
         const key = packageKey(p, p.locations[0] ?? path);
         if (byKey.has(key)) continue;

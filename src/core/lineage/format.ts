@@ -1,4 +1,5 @@
 import { type CoverageEntry, refToString, SEVERITIES, type Severity } from "../findings/index.js";
+import { appendAll } from "../util/index.js";
 import type { ImpactAnswer } from "./impact.js";
 import type { Lineage, LineageNode, LineageVulns } from "./model.js";
 import type { RemediationPlan } from "./plan.js";
@@ -175,7 +176,11 @@ export function formatPlanTable(p: RemediationPlan, limit = 20): string {
   l.push("", "BY TEAM");
   for (const t of p.byTeam) {
     const top = t.items.slice(0, 3).map((id) => byId.get(id)?.action ?? id);
-    l.push(`  ${t.team}: ${t.items.length} fixes`, ...top.map((a) => `    - ${a}`));
+    appendAll(
+      l,
+      [`  ${t.team}: ${t.items.length} fixes`],
+      top.map((a) => `    - ${a}`),
+    );
   }
   l.push("", "BY BASE IMAGE");
   for (const b of p.byBase) l.push(`  ${b.image}: ${b.items.length} fixes`);

@@ -1,6 +1,6 @@
 import type { CoverageEntry } from "../findings/index.js";
 import type { Inventory, Labels, Workload } from "../inventory/index.js";
-import { isRecord } from "../util/index.js";
+import { appendAll, isRecord } from "../util/index.js";
 import { coveredSpan, type IpRange, partitionAddressSpace } from "./cidr.js";
 import {
   type IpBlockPodOptions,
@@ -120,7 +120,7 @@ export function buildModel(inv: Inventory, options: IpBlockPodOptions = {}): Net
   const coverage: CoverageEntry[] = [];
   const matchPods = options.ipBlockMatchesPods === true;
   const pod = parsePodCidrs(options.podCidrs);
-  coverage.push(...pod.coverage);
+  appendAll(coverage, pod.coverage);
   // Policies first: in ipBlockMatchesPods mode the classes are split by which ipBlocks their pods' addresses match.
   const policies: ParsedPolicy[] = [];
   for (const obj of inv.networkPolicies) {
@@ -298,7 +298,7 @@ export function buildModel(inv: Inventory, options: IpBlockPodOptions = {}): Net
       if (rule.peers === "all") continue;
       for (const peer of rule.peers) {
         if (peer.kind !== "ipBlock") continue;
-        blocks.push(peer.cidr, ...peer.except);
+        appendAll(blocks, [peer.cidr], peer.except);
       }
     }
   }

@@ -1,5 +1,5 @@
 import type { Inventory, KObject, Labels, Workload } from "../inventory/index.js";
-import { isRecord } from "../util/index.js";
+import { appendAll, isRecord } from "../util/index.js";
 import {
   compareRanges,
   formatRange,
@@ -88,7 +88,7 @@ export function referenceConnectivity(
   for (const p of policies)
     for (const r of [...p.ingress, ...p.egress])
       if (r.peers !== "all")
-        for (const x of r.peers) if (x.kind === "ipBlock") blocks.push(x.cidr, ...x.except);
+        for (const x of r.peers) if (x.kind === "ipBlock") appendAll(blocks, [x.cidr], x.except);
   const ranges = partitionAddressSpace(blocks).sort(compareRanges);
   type Ep = { w: Workload } | { r: IpRange };
   const nsOf = (w: Workload): string => w.ref.namespace ?? "default";

@@ -3,6 +3,7 @@
  * (staging/src/k8s.io/pod-security-admission/policy/check_*.go). Check ids, reasons and details are
  * upstream's, byte for byte; each versioned entry names the first policy version it applies to.
  */
+import { appendAll } from "../util/index.js";
 import { goQuote, joinQuote, pluralize, sortedSet } from "./go-format.js";
 import {
   type ContainerView,
@@ -184,7 +185,7 @@ const appArmorProfile10: CheckFn = (meta, spec) => {
   }
   const valueList = sortedSet(values);
   if (annotations.length > 0) {
-    valueList.push(...sortedSet(annotations));
+    appendAll(valueList, sortedSet(annotations));
     setters.push(pluralize("annotation", "annotations", annotations.length));
   }
   if (setters.length === 0) return ALLOWED;
@@ -402,7 +403,7 @@ const hostProbesAndHostLifecycle134: CheckFn = (_m, spec) => {
     const found = handlerHosts(handler);
     if (found.length === 0) return;
     badContainers.push(c.name);
-    hosts.push(...found);
+    appendAll(hosts, found);
   };
   for (const c of containersOf(spec)) {
     visit(c, obj(c.raw, "livenessProbe"));

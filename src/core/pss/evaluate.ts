@@ -1,5 +1,5 @@
 import type { Workload } from "../inventory/index.js";
-import { asStringMap, isRecord } from "../util/index.js";
+import { asStringMap, isRecord, maxOf } from "../util/index.js";
 import { CHECKS, type CheckFn, VOLUME_SOURCE_FIELDS } from "./checks.js";
 import { compareGo } from "./go-format.js";
 import type { Obj } from "./pod-view.js";
@@ -34,8 +34,9 @@ export const PSS_LEVELS: readonly PssLevel[] = ["privileged", "baseline", "restr
  * The newest policy version: the highest first version of any check revision (upstream registry's
  * `maxVersion`). "latest" and any newer version evaluate as this one.
  */
-export const LATEST_POLICY_MINOR: number = Math.max(
-  ...CHECKS.flatMap((c) => c.versions.map((v) => v.minimum)),
+export const LATEST_POLICY_MINOR: number = maxOf(
+  0,
+  CHECKS.flatMap((c) => c.versions.map((v) => v.minimum)),
 );
 
 /** `^v1\.([0-9]|[1-9][0-9]*)$`, api.ParseVersion's pattern. */

@@ -1,5 +1,6 @@
 import { type CoverageEntry, cmp } from "../findings/index.js";
 import type { Inventory, KObject } from "../inventory/index.js";
+import { appendAll } from "../util/index.js";
 import { type DefaultRolesOptions, planDefaultPolicy } from "./bootstrap.js";
 import { serviceAccountUsername } from "./identity.js";
 import { selectorMatches } from "./match.js";
@@ -198,7 +199,7 @@ export function buildRbacIndex(inv: Inventory, opts: RbacBuildOptions = {}): Rba
     bindingKeyOf,
     coverage,
   );
-  if (defaults) coverage.push(...defaults.coverage);
+  if (defaults) appendAll(coverage, defaults.coverage);
 
   const bindings = [
     ...[...crbs.values()].sort((a, b) => cmp(a.name, b.name)),

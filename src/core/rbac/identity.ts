@@ -4,6 +4,7 @@
  * defaults for an impersonated identity follow the impersonation filter
  * (`k8s.io/apiserver/pkg/endpoints/filters/impersonation.go`), which is what `kubectl --as` exercises.
  */
+import { appendAll } from "../util/index.js";
 import type { Subject, UserInfo } from "./model.js";
 import { isValidNamespaceName, isValidServiceAccountName } from "./parse.js";
 
@@ -45,7 +46,7 @@ export function impersonatedUserInfo(user: string, groups: readonly string[] = [
   const out = [...groups];
   if (out.length === 0) {
     const sa = splitServiceAccountUsername(user);
-    if (sa) out.push(...serviceAccountGroups(sa.namespace));
+    if (sa) appendAll(out, serviceAccountGroups(sa.namespace));
   }
   if (user !== ANONYMOUS) {
     if (!out.includes(ALL_AUTHENTICATED) && !out.includes(ALL_UNAUTHENTICATED)) out.push(ALL_AUTHENTICATED);

@@ -15,7 +15,7 @@ import { evaluatePosture, POSTURE_RULES } from "../posture/index.js";
 import { pssFindings } from "../pss/index.js";
 import { buildRbacIndex, RBAC_RULES, type RbacBuildOptions, rbacFindings } from "../rbac/index.js";
 import { emptyCounts, REPORT_SCHEMA_VERSION, type ScanReport, UNOWNED } from "../report/index.js";
-import { globMatch, globPatternProblem } from "../util/index.js";
+import { appendAll, globMatch, globPatternProblem } from "../util/index.js";
 
 export type Framework = "nsa" | "cis" | "pss-baseline" | "pss-restricted";
 export const FRAMEWORKS: readonly Framework[] = ["nsa", "cis", "pss-baseline", "pss-restricted"];
@@ -73,7 +73,7 @@ export function runScan(inv: Inventory, opts: ScanOptions): ScanReport {
     const rbac = rbacFindings(inv, buildRbacIndex(inv, hasRbac ? opts.rbac : undefined));
     const net = netpolFindings(inv);
     findings = [...posture.findings, ...rbac.findings, ...net.findings];
-    coverage.push(...posture.coverage, ...rbac.coverage, ...net.coverage);
+    appendAll(coverage, posture.coverage, rbac.coverage, net.coverage);
     if (fw) findings = findings.filter((f) => f.compliance.some((c: ComplianceRef) => c.framework === fw));
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { globMatch, jsonErrorReason, stableStringify } from "./index.js";
+import { appendAll, globMatch, jsonErrorReason, maxOf, stableStringify } from "./index.js";
 
 describe("globMatch", () => {
   it("matches * across any run of characters, including / and the empty run", () => {
@@ -66,5 +66,18 @@ describe("jsonErrorReason", () => {
     expect(jsonErrorReason(new SyntaxError("Unexpected end of JSON input"))).toBe(
       "Unexpected end of JSON input",
     );
+  });
+});
+
+describe("appendAll and maxOf (no spread into calls)", () => {
+  it("handle 1M elements, where push(...xs) and Math.max(...xs) overflow the stack", () => {
+    const big = Array.from({ length: 1_000_000 }, (_, i) => i);
+    expect(() => [].push(...(big as never[]))).toThrow(RangeError);
+    const into = [-1];
+    expect(appendAll(into, big, [7]).length).toBe(1_000_002);
+    expect(into[1_000_000]).toBe(999_999);
+    expect(into[1_000_001]).toBe(7);
+    expect(maxOf(-5, big)).toBe(999_999);
+    expect(maxOf(-5, [])).toBe(-5);
   });
 });

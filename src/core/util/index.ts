@@ -59,3 +59,20 @@ export function jsonErrorReason(e: unknown): string {
   // V8 forms: `Unexpected token 'x', "abc" is not valid JSON`, with "..." before and/or after the quoted excerpt.
   return msg.replace(/, (?:\.\.\.)?"[\s\S]*"(?:\.\.\.)? is not valid JSON$/, "");
 }
+
+/**
+ * Append every element of each list to `into`, in order, and return `into`. Never `into.push(...xs)`: a spread
+ * puts every element on the call stack, and past about 120k elements V8 throws "Maximum call stack size
+ * exceeded" (src/spread-calls.test.ts forbids spreads in calls).
+ */
+export function appendAll<T>(into: T[], ...lists: readonly (readonly T[])[]): T[] {
+  for (const xs of lists) for (let i = 0; i < xs.length; i++) into.push(xs[i] as T);
+  return into;
+}
+
+/** The largest of `start` and the values, without spreading them into Math.max. */
+export function maxOf(start: number, values: Iterable<number>): number {
+  let m = start;
+  for (const v of values) if (v > m) m = v;
+  return m;
+}

@@ -2,6 +2,7 @@
  * Match an SBOM's packages against OSV advisories: pure, deterministic, one finding per (package, vulnerability),
  * where a vulnerability is a connected group of ids that alias each other (CVE-x, GHSA-y, DSA-z).
  */
+
 import {
   type CoverageEntry,
   cmp,
@@ -14,6 +15,7 @@ import {
   type Severity,
 } from "../findings/index.js";
 import type { Package, Sbom } from "../sbom/index.js";
+import { appendAll } from "../util/index.js";
 import { type CvssScore, cvss3BaseScore, severityFromScore } from "./cvss.js";
 import { cvss4Score } from "./cvss4.js";
 import { advisoryKey, ecosystemAppliesTo, ecosystemForPackage, lookupIdentity } from "./ecosystem.js";
@@ -146,7 +148,7 @@ export function matchPackages(
         }
         if (ev.affected) {
           affected = true;
-          fixed.push(...ev.fixed);
+          appendAll(fixed, ev.fixed);
         }
       }
       if (affected) hits.push({ record, fixed });

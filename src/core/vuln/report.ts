@@ -3,7 +3,7 @@ import { type CoverageEntry, cmp, SEVERITIES, SEVERITY_RANK, type Severity } fro
 import { SARIF_LEVEL, SARIF_SECURITY_SEVERITY, sarifLog } from "../report/index.js";
 import type { Sbom } from "../sbom/index.js";
 import { toCycloneDx } from "../sbom/index.js";
-import { stableStringify } from "../util/index.js";
+import { maxOf, stableStringify } from "../util/index.js";
 import type { VulnFinding } from "./match.js";
 
 export const VULN_REPORT_SCHEMA = "palisade.dev/vuln-report/v1";
@@ -100,7 +100,13 @@ export function formatVulnTable(report: VulnReport): string {
             : "",
     ]);
     const widths = head.map((h, i) =>
-      Math.min(48, Math.max(h.length, ...cells.map((c) => (c[i] ?? "").length))),
+      Math.min(
+        48,
+        maxOf(
+          h.length,
+          cells.map((c) => (c[i] ?? "").length),
+        ),
+      ),
     );
     out.push("");
     out.push(

@@ -4,7 +4,7 @@
  * the matching findings, which stay in the report marked suppressed (source "vex"); other statuses are recorded.
  */
 import { type CoverageEntry, cmp, stableHash } from "../findings/index.js";
-import { FORBIDDEN_KEYS, isRecord } from "../util/index.js";
+import { appendAll, FORBIDDEN_KEYS, isRecord } from "../util/index.js";
 import type { VulnFinding } from "./match.js";
 
 export type VexStatus = "not_affected" | "affected" | "fixed" | "under_investigation";
@@ -96,7 +96,7 @@ function parseOpenVex(raw: unknown[], source: string): ParsedVex {
           )
           .filter((x): x is string => !!x);
         // A product with subcomponents scopes the statement to those components.
-        if (subIds.length > 0) products.push(...subIds);
+        if (subIds.length > 0) appendAll(products, subIds);
         else if (typeof p["@id"] === "string") products.push(p["@id"]);
       }
     }

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { PalisadeError } from "../../../core/errors/index.js";
 import type { Inventory, KObject } from "../../../core/inventory/index.js";
+import { appendAll } from "../../../core/util/index.js";
 import type { CliContext } from "../context.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
@@ -135,8 +136,8 @@ export function register(program: Command, ctx: CliContext): void {
     const added: KObject[] = [];
     if (flags.with?.length) {
       const change = await loadInventory({ file: flags.with }, [], ctx);
-      coverage.push(...change.coverage);
-      added.push(...change.inventory.networkPolicies);
+      appendAll(coverage, change.coverage);
+      appendAll(added, change.inventory.networkPolicies);
       const others = change.inventory.objects.filter(
         (o) => o.ref.kind !== "NetworkPolicy" && o.ref.kind !== "Namespace",
       );
@@ -163,7 +164,11 @@ export function register(program: Command, ctx: CliContext): void {
     const d = np.diffConnectivity(before, after);
     // Coverage of the "after" analysis includes invalid new policies, which the change would fail to apply.
     const seen = new Set(before.coverage.map((c) => c.message));
-    coverage.push(...before.coverage, ...after.coverage.filter((c) => !seen.has(c.message)));
+    appendAll(
+      coverage,
+      before.coverage,
+      after.coverage.filter((c) => !seen.has(c.message)),
+    );
     if (flags.output === "json") ctx.stdout.write(`${JSON.stringify({ ...d, coverage }, null, 2)}\n`);
     else {
       ctx.stdout.write(np.formatDiffText(d));

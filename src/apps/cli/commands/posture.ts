@@ -4,9 +4,11 @@
  *
  * Posture findings themselves are reported by `palisade scan`, which runs evaluatePosture with the others.
  */
+
 import type { Command } from "commander";
 import { PalisadeError } from "../../../core/errors/index.js";
 import type { RuleMeta } from "../../../core/findings/index.js";
+import { maxOf } from "../../../core/util/index.js";
 import type { CliContext } from "../context.js";
 import { EXIT } from "../exit-codes.js";
 import { checkOutput } from "../options.js";
@@ -75,7 +77,10 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.stdout.write(`${JSON.stringify(rules, null, 2)}\n`);
         return;
       }
-      const w = Math.max(2, ...rules.map((r) => r.id.length));
+      const w = maxOf(
+        2,
+        rules.map((r) => r.id.length),
+      );
       const out = rules.map(
         (r) => `${r.id.padEnd(w)}  ${r.severity.padEnd(8)}  ${r.title}  [${refsText(r)}]`,
       );

@@ -1,6 +1,7 @@
 import type { Writable } from "node:stream";
 import type { Command } from "commander";
 import type { Severity } from "../../../core/findings/index.js";
+import { appendAll } from "../../../core/util/index.js";
 import type { CliContext } from "../context.js";
 import { addInputOptions, type InputOptions } from "../inputs.js";
 import { addRbacDefaultsOptions, type RbacDefaultsFlags } from "../rbac-options.js";
@@ -106,7 +107,7 @@ export function register(program: Command, ctx: CliContext): void {
         const { loadExceptionsFile } = await import("../../../adapters/config/index.js");
         const r = await loadExceptionsFile(flags.exceptions, ctx.cwd);
         exceptions = r.exceptions;
-        coverage.push(...r.coverage);
+        appendAll(coverage, r.coverage);
       }
       progress.update(`analysing ${loaded.inventory.objects.length} objects`);
       const report = runScan(loaded.inventory, {

@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { PalisadeError } from "../../../core/errors/index.js";
 import { type CoverageEntry, parseSeverity, type Severity } from "../../../core/findings/index.js";
 import type { Sbom } from "../../../core/sbom/index.js";
-import { stableStringify } from "../../../core/util/index.js";
+import { appendAll, stableStringify } from "../../../core/util/index.js";
 import type { CliContext } from "../context.js";
 import { DB_OPTION_HELP, dbLocation, isDbUrl } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
@@ -325,10 +325,10 @@ export function register(program: Command, ctx: CliContext): void {
             );
           }
           const parsed = vulnMod.parseVex(doc, vexFile);
-          coverage.push(...parsed.coverage);
+          appendAll(coverage, parsed.coverage);
           const applied = vulnMod.applyVex(findings, parsed.statements, sbom.subject.name);
           findings = applied.findings;
-          coverage.push(...applied.coverage);
+          appendAll(coverage, applied.coverage);
         }
         const report = vulnMod.buildVulnReport(sbom, findings, coverage, {
           version: VERSION,
