@@ -148,6 +148,16 @@ function relevant(grants: readonly VGrant[], reqs: readonly RequestAttributes[])
   );
 }
 
+/** The namespaces the grants are limited to, or undefined when one of them is cluster-wide. */
+function grantNamespaces(grants: readonly VGrant[]): Set<string> | undefined {
+  const out = new Set<string>();
+  for (const g of grants) {
+    if (g.namespace === undefined) return undefined;
+    out.add(g.namespace);
+  }
+  return out;
+}
+
 function adminGrant(grants: readonly VGrant[]): VGrant | undefined {
   return grantsAllow(grants, ALL);
 }
@@ -384,8 +394,11 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
       subresource: "token",
     };
     const tokenGrants = relevant(g, [tokenReq]);
+    const tokenNs = grantNamespaces(tokenGrants);
     if (tokenGrants.length > 0)
-      for (const [ns, set] of saByNs)
+      for (const [ns, set] of saByNs) {
+        // A namespaced grant allows nothing in another namespace: skip them (10k bindings x 10k accounts).
+        if (tokenNs !== undefined && !tokenNs.has(ns)) continue;
         for (const sa of set)
           if (grantsAllow(tokenGrants, { ...tokenReq, name: sa, namespace: ns }))
             out.push({
@@ -393,11 +406,14 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
               mechanism: "create-token",
               detail: `create serviceaccounts/token for ${ns}/${sa}`,
             });
+      }
     const secretGet: RequestAttributes = { verb: "get", apiGroup: "", resource: "secrets" };
     const secretList: RequestAttributes = { verb: "list", apiGroup: "", resource: "secrets" };
     const secretGrants = relevant(g, [secretGet, secretList]);
+    const secretNs = grantNamespaces(secretGrants);
     if (secretGrants.length > 0)
       for (const t of idx.tokenSecrets) {
+        if (secretNs !== undefined && !secretNs.has(t.namespace)) continue;
         const ok =
           grantsAllow(secretGrants, { ...secretGet, name: t.name, namespace: t.namespace }) ??
           grantsAllow(secretGrants, { ...secretList, namespace: t.namespace });
@@ -442,7 +458,9 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
             mechanism: "impersonate",
             detail: `impersonate group ${gr}`,
           });
-      for (const [ns, set] of saByNs)
+      const impNs = grantNamespaces(impGrants);
+      for (const [ns, set] of saByNs) {
+        if (impNs !== undefined && !impNs.has(ns)) continue;
         for (const sa of set)
           if (grantsAllow(impGrants, { ...imp("serviceaccounts"), name: sa, namespace: ns }))
             out.push({
@@ -450,6 +468,7 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
               mechanism: "impersonate",
               detail: `impersonate serviceaccount ${ns}/${sa}`,
             });
+      }
     }
     // bind: BindingAuthorized checks `bind` on the role in the binding's namespace ("" for a ClusterRoleBinding)
     if (has("bind") && has("create")) {
