@@ -11,7 +11,7 @@ import { join } from "node:path";
 
 const ROOT = join(import.meta.dirname, "..");
 const OUT = join(ROOT, "bench", "out");
-const CLI = join(ROOT, "dist", "apps", "cli", "main.js");
+const CLI = join(ROOT, "dist", "cli", "palisade.js");
 const N = Number(process.argv[2] ?? 100_000);
 
 let seed = 42;

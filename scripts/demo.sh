@@ -4,7 +4,7 @@
 # digest rolls out). Uses a throwaway embedded SQLite file; nothing to start by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-palisade() { node dist/apps/cli/main.js "$@"; }
+palisade() { node dist/cli/palisade.js "$@"; }
 section() { printf '\n\033[1m== %s\033[0m\n\n' "$*"; }
 D=examples/demo
 export PALISADE_DB=.palisade/demo.db

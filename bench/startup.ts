@@ -1,0 +1,48 @@
+/**
+ * Start-up figure: `palisade scan one.yaml` (the bundle, process start included) against `node -e 0` in the same
+ * run, interleaved so both see the same machine load. Median of 11 runs each; the first (warm-up: disk cache) run
+ * of each is excluded and printed separately. Target: scan <= 1.5x `node -e 0`.
+ *
+ *   npm run build && npx tsx bench/startup.ts [file.yaml] [runs=11]
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+
+const ROOT = join(import.meta.dirname, "..");
+const BUNDLE = join(ROOT, "dist", "cli", "palisade.js");
+const FILE = process.argv[2] ?? join(ROOT, "examples", "demo", "manifests", "payments", "helm-rendered.yaml");
+const RUNS = Number(process.argv[3] ?? 11);
+if (!existsSync(BUNDLE)) throw new Error(`no bundle at ${BUNDLE}: run npm run build first`);
+
+const cases: [string, string[]][] = [
+  ["node -e 0", ["-e", "0"]],
+  ["palisade scan one.yaml -o json", [BUNDLE, "scan", FILE, "-o", "json"]],
+  ["palisade scan one.yaml (table)", [BUNDLE, "scan", FILE]],
+];
+
+function once(args: string[]): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 26 });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0 && r.status !== 1) throw new Error(`${args.join(" ")}: exit ${r.status}\n${r.stderr}`);
+  return ms;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+const warm = cases.map(([, args]) => once(args));
+const times = cases.map(() => [] as number[]);
+for (let k = 0; k < RUNS; k++) cases.forEach(([, args], i) => times[i]?.push(once(args)));
+const base = median(times[0] as number[]);
+console.log(`file: ${FILE}; ${RUNS} interleaved runs each, median (min-max); warm-up run excluded`);
+cases.forEach(([name], i) => {
+  const t = times[i] as number[];
+  console.log(
+    `${name.padEnd(34)} ${median(t).toFixed(0).padStart(5)} ms (${[...t]
+      .sort((a, b) => a - b)
+      .map((x) => x.toFixed(0))
+      .join(
+        " ",
+      )})  ${(median(t) / base).toFixed(2)}x node -e 0   warm-up ${(warm[i] as number).toFixed(0)} ms`,
+  );
+});
