@@ -190,3 +190,21 @@ console.log(
 );
 clearInterval(sampler);
 console.log(`peak RSS: ${(peak / 1024 / 1024).toFixed(0)} MB`);
+
+// The whole command, as users run it (process start, loading the file, inventory, connectivity, findings, output).
+// Needs `npm run build`.
+{
+  const { BUNDLE, compare, writeList } = await import("./cli-run.js");
+  const { file, cleanup } = writeList(objects);
+  try {
+    compare(`whole command, ${W} workloads / ${P} policies`, [
+      ["node -e 0", ["-e", "0"]],
+      [
+        "palisade netpol connectivity -f cluster.json",
+        [BUNDLE, "netpol", "connectivity", "-f", file, "-o", "json"],
+      ],
+    ]);
+  } finally {
+    cleanup();
+  }
+}

@@ -213,3 +213,19 @@ console.log(
 );
 console.log(`escalation paths: ${paths.length} subjects reach cluster-admin, ${pathsMs.toFixed(0)} ms`);
 console.log(`findings (incl. escalation): ${f.findings.length} findings, ${findingsMs.toFixed(0)} ms`);
+
+// The whole commands, as users run them (process start, loading the file, analysis, output): RBAC findings and
+// escalation paths in `scan`, and `rbac paths`. Needs `npm run build`.
+{
+  const { BUNDLE, compare, writeList } = await import("./cli-run.js");
+  const { file, cleanup } = writeList(objects);
+  try {
+    compare(`whole commands, ${B} bindings / ${R} roles`, [
+      ["node -e 0", ["-e", "0"]],
+      ["palisade scan cluster.json -o json", [BUNDLE, "scan", file, "-o", "json"]],
+      ["palisade rbac paths --snapshot cluster.json", [BUNDLE, "rbac", "paths", "--snapshot", file]],
+    ]);
+  } finally {
+    cleanup();
+  }
+}

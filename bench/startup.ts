@@ -32,9 +32,12 @@ function once(args: string[]): number {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const warm = cases.map(([, args]) => once(args));
 const times = cases.map(() => [] as number[]);
-for (let k = 0; k < RUNS; k++) cases.forEach(([, args], i) => times[i]?.push(once(args)));
+for (let k = 0; k < RUNS; k++)
+  cases.forEach(([, args], i) => {
+    times[i]?.push(once(args));
+  });
 const base = median(times[0] as number[]);
-console.log(`file: ${FILE}; ${RUNS} interleaved runs each, median (min-max); warm-up run excluded`);
+console.log(`file: ${FILE}; ${RUNS} interleaved runs each, median (all runs); warm-up run excluded`);
 cases.forEach(([name], i) => {
   const t = times[i] as number[];
   console.log(
