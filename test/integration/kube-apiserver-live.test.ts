@@ -162,7 +162,9 @@ describe.runIf(kubeTestsEnabled())("live read of a real kube-apiserver", () => {
     expect(r.coverage).toEqual([]);
     const namespaced = r.objects.filter(
       (o) =>
-        o.object.kind !== "Namespace" && o.object.kind !== "Node" && !o.object.kind.startsWith("Cluster"),
+        o.object.kind !== "Namespace" &&
+        o.object.kind !== "Node" &&
+        !String(o.object.kind).startsWith("Cluster"),
     );
     expect(new Set(namespaced.map((o) => (o.object.metadata as { namespace: string }).namespace))).toEqual(
       new Set(["team-a"]),
