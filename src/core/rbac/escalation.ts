@@ -56,6 +56,11 @@ export interface EscalationStep {
 export interface EscalationPath {
   subject: Subject;
   steps: EscalationStep[];
+  /**
+   * The subject is named only by assumed bootstrap bindings (a controller's ServiceAccount in kube-system, the
+   * system:* users): the platform's own power, the same in every cluster of that version.
+   */
+  builtin?: true;
 }
 
 export interface EscalationOptions {
@@ -288,13 +293,19 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
   const users = new Set<string>();
   const groups = new Set<string>();
   const starts: Subject[] = [];
+  const namedByInput = new Set<string>();
+  const namedByBuiltin = new Set<string>();
   for (const b of idx.bindings) {
     for (const s of b.subjects) {
       if (s.kind === "ServiceAccount") {
         const ns = subjectNamespace(s, b);
         if (ns) addSa(ns, s.name);
-      } else if (s.kind === "User") users.add(s.name);
-      else groups.add(s.name);
+        (b.builtin ? namedByBuiltin : namedByInput).add(subjectKey({ ...s, namespace: ns ?? "" }));
+      } else {
+        if (s.kind === "User") users.add(s.name);
+        else groups.add(s.name);
+        (b.builtin ? namedByBuiltin : namedByInput).add(subjectKey(s));
+      }
     }
   }
   for (const u of [...users].sort(cmp)) starts.push({ kind: "User", name: u });
@@ -663,7 +674,9 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
       } else steps.push(withBinding({ mechanism: e.mechanism, detail: e.detail, to: target.label }, node));
       cur = e.to;
     }
-    paths.push({ subject: s, steps });
+    const path: EscalationPath = { subject: s, steps };
+    if (namedByBuiltin.has(id) && !namedByInput.has(id)) path.builtin = true;
+    paths.push(path);
   }
   return paths;
 }

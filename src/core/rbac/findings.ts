@@ -12,7 +12,7 @@ import {
 import { type Inventory, type KObject, sourceLocation } from "../inventory/index.js";
 import { buildRbacIndex, roleKey, subjectNamespace } from "./build.js";
 import { type EscalationPath, escalationPaths } from "./escalation.js";
-import { SYSTEM_MASTERS, subjectKey } from "./identity.js";
+import { SYSTEM_MASTERS } from "./identity.js";
 import { formatRule, type RequestAttributes, ruleAllows, selectorMatches } from "./match.js";
 import type { PolicyRule, RbacBinding, RbacIndex, RbacRole, Subject } from "./model.js";
 
@@ -393,12 +393,6 @@ function subjectRef(s: Subject): ResourceRef {
   return { apiVersion: `${RBAC}/v1`, kind: s.kind, name: s.name };
 }
 
-const resolvedSubject = (s: Subject, b: RbacBinding): Subject => {
-  if (s.kind !== "ServiceAccount") return s;
-  const ns = subjectNamespace(s, b);
-  return ns !== undefined ? { ...s, namespace: ns } : s;
-};
-
 /**
  * Where an escalation finding points: the ServiceAccount's own object when the input has it; otherwise (a User
  * or Group has no object, a ServiceAccount may be created elsewhere) the first input binding on the path, so
@@ -578,18 +572,12 @@ export function rbacFindings(
   // Escalation paths of more than one step (a direct grant is PAL-RBAC-001). Kubernetes' own `system:`
   // identities are skipped: their power is by design. So are subjects named only by assumed bootstrap bindings
   // (the controllers' ServiceAccounts in kube-system): their paths are the same in every cluster.
-  const inputSubjects = new Set<string>();
-  const builtinSubjects = new Set<string>();
-  for (const b of idx.bindings)
-    for (const s of b.subjects)
-      (b.builtin ? builtinSubjects : inputSubjects).add(subjectKey(resolvedSubject(s, b)));
   const bindingByRef = new Map(idx.bindings.map((b) => [refToString(b.ref), b]));
   const saObjects = new Map(inv.serviceAccounts.map((o) => [`${o.ref.namespace ?? ""}/${o.ref.name}`, o]));
   for (const p of escalationPaths(idx)) {
     const s = p.subject;
     if (p.steps.length < 2 || s.name.startsWith("system:")) continue;
-    const key = subjectKey(s);
-    if (builtinSubjects.has(key) && !inputSubjects.has(key)) continue;
+    if (p.builtin) continue;
     const m = RULE.get("PAL-RBAC-023")!;
     const text = p.steps
       .map((st, i) => `${i + 1}. [${st.mechanism}] ${st.detail}${st.to ? ` → ${st.to}` : ""}`)

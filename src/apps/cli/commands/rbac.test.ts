@@ -563,6 +563,7 @@ describe("bootstrap defaults: built-in roles exist as in every real cluster", ()
       paths: {
         subject: { kind: string; name: string };
         steps: { mechanism: string; binding?: { name: string } }[];
+        builtin?: boolean;
       }[];
     };
     const of = (kind: string, name: string) =>
@@ -578,6 +579,8 @@ describe("bootstrap defaults: built-in roles exist as in every real cluster", ()
       ["grant", "ingress-nginx"],
     ]);
     expect(of("Group", "system:masters")?.steps.map((s) => s.mechanism)).toEqual(["grant"]);
+    // Subjects only the bootstrap policy names are marked; the input's are not.
+    expect([of("Group", "system:masters")?.builtin, of("User", "alice")?.builtin]).toEqual([true, undefined]);
     const alone = await run(["rbac", "paths", "-f", CHART, "-f", ALICE, "--no-default-roles"]);
     expect(JSON.parse(alone.stdout)).toEqual({ paths: [] });
   });

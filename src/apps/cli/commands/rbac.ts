@@ -45,7 +45,10 @@ async function requestFrom(verb: string, target: string, flags: RbacFlags) {
 }
 
 const HELP_CAN_I = `
-Answers as the Kubernetes RBAC authorizer would for the objects given (-f, --snapshot or --kubeconfig).
+Answers as the Kubernetes RBAC authorizer would for the objects given (-f, --snapshot or --kubeconfig), plus
+for manifests and snapshots the API server's bootstrap policy (cluster-admin, admin/edit/view, system:*) of
+--kube-version (default the newest modelled); input objects replace defaults of the same name;
+--no-default-roles uses the input alone.
 RESOURCE is kubectl's TYPE[/NAME]: pods, deployments.apps, jobs.batch/nightly; built-in short names and
 group-less built-ins (deployments -> apps) are resolved from a static table. A target starting with "/"
 is a non-resource URL. Without -n the request is cluster-wide (only ClusterRoleBindings apply).
@@ -180,7 +183,9 @@ export function register(program: Command, ctx: CliContext): void {
 
   const paths = rbacCmd
     .command("paths")
-    .description("Which subjects can reach cluster-admin-equivalent power, and by which steps")
+    .description(
+      "Which subjects can reach cluster-admin-equivalent power, and by which steps (subjects named only by the bootstrap policy are marked)",
+    )
     .option("--to <target>", "target power: cluster-admin", "cluster-admin")
     .option("-o, --output <format>", "output format: json|table", "json");
   addInputOptions(paths);
@@ -198,7 +203,7 @@ export function register(program: Command, ctx: CliContext): void {
     else {
       const rows = [["SUBJECT", "STEP", "MECHANISM", "DETAIL"]];
       for (const p of res) {
-        const who = `${p.subject.kind}/${p.subject.namespace ? `${p.subject.namespace}/` : ""}${p.subject.name}`;
+        const who = `${p.subject.kind}/${p.subject.namespace ? `${p.subject.namespace}/` : ""}${p.subject.name}${p.builtin ? " (bootstrap)" : ""}`;
         for (const [i, s] of p.steps.entries())
           rows.push([
             i === 0 ? who : "",
