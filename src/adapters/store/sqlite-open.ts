@@ -111,7 +111,8 @@ export function openSqlite(file: string, opts: SqliteOpenOptions = {}): SqliteDa
       // milliseconds for a full osv.dev import (docs/benchmarks.md). Its first rows name the damage.
       const rows = db.pragma("quick_check(5)") as { quick_check: string }[];
       const problems = rows.map((r) => r.quick_check).filter((m) => m !== "ok");
-      if (problems.length > 0) throw damaged(file, `quick_check: ${problems.join("; ")}`);
+      if (problems.length > 0)
+        throw damaged(file, `quick_check: ${problems.join("; ").replace(/\s*\n\s*/g, "; ")}`);
     }
     return db;
   } catch (e) {

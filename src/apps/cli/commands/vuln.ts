@@ -143,7 +143,9 @@ function testHoldHook(ctx: CliContext): ((records: number) => Promise<void>) | u
   return async (records) => {
     if (records < n) return;
     ctx.stderr.write(`palisade-test: import holding after ${records} records\n`);
-    await new Promise<never>(() => setInterval(() => undefined, 1 << 30));
+    // The timer holds `resolve`, so this promise and the suspended import (its open database) stay reachable:
+    // an unreachable pending promise would let the collector finalise the connection and release its lock.
+    await new Promise<never>((resolve) => setInterval(() => resolve, 1 << 30));
   };
 }
 
