@@ -201,3 +201,19 @@ describe("hostile images: FIFOs in OCI layouts and as archives", () => {
     );
   });
 });
+
+describe("hostile inputs: secrets past 16 KiB of one line", () => {
+  it("a one-line 17 KB JSON with an AWS key is reported (redacted), not scanned clean", async () => {
+    const key = "AKIAIOSFODNN7EXAMPLE";
+    const filler = Array.from({ length: 400 }, (_, i) => `"field${i}":"${"x".repeat(30)}"`).join(",");
+    const file = join(work, "one-line.json");
+    writeFileSync(file, `{${filler},"aws_access_key_id":"${key}"}`);
+    const r = await runHostile(["secrets", file], { killAfterMs: KILL_AFTER_MS });
+    bounded(r);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(
+      `${file}:1: aws-access-key-id AKIA****(redacted, 20 chars)\n1 credential(s) in 1 file(s)\n`,
+    );
+    expect(r.stdout + r.stderr).not.toContain(key);
+  });
+});

@@ -130,6 +130,31 @@ describe("pathological cases", () => {
     expect(detectSecrets("x", "-----BEGIN PUBLIC KEY-----")).toEqual([]);
   });
 
+  it("a one-line 17 KB JSON is scanned whole: a key past 16 KiB is found (it was cut off silently)", () => {
+    const filler = Array.from({ length: 400 }, (_, i) => `"field${i}":"${"x".repeat(30)}"`).join(",");
+    const json = `{${filler},"aws_access_key_id":"${AWS_ID}","aws_secret_access_key":"${"a".repeat(40)}"}`;
+    expect(json.length).toBeGreaterThan(17_000);
+    expect(json.indexOf(AWS_ID)).toBeGreaterThan(16 * 1024);
+    expect(scanTextForSecretsDetailed(json)).toEqual({
+      matches: [{ line: 1, kind: "aws-access-key-id", redacted: "AKIA****(redacted, 20 chars)" }],
+      truncated: false,
+    });
+    // Key-announced values inside minified JSON are found too (each "key":"value" pair is checked).
+    const secretOnly = `{${filler},"aws_secret_access_key":"${"a".repeat(40)}","db_password":"hunter2hunter2"}`;
+    expect(scanTextForSecretsDetailed(secretOnly)).toEqual({
+      matches: [
+        { line: 1, kind: "aws-secret-access-key", redacted: "****(redacted, 40 chars)" },
+        { line: 1, kind: "password-like-key", redacted: "****(redacted, 14 chars)" },
+      ],
+      truncated: false,
+    });
+  });
+
+  it("a line longer than an explicit maxLineLength says truncated", () => {
+    const r = scanTextForSecretsDetailed(`${"x".repeat(100)}${AWS_ID}`, { maxLineLength: 50 });
+    expect(r).toEqual({ matches: [], truncated: true });
+  });
+
   it("hostile, large inputs complete and stay bounded (no catastrophic backtracking)", () => {
     const longLine = `${"eyJ".repeat(50_000)}.${"A".repeat(100_000)}`;
     const manyPrefixes = "AKIA ".repeat(100_000);

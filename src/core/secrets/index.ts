@@ -158,11 +158,15 @@ export function detectSecrets(key: string, value: string): SecretMatch[] {
 export interface ScanTextOptions {
   /** Only the first `maxBytes` UTF-16 code units are scanned (a budget for large files). Default 1 MiB. */
   maxBytes?: number;
-  /** Lines longer than this are scanned only up to this length (minified files). Default 16 KiB. */
+  /**
+   * Lines longer than this are scanned only up to this length, and the result says `truncated`. Default: no
+   * limit — whole lines are scanned (a one-line minified JSON is one line), bounded by `maxBytes`. Every
+   * pattern is anchored on a literal and has bounded quantifiers, so a long line costs linear time.
+   */
   maxLineLength?: number;
 }
 
-/** Result of {@link scanTextForSecretsDetailed}: the matches and whether a budget cut the scan short. */
+/** Result of {@link scanTextForSecretsDetailed}: the matches and whether a budget (bytes, line length) cut the scan short. */
 export interface ScanTextResult {
   matches: TextSecretMatch[];
   truncated: boolean;
@@ -175,6 +179,12 @@ export interface ScanTextResult {
 const ASSIGNMENT_RE =
   /^\s*(?:export\s+)?["']?([A-Za-z_][A-Za-z0-9_.-]{0,127})["']?\s*[:=]\s*(.{1,4096}?)\s*,?\s*$/;
 
+/**
+ * `"key": "value"` pairs anywhere in a line (minified JSON holds a whole document on one line, where the anchored
+ * assignment pattern sees only one pair). Escaped quotes are allowed inside the value.
+ */
+const JSON_PAIR_RE = /"([A-Za-z_][A-Za-z0-9_.-]{0,127})"\s*:\s*"((?:[^"\\\n]|\\.){1,4096})"/g;
+
 function unquote(s: string): string {
   const t = s.trim();
   if (t.length >= 2 && (t[0] === '"' || t[0] === "'") && t[t.length - 1] === t[0]) return t.slice(1, -1);
@@ -184,18 +194,26 @@ function unquote(s: string): string {
 /** Scan text line by line for credentials, within a byte budget. See {@link scanTextForSecrets}. */
 export function scanTextForSecretsDetailed(text: string, opts: ScanTextOptions = {}): ScanTextResult {
   const maxBytes = opts.maxBytes ?? 1024 * 1024;
-  const maxLine = opts.maxLineLength ?? 16 * 1024;
-  const truncated = text.length > maxBytes;
+  const maxLine = opts.maxLineLength ?? Number.POSITIVE_INFINITY;
+  let truncated = text.length > maxBytes;
   const body = truncated ? text.slice(0, Math.max(0, maxBytes)) : text;
   const matches: TextSecretMatch[] = [];
   const lines = body.split(/\r\n|\n|\r/);
   for (let i = 0; i < lines.length; i++) {
-    const line = (lines[i] ?? "").slice(0, maxLine);
+    let line = lines[i] ?? "";
+    if (line.length > maxLine) {
+      line = line.slice(0, maxLine);
+      truncated = true;
+    }
     if (line.trim() === "") continue;
     let found = detectValues(line);
     if (found.length === 0) {
       const m = ASSIGNMENT_RE.exec(line);
       if (m?.[1] !== undefined && m[2] !== undefined) found = detectSecrets(m[1], unquote(m[2]));
+    }
+    if (found.length === 0 && line.includes('"')) {
+      for (const p of line.matchAll(JSON_PAIR_RE))
+        if (p[1] !== undefined && p[2] !== undefined) found.push(...detectSecrets(p[1], p[2]));
     }
     for (const f of found) matches.push({ line: i + 1, kind: f.kind, redacted: f.redacted });
   }
