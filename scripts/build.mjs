@@ -16,7 +16,7 @@ const OUT = join(ROOT, "dist", "cli");
 rmSync(OUT, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: ROOT,
-  entryPoints: { palisade: "src/apps/cli/main.ts" },
+  entryPoints: { palisade: "src/apps/cli/bin.ts" },
   outdir: OUT,
   bundle: true,
   splitting: true,

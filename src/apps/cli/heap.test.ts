@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { heapToRelaunch, inputPaths } from "./heap.js";
+
+const GiB = 1024 ** 3;
+
+describe("heap sizing for large inputs", () => {
+  it("finds the input paths of a command line", () => {
+    expect(inputPaths(["scan", "a.yaml", "-o", "json", "--snapshot", "s.json", "-", "dir"])).toEqual([
+      "a.yaml",
+      "json",
+      "s.json",
+      "dir",
+    ]);
+    expect(inputPaths(["pss", "-f", "x.yaml", "--file=y.yaml", "--snapshot=z.json"])).toEqual([
+      "x.yaml",
+      "y.yaml",
+      "z.json",
+    ]);
+  });
+
+  it("relaunches only when the inputs could outgrow the heap, within the machine, unless the user chose a size", () => {
+    const base = { heapLimitBytes: 4 * GiB, machineBytes: 24 * GiB, nodeOptions: "" };
+    expect(heapToRelaunch({ ...base, inputBytes: 100 * 1024 ** 2 })).toBeUndefined();
+    // A 1M-object snapshot of about 5 GiB.
+    expect(heapToRelaunch({ ...base, inputBytes: 5 * GiB })).toBe(12_800);
+    expect(heapToRelaunch({ ...base, inputBytes: 2 * GiB })).toBe(5 * 1024);
+    expect(
+      heapToRelaunch({ ...base, inputBytes: 5 * GiB, nodeOptions: "--max-old-space-size=2048" }),
+    ).toBeUndefined();
+    expect(heapToRelaunch({ ...base, inputBytes: 5 * GiB, machineBytes: 4 * GiB })).toBeUndefined();
+  });
+});
