@@ -127,7 +127,8 @@ export function formatSarif(report: ScanReport): string {
     rules.map(ruleDescriptor),
     report.findings.map((f) => result(f, index.get(f.ruleId) ?? -1)),
     report.coverage.map((c) => ({
-      level: "warning",
+      // A gap in what was evaluated is a warning; a default assumed where the input had none is a note.
+      level: c.reason === "assumed" ? "note" : "warning",
       message: { text: `${c.reason}: ${c.message}` },
       ...(c.location
         ? {

@@ -689,9 +689,13 @@ describe("bootstrap defaults: built-in roles exist as in every real cluster", ()
             physicalLocation?: { artifactLocation: { uri: string }; region: { startLine: number } };
           }[];
         }[];
+        invocations: { toolExecutionNotifications: { level: string; message: { text: string } }[] }[];
       }[];
     };
     const results = log.runs[0]?.results ?? [];
+    // The assumption is a note, not a warning.
+    const notes = log.runs[0]?.invocations[0]?.toolExecutionNotifications ?? [];
+    expect(notes.filter((n) => n.message.text.startsWith("assumed: ")).map((n) => n.level)).toEqual(["note"]);
     expect(results.filter((x) => !x.locations[0]?.physicalLocation).map((x) => x.ruleId)).toEqual([]);
     const path = results.find((x) => x.ruleId === "PAL-RBAC-023");
     expect(path?.locations[0]?.physicalLocation?.artifactLocation.uri).toBe(`file://${ALICE}`);
