@@ -18,7 +18,10 @@ describe("docs/schema/scan-report.v1.schema.json", () => {
         "examples/demo/exceptions.yaml",
       ],
     ],
-    ["a malformed file (coverage entries)", ["src/apps/cli/commands/__fixtures__/scan/broken.yaml"]],
+    [
+      "a malformed file (coverage entries)",
+      ["src/apps/cli/commands/__fixtures__/scan/broken.yaml", "--allow-partial"],
+    ],
     ["the CIS framework", ["examples/demo/manifests", "--framework", "cis"]],
     ["the PSS restricted framework", ["examples/demo/manifests", "--framework", "pss-restricted"]],
   ];

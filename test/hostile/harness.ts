@@ -34,7 +34,9 @@ export async function runHostile(
     ["-f", "%M", "-o", timeFile, process.execPath, "--import", "tsx", CLI, ...args],
     {
       cwd: opts.cwd ?? ROOT,
-      env: { ...process.env, NO_COLOR: "1", ...opts.env },
+      // XDG_DATA_HOME under the run's own directory: a command that falls back to the default database never
+      // touches the real home directory.
+      env: { ...process.env, NO_COLOR: "1", XDG_DATA_HOME: join(dir, "data"), ...opts.env },
       stdio: ["pipe", "pipe", "pipe"],
     },
   );

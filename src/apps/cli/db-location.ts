@@ -1,18 +1,42 @@
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { PalisadeError } from "../../core/errors/index.js";
 import type { CliContext } from "./context.js";
 
-/** Where the embedded store lives when neither --db nor PALISADE_DB says otherwise (relative to the cwd). */
-export const DEFAULT_DB_FILE = ".palisade/palisade.db";
+/**
+ * The default store, per user and independent of the working directory (XDG Base Directory specification):
+ * `$XDG_DATA_HOME/palisade/palisade.db`, else `$HOME/.local/share/palisade/palisade.db`. Read from the injected
+ * environment only (never `os.homedir()`), so a test that gives no HOME can never touch a real home directory.
+ * `undefined` when neither variable is set (an absolute path is required; a relative XDG_DATA_HOME is ignored,
+ * as the specification says).
+ */
+export function defaultDbFile(env: NodeJS.ProcessEnv): string | undefined {
+  const xdg = env.XDG_DATA_HOME;
+  if (xdg && isAbsolute(xdg)) return join(xdg, "palisade", "palisade.db");
+  const home = env.HOME;
+  if (home && isAbsolute(home)) return join(home, ".local", "share", "palisade", "palisade.db");
+  return undefined;
+}
+
+const DEFAULT_TEXT = "$XDG_DATA_HOME/palisade/palisade.db, else ~/.local/share/palisade/palisade.db";
+
+/** The default as help text shows it: the resolved path for this user, like `trivy --help` shows its cache dir. */
+function defaultHelp(ctx: CliContext): string {
+  const file = defaultDbFile(ctx.env);
+  return `$PALISADE_DB, else ${file ?? DEFAULT_TEXT}`;
+}
 
 /** Help for `--db` on commands that accept both backends (`palisade vuln db|scan`). */
-export const DB_OPTION_HELP =
-  "vulnerability database: a SQLite file, or a postgres://user@host:port/db[?schema=NAME] URL to share one " +
-  "PostgreSQL database across a fleet (schema default: palisade) " +
-  `(default: $PALISADE_DB or ${DEFAULT_DB_FILE})`;
+export function dbOptionHelp(ctx: CliContext): string {
+  return (
+    "vulnerability database: a SQLite file, or a postgres://user@host:port/db[?schema=NAME] URL to share one " +
+    `PostgreSQL database across a fleet (schema default: palisade) (default: ${defaultHelp(ctx)})`
+  );
+}
 
 /** Help for `--db` on commands whose store is SQLite only (known images, remediation records). */
-export const SQLITE_DB_OPTION_HELP = `database file (default: $PALISADE_DB or ${DEFAULT_DB_FILE})`;
+export function sqliteDbOptionHelp(ctx: CliContext): string {
+  return `database file (default: ${defaultHelp(ctx)})`;
+}
 
 /**
  * The same test as `isPostgresUrl` in adapters/store, kept here so resolving --db loads no adapter (and no
@@ -21,11 +45,16 @@ export const SQLITE_DB_OPTION_HELP = `database file (default: $PALISADE_DB or ${
 export const isDbUrl = (p: string): boolean => /^postgres(ql)?:\/\//i.test(p);
 
 /**
- * --db, else PALISADE_DB, else {@link DEFAULT_DB_FILE} under the working directory. A `postgres://` or
- * `postgresql://` URL is returned unchanged and selects the PostgreSQL backend.
+ * --db, else PALISADE_DB, else {@link defaultDbFile}. A relative --db or PALISADE_DB is taken from the working
+ * directory. A `postgres://` or `postgresql://` URL is returned unchanged and selects the PostgreSQL backend.
  */
 export function dbLocation(flag: string | undefined, ctx: CliContext): string {
-  const p = flag ?? ctx.env.PALISADE_DB ?? DEFAULT_DB_FILE;
+  const p = flag ?? (ctx.env.PALISADE_DB || undefined) ?? defaultDbFile(ctx.env);
+  if (p === undefined)
+    throw new PalisadeError(
+      "USAGE",
+      "no database location: HOME and XDG_DATA_HOME are unset; pass --db FILE or set PALISADE_DB",
+    );
   if (isDbUrl(p)) return p;
   return isAbsolute(p) ? p : resolve(ctx.cwd, p);
 }

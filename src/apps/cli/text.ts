@@ -1,11 +1,34 @@
+import type { Writable } from "node:stream";
 import type { CoverageEntry } from "../../core/findings/index.js";
+import { escapeControls } from "../../core/report/index.js";
 import type { CliContext } from "./context.js";
 
-/** Left-aligned columns separated by two spaces; the last column is not padded. */
+/**
+ * Colour on stdout: never when NO_COLOR is set and not empty (no-color.org), else when FORCE_COLOR is set to
+ * anything but "0" or "false", else only when stdout is a terminal (never into a pipe or file).
+ */
+export function useColor(ctx: CliContext): boolean {
+  if (ctx.env.NO_COLOR) return false;
+  const force = ctx.env.FORCE_COLOR;
+  if (force !== undefined && force !== "0" && force !== "false") return true;
+  return Boolean(ctx.stdout.isTTY);
+}
+
+/**
+ * Write a text document (tables, trees, lists: anything not JSON/XML) to stdout with every control character
+ * taken from input made visible (`\x1b`): object names, messages and file names cannot drive the terminal. Its
+ * own line breaks stay. Coloured text is escaped field by field by its formatter instead (core/report table).
+ */
+export function writeText(ctx: CliContext, text: string): void {
+  ctx.stdout.write(escapeControls(text, true));
+}
+
+/** Left-aligned columns separated by two spaces; the last column is not padded. Cells are escaped. */
 export function formatColumns(rows: readonly (readonly string[])[]): string {
+  const cells = rows.map((row) => row.map((c) => escapeControls(c)));
   const widths: number[] = [];
-  for (const row of rows) for (const [i, c] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
-  return rows
+  for (const row of cells) for (const [i, c] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
+  return cells
     .map((row) =>
       row
         .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
@@ -19,6 +42,28 @@ export function formatColumns(rows: readonly (readonly string[])[]): string {
 export function writeCoverage(ctx: CliContext, coverage: readonly CoverageEntry[]): void {
   for (const c of coverage) {
     const where = c.location ? `${c.location.file}:${c.location.line}: ` : "";
-    ctx.stderr.write(`palisade: warning: ${c.reason}: ${where}${c.message}\n`);
+    ctx.stderr.write(`palisade: warning: ${c.reason}: ${escapeControls(`${where}${c.message}`)}\n`);
+  }
+}
+
+/**
+ * Write chunks in order, waiting for "drain" when the stream buffers (a slow pipe), so memory stays bounded.
+ * Stops when the reader goes away (EPIPE on `palisade scan | head`): the stream reports "error" or "close".
+ */
+export async function writeChunks(out: Writable, chunks: Iterable<string>): Promise<void> {
+  for (const chunk of chunks) {
+    if (out.destroyed) return;
+    if (out.write(chunk)) continue;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        out.off("drain", done);
+        out.off("close", done);
+        out.off("error", done);
+        resolve();
+      };
+      out.on("drain", done);
+      out.on("close", done);
+      out.on("error", done);
+    });
   }
 }

@@ -142,6 +142,11 @@ export interface CoverageEntry {
   location?: SourceLocation | undefined;
   namespace?: string | undefined;
   kind?: string | undefined;
+  /**
+   * The input was evaluated all the same, under the rule the message states (an invalid label value resolved
+   * as upstream resolves it): the entry informs and does not make the run incomplete.
+   */
+  evaluated?: true | undefined;
 }
 
 /** Deterministic order: file, line, column, rule, resource, id. */

@@ -86,6 +86,7 @@ describe("evaluateNamespacesPss", () => {
         subject: "bad",
         namespace: "bad",
         kind: "Namespace",
+        evaluated: true,
       },
       {
         reason: "missing",

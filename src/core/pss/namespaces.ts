@@ -181,6 +181,8 @@ export function evaluateNamespacesPss(
         subject: name,
         namespace: name,
         kind: "Namespace",
+        // pod-security-admission resolves an invalid value this same way: the answer is exact.
+        evaluated: true,
       });
     }
     const entry: NamespacePss = {

@@ -1,4 +1,5 @@
 import { type Finding, refToString } from "../findings/index.js";
+import { incompleteText } from "./completeness.js";
 import type { ScanReport } from "./model.js";
 
 /** XML 1.0 text escape; also drops characters XML 1.0 cannot carry. */
@@ -58,6 +59,13 @@ export function formatJunit(report: ScanReport): string {
     suites += "  </testsuite>\n";
     skipped += report.coverage.length;
   }
-  const total = failures + skipped;
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="palisade" tests="${total}" failures="${failures}" skipped="${skipped}" errors="0">\n${suites}</testsuites>\n`;
+  // An incomplete run fails in CI's eyes too: one failing case that says how many inputs were not evaluated.
+  const notEvaluated = report.summary.notEvaluated;
+  let errors = 0;
+  if (notEvaluated > 0) {
+    suites += `  <testsuite name="completeness" tests="1" failures="0" skipped="0" errors="1">\n    <testcase classname="coverage.incomplete" name="incomplete">\n      <error message="${xmlEscape(incompleteText(notEvaluated))}" type="incomplete"/>\n    </testcase>\n  </testsuite>\n`;
+    errors = 1;
+  }
+  const total = failures + skipped + errors;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="palisade" tests="${total}" failures="${failures}" skipped="${skipped}" errors="${errors}">\n${suites}</testsuites>\n`;
 }

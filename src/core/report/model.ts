@@ -27,6 +27,11 @@ export interface ScanReport {
     bySeverity: SeverityCounts;
     /** Active findings by owning team ("(unowned)" when none). */
     byTeam: Record<string, SeverityCounts>;
+    /**
+     * Coverage entries meaning an input was not evaluated (parse errors, caps hit, forbidden kinds...): 0 when
+     * the run is complete. Above 0 the report is incomplete and `palisade scan` exits 2 unless --allow-partial.
+     */
+    notEvaluated: number;
   };
   /** Every finding, sorted; suppressed ones carry `suppressed`. */
   findings: Finding[];

@@ -1,5 +1,7 @@
 import { type Finding, refToString, SEVERITIES, type Severity } from "../findings/index.js";
+import { incompleteText } from "./completeness.js";
 import { emptyCounts, type ScanReport, UNOWNED } from "./model.js";
+import { escapeControls as e, plural } from "./text.js";
 
 /** Colour functions, injected by the app (identity when not on a TTY). */
 export interface Style {
@@ -49,9 +51,13 @@ export function formatTable(
   const inv = report.inventory;
   out.push(
     style.bold(
-      `Palisade scan: ${inv.objects} objects, ${inv.workloads} workloads in ${inv.namespaces} namespaces${report.framework ? ` (framework ${report.framework})` : ""}`,
+      `Palisade scan: ${plural(inv.objects, "object")}, ${plural(inv.workloads, "workload")} in ${plural(inv.namespaces, "namespace")}${report.framework ? ` (framework ${e(report.framework)})` : ""}`,
     ),
   );
+  const notEvaluated = report.summary.notEvaluated;
+  // At the top as well as in the summary: a partial report must never read as a complete one.
+  if (notEvaluated > 0)
+    out.push(style.yellow(`${incompleteText(notEvaluated)} (listed under Coverage below)`));
   const active = report.findings.filter((f) => !f.suppressed);
   const byTeam = new Map<string, Finding[]>();
   for (const f of active) {
@@ -74,15 +80,19 @@ export function formatTable(
     });
     out.push("");
     out.push(
-      style.bold(`Team ${team}`) +
-        style.dim(` (${list.length} findings: ${counts(report.summary.byTeam[team] ?? emptyCounts())})`),
+      style.bold(`Team ${e(team)}`) +
+        style.dim(
+          ` (${plural(list.length, "finding")}: ${counts(report.summary.byTeam[team] ?? emptyCounts())})`,
+        ),
     );
     for (const f of list.slice(0, max)) {
-      out.push(`  ${sevLabel(f.severity, style)} ${f.ruleId.padEnd(13)} ${refToString(f.resource)}`);
-      out.push(`           ${f.message}${f.evidence ? style.dim(` [${f.evidence}]`) : ""}`);
-      const where = f.location ? `${f.location.file}:${f.location.line}:${f.location.column}` : "";
+      out.push(`  ${sevLabel(f.severity, style)} ${e(f.ruleId).padEnd(13)} ${e(refToString(f.resource))}`);
+      out.push(`           ${e(f.message)}${f.evidence ? style.dim(` [${e(f.evidence)}]`) : ""}`);
+      const where = f.location ? `${e(f.location.file)}:${f.location.line}:${f.location.column}` : "";
       if (where || f.fieldPath)
-        out.push(style.dim(`           ${[where, f.fieldPath].filter(Boolean).join("  ")}`));
+        out.push(
+          style.dim(`           ${[where, f.fieldPath && e(f.fieldPath)].filter(Boolean).join("  ")}`),
+        );
     }
     if (list.length > max) out.push(style.dim(`  ... ${list.length - max} more (use -o json for all)`));
   }
@@ -92,7 +102,7 @@ export function formatTable(
     out.push(style.bold(`Suppressed (${suppressed.length})`));
     const byExc = new Map<string, number>();
     for (const f of suppressed) {
-      const k = `${f.suppressed?.exceptionId}: ${f.suppressed?.reason}`;
+      const k = e(`${f.suppressed?.exceptionId}: ${f.suppressed?.reason}`);
       byExc.set(k, (byExc.get(k) ?? 0) + 1);
     }
     for (const [k, n] of [...byExc.entries()].sort()) out.push(`  ${String(n).padStart(4)}  ${k}`);
@@ -100,7 +110,7 @@ export function formatTable(
   if (report.exceptions.unused.length) {
     out.push("");
     out.push(style.bold(`Exceptions that matched nothing (${report.exceptions.unused.length})`));
-    for (const e of report.exceptions.unused) out.push(`  ${e.id}: ${e.reason}`);
+    for (const x of report.exceptions.unused) out.push(`  ${e(x.id)}: ${e(x.reason)}`);
   }
   // An "assumed" entry (defaults used where the input had none) is not a gap: it is listed, not counted as one.
   const gaps = report.coverage.filter((c) => c.reason !== "assumed").length;
@@ -108,18 +118,25 @@ export function formatTable(
     out.push("");
     out.push(
       style.bold(
-        gaps === report.coverage.length
-          ? `Coverage: ${gaps} item(s) could not be evaluated`
-          : `Coverage: ${gaps} item(s) could not be evaluated, ${report.coverage.length - gaps} assumed`,
+        `Coverage: ${plural(report.coverage.length, "item")}${
+          notEvaluated > 0 || gaps < report.coverage.length
+            ? ` (${[
+                notEvaluated > 0 ? `${plural(notEvaluated, "input")} not evaluated` : "",
+                gaps < report.coverage.length ? `${report.coverage.length - gaps} assumed` : "",
+              ]
+                .filter(Boolean)
+                .join(", ")})`
+            : ""
+        }`,
       ),
     );
     for (const c of report.coverage) {
       const where = c.location
-        ? `${c.location.file}:${c.location.line}: `
+        ? `${e(c.location.file)}:${c.location.line}: `
         : c.subject
-          ? `${c.subject}: `
+          ? `${e(c.subject)}: `
           : "";
-      out.push(`  ${style.yellow(c.reason.padEnd(13))} ${where}${c.message}`);
+      out.push(`  ${style.yellow(c.reason.padEnd(13))} ${where}${e(c.message)}`);
     }
   }
   const unknown = Object.entries(inv.unknownKinds);
@@ -127,14 +144,14 @@ export function formatTable(
     out.push("");
     out.push(
       style.dim(
-        `Not analysed (kinds Palisade does not model): ${unknown.map(([k, n]) => `${k} x${n}`).join(", ")}`,
+        `Not analysed (kinds Palisade does not model): ${unknown.map(([k, n]) => `${e(k)} x${n}`).join(", ")}`,
       ),
     );
   }
   out.push("");
   out.push(
     style.bold(
-      `Summary: ${report.summary.active} findings (${counts(report.summary.bySeverity)}), ${report.summary.suppressed} suppressed, ${gaps} coverage gaps`,
+      `Summary: ${plural(report.summary.active, "finding")} (${counts(report.summary.bySeverity)}), ${report.summary.suppressed} suppressed, ${plural(gaps, "coverage gap")}${notEvaluated > 0 ? `; ${incompleteText(notEvaluated)}` : ""}`,
     ),
   );
   return `${out.join("\n")}\n`;

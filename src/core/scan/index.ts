@@ -14,7 +14,13 @@ import { NETPOL_RULES, netpolFindings } from "../netpol/index.js";
 import { evaluatePosture, POSTURE_RULES } from "../posture/index.js";
 import { pssFindings } from "../pss/index.js";
 import { buildRbacIndex, RBAC_RULES, type RbacBuildOptions, rbacFindings } from "../rbac/index.js";
-import { emptyCounts, REPORT_SCHEMA_VERSION, type ScanReport, UNOWNED } from "../report/index.js";
+import {
+  countNotEvaluated,
+  emptyCounts,
+  REPORT_SCHEMA_VERSION,
+  type ScanReport,
+  UNOWNED,
+} from "../report/index.js";
 import { appendAll, globMatch, globPatternProblem } from "../util/index.js";
 
 export type Framework = "nsa" | "cis" | "pss-baseline" | "pss-restricted";
@@ -144,7 +150,13 @@ export function runScan(inv: Inventory, opts: ScanOptions): ScanReport {
       workloads: inv.workloads.length,
       unknownKinds,
     },
-    summary: { active: all.length - suppressed, suppressed, bySeverity, byTeam: sortedTeams },
+    summary: {
+      active: all.length - suppressed,
+      suppressed,
+      bySeverity,
+      byTeam: sortedTeams,
+      notEvaluated: countNotEvaluated(coverage),
+    },
     findings: all,
     coverage: coverage.sort(compareCoverage),
     exceptions: {

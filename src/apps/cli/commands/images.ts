@@ -5,7 +5,7 @@ import { PalisadeError } from "../../../core/errors/index.js";
 import { type CoverageEntry, compareCoverage } from "../../../core/findings/index.js";
 import { stableStringify } from "../../../core/util/index.js";
 import type { CliContext } from "../context.js";
-import { SQLITE_DB_OPTION_HELP, sqliteDbFile } from "../db-location.js";
+import { sqliteDbFile, sqliteDbOptionHelp } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
 import { collect } from "../options.js";
@@ -77,7 +77,7 @@ function registerDiscover(images: Command, ctx: CliContext): void {
         "use plain http for registries that are not on loopback (credentials and images travel unprotected)",
       )
       .option("-o, --output <format>", "table|json", "table")
-      .option("--db <path>", SQLITE_DB_OPTION_HELP),
+      .option("--db <path>", sqliteDbOptionHelp(ctx)),
   )
     .addHelpText("after", DISCOVER_HELP)
     .action(async (flags: DiscoverFlags) => {
@@ -171,7 +171,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--platform <os/arch>", "platform to select from a multi-platform image")
     .option("--registry-ca <file>", REGISTRY_CA_HELP)
     .option("--max-image-bytes <size>", MAX_IMAGE_BYTES_HELP)
-    .option("--db <path>", SQLITE_DB_OPTION_HELP)
+    .option("--db <path>", sqliteDbOptionHelp(ctx))
     .action(
       async (
         targets: string[],
@@ -225,7 +225,7 @@ export function register(program: Command, ctx: CliContext): void {
     .command("list")
     .description("List known images")
     .option("-o, --output <format>", "table|json", "table")
-    .option("--db <path>", SQLITE_DB_OPTION_HELP)
+    .option("--db <path>", sqliteDbOptionHelp(ctx))
     .action(async (flags: { output: string; db?: string }) => {
       if (flags.output !== "table" && flags.output !== "json")
         throw new PalisadeError("USAGE", `unknown output format "${flags.output}" (expected table, json)`);
@@ -272,7 +272,7 @@ export function register(program: Command, ctx: CliContext): void {
       "Print the image tree (parents by layer chain, then base annotations) with vulnerabilities per node",
     )
     .option("-o, --output <format>", "text|json|dot", "text")
-    .option("--db <path>", SQLITE_DB_OPTION_HELP)
+    .option("--db <path>", sqliteDbOptionHelp(ctx))
     .action(async (flags: { output: string; db?: string }) => {
       if (!["text", "json", "dot"].includes(flags.output))
         throw new PalisadeError(

@@ -48,7 +48,10 @@ describe("palisade netpol connectivity", () => {
   });
   it("reports invalid policies by name and analyses the rest", async () => {
     const r = await cli(["netpol", "connectivity", "-f", `${DIR}/bad-policy.yaml`, "-o", "json"]);
-    expect(r.code).toBe(0);
+    // Two policies left out: incomplete, exit 2; --allow-partial gives the answer's own exit code.
+    expect(r.code).toBe(2);
+    const partial = ["netpol", "connectivity", "-f", `${DIR}/bad-policy.yaml`, "--allow-partial"];
+    expect((await cli(partial)).code).toBe(0);
     const out = JSON.parse(r.stdout) as { edges: unknown[]; coverage: { message: string }[] };
     expect(out.coverage.map((c) => c.message)).toEqual([
       'NetworkPolicy app/broken: spec.ingress[0].from[0].ipBlock.except[0]: "192.168.0.0/24" must be a strict subset of cidr "10.0.0.0/24"; the policy was left out of the analysis',
@@ -121,7 +124,9 @@ describe("palisade netpol budgets", () => {
       "--max-edges",
       "3",
     ]);
-    expect(r.code).toBe(0);
+    // A cap hit is an incomplete run: exit 2 (--allow-partial accepts it).
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("palisade: incomplete: 1 input not evaluated");
     const out = JSON.parse(r.stdout) as { edges: unknown[]; coverage: { reason: string }[] };
     expect(out.coverage.map((c) => c.reason)).toEqual(["limit"]);
     expect(out.edges.length).toBe(5);

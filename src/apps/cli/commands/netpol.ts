@@ -2,13 +2,15 @@ import type { Command } from "commander";
 import { PalisadeError } from "../../../core/errors/index.js";
 import type { Inventory, KObject } from "../../../core/inventory/index.js";
 import { appendAll } from "../../../core/util/index.js";
+import { addAllowPartialOption, completeExit, loadForEvaluation } from "../completeness.js";
 import type { CliContext } from "../context.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
 import { checkOutput, collect } from "../options.js";
-import { writeCoverage } from "../text.js";
+import { writeCoverage, writeText } from "../text.js";
 
 interface IpBlockFlags {
+  allowPartial?: boolean;
   ipblockMatchesPods?: boolean;
   podCidr?: string[];
 }
@@ -50,7 +52,7 @@ async function ipBlockModeOf(
 
 /** The options every analysing subcommand shares. */
 function addIpBlockOptions(cmd: Command): Command {
-  return cmd
+  return addAllowPartialOption(cmd)
     .option(
       "--ipblock-matches-pods",
       "let ipBlock peers match pods whose IPs fall in the cidr, as plugins that match pod IPs do (default: ipBlocks match cluster-external addresses only)",
@@ -95,19 +97,20 @@ export function register(program: Command, ctx: CliContext): void {
   conn.action(async (paths: string[], flags: ConnectivityFlags) => {
     checkOutput(flags.output, ["json", "txt", "dot"]);
     const opts = { ...maxEdgesOf(flags.maxEdges), ...(await ipBlockModeOf(flags)) };
-    const loaded = await loadInventory(flags, paths, ctx);
+    const loaded = await loadForEvaluation(flags, paths, ctx);
     const np = await import("../../../core/netpol/index.js");
     const result = np.analyzeConnectivity(loaded.inventory, opts);
     const coverage = [...loaded.coverage, ...result.coverage];
     if (flags.output === "json") {
       ctx.stdout.write(`${JSON.stringify({ edges: result.edges, coverage }, null, 2)}\n`);
     } else {
-      ctx.stdout.write(
+      writeText(
+        ctx,
         flags.output === "dot" ? np.formatConnectivityDot(result) : np.formatConnectivityText(result),
       );
       writeCoverage(ctx, coverage);
     }
-    ctx.exitCode = EXIT.OK;
+    ctx.exitCode = completeExit(ctx, EXIT.OK, coverage, flags.allowPartial);
   });
 
   const diff = netpol
@@ -131,7 +134,7 @@ export function register(program: Command, ctx: CliContext): void {
     for (const r of flags.remove ?? [])
       if (!/^[^/]+\/[^/]+$/.test(r))
         throw new PalisadeError("USAGE", `--remove expects NAMESPACE/NAME, got "${r}"`);
-    const loaded = await loadInventory(flags, paths, ctx);
+    const loaded = await loadForEvaluation(flags, paths, ctx);
     const coverage = [...loaded.coverage];
     const added: KObject[] = [];
     if (flags.with?.length) {
@@ -171,9 +174,9 @@ export function register(program: Command, ctx: CliContext): void {
     );
     if (flags.output === "json") ctx.stdout.write(`${JSON.stringify({ ...d, coverage }, null, 2)}\n`);
     else {
-      ctx.stdout.write(np.formatDiffText(d));
+      writeText(ctx, np.formatDiffText(d));
       writeCoverage(ctx, coverage);
     }
-    ctx.exitCode = EXIT.OK;
+    ctx.exitCode = completeExit(ctx, EXIT.OK, coverage, flags.allowPartial);
   });
 }

@@ -134,6 +134,7 @@ describe("palisade pss --namespaces", () => {
         subject: "team-c",
         namespace: "team-c",
         kind: "Namespace",
+        evaluated: true,
       },
     ]);
   });

@@ -1,16 +1,18 @@
 import type { Command } from "commander";
 import { PalisadeError } from "../../../core/errors/index.js";
 import type { ResourceRef } from "../../../core/findings/index.js";
+import { addAllowPartialOption, completeExit, requireEvaluated } from "../completeness.js";
 import type { CliContext } from "../context.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
-import { formatColumns, writeCoverage } from "../text.js";
+import { formatColumns, writeCoverage, writeText } from "../text.js";
 
 interface PssFlags extends InputOptions {
   level?: string;
   version?: string;
   namespaces?: boolean;
   output: string;
+  allowPartial?: boolean;
 }
 
 const OUTPUTS = ["json", "table"] as const;
@@ -67,6 +69,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option("-o, --output <format>", `output format: ${OUTPUTS.join("|")}`, "json")
     .addHelpText("after", HELP);
   addInputOptions(cmd);
+  addAllowPartialOption(cmd);
   cmd.action(async (paths: string[], flags: PssFlags) => {
     const pss = await import("../../../core/pss/index.js");
     if (!(OUTPUTS as readonly string[]).includes(flags.output))
@@ -100,6 +103,7 @@ export function register(program: Command, ctx: CliContext): void {
     const inv = loaded.inventory;
 
     if (level !== undefined && !flags.namespaces) {
+      requireEvaluated(ctx, loaded, { opts: flags, paths }, inv.workloads.length, "a pod or pod template");
       const results = inv.workloads
         .map((w) => {
           const r = pss.evaluateWorkloadPss(w, level, version);
@@ -127,10 +131,22 @@ export function register(program: Command, ctx: CliContext): void {
         }
         ctx.stdout.write(`${formatColumns(rows)}\n`);
       }
-      ctx.exitCode = results.some((r) => !r.allowed) ? EXIT.FINDINGS : EXIT.OK;
+      ctx.exitCode = completeExit(
+        ctx,
+        results.some((r) => !r.allowed) ? EXIT.FINDINGS : EXIT.OK,
+        loaded.coverage,
+        flags.allowPartial,
+      );
       return;
     }
 
+    requireEvaluated(
+      ctx,
+      loaded,
+      { opts: flags, paths },
+      inv.namespaces.size + inv.workloads.length,
+      "a Namespace or a pod or pod template",
+    );
     const defaults =
       level === undefined
         ? pss.DEFAULT_PSS_POLICY
@@ -186,11 +202,17 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.stdout.write("\nRejected by enforce:\n");
         for (const r of rejected)
           for (const v of r.violations)
-            ctx.stdout.write(
+            writeText(
+              ctx,
               `  ${r.resource.kind} ${r.resource.namespace ?? ""}/${r.resource.name}: ${v.message}\n`,
             );
       }
     }
-    ctx.exitCode = out.namespaces.some((n) => n.rejected.length > 0) ? EXIT.FINDINGS : EXIT.OK;
+    ctx.exitCode = completeExit(
+      ctx,
+      out.namespaces.some((n) => n.rejected.length > 0) ? EXIT.FINDINGS : EXIT.OK,
+      coverage,
+      flags.allowPartial,
+    );
   });
 }

@@ -7,15 +7,35 @@ const FIXTURE = fileURLToPath(new URL("./__fixtures__/rbac/cluster.yaml", import
 const run = (argv: string[]) => runCli(argv, { now: new Date("2026-01-01T00:00:00Z") });
 /**
  * These suites pin the authorizer's semantics over the fixture alone (which defines its own cluster-admin), so
- * they turn the bootstrap defaults off; "bootstrap defaults" below tests them.
+ * they turn the bootstrap defaults off; "bootstrap defaults" below tests them. The fixture also holds one invalid
+ * ClusterRole on purpose, which makes every run incomplete (exit 2): the tests of answers accept that with
+ * --allow-partial; "an incomplete run exits 2" below checks the default.
  */
-const cli = (argv: string[]) => run(argv[0] === "rbac" ? [...argv, "--no-default-roles"] : argv);
+const cli = (argv: string[]) =>
+  run(argv[0] === "rbac" ? [...argv, "--no-default-roles", "--allow-partial"] : argv);
 
 const RB = "rbac.authorization.k8s.io/v1";
 // Coverage warnings name the file and line of the object they are about.
 const INVALID =
   `palisade: warning: invalid: ${FIXTURE}:93: ` +
-  "ClusterRole broken is invalid and was not evaluated (the API server would reject it): rules[0].verbs: verbs must contain at least one value\n";
+  "ClusterRole broken is invalid and was not evaluated (the API server would reject it): rules[0].verbs: verbs must contain at least one value\n" +
+  "palisade: incomplete: 1 input not evaluated (--allow-partial: exit code as if complete)\n";
+
+describe("palisade rbac: incomplete input", () => {
+  it("an incomplete run exits 2 unless --allow-partial, and an input with no object is refused", async () => {
+    const argv = ["rbac", "can-i", "get", "pods", "--as", "alice", "-n", "kube-system", "-f", FIXTURE];
+    const strict = await runCli(argv);
+    expect([strict.code, strict.stderr.split("\n").at(-2)]).toEqual([
+      2,
+      "palisade: incomplete: 1 input not evaluated; exit 2 (--allow-partial to accept a partial result)",
+    ]);
+    const empty = await runCli(["rbac", "who-can", "get", "pods", "-f", "-"], { stdin: "# nothing\n" });
+    expect([empty.code, empty.stderr]).toEqual([
+      2,
+      "palisade: nothing evaluated: no Kubernetes object read (1 file read) from standard input\n",
+    ]);
+  });
+});
 
 describe("palisade rbac can-i", () => {
   it("allows through a RoleBinding to a ClusterRole in its namespace, exit 0, with reasons", async () => {
@@ -509,7 +529,7 @@ describe("bootstrap defaults: built-in roles exist as in every real cluster", ()
 
   it("the table lists the assumption without counting it as a coverage gap", async () => {
     const r = await run(["scan", CHART]);
-    expect(r.stdout).toContain("Coverage: 0 item(s) could not be evaluated, 1 assumed\n  assumed ");
+    expect(r.stdout).toContain("Coverage: 1 item (1 assumed)\n  assumed ");
     expect(r.stdout).toContain("0 suppressed, 0 coverage gaps\n");
   });
 

@@ -1,12 +1,13 @@
 import type { Command } from "commander";
 import { PalisadeError } from "../../../core/errors/index.js";
 import type { ResourceRef } from "../../../core/findings/index.js";
+import { addAllowPartialOption, completeExit, loadForEvaluation } from "../completeness.js";
 import type { CliContext } from "../context.js";
 import { EXIT } from "../exit-codes.js";
-import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
+import { addInputOptions, type InputOptions } from "../inputs.js";
 import { checkOutput, collect } from "../options.js";
 import { addRbacDefaultsOptions, type RbacDefaultsFlags, rbacBuildOptions } from "../rbac-options.js";
-import { formatColumns, writeCoverage } from "../text.js";
+import { formatColumns, writeCoverage, writeText } from "../text.js";
 
 interface RbacFlags extends InputOptions, RbacDefaultsFlags {
   output: string;
@@ -15,6 +16,7 @@ interface RbacFlags extends InputOptions, RbacDefaultsFlags {
   subresource?: string;
   to?: string;
   subject?: string;
+  allowPartial?: boolean;
 }
 
 const refText = (r: ResourceRef) => `${r.kind}/${r.namespace ? `${r.namespace}/` : ""}${r.name}`;
@@ -86,24 +88,30 @@ export function register(program: Command, ctx: CliContext): void {
     .addHelpText("after", HELP_CAN_I);
   addInputOptions(canI);
   addRbacDefaultsOptions(canI);
+  addAllowPartialOption(canI);
   canI.action(async (verb: string, target: string, flags: RbacFlags) => {
     checkOutput(flags.output, ["json", "text"]);
     if (!flags.as)
       throw new PalisadeError("USAGE", "--as USER is required (there is no current user offline)");
     const req = await requestFrom(verb, target, flags);
-    const loaded = await loadInventory(flags, [], ctx);
+    const loaded = await loadForEvaluation(flags, [], ctx);
     const rbac = await import("../../../core/rbac/index.js");
     const idx = rbac.buildRbacIndex(loaded.inventory, await rbacBuildOptions(flags));
     writeCoverage(ctx, [...loaded.coverage, ...idx.coverage]);
     const res = rbac.canI(idx, { ...req, user: flags.as, groups: flags.asGroup ?? [] });
     if (flags.output === "json") ctx.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
     else {
-      ctx.stdout.write(`${res.allowed ? "yes" : "no"}\n`);
+      writeText(ctx, `${res.allowed ? "yes" : "no"}\n`);
       for (const r of res.reasons)
-        ctx.stdout.write(`  ${refText(r.binding)} -> ${refText(r.role)} ${rbac.formatRule(r.rule)}\n`);
-      if (res.privilegedGroup) ctx.stdout.write(`  member of ${res.privilegedGroup}\n`);
+        writeText(ctx, `  ${refText(r.binding)} -> ${refText(r.role)} ${rbac.formatRule(r.rule)}\n`);
+      if (res.privilegedGroup) writeText(ctx, `  member of ${res.privilegedGroup}\n`);
     }
-    ctx.exitCode = res.allowed ? EXIT.OK : EXIT.FINDINGS;
+    ctx.exitCode = completeExit(
+      ctx,
+      res.allowed ? EXIT.OK : EXIT.FINDINGS,
+      [...loaded.coverage, ...idx.coverage],
+      flags.allowPartial,
+    );
   });
 
   const whoCan = rbacCmd
@@ -115,10 +123,11 @@ export function register(program: Command, ctx: CliContext): void {
     .option("-o, --output <format>", "output format: json|table", "json");
   addInputOptions(whoCan);
   addRbacDefaultsOptions(whoCan);
+  addAllowPartialOption(whoCan);
   whoCan.action(async (verb: string, target: string, flags: RbacFlags) => {
     checkOutput(flags.output, ["json", "table"]);
     const req = await requestFrom(verb, target, flags);
-    const loaded = await loadInventory(flags, [], ctx);
+    const loaded = await loadForEvaluation(flags, [], ctx);
     const rbac = await import("../../../core/rbac/index.js");
     const idx = rbac.buildRbacIndex(loaded.inventory, await rbacBuildOptions(flags));
     writeCoverage(ctx, [...loaded.coverage, ...idx.coverage]);
@@ -133,6 +142,7 @@ export function register(program: Command, ctx: CliContext): void {
       }
       ctx.stdout.write(`${formatColumns(rows)}\n`);
     }
+    ctx.exitCode = completeExit(ctx, EXIT.OK, [...loaded.coverage, ...idx.coverage], flags.allowPartial);
   });
 
   const perms = rbacCmd
@@ -143,13 +153,14 @@ export function register(program: Command, ctx: CliContext): void {
     .addHelpText("after", HELP_PERMISSIONS);
   addInputOptions(perms);
   addRbacDefaultsOptions(perms);
+  addAllowPartialOption(perms);
   perms.action(async (flags: RbacFlags) => {
     checkOutput(flags.output, ["json", "table"]);
     if (!flags.subject) throw new PalisadeError("USAGE", "--subject KIND:[NS/]NAME is required");
     const rbac = await import("../../../core/rbac/index.js");
     const parsed = rbac.parseSubjectArg(flags.subject);
     if ("error" in parsed) throw new PalisadeError("USAGE", `--subject: ${parsed.error}`);
-    const loaded = await loadInventory(flags, [], ctx);
+    const loaded = await loadForEvaluation(flags, [], ctx);
     const idx = rbac.buildRbacIndex(loaded.inventory, await rbacBuildOptions(flags));
     writeCoverage(ctx, [...loaded.coverage, ...idx.coverage]);
     const res = rbac.permissionsReport(idx, parsed.subject, { namespace: flags.namespace });
@@ -179,6 +190,7 @@ export function register(program: Command, ctx: CliContext): void {
         rows.push(["(cluster)", "", "", `member of ${res.privilegedGroup}: allowed everything`]);
       ctx.stdout.write(`${formatColumns(rows)}\n`);
     }
+    ctx.exitCode = completeExit(ctx, EXIT.OK, [...loaded.coverage, ...idx.coverage], flags.allowPartial);
   });
 
   const paths = rbacCmd
@@ -190,11 +202,12 @@ export function register(program: Command, ctx: CliContext): void {
     .option("-o, --output <format>", "output format: json|table", "json");
   addInputOptions(paths);
   addRbacDefaultsOptions(paths);
+  addAllowPartialOption(paths);
   paths.action(async (flags: RbacFlags) => {
     checkOutput(flags.output, ["json", "table"]);
     if (flags.to !== "cluster-admin")
       throw new PalisadeError("USAGE", `unknown --to "${flags.to}" (expected cluster-admin)`);
-    const loaded = await loadInventory(flags, [], ctx);
+    const loaded = await loadForEvaluation(flags, [], ctx);
     const rbac = await import("../../../core/rbac/index.js");
     const idx = rbac.buildRbacIndex(loaded.inventory, await rbacBuildOptions(flags));
     const res = rbac.escalationPaths(idx, { to: "cluster-admin" });
@@ -214,5 +227,6 @@ export function register(program: Command, ctx: CliContext): void {
       }
       ctx.stdout.write(`${formatColumns(rows)}\n`);
     }
+    ctx.exitCode = completeExit(ctx, EXIT.OK, [...loaded.coverage, ...idx.coverage], flags.allowPartial);
   });
 }

@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../../../../test/support/cli.js";
 
@@ -23,6 +26,7 @@ interface Report {
     suppressed: number;
     bySeverity: Record<string, number>;
     byTeam: Record<string, unknown>;
+    notEvaluated: number;
   };
   findings: {
     id: string;
@@ -101,8 +105,12 @@ describe("palisade scan", () => {
 
   it("keeps going past a malformed document: a coverage entry names file and line, the rest is scanned", async () => {
     const r = await runCli(["scan", `${FX}/broken.yaml`, `${FX}/app.yaml`, "-o", "json"]);
-    expect(r.code).toBe(0);
+    // Incomplete (one document not evaluated): exit 2 and the report says so; --allow-partial accepts it.
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("palisade: incomplete: 1 input not evaluated");
+    expect((await runCli(["scan", `${FX}/broken.yaml`, `${FX}/app.yaml`, "--allow-partial"])).code).toBe(0);
     const report = JSON.parse(r.stdout) as Report;
+    expect(report.summary.notEvaluated).toBe(1);
     const parse = report.coverage.filter((c) => c.reason === "parse-error");
     expect(parse).toHaveLength(1);
     expect(parse[0]?.location?.file).toBe(`${FX}/broken.yaml`);
@@ -205,5 +213,32 @@ describe("palisade scan", () => {
 
     const bad = await runCli([...base, "--severity", "urgent"]);
     expect([bad.code, bad.stderr]).toEqual([2, 'palisade: unknown severity "urgent" for --severity\n']);
+  });
+});
+
+describe("palisade scan: nothing evaluated is never an all-clear", () => {
+  const dir = mkdtempSync(join(tmpdir(), "palisade-scan-empty-"));
+  mkdirSync(join(dir, "empty"));
+  mkdirSync(join(dir, "values"));
+  writeFileSync(join(dir, "values", "values.yaml"), "replicaCount: 2\nimage: {repository: nginx}\n");
+  writeFileSync(join(dir, "broken.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: {name: [\n");
+  it.each([
+    ["an empty directory", "empty", "no Kubernetes object read (0 files read)"],
+    [
+      "a directory with no Kubernetes object",
+      "values",
+      "no Kubernetes object read (1 file read, 1 not evaluated",
+    ],
+    ["a lone unparseable manifest", "broken.yaml", "no Kubernetes object read (1 file read, 1 not evaluated"],
+  ])("%s: exit 2 naming what was read, no report", async (_name, input, said) => {
+    for (const output of ["table", "json", "sarif", "junit"]) {
+      const r = await runCli(["scan", input, "-o", output], { cwd: dir });
+      expect(r.code).toBe(2);
+      // No table that reads "0 findings"; machine formats keep the report, whose inventory counts 0 objects.
+      if (output === "table") expect(r.stdout).toBe("");
+      if (output === "json") expect(JSON.parse(r.stdout).inventory.objects).toBe(0);
+      expect(r.stderr).toContain(`palisade: nothing evaluated: ${said}`);
+      expect(r.stderr.trimEnd().endsWith(`from ${input}`)).toBe(true);
+    }
   });
 });

@@ -1,7 +1,7 @@
-import type { Writable } from "node:stream";
 import type { Command } from "commander";
 import type { Severity } from "../../../core/findings/index.js";
 import { appendAll } from "../../../core/util/index.js";
+import { addAllowPartialOption } from "../completeness.js";
 import type { CliContext } from "../context.js";
 import { addInputOptions, type InputOptions } from "../inputs.js";
 import { addRbacDefaultsOptions, type RbacDefaultsFlags } from "../rbac-options.js";
@@ -15,6 +15,7 @@ interface ScanFlags extends InputOptions, RbacDefaultsFlags {
   severity?: string;
   includeNamespaces?: string;
   excludeNamespaces?: string;
+  allowPartial?: boolean;
 }
 
 const list = (v: string | undefined): string[] | undefined =>
@@ -52,6 +53,7 @@ export function register(program: Command, ctx: CliContext): void {
     );
   addInputOptions(cmd, { positionalPaths: true });
   addRbacDefaultsOptions(cmd);
+  addAllowPartialOption(cmd);
   cmd.action(async (paths: string[], flags: ScanFlags) => {
     // Loaded here, not at the top: `palisade --help` and other commands never pay for them.
     const [
@@ -62,6 +64,8 @@ export function register(program: Command, ctx: CliContext): void {
       { createProgress },
       { VERSION },
       { rbacBuildOptions },
+      { completeExit, nothingEvaluated },
+      { useColor, writeChunks, writeCoverage },
     ] = await Promise.all([
       import("../../../core/errors/index.js"),
       import("../../../core/findings/index.js"),
@@ -70,6 +74,8 @@ export function register(program: Command, ctx: CliContext): void {
       import("../progress.js"),
       import("../version.js"),
       import("../rbac-options.js"),
+      import("../completeness.js"),
+      import("../text.js"),
     ]);
     if (!(OUTPUTS as readonly string[]).includes(flags.output)) {
       throw new PalisadeError(
@@ -99,6 +105,14 @@ export function register(program: Command, ctx: CliContext): void {
     try {
       progress.update("loading inputs");
       const loaded = await loadInventory(flags, paths, ctx);
+      progress.done();
+      // Nothing evaluated: exit 2 naming what was read. A machine-readable report is still written (its coverage
+      // says why, and its inventory counts 0 objects); a table is not, so no "0 findings" can pass for a clean run.
+      const nothing = nothingEvaluated(loaded, { opts: flags, paths }, loaded.inventory.objects.length, "");
+      if (nothing && flags.output === "table") {
+        writeCoverage(ctx, loaded.coverage);
+        throw nothing;
+      }
       const coverage = [...loaded.coverage];
       let exceptions: Awaited<
         ReturnType<typeof import("../../../adapters/config/index.js").loadExceptionsFile>
@@ -134,47 +148,30 @@ export function register(program: Command, ctx: CliContext): void {
           text = "";
           break;
         case "sarif":
-          text = fmt.formatSarif(report);
+          // Streamed like JSON: as one string, 20k Deployments' SARIF held 2.1 GB (docs/benchmarks.md).
+          await writeChunks(ctx.stdout, fmt.formatSarifChunks(report));
+          text = "";
           break;
         case "junit":
           text = fmt.formatJunit(report);
           break;
         default: {
           const pc = (await import("picocolors")).default;
-          const colors = pc.createColors(Boolean(ctx.stdout.isTTY) && !ctx.env.NO_COLOR);
+          const colors = pc.createColors(useColor(ctx));
           text = fmt.formatTable(report, colors, { maxPerTeam: 200 });
         }
       }
       if (text !== "") ctx.stdout.write(text);
+      if (nothing) throw nothing;
+      let code: number = EXIT.OK;
       if (failOn) {
         const threshold = SEVERITY_RANK[failOn];
         const failing = report.findings.some((f) => !f.suppressed && SEVERITY_RANK[f.severity] >= threshold);
-        ctx.exitCode = failing ? EXIT.FINDINGS : EXIT.OK;
+        code = failing ? EXIT.FINDINGS : EXIT.OK;
       }
+      ctx.exitCode = completeExit(ctx, code, report.coverage, flags.allowPartial);
     } finally {
       progress.done();
     }
   });
-}
-
-/**
- * Write chunks in order, waiting for "drain" when the stream buffers (a slow pipe), so memory stays bounded.
- * Stops when the reader goes away (EPIPE on `palisade scan | head`): the stream reports "error" or "close".
- */
-async function writeChunks(out: Writable, chunks: Iterable<string>): Promise<void> {
-  for (const chunk of chunks) {
-    if (out.destroyed) return;
-    if (out.write(chunk)) continue;
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        out.off("drain", done);
-        out.off("close", done);
-        out.off("error", done);
-        resolve();
-      };
-      out.on("drain", done);
-      out.on("close", done);
-      out.on("error", done);
-    });
-  }
 }

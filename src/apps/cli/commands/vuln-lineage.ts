@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { PalisadeError } from "../../../core/errors/index.js";
 import { stableStringify } from "../../../core/util/index.js";
 import type { CliContext } from "../context.js";
-import { SQLITE_DB_OPTION_HELP, sqliteDbFile } from "../db-location.js";
+import { sqliteDbFile, sqliteDbOptionHelp } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
 import { register as registerImages, warnCoverage } from "./images.js";
@@ -60,7 +60,7 @@ export function register(program: Command, ctx: CliContext): void {
         "platform workloads run, to pick among images known for several",
         "linux/amd64",
       )
-      .option("--db <path>", SQLITE_DB_OPTION_HELP),
+      .option("--db <path>", sqliteDbOptionHelp(ctx)),
   ).action(async (id: string, flags: Flags) => {
     checkOutput(flags.output);
     const { lin, state, index, coverage } = await loadIndex(flags, ctx);
@@ -85,7 +85,7 @@ export function register(program: Command, ctx: CliContext): void {
       .description("Prioritised fixes (severity x workloads x exposure), grouped by team and by base image")
       .option("-o, --output <format>", "table|json", "table")
       .option("--platform <os/arch>", "platform workloads run", "linux/amd64")
-      .option("--db <path>", SQLITE_DB_OPTION_HELP),
+      .option("--db <path>", sqliteDbOptionHelp(ctx)),
   ).action(async (flags: Flags) => {
     checkOutput(flags.output);
     const { lin, index, coverage } = await loadIndex(flags, ctx);
@@ -107,7 +107,7 @@ export function register(program: Command, ctx: CliContext): void {
       .option("-o, --output <format>", "table|json", "table")
       .option("--at <time>", "observation time of the inventory (ISO-8601; default now)")
       .option("--platform <os/arch>", "platform workloads run", "linux/amd64")
-      .option("--db <path>", SQLITE_DB_OPTION_HELP),
+      .option("--db <path>", sqliteDbOptionHelp(ctx)),
   ).action(async (flags: Flags) => {
     checkOutput(flags.output);
     const { KnownImageStore } = await import("../../../adapters/known-images/index.js");

@@ -7,7 +7,7 @@ import { type CoverageEntry, parseSeverity, type Severity } from "../../../core/
 import type { Sbom } from "../../../core/sbom/index.js";
 import { appendAll, stableStringify } from "../../../core/util/index.js";
 import type { CliContext } from "../context.js";
-import { DB_OPTION_HELP, dbLocation, isDbUrl } from "../db-location.js";
+import { dbLocation, dbOptionHelp, isDbUrl } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
 import { collect } from "../options.js";
 import { VERSION } from "../version.js";
@@ -163,7 +163,7 @@ export function register(program: Command, ctx: CliContext): void {
       "Import OSV advisories: directories of OSV JSON, osv.dev per-ecosystem zip files, or JSON files",
     )
     .argument("<paths...>", "OSV directories, .zip archives or .json files")
-    .option("--db <path|url>", DB_OPTION_HELP)
+    .option("--db <path|url>", dbOptionHelp(ctx))
     .option(
       "--lock-timeout <seconds>",
       "wait this long for another import into the same database to finish",
@@ -198,7 +198,7 @@ export function register(program: Command, ctx: CliContext): void {
 
   db.command("status")
     .description("Show what the database holds and how old it is")
-    .option("--db <path|url>", DB_OPTION_HELP)
+    .option("--db <path|url>", dbOptionHelp(ctx))
     .option("-o, --output <format>", "table|json", "table")
     .action(async (flags: { db?: string; output: string }) => {
       if (flags.output !== "table" && flags.output !== "json")
@@ -249,7 +249,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--vex <file>", "OpenVEX or CycloneDX VEX document (repeatable; later files win)", collect)
     .option("-o, --output <format>", `output format: ${SCAN_OUTPUTS.join("|")}`, "table")
     .option("--fail-on <severity>", "exit 1 when an active finding is at or above this severity")
-    .option("--db <path|url>", DB_OPTION_HELP)
+    .option("--db <path|url>", dbOptionHelp(ctx))
     .option(
       "--allow-incomplete-db",
       "scan even when the last import did not finish or the database is empty (says so; exit codes as usual)",
