@@ -15,9 +15,8 @@ import { redactSecretsInText } from "../../core/secrets/index.js";
 import { isRecord } from "../../core/util/index.js";
 import { ByteCapStream, readRegularText } from "../fs/index.js";
 import type { LoadResult } from "../manifests/index.js";
-import { checkValue, stripSecrets } from "../manifests/index.js";
+import { checkValue, streamJsonObjects, stripSecrets } from "../manifests/index.js";
 import { type ApiRequest, type ApiResponse, httpTransport } from "./http.js";
-import { readListStream } from "./list-stream.js";
 
 /** A kind to list: plain data (group/version, plural resource, scope). */
 export interface KindDescriptor {
@@ -269,6 +268,11 @@ async function listOne(x: Exchanges, k: KindDescriptor, o: Resolved): Promise<Ki
       coverage.push(entry("invalid", `${dropped} more ${k.kind} items ${where} were rejected`));
     return { objects, coverage };
   };
+  const scoped = (m: string) => (m.startsWith(what) ? m : `${what}: ${m}`);
+  const problem = (p: { reason: CoverageEntry["reason"]; message: string }) => {
+    if (problems.length < MAX_PROBLEMS_PER_KIND) problems.push(entry(p.reason, p.message));
+    else dropped++;
+  };
   for (;;) {
     if (x.expired) return stopped(entry("limit", `${what} stopped: ${x.failure(undefined).text}`));
     try {
@@ -299,21 +303,51 @@ async function listOne(x: Exchanges, k: KindDescriptor, o: Resolved): Promise<Ki
         const capped = res.body.pipe(
           new ByteCapStream(`${what}: one response`, o.limits.maxResponseBytes, budget),
         );
-        res.body.on("error", (e) => capped.destroy(e));
-        signal.addEventListener("abort", () => capped.destroy(signal.reason as Error), { once: true });
-        const head = await readListStream(capped, {
-          scope: what,
-          maxItemBytes: o.limits.maxItemBytes,
-          maxDepth: MAX_OBJECT_DEPTH + 2,
-          onItem: (item) => {
-            const accepted = acceptItem(item, k, o, objects.length, (p) => {
-              if (problems.length < MAX_PROBLEMS_PER_KIND) problems.push(entry(p.reason, p.message));
-              else dropped++;
-            });
-            if (accepted) objects.push(accepted);
-          },
+        let sourceError: unknown;
+        res.body.on("error", (e) => {
+          sourceError = e;
+          capped.destroy(e);
         });
-        return { kind: "page", next: head.continue };
+        signal.addEventListener("abort", () => capped.destroy(signal.reason as Error), { once: true });
+        // The shared streaming List reader (adapters/manifests): each item is parsed alone as soon as its text is
+        // complete; the page is never held whole. Items of this page are kept only once the reader has seen a
+        // List (an object with `items`): a 200 that is a single object or an array is not a list answer.
+        const page: RawObject[] = [];
+        let list: Record<string, unknown> | undefined;
+        for await (const ev of streamJsonObjects(capped, {
+          file: `${o.origin} ${listPath(k, ns)}`,
+          maxItemBytes: o.limits.maxItemBytes,
+          maxDepth: MAX_OBJECT_DEPTH,
+        })) {
+          if (ev.type === "object") {
+            const accepted = acceptItem(ev.raw.object, k, o, objects.length + page.length, problem);
+            if (accepted) page.push(accepted);
+          } else if (ev.type === "list") list = ev.list;
+          else if (ev.entry.reason === "limit" || ev.entry.reason === "parse-error") {
+            // The reader reports a failed source as coverage; a timeout or a dropped connection is said as such.
+            if (signal.aborted) throw signal.reason;
+            if (sourceError !== undefined && !isBudgetExceeded(sourceError)) throw sourceError;
+            // A broken or oversized answer: nothing after it can be trusted; stop here (which also stops reading a
+            // hostile body instead of scanning the rest of it).
+            return {
+              kind: "answer",
+              status: 200,
+              entry: entry(ev.entry.reason, `${scoped(ev.entry.message)} (listing stopped)`),
+            };
+          } else problem({ reason: ev.entry.reason, message: scoped(ev.entry.message) });
+        }
+        if (list === undefined)
+          return {
+            kind: "answer",
+            status: 200,
+            entry: entry("invalid", `${what}: the response is not a Kubernetes list`),
+          };
+        for (const r of page) objects.push(r);
+        const meta = isRecord(list.metadata) ? list.metadata : {};
+        return {
+          kind: "page",
+          next: typeof meta.continue === "string" && meta.continue !== "" ? meta.continue : undefined,
+        };
       });
     } catch (e) {
       const f = x.failure(e);
@@ -374,9 +408,8 @@ function acceptItem(
   // Secret values are dropped here, before the object is kept anywhere, and so is what no analysis reads
   // (managedFields, last-applied copies, pod conditions) as for files. The type comes from the request path, which
   // the server answered: client-go decodes list items the same way (inferListItemType is for files).
-  const object = slimObject(stripSecrets({ apiVersion: k.apiVersion, kind: k.kind, ...item }));
-  object.apiVersion = k.apiVersion;
-  object.kind = k.kind;
+  // The type is set before stripSecrets looks at it: an item claiming another kind in a Secret list is a Secret.
+  const object = slimObject(stripSecrets({ ...item, apiVersion: k.apiVersion, kind: k.kind }));
   return { object, source: { file: o.origin, line: 0, column: 0, index }, cluster: o.cluster };
 }
 

@@ -2,7 +2,6 @@ import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import type { ApiRequest } from "./http.js";
 import { type KindDescriptor, listKinds } from "./index.js";
-import { readListStream } from "./list-stream.js";
 
 const PODS: KindDescriptor = { apiVersion: "v1", kind: "Pod", resource: "pods", namespaced: true };
 const ROLES: KindDescriptor = {
@@ -38,65 +37,6 @@ const page = (items: unknown[], cont?: string) =>
   JSON.stringify({ kind: "PodList", apiVersion: "v1", metadata: cont ? { continue: cont } : {}, items });
 const ok = (body: string) => ({ status: 200, body: [body] });
 const base = { origin: "cluster:t", cluster: "t", server: "https://k" };
-
-async function collect(body: string[], maxItemBytes = 1 << 20) {
-  const items: unknown[] = [];
-  const head = await readListStream(Readable.from(body.map((c) => Buffer.from(c))), {
-    scope: "s",
-    maxItemBytes,
-    maxDepth: 10,
-    onItem: (i) => items.push(i),
-  });
-  return { head, items };
-}
-
-describe("readListStream", () => {
-  it("streams items, whatever the order of metadata and items, across chunk boundaries", async () => {
-    const text =
-      '{"items":[{"a":1},{"b":[true,null,"x\\u00e9"]}],"metadata":{"continue":"c2"},"kind":"PodList"}';
-    const chunks = text.match(/.{1,7}/g) ?? [];
-    expect(await collect(chunks)).toEqual({
-      head: { items: 2, continue: "c2", kind: "PodList" },
-      items: [{ a: 1 }, { b: [true, null, "xé"] }],
-    });
-  });
-
-  it("skips unknown top-level keys without keeping them, and accepts a BOM and null items", async () => {
-    expect(await collect(['\ufeff{"extra":{"deep":[1,{"x":2}]},"items":null}'])).toEqual({
-      head: { items: 0 },
-      items: [],
-    });
-  });
-
-  describe("pathological cases", () => {
-    it.each([
-      ["not JSON", ["{nope"], "s: the response is not valid JSON"],
-      ["an array", ["[1,2]"], "s: the response is not a Kubernetes list (no items array)"],
-      ["no items", ['{"metadata":{}}'], "s: the response is not a Kubernetes list (no items array)"],
-      [
-        "items not an array",
-        ['{"items":{"a":1}}'],
-        "s: the response is not a Kubernetes list (no items array)",
-      ],
-      ["truncated", ['{"items":[{"a":'], "s: the response is not valid JSON"],
-      [
-        "too deep",
-        [`{"items":[${"[".repeat(20)}${"]".repeat(20)}]}`],
-        "s: the response nests deeper than 10 levels",
-      ],
-    ])("%s is an error that does not quote the body", async (_n, body, message) => {
-      await expect(collect(body)).rejects.toMatchObject({ message });
-    });
-
-    it("an item over the cap is a LIMIT error even when no single string is", async () => {
-      const big = JSON.stringify({ items: [{ a: Array.from({ length: 5000 }, (_, i) => `v${i}`) }] });
-      await expect(collect(big.match(/.{1,1000}/g) ?? [], 8 * 1024)).rejects.toMatchObject({
-        code: "LIMIT",
-        message: "s: one item: over the bytes budget of 8 KiB",
-      });
-    });
-  });
-});
 
 describe("listKinds", () => {
   it("follows pages, keeps objects in order, and restarts once on 410 Gone", async () => {
@@ -163,7 +103,7 @@ describe("listKinds", () => {
     expect(r.coverage[0]).toMatchObject({
       reason: "limit",
       message: expect.stringMatching(
-        /^listing pods cluster-wide: one response: over the bytes budget of 4 KiB/,
+        /^listing pods cluster-wide: one response: over the bytes budget of 4 KiB; the rest of the input was not read \(listing stopped\)$/,
       ),
     });
   });
@@ -175,6 +115,59 @@ describe("listKinds", () => {
     expect(r.objects).toHaveLength(1);
     expect(r.coverage).toHaveLength(11);
     expect(r.coverage[10]?.message).toBe("5 more Pod items cluster-wide were rejected");
+  });
+
+  it("a 200 that is not a List (a single object) is invalid and nothing of it is kept", async () => {
+    const t = transport((p) =>
+      p.startsWith("/api/v1/pods") ? ok(JSON.stringify(pod("lone"))) : ok(page([])),
+    );
+    const r = await listKinds(t.request, { ...base, kinds: [PODS] });
+    expect(r.objects).toEqual([]);
+    expect(r.coverage.map((c) => [c.reason, c.message])).toEqual([
+      ["invalid", "listing pods cluster-wide: the response is not a Kubernetes list"],
+    ]);
+  });
+
+  it("an item in a Secret list that claims another kind is still a Secret: its values are dropped", async () => {
+    const SECRETS: KindDescriptor = {
+      apiVersion: "v1",
+      kind: "Secret",
+      resource: "secrets",
+      namespaced: true,
+    };
+    const item = {
+      kind: "ConfigMap",
+      apiVersion: "v1",
+      metadata: { name: "s", namespace: "a" },
+      data: { k: "c2VjcmV0" },
+    };
+    const t = transport(() =>
+      ok(JSON.stringify({ kind: "SecretList", apiVersion: "v1", metadata: {}, items: [item] })),
+    );
+    const r = await listKinds(t.request, { ...base, kinds: [SECRETS] });
+    expect(r.objects.map((o) => o.object)).toEqual([
+      {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: "s", namespace: "a" },
+        data: { k: "(redacted)" },
+      },
+    ]);
+  });
+
+  it("an item over the item cap stops the kind (a hostile body is not read to its end)", async () => {
+    const big = { metadata: { name: "big", namespace: "a", annotations: { x: "A".repeat(64 * 1024) } } };
+    const t = transport((p) =>
+      p.startsWith("/api/v1/pods") ? ok(page([pod("a"), big, pod("b")])) : ok(page([])),
+    );
+    const r = await listKinds(t.request, { ...base, kinds: [PODS], limits: { maxItemBytes: 16 * 1024 } });
+    expect(r.objects).toEqual([]);
+    expect(r.coverage.map((c) => [c.reason, c.message])).toEqual([
+      [
+        "limit",
+        "listing pods cluster-wide: items[1] is larger than the limit of 16384 bytes; skipped (listing stopped)",
+      ],
+    ]);
   });
 
   it("the overall deadline stops every kind still running; each says so", async () => {
