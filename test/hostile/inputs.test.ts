@@ -109,4 +109,29 @@ describe("non-regular files named on the command line are refused, never read", 
     });
     expect((JSON.parse(r.stdout) as { inventory: { objects: number } }).inventory.objects).toBe(1);
   });
+
+  it("caps are configurable by flag and environment; a cap hit is a limit coverage entry, a bad value a usage error", async () => {
+    const two = join(dir, "two.yaml");
+    writeFileSync(two, `${OK}---\n${OK.replace("ok", "ok2")}`);
+    const byFlag = await runHostile(["scan", two, "--max-objects", "1", "-o", "json"], {
+      killAfterMs: 30_000,
+    });
+    bounded(byFlag);
+    expect(coverageOf(byFlag.stdout).filter((c) => c.reason === "limit")).toEqual([
+      {
+        reason: "limit",
+        message: `more than 1 objects in all inputs (the limit: --max-objects, PALISADE_MAX_OBJECTS); objects from ${two} on were not read`,
+        subject: two,
+      },
+    ]);
+    const byEnv = await runHostile(["scan", two, "-o", "json"], {
+      killAfterMs: 30_000,
+      env: { PALISADE_MAX_FILE_BYTES: "10" },
+    });
+    bounded(byEnv);
+    expect(coverageOf(byEnv.stdout).map((c) => c.reason)).toContain("limit");
+    const bad = await runHostile(["scan", two, "--max-objects", "lots"], { killAfterMs: 30_000 });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--max-objects: "lots" is not a positive number');
+  });
 });

@@ -620,3 +620,46 @@ describe("typed lists (PodList, DeploymentList, NamespaceList as the API server 
     expect(pod.status.conditions).toBeUndefined();
   });
 });
+
+describe("scale: no silent cut, configurable caps", () => {
+  it("a 300k-object List loads whole (was cut to 100k by the document cap) and is streamed", async () => {
+    const file = join(tmp, "big-list.json");
+    const items: string[] = [];
+    for (let i = 0; i < 300_000; i++)
+      items.push(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c${i}"}}`);
+    await writeFile(file, `{"apiVersion":"v1","kind":"List","items":[\n${items.join(",\n")}\n]}`);
+    items.length = 0;
+    const r = await loadSnapshotFiles([file]);
+    expect(r.coverage).toEqual([]);
+    expect(r.objects.length).toBe(300_000);
+    expect(r.objects[299_999]?.source).toEqual({ file, line: 300_001, column: 1, index: 299_999 });
+  });
+
+  it("every cap hit is a limit coverage entry naming how to raise it", async () => {
+    const file = join(tmp, "three.json");
+    await writeFile(file, JSON.stringify([cm("a"), cm("b"), cm("c")]));
+    const capped = await loadSnapshotFiles([file], { limits: { maxObjects: 2 } });
+    expect(capped.objects.length).toBe(2);
+    expect(capped.coverage).toEqual([
+      {
+        reason: "limit",
+        message: `more than 2 objects in all inputs (the limit: --max-objects, PALISADE_MAX_OBJECTS); objects from ${file} on were not read`,
+        subject: file,
+      },
+    ]);
+    const bytes = await loadSnapshotFiles([file], { limits: { maxInputBytes: 10 } });
+    expect(bytes.objects).toEqual([]);
+    expect(bytes.coverage.map((c) => c.reason)).toEqual(["limit"]);
+    const yamlFile = join(tmp, "big.yaml");
+    await writeFile(
+      yamlFile,
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y\ndata:\n  x: "${"x".repeat(300)}"\n`,
+    );
+    const yaml = await loadManifestPaths([yamlFile], { limits: { maxFileBytes: 100 } });
+    expect(yaml.coverage.map((c) => c.reason)).toEqual(["limit"]);
+    // JSON over the whole-file cap is streamed instead of skipped.
+    const json = await loadManifestPaths([file], { limits: { maxFileBytes: 10 } });
+    expect(json.coverage).toEqual([]);
+    expect(json.objects.length).toBe(3);
+  });
+});
