@@ -14,7 +14,7 @@ export function addRbacDefaultsOptions(cmd: Command): Command {
   return cmd
     .option(
       "--kube-version <v1.N>",
-      "Kubernetes version whose bootstrap RBAC policy (cluster-admin, admin/edit/view, system:*) is assumed for manifests and snapshots that lack it (default: the newest modelled)",
+      "Kubernetes version whose bootstrap RBAC policy (cluster-admin, admin/edit/view, system:*) is assumed for manifests and snapshots that lack it (default: the newest kubelet version among the input's Nodes, else the newest modelled)",
     )
     .option(
       "--no-default-roles",

@@ -141,6 +141,22 @@ describe("planDefaultPolicy", () => {
     ]);
   });
 
+  it("without --kube-version, the newest kubelet among the input's Nodes picks the version", () => {
+    const node = (name: string, kubeletVersion: string) => ({
+      apiVersion: "v1",
+      kind: "Node",
+      metadata: { name },
+      status: { nodeInfo: { kubeletVersion } },
+    });
+    const nodes = [node("a", "v1.28.5"), node("b", "v1.29.3-eks-1"), node("c", "unknown")];
+    expect(planDefaultPolicy(inventory([...chart, ...nodes]), {}).coverage[0]?.message).toContain(
+      "of Kubernetes v1.29 (the newest kubelet of the input's Nodes, v1.29.3-eks-1):",
+    );
+    expect(planDefaultPolicy(inventory([...chart, ...nodes]), { kubeVersion: "v1.31" }).version).toBe(
+      "v1.31",
+    );
+  });
+
   it("a user ClusterRole labelled aggregate-to-edit extends edit and, through edit, admin", () => {
     const widgets = clusterRole(
       "widgets-edit",

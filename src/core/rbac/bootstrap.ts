@@ -30,7 +30,10 @@ const LAST = BOOTSTRAP_MINORS[BOOTSTRAP_MINORS.length - 1] ?? 0;
 
 /** How defaults are chosen. `false` (or absent) adds none. */
 export interface DefaultRolesOptions {
-  /** `v1.N`, `1.N` or `v1.N.P` (a patch and a build suffix are ignored); absent = newest modelled. */
+  /**
+   * `v1.N`, `1.N` or `v1.N.P` (a patch and a build suffix are ignored); absent = the newest kubelet among the
+   * input's Nodes, else the newest modelled.
+   */
   kubeVersion?: string | undefined;
 }
 
@@ -57,6 +60,25 @@ export function resolveKubeVersion(requested: string | undefined): { minor: numb
   if (m < FIRST)
     return { minor: FIRST, how: `--kube-version ${requested} is older than the oldest modelled` };
   return { minor: m, how: `--kube-version ${requested}` };
+}
+
+/**
+ * The version suggested by the input's Nodes (a snapshot of `kubectl get nodes -o json`): the newest
+ * `status.nodeInfo.kubeletVersion`. The API server is never older than its kubelets (version skew policy), so this
+ * is the closest lower bound the input gives.
+ */
+export function versionFromNodes(inv: Inventory): { minor: number; how: string } | undefined {
+  let best: { minor: number; text: string } | undefined;
+  for (const n of inv.nodes) {
+    const status = n.raw.status as { nodeInfo?: { kubeletVersion?: unknown } } | undefined;
+    const v = status?.nodeInfo?.kubeletVersion;
+    const m = typeof v === "string" ? parseKubeVersion(v) : undefined;
+    if (m !== undefined && typeof v === "string" && (best === undefined || m > best.minor))
+      best = { minor: m, text: v };
+  }
+  if (!best) return undefined;
+  const r = resolveKubeVersion(best.text);
+  return { minor: r.minor, how: r.how.replace("--kube-version", "the newest kubelet of the input's Nodes,") };
 }
 
 const inVersion = (e: BootstrapEntry, minor: number): boolean => {
@@ -147,7 +169,10 @@ export function planDefaultPolicy(inv: Inventory, opts: DefaultRolesOptions): De
   };
   // The live adapter is the only source that sets `cluster`: the API server it read has its own defaults.
   if (inv.objects.some((o) => o.cluster !== undefined)) return { objects, coverage: [] };
-  const { minor, how } = resolveKubeVersion(opts.kubeVersion);
+  const { minor, how } =
+    opts.kubeVersion === undefined
+      ? (versionFromNodes(inv) ?? resolveKubeVersion(undefined))
+      : resolveKubeVersion(opts.kubeVersion);
   const version = `v1.${minor}`;
   const present = new Set<string>();
   const carried: RbacKind[] = [];

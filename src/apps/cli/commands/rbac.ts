@@ -49,7 +49,8 @@ async function requestFrom(verb: string, target: string, flags: RbacFlags) {
 const HELP_CAN_I = `
 Answers as the Kubernetes RBAC authorizer would for the objects given (-f, --snapshot or --kubeconfig), plus
 for manifests and snapshots the API server's bootstrap policy (cluster-admin, admin/edit/view, system:*) of
---kube-version (default the newest modelled); input objects replace defaults of the same name;
+--kube-version (default: the input's newest kubelet, else the newest modelled); input objects replace
+defaults of the same name;
 --no-default-roles uses the input alone.
 RESOURCE is kubectl's TYPE[/NAME]: pods, deployments.apps, jobs.batch/nightly; built-in short names and
 group-less built-ins (deployments -> apps) are resolved from a static table. A target starting with "/"
