@@ -47,9 +47,18 @@ export async function loadLineageState(file: string): Promise<LineageState> {
   let advisories = 0;
   let byKey = new Map<string, import("../../core/vuln/index.js").OsvRecord[]>();
   if (existsSync(file)) {
-    const vs = new SqliteVulnStore(file);
+    // The known-images store above opened (and integrity-checked) this same file a moment ago.
+    const vs = new SqliteVulnStore(file, { check: false });
     try {
-      advisories = vs.status().advisories;
+      const st = vs.status();
+      advisories = st.advisories;
+      // Never an answer from an import that did not finish without saying so (`vuln scan` refuses it).
+      if (st.importState === "interrupted")
+        coverage.push({
+          reason: "stale",
+          subject: file,
+          message: `the last import into ${file} (started ${st.importStartedAt ?? "at an unknown time"}) did not finish: vulnerabilities are those of the import before it; run \`palisade vuln db import\` again`,
+        });
       if (advisories > 0) byKey = vs.lookup(lineageQueryKeys(lineage));
     } finally {
       vs.close();

@@ -123,3 +123,21 @@ describe("pathological cases", () => {
     ]);
   });
 });
+
+describe("loadLineageState", () => {
+  it("says so when the last advisory import into the file did not finish", async () => {
+    const { loadLineageState } = await import("./evaluate.js");
+    const file = join(dir, "interrupted.db");
+    const vs = new SqliteVulnStore(file);
+    vs.beginImport("2025-01-03T00:00:00.000Z");
+    vs.close(); // as a killed import: the start mark stays, nothing finished
+    const state = await loadLineageState(file);
+    expect(state.coverage.filter((c) => c.reason === "stale")).toEqual([
+      {
+        reason: "stale",
+        subject: file,
+        message: `the last import into ${file} (started 2025-01-03T00:00:00.000Z) did not finish: vulnerabilities are those of the import before it; run \`palisade vuln db import\` again`,
+      },
+    ]);
+  });
+});

@@ -46,6 +46,8 @@ CREATE INDEX IF NOT EXISTS affected_by_advisory ON affected (rid);
 export interface SqliteVulnStoreOptions {
   /** How long an import waits for another import (or any writer) before failing (default 120 s). */
   lockTimeoutMs?: number;
+  /** Run the integrity check at open (default true); false only when this process just checked the same file. */
+  check?: boolean;
 }
 
 /** Embedded SQLite VulnStore (better-sqlite3). Lookups are one primary-key range scan per package key. */
@@ -73,7 +75,7 @@ export class SqliteVulnStore implements VulnStore {
     opts: SqliteVulnStoreOptions = {},
   ) {
     this.lockTimeoutMs = opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
-    this.db = openSqlite(file, { lockTimeoutMs: this.lockTimeoutMs });
+    this.db = openSqlite(file, { lockTimeoutMs: this.lockTimeoutMs, check: opts.check !== false });
     try {
       // A larger page cache keeps the key index resident: matching is thousands of small range scans.
       this.db.pragma("cache_size = -65536");
