@@ -30,9 +30,10 @@ export function rleFrame(windowLog: number, n: number, size: number, byte = 0x61
 }
 
 /** A 512-byte ustar header for a regular file (mode 0644, checksummed). */
-export function tarHeader(name: string, size: number, type = "0"): Buffer {
+export function tarHeader(name: string, size: number, type = "0", linkname = ""): Buffer {
   const h = Buffer.alloc(512);
   h.write(name, 0, 100, "utf8");
+  h.write(linkname, 157, 100, "utf8");
   h.write("0000644\0", 100, "latin1");
   h.write("0000000\0", 108, "latin1");
   h.write("0000000\0", 116, "latin1");
@@ -61,10 +62,16 @@ export function paxHeader(records: Record<string, string>): Buffer {
   return Buffer.concat([tarHeader("PaxHeaders/x", data.length, "x"), data, pad]);
 }
 
-/** A small tar (members with bodies), padded and terminated. */
-export function tarOf(members: { name: string; body: string | Buffer }[]): Buffer {
+/** A small tar (members with bodies, or symlinks), padded and terminated. */
+export function tarOf(
+  members: ({ name: string; body: string | Buffer } | { name: string; symlink: string })[],
+): Buffer {
   const parts: Buffer[] = [];
   for (const m of members) {
+    if ("symlink" in m) {
+      parts.push(tarHeader(m.name, 0, "2", m.symlink));
+      continue;
+    }
     const body = Buffer.from(m.body);
     parts.push(tarHeader(m.name, body.length), body, Buffer.alloc((512 - (body.length % 512)) % 512));
   }

@@ -1,11 +1,27 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { type HostileRun, runHostile } from "./harness.js";
-import { overlappingZip, paxHeader, rleFrame, tarOf, writeOciLayout, zstdLayerBomb } from "./image-inputs.js";
+import {
+  overlappingZip,
+  paxHeader,
+  rleFrame,
+  sha256Of,
+  tarOf,
+  writeOciLayout,
+  zstdLayerBomb,
+} from "./image-inputs.js";
 
 /**
  * Hostile image inputs (issue: hardening, image analysis): each class is generated here, small on disk, and run
@@ -71,7 +87,7 @@ describe("hostile images: layer bombs (zstd)", () => {
     ]);
     const z = execFileSync("zstd", ["-c", "-q", "-19"], { input: tar });
     const dir = join(work, "ok");
-    writeOciLayout(dir, [{ blob: z, diffId: (await import("./image-inputs.js")).sha256Of(tar) }]);
+    writeOciLayout(dir, [{ blob: z, diffId: sha256Of(tar) }]);
     const r = await sbom(dir, { PALISADE_MAX_IMAGE_BYTES: "1MiB" });
     bounded(r);
     expect(r.stderr).toBe("");
@@ -215,5 +231,67 @@ describe("hostile inputs: secrets past 16 KiB of one line", () => {
       `${file}:1: aws-access-key-id AKIA****(redacted, 20 chars)\n1 credential(s) in 1 file(s)\n`,
     );
     expect(r.stdout + r.stderr).not.toContain(key);
+  });
+});
+
+describe("hostile images: package databases behind in-image symlinks", () => {
+  const status = "Package: bash\nStatus: install ok installed\nVersion: 5.2\n";
+  const expectResolved = (r: HostileRun) => {
+    bounded(r);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as {
+      packages: { name: string; locations: string[] }[];
+      os?: { id: string };
+    };
+    expect(doc.packages.map((p) => `${p.name} ${p.locations.join(",")}`)).toEqual(["bash opt/dpkg/status"]);
+    expect(doc.os?.id).toBe("debian");
+  };
+
+  it("an OCI image whose link targets are in an earlier layer than the links (second pass)", async () => {
+    const lower = tarOf([
+      { name: "opt/dpkg/status", body: status },
+      { name: "opt/release", body: "ID=debian\nVERSION_ID=12\n" },
+    ]);
+    const upper = tarOf([
+      { name: "etc/os-release", symlink: "../opt/release" },
+      { name: "var/lib/dpkg", symlink: "/opt/dpkg" },
+    ]);
+    const dir = join(work, "links-oci");
+    writeOciLayout(
+      dir,
+      [lower, upper].map((t) => ({
+        blob: t,
+        diffId: sha256Of(t),
+        mediaType: "application/vnd.oci.image.layer.v1.tar",
+      })),
+    );
+    expectResolved(await sbom(dir));
+  });
+
+  it("a directory tree with the same links (read inside the root, never outside it)", async () => {
+    const root = join(work, "links-dir");
+    mkdirSync(join(root, "opt/dpkg"), { recursive: true });
+    mkdirSync(join(root, "etc"), { recursive: true });
+    mkdirSync(join(root, "var/lib"), { recursive: true });
+    writeFileSync(join(root, "opt/dpkg/status"), status);
+    writeFileSync(join(root, "opt/release"), "ID=debian\n");
+    symlinkSync("../opt/release", join(root, "etc/os-release"));
+    symlinkSync("/opt/dpkg", join(root, "var/lib/dpkg"));
+    expectResolved(await sbom(`dir:${root}`));
+  });
+
+  it("a link to a file the image does not hold is reported, not silently empty", async () => {
+    const t = tarOf([{ name: "var/lib/dpkg/status", symlink: "/gone/status" }]);
+    const dir = join(work, "links-dangling");
+    writeOciLayout(dir, [
+      { blob: t, diffId: sha256Of(t), mediaType: "application/vnd.oci.image.layer.v1.tar" },
+    ]);
+    const r = await sbom(dir);
+    bounded(r);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(
+      "warning: missing: var/lib/dpkg/status: symlink resolves to /gone/status, which was not read (not a regular file in the image, or stored before the link)\n",
+    );
   });
 });

@@ -10,7 +10,7 @@ import { DEFAULT_BUDGETS, imageBudget, type LayerBudgets, processLayer } from ".
 import { OciLayoutSource } from "./oci-layout.js";
 import { type RegistryAuth, type RegistryOptions, RegistrySource } from "./registry.js";
 import type { RegistryCa } from "./registry-tls.js";
-import type { ImageSource } from "./source.js";
+import type { ImageSource, ResolvedImage } from "./source.js";
 import { parseSourceSpec } from "./spec.js";
 
 /** Options for opening a source and analysing it. */
@@ -66,14 +66,13 @@ export async function analyzeSource(
   opts: AnalyzeOptions = {},
 ): Promise<{ sbom: Sbom; coverage: CoverageEntry[] }> {
   const budgets: LayerBudgets = { ...DEFAULT_BUDGETS, ...opts.budgets };
-  const tracker = new PackageTracker();
   const image = await source.resolve();
   if (!image) {
-    const coverage = await walkDirectory(source.rootDir ?? ".", tracker, budgets);
-    const r = tracker.finish({ kind: "directory", name: source.rootDir ?? source.name }, []);
+    const walked = new PackageTracker();
+    const coverage = await walkDirectory(source.rootDir ?? ".", walked, budgets);
+    const r = walked.finish({ kind: "directory", name: source.rootDir ?? source.name }, []);
     return { sbom: r.sbom, coverage: [...coverage, ...r.coverage] };
   }
-  const coverage: CoverageEntry[] = [];
   const layers: LayerInfo[] = image.layers.map((l) => {
     const info: LayerInfo = { diffId: l.diffId };
     if (l.blob.digest) info.digest = l.blob.digest;
@@ -81,14 +80,49 @@ export async function analyzeSource(
     if (l.createdBy) info.createdBy = l.createdBy;
     return info;
   });
-  const budget = imageBudget(source.name, budgets);
-  if (!budget.fits("layers", image.layers.length))
+  if (image.layers.length > budgets.maxLayers)
     throw new PalisadeError(
       "LIMIT",
       `${source.name}: ${image.layers.length} layers exceeds the budget of ${budgets.maxLayers}`,
     );
-  budget.charge("layers", image.layers.length);
-  for (const [i, layer] of image.layers.entries()) {
+  let { tracker, coverage } = await readLayers(source, image.layers, new PackageTracker(), budgets);
+  // A package database reached through a symlink whose target came earlier in the layers than the link was not
+  // collected on the way: read the image once more, now knowing what to collect (rare; costs a second pass).
+  const missed = tracker.unresolvedLinks();
+  if (missed.length > 0)
+    ({ tracker, coverage } = await readLayers(
+      source,
+      image.layers,
+      new PackageTracker(new Map(missed.map((m) => [m.target, m.cataloger]))),
+      budgets,
+    ));
+  const subjectDigest = image.manifestDigest ?? image.configDigest;
+  const sbomImage: NonNullable<Sbom["image"]> = {};
+  if (image.manifestDigest) sbomImage.manifestDigest = image.manifestDigest;
+  if (image.configDigest) sbomImage.configDigest = image.configDigest;
+  if (image.platform) sbomImage.platform = image.platform;
+  if (image.annotations && Object.keys(image.annotations).length) sbomImage.annotations = image.annotations;
+  if (Object.keys(image.config.labels).length) sbomImage.labels = image.config.labels;
+  if (image.repoTags) sbomImage.repoTags = image.repoTags;
+  const r = tracker.finish(
+    { kind: "image", name: source.name, ...(subjectDigest ? { digest: subjectDigest } : {}) },
+    layers,
+    sbomImage,
+  );
+  return { sbom: r.sbom, coverage: [...coverage, ...r.coverage] };
+}
+
+/** Stream every layer in order into `tracker`, under one image budget (a child per layer). */
+async function readLayers(
+  source: ImageSource,
+  imageLayers: ResolvedImage["layers"],
+  tracker: PackageTracker,
+  budgets: LayerBudgets,
+): Promise<{ tracker: PackageTracker; coverage: CoverageEntry[] }> {
+  const coverage: CoverageEntry[] = [];
+  const budget = imageBudget(source.name, budgets);
+  budget.charge("layers", imageLayers.length);
+  for (const [i, layer] of imageLayers.entries()) {
     const subject = `${source.name} layer ${i} (${layer.diffId})`;
     const stream = await source.openLayer(layer);
     try {
@@ -114,20 +148,7 @@ export async function analyzeSource(
       throw e;
     }
   }
-  const subjectDigest = image.manifestDigest ?? image.configDigest;
-  const sbomImage: NonNullable<Sbom["image"]> = {};
-  if (image.manifestDigest) sbomImage.manifestDigest = image.manifestDigest;
-  if (image.configDigest) sbomImage.configDigest = image.configDigest;
-  if (image.platform) sbomImage.platform = image.platform;
-  if (image.annotations && Object.keys(image.annotations).length) sbomImage.annotations = image.annotations;
-  if (Object.keys(image.config.labels).length) sbomImage.labels = image.config.labels;
-  if (image.repoTags) sbomImage.repoTags = image.repoTags;
-  const r = tracker.finish(
-    { kind: "image", name: source.name, ...(subjectDigest ? { digest: subjectDigest } : {}) },
-    layers,
-    sbomImage,
-  );
-  return { sbom: r.sbom, coverage: [...coverage, ...r.coverage] };
+  return { tracker, coverage };
 }
 
 /** Open `spec`, analyse it, close it. */

@@ -1,10 +1,11 @@
-import { lstat, open, opendir } from "node:fs/promises";
+import { lstat, open, opendir, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { Budget } from "../../core/budget/index.js";
 import { isElf, matchCataloger, type PackageTracker } from "../../core/catalog/index.js";
 import { PalisadeError } from "../../core/errors/index.js";
 import type { CoverageEntry } from "../../core/findings/index.js";
+import { readRegularFile } from "../fs/index.js";
 import { catalogFile, isEmptyResult } from "./catalog-file.js";
 import type { LayerBudgets } from "./layer.js";
 import type { ImageSource } from "./source.js";
@@ -75,8 +76,9 @@ export async function walkDirectory(
       });
       continue;
     }
-    const names: { name: string; isDir: boolean; isFile: boolean }[] = [];
-    for await (const d of dir) names.push({ name: d.name, isDir: d.isDirectory(), isFile: d.isFile() });
+    const names: { name: string; isDir: boolean; isFile: boolean; isLink: boolean }[] = [];
+    for await (const d of dir)
+      names.push({ name: d.name, isDir: d.isDirectory(), isFile: d.isFile(), isLink: d.isSymbolicLink() });
     names.sort((a, b) => (a.name < b.name ? -1 : 1));
     for (const d of names) {
       if (!budget.fits("entries")) {
@@ -93,8 +95,15 @@ export async function walkDirectory(
         if (!(rel === "" && SKIP_DIRS.has(d.name)) && d.name !== ".git") stack.push(p);
         continue;
       }
+      if (d.isLink) {
+        // Recorded, never followed on disk: a package database path that is a link is resolved inside the
+        // root below, as the container would see it.
+        const target = await readlink(join(root, p)).catch(() => undefined);
+        if (target !== undefined) tracker.link(p, target);
+        continue;
+      }
       if (!d.isFile) continue;
-      const id = matchCataloger(p);
+      const id = matchCataloger(p) ?? tracker.linkedCataloger(p);
       try {
         const st = await lstat(join(root, p));
         if (id) {
@@ -123,6 +132,36 @@ export async function walkDirectory(
       }
     }
   }
+  // Database paths that are links to files the walk passed before it knew they were wanted: read them now,
+  // by their resolved path inside the root, refusing any component that is a symlink on disk.
+  for (const u of tracker.unresolvedLinks()) {
+    try {
+      const file = await regularWithinRoot(root, u.target);
+      if (!file) continue;
+      const data = await readRegularFile(file, { maxBytes: budgets.maxFileBytes, what: u.target });
+      tracker.put(u.target, catalogFile(u.cataloger, u.target, data, budget));
+    } catch (e) {
+      coverage.push({
+        reason: "forbidden",
+        subject: u.target,
+        message: `cannot read: ${(e as Error).message}`,
+      });
+    }
+  }
   tracker.commitLayer();
   return coverage;
+}
+
+/** `root/rel` when it is a regular file reached without crossing a symlink on disk; else undefined. */
+async function regularWithinRoot(root: string, rel: string): Promise<string | undefined> {
+  let cur = root;
+  const parts = rel.split("/");
+  for (const [i, part] of parts.entries()) {
+    cur = join(cur, part);
+    const st = await lstat(cur).catch(() => undefined);
+    if (!st || st.isSymbolicLink()) return undefined;
+    if (i === parts.length - 1) return st.isFile() ? cur : undefined;
+    if (!st.isDirectory()) return undefined;
+  }
+  return undefined;
 }

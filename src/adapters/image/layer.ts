@@ -241,7 +241,7 @@ export async function processLayer(
       }
       const size = h.size ?? 0;
       if (h.type === "file" || h.type === "contiguous-file") {
-        const id: CatalogerId | undefined = matchCataloger(path);
+        const id: CatalogerId | undefined = matchCataloger(path) ?? tracker.linkedCataloger(path);
         if (id) {
           if (size > budgets.maxFileBytes) {
             note(
@@ -284,11 +284,12 @@ export async function processLayer(
       if (h.type === "directory") {
         tracker.hide(path, true);
       } else if (h.type === "symlink") {
-        // Recorded, never followed: the catalogers read only regular files. A target that climbs out of the
-        // root is noted as unsafe (it would escape on a naive extractor).
+        // A target that climbs out of the root is noted as unsafe (it would escape on a naive extractor).
         if (h.linkname && resolveLinkTarget(path, h.linkname) === undefined)
           unsafe.push(`${path}: symlink to ${h.linkname} escapes the root`);
-        tracker.hide(path, false);
+        // Recorded for resolution inside the image root (a database path may be a link); never followed
+        // out of it: `..` stops at the root, as in the container.
+        tracker.link(path, h.linkname ?? "");
       } else if (h.type === "link") {
         // Hardlink: same content as an earlier member of this layer. Reuse its catalog result when collected.
         const target = h.linkname ? normaliseTarPath(h.linkname) : undefined;

@@ -56,7 +56,13 @@ export {
   type RpmHeader,
   rpmEvr,
 } from "./rpm.js";
-export { PackageTracker, type TrackedFile } from "./tracker.js";
+export {
+  LINKED_DATABASE_PATHS,
+  MAX_LINK_HOPS,
+  PackageTracker,
+  resolveImagePath,
+  type TrackedFile,
+} from "./tracker.js";
 
 /**
  * Which cataloger reads the file at `path` (relative, no leading slash), judged by path alone. Go binaries

@@ -51,6 +51,11 @@ export class Overlay<T> {
     return this.lower;
   }
 
+  /** What the filesystem holds at `path` now: this layer's entry, else the merged lower state's. */
+  get(path: string): T | undefined {
+    return this.upper.has(path) ? this.upper.get(path) : this.lower.get(path);
+  }
+
   /** The merged state so far (committed layers only). */
   get state(): ReadonlyMap<string, T> {
     return this.lower;

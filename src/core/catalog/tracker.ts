@@ -1,16 +1,67 @@
 import { type CoverageEntry, cmp, compareCoverage } from "../findings/index.js";
 import type { LayerInfo, OsInfo, Package, Sbom } from "../sbom/index.js";
 import { appendAll } from "../util/index.js";
-import type { CatalogedPackage, CatalogResult } from "./model.js";
+import type { CatalogedPackage, CatalogerId, CatalogResult } from "./model.js";
 import { OS_RELEASE_PATHS } from "./os-release.js";
 import { Overlay } from "./overlay.js";
 import { makePurl } from "./purl.js";
 
-/** What one version of a tracked file contributed: its packages, or the OS it names. */
+/** What one version of a tracked file contributed: its packages, or the OS it names; or a symlink's target. */
 export interface TrackedFile {
   result: CatalogResult;
   os?: OsInfo | undefined;
+  /** A symbolic link, with its target as written in the image. */
+  link?: string | undefined;
 }
+
+/**
+ * The package databases found at one fixed path. When one of these is a symlink (or sits under a symlinked
+ * directory) the file it resolves to is read in its place: `/etc/os-release -> ../usr/lib/os-release` is the
+ * usual form, `var/lib/dpkg/status -> /data/status` a rarer one.
+ */
+export const LINKED_DATABASE_PATHS: readonly { path: string; cataloger: CatalogerId }[] = [
+  ...OS_RELEASE_PATHS.map((path) => ({ path, cataloger: "os-release" as const })),
+  { path: "var/lib/dpkg/status", cataloger: "dpkg" },
+  { path: "lib/apk/db/installed", cataloger: "apk" },
+  { path: "var/lib/rpm/rpmdb.sqlite", cataloger: "rpm" },
+  { path: "usr/lib/sysimage/rpm/rpmdb.sqlite", cataloger: "rpm" },
+];
+
+/** Linux's limit on symlinks followed in one lookup (MAXSYMLINKS, path_resolution(7)). */
+export const MAX_LINK_HOPS = 40;
+
+/**
+ * Resolve `path` inside an image root as the kernel would inside the container: every component that is a
+ * symlink (per `readLink`) is replaced by its target, absolute targets start again at the image root, and `..`
+ * stops at the root (as in a chroot), so a link can never lead outside the image. At most {@link MAX_LINK_HOPS}
+ * links are followed.
+ */
+export function resolveImagePath(
+  path: string,
+  readLink: (path: string) => string | undefined,
+): { ok: true; path: string; viaLink: boolean } | { ok: false; reason: string } {
+  const split = (p: string) => p.split("/").filter((s) => s !== "" && s !== ".");
+  let todo = split(path);
+  const done: string[] = [];
+  let hops = 0;
+  while (todo.length > 0) {
+    const seg = todo.shift() as string;
+    if (seg === "..") {
+      done.pop();
+      continue;
+    }
+    done.push(seg);
+    const target = readLink(done.join("/"));
+    if (target === undefined) continue;
+    if (++hops > MAX_LINK_HOPS) return { ok: false, reason: `more than ${MAX_LINK_HOPS} symlinks (a loop?)` };
+    done.pop();
+    if (target.startsWith("/")) done.length = 0;
+    todo = [...split(target), ...todo];
+  }
+  return { ok: true, path: done.join("/"), viaLink: hops > 0 };
+}
+
+const NO_RESULT: CatalogResult = Object.freeze({ packages: [], coverage: [] }) as CatalogResult;
 
 /** Identity of a package for layer-of-origin purposes: what it is and where its evidence lives. */
 function packageKey(p: CatalogedPackage, location: string): string {
@@ -39,9 +90,51 @@ export class PackageTracker {
   private readonly overlay = new Overlay<TrackedFile>();
   private readonly streak = new Map<string, number>();
   private layers = 0;
+  /** Files to collect because a database path links to them: path -> the cataloger of the linking path. */
+  private readonly wanted = new Map<string, CatalogerId>();
+
+  /**
+   * @param wanted link targets already known to be wanted (from an earlier pass over the same image), so that
+   *   a target stored before its link is read too.
+   */
+  constructor(wanted?: ReadonlyMap<string, CatalogerId>) {
+    for (const [p, id] of wanted ?? []) this.wanted.set(p, id);
+  }
 
   put(path: string, file: TrackedFile): void {
     this.overlay.put(path, file);
+  }
+
+  /** A symlink at `path`. It replaces what was there, and may redirect a database path to another file. */
+  link(path: string, target: string): void {
+    this.overlay.hide(path, false);
+    this.overlay.put(path, { result: NO_RESULT, link: target });
+    for (const d of LINKED_DATABASE_PATHS) {
+      const r = resolveImagePath(d.path, this.readLink);
+      if (r.ok && r.viaLink && r.path !== "" && !this.wanted.has(r.path))
+        this.wanted.set(r.path, d.cataloger);
+    }
+  }
+
+  /** The cataloger to read `path` with because a database path links to it, if any. */
+  linkedCataloger(path: string): CatalogerId | undefined {
+    return this.wanted.size === 0 ? undefined : this.wanted.get(path);
+  }
+
+  private readonly readLink = (p: string): string | undefined => this.overlay.get(p)?.link;
+
+  /**
+   * Database paths that resolve through a symlink to a file that was not collected, with the target path and
+   * cataloger (an adapter can read those targets — a second pass, or the directory — and `put` them).
+   */
+  unresolvedLinks(): { path: string; target: string; cataloger: CatalogerId }[] {
+    const out: { path: string; target: string; cataloger: CatalogerId }[] = [];
+    for (const d of LINKED_DATABASE_PATHS) {
+      const r = resolveImagePath(d.path, this.readLink);
+      if (r.ok && r.viaLink && r.path !== "" && this.overlay.get(r.path) === undefined)
+        out.push({ path: d.path, target: r.path, cataloger: d.cataloger });
+    }
+    return out;
   }
   hide(path: string, isDir: boolean): void {
     this.overlay.hide(path, isDir);
@@ -75,15 +168,34 @@ export class PackageTracker {
     image?: Sbom["image"],
   ): { sbom: Sbom; coverage: CoverageEntry[] } {
     const state = this.overlay.state;
+    const coverage: CoverageEntry[] = [];
+    // Database paths reached through symlinks: the file they resolve to stands in for them; one that cannot be
+    // resolved or was not read is said, never silently absent.
+    const resolved = new Map<string, string>();
+    for (const d of LINKED_DATABASE_PATHS) {
+      const r = resolveImagePath(d.path, this.readLink);
+      if (!r.ok) {
+        coverage.push({ reason: "unsupported", subject: d.path, message: `cannot resolve: ${r.reason}` });
+        continue;
+      }
+      resolved.set(d.path, r.path);
+      if (!r.viaLink) continue;
+      const f = r.path === "" ? undefined : state.get(r.path);
+      if (!f || f.link)
+        coverage.push({
+          reason: "missing",
+          subject: d.path,
+          message: `symlink resolves to /${r.path}, which was not read (not a regular file in the image, or stored before the link)`,
+        });
+    }
     let os: OsInfo | undefined;
     for (const p of OS_RELEASE_PATHS) {
-      const f = state.get(p);
+      const f = state.get(resolved.get(p) ?? p);
       if (f?.os) {
         os = f.os;
         break;
       }
     }
-    const coverage: CoverageEntry[] = [];
     const byKey = new Map<string, Package>();
     for (const [path, f] of [...state].sort((a, b) => cmp(a[0], b[0]))) {
       appendAll(coverage, f.result.coverage);
