@@ -251,6 +251,37 @@ describe("parseManifestText: rendered output", () => {
       column: 7,
     });
   });
+  it("drops the values of a typed SecretList's items, which name no kind of their own (API list shape)", async () => {
+    const text = [
+      "apiVersion: v1",
+      "kind: SecretList",
+      "items:",
+      "  - metadata:",
+      "      name: db",
+      "    type: Opaque",
+      "    data:",
+      "      password: aHVudGVyMi1jYW5hcnk=",
+      "    stringData:",
+      "      token: hunter2-canary",
+      "",
+    ].join("\n");
+    const r = parseManifestText(text, "secrets.yaml");
+    expect(JSON.stringify(r.objects)).not.toContain("hunter2");
+    expect(JSON.stringify(r.objects)).not.toContain("aHVudGVyMi1jYW5hcnk=");
+    const item = (r.objects[0]?.object.items as Record<string, unknown>[])[0];
+    expect(item).toMatchObject({ data: { password: "(redacted)" }, stringData: { token: "(redacted)" } });
+    // The source text kept for locating fields is blanked at the values too.
+    expect(r.objects[0]?.source?.locate?.("items[0].data.password")).toMatchObject({ line: 8 });
+    const json = parseManifestText(
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "SecretList",
+        items: [{ metadata: { name: "j" }, data: { k: "aHVudGVyMg==" } }],
+      }),
+      "secrets.json",
+    );
+    expect(JSON.stringify(json.objects)).not.toContain("aHVudGVyMg==");
+  });
 });
 
 describe("JSON and stdin", () => {

@@ -19,7 +19,15 @@ import {
   type YAMLMap,
 } from "yaml";
 import type { CoverageEntry, SourceLocation } from "../../core/findings/index.js";
-import { parseFieldPath, type RawObject, slimObject, stripSecretValues } from "../../core/inventory/index.js";
+import {
+  inferListItemType,
+  listItemKind,
+  needsListType,
+  parseFieldPath,
+  type RawObject,
+  slimObject,
+  stripSecretValues,
+} from "../../core/inventory/index.js";
 import { FORBIDDEN_KEYS, isRecord } from "../../core/util/index.js";
 import type { LoadLimits, LoadResult } from "./limits.js";
 import { checkValue } from "./safety.js";
@@ -244,10 +252,18 @@ function getPair(map: YAMLMap, key: string): { key: ParsedNode; value: unknown }
 }
 
 /** Value ranges to blank in a Secret (`data`, `stringData`), or in the Secrets of a List. */
-function secretValueRanges(doc: Document.Parsed, root: unknown, out: [number, number][]): void {
+function secretValueRanges(
+  doc: Document.Parsed,
+  root: unknown,
+  out: [number, number][],
+  listItemKindName?: string,
+): void {
   if (!isMap(root)) return;
   const kind = getPair(root, "kind")?.value;
-  const kindName = isScalar(kind) ? String(kind.value) : "";
+  const apiVersion = getPair(root, "apiVersion")?.value;
+  // An item of a typed list (SecretList) names no kind of its own: it is what the list says (as client-go reads it).
+  const untyped = kind === undefined && apiVersion === undefined;
+  const kindName = isScalar(kind) ? String(kind.value) : untyped ? (listItemKindName ?? "") : "";
   if (kindName === "Secret") {
     for (const field of ["data", "stringData"]) {
       const v = getPair(root, field)?.value;
@@ -264,7 +280,8 @@ function secretValueRanges(doc: Document.Parsed, root: unknown, out: [number, nu
     }
   } else if (kindName.endsWith("List")) {
     const items = getPair(root, "items")?.value;
-    if (isSeq(items)) for (const it of items.items) secretValueRanges(doc, it, out);
+    const itemKind = listItemKind(kindName);
+    if (isSeq(items)) for (const it of items.items) secretValueRanges(doc, it, out, itemKind);
   }
 }
 
@@ -502,8 +519,11 @@ export function stripSecrets(o: Record<string, unknown>): Record<string, unknown
     let changed = false;
     const items = o.items.map((it: unknown) => {
       if (!isRecord(it)) return it;
-      const s = stripSecrets(it);
-      if (s !== it) changed = true;
+      // Items of a SecretList carry no kind: type them from the list before deciding, or their values survive.
+      const typed = needsListType(it) ? inferListItemType(o, it) : it;
+      const s = stripSecrets(typed);
+      if (s === typed) return it;
+      changed = true;
       return s;
     });
     return changed ? { ...o, items } : o;
