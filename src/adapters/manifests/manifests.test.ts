@@ -268,7 +268,7 @@ describe("parseManifestText: rendered output", () => {
     const r = parseManifestText(text, "secrets.yaml");
     expect(JSON.stringify(r.objects)).not.toContain("hunter2");
     expect(JSON.stringify(r.objects)).not.toContain("aHVudGVyMi1jYW5hcnk=");
-    const item = (r.objects[0]?.object.items as Record<string, unknown>[])[0];
+    const item = (r.objects[0]?.object.items as Record<string, unknown>[] | undefined)?.[0];
     expect(item).toMatchObject({ data: { password: "(redacted)" }, stringData: { token: "(redacted)" } });
     // The source text kept for locating fields is blanked at the values too.
     expect(r.objects[0]?.source?.locate?.("items[0].data.password")).toMatchObject({ line: 8 });
