@@ -1,4 +1,5 @@
 import { type CoverageEntry, refToString, SEVERITIES, type Severity } from "../findings/index.js";
+import { plural } from "../report/index.js";
 import { appendAll } from "../util/index.js";
 import type { ImpactAnswer } from "./impact.js";
 import type { Lineage, LineageNode, LineageVulns } from "./model.js";
@@ -130,64 +131,89 @@ export function formatTreeDot(lineage: Lineage, vulns: LineageVulns | undefined)
   return `${lines.join("\n")}\n`;
 }
 
+/** What "exposed" means wherever a table says it. */
+export const EXPOSED_LEGEND =
+  "exposed: reachable from outside the cluster (a LoadBalancer or NodePort Service, or an Ingress, routes to it)";
+
+/**
+ * The advisory as the user named it first, then its other names: asked for DEBIAN-CVE-2099-0001, the header reads
+ * `DEBIAN-CVE-2099-0001 (CVE-2099-0001, ...)`; asked for the CVE, the CVE comes first.
+ */
+function advisoryNames(a: ImpactAnswer): string {
+  const id = a.vulnerabilityId as string;
+  const all = [id, ...a.aliases];
+  const asked = all.find((n) => n.toUpperCase() === a.query.toUpperCase()) ?? id;
+  const others = all.filter((n) => n !== asked);
+  return `${asked}${others.length ? ` (${others.join(", ")})` : ""}`;
+}
+
 /** Human table for an impact answer; at most `limit` workloads listed. */
 export function formatImpactTable(a: ImpactAnswer, limit = 50): string {
   if (a.vulnerabilityId === undefined) return `${a.query}: no known image carries this vulnerability\n`;
   const l: string[] = [];
-  l.push(
-    `${a.vulnerabilityId}${a.aliases.length ? ` (${a.aliases.join(", ")})` : ""}  severity ${a.severity}`,
-  );
+  l.push(`${advisoryNames(a)}  severity ${a.severity}`);
+  const t = a.totals;
   l.push(
     // Snapshots and manifests carry no cluster name: "0 clusters" would read as "not deployed anywhere".
-    `${a.totals.images} images, ${a.totals.workloads} workloads (${a.totals.replicas} replicas), ${a.totals.namespaces} namespaces, ${a.totals.clusters > 0 ? `${a.totals.clusters} clusters, ` : ""}${a.totals.teams} teams`,
+    `${plural(t.images, "image")}, ${plural(t.workloads, "workload")} (${plural(t.replicas, "replica")}), ${plural(t.namespaces, "namespace")}, ${t.clusters > 0 ? `${plural(t.clusters, "cluster")}, ` : ""}${plural(t.teams, "team")}`,
   );
   l.push("", "FIX AT");
   for (const f of a.fixAt)
     l.push(
-      `  ${f.image}: ${f.package} ${f.installed} -> ${f.fixedVersions.length ? `>= ${f.fixedVersions[f.fixedVersions.length - 1]}` : "no fix known"} (${f.images} affected images inherit it)`,
+      `  ${f.image}: ${f.package} ${f.installed} -> ${f.fixedVersions.length ? `>= ${f.fixedVersions[f.fixedVersions.length - 1]}` : "no fix known"} (${f.images} affected ${f.images === 1 ? "image inherits" : "images inherit"} it)`,
     );
   l.push("", "IMAGES");
-  for (const i of a.images) l.push(`  ${i.image}  ${i.workloads} workloads, ${i.replicas} replicas`);
+  for (const i of a.images)
+    l.push(`  ${i.image}  ${plural(i.workloads, "workload")}, ${plural(i.replicas, "replica")}`);
   l.push("", "WORKLOADS");
   for (const w of a.workloads.slice(0, limit))
     l.push(
-      `  ${w.cluster !== undefined ? `${w.cluster}:` : ""}${refToString(w.ref)}  ${w.vulnerableReplicas}/${w.replicas} replicas  team ${w.team ?? "-"}${w.exposed ? "  exposed" : ""}`,
+      `  ${w.cluster !== undefined ? `${w.cluster}:` : ""}${refToString(w.ref)}  ${w.vulnerableReplicas}/${plural(w.replicas, "replica")}  team ${w.team ?? "-"}${w.exposed ? "  exposed" : ""}`,
     );
   if (a.workloads.length > limit) l.push(`  ... ${a.workloads.length - limit} more (-o json for all)`);
   l.push("", `TEAMS       ${a.teams.join(", ") || "-"}`, `NAMESPACES  ${a.namespaces.join(", ") || "-"}`);
   if (a.clusters.length) l.push(`CLUSTERS    ${a.clusters.join(", ")}`);
+  if (a.workloads.some((w) => w.exposed)) l.push("", EXPOSED_LEGEND);
   return `${l.join("\n")}\n`;
 }
 
-/** Human view of the plan: top items, then per team and per base image. */
-export function formatPlanTable(p: RemediationPlan, limit = 20): string {
+/**
+ * Human view of the plan: top items, then per team (every fix the team's count counts, up to `perGroup`, then
+ * how many more) and per base image (images other known images are built on).
+ */
+export function formatPlanTable(p: RemediationPlan, limit = 20, perGroup = 10): string {
   const l: string[] = [];
   if (p.items.length === 0) return "nothing to fix: no known image carries a known vulnerability\n";
   l.push("TOP FIXES");
   for (const it of p.items.slice(0, limit)) {
     l.push(
       `${String(it.rank).padStart(3)}. [score ${it.score}] ${it.action}`,
-      `     clears ${it.vulnerabilities.map((v) => `${v.id} (${v.severity})`).join(", ")}; ${it.images} images, ${it.workloads} workloads (${it.exposedWorkloads} exposed), teams ${it.teams.join(", ") || "-"}`,
+      `     clears ${it.vulnerabilities.map((v) => `${v.id} (${v.severity})`).join(", ")}; ${plural(it.images, "image")}, ${plural(it.workloads, "workload")} (${it.exposedWorkloads} exposed), ${it.teams.length === 1 ? "team" : "teams"} ${it.teams.join(", ") || "-"}`,
     );
     if (it.upgrade) l.push(`     or ${it.upgrade.message}`);
   }
   if (p.items.length > limit) l.push(`  ... ${p.items.length - limit} more (-o json for all)`);
   const byId = new Map(p.items.map((i) => [i.id, i]));
+  const group = (ids: readonly string[]): string[] => [
+    ...ids.slice(0, perGroup).map((id) => {
+      const it = byId.get(id);
+      return `    ${it ? `${String(it.rank).padStart(3)}. ${it.action}` : id}`;
+    }),
+    ...(ids.length > perGroup ? [`    ... ${ids.length - perGroup} more (-o json for all)`] : []),
+  ];
   l.push("", "BY TEAM");
-  for (const t of p.byTeam) {
-    const top = t.items.slice(0, 3).map((id) => byId.get(id)?.action ?? id);
-    appendAll(
-      l,
-      [`  ${t.team}: ${t.items.length} fixes`],
-      top.map((a) => `    - ${a}`),
-    );
+  for (const t of p.byTeam)
+    appendAll(l, [`  ${t.team}: ${plural(t.items.length, "fix", "fixes")}`], group(t.items));
+  if (p.byBase.length) {
+    l.push("", "BY BASE IMAGE (fixes in images that other known images are built on)");
+    for (const b of p.byBase)
+      appendAll(l, [`  ${b.image}: ${plural(b.items.length, "fix", "fixes")}`], group(b.items));
   }
-  l.push("", "BY BASE IMAGE");
-  for (const b of p.byBase) l.push(`  ${b.image}: ${b.items.length} fixes`);
   if (p.upgrades.length) {
     l.push("", "UPGRADES");
     for (const u of p.upgrades) l.push(`  ${u.message}`);
   }
+  if (p.items.some((i) => i.exposedWorkloads > 0)) l.push("", EXPOSED_LEGEND);
   return `${l.join("\n")}\n`;
 }
 
@@ -195,17 +221,23 @@ export function formatPlanTable(p: RemediationPlan, limit = 20): string {
 export function formatStatusTable(records: readonly RemediationRecord[]): string {
   if (records.length === 0)
     return "no remediation records yet (observe a snapshot: palisade vuln status --snapshot FILE)\n";
-  const l = [
-    "STATE          VULNERABILITY        FAMILY / FIX IMAGE                          REPLICAS FIXED  OPENED / CLOSED",
-  ];
+  // FIX IN: the image where the fix is made (the vulnerable one); FIXED IMAGE: the image that carries the fix,
+  // once one is known ("-" until then).
+  const rows = [["STATE", "VULNERABILITY", "FIX IN", "FIXED IMAGE", "REPLICAS FIXED", "OPENED / CLOSED"]];
   for (const r of records) {
     const ttf =
       r.timeToFixSeconds !== undefined ? ` (time to fix ${formatDuration(r.timeToFixSeconds)})` : "";
-    l.push(
-      `${r.state.padEnd(14)} ${r.vulnerabilityId.padEnd(20)} ${r.fixImage.padEnd(43)} ${`${r.totals.fixedReplicas}/${r.totals.replicas}`.padEnd(14)} ${r.openedAt}${r.closedAt ? ` -> ${r.closedAt}${ttf}` : ""}${r.reopenCount ? ` reopened x${r.reopenCount}` : ""}`,
-    );
+    rows.push([
+      r.state,
+      r.vulnerabilityId,
+      r.fixImage,
+      r.patchedImages.length ? r.patchedImages.join(", ") : "-",
+      `${r.totals.fixedReplicas}/${r.totals.replicas}`,
+      `${r.openedAt}${r.closedAt ? ` -> ${r.closedAt}${ttf}` : ""}${r.reopenCount ? ` reopened x${r.reopenCount}` : ""}`,
+    ]);
   }
-  return `${l.join("\n")}\n`;
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => row[i]?.length ?? 0))) ?? [];
+  return `${rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join("  ")).join("\n")}\n`;
 }
 
 /** `3d 8h 30m` from seconds (days, hours, minutes; seconds only under a minute). */

@@ -1,4 +1,5 @@
 import { cmp, type Severity, stableHash } from "../findings/index.js";
+import { plural } from "../report/index.js";
 import { DEFAULT_RESOLVER } from "../vuln/index.js";
 import type { ImpactIndex } from "./impact.js";
 import type { LineageNode, WorkloadUsage } from "./model.js";
@@ -68,6 +69,7 @@ export interface PlanItem {
 export interface RemediationPlan {
   items: PlanItem[];
   byTeam: { team: string; items: string[] }[];
+  /** Fixes per base image: per fix node that other known images are built on (leaves are not bases). */
   byBase: { node: string; image: string; items: string[] }[];
   upgrades: UpgradeAdvice[];
 }
@@ -168,7 +170,7 @@ export function upgradeAdvice(index: ImpactIndex): UpgradeAdvice[] {
       images: affected.length,
       workloads: reach.workloads.size,
       teams: reach.teams.size,
-      message: `move FROM ${fromRef} to ${toRef}: clears ${best.clears.size} of ${fromIds.size} vulnerabilities in ${affected.length} images / ${reach.workloads.size} workloads / ${reach.teams.size} teams${best.introduces > 0 ? ` (introduces ${best.introduces})` : ""}`,
+      message: `move FROM ${fromRef} to ${toRef}: clears ${best.clears.size} of ${plural(fromIds.size, "vulnerability", "vulnerabilities")} in ${plural(affected.length, "image")} / ${plural(reach.workloads.size, "workload")} / ${plural(reach.teams.size, "team")}${best.introduces > 0 ? ` (introduces ${best.introduces})` : ""}`,
     });
   }
   return out.sort((a, b) => b.clears * b.workloads - a.clears * a.workloads || cmp(a.from, b.from));
@@ -293,7 +295,10 @@ export function buildPlan(index: ImpactIndex): RemediationPlan {
   const baseMap = new Map<string, string[]>();
   for (const it of items) {
     for (const t of it.teams) teamMap.set(t, [...(teamMap.get(t) ?? []), it.id]);
-    baseMap.set(it.fixNode, [...(baseMap.get(it.fixNode) ?? []), it.id]);
+    // Base images only: a fix node that other known images are built on. A fix in a leaf (an application
+    // image) is that team's own rebuild and is listed under its team.
+    if ((lineage.nodes.get(it.fixNode)?.children.length ?? 0) > 0)
+      baseMap.set(it.fixNode, [...(baseMap.get(it.fixNode) ?? []), it.id]);
   }
   return {
     items,

@@ -143,8 +143,70 @@ describe("palisade images and vuln impact|plan|status on the demo", () => {
       ["CVE-2099-0003", "open", undefined, undefined],
     ]);
     const table = await cli(["vuln", "status"]);
-    expect(table.stdout).toContain("closed         CVE-2099-0001");
+    // FIX IN is where the fix is made; FIXED IMAGE is the image that carries it (it showed the vulnerable one).
+    const lines = table.stdout.split("\n");
+    expect(lines[0]?.split(/\s{2,}/)).toEqual([
+      "STATE",
+      "VULNERABILITY",
+      "FIX IN",
+      "FIXED IMAGE",
+      "REPLICAS FIXED",
+      "OPENED / CLOSED",
+    ]);
+    expect(lines[1]?.split(/\s{2,}/).slice(0, 5)).toEqual([
+      "closed",
+      "CVE-2099-0001",
+      "registry.example/company/base-runtime:1.4",
+      "registry.example/company/base-runtime:1.5",
+      "5/5",
+    ]);
+    expect(lines[3]?.split(/\s{2,}/).slice(0, 4)).toEqual([
+      "open",
+      "CVE-2099-0003",
+      "docker.io/library/debian:12",
+      "-",
+    ]);
     expect(table.stdout).toContain("time to fix 3d 8h 30m");
+  });
+
+  it("tables: singular counts, the advisory asked for first, exposed explained, base images only, team counts = fixes listed", async () => {
+    const snap = ["--snapshot", join(DEMO, "snapshots", "before.json")];
+    const byAlias = await cli(["vuln", "impact", "DEBIAN-CVE-2099-0001", ...snap]);
+    const lines = byAlias.stdout.split("\n");
+    expect(lines[0]).toBe("DEBIAN-CVE-2099-0001 (CVE-2099-0001)  severity critical");
+    expect((await cli(["vuln", "impact", "CVE-2099-0001", ...snap])).stdout.split("\n")[0]).toBe(
+      "CVE-2099-0001 (DEBIAN-CVE-2099-0001)  severity critical",
+    );
+    expect(lines).toContain("  registry.example/team-a/checkout:2.0  1 workload, 3 replicas");
+    expect(lines).toContain("  registry.example/company/base-runtime:1.4  0 workloads, 0 replicas");
+    expect(lines.at(-2)).toMatch(/^exposed: reachable from outside the cluster/);
+    const plan = (await cli(["vuln", "plan", ...snap])).stdout;
+    expect(plan).not.toMatch(/\b1 (images|workloads|fixes|teams)\b/);
+    expect(plan).toContain("; 1 image, 1 workload (1 exposed), team team-a");
+    // Every count under BY TEAM and BY BASE IMAGE equals the fixes listed under it.
+    const section = (name: string) =>
+      plan.split(`\n\n${name}`)[1]?.split("\n\n")[0]?.split("\n").slice(1) ?? [];
+    for (const name of ["BY TEAM", "BY BASE IMAGE"]) {
+      const rows = section(name);
+      expect(rows.length).toBeGreaterThan(0);
+      let expected = 0;
+      let listed = 0;
+      for (const row of rows) {
+        const head = /^ {2}\S.*: (\d+) fix(es)?$/.exec(row);
+        if (head) {
+          expect(listed).toBe(expected);
+          expected = Number(head[1]);
+          listed = 0;
+        } else listed++;
+      }
+      expect(listed).toBe(expected);
+    }
+    // Base images only: the application images checkout:2.0 and 2.1 are not bases of anything.
+    expect(section("BY BASE IMAGE").filter((r) => /^ {2}\S/.test(r))).toEqual([
+      "  docker.io/library/debian:12: 1 fix",
+      "  registry.example/company/base-runtime:1.4: 1 fix",
+    ]);
+    expect(plan.trimEnd().split("\n").at(-1)).toMatch(/^exposed: /);
   });
 
   it("bad input: unknown output format and --ref with several images are usage errors", async () => {

@@ -5,6 +5,7 @@ import type { CliContext } from "../context.js";
 import { sqliteDbFile, sqliteDbOptionHelp } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
+import { writeText } from "../text.js";
 import { register as registerImages, warnCoverage } from "./images.js";
 
 type Flags = InputOptions & { output: string; db?: string; platform?: string; at?: string };
@@ -74,7 +75,7 @@ export function register(program: Command, ctx: CliContext): void {
     if (flags.output === "json") ctx.stdout.write(`${stableStringify({ ...answer, coverage })}\n`);
     else {
       warnCoverage(ctx, coverage);
-      ctx.stdout.write(lin.formatImpactTable(answer));
+      writeText(ctx, lin.formatImpactTable(answer));
     }
     ctx.exitCode = EXIT.OK;
   });
@@ -88,12 +89,18 @@ export function register(program: Command, ctx: CliContext): void {
       .option("--db <path>", sqliteDbOptionHelp(ctx)),
   ).action(async (flags: Flags) => {
     checkOutput(flags.output);
-    const { lin, index, coverage } = await loadIndex(flags, ctx);
+    const { lin, state, index, coverage } = await loadIndex(flags, ctx);
+    // Without advisories the plan would be empty: "nothing to fix" is not an answer.
+    if (state.advisories === 0)
+      throw new PalisadeError(
+        "INPUT",
+        `no vulnerability advisories in ${sqliteDbFile(flags.db, ctx)}: nothing to plan from; import OSV advisories with \`palisade vuln db import PATH...\``,
+      );
     const plan = lin.buildPlan(index);
     if (flags.output === "json") ctx.stdout.write(`${stableStringify({ ...plan, coverage })}\n`);
     else {
       warnCoverage(ctx, coverage);
-      ctx.stdout.write(lin.formatPlanTable(plan));
+      writeText(ctx, lin.formatPlanTable(plan));
     }
     ctx.exitCode = EXIT.OK;
   });
@@ -140,7 +147,7 @@ export function register(program: Command, ctx: CliContext): void {
       warnCoverage(ctx, coverage);
       for (const t of transitions)
         ctx.stderr.write(`${t.key}: ${t.from ?? "new"} -> ${t.to}${t.reopened ? " (reopened)" : ""}\n`);
-      ctx.stdout.write(lin.formatStatusTable(records));
+      writeText(ctx, lin.formatStatusTable(records));
     }
     ctx.exitCode = EXIT.OK;
   });
