@@ -238,6 +238,22 @@ describe.runIf(UP)("PgVulnStore", () => {
     ]);
   });
 
+  it("a hand-edited advisory row is reported as a damaged database (INTEGRITY), not a crash", async () => {
+    const schema = freshSchema();
+    const s = await open(urlFor(schema));
+    await s.putRecords([rec("A-1", "2024-01-01T00:00:00Z", [["npm", "a"]])]);
+    const admin = new pg.Client({ connectionString: URL_BASE });
+    await admin.connect();
+    await admin.query(`UPDATE "${schema}".advisories SET record = '{"id": "A-1", "affected": 5'`);
+    await admin.end();
+    await expect(Promise.resolve(s.lookup(["npm\u0000a"]))).rejects.toMatchObject({
+      code: "INTEGRITY",
+      message: expect.stringMatching(
+        /^vulnerability database is damaged \(advisory "A-1": not valid JSON\): rebuild it/,
+      ),
+    });
+  });
+
   it("CLI: --db and PALISADE_DB take a postgres:// URL; scan output equals the SQLite backend's", async () => {
     // After the newest fixture record (2024-06-21), so no record is dated in the future and none is stale.
     const NOW = new Date("2024-06-25T00:00:00Z");
