@@ -105,6 +105,49 @@ describe("netpolFindings", () => {
     });
     expect(f?.id).toMatch(/^[0-9a-f]+$/);
   });
+  it("an empty podSelector selects every pod of the namespace: never 'selects no pods', even with no workload in the input", () => {
+    // A default-deny manifest applied to a namespace before (or without) its workloads: it applies to every pod
+    // created there later. Written as `{}`, as `matchLabels: {}` and with podSelector left out (defaults to {}).
+    const objs = [
+      namespace("empty"),
+      policy("empty", "deny-all", { podSelector: {}, policyTypes: ["Ingress", "Egress"] }),
+      policy("empty", "deny-ingress", { podSelector: { matchLabels: {}, matchExpressions: [] } }),
+      policy("empty", "no-selector", { policyTypes: ["Ingress"] }),
+      policy("empty", "typo", { podSelector: { matchLabels: { app: "web" } } }),
+    ];
+    expect(summary(objs)).toEqual(["PAL-NET-009 NetworkPolicy empty/typo spec.podSelector"]);
+    const { findings } = netpolFindings(inventory(objs));
+    expect(findings.map((f) => f.message)).toEqual([
+      "NetworkPolicy empty/typo selects no pods: podSelector app=web matches no workload in namespace empty",
+    ]);
+  });
+  it("namespaceSelector: {} is every namespace; an absent one is the policy's namespace", () => {
+    const other = deployment("b", "api", { app: "api" });
+    const objs = [
+      web,
+      other,
+      policy("a", "deny", { podSelector: {}, policyTypes: ["Ingress", "Egress"] }),
+      policy("b", "deny", { podSelector: {}, policyTypes: ["Ingress", "Egress"] }),
+      policy("a", "same-ns", {
+        podSelector: {},
+        ingress: [{ from: [{ podSelector: { matchLabels: { app: "api" } } }] }],
+      }),
+      policy("a", "all-ns", {
+        podSelector: {},
+        ingress: [
+          {
+            from: [
+              { namespaceSelector: null, podSelector: {} },
+              { namespaceSelector: {}, podSelector: { matchLabels: { app: "api" } } },
+            ],
+          },
+        ],
+      }),
+    ];
+    expect(summary(objs)).toEqual([
+      "PAL-NET-006 NetworkPolicy a/all-ns spec.ingress[0].from[1].namespaceSelector",
+    ]);
+  });
   it("rules of a type not in policyTypes do not fire", () => {
     expect(
       summary([

@@ -119,7 +119,7 @@ export const NETPOL_RULES: readonly RuleMeta[] = [
     severity: "low",
     category: "network",
     rationale:
-      "The policy's podSelector matches no workload in its namespace: it has no effect, which usually means a label typo or a policy in the wrong namespace.",
+      "The policy's podSelector names labels that no workload in its namespace carries: it has no effect, which usually means a label typo or a policy in the wrong namespace. An empty podSelector ({}, or none) selects every pod of the namespace, including pods created later, so it never fires this rule.",
     remediation: "Fix the podSelector labels or the policy's namespace, or delete the policy.",
     compliance: [NSA],
   },
@@ -309,7 +309,10 @@ export function netpolFindings(
   m.policies.forEach((p, pi) => {
     const label = `NetworkPolicy ${p.namespace}/${p.name}`;
     const selected = m.selected[pi] ?? [];
-    if (selected.length === 0)
+    // An empty podSelector selects every pod in the policy's namespace (NetworkPolicySpec.podSelector: "An empty
+    // podSelector selects all pods in this namespace"): with no workload in the input it still applies to every
+    // pod created there, the usual shape of a default-deny policy applied before the workloads. Not a typo.
+    if (selected.length === 0 && !isMatchAll(p.podSelector))
       findings.push(
         finding(
           "PAL-NET-009",
