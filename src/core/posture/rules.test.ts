@@ -641,6 +641,21 @@ const CASES: Case[] = [
     pass: [workload(undefined, { namespace: "shop" })],
   },
   {
+    rule: "PAL-NS-001",
+    name: "ConfigMap in the default namespace (kube-root-ca.crt is the controller's)",
+    fail: [
+      { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cfg", namespace: "default" }, data: {} },
+    ],
+    pass: [
+      {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: "kube-root-ca.crt", namespace: "default" },
+        data: {},
+      },
+    ],
+  },
+  {
     rule: "PAL-POD-037",
     name: "liveness missing",
     fail: [

@@ -3,6 +3,7 @@
  */
 import type { KObject } from "../../inventory/index.js";
 import { joinPath } from "../../inventory/index.js";
+import { isRecord } from "../../util/index.js";
 import { CIS, NSA } from "../compliance.js";
 import type { ContainerRule, Env, Hit, InventoryRule, ObjectHit, PostureRule } from "../engine.js";
 
@@ -152,6 +153,80 @@ function namespacePolicyRule(
   };
 }
 
+/**
+ * Objects the control plane itself creates in the default namespace: they are there on every cluster and are not
+ * the user's to move. The `kubernetes` Service (and its endpoints) is reconciled by the API server; the root CA
+ * ConfigMap is published into every namespace by kube-controller-manager's root-ca-cert-publisher; the `default`
+ * ServiceAccount is created in every namespace by the serviceaccount controller.
+ */
+const CONTROL_PLANE_DEFAULT_OBJECTS: ReadonlySet<string> = new Set([
+  "Service\u0000kubernetes",
+  "ConfigMap\u0000kube-root-ca.crt",
+  "ServiceAccount\u0000default",
+]);
+
+/** Object kinds (beyond workloads, which PAL-POD-036 covers) that CIS 5.7.4 asks to keep out of `default`. */
+const DEFAULT_NAMESPACE_KINDS = [
+  "services",
+  "configMaps",
+  "secrets",
+  "serviceAccounts",
+  "roles",
+  "roleBindings",
+  "ingresses",
+] as const;
+
+/**
+ * Whether a Secret is the legacy token the token controller generated for the `default` ServiceAccount
+ * (clusters before 1.24, or with LegacyServiceAccountTokenNoAutoGeneration off): it follows that ServiceAccount.
+ */
+function isDefaultSaToken(o: KObject): boolean {
+  return (
+    o.raw.type === "kubernetes.io/service-account-token" &&
+    o.annotations["kubernetes.io/service-account.name"] === "default" &&
+    o.origin !== "manifest"
+  );
+}
+
+const defaultNamespaceRule: InventoryRule = {
+  meta: {
+    id: "PAL-NS-001",
+    title: "Object in the default namespace",
+    severity: "low",
+    category: WORKLOAD,
+    rationale:
+      "Services, ConfigMaps, Secrets, ServiceAccounts, Roles, RoleBindings and Ingresses in the default namespace share one RBAC, quota and NetworkPolicy scope with everything else put there by omission; whoever may read Secrets or ConfigMaps in default reads all of them. The objects the control plane puts there itself (the `kubernetes` Service, the `kube-root-ca.crt` ConfigMap, the `default` ServiceAccount) are not reported.",
+    remediation:
+      "Move the object, with the workloads that use it, into a dedicated namespace, and set metadata.namespace in the manifest.",
+    compliance: [NSA.namespaces, CIS.defaultNamespace],
+  },
+  scope: "inventory",
+  check(env) {
+    const hits: ObjectHit[] = [];
+    const team = env.inv.namespaces.get("default")?.team;
+    for (const list of DEFAULT_NAMESPACE_KINDS)
+      for (const o of env.inv[list]) {
+        if (o.ref.namespace !== "default") continue;
+        if (CONTROL_PLANE_DEFAULT_OBJECTS.has(`${o.ref.kind}\u0000${o.ref.name}`) || isDefaultSaToken(o))
+          continue;
+        // A manifest without metadata.namespace lands in the namespace of `kubectl apply` (default unless -n).
+        const meta = o.raw.metadata;
+        const written = isRecord(meta) && typeof meta.namespace === "string" && meta.namespace !== "";
+        const hit: ObjectHit = {
+          object: o,
+          fieldPath: "metadata.namespace",
+          message: written
+            ? `${o.ref.kind} "${o.ref.name}" is in the default namespace`
+            : `${o.ref.kind} "${o.ref.name}" names no namespace: applied without -n it lands in the default namespace`,
+        };
+        if (written) hit.evidence = "default";
+        if (team !== undefined) hit.team = team;
+        hits.push(hit);
+      }
+    return hits;
+  },
+};
+
 export const WORKLOAD_HYGIENE_RULES: readonly PostureRule[] = [
   {
     meta: {
@@ -238,6 +313,7 @@ export const WORKLOAD_HYGIENE_RULES: readonly PostureRule[] = [
       ];
     },
   },
+  defaultNamespaceRule,
   probeRule(
     "PAL-POD-037",
     "livenessProbe",
