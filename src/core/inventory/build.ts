@@ -1,5 +1,11 @@
 import type { PodSpec } from "kubernetes-types/core/v1.js";
 import type { CoverageEntry, ResourceRef } from "../findings/index.js";
+import {
+  isWorkloadKind,
+  POD_TEMPLATE_PATHS as POD_SPEC_PATH,
+  primaryOwnerRef,
+  WORKLOAD_KINDS,
+} from "../k8s/index.js";
 import { asArray, asString, asStringMap, globMatch, isRecord } from "../util/index.js";
 import { joinPath } from "./field-path.js";
 import { parseImageRef } from "./image-ref.js";
@@ -13,7 +19,6 @@ import {
   type NamespaceInfo,
   type OwnershipConfig,
   type RawObject,
-  WORKLOAD_KINDS,
   type Workload,
   type WorkloadKind,
 } from "./model.js";
@@ -49,18 +54,6 @@ const CLUSTER_SCOPED = new Set([
   "APIService",
   "CertificateSigningRequest",
 ]);
-
-/** Pod spec location per workload kind. */
-const POD_SPEC_PATH: Record<WorkloadKind, { spec: string; meta: string }> = {
-  Pod: { spec: "spec", meta: "metadata" },
-  Deployment: { spec: "spec.template.spec", meta: "spec.template.metadata" },
-  ReplicaSet: { spec: "spec.template.spec", meta: "spec.template.metadata" },
-  StatefulSet: { spec: "spec.template.spec", meta: "spec.template.metadata" },
-  DaemonSet: { spec: "spec.template.spec", meta: "spec.template.metadata" },
-  Job: { spec: "spec.template.spec", meta: "spec.template.metadata" },
-  ReplicationController: { spec: "spec.template.spec", meta: "spec.template.metadata" },
-  CronJob: { spec: "spec.jobTemplate.spec.template.spec", meta: "spec.jobTemplate.spec.template.metadata" },
-};
 
 export interface BuildOptions {
   ownership?: OwnershipConfig;
@@ -314,7 +307,7 @@ export function buildInventory(raws: readonly RawObject[], options: BuildOptions
         object: obj,
       };
       inv.namespaces.set(obj.ref.name, info);
-    } else if ((WORKLOAD_KINDS as readonly string[]).includes(kind)) {
+    } else if (isWorkloadKind(kind)) {
       candidates.push(obj);
     } else if (kind in MODELLED) {
       (inv[MODELLED[kind as keyof typeof MODELLED]] as KObject[]).push(obj);
@@ -358,7 +351,7 @@ function resolveWorkloads(inv: Inventory, candidates: KObject[], coverage: Cover
     if (c.uid) byUid.set(`${c.cluster ?? ""}\u0000${c.uid}`, c);
   }
   // The controller reference wins; without one, the first reference (as the garbage collector's owner walk does).
-  const ownerRefOf = (o: KObject) => o.ownerReferences.find((r) => r.controller) ?? o.ownerReferences[0];
+  const ownerRefOf = (o: KObject) => primaryOwnerRef(o.ownerReferences);
   const parentOf = (o: KObject): KObject | undefined => {
     const ref = ownerRefOf(o);
     if (!ref) return undefined;

@@ -1,3 +1,4 @@
+export { WORKLOAD_KINDS } from "../k8s/index.js";
 export type { BuildOptions } from "./build.js";
 export {
   buildInventory,
@@ -28,5 +29,5 @@ export type {
   Workload,
   WorkloadKind,
 } from "./model.js";
-export { DEFAULT_OWNERSHIP, WORKLOAD_KINDS } from "./model.js";
+export { DEFAULT_OWNERSHIP } from "./model.js";
 export { slimObject } from "./slim.js";

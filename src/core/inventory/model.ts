@@ -31,7 +31,9 @@ export interface RawObject {
   origin?: InputOrigin;
 }
 
-export type Labels = Readonly<Record<string, string>>;
+import type { Labels, WorkloadKind } from "../k8s/index.js";
+
+export type { Labels, WorkloadKind };
 
 /** A normalised Kubernetes object. `raw` is the object as loaded (Secret values already dropped). */
 export interface KObject {
@@ -45,27 +47,6 @@ export interface KObject {
   origin?: InputOrigin;
   ownerReferences: { kind: string; name: string; uid?: string; apiVersion?: string; controller: boolean }[];
 }
-
-export type WorkloadKind =
-  | "Pod"
-  | "Deployment"
-  | "ReplicaSet"
-  | "StatefulSet"
-  | "DaemonSet"
-  | "Job"
-  | "CronJob"
-  | "ReplicationController";
-
-export const WORKLOAD_KINDS: readonly WorkloadKind[] = [
-  "Pod",
-  "Deployment",
-  "ReplicaSet",
-  "StatefulSet",
-  "DaemonSet",
-  "Job",
-  "CronJob",
-  "ReplicationController",
-];
 
 export type ContainerType = "container" | "initContainer" | "ephemeralContainer";
 

@@ -11,10 +11,10 @@ import {
   type SourceLocation,
 } from "../findings/index.js";
 import { type Inventory, type KObject, sourceLocation } from "../inventory/index.js";
+import { isMatchAll } from "../k8s/index.js";
 import { buildModel } from "./model.js";
 import { type IpBlockPodOptions, ipBlockMatchesAny, unknownAddressCoverage } from "./pod-addresses.js";
 import type { ParsedPolicy, Peer, PolicyRule } from "./policy.js";
-import { isMatchAll } from "./selector.js";
 
 const NSA: ComplianceRef = {
   framework: "nsa",

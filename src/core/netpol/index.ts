@@ -46,5 +46,3 @@ export { parsePodCidrs } from "./pod-addresses.js";
 export type { ParsedPolicy, Peer, PolicyIssue, PolicyRule, PortSpec } from "./policy.js";
 export { parseNetworkPolicy } from "./policy.js";
 export type { ConnectionsJson, ConnSet, IntervalSet, Protocol } from "./ports.js";
-export type { Selector } from "./selector.js";
-export { matchesSelector, parseSelector } from "./selector.js";

@@ -1,5 +1,6 @@
 import type { CoverageEntry } from "../findings/index.js";
 import type { Inventory, Labels, Workload } from "../inventory/index.js";
+import { isMatchAll, matchesSelector, type Selector } from "../k8s/index.js";
 import { appendAll, isRecord } from "../util/index.js";
 import { coveredSpan, type IpRange, partitionAddressSpace } from "./cidr.js";
 import {
@@ -22,7 +23,6 @@ import {
   MAX_PORT,
   type Protocol,
 } from "./ports.js";
-import { isMatchAll, matchesSelector, type Selector } from "./selector.js";
 
 /**
  * The label every namespace carries since Kubernetes 1.22 (KEP-2161, NamespaceDefaultLabelName): policies commonly

@@ -1,9 +1,9 @@
 import type { ResourceRef, SourceLocation } from "../findings/index.js";
 import type { KObject } from "../inventory/index.js";
+import { MATCH_ALL, parseLabelSelector, type Selector } from "../k8s/index.js";
 import { isRecord } from "../util/index.js";
 import { type Cidr, parseCidr } from "./cidr.js";
 import { MAX_PORT, MIN_PORT, PROTOCOLS, type Protocol } from "./ports.js";
-import { MATCH_ALL, parseSelector, type Selector } from "./selector.js";
 
 /** One entry of a rule's `ports`. Protocol defaults to TCP (networking/v1 SetDefaults_NetworkPolicyPort). */
 export interface PortSpec {
@@ -94,7 +94,7 @@ export function parseNetworkPolicy(obj: KObject): { policy?: ParsedPolicy; issue
 
   // spec.podSelector: optional since 1.31 docs ("If it is not specified, it defaults to an empty selector"); an
   // absent struct field also decoded as the empty selector before, which selects every pod in the namespace.
-  const ps = parseSelector(spec.podSelector);
+  const ps = parseLabelSelector(spec.podSelector, "everything");
   for (const i of ps.issues) add(joinP("spec.podSelector", i.path), i.message);
 
   // policyTypes defaulting (networking/v1 SetDefaults_NetworkPolicy): when empty or absent, Ingress always, plus
@@ -251,7 +251,7 @@ function parsePeer(raw: unknown, path: string, add: (p: string, m: string) => vo
   let ok = true;
   for (const field of ["podSelector", "namespaceSelector"] as const) {
     if (!has(field)) continue;
-    const s = parseSelector(raw[field]);
+    const s = parseLabelSelector(raw[field], "everything");
     for (const i of s.issues) add(joinP(`${path}.${field}`, i.path), i.message);
     if (s.selector) peer[field] = s.selector;
     else ok = false;

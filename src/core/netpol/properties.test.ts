@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { matchesSelector, parseLabelSelector } from "../k8s/index.js";
 import { deployment, inventory, namespace, type Obj, pod, policy, running } from "./__fixtures__/cluster.js";
 import { analyzeConnectivity, type ConnectivityOptions, type Edge } from "./connectivity.js";
 import { CONN_NONE, connEquals, connFromJson, connUnion } from "./ports.js";
 import { referenceConnectivity } from "./reference.js";
-import { matchesSelector, parseSelector } from "./selector.js";
 
 /** Random small clusters: few label values so selectors collide often. */
 const NAMESPACES = ["a", "b", "c"];
@@ -254,6 +254,6 @@ function selects(c: ClusterGen, extra: PolicyGen, dst: { name?: string }): boole
   if (dst.name === undefined) return false;
   const w = c.workloads[Number(dst.name.slice(1))];
   if (!w || w.ns !== extra.ns) return false;
-  const r = parseSelector(extra.podSelector);
+  const r = parseLabelSelector(extra.podSelector, "everything");
   return r.selector !== undefined && matchesSelector(r.selector, w.labels);
 }

@@ -1,4 +1,5 @@
 import type { Inventory, KObject, Labels, Workload } from "../inventory/index.js";
+import { matchesSelector } from "../k8s/index.js";
 import { appendAll, isRecord } from "../util/index.js";
 import {
   compareRanges,
@@ -23,7 +24,6 @@ import {
   connUnion,
   MAX_PORT,
 } from "./ports.js";
-import { matchesSelector } from "./selector.js";
 
 /**
  * A deliberately naive evaluator of the NetworkPolicy semantics: every (source, destination) pair is decided

@@ -1,10 +1,20 @@
-import type { Labels } from "../inventory/index.js";
-import { FORBIDDEN_KEYS, isRecord } from "../util/index.js";
+import { isRecord } from "../util/index.js";
+
+/** Labels of an object (or of a pod template), as read by the inventory. */
+export type Labels = Readonly<Record<string, string>>;
 
 /**
- * metav1.LabelSelector: `matchLabels` and `matchExpressions`, ANDed. An empty selector (`{}`) matches everything
- * (apimachinery LabelSelectorAsSelector: "an empty label selector matches all objects"; a null one matches nothing,
- * which the NetworkPolicy API expresses by leaving the peer field unset).
+ * metav1.LabelSelector: `matchLabels` and `matchExpressions`, ANDed. apimachinery `LabelSelectorAsSelector`: an
+ * empty selector (`{}`) matches everything, a nil one matches nothing. Whether an ABSENT field is nil or empty
+ * depends on the API type, so every caller says which (see `parseLabelSelector`):
+ *
+ * - NetworkPolicy `spec.podSelector` and ClusterRole `aggregationRule.clusterRoleSelectors[i]` are non-pointer
+ *   structs in Go: absent or `null` decodes as the empty selector, which matches everything ("everything").
+ * - NetworkPolicy peer `podSelector`/`namespaceSelector` are pointers whose absence changes the peer's meaning
+ *   (no namespaceSelector = the policy's own namespace): the netpol parser handles absence itself and only parses
+ *   present selectors.
+ * - Pointers that Kubernetes reads as `labels.Nothing()` when nil (PodDisruptionBudget `spec.selector` in
+ *   policy/v1, a workload's `spec.selector` for the controllers) pass "nothing".
  */
 export type SelectorOperator = "In" | "NotIn" | "Exists" | "DoesNotExist";
 
@@ -19,6 +29,8 @@ export interface Selector {
   matchExpressions: readonly SelectorRequirement[];
   /** Canonical text, equal for equal selectors (used as a cache key and in messages). */
   text: string;
+  /** The nil selector (`labels.Nothing()`): matches no object, not even one without labels. */
+  nothing?: true;
 }
 
 /** A problem found while reading a selector; `path` is relative to the selector. */
@@ -48,16 +60,32 @@ export function isValidLabelValue(v: string): boolean {
 
 const OPERATORS: ReadonlySet<string> = new Set(["In", "NotIn", "Exists", "DoesNotExist"]);
 
-/** The selector that matches everything. */
+/** The empty selector (`{}`): matches everything. */
 export const MATCH_ALL: Selector = { matchLabels: [], matchExpressions: [], text: "{}" };
 
+/** The nil selector: matches nothing. */
+export const MATCH_NOTHING: Selector = {
+  matchLabels: [],
+  matchExpressions: [],
+  text: "<nothing>",
+  nothing: true,
+};
+
+/** What an absent (`undefined`) or `null` selector field means for the caller's API type (see module comment). */
+export type AbsentSelector = "everything" | "nothing";
+
 /**
- * Parse and validate a LabelSelector the way the API server does (ValidateLabelSelector): In/NotIn need at least
- * one value, Exists/DoesNotExist none, keys must be qualified names and values valid label values.
+ * Parse and validate a LabelSelector the way the API server does (`ValidateLabelSelector`, then
+ * `LabelSelectorAsSelector`): In/NotIn need at least one value, Exists/DoesNotExist none, keys must be qualified
+ * names and values valid label values. `selector` is set only when there is no issue.
  */
-export function parseSelector(raw: unknown): { selector?: Selector; issues: SelectorIssue[] } {
+export function parseLabelSelector(
+  raw: unknown,
+  absent: AbsentSelector,
+): { selector?: Selector; issues: SelectorIssue[] } {
   const issues: SelectorIssue[] = [];
-  if (raw === null || raw === undefined) return { selector: MATCH_ALL, issues };
+  if (raw === null || raw === undefined)
+    return { selector: absent === "everything" ? MATCH_ALL : MATCH_NOTHING, issues };
   if (!isRecord(raw)) return { issues: [{ path: "", message: "must be an object" }] };
   const labels: [string, string][] = [];
   if (raw.matchLabels !== undefined && raw.matchLabels !== null) {
@@ -65,8 +93,9 @@ export function parseSelector(raw: unknown): { selector?: Selector; issues: Sele
     else {
       for (const [k, v] of Object.entries(raw.matchLabels)) {
         const p = `matchLabels[${JSON.stringify(k)}]`;
-        if (FORBIDDEN_KEYS.has(k) || !isQualifiedName(k))
-          issues.push({ path: p, message: `invalid label key ${JSON.stringify(k)}` });
+        // `__proto__` is not a qualified name; `constructor` is one, and Kubernetes accepts it: pairs are kept in an
+        // array, never merged into an object, so no key can reach a prototype.
+        if (!isQualifiedName(k)) issues.push({ path: p, message: `invalid label key ${JSON.stringify(k)}` });
         else if (typeof v !== "string" || !isValidLabelValue(v))
           issues.push({ path: p, message: `invalid label value ${JSON.stringify(v)}` });
         else labels.push([k, v]);
@@ -140,13 +169,14 @@ function selectorText(
   return parts.length === 0 ? "{}" : parts.join(",");
 }
 
-/** Whether the selector matches nothing-but-everything (`{}`). */
+/** Whether the selector is the empty one (`{}`), which matches every object. */
 export function isMatchAll(s: Selector): boolean {
-  return s.matchLabels.length === 0 && s.matchExpressions.length === 0;
+  return s.nothing !== true && s.matchLabels.length === 0 && s.matchExpressions.length === 0;
 }
 
-/** Label selector semantics (apimachinery labels.Requirement.Matches). */
+/** Label selector semantics (apimachinery labels.Requirement.Matches); own properties of `labels` only. */
 export function matchesSelector(s: Selector, labels: Labels): boolean {
+  if (s.nothing) return false;
   for (const [k, v] of s.matchLabels) {
     if (!Object.hasOwn(labels, k) || labels[k] !== v) return false;
   }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { matchesSelector, parseSelector } from "./selector.js";
+import { MATCH_NOTHING, matchesSelector, parseLabelSelector } from "./selector.js";
 
 const sel = (raw: unknown) => {
-  const r = parseSelector(raw);
+  const r = parseLabelSelector(raw, "everything");
   if (!r.selector) throw new Error(JSON.stringify(r.issues));
   return r.selector;
 };
@@ -34,6 +34,17 @@ describe("label selectors", () => {
     const s = sel({ matchExpressions: [{ key: "k", operator, ...(values ? { values } : {}) }] });
     expect(matchesSelector(s, labels)).toBe(expected);
   });
+  it("an absent selector is empty (matches everything) or nil (matches nothing), as the caller's API type says", () => {
+    expect(parseLabelSelector(undefined, "everything").selector?.text).toBe("{}");
+    expect(parseLabelSelector(null, "nothing").selector).toBe(MATCH_NOTHING);
+    expect(matchesSelector(MATCH_NOTHING, {})).toBe(false);
+    expect(matchesSelector(sel(null), {})).toBe(true);
+  });
+  it("accepts keys Kubernetes accepts even when they name Object.prototype members", () => {
+    const s = sel({ matchLabels: { constructor: "x" } });
+    expect(matchesSelector(s, { constructor: "x" })).toBe(true);
+    expect(matchesSelector(s, {})).toBe(false);
+  });
   it("gives equal text to equal selectors", () => {
     expect(sel({ matchLabels: { b: "2", a: "1" } }).text).toBe(sel({ matchLabels: { a: "1", b: "2" } }).text);
     expect(sel({}).text).toBe("{}");
@@ -53,9 +64,10 @@ describe("pathological cases", () => {
     [{ matchLabels: { a: 1 } }, 'matchLabels["a"]'],
     [{ matchLabels: { a: "x".repeat(64) } }, 'matchLabels["a"]'],
     [JSON.parse('{"matchLabels":{"__proto__":"x"}}'), 'matchLabels["__proto__"]'],
+    [JSON.parse('{"matchLabels":{"__proto__":"x","constructor":"y"}}'), 'matchLabels["__proto__"]'],
     ["app=web", ""],
   ])("rejects %j at %s", (raw, path) => {
-    const r = parseSelector(raw);
+    const r = parseLabelSelector(raw, "everything");
     expect(r.selector).toBeUndefined();
     expect(r.issues.map((i) => i.path)).toEqual([path]);
   });

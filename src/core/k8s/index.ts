@@ -1,0 +1,35 @@
+/**
+ * The Kubernetes kernel: API semantics every domain shares (label selectors, group/version/kind and resource
+ * names, workload kinds and their pod templates, owner references). Pure; no domain reimplements these.
+ */
+
+export { controllerRef, type OwnerReferenceLike, primaryOwnerRef } from "./owners.js";
+export {
+  type GroupVersion,
+  lookupResourceName,
+  parseApiVersion,
+  type ResourceInfo,
+  resourceForKind,
+} from "./resources.js";
+export {
+  type AbsentSelector,
+  isMatchAll,
+  isQualifiedName,
+  isValidLabelValue,
+  type Labels,
+  MATCH_ALL,
+  MATCH_NOTHING,
+  matchesSelector,
+  parseLabelSelector,
+  type Selector,
+  type SelectorIssue,
+  type SelectorOperator,
+  type SelectorRequirement,
+} from "./selector.js";
+export {
+  isWorkloadKind,
+  POD_TEMPLATE_PATHS,
+  type PodTemplatePaths,
+  WORKLOAD_KINDS,
+  type WorkloadKind,
+} from "./workloads.js";
