@@ -35,6 +35,7 @@ type DiscoverFlags = InputOptions & {
   concurrency: string;
   registryAuth?: string;
   registryCa?: string;
+  maxImageBytes?: string;
   dangerouslyAllowHttp?: boolean;
 };
 
@@ -72,6 +73,7 @@ function registerDiscover(images: Command, ctx: CliContext): void {
       .option("--concurrency <n>", "images analyzed at once (1-16)", "4")
       .option("--registry-auth <file>", 'registry credentials: a Docker config.json with "auths"')
       .option("--registry-ca <file>", REGISTRY_CA_HELP)
+      .option("--max-image-bytes <size>", MAX_IMAGE_BYTES_HELP)
       .option(
         "--dangerously-allow-http",
         "use plain http for registries that are not on loopback (credentials and images travel unprotected)",
@@ -97,7 +99,10 @@ function registerDiscover(images: Command, ctx: CliContext): void {
       const auth = flags.registryAuth
         ? await ki.loadRegistryAuthFile(resolve(ctx.cwd, flags.registryAuth))
         : undefined;
-      const { ca } = await imageAnalyzeOptions({ registryCa: flags.registryCa }, ctx);
+      const { ca, budgets } = await imageAnalyzeOptions(
+        { registryCa: flags.registryCa, maxImageBytes: flags.maxImageBytes },
+        ctx,
+      );
       const file = sqliteDbFile(flags.db, ctx);
       const loaded = await loadInventory(flags, [], ctx);
       const store = new ki.KnownImageStore(file);
@@ -108,6 +113,7 @@ function registerDiscover(images: Command, ctx: CliContext): void {
           concurrency,
           auth,
           ca,
+          budgets,
           dangerouslyAllowHttp: flags.dangerouslyAllowHttp === true,
         });
       } finally {
