@@ -19,6 +19,7 @@ import type { CoverageEntry } from "../findings/index.js";
 import type { Inventory, KObject } from "../inventory/index.js";
 import { BOOTSTRAP_ENTRIES, BOOTSTRAP_RULES, BOOTSTRAP_SOURCES } from "./bootstrap-data.js";
 import type { BootstrapEntry } from "./bootstrap-types.js";
+import type { RbacBinding, RbacRole } from "./model.js";
 
 export const BOOTSTRAP_LABEL = "kubernetes.io/bootstrapping";
 const RBAC_V1 = "rbac.authorization.k8s.io/v1";
@@ -212,4 +213,75 @@ export function planDefaultPolicy(inv: Inventory, opts: DefaultRolesOptions): De
     });
   }
   return { objects, coverage, version };
+}
+
+interface KnownDefault {
+  rules: Set<string>;
+  aggregate: Set<string>;
+  roleRefs: Set<string>;
+  subjects: Set<string>;
+}
+let known: Map<string, KnownDefault> | undefined;
+
+/** Every modelled version's content per object, by `kind\0namespace\0name` (built once, on first use). */
+function knownDefaults(): Map<string, KnownDefault> {
+  if (known) return known;
+  known = new Map();
+  for (const e of BOOTSTRAP_ENTRIES) {
+    const k = objectKey(e.kind, e.namespace, e.name);
+    const d = known.get(k) ?? {
+      rules: new Set(),
+      aggregate: new Set(),
+      roleRefs: new Set(),
+      subjects: new Set(),
+    };
+    known.set(k, d);
+    for (const i of e.rules ?? []) d.rules.add(JSON.stringify(BOOTSTRAP_RULES[i]));
+    if (e.aggregate) d.aggregate.add(JSON.stringify(e.aggregate));
+    if (e.roleRef) d.roleRefs.add(JSON.stringify(e.roleRef));
+    for (const sub of e.subjects ?? []) d.subjects.add(JSON.stringify(sub));
+  }
+  return known;
+}
+
+const platformCache = new WeakMap<RbacRole | RbacBinding, boolean>();
+
+/**
+ * Is this role or binding the platform's own bootstrap object? Assumed defaults are (`builtin`). An input object
+ * (a snapshot of a real cluster) is when it carries the `kubernetes.io/bootstrapping: rbac-defaults` label AND is
+ * what some modelled Kubernetes version creates under that name: the same aggregation (aggregated roles), only
+ * rules upstream gives that role, the same roleRef and only upstream's subjects. The label alone is not enough:
+ * anyone can copy it onto a ClusterRoleBinding of their own to cluster-admin, and a subject or rule an
+ * administrator added to a bootstrap object (reconciliation keeps them) is the administrator's.
+ */
+export function isPlatformObject(x: RbacRole | RbacBinding): boolean {
+  if (x.builtin) return true;
+  if (x.object.labels[BOOTSTRAP_LABEL] !== "rbac-defaults") return false;
+  const cached = platformCache.get(x);
+  if (cached !== undefined) return cached;
+  const answer = matchesUpstream(x);
+  platformCache.set(x, answer);
+  return answer;
+}
+
+function matchesUpstream(x: RbacRole | RbacBinding): boolean {
+  const d = knownDefaults().get(objectKey(x.kind, x.namespace, x.name));
+  if (!d) return false;
+  if ("roleRef" in x) {
+    if (!d.roleRefs.has(JSON.stringify([x.roleRef.kind, x.roleRef.name]))) return false;
+    return x.subjects.every((sub) =>
+      d.subjects.has(
+        JSON.stringify(
+          sub.kind === "ServiceAccount" ? [sub.kind, sub.name, sub.namespace ?? ""] : [sub.kind, sub.name],
+        ),
+      ),
+    );
+  }
+  if (x.aggregationRule && x.aggregationRule.length > 0) {
+    if (x.aggregationRule.some((sel) => sel.matchExpressions.length > 0)) return false;
+    return d.aggregate.has(JSON.stringify(x.aggregationRule.map((sel) => sel.matchLabels)));
+  }
+  return x.declaredRules.every((r) =>
+    d.rules.has(JSON.stringify([r.verbs, r.apiGroups, r.resources, r.resourceNames, r.nonResourceURLs])),
+  );
 }

@@ -22,6 +22,7 @@
  * identity holds every permission it needs.
  */
 import { cmp, type ResourceRef } from "../findings/index.js";
+import { isPlatformObject } from "./bootstrap.js";
 import { roleKey, subjectNamespace } from "./build.js";
 import { SYSTEM_MASTERS, subjectKey, subjectUserInfo } from "./identity.js";
 import { formatRule, type RequestAttributes, ruleAllows } from "./match.js";
@@ -57,8 +58,9 @@ export interface EscalationPath {
   subject: Subject;
   steps: EscalationStep[];
   /**
-   * The subject is named only by assumed bootstrap bindings (a controller's ServiceAccount in kube-system, the
-   * system:* users): the platform's own power, the same in every cluster of that version.
+   * The subject is named only by the platform's bootstrap bindings, assumed or the input's unmodified copies (a
+   * controller's ServiceAccount in kube-system, the system:* users): the platform's own power, the same in every
+   * cluster of that version.
    */
   builtin?: true;
 }
@@ -300,11 +302,11 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
       if (s.kind === "ServiceAccount") {
         const ns = subjectNamespace(s, b);
         if (ns) addSa(ns, s.name);
-        (b.builtin ? namedByBuiltin : namedByInput).add(subjectKey({ ...s, namespace: ns ?? "" }));
+        (isPlatformObject(b) ? namedByBuiltin : namedByInput).add(subjectKey({ ...s, namespace: ns ?? "" }));
       } else {
         if (s.kind === "User") users.add(s.name);
         else groups.add(s.name);
-        (b.builtin ? namedByBuiltin : namedByInput).add(subjectKey(s));
+        (isPlatformObject(b) ? namedByBuiltin : namedByInput).add(subjectKey(s));
       }
     }
   }

@@ -11,6 +11,8 @@ import {
 } from "./__fixtures__/helpers.js";
 import { RBAC_RULES, rbacFindings } from "./findings.js";
 
+const BOOTSTRAP = { "kubernetes.io/bootstrapping": "rbac-defaults" };
+
 const inv = () =>
   inventory([
     serviceAccount("kube-system", "boss"),
@@ -47,13 +49,8 @@ const inv = () =>
     roleBinding("apps", "dangling", "Role", "nope", ["User:x"]),
     clusterRoleBinding("masters", "secrets", ["Group:system:masters"]),
     role("apps", "unused", [rule("get", "apps", "*")]),
-    {
-      ...clusterRole("system:bootstrap-thing", [rule("*", "*", "*")]),
-      metadata: {
-        name: "system:bootstrap-thing",
-        labels: { "kubernetes.io/bootstrapping": "rbac-defaults" },
-      },
-    },
+    // A snapshot's own copy of upstream's cluster-admin: the platform's, not reported.
+    clusterRole("cluster-admin", [rule("*", "*", "*"), urlRule("*", "*")], {}, BOOTSTRAP),
   ]);
 
 describe("rbacFindings", () => {
@@ -174,6 +171,31 @@ describe("PAL-RBAC-015: read every Secret in a namespace", () => {
         "all-secrets",
         'ClusterRole all-secrets rules[0] {APIGroups:[""], Resources:["secrets"], Verbs:["get"]}',
       ],
+    ]);
+  });
+});
+
+describe("the bootstrapping label alone does not hide an object", () => {
+  it("a labelled binding that upstream does not create (a copied label) is reported; upstream's own is not", () => {
+    const labelled = (o: ReturnType<typeof clusterRoleBinding>) => ({
+      ...o,
+      metadata: { ...o.metadata, labels: BOOTSTRAP },
+    });
+    const f = rbacFindings(
+      inventory([
+        clusterRole("cluster-admin", [rule("*", "*", "*"), urlRule("*", "*")], {}, BOOTSTRAP),
+        labelled(clusterRoleBinding("cluster-admin", "cluster-admin", ["Group:system:masters"])),
+        labelled(clusterRoleBinding("system:backdoor", "cluster-admin", ["ServiceAccount:tools/runner"])),
+        labelled(
+          clusterRoleBinding("system:kube-scheduler", "cluster-admin", ["User:system:kube-scheduler"]),
+        ),
+        clusterRole("system:node-proxier", [rule("*", "*", "*")], {}, BOOTSTRAP),
+      ]),
+    ).findings;
+    expect(f.map((x) => [x.ruleId, x.resource.name]).sort()).toEqual([
+      ["PAL-RBAC-001", "system:backdoor"],
+      ["PAL-RBAC-001", "system:kube-scheduler"],
+      ["PAL-RBAC-011", "system:node-proxier"],
     ]);
   });
 });

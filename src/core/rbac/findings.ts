@@ -10,6 +10,7 @@ import {
   type Severity,
 } from "../findings/index.js";
 import { type Inventory, type KObject, sourceLocation } from "../inventory/index.js";
+import { isPlatformObject as isBootstrap } from "./bootstrap.js";
 import { buildRbacIndex, roleKey, subjectNamespace } from "./build.js";
 import { type EscalationPath, escalationPaths } from "./escalation.js";
 import { SYSTEM_MASTERS } from "./identity.js";
@@ -211,9 +212,6 @@ function namespacesWithServiceAccounts(keys: ReadonlySet<string>): Set<string> {
     for (let p = k.indexOf("/"); p >= 0; p = k.indexOf("/", p + 1)) out.add(k.slice(0, p));
   return out;
 }
-
-/** Bootstrap objects (`kubernetes.io/bootstrapping: rbac-defaults`) are Kubernetes' own policy; not reported. */
-const isBootstrap = (o: KObject) => o.labels["kubernetes.io/bootstrapping"] === "rbac-defaults";
 
 /** Does the rule allow the request for some name? (resourceNames restrict, they do not remove the risk.) */
 function allowsSomeName(rule: PolicyRule, req: RequestAttributes): boolean {
@@ -461,7 +459,7 @@ export function rbacFindings(
           ),
         );
     });
-    if (isBootstrap(b.object)) continue;
+    if (isBootstrap(b)) continue;
     b.subjects.forEach((s, i) => {
       if (s.kind === "Group" && s.name === SYSTEM_MASTERS)
         findings.push(
@@ -525,7 +523,7 @@ export function rbacFindings(
     )
       selectedByAggregation.add(role);
   for (const role of [...idx.roles.values(), ...idx.clusterRoles.values()]) {
-    if (role.builtin || isBootstrap(role.object)) continue;
+    if (isBootstrap(role)) continue;
     if (!role.aggregationRule)
       role.rules.forEach((rule, i) => {
         const full =

@@ -7,6 +7,7 @@ export {
   BOOTSTRAP_LABEL,
   BOOTSTRAP_MINORS,
   bootstrapObjects,
+  isPlatformObject,
   parseKubeVersion,
   planDefaultPolicy,
   resolveKubeVersion,

@@ -527,6 +527,15 @@ describe("bootstrap defaults: built-in roles exist as in every real cluster", ()
     expect(alone.coverage.filter((c) => c.reason === "assumed")).toEqual([]);
   });
 
+  it("a snapshot carrying upstream's own bootstrap policy: nothing assumed, no finding about it", async () => {
+    const upstream = fileURLToPath(
+      new URL("../../../core/rbac/__fixtures__/bootstrap-upstream/v1.37.0/", import.meta.url),
+    );
+    const r = await scan([upstream]);
+    expect(r.rbac).toEqual([]);
+    expect(r.coverage).toEqual([]);
+  });
+
   it("the table lists the assumption without counting it as a coverage gap", async () => {
     const r = await run(["scan", CHART]);
     expect(r.stdout).toContain("Coverage: 1 item (1 assumed)\n  assumed ");
