@@ -5,14 +5,18 @@
  * of modules is most of the start-up time saved (module resolution and compilation of files never run).
  * Type checking stays with `tsc` (`npm run typecheck`).
  *
- *   node scripts/build.mjs [--metafile]   (writes dist/cli/meta.json with --metafile, for size analysis)
+ *   node scripts/build.mjs [--metafile] [--outdir DIR]
+ *
+ * --metafile writes meta.json beside the bundle (size analysis; test/scripts/build-output.test.ts reads it to check
+ * that no test helper is bundled); --outdir builds somewhere other than dist/cli.
  */
 import { rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { build } from "esbuild";
 
 const ROOT = join(import.meta.dirname, "..");
-const OUT = join(ROOT, "dist", "cli");
+const outFlag = process.argv.indexOf("--outdir");
+const OUT = outFlag === -1 ? join(ROOT, "dist", "cli") : resolve(process.argv[outFlag + 1] ?? "");
 rmSync(OUT, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: ROOT,
