@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // The default summary, then every skip with its reason (and, with CI set, a failed run if anything skipped).
+    reporters: ["default", "./test/support/skip-reporter.ts"],
   },
 });

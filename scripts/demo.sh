@@ -4,11 +4,22 @@
 # digest rolls out). Uses a throwaway embedded SQLite file; nothing to start by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-palisade() { node dist/cli/palisade.js "$@"; }
-section() { printf '\n\033[1m== %s\033[0m\n\n' "$*"; }
+palisade() { node "${PALISADE_CLI:-dist/cli/palisade.js}" "$@"; }
+# Bold headings only on a terminal (never into a pipe or file); NO_COLOR turns them off, FORCE_COLOR on, as for
+# palisade itself.
+if [ -n "${NO_COLOR:-}" ]; then bold=0
+elif [ -n "${FORCE_COLOR:-}" ] && [ "${FORCE_COLOR}" != 0 ] && [ "${FORCE_COLOR}" != false ]; then bold=1
+elif [ -t 1 ]; then bold=1
+else bold=0
+fi
+section() {
+  if [ "$bold" = 1 ]; then printf '\n\033[1m== %s\033[0m\n\n' "$*"; else printf '\n== %s\n\n' "$*"; fi
+}
 D=examples/demo
-export PALISADE_DB=.palisade/demo.db
-rm -f "$PALISADE_DB"
+# A throwaway database of the demo's own: never the user's default store, never a file left in the checkout.
+demo_dir=$(mktemp -d "${TMPDIR:-/tmp}/palisade-demo.XXXXXX")
+trap 'rm -rf "$demo_dir"' EXIT
+export PALISADE_DB="$demo_dir/demo.db"
 
 section "1. Posture: palisade scan $D/manifests (grouped by team; exceptions and owners applied)"
 palisade scan "$D/manifests" --owners "$D/owners.yaml" --exceptions "$D/exceptions.yaml" -o table | {
