@@ -38,6 +38,9 @@ export async function runHostile(
       // touches the real home directory.
       env: { ...process.env, NO_COLOR: "1", XDG_DATA_HOME: join(dir, "data"), ...opts.env },
       stdio: ["pipe", "pipe", "pipe"],
+      // Its own process group, so a kill reaches the CLI and not only GNU time (an orphaned CLI would keep
+      // running, hold the pipes open and keep the test waiting).
+      detached: true,
     },
   );
   let stdout = "";
@@ -55,7 +58,11 @@ export async function runHostile(
   let killed = false;
   const timer = setTimeout(() => {
     killed = true;
-    child.kill("SIGKILL");
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    } catch {
+      child.kill("SIGKILL");
+    }
   }, opts.killAfterMs ?? 120_000);
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
     child.on("close", (c, s) => resolve([c, s])),
