@@ -1,6 +1,6 @@
 import { type CoverageEntry, refToString, SEVERITIES, type Severity } from "../findings/index.js";
 import { plural } from "../report/index.js";
-import { appendAll } from "../util/index.js";
+import { appendAll, maxOf } from "../util/index.js";
 import type { ImpactAnswer } from "./impact.js";
 import type { Lineage, LineageNode, LineageVulns } from "./model.js";
 import type { RemediationPlan } from "./plan.js";
@@ -236,7 +236,13 @@ export function formatStatusTable(records: readonly RemediationRecord[]): string
       `${r.openedAt}${r.closedAt ? ` -> ${r.closedAt}${ttf}` : ""}${r.reopenCount ? ` reopened x${r.reopenCount}` : ""}`,
     ]);
   }
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => row[i]?.length ?? 0))) ?? [];
+  const widths =
+    rows[0]?.map((_, i) =>
+      maxOf(
+        0,
+        rows.map((row) => row[i]?.length ?? 0),
+      ),
+    ) ?? [];
   return `${rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join("  ")).join("\n")}\n`;
 }
 

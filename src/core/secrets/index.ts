@@ -8,6 +8,7 @@
  * Every pattern is anchored on a literal prefix and uses bounded quantifiers, so matching is linear in the input.
  */
 import { redact } from "../findings/index.js";
+import { appendAll } from "../util/index.js";
 
 /** The kinds of credential the detectors recognise. */
 export type SecretKind =
@@ -213,7 +214,7 @@ export function scanTextForSecretsDetailed(text: string, opts: ScanTextOptions =
     }
     if (found.length === 0 && line.includes('"')) {
       for (const p of line.matchAll(JSON_PAIR_RE))
-        if (p[1] !== undefined && p[2] !== undefined) found.push(...detectSecrets(p[1], p[2]));
+        if (p[1] !== undefined && p[2] !== undefined) appendAll(found, detectSecrets(p[1], p[2]));
     }
     for (const f of found) matches.push({ line: i + 1, kind: f.kind, redacted: f.redacted });
   }
