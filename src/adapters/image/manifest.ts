@@ -1,5 +1,5 @@
 import { PalisadeError } from "../../core/errors/index.js";
-import { asStringMap, FORBIDDEN_KEYS, isRecord } from "../../core/util/index.js";
+import { asStringMap, FORBIDDEN_KEYS, isRecord, jsonErrorReason } from "../../core/util/index.js";
 import { assertDigest } from "./digest.js";
 
 /** Media types (OCI image-spec media-types.md; Docker "Image Manifest V2, Schema 2"). */
@@ -72,7 +72,8 @@ export function parseJsonDocument(data: Uint8Array, what: string): unknown {
     });
   } catch (e) {
     if (e instanceof PalisadeError) throw e;
-    throw new PalisadeError("INPUT", `${what}: malformed JSON: ${(e as Error).message}`, { cause: e });
+    // No `cause` and no V8 excerpt: JSON.parse's message quotes the input, which may hold a secret.
+    throw new PalisadeError("INPUT", `${what}: malformed JSON: ${jsonErrorReason(e)}`);
   }
 }
 

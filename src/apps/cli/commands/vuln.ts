@@ -311,20 +311,18 @@ export function register(program: Command, ctx: CliContext): void {
           let doc: unknown;
           try {
             const path = resolve(ctx.cwd, vexFile);
-            // VEX documents are small; a cap keeps a wrong path (a disk image, a log) from exhausting memory.
-            if ((await stat(path)).size > MAX_VEX_BYTES) {
-              throw new PalisadeError("LIMIT", `larger than ${MAX_VEX_BYTES} bytes`, {
-                context: { file: vexFile },
-              });
-            }
-            doc = JSON.parse(await readFile(path, "utf8"));
+            // VEX documents are small; a cap keeps a wrong path (a disk image, a log, a FIFO) from exhausting
+            // memory or blocking.
+            const { readRegularText } = await import("../../../adapters/fs/index.js");
+            const text = await readRegularText(path, { maxBytes: MAX_VEX_BYTES, what: "VEX document" });
+            doc = JSON.parse(text);
           } catch (e) {
             if (e instanceof PalisadeError) throw e;
-            throw new PalisadeError(
-              "INPUT",
-              `cannot read VEX document: ${e instanceof Error ? e.message : String(e)}`,
-              { cause: e, context: { file: vexFile } },
-            );
+            // No `cause` and no V8 excerpt: JSON.parse's message quotes the input, which may hold a secret.
+            const { jsonErrorReason } = await import("../../../core/util/index.js");
+            throw new PalisadeError("INPUT", `cannot read VEX document: ${jsonErrorReason(e)}`, {
+              context: { file: vexFile },
+            });
           }
           const parsed = vulnMod.parseVex(doc, vexFile);
           appendAll(coverage, parsed.coverage);
