@@ -1,11 +1,6 @@
 import type { PodSpec } from "kubernetes-types/core/v1.js";
 import type { CoverageEntry, ResourceRef } from "../findings/index.js";
-import {
-  isWorkloadKind,
-  POD_TEMPLATE_PATHS as POD_SPEC_PATH,
-  primaryOwnerRef,
-  WORKLOAD_KINDS,
-} from "../k8s/index.js";
+import { primaryOwnerRef, workloadKindOf, workloadKindSpec } from "../k8s/index.js";
 import { asArray, asString, asStringMap, globMatch, isRecord } from "../util/index.js";
 import { joinPath } from "./field-path.js";
 import { parseImageRef } from "./image-ref.js";
@@ -22,6 +17,9 @@ import {
   type Workload,
   type WorkloadKind,
 } from "./model.js";
+
+/** Pod spec location per workload kind (from the one table of workload kinds in core/k8s). */
+const POD_SPEC_PATH = (kind: WorkloadKind): { spec: string; meta: string } => workloadKindSpec(kind);
 
 /** Kinds modelled by the inventory, mapped to the inventory list they land in. */
 const MODELLED = {
@@ -307,7 +305,7 @@ export function buildInventory(raws: readonly RawObject[], options: BuildOptions
         object: obj,
       };
       inv.namespaces.set(obj.ref.name, info);
-    } else if (isWorkloadKind(kind)) {
+    } else if (workloadKindOf(obj.ref.apiVersion, kind) !== undefined) {
       candidates.push(obj);
     } else if (kind in MODELLED) {
       (inv[MODELLED[kind as keyof typeof MODELLED]] as KObject[]).push(obj);
@@ -332,7 +330,10 @@ export function buildInventory(raws: readonly RawObject[], options: BuildOptions
  * built-in controllers. Not `Node`: the kubelet gives each mirror pod of a static pod (kube-apiserver, etcd, ...)
  * an ownerReference to its Node with `controller: true`, yet every static pod is its own workload.
  */
-const GROUPING_OWNER_KINDS: ReadonlySet<string> = new Set(WORKLOAD_KINDS.filter((k) => k !== "Pod"));
+const isGroupingOwner = (ref: { kind: string; apiVersion?: string }): boolean => {
+  const k = workloadKindOf(ref.apiVersion, ref.kind);
+  return k !== undefined && k !== "Pod";
+};
 
 /** An owner named by ownerReferences but absent from the input: its members are the topmost present objects. */
 interface AbsentOwner {
@@ -350,9 +351,13 @@ function resolveWorkloads(inv: Inventory, candidates: KObject[], coverage: Cover
     byKey.set(keyOf(c.cluster, c.ref.namespace, c.ref.kind, c.ref.name), c);
     if (c.uid) byUid.set(`${c.cluster ?? ""}\u0000${c.uid}`, c);
   }
+  const { adoptedBy, templateOf, unresolved } = resolveWorkloadRefs(candidates, byKey);
   // The controller reference wins; without one, the first reference (as the garbage collector's owner walk does).
   const ownerRefOf = (o: KObject) => primaryOwnerRef(o.ownerReferences);
   const parentOf = (o: KObject): KObject | undefined => {
+    // A Deployment named by a Rollout's workloadRef is the Rollout's template, not a workload of its own.
+    const adopted = adoptedBy.get(o);
+    if (adopted) return adopted;
     const ref = ownerRefOf(o);
     if (!ref) return undefined;
     if (ref.uid) {
@@ -385,7 +390,7 @@ function resolveWorkloads(inv: Inventory, candidates: KObject[], coverage: Cover
   // does name it, so its pods belong to the Deployment.
   const absentOwnerOf = (top: KObject): { key: string; ref: AbsentOwner["ref"] } | undefined => {
     const ref = ownerRefOf(top);
-    if (!ref || !GROUPING_OWNER_KINDS.has(ref.kind) || parentOf(top)) return undefined;
+    if (!ref || !isGroupingOwner(ref) || parentOf(top)) return undefined;
     return { key: keyOf(top.cluster, top.ref.namespace, ref.kind, ref.name), ref };
   };
   const absent = new Map<string, AbsentOwner>();
@@ -416,6 +421,10 @@ function resolveWorkloads(inv: Inventory, candidates: KObject[], coverage: Cover
     }
     a.members.push(c);
   }
+  // A Rollout whose workloadRef names a Deployment absent from the input: its own ReplicaSets or pods, when
+  // present, carry the template the Rollout runs.
+  const memberTemplate = (top: KObject): KObject | undefined =>
+    representativeOf(children.filter(([, t]) => t === top).map(([c]) => c));
   const workloads = new Map<KObject, Workload>();
   // What an absent owner asks for, when none of its pods are in the input (its spec is unknown).
   const wanted = new Map<Workload, number>();
@@ -429,7 +438,12 @@ function resolveWorkloads(inv: Inventory, candidates: KObject[], coverage: Cover
         entry.members.reduce((n, m) => n + memberReplicas(m), 0),
       );
     } else {
-      const w = makeWorkload(entry, coverage);
+      const from = templateOf.get(entry) ?? (unresolved.has(entry) ? memberTemplate(entry) : undefined);
+      if (!from && unresolved.has(entry)) {
+        workloadRefCoverage(entry, unresolved.get(entry) as string, coverage);
+        continue;
+      }
+      const w = makeWorkload(from ? borrowTemplate(entry, from) : entry, coverage);
       if (w) workloads.set(entry, w);
     }
   }
@@ -453,6 +467,75 @@ function resolveWorkloads(inv: Inventory, candidates: KObject[], coverage: Cover
   }
 }
 
+/**
+ * Argo Rollouts `spec.workloadRef` (argoproj.io/v1alpha1): instead of its own `spec.template`, a Rollout may
+ * name a Deployment in its namespace whose template it runs (the Deployment is usually scaled to zero, and the
+ * Rollout's ReplicaSets are built from its template). The Rollout is then the workload, with that template, and
+ * the Deployment is one of the objects it owns, so the template is evaluated once, as what runs. Returns the
+ * Deployment adopted by each Rollout, the template source per Rollout, and the Rollouts whose reference names
+ * nothing in the input (with the reference as text).
+ */
+function resolveWorkloadRefs(
+  candidates: readonly KObject[],
+  byKey: ReadonlyMap<string, KObject>,
+): { adoptedBy: Map<KObject, KObject>; templateOf: Map<KObject, KObject>; unresolved: Map<KObject, string> } {
+  const adoptedBy = new Map<KObject, KObject>();
+  const templateOf = new Map<KObject, KObject>();
+  const unresolved = new Map<KObject, string>();
+  for (const c of candidates) {
+    if (c.ref.kind !== "Rollout") continue;
+    const spec = c.raw.spec;
+    // A Rollout with its own template ignores nothing: Argo rejects template and workloadRef together.
+    if (!isRecord(spec) || isRecord(spec.template) || !isRecord(spec.workloadRef)) continue;
+    const kind = asString(spec.workloadRef.kind) ?? "";
+    const name = asString(spec.workloadRef.name) ?? "";
+    const target =
+      kind === "Deployment" && name !== ""
+        ? byKey.get(keyOf(c.cluster, c.ref.namespace, "Deployment", name))
+        : undefined;
+    if (target && !adoptedBy.has(target)) {
+      adoptedBy.set(target, c);
+      templateOf.set(c, target);
+    } else unresolved.set(c, `${kind || "(no kind)"} "${name}"`);
+  }
+  return { adoptedBy, templateOf, unresolved };
+}
+
+function workloadRefCoverage(o: KObject, target: string, coverage: CoverageEntry[]): void {
+  const e: CoverageEntry = {
+    reason: "missing",
+    message: `${o.ref.kind} ${o.ref.namespace}/${o.ref.name} runs the pod template of ${target} (spec.workloadRef), which is not in the input: its pods were not evaluated`,
+    kind: o.ref.kind,
+  };
+  if (o.ref.namespace) e.namespace = o.ref.namespace;
+  if (o.source) e.location = { file: o.source.file, line: o.source.line, column: o.source.column };
+  coverage.push(e);
+}
+
+/**
+ * `owner` with the pod template of `from` in place of its own: the template's field paths stay the owner kind's
+ * (`spec.template.spec...`), and their positions point into `from`'s file, where the template is written.
+ */
+function borrowTemplate(owner: KObject, from: KObject): KObject {
+  const paths = POD_SPEC_PATH(owner.ref.kind as WorkloadKind);
+  const fromPaths = POD_SPEC_PATH(from.ref.kind as WorkloadKind);
+  const template = { metadata: getPath(from.raw, fromPaths.meta), spec: getPath(from.raw, fromPaths.spec) };
+  const spec = isRecord(owner.raw.spec) ? owner.raw.spec : {};
+  const copy: KObject = { ...owner, raw: { ...owner.raw, spec: { ...spec, template } } };
+  if (owner.source) {
+    const own = owner.source.locate;
+    const theirs = from.source?.locate;
+    copy.source = {
+      ...owner.source,
+      locate: (p) => {
+        const mapped = rebase(p, paths.spec, fromPaths.spec) ?? rebase(p, paths.meta, fromPaths.meta);
+        return mapped !== undefined && theirs ? theirs(mapped) : own?.(p);
+      },
+    };
+  }
+  return copy;
+}
+
 /** Pods the kubelet no longer runs (core/v1 PodPhase). */
 function isFinishedPod(o: KObject): boolean {
   const phase = getPath(o.raw, "status.phase");
@@ -467,7 +550,7 @@ function isFinishedPod(o: KObject): boolean {
  */
 function representativeOf(members: readonly KObject[]): KObject | undefined {
   const withSpec = members.filter((m) =>
-    isRecord(getPath(m.raw, POD_SPEC_PATH[m.ref.kind as WorkloadKind].spec)),
+    isRecord(getPath(m.raw, POD_SPEC_PATH(m.ref.kind as WorkloadKind).spec)),
   );
   const active = (m: KObject): number => {
     if (m.ref.kind === "Pod") return isFinishedPod(m) ? 0 : 1;
@@ -475,8 +558,12 @@ function representativeOf(members: readonly KObject[]): KObject | undefined {
     return typeof r === "number" && r === 0 ? 0 : 1;
   };
   const revision = (m: KObject): number => {
-    const n = Number(m.annotations["deployment.kubernetes.io/revision"]);
-    return Number.isSafeInteger(n) ? n : -1;
+    for (const a of REVISION_ANNOTATIONS) {
+      const v = m.annotations[a];
+      const n = v === undefined ? Number.NaN : Number(v);
+      if (Number.isSafeInteger(n)) return n;
+    }
+    return -1;
   };
   const created = (m: KObject): string => asString(getPath(m.raw, "metadata.creationTimestamp")) ?? "";
   const str = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -488,6 +575,16 @@ function representativeOf(members: readonly KObject[]): KObject | undefined {
       str(a.ref.name, b.ref.name),
   )[0];
 }
+
+/**
+ * The revision a controller writes on the ReplicaSets or ReplicationControllers it creates: Deployment, Argo
+ * Rollout, OpenShift DeploymentConfig.
+ */
+const REVISION_ANNOTATIONS = [
+  "deployment.kubernetes.io/revision",
+  "rollout.argoproj.io/revision",
+  "openshift.io/deployment-config.latest-version",
+] as const;
 
 /** A field path under `from` rewritten under `to` (`spec.template.spec.x` -> `spec.x`), or undefined. */
 function rebase(path: string, from: string, to: string): string | undefined {
@@ -504,16 +601,10 @@ function rebase(path: string, from: string, to: string): string | undefined {
 function absentOwnerWorkload(a: AbsentOwner, coverage: CoverageEntry[]): Workload | undefined {
   const rep = representativeOf(a.members) ?? a.members[0];
   if (!rep) return undefined;
-  const repPaths = POD_SPEC_PATH[rep.ref.kind as WorkloadKind];
-  const paths = POD_SPEC_PATH[a.kind];
+  const repPaths = POD_SPEC_PATH(rep.ref.kind as WorkloadKind);
+  const paths = POD_SPEC_PATH(a.kind);
   const template = { metadata: getPath(rep.raw, repPaths.meta), spec: getPath(rep.raw, repPaths.spec) };
-  const apiVersion =
-    a.ref.apiVersion ??
-    (a.kind === "Job" || a.kind === "CronJob"
-      ? "batch/v1"
-      : a.kind === "ReplicationController"
-        ? "v1"
-        : "apps/v1");
+  const apiVersion = a.ref.apiVersion ?? workloadKindSpec(a.kind).apiVersion;
   const metadata: Record<string, unknown> = { name: a.ref.name };
   if (a.namespace !== undefined) metadata.namespace = a.namespace;
   if (a.ref.uid !== undefined) metadata.uid = a.ref.uid;
@@ -552,13 +643,14 @@ function absentOwnerWorkload(a: AbsentOwner, coverage: CoverageEntry[]): Workloa
 /** Replicas a member of an absent owner asks for: a Pod is one, a ReplicaSet its replicas, a Job its parallelism. */
 function memberReplicas(m: KObject): number {
   if (m.ref.kind === "Pod") return 1;
-  const r = getPath(m.raw, m.ref.kind === "Job" ? "spec.parallelism" : "spec.replicas");
+  const path = workloadKindSpec(m.ref.kind as WorkloadKind).replicas;
+  const r = path !== undefined ? getPath(m.raw, path) : undefined;
   return typeof r === "number" && Number.isFinite(r) && r >= 0 ? r : 1;
 }
 
 function makeWorkload(o: KObject, coverage: CoverageEntry[]): Workload | undefined {
   const kind = o.ref.kind as WorkloadKind;
-  const paths = POD_SPEC_PATH[kind];
+  const paths = POD_SPEC_PATH(kind);
   const spec = getPath(o.raw, paths.spec);
   if (!isRecord(spec)) {
     const e: CoverageEntry = {
@@ -607,12 +699,8 @@ function makeWorkload(o: KObject, coverage: CoverageEntry[]): Workload | undefin
     });
   }
   let replicas = 1;
-  const r =
-    kind === "Job"
-      ? getPath(o.raw, "spec.parallelism")
-      : kind === "Pod" || kind === "CronJob" || kind === "DaemonSet"
-        ? undefined
-        : getPath(o.raw, "spec.replicas");
+  const replicasPath = workloadKindSpec(kind).replicas;
+  const r = replicasPath !== undefined ? getPath(o.raw, replicasPath) : undefined;
   if (typeof r === "number" && Number.isFinite(r) && r >= 0) replicas = r;
   return {
     object: o,

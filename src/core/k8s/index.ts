@@ -28,8 +28,13 @@ export {
 } from "./selector.js";
 export {
   isWorkloadKind,
+  LONG_RUNNING_KINDS,
   POD_TEMPLATE_PATHS,
   type PodTemplatePaths,
+  WORKLOAD_KIND_SPECS,
   WORKLOAD_KINDS,
   type WorkloadKind,
+  type WorkloadKindSpec,
+  workloadKindOf,
+  workloadKindSpec,
 } from "./workloads.js";

@@ -3,6 +3,7 @@
  */
 import type { KObject } from "../../inventory/index.js";
 import { joinPath } from "../../inventory/index.js";
+import { LONG_RUNNING_KINDS } from "../../k8s/index.js";
 import { isRecord } from "../../util/index.js";
 import { CIS, NSA } from "../compliance.js";
 import type { ContainerRule, Env, Hit, InventoryRule, ObjectHit, PostureRule } from "../engine.js";
@@ -33,14 +34,7 @@ function serviceAccountIndex(env: Env): Map<string, KObject> {
 }
 
 /** Probes do not apply to run-to-completion workloads: a Job's pod is not a long-running server. */
-const LONG_RUNNING = [
-  "Pod",
-  "Deployment",
-  "ReplicaSet",
-  "StatefulSet",
-  "DaemonSet",
-  "ReplicationController",
-] as const;
+const LONG_RUNNING = LONG_RUNNING_KINDS;
 
 function probeRule(
   id: string,
