@@ -1,9 +1,9 @@
 import { type CoverageEntry, cmp } from "../findings/index.js";
 import type { Inventory, KObject } from "../inventory/index.js";
+import { matchesSelector } from "../k8s/index.js";
 import { appendAll } from "../util/index.js";
 import { type DefaultRolesOptions, planDefaultPolicy } from "./bootstrap.js";
 import { serviceAccountUsername } from "./identity.js";
-import { selectorMatches } from "./match.js";
 import type { PolicyRule, RbacBinding, RbacIndex, RbacRole, Subject } from "./model.js";
 import { invalidObjectCoverage, parseBinding, parseRole } from "./parse.js";
 
@@ -56,7 +56,7 @@ export function resolveAggregation(clusterRoles: Map<string, RbacRole>, coverage
       const seen = new Set<string>();
       for (const sel of role.aggregationRule ?? []) {
         for (const other of byName) {
-          if (other.name === role.name || !selectorMatches(sel, other.labels)) continue;
+          if (other.name === role.name || !matchesSelector(sel, other.labels)) continue;
           for (const r of other.rules) {
             const t = ruleText(r);
             if (!seen.has(t)) {

@@ -10,11 +10,12 @@ import {
   type Severity,
 } from "../findings/index.js";
 import { type Inventory, type KObject, sourceLocation } from "../inventory/index.js";
+import { matchesSelector } from "../k8s/index.js";
 import { isPlatformObject as isBootstrap } from "./bootstrap.js";
 import { buildRbacIndex, roleKey, subjectNamespace } from "./build.js";
 import { type EscalationPath, escalationPaths } from "./escalation.js";
 import { SYSTEM_MASTERS } from "./identity.js";
-import { formatRule, type RequestAttributes, ruleAllows, selectorMatches } from "./match.js";
+import { formatRule, type RequestAttributes, ruleAllows } from "./match.js";
 import type { PolicyRule, RbacBinding, RbacIndex, RbacRole, Subject } from "./model.js";
 
 const cis = (id: string, title: string): ComplianceRef => ({ framework: "cis", id, title });
@@ -518,7 +519,7 @@ export function rbacFindings(
   for (const role of idx.clusterRoles.values())
     if (
       aggregators.some(
-        (a) => a !== role && (a.aggregationRule ?? []).some((s) => selectorMatches(s, role.labels)),
+        (a) => a !== role && (a.aggregationRule ?? []).some((s) => matchesSelector(s, role.labels)),
       )
     )
       selectedByAggregation.add(role);

@@ -36,12 +36,10 @@ export {
   resourceMatches,
   resourceNameMatches,
   ruleAllows,
-  selectorMatches,
   verbMatches,
 } from "./match.js";
 export type {
   Grant,
-  LabelSelector,
   PolicyRule,
   RbacBinding,
   RbacIndex,

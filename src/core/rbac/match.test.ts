@@ -1,12 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { rule, urlRule } from "./__fixtures__/helpers.js";
-import {
-  nonResourceURLMatches,
-  type RequestAttributes,
-  resourceMatches,
-  ruleAllows,
-  selectorMatches,
-} from "./match.js";
+import { nonResourceURLMatches, type RequestAttributes, resourceMatches, ruleAllows } from "./match.js";
 import type { PolicyRule } from "./model.js";
 
 const norm = (r: {
@@ -164,37 +158,6 @@ describe("resourceNames", () => {
   });
 });
 
-describe("selectorMatches", () => {
-  const labels = { a: "1", b: "2" };
-  it("follows LabelSelector semantics", () => {
-    expect([
-      selectorMatches({ matchLabels: {}, matchExpressions: [] }, labels),
-      selectorMatches({ matchLabels: { a: "1" }, matchExpressions: [] }, labels),
-      selectorMatches({ matchLabels: { a: "2" }, matchExpressions: [] }, labels),
-      selectorMatches(
-        { matchLabels: {}, matchExpressions: [{ key: "c", operator: "NotIn", values: ["x"] }] },
-        labels,
-      ),
-      selectorMatches(
-        { matchLabels: {}, matchExpressions: [{ key: "a", operator: "In", values: ["1", "3"] }] },
-        labels,
-      ),
-      selectorMatches(
-        { matchLabels: {}, matchExpressions: [{ key: "c", operator: "In", values: ["1"] }] },
-        labels,
-      ),
-      selectorMatches(
-        { matchLabels: {}, matchExpressions: [{ key: "b", operator: "Exists", values: [] }] },
-        labels,
-      ),
-      selectorMatches(
-        { matchLabels: {}, matchExpressions: [{ key: "b", operator: "DoesNotExist", values: [] }] },
-        labels,
-      ),
-    ]).toEqual([true, true, false, true, true, false, true, false]);
-  });
-});
-
 describe("pathological cases", () => {
   it("is case-sensitive (verbs and resources are not normalised)", () => {
     const r = norm(rule("get", "", "pods"));
@@ -223,11 +186,5 @@ describe("pathological cases", () => {
       nonResourceURLMatches(r, "/logsX"),
       nonResourceURLMatches(r, "/log"),
     ]).toEqual([true, true, false]);
-  });
-  it("__proto__ as a label key in a selector does not reach Object.prototype", () => {
-    const labels = Object.create(null) as Record<string, string>;
-    expect(selectorMatches({ matchLabels: { ["__proto__"]: "x" }, matchExpressions: [] }, labels)).toBe(
-      false,
-    );
   });
 });

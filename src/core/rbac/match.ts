@@ -5,7 +5,7 @@
  * case-sensitive and there is no other wildcard form: `pods/*` is NOT a wildcard over subresources (only
  * `*` and `*\/subresource` are), and resourceNames has no wildcard at all.
  */
-import type { LabelSelector, PolicyRule } from "./model.js";
+import type { PolicyRule } from "./model.js";
 
 /** Request attributes (`authorizer.Attributes`) relevant to RBAC. */
 export interface RequestAttributes {
@@ -84,35 +84,6 @@ export function ruleAllows(a: RequestAttributes, rule: PolicyRule): boolean {
     );
   }
   return verbMatches(rule, a.verb) && nonResourceURLMatches(rule, a.nonResourceURL ?? "");
-}
-
-/**
- * `metav1.LabelSelectorAsSelector(...).Matches(labels)`: every matchLabels pair and every expression must hold.
- * An empty selector matches everything. `NotIn` and `DoesNotExist` hold when the key is absent.
- */
-export function selectorMatches(sel: LabelSelector, labels: Readonly<Record<string, string>>): boolean {
-  for (const [k, v] of Object.entries(sel.matchLabels)) {
-    if (!Object.hasOwn(labels, k) || labels[k] !== v) return false;
-  }
-  for (const e of sel.matchExpressions) {
-    const has = Object.hasOwn(labels, e.key);
-    const v = has ? labels[e.key] : undefined;
-    switch (e.operator) {
-      case "In":
-        if (!has || !e.values.includes(v as string)) return false;
-        break;
-      case "NotIn":
-        if (has && e.values.includes(v as string)) return false;
-        break;
-      case "Exists":
-        if (!has) return false;
-        break;
-      case "DoesNotExist":
-        if (has) return false;
-        break;
-    }
-  }
-  return true;
 }
 
 /** Compact text of a rule, as upstream `CompactString` prints it (used for evidence and messages). */

@@ -1,5 +1,6 @@
 import type { CoverageEntry, ResourceRef } from "../findings/index.js";
 import type { KObject, Labels } from "../inventory/index.js";
+import type { Selector } from "../k8s/index.js";
 
 /**
  * An RBAC PolicyRule (rbac.authorization.k8s.io/v1). Absent lists are normalised to `[]`, which is how the
@@ -24,12 +25,6 @@ export interface Subject {
   namespace?: string;
 }
 
-/** `metav1.LabelSelector` as used by `aggregationRule.clusterRoleSelectors`. */
-export interface LabelSelector {
-  matchLabels: Record<string, string>;
-  matchExpressions: { key: string; operator: "In" | "NotIn" | "Exists" | "DoesNotExist"; values: string[] }[];
-}
-
 /** A validated Role or ClusterRole. */
 export interface RbacRole {
   kind: "Role" | "ClusterRole";
@@ -42,7 +37,7 @@ export interface RbacRole {
   rules: PolicyRule[];
   /** Rules as written in the object (differs from `rules` for aggregated ClusterRoles). */
   declaredRules: PolicyRule[];
-  aggregationRule?: LabelSelector[];
+  aggregationRule?: Selector[];
   object: KObject;
   /** Not in the input: assumed from the API server's bootstrap policy (see bootstrap.ts). */
   builtin?: true;

@@ -7,15 +7,9 @@
  */
 import type { CoverageEntry } from "../findings/index.js";
 import type { KObject } from "../inventory/index.js";
+import { parseLabelSelector, type Selector } from "../k8s/index.js";
 import { isRecord } from "../util/index.js";
-import {
-  type LabelSelector,
-  type PolicyRule,
-  RBAC_GROUP,
-  type RbacBinding,
-  type RbacRole,
-  type Subject,
-} from "./model.js";
+import { type PolicyRule, RBAC_GROUP, type RbacBinding, type RbacRole, type Subject } from "./model.js";
 
 type Result<T> = { ok: true; value: T } | { ok: false; errors: string[] };
 
@@ -85,47 +79,15 @@ export function parsePolicyRule(v: unknown, path: string, namespaced: boolean, e
   return rule;
 }
 
-const OPERATORS = new Set(["In", "NotIn", "Exists", "DoesNotExist"]);
-
-/** `ValidateLabelSelector` + `LabelSelectorAsSelector` error cases (operator, values arity). */
-export function parseLabelSelector(v: unknown, path: string, errors: string[]): LabelSelector {
-  const sel: LabelSelector = { matchLabels: Object.create(null), matchExpressions: [] };
-  if (!isRecord(v)) {
-    errors.push(`${path}: must be an object`);
-    return sel;
-  }
-  if (v.matchLabels !== undefined && v.matchLabels !== null) {
-    if (!isRecord(v.matchLabels)) errors.push(`${path}.matchLabels: must be a map of strings`);
-    else
-      for (const [k, val] of Object.entries(v.matchLabels)) {
-        if (typeof val !== "string")
-          errors.push(`${path}.matchLabels[${JSON.stringify(k)}]: must be a string`);
-        else sel.matchLabels[k] = val;
-      }
-  }
-  if (v.matchExpressions !== undefined && v.matchExpressions !== null) {
-    if (!Array.isArray(v.matchExpressions)) errors.push(`${path}.matchExpressions: must be a list`);
-    else
-      v.matchExpressions.forEach((e, i) => {
-        const p = `${path}.matchExpressions[${i}]`;
-        if (!isRecord(e) || typeof e.key !== "string" || typeof e.operator !== "string") {
-          errors.push(`${p}: must have string key and operator`);
-          return;
-        }
-        const values = stringList(e.values, `${p}.values`, errors);
-        if (!OPERATORS.has(e.operator)) {
-          errors.push(`${p}.operator: not a valid selector operator: ${JSON.stringify(e.operator)}`);
-          return;
-        }
-        const op = e.operator as LabelSelector["matchExpressions"][number]["operator"];
-        if ((op === "In" || op === "NotIn") && values.length === 0)
-          errors.push(`${p}.values: must be specified when operator is In or NotIn`);
-        if ((op === "Exists" || op === "DoesNotExist") && values.length > 0)
-          errors.push(`${p}.values: may not be specified when operator is Exists or DoesNotExist`);
-        sel.matchExpressions.push({ key: e.key, operator: op, values });
-      });
-  }
-  return sel;
+/**
+ * One `aggregationRule.clusterRoleSelectors[i]`, validated as the API server does (the kernel's
+ * `parseLabelSelector`). The entries are non-pointer `metav1.LabelSelector` structs, so `null` decodes as the
+ * empty selector, which aggregates every ClusterRole; an invalid selector is an error (undefined).
+ */
+function parseClusterRoleSelector(v: unknown, path: string, errors: string[]): Selector | undefined {
+  const r = parseLabelSelector(v, "everything");
+  for (const i of r.issues) errors.push(`${path}${i.path === "" ? "" : `.${i.path}`}: ${i.message}`);
+  return r.selector;
 }
 
 /** Validate a Role or ClusterRole object. */
@@ -143,7 +105,7 @@ export function parseRole(obj: KObject): Result<RbacRole> {
         rules.push(parsePolicyRule(r, `rules[${i}]`, namespaced, errors));
       });
   }
-  let aggregationRule: LabelSelector[] | undefined;
+  let aggregationRule: Selector[] | undefined;
   if (kind === "ClusterRole" && raw.aggregationRule !== undefined && raw.aggregationRule !== null) {
     const ar = raw.aggregationRule;
     if (!isRecord(ar)) errors.push("aggregationRule: must be an object");
@@ -154,8 +116,8 @@ export function parseRole(obj: KObject): Result<RbacRole> {
           "aggregationRule.clusterRoleSelectors: at least one clusterRoleSelector required if aggregationRule is non-nil",
         );
       else
-        aggregationRule = sels.map((s, i) =>
-          parseLabelSelector(s, `aggregationRule.clusterRoleSelectors[${i}]`, errors),
+        aggregationRule = sels.flatMap(
+          (s, i) => parseClusterRoleSelector(s, `aggregationRule.clusterRoleSelectors[${i}]`, errors) ?? [],
         );
     }
   }

@@ -355,6 +355,27 @@ describe("ClusterRole aggregation", () => {
     );
     expect(idx.clusterRoles.get("top")?.rules).toEqual([full(["list"], ["apps"], ["deployments"])]);
   });
+  it("a null clusterRoleSelector is the empty selector (a non-pointer struct): it aggregates every ClusterRole", () => {
+    const idx = buildRbacIndex(
+      inventory([
+        clusterRole("all", [], { aggregationRule: { clusterRoleSelectors: [null] } }),
+        clusterRole("leaf", [rule("list", "apps", "deployments")]),
+      ]),
+    );
+    expect(idx.clusterRoles.get("all")?.rules).toEqual([full(["list"], ["apps"], ["deployments"])]);
+  });
+  it("a selector the API server rejects (invalid key) makes the ClusterRole invalid, as ValidateLabelSelector does", () => {
+    const idx = buildRbacIndex(
+      inventory([
+        agg("bad", { matchLabels: { "not a key": "x" } }),
+        clusterRole("leaf", [rule("get", "", "pods")]),
+      ]),
+    );
+    expect(idx.clusterRoles.has("bad")).toBe(false);
+    expect(idx.coverage.map((c) => c.message)).toEqual([
+      'ClusterRole bad is invalid and was not evaluated (the API server would reject it): aggregationRule.clusterRoleSelectors[0].matchLabels["not a key"]: invalid label key "not a key"',
+    ]);
+  });
 });
 
 describe("whoCan", () => {
