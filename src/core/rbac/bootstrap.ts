@@ -237,7 +237,13 @@ function knownDefaults(): Map<string, KnownDefault> {
     };
     known.set(k, d);
     for (const i of e.rules ?? []) d.rules.add(JSON.stringify(BOOTSTRAP_RULES[i]));
-    if (e.aggregate) d.aggregate.add(JSON.stringify(e.aggregate));
+    // Keyed like a parsed selector's matchLabels: [key, value] pairs sorted by key.
+    if (e.aggregate)
+      d.aggregate.add(
+        JSON.stringify(
+          e.aggregate.map((m) => Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+        ),
+      );
     if (e.roleRef) d.roleRefs.add(JSON.stringify(e.roleRef));
     for (const sub of e.subjects ?? []) d.subjects.add(JSON.stringify(sub));
   }
