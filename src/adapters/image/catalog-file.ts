@@ -8,6 +8,7 @@ import {
   catalogTextFile,
   isJavaArchivePath,
   parseOsRelease,
+  parseProperties,
   type TrackedFile,
 } from "../../core/catalog/index.js";
 import type { CoverageEntry } from "../../core/findings/index.js";
@@ -24,6 +25,16 @@ const MAX_NESTED_JARS = 1000;
  * whose thousands of entries all point at one deflated member would otherwise inflate to gigabytes.
  */
 export const JAVA_ARCHIVE_LIMITS = { "inflated bytes": 128 * 1024 * 1024, "zip entries": 200_000 } as const;
+
+/**
+ * Keep only what the cataloger reads from a pom.properties (group, artifact, version), once per distinct triple:
+ * an archive may list the same member thousands of times, and its inflated bytes must not stay in memory.
+ */
+function keepPom(pom: Map<string, Uint8Array>, data: Uint8Array): void {
+  const p = parseProperties(data);
+  const key = `groupId=${p.get("groupId") ?? ""}\nartifactId=${p.get("artifactId") ?? ""}\nversion=${p.get("version") ?? ""}\n`;
+  if (!pom.has(key)) pom.set(key, Buffer.from(key));
+}
 
 function javaPackages(
   buf: Buffer,
@@ -45,16 +56,16 @@ function javaPackages(
     });
     return;
   }
-  const pom: Uint8Array[] = [];
+  const pom = new Map<string, Uint8Array>();
   let manifest: Uint8Array | undefined;
   let nested = 0;
   // The archive's own packages come first, nested ones after, as before; on a budget stop both are kept.
   const inner: CatalogedPackage[] = [];
-  const own = () => catalogJavaArchive({ location, pomProperties: pom, manifest });
+  const own = () => catalogJavaArchive({ location, pomProperties: [...pom.values()], manifest });
   for (const e of entries) {
     try {
       if (/^META-INF\/maven\/[^/]+\/[^/]+\/pom\.properties$/.test(e.name))
-        pom.push(readZipEntry(buf, e, 1024 * 1024, archive));
+        keepPom(pom, readZipEntry(buf, e, 1024 * 1024, archive));
       else if (e.name === "META-INF/MANIFEST.MF") manifest = readZipEntry(buf, e, 1024 * 1024, archive);
       else if (depth === 0 && isJavaArchivePath(e.name) && !e.name.endsWith("/")) {
         // Nested jars (WEB-INF/lib, BOOT-INF/lib) one level deep, as Spring Boot and servlet containers load them.
