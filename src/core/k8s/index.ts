@@ -20,6 +20,7 @@ export {
   MATCH_ALL,
   MATCH_NOTHING,
   matchesSelector,
+  matchesServiceSelector,
   parseLabelSelector,
   type Selector,
   type SelectorIssue,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MATCH_NOTHING, matchesSelector, parseLabelSelector } from "./selector.js";
+import { MATCH_NOTHING, matchesSelector, matchesServiceSelector, parseLabelSelector } from "./selector.js";
 
 const sel = (raw: unknown) => {
   const r = parseLabelSelector(raw, "everything");
@@ -74,5 +74,21 @@ describe("pathological cases", () => {
   it("does not match inherited properties", () => {
     const s = sel({ matchExpressions: [{ key: "toString", operator: "Exists" }] });
     expect(matchesSelector(s, {})).toBe(false);
+  });
+});
+
+describe("Service selectors (spec.selector maps)", () => {
+  it("AND equality; an empty selector selects no pod, unlike an empty LabelSelector", () => {
+    expect([
+      matchesServiceSelector({ app: "web" }, { app: "web", tier: "x" }),
+      matchesServiceSelector({ app: "web", tier: "y" }, { app: "web", tier: "x" }),
+      matchesServiceSelector({}, { app: "web" }),
+      matchesServiceSelector({}, {}),
+    ]).toEqual([true, false, false, false]);
+  });
+  it("reads own labels only", () => {
+    const selector = JSON.parse('{"constructor":"x"}') as Record<string, string>;
+    expect(matchesServiceSelector(selector, {})).toBe(false);
+    expect(matchesServiceSelector({ toString: "x" }, Object.create(null))).toBe(false);
   });
 });

@@ -200,3 +200,16 @@ export function matchesSelector(s: Selector, labels: Labels): boolean {
   }
   return true;
 }
+
+/**
+ * A Service's `spec.selector`: a map of labels ANDed by equality (`labels.SelectorFromValidatedSet`). Unlike a
+ * LabelSelector, an empty or absent one selects NO pod: the EndpointSlice controller skips a Service without a
+ * selector ("the service is assumed to have an external process managing its endpoints", ServiceSpec docs), and
+ * an empty map is stored as absent.
+ */
+export function matchesServiceSelector(selector: Labels, labels: Labels): boolean {
+  const keys = Object.keys(selector);
+  if (keys.length === 0) return false;
+  for (const k of keys) if (!Object.hasOwn(labels, k) || labels[k] !== selector[k]) return false;
+  return true;
+}

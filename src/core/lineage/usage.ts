@@ -1,5 +1,6 @@
 import { cmp, type ResourceRef } from "../findings/index.js";
 import type { Inventory, KObject, Labels, Workload } from "../inventory/index.js";
+import { matchesServiceSelector } from "../k8s/index.js";
 import { asArray, asString, isRecord } from "../util/index.js";
 import { isDigest } from "./known-image.js";
 import type { ContainerUsage, WorkloadUsage } from "./model.js";
@@ -24,16 +25,10 @@ export function workloadKey(ref: ResourceRef, cluster?: string): string {
   return `${cluster ?? ""}/${ref.namespace ?? ""}/${ref.kind}/${ref.name}`;
 }
 
-const selects = (selector: Labels, labels: Labels): boolean => {
-  const keys = Object.keys(selector);
-  // A Service with an empty or absent selector selects no pods (its Endpoints are managed by hand).
-  return keys.length > 0 && keys.every((k) => labels[k] === selector[k]);
-};
-
 function serviceSelector(svc: KObject): Labels {
   const spec = isRecord(svc.raw.spec) ? svc.raw.spec : {};
   const sel = isRecord(spec.selector) ? spec.selector : {};
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null);
   for (const [k, v] of Object.entries(sel)) if (typeof v === "string") out[k] = v;
   return out;
 }
@@ -80,7 +75,7 @@ export function exposedWorkloads(inv: Inventory): Set<string> {
       if (
         w.object.cluster === svc.cluster &&
         w.ref.namespace === svc.ref.namespace &&
-        selects(sel, w.podLabels)
+        matchesServiceSelector(sel, w.podLabels)
       )
         out.add(workloadKey(w.ref, w.object.cluster));
   }

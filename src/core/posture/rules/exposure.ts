@@ -1,6 +1,7 @@
 /** Service and Ingress exposure rules (PAL-SVC-001..007). */
 import type { KObject, Labels } from "../../inventory/index.js";
 import { joinPath } from "../../inventory/index.js";
+import { matchesServiceSelector } from "../../k8s/index.js";
 import { isRecord } from "../../util/index.js";
 import type { Env, InventoryRule, ObjectHit, PostureRule } from "../engine.js";
 import { show } from "./helpers.js";
@@ -175,7 +176,8 @@ export const EXPOSURE_RULES: readonly PostureRule[] = [
         if (!valid) continue;
         // Service selectors are equality-based and match the pod template's labels (ServiceSpec.selector).
         const candidates = podLabels.get(`${s.cluster ?? ""}\u0000${s.ref.namespace ?? ""}`) ?? [];
-        const matched = candidates.some((labels) => pairs.every(([k, v]) => labels[k] === v));
+        const selector: Record<string, string> = Object.fromEntries(pairs);
+        const matched = candidates.some((labels) => matchesServiceSelector(selector, labels));
         if (matched) continue;
         const text = pairs.map(([k, v]) => `${k}=${v}`).join(",");
         hits.push(
