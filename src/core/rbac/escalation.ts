@@ -24,6 +24,7 @@
 import { cmp, type ResourceRef } from "../findings/index.js";
 import { isPlatformObject } from "./bootstrap.js";
 import { roleKey, subjectNamespace } from "./build.js";
+import { adminEquivalentGrants } from "./equivalence.js";
 import { SYSTEM_MASTERS, subjectKey, subjectUserInfo } from "./identity.js";
 import { formatRule, type RequestAttributes, ruleAllows } from "./match.js";
 import type { PolicyRule, RbacBinding, RbacIndex, RbacRole, Subject } from "./model.js";
@@ -165,9 +166,12 @@ function grantNamespaces(grants: readonly VGrant[]): Set<string> | undefined {
   return out;
 }
 
-function adminGrant(grants: readonly VGrant[]): VGrant | undefined {
-  return grantsAllow(grants, ALL);
+/** Cluster-wide grants that together are cluster-admin in effect (not only a literal `*`), or undefined. */
+function adminGrant(grants: readonly VGrant[]): VGrant[] | undefined {
+  return adminEquivalentGrants(grants);
 }
+
+const formatGrantRules = (gs: readonly VGrant[]) => gs.map((g) => formatRule(g.rule)).join(" + ");
 
 /** Namespaces (of `all`) where the grants allow the request; namespace in `req` is ignored. */
 function namespacesAllowing(
@@ -224,7 +228,7 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
     const ag = adminGrant(grants);
     const n: Node = { id, label: id, subject: s, grants, admin: masters || ag !== undefined };
     if (masters) n.adminDetail = "member of system:masters (privileged group authorizer, no RBAC needed)";
-    else if (ag) n.adminDetail = `${ag.source} grants ${formatRule(ag.rule)} cluster-wide`;
+    else if (ag) n.adminDetail = `${ag[0]!.source} grants ${formatGrantRules(ag)} cluster-wide`;
     return addNode(n);
   };
   const roleNode = (role: RbacRole, namespace: string | undefined): Node => {
@@ -245,7 +249,7 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
       grants,
       admin: ag !== undefined,
     };
-    if (ag) n.adminDetail = `${role.kind} ${role.name} bound cluster-wide grants ${formatRule(ag.rule)}`;
+    if (ag) n.adminDetail = `${role.kind} ${role.name} bound cluster-wide grants ${formatGrantRules(ag)}`;
     return addNode(n);
   };
   const hubNode = (id: string, label: string): Node =>
@@ -631,9 +635,7 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
     if (!from?.subject) return step;
     const reqs = MECHANISM_REQUESTS[step.mechanism];
     const candidates =
-      step.mechanism === "grant"
-        ? from.grants.filter((g) => ruleAllows(ALL, g.rule))
-        : relevant(from.grants, reqs);
+      step.mechanism === "grant" ? (adminGrant(from.grants) ?? []) : relevant(from.grants, reqs);
     const g = candidates.find((x) => x.binding && !x.binding.builtin) ?? candidates.find((x) => x.binding);
     if (g?.binding) step.binding = g.binding.ref;
     return step;

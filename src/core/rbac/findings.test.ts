@@ -9,6 +9,7 @@ import {
   serviceAccount,
   urlRule,
 } from "./__fixtures__/helpers.js";
+import { buildRbacIndex } from "./build.js";
 import { RBAC_RULES, rbacFindings } from "./findings.js";
 
 const BOOTSTRAP = { "kubernetes.io/bootstrapping": "rbac-defaults" };
@@ -196,6 +197,168 @@ describe("the bootstrapping label alone does not hide an object", () => {
       ["PAL-RBAC-001", "system:backdoor"],
       ["PAL-RBAC-001", "system:kube-scheduler"],
       ["PAL-RBAC-011", "system:node-proxier"],
+      // Not upstream's (its rules differ), and bound to nobody: a latent `*`.
+      ["PAL-RBAC-024", "system:node-proxier"],
+    ]);
+  });
+});
+
+const STANDARD = "get,list,watch,create,update,patch,delete,deletecollection";
+
+describe("PAL-RBAC-001 on the effective permission, not the literal `*` verb", () => {
+  const admin = (objs: Record<string, unknown>[]) =>
+    rbacFindings(inventory(objs))
+      .findings.filter((f) => f.ruleId === "PAL-RBAC-001" || f.ruleId === "PAL-RBAC-023")
+      .map((f) => [f.ruleId, f.resource.name, f.evidence])
+      .sort();
+
+  it("fires for every standard verb on `*`/`*`, in one rule or split over several", () => {
+    expect(
+      admin([
+        clusterRole("all-verbs", [rule(STANDARD, "*", "*")]),
+        clusterRoleBinding("all-verbs", "all-verbs", ["User:alice"]),
+        clusterRole("split", [
+          rule("get,list,watch", "*", "*"),
+          rule("get", "", "pods"),
+          rule("create,update,patch,delete,deletecollection", "*", "*"),
+        ]),
+        clusterRoleBinding("split", "split", ["Group:ops"]),
+      ]),
+    ).toEqual([
+      [
+        "PAL-RBAC-001",
+        "all-verbs",
+        `{APIGroups:["*"], Resources:["*"], Verbs:[${STANDARD.split(",")
+          .map((v) => `"${v}"`)
+          .join(" ")}]}`,
+      ],
+      [
+        "PAL-RBAC-001",
+        "split",
+        '{APIGroups:["*"], Resources:["*"], Verbs:["get" "list" "watch"]} + {APIGroups:["*"], Resources:["*"], Verbs:["create" "update" "patch" "delete" "deletecollection"]}',
+      ],
+    ]);
+  });
+
+  it("not when a verb is missing, a group or resource is listed, or resourceNames restrict", () => {
+    expect(
+      admin([
+        clusterRole("no-dc", [rule("get,list,watch,create,update,patch,delete", "*", "*")]),
+        clusterRoleBinding("no-dc", "no-dc", ["User:a"]),
+        clusterRole("core-only", [rule(STANDARD, "", "*")]),
+        clusterRoleBinding("core-only", "core-only", ["User:b"]),
+        clusterRole("listed", [rule(STANDARD, "*", "pods,secrets,deployments")]),
+        clusterRoleBinding("listed", "listed", ["User:c"]),
+        clusterRole("named", [rule(STANDARD, "*", "*", "x")]),
+        clusterRoleBinding("named", "named", ["User:d"]),
+      ]),
+    ).toEqual([]);
+  });
+
+  it("escalation paths end at an admin-equivalent grant too", () => {
+    expect(
+      admin([
+        clusterRole("all-verbs", [rule(STANDARD, "*", "*")]),
+        clusterRoleBinding("root", "all-verbs", ["User:root"]),
+        clusterRole("imp", [rule("impersonate", "", "users", "root")]),
+        clusterRoleBinding("imp", "imp", ["User:mallory"]),
+      ]).map(([id, name]) => [id, name]),
+    ).toEqual([
+      ["PAL-RBAC-001", "root"],
+      ["PAL-RBAC-023", "mallory"],
+    ]);
+  });
+});
+
+describe("PAL-RBAC-024: dangerous role bound to nobody", () => {
+  const latent = (objs: Record<string, unknown>[]) => {
+    // With the bootstrap policy assumed: its `admin`, `edit` and `cluster-admin` grant all of this, unbound.
+    const inv = inventory(objs);
+    return rbacFindings(inv, buildRbacIndex(inv, { defaultRoles: { kubeVersion: "v1.33" } }))
+      .findings.filter((f) => f.ruleId === "PAL-RBAC-024" || f.ruleId === "PAL-RBAC-022")
+      .map((f) => [f.ruleId, f.severity, f.resource.kind, f.resource.name, f.fieldPath, f.message])
+      .sort();
+  };
+
+  it("reports unbound roles granting exec/attach, pod creation, Secret reads, escalate, bind or impersonate", () => {
+    expect(
+      latent([
+        role("app", "shell", [rule("get", "", "pods"), rule("create", "", "pods/exec,pods/attach")]),
+        role("app", "runner", [rule("create", "", "pods")]),
+        clusterRole("peek", [rule("list", "", "secrets")]),
+        clusterRole("power", [
+          rule("escalate,bind", "rbac.authorization.k8s.io", "clusterroles"),
+          rule("impersonate", "", "users"),
+        ]),
+        clusterRole("harmless", [rule("get,list", "", "configmaps")]),
+      ]),
+    ).toEqual([
+      [
+        "PAL-RBAC-022",
+        "info",
+        "ClusterRole",
+        "harmless",
+        undefined,
+        "ClusterRole harmless is not referenced by any binding",
+      ],
+      [
+        "PAL-RBAC-024",
+        "low",
+        "ClusterRole",
+        "peek",
+        "rules[0]",
+        "ClusterRole peek can read Secrets but is bound to nobody; one binding makes it live",
+      ],
+      [
+        "PAL-RBAC-024",
+        "low",
+        "ClusterRole",
+        "power",
+        "rules[0]",
+        "ClusterRole power can escalate, bind or impersonate but is bound to nobody; one binding makes it live",
+      ],
+      [
+        "PAL-RBAC-024",
+        "low",
+        "Role",
+        "runner",
+        "rules[0]",
+        "Role app/runner can create pods but is bound to nobody; one binding makes it live",
+      ],
+      [
+        "PAL-RBAC-024",
+        "low",
+        "Role",
+        "shell",
+        "rules[1]",
+        "Role app/shell can exec or attach into pods but is bound to nobody; one binding makes it live",
+      ],
+    ]);
+  });
+
+  it("not for bound roles: a ClusterRole bound only by RoleBindings, a role aggregated into a bound or platform role, builtin policy", () => {
+    const aggregated = (name: string, label: string) =>
+      clusterRole(name, [rule("get", "", "secrets")], {}, { [label]: "true" });
+    expect(
+      latent([
+        clusterRole("ns-secrets", [rule("get", "", "secrets")]),
+        roleBinding("app", "ns-secrets", "ClusterRole", "ns-secrets", ["User:a"]),
+        clusterRole("parent", [], {
+          aggregationRule: { clusterRoleSelectors: [{ matchLabels: { "example.com/parent": "true" } }] },
+        }),
+        clusterRoleBinding("parent", "parent", ["User:b"]),
+        aggregated("child", "example.com/parent"),
+        // Upstream's `admin` (assumed from the bootstrap policy) aggregates this one.
+        aggregated("to-admin", "rbac.authorization.k8s.io/aggregate-to-admin"),
+        // An aggregator nobody binds: both it and its member are latent.
+        clusterRole("lonely", [], {
+          aggregationRule: { clusterRoleSelectors: [{ matchLabels: { "example.com/lonely": "true" } }] },
+        }),
+        aggregated("lonely-child", "example.com/lonely"),
+      ]).map(([id, , , name]) => [id, name]),
+    ).toEqual([
+      ["PAL-RBAC-024", "lonely"],
+      ["PAL-RBAC-024", "lonely-child"],
     ]);
   });
 });

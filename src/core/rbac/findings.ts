@@ -13,6 +13,7 @@ import { type Inventory, type KObject, sourceLocation } from "../inventory/index
 import { matchesSelector } from "../k8s/index.js";
 import { isPlatformObject as isBootstrap } from "./bootstrap.js";
 import { buildRbacIndex, roleKey, subjectNamespace } from "./build.js";
+import { adminEquivalentRules } from "./equivalence.js";
 import { type EscalationPath, escalationPaths } from "./escalation.js";
 import { SYSTEM_MASTERS } from "./identity.js";
 import { formatRule, type RequestAttributes, ruleAllows } from "./match.js";
@@ -43,7 +44,7 @@ export const RBAC_RULES: readonly RuleMeta[] = [
     "PAL-RBAC-001",
     "Subject bound to cluster-admin-equivalent power",
     "critical",
-    "A ClusterRoleBinding grants a role allowing every verb on every resource in every API group, cluster-wide.",
+    "A ClusterRoleBinding grants a role allowing every verb on every resource in every API group, cluster-wide: `*` verbs, or every standard verb (get, list, watch, create, update, patch, delete, deletecollection) on `*` resources in `*` groups, in one rule or several.",
     "Bind a narrower role, or a RoleBinding in the namespaces that need it.",
     [cis("5.1.1", "Ensure that the cluster-admin role is only used where required"), NSA],
   ),
@@ -197,6 +198,19 @@ export const RBAC_RULES: readonly RuleMeta[] = [
     "Break the path: remove the first step's permission or move the powerful ServiceAccount out of reach.",
     [cis("5.1.1", "Ensure that the cluster-admin role is only used where required"), NSA],
   ),
+  meta(
+    "PAL-RBAC-024",
+    "Dangerous role bound to nobody",
+    "low",
+    "A Role or ClusterRole that grants exec/attach, pod creation, Secret reads, escalate, bind or impersonate but that no binding uses grants nothing today; one binding, by anyone allowed to create bindings, makes it live.",
+    "Delete the role, or narrow it to what its intended binding needs before binding it.",
+    [
+      cis("5.1.2", "Minimize access to secrets"),
+      cis("5.1.4", "Minimize access to create pods"),
+      cis("5.1.8", "Limit use of the Bind, Impersonate and Escalate permissions in the Kubernetes cluster"),
+      NSA,
+    ],
+  ),
 ];
 
 const RULE = new Map(RBAC_RULES.map((r) => [r.id, r]));
@@ -325,8 +339,6 @@ const GRANT_CHECKS: GrantCheck[] = [
   },
 ];
 
-const ALL: RequestAttributes = { verb: "*", apiGroup: "*", resource: "*" };
-
 function location(o: KObject, fieldPath?: string) {
   return sourceLocation(o, fieldPath);
 }
@@ -416,6 +428,69 @@ function pathLocation(
   return undefined;
 }
 
+/** What PAL-RBAC-024 looks for in a role nobody is bound to: the grants that are findings once bound. */
+const LATENT_CHECKS = GRANT_CHECKS.filter((c) =>
+  ["PAL-RBAC-002", "PAL-RBAC-004", "PAL-RBAC-006", "PAL-RBAC-007"].includes(c.ruleId),
+).map((c) =>
+  c.ruleId === "PAL-RBAC-002"
+    ? { ...c, what: "read Secrets" }
+    : c.ruleId === "PAL-RBAC-004"
+      ? { ...c, what: "create pods", requests: [r("create", "", "pods")] }
+      : c,
+);
+
+/**
+ * Roles that some subject holds in effect: referenced by a binding with at least one subject (a ClusterRole
+ * referenced only by RoleBindings counts), or selected by the aggregationRule of a live ClusterRole (the
+ * aggregation controller copies its rules there), or of a platform ClusterRole (`admin`, `edit`, `view`:
+ * tenants bind those per namespace by design, usually outside the scanned manifests).
+ */
+function liveRoles(idx: RbacIndex): Set<RbacRole> {
+  const live = new Set<RbacRole>();
+  for (const b of idx.bindings) if (b.role && b.subjects.length > 0) live.add(b.role);
+  const aggregators = [...idx.clusterRoles.values()].filter((x) => x.aggregationRule);
+  for (const a of aggregators) if (isBootstrap(a)) live.add(a);
+  // Aggregation may nest (an aggregated role selected by another aggregator): iterate to a fixpoint.
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const a of aggregators) {
+      if (!live.has(a)) continue;
+      for (const role of idx.clusterRoles.values())
+        if (
+          !live.has(role) &&
+          role !== a &&
+          (a.aggregationRule ?? []).some((sel) => selectorMatches(sel, role.labels))
+        ) {
+          live.add(role);
+          changed = true;
+        }
+    }
+  }
+  return live;
+}
+
+/** PAL-RBAC-024 for a role that no subject holds, when its rules grant something dangerous. */
+function latentDanger(role: RbacRole): Finding | undefined {
+  const what: string[] = [];
+  let first: number | undefined;
+  for (const c of LATENT_CHECKS) {
+    const i = role.rules.findIndex((rule) => c.requests.some((q) => allowsSomeName(rule, q)));
+    if (i < 0) continue;
+    what.push(c.what);
+    if (first === undefined || i < first) first = i;
+  }
+  if (first === undefined) return undefined;
+  const name = `${role.kind} ${role.namespace ? `${role.namespace}/` : ""}${role.name}`;
+  return roleFinding(
+    "PAL-RBAC-024",
+    role,
+    `${name} can ${what.join(", ")} but is bound to nobody; one binding makes it live`,
+    // An aggregated ClusterRole's effective rules are not the ones written in the object.
+    role.aggregationRule ? undefined : `rules[${first}]`,
+    formatRule(role.rules[first]!),
+  );
+}
+
 /**
  * RBAC findings: cluster-admin-equivalent bindings, wildcard rules, risky grants, system:masters, default
  * ServiceAccounts with grants, escalation paths, and hygiene (missing roles or ServiceAccounts, unused roles).
@@ -482,14 +557,16 @@ export function rbacFindings(
     if (!b.role || b.subjects.length === 0) continue;
     const cluster = b.kind === "ClusterRoleBinding";
     const scope = cluster ? "cluster-wide" : `in namespace ${b.namespace}`;
-    const admin = b.role.rules.findIndex((rule) => ruleAllows(ALL, rule));
-    if (admin >= 0 && cluster) {
+    // Effective permission, not the literal `*` verb: every standard verb on `*`/`*` is cluster-admin too.
+    const admin = cluster ? adminEquivalentRules(b.role.rules) : undefined;
+    if (admin) {
+      const role = b.role;
       findings.push(
         bindingFinding(
           "PAL-RBAC-001",
           b,
           `${describeBinding(b)} gives ${who} every permission cluster-wide`,
-          { evidence: formatRule(b.role.rules[admin]!) },
+          { evidence: admin.map((i) => formatRule(role.rules[i]!)).join(" + ") },
         ),
       );
       continue; // the specific risky grants below are all implied
@@ -523,6 +600,7 @@ export function rbacFindings(
       )
     )
       selectedByAggregation.add(role);
+  const live = liveRoles(idx);
   for (const role of [...idx.roles.values(), ...idx.clusterRoles.values()]) {
     if (isBootstrap(role)) continue;
     if (!role.aggregationRule)
@@ -558,7 +636,9 @@ export function rbacFindings(
           );
       });
     const used = (idx.bindingsByRole.get(roleKey(role.kind, role.namespace, role.name)) ?? []).length > 0;
-    if (!used && !selectedByAggregation.has(role) && !role.name.startsWith("system:"))
+    const danger = live.has(role) ? undefined : latentDanger(role);
+    if (danger) findings.push(danger);
+    else if (!used && !selectedByAggregation.has(role) && !role.name.startsWith("system:"))
       findings.push(
         roleFinding(
           "PAL-RBAC-022",
