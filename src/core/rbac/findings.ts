@@ -459,7 +459,7 @@ function liveRoles(idx: RbacIndex): Set<RbacRole> {
         if (
           !live.has(role) &&
           role !== a &&
-          (a.aggregationRule ?? []).some((sel) => selectorMatches(sel, role.labels))
+          (a.aggregationRule ?? []).some((sel) => matchesSelector(sel, role.labels))
         ) {
           live.add(role);
           changed = true;
