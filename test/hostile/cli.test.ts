@@ -155,3 +155,61 @@ describe("item 24: SARIF of a large scan is streamed, not built in memory", () =
     );
   }, 300_000);
 });
+
+describe("item 22: registry credentials in image references and purls are never printed", () => {
+  const PASS = "s3cr3tRegistryPass";
+  it("scan of a workload whose image carries user:password@ (table, JSON, SARIF)", async () => {
+    const file = join(dir, "creds.yaml");
+    writeFileSync(
+      file,
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: app}\nspec:\n  containers: [{name: c, image: "deploy:${PASS}@registry.example/team/app:1.0"}]\n`,
+    );
+    for (const output of ["table", "json", "sarif"]) {
+      const r = await runHostile(["scan", file, "-o", output, "--allow-partial"], { killAfterMs: 60_000 });
+      bounded(r);
+      expect(r.stdout + r.stderr).not.toContain(PASS);
+    }
+  });
+  it("vuln scan of a registry reference with credentials, and an SBOM whose purl names them in repository_url", async () => {
+    const db = join(dir, "creds.db");
+    const imp = await runHostile(["vuln", "db", "import", "examples/demo/advisories", "--db", db], {
+      killAfterMs: 60_000,
+    });
+    expect(imp.code).toBe(0);
+    const ref = await runHostile(["vuln", "scan", `deploy:${PASS}@127.0.0.1:9/team/app:1.0`, "--db", db], {
+      killAfterMs: 60_000,
+    });
+    bounded(ref);
+    expect(ref.code).toBe(2);
+    expect(ref.stdout + ref.stderr).not.toContain(PASS);
+    const sbom = join(dir, "creds-bom.json");
+    writeFileSync(
+      sbom,
+      JSON.stringify({
+        bomFormat: "CycloneDX",
+        specVersion: "1.5",
+        components: [
+          {
+            type: "library",
+            name: "x",
+            version: "1",
+            purl: `pkg:oci/app@sha256%3A${"a".repeat(64)}?repository_url=deploy:${PASS}@registry.example/team/app`,
+          },
+          {
+            type: "library",
+            name: "y",
+            version: "1",
+            purl: `pkg:oci/y@1?repository_url=deploy%3A${PASS}%40registry.example%2Fy`,
+          },
+        ],
+      }),
+    );
+    for (const output of ["table", "json", "sarif", "cyclonedx"]) {
+      const r = await runHostile(["vuln", "scan", "--sbom", sbom, "--db", db, "-o", output], {
+        killAfterMs: 60_000,
+      });
+      bounded(r);
+      expect(r.stdout + r.stderr).not.toContain(PASS);
+    }
+  });
+});

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { isPalisadeError, toPalisadeError } from "../../core/errors/index.js";
+import { stripUserinfo } from "../../core/util/index.js";
 import { type CliContext, processContext } from "./context.js";
 import { EXIT } from "./exit-codes.js";
 import { VERSION } from "./version.js";
@@ -77,7 +78,8 @@ export async function buildProgram(ctx: CliContext, argv?: readonly string[]): P
 }
 
 /** Run the CLI with arguments (without node and script). Returns the exit code; never throws. */
-export async function run(argv: string[], ctx: CliContext = processContext()): Promise<number> {
+export async function run(argv: string[], given: CliContext = processContext()): Promise<number> {
+  const ctx = withoutCredentials(given);
   try {
     const program = await buildProgram(ctx, argv);
     await program.parseAsync(argv, { from: "user" });
@@ -97,5 +99,29 @@ export async function run(argv: string[], ctx: CliContext = processContext()): P
     if (err.code === "INTERNAL" && err.cause instanceof Error && err.cause.stack)
       ctx.stderr.write(`${err.cause.stack}\n`);
     return err.code === "INTERNAL" ? 3 : EXIT.USAGE;
+  } finally {
+    given.exitCode = ctx.exitCode;
   }
+}
+
+/**
+ * Everything a command writes passes through {@link stripUserinfo}: credentials written into an image reference
+ * or purl (`user:secret@registry/app`) are never printed, whichever command, format or error message carries
+ * them. The streams are otherwise the same objects (write's return value, "drain", isTTY).
+ */
+function withoutCredentials(ctx: CliContext): CliContext {
+  const guard = <T extends CliContext["stdout"]>(out: T): T =>
+    new Proxy(out, {
+      get(target, prop, receiver) {
+        if (prop === "write")
+          return (chunk: unknown, ...rest: unknown[]) =>
+            (target.write as (...a: unknown[]) => boolean)(
+              typeof chunk === "string" ? stripUserinfo(chunk) : chunk,
+              ...rest,
+            );
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+  return { ...ctx, stdout: guard(ctx.stdout), stderr: guard(ctx.stderr) };
 }

@@ -9,6 +9,8 @@
  *
  * Docker Hub defaults: no domain -> "docker.io"; a single-component name on docker.io -> "library/<name>".
  */
+import { stripUserinfo } from "../util/index.js";
+
 export interface ImageRef {
   /** The string as written in the manifest. */
   original: string;
@@ -38,7 +40,9 @@ export const DEFAULT_REGISTRY = "docker.io";
 
 export type ImageRefResult = { ok: true; ref: ImageRef } | { ok: false; error: string };
 
-export function parseImageRef(input: string): ImageRefResult {
+export function parseImageRef(written: string): ImageRefResult {
+  // Credentials in the registry part (`user:secret@registry/app`) are never kept: not in `original`, not in errors.
+  const input = stripUserinfo(written);
   const s = input;
   if (s === "") return { ok: false, error: "empty image reference" };
   // Kubernetes API validation rejects images with leading or trailing whitespace (validation.go, validateContainers).

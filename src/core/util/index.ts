@@ -76,3 +76,19 @@ export function maxOf(start: number, values: Iterable<number>): number {
   for (const v of values) if (v > m) m = v;
   return m;
 }
+
+// A host (name or IPv4, optional port) followed by a path: what userinfo precedes in an image reference or URL.
+const USERINFO = /(^|[\s"'=(,[]|:\/\/)[^\s"'=(,[\]/@]+@(?=[A-Za-z0-9][A-Za-z0-9.-]*(?::\d+)?\/)/g;
+// The same, percent-encoded in a purl qualifier (`repository_url=user%3Apass%40host/app`).
+const USERINFO_ENCODED = /(=)[^\s"'=&/@]*%40(?=[A-Za-z0-9][A-Za-z0-9.-]*(?:(?::|%3A)\d+)?(?:\/|%2F))/gi;
+
+/**
+ * Remove credentials written into an image reference, URL or purl `repository_url` (`user:secret@registry/app`
+ * becomes `registry/app`): the one function used where references are parsed and on everything the CLI prints,
+ * so a registry password given by mistake is neither shown nor stored. A digest (`app@sha256:...`) is kept: no
+ * host and path follow its `@`.
+ */
+export function stripUserinfo(text: string): string {
+  if (!text.includes("@") && !/%40/i.test(text)) return text;
+  return text.replace(USERINFO, "$1").replace(USERINFO_ENCODED, "$1");
+}
