@@ -114,11 +114,11 @@ function withoutCredentials(ctx: CliContext): CliContext {
     new Proxy(out, {
       get(target, prop, receiver) {
         if (prop === "write")
-          return (chunk: unknown, ...rest: unknown[]) =>
-            (target.write as (...a: unknown[]) => boolean)(
-              typeof chunk === "string" ? stripUserinfo(chunk) : chunk,
-              ...rest,
-            );
+          return (chunk: unknown, ...rest: unknown[]): boolean => {
+            const args = rest.slice();
+            args.unshift(typeof chunk === "string" ? stripUserinfo(chunk) : chunk);
+            return Reflect.apply(target.write, target, args) as boolean;
+          };
         const v = Reflect.get(target, prop, receiver);
         return typeof v === "function" ? v.bind(target) : v;
       },
