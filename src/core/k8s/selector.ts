@@ -14,7 +14,11 @@ export type Labels = Readonly<Record<string, string>>;
  *   (no namespaceSelector = the policy's own namespace): the netpol parser handles absence itself and only parses
  *   present selectors.
  * - Pointers that Kubernetes reads as `labels.Nothing()` when nil (PodDisruptionBudget `spec.selector` in
- *   policy/v1, a workload's `spec.selector` for the controllers) pass "nothing".
+ *   policy/v1, a workload's `spec.selector` for the controllers) pass "nothing" (no caller reads those yet; the
+ *   differential test does, against apimachinery's nil selector).
+ *
+ * Selector strings (`kubectl -l app=web,tier notin (a)`) are not parsed here: no Palisade input takes one yet.
+ * Service `spec.selector` maps have their own semantics (`matchesServiceSelector`).
  */
 export type SelectorOperator = "In" | "NotIn" | "Exists" | "DoesNotExist";
 
