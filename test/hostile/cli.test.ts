@@ -213,3 +213,31 @@ describe("item 22: registry credentials in image references and purls are never 
     }
   });
 });
+
+describe("item 17: an SBOM whose entries are all malformed", () => {
+  it("is exit 2 naming the file and how many entries it listed, not '0 vulnerabilities'", async () => {
+    const db = join(dir, "sbom17.db");
+    expect(
+      (
+        await runHostile(["vuln", "db", "import", "examples/demo/advisories", "--db", db], {
+          killAfterMs: 60_000,
+        })
+      ).code,
+    ).toBe(0);
+    const sbom = join(dir, "malformed-bom.json");
+    writeFileSync(
+      sbom,
+      JSON.stringify({
+        bomFormat: "CycloneDX",
+        specVersion: "1.5",
+        components: [{ type: "library" }, { bogus: 1 }, 7],
+      }),
+    );
+    const r = await runHostile(["vuln", "scan", "--sbom", sbom, "--db", db], { killAfterMs: 60_000 });
+    bounded(r);
+    expect([r.code, r.stdout]).toEqual([2, ""]);
+    expect(r.stderr).toBe(
+      `palisade: ${sbom}: nothing evaluated: the SBOM lists 3 entries and none is a valid package (name and version or purl)\n`,
+    );
+  });
+});

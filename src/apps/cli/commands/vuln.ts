@@ -84,6 +84,26 @@ function imageSpec(target: string, ctx: CliContext): string {
   return target;
 }
 
+/** Top-level entries an SBOM document lists (CycloneDX components, SPDX packages, Trivy packages/vulnerabilities, Grype matches). */
+function sbomEntryCount(text: string): number {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text.replace(/^\uFEFF/, ""));
+  } catch {
+    return 0;
+  }
+  if (typeof doc !== "object" || doc === null) return 0;
+  const d = doc as Record<string, unknown>;
+  const len = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
+  let n = len(d.components) + len(d.packages) + len(d.matches);
+  if (Array.isArray(d.Results))
+    for (const r of d.Results)
+      if (typeof r === "object" && r !== null)
+        n +=
+          len((r as Record<string, unknown>).Packages) + len((r as Record<string, unknown>).Vulnerabilities);
+  return n;
+}
+
 async function loadSbom(
   target: string | undefined,
   sbomFile: string | undefined,
@@ -107,7 +127,18 @@ async function loadSbom(
         context: { file: sbomFile },
       });
     }
-    return { sbom: parseSbomDocument(text, sbomFile).sbom, coverage: [] };
+    const { sbom } = parseSbomDocument(text, sbomFile);
+    // Entries that all failed to parse leave 0 packages: "0 vulnerabilities" would pass for a clean result.
+    if (sbom.packages.length === 0) {
+      const listed = sbomEntryCount(text);
+      if (listed > 0)
+        throw new PalisadeError(
+          "INPUT",
+          `nothing evaluated: the SBOM lists ${listed} ${listed === 1 ? "entry" : "entries"} and none is a valid package (name and version or purl)`,
+          { context: { file: sbomFile } },
+        );
+    }
+    return { sbom, coverage: [] };
   }
   if (!target) throw new PalisadeError("USAGE", "nothing to scan: give IMAGE, DIR or --sbom FILE");
   const opts = await imageAnalyzeOptions(imageFlags, ctx);
