@@ -636,7 +636,10 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
   const bindingMemo = new Map<Node, Map<EscalationMechanism, ResourceRef | null>>();
   const bindingBehind = (from: Node, mechanism: EscalationMechanism): ResourceRef | null => {
     let byMechanism = bindingMemo.get(from);
-    if (byMechanism === undefined) bindingMemo.set(from, (byMechanism = new Map()));
+    if (byMechanism === undefined) {
+      byMechanism = new Map();
+      bindingMemo.set(from, byMechanism);
+    }
     const known = byMechanism.get(mechanism);
     if (known !== undefined) return known;
     const candidates =
