@@ -10,6 +10,24 @@ const GEM_RE =
   /^[ \t\r\n\f\v]*([0-9]+(?:\.[0-9a-zA-Z]+)*(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?)?[ \t\r\n\f\v]*$/;
 
 /**
+ * Gem::Version#canonical_segments: trailing zeros dropped from the numeric run and from the part after the first
+ * string segment ("1.0.a.0" -> 1, a).
+ */
+function canonicalSegments(segments: readonly Segment[]): Segment[] {
+  const firstString = segments.findIndex((x) => "str" in x);
+  const numeric = firstString < 0 ? segments : segments.slice(0, firstString);
+  const rest = firstString < 0 ? [] : segments.slice(firstString);
+  const dropZeros = (xs: readonly Segment[]): Segment[] => {
+    let n = xs.length;
+    while (n > 0 && "num" in xs[n - 1]! && (xs[n - 1] as { num: string }).num === "0") n--;
+    return xs.slice(0, n);
+  };
+  const out = dropZeros(numeric);
+  for (const x of dropZeros(rest)) out.push(x);
+  return out;
+}
+
+/**
  * Parse like `Gem::Version.new`: strip, "-" becomes ".pre.", then scan digit runs and letter runs, and compute
  * `canonical_segments` (trailing zeros dropped from the numeric part and from the part after the first letter).
  */
@@ -21,15 +39,7 @@ export function parseGemVersion(input: string): readonly Segment[] {
   const segments: Segment[] = (v.match(/[0-9]+|[a-z]+/gi) ?? []).map((s) =>
     /^[0-9]+$/.test(s) ? { num: s.replace(/^0+(?=.)/, "") } : { str: s },
   );
-  const firstString = segments.findIndex((s) => "str" in s);
-  const numeric = firstString < 0 ? segments : segments.slice(0, firstString);
-  const rest = firstString < 0 ? [] : segments.slice(firstString);
-  const dropZeros = (xs: Segment[]): Segment[] => {
-    let n = xs.length;
-    while (n > 0 && "num" in xs[n - 1]! && (xs[n - 1] as { num: string }).num === "0") n--;
-    return xs.slice(0, n);
-  };
-  return [...dropZeros(numeric), ...dropZeros(rest)];
+  return canonicalSegments(segments);
 }
 
 const ZERO: Segment = { num: "0" };
@@ -80,15 +90,7 @@ export function lenientGemSegments(input: string): readonly Segment[] {
   const segments: Segment[] = canon
     .split(".")
     .map((p) => (/^[0-9]+$/.test(p) ? { num: p.replace(/^0+(?=.)/, "") } : { str: p }));
-  const firstString = segments.findIndex((x) => "str" in x);
-  const numeric = firstString < 0 ? segments : segments.slice(0, firstString);
-  const rest = firstString < 0 ? [] : segments.slice(firstString);
-  const dropZeros = (xs: Segment[]): Segment[] => {
-    let n = xs.length;
-    while (n > 0 && "num" in xs[n - 1]! && (xs[n - 1] as { num: string }).num === "0") n--;
-    return xs.slice(0, n);
-  };
-  return [...dropZeros(numeric), ...dropZeros(rest)];
+  return canonicalSegments(segments);
 }
 
 /**
