@@ -4,8 +4,12 @@
  * itself is never returned, stored or put in a message: callers only ever see `redact(...)` output.
  *
  * Patterns follow the public token formats documented by each issuer (AWS access key id prefixes, GitHub's
- * `ghp_`/`github_pat_` tokens, Slack `xox?-` tokens, RFC 7519 JWTs, PEM private key armour from RFC 7468).
- * Every pattern is anchored on a literal prefix and uses bounded quantifiers, so matching is linear in the input.
+ * `ghp_`/`github_pat_` tokens, Slack `xox?-`/`xapp-` tokens, Stripe, Twilio, SendGrid, npm, PyPI, DigitalOcean and
+ * Alibaba prefixes, Azure account keys and Entra client secrets, RFC 7519 JWTs, PEM private key armour from RFC
+ * 7468, connection strings with passwords). The families are those maintained secret scanners cover; formats with
+ * a prefix or a fixed shape are matched exactly, and prefix-less keys (an Azure Batch key, unarmoured OCI key
+ * material) only under a key name that announces them and with a high-entropy value. Every pattern is anchored on
+ * a literal and uses bounded quantifiers, so matching is linear in the input.
  */
 import { redact } from "../findings/index.js";
 import { appendAll } from "../util/index.js";
@@ -23,7 +27,19 @@ export type SecretKind =
   | "stripe-key"
   | "jwt"
   | "url-credentials"
-  | "password-like-key";
+  | "password-like-key"
+  | "azure-storage-key"
+  | "azure-client-secret"
+  | "alibaba-access-key-id"
+  | "digitalocean-token"
+  | "twilio-api-key"
+  | "sendgrid-key"
+  | "npm-token"
+  | "pypi-token"
+  | "stripe-webhook-secret"
+  | "connection-string-password"
+  | "cloud-key"
+  | "high-entropy-key-value";
 
 /** One detected credential. `redacted` never contains the secret body. */
 export interface SecretMatch {
@@ -42,6 +58,10 @@ interface ValueDetector {
   re: RegExp;
   /** How many leading characters are a public, non-sensitive prefix that may be shown (at most 4). */
   keepPrefix: number;
+  /** A literal every match contains: the detector is skipped, without running its pattern, when it is absent. */
+  hint?: string;
+  /** Matches whose secret part is a placeholder (`${DB_PASSWORD}`, `<password>`) are not credentials. */
+  skipPlaceholders?: boolean;
 }
 
 /**
@@ -51,24 +71,74 @@ interface ValueDetector {
 const VALUE_DETECTORS: readonly ValueDetector[] = [
   // AWS access key ids: 4-letter type prefix + 16 base32 upper-case chars (AWS IAM "Understanding unique ID prefixes").
   { kind: "aws-access-key-id", re: /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b/g, keepPrefix: 4 },
-  // RFC 7468 armour for private keys of any algorithm, including OpenSSH and PGP private key blocks.
+  // RFC 7468 armour for private keys of any algorithm (PKCS#8 `PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`, PKCS#1
+  // `RSA`, SEC1 `EC`, `DSA`), OpenSSH's own `OPENSSH PRIVATE KEY`, RFC 4880 `PGP PRIVATE KEY BLOCK`, and the
+  // PuTTY key file header. A GCP service-account JSON carries the PKCS#8 armour in its `private_key` field.
   {
     kind: "private-key",
     re: /-----BEGIN (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?-----/g,
+    keepPrefix: 0,
+  },
+  {
+    kind: "private-key",
+    re: /\bPuTTY-User-Key-File-[23]: [a-z0-9-]{3,32}/g,
+    hint: "PuTTY-User-Key-File-",
     keepPrefix: 0,
   },
   // GitHub: classic tokens ghp_/gho_/ghu_/ghs_/ghr_ + 36 alphanumerics; fine-grained github_pat_ + 82 chars.
   { kind: "github-token", re: /\bgh[pousr]_[A-Za-z0-9]{36}\b/g, keepPrefix: 4 },
   { kind: "github-token", re: /\bgithub_pat_[A-Za-z0-9_]{82}\b/g, keepPrefix: 4 },
   { kind: "gitlab-token", re: /\bglpat-[A-Za-z0-9_-]{20}\b/g, keepPrefix: 4 },
+  // Slack: bot/user/workspace tokens xox[abposr]-, configuration tokens xoxe.xox[bp]- and xoxe-, app-level
+  // tokens xapp-<n>-.
   { kind: "slack-token", re: /\bxox[abposr]-[A-Za-z0-9-]{10,250}/g, keepPrefix: 4 },
+  { kind: "slack-token", re: /\bxoxe(?:\.xox[bp])?-\d-[A-Za-z0-9]{100,300}/g, hint: "xoxe", keepPrefix: 4 },
+  {
+    kind: "slack-token",
+    re: /\bxapp-\d-[A-Z0-9]{9,12}-\d{10,16}-[a-f0-9]{64}\b/g,
+    hint: "xapp-",
+    keepPrefix: 4,
+  },
   {
     kind: "slack-webhook",
     re: /https:\/\/hooks\.slack\.com\/services\/T[A-Za-z0-9_]{6,20}\/B[A-Za-z0-9_]{6,20}\/[A-Za-z0-9_]{20,40}/g,
     keepPrefix: 0,
   },
   { kind: "google-api-key", re: /\bAIza[0-9A-Za-z_-]{35}\b/g, keepPrefix: 4 },
-  { kind: "stripe-key", re: /\b[sr]k_live_[0-9A-Za-z]{20,99}\b/g, keepPrefix: 0 },
+  // Stripe secret and restricted keys (live and prod; test-mode keys reach no real money) and webhook secrets.
+  { kind: "stripe-key", re: /\b[sr]k_(?:live|prod)_[0-9A-Za-z]{20,247}\b/g, keepPrefix: 0 },
+  { kind: "stripe-webhook-secret", re: /\bwhsec_[0-9A-Za-z]{32,64}\b/g, hint: "whsec_", keepPrefix: 0 },
+  // Alibaba Cloud AccessKey ID: `LTAI` + 12 to 20 alphanumerics (older ids are 16 characters, current 24).
+  { kind: "alibaba-access-key-id", re: /\bLTAI[0-9A-Za-z]{12,20}\b/g, hint: "LTAI", keepPrefix: 4 },
+  // DigitalOcean personal access, OAuth and refresh tokens: do[por]_v1_ + 64 hex digits.
+  { kind: "digitalocean-token", re: /\bdo[por]_v1_[a-f0-9]{64}\b/g, hint: "_v1_", keepPrefix: 4 },
+  // Twilio API key SID: SK + 32 hex digits (the SID names a key whose secret is shown once; both are reported).
+  { kind: "twilio-api-key", re: /\bSK[0-9a-fA-F]{32}\b/g, hint: "SK", keepPrefix: 2 },
+  // SendGrid API key: SG. + 22-character id + . + 43-character secret (base64url).
+  { kind: "sendgrid-key", re: /\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b/g, hint: "SG.", keepPrefix: 3 },
+  // npm access tokens: npm_ + 36 alphanumerics (the last 6 are a CRC32 checksum of the first 30).
+  { kind: "npm-token", re: /\bnpm_[A-Za-z0-9]{36}\b/g, hint: "npm_", keepPrefix: 4 },
+  // PyPI API tokens are macaroons: pypi- + base64 of a header that always begins with the location "pypi.org".
+  {
+    kind: "pypi-token",
+    re: /\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,1000}/g,
+    hint: "pypi-AgEI",
+    keepPrefix: 4,
+  },
+  // Azure Storage (and Batch, Cosmos DB) account keys in a connection string: AccountKey= + 64 bytes in base64.
+  {
+    kind: "azure-storage-key",
+    re: /\bAccountKey=([A-Za-z0-9+/]{86}==)/g,
+    hint: "AccountKey=",
+    keepPrefix: 0,
+  },
+  // Microsoft Entra ID (Azure AD) client secrets: 3 characters, a digit, `Q~`, then 31 to 34 characters.
+  {
+    kind: "azure-client-secret",
+    re: /(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34}(?![A-Za-z0-9_~.-])/g,
+    hint: "Q~",
+    keepPrefix: 0,
+  },
   // RFC 7519 JWT: base64url(JSON header) . base64url(JSON payload) . signature; both JSON parts start with `{"`,
   // which base64url-encodes to `eyJ`.
   {
@@ -76,11 +146,23 @@ const VALUE_DETECTORS: readonly ValueDetector[] = [
     re: /\beyJ[A-Za-z0-9_-]{8,4096}\.eyJ[A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{8,4096}/g,
     keepPrefix: 0,
   },
-  // user:password@ in a URL authority (RFC 3986 userinfo). Group 1 is the password.
+  // user:password@ in a URL authority (RFC 3986 userinfo): postgres://, mongodb+srv://, amqp://, and redis://
+  // with an empty user (`redis://:password@host`, the Redis AUTH form). Group 1 is the password.
   {
     kind: "url-credentials",
-    re: /\b[a-z][a-z0-9+.-]{1,20}:\/\/[^\s:@/'"]{1,128}:([^\s@/'"]{3,128})@[^\s'"]/g,
+    re: /\b[a-z][a-z0-9+.-]{1,20}:\/\/[^\s:@/'"]{0,128}:([^\s@/'"]{3,128})@[^\s'"]/g,
     keepPrefix: 0,
+    skipPlaceholders: true,
+  },
+  // A password parameter of a connection string, after its `;`, `?` or `&` separator: JDBC
+  // (`jdbc:mysql://h/db?user=u&password=p`, `jdbc:sqlserver://h;user=u;password=p`), ADO.NET
+  // (`Server=h;User Id=u;Password=p;`), ODBC `;PWD=p`. Group 1 is the password. A bare `password=x` line is the
+  // key/value detector's.
+  {
+    kind: "connection-string-password",
+    re: /[;?&]\s{0,4}(?:password|pwd)\s{0,4}=\s{0,4}([^;&\s"']{3,256})/gi,
+    keepPrefix: 0,
+    skipPlaceholders: true,
   },
 ];
 
@@ -95,6 +177,28 @@ const NON_SECRET_KEY_SUFFIX_RE =
 /** AWS secret access key: 40 base64 characters, named by its key. */
 const AWS_SECRET_KEY_RE = /aws.{0,20}secret|secret.?access.?key/i;
 const AWS_SECRET_VALUE_RE = /^[A-Za-z0-9/+=]{40}$/;
+
+/**
+ * Cloud provider keys that have no issuer prefix, recognised by the provider named in the key and the value's
+ * exact shape: Azure Storage/Batch/Cosmos account keys (64 random bytes, so 88 base64 characters ending in `==`),
+ * Alibaba AccessKey secrets (30 alphanumerics), OCI customer secret keys (44 base64 characters).
+ */
+const CLOUD_KEYS: readonly { key: RegExp; value: RegExp }[] = [
+  { key: /azure|batch|storage|cosmos|account[_.-]?key/i, value: /^[A-Za-z0-9+/]{86}==$/ },
+  { key: /alibaba|aliyun|alicloud/i, value: /^[A-Za-z0-9]{30}$/ },
+  { key: /(?:^|[^a-z])oci(?:$|[^a-z])|oracle/i, value: /^[A-Za-z0-9+/]{43}=$/ },
+];
+
+/**
+ * Key names that announce key material without saying "secret" or "password": `AZURE_BATCH_KEY`,
+ * `OCI_CLI_KEY_CONTENT`, `signing-key`, `encryptionKey`, `HMAC_KEY_DATA`. Only a high-entropy value under such a
+ * name is reported (`CACHE_KEY=user-profile` and `PRIMARY_KEY=id` are not).
+ */
+/** Key material that is public or derived: a public key, its fingerprint, a hash or digest. */
+const NOT_SECRET_MATERIAL_RE =
+  /public|(?:^|[^a-z])pub(?:$|[^a-z])|fingerprint|thumbprint|checksum|hash|digest/i;
+const KEY_LIKE_RE =
+  /(?:^|[^a-z])(?:key|salt|seed)(?:[_.-]?(?:content|data|material|value|b64|base64|hex))?$/i;
 
 /**
  * Values that are clearly not literal credentials: empty, shell/Kubernetes variable references (`$(VAR)` is the
@@ -116,20 +220,22 @@ function isPlaceholder(value: string): boolean {
  * before the individual patterns run. Must be kept in sync with VALUE_DETECTORS (a test checks each kind).
  */
 const ANY_PREFIX =
-  /AKIA|ASIA|ABIA|ACCA|-----BEGIN |gh[pousr]_|github_pat_|glpat-|xox[abposr]-|hooks\.slack\.com|AIza|k_live_|eyJ|:\/\//;
+  /AKIA|ASIA|ABIA|ACCA|-----BEGIN |PuTTY-User-Key-File-|gh[pousr]_|github_pat_|glpat-|xox[abposre]|xapp-|hooks\.slack\.com|AIza|k_live_|k_prod_|whsec_|LTAI|_v1_|SK[0-9a-fA-F]|SG\.|npm_|pypi-|AccountKey=|Q~|eyJ|:\/\/|[Pp][Aa][Ss][Ss][Ww][Oo][Rr][Dd]|[Pp][Ww][Dd]/;
 
 function detectValues(value: string): SecretMatch[] {
   if (!ANY_PREFIX.test(value)) return [];
   const out: SecretMatch[] = [];
   const claimed: [number, number][] = [];
   for (const d of VALUE_DETECTORS) {
+    if (d.hint !== undefined && !value.includes(d.hint)) continue;
     d.re.lastIndex = 0;
     for (const m of value.matchAll(d.re)) {
       const start = m.index ?? 0;
       const end = start + m[0].length;
       if (claimed.some(([s, e]) => start < e && end > s)) continue;
-      claimed.push([start, end]);
       const secret = m[1] ?? m[0];
+      if (d.skipPlaceholders && isPlaceholder(secret)) continue;
+      claimed.push([start, end]);
       out.push({ kind: d.kind, redacted: redact(secret, d.keepPrefix) });
     }
   }
@@ -148,10 +254,19 @@ export function detectSecrets(key: string, value: string): SecretMatch[] {
   const v = value.trim();
   if (AWS_SECRET_KEY_RE.test(key) && AWS_SECRET_VALUE_RE.test(v))
     return [{ kind: "aws-secret-access-key", redacted: redact(v) }];
+  if (v.length <= 4096 && CLOUD_KEYS.some((c) => c.key.test(key) && c.value.test(v)) && isHighEntropy(v))
+    return [{ kind: "cloud-key", redacted: redact(v) }];
   // camelCase keys (`dbPassword`) are split so the word-boundary test sees `db_Password`.
   const k = key.replace(/([a-z0-9])([A-Z])/g, "$1_$2");
   if (SECRET_KEY_RE.test(k) && !NON_SECRET_KEY_SUFFIX_RE.test(k) && !isPlaceholder(v))
     return [{ kind: "password-like-key", redacted: redact(v) }];
+  if (
+    KEY_LIKE_RE.test(k) &&
+    !NON_SECRET_KEY_SUFFIX_RE.test(k) &&
+    !NOT_SECRET_MATERIAL_RE.test(k) &&
+    isHighEntropy(v)
+  )
+    return [{ kind: "high-entropy-key-value", redacted: redact(v) }];
   return [];
 }
 
@@ -263,6 +378,18 @@ function isSecretRun(run: string): boolean {
   if (/^[0-9a-f]+$/.test(body) || /^[0-9A-F]+$/.test(body))
     return /[0-9]/.test(body) && /[a-fA-F]/.test(body);
   return /[A-Z]/.test(body) && /[a-z]/.test(body) && /[0-9]/.test(body) && entropy(body) >= 4;
+}
+
+/**
+ * A value that looks like random key material: one token of 20 to 4,096 base64/base64url/hex characters (PEM
+ * bodies without their armour included), passing {@link isSecretRun}. Words, identifiers, paths, URLs and
+ * anything with spaces are not.
+ */
+function isHighEntropy(value: string): boolean {
+  if (value.length > 8192) return false;
+  // A PEM body without its armour spans lines; the lines together are the key.
+  const v = value.replace(/[\r\n]+/g, "");
+  return v.length >= 20 && v.length <= 4096 && /^[A-Za-z0-9+/_-]+={0,2}$/.test(v) && isSecretRun(v);
 }
 
 /**
