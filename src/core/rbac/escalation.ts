@@ -149,11 +149,33 @@ const MECHANISM_REQUESTS: Readonly<Record<EscalationMechanism, readonly RequestA
   ],
 };
 
+/**
+ * Whether a rule allows one of the requests for some name (namespace ignored), memoized per (request set, rule):
+ * rules are shared by every binding of their role, so the same rule is asked about once, not once per subject
+ * holding it (asking per subject made paths 2.5x slower at 10k bindings).
+ */
+type ServesCache = WeakMap<readonly RequestAttributes[], WeakMap<PolicyRule, boolean>>;
+function serves(cache: ServesCache, rule: PolicyRule, reqs: readonly RequestAttributes[]): boolean {
+  let byRule = cache.get(reqs);
+  if (byRule === undefined) {
+    byRule = new WeakMap();
+    cache.set(reqs, byRule);
+  }
+  let ok = byRule.get(rule);
+  if (ok === undefined) {
+    ok = reqs.some((q) => ruleAllows({ ...q, name: rule.resourceNames[0] ?? "" }, rule));
+    byRule.set(rule, ok);
+  }
+  return ok;
+}
+
 /** Grants whose rule allows one of the requests for some name (namespace ignored). */
-function relevant(grants: readonly VGrant[], reqs: readonly RequestAttributes[]): VGrant[] {
-  return grants.filter((g) =>
-    reqs.some((q) => ruleAllows({ ...q, name: g.rule.resourceNames[0] ?? "" }, g.rule)),
-  );
+function relevant(
+  cache: ServesCache,
+  grants: readonly VGrant[],
+  reqs: readonly RequestAttributes[],
+): VGrant[] {
+  return grants.filter((g) => serves(cache, g.rule, reqs));
 }
 
 /** The namespaces the grants are limited to, or undefined when one of them is cluster-wide. */
@@ -196,6 +218,7 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
   const edges = new Map<string, Edge[]>();
   const queue: Node[] = [];
   let overBudget = false;
+  const servesCache: ServesCache = new WeakMap();
 
   const addNode = (n: Node): Node => {
     const existing = nodes.get(n.id);
@@ -410,7 +433,7 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
       resource: "serviceaccounts",
       subresource: "token",
     };
-    const tokenGrants = relevant(g, [tokenReq]);
+    const tokenGrants = relevant(servesCache, g, MECHANISM_REQUESTS["create-token"]);
     const tokenNs = grantNamespaces(tokenGrants);
     if (tokenGrants.length > 0)
       for (const [ns, set] of saByNs) {
@@ -426,7 +449,7 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
       }
     const secretGet: RequestAttributes = { verb: "get", apiGroup: "", resource: "secrets" };
     const secretList: RequestAttributes = { verb: "list", apiGroup: "", resource: "secrets" };
-    const secretGrants = relevant(g, [secretGet, secretList]);
+    const secretGrants = relevant(servesCache, g, MECHANISM_REQUESTS["read-secret"]);
     const secretNs = grantNamespaces(secretGrants);
     if (secretGrants.length > 0)
       for (const t of idx.tokenSecrets) {
@@ -443,7 +466,7 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
       }
     // impersonation (impersonation filter: users/groups cluster-scoped, serviceaccounts namespaced)
     const imp = (resource: string): RequestAttributes => ({ verb: "impersonate", apiGroup: "", resource });
-    const impGrants = relevant(g, [imp("users"), imp("groups"), imp("serviceaccounts")]);
+    const impGrants = relevant(servesCache, g, MECHANISM_REQUESTS.impersonate);
     // Groups are impersonated only together with a user or ServiceAccount: impersonation.go rejects groups
     // "without impersonating a user" (BadRequest) and authorizes that user request too. Users are cluster-scoped
     // (only cluster-wide grants); a ServiceAccount of any name in a namespace where a grant applies will do.
@@ -642,11 +665,12 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
     }
     const known = byMechanism.get(mechanism);
     if (known !== undefined) return known;
-    const candidates =
-      mechanism === "grant"
-        ? (adminGrant(from.grants) ?? [])
-        : relevant(from.grants, MECHANISM_REQUESTS[mechanism]);
-    const g = candidates.find((x) => x.binding && !x.binding.builtin) ?? candidates.find((x) => x.binding);
+    const reqs = MECHANISM_REQUESTS[mechanism];
+    const candidates = mechanism === "grant" ? (adminGrant(from.grants) ?? []) : from.grants;
+    const ok = (x: VGrant) => mechanism === "grant" || serves(servesCache, x.rule, reqs);
+    const g =
+      candidates.find((x) => x.binding && !x.binding.builtin && ok(x)) ??
+      candidates.find((x) => x.binding && ok(x));
     const ref = g?.binding?.ref ?? null;
     byMechanism.set(mechanism, ref);
     return ref;
