@@ -55,6 +55,11 @@ function run(cmd: string, args: string[], input: string, env: NodeJS.ProcessEnv 
   return res.stdout;
 }
 
+/** Pairs as a reference tool reads them on stdin: one `a<TAB>b` line each. */
+function pairInput(ps: readonly (readonly [string, string])[]): string {
+  return ps.map(([a, b]) => `${a}\t${b}\n`).join("");
+}
+
 function works(cmd: string, args: string[]): boolean {
   const res = spawnSync(cmd, args, { encoding: "utf8" });
   return res.status === 0;
@@ -143,9 +148,7 @@ const dpkgPairs = pairs(dpkgGen(1), 4000, 11);
 
 describe.skipIf(!haveDpkgPerl)("dpkg vs Dpkg::Version (libdpkg-perl)", () => {
   it("agrees on 4,000 generated pairs (epochs, tildes, letters, long digit runs, leading zeros)", () => {
-    const ref = run("perl", ["-e", DPKG_PERL], dpkgPairs.map(([a, b]) => `${a}\t${b}`).join("\n") + "\n")
-      .trim()
-      .split("\n");
+    const ref = run("perl", ["-e", DPKG_PERL], pairInput(dpkgPairs)).trim().split("\n");
     expect(dpkgMismatches(dpkgPairs, ref, "Dpkg::Version").slice(0, 20)).toEqual([]);
     expectSpread(ourDpkg(dpkgPairs));
     expect(ref.filter((r) => r === "E").length).toBeGreaterThan(20);
@@ -155,9 +158,7 @@ describe.skipIf(!haveDpkgPerl)("dpkg vs Dpkg::Version (libdpkg-perl)", () => {
 describe.skipIf(!haveDpkg)("dpkg vs `dpkg --compare-versions`", () => {
   it("agrees on a seeded sample of 200 of the generated pairs (one shell child)", () => {
     const ps = sample(dpkgPairs, 200, 12);
-    const ref = run("sh", ["-c", DPKG_SCRIPT], ps.map(([a, b]) => `${a}\t${b}`).join("\n") + "\n")
-      .trim()
-      .split("\n");
+    const ref = run("sh", ["-c", DPKG_SCRIPT], pairInput(ps)).trim().split("\n");
     expect(dpkgMismatches(ps, ref, "dpkg").slice(0, 20)).toEqual([]);
     for (const s of ["<", "=", ">", "E"]) expect(ref.filter((r) => r === s).length).toBeGreaterThan(3);
   });
@@ -191,9 +192,7 @@ describe.skipIf(!haveDpkg)("dpkg vs `dpkg --compare-versions`", () => {
       ["1.0é", "1.0+"],
       ["1:2:3", "1:2.3"],
     ];
-    const ref = run("sh", ["-c", DPKG_SCRIPT], ps.map(([a, b]) => `${a}\t${b}`).join("\n") + "\n")
-      .trim()
-      .split("\n");
+    const ref = run("sh", ["-c", DPKG_SCRIPT], pairInput(ps)).trim().split("\n");
     const ours = ps.map(([a, b]) => (dpkg.isValid(a) && dpkg.isValid(b) ? sym(dpkg.compare(a, b)) : "E"));
     expect(ours).toEqual(ref);
   });
@@ -217,7 +216,7 @@ const haveRpm = works(PY, ["-c", "import rpm"]);
 describe.skipIf(!haveRpm)("rpm vs python3-rpm", () => {
   const ps = pairs(rpmGen(2), 5000, 22);
   const ref = haveRpm
-    ? run(PY, ["-c", RPM_SCRIPT], ps.map(([a, b]) => `${a}\t${b}`).join("\n") + "\n")
+    ? run(PY, ["-c", RPM_SCRIPT], pairInput(ps))
         .trim()
         .split("\n")
         .map((l) => l.split("\t"))
@@ -384,7 +383,7 @@ for line in sys.stdin:
 const havePackaging = works(PY, ["-c", "from packaging.version import Version; Version('1')"]);
 describe.skipIf(!havePackaging)("pep440 vs Python packaging.version", () => {
   const check = (ps: [string, string][]): { mismatches: string[]; ours: string[] } => {
-    const ref = run(PY, ["-c", PEP_SCRIPT], ps.map(([a, b]) => `${a}\t${b}`).join("\n") + "\n")
+    const ref = run(PY, ["-c", PEP_SCRIPT], pairInput(ps))
       .split("\n")
       .slice(0, ps.length)
       .map((l) => l.split("\t"));
@@ -469,7 +468,7 @@ const haveLegacyPackaging = works(PY, ["-c", "from pip._vendor.packaging.version
 describe.skipIf(!haveLegacyPackaging)("PyPI (PEP 440 + LegacyVersion) vs pip's packaging 21.3", () => {
   it("agrees on 3,000 generated pairs of PEP 440 and legacy versions ('0.1-bulbasaur')", () => {
     const ps = pairs(pypiLegacyGen(5), 3000, 55).filter(([a, b]) => a !== "" && b !== "");
-    const ref = run(PY, ["-c", PYPI_LEGACY_SCRIPT], ps.map(([a, b]) => `${a}\t${b}`).join("\n") + "\n")
+    const ref = run(PY, ["-c", PYPI_LEGACY_SCRIPT], pairInput(ps))
       .split("\n")
       .slice(0, ps.length)
       .map((l) => l.split("\t"));
@@ -510,9 +509,7 @@ const haveRuby = works("ruby", ["-e", "Gem::Version.new('1')"]);
 describe.skipIf(!haveRuby)("RubyGems vs Gem::Version (ruby)", () => {
   it("agrees on validity and order over 3,000 generated pairs; what it refuses, the lenient order still places", () => {
     const ps = pairs(gemGen(6), 3000, 66);
-    const ref = run("ruby", ["-e", GEM_SCRIPT], ps.map(([a, b]) => `${a}\t${b}`).join("\n") + "\n")
-      .trim()
-      .split("\n");
+    const ref = run("ruby", ["-e", GEM_SCRIPT], pairInput(ps)).trim().split("\n");
     expect(ref.length).toBe(ps.length);
     const mismatches: string[] = [];
     let refused = 0;
@@ -556,7 +553,7 @@ describe.skipIf(!havePhp)("Packagist vs PHP version_compare and Composer's Versi
     const dir = mkdtempSync(join(tmpdir(), "palisade-php-"));
     try {
       writeFileSync(join(dir, "cmp.php"), PHP_SCRIPT);
-      const ref = run("php", [join(dir, "cmp.php")], ps.map(([a, b]) => `${a}\t${b}`).join("\n") + "\n")
+      const ref = run("php", [join(dir, "cmp.php")], pairInput(ps))
         .trim()
         .split("\n")
         .map((l) => l.split("\t"));
@@ -597,7 +594,7 @@ describe.skipIf(!havePhp)("Packagist vs PHP version_compare and Composer's Versi
     const dir = mkdtempSync(join(tmpdir(), "palisade-php-"));
     try {
       writeFileSync(join(dir, "cmp.php"), PHP_SCRIPT);
-      const ref = run("php", [join(dir, "cmp.php")], ps.map(([a, b]) => `${a}\t${b}`).join("\n") + "\n")
+      const ref = run("php", [join(dir, "cmp.php")], pairInput(ps))
         .trim()
         .split("\n")
         .map((l) => l.split("\t")[0]);

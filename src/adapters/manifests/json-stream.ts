@@ -276,25 +276,11 @@ export async function* streamJsonObjects(
           const q = s.indexOf('"', j);
           if (q < 0) {
             // The string goes on in the next chunk; remember whether the chunk ends inside an escape.
-            let k = n - 1;
-            let run = 0;
-            while (k >= i && s.charCodeAt(k) === C.BACKSLASH) {
-              run++;
-              k--;
-            }
-            if (k < i && escaped) run++;
-            escaped = run % 2 === 1;
+            escaped = backslashRunBefore(s, n, i, escaped) % 2 === 1;
             i = n;
             break;
           }
-          let k = q - 1;
-          let run = 0;
-          while (k >= i && s.charCodeAt(k) === C.BACKSLASH) {
-            run++;
-            k--;
-          }
-          if (k < i && escaped) run++;
-          if (run % 2 === 0) {
+          if (backslashRunBefore(s, q, i, escaped) % 2 === 0) {
             inString = false;
             escaped = false;
             if (keyStart >= 0) {
@@ -620,4 +606,20 @@ export async function* streamJsonObjects(
     }
   }
   yield* out.splice(0);
+}
+
+/**
+ * Backslashes immediately before `end` in `s`, not looking before `from` (the start of this chunk's part of the
+ * string); `carried` is an escape left open at the end of the previous chunk. An even count means a quote at `end`
+ * closes the string.
+ */
+function backslashRunBefore(s: string, end: number, from: number, carried: boolean): number {
+  let k = end - 1;
+  let run = 0;
+  while (k >= from && s.charCodeAt(k) === C.BACKSLASH) {
+    run++;
+    k--;
+  }
+  if (k < from && carried) run++;
+  return run;
 }
