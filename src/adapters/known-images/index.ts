@@ -7,7 +7,7 @@ import { PalisadeError } from "../../core/errors/index.js";
 import { type CoverageEntry, cmp } from "../../core/findings/index.js";
 import { type KnownImage, parseKnownImage, type RemediationRecord } from "../../core/lineage/index.js";
 import { FORBIDDEN_KEYS, isRecord } from "../../core/util/index.js";
-import { damaged, openSqlite, type SqliteDatabase, sqliteFailure } from "../store/index.js";
+import { damaged, openSqlite, type SqliteDatabase, type StoredImage, sqliteFailure } from "../store/index.js";
 
 /** Version of the lineage tables; a database with another version is refused rather than misread. */
 export const LINEAGE_SCHEMA_VERSION = "1";
@@ -34,12 +34,7 @@ CREATE TABLE IF NOT EXISTS remediation_records (
 ) WITHOUT ROWID;
 `;
 
-/** A known image with when it was first and last analysed. */
-export interface StoredImage {
-  image: KnownImage;
-  firstSeen: string;
-  lastSeen: string;
-}
+export type { StoredImage } from "../store/index.js";
 
 /** Known images and remediation records in SQLite. */
 export class KnownImageStore {

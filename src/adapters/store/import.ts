@@ -6,7 +6,7 @@ import type { CoverageEntry } from "../../core/findings/index.js";
 import { appendAll } from "../../core/util/index.js";
 import { OSV_LIMITS, type OsvRecord, parseOsvText } from "../../core/vuln/index.js";
 import { readRegularText } from "../fs/index.js";
-import type { VulnStore } from "./vuln-store.js";
+import type { SyncOrAsyncVulnStore as VulnStore } from "./vuln-store.js";
 import { isUnsafeEntryName, type ZipLimits, ZipReader } from "./zip.js";
 
 export interface ImportOptions {

@@ -20,12 +20,33 @@ export {
   sqliteFailure,
 } from "./sqlite-open.js";
 export type {
+  AuditEntry,
+  AuditInput,
+  AuditQuery,
+  AuditStore,
+  FindingQuery,
+  FindingStore,
+  FindingUpsertResult,
   ImportBatchResult,
   ImportState,
-  MaybePromise,
+  InventorySnapshotStore,
+  JsonValue,
+  KnownImageStore,
+  ObjectVersion,
+  OpenStoresOptions,
+  Page,
+  RemediationStore,
+  RemediationUpdate,
+  SnapshotObject,
+  SnapshotResult,
+  SnapshotScope,
+  StoredFinding,
+  StoredImage,
+  Stores,
   VulnDbStatus,
   VulnStore,
-} from "./vuln-store.js";
+} from "./ports.js";
+export type { MaybePromise, SyncOrAsyncVulnStore } from "./vuln-store.js";
 export { recordKeys } from "./vuln-store.js";
 export type { ZipEntry, ZipLimits } from "./zip.js";
 export { DEFAULT_ZIP_LIMITS, isUnsafeEntryName, ZipReader } from "./zip.js";

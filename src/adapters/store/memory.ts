@@ -5,7 +5,7 @@ import {
   modifiedBound,
   recordKeys,
   type VulnDbStatus,
-  type VulnStore,
+  type SyncOrAsyncVulnStore as VulnStore,
 } from "./vuln-store.js";
 
 /** In-memory VulnStore: for tests, one-shot scans of an advisory directory, and as the contract's reference. */

@@ -1,6 +1,6 @@
 import { isPostgresUrl, PgVulnStore, type PgVulnStoreOptions } from "./postgres.js";
 import { SqliteVulnStore } from "./sqlite.js";
-import type { VulnStore } from "./vuln-store.js";
+import type { SyncOrAsyncVulnStore as VulnStore } from "./vuln-store.js";
 
 /**
  * Open the vulnerability store a `--db` value names: a `postgres://` or `postgresql://` URL selects the shared

@@ -12,7 +12,7 @@ import {
   parseImportMark,
   recordKeys,
   type VulnDbStatus,
-  type VulnStore,
+  type SyncOrAsyncVulnStore as VulnStore,
 } from "./vuln-store.js";
 
 /** Schema version stored in `schema_version`; a schema with another version is refused rather than misread. */

@@ -18,7 +18,7 @@ import {
   parseImportMark,
   recordKeys,
   type VulnDbStatus,
-  type VulnStore,
+  type SyncOrAsyncVulnStore as VulnStore,
 } from "./vuln-store.js";
 
 /** Schema version stored in `meta`; a database with another version is refused rather than misread. */

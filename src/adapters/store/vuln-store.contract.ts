@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { advisoryKey, type OsvRecord } from "../../core/vuln/index.js";
-import type { MaybePromise, VulnStore } from "./vuln-store.js";
+import type { MaybePromise, SyncOrAsyncVulnStore as VulnStore } from "./vuln-store.js";
 
 /** A minimal OSV record affecting each `[ecosystem, name]` below version 2.0. */
 export function rec(

@@ -1,48 +1,15 @@
 import type { OsvRecord } from "../../core/vuln/index.js";
+import type { ImportBatchResult, ImportState, VulnDbStatus } from "./ports.js";
 
-/**
- * Where the last import stands. `complete`: the last import that started also finished. `running`: one has
- * started and a writer still holds the import lock (readers see the data of the import before it). `interrupted`:
- * one started and nothing holds the lock any more (killed, crashed, or the machine stopped): the data is that of
- * an earlier import (or none), not what was asked for. `never`: nothing was ever imported.
- */
-export type ImportState = "complete" | "running" | "interrupted" | "never";
-
-/** What the database holds and how fresh it is. */
-export interface VulnDbStatus {
-  advisories: number;
-  /** Distinct (ecosystem, package) index keys. */
-  packages: number;
-  /** Advisories per base ecosystem. */
-  byEcosystem: Record<string, number>;
-  /** ISO time of the last completed import, absent for an empty database. */
-  importedAt?: string | undefined;
-  /**
-   * Newest `modified` among the records: the age of the data itself. With `status(now)`, records modified after
-   * `now` are left out (a record dated in year 9999 must not make the database look fresh forever).
-   */
-  newestModified?: string | undefined;
-  /** Where the last import stands. */
-  importState: ImportState;
-  /** When the last import started (ISO time), when it is not complete. */
-  importStartedAt?: string | undefined;
-  /** Records whose `modified` is after `now` (with `status(now)`), left out of `newestModified`. */
-  futureModified: number;
-}
-
-export interface ImportBatchResult {
-  /** Records written (new or newer than the stored copy). */
-  written: number;
-  /** Records ignored because the store already had the same or a newer `modified`. */
-  unchanged: number;
-}
+export type { ImportBatchResult, ImportState, VulnDbStatus };
 
 /** A value, or a promise of it: embedded backends answer synchronously, networked ones asynchronously. */
 export type MaybePromise<T> = T | Promise<T>;
 
 /**
- * The vulnerability store every backend implements (SQLite, in-memory, PostgreSQL). All implementations pass
- * the contract suite in vuln-store.contract.ts.
+ * The vulnerability store as the backends implement it today (SQLite, in-memory, PostgreSQL); the port
+ * services code against is `VulnStore` in ports.ts (promises only). All implementations pass the contract suite in
+ * vuln-store.contract.ts.
  *
  * Methods may answer synchronously (better-sqlite3 is synchronous) or with a promise (`pg`): code written
  * against this interface always `await`s; code holding a concrete embedded store may keep calling it
@@ -54,7 +21,7 @@ export type MaybePromise<T> = T | Promise<T>;
  * A process killed mid-import therefore leaves the previous data plus a start mark without completion: the store
  * reads as `interrupted`.
  */
-export interface VulnStore {
+export interface SyncOrAsyncVulnStore {
   /**
    * Insert or replace records; a record replaces a stored one only when not older. Outside an import, one
    * transaction per call; inside one, part of the import's transaction.
