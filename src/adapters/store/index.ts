@@ -6,19 +6,6 @@ export type { Freshness, ImportOptions, ImportResult } from "./import.js";
 export { freshness, importOsvPaths, STALE_AFTER_DAYS } from "./import.js";
 export { MemoryVulnStore } from "./memory.js";
 export { openVulnStore } from "./open.js";
-export type { PgVulnStoreOptions } from "./postgres.js";
-export { DEFAULT_PG_SCHEMA, isPostgresUrl, PG_SCHEMA_VERSION, PgVulnStore, redactDbUrl } from "./postgres.js";
-export type { SqliteVulnStoreOptions } from "./sqlite.js";
-export { SqliteVulnStore } from "./sqlite.js";
-export type { SqliteDatabase, SqliteOpenOptions, SqliteStatement } from "./sqlite-open.js";
-export {
-  DEFAULT_LOCK_TIMEOUT_MS,
-  damaged,
-  isSqliteBusy,
-  openSqlite,
-  rebuildAdvice,
-  sqliteFailure,
-} from "./sqlite-open.js";
 export type {
   AuditEntry,
   AuditInput,
@@ -46,6 +33,19 @@ export type {
   VulnDbStatus,
   VulnStore,
 } from "./ports.js";
+export type { PgVulnStoreOptions } from "./postgres.js";
+export { DEFAULT_PG_SCHEMA, isPostgresUrl, PG_SCHEMA_VERSION, PgVulnStore, redactDbUrl } from "./postgres.js";
+export type { SqliteVulnStoreOptions } from "./sqlite.js";
+export { SqliteVulnStore } from "./sqlite.js";
+export type { SqliteDatabase, SqliteOpenOptions, SqliteStatement } from "./sqlite-open.js";
+export {
+  DEFAULT_LOCK_TIMEOUT_MS,
+  damaged,
+  isSqliteBusy,
+  openSqlite,
+  rebuildAdvice,
+  sqliteFailure,
+} from "./sqlite-open.js";
 export type { MaybePromise, SyncOrAsyncVulnStore } from "./vuln-store.js";
 export { recordKeys } from "./vuln-store.js";
 export type { ZipEntry, ZipLimits } from "./zip.js";
