@@ -5,6 +5,7 @@ import { spawn } from "node:child_process";
 import { statSync } from "node:fs";
 import { totalmem } from "node:os";
 import { getHeapStatistics } from "node:v8";
+import { EXIT } from "./exit-codes.js";
 import { heapToRelaunch, inputPaths } from "./heap.js";
 
 const argv = process.argv.slice(2);
@@ -44,6 +45,6 @@ if (heapMiB === undefined) {
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, () => child.kill(sig));
   child.on("exit", (code, signal) => {
     if (signal) process.kill(process.pid, signal);
-    else process.exitCode = code ?? 3;
+    else process.exitCode = code ?? EXIT.INTERNAL;
   });
 }

@@ -6,4 +6,6 @@ export const EXIT = {
   FINDINGS: 1,
   /** Usage or input error. */
   USAGE: 2,
+  /** Internal error: a bug (the stack trace is printed). */
+  INTERNAL: 3,
 } as const;

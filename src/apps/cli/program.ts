@@ -98,7 +98,7 @@ export async function run(argv: string[], given: CliContext = processContext()):
     ctx.stderr.write(`palisade: ${err.code === "INTERNAL" ? "internal error: " : ""}${err.describe()}\n`);
     if (err.code === "INTERNAL" && err.cause instanceof Error && err.cause.stack)
       ctx.stderr.write(`${err.cause.stack}\n`);
-    return err.code === "INTERNAL" ? 3 : EXIT.USAGE;
+    return err.code === "INTERNAL" ? EXIT.INTERNAL : EXIT.USAGE;
   } finally {
     given.exitCode = ctx.exitCode;
   }
