@@ -5,7 +5,7 @@
 import { isApkPath, parseApkInstalled } from "./apk.js";
 import { isDpkgPath, parseDpkgStatus } from "./dpkg.js";
 import { isJavaArchivePath } from "./java.js";
-import type { CatalogerId, CatalogResult } from "./model.js";
+import type { CatalogerId, CatalogResult, TextCatalogerId } from "./model.js";
 import {
   isNpmLockPath,
   isNpmPackageJsonPath,
@@ -35,7 +35,13 @@ export {
   parseJarManifest,
   parseProperties,
 } from "./java.js";
-export type { CatalogedPackage, CatalogerId, CatalogResult } from "./model.js";
+export type {
+  AdapterCatalogerId,
+  CatalogedPackage,
+  CatalogerId,
+  CatalogResult,
+  TextCatalogerId,
+} from "./model.js";
 export {
   isNpmLockPath,
   isNpmPackageJsonPath,
@@ -65,38 +71,40 @@ export {
 } from "./tracker.js";
 
 /**
- * Which cataloger reads the file at `path` (relative, no leading slash), judged by path alone. Go binaries
- * are not matched here: any executable may be one, so the adapter sniffs ELF magic instead.
+ * Which files each cataloger reads, judged by path alone (relative, no leading slash), in the order tried.
+ * A new cataloger is one line here (and one in {@link TEXT_PARSERS} when core parses its bytes). Go binaries are
+ * not matched here: any executable may be one, so the adapter sniffs ELF magic instead.
  */
+const PATH_CATALOGERS: readonly { id: CatalogerId; matches: (path: string) => boolean }[] = [
+  { id: "os-release", matches: (p) => OS_RELEASE_PATHS.includes(p) },
+  { id: "dpkg", matches: isDpkgPath },
+  { id: "apk", matches: isApkPath },
+  { id: "rpm", matches: isRpmDbPath },
+  { id: "npm", matches: (p) => isNpmPackageJsonPath(p) || isNpmLockPath(p) },
+  { id: "python", matches: isPythonMetadataPath },
+  { id: "java", matches: isJavaArchivePath },
+];
+
+/** Parsers of the catalogers whose files core reads from their bytes alone (one line each). */
+const TEXT_PARSERS: Readonly<Record<TextCatalogerId, (data: Uint8Array, path: string) => CatalogResult>> = {
+  dpkg: parseDpkgStatus,
+  apk: parseApkInstalled,
+  python: parsePythonMetadata,
+  npm: (data, path) => {
+    const b = baseName(path);
+    if (b === "package-lock.json") return parseNpmLock(data, path);
+    if (b === "yarn.lock") return parseYarnLock(data, path);
+    return parseNpmPackageJson(data, path);
+  },
+};
+
+/** Which cataloger reads the file at `path` (relative, no leading slash), judged by path alone. */
 export function matchCataloger(path: string): CatalogerId | undefined {
-  if (OS_RELEASE_PATHS.includes(path)) return "os-release";
-  if (isDpkgPath(path)) return "dpkg";
-  if (isApkPath(path)) return "apk";
-  if (isRpmDbPath(path)) return "rpm";
-  if (isNpmPackageJsonPath(path) || isNpmLockPath(path)) return "npm";
-  if (isPythonMetadataPath(path)) return "python";
-  if (isJavaArchivePath(path)) return "java";
+  for (const c of PATH_CATALOGERS) if (c.matches(path)) return c.id;
   return undefined;
 }
 
-/** Parse a text-format package database picked by {@link matchCataloger} (dpkg, apk, npm, python). */
-export function catalogTextFile(
-  id: "dpkg" | "apk" | "npm" | "python",
-  data: Uint8Array,
-  path: string,
-): CatalogResult {
-  switch (id) {
-    case "dpkg":
-      return parseDpkgStatus(data, path);
-    case "apk":
-      return parseApkInstalled(data, path);
-    case "python":
-      return parsePythonMetadata(data, path);
-    case "npm": {
-      const b = baseName(path);
-      if (b === "package-lock.json") return parseNpmLock(data, path);
-      if (b === "yarn.lock") return parseYarnLock(data, path);
-      return parseNpmPackageJson(data, path);
-    }
-  }
+/** Parse a file picked by {@link matchCataloger} whose cataloger core reads from bytes alone. */
+export function catalogTextFile(id: TextCatalogerId, data: Uint8Array, path: string): CatalogResult {
+  return TEXT_PARSERS[id](data, path);
 }

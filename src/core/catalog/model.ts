@@ -14,7 +14,22 @@ export interface CatalogResult {
 }
 
 /** The catalogers, each named after the package database or artifact it reads. */
-export type CatalogerId = "dpkg" | "apk" | "rpm" | "npm" | "python" | "go" | "java" | "os-release";
+// biome-ignore format: one cataloger a line, so that adding one is a one-line change
+export type CatalogerId =
+  | "dpkg"
+  | "apk"
+  | "rpm"
+  | "npm"
+  | "python"
+  | "go"
+  | "java"
+  | "os-release";
+
+/** Catalogers whose input is read by an adapter step (sqlite, zip, ELF) rather than parsed from bytes in core. */
+export type AdapterCatalogerId = "rpm" | "go" | "java" | "os-release";
+
+/** Catalogers that parse a file's bytes alone, in core. */
+export type TextCatalogerId = Exclude<CatalogerId, AdapterCatalogerId>;
 
 /** Build a result with a single coverage entry. */
 export function failed(reason: CoverageEntry["reason"], subject: string, message: string): CatalogResult {

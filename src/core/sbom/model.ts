@@ -26,6 +26,8 @@ export interface Package {
   licenses?: string[] | undefined;
   /** Files that evidence this package (status db path, jar path, binary path). */
   locations: string[];
+  /** 1-based line in `locations[0]` that declares the package, when it comes from a lock file or manifest. */
+  line?: number | undefined;
   /** diff_id of the layer that introduced the package (absent for plain directories / imported SBOMs). */
   layerDiffId?: string | undefined;
   /** Index of that layer in the image's layer chain. */
