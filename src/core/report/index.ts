@@ -11,6 +11,7 @@ export {
   type SarifRunState,
   sarifLog,
   sarifLogChunks,
+  sarifUri,
 } from "./sarif.js";
 export type { Style } from "./table.js";
 export { formatTable, PLAIN } from "./table.js";

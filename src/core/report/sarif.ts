@@ -20,7 +20,8 @@ export const SARIF_SECURITY_SEVERITY: Readonly<Record<Severity, string>> = {
   info: "0.0",
 };
 
-function toUri(file: string): string {
+/** A SARIF artifact URI for a file path: relative paths stay relative (to the scanned root), absolute ones are file: URIs. */
+export function sarifUri(file: string): string {
   const f = file.replace(/\\/g, "/");
   if (f.startsWith("/")) return `file://${encodeURI(f)}`;
   return encodeURI(f.replace(/^\.\//, ""));
@@ -52,7 +53,7 @@ function result(f: Finding, ruleIndex: number) {
         ...(f.location
           ? {
               physicalLocation: {
-                artifactLocation: { uri: toUri(f.location.file) },
+                artifactLocation: { uri: sarifUri(f.location.file) },
                 region: {
                   startLine: Math.max(1, f.location.line),
                   startColumn: Math.max(1, f.location.column),
@@ -222,7 +223,7 @@ export function formatSarifChunks(report: ScanReport): Generator<string> {
             locations: [
               {
                 physicalLocation: {
-                  artifactLocation: { uri: toUri(c.location.file) },
+                  artifactLocation: { uri: sarifUri(c.location.file) },
                   region: { startLine: Math.max(1, c.location.line) },
                 },
               },

@@ -41,6 +41,7 @@ function props(p: Package): { name: string; value: string }[] {
   if (p.layerDiffId) out.push({ name: `${P}layerDiffId`, value: p.layerDiffId });
   if (p.layerIndex !== undefined) out.push({ name: `${P}layerIndex`, value: String(p.layerIndex) });
   for (const l of p.locations) out.push({ name: `${P}location`, value: l });
+  if (p.line !== undefined) out.push({ name: `${P}line`, value: String(p.line) });
   return out;
 }
 
@@ -147,12 +148,14 @@ function packageFrom(c: RawComponent): Package {
   const arch = first("arch") ?? parsed?.qualifiers.arch;
   const layerDiffId = first("layerDiffId");
   const layerIndex = first("layerIndex");
+  const line = first("line");
   if (sourceName) p.sourceName = sourceName;
   else if (parsed?.qualifiers.upstream) p.sourceName = parsed.qualifiers.upstream.split("@")[0];
   if (sourceVersion) p.sourceVersion = sourceVersion;
   if (arch) p.arch = arch;
   if (layerDiffId) p.layerDiffId = layerDiffId;
   if (layerIndex !== undefined && /^\d+$/.test(layerIndex)) p.layerIndex = Number(layerIndex);
+  if (line !== undefined && /^[1-9]\d{0,8}$/.test(line)) p.line = Number(line);
   if (c.licenses.length) p.licenses = c.licenses;
   return p;
 }

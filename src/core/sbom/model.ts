@@ -11,6 +11,8 @@ export type PackageType =
   | "nuget"
   | "composer"
   | "cargo"
+  | "hex"
+  | "pub"
   | "generic";
 
 export interface Package {

@@ -21,6 +21,8 @@ const KNOWN: ReadonlySet<string> = new Set([
   "nuget",
   "composer",
   "cargo",
+  "hex",
+  "pub",
 ]);
 
 /** Parse a purl; undefined when it is not one. Components are percent-decoded. */

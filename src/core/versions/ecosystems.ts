@@ -5,6 +5,7 @@ import { maven } from "./maven.js";
 import { nugetLenient } from "./nuget.js";
 import { packagistLenient } from "./packagist.js";
 import { pypi } from "./pep440.js";
+import { pub } from "./pub.js";
 import { rpm } from "./rpm.js";
 import { rubygemsLenient } from "./rubygems.js";
 import type { VersionScheme } from "./scheme.js";
@@ -16,7 +17,7 @@ import { semver } from "./semver.js";
  * Alpine, PyPI, RubyGems, NuGet and Packagist get the lenient variant of their scheme: exact for valid versions,
  * the ecosystem tooling's fallback for the rest (pip's LegacyVersion, apk-tools' own walk, osv-scanner's
  * readings), so an advisory is matched rather than skipped when a version is outside the strict grammar.
- * Ecosystems whose ordering we do not implement exactly (Pub, Hackage, CRAN, Android, Linux, GIT, ...) are
+ * Ecosystems whose ordering we do not implement exactly (Hackage, CRAN, Android, Linux, GIT, ...) are
  * deliberately absent so callers report coverage instead of guessing.
  */
 const SCHEMES: ReadonlyMap<string, VersionScheme> = new Map<string, VersionScheme>([
@@ -65,6 +66,7 @@ const SCHEMES: ReadonlyMap<string, VersionScheme> = new Map<string, VersionSchem
   ["nuget", nugetLenient],
   ["packagist", packagistLenient],
   ["composer", packagistLenient],
+  ["pub", pub],
 ]);
 
 /**

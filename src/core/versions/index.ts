@@ -12,6 +12,7 @@ export { canonicalMaven, compareMavenRaw, maven } from "./maven.js";
 export { type NuGetVersion, nuget, nugetLenient, parseNuGetVersion } from "./nuget.js";
 export { normalizeComposerVersion, packagist, packagistLenient, phpVersionCompare } from "./packagist.js";
 export { legacyPypiKey, normalizePep440, type Pep440Version, parsePep440, pep440, pypi } from "./pep440.js";
+export { comparePubParsed, type PubVersion, parsePubVersion, pub } from "./pub.js";
 export { parseRpmVersion, type RpmVersion, rpm, rpmvercmp } from "./rpm.js";
 export { lenientGemSegments, parseGemVersion, rubygems, rubygemsLenient } from "./rubygems.js";
 export type { VersionScheme } from "./scheme.js";

@@ -67,5 +67,5 @@ export function compareSemverParsed(a: SemVer, b: SemVer): number {
   );
 }
 
-/** SemVer 2.0.0 precedence (npm, crates.io, Hex, Pub, SwiftURL and OSV `SEMVER` ranges). */
+/** SemVer 2.0.0 precedence (npm, crates.io, Hex, SwiftURL and OSV `SEMVER` ranges; Pub has its own, see pub.ts). */
 export const semver: VersionScheme = makeScheme("SemVer", parseSemver, compareSemverParsed);

@@ -27,6 +27,7 @@ import {
   parseSemver,
   pep440,
   phpVersionCompare,
+  pub,
   pypi,
   rpm,
   rubygems,
@@ -180,6 +181,17 @@ const SAMPLES: Record<string, readonly string[]> = {
   ],
   packagistLenient: ["4.3", "4.3-2RC1", "4.3.0-RC1", "4.3.2", "dev-main", "1.0.x-dev", "v2.0", "4.3-2"],
   apkLenient: ["1", "1-r-0", "1-r0", "1-r1", "1.0bc", "1.0b", "1.0_rc1", "1.0", "abc", "1.0-x"],
+  pub: [
+    "1.0.0",
+    "01.0.0",
+    "1.0.0-alpha",
+    "1.0.0-01",
+    "1.0.0+1",
+    "1.0.0+build.2",
+    "1.0.0--1",
+    "2.11.0",
+    "0.0.0",
+  ],
 };
 
 /** Lenient schemes refuse only "": each sample here is refused by the strict scheme, ordered by the lenient one. */
@@ -210,6 +222,7 @@ const SCHEMES: Record<string, VersionScheme> = {
   nugetLenient,
   packagistLenient,
   apkLenient,
+  pub,
 };
 
 // Extra variety for the properties: seeded generators where we have them, and samples otherwise.
@@ -360,20 +373,10 @@ describe("schemeFor", () => {
 
   it("returns undefined for ecosystems without an exact scheme", () => {
     expect(
-      [
-        "Pub",
-        "Hackage",
-        "CRAN",
-        "Android",
-        "GIT",
-        "Linux",
-        "",
-        ":",
-        "Debianish",
-        "__proto__",
-        "constructor",
-      ].map(schemeFor),
-    ).toEqual(Array(11).fill(undefined));
+      ["Hackage", "CRAN", "Android", "GIT", "Linux", "", ":", "Debianish", "__proto__", "constructor"].map(
+        schemeFor,
+      ),
+    ).toEqual(Array(10).fill(undefined));
   });
 
   it("lists its names", () => {

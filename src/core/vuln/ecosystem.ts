@@ -42,6 +42,8 @@ const TYPE_TO_ECOSYSTEM: Readonly<Partial<Record<Package["type"], string>>> = {
   nuget: "NuGet",
   composer: "Packagist",
   cargo: "crates.io",
+  hex: "Hex",
+  pub: "Pub",
 };
 
 /** Distro ecosystems whose advisories name SOURCE packages (schema: "the name is the name of the source package"). */

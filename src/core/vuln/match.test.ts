@@ -8,6 +8,7 @@ import { cvss4Score } from "./cvss4.js";
 import { advisoryKey } from "./ecosystem.js";
 import { matchPackages, packageQueries, primaryId } from "./match.js";
 import { type OsvRecord, parseOsvText } from "./osv.js";
+import { buildVulnReport, formatVulnSarif } from "./report.js";
 import { DEFAULT_RESOLVER } from "./resolver.js";
 
 const FIXTURES = join(import.meta.dirname, "__fixtures__", "osv");
@@ -339,5 +340,35 @@ describe("pathological cases", () => {
     expect(matchPackages(sbom, ALL, { resolver: DEFAULT_RESOLVER }).coverage.map((c) => c.subject)).toEqual([
       "packages of type deb",
     ]);
+  });
+
+  it("a package declared at a lockfile line gives its finding that file and line (SARIF points there)", () => {
+    const sbom: Sbom = {
+      subject: { kind: "directory", name: "repo" },
+      layers: [],
+      packages: [
+        pkg({
+          type: "npm",
+          name: "semver",
+          version: "7.5.1",
+          locations: ["web/package-lock.json"],
+          line: 812,
+        }),
+      ],
+    };
+    const [f] = matchPackages(sbom, ALL, { resolver: DEFAULT_RESOLVER }).findings;
+    expect([f?.vulnerabilityId, f?.location]).toEqual([
+      "CVE-2022-25883",
+      { file: "web/package-lock.json", line: 812, column: 1 },
+    ]);
+    const report = buildVulnReport(sbom, f ? [f] : [], [], {
+      version: "0",
+      database: { advisories: 1, stale: false },
+    });
+    const sarif = JSON.parse(formatVulnSarif(report));
+    expect(sarif.runs[0].results[0].locations[0].physicalLocation).toEqual({
+      artifactLocation: { uri: "web/package-lock.json" },
+      region: { startLine: 812 },
+    });
   });
 });

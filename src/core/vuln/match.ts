@@ -350,5 +350,8 @@ function toFinding(
   if (cvss) f.cvss = cvss;
   if (summary !== undefined) f.summary = summary;
   if (pkg.layerDiffId !== undefined) f.layerDiffId = pkg.layerDiffId;
+  // A package declared in a lockfile or manifest points at its line there (SARIF shows it in the file).
+  const file = pkg.locations[0];
+  if (pkg.line !== undefined && file !== undefined) f.location = { file, line: pkg.line, column: 1 };
   return f;
 }

@@ -1,6 +1,6 @@
 /** Vulnerability report and its formatters (table, JSON, SARIF 2.1.0, CycloneDX with vulnerabilities). Pure. */
 import { type CoverageEntry, cmp, SEVERITIES, SEVERITY_RANK, type Severity } from "../findings/index.js";
-import { SARIF_LEVEL, SARIF_SECURITY_SEVERITY, sarifLog } from "../report/index.js";
+import { SARIF_LEVEL, SARIF_SECURITY_SEVERITY, sarifLog, sarifUri } from "../report/index.js";
 import type { Sbom } from "../sbom/index.js";
 import { toCycloneDx } from "../sbom/index.js";
 import { maxOf, stableStringify } from "../util/index.js";
@@ -159,6 +159,14 @@ export function formatVulnSarif(report: VulnReport): string {
       message: { text: `${f.message}. ${f.remediation}` },
       locations: [
         {
+          ...(f.location
+            ? {
+                physicalLocation: {
+                  artifactLocation: { uri: sarifUri(f.location.file) },
+                  region: { startLine: Math.max(1, f.location.line) },
+                },
+              }
+            : {}),
           logicalLocations: [
             {
               name: f.package.name,
