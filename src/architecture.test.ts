@@ -7,7 +7,12 @@
  *   CORE_PACKAGES (an allow-list: a new dependency of core is a decision, not an accident).
  * - core reads no process state, network, timers, clock or randomness (CORE_FORBIDDEN_GLOBALS): those are
  *   injected by the caller.
- * - adapters do not import apps; any layer reaches another domain only through its index.ts.
+ * - services (use cases) import core, other services through their index.ts, and port modules
+ *   (`adapters/<domain>/ports.ts`); an adapter only as a type (`import type`: the narrow factory or options type of
+ *   something the caller passes in), never at run time; no apps, no packages outside CORE_PACKAGES; and, like
+ *   core, they read no process state, clock or randomness (SERVICES_FORBIDDEN_GLOBALS: the caller injects them).
+ * - adapters import neither services nor apps; any layer reaches another domain only through its index.ts (or its
+ *   ports.ts, the other public entry of a domain that declares ports).
  * - product code never imports test support (the shipped bundle is checked in test/scripts/build-output.test.ts).
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -140,11 +145,21 @@ function isValueReference(id: ts.Identifier): boolean {
   return true;
 }
 
+/**
+ * Globals a service must not touch: its clock and process state (environment, working directory) are arguments,
+ * so the CLI, the server and a test call the same code with their own. Timers and the network are allowed only
+ * through what the caller passes in, which reads no global either.
+ */
+const SERVICES_FORBIDDEN_GLOBALS = new Set(["process", "fetch", "console", "require", "globalThis"]);
+
 /** Uses of forbidden globals, `Date.now()`, `Date()`, `new Date()` without arguments and `Math.random`. */
-function forbiddenGlobalUses(sf: ts.SourceFile): GlobalUse[] {
+function forbiddenGlobalUses(
+  sf: ts.SourceFile,
+  forbidden: ReadonlySet<string> = CORE_FORBIDDEN_GLOBALS,
+): GlobalUse[] {
   const uses: GlobalUse[] = [];
   const visit = (node: ts.Node): void => {
-    if (ts.isIdentifier(node) && CORE_FORBIDDEN_GLOBALS.has(node.text) && isValueReference(node))
+    if (ts.isIdentifier(node) && forbidden.has(node.text) && isValueReference(node))
       uses.push({ what: node.text, line: lineOf(sf, node) });
     else if (ts.isPropertyAccessExpression(node) && ts.isIdentifier(node.expression)) {
       const text = `${node.expression.text}.${node.name.text}`;
@@ -219,6 +234,57 @@ function coreImportViolations(rel: string, sf: ts.SourceFile): string[] {
         out.push(`${where} (not in the core allow-list: node built-ins and IO stay out)`);
       else if (allowed.typesOnly && !typeOnly) out.push(`${where} (types only: use import type)`);
     }
+  }
+  return out;
+}
+
+/** A domain's public entries: its index.ts, and ports.ts where it declares ports (interfaces only). */
+const PUBLIC_ENTRIES = new Set(["index.js", "ports.js"]);
+
+/** Violations of the services layer's import rules in one file (`rel` is relative to src). */
+function servicesImportViolations(rel: string, sf: ts.SourceFile): string[] {
+  const out: string[] = [];
+  const [, domain] = rel.split("/");
+  for (const { spec, line, typeOnly } of moduleRefs(sf)) {
+    const where = `${rel}:${line} imports ${spec}`;
+    if (spec.startsWith("<dynamic")) {
+      out.push(`${where} (a computed specifier cannot be checked)`);
+      continue;
+    }
+    if (!spec.startsWith(".")) {
+      const allowed = CORE_PACKAGES[packageName(spec)];
+      if (allowed === undefined)
+        out.push(
+          `${where} (services take IO as arguments: no node built-ins or packages outside the core allow-list)`,
+        );
+      else if (allowed.typesOnly && !typeOnly) out.push(`${where} (types only: use import type)`);
+      continue;
+    }
+    const target = relative(SRC, join(SRC, rel, "..", spec));
+    const [tLayer, tDomain, ...rest] = target.split("/");
+    const entry = rest.length === 1 ? rest[0] : undefined;
+    if (tLayer === "services" && tDomain === domain) continue;
+    if (tLayer === "core" || tLayer === "services") {
+      if (entry !== "index.js") out.push(`${where} (another domain only through its index.ts)`);
+    } else if (tLayer === "adapters") {
+      if (entry === "ports.js") continue;
+      if (!(typeOnly && entry === "index.js"))
+        out.push(
+          `${where} (an adapter reaches a service as an argument: import its ports.ts, or a type with import type)`,
+        );
+    } else out.push(`${where} (services import core, ports and other services only: never ${tLayer})`);
+  }
+  return out;
+}
+
+/** Violations of the adapters layer's import rules in one file: never services, never apps. */
+function adapterImportViolations(rel: string, sf: ts.SourceFile): string[] {
+  const out: string[] = [];
+  for (const { spec, line } of moduleRefs(sf)) {
+    const target = spec.startsWith(".") ? relative(SRC, join(SRC, rel, "..", spec)) : spec;
+    const layer = target.split("/")[0];
+    if (layer === "apps" || layer === "services")
+      out.push(`${rel}:${line} imports ${spec} (adapters are composed by apps and passed to services)`);
   }
   return out;
 }
@@ -321,6 +387,81 @@ describe("reading imports and globals from the syntax tree", () => {
   });
 });
 
+describe("layer rules catch planted violations", () => {
+  const src = (text: string) => parse("x.ts", text);
+  const short = (vs: string[]) => vs.map((v) => v.replace(/ \(.*/, ""));
+  it("core imports nothing outside core", () => {
+    const sf = src(
+      [
+        'import { loadInventory } from "../../services/inventory/index.js";',
+        'import type { CliContext } from "../../apps/cli/context.js";',
+        'import type { VulnStore } from "../../adapters/store/ports.js";',
+        'import { Budget } from "../budget/index.js";',
+      ].join("\n"),
+    );
+    expect(short(coreImportViolations("core/lineage/x.ts", sf))).toEqual([
+      "core/lineage/x.ts:1 imports ../../services/inventory/index.js",
+      "core/lineage/x.ts:2 imports ../../apps/cli/context.js",
+      "core/lineage/x.ts:3 imports ../../adapters/store/ports.js",
+    ]);
+  });
+  it("services import core, ports, other services' index.ts, and adapters only as types", () => {
+    const sf = src(
+      [
+        'import { runCli } from "../../apps/cli/program.js";',
+        'import { KnownImageStore } from "../../adapters/known-images/index.js";',
+        'const m = await import("../../adapters/image/index.js");',
+        'import { readFileSync } from "node:fs";',
+        'import { buildLineage } from "../../core/lineage/tree.js";',
+        'import { x } from "../inventory/model.js";',
+        'import type { AnalyzeOptions } from "../../adapters/image/index.js";',
+        'import type { VulnStore } from "../../adapters/store/ports.js";',
+        'import { buildLineage as b } from "../../core/lineage/index.js";',
+        'import { loadInventory } from "../inventory/index.js";',
+        'import { helper } from "./helper.js";',
+        'import type { Pod } from "kubernetes-types/core/v1.js";',
+        'import type { T } from "../../adapters/image/analyze.js";',
+      ].join("\n"),
+    );
+    expect(short(servicesImportViolations("services/lineage/x.ts", sf))).toEqual([
+      "services/lineage/x.ts:1 imports ../../apps/cli/program.js",
+      "services/lineage/x.ts:2 imports ../../adapters/known-images/index.js",
+      "services/lineage/x.ts:3 imports ../../adapters/image/index.js",
+      "services/lineage/x.ts:4 imports node:fs",
+      "services/lineage/x.ts:5 imports ../../core/lineage/tree.js",
+      "services/lineage/x.ts:6 imports ../inventory/model.js",
+      "services/lineage/x.ts:13 imports ../../adapters/image/analyze.js",
+    ]);
+  });
+  it("services read no process state, clock or randomness", () => {
+    const sf = src(
+      "const cwd = process.cwd(); const t = new Date(); Date.now(); Math.random(); const ok = new Date(at); setTimeout(f, 1);",
+    );
+    expect(forbiddenGlobalUses(sf, SERVICES_FORBIDDEN_GLOBALS).map((u) => u.what)).toEqual([
+      "process",
+      "new Date()",
+      "Date.now",
+      "Math.random",
+    ]);
+  });
+  it("adapters import neither services nor apps", () => {
+    const sf = src(
+      [
+        'import { scan } from "../../services/scan/index.js";',
+        'import type { CliContext } from "../../apps/cli/context.js";',
+        'export * from "../../services/lineage/index.js";',
+        'import { Budget } from "../../core/budget/index.js";',
+        'import { openSqlite } from "../store/index.js";',
+      ].join("\n"),
+    );
+    expect(short(adapterImportViolations("adapters/known-images/x.ts", sf))).toEqual([
+      "adapters/known-images/x.ts:1 imports ../../services/scan/index.js",
+      "adapters/known-images/x.ts:2 imports ../../apps/cli/context.js",
+      "adapters/known-images/x.ts:3 imports ../../services/lineage/index.js",
+    ]);
+  });
+});
+
 describe("dependency direction", () => {
   const core = walk(join(SRC, "core")).map(read);
 
@@ -336,15 +477,31 @@ describe("dependency direction", () => {
     ).toEqual([]);
   });
 
-  it("adapters do not import apps", () => {
-    const violations: string[] = [];
-    for (const { rel, sf } of walk(join(SRC, "adapters")).map(read))
-      for (const { spec, line } of moduleRefs(sf))
-        if (/(^|\/)apps\//.test(spec)) violations.push(`${rel}:${line} imports ${spec}`);
-    expect(violations).toEqual([]);
+  it("adapters import neither services nor apps", () => {
+    expect(
+      walk(join(SRC, "adapters"))
+        .map(read)
+        .flatMap(({ rel, sf }) => adapterImportViolations(rel, sf)),
+    ).toEqual([]);
   });
 
-  it("domains import each other only through their index.ts, and nothing computed", () => {
+  const services = walk(join(SRC, "services")).map(read);
+
+  it("services import core, ports and other services' index.ts; adapters only as types; never apps", () => {
+    expect(services.flatMap(({ rel, sf }) => servicesImportViolations(rel, sf))).toEqual([]);
+  });
+
+  it("services read no process state, clock or randomness", () => {
+    expect(
+      services.flatMap(({ rel, sf }) =>
+        forbiddenGlobalUses(sf, SERVICES_FORBIDDEN_GLOBALS).map(
+          (u) => `${rel}:${u.line} uses ${u.what} (take it as an argument)`,
+        ),
+      ),
+    ).toEqual([]);
+  });
+
+  it("domains import each other only through their index.ts (or ports.ts), and nothing computed", () => {
     const violations: string[] = [];
     for (const { rel, sf } of walk(SRC).map(read)) {
       const [layer, domain] = rel.split("/");
@@ -358,7 +515,7 @@ describe("dependency direction", () => {
         const [tLayer, tDomain, ...rest] = target.split("/");
         if (tLayer === layer && tDomain === domain) continue;
         if (tLayer === "apps") continue;
-        if (rest.length === 1 && rest[0] === "index.js") continue;
+        if (rest.length === 1 && PUBLIC_ENTRIES.has(rest[0] as string)) continue;
         violations.push(`${rel}:${line} imports ${target}`);
       }
     }

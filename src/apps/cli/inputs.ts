@@ -1,7 +1,11 @@
 import type { Command } from "commander";
 import { PalisadeError } from "../../core/errors/index.js";
-import type { CoverageEntry } from "../../core/findings/index.js";
-import type { Inventory, OwnershipConfig, RawObject } from "../../core/inventory/index.js";
+import type {
+  ClusterSource,
+  InventoryReaders,
+  InventorySources,
+  LoadedInventory,
+} from "../../services/inventory/index.js";
 import type { CliContext } from "./context.js";
 import { collect } from "./options.js";
 
@@ -54,13 +58,7 @@ export function addInputOptions(cmd: Command, { positionalPaths = false } = {}):
     );
 }
 
-export interface LoadedInventory {
-  inventory: Inventory;
-  /** Coverage from loading (parse errors, forbidden lists) merged with inventory coverage. */
-  coverage: CoverageEntry[];
-  /** Number of files read. */
-  files: number;
-}
+export type { LoadedInventory } from "../../services/inventory/index.js";
 
 /** Load every source named by the options (and positional paths) into one inventory. */
 export async function loadInventory(
@@ -68,67 +66,78 @@ export async function loadInventory(
   paths: string[],
   ctx: CliContext,
 ): Promise<LoadedInventory> {
-  const files = [...paths, ...(opts.file ?? [])];
-  const raws: RawObject[] = [];
-  let fileCount = 0;
-  const coverage: CoverageEntry[] = [];
-  if (files.length === 0 && !opts.snapshot?.length && !opts.kubeconfig) {
-    throw new PalisadeError(
-      "USAGE",
-      "no input: give manifest paths (-f PATH or '-'), --snapshot FILE or --kubeconfig",
-    );
-  }
-  // Never `push(...xs)`: spreading a 1M-element array into a call overflows the stack.
-  const append = <T>(into: T[], xs: readonly T[]): void => {
-    for (let i = 0; i < xs.length; i++) into.push(xs[i] as T);
+  const { sources, readers } = await inventoryInputs(opts, paths, ctx);
+  const { loadInventory: load } = await import("../../services/inventory/index.js");
+  return load(sources, readers);
+}
+
+/**
+ * The inventory service's request from the flags (sources; a malformed flag is a usage error here, before
+ * anything is read) and its readers: the adapters, each loaded when first used.
+ */
+export async function inventoryInputs(
+  opts: InputOptions,
+  paths: string[],
+  ctx: CliContext,
+): Promise<{ sources: InventorySources; readers: InventoryReaders }> {
+  const { requireInventorySource } = await import("../../services/inventory/index.js");
+  const manifestPaths = [...paths, ...(opts.file ?? [])];
+  const sources: InventorySources = {
+    manifests: manifestPaths,
+    snapshots: opts.snapshot ?? [],
+    owners: opts.owners,
   };
+  if (opts.kubeconfig) sources.cluster = { kubeconfig: opts.kubeconfig };
+  // Checked before any flag is parsed: a run without input is that usage error, whatever else it says.
+  requireInventorySource(sources);
   const manifests =
-    files.length > 0 || opts.snapshot?.length ? await import("../../adapters/manifests/index.js") : undefined;
-  const { Budget } = await import("../../core/budget/index.js");
+    manifestPaths.length > 0 || opts.snapshot?.length
+      ? await import("../../adapters/manifests/index.js")
+      : undefined;
   const limits = manifests ? inputLimits(opts, ctx, manifests) : undefined;
-  // One object budget across every input of the run.
-  const budget = new Budget("inputs", { objects: limits?.maxObjects ?? 5_000_000 });
-  if (manifests && limits && files.length > 0) {
-    const r = await manifests.loadManifestPaths(files, { stdin: ctx.stdin, cwd: ctx.cwd, limits, budget });
-    fileCount += r.files;
-    for (const o of r.objects) o.origin = "manifest";
-    append(raws, r.objects);
-    append(coverage, r.coverage);
-  }
-  if (manifests && limits && opts.snapshot?.length) {
-    const r = await manifests.loadSnapshotFiles(opts.snapshot, { cwd: ctx.cwd, limits, budget });
-    fileCount += r.files;
-    for (const o of r.objects) o.origin = "snapshot";
-    append(raws, r.objects);
-    append(coverage, r.coverage);
-  }
-  if (opts.kubeconfig) {
-    const { loadLiveCluster } = await import("../../adapters/kube/index.js");
-    const live: Parameters<typeof loadLiveCluster>[0] = { kubeconfig: opts.kubeconfig };
-    if (opts.context) live.context = opts.context;
-    if (opts.namespace) live.namespace = opts.namespace;
-    const liveLimits: NonNullable<typeof live.limits> = {};
-    if (opts.requestTimeout)
-      liveLimits.requestTimeoutMs = parseDuration("--request-timeout", opts.requestTimeout);
-    if (opts.clusterTimeout) liveLimits.timeoutMs = parseDuration("--cluster-timeout", opts.clusterTimeout);
-    if (opts.maxListPages) liveLimits.maxPages = parseCount("--max-list-pages", opts.maxListPages);
-    live.limits = liveLimits;
-    if (opts.chunkSize) live.pageSize = parseCount("--chunk-size", opts.chunkSize);
-    const r = await loadLiveCluster(live);
-    for (const o of r.objects) o.origin = "cluster";
-    append(raws, r.objects);
-    append(coverage, r.coverage);
-  }
-  // Imported here so that registering input options (every command module does, at startup) stays cheap.
-  const { buildInventory, DEFAULT_OWNERSHIP } = await import("../../core/inventory/index.js");
-  let ownership: OwnershipConfig = DEFAULT_OWNERSHIP;
-  if (opts.owners) {
-    const { loadOwnershipFile } = await import("../../adapters/manifests/index.js");
-    ownership = await loadOwnershipFile(opts.owners, { cwd: ctx.cwd });
-  }
-  const inventory = buildInventory(raws, { ownership, maxObjects: limits?.maxObjects ?? 5_000_000 });
-  append(coverage, inventory.coverage);
-  return { inventory, coverage, files: fileCount };
+  if (limits) sources.maxObjects = limits.maxObjects;
+  if (opts.kubeconfig) sources.cluster = clusterSource(opts, opts.kubeconfig);
+  const readers: InventoryReaders = {
+    manifests: async (files, budget) =>
+      (await import("../../adapters/manifests/index.js")).loadManifestPaths([...files], {
+        stdin: ctx.stdin,
+        cwd: ctx.cwd,
+        ...(limits ? { limits } : {}),
+        budget,
+      }),
+    snapshots: async (files, budget) =>
+      (await import("../../adapters/manifests/index.js")).loadSnapshotFiles([...files], {
+        cwd: ctx.cwd,
+        ...(limits ? { limits } : {}),
+        budget,
+      }),
+    cluster: async (source) => {
+      const { loadLiveCluster } = await import("../../adapters/kube/index.js");
+      const live: Parameters<typeof loadLiveCluster>[0] = { kubeconfig: source.kubeconfig };
+      if (source.context !== undefined) live.context = source.context;
+      if (source.namespace !== undefined) live.namespace = source.namespace;
+      if (source.limits !== undefined) live.limits = source.limits;
+      if (source.pageSize !== undefined) live.pageSize = source.pageSize;
+      return loadLiveCluster(live);
+    },
+    ownership: async (file) =>
+      (await import("../../adapters/manifests/index.js")).loadOwnershipFile(file, { cwd: ctx.cwd }),
+  };
+  return { sources, readers };
+}
+
+/** The live read the flags name; a malformed bound is a usage error before any request. */
+function clusterSource(opts: InputOptions, kubeconfig: string): ClusterSource {
+  const source: ClusterSource = { kubeconfig };
+  if (opts.context) source.context = opts.context;
+  if (opts.namespace) source.namespace = opts.namespace;
+  const limits: NonNullable<ClusterSource["limits"]> = {};
+  if (opts.requestTimeout) limits.requestTimeoutMs = parseDuration("--request-timeout", opts.requestTimeout);
+  if (opts.clusterTimeout) limits.timeoutMs = parseDuration("--cluster-timeout", opts.clusterTimeout);
+  if (opts.maxListPages) limits.maxPages = parseCount("--max-list-pages", opts.maxListPages);
+  source.limits = limits;
+  if (opts.chunkSize) source.pageSize = parseCount("--chunk-size", opts.chunkSize);
+  return source;
 }
 
 /** Input limits: defaults, then `PALISADE_*` variables, then flags (a flag wins). */

@@ -1,0 +1,137 @@
+/**
+ * Use case: load one inventory from every source a run names (manifest files, cluster snapshots, a live cluster,
+ * an ownership file). The readers are adapters handed in by the caller (the CLI's composition root, later the
+ * server's), so this module does no IO of its own: it decides the order, the origin of each object, the one
+ * object budget shared by every input, and builds the inventory.
+ */
+import { Budget } from "../../core/budget/index.js";
+import { PalisadeError } from "../../core/errors/index.js";
+import type { CoverageEntry } from "../../core/findings/index.js";
+import {
+  buildInventory,
+  DEFAULT_OWNERSHIP,
+  type Inventory,
+  type OwnershipConfig,
+  type RawObject,
+} from "../../core/inventory/index.js";
+import { appendAll } from "../../core/util/index.js";
+
+/** Objects read from all inputs of one run, unless the caller says otherwise. */
+export const DEFAULT_MAX_OBJECTS = 5_000_000;
+
+/** What one reader returns: objects as read, and coverage for what could not be read. */
+export interface RawRead {
+  objects: RawObject[];
+  coverage: CoverageEntry[];
+}
+
+/** A live cluster to read, as a kubeconfig names it. */
+export interface ClusterSource {
+  kubeconfig: string;
+  context?: string | undefined;
+  /** Read one namespace only. */
+  namespace?: string | undefined;
+  /** Bounds of the read (milliseconds, pages); the reader's defaults for the rest. */
+  limits?: { requestTimeoutMs?: number; timeoutMs?: number; maxPages?: number } | undefined;
+  /** Objects per page (the list `limit`). */
+  pageSize?: number | undefined;
+}
+
+/** Every source a run can name. At least one of manifests, snapshots and cluster is required. */
+export interface InventorySources {
+  /** Manifest files and directories, `-` for standard input. */
+  manifests?: readonly string[] | undefined;
+  /** Cluster snapshots (`kubectl get ... -o json`). */
+  snapshots?: readonly string[] | undefined;
+  cluster?: ClusterSource | undefined;
+  /** Ownership file mapping namespaces and image repositories to teams. */
+  owners?: string | undefined;
+  /** Objects read from all inputs together (default {@link DEFAULT_MAX_OBJECTS}). */
+  maxObjects?: number | undefined;
+}
+
+/**
+ * The adapters an inventory is read through. A reader is needed only for the sources a run names; the budget is
+ * the run's one object budget, charged by every reader.
+ */
+export interface InventoryReaders {
+  manifests?(paths: readonly string[], budget: Budget): Promise<RawRead & { files: number }>;
+  snapshots?(files: readonly string[], budget: Budget): Promise<RawRead & { files: number }>;
+  cluster?(source: ClusterSource): Promise<RawRead>;
+  ownership?(file: string): Promise<OwnershipConfig>;
+}
+
+export interface LoadedInventory {
+  inventory: Inventory;
+  /** Coverage from loading (parse errors, forbidden lists) merged with inventory coverage. */
+  coverage: CoverageEntry[];
+  /** Number of files read. */
+  files: number;
+}
+
+/** Whether the sources name anything to read. */
+export function hasInventorySource(s: InventorySources): boolean {
+  return Boolean(s.manifests?.length || s.snapshots?.length || s.cluster);
+}
+
+/** The usage error for a run that names no source; thrown by {@link loadInventory} too. */
+export function requireInventorySource(s: InventorySources): void {
+  if (!hasInventorySource(s))
+    throw new PalisadeError(
+      "USAGE",
+      "no input: give manifest paths (-f PATH or '-'), --snapshot FILE or --kubeconfig",
+    );
+}
+
+function readerFor<K extends keyof InventoryReaders>(
+  readers: InventoryReaders,
+  name: K,
+): NonNullable<InventoryReaders[K]> {
+  const r = readers[name];
+  if (r === undefined) throw new PalisadeError("INTERNAL", `no ${name} reader was given to loadInventory`);
+  return r as NonNullable<InventoryReaders[K]>;
+}
+
+/**
+ * Read every source, in a fixed order (manifests, snapshots, live cluster), into one inventory. Each object
+ * records its origin (manifest, snapshot, cluster): rules about what a committed file holds apply to manifests
+ * only. Everything a reader could not read is coverage; a reader throws only for what ends the run (a snapshot
+ * that does not exist, a broken kubeconfig).
+ */
+export async function loadInventory(
+  sources: InventorySources,
+  readers: InventoryReaders,
+): Promise<LoadedInventory> {
+  requireInventorySource(sources);
+  const maxObjects = sources.maxObjects ?? DEFAULT_MAX_OBJECTS;
+  const raws: RawObject[] = [];
+  const coverage: CoverageEntry[] = [];
+  let files = 0;
+  // One object budget across every input of the run.
+  const budget = new Budget("inputs", { objects: maxObjects });
+  if (sources.manifests?.length) {
+    const r = await readerFor(readers, "manifests")(sources.manifests, budget);
+    files += r.files;
+    for (const o of r.objects) o.origin = "manifest";
+    appendAll(raws, r.objects);
+    appendAll(coverage, r.coverage);
+  }
+  if (sources.snapshots?.length) {
+    const r = await readerFor(readers, "snapshots")(sources.snapshots, budget);
+    files += r.files;
+    for (const o of r.objects) o.origin = "snapshot";
+    appendAll(raws, r.objects);
+    appendAll(coverage, r.coverage);
+  }
+  if (sources.cluster) {
+    const r = await readerFor(readers, "cluster")(sources.cluster);
+    for (const o of r.objects) o.origin = "cluster";
+    appendAll(raws, r.objects);
+    appendAll(coverage, r.coverage);
+  }
+  const ownership =
+    sources.owners === undefined ? DEFAULT_OWNERSHIP : await readerFor(readers, "ownership")(sources.owners);
+  const inventory = buildInventory(raws, { ownership, maxObjects });
+  appendAll(coverage, inventory.coverage);
+  return { inventory, coverage, files };
+}
