@@ -1,10 +1,25 @@
-import { PalisadeError } from "../../core/errors/index.js";
+import { Option } from "commander";
 
 /** commander reducer for a repeatable option: every occurrence is kept, in order. */
 export const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
-/** Refuse an `-o` value the command does not produce (usage error, exit 2). */
-export function checkOutput(value: string, allowed: readonly string[]): void {
-  if (!allowed.includes(value))
-    throw new PalisadeError("USAGE", `unknown output format "${value}" (expected ${allowed.join(", ")})`);
+/**
+ * Older spellings of the human-readable format, still accepted and read as `table`: `rbac can-i` said `text`,
+ * `netpol` said `txt` and `images tree` said `text`. They are not listed in help.
+ */
+const TABLE_ALIASES: Readonly<Record<string, "table">> = { text: "table", txt: "table" };
+
+/**
+ * The `-o, --output <format>` option of a command: the formats it produces, declared once. `table` is the
+ * human-readable format of every command (tables, trees, lists: whatever the command prints for people).
+ * A value outside `choices` is a usage error from commander (exit 2) naming the allowed choices; help lists them
+ * and the default.
+ */
+export function outputOption<const C extends string>(choices: readonly C[], defaultValue: C): Option {
+  const opt = new Option("-o, --output <format>", "output format").choices(choices).default(defaultValue);
+  if (!choices.includes("table" as C)) return opt;
+  const check = opt.parseArg;
+  return opt.argParser((value: string, previous: unknown) =>
+    check?.(TABLE_ALIASES[value] ?? value, previous),
+  );
 }

@@ -32,6 +32,27 @@ const shape = (c: Command): Shape => ({
   commands: c.commands.map(shape),
 });
 
+describe("options", () => {
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+
+  it("declares every -o/--output with its choices (commander refuses the rest as a usage error)", async () => {
+    const outputs = all(await buildProgram(ctx()))
+      .flatMap((c) => c.options.filter((o) => o.long === "--output").map((o) => ({ cmd: c.name(), o })))
+      .map(({ cmd, o }) => ({ cmd, flags: o.flags, choices: o.argChoices !== undefined }));
+    expect(outputs.length).toBeGreaterThan(15);
+    for (const x of outputs) expect(x).toEqual({ cmd: x.cmd, flags: "-o, --output <format>", choices: true });
+  });
+
+  it("spells the human-readable format table everywhere", async () => {
+    for (const c of all(await buildProgram(ctx())))
+      for (const o of c.options.filter((x) => x.long === "--output"))
+        expect(
+          o.argChoices?.filter((v) => v === "text" || v === "txt"),
+          c.name(),
+        ).toEqual([]);
+  });
+});
+
 describe("command module dispatch", () => {
   it("lists, for every module, exactly the top-level commands it registers", async () => {
     const full = await buildProgram(ctx());

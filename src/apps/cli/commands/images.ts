@@ -8,7 +8,7 @@ import type { CliContext } from "../context.js";
 import { sqliteDbFile, sqliteDbOptionHelp } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
-import { collect } from "../options.js";
+import { collect, outputOption } from "../options.js";
 import { imageAnalyzeOptions, MAX_IMAGE_BYTES_HELP, REGISTRY_CA_HELP } from "./vuln.js";
 
 /** An IMAGE argument: a directory with `oci-layout` is `oci:`, a .tar file `docker-archive:`, else as given. */
@@ -78,13 +78,11 @@ function registerDiscover(images: Command, ctx: CliContext): void {
         "--dangerously-allow-http",
         "use plain http for registries that are not on loopback (credentials and images travel unprotected)",
       )
-      .option("-o, --output <format>", "table|json", "table")
+      .addOption(outputOption(["table", "json"], "table"))
       .option("--db <path>", sqliteDbOptionHelp(ctx)),
   )
     .addHelpText("after", DISCOVER_HELP)
     .action(async (flags: DiscoverFlags) => {
-      if (flags.output !== "table" && flags.output !== "json")
-        throw new PalisadeError("USAGE", `unknown output format "${flags.output}" (expected table, json)`);
       // 1-16: MAX_DISCOVER_CONCURRENCY of adapters/known-images, not imported here so --help stays cheap.
       const concurrency = Number(flags.concurrency);
       if (!/^\d+$/.test(flags.concurrency) || concurrency < 1 || concurrency > 16)
@@ -230,11 +228,9 @@ export function register(program: Command, ctx: CliContext): void {
   images
     .command("list")
     .description("List known images")
-    .option("-o, --output <format>", "table|json", "table")
+    .addOption(outputOption(["table", "json"], "table"))
     .option("--db <path>", sqliteDbOptionHelp(ctx))
     .action(async (flags: { output: string; db?: string }) => {
-      if (flags.output !== "table" && flags.output !== "json")
-        throw new PalisadeError("USAGE", `unknown output format "${flags.output}" (expected table, json)`);
       const { KnownImageStore } = await import("../../../adapters/known-images/index.js");
       const file = sqliteDbFile(flags.db, ctx);
       const store = new KnownImageStore(file);
@@ -277,14 +273,9 @@ export function register(program: Command, ctx: CliContext): void {
     .description(
       "Print the image tree (parents by layer chain, then base annotations) with vulnerabilities per node",
     )
-    .option("-o, --output <format>", "text|json|dot", "text")
+    .addOption(outputOption(["table", "json", "dot"], "table"))
     .option("--db <path>", sqliteDbOptionHelp(ctx))
     .action(async (flags: { output: string; db?: string }) => {
-      if (!["text", "json", "dot"].includes(flags.output))
-        throw new PalisadeError(
-          "USAGE",
-          `unknown output format "${flags.output}" (expected text, json, dot)`,
-        );
       const { loadLineageState } = await import("../../../adapters/known-images/index.js");
       const lin = await import("../../../core/lineage/index.js");
       const state = await loadLineageState(sqliteDbFile(flags.db, ctx));

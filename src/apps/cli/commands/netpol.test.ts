@@ -67,7 +67,9 @@ describe("palisade netpol connectivity", () => {
   it("rejects an unknown output format with exit 2", async () => {
     const r = await cli(["netpol", "connectivity", "-f", `${DIR}/cluster.yaml`, "-o", "yaml"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('palisade: unknown output format "yaml" (expected json, txt, dot)\n');
+    expect(r.stderr).toBe(
+      "error: option '-o, --output <format>' argument 'yaml' is invalid. Allowed choices are table, json, dot.\n",
+    );
   });
 });
 

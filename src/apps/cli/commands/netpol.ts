@@ -6,7 +6,7 @@ import { addAllowPartialOption, completeExit, loadForEvaluation } from "../compl
 import type { CliContext } from "../context.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
-import { checkOutput, collect } from "../options.js";
+import { collect, outputOption } from "../options.js";
 import { writeCoverage, writeText } from "../text.js";
 
 interface IpBlockFlags {
@@ -90,12 +90,11 @@ export function register(program: Command, ctx: CliContext): void {
       "allowed connections between workloads and external IP ranges, as Kubernetes NetworkPolicy semantics define them",
     )
     .argument("[paths...]", "manifest files or directories ('-' for stdin)")
-    .option("-o, --output <format>", "output format: json|txt|dot", "txt")
+    .addOption(outputOption(["table", "json", "dot"], "table"))
     .option("--max-edges <n>", "edge budget; past it the output is truncated and says so (default 2000000)");
   addIpBlockOptions(conn);
   addInputOptions(conn);
   conn.action(async (paths: string[], flags: ConnectivityFlags) => {
-    checkOutput(flags.output, ["json", "txt", "dot"]);
     const opts = { ...maxEdgesOf(flags.maxEdges), ...(await ipBlockModeOf(flags)) };
     const loaded = await loadForEvaluation(flags, paths, ctx);
     const np = await import("../../../core/netpol/index.js");
@@ -119,12 +118,11 @@ export function register(program: Command, ctx: CliContext): void {
     .argument("[paths...]", "manifest files or directories of the current state ('-' for stdin)")
     .option("--with <file>", "new or changed NetworkPolicies to apply (repeatable)", collect)
     .option("--remove <namespace/name>", "NetworkPolicy to delete (repeatable)", collect)
-    .option("-o, --output <format>", "output format: json|txt", "txt")
+    .addOption(outputOption(["table", "json"], "table"))
     .option("--max-edges <n>", "edge budget of each analysis (default 2000000)");
   addIpBlockOptions(diff);
   addInputOptions(diff);
   diff.action(async (paths: string[], flags: DiffFlags) => {
-    checkOutput(flags.output, ["json", "txt"]);
     const opts = { ...maxEdgesOf(flags.maxEdges), ...(await ipBlockModeOf(flags)) };
     if (!flags.with?.length && !flags.remove?.length)
       throw new PalisadeError(

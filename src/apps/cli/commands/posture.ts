@@ -11,7 +11,7 @@ import type { RuleMeta } from "../../../core/findings/index.js";
 import { maxOf } from "../../../core/util/index.js";
 import type { CliContext } from "../context.js";
 import { EXIT } from "../exit-codes.js";
-import { checkOutput } from "../options.js";
+import { outputOption } from "../options.js";
 
 interface RulesFlags {
   output: string;
@@ -55,10 +55,9 @@ export function register(program: Command, ctx: CliContext): void {
     .command("rules")
     .description("List the rule catalogue, or explain one rule by id")
     .argument("[id]", "rule id, e.g. PAL-POD-001")
-    .option("-o, --output <format>", `output format: ${RULE_OUTPUTS.join("|")}`, "table")
+    .addOption(outputOption(RULE_OUTPUTS, "table"))
     .option("--framework <name>", "only rules mapped to a framework: nsa|cis|pss")
     .action(async (id: string | undefined, flags: RulesFlags) => {
-      checkOutput(flags.output, RULE_OUTPUTS);
       const { ruleCatalogue } = await import("../../../core/scan/index.js");
       let rules = ruleCatalogue();
       if (flags.framework !== undefined) {
@@ -91,11 +90,10 @@ export function register(program: Command, ctx: CliContext): void {
     .command("secrets")
     .description("Scan text files for literal credentials; values are never printed. Exit 1 if any is found")
     .argument("<paths...>", "files or directories")
-    .option("-o, --output <format>", `output format: ${RULE_OUTPUTS.join("|")}`, "table")
+    .addOption(outputOption(RULE_OUTPUTS, "table"))
     .option("--max-bytes <n>", "bytes scanned per file", String(1024 * 1024))
     .option("--max-files <n>", "files scanned in total", "10000")
     .action(async (paths: string[], flags: SecretsFlags) => {
-      checkOutput(flags.output, RULE_OUTPUTS);
       const maxBytes = parsePositiveInt(flags.maxBytes, "--max-bytes");
       const maxFiles = parsePositiveInt(flags.maxFiles, "--max-files");
       const { scanPathsForSecrets } = await import("../../../adapters/secrets/index.js");

@@ -5,6 +5,7 @@ import { addAllowPartialOption, completeExit, requireEvaluated } from "../comple
 import type { CliContext } from "../context.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
+import { outputOption } from "../options.js";
 import { formatColumns, writeCoverage, writeText } from "../text.js";
 
 interface PssFlags extends InputOptions {
@@ -66,17 +67,12 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--level <level>", "baseline|restricted: evaluate every workload at this level")
     .option("--version <version>", "policy version v1.N or latest (default latest)")
     .option("--namespaces", "report per namespace from pod-security.kubernetes.io labels")
-    .option("-o, --output <format>", `output format: ${OUTPUTS.join("|")}`, "json")
+    .addOption(outputOption(OUTPUTS, "json"))
     .addHelpText("after", HELP);
   addInputOptions(cmd);
   addAllowPartialOption(cmd);
   cmd.action(async (paths: string[], flags: PssFlags) => {
     const pss = await import("../../../core/pss/index.js");
-    if (!(OUTPUTS as readonly string[]).includes(flags.output))
-      throw new PalisadeError(
-        "USAGE",
-        `unknown output format "${flags.output}" (expected ${OUTPUTS.join(", ")})`,
-      );
     let level: "baseline" | "restricted" | undefined;
     if (flags.level !== undefined) {
       if (flags.level !== "baseline" && flags.level !== "restricted")

@@ -480,7 +480,11 @@ describe("palisade rbac permissions", () => {
         "",
         'palisade: --subject: expected KIND:[NS/]NAME with KIND User, Group or ServiceAccount, got "Robot:x"\n',
       ],
-      [2, "", 'palisade: unknown output format "yaml" (expected json, table)\n'],
+      [
+        2,
+        "",
+        "error: option '-o, --output <format>' argument 'yaml' is invalid. Allowed choices are json, table.\n",
+      ],
     ]);
   });
 });

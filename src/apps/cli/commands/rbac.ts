@@ -5,7 +5,7 @@ import { addAllowPartialOption, completeExit, loadForEvaluation } from "../compl
 import type { CliContext } from "../context.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions } from "../inputs.js";
-import { checkOutput, collect } from "../options.js";
+import { collect, outputOption } from "../options.js";
 import { addRbacDefaultsOptions, type RbacDefaultsFlags, rbacBuildOptions } from "../rbac-options.js";
 import { formatColumns, writeCoverage, writeText } from "../text.js";
 
@@ -85,13 +85,12 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--as <user>", "username to check (system:serviceaccount:NS:NAME for a ServiceAccount)")
     .option("--as-group <group>", "group of the user (repeatable)", collect)
     .option("--subresource <sub>", "subresource, e.g. exec, log, scale")
-    .option("-o, --output <format>", "output format: json|text", "json")
+    .addOption(outputOption(["json", "table"], "json"))
     .addHelpText("after", HELP_CAN_I);
   addInputOptions(canI);
   addRbacDefaultsOptions(canI);
   addAllowPartialOption(canI);
   canI.action(async (verb: string, target: string, flags: RbacFlags) => {
-    checkOutput(flags.output, ["json", "text"]);
     if (!flags.as)
       throw new PalisadeError("USAGE", "--as USER is required (there is no current user offline)");
     const req = await requestFrom(verb, target, flags);
@@ -121,12 +120,11 @@ export function register(program: Command, ctx: CliContext): void {
     .argument("<verb>", "API verb")
     .argument("<resource>", "TYPE[/NAME] or a non-resource URL starting with /")
     .option("--subresource <sub>", "subresource, e.g. exec, log, scale")
-    .option("-o, --output <format>", "output format: json|table", "json");
+    .addOption(outputOption(["json", "table"], "json"));
   addInputOptions(whoCan);
   addRbacDefaultsOptions(whoCan);
   addAllowPartialOption(whoCan);
   whoCan.action(async (verb: string, target: string, flags: RbacFlags) => {
-    checkOutput(flags.output, ["json", "table"]);
     const req = await requestFrom(verb, target, flags);
     const loaded = await loadForEvaluation(flags, [], ctx);
     const rbac = await import("../../../core/rbac/index.js");
@@ -150,13 +148,12 @@ export function register(program: Command, ctx: CliContext): void {
     .command("permissions")
     .description("Effective permissions of one subject: every grant, cluster-wide and per namespace")
     .option("--subject <KIND:[NS/]NAME>", "ServiceAccount:payments/api, User:alice or Group:devs")
-    .option("-o, --output <format>", "output format: json|table", "json")
+    .addOption(outputOption(["json", "table"], "json"))
     .addHelpText("after", HELP_PERMISSIONS);
   addInputOptions(perms);
   addRbacDefaultsOptions(perms);
   addAllowPartialOption(perms);
   perms.action(async (flags: RbacFlags) => {
-    checkOutput(flags.output, ["json", "table"]);
     if (!flags.subject) throw new PalisadeError("USAGE", "--subject KIND:[NS/]NAME is required");
     const rbac = await import("../../../core/rbac/index.js");
     const parsed = rbac.parseSubjectArg(flags.subject);
@@ -200,12 +197,11 @@ export function register(program: Command, ctx: CliContext): void {
       "Which subjects can reach cluster-admin-equivalent power, and by which steps (subjects named only by the bootstrap policy are marked)",
     )
     .option("--to <target>", "target power: cluster-admin", "cluster-admin")
-    .option("-o, --output <format>", "output format: json|table", "json");
+    .addOption(outputOption(["json", "table"], "json"));
   addInputOptions(paths);
   addRbacDefaultsOptions(paths);
   addAllowPartialOption(paths);
   paths.action(async (flags: RbacFlags) => {
-    checkOutput(flags.output, ["json", "table"]);
     if (flags.to !== "cluster-admin")
       throw new PalisadeError("USAGE", `unknown --to "${flags.to}" (expected cluster-admin)`);
     const loaded = await loadForEvaluation(flags, [], ctx);

@@ -90,7 +90,10 @@ describe("palisade scan", () => {
 
   it("exits 2 on usage and input errors with a message naming the problem", async () => {
     const cases: [string[], RegExp][] = [
-      [["scan", `${FX}/app.yaml`, "-o", "xml"], /unknown output format "xml"/],
+      [
+        ["scan", `${FX}/app.yaml`, "-o", "xml"],
+        /argument 'xml' is invalid\. Allowed choices are table, json, sarif, junit\./,
+      ],
       [["scan", `${FX}/app.yaml`, "--fail-on", "severe"], /unknown severity "severe"/],
       [["scan", `${FX}/app.yaml`, "--framework", "iso"], /unknown framework "iso"/],
       [["scan"], /no input/],

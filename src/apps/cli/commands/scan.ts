@@ -4,6 +4,7 @@ import { appendAll } from "../../../core/util/index.js";
 import { addAllowPartialOption } from "../completeness.js";
 import type { CliContext } from "../context.js";
 import { addInputOptions, type InputOptions } from "../inputs.js";
+import { outputOption } from "../options.js";
 import { addRbacDefaultsOptions, type RbacDefaultsFlags } from "../rbac-options.js";
 
 interface ScanFlags extends InputOptions, RbacDefaultsFlags {
@@ -31,7 +32,7 @@ export function register(program: Command, ctx: CliContext): void {
     .command("scan")
     .description("Scan manifests, a cluster snapshot or a live cluster for misconfigurations")
     .argument("[paths...]", "manifest files or directories ('-' for stdin)")
-    .option("-o, --output <format>", `output format: ${OUTPUTS.join("|")}`, "table")
+    .addOption(outputOption(OUTPUTS, "table"))
     .option(
       "--fail-on <severity>",
       "exit 1 when a finding at or above this severity is active (critical|high|medium|low|info)",
@@ -77,12 +78,6 @@ export function register(program: Command, ctx: CliContext): void {
       import("../completeness.js"),
       import("../text.js"),
     ]);
-    if (!(OUTPUTS as readonly string[]).includes(flags.output)) {
-      throw new PalisadeError(
-        "USAGE",
-        `unknown output format "${flags.output}" (expected ${OUTPUTS.join(", ")})`,
-      );
-    }
     let failOn: Severity | undefined;
     if (flags.failOn !== undefined) {
       failOn = parseSeverity(flags.failOn);

@@ -5,17 +5,13 @@ import type { CliContext } from "../context.js";
 import { sqliteDbFile, sqliteDbOptionHelp } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
+import { outputOption } from "../options.js";
 import { writeText } from "../text.js";
 import { register as registerImages, warnCoverage } from "./images.js";
 
 type Flags = InputOptions & { output: string; db?: string; platform?: string; at?: string };
 
 const hasInput = (f: InputOptions): boolean => Boolean(f.file?.length || f.snapshot?.length || f.kubeconfig);
-
-function checkOutput(output: string): void {
-  if (output !== "table" && output !== "json")
-    throw new PalisadeError("USAGE", `unknown output format "${output}" (expected table, json)`);
-}
 
 /** Tree + vulnerabilities from the database, inventory from the inputs, and the impact index over both. */
 async function loadIndex(flags: Flags, ctx: CliContext) {
@@ -55,7 +51,7 @@ export function register(program: Command, ctx: CliContext): void {
         "Who runs a vulnerability: images, workloads (replicas), namespaces, clusters, teams, and where to fix it",
       )
       .argument("<id>", "CVE-, GHSA- or any advisory id or alias")
-      .option("-o, --output <format>", "table|json", "table")
+      .addOption(outputOption(["table", "json"], "table"))
       .option(
         "--platform <os/arch>",
         "platform workloads run, to pick among images known for several",
@@ -63,7 +59,6 @@ export function register(program: Command, ctx: CliContext): void {
       )
       .option("--db <path>", sqliteDbOptionHelp(ctx)),
   ).action(async (id: string, flags: Flags) => {
-    checkOutput(flags.output);
     const { lin, state, index, coverage } = await loadIndex(flags, ctx);
     // Without advisories every id would answer "no known image carries this vulnerability": not an answer.
     if (state.advisories === 0)
@@ -84,11 +79,10 @@ export function register(program: Command, ctx: CliContext): void {
     vuln
       .command("plan")
       .description("Prioritised fixes (severity x workloads x exposure), grouped by team and by base image")
-      .option("-o, --output <format>", "table|json", "table")
+      .addOption(outputOption(["table", "json"], "table"))
       .option("--platform <os/arch>", "platform workloads run", "linux/amd64")
       .option("--db <path>", sqliteDbOptionHelp(ctx)),
   ).action(async (flags: Flags) => {
-    checkOutput(flags.output);
     const { lin, state, index, coverage } = await loadIndex(flags, ctx);
     // Without advisories the plan would be empty: "nothing to fix" is not an answer.
     if (state.advisories === 0)
@@ -111,12 +105,11 @@ export function register(program: Command, ctx: CliContext): void {
       .description(
         "Remediation records per (vulnerability, image family); observing an inventory (--snapshot, -f, --kubeconfig) advances them",
       )
-      .option("-o, --output <format>", "table|json", "table")
+      .addOption(outputOption(["table", "json"], "table"))
       .option("--at <time>", "observation time of the inventory (ISO-8601; default now)")
       .option("--platform <os/arch>", "platform workloads run", "linux/amd64")
       .option("--db <path>", sqliteDbOptionHelp(ctx)),
   ).action(async (flags: Flags) => {
-    checkOutput(flags.output);
     const { KnownImageStore } = await import("../../../adapters/known-images/index.js");
     const lin = await import("../../../core/lineage/index.js");
     const file = sqliteDbFile(flags.db, ctx);

@@ -9,7 +9,7 @@ import { appendAll, stableStringify } from "../../../core/util/index.js";
 import type { CliContext } from "../context.js";
 import { dbLocation, dbOptionHelp, isDbUrl } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
-import { collect } from "../options.js";
+import { collect, outputOption } from "../options.js";
 import { VERSION } from "../version.js";
 
 const SCAN_OUTPUTS = ["table", "json", "sarif", "cyclonedx", "openvex"] as const;
@@ -230,10 +230,8 @@ export function register(program: Command, ctx: CliContext): void {
   db.command("status")
     .description("Show what the database holds and how old it is")
     .option("--db <path|url>", dbOptionHelp(ctx))
-    .option("-o, --output <format>", "table|json", "table")
+    .addOption(outputOption(["table", "json"], "table"))
     .action(async (flags: { db?: string; output: string }) => {
-      if (flags.output !== "table" && flags.output !== "json")
-        throw new PalisadeError("USAGE", `unknown output format "${flags.output}" (expected table, json)`);
       const location = dbLocation(flags.db, ctx);
       requireDatabase(location);
       const { openVulnStore, freshness, redactDbUrl } = await import("../../../adapters/store/index.js");
@@ -278,7 +276,7 @@ export function register(program: Command, ctx: CliContext): void {
       "scan an SBOM or scanner report instead (CycloneDX JSON/XML, SPDX, Trivy, Grype)",
     )
     .option("--vex <file>", "OpenVEX or CycloneDX VEX document (repeatable; later files win)", collect)
-    .option("-o, --output <format>", `output format: ${SCAN_OUTPUTS.join("|")}`, "table")
+    .addOption(outputOption(SCAN_OUTPUTS, "table"))
     .option("--fail-on <severity>", "exit 1 when an active finding is at or above this severity")
     .option("--db <path|url>", dbOptionHelp(ctx))
     .option(
@@ -303,11 +301,6 @@ export function register(program: Command, ctx: CliContext): void {
           maxImageBytes?: string;
         },
       ) => {
-        if (!(SCAN_OUTPUTS as readonly string[]).includes(flags.output))
-          throw new PalisadeError(
-            "USAGE",
-            `unknown output format "${flags.output}" (expected ${SCAN_OUTPUTS.join(", ")})`,
-          );
         let failOn: Severity | undefined;
         if (flags.failOn !== undefined) {
           failOn = parseSeverity(flags.failOn);
@@ -399,7 +392,7 @@ export function register(program: Command, ctx: CliContext): void {
     .command("sbom")
     .description("Generate an SBOM for an image or directory")
     .argument("<target>", "image (oci:DIR, docker-archive:FILE, registry reference) or directory")
-    .option("-o, --output <format>", `output format: ${SBOM_OUTPUTS.join("|")}`, "cyclonedx")
+    .addOption(outputOption(SBOM_OUTPUTS, "cyclonedx"))
     .option("--platform <os/arch>", "platform to select from a multi-platform image")
     .option("--registry-ca <file>", REGISTRY_CA_HELP)
     .option("--max-image-bytes <size>", MAX_IMAGE_BYTES_HELP)
@@ -408,11 +401,6 @@ export function register(program: Command, ctx: CliContext): void {
         target: string,
         flags: { output: string; platform?: string; registryCa?: string; maxImageBytes?: string },
       ) => {
-        if (!(SBOM_OUTPUTS as readonly string[]).includes(flags.output))
-          throw new PalisadeError(
-            "USAGE",
-            `unknown output format "${flags.output}" (expected ${SBOM_OUTPUTS.join(", ")})`,
-          );
         const { sbom, coverage } = await loadSbom(target, undefined, flags, ctx);
         for (const c of coverage)
           ctx.stderr.write(`warning: ${c.reason}: ${c.subject ? `${c.subject}: ` : ""}${c.message}\n`);
