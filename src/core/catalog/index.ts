@@ -15,6 +15,7 @@ import {
 } from "./npm.js";
 import { OS_RELEASE_PATHS } from "./os-release.js";
 import { isPythonMetadataPath, parsePythonMetadata } from "./python.js";
+import * as pyLock from "./python-lock.js";
 import { isRpmDbPath } from "./rpm.js";
 import { baseName } from "./text.js";
 
@@ -53,6 +54,7 @@ export { OS_RELEASE_PATHS, parseOsRelease } from "./os-release.js";
 export { Overlay } from "./overlay.js";
 export { makePurl, withPurl } from "./purl.js";
 export { isPythonMetadataPath, parsePythonMetadata } from "./python.js";
+export { parsePipfileLock, parsePoetryLock, parseRequirements, parseUvLock } from "./python-lock.js";
 export {
   catalogRpmHeaders,
   isRpmDbPath,
@@ -62,6 +64,7 @@ export {
   type RpmHeader,
   rpmEvr,
 } from "./rpm.js";
+export { readTomlTables, type TomlRead, type TomlTable, type TomlValue } from "./toml.js";
 export {
   LINKED_DATABASE_PATHS,
   MAX_LINK_HOPS,
@@ -83,6 +86,10 @@ const PATH_CATALOGERS: readonly { id: CatalogerId; matches: (path: string) => bo
   { id: "npm", matches: (p) => isNpmPackageJsonPath(p) || isNpmLockPath(p) },
   { id: "python", matches: isPythonMetadataPath },
   { id: "java", matches: isJavaArchivePath },
+  { id: "poetry", matches: pyLock.isPoetryLockPath },
+  { id: "pipfile", matches: pyLock.isPipfileLockPath },
+  { id: "uv", matches: pyLock.isUvLockPath },
+  { id: "requirements", matches: pyLock.isRequirementsPath },
 ];
 
 /** Parsers of the catalogers whose files core reads from their bytes alone (one line each). */
@@ -96,6 +103,10 @@ const TEXT_PARSERS: Readonly<Record<TextCatalogerId, (data: Uint8Array, path: st
     if (b === "yarn.lock") return parseYarnLock(data, path);
     return parseNpmPackageJson(data, path);
   },
+  poetry: pyLock.parsePoetryLock,
+  pipfile: pyLock.parsePipfileLock,
+  uv: pyLock.parseUvLock,
+  requirements: pyLock.parseRequirements,
 };
 
 /** Which cataloger reads the file at `path` (relative, no leading slash), judged by path alone. */

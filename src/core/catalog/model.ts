@@ -23,7 +23,11 @@ export type CatalogerId =
   | "python"
   | "go"
   | "java"
-  | "os-release";
+  | "os-release"
+  | "poetry"
+  | "pipfile"
+  | "uv"
+  | "requirements";
 
 /** Catalogers whose input is read by an adapter step (sqlite, zip, ELF) rather than parsed from bytes in core. */
 export type AdapterCatalogerId = "rpm" | "go" | "java" | "os-release";
