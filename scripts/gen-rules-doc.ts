@@ -11,6 +11,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { RuleMeta } from "../src/core/findings/index.js";
 import { NETPOL_RULES } from "../src/core/netpol/index.js";
+import { NODE_RULES } from "../src/core/nodes/index.js";
 import { POSTURE_RULES, renderRulesDoc } from "../src/core/posture/index.js";
 import { RBAC_RULES } from "../src/core/rbac/index.js";
 
@@ -18,6 +19,7 @@ export const RULE_CATALOGUES: readonly { title: string; rules: readonly RuleMeta
   { title: "Posture rules", rules: POSTURE_RULES },
   { title: "RBAC rules", rules: RBAC_RULES },
   { title: "NetworkPolicy rules", rules: NETPOL_RULES },
+  { title: "Node rules", rules: NODE_RULES },
 ];
 
 export const RULES_DOC_PATH = resolve(dirname(fileURLToPath(import.meta.url)), "..", "docs", "rules.md");
