@@ -14,6 +14,7 @@ APT_PACKAGES=(
   docker-registry   # real OCI registry for image-source tests
   umoci skopeo      # build and push test images
   python3-rpm       # rpm's own labelCompare, for differential version tests
+  rpm db5.3-util    # rpmbuild and rpm (bdb_ro backend), libdb's db5.3_load: real rpm Berkeley DB databases
   libdpkg-perl      # dpkg's own Dpkg::Version, for differential version tests (one process, many pairs)
   python3-packaging # PEP 440 reference implementation
   apache2-utils     # htpasswd -B for registry basic auth tests

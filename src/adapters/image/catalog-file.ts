@@ -13,7 +13,7 @@ import {
 } from "../../core/catalog/index.js";
 import type { CoverageEntry } from "../../core/findings/index.js";
 import { appendAll } from "../../core/util/index.js";
-import { catalogRpmSqlite } from "./rpmdb.js";
+import { catalogRpmDb } from "./rpmdb.js";
 import { readZipDirectory, readZipEntry, type ZipEntry } from "./zip.js";
 
 /** Per-member cap inside a Java archive (pom.properties and manifests are tiny; nested jars are bounded). */
@@ -105,7 +105,7 @@ export function catalogFile(id: CatalogerId, path: string, data: Buffer, budget?
     case "os-release":
       return { result: { packages: [], coverage: [] }, os: parseOsRelease(data) };
     case "rpm":
-      return { result: catalogRpmSqlite(data, path, budget) };
+      return { result: catalogRpmDb(data, path, budget) };
     case "java": {
       const coverage: CoverageEntry[] = [];
       const packages: CatalogedPackage[] = [];

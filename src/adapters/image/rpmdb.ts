@@ -1,6 +1,13 @@
 import { createRequire } from "node:module";
-import { Budget, isBudgetExceeded } from "../../core/budget/index.js";
-import { type CatalogResult, catalogRpmHeaders } from "../../core/catalog/index.js";
+import { type Budget, isBudgetExceeded } from "../../core/budget/index.js";
+import {
+  type CatalogResult,
+  catalogRpmDatabase,
+  catalogRpmHeaders,
+  RPMDB_LIMITS,
+  rpmDbBudget,
+  rpmDbFormat,
+} from "../../core/catalog/index.js";
 import { PalisadeError } from "../../core/errors/index.js";
 import type { CoverageEntry } from "../../core/findings/index.js";
 
@@ -20,13 +27,6 @@ interface Db {
 }
 type DbCtor = new (data: Buffer, opts?: { readonly?: boolean }) => Db;
 const require = createRequire(import.meta.url);
-
-/**
- * An rpmdb's rows: rpm writes one `Packages` row per installed package (a RHEL or Fedora image has a few hundred
- * to a few thousand), each header well under a megabyte. Header bytes cannot legitimately exceed the file that
- * holds them; a corrupt file whose rows share overflow pages could claim far more.
- */
-export const RPMDB_LIMITS = { rows: 100_000, "header bytes per row": 32 * 1024 * 1024 } as const;
 
 const unexpected = (why: string) =>
   new PalisadeError("INPUT", `not an rpm sqlite database: ${why} (only rpm's own Packages table is read)`);
@@ -76,10 +76,7 @@ function checkSchema(db: Db): void {
  */
 export function catalogRpmSqlite(data: Buffer, path: string, parent?: Budget): CatalogResult {
   let db: Db | undefined;
-  const budget = (parent ?? new Budget(path, {})).child(`rpmdb ${path}`, {
-    rows: RPMDB_LIMITS.rows,
-    "header bytes": data.length,
-  });
+  const budget = rpmDbBudget(data, path, parent);
   const extra: CoverageEntry[] = [];
   try {
     const Ctor = require("better-sqlite3") as DbCtor;
@@ -154,4 +151,15 @@ export function catalogRpmSqlite(data: Buffer, path: string, parent?: Budget): C
   } finally {
     db?.close();
   }
+}
+
+/**
+ * Read an rpm database of any backend: sqlite here (it needs SQLite), Berkeley DB and ndb by the pure readers in
+ * core. The backend is told by the file's magic, not its name (an image may carry a converted database under an
+ * old name).
+ */
+export function catalogRpmDb(data: Buffer, path: string, parent?: Budget): CatalogResult {
+  return rpmDbFormat(data) === "sqlite"
+    ? catalogRpmSqlite(data, path, parent)
+    : catalogRpmDatabase(data, path, parent);
 }

@@ -56,12 +56,17 @@ export { makePurl, withPurl } from "./purl.js";
 export { isPythonMetadataPath, parsePythonMetadata } from "./python.js";
 export { parsePipfileLock, parsePoetryLock, parseRequirements, parseUvLock } from "./python-lock.js";
 export {
+  catalogRpmDatabase,
   catalogRpmHeaders,
   isRpmDbPath,
   parseRpmHeader,
   parseSourceRpm,
+  RPMDB_LIMITS,
+  RPMDB_PATHS,
   RPMTAG,
   type RpmHeader,
+  rpmDbBudget,
+  rpmDbFormat,
   rpmEvr,
 } from "./rpm.js";
 export { readTomlTables, type TomlRead, type TomlTable, type TomlValue } from "./toml.js";

@@ -1,9 +1,96 @@
-import { PalisadeError } from "../errors/index.js";
+import { Budget, isBudgetExceeded } from "../budget/index.js";
+import { isPalisadeError, PalisadeError } from "../errors/index.js";
 import type { CatalogedPackage, CatalogResult } from "./model.js";
+import { isBdbHash, readBdbPackages } from "./rpmdb-bdb.js";
+import type { RpmDbItem } from "./rpmdb-item.js";
+import { isNdb, readNdbPackages } from "./rpmdb-ndb.js";
 
-/** Paths of the rpm database. Only the sqlite backend (rpm >= 4.16, RHEL 9, Fedora 33+) is read. */
+/**
+ * Where rpm keeps its package database, by backend: sqlite (rpm >= 4.16: RHEL 9, Fedora 33+, Amazon Linux
+ * 2023), Berkeley DB (`Packages`: RHEL/CentOS 7 and 8, UBI 8, Amazon Linux 2) and ndb (`Packages.db`: SUSE).
+ * `/usr/lib/sysimage/rpm` is the newer location (Fedora 36+, SUSE), with `/var/lib/rpm` often a link to it.
+ */
+export const RPMDB_PATHS: readonly string[] = [
+  "var/lib/rpm/rpmdb.sqlite",
+  "usr/lib/sysimage/rpm/rpmdb.sqlite",
+  "var/lib/rpm/Packages",
+  "usr/lib/sysimage/rpm/Packages",
+  "var/lib/rpm/Packages.db",
+  "usr/lib/sysimage/rpm/Packages.db",
+];
+
+/** Whether `path` is an rpm package database (any backend: the reader tells them apart by content). */
 export function isRpmDbPath(path: string): boolean {
-  return path === "var/lib/rpm/rpmdb.sqlite" || path === "usr/lib/sysimage/rpm/rpmdb.sqlite";
+  return RPMDB_PATHS.includes(path);
+}
+
+/**
+ * An rpmdb's rows: rpm writes one row per installed package (a RHEL or Fedora image has a few hundred to a few
+ * thousand), each header well under a megabyte. Header bytes cannot legitimately exceed the file that holds
+ * them; a corrupt file whose rows share pages (sqlite overflow pages, Berkeley DB overflow chains, overlapping
+ * ndb slots) could claim far more. Every backend's reader charges the same two dimensions.
+ */
+export const RPMDB_LIMITS = { rows: 100_000, "header bytes per row": 32 * 1024 * 1024 } as const;
+
+/** The backend of an rpm database file, from its first bytes. */
+export function rpmDbFormat(data: Uint8Array): "sqlite" | "bdb" | "ndb" | undefined {
+  if (data.length >= 16 && new TextDecoder("latin1").decode(data.subarray(0, 16)) === "SQLite format 3\0")
+    return "sqlite";
+  if (isNdb(data)) return "ndb";
+  if (isBdbHash(data)) return "bdb";
+  return undefined;
+}
+
+/** The budget one rpm database charges: a child of the layer's (or walk's) when given. */
+export function rpmDbBudget(data: Uint8Array, path: string, parent?: Budget): Budget {
+  return (parent ?? new Budget(path, {})).child(`rpmdb ${path}`, {
+    rows: RPMDB_LIMITS.rows,
+    "header bytes": data.length,
+  });
+}
+
+const FORMAT_NAMES = { bdb: "Berkeley DB", ndb: "ndb" } as const;
+
+/**
+ * Catalog a Berkeley DB or ndb rpm database (the sqlite one needs SQLite and is read by the image adapter).
+ * Pure: the file's bytes in, packages and coverage out. A record that cannot be read is an entry and the rest
+ * still count; a stop (budget, corrupt structure) keeps what was read before it and says the rest was not.
+ */
+export function catalogRpmDatabase(data: Uint8Array, path: string, parent?: Budget): CatalogResult {
+  const format = rpmDbFormat(data);
+  if (format !== "bdb" && format !== "ndb")
+    return {
+      packages: [],
+      coverage: [
+        {
+          reason: "parse-error",
+          subject: path,
+          message: `rpmdb: ${format === "sqlite" ? "an sqlite database here needs the sqlite reader" : "not an rpm database (neither sqlite, Berkeley DB hash nor ndb)"}`,
+        },
+      ],
+    };
+  const budget = rpmDbBudget(data, path, parent);
+  const max = RPMDB_LIMITS["header bytes per row"];
+  let stopped: unknown;
+  function* guarded(): Generator<RpmDbItem> {
+    try {
+      yield* format === "bdb" ? readBdbPackages(data, budget, max) : readNdbPackages(data, budget, max);
+    } catch (e) {
+      stopped = e;
+    }
+  }
+  const r = catalogRpmHeaders(guarded(), path);
+  if (stopped !== undefined) {
+    const reason = isBudgetExceeded(stopped)
+      ? "limit"
+      : isPalisadeError(stopped) && stopped.code === "UNSUPPORTED"
+        ? "unsupported"
+        : "parse-error";
+    const msg = stopped instanceof Error ? stopped.message : String(stopped);
+    const read = r.packages.length + r.coverage.length > 0 ? "; the rest was not read" : "";
+    r.coverage.push({ reason, subject: path, message: `rpmdb (${FORMAT_NAMES[format]}): ${msg}${read}` });
+  }
+  return r;
 }
 
 /** rpm tag numbers (rpm `include/rpm/rpmtag.h`). */
@@ -136,13 +223,18 @@ export function rpmEvr(h: Pick<RpmHeader, "epoch" | "version" | "release">): str
 
 /**
  * Catalog rpm header blobs read from an rpmdb. Each blob is parsed on its own: one corrupt header is a
- * coverage entry and the rest still count. gpg-pubkey pseudo-packages (imported keys) are skipped.
+ * coverage entry and the rest still count. gpg-pubkey pseudo-packages (imported keys) are skipped. A reader's
+ * problem item (a record it could not read) becomes a coverage entry of the database.
  */
-export function catalogRpmHeaders(blobs: Iterable<Uint8Array>, path: string): CatalogResult {
+export function catalogRpmHeaders(blobs: Iterable<RpmDbItem>, path: string): CatalogResult {
   const packages: CatalogedPackage[] = [];
   const coverage: CatalogResult["coverage"] = [];
   let i = 0;
   for (const blob of blobs) {
+    if (!(blob instanceof Uint8Array)) {
+      coverage.push({ reason: blob.reason, subject: path, message: `rpmdb: ${blob.problem}` });
+      continue;
+    }
     i++;
     let h: RpmHeader;
     try {

@@ -5,6 +5,7 @@ import type { CatalogedPackage, CatalogerId, CatalogResult } from "./model.js";
 import { OS_RELEASE_PATHS } from "./os-release.js";
 import { Overlay } from "./overlay.js";
 import { makePurl } from "./purl.js";
+import { RPMDB_PATHS } from "./rpm.js";
 
 /** What one version of a tracked file contributed: its packages, or the OS it names; or a symlink's target. */
 export interface TrackedFile {
@@ -23,9 +24,15 @@ export const LINKED_DATABASE_PATHS: readonly { path: string; cataloger: Cataloge
   ...OS_RELEASE_PATHS.map((path) => ({ path, cataloger: "os-release" as const })),
   { path: "var/lib/dpkg/status", cataloger: "dpkg" },
   { path: "lib/apk/db/installed", cataloger: "apk" },
-  { path: "var/lib/rpm/rpmdb.sqlite", cataloger: "rpm" },
-  { path: "usr/lib/sysimage/rpm/rpmdb.sqlite", cataloger: "rpm" },
+  ...RPMDB_PATHS.map((path) => ({ path, cataloger: "rpm" as const })),
 ];
+
+/**
+ * A database path that resolves through a link to another database path (SUSE's `var/lib/rpm ->
+ * ../../usr/lib/sysimage/rpm`): the target is collected on its own whenever it exists, so when it was not read
+ * there is no database there — nothing is missing and no second pass would find it.
+ */
+const isDirectDatabasePath = (path: string): boolean => LINKED_DATABASE_PATHS.some((d) => d.path === path);
 
 /** Linux's limit on symlinks followed in one lookup (MAXSYMLINKS, path_resolution(7)). */
 export const MAX_LINK_HOPS = 40;
@@ -131,7 +138,13 @@ export class PackageTracker {
     const out: { path: string; target: string; cataloger: CatalogerId }[] = [];
     for (const d of LINKED_DATABASE_PATHS) {
       const r = resolveImagePath(d.path, this.readLink);
-      if (r.ok && r.viaLink && r.path !== "" && this.overlay.get(r.path) === undefined)
+      if (
+        r.ok &&
+        r.viaLink &&
+        r.path !== "" &&
+        this.overlay.get(r.path) === undefined &&
+        !isDirectDatabasePath(r.path)
+      )
         out.push({ path: d.path, target: r.path, cataloger: d.cataloger });
     }
     return out;
@@ -179,7 +192,7 @@ export class PackageTracker {
         continue;
       }
       resolved.set(d.path, r.path);
-      if (!r.viaLink) continue;
+      if (!r.viaLink || isDirectDatabasePath(r.path)) continue;
       const f = r.path === "" ? undefined : state.get(r.path);
       if (!f || f.link)
         coverage.push({
