@@ -7,7 +7,7 @@
  * cluster-admin findings fire on them too. Non-resource URLs are not part of the test: the literal check this
  * replaces never looked at them either.
  */
-import type { RequestAttributes } from "./match.js";
+import { preparedAllows, prepareRequest, type RequestAttributes } from "./match.js";
 import type { PolicyRule } from "./model.js";
 import { grantsAllow } from "./query.js";
 
@@ -60,4 +60,17 @@ export function adminEquivalentGrants<G extends { namespace?: string; rule: Poli
 /** The rules of a role, by index, that make it cluster-admin-equivalent; undefined when they do not. */
 export function adminEquivalentRules(rules: readonly PolicyRule[]): number[] | undefined {
   return adminEquivalentGrants(rules.map((rule, i) => ({ rule, i })))?.map((g) => g.i);
+}
+
+const PREPARED_PROBES = STANDARD_VERBS.map((verb) => prepareRequest(probe(verb, "")));
+
+/**
+ * Which standard verbs one rule allows on an arbitrary resource of an arbitrary group: bit i for
+ * `STANDARD_VERBS[i]`. Cluster-wide rules can be admin-equivalent together only when their masks cover all eight.
+ */
+export function adminProbeMask(rule: PolicyRule): number {
+  let mask = 0;
+  for (let i = 0; i < PREPARED_PROBES.length; i++)
+    if (preparedAllows(PREPARED_PROBES[i]!, rule)) mask |= 1 << i;
+  return mask;
 }

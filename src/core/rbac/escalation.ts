@@ -24,9 +24,16 @@
 import { cmp, type ResourceRef } from "../findings/index.js";
 import { isPlatformObject } from "./bootstrap.js";
 import { roleKey, subjectNamespace } from "./build.js";
-import { adminEquivalentGrants } from "./equivalence.js";
+import { adminEquivalentGrants, adminProbeMask } from "./equivalence.js";
 import { SYSTEM_MASTERS, subjectKey, subjectUserInfo } from "./identity.js";
-import { formatRule, type RequestAttributes, ruleAllows } from "./match.js";
+import {
+  formatRule,
+  type PreparedRequest,
+  preparedAllows,
+  prepareRequest,
+  type RequestAttributes,
+  ruleAllows,
+} from "./match.js";
 import type { PolicyRule, RbacBinding, RbacIndex, RbacRole, Subject } from "./model.js";
 import { grantsAllow, grantsFor } from "./query.js";
 
@@ -75,7 +82,8 @@ export interface EscalationOptions {
 interface VGrant {
   namespace?: string;
   rule: PolicyRule;
-  source: string;
+  /** The rule's answers to the fixed questions of the graph (shared by every grant of the rule). */
+  facts: RuleFacts;
   role?: RbacRole;
   binding?: RbacBinding;
   clusterWide?: boolean;
@@ -96,9 +104,14 @@ interface Edge {
   to: string;
   mechanism: EscalationMechanism;
   detail: string;
+  /** Set on the per-namespace edges (hundreds of thousands at 10k bindings): the detail ends "in namespace NS". */
+  ns?: string;
 }
 
-const WORKLOADS: [string, string][] = [
+/** The text of an edge, built only for the edges on a path. */
+const edgeDetail = (e: Edge): string => (e.ns === undefined ? e.detail : `${e.detail} in namespace ${e.ns}`);
+
+export const WORKLOADS: readonly [string, string][] = [
   ["", "pods"],
   ["apps", "deployments"],
   ["apps", "replicasets"],
@@ -109,8 +122,8 @@ const WORKLOADS: [string, string][] = [
   ["", "replicationcontrollers"],
 ];
 const ALL: RequestAttributes = { verb: "*", apiGroup: "*", resource: "*", namespace: "" };
-const RBAC = "rbac.authorization.k8s.io";
-const INTERESTING_VERBS = new Set([
+export const RBAC = "rbac.authorization.k8s.io";
+export const INTERESTING_VERBS: ReadonlySet<string> = new Set([
   "*",
   "create",
   "update",
@@ -130,7 +143,7 @@ const req = (verb: string, apiGroup: string, resource: string, subresource = "")
   subresource,
 });
 /** The permissions each mechanism uses (to name the binding behind a step). */
-const MECHANISM_REQUESTS: Readonly<Record<EscalationMechanism, readonly RequestAttributes[]>> = {
+export const MECHANISM_REQUESTS: Readonly<Record<EscalationMechanism, readonly RequestAttributes[]>> = {
   grant: [ALL],
   "create-pod-as-sa": WORKLOADS.flatMap(([g, r]) => ["create", "update", "patch"].map((v) => req(v, g, r))),
   "exec-into-pod": ["create", "get"].flatMap((v) => [
@@ -150,32 +163,73 @@ const MECHANISM_REQUESTS: Readonly<Record<EscalationMechanism, readonly RequestA
 };
 
 /**
- * Whether a rule allows one of the requests for some name (namespace ignored), memoized per (request set, rule):
- * rules are shared by every binding of their role, so the same rule is asked about once, not once per subject
- * holding it (asking per subject made paths 2.5x slower at 10k bindings).
+ * The requests without a name that the graph asks of every identity, in the order their answers are used: creating
+ * pods and pod-template workloads (`WORKLOADS` x verbs), exec/attach, nodes/proxy. Bit i of `RuleFacts.exact` is
+ * `ruleAllows(EXACT_REQUESTS[i], rule)`. Rules are shared by every binding of their role, so each rule is asked
+ * once, not once per identity holding it per request (asking per identity was most of the time at 10k bindings).
  */
-type ServesCache = WeakMap<readonly RequestAttributes[], WeakMap<PolicyRule, boolean>>;
-function serves(cache: ServesCache, rule: PolicyRule, reqs: readonly RequestAttributes[]): boolean {
-  let byRule = cache.get(reqs);
-  if (byRule === undefined) {
-    byRule = new WeakMap();
-    cache.set(reqs, byRule);
-  }
-  let ok = byRule.get(rule);
-  if (ok === undefined) {
-    ok = reqs.some((q) => ruleAllows({ ...q, name: rule.resourceNames[0] ?? "" }, rule));
-    byRule.set(rule, ok);
-  }
-  return ok;
+const WORKLOAD_REQUESTS: readonly { req: RequestAttributes; how: string }[] = WORKLOADS.flatMap(
+  ([group, resource]) =>
+    (resource === "pods" ? ["create"] : ["create", "update", "patch"]).map((verb) => ({
+      req: { verb, apiGroup: group, resource },
+      how: `${verb} ${resource}${group ? `.${group}` : ""}`,
+    })),
+);
+const EXEC_REQUESTS: readonly { req: RequestAttributes; how: string }[] = ["exec", "attach"].flatMap((sub) =>
+  ["create", "get"].map((verb) => ({
+    req: { verb, apiGroup: "", resource: "pods", subresource: sub },
+    how: `${verb} pods/${sub}`,
+  })),
+);
+const NODES_PROXY_REQUESTS: readonly RequestAttributes[] = [
+  { verb: "create", apiGroup: "", resource: "nodes", subresource: "proxy" },
+  { verb: "get", apiGroup: "", resource: "nodes", subresource: "proxy" },
+];
+const EXACT_REQUESTS: readonly PreparedRequest[] = [
+  ...WORKLOAD_REQUESTS.map((x) => x.req),
+  ...EXEC_REQUESTS.map((x) => x.req),
+  ...NODES_PROXY_REQUESTS,
+].map(prepareRequest);
+const EXEC_FIRST = WORKLOAD_REQUESTS.length;
+const NODES_PROXY_BITS = 0b11 << (EXEC_FIRST + EXEC_REQUESTS.length);
+const MECHANISMS = Object.keys(MECHANISM_REQUESTS) as EscalationMechanism[];
+const MECHANISM_BIT = new Map(MECHANISMS.map((m, i) => [m, 1 << i]));
+/** Verbs whose presence gates a mechanism (`*` stands for all of them). */
+const GATE_VERBS = ["*", "create", "get", "update", "bind", "escalate", "approve"];
+const ALL_PROBES = 0xff;
+
+/** A rule's answers to the fixed questions of the graph. */
+interface RuleFacts {
+  /** Bit i: the rule allows `EXACT_REQUESTS[i]`. */
+  exact: number;
+  /** Bit of a mechanism (`MECHANISM_BIT`): the rule allows one of its requests for some name. */
+  serves: number;
+  /** Bit i: `GATE_VERBS[i]` is among the rule's verbs. */
+  verbs: number;
+  /** `adminProbeMask`: which standard verbs the rule allows on every resource of every group. */
+  probes: number;
 }
 
-/** Grants whose rule allows one of the requests for some name (namespace ignored). */
-function relevant(
-  cache: ServesCache,
-  grants: readonly VGrant[],
-  reqs: readonly RequestAttributes[],
-): VGrant[] {
-  return grants.filter((g) => serves(cache, g.rule, reqs));
+const PREPARED_MECHANISM_REQUESTS: readonly (readonly PreparedRequest[])[] = MECHANISMS.map((m) =>
+  MECHANISM_REQUESTS[m].map(prepareRequest),
+);
+
+function ruleFacts(rule: PolicyRule): RuleFacts {
+  let exact = 0;
+  for (let i = 0; i < EXACT_REQUESTS.length; i++)
+    if (preparedAllows(EXACT_REQUESTS[i]!, rule)) exact |= 1 << i;
+  let serves = 0;
+  for (let m = 0; m < MECHANISMS.length; m++)
+    if (PREPARED_MECHANISM_REQUESTS[m]!.some((q) => preparedAllows(q, rule, true))) serves |= 1 << m;
+  let verbs = 0;
+  for (let i = 0; i < GATE_VERBS.length; i++) if (rule.verbs.includes(GATE_VERBS[i]!)) verbs |= 1 << i;
+  return { exact, serves, verbs, probes: adminProbeMask(rule) };
+}
+
+/** Grants whose rule allows one of the mechanism's requests for some name (namespace ignored). */
+function relevant(grants: readonly VGrant[], mechanism: EscalationMechanism): VGrant[] {
+  const bit = MECHANISM_BIT.get(mechanism)!;
+  return grants.filter((g) => (g.facts.serves & bit) !== 0);
 }
 
 /** The namespaces the grants are limited to, or undefined when one of them is cluster-wide. */
@@ -190,10 +244,23 @@ function grantNamespaces(grants: readonly VGrant[]): Set<string> | undefined {
 
 /** Cluster-wide grants that together are cluster-admin in effect (not only a literal `*`), or undefined. */
 function adminGrant(grants: readonly VGrant[]): VGrant[] | undefined {
-  return adminEquivalentGrants(grants);
+  // Most identities lack some standard verb on `*`/`*` in every cluster-wide rule: answered from the facts.
+  let probes = 0;
+  for (const g of grants) if (g.namespace === undefined) probes |= g.facts.probes;
+  return probes === ALL_PROBES ? adminEquivalentGrants(grants) : undefined;
 }
 
 const formatGrantRules = (gs: readonly VGrant[]) => gs.map((g) => formatRule(g.rule)).join(" + ");
+
+/** Where a grant comes from, for the detail of a direct grant. */
+function grantSource(g: VGrant): string {
+  const role = g.role!;
+  if (g.binding) {
+    const b = g.binding;
+    return `${b.kind} ${b.namespace ? `${b.namespace}/` : ""}${b.name} → ${role.kind} ${role.name}`;
+  }
+  return `${role.kind} ${role.name} ${g.namespace === undefined ? "cluster-wide" : `in namespace ${g.namespace}`}`;
+}
 
 /** Namespaces (of `all`) where the grants allow the request; namespace in `req` is ignored. */
 function namespacesAllowing(
@@ -211,6 +278,42 @@ function namespacesAllowing(
   return out ? [...out].sort(cmp) : [];
 }
 
+/**
+ * For each of `count` exact requests from bit `first`, the namespaces (of `all`) where the grants allow it: `all`
+ * when a cluster-wide grant does, else the grants' namespaces, sorted. One pass over the grants for all requests.
+ */
+function namespacesAllowingEach(
+  grants: readonly VGrant[],
+  first: number,
+  count: number,
+  all: readonly string[],
+): (readonly string[])[] {
+  const clusterWide: boolean[] = new Array(count).fill(false);
+  const sets: (Set<string> | undefined)[] = new Array(count);
+  const mask = (1 << count) - 1;
+  for (const g of grants) {
+    let bits = (g.facts.exact >>> first) & mask;
+    for (let k = 0; bits !== 0; k++, bits >>>= 1) {
+      if ((bits & 1) === 0) continue;
+      if (g.namespace === undefined) clusterWide[k] = true;
+      else {
+        let set = sets[k];
+        if (set === undefined) {
+          set = new Set();
+          sets[k] = set;
+        }
+        set.add(g.namespace);
+      }
+    }
+  }
+  const out: (readonly string[])[] = [];
+  for (let k = 0; k < count; k++) {
+    const set = sets[k];
+    out.push(clusterWide[k] ? all : set ? [...set].sort(cmp) : []);
+  }
+  return out;
+}
+
 /** Which subjects can reach cluster-admin-equivalent power, and by which steps (shortest path each). */
 export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): EscalationPath[] {
   const maxNodes = opts.maxNodes ?? 200_000;
@@ -218,7 +321,15 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
   const edges = new Map<string, Edge[]>();
   const queue: Node[] = [];
   let overBudget = false;
-  const servesCache: ServesCache = new WeakMap();
+  const factsByRule = new Map<PolicyRule, RuleFacts>();
+  const factsOf = (rule: PolicyRule): RuleFacts => {
+    let f = factsByRule.get(rule);
+    if (f === undefined) {
+      f = ruleFacts(rule);
+      factsByRule.set(rule, f);
+    }
+    return f;
+  };
 
   const addNode = (n: Node): Node => {
     const existing = nodes.get(n.id);
@@ -237,12 +348,7 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
     if (existing) return existing;
     const info = subjectUserInfo(s);
     const grants: VGrant[] = grantsFor(idx, info).grants.map((g) => {
-      const v: VGrant = {
-        rule: g.rule,
-        role: g.role,
-        binding: g.binding,
-        source: `${g.binding.kind} ${g.binding.namespace ? `${g.binding.namespace}/` : ""}${g.binding.name} → ${g.role.kind} ${g.role.name}`,
-      };
+      const v: VGrant = { rule: g.rule, facts: factsOf(g.rule), role: g.role, binding: g.binding };
       if (g.namespace !== undefined) v.namespace = g.namespace;
       else v.clusterWide = true;
       return v;
@@ -251,7 +357,7 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
     const ag = adminGrant(grants);
     const n: Node = { id, label: id, subject: s, grants, admin: masters || ag !== undefined };
     if (masters) n.adminDetail = "member of system:masters (privileged group authorizer, no RBAC needed)";
-    else if (ag) n.adminDetail = `${ag[0]!.source} grants ${formatGrantRules(ag)} cluster-wide`;
+    else if (ag) n.adminDetail = `${grantSource(ag[0]!)} grants ${formatGrantRules(ag)} cluster-wide`;
     return addNode(n);
   };
   const roleNode = (role: RbacRole, namespace: string | undefined): Node => {
@@ -260,7 +366,7 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
     const existing = nodes.get(id);
     if (existing) return existing;
     const grants: VGrant[] = role.rules.map((rule) => {
-      const v: VGrant = { rule, role, source: `${role.kind} ${role.name} ${scope}` };
+      const v: VGrant = { rule, facts: factsOf(rule), role };
       if (namespace !== undefined) v.namespace = namespace;
       else v.clusterWide = true;
       return v;
@@ -349,7 +455,12 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
   const runningNamespaces = [...idx.runningServiceAccounts.keys()].sort(cmp);
   const sortedGroups = [...groups].sort(cmp);
   const saNode = (ns: string, name: string) => subjectNode({ kind: "ServiceAccount", name, namespace: ns });
+  // Hubs by namespace once created: asked once per edge into them (hundreds of thousands at 10k bindings).
+  const podsHubs = new Map<string, Node>();
+  const execHubs = new Map<string, Node>();
   const podsHub = (ns: string): Node => {
+    const known = podsHubs.get(ns);
+    if (known !== undefined) return known;
     const id = `hub:pods:${ns}`;
     const had = nodes.has(id);
     const h = hubNode(id, `any ServiceAccount in namespace ${ns}`);
@@ -362,9 +473,12 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
           detail: `run a pod with serviceAccountName ${sa}`,
         })),
       );
+    if (nodes.has(id)) podsHubs.set(ns, h);
     return h;
   };
   const execHub = (ns: string): Node => {
+    const known = execHubs.get(ns);
+    if (known !== undefined) return known;
     const id = `hub:exec:${ns}`;
     const had = nodes.has(id);
     const h = hubNode(id, `ServiceAccounts of running pods in namespace ${ns}`);
@@ -377,52 +491,79 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
           detail: `use the token mounted in a pod running as ${sa}`,
         })),
       );
+    if (nodes.has(id)) execHubs.set(ns, h);
     return h;
   };
 
-  const potent = (role: RbacRole) => role.rules.some((r) => r.verbs.some((v) => INTERESTING_VERBS.has(v)));
+  // Whether a role has a verb worth binding or rewriting, once per role (asked per identity holding `bind`).
+  const potentMemo = new Map<RbacRole, boolean>();
+  const potent = (role: RbacRole): boolean => {
+    let p = potentMemo.get(role);
+    if (p === undefined) {
+      p = role.rules.some((r) => r.verbs.some((v) => INTERESTING_VERBS.has(v)));
+      potentMemo.set(role, p);
+    }
+    return p;
+  };
+  // Roles by namespace, in `idx.roles` order: `bind` on roles looks only at the namespaces it may bind in.
+  const rolesByNs = new Map<string, RbacRole[]>();
+  for (const role of idx.roles.values()) {
+    const ns = role.namespace ?? "";
+    const list = rolesByNs.get(ns);
+    if (list) list.push(role);
+    else rolesByNs.set(ns, [role]);
+  }
+  // Token Secrets by namespace (their positions in `idx.tokenSecrets`): a namespaced Secret grant reads only there.
+  const tokenSecretsByNs = new Map<string, number[]>();
+  idx.tokenSecrets.forEach((t, i) => {
+    const list = tokenSecretsByNs.get(t.namespace);
+    if (list) list.push(i);
+    else tokenSecretsByNs.set(t.namespace, [i]);
+  });
+  const gate = (v: string) => (1 << GATE_VERBS.indexOf(v)) | 1;
 
   const computeEdges = (n: Node): Edge[] => {
     const out: Edge[] = [];
     if (n.hub || n.admin || n.grants.length === 0) return out;
-    const verbs = new Set(n.grants.flatMap((g) => g.rule.verbs));
-    const has = (v: string) => verbs.has("*") || verbs.has(v);
     const g = n.grants;
-    // create pods / workloads
+    let verbs = 0;
+    let exact = 0;
+    for (const x of g) {
+      verbs |= x.facts.verbs;
+      exact |= x.facts.exact;
+    }
+    const has = (v: string) => (verbs & gate(v)) !== 0;
+    // create pods / workloads (a grant allowing one of these has its verb, so no verb gate is needed)
     const podNs = new Map<string, string>();
-    for (const [group, resource] of WORKLOADS) {
-      const verbList = resource === "pods" ? ["create"] : ["create", "update", "patch"];
-      for (const verb of verbList) {
-        if (!has(verb)) continue;
-        for (const ns of namespacesAllowing(g, { verb, apiGroup: group, resource }, namespaces))
-          if (!podNs.has(ns)) podNs.set(ns, `${verb} ${resource}${group ? `.${group}` : ""}`);
-      }
+    if (exact & ((1 << EXEC_FIRST) - 1)) {
+      const allowed = namespacesAllowingEach(g, 0, WORKLOAD_REQUESTS.length, namespaces);
+      allowed.forEach((list, k) => {
+        const how = WORKLOAD_REQUESTS[k]!.how;
+        for (const ns of list) if (!podNs.has(ns)) podNs.set(ns, how);
+      });
     }
     for (const [ns, how] of podNs)
-      out.push({ to: podsHub(ns).id, mechanism: "create-pod-as-sa", detail: `${how} in namespace ${ns}` });
+      out.push({ to: podsHub(ns).id, mechanism: "create-pod-as-sa", detail: how, ns });
     // exec / attach
     if (has("create") || has("get")) {
       const execNs = new Map<string, string>();
-      for (const sub of ["exec", "attach"])
-        for (const verb of ["create", "get"])
-          for (const ns of namespacesAllowing(
-            g,
-            { verb, apiGroup: "", resource: "pods", subresource: sub },
-            runningNamespaces,
-          ))
-            if (!execNs.has(ns)) execNs.set(ns, `${verb} pods/${sub}`);
+      const allowed = namespacesAllowingEach(g, EXEC_FIRST, EXEC_REQUESTS.length, runningNamespaces);
+      allowed.forEach((list, k) => {
+        const how = EXEC_REQUESTS[k]!.how;
+        for (const ns of list) if (!execNs.has(ns)) execNs.set(ns, how);
+      });
       for (const [ns, how] of execNs)
-        out.push({ to: execHub(ns).id, mechanism: "exec-into-pod", detail: `${how} in namespace ${ns}` });
-      // nodes/proxy: the kubelet API runs commands in any pod on the node
-      const np =
-        grantsAllow(g, { verb: "create", apiGroup: "", resource: "nodes", subresource: "proxy" }) ??
-        grantsAllow(g, { verb: "get", apiGroup: "", resource: "nodes", subresource: "proxy" });
+        out.push({ to: execHub(ns).id, mechanism: "exec-into-pod", detail: how, ns });
+      // nodes/proxy: the kubelet API runs commands in any pod on the node (a cluster-scoped resource: only
+      // cluster-wide grants allow it)
+      const np = g.some((x) => x.namespace === undefined && (x.facts.exact & NODES_PROXY_BITS) !== 0);
       if (np)
-        for (const ns of [...idx.runningServiceAccounts.keys()].sort(cmp))
+        for (const ns of runningNamespaces)
           out.push({
             to: execHub(ns).id,
             mechanism: "nodes-proxy",
-            detail: `nodes/proxy (kubelet exec) into pods in namespace ${ns}`,
+            detail: "nodes/proxy (kubelet exec) into pods",
+            ns,
           });
     }
     // TokenRequest and legacy token Secrets. Only grants that could match are scanned per candidate, so the cost
@@ -433,7 +574,7 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
       resource: "serviceaccounts",
       subresource: "token",
     };
-    const tokenGrants = relevant(servesCache, g, MECHANISM_REQUESTS["create-token"]);
+    const tokenGrants = relevant(g, "create-token");
     const tokenNs = grantNamespaces(tokenGrants);
     if (tokenGrants.length > 0)
       for (const [ns, set] of saByNs) {
@@ -449,11 +590,15 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
       }
     const secretGet: RequestAttributes = { verb: "get", apiGroup: "", resource: "secrets" };
     const secretList: RequestAttributes = { verb: "list", apiGroup: "", resource: "secrets" };
-    const secretGrants = relevant(servesCache, g, MECHANISM_REQUESTS["read-secret"]);
-    const secretNs = grantNamespaces(secretGrants);
-    if (secretGrants.length > 0)
-      for (const t of idx.tokenSecrets) {
-        if (secretNs !== undefined && !secretNs.has(t.namespace)) continue;
+    const secretGrants = relevant(g, "read-secret");
+    if (secretGrants.length > 0 && idx.tokenSecrets.length > 0) {
+      const secretNs = grantNamespaces(secretGrants);
+      const candidates =
+        secretNs === undefined
+          ? idx.tokenSecrets.keys()
+          : [...secretNs].flatMap((ns) => tokenSecretsByNs.get(ns) ?? []).sort((a, b) => a - b);
+      for (const i of candidates) {
+        const t = idx.tokenSecrets[i]!;
         const ok =
           grantsAllow(secretGrants, { ...secretGet, name: t.name, namespace: t.namespace }) ??
           grantsAllow(secretGrants, { ...secretList, namespace: t.namespace });
@@ -464,9 +609,10 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
             detail: `read token Secret ${t.namespace}/${t.name}`,
           });
       }
+    }
     // impersonation (impersonation filter: users/groups cluster-scoped, serviceaccounts namespaced)
     const imp = (resource: string): RequestAttributes => ({ verb: "impersonate", apiGroup: "", resource });
-    const impGrants = relevant(servesCache, g, MECHANISM_REQUESTS.impersonate);
+    const impGrants = relevant(g, "impersonate");
     // Groups are impersonated only together with a user or ServiceAccount: impersonation.go rejects groups
     // "without impersonating a user" (BadRequest) and authorizes that user request too. Users are cluster-scoped
     // (only cluster-wide grants); a ServiceAccount of any name in a namespace where a grant applies will do.
@@ -542,9 +688,8 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
               });
       }
       for (const ns of rbNs)
-        for (const role of idx.roles.values())
+        for (const role of rolesByNs.get(ns) ?? [])
           if (
-            role.namespace === ns &&
             potent(role) &&
             grantsAllow(g, {
               verb: "bind",
@@ -617,8 +762,9 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
     return out;
   };
 
-  while (queue.length > 0) {
-    const n = queue.shift()!;
+  // A read index, not shift(): shifting a queue of tens of thousands of nodes moved it once per node.
+  for (let head = 0; head < queue.length; head++) {
+    const n = queue[head]!;
     if (edges.has(n.id)) continue;
     edges.set(n.id, computeEdges(n));
   }
@@ -665,9 +811,9 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
     }
     const known = byMechanism.get(mechanism);
     if (known !== undefined) return known;
-    const reqs = MECHANISM_REQUESTS[mechanism];
     const candidates = mechanism === "grant" ? (adminGrant(from.grants) ?? []) : from.grants;
-    const ok = (x: VGrant) => mechanism === "grant" || serves(servesCache, x.rule, reqs);
+    const bit = MECHANISM_BIT.get(mechanism)!;
+    const ok = (x: VGrant) => mechanism === "grant" || (x.facts.serves & bit) !== 0;
     const g =
       candidates.find((x) => x.binding && !x.binding.builtin && ok(x)) ??
       candidates.find((x) => x.binding && ok(x));
@@ -696,7 +842,7 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
         if (pending)
           steps.push(
             withBinding(
-              { mechanism: pending.mechanism, detail: pending.detail, to: node.label },
+              { mechanism: pending.mechanism, detail: edgeDetail(pending), to: node.label },
               pendingFrom,
             ),
           );
@@ -711,12 +857,17 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
       } else if (pending) {
         steps.push(
           withBinding(
-            { mechanism: pending.mechanism, detail: `${pending.detail}; ${e.detail}`, to: target.label },
+            {
+              mechanism: pending.mechanism,
+              detail: `${edgeDetail(pending)}; ${edgeDetail(e)}`,
+              to: target.label,
+            },
             pendingFrom,
           ),
         );
         pending = undefined;
-      } else steps.push(withBinding({ mechanism: e.mechanism, detail: e.detail, to: target.label }, node));
+      } else
+        steps.push(withBinding({ mechanism: e.mechanism, detail: edgeDetail(e), to: target.label }, node));
       cur = e.to;
     }
     const path: EscalationPath = { subject: s, steps };

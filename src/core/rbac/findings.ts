@@ -16,7 +16,7 @@ import { buildRbacIndex, roleKey, subjectNamespace } from "./build.js";
 import { adminEquivalentRules } from "./equivalence.js";
 import { type EscalationPath, escalationPaths } from "./escalation.js";
 import { SYSTEM_MASTERS } from "./identity.js";
-import { formatRule, type RequestAttributes, ruleAllows } from "./match.js";
+import { formatRule, type PreparedRequest, preparedAllows, prepareRequest } from "./match.js";
 import type { PolicyRule, RbacBinding, RbacIndex, RbacRole, Subject } from "./model.js";
 
 const cis = (id: string, title: string): ComplianceRef => ({ framework: "cis", id, title });
@@ -229,8 +229,8 @@ function namespacesWithServiceAccounts(keys: ReadonlySet<string>): Set<string> {
 }
 
 /** Does the rule allow the request for some name? (resourceNames restrict, they do not remove the risk.) */
-function allowsSomeName(rule: PolicyRule, req: RequestAttributes): boolean {
-  return ruleAllows({ ...req, name: rule.resourceNames[0] ?? "" }, rule);
+function allowsSomeName(rule: PolicyRule, req: PreparedRequest): boolean {
+  return preparedAllows(req, rule, true);
 }
 
 interface GrantCheck {
@@ -242,17 +242,13 @@ interface GrantCheck {
   /** The rule must allow the request for every name (no resourceNames): "every Secret", not some. */
   allNames?: boolean;
   what: string;
-  requests: RequestAttributes[];
+  requests: PreparedRequest[];
 }
 
-const r = (verb: string, apiGroup: string, resource: string, subresource = ""): RequestAttributes => ({
-  verb,
-  apiGroup,
-  resource,
-  subresource,
-});
+const r = (verb: string, apiGroup: string, resource: string, subresource = ""): PreparedRequest =>
+  prepareRequest({ verb, apiGroup, resource, subresource });
 const RBAC = "rbac.authorization.k8s.io";
-const WORKLOAD_REQUESTS: RequestAttributes[] = [
+const WORKLOAD_REQUESTS: PreparedRequest[] = [
   r("create", "", "pods"),
   ...[
     ["apps", "deployments"],
@@ -501,6 +497,20 @@ export function rbacFindings(
   idx: RbacIndex = buildRbacIndex(inv),
 ): { findings: Finding[]; coverage: CoverageEntry[] } {
   const findings: Finding[] = [];
+  // The first rule of a role that each grant check fires on, once per role: roles are shared by their bindings
+  // (asking per binding was most of the findings' time at 10k bindings).
+  const checkMemo = new Map<RbacRole, number[]>();
+  const grantCheckRules = (role: RbacRole): number[] => {
+    let firsts = checkMemo.get(role);
+    if (firsts === undefined) {
+      firsts = GRANT_CHECKS.map((c) =>
+        // A request without a name is matched only by a rule without resourceNames (ResourceNameMatches).
+        role.rules.findIndex((rule) => c.requests.some((q) => preparedAllows(q, rule, !c.allNames))),
+      );
+      checkMemo.set(role, firsts);
+    }
+    return firsts;
+  };
   const saNamespaces = namespacesWithServiceAccounts(idx.serviceAccounts);
   for (const b of idx.bindings) {
     // Assumed bootstrap objects are the platform's own policy, identical in every cluster of that version: a
@@ -571,12 +581,10 @@ export function rbacFindings(
       );
       continue; // the specific risky grants below are all implied
     }
-    for (const c of GRANT_CHECKS) {
+    const firstRules = grantCheckRules(b.role);
+    for (const [k, c] of GRANT_CHECKS.entries()) {
       if ((c.clusterOnly && !cluster) || (c.namespacedOnly && cluster)) continue;
-      // A request without a name is matched only by a rule without resourceNames (ResourceNameMatches).
-      const allows = (rule: PolicyRule, q: RequestAttributes) =>
-        c.allNames ? ruleAllows(q, rule) : allowsSomeName(rule, q);
-      const i = b.role.rules.findIndex((rule) => c.requests.some((q) => allows(rule, q)));
+      const i = firstRules[k]!;
       if (i < 0) continue;
       const rule = b.role.rules[i]!;
       const severity: Severity | undefined = c.ruleId === "PAL-RBAC-004" && !cluster ? "medium" : undefined;

@@ -70,20 +70,52 @@ export function nonResourceURLMatches(rule: PolicyRule, path: string): boolean {
   return false;
 }
 
+/**
+ * Request attributes prepared for matching against many rules: the defaults applied and `resource/subresource`
+ * joined once, not once per rule.
+ */
+export interface PreparedRequest {
+  verb: string;
+  /** Set for a non-resource request; the resource fields are then unused. */
+  nonResourceURL: string | undefined;
+  apiGroup: string;
+  /** `resource`, or `resource/subresource`. */
+  combined: string;
+  subresource: string;
+  name: string;
+}
+
+export function prepareRequest(a: RequestAttributes): PreparedRequest {
+  const sub = a.subresource ?? "";
+  const res = a.resource ?? "";
+  return {
+    verb: a.verb,
+    nonResourceURL: a.nonResourceURL,
+    apiGroup: a.apiGroup ?? "",
+    combined: sub !== "" ? `${res}/${sub}` : res,
+    subresource: sub,
+    name: a.name ?? "",
+  };
+}
+
+/**
+ * `RuleAllows` over a prepared request. With `anyName`, whether the rule allows the request for SOME name (its own
+ * first resourceName, or any name when it lists none): resourceNames narrow a rule, they do not remove what it can do.
+ */
+export function preparedAllows(p: PreparedRequest, rule: PolicyRule, anyName = false): boolean {
+  if (p.nonResourceURL === undefined)
+    return (
+      verbMatches(rule, p.verb) &&
+      apiGroupMatches(rule, p.apiGroup) &&
+      resourceMatches(rule, p.combined, p.subresource) &&
+      (anyName || resourceNameMatches(rule, p.name))
+    );
+  return verbMatches(rule, p.verb) && nonResourceURLMatches(rule, p.nonResourceURL);
+}
+
 /** `RuleAllows` from rbac.go: does this one rule allow the request (namespace is checked by the caller)? */
 export function ruleAllows(a: RequestAttributes, rule: PolicyRule): boolean {
-  if (isResourceRequest(a)) {
-    const sub = a.subresource ?? "";
-    const res = a.resource ?? "";
-    const combined = sub !== "" ? `${res}/${sub}` : res;
-    return (
-      verbMatches(rule, a.verb) &&
-      apiGroupMatches(rule, a.apiGroup ?? "") &&
-      resourceMatches(rule, combined, sub) &&
-      resourceNameMatches(rule, a.name ?? "")
-    );
-  }
-  return verbMatches(rule, a.verb) && nonResourceURLMatches(rule, a.nonResourceURL ?? "");
+  return preparedAllows(prepareRequest(a), rule);
 }
 
 /** Compact text of a rule, as upstream `CompactString` prints it (used for evidence and messages). */
