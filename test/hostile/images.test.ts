@@ -126,7 +126,7 @@ describe("hostile images: jar bombs (overlapping central-directory entries)", ()
     bounded(r);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe(
-      "warning: limit: srv/bomb.jar: java archive srv/bomb.jar: over the inflated bytes budget of 128 MiB; the rest of the archive was not read\n",
+      "palisade: warning: limit: java archive srv/bomb.jar: over the inflated bytes budget of 128 MiB; the rest of the archive was not read\n",
     );
     const doc = JSON.parse(r.stdout) as { packages: { name: string; version: string }[] };
     expect(doc.packages.map((p) => `${p.name}@${p.version}`)).toEqual(["bash@5.2", "a@1"]);
@@ -156,7 +156,7 @@ describe("hostile images: rpmdb whose Packages is a recursive-CTE view", () => {
     bounded(r);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe(
-      "warning: parse-error: var/lib/rpm/rpmdb.sqlite: rpmdb: not an rpm sqlite database: Packages is a view, not a table (only rpm's own Packages table is read)\n",
+      "palisade: warning: parse-error: var/lib/rpm/rpmdb.sqlite: rpmdb: not an rpm sqlite database: Packages is a view, not a table (only rpm's own Packages table is read)\n",
     );
     const doc = JSON.parse(r.stdout) as { packages: { name: string }[] };
     expect(doc.packages.map((p) => p.name)).toEqual(["bash"]);
@@ -291,7 +291,7 @@ describe("hostile images: package databases behind in-image symlinks", () => {
     bounded(r);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe(
-      "warning: missing: var/lib/dpkg/status: symlink resolves to /gone/status, which was not read (not a regular file in the image, or stored before the link)\n",
+      "palisade: warning: missing: var/lib/dpkg/status: symlink resolves to /gone/status, which was not read (not a regular file in the image, or stored before the link)\n",
     );
   });
 });

@@ -231,7 +231,7 @@ describe("hostile vulnerability database inputs", () => {
     ]).toEqual([
       0,
       expect.stringMatching(
-        /^warning: the last import .* did not finish.*: results may miss vulnerabilities$/,
+        /^palisade: warning: the last import .* did not finish.*: results may miss vulnerabilities$/,
       ),
       baseFindings,
     ]);

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { runCli } from "../../../test/support/cli.js";
 import { escapeControls } from "../../core/report/index.js";
 import type { CliContext } from "./context.js";
-import { formatColumns, useColor } from "./text.js";
+import { formatColumns, useColor, writeCoverage, writeWarning } from "./text.js";
 
 const ctx = (env: NodeJS.ProcessEnv, isTTY: boolean): CliContext =>
   ({ env, stdout: { isTTY } }) as unknown as CliContext;
@@ -21,6 +21,39 @@ describe("useColor", () => {
     expect(useColor(ctx({ FORCE_COLOR: "0" }, true))).toBe(true);
     expect(useColor(ctx({ FORCE_COLOR: "0" }, false))).toBe(false);
     expect(useColor(ctx({ FORCE_COLOR: "1", NO_COLOR: "1" }, true))).toBe(false);
+  });
+});
+
+describe("writeCoverage and writeWarning: the one way coverage and warnings reach stderr", () => {
+  const capture = (write: (c: CliContext) => void): string => {
+    let err = "";
+    write({ stderr: { write: (s: string) => (err += s) } } as unknown as CliContext);
+    return err;
+  };
+
+  it("names file:line when located, else the subject unless the message already does; escapes controls", () => {
+    const out = capture((c) =>
+      writeCoverage(c, [
+        {
+          reason: "invalid",
+          subject: "k8s/a.yaml",
+          location: { file: "k8s/a.yaml", line: 3, column: 1 },
+          message: "Role x is invalid",
+        },
+        { reason: "missing", subject: "var/lib/dpkg/status", message: "symlink resolves to /gone" },
+        { reason: "limit", subject: "srv/a.jar", message: "java archive srv/a.jar: over budget" },
+        { reason: "parse-error", message: "name \u001b[31mred" },
+      ]),
+    );
+    expect(out).toBe(
+      "palisade: warning: invalid: k8s/a.yaml:3: Role x is invalid\n" +
+        "palisade: warning: missing: var/lib/dpkg/status: symlink resolves to /gone\n" +
+        "palisade: warning: limit: java archive srv/a.jar: over budget\n" +
+        "palisade: warning: parse-error: name \\x1b[31mred\n",
+    );
+    expect(capture((c) => writeWarning(c, "the last import did not finish"))).toBe(
+      "palisade: warning: the last import did not finish\n",
+    );
   });
 });
 

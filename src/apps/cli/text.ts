@@ -38,12 +38,31 @@ export function formatColumns(rows: readonly (readonly string[])[]): string {
     .join("\n");
 }
 
-/** Coverage gaps on stderr, one line each, so text outputs never hide what was not evaluated. */
+/**
+ * What a coverage line is about: `file:line` when the entry has a source location, else its subject (an image
+ * path, an advisory file, a namespace) unless the message already names it.
+ */
+function coverageWhere(c: CoverageEntry): string {
+  if (c.location) return `${c.location.file}:${c.location.line}: `;
+  if (c.subject && !c.message.includes(c.subject)) return `${c.subject}: `;
+  return "";
+}
+
+/**
+ * The one way every command prints coverage: on stderr, one line each, `palisade: warning: REASON: WHERE: MESSAGE`,
+ * so text outputs never hide what was not evaluated (JSON outputs carry it in the document instead). Coverage
+ * never changes the exit code by itself: `completeExit` decides that.
+ */
 export function writeCoverage(ctx: CliContext, coverage: readonly CoverageEntry[]): void {
-  for (const c of coverage) {
-    const where = c.location ? `${c.location.file}:${c.location.line}: ` : "";
-    ctx.stderr.write(`palisade: warning: ${c.reason}: ${escapeControls(`${where}${c.message}`)}\n`);
-  }
+  for (const c of coverage)
+    ctx.stderr.write(
+      `palisade: warning: ${c.reason}: ${escapeControls(`${coverageWhere(c)}${c.message}`)}\n`,
+    );
+}
+
+/** A warning that is not a coverage entry (an unfinished import, a refused option), written as coverage is. */
+export function writeWarning(ctx: CliContext, message: string): void {
+  ctx.stderr.write(`palisade: warning: ${escapeControls(message)}\n`);
 }
 
 /**

@@ -2,13 +2,14 @@ import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { PalisadeError } from "../../../core/errors/index.js";
-import { type CoverageEntry, compareCoverage } from "../../../core/findings/index.js";
+import { compareCoverage } from "../../../core/findings/index.js";
 import { stableStringify } from "../../../core/util/index.js";
 import type { CliContext } from "../context.js";
 import { sqliteDbFile, sqliteDbOptionHelp } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
 import { collect, outputOption } from "../options.js";
+import { writeCoverage } from "../text.js";
 import { imageAnalyzeOptions, MAX_IMAGE_BYTES_HELP, REGISTRY_CA_HELP } from "./vuln.js";
 
 /** An IMAGE argument: a directory with `oci-layout` is `oci:`, a .tar file `docker-archive:`, else as given. */
@@ -21,11 +22,6 @@ function imageSpec(target: string, ctx: CliContext): string {
     if (st.isFile() && /\.tar$/.test(p)) return `docker-archive:${p}`;
   }
   return target;
-}
-
-/** Print coverage entries as warnings on stderr (they never change the exit code by themselves). */
-export function warnCoverage(ctx: CliContext, coverage: readonly CoverageEntry[]): void {
-  for (const c of coverage) ctx.stderr.write(`warning: ${c.reason}: ${c.message}\n`);
 }
 
 type DiscoverFlags = InputOptions & {
@@ -142,7 +138,7 @@ function registerDiscover(images: Command, ctx: CliContext): void {
         ctx.stdout.write(`${stableStringify({ summary, images, coverage: all })}\n`);
       } else {
         // Failures are printed on their own line below; the other coverage goes to stderr as everywhere.
-        warnCoverage(ctx, coverage);
+        writeCoverage(ctx, coverage);
         for (const o of report.outcomes) {
           const name = o.target.pulls[0] ?? o.target.key;
           if (o.status === "failed")
@@ -200,14 +196,17 @@ export function register(program: Command, ctx: CliContext): void {
         for (const t of targets) {
           const spec = imageSpec(t, ctx);
           const { sbom, coverage } = await analyzeImage(spec, analyzeOpts);
-          warnCoverage(ctx, coverage);
+          writeCoverage(ctx, coverage);
           const s = parseSourceSpec(spec);
           const refs = [...(flags.ref ?? []), ...(s.transport === "registry" ? [s.display] : [])];
           const img = knownImageFromSbom(sbom, refs);
           if (img.refs.length === 0)
-            ctx.stderr.write(
-              `warning: missing: ${t} has no repository name or tag: it is known by digest ${img.digest} only (name it with --ref)\n`,
-            );
+            writeCoverage(ctx, [
+              {
+                reason: "missing",
+                message: `${t} has no repository name or tag: it is known by digest ${img.digest} only (name it with --ref)`,
+              },
+            ]);
           known.push(img);
           ctx.stdout.write(
             `added ${img.refs.join(", ") || t} ${img.digest} ${img.platform ?? ""} ${img.layers.length} layers, ${img.packages.length} packages\n`,
@@ -240,7 +239,7 @@ export function register(program: Command, ctx: CliContext): void {
       } finally {
         store.close();
       }
-      warnCoverage(ctx, listed.coverage);
+      writeCoverage(ctx, listed.coverage);
       if (flags.output === "json") {
         ctx.stdout.write(
           `${stableStringify(
@@ -283,7 +282,7 @@ export function register(program: Command, ctx: CliContext): void {
         const doc = lin.treeJson(state.lineage, state.vulns);
         ctx.stdout.write(`${stableStringify({ ...doc, coverage: state.coverage })}\n`);
       } else {
-        warnCoverage(ctx, state.coverage);
+        writeCoverage(ctx, state.coverage);
         ctx.stdout.write(
           flags.output === "dot"
             ? lin.formatTreeDot(state.lineage, state.vulns)

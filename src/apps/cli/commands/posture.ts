@@ -12,6 +12,7 @@ import { maxOf } from "../../../core/util/index.js";
 import type { CliContext } from "../context.js";
 import { EXIT } from "../exit-codes.js";
 import { outputOption } from "../options.js";
+import { writeCoverage } from "../text.js";
 
 interface RulesFlags {
   output: string;
@@ -102,7 +103,7 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       } else {
         for (const m of r.matches) ctx.stdout.write(`${m.file}:${m.line}: ${m.kind} ${m.redacted}\n`);
-        for (const c of r.coverage) ctx.stderr.write(`palisade: ${c.subject ?? ""}: ${c.message}\n`);
+        writeCoverage(ctx, r.coverage);
         ctx.stdout.write(`${r.matches.length} credential(s) in ${r.filesScanned} file(s)\n`);
       }
       ctx.exitCode = r.matches.length > 0 ? EXIT.FINDINGS : EXIT.OK;

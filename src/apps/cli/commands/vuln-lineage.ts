@@ -6,8 +6,8 @@ import { sqliteDbFile, sqliteDbOptionHelp } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
 import { outputOption } from "../options.js";
-import { writeText } from "../text.js";
-import { register as registerImages, warnCoverage } from "./images.js";
+import { writeCoverage, writeText } from "../text.js";
+import { register as registerImages } from "./images.js";
 
 type Flags = InputOptions & { output: string; db?: string; platform?: string; at?: string };
 
@@ -69,7 +69,7 @@ export function register(program: Command, ctx: CliContext): void {
     const answer = lin.impact(index, id);
     if (flags.output === "json") ctx.stdout.write(`${stableStringify({ ...answer, coverage })}\n`);
     else {
-      warnCoverage(ctx, coverage);
+      writeCoverage(ctx, coverage);
       writeText(ctx, lin.formatImpactTable(answer));
     }
     ctx.exitCode = EXIT.OK;
@@ -93,7 +93,7 @@ export function register(program: Command, ctx: CliContext): void {
     const plan = lin.buildPlan(index);
     if (flags.output === "json") ctx.stdout.write(`${stableStringify({ ...plan, coverage })}\n`);
     else {
-      warnCoverage(ctx, coverage);
+      writeCoverage(ctx, coverage);
       writeText(ctx, lin.formatPlanTable(plan));
     }
     ctx.exitCode = EXIT.OK;
@@ -137,7 +137,7 @@ export function register(program: Command, ctx: CliContext): void {
     }
     if (flags.output === "json") ctx.stdout.write(`${stableStringify({ records, transitions, coverage })}\n`);
     else {
-      warnCoverage(ctx, coverage);
+      writeCoverage(ctx, coverage);
       for (const t of transitions)
         ctx.stderr.write(`${t.key}: ${t.from ?? "new"} -> ${t.to}${t.reopened ? " (reopened)" : ""}\n`);
       writeText(ctx, lin.formatStatusTable(records));

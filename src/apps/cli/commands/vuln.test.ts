@@ -214,9 +214,9 @@ describe("pathological cases", () => {
         .filter(Boolean)
         .map((l) => l.replace(tmp, "TMP")),
     ).toEqual([
-      "warning: invalid: TMP/mixed/bad-event.json: BAD-1: malformed OSV record: affected[0].ranges[0].events: at least one introduced event is required",
-      expect.stringMatching(/^warning: parse-error: TMP\/mixed\/broken.json: invalid JSON: /),
-      "warning: unsafe: TMP/evil.zip!../../etc/evil.json: zip entry name escapes the archive root; skipped",
+      "palisade: warning: invalid: TMP/mixed/bad-event.json: BAD-1: malformed OSV record: affected[0].ranges[0].events: at least one introduced event is required",
+      expect.stringMatching(/^palisade: warning: parse-error: TMP\/mixed\/broken.json: invalid JSON: /),
+      "palisade: warning: unsafe: TMP/evil.zip!../../etc/evil.json: zip entry name escapes the archive root; skipped",
     ]);
   });
 });

@@ -10,6 +10,7 @@ import type { CliContext } from "../context.js";
 import { dbLocation, dbOptionHelp, isDbUrl } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
 import { collect, outputOption } from "../options.js";
+import { writeCoverage, writeWarning } from "../text.js";
 import { VERSION } from "../version.js";
 
 const SCAN_OUTPUTS = ["table", "json", "sarif", "cyclonedx", "openvex"] as const;
@@ -180,11 +181,6 @@ function testHoldHook(ctx: CliContext): ((records: number) => Promise<void>) | u
   };
 }
 
-function writeCoverageWarnings(ctx: CliContext, coverage: CoverageEntry[]): void {
-  for (const c of coverage)
-    if (c.reason === "stale" || c.reason === "missing") ctx.stderr.write(`warning: ${c.message}\n`);
-}
-
 export function register(program: Command, ctx: CliContext): void {
   const vuln = program.command("vuln").description("Offline vulnerability database (OSV), matching and VEX");
   const db = vuln.command("db").description("Manage the embedded vulnerability database");
@@ -214,8 +210,7 @@ export function register(program: Command, ctx: CliContext): void {
           { now: ctx.now, afterBatch: testHoldHook(ctx) },
         );
         const ms = Math.round(performance.now() - started);
-        for (const c of r.coverage)
-          ctx.stderr.write(`warning: ${c.reason}: ${c.subject ? `${c.subject}: ` : ""}${c.message}\n`);
+        writeCoverage(ctx, r.coverage);
         for (const n of r.notes) ctx.stderr.write(`note: ${n}\n`);
         ctx.stdout.write(
           `imported ${r.records} records from ${r.files} files in ${ms} ms: ${r.written} written, ${r.unchanged} unchanged, ${r.coverage.length} problems\n`,
@@ -242,8 +237,8 @@ export function register(program: Command, ctx: CliContext): void {
         const st = await store.status(ctx.now().toISOString());
         const fresh = freshness(st.newestModified, ctx.now(), undefined, st.futureModified);
         const problem = importProblem(st, file);
-        if (problem) ctx.stderr.write(`warning: ${problem}\n`);
-        writeCoverageWarnings(ctx, fresh.coverage);
+        if (problem) writeWarning(ctx, problem);
+        writeCoverage(ctx, fresh.coverage);
         for (const n of fresh.notes) ctx.stderr.write(`note: ${n}\n`);
         if (flags.output === "json") {
           ctx.stdout.write(
@@ -320,13 +315,13 @@ export function register(program: Command, ctx: CliContext): void {
           const problem = importProblem(status, isDbUrl(location) ? redactDbUrl(location) : location);
           if (problem && !flags.allowIncompleteDb)
             throw new PalisadeError("INPUT", `${problem}; scan anyway with --allow-incomplete-db`);
-          if (problem) ctx.stderr.write(`warning: ${problem}: results may miss vulnerabilities\n`);
+          if (problem) writeWarning(ctx, `${problem}: results may miss vulnerabilities`);
           byKey = await store.lookup(vulnMod.packageQueries(sbom).map((q) => q.key));
         } finally {
           await store.close();
         }
         const fresh = freshness(status.newestModified, ctx.now(), undefined, status.futureModified);
-        writeCoverageWarnings(ctx, fresh.coverage);
+        writeCoverage(ctx, fresh.coverage);
         for (const n of fresh.notes) ctx.stderr.write(`note: ${n}\n`);
         const matched = vulnMod.matchPackages(sbom, byKey, { resolver: vulnMod.DEFAULT_RESOLVER });
         let findings = matched.findings;
@@ -402,8 +397,7 @@ export function register(program: Command, ctx: CliContext): void {
         flags: { output: string; platform?: string; registryCa?: string; maxImageBytes?: string },
       ) => {
         const { sbom, coverage } = await loadSbom(target, undefined, flags, ctx);
-        for (const c of coverage)
-          ctx.stderr.write(`warning: ${c.reason}: ${c.subject ? `${c.subject}: ` : ""}${c.message}\n`);
+        writeCoverage(ctx, coverage);
         const { toCycloneDx, toSpdx } = await import("../../../core/sbom/index.js");
         // json is Palisade's own SBOM model (packages with their layer of origin), the others are standards.
         const doc =
