@@ -5,6 +5,7 @@
 import { isApkPath, parseApkInstalled } from "./apk.js";
 import { isDpkgPath, parseDpkgStatus } from "./dpkg.js";
 import { isJavaArchivePath } from "./java.js";
+import * as javaSource from "./java-source.js";
 import type { CatalogerId, CatalogResult, TextCatalogerId } from "./model.js";
 import {
   isNpmLockPath,
@@ -36,6 +37,7 @@ export {
   parseJarManifest,
   parseProperties,
 } from "./java.js";
+export { parseGradleLockfile, parsePomXml } from "./java-source.js";
 export type {
   AdapterCatalogerId,
   CatalogedPackage,
@@ -95,6 +97,8 @@ const PATH_CATALOGERS: readonly { id: CatalogerId; matches: (path: string) => bo
   { id: "pipfile", matches: pyLock.isPipfileLockPath },
   { id: "uv", matches: pyLock.isUvLockPath },
   { id: "requirements", matches: pyLock.isRequirementsPath },
+  { id: "gradle", matches: javaSource.isGradleLockfilePath },
+  { id: "pom", matches: javaSource.isPomXmlPath },
 ];
 
 /** Parsers of the catalogers whose files core reads from their bytes alone (one line each). */
@@ -112,6 +116,8 @@ const TEXT_PARSERS: Readonly<Record<TextCatalogerId, (data: Uint8Array, path: st
   pipfile: pyLock.parsePipfileLock,
   uv: pyLock.parseUvLock,
   requirements: pyLock.parseRequirements,
+  gradle: javaSource.parseGradleLockfile,
+  pom: javaSource.parsePomXml,
 };
 
 /** Which cataloger reads the file at `path` (relative, no leading slash), judged by path alone. */

@@ -27,7 +27,9 @@ export type CatalogerId =
   | "poetry"
   | "pipfile"
   | "uv"
-  | "requirements";
+  | "requirements"
+  | "gradle"
+  | "pom";
 
 /** Catalogers whose input is read by an adapter step (sqlite, zip, ELF) rather than parsed from bytes in core. */
 export type AdapterCatalogerId = "rpm" | "go" | "java" | "os-release";

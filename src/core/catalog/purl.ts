@@ -30,6 +30,7 @@ function distroQualifier(os: OsInfo | undefined): string | undefined {
  */
 export function makePurl(p: CatalogedPackage, os: OsInfo | undefined): string {
   const q: Record<string, string> = {};
+  for (const [k, v] of Object.entries(p.purlQualifiers ?? {})) if (v !== "") q[k] = v;
   if (p.arch) q.arch = p.arch;
   const distro = distroQualifier(os);
   let type: string = p.type;
@@ -70,6 +71,8 @@ export function makePurl(p: CatalogedPackage, os: OsInfo | undefined): string {
       break;
     }
     case "maven":
+    case "hex":
+      // Maven: the groupId. Hex: the organization of a private package (purl-spec "hex").
       namespace = p.group;
       break;
     default:

@@ -15,4 +15,4 @@ export { formatPurl, packageTypeOfPurl, parsePurl } from "./purl.js";
 export { fromGrypeJson, fromTrivyJson } from "./reports.js";
 export { fromSpdxJson, toSpdx } from "./spdx.js";
 export type { XmlElement } from "./xml.js";
-export { parseXml, XML_LIMITS } from "./xml.js";
+export { child as xmlChild, localName as xmlLocalName, parseXml, XML_LIMITS } from "./xml.js";

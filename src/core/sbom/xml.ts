@@ -11,6 +11,8 @@ export interface XmlElement {
   attributes: Record<string, string>;
   children: XmlElement[];
   text: string;
+  /** Offset of the element's `<` in the text (for file:line positions). */
+  offset: number;
 }
 
 export const XML_LIMITS = { maxBytes: 64 * 1024 * 1024, maxDepth: 256, maxElements: 2_000_000 } as const;
@@ -85,7 +87,7 @@ export function parseXml(text: string): XmlElement {
       for (const a of attrText.matchAll(/([A-Za-z_][\w.:-]*)\s*=\s*(?:"([^"<]*)"|'([^'<]*)')/g)) {
         attributes[a[1] as string] = decodeEntities(a[2] ?? a[3] ?? "", lt);
       }
-      const el: XmlElement = { name, attributes, children: [], text: "" };
+      const el: XmlElement = { name, attributes, children: [], text: "", offset: lt };
       if (++count > XML_LIMITS.maxElements)
         throw new PalisadeError("LIMIT", `more than ${XML_LIMITS.maxElements} XML elements`);
       const parent = stack[stack.length - 1];
