@@ -265,6 +265,7 @@ describe("pathological cases", () => {
       attributes: Object.assign(Object.create(null), { x: "AB<" }),
       children: [],
       text: `"'`,
+      offset: 0,
     });
   });
 
