@@ -31,10 +31,11 @@ const MODULES: readonly ModuleEntry[] = [
   { commands: ["rbac"], load: () => import("./commands/rbac.js") },
   { commands: ["scan"], load: () => import("./commands/scan.js") },
   { commands: ["versions"], load: () => import("./commands/versions.js") },
-  // `images` too: vuln-lineage.js requires the `vuln` command to exist.
-  { commands: ["vuln", "sbom", "images"], load: () => import("./commands/vuln.js") },
-  // After vuln.js: adds `vuln impact|plan|status` to it, and registers `images`.
-  { commands: ["vuln", "images"], load: () => import("./commands/vuln-lineage.js") },
+  { commands: ["vuln", "sbom"], load: () => import("./commands/vuln.js") },
+  // After vuln.js: adds `vuln impact|plan|status` to it.
+  { commands: ["vuln"], load: () => import("./commands/vuln-lineage.js") },
+  // Last, out of order: `palisade --help` lists it after vuln and sbom, where it has always been.
+  { commands: ["images"], load: () => import("./commands/images.js") },
 ];
 
 /** The command modules, for tests that check each entry's `commands` against what it registers. */

@@ -156,6 +156,7 @@ function registerDiscover(images: Command, ctx: CliContext): void {
     });
 }
 
+/** `palisade images add|discover|list|tree`: the known images the lineage commands (`vuln impact|plan|status`) read. */
 export function register(program: Command, ctx: CliContext): void {
   const images = program
     .command("images")

@@ -7,7 +7,6 @@ import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
 import { outputOption } from "../options.js";
 import { writeCoverage, writeText } from "../text.js";
-import { register as registerImages } from "./images.js";
 
 type Flags = InputOptions & { output: string; db?: string; platform?: string; at?: string };
 
@@ -35,11 +34,10 @@ function observedAt(at: string | undefined, ctx: CliContext): Date {
 }
 
 /**
- * Registers `palisade images` (commands/images.ts) and adds `vuln impact`, `vuln plan` and `vuln status` to the
- * `vuln` command registered by commands/vuln.ts (this module is listed after it in program.ts).
+ * Adds `vuln impact`, `vuln plan` and `vuln status` to the `vuln` command registered by commands/vuln.ts (this
+ * module is listed after it in program.ts).
  */
 export function register(program: Command, ctx: CliContext): void {
-  registerImages(program, ctx);
   const vuln = program.commands.find((c) => c.name() === "vuln");
   if (!vuln)
     throw new PalisadeError("INTERNAL", "commands/vuln-lineage.js must be registered after commands/vuln.js");
