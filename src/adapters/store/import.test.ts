@@ -38,6 +38,21 @@ describe("importOsvPaths", () => {
   });
 });
 
+describe("Kubernetes official CVE feed", () => {
+  it("imports the feed's items as records beside OSV records, in one import", async () => {
+    const store = new MemoryVulnStore();
+    const feed = resolve("src/core/vuln/__fixtures__/k8s-official-cve-feed.json");
+    const r = await importOsvPaths(store, [feed, join(OSV, "..", "..", "..", "nodes", "__fixtures__", "advisories")], { now });
+    expect([r.files, r.records, r.coverage.map((c) => c.subject)]).toEqual([11, 13, [`${feed}: CVE-2020-8554`]]);
+    const byKey = store.lookup(["kubernetes\u0000k8s.io/kubelet"]);
+    expect((byKey.get("kubernetes\u0000k8s.io/kubelet") ?? []).map((x) => x.id).sort()).toEqual([
+      "CVE-2023-3676",
+      "CVE-2023-5528",
+      "CVE-2024-9042",
+    ]);
+  });
+});
+
 describe("freshness", () => {
   it("is stale after 7 days of the newest modified, by the injected clock", () => {
     expect([

@@ -3,8 +3,14 @@ import { join } from "node:path";
 import { Budget, isBudgetExceeded } from "../../core/budget/index.js";
 import { isPalisadeError } from "../../core/errors/index.js";
 import type { CoverageEntry } from "../../core/findings/index.js";
-import { appendAll } from "../../core/util/index.js";
-import { OSV_LIMITS, type OsvRecord, parseOsvText } from "../../core/vuln/index.js";
+import { appendAll, jsonErrorReason } from "../../core/util/index.js";
+import {
+  looksLikeJsonFeed,
+  OSV_LIMITS,
+  type OsvRecord,
+  parseKubernetesCveFeed,
+  parseOsvText,
+} from "../../core/vuln/index.js";
 import { readRegularText } from "../fs/index.js";
 import type { SyncOrAsyncVulnStore as VulnStore } from "./vuln-store.js";
 import { isUnsafeEntryName, type ZipLimits, ZipReader } from "./zip.js";
@@ -74,20 +80,38 @@ export async function importOsvPaths(
     result.unchanged += r.unchanged;
     await opts.afterBatch?.(result.records);
   };
+  const add = async (record: OsvRecord, bytes: number): Promise<void> => {
+    if (!batchBudget.fits("records") || !batchBudget.fits("bytes", bytes)) await flush();
+    batchBudget.charge("records");
+    // A record alone may exceed the batch byte budget only if the record cap is larger: it goes alone.
+    if (batchBudget.fits("bytes", bytes)) batchBudget.charge("bytes", bytes);
+    result.records++;
+    if (Date.parse(record.modified) > startedAt.getTime()) future.push(record);
+    batch.push(record);
+  };
   const accept = async (text: string, source: string): Promise<void> => {
     result.files++;
+    // The Kubernetes project's official CVE feed (a JSON Feed) holds many advisories in one file.
+    if (looksLikeJsonFeed(text)) {
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch (e) {
+        result.coverage.push({
+          reason: "parse-error",
+          subject: source,
+          message: `invalid JSON: ${jsonErrorReason(e)}`,
+        });
+        return;
+      }
+      const feed = parseKubernetesCveFeed(json, source);
+      appendAll(result.coverage, feed.coverage);
+      for (const r of feed.records) await add(r, Math.ceil(Buffer.byteLength(text) / feed.records.length));
+      return;
+    }
     const parsed = parseOsvText(text, source);
     appendAll(result.coverage, parsed.coverage);
-    if (parsed.record) {
-      const bytes = Buffer.byteLength(text);
-      if (!batchBudget.fits("records") || !batchBudget.fits("bytes", bytes)) await flush();
-      batchBudget.charge("records");
-      // A record alone may exceed the batch byte budget only if the record cap is larger: it goes alone.
-      if (batchBudget.fits("bytes", bytes)) batchBudget.charge("bytes", bytes);
-      result.records++;
-      if (Date.parse(parsed.record.modified) > startedAt.getTime()) future.push(parsed.record);
-      batch.push(parsed.record);
-    }
+    if (parsed.record) await add(parsed.record, Buffer.byteLength(text));
   };
   const walk = async (dir: string, depth: number): Promise<void> => {
     if (depth > 32) {

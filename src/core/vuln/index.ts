@@ -10,6 +10,7 @@ export {
   normalizePackageName,
   splitEcosystem,
 } from "./ecosystem.js";
+export { looksLikeJsonFeed, parseKubernetesCveFeed } from "./k8s-cve-feed.js";
 export type { MatchOptions, MatchResult, PackageQuery, VulnFinding } from "./match.js";
 export { bestCvss, matchPackages, packageQueries, primaryId, subjectResource } from "./match.js";
 export type {
