@@ -42,8 +42,16 @@ describe("Kubernetes official CVE feed", () => {
   it("imports the feed's items as records beside OSV records, in one import", async () => {
     const store = new MemoryVulnStore();
     const feed = resolve("src/core/vuln/__fixtures__/k8s-official-cve-feed.json");
-    const r = await importOsvPaths(store, [feed, join(OSV, "..", "..", "..", "nodes", "__fixtures__", "advisories")], { now });
-    expect([r.files, r.records, r.coverage.map((c) => c.subject)]).toEqual([11, 13, [`${feed}: CVE-2020-8554`]]);
+    const r = await importOsvPaths(
+      store,
+      [feed, join(OSV, "..", "..", "..", "nodes", "__fixtures__", "advisories")],
+      { now },
+    );
+    expect([r.files, r.records, r.coverage.map((c) => c.subject)]).toEqual([
+      11,
+      13,
+      [`${feed}: CVE-2020-8554`],
+    ]);
     const byKey = store.lookup(["kubernetes\u0000k8s.io/kubelet"]);
     expect((byKey.get("kubernetes\u0000k8s.io/kubelet") ?? []).map((x) => x.id).sort()).toEqual([
       "CVE-2023-3676",
