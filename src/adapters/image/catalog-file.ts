@@ -1,12 +1,16 @@
+import { inflateSync } from "node:zlib";
 import { Budget, isBudgetExceeded } from "../../core/budget/index.js";
 import {
+  AUDITABLE_SECTION,
   type CatalogedPackage,
   type CatalogerId,
   type CatalogResult,
   catalogGoBinary,
   catalogJavaArchive,
   catalogTextFile,
+  elfSection,
   isJavaArchivePath,
+  parseAuditableJson,
   parseOsRelease,
   parseProperties,
   type TrackedFile,
@@ -124,10 +128,42 @@ export function catalogFile(id: CatalogerId, path: string, data: Buffer, budget?
       return { result: { packages, coverage } };
     }
     case "go":
-      return { result: catalogGoBinary(data, path) };
+      return { result: catalogBinary(data, path) };
     default:
       return { result: catalogTextFile(id, data, path) };
   }
+}
+
+/**
+ * Largest decompressed dependency list read from a cargo-auditable binary: cargo-auditable's own reader
+ * (auditable-info `Limits::decompressed_json_size`) stops at 8 MiB; real lists are a few KiB.
+ */
+export const AUDITABLE_MAX_JSON = 8 * 1024 * 1024;
+
+/**
+ * The packages an ELF binary records about how it was built: Go build info, and the crates a binary built with
+ * cargo-auditable lists in its zlib-compressed `.dep-v0` section (inflated here, bounded; parsed in core).
+ */
+export function catalogBinary(data: Buffer, path: string): CatalogResult {
+  const go = catalogGoBinary(data, path);
+  const section = elfSection(data, AUDITABLE_SECTION);
+  if (!section) return go;
+  let json: Buffer;
+  try {
+    json = inflateSync(section, { maxOutputLength: AUDITABLE_MAX_JSON });
+  } catch (e) {
+    const tooBig = (e as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE";
+    go.coverage.push({
+      reason: tooBig ? "limit" : "parse-error",
+      subject: path,
+      message: tooBig
+        ? `${AUDITABLE_SECTION}: the dependency list inflates to more than ${AUDITABLE_MAX_JSON} bytes; not read`
+        : `${AUDITABLE_SECTION}: not a zlib stream (${(e as Error).message})`,
+    });
+    return go;
+  }
+  const rust = parseAuditableJson(json, path);
+  return { packages: [...go.packages, ...rust.packages], coverage: [...go.coverage, ...rust.coverage] };
 }
 
 /** Whether a result is worth tracking (a Go-looking ELF with no build info is just a binary). */

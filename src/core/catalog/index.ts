@@ -3,6 +3,7 @@
  * tracker that turns per-layer file versions into an SBOM with each package's layer of origin.
  */
 import { isApkPath, parseApkInstalled } from "./apk.js";
+import { isDotnetPath, parseDotnetFile } from "./dotnet.js";
 import { isDpkgPath, parseDpkgStatus } from "./dpkg.js";
 import { isJavaArchivePath } from "./java.js";
 import * as javaSource from "./java-source.js";
@@ -15,12 +16,16 @@ import {
   parseYarnLock,
 } from "./npm.js";
 import { OS_RELEASE_PATHS } from "./os-release.js";
+import { isComposerPath, parseComposerFile } from "./php.js";
 import { isPythonMetadataPath, parsePythonMetadata } from "./python.js";
 import * as pyLock from "./python-lock.js";
 import { isRpmDbPath } from "./rpm.js";
+import { isGemfileLockPath, isGemspecPath, parseRubyFile } from "./ruby.js";
+import { isCargoLockPath, parseCargoLock } from "./rust.js";
 import { baseName } from "./text.js";
 
 export { isApkPath, parseApkInstalled } from "./apk.js";
+export { isDotnetPath, parseDepsJson, parsePackagesLock } from "./dotnet.js";
 export { isDpkgPath, parseDpkgStatus } from "./dpkg.js";
 export {
   catalogGoBinary,
@@ -38,6 +43,7 @@ export {
   parseProperties,
 } from "./java.js";
 export { parseGradleLockfile, parsePomXml } from "./java-source.js";
+export { jsonPathKey, jsonValueLines } from "./json-lines.js";
 export type {
   AdapterCatalogerId,
   CatalogedPackage,
@@ -54,6 +60,7 @@ export {
 } from "./npm.js";
 export { OS_RELEASE_PATHS, parseOsRelease } from "./os-release.js";
 export { Overlay } from "./overlay.js";
+export { isComposerPath, parseComposerInstalled, parseComposerLock } from "./php.js";
 export { makePurl, withPurl } from "./purl.js";
 export { isPythonMetadataPath, parsePythonMetadata } from "./python.js";
 export { parsePipfileLock, parsePoetryLock, parseRequirements, parseUvLock } from "./python-lock.js";
@@ -71,6 +78,14 @@ export {
   rpmDbFormat,
   rpmEvr,
 } from "./rpm.js";
+export { isGemfileLockPath, isGemspecPath, parseGemfileLock, parseGemspec } from "./ruby.js";
+export {
+  AUDITABLE_SECTION,
+  elfSection,
+  isCargoLockPath,
+  parseAuditableJson,
+  parseCargoLock,
+} from "./rust.js";
 export { readTomlTables, type TomlRead, type TomlTable, type TomlValue } from "./toml.js";
 export {
   LINKED_DATABASE_PATHS,
@@ -99,6 +114,10 @@ const PATH_CATALOGERS: readonly { id: CatalogerId; matches: (path: string) => bo
   { id: "requirements", matches: pyLock.isRequirementsPath },
   { id: "gradle", matches: javaSource.isGradleLockfilePath },
   { id: "pom", matches: javaSource.isPomXmlPath },
+  { id: "php", matches: isComposerPath },
+  { id: "ruby", matches: (p) => isGemfileLockPath(p) || isGemspecPath(p) },
+  { id: "dotnet", matches: isDotnetPath },
+  { id: "rust", matches: isCargoLockPath },
 ];
 
 /** Parsers of the catalogers whose files core reads from their bytes alone (one line each). */
@@ -118,6 +137,10 @@ const TEXT_PARSERS: Readonly<Record<TextCatalogerId, (data: Uint8Array, path: st
   requirements: pyLock.parseRequirements,
   gradle: javaSource.parseGradleLockfile,
   pom: javaSource.parsePomXml,
+  php: parseComposerFile,
+  ruby: parseRubyFile,
+  dotnet: parseDotnetFile,
+  rust: parseCargoLock,
 };
 
 /** Which cataloger reads the file at `path` (relative, no leading slash), judged by path alone. */

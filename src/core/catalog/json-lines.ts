@@ -1,3 +1,7 @@
+import { FORBIDDEN_KEYS, jsonErrorReason } from "../util/index.js";
+import { type CatalogResult, failed } from "./model.js";
+import { decodeUtf8 } from "./text.js";
+
 /**
  * Lines of object keys in a JSON text, for lockfiles read with JSON.parse (which gives no positions): one pass
  * over the text tracking strings and nesting, recording the 1-based line of every key at the requested depths.
@@ -62,4 +66,119 @@ export function jsonKeyLines(text: string, maxDepth: number): Map<string, number
 
 function join(path: string, key: string): string {
   return path === "" ? key : `${path}\u0000${key}`;
+}
+
+/*
+ * Lines of the values in a JSON text, for lock files whose packages must point back at their line. JSON.parse
+ * gives no positions, so after it has validated the text this single pass finds where each value starts, up to
+ * a depth: one map entry per value at depth 1..maxDepth (a composer.lock with 500 packages and depth 3 holds a
+ * few thousand entries, whatever the size of the rest).
+ */
+
+/** The key of a value's path: object keys and array indices joined by NUL (never part of a JSON key). */
+export function jsonPathKey(...segments: (string | number)[]): string {
+  return segments.join("\u0000");
+}
+
+interface Frame {
+  obj: boolean;
+  path: string;
+  depth: number;
+  index: number;
+  key: string;
+  expectKey: boolean;
+}
+
+/** End index (inclusive) of the string literal opening at `start`, or -1 when it is not closed. */
+function stringEnd(text: string, start: number): number {
+  let i = start + 1;
+  for (;;) {
+    const q = text.indexOf('"', i);
+    if (q < 0) return -1;
+    let backslashes = 0;
+    for (let j = q - 1; j > start && text.charCodeAt(j) === 0x5c; j--) backslashes++;
+    if (backslashes % 2 === 0) return q;
+    i = q + 1;
+  }
+}
+
+/**
+ * Map each value at depth 1..maxDepth (the root's members are depth 1) to its 1-based line, keyed by
+ * {@link jsonPathKey}. Meant for text JSON.parse accepted; on anything else it stops where the text stops making
+ * sense and returns what it found (lines are a convenience, never a reason to refuse a file). At most
+ * `maxEntries` values are recorded.
+ */
+export function jsonValueLines(text: string, maxDepth: number, maxEntries = 1_000_000): Map<string, number> {
+  const out = new Map<string, number>();
+  const frames: Frame[] = [];
+  let line = 1;
+  const start = (): { path: string; depth: number } => {
+    const top = frames[frames.length - 1];
+    if (!top) return { path: "", depth: 0 };
+    const seg = top.obj ? top.key : String(top.index);
+    return { path: top.depth === 0 ? seg : `${top.path}\u0000${seg}`, depth: top.depth + 1 };
+  };
+  const record = (at: { path: string; depth: number }) => {
+    if (at.depth >= 1 && at.depth <= maxDepth && out.size < maxEntries) out.set(at.path, line);
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a) {
+      line++;
+      continue;
+    }
+    if (c === 0x20 || c === 0x09 || c === 0x0d || c === 0x3a /* : */ || c === 0xfeff) continue;
+    const top = frames[frames.length - 1];
+    if (c === 0x22 /* " */) {
+      const end = stringEnd(text, i);
+      if (end < 0) return out;
+      if (top?.obj && top.expectKey) {
+        try {
+          top.key = JSON.parse(text.slice(i, end + 1)) as string;
+        } catch {
+          return out;
+        }
+        top.expectKey = false;
+      } else record(start());
+      i = end;
+      continue;
+    }
+    if (c === 0x2c /* , */) {
+      if (!top) return out;
+      if (top.obj) top.expectKey = true;
+      else top.index++;
+      continue;
+    }
+    if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      const at = start();
+      record(at);
+      frames.push({ obj: c === 0x7b, path: at.path, depth: at.depth, index: 0, key: "", expectKey: true });
+      continue;
+    }
+    if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      frames.pop();
+      continue;
+    }
+    // A number or literal: record it and skip to its end.
+    record(start());
+    while (i + 1 < text.length && !/[\s,}\]]/.test(text[i + 1] as string)) i++;
+  }
+  return out;
+}
+
+/**
+ * Parse a JSON package file, dropping prototype-polluting keys (`__proto__`, `constructor`, `prototype`) before
+ * anything merges the object. A text that is not JSON is a parse-error result naming the file.
+ */
+export function parseJsonFile(
+  data: Uint8Array,
+  path: string,
+): { ok: true; value: unknown; text: string } | { ok: false; result: CatalogResult } {
+  const text = decodeUtf8(data);
+  try {
+    const value: unknown = JSON.parse(text, (k, v) => (FORBIDDEN_KEYS.has(k) ? undefined : v));
+    return { ok: true, value, text };
+  } catch (e) {
+    return { ok: false, result: failed("parse-error", path, `invalid JSON: ${jsonErrorReason(e)}`) };
+  }
 }

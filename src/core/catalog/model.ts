@@ -29,7 +29,11 @@ export type CatalogerId =
   | "uv"
   | "requirements"
   | "gradle"
-  | "pom";
+  | "pom"
+  | "php"
+  | "ruby"
+  | "dotnet"
+  | "rust";
 
 /** Catalogers whose input is read by an adapter step (sqlite, zip, ELF) rather than parsed from bytes in core. */
 export type AdapterCatalogerId = "rpm" | "go" | "java" | "os-release";

@@ -1,4 +1,5 @@
-import { FORBIDDEN_KEYS, isRecord, jsonErrorReason } from "../util/index.js";
+import { isRecord } from "../util/index.js";
+import { parseJsonFile } from "./json-lines.js";
 import { type CatalogedPackage, type CatalogResult, failed } from "./model.js";
 import { baseName, decodeUtf8 } from "./text.js";
 
@@ -13,19 +14,6 @@ export function isNpmLockPath(path: string): boolean {
   return (b === "package-lock.json" || b === "yarn.lock") && !path.split("/").includes("node_modules");
 }
 
-function parseJson(
-  data: Uint8Array,
-  path: string,
-): { ok: true; value: unknown } | { ok: false; result: CatalogResult } {
-  try {
-    // The reviver drops prototype-polluting keys before anything merges the object.
-    const value: unknown = JSON.parse(decodeUtf8(data), (k, v) => (FORBIDDEN_KEYS.has(k) ? undefined : v));
-    return { ok: true, value };
-  } catch (e) {
-    return { ok: false, result: failed("parse-error", path, `invalid JSON: ${jsonErrorReason(e)}`) };
-  }
-}
-
 function licenseOf(v: unknown): string[] | undefined {
   if (typeof v === "string" && v !== "") return [v];
   if (isRecord(v) && typeof v.type === "string") return [v.type];
@@ -34,7 +22,7 @@ function licenseOf(v: unknown): string[] | undefined {
 
 /** One installed package's package.json. Files without name or version (workspace stubs) yield nothing. */
 export function parseNpmPackageJson(data: Uint8Array, path: string): CatalogResult {
-  const r = parseJson(data, path);
+  const r = parseJsonFile(data, path);
   if (!r.ok) return r.result;
   if (!isRecord(r.value)) return failed("parse-error", path, "package.json is not an object");
   const { name, version } = r.value;
@@ -58,7 +46,7 @@ function nameFromLockKey(key: string): string | undefined {
  * Links (`link: true`) point at workspace folders and are not registry packages.
  */
 export function parseNpmLock(data: Uint8Array, path: string, maxPackages = 200_000): CatalogResult {
-  const r = parseJson(data, path);
+  const r = parseJsonFile(data, path);
   if (!r.ok) return r.result;
   if (!isRecord(r.value)) return failed("parse-error", path, "package-lock.json is not an object");
   const packages: CatalogedPackage[] = [];

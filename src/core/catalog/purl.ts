@@ -75,6 +75,22 @@ export function makePurl(p: CatalogedPackage, os: OsInfo | undefined): string {
       // Maven: the groupId. Hex: the organization of a private package (purl-spec "hex").
       namespace = p.group;
       break;
+    case "composer": {
+      // purl-spec: the namespace is the vendor; Composer names are lower case.
+      const i = name.indexOf("/");
+      if (i > 0) {
+        namespace = name.slice(0, i).toLowerCase();
+        name = name.slice(i + 1).toLowerCase();
+      }
+      break;
+    }
+    case "gem":
+      // purl-spec: a gem's platform is the `platform` qualifier (pkg:gem/nokogiri@1.15.4?platform=x86_64-linux).
+      if (q.arch) {
+        q.platform = q.arch;
+        delete q.arch;
+      }
+      break;
     default:
       type = p.type;
   }
