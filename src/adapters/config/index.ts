@@ -1,13 +1,12 @@
 import { resolve } from "node:path";
 import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
 import { PalisadeError } from "../../core/errors/index.js";
-import { type Exception, parseExceptions } from "../../core/exceptions/index.js";
-import type { CoverageEntry } from "../../core/findings/index.js";
 import { FORBIDDEN_KEYS } from "../../core/util/index.js";
 import { readRegularText } from "../fs/index.js";
 
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 
+/** A parsed configuration file; the exceptions service reads exceptions from it (services/exceptions). */
 export interface ConfigDocument {
   data: unknown;
   /** 1-based line of the node at a path of keys/indices, when it exists. */
@@ -75,38 +74,4 @@ function assertSafeKeys(v: unknown, file: string, depth = 0): void {
       assertSafeKeys((v as Record<string, unknown>)[k], file, depth + 1);
     }
   }
-}
-
-/** Load an exceptions file. Invalid entries become coverage entries naming file, line and field. */
-export async function loadExceptionsFile(
-  path: string,
-  cwd?: string,
-): Promise<{ exceptions: Exception[]; coverage: CoverageEntry[] }> {
-  const doc = await readConfigFile(path, cwd);
-  const { exceptions, issues } = parseExceptions(doc.data);
-  const listPath = Array.isArray(doc.data) ? [] : ["exceptions"];
-  const indexOf = (p: string) => Number(/^exceptions\[(\d+)\]/.exec(p)?.[1] ?? Number.NaN);
-  const coverage: CoverageEntry[] = issues.map((i) => {
-    const idx = indexOf(i.path);
-    const line = Number.isNaN(idx) ? 1 : (doc.lineOf([...listPath, idx]) ?? 1);
-    return {
-      reason: "invalid",
-      subject: path,
-      location: { file: path, line, column: 1 },
-      message: `invalid exception ${i.path}: ${i.message} (entry skipped)`,
-    };
-  });
-  // Exceptions keep their source line so expiry findings point at them.
-  const all = Array.isArray(doc.data)
-    ? doc.data
-    : ((doc.data as { exceptions?: unknown[] })?.exceptions ?? []);
-  for (const e of exceptions) {
-    const idx = e.id.startsWith("exceptions[")
-      ? indexOf(e.id)
-      : all.findIndex((x) => (x as { id?: unknown } | null)?.id === e.id);
-    e.source = { file: path };
-    const line = idx >= 0 ? doc.lineOf([...listPath, idx]) : undefined;
-    if (line !== undefined) e.source.line = line;
-  }
-  return { exceptions, coverage };
 }

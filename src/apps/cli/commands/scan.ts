@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { Severity } from "../../../core/findings/index.js";
-import { appendAll } from "../../../core/util/index.js";
+import type { Framework } from "../../../core/scan/index.js";
 import { addAllowPartialOption } from "../completeness.js";
 import type { CliContext } from "../context.js";
 import { addInputOptions, type InputOptions } from "../inputs.js";
@@ -61,7 +61,7 @@ export function register(program: Command, ctx: CliContext): void {
       { PalisadeError },
       { parseSeverity, SEVERITY_RANK },
       { EXIT },
-      { loadInventory },
+      { inventoryInputs },
       { createProgress },
       { VERSION },
       { rbacBuildOptions },
@@ -88,7 +88,7 @@ export function register(program: Command, ctx: CliContext): void {
       if (!sev) throw new PalisadeError("USAGE", `unknown severity "${v}" for --severity`);
       return sev;
     });
-    const { FRAMEWORKS, runScan } = await import("../../../core/scan/index.js");
+    const { FRAMEWORKS } = await import("../../../core/scan/index.js");
     if (flags.framework !== undefined && !(FRAMEWORKS as readonly string[]).includes(flags.framework)) {
       throw new PalisadeError(
         "USAGE",
@@ -99,39 +99,49 @@ export function register(program: Command, ctx: CliContext): void {
     const progress = createProgress(ctx);
     try {
       progress.update("loading inputs");
-      const loaded = await loadInventory(flags, paths, ctx);
-      progress.done();
-      // Nothing evaluated: exit 2 naming what was read. A machine-readable report is still written (its coverage
-      // says why, and its inventory counts 0 objects); a table is not, so no "0 findings" can pass for a clean run.
-      const nothing = nothingEvaluated(loaded, { opts: flags, paths }, loaded.inventory.objects.length, "");
-      if (nothing && flags.output === "table") {
-        writeCoverage(ctx, loaded.coverage);
-        throw nothing;
-      }
-      const coverage = [...loaded.coverage];
-      let exceptions: Awaited<
-        ReturnType<typeof import("../../../adapters/config/index.js").loadExceptionsFile>
-      >["exceptions"] = [];
-      if (flags.exceptions) {
-        const { loadExceptionsFile } = await import("../../../adapters/config/index.js");
-        const r = await loadExceptionsFile(flags.exceptions, ctx.cwd);
-        exceptions = r.exceptions;
-        appendAll(coverage, r.coverage);
-      }
-      progress.update(`analysing ${loaded.inventory.objects.length} objects`);
-      const report = runScan(loaded.inventory, {
-        framework: flags.framework as Parameters<typeof runScan>[1]["framework"],
-        allowedRegistries: list(flags.allowedRegistries),
-        severities,
-        namespaces: list(flags.includeNamespaces),
-        excludeNamespaces: list(flags.excludeNamespaces),
-        exceptions,
-        now: ctx.now(),
-        version: VERSION,
-        files: loaded.files,
-        coverage,
-        rbac: rbacOptions,
-      });
+      const { sources, readers } = await inventoryInputs(flags, paths, ctx);
+      const { scan } = await import("../../../services/scan/index.js");
+      const nothing: { error?: import("../../../core/errors/index.js").PalisadeError | undefined } = {};
+      const { report } = await scan(
+        {
+          sources,
+          exceptionsFile: flags.exceptions || undefined,
+          options: {
+            framework: flags.framework as Framework | undefined,
+            allowedRegistries: list(flags.allowedRegistries),
+            severities,
+            namespaces: list(flags.includeNamespaces),
+            excludeNamespaces: list(flags.excludeNamespaces),
+            version: VERSION,
+            rbac: rbacOptions,
+          },
+        },
+        {
+          readers,
+          readConfig: async (path) =>
+            (await import("../../../adapters/config/index.js")).readConfigFile(path, ctx.cwd),
+          now: ctx.now,
+        },
+        {
+          loaded: (loaded) => {
+            progress.done();
+            // Nothing evaluated: exit 2 naming what was read. A machine-readable report is still written (its
+            // coverage says why, and its inventory counts 0 objects); a table is not, so no "0 findings" can pass
+            // for a clean run.
+            nothing.error = nothingEvaluated(
+              loaded,
+              { opts: flags, paths },
+              loaded.inventory.objects.length,
+              "",
+            );
+            if (nothing.error && flags.output === "table") {
+              writeCoverage(ctx, loaded.coverage);
+              throw nothing.error;
+            }
+          },
+          analysing: (objects) => progress.update(`analysing ${objects} objects`),
+        },
+      );
       progress.done();
       const fmt = await import("../../../core/report/index.js");
       let text: string;
@@ -157,7 +167,7 @@ export function register(program: Command, ctx: CliContext): void {
         }
       }
       if (text !== "") ctx.stdout.write(text);
-      if (nothing) throw nothing;
+      if (nothing.error) throw nothing.error;
       let code: number = EXIT.OK;
       if (failOn) {
         const threshold = SEVERITY_RANK[failOn];
