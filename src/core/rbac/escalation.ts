@@ -22,6 +22,7 @@
  * identity holds every permission it needs.
  */
 import { cmp, type ResourceRef } from "../findings/index.js";
+import { appendAll } from "../util/index.js";
 import { isPlatformObject } from "./bootstrap.js";
 import { roleKey, subjectNamespace } from "./build.js";
 import { adminEquivalentGrants, adminProbeMask } from "./equivalence.js";
@@ -35,7 +36,7 @@ import {
   ruleAllows,
 } from "./match.js";
 import type { PolicyRule, RbacBinding, RbacIndex, RbacRole, Subject } from "./model.js";
-import { grantsAllow, grantsFor } from "./query.js";
+import { bindingsOf, grantsAllow } from "./query.js";
 
 export type EscalationMechanism =
   | "grant"
@@ -342,17 +343,29 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
     queue.push(n);
     return n;
   };
+  // A binding's grants are the same for every subject it names: made once per binding, shared by their nodes.
+  const grantsByBinding = new Map<RbacBinding, readonly VGrant[]>();
+  const bindingGrants = (b: RbacBinding): readonly VGrant[] => {
+    let list = grantsByBinding.get(b);
+    if (list === undefined) {
+      const role = b.role;
+      // A binding to a missing role grants nothing.
+      list = (role?.rules ?? []).map((rule) => {
+        const v: VGrant = { rule, facts: factsOf(rule), role: role!, binding: b };
+        if (b.namespace !== undefined) v.namespace = b.namespace;
+        else v.clusterWide = true;
+        return v;
+      });
+      grantsByBinding.set(b, list);
+    }
+    return list;
+  };
   const subjectNode = (s: Subject): Node => {
     const id = subjectKey(s);
     const existing = nodes.get(id);
     if (existing) return existing;
-    const info = subjectUserInfo(s);
-    const grants: VGrant[] = grantsFor(idx, info).grants.map((g) => {
-      const v: VGrant = { rule: g.rule, facts: factsOf(g.rule), role: g.role, binding: g.binding };
-      if (g.namespace !== undefined) v.namespace = g.namespace;
-      else v.clusterWide = true;
-      return v;
-    });
+    const grants: VGrant[] = [];
+    for (const b of bindingsOf(idx, subjectUserInfo(s))) appendAll(grants, bindingGrants(b));
     const masters = s.kind === "Group" && s.name === SYSTEM_MASTERS;
     const ag = adminGrant(grants);
     const n: Node = { id, label: id, subject: s, grants, admin: masters || ag !== undefined };
@@ -520,6 +533,22 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
     if (list) list.push(i);
     else tokenSecretsByNs.set(t.namespace, [i]);
   });
+  // Edges into the pod hubs, by namespace and workload request: the same for every identity taking them, so made
+  // once (most of the graph's edges at 10k bindings: every identity creating pods cluster-wide has one per namespace).
+  const podEdges = new Map<string, Edge[]>();
+  const podEdge = (ns: string, k: number): Edge => {
+    let byRequest = podEdges.get(ns);
+    if (byRequest === undefined) {
+      byRequest = [];
+      podEdges.set(ns, byRequest);
+    }
+    let e = byRequest[k];
+    if (e === undefined) {
+      e = { to: podsHub(ns).id, mechanism: "create-pod-as-sa", detail: WORKLOAD_REQUESTS[k]!.how, ns };
+      byRequest[k] = e;
+    }
+    return e;
+  };
   const gate = (v: string) => (1 << GATE_VERBS.indexOf(v)) | 1;
 
   const computeEdges = (n: Node): Edge[] => {
@@ -534,16 +563,14 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
     }
     const has = (v: string) => (verbs & gate(v)) !== 0;
     // create pods / workloads (a grant allowing one of these has its verb, so no verb gate is needed)
-    const podNs = new Map<string, string>();
+    const podNs = new Map<string, number>();
     if (exact & ((1 << EXEC_FIRST) - 1)) {
       const allowed = namespacesAllowingEach(g, 0, WORKLOAD_REQUESTS.length, namespaces);
       allowed.forEach((list, k) => {
-        const how = WORKLOAD_REQUESTS[k]!.how;
-        for (const ns of list) if (!podNs.has(ns)) podNs.set(ns, how);
+        for (const ns of list) if (!podNs.has(ns)) podNs.set(ns, k);
       });
     }
-    for (const [ns, how] of podNs)
-      out.push({ to: podsHub(ns).id, mechanism: "create-pod-as-sa", detail: how, ns });
+    for (const [ns, k] of podNs) out.push(podEdge(ns, k));
     // exec / attach
     if (has("create") || has("get")) {
       const execNs = new Map<string, string>();
@@ -776,12 +803,17 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
     });
 
   // Multi-source backward BFS from every admin-equivalent node: next-hop pointers give shortest paths.
-  const reverse = new Map<string, { from: string; edge: Edge }[]>();
+  // Incoming edges as parallel lists (one entry per edge: hundreds of thousands at 10k bindings).
+  const reverse = new Map<string, { from: string[]; edge: Edge[] }>();
   for (const id of [...edges.keys()].sort(cmp))
     for (const e of edges.get(id) ?? []) {
-      const l = reverse.get(e.to) ?? [];
-      reverse.set(e.to, l);
-      l.push({ from: id, edge: e });
+      let r = reverse.get(e.to);
+      if (r === undefined) {
+        r = { from: [], edge: [] };
+        reverse.set(e.to, r);
+      }
+      r.from.push(id);
+      r.edge.push(e);
     }
   const next = new Map<string, Edge | null>();
   let frontier = [...nodes.values()]
@@ -791,12 +823,17 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
   for (const id of frontier) next.set(id, null);
   while (frontier.length > 0) {
     const nf: string[] = [];
-    for (const id of frontier)
-      for (const { from, edge } of reverse.get(id) ?? [])
+    for (const id of frontier) {
+      const r = reverse.get(id);
+      if (r === undefined) continue;
+      for (let i = 0; i < r.from.length; i++) {
+        const from = r.from[i]!;
         if (!next.has(from)) {
-          next.set(from, edge);
+          next.set(from, r.edge[i]!);
           nf.push(from);
         }
+      }
+    }
     frontier = nf;
   }
   /** The binding behind a step taken from `from`: the first grant of a binding whose rule serves the mechanism. */

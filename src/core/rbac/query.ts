@@ -199,8 +199,11 @@ export interface EffectivePermissions {
   danglingBindings: ResourceRef[];
 }
 
-/** Raw grants of an identity across every namespace. */
-export function grantsFor(idx: RbacIndex, who: UserInfo): { grants: Grant[]; dangling: RbacBinding[] } {
+/**
+ * The bindings naming an identity (as a user, ServiceAccount username or group) across every namespace, sorted by
+ * kind, namespace and name.
+ */
+export function bindingsOf(idx: RbacIndex, who: UserInfo): RbacBinding[] {
   const keys = [`u:${who.user}`, ...who.groups.map((g) => `g:${g}`)];
   const seen = new Set<RbacBinding>();
   const list: RbacBinding[] = [];
@@ -216,9 +219,14 @@ export function grantsFor(idx: RbacIndex, who: UserInfo): { grants: Grant[]; dan
         list.push(b);
       }
   }
-  list.sort(
+  return list.sort(
     (a, b) => cmp(a.kind, b.kind) || cmp(a.namespace ?? "", b.namespace ?? "") || cmp(a.name, b.name),
   );
+}
+
+/** Raw grants of an identity across every namespace. */
+export function grantsFor(idx: RbacIndex, who: UserInfo): { grants: Grant[]; dangling: RbacBinding[] } {
+  const list = bindingsOf(idx, who);
   const grants: Grant[] = [];
   const dangling: RbacBinding[] = [];
   for (const b of list) {
