@@ -22,6 +22,7 @@ import * as pyLock from "./python-lock.js";
 import { isRpmDbPath } from "./rpm.js";
 import { isGemfileLockPath, isGemspecPath, parseRubyFile } from "./ruby.js";
 import { isCargoLockPath, parseCargoLock } from "./rust.js";
+import { isSbomDocumentPath, parseSbomDocumentFile } from "./sbom-document.js";
 import { baseName } from "./text.js";
 
 export { isApkPath, parseApkInstalled } from "./apk.js";
@@ -86,6 +87,7 @@ export {
   parseAuditableJson,
   parseCargoLock,
 } from "./rust.js";
+export { isSbomDocumentPath, parseSbomDocumentFile, purlIdentity } from "./sbom-document.js";
 export { readTomlTables, type TomlRead, type TomlTable, type TomlValue } from "./toml.js";
 export {
   LINKED_DATABASE_PATHS,
@@ -118,6 +120,7 @@ const PATH_CATALOGERS: readonly { id: CatalogerId; matches: (path: string) => bo
   { id: "ruby", matches: (p) => isGemfileLockPath(p) || isGemspecPath(p) },
   { id: "dotnet", matches: isDotnetPath },
   { id: "rust", matches: isCargoLockPath },
+  { id: "sbom-document", matches: isSbomDocumentPath },
 ];
 
 /** Parsers of the catalogers whose files core reads from their bytes alone (one line each). */
@@ -141,6 +144,7 @@ const TEXT_PARSERS: Readonly<Record<TextCatalogerId, (data: Uint8Array, path: st
   ruby: parseRubyFile,
   dotnet: parseDotnetFile,
   rust: parseCargoLock,
+  "sbom-document": parseSbomDocumentFile,
 };
 
 /** Which cataloger reads the file at `path` (relative, no leading slash), judged by path alone. */

@@ -3,9 +3,12 @@ import type { Package } from "../sbom/index.js";
 
 /**
  * A package as a cataloger sees it: without purl (which needs the OS, known only once the whole filesystem is
- * read) and without layer of origin (which needs every layer).
+ * read) and without layer of origin (which needs every layer). A package read from an SBOM document keeps the
+ * purl the document gives it.
  */
-export type CatalogedPackage = Omit<Package, "purl" | "layerDiffId" | "layerIndex">;
+export type CatalogedPackage = Omit<Package, "purl" | "layerDiffId" | "layerIndex"> & {
+  purl?: string | undefined;
+};
 
 /** What parsing one file yields. Partial failures are values: a bad stanza is a coverage entry, not a throw. */
 export interface CatalogResult {
@@ -33,7 +36,8 @@ export type CatalogerId =
   | "php"
   | "ruby"
   | "dotnet"
-  | "rust";
+  | "rust"
+  | "sbom-document";
 
 /** Catalogers whose input is read by an adapter step (sqlite, zip, ELF) rather than parsed from bytes in core. */
 export type AdapterCatalogerId = "rpm" | "go" | "java" | "os-release";

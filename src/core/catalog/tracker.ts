@@ -6,6 +6,7 @@ import { OS_RELEASE_PATHS } from "./os-release.js";
 import { Overlay } from "./overlay.js";
 import { makePurl } from "./purl.js";
 import { RPMDB_PATHS } from "./rpm.js";
+import { isSbomDocumentPath, purlIdentity } from "./sbom-document.js";
 
 /** What one version of a tracked file contributed: its packages, or the OS it names; or a symlink's target. */
 export interface TrackedFile {
@@ -210,12 +211,26 @@ export class PackageTracker {
       }
     }
     const byKey = new Map<string, Package>();
-    for (const [path, f] of [...state].sort((a, b) => cmp(a[0], b[0]))) {
+    // SBOM documents come last: a package they list that the filesystem already showed (same purl type,
+    // namespace, name and version) is not listed twice; the document is added to that package's locations.
+    const byIdentity = new Map<string, Package>();
+    const files = [...state].sort(
+      (a, b) => Number(isSbomDocumentPath(a[0])) - Number(isSbomDocumentPath(b[0])) || cmp(a[0], b[0]),
+    );
+    for (const [path, f] of files) {
       appendAll(coverage, f.result.coverage);
+      const document = isSbomDocumentPath(path);
       for (const p of f.result.packages) {
         const key = packageKey(p, p.locations[0] ?? path);
         if (byKey.has(key)) continue;
-        const pkg: Package = { ...p, purl: makePurl(p, os) };
+        const purl = (document && p.purl) || makePurl(p, os);
+        const identity = purlIdentity(purl);
+        const seen = byIdentity.get(identity);
+        if (document && seen) {
+          if (!seen.locations.includes(path)) seen.locations = [...seen.locations, path];
+          continue;
+        }
+        const pkg: Package = { ...p, purl };
         const idx = this.streak.get(key);
         if (layers.length > 0 && idx !== undefined) {
           pkg.layerIndex = idx;
@@ -223,6 +238,7 @@ export class PackageTracker {
           if (layer) pkg.layerDiffId = layer.diffId;
         }
         byKey.set(key, pkg);
+        if (!byIdentity.has(identity)) byIdentity.set(identity, pkg);
       }
     }
     const sbom: Sbom = { subject, layers, packages: [...byKey.values()].sort(comparePackages) };

@@ -14,5 +14,6 @@ export type { ParsedPurl } from "./purl.js";
 export { formatPurl, packageTypeOfPurl, parsePurl } from "./purl.js";
 export { fromGrypeJson, fromTrivyJson } from "./reports.js";
 export { fromSpdxJson, toSpdx } from "./spdx.js";
+export { fromSpdxTagValue, isSpdxTagValue } from "./spdx-tag-value.js";
 export type { XmlElement } from "./xml.js";
 export { child as xmlChild, localName as xmlLocalName, parseXml, XML_LIMITS } from "./xml.js";

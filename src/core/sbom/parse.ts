@@ -4,13 +4,21 @@ import { fromCycloneDxJson, fromCycloneDxXml } from "./cyclonedx.js";
 import type { Sbom } from "./model.js";
 import { fromGrypeJson, fromTrivyJson } from "./reports.js";
 import { fromSpdxJson } from "./spdx.js";
+import { fromSpdxTagValue, isSpdxTagValue } from "./spdx-tag-value.js";
 
-export type SbomFormat = "cyclonedx-json" | "cyclonedx-xml" | "spdx-json" | "trivy-json" | "grype-json";
+export type SbomFormat =
+  | "cyclonedx-json"
+  | "cyclonedx-xml"
+  | "spdx-json"
+  | "spdx-tag-value"
+  | "trivy-json"
+  | "grype-json";
 
 /** Recognise and read an SBOM or scanner report. Throws PalisadeError INPUT/UNSAFE/LIMIT/UNSUPPORTED. */
 export function parseSbomDocument(text: string, source: string): { format: SbomFormat; sbom: Sbom } {
   const t = text.replace(/^\uFEFF/, "").trimStart();
   if (t.startsWith("<")) return { format: "cyclonedx-xml", sbom: fromCycloneDxXml(t, source) };
+  if (isSpdxTagValue(t)) return { format: "spdx-tag-value", sbom: fromSpdxTagValue(t, source) };
   let doc: unknown;
   try {
     doc = JSON.parse(t, (k, v) => {
@@ -34,7 +42,7 @@ export function parseSbomDocument(text: string, source: string): { format: SbomF
   if (Array.isArray(doc.matches)) return { format: "grype-json", sbom: fromGrypeJson(doc, source) };
   throw new PalisadeError(
     "UNSUPPORTED",
-    "unrecognised SBOM: expected CycloneDX, SPDX 2.3, Trivy or Grype JSON, or CycloneDX XML",
+    "unrecognised SBOM: expected CycloneDX, SPDX 2.3, Trivy or Grype JSON, CycloneDX XML or SPDX tag-value",
     { context: { file: source } },
   );
 }

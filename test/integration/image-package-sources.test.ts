@@ -12,7 +12,7 @@ import { IMAGE_TOOLS, tempDir } from "./image-fixture.js";
  * a UBI 8-style image (Berkeley DB `var/lib/rpm/Packages` written by libdb, of packages built by rpmbuild and
  * installed by rpm) matched against Red Hat OSV records of the shape Red Hat publishes; a SLES-style image (ndb
  * `Packages.db` under /usr/lib/sysimage/rpm with /var/lib/rpm a link to it); a distroless image (one dpkg status
- * file per package in `var/lib/dpkg/status.d/`).
+ * file per package in `var/lib/dpkg/status.d/`); a Wolfi-style image whose packages ship SBOM documents.
  */
 const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
 
@@ -290,5 +290,78 @@ describe("rpm and distroless package databases in images built with umoci", () =
       "pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12 layer 1 var/lib/dpkg/status.d/libssl3",
       "pkg:deb/debian/tzdata@2024a-0+deb12u1?arch=amd64&distro=debian-12 layer 1 var/lib/dpkg/status.d/tzdata",
     ]);
+  });
+
+  it("SBOM documents in an image: read as packages with their layer, de-duplicated against the apk database", async () => {
+    const spdx = (name: string, version: string) =>
+      JSON.stringify({
+        SPDXID: "SPDXRef-DOCUMENT",
+        name: `apk-${name}-${version}`,
+        spdxVersion: "SPDX-2.3",
+        creationInfo: { created: "2024-05-01T00:00:00Z", creators: ["Tool: melange (v0.6.0)"] },
+        dataLicense: "CC0-1.0",
+        documentNamespace: `https://spdx.org/spdxdocs/chainguard/melange/${name}`,
+        documentDescribes: [`SPDXRef-Package-${name}-${version}`],
+        packages: [
+          {
+            SPDXID: `SPDXRef-Package-${name}-${version}`,
+            name,
+            versionInfo: version,
+            filesAnalyzed: false,
+            licenseDeclared: "GPL-2.0-only",
+            downloadLocation: "NOASSERTION",
+            supplier: "Organization: Wolfi",
+            externalRefs: [
+              {
+                referenceCategory: "PACKAGE_MANAGER",
+                referenceLocator: `pkg:apk/wolfi/${name}@${version}?arch=x86_64`,
+                referenceType: "purl",
+              },
+            ],
+          },
+        ],
+      });
+    const dir = join(work, "wolfi");
+    const layout = buildImage(dir, [
+      (root) => {
+        write(root, "etc/os-release", 'ID=wolfi\nNAME="Wolfi"\nPRETTY_NAME="Wolfi"\nVERSION_ID="20230201"\n');
+        write(
+          root,
+          "lib/apk/db/installed",
+          "P:glibc\nV:2.39-r6\nA:x86_64\n\nP:busybox\nV:1.36.1-r7\nA:x86_64\n\n",
+        );
+        write(root, "var/lib/db/sbom/glibc-2.39-r6.spdx.json", spdx("glibc", "2.39-r6"));
+        write(root, "var/lib/db/sbom/busybox-1.36.1-r7.spdx.json", spdx("busybox", "1.36.1-r7"));
+      },
+      (root) => {
+        write(
+          root,
+          "srv/app/bom.json",
+          JSON.stringify({
+            bomFormat: "CycloneDX",
+            specVersion: "1.5",
+            version: 1,
+            components: [
+              { type: "library", name: "lodash", version: "4.17.20", purl: "pkg:npm/lodash@4.17.20" },
+            ],
+          }),
+        );
+      },
+    ]);
+    const expected = [
+      "pkg:apk/wolfi/busybox@1.36.1-r7?arch=x86_64&distro=wolfi-20230201 layer 0 lib/apk/db/installed,var/lib/db/sbom/busybox-1.36.1-r7.spdx.json",
+      "pkg:apk/wolfi/glibc@2.39-r6?arch=x86_64&distro=wolfi-20230201 layer 0 lib/apk/db/installed,var/lib/db/sbom/glibc-2.39-r6.spdx.json",
+      "pkg:npm/lodash@4.17.20 layer 1 srv/app/bom.json",
+    ];
+    const { sbom, coverage } = await analyzeImage(`oci:${layout}:t`);
+    expect(coverage).toEqual([]);
+    expect(sbom.packages.map((p) => `${p.purl} layer ${p.layerIndex} ${p.locations.join(",")}`)).toEqual(
+      expected,
+    );
+    // The same files as a directory (a root filesystem or a checkout): same packages, no layers.
+    const flat = await analyzeImage(`dir:${join(dir, "b1", "rootfs")}`);
+    expect(flat.sbom.packages.map((p) => `${p.purl} layer ${p.layerIndex} ${p.locations.join(",")}`)).toEqual(
+      expected.map((l) => l.replace(/ layer \d /, " layer undefined ")),
+    );
   });
 });
