@@ -17,14 +17,14 @@ const dir = mkdtempSync(join(tmpdir(), "palisade-bench-open-"));
 try {
   const file = join(dir, "bench.db");
   const store = new SqliteVulnStore(file);
-  store.beginImport(new Date(0).toISOString());
+  await store.beginImport(new Date(0).toISOString());
   for (let i = 0; i < ADVISORIES; i += 5_000) {
     const batch: OsvRecord[] = [];
     for (let j = i; j < Math.min(ADVISORIES, i + 5_000); j++) batch.push(advisory(j));
-    store.putRecords(batch);
+    await store.putRecords(batch);
   }
-  store.finishImport(new Date(0).toISOString());
-  store.close();
+  await store.finishImport(new Date(0).toISOString());
+  await store.close();
   const median = (check: boolean): number => {
     const runs: number[] = [];
     for (let r = 0; r < 5; r++) {

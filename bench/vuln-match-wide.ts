@@ -52,15 +52,15 @@ try {
   const parseMs = performance.now() - t1;
 
   const store = new SqliteVulnStore(join(dir, "wide.db"));
-  store.putRecords([record]);
-  store.markImported(new Date(0).toISOString());
+  await store.putRecords([record]);
+  await store.markImported(new Date(0).toISOString());
   const rssBefore = process.memoryUsage().rss;
   const t2 = performance.now();
-  const byKey = store.lookup(packageQueries(sbom).map((q) => q.key));
+  const byKey = await store.lookup(packageQueries(sbom).map((q) => q.key));
   const lookupMs = performance.now() - t2;
   const result = matchPackages(sbom, byKey, { resolver: DEFAULT_RESOLVER });
   const totalMs = performance.now() - t2;
-  store.close();
+  await store.close();
   const maxRssMiB = process.resourceUsage().maxRSS / 1024;
   console.log(
     `${N} packages x 1 record with ${N} affected entries (${(text.length / 1024).toFixed(0)} KiB of JSON): ` +

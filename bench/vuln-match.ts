@@ -19,9 +19,9 @@ try {
   for (let i = 0; i < ADVISORIES; i += 5_000) {
     const batch: OsvRecord[] = [];
     for (let j = i; j < Math.min(ADVISORIES, i + 5_000); j++) batch.push(advisory(j));
-    store.putRecords(batch);
+    await store.putRecords(batch);
   }
-  store.markImported(new Date(0).toISOString());
+  await store.markImported(new Date(0).toISOString());
   const importMs = performance.now() - t0;
 
   const sbom = benchSbom(PACKAGES);
@@ -33,14 +33,14 @@ try {
   for (let r = 0; r < 7; r++) {
     const t1 = performance.now();
     const queries = packageQueries(sbom);
-    const byKey = store.lookup(queries.map((q) => q.key));
+    const byKey = await store.lookup(queries.map((q) => q.key));
     lookupRuns.push(performance.now() - t1);
     const result = matchPackages(sbom, byKey, { resolver: DEFAULT_RESOLVER });
     runs.push(performance.now() - t1);
     findings = result.findings.length;
     lookups = queries.length;
   }
-  store.close();
+  await store.close();
   runs.sort((a, b) => a - b);
   lookupRuns.sort((a, b) => a - b);
   console.log(

@@ -13,10 +13,10 @@ import {
   SqliteVulnStore,
   type VulnStore,
 } from "../../src/adapters/store/index.js";
-import { describeVulnStoreContract, rec } from "../../src/adapters/store/vuln-store.contract.js";
 import { toCycloneDx } from "../../src/core/sbom/index.js";
 import { APP_SBOM } from "../../src/core/vuln/__fixtures__/app-sbom.js";
 import { advisoryKey, type OsvRecord } from "../../src/core/vuln/index.js";
+import { describeVulnStoreContract, rec } from "../contracts/index.js";
 import { runCli } from "../support/cli.js";
 
 /**

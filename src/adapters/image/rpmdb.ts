@@ -12,7 +12,7 @@ import { PalisadeError } from "../../core/errors/index.js";
 import type { CoverageEntry } from "../../core/findings/index.js";
 
 // better-sqlite3 ships no type declarations and @types/better-sqlite3 is not a dependency: the calls used here
-// are typed locally (as in adapters/store/sqlite.ts).
+// are typed locally (as in adapters/store/sqlite/connection.ts).
 interface Statement {
   raw(): {
     iterate(...params: unknown[]): IterableIterator<unknown[]>;

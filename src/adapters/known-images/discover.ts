@@ -16,7 +16,7 @@ import {
 } from "../../core/lineage/index.js";
 import { appendAll } from "../../core/util/index.js";
 import type { AnalyzeOptions } from "../image/index.js";
-import type { KnownImageStore } from "./index.js";
+import type { KnownImageStore } from "../store/index.js";
 import { type RegistryAuthConfig, registryAuthFor } from "./registry-auth.js";
 
 /** How to reach registries and how much to do at once. */
@@ -169,7 +169,7 @@ export async function discoverImages(
   now: Date,
   opts: DiscoverOptions = {},
 ): Promise<DiscoveryReport> {
-  const listed = store.listImages();
+  const listed = await store.listImages();
   const plan = planDiscovery(
     usages,
     listed.images.map((i) => i.image),
@@ -178,7 +178,8 @@ export async function discoverImages(
   const outcomes: DiscoveryOutcome[] = [];
   for (const { target, image } of plan.known) {
     const extra = target.refs.filter((r) => !image.refs.includes(r));
-    if (extra.length > 0) store.putImages([{ ...image, refs: [...image.refs, ...extra].sort(cmp) }], now);
+    if (extra.length > 0)
+      await store.putImages([{ ...image, refs: [...image.refs, ...extra].sort(cmp) }], now);
     outcomes.push({ target, status: "known", image });
   }
   const limit = Math.max(
@@ -189,7 +190,7 @@ export async function discoverImages(
     const o = await discoverOne(t, opts);
     // Stored as each completes, so an interrupted run keeps what it analyzed. No two targets carry the same
     // tag (collectDiscoveryTargets), so the order of completion cannot change which image a tag names.
-    if (o.image) store.putImages([o.image], now);
+    if (o.image) await store.putImages([o.image], now);
     return o;
   });
   const failures: CoverageEntry[] = [];

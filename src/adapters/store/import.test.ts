@@ -3,8 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import type { OsvRecord } from "../../core/vuln/index.js";
 import { freshness, importOsvPaths } from "./import.js";
-import { MemoryVulnStore } from "./memory.js";
+import { MemoryVulnStore } from "./memory/index.js";
 import { isUnsafeEntryName, ZipReader } from "./zip.js";
 
 const OSV = resolve("src/core/vuln/__fixtures__/osv");
@@ -22,14 +23,14 @@ describe("importOsvPaths", () => {
     const a = await importOsvPaths(fromZip, [zip], { now });
     const b = await importOsvPaths(fromDir, [OSV], { now });
     expect([a.records, a.coverage, b.records, b.coverage]).toEqual([12, [], 12, []]);
-    expect(fromZip.status()).toEqual(fromDir.status());
+    expect(await fromZip.status()).toEqual(await fromDir.status());
   });
 
   it("writes in batches of the requested size", async () => {
     const batches: number[] = [];
     const store = new MemoryVulnStore();
     const put = store.putRecords.bind(store);
-    store.putRecords = (records) => {
+    store.putRecords = (records: readonly OsvRecord[]) => {
       batches.push(records.length);
       return put(records);
     };
@@ -52,7 +53,7 @@ describe("Kubernetes official CVE feed", () => {
       13,
       [`${feed}: CVE-2020-8554`],
     ]);
-    const byKey = store.lookup(["kubernetes\u0000k8s.io/kubelet"]);
+    const byKey = await store.lookup(["kubernetes\u0000k8s.io/kubelet"]);
     expect((byKey.get("kubernetes\u0000k8s.io/kubelet") ?? []).map((x) => x.id).sort()).toEqual([
       "CVE-2023-3676",
       "CVE-2023-5528",
@@ -139,7 +140,7 @@ describe("pathological cases", () => {
     writeFileSync(garbage, "not a zip at all");
     const store = new MemoryVulnStore();
     await importOsvPaths(store, [join(OSV, "PyPI")], { now });
-    const before = store.status();
+    const before = await store.status();
     const errors = [];
     for (const bad of [truncated, garbage])
       errors.push(
@@ -152,7 +153,7 @@ describe("pathological cases", () => {
           ],
         ),
       );
-    expect([errors, store.status()]).toEqual([
+    expect([errors, await store.status()]).toEqual([
       [
         ["INPUT", "not a zip file (no end of central directory)", "TMP/truncated.zip"],
         ["INPUT", "not a zip file (no end of central directory)", "TMP/garbage.zip"],
@@ -179,7 +180,7 @@ describe("pathological cases", () => {
       code: "UNSAFE",
       message: 'zip entries "a000000.json" and "a000001.json" overlap: refusing a likely zip bomb',
     });
-    expect(store.status().advisories).toBe(0);
+    expect((await store.status()).advisories).toBe(0);
   });
 
   it("charges every entry to the archive's budget: the whole archive has a cap, not only each entry", async () => {
@@ -196,20 +197,20 @@ describe("pathological cases", () => {
       message: "zip archive: over the inflatedBytes budget of 2500 bytes",
     });
     const ok = await importOsvPaths(store, [three], { now, zipLimits: { maxArchiveBytes: 4000 } });
-    expect([ok.records, store.status().advisories]).toEqual([3, 3]);
+    expect([ok.records, (await store.status()).advisories]).toEqual([3, 3]);
   });
 
   it("flushes a batch before it passes its byte budget", async () => {
     const batches: number[] = [];
     const store = new MemoryVulnStore();
     const put = store.putRecords.bind(store);
-    store.putRecords = (records) => {
+    store.putRecords = (records: readonly OsvRecord[]) => {
       batches.push(records.reduce((n, r) => n + JSON.stringify(r).length, 0));
       return put(records);
     };
     // The 12 fixture records are 9.5 KB of text: a 2 KiB budget needs at least 5 batches (one would do without).
     const r = await importOsvPaths(store, [OSV], { now, maxBatchBytes: 2048 });
-    expect([r.records, batches.length >= 5, store.status().advisories]).toEqual([12, true, 12]);
+    expect([r.records, batches.length >= 5, (await store.status()).advisories]).toEqual([12, true, 12]);
   });
 
   it.each([

@@ -12,7 +12,7 @@ import {
   parseOsvText,
 } from "../../core/vuln/index.js";
 import { readRegularText } from "../fs/index.js";
-import type { SyncOrAsyncVulnStore as VulnStore } from "./vuln-store.js";
+import type { VulnStore } from "./ports.js";
 import { isUnsafeEntryName, type ZipLimits, ZipReader } from "./zip.js";
 
 export interface ImportOptions {

@@ -1,11 +1,21 @@
 /**
- * Stores: the vulnerability database behind the VulnStore interface (embedded SQLite, in-memory, PostgreSQL for a
- * shared fleet database), and OSV import.
+ * Stores: the persistence ports (ports.ts: advisories, known images, remediation records, inventory history,
+ * findings, audit) and their backends, one folder each (sqlite/, postgres/, memory/), opened together by
+ * `openStores(location)`; OSV import.
  */
 export type { Freshness, ImportOptions, ImportResult } from "./import.js";
 export { freshness, importOsvPaths, STALE_AFTER_DAYS } from "./import.js";
-export { MemoryVulnStore } from "./memory.js";
-export { openVulnStore } from "./open.js";
+export { recordKeys } from "./marks.js";
+export {
+  MemoryAuditStore,
+  MemoryFindingStore,
+  MemoryKnownImageStore,
+  MemoryRemediationStore,
+  MemorySnapshotStore,
+  MemoryVulnStore,
+  openMemoryStores,
+} from "./memory/index.js";
+export { type OpenStoresAtOptions, openStores, openVulnStore } from "./open.js";
 export type {
   AuditEntry,
   AuditInput,
@@ -33,20 +43,47 @@ export type {
   VulnDbStatus,
   VulnStore,
 } from "./ports.js";
-export type { PgVulnStoreOptions } from "./postgres.js";
-export { DEFAULT_PG_SCHEMA, isPostgresUrl, PG_SCHEMA_VERSION, PgVulnStore, redactDbUrl } from "./postgres.js";
-export type { SqliteVulnStoreOptions } from "./sqlite.js";
-export { SqliteVulnStore } from "./sqlite.js";
-export type { SqliteDatabase, SqliteOpenOptions, SqliteStatement } from "./sqlite-open.js";
+export type { PgConnectionOptions, PgVulnStoreOptions } from "./postgres/index.js";
+export {
+  DEFAULT_PG_SCHEMA,
+  isPostgresUrl,
+  openPgStores,
+  PG_MIGRATIONS,
+  PG_SCHEMA_VERSION,
+  PgAuditStore,
+  PgFindingStore,
+  PgKnownImageStore,
+  PgRemediationStore,
+  PgSnapshotStore,
+  PgVulnStore,
+  redactDbUrl,
+} from "./postgres/index.js";
+export { type Migration, SchemaTooNewError } from "./schema.js";
+export type {
+  SqliteConnection,
+  SqliteDatabase,
+  SqliteOpenOptions,
+  SqliteStatement,
+  SqliteVulnStoreOptions,
+} from "./sqlite/index.js";
 export {
   DEFAULT_LOCK_TIMEOUT_MS,
   damaged,
   isSqliteBusy,
+  migrateSqlite,
   openSqlite,
+  openSqliteConnection,
+  openSqliteStores,
   rebuildAdvice,
+  SQLITE_MIGRATIONS,
+  SQLITE_SCHEMA_VERSION,
+  SqliteAuditStore,
+  SqliteFindingStore,
+  SqliteKnownImageStore,
+  SqliteRemediationStore,
+  SqliteSnapshotStore,
+  SqliteVulnStore,
   sqliteFailure,
-} from "./sqlite-open.js";
-export type { MaybePromise, SyncOrAsyncVulnStore } from "./vuln-store.js";
-export { recordKeys } from "./vuln-store.js";
+} from "./sqlite/index.js";
 export type { ZipEntry, ZipLimits } from "./zip.js";
 export { DEFAULT_ZIP_LIMITS, isUnsafeEntryName, ZipReader } from "./zip.js";

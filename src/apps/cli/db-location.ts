@@ -33,9 +33,12 @@ export function dbOptionHelp(ctx: CliContext): string {
   );
 }
 
-/** Help for `--db` on commands whose store is SQLite only (known images, remediation records). */
-export function sqliteDbOptionHelp(ctx: CliContext): string {
-  return `database file (default: ${defaultHelp(ctx)})`;
+/** Help for `--db` on the known-images and remediation commands (`palisade images`, `vuln impact|plan|status`). */
+export function storesDbOptionHelp(ctx: CliContext): string {
+  return (
+    "database: a SQLite file, or a postgres://user@host:port/db[?schema=NAME] URL (schema default: palisade) " +
+    `(default: ${defaultHelp(ctx)})`
+  );
 }
 
 /**
@@ -60,15 +63,21 @@ export function dbLocation(flag: string | undefined, ctx: CliContext): string {
 }
 
 /**
- * The SQLite file for stores that have no PostgreSQL backend. A URL is refused: resolved as a path it would
- * silently create a directory named "postgres:".
+ * Open every store at --db / PALISADE_DB / the default file ({@link dbLocation}), run `fn`, and close them.
+ * `create: false` (commands that only read) leaves a missing SQLite file uncreated: the stores read as empty.
+ * The store adapter (and `pg`) loads only here, when a command runs.
  */
-export function sqliteDbFile(flag: string | undefined, ctx: CliContext): string {
-  const p = dbLocation(flag, ctx);
-  if (isDbUrl(p))
-    throw new PalisadeError(
-      "USAGE",
-      "known images are stored in a SQLite file only: pass --db FILE (a postgres:// URL selects PostgreSQL for `palisade vuln db` and `vuln scan`)",
-    );
-  return p;
+export async function withStores<T>(
+  flag: string | undefined,
+  ctx: CliContext,
+  opts: { create?: boolean },
+  fn: (stores: import("../../adapters/store/index.js").Stores) => Promise<T>,
+): Promise<T> {
+  const { openStores } = await import("../../adapters/store/index.js");
+  const stores = await openStores(dbLocation(flag, ctx), { create: opts.create });
+  try {
+    return await fn(stores);
+  } finally {
+    await stores.close();
+  }
 }

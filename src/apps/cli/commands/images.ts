@@ -5,7 +5,7 @@ import { PalisadeError } from "../../../core/errors/index.js";
 import { compareCoverage } from "../../../core/findings/index.js";
 import { stableStringify } from "../../../core/util/index.js";
 import type { CliContext } from "../context.js";
-import { sqliteDbFile, sqliteDbOptionHelp } from "../db-location.js";
+import { storesDbOptionHelp, withStores } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
 import { collect, outputOption } from "../options.js";
@@ -75,7 +75,7 @@ function registerDiscover(images: Command, ctx: CliContext): void {
         "use plain http for registries that are not on loopback (credentials and images travel unprotected)",
       )
       .addOption(outputOption(["table", "json"], "table"))
-      .option("--db <path>", sqliteDbOptionHelp(ctx)),
+      .option("--db <path|url>", storesDbOptionHelp(ctx)),
   )
     .addHelpText("after", DISCOVER_HELP)
     .action(async (flags: DiscoverFlags) => {
@@ -97,22 +97,17 @@ function registerDiscover(images: Command, ctx: CliContext): void {
         { registryCa: flags.registryCa, maxImageBytes: flags.maxImageBytes },
         ctx,
       );
-      const file = sqliteDbFile(flags.db, ctx);
       const loaded = await loadInventory(flags, [], ctx);
-      const store = new ki.KnownImageStore(file);
-      let report: Awaited<ReturnType<typeof ki.discoverImages>>;
-      try {
-        report = await ki.discoverImages(workloadUsages(loaded.inventory), store, ctx.now(), {
+      const report = await withStores(flags.db, ctx, {}, (stores) =>
+        ki.discoverImages(workloadUsages(loaded.inventory), stores.images, ctx.now(), {
           platform: flags.platform,
           concurrency,
           auth,
           ca,
           budgets,
           dangerouslyAllowHttp: flags.dangerouslyAllowHttp === true,
-        });
-      } finally {
-        store.close();
-      }
+        }),
+      );
       const coverage = [...loaded.coverage, ...report.coverage];
       const summary = {
         discovered: report.discovered,
@@ -172,7 +167,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--platform <os/arch>", "platform to select from a multi-platform image")
     .option("--registry-ca <file>", REGISTRY_CA_HELP)
     .option("--max-image-bytes <size>", MAX_IMAGE_BYTES_HELP)
-    .option("--db <path>", sqliteDbOptionHelp(ctx))
+    .option("--db <path|url>", storesDbOptionHelp(ctx))
     .action(
       async (
         targets: string[],
@@ -188,12 +183,11 @@ export function register(program: Command, ctx: CliContext): void {
           throw new PalisadeError("USAGE", "--ref names one image: give exactly one IMAGE with it");
         const { analyzeImage, parseSourceSpec } = await import("../../../adapters/image/index.js");
         const { knownImageFromSbom, canonicalRef } = await import("../../../core/lineage/index.js");
-        const { KnownImageStore } = await import("../../../adapters/known-images/index.js");
         for (const r of flags.ref ?? [])
           if (canonicalRef(r) === undefined)
             throw new PalisadeError("USAGE", `--ref ${r} is not an image reference`);
         const analyzeOpts = await imageAnalyzeOptions(flags, ctx);
-        const known = [];
+        const known: import("../../../core/lineage/index.js").KnownImage[] = [];
         for (const t of targets) {
           const spec = imageSpec(t, ctx);
           const { sbom, coverage } = await analyzeImage(spec, analyzeOpts);
@@ -213,12 +207,7 @@ export function register(program: Command, ctx: CliContext): void {
             `added ${img.refs.join(", ") || t} ${img.digest} ${img.platform ?? ""} ${img.layers.length} layers, ${img.packages.length} packages\n`,
           );
         }
-        const store = new KnownImageStore(sqliteDbFile(flags.db, ctx));
-        try {
-          store.putImages(known, ctx.now());
-        } finally {
-          store.close();
-        }
+        await withStores(flags.db, ctx, {}, (stores) => stores.images.putImages(known, ctx.now()));
         ctx.exitCode = EXIT.OK;
       },
     );
@@ -229,17 +218,9 @@ export function register(program: Command, ctx: CliContext): void {
     .command("list")
     .description("List known images")
     .addOption(outputOption(["table", "json"], "table"))
-    .option("--db <path>", sqliteDbOptionHelp(ctx))
+    .option("--db <path|url>", storesDbOptionHelp(ctx))
     .action(async (flags: { output: string; db?: string }) => {
-      const { KnownImageStore } = await import("../../../adapters/known-images/index.js");
-      const file = sqliteDbFile(flags.db, ctx);
-      const store = new KnownImageStore(file);
-      let listed: ReturnType<typeof store.listImages>;
-      try {
-        listed = store.listImages();
-      } finally {
-        store.close();
-      }
+      const listed = await withStores(flags.db, ctx, {}, (stores) => stores.images.listImages());
       writeCoverage(ctx, listed.coverage);
       if (flags.output === "json") {
         ctx.stdout.write(
@@ -274,11 +255,11 @@ export function register(program: Command, ctx: CliContext): void {
       "Print the image tree (parents by layer chain, then base annotations) with vulnerabilities per node",
     )
     .addOption(outputOption(["table", "json", "dot"], "table"))
-    .option("--db <path>", sqliteDbOptionHelp(ctx))
+    .option("--db <path|url>", storesDbOptionHelp(ctx))
     .action(async (flags: { output: string; db?: string }) => {
       const { loadLineageState } = await import("../../../adapters/known-images/index.js");
       const lin = await import("../../../core/lineage/index.js");
-      const state = await loadLineageState(sqliteDbFile(flags.db, ctx));
+      const state = await withStores(flags.db, ctx, { create: false }, loadLineageState);
       if (flags.output === "json") {
         const doc = lin.treeJson(state.lineage, state.vulns);
         ctx.stdout.write(`${stableStringify({ ...doc, coverage: state.coverage })}\n`);

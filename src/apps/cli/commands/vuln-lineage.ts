@@ -1,8 +1,9 @@
 import type { Command } from "commander";
+import type { Stores } from "../../../adapters/store/index.js";
 import { PalisadeError } from "../../../core/errors/index.js";
 import { stableStringify } from "../../../core/util/index.js";
 import type { CliContext } from "../context.js";
-import { sqliteDbFile, sqliteDbOptionHelp } from "../db-location.js";
+import { storesDbOptionHelp, withStores } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
 import { outputOption } from "../options.js";
@@ -12,11 +13,16 @@ type Flags = InputOptions & { output: string; db?: string; platform?: string; at
 
 const hasInput = (f: InputOptions): boolean => Boolean(f.file?.length || f.snapshot?.length || f.kubeconfig);
 
-/** Tree + vulnerabilities from the database, inventory from the inputs, and the impact index over both. */
-async function loadIndex(flags: Flags, ctx: CliContext) {
+/**
+ * Tree + vulnerabilities from the stores (`stores`, else opened for reading), inventory from the inputs, and the
+ * impact index over both.
+ */
+async function loadIndex(flags: Flags, ctx: CliContext, stores?: Stores) {
   const { loadLineageState } = await import("../../../adapters/known-images/index.js");
   const lin = await import("../../../core/lineage/index.js");
-  const state = await loadLineageState(sqliteDbFile(flags.db, ctx));
+  const state = stores
+    ? await loadLineageState(stores)
+    : await withStores(flags.db, ctx, { create: false }, loadLineageState);
   const loaded = await loadInventory(flags, [], ctx);
   const index = lin.buildImpactIndex(state.lineage, state.vulns, lin.workloadUsages(loaded.inventory), {
     platform: flags.platform,
@@ -55,14 +61,14 @@ export function register(program: Command, ctx: CliContext): void {
         "platform workloads run, to pick among images known for several",
         "linux/amd64",
       )
-      .option("--db <path>", sqliteDbOptionHelp(ctx)),
+      .option("--db <path|url>", storesDbOptionHelp(ctx)),
   ).action(async (id: string, flags: Flags) => {
     const { lin, state, index, coverage } = await loadIndex(flags, ctx);
     // Without advisories every id would answer "no known image carries this vulnerability": not an answer.
     if (state.advisories === 0)
       throw new PalisadeError(
         "INPUT",
-        `no vulnerability advisories in ${sqliteDbFile(flags.db, ctx)}: cannot tell which images carry ${id}; import OSV advisories with \`palisade vuln db import PATH...\``,
+        `no vulnerability advisories in ${state.location}: cannot tell which images carry ${id}; import OSV advisories with \`palisade vuln db import PATH...\``,
       );
     const answer = lin.impact(index, id);
     if (flags.output === "json") ctx.stdout.write(`${stableStringify({ ...answer, coverage })}\n`);
@@ -79,14 +85,14 @@ export function register(program: Command, ctx: CliContext): void {
       .description("Prioritised fixes (severity x workloads x exposure), grouped by team and by base image")
       .addOption(outputOption(["table", "json"], "table"))
       .option("--platform <os/arch>", "platform workloads run", "linux/amd64")
-      .option("--db <path>", sqliteDbOptionHelp(ctx)),
+      .option("--db <path|url>", storesDbOptionHelp(ctx)),
   ).action(async (flags: Flags) => {
     const { lin, state, index, coverage } = await loadIndex(flags, ctx);
     // Without advisories the plan would be empty: "nothing to fix" is not an answer.
     if (state.advisories === 0)
       throw new PalisadeError(
         "INPUT",
-        `no vulnerability advisories in ${sqliteDbFile(flags.db, ctx)}: nothing to plan from; import OSV advisories with \`palisade vuln db import PATH...\``,
+        `no vulnerability advisories in ${state.location}: nothing to plan from; import OSV advisories with \`palisade vuln db import PATH...\``,
       );
     const plan = lin.buildPlan(index);
     if (flags.output === "json") ctx.stdout.write(`${stableStringify({ ...plan, coverage })}\n`);
@@ -106,33 +112,25 @@ export function register(program: Command, ctx: CliContext): void {
       .addOption(outputOption(["table", "json"], "table"))
       .option("--at <time>", "observation time of the inventory (ISO-8601; default now)")
       .option("--platform <os/arch>", "platform workloads run", "linux/amd64")
-      .option("--db <path>", sqliteDbOptionHelp(ctx)),
+      .option("--db <path|url>", storesDbOptionHelp(ctx)),
   ).action(async (flags: Flags) => {
-    const { KnownImageStore } = await import("../../../adapters/known-images/index.js");
     const lin = await import("../../../core/lineage/index.js");
-    const file = sqliteDbFile(flags.db, ctx);
-    let transitions: import("../../../core/lineage/index.js").Transition[] = [];
-    let coverage: import("../../../core/findings/index.js").CoverageEntry[] = [];
-    if (hasInput(flags)) {
-      const now = observedAt(flags.at, ctx);
-      const loaded = await loadIndex(flags, ctx);
-      coverage = loaded.coverage;
-      const store = new KnownImageStore(file);
-      try {
-        const r = lin.advance(store.listRecords(), lin.observeRemediation(loaded.index), now);
-        store.putRecords(r.records);
-        transitions = r.transitions;
-      } finally {
-        store.close();
-      }
-    } else if (flags.at !== undefined) throw new PalisadeError("USAGE", "--at needs an inventory to observe");
-    const store = new KnownImageStore(file);
-    let records: ReturnType<typeof store.listRecords>;
-    try {
-      records = store.listRecords();
-    } finally {
-      store.close();
-    }
+    if (!hasInput(flags) && flags.at !== undefined)
+      throw new PalisadeError("USAGE", "--at needs an inventory to observe");
+    const now = hasInput(flags) ? observedAt(flags.at, ctx) : undefined;
+    const { records, transitions, coverage } = await withStores(flags.db, ctx, {}, async (stores) => {
+      if (now === undefined)
+        return { records: await stores.remediation.listRecords(), transitions: [], coverage: [] };
+      const loaded = await loadIndex(flags, ctx, stores);
+      const observation = lin.observeRemediation(loaded.index);
+      // One atomic read-modify-write: a concurrent `vuln status` (another process, another host on PostgreSQL)
+      // waits, then advances from these records instead of overwriting them.
+      const transitions = await stores.remediation.update((current) => {
+        const r = lin.advance(current, observation, now);
+        return { records: r.records, result: r.transitions };
+      });
+      return { records: await stores.remediation.listRecords(), transitions, coverage: loaded.coverage };
+    });
     if (flags.output === "json") ctx.stdout.write(`${stableStringify({ records, transitions, coverage })}\n`);
     else {
       writeCoverage(ctx, coverage);

@@ -1,58 +1,24 @@
-import { Buffer } from "node:buffer";
 import { randomUUID } from "node:crypto";
-import type { Pool, PoolClient } from "pg";
-import { PalisadeError } from "../../core/errors/index.js";
-import { advisoryKey, type OsvRecord, splitEcosystem, storedRecordProblem } from "../../core/vuln/index.js";
-import { sortRecord } from "./memory.js";
-import { DEFAULT_LOCK_TIMEOUT_MS } from "./sqlite-open.js";
+import type { PoolClient } from "pg";
+import { PalisadeError } from "../../../core/errors/index.js";
 import {
-  type ImportBatchResult,
-  importStateOf,
-  modifiedBound,
-  parseImportMark,
-  recordKeys,
-  type VulnDbStatus,
-  type SyncOrAsyncVulnStore as VulnStore,
-} from "./vuln-store.js";
-
-/** Schema version stored in `schema_version`; a schema with another version is refused rather than misread. */
-export const PG_SCHEMA_VERSION = 1;
-
-/** Schema used when neither the URL (`?schema=`) nor the options name one. */
-export const DEFAULT_PG_SCHEMA = "palisade";
+  advisoryKey,
+  type OsvRecord,
+  splitEcosystem,
+  storedRecordProblem,
+} from "../../../core/vuln/index.js";
+import { importStateOf, modifiedBound, parseImportMark, recordKeys, sortRecord } from "../marks.js";
+import type { ImportBatchResult, VulnDbStatus, VulnStore } from "../ports.js";
+import { openPgConnection, type PgConnection, type PgConnectionOptions } from "./connection.js";
+import { fromPgText, pgText } from "./text.js";
 
 /** Records per INSERT statement: bounds one message's size; parameters stay at four arrays whatever the count. */
 const RECORDS_PER_STATEMENT = 5_000;
 /** Index rows per INSERT statement. */
 const KEYS_PER_STATEMENT = 20_000;
 
-// A plain lower-case identifier needs no quoting rules beyond double quotes, and cannot smuggle SQL.
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-
-export interface PgVulnStoreOptions {
-  /** Schema holding the tables (overrides `?schema=` in the URL); created when missing. */
-  schema?: string;
-  /** Most pooled connections (default 4: one importer or scanner rarely needs more). */
-  maxConnections?: number;
-  /** How long an import waits for another import before failing (default 120 s). */
-  lockTimeoutMs?: number;
-}
-
-/** Whether a `--db` value names a PostgreSQL database rather than a SQLite file. */
-export function isPostgresUrl(location: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(location);
-}
-
-/** The URL with any password replaced, for messages and status output. */
-export function redactDbUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return "<unparsable database URL>";
-  }
-}
+/** Options of {@link PgVulnStore.open}. */
+export type PgVulnStoreOptions = PgConnectionOptions;
 
 /**
  * PostgreSQL VulnStore (`pg`), so a fleet of scanners shares one advisory database.
@@ -71,103 +37,46 @@ export class PgVulnStore implements VulnStore {
   private session:
     | { client: PoolClient; token: string; at: string; previous: string | undefined }
     | undefined;
+  private readonly pool: PgConnection["pool"];
+  private readonly schema: string;
+  private readonly redactedUrl: string;
+  private readonly lockTimeoutMs: number;
 
-  private constructor(
-    private readonly pool: Pool,
-    private readonly schema: string,
-    private readonly redactedUrl: string,
-    private readonly lockTimeoutMs: number,
-  ) {}
+  /** Use a connection a {@link openPgStores} bundle opened (`owned`: this store ends it on close). */
+  constructor(
+    private readonly conn: PgConnection,
+    private readonly owned = false,
+  ) {
+    this.pool = conn.pool;
+    this.schema = conn.schema;
+    this.redactedUrl = conn.redactedUrl;
+    this.lockTimeoutMs = conn.lockTimeoutMs;
+  }
 
   /** Advisory lock key of this schema's import lock (one import at a time per schema). */
   private get importLockKey(): string {
     return `palisade.vuln-import:${this.schema}`;
   }
 
-  /** Connect to `url` (`postgres://user@host:port/db?schema=name`), creating the schema and tables when needed. */
+  /** Connect to `url` (`postgres://user@host:port/db?schema=name`), creating and migrating the schema when needed. */
   static async open(url: string, opts: PgVulnStoreOptions = {}): Promise<PgVulnStore> {
-    if (!isPostgresUrl(url))
-      throw new PalisadeError("INPUT", "a PostgreSQL database URL starts with postgres:// or postgresql://");
-    const redacted = redactDbUrl(url);
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch (e) {
-      throw new PalisadeError("INPUT", "unparsable PostgreSQL database URL", {
-        cause: e,
-        context: { url: redacted },
-      });
-    }
-    // `schema` is ours, not libpq's: take it out before pg reads the URL.
-    const schema = opts.schema ?? parsed.searchParams.get("schema") ?? DEFAULT_PG_SCHEMA;
-    parsed.searchParams.delete("schema");
-    if (!SCHEMA_NAME.test(schema))
-      throw new PalisadeError(
-        "INPUT",
-        `schema "${schema}" is not a plain lower-case identifier ([a-z_][a-z0-9_]*, at most 63 characters)`,
-        { context: { url: redacted } },
-      );
-    let PoolCtor: typeof Pool;
-    try {
-      PoolCtor = (await import("pg")).default.Pool;
-    } catch (e) {
-      throw new PalisadeError("IO", "the pg module could not be loaded", { cause: e });
-    }
-    const pool = new PoolCtor({ connectionString: parsed.toString(), max: opts.maxConnections ?? 4 });
-    // An idle pooled connection that the server drops emits "error" on the pool; unhandled, that kills the
-    // process. The next query on that pool fails with its own error instead.
-    pool.on("error", () => {});
-    const store = new PgVulnStore(pool, schema, redacted, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
-    try {
-      await store.migrate();
-    } catch (e) {
-      await pool.end().catch(() => {});
-      throw e;
-    }
-    return store;
+    return new PgVulnStore(await openPgConnection(url, opts), true);
   }
 
-  /** Table name qualified with the (validated) schema. */
   private t(table: string): string {
-    return `"${this.schema}".${table}`;
+    return this.conn.t(table);
   }
 
   private fail(what: string, e: unknown): PalisadeError {
-    if (e instanceof PalisadeError) return e;
-    return new PalisadeError("IO", `${what}: ${e instanceof Error ? e.message : String(e)}`, {
-      cause: e,
-      context: { url: this.redactedUrl },
-    });
+    return this.conn.fail(what, e);
   }
 
-  private async query<R>(sql: string, params: unknown[] = []): Promise<R[]> {
-    try {
-      return (await this.pool.query(sql, params)).rows as R[];
-    } catch (e) {
-      throw this.fail("vulnerability database query failed", e);
-    }
+  private query<R>(sql: string, params: unknown[] = []): Promise<R[]> {
+    return this.conn.query<R>(sql, params, "vulnerability database query failed");
   }
 
-  /** Run `fn` in one transaction on one pooled connection. */
-  private async transaction<T>(what: string, fn: (c: PoolClient) => Promise<T>): Promise<T> {
-    let client: PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (e) {
-      throw this.fail(`cannot connect to the vulnerability database (${what})`, e);
-    }
-    try {
-      await client.query("BEGIN");
-      const out = await fn(client);
-      await client.query("COMMIT");
-      client.release();
-      return out;
-    } catch (e) {
-      await client.query("ROLLBACK").catch(() => {});
-      // Destroy rather than reuse a connection whose state is unknown.
-      client.release(true);
-      throw this.fail(what, e);
-    }
+  private transaction<T>(what: string, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    return this.conn.transaction(what, fn);
   }
 
   /** Run `fn` in the import's transaction when one is open, else in a transaction of its own. */
@@ -280,68 +189,6 @@ export class PgVulnStore implements VulnStore {
       ).rows as { got: boolean }[];
       return rows[0]?.got !== true;
     });
-  }
-
-  private async migrate(): Promise<void> {
-    // Fast path without DDL: scanners that may only read the shared database never need CREATE rights.
-    let version: number | undefined;
-    try {
-      const rows = (await this.pool.query(`SELECT version FROM ${this.t("schema_version")}`)).rows as {
-        version: number;
-      }[];
-      version = rows[0]?.version;
-    } catch (e) {
-      const code = (e as { code?: unknown }).code;
-      // 42P01 undefined_table, 3F000 invalid_schema_name: not created yet. Anything else is a real failure.
-      if (code !== "42P01" && code !== "3F000") throw this.fail("cannot open vulnerability database", e);
-    }
-    if (version === undefined) {
-      version = await this.transaction("cannot create the vulnerability database schema", async (c) => {
-        // Fleet members starting together would race on CREATE ... IF NOT EXISTS (which is not atomic in
-        // PostgreSQL: concurrent creators can fail on the catalog's unique index); a transaction-scoped advisory
-        // lock keyed by the schema name serialises them.
-        await c.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`palisade.vuln-store:${this.schema}`]);
-        await c.query(`
-          CREATE SCHEMA IF NOT EXISTS "${this.schema}";
-          CREATE TABLE IF NOT EXISTS ${this.t("schema_version")} (
-            singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
-            version integer NOT NULL
-          );
-          CREATE TABLE IF NOT EXISTS ${this.t("meta")} (
-            key text COLLATE "C" PRIMARY KEY,
-            value text NOT NULL
-          );
-          CREATE TABLE IF NOT EXISTS ${this.t("advisories")} (
-            rid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-            id text COLLATE "C" NOT NULL UNIQUE,
-            modified text COLLATE "C" NOT NULL,
-            ecosystems text[] NOT NULL,
-            record text NOT NULL
-          );
-          CREATE TABLE IF NOT EXISTS ${this.t("affected")} (
-            ecosystem text COLLATE "C" NOT NULL,
-            name text COLLATE "C" NOT NULL,
-            rid bigint NOT NULL REFERENCES ${this.t("advisories")} (rid) ON DELETE CASCADE,
-            PRIMARY KEY (ecosystem, name, rid)
-          );
-          CREATE INDEX IF NOT EXISTS affected_by_advisory ON ${this.t("affected")} (rid);
-        `);
-        await c.query(
-          `INSERT INTO ${this.t("schema_version")} (version) VALUES ($1) ON CONFLICT (singleton) DO NOTHING`,
-          [PG_SCHEMA_VERSION],
-        );
-        const rows = (await c.query(`SELECT version FROM ${this.t("schema_version")}`)).rows as {
-          version: number;
-        }[];
-        return rows[0]?.version;
-      });
-    }
-    if (version !== PG_SCHEMA_VERSION)
-      throw new PalisadeError(
-        "UNSUPPORTED",
-        `vulnerability database schema "${this.schema}" has version ${version}, not ${PG_SCHEMA_VERSION}`,
-        { context: { url: this.redactedUrl } },
-      );
   }
 
   async putRecords(records: readonly OsvRecord[]): Promise<ImportBatchResult> {
@@ -581,7 +428,7 @@ export class PgVulnStore implements VulnStore {
       await s.client.query("ROLLBACK").catch(() => {});
       s.client.release(true);
     }
-    await this.pool.end();
+    if (this.owned) await this.pool.end();
   }
 }
 
@@ -590,34 +437,4 @@ function splitKey(key: string): { ecosystem: string; name: string } | undefined 
   const i = key.indexOf("\u0000");
   if (i < 0) return undefined;
   return { ecosystem: pgText(key.slice(0, i)), name: pgText(key.slice(i + 1)) };
-}
-
-const SURROGATE = /[\uD800-\uDFFF]/;
-
-/**
- * A string as PostgreSQL stores it. NUL becomes U+0001 U+0001 and U+0001 becomes U+0001 U+0002: a prefix-free
- * code whose first unit sorts below every other character, so the encoding is injective and keeps byte order
- * (ordering by id and `max(modified)` agree with the SQLite store). Strings without either character, all real
- * ones, are stored unchanged. Unpaired surrogates become U+FFFD here, as the UTF-8 wire encoding would make them.
- */
-export function pgText(s: string): string {
-  let out = s;
-  if (out.includes("\u0000") || out.includes("\u0001"))
-    out = out.replaceAll("\u0001", "\u0001\u0002").replaceAll("\u0000", "\u0001\u0001");
-  if (SURROGATE.test(out)) out = Buffer.from(out, "utf8").toString("utf8");
-  return out;
-}
-
-/** Inverse of {@link pgText} (except for unpaired surrogates, which are gone). */
-export function fromPgText(s: string): string {
-  if (!s.includes("\u0001")) return s;
-  let out = "";
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i] as string;
-    if (ch === "\u0001") {
-      out += s[i + 1] === "\u0001" ? "\u0000" : "\u0001";
-      i++;
-    } else out += ch;
-  }
-  return out;
 }

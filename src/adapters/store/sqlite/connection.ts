@@ -7,7 +7,7 @@
 import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
-import { PalisadeError } from "../../core/errors/index.js";
+import { PalisadeError } from "../../../core/errors/index.js";
 
 // better-sqlite3 ships no type declarations and @types/better-sqlite3 is not a dependency: the few calls used
 // are typed locally.
@@ -21,9 +21,14 @@ export interface SqliteDatabase {
   prepare(sql: string): SqliteStatement;
   exec(sql: string): void;
   pragma(sql: string, opts?: { simple?: boolean }): unknown;
-  transaction<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void;
+  transaction<A extends unknown[], R>(fn: (...args: A) => R): SqliteTransaction<A, R>;
   readonly inTransaction: boolean;
   close(): void;
+}
+/** A transaction function: plain call is BEGIN (DEFERRED); `immediate` takes the write lock first. Nested: savepoint. */
+export interface SqliteTransaction<A extends unknown[], R> {
+  (...args: A): R;
+  immediate(...args: A): R;
 }
 type DatabaseCtor = new (file: string, opts?: { timeout?: number }) => SqliteDatabase;
 
@@ -123,4 +128,11 @@ export function openSqlite(file: string, opts: SqliteOpenOptions = {}): SqliteDa
     }
     throw sqliteFailure(e, file, "cannot open database", timeout);
   }
+}
+
+/** One open, migrated database file and the lock wait its writers use: what every SQLite store of a bundle shares. */
+export interface SqliteConnection {
+  readonly db: SqliteDatabase;
+  readonly file: string;
+  readonly lockTimeoutMs: number;
 }

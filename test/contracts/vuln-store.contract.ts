@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { advisoryKey, type OsvRecord } from "../../core/vuln/index.js";
-import type { MaybePromise, SyncOrAsyncVulnStore as VulnStore } from "./vuln-store.js";
+import type { VulnStore } from "../../src/adapters/store/index.js";
+import { advisoryKey, type OsvRecord } from "../../src/core/vuln/index.js";
 
 /** A minimal OSV record affecting each `[ecosystem, name]` below version 2.0. */
 export function rec(
@@ -30,7 +30,7 @@ export function rec(
  * The VulnStore contract (STYLE.md convention 8): every backend runs this one suite. `make` returns a fresh,
  * empty store for each test; the suite closes every store it made after each test.
  */
-export function describeVulnStoreContract(name: string, make: () => MaybePromise<VulnStore>): void {
+export function describeVulnStoreContract(name: string, make: () => VulnStore | Promise<VulnStore>): void {
   describe(`VulnStore contract: ${name}`, () => {
     const opened: VulnStore[] = [];
     const open = async (): Promise<VulnStore> => {

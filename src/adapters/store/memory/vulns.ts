@@ -1,12 +1,7 @@
-import { PalisadeError } from "../../core/errors/index.js";
-import { advisoryKey, type OsvRecord, splitEcosystem } from "../../core/vuln/index.js";
-import {
-  type ImportBatchResult,
-  modifiedBound,
-  recordKeys,
-  type VulnDbStatus,
-  type SyncOrAsyncVulnStore as VulnStore,
-} from "./vuln-store.js";
+import { PalisadeError } from "../../../core/errors/index.js";
+import { advisoryKey, type OsvRecord, splitEcosystem } from "../../../core/vuln/index.js";
+import { modifiedBound, recordKeys, sortRecord } from "../marks.js";
+import type { ImportBatchResult, VulnDbStatus, VulnStore } from "../ports.js";
 
 /** In-memory VulnStore: for tests, one-shot scans of an advisory directory, and as the contract's reference. */
 export class MemoryVulnStore implements VulnStore {
@@ -18,7 +13,7 @@ export class MemoryVulnStore implements VulnStore {
     | { records: Map<string, OsvRecord>; index: Map<string, Set<string>>; startedAt: string }
     | undefined;
 
-  putRecords(records: readonly OsvRecord[]): ImportBatchResult {
+  async putRecords(records: readonly OsvRecord[]): Promise<ImportBatchResult> {
     let written = 0;
     let unchanged = 0;
     for (const r of records) {
@@ -39,7 +34,7 @@ export class MemoryVulnStore implements VulnStore {
     return { written, unchanged };
   }
 
-  lookup(keys: readonly string[]): Map<string, OsvRecord[]> {
+  async lookup(keys: readonly string[]): Promise<Map<string, OsvRecord[]>> {
     const out = new Map<string, OsvRecord[]>();
     for (const k of keys) {
       const ids = this.index.get(k);
@@ -52,7 +47,7 @@ export class MemoryVulnStore implements VulnStore {
     return out;
   }
 
-  beginImport(at: string): void {
+  async beginImport(at: string): Promise<void> {
     if (this.saved) throw new PalisadeError("INTERNAL", "an import is already in progress on this store");
     this.saved = {
       records: new Map(this.records),
@@ -61,24 +56,24 @@ export class MemoryVulnStore implements VulnStore {
     };
   }
 
-  finishImport(at: string): void {
+  async finishImport(at: string): Promise<void> {
     if (!this.saved) throw new PalisadeError("INTERNAL", "no import in progress");
     this.saved = undefined;
     this.importedAt = at;
   }
 
-  abortImport(): void {
+  async abortImport(): Promise<void> {
     if (!this.saved) return;
     this.records = this.saved.records;
     this.index = this.saved.index;
     this.saved = undefined;
   }
 
-  markImported(at: string): void {
+  async markImported(at: string): Promise<void> {
     this.importedAt = at;
   }
 
-  status(now?: string): VulnDbStatus {
+  async status(now?: string): Promise<VulnDbStatus> {
     const bound = now === undefined ? undefined : modifiedBound(now);
     const byEcosystem = new Map<string, number>();
     let newest: string | undefined;
@@ -104,10 +99,5 @@ export class MemoryVulnStore implements VulnStore {
     };
   }
 
-  close(): void {}
-}
-
-/** Map to a plain object with sorted keys; Object.fromEntries defines own properties, so "__proto__" stays data. */
-export function sortRecord(m: Map<string, number>): Record<string, number> {
-  return Object.fromEntries([...m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+  async close(): Promise<void> {}
 }

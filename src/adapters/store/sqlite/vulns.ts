@@ -1,47 +1,22 @@
 import { randomUUID } from "node:crypto";
-import { PalisadeError } from "../../core/errors/index.js";
-import { advisoryKey, type OsvRecord, splitEcosystem, storedRecordProblem } from "../../core/vuln/index.js";
-import { sortRecord } from "./memory.js";
+import { PalisadeError } from "../../../core/errors/index.js";
 import {
-  DEFAULT_LOCK_TIMEOUT_MS,
+  advisoryKey,
+  type OsvRecord,
+  splitEcosystem,
+  storedRecordProblem,
+} from "../../../core/vuln/index.js";
+import { importStateOf, modifiedBound, parseImportMark, recordKeys, sortRecord } from "../marks.js";
+import type { ImportBatchResult, VulnDbStatus, VulnStore } from "../ports.js";
+import {
   damaged,
   isSqliteBusy,
-  openSqlite,
+  type SqliteConnection,
   type SqliteDatabase,
   type SqliteStatement,
   sqliteFailure,
-} from "./sqlite-open.js";
-import {
-  type ImportBatchResult,
-  importStateOf,
-  modifiedBound,
-  parseImportMark,
-  recordKeys,
-  type VulnDbStatus,
-  type SyncOrAsyncVulnStore as VulnStore,
-} from "./vuln-store.js";
-
-/** Schema version stored in `meta`; a database with another version is refused rather than misread. */
-const SCHEMA_VERSION = "2";
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
--- Records live in a rowid table (large values in overflow pages keep the b-tree shallow); the (key, advisory)
--- index is a covering WITHOUT ROWID table, so a lookup is one range scan plus one rowid fetch per record.
-CREATE TABLE IF NOT EXISTS advisories (
-  rid INTEGER PRIMARY KEY,
-  id TEXT NOT NULL UNIQUE,
-  modified TEXT NOT NULL,
-  ecosystems TEXT NOT NULL,
-  record TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS affected (
-  key TEXT NOT NULL,
-  rid INTEGER NOT NULL,
-  PRIMARY KEY (key, rid)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS affected_by_advisory ON affected (rid);
-`;
+} from "./connection.js";
+import { openSqliteConnection } from "./open.js";
 
 export interface SqliteVulnStoreOptions {
   /** How long an import waits for another import (or any writer) before failing (default 120 s). */
@@ -52,8 +27,11 @@ export interface SqliteVulnStoreOptions {
 
 /** Embedded SQLite VulnStore (better-sqlite3). Lookups are one primary-key range scan per package key. */
 export class SqliteVulnStore implements VulnStore {
+  readonly file: string;
   private readonly db: SqliteDatabase;
   private readonly lockTimeoutMs: number;
+  /** Whether this store opened its connection (and closes it), or shares a bundle's. */
+  private readonly owned: boolean;
   private readonly stmts: {
     getModified: SqliteStatement;
     insert: SqliteStatement;
@@ -69,17 +47,20 @@ export class SqliteVulnStore implements VulnStore {
   /** The import in progress on this connection. */
   private session: { token: string; at: string; previous: string | undefined } | undefined;
 
-  /** Open (creating when needed) the database at `file`; ":memory:" for a private in-memory database. */
-  constructor(
-    readonly file: string,
-    opts: SqliteVulnStoreOptions = {},
-  ) {
-    this.lockTimeoutMs = opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
-    this.db = openSqlite(file, { lockTimeoutMs: this.lockTimeoutMs, check: opts.check !== false });
+  /**
+   * Open (creating and migrating when needed) the database at `file` (":memory:" for a private in-memory one), or
+   * use a connection a {@link openSqliteStores} bundle already opened.
+   */
+  constructor(target: string | SqliteConnection, opts: SqliteVulnStoreOptions = {}) {
+    const conn =
+      typeof target === "string"
+        ? openSqliteConnection(target, { lockTimeoutMs: opts.lockTimeoutMs, check: opts.check })
+        : target;
+    this.owned = typeof target === "string";
+    this.file = conn.file;
+    this.db = conn.db;
+    this.lockTimeoutMs = conn.lockTimeoutMs;
     try {
-      // A larger page cache keeps the key index resident: matching is thousands of small range scans.
-      this.db.pragma("cache_size = -65536");
-      this.db.exec(SCHEMA);
       this.stmts = {
         getModified: this.db.prepare("SELECT rid, modified FROM advisories WHERE id = ?"),
         insert: this.db.prepare(
@@ -103,16 +84,8 @@ export class SqliteVulnStore implements VulnStore {
         getMeta: this.db.prepare("SELECT value FROM meta WHERE key = ?"),
         deleteMeta: this.db.prepare("DELETE FROM meta WHERE key = ?"),
       };
-      const version = this.meta("schema_version");
-      if (version === undefined) this.stmts.setMeta.run("schema_version", SCHEMA_VERSION);
-      else if (version !== SCHEMA_VERSION)
-        throw new PalisadeError(
-          "UNSUPPORTED",
-          `vulnerability database schema ${version} is not ${SCHEMA_VERSION}`,
-          { context: { file } },
-        );
     } catch (e) {
-      this.db.close();
+      if (this.owned) this.db.close();
       throw this.failure(e, "cannot open vulnerability database");
     }
   }
@@ -135,7 +108,7 @@ export class SqliteVulnStore implements VulnStore {
     return row?.value;
   }
 
-  putRecords(records: readonly OsvRecord[]): ImportBatchResult {
+  async putRecords(records: readonly OsvRecord[]): Promise<ImportBatchResult> {
     const result = { written: 0, unchanged: 0 };
     // Inside an import this nests as a savepoint of the import's transaction.
     const tx = this.db.transaction((batch: readonly OsvRecord[]) => {
@@ -166,7 +139,7 @@ export class SqliteVulnStore implements VulnStore {
     return result;
   }
 
-  lookup(keys: readonly string[]): Map<string, OsvRecord[]> {
+  async lookup(keys: readonly string[]): Promise<Map<string, OsvRecord[]>> {
     return this.guard("cannot read advisories", () => {
       const pairs = this.stmts.lookupKeys.all(JSON.stringify([...new Set(keys)])) as {
         key: string;
@@ -209,7 +182,7 @@ export class SqliteVulnStore implements VulnStore {
     return v as OsvRecord;
   }
 
-  beginImport(at: string): void {
+  async beginImport(at: string): Promise<void> {
     if (this.session) throw new PalisadeError("INTERNAL", "an import is already in progress on this store");
     const token = randomUUID();
     this.guard("cannot start the import", () => {
@@ -231,7 +204,7 @@ export class SqliteVulnStore implements VulnStore {
     });
   }
 
-  finishImport(at: string): void {
+  async finishImport(at: string): Promise<void> {
     const s = this.session;
     if (!s || !this.db.inTransaction) throw new PalisadeError("INTERNAL", "no import in progress");
     this.guard("cannot finish the import", () => {
@@ -245,7 +218,7 @@ export class SqliteVulnStore implements VulnStore {
     this.session = undefined;
   }
 
-  abortImport(): void {
+  async abortImport(): Promise<void> {
     const s = this.session;
     this.session = undefined;
     if (this.db.inTransaction) this.db.exec("ROLLBACK");
@@ -264,7 +237,7 @@ export class SqliteVulnStore implements VulnStore {
     }
   }
 
-  markImported(at: string): void {
+  async markImported(at: string): Promise<void> {
     this.guard("cannot record the import", () => {
       this.stmts.setMeta.run("imported_at", at);
       const started = this.meta("import_started");
@@ -287,7 +260,16 @@ export class SqliteVulnStore implements VulnStore {
     }
   }
 
-  status(now?: string): VulnDbStatus {
+  async status(now?: string): Promise<VulnDbStatus> {
+    const importedAt = this.guard("cannot read the vulnerability database status", () =>
+      this.meta("imported_at"),
+    );
+    const state = await importStateOf(
+      parseImportMark(this.meta("import_started")),
+      parseImportMark(this.meta("import_finished")),
+      importedAt,
+      async () => this.writerActive(),
+    );
     return this.guard("cannot read the vulnerability database status", () => {
       const bound = now === undefined ? null : modifiedBound(now);
       const count = (this.db.prepare("SELECT count(*) AS n FROM advisories").get() as { n: number }).n;
@@ -325,13 +307,6 @@ export class SqliteVulnStore implements VulnStore {
           );
         for (const eco of ecos as string[]) byEcosystem.set(eco, (byEcosystem.get(eco) ?? 0) + 1);
       }
-      const importedAt = this.meta("imported_at");
-      const state = importStateOf(
-        parseImportMark(this.meta("import_started")),
-        parseImportMark(this.meta("import_finished")),
-        importedAt,
-        () => this.writerActive(),
-      ) as { state: VulnDbStatus["importState"]; startedAt?: string | undefined };
       return {
         advisories: count,
         packages,
@@ -345,9 +320,11 @@ export class SqliteVulnStore implements VulnStore {
     });
   }
 
-  close(): void {
+  async close(): Promise<void> {
     // Closing without finishing an import rolls its transaction back (as a killed process would).
+    const importing = this.session !== undefined;
     this.session = undefined;
-    this.db.close();
+    if (this.owned) this.db.close();
+    else if (importing && this.db.inTransaction) this.db.exec("ROLLBACK");
   }
 }

@@ -1,0 +1,28 @@
+/** The in-memory backend: for tests, one-shot runs, and as the contract suites' reference. */
+import type { Stores } from "../ports.js";
+import { MemoryKnownImageStore, MemoryRemediationStore } from "./lineage.js";
+import { MemoryAuditStore, MemoryFindingStore, MemorySnapshotStore } from "./platform.js";
+import { MemoryVulnStore } from "./vulns.js";
+
+export {
+  MemoryAuditStore,
+  MemoryFindingStore,
+  MemoryKnownImageStore,
+  MemoryRemediationStore,
+  MemorySnapshotStore,
+  MemoryVulnStore,
+};
+
+/** A fresh, empty set of in-memory stores; `location` names it in messages. */
+export function openMemoryStores(location = ":memory:"): Stores {
+  return {
+    location,
+    vulns: new MemoryVulnStore(),
+    images: new MemoryKnownImageStore(),
+    remediation: new MemoryRemediationStore(),
+    snapshots: new MemorySnapshotStore(),
+    findings: new MemoryFindingStore(),
+    audit: new MemoryAuditStore(),
+    async close() {},
+  };
+}

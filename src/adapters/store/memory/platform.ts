@@ -1,0 +1,187 @@
+import { PalisadeError } from "../../../core/errors/index.js";
+import type { Finding, ResourceRef } from "../../../core/findings/index.js";
+import {
+  auditRow,
+  compareObjectKeys,
+  decodeCursor,
+  encodeCursor,
+  encodeObjectKey,
+  pageLimit,
+  planEvaluation,
+  planSnapshot,
+} from "../platform-rows.js";
+import type {
+  AuditEntry,
+  AuditInput,
+  AuditQuery,
+  AuditStore,
+  FindingQuery,
+  FindingStore,
+  FindingUpsertResult,
+  InventorySnapshotStore,
+  JsonValue,
+  ObjectVersion,
+  Page,
+  SnapshotObject,
+  SnapshotResult,
+  SnapshotScope,
+  StoredFinding,
+} from "../ports.js";
+
+const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Object versions in memory. */
+export class MemorySnapshotStore implements InventorySnapshotStore {
+  private readonly versions: (ObjectVersion & { keyText: string })[] = [];
+  private readonly latest = new Map<string, string>();
+
+  async putSnapshot(
+    cluster: string,
+    observedAt: Date,
+    scope: SnapshotScope,
+    objects: readonly SnapshotObject[],
+  ): Promise<SnapshotResult> {
+    const at = observedAt.toISOString();
+    const latest = this.latest.get(cluster);
+    if (latest !== undefined && latest > at)
+      throw new PalisadeError(
+        "INPUT",
+        `snapshot of ${cluster} at ${at} is older than its latest one (${latest})`,
+      );
+    const current = this.versions.flatMap((v, i) =>
+      v.cluster === cluster && v.validTo === undefined
+        ? [{ id: i, key: v.keyText, ref: v.key, uid: v.uid, hash: v.hash }]
+        : [],
+    );
+    const plan = planSnapshot(current, scope, objects);
+    for (const id of plan.close) (this.versions[id as number] as ObjectVersion).validTo = at;
+    for (const o of plan.open) {
+      const v: ObjectVersion & { keyText: string } = {
+        cluster,
+        key: structuredClone(o.object.key),
+        hash: o.object.hash,
+        object: structuredClone(o.object.object ?? null),
+        validFrom: at,
+        keyText: o.key,
+      };
+      if (o.object.uid !== undefined) v.uid = o.object.uid;
+      this.versions.push(v);
+    }
+    this.latest.set(cluster, at);
+    return plan.result;
+  }
+
+  private out(v: ObjectVersion & { keyText: string }): ObjectVersion {
+    const { keyText: _, ...rest } = v;
+    return structuredClone(rest);
+  }
+
+  async objectsAt(cluster: string, at: Date): Promise<ObjectVersion[]> {
+    const t = at.toISOString();
+    return this.versions
+      .filter((v) => v.cluster === cluster && v.validFrom <= t && (v.validTo === undefined || v.validTo > t))
+      .map((v) => this.out(v))
+      .sort((a, b) => compareObjectKeys(a.key, b.key));
+  }
+
+  async history(cluster: string, key: ResourceRef): Promise<ObjectVersion[]> {
+    const k = encodeObjectKey(key);
+    // Appended in time order: the array order is validFrom order.
+    return this.versions.filter((v) => v.cluster === cluster && v.keyText === k).map((v) => this.out(v));
+  }
+}
+
+/** Findings in memory. */
+export class MemoryFindingStore implements FindingStore {
+  private readonly rows = new Map<string, StoredFinding>();
+
+  async upsertEvaluation(
+    cluster: string,
+    evaluatedAt: Date,
+    findings: readonly Finding[],
+  ): Promise<FindingUpsertResult> {
+    const at = evaluatedAt.toISOString();
+    const mine = [...this.rows.values()].filter((r) => r.cluster === cluster);
+    const plan = planEvaluation(
+      mine.map((r) => ({ id: r.finding.id, firstSeen: r.firstSeen, resolvedAt: r.resolvedAt })),
+      at,
+      findings,
+    );
+    for (const u of plan.upsert)
+      this.rows.set(JSON.stringify([cluster, u.finding.id]), {
+        cluster,
+        finding: structuredClone(u.finding),
+        firstSeen: u.firstSeen,
+        lastSeen: at,
+      });
+    for (const id of plan.resolve) {
+      const r = this.rows.get(JSON.stringify([cluster, id]));
+      if (r) r.resolvedAt = at;
+    }
+    return plan.result;
+  }
+
+  async list(q: FindingQuery = {}): Promise<Page<StoredFinding>> {
+    const limit = pageLimit(q.limit);
+    const after =
+      q.after === undefined ? undefined : decodeCursor<[string, string]>(q.after, ["string", "string"]);
+    const all = [...this.rows.values()]
+      .filter(
+        (r) =>
+          (q.cluster === undefined || r.cluster === q.cluster) &&
+          (q.namespace === undefined || r.finding.resource.namespace === q.namespace) &&
+          (q.ruleId === undefined || r.finding.ruleId === q.ruleId) &&
+          (q.severity === undefined || q.severity.includes(r.finding.severity)) &&
+          (!q.openOnly || r.resolvedAt === undefined),
+      )
+      .sort((a, b) => byText(a.cluster, b.cluster) || byText(a.finding.id, b.finding.id))
+      .filter(
+        (r) =>
+          after === undefined || r.cluster > after[0] || (r.cluster === after[0] && r.finding.id > after[1]),
+      );
+    const page = all.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((r) => structuredClone(r)),
+      ...(all.length > limit && last ? { next: encodeCursor([last.cluster, last.finding.id]) } : {}),
+    };
+  }
+}
+
+/** The audit log in memory. */
+export class MemoryAuditStore implements AuditStore {
+  private readonly entries: AuditEntry[] = [];
+
+  async append(entry: AuditInput): Promise<AuditEntry> {
+    const row = auditRow(entry);
+    const e: AuditEntry = {
+      seq: this.entries.length + 1,
+      ...row,
+      details: JSON.parse(row.details) as JsonValue,
+    };
+    this.entries.push(e);
+    return structuredClone(e);
+  }
+
+  async list(q: AuditQuery = {}): Promise<Page<AuditEntry>> {
+    const limit = pageLimit(q.limit);
+    const from = q.from?.toISOString();
+    const to = q.to?.toISOString();
+    const after =
+      q.after === undefined ? undefined : decodeCursor<[string, number]>(q.after, ["string", "number"]);
+    const all = this.entries
+      .filter(
+        (e) =>
+          (from === undefined || e.at >= from) &&
+          (to === undefined || e.at < to) &&
+          (after === undefined || e.at > after[0] || (e.at === after[0] && e.seq > after[1])),
+      )
+      .sort((a, b) => byText(a.at, b.at) || a.seq - b.seq);
+    const page = all.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((e) => structuredClone(e)),
+      ...(all.length > limit && last ? { next: encodeCursor([last.at, last.seq]) } : {}),
+    };
+  }
+}

@@ -1,0 +1,297 @@
+/**
+ * What every InventorySnapshotStore, FindingStore and AuditStore backend shares: the identity encodings, the
+ * pure diff of a snapshot (or an evaluation) against what is current, scope coverage, and paging cursors. The
+ * backends only read the current rows and write the plan, so they cannot disagree on the rules.
+ */
+import { Buffer } from "node:buffer";
+import { PalisadeError } from "../../core/errors/index.js";
+import type { Finding, ResourceRef } from "../../core/findings/index.js";
+import type {
+  AuditInput,
+  FindingUpsertResult,
+  JsonValue,
+  ObjectVersion,
+  SnapshotObject,
+  SnapshotResult,
+  SnapshotScope,
+  StoredFinding,
+} from "./ports.js";
+
+const cmpText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The stored identity of an object: a JSON array [apiVersion, kind, namespace or null, name] (unambiguous). */
+export function encodeObjectKey(k: ResourceRef): string {
+  return JSON.stringify([k.apiVersion, k.kind, k.namespace ?? null, k.name]);
+}
+
+/** Inverse of {@link encodeObjectKey}. */
+export function decodeObjectKey(text: string): ResourceRef {
+  const v = JSON.parse(text) as unknown;
+  if (
+    !Array.isArray(v) ||
+    v.length !== 4 ||
+    typeof v[0] !== "string" ||
+    typeof v[1] !== "string" ||
+    (v[2] !== null && typeof v[2] !== "string") ||
+    typeof v[3] !== "string"
+  )
+    throw new PalisadeError(
+      "INTEGRITY",
+      `stored object key ${text.slice(0, 200)} is not [apiVersion, kind, namespace, name]`,
+    );
+  return v[2] === null
+    ? { apiVersion: v[0], kind: v[1], name: v[3] }
+    : { apiVersion: v[0], kind: v[1], namespace: v[2], name: v[3] };
+}
+
+/** Deterministic order of objects: apiVersion, kind, namespace (cluster-scoped first), name. */
+export function compareObjectKeys(a: ResourceRef, b: ResourceRef): number {
+  return (
+    cmpText(a.apiVersion, b.apiVersion) ||
+    cmpText(a.kind, b.kind) ||
+    cmpText(a.namespace ?? "", b.namespace ?? "") ||
+    (a.namespace === undefined ? 0 : 1) - (b.namespace === undefined ? 0 : 1) ||
+    cmpText(a.name, b.name)
+  );
+}
+
+/** Whether a snapshot with `scope` read (would have listed) the object `key`. */
+export function scopeCovers(scope: SnapshotScope, key: ResourceRef): boolean {
+  if (scope === "all") return true;
+  if (
+    scope.namespaces !== undefined &&
+    (key.namespace === undefined || !scope.namespaces.includes(key.namespace))
+  )
+    return false;
+  if (scope.kinds !== undefined && !scope.kinds.includes(key.kind)) return false;
+  return true;
+}
+
+/** Validate a scope given by a caller (INPUT on a bad shape). */
+export function checkScope(scope: SnapshotScope): void {
+  if (scope === "all") return;
+  const list = (x: unknown, what: string) => {
+    if (x !== undefined && (!Array.isArray(x) || !x.every((s) => typeof s === "string")))
+      throw new PalisadeError("INPUT", `snapshot scope: ${what} is not a list of names`);
+  };
+  if (typeof scope !== "object" || scope === null)
+    throw new PalisadeError("INPUT", 'snapshot scope: expected "all" or an object');
+  list(scope.namespaces, "namespaces");
+  list(scope.kinds, "kinds");
+}
+
+/** A current (open) version as the diff needs it. */
+export interface CurrentVersion {
+  /** The backend's row id. */
+  id: string | number;
+  key: string;
+  ref: ResourceRef;
+  uid?: string | undefined;
+  hash: string;
+}
+
+/** What a snapshot does to the stored versions. */
+export interface SnapshotPlan {
+  /** Row ids to close at the snapshot's time. */
+  close: (string | number)[];
+  /** Versions to open at the snapshot's time. */
+  open: { key: string; object: SnapshotObject }[];
+  result: SnapshotResult;
+}
+
+/**
+ * The snapshot against the current versions of its cluster: changed (hash or uid) and new objects open a version,
+ * changed and vanished-within-scope ones close theirs. Duplicate keys in the snapshot are refused (INPUT).
+ */
+export function planSnapshot(
+  current: readonly CurrentVersion[],
+  scope: SnapshotScope,
+  objects: readonly SnapshotObject[],
+): SnapshotPlan {
+  checkScope(scope);
+  const byKey = new Map(current.map((c) => [c.key, c]));
+  const seen = new Set<string>();
+  const plan: SnapshotPlan = { close: [], open: [], result: { opened: 0, closed: 0, unchanged: 0 } };
+  for (const o of objects) {
+    const key = encodeObjectKey(o.key);
+    if (seen.has(key))
+      throw new PalisadeError("INPUT", `snapshot lists ${key} twice`, {
+        context: {
+          kind: o.key.kind,
+          name: o.key.name,
+          ...(o.key.namespace ? { namespace: o.key.namespace } : {}),
+        },
+      });
+    seen.add(key);
+    const cur = byKey.get(key);
+    if (cur && cur.hash === o.hash && (cur.uid ?? null) === (o.uid ?? null)) {
+      plan.result.unchanged++;
+      continue;
+    }
+    if (cur) {
+      plan.close.push(cur.id);
+      plan.result.closed++;
+    }
+    plan.open.push({ key, object: o });
+    plan.result.opened++;
+  }
+  for (const c of current)
+    if (!seen.has(c.key) && scopeCovers(scope, c.ref)) {
+      plan.close.push(c.id);
+      plan.result.closed++;
+    }
+  return plan;
+}
+
+/** A stored finding's state as the evaluation diff needs it. */
+export interface CurrentFinding {
+  id: string;
+  firstSeen: string;
+  resolvedAt?: string | undefined;
+}
+
+/** What one evaluation writes: upserts (whole rows) and ids to resolve. */
+export interface FindingPlan {
+  upsert: { finding: Finding; firstSeen: string }[];
+  resolve: string[];
+  result: FindingUpsertResult;
+}
+
+/** The evaluation against the cluster's stored findings (duplicate ids refused: INPUT). */
+export function planEvaluation(
+  current: readonly CurrentFinding[],
+  at: string,
+  findings: readonly Finding[],
+): FindingPlan {
+  const byId = new Map(current.map((c) => [c.id, c]));
+  const seen = new Set<string>();
+  const plan: FindingPlan = {
+    upsert: [],
+    resolve: [],
+    result: { opened: 0, updated: 0, reopened: 0, resolved: 0 },
+  };
+  for (const f of findings) {
+    if (seen.has(f.id)) throw new PalisadeError("INPUT", `evaluation reports finding ${f.id} twice`);
+    seen.add(f.id);
+    const cur = byId.get(f.id);
+    if (!cur) plan.result.opened++;
+    else if (cur.resolvedAt !== undefined) plan.result.reopened++;
+    else plan.result.updated++;
+    plan.upsert.push({ finding: f, firstSeen: cur?.firstSeen ?? at });
+  }
+  for (const c of current)
+    if (!seen.has(c.id) && c.resolvedAt === undefined) {
+      plan.resolve.push(c.id);
+      plan.result.resolved++;
+    }
+  plan.upsert.sort((a, b) => cmpText(a.finding.id, b.finding.id));
+  plan.resolve.sort(cmpText);
+  return plan;
+}
+
+/** Page size: default 100, at most 1,000, at least 1. */
+export function pageLimit(limit: number | undefined): number {
+  if (limit === undefined) return 100;
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new PalisadeError("INPUT", `page limit ${limit} is not a positive integer`);
+  return Math.min(limit, 1_000);
+}
+
+/** An opaque cursor: the last item's sort key. */
+export function encodeCursor(parts: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify(parts), "utf8").toString("base64url");
+}
+
+/** Decode a cursor of `n` parts of the given types; INPUT when it is not one this store made. */
+export function decodeCursor<T extends (string | number)[]>(
+  cursor: string,
+  types: readonly ("string" | "number")[],
+): T {
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch {
+    v = undefined;
+  }
+  if (!Array.isArray(v) || v.length !== types.length || !v.every((x, i) => typeof x === types[i]))
+    throw new PalisadeError("INPUT", "paging cursor is not one this store returned");
+  return v as T;
+}
+
+/** Validate an audit entry (INPUT on empty names or a bad time) and its details as stored JSON. */
+export function auditRow(e: AuditInput): {
+  at: string;
+  actor: string;
+  action: string;
+  subject: string;
+  details: string;
+} {
+  if (!(e.at instanceof Date) || Number.isNaN(e.at.getTime()))
+    throw new PalisadeError("INPUT", "audit entry: bad time");
+  for (const [k, v] of [
+    ["actor", e.actor],
+    ["action", e.action],
+    ["subject", e.subject],
+  ] as const)
+    if (typeof v !== "string" || v === "") throw new PalisadeError("INPUT", `audit entry: ${k} is empty`);
+  return {
+    at: e.at.toISOString(),
+    actor: e.actor,
+    action: e.action,
+    subject: e.subject,
+    details: JSON.stringify((e.details ?? null) as JsonValue),
+  };
+}
+
+/** Parse a JSON column written by this store; INTEGRITY when it is not JSON. */
+export function parseJsonColumn(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new PalisadeError("INTEGRITY", `stored ${what} is not valid JSON`, { cause: e });
+  }
+}
+
+export interface VersionRow {
+  cluster: string;
+  key: string;
+  uid: string | null;
+  hash: string;
+  object: string;
+  valid_from: string;
+  valid_to: string | null;
+}
+
+/** A version row read back (SQLite and PostgreSQL rows have this shape). */
+export function versionOf(r: VersionRow): ObjectVersion {
+  const v: ObjectVersion = {
+    cluster: r.cluster,
+    key: decodeObjectKey(r.key),
+    hash: r.hash,
+    object: parseJsonColumn(r.object, "object"),
+    validFrom: r.valid_from,
+  };
+  if (r.uid !== null) v.uid = r.uid;
+  if (r.valid_to !== null) v.validTo = r.valid_to;
+  return v;
+}
+
+export interface FindingRow {
+  cluster: string;
+  first_seen: string;
+  last_seen: string;
+  resolved_at: string | null;
+  finding: string;
+}
+
+/** A stored finding read back. */
+export function storedFindingOf(r: FindingRow): StoredFinding {
+  const f: StoredFinding = {
+    cluster: r.cluster,
+    finding: parseJsonColumn(r.finding, "finding") as Finding,
+    firstSeen: r.first_seen,
+    lastSeen: r.last_seen,
+  };
+  if (r.resolved_at !== null) f.resolvedAt = r.resolved_at;
+  return f;
+}

@@ -1,0 +1,44 @@
+/**
+ * The PostgreSQL backend (`pg`): every store of a bundle shares one connection pool and one schema, so a fleet of
+ * scanners, the central service and the CLI share one database.
+ */
+import type { OpenStoresOptions, Stores } from "../ports.js";
+import { openPgConnection } from "./connection.js";
+import { PgKnownImageStore, PgRemediationStore } from "./lineage.js";
+import { PgAuditStore, PgFindingStore, PgSnapshotStore } from "./platform.js";
+import { PgVulnStore } from "./vulns.js";
+
+export type { PgConnectionOptions } from "./connection.js";
+export {
+  DEFAULT_PG_SCHEMA,
+  isPostgresUrl,
+  openPgConnection,
+  PgConnection,
+  redactDbUrl,
+} from "./connection.js";
+export { migratePg, PG_MIGRATIONS, PG_SCHEMA_VERSION } from "./migrations.js";
+export { fromPgText, pgText } from "./text.js";
+export type { PgVulnStoreOptions } from "./vulns.js";
+export { PgAuditStore, PgFindingStore, PgKnownImageStore, PgRemediationStore, PgSnapshotStore, PgVulnStore };
+
+/** Every store on one PostgreSQL schema (created and migrated when needed). */
+export async function openPgStores(url: string, opts: OpenStoresOptions = {}): Promise<Stores> {
+  const conn = await openPgConnection(url, opts);
+  const vulns = new PgVulnStore(conn);
+  let closed = false;
+  return {
+    location: conn.redactedUrl,
+    vulns,
+    images: new PgKnownImageStore(conn),
+    remediation: new PgRemediationStore(conn),
+    snapshots: new PgSnapshotStore(conn),
+    findings: new PgFindingStore(conn),
+    audit: new PgAuditStore(conn),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await vulns.close();
+      await conn.end();
+    },
+  };
+}

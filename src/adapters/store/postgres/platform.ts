@@ -1,0 +1,285 @@
+import { PalisadeError } from "../../../core/errors/index.js";
+import type { Finding, ResourceRef } from "../../../core/findings/index.js";
+import {
+  auditRow,
+  compareObjectKeys,
+  decodeCursor,
+  decodeObjectKey,
+  encodeCursor,
+  encodeObjectKey,
+  type FindingRow,
+  pageLimit,
+  parseJsonColumn,
+  planEvaluation,
+  planSnapshot,
+  storedFindingOf,
+  type VersionRow,
+  versionOf,
+} from "../platform-rows.js";
+import type {
+  AuditEntry,
+  AuditInput,
+  AuditQuery,
+  AuditStore,
+  FindingQuery,
+  FindingStore,
+  FindingUpsertResult,
+  InventorySnapshotStore,
+  JsonValue,
+  ObjectVersion,
+  Page,
+  SnapshotObject,
+  SnapshotResult,
+  SnapshotScope,
+  StoredFinding,
+} from "../ports.js";
+import type { PgConnection } from "./connection.js";
+import { fromPgText, pgText } from "./text.js";
+
+/** Rows per INSERT statement (array parameters: the statement's size stays bounded). */
+const ROWS_PER_STATEMENT = 5_000;
+
+const versionRow = (r: VersionRow): ObjectVersion =>
+  versionOf({
+    ...r,
+    cluster: fromPgText(r.cluster),
+    uid: r.uid === null ? null : fromPgText(r.uid),
+    hash: fromPgText(r.hash),
+  });
+
+/** Object versions in PostgreSQL; one writer per cluster at a time (advisory lock). */
+export class PgSnapshotStore implements InventorySnapshotStore {
+  constructor(private readonly conn: PgConnection) {}
+
+  async putSnapshot(
+    cluster: string,
+    observedAt: Date,
+    scope: SnapshotScope,
+    objects: readonly SnapshotObject[],
+  ): Promise<SnapshotResult> {
+    const at = observedAt.toISOString();
+    const t = (x: string) => this.conn.t(x);
+    const cl = pgText(cluster);
+    return this.conn.locked("cannot store the snapshot", `inventory:${cl}`, async (c) => {
+      const latest = (
+        await c.query(`SELECT max(observed_at) AS t FROM ${t("inventory_snapshots")} WHERE cluster = $1`, [
+          cl,
+        ])
+      ).rows[0]?.t as string | null;
+      if (latest != null && latest > at)
+        throw new PalisadeError(
+          "INPUT",
+          `snapshot of ${cluster} at ${at} is older than its latest one (${latest})`,
+        );
+      const current = (
+        (
+          await c.query(
+            `SELECT vid, key, uid, hash FROM ${t("object_versions")} WHERE cluster = $1 AND valid_to IS NULL`,
+            [cl],
+          )
+        ).rows as { vid: string; key: string; uid: string | null; hash: string }[]
+      ).map((r) => ({
+        id: r.vid,
+        key: r.key,
+        ref: decodeObjectKey(r.key),
+        uid: r.uid === null ? undefined : fromPgText(r.uid),
+        hash: fromPgText(r.hash),
+      }));
+      const plan = planSnapshot(current, scope, objects);
+      if (plan.close.length > 0)
+        await c.query(`UPDATE ${t("object_versions")} SET valid_to = $1 WHERE vid = ANY($2::bigint[])`, [
+          at,
+          plan.close,
+        ]);
+      for (let i = 0; i < plan.open.length; i += ROWS_PER_STATEMENT) {
+        const chunk = plan.open.slice(i, i + ROWS_PER_STATEMENT);
+        await c.query(
+          `INSERT INTO ${t("object_versions")} (cluster, key, uid, hash, object, valid_from)
+           SELECT $1, k, u, h, o, $2 FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) AS x(k, u, h, o)`,
+          [
+            cl,
+            at,
+            chunk.map((o) => o.key),
+            chunk.map((o) => (o.object.uid === undefined ? null : pgText(o.object.uid))),
+            chunk.map((o) => pgText(o.object.hash)),
+            chunk.map((o) => JSON.stringify(o.object.object ?? null)),
+          ],
+        );
+      }
+      await c.query(
+        `INSERT INTO ${t("inventory_snapshots")} (cluster, observed_at, scope) VALUES ($1, $2, $3)
+         ON CONFLICT (cluster, observed_at) DO UPDATE SET scope = EXCLUDED.scope`,
+        [cl, at, JSON.stringify(scope)],
+      );
+      return plan.result;
+    });
+  }
+
+  async objectsAt(cluster: string, at: Date): Promise<ObjectVersion[]> {
+    const rows = await this.conn.query<VersionRow>(
+      `SELECT cluster, key, uid, hash, object, valid_from, valid_to FROM ${this.conn.t("object_versions")}
+       WHERE cluster = $1 AND valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2)`,
+      [pgText(cluster), at.toISOString()],
+      "cannot read the inventory history",
+    );
+    return rows.map(versionRow).sort((a, b) => compareObjectKeys(a.key, b.key));
+  }
+
+  async history(cluster: string, key: ResourceRef): Promise<ObjectVersion[]> {
+    const rows = await this.conn.query<VersionRow>(
+      `SELECT cluster, key, uid, hash, object, valid_from, valid_to FROM ${this.conn.t("object_versions")}
+       WHERE cluster = $1 AND key = $2 ORDER BY valid_from, vid`,
+      [pgText(cluster), encodeObjectKey(key)],
+      "cannot read the inventory history",
+    );
+    return rows.map(versionRow);
+  }
+}
+
+/** Findings per (cluster, id) in PostgreSQL; one evaluation per cluster at a time (advisory lock). */
+export class PgFindingStore implements FindingStore {
+  constructor(private readonly conn: PgConnection) {}
+
+  async upsertEvaluation(
+    cluster: string,
+    evaluatedAt: Date,
+    findings: readonly Finding[],
+  ): Promise<FindingUpsertResult> {
+    const at = evaluatedAt.toISOString();
+    const t = (x: string) => this.conn.t(x);
+    const cl = pgText(cluster);
+    return this.conn.locked("cannot store the findings", `findings:${cl}`, async (c) => {
+      const current = (
+        (await c.query(`SELECT id, first_seen, resolved_at FROM ${t("findings")} WHERE cluster = $1`, [cl]))
+          .rows as {
+          id: string;
+          first_seen: string;
+          resolved_at: string | null;
+        }[]
+      ).map((r) => ({
+        id: fromPgText(r.id),
+        firstSeen: r.first_seen,
+        resolvedAt: r.resolved_at ?? undefined,
+      }));
+      const plan = planEvaluation(current, at, findings);
+      for (let i = 0; i < plan.upsert.length; i += ROWS_PER_STATEMENT) {
+        const chunk = plan.upsert.slice(i, i + ROWS_PER_STATEMENT);
+        await c.query(
+          `INSERT INTO ${t("findings")} (cluster, id, rule_id, severity, namespace, first_seen, last_seen, resolved_at, finding)
+           SELECT $1, i, r, s, n, f, $2, NULL, j FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) AS x(i, r, s, n, f, j)
+           ON CONFLICT (cluster, id) DO UPDATE SET rule_id = EXCLUDED.rule_id, severity = EXCLUDED.severity,
+             namespace = EXCLUDED.namespace, first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen,
+             resolved_at = NULL, finding = EXCLUDED.finding`,
+          [
+            cl,
+            at,
+            chunk.map((u) => pgText(u.finding.id)),
+            chunk.map((u) => pgText(u.finding.ruleId)),
+            chunk.map((u) => pgText(u.finding.severity)),
+            chunk.map((u) =>
+              u.finding.resource.namespace === undefined ? null : pgText(u.finding.resource.namespace),
+            ),
+            chunk.map((u) => u.firstSeen),
+            chunk.map((u) => JSON.stringify(u.finding)),
+          ],
+        );
+      }
+      if (plan.resolve.length > 0)
+        await c.query(
+          `UPDATE ${t("findings")} SET resolved_at = $1 WHERE cluster = $2 AND id = ANY($3::text[])`,
+          [at, cl, plan.resolve.map(pgText)],
+        );
+      return plan.result;
+    });
+  }
+
+  async list(q: FindingQuery = {}): Promise<Page<StoredFinding>> {
+    const limit = pageLimit(q.limit);
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const p = (v: unknown): string => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    if (q.cluster !== undefined) where.push(`cluster = ${p(pgText(q.cluster))}`);
+    if (q.namespace !== undefined) where.push(`namespace = ${p(pgText(q.namespace))}`);
+    if (q.ruleId !== undefined) where.push(`rule_id = ${p(pgText(q.ruleId))}`);
+    if (q.severity !== undefined) where.push(`severity = ANY(${p(q.severity.map(pgText))}::text[])`);
+    if (q.openOnly) where.push("resolved_at IS NULL");
+    if (q.after !== undefined) {
+      const [cl, id] = decodeCursor<[string, string]>(q.after, ["string", "string"]);
+      where.push(`(cluster, id) > (${p(pgText(cl))}, ${p(pgText(id))})`);
+    }
+    const rows = await this.conn.query<FindingRow & { id: string }>(
+      `SELECT cluster, id, first_seen, last_seen, resolved_at, finding FROM ${this.conn.t("findings")}${where.length ? ` WHERE ${where.join(" AND ")}` : ""}
+       ORDER BY cluster, id LIMIT ${p(limit + 1)}`,
+      params,
+      "cannot read findings",
+    );
+    const page = rows
+      .slice(0, limit)
+      .map((r) => ({ ...r, cluster: fromPgText(r.cluster), id: fromPgText(r.id) }));
+    const last = page[page.length - 1];
+    return {
+      items: page.map(storedFindingOf),
+      ...(rows.length > limit && last ? { next: encodeCursor([last.cluster, last.id]) } : {}),
+    };
+  }
+}
+
+/** The append-only audit log in PostgreSQL (a trigger refuses UPDATE and DELETE). */
+export class PgAuditStore implements AuditStore {
+  constructor(private readonly conn: PgConnection) {}
+
+  async append(entry: AuditInput): Promise<AuditEntry> {
+    const row = auditRow(entry);
+    const [r] = await this.conn.query<{ seq: string }>(
+      `INSERT INTO ${this.conn.t("audit_log")} (at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5) RETURNING seq`,
+      [row.at, pgText(row.actor), pgText(row.action), pgText(row.subject), row.details],
+      "cannot append to the audit log",
+    );
+    return { seq: Number(r?.seq), ...row, details: JSON.parse(row.details) as JsonValue };
+  }
+
+  async list(q: AuditQuery = {}): Promise<Page<AuditEntry>> {
+    const limit = pageLimit(q.limit);
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const p = (v: unknown): string => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    if (q.from !== undefined) where.push(`at >= ${p(q.from.toISOString())}`);
+    if (q.to !== undefined) where.push(`at < ${p(q.to.toISOString())}`);
+    if (q.after !== undefined) {
+      const [at, seq] = decodeCursor<[string, number]>(q.after, ["string", "number"]);
+      where.push(`(at, seq) > (${p(at)}, ${p(seq)})`);
+    }
+    const rows = await this.conn.query<{
+      seq: string;
+      at: string;
+      actor: string;
+      action: string;
+      subject: string;
+      details: string;
+    }>(
+      `SELECT seq, at, actor, action, subject, details FROM ${this.conn.t("audit_log")}${where.length ? ` WHERE ${where.join(" AND ")}` : ""}
+       ORDER BY at, seq LIMIT ${p(limit + 1)}`,
+      params,
+      "cannot read the audit log",
+    );
+    const page = rows.slice(0, limit).map((r) => ({
+      seq: Number(r.seq),
+      at: r.at,
+      actor: fromPgText(r.actor),
+      action: fromPgText(r.action),
+      subject: fromPgText(r.subject),
+      details: parseJsonColumn(r.details, "audit details") as JsonValue,
+    }));
+    const last = page[page.length - 1];
+    return {
+      items: page,
+      ...(rows.length > limit && last ? { next: encodeCursor([last.at, last.seq]) } : {}),
+    };
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * The embedded SQLite backend: every store of a bundle shares one connection to one file (better-sqlite3 is
+ * synchronous: each store method runs its transaction whole, so the promise it returns is already settled).
+ */
+import type { OpenStoresOptions, Stores } from "../ports.js";
+import { SqliteKnownImageStore, SqliteRemediationStore } from "./lineage.js";
+import { openSqliteConnection } from "./open.js";
+import { SqliteAuditStore, SqliteFindingStore, SqliteSnapshotStore } from "./platform.js";
+import { SqliteVulnStore } from "./vulns.js";
+
+export type { SqliteConnection, SqliteDatabase, SqliteOpenOptions, SqliteStatement } from "./connection.js";
+export {
+  DEFAULT_LOCK_TIMEOUT_MS,
+  damaged,
+  isSqliteBusy,
+  openSqlite,
+  rebuildAdvice,
+  sqliteFailure,
+} from "./connection.js";
+export { migrateSqlite, SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from "./migrations.js";
+export { openSqliteConnection } from "./open.js";
+export type { SqliteVulnStoreOptions } from "./vulns.js";
+export {
+  SqliteAuditStore,
+  SqliteFindingStore,
+  SqliteKnownImageStore,
+  SqliteRemediationStore,
+  SqliteSnapshotStore,
+  SqliteVulnStore,
+};
+
+/** Every store on one SQLite file (created and migrated when needed; ":memory:" for a private database). */
+export function openSqliteStores(file: string, opts: OpenStoresOptions = {}): Stores {
+  const conn = openSqliteConnection(file, { lockTimeoutMs: opts.lockTimeoutMs, check: opts.check });
+  let closed = false;
+  const vulns = new SqliteVulnStore(conn);
+  return {
+    location: file,
+    vulns,
+    images: new SqliteKnownImageStore(conn),
+    remediation: new SqliteRemediationStore(conn),
+    snapshots: new SqliteSnapshotStore(conn),
+    findings: new SqliteFindingStore(conn),
+    audit: new SqliteAuditStore(conn),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await vulns.close();
+      conn.db.close();
+    },
+  };
+}

@@ -1,0 +1,192 @@
+/**
+ * The SQLite schema, as numbered migrations (see ../schema.ts). Versions 1 and 2 are the tables Palisade created
+ * before migrations existed (the vulnerability tables with `meta.schema_version` "2", the lineage tables with
+ * `lineage_schema.version` "1"): written with IF NOT EXISTS, they adopt such a file in place, and they keep those
+ * markers, so the file stays readable by the Palisade that made it.
+ */
+import { PalisadeError } from "../../../core/errors/index.js";
+import { latestVersion, type Migration, pending, SchemaTooNewError } from "../schema.js";
+import type { SqliteDatabase } from "./connection.js";
+
+type Up = (db: SqliteDatabase, file: string) => void;
+
+/** Refuse a legacy marker with another value than the one these tables were made with. */
+function legacyMarker(
+  db: SqliteDatabase,
+  file: string,
+  table: string,
+  key: string,
+  expected: string,
+  what: string,
+) {
+  const row = db.prepare(`SELECT value FROM ${table} WHERE key = ?`).get(key) as
+    | { value: string }
+    | undefined;
+  if (!row) db.prepare(`INSERT INTO ${table} (key, value) VALUES (?, ?)`).run(key, expected);
+  else if (row.value !== expected)
+    throw new PalisadeError(
+      "UNSUPPORTED",
+      `${what} have schema ${row.value}, this Palisade reads ${expected}`,
+      {
+        context: { file },
+      },
+    );
+}
+
+export const SQLITE_MIGRATIONS: readonly Migration<Up>[] = [
+  {
+    version: 1,
+    name: "advisories",
+    up: (db, file) => {
+      db.exec(`
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+-- Records live in a rowid table (large values in overflow pages keep the b-tree shallow); the (key, advisory)
+-- index is a covering WITHOUT ROWID table, so a lookup is one range scan plus one rowid fetch per record.
+CREATE TABLE IF NOT EXISTS advisories (
+  rid INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  modified TEXT NOT NULL,
+  ecosystems TEXT NOT NULL,
+  record TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS affected (
+  key TEXT NOT NULL,
+  rid INTEGER NOT NULL,
+  PRIMARY KEY (key, rid)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS affected_by_advisory ON affected (rid);
+`);
+      legacyMarker(db, file, "meta", "schema_version", "2", "vulnerability tables");
+    },
+  },
+  {
+    version: 2,
+    name: "known images and remediation records",
+    up: (db, file) => {
+      db.exec(`
+CREATE TABLE IF NOT EXISTS lineage_schema (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS known_images (
+  digest TEXT PRIMARY KEY,
+  platform TEXT NOT NULL,
+  first_seen TEXT NOT NULL,
+  last_seen TEXT NOT NULL,
+  image TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS known_image_refs (
+  ref TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  PRIMARY KEY (ref, digest)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS remediation_records (
+  key TEXT PRIMARY KEY,
+  state TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  record TEXT NOT NULL
+) WITHOUT ROWID;
+`);
+      legacyMarker(db, file, "lineage_schema", "version", "1", "lineage tables");
+    },
+  },
+  {
+    version: 3,
+    name: "inventory snapshots",
+    up: (db) =>
+      db.exec(`
+CREATE TABLE IF NOT EXISTS inventory_snapshots (
+  cluster TEXT NOT NULL,
+  observed_at TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  PRIMARY KEY (cluster, observed_at)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS object_versions (
+  vid INTEGER PRIMARY KEY,
+  cluster TEXT NOT NULL,
+  key TEXT NOT NULL,
+  uid TEXT,
+  hash TEXT NOT NULL,
+  object TEXT NOT NULL,
+  valid_from TEXT NOT NULL,
+  valid_to TEXT
+);
+CREATE INDEX IF NOT EXISTS object_versions_by_key ON object_versions (cluster, key, valid_from);
+CREATE INDEX IF NOT EXISTS object_versions_current ON object_versions (cluster, key) WHERE valid_to IS NULL;
+`),
+  },
+  {
+    version: 4,
+    name: "findings",
+    up: (db) =>
+      db.exec(`
+CREATE TABLE IF NOT EXISTS findings (
+  cluster TEXT NOT NULL,
+  id TEXT NOT NULL,
+  rule_id TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  namespace TEXT,
+  first_seen TEXT NOT NULL,
+  last_seen TEXT NOT NULL,
+  resolved_at TEXT,
+  finding TEXT NOT NULL,
+  PRIMARY KEY (cluster, id)
+) WITHOUT ROWID;
+`),
+  },
+  {
+    version: 5,
+    name: "audit log",
+    up: (db) =>
+      db.exec(`
+CREATE TABLE IF NOT EXISTS audit_log (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  details TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_log_by_time ON audit_log (at, seq);
+`),
+  },
+];
+
+export const SQLITE_SCHEMA_VERSION = latestVersion(SQLITE_MIGRATIONS);
+
+function appliedVersion(db: SqliteDatabase): number {
+  const exists = db
+    .prepare("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+    .get();
+  if (!exists) return 0;
+  return (db.prepare("SELECT max(version) AS v FROM schema_migrations").get() as { v: number | null }).v ?? 0;
+}
+
+/**
+ * Bring `db` to {@link SQLITE_SCHEMA_VERSION}: nothing to do (the common case) costs two reads and no lock;
+ * otherwise the pending migrations run in one BEGIN IMMEDIATE transaction (another process opening the same file
+ * waits for it, then finds nothing left to do). A newer database is refused ({@link SchemaTooNewError}).
+ */
+export function migrateSqlite(
+  db: SqliteDatabase,
+  file: string,
+  list: readonly Migration<Up>[] = SQLITE_MIGRATIONS,
+) {
+  const latest = latestVersion(list);
+  const check = (v: number): boolean => {
+    if (v > latest) throw new SchemaTooNewError(`database ${file}`, v, latest, { file });
+    return v === latest;
+  };
+  if (check(appliedVersion(db))) return;
+  db.transaction(() => {
+    db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+  version INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  applied_at TEXT NOT NULL
+)`);
+    const applied = appliedVersion(db);
+    if (check(applied)) return;
+    const record = db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
+    for (const m of pending(list, applied)) {
+      m.up(db, file);
+      record.run(m.version, m.name, new Date().toISOString());
+    }
+  }).immediate();
+}

@@ -1,0 +1,270 @@
+import { PalisadeError } from "../../../core/errors/index.js";
+import type { Finding, ResourceRef } from "../../../core/findings/index.js";
+import {
+  auditRow,
+  compareObjectKeys,
+  decodeCursor,
+  decodeObjectKey,
+  encodeCursor,
+  encodeObjectKey,
+  type FindingRow,
+  pageLimit,
+  parseJsonColumn,
+  planEvaluation,
+  planSnapshot,
+  storedFindingOf,
+  type VersionRow,
+  versionOf,
+} from "../platform-rows.js";
+import type {
+  AuditEntry,
+  AuditInput,
+  AuditQuery,
+  AuditStore,
+  FindingQuery,
+  FindingStore,
+  FindingUpsertResult,
+  InventorySnapshotStore,
+  JsonValue,
+  ObjectVersion,
+  Page,
+  SnapshotObject,
+  SnapshotResult,
+  SnapshotScope,
+  StoredFinding,
+} from "../ports.js";
+import { type SqliteConnection, sqliteFailure } from "./connection.js";
+
+/** Run `fn` in a BEGIN IMMEDIATE transaction, errors typed. */
+function write<T>(conn: SqliteConnection, what: string, fn: () => T): T {
+  try {
+    return conn.db.transaction(fn).immediate();
+  } catch (e) {
+    throw sqliteFailure(e, conn.file, what, conn.lockTimeoutMs);
+  }
+}
+
+function read<T>(conn: SqliteConnection, what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw sqliteFailure(e, conn.file, what, conn.lockTimeoutMs);
+  }
+}
+
+/** Object versions in `object_versions`; snapshots (time and scope) in `inventory_snapshots`. */
+export class SqliteSnapshotStore implements InventorySnapshotStore {
+  constructor(private readonly conn: SqliteConnection) {}
+
+  async putSnapshot(
+    cluster: string,
+    observedAt: Date,
+    scope: SnapshotScope,
+    objects: readonly SnapshotObject[],
+  ): Promise<SnapshotResult> {
+    const at = observedAt.toISOString();
+    const { db } = this.conn;
+    return write(this.conn, "cannot store the snapshot", () => {
+      const latest = (
+        db
+          .prepare("SELECT max(observed_at) AS t FROM inventory_snapshots WHERE cluster = ?")
+          .get(cluster) as {
+          t: string | null;
+        }
+      ).t;
+      if (latest !== null && latest > at)
+        throw new PalisadeError(
+          "INPUT",
+          `snapshot of ${cluster} at ${at} is older than its latest one (${latest})`,
+        );
+      const current = (
+        db
+          .prepare("SELECT vid, key, uid, hash FROM object_versions WHERE cluster = ? AND valid_to IS NULL")
+          .all(cluster) as { vid: number; key: string; uid: string | null; hash: string }[]
+      ).map((r) => ({
+        id: r.vid,
+        key: r.key,
+        ref: decodeObjectKey(r.key),
+        uid: r.uid ?? undefined,
+        hash: r.hash,
+      }));
+      const plan = planSnapshot(current, scope, objects);
+      const close = db.prepare("UPDATE object_versions SET valid_to = ? WHERE vid = ?");
+      for (const id of plan.close) close.run(at, id);
+      const open = db.prepare(
+        "INSERT INTO object_versions (cluster, key, uid, hash, object, valid_from) VALUES (?, ?, ?, ?, ?, ?)",
+      );
+      for (const o of plan.open)
+        open.run(
+          cluster,
+          o.key,
+          o.object.uid ?? null,
+          o.object.hash,
+          JSON.stringify(o.object.object ?? null),
+          at,
+        );
+      db.prepare(
+        "INSERT OR REPLACE INTO inventory_snapshots (cluster, observed_at, scope) VALUES (?, ?, ?)",
+      ).run(cluster, at, JSON.stringify(scope));
+      return plan.result;
+    });
+  }
+
+  async objectsAt(cluster: string, at: Date): Promise<ObjectVersion[]> {
+    const t = at.toISOString();
+    return read(this.conn, "cannot read the inventory history", () =>
+      (
+        this.conn.db
+          .prepare(
+            "SELECT cluster, key, uid, hash, object, valid_from, valid_to FROM object_versions WHERE cluster = ? AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)",
+          )
+          .all(cluster, t, t) as VersionRow[]
+      )
+        .map(versionOf)
+        .sort((a, b) => compareObjectKeys(a.key, b.key)),
+    );
+  }
+
+  async history(cluster: string, key: ResourceRef): Promise<ObjectVersion[]> {
+    return read(this.conn, "cannot read the inventory history", () =>
+      (
+        this.conn.db
+          .prepare(
+            "SELECT cluster, key, uid, hash, object, valid_from, valid_to FROM object_versions WHERE cluster = ? AND key = ? ORDER BY valid_from, vid",
+          )
+          .all(cluster, encodeObjectKey(key)) as VersionRow[]
+      ).map(versionOf),
+    );
+  }
+}
+
+/** Findings per (cluster, id) in `findings`. */
+export class SqliteFindingStore implements FindingStore {
+  constructor(private readonly conn: SqliteConnection) {}
+
+  async upsertEvaluation(
+    cluster: string,
+    evaluatedAt: Date,
+    findings: readonly Finding[],
+  ): Promise<FindingUpsertResult> {
+    const at = evaluatedAt.toISOString();
+    const { db } = this.conn;
+    return write(this.conn, "cannot store the findings", () => {
+      const current = (
+        db.prepare("SELECT id, first_seen, resolved_at FROM findings WHERE cluster = ?").all(cluster) as {
+          id: string;
+          first_seen: string;
+          resolved_at: string | null;
+        }[]
+      ).map((r) => ({ id: r.id, firstSeen: r.first_seen, resolvedAt: r.resolved_at ?? undefined }));
+      const plan = planEvaluation(current, at, findings);
+      const upsert = db.prepare(
+        "INSERT OR REPLACE INTO findings (cluster, id, rule_id, severity, namespace, first_seen, last_seen, resolved_at, finding) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+      );
+      for (const u of plan.upsert)
+        upsert.run(
+          cluster,
+          u.finding.id,
+          u.finding.ruleId,
+          u.finding.severity,
+          u.finding.resource.namespace ?? null,
+          u.firstSeen,
+          at,
+          JSON.stringify(u.finding),
+        );
+      const resolve = db.prepare("UPDATE findings SET resolved_at = ? WHERE cluster = ? AND id = ?");
+      for (const id of plan.resolve) resolve.run(at, cluster, id);
+      return plan.result;
+    });
+  }
+
+  async list(q: FindingQuery = {}): Promise<Page<StoredFinding>> {
+    const limit = pageLimit(q.limit);
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (q.cluster !== undefined) {
+      where.push("cluster = ?");
+      params.push(q.cluster);
+    }
+    if (q.namespace !== undefined) {
+      where.push("namespace = ?");
+      params.push(q.namespace);
+    }
+    if (q.ruleId !== undefined) {
+      where.push("rule_id = ?");
+      params.push(q.ruleId);
+    }
+    if (q.severity !== undefined) {
+      where.push("severity IN (SELECT value FROM json_each(?))");
+      params.push(JSON.stringify(q.severity));
+    }
+    if (q.openOnly) where.push("resolved_at IS NULL");
+    if (q.after !== undefined) {
+      const [c, id] = decodeCursor<[string, string]>(q.after, ["string", "string"]);
+      where.push("(cluster, id) > (?, ?)");
+      params.push(c, id);
+    }
+    const rows = read(this.conn, "cannot read findings", () =>
+      this.conn.db
+        .prepare(
+          `SELECT cluster, id, first_seen, last_seen, resolved_at, finding FROM findings${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY cluster, id LIMIT ?`,
+        )
+        .all(...params, limit + 1),
+    ) as (FindingRow & { id: string })[];
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map(storedFindingOf),
+      ...(rows.length > limit && last ? { next: encodeCursor([last.cluster, last.id]) } : {}),
+    };
+  }
+}
+
+/** The append-only `audit_log` (seq from AUTOINCREMENT: never reused). */
+export class SqliteAuditStore implements AuditStore {
+  constructor(private readonly conn: SqliteConnection) {}
+
+  async append(entry: AuditInput): Promise<AuditEntry> {
+    const row = auditRow(entry);
+    const seq = write(this.conn, "cannot append to the audit log", () =>
+      Number(
+        this.conn.db
+          .prepare("INSERT INTO audit_log (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)")
+          .run(row.at, row.actor, row.action, row.subject, row.details).lastInsertRowid,
+      ),
+    );
+    return { seq, ...row, details: JSON.parse(row.details) as JsonValue };
+  }
+
+  async list(q: AuditQuery = {}): Promise<Page<AuditEntry>> {
+    const limit = pageLimit(q.limit);
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (q.from !== undefined) {
+      where.push("at >= ?");
+      params.push(q.from.toISOString());
+    }
+    if (q.to !== undefined) {
+      where.push("at < ?");
+      params.push(q.to.toISOString());
+    }
+    if (q.after !== undefined) {
+      const [at, seq] = decodeCursor<[string, number]>(q.after, ["string", "number"]);
+      where.push("(at, seq) > (?, ?)");
+      params.push(at, seq);
+    }
+    const rows = read(this.conn, "cannot read the audit log", () =>
+      this.conn.db
+        .prepare(
+          `SELECT seq, at, actor, action, subject, details FROM audit_log${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY at, seq LIMIT ?`,
+        )
+        .all(...params, limit + 1),
+    ) as { seq: number; at: string; actor: string; action: string; subject: string; details: string }[];
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((r) => ({ ...r, details: parseJsonColumn(r.details, "audit details") as JsonValue })),
+      ...(rows.length > limit && last ? { next: encodeCursor([last.at, last.seq]) } : {}),
+    };
+  }
+}

@@ -1,0 +1,298 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  describeRemediationConcurrency,
+  describeStoresContracts,
+  describeVulnStoreContract,
+  rec,
+  record,
+} from "../../../test/contracts/index.js";
+import { dg, img } from "../../core/lineage/__fixtures__/images.js";
+import {
+  MemoryVulnStore,
+  openStores,
+  SchemaTooNewError,
+  SQLITE_MIGRATIONS,
+  SQLITE_SCHEMA_VERSION,
+  SqliteVulnStore,
+} from "./index.js";
+
+const tmp = mkdtempSync(join(tmpdir(), "palisade-store-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+type RawDb = {
+  exec(s: string): void;
+  prepare(s: string): {
+    run(...a: unknown[]): unknown;
+    all(...a: unknown[]): unknown[];
+    get(...a: unknown[]): unknown;
+  };
+  close(): void;
+};
+const RawDatabase = createRequire(import.meta.url)("better-sqlite3") as new (f: string) => RawDb;
+
+let n = 0;
+const freshFile = () => join(tmp, `db-${n++}`, "palisade.db");
+// One contract per port, every backend (STYLE.md convention 8). PostgreSQL runs the same suites against a real
+// server in test/integration/stores-postgres.test.ts.
+describeStoresContracts("memory", () => openStores("memory:"));
+describeStoresContracts("sqlite (:memory:)", () => openStores(":memory:"));
+describeStoresContracts("sqlite (file)", () => openStores(freshFile()));
+describeVulnStoreContract("memory (alone)", () => new MemoryVulnStore());
+describeVulnStoreContract("sqlite (alone, file)", () => new SqliteVulnStore(freshFile()));
+
+// Two processes, each with its own connection to one file, advancing the same record: BEGIN IMMEDIATE
+// serialises them. (Within one process better-sqlite3 is synchronous, so only processes can interleave.)
+describe("RemediationStore concurrency: sqlite, two processes on one file", () => {
+  it("two advancers in two processes lose no update", async () => {
+    const file = freshFile();
+    (await openStores(file)).close();
+    const script = resolve("test/support/remediation-advancer.ts");
+    const run = () =>
+      promisify(execFile)(process.execPath, ["--import", "tsx", script, file, "40"], { timeout: 60_000 });
+    await Promise.all([run(), run()]);
+    const stores = await openStores(file);
+    try {
+      expect((await stores.remediation.listRecords()).map((r) => [r.key, r.reopenCount])).toEqual([
+        ["K|a", 80],
+      ]);
+    } finally {
+      await stores.close();
+    }
+  }, 90_000);
+});
+describeRemediationConcurrency("sqlite, two connections in one process", async () => {
+  const file = freshFile();
+  const a = await openStores(file);
+  const b = await openStores(file);
+  return [
+    a.remediation,
+    b.remediation,
+    async () => {
+      await a.close();
+      await b.close();
+    },
+  ];
+});
+
+describe("SqliteVulnStore", () => {
+  it("persists across reopen", async () => {
+    const file = join(tmp, "persist", "p.db");
+    const s1 = new SqliteVulnStore(file);
+    const r = rec("A-1", "2024-01-01T00:00:00Z", [["npm", "a"]]);
+    await s1.putRecords([r]);
+    await s1.markImported("2024-01-02T00:00:00.000Z");
+    await s1.close();
+    const s2 = new SqliteVulnStore(file);
+    expect([(await s2.lookup(["npm\u0000a"])).get("npm\u0000a"), (await s2.status()).importedAt]).toEqual([
+      [r],
+      "2024-01-02T00:00:00.000Z",
+    ]);
+    await s2.close();
+  });
+});
+
+describe("SqliteVulnStore imports", () => {
+  it("an import closed without finishing (as a killed process) leaves the previous data and reads as interrupted", async () => {
+    const file = join(tmp, "interrupted", "p.db");
+    const s1 = new SqliteVulnStore(file);
+    const a = rec("A-1", "2024-01-01T00:00:00Z", [["npm", "a"]]);
+    await s1.beginImport("2024-01-02T00:00:00.000Z");
+    await s1.putRecords([a]);
+    await s1.finishImport("2024-01-02T00:01:00.000Z");
+    await s1.beginImport("2024-01-03T00:00:00.000Z");
+    await s1.putRecords([rec("B-1", "2024-01-01T00:00:00Z", [["npm", "b"]])]);
+    await s1.close();
+    const s2 = new SqliteVulnStore(file);
+    const st = await s2.status();
+    expect([
+      st.importState,
+      st.importStartedAt,
+      st.importedAt,
+      st.advisories,
+      await s2.lookup(["npm\u0000a"]),
+    ]).toEqual([
+      "interrupted",
+      "2024-01-03T00:00:00.000Z",
+      "2024-01-02T00:01:00.000Z",
+      1,
+      new Map([["npm\u0000a", [a]]]),
+    ]);
+    // The next import that finishes makes it complete again.
+    await s2.beginImport("2024-01-04T00:00:00.000Z");
+    await s2.finishImport("2024-01-04T00:01:00.000Z");
+    expect((await s2.status()).importState).toBe("complete");
+    await s2.close();
+  });
+});
+
+/** The DDL and rows Palisade wrote before schema migrations existed (vulnerability schema "2", lineage "1"). */
+function makePreviousSchemaFile(file: string): void {
+  const db = new RawDatabase(file);
+  db.exec(`
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE advisories (rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, modified TEXT NOT NULL, ecosystems TEXT NOT NULL, record TEXT NOT NULL);
+CREATE TABLE affected (key TEXT NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY (key, rid)) WITHOUT ROWID;
+CREATE INDEX affected_by_advisory ON affected (rid);
+CREATE TABLE lineage_schema (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE known_images (digest TEXT PRIMARY KEY, platform TEXT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, image TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE known_image_refs (ref TEXT NOT NULL, digest TEXT NOT NULL, PRIMARY KEY (ref, digest)) WITHOUT ROWID;
+CREATE TABLE remediation_records (key TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at TEXT NOT NULL, record TEXT NOT NULL) WITHOUT ROWID;
+INSERT INTO meta VALUES ('schema_version', '2'), ('imported_at', '2024-01-02T00:00:00.000Z');
+INSERT INTO lineage_schema VALUES ('version', '1');
+`);
+  const r = rec("A-1", "2024-01-01T00:00:00Z", [["npm", "a"]]);
+  db.prepare("INSERT INTO advisories (rid, id, modified, ecosystems, record) VALUES (1, ?, ?, ?, ?)").run(
+    r.id,
+    r.modified,
+    '["npm"]',
+    JSON.stringify(r),
+  );
+  db.prepare("INSERT INTO affected VALUES (?, 1)").run("npm\u0000a");
+  db.prepare("INSERT INTO known_images VALUES (?, '', ?, ?, ?)").run(
+    dg(1),
+    "2025-01-01T00:00:00.000Z",
+    "2025-01-02T00:00:00.000Z",
+    JSON.stringify(img(1, ["a/app:1"], ["x"])),
+  );
+  db.prepare("INSERT INTO known_image_refs VALUES ('a/app:1', ?)").run(dg(1));
+  const k = record("CVE-1|a/app");
+  db.prepare("INSERT INTO remediation_records VALUES (?, ?, ?, ?)").run(
+    k.key,
+    k.state,
+    k.updatedAt,
+    JSON.stringify(k),
+  );
+  db.close();
+}
+
+describe("SQLite schema migrations", () => {
+  it("are numbered 1..n in order", () => {
+    expect(SQLITE_MIGRATIONS.map((m) => m.version)).toEqual(
+      Array.from({ length: SQLITE_SCHEMA_VERSION }, (_, i) => i + 1),
+    );
+  });
+
+  it("migrate a database made by the previous schema in place, data intact, once", async () => {
+    const file = join(tmp, "previous", "palisade.db");
+    rmSync(join(tmp, "previous"), { recursive: true, force: true });
+    createRequire(import.meta.url)("node:fs").mkdirSync(join(tmp, "previous"), { recursive: true });
+    makePreviousSchemaFile(file);
+    for (let round = 0; round < 2; round++) {
+      const stores = await openStores(file);
+      try {
+        expect([
+          (await stores.vulns.lookup(["npm\u0000a"])).get("npm\u0000a"),
+          (await stores.vulns.status()).importedAt,
+          (await stores.images.listImages()).images.map((i) => [i.image.digest, i.image.refs, i.firstSeen]),
+          await stores.remediation.listRecords(),
+        ]).toEqual([
+          [rec("A-1", "2024-01-01T00:00:00Z", [["npm", "a"]])],
+          "2024-01-02T00:00:00.000Z",
+          [[dg(1), ["docker.io/a/app:1"], "2025-01-01T00:00:00.000Z"]],
+          [record("CVE-1|a/app")],
+        ]);
+        // The new stores work on the migrated file.
+        await stores.audit.append({ at: new Date(0), actor: "t", action: "migrated", subject: file });
+      } finally {
+        await stores.close();
+      }
+    }
+    const db = new RawDatabase(file);
+    const applied = db.prepare("SELECT version, name FROM schema_migrations ORDER BY version").all();
+    const markers = [
+      db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get(),
+      db.prepare("SELECT value FROM lineage_schema WHERE key = 'version'").get(),
+    ];
+    db.close();
+    expect(applied).toEqual(SQLITE_MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
+    // The previous Palisade's markers stay: the file is still readable by it.
+    expect(markers).toEqual([{ value: "2" }, { value: "1" }]);
+  });
+
+  it("a database newer than this Palisade is refused with a typed error, and left as it is", async () => {
+    const file = freshFile();
+    await (await openStores(file)).close();
+    const db = new RawDatabase(file);
+    db.prepare(
+      "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'from the future', 'x')",
+    ).run(SQLITE_SCHEMA_VERSION + 1);
+    db.close();
+    const err = await openStores(file).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SchemaTooNewError);
+    expect(err).toMatchObject({
+      code: "UNSUPPORTED",
+      found: SQLITE_SCHEMA_VERSION + 1,
+      supported: SQLITE_SCHEMA_VERSION,
+      context: { file },
+    });
+    expect(String((err as Error).message)).toContain(`schema version ${SQLITE_SCHEMA_VERSION + 1}`);
+  });
+
+  it("refuses previous-schema tables whose marker says another version", async () => {
+    const file = join(tmp, "other-lineage", "p.db");
+    createRequire(import.meta.url)("node:fs").mkdirSync(join(tmp, "other-lineage"), { recursive: true });
+    makePreviousSchemaFile(file);
+    const db = new RawDatabase(file);
+    db.exec("UPDATE lineage_schema SET value = '99' WHERE key = 'version'");
+    db.close();
+    await expect(openStores(file)).rejects.toMatchObject({
+      code: "UNSUPPORTED",
+      message: expect.stringContaining("schema 99"),
+    });
+  });
+});
+
+describe("openStores", () => {
+  it("with create: false, a missing SQLite file is not created and reads as empty", async () => {
+    const file = join(tmp, "absent", "palisade.db");
+    const stores = await openStores(file, { create: false });
+    expect([
+      stores.location,
+      (await stores.images.listImages()).images,
+      (await stores.vulns.status()).advisories,
+      createRequire(import.meta.url)("node:fs").existsSync(file),
+    ]).toEqual([file, [], 0, false]);
+    await stores.close();
+  });
+});
+
+describe("pathological cases", () => {
+  it("an unreadable stored image is a coverage entry; the rest still loads", async () => {
+    const file = freshFile();
+    const s = await openStores(file);
+    await s.images.putImages([img(1, ["a/b:1"], ["x"]), img(2, ["a/c:1"], ["y"])], new Date(0));
+    await s.close();
+    const db = new RawDatabase(file);
+    db.prepare("UPDATE known_images SET image = ? WHERE digest = ?").run('{"__proto__": {"x": 1}}', dg(2));
+    db.close();
+    const again = await openStores(file);
+    const r = await again.images.listImages();
+    await again.close();
+    expect([r.images.map((i) => i.image.digest), r.coverage.map((c) => [c.reason, c.subject])]).toEqual([
+      [dg(1)],
+      [["invalid", dg(2)]],
+    ]);
+  });
+
+  it("a damaged remediation record is an INTEGRITY error naming the file", async () => {
+    const file = freshFile();
+    const s = await openStores(file);
+    await s.remediation.update(() => ({ records: [record("K|a")], result: 0 }));
+    await s.close();
+    const db = new RawDatabase(file);
+    db.prepare("UPDATE remediation_records SET record = ?").run('{"constructor": 1}');
+    db.close();
+    const again = await openStores(file);
+    await expect(again.remediation.listRecords()).rejects.toMatchObject({
+      code: "INTEGRITY",
+      context: { file },
+    });
+    await again.close();
+  });
+});

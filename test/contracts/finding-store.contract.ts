@@ -1,0 +1,140 @@
+import { describe, expect, it } from "vitest";
+import type { FindingStore, StoredFinding } from "../../src/adapters/store/index.js";
+import { type Finding, makeFinding, type Severity } from "../../src/core/findings/index.js";
+import { type MakeStores, storesOpener } from "./stores.js";
+
+const T = (day: number) => new Date(Date.UTC(2025, 0, day));
+const iso = (day: number) => T(day).toISOString();
+
+export function finding(
+  ruleId: string,
+  ns: string | undefined,
+  name: string,
+  severity: Severity = "high",
+): Finding {
+  return makeFinding({
+    ruleId,
+    title: ruleId,
+    severity,
+    resource: { apiVersion: "apps/v1", kind: "Deployment", ...(ns ? { namespace: ns } : {}), name },
+    message: `${ruleId} on ${name}`,
+    remediation: "fix it",
+    compliance: [],
+    category: "workload",
+  });
+}
+
+async function all(s: FindingStore, q: Parameters<FindingStore["list"]>[0] = {}): Promise<StoredFinding[]> {
+  const out: StoredFinding[] = [];
+  let after: string | undefined;
+  do {
+    const page = await s.list({ ...q, after });
+    out.push(...page.items);
+    after = page.next;
+  } while (after !== undefined);
+  return out;
+}
+
+/** The FindingStore contract: every backend runs this one suite. */
+export function describeFindingStoreContract(name: string, make: MakeStores): void {
+  describe(`FindingStore contract: ${name}`, () => {
+    const open = storesOpener(make);
+
+    it("tracks firstSeen, lastSeen and resolvedAt by stable id across evaluations, per cluster", async () => {
+      const s = (await open()).findings;
+      const a = finding("R1", "ns", "a");
+      const b = finding("R2", "ns", "b");
+      expect(await s.upsertEvaluation("prod", T(1), [a, b])).toEqual({
+        opened: 2,
+        updated: 0,
+        reopened: 0,
+        resolved: 0,
+      });
+      expect(await s.upsertEvaluation("staging", T(1), [a])).toEqual({
+        opened: 1,
+        updated: 0,
+        reopened: 0,
+        resolved: 0,
+      });
+      expect(await s.upsertEvaluation("prod", T(2), [a])).toEqual({
+        opened: 0,
+        updated: 1,
+        reopened: 0,
+        resolved: 1,
+      });
+      expect(await s.upsertEvaluation("prod", T(3), [a, b])).toEqual({
+        opened: 0,
+        updated: 1,
+        reopened: 1,
+        resolved: 0,
+      });
+      const sorted = [a, b].sort((x, y) => (x.id < y.id ? -1 : 1));
+      const row = (
+        cluster: string,
+        f: Finding,
+        first: number,
+        last: number,
+        resolved?: number,
+      ): StoredFinding => ({
+        cluster,
+        finding: f,
+        firstSeen: iso(first),
+        lastSeen: iso(last),
+        ...(resolved === undefined ? {} : { resolvedAt: iso(resolved) }),
+      });
+      expect(await all(s, { cluster: "prod" })).toEqual(
+        sorted.map((f) => (f === a ? row("prod", a, 1, 3) : row("prod", b, 1, 3))),
+      );
+      await s.upsertEvaluation("prod", T(4), []);
+      expect(await all(s)).toEqual([
+        ...sorted.map((f) => (f === a ? row("prod", a, 1, 3, 4) : row("prod", b, 1, 3, 4))),
+        row("staging", a, 1, 1),
+      ]);
+      expect(await all(s, { openOnly: true })).toEqual([row("staging", a, 1, 1)]);
+    });
+
+    it("filters by namespace, severity and rule, and pages in (cluster, id) order", async () => {
+      const s = (await open()).findings;
+      const fs = Array.from({ length: 25 }, (_, i) =>
+        finding(`R${i % 3}`, i % 2 ? "odd" : "even", `w${i}`, (["low", "medium", "high"] as const)[i % 3]),
+      );
+      await s.upsertEvaluation("c2", T(1), fs.slice(0, 10));
+      await s.upsertEvaluation("c1", T(1), fs);
+      const everything = await all(s, { limit: 4 });
+      const key = (f: StoredFinding) => [f.cluster, f.finding.id];
+      expect(everything.map(key)).toEqual(
+        [...fs.map((f) => ["c1", f.id]), ...fs.slice(0, 10).map((f) => ["c2", f.id])].sort((x, y) =>
+          x[0] !== y[0]
+            ? (x[0] as string) < (y[0] as string)
+              ? -1
+              : 1
+            : (x[1] as string) < (y[1] as string)
+              ? -1
+              : 1,
+        ),
+      );
+      const page = await s.list({ limit: 7 });
+      expect([page.items.length, typeof page.next]).toEqual([7, "string"]);
+      const odd = await all(s, { cluster: "c1", namespace: "odd", severity: ["high", "low"], limit: 2 });
+      expect(odd.map((f) => f.finding.resource.name).sort()).toEqual(
+        fs
+          .filter((_, i) => i % 2 === 1 && i % 3 !== 1)
+          .map((f) => f.resource.name)
+          .sort(),
+      );
+      const r2 = await all(s, { ruleId: "R2" });
+      expect(r2.every((f) => f.finding.ruleId === "R2") && r2.length).toBe(8 + 3);
+    });
+
+    describe("pathological cases", () => {
+      it("refuses duplicate ids in one evaluation (nothing written), bad cursors and bad limits", async () => {
+        const s = (await open()).findings;
+        const a = finding("R1", "ns", "a");
+        await expect(s.upsertEvaluation("c", T(1), [a, a])).rejects.toMatchObject({ code: "INPUT" });
+        expect(await all(s)).toEqual([]);
+        await expect(s.list({ after: "not-a-cursor" })).rejects.toMatchObject({ code: "INPUT" });
+        await expect(s.list({ limit: 0 })).rejects.toMatchObject({ code: "INPUT" });
+      });
+    });
+  });
+}
