@@ -12,6 +12,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { requireRpmTools, writeBdbPackages } from "../support/rpmdb.js";
 import { type HostileRun, runHostile } from "./harness.js";
 import {
   overlappingZip,
@@ -161,6 +162,68 @@ describe("hostile images: rpmdb whose Packages is a recursive-CTE view", () => {
     const doc = JSON.parse(r.stdout) as { packages: { name: string }[] };
     expect(doc.packages.map((p) => p.name)).toEqual(["bash"]);
     expect(readdirSync(tmp)).toEqual([]);
+  });
+});
+
+describe("hostile images: Berkeley DB and ndb rpmdbs whose chains loop and whose blobs nest", () => {
+  it("each is a warning naming the file; the run ends and the other databases are read", async () => {
+    requireRpmTools();
+    const root = join(work, "rpm-bdb-root");
+    mkdirSync(join(root, "var/lib/dpkg"), { recursive: true });
+    writeFileSync(
+      join(root, "var/lib/dpkg/status"),
+      "Package: bash\nStatus: install ok installed\nVersion: 5.2\n",
+    );
+    // Berkeley DB written by libdb, then every hash page's and every overflow page's next pointer aimed at itself.
+    const header = (name: string) => {
+      const h = Buffer.alloc(8 + 16 + name.length + 1 + 5000);
+      h.writeUInt32BE(1, 0);
+      h.writeUInt32BE(name.length + 1 + 5000, 4);
+      h.writeUInt32BE(1000, 8);
+      h.writeUInt32BE(6, 12);
+      h.write(name, 24);
+      return h;
+    };
+    const file = writeBdbPackages(
+      join(root, "var/lib/rpm"),
+      Array.from({ length: 50 }, (_, i) => header(`p${i}`)),
+      { pageSize: 512 },
+    );
+    rmSync(join(root, "var/lib/rpm/Packages.dump"));
+    const db = readFileSync(file);
+    for (let at = 512; at + 512 <= db.length; at += 512)
+      if ([2, 7, 13].includes(db[at + 25] as number)) db.writeUInt32LE(at / 512, at + 16);
+    writeFileSync(file, db);
+    // ndb: 200 blobs nested inside each other, each claiming nearly the whole file.
+    const E = 256 + 20_000;
+    const ndb = Buffer.alloc(E * 16);
+    ndb.writeUInt32LE(0x506d7052, 0);
+    ndb.writeUInt32LE(1, 12);
+    for (let at = 32; at < 4096; at += 16) ndb.writeUInt32LE(0x746f6c53, at);
+    for (let i = 0; i < 200; i++) {
+      const start = 256 + 2 * i;
+      const count = E - 2 * i - start;
+      ndb.writeUInt32LE(i + 1, 32 + i * 16 + 4);
+      ndb.writeUInt32LE(start, 32 + i * 16 + 8);
+      ndb.writeUInt32LE(count, 32 + i * 16 + 12);
+      ndb.writeUInt32LE(0x53626c42, start * 16);
+      ndb.writeUInt32LE(i + 1, start * 16 + 4);
+      ndb.writeUInt32LE(count * 16 - 28, start * 16 + 12);
+      ndb.writeUInt32LE(count * 16 - 28, (start + count) * 16 - 8);
+      ndb.writeUInt32LE(0x45626c42, (start + count) * 16 - 4);
+    }
+    mkdirSync(join(root, "usr/lib/sysimage/rpm"), { recursive: true });
+    writeFileSync(join(root, "usr/lib/sysimage/rpm/Packages.db"), ndb);
+    const r = await sbom(`dir:${root}`);
+    bounded(r);
+    expect(r.code).toBe(0);
+    const warnings = r.stderr.split("\n").filter((l) => l !== "");
+    expect(warnings.some((l) => /var\/lib\/rpm\/Packages: rpmdb: .*\(a cycle\)/.test(l))).toBe(true);
+    expect(warnings.find((l) => l.includes("Packages.db"))).toMatch(
+      /^palisade: warning: limit: rpmdb \(ndb\): rpmdb usr\/lib\/sysimage\/rpm\/Packages.db: over the header bytes budget of \d+ bytes; the rest was not read$/,
+    );
+    const doc = JSON.parse(r.stdout) as { packages: { name: string }[] };
+    expect(doc.packages.map((p) => p.name)).toContain("bash");
   });
 });
 

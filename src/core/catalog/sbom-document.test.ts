@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { matchCataloger, PackageTracker, parseApkInstalled, parseSbomDocumentFile } from "./index.js";
+import {
+  matchCataloger,
+  PackageTracker,
+  parseApkInstalled,
+  parseSbomDocumentFile,
+  purlIdentity,
+} from "./index.js";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -197,6 +203,26 @@ describe("SBOM documents as a package source", () => {
       "pkg:npm/express@4.18.2 srv/app/node_modules/express/package.json,srv/app/app.cdx.json,srv/app/bom.json 0",
       "pkg:npm/lodash@4.17.20 srv/app/app.cdx.json,srv/app/bom.json 0",
       "pkg:npm/%40babel/core@7.22.0 srv/app/app.cdx.json,srv/app/bom.json 0",
+    ]);
+  });
+
+  it("purl identity: qualifiers and subpath dropped, names compared as their ecosystem compares them", () => {
+    expect([
+      purlIdentity("pkg:apk/wolfi/glibc@2.39-r6?arch=x86_64&distro=wolfi-20230201"),
+      purlIdentity("pkg:apk/wolfi/glibc@2.39-r6?arch=x86_64#sub/path"),
+      purlIdentity("pkg:pypi/Zope.Interface@6.0"),
+      purlIdentity("pkg:pypi/zope-interface@6.0"),
+      purlIdentity("pkg:nuget/Newtonsoft.Json@13.0.1"),
+      purlIdentity("pkg:npm/Express@4.18.2"),
+      purlIdentity("not a purl"),
+    ]).toEqual([
+      "apk/wolfi/glibc@2.39-r6",
+      "apk/wolfi/glibc@2.39-r6",
+      "pypi//zope-interface@6.0",
+      "pypi//zope-interface@6.0",
+      "nuget//newtonsoft.json@13.0.1",
+      "npm//Express@4.18.2",
+      "not a purl",
     ]);
   });
 

@@ -64,5 +64,11 @@ export function parseSbomDocumentFile(data: Uint8Array, path: string): CatalogRe
 export function purlIdentity(purl: string): string {
   const p = parsePurl(purl);
   if (!p) return purl;
-  return `${p.type.toLowerCase()}/${p.namespace ?? ""}/${p.name}@${p.version ?? ""}`;
+  const type = p.type.toLowerCase();
+  let { name } = p;
+  // Names the ecosystem compares loosely (purl-spec PURL-TYPES: pypi lowercases and maps '_' to '-'; NuGet and
+  // Composer names are case-insensitive), so "Requests" in a document is the catalogued "requests".
+  if (type === "pypi") name = name.toLowerCase().replace(/[-_.]+/g, "-");
+  else if (type === "nuget" || type === "composer") name = name.toLowerCase();
+  return `${type}/${p.namespace ?? ""}/${name}@${p.version ?? ""}`;
 }
