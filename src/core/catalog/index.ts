@@ -5,8 +5,10 @@
 import { isApkPath, parseApkInstalled } from "./apk.js";
 import { isDotnetPath, parseDotnetFile } from "./dotnet.js";
 import { isDpkgPath, parseDpkgStatus } from "./dpkg.js";
+import { isGoModPath, parseGoMod } from "./go-mod.js";
 import { isJavaArchivePath } from "./java.js";
 import * as javaSource from "./java-source.js";
+import { isMixLockPath, parseMixLock } from "./mix-lock.js";
 import type { CatalogerId, CatalogResult, TextCatalogerId } from "./model.js";
 import {
   isNpmLockPath,
@@ -17,6 +19,7 @@ import {
 } from "./npm.js";
 import { OS_RELEASE_PATHS } from "./os-release.js";
 import { isComposerPath, parseComposerFile } from "./php.js";
+import { isPubspecLockPath, parsePubspecLock } from "./pubspec-lock.js";
 import { isPythonMetadataPath, parsePythonMetadata } from "./python.js";
 import * as pyLock from "./python-lock.js";
 import { isRpmDbPath } from "./rpm.js";
@@ -36,6 +39,7 @@ export {
   parseGoModInfo,
   readGoBuildInfo,
 } from "./go-buildinfo.js";
+export { parseGoMod } from "./go-mod.js";
 export {
   catalogJavaArchive,
   isJavaArchivePath,
@@ -45,6 +49,7 @@ export {
 } from "./java.js";
 export { parseGradleLockfile, parsePomXml } from "./java-source.js";
 export { jsonPathKey, jsonValueLines } from "./json-lines.js";
+export { parseMixLock } from "./mix-lock.js";
 export type {
   AdapterCatalogerId,
   CatalogedPackage,
@@ -62,6 +67,7 @@ export {
 export { OS_RELEASE_PATHS, parseOsRelease } from "./os-release.js";
 export { Overlay } from "./overlay.js";
 export { isComposerPath, parseComposerInstalled, parseComposerLock } from "./php.js";
+export { parsePubspecLock } from "./pubspec-lock.js";
 export { makePurl, withPurl } from "./purl.js";
 export { isPythonMetadataPath, parsePythonMetadata } from "./python.js";
 export { parsePipfileLock, parsePoetryLock, parseRequirements, parseUvLock } from "./python-lock.js";
@@ -121,6 +127,9 @@ const PATH_CATALOGERS: readonly { id: CatalogerId; matches: (path: string) => bo
   { id: "dotnet", matches: isDotnetPath },
   { id: "rust", matches: isCargoLockPath },
   { id: "sbom-document", matches: isSbomDocumentPath },
+  { id: "gomod", matches: isGoModPath },
+  { id: "mix", matches: isMixLockPath },
+  { id: "pubspec", matches: isPubspecLockPath },
 ];
 
 /** Parsers of the catalogers whose files core reads from their bytes alone (one line each). */
@@ -145,6 +154,9 @@ const TEXT_PARSERS: Readonly<Record<TextCatalogerId, (data: Uint8Array, path: st
   dotnet: parseDotnetFile,
   rust: parseCargoLock,
   "sbom-document": parseSbomDocumentFile,
+  gomod: parseGoMod,
+  mix: parseMixLock,
+  pubspec: parsePubspecLock,
 };
 
 /** Which cataloger reads the file at `path` (relative, no leading slash), judged by path alone. */

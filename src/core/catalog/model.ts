@@ -37,7 +37,10 @@ export type CatalogerId =
   | "ruby"
   | "dotnet"
   | "rust"
-  | "sbom-document";
+  | "sbom-document"
+  | "gomod"
+  | "mix"
+  | "pubspec";
 
 /** Catalogers whose input is read by an adapter step (sqlite, zip, ELF) rather than parsed from bytes in core. */
 export type AdapterCatalogerId = "rpm" | "go" | "java" | "os-release";

@@ -42,6 +42,7 @@ function props(p: Package): { name: string; value: string }[] {
   if (p.layerIndex !== undefined) out.push({ name: `${P}layerIndex`, value: String(p.layerIndex) });
   for (const l of p.locations) out.push({ name: `${P}location`, value: l });
   if (p.line !== undefined) out.push({ name: `${P}line`, value: String(p.line) });
+  if (p.indirect) out.push({ name: `${P}indirect`, value: "true" });
   return out;
 }
 
@@ -156,6 +157,7 @@ function packageFrom(c: RawComponent): Package {
   if (layerDiffId) p.layerDiffId = layerDiffId;
   if (layerIndex !== undefined && /^\d+$/.test(layerIndex)) p.layerIndex = Number(layerIndex);
   if (line !== undefined && /^[1-9]\d{0,8}$/.test(line)) p.line = Number(line);
+  if (first("indirect") === "true") p.indirect = true;
   if (c.licenses.length) p.licenses = c.licenses;
   return p;
 }

@@ -34,6 +34,8 @@ export interface Package {
   layerDiffId?: string | undefined;
   /** Index of that layer in the image's layer chain. */
   layerIndex?: number | undefined;
+  /** Declared as an indirect dependency (go.mod `// indirect`): required by a dependency, not by the code itself. */
+  indirect?: true | undefined;
   /** purl qualifiers the cataloger knows beyond arch and distro: Maven type and classifier, a repository_url. */
   purlQualifiers?: Record<string, string> | undefined;
   /** Go module / Maven group etc. when the name alone is ambiguous. */
