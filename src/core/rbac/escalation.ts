@@ -29,10 +29,12 @@ import { adminEquivalentGrants, adminProbeMask } from "./equivalence.js";
 import { SYSTEM_MASTERS, subjectKey, subjectUserInfo } from "./identity.js";
 import {
   formatRule,
+  listsAnyResource,
   type PreparedRequest,
   preparedAllows,
   prepareRequest,
   type RequestAttributes,
+  resourceTokens,
   ruleAllows,
 } from "./match.js";
 import type { PolicyRule, RbacBinding, RbacIndex, RbacRole, Subject } from "./model.js";
@@ -215,13 +217,18 @@ const PREPARED_MECHANISM_REQUESTS: readonly (readonly PreparedRequest[])[] = MEC
   MECHANISM_REQUESTS[m].map(prepareRequest),
 );
 
+/** The resources a rule must list to allow any of the exact or mechanism requests. */
+const FACT_TOKENS = resourceTokens([...EXACT_REQUESTS, ...PREPARED_MECHANISM_REQUESTS.flat()]);
+
 function ruleFacts(rule: PolicyRule): RuleFacts {
   let exact = 0;
-  for (let i = 0; i < EXACT_REQUESTS.length; i++)
-    if (preparedAllows(EXACT_REQUESTS[i]!, rule)) exact |= 1 << i;
   let serves = 0;
-  for (let m = 0; m < MECHANISMS.length; m++)
-    if (PREPARED_MECHANISM_REQUESTS[m]!.some((q) => preparedAllows(q, rule, true))) serves |= 1 << m;
+  if (listsAnyResource(rule, FACT_TOKENS)) {
+    for (let i = 0; i < EXACT_REQUESTS.length; i++)
+      if (preparedAllows(EXACT_REQUESTS[i]!, rule)) exact |= 1 << i;
+    for (let m = 0; m < MECHANISMS.length; m++)
+      if (PREPARED_MECHANISM_REQUESTS[m]!.some((q) => preparedAllows(q, rule, true))) serves |= 1 << m;
+  }
   let verbs = 0;
   for (let i = 0; i < GATE_VERBS.length; i++) if (rule.verbs.includes(GATE_VERBS[i]!)) verbs |= 1 << i;
   return { exact, serves, verbs, probes: adminProbeMask(rule) };

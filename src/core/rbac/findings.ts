@@ -16,7 +16,14 @@ import { buildRbacIndex, roleKey, subjectNamespace } from "./build.js";
 import { adminEquivalentRules } from "./equivalence.js";
 import { type EscalationPath, escalationPaths } from "./escalation.js";
 import { SYSTEM_MASTERS } from "./identity.js";
-import { formatRule, type PreparedRequest, preparedAllows, prepareRequest } from "./match.js";
+import {
+  formatRule,
+  listsAnyResource,
+  type PreparedRequest,
+  preparedAllows,
+  prepareRequest,
+  resourceTokens,
+} from "./match.js";
 import type { PolicyRule, RbacBinding, RbacIndex, RbacRole, Subject } from "./model.js";
 
 const cis = (id: string, title: string): ComplianceRef => ({ framework: "cis", id, title });
@@ -335,6 +342,9 @@ const GRANT_CHECKS: GrantCheck[] = [
   },
 ];
 
+/** Per grant check, the resources a rule must list to fire it (most rules are passed over after one look). */
+const GRANT_CHECK_TOKENS = GRANT_CHECKS.map((c) => resourceTokens(c.requests));
+
 function location(o: KObject, fieldPath?: string) {
   return sourceLocation(o, fieldPath);
 }
@@ -503,9 +513,13 @@ export function rbacFindings(
   const grantCheckRules = (role: RbacRole): number[] => {
     let firsts = checkMemo.get(role);
     if (firsts === undefined) {
-      firsts = GRANT_CHECKS.map((c) =>
-        // A request without a name is matched only by a rule without resourceNames (ResourceNameMatches).
-        role.rules.findIndex((rule) => c.requests.some((q) => preparedAllows(q, rule, !c.allNames))),
+      firsts = GRANT_CHECKS.map((c, k) =>
+        role.rules.findIndex(
+          (rule) =>
+            listsAnyResource(rule, GRANT_CHECK_TOKENS[k]) &&
+            // A request without a name is matched only by a rule without resourceNames (ResourceNameMatches).
+            c.requests.some((q) => preparedAllows(q, rule, !c.allNames)),
+        ),
       );
       checkMemo.set(role, firsts);
     }

@@ -113,6 +113,29 @@ export function preparedAllows(p: PreparedRequest, rule: PolicyRule, anyName = f
   return verbMatches(rule, p.verb) && nonResourceURLMatches(rule, p.nonResourceURL);
 }
 
+/**
+ * The resource strings a rule must list to match at least one of the requests: `*`, a request's
+ * `resource[/subresource]`, or `*\/subresource` (see `resourceMatches`). A rule listing none of them allows none
+ * of the requests, so callers asking many requests of many rules can pass it over after one look. Undefined when
+ * one of the requests is a non-resource request (no such shortcut).
+ */
+export function resourceTokens(reqs: readonly PreparedRequest[]): ReadonlySet<string> | undefined {
+  const out = new Set<string>(["*"]);
+  for (const p of reqs) {
+    if (p.nonResourceURL !== undefined) return undefined;
+    out.add(p.combined);
+    if (p.subresource !== "") out.add(`*/${p.subresource}`);
+  }
+  return out;
+}
+
+/** Whether the rule lists one of the tokens among its resources (undefined tokens: always true). */
+export function listsAnyResource(rule: PolicyRule, tokens: ReadonlySet<string> | undefined): boolean {
+  if (tokens === undefined) return true;
+  for (const r of rule.resources) if (tokens.has(r)) return true;
+  return false;
+}
+
 /** `RuleAllows` from rbac.go: does this one rule allow the request (namespace is checked by the caller)? */
 export function ruleAllows(a: RequestAttributes, rule: PolicyRule): boolean {
   return preparedAllows(prepareRequest(a), rule);
