@@ -110,6 +110,12 @@ export interface ListOptions {
   pageSize?: number;
   concurrency?: number;
   limits?: Partial<LiveLimits>;
+  /**
+   * Also read the API server's `/version` (kept as a `palisade.dev/v1` ClusterVersion object) and each Node's
+   * kubelet configuration through `nodes/{name}/proxy/configz` (KubeletConfiguration objects named after their
+   * nodes), for node analysis. What cannot be read is coverage.
+   */
+  nodeDetails?: boolean;
 }
 
 type Resolved = ListOptions & { pageSize: number; limits: LiveLimits; server: string };
@@ -457,12 +463,22 @@ async function getSingleNamespace(
  * and every kind is reported at once instead of each waiting for its own timeout. `/apis` (discovery) says which
  * groups are served, so a kind of an absent group is reported as unserved without a request.
  */
-async function probe(
-  x: Exchanges,
-): Promise<{ failure?: { reason: CoverageEntry["reason"]; text: string }; served?: Set<string> }> {
+async function probe(x: Exchanges): Promise<{
+  failure?: { reason: CoverageEntry["reason"]; text: string };
+  served?: Set<string>;
+  version?: Record<string, unknown>;
+}> {
+  let version: Record<string, unknown> | undefined;
   try {
-    await x.exchange("/version", async (res) => {
-      await readSmall(res.body, 64 * 1024);
+    version = await x.exchange("/version", async (res) => {
+      const { text, cut } = await readSmall(res.body, 64 * 1024);
+      if (res.status !== 200 || cut) return undefined;
+      try {
+        const v: unknown = JSON.parse(text);
+        return isRecord(v) && !checkValue(v, 4) ? v : undefined;
+      } catch {
+        return undefined;
+      }
     });
   } catch (e) {
     return { failure: x.failure(e) };
@@ -481,10 +497,10 @@ async function probe(
             if (isRecord(v) && typeof v.groupVersion === "string") set.add(v.groupVersion);
       return set;
     });
-    return served === undefined ? {} : { served };
+    return { ...(served === undefined ? {} : { served }), ...(version ? { version } : {}) };
   } catch {
     // Discovery is an optimisation: without it every kind is listed and a 404 says what is not served.
-    return {};
+    return version ? { version } : {};
   }
 }
 
@@ -529,10 +545,136 @@ export async function listKinds(request: ApiRequest, opts: ListOptions): Promise
     };
     const n = Math.max(1, Math.min(opts.concurrency ?? 4, kinds.length));
     await Promise.all(Array.from({ length: n }, worker));
+    if (opts.nodeDetails) results.push(await nodeDetails(x, o, p.version, results));
   } finally {
     x.close();
   }
   return assemble(results);
+}
+
+/** Most nodes whose kubelet configuration one read asks for; the rest is one coverage entry. */
+const MAX_CONFIGZ_NODES = 5_000;
+
+/**
+ * The API server's version and every listed Node's kubelet configuration (`GET /api/v1/nodes/{name}/proxy/configz`,
+ * which the API server proxies to the kubelet: it needs RBAC `get` on `nodes/proxy`, and a kubelet the API server
+ * can reach). Failures are counted per cause, one coverage entry each.
+ */
+async function nodeDetails(
+  x: Exchanges,
+  o: Resolved,
+  version: Record<string, unknown> | undefined,
+  results: readonly KindResult[],
+): Promise<KindResult> {
+  const objects: RawObject[] = [];
+  const coverage: CoverageEntry[] = [];
+  const source = { file: o.origin, line: 0, column: 0 };
+  if (version)
+    objects.push({
+      object: {
+        apiVersion: "palisade.dev/v1",
+        kind: "ClusterVersion",
+        metadata: { name: o.cluster },
+        serverVersion: version,
+      },
+      source,
+      cluster: o.cluster,
+    });
+  else
+    coverage.push({
+      reason: "not-evaluated",
+      subject: o.origin,
+      message:
+        "the API server's /version did not answer with a version: the control plane's version is unknown",
+    });
+  const names: string[] = [];
+  for (const r of results)
+    for (const obj of r.objects)
+      if (obj.object.kind === "Node") {
+        const md = obj.object.metadata;
+        if (isRecord(md) && typeof md.name === "string") names.push(md.name);
+      }
+  const failures = new Map<string, { reason: CoverageEntry["reason"]; nodes: string[] }>();
+  const fail = (why: string, reason: CoverageEntry["reason"], node: string) => {
+    const f = failures.get(why) ?? { reason, nodes: [] };
+    f.nodes.push(node);
+    failures.set(why, f);
+  };
+  const todo = names.slice(0, MAX_CONFIGZ_NODES);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < todo.length && !x.expired) {
+      const name = todo[next++] as string;
+      try {
+        await x.exchange(`/api/v1/nodes/${encode(name)}/proxy/configz`, async (res) => {
+          if (res.status !== 200) {
+            const why =
+              res.status === 403
+                ? "RBAC forbade get on nodes/proxy (403)"
+                : `the API server answered HTTP ${res.status} (kubelet unreachable through the API server proxy?)`;
+            fail(why, "not-evaluated", name);
+            return;
+          }
+          const { text, cut } = await readSmall(res.body, 1024 * 1024);
+          let cfg: unknown;
+          try {
+            cfg = cut ? undefined : JSON.parse(text);
+          } catch {
+            cfg = undefined;
+          }
+          const kc = isRecord(cfg) ? cfg.kubeletconfig : undefined;
+          if (!isRecord(kc) || checkValue(kc, 16)) {
+            fail("configz did not answer a kubeletconfig object", "invalid", name);
+            return;
+          }
+          objects.push({
+            object: {
+              ...kc,
+              apiVersion: "kubelet.config.k8s.io/v1beta1",
+              kind: "KubeletConfiguration",
+              metadata: { name },
+            },
+            source,
+            cluster: o.cluster,
+          });
+        });
+      } catch (e) {
+        const f = x.failure(e);
+        fail(f.text, "not-evaluated", name);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(4, todo.length) }, worker));
+  if (names.length > todo.length)
+    coverage.push({
+      reason: "limit",
+      subject: o.origin,
+      message: `kubelet configuration read for the first ${MAX_CONFIGZ_NODES} of ${names.length} nodes`,
+    });
+  for (const [why, f] of [...failures].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+    f.nodes.sort();
+    coverage.push({
+      reason: f.reason,
+      subject: o.origin,
+      kind: "Node",
+      message: `kubelet configuration of ${f.nodes.length} node(s) not read (e.g. ${f.nodes.slice(0, 3).join(", ")}): ${why}`,
+    });
+  }
+  // Deterministic order whatever the order answers came in.
+  objects.sort((a, b) => {
+    const na = String((a.object.metadata as { name?: unknown }).name);
+    const nb = String((b.object.metadata as { name?: unknown }).name);
+    return a.object.kind === b.object.kind
+      ? na < nb
+        ? -1
+        : na > nb
+          ? 1
+          : 0
+      : a.object.kind === "ClusterVersion"
+        ? -1
+        : 1;
+  });
+  return { objects, coverage };
 }
 
 function assemble(results: readonly KindResult[]): LoadResult {
@@ -561,6 +703,8 @@ export async function loadLiveCluster(opts: {
   limits?: Partial<LiveLimits>;
   /** Page size, 500 like kubectl. */
   pageSize?: number;
+  /** Also read /version and each node's kubelet configuration (see {@link ListOptions.nodeDetails}). */
+  nodeDetails?: boolean;
 }): Promise<LoadResult> {
   const { KubeConfig } = await import("@kubernetes/client-node");
   const kc = new KubeConfig();
@@ -602,6 +746,7 @@ export async function loadLiveCluster(opts: {
   if (opts.concurrency !== undefined) list.concurrency = opts.concurrency;
   if (opts.limits !== undefined) list.limits = opts.limits;
   if (opts.pageSize !== undefined) list.pageSize = opts.pageSize;
+  if (opts.nodeDetails) list.nodeDetails = true;
   return listKinds(httpTransport(kc, server), list);
 }
 

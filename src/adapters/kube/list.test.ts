@@ -183,3 +183,69 @@ describe("listKinds", () => {
     ]);
   });
 });
+
+describe("listKinds with node details (test double: the real API server runs no kubelet to proxy configz to)", () => {
+  const NODES: KindDescriptor = { apiVersion: "v1", kind: "Node", resource: "nodes", namespaced: false };
+  const node = (name: string) => ({
+    metadata: { name },
+    status: { nodeInfo: { kubeletVersion: "v1.29.1" } },
+  });
+  it("keeps /version as a ClusterVersion and each readable kubelet configuration; 403s and errors are coverage", async () => {
+    const t = transport((p) => {
+      if (p === "/version")
+        return ok('{"major":"1","minor":"29","gitVersion":"v1.29.1-eks-b9c9ed7","platform":"linux/amd64"}');
+      if (p === "/apis") return { status: 404, body: [] };
+      if (p.startsWith("/api/v1/nodes?"))
+        return ok(JSON.stringify({ kind: "NodeList", items: [node("b"), node("a"), node("c"), node("d")] }));
+      if (p === "/api/v1/nodes/a/proxy/configz")
+        return ok('{"kubeletconfig":{"readOnlyPort":10255,"authentication":{"anonymous":{"enabled":true}}}}');
+      if (p === "/api/v1/nodes/b/proxy/configz") return { status: 403, body: ['{"kind":"Status"}'] };
+      if (p === "/api/v1/nodes/c/proxy/configz") return ok('{"kubeletconfig":{"__proto__":{"x":1}}}');
+      return { status: 503, body: ["no route to host"] };
+    });
+    const r = await listKinds(t.request, { ...base, kinds: [NODES], nodeDetails: true });
+    expect(r.objects.slice(4).map((o) => o.object)).toEqual([
+      {
+        apiVersion: "palisade.dev/v1",
+        kind: "ClusterVersion",
+        metadata: { name: "t" },
+        serverVersion: {
+          major: "1",
+          minor: "29",
+          gitVersion: "v1.29.1-eks-b9c9ed7",
+          platform: "linux/amd64",
+        },
+      },
+      {
+        apiVersion: "kubelet.config.k8s.io/v1beta1",
+        kind: "KubeletConfiguration",
+        metadata: { name: "a" },
+        readOnlyPort: 10255,
+        authentication: { anonymous: { enabled: true } },
+      },
+    ]);
+    expect(r.coverage).toEqual([
+      {
+        reason: "not-evaluated",
+        subject: "cluster:t",
+        kind: "Node",
+        message:
+          "kubelet configuration of 1 node(s) not read (e.g. b): RBAC forbade get on nodes/proxy (403)",
+      },
+      {
+        reason: "invalid",
+        subject: "cluster:t",
+        kind: "Node",
+        message:
+          "kubelet configuration of 1 node(s) not read (e.g. c): configz did not answer a kubeletconfig object",
+      },
+      {
+        reason: "not-evaluated",
+        subject: "cluster:t",
+        kind: "Node",
+        message:
+          "kubelet configuration of 1 node(s) not read (e.g. d): the API server answered HTTP 503 (kubelet unreachable through the API server proxy?)",
+      },
+    ]);
+  });
+});

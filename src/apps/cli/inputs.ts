@@ -118,6 +118,7 @@ export async function inventoryInputs(
       if (source.namespace !== undefined) live.namespace = source.namespace;
       if (source.limits !== undefined) live.limits = source.limits;
       if (source.pageSize !== undefined) live.pageSize = source.pageSize;
+      if (source.nodeDetails) live.nodeDetails = true;
       return loadLiveCluster(live);
     },
     ownership: async (file) =>

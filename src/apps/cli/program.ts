@@ -34,6 +34,8 @@ const MODULES: readonly ModuleEntry[] = [
   { commands: ["vuln", "sbom"], load: () => import("./commands/vuln.js") },
   // After vuln.js: adds `vuln impact|plan|status` to it.
   { commands: ["vuln"], load: () => import("./commands/vuln-lineage.js") },
+  // After vuln.js: adds `vuln nodes` to it.
+  { commands: ["vuln"], load: () => import("./commands/vuln-nodes.js") },
   // Last, out of order: `palisade --help` lists it after vuln and sbom, where it has always been.
   { commands: ["images"], load: () => import("./commands/images.js") },
 ];

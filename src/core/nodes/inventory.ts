@@ -226,6 +226,8 @@ function runtimeComponents(
           major2 ? "containerd/v2" : "containerd",
         ),
       );
+      // Windows nodes run containers through hcsshim, not runc.
+      if (out.operatingSystem === "windows") return;
       const runc = bundledRunc(version);
       if (runc) {
         const c = component("runc", "runc", raw, runc.runc, RUNTIME_FIELD, undefined, "runc");

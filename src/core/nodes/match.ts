@@ -64,6 +64,8 @@ interface Subject {
   cluster?: string | undefined;
   pool?: string | undefined;
   os?: NodeInventory["os"] | undefined;
+  /** `status.nodeInfo.operatingSystem` (linux, windows). */
+  operatingSystem?: string | undefined;
   component: NodeComponent;
 }
 
@@ -90,6 +92,7 @@ export function matchInfra(
         cluster: n.cluster,
         pool: n.pool ? `${n.pool.provider}/${n.pool.name}` : undefined,
         os: n.os,
+        operatingSystem: n.operatingSystem,
         component: c,
       });
   for (const cp of infra.controlPlanes)
@@ -105,10 +108,11 @@ export function matchInfra(
       c.versionUpperBound ?? "",
       s.os?.id ?? "",
       s.os?.versionId ?? "",
+      s.operatingSystem ?? "",
     ].join("\u0000");
     let m = cache.get(cacheKey);
     if (!m) {
-      m = matchComponent(c, s.os, byKey, resolver, rolesById);
+      m = matchComponent(c, s.os, byKey, resolver, rolesById, s.operatingSystem);
       cache.set(cacheKey, m);
     }
     for (const cv of m.coverage)
@@ -145,6 +149,8 @@ function componentRoles(byKey: ReadonlyMap<string, readonly OsvRecord[]>): Map<s
   return out;
 }
 
+const WINDOWS_ONLY = /\bon Windows (?:worker )?nodes\b|\baffecting Windows nodes\b/i;
+
 const KUBERNETES_ROLES: ReadonlySet<ComponentRole> = new Set(["kubelet", "kube-proxy", "control-plane"]);
 
 function matchComponent(
@@ -153,6 +159,7 @@ function matchComponent(
   byKey: ReadonlyMap<string, readonly OsvRecord[]>,
   resolver: SchemeResolver,
   rolesById: Map<string, Set<ComponentRole>>,
+  operatingSystem: string | undefined,
 ): { findings: VulnFinding[]; coverage: CoverageEntry[] } {
   const canonical = c.packages[0];
   if (!canonical) return { findings: [], coverage: [] };
@@ -184,6 +191,10 @@ function matchComponent(
         });
     }
   }
+  // Kubernetes announces Windows-only kubelet vulnerabilities as such ("... on Windows nodes"), and neither OSV nor
+  // the feed has a field for it: a node that reports another operating system is not affected.
+  if (c.role === "kubelet" && operatingSystem !== undefined && operatingSystem !== "windows")
+    found = found.filter((f) => !WINDOWS_ONLY.test(f.summary ?? ""));
   if (KUBERNETES_ROLES.has(c.role))
     found = found.filter((f) => {
       const roles = new Set<ComponentRole>();

@@ -35,6 +35,11 @@ export interface ClusterSource {
   limits?: { requestTimeoutMs?: number; timeoutMs?: number; maxPages?: number } | undefined;
   /** Objects per page (the list `limit`). */
   pageSize?: number | undefined;
+  /**
+   * Also read what node analysis needs beyond the lists: the API server's `/version` (a ClusterVersion object)
+   * and each node's kubelet configuration (`nodes/{name}/proxy/configz`, KubeletConfiguration objects).
+   */
+  nodeDetails?: boolean | undefined;
 }
 
 /** Every source a run can name. At least one of manifests, snapshots and cluster is required. */

@@ -3,7 +3,7 @@ import type { Stores } from "../../../adapters/store/index.js";
 import { PalisadeError } from "../../../core/errors/index.js";
 import { stableStringify } from "../../../core/util/index.js";
 import type { CliContext } from "../context.js";
-import { storesDbOptionHelp, withStores } from "../db-location.js";
+import { dbLocation, storesDbOptionHelp, withStores } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
 import { outputOption } from "../options.js";
@@ -27,7 +27,26 @@ async function loadIndex(flags: Flags, ctx: CliContext, stores?: Stores) {
   const index = lin.buildImpactIndex(state.lineage, state.vulns, lin.workloadUsages(loaded.inventory), {
     platform: flags.platform,
   });
-  return { lin, state, index, coverage: [...state.coverage, ...loaded.coverage, ...index.coverage] };
+  return {
+    lin,
+    state,
+    index,
+    inventory: loaded.inventory,
+    coverage: [...state.coverage, ...loaded.coverage, ...index.coverage],
+  };
+}
+
+/** The impact through the inventory's nodes, when it has any. */
+async function nodeImpact(
+  inventory: import("../../../core/inventory/index.js").Inventory,
+  id: string,
+  flags: Flags,
+  ctx: CliContext,
+) {
+  if (inventory.nodes.length === 0) return undefined;
+  const { storeLookup } = await import("./vuln-nodes.js");
+  const { nodesImpact } = await import("../../../services/nodes/index.js");
+  return nodesImpact(inventory, id, await storeLookup(dbLocation(flags.db, ctx), ctx, true), ctx.now());
 }
 
 /** Observation time: --at (an ISO time, for snapshots taken earlier) or the injected clock. */
@@ -63,7 +82,7 @@ export function register(program: Command, ctx: CliContext): void {
       )
       .option("--db <path|url>", storesDbOptionHelp(ctx)),
   ).action(async (id: string, flags: Flags) => {
-    const { lin, state, index, coverage } = await loadIndex(flags, ctx);
+    const { lin, state, index, inventory, coverage } = await loadIndex(flags, ctx);
     // Without advisories every id would answer "no known image carries this vulnerability": not an answer.
     if (state.advisories === 0)
       throw new PalisadeError(
@@ -71,10 +90,17 @@ export function register(program: Command, ctx: CliContext): void {
         `no vulnerability advisories in ${state.location}: cannot tell which images carry ${id}; import OSV advisories with \`palisade vuln db import PATH...\``,
       );
     const answer = lin.impact(index, id);
-    if (flags.output === "json") ctx.stdout.write(`${stableStringify({ ...answer, coverage })}\n`);
+    // Node components (kubelet, runtime, runc, kernel, control plane) carry vulnerabilities no image shows.
+    const nodes = await nodeImpact(inventory, id, flags, ctx);
+    const infrastructure =
+      nodes?.impact.vulnerabilityId !== undefined ? { infrastructure: nodes.impact } : {};
+    if (flags.output === "json")
+      ctx.stdout.write(`${stableStringify({ ...answer, ...infrastructure, coverage })}\n`);
     else {
       writeCoverage(ctx, coverage);
       writeText(ctx, lin.formatImpactTable(answer));
+      if (nodes)
+        writeText(ctx, (await import("../../../core/nodes/index.js")).formatInfraImpact(nodes.impact));
     }
     ctx.exitCode = EXIT.OK;
   });

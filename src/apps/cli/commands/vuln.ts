@@ -65,7 +65,7 @@ export async function imageAnalyzeOptions(
 }
 
 /** Refuse a missing SQLite file for read-only commands (opening would create an empty one); URLs pass. */
-function requireDatabase(location: string): void {
+export function requireDatabase(location: string): void {
   if (!isDbUrl(location) && !existsSync(location))
     throw new PalisadeError(
       "USAGE",
@@ -154,7 +154,7 @@ const DEFAULT_IMPORT_LOCK_TIMEOUT_S = 120;
  * Why the database cannot be trusted to be complete, or undefined: the last import did not finish, or nothing
  * was ever imported. (A running import is fine: readers see the previous import until it commits.)
  */
-function importProblem(
+export function importProblem(
   st: import("../../../adapters/store/index.js").VulnDbStatus,
   where: string,
 ): string | undefined {

@@ -1,0 +1,109 @@
+import type { Command } from "commander";
+import { PalisadeError } from "../../../core/errors/index.js";
+import { parseSeverity, type Severity } from "../../../core/findings/index.js";
+import type { AdvisoryLookup } from "../../../services/nodes/index.js";
+import { addAllowPartialOption } from "../completeness.js";
+import type { CliContext } from "../context.js";
+import { dbLocation, dbOptionHelp, isDbUrl } from "../db-location.js";
+import { EXIT } from "../exit-codes.js";
+import { addInputOptions, type InputOptions } from "../inputs.js";
+import { outputOption } from "../options.js";
+
+type Flags = InputOptions & {
+  output: "table" | "json";
+  failOn?: string;
+  db?: string;
+  allowIncompleteDb?: boolean;
+  allowPartial?: boolean;
+};
+
+/**
+ * An advisory lookup over the vulnerability store at `location`, refusing (or, with `allowIncomplete`, warning
+ * about) an interrupted or empty import as `vuln scan` does.
+ */
+export async function storeLookup(
+  location: string,
+  ctx: CliContext,
+  allowIncomplete: boolean | undefined,
+): Promise<AdvisoryLookup> {
+  const { requireDatabase, importProblem } = await import("./vuln.js");
+  requireDatabase(location);
+  return async (keys) => {
+    const { openVulnStore, freshness, redactDbUrl } = await import("../../../adapters/store/index.js");
+    const store = await openVulnStore(location);
+    try {
+      const status = await store.status(ctx.now().toISOString());
+      const problem = importProblem(status, isDbUrl(location) ? redactDbUrl(location) : location);
+      if (problem && !allowIncomplete)
+        throw new PalisadeError("INPUT", `${problem}; run anyway with --allow-incomplete-db`);
+      if (problem) ctx.stderr.write(`warning: ${problem}: results may miss vulnerabilities\n`);
+      const byKey = await store.lookup(keys);
+      const fresh = freshness(status.newestModified, ctx.now(), undefined, status.futureModified);
+      for (const c of fresh.coverage) ctx.stderr.write(`warning: ${c.message}\n`);
+      return {
+        byKey,
+        coverage: fresh.coverage,
+        database: {
+          advisories: status.advisories,
+          newestModified: status.newestModified,
+          importedAt: status.importedAt,
+          stale: fresh.stale,
+        },
+      };
+    } finally {
+      await store.close();
+    }
+  };
+}
+
+/** Adds `vuln nodes` to the `vuln` command registered by commands/vuln.ts (listed after it in program.ts). */
+export function register(program: Command, ctx: CliContext): void {
+  const vuln = program.commands.find((c) => c.name() === "vuln");
+  if (!vuln)
+    throw new PalisadeError("INTERNAL", "commands/vuln-nodes.js must be registered after commands/vuln.js");
+  const cmd = vuln
+    .command("nodes")
+    .description(
+      "Vulnerable kubelets, container runtimes, runc, kernels and control planes of a cluster's nodes, with an upgrade plan per node pool; OS end of life and kubelet configuration",
+    )
+    .addOption(outputOption(["table", "json"], "table"))
+    .option("--fail-on <severity>", "exit 1 when an active finding is at or above this severity")
+    .option("--db <path|url>", dbOptionHelp(ctx))
+    .option(
+      "--allow-incomplete-db",
+      "run even when the last import did not finish or the database is empty (says so; exit codes as usual)",
+    );
+  addInputOptions(cmd);
+  addAllowPartialOption(cmd);
+  cmd.action(async (flags: Flags) => {
+    let failOn: Severity | undefined;
+    if (flags.failOn !== undefined) {
+      failOn = parseSeverity(flags.failOn);
+      if (!failOn) throw new PalisadeError("USAGE", `unknown severity "${flags.failOn}" for --fail-on`);
+    }
+    const { inventoryInputs } = await import("../inputs.js");
+    const { sources, readers } = await inventoryInputs(flags, [], ctx);
+    if (sources.cluster) sources.cluster.nodeDetails = true;
+    const lookup = await storeLookup(dbLocation(flags.db, ctx), ctx, flags.allowIncompleteDb);
+    const { nodesReport } = await import("../../../services/nodes/index.js");
+    const { VERSION } = await import("../version.js");
+    const { report, loaded } = await nodesReport(
+      { sources, version: VERSION },
+      { readers, lookup, now: ctx.now },
+    );
+    const nodes = await import("../../../core/nodes/index.js");
+    if (loaded.inventory.nodes.length === 0) {
+      const { writeCoverage } = await import("../text.js");
+      writeCoverage(ctx, report.coverage);
+      throw new PalisadeError(
+        "INPUT",
+        "nothing evaluated: the input holds no Node objects (a snapshot needs `kubectl get nodes -o json`; a live read needs RBAC list on nodes)",
+      );
+    }
+    if (flags.output === "json") ctx.stdout.write(nodes.formatNodesJson(report));
+    else ctx.stdout.write(nodes.formatNodesTable(report));
+    const { completeExit } = await import("../completeness.js");
+    const code = failOn && nodes.nodesFailAt(report, failOn) ? EXIT.FINDINGS : EXIT.OK;
+    ctx.exitCode = completeExit(ctx, code, report.coverage, flags.allowPartial);
+  });
+}
