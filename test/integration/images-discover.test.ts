@@ -1,9 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../support/cli.js";
+import { type CliResult, runCli } from "../support/cli.js";
 import {
   buildBaseAndChild,
   freePort,
@@ -441,6 +442,39 @@ describe.skipIf(!haveTools)(
       expect([r.code, r.stdout]).toEqual([2, ""]);
       expect(r.stderr).toBe(`palisade: ${bad}: key "__proto__" refused\n`);
       expect((await cli(["images", "discover"])).code).toBe(2);
+    });
+
+    it("discovers into PostgreSQL (PALISADE_DB=postgres://...) exactly as into a SQLite file", async () => {
+      const base = process.env.PALISADE_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+      const schema = `palisade_test_${process.pid}_${randomBytes(6).toString("hex")}`;
+      const url = new URL(base);
+      url.searchParams.set("schema", schema);
+      const run = (argv: string[], env: NodeJS.ProcessEnv) =>
+        runCli(argv, { env, now: new Date("2026-01-12T00:00:00Z"), cwd: work });
+      const steps = [
+        ["images", "discover", "--snapshot", snapshot, "-o", "json"],
+        ["images", "discover", "--snapshot", snapshot],
+        ["images", "list", "-o", "json"],
+        ["images", "tree"],
+      ];
+      try {
+        const viaSqlite: CliResult[] = [];
+        const viaPg: CliResult[] = [];
+        for (const argv of steps) viaSqlite.push(await run(argv, { PALISADE_DB: join(work, "compare.db") }));
+        for (const argv of steps) viaPg.push(await run(argv, { PALISADE_DB: url.toString() }));
+        // Messages name the database: the file, or the URL (printed without its user and password).
+        const named = (rs: CliResult[], where: string | RegExp) =>
+          rs.map((r) => ({ ...r, stderr: r.stderr.replaceAll(where, "<db>") }));
+        expect(viaSqlite[0]?.code).toBe(0);
+        expect(named(viaPg, new RegExp(`postgres://[^ ]*schema=${schema}`, "g"))).toEqual(
+          named(viaSqlite, join(work, "compare.db")),
+        );
+      } finally {
+        const admin = new pg.Client({ connectionString: base });
+        await admin.connect();
+        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await admin.end();
+      }
     });
   },
 );
