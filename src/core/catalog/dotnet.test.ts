@@ -43,6 +43,43 @@ describe(".NET", () => {
     });
   });
 
+  it("the shared runtime's own deps.json (dotnet/runtime images) names the runtime package and its version", () => {
+    const p = "usr/share/dotnet/shared/Microsoft.NETCore.App/8.0.0/Microsoft.NETCore.App.deps.json";
+    const text = `{
+  "runtimeTarget": {
+    "name": ".NETCoreApp,Version=v8.0/linux-x64",
+    "signature": ""
+  },
+  "compilationOptions": {},
+  "targets": {
+    ".NETCoreApp,Version=v8.0": {},
+    ".NETCoreApp,Version=v8.0/linux-x64": {
+      "Microsoft.NETCore.App.Runtime.linux-x64/8.0.0": {
+        "runtime": {
+          "System.Private.CoreLib.dll": { "assemblyVersion": "8.0.0.0", "fileVersion": "8.0.23.53103" }
+        },
+        "native": {
+          "libSystem.Native.so": { "fileVersion": "0.0.0.0" }
+        }
+      }
+    }
+  },
+  "libraries": {
+    "Microsoft.NETCore.App.Runtime.linux-x64/8.0.0": {
+      "type": "package",
+      "serviceable": true,
+      "sha512": "",
+      "path": "microsoft.netcore.app.runtime.linux-x64/8.0.0"
+    }
+  }
+}
+`;
+    expect(parseDepsJson(enc(text), p)).toEqual({
+      packages: [nuget("Microsoft.NETCore.App.Runtime.linux-x64", "8.0.0", p, 21)],
+      coverage: [],
+    });
+  });
+
   it("packages.lock.json: every framework's packages once, at the first line; projects left out", () => {
     const p = "src/WebApp/packages.lock.json";
     expect(parsePackagesLock(fixture("packages.lock.json"), p)).toEqual({

@@ -40,9 +40,17 @@ describe("jsonValueLines", () => {
       expect([...jsonValueLines("}}]]]", 2)]).toEqual([]);
       expect([...jsonValueLines('{"\\x": 1}', 2)]).toEqual([]);
     });
-    it("deep nesting costs no stack and no entries past the depth", () => {
-      const deep = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
+    it("deep nesting costs no stack, no frames and no entries past the depth; the scan resumes after it", () => {
+      const deep = `${"[".repeat(1_000_000)}${"]".repeat(1_000_000)}`;
       expect(jsonValueLines(deep, 2).size).toBe(2);
+      const text = `{"a": [[{"k": ["x", {"y": 1}]}], "s,]}"],\n "b": {"c": 2}}`;
+      expect([...jsonValueLines(text, 2)]).toEqual([
+        [k("a"), 1],
+        [k("a", 0), 1],
+        [k("a", 1), 1],
+        [k("b"), 2],
+        [k("b", "c"), 2],
+      ]);
     });
     it("entries are capped", () => {
       expect(jsonValueLines(JSON.stringify(Array.from({ length: 100 }, () => 1)), 1, 10).size).toBe(10);

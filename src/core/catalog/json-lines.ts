@@ -111,6 +111,8 @@ function stringEnd(text: string, start: number): number {
 export function jsonValueLines(text: string, maxDepth: number, maxEntries = 1_000_000): Map<string, number> {
   const out = new Map<string, number>();
   const frames: Frame[] = [];
+  /** How deep the scan is inside a container whose members are past maxDepth (0: not inside one). */
+  let below = 0;
   let line = 1;
   const start = (): { path: string; depth: number } => {
     const top = frames[frames.length - 1];
@@ -128,10 +130,14 @@ export function jsonValueLines(text: string, maxDepth: number, maxEntries = 1_00
       continue;
     }
     if (c === 0x20 || c === 0x09 || c === 0x0d || c === 0x3a /* : */ || c === 0xfeff) continue;
-    const top = frames[frames.length - 1];
+    const top = below > 0 ? undefined : frames[frames.length - 1];
     if (c === 0x22 /* " */) {
       const end = stringEnd(text, i);
       if (end < 0) return out;
+      if (below > 0) {
+        i = end;
+        continue;
+      }
       if (top?.obj && top.expectKey) {
         try {
           top.key = JSON.parse(text.slice(i, end + 1)) as string;
@@ -144,23 +150,33 @@ export function jsonValueLines(text: string, maxDepth: number, maxEntries = 1_00
       continue;
     }
     if (c === 0x2c /* , */) {
+      if (below > 0) continue;
       if (!top) return out;
       if (top.obj) top.expectKey = true;
       else top.index++;
       continue;
     }
     if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (below > 0) {
+        below++;
+        continue;
+      }
       const at = start();
       record(at);
-      frames.push({ obj: c === 0x7b, path: at.path, depth: at.depth, index: 0, key: "", expectKey: true });
+      // Containers whose members are past maxDepth are only counted: a text nested a million deep (which
+      // JSON.parse accepts) costs a counter, not a million frames.
+      if (at.depth >= maxDepth) below = 1;
+      else
+        frames.push({ obj: c === 0x7b, path: at.path, depth: at.depth, index: 0, key: "", expectKey: true });
       continue;
     }
     if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
-      frames.pop();
+      if (below > 0) below--;
+      else frames.pop();
       continue;
     }
     // A number or literal: record it and skip to its end.
-    record(start());
+    if (below === 0) record(start());
     while (i + 1 < text.length && !/[\s,}\]]/.test(text[i + 1] as string)) i++;
   }
   return out;
