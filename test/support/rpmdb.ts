@@ -140,7 +140,7 @@ export function rpmQa(dbDir: string, backend: "sqlite" | "bdb_ro"): string[] {
 export function writeBdbPackages(
   dir: string,
   blobs: readonly Uint8Array[],
-  opts: { pageSize?: number; bigEndian?: boolean } = {},
+  opts: { pageSize?: number; bigEndian?: boolean; checksums?: boolean } = {},
 ): string {
   mkdirSync(dir, { recursive: true });
   const u32 = (n: number) => {
@@ -155,6 +155,7 @@ export function writeBdbPackages(
     "type=hash",
     `db_pagesize=${opts.pageSize ?? 4096}`,
     `db_lorder=${opts.bigEndian ? 4321 : 1234}`,
+    ...(opts.checksums ? ["chksum=1"] : []),
     "HEADER=END",
     ` ${u32(0)}`,
     ` ${u32(blobs.length + 1)}`,

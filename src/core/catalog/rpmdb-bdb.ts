@@ -70,6 +70,13 @@ export function* readBdbPackages(
     throw bad(`page size ${pageSize} is not a power of two from 512 to 65536`);
   if (data[24] !== 0) throw new PalisadeError("UNSUPPORTED", "Berkeley DB hash: encrypted database");
   if (data[25] !== P_HASHMETA) throw bad(`page 0 is of type ${data[25]}, not the hash meta page`);
+  // DBMETA_CHKSUM moves every page's item index past a checksum. rpm never creates its databases with checksums
+  // (nor can its own bdb_ro read them), so such a file is said to be unsupported rather than misread.
+  if (((data[26] as number) & 0x01) !== 0)
+    throw new PalisadeError(
+      "UNSUPPORTED",
+      "Berkeley DB hash: pages carry checksums (not an rpm database layout)",
+    );
   const lastPage = u32(32);
   const maxBucket = u32(72);
   if (maxBucket > lastPage) throw bad(`highest bucket ${maxBucket} beyond the last page ${lastPage}`);

@@ -251,6 +251,21 @@ describe("Berkeley DB reader (files written by db5.3_load)", () => {
       ]);
     });
 
+    it("a file with page checksums (libdb can write one; rpm never does, and rpm cannot read it) is unsupported", () => {
+      const file = writeBdbPackages(join(work, "chksum"), BLOBS, { pageSize: 1024, checksums: true });
+      expect(catalogRpmDatabase(readFileSync(file), BDB)).toEqual({
+        packages: [],
+        coverage: [
+          {
+            reason: "unsupported",
+            subject: BDB,
+            message:
+              "rpmdb (Berkeley DB): Berkeley DB hash: pages carry checksums (not an rpm database layout)",
+          },
+        ],
+      });
+    });
+
     it("rows over the budget: what was read is kept, a limit entry says the rest was not", () => {
       const r = catalogRpmDatabase(good, BDB, new Budget("image", { rows: 3 }));
       expect(r.packages).toHaveLength(3);
