@@ -11,6 +11,7 @@ import {
 } from "../findings/index.js";
 import { formatImageRef, type Inventory, type Workload } from "../inventory/index.js";
 import { NETPOL_RULES, netpolFindings } from "../netpol/index.js";
+import { analyzeNodes, NODE_RULES } from "../nodes/index.js";
 import { evaluatePosture, POSTURE_RULES } from "../posture/index.js";
 import { pssFindings } from "../pss/index.js";
 import { buildRbacIndex, RBAC_RULES, type RbacBuildOptions, rbacFindings } from "../rbac/index.js";
@@ -22,6 +23,7 @@ import {
   UNOWNED,
 } from "../report/index.js";
 import { appendAll, globMatch, globPatternProblem } from "../util/index.js";
+import type { OsvRecord } from "../vuln/index.js";
 
 export type Framework = "nsa" | "cis" | "pss-baseline" | "pss-restricted";
 export const FRAMEWORKS: readonly Framework[] = ["nsa", "cis", "pss-baseline", "pss-restricted"];
@@ -46,11 +48,16 @@ export interface ScanOptions {
   coverage?: readonly CoverageEntry[] | undefined;
   /** RBAC analysis options (the API server's bootstrap policy as defaults). */
   rbac?: RbacBuildOptions | undefined;
+  /**
+   * Also analyse the nodes (core/nodes): vulnerable components against `advisories` (absent: not matched, a
+   * coverage entry says so), OS end of life, kubelet configuration.
+   */
+  nodes?: { advisories?: ReadonlyMap<string, readonly OsvRecord[]> | undefined } | undefined;
 }
 
 /** Every rule Palisade's scan can emit, by id. */
 export function ruleCatalogue(): RuleMeta[] {
-  return [...POSTURE_RULES, ...RBAC_RULES, ...NETPOL_RULES];
+  return [...POSTURE_RULES, ...RBAC_RULES, ...NETPOL_RULES, ...NODE_RULES];
 }
 
 const workloadKey = (r: { kind: string; namespace?: string | undefined; name: string }) =>
@@ -80,6 +87,15 @@ export function runScan(inv: Inventory, opts: ScanOptions): ScanReport {
     const net = netpolFindings(inv);
     findings = [...posture.findings, ...rbac.findings, ...net.findings];
     appendAll(coverage, posture.coverage, rbac.coverage, net.coverage);
+    if (opts.nodes) {
+      const nodes = analyzeNodes(inv, {
+        now: opts.now,
+        advisories: opts.nodes.advisories,
+        posture: posture.findings,
+      });
+      appendAll(findings, nodes.findings);
+      appendAll(coverage, nodes.coverage);
+    }
     if (fw) findings = findings.filter((f) => f.compliance.some((c: ComplianceRef) => c.framework === fw));
   }
 

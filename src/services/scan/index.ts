@@ -4,6 +4,7 @@
  * formats.
  */
 import { PalisadeError } from "../../core/errors/index.js";
+import { buildInfraInventory, infraQueryKeys } from "../../core/nodes/index.js";
 import type { ScanReport } from "../../core/report/index.js";
 import { runScan, type ScanOptions } from "../../core/scan/index.js";
 import { appendAll } from "../../core/util/index.js";
@@ -14,13 +15,16 @@ import {
   type LoadedInventory,
   loadInventory,
 } from "../inventory/index.js";
+import type { AdvisoryLookup } from "../nodes/index.js";
 
 export interface ScanRequest {
   sources: InventorySources;
   /** Exceptions file (scoped, reasoned, optionally expiring suppressions). */
   exceptionsFile?: string | undefined;
   /** Filters, framework, RBAC defaults and the version written into the report. */
-  options: Omit<ScanOptions, "exceptions" | "now" | "files" | "coverage">;
+  options: Omit<ScanOptions, "exceptions" | "now" | "files" | "coverage" | "nodes">;
+  /** Also analyse the nodes: components against the advisories `deps.nodeAdvisories` looks up. */
+  nodes?: boolean | undefined;
 }
 
 export interface ScanDeps {
@@ -29,6 +33,8 @@ export interface ScanDeps {
   readConfig?: ConfigReader | undefined;
   /** Exception expiry is judged at this instant. */
   now: () => Date;
+  /** Advisories for node components (`nodes` requests); absent: components are not matched (coverage). */
+  nodeAdvisories?: AdvisoryLookup | undefined;
 }
 
 /**
@@ -63,9 +69,18 @@ export async function scan(req: ScanRequest, deps: ScanDeps, hooks: ScanHooks = 
     exceptions = r.exceptions;
     appendAll(coverage, r.coverage);
   }
+  let nodes: ScanOptions["nodes"];
+  if (req.nodes) {
+    const looked = deps.nodeAdvisories
+      ? await deps.nodeAdvisories(infraQueryKeys(buildInfraInventory(loaded.inventory).infra))
+      : undefined;
+    nodes = { advisories: looked?.byKey };
+    appendAll(coverage, looked?.coverage ?? []);
+  }
   hooks.analysing?.(loaded.inventory.objects.length);
   const report = runScan(loaded.inventory, {
     ...req.options,
+    nodes,
     exceptions,
     now: deps.now(),
     files: loaded.files,

@@ -17,6 +17,8 @@ interface ScanFlags extends InputOptions, RbacDefaultsFlags {
   includeNamespaces?: string;
   excludeNamespaces?: string;
   allowPartial?: boolean;
+  nodes?: boolean;
+  db?: string;
 }
 
 const list = (v: string | undefined): string[] | undefined =>
@@ -51,7 +53,12 @@ export function register(program: Command, ctx: CliContext): void {
     .option(
       "--exclude-namespaces <globs>",
       "drop findings in these namespaces (comma-separated globs, e.g. kube-*)",
-    );
+    )
+    .option(
+      "--nodes",
+      "also report node components (kubelet, runtime, runc, kernel, control plane) against the vulnerability database, OS end of life and kubelet configuration (see vuln nodes)",
+    )
+    .option("--db <path|url>", "vulnerability database for --nodes (default as for vuln scan)");
   addInputOptions(cmd, { positionalPaths: true });
   addRbacDefaultsOptions(cmd);
   addAllowPartialOption(cmd);
@@ -100,12 +107,21 @@ export function register(program: Command, ctx: CliContext): void {
     try {
       progress.update("loading inputs");
       const { sources, readers } = await inventoryInputs(flags, paths, ctx);
+      if (flags.nodes && sources.cluster) sources.cluster.nodeDetails = true;
+      const nodeAdvisories = flags.nodes
+        ? await (await import("./vuln-nodes.js")).storeLookup(
+            (await import("../db-location.js")).dbLocation(flags.db, ctx),
+            ctx,
+            false,
+          )
+        : undefined;
       const { scan } = await import("../../../services/scan/index.js");
       const nothing: { error?: import("../../../core/errors/index.js").PalisadeError | undefined } = {};
       const { report } = await scan(
         {
           sources,
           exceptionsFile: flags.exceptions || undefined,
+          nodes: flags.nodes,
           options: {
             framework: flags.framework as Framework | undefined,
             allowedRegistries: list(flags.allowedRegistries),
@@ -121,6 +137,7 @@ export function register(program: Command, ctx: CliContext): void {
           readConfig: async (path) =>
             (await import("../../../adapters/config/index.js")).readConfigFile(path, ctx.cwd),
           now: ctx.now,
+          nodeAdvisories,
         },
         {
           loaded: (loaded) => {

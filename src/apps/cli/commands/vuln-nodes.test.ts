@@ -119,4 +119,51 @@ describe("palisade vuln nodes", () => {
       "  workload payments/Deployment/api (team payments) on gke-prod-gpu-a-1\n",
     );
   });
+
+  it("scan --nodes reports the same findings, in the scan report's one finding shape", async () => {
+    const r = await cli([
+      "scan",
+      "--snapshot",
+      SNAPSHOT,
+      "--nodes",
+      "-o",
+      "json",
+      "--severity",
+      "critical,high",
+    ]);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as {
+      findings: { ruleId: string; resource: { kind: string; name: string }; category: string }[];
+    };
+    const onNodes = doc.findings
+      .filter((f) => f.resource.kind === "Node")
+      .map((f) => `${f.ruleId} ${f.resource.name}`)
+      .sort();
+    expect(onNodes).toEqual([
+      "CVE-2023-25173 gke-prod-gpu-a-1",
+      "CVE-2023-25173 gke-prod-gpu-a-2",
+      "CVE-2023-25173 gke-prod-gpu-a-3",
+      "CVE-2023-27561 gke-prod-gpu-a-1",
+      "CVE-2023-27561 gke-prod-gpu-a-2",
+      "CVE-2023-27561 gke-prod-gpu-a-3",
+      "CVE-2023-27561 ip-10-0-1-23.eu-west-1.compute.internal",
+      "CVE-2023-3676 akswin22000000",
+      "CVE-2023-5528 akswin22000000",
+      "CVE-2024-21626 gke-prod-gpu-a-1",
+      "CVE-2024-21626 gke-prod-gpu-a-2",
+      "CVE-2024-21626 gke-prod-gpu-a-3",
+      "CVE-2024-21626 ip-10-0-1-23.eu-west-1.compute.internal",
+      "CVE-2024-21626 worker-1",
+      "PAL-NODE-001 ip-10-0-1-23.eu-west-1.compute.internal",
+      "PAL-NODE-001 legacy-1",
+      "PAL-NODE-002 legacy-1",
+      "PAL-NODE-004 legacy-1",
+      "UBUNTU-CVE-2023-4623 worker-1",
+    ]);
+    // Without --nodes the scan is what it was: no node findings.
+    const plain = JSON.parse(
+      (await cli(["scan", "--snapshot", SNAPSHOT, "-o", "json"])).stdout,
+    ) as typeof doc;
+    expect(plain.findings.filter((f) => f.resource.kind === "Node")).toEqual([]);
+  });
 });
