@@ -261,14 +261,14 @@ export class SqliteVulnStore implements VulnStore {
   }
 
   async status(now?: string): Promise<VulnDbStatus> {
-    const importedAt = this.guard("cannot read the vulnerability database status", () =>
-      this.meta("imported_at"),
-    );
-    const state = await importStateOf(
-      parseImportMark(this.meta("import_started")),
-      parseImportMark(this.meta("import_finished")),
-      importedAt,
-      async () => this.writerActive(),
+    const marks = this.guard("cannot read the vulnerability database status", () => ({
+      importedAt: this.meta("imported_at"),
+      started: parseImportMark(this.meta("import_started")),
+      finished: parseImportMark(this.meta("import_finished")),
+    }));
+    const importedAt = marks.importedAt;
+    const state = await importStateOf(marks.started, marks.finished, importedAt, async () =>
+      this.guard("cannot read the import state", () => this.writerActive()),
     );
     return this.guard("cannot read the vulnerability database status", () => {
       const bound = now === undefined ? null : modifiedBound(now);
