@@ -147,6 +147,28 @@ describe("SBOM documents as a package source", () => {
     });
   });
 
+  it("a CycloneDX XML document, nested components flattened", () => {
+    const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<bom xmlns="http://cyclonedx.org/schema/bom/1.5" version="1">
+  <components>
+    <component type="library">
+      <group>org.apache.logging.log4j</group><name>log4j-core</name><version>2.14.1</version>
+      <purl>pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1</purl>
+      <components>
+        <component type="library"><name>log4j-api</name><version>2.14.1</version>
+          <purl>pkg:maven/org.apache.logging.log4j/log4j-api@2.14.1</purl></component>
+      </components>
+    </component>
+  </components>
+</bom>`;
+    expect(
+      parseSbomDocumentFile(enc(xml), "opt/app/bom.xml").packages.map((p) => `${p.purl} ${p.locations}`),
+    ).toEqual([
+      "pkg:maven/org.apache.logging.log4j/log4j-api@2.14.1 opt/app/bom.xml",
+      "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1 opt/app/bom.xml",
+    ]);
+  });
+
   it("an SPDX tag-value document (multi-line text; the described package is the subject, not a dependency)", () => {
     const r = parseSbomDocumentFile(enc(TAG_VALUE), "sbom.spdx");
     expect(r).toEqual({

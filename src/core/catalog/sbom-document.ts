@@ -15,6 +15,9 @@ const SUFFIXES = [".cdx.json", ".cdx.xml", ".cyclonedx.json", ".cyclonedx.xml", 
 const NAMES: ReadonlySet<string> = new Set(["bom.json", "bom.xml"]);
 
 export function isSbomDocumentPath(path: string): boolean {
+  // A document an installed npm package ships describes that package's own build (dev dependencies included,
+  // which are not installed); the installed tree is catalogued from node_modules itself.
+  if (path.startsWith("node_modules/") || path.includes("/node_modules/")) return false;
   const b = baseName(path).toLowerCase();
   return NAMES.has(b) || SUFFIXES.some((s) => b.endsWith(s) && b.length > s.length);
 }
