@@ -284,15 +284,45 @@ function expand(m: NetpolModel, classEdges: [number, number, ConnSet][]): Edge[]
   ];
   const endpoints = (i: number): { rank: number; ep: Endpoint }[] =>
     i < n ? (members[i] ?? []) : rangeEp(i - n);
-  const rows: { a: number; b: number; edge: Edge }[] = [];
+  // Bucket the edges by source rank (counting sort), then order each bucket by destination rank: no row object
+  // per edge (10k x 10k: over 100k edges), and every (source, destination) pair occurs once, so the order is total.
+  const buckets = new Int32Array(W + m.ranges.length + 1);
+  for (const [s, d] of classEdges) {
+    const dsts = endpoints(d).length;
+    for (const x of endpoints(s)) buckets[x.rank + 1]! += dsts;
+  }
+  for (let a = 1; a < buckets.length; a++) buckets[a]! += buckets[a - 1]!;
+  const total = buckets[buckets.length - 1]!;
+  const edges: Edge[] = new Array(total);
+  const dstRank = new Int32Array(total);
+  const fill = buckets.slice(0, -1);
   for (const [s, d, c] of classEdges) {
     const json = connToJson(c);
+    const dsts = endpoints(d);
     for (const x of endpoints(s))
-      for (const y of endpoints(d))
-        rows.push({ a: x.rank, b: y.rank, edge: { src: x.ep, dst: y.ep, connections: json } });
+      for (const y of dsts) {
+        const at = fill[x.rank]!++;
+        edges[at] = { src: x.ep, dst: y.ep, connections: json };
+        dstRank[at] = y.rank;
+      }
   }
-  rows.sort((p, q) => p.a - q.a || p.b - q.b);
-  return rows.map((r) => r.edge);
+  for (let a = 0; a + 1 < buckets.length; a++) sortSegment(edges, dstRank, buckets[a]!, buckets[a + 1]!);
+  return edges;
+}
+
+/** Sort `edges[lo, hi)` by `keys[lo, hi)` (distinct), moving both. */
+function sortSegment(edges: Edge[], keys: Int32Array, lo: number, hi: number): void {
+  if (hi - lo < 2) return;
+  let sorted = true;
+  for (let i = lo + 1; i < hi && sorted; i++) if (keys[i - 1]! > keys[i]!) sorted = false;
+  if (sorted) return;
+  const order = Array.from({ length: hi - lo }, (_, i) => lo + i).sort((p, q) => keys[p]! - keys[q]!);
+  const e = order.map((i) => edges[i]!);
+  const k = order.map((i) => keys[i]!);
+  for (let i = lo; i < hi; i++) {
+    edges[i] = e[i - lo]!;
+    keys[i] = k[i - lo]!;
+  }
 }
 
 /** A connection whose allowed traffic differs between two analyses. */
