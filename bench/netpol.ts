@@ -55,11 +55,12 @@ console.log(`peak RSS: ${(peak / 1024 / 1024).toFixed(0)} MB`);
 // The whole command, as users run it (process start, loading the file, inventory, connectivity, findings, output).
 // Needs `npm run build`.
 {
-  const { BUNDLE, compare, writeList } = await import("./cli-run.js");
+  const { BUNDLE, compare, NODE_START, parseReference, writeList } = await import("./cli-run.js");
   const { file, cleanup } = writeList(objects);
   try {
     compare(`whole command, ${W} workloads / ${P} policies`, [
-      ["node -e 0", ["-e", "0"]],
+      NODE_START,
+      parseReference(file, "JSON.parse of cluster.json"),
       [
         "palisade netpol connectivity -f cluster.json",
         [BUNDLE, "netpol", "connectivity", "-f", file, "-o", "json"],
