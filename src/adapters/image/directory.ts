@@ -39,6 +39,40 @@ export class DirectorySource implements ImageSource {
 /** Virtual filesystems and VCS metadata that hold no packages and can be huge. */
 const SKIP_DIRS: ReadonlySet<string> = new Set(["proc", "sys", "dev", ".git"]);
 
+/** What makes a directory a root filesystem (an unpacked image) rather than a source tree. */
+const ROOTFS_MARKERS: readonly string[] = [
+  "etc/os-release",
+  "usr/lib/os-release",
+  "var/lib/dpkg/status",
+  "lib/apk/db/installed",
+  "var/lib/rpm",
+  "usr/lib/sysimage/rpm",
+];
+
+/**
+ * Folders a source tree's scan does not enter, at any depth: installed copies of what its lockfiles list
+ * (node_modules for npm and yarn, vendor for Composer, Go and Bundler) and version control metadata. A root
+ * filesystem is read whole (its node_modules are what the image runs).
+ */
+export const SOURCE_TREE_SKIPPED: Readonly<Record<string, string>> = {
+  node_modules: "installed copies of what package-lock.json and yarn.lock list",
+  vendor: "vendored copies of what composer.lock, go.mod and Gemfile.lock list",
+  ".git": "version control metadata",
+};
+
+/** Whether `root` looks like a root filesystem: one of the package database or os-release paths exists. */
+async function isRootFilesystem(root: string): Promise<boolean> {
+  for (const m of ROOTFS_MARKERS)
+    if (
+      await lstat(join(root, m)).then(
+        () => true,
+        () => false,
+      )
+    )
+      return true;
+  return false;
+}
+
 async function readBounded(path: string, size: number, cap: number): Promise<Buffer | undefined> {
   if (size > cap) return undefined;
   const fh = await open(path, "r");
@@ -62,6 +96,8 @@ export async function walkDirectory(
 ): Promise<CoverageEntry[]> {
   const coverage: CoverageEntry[] = [];
   const budget = new Budget(`dir:${root}`, { entries: budgets.maxEntries });
+  const sourceTree = !(await isRootFilesystem(root));
+  const skipped = new Map<string, string[]>();
   const stack: string[] = [""];
   outer: while (stack.length > 0) {
     const rel = stack.pop() as string;
@@ -92,7 +128,11 @@ export async function walkDirectory(
       budget.charge("entries");
       const p = rel ? `${rel}/${d.name}` : d.name;
       if (d.isDir) {
-        if (!(rel === "" && SKIP_DIRS.has(d.name)) && d.name !== ".git") stack.push(p);
+        if (sourceTree && Object.hasOwn(SOURCE_TREE_SKIPPED, d.name)) {
+          const list = skipped.get(d.name) ?? [];
+          list.push(p);
+          skipped.set(d.name, list);
+        } else if (!(rel === "" && SKIP_DIRS.has(d.name)) && d.name !== ".git") stack.push(p);
         continue;
       }
       if (d.isLink) {
@@ -147,6 +187,14 @@ export async function walkDirectory(
         message: `cannot read: ${(e as Error).message}`,
       });
     }
+  }
+  for (const [name, dirs] of [...skipped].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const shown = dirs.sort().slice(0, 5).join(", ");
+    coverage.push({
+      reason: "not-evaluated",
+      subject: name,
+      message: `source tree: ${dirs.length} ${name} ${dirs.length === 1 ? "directory" : "directories"} not scanned (${SOURCE_TREE_SKIPPED[name]}): ${shown}${dirs.length > 5 ? `, and ${dirs.length - 5} more` : ""}`,
+    });
   }
   tracker.commitLayer();
   return coverage;

@@ -1,5 +1,5 @@
 import { isRecord } from "../util/index.js";
-import { parseJsonFile } from "./json-lines.js";
+import { jsonPathKey, jsonValueLines, parseJsonFile } from "./json-lines.js";
 import { type CatalogedPackage, type CatalogResult, failed } from "./model.js";
 import { baseName, decodeUtf8 } from "./text.js";
 
@@ -52,7 +52,10 @@ export function parseNpmLock(data: Uint8Array, path: string, maxPackages = 200_0
   const packages: CatalogedPackage[] = [];
   const coverage: CatalogResult["coverage"] = [];
   const seen = new Set<string>();
-  const add = (name: string, version: string) => {
+  // The line of each entry: its key under `packages` (v2, v3) or under nested `dependencies` (v1).
+  const pk = r.value.packages;
+  const lines = jsonValueLines(decodeUtf8(data), isRecord(pk) ? 2 : 2 * 66);
+  const add = (name: string, version: string, at: string) => {
     const key = `${name}@${version}`;
     if (seen.has(key)) return;
     if (packages.length >= maxPackages) {
@@ -61,25 +64,28 @@ export function parseNpmLock(data: Uint8Array, path: string, maxPackages = 200_0
       return;
     }
     seen.add(key);
-    packages.push({ type: "npm", name, version, locations: [path] });
+    const pkg: CatalogedPackage = { type: "npm", name, version, locations: [path] };
+    const line = lines.get(at);
+    if (line !== undefined) pkg.line = line;
+    packages.push(pkg);
   };
-  const pk = r.value.packages;
   if (isRecord(pk)) {
     for (const [key, v] of Object.entries(pk)) {
       if (key === "" || !isRecord(v) || v.link === true) continue;
       const name = typeof v.name === "string" ? v.name : nameFromLockKey(key);
-      if (name && typeof v.version === "string") add(name, v.version);
+      if (name && typeof v.version === "string") add(name, v.version, jsonPathKey("packages", key));
     }
   } else {
     // lockfileVersion 1: walk nested dependencies iteratively (bounded depth via explicit stack).
-    const stack: [unknown, number][] = [[r.value.dependencies, 0]];
+    const stack: [unknown, number, string][] = [[r.value.dependencies, 0, "dependencies"]];
     while (stack.length > 0) {
-      const [deps, depth] = stack.pop() as [unknown, number];
+      const [deps, depth, at] = stack.pop() as [unknown, number, string];
       if (!isRecord(deps) || depth > 64) continue;
       for (const [name, v] of Object.entries(deps)) {
         if (!isRecord(v)) continue;
-        if (typeof v.version === "string" && !v.version.startsWith("file:")) add(name, v.version);
-        stack.push([v.dependencies, depth + 1]);
+        const here = jsonPathKey(at, name);
+        if (typeof v.version === "string" && !v.version.startsWith("file:")) add(name, v.version, here);
+        stack.push([v.dependencies, depth + 1, jsonPathKey(here, "dependencies")]);
       }
     }
   }
@@ -96,9 +102,11 @@ export function parseYarnLock(data: Uint8Array, path: string): CatalogResult {
   const packages: CatalogedPackage[] = [];
   const seen = new Set<string>();
   let current: string | undefined;
-  for (const line of decodeUtf8(data).split(/\r?\n/)) {
+  let currentLine = 0;
+  for (const [i, line] of decodeUtf8(data).split(/\r?\n/).entries()) {
     if (line === "" || line.startsWith("#")) continue;
     if (!line.startsWith(" ")) {
+      currentLine = i + 1;
       const first = line.replace(/:$/, "").split(",")[0]?.trim().replace(/^"|"$/g, "") ?? "";
       // The name is everything before the last '@' that is not the scope's leading '@'.
       const at = first.lastIndexOf("@");
@@ -111,7 +119,7 @@ export function parseYarnLock(data: Uint8Array, path: string): CatalogResult {
       const key = `${current}@${m[1]}`;
       if (!seen.has(key)) {
         seen.add(key);
-        packages.push({ type: "npm", name: current, version: m[1], locations: [path] });
+        packages.push({ type: "npm", name: current, version: m[1], locations: [path], line: currentLine });
       }
       current = undefined;
     }

@@ -5,8 +5,8 @@
  * has no version to match and is a coverage entry naming its line.
  */
 import type { CoverageEntry } from "../findings/index.js";
-import { FORBIDDEN_KEYS, isRecord, jsonErrorReason } from "../util/index.js";
-import { jsonKeyLines } from "./json-lines.js";
+import { isRecord } from "../util/index.js";
+import { jsonPathKey, jsonValueLines, parseJsonFile } from "./json-lines.js";
 import { type CatalogedPackage, type CatalogResult, failed } from "./model.js";
 import { baseName, decodeUtf8 } from "./text.js";
 import { readTomlTables, type TomlRead, type TomlValue } from "./toml.js";
@@ -145,15 +145,11 @@ export function parseUvLock(data: Uint8Array, path: string): CatalogResult {
  * entries pinned by `path`, `file` or `git` have no version and are not releases.
  */
 export function parsePipfileLock(data: Uint8Array, path: string): CatalogResult {
-  const text = decodeUtf8(data);
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text, (k, v) => (FORBIDDEN_KEYS.has(k) ? undefined : v));
-  } catch (e) {
-    return failed("parse-error", path, `Pipfile.lock: invalid JSON: ${jsonErrorReason(e)}`);
-  }
+  const parsed = parseJsonFile(data, path);
+  if (!parsed.ok) return parsed.result;
+  const doc = parsed.value;
   if (!isRecord(doc)) return failed("parse-error", path, "Pipfile.lock is not a JSON object");
-  const lines = jsonKeyLines(text, 2);
+  const lines = jsonValueLines(decodeUtf8(data), 2);
   const out = new Collector(path);
   for (const section of ["default", "develop"] as const) {
     const deps = doc[section];
@@ -163,7 +159,7 @@ export function parsePipfileLock(data: Uint8Array, path: string): CatalogResult 
       continue;
     }
     for (const [name, v] of Object.entries(deps)) {
-      const line = lines.get(`${section}\u0000${name}`) ?? 1;
+      const line = lines.get(jsonPathKey(section, name)) ?? 1;
       if (!isRecord(v)) {
         out.problem("invalid", line, `Pipfile.lock: ${section}.${name} is not an object`);
         continue;

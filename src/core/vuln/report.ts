@@ -21,6 +21,11 @@ export interface VulnReport {
     stale: boolean;
   };
   summary: { active: number; suppressed: number; fixable: number; bySeverity: Record<Severity, number> };
+  /**
+   * Per lockfile or manifest (packages declared at a line of a file), sorted by path: how many packages it
+   * declares and how many active findings they have. Absent when no package came from such a file.
+   */
+  files?: { file: string; packages: number; vulnerabilities: number }[] | undefined;
   findings: VulnFinding[];
   coverage: CoverageEntry[];
 }
@@ -51,7 +56,26 @@ export function buildVulnReport(
     coverage,
   };
   if (sbom.os) r.os = sbom.os;
+  const files = lockfileCounts(sbom, findings);
+  if (files.length > 0) r.files = files;
   return r;
+}
+
+/** Packages and active findings per declaring file (packages that carry a line). */
+function lockfileCounts(sbom: Sbom, findings: readonly VulnFinding[]): NonNullable<VulnReport["files"]> {
+  const by = new Map<string, { file: string; packages: number; vulnerabilities: number }>();
+  for (const p of sbom.packages) {
+    const file = p.locations[0];
+    if (p.line === undefined || file === undefined) continue;
+    const e = by.get(file) ?? { file, packages: 0, vulnerabilities: 0 };
+    e.packages++;
+    by.set(file, e);
+  }
+  for (const f of findings) {
+    const e = f.location && !f.suppressed ? by.get(f.location.file) : undefined;
+    if (e) e.vulnerabilities++;
+  }
+  return [...by.values()].sort((a, b) => cmp(a.file, b.file));
 }
 
 /** Whether any active finding is at or above `threshold` (for --fail-on). */
@@ -83,8 +107,19 @@ export function formatVulnTable(report: VulnReport): string {
   const rows = [...report.findings].sort(
     (a, b) => Number(!!a.suppressed) - Number(!!b.suppressed) || order(a, b),
   );
+  if (report.files) {
+    out.push("");
+    out.push(`Lockfiles and manifests (${report.files.length}):`);
+    for (const f of report.files)
+      out.push(
+        `  ${f.file}: ${f.packages} ${f.packages === 1 ? "package" : "packages"}, ${f.vulnerabilities} ${f.vulnerabilities === 1 ? "vulnerability" : "vulnerabilities"}`,
+      );
+  }
+  // Findings from lockfiles say where: the file and line of the package's entry.
+  const located = rows.some((f) => f.location);
   if (rows.length > 0) {
     const head = ["SEVERITY", "VULNERABILITY", "PACKAGE", "INSTALLED", "FIX", "NOTE"];
+    if (located) head.push("LOCATION");
     const cells = rows.map((f) => [
       f.severity.toUpperCase(),
       f.vulnerabilityId,
@@ -98,6 +133,7 @@ export function formatVulnTable(report: VulnReport): string {
           : f.cvss
             ? `CVSS ${f.cvss.version} ${f.cvss.score}`
             : "",
+      ...(located ? [f.location ? `${f.location.file}:${f.location.line}` : "-"] : []),
     ]);
     const widths = head.map((h, i) =>
       Math.min(

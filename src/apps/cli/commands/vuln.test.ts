@@ -115,10 +115,18 @@ describe("palisade vuln", () => {
 
   it("sbom DIR writes CycloneDX and SPDX for a directory", async () => {
     const dir = join(tmp, "srcdir");
+    // A source tree: its lockfile is read, its node_modules (installed copies) is not.
     mkdirSync(join(dir, "node_modules", "semver"), { recursive: true });
     writeFileSync(
       join(dir, "node_modules", "semver", "package.json"),
-      JSON.stringify({ name: "semver", version: "7.5.1" }),
+      JSON.stringify({ name: "semver", version: "7.5.2" }),
+    );
+    writeFileSync(
+      join(dir, "package-lock.json"),
+      JSON.stringify({
+        lockfileVersion: 3,
+        packages: { "": {}, "node_modules/semver": { version: "7.5.1" } },
+      }),
     );
     const cdx = await cli(["sbom", dir, "-o", "cyclonedx"]);
     const spdx = await cli(["sbom", dir, "-o", "spdx"]);
