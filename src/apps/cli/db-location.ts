@@ -1,4 +1,5 @@
 import { isAbsolute, join, resolve } from "node:path";
+import { Option } from "commander";
 import { PalisadeError } from "../../core/errors/index.js";
 import type { CliContext } from "./context.js";
 
@@ -25,19 +26,21 @@ function defaultHelp(ctx: CliContext): string {
   return `$PALISADE_DB, else ${file ?? DEFAULT_TEXT}`;
 }
 
-/** Help for `--db` on commands that accept both backends (`palisade vuln db|scan`). */
-export function dbOptionHelp(ctx: CliContext): string {
-  return (
+/** `--db` of the vulnerability database commands (`palisade vuln db|scan`), declared once. */
+export function dbOption(ctx: CliContext): Option {
+  return new Option(
+    "--db <path|url>",
     "vulnerability database: a SQLite file, or a postgres://user@host:port/db[?schema=NAME] URL to share one " +
-    `PostgreSQL database across a fleet (schema default: palisade) (default: ${defaultHelp(ctx)})`
+      `PostgreSQL database across a fleet (schema default: palisade) (default: ${defaultHelp(ctx)})`,
   );
 }
 
-/** Help for `--db` on the known-images and remediation commands (`palisade images`, `vuln impact|plan|status`). */
-export function storesDbOptionHelp(ctx: CliContext): string {
-  return (
+/** `--db` of the known-images and remediation commands (`palisade images`, `vuln impact|plan|status`). */
+export function storesDbOption(ctx: CliContext): Option {
+  return new Option(
+    "--db <path|url>",
     "database: a SQLite file, or a postgres://user@host:port/db[?schema=NAME] URL (schema default: palisade) " +
-    `(default: ${defaultHelp(ctx)})`
+      `(default: ${defaultHelp(ctx)})`,
   );
 }
 

@@ -5,12 +5,12 @@ import { PalisadeError } from "../../../core/errors/index.js";
 import { compareCoverage } from "../../../core/findings/index.js";
 import { stableStringify } from "../../../core/util/index.js";
 import type { CliContext } from "../context.js";
-import { storesDbOptionHelp, withStores } from "../db-location.js";
+import { storesDbOption, withStores } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
+import { addImageOptions, type ImageFlags, imageAnalyzeOptions } from "../image-options.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
 import { collect, outputOption } from "../options.js";
 import { writeCoverage } from "../text.js";
-import { imageAnalyzeOptions, MAX_IMAGE_BYTES_HELP, REGISTRY_CA_HELP } from "./vuln.js";
 
 /** An IMAGE argument: a directory with `oci-layout` is `oci:`, a .tar file `docker-archive:`, else as given. */
 function imageSpec(target: string, ctx: CliContext): string {
@@ -60,22 +60,22 @@ Examples:
 /** `palisade images discover`: analyze every image the workloads run that is not known yet. */
 function registerDiscover(images: Command, ctx: CliContext): void {
   addInputOptions(
-    images
-      .command("discover")
-      .description(
-        "Pull and remember every image the workloads run (by digest when pods report one) that is not known yet",
-      )
-      .option("--platform <os/arch>", "platform to select from multi-platform images", "linux/amd64")
+    addImageOptions(
+      images
+        .command("discover")
+        .description(
+          "Pull and remember every image the workloads run (by digest when pods report one) that is not known yet",
+        ),
+      { help: "platform to select from multi-platform images", default: "linux/amd64" },
+    )
       .option("--concurrency <n>", "images analyzed at once (1-16)", "4")
       .option("--registry-auth <file>", 'registry credentials: a Docker config.json with "auths"')
-      .option("--registry-ca <file>", REGISTRY_CA_HELP)
-      .option("--max-image-bytes <size>", MAX_IMAGE_BYTES_HELP)
       .option(
         "--dangerously-allow-http",
         "use plain http for registries that are not on loopback (credentials and images travel unprotected)",
       )
       .addOption(outputOption(["table", "json"], "table"))
-      .option("--db <path|url>", storesDbOptionHelp(ctx)),
+      .addOption(storesDbOption(ctx)),
   )
     .addHelpText("after", DISCOVER_HELP)
     .action(async (flags: DiscoverFlags) => {
@@ -157,60 +157,51 @@ export function register(program: Command, ctx: CliContext): void {
     .command("images")
     .description("Known images: the image tree, where to fix, what runs them");
 
-  images
-    .command("add")
-    .description(
-      "Analyze images and remember them (by digest, with their layer chain) to grow the image tree",
-    )
-    .argument("<images...>", "oci:DIR[:TAG], docker-archive:FILE, registry reference, or a layout dir / .tar")
-    .option("--ref <reference>", "name to remember the image under (repeatable; one IMAGE only)", collect)
-    .option("--platform <os/arch>", "platform to select from a multi-platform image")
-    .option("--registry-ca <file>", REGISTRY_CA_HELP)
-    .option("--max-image-bytes <size>", MAX_IMAGE_BYTES_HELP)
-    .option("--db <path|url>", storesDbOptionHelp(ctx))
-    .action(
-      async (
-        targets: string[],
-        flags: {
-          ref?: string[];
-          platform?: string;
-          registryCa?: string;
-          maxImageBytes?: string;
-          db?: string;
-        },
-      ) => {
-        if (flags.ref?.length && targets.length !== 1)
-          throw new PalisadeError("USAGE", "--ref names one image: give exactly one IMAGE with it");
-        const { analyzeImage, parseSourceSpec } = await import("../../../adapters/image/index.js");
-        const { knownImageFromSbom, canonicalRef } = await import("../../../core/lineage/index.js");
-        for (const r of flags.ref ?? [])
-          if (canonicalRef(r) === undefined)
-            throw new PalisadeError("USAGE", `--ref ${r} is not an image reference`);
-        const analyzeOpts = await imageAnalyzeOptions(flags, ctx);
-        const known: import("../../../core/lineage/index.js").KnownImage[] = [];
-        for (const t of targets) {
-          const spec = imageSpec(t, ctx);
-          const { sbom, coverage } = await analyzeImage(spec, analyzeOpts);
-          writeCoverage(ctx, coverage);
-          const s = parseSourceSpec(spec);
-          const refs = [...(flags.ref ?? []), ...(s.transport === "registry" ? [s.display] : [])];
-          const img = knownImageFromSbom(sbom, refs);
-          if (img.refs.length === 0)
-            writeCoverage(ctx, [
-              {
-                reason: "missing",
-                message: `${t} has no repository name or tag: it is known by digest ${img.digest} only (name it with --ref)`,
-              },
-            ]);
-          known.push(img);
-          ctx.stdout.write(
-            `added ${img.refs.join(", ") || t} ${img.digest} ${img.platform ?? ""} ${img.layers.length} layers, ${img.packages.length} packages\n`,
-          );
-        }
-        await withStores(flags.db, ctx, {}, (stores) => stores.images.putImages(known, ctx.now()));
-        ctx.exitCode = EXIT.OK;
-      },
-    );
+  addImageOptions(
+    images
+      .command("add")
+      .description(
+        "Analyze images and remember them (by digest, with their layer chain) to grow the image tree",
+      )
+      .argument(
+        "<images...>",
+        "oci:DIR[:TAG], docker-archive:FILE, registry reference, or a layout dir / .tar",
+      )
+      .option("--ref <reference>", "name to remember the image under (repeatable; one IMAGE only)", collect),
+  )
+    .addOption(storesDbOption(ctx))
+    .action(async (targets: string[], flags: ImageFlags & { ref?: string[]; db?: string }) => {
+      if (flags.ref?.length && targets.length !== 1)
+        throw new PalisadeError("USAGE", "--ref names one image: give exactly one IMAGE with it");
+      const { analyzeImage, parseSourceSpec } = await import("../../../adapters/image/index.js");
+      const { knownImageFromSbom, canonicalRef } = await import("../../../core/lineage/index.js");
+      for (const r of flags.ref ?? [])
+        if (canonicalRef(r) === undefined)
+          throw new PalisadeError("USAGE", `--ref ${r} is not an image reference`);
+      const analyzeOpts = await imageAnalyzeOptions(flags, ctx);
+      const known: import("../../../core/lineage/index.js").KnownImage[] = [];
+      for (const t of targets) {
+        const spec = imageSpec(t, ctx);
+        const { sbom, coverage } = await analyzeImage(spec, analyzeOpts);
+        writeCoverage(ctx, coverage);
+        const s = parseSourceSpec(spec);
+        const refs = [...(flags.ref ?? []), ...(s.transport === "registry" ? [s.display] : [])];
+        const img = knownImageFromSbom(sbom, refs);
+        if (img.refs.length === 0)
+          writeCoverage(ctx, [
+            {
+              reason: "missing",
+              message: `${t} has no repository name or tag: it is known by digest ${img.digest} only (name it with --ref)`,
+            },
+          ]);
+        known.push(img);
+        ctx.stdout.write(
+          `added ${img.refs.join(", ") || t} ${img.digest} ${img.platform ?? ""} ${img.layers.length} layers, ${img.packages.length} packages\n`,
+        );
+      }
+      await withStores(flags.db, ctx, {}, (stores) => stores.images.putImages(known, ctx.now()));
+      ctx.exitCode = EXIT.OK;
+    });
 
   registerDiscover(images, ctx);
 
@@ -218,7 +209,7 @@ export function register(program: Command, ctx: CliContext): void {
     .command("list")
     .description("List known images")
     .addOption(outputOption(["table", "json"], "table"))
-    .option("--db <path|url>", storesDbOptionHelp(ctx))
+    .addOption(storesDbOption(ctx))
     .action(async (flags: { output: string; db?: string }) => {
       const listed = await withStores(flags.db, ctx, {}, (stores) => stores.images.listImages());
       writeCoverage(ctx, listed.coverage);
@@ -255,7 +246,7 @@ export function register(program: Command, ctx: CliContext): void {
       "Print the image tree (parents by layer chain, then base annotations) with vulnerabilities per node",
     )
     .addOption(outputOption(["table", "json", "dot"], "table"))
-    .option("--db <path|url>", storesDbOptionHelp(ctx))
+    .addOption(storesDbOption(ctx))
     .action(async (flags: { output: string; db?: string }) => {
       const { loadLineageState } = await import("../../../adapters/known-images/index.js");
       const lin = await import("../../../core/lineage/index.js");

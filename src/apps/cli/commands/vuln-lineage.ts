@@ -1,9 +1,9 @@
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import type { Stores } from "../../../adapters/store/index.js";
 import { PalisadeError } from "../../../core/errors/index.js";
 import { stableStringify } from "../../../core/util/index.js";
 import type { CliContext } from "../context.js";
-import { dbLocation, storesDbOptionHelp, withStores } from "../db-location.js";
+import { dbLocation, storesDbOption, withStores } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
 import { outputOption } from "../options.js";
@@ -12,6 +12,13 @@ import { writeCoverage, writeText } from "../text.js";
 type Flags = InputOptions & { output: string; db?: string; platform?: string; at?: string };
 
 const hasInput = (f: InputOptions): boolean => Boolean(f.file?.length || f.snapshot?.length || f.kubeconfig);
+
+/** --platform of impact, plan and status: which of an image's platforms the workloads run. */
+const workloadPlatformOption = (): Option =>
+  new Option(
+    "--platform <os/arch>",
+    "platform workloads run, to pick among images known for several",
+  ).default("linux/amd64");
 
 /**
  * Tree + vulnerabilities from the stores (`stores`, else opened for reading), inventory from the inputs, and the
@@ -75,12 +82,8 @@ export function register(program: Command, ctx: CliContext): void {
       )
       .argument("<id>", "CVE-, GHSA- or any advisory id or alias")
       .addOption(outputOption(["table", "json"], "table"))
-      .option(
-        "--platform <os/arch>",
-        "platform workloads run, to pick among images known for several",
-        "linux/amd64",
-      )
-      .option("--db <path|url>", storesDbOptionHelp(ctx)),
+      .addOption(workloadPlatformOption())
+      .addOption(storesDbOption(ctx)),
   ).action(async (id: string, flags: Flags) => {
     const { lin, state, index, inventory, coverage } = await loadIndex(flags, ctx);
     // Without advisories every id would answer "no known image carries this vulnerability": not an answer.
@@ -110,8 +113,8 @@ export function register(program: Command, ctx: CliContext): void {
       .command("plan")
       .description("Prioritised fixes (severity x workloads x exposure), grouped by team and by base image")
       .addOption(outputOption(["table", "json"], "table"))
-      .option("--platform <os/arch>", "platform workloads run", "linux/amd64")
-      .option("--db <path|url>", storesDbOptionHelp(ctx)),
+      .addOption(workloadPlatformOption())
+      .addOption(storesDbOption(ctx)),
   ).action(async (flags: Flags) => {
     const { lin, state, index, coverage } = await loadIndex(flags, ctx);
     // Without advisories the plan would be empty: "nothing to fix" is not an answer.
@@ -137,8 +140,8 @@ export function register(program: Command, ctx: CliContext): void {
       )
       .addOption(outputOption(["table", "json"], "table"))
       .option("--at <time>", "observation time of the inventory (ISO-8601; default now)")
-      .option("--platform <os/arch>", "platform workloads run", "linux/amd64")
-      .option("--db <path|url>", storesDbOptionHelp(ctx)),
+      .addOption(workloadPlatformOption())
+      .addOption(storesDbOption(ctx)),
   ).action(async (flags: Flags) => {
     const lin = await import("../../../core/lineage/index.js");
     if (!hasInput(flags) && flags.at !== undefined)

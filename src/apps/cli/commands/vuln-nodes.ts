@@ -4,7 +4,7 @@ import { parseSeverity, type Severity } from "../../../core/findings/index.js";
 import type { AdvisoryLookup } from "../../../services/nodes/index.js";
 import { addAllowPartialOption } from "../completeness.js";
 import type { CliContext } from "../context.js";
-import { dbLocation, dbOptionHelp, isDbUrl } from "../db-location.js";
+import { dbLocation, dbOption, isDbUrl } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions } from "../inputs.js";
 import { outputOption } from "../options.js";
@@ -68,7 +68,7 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .addOption(outputOption(["table", "json"], "table"))
     .option("--fail-on <severity>", "exit 1 when an active finding is at or above this severity")
-    .option("--db <path|url>", dbOptionHelp(ctx))
+    .addOption(dbOption(ctx))
     .option(
       "--allow-incomplete-db",
       "run even when the last import did not finish or the database is empty (says so; exit codes as usual)",

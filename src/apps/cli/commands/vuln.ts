@@ -7,8 +7,9 @@ import { type CoverageEntry, parseSeverity, type Severity } from "../../../core/
 import type { Sbom } from "../../../core/sbom/index.js";
 import { appendAll, stableStringify } from "../../../core/util/index.js";
 import type { CliContext } from "../context.js";
-import { dbLocation, dbOptionHelp, isDbUrl } from "../db-location.js";
+import { dbLocation, dbOption, isDbUrl } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
+import { addImageOptions, type ImageFlags, imageAnalyzeOptions } from "../image-options.js";
 import { collect, outputOption } from "../options.js";
 import { writeCoverage, writeWarning } from "../text.js";
 import { VERSION } from "../version.js";
@@ -17,52 +18,6 @@ const SCAN_OUTPUTS = ["table", "json", "sarif", "cyclonedx", "openvex"] as const
 const SBOM_OUTPUTS = ["cyclonedx", "spdx", "json"] as const;
 /** VEX documents larger than this are refused (LIMIT). */
 const MAX_VEX_BYTES = 32 * 1024 * 1024;
-
-/** Help for every `--registry-ca` option. */
-export const REGISTRY_CA_HELP =
-  "PEM file of CA certificates to trust for registries with a private CA, in addition to the system defaults " +
-  "and NODE_EXTRA_CA_CERTS (certificates are always verified)";
-
-/** Help for every `--max-image-bytes` option. */
-export const MAX_IMAGE_BYTES_HELP =
-  "decompressed layer bytes read per image, e.g. 4GiB (default 16GiB, or PALISADE_MAX_IMAGE_BYTES); " +
-  "an image over it is an error";
-
-/** A byte size: an integer with an optional binary unit (KiB, MiB, GiB, TiB; K, M, G, T alike). */
-export function parseByteSize(value: string, what: string): number {
-  const m = /^(\d{1,15})\s*(?:([KMGT])(?:i?B)?|B)?$/i.exec(value.trim());
-  const unit = m?.[2] ? 1024 ** ("KMGT".indexOf(m[2].toUpperCase()) + 1) : 1;
-  const n = m ? Number(m[1]) * unit : Number.NaN;
-  if (!Number.isSafeInteger(n) || n <= 0)
-    throw new PalisadeError("USAGE", `${what} ${value}: expected a positive size like 4GiB or 512MiB`);
-  return n;
-}
-
-/** Analyzer options from the image flags; --registry-ca is read (size-capped, validated) relative to the cwd. */
-export async function imageAnalyzeOptions(
-  flags: {
-    platform?: string | undefined;
-    registryCa?: string | undefined;
-    maxImageBytes?: string | undefined;
-  },
-  ctx: CliContext,
-): Promise<import("../../../adapters/image/index.js").AnalyzeOptions> {
-  const opts: import("../../../adapters/image/index.js").AnalyzeOptions = {};
-  if (flags.platform) opts.platform = flags.platform;
-  const maxImage = flags.maxImageBytes ?? ctx.env.PALISADE_MAX_IMAGE_BYTES;
-  if (maxImage !== undefined && maxImage !== "")
-    opts.budgets = {
-      maxImageBytes: parseByteSize(
-        maxImage,
-        flags.maxImageBytes !== undefined ? "--max-image-bytes" : "PALISADE_MAX_IMAGE_BYTES",
-      ),
-    };
-  if (flags.registryCa !== undefined) {
-    const { loadRegistryCaFile } = await import("../../../adapters/image/index.js");
-    opts.ca = await loadRegistryCaFile(resolve(ctx.cwd, flags.registryCa));
-  }
-  return opts;
-}
 
 /** Refuse a missing SQLite file for read-only commands (opening would create an empty one); URLs pass. */
 export function requireDatabase(location: string): void {
@@ -108,11 +63,7 @@ function sbomEntryCount(text: string): number {
 async function loadSbom(
   target: string | undefined,
   sbomFile: string | undefined,
-  imageFlags: {
-    platform?: string | undefined;
-    registryCa?: string | undefined;
-    maxImageBytes?: string | undefined;
-  },
+  imageFlags: ImageFlags,
   ctx: CliContext,
 ): Promise<{ sbom: Sbom; coverage: CoverageEntry[] }> {
   if (sbomFile && target) throw new PalisadeError("USAGE", "give either IMAGE|DIR or --sbom FILE, not both");
@@ -190,7 +141,7 @@ export function register(program: Command, ctx: CliContext): void {
       "Import OSV advisories: directories of OSV JSON, osv.dev per-ecosystem zip files, or JSON files",
     )
     .argument("<paths...>", "OSV directories, .zip archives or .json files")
-    .option("--db <path|url>", dbOptionHelp(ctx))
+    .addOption(dbOption(ctx))
     .option(
       "--lock-timeout <seconds>",
       "wait this long for another import into the same database to finish",
@@ -224,7 +175,7 @@ export function register(program: Command, ctx: CliContext): void {
 
   db.command("status")
     .description("Show what the database holds and how old it is")
-    .option("--db <path|url>", dbOptionHelp(ctx))
+    .addOption(dbOption(ctx))
     .addOption(outputOption(["table", "json"], "table"))
     .action(async (flags: { db?: string; output: string }) => {
       const location = dbLocation(flags.db, ctx);
@@ -262,152 +213,148 @@ export function register(program: Command, ctx: CliContext): void {
       }
     });
 
-  vuln
-    .command("scan")
-    .description("Match an image, a directory or an SBOM against the offline vulnerability database")
-    .argument("[target]", "image (oci:DIR, docker-archive:FILE, registry reference) or directory")
-    .option(
-      "--sbom <file>",
-      "scan an SBOM or scanner report instead (CycloneDX JSON/XML, SPDX, Trivy, Grype)",
-    )
-    .option("--vex <file>", "OpenVEX or CycloneDX VEX document (repeatable; later files win)", collect)
-    .addOption(outputOption(SCAN_OUTPUTS, "table"))
-    .option("--fail-on <severity>", "exit 1 when an active finding is at or above this severity")
-    .option("--db <path|url>", dbOptionHelp(ctx))
-    .option(
-      "--allow-incomplete-db",
-      "scan even when the last import did not finish or the database is empty (says so; exit codes as usual)",
-    )
-    .option("--platform <os/arch>", "platform to select from a multi-platform image")
-    .option("--registry-ca <file>", REGISTRY_CA_HELP)
-    .option("--max-image-bytes <size>", MAX_IMAGE_BYTES_HELP)
-    .action(
-      async (
-        target: string | undefined,
-        flags: {
-          sbom?: string;
-          vex?: string[];
-          output: string;
-          failOn?: string;
-          db?: string;
-          allowIncompleteDb?: boolean;
-          platform?: string;
-          registryCa?: string;
-          maxImageBytes?: string;
-        },
-      ) => {
-        let failOn: Severity | undefined;
-        if (flags.failOn !== undefined) {
-          failOn = parseSeverity(flags.failOn);
-          if (!failOn) throw new PalisadeError("USAGE", `unknown severity "${flags.failOn}" for --fail-on`);
-        }
-        const location = dbLocation(flags.db, ctx);
-        requireDatabase(location);
-        const vulnMod = await import("../../../core/vuln/index.js");
-        const { openVulnStore, freshness, redactDbUrl } = await import("../../../adapters/store/index.js");
-        const { sbom, coverage: loadCoverage } = await loadSbom(target, flags.sbom, flags, ctx);
-        const store = await openVulnStore(location);
-        let status: import("../../../adapters/store/index.js").VulnDbStatus;
-        let byKey: Map<string, import("../../../core/vuln/index.js").OsvRecord[]>;
+  addImageOptions(
+    vuln
+      .command("scan")
+      .description("Match an image, a directory or an SBOM against the offline vulnerability database")
+      .argument("[target]", "image (oci:DIR, docker-archive:FILE, registry reference) or directory")
+      .option(
+        "--sbom <file>",
+        "scan an SBOM or scanner report instead (CycloneDX JSON/XML, SPDX, Trivy, Grype)",
+      )
+      .option("--vex <file>", "OpenVEX or CycloneDX VEX document (repeatable; later files win)", collect)
+      .addOption(outputOption(SCAN_OUTPUTS, "table"))
+      .option("--fail-on <severity>", "exit 1 when an active finding is at or above this severity")
+      .addOption(dbOption(ctx))
+      .option(
+        "--allow-incomplete-db",
+        "scan even when the last import did not finish or the database is empty (says so; exit codes as usual)",
+      ),
+  ).action(
+    async (
+      target: string | undefined,
+      flags: {
+        sbom?: string;
+        vex?: string[];
+        output: string;
+        failOn?: string;
+        db?: string;
+        allowIncompleteDb?: boolean;
+        platform?: string;
+        registryCa?: string;
+        maxImageBytes?: string;
+      },
+    ) => {
+      let failOn: Severity | undefined;
+      if (flags.failOn !== undefined) {
+        failOn = parseSeverity(flags.failOn);
+        if (!failOn) throw new PalisadeError("USAGE", `unknown severity "${flags.failOn}" for --fail-on`);
+      }
+      const location = dbLocation(flags.db, ctx);
+      requireDatabase(location);
+      const vulnMod = await import("../../../core/vuln/index.js");
+      const { openVulnStore, freshness, redactDbUrl } = await import("../../../adapters/store/index.js");
+      const { sbom, coverage: loadCoverage } = await loadSbom(target, flags.sbom, flags, ctx);
+      const store = await openVulnStore(location);
+      let status: import("../../../adapters/store/index.js").VulnDbStatus;
+      let byKey: Map<string, import("../../../core/vuln/index.js").OsvRecord[]>;
+      try {
+        status = await store.status(ctx.now().toISOString());
+        // An incomplete database must never give an "all clear": refuse before matching, unless asked.
+        const problem = importProblem(status, isDbUrl(location) ? redactDbUrl(location) : location);
+        if (problem && !flags.allowIncompleteDb)
+          throw new PalisadeError("INPUT", `${problem}; scan anyway with --allow-incomplete-db`);
+        if (problem) writeWarning(ctx, `${problem}: results may miss vulnerabilities`);
+        byKey = await store.lookup(vulnMod.packageQueries(sbom).map((q) => q.key));
+      } finally {
+        await store.close();
+      }
+      const fresh = freshness(status.newestModified, ctx.now(), undefined, status.futureModified);
+      writeCoverage(ctx, fresh.coverage);
+      for (const n of fresh.notes) ctx.stderr.write(`note: ${n}\n`);
+      const matched = vulnMod.matchPackages(sbom, byKey, { resolver: vulnMod.DEFAULT_RESOLVER });
+      let findings = matched.findings;
+      const coverage = [...loadCoverage, ...fresh.coverage, ...matched.coverage];
+      for (const vexFile of flags.vex ?? []) {
+        let doc: unknown;
         try {
-          status = await store.status(ctx.now().toISOString());
-          // An incomplete database must never give an "all clear": refuse before matching, unless asked.
-          const problem = importProblem(status, isDbUrl(location) ? redactDbUrl(location) : location);
-          if (problem && !flags.allowIncompleteDb)
-            throw new PalisadeError("INPUT", `${problem}; scan anyway with --allow-incomplete-db`);
-          if (problem) writeWarning(ctx, `${problem}: results may miss vulnerabilities`);
-          byKey = await store.lookup(vulnMod.packageQueries(sbom).map((q) => q.key));
-        } finally {
-          await store.close();
+          const path = resolve(ctx.cwd, vexFile);
+          // VEX documents are small; a cap keeps a wrong path (a disk image, a log, a FIFO) from exhausting
+          // memory or blocking.
+          const { readRegularText } = await import("../../../adapters/fs/index.js");
+          const text = await readRegularText(path, { maxBytes: MAX_VEX_BYTES, what: "VEX document" });
+          doc = JSON.parse(text);
+        } catch (e) {
+          if (e instanceof PalisadeError) throw e;
+          // No `cause` and no V8 excerpt: JSON.parse's message quotes the input, which may hold a secret.
+          const { jsonErrorReason } = await import("../../../core/util/index.js");
+          throw new PalisadeError("INPUT", `cannot read VEX document: ${jsonErrorReason(e)}`, {
+            context: { file: vexFile },
+          });
         }
-        const fresh = freshness(status.newestModified, ctx.now(), undefined, status.futureModified);
-        writeCoverage(ctx, fresh.coverage);
-        for (const n of fresh.notes) ctx.stderr.write(`note: ${n}\n`);
-        const matched = vulnMod.matchPackages(sbom, byKey, { resolver: vulnMod.DEFAULT_RESOLVER });
-        let findings = matched.findings;
-        const coverage = [...loadCoverage, ...fresh.coverage, ...matched.coverage];
-        for (const vexFile of flags.vex ?? []) {
-          let doc: unknown;
-          try {
-            const path = resolve(ctx.cwd, vexFile);
-            // VEX documents are small; a cap keeps a wrong path (a disk image, a log, a FIFO) from exhausting
-            // memory or blocking.
-            const { readRegularText } = await import("../../../adapters/fs/index.js");
-            const text = await readRegularText(path, { maxBytes: MAX_VEX_BYTES, what: "VEX document" });
-            doc = JSON.parse(text);
-          } catch (e) {
-            if (e instanceof PalisadeError) throw e;
-            // No `cause` and no V8 excerpt: JSON.parse's message quotes the input, which may hold a secret.
-            const { jsonErrorReason } = await import("../../../core/util/index.js");
-            throw new PalisadeError("INPUT", `cannot read VEX document: ${jsonErrorReason(e)}`, {
-              context: { file: vexFile },
-            });
-          }
-          const parsed = vulnMod.parseVex(doc, vexFile);
-          appendAll(coverage, parsed.coverage);
-          const applied = vulnMod.applyVex(findings, parsed.statements, sbom.subject.name);
-          findings = applied.findings;
-          appendAll(coverage, applied.coverage);
-        }
-        const report = vulnMod.buildVulnReport(sbom, findings, coverage, {
-          version: VERSION,
-          database: {
-            advisories: status.advisories,
-            newestModified: status.newestModified,
-            importedAt: status.importedAt,
-            stale: fresh.stale,
-          },
-        });
-        const now = ctx.now();
-        switch (flags.output) {
-          case "json":
-            ctx.stdout.write(vulnMod.formatVulnJson(report));
-            break;
-          case "sarif":
-            ctx.stdout.write(vulnMod.formatVulnSarif(report));
-            break;
-          case "cyclonedx":
-            ctx.stdout.write(
-              `${stableStringify(vulnMod.toCycloneDxWithVulnerabilities(sbom, findings, now, VERSION))}\n`,
-            );
-            break;
-          case "openvex":
-            ctx.stdout.write(
-              `${stableStringify(vulnMod.toOpenVex(findings, { now, author: "palisade", product: sbom.subject.name }))}\n`,
-            );
-            break;
-          default:
-            ctx.stdout.write(vulnMod.formatVulnTable(report));
-        }
-        ctx.exitCode = failOn && vulnMod.failsAt(report, failOn) ? EXIT.FINDINGS : EXIT.OK;
-      },
-    );
+        const parsed = vulnMod.parseVex(doc, vexFile);
+        appendAll(coverage, parsed.coverage);
+        const applied = vulnMod.applyVex(findings, parsed.statements, sbom.subject.name);
+        findings = applied.findings;
+        appendAll(coverage, applied.coverage);
+      }
+      const report = vulnMod.buildVulnReport(sbom, findings, coverage, {
+        version: VERSION,
+        database: {
+          advisories: status.advisories,
+          newestModified: status.newestModified,
+          importedAt: status.importedAt,
+          stale: fresh.stale,
+        },
+      });
+      const now = ctx.now();
+      switch (flags.output) {
+        case "json":
+          ctx.stdout.write(vulnMod.formatVulnJson(report));
+          break;
+        case "sarif":
+          ctx.stdout.write(vulnMod.formatVulnSarif(report));
+          break;
+        case "cyclonedx":
+          ctx.stdout.write(
+            `${stableStringify(vulnMod.toCycloneDxWithVulnerabilities(sbom, findings, now, VERSION))}\n`,
+          );
+          break;
+        case "openvex":
+          ctx.stdout.write(
+            `${stableStringify(vulnMod.toOpenVex(findings, { now, author: "palisade", product: sbom.subject.name }))}\n`,
+          );
+          break;
+        default:
+          ctx.stdout.write(vulnMod.formatVulnTable(report));
+      }
+      ctx.exitCode = failOn && vulnMod.failsAt(report, failOn) ? EXIT.FINDINGS : EXIT.OK;
+    },
+  );
 
-  program
-    .command("sbom")
-    .description("Generate an SBOM for an image or directory")
-    .argument("<target>", "image (oci:DIR, docker-archive:FILE, registry reference) or directory")
-    .addOption(outputOption(SBOM_OUTPUTS, "cyclonedx"))
-    .option("--platform <os/arch>", "platform to select from a multi-platform image")
-    .option("--registry-ca <file>", REGISTRY_CA_HELP)
-    .option("--max-image-bytes <size>", MAX_IMAGE_BYTES_HELP)
-    .action(
-      async (
-        target: string,
-        flags: { output: string; platform?: string; registryCa?: string; maxImageBytes?: string },
-      ) => {
-        const { sbom, coverage } = await loadSbom(target, undefined, flags, ctx);
-        writeCoverage(ctx, coverage);
-        const { toCycloneDx, toSpdx } = await import("../../../core/sbom/index.js");
-        // json is Palisade's own SBOM model (packages with their layer of origin), the others are standards.
-        const doc =
-          flags.output === "spdx"
-            ? toSpdx(sbom, { now: ctx.now(), toolVersion: VERSION })
-            : flags.output === "json"
-              ? sbom
-              : toCycloneDx(sbom, { now: ctx.now(), toolVersion: VERSION });
-        ctx.stdout.write(`${stableStringify(doc)}\n`);
-        ctx.exitCode = EXIT.OK;
-      },
-    );
+  addImageOptions(
+    program
+      .command("sbom")
+      .description("Generate an SBOM for an image or directory")
+      .argument("<target>", "image (oci:DIR, docker-archive:FILE, registry reference) or directory")
+      .addOption(outputOption(SBOM_OUTPUTS, "cyclonedx")),
+  ).action(
+    async (
+      target: string,
+      flags: { output: string; platform?: string; registryCa?: string; maxImageBytes?: string },
+    ) => {
+      const { sbom, coverage } = await loadSbom(target, undefined, flags, ctx);
+      writeCoverage(ctx, coverage);
+      const { toCycloneDx, toSpdx } = await import("../../../core/sbom/index.js");
+      // json is Palisade's own SBOM model (packages with their layer of origin), the others are standards.
+      const doc =
+        flags.output === "spdx"
+          ? toSpdx(sbom, { now: ctx.now(), toolVersion: VERSION })
+          : flags.output === "json"
+            ? sbom
+            : toCycloneDx(sbom, { now: ctx.now(), toolVersion: VERSION });
+      ctx.stdout.write(`${stableStringify(doc)}\n`);
+      ctx.exitCode = EXIT.OK;
+    },
+  );
 }
