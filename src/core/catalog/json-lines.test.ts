@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { jsonValueLines, jsonPathKey as k } from "./json-lines.js";
+import { jsonValueLines, jsonPathKey as k, parseJsonFile } from "./json-lines.js";
 
 describe("jsonValueLines", () => {
   it("gives each value's line up to a depth, keys decoded, strings with escaped quotes and brackets skipped", () => {
@@ -54,6 +54,38 @@ describe("jsonValueLines", () => {
     });
     it("entries are capped", () => {
       expect(jsonValueLines(JSON.stringify(Array.from({ length: 100 }, () => 1)), 1, 10).size).toBe(10);
+    });
+  });
+});
+
+describe("parseJsonFile", () => {
+  const enc = (t: string) => new TextEncoder().encode(t);
+  describe("pathological cases", () => {
+    it("prototype keys are dropped at every depth, and nothing reaches Object.prototype", () => {
+      const r = parseJsonFile(
+        enc(
+          '{"__proto__": {"polluted": 1}, "a": [{"b": {"constructor": {"prototype": 1}, "__proto__": 2, "c": 3}}]}',
+        ),
+        "f.json",
+      );
+      expect(r).toEqual({ ok: true, value: { a: [{ b: { c: 3 } }] }, text: expect.any(String) });
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    });
+    it("nesting JSON.parse accepts (a million deep) is accepted, not a stack overflow", () => {
+      const d = 1_000_000;
+      const r = parseJsonFile(enc(`{"x": 1, "deep": ${"[".repeat(d)}${"]".repeat(d)}}`), "f.json");
+      expect(r.ok && (r.value as { x: number }).x).toBe(1);
+    });
+    it("a text that is not JSON is a parse error naming the file", () => {
+      expect(parseJsonFile(enc('{"a": '), "f.json")).toEqual({
+        ok: false,
+        result: {
+          packages: [],
+          coverage: [
+            { reason: "parse-error", subject: "f.json", message: expect.stringMatching(/^invalid JSON: /) },
+          ],
+        },
+      });
     });
   });
 });

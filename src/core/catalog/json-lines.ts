@@ -117,18 +117,35 @@ export function jsonValueLines(text: string, maxDepth: number, maxEntries = 1_00
 }
 
 /**
- * Parse a JSON package file, dropping prototype-polluting keys (`__proto__`, `constructor`, `prototype`) before
- * anything merges the object. A text that is not JSON is a parse-error result naming the file.
+ * Parse a JSON package file, then drop prototype-polluting keys (`__proto__`, `constructor`, `prototype`) at every
+ * depth before anything reads or merges the object. JSON.parse makes them own properties (never the prototype);
+ * they are removed by an explicit-stack walk rather than a reviver, whose recursion overflows the call stack on
+ * nesting JSON.parse itself accepts (a million `[`). A text that is not JSON is a parse-error result naming the file.
  */
 export function parseJsonFile(
   data: Uint8Array,
   path: string,
 ): { ok: true; value: unknown; text: string } | { ok: false; result: CatalogResult } {
   const text = decodeUtf8(data);
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(text, (k, v) => (FORBIDDEN_KEYS.has(k) ? undefined : v));
-    return { ok: true, value, text };
+    value = JSON.parse(text);
   } catch (e) {
     return { ok: false, result: failed("parse-error", path, `invalid JSON: ${jsonErrorReason(e)}`) };
   }
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v !== "object" || v === null) continue;
+    if (Array.isArray(v)) {
+      for (const x of v) if (typeof x === "object" && x !== null) stack.push(x);
+      continue;
+    }
+    const o = v as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      if (FORBIDDEN_KEYS.has(k)) delete o[k];
+      else if (typeof o[k] === "object" && o[k] !== null) stack.push(o[k]);
+    }
+  }
+  return { ok: true, value, text };
 }
