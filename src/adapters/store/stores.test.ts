@@ -49,9 +49,8 @@ describeVulnStoreContract("sqlite (alone, file)", () => new SqliteVulnStore(fres
 // Two processes, each with its own connection to one file, advancing the same record: BEGIN IMMEDIATE
 // serialises them. (Within one process better-sqlite3 is synchronous, so only processes can interleave.)
 describe("RemediationStore concurrency: sqlite, two processes on one file", () => {
-  it("two advancers in two processes lose no update", async () => {
+  it("two advancers in two processes lose no update (both start on a file that does not exist yet)", async () => {
     const file = freshFile();
-    (await openStores(file)).close();
     const script = resolve("test/support/remediation-advancer.ts");
     const run = () =>
       promisify(execFile)(process.execPath, ["--import", "tsx", script, file, "40"], { timeout: 60_000 });
@@ -232,6 +231,20 @@ describe("SQLite schema migrations", () => {
       context: { file },
     });
     expect(String((err as Error).message)).toContain(`schema version ${SQLITE_SCHEMA_VERSION + 1}`);
+  });
+
+  it("opening an up-to-date database takes no lock: it opens while an import holds the write lock", async () => {
+    const file = freshFile();
+    const importer = new SqliteVulnStore(file);
+    await importer.beginImport("2025-01-01T00:00:00.000Z");
+    try {
+      const reader = await openStores(file, { lockTimeoutMs: 50 });
+      expect((await reader.vulns.status()).importState).toBe("running");
+      await reader.close();
+    } finally {
+      await importer.abortImport();
+      await importer.close();
+    }
   });
 
   it("refuses previous-schema tables whose marker says another version", async () => {
