@@ -50,6 +50,8 @@ export function rpmDbBudget(data: Uint8Array, path: string, parent?: Budget): Bu
 }
 
 const FORMAT_NAMES = { bdb: "Berkeley DB", ndb: "ndb" } as const;
+/** Unreadable records listed per database before the rest is given up. */
+const MAX_PROBLEMS = 100;
 
 /**
  * Catalog a Berkeley DB or ndb rpm database (the sqlite one needs SQLite and is read by the image adapter).
@@ -72,9 +74,19 @@ export function catalogRpmDatabase(data: Uint8Array, path: string, parent?: Budg
   const budget = rpmDbBudget(data, path, parent);
   const max = RPMDB_LIMITS["header bytes per row"];
   let stopped: unknown;
+  let problems = 0;
   function* guarded(): Generator<RpmDbItem> {
     try {
-      yield* format === "bdb" ? readBdbPackages(data, budget, max) : readNdbPackages(data, budget, max);
+      const reader =
+        format === "bdb" ? readBdbPackages(data, budget, max) : readNdbPackages(data, budget, max);
+      for (const item of reader) {
+        // A file that is mostly damage says so once, not once per page.
+        if (!(item instanceof Uint8Array) && ++problems > MAX_PROBLEMS) {
+          stopped = new PalisadeError("INPUT", `more than ${MAX_PROBLEMS} unreadable records`);
+          return;
+        }
+        yield item;
+      }
     } catch (e) {
       stopped = e;
     }

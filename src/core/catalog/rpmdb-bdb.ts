@@ -88,6 +88,14 @@ export function* readBdbPackages(
       reason: "parse-error",
       problem: `file is truncated: the meta page says ${lastPage + 1} pages of ${pageSize} bytes, the file holds ${pagesInFile}`,
     };
+  // Every bucket owns at least one page, so a file holds fewer buckets than pages: the walk never visits more
+  // buckets than that, whatever the meta page claims (4 billion buckets in a 4 KiB file would never end).
+  const lastBucket = Math.min(maxBucket, pagesInFile - 2);
+  if (lastBucket < maxBucket)
+    yield {
+      reason: "parse-error",
+      problem: `the meta page claims ${maxBucket + 1} buckets, the file holds ${pagesInFile} pages; buckets past ${lastBucket} not read`,
+    };
 
   /** Offset of page `pgno` after checking it exists, is in the file and names itself; else why not. */
   const page = (pgno: number): number | string => {
@@ -101,7 +109,7 @@ export function* readBdbPackages(
   const bucketPage = (bucket: number): number => {
     let bits = 0;
     for (let b = bucket; b !== 0; b >>>= 1) bits++;
-    return bucket + (spares[bits] ?? 0);
+    return (bucket + (spares[bits] ?? 0)) >>> 0;
   };
 
   // Bytes are charged as each overflow page is copied: a chain cut short by a truncated file charges only what
@@ -136,7 +144,7 @@ export function* readBdbPackages(
   };
 
   const seen = new Set<number>();
-  for (let bucket = 0; bucket <= maxBucket; bucket++) {
+  for (let bucket = 0; bucket <= lastBucket; bucket++) {
     let pg = bucketPage(bucket);
     while (pg !== 0) {
       if (seen.has(pg)) {

@@ -266,6 +266,48 @@ describe("Berkeley DB reader (files written by db5.3_load)", () => {
       });
     });
 
+    it("a meta page claiming 4 billion pages and buckets: the walk stays within the file's own pages", () => {
+      const db = Buffer.from(good);
+      db.writeUInt32LE(0xfffffff0, 32);
+      db.writeUInt32LE(0xffffffe0, 72);
+      const r = catalogRpmDatabase(db, BDB);
+      expect(r.coverage.slice(0, 2)).toEqual([
+        {
+          reason: "parse-error",
+          subject: BDB,
+          message:
+            "rpmdb: file is truncated: the meta page says 4294967281 pages of 1024 bytes, the file holds 23",
+        },
+        {
+          reason: "parse-error",
+          subject: BDB,
+          message:
+            "rpmdb: the meta page claims 4294967265 buckets, the file holds 23 pages; buckets past 21 not read",
+        },
+      ]);
+      expect(r.coverage.length).toBeLessThanOrEqual(102);
+    });
+
+    it("a file that is mostly damage: 100 entries, then one saying the rest was not read", () => {
+      // 300 slots naming blocks inside the slot pages (rpm's "bad entry").
+      const db = ndbPackages([], { freeSlots: 0 });
+      const big = Buffer.concat([db, Buffer.alloc(4096)]);
+      big.writeUInt32LE(2, 12);
+      for (let at = 4096; at < 8192; at += 16) big.writeUInt32LE(0x746f6c53, at);
+      for (let i = 0; i < 300; i++) {
+        big.writeUInt32LE(i + 1, 32 + i * 16 + 4);
+        big.writeUInt32LE(1, 32 + i * 16 + 8);
+        big.writeUInt32LE(1, 32 + i * 16 + 12);
+      }
+      const r = catalogRpmDatabase(big, NDB);
+      expect(r.coverage).toHaveLength(101);
+      expect(r.coverage.at(-1)).toEqual({
+        reason: "parse-error",
+        subject: NDB,
+        message: "rpmdb (ndb): more than 100 unreadable records; the rest was not read",
+      });
+    });
+
     it("rows over the budget: what was read is kept, a limit entry says the rest was not", () => {
       const r = catalogRpmDatabase(good, BDB, new Budget("image", { rows: 3 }));
       expect(r.packages).toHaveLength(3);
