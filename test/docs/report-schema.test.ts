@@ -1,4 +1,6 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
@@ -34,6 +36,26 @@ describe("docs/schema/scan-report.v1.schema.json", () => {
       expect(ok).toBe(true);
     });
   }
+
+  it("validates the JSON report of scan --nodes (node vulnerabilities in the one finding shape)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "palisade-schema-nodes-"));
+    try {
+      const env = { env: { PALISADE_DB: join(dir, "p.db") }, now: new Date("2026-12-04T00:00:00Z") };
+      expect(
+        (await runCli(["vuln", "db", "import", "src/core/nodes/__fixtures__/advisories"], env)).code,
+      ).toBe(0);
+      const r = await runCli(
+        ["scan", "--snapshot", "src/core/nodes/__fixtures__/cluster.json", "--nodes", "-o", "json"],
+        env,
+      );
+      const doc = JSON.parse(r.stdout) as { findings: { ruleId: string }[] };
+      expect(doc.findings.some((f) => f.ruleId === "CVE-2024-21626")).toBe(true);
+      validate(doc);
+      expect(validate.errors ?? []).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it("rejects a report that breaks the contract (the schema can fail)", () => {
     expect(validate({ schemaVersion: "palisade.dev/scan-report/v1", findings: [{ id: "x" }] })).toBe(false);

@@ -32,6 +32,7 @@ export { buildUpgradePlan } from "./plan.js";
 export type { NodeReportEntry, NodesReport, NodesReportOptions } from "./report.js";
 export {
   analyzeNodes,
+  asScanFinding,
   buildNodesReport,
   formatNodesJson,
   formatNodesTable,

@@ -273,3 +273,28 @@ export function formatNodesTable(r: NodesReport): string {
   }
   return `${out.join("\n")}\n`;
 }
+
+/**
+ * A node finding in the one Finding shape every scan report holds (docs/schema/scan-report.v1.schema.json): the
+ * vulnerability fields (package, fixed versions, component) stay in the node report; the fix is in `remediation`.
+ */
+export function asScanFinding(f: Finding): Finding {
+  const out: Finding = {
+    id: f.id,
+    ruleId: f.ruleId,
+    title: f.title,
+    severity: f.severity,
+    resource: f.resource,
+    message: f.message,
+    remediation: f.remediation,
+    compliance: f.compliance,
+    category: f.category,
+  };
+  if (f.workload !== undefined) out.workload = f.workload;
+  if (f.team !== undefined) out.team = f.team;
+  if (f.location !== undefined) out.location = f.location;
+  if (f.fieldPath !== undefined) out.fieldPath = f.fieldPath;
+  if (f.evidence !== undefined) out.evidence = f.evidence;
+  if (f.suppressed !== undefined) out.suppressed = f.suppressed;
+  return out;
+}

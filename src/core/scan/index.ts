@@ -11,7 +11,7 @@ import {
 } from "../findings/index.js";
 import { formatImageRef, type Inventory, type Workload } from "../inventory/index.js";
 import { NETPOL_RULES, netpolFindings } from "../netpol/index.js";
-import { analyzeNodes, NODE_RULES } from "../nodes/index.js";
+import { analyzeNodes, asScanFinding, NODE_RULES } from "../nodes/index.js";
 import { evaluatePosture, POSTURE_RULES } from "../posture/index.js";
 import { pssFindings } from "../pss/index.js";
 import { buildRbacIndex, RBAC_RULES, type RbacBuildOptions, rbacFindings } from "../rbac/index.js";
@@ -93,7 +93,7 @@ export function runScan(inv: Inventory, opts: ScanOptions): ScanReport {
         advisories: opts.nodes.advisories,
         posture: posture.findings,
       });
-      appendAll(findings, nodes.findings);
+      appendAll(findings, nodes.findings.map(asScanFinding));
       appendAll(coverage, nodes.coverage);
     }
     if (fw) findings = findings.filter((f) => f.compliance.some((c: ComplianceRef) => c.framework === fw));
