@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { describe, expect, it } from "vitest";
-import { outputOption } from "./options.js";
+import { PalisadeError } from "../../core/errors/index.js";
+import { failOnOption, outputOption } from "./options.js";
 
 /** A command with one `-o` option; parse errors throw instead of exiting. */
 function parse(argv: string[], choices: readonly string[], dflt: string): string {
@@ -49,5 +50,26 @@ describe("outputOption", () => {
       .addOption(outputOption(["table", "json"], "table"))
       .helpInformation();
     expect(help).toContain('output format (choices: "table", "json", default: "table")');
+  });
+});
+
+describe("failOnOption", () => {
+  const failOn = (argv: string[]): unknown =>
+    new Command().exitOverride().addOption(failOnOption()).parse(argv, { from: "user" }).opts().failOn;
+
+  it("gives the action a severity, read in any case", () => {
+    expect(failOn(["--fail-on", "HIGH"])).toBe("high");
+    expect(failOn([])).toBeUndefined();
+  });
+
+  it("refuses an unknown severity as a usage error naming it", () => {
+    expect(() => failOn(["--fail-on", "severe"])).toThrow(
+      new PalisadeError("USAGE", 'unknown severity "severe" for --fail-on'),
+    );
+    try {
+      failOn(["--fail-on", "severe"]);
+    } catch (e) {
+      expect((e as PalisadeError).code).toBe("USAGE");
+    }
   });
 });

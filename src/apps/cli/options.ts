@@ -1,4 +1,6 @@
 import { Option } from "commander";
+import { PalisadeError } from "../../core/errors/index.js";
+import { parseSeverity, SEVERITIES, type Severity } from "../../core/findings/index.js";
 
 /** commander reducer for a repeatable option: every occurrence is kept, in order. */
 export const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -22,4 +24,19 @@ export function outputOption<const C extends string>(choices: readonly C[], defa
   return opt.argParser((value: string, previous: unknown) =>
     check?.(TABLE_ALIASES[value] ?? value, previous),
   );
+}
+
+/**
+ * `--fail-on <severity>` (scan, vuln scan): the exit code is 1 when an active finding is at or above it. The value
+ * is parsed as commander reads it (any case), so the action receives a {@link Severity}.
+ */
+export function failOnOption(): Option {
+  return new Option(
+    "--fail-on <severity>",
+    `exit 1 when an active finding is at or above this severity (${SEVERITIES.join("|")})`,
+  ).argParser((value: string): Severity => {
+    const sev = parseSeverity(value);
+    if (!sev) throw new PalisadeError("USAGE", `unknown severity "${value}" for --fail-on`);
+    return sev;
+  });
 }

@@ -4,12 +4,12 @@ import type { Framework } from "../../../core/scan/index.js";
 import { addAllowPartialOption } from "../completeness.js";
 import type { CliContext } from "../context.js";
 import { addInputOptions, type InputOptions } from "../inputs.js";
-import { outputOption } from "../options.js";
+import { failOnOption, outputOption } from "../options.js";
 import { addRbacDefaultsOptions, type RbacDefaultsFlags } from "../rbac-options.js";
 
 interface ScanFlags extends InputOptions, RbacDefaultsFlags {
   output: string;
-  failOn?: string;
+  failOn?: Severity;
   framework?: string;
   exceptions?: string;
   allowedRegistries?: string;
@@ -35,10 +35,7 @@ export function register(program: Command, ctx: CliContext): void {
     .description("Scan manifests, a cluster snapshot or a live cluster for misconfigurations")
     .argument("[paths...]", "manifest files or directories ('-' for stdin)")
     .addOption(outputOption(OUTPUTS, "table"))
-    .option(
-      "--fail-on <severity>",
-      "exit 1 when a finding at or above this severity is active (critical|high|medium|low|info)",
-    )
+    .addOption(failOnOption())
     .option("--framework <name>", "only findings of a framework: nsa|cis|pss-baseline|pss-restricted")
     .option("--exceptions <file>", "exceptions file (scoped, reasoned, optionally expiring suppressions)")
     .option(
@@ -85,11 +82,7 @@ export function register(program: Command, ctx: CliContext): void {
       import("../completeness.js"),
       import("../text.js"),
     ]);
-    let failOn: Severity | undefined;
-    if (flags.failOn !== undefined) {
-      failOn = parseSeverity(flags.failOn);
-      if (!failOn) throw new PalisadeError("USAGE", `unknown severity "${flags.failOn}" for --fail-on`);
-    }
+    const failOn = flags.failOn;
     const severities = list(flags.severity)?.map((v) => {
       const sev = parseSeverity(v);
       if (!sev) throw new PalisadeError("USAGE", `unknown severity "${v}" for --severity`);

@@ -3,14 +3,14 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { PalisadeError } from "../../../core/errors/index.js";
-import { type CoverageEntry, parseSeverity, type Severity } from "../../../core/findings/index.js";
+import type { CoverageEntry, Severity } from "../../../core/findings/index.js";
 import type { Sbom } from "../../../core/sbom/index.js";
 import { appendAll, stableStringify } from "../../../core/util/index.js";
 import type { CliContext } from "../context.js";
 import { dbLocation, dbOption, isDbUrl } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
 import { addImageOptions, type ImageFlags, imageAnalyzeOptions } from "../image-options.js";
-import { collect, outputOption } from "../options.js";
+import { collect, failOnOption, outputOption } from "../options.js";
 import { writeCoverage, writeWarning } from "../text.js";
 import { VERSION } from "../version.js";
 
@@ -224,7 +224,7 @@ export function register(program: Command, ctx: CliContext): void {
       )
       .option("--vex <file>", "OpenVEX or CycloneDX VEX document (repeatable; later files win)", collect)
       .addOption(outputOption(SCAN_OUTPUTS, "table"))
-      .option("--fail-on <severity>", "exit 1 when an active finding is at or above this severity")
+      .addOption(failOnOption())
       .addOption(dbOption(ctx))
       .option(
         "--allow-incomplete-db",
@@ -237,7 +237,7 @@ export function register(program: Command, ctx: CliContext): void {
         sbom?: string;
         vex?: string[];
         output: string;
-        failOn?: string;
+        failOn?: Severity;
         db?: string;
         allowIncompleteDb?: boolean;
         platform?: string;
@@ -245,11 +245,7 @@ export function register(program: Command, ctx: CliContext): void {
         maxImageBytes?: string;
       },
     ) => {
-      let failOn: Severity | undefined;
-      if (flags.failOn !== undefined) {
-        failOn = parseSeverity(flags.failOn);
-        if (!failOn) throw new PalisadeError("USAGE", `unknown severity "${flags.failOn}" for --fail-on`);
-      }
+      const failOn = flags.failOn;
       const location = dbLocation(flags.db, ctx);
       requireDatabase(location);
       const vulnMod = await import("../../../core/vuln/index.js");
