@@ -32,9 +32,15 @@ describe("palisade rules", () => {
     expect(ids).not.toContain("PAL-IMG-001");
   });
 
-  it("unknown rule or format is a usage error (exit 2)", async () => {
+  it("unknown rule, format or framework is a usage error (exit 2)", async () => {
     expect((await cli(["rules", "PAL-NOPE-1"])).code).toBe(2);
     expect((await cli(["rules", "-o", "xml"])).code).toBe(2);
+    expect(await cli(["rules", "--framework", "iso"])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr:
+        "error: option '--framework <name>' argument 'iso' is invalid. Allowed choices are nsa, cis, pss.\n",
+    });
   });
 });
 

@@ -5,7 +5,7 @@
  * Posture findings themselves are reported by `palisade scan`, which runs evaluatePosture with the others.
  */
 
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { PalisadeError } from "../../../core/errors/index.js";
 import type { RuleMeta } from "../../../core/findings/index.js";
 import { maxOf } from "../../../core/util/index.js";
@@ -57,14 +57,14 @@ export function register(program: Command, ctx: CliContext): void {
     .description("List the rule catalogue, or explain one rule by id")
     .argument("[id]", "rule id, e.g. PAL-POD-001")
     .addOption(outputOption(RULE_OUTPUTS, "table"))
-    .option("--framework <name>", "only rules mapped to a framework: nsa|cis|pss")
+    .addOption(
+      new Option("--framework <name>", "only rules mapped to a framework").choices(["nsa", "cis", "pss"]),
+    )
     .action(async (id: string | undefined, flags: RulesFlags) => {
       const { ruleCatalogue } = await import("../../../core/scan/index.js");
       let rules = ruleCatalogue();
       if (flags.framework !== undefined) {
         const fw = flags.framework;
-        if (!["nsa", "cis", "pss"].includes(fw))
-          throw new PalisadeError("USAGE", `unknown framework "${fw}" (expected nsa, cis, pss)`);
         rules = rules.filter((r) => r.compliance.some((c) => c.framework === fw));
       }
       if (id !== undefined) {

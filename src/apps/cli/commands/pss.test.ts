@@ -66,7 +66,12 @@ describe("palisade pss --level", () => {
   });
 
   it("exits 2 on usage errors", async () => {
-    expect((await cli(["pss", "--level", "strict", "-f", FIXTURE])).code).toBe(2);
+    expect(await cli(["pss", "--level", "strict", "-f", FIXTURE])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr:
+        "error: option '--level <level>' argument 'strict' is invalid. Allowed choices are baseline, restricted.\n",
+    });
     expect((await cli(["pss", "--level", "baseline", "--version", "1.23", "-f", FIXTURE])).code).toBe(2);
     expect((await cli(["pss", "--level", "baseline", "-o", "yaml", "-f", FIXTURE])).code).toBe(2);
     expect((await cli(["pss", "--level", "baseline"])).code).toBe(2);

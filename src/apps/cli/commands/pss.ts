@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { PalisadeError } from "../../../core/errors/index.js";
 import type { ResourceRef } from "../../../core/findings/index.js";
 import { addAllowPartialOption, completeExit, requireEvaluated } from "../completeness.js";
@@ -9,7 +9,8 @@ import { outputOption } from "../options.js";
 import { formatColumns, writeCoverage, writeText } from "../text.js";
 
 interface PssFlags extends InputOptions {
-  level?: string;
+  /** commander refuses any other value. */
+  level?: "baseline" | "restricted";
   version?: string;
   namespaces?: boolean;
   output: string;
@@ -64,7 +65,12 @@ export function register(program: Command, ctx: CliContext): void {
     .command("pss")
     .description("Evaluate Pod Security Standards exactly as Kubernetes pod-security-admission does")
     .argument("[paths...]", "manifest files or directories ('-' for stdin)")
-    .option("--level <level>", "baseline|restricted: evaluate every workload at this level")
+    .addOption(
+      new Option("--level <level>", "evaluate every workload at this level").choices([
+        "baseline",
+        "restricted",
+      ]),
+    )
     .option("--version <version>", "policy version v1.N or latest (default latest)")
     .option("--namespaces", "report per namespace from pod-security.kubernetes.io labels")
     .addOption(outputOption(OUTPUTS, "json"))
@@ -73,15 +79,7 @@ export function register(program: Command, ctx: CliContext): void {
   addAllowPartialOption(cmd);
   cmd.action(async (paths: string[], flags: PssFlags) => {
     const pss = await import("../../../core/pss/index.js");
-    let level: "baseline" | "restricted" | undefined;
-    if (flags.level !== undefined) {
-      if (flags.level !== "baseline" && flags.level !== "restricted")
-        throw new PalisadeError(
-          "USAGE",
-          `unknown level "${flags.level}" for --level (expected baseline, restricted)`,
-        );
-      level = flags.level;
-    }
+    const level = flags.level;
     let version: import("../../../core/pss/index.js").PssVersion = "latest";
     if (flags.version !== undefined) {
       const v = pss.parsePssVersion(flags.version);

@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { PalisadeError } from "../../../core/errors/index.js";
 import type { ResourceRef } from "../../../core/findings/index.js";
 import { addAllowPartialOption, completeExit, loadForEvaluation } from "../completeness.js";
@@ -18,6 +18,10 @@ interface RbacFlags extends InputOptions, RbacDefaultsFlags {
   subject?: string;
   allowPartial?: boolean;
 }
+
+/** --subresource of can-i and who-can (kubectl auth can-i's flag). */
+const subresourceOption = (): Option =>
+  new Option("--subresource <sub>", "subresource, e.g. exec, log, scale");
 
 const refText = (r: ResourceRef) => `${r.kind}/${r.namespace ? `${r.namespace}/` : ""}${r.name}`;
 
@@ -84,7 +88,7 @@ export function register(program: Command, ctx: CliContext): void {
     .argument("<resource>", "TYPE[/NAME] or a non-resource URL starting with /")
     .option("--as <user>", "username to check (system:serviceaccount:NS:NAME for a ServiceAccount)")
     .option("--as-group <group>", "group of the user (repeatable)", collect)
-    .option("--subresource <sub>", "subresource, e.g. exec, log, scale")
+    .addOption(subresourceOption())
     .addOption(outputOption(["json", "table"], "json"))
     .addHelpText("after", HELP_CAN_I);
   addInputOptions(canI);
@@ -119,7 +123,7 @@ export function register(program: Command, ctx: CliContext): void {
     .description("List every subject that may perform an action, with the bindings that grant it")
     .argument("<verb>", "API verb")
     .argument("<resource>", "TYPE[/NAME] or a non-resource URL starting with /")
-    .option("--subresource <sub>", "subresource, e.g. exec, log, scale")
+    .addOption(subresourceOption())
     .addOption(outputOption(["json", "table"], "json"));
   addInputOptions(whoCan);
   addRbacDefaultsOptions(whoCan);
