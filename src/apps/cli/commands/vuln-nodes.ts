@@ -1,17 +1,18 @@
 import type { Command } from "commander";
 import { PalisadeError } from "../../../core/errors/index.js";
-import { parseSeverity, type Severity } from "../../../core/findings/index.js";
+import type { Severity } from "../../../core/findings/index.js";
 import type { AdvisoryLookup } from "../../../services/nodes/index.js";
 import { addAllowPartialOption } from "../completeness.js";
 import type { CliContext } from "../context.js";
 import { dbLocation, dbOption, isDbUrl } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions } from "../inputs.js";
-import { outputOption } from "../options.js";
+import { failOnOption, outputOption } from "../options.js";
+import { writeCoverage, writeWarning } from "../text.js";
 
 type Flags = InputOptions & {
   output: "table" | "json";
-  failOn?: string;
+  failOn?: Severity;
   db?: string;
   allowIncompleteDb?: boolean;
   allowPartial?: boolean;
@@ -36,10 +37,10 @@ export async function storeLookup(
       const problem = importProblem(status, isDbUrl(location) ? redactDbUrl(location) : location);
       if (problem && !allowIncomplete)
         throw new PalisadeError("INPUT", `${problem}; run anyway with --allow-incomplete-db`);
-      if (problem) ctx.stderr.write(`warning: ${problem}: results may miss vulnerabilities\n`);
+      if (problem) writeWarning(ctx, `${problem}: results may miss vulnerabilities`);
       const byKey = await store.lookup(keys);
       const fresh = freshness(status.newestModified, ctx.now(), undefined, status.futureModified);
-      for (const c of fresh.coverage) ctx.stderr.write(`warning: ${c.message}\n`);
+      writeCoverage(ctx, fresh.coverage);
       return {
         byKey,
         coverage: fresh.coverage,
@@ -67,7 +68,7 @@ export function register(program: Command, ctx: CliContext): void {
       "Vulnerable kubelets, container runtimes, runc, kernels and control planes of a cluster's nodes, with an upgrade plan per node pool; OS end of life and kubelet configuration",
     )
     .addOption(outputOption(["table", "json"], "table"))
-    .option("--fail-on <severity>", "exit 1 when an active finding is at or above this severity")
+    .addOption(failOnOption())
     .addOption(dbOption(ctx))
     .option(
       "--allow-incomplete-db",
@@ -76,11 +77,7 @@ export function register(program: Command, ctx: CliContext): void {
   addInputOptions(cmd);
   addAllowPartialOption(cmd);
   cmd.action(async (flags: Flags) => {
-    let failOn: Severity | undefined;
-    if (flags.failOn !== undefined) {
-      failOn = parseSeverity(flags.failOn);
-      if (!failOn) throw new PalisadeError("USAGE", `unknown severity "${flags.failOn}" for --fail-on`);
-    }
+    const failOn = flags.failOn;
     const { inventoryInputs } = await import("../inputs.js");
     const { sources, readers } = await inventoryInputs(flags, [], ctx);
     if (sources.cluster) sources.cluster.nodeDetails = true;
@@ -93,7 +90,6 @@ export function register(program: Command, ctx: CliContext): void {
     );
     const nodes = await import("../../../core/nodes/index.js");
     if (loaded.inventory.nodes.length === 0) {
-      const { writeCoverage } = await import("../text.js");
       writeCoverage(ctx, report.coverage);
       throw new PalisadeError(
         "INPUT",
