@@ -133,7 +133,9 @@ export function parseJsonFile(
   } catch (e) {
     return { ok: false, result: failed("parse-error", path, `invalid JSON: ${jsonErrorReason(e)}`) };
   }
-  const stack: unknown[] = [value];
+  // Such a key is spelled out in the text, or hidden behind a \u escape: without either, there is none to drop.
+  const mayHave = ["__proto__", "constructor", "prototype", "\\u"].some((w) => text.includes(w));
+  const stack: unknown[] = mayHave ? [value] : [];
   while (stack.length > 0) {
     const v = stack.pop();
     if (typeof v !== "object" || v === null) continue;
