@@ -340,6 +340,23 @@ describe("Berkeley DB reader (files written by db5.3_load)", () => {
         { numRuns: 300, seed: 18 },
       );
     });
+
+    it("any 32-bit values in the meta page's counts and spares table: the walk ends within the file", () => {
+      const fields = [20, 32, 72, 76, 80, ...Array.from({ length: 32 }, (_, k) => 96 + 4 * k)];
+      fc.assert(
+        fc.property(
+          fc.array(fc.tuple(fc.constantFrom(...fields), fc.nat(0xffffffff)), { minLength: 1, maxLength: 8 }),
+          (writes) => {
+            const db = Buffer.from(good);
+            for (const [at, v] of writes) db.writeUInt32LE(v, at);
+            const r = catalogRpmDatabase(db, BDB);
+            expect(r.packages.length).toBeLessThanOrEqual(10);
+            expect(r.coverage.length).toBeLessThanOrEqual(103);
+          },
+        ),
+        { numRuns: 300, seed: 18 },
+      );
+    });
   });
 });
 
