@@ -109,6 +109,29 @@ export function advisoryKey(ecosystem: string, name: string): string {
 }
 
 /**
+ * The OS a package was built for: the `distro` qualifier of its purl (`distro=alpine-3.18.2`, `debian-12`,
+ * `opensuse-leap-15.5`; how syft and Palisade write it) when it has one, else the analysed filesystem's. A
+ * package listed by an SBOM document found in a source tree has no filesystem OS, only its purl's.
+ */
+export function packageOs(pkg: Package, os: OsInfo | undefined): OsInfo | undefined {
+  if (pkg.type !== "deb" && pkg.type !== "apk" && pkg.type !== "rpm") return os;
+  const q = /[?&]distro=([^&#]+)/.exec(pkg.purl)?.[1];
+  if (q === undefined) return os;
+  let distro: string;
+  try {
+    distro = decodeURIComponent(q).toLowerCase();
+  } catch {
+    return os;
+  }
+  const m = /^([a-z][a-z0-9-]*?)-(\d[\w.]*)$/.exec(distro);
+  const id = m?.[1] ?? distro;
+  if (!/^[a-z][a-z0-9-]*$/.test(id)) return os;
+  // The filesystem's own os-release says more (codename) when it names the same release.
+  if (os && os.id === id && (m?.[2] === undefined || os.versionId === m[2])) return os;
+  return m?.[2] ? { id, versionId: m[2] } : { id };
+}
+
+/**
  * Whether an advisory's ecosystem (with its release suffix) applies to the analysed OS. Language ecosystems have
  * no release (a Maven/Packagist suffix is a repository URL) and always apply.
  */

@@ -5,7 +5,7 @@ import { makeFinding } from "../findings/index.js";
 import type { Package, Sbom } from "../sbom/index.js";
 import { cvss3BaseScore } from "./cvss.js";
 import { cvss4Score } from "./cvss4.js";
-import { advisoryKey } from "./ecosystem.js";
+import { advisoryKey, packageOs } from "./ecosystem.js";
 import { matchPackages, packageQueries, primaryId } from "./match.js";
 import { type OsvRecord, parseOsvText } from "./osv.js";
 import { buildVulnReport, formatVulnSarif } from "./report.js";
@@ -370,5 +370,40 @@ describe("pathological cases", () => {
       artifactLocation: { uri: "web/package-lock.json" },
       region: { startLine: 812 },
     });
+  });
+
+  it("a distro package's purl distro qualifier gives its release when the filesystem has no os-release", () => {
+    const sbom: Sbom = {
+      subject: { kind: "directory", name: "repo" },
+      layers: [],
+      packages: [
+        pkg({
+          type: "apk",
+          name: "libssl3",
+          version: "3.1.2-r0",
+          sourceName: "openssl",
+          purl: "pkg:apk/alpine/libssl3@3.1.2-r0?arch=x86_64&upstream=openssl&distro=alpine-3.18.2",
+          locations: ["base.cdx.json"],
+        }),
+      ],
+    };
+    expect(
+      matchPackages(sbom, ALL, { resolver: DEFAULT_RESOLVER }).findings.map((f) => f.vulnerabilityId),
+    ).toEqual(["CVE-2023-5678"]);
+    expect(
+      ["alpine-3.18.2", "debian-12", "opensuse-leap-15.5", "wolfi", "%zz", "1bad"].map((d) =>
+        packageOs(
+          { ...pkg({ type: "rpm", name: "x", version: "1" }), purl: `pkg:rpm/x@1?distro=${d}` },
+          undefined,
+        ),
+      ),
+    ).toEqual([
+      { id: "alpine", versionId: "3.18.2" },
+      { id: "debian", versionId: "12" },
+      { id: "opensuse-leap", versionId: "15.5" },
+      { id: "wolfi" },
+      undefined,
+      undefined,
+    ]);
   });
 });

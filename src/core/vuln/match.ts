@@ -18,7 +18,13 @@ import type { Package, Sbom } from "../sbom/index.js";
 import { appendAll } from "../util/index.js";
 import { type CvssScore, cvss3BaseScore, severityFromScore } from "./cvss.js";
 import { cvss4Score } from "./cvss4.js";
-import { advisoryKey, ecosystemAppliesTo, ecosystemForPackage, lookupIdentity } from "./ecosystem.js";
+import {
+  advisoryKey,
+  ecosystemAppliesTo,
+  ecosystemForPackage,
+  lookupIdentity,
+  packageOs,
+} from "./ecosystem.js";
 import type { OsvAffected, OsvRecord } from "./osv.js";
 import { evaluateAffected, type SchemeResolver } from "./range.js";
 import type { VexVerdict } from "./vex.js";
@@ -65,7 +71,8 @@ export interface MatchResult {
 export function packageQueries(sbom: Sbom): PackageQuery[] {
   const seen = new Map<string, PackageQuery>();
   for (const pkg of sbom.packages) {
-    const eco = ecosystemForPackage(pkg, sbom.os);
+    const os = packageOs(pkg, sbom.os);
+    const eco = ecosystemForPackage(pkg, os);
     if (!eco) continue;
     const names = new Set([lookupIdentity(pkg, eco).name, pkg.name]);
     for (const name of names) {
@@ -110,7 +117,8 @@ export function matchPackages(
   // (issue 9). Severity and CVSS per record are computed once too.
   const perRecord = new RecordCache();
   for (const pkg of sbom.packages) {
-    const eco = ecosystemForPackage(pkg, sbom.os);
+    const os = packageOs(pkg, sbom.os);
+    const eco = ecosystemForPackage(pkg, os);
     if (!eco) {
       unmapped.set(pkg.type, (unmapped.get(pkg.type) ?? 0) + 1);
       continue;
@@ -133,7 +141,7 @@ export function matchPackages(
           ? (byName.get(idKey) ?? [])
           : [...(byName.get(idKey) ?? []), ...(byName.get(pkgKey) ?? [])];
       for (const a of entries) {
-        if (!ecosystemAppliesTo(a.package.ecosystem, sbom.os)) continue;
+        if (!ecosystemAppliesTo(a.package.ecosystem, os)) continue;
         // The entry's key equals idKey or pkgKey (same base ecosystem, same normalised name).
         const entryKey = advisoryKey(a.package.ecosystem, a.package.name);
         const viaSource = a.package.name !== pkg.name && entryKey === idKey;
