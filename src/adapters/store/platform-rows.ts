@@ -8,9 +8,12 @@ import { PalisadeError } from "../../core/errors/index.js";
 import type { Finding, ResourceRef } from "../../core/findings/index.js";
 import type {
   AuditInput,
+  AuditQuery,
+  FindingQuery,
   FindingUpsertResult,
   JsonValue,
   ObjectVersion,
+  Page,
   SnapshotObject,
   SnapshotResult,
   SnapshotScope,
@@ -294,4 +297,58 @@ export function storedFindingOf(r: FindingRow): StoredFinding {
   };
   if (r.resolved_at !== null) f.resolvedAt = r.resolved_at;
   return f;
+}
+
+/** The page of `rows` (read with one row more than `limit`) and the cursor after its last item when more follow. */
+export function pageOf<R, T>(
+  rows: readonly R[],
+  limit: number,
+  item: (r: R) => T,
+  key: (r: R) => (string | number)[],
+): Page<T> {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map(item),
+    ...(rows.length > limit && last !== undefined ? { next: encodeCursor(key(last)) } : {}),
+  };
+}
+
+/** How a SQL backend spells what the list queries need. */
+export interface SqlDialect {
+  /** Add a parameter; its placeholder. */
+  param(value: unknown): string;
+  /** `column` equals one of `values`. */
+  oneOf(column: string, values: readonly string[]): string;
+  /** Text as the backend stores it. */
+  text(s: string): string;
+}
+
+const whereOf = (clauses: string[]): string => (clauses.length ? ` WHERE ${clauses.join(" AND ")}` : "");
+
+/** WHERE clause of a findings page (filters, then the keyset after the cursor), "" for none. */
+export function findingWhere(q: FindingQuery, d: SqlDialect): string {
+  const w: string[] = [];
+  if (q.cluster !== undefined) w.push(`cluster = ${d.param(d.text(q.cluster))}`);
+  if (q.namespace !== undefined) w.push(`namespace = ${d.param(d.text(q.namespace))}`);
+  if (q.ruleId !== undefined) w.push(`rule_id = ${d.param(d.text(q.ruleId))}`);
+  if (q.severity !== undefined) w.push(d.oneOf("severity", q.severity.map(d.text)));
+  if (q.openOnly) w.push("resolved_at IS NULL");
+  if (q.after !== undefined) {
+    const [cluster, id] = decodeCursor<[string, string]>(q.after, ["string", "string"]);
+    w.push(`(cluster, id) > (${d.param(d.text(cluster))}, ${d.param(d.text(id))})`);
+  }
+  return whereOf(w);
+}
+
+/** WHERE clause of an audit page (time range, then the keyset after the cursor), "" for none. */
+export function auditWhere(q: AuditQuery, d: SqlDialect): string {
+  const w: string[] = [];
+  if (q.from !== undefined) w.push(`at >= ${d.param(q.from.toISOString())}`);
+  if (q.to !== undefined) w.push(`at < ${d.param(q.to.toISOString())}`);
+  if (q.after !== undefined) {
+    const [at, seq] = decodeCursor<[string, number]>(q.after, ["string", "number"]);
+    w.push(`(at, seq) > (${d.param(at)}, ${d.param(seq)})`);
+  }
+  return whereOf(w);
 }

@@ -4,9 +4,9 @@ import {
   auditRow,
   compareObjectKeys,
   decodeCursor,
-  encodeCursor,
   encodeObjectKey,
   pageLimit,
+  pageOf,
   planEvaluation,
   planSnapshot,
 } from "../platform-rows.js";
@@ -139,12 +139,12 @@ export class MemoryFindingStore implements FindingStore {
         (r) =>
           after === undefined || r.cluster > after[0] || (r.cluster === after[0] && r.finding.id > after[1]),
       );
-    const page = all.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      items: page.map((r) => structuredClone(r)),
-      ...(all.length > limit && last ? { next: encodeCursor([last.cluster, last.finding.id]) } : {}),
-    };
+    return pageOf(
+      all,
+      limit,
+      (r) => structuredClone(r),
+      (r) => [r.cluster, r.finding.id],
+    );
   }
 }
 
@@ -177,11 +177,11 @@ export class MemoryAuditStore implements AuditStore {
           (after === undefined || e.at > after[0] || (e.at === after[0] && e.seq > after[1])),
       )
       .sort((a, b) => byText(a.at, b.at) || a.seq - b.seq);
-    const page = all.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      items: page.map((e) => structuredClone(e)),
-      ...(all.length > limit && last ? { next: encodeCursor([last.at, last.seq]) } : {}),
-    };
+    return pageOf(
+      all,
+      limit,
+      (e) => structuredClone(e),
+      (e) => [e.at, e.seq],
+    );
   }
 }

@@ -2,16 +2,18 @@ import { PalisadeError } from "../../../core/errors/index.js";
 import type { Finding, ResourceRef } from "../../../core/findings/index.js";
 import {
   auditRow,
+  auditWhere,
   compareObjectKeys,
-  decodeCursor,
   decodeObjectKey,
-  encodeCursor,
   encodeObjectKey,
   type FindingRow,
+  findingWhere,
   pageLimit,
+  pageOf,
   parseJsonColumn,
   planEvaluation,
   planSnapshot,
+  type SqlDialect,
   storedFindingOf,
   type VersionRow,
   versionOf,
@@ -195,35 +197,21 @@ export class PgFindingStore implements FindingStore {
 
   async list(q: FindingQuery = {}): Promise<Page<StoredFinding>> {
     const limit = pageLimit(q.limit);
-    const where: string[] = [];
     const params: unknown[] = [];
-    const p = (v: unknown): string => {
-      params.push(v);
-      return `$${params.length}`;
-    };
-    if (q.cluster !== undefined) where.push(`cluster = ${p(pgText(q.cluster))}`);
-    if (q.namespace !== undefined) where.push(`namespace = ${p(pgText(q.namespace))}`);
-    if (q.ruleId !== undefined) where.push(`rule_id = ${p(pgText(q.ruleId))}`);
-    if (q.severity !== undefined) where.push(`severity = ANY(${p(q.severity.map(pgText))}::text[])`);
-    if (q.openOnly) where.push("resolved_at IS NULL");
-    if (q.after !== undefined) {
-      const [cl, id] = decodeCursor<[string, string]>(q.after, ["string", "string"]);
-      where.push(`(cluster, id) > (${p(pgText(cl))}, ${p(pgText(id))})`);
-    }
+    const d = pgDialect(params);
+    const where = findingWhere(q, d);
     const rows = await this.conn.query<FindingRow & { id: string }>(
-      `SELECT cluster, id, first_seen, last_seen, resolved_at, finding FROM ${this.conn.t("findings")}${where.length ? ` WHERE ${where.join(" AND ")}` : ""}
-       ORDER BY cluster, id LIMIT ${p(limit + 1)}`,
+      `SELECT cluster, id, first_seen, last_seen, resolved_at, finding FROM ${this.conn.t("findings")}${where}
+       ORDER BY cluster, id LIMIT ${d.param(limit + 1)}`,
       params,
       "cannot read findings",
     );
-    const page = rows
-      .slice(0, limit)
-      .map((r) => ({ ...r, cluster: fromPgText(r.cluster), id: fromPgText(r.id) }));
-    const last = page[page.length - 1];
-    return {
-      items: page.map(storedFindingOf),
-      ...(rows.length > limit && last ? { next: encodeCursor([last.cluster, last.id]) } : {}),
-    };
+    return pageOf(
+      rows.map((r) => ({ ...r, cluster: fromPgText(r.cluster), id: fromPgText(r.id) })),
+      limit,
+      storedFindingOf,
+      (r) => [r.cluster, r.id],
+    );
   }
 }
 
@@ -243,18 +231,9 @@ export class PgAuditStore implements AuditStore {
 
   async list(q: AuditQuery = {}): Promise<Page<AuditEntry>> {
     const limit = pageLimit(q.limit);
-    const where: string[] = [];
     const params: unknown[] = [];
-    const p = (v: unknown): string => {
-      params.push(v);
-      return `$${params.length}`;
-    };
-    if (q.from !== undefined) where.push(`at >= ${p(q.from.toISOString())}`);
-    if (q.to !== undefined) where.push(`at < ${p(q.to.toISOString())}`);
-    if (q.after !== undefined) {
-      const [at, seq] = decodeCursor<[string, number]>(q.after, ["string", "number"]);
-      where.push(`(at, seq) > (${p(at)}, ${p(seq)})`);
-    }
+    const d = pgDialect(params);
+    const where = auditWhere(q, d);
     const rows = await this.conn.query<{
       seq: string;
       at: string;
@@ -263,23 +242,32 @@ export class PgAuditStore implements AuditStore {
       subject: string;
       details: string;
     }>(
-      `SELECT seq, at, actor, action, subject, details FROM ${this.conn.t("audit_log")}${where.length ? ` WHERE ${where.join(" AND ")}` : ""}
-       ORDER BY at, seq LIMIT ${p(limit + 1)}`,
+      `SELECT seq, at, actor, action, subject, details FROM ${this.conn.t("audit_log")}${where}
+       ORDER BY at, seq LIMIT ${d.param(limit + 1)}`,
       params,
       "cannot read the audit log",
     );
-    const page = rows.slice(0, limit).map((r) => ({
-      seq: Number(r.seq),
-      at: r.at,
-      actor: fromPgText(r.actor),
-      action: fromPgText(r.action),
-      subject: fromPgText(r.subject),
-      details: parseJsonColumn(r.details, "audit details") as JsonValue,
-    }));
-    const last = page[page.length - 1];
-    return {
-      items: page,
-      ...(rows.length > limit && last ? { next: encodeCursor([last.at, last.seq]) } : {}),
-    };
+    return pageOf(
+      rows,
+      limit,
+      (r) => ({
+        seq: Number(r.seq),
+        at: r.at,
+        actor: fromPgText(r.actor),
+        action: fromPgText(r.action),
+        subject: fromPgText(r.subject),
+        details: parseJsonColumn(r.details, "audit details") as JsonValue,
+      }),
+      (r) => [r.at, Number(r.seq)],
+    );
   }
+}
+
+/** Numbered `$n` parameters collected in `params`; text encoded as the PostgreSQL backend stores it. */
+function pgDialect(params: unknown[]): SqlDialect {
+  const param = (v: unknown): string => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  return { param, oneOf: (column, values) => `${column} = ANY(${param(values)}::text[])`, text: pgText };
 }

@@ -2,16 +2,18 @@ import { PalisadeError } from "../../../core/errors/index.js";
 import type { Finding, ResourceRef } from "../../../core/findings/index.js";
 import {
   auditRow,
+  auditWhere,
   compareObjectKeys,
-  decodeCursor,
   decodeObjectKey,
-  encodeCursor,
   encodeObjectKey,
   type FindingRow,
+  findingWhere,
   pageLimit,
+  pageOf,
   parseJsonColumn,
   planEvaluation,
   planSnapshot,
+  type SqlDialect,
   storedFindingOf,
   type VersionRow,
   versionOf,
@@ -180,43 +182,16 @@ export class SqliteFindingStore implements FindingStore {
 
   async list(q: FindingQuery = {}): Promise<Page<StoredFinding>> {
     const limit = pageLimit(q.limit);
-    const where: string[] = [];
     const params: unknown[] = [];
-    if (q.cluster !== undefined) {
-      where.push("cluster = ?");
-      params.push(q.cluster);
-    }
-    if (q.namespace !== undefined) {
-      where.push("namespace = ?");
-      params.push(q.namespace);
-    }
-    if (q.ruleId !== undefined) {
-      where.push("rule_id = ?");
-      params.push(q.ruleId);
-    }
-    if (q.severity !== undefined) {
-      where.push("severity IN (SELECT value FROM json_each(?))");
-      params.push(JSON.stringify(q.severity));
-    }
-    if (q.openOnly) where.push("resolved_at IS NULL");
-    if (q.after !== undefined) {
-      const [c, id] = decodeCursor<[string, string]>(q.after, ["string", "string"]);
-      where.push("(cluster, id) > (?, ?)");
-      params.push(c, id);
-    }
+    const where = findingWhere(q, sqliteDialect(params));
     const rows = read(this.conn, "cannot read findings", () =>
       this.conn.db
         .prepare(
-          `SELECT cluster, id, first_seen, last_seen, resolved_at, finding FROM findings${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY cluster, id LIMIT ?`,
+          `SELECT cluster, id, first_seen, last_seen, resolved_at, finding FROM findings${where} ORDER BY cluster, id LIMIT ?`,
         )
         .all(...params, limit + 1),
     ) as (FindingRow & { id: string })[];
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      items: page.map(storedFindingOf),
-      ...(rows.length > limit && last ? { next: encodeCursor([last.cluster, last.id]) } : {}),
-    };
+    return pageOf(rows, limit, storedFindingOf, (r) => [r.cluster, r.id]);
   }
 }
 
@@ -238,33 +213,35 @@ export class SqliteAuditStore implements AuditStore {
 
   async list(q: AuditQuery = {}): Promise<Page<AuditEntry>> {
     const limit = pageLimit(q.limit);
-    const where: string[] = [];
     const params: unknown[] = [];
-    if (q.from !== undefined) {
-      where.push("at >= ?");
-      params.push(q.from.toISOString());
-    }
-    if (q.to !== undefined) {
-      where.push("at < ?");
-      params.push(q.to.toISOString());
-    }
-    if (q.after !== undefined) {
-      const [at, seq] = decodeCursor<[string, number]>(q.after, ["string", "number"]);
-      where.push("(at, seq) > (?, ?)");
-      params.push(at, seq);
-    }
+    const where = auditWhere(q, sqliteDialect(params));
     const rows = read(this.conn, "cannot read the audit log", () =>
       this.conn.db
         .prepare(
-          `SELECT seq, at, actor, action, subject, details FROM audit_log${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY at, seq LIMIT ?`,
+          `SELECT seq, at, actor, action, subject, details FROM audit_log${where} ORDER BY at, seq LIMIT ?`,
         )
         .all(...params, limit + 1),
     ) as { seq: number; at: string; actor: string; action: string; subject: string; details: string }[];
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      items: page.map((r) => ({ ...r, details: parseJsonColumn(r.details, "audit details") as JsonValue })),
-      ...(rows.length > limit && last ? { next: encodeCursor([last.at, last.seq]) } : {}),
-    };
+    return pageOf(
+      rows,
+      limit,
+      (r) => ({ ...r, details: parseJsonColumn(r.details, "audit details") as JsonValue }),
+      (r) => [r.at, r.seq],
+    );
   }
+}
+
+/** Positional `?` parameters collected in `params`; a list travels as one JSON array. */
+function sqliteDialect(params: unknown[]): SqlDialect {
+  return {
+    param(v) {
+      params.push(v);
+      return "?";
+    },
+    oneOf(column, values) {
+      params.push(JSON.stringify(values));
+      return `${column} IN (SELECT value FROM json_each(?))`;
+    },
+    text: (s) => s,
+  };
 }
