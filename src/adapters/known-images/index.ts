@@ -1,19 +1,10 @@
 /**
- * Known images: discovery (pull what workloads run, by digest, with registry credentials) and the lineage state
- * read through the store ports. Persistence of known images and remediation records is in adapters/store (one
- * folder per backend).
+ * Known images: the registry side of discovery (pull what workloads run, by digest, with registry credentials).
+ * Planning discovery and the lineage state are use cases (services/images, services/lineage); persistence of known
+ * images and remediation records is in adapters/store (one folder per backend).
  */
 export type { KnownImageStore, StoredImage } from "../store/index.js";
-export {
-  DEFAULT_DISCOVER_CONCURRENCY,
-  type DiscoverOptions,
-  type DiscoveryOutcome,
-  type DiscoveryReport,
-  discoverImages,
-  MAX_DISCOVER_CONCURRENCY,
-  mapBounded,
-} from "./discover.js";
-export { type LineageState, loadLineageState } from "./evaluate.js";
+export { type DiscoverOptions, registryAnalyzer } from "./discover.js";
 export {
   loadRegistryAuthFile,
   parseRegistryAuthConfig,

@@ -5,7 +5,6 @@ import { afterAll, describe, expect, it } from "vitest";
 import { dg, img } from "../../core/lineage/__fixtures__/images.js";
 import { advance, type RemediationObservation } from "../../core/lineage/index.js";
 import { openStores, SqliteVulnStore } from "../store/index.js";
-import { loadLineageState } from "./index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "palisade-known-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -52,24 +51,5 @@ describe("known images and remediation records in the vulnerability database fil
     const vs2 = new SqliteVulnStore(file);
     expect((await vs2.status()).advisories).toBe(0);
     await vs2.close();
-  });
-});
-
-describe("loadLineageState", () => {
-  it("says so when the last advisory import into the file did not finish", async () => {
-    const file = join(dir, "interrupted.db");
-    const vs = new SqliteVulnStore(file);
-    await vs.beginImport("2025-01-03T00:00:00.000Z");
-    await vs.close(); // as a killed import: the start mark stays, nothing finished
-    const stores = await openStores(file);
-    const state = await loadLineageState(stores);
-    await stores.close();
-    expect(state.coverage.filter((c) => c.reason === "stale")).toEqual([
-      {
-        reason: "stale",
-        subject: file,
-        message: `the last import into ${file} (started 2025-01-03T00:00:00.000Z) did not finish: vulnerabilities are those of the import before it; run \`palisade vuln db import\` again`,
-      },
-    ]);
   });
 });

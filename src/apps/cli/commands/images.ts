@@ -8,7 +8,7 @@ import type { CliContext } from "../context.js";
 import { storesDbOption, withStores } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
 import { addImageOptions, type ImageFlags, imageAnalyzeOptions } from "../image-options.js";
-import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
+import { addInputOptions, type InputOptions, inventoryInputs } from "../inputs.js";
 import { collect, outputOption } from "../options.js";
 import { writeCoverage } from "../text.js";
 
@@ -79,7 +79,7 @@ function registerDiscover(images: Command, ctx: CliContext): void {
   )
     .addHelpText("after", DISCOVER_HELP)
     .action(async (flags: DiscoverFlags) => {
-      // 1-16: MAX_DISCOVER_CONCURRENCY of adapters/known-images, not imported here so --help stays cheap.
+      // 1-16: MAX_DISCOVER_CONCURRENCY of services/images, not imported here so --help stays cheap.
       const concurrency = Number(flags.concurrency);
       if (!/^\d+$/.test(flags.concurrency) || concurrency < 1 || concurrency > 16)
         throw new PalisadeError(
@@ -89,7 +89,6 @@ function registerDiscover(images: Command, ctx: CliContext): void {
       const { parsePlatform } = await import("../../../adapters/image/index.js");
       parsePlatform(flags.platform);
       const ki = await import("../../../adapters/known-images/index.js");
-      const { workloadUsages } = await import("../../../core/lineage/index.js");
       const auth = flags.registryAuth
         ? await ki.loadRegistryAuthFile(resolve(ctx.cwd, flags.registryAuth))
         : undefined;
@@ -97,18 +96,22 @@ function registerDiscover(images: Command, ctx: CliContext): void {
         { registryCa: flags.registryCa, maxImageBytes: flags.maxImageBytes },
         ctx,
       );
-      const loaded = await loadInventory(flags, [], ctx);
+      const { sources, readers } = await inventoryInputs(flags, [], ctx);
+      const { discoverImages } = await import("../../../services/images/index.js");
+      const analyze = ki.registryAnalyzer({
+        platform: flags.platform,
+        auth,
+        ca,
+        budgets,
+        dangerouslyAllowHttp: flags.dangerouslyAllowHttp === true,
+      });
       const report = await withStores(flags.db, ctx, {}, (stores) =>
-        ki.discoverImages(workloadUsages(loaded.inventory), stores.images, ctx.now(), {
-          platform: flags.platform,
-          concurrency,
-          auth,
-          ca,
-          budgets,
-          dangerouslyAllowHttp: flags.dangerouslyAllowHttp === true,
-        }),
+        discoverImages(
+          { sources, concurrency },
+          { readers, images: stores.images, analyze, now: ctx.now, coverage: auth?.coverage },
+        ),
       );
-      const coverage = [...loaded.coverage, ...report.coverage];
+      const coverage = report.coverage;
       const summary = {
         discovered: report.discovered,
         alreadyKnown: report.alreadyKnown,
@@ -199,7 +202,10 @@ export function register(program: Command, ctx: CliContext): void {
           `added ${img.refs.join(", ") || t} ${img.digest} ${img.platform ?? ""} ${img.layers.length} layers, ${img.packages.length} packages\n`,
         );
       }
-      await withStores(flags.db, ctx, {}, (stores) => stores.images.putImages(known, ctx.now()));
+      const { rememberImages } = await import("../../../services/images/index.js");
+      await withStores(flags.db, ctx, {}, (stores) =>
+        rememberImages(known, { images: stores.images, now: ctx.now }),
+      );
       ctx.exitCode = EXIT.OK;
     });
 
@@ -248,7 +254,7 @@ export function register(program: Command, ctx: CliContext): void {
     .addOption(outputOption(["table", "json", "dot"], "table"))
     .addOption(storesDbOption(ctx))
     .action(async (flags: { output: string; db?: string }) => {
-      const { loadLineageState } = await import("../../../adapters/known-images/index.js");
+      const { loadLineageState } = await import("../../../services/lineage/index.js");
       const lin = await import("../../../core/lineage/index.js");
       const state = await withStores(flags.db, ctx, { create: false }, loadLineageState);
       if (flags.output === "json") {

@@ -1,11 +1,10 @@
 import { type Command, Option } from "commander";
-import type { Stores } from "../../../adapters/store/index.js";
 import { PalisadeError } from "../../../core/errors/index.js";
 import { stableStringify } from "../../../core/util/index.js";
 import type { CliContext } from "../context.js";
 import { dbLocation, storesDbOption, withStores } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
-import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
+import { addInputOptions, type InputOptions, inventoryInputs } from "../inputs.js";
 import { outputOption } from "../options.js";
 import { writeCoverage, writeText } from "../text.js";
 
@@ -20,27 +19,10 @@ const workloadPlatformOption = (): Option =>
     "platform workloads run, to pick among images known for several",
   ).default("linux/amd64");
 
-/**
- * Tree + vulnerabilities from the stores (`stores`, else opened for reading), inventory from the inputs, and the
- * impact index over both.
- */
-async function loadIndex(flags: Flags, ctx: CliContext, stores?: Stores) {
-  const { loadLineageState } = await import("../../../adapters/known-images/index.js");
-  const lin = await import("../../../core/lineage/index.js");
-  const state = stores
-    ? await loadLineageState(stores)
-    : await withStores(flags.db, ctx, { create: false }, loadLineageState);
-  const loaded = await loadInventory(flags, [], ctx);
-  const index = lin.buildImpactIndex(state.lineage, state.vulns, lin.workloadUsages(loaded.inventory), {
-    platform: flags.platform,
-  });
-  return {
-    lin,
-    state,
-    index,
-    inventory: loaded.inventory,
-    coverage: [...state.coverage, ...loaded.coverage, ...index.coverage],
-  };
+/** What `vuln impact|plan|status` observe: the inventory the flags name, read through the CLI's readers. */
+async function observation(flags: Flags, ctx: CliContext) {
+  const { sources, readers } = await inventoryInputs(flags, [], ctx);
+  return { request: { sources, platform: flags.platform }, readers };
 }
 
 /** The impact through the inventory's nodes, when it has any. */
@@ -56,9 +38,9 @@ async function nodeImpact(
   return nodesImpact(inventory, id, await storeLookup(dbLocation(flags.db, ctx), ctx, true), ctx.now());
 }
 
-/** Observation time: --at (an ISO time, for snapshots taken earlier) or the injected clock. */
-function observedAt(at: string | undefined, ctx: CliContext): Date {
-  if (at === undefined) return ctx.now();
+/** Observation time: --at (an ISO time, for snapshots taken earlier); the service takes the clock otherwise. */
+function observedAt(at: string | undefined): Date | undefined {
+  if (at === undefined) return undefined;
   const t = Date.parse(at);
   if (!/^\d{4}-\d{2}-\d{2}T/.test(at) || Number.isNaN(t))
     throw new PalisadeError("USAGE", `--at ${at} is not an ISO-8601 time (e.g. 2025-01-31T12:00:00Z)`);
@@ -85,14 +67,12 @@ export function register(program: Command, ctx: CliContext): void {
       .addOption(workloadPlatformOption())
       .addOption(storesDbOption(ctx)),
   ).action(async (id: string, flags: Flags) => {
-    const { lin, state, index, inventory, coverage } = await loadIndex(flags, ctx);
-    // Without advisories every id would answer "no known image carries this vulnerability": not an answer.
-    if (state.advisories === 0)
-      throw new PalisadeError(
-        "INPUT",
-        `no vulnerability advisories in ${state.location}: cannot tell which images carry ${id}; import OSV advisories with \`palisade vuln db import PATH...\``,
-      );
-    const answer = lin.impact(index, id);
+    const lin = await import("../../../core/lineage/index.js");
+    const { vulnImpact } = await import("../../../services/lineage/index.js");
+    const { request, readers } = await observation(flags, ctx);
+    const { answer, inventory, coverage } = await withStores(flags.db, ctx, { create: false }, (stores) =>
+      vulnImpact(id, request, { stores, readers }),
+    );
     // Node components (kubelet, runtime, runc, kernel, control plane) carry vulnerabilities no image shows.
     const nodes = await nodeImpact(inventory, id, flags, ctx);
     const infrastructure =
@@ -116,14 +96,12 @@ export function register(program: Command, ctx: CliContext): void {
       .addOption(workloadPlatformOption())
       .addOption(storesDbOption(ctx)),
   ).action(async (flags: Flags) => {
-    const { lin, state, index, coverage } = await loadIndex(flags, ctx);
-    // Without advisories the plan would be empty: "nothing to fix" is not an answer.
-    if (state.advisories === 0)
-      throw new PalisadeError(
-        "INPUT",
-        `no vulnerability advisories in ${state.location}: nothing to plan from; import OSV advisories with \`palisade vuln db import PATH...\``,
-      );
-    const plan = lin.buildPlan(index);
+    const lin = await import("../../../core/lineage/index.js");
+    const { remediationPlan } = await import("../../../services/lineage/index.js");
+    const { request, readers } = await observation(flags, ctx);
+    const { plan, coverage } = await withStores(flags.db, ctx, { create: false }, (stores) =>
+      remediationPlan(request, { stores, readers }),
+    );
     if (flags.output === "json") ctx.stdout.write(`${stableStringify({ ...plan, coverage })}\n`);
     else {
       writeCoverage(ctx, coverage);
@@ -144,22 +122,18 @@ export function register(program: Command, ctx: CliContext): void {
       .addOption(storesDbOption(ctx)),
   ).action(async (flags: Flags) => {
     const lin = await import("../../../core/lineage/index.js");
+    const { remediationStatus } = await import("../../../services/lineage/index.js");
     if (!hasInput(flags) && flags.at !== undefined)
       throw new PalisadeError("USAGE", "--at needs an inventory to observe");
-    const now = hasInput(flags) ? observedAt(flags.at, ctx) : undefined;
-    const { records, transitions, coverage } = await withStores(flags.db, ctx, {}, async (stores) => {
-      if (now === undefined)
-        return { records: await stores.remediation.listRecords(), transitions: [], coverage: [] };
-      const loaded = await loadIndex(flags, ctx, stores);
-      const observation = lin.observeRemediation(loaded.index);
-      // One atomic read-modify-write: a concurrent `vuln status` (another process, another host on PostgreSQL)
-      // waits, then advances from these records instead of overwriting them.
-      const transitions = await stores.remediation.update((current) => {
-        const r = lin.advance(current, observation, now);
-        return { records: r.records, result: r.transitions };
-      });
-      return { records: await stores.remediation.listRecords(), transitions, coverage: loaded.coverage };
-    });
+    const at = hasInput(flags) ? observedAt(flags.at) : undefined;
+    const observe = hasInput(flags) ? await observation(flags, ctx) : undefined;
+    // Observing advances the records in one atomic read-modify-write of the store (services/lineage).
+    const { records, transitions, coverage } = await withStores(flags.db, ctx, {}, (stores) =>
+      remediationStatus(
+        { observe: observe?.request, at },
+        { stores, readers: observe?.readers, now: ctx.now },
+      ),
+    );
     if (flags.output === "json") ctx.stdout.write(`${stableStringify({ records, transitions, coverage })}\n`);
     else {
       writeCoverage(ctx, coverage);

@@ -1,0 +1,193 @@
+/**
+ * Use cases of known images: discover the images workloads run (plan against the store, analyze what is new with
+ * bounded concurrency, remember each as it completes) and remember images analyzed by hand. Pulling and analyzing
+ * one image is the caller's {@link ImageAnalyzer} (the registry adapter, composed by the app); the store comes in
+ * through its port.
+ */
+
+import type { KnownImageStore } from "../../adapters/store/ports.js";
+import { type ErrorCode, type PalisadeError, toPalisadeError } from "../../core/errors/index.js";
+import { type CoverageEntry, cmp } from "../../core/findings/index.js";
+import {
+  type DiscoveryTarget,
+  discoveryFailureReason,
+  type KnownImage,
+  knownImageFromSbom,
+  planDiscovery,
+  type WorkloadUsage,
+  workloadUsages,
+} from "../../core/lineage/index.js";
+import type { Sbom } from "../../core/sbom/index.js";
+import { appendAll } from "../../core/util/index.js";
+import { type InventoryReaders, type InventorySources, loadInventory } from "../inventory/index.js";
+
+/**
+ * Pull and analyze the image a reference names (`registry/repository@sha256:...` or `:tag`). Throws for a
+ * failure of that image (unreachable, 401/403, unknown manifest, no manifest for the platform, digest mismatch):
+ * discovery turns it into that image's coverage entry.
+ */
+export type ImageAnalyzer = (pull: string) => Promise<{ sbom: Sbom; coverage: CoverageEntry[] }>;
+
+export const DEFAULT_DISCOVER_CONCURRENCY = 4;
+export const MAX_DISCOVER_CONCURRENCY = 16;
+
+/** What became of one discovered image. */
+export interface DiscoveryOutcome {
+  target: DiscoveryTarget;
+  status: "known" | "analyzed" | "failed";
+  /** The stored (known) or newly analyzed image. */
+  image?: KnownImage | undefined;
+  /** The reference the image was pulled by. */
+  pulled?: string | undefined;
+  error?: { code: ErrorCode; reason: CoverageEntry["reason"]; message: string } | undefined;
+}
+
+/** Counts, one outcome per discovered image (sorted by key), one coverage entry per failed image, other coverage. */
+export interface DiscoveryReport {
+  discovered: number;
+  alreadyKnown: number;
+  analyzed: number;
+  failed: number;
+  outcomes: DiscoveryOutcome[];
+  /** One entry per image that could not be analyzed, naming the reference and why. */
+  failures: CoverageEntry[];
+  /**
+   * Everything else, in order: the inventory's coverage, unreadable stored images, invalid references, the
+   * caller's (skipped credentials), partial analyses.
+   */
+  coverage: CoverageEntry[];
+}
+
+export interface DiscoverRequest {
+  sources: InventorySources;
+  /** Images analyzed at once (default {@link DEFAULT_DISCOVER_CONCURRENCY}, at most {@link MAX_DISCOVER_CONCURRENCY}). */
+  concurrency?: number | undefined;
+}
+
+export interface DiscoverDeps {
+  readers: InventoryReaders;
+  images: KnownImageStore;
+  analyze: ImageAnalyzer;
+  /** When the images are seen (one instant for the whole run). */
+  now: () => Date;
+  /** Coverage the caller gathered while composing `analyze` (e.g. credentials it skipped). */
+  coverage?: readonly CoverageEntry[] | undefined;
+}
+
+/** Map `items` through `fn` with at most `limit` calls in flight; results in item order. */
+export async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return out;
+}
+
+/** Try each pull reference of a target in order until one is analyzed. */
+async function discoverOne(
+  t: DiscoveryTarget,
+  analyze: ImageAnalyzer,
+): Promise<DiscoveryOutcome & { coverage: CoverageEntry[] }> {
+  const errors: string[] = [];
+  let last: PalisadeError | undefined;
+  for (const pull of t.pulls) {
+    try {
+      const { sbom, coverage } = await analyze(pull);
+      return {
+        target: t,
+        status: "analyzed",
+        image: knownImageFromSbom(sbom, t.refs),
+        pulled: pull,
+        coverage,
+      };
+    } catch (e) {
+      // Normalised here, at the boundary of one image: a failure of any kind is that image's coverage entry.
+      last = toPalisadeError(e);
+      errors.push(t.pulls.length > 1 ? `${pull}: ${last.message}` : last.message);
+    }
+  }
+  const code = last?.code ?? "INTERNAL";
+  const reason = discoveryFailureReason(code);
+  const used = `${t.workloads} workload${t.workloads === 1 ? "" : "s"}, e.g. ${t.example}`;
+  const message = `cannot analyze ${t.pulls[0]} (used by ${used}): ${errors.join("; ")}`;
+  return {
+    target: t,
+    status: "failed",
+    error: { code, reason, message: errors.join("; ") },
+    coverage: [{ reason, subject: t.pulls[0] ?? t.key, message }],
+  };
+}
+
+/**
+ * Discover the images the workloads of an inventory run: load it, plan against the store (images already known
+ * are not pulled again, but learn the refs seen now), analyze the rest with bounded concurrency, and store each
+ * as it completes (an interrupted run keeps what it analyzed). Per-image failures are outcomes and coverage
+ * entries; only an inventory or store failure throws.
+ */
+export async function discoverImages(req: DiscoverRequest, deps: DiscoverDeps): Promise<DiscoveryReport> {
+  const loaded = await loadInventory(req.sources, deps.readers);
+  const report = await discoverUsages(workloadUsages(loaded.inventory), req.concurrency, deps);
+  return { ...report, coverage: [...loaded.coverage, ...report.coverage] };
+}
+
+/** {@link discoverImages} over usages already derived from an inventory. */
+export async function discoverUsages(
+  usages: readonly WorkloadUsage[],
+  concurrency: number | undefined,
+  deps: Omit<DiscoverDeps, "readers">,
+): Promise<DiscoveryReport> {
+  const now = deps.now();
+  const listed = await deps.images.listImages();
+  const plan = planDiscovery(
+    usages,
+    listed.images.map((i) => i.image),
+  );
+  const coverage: CoverageEntry[] = [...listed.coverage, ...plan.coverage, ...(deps.coverage ?? [])];
+  const outcomes: DiscoveryOutcome[] = [];
+  for (const { target, image } of plan.known) {
+    const extra = target.refs.filter((r) => !image.refs.includes(r));
+    if (extra.length > 0)
+      await deps.images.putImages([{ ...image, refs: [...image.refs, ...extra].sort(cmp) }], now);
+    outcomes.push({ target, status: "known", image });
+  }
+  const limit = Math.max(1, Math.min(concurrency ?? DEFAULT_DISCOVER_CONCURRENCY, MAX_DISCOVER_CONCURRENCY));
+  const done = await mapBounded(plan.toAnalyze, limit, async (t) => {
+    const o = await discoverOne(t, deps.analyze);
+    // Stored as each completes. No two targets carry the same tag (collectDiscoveryTargets), so the order of
+    // completion cannot change which image a tag names.
+    if (o.image) await deps.images.putImages([o.image], now);
+    return o;
+  });
+  const failures: CoverageEntry[] = [];
+  for (const { coverage: c, ...o } of done) {
+    outcomes.push(o);
+    appendAll(o.status === "failed" ? failures : coverage, c);
+  }
+  outcomes.sort((a, b) => cmp(a.target.key, b.target.key));
+  return {
+    discovered: plan.discovered.length,
+    alreadyKnown: plan.known.length,
+    analyzed: outcomes.filter((o) => o.status === "analyzed").length,
+    failed: outcomes.filter((o) => o.status === "failed").length,
+    outcomes,
+    failures,
+    coverage,
+  };
+}
+
+/** Remember images analyzed by hand (`images add`), seen at `now`, in one store transaction. */
+export async function rememberImages(
+  images: readonly KnownImage[],
+  deps: { images: KnownImageStore; now: () => Date },
+): Promise<void> {
+  await deps.images.putImages(images, deps.now());
+}
