@@ -228,6 +228,16 @@ function runtimeComponents(
       );
       // Windows nodes run containers through hcsshim, not runc.
       if (out.operatingSystem === "windows") return;
+      // Distribution and vendor builds (`1.6.20-0ubuntu1~22.04.1`, `1.6.21+azure-3`) package runc separately:
+      // only containerd's own release version says which runc came with it.
+      if (v.vendorSuffix !== undefined) {
+        coverage.push({
+          reason: "not-evaluated",
+          subject,
+          message: `runc: containerd ${split.version} is a distribution or vendor build, whose runc is packaged separately; runc not matched`,
+        });
+        return;
+      }
       const runc = bundledRunc(version);
       if (runc) {
         const c = component("runc", "runc", raw, runc.runc, RUNTIME_FIELD, undefined, "runc");

@@ -325,16 +325,16 @@ describe("matching and the upgrade plan", () => {
       nodes: 9,
       controlPlanes: 1,
       vulnerableNodes: 6,
-      findings: 24,
-      bySeverity: { critical: 1, high: 17, medium: 6, low: 0, info: 0 },
+      findings: 23,
+      bySeverity: { critical: 1, high: 16, medium: 6, low: 0, info: 0 },
     });
     expect(r.plan.map((p) => p.text)).toEqual([
-      "3 nodes in pool gke/gpu-a run containerd 1.6.12: upgrade containerd to >= 1.6.18, fixes 2 vulnerabilities (1 high, 1 medium)",
-      "3 nodes in pool gke/gpu-a run runc 1.1.4: upgrade runc to >= 1.1.12: containerd >= 1.6.28 bundles it, fixes 2 vulnerabilities (2 high)",
+      // The runc containerd 1.6.12's release builds bundle (1.1.4) is fixed by the containerd release bundling
+      // runc 1.1.12: one step for those nodes, counting both.
+      "3 nodes in pool gke/gpu-a run containerd 1.6.12: upgrade containerd to >= 1.6.28 (its release builds bundle runc >= 1.1.12, fixing runc 1.1.4), fixes 4 vulnerabilities (3 high, 1 medium)",
       "1 node runs linux-aws 5.15.0-1048: upgrade linux-aws to >= 5.15.0-1049.54 (a newer node image or kernel package), fixes 1 vulnerability (1 high)",
-      "1 node runs runc 1.1.5: upgrade runc to >= 1.1.12: containerd >= 1.6.28 bundles it, fixes 1 vulnerability (1 high)",
       "1 node in pool aks/win22 runs kubelet 1.27.3: upgrade kubelet to >= 1.27.8, fixes 1 vulnerability (1 high)",
-      "1 node in pool eks/batch runs runc 1.1.4: upgrade runc to >= 1.1.12: containerd >= 1.6.28 bundles it, fixes 2 vulnerabilities (2 high)",
+      "1 node in pool eks/batch runs containerd 1.6.18: upgrade containerd to >= 1.6.28 (its release builds bundle runc >= 1.1.12, fixing runc 1.1.4), fixes 2 vulnerabilities (2 high)",
       "1 node runs kubelet 1.27.1: upgrade kubelet to >= 1.27.2, fixes 1 vulnerability (1 medium)",
       "the control plane of cluster prod runs kubernetes 1.27.1: upgrade the control plane to >= 1.27.2, fixes 1 vulnerability (1 medium)",
     ]);
@@ -342,25 +342,21 @@ describe("matching and the upgrade plan", () => {
     expect(r.findings.filter((f) => f.ruleId === "CVE-2023-5528").map((f) => f.resource.name)).toEqual([
       "akswin22000000",
     ]);
-    expect(r.plan[1]).toEqual({
+    expect(r.plan[0]).toEqual({
       pool: "gke/gpu-a",
-      component: {
-        role: "runc",
-        name: "runc",
-        version: "1.1.4",
-        derivedFrom: "bundled with containerd 1.6.12 release builds (table: docs/node-components.md)",
-      },
+      component: { role: "container-runtime", name: "containerd", version: "1.6.12" },
       targets: ["gke-prod-gpu-a-1", "gke-prod-gpu-a-2", "gke-prod-gpu-a-3"],
-      upgradeTo: "1.1.12",
-      advice: "upgrade runc to >= 1.1.12: containerd >= 1.6.28 bundles it",
+      upgradeTo: "1.6.28",
+      advice: "upgrade containerd to >= 1.6.28 (its release builds bundle runc >= 1.1.12, fixing runc 1.1.4)",
       fixes: {
-        vulnerabilities: ["CVE-2023-27561", "CVE-2024-21626"],
-        bySeverity: { critical: 0, high: 2, medium: 0, low: 0, info: 0 },
+        vulnerabilities: ["CVE-2023-25153", "CVE-2023-25173", "CVE-2023-27561", "CVE-2024-21626"],
+        bySeverity: { critical: 0, high: 3, medium: 1, low: 0, info: 0 },
       },
       unfixed: [],
       critical: [],
       severity: "high",
-      text: r.plan[1]?.text,
+      bundled: { name: "runc", version: "1.1.4", upgradeTo: "1.1.12" },
+      text: r.plan[0]?.text,
     });
     const gpu = r.nodes.find((n) => n.ref.name === "gke-prod-gpu-a-1");
     expect(gpu?.vulnerabilities).toEqual([
@@ -557,12 +553,6 @@ describe("vuln impact through nodes", () => {
           fixedVersions: ["1.1.12"],
           remediation: "upgrade runc to >= 1.1.12: containerd >= 1.6.28 bundles it",
         },
-        {
-          name: "worker-1",
-          component: "runc 1.1.5",
-          fixedVersions: ["1.1.12"],
-          remediation: "upgrade runc to >= 1.1.12: containerd >= 1.6.28 bundles it",
-        },
       ],
       controlPlanes: [],
       workloads: [
@@ -572,7 +562,7 @@ describe("vuln impact through nodes", () => {
         },
         {
           ref: { apiVersion: "apps/v1", kind: "DaemonSet", namespace: "monitoring", name: "node-agent" },
-          nodes: ["gke-prod-gpu-a-1", "gke-prod-gpu-a-2", "worker-1"],
+          nodes: ["gke-prod-gpu-a-1", "gke-prod-gpu-a-2"],
         },
         {
           ref: { apiVersion: "apps/v1", kind: "Deployment", namespace: "payments", name: "api" },
@@ -580,7 +570,7 @@ describe("vuln impact through nodes", () => {
           nodes: ["gke-prod-gpu-a-1"],
         },
       ],
-      totals: { nodes: 5, controlPlanes: 0, workloads: 3, pods: 5 },
+      totals: { nodes: 4, controlPlanes: 0, workloads: 3, pods: 4 },
     });
     expect(infraImpact(vulns, inv, "CVE-2019-5736")).toEqual({
       aliases: [],

@@ -7,6 +7,8 @@ import { cmp, SEVERITIES, SEVERITY_RANK, type Severity } from "../findings/index
 import { DEFAULT_RESOLVER, type SchemeResolver } from "../vuln/index.js";
 import { type InfraVulnFinding, upgradeAdvice } from "./match.js";
 import type { ComponentRole } from "./model.js";
+import { containerdBundling } from "./tables.js";
+import { compareUpstream, minorOf } from "./versions.js";
 
 export interface UpgradeStep {
   cluster?: string | undefined;
@@ -24,6 +26,8 @@ export interface UpgradeStep {
   /** Critical vulnerabilities fixed by the step, with their summary. */
   critical: { id: string; summary?: string | undefined }[];
   severity: Severity;
+  /** A component the step's release bundles and fixes with it (runc in containerd's release builds). */
+  bundled?: { name: string; version: string; upgradeTo: string } | undefined;
   text: string;
 }
 
@@ -37,9 +41,15 @@ export function buildUpgradePlan(
   const groups = new Map<string, InfraVulnFinding[]>();
   for (const f of findings) {
     if (f.suppressed) continue;
-    const k = [f.cluster ?? "", f.pool ?? "", f.component.role, f.component.name, f.component.version].join(
-      "\u0000",
-    );
+    // A bundled runc is grouped by the containerd release it came with: that release is what gets upgraded.
+    const k = [
+      f.cluster ?? "",
+      f.pool ?? "",
+      f.component.role,
+      f.component.name,
+      f.component.version,
+      f.component.derivedFrom ?? "",
+    ].join("\u0000");
     const g = groups.get(k);
     if (g) g.push(f);
     else groups.set(k, [f]);
@@ -104,7 +114,7 @@ export function buildUpgradePlan(
     step.text = stepText(step, first.resource.kind === "Node");
     steps.push(step);
   }
-  return steps.sort(
+  return mergeBundledRunc(steps).sort(
     (a, b) =>
       SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
       b.targets.length - a.targets.length ||
@@ -134,4 +144,56 @@ function stepText(s: UpgradeStep, onNodes: boolean): string {
     text += `; critical: ${s.critical.map((c) => (c.summary ? `${c.id} (${c.summary})` : c.id)).join("; ")}`;
   if (s.unfixed.length > 0) text += `; no fix yet for ${s.unfixed.join(", ")}`;
   return text;
+}
+
+/**
+ * A runc that containerd's release builds bundle is fixed by upgrading containerd: its step joins the containerd
+ * step of the same nodes (or becomes one), "upgrade containerd to >= 1.6.28 (bundles runc >= 1.1.12)", so the
+ * plan says once what to do on those nodes and counts every vulnerability it fixes.
+ */
+function mergeBundledRunc(steps: UpgradeStep[]): UpgradeStep[] {
+  const out: UpgradeStep[] = [];
+  const containerdSteps = new Map<string, UpgradeStep>();
+  const key = (s: UpgradeStep, version: string) =>
+    [s.cluster ?? "", s.pool ?? "", version, s.targets.join(",")].join("\u0000");
+  for (const s of steps)
+    if (s.component.role === "container-runtime" && s.component.name === "containerd")
+      containerdSteps.set(key(s, s.component.version), s);
+  for (const s of steps) {
+    const from =
+      s.component.role === "runc"
+        ? /containerd (\S+) release/.exec(s.component.derivedFrom ?? "")?.[1]
+        : undefined;
+    const release = from && s.upgradeTo ? containerdBundling(minorOf(from), s.upgradeTo) : undefined;
+    if (!from || !release || !s.upgradeTo) {
+      out.push(s);
+      continue;
+    }
+    const c = containerdSteps.get(key(s, from));
+    const upgradeTo =
+      c?.upgradeTo !== undefined && compareUpstream(c.upgradeTo, release) > 0 ? c.upgradeTo : release;
+    const merged: UpgradeStep = {
+      component: { role: "container-runtime", name: "containerd", version: from },
+      targets: s.targets,
+      upgradeTo,
+      advice: `upgrade containerd to >= ${upgradeTo} (its release builds bundle runc >= ${s.upgradeTo}, fixing runc ${s.component.version})`,
+      fixes: {
+        vulnerabilities: [...(c?.fixes.vulnerabilities ?? []), ...s.fixes.vulnerabilities].sort(cmp),
+        bySeverity: Object.fromEntries(
+          SEVERITIES.map((v) => [v, (c?.fixes.bySeverity[v] ?? 0) + s.fixes.bySeverity[v]]),
+        ) as Record<Severity, number>,
+      },
+      unfixed: [...(c?.unfixed ?? []), ...s.unfixed].sort(cmp),
+      critical: [...(c?.critical ?? []), ...s.critical],
+      severity: c && SEVERITY_RANK[c.severity] > SEVERITY_RANK[s.severity] ? c.severity : s.severity,
+      bundled: { name: "runc", version: s.component.version, upgradeTo: s.upgradeTo },
+      text: "",
+    };
+    if (s.cluster !== undefined) merged.cluster = s.cluster;
+    if (s.pool !== undefined) merged.pool = s.pool;
+    merged.text = stepText(merged, true);
+    if (c) c.text = ""; // replaced by the merged step
+    out.push(merged);
+  }
+  return out.filter((s) => s.text !== "");
 }
