@@ -83,6 +83,12 @@ export function lookupIdentity(pkg: Package, base: string): { name: string; vers
   }
   if (base === "Maven" && pkg.group && !pkg.name.includes(":"))
     return { name: `${pkg.group}:${pkg.name}`, version: pkg.version };
+  // Packagist names are `vendor/package`. An SBOM may carry the vendor apart (CycloneDX's PHP Composer plugin
+  // writes it as the component's group; a purl as its namespace) and the package alone as the name.
+  if (base === "Packagist" && !pkg.name.includes("/")) {
+    const vendor = pkg.group ?? (pkg.purl.startsWith("pkg:composer/") ? purlNamespace(pkg.purl) : undefined);
+    if (vendor) return { name: `${vendor}/${pkg.name}`, version: pkg.version };
+  }
   return { name: pkg.name, version: pkg.version };
 }
 
