@@ -11,6 +11,11 @@ import { decodeUtf8 } from "./text.js";
 
 /** The key of a value's path: object keys and array indices joined by NUL (never part of a JSON key). */
 export function jsonPathKey(...segments: (string | number)[]): string {
+  return jsonPathKeyOf(segments);
+}
+
+/** {@link jsonPathKey} of a path held in an array (no spread call: a path may be long). */
+export function jsonPathKeyOf(segments: readonly (string | number)[]): string {
   return segments.join("\u0000");
 }
 

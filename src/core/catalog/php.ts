@@ -1,5 +1,5 @@
 import { isRecord } from "../util/index.js";
-import { jsonPathKey, jsonValueLines, parseJsonFile } from "./json-lines.js";
+import { jsonPathKeyOf, jsonValueLines, parseJsonFile } from "./json-lines.js";
 import { type CatalogedPackage, type CatalogResult, failed } from "./model.js";
 import { baseName } from "./text.js";
 
@@ -50,7 +50,7 @@ function readPackages(
       continue;
     }
     const pkg: CatalogedPackage = { type: "composer", name, version, locations: [path] };
-    const line = lines.get(jsonPathKey(...at, i, "name")) ?? lines.get(jsonPathKey(...at, i));
+    const line = lines.get(jsonPathKeyOf([...at, i, "name"])) ?? lines.get(jsonPathKeyOf([...at, i]));
     if (line !== undefined) pkg.line = line;
     const lic = isRecord(v) && Array.isArray(v.license) ? v.license.filter((l) => typeof l === "string") : [];
     if (lic.length > 0) pkg.licenses = lic as string[];

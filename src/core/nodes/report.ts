@@ -10,7 +10,7 @@ import {
   type Severity,
 } from "../findings/index.js";
 import type { Inventory } from "../inventory/index.js";
-import { stableStringify } from "../util/index.js";
+import { appendAll, maxOf, stableStringify } from "../util/index.js";
 import type { OsvRecord } from "../vuln/index.js";
 import { type HostAccessLink, hostAccessLinks, kubeletConfigFindings, osEolFindings } from "./hardening.js";
 import { buildInfraInventory } from "./inventory.js";
@@ -88,7 +88,7 @@ export function analyzeNodes(
   if (opts.advisories) {
     const m = matchInfra(built.infra, opts.advisories);
     vulns = m.findings;
-    coverage.push(...m.coverage);
+    appendAll(coverage, m.coverage);
     if (built.infra.nodes.some((n) => n.components.some((c) => c.role === "runc")))
       coverage.push({
         reason: "assumed",
@@ -105,7 +105,7 @@ export function analyzeNodes(
         "no vulnerability database: node and control-plane components were not matched against advisories",
     });
   const kubelet = kubeletConfigFindings(inv);
-  coverage.push(...kubelet.coverage);
+  appendAll(coverage, kubelet.coverage);
   const host = [...osEolFindings(built.infra.nodes, opts.now), ...kubelet.findings];
   const hostAccess = hostAccessLinks(inv, opts.posture ?? []);
   const findings: Finding[] = [...vulns, ...host].sort(compareFindings);
@@ -245,7 +245,13 @@ export function formatNodesTable(r: NodesReport): string {
     });
     const head = ["NODE", "POOL", "KUBELET", "RUNTIME", "RUNC", "OS", "KERNEL", "VULNS"];
     const widths = head.map((h, i) =>
-      Math.min(40, Math.max(h.length, ...rows.map((c) => (c[i] ?? "").length))),
+      Math.min(
+        40,
+        maxOf(
+          h.length,
+          rows.map((c) => (c[i] ?? "").length),
+        ),
+      ),
     );
     const line = (c: string[]) =>
       c

@@ -189,7 +189,7 @@ export class SqliteFindingStore implements FindingStore {
         .prepare(
           `SELECT cluster, id, first_seen, last_seen, resolved_at, finding FROM findings${where} ORDER BY cluster, id LIMIT ?`,
         )
-        .all(...params, limit + 1),
+        .all([...params, limit + 1]),
     ) as (FindingRow & { id: string })[];
     return pageOf(rows, limit, storedFindingOf, (r) => [r.cluster, r.id]);
   }
@@ -220,7 +220,7 @@ export class SqliteAuditStore implements AuditStore {
         .prepare(
           `SELECT seq, at, actor, action, subject, details FROM audit_log${where} ORDER BY at, seq LIMIT ?`,
         )
-        .all(...params, limit + 1),
+        .all([...params, limit + 1]),
     ) as { seq: number; at: string; actor: string; action: string; subject: string; details: string }[];
     return pageOf(
       rows,
