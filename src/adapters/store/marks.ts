@@ -1,5 +1,5 @@
 /**
- * Import marks and small helpers every VulnStore backend shares.
+ * Import marks and the small functions every VulnStore backend shares.
  */
 import type { OsvRecord } from "../../core/vuln/index.js";
 import type { ImportState } from "./ports.js";
