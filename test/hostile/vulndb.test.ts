@@ -366,7 +366,7 @@ describe("hostile vulnerability database inputs", () => {
     expect([imp.code, imp.stdout.replace(/ in \d+ ms/, ""), imp.stderr]).toEqual([
       0,
       "imported 2 records from 2 files: 2 written, 0 unchanged, 0 problems\n",
-      "note: 1 record(s) have a modified time after the import time (e.g. FUTURE-1: 9999-12-31T00:00:00Z): imported, but not counted for the database's freshness\n",
+      "palisade: note: 1 record(s) have a modified time after the import time (e.g. FUTURE-1: 9999-12-31T00:00:00Z): imported, but not counted for the database's freshness\n",
     ]);
     const st = await run(["vuln", "db", "status", "-o", "json", "--db", db]);
     bounded(st);

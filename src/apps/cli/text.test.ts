@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { runCli } from "../../../test/support/cli.js";
 import { escapeControls } from "../../core/report/index.js";
 import type { CliContext } from "./context.js";
-import { formatColumns, useColor, writeCoverage, writeWarning } from "./text.js";
+import { formatColumns, useColor, writeCoverage, writeNote, writeWarning } from "./text.js";
 
 const ctx = (env: NodeJS.ProcessEnv, isTTY: boolean): CliContext =>
   ({ env, stdout: { isTTY } }) as unknown as CliContext;
@@ -24,7 +24,7 @@ describe("useColor", () => {
   });
 });
 
-describe("writeCoverage and writeWarning: the one way coverage and warnings reach stderr", () => {
+describe("writeCoverage, writeWarning, writeNote: the one way coverage, warnings and notes reach stderr", () => {
   const capture = (write: (c: CliContext) => void): string => {
     let err = "";
     write({ stderr: { write: (s: string) => (err += s) } } as unknown as CliContext);
@@ -53,6 +53,9 @@ describe("writeCoverage and writeWarning: the one way coverage and warnings reac
     );
     expect(capture((c) => writeWarning(c, "the last import did not finish"))).toBe(
       "palisade: warning: the last import did not finish\n",
+    );
+    expect(capture((c) => writeNote(c, "2 record(s) dated later"))).toBe(
+      "palisade: note: 2 record(s) dated later\n",
     );
   });
 });

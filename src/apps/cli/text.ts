@@ -60,6 +60,11 @@ export function writeCoverage(ctx: CliContext, coverage: readonly CoverageEntry[
     );
 }
 
+/** Something the user should know that is neither a problem nor a gap (future-dated records not counted). */
+export function writeNote(ctx: CliContext, message: string): void {
+  ctx.stderr.write(`palisade: note: ${escapeControls(message)}\n`);
+}
+
 /** A warning that is not a coverage entry (an unfinished import, a refused option), written as coverage is. */
 export function writeWarning(ctx: CliContext, message: string): void {
   ctx.stderr.write(`palisade: warning: ${escapeControls(message)}\n`);

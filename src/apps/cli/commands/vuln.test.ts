@@ -28,7 +28,7 @@ describe("palisade vuln", () => {
     // freshness (issue 9 item 25).
     expect([imp.code, imp.stderr]).toEqual([
       0,
-      "note: 2 record(s) have a modified time after the import time (e.g. GHSA-c2qf-rxjj-qqgw: 2024-06-21T21:33:53Z): imported, but not counted for the database's freshness\n",
+      "palisade: note: 2 record(s) have a modified time after the import time (e.g. GHSA-c2qf-rxjj-qqgw: 2024-06-21T21:33:53Z): imported, but not counted for the database's freshness\n",
     ]);
     expect(imp.stdout).toMatch(
       /^imported 13 records from 13 files in \d+ ms: 13 written, 0 unchanged, 0 problems\n$/,

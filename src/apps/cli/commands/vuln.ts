@@ -11,7 +11,7 @@ import { dbLocation, dbOption, isDbUrl } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
 import { addImageOptions, type ImageFlags, imageAnalyzeOptions } from "../image-options.js";
 import { collect, failOnOption, outputOption } from "../options.js";
-import { writeCoverage, writeWarning } from "../text.js";
+import { writeCoverage, writeNote, writeWarning } from "../text.js";
 import { VERSION } from "../version.js";
 
 const SCAN_OUTPUTS = ["table", "json", "sarif", "cyclonedx", "openvex"] as const;
@@ -162,7 +162,7 @@ export function register(program: Command, ctx: CliContext): void {
         );
         const ms = Math.round(performance.now() - started);
         writeCoverage(ctx, r.coverage);
-        for (const n of r.notes) ctx.stderr.write(`note: ${n}\n`);
+        for (const n of r.notes) writeNote(ctx, n);
         ctx.stdout.write(
           `imported ${r.records} records from ${r.files} files in ${ms} ms: ${r.written} written, ${r.unchanged} unchanged, ${r.coverage.length} problems\n`,
         );
@@ -190,7 +190,7 @@ export function register(program: Command, ctx: CliContext): void {
         const problem = importProblem(st, file);
         if (problem) writeWarning(ctx, problem);
         writeCoverage(ctx, fresh.coverage);
-        for (const n of fresh.notes) ctx.stderr.write(`note: ${n}\n`);
+        for (const n of fresh.notes) writeNote(ctx, n);
         if (flags.output === "json") {
           ctx.stdout.write(
             `${stableStringify({ path: file, ...st, ageDays: fresh.ageDays, stale: fresh.stale })}\n`,
@@ -267,7 +267,7 @@ export function register(program: Command, ctx: CliContext): void {
       }
       const fresh = freshness(status.newestModified, ctx.now(), undefined, status.futureModified);
       writeCoverage(ctx, fresh.coverage);
-      for (const n of fresh.notes) ctx.stderr.write(`note: ${n}\n`);
+      for (const n of fresh.notes) writeNote(ctx, n);
       const matched = vulnMod.matchPackages(sbom, byKey, { resolver: vulnMod.DEFAULT_RESOLVER });
       let findings = matched.findings;
       const coverage = [...loadCoverage, ...fresh.coverage, ...matched.coverage];
