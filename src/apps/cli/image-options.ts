@@ -1,3 +1,4 @@
+import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { PalisadeError } from "../../core/errors/index.js";
@@ -30,6 +31,23 @@ export function addImageOptions(
     .option("--platform <os/arch>", platform.help, platform.default)
     .option("--registry-ca <file>", REGISTRY_CA_HELP)
     .option("--max-image-bytes <size>", MAX_IMAGE_BYTES_HELP);
+}
+
+/**
+ * An IMAGE argument as a source spec: a transport prefix is kept; an existing directory with `oci-layout` is
+ * `oci:`, an existing .tar file `docker-archive:`; with `directories` (`vuln scan`, `sbom`: a root filesystem or a
+ * source tree) any other existing directory is `dir:`; anything else is as given (a registry reference).
+ */
+export function imageSpec(target: string, ctx: CliContext, opts: { directories: boolean }): string {
+  if (/^(oci|docker-archive|dir|registry):/.test(target) || target.startsWith("docker://")) return target;
+  const p = resolve(ctx.cwd, target);
+  if (existsSync(p)) {
+    const st = statSync(p);
+    if (st.isDirectory() && existsSync(resolve(p, "oci-layout"))) return `oci:${p}`;
+    if (st.isDirectory() && opts.directories) return `dir:${p}`;
+    if (st.isFile() && /\.tar$/.test(p)) return `docker-archive:${p}`;
+  }
+  return target;
 }
 
 /** A byte size: an integer with an optional binary unit (KiB, MiB, GiB, TiB; K, M, G, T alike). */

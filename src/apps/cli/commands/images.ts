@@ -1,4 +1,3 @@
-import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { PalisadeError } from "../../../core/errors/index.js";
@@ -7,22 +6,10 @@ import { stableStringify } from "../../../core/util/index.js";
 import type { CliContext } from "../context.js";
 import { storesDbOption, withStores } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
-import { addImageOptions, type ImageFlags, imageAnalyzeOptions } from "../image-options.js";
+import { addImageOptions, type ImageFlags, imageAnalyzeOptions, imageSpec } from "../image-options.js";
 import { addInputOptions, type InputOptions, inventoryInputs } from "../inputs.js";
 import { collect, outputOption } from "../options.js";
 import { writeCoverage } from "../text.js";
-
-/** An IMAGE argument: a directory with `oci-layout` is `oci:`, a .tar file `docker-archive:`, else as given. */
-function imageSpec(target: string, ctx: CliContext): string {
-  if (/^(oci|docker-archive|registry):/.test(target) || target.startsWith("docker://")) return target;
-  const p = resolve(ctx.cwd, target);
-  if (existsSync(p)) {
-    const st = statSync(p);
-    if (st.isDirectory() && existsSync(resolve(p, "oci-layout"))) return `oci:${p}`;
-    if (st.isFile() && /\.tar$/.test(p)) return `docker-archive:${p}`;
-  }
-  return target;
-}
 
 type DiscoverFlags = InputOptions & {
   output: string;
@@ -184,7 +171,7 @@ export function register(program: Command, ctx: CliContext): void {
       const analyzeOpts = await imageAnalyzeOptions(flags, ctx);
       const known: import("../../../core/lineage/index.js").KnownImage[] = [];
       for (const t of targets) {
-        const spec = imageSpec(t, ctx);
+        const spec = imageSpec(t, ctx, { directories: false });
         const { sbom, coverage } = await analyzeImage(spec, analyzeOpts);
         writeCoverage(ctx, coverage);
         const s = parseSourceSpec(spec);

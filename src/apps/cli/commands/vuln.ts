@@ -1,4 +1,4 @@
-import { existsSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
@@ -9,7 +9,7 @@ import { appendAll, stableStringify } from "../../../core/util/index.js";
 import type { CliContext } from "../context.js";
 import { dbLocation, dbOption, isDbUrl } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
-import { addImageOptions, type ImageFlags, imageAnalyzeOptions } from "../image-options.js";
+import { addImageOptions, type ImageFlags, imageAnalyzeOptions, imageSpec } from "../image-options.js";
 import { collect, failOnOption, outputOption } from "../options.js";
 import { writeCoverage, writeNote, writeWarning } from "../text.js";
 import { VERSION } from "../version.js";
@@ -26,18 +26,6 @@ export function requireDatabase(location: string): void {
       "USAGE",
       `no vulnerability database at ${location}: run \`palisade vuln db import PATH...\``,
     );
-}
-
-/** An IMAGE|DIR argument: an existing directory is `dir:`, an existing tarball `docker-archive:`, else as given. */
-function imageSpec(target: string, ctx: CliContext): string {
-  if (/^(oci|docker-archive|dir|registry):/.test(target) || target.startsWith("docker://")) return target;
-  const p = resolve(ctx.cwd, target);
-  if (existsSync(p)) {
-    const st = statSync(p);
-    if (st.isDirectory()) return existsSync(resolve(p, "oci-layout")) ? `oci:${p}` : `dir:${p}`;
-    if (st.isFile() && /\.tar$/.test(p)) return `docker-archive:${p}`;
-  }
-  return target;
 }
 
 /** Top-level entries an SBOM document lists (CycloneDX components, SPDX packages, Trivy packages/vulnerabilities, Grype matches). */
@@ -95,7 +83,7 @@ async function loadSbom(
   if (!target) throw new PalisadeError("USAGE", "nothing to scan: give IMAGE, DIR or --sbom FILE");
   const opts = await imageAnalyzeOptions(imageFlags, ctx);
   const { analyzeImage } = await import("../../../adapters/image/index.js");
-  return analyzeImage(imageSpec(target, ctx), opts);
+  return analyzeImage(imageSpec(target, ctx, { directories: true }), opts);
 }
 
 /** Default of `vuln db import --lock-timeout`, in seconds. */
