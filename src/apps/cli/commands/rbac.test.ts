@@ -234,6 +234,15 @@ describe("palisade rbac who-can", () => {
 });
 
 describe("palisade rbac paths", () => {
+  it("--to takes cluster-admin only (usage error otherwise)", async () => {
+    expect(await cli(["rbac", "paths", "--to", "admin", "-f", FIXTURE])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr:
+        "error: option '--to <target>' argument 'admin' is invalid. Allowed choices are cluster-admin.\n",
+    });
+  });
+
   it("finds alice -> create pods in kube-system -> controller SA -> cluster-admin", async () => {
     const r = await cli(["rbac", "paths", "-f", FIXTURE]);
     expect(r.code).toBe(0);

@@ -200,14 +200,14 @@ export function register(program: Command, ctx: CliContext): void {
     .description(
       "Which subjects can reach cluster-admin-equivalent power, and by which steps (subjects named only by the bootstrap policy are marked)",
     )
-    .option("--to <target>", "target power: cluster-admin", "cluster-admin")
+    .addOption(
+      new Option("--to <target>", "target power").choices(["cluster-admin"]).default("cluster-admin"),
+    )
     .addOption(outputOption(["json", "table"], "json"));
   addInputOptions(paths);
   addRbacDefaultsOptions(paths);
   addAllowPartialOption(paths);
   paths.action(async (flags: RbacFlags) => {
-    if (flags.to !== "cluster-admin")
-      throw new PalisadeError("USAGE", `unknown --to "${flags.to}" (expected cluster-admin)`);
     const loaded = await loadForEvaluation(flags, [], ctx);
     const rbac = await import("../../../core/rbac/index.js");
     const idx = rbac.buildRbacIndex(loaded.inventory, await rbacBuildOptions(flags));

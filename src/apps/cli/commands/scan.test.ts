@@ -3,6 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../../../../test/support/cli.js";
+import { FRAMEWORKS } from "../../../core/scan/index.js";
+import { SCAN_FRAMEWORKS } from "./scan.js";
 
 const FX = "src/apps/cli/commands/__fixtures__/scan";
 const DEMO = "examples/demo";
@@ -88,6 +90,10 @@ describe("palisade scan", () => {
     expect((await runCli(["scan", `${FX}/hardened.yaml`, "--fail-on", "high", "-o", "json"])).code).toBe(0);
   });
 
+  it("offers --framework as core/scan's frameworks", () => {
+    expect(SCAN_FRAMEWORKS).toEqual(FRAMEWORKS);
+  });
+
   it("exits 2 on usage and input errors with a message naming the problem", async () => {
     const cases: [string[], RegExp][] = [
       [
@@ -95,7 +101,10 @@ describe("palisade scan", () => {
         /argument 'xml' is invalid\. Allowed choices are table, json, sarif, junit\./,
       ],
       [["scan", `${FX}/app.yaml`, "--fail-on", "severe"], /unknown severity "severe"/],
-      [["scan", `${FX}/app.yaml`, "--framework", "iso"], /unknown framework "iso"/],
+      [
+        ["scan", `${FX}/app.yaml`, "--framework", "iso"],
+        /argument 'iso' is invalid\. Allowed choices are nsa, cis, pss-baseline, pss-restricted\./,
+      ],
       [["scan"], /no input/],
       [["scan", `${FX}/does-not-exist.yaml`], /does-not-exist\.yaml/],
     ];
