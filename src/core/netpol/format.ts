@@ -1,3 +1,4 @@
+import type { CoverageEntry } from "../findings/index.js";
 import type { Connectivity, ConnectivityDiff, Edge, Endpoint } from "./connectivity.js";
 import { isRangeEndpoint } from "./connectivity.js";
 import { type ConnectionsJson, connFromJson, formatConn } from "./ports.js";
@@ -50,4 +51,31 @@ export function formatDiffText(d: ConnectivityDiff): string {
     ),
   ];
   return out.length === 0 ? "no change in allowed connections\n" : out.join("");
+}
+
+const EDGES_OPEN = '{\n  "edges": [\n';
+const EDGES_CLOSE = "\n  ]\n}";
+
+/**
+ * `JSON.stringify({ edges, coverage }, null, 2)` and a newline, as chunks whose concatenation is exactly that text
+ * (`palisade netpol connectivity -o json`). A run of edges is `JSON.stringify({ edges: run }, null, 2)` without its
+ * first two and last two lines, which leaves the elements at their final indentation. 100k edges are about 45 MB
+ * of text: written in chunks, neither the whole text nor its UTF-8 copy is held, and each chunk is garbage as soon
+ * as it is written instead of being carried through the young generation.
+ */
+export function* formatConnectivityJsonChunks(
+  edges: readonly Edge[],
+  coverage: readonly CoverageEntry[],
+  edgesPerChunk = 2000,
+): Generator<string> {
+  if (edges.length === 0) {
+    yield `${JSON.stringify({ edges, coverage }, null, 2)}\n`;
+    return;
+  }
+  for (let i = 0; i < edges.length; i += edgesPerChunk) {
+    const text = JSON.stringify({ edges: edges.slice(i, i + edgesPerChunk) }, null, 2);
+    yield `${i === 0 ? EDGES_OPEN : ",\n"}${text.slice(EDGES_OPEN.length, -EDGES_CLOSE.length)}`;
+  }
+  // A top-level member `k` is `JSON.stringify({ k: v }, null, 2)` without its braces.
+  yield `\n  ],\n${JSON.stringify({ coverage }, null, 2).slice(2, -2)}\n}\n`;
 }

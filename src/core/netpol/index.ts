@@ -40,7 +40,13 @@ export {
 } from "./connectivity.js";
 export type { NetpolFindingsOptions } from "./findings.js";
 export { NETPOL_RULES, netpolFindings } from "./findings.js";
-export { endpointText, formatConnectivityDot, formatConnectivityText, formatDiffText } from "./format.js";
+export {
+  endpointText,
+  formatConnectivityDot,
+  formatConnectivityJsonChunks,
+  formatConnectivityText,
+  formatDiffText,
+} from "./format.js";
 export type { IpBlockPodOptions } from "./pod-addresses.js";
 export { parsePodCidrs } from "./pod-addresses.js";
 export type { ParsedPolicy, Peer, PolicyIssue, PolicyRule, PortSpec } from "./policy.js";

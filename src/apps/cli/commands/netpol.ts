@@ -7,7 +7,7 @@ import type { CliContext } from "../context.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
 import { collect, outputOption } from "../options.js";
-import { writeCoverage, writeText } from "../text.js";
+import { writeChunks, writeCoverage, writeText } from "../text.js";
 
 interface IpBlockFlags {
   allowPartial?: boolean;
@@ -101,7 +101,8 @@ export function register(program: Command, ctx: CliContext): void {
     const result = np.analyzeConnectivity(loaded.inventory, opts);
     const coverage = [...loaded.coverage, ...result.coverage];
     if (flags.output === "json") {
-      ctx.stdout.write(`${JSON.stringify({ edges: result.edges, coverage }, null, 2)}\n`);
+      // In chunks: 10k workloads x 10k policies give over 100k edges, about 45 MB of JSON.
+      await writeChunks(ctx.stdout, np.formatConnectivityJsonChunks(result.edges, coverage));
     } else {
       writeText(
         ctx,
