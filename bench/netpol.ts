@@ -6,6 +6,7 @@
  * 10.9.1.0/24) then admit every pod, so the mode has real work (class signatures, many more edges).
  *
  *   npx tsx bench/netpol.ts [workloads=10000] [policies=10000]
+ *   BEFORE=/path/to/other/dist/cli/palisade.js npx tsx bench/netpol.ts   # also that build's whole command
  */
 import { buildInventory, type RawObject } from "../src/core/inventory/index.js";
 import { analyzeConnectivity, netpolFindings } from "../src/core/netpol/index.js";
@@ -56,6 +57,8 @@ console.log(`peak RSS: ${(peak / 1024 / 1024).toFixed(0)} MB`);
 // Needs `npm run build`.
 {
   const { BUNDLE, compare, NODE_START, parseReference, writeList } = await import("./cli-run.js");
+  // BEFORE=path/to/palisade.js: the same commands from another build (e.g. the commit before a change), same run.
+  const BEFORE = process.env.BEFORE;
   const { file, cleanup } = writeList(objects);
   try {
     compare(`whole command, ${W} workloads / ${P} policies`, [
@@ -65,6 +68,14 @@ console.log(`peak RSS: ${(peak / 1024 / 1024).toFixed(0)} MB`);
         "palisade netpol connectivity -f cluster.json",
         [BUNDLE, "netpol", "connectivity", "-f", file, "-o", "json"],
       ],
+      ...(BEFORE
+        ? ([
+            [
+              "before: palisade netpol connectivity -f cluster.json",
+              [BEFORE, "netpol", "connectivity", "-f", file, "-o", "json"],
+            ],
+          ] as [string, string[]][])
+        : []),
     ]);
   } finally {
     cleanup();

@@ -6,6 +6,7 @@
  *
  *   npx tsx bench/rbac.ts [bindings=10000] [roles=3000]
  *   DEFAULT_ROLES=1 npx tsx bench/rbac.ts   # with the API server's bootstrap policy assumed, as scan does
+ *   BEFORE=/path/to/other/dist/cli/palisade.js npx tsx bench/rbac.ts   # also that build's whole commands
  * Targets (issue 5): build < 2 s and < 200 MB; who-can < 50 ms.
  */
 import { buildInventory, type RawObject } from "../src/core/inventory/index.js";
@@ -104,6 +105,8 @@ console.log(
 // escalation paths in `scan`, and `rbac paths`. Needs `npm run build`.
 {
   const { BUNDLE, compare, NODE_START, parseReference, writeList } = await import("./cli-run.js");
+  // BEFORE=path/to/palisade.js: the same commands from another build (e.g. the commit before a change), same run.
+  const BEFORE = process.env.BEFORE;
   const { file, cleanup } = writeList(objects);
   try {
     compare(`whole commands, ${B} bindings / ${R} roles`, [
@@ -111,6 +114,15 @@ console.log(
       parseReference(file, "JSON.parse of cluster.json"),
       ["palisade scan cluster.json -o json", [BUNDLE, "scan", file, "-o", "json"]],
       ["palisade rbac paths --snapshot cluster.json", [BUNDLE, "rbac", "paths", "--snapshot", file]],
+      ...(BEFORE
+        ? ([
+            ["before: palisade scan cluster.json -o json", [BEFORE, "scan", file, "-o", "json"]],
+            [
+              "before: palisade rbac paths --snapshot cluster.json",
+              [BEFORE, "rbac", "paths", "--snapshot", file],
+            ],
+          ] as [string, string[]][])
+        : []),
     ]);
   } finally {
     cleanup();
