@@ -21,7 +21,7 @@ const inventory = [
 
 describe("discoverImages (images service)", () => {
   it("plans against the store, analyzes the rest through the analyzer it is given, and stores each", async () => {
-    const stores = await openStores(":memory:");
+    const stores = await openStores("memory:");
     await stores.images.putImages([web], T0);
     const pulled: string[] = [];
     // The registry is a stand-in here (the registry adapter and a real registry: test/integration/images-discover).

@@ -63,7 +63,7 @@ const observe = { sources: { snapshots: ["cluster.json"] } };
 const pick = (s: Stores) => ({ images: s.images, vulns: s.vulns });
 
 async function seeded(advisories = ADVISORIES): Promise<Stores> {
-  const stores = await openStores(":memory:");
+  const stores = await openStores("memory:");
   await stores.images.putImages(IMAGES, T0);
   if (advisories.length > 0) await stores.vulns.putRecords(advisories);
   return stores;
