@@ -294,3 +294,28 @@ describe("pubspec.lock (Pub)", () => {
     });
   });
 });
+
+describe("lockfiles in image layers", () => {
+  it("each package carries the layer that last wrote its lockfile, and its line", () => {
+    const t = new PackageTracker();
+    t.put("src/go.mod", { result: parseGoMod(read("go/go.mod"), "src/go.mod") });
+    t.put("app/pubspec.lock", { result: parsePubspecLock(read("dart/pubspec.lock"), "app/pubspec.lock") });
+    t.commitLayer();
+    // Layer 1 rewrites mix.lock only; layer 2 removes pubspec.lock.
+    t.put("srv/mix.lock", { result: parseMixLock(read("elixir/mix.lock"), "srv/mix.lock") });
+    t.commitLayer();
+    t.whiteout("app/pubspec.lock");
+    t.commitLayer();
+    const { sbom } = t.finish({ kind: "image", name: "x" }, [
+      { diffId: "sha256:a" },
+      { diffId: "sha256:b" },
+      { diffId: "sha256:c" },
+    ]);
+    const at = (name: string) => sbom.packages.find((p) => p.name === name);
+    expect(
+      [at("github.com/gin-gonic/gin"), at("plug"), at("async")].map(
+        (p) => p && [p.layerIndex, p.layerDiffId, p.locations[0], p.line],
+      ),
+    ).toEqual([[0, "sha256:a", "src/go.mod", 8], [1, "sha256:b", "srv/mix.lock", 6], undefined]);
+  });
+});
