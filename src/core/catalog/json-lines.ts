@@ -9,7 +9,7 @@ import { decodeUtf8 } from "./text.js";
  * few thousand entries, whatever the size of the rest).
  */
 
-/** The key of a value's path: object keys and array indices joined by NUL (never part of a JSON key). */
+/** The key of a value's path: object keys and array indices joined by NUL (a key holding NUL itself only blurs a line). */
 export function jsonPathKey(...segments: (string | number)[]): string {
   return jsonPathKeyOf(segments);
 }
