@@ -52,7 +52,10 @@ export async function nodesReport(req: NodesRequest, deps: NodesDeps): Promise<N
   const loaded = await loadInventory(req.sources, deps.readers);
   const inv = loaded.inventory;
   const looked = deps.lookup ? await deps.lookup(infraQueryKeys(buildInfraInventory(inv).infra)) : undefined;
-  const posture = evaluatePosture(inv, { allowedRegistries: [] }).findings;
+  // Posture only links privileged, host-mounting DaemonSets to nodes: the other workloads are not evaluated (on a
+  // 50k-pod snapshot, posture over every pod was 20 s of a 24 s run).
+  const daemonSets = { ...inv, workloads: inv.workloads.filter((w) => w.kind === "DaemonSet") };
+  const posture = evaluatePosture(daemonSets, { allowedRegistries: [] }).findings;
   const report = buildNodesReport(inv, {
     version: req.version,
     now: deps.now(),
