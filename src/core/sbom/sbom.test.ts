@@ -127,6 +127,36 @@ describe("SPDX 2.3", () => {
     });
     expect((doc.creationInfo as { created: string }).created).toBe("2024-05-01T12:00:00.000Z");
   });
+
+  it("the tag-value form of a document reads as its JSON form does", () => {
+    const doc = toSpdx(sbom, { now }) as {
+      spdxVersion: string;
+      name: string;
+      packages: Record<string, unknown>[];
+      relationships: { spdxElementId: string; relationshipType: string; relatedSpdxElement: string }[];
+    };
+    // SPDX 2.3 clause 5: one `Tag: value` per line, multi-line values in <text>, a package per PackageName.
+    const lines = [
+      `SPDXVersion: ${doc.spdxVersion}`,
+      "SPDXID: SPDXRef-DOCUMENT",
+      `DocumentName: ${doc.name}`,
+    ];
+    for (const r of doc.relationships)
+      lines.push(`Relationship: ${r.spdxElementId} ${r.relationshipType} ${r.relatedSpdxElement}`);
+    for (const p of doc.packages) {
+      lines.push("", `PackageName: ${p.name}`, `SPDXID: ${p.SPDXID}`);
+      if (p.versionInfo) lines.push(`PackageVersion: ${p.versionInfo}`);
+      if (p.licenseDeclared) lines.push(`PackageLicenseDeclared: ${p.licenseDeclared}`);
+      if (p.sourceInfo) lines.push(`PackageSourceInfo: <text>${p.sourceInfo}</text>`);
+      if (p.comment) lines.push(`PackageComment: <text>${p.comment}</text>`);
+      for (const r of (p.externalRefs ?? []) as Record<string, string>[])
+        lines.push(`ExternalRef: ${r.referenceCategory} ${r.referenceType} ${r.referenceLocator}`);
+    }
+    const read = parseSbomDocument(`# written by hand\n${lines.join("\r\n")}\n`, "x.spdx");
+    expect(read.format).toBe("spdx-tag-value");
+    expect(read.sbom).toEqual(fromSpdxJson(JSON.parse(JSON.stringify(doc)), "x.spdx"));
+    expect(read.sbom.packages.length).toBe(sbom.packages.length);
+  });
 });
 
 describe("scanner reports", () => {
