@@ -35,6 +35,17 @@ export function dbOption(ctx: CliContext): Option {
   );
 }
 
+/**
+ * `--allow-incomplete-db` of the commands that match against the vulnerability database (`vuln scan`,
+ * `vuln nodes`): without it an interrupted or empty import is refused, since no match would read as all clear.
+ */
+export function allowIncompleteDbOption(): Option {
+  return new Option(
+    "--allow-incomplete-db",
+    "run even when the last import did not finish or the database is empty (says so; exit codes as usual)",
+  );
+}
+
 /** `--db` of the known-images and remediation commands (`palisade images`, `vuln impact|plan|status`). */
 export function storesDbOption(ctx: CliContext): Option {
   return new Option(

@@ -4,7 +4,7 @@ import type { Severity } from "../../../core/findings/index.js";
 import type { AdvisoryLookup } from "../../../services/nodes/index.js";
 import { addAllowPartialOption } from "../completeness.js";
 import type { CliContext } from "../context.js";
-import { dbLocation, dbOption, isDbUrl } from "../db-location.js";
+import { allowIncompleteDbOption, dbLocation, dbOption, isDbUrl } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions } from "../inputs.js";
 import { failOnOption, outputOption } from "../options.js";
@@ -70,10 +70,7 @@ export function register(program: Command, ctx: CliContext): void {
     .addOption(outputOption(["table", "json"], "table"))
     .addOption(failOnOption())
     .addOption(dbOption(ctx))
-    .option(
-      "--allow-incomplete-db",
-      "run even when the last import did not finish or the database is empty (says so; exit codes as usual)",
-    );
+    .addOption(allowIncompleteDbOption());
   addInputOptions(cmd);
   addAllowPartialOption(cmd);
   cmd.action(async (flags: Flags) => {

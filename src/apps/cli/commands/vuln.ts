@@ -7,7 +7,7 @@ import type { CoverageEntry, Severity } from "../../../core/findings/index.js";
 import type { Sbom } from "../../../core/sbom/index.js";
 import { appendAll, stableStringify } from "../../../core/util/index.js";
 import type { CliContext } from "../context.js";
-import { dbLocation, dbOption, isDbUrl } from "../db-location.js";
+import { allowIncompleteDbOption, dbLocation, dbOption, isDbUrl } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
 import { addImageOptions, type ImageFlags, imageAnalyzeOptions, imageSpec } from "../image-options.js";
 import { collect, failOnOption, outputOption } from "../options.js";
@@ -214,10 +214,7 @@ export function register(program: Command, ctx: CliContext): void {
       .addOption(outputOption(SCAN_OUTPUTS, "table"))
       .addOption(failOnOption())
       .addOption(dbOption(ctx))
-      .option(
-        "--allow-incomplete-db",
-        "scan even when the last import did not finish or the database is empty (says so; exit codes as usual)",
-      ),
+      .addOption(allowIncompleteDbOption()),
   ).action(
     async (
       target: string | undefined,
