@@ -1,6 +1,7 @@
 import { Writable } from "node:stream";
 import type { Command } from "commander";
 import { describe, expect, it } from "vitest";
+import { runCli } from "../../../test/support/cli.js";
 import type { CliContext } from "./context.js";
 import { buildProgram, COMMAND_MODULES } from "./program.js";
 
@@ -50,6 +51,22 @@ describe("options", () => {
           o.argChoices?.filter((v) => v === "text" || v === "txt"),
           c.name(),
         ).toEqual([]);
+  });
+});
+
+describe("usage errors from commander", () => {
+  it("read like every other message (palisade: ...) and exit 2", async () => {
+    expect(await runCli(["scan", "--no-such-flag"])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "palisade: unknown option '--no-such-flag'\n",
+    });
+    expect(await runCli(["rules", "-o", "yaml"])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr:
+        "palisade: option '-o, --output <format>' argument 'yaml' is invalid. Allowed choices are table, json.\n",
+    });
   });
 });
 

@@ -73,6 +73,8 @@ export async function buildProgram(ctx: CliContext, argv?: readonly string[]): P
     .configureOutput({
       writeOut: (s) => ctx.stdout.write(s),
       writeErr: (s) => ctx.stderr.write(s),
+      // Usage errors from commander (a bad choice, an unknown option) read like every other message.
+      outputError: (s, write) => write(s.replace(/^error: /, "palisade: ")),
     })
     .showHelpAfterError(false);
   const modules = await Promise.all(modulesFor(argv).map((m) => m.load()));

@@ -66,7 +66,7 @@ describe("palisade images", () => {
       code: 2,
       stdout: "",
       stderr:
-        "error: option '-o, --output <format>' argument 'xml' is invalid. Allowed choices are table, json, dot.\n",
+        "palisade: option '-o, --output <format>' argument 'xml' is invalid. Allowed choices are table, json, dot.\n",
     });
     expect(await cli(["images", "add", "a", "b", "--ref", "x/y:1"])).toEqual({
       code: 2,

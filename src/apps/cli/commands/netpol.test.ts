@@ -68,7 +68,7 @@ describe("palisade netpol connectivity", () => {
     const r = await cli(["netpol", "connectivity", "-f", `${DIR}/cluster.yaml`, "-o", "yaml"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      "error: option '-o, --output <format>' argument 'yaml' is invalid. Allowed choices are table, json, dot.\n",
+      "palisade: option '-o, --output <format>' argument 'yaml' is invalid. Allowed choices are table, json, dot.\n",
     );
   });
 });

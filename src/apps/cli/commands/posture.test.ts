@@ -39,7 +39,7 @@ describe("palisade rules", () => {
       code: 2,
       stdout: "",
       stderr:
-        "error: option '--framework <name>' argument 'iso' is invalid. Allowed choices are nsa, cis, pss.\n",
+        "palisade: option '--framework <name>' argument 'iso' is invalid. Allowed choices are nsa, cis, pss.\n",
     });
   });
 });

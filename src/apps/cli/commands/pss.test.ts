@@ -70,7 +70,7 @@ describe("palisade pss --level", () => {
       code: 2,
       stdout: "",
       stderr:
-        "error: option '--level <level>' argument 'strict' is invalid. Allowed choices are baseline, restricted.\n",
+        "palisade: option '--level <level>' argument 'strict' is invalid. Allowed choices are baseline, restricted.\n",
     });
     expect((await cli(["pss", "--level", "baseline", "--version", "1.23", "-f", FIXTURE])).code).toBe(2);
     expect((await cli(["pss", "--level", "baseline", "-o", "yaml", "-f", FIXTURE])).code).toBe(2);

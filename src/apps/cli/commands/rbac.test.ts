@@ -239,7 +239,7 @@ describe("palisade rbac paths", () => {
       code: 2,
       stdout: "",
       stderr:
-        "error: option '--to <target>' argument 'admin' is invalid. Allowed choices are cluster-admin.\n",
+        "palisade: option '--to <target>' argument 'admin' is invalid. Allowed choices are cluster-admin.\n",
     });
   });
 
@@ -492,7 +492,7 @@ describe("palisade rbac permissions", () => {
       [
         2,
         "",
-        "error: option '-o, --output <format>' argument 'yaml' is invalid. Allowed choices are json, table.\n",
+        "palisade: option '-o, --output <format>' argument 'yaml' is invalid. Allowed choices are json, table.\n",
       ],
     ]);
   });
