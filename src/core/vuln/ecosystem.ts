@@ -77,6 +77,17 @@ function purlNamespace(purl: string): string | undefined {
 }
 
 /** Name and version to look up: distro advisories name source packages, so binaries match through Source. */
+/**
+ * The version to evaluate an advisory's ranges with. The Go toolchain names its releases `go1.21.3` (what Go
+ * binaries' build info, `toolchain` lines and syft's SBOMs carry for `stdlib`), while OSV's Go ecosystem writes
+ * `1.21.3`: the prefix is dropped for the standard library and toolchain, which are otherwise never matched.
+ */
+export function matchVersion(pkg: Package, base: string): string {
+  if (base === "Go" && (pkg.name === "stdlib" || pkg.name === "toolchain") && /^go\d/.test(pkg.version))
+    return pkg.version.slice(2);
+  return pkg.version;
+}
+
 export function lookupIdentity(pkg: Package, base: string): { name: string; version: string } {
   if (SOURCE_NAMED.has(base) && pkg.sourceName) {
     return { name: pkg.sourceName, version: pkg.sourceVersion ?? pkg.version };

@@ -406,4 +406,44 @@ describe("pathological cases", () => {
       undefined,
     ]);
   });
+
+  it("the Go standard library at a toolchain version (go1.21.3, as build info and syft write it) is matched", () => {
+    const rec = parseOsvText(
+      JSON.stringify({
+        id: "GO-2023-2185",
+        modified: "2023-11-08T00:00:00Z",
+        aliases: ["CVE-2023-45283"],
+        affected: [
+          {
+            package: { ecosystem: "Go", name: "stdlib" },
+            ranges: [
+              {
+                type: "SEMVER",
+                events: [
+                  { introduced: "0" },
+                  { fixed: "1.20.11" },
+                  { introduced: "1.21.0-0" },
+                  { fixed: "1.21.4" },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+      "GO-2023-2185.json",
+    ).record as OsvRecord;
+    const sbom: Sbom = {
+      subject: { kind: "image", name: "app" },
+      layers: [],
+      packages: [
+        pkg({ type: "golang", name: "stdlib", version: "go1.21.3", locations: ["usr/local/bin/app"] }),
+        pkg({ type: "golang", name: "stdlib", version: "1.21.4", locations: ["go.mod"], line: 5 }),
+      ],
+    };
+    const r = matchPackages(sbom, index([rec]), { resolver: DEFAULT_RESOLVER });
+    expect([r.findings.map((f) => [f.vulnerabilityId, f.installed, f.fixedVersions]), r.coverage]).toEqual([
+      [["CVE-2023-45283", "go1.21.3", ["1.21.4"]]],
+      [],
+    ]);
+  });
 });

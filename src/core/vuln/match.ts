@@ -23,6 +23,7 @@ import {
   ecosystemAppliesTo,
   ecosystemForPackage,
   lookupIdentity,
+  matchVersion,
   packageOs,
 } from "./ecosystem.js";
 import type { OsvAffected, OsvRecord } from "./osv.js";
@@ -145,7 +146,7 @@ export function matchPackages(
         // The entry's key equals idKey or pkgKey (same base ecosystem, same normalised name).
         const entryKey = advisoryKey(a.package.ecosystem, a.package.name);
         const viaSource = a.package.name !== pkg.name && entryKey === idKey;
-        const version = viaSource ? id.version : pkg.version;
+        const version = viaSource ? id.version : matchVersion(pkg, eco);
         const ev = evaluateAffected(version, a, opts.resolver);
         for (const s of ev.skipped) {
           addCoverage({
