@@ -118,6 +118,18 @@ describe("palisade vuln nodes", () => {
     );
   });
 
+  it("vuln impact of a control-plane advisory names the cluster's control plane", async () => {
+    const r = await cli(["vuln", "impact", "CVE-2023-2728", "--snapshot", SNAPSHOT, "-o", "json"]);
+    const doc = JSON.parse(r.stdout) as {
+      infrastructure: { controlPlanes: unknown; nodes: { name: string }[] };
+    };
+    expect(doc.infrastructure.controlPlanes).toEqual([
+      { cluster: "prod", component: "kubernetes 1.27.1", fixedVersions: ["1.27.2"] },
+    ]);
+    // The Go record names k8s.io/kubernetes as a whole: without a component-named record it reaches kubelets too.
+    expect(doc.infrastructure.nodes.map((n) => n.name)).toEqual(["worker-1"]);
+  });
+
   it("scan --nodes reports the same findings, in the scan report's one finding shape", async () => {
     const r = await cli([
       "scan",
