@@ -1,5 +1,5 @@
 import { type CatalogedPackage, type CatalogResult, failed } from "./model.js";
-import { baseName, decodeUtf8 } from "./text.js";
+import { baseName, decodeUtf8, forEachLine } from "./text.js";
 
 /** Most gems read from one Gemfile.lock. */
 export const MAX_LOCKED_GEMS = 100_000;
@@ -44,48 +44,46 @@ export function parseGemfileLock(data: Uint8Array, path: string): CatalogResult 
   const seen = new Set<string>();
   let section = "";
   let inSpecs = false;
-  let lineNo = 0;
   let bad = 0;
-  for (const raw of decodeUtf8(data).split("\n")) {
-    lineNo++;
-    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
-    if (line.trim() === "") continue;
+  forEachLine(decodeUtf8(data), (line, lineNo) => {
+    if (line.trim() === "") return;
     if (!line.startsWith(" ")) {
       section = line.trim();
       inSpecs = false;
-      continue;
+      return;
     }
-    if (section !== "GEM" && section !== "GIT" && section !== "PATH") continue;
+    if (section !== "GEM" && section !== "GIT" && section !== "PATH") return;
     if (/^ {2}specs:\s*$/.test(line)) {
       inSpecs = true;
-      continue;
+      return;
     }
     if (/^ {2}\S/.test(line)) {
       inSpecs = false;
-      continue;
+      return;
     }
-    if (!inSpecs || !/^ {4}\S/.test(line)) continue;
+    if (!inSpecs || !/^ {4}\S/.test(line)) return;
     const m = /^ {4}([^\s(]+) \(([^)\s]+)\)\s*$/.exec(line);
     if (!m?.[1] || !m[2]) {
       bad++;
-      continue;
+      return;
     }
     const { version, platform } = splitPlatform(m[2]);
     const key = `${m[1]}\u0000${version}\u0000${platform ?? ""}`;
-    if (seen.has(key)) continue;
+    if (seen.has(key)) return;
     if (out.packages.length >= MAX_LOCKED_GEMS) {
       out.coverage.push({
         reason: "limit",
         subject: path,
         message: `more than ${MAX_LOCKED_GEMS} gems; the rest were not read`,
       });
-      break;
+      return false;
     }
     seen.add(key);
     const pkg: CatalogedPackage = { type: "gem", name: m[1], version, locations: [path], line: lineNo };
     if (platform) pkg.arch = platform;
     out.packages.push(pkg);
-  }
+    return;
+  });
   if (bad > 0)
     out.coverage.push({
       reason: "parse-error",

@@ -2,7 +2,7 @@ import { isRecord } from "../util/index.js";
 import { isElf } from "./go-buildinfo.js";
 import { parseJsonFile } from "./json-lines.js";
 import { type CatalogedPackage, type CatalogResult, failed } from "./model.js";
-import { baseName, decodeUtf8 } from "./text.js";
+import { baseName, decodeUtf8, forEachLine } from "./text.js";
 
 /** Most packages read from one Cargo.lock or one binary's dependency list. */
 export const MAX_CARGO_PACKAGES = 100_000;
@@ -63,26 +63,25 @@ export function parseCargoLock(data: Uint8Array, path: string): CatalogResult {
       });
     cur = undefined;
   };
-  let lineNo = 0;
-  for (const raw of decodeUtf8(data).split("\n")) {
-    lineNo++;
+  forEachLine(decodeUtf8(data), (raw, lineNo) => {
     const line = raw.trim();
-    if (line === "" || line.startsWith("#")) continue;
+    if (line === "" || line.startsWith("#")) return;
     if (line.startsWith("[")) {
       flush();
       if (/^\[\[\s*package\s*\]\]\s*(?:#.*)?$/.test(line)) cur = {};
-      continue;
+      return;
     }
-    if (!cur) continue;
+    if (!cur) return;
     const m = /^(name|version)\s*=\s*(.*)$/.exec(line);
-    if (!m?.[1] || m[2] === undefined) continue;
+    if (!m?.[1] || m[2] === undefined) return;
     const v = tomlString(m[2]);
-    if (v === undefined) continue;
+    if (v === undefined) return;
     if (m[1] === "name" && cur.name === undefined) {
       cur.name = v;
       cur.line = lineNo;
     } else if (m[1] === "version" && cur.version === undefined) cur.version = v;
-  }
+    return;
+  });
   flush();
   if (bad > 0)
     out.coverage.push({

@@ -48,3 +48,22 @@ export function baseName(path: string): string {
   const i = path.lastIndexOf("/");
   return i >= 0 ? path.slice(i + 1) : path;
 }
+
+/**
+ * Call `fn` with each line of `text` (without its `\n` or `\r\n`) and its 1-based number, without building the
+ * array of all lines a split would (a 40 MB lock file of short lines would hold millions of strings at once).
+ * Returning false stops the walk.
+ */
+export function forEachLine(text: string, fn: (line: string, lineNo: number) => unknown): void {
+  let start = 0;
+  let lineNo = 0;
+  while (start <= text.length) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    lineNo++;
+    const line =
+      text.charCodeAt(end - 1) === 0x0d && end > start ? text.slice(start, end - 1) : text.slice(start, end);
+    if (fn(line, lineNo) === false) return;
+    start = end + 1;
+  }
+}
