@@ -72,6 +72,20 @@ export async function loadInventory(
 }
 
 /**
+ * The sources the flags name, before any bound is parsed (the live read's details are added by
+ * {@link inventoryInputs}): enough to ask the inventory service whether there is any source at all.
+ */
+export function inventorySources(opts: InputOptions, paths: readonly string[]): InventorySources {
+  const sources: InventorySources = {
+    manifests: [...paths, ...(opts.file ?? [])],
+    snapshots: opts.snapshot ?? [],
+    owners: opts.owners,
+  };
+  if (opts.kubeconfig) sources.cluster = { kubeconfig: opts.kubeconfig };
+  return sources;
+}
+
+/**
  * The inventory service's request from the flags (sources; a malformed flag is a usage error here, before
  * anything is read) and its readers: the adapters, each loaded when first used.
  */
@@ -81,13 +95,8 @@ export async function inventoryInputs(
   ctx: CliContext,
 ): Promise<{ sources: InventorySources; readers: InventoryReaders }> {
   const { requireInventorySource } = await import("../../services/inventory/index.js");
-  const manifestPaths = [...paths, ...(opts.file ?? [])];
-  const sources: InventorySources = {
-    manifests: manifestPaths,
-    snapshots: opts.snapshot ?? [],
-    owners: opts.owners,
-  };
-  if (opts.kubeconfig) sources.cluster = { kubeconfig: opts.kubeconfig };
+  const sources = inventorySources(opts, paths);
+  const manifestPaths = sources.manifests ?? [];
   // Checked before any flag is parsed: a run without input is that usage error, whatever else it says.
   requireInventorySource(sources);
   const manifests =

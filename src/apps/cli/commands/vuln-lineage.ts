@@ -4,13 +4,11 @@ import { stableStringify } from "../../../core/util/index.js";
 import type { CliContext } from "../context.js";
 import { dbLocation, storesDbOption, withStores } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
-import { addInputOptions, type InputOptions, inventoryInputs } from "../inputs.js";
+import { addInputOptions, type InputOptions, inventoryInputs, inventorySources } from "../inputs.js";
 import { outputOption } from "../options.js";
 import { writeCoverage, writeText } from "../text.js";
 
 type Flags = InputOptions & { output: string; db?: string; platform?: string; at?: string };
-
-const hasInput = (f: InputOptions): boolean => Boolean(f.file?.length || f.snapshot?.length || f.kubeconfig);
 
 /** --platform of impact, plan and status: which of an image's platforms the workloads run. */
 const workloadPlatformOption = (): Option =>
@@ -123,10 +121,12 @@ export function register(program: Command, ctx: CliContext): void {
   ).action(async (flags: Flags) => {
     const lin = await import("../../../core/lineage/index.js");
     const { remediationStatus } = await import("../../../services/lineage/index.js");
-    if (!hasInput(flags) && flags.at !== undefined)
+    const { hasInventorySource } = await import("../../../services/inventory/index.js");
+    const observing = hasInventorySource(inventorySources(flags, []));
+    if (!observing && flags.at !== undefined)
       throw new PalisadeError("USAGE", "--at needs an inventory to observe");
-    const at = hasInput(flags) ? observedAt(flags.at) : undefined;
-    const observe = hasInput(flags) ? await observation(flags, ctx) : undefined;
+    const at = observing ? observedAt(flags.at) : undefined;
+    const observe = observing ? await observation(flags, ctx) : undefined;
     // Observing advances the records in one atomic read-modify-write of the store (services/lineage).
     const { records, transitions, coverage } = await withStores(flags.db, ctx, {}, (stores) =>
       remediationStatus(
