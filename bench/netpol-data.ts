@@ -6,21 +6,14 @@
  *   npx tsx bench/netpol-data.ts OUT.json [workloads=10000] [policies=10000]   # write it as a List file
  */
 import { writeFileSync } from "node:fs";
+import { pickWith, prng } from "../test/support/prng.js";
 
 /** The cluster's objects (Namespaces, Deployments, NetworkPolicies). */
 export function generateNetpolCluster(W = 10_000, P = 10_000): Record<string, unknown>[] {
   const NS = Math.max(1, Math.round(W / 50));
 
-  // Deterministic PRNG (mulberry32) so runs are comparable.
-  let seed = 42;
-  const rand = (): number => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
+  const rand = prng(42);
+  const pick = pickWith(rand);
 
   const objects: Record<string, unknown>[] = [];
   const nsName = (i: number) => `team-${i}`;

@@ -6,6 +6,7 @@
  *   npx tsx bench/rbac-data.ts OUT.json [bindings=10000] [roles=3000]   # write it as a `kubectl get -o json` List
  */
 import { writeFileSync } from "node:fs";
+import { pickWith, prng } from "../test/support/prng.js";
 
 export const NS = 200;
 const RB = "rbac.authorization.k8s.io";
@@ -44,15 +45,8 @@ export interface RbacCluster {
 
 /** The cluster for `bindings` bindings and `roles` roles (30% ClusterRoles), 200 namespaces. */
 export function generateRbacCluster(B = 10_000, R = 3_000): RbacCluster {
-  let seed = 7;
-  const rand = (): number => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
+  const rand = prng(7);
+  const pick = pickWith(rand);
 
   const ruleGen = () => {
     const n = 1 + Math.floor(rand() * 3);

@@ -4,19 +4,13 @@
  */
 import type { Package, Sbom } from "../src/core/sbom/model.js";
 import type { OsvRecord } from "../src/core/vuln/index.js";
+import { prng } from "../test/support/prng.js";
 
 export const PACKAGES = 1_000;
 const NAMES_PER_ECO = 20_000;
 
-// Deterministic PRNG (mulberry32) so every run measures the same data.
-let seed = 42;
-const rand = (): number => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+// Seeded, so every run measures the same data.
+const rand = prng(42);
 const int = (n: number): number => Math.floor(rand() * n);
 
 type Eco = {

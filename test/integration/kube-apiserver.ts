@@ -296,14 +296,5 @@ export async function inBatches<T, R>(
   return out;
 }
 
-/** A seeded PRNG (mulberry32): generated clusters and requests are the same on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG of generated clusters and requests (test/support/prng.ts). */
+export { prng } from "../support/prng.js";

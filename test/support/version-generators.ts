@@ -3,17 +3,10 @@
  * compare Palisade with the real tools) and the benchmark. Deterministic: same seed, same versions.
  */
 
-/** mulberry32: a tiny seeded PRNG, enough for test data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng as rng } from "./prng.js";
+
+/** The seeded PRNG the generators draw from (test/support/prng.ts). */
+export { rng };
 
 export type Gen = () => string;
 

@@ -5,6 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { pickWith, prng } from "../../../test/support/prng.js";
 import { inventory } from "./__fixtures__/helpers.js";
 import { buildRbacIndex, type RbacBuildOptions } from "./build.js";
 import { escalationPaths } from "./escalation.js";
@@ -179,15 +180,8 @@ const both = (objs: Record<string, unknown>[], build: RbacBuildOptions = {}, max
 
 /** A larger cluster from a fixed seed, shaped like bench/rbac.ts: many overlapping grants per identity. */
 function generated(bindings: number, roles: number): Record<string, unknown>[] {
-  let seed = 11;
-  const rand = (): number => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
+  const rand = prng(11);
+  const pick = pickWith(rand);
   const ns = (i: number) => `team-${i}`;
   const NS = 20;
   const rule = () => ({
