@@ -48,6 +48,7 @@ export type { PlanItem, RemediationPlan, UpgradeAdvice } from "./plan.js";
 export { buildPlan, EXPOSURE_WEIGHT, NO_TEAM, SEVERITY_WEIGHT, upgradeAdvice } from "./plan.js";
 export type {
   ObservedRemediation,
+  ObservationScope,
   ObservedWorkload,
   RecordWorkload,
   RemediationObservation,
@@ -57,6 +58,7 @@ export type {
 } from "./remediation.js";
 export {
   advance,
+  inObservationScope,
   MAX_RECORD_HISTORY,
   MAX_RECORD_WORKLOADS,
   observeRemediation,
@@ -64,5 +66,5 @@ export {
   remediationKey,
 } from "./remediation.js";
 export { ancestors, buildLineage, descendants, nodeLabel } from "./tree.js";
-export { digestOfImageId, exposedWorkloads, workloadKey, workloadUsages } from "./usage.js";
+export { digestOfImageId, exposedWorkloads, observationScope, workloadKey, workloadUsages } from "./usage.js";
 export { attributeVulns, lineageQueryKeys, matchLineage, vulnIdsOf } from "./vulns.js";

@@ -55,11 +55,43 @@ export interface ObservedRemediation {
   workloads: ObservedWorkload[];
 }
 
+/**
+ * Where an observation looked. `"all"`: the caller vouches that it saw every workload of every cluster it knows.
+ * Otherwise the places read: a workload tracked by a record is observed only when its cluster, its namespace and
+ * its kind are all in the scope; a workload outside it keeps what the last observation that covered it said.
+ */
+export type ObservationScope =
+  | "all"
+  | {
+      /** Clusters read (`""` for objects with no cluster name). */
+      clusters: string[];
+      /** Namespaces read, as `cluster/namespace`. */
+      namespaces: string[];
+      /** Kinds read (workload kinds such as Deployment, and Pod). */
+      kinds: string[];
+    };
+
 /** One observation of the fleet: affected (vulnerability, family) pairs plus current replicas of every workload. */
 export interface RemediationObservation {
   remediations: ObservedRemediation[];
   /** Workload key -> current replicas, for every workload observed (affected or not). */
   replicas: Record<string, number>;
+  /** Where it looked; absent means `"all"`. */
+  scope?: ObservationScope | undefined;
+}
+
+/** Whether a workload of a record lies inside an observation's scope. */
+export function inObservationScope(
+  scope: ObservationScope | undefined,
+  w: { ref: ResourceRef; cluster?: string | undefined },
+): boolean {
+  if (scope === undefined || scope === "all") return true;
+  const cluster = w.cluster ?? "";
+  return (
+    scope.clusters.includes(cluster) &&
+    scope.namespaces.includes(`${cluster}/${w.ref.namespace ?? ""}`) &&
+    scope.kinds.includes(w.ref.kind)
+  );
 }
 
 /** A workload tracked by a record: N of M replicas run a fixed digest. */
@@ -120,7 +152,7 @@ export function remediationKey(vulnerabilityId: string, family: string): string 
  * Derive the observation from an impact index: per (vulnerability, family of its fix node), the workloads whose
  * running replicas carry it and the family's known images that no longer do.
  */
-export function observeRemediation(index: ImpactIndex): RemediationObservation {
+export function observeRemediation(index: ImpactIndex, scope?: ObservationScope): RemediationObservation {
   const { lineage, vulns } = index;
   const familyOf = (n: LineageNode): string => n.repositories[0] ?? n.id;
   const byRepo = new Map<string, string[]>();
@@ -202,14 +234,26 @@ export function observeRemediation(index: ImpactIndex): RemediationObservation {
   }
   const replicas: Record<string, number> = {};
   for (const w of index.workloads) replicas[workloadKey(w.ref, w.cluster)] = w.replicas;
-  return { remediations, replicas };
+  return scope === undefined ? { remediations, replicas } : { remediations, replicas, scope };
 }
 
-function deriveState(o: ObservedRemediation | undefined, workloads: RecordWorkload[]): RemediationState {
-  if (!o || o.workloads.every((w) => w.vulnerableReplicas === 0)) return "closed";
+/**
+ * The state a record reaches. It closes only when no tracked workload still runs the vulnerability: a workload
+ * outside the observation's scope keeps its earlier vulnerable replicas, so a snapshot of one namespace never
+ * closes a record whose workloads live elsewhere.
+ */
+function deriveState(
+  o: ObservedRemediation | undefined,
+  prev: RemediationRecord | undefined,
+  workloads: RecordWorkload[],
+): RemediationState {
+  const stillVulnerable =
+    workloads.some((w) => w.vulnerableReplicas > 0) ||
+    (o?.workloads ?? []).some((w) => w.vulnerableReplicas > 0);
+  if (!stillVulnerable) return "closed";
   if (workloads.some((w) => w.fixedReplicas > 0)) return "deployed";
-  if (o.patchedImages.length > 0) return "patched-image";
-  if (o.fixedVersions.length > 0) return "fix-available";
+  if ((o?.patchedImages ?? prev?.patchedImages ?? []).length > 0) return "patched-image";
+  if ((o?.fixedVersions ?? prev?.fixedVersions ?? []).length > 0) return "fix-available";
   return "open";
 }
 
@@ -217,10 +261,16 @@ function mergeWorkloads(
   prev: readonly RecordWorkload[],
   o: ObservedRemediation | undefined,
   replicas: Readonly<Record<string, number>>,
+  scope: ObservationScope | undefined,
 ): { list: RecordWorkload[]; totals: RemediationRecord["totals"] } {
   const map = new Map<string, RecordWorkload>();
-  // Workloads affected earlier stay tracked: their replicas now run a fixed digest, or they are gone.
+  // Workloads affected earlier stay tracked: their replicas now run a fixed digest, or they are gone. One the
+  // observation did not look at (another namespace, cluster or kind) stays as last seen.
   for (const w of prev) {
+    if (!Object.hasOwn(replicas, w.key) && !inObservationScope(scope, w)) {
+      map.set(w.key, w);
+      continue;
+    }
     const present = Object.hasOwn(replicas, w.key);
     const r = present ? (replicas[w.key] as number) : 0;
     map.set(w.key, { ...w, replicas: r, vulnerableReplicas: 0, fixedReplicas: r, present });
@@ -278,8 +328,13 @@ export function advance(
       out.push(prev);
       continue;
     }
-    const { list, totals } = mergeWorkloads(prev?.workloads ?? [], o, observation.replicas);
-    const state = deriveState(o, list);
+    const { list, totals } = mergeWorkloads(
+      prev?.workloads ?? [],
+      o,
+      observation.replicas,
+      observation.scope,
+    );
+    const state = deriveState(o, prev, list);
     const rec: RemediationRecord = prev
       ? { ...prev, workloads: list, totals, history: [...prev.history] }
       : {

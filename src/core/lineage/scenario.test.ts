@@ -12,6 +12,7 @@ import {
   impact,
   type KnownImage,
   matchLineage,
+  observationScope,
   observeRemediation,
   type RemediationRecord,
   workloadUsages,
@@ -413,6 +414,77 @@ describe("remediation records", () => {
       ["CVE-2024-0001", "closed", [false]],
       ["CVE-2024-0002", "closed", [false]],
       ["CVE-2024-0003", "closed", [false]],
+    ]);
+  });
+});
+
+describe("trusting the record: observations carry their scope", () => {
+  const T0 = new Date("2025-01-01T00:00:00Z");
+  const T1 = new Date("2025-01-02T00:00:00Z");
+  const T2 = new Date("2025-01-03T00:00:00Z");
+  const key = `CVE-2024-0001|registry.example/company/base-runtime`;
+  const observe = (records: RemediationRecord[], raws: RawObject[], now: Date) => {
+    const inv = buildInventory(raws);
+    const lineage = buildLineage(IMAGES);
+    const vulns = attributeVulns(lineage, matchLineage(lineage, ADVISORIES, DEFAULT_RESOLVER).findings);
+    const idx = buildImpactIndex(lineage, vulns, workloadUsages(inv));
+    return advance(records, observeRemediation(idx, observationScope(inv)), now).records;
+  };
+  const namespace = (name: string): RawObject => ({
+    object: { apiVersion: "v1", kind: "Namespace", metadata: { name } },
+  });
+  const fixedShop = deployment("shop", "checkout", CO21, { replicas: 3, podDigests: [dg(6), dg(6), dg(6)] });
+  const searchPods = deployment("search", "search", SE10, { replicas: 2, podDigests: [dg(5), dg(5)] });
+
+  it("the scope of an inventory is its clusters, namespaces (objects' and Namespace objects') and kinds", () => {
+    expect(observationScope(buildInventory([...fixedShop, namespace("search")]))).toEqual({
+      clusters: [""],
+      namespaces: ["/search", "/shop"],
+      kinds: ["Deployment", "Namespace", "Pod"],
+    });
+    expect(observationScope(buildInventory([...fixedShop, namespace("search")]), "shop")).toMatchObject({
+      namespaces: ["/shop"],
+    });
+  });
+
+  it("a snapshot of one namespace does not close a record whose vulnerable workloads live in another", () => {
+    let records = observe(
+      [],
+      [
+        ...deployment("shop", "checkout", CO20, { replicas: 3, podDigests: [dg(4), dg(4), dg(4)] }),
+        ...searchPods,
+      ],
+      T0,
+    );
+    expect(records.find((r) => r.key === key)?.totals).toEqual({
+      workloads: 2,
+      replicas: 5,
+      vulnerableReplicas: 5,
+      fixedReplicas: 0,
+    });
+    // Only namespace shop is read again: checkout now runs the fixed digest, search was not looked at.
+    records = observe(records, fixedShop, T1);
+    const partial = records.find((r) => r.key === key);
+    expect([partial?.state, partial?.closedAt, partial?.totals]).toEqual([
+      "deployed",
+      undefined,
+      { workloads: 2, replicas: 5, vulnerableReplicas: 2, fixedReplicas: 3 },
+    ]);
+    expect(partial?.workloads.map((w) => [w.key, w.vulnerableReplicas, w.present])).toEqual([
+      ["/search/Deployment/search", 2, true],
+      ["/shop/Deployment/checkout", 0, true],
+    ]);
+    // A sensor that missed Deployments and Pods does not close it either.
+    records = observe(records, [namespace("search"), namespace("shop")], T1);
+    expect(records.find((r) => r.key === key)?.state).toBe("deployed");
+    // Every place that ran the vulnerable digest observed again without it: search's namespace was read and the
+    // workload is gone, checkout runs the fix.
+    records = observe(records, [...fixedShop, namespace("search")], T2);
+    const done = records.find((r) => r.key === key);
+    expect([done?.state, done?.closedAt]).toEqual(["closed", T2.toISOString()]);
+    expect(done?.workloads.map((w) => [w.key, w.vulnerableReplicas, w.present])).toEqual([
+      ["/search/Deployment/search", 0, false],
+      ["/shop/Deployment/checkout", 0, true],
     ]);
   });
 });

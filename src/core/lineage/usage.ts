@@ -4,6 +4,7 @@ import { matchesServiceSelector } from "../k8s/index.js";
 import { asArray, asString, isRecord } from "../util/index.js";
 import { isDigest } from "./known-image.js";
 import type { ContainerUsage, WorkloadUsage } from "./model.js";
+import type { ObservationScope } from "./remediation.js";
 
 /**
  * The digest in a container status `imageID`. The kubelet reports what the runtime resolved: with containerd and
@@ -149,4 +150,38 @@ export function workloadUsages(inv: Inventory): WorkloadUsage[] {
       cmp(a.ref.kind, b.ref.kind) ||
       cmp(a.ref.name, b.ref.name),
   );
+}
+
+/**
+ * Where an inventory looked, read from what it holds: the clusters and namespaces its objects live in (a
+ * Namespace object counts its namespace as read), and the kinds it holds (its objects' and its workloads',
+ * a workload known only through its pods' ownerReferences included). A snapshot of one namespace, or a sensor
+ * that missed a kind, thus says nothing about workloads elsewhere. `onlyNamespace` narrows it to the one
+ * namespace a live read was limited to.
+ */
+export function observationScope(inv: Inventory, onlyNamespace?: string): ObservationScope {
+  const clusters = new Set<string>();
+  const namespaces = new Set<string>();
+  const kinds = new Set<string>();
+  const place = (cluster: string | undefined, ns: string | undefined): void => {
+    const c = cluster ?? "";
+    clusters.add(c);
+    if (ns === undefined) return;
+    if (onlyNamespace !== undefined && ns !== onlyNamespace) return;
+    namespaces.add(`${c}/${ns}`);
+  };
+  for (const o of inv.objects) {
+    kinds.add(o.ref.kind);
+    if (o.ref.kind === "Namespace" && o.ref.namespace === undefined) place(o.cluster, o.ref.name);
+    else place(o.cluster, o.ref.namespace);
+  }
+  for (const w of inv.workloads) {
+    kinds.add(w.ref.kind);
+    place(w.object.cluster, w.ref.namespace);
+  }
+  return {
+    clusters: [...clusters].sort(cmp),
+    namespaces: [...namespaces].sort(cmp),
+    kinds: [...kinds].sort(cmp),
+  };
 }

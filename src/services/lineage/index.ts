@@ -22,6 +22,7 @@ import {
   type LineageVulns,
   lineageQueryKeys,
   matchLineage,
+  observationScope,
   observeRemediation,
   type RemediationPlan,
   type RemediationRecord,
@@ -201,7 +202,11 @@ export async function remediationStatus(
       throw new PalisadeError("INTERNAL", "remediationStatus: an inventory to observe needs readers");
     const view = await loadImpactView(req.observe, { stores: deps.stores, readers: deps.readers });
     coverage = view.coverage;
-    const observation = observeRemediation(view.index);
+    // The observation carries where it looked: records with workloads elsewhere are not closed by it.
+    const observation = observeRemediation(
+      view.index,
+      observationScope(view.inventory, req.observe.sources.cluster?.namespace),
+    );
     // One atomic read-modify-write: a concurrent observer (another process, another host on PostgreSQL) waits,
     // then advances from these records instead of overwriting them.
     transitions = await deps.stores.remediation.update((current) => {
