@@ -47,8 +47,8 @@ export { BASE_DIGEST_ANNOTATION, BASE_NAME_ANNOTATION } from "./model.js";
 export type { PlanItem, RemediationPlan, UpgradeAdvice } from "./plan.js";
 export { buildPlan, EXPOSURE_WEIGHT, NO_TEAM, SEVERITY_WEIGHT, upgradeAdvice } from "./plan.js";
 export type {
-  ObservedRemediation,
   ObservationScope,
+  ObservedRemediation,
   ObservedWorkload,
   RecordWorkload,
   RemediationObservation,
