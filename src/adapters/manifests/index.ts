@@ -530,6 +530,20 @@ export async function loadSnapshotFiles(files: string[], opts: LoadOptions = {})
   return { objects: sink.objects, coverage: sink.coverage, files: files.length };
 }
 
+/**
+ * Load one cluster snapshot from a byte stream rather than a file (a request body): the same reading as
+ * {@link loadSnapshotFiles}, `display` naming it in sources and coverage.
+ */
+export async function loadSnapshotStream(
+  src: AsyncIterable<Buffer | string>,
+  display: string,
+  opts: LoadOptions = {},
+): Promise<LoadResult> {
+  const sink = newSink(opts);
+  await readInput(src, display, { snapshot: true, strictJson: true }, sink);
+  return { objects: sink.objects, coverage: sink.coverage, files: 1 };
+}
+
 /** Read and validate an ownership file (see {@link parseOwnershipText} for the format). */
 export async function loadOwnershipFile(path: string, opts: { cwd?: string } = {}): Promise<OwnershipConfig> {
   const abs = resolve(opts.cwd ?? process.cwd(), path);

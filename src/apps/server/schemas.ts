@@ -1,0 +1,156 @@
+/**
+ * The API's JSON Schemas: fastify validates requests and serialises responses with them, and
+ * {@link openApiDocument} publishes the same objects as the OpenAPI 3.1 document, so the document cannot drift
+ * from what the server checks.
+ */
+import type { Access } from "./auth.js";
+
+type Schema = Record<string, unknown>;
+
+/** One route as declared: what fastify registers and what the OpenAPI document lists. */
+export interface RouteSpec {
+  method: "GET" | "POST";
+  /** fastify form (`:param`). */
+  url: string;
+  access: Access | "public";
+  summary: string;
+  /** A body that is not JSON-Schema-validated (the snapshot): its description. */
+  requestBody?: string | undefined;
+  schema: {
+    params?: Schema;
+    querystring?: Schema;
+    response?: Record<number, Schema>;
+  };
+}
+
+export const ERROR_SCHEMA: Schema = {
+  type: "object",
+  required: ["error"],
+  properties: {
+    error: {
+      type: "object",
+      required: ["code", "message"],
+      properties: { code: { type: "string" }, message: { type: "string" } },
+    },
+  },
+};
+
+/** A stored finding: the finding itself is the report's finding shape (docs/report-schema). */
+export const FINDING_SCHEMA: Schema = {
+  type: "object",
+  required: ["cluster", "finding", "firstSeen", "lastSeen"],
+  properties: {
+    cluster: { type: "string" },
+    finding: { type: "object", additionalProperties: true },
+    firstSeen: { type: "string", format: "date-time" },
+    lastSeen: { type: "string", format: "date-time" },
+    resolvedAt: { type: "string", format: "date-time" },
+  },
+};
+
+export const FINDINGS_PAGE_SCHEMA: Schema = {
+  type: "object",
+  required: ["items"],
+  properties: { items: { type: "array", items: FINDING_SCHEMA }, next: { type: "string" } },
+};
+
+export const FINDINGS_QUERY_SCHEMA: Schema = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    cluster: { type: "string", maxLength: 253 },
+    namespace: { type: "string", maxLength: 253 },
+    severity: {
+      type: "string",
+      maxLength: 64,
+      description: "comma-separated: critical,high,medium,low,info",
+    },
+    team: { type: "string", maxLength: 253 },
+    open: { type: "boolean", description: "only findings not resolved" },
+    limit: { type: "integer", minimum: 1, maximum: 1000 },
+    after: { type: "string", maxLength: 1024 },
+  },
+};
+
+const COUNTS: Schema = { type: "object", additionalProperties: { type: "integer" } };
+
+export const INGEST_SUMMARY_SCHEMA: Schema = {
+  type: "object",
+  required: ["cluster", "observedAt", "objects", "snapshot", "findings", "coverage"],
+  properties: {
+    cluster: { type: "string" },
+    observedAt: { type: "string", format: "date-time" },
+    objects: { type: "integer" },
+    snapshot: {
+      type: "object",
+      properties: {
+        opened: { type: "integer" },
+        closed: { type: "integer" },
+        unchanged: { type: "integer" },
+      },
+    },
+    findings: {
+      type: "object",
+      properties: {
+        total: { type: "integer" },
+        opened: { type: "integer" },
+        updated: { type: "integer" },
+        reopened: { type: "integer" },
+        resolved: { type: "integer" },
+        bySeverity: COUNTS,
+      },
+    },
+    coverage: { type: "array", items: { type: "object", additionalProperties: true } },
+  },
+};
+
+/** `/a/:b` -> `/a/{b}`. */
+export function openApiPath(url: string): string {
+  return url.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
+}
+
+/** The OpenAPI 3.1 document of the routes given. */
+export function openApiDocument(routes: readonly RouteSpec[], version: string): Schema {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of routes) {
+    const parameters: Schema[] = [];
+    const params = r.schema.params?.properties as Record<string, Schema> | undefined;
+    for (const [name, schema] of Object.entries(params ?? {}))
+      parameters.push({ name, in: "path", required: true, schema });
+    const query = r.schema.querystring?.properties as Record<string, Schema> | undefined;
+    for (const [name, schema] of Object.entries(query ?? {}))
+      parameters.push({ name, in: "query", required: false, schema });
+    const responses: Record<string, unknown> = {};
+    for (const [status, schema] of Object.entries(r.schema.response ?? { 200: {} }))
+      responses[status] = { description: status, content: { "application/json": { schema } } };
+    if (r.access !== "public") {
+      responses["401"] = { description: "no valid token" };
+      responses["403"] = { description: "the token's role does not allow this" };
+    }
+    const op: Record<string, unknown> = {
+      summary: r.summary,
+      "x-palisade-access": r.access,
+      parameters,
+      responses,
+      ...(r.access === "public" ? { security: [] } : {}),
+      ...(r.requestBody !== undefined
+        ? {
+            requestBody: {
+              required: true,
+              description: r.requestBody,
+              content: { "application/json": { schema: { type: "object" } } },
+            },
+          }
+        : {}),
+    };
+    const path = openApiPath(r.url);
+    paths[path] = { ...paths[path], [r.method.toLowerCase()]: op };
+  }
+  return {
+    openapi: "3.1.0",
+    info: { title: "Palisade API", version },
+    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+    security: [{ bearer: [] }],
+    paths,
+  };
+}

@@ -1,0 +1,378 @@
+/**
+ * The server's composition root: one fastify instance wired with the stores, clock, token store and limits it
+ * is given (every piece replaceable, like the CLI's), its routes declared once in {@link ROUTES}-style entries
+ * whose JSON Schemas fastify validates requests with and {@link openApiDocument} publishes.
+ */
+import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
+import { gunzipSync } from "node:zlib";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { loadSnapshotStream } from "../../adapters/manifests/index.js";
+import type { FindingQuery, StoredFinding, Stores } from "../../adapters/store/index.js";
+import { isPalisadeError, type PalisadeError } from "../../core/errors/index.js";
+import type { Severity } from "../../core/findings/index.js";
+import { ingestSnapshot } from "../../services/ingest/index.js";
+import { VERSION } from "../cli/version.js";
+import { type Access, grants, type Principal, type TokenStore, verifyToken } from "./auth.js";
+import {
+  ERROR_SCHEMA,
+  FINDING_SCHEMA,
+  FINDINGS_PAGE_SCHEMA,
+  FINDINGS_QUERY_SCHEMA,
+  INGEST_SUMMARY_SCHEMA,
+  openApiDocument,
+  type RouteSpec,
+} from "./schemas.js";
+
+export interface ServerLimits {
+  /** Largest request body as sent (compressed or not), bytes. */
+  maxBodyBytes: number;
+  /** Largest snapshot once decompressed, bytes. */
+  maxSnapshotBytes: number;
+}
+
+export const DEFAULT_SERVER_LIMITS: ServerLimits = Object.freeze({
+  maxBodyBytes: 256 * 1024 * 1024,
+  maxSnapshotBytes: 1024 * 1024 * 1024,
+});
+
+export interface ServerOptions {
+  stores: Stores;
+  now: () => Date;
+  auth: { tokens: TokenStore };
+  limits?: Partial<ServerLimits> | undefined;
+  /** pino options or false (tests); default false. */
+  logger?: boolean | Record<string, unknown> | undefined;
+  /** HTTPS: PEM key and certificate. */
+  https?: { key: string | Buffer; cert: string | Buffer } | undefined;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+  interface FastifyContextConfig {
+    access?: Access | "public";
+  }
+}
+
+const SEVERITY_SET = new Set<string>(["critical", "high", "medium", "low", "info"]);
+
+/** Status for a typed error raised while handling a request. */
+function statusOf(e: PalisadeError): number {
+  switch (e.code) {
+    case "INPUT":
+    case "UNSAFE":
+    case "USAGE":
+    case "UNSUPPORTED":
+      return 400;
+    case "LIMIT":
+      return 413;
+    case "FORBIDDEN":
+      return 403;
+    default:
+      return 500;
+  }
+}
+
+/** Build the server (not listening): `inject` it in tests, `listen` it in `palisade serve`. */
+export function buildServer(opts: ServerOptions): FastifyInstance {
+  const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...opts.limits };
+  const { stores, now } = opts;
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: limits.maxBodyBytes,
+    // An unknown query parameter is an error, not silently dropped (fastify's default strips it).
+    ajv: { customOptions: { removeAdditional: false } },
+    ...(opts.https ? { https: opts.https } : {}),
+    // Fail closed on a request that stalls: the snapshot route reads big bodies, nothing should take minutes.
+    requestTimeout: 300_000,
+  }) as unknown as FastifyInstance;
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "palisade_" });
+  const latency = new Histogram({
+    name: "palisade_http_request_duration_seconds",
+    help: "HTTP request latency by method, route and status",
+    labelNames: ["method", "route", "status"],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const ingested = new Counter({
+    name: "palisade_snapshots_ingested_total",
+    help: "Snapshots received, by result (accepted, rejected)",
+    labelNames: ["result"],
+    registers: [registry],
+  });
+  const ingestedObjects = new Counter({
+    name: "palisade_snapshot_objects_ingested_total",
+    help: "Objects recorded from accepted snapshots",
+    registers: [registry],
+  });
+
+  // Bodies are read as bytes: a snapshot is parsed by the snapshot loader (streamed, budgeted), never by
+  // JSON.parse of the whole text.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    ["application/json", "application/octet-stream"],
+    { parseAs: "buffer", bodyLimit: limits.maxBodyBytes },
+    (_req, body, done) => done(null, body),
+  );
+
+  app.addHook("onResponse", async (req, reply) => {
+    latency.observe(
+      { method: req.method, route: req.routeOptions.url ?? "unmatched", status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  // Deny by default: a route without an access entry is refused to everyone.
+  app.addHook("onRequest", async (req, reply) => {
+    const access = req.routeOptions.config?.access;
+    if (access === "public") return;
+    if (access === undefined && req.routeOptions.url !== undefined)
+      return reply.code(403).send(errorBody("FORBIDDEN", "route has no access rule"));
+    const header = req.headers.authorization;
+    const token = typeof header === "string" ? /^Bearer (\S+)$/i.exec(header)?.[1] : undefined;
+    const principal = token ? await verifyToken(opts.auth.tokens, token) : undefined;
+    if (principal === undefined) {
+      reply.header("www-authenticate", 'Bearer realm="palisade"');
+      return reply.code(401).send(errorBody("UNAUTHENTICATED", "a valid bearer token is required"));
+    }
+    if (access === undefined || !grants(principal.role, access))
+      return reply
+        .code(403)
+        .send(errorBody("FORBIDDEN", `role ${principal.role} may not ${req.method} this route`));
+    req.principal = principal;
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    if (isPalisadeError(err)) return reply.code(statusOf(err)).send(errorBody(err.code, err.message));
+    const e = err as { statusCode?: number; code?: string; message: string; validation?: unknown };
+    if (e.validation !== undefined) return reply.code(400).send(errorBody("INPUT", e.message));
+    if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500)
+      return reply.code(e.statusCode).send(errorBody(e.code ?? "INPUT", e.message));
+    req.log.error({ err }, "request failed");
+    return reply.code(500).send(errorBody("INTERNAL", "internal error"));
+  });
+
+  const routes: RouteSpec[] = [];
+  const route = (
+    spec: RouteSpec,
+    handler: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
+  ): void => {
+    routes.push(spec);
+    app.route({
+      method: spec.method,
+      url: spec.url,
+      schema: spec.schema,
+      config: { access: spec.access },
+      handler,
+    });
+  };
+
+  route(
+    { method: "GET", url: "/healthz", access: "public", summary: "The process is up", schema: {} },
+    async () => ({ status: "ok" }),
+  );
+  route(
+    { method: "GET", url: "/readyz", access: "public", summary: "The store answers", schema: {} },
+    async (_req, reply) => {
+      try {
+        await stores.findings.list({ limit: 1 });
+        return { status: "ready" };
+      } catch {
+        return reply.code(503).send({ status: "store unreachable" });
+      }
+    },
+  );
+  route(
+    { method: "GET", url: "/metrics", access: "read", summary: "Prometheus metrics", schema: {} },
+    async (_req, reply) => {
+      reply.header("content-type", registry.contentType);
+      return registry.metrics();
+    },
+  );
+  route(
+    {
+      method: "GET",
+      url: "/api/v1/openapi.json",
+      access: "public",
+      summary: "This API as an OpenAPI 3.1 document",
+      schema: {},
+    },
+    async () => openApiDocument(routes, VERSION),
+  );
+
+  route(
+    {
+      method: "POST",
+      url: "/api/v1/clusters/:cluster/snapshots",
+      access: "ingest",
+      summary:
+        "Ingest a cluster snapshot: the JSON of `kubectl get ... -A -o json` (Content-Encoding: gzip accepted)",
+      requestBody: "kubectl List JSON",
+      schema: {
+        params: {
+          type: "object",
+          required: ["cluster"],
+          properties: { cluster: { type: "string", pattern: "^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$" } },
+        },
+        response: { 200: INGEST_SUMMARY_SCHEMA, 400: ERROR_SCHEMA, 413: ERROR_SCHEMA },
+      },
+    },
+    async (req, reply) => {
+      const { cluster } = req.params as { cluster: string };
+      if (!Buffer.isBuffer(req.body)) {
+        ingested.inc({ result: "rejected" });
+        return reply.code(400).send(errorBody("INPUT", "send the snapshot as application/json"));
+      }
+      let body: Buffer = req.body;
+      const encoding = String(req.headers["content-encoding"] ?? "identity").toLowerCase();
+      if (encoding === "gzip") {
+        try {
+          body = gunzipSync(body, { maxOutputLength: limits.maxSnapshotBytes });
+        } catch (e) {
+          ingested.inc({ result: "rejected" });
+          if ((e as { code?: string }).code === "ERR_BUFFER_TOO_LARGE")
+            return reply
+              .code(413)
+              .send(
+                errorBody("LIMIT", `snapshot is larger than ${limits.maxSnapshotBytes} bytes decompressed`),
+              );
+          return reply.code(400).send(errorBody("INPUT", "body is not valid gzip"));
+        }
+      } else if (encoding !== "identity") {
+        ingested.inc({ result: "rejected" });
+        return reply.code(415).send(errorBody("UNSUPPORTED", `content-encoding ${encoding} is not accepted`));
+      }
+      if (body.length > limits.maxSnapshotBytes) {
+        ingested.inc({ result: "rejected" });
+        return reply
+          .code(413)
+          .send(errorBody("LIMIT", `snapshot is larger than ${limits.maxSnapshotBytes} bytes`));
+      }
+      const bytes = body;
+      const summary = await ingestSnapshot(
+        { cluster, display: `upload:${cluster}` },
+        {
+          readSnapshot: async (files, budget) =>
+            loadSnapshotStream(Readable.from([bytes]), files[0] ?? `upload:${cluster}`, { budget }),
+          stores,
+          now,
+          hash: (text) => createHash("sha256").update(text).digest("hex"),
+          version: VERSION,
+        },
+      ).catch((e: unknown) => {
+        ingested.inc({ result: "rejected" });
+        throw e;
+      });
+      ingested.inc({ result: "accepted" });
+      ingestedObjects.inc(summary.objects);
+      return summary;
+    },
+  );
+
+  route(
+    {
+      method: "GET",
+      url: "/api/v1/findings",
+      access: "read",
+      summary:
+        "Findings, newest evaluation's copy, filtered and paginated (a team-viewer sees its team's only)",
+      schema: { querystring: FINDINGS_QUERY_SCHEMA, response: { 200: FINDINGS_PAGE_SCHEMA } },
+    },
+    async (req, reply) => {
+      const q = req.query as {
+        cluster?: string;
+        namespace?: string;
+        severity?: string;
+        team?: string;
+        open?: boolean;
+        limit?: number;
+        after?: string;
+      };
+      const team = teamScope(req.principal, q.team);
+      if (team === false)
+        return reply.code(403).send(errorBody("FORBIDDEN", "a team token reads its own team only"));
+      const severity = q.severity?.split(",").filter((s) => s !== "");
+      const bad = severity?.find((s) => !SEVERITY_SET.has(s));
+      if (bad !== undefined) return reply.code(400).send(errorBody("INPUT", `unknown severity ${bad}`));
+      const query: FindingQuery = {
+        cluster: q.cluster,
+        namespace: q.namespace,
+        severity: severity as Severity[] | undefined,
+        openOnly: q.open,
+        limit: q.limit,
+        after: q.after,
+      };
+      // The store pages before the team filter applies: a page may hold fewer items than `limit` (even none)
+      // and still have a `next` cursor.
+      const page = await stores.findings.list(query);
+      const items = team === undefined ? page.items : page.items.filter((f) => f.finding.team === team);
+      return { items, ...(page.next !== undefined ? { next: page.next } : {}) };
+    },
+  );
+
+  route(
+    {
+      method: "GET",
+      url: "/api/v1/findings/:id",
+      access: "read",
+      summary: "One finding (with evidence and file/field location); ?cluster= picks the cluster's copy",
+      schema: {
+        params: { type: "object", required: ["id"], properties: { id: { type: "string", maxLength: 200 } } },
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: { cluster: { type: "string", maxLength: 253 } },
+        },
+        response: { 200: FINDING_SCHEMA, 404: ERROR_SCHEMA },
+      },
+    },
+    async (req, reply) => {
+      const { id } = req.params as { id: string };
+      const { cluster } = req.query as { cluster?: string };
+      const team = teamScope(req.principal, undefined);
+      const found = await findById(stores, id, cluster, team === false ? undefined : team);
+      if (found === undefined) return reply.code(404).send(errorBody("NOT_FOUND", `no finding ${id}`));
+      return found;
+    },
+  );
+
+  return app;
+}
+
+/**
+ * The team a request is confined to: a team-viewer's own team (asking for another is refused: false), else the
+ * team asked for (or none).
+ */
+function teamScope(p: Principal | undefined, asked: string | undefined): string | undefined | false {
+  if (p?.role !== "team-viewer") return asked;
+  if (asked !== undefined && asked !== p.team) return false;
+  return p.team;
+}
+
+/** Find a finding by id, scanning the store page by page (the port has no lookup by id yet). */
+async function findById(
+  stores: Stores,
+  id: string,
+  cluster: string | undefined,
+  team: string | undefined,
+): Promise<StoredFinding | undefined> {
+  let after: string | undefined;
+  for (;;) {
+    const page = await stores.findings.list({ cluster, limit: 1000, after });
+    const hit = page.items.find(
+      (f) => f.finding.id === id && (team === undefined || f.finding.team === team),
+    );
+    if (hit !== undefined) return hit;
+    if (page.next === undefined) return undefined;
+    after = page.next;
+  }
+}
+
+function errorBody(code: string, message: string): { error: { code: string; message: string } } {
+  return { error: { code, message } };
+}

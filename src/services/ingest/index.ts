@@ -1,0 +1,80 @@
+/**
+ * Use case: ingest one cluster snapshot. Load it through the inventory service, evaluate it through the scan
+ * service, then record what it held: every object as a version in the cluster's inventory history and every
+ * finding with first/last seen (findings no longer reported are resolved). The reader of the snapshot, the
+ * stores, the clock and the content hash are the caller's, so the server and a future `palisade push --local`
+ * run the same code.
+ */
+
+import type {
+  FindingStore,
+  FindingUpsertResult,
+  InventorySnapshotStore,
+  SnapshotObject,
+  SnapshotResult,
+} from "../../adapters/store/ports.js";
+import { PalisadeError } from "../../core/errors/index.js";
+import type { CoverageEntry, Severity } from "../../core/findings/index.js";
+import type { InventoryReaders } from "../inventory/index.js";
+import { scan } from "../scan/index.js";
+
+/** Cluster names as they appear in URLs and stores: DNS-label-like, so they never need escaping. */
+export const CLUSTER_NAME = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
+
+export interface IngestRequest {
+  cluster: string;
+  /** Name of the snapshot in sources and coverage (e.g. "upload:prod"). */
+  display: string;
+}
+
+export interface IngestDeps {
+  /** Reads the snapshot named `display` (the request body). */
+  readSnapshot: NonNullable<InventoryReaders["snapshots"]>;
+  stores: { snapshots: InventorySnapshotStore; findings: FindingStore };
+  now: () => Date;
+  /** Content hash of an object's JSON text: equal hashes mean the object did not change. */
+  hash: (text: string) => string;
+  /** Version written into the scan report. */
+  version: string;
+}
+
+export interface IngestSummary {
+  cluster: string;
+  observedAt: string;
+  objects: number;
+  snapshot: SnapshotResult;
+  findings: FindingUpsertResult & { total: number; bySeverity: Partial<Record<Severity, number>> };
+  coverage: CoverageEntry[];
+}
+
+/** Load, evaluate and record one snapshot of `cluster`; answers what changed. */
+export async function ingestSnapshot(req: IngestRequest, deps: IngestDeps): Promise<IngestSummary> {
+  if (!CLUSTER_NAME.test(req.cluster))
+    throw new PalisadeError("INPUT", `cluster name ${JSON.stringify(req.cluster)} is not a DNS label`, {
+      context: { field: "cluster" },
+    });
+  const observedAt = deps.now();
+  const { loaded, report } = await scan(
+    { sources: { snapshots: [req.display] }, options: { version: deps.version } },
+    { readers: { snapshots: deps.readSnapshot }, now: () => observedAt },
+  );
+  const objects: SnapshotObject[] = loaded.inventory.objects.map((o) => ({
+    key: o.ref,
+    uid: o.uid,
+    hash: deps.hash(JSON.stringify(o.raw)),
+    object: o.raw,
+  }));
+  const snapshot = await deps.stores.snapshots.putSnapshot(req.cluster, observedAt, "all", objects);
+  const findings = report.findings.filter((f) => f.suppressed === undefined);
+  const upsert = await deps.stores.findings.upsertEvaluation(req.cluster, observedAt, findings);
+  const bySeverity: Partial<Record<Severity, number>> = {};
+  for (const f of findings) bySeverity[f.severity] = (bySeverity[f.severity] ?? 0) + 1;
+  return {
+    cluster: req.cluster,
+    observedAt: observedAt.toISOString(),
+    objects: objects.length,
+    snapshot,
+    findings: { ...upsert, total: findings.length, bySeverity },
+    coverage: report.coverage,
+  };
+}

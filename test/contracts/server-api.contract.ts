@@ -1,0 +1,380 @@
+/**
+ * The server's HTTP API against one store backend: every route with allowed and denied callers, snapshot ingest
+ * with first/last seen and resolution, team confinement, limits. Run with SQLite and memory in the unit run and
+ * PostgreSQL in integration (the store contract style: one suite, every backend).
+ */
+import { gzipSync } from "node:zlib";
+import type { FastifyInstance } from "fastify";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Stores } from "../../src/adapters/store/index.js";
+import { issueToken, memoryTokenStore, type Role, type TokenStore } from "../../src/apps/server/auth.js";
+import { openApiPath } from "../../src/apps/server/schemas.js";
+import { buildServer } from "../../src/apps/server/server.js";
+
+/** A pod that fires posture rules (privileged, root, no limits) in `ns`. */
+function pod(ns: string, name: string, privileged: boolean): Record<string, unknown> {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, namespace: ns, uid: `uid-${ns}-${name}` },
+    spec: {
+      containers: [
+        {
+          name: "app",
+          image: "registry.example/app@sha256:" + "a".repeat(64),
+          securityContext: privileged ? { privileged: true } : { runAsNonRoot: true },
+        },
+      ],
+    },
+  };
+}
+
+function namespace(name: string, team: string): Record<string, unknown> {
+  return { apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { team } } };
+}
+
+/** `kubectl get -A -o json` output. */
+export function snapshotList(items: Record<string, unknown>[]): string {
+  return JSON.stringify({ apiVersion: "v1", kind: "List", items, metadata: { resourceVersion: "" } });
+}
+
+export const TWO_TEAMS = snapshotList([
+  namespace("shop", "alpha"),
+  namespace("pay", "beta"),
+  pod("shop", "web", true),
+  pod("pay", "api", true),
+]);
+
+export const TWO_TEAMS_PAY_FIXED = snapshotList([
+  namespace("shop", "alpha"),
+  namespace("pay", "beta"),
+  pod("shop", "web", true),
+  pod("pay", "api", false),
+]);
+
+interface Harness {
+  app: FastifyInstance;
+  stores: Stores;
+  tokens: TokenStore;
+  token: Record<Role | "viewerAlpha" | "viewerBeta", string>;
+  clock: { t: Date };
+}
+
+export function describeServerApi(name: string, open: () => Promise<Stores>): void {
+  describe(`server API on ${name}`, () => {
+    const opened: Harness[] = [];
+    afterEach(async () => {
+      for (const h of opened.splice(0)) {
+        await h.app.close();
+        await h.stores.close();
+      }
+    });
+
+    async function harness(limits?: { maxBodyBytes?: number; maxSnapshotBytes?: number }): Promise<Harness> {
+      const stores = await open();
+      const tokens = memoryTokenStore();
+      const clock = { t: new Date("2026-01-01T00:00:00.000Z") };
+      const at = new Date("2026-01-01T00:00:00.000Z");
+      const token = {
+        admin: (await issueToken(tokens, { role: "admin" }, at)).token,
+        security: (await issueToken(tokens, { role: "security" }, at)).token,
+        ingest: (await issueToken(tokens, { role: "ingest" }, at)).token,
+        "team-viewer": (await issueToken(tokens, { role: "team-viewer", team: "alpha" }, at)).token,
+        viewerAlpha: (await issueToken(tokens, { role: "team-viewer", team: "alpha" }, at)).token,
+        viewerBeta: (await issueToken(tokens, { role: "team-viewer", team: "beta" }, at)).token,
+      };
+      const app = buildServer({ stores, now: () => clock.t, auth: { tokens }, limits });
+      const h = { app, stores, tokens, token, clock };
+      opened.push(h);
+      return h;
+    }
+
+    const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+
+    async function push(h: Harness, body: string | Buffer, headers: Record<string, string> = {}) {
+      return h.app.inject({
+        method: "POST",
+        url: "/api/v1/clusters/prod/snapshots",
+        headers: { "content-type": "application/json", ...bearer(h.token.ingest), ...headers },
+        payload: body,
+      });
+    }
+
+    it("health and readiness answer without a token", async () => {
+      const h = await harness();
+      expect((await h.app.inject({ url: "/healthz" })).json()).toEqual({ status: "ok" });
+      const r = await h.app.inject({ url: "/readyz" });
+      expect(r.statusCode).toBe(200);
+      expect(r.json()).toEqual({ status: "ready" });
+    });
+
+    it("ingests a snapshot, then tracks first seen, last seen and resolution across snapshots", async () => {
+      const h = await harness();
+      const r1 = await push(h, TWO_TEAMS);
+      expect(r1.statusCode, r1.body).toBe(200);
+      const s1 = r1.json();
+      expect(s1).toMatchObject({
+        cluster: "prod",
+        observedAt: "2026-01-01T00:00:00.000Z",
+        objects: 4,
+        snapshot: { opened: 4, closed: 0, unchanged: 0 },
+      });
+      expect(s1.findings.opened).toBe(s1.findings.total);
+      expect(s1.findings.total).toBeGreaterThan(0);
+
+      const before = await h.app.inject({
+        url: "/api/v1/findings?limit=1000",
+        headers: bearer(h.token.security),
+      });
+      const privileged = (
+        before.json().items as { finding: { ruleId: string; resource: { namespace: string } } }[]
+      )
+        .filter((f) => f.finding.resource.namespace === "pay")
+        .map((f) => f.finding.ruleId);
+      expect(privileged.length).toBeGreaterThan(0);
+
+      h.clock.t = new Date("2026-01-02T00:00:00.000Z");
+      const r2 = await push(h, gzipSync(TWO_TEAMS_PAY_FIXED), { "content-encoding": "gzip" });
+      expect(r2.statusCode, r2.body).toBe(200);
+      const s2 = r2.json();
+      expect(s2.snapshot).toEqual({ opened: 1, closed: 1, unchanged: 3 });
+      expect(s2.findings.resolved).toBeGreaterThan(0);
+      expect(s2.findings.opened + s2.findings.updated + s2.findings.reopened).toBe(s2.findings.total);
+
+      const all = await h.app.inject({ url: "/api/v1/findings?limit=1000", headers: bearer(h.token.admin) });
+      const items = all.json().items as {
+        finding: { id: string; resource: { namespace?: string } };
+        firstSeen: string;
+        lastSeen: string;
+        resolvedAt?: string;
+      }[];
+      const shop = items.filter((f) => f.finding.resource.namespace === "shop");
+      expect(shop.length).toBeGreaterThan(0);
+      for (const f of shop) {
+        expect(f.firstSeen).toBe("2026-01-01T00:00:00.000Z");
+        expect(f.lastSeen).toBe("2026-01-02T00:00:00.000Z");
+        expect(f.resolvedAt).toBeUndefined();
+      }
+      expect(items.some((f) => f.resolvedAt === "2026-01-02T00:00:00.000Z")).toBe(true);
+
+      const open = await h.app.inject({
+        url: "/api/v1/findings?open=true&limit=1000",
+        headers: bearer(h.token.admin),
+      });
+      expect((open.json().items as { resolvedAt?: string }[]).every((f) => f.resolvedAt === undefined)).toBe(
+        true,
+      );
+
+      const one = shop[0];
+      if (one === undefined) throw new Error("no finding in shop");
+      const got = await h.app.inject({
+        url: `/api/v1/findings/${one.finding.id}`,
+        headers: bearer(h.token.security),
+      });
+      expect(got.statusCode).toBe(200);
+      expect(got.json()).toEqual(one);
+      const missing = await h.app.inject({ url: "/api/v1/findings/nope", headers: bearer(h.token.security) });
+      expect(missing.statusCode).toBe(404);
+    });
+
+    it("filters by cluster, namespace and severity, and pages", async () => {
+      const h = await harness();
+      expect((await push(h, TWO_TEAMS)).statusCode).toBe(200);
+      const q = async (qs: string) =>
+        (await h.app.inject({ url: `/api/v1/findings?${qs}`, headers: bearer(h.token.security) })).json() as {
+          items: { cluster: string; finding: { severity: string; resource: { namespace?: string } } }[];
+          next?: string;
+        };
+      const all = await q("limit=1000");
+      expect((await q("cluster=other")).items).toEqual([]);
+      expect((await q("namespace=pay&limit=1000")).items).toEqual(
+        all.items.filter((f) => f.finding.resource.namespace === "pay"),
+      );
+      expect((await q("severity=critical,high&limit=1000")).items).toEqual(
+        all.items.filter((f) => f.finding.severity === "critical" || f.finding.severity === "high"),
+      );
+      const paged: unknown[] = [];
+      let page = await q("limit=2");
+      for (;;) {
+        paged.push(...page.items);
+        if (page.next === undefined) break;
+        page = await q(`limit=2&after=${encodeURIComponent(page.next)}`);
+      }
+      expect(paged).toEqual(all.items);
+      const bad = await h.app.inject({
+        url: "/api/v1/findings?severity=urgent",
+        headers: bearer(h.token.security),
+      });
+      expect(bad.statusCode).toBe(400);
+      const extra = await h.app.inject({
+        url: "/api/v1/findings?bogus=1",
+        headers: bearer(h.token.security),
+      });
+      expect(extra.statusCode).toBe(400);
+    });
+
+    it("a team-viewer token never sees another team's findings", async () => {
+      const h = await harness();
+      expect((await push(h, TWO_TEAMS)).statusCode).toBe(200);
+      const all = (
+        await h.app.inject({ url: "/api/v1/findings?limit=1000", headers: bearer(h.token.admin) })
+      ).json().items as { finding: { id: string; team?: string } }[];
+      expect(all.some((f) => f.finding.team === "beta")).toBe(true);
+      for (const [tok, team] of [
+        [h.token.viewerAlpha, "alpha"],
+        [h.token.viewerBeta, "beta"],
+      ] as const) {
+        const seen: { finding: { team?: string } }[] = [];
+        let next: string | undefined;
+        do {
+          const r = await h.app.inject({
+            url: `/api/v1/findings?limit=1${next ? `&after=${encodeURIComponent(next)}` : ""}`,
+            headers: bearer(tok),
+          });
+          expect(r.statusCode).toBe(200);
+          seen.push(...r.json().items);
+          next = r.json().next;
+        } while (next !== undefined);
+        expect(seen.length).toBeGreaterThan(0);
+        expect(seen.every((f) => f.finding.team === team)).toBe(true);
+        expect(seen).toEqual(all.filter((f) => f.finding.team === team));
+        const other = team === "alpha" ? "beta" : "alpha";
+        const asked = await h.app.inject({ url: `/api/v1/findings?team=${other}`, headers: bearer(tok) });
+        expect(asked.statusCode).toBe(403);
+        const theirs = all.find((f) => f.finding.team === other);
+        if (theirs === undefined) throw new Error(`no finding of ${other}`);
+        const byId = await h.app.inject({
+          url: `/api/v1/findings/${theirs.finding.id}`,
+          headers: bearer(tok),
+        });
+        expect(byId.statusCode).toBe(404);
+      }
+    });
+
+    it("refuses a body over the size cap (413), before and after gzip, and bad input (400)", async () => {
+      const h = await harness({ maxBodyBytes: 4096, maxSnapshotBytes: 8192 });
+      const big = snapshotList(
+        Array.from({ length: 200 }, (_, i) => ({
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: { name: `c${i}`, namespace: "x" },
+        })),
+      );
+      expect(Buffer.byteLength(big)).toBeGreaterThan(8192);
+      expect((await push(h, big)).statusCode).toBe(413);
+      const gz = gzipSync(big);
+      expect(gz.length).toBeLessThan(4096);
+      const r = await push(h, gz, { "content-encoding": "gzip" });
+      expect(r.statusCode).toBe(413);
+      expect(r.json().error.code).toBe("LIMIT");
+      expect((await push(h, Buffer.from("not gzip"), { "content-encoding": "gzip" })).statusCode).toBe(400);
+      expect((await push(h, "{}", { "content-encoding": "br" })).statusCode).toBe(415);
+      const badName = await h.app.inject({
+        method: "POST",
+        url: "/api/v1/clusters/Bad_Name/snapshots",
+        headers: { "content-type": "application/json", ...bearer(h.token.ingest) },
+        payload: TWO_TEAMS,
+      });
+      expect(badName.statusCode).toBe(400);
+    });
+
+    it("reports ingests and latency in /metrics", async () => {
+      const h = await harness();
+      await push(h, TWO_TEAMS);
+      const m = await h.app.inject({ url: "/metrics", headers: bearer(h.token.security) });
+      expect(m.statusCode).toBe(200);
+      expect(m.body).toContain('palisade_snapshots_ingested_total{result="accepted"} 1');
+      expect(m.body).toContain("palisade_snapshot_objects_ingested_total 4");
+      expect(m.body).toMatch(
+        /palisade_http_request_duration_seconds_count\{method="POST",route="\/api\/v1\/clusters\/:cluster\/snapshots",status="200"\} 1/,
+      );
+    });
+
+    // Who may call what: each route with a caller allowed and every caller denied (no token, a wrong token,
+    // roles without the access).
+    const CASES: {
+      method: "GET" | "POST";
+      url: string;
+      path: string;
+      allowed: readonly (Role | "none")[];
+    }[] = [
+      {
+        method: "GET",
+        url: "/healthz",
+        path: "/healthz",
+        allowed: ["none", "admin", "security", "ingest", "team-viewer"],
+      },
+      {
+        method: "GET",
+        url: "/readyz",
+        path: "/readyz",
+        allowed: ["none", "admin", "security", "ingest", "team-viewer"],
+      },
+      {
+        method: "GET",
+        url: "/api/v1/openapi.json",
+        path: "/api/v1/openapi.json",
+        allowed: ["none", "admin", "security", "ingest", "team-viewer"],
+      },
+      { method: "GET", url: "/metrics", path: "/metrics", allowed: ["admin", "security", "team-viewer"] },
+      {
+        method: "GET",
+        url: "/api/v1/findings",
+        path: "/api/v1/findings",
+        allowed: ["admin", "security", "team-viewer"],
+      },
+      {
+        method: "GET",
+        url: "/api/v1/findings/:id",
+        path: "/api/v1/findings/x",
+        allowed: ["admin", "security", "team-viewer"],
+      },
+      {
+        method: "POST",
+        url: "/api/v1/clusters/:cluster/snapshots",
+        path: "/api/v1/clusters/prod/snapshots",
+        allowed: ["admin", "ingest"],
+      },
+    ];
+
+    it("every route in the OpenAPI document has an allowed-and-denied case, and every case is a route", async () => {
+      const h = await harness();
+      const doc = (await h.app.inject({ url: "/api/v1/openapi.json" })).json() as {
+        openapi: string;
+        paths: Record<string, Record<string, { "x-palisade-access": string }>>;
+      };
+      expect(doc.openapi).toBe("3.1.0");
+      const documented = Object.entries(doc.paths)
+        .flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`))
+        .sort();
+      expect(documented).toEqual(CASES.map((c) => `${c.method} ${openApiPath(c.url)}`).sort());
+      for (const c of CASES) expect(h.app.hasRoute({ method: c.method, url: c.url })).toBe(true);
+    });
+
+    for (const c of CASES) {
+      it(`${c.method} ${c.url}: allowed ${c.allowed.join(", ")}; every other caller refused`, async () => {
+        const h = await harness();
+        const callers: [Role | "none" | "wrong", Record<string, string>][] = [
+          ["none", {}],
+          ["wrong", bearer("pal_not-a-token")],
+          ["admin", bearer(h.token.admin)],
+          ["security", bearer(h.token.security)],
+          ["ingest", bearer(h.token.ingest)],
+          ["team-viewer", bearer(h.token["team-viewer"])],
+        ];
+        for (const [who, headers] of callers) {
+          const r = await h.app.inject({
+            method: c.method,
+            url: c.path,
+            headers: { ...headers, ...(c.method === "POST" ? { "content-type": "application/json" } : {}) },
+            ...(c.method === "POST" ? { payload: TWO_TEAMS } : {}),
+          });
+          const allowed =
+            (c.allowed as readonly string[]).includes(who) || (c.allowed.includes("none") && who === "wrong");
+          if (allowed) expect([200, 404], `${who}: ${r.body}`).toContain(r.statusCode);
+          else expect(r.statusCode, `${who}`).toBe(who === "none" || who === "wrong" ? 401 : 403);
+        }
+      });
+    }
+  });
+}
