@@ -1,0 +1,491 @@
+/**
+ * The admission decision: one pure function over a validated AdmissionReview request, the policy and the facts
+ * the caller looked up (namespace labels, what is known about each image). No IO: the webhook, an offline check
+ * and a test give the same answer for the same input.
+ *
+ * Pod Security follows the built-in PodSecurity admission plugin step by step
+ * (k8s.io/pod-security-admission/admission/admission.go: Validate, ValidatePod, ValidatePodController,
+ * EvaluatePod), so that a namespace's pod-security.kubernetes.io labels mean here exactly what they mean there.
+ */
+import type { Severity } from "../findings/index.js";
+import { parseImageRef } from "../inventory/index.js";
+import { type Labels, workloadKindOf, workloadKindSpec } from "../k8s/index.js";
+import {
+  DEFAULT_PSS_POLICY,
+  evaluatePss,
+  PSS_LABELS,
+  type PssLabelError,
+  type PssModePolicy,
+  type PssPolicy,
+  type PssResult,
+  policyFromLabels,
+} from "../pss/index.js";
+import { isRecord } from "../util/index.js";
+import type { AdmissionRequest, AdmissionStatus } from "./review.js";
+
+/** How a rule acts on a violation: deny the request, warn the client, or annotate the audit event only. */
+export type RuleMode = "enforce" | "warn" | "audit";
+
+export type ImageRuleId =
+  | "image/denied-digest"
+  | "image/denied-vulnerability"
+  | "image/vulnerability-severity";
+
+export interface AdmissionPolicy {
+  /**
+   * Like PodSecurityConfiguration's `exemptions` (AdmissionConfiguration): a request in an exempt namespace, by
+   * an exempt user, or (for a pod template naming it) with an exempt runtimeClassName is not evaluated at all.
+   */
+  exemptions: {
+    namespaces: readonly string[];
+    usernames: readonly string[];
+    runtimeClasses: readonly string[];
+  };
+  /** PodSecurityConfiguration `defaults`: the policy of a namespace without pod-security labels. */
+  pssDefaults: PssPolicy;
+  images: {
+    deniedDigests: readonly string[];
+    /** Advisory ids (CVE, GHSA, OSV); an image with one of them, or an alias of one, violates. */
+    deniedVulnerabilities: readonly string[];
+    /** Vulnerabilities at or above this severity violate; absent: this rule is off. */
+    severityThreshold?: Severity | undefined;
+    /** With a threshold: only vulnerabilities that have a fix count (an upgrade exists). */
+    onlyFixable: boolean;
+    /** Per rule; a rule without a mode audits. */
+    modes: Partial<Record<ImageRuleId, RuleMode>>;
+  };
+  /**
+   * What the webhook answers when it cannot decide (the namespace is unknown, the deadline passed):
+   * "Fail" denies, "Ignore" allows, as the ValidatingWebhookConfiguration failurePolicy names them.
+   */
+  failurePolicy: "Fail" | "Ignore";
+}
+
+/** The policy of a cluster that installed Palisade and wrote no policy: exactly what the namespace labels say. */
+export const DEFAULT_ADMISSION_POLICY: AdmissionPolicy = {
+  exemptions: { namespaces: [], usernames: [], runtimeClasses: [] },
+  pssDefaults: DEFAULT_PSS_POLICY,
+  images: { deniedDigests: [], deniedVulnerabilities: [], onlyFixable: false, modes: {} },
+  failurePolicy: "Fail",
+};
+
+export interface ImageVulnerability {
+  id: string;
+  aliases?: readonly string[];
+  severity: Severity;
+  fixAvailable: boolean;
+}
+
+/** What the caller knows about one image, keyed by the reference as the pod spec writes it. */
+export interface ImageFacts {
+  /** The digest the reference resolved to, when it names only a tag. */
+  digest?: string;
+  vulnerabilities: readonly ImageVulnerability[];
+}
+
+export interface AdmissionFacts {
+  /** The labels of the request's namespace; undefined when the namespace is not known. */
+  namespaceLabels: Labels | undefined;
+  images: ReadonlyMap<string, ImageFacts>;
+}
+
+export interface AdmissionViolation {
+  /** "pss/<check id>" or an {@link ImageRuleId}. */
+  rule: string;
+  mode: RuleMode;
+  /** Dotted path into the admitted object. */
+  fieldPath: string;
+  message: string;
+}
+
+export interface AdmissionDecision {
+  uid: string;
+  allowed: boolean;
+  status?: AdmissionStatus | undefined;
+  warnings: string[];
+  /** Keys without a prefix: the API server prefixes them with the webhook's name. */
+  auditAnnotations: Record<string, string>;
+  violations: AdmissionViolation[];
+  exemption?: "namespace" | "user" | "runtimeClass" | undefined;
+  /** What was evaluated: "pod", "controller" (a pod template) or why nothing was. */
+  evaluated: "pod" | "controller" | "not-a-workload" | "operation" | "subresource" | "no-pod-template";
+  dryRun: boolean;
+}
+
+/** Pod subresources the PodSecurity plugin ignores (admission.go ignoredPodSubresources); others are evaluated. */
+const IGNORED_POD_SUBRESOURCES: ReadonlySet<string> = new Set([
+  "exec",
+  "attach",
+  "binding",
+  "eviction",
+  "log",
+  "portforward",
+  "proxy",
+  "status",
+]);
+
+const SEVERITY_RANK: Readonly<Record<Severity, number>> = {
+  info: 0,
+  low: 1,
+  medium: 2,
+  high: 3,
+  critical: 4,
+};
+const MAX_IDS_IN_MESSAGE = 5;
+
+function at(obj: unknown, dotted: string): unknown {
+  let cur: unknown = obj;
+  for (const k of dotted.split(".")) {
+    if (!isRecord(cur) || !Object.hasOwn(cur, k)) return undefined;
+    cur = cur[k];
+  }
+  return cur;
+}
+
+const levelVersion = (m: PssModePolicy): string => `${m.level}:${m.version}`;
+const sameLevelVersion = (a: PssModePolicy, b: PssModePolicy): boolean =>
+  a.level === b.level && a.version === b.version;
+
+/** AggregateCheckResult.ForbiddenDetail: the failed checks' messages joined by ", ". */
+const forbiddenDetail = (r: PssResult): string => r.violations.map((v) => v.message).join(", ");
+
+/** field.ErrorList.ToAggregate().Error() of the label errors PolicyToEvaluate returns. */
+function labelErrorsText(errors: readonly PssLabelError[]): string {
+  const each = errors.map(
+    (e) => `metadata.labels[${e.label}]: Invalid value: ${JSON.stringify(e.value)}: ${e.message}`,
+  );
+  return each.length === 1 ? (each[0] as string) : `[${each.join(", ")}]`;
+}
+
+/** GroupResource.String(): "pods", "deployments.apps". */
+const groupResource = (req: AdmissionRequest): string =>
+  req.resource.group === "" ? req.resource.resource : `${req.resource.resource}.${req.resource.group}`;
+
+/** apierrors.NewForbidden's message and status. */
+function forbidden(req: AdmissionRequest, reason: string): AdmissionStatus {
+  const gr = groupResource(req);
+  const message =
+    req.name === ""
+      ? `${gr} is forbidden: ${reason}`
+      : `${gr} ${JSON.stringify(req.name)} is forbidden: ${reason}`;
+  return {
+    status: "Failure",
+    code: 403,
+    reason: "Forbidden",
+    message,
+    details: {
+      ...(req.name === "" ? {} : { name: req.name }),
+      ...(req.resource.group === "" ? {} : { group: req.resource.group }),
+      kind: req.resource.resource,
+    },
+  };
+}
+
+interface ContainerRef {
+  image: string;
+  path: string;
+}
+
+function containers(spec: unknown, specPath: string): ContainerRef[] {
+  const out: ContainerRef[] = [];
+  if (!isRecord(spec)) return out;
+  for (const field of ["initContainers", "containers", "ephemeralContainers"] as const) {
+    const list = spec[field];
+    if (!Array.isArray(list)) continue;
+    list.forEach((c, i) => {
+      if (isRecord(c) && typeof c.image === "string")
+        out.push({ image: c.image, path: `${specPath}.${field}[${i}].image` });
+    });
+  }
+  return out;
+}
+
+/**
+ * PodSecurity's isSignificantPodUpdate: an update that changes no image, no container count and no seccomp
+ * annotation is not re-evaluated (a pod admitted under an older policy can still get its labels changed).
+ */
+function isSignificantPodUpdate(pod: Record<string, unknown>, old: Record<string, unknown>): boolean {
+  const ann = (o: unknown, k: string) => {
+    const a = at(o, "metadata.annotations");
+    return isRecord(a) && typeof a[k] === "string" ? a[k] : undefined;
+  };
+  const seccompPod = "seccomp.security.alpha.kubernetes.io/pod";
+  if (ann(pod, seccompPod) !== ann(old, seccompPod)) return true;
+  const list = (o: unknown, f: string): Record<string, unknown>[] => {
+    const l = at(o, `spec.${f}`);
+    return Array.isArray(l) ? l.map((c) => (isRecord(c) ? c : {})) : [];
+  };
+  const significant = (c: Record<string, unknown>, oc: Record<string, unknown>) => {
+    if (c.image !== oc.image) return true;
+    const key = `container.seccomp.security.alpha.kubernetes.io/${String(c.name ?? "")}`;
+    return ann(pod, key) !== ann(old, key);
+  };
+  for (const f of ["containers", "initContainers"]) {
+    const now = list(pod, f);
+    const before = list(old, f);
+    if (now.length !== before.length) return true;
+    for (let i = 0; i < now.length; i++) if (significant(now[i] ?? {}, before[i] ?? {})) return true;
+  }
+  const oldEphemeral = list(old, "ephemeralContainers");
+  for (const c of list(pod, "ephemeralContainers")) {
+    const oc = oldEphemeral.find((o) => o.name === c.name);
+    if (oc === undefined || significant(c, oc)) return true;
+  }
+  return false;
+}
+
+const LEVEL_RANK = { privileged: 0, baseline: 1, restricted: 2 } as const;
+
+/**
+ * api.PolicyToEvaluate, including its last step: a valid enforce label stricter than the warn level, with no warn
+ * label, raises warn to it (and its version, unless a warn-version label is set), so a Deployment whose pods
+ * enforce will reject gets a warning when it is applied.
+ */
+function toEvaluate(labels: Labels, defaults: PssPolicy): { policy: PssPolicy; errors: PssLabelError[] } {
+  const { policy, errors } = policyFromLabels(labels, defaults);
+  const hasEnforceLevel =
+    Object.hasOwn(labels, PSS_LABELS.enforce) && !errors.some((e) => e.label === PSS_LABELS.enforce);
+  if (
+    hasEnforceLevel &&
+    !Object.hasOwn(labels, PSS_LABELS.warn) &&
+    LEVEL_RANK[policy.enforce.level] > LEVEL_RANK[policy.warn.level]
+  ) {
+    const keepVersion = Object.hasOwn(labels, PSS_LABELS.warnVersion);
+    policy.warn = keepVersion
+      ? { ...policy.enforce, version: policy.warn.version, evaluatedVersion: policy.warn.evaluatedVersion }
+      : policy.enforce;
+  }
+  return { policy, errors };
+}
+
+interface PssOutcome {
+  denial?: string;
+  warnings: string[];
+  auditAnnotations: Record<string, string>;
+  violations: AdmissionViolation[];
+}
+
+/** EvaluatePod: enforce (pods only), audit and warn, each level+version evaluated once. */
+function evaluatePod(
+  nsPolicy: PssPolicy,
+  labelErrors: readonly PssLabelError[],
+  meta: Record<string, unknown>,
+  spec: unknown,
+  specPath: string,
+  enforce: boolean,
+): PssOutcome {
+  const out: PssOutcome = { warnings: [], auditAnnotations: {}, violations: [] };
+  if (labelErrors.length > 0)
+    out.auditAnnotations.error = `Failed to parse policy: ${labelErrorsText(labelErrors)}`;
+  const cache: { mode: PssModePolicy; result: PssResult }[] = [];
+  const run = (m: PssModePolicy): PssResult => {
+    const hit = cache.find((c) => sameLevelVersion(c.mode, m));
+    if (hit) return hit.result;
+    const result = evaluatePss({ annotations: meta.annotations }, spec, m.level, m.version);
+    cache.push({ mode: m, result });
+    return result;
+  };
+  const record = (mode: RuleMode, r: PssResult) => {
+    for (const v of r.violations)
+      out.violations.push({ rule: `pss/${v.check}`, mode, fieldPath: specPath, message: v.message });
+  };
+  if (enforce) {
+    out.auditAnnotations["enforce-policy"] = levelVersion(nsPolicy.enforce);
+    const r = run(nsPolicy.enforce);
+    if (!r.allowed) {
+      out.denial = `violates PodSecurity ${JSON.stringify(levelVersion(nsPolicy.enforce))}: ${forbiddenDetail(r)}`;
+      record("enforce", r);
+    }
+  }
+  const audit = run(nsPolicy.audit);
+  if (!audit.allowed) {
+    out.auditAnnotations["audit-violations"] =
+      `would violate PodSecurity ${JSON.stringify(levelVersion(nsPolicy.audit))}: ${forbiddenDetail(audit)}`;
+    record("audit", audit);
+  }
+  // Like the plugin: no warnings on a request it is about to reject.
+  if (out.denial === undefined) {
+    const warn = run(nsPolicy.warn);
+    if (!warn.allowed) {
+      out.warnings.push(
+        `would violate PodSecurity ${JSON.stringify(levelVersion(nsPolicy.warn))}: ${forbiddenDetail(warn)}`,
+      );
+      record("warn", warn);
+    }
+  }
+  return out;
+}
+
+function imageViolations(
+  policy: AdmissionPolicy["images"],
+  facts: AdmissionFacts,
+  refs: readonly ContainerRef[],
+): AdmissionViolation[] {
+  const out: AdmissionViolation[] = [];
+  const deniedDigests = new Set(policy.deniedDigests);
+  const deniedIds = new Set(policy.deniedVulnerabilities);
+  const mode = (rule: ImageRuleId): RuleMode => policy.modes[rule] ?? "audit";
+  for (const { image, path } of refs) {
+    const known = facts.images.get(image);
+    const parsed = parseImageRef(image);
+    const digest = (parsed.ok ? parsed.ref.digest : undefined) ?? known?.digest;
+    if (digest !== undefined && deniedDigests.has(digest)) {
+      out.push({
+        rule: "image/denied-digest",
+        mode: mode("image/denied-digest"),
+        fieldPath: path,
+        message: `image ${JSON.stringify(image)} is ${digest}, a digest the policy denies`,
+      });
+    }
+    if (known === undefined) continue;
+    const listed = known.vulnerabilities
+      .filter((v) => deniedIds.has(v.id) || (v.aliases ?? []).some((a) => deniedIds.has(a)))
+      .map((v) => v.id);
+    if (listed.length > 0) {
+      out.push({
+        rule: "image/denied-vulnerability",
+        mode: mode("image/denied-vulnerability"),
+        fieldPath: path,
+        message: `image ${JSON.stringify(image)} has denied vulnerabilities ${idList(listed)}`,
+      });
+    }
+    const threshold = policy.severityThreshold;
+    if (threshold !== undefined) {
+      const severe = known.vulnerabilities
+        .filter(
+          (v) =>
+            SEVERITY_RANK[v.severity] >= SEVERITY_RANK[threshold] && (!policy.onlyFixable || v.fixAvailable),
+        )
+        .map((v) => v.id);
+      if (severe.length > 0) {
+        out.push({
+          rule: "image/vulnerability-severity",
+          mode: mode("image/vulnerability-severity"),
+          fieldPath: path,
+          message: `image ${JSON.stringify(image)} has ${severe.length} ${policy.onlyFixable ? "fixable " : ""}vulnerabilit${severe.length === 1 ? "y" : "ies"} at or above ${threshold}: ${idList(severe)}`,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** Sorted, unique, at most {@link MAX_IDS_IN_MESSAGE} then "and N more": a message stays short. */
+function idList(ids: readonly string[]): string {
+  const u = [...new Set(ids)].sort();
+  const shown = u.slice(0, MAX_IDS_IN_MESSAGE).join(", ");
+  return u.length > MAX_IDS_IN_MESSAGE ? `${shown} and ${u.length - MAX_IDS_IN_MESSAGE} more` : shown;
+}
+
+const allow = (req: AdmissionRequest, evaluated: AdmissionDecision["evaluated"]): AdmissionDecision => ({
+  uid: req.uid,
+  allowed: true,
+  warnings: [],
+  auditAnnotations: {},
+  violations: [],
+  evaluated,
+  dryRun: req.dryRun,
+});
+
+const exempt = (
+  req: AdmissionRequest,
+  evaluated: AdmissionDecision["evaluated"],
+  by: "namespace" | "user" | "runtimeClass",
+): AdmissionDecision => ({ ...allow(req, evaluated), auditAnnotations: { exempt: by }, exemption: by });
+
+/**
+ * Decide one admission request. Pods are evaluated at the namespace's enforce, audit and warn levels exactly as
+ * the PodSecurity plugin does; workload controllers (Deployment, CronJob, ... every kind core/k8s knows) get its
+ * audit and warn results for their pod template (the plugin never denies a controller: its pods are denied).
+ * Image rules apply to pods and templates alike, each in its own mode; on UPDATE only images the old object did
+ * not already run are judged, so scaling or relabelling what runs is never blocked.
+ */
+export function decide(
+  req: AdmissionRequest,
+  policy: AdmissionPolicy,
+  facts: AdmissionFacts,
+): AdmissionDecision {
+  if (req.operation !== "CREATE" && req.operation !== "UPDATE") return allow(req, "operation");
+  const apiVersion = req.kind.group === "" ? req.kind.version : `${req.kind.group}/${req.kind.version}`;
+  const kind = workloadKindOf(apiVersion, req.kind.kind);
+  if (kind === undefined) return allow(req, "not-a-workload");
+  const isPod = kind === "Pod";
+  const evaluated = isPod ? "pod" : "controller";
+  if (isPod ? IGNORED_POD_SUBRESOURCES.has(req.subResource) : req.subResource !== "")
+    return allow(req, "subresource");
+  if (policy.exemptions.namespaces.includes(req.namespace)) return exempt(req, evaluated, "namespace");
+  if (policy.exemptions.usernames.includes(req.userInfo.username)) return exempt(req, evaluated, "user");
+  if (facts.namespaceLabels === undefined) {
+    const message = `failed to lookup namespace ${JSON.stringify(req.namespace)}`;
+    return {
+      ...allow(req, evaluated),
+      allowed: policy.failurePolicy === "Ignore",
+      status: { status: "Failure", code: 500, reason: "InternalError", message },
+    };
+  }
+  const { policy: nsPolicy, errors } = toEvaluate(facts.namespaceLabels, policy.pssDefaults);
+  const object = req.object ?? {};
+  const paths = workloadKindSpec(kind);
+  const spec = at(object, paths.spec);
+  const metaValue = at(object, paths.meta);
+  const meta = isRecord(metaValue) ? metaValue : {};
+  if (!isPod && !isRecord(spec)) return allow(req, "no-pod-template");
+  if (
+    isRecord(spec) &&
+    typeof spec.runtimeClassName === "string" &&
+    policy.exemptions.runtimeClasses.includes(spec.runtimeClassName)
+  )
+    return exempt(req, evaluated, "runtimeClass");
+
+  const fullyPrivileged = (["enforce", "audit", "warn"] as const).every(
+    (m) => nsPolicy[m].level === "privileged",
+  );
+  const skipPss =
+    (isPod && errors.length === 0 && fullyPrivileged) ||
+    (!isPod && nsPolicy.warn.level === "privileged" && nsPolicy.audit.level === "privileged") ||
+    (isPod && req.operation === "UPDATE" && !isSignificantPodUpdate(object, req.oldObject ?? {}));
+  const pss: PssOutcome = skipPss
+    ? { warnings: [], auditAnnotations: {}, violations: [] }
+    : evaluatePod(nsPolicy, errors, meta, spec, paths.spec, isPod);
+
+  const oldImages = new Set(
+    req.operation === "UPDATE"
+      ? containers(at(req.oldObject, paths.spec), paths.spec).map((c) => c.image)
+      : [],
+  );
+  const images = imageViolations(
+    policy.images,
+    facts,
+    containers(spec, paths.spec).filter((c) => !oldImages.has(c.image)),
+  );
+
+  const denials = pss.denial === undefined ? [] : [pss.denial];
+  const imageDenials = images.filter((v) => v.mode === "enforce");
+  if (imageDenials.length > 0)
+    denials.push(
+      `palisade image policy: ${imageDenials.map((v) => `${v.fieldPath}: ${v.message}`).join("; ")}`,
+    );
+  const auditAnnotations = { ...pss.auditAnnotations };
+  const audited = images.filter((v) => v.mode === "audit");
+  if (audited.length > 0)
+    auditAnnotations["image-violations"] = audited
+      .map((v) => `${v.fieldPath}: ${v.message} [${v.rule}]`)
+      .join("; ");
+  const allowed = denials.length === 0;
+  const warnings = allowed
+    ? [
+        ...pss.warnings,
+        ...images.filter((v) => v.mode === "warn").map((v) => `${v.fieldPath}: ${v.message} [${v.rule}]`),
+      ]
+    : [];
+  return {
+    uid: req.uid,
+    allowed,
+    ...(allowed ? {} : { status: forbidden(req, denials.join("; ")) }),
+    warnings,
+    auditAnnotations,
+    violations: [...pss.violations, ...images],
+    evaluated,
+    dryRun: req.dryRun,
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * Admission control, pure: parse an AdmissionReview v1, decide it against the policy and the facts the caller
+ * looked up (namespace labels, image vulnerabilities), and build the response. The webhook and offline checks
+ * call the same {@link decide}.
+ */
+export type {
+  AdmissionDecision,
+  AdmissionFacts,
+  AdmissionPolicy,
+  AdmissionViolation,
+  ImageFacts,
+  ImageRuleId,
+  ImageVulnerability,
+  RuleMode,
+} from "./decide.js";
+export { DEFAULT_ADMISSION_POLICY, decide } from "./decide.js";
+export type {
+  AdmissionOperation,
+  AdmissionRequest,
+  AdmissionResponseParts,
+  AdmissionStatus,
+  GroupVersionKind,
+  GroupVersionResource,
+  ParsedReview,
+} from "./review.js";
+export { admissionReviewResponse, MAX_REVIEW_DEPTH, parseAdmissionReview } from "./review.js";
