@@ -1,10 +1,9 @@
 import { type Command, Option } from "commander";
 import { PalisadeError } from "../../../core/errors/index.js";
-import type { ResourceRef } from "../../../core/findings/index.js";
 import { addAllowPartialOption, completeExit, requireEvaluated } from "../completeness.js";
 import type { CliContext } from "../context.js";
 import { EXIT } from "../exit-codes.js";
-import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
+import { addInputOptions, type InputOptions, inventoryInputs } from "../inputs.js";
 import { outputOption } from "../options.js";
 import { formatColumns, writeCoverage, writeText } from "../text.js";
 
@@ -39,27 +38,6 @@ Two modes:
 
 Exit 2 on usage or input errors. "latest" is policy v1.37; newer versions evaluate as v1.37.`;
 
-const refKey = (r: ResourceRef): [string, string, string] => [r.namespace ?? "", r.kind, r.name];
-
-function compareRefs(a: ResourceRef, b: ResourceRef): number {
-  const ka = refKey(a);
-  const kb = refKey(b);
-  for (let i = 0; i < 3; i++) {
-    const x = ka[i] ?? "";
-    const y = kb[i] ?? "";
-    if (x !== y) return x < y ? -1 : 1;
-  }
-  return 0;
-}
-
-function resourceOf(r: ResourceRef): ResourceRef {
-  const out: ResourceRef = { apiVersion: r.apiVersion, kind: r.kind, name: r.name };
-  if (r.namespace !== undefined) out.namespace = r.namespace;
-  return out;
-}
-
-/** Left-aligned columns separated by two spaces. */
-
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
     .command("pss")
@@ -93,22 +71,20 @@ export function register(program: Command, ctx: CliContext): void {
     if (flags.version !== undefined && level === undefined && !flags.namespaces)
       throw new PalisadeError("USAGE", "--version needs --level (or --namespaces)");
 
-    const loaded = await loadInventory(flags, paths, ctx);
-    const inv = loaded.inventory;
+    const { evaluatePss } = await import("../../../services/pss/index.js");
+    const { sources, readers } = await inventoryInputs(flags, paths, ctx);
+    const result = await evaluatePss(
+      { sources, level, version, namespaces: flags.namespaces },
+      { readers },
+      {
+        loaded: (loaded, evaluated) =>
+          requireEvaluated(ctx, loaded, { opts: flags, paths }, evaluated.count, evaluated.what),
+      },
+    );
 
-    if (level !== undefined && !flags.namespaces) {
-      requireEvaluated(ctx, loaded, { opts: flags, paths }, inv.workloads.length, "a pod or pod template");
-      const results = inv.workloads
-        .map((w) => {
-          const r = pss.evaluateWorkloadPss(w, level, version);
-          return {
-            resource: resourceOf(w.ref),
-            allowed: r.allowed,
-            violations: r.violations.map((v) => ({ check: v.check, message: v.message })),
-          };
-        })
-        .sort((a, b) => compareRefs(a.resource, b.resource));
-      writeCoverage(ctx, loaded.coverage);
+    if (result.mode === "workloads") {
+      const { results, coverage } = result;
+      writeCoverage(ctx, coverage);
       if (flags.output === "json") ctx.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
       else {
         const rows = [["NAMESPACE", "KIND", "NAME", "ALLOWED", "VIOLATION"]];
@@ -128,52 +104,14 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.exitCode = completeExit(
         ctx,
         results.some((r) => !r.allowed) ? EXIT.FINDINGS : EXIT.OK,
-        loaded.coverage,
+        coverage,
         flags.allowPartial,
       );
       return;
     }
 
-    requireEvaluated(
-      ctx,
-      loaded,
-      { opts: flags, paths },
-      inv.namespaces.size + inv.workloads.length,
-      "a Namespace or a pod or pod template",
-    );
-    const defaults =
-      level === undefined
-        ? pss.DEFAULT_PSS_POLICY
-        : {
-            ...pss.DEFAULT_PSS_POLICY,
-            enforce: pss.policyFromLabels({
-              [pss.PSS_LABELS.enforce]: level,
-              [pss.PSS_LABELS.enforceVersion]: version,
-            }).policy.enforce,
-          };
-    const report = pss.evaluateNamespacesPss(inv, defaults);
-    const verdicts = (list: import("../../../core/pss/index.js").PssWorkloadVerdict[]) =>
-      list.map((v) => ({
-        resource: resourceOf(v.resource),
-        violations: v.violations.map((x) => ({ check: x.check, message: x.message })),
-      }));
-    const coverage = [...loaded.coverage, ...report.coverage];
-    const out = {
-      namespaces: report.namespaces.map((n) => ({
-        namespace: n.namespace,
-        labelled: n.labelled,
-        enforce: n.policy.enforce,
-        audit: n.policy.audit,
-        warn: n.policy.warn,
-        errors: n.errors,
-        workloads: n.workloads,
-        rejected: verdicts(n.rejected),
-        audited: verdicts(n.audited),
-        warned: verdicts(n.warned),
-      })),
-      unlabelled: report.unlabelled,
-      coverage,
-    };
+    const { coverage } = result;
+    const out = { namespaces: result.namespaces, unlabelled: result.unlabelled, coverage };
     if (flags.output === "json") ctx.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     else {
       writeCoverage(ctx, coverage);
