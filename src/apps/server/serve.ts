@@ -1,0 +1,103 @@
+/**
+ * `palisade serve` without the command line: open the stores, seed the admin token, listen (HTTPS when a
+ * certificate and key are given), and close gracefully (in-flight requests finish, then the stores close).
+ */
+import { readFile } from "node:fs/promises";
+import { openStores } from "../../adapters/store/index.js";
+import { PalisadeError } from "../../core/errors/index.js";
+import { issueToken, memoryTokenStore } from "./auth.js";
+import { buildServer, type ServerLimits } from "./server.js";
+
+export interface ServeConfig {
+  /** HOST:PORT (port 0: any free port). */
+  listen: string;
+  /** SQLite file, `postgres://` URL or `memory:`. */
+  db: string;
+  tlsCert?: string | undefined;
+  tlsKey?: string | undefined;
+  /** Seeds an admin token with this value (kept hashed only). */
+  adminToken?: string | undefined;
+  limits?: Partial<ServerLimits> | undefined;
+  now: () => Date;
+  /** pino logger options, or false. */
+  logger?: boolean | Record<string, unknown> | undefined;
+}
+
+export interface RunningServer {
+  /** http(s)://host:port actually bound. */
+  url: string;
+  /** Stop accepting, finish in-flight requests, close the stores. Calling it again does nothing. */
+  close(): Promise<void>;
+}
+
+/** Parse `HOST:PORT` (`[::1]:8080` for IPv6). */
+export function parseListen(text: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
+  const port = Number(m?.[3]);
+  const host = m?.[1] ?? m?.[2];
+  if (m === null || host === undefined || !Number.isInteger(port) || port > 65535)
+    throw new PalisadeError(
+      "USAGE",
+      `--listen ${JSON.stringify(text)}: expected HOST:PORT, e.g. 127.0.0.1:8080`,
+    );
+  return { host, port };
+}
+
+/** Start serving; resolves once listening. */
+export async function startServe(config: ServeConfig): Promise<RunningServer> {
+  const { host, port } = parseListen(config.listen);
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined))
+    throw new PalisadeError("USAGE", "give both --tls-cert and --tls-key, or neither");
+  const https =
+    config.tlsCert !== undefined && config.tlsKey !== undefined
+      ? { cert: await readFile(config.tlsCert), key: await readFile(config.tlsKey) }
+      : undefined;
+  const stores = await openStores(config.db);
+  const tokens = memoryTokenStore();
+  if (config.adminToken !== undefined) {
+    if (config.adminToken.length < 16) {
+      await stores.close();
+      throw new PalisadeError("USAGE", "PALISADE_ADMIN_TOKEN must be at least 16 characters");
+    }
+    const { record } = await issueToken(tokens, { role: "admin" }, config.now(), config.adminToken);
+    await stores.audit.append({
+      at: config.now(),
+      actor: "palisade",
+      action: "token.seed",
+      subject: record.id,
+      details: { role: "admin", source: "PALISADE_ADMIN_TOKEN" },
+    });
+  }
+  const app = buildServer({
+    stores,
+    now: config.now,
+    auth: { tokens },
+    limits: config.limits,
+    logger: config.logger,
+    https,
+  });
+  try {
+    await app.listen({ host, port });
+  } catch (e) {
+    await app.close();
+    await stores.close();
+    throw new PalisadeError("IO", `cannot listen on ${config.listen}: ${(e as Error).message}`, { cause: e });
+  }
+  const addr = app.server.address();
+  const bound = typeof addr === "object" && addr !== null ? addr.port : port;
+  const shownHost = host.includes(":") ? `[${host}]` : host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `${https ? "https" : "http"}://${shownHost}:${bound}`,
+    close() {
+      closing ??= (async () => {
+        try {
+          await app.close();
+        } finally {
+          await stores.close();
+        }
+      })();
+      return closing;
+    },
+  };
+}
