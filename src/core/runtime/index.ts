@@ -1,0 +1,22 @@
+/**
+ * Runtime: events from the tools clusters already run (Hubble, Falco, Tetragon, the API server's audit log),
+ * attributed to the workloads that held their addresses at the time.
+ */
+export type {
+  AddressHolder,
+  AddressObservation,
+  Attribution,
+  AttributionIndex,
+  AttributionIndexOptions,
+  UnattributedReason,
+  WorkloadRef,
+} from "./attribution.js";
+export {
+  addressKey,
+  buildAttributionIndex,
+  DEFAULT_MAX_INTERVALS,
+  describeHolder,
+  holderKey,
+} from "./attribution.js";
+export type { TimedInventory } from "./snapshots.js";
+export { addressesOf, observationsFromSnapshots } from "./snapshots.js";
