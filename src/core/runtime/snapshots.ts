@@ -13,7 +13,7 @@
  */
 import type { CoverageEntry } from "../findings/index.js";
 import type { Inventory, KObject } from "../inventory/index.js";
-import { isRecord } from "../util/index.js";
+import { appendAll, isRecord } from "../util/index.js";
 import type { AddressHolder, AddressObservation, WorkloadRef } from "./attribution.js";
 import { holderKey } from "./attribution.js";
 
@@ -140,7 +140,7 @@ export function observationsFromSnapshots(snapshots: readonly TimedInventory[]):
   let open = new Map<string, AddressObservation>();
   for (const snap of sorted) {
     const { held, coverage: c } = addressesOf(snap.inventory);
-    coverage.push(...c);
+    appendAll(coverage, c);
     const next = new Map<string, AddressObservation>();
     for (const h of held) {
       const key = `${h.ip}\u0000${holderKey(h.holder)}`;
