@@ -61,6 +61,8 @@ export interface ImageConfig {
   labels: Record<string, string>;
   /** `created_by` of each non-empty-layer history entry, aligned with diffIds when the history is complete. */
   layerCreatedBy: (string | undefined)[];
+  /** The config's `created` (RFC 3339), when it is a valid time: orders releases whose tags do not. */
+  created?: string | undefined;
 }
 
 /** Parse JSON rejecting prototype keys (style rule 6). */
@@ -147,7 +149,12 @@ export function parseImageConfig(doc: unknown, what = "image config"): ImageConf
       createdBy.push(typeof h.created_by === "string" ? h.created_by : undefined);
     }
   }
+  const created =
+    typeof doc.created === "string" && !Number.isNaN(Date.parse(doc.created))
+      ? new Date(Date.parse(doc.created)).toISOString()
+      : undefined;
   return {
+    ...(created !== undefined ? { created } : {}),
     os: typeof doc.os === "string" ? doc.os : undefined,
     architecture: typeof doc.architecture === "string" ? doc.architecture : undefined,
     variant: typeof doc.variant === "string" ? doc.variant : undefined,

@@ -46,6 +46,8 @@ export type {
 export { BASE_DIGEST_ANNOTATION, BASE_NAME_ANNOTATION } from "./model.js";
 export type { PlanItem, RemediationPlan, UpgradeAdvice } from "./plan.js";
 export { buildPlan, EXPOSURE_WEIGHT, NO_TEAM, SEVERITY_WEIGHT, upgradeAdvice } from "./plan.js";
+export type { TagRelease } from "./release.js";
+export { compareTags, releaseOrder, tagRelease } from "./release.js";
 export type {
   ObservationScope,
   ObservedRemediation,

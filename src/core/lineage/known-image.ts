@@ -62,6 +62,7 @@ export function knownImageFromSbom(sbom: Sbom, refs: readonly string[] = []): Kn
   if (sbom.image?.configDigest !== undefined && sbom.image.configDigest !== digest)
     img.configDigest = sbom.image.configDigest;
   if (sbom.image?.platform !== undefined) img.platform = sbom.image.platform;
+  if (sbom.image?.created !== undefined) img.created = sbom.image.created;
   if (sbom.os !== undefined) img.os = sbom.os;
   return img;
 }
@@ -119,6 +120,7 @@ export function parseKnownImage(v: unknown): KnownImage {
   }
   if (typeof v.configDigest === "string") img.configDigest = v.configDigest;
   if (typeof v.platform === "string") img.platform = v.platform;
+  if (typeof v.created === "string" && !Number.isNaN(Date.parse(v.created))) img.created = v.created;
   if (isRecord(v.os) && typeof v.os.id === "string")
     img.os = v.os as unknown as NonNullable<KnownImage["os"]>;
   return img;

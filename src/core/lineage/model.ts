@@ -18,6 +18,8 @@ export interface KnownImage {
   layers: string[];
   /** `os/arch[/variant]`. */
   platform?: string | undefined;
+  /** The config's `created` time (ISO-8601): orders releases of a repository whose tags do not order. */
+  created?: string | undefined;
   /** Base annotations only (`org.opencontainers.image.base.name` / `.digest`); other annotations are not kept. */
   annotations: Record<string, string>;
   os?: OsInfo | undefined;

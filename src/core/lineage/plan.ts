@@ -3,6 +3,7 @@ import { plural } from "../report/index.js";
 import { DEFAULT_RESOLVER } from "../vuln/index.js";
 import type { ImpactIndex } from "./impact.js";
 import type { LineageNode, WorkloadUsage } from "./model.js";
+import { releaseOrder } from "./release.js";
 import { descendants, nodeLabel } from "./tree.js";
 import { vulnIdsOf } from "./vulns.js";
 
@@ -137,6 +138,8 @@ export function upgradeAdvice(index: ImpactIndex): UpgradeAdvice[] {
         if (gid === f) continue;
         const g = lineage.nodes.get(gid) as LineageNode;
         if (g.platform !== from.platform) continue;
+        // Never advice to move back to an older release (by tag scheme, else creation time).
+        if ((releaseOrder(lineage, from, g, repo) ?? 1) < 0) continue;
         const gIds = vulnIdsOf(vulns, gid);
         const clears = new Set([...fromIds].filter((x) => !gIds.has(x)));
         const introduces = [...gIds].filter((x) => !fromIds.has(x)).length;

@@ -1,6 +1,7 @@
 import { cmp, type ResourceRef, SEVERITY_RANK, type Severity } from "../findings/index.js";
 import type { ImpactIndex } from "./impact.js";
 import type { LineageNode, WorkloadUsage } from "./model.js";
+import { releaseOrder } from "./release.js";
 import { nodeLabel } from "./tree.js";
 import { workloadKey } from "./usage.js";
 import { vulnIdsOf } from "./vulns.js";
@@ -189,6 +190,7 @@ export function observeRemediation(index: ImpactIndex, scope?: ObservationScope)
       if (vulnerable.size === 0) continue; // carried by images nobody runs: visible in the tree and plan, no record
       const first = g.occ[0]?.vuln;
       if (!first) continue;
+      const fixNode = lineage.nodes.get(first.fixNode) as LineageNode;
       let severity = first.severity;
       const fixed = new Set<string>();
       const aliases = new Set<string>();
@@ -199,9 +201,14 @@ export function observeRemediation(index: ImpactIndex, scope?: ObservationScope)
         for (const a of o.vuln.aliases) aliases.add(a);
         packages.add(o.vuln.package);
       }
-      const fixNode = lineage.nodes.get(first.fixNode) as LineageNode;
+      // A patched image is a later release of the family (by tag scheme, else creation time) without the
+      // vulnerability: an older tag or an unrelated variant that happens to lack it patches nothing.
       const patchedImages = (byRepo.get(family) ?? [])
-        .filter((n) => !idsOf(n).has(id))
+        .filter(
+          (n) =>
+            !idsOf(n).has(id) &&
+            (releaseOrder(lineage, fixNode, lineage.nodes.get(n) as LineageNode, family) ?? 0) > 0,
+        )
         .map((n) => nodeLabel(lineage.nodes.get(n) as LineageNode))
         .sort(cmp);
       const workloads: ObservedWorkload[] = [...vulnerable]
