@@ -108,7 +108,14 @@ export interface AdmissionDecision {
   violations: AdmissionViolation[];
   exemption?: "namespace" | "user" | "runtimeClass" | undefined;
   /** What was evaluated: "pod", "controller" (a pod template) or why nothing was. */
-  evaluated: "pod" | "controller" | "not-a-workload" | "operation" | "subresource" | "no-pod-template";
+  evaluated:
+    | "pod"
+    | "controller"
+    | "not-a-workload"
+    | "operation"
+    | "subresource"
+    | "no-pod-template"
+    | "failure";
   dryRun: boolean;
 }
 
@@ -486,6 +493,41 @@ export function decide(
     auditAnnotations,
     violations: [...pss.violations, ...images],
     evaluated,
+    dryRun: req.dryRun,
+  };
+}
+
+/** The images a request's pod or pod template runs, as written, each once: what the caller looks facts up for. */
+export function requestImages(req: AdmissionRequest): string[] {
+  const apiVersion = req.kind.group === "" ? req.kind.version : `${req.kind.group}/${req.kind.version}`;
+  const kind = workloadKindOf(apiVersion, req.kind.kind);
+  if (kind === undefined || req.object === undefined) return [];
+  const path = workloadKindSpec(kind).spec;
+  return [...new Set(containers(at(req.object, path), path).map((c) => c.image))].sort();
+}
+
+/**
+ * The answer when no decision could be made (the deadline passed, a fact source failed): allowed when the
+ * failure policy is "Ignore" (fail open, with a warning saying so), denied when it is "Fail" (fail closed).
+ * Either way the reason goes in an audit annotation, so an unevaluated admission is never silent.
+ */
+export function failureDecision(
+  req: Pick<AdmissionRequest, "uid" | "dryRun">,
+  policy: Pick<AdmissionPolicy, "failurePolicy">,
+  reason: string,
+): AdmissionDecision {
+  const open = policy.failurePolicy === "Ignore";
+  const message = `palisade could not evaluate the request: ${reason}`;
+  return {
+    uid: req.uid,
+    allowed: open,
+    ...(open
+      ? {}
+      : { status: { status: "Failure" as const, code: 500, reason: "InternalError" as const, message } }),
+    warnings: open ? [`${message}; admitted because the failure policy is Ignore`] : [],
+    auditAnnotations: { "evaluation-failure": reason },
+    violations: [],
+    evaluated: "failure",
     dryRun: req.dryRun,
   };
 }

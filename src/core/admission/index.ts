@@ -13,7 +13,7 @@ export type {
   ImageVulnerability,
   RuleMode,
 } from "./decide.js";
-export { DEFAULT_ADMISSION_POLICY, decide } from "./decide.js";
+export { DEFAULT_ADMISSION_POLICY, decide, failureDecision, requestImages } from "./decide.js";
 export type {
   AdmissionOperation,
   AdmissionRequest,

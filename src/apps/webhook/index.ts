@@ -1,0 +1,9 @@
+/** The validating admission webhook (HTTPS, AdmissionReview v1). */
+export {
+  createWebhook,
+  DEFAULT_WEBHOOK_LIMITS,
+  type Webhook,
+  type WebhookLimits,
+  type WebhookOptions,
+  type WebhookStats,
+} from "./server.js";

@@ -1,0 +1,211 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { request } from "node:https";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeTestCerts, type TestCerts } from "../../../test/support/tls.js";
+import { type AdmissionPolicy, DEFAULT_ADMISSION_POLICY } from "../../core/admission/index.js";
+import type { AdmissionFactSources } from "../../services/admission/index.js";
+import { createWebhook, type Webhook } from "./index.js";
+
+const NAMESPACES: Record<string, Record<string, string>> = {
+  apps: { "pod-security.kubernetes.io/enforce": "restricted" },
+  open: {},
+};
+const SOURCES: AdmissionFactSources = {
+  namespaceLabels: (ns) => NAMESPACES[ns],
+  imageFacts: () => new Map(),
+};
+/** Test double for a slow store: a lookup that never answers (no real store can be made to hang on cue). */
+const HANGING: AdmissionFactSources = {
+  namespaceLabels: () => new Promise(() => {}),
+  imageFacts: () => new Map(),
+};
+
+function review(namespace: string, privileged: boolean, uid = "3f2a-uid") {
+  return {
+    apiVersion: "admission.k8s.io/v1",
+    kind: "AdmissionReview",
+    request: {
+      uid,
+      kind: { group: "", version: "v1", kind: "Pod" },
+      resource: { group: "", version: "v1", resource: "pods" },
+      requestKind: { group: "", version: "v1", kind: "Pod" },
+      requestResource: { group: "", version: "v1", resource: "pods" },
+      name: "web",
+      namespace,
+      operation: "CREATE",
+      userInfo: { username: "alice", uid: "u-1", groups: ["system:authenticated"] },
+      object: {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "web", namespace },
+        spec: { containers: [{ name: "app", image: "nginx:1.27", securityContext: { privileged } }] },
+      },
+      oldObject: null,
+      dryRun: false,
+      options: { apiVersion: "meta.k8s.io/v1", kind: "CreateOptions" },
+    },
+  };
+}
+
+let dir: string;
+let certs: TestCerts;
+const hooks: Webhook[] = [];
+
+async function start(policy: AdmissionPolicy, sources: AdmissionFactSources, limits = {}): Promise<number> {
+  const hook = createWebhook({
+    tls: { key: readFileSync(certs.key), cert: readFileSync(certs.cert) },
+    policy,
+    sources,
+    limits,
+  });
+  hooks.push(hook);
+  await new Promise<void>((resolve) => hook.server.listen(0, "127.0.0.1", resolve));
+  return (hook.server.address() as AddressInfo).port;
+}
+
+function call(
+  port: number,
+  method: string,
+  path: string,
+  body?: string | Buffer,
+  contentType = "application/json",
+  ca = certs.ca,
+): Promise<{ status: number; json: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port,
+        method,
+        path,
+        ca: readFileSync(ca),
+        headers: { "content-type": contentType },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString()) }),
+        );
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "palisade-webhook-"));
+  certs = makeTestCerts(dir);
+});
+afterAll(async () => {
+  await Promise.all(hooks.map((h) => new Promise((r) => h.server.close(r))));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("admission webhook over real TLS", () => {
+  it("denies a privileged pod in a restricted namespace and admits it in an unlabelled one", async () => {
+    const port = await start(DEFAULT_ADMISSION_POLICY, SOURCES);
+    const denied = await call(port, "POST", "/validate", JSON.stringify(review("apps", true)));
+    expect(denied.status).toBe(200);
+    expect(denied.json).toEqual({
+      apiVersion: "admission.k8s.io/v1",
+      kind: "AdmissionReview",
+      response: {
+        uid: "3f2a-uid",
+        allowed: false,
+        status: {
+          status: "Failure",
+          code: 403,
+          reason: "Forbidden",
+          message:
+            'pods "web" is forbidden: violates PodSecurity "restricted:latest": privileged (container "app" must not set securityContext.privileged=true), allowPrivilegeEscalation != false (container "app" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities (container "app" must set securityContext.capabilities.drop=["ALL"]), runAsNonRoot != true (pod or container "app" must set securityContext.runAsNonRoot=true), seccompProfile (pod or container "app" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")',
+          details: { name: "web", kind: "pods" },
+        },
+        auditAnnotations: { "enforce-policy": "restricted:latest" },
+      },
+    });
+    const allowed = await call(port, "POST", "/validate", JSON.stringify(review("open", true, "u2")));
+    expect(allowed).toEqual({
+      status: 200,
+      json: {
+        apiVersion: "admission.k8s.io/v1",
+        kind: "AdmissionReview",
+        response: { uid: "u2", allowed: true },
+      },
+    });
+    expect(await call(port, "GET", "/healthz")).toEqual({ status: 200, json: { status: "ok" } });
+  });
+
+  it("a client that does not trust the CA cannot talk to it", async () => {
+    const port = await start(DEFAULT_ADMISSION_POLICY, SOURCES);
+    await expect(
+      call(port, "GET", "/healthz", undefined, "application/json", certs.wrongCa),
+    ).rejects.toThrow();
+  });
+
+  it("answers hostile bodies with 4xx and a reason, and keeps serving", async () => {
+    const port = await start(DEFAULT_ADMISSION_POLICY, SOURCES, { maxBodyBytes: 64 * 1024 });
+    expect(await call(port, "POST", "/validate", Buffer.alloc(200 * 1024, 0x20))).toEqual({
+      status: 413,
+      json: { error: "body larger than 65536 bytes" },
+    });
+    expect((await call(port, "POST", "/validate", "{not json")).status).toBe(400);
+    expect(
+      await call(port, "POST", "/validate", JSON.stringify({ ...review("apps", false), kind: "Pod" })),
+    ).toEqual({
+      status: 400,
+      json: { error: 'kind: expected "AdmissionReview", got "Pod"' },
+    });
+    expect((await call(port, "POST", "/validate", "{}", "text/plain")).status).toBe(415);
+    expect((await call(port, "GET", "/validate")).status).toBe(405);
+    expect((await call(port, "POST", "/nope", "{}")).status).toBe(404);
+    let deep = "1";
+    for (let i = 0; i < 5000; i++) deep = `[${deep}]`;
+    const r = review("apps", false);
+    const body = JSON.stringify(r).replace('"dryRun":false', `"dryRun":false,"extra":${deep}`);
+    expect((await call(port, "POST", "/validate", body)).status).toBe(400);
+    expect((await call(port, "GET", "/healthz")).status).toBe(200);
+  });
+
+  it("never hangs: past the deadline it fails closed with failurePolicy Fail", async () => {
+    const port = await start(DEFAULT_ADMISSION_POLICY, HANGING, { deadlineMs: 50 });
+    expect((await call(port, "POST", "/validate", JSON.stringify(review("apps", false)))).json).toEqual({
+      apiVersion: "admission.k8s.io/v1",
+      kind: "AdmissionReview",
+      response: {
+        uid: "3f2a-uid",
+        allowed: false,
+        status: {
+          status: "Failure",
+          code: 500,
+          reason: "InternalError",
+          message: "palisade could not evaluate the request: no decision within 50 ms",
+        },
+        auditAnnotations: { "evaluation-failure": "no decision within 50 ms" },
+      },
+    });
+    expect(hooks.at(-1)?.stats).toEqual({ answered: 1, denied: 1, failures: 1, badRequests: 0 });
+  });
+
+  it("never hangs: past the deadline it fails open with failurePolicy Ignore, saying so", async () => {
+    const port = await start({ ...DEFAULT_ADMISSION_POLICY, failurePolicy: "Ignore" }, HANGING, {
+      deadlineMs: 50,
+    });
+    expect((await call(port, "POST", "/validate", JSON.stringify(review("apps", true)))).json).toEqual({
+      apiVersion: "admission.k8s.io/v1",
+      kind: "AdmissionReview",
+      response: {
+        uid: "3f2a-uid",
+        allowed: true,
+        warnings: [
+          "palisade could not evaluate the request: no decision within 50 ms; admitted because the failure policy is Ignore",
+        ],
+        auditAnnotations: { "evaluation-failure": "no decision within 50 ms" },
+      },
+    });
+  });
+});
