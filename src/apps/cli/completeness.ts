@@ -101,6 +101,16 @@ export async function loadForEvaluation(
   ctx: CliContext,
 ): Promise<LoadedInventory> {
   const loaded = await loadInventory(opts, paths, ctx);
-  requireEvaluated(ctx, loaded, { opts, paths }, loaded.inventory.objects.length, "");
+  requireObjects(ctx, loaded, opts, paths);
   return loaded;
+}
+
+/** Refuse (exit 2) a loaded input with no Kubernetes object: the check of {@link loadForEvaluation}. */
+export function requireObjects(
+  ctx: CliContext,
+  loaded: LoadedInventory,
+  opts: InputOptions,
+  paths: readonly string[],
+): void {
+  requireEvaluated(ctx, loaded, { opts, paths }, loaded.inventory.objects.length, "");
 }

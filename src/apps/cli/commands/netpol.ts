@@ -1,11 +1,9 @@
 import type { Command } from "commander";
 import { PalisadeError } from "../../../core/errors/index.js";
-import type { Inventory, KObject } from "../../../core/inventory/index.js";
-import { appendAll } from "../../../core/util/index.js";
-import { addAllowPartialOption, completeExit, loadForEvaluation } from "../completeness.js";
+import { addAllowPartialOption, completeExit, requireObjects } from "../completeness.js";
 import type { CliContext } from "../context.js";
 import { EXIT } from "../exit-codes.js";
-import { addInputOptions, type InputOptions, loadInventory } from "../inputs.js";
+import { addInputOptions, type InputOptions, inventoryInputs } from "../inputs.js";
 import { collect, outputOption } from "../options.js";
 import { writeChunks, writeCoverage, writeText } from "../text.js";
 
@@ -64,20 +62,6 @@ function addIpBlockOptions(cmd: Command): Command {
     );
 }
 
-const policyKey = (o: KObject): string => `${o.ref.namespace ?? "default"}/${o.ref.name}`;
-
-/**
- * The what-if inventory: the policies of `--with` files replace same-named policies (as `kubectl apply` would) or
- * are added; `--remove NS/NAME` deletes a policy. Everything else stays as loaded.
- */
-function applyChange(before: Inventory, added: readonly KObject[], removed: readonly string[]): Inventory {
-  const drop = new Set([...removed, ...added.map(policyKey)]);
-  return {
-    ...before,
-    networkPolicies: [...before.networkPolicies.filter((p) => !drop.has(policyKey(p))), ...added],
-  };
-}
-
 /** `palisade netpol connectivity` and `palisade netpol diff`. */
 export function register(program: Command, ctx: CliContext): void {
   const netpol = program
@@ -96,10 +80,14 @@ export function register(program: Command, ctx: CliContext): void {
   addInputOptions(conn);
   conn.action(async (paths: string[], flags: ConnectivityFlags) => {
     const opts = { ...maxEdgesOf(flags.maxEdges), ...(await ipBlockModeOf(flags)) };
-    const loaded = await loadForEvaluation(flags, paths, ctx);
+    const { netpolConnectivity } = await import("../../../services/netpol/index.js");
+    const { sources, readers } = await inventoryInputs(flags, paths, ctx);
+    const { connectivity: result, coverage } = await netpolConnectivity(
+      { sources, options: opts },
+      { readers },
+      { loaded: (loaded) => requireObjects(ctx, loaded, flags, paths) },
+    );
     const np = await import("../../../core/netpol/index.js");
-    const result = np.analyzeConnectivity(loaded.inventory, opts);
-    const coverage = [...loaded.coverage, ...result.coverage];
     if (flags.output === "json") {
       // In chunks: 10k workloads x 10k policies give over 100k edges, about 45 MB of JSON.
       await writeChunks(ctx.stdout, np.formatConnectivityJsonChunks(result.edges, coverage));
@@ -133,44 +121,15 @@ export function register(program: Command, ctx: CliContext): void {
     for (const r of flags.remove ?? [])
       if (!/^[^/]+\/[^/]+$/.test(r))
         throw new PalisadeError("USAGE", `--remove expects NAMESPACE/NAME, got "${r}"`);
-    const loaded = await loadForEvaluation(flags, paths, ctx);
-    const coverage = [...loaded.coverage];
-    const added: KObject[] = [];
-    if (flags.with?.length) {
-      const change = await loadInventory({ file: flags.with }, [], ctx);
-      appendAll(coverage, change.coverage);
-      appendAll(added, change.inventory.networkPolicies);
-      const others = change.inventory.objects.filter(
-        (o) => o.ref.kind !== "NetworkPolicy" && o.ref.kind !== "Namespace",
-      );
-      if (others.length > 0)
-        coverage.push({
-          reason: "not-evaluated",
-          message: `--with: ${others.length} object(s) that are not NetworkPolicies were ignored (${others
-            .slice(0, 5)
-            .map((o) => `${o.ref.kind} ${o.ref.namespace ?? ""}/${o.ref.name}`)
-            .join(", ")})`,
-        });
-    }
-    const known = new Set(loaded.inventory.networkPolicies.map(policyKey));
-    for (const r of flags.remove ?? [])
-      if (!known.has(r))
-        coverage.push({
-          reason: "missing",
-          message: `--remove: no NetworkPolicy ${r} in the input`,
-          subject: r,
-        });
-    const np = await import("../../../core/netpol/index.js");
-    const before = np.analyzeConnectivity(loaded.inventory, opts);
-    const after = np.analyzeConnectivity(applyChange(loaded.inventory, added, flags.remove ?? []), opts);
-    const d = np.diffConnectivity(before, after);
-    // Coverage of the "after" analysis includes invalid new policies, which the change would fail to apply.
-    const seen = new Set(before.coverage.map((c) => c.message));
-    appendAll(
-      coverage,
-      before.coverage,
-      after.coverage.filter((c) => !seen.has(c.message)),
+    const { netpolDiff } = await import("../../../services/netpol/index.js");
+    const { sources, readers } = await inventoryInputs(flags, paths, ctx);
+    const change = flags.with?.length ? await inventoryInputs({ file: flags.with }, [], ctx) : undefined;
+    const { diff: d, coverage } = await netpolDiff(
+      { sources, change: change?.sources, remove: flags.remove ?? [], options: opts },
+      { readers, changeReaders: change?.readers },
+      { loaded: (loaded) => requireObjects(ctx, loaded, flags, paths) },
     );
+    const np = await import("../../../core/netpol/index.js");
     if (flags.output === "json") ctx.stdout.write(`${JSON.stringify({ ...d, coverage }, null, 2)}\n`);
     else {
       writeText(ctx, np.formatDiffText(d));
