@@ -147,7 +147,11 @@ export function parseGoMod(data: Uint8Array, path: string): CatalogResult {
   }
 
   const packages: CatalogedPackage[] = [];
+  const seen = new Set<string>();
   for (const r of requires) {
+    // The go command refuses a path required twice; listing it once is enough.
+    if (seen.has(`${r.path} ${r.version}`)) continue;
+    seen.add(`${r.path} ${r.version}`);
     if (packages.length >= MAX_PACKAGES) {
       coverage.push({ reason: "limit", subject: path, message: `more than ${MAX_PACKAGES} requirements` });
       break;

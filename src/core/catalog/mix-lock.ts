@@ -11,6 +11,8 @@ import type { CatalogedPackage, CatalogResult } from "./model.js";
 import { baseName, decodeUtf8 } from "./text.js";
 
 const MAX_DEPTH = 64;
+/** Where a string's plain run stops: its end or an escape. */
+const STRING_STOP = /["\\]/g;
 const MAX_PACKAGES = 200_000;
 
 export function isMixLockPath(path: string): boolean {
@@ -171,19 +173,18 @@ class TermReader {
     let out = "";
     let i = this.pos + 1;
     for (;;) {
-      const j = s.indexOf('"', i);
-      const b = s.indexOf("\\", i);
-      if (j < 0) throw new TermError(this.line, "unterminated string");
-      if (b >= 0 && b < j) {
-        out += s.slice(i, b);
-        const e = s[b + 1] ?? "";
+      STRING_STOP.lastIndex = i;
+      const m = STRING_STOP.exec(s);
+      if (!m) throw new TermError(this.line, "unterminated string");
+      out += s.slice(i, m.index);
+      if (m[0] === "\\") {
+        const e = s[m.index + 1] ?? "";
         out += e === "n" ? "\n" : e === "t" ? "\t" : e;
-        i = b + 2;
+        i = m.index + 2;
         continue;
       }
-      out += s.slice(i, j);
-      for (let k = this.pos; k < j; k++) if (s.charCodeAt(k) === 10) this.line++;
-      this.pos = j + 1;
+      for (let k = this.pos; k < m.index; k++) if (s.charCodeAt(k) === 10) this.line++;
+      this.pos = m.index + 1;
       return out;
     }
   }

@@ -12,6 +12,8 @@ import type { CatalogedPackage, CatalogResult } from "./model.js";
 import { baseName, decodeUtf8 } from "./text.js";
 
 const MAX_PACKAGES = 200_000;
+/** Pub writes short lines (a sha256 is the longest value); a longer one is not read (the key pattern backtracks). */
+const MAX_LINE = 64 * 1024;
 /** The public repository: pub.dev, and its former name. */
 const DEFAULT_HOSTS: ReadonlySet<string> = new Set(["https://pub.dev", "https://pub.dartlang.org"]);
 
@@ -65,6 +67,10 @@ export function parsePubspecLock(data: Uint8Array, path: string): CatalogResult 
   for (const [i, raw] of lines.entries()) {
     const line = i + 1;
     if (raw.trim() === "" || raw.trimStart().startsWith("#")) continue;
+    if (raw.length > MAX_LINE) {
+      problem(line, `pubspec.lock: a line of ${raw.length} characters (over ${MAX_LINE}); skipped`);
+      continue;
+    }
     const indent = raw.length - raw.trimStart().length;
     const m = /^\s*("(?:[^"\\]|\\.)*"|'[^']*'|[^:#]+?)\s*:(?:\s+(.*))?$/.exec(raw);
     if (!m?.[1]) {

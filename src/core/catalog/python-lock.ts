@@ -193,9 +193,13 @@ export function parseRequirements(data: Uint8Array, path: string): CatalogResult
   const rawLines = decodeUtf8(data).split(/\r?\n/);
   for (let i = 0; i < rawLines.length; i++) {
     const line = i + 1;
-    let text = rawLines[i] as string;
-    while (text.endsWith("\\") && i + 1 < rawLines.length)
-      text = text.slice(0, -1) + (rawLines[++i] as string);
+    // Continuations are joined once at the end (appending to a growing string would copy it per line).
+    const parts = [rawLines[i] as string];
+    while ((parts[parts.length - 1] as string).endsWith("\\") && i + 1 < rawLines.length) {
+      parts[parts.length - 1] = (parts[parts.length - 1] as string).slice(0, -1);
+      parts.push(rawLines[++i] as string);
+    }
+    let text = parts.join("");
     text = text.replace(/(?:^|\s)#.*$/, "").trim();
     if (text === "" || text.startsWith("-")) continue;
     // Per-requirement options (--hash=..., --global-option) follow the requirement.

@@ -125,6 +125,14 @@ describe("go.mod (source scans)", () => {
     it("huge and binary input: bounded, never a throw", () => {
       const huge = `require (\n${Array.from({ length: 50_000 }, (_, i) => `\tm/p${i} v1.0.${i}`).join("\n")}\n)\n`;
       expect(parseGoMod(enc(huge), "go.mod").packages.length).toBe(50_000);
+      const over = `require (\n${Array.from({ length: 200_001 }, (_, i) => `\tm/p${i} v1.0.0`).join("\n")}\n)\n`;
+      const capped = parseGoMod(enc(over), "go.mod");
+      expect([capped.packages.length, capped.coverage.map((c) => c.message)]).toEqual([
+        200_000,
+        ["more than 200000 requirements"],
+      ]);
+      const same = parseGoMod(enc(`require (\n${"\tm/p v1.0.0\n".repeat(300_000)})\n`), "go.mod");
+      expect([same.packages.length, same.coverage]).toEqual([1, []]);
       const junk = new Uint8Array(4096).map((_, i) => (i * 7919) % 256);
       expect(() => parseGoMod(junk, "go.mod")).not.toThrow();
     });
