@@ -12,6 +12,7 @@ export {
   MemoryKnownImageStore,
   MemoryRemediationStore,
   MemorySnapshotStore,
+  MemoryTokenStore,
   MemoryVulnStore,
   openMemoryStores,
 } from "./memory/index.js";
@@ -39,7 +40,9 @@ export type {
   SnapshotScope,
   StoredFinding,
   StoredImage,
+  StoredToken,
   Stores,
+  TokenStore,
   VulnDbStatus,
   VulnStore,
 } from "./ports.js";

@@ -309,6 +309,29 @@ export interface AuditStore {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// API tokens
+
+/** An API token as stored: never the token, only its SHA-256 digest (hex). */
+export interface StoredToken {
+  /** Public id (for audit entries and logs); derived from the digest, never usable to recover the token. */
+  id: string;
+  digest: string;
+  /** The role it grants (the server checks it on read). */
+  role: string;
+  /** The team of a team-scoped role. */
+  team?: string | undefined;
+  createdAt: string;
+}
+
+/** API tokens of the server. */
+export interface TokenStore {
+  /** Add a token; a second token with the same id or digest is refused (INPUT). */
+  put(token: StoredToken): Promise<void>;
+  /** Every token, ordered by id (a server holds few: lookups compare every digest in constant time). */
+  list(): Promise<StoredToken[]>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // The bundle
 
 /** Every store of one database (one SQLite file, one PostgreSQL schema, or one in-memory set). */
@@ -321,6 +344,7 @@ export interface Stores {
   readonly snapshots: InventorySnapshotStore;
   readonly findings: FindingStore;
   readonly audit: AuditStore;
+  readonly tokens: TokenStore;
   /** Release every connection; calling it again does nothing. */
   close(): Promise<void>;
 }

@@ -30,7 +30,7 @@ const MODULES: readonly ModuleEntry[] = [
   { commands: ["pss"], load: () => import("./commands/pss.js") },
   { commands: ["rbac"], load: () => import("./commands/rbac.js") },
   { commands: ["scan"], load: () => import("./commands/scan.js") },
-  { commands: ["serve"], load: () => import("./commands/serve.js") },
+  { commands: ["serve", "token"], load: () => import("./commands/serve.js") },
   { commands: ["versions"], load: () => import("./commands/versions.js") },
   { commands: ["vuln", "sbom"], load: () => import("./commands/vuln.js") },
   // After vuln.js: adds `vuln impact|plan|status` to it.

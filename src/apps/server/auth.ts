@@ -6,6 +6,7 @@
  * compare digests in constant time, so neither the store nor timing reveals a token.
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { MemoryTokenStore, type TokenStore } from "../../adapters/store/index.js";
 import { PalisadeError } from "../../core/errors/index.js";
 
 export const ROLES = ["admin", "security", "team-viewer", "ingest"] as const;
@@ -23,31 +24,18 @@ export interface Principal {
   team?: string | undefined;
 }
 
-/** A stored token: its digest and who it makes the caller. */
+/** A stored token whose role this server knows. */
 export interface TokenRecord extends Principal {
   /** Hex SHA-256 of the token text. */
   digest: string;
   createdAt: string;
 }
 
-/** Where token digests live. */
-export interface TokenStore {
-  put(record: TokenRecord): Promise<void>;
-  /** Every record (a server holds few tokens; lookups compare each digest in constant time). */
-  list(): Promise<TokenRecord[]>;
-}
+export type { TokenStore };
 
-/** Tokens held by this process only (the seeded admin token, tests). */
+/** Tokens held by this process only (tests). */
 export function memoryTokenStore(): TokenStore {
-  const records: TokenRecord[] = [];
-  return {
-    async put(r) {
-      records.push(r);
-    },
-    async list() {
-      return records.slice();
-    },
-  };
+  return new MemoryTokenStore();
 }
 
 /** Hex SHA-256 of a token. */
@@ -106,10 +94,16 @@ export async function issueToken(
 /** The principal of a bearer token, or undefined. Every record is compared, in constant time. */
 export async function verifyToken(store: TokenStore, token: string): Promise<Principal | undefined> {
   const digest = Buffer.from(tokenDigest(token), "hex");
-  let found: TokenRecord | undefined;
+  let found: Principal | undefined;
   for (const r of await store.list()) {
     const d = Buffer.from(r.digest, "hex");
-    if (d.length === digest.length && timingSafeEqual(d, digest)) found ??= r;
+    // A role this server does not know grants nothing (a newer server wrote it, or the row was edited).
+    if (
+      d.length === digest.length &&
+      timingSafeEqual(d, digest) &&
+      (ROLES as readonly string[]).includes(r.role)
+    )
+      found ??= { id: r.id, role: r.role as Role, team: r.team };
   }
-  return found === undefined ? undefined : { id: found.id, role: found.role, team: found.team };
+  return found;
 }

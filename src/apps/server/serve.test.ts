@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { TWO_TEAMS } from "../../../test/contracts/server-api.contract.js";
+import { runCli } from "../../../test/support/cli.js";
 import { makeTestCerts } from "../../../test/support/tls.js";
 import { openStores } from "../../adapters/store/index.js";
 import { parseListen, startServe } from "./serve.js";
@@ -126,4 +127,40 @@ describe("palisade serve", () => {
     expect(await exited).toBe(0);
     expect(stderr).toContain("palisade: stopped");
   }, 60_000);
+
+  it("palisade token create prints a token once, stores its digest only, audits it, and the server accepts it", async () => {
+    const db = join(dir, "tokens.db");
+    const r = await runCli(["token", "create", "--role", "team-viewer", "--team", "alpha", "--db", db]);
+    expect(r.code, r.stderr).toBe(0);
+    const token = r.stdout.trim();
+    expect(token).toMatch(/^pal_[A-Za-z0-9_-]{43}$/);
+    expect(r.stderr).toMatch(/created tok_[0-9a-f]{16} \(team-viewer, team alpha\)/);
+    expect((await runCli(["token", "create", "--role", "team-viewer", "--db", db])).code).toBe(2);
+    expect((await runCli(["token", "create", "--role", "root", "--db", db])).code).toBe(2);
+    const stores = await openStores(db);
+    try {
+      const stored = await stores.tokens.list();
+      expect(stored.map((t) => [t.role, t.team])).toEqual([["team-viewer", "alpha"]]);
+      expect(JSON.stringify(stored)).not.toContain(token);
+      const audit = await stores.audit.list();
+      expect(audit.items.map((e) => [e.actor, e.action, e.subject, e.details])).toEqual([
+        ["cli", "token.create", stored[0]?.id, { role: "team-viewer", team: "alpha" }],
+      ]);
+    } finally {
+      await stores.close();
+    }
+    const s = await startServe({ listen: "127.0.0.1:0", db, now });
+    try {
+      const auth = { authorization: `Bearer ${token}` };
+      expect((await fetch(`${s.url}/api/v1/findings`, { headers: auth })).status).toBe(200);
+      const push = await fetch(`${s.url}/api/v1/clusters/prod/snapshots`, {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body: TWO_TEAMS,
+      });
+      expect(push.status).toBe(403);
+    } finally {
+      await s.close();
+    }
+  });
 });

@@ -5,7 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { openStores } from "../../adapters/store/index.js";
 import { PalisadeError } from "../../core/errors/index.js";
-import { issueToken, memoryTokenStore } from "./auth.js";
+import { issueToken, tokenDigest } from "./auth.js";
 import { buildServer, type ServerLimits } from "./server.js";
 
 export interface ServeConfig {
@@ -53,20 +53,24 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
       ? { cert: await readFile(config.tlsCert), key: await readFile(config.tlsKey) }
       : undefined;
   const stores = await openStores(config.db);
-  const tokens = memoryTokenStore();
+  const tokens = stores.tokens;
   if (config.adminToken !== undefined) {
     if (config.adminToken.length < 16) {
       await stores.close();
       throw new PalisadeError("USAGE", "PALISADE_ADMIN_TOKEN must be at least 16 characters");
     }
-    const { record } = await issueToken(tokens, { role: "admin" }, config.now(), config.adminToken);
-    await stores.audit.append({
-      at: config.now(),
-      actor: "palisade",
-      action: "token.seed",
-      subject: record.id,
-      details: { role: "admin", source: "PALISADE_ADMIN_TOKEN" },
-    });
+    // Seeded once: a restart with the same value finds it stored.
+    const digest = tokenDigest(config.adminToken);
+    if (!(await tokens.list()).some((t) => t.digest === digest)) {
+      const { record } = await issueToken(tokens, { role: "admin" }, config.now(), config.adminToken);
+      await stores.audit.append({
+        at: config.now(),
+        actor: "palisade",
+        action: "token.seed",
+        subject: record.id,
+        details: { role: "admin", source: "PALISADE_ADMIN_TOKEN" },
+      });
+    }
   }
   const app = buildServer({
     stores,

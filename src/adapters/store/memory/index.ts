@@ -1,7 +1,7 @@
 /** The in-memory backend: for tests, one-shot runs, and as the contract suites' reference. */
 import type { Stores } from "../ports.js";
 import { MemoryKnownImageStore, MemoryRemediationStore } from "./lineage.js";
-import { MemoryAuditStore, MemoryFindingStore, MemorySnapshotStore } from "./platform.js";
+import { MemoryAuditStore, MemoryFindingStore, MemorySnapshotStore, MemoryTokenStore } from "./platform.js";
 import { MemoryVulnStore } from "./vulns.js";
 
 export {
@@ -10,6 +10,7 @@ export {
   MemoryKnownImageStore,
   MemoryRemediationStore,
   MemorySnapshotStore,
+  MemoryTokenStore,
   MemoryVulnStore,
 };
 
@@ -23,6 +24,7 @@ export function openMemoryStores(location = ":memory:"): Stores {
     snapshots: new MemorySnapshotStore(),
     findings: new MemoryFindingStore(),
     audit: new MemoryAuditStore(),
+    tokens: new MemoryTokenStore(),
     async close() {},
   };
 }

@@ -26,6 +26,8 @@ import type {
   SnapshotResult,
   SnapshotScope,
   StoredFinding,
+  StoredToken,
+  TokenStore,
 } from "../ports.js";
 
 const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -183,5 +185,23 @@ export class MemoryAuditStore implements AuditStore {
       (e) => structuredClone(e),
       (e) => [e.at, e.seq],
     );
+  }
+}
+
+/** API tokens in memory. */
+export class MemoryTokenStore implements TokenStore {
+  private readonly tokens = new Map<string, StoredToken>();
+
+  async put(token: StoredToken): Promise<void> {
+    for (const t of this.tokens.values())
+      if (t.id === token.id || t.digest === token.digest)
+        throw new PalisadeError("INPUT", `token ${token.id} already exists`);
+    this.tokens.set(token.id, { ...token });
+  }
+
+  async list(): Promise<StoredToken[]> {
+    return [...this.tokens.values()]
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map((t) => ({ ...t }));
   }
 }

@@ -5,7 +5,7 @@
 import type { OpenStoresOptions, Stores } from "../ports.js";
 import { openPgConnection } from "./connection.js";
 import { PgKnownImageStore, PgRemediationStore } from "./lineage.js";
-import { PgAuditStore, PgFindingStore, PgSnapshotStore } from "./platform.js";
+import { PgAuditStore, PgFindingStore, PgSnapshotStore, PgTokenStore } from "./platform.js";
 import { PgVulnStore } from "./vulns.js";
 
 export type { PgConnectionOptions } from "./connection.js";
@@ -34,6 +34,7 @@ export async function openPgStores(url: string, opts: OpenStoresOptions = {}): P
     snapshots: new PgSnapshotStore(conn),
     findings: new PgFindingStore(conn),
     audit: new PgAuditStore(conn),
+    tokens: new PgTokenStore(conn),
     async close() {
       if (closed) return;
       closed = true;

@@ -146,6 +146,21 @@ export const PG_MIGRATIONS: readonly Migration<Up>[] = [
       `);
     },
   },
+  {
+    version: 6,
+    name: "api tokens",
+    up: async (c, t) => {
+      await c.query(`
+        CREATE TABLE IF NOT EXISTS ${t("api_tokens")} (
+          id text COLLATE "C" PRIMARY KEY,
+          digest text NOT NULL UNIQUE,
+          role text NOT NULL,
+          team text,
+          created_at text NOT NULL
+        );
+      `);
+    },
+  },
 ];
 
 export const PG_SCHEMA_VERSION = latestVersion(PG_MIGRATIONS);

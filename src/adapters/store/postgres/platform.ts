@@ -34,6 +34,8 @@ import type {
   SnapshotResult,
   SnapshotScope,
   StoredFinding,
+  StoredToken,
+  TokenStore,
 } from "../ports.js";
 import type { PgConnection } from "./connection.js";
 import { fromPgText, pgText } from "./text.js";
@@ -270,4 +272,52 @@ function pgDialect(params: unknown[]): SqlDialect {
     return `$${params.length}`;
   };
   return { param, oneOf: (column, values) => `${column} = ANY(${param(values)}::text[])`, text: pgText };
+}
+
+interface TokenRow {
+  id: string;
+  digest: string;
+  role: string;
+  team: string | null;
+  created_at: string;
+}
+
+const tokenOf = (r: TokenRow): StoredToken => ({
+  id: r.id,
+  digest: r.digest,
+  role: r.role,
+  ...(r.team !== null ? { team: r.team } : {}),
+  createdAt: r.created_at,
+});
+
+/** API tokens in `api_tokens` (digests only). */
+export class PgTokenStore implements TokenStore {
+  constructor(private readonly conn: PgConnection) {}
+
+  async put(token: StoredToken): Promise<void> {
+    const rows = await this.conn.query<{ id: string }>(
+      `INSERT INTO ${this.conn.t("api_tokens")} (id, digest, role, team, created_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT DO NOTHING RETURNING id`,
+      [
+        token.id,
+        token.digest,
+        pgText(token.role),
+        token.team === undefined ? null : pgText(token.team),
+        token.createdAt,
+      ],
+      "cannot store the token",
+    );
+    if (rows.length === 0) throw new PalisadeError("INPUT", `token ${token.id} already exists`);
+  }
+
+  async list(): Promise<StoredToken[]> {
+    const rows = await this.conn.query<TokenRow>(
+      `SELECT id, digest, role, team, created_at FROM ${this.conn.t("api_tokens")} ORDER BY id`,
+      [],
+      "cannot read the tokens",
+    );
+    return rows.map((r) =>
+      tokenOf({ ...r, role: fromPgText(r.role), team: r.team === null ? null : fromPgText(r.team) }),
+    );
+  }
 }

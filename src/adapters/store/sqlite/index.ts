@@ -5,7 +5,7 @@
 import type { OpenStoresOptions, Stores } from "../ports.js";
 import { SqliteKnownImageStore, SqliteRemediationStore } from "./lineage.js";
 import { openSqliteConnection } from "./open.js";
-import { SqliteAuditStore, SqliteFindingStore, SqliteSnapshotStore } from "./platform.js";
+import { SqliteAuditStore, SqliteFindingStore, SqliteSnapshotStore, SqliteTokenStore } from "./platform.js";
 import { SqliteVulnStore } from "./vulns.js";
 
 export type { SqliteConnection, SqliteDatabase, SqliteOpenOptions, SqliteStatement } from "./connection.js";
@@ -42,6 +42,7 @@ export function openSqliteStores(file: string, opts: OpenStoresOptions = {}): St
     snapshots: new SqliteSnapshotStore(conn),
     findings: new SqliteFindingStore(conn),
     audit: new SqliteAuditStore(conn),
+    tokens: new SqliteTokenStore(conn),
     async close() {
       if (closed) return;
       closed = true;

@@ -147,6 +147,20 @@ CREATE TABLE IF NOT EXISTS audit_log (
 CREATE INDEX IF NOT EXISTS audit_log_by_time ON audit_log (at, seq);
 `),
   },
+  {
+    version: 6,
+    name: "api tokens",
+    up: (db) =>
+      db.exec(`
+CREATE TABLE IF NOT EXISTS api_tokens (
+  id TEXT PRIMARY KEY,
+  digest TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL,
+  team TEXT,
+  created_at TEXT NOT NULL
+) WITHOUT ROWID;
+`),
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = latestVersion(SQLITE_MIGRATIONS);

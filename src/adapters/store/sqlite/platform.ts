@@ -34,6 +34,8 @@ import type {
   SnapshotResult,
   SnapshotScope,
   StoredFinding,
+  StoredToken,
+  TokenStore,
 } from "../ports.js";
 import { type SqliteConnection, sqliteFailure } from "./connection.js";
 
@@ -244,4 +246,49 @@ function sqliteDialect(params: unknown[]): SqlDialect {
     },
     text: (s) => s,
   };
+}
+
+interface TokenRow {
+  id: string;
+  digest: string;
+  role: string;
+  team: string | null;
+  created_at: string;
+}
+
+const tokenOf = (r: TokenRow): StoredToken => ({
+  id: r.id,
+  digest: r.digest,
+  role: r.role,
+  ...(r.team !== null ? { team: r.team } : {}),
+  createdAt: r.created_at,
+});
+
+/** API tokens in `api_tokens` (digests only). */
+export class SqliteTokenStore implements TokenStore {
+  constructor(private readonly conn: SqliteConnection) {}
+
+  async put(token: StoredToken): Promise<void> {
+    const added = write(this.conn, "cannot store the token", () => {
+      const db = this.conn.db;
+      if (db.prepare("SELECT 1 AS x FROM api_tokens WHERE id = ? OR digest = ?").get(token.id, token.digest))
+        return false;
+      db.prepare("INSERT INTO api_tokens (id, digest, role, team, created_at) VALUES (?, ?, ?, ?, ?)").run(
+        token.id,
+        token.digest,
+        token.role,
+        token.team ?? null,
+        token.createdAt,
+      );
+      return true;
+    });
+    if (!added) throw new PalisadeError("INPUT", `token ${token.id} already exists`);
+  }
+
+  async list(): Promise<StoredToken[]> {
+    const rows = read(this.conn, "cannot read the tokens", () =>
+      this.conn.db.prepare("SELECT id, digest, role, team, created_at FROM api_tokens ORDER BY id").all(),
+    ) as TokenRow[];
+    return rows.map(tokenOf);
+  }
 }

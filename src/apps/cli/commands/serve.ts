@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
-import { dbLocation, storesDbOption } from "../db-location.js";
+import { dbLocation, storesDbOption, withStores } from "../db-location.js";
 
 /**
  * `palisade serve`: the HTTP API over one database. Every flag has a PALISADE_* variable; the flag wins.
@@ -37,5 +37,33 @@ export function register(program: Command, ctx: CliContext): void {
         process.once("SIGINT", stop);
       });
       ctx.stderr.write("palisade: stopped\n");
+    });
+
+  program
+    .command("token")
+    .description("API tokens of `palisade serve`")
+    .command("create")
+    .description("Create an API token and print it once (only its SHA-256 digest is stored)")
+    .requiredOption("--role <role>", "admin, security, team-viewer or ingest")
+    .option("--team <team>", "the team a team-viewer token reads")
+    .addOption(storesDbOption(ctx))
+    .action(async (flags: { role: string; team?: string; db?: string }) => {
+      const { checkRole, issueToken } = await import("../../server/auth.js");
+      const who = checkRole(flags.role, flags.team);
+      await withStores(flags.db, ctx, { create: true }, async (stores) => {
+        const now = ctx.now();
+        const { token, record } = await issueToken(stores.tokens, who, now);
+        await stores.audit.append({
+          at: now,
+          actor: "cli",
+          action: "token.create",
+          subject: record.id,
+          details: { role: who.role, ...(who.team !== undefined ? { team: who.team } : {}) },
+        });
+        ctx.stderr.write(
+          `palisade: created ${record.id} (${who.role}${who.team ? `, team ${who.team}` : ""}); shown once:\n`,
+        );
+        ctx.stdout.write(`${token}\n`);
+      });
     });
 }
