@@ -18,5 +18,14 @@ export {
   describeHolder,
   holderKey,
 } from "./attribution.js";
+export type {
+  Endpoint,
+  EventLineError,
+  EventPod,
+  EventSource,
+  ParsedEvents,
+  RuntimeEvent,
+} from "./events.js";
+export { detectEventSource, EVENT_SOURCES, MAX_EVENT_LINE_BYTES, parseEventLines } from "./events.js";
 export type { TimedInventory } from "./snapshots.js";
 export { addressesOf, observationsFromSnapshots } from "./snapshots.js";
