@@ -114,26 +114,26 @@ export async function loadInventory(
   let files = 0;
   // One object budget across every input of the run.
   const budget = new Budget("inputs", { objects: maxObjects });
+  /** One source's read: its objects marked with their origin, its coverage joined. */
+  const take = (
+    r: { objects: RawObject[]; coverage: CoverageEntry[] },
+    origin: NonNullable<RawObject["origin"]>,
+  ): void => {
+    for (const o of r.objects) o.origin = origin;
+    appendAll(raws, r.objects);
+    appendAll(coverage, r.coverage);
+  };
   if (sources.manifests?.length) {
     const r = await readerFor(readers, "manifests")(sources.manifests, budget);
     files += r.files;
-    for (const o of r.objects) o.origin = "manifest";
-    appendAll(raws, r.objects);
-    appendAll(coverage, r.coverage);
+    take(r, "manifest");
   }
   if (sources.snapshots?.length) {
     const r = await readerFor(readers, "snapshots")(sources.snapshots, budget);
     files += r.files;
-    for (const o of r.objects) o.origin = "snapshot";
-    appendAll(raws, r.objects);
-    appendAll(coverage, r.coverage);
+    take(r, "snapshot");
   }
-  if (sources.cluster) {
-    const r = await readerFor(readers, "cluster")(sources.cluster);
-    for (const o of r.objects) o.origin = "cluster";
-    appendAll(raws, r.objects);
-    appendAll(coverage, r.coverage);
-  }
+  if (sources.cluster) take(await readerFor(readers, "cluster")(sources.cluster), "cluster");
   const ownership =
     sources.owners === undefined ? DEFAULT_OWNERSHIP : await readerFor(readers, "ownership")(sources.owners);
   const inventory = buildInventory(raws, { ownership, maxObjects });
