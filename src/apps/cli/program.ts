@@ -29,6 +29,7 @@ const MODULES: readonly ModuleEntry[] = [
   { commands: ["rules", "secrets"], load: () => import("./commands/posture.js") },
   { commands: ["pss"], load: () => import("./commands/pss.js") },
   { commands: ["rbac"], load: () => import("./commands/rbac.js") },
+  { commands: ["runtime"], load: () => import("./commands/runtime.js") },
   { commands: ["scan"], load: () => import("./commands/scan.js") },
   { commands: ["serve", "token"], load: () => import("./commands/serve.js") },
   { commands: ["versions"], load: () => import("./commands/versions.js") },

@@ -1,0 +1,56 @@
+/**
+ * Runtime use cases: attribute the addresses of ingested events to the workloads that held them at the event's
+ * time, from inventory snapshots taken at different times.
+ */
+
+import type { CoverageEntry } from "../../core/findings/index.js";
+import {
+  type Attribution,
+  buildAttributionIndex,
+  type EventLineError,
+  observationsFromSnapshots,
+  type ParsedEvents,
+  type RuntimeEvent,
+  type TimedInventory,
+} from "../../core/runtime/index.js";
+
+export interface AttributedEvent {
+  event: RuntimeEvent;
+  /** For flows: the source and destination attribution at the event's time. */
+  src?: Attribution;
+  dst?: Attribution;
+}
+
+export interface AttributionReport {
+  events: AttributedEvent[];
+  errors: EventLineError[];
+  counts: ParsedEvents["counts"];
+  coverage: CoverageEntry[];
+}
+
+/** Attribute every flow's addresses over the snapshots; other events pass through. Events sorted by time, file, line. */
+export function attributeEvents(
+  snapshots: readonly TimedInventory[],
+  parsed: ParsedEvents,
+): AttributionReport {
+  const { observations, coverage } = observationsFromSnapshots(snapshots);
+  const index = buildAttributionIndex(observations);
+  const events = parsed.events
+    .map(
+      (event): AttributedEvent =>
+        event.kind === "flow"
+          ? {
+              event,
+              src: index.attribute(event.src.ip, event.time),
+              dst: index.attribute(event.dst.ip, event.time),
+            }
+          : { event },
+    )
+    .sort(
+      (a, b) =>
+        a.event.time - b.event.time ||
+        (a.event.file < b.event.file ? -1 : a.event.file > b.event.file ? 1 : 0) ||
+        a.event.line - b.event.line,
+    );
+  return { events, errors: parsed.errors, counts: parsed.counts, coverage: coverage.concat(index.coverage) };
+}
