@@ -101,6 +101,7 @@ export async function analyzeSource(
   if (image.manifestDigest) sbomImage.manifestDigest = image.manifestDigest;
   if (image.configDigest) sbomImage.configDigest = image.configDigest;
   if (image.platform) sbomImage.platform = image.platform;
+  if (image.indexDigest) sbomImage.indexDigest = image.indexDigest;
   if (image.config.created) sbomImage.created = image.config.created;
   if (image.annotations && Object.keys(image.annotations).length) sbomImage.annotations = image.annotations;
   if (Object.keys(image.config.labels).length) sbomImage.labels = image.config.labels;

@@ -30,6 +30,8 @@ export interface ResolvedLayer {
 /** An image resolved down to one platform: manifest, config and layers. */
 export interface ResolvedImage {
   manifestDigest?: string | undefined;
+  /** The (top) image index the manifest was selected from, when the reference named an index. */
+  indexDigest?: string | undefined;
   configDigest?: string | undefined;
   platform?: string | undefined;
   config: ImageConfig;
@@ -83,11 +85,13 @@ export async function resolveManifestDocument(
     throw new PalisadeError("LIMIT", `manifest larger than ${MAX_MANIFEST_BYTES} bytes`);
   let doc = parseJsonDocument(bytes, "manifest");
   let manifestDigest = digest;
+  let indexDigest: string | undefined;
   let chosen: Platform | undefined;
   // Nested indexes are legal (image-spec image-index.md); follow at most a few levels.
   for (let depth = 0; isIndexDocument(doc, depth === 0 ? mediaType : undefined); depth++) {
     if (depth >= 4) throw new PalisadeError("LIMIT", "image index nested more than 4 levels");
     const index = parseIndex(doc);
+    if (depth === 0) indexDigest = digest;
     const desc = selectPlatform(index, platform);
     chosen = desc.platform;
     const b = await read(desc, MAX_MANIFEST_BYTES, `manifest ${desc.digest}`);
@@ -118,6 +122,7 @@ export async function resolveManifestDocument(
       ? { os: config.os, architecture: config.architecture, variant: config.variant }
       : undefined);
   if (p) img.platform = formatPlatform(p);
+  if (indexDigest !== undefined && indexDigest !== manifestDigest) img.indexDigest = indexDigest;
   if (manifest.annotations) img.annotations = manifest.annotations;
   return img;
 }

@@ -131,7 +131,9 @@ export function buildImpactIndex(
         continue;
       }
       for (const run of c.running) {
-        const id = lineage.byDigest.get(run.digest);
+        // An index (multi-platform) digest resolves to the platform manifest the pod's node runs.
+        const id =
+          lineage.byDigest.get(run.digest) ?? lineage.byIndex.get(run.digest)?.get(run.platform ?? platform);
         if (id !== undefined) add(id, run.replicas);
         else if (r.node !== undefined) {
           // The pod runs a digest never analyzed (often a multi-platform index digest): fall back to the tag.

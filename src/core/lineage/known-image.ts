@@ -63,6 +63,8 @@ export function knownImageFromSbom(sbom: Sbom, refs: readonly string[] = []): Kn
     img.configDigest = sbom.image.configDigest;
   if (sbom.image?.platform !== undefined) img.platform = sbom.image.platform;
   if (sbom.image?.created !== undefined) img.created = sbom.image.created;
+  if (sbom.image?.indexDigest !== undefined && isDigest(sbom.image.indexDigest))
+    img.index = sbom.image.indexDigest;
   if (sbom.os !== undefined) img.os = sbom.os;
   return img;
 }
@@ -120,6 +122,7 @@ export function parseKnownImage(v: unknown): KnownImage {
   }
   if (typeof v.configDigest === "string") img.configDigest = v.configDigest;
   if (typeof v.platform === "string") img.platform = v.platform;
+  if (typeof v.index === "string" && isDigest(v.index)) img.index = v.index;
   if (typeof v.created === "string" && !Number.isNaN(Date.parse(v.created))) img.created = v.created;
   if (isRecord(v.os) && typeof v.os.id === "string")
     img.os = v.os as unknown as NonNullable<KnownImage["os"]>;

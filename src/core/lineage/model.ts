@@ -18,6 +18,8 @@ export interface KnownImage {
   layers: string[];
   /** `os/arch[/variant]`. */
   platform?: string | undefined;
+  /** The image index (multi-platform) digest this platform manifest was selected from, when pulled through one. */
+  index?: string | undefined;
   /** The config's `created` time (ISO-8601): orders releases of a repository whose tags do not order. */
   created?: string | undefined;
   /** Base annotations only (`org.opencontainers.image.base.name` / `.digest`); other annotations are not kept. */
@@ -59,6 +61,8 @@ export interface Lineage {
   nodes: Map<string, LineageNode>;
   /** Every member digest (and config digest) -> node id. */
   byDigest: Map<string, string>;
+  /** Image index digest -> platform -> node id: what a pod reporting an index digest in `imageID` runs. */
+  byIndex: Map<string, Map<string, string>>;
   /** Canonical ref -> node ids (several only when the same ref is known for several platforms). */
   byRef: Map<string, string[]>;
   roots: string[];
@@ -113,5 +117,5 @@ export interface ContainerUsage {
   name: string;
   image: string;
   /** Replicas per digest from `status.containerStatuses[].imageID`; empty when no pod status is known. */
-  running: { digest: string; replicas: number }[];
+  running: { digest: string; replicas: number; platform?: string | undefined }[];
 }

@@ -112,3 +112,45 @@ describe("pathological cases", () => {
     );
   });
 });
+
+describe("pods reporting an index digest", () => {
+  it("resolve to the platform manifest their node runs, not to the tag", () => {
+    const IDX = dg(99);
+    const ref = "registry.example/team-a/checkout:2.0";
+    const amd = img(1, [ref], ["a"], [], { index: IDX });
+    const arm = img(2, [ref], ["b"], [], { index: IDX, platform: "linux/arm64" });
+    const lineage = buildLineage([amd, arm]);
+    expect([...(lineage.byIndex.get(IDX) ?? [])]).toEqual([
+      ["linux/amd64", dg(1)],
+      ["linux/arm64", dg(2)],
+    ]);
+    const raws = deployment("shop", "checkout", ref, { replicas: 2, podDigests: [IDX, IDX] });
+    const pods = raws.filter((r) => r.object.kind === "Pod");
+    pods.forEach((p, i) => {
+      (p.object.spec as Record<string, unknown>).nodeName = `node-${i}`;
+    });
+    const node = (name: string, arch: string) => ({
+      object: {
+        apiVersion: "v1",
+        kind: "Node",
+        metadata: { name },
+        status: { nodeInfo: { operatingSystem: "linux", architecture: arch } },
+      },
+    });
+    const usages = workloadUsages(
+      buildInventory([...raws, node("node-0", "arm64"), node("node-1", "amd64")]),
+    );
+    expect(usages[0]?.containers[0]?.running).toEqual([
+      { digest: IDX, replicas: 1, platform: "linux/amd64" },
+      { digest: IDX, replicas: 1, platform: "linux/arm64" },
+    ]);
+    const idx = buildImpactIndex(lineage, attributeVulns(lineage, new Map()), usages);
+    expect([idx.coverage, [...(idx.workloadNodes[0] ?? [])]]).toEqual([
+      [],
+      [
+        [dg(1), 1],
+        [dg(2), 1],
+      ],
+    ]);
+  });
+});

@@ -101,6 +101,7 @@ export function buildLineage(images: readonly KnownImage[]): Lineage {
   }
 
   const byDigest = new Map<string, string>();
+  const byIndex = new Map<string, Map<string, string>>();
   const byRef = new Map<string, string[]>();
   for (const node of nodes.values()) {
     node.repositories = [
@@ -110,6 +111,11 @@ export function buildLineage(images: readonly KnownImage[]): Lineage {
       byDigest.set(img.digest, node.id);
       if (img.configDigest !== undefined && !byDigest.has(img.configDigest))
         byDigest.set(img.configDigest, node.id);
+      if (img.index !== undefined && img.platform !== undefined) {
+        const m = byIndex.get(img.index) ?? new Map<string, string>();
+        if (!m.has(img.platform)) m.set(img.platform, node.id);
+        byIndex.set(img.index, m);
+      }
     }
     for (const r of node.refs) {
       const list = byRef.get(r) ?? [];
@@ -264,7 +270,7 @@ export function buildLineage(images: readonly KnownImage[]): Lineage {
     order.push(id);
     for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i] as string);
   }
-  return { nodes, byDigest, byRef, roots, order, representative, coverage };
+  return { nodes, byDigest, byIndex, byRef, roots, order, representative, coverage };
 }
 
 /** Every descendant of a node (not the node), in tree order. */

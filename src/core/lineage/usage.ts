@@ -83,10 +83,29 @@ export function exposedWorkloads(inv: Inventory): Set<string> {
   return out;
 }
 
-function runningDigests(w: Workload): Map<string, Map<string, number>> {
-  // container name -> digest -> replicas
+/**
+ * `os/arch[/variant]` of each node (cluster/name): core/v1 NodeSystemInfo `operatingSystem` and `architecture`,
+ * else the well-known labels `kubernetes.io/os` and `kubernetes.io/arch`.
+ */
+function nodePlatforms(inv: Inventory): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const n of inv.nodes) {
+    const status = isRecord(n.raw.status) ? n.raw.status : {};
+    const info = isRecord(status.nodeInfo) ? status.nodeInfo : {};
+    const os = asString(info.operatingSystem) ?? n.labels["kubernetes.io/os"];
+    const arch = asString(info.architecture) ?? n.labels["kubernetes.io/arch"];
+    if (os !== undefined && arch !== undefined) out.set(`${n.cluster ?? ""}/${n.ref.name}`, `${os}/${arch}`);
+  }
+  return out;
+}
+
+function runningDigests(w: Workload, platforms: Map<string, string>): Map<string, Map<string, number>> {
+  // container name -> digest NUL platform -> replicas
   const out = new Map<string, Map<string, number>>();
   for (const pod of w.pods) {
+    const spec = isRecord(pod.raw.spec) ? pod.raw.spec : {};
+    const nodeName = asString(spec.nodeName);
+    const platform = nodeName !== undefined ? platforms.get(`${pod.cluster ?? ""}/${nodeName}`) : undefined;
     const status = isRecord(pod.raw.status) ? pod.raw.status : undefined;
     if (!status) continue;
     const phase = asString(status.phase);
@@ -100,7 +119,8 @@ function runningDigests(w: Workload): Map<string, Map<string, number>> {
         const digest = id !== undefined ? digestOfImageId(id) : undefined;
         if (name === undefined || digest === undefined) continue;
         const m = out.get(name) ?? new Map<string, number>();
-        m.set(digest, (m.get(digest) ?? 0) + 1);
+        const k = `${digest}\u0000${platform ?? ""}`;
+        m.set(k, (m.get(k) ?? 0) + 1);
         out.set(name, m);
       }
     }
@@ -115,19 +135,23 @@ function runningDigests(w: Workload): Map<string, Map<string, number>> {
  */
 export function workloadUsages(inv: Inventory): WorkloadUsage[] {
   const exposed = exposedWorkloads(inv);
+  const platforms = nodePlatforms(inv);
   const out: WorkloadUsage[] = [];
   for (const w of inv.workloads) {
     // A bare Pod is its own single replica: its own status is its running state.
     const pods = w.kind === "Pod" ? [w.object] : w.pods;
-    const running = runningDigests({ ...w, pods });
+    const running = runningDigests({ ...w, pods }, platforms);
     const containers: ContainerUsage[] = w.containers
       .filter((c) => c.type !== "ephemeralContainer")
       .map((c) => ({
         name: c.name,
         image: c.imageString,
         running: [...(running.get(c.name) ?? new Map<string, number>())]
-          .map(([digest, replicas]) => ({ digest, replicas }))
-          .sort((a, b) => cmp(a.digest, b.digest)),
+          .sort((a, b) => cmp(a[0], b[0]))
+          .map(([k, replicas]) => {
+            const [digest, platform] = k.split("\u0000") as [string, string];
+            return platform === "" ? { digest, replicas } : { digest, replicas, platform };
+          }),
       }));
     const podsRunning = pods.filter((p) => {
       const phase = isRecord(p.raw.status) ? asString(p.raw.status.phase) : undefined;

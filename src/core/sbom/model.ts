@@ -74,6 +74,8 @@ export interface Sbom {
         manifestDigest?: string | undefined;
         configDigest?: string | undefined;
         platform?: string | undefined;
+        /** The image index the manifest was selected from (a multi-platform reference). */
+        indexDigest?: string | undefined;
         /** The image config's `created` time (ISO-8601), when it has a valid one. */
         created?: string | undefined;
         annotations?: Record<string, string> | undefined;
