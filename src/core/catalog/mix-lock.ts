@@ -58,12 +58,6 @@ class TermReader {
     }
   }
 
-  private expect(c: string): void {
-    this.blank();
-    if (this.s[this.pos] !== c) throw new TermError(this.line, `expected ${c}`);
-    this.pos++;
-  }
-
   document(): Term {
     const t = this.term(0);
     this.blank();
