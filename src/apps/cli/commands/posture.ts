@@ -61,18 +61,15 @@ export function register(program: Command, ctx: CliContext): void {
       new Option("--framework <name>", "only rules mapped to a framework").choices(["nsa", "cis", "pss"]),
     )
     .action(async (id: string | undefined, flags: RulesFlags) => {
-      const { ruleCatalogue } = await import("../../../core/scan/index.js");
-      let rules = ruleCatalogue();
-      if (flags.framework !== undefined) {
-        const fw = flags.framework;
-        rules = rules.filter((r) => r.compliance.some((c) => c.framework === fw));
-      }
-      if (id !== undefined) {
-        const rule = rules.find((r) => r.id === id.toUpperCase());
+      const { postureRules } = await import("../../../services/posture/index.js");
+      const result = postureRules({ framework: flags.framework, id });
+      if (result.mode === "explain") {
+        const rule = result.rule;
         if (!rule) throw new PalisadeError("USAGE", `unknown rule "${id}"`);
         ctx.stdout.write(flags.output === "json" ? `${JSON.stringify(rule, null, 2)}\n` : explain(rule));
         return;
       }
+      const rules = result.rules;
       if (flags.output === "json") {
         ctx.stdout.write(`${JSON.stringify(rules, null, 2)}\n`);
         return;
@@ -97,8 +94,17 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (paths: string[], flags: SecretsFlags) => {
       const maxBytes = parsePositiveInt(flags.maxBytes, "--max-bytes");
       const maxFiles = parsePositiveInt(flags.maxFiles, "--max-files");
-      const { scanPathsForSecrets } = await import("../../../adapters/secrets/index.js");
-      const r = await scanPathsForSecrets(paths, { cwd: ctx.cwd, maxBytes, maxFiles });
+      const { scanSecrets } = await import("../../../services/posture/index.js");
+      const r = await scanSecrets(
+        { paths, maxBytes, maxFiles },
+        {
+          scanPaths: async (files, budgets) =>
+            (await import("../../../adapters/secrets/index.js")).scanPathsForSecrets(files, {
+              cwd: ctx.cwd,
+              ...budgets,
+            }),
+        },
+      );
       if (flags.output === "json") {
         ctx.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       } else {
