@@ -1,10 +1,10 @@
 import { type Command, Option } from "commander";
 import { PalisadeError } from "../../../core/errors/index.js";
 import type { ResourceRef } from "../../../core/findings/index.js";
-import { addAllowPartialOption, completeExit, loadForEvaluation } from "../completeness.js";
+import { addAllowPartialOption, completeExit, requireObjects } from "../completeness.js";
 import type { CliContext } from "../context.js";
 import { EXIT } from "../exit-codes.js";
-import { addInputOptions, type InputOptions } from "../inputs.js";
+import { addInputOptions, type InputOptions, inventoryInputs } from "../inputs.js";
 import { collect, outputOption } from "../options.js";
 import { addRbacDefaultsOptions, type RbacDefaultsFlags, rbacBuildOptions } from "../rbac-options.js";
 import { formatColumns, writeCoverage, writeText } from "../text.js";
@@ -24,6 +24,20 @@ const subresourceOption = (): Option =>
   new Option("--subresource <sub>", "subresource, e.g. exec, log, scale");
 
 const refText = (r: ResourceRef) => `${r.kind}/${r.namespace ? `${r.namespace}/` : ""}${r.name}`;
+
+/**
+ * What every rbac command hands its service: the sources and readers the flags name, the bootstrap defaults, and
+ * the refusal of an input without objects once it is loaded.
+ */
+async function serviceInputs(flags: RbacFlags, ctx: CliContext) {
+  const service = await import("../../../services/rbac/index.js");
+  const { sources, readers } = await inventoryInputs(flags, [], ctx);
+  const build = await rbacBuildOptions(flags);
+  const hooks = {
+    loaded: (loaded: import("../inputs.js").LoadedInventory) => requireObjects(ctx, loaded, flags, []),
+  };
+  return { service, sources, readers, build, hooks };
+}
 
 /** kubectl's `VERB TYPE[/NAME] | VERB NONRESOURCEURL` argument pair, as request attributes. */
 async function requestFrom(verb: string, target: string, flags: RbacFlags) {
@@ -98,11 +112,14 @@ export function register(program: Command, ctx: CliContext): void {
     if (!flags.as)
       throw new PalisadeError("USAGE", "--as USER is required (there is no current user offline)");
     const req = await requestFrom(verb, target, flags);
-    const loaded = await loadForEvaluation(flags, [], ctx);
+    const { service, sources, readers, build, hooks } = await serviceInputs(flags, ctx);
+    const { answer: res, coverage } = await service.rbacCanI(
+      { sources, build, request: { ...req, user: flags.as, groups: flags.asGroup ?? [] } },
+      { readers },
+      hooks,
+    );
     const rbac = await import("../../../core/rbac/index.js");
-    const idx = rbac.buildRbacIndex(loaded.inventory, await rbacBuildOptions(flags));
-    writeCoverage(ctx, [...loaded.coverage, ...idx.coverage]);
-    const res = rbac.canI(idx, { ...req, user: flags.as, groups: flags.asGroup ?? [] });
+    writeCoverage(ctx, coverage);
     if (flags.output === "json") ctx.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
     else {
       writeText(ctx, `${res.allowed ? "yes" : "no"}\n`);
@@ -110,12 +127,7 @@ export function register(program: Command, ctx: CliContext): void {
         writeText(ctx, `  ${refText(r.binding)} -> ${refText(r.role)} ${rbac.formatRule(r.rule)}\n`);
       if (res.privilegedGroup) writeText(ctx, `  member of ${res.privilegedGroup}\n`);
     }
-    ctx.exitCode = completeExit(
-      ctx,
-      res.allowed ? EXIT.OK : EXIT.FINDINGS,
-      [...loaded.coverage, ...idx.coverage],
-      flags.allowPartial,
-    );
+    ctx.exitCode = completeExit(ctx, res.allowed ? EXIT.OK : EXIT.FINDINGS, coverage, flags.allowPartial);
   });
 
   const whoCan = rbacCmd
@@ -130,11 +142,13 @@ export function register(program: Command, ctx: CliContext): void {
   addAllowPartialOption(whoCan);
   whoCan.action(async (verb: string, target: string, flags: RbacFlags) => {
     const req = await requestFrom(verb, target, flags);
-    const loaded = await loadForEvaluation(flags, [], ctx);
-    const rbac = await import("../../../core/rbac/index.js");
-    const idx = rbac.buildRbacIndex(loaded.inventory, await rbacBuildOptions(flags));
-    writeCoverage(ctx, [...loaded.coverage, ...idx.coverage]);
-    const res = rbac.whoCan(idx, req);
+    const { service, sources, readers, build, hooks } = await serviceInputs(flags, ctx);
+    const { answer: res, coverage } = await service.rbacWhoCan(
+      { sources, build, request: req },
+      { readers },
+      hooks,
+    );
+    writeCoverage(ctx, coverage);
     if (flags.output === "json") ctx.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
     else {
       const rows = [["KIND", "NAMESPACE", "NAME", "BINDING", "ROLE"]];
@@ -145,7 +159,7 @@ export function register(program: Command, ctx: CliContext): void {
       }
       ctx.stdout.write(`${formatColumns(rows)}\n`);
     }
-    ctx.exitCode = completeExit(ctx, EXIT.OK, [...loaded.coverage, ...idx.coverage], flags.allowPartial);
+    ctx.exitCode = completeExit(ctx, EXIT.OK, coverage, flags.allowPartial);
   });
 
   const perms = rbacCmd
@@ -162,10 +176,13 @@ export function register(program: Command, ctx: CliContext): void {
     const rbac = await import("../../../core/rbac/index.js");
     const parsed = rbac.parseSubjectArg(flags.subject);
     if ("error" in parsed) throw new PalisadeError("USAGE", `--subject: ${parsed.error}`);
-    const loaded = await loadForEvaluation(flags, [], ctx);
-    const idx = rbac.buildRbacIndex(loaded.inventory, await rbacBuildOptions(flags));
-    writeCoverage(ctx, [...loaded.coverage, ...idx.coverage]);
-    const res = rbac.permissionsReport(idx, parsed.subject, { namespace: flags.namespace });
+    const { service, sources, readers, build, hooks } = await serviceInputs(flags, ctx);
+    const { answer: res, coverage } = await service.rbacPermissions(
+      { sources, build, subject: parsed.subject, namespace: flags.namespace },
+      { readers },
+      hooks,
+    );
+    writeCoverage(ctx, coverage);
     if (flags.output === "json") ctx.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
     else {
       const rows = [["SCOPE", "BINDING", "ROLE", "RULE"]];
@@ -192,7 +209,7 @@ export function register(program: Command, ctx: CliContext): void {
         rows.push(["(cluster)", "", "", `member of ${res.privilegedGroup}: allowed everything`]);
       ctx.stdout.write(`${formatColumns(rows)}\n`);
     }
-    ctx.exitCode = completeExit(ctx, EXIT.OK, [...loaded.coverage, ...idx.coverage], flags.allowPartial);
+    ctx.exitCode = completeExit(ctx, EXIT.OK, coverage, flags.allowPartial);
   });
 
   const paths = rbacCmd
@@ -208,11 +225,13 @@ export function register(program: Command, ctx: CliContext): void {
   addRbacDefaultsOptions(paths);
   addAllowPartialOption(paths);
   paths.action(async (flags: RbacFlags) => {
-    const loaded = await loadForEvaluation(flags, [], ctx);
-    const rbac = await import("../../../core/rbac/index.js");
-    const idx = rbac.buildRbacIndex(loaded.inventory, await rbacBuildOptions(flags));
-    const res = rbac.escalationPaths(idx, { to: "cluster-admin" });
-    writeCoverage(ctx, [...loaded.coverage, ...idx.coverage]);
+    const { service, sources, readers, build, hooks } = await serviceInputs(flags, ctx);
+    const { answer: res, coverage } = await service.rbacEscalationPaths(
+      { sources, build, to: "cluster-admin" },
+      { readers },
+      hooks,
+    );
+    writeCoverage(ctx, coverage);
     if (flags.output === "json") ctx.stdout.write(`${JSON.stringify({ paths: res }, null, 2)}\n`);
     else {
       const rows = [["SUBJECT", "STEP", "MECHANISM", "DETAIL"]];
@@ -228,6 +247,6 @@ export function register(program: Command, ctx: CliContext): void {
       }
       ctx.stdout.write(`${formatColumns(rows)}\n`);
     }
-    ctx.exitCode = completeExit(ctx, EXIT.OK, [...loaded.coverage, ...idx.coverage], flags.allowPartial);
+    ctx.exitCode = completeExit(ctx, EXIT.OK, coverage, flags.allowPartial);
   });
 }
