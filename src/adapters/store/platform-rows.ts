@@ -5,7 +5,7 @@
  */
 import { Buffer } from "node:buffer";
 import { PalisadeError } from "../../core/errors/index.js";
-import type { Finding, ResourceRef } from "../../core/findings/index.js";
+import { cmp, type Finding, type ResourceRef } from "../../core/findings/index.js";
 import type {
   AuditInput,
   AuditQuery,
@@ -19,8 +19,6 @@ import type {
   SnapshotScope,
   StoredFinding,
 } from "./ports.js";
-
-const cmpText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The stored identity of an object: a JSON array [apiVersion, kind, namespace or null, name] (unambiguous). */
 export function encodeObjectKey(k: ResourceRef): string {
@@ -50,11 +48,11 @@ export function decodeObjectKey(text: string): ResourceRef {
 /** Deterministic order of objects: apiVersion, kind, namespace (cluster-scoped first), name. */
 export function compareObjectKeys(a: ResourceRef, b: ResourceRef): number {
   return (
-    cmpText(a.apiVersion, b.apiVersion) ||
-    cmpText(a.kind, b.kind) ||
-    cmpText(a.namespace ?? "", b.namespace ?? "") ||
+    cmp(a.apiVersion, b.apiVersion) ||
+    cmp(a.kind, b.kind) ||
+    cmp(a.namespace ?? "", b.namespace ?? "") ||
     (a.namespace === undefined ? 0 : 1) - (b.namespace === undefined ? 0 : 1) ||
-    cmpText(a.name, b.name)
+    cmp(a.name, b.name)
   );
 }
 
@@ -187,8 +185,8 @@ export function planEvaluation(
       plan.resolve.push(c.id);
       plan.result.resolved++;
     }
-  plan.upsert.sort((a, b) => cmpText(a.finding.id, b.finding.id));
-  plan.resolve.sort(cmpText);
+  plan.upsert.sort((a, b) => cmp(a.finding.id, b.finding.id));
+  plan.resolve.sort(cmp);
   return plan;
 }
 

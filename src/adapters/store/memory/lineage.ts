@@ -1,9 +1,7 @@
-import type { CoverageEntry } from "../../../core/findings/index.js";
+import { type CoverageEntry, cmp } from "../../../core/findings/index.js";
 import type { KnownImage, RemediationRecord } from "../../../core/lineage/index.js";
 import { type ImageRow, planImagePut, tagRefs } from "../lineage-rows.js";
 import type { KnownImageStore, RemediationStore, RemediationUpdate, StoredImage } from "../ports.js";
-
-const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Known images in memory (copies in and out: a caller's later mutation never reaches the store). */
 export class MemoryKnownImageStore implements KnownImageStore {
@@ -36,7 +34,7 @@ export class MemoryKnownImageStore implements KnownImageStore {
   async listImages(): Promise<{ images: StoredImage[]; coverage: CoverageEntry[] }> {
     return {
       images: [...this.rows.values()]
-        .sort((a, b) => byText(a.digest, b.digest))
+        .sort((a, b) => cmp(a.digest, b.digest))
         .map((r) => ({ image: structuredClone(r.image), firstSeen: r.firstSeen, lastSeen: r.lastSeen })),
       coverage: [],
     };
@@ -48,12 +46,12 @@ export class MemoryRemediationStore implements RemediationStore {
   private readonly records = new Map<string, RemediationRecord>();
 
   async listRecords(): Promise<RemediationRecord[]> {
-    return [...this.records.values()].sort((a, b) => byText(a.key, b.key)).map((r) => structuredClone(r));
+    return [...this.records.values()].sort((a, b) => cmp(a.key, b.key)).map((r) => structuredClone(r));
   }
 
   async update<T>(fn: (current: RemediationRecord[]) => RemediationUpdate<T>): Promise<T> {
     const current = [...this.records.values()]
-      .sort((a, b) => byText(a.key, b.key))
+      .sort((a, b) => cmp(a.key, b.key))
       .map((r) => structuredClone(r));
     const out = fn(current);
     for (const r of out.records) this.records.set(r.key, structuredClone(r));

@@ -1,5 +1,5 @@
 import { PalisadeError } from "../../../core/errors/index.js";
-import type { Finding, ResourceRef } from "../../../core/findings/index.js";
+import { cmp, type Finding, type ResourceRef } from "../../../core/findings/index.js";
 import {
   auditRow,
   compareObjectKeys,
@@ -29,8 +29,6 @@ import type {
   StoredToken,
   TokenStore,
 } from "../ports.js";
-
-const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Object versions in memory. */
 export class MemorySnapshotStore implements InventorySnapshotStore {
@@ -136,7 +134,7 @@ export class MemoryFindingStore implements FindingStore {
           (q.severity === undefined || q.severity.includes(r.finding.severity)) &&
           (!q.openOnly || r.resolvedAt === undefined),
       )
-      .sort((a, b) => byText(a.cluster, b.cluster) || byText(a.finding.id, b.finding.id))
+      .sort((a, b) => cmp(a.cluster, b.cluster) || cmp(a.finding.id, b.finding.id))
       .filter(
         (r) =>
           after === undefined || r.cluster > after[0] || (r.cluster === after[0] && r.finding.id > after[1]),
@@ -178,7 +176,7 @@ export class MemoryAuditStore implements AuditStore {
           (to === undefined || e.at < to) &&
           (after === undefined || e.at > after[0] || (e.at === after[0] && e.seq > after[1])),
       )
-      .sort((a, b) => byText(a.at, b.at) || a.seq - b.seq);
+      .sort((a, b) => cmp(a.at, b.at) || a.seq - b.seq);
     return pageOf(
       all,
       limit,
