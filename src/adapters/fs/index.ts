@@ -135,3 +135,6 @@ export async function openRegularStream(path: string, opts: ReadCappedOptions): 
   });
   return src.pipe(cap);
 }
+
+export type { OverLongLine } from "./lines.js";
+export { readLines } from "./lines.js";

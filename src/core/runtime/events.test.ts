@@ -72,6 +72,9 @@ describe("parseEventLines", () => {
       severity: "info",
       verb: "create",
       user: "alice@example.com",
+      groups: ["system:authenticated"],
+      userAgent: "kubectl/v1.31.0 (linux/amd64) kubernetes/abcdef0",
+      stage: "ResponseComplete",
       resource: "pods/exec",
       namespace: "shop",
       name: "web-7d9f-aaaaa",
@@ -86,36 +89,41 @@ describe("parseEventLines", () => {
     it("reports each bad line with file:line and field, and keeps going", () => {
       const r = parseEventLines(`${fixture("bad.jsonl")}${fixture("hubble.jsonl")}`, "bad.jsonl");
       expect(r.errors).toEqual([
-        { file: "bad.jsonl", line: 1, message: "not valid JSON (truncated line?)" },
+        { file: "bad.jsonl", line: 1, reason: "invalid-json", message: "not valid JSON (truncated line?)" },
         {
           file: "bad.jsonl",
           line: 2,
+          reason: "invalid-field",
           field: "flow.time",
           message: 'hubble: flow.time: not an RFC 3339 time: "yesterday"',
         },
-        { file: "bad.jsonl", line: 3, message: "expected a JSON object" },
+        { file: "bad.jsonl", line: 3, reason: "not-an-object", message: "expected a JSON object" },
         {
           file: "bad.jsonl",
           line: 4,
+          reason: "invalid-field",
           field: "priority",
           message: 'falco: priority: unknown Falco priority "Loud"',
         },
         {
           file: "bad.jsonl",
           line: 5,
+          reason: "invalid-field",
           field: "user.username",
           message: "k8s-audit: user.username: expected a non-empty string",
         },
         {
           file: "bad.jsonl",
           line: 6,
+          reason: "invalid-field",
           field: "process_exec.process.binary",
           message: "tetragon: process_exec.process.binary: expected a non-empty string",
         },
         {
           file: "bad.jsonl",
           line: 7,
-          message: "not a Hubble flow, Falco alert, Tetragon event or audit.k8s.io/v1 Event",
+          reason: "unknown-format",
+          message: "not a Hubble flow, Falco alert, Tetragon event, audit.k8s.io/v1 Event or flow-log record",
         },
       ]);
       expect(r.counts).toEqual({ received: 9, accepted: 2, dropped: 7 });
@@ -133,7 +141,9 @@ describe("parseEventLines", () => {
 
     it("refuses an over-long line unparsed", () => {
       const r = parseEventLines(`{"a":"${"x".repeat((1 << 20) + 1)}"}`, "big");
-      expect(r.errors).toEqual([{ file: "big", line: 1, message: "line longer than 1048576 bytes" }]);
+      expect(r.errors).toEqual([
+        { file: "big", line: 1, reason: "too-long", message: "line longer than 1048576 bytes" },
+      ]);
     });
   });
 });

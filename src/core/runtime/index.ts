@@ -19,13 +19,34 @@ export {
   holderKey,
 } from "./attribution.js";
 export type {
+  EnrichedEvent,
+  EnrichedSide,
+  Enricher,
+  EnrichOptions,
+  NamedNetwork,
+  SideKind,
+  WorkloadFacts,
+} from "./enrich.js";
+export { createEnricher, workloadFactsKey } from "./enrich.js";
+export type {
+  AuditObject,
+  DropReason,
   Endpoint,
   EventLineError,
   EventPod,
   EventSource,
+  LineResult,
   ParsedEvents,
   RuntimeEvent,
 } from "./events.js";
-export { detectEventSource, EVENT_SOURCES, MAX_EVENT_LINE_BYTES, parseEventLines } from "./events.js";
+export {
+  detectEventSource,
+  EVENT_SOURCES,
+  EventLineParser,
+  MAX_EVENT_LINE_BYTES,
+  parseEventLines,
+} from "./events.js";
+export type { WorkloadDirectory } from "./facts.js";
+export { workloadDirectory } from "./facts.js";
 export type { TimedInventory } from "./snapshots.js";
 export { addressesOf, observationsFromSnapshots } from "./snapshots.js";

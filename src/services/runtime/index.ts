@@ -54,3 +54,12 @@ export function attributeEvents(
     );
   return { events, errors: parsed.errors, counts: parsed.counts, coverage: coverage.concat(index.coverage) };
 }
+
+export type {
+  EventInput,
+  IngestEventsHooks,
+  IngestEventsOptions,
+  IngestEventsSummary,
+  StageCounts,
+} from "./ingest.js";
+export { ingestEvents, prepareEnricher } from "./ingest.js";

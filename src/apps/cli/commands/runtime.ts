@@ -12,7 +12,7 @@ interface AttributeFlags {
 const MAX_EVENT_FILE_BYTES = 1 << 30;
 
 /** `TIME=FILE`: the instant a snapshot was taken (RFC 3339) and its file. */
-function parseSnapshotFlag(v: string): { at: number; file: string } {
+export function parseSnapshotFlag(v: string): { at: number; file: string } {
   const eq = v.indexOf("=");
   const at = eq > 0 ? Date.parse(v.slice(0, eq)) : Number.NaN;
   if (!Number.isFinite(at) || eq === v.length - 1)

@@ -1,0 +1,99 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { runCli } from "../../../../test/support/cli.js";
+import { openStores } from "../../../adapters/store/index.js";
+import { clusterSnapshots, hubbleFlow, MIN, T0 } from "../../../services/runtime/__fixtures__/cluster.js";
+
+const dir = mkdtempSync(join(tmpdir(), "palisade-events-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const write = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+/** The fixture cluster's snapshots as `kubectl get -o json` List files. */
+function snapshotFlags(): string[] {
+  return clusterSnapshots().flatMap((s, i) => [
+    "--snapshot",
+    `${new Date(s.at).toISOString()}=${write(`s${i}.json`, JSON.stringify({ apiVersion: "v1", kind: "List", items: s.inventory.objects.map((o) => o.raw) }))}`,
+  ]);
+}
+
+describe("palisade events ingest", () => {
+  it("enriches events from a file and stdin, with open vulnerabilities from a SQLite store", async () => {
+    const db = join(dir, "p.db");
+    const stores = await openStores(db);
+    await stores.remediation.update(() => ({
+      records: [
+        {
+          key: "CVE-2026-0001|fam",
+          vulnerabilityId: "CVE-2026-0001",
+          aliases: [],
+          family: "fam",
+          severity: "high",
+          package: "openssl",
+          fixedVersions: [],
+          fixImage: "",
+          state: "open",
+          openedAt: "2026-12-01T00:00:00.000Z",
+          updatedAt: "2026-12-01T00:00:00.000Z",
+          stateSince: "2026-12-01T00:00:00.000Z",
+          reopenCount: 0,
+          patchedImages: [],
+          totals: { workloads: 1, replicas: 1, vulnerableReplicas: 1, fixedReplicas: 0 },
+          workloads: [
+            {
+              key: "/shop/Deployment/db",
+              ref: { apiVersion: "apps/v1", kind: "Deployment", namespace: "shop", name: "db" },
+              replicas: 1,
+              vulnerableReplicas: 1,
+              fixedReplicas: 0,
+              present: true,
+            },
+          ],
+          history: [{ state: "open", at: "2026-12-01T00:00:00.000Z" }],
+        },
+      ],
+      result: undefined,
+    }));
+    await stores.close();
+    const file = write(
+      "flows.jsonl",
+      `// hubble observe -o json\n${hubbleFlow(T0 + MIN, "10.1.0.7", "10.1.0.9", 5432)}\n{"flow":`,
+    );
+    const r = await runCli(["events", "ingest", ...snapshotFlags(), "--db", db, file, "-"], {
+      stdin: `${hubbleFlow(T0 + 8 * MIN, "10.1.0.7", "10.1.0.9", 5432)}\n`,
+    });
+    const out = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(out.map((e) => [e.src.workload.name, e.dst.workload.name, e.dst.vulns])).toEqual([
+      ["web", "db", ["CVE-2026-0001"]],
+      ["batch", "db", ["CVE-2026-0001"]],
+    ]);
+    expect(r.stderr).toContain(`palisade: ${file}:3: not valid JSON (truncated line?)`);
+    expect(r.stderr).toContain(`palisade: ${file}: 3 line(s), 2 record(s): 1 accepted, 1 dropped`);
+    expect(r.stderr).toContain("palisade: -: 1 line(s), 1 record(s): 1 accepted, 0 dropped");
+    expect(r.stderr).toContain("palisade: stage parse: received 3, accepted 2, dropped 1 (invalid-json 1)");
+    // A dropped record makes the run incomplete.
+    expect(r.code).toBe(2);
+  });
+
+  it("exits 0 with a summary only when nothing was dropped", async () => {
+    const file = write("ok.jsonl", `${hubbleFlow(T0 + MIN, "10.1.0.7", "10.1.0.9", 5432)}\n`);
+    const r = await runCli(["events", "ingest", ...snapshotFlags(), "-o", "none", file]);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain("stage enrich: received 1, accepted 1, dropped 0");
+    expect(r.code).toBe(0);
+  });
+
+  it("refuses a bad --network as a usage error", async () => {
+    const r = await runCli(["events", "ingest", "--network", "corp=10.0.0.0/33", "-"]);
+    expect(r.stderr).toContain('not a CIDR: "10.0.0.0/33"');
+    expect(r.code).toBe(2);
+  });
+});

@@ -1,0 +1,208 @@
+import type { Command } from "commander";
+import { PalisadeError } from "../../../core/errors/index.js";
+import type { EventSource, NamedNetwork, TimedInventory } from "../../../core/runtime/index.js";
+import type { IngestEventsSummary } from "../../../services/runtime/index.js";
+import type { CliContext } from "../context.js";
+import { storesDbOption } from "../db-location.js";
+import { EXIT } from "../exit-codes.js";
+import { collect, outputOption } from "../options.js";
+import { parseSnapshotFlag } from "./runtime.js";
+
+export interface EventInputFlags {
+  snapshot?: string[];
+  source: string;
+  network?: string[];
+  clusterCidr?: string[];
+  clockSkew?: string;
+  db?: string;
+  maxErrors: string;
+}
+
+interface IngestFlags extends EventInputFlags {
+  output: "jsonl" | "none";
+}
+
+/** `30s`, `2m`, `1h`, `7d`, `500ms`, or plain seconds, in milliseconds. */
+export function parseDurationFlag(flag: string, v: string): number {
+  const m = /^(\d{1,9}(?:\.\d{1,3})?)(ms|s|m|h|d)?$/.exec(v.trim());
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m?.[2] ?? "s"] ?? 1000;
+  const ms = m ? Math.round(Number(m[1]) * unit) : Number.NaN;
+  if (!(ms >= 0)) throw new PalisadeError("USAGE", `${flag}: "${v}" is not a duration (e.g. 2s, 5m, 7d)`);
+  return ms;
+}
+
+function parseNetworkFlag(v: string): NamedNetwork {
+  const eq = v.indexOf("=");
+  if (eq <= 0 || eq === v.length - 1)
+    throw new PalisadeError("USAGE", `--network expects NAME=CIDR, got ${JSON.stringify(v)}`);
+  return { name: v.slice(0, eq), cidr: v.slice(eq + 1) };
+}
+
+/** Options every `events` subcommand that reads event files shares. */
+export function addEventInputOptions(cmd: Command, ctx: CliContext): Command {
+  return cmd
+    .argument("<source...>", "event files (JSON lines, CSV flow logs), or - for stdin")
+    .option(
+      "--snapshot <time=file>",
+      "a kubectl get -o json snapshot and when it was taken (repeatable)",
+      collect,
+    )
+    .option("--source <source>", "hubble, falco, tetragon, k8s-audit, flowlog or auto (per line)", "auto")
+    .option(
+      "--network <name=cidr>",
+      "name a network: external addresses inside it carry the name (repeatable)",
+      collect,
+    )
+    .option(
+      "--cluster-cidr <cidr>",
+      "a pod or service range of the cluster (repeatable; default: the private ranges): unheld addresses outside are external",
+      collect,
+    )
+    .option(
+      "--clock-skew <duration>",
+      "attribute an event to a holder within this much of its time (e.g. 2s)",
+      "0",
+    )
+    .option("--max-errors <n>", "line errors kept in the summary (all are counted and printed)", "1000")
+    .addOption(storesDbOption(ctx).default(undefined, "none: no vulnerabilities are attached"));
+}
+
+export interface PreparedEventInputs {
+  inputs: import("../../../services/runtime/index.js").EventInput[];
+  options: import("../../../services/runtime/index.js").IngestEventsOptions;
+}
+
+/** Open every named input as a line stream (files capped and regular only; `-` is stdin), load the snapshots. */
+export async function prepareEventInputs(
+  sources: readonly string[],
+  flags: EventInputFlags,
+  ctx: CliContext,
+): Promise<PreparedEventInputs> {
+  const { EVENT_SOURCES, MAX_EVENT_LINE_BYTES } = await import("../../../core/runtime/index.js");
+  const source = flags.source as EventSource | "auto";
+  if (source !== "auto" && !EVENT_SOURCES.includes(source))
+    throw new PalisadeError("USAGE", `--source expects auto or one of ${EVENT_SOURCES.join(", ")}`);
+  if (sources.filter((s) => s === "-").length > 1)
+    throw new PalisadeError("USAGE", "stdin (-) may be named once");
+  const maxErrors = Number(flags.maxErrors);
+  if (!Number.isInteger(maxErrors) || maxErrors < 0)
+    throw new PalisadeError(
+      "USAGE",
+      `--max-errors expects a whole number, got ${JSON.stringify(flags.maxErrors)}`,
+    );
+  const skewMs = parseDurationFlag("--clock-skew", flags.clockSkew ?? "0");
+  const networks = (flags.network ?? []).map(parseNetworkFlag);
+  const { parseCidr } = await import("../../../core/netpol/index.js");
+  for (const c of [...networks.map((n) => n.cidr), ...(flags.clusterCidr ?? [])])
+    if (!parseCidr(c)) throw new PalisadeError("USAGE", `not a CIDR: ${JSON.stringify(c)}`);
+  const { loadInventory } = await import("../inputs.js");
+  const snapshots: TimedInventory[] = [];
+  for (const s of (flags.snapshot ?? []).map(parseSnapshotFlag)) {
+    const loaded = await loadInventory({ snapshot: [s.file] }, [], ctx);
+    snapshots.push({ at: s.at, inventory: loaded.inventory, label: s.file });
+  }
+  let records: import("../../../core/lineage/index.js").RemediationRecord[] = [];
+  if (flags.db !== undefined) {
+    const { withStores } = await import("../db-location.js");
+    records = await withStores(flags.db, ctx, { create: false }, (stores) =>
+      stores.remediation.listRecords(),
+    );
+  }
+  const { openRegularStream, readLines } = await import("../../../adapters/fs/index.js");
+  const inputs = sources.map((name) => ({
+    name,
+    source,
+    lines: (async function* () {
+      const stream =
+        name === "-"
+          ? ctx.stdin
+          : await openRegularStream(name, { maxBytes: Number.MAX_SAFE_INTEGER, what: "event file" });
+      yield* readLines(stream, MAX_EVENT_LINE_BYTES);
+    })(),
+  }));
+  return {
+    inputs,
+    options: {
+      snapshots,
+      records,
+      networks,
+      ...(flags.clusterCidr?.length ? { clusterCidrs: flags.clusterCidr } : {}),
+      skewMs,
+      maxErrors,
+    },
+  };
+}
+
+/** The summary every command prints on stderr: per input, per stage, why records were dropped. */
+export function formatIngestSummary(s: IngestEventsSummary): string {
+  const lines: string[] = [];
+  for (const i of s.inputs)
+    lines.push(
+      `palisade: ${i.name}: ${i.lines} line(s), ${i.received} record(s): ${i.accepted} accepted, ${i.dropped} dropped`,
+    );
+  for (const st of s.stages) {
+    const reasons = Object.entries(st.reasons)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, n]) => `${k} ${n}`)
+      .join(", ");
+    lines.push(
+      `palisade: stage ${st.stage}: received ${st.received}, accepted ${st.accepted}, dropped ${st.dropped}${reasons ? ` (${reasons})` : ""}`,
+    );
+  }
+  if (s.errorsTruncated > 0)
+    lines.push(`palisade: ${s.errorsTruncated} more line error(s) not kept in the summary`);
+  for (const c of s.coverage) lines.push(`palisade: ${c.message}`);
+  return `${lines.join("\n")}\n`;
+}
+
+/** Writes JSON lines to stdout in 64 KiB chunks, waiting for the stream to drain (bounded memory). */
+export function lineWriter(out: CliContext["stdout"]) {
+  let buf = "";
+  const flush = (): Promise<void> | undefined => {
+    if (buf === "") return undefined;
+    const ok = out.write(buf);
+    buf = "";
+    return ok ? undefined : new Promise<void>((r) => out.once("drain", () => r()));
+  };
+  return {
+    write(line: string): Promise<void> | undefined {
+      buf += `${line}\n`;
+      return buf.length >= 65536 ? flush() : undefined;
+    },
+    end: async () => {
+      await flush();
+    },
+  };
+}
+
+export const jsonLine = (v: unknown) => JSON.stringify(v, (_k, x) => (x === Infinity ? null : x));
+
+export function register(program: Command, ctx: CliContext): void {
+  const events = program
+    .command("events")
+    .description(
+      "runtime events (Hubble, Falco, Tetragon, audit log, flow logs): ingest, detect, baseline, recommend",
+    );
+  addEventInputOptions(
+    events
+      .command("ingest")
+      .description(
+        "read events as streams, attribute every flow and process to its workload at the event's time, and enrich it (team, image digests, open vulnerabilities, exposure)",
+      )
+      .addOption(outputOption(["jsonl", "none"], "jsonl")),
+    ctx,
+  ).action(async (sources: string[], flags: IngestFlags) => {
+    const { inputs, options } = await prepareEventInputs(sources, flags, ctx);
+    const { ingestEvents } = await import("../../../services/runtime/index.js");
+    const out = lineWriter(ctx.stdout);
+    const summary = await ingestEvents(inputs, options, {
+      onError: (e) => ctx.stderr.write(`palisade: ${e.file}:${e.line}: ${e.message}\n`),
+      ...(flags.output === "jsonl" ? { onEvent: (e) => out.write(jsonLine(e)) } : {}),
+    });
+    await out.end();
+    ctx.stderr.write(formatIngestSummary(summary));
+    const dropped = summary.stages.reduce((n, s) => n + s.dropped, 0);
+    // An incomplete run never looks complete: dropped records or missing coverage exit 2.
+    ctx.exitCode = dropped > 0 || summary.coverage.length > 0 ? EXIT.USAGE : EXIT.OK;
+  });
+}
