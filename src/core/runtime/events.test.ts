@@ -75,6 +75,7 @@ describe("parseEventLines", () => {
       groups: ["system:authenticated"],
       userAgent: "kubectl/v1.31.0 (linux/amd64) kubernetes/abcdef0",
       stage: "ResponseComplete",
+      decision: "allow",
       resource: "pods/exec",
       namespace: "shop",
       name: "web-7d9f-aaaaa",

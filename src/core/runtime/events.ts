@@ -90,6 +90,8 @@ export type RuntimeEvent =
       name?: string;
       code?: number;
       stage?: string;
+      /** The `authorization.k8s.io/decision` annotation: allow or forbid. */
+      decision?: string;
       sourceIPs: string[];
       /** Facts from `requestObject`, never its values. */
       object?: AuditObject;
@@ -420,6 +422,7 @@ function parseAudit(o: Record<string, unknown>, at: Base): RuntimeEvent {
   const sourceIPs = strings(o.sourceIPs, 16);
   const stage = optStr(o, "stage");
   const userAgent = optStr(o, "userAgent");
+  const decision = isRecord(o.annotations) ? optStr(o.annotations, "authorization.k8s.io/decision") : undefined;
   const t = typeof o.stageTimestamp === "string" ? "stageTimestamp" : "requestReceivedTimestamp";
   const target = resource
     ? ` ${resource}${namespace ? ` ${namespace}/` : " "}${name ?? ""}`
@@ -447,6 +450,7 @@ function parseAudit(o: Record<string, unknown>, at: Base): RuntimeEvent {
     ...(name ? { name } : {}),
     ...(code === undefined ? {} : { code }),
     ...(stage ? { stage } : {}),
+    ...(decision ? { decision } : {}),
     sourceIPs,
     ...(object ? { object } : {}),
     evidence: redactSecretsInText(
