@@ -422,7 +422,9 @@ function parseAudit(o: Record<string, unknown>, at: Base): RuntimeEvent {
   const sourceIPs = strings(o.sourceIPs, 16);
   const stage = optStr(o, "stage");
   const userAgent = optStr(o, "userAgent");
-  const decision = isRecord(o.annotations) ? optStr(o.annotations, "authorization.k8s.io/decision") : undefined;
+  const decision = isRecord(o.annotations)
+    ? optStr(o.annotations, "authorization.k8s.io/decision")
+    : undefined;
   const t = typeof o.stageTimestamp === "string" ? "stageTimestamp" : "requestReceivedTimestamp";
   const target = resource
     ? ` ${resource}${namespace ? ` ${namespace}/` : " "}${name ?? ""}`
