@@ -337,3 +337,77 @@ describe("buildInventory", () => {
     expect(inv.secrets[1]?.annotations[LAST_APPLIED_ANNOTATION]).toBe(REDACTED_VALUE);
   });
 });
+
+describe("buildInventory with compactMembers", () => {
+  const rollout = (name: string, ref: Record<string, unknown>): RawObject =>
+    obj("argoproj.io/v1alpha1", "Rollout", name, { spec: { replicas: 2, workloadRef: ref } });
+  const inputs = (): RawObject[] => [
+    obj("apps/v1", "Deployment", "web", {
+      spec: { replicas: 3, template: { metadata: { labels: { app: "web" } }, spec: podSpec() } },
+    }),
+    obj(
+      "apps/v1",
+      "ReplicaSet",
+      "web-5d8f",
+      { spec: { replicas: 3, template: { spec: podSpec() } } },
+      owner("Deployment", "web"),
+    ),
+    obj(
+      "v1",
+      "Pod",
+      "web-5d8f-abc",
+      { spec: { ...podSpec(), nodeName: "n1" }, status: { phase: "Running", podIP: "10.0.0.7" } },
+      owner("ReplicaSet", "web-5d8f"),
+    ),
+    // Pods of a ReplicaSet that is not in the input: the workload's template is a member's.
+    obj("v1", "Pod", "api-77-x", { spec: podSpec("api:1") }, owner("ReplicaSet", "api-77")),
+    obj("v1", "Pod", "api-77-y", { spec: podSpec("api:1") }, owner("ReplicaSet", "api-77")),
+    // A Rollout running the template of a Deployment it adopts.
+    rollout("canary", { apiVersion: "apps/v1", kind: "Deployment", name: "canary-base" }),
+    obj("apps/v1", "Deployment", "canary-base", {
+      spec: { replicas: 0, template: { metadata: { labels: { app: "c" } }, spec: podSpec("canary:2") } },
+    }),
+    obj("v1", "Pod", "solo", { spec: podSpec("solo:1") }),
+  ];
+  const view = (inv: ReturnType<typeof buildInventory>) =>
+    inv.workloads.map((w) => ({
+      ref: w.ref,
+      spec: w.podSpec,
+      containers: w.containers,
+      replicas: w.replicas,
+      owned: w.owned,
+      pods: w.pods.map((p) => ({ ref: p.ref, status: p.raw.status, labels: p.labels })),
+      object: w.object.raw,
+    }));
+
+  it("gives the same workloads (templates, containers, replicas, pods' status) as the whole inventory", () => {
+    const whole = buildInventory(inputs());
+    const compact = buildInventory(inputs(), { compactMembers: true });
+    expect(view(compact)).toEqual(view(whole));
+    expect(compact.coverage).toEqual(whole.coverage);
+    expect(compact.objects.map((o) => o.ref)).toEqual(whole.objects.map((o) => o.ref));
+  });
+
+  it("drops the template and spec lists of members only, keeping metadata, status and scalar spec fields", () => {
+    const inv = buildInventory(inputs(), { compactMembers: true });
+    const raw = (name: string) => inv.objects.find((o) => o.ref.name === name)?.raw;
+    expect(raw("web-5d8f")).toEqual({
+      apiVersion: "apps/v1",
+      kind: "ReplicaSet",
+      metadata: { name: "web-5d8f", namespace: "shop", ...owner("Deployment", "web") },
+      spec: { replicas: 3 },
+    });
+    expect(raw("web-5d8f-abc")).toEqual({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "web-5d8f-abc", namespace: "shop", ...owner("ReplicaSet", "web-5d8f") },
+      spec: { nodeName: "n1" },
+      status: { phase: "Running", podIP: "10.0.0.7" },
+    });
+    expect(raw("api-77-x")?.spec).toEqual({});
+    expect(raw("canary-base")?.spec).toEqual({ replicas: 0 });
+    // Workloads keep their own objects whole.
+    expect(raw("web")).toEqual(inputs()[0]?.object);
+    expect(raw("solo")).toEqual(inputs()[7]?.object);
+  });
+});

@@ -57,6 +57,12 @@ export interface BuildOptions {
   ownership?: OwnershipConfig;
   /** Max objects accepted; the rest become one coverage entry. */
   maxObjects?: number;
+  /**
+   * Keep only what a scan reads of the objects a workload owns ({@link compactMember}): for callers whose
+   * analyses read a member's metadata and status, never its pod template (the scan without node analysis).
+   * About 40% of a large snapshot's memory is ReplicaSet templates and pod specs that repeat their workload's.
+   */
+  compactMembers?: boolean;
 }
 
 /**
@@ -320,7 +326,7 @@ export function buildInventory(raws: readonly RawObject[], options: BuildOptions
     if (ns !== undefined && !inv.namespaces.has(ns))
       inv.namespaces.set(ns, { name: ns, labels: {}, annotations: {} });
   }
-  resolveWorkloads(inv, candidates, coverage);
+  resolveWorkloads(inv, candidates, coverage, options.compactMembers === true);
   assignTeams(inv, ownership);
   return inv;
 }
@@ -344,7 +350,12 @@ interface AbsentOwner {
   members: KObject[];
 }
 
-function resolveWorkloads(inv: Inventory, candidates: KObject[], coverage: CoverageEntry[]): void {
+function resolveWorkloads(
+  inv: Inventory,
+  candidates: KObject[],
+  coverage: CoverageEntry[],
+  compactMembers: boolean,
+): void {
   const byKey = new Map<string, KObject>();
   const byUid = new Map<string, KObject>();
   for (const c of candidates) {
@@ -453,6 +464,13 @@ function resolveWorkloads(inv: Inventory, candidates: KObject[], coverage: Cover
     w.owned.push(c.ref);
     if (c.ref.kind === "Pod") w.pods.push(c);
   }
+  // After every workload took its template (a borrowed or representative template is referenced, not copied, so
+  // it stays with the workload): members of a workload are then read for their metadata and status only.
+  if (compactMembers) {
+    for (const [c, top] of children) if (workloads.has(top)) c.raw = compactMember(c.raw);
+    // Members of an absent owner (the keys that are not the workload's own object).
+    for (const [m, w] of workloads) if (m.ref !== w.ref) m.raw = compactMember(m.raw);
+  }
   const done = new Set<Workload>();
   for (const entry of order) {
     const w = "members" in entry ? workloads.get(entry.members[0] as KObject) : workloads.get(entry);
@@ -465,6 +483,27 @@ function resolveWorkloads(inv: Inventory, candidates: KObject[], coverage: Cover
     } else if (asked !== undefined) w.replicas = w.pods.length > 0 ? w.pods.length : asked;
     inv.workloads.push(w);
   }
+}
+
+/**
+ * A workload member (a ReplicaSet of a Deployment, a Pod of a ReplicaSet, a Job of a CronJob) as a scan reads it:
+ * `apiVersion`, `kind`, `metadata`, `status`, and the scalar fields of `spec` (`replicas`, `nodeName`,
+ * `serviceAccountName`...). The pod template and the pod spec's lists and objects are dropped: the workload
+ * evaluates its own template, and what is read of members is where their pods run (status, node).
+ */
+export function compactMember(raw: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of ["apiVersion", "kind", "metadata", "status"] as const) if (k in raw) out[k] = raw[k];
+  const spec = raw.spec;
+  if (isRecord(spec)) {
+    const s: Record<string, unknown> = {};
+    for (const k of Object.keys(spec)) {
+      const v = spec[k];
+      if (v === null || typeof v !== "object") s[k] = v;
+    }
+    out.spec = s;
+  }
+  return out;
 }
 
 /**

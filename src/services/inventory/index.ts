@@ -8,6 +8,7 @@ import { Budget } from "../../core/budget/index.js";
 import { PalisadeError } from "../../core/errors/index.js";
 import type { CoverageEntry } from "../../core/findings/index.js";
 import {
+  type BuildOptions,
   buildInventory,
   DEFAULT_OWNERSHIP,
   type Inventory,
@@ -106,6 +107,7 @@ function readerFor<K extends keyof InventoryReaders>(
 export async function loadInventory(
   sources: InventorySources,
   readers: InventoryReaders,
+  options: Pick<BuildOptions, "compactMembers"> = {},
 ): Promise<LoadedInventory> {
   requireInventorySource(sources);
   const maxObjects = sources.maxObjects ?? DEFAULT_MAX_OBJECTS;
@@ -136,7 +138,7 @@ export async function loadInventory(
   if (sources.cluster) take(await readerFor(readers, "cluster")(sources.cluster), "cluster");
   const ownership =
     sources.owners === undefined ? DEFAULT_OWNERSHIP : await readerFor(readers, "ownership")(sources.owners);
-  const inventory = buildInventory(raws, { ownership, maxObjects });
+  const inventory = buildInventory(raws, { ownership, maxObjects, ...options });
   appendAll(coverage, inventory.coverage);
   return { inventory, coverage, files };
 }

@@ -55,7 +55,9 @@ export interface ScanResult {
 
 /** Load, read exceptions, evaluate: the report, with the coverage of every step in it. */
 export async function scan(req: ScanRequest, deps: ScanDeps, hooks: ScanHooks = {}): Promise<ScanResult> {
-  const loaded = await loadInventory(req.sources, deps.readers);
+  // Node analysis reads the pods of workloads (nodes, images they run); the other analyzers read a member's
+  // metadata and status only, so its copy of the pod template is dropped (most of a large snapshot's memory).
+  const loaded = await loadInventory(req.sources, deps.readers, { compactMembers: !req.nodes });
   hooks.loaded?.(loaded);
   const coverage = [...loaded.coverage];
   let exceptions: Awaited<ReturnType<typeof loadExceptions>>["exceptions"] = [];
