@@ -9,7 +9,7 @@ import { pickWith, prng } from "../../../test/support/prng.js";
 import { inventory } from "./__fixtures__/helpers.js";
 import { buildRbacIndex, type RbacBuildOptions } from "./build.js";
 import { escalationPaths } from "./escalation.js";
-import { referenceEscalationPaths } from "./escalation-reference.js";
+import { referenceEscalationPaths } from "./__fixtures__/escalation-reference.js";
 
 const RB = "rbac.authorization.k8s.io";
 const NAMESPACES = ["n1", "n2", "n3"];

@@ -1,14 +1,14 @@
 /**
  * The straightforward escalation-path evaluator that `escalationPaths` (escalation.ts) replaced: every permission
  * a step needs is asked of the identity's grants with the authorizer's `ruleAllows`, request by request, with no
- * per-rule tables. It is kept, unchanged in behaviour, as the reference of the differential tests
- * (escalation.test.ts, escalation-differential.test.ts): the indexed evaluator must give the same paths, steps
- * and bindings. Not exported from the domain's index; never used by the analysis itself.
+ * per-rule tables. It is kept, unchanged in behaviour, as the reference of the differential test
+ * (escalation-differential.test.ts): the indexed evaluator must give the same paths, steps and bindings. Test
+ * support (a fixture): the analysis never uses it and the shipped bundle does not contain it.
  */
-import { cmp, type ResourceRef } from "../findings/index.js";
-import { isPlatformObject } from "./bootstrap.js";
-import { roleKey, subjectNamespace } from "./build.js";
-import { adminEquivalentGrants } from "./equivalence.js";
+import { cmp, type ResourceRef } from "../../findings/index.js";
+import { isPlatformObject } from "../bootstrap.js";
+import { roleKey, subjectNamespace } from "../build.js";
+import { adminEquivalentGrants } from "../equivalence.js";
 import {
   type EscalationMechanism,
   type EscalationOptions,
@@ -18,11 +18,11 @@ import {
   MECHANISM_REQUESTS,
   RBAC,
   WORKLOADS,
-} from "./escalation.js";
-import { SYSTEM_MASTERS, subjectKey, subjectUserInfo } from "./identity.js";
-import { formatRule, type RequestAttributes, ruleAllows } from "./match.js";
-import type { PolicyRule, RbacBinding, RbacIndex, RbacRole, Subject } from "./model.js";
-import { grantsAllow, grantsFor } from "./query.js";
+} from "../escalation.js";
+import { SYSTEM_MASTERS, subjectKey, subjectUserInfo } from "../identity.js";
+import { formatRule, type RequestAttributes, ruleAllows } from "../match.js";
+import type { PolicyRule, RbacBinding, RbacIndex, RbacRole, Subject } from "../model.js";
+import { grantsAllow, grantsFor } from "../query.js";
 
 interface VGrant {
   namespace?: string;
