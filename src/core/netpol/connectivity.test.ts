@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { deployment, inventory, namespace, type Obj, policy } from "./__fixtures__/cluster.js";
+import { referenceConnectivity } from "./__fixtures__/reference.js";
 import { analyzeConnectivity, type Edge, type Endpoint } from "./connectivity.js";
-import { referenceConnectivity } from "./reference.js";
 
 const V4 = "0.0.0.0-255.255.255.255";
 const V6 = "::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff";

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { deployment, inventory, namespace, type Obj, pod, policy, running } from "./__fixtures__/cluster.js";
+import { referenceConnectivity } from "./__fixtures__/reference.js";
 import { analyzeConnectivity, type ConnectivityOptions, type Edge, type Endpoint } from "./connectivity.js";
 import { netpolFindings } from "./findings.js";
-import { referenceConnectivity } from "./reference.js";
 
 const name = (e: Endpoint): string => ("ipRange" in e ? e.ipRange : `${e.namespace}/${e.name}`);
 

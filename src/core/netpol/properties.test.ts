@@ -2,9 +2,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { matchesSelector, parseLabelSelector } from "../k8s/index.js";
 import { deployment, inventory, namespace, type Obj, pod, policy, running } from "./__fixtures__/cluster.js";
+import { referenceConnectivity } from "./__fixtures__/reference.js";
 import { analyzeConnectivity, type ConnectivityOptions, type Edge } from "./connectivity.js";
 import { CONN_NONE, connEquals, connFromJson, connUnion } from "./ports.js";
-import { referenceConnectivity } from "./reference.js";
 
 /** Random small clusters: few label values so selectors collide often. */
 const NAMESPACES = ["a", "b", "c"];

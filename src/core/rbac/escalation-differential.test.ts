@@ -6,10 +6,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { pickWith, prng } from "../../../test/support/prng.js";
+import { referenceEscalationPaths } from "./__fixtures__/escalation-reference.js";
 import { inventory } from "./__fixtures__/helpers.js";
 import { buildRbacIndex, type RbacBuildOptions } from "./build.js";
 import { escalationPaths } from "./escalation.js";
-import { referenceEscalationPaths } from "./__fixtures__/escalation-reference.js";
 
 const RB = "rbac.authorization.k8s.io";
 const NAMESPACES = ["n1", "n2", "n3"];

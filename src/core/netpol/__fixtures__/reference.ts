@@ -1,6 +1,6 @@
-import type { Inventory, KObject, Labels, Workload } from "../inventory/index.js";
-import { matchesSelector } from "../k8s/index.js";
-import { appendAll, isRecord } from "../util/index.js";
+import type { Inventory, KObject, Labels, Workload } from "../../inventory/index.js";
+import { matchesSelector } from "../../k8s/index.js";
+import { appendAll, isRecord } from "../../util/index.js";
 import {
   compareRanges,
   formatRange,
@@ -10,9 +10,9 @@ import {
   parseIPv6,
   partitionAddressSpace,
   rangeContains,
-} from "./cidr.js";
-import { compareEndpoints, type Edge, type Endpoint } from "./connectivity.js";
-import { type ParsedPolicy, type Peer, type PolicyRule, parseNetworkPolicy } from "./policy.js";
+} from "../cidr.js";
+import { compareEndpoints, type Edge, type Endpoint } from "../connectivity.js";
+import { type ParsedPolicy, type Peer, type PolicyRule, parseNetworkPolicy } from "../policy.js";
 import {
   CONN_ALL,
   CONN_NONE,
@@ -23,12 +23,12 @@ import {
   connToJson,
   connUnion,
   MAX_PORT,
-} from "./ports.js";
+} from "../ports.js";
 
 /**
  * A deliberately naive evaluator of the NetworkPolicy semantics: every (source, destination) pair is decided
- * directly from the policies, with no equivalence classes, indexes or caches. It exists for the differential test
- * of {@link analyzeConnectivity} and is not exported from the module's index.
+ * directly from the policies, with no equivalence classes, indexes or caches. It exists for the differential tests
+ * of {@link analyzeConnectivity} (test support, a fixture: never shipped).
  *
  * With `ipBlockMatchesPods`, an ipBlock peer matches a workload when some address its pods may hold (pod IPs of
  * running pods, or any address of a pod CIDR) lies in the cidr and in no except, decided point by point.
