@@ -323,6 +323,21 @@ function crossDomainViolations(rel: string, sf: ts.SourceFile): string[] {
   return out;
 }
 
+/**
+ * Product files no product file imports: a module only tests use is test support in the wrong place (it belongs
+ * in `__fixtures__/` or test/support). Entries are what something outside src starts from: a domain's index.ts
+ * or ports.ts, and the CLI's bin.ts and main.ts.
+ */
+function unusedProductFiles(files: readonly { rel: string; sf: ts.SourceFile }[]): string[] {
+  const used = new Set<string>();
+  for (const { rel, sf } of files)
+    for (const { spec } of moduleRefs(sf))
+      if (spec.startsWith(".")) used.add(relative(SRC, join(SRC, rel, "..", spec)).replace(/\.js$/, ".ts"));
+  const entry = (rel: string) =>
+    /(^|\/)(index|ports)\.ts$/.test(rel) || rel === "apps/cli/bin.ts" || rel === "apps/cli/main.ts";
+  return files.filter(({ rel }) => !entry(rel) && !used.has(rel)).map(({ rel }) => rel);
+}
+
 const parsed = new Map<string, ts.SourceFile>();
 const read = (f: string) => {
   let sf = parsed.get(f);
@@ -510,6 +525,17 @@ describe("layer rules catch planted violations", () => {
       "adapters/x/y.ts:4",
     ]);
   });
+  it("a product file that no product file imports is found", () => {
+    const files = [
+      ["core/netpol/index.ts", 'export { analyze } from "./analyze.js";'],
+      ["core/netpol/analyze.ts", 'import { cmp } from "../findings/index.js";'],
+      ["core/netpol/reference.ts", 'import { analyze } from "./analyze.js";'],
+      ["core/findings/index.ts", "export const cmp = 1;"],
+      ["apps/cli/bin.ts", 'await import("./main.js");'],
+      ["apps/cli/main.ts", 'import type { X } from "../../core/netpol/index.js";'],
+    ].map(([rel, text]) => ({ rel: rel as string, sf: src(text as string) }));
+    expect(unusedProductFiles(files)).toEqual(["core/netpol/reference.ts"]);
+  });
   it("adapters import neither services nor apps", () => {
     const sf = src(
       [
@@ -573,6 +599,10 @@ describe("dependency direction", () => {
         .map(read)
         .flatMap(({ rel, sf }) => crossDomainViolations(rel, sf)),
     ).toEqual([]);
+  });
+
+  it("every product file is imported by product code (what only tests use is test support)", () => {
+    expect(unusedProductFiles(walk(SRC).map(read))).toEqual([]);
   });
 
   it("product code imports no test support (tests, contract suites, fixtures, test runners)", () => {
