@@ -9,7 +9,7 @@
 import { dirname } from "node:path";
 import { Budget, isBudgetExceeded } from "../../core/budget/index.js";
 import { isPalisadeError, PalisadeError } from "../../core/errors/index.js";
-import type { CoverageEntry } from "../../core/findings/index.js";
+import { type CoverageEntry, cmp } from "../../core/findings/index.js";
 import { type RawObject, slimObject } from "../../core/inventory/index.js";
 import { redactSecretsInText } from "../../core/secrets/index.js";
 import { isRecord } from "../../core/util/index.js";
@@ -651,8 +651,8 @@ async function nodeDetails(
       subject: o.origin,
       message: `kubelet configuration read for the first ${MAX_CONFIGZ_NODES} of ${names.length} nodes`,
     });
-  for (const [why, f] of [...failures].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
-    f.nodes.sort();
+  for (const [why, f] of [...failures].sort((a, b) => cmp(a[0], b[0]))) {
+    f.nodes.sort(cmp);
     coverage.push({
       reason: f.reason,
       subject: o.origin,
@@ -664,15 +664,7 @@ async function nodeDetails(
   objects.sort((a, b) => {
     const na = String((a.object.metadata as { name?: unknown }).name);
     const nb = String((b.object.metadata as { name?: unknown }).name);
-    return a.object.kind === b.object.kind
-      ? na < nb
-        ? -1
-        : na > nb
-          ? 1
-          : 0
-      : a.object.kind === "ClusterVersion"
-        ? -1
-        : 1;
+    return a.object.kind === b.object.kind ? cmp(na, nb) : a.object.kind === "ClusterVersion" ? -1 : 1;
   });
   return { objects, coverage };
 }

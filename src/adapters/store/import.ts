@@ -2,7 +2,7 @@ import { lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { Budget, isBudgetExceeded } from "../../core/budget/index.js";
 import { isPalisadeError } from "../../core/errors/index.js";
-import type { CoverageEntry } from "../../core/findings/index.js";
+import { type CoverageEntry, cmp } from "../../core/findings/index.js";
 import { appendAll, jsonErrorReason } from "../../core/util/index.js";
 import {
   looksLikeJsonFeed,
@@ -122,7 +122,7 @@ export async function importOsvPaths(
       });
       return;
     }
-    const names = (await readdir(dir)).sort();
+    const names = (await readdir(dir)).sort(cmp);
     for (const name of names) {
       if (result.files >= maxFiles) {
         result.coverage.push({ reason: "limit", subject: dir, message: `stopped after ${maxFiles} files` });
@@ -214,7 +214,7 @@ export async function importOsvPaths(
     throw e;
   }
   if (future.length > 0) {
-    const first = future.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))[0] as OsvRecord;
+    const first = future.sort((a, b) => cmp(a.id, b.id))[0] as OsvRecord;
     result.notes.push(
       `${future.length} record(s) have a modified time after the import time (e.g. ${first.id}: ${first.modified}): imported, but not counted for the database's freshness`,
     );

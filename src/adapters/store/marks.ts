@@ -1,12 +1,13 @@
 /**
  * Import marks and the small functions every VulnStore backend shares.
  */
+import { cmp } from "../../core/findings/index.js";
 import type { OsvRecord } from "../../core/vuln/index.js";
 import type { ImportState } from "./ports.js";
 
 /** Index keys of a record: one per distinct (base ecosystem, normalised package name) it affects. */
 export function recordKeys(record: OsvRecord, key: (ecosystem: string, name: string) => string): string[] {
-  return [...new Set(record.affected.map((a) => key(a.package.ecosystem, a.package.name)))].sort();
+  return [...new Set(record.affected.map((a) => key(a.package.ecosystem, a.package.name)))].sort(cmp);
 }
 
 /** An import mark stored in the database: which import (token) and when. */
@@ -58,5 +59,5 @@ export function modifiedBound(now: string): string {
 
 /** Map to a plain object with sorted keys; Object.fromEntries defines own properties, so "__proto__" stays data. */
 export function sortRecord(m: Map<string, number>): Record<string, number> {
-  return Object.fromEntries([...m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+  return Object.fromEntries([...m].sort((a, b) => cmp(a[0], b[0])));
 }

@@ -1,5 +1,5 @@
 import type { PodSpec } from "kubernetes-types/core/v1.js";
-import type { CoverageEntry, ResourceRef } from "../findings/index.js";
+import { type CoverageEntry, cmp, type ResourceRef } from "../findings/index.js";
 import { primaryOwnerRef, workloadKindOf, workloadKindSpec } from "../k8s/index.js";
 import { asArray, asString, asStringMap, globMatch, isRecord } from "../util/index.js";
 import { joinPath } from "./field-path.js";
@@ -605,13 +605,12 @@ function representativeOf(members: readonly KObject[]): KObject | undefined {
     return -1;
   };
   const created = (m: KObject): string => asString(getPath(m.raw, "metadata.creationTimestamp")) ?? "";
-  const str = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
   return withSpec.sort(
     (a, b) =>
       active(b) - active(a) ||
       revision(b) - revision(a) ||
-      str(created(b), created(a)) ||
-      str(a.ref.name, b.ref.name),
+      cmp(created(b), created(a)) ||
+      cmp(a.ref.name, b.ref.name),
   )[0];
 }
 

@@ -1,3 +1,4 @@
+import { cmp } from "../findings/index.js";
 import { isRecord } from "../util/index.js";
 
 /** Labels of an object (or of a pod template), as read by the inventory. */
@@ -144,12 +145,12 @@ export function parseLabelSelector(
           issues.push({ path: `${p}.values`, message: `may not be specified when operator is ${op}` });
           return;
         }
-        exprs.push({ key, operator: op as SelectorOperator, values: [...new Set(vs)].sort() });
+        exprs.push({ key, operator: op as SelectorOperator, values: [...new Set(vs)].sort(cmp) });
       });
     }
   }
   if (issues.length > 0) return { issues };
-  labels.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  labels.sort((a, b) => cmp(a[0], b[0]));
   const text = selectorText(labels, exprs);
   return { selector: { matchLabels: labels, matchExpressions: exprs, text }, issues };
 }
@@ -168,7 +169,7 @@ function selectorText(
             ? `!${e.key}`
             : `${e.key} ${e.operator === "In" ? "in" : "notin"} (${e.values.join(",")})`,
       )
-      .sort(),
+      .sort(cmp),
   ];
   return parts.length === 0 ? "{}" : parts.join(",");
 }

@@ -154,12 +154,14 @@ export function rangeContains(outer: IpRange, inner: IpRange): boolean {
   return outer.family === inner.family && outer.start <= inner.start && inner.end <= outer.end;
 }
 
+/** Numeric order of addresses (bigints: subtraction would not give a number). */
+export function compareAddresses(a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Compare ranges: IPv4 before IPv6, then by start, then by end. */
 export function compareRanges(a: IpRange, b: IpRange): number {
-  if (a.family !== b.family) return a.family - b.family;
-  if (a.start !== b.start) return a.start < b.start ? -1 : 1;
-  if (a.end !== b.end) return a.end < b.end ? -1 : 1;
-  return 0;
+  return a.family - b.family || compareAddresses(a.start, b.start) || compareAddresses(a.end, b.end);
 }
 
 /**
@@ -174,7 +176,7 @@ export function partitionAddressSpace(ranges: Iterable<IpRange>): IpRange[] {
   }
   const out: IpRange[] = [];
   for (const family of [4, 6] as const) {
-    const sorted = [...cuts[family]].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const sorted = [...cuts[family]].sort(compareAddresses);
     for (let i = 0; i < sorted.length; i++) {
       const start = sorted[i] as bigint;
       const next = sorted[i + 1];

@@ -1,6 +1,6 @@
-import type { CoverageEntry } from "../findings/index.js";
+import { type CoverageEntry, cmp } from "../findings/index.js";
 import type { Inventory, Workload } from "../inventory/index.js";
-import { compareRanges, formatRange, type IpRange, parseRange } from "./cidr.js";
+import { compareAddresses, compareRanges, formatRange, type IpRange, parseRange } from "./cidr.js";
 import { buildModel, type NetpolModel } from "./model.js";
 import type { IpBlockPodOptions } from "./pod-addresses.js";
 import {
@@ -53,8 +53,6 @@ function wlEndpoint(w: Workload): WorkloadEndpoint {
   return { namespace: w.ref.namespace ?? "default", kind: w.ref.kind, name: w.ref.name };
 }
 
-const str = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
 /** Deterministic endpoint order: workloads by namespace, kind, name; then ranges (IPv4, then IPv6, by address). */
 export function compareEndpoints(a: Endpoint, b: Endpoint): number {
   const ra = isRangeEndpoint(a);
@@ -64,11 +62,11 @@ export function compareEndpoints(a: Endpoint, b: Endpoint): number {
     const x = parseRange(a.ipRange);
     const y = parseRange(b.ipRange);
     if (x && y) return compareRanges(x, y);
-    return str(a.ipRange, b.ipRange);
+    return cmp(a.ipRange, b.ipRange);
   }
   const wa = a as WorkloadEndpoint;
   const wb = b as WorkloadEndpoint;
-  return str(wa.namespace, wb.namespace) || str(wa.kind, wb.kind) || str(wa.name, wb.name);
+  return cmp(wa.namespace, wb.namespace) || cmp(wa.kind, wb.kind) || cmp(wa.name, wb.name);
 }
 
 /**
@@ -361,10 +359,7 @@ export function diffConnectivity(
   for (const fam of [4, 6] as const) {
     const s = new Set<bigint>();
     for (const r of bounds) if (r.family === fam) s.add(r.start);
-    cuts.set(
-      fam,
-      [...s].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
-    );
+    cuts.set(fam, [...s].sort(compareAddresses));
   }
   const refine = (ep: Endpoint): Endpoint[] => {
     if (!isRangeEndpoint(ep)) return [ep];

@@ -1,6 +1,7 @@
 import {
   type ComplianceRef,
   type CoverageEntry,
+  cmp,
   compareCoverage,
   compareFindings,
   type Finding,
@@ -224,7 +225,7 @@ export function netpolFindings(
       for (const [w, addrs] of withAddresses)
         if (ipBlockMatchesAny(peer, addrs))
           wls.push(`${w.ref.kind} ${w.ref.namespace ?? "default"}/${w.ref.name}`);
-      wls.sort();
+      wls.sort(cmp);
       if (wls.length > 0)
         hit.push(
           `pod IPs of ${wls.length} workload(s): ${wls.slice(0, 5).join(", ")}${wls.length > 5 ? ", ..." : ""}`,
@@ -269,9 +270,7 @@ export function netpolFindings(
   for (const o of inv.objects)
     if (o.ref.namespace !== undefined && o.source && !firstInNs.has(o.ref.namespace))
       firstInNs.set(o.ref.namespace, o);
-  for (const ns of [...inv.namespaces.values()].sort((a, b) =>
-    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
-  )) {
+  for (const ns of [...inv.namespaces.values()].sort((a, b) => cmp(a.name, b.name))) {
     const ref: ResourceRef = { apiVersion: "v1", kind: "Namespace", name: ns.name };
     const list = byNs.get(ns.name) ?? [];
     if (list.length === 0) {

@@ -1,4 +1,4 @@
-import type { CoverageEntry } from "../findings/index.js";
+import { type CoverageEntry, cmp } from "../findings/index.js";
 import type { Connectivity, ConnectivityDiff, Edge, Endpoint } from "./connectivity.js";
 import { isRangeEndpoint } from "./connectivity.js";
 import { type ConnectionsJson, connFromJson, formatConn } from "./ports.js";
@@ -28,7 +28,7 @@ export function formatConnectivityDot(c: Pick<Connectivity, "edges">): string {
     nodes.set(endpointText(e.dst), e.dst);
   }
   const lines = ["digraph connectivity {", "  rankdir=LR;"];
-  for (const [id, ep] of [...nodes.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+  for (const [id, ep] of [...nodes.entries()].sort(([a], [b]) => cmp(a, b)))
     lines.push(`  ${q(id)} [shape=${isRangeEndpoint(ep) ? "ellipse" : "box"}];`);
   for (const e of c.edges)
     lines.push(

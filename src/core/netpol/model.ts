@@ -1,4 +1,4 @@
-import type { CoverageEntry } from "../findings/index.js";
+import { type CoverageEntry, cmp } from "../findings/index.js";
 import type { Inventory, Labels, Workload } from "../inventory/index.js";
 import { isMatchAll, matchesSelector, type Selector } from "../k8s/index.js";
 import { appendAll, isRecord } from "../util/index.js";
@@ -106,7 +106,7 @@ function namedPortsOf(w: Workload): Map<string, number[]> {
 function labelsKey(l: Labels): string {
   return JSON.stringify(
     Object.keys(l)
-      .sort()
+      .sort(cmp)
       .map((k) => [k, l[k]]),
   );
 }
@@ -185,12 +185,11 @@ export function buildModel(inv: Inventory, options: IpBlockPodOptions = {}): Net
   const classesByNamespace = new Map<string, PodClass[]>();
   const hostNet: string[] = [];
   // Classes are numbered in endpoint order (namespace, kind, name), so any truncation is deterministic.
-  const str = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
   const ordered = [...inv.workloads].sort(
     (a, b) =>
-      str(a.ref.namespace ?? "default", b.ref.namespace ?? "default") ||
-      str(a.ref.kind, b.ref.kind) ||
-      str(a.ref.name, b.ref.name),
+      cmp(a.ref.namespace ?? "default", b.ref.namespace ?? "default") ||
+      cmp(a.ref.kind, b.ref.kind) ||
+      cmp(a.ref.name, b.ref.name),
   );
   for (const w of ordered) {
     const ns = w.ref.namespace ?? "default";
@@ -207,7 +206,7 @@ export function buildModel(inv: Inventory, options: IpBlockPodOptions = {}): Net
     if (seen.addresses.length === 0 && podCidrRanges.length === 0)
       unknownAddress.push(`${w.ref.kind} ${ns}/${w.ref.name}`);
     const np = namedPortsOf(w);
-    let key = `${ns}\u0000${labelsKey(w.podLabels)}\u0000${JSON.stringify([...np.entries()].sort())}`;
+    let key = `${ns}\u0000${labelsKey(w.podLabels)}\u0000${JSON.stringify([...np.entries()].sort((a, b) => cmp(a[0], b[0])))}`;
     // A pod CIDR stands for every pod, so a workload may hold any of its addresses besides those observed.
     const sig =
       matchPods && blockList.length > 0 ? signatureOf([...seen.addresses, ...podCidrRanges]) : undefined;
@@ -311,7 +310,7 @@ export function buildModel(inv: Inventory, options: IpBlockPodOptions = {}): Net
       hit = [...namespaceLabels.entries()]
         .filter(([, l]) => matchesSelector(sel, l))
         .map(([name]) => name)
-        .sort();
+        .sort(cmp);
       nsCache.set(sel.text, hit);
     }
     return hit;
@@ -430,7 +429,7 @@ type IpBlockPeer = Extract<Peer, { kind: "ipBlock" }>;
 /** Identity of an ipBlock by its parsed cidr and excepts (host bits and text spelling do not matter). */
 function ipBlockKey(p: IpBlockPeer): string {
   const r = (x: IpRange): string => `${x.family}:${x.start}-${x.end}`;
-  return [r(p.cidr), ...p.except.map(r).sort()].join(",");
+  return [r(p.cidr), ...p.except.map(r).sort(cmp)].join(",");
 }
 
 function peerKey(p: Peer): string {

@@ -11,7 +11,7 @@
 import type { CoverageEntry } from "../findings/index.js";
 import type { KObject, Workload } from "../inventory/index.js";
 import { isRecord } from "../util/index.js";
-import { type Cidr, type IpRange, parseCidr, parseIPv4, parseIPv6 } from "./cidr.js";
+import { type Cidr, compareAddresses, type IpRange, parseCidr, parseIPv4, parseIPv6 } from "./cidr.js";
 
 /** Options shared by the connectivity analysis and the findings about ipBlock peers and pod IPs. */
 export interface IpBlockPodOptions {
@@ -100,8 +100,8 @@ export function observedPodAddresses(w: Workload): { addresses: IpRange[]; trunc
     }
     podStatusAddresses(p, found);
   }
-  const addresses = [...found.values()].sort((a, b) =>
-    a.family !== b.family ? a.family - b.family : a.start < b.start ? -1 : a.start > b.start ? 1 : 0,
+  const addresses = [...found.values()].sort(
+    (a, b) => a.family - b.family || compareAddresses(a.start, b.start),
   );
   return { addresses: addresses.slice(0, MAX_POD_ADDRESSES), truncated };
 }
@@ -114,7 +114,7 @@ const bigMin = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 export function rangeCovered(r: IpRange, covers: readonly IpRange[]): boolean {
   const list = covers
     .filter((c) => c.family === r.family && c.end >= r.start && c.start <= r.end)
-    .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+    .sort((a, b) => compareAddresses(a.start, b.start));
   let next = r.start;
   for (const c of list) {
     if (c.start > next) return false;

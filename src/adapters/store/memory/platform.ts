@@ -198,8 +198,6 @@ export class MemoryTokenStore implements TokenStore {
   }
 
   async list(): Promise<StoredToken[]> {
-    return [...this.tokens.values()]
-      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-      .map((t) => ({ ...t }));
+    return [...this.tokens.values()].sort((a, b) => cmp(a.id, b.id)).map((t) => ({ ...t }));
   }
 }

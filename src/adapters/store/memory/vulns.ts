@@ -1,4 +1,5 @@
 import { PalisadeError } from "../../../core/errors/index.js";
+import { cmp } from "../../../core/findings/index.js";
 import { advisoryKey, type OsvRecord, splitEcosystem } from "../../../core/vuln/index.js";
 import { modifiedBound, recordKeys, sortRecord } from "../marks.js";
 import type { ImportBatchResult, VulnDbStatus, VulnStore } from "../ports.js";
@@ -41,7 +42,7 @@ export class MemoryVulnStore implements VulnStore {
       if (!ids || ids.size === 0) continue;
       out.set(
         k,
-        [...ids].sort().map((id) => this.records.get(id) as OsvRecord),
+        [...ids].sort(cmp).map((id) => this.records.get(id) as OsvRecord),
       );
     }
     return out;

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { PoolClient } from "pg";
 import { PalisadeError } from "../../../core/errors/index.js";
+import { cmp } from "../../../core/findings/index.js";
 import {
   advisoryKey,
   type OsvRecord,
@@ -195,7 +196,7 @@ export class PgVulnStore implements VulnStore {
     const result = { written: 0, unchanged: 0 };
     if (records.length === 0) return result;
     return this.write("cannot write advisories", async (c) => {
-      const ids = [...new Set(records.map((r) => pgText(r.id)))].sort();
+      const ids = [...new Set(records.map((r) => pgText(r.id)))].sort(cmp);
       // Row locks make "newer or equal replaces" exact against a concurrent importer of the same ids. Locks are
       // taken in one order (ORDER BY id here, sorted ids for the inserts below), so importers cannot deadlock.
       const current = new Map<string, string>();
@@ -220,7 +221,7 @@ export class PgVulnStore implements VulnStore {
         accepted.set(id, r);
         result.written++;
       }
-      const rows = [...accepted].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      const rows = [...accepted].sort((a, b) => cmp(a[0], b[0]));
       for (let i = 0; i < rows.length; i += RECORDS_PER_STATEMENT)
         await this.upsertChunk(c, rows.slice(i, i + RECORDS_PER_STATEMENT));
       return result;
@@ -244,7 +245,7 @@ export class PgVulnStore implements VulnStore {
           rows.map(([, r]) => pgText(r.modified)),
           rows.map(([, r]) =>
             JSON.stringify(
-              [...new Set(r.affected.map((a) => pgText(splitEcosystem(a.package.ecosystem).base)))].sort(),
+              [...new Set(r.affected.map((a) => pgText(splitEcosystem(a.package.ecosystem).base)))].sort(cmp),
             ),
           ),
           rows.map(([, r]) => JSON.stringify(r)),
@@ -331,7 +332,7 @@ export class PgVulnStore implements VulnStore {
     }
     for (const [key, list] of sorted) {
       // Encoded ids keep byte order (pgText).
-      list.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      list.sort((a, b) => cmp(a.id, b.id));
       out.set(
         key,
         list.map((x) => x.record),

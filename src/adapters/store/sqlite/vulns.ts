@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { PalisadeError } from "../../../core/errors/index.js";
+import { cmp } from "../../../core/findings/index.js";
 import {
   advisoryKey,
   type OsvRecord,
@@ -119,7 +120,7 @@ export class SqliteVulnStore implements VulnStore {
           continue;
         }
         const ecosystems = JSON.stringify(
-          [...new Set(r.affected.map((a) => splitEcosystem(a.package.ecosystem).base))].sort(),
+          [...new Set(r.affected.map((a) => splitEcosystem(a.package.ecosystem).base))].sort(cmp),
         );
         let rid: number;
         if (old) {
@@ -162,7 +163,7 @@ export class SqliteVulnStore implements VulnStore {
         if (list) list.push(r);
         else out.set(p.key, [r]);
       }
-      for (const list of out.values()) list.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      for (const list of out.values()) list.sort((a, b) => cmp(a.id, b.id));
       return out;
     });
   }
