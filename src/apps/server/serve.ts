@@ -19,6 +19,8 @@ export interface ServeConfig {
   adminToken?: string | undefined;
   limits?: Partial<ServerLimits> | undefined;
   now: () => Date;
+  /** The built web dashboard to serve at `/` (`dist/web`); undefined: a page saying it is not built. */
+  dashboard?: string | undefined;
   /** pino logger options, or false. */
   logger?: boolean | Record<string, unknown> | undefined;
 }
@@ -79,6 +81,7 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
     limits: config.limits,
     logger: config.logger,
     https,
+    dashboard: { root: config.dashboard },
   });
   try {
     await app.listen({ host, port });

@@ -15,6 +15,7 @@ import type { Severity } from "../../core/findings/index.js";
 import { ingestSnapshot } from "../../services/ingest/index.js";
 import { VERSION } from "../cli/version.js";
 import { type Access, grants, type Principal, type TokenStore, verifyToken } from "./auth.js";
+import { registerDashboard } from "./dashboard.js";
 import {
   ERROR_SCHEMA,
   FINDING_SCHEMA,
@@ -46,6 +47,8 @@ export interface ServerOptions {
   logger?: boolean | Record<string, unknown> | undefined;
   /** HTTPS: PEM key and certificate. */
   https?: { key: string | Buffer; cert: string | Buffer } | undefined;
+  /** Serve the web dashboard at `/`: the built directory (`dist/web`), or undefined root for a "not built" page. */
+  dashboard?: { root: string | undefined } | undefined;
 }
 
 declare module "fastify" {
@@ -340,6 +343,8 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       return found;
     },
   );
+
+  if (opts.dashboard !== undefined) registerDashboard(app, opts.dashboard.root);
 
   return app;
 }

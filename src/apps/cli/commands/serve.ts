@@ -1,3 +1,5 @@
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { dbLocation, storesDbOption, withStores } from "../db-location.js";
@@ -9,13 +11,14 @@ import { dbLocation, storesDbOption, withStores } from "../db-location.js";
 export function register(program: Command, ctx: CliContext): void {
   program
     .command("serve")
-    .description("Serve the HTTP API (snapshot ingest, findings) over one database")
+    .description("Serve the HTTP API (snapshot ingest, findings) and the web dashboard over one database")
     .option("--listen <host:port>", "address to listen on (default: $PALISADE_LISTEN, else 127.0.0.1:8080)")
     .addOption(storesDbOption(ctx))
     .option("--tls-cert <file>", "PEM certificate: serve HTTPS (default: $PALISADE_TLS_CERT)")
     .option("--tls-key <file>", "PEM private key of --tls-cert (default: $PALISADE_TLS_KEY)")
     .action(async (flags: { listen?: string; db?: string; tlsCert?: string; tlsKey?: string }) => {
       const { startServe } = await import("../../server/serve.js");
+      const { findDashboard } = await import("../../server/dashboard.js");
       const env = ctx.env;
       const running = await startServe({
         listen: flags.listen ?? (env.PALISADE_LISTEN || "127.0.0.1:8080"),
@@ -24,6 +27,7 @@ export function register(program: Command, ctx: CliContext): void {
         tlsKey: flags.tlsKey ?? (env.PALISADE_TLS_KEY || undefined),
         adminToken: env.PALISADE_ADMIN_TOKEN || undefined,
         now: ctx.now,
+        dashboard: findDashboard(dirname(fileURLToPath(import.meta.url))),
         logger: { level: env.PALISADE_LOG_LEVEL || "info" },
       });
       ctx.stderr.write(`palisade: serving on ${running.url}\n`);
