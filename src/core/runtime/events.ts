@@ -90,6 +90,8 @@ export type RuntimeEvent =
       name?: string;
       code?: number;
       stage?: string;
+      /** Non-resource requests: the request path (without query). */
+      path?: string;
       /** The `authorization.k8s.io/decision` annotation: allow or forbid. */
       decision?: string;
       sourceIPs: string[];
@@ -453,6 +455,9 @@ function parseAudit(o: Record<string, unknown>, at: Base): RuntimeEvent {
     ...(code === undefined ? {} : { code }),
     ...(stage ? { stage } : {}),
     ...(decision ? { decision } : {}),
+    ...(resource === "" && optStr(o, "requestURI")
+      ? { path: (optStr(o, "requestURI") ?? "").split("?", 1).join("").slice(0, 256) }
+      : {}),
     sourceIPs,
     ...(object ? { object } : {}),
     evidence: redactSecretsInText(

@@ -2,6 +2,9 @@
  * Runtime: events from the tools clusters already run (Hubble, Falco, Tetragon, the API server's audit log),
  * attributed to the workloads that held their addresses at the time.
  */
+
+export type { AlertCategory, DedupedAlert, RuntimeAlert } from "./alerts.js";
+export { AlertDeduper, workloadFieldsOf } from "./alerts.js";
 export type {
   AddressHolder,
   AddressObservation,
@@ -18,6 +21,8 @@ export {
   describeHolder,
   holderKey,
 } from "./attribution.js";
+export type { AuditRule } from "./audit-rules.js";
+export { AUDIT_RULES, detectAudit, SENSITIVE_HOST_PATHS } from "./audit-rules.js";
 export type {
   EnrichedEvent,
   EnrichedSide,

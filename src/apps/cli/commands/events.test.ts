@@ -97,3 +97,48 @@ describe("palisade events ingest", () => {
     expect(r.code).toBe(2);
   });
 });
+
+describe("palisade events alerts", () => {
+  const exec = (t: string, stage = "ResponseComplete") =>
+    JSON.stringify({
+      kind: "Event",
+      apiVersion: "audit.k8s.io/v1",
+      stage,
+      verb: "create",
+      user: { username: "alice@example.com" },
+      objectRef: { resource: "pods", subresource: "exec", namespace: "shop", name: "web-7d9f-aaaaa" },
+      responseStatus: { code: 101 },
+      stageTimestamp: t,
+    });
+
+  it("deduplicates repeats of one alert with first/last seen and a count; exit 1 on alerts", async () => {
+    const file = write(
+      "audit.log",
+      [
+        exec("2026-12-04T10:05:00Z"),
+        exec("2026-12-04T10:00:00Z", "ResponseStarted"),
+        exec("2026-12-04T10:00:00Z"),
+      ].join("\n"),
+    );
+    const r = await runCli(["events", "alerts", "-o", "json", file]);
+    expect(JSON.parse(r.stdout)).toEqual([
+      {
+        ruleId: "PAL-RT-AUDIT-004",
+        title: "Exec or attach into a pod",
+        severity: "medium",
+        category: "audit",
+        time: Date.parse("2026-12-04T10:00:00Z"),
+        evidence: "alice@example.com exec into shop/web-7d9f-aaaaa",
+        origin: { source: "k8s-audit", file, line: 3 },
+        key: "alice@example.com\u0000pods/exec\u0000shop\u0000web-7d9f-aaaaa",
+        user: "alice@example.com",
+        resource: { resource: "pods/exec", namespace: "shop", name: "web-7d9f-aaaaa" },
+        remediation: expect.stringContaining("ephemeral containers"),
+        firstSeen: Date.parse("2026-12-04T10:00:00Z"),
+        lastSeen: Date.parse("2026-12-04T10:05:00Z"),
+        count: 2,
+      },
+    ]);
+    expect(r.code).toBe(1);
+  });
+});

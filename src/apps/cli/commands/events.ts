@@ -177,6 +177,22 @@ export function lineWriter(out: CliContext["stdout"]) {
 
 export const jsonLine = (v: unknown) => JSON.stringify(v, (_k, x) => (x === Infinity ? null : x));
 
+interface AlertFlags extends EventInputFlags {
+  output: "table" | "json" | "jsonl";
+}
+
+function formatAlertsTable(alerts: readonly import("../../../core/runtime/index.js").DedupedAlert[]): string {
+  if (alerts.length === 0) return "No alerts.\n";
+  const iso = (t: number) => new Date(t).toISOString();
+  const rows = alerts.map((a) => {
+    const who = a.workload
+      ? `${a.workload.kind} ${a.workload.namespace}/${a.workload.name}${a.team ? ` (team ${a.team})` : ""}`
+      : (a.user ?? "");
+    return `${a.severity.toUpperCase()}\t${a.ruleId}\t${a.title}\n  ${who}\n  ${a.count}x, first ${iso(a.firstSeen)}, last ${iso(a.lastSeen)} (${a.origin.file}:${a.origin.line})\n  ${a.evidence}${a.vulns?.length ? `\n  open vulnerabilities: ${a.vulns.join(", ")}` : ""}`;
+  });
+  return `${rows.join("\n\n")}\n`;
+}
+
 export function register(program: Command, ctx: CliContext): void {
   const events = program
     .command("events")
@@ -204,5 +220,38 @@ export function register(program: Command, ctx: CliContext): void {
     const dropped = summary.stages.reduce((n, s) => n + s.dropped, 0);
     // An incomplete run never looks complete: dropped records or missing coverage exit 2.
     ctx.exitCode = dropped > 0 || summary.coverage.length > 0 ? EXIT.USAGE : EXIT.OK;
+  });
+
+  addEventInputOptions(
+    events
+      .command("alerts")
+      .description(
+        "run the detections (Kubernetes audit rules equivalent to Falco's k8s_audit) over events and print deduplicated alerts",
+      )
+      .addOption(outputOption(["table", "json", "jsonl"], "table")),
+    ctx,
+  ).action(async (sources: string[], flags: AlertFlags) => {
+    const { inputs, options } = await prepareEventInputs(sources, flags, ctx);
+    const { auditDetector, detectAlerts } = await import("../../../services/runtime/index.js");
+    const result = await detectAlerts(
+      inputs,
+      { ...options, detectors: [auditDetector] },
+      { onError: (e) => ctx.stderr.write(`palisade: ${e.file}:${e.line}: ${e.message}\n`) },
+    );
+    if (flags.output === "json") ctx.stdout.write(`${JSON.stringify(result.alerts, null, 2)}\n`);
+    else if (flags.output === "jsonl") for (const a of result.alerts) ctx.stdout.write(`${jsonLine(a)}\n`);
+    else ctx.stdout.write(formatAlertsTable(result.alerts));
+    ctx.stderr.write(formatIngestSummary(result.summary));
+    if (result.overflow > 0)
+      ctx.stderr.write(
+        `palisade: ${result.overflow} distinct alert(s) past the limit were counted, not kept\n`,
+      );
+    const dropped = result.summary.stages.reduce((n, s) => n + s.dropped, 0);
+    ctx.exitCode =
+      dropped > 0 || result.summary.coverage.length > 0 || result.overflow > 0
+        ? EXIT.USAGE
+        : result.alerts.length > 0
+          ? EXIT.FINDINGS
+          : EXIT.OK;
   });
 }

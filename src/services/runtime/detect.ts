@@ -1,0 +1,60 @@
+/**
+ * Use case: run the detections over ingested events (audit rules, threat feeds, baseline drift) and deduplicate
+ * what they report. New alerts (the first of their key) are handed to `onAlert` as they happen, so a router can
+ * send them while the input is still being read; the deduplicated list (with counts) is the answer.
+ */
+import {
+  AlertDeduper,
+  type DedupedAlert,
+  detectAudit,
+  type EnrichedEvent,
+  type EventLineError,
+  type RuntimeAlert,
+} from "../../core/runtime/index.js";
+import {
+  type EventInput,
+  type IngestEventsOptions,
+  type IngestEventsSummary,
+  ingestEvents,
+} from "./ingest.js";
+
+/** A detector: alerts for one enriched event. */
+export type Detector = (e: EnrichedEvent) => readonly RuntimeAlert[];
+
+export const auditDetector: Detector = (e) => detectAudit(e.event);
+
+export interface DetectOptions extends IngestEventsOptions {
+  detectors: readonly Detector[];
+  maxAlerts?: number;
+}
+
+export interface DetectHooks {
+  onAlert?: (a: DedupedAlert) => void | Promise<void>;
+  onError?: (e: EventLineError) => void;
+}
+
+export interface DetectResult {
+  summary: IngestEventsSummary;
+  alerts: DedupedAlert[];
+  /** Distinct alerts past `maxAlerts`, counted and not kept. */
+  overflow: number;
+}
+
+export async function detectAlerts(
+  inputs: readonly EventInput[],
+  options: DetectOptions,
+  hooks: DetectHooks = {},
+): Promise<DetectResult> {
+  const dedup = new AlertDeduper(options.maxAlerts);
+  const summary = await ingestEvents(inputs, options, {
+    ...(hooks.onError ? { onError: hooks.onError } : {}),
+    onEvent: async (e) => {
+      for (const d of options.detectors)
+        for (const a of d(e)) {
+          const fresh = dedup.add(a);
+          if (fresh && hooks.onAlert) await hooks.onAlert(fresh);
+        }
+    },
+  });
+  return { summary, alerts: dedup.list(), overflow: dedup.overflow };
+}
