@@ -3,8 +3,8 @@
  * shared contract suite (`*.contract.ts`), a test, a fixture or test/ support would drag vitest or test data into
  * the package. Built into a temporary directory with the real build script and read from esbuild's metafile.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -17,12 +17,22 @@ afterAll(() => rmSync(OUT, { recursive: true, force: true }));
 const TEST_SUPPORT =
   /(^|\/)(test|e2e)\/|\.test\.ts$|\.contract\.ts$|(^|\/)__fixtures__\/|node_modules\/(vitest|@vitest|fast-check|vite)\//;
 
+/** `palisade scan FILE -o json` with the built CLI: exit code and output. */
+function scan(file: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [join(OUT, "palisade.js"), "scan", file, "-o", "json"], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
 describe("build output", () => {
+  execFileSync(process.execPath, [join(ROOT, "scripts", "build.mjs"), "--metafile", "--outdir", OUT], {
+    cwd: ROOT,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+
   it("the shipped bundle reaches no test, contract suite, fixture or test dependency", () => {
-    execFileSync(process.execPath, [join(ROOT, "scripts", "build.mjs"), "--metafile", "--outdir", OUT], {
-      cwd: ROOT,
-      stdio: ["ignore", "ignore", "pipe"],
-    });
     const meta = JSON.parse(readFileSync(join(OUT, "meta.json"), "utf8")) as {
       inputs: Record<string, unknown>;
     };
@@ -43,5 +53,28 @@ describe("build output", () => {
         "src/apps/cli/commands/test-run.ts",
       ].map((f) => TEST_SUPPORT.test(f)),
     ).toEqual([true, true, true, true, false, false]);
+  });
+
+  it("the code cache made at build time changes no output, and a missing or damaged cache falls back to compiling", () => {
+    const file = join(ROOT, "examples", "demo", "manifests", "payments", "helm-rendered.yaml");
+    const chunks = join(OUT, "chunks");
+    const caches = readdirSync(chunks).filter((f) => f.endsWith(".cache"));
+    // A cache for each chunk the build's scans loaded (without any, the checks below would pass on nothing).
+    expect(caches.length).toBeGreaterThan(10);
+    const cached = scan(file);
+    expect(cached.status).toBe(0);
+    expect(cached.stdout).toContain('"ruleId"');
+    // Damaged payloads (V8 itself would crash on these: it does not checksum a cache in release builds).
+    for (const f of caches) {
+      const bytes = readFileSync(join(chunks, f));
+      for (let i = 64; i < bytes.length; i += 97) bytes[i] = (bytes[i] ?? 0) ^ 0x5a;
+      writeFileSync(join(chunks, f), bytes);
+    }
+    expect(scan(file)).toEqual(cached);
+    // Truncated files.
+    for (const f of caches) writeFileSync(join(chunks, f), readFileSync(join(chunks, f)).subarray(0, 10));
+    expect(scan(file)).toEqual(cached);
+    for (const f of caches) rmSync(join(chunks, f));
+    expect(scan(file)).toEqual(cached);
   });
 });

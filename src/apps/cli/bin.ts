@@ -1,7 +1,6 @@
-#!/usr/bin/env node
-// The `palisade` executable (bundled to dist/cli/palisade.js). Sizes the heap for large inputs (heap.ts), then
-// runs the CLI; everything else is loaded on demand by the command that needs it.
-import { spawn } from "node:child_process";
+// The CLI's entry (bundled to dist/cli/chunks/bin.js, which dist/cli/palisade.js loads: launch.ts). Sizes the heap
+// for large inputs (heap.ts), then runs the CLI; everything else is loaded on demand by the command that needs it.
+// No top-level await: the bundle's chunks are loaded as scripts (launch.ts), which cannot await at the top.
 import { statSync } from "node:fs";
 import { totalmem } from "node:os";
 import { getHeapStatistics } from "node:v8";
@@ -31,9 +30,17 @@ const heapMiB =
       })
     : undefined;
 if (heapMiB === undefined) {
-  const { run } = await import("./program.js");
-  process.exitCode = await run(argv);
-} else {
+  void import("./program.js")
+    .then(({ run }) => run(argv))
+    .then((code) => {
+      process.exitCode = code;
+    });
+} else void relaunch(heapMiB);
+
+/** Run the same command in a child process with a larger heap, passing signals on and its exit code back. */
+async function relaunch(heapMiB: number): Promise<void> {
+  // Loaded only here: node:child_process pulls in node:net and more, a sizeable part of a small scan's start-up.
+  const { spawn } = await import("node:child_process");
   const child = spawn(
     process.execPath,
     [...process.execArgv, `--max-old-space-size=${heapMiB}`, ...process.argv.slice(1)],

@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// The `palisade` executable (bundled to dist/cli/palisade.js by scripts/build.mjs). It loads the CLI's chunks
+// (dist/cli/chunks/*.js, one per lazily loaded command path) as scripts compiled with V8's code cache, then runs
+// the entry chunk (bin.ts).
+//
+// Why: Node 20 has no compile cache for modules (module.enableCompileCache is Node 22), so every run parsed and
+// compiled each chunk it loaded, and compiled each function on its first call, before doing any work: a large
+// part of a one-file scan. A code cache made at build time (by running a scan once, so it holds the functions a
+// scan calls, not only the top level) lets V8 skip both. The chunks are CommonJS-shaped function bodies (the
+// build converts esbuild's ESM chunks), because only scripts take a code cache without experimental flags.
+//
+// The cache is an optimisation only: a missing cache file means a normal compile, and a cache V8 refuses (another
+// Node or V8 version, other V8 flags, another source length) is ignored by V8, which then compiles from source.
+// V8 does not checksum a cache in release builds and crashes on a damaged one, so each file starts with the SHA-1
+// of the rest, checked before V8 sees it; and every chunk name carries a hash of its content, so a cache cannot
+// meet another build's chunk.
+import { createHash } from "node:crypto";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Script } from "node:vm";
+
+/** The entry chunk's file name (bin.ts bundled), set by scripts/build.mjs. */
+declare const __PALISADE_ENTRY__: string;
+
+/** Set by the build's training run only: write each loaded chunk's code cache when the process exits. */
+const WRITE_ENV = "PALISADE_BUILD_CODE_CACHE";
+
+const CHUNKS = join(dirname(fileURLToPath(import.meta.url)), "chunks");
+const nodeRequire = createRequire(import.meta.url);
+
+interface ChunkModule {
+  exports: unknown;
+}
+const loaded = new Map<string, ChunkModule>();
+const compiled: { script: Script; cacheFile: string }[] = [];
+
+/** Code cache of a chunk: beside it, `.cache` instead of `.js`. */
+function cacheFileOf(chunkFile: string): string {
+  return chunkFile.replace(/\.js$/, ".cache");
+}
+
+const DIGEST_BYTES = 20;
+
+function digest(data: Uint8Array): Buffer {
+  return createHash("sha1").update(data).digest();
+}
+
+/** A cache file's V8 data, if the file exists and its digest matches. */
+function readCache(file: string): Buffer | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch {
+    return undefined;
+  }
+  if (bytes.length <= DIGEST_BYTES) return undefined;
+  const data = bytes.subarray(DIGEST_BYTES);
+  return digest(data).equals(bytes.subarray(0, DIGEST_BYTES)) ? data : undefined;
+}
+
+/** Write V8 code cache data with its digest (through a temporary file, so no reader sees half of it). */
+function writeCache(file: string, data: Buffer): void {
+  writeFileSync(`${file}.tmp`, Buffer.concat([digest(data), data]));
+  renameSync(`${file}.tmp`, file);
+}
+
+/** Load a chunk as CommonJS does (one module object, cycles see partial exports), compiled with its cache. */
+function loadChunk(file: string): unknown {
+  const hit = loaded.get(file);
+  if (hit) return hit.exports;
+  const module: ChunkModule = { exports: {} };
+  loaded.set(file, module);
+  const cacheFile = cacheFileOf(file);
+  // The wrapper keeps line numbers (it adds nothing before the first line's text) and strict mode (ESM was strict).
+  const source = `(function (exports, require, module, __filename, __dirname, __importMetaUrl) {"use strict";${readFileSync(file, "utf8")}\n})`;
+  const cachedData = readCache(cacheFile);
+  const script = new Script(source, cachedData ? { filename: file, cachedData } : { filename: file });
+  compiled.push({ script, cacheFile });
+  const dir = dirname(file);
+  const chunkRequire = Object.assign(
+    (id: string): unknown => (id.startsWith("./") ? loadChunk(join(dir, id)) : nodeRequire(id)),
+    { resolve: nodeRequire.resolve, cache: nodeRequire.cache, main: nodeRequire.main },
+  );
+  const fn = script.runInThisContext() as (...args: unknown[]) => void;
+  fn.call(module.exports, module.exports, chunkRequire, module, file, dir, pathToFileURL(file).href);
+  return module.exports;
+}
+
+if (process.env[WRITE_ENV] === "1") {
+  // After the run, so the cache holds every function the run compiled, not only each chunk's top level.
+  process.on("exit", () => {
+    for (const { script, cacheFile } of compiled) writeCache(cacheFile, script.createCachedData());
+  });
+}
+
+loadChunk(join(CHUNKS, __PALISADE_ENTRY__));
