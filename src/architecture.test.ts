@@ -326,7 +326,7 @@ function crossDomainViolations(rel: string, sf: ts.SourceFile): string[] {
 /**
  * Product files no product file imports: a module only tests use is test support in the wrong place (it belongs
  * in `__fixtures__/` or test/support). Entries are what something outside src starts from: a domain's index.ts
- * or ports.ts, and the CLI's bin.ts and main.ts.
+ * or ports.ts, and the CLI's bin.ts, main.ts and launch.ts (the bundled executable, which loads bin.ts's chunk).
  */
 function unusedProductFiles(files: readonly { rel: string; sf: ts.SourceFile }[]): string[] {
   const used = new Set<string>();
@@ -334,7 +334,10 @@ function unusedProductFiles(files: readonly { rel: string; sf: ts.SourceFile }[]
     for (const { spec } of moduleRefs(sf))
       if (spec.startsWith(".")) used.add(relative(SRC, join(SRC, rel, "..", spec)).replace(/\.js$/, ".ts"));
   const entry = (rel: string) =>
-    /(^|\/)(index|ports)\.ts$/.test(rel) || rel === "apps/cli/bin.ts" || rel === "apps/cli/main.ts";
+    /(^|\/)(index|ports)\.ts$/.test(rel) ||
+    rel === "apps/cli/bin.ts" ||
+    rel === "apps/cli/main.ts" ||
+    rel === "apps/cli/launch.ts";
   return files.filter(({ rel }) => !entry(rel) && !used.has(rel)).map(({ rel }) => rel);
 }
 
