@@ -182,7 +182,23 @@ interface FileIndex {
 interface DocSpan {
   start: number;
   end: number;
+  /** The document as composed at load, while kept (see {@link KEEP_DOCS_BYTES}), and its offset in the text. */
+  kept?: { doc: Document.Parsed; base: number } | undefined;
 }
+
+/**
+ * YAML source, in UTF-16 code units, whose composed documents are kept for `locate` across the files still
+ * referenced. `locate` re-parses a document each time it is first asked about it, which holds only the text in
+ * memory (large inputs) but doubles the parse of every document with a finding: for a one-file CI scan that second
+ * parse was a tenth of the run. Kept documents take about 20x their source in memory, hence the bound; files
+ * beyond it, and files that held Secret values (their documents would keep the values alive), re-parse as before.
+ */
+const KEEP_DOCS_BYTES = 4 * 1024 * 1024;
+let keptBytes = 0;
+/** Gives a file's share of the budget back once nothing can locate in it any more. */
+const keptRelease = new FinalizationRegistry<number>((bytes) => {
+  keptBytes -= bytes;
+});
 
 /** Location of a byte offset; `yaml`'s LineCounter gives 1-based line and column. */
 function posAt(lines: LineCounter, file: string, offset: number): SourceLocation {
@@ -302,8 +318,15 @@ function blank(text: string, ranges: [number, number][]): string {
   return parts.join("");
 }
 
-/** Re-parse one document from the kept text and find the node a field path names. */
+/**
+ * Find the node a field path names in one document: the document composed at load when it was kept, else
+ * re-parsed from the kept text.
+ */
 function locateIn(fi: FileIndex, span: DocSpan, file: string, fieldPath: string): SourceLocation | undefined {
+  if (span.kept) {
+    const pos = nodeOffset(span.kept.doc, fieldPath);
+    return pos === undefined ? undefined : posAt(fi.lines, file, span.kept.base + pos);
+  }
   let cached = fi.cache;
   if (cached?.span !== span) {
     const p = fi.lines.linePos(span.start);
@@ -314,7 +337,12 @@ function locateIn(fi: FileIndex, span: DocSpan, file: string, fieldPath: string)
     cached = { span, doc, lineStart };
     fi.cache = cached;
   }
-  const { doc, lineStart } = cached;
+  const pos = nodeOffset(cached.doc, fieldPath);
+  return pos === undefined ? undefined : posAt(fi.lines, file, cached.lineStart + pos);
+}
+
+/** Offset, in the text the document was parsed from, of the node a field path names (a map entry's key). */
+function nodeOffset(doc: Document.Parsed, fieldPath: string): number | undefined {
   let segs: ReturnType<typeof parseFieldPath>;
   try {
     segs = parseFieldPath(fieldPath);
@@ -338,7 +366,7 @@ function locateIn(fi: FileIndex, span: DocSpan, file: string, fieldPath: string)
       node = item;
     } else return undefined;
   }
-  return posAt(fi.lines, file, lineStart + pos);
+  return pos;
 }
 
 /** A key in a map, following `<<` merge keys (YAML 1.1 merge type; explicit keys take precedence). */
@@ -366,8 +394,14 @@ function findInMap(
 /**
  * Parse multi-document YAML text into raw objects. Documents are composed one at a time (the document cap
  * stops parsing early); a broken document becomes a coverage entry and the next ones still load.
+ * `keepDocuments` overrides the budget of {@link KEEP_DOCS_BYTES} (tests compare both ways of locating).
  */
-export function parseYamlText(text: string, file: string, limits: LoadLimits): LoadResult {
+export function parseYamlText(
+  text: string,
+  file: string,
+  limits: LoadLimits,
+  options: { keepDocuments?: boolean } = {},
+): LoadResult {
   const objects: RawObject[] = [];
   const coverage: CoverageEntry[] = [];
   // Lines are indexed over the whole text once; segments are parsed separately with their base offset.
@@ -375,6 +409,12 @@ export function parseYamlText(text: string, file: string, limits: LoadLimits): L
   lines.addNewLine(0);
   for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) lines.addNewLine(i + 1);
   const fi: FileIndex = { text, lines };
+  const keep = options.keepDocuments ?? keptBytes + text.length <= KEEP_DOCS_BYTES;
+  if (keep) {
+    keptBytes += text.length;
+    keptRelease.register(fi, text.length, fi);
+  }
+  const spans: DocSpan[] = [];
   const secretRanges: [number, number][] = [];
   let index = -1;
   let stripped = false;
@@ -463,7 +503,8 @@ export function parseYamlText(text: string, file: string, limits: LoadLimits): L
     const clean = stripSecrets(value);
     if (clean !== value || ranges.length > 0) stripped = true;
     const object = slimLoaded(clean);
-    const span: DocSpan = { start, end: base + contents.range[2] };
+    const span: DocSpan = { start, end: base + contents.range[2], kept: keep ? { doc, base } : undefined };
+    spans.push(span);
     const loc = posAt(lines, file, start);
     objects.push({
       object,
@@ -502,6 +543,11 @@ export function parseYamlText(text: string, file: string, limits: LoadLimits): L
         `document ${index + 2}: ${e instanceof Error ? e.message : String(e)}; the rest of this part of the file was not read`,
       );
     }
+  }
+  if (stripped && keep) {
+    for (const span of spans) span.kept = undefined;
+    keptRelease.unregister(fi);
+    keptBytes -= text.length;
   }
   if (stripped) {
     fi.text = blank(text, secretRanges);
