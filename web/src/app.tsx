@@ -1,0 +1,108 @@
+/**
+ * The dashboard's shell: sign-in gate, navigation and the page for the current URL. Pages that draw graphs load
+ * cytoscape on demand, so the first page paints without it.
+ */
+import { lazy, type ReactNode, Suspense, useCallback, useState } from "react";
+import { clearToken, getToken } from "./api";
+import { Loading } from "./components/state";
+import { ExceptionsPage } from "./pages/exceptions";
+import { FindingPage } from "./pages/finding";
+import { FindingsPage } from "./pages/findings";
+import { LoginPage } from "./pages/login";
+import { OverviewPage } from "./pages/overview";
+import { RemediationsPage } from "./pages/remediations";
+import { VulnerabilitiesPage } from "./pages/vulnerabilities";
+import { VulnerabilityPage } from "./pages/vulnerability";
+import { Link, match, navigate, useLocation } from "./router";
+import { SessionContext } from "./session";
+
+const RbacPage = lazy(() => import("./pages/rbac").then((m) => ({ default: m.RbacPage })));
+const NetpolPage = lazy(() => import("./pages/netpol").then((m) => ({ default: m.NetpolPage })));
+
+const NAV: { href: string; label: string }[] = [
+  { href: "/", label: "Overview" },
+  { href: "/findings", label: "Findings" },
+  { href: "/vulnerabilities", label: "Vulnerabilities" },
+  { href: "/remediations", label: "Remediation" },
+  { href: "/rbac", label: "RBAC paths" },
+  { href: "/netpol", label: "Network" },
+  { href: "/exceptions", label: "Exceptions" },
+];
+
+type Route = [pattern: string, render: (p: Record<string, string>) => ReactNode];
+
+const ROUTES: Route[] = [
+  ["/", () => <OverviewPage />],
+  ["/findings", () => <FindingsPage />],
+  ["/findings/:id", (p) => <FindingPage id={p.id ?? ""} />],
+  ["/vulnerabilities", () => <VulnerabilitiesPage />],
+  ["/vulnerabilities/:id", (p) => <VulnerabilityPage id={p.id ?? ""} />],
+  ["/remediations", () => <RemediationsPage />],
+  ["/rbac", () => <RbacPage />],
+  ["/netpol", () => <NetpolPage />],
+  ["/exceptions", () => <ExceptionsPage />],
+];
+
+function section(path: string): string {
+  const first = `/${path.split("/")[1] ?? ""}`;
+  return first;
+}
+
+export function App() {
+  const loc = useLocation();
+  const [token, setTokenState] = useState(getToken());
+  const signOut = useCallback((expired = false) => {
+    clearToken();
+    setTokenState(undefined);
+    const here = `${location.pathname}${location.search}`;
+    navigate(`/login?${new URLSearchParams({ ...(expired ? { expired: "1" } : {}), next: here })}`, true);
+  }, []);
+
+  if (token === undefined || loc.path === "/login") {
+    return (
+      <LoginPage
+        onSignedIn={(t) => {
+          setTokenState(t);
+          const next = loc.params.get("next");
+          navigate(next?.startsWith("/") && !next.startsWith("//") && next !== "/login" ? next : "/", true);
+        }}
+      />
+    );
+  }
+
+  let page: ReactNode = (
+    <div className="state error" role="alert">
+      No page at {loc.path}. <Link href="/">Go to the overview</Link>.
+    </div>
+  );
+  for (const [pattern, render] of ROUTES) {
+    const p = match(pattern, loc.path);
+    if (p !== undefined) {
+      page = render(p);
+      break;
+    }
+  }
+  const current = section(loc.path);
+  return (
+    <SessionContext.Provider value={{ token, signOut }}>
+      <header className="top">
+        <Link href="/" className="brand">
+          Palisade
+        </Link>
+        <nav aria-label="Main">
+          {NAV.map((n) => (
+            <Link key={n.href} href={n.href} aria-current={current === n.href ? "page" : undefined}>
+              {n.label}
+            </Link>
+          ))}
+        </nav>
+        <button type="button" className="signout" onClick={() => signOut()}>
+          Sign out
+        </button>
+      </header>
+      <main>
+        <Suspense fallback={<Loading what="the page" />}>{page}</Suspense>
+      </main>
+    </SessionContext.Provider>
+  );
+}

@@ -1,0 +1,83 @@
+/**
+ * Escalation paths to cluster-admin drawn as a graph (subject -> each step's principal -> cluster-admin), and each
+ * path step by step, with the binding that grants it.
+ */
+import { useMemo } from "react";
+import { apiGet, listOf } from "../api";
+import { Graph, type GraphEdge, type GraphNode } from "../components/graph";
+import { Empty, Loaded } from "../components/state";
+import { useApi } from "../session";
+
+export interface RbacPath {
+  subject: { kind: string; name: string; namespace?: string };
+  steps: {
+    mechanism: string;
+    detail?: string;
+    to?: string;
+    binding?: { kind: string; name: string; namespace?: string };
+  }[];
+  target?: string;
+}
+
+const subjectId = (s: RbacPath["subject"]) => `${s.kind}:${s.namespace ? `${s.namespace}/` : ""}${s.name}`;
+
+/** Nodes and edges of the paths: subjects, intermediate principals, and the target every path ends at. */
+export function pathGraph(paths: RbacPath[], target: string): { nodes: GraphNode[]; edges: GraphEdge[] } {
+  const nodes = new Map<string, GraphNode>();
+  const edges = new Map<string, GraphEdge>();
+  nodes.set(target, { id: target, label: target, kind: "target" });
+  for (const p of paths) {
+    let from = subjectId(p.subject);
+    if (!nodes.has(from)) nodes.set(from, { id: from, label: from, kind: "subject" });
+    p.steps.forEach((s, i) => {
+      const last = i === p.steps.length - 1;
+      const to = last || s.to === undefined ? target : s.to;
+      if (!nodes.has(to)) nodes.set(to, { id: to, label: to, kind: "step" });
+      const id = `${from}->${to}:${s.mechanism}`;
+      if (!edges.has(id)) edges.set(id, { id, source: from, target: to, label: s.mechanism });
+      from = to;
+    });
+  }
+  return { nodes: [...nodes.values()], edges: [...edges.values()] };
+}
+
+export function RbacPage() {
+  const load = useApi("rbac", () => apiGet<unknown>("/api/v1/rbac/paths"));
+  return (
+    <section>
+      <h1>RBAC escalation paths</h1>
+      <Loaded load={load} what="RBAC escalation paths">
+        {(body) => <RbacView paths={listOf<RbacPath>(body, "paths")} />}
+      </Loaded>
+    </section>
+  );
+}
+
+function RbacView({ paths }: { paths: RbacPath[] }) {
+  const target = paths.find((p) => p.target !== undefined)?.target ?? "cluster-admin";
+  const g = useMemo(() => pathGraph(paths, target), [paths, target]);
+  if (paths.length === 0) return <Empty>No subject can reach {target}.</Empty>;
+  return (
+    <>
+      <p className="muted">
+        {paths.length} subjects can reach {target}.
+      </p>
+      <Graph nodes={g.nodes} edges={g.edges} label={`Escalation paths to ${target}`} />
+      <ol className="paths" aria-label="Paths">
+        {paths.map((p) => (
+          <li key={subjectId(p.subject)}>
+            <strong className="mono">{subjectId(p.subject)}</strong>
+            <ol>
+              {p.steps.map((s, i) => (
+                // biome-ignore lint/suspicious/noArrayIndexKey: steps of one path, in order
+                <li key={i}>
+                  <span className="tag">{s.mechanism}</span> {s.detail ?? s.to ?? ""}
+                </li>
+              ))}
+            </ol>
+          </li>
+        ))}
+      </ol>
+    </>
+  );
+}
