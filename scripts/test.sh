@@ -26,6 +26,7 @@ APT_PACKAGES=(
   php-cli php-composer-semver  # version_compare and Composer's VersionParser, for differential Packagist tests
   openssl           # throwaway CAs and certificates for the real-TLS tests
   binutils          # objcopy: a section injected into a real ELF, for the cargo-auditable cataloger tests
+  chromium          # Debian's browser, driven by playwright-core in the dashboard's browser tests (test/e2e)
 )
 # PostgreSQL and NATS come with this machine kind (started at boot); Go for the kube-apiserver build is found by
 # scripts/build-kube-apiserver.sh, which says what is missing.

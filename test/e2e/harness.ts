@@ -1,0 +1,103 @@
+/**
+ * A real `palisade serve` (the built CLI, dist/cli/palisade.js, serving the built dashboard, dist/web) and Debian's
+ * chromium driven by playwright-core, for the dashboard's browser tests and the screenshot and paint-time scripts.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+
+export const ROOT = join(import.meta.dirname, "..", "..");
+export const CLI = join(ROOT, "dist", "cli", "palisade.js");
+export const DEMO = join(ROOT, "examples", "demo");
+
+/** The chromium to drive: PALISADE_CHROMIUM, else Debian's. */
+export const CHROMIUM = process.env.PALISADE_CHROMIUM || "/usr/bin/chromium";
+export const HAS_CHROMIUM = existsSync(CHROMIUM);
+
+/** The build the server serves must exist: say how to make it rather than test a stale or missing one. */
+export function assertBuilt(): void {
+  for (const f of [CLI, join(ROOT, "dist", "web", "index.html")])
+    if (!existsSync(f)) throw new Error(`${f} is missing: run \`npm run build\` first (npm ci runs it)`);
+}
+
+export interface Palisade {
+  url: string;
+  /** Every line the server wrote to stderr so far. */
+  stderr: string[];
+  stop(): Promise<void>;
+}
+
+/** Start `palisade serve ARGS` on a free loopback port; resolves with its URL once it listens. */
+export async function startServe(args: string[], env: Record<string, string> = {}): Promise<Palisade> {
+  const child: ChildProcess = spawn(process.execPath, [CLI, "serve", "--listen", "127.0.0.1:0", ...args], {
+    cwd: ROOT,
+    env: { ...process.env, PALISADE_LOG_LEVEL: "warn", NO_COLOR: "1", ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const stderr: string[] = [];
+  let buf = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr?.setEncoding("utf8");
+    child.stderr?.on("data", (chunk: string) => {
+      buf += chunk;
+      const lines = buf.split("\n");
+      buf = lines.pop() ?? "";
+      for (const line of lines) {
+        stderr.push(line);
+        const m = /^palisade: serving on (\S+)/.exec(line);
+        if (m?.[1] !== undefined) resolve(m[1]);
+      }
+    });
+    child.on("exit", (code) =>
+      reject(new Error(`palisade serve exited (${code}):\n${stderr.join("\n")}${buf}`)),
+    );
+    child.on("error", reject);
+  });
+  return {
+    url,
+    stderr,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+/** Run the CLI once (e.g. `token create`); its stdout. */
+export async function runCli(args: string[], env: Record<string, string> = {}): Promise<string> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: "1", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
+  const code = await new Promise<number | null>((r) => child.on("exit", r));
+  if (code !== 0) throw new Error(`palisade ${args.join(" ")} exited ${code}: ${err}`);
+  return out;
+}
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+}
+
+/** A new page whose waits are generous: the machine may be busy, and nothing here measures speed. */
+export async function newPage(browser: Browser): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.setDefaultTimeout(45_000);
+  page.setDefaultNavigationTimeout(45_000);
+  return page;
+}
+
+/** Sign in through the login form; resolves when the signed-in shell shows. */
+export async function signIn(page: Page, base: string, token: string, path = "/"): Promise<void> {
+  await page.goto(`${base}${path}`);
+  await page.locator("#token").fill(token);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.locator("header.top").waitFor();
+}
