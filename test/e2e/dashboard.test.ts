@@ -23,124 +23,128 @@ import {
 
 const ADMIN = "e2e-admin-token-0123456789abcdef";
 
-describe.skipIf(!HAS_CHROMIUM)(`dashboard in chromium (needs ${CHROMIUM}: apt-get install chromium)`, { timeout: 180_000 }, () => {
-  let dir: string;
-  let server: Palisade;
-  let browser: Browser;
-  let viewerA: string;
+describe.skipIf(!HAS_CHROMIUM)(
+  `dashboard in chromium (needs ${CHROMIUM}: apt-get install chromium)`,
+  { timeout: 180_000 },
+  () => {
+    let dir: string;
+    let server: Palisade;
+    let browser: Browser;
+    let viewerA: string;
 
-  beforeAll(async () => {
-    assertBuilt();
-    dir = mkdtempSync(join(tmpdir(), "palisade-e2e-"));
-    const db = join(dir, "palisade.db");
-    viewerA = (
-      await runCli(["token", "create", "--role", "team-viewer", "--team", "team-a", "--db", db])
-    ).trim();
-    server = await startServe(["--db", db], { PALISADE_ADMIN_TOKEN: ADMIN });
-    const pushed = await fetch(`${server.url}/api/v1/clusters/demo/snapshots`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN}` },
-      body: readFileSync(join(DEMO, "snapshots", "before.json")),
+    beforeAll(async () => {
+      assertBuilt();
+      dir = mkdtempSync(join(tmpdir(), "palisade-e2e-"));
+      const db = join(dir, "palisade.db");
+      viewerA = (
+        await runCli(["token", "create", "--role", "team-viewer", "--team", "team-a", "--db", db])
+      ).trim();
+      server = await startServe(["--db", db], { PALISADE_ADMIN_TOKEN: ADMIN });
+      const pushed = await fetch(`${server.url}/api/v1/clusters/demo/snapshots`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN}` },
+        body: readFileSync(join(DEMO, "snapshots", "before.json")),
+      });
+      expect(pushed.status, await pushed.clone().text()).toBe(200);
+      browser = await launchChromium();
     });
-    expect(pushed.status, await pushed.clone().text()).toBe(200);
-    browser = await launchChromium();
-  });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-  });
+    afterAll(async () => {
+      await browser?.close();
+      await server?.stop();
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    });
 
-  it("refuses a wrong token, then signs in and shows each team's open findings", async () => {
-    const page = await newPage(browser);
-    await page.goto(`${server.url}/`);
-    await page.locator("#token").fill("pal_not-a-token");
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await expect(page.getByRole("alert").textContent()).resolves.toContain("not valid");
-    await page.locator("#token").fill(ADMIN);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.locator("table.teams tbody tr").first().waitFor();
-    const teams = await page
-      .locator("table.teams tbody tr")
-      .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-team")));
-    expect(teams).toEqual(expect.arrayContaining(["team-a", "team-b"]));
-    // The token stays in this tab's sessionStorage: a reload needs no new sign-in.
-    await page.reload();
-    await page.locator("table.teams").waitFor();
-    await page.close();
-  });
+    it("refuses a wrong token, then signs in and shows each team's open findings", async () => {
+      const page = await newPage(browser);
+      await page.goto(`${server.url}/`);
+      await page.locator("#token").fill("pal_not-a-token");
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await expect(page.getByRole("alert").textContent()).resolves.toContain("not valid");
+      await page.locator("#token").fill(ADMIN);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.locator("table.teams tbody tr").first().waitFor();
+      const teams = await page
+        .locator("table.teams tbody tr")
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-team")));
+      expect(teams).toEqual(expect.arrayContaining(["team-a", "team-b"]));
+      // The token stays in this tab's sessionStorage: a reload needs no new sign-in.
+      await page.reload();
+      await page.locator("table.teams").waitFor();
+      await page.close();
+    });
 
-  it("filters findings through the URL: a shared link opens the same filtered view, and a row opens its evidence", async () => {
-    const page = await newPage(browser);
-    await signIn(page, server.url, ADMIN, "/findings");
-    await page.locator("table.findings tbody tr").first().waitFor();
-    await page.locator('input[name="sev-medium"]').check();
-    await page.waitForURL(/severity=medium/);
-    await page.locator('input[name="team"]').fill("team-a");
-    await page.locator('input[name="team"]').press("Enter");
-    await page.waitForURL(/team=team-a/);
-    await page.locator('table.findings tbody tr[data-severity="medium"]').first().waitFor();
-    const rows = async () =>
-      page
+    it("filters findings through the URL: a shared link opens the same filtered view, and a row opens its evidence", async () => {
+      const page = await newPage(browser);
+      await signIn(page, server.url, ADMIN, "/findings");
+      await page.locator("table.findings tbody tr").first().waitFor();
+      await page.locator('input[name="sev-medium"]').check();
+      await page.waitForURL(/severity=medium/);
+      await page.locator('input[name="team"]').fill("team-a");
+      await page.locator('input[name="team"]').press("Enter");
+      await page.waitForURL(/team=team-a/);
+      await page.locator('table.findings tbody tr[data-severity="medium"]').first().waitFor();
+      const rows = async () =>
+        page
+          .locator("table.findings tbody tr")
+          .evaluateAll((trs) =>
+            trs.map((tr) => [tr.getAttribute("data-severity"), tr.querySelectorAll("td")[3]?.textContent]),
+          );
+      const filtered = await rows();
+      expect(filtered.length).toBeGreaterThan(0);
+      expect(filtered.every(([sev, team]) => sev === "medium" && team === "team-a")).toBe(true);
+
+      // The same URL in a new tab (signed in there) shows the same filters and rows.
+      const shared = page.url();
+      const other = await newPage(browser);
+      await signIn(other, server.url, ADMIN, new URL(shared).pathname + new URL(shared).search);
+      await other.locator('table.findings tbody tr[data-severity="medium"]').first().waitFor();
+      expect(await other.locator('input[name="sev-medium"]').isChecked()).toBe(true);
+      expect(await other.locator('input[name="sev-low"]').isChecked()).toBe(false);
+      expect(await other.locator('input[name="team"]').inputValue()).toBe("team-a");
+      await other.close();
+
+      await page.locator("table.findings tbody tr a").first().click();
+      await page.waitForURL(/\/findings\/[^/?]+\?cluster=demo/);
+      await page.getByRole("heading", { name: "How to fix" }).waitFor();
+      const facts = await page.locator("dl.facts").textContent();
+      expect(facts).toContain("team-a");
+      expect(facts).toContain("spec.");
+      await page.close();
+    });
+
+    it("a team viewer sees its own team only", async () => {
+      const page = await newPage(browser);
+      await signIn(page, server.url, viewerA, "/");
+      await page.locator("table.teams tbody tr").first().waitFor();
+      const teams = await page
+        .locator("table.teams tbody tr")
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-team")));
+      expect(teams).toEqual(["team-a"]);
+      await page.goto(`${server.url}/findings?open=false`);
+      await page.locator("table.findings tbody tr").first().waitFor();
+      const shown = await page
         .locator("table.findings tbody tr")
-        .evaluateAll((trs) =>
-          trs.map((tr) => [tr.getAttribute("data-severity"), tr.querySelectorAll("td")[3]?.textContent]),
-        );
-    const filtered = await rows();
-    expect(filtered.length).toBeGreaterThan(0);
-    expect(filtered.every(([sev, team]) => sev === "medium" && team === "team-a")).toBe(true);
+        .evaluateAll((trs) => trs.map((tr) => tr.querySelectorAll("td")[3]?.textContent));
+      expect(shown.length).toBeGreaterThan(0);
+      expect(new Set(shown)).toEqual(new Set(["team-a"]));
+      // Asking for another team's findings in the URL is refused, and said so.
+      await page.goto(`${server.url}/findings?team=team-b`);
+      await expect(page.getByRole("alert").textContent()).resolves.toContain("may not read");
+      await page.close();
+    });
 
-    // The same URL in a new tab (signed in there) shows the same filters and rows.
-    const shared = page.url();
-    const other = await newPage(browser);
-    await signIn(other, server.url, ADMIN, new URL(shared).pathname + new URL(shared).search);
-    await other.locator('table.findings tbody tr[data-severity="medium"]').first().waitFor();
-    expect(await other.locator('input[name="sev-medium"]').isChecked()).toBe(true);
-    expect(await other.locator('input[name="sev-low"]').isChecked()).toBe(false);
-    expect(await other.locator('input[name="team"]').inputValue()).toBe("team-a");
-    await other.close();
-
-    await page.locator("table.findings tbody tr a").first().click();
-    await page.waitForURL(/\/findings\/[^/?]+\?cluster=demo/);
-    await page.getByRole("heading", { name: "How to fix" }).waitFor();
-    const facts = await page.locator("dl.facts").textContent();
-    expect(facts).toContain("team-a");
-    expect(facts).toContain("spec.");
-    await page.close();
-  });
-
-  it("a team viewer sees its own team only", async () => {
-    const page = await newPage(browser);
-    await signIn(page, server.url, viewerA, "/");
-    await page.locator("table.teams tbody tr").first().waitFor();
-    const teams = await page
-      .locator("table.teams tbody tr")
-      .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-team")));
-    expect(teams).toEqual(["team-a"]);
-    await page.goto(`${server.url}/findings?open=false`);
-    await page.locator("table.findings tbody tr").first().waitFor();
-    const shown = await page
-      .locator("table.findings tbody tr")
-      .evaluateAll((trs) => trs.map((tr) => tr.querySelectorAll("td")[3]?.textContent));
-    expect(shown.length).toBeGreaterThan(0);
-    expect(new Set(shown)).toEqual(new Set(["team-a"]));
-    // Asking for another team's findings in the URL is refused, and said so.
-    await page.goto(`${server.url}/findings?team=team-b`);
-    await expect(page.getByRole("alert").textContent()).resolves.toContain("may not read");
-    await page.close();
-  });
-
-  it("a revoked or unknown token in the tab sends the user back to sign in", async () => {
-    const page = await newPage(browser);
-    await page.goto(`${server.url}/findings`);
-    await page.evaluate(`sessionStorage.setItem("palisade.token", "pal_revoked")`);
-    await page.goto(`${server.url}/findings?severity=low`);
-    await page.waitForURL(/\/login\?/);
-    await expect(page.getByRole("alert").textContent()).resolves.toContain("sign in again");
-    await page.locator("#token").fill(ADMIN);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL(/\/findings\?severity=low$/);
-    await page.close();
-  });
-});
+    it("a revoked or unknown token in the tab sends the user back to sign in", async () => {
+      const page = await newPage(browser);
+      await page.goto(`${server.url}/findings`);
+      await page.evaluate(`sessionStorage.setItem("palisade.token", "pal_revoked")`);
+      await page.goto(`${server.url}/findings?severity=low`);
+      await page.waitForURL(/\/login\?/);
+      await expect(page.getByRole("alert").textContent()).resolves.toContain("sign in again");
+      await page.locator("#token").fill(ADMIN);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.waitForURL(/\/findings\?severity=low$/);
+      await page.close();
+    });
+  },
+);
