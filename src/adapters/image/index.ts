@@ -16,7 +16,13 @@ export {
 export { MEDIA, type Platform, parsePlatform, selectPlatform } from "./manifest.js";
 export { OciLayoutSource } from "./oci-layout.js";
 export {
+  attestationDocuments,
+  inspectImage,
   isLoopbackHost,
+  listRepositories,
+  listTags,
+  MAX_ATTESTATION_BYTES,
+  type NameList,
   parseChallenge,
   type RegistryAuth,
   RegistryClient,

@@ -10,6 +10,8 @@ import {
   MANIFEST_ACCEPT,
   MAX_MANIFEST_BYTES,
   MEDIA,
+  parseImageManifest,
+  parseIndex,
   parseJsonDocument,
   parsePlatform,
 } from "./manifest.js";
@@ -452,6 +454,204 @@ export class RegistryClient {
       `layer ${digest}`,
       size,
     );
+  }
+}
+
+/** Cap on one page of a catalog or tag list. */
+const MAX_LIST_BYTES = 8 * 1024 * 1024;
+/** Cap on one attestation document (a DSSE envelope or an in-toto statement). */
+export const MAX_ATTESTATION_BYTES = 4 * 1024 * 1024;
+/** Media types that carry in-toto statements (bare, or in a DSSE envelope as cosign writes them). */
+const ATTESTATION_MEDIA = new Set([
+  "application/vnd.in-toto+json",
+  "application/vnd.dsse.envelope.v1+json",
+  "application/vnd.dev.cosign.simplesigning.v1+json",
+]);
+
+/** The next page of a paginated list: the `Link: <...>; rel="next"` header (distribution-spec "Listing"). */
+function nextLink(res: Response): string | undefined {
+  const link = res.headers.get("link");
+  const m = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link) : null;
+  return m?.[1];
+}
+
+/** A page of names: `{repositories: [...]}` or `{tags: [...]}`; anything else is an error. */
+function namesOf(bytes: Buffer, key: "repositories" | "tags", what: string): string[] {
+  const doc = parseJsonDocument(bytes, what);
+  const list = isRecord(doc) ? doc[key] : undefined;
+  if (list === null) return []; // distribution answers `"tags": null` for a repository with none
+  if (!Array.isArray(list) || !list.every((x) => typeof x === "string"))
+    throw new PalisadeError("INPUT", `${what}: no ${key} array`);
+  return list as string[];
+}
+
+/** Repositories or tags of a registry: the names and whether the list was cut at `max`. */
+export interface NameList {
+  names: string[];
+  truncated: boolean;
+}
+
+/** Paginated names (catalog or tags), following `Link` within the registry, at most `max`. */
+async function listNames(
+  client: RegistryClient,
+  firstPath: string,
+  key: "repositories" | "tags",
+  max: number,
+  timeoutMs: number,
+): Promise<NameList> {
+  const names: string[] = [];
+  let path: string | undefined = firstPath;
+  for (let page = 0; path !== undefined; page++) {
+    if (names.length >= max || page >= 1_000) return { names: names.slice(0, max), truncated: true };
+    const res = await client.get(path, "application/json", timeoutMs);
+    const next = nextLink(res);
+    appendNames(
+      names,
+      namesOf(await readBody(res, MAX_LIST_BYTES, key), key, `${key} of ${client.registry}`),
+    );
+    // Only a relative link, or one to the same origin, is followed: credentials never leave the registry.
+    if (next === undefined) path = undefined;
+    else {
+      const u = new URL(next, client.base);
+      path = u.origin === new URL(client.base).origin ? `${u.pathname}${u.search}` : undefined;
+    }
+  }
+  return names.length > max ? { names: names.slice(0, max), truncated: true } : { names, truncated: false };
+}
+
+function appendNames(into: string[], more: string[]): void {
+  for (const n of more) into.push(n);
+}
+
+/** Repositories a registry lists (`GET /v2/_catalog`, paginated); FORBIDDEN/INPUT when it does not list them. */
+export async function listRepositories(
+  registry: string,
+  opts: RegistryOptions,
+  max: number,
+): Promise<NameList> {
+  const client = new RegistryClient(registry, "", opts);
+  try {
+    return await listNames(
+      client,
+      `/v2/_catalog?n=${Math.min(max, 1000)}`,
+      "repositories",
+      max,
+      opts.timeoutMs ?? 30_000,
+    );
+  } finally {
+    client.close();
+  }
+}
+
+/** Tags of a repository (`GET /v2/<name>/tags/list`, paginated). */
+export async function listTags(
+  registry: string,
+  repository: string,
+  opts: RegistryOptions,
+  max: number,
+): Promise<NameList> {
+  const client = new RegistryClient(registry, repository, opts);
+  try {
+    return await listNames(
+      client,
+      `/v2/${repository}/tags/list?n=${Math.min(max, 1000)}`,
+      "tags",
+      max,
+      opts.timeoutMs ?? 30_000,
+    );
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * Resolve a reference to one platform's manifest and config, never reading a layer blob: what base finding
+ * compares (the config's diff_ids are the layer chain).
+ */
+export async function inspectImage(
+  registry: string,
+  repository: string,
+  reference: string,
+  opts: RegistryOptions,
+): Promise<ResolvedImage> {
+  const client = new RegistryClient(registry, repository, opts);
+  try {
+    const m = await client.manifest(reference);
+    const platform = opts.platform ? parsePlatform(opts.platform) : DEFAULT_PLATFORM;
+    return await resolveManifestDocument(
+      m.bytes,
+      m.digest,
+      m.mediaType,
+      (d, max, what) => client.readDescriptor(d, max, what),
+      platform,
+    );
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * The attestation documents attached to an image (parsed JSON, not yet interpreted): manifests the OCI referrers
+ * API lists for `digest` (`GET /v2/<name>/referrers/<digest>`, else the referrers tag schema `sha256-<hex>`), the
+ * cosign attestation tag `sha256-<hex>.att`, and BuildKit attestation manifests in the image's index
+ * (`vnd.docker.reference.digest` naming the image). Their layers are small statement blobs, never image layers.
+ * A registry without any of these answers an empty list.
+ */
+export async function attestationDocuments(
+  registry: string,
+  repository: string,
+  digest: string,
+  opts: RegistryOptions & { index?: string | undefined },
+): Promise<unknown[]> {
+  const client = new RegistryClient(registry, repository, opts);
+  const timeout = opts.timeoutMs ?? 30_000;
+  const hexTag = digest.replace(":", "-");
+  const manifests: Descriptor[] = [];
+  const tryIndex = async (load: () => Promise<Buffer | undefined>): Promise<void> => {
+    const bytes = await load().catch((e: unknown) => {
+      if (e instanceof PalisadeError && e.code === "INPUT") return undefined; // 404: none there
+      throw e;
+    });
+    if (bytes === undefined) return;
+    const idx = parseIndex(parseJsonDocument(bytes, `referrers of ${digest}`));
+    for (const d of idx.manifests) manifests.push(d);
+  };
+  try {
+    await tryIndex(async () => {
+      const res = await client.get(`/v2/${repository}/referrers/${digest}`, MEDIA.OCI_INDEX, timeout);
+      return readBody(res, MAX_MANIFEST_BYTES, "referrers");
+    });
+    if (manifests.length === 0) await tryIndex(async () => (await client.manifest(hexTag)).bytes);
+    if (opts.index !== undefined)
+      await tryIndex(async () => {
+        const idx = (await client.manifest(opts.index as string)).bytes;
+        const parsed = parseIndex(parseJsonDocument(idx, `index ${opts.index}`));
+        const mine = parsed.manifests.filter(
+          (d) => d.annotations?.["vnd.docker.reference.digest"] === digest,
+        );
+        return Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: mine }));
+      });
+    const cosign = await client.manifest(`${hexTag}.att`).catch((e: unknown) => {
+      if (e instanceof PalisadeError && e.code === "INPUT") return undefined;
+      throw e;
+    });
+    const docs: unknown[] = [];
+    const layersOf = async (bytes: Buffer, what: string): Promise<void> => {
+      const m = parseImageManifest(parseJsonDocument(bytes, what), what);
+      for (const l of m.layers.slice(0, 64)) {
+        if (!ATTESTATION_MEDIA.has(l.mediaType)) continue;
+        const b = await client.readDescriptor(l, MAX_ATTESTATION_BYTES, `attestation ${l.digest}`);
+        docs.push(parseJsonDocument(b, `attestation ${l.digest}`));
+      }
+    };
+    if (cosign) await layersOf(cosign.bytes, `${hexTag}.att`);
+    for (const d of manifests.slice(0, 64)) {
+      const b = await client.readDescriptor(d, MAX_MANIFEST_BYTES, `referrer ${d.digest}`);
+      await layersOf(b, `referrer ${d.digest}`);
+    }
+    return docs;
+  } finally {
+    client.close();
   }
 }
 
