@@ -199,6 +199,9 @@ describe.skipIf(!haveTools)(
         "discover",
         "--snapshot",
         snapshot,
+        // Base finding has its own test (images-bases.test.ts); here only what the workloads run.
+        "--bases",
+        "none",
         "--dangerously-allow-http",
         "-o",
         "json",
@@ -390,7 +393,7 @@ describe.skipIf(!haveTools)(
     });
 
     it("a second run skips known images; with --registry-auth the private image is analyzed and merges into the child", async () => {
-      const argv = ["images", "discover", "--snapshot", snapshot, "--concurrency", "2"];
+      const argv = ["images", "discover", "--snapshot", snapshot, "--concurrency", "2", "--bases", "none"];
       if (haveHtpasswd) {
         const auth = join(work, "auth.json");
         const basic = Buffer.from("alice:s3cret").toString("base64");

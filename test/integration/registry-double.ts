@@ -5,9 +5,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
  * server (`GET /token` -> `{token}`) and a registry that demands `Authorization: Bearer <token>`, proxying
  * authorised requests to the real `docker-registry` behind it. Modes inject the faults a hostile or broken
  * registry produces: tampered blobs, blobs redirected to another origin ("blob storage"), an oversized or
- * malformed manifest.
+ * malformed manifest, a catalog refused (as hosted registries refuse `/v2/_catalog`).
  */
-export type DoubleMode = "ok" | "tamper-blob" | "redirect-blobs" | "huge-manifest" | "malformed-manifest";
+export type DoubleMode =
+  | "ok"
+  | "tamper-blob"
+  | "redirect-blobs"
+  | "huge-manifest"
+  | "malformed-manifest"
+  | "no-catalog";
 
 export interface RegistryDouble {
   port: number;
@@ -82,6 +88,10 @@ export async function startTokenAuthDouble(
           "www-authenticate": `Bearer realm="http://127.0.0.1:${port}/token",service="registry-double",scope="repository:${repo}:pull"`,
         })
         .end();
+      return;
+    }
+    if (url.pathname === "/v2/_catalog" && mode === "no-catalog") {
+      res.writeHead(403, { "content-type": "application/json" }).end('{"errors":[{"code":"DENIED"}]}');
       return;
     }
     const isBlob = url.pathname.includes("/blobs/");

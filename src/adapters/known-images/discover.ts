@@ -73,6 +73,7 @@ async function analyzeRef(pull: string, opts: DiscoverOptions) {
  */
 export function registryAnalyzer(
   opts: DiscoverOptions,
-): (pull: string) => Promise<{ sbom: Sbom; coverage: CoverageEntry[] }> {
-  return (pull) => analyzeRef(pull, opts);
+): (pull: string, platform?: string) => Promise<{ sbom: Sbom; coverage: CoverageEntry[] }> {
+  // A platform given per pull (the node platform a pod runs on, a base's platform) wins over the default.
+  return (pull, platform) => analyzeRef(pull, platform !== undefined ? { ...opts, platform } : opts);
 }

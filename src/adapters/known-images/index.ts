@@ -4,6 +4,7 @@
  * images and remediation records is in adapters/store (one folder per backend).
  */
 export type { KnownImageStore, StoredImage } from "../store/index.js";
+export { type BrowseOptions, DEFAULT_REGISTRY_RATE, registryBrowser } from "./browse.js";
 export { type DiscoverOptions, registryAnalyzer } from "./discover.js";
 export {
   loadRegistryAuthFile,

@@ -2,6 +2,20 @@
  * Image lineage: the tree of known images by layer chains, where each vulnerability must be fixed, who runs it
  * (impact index), the prioritised remediation plan, and the remediation-record reducer. Pure.
  */
+export type { AncestorSource, BaseMode, ImageMeta } from "./bases.js";
+export {
+  annotatedBase,
+  BASE_LIMITS,
+  BASE_MODES,
+  inTotoStatement,
+  isProperPrefix,
+  metaRef,
+  newerTags,
+  noBaseCoverage,
+  prefixCandidates,
+  provenanceImages,
+  tagRefOf,
+} from "./bases.js";
 export type { DiscoveryPlan, DiscoveryTarget } from "./discover.js";
 export { collectDiscoveryTargets, discoveryFailureReason, planDiscovery } from "./discover.js";
 export type { NodeCounts, TreeJson } from "./format.js";

@@ -6,7 +6,7 @@
  */
 
 import type { KnownImageStore } from "../../adapters/store/ports.js";
-import { type ErrorCode, type PalisadeError, toPalisadeError } from "../../core/errors/index.js";
+import { type ErrorCode, PalisadeError, toPalisadeError } from "../../core/errors/index.js";
 import { type CoverageEntry, cmp } from "../../core/findings/index.js";
 import {
   type DiscoveryTarget,
@@ -17,16 +17,15 @@ import {
   type WorkloadUsage,
   workloadUsages,
 } from "../../core/lineage/index.js";
-import type { Sbom } from "../../core/sbom/index.js";
 import { appendAll } from "../../core/util/index.js";
 import { type InventoryReaders, type InventorySources, loadInventory } from "../inventory/index.js";
+import { type ImageAnalyzer, mapBounded } from "./analyze.js";
+import { type BaseReport, type BaseRequest, findBases, type RegistryBrowser } from "./bases.js";
 
-/**
- * Pull and analyze the image a reference names (`registry/repository@sha256:...` or `:tag`). Throws for a
- * failure of that image (unreachable, 401/403, unknown manifest, no manifest for the platform, digest mismatch):
- * discovery turns it into that image's coverage entry.
- */
-export type ImageAnalyzer = (pull: string) => Promise<{ sbom: Sbom; coverage: CoverageEntry[] }>;
+export type { ImageAnalyzer } from "./analyze.js";
+export { mapBounded } from "./analyze.js";
+export type { AncestorFound, BaseReport, BaseRequest, NameList, RegistryBrowser } from "./bases.js";
+export { findBases } from "./bases.js";
 
 export const DEFAULT_DISCOVER_CONCURRENCY = 4;
 export const MAX_DISCOVER_CONCURRENCY = 16;
@@ -56,12 +55,16 @@ export interface DiscoveryReport {
    * caller's (skipped credentials), partial analyses.
    */
   coverage: CoverageEntry[];
+  /** What base finding did, when it ran. */
+  bases?: BaseReport | undefined;
 }
 
 export interface DiscoverRequest {
   sources: InventorySources;
   /** Images analyzed at once (default {@link DEFAULT_DISCOVER_CONCURRENCY}, at most {@link MAX_DISCOVER_CONCURRENCY}). */
   concurrency?: number | undefined;
+  /** Where to look for the bases of the running images (`--bases`, `--base-repos`); none without it. */
+  bases?: Omit<BaseRequest, "concurrency"> | undefined;
 }
 
 export interface DiscoverDeps {
@@ -72,24 +75,8 @@ export interface DiscoverDeps {
   now: () => Date;
   /** Coverage the caller gathered while composing `analyze` (e.g. credentials it skipped). */
   coverage?: readonly CoverageEntry[] | undefined;
-}
-
-/** Map `items` through `fn` with at most `limit` calls in flight; results in item order. */
-export async function mapBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return out;
+  /** Registry reads for base finding (needed unless `bases.mode` is "none"). */
+  browser?: RegistryBrowser | undefined;
 }
 
 /** Try each pull reference of a target in order until one is analyzed. */
@@ -135,7 +122,7 @@ async function discoverOne(
  */
 export async function discoverImages(req: DiscoverRequest, deps: DiscoverDeps): Promise<DiscoveryReport> {
   const loaded = await loadInventory(req.sources, deps.readers);
-  const report = await discoverUsages(workloadUsages(loaded.inventory), req.concurrency, deps);
+  const report = await discoverUsages(workloadUsages(loaded.inventory), req.concurrency, deps, req.bases);
   return { ...report, coverage: [...loaded.coverage, ...report.coverage] };
 }
 
@@ -144,6 +131,7 @@ export async function discoverUsages(
   usages: readonly WorkloadUsage[],
   concurrency: number | undefined,
   deps: Omit<DiscoverDeps, "readers">,
+  bases?: Omit<BaseRequest, "concurrency">,
 ): Promise<DiscoveryReport> {
   const now = deps.now();
   const listed = await deps.images.listImages();
@@ -173,6 +161,24 @@ export async function discoverUsages(
     appendAll(o.status === "failed" ? failures : coverage, c);
   }
   outcomes.sort((a, b) => cmp(a.target.key, b.target.key));
+  let baseReport: BaseReport | undefined;
+  if (bases !== undefined && bases.mode !== "none") {
+    if (deps.browser === undefined)
+      throw new PalisadeError("INTERNAL", "discoverUsages: base finding needs a registry browser");
+    const running = new Map<string, KnownImage>();
+    for (const o of outcomes) if (o.image) running.set(o.image.digest, o.image);
+    baseReport = await findBases(
+      [...running.values()],
+      { ...bases, concurrency: limit },
+      {
+        browser: deps.browser ?? NO_BROWSER,
+        analyze: deps.analyze,
+        images: deps.images,
+        now,
+      },
+    );
+    appendAll(coverage, baseReport.coverage);
+  }
   return {
     discovered: plan.discovered.length,
     alreadyKnown: plan.known.length,
@@ -181,8 +187,17 @@ export async function discoverUsages(
     outcomes,
     failures,
     coverage,
+    ...(baseReport !== undefined ? { bases: baseReport } : {}),
   };
 }
+
+/** The browser of a run that looks for no bases: never called. */
+const NO_BROWSER: RegistryBrowser = {
+  repositories: () => Promise.reject(new PalisadeError("INTERNAL", "no registry browser")),
+  tags: () => Promise.reject(new PalisadeError("INTERNAL", "no registry browser")),
+  inspect: () => Promise.reject(new PalisadeError("INTERNAL", "no registry browser")),
+  attestations: () => Promise.reject(new PalisadeError("INTERNAL", "no registry browser")),
+};
 
 /** Remember images analyzed by hand (`images add`), seen at `now`, in one store transaction. */
 export async function rememberImages(

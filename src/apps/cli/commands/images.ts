@@ -20,6 +20,9 @@ type DiscoverFlags = InputOptions & {
   registryCa?: string;
   maxImageBytes?: string;
   dangerouslyAllowHttp?: boolean;
+  bases: string;
+  baseRepos?: string[];
+  registryRate: string;
 };
 
 const DISCOVER_HELP = `
@@ -28,6 +31,21 @@ status.containerStatuses[].imageID. Images are deduplicated by digest (by refere
 those already known are not pulled again (they only learn the references seen now). The rest are pulled from
 their registry, by digest when one is known (registry/repository@sha256:...), else by tag, and remembered with
 the references seen: the tag (when it names a single running digest) and registry/repository@digest.
+
+Base images are then found by themselves (--bases, default all):
+  annotations  what the images say: the OCI annotations org.opencontainers.image.base.name/.base.digest (manifest
+               annotations or config labels), and SLSA provenance attached to the image (OCI referrers API, the
+               referrers tag schema, cosign's sha256-<hex>.att tag, BuildKit attestation manifests): a material
+               whose layer chain the image extends is its base. Followed up the chain.
+  registry     the registries that serve the running images: every repository /v2/_catalog lists (where the
+               registry allows it) and those named by --base-repos, every tag of those, read as manifest and
+               config only (no layer is downloaded); an image whose layer chain is a proper prefix of a running
+               image's chain is an ancestor.
+  all          both; none: neither.
+Only images in a running image's ancestry are pulled and analyzed, and the later releases of those bases (same
+repository, a higher tag of the same variant), so that upgrade advice can name the release that clears the most.
+Reads are rate-limited per registry (--registry-rate). A running image with no ancestor found is a coverage entry
+saying why ("no base found for X: the registry does not list repositories; name them with --base-repos").
 
 A failure (unreachable registry, 401/403, unknown tag or digest, no manifest for --platform, digest mismatch)
 is reported for that image as coverage and the others continue; it does not change the exit code.
@@ -57,6 +75,13 @@ function registerDiscover(images: Command, ctx: CliContext): void {
     )
       .option("--concurrency <n>", "images analyzed at once (1-16)", "4")
       .option("--registry-auth <file>", 'registry credentials: a Docker config.json with "auths"')
+      .option("--bases <mode>", "where to find base images: none, annotations, registry or all", "all")
+      .option(
+        "--base-repos <repositories>",
+        "repositories to search for bases (registry/repository; comma-separated, repeatable)",
+        collect,
+      )
+      .option("--registry-rate <n>", "registry reads started per second per registry host (1-1000)", "20")
       .option(
         "--dangerously-allow-http",
         "use plain http for registries that are not on loopback (credentials and images travel unprotected)",
@@ -73,6 +98,30 @@ function registerDiscover(images: Command, ctx: CliContext): void {
           "USAGE",
           `--concurrency ${flags.concurrency}: expected an integer from 1 to 16`,
         );
+      const lin = await import("../../../core/lineage/index.js");
+      const mode = lin.BASE_MODES.find((m) => m === flags.bases);
+      if (mode === undefined)
+        throw new PalisadeError(
+          "USAGE",
+          `--bases ${flags.bases}: expected one of ${lin.BASE_MODES.join(", ")}`,
+        );
+      const rate = Number(flags.registryRate);
+      if (!/^\d+$/.test(flags.registryRate) || rate < 1 || rate > 1000)
+        throw new PalisadeError(
+          "USAGE",
+          `--registry-rate ${flags.registryRate}: expected an integer from 1 to 1000`,
+        );
+      const baseRepos: string[] = [];
+      for (const r of (flags.baseRepos ?? []).flatMap((x) => x.split(",")).map((x) => x.trim())) {
+        if (r === "") continue;
+        const repo = lin.repositoryOf(r);
+        if (repo === undefined || lin.canonicalRef(r) !== `${repo}:latest`)
+          throw new PalisadeError(
+            "USAGE",
+            `--base-repos ${r}: expected a repository name (registry/repository, no tag)`,
+          );
+        baseRepos.push(repo);
+      }
       const { parsePlatform } = await import("../../../adapters/image/index.js");
       parsePlatform(flags.platform);
       const ki = await import("../../../adapters/known-images/index.js");
@@ -92,10 +141,17 @@ function registerDiscover(images: Command, ctx: CliContext): void {
         budgets,
         dangerouslyAllowHttp: flags.dangerouslyAllowHttp === true,
       });
+      const browser = ki.registryBrowser({
+        platform: flags.platform,
+        auth,
+        ca,
+        dangerouslyAllowHttp: flags.dangerouslyAllowHttp === true,
+        ratePerSecond: rate,
+      });
       const report = await withStores(flags.db, ctx, {}, (stores) =>
         discoverImages(
-          { sources, concurrency },
-          { readers, images: stores.images, analyze, now: ctx.now, coverage: auth?.coverage },
+          { sources, concurrency, bases: { mode, baseRepos } },
+          { readers, images: stores.images, analyze, browser, now: ctx.now, coverage: auth?.coverage },
         ),
       );
       const coverage = report.coverage;
@@ -104,6 +160,15 @@ function registerDiscover(images: Command, ctx: CliContext): void {
         alreadyKnown: report.alreadyKnown,
         analyzed: report.analyzed,
         failed: report.failed,
+        bases: report.bases && {
+          mode: report.bases.mode,
+          ancestors: report.bases.ancestors.length,
+          bySource: report.bases.bySource,
+          releases: report.bases.releases.length,
+          inspected: report.bases.inspected,
+          analyzed: report.bases.analyzed,
+          undetermined: report.bases.undetermined,
+        },
       };
       if (flags.output === "json") {
         const images = report.outcomes.map((o) => ({
@@ -120,7 +185,11 @@ function registerDiscover(images: Command, ctx: CliContext): void {
           error: o.error,
         }));
         const all = [...coverage, ...report.failures].sort(compareCoverage);
-        ctx.stdout.write(`${stableStringify({ summary, images, coverage: all })}\n`);
+        const bases = report.bases && {
+          ancestors: report.bases.ancestors,
+          releases: report.bases.releases,
+        };
+        ctx.stdout.write(`${stableStringify({ summary, images, bases, coverage: all })}\n`);
       } else {
         // Failures are printed on their own line below; the other coverage goes to stderr as everywhere.
         writeCoverage(ctx, coverage);
@@ -133,9 +202,24 @@ function registerDiscover(images: Command, ctx: CliContext): void {
               `${o.status.padEnd(9)} ${name} ${o.image?.digest ?? ""} ${o.image?.platform ?? ""} ${o.image?.layers.length ?? 0} layers, ${o.image?.packages.length ?? 0} packages\n`,
             );
         }
+        const b = report.bases;
+        if (b) {
+          for (const a of b.ancestors)
+            ctx.stdout.write(`base      ${a.ref} ${a.digest} ${a.platform ?? ""} (${a.source})\n`);
+          for (const r of b.releases)
+            ctx.stdout.write(`release   ${r.ref} ${r.digest} ${r.platform ?? ""}\n`);
+        }
         ctx.stdout.write(
           `discovered ${summary.discovered}, already known ${summary.alreadyKnown}, analyzed ${summary.analyzed}, failed ${summary.failed}\n`,
         );
+        if (b) {
+          const how = (["registry", "annotation", "provenance", "known"] as const)
+            .filter((k) => b.bySource[k] > 0)
+            .map((k) => `${b.bySource[k]} ${k === "known" ? "already known" : `by ${k}`}`);
+          ctx.stdout.write(
+            `bases (${b.mode}): ${b.ancestors.length} ancestor${b.ancestors.length === 1 ? "" : "s"}${how.length > 0 ? ` (${how.join(", ")})` : ""}, ${b.releases.length} later release${b.releases.length === 1 ? "" : "s"}, ${b.inspected} manifests read, ${b.analyzed} images analyzed; ${b.undetermined} running image${b.undetermined === 1 ? "" : "s"} without a known base\n`,
+          );
+        }
       }
       ctx.exitCode = EXIT.OK;
     });
