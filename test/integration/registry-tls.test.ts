@@ -249,12 +249,18 @@ describe.skipIf(!haveTools)(
           "json",
         ]);
         expect(ok.code).toBe(0);
-        expect((JSON.parse(ok.stdout) as { summary: unknown }).summary).toEqual({
+        const found = JSON.parse(ok.stdout) as { summary: unknown; coverage: { message: string }[] };
+        expect(found.summary).toMatchObject({
           discovered: 1,
           alreadyKnown: 0,
           analyzed: 1,
           failed: 0,
+          // Base finding read the catalog through the same CA: no base, and nothing unreadable.
+          bases: { mode: "all", ancestors: 0, undetermined: 1 },
         });
+        expect(
+          found.coverage.map((c) => c.message.startsWith(`no base found for ${host}/test/img:t: `)),
+        ).toEqual([true]);
         const without = await cli([
           "images",
           "discover",
