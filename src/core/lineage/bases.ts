@@ -146,11 +146,13 @@ function imageOfMaterial(uri: string, digest: unknown): string | undefined {
 export function provenanceImages(statement: Record<string, unknown>): string[] {
   const p = statement.predicate;
   if (!isRecord(p)) return [];
-  const lists: unknown[] = [];
-  if (Array.isArray(p.materials)) lists.push(...p.materials.slice(0, BASE_LIMITS.maxMaterials));
   const bd = p.buildDefinition;
-  if (isRecord(bd) && Array.isArray(bd.resolvedDependencies))
-    lists.push(...bd.resolvedDependencies.slice(0, BASE_LIMITS.maxMaterials));
+  const lists: unknown[] = [
+    ...(Array.isArray(p.materials) ? p.materials.slice(0, BASE_LIMITS.maxMaterials) : []),
+    ...(isRecord(bd) && Array.isArray(bd.resolvedDependencies)
+      ? bd.resolvedDependencies.slice(0, BASE_LIMITS.maxMaterials)
+      : []),
+  ];
   const out = new Set<string>();
   for (const m of lists) {
     if (!isRecord(m) || typeof m.uri !== "string" || m.uri.length > 4096) continue;
