@@ -136,5 +136,6 @@ export async function openRegularStream(path: string, opts: ReadCappedOptions): 
   return src.pipe(cap);
 }
 
+export { diskRunStore } from "./finding-runs.js";
 export type { OverLongLine } from "./lines.js";
 export { readLines } from "./lines.js";

@@ -166,10 +166,23 @@ export function applyExceptions(
   exceptions: readonly Exception[],
   opts: { now: Date; facts: (f: Finding) => WorkloadFacts | undefined },
 ): ExceptionResult {
+  const applier = exceptionApplier(exceptions, opts);
+  const out = findings.map(applier.apply);
+  return { findings: out, ...applier.finish() };
+}
+
+/**
+ * {@link applyExceptions} one finding at a time, for findings that are never all held at once (a large scan
+ * writes them to disk as they are produced): `apply` each finding in order, then `finish` for the audit.
+ */
+export function exceptionApplier(
+  exceptions: readonly Exception[],
+  opts: { now: Date; facts: (f: Finding) => WorkloadFacts | undefined },
+): { apply(f: Finding): Finding; finish(): Omit<ExceptionResult, "findings"> } {
   const active = exceptions.filter((e) => !isExpired(e, opts.now));
   const matched: Record<string, number> = {};
   for (const e of exceptions) matched[e.id] = 0;
-  const out = findings.map((f) => {
+  const apply = (f: Finding): Finding => {
     if (f.suppressed || active.length === 0) return f;
     let memo: { v: WorkloadFacts | undefined } | undefined;
     const facts = (): WorkloadFacts | undefined => {
@@ -189,24 +202,28 @@ export function applyExceptions(
         source: "exception" as const,
       },
     };
-  });
-  const auditFindings = exceptions
-    .filter((e) => isExpired(e, opts.now))
-    .map((e) =>
-      makeFinding({
-        ruleId: "PAL-EXC-001",
-        title: "Exception has expired",
-        severity: "medium",
-        category: "exceptions",
-        resource: { apiVersion: "palisade.dev/v1", kind: "Exception", name: e.id },
-        location: e.source ? { file: e.source.file, line: e.source.line ?? 1, column: 1 } : undefined,
-        evidence: `expires: ${e.expires}`,
-        message: `exception "${e.id}" expired on ${e.expires}${e.owner ? ` (owner ${e.owner})` : ""}; the findings it covered are reported again`,
-        remediation: "Fix the underlying findings, or renew the exception with a new expiry date and reason.",
-        compliance: [],
-      }),
-    );
-  // An expired exception is reported by its audit finding, not also as unused.
-  const unused = exceptions.filter((e) => !isExpired(e, opts.now) && matched[e.id] === 0);
-  return { findings: out, auditFindings, unused, matched };
+  };
+  const finish = (): Omit<ExceptionResult, "findings"> => {
+    const auditFindings = exceptions
+      .filter((e) => isExpired(e, opts.now))
+      .map((e) =>
+        makeFinding({
+          ruleId: "PAL-EXC-001",
+          title: "Exception has expired",
+          severity: "medium",
+          category: "exceptions",
+          resource: { apiVersion: "palisade.dev/v1", kind: "Exception", name: e.id },
+          location: e.source ? { file: e.source.file, line: e.source.line ?? 1, column: 1 } : undefined,
+          evidence: `expires: ${e.expires}`,
+          message: `exception "${e.id}" expired on ${e.expires}${e.owner ? ` (owner ${e.owner})` : ""}; the findings it covered are reported again`,
+          remediation:
+            "Fix the underlying findings, or renew the exception with a new expiry date and reason.",
+          compliance: [],
+        }),
+      );
+    // An expired exception is reported by its audit finding, not also as unused.
+    const unused = exceptions.filter((e) => !isExpired(e, opts.now) && matched[e.id] === 0);
+    return { auditFindings, unused, matched };
+  };
+  return { apply, finish };
 }

@@ -288,6 +288,7 @@ export function runRules(
   rules: readonly PostureRule[],
   inv: Inventory,
   options: PostureOptions = {},
+  emit?: (f: Finding) => void,
 ): { findings: Finding[]; coverage: CoverageEntry[] } {
   const coverage = new Map<string, CoverageEntry>();
   const readers = new Map<KObject, Reader>();
@@ -304,6 +305,8 @@ export function runRules(
     },
   };
   const findings: Finding[] = [];
+  // With `emit`, findings go to the caller as produced (in evaluation order) and are not kept.
+  const push = emit ?? ((f: Finding) => findings.push(f));
   const failed = (meta: RuleMeta, what: string, e: unknown): void => {
     const message = `rule ${meta.id} could not evaluate ${what}: ${e instanceof Error ? e.message : String(e)}`;
     coverage.set(message, { reason: "not-evaluated", message });
@@ -320,7 +323,7 @@ export function runRules(
       if (rule.kinds && !rule.kinds.includes(w.kind)) continue;
       if (rule.linuxOnly && wv.isWindows) continue;
       try {
-        for (const hit of rule.check(wv, env)) findings.push(toFinding(rule.meta, obj, w, hit));
+        for (const hit of rule.check(wv, env)) push(toFinding(rule.meta, obj, w, hit));
       } catch (e) {
         failed(rule.meta, what, e);
       }
@@ -331,7 +334,7 @@ export function runRules(
         if (rule.kinds && !rule.kinds.includes(w.kind)) continue;
         if (rule.linuxOnly && wv.isWindows) continue;
         try {
-          for (const hit of rule.check(cv, wv, env)) findings.push(toFinding(rule.meta, obj, w, hit));
+          for (const hit of rule.check(cv, wv, env)) push(toFinding(rule.meta, obj, w, hit));
         } catch (e) {
           failed(rule.meta, `${what} ${cv.label}`, e);
         }
@@ -340,7 +343,7 @@ export function runRules(
   }
   for (const rule of inventoryRules) {
     try {
-      for (const hit of rule.check(env)) findings.push(toFinding(rule.meta, hit.object, hit.workload, hit));
+      for (const hit of rule.check(env)) push(toFinding(rule.meta, hit.object, hit.workload, hit));
     } catch (e) {
       failed(rule.meta, "the inventory", e);
     }

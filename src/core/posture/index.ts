@@ -18,11 +18,13 @@ export const POSTURE_RULES: readonly RuleMeta[] = RULES.map((r) => r.meta);
 /**
  * Evaluate every posture rule over the inventory. Each workload is evaluated once (pods owned by a workload
  * are attached to it by the inventory and not re-evaluated). Malformed fields become "invalid" coverage
- * entries, never exceptions. Findings are sorted with compareFindings.
+ * entries, never exceptions. Findings are sorted with compareFindings; with `emit`, each is handed over as it is
+ * produced (evaluation order) and none is kept (the returned list is empty).
  */
 export function evaluatePosture(
   inv: Inventory,
   opts: PostureOptions = {},
+  emit?: (f: Finding) => void,
 ): { findings: Finding[]; coverage: CoverageEntry[] } {
-  return runRules(RULES, inv, opts);
+  return runRules(RULES, inv, opts, emit);
 }

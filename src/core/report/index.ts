@@ -1,7 +1,7 @@
 export { countNotEvaluated, incompleteText, NOT_EVALUATED_REASONS } from "./completeness.js";
 export { formatJson, formatJsonChunks } from "./json.js";
 export { formatJunit, xmlEscape } from "./junit.js";
-export type { ScanReport, SeverityCounts } from "./model.js";
+export type { FindingStream, ScanReport, SeverityCounts, StreamedScanReport } from "./model.js";
 export { emptyCounts, REPORT_SCHEMA_VERSION, UNOWNED } from "./model.js";
 export {
   formatSarif,

@@ -1,4 +1,5 @@
-import type { ScanReport } from "./model.js";
+import type { Finding } from "../findings/index.js";
+import type { ScanReport, StreamedScanReport } from "./model.js";
 
 /**
  * JSON report. Key order is fixed by construction and findings are pre-sorted, so the same input gives
@@ -21,13 +22,14 @@ const FINDINGS_PER_CHUNK = 1000;
  * and a run of findings is `JSON.stringify({ findings: run }, null, 2)` without its first two and last two
  * lines. Members whose value JSON omits (undefined) are omitted the same way.
  */
-export function* formatJsonChunks(report: ScanReport): Generator<string> {
-  const members = Object.keys(report) as (keyof ScanReport)[];
+export function* formatJsonChunks(report: StreamedScanReport): Generator<string> {
+  const members = Object.keys(report) as (keyof StreamedScanReport)[];
   let first = true;
   let pending = "{\n";
   for (const key of members) {
     if (key !== "findings" || report.findings.length === 0) {
-      const text = JSON.stringify({ [key]: report[key] }, null, 2);
+      // An empty stream is written as the empty array it stands for.
+      const text = JSON.stringify({ [key]: key === "findings" ? [] : report[key] }, null, 2);
       // "{}": JSON omits the member (an undefined value).
       if (text.length <= 2) continue;
       pending += `${first ? "" : ",\n"}${text.slice(2, -2)}`;
@@ -36,15 +38,23 @@ export function* formatJsonChunks(report: ScanReport): Generator<string> {
     }
     pending += `${first ? "" : ",\n"}  "findings": [\n`;
     first = false;
-    const findings = report.findings;
-    for (let i = 0; i < findings.length; i += FINDINGS_PER_CHUNK) {
-      const run = findings.slice(i, i + FINDINGS_PER_CHUNK);
+    let run: Finding[] = [];
+    let written = 0;
+    const flush = (): string => {
       const text = JSON.stringify({ findings: run }, null, 2);
       // Strip `{\n  "findings": [\n` and `\n  ]\n}`: what remains are the elements at their final indentation.
       const body = text.slice(FINDINGS_OPEN.length, -FINDINGS_CLOSE.length);
-      yield `${pending}${i === 0 ? "" : ",\n"}${body}`;
+      const chunk = `${pending}${written === 0 ? "" : ",\n"}${body}`;
+      written += run.length;
+      run = [];
       pending = "";
+      return chunk;
+    };
+    for (const f of report.findings) {
+      run.push(f);
+      if (run.length >= FINDINGS_PER_CHUNK) yield flush();
     }
+    if (run.length > 0) yield flush();
     pending += FINDINGS_CLOSE.slice(0, -2);
   }
   yield `${pending}\n}\n`;

@@ -46,6 +46,17 @@ export interface ScanReport {
   rules: RuleMeta[];
 }
 
+/**
+ * Sorted findings read in order, their number known up front: an array, or a large scan's findings merged from
+ * disk as they are written out (read once).
+ */
+export interface FindingStream extends Iterable<Finding> {
+  readonly length: number;
+}
+
+/** A {@link ScanReport} whose findings may be a {@link FindingStream}: what the streaming formatters take. */
+export type StreamedScanReport = Omit<ScanReport, "findings"> & { findings: FindingStream };
+
 export const UNOWNED = "(unowned)";
 
 export function emptyCounts(): SeverityCounts {

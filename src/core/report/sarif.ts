@@ -1,6 +1,6 @@
 import type { Finding, RuleMeta, Severity } from "../findings/index.js";
 import { incompleteText } from "./completeness.js";
-import type { ScanReport } from "./model.js";
+import type { ScanReport, StreamedScanReport } from "./model.js";
 
 /** SARIF result level per severity (SARIF 2.1.0 §3.27.10). */
 export const SARIF_LEVEL: Readonly<Record<Severity, "error" | "warning" | "note">> = {
@@ -199,7 +199,7 @@ export function sarifLog(
   return [...sarifLogChunks(toolVersion, rules, results, notifications, state)].join("");
 }
 
-function* mapIter<T, U>(xs: readonly T[], f: (x: T) => U): Generator<U> {
+function* mapIter<T, U>(xs: Iterable<T>, f: (x: T) => U): Generator<U> {
   for (const x of xs) yield f(x);
 }
 
@@ -207,7 +207,7 @@ function* mapIter<T, U>(xs: readonly T[], f: (x: T) => U): Generator<U> {
  * SARIF 2.1.0 log with one run, in chunks; results point at file:line:column when the finding came from a file.
  * An incomplete run (inputs not evaluated) says so in its invocation.
  */
-export function formatSarifChunks(report: ScanReport): Generator<string> {
+export function formatSarifChunks(report: StreamedScanReport): Generator<string> {
   const rules = [...report.rules].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const index = new Map(rules.map((r, i) => [r.id, i]));
   return sarifLogChunks(

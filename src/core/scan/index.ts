@@ -68,9 +68,7 @@ const workloadKey = (r: { kind: string; namespace?: string | undefined; name: st
  * (or exact PSS findings for the pss-* frameworks), framework filter, exceptions, deterministic order.
  */
 export function runScan(inv: Inventory, opts: ScanOptions): ScanReport {
-  checkPatterns("namespaces", opts.namespaces);
-  checkPatterns("excludeNamespaces", opts.excludeNamespaces);
-  checkPatterns("allowedRegistries", opts.allowedRegistries);
+  checkScanPatterns(opts);
   const coverage: CoverageEntry[] = [...(opts.coverage ?? [])];
   let findings: Finding[] = [];
   const fw = opts.framework;
@@ -99,25 +97,10 @@ export function runScan(inv: Inventory, opts: ScanOptions): ScanReport {
     if (fw) findings = findings.filter((f) => f.compliance.some((c: ComplianceRef) => c.framework === fw));
   }
 
-  const byWorkload = new Map<string, Workload>();
-  for (const w of inv.workloads) byWorkload.set(workloadKey(w.ref), w);
-  const factsCache = new Map<Workload, WorkloadFacts>();
-  const facts = (f: Finding): WorkloadFacts | undefined => {
-    const w = byWorkload.get(workloadKey(f.workload ?? f.resource));
-    if (!w) return undefined;
-    let x = factsCache.get(w);
-    if (!x) {
-      x = {
-        images: w.containers.flatMap((c) =>
-          c.image ? [formatImageRef(c.image), c.image.name] : [c.imageString],
-        ),
-        labels: { ...w.podLabels, ...w.object.labels },
-      };
-      factsCache.set(w, x);
-    }
-    return x;
-  };
-  const exc = applyExceptions(findings, opts.exceptions ?? [], { now: opts.now, facts });
+  const exc = applyExceptions(findings, opts.exceptions ?? [], {
+    now: opts.now,
+    facts: workloadFactsOf(inv),
+  });
   // Report filters apply after exceptions, so an exception is not called unused because of a filter.
   const all = [...exc.findings, ...exc.auditFindings].filter((f) => inReport(f, opts)).sort(compareFindings);
 
@@ -184,6 +167,38 @@ export function runScan(inv: Inventory, opts: ScanOptions): ScanReport {
 }
 
 /**
+ * What exceptions scoped by image or label match a finding against: its workload's images and labels, looked up
+ * (and cached) only when an exception asks.
+ */
+export function workloadFactsOf(inv: Inventory): (f: Finding) => WorkloadFacts | undefined {
+  const byWorkload = new Map<string, Workload>();
+  for (const w of inv.workloads) byWorkload.set(workloadKey(w.ref), w);
+  const factsCache = new Map<Workload, WorkloadFacts>();
+  return (f: Finding): WorkloadFacts | undefined => {
+    const w = byWorkload.get(workloadKey(f.workload ?? f.resource));
+    if (!w) return undefined;
+    let x = factsCache.get(w);
+    if (!x) {
+      x = {
+        images: w.containers.flatMap((c) =>
+          c.image ? [formatImageRef(c.image), c.image.name] : [c.imageString],
+        ),
+        labels: { ...w.podLabels, ...w.object.labels },
+      };
+      factsCache.set(w, x);
+    }
+    return x;
+  };
+}
+
+/** The report filters' globs, checked before anything is evaluated. */
+export function checkScanPatterns(opts: ScanOptions): void {
+  checkPatterns("namespaces", opts.namespaces);
+  checkPatterns("excludeNamespaces", opts.excludeNamespaces);
+  checkPatterns("allowedRegistries", opts.allowedRegistries);
+}
+
+/**
  * Refuse a glob the matcher would never match (over GLOB_MAX_PATTERN): silently matching nothing would hide
  * every finding behind an include filter.
  */
@@ -197,7 +212,8 @@ function checkPatterns(field: string, patterns: readonly string[] | undefined): 
   }
 }
 
-function inReport(f: Finding, opts: ScanOptions): boolean {
+/** Whether a finding passes the report filters (severities, namespaces). */
+export function inReport(f: Finding, opts: ScanOptions): boolean {
   if (opts.severities && !opts.severities.includes(f.severity)) return false;
   const ns = f.resource.namespace;
   if (ns === undefined) return true;
@@ -205,3 +221,6 @@ function inReport(f: Finding, opts: ScanOptions): boolean {
   if (opts.excludeNamespaces?.some((p) => globMatch(p, ns))) return false;
   return true;
 }
+
+export type { FindingRunStore } from "./streaming.js";
+export { FINDINGS_PER_RUN, memoryRunStore, mergeSorted, runScanStreaming, runSorter } from "./streaming.js";

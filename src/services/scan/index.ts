@@ -5,8 +5,8 @@
  */
 import { PalisadeError } from "../../core/errors/index.js";
 import { buildInfraInventory, infraQueryKeys } from "../../core/nodes/index.js";
-import type { ScanReport } from "../../core/report/index.js";
-import { runScan, type ScanOptions } from "../../core/scan/index.js";
+import type { ScanReport, StreamedScanReport } from "../../core/report/index.js";
+import { type FindingRunStore, runScan, runScanStreaming, type ScanOptions } from "../../core/scan/index.js";
 import { appendAll } from "../../core/util/index.js";
 import { type ConfigReader, loadExceptions } from "../exceptions/index.js";
 import {
@@ -55,6 +55,30 @@ export interface ScanResult {
 
 /** Load, read exceptions, evaluate: the report, with the coverage of every step in it. */
 export async function scan(req: ScanRequest, deps: ScanDeps, hooks: ScanHooks = {}): Promise<ScanResult> {
+  const { loaded, inventory, options } = await prepare(req, deps, hooks);
+  return { loaded, report: runScan(inventory, options) };
+}
+
+/**
+ * {@link scan} for the largest inputs: findings are sorted in runs kept by `runs` (files, in the CLI) as they are
+ * produced, and the report's findings are merged from them as they are read, once. The report is the one
+ * {@link scan} gives, byte for byte once formatted. Nothing of the inventory is kept by the report, so it can be
+ * collected while the report is written.
+ */
+export async function scanStreaming(
+  req: ScanRequest,
+  deps: ScanDeps & { runs: FindingRunStore; findingsPerRun?: number | undefined },
+  hooks: ScanHooks = {},
+): Promise<{ report: StreamedScanReport }> {
+  const { inventory, options } = await prepare(req, deps, hooks);
+  return { report: runScanStreaming(inventory, options, deps.runs, deps.findingsPerRun) };
+}
+
+async function prepare(
+  req: ScanRequest,
+  deps: ScanDeps,
+  hooks: ScanHooks,
+): Promise<{ loaded: LoadedInventory; inventory: LoadedInventory["inventory"]; options: ScanOptions }> {
   // Node analysis reads the pods of workloads (nodes, images they run); the other analyzers read a member's
   // metadata and status only, so its copy of the pod template is dropped (most of a large snapshot's memory).
   const loaded = await loadInventory(req.sources, deps.readers, { compactMembers: !req.nodes });
@@ -80,13 +104,13 @@ export async function scan(req: ScanRequest, deps: ScanDeps, hooks: ScanHooks = 
     appendAll(coverage, looked?.coverage ?? []);
   }
   hooks.analysing?.(loaded.inventory.objects.length);
-  const report = runScan(loaded.inventory, {
+  const options: ScanOptions = {
     ...req.options,
     nodes,
     exceptions,
     now: deps.now(),
     files: loaded.files,
     coverage,
-  });
-  return { loaded, report };
+  };
+  return { loaded, inventory: loaded.inventory, options };
 }

@@ -1,5 +1,6 @@
 import { type Command, Option } from "commander";
 import type { Severity } from "../../../core/findings/index.js";
+import type { ScanReport } from "../../../core/report/index.js";
 import type { Framework } from "../../../core/scan/index.js";
 import { addAllowPartialOption } from "../completeness.js";
 import type { CliContext } from "../context.js";
@@ -70,7 +71,7 @@ export function register(program: Command, ctx: CliContext): void {
     // Loaded here, not at the top: `palisade --help` and other commands never pay for them.
     const [
       { PalisadeError },
-      { parseSeverity, SEVERITY_RANK },
+      { parseSeverity, SEVERITIES, SEVERITY_RANK },
       { EXIT },
       { inventoryInputs },
       { createProgress },
@@ -108,83 +109,96 @@ export function register(program: Command, ctx: CliContext): void {
             false,
           )
         : undefined;
-      const { scan } = await import("../../../services/scan/index.js");
+      const { scan, scanStreaming } = await import("../../../services/scan/index.js");
       const nothing: { error?: import("../../../core/errors/index.js").PalisadeError | undefined } = {};
-      const { report } = await scan(
-        {
-          sources,
-          exceptionsFile: flags.exceptions || undefined,
-          nodes: flags.nodes,
-          options: {
-            framework: flags.framework,
-            allowedRegistries: list(flags.allowedRegistries),
-            severities,
-            namespaces: list(flags.includeNamespaces),
-            excludeNamespaces: list(flags.excludeNamespaces),
-            version: VERSION,
-            rbac: rbacOptions,
-          },
+      const request: Parameters<typeof scan>[0] = {
+        sources,
+        exceptionsFile: flags.exceptions || undefined,
+        nodes: flags.nodes,
+        options: {
+          framework: flags.framework,
+          allowedRegistries: list(flags.allowedRegistries),
+          severities,
+          namespaces: list(flags.includeNamespaces),
+          excludeNamespaces: list(flags.excludeNamespaces),
+          version: VERSION,
+          rbac: rbacOptions,
         },
-        {
-          readers,
-          readConfig: async (path) =>
-            (await import("../../../adapters/config/index.js")).readConfigFile(path, ctx.cwd),
-          now: ctx.now,
-          nodeAdvisories,
+      };
+      const deps: Parameters<typeof scan>[1] = {
+        readers,
+        readConfig: async (path) =>
+          (await import("../../../adapters/config/index.js")).readConfigFile(path, ctx.cwd),
+        now: ctx.now,
+        nodeAdvisories,
+      };
+      const hooks: Parameters<typeof scan>[2] = {
+        loaded: (loaded) => {
+          progress.done();
+          // Nothing evaluated: exit 2 naming what was read. A machine-readable report is still written (its
+          // coverage says why, and its inventory counts 0 objects); a table is not, so no "0 findings" can pass
+          // for a clean run.
+          nothing.error = nothingEvaluated(
+            loaded,
+            { opts: flags, paths },
+            loaded.inventory.objects.length,
+            "",
+          );
+          if (nothing.error && flags.output === "table") {
+            writeCoverage(ctx, loaded.coverage);
+            throw nothing.error;
+          }
         },
-        {
-          loaded: (loaded) => {
-            progress.done();
-            // Nothing evaluated: exit 2 naming what was read. A machine-readable report is still written (its
-            // coverage says why, and its inventory counts 0 objects); a table is not, so no "0 findings" can pass
-            // for a clean run.
-            nothing.error = nothingEvaluated(
-              loaded,
-              { opts: flags, paths },
-              loaded.inventory.objects.length,
-              "",
-            );
-            if (nothing.error && flags.output === "table") {
-              writeCoverage(ctx, loaded.coverage);
-              throw nothing.error;
-            }
-          },
-          analysing: (objects) => progress.update(`analysing ${objects} objects`),
-        },
-      );
-      progress.done();
-      const fmt = await import("../../../core/report/index.js");
-      let text: string;
-      switch (flags.output) {
-        case "json":
-          // Streamed: a 100k-object scan is ~200 MB of JSON, which as one string plus its UTF-8 copy was a
-          // third of the peak memory.
-          await writeChunks(ctx.stdout, fmt.formatJsonChunks(report));
-          text = "";
-          break;
-        case "sarif":
-          // Streamed like JSON: as one string, 20k Deployments' SARIF held 2.1 GB (docs/benchmarks.md).
-          await writeChunks(ctx.stdout, fmt.formatSarifChunks(report));
-          text = "";
-          break;
-        case "junit":
-          text = fmt.formatJunit(report);
-          break;
-        default: {
-          const pc = (await import("picocolors")).default;
-          const colors = pc.createColors(useColor(ctx));
-          text = fmt.formatTable(report, colors, { maxPerTeam: 200 });
+        analysing: (objects) => progress.update(`analysing ${objects} objects`),
+      };
+      // JSON and SARIF are written as the findings are read: they are sorted in runs on disk as the analyzers
+      // produce them (a 1M-object snapshot has 1.5M findings) and merged while written. The table and JUnit
+      // reports need every finding at hand.
+      const streamed = flags.output === "json" || flags.output === "sarif";
+      const runs = streamed ? (await import("../../../adapters/fs/index.js")).diskRunStore() : undefined;
+      try {
+        const { report } = runs
+          ? await scanStreaming(request, { ...deps, runs }, hooks)
+          : await scan(request, deps, hooks);
+        progress.done();
+        const fmt = await import("../../../core/report/index.js");
+        let text: string;
+        switch (flags.output) {
+          case "json":
+            // Streamed: a 100k-object scan is ~200 MB of JSON, which as one string plus its UTF-8 copy was a
+            // third of the peak memory.
+            await writeChunks(ctx.stdout, fmt.formatJsonChunks(report));
+            text = "";
+            break;
+          case "sarif":
+            // Streamed like JSON: as one string, 20k Deployments' SARIF held 2.1 GB (docs/benchmarks.md).
+            await writeChunks(ctx.stdout, fmt.formatSarifChunks(report));
+            text = "";
+            break;
+          case "junit":
+            // Not streamed (see above): the findings are an array.
+            text = fmt.formatJunit(report as ScanReport);
+            break;
+          default: {
+            const pc = (await import("picocolors")).default;
+            const colors = pc.createColors(useColor(ctx));
+            text = fmt.formatTable(report as ScanReport, colors, { maxPerTeam: 200 });
+          }
         }
+        if (text !== "") ctx.stdout.write(text);
+        if (nothing.error) throw nothing.error;
+        let code: number = EXIT.OK;
+        if (failOn) {
+          const threshold = SEVERITY_RANK[failOn];
+          // Active findings in the report, by severity: the same as looking through them.
+          const counts = report.summary.bySeverity;
+          const failing = SEVERITIES.some((sev) => counts[sev] > 0 && SEVERITY_RANK[sev] >= threshold);
+          code = failing ? EXIT.FINDINGS : EXIT.OK;
+        }
+        ctx.exitCode = completeExit(ctx, code, report.coverage, flags.allowPartial);
+      } finally {
+        runs?.dispose();
       }
-      if (text !== "") ctx.stdout.write(text);
-      if (nothing.error) throw nothing.error;
-      let code: number = EXIT.OK;
-      if (failOn) {
-        const threshold = SEVERITY_RANK[failOn];
-        const failing = report.findings.some((f) => !f.suppressed && SEVERITY_RANK[f.severity] >= threshold);
-        code = failing ? EXIT.FINDINGS : EXIT.OK;
-      }
-      ctx.exitCode = completeExit(ctx, code, report.coverage, flags.allowPartial);
     } finally {
       progress.done();
     }
