@@ -100,6 +100,10 @@ export const INGEST_SUMMARY_SCHEMA: Schema = {
         bySeverity: COUNTS,
       },
     },
+    remediation: {
+      type: "object",
+      properties: { transitions: { type: "integer" }, records: { type: "integer" } },
+    },
     coverage: { type: "array", items: { type: "object", additionalProperties: true } },
   },
 };

@@ -163,4 +163,53 @@ describe("palisade serve", () => {
       await s.close();
     }
   });
+
+  it("palisade serve --demo serves the bundled demo from a throwaway database, with tokens for each role", async () => {
+    const cli = resolve("src/apps/cli/main.ts");
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", cli, "serve", "--demo", "--listen", "127.0.0.1:0"],
+      {
+        env: { PATH: process.env.PATH, HOME: dir, PALISADE_LOG_LEVEL: "warn", TMPDIR: dir },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stderr = "";
+    child.stderr.setEncoding("utf8");
+    const url = await new Promise<string>((done, fail) => {
+      child.stderr.on("data", (c: string) => {
+        stderr += c;
+        const m = /serving on (http:\/\/\S+)/.exec(stderr);
+        if (m?.[1]) done(m[1]);
+      });
+      child.once("exit", () => fail(new Error(`exited early: ${stderr}`)));
+    });
+    try {
+      expect(stderr).toMatch(/demo loaded: 3 advisories, 7 images, cluster demo/);
+      const token = (who: string) => {
+        const m = new RegExp(`demo token ${who}: (pal_\\S+)`).exec(stderr);
+        if (!m?.[1]) throw new Error(`no ${who} token in ${stderr}`);
+        return m[1];
+      };
+      const get = async (t: string) =>
+        (await (
+          await fetch(`${url}/api/v1/findings?limit=1000`, { headers: { authorization: `Bearer ${t}` } })
+        ).json()) as {
+          items: { cluster: string; finding: { team?: string } }[];
+        };
+      const all = await get(token("admin"));
+      expect(all.items.length).toBeGreaterThan(0);
+      expect(new Set(all.items.map((f) => f.cluster))).toEqual(new Set(["demo"]));
+      const a = await get(token("team-viewer team-a"));
+      expect(a.items.length).toBeGreaterThan(0);
+      expect(a.items.every((f) => f.finding.team === "team-a")).toBe(true);
+    } finally {
+      const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    }
+    // The throwaway database is gone.
+    const { readdirSync } = await import("node:fs");
+    expect(readdirSync(dir).filter((f) => f.startsWith("palisade-demo-"))).toEqual([]);
+  }, 60_000);
 });

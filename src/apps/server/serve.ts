@@ -2,10 +2,13 @@
  * `palisade serve` without the command line: open the stores, seed the admin token, listen (HTTPS when a
  * certificate and key are given), and close gracefully (in-flight requests finish, then the stores close).
  */
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { openStores } from "../../adapters/store/index.js";
 import { PalisadeError } from "../../core/errors/index.js";
-import { issueToken, tokenDigest } from "./auth.js";
+import { issueToken, type Role, tokenDigest } from "./auth.js";
+import { type DemoLoaded, loadDemo } from "./demo.js";
 import { buildServer, type ServerLimits } from "./server.js";
 
 export interface ServeConfig {
@@ -23,6 +26,18 @@ export interface ServeConfig {
   dashboard?: string | undefined;
   /** pino logger options, or false. */
   logger?: boolean | Record<string, unknown> | undefined;
+  /**
+   * Serve the demo in this directory (examples/demo) from a fresh database of its own, removed at close; `db` is
+   * then ignored.
+   */
+  demo?: string | undefined;
+}
+
+/** A token issued for the demo: shown once to whoever started it. */
+export interface DemoToken {
+  role: Role;
+  team?: string | undefined;
+  token: string;
 }
 
 export interface RunningServer {
@@ -30,6 +45,8 @@ export interface RunningServer {
   url: string;
   /** Stop accepting, finish in-flight requests, close the stores. Calling it again does nothing. */
   close(): Promise<void>;
+  /** With `demo`: what was loaded and the tokens to log in with. */
+  demo?: (DemoLoaded & { tokens: DemoToken[] }) | undefined;
 }
 
 /** Parse `HOST:PORT` (`[::1]:8080` for IPv6). */
@@ -54,11 +71,48 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
     config.tlsCert !== undefined && config.tlsKey !== undefined
       ? { cert: await readFile(config.tlsCert), key: await readFile(config.tlsKey) }
       : undefined;
-  const stores = await openStores(config.db);
+  const demoDir = config.demo !== undefined ? await mkdtemp(join(tmpdir(), "palisade-demo-")) : undefined;
+  const removeDemo = async () => {
+    if (demoDir !== undefined) await rm(demoDir, { recursive: true, force: true });
+  };
+  const stores = await openStores(demoDir !== undefined ? join(demoDir, "demo.db") : config.db).catch(
+    async (e: unknown) => {
+      await removeDemo();
+      throw e;
+    },
+  );
   const tokens = stores.tokens;
+  let demo: RunningServer["demo"];
+  if (config.demo !== undefined) {
+    try {
+      const loaded = await loadDemo(stores, config.demo, config.now);
+      const issued: DemoToken[] = [];
+      for (const who of [
+        { role: "admin" },
+        { role: "team-viewer", team: "team-a" },
+        { role: "team-viewer", team: "team-b" },
+      ] as const) {
+        const { token, record } = await issueToken(tokens, who, config.now());
+        await stores.audit.append({
+          at: config.now(),
+          actor: "palisade",
+          action: "token.create",
+          subject: record.id,
+          details: { role: who.role, ...("team" in who ? { team: who.team } : {}), source: "demo" },
+        });
+        issued.push({ ...who, token });
+      }
+      demo = { ...loaded, tokens: issued };
+    } catch (e) {
+      await stores.close();
+      await removeDemo();
+      throw e;
+    }
+  }
   if (config.adminToken !== undefined) {
     if (config.adminToken.length < 16) {
       await stores.close();
+      await removeDemo();
       throw new PalisadeError("USAGE", "PALISADE_ADMIN_TOKEN must be at least 16 characters");
     }
     // Seeded once: a restart with the same value finds it stored.
@@ -88,6 +142,7 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
   } catch (e) {
     await app.close();
     await stores.close();
+    await removeDemo();
     throw new PalisadeError("IO", `cannot listen on ${config.listen}: ${(e as Error).message}`, { cause: e });
   }
   const addr = app.server.address();
@@ -96,12 +151,14 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
   let closing: Promise<void> | undefined;
   return {
     url: `${https ? "https" : "http"}://${shownHost}:${bound}`,
+    demo,
     close() {
       closing ??= (async () => {
         try {
           await app.close();
         } finally {
           await stores.close();
+          await removeDemo();
         }
       })();
       return closing;

@@ -8,14 +8,25 @@
 
 import type {
   FindingStore,
+  KnownImageStore,
   FindingUpsertResult,
   InventorySnapshotStore,
+  RemediationStore,
   SnapshotObject,
   SnapshotResult,
 } from "../../adapters/store/ports.js";
 import { PalisadeError } from "../../core/errors/index.js";
 import type { CoverageEntry, Severity } from "../../core/findings/index.js";
+import {
+  advance,
+  buildImpactIndex,
+  observationScope,
+  observeRemediation,
+  workloadUsages,
+} from "../../core/lineage/index.js";
+import { appendAll } from "../../core/util/index.js";
 import type { InventoryReaders } from "../inventory/index.js";
+import { type LineageStores, loadLineageState } from "../lineage/index.js";
 import { scan } from "../scan/index.js";
 
 /** Cluster names as they appear in URLs and stores: DNS-label-like, so they never need escaping. */
@@ -30,7 +41,18 @@ export interface IngestRequest {
 export interface IngestDeps {
   /** Reads the snapshot named `display` (the request body). */
   readSnapshot: NonNullable<InventoryReaders["snapshots"]>;
-  stores: { snapshots: InventorySnapshotStore; findings: FindingStore };
+  stores: {
+    snapshots: InventorySnapshotStore;
+    findings: FindingStore;
+    /**
+     * With these, remediation records are advanced by the snapshot (the images its workloads run against the
+     * known images and advisories); without them, they are left as they are.
+     */
+    images?: KnownImageStore | undefined;
+    vulns?: LineageStores["vulns"] | undefined;
+    remediation?: RemediationStore | undefined;
+    location?: string | undefined;
+  };
   now: () => Date;
   /** Content hash of an object's JSON text: equal hashes mean the object did not change. */
   hash: (text: string) => string;
@@ -44,6 +66,8 @@ export interface IngestSummary {
   objects: number;
   snapshot: SnapshotResult;
   findings: FindingUpsertResult & { total: number; bySeverity: Partial<Record<Severity, number>> };
+  /** Remediation records after this snapshot: how many changed state, how many there are. */
+  remediation?: { transitions: number; records: number } | undefined;
   coverage: CoverageEntry[];
 }
 
@@ -56,7 +80,17 @@ export async function ingestSnapshot(req: IngestRequest, deps: IngestDeps): Prom
   const observedAt = deps.now();
   const { loaded, report } = await scan(
     { sources: { snapshots: [req.display] }, options: { version: deps.version } },
-    { readers: { snapshots: deps.readSnapshot }, now: () => observedAt },
+    {
+      readers: {
+        // Every object is marked with its cluster: remediation observations then cover this cluster only.
+        snapshots: async (files, budget) => {
+          const r = await deps.readSnapshot(files, budget);
+          for (const o of r.objects) o.cluster = req.cluster;
+          return r;
+        },
+      },
+      now: () => observedAt,
+    },
   );
   const objects: SnapshotObject[] = loaded.inventory.objects.map((o) => ({
     key: o.ref,
@@ -69,12 +103,30 @@ export async function ingestSnapshot(req: IngestRequest, deps: IngestDeps): Prom
   const upsert = await deps.stores.findings.upsertEvaluation(req.cluster, observedAt, findings);
   const bySeverity: Partial<Record<Severity, number>> = {};
   for (const f of findings) bySeverity[f.severity] = (bySeverity[f.severity] ?? 0) + 1;
+  const coverage = [...report.coverage];
+  const { images, vulns, remediation } = deps.stores;
+  let remediated: IngestSummary["remediation"];
+  if (images !== undefined && vulns !== undefined && remediation !== undefined) {
+    const state = await loadLineageState({ images, vulns, location: deps.stores.location ?? "store" });
+    // Without known images there is nothing to observe; without advisories no record could open.
+    if (state.images.length > 0 && state.advisories > 0) {
+      const index = buildImpactIndex(state.lineage, state.vulns, workloadUsages(loaded.inventory));
+      appendAll(coverage, index.coverage);
+      const observation = observeRemediation(index, observationScope(loaded.inventory));
+      const transitions = await remediation.update((current) => {
+        const r = advance(current, observation, observedAt);
+        return { records: r.records, result: r.transitions.length };
+      });
+      remediated = { transitions, records: (await remediation.listRecords()).length };
+    }
+  }
   return {
     cluster: req.cluster,
     observedAt: observedAt.toISOString(),
     objects: objects.length,
     snapshot,
     findings: { ...upsert, total: findings.length, bySeverity },
-    coverage: report.coverage,
+    ...(remediated !== undefined ? { remediation: remediated } : {}),
+    coverage,
   };
 }

@@ -1,6 +1,7 @@
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
+import { PalisadeError } from "../../../core/errors/index.js";
 import type { CliContext } from "../context.js";
 import { dbLocation, storesDbOption, withStores } from "../db-location.js";
 
@@ -16,32 +17,53 @@ export function register(program: Command, ctx: CliContext): void {
     .addOption(storesDbOption(ctx))
     .option("--tls-cert <file>", "PEM certificate: serve HTTPS (default: $PALISADE_TLS_CERT)")
     .option("--tls-key <file>", "PEM private key of --tls-cert (default: $PALISADE_TLS_KEY)")
-    .action(async (flags: { listen?: string; db?: string; tlsCert?: string; tlsKey?: string }) => {
-      const { startServe } = await import("../../server/serve.js");
-      const { findDashboard } = await import("../../server/dashboard.js");
-      const env = ctx.env;
-      const running = await startServe({
-        listen: flags.listen ?? (env.PALISADE_LISTEN || "127.0.0.1:8080"),
-        db: dbLocation(flags.db, ctx),
-        tlsCert: flags.tlsCert ?? (env.PALISADE_TLS_CERT || undefined),
-        tlsKey: flags.tlsKey ?? (env.PALISADE_TLS_KEY || undefined),
-        adminToken: env.PALISADE_ADMIN_TOKEN || undefined,
-        now: ctx.now,
-        dashboard: findDashboard(dirname(fileURLToPath(import.meta.url))),
-        logger: { level: env.PALISADE_LOG_LEVEL || "info" },
-      });
-      ctx.stderr.write(`palisade: serving on ${running.url}\n`);
-      await new Promise<void>((done) => {
-        const stop = () => {
-          process.off("SIGTERM", stop);
-          process.off("SIGINT", stop);
-          running.close().then(done, done);
-        };
-        process.once("SIGTERM", stop);
-        process.once("SIGINT", stop);
-      });
-      ctx.stderr.write("palisade: stopped\n");
-    });
+    .option(
+      "--demo",
+      "serve the bundled demo (advisories, images, the 'before' snapshot as cluster demo) from a fresh throwaway database; prints log-in tokens",
+    )
+    .action(
+      async (flags: { listen?: string; db?: string; tlsCert?: string; tlsKey?: string; demo?: boolean }) => {
+        const { startServe } = await import("../../server/serve.js");
+        const { findDashboard } = await import("../../server/dashboard.js");
+        const env = ctx.env;
+        if (flags.demo && flags.db !== undefined)
+          throw new PalisadeError("USAGE", "--demo serves a fresh database of its own: drop --db");
+        const demo = flags.demo ? (await import("../../server/demo.js")).bundledDemoDir() : undefined;
+        const running = await startServe({
+          demo,
+          listen: flags.listen ?? (env.PALISADE_LISTEN || "127.0.0.1:8080"),
+          db: dbLocation(flags.db, ctx),
+          tlsCert: flags.tlsCert ?? (env.PALISADE_TLS_CERT || undefined),
+          tlsKey: flags.tlsKey ?? (env.PALISADE_TLS_KEY || undefined),
+          adminToken: env.PALISADE_ADMIN_TOKEN || undefined,
+          now: ctx.now,
+          dashboard: findDashboard(dirname(fileURLToPath(import.meta.url))),
+          logger: { level: env.PALISADE_LOG_LEVEL || "info" },
+        });
+        if (running.demo !== undefined) {
+          const d = running.demo;
+          ctx.stderr.write(
+            `palisade: demo loaded: ${d.advisories} advisories, ${d.images} images, cluster demo (${d.snapshot.objects} objects, ${d.snapshot.findings.total} findings)\n`,
+          );
+          for (const t of d.tokens)
+            ctx.stderr.write(`palisade: demo token ${t.role}${t.team ? ` ${t.team}` : ""}: ${t.token}\n`);
+          ctx.stderr.write(
+            `palisade: roll out the fix: palisade push --server ${running.url} --cluster demo --snapshot ${d.next} --token <admin token>\n`,
+          );
+        }
+        ctx.stderr.write(`palisade: serving on ${running.url}\n`);
+        await new Promise<void>((done) => {
+          const stop = () => {
+            process.off("SIGTERM", stop);
+            process.off("SIGINT", stop);
+            running.close().then(done, done);
+          };
+          process.once("SIGTERM", stop);
+          process.once("SIGINT", stop);
+        });
+        ctx.stderr.write("palisade: stopped\n");
+      },
+    );
 
   program
     .command("token")
