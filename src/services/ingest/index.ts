@@ -8,9 +8,9 @@
 
 import type {
   FindingStore,
-  KnownImageStore,
   FindingUpsertResult,
   InventorySnapshotStore,
+  KnownImageStore,
   RemediationStore,
   SnapshotObject,
   SnapshotResult,
