@@ -40,6 +40,31 @@ export function describeFindingStoreContract(name: string, make: MakeStores): vo
   describe(`FindingStore contract: ${name}`, () => {
     const open = storesOpener(make);
 
+    it("filters by team, by id, by first seen since and by resolved since, in the store (pages stay full)", async () => {
+      const s = (await open()).findings;
+      const mk = (rule: string, name: string, team: string) => ({ ...finding(rule, "ns", name), team });
+      const a = mk("R1", "a", "alpha");
+      const b = mk("R2", "b", "beta");
+      const c = mk("R3", "c", "alpha");
+      const d = mk("R4", "d", "alpha");
+      await s.upsertEvaluation("prod", T(1), [a, b, c]);
+      await s.upsertEvaluation("prod", T(3), [a, b, d]);
+      const ids = (xs: StoredFinding[]) => xs.map((x) => x.finding.id);
+      const sorted = (xs: Finding[]) => xs.map((x) => x.id).sort();
+      expect(ids(await all(s, { team: "alpha" }))).toEqual(sorted([a, c, d]));
+      const first = await s.list({ team: "alpha", limit: 1 });
+      expect(first.items.length).toBe(1);
+      expect(first.next).toBeDefined();
+      expect(ids(await all(s, { team: "alpha", limit: 1 }))).toEqual(sorted([a, c, d]));
+      expect(ids(await all(s, { team: "gamma" }))).toEqual([]);
+      expect(await all(s, { id: b.id })).toEqual([
+        { cluster: "prod", finding: b, firstSeen: iso(1), lastSeen: iso(3) },
+      ]);
+      expect(ids(await all(s, { firstSeenSince: T(2) }))).toEqual([d.id]);
+      expect(ids(await all(s, { resolvedSince: T(2) }))).toEqual([c.id]);
+      expect(ids(await all(s, { resolvedSince: T(4) }))).toEqual([]);
+    });
+
     it("tracks firstSeen, lastSeen and resolvedAt by stable id across evaluations, per cluster", async () => {
       const s = (await open()).findings;
       const a = finding("R1", "ns", "a");

@@ -5,7 +5,7 @@ import { describeKnownImageStoreContract } from "./known-image-store.contract.js
 import { describeRemediationStoreContract } from "./remediation-store.contract.js";
 import { describeSnapshotStoreContract } from "./snapshot-store.contract.js";
 import type { MakeStores } from "./stores.js";
-import { describeTokenStoreContract } from "./token-store.contract.js";
+import { describeExceptionStoreContract, describeTokenStoreContract } from "./token-store.contract.js";
 import { describeVulnStoreContract } from "./vuln-store.contract.js";
 
 export { bump, record } from "./records.js";
@@ -26,4 +26,5 @@ export function describeStoresContracts(name: string, make: MakeStores): void {
   describeFindingStoreContract(name, make);
   describeAuditStoreContract(name, make);
   describeTokenStoreContract(name, make);
+  describeExceptionStoreContract(name, make);
 }

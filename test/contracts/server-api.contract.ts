@@ -3,13 +3,40 @@
  * with first/last seen and resolution, team confinement, limits. Run with SQLite and memory in the unit run and
  * PostgreSQL in integration (the store contract style: one suite, every backend).
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import type { FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Stores } from "../../src/adapters/store/index.js";
 import { issueToken, memoryTokenStore, type Role, type TokenStore } from "../../src/apps/server/auth.js";
+import { bundledDemoDir, loadDemo } from "../../src/apps/server/demo.js";
 import { openApiPath } from "../../src/apps/server/schemas.js";
 import { buildServer } from "../../src/apps/server/server.js";
+import { toCycloneDx } from "../../src/core/sbom/index.js";
+
+/** A CycloneDX SBOM of an image with one layer and no packages (what `palisade sbom -o cyclonedx` writes). */
+const IMAGE_SBOM = JSON.stringify(
+  toCycloneDx(
+    {
+      subject: { kind: "image", name: "registry.example/app:1", digest: `sha256:${"b".repeat(64)}` },
+      layers: [{ diffId: `sha256:${"c".repeat(64)}` }],
+      packages: [],
+      image: { manifestDigest: `sha256:${"b".repeat(64)}`, configDigest: `sha256:${"d".repeat(64)}` },
+    },
+    { now: new Date("2026-01-01T00:00:00.000Z") },
+  ),
+);
+
+const ADVISORY = readFileSync(join(bundledDemoDir(), "advisories", "DEBIAN-CVE-2099-0001.json"), "utf8");
+
+const EXCEPTION = JSON.stringify({
+  namespaces: ["shop"],
+  rules: ["PAL-POD-*"],
+  reason: "the shop runs privileged until the migration",
+  expires: "2026-06-30",
+  owner: "alpha",
+});
 
 /** A pod that fires posture rules (privileged, root, no limits) in `ns`. */
 function pod(ns: string, name: string, privileged: boolean): Record<string, unknown> {
@@ -292,12 +319,65 @@ export function describeServerApi(name: string, open: () => Promise<Stores>): vo
 
     // Who may call what: each route with a caller allowed and every caller denied (no token, a wrong token,
     // roles without the access).
+    const READERS = ["admin", "security", "team-viewer"] as const;
     const CASES: {
       method: "GET" | "POST";
       url: string;
       path: string;
       allowed: readonly (Role | "none")[];
+      /** The POST body (default: a snapshot). */
+      payload?: string;
     }[] = [
+      { method: "GET", url: "/api/v1/vulnerabilities", path: "/api/v1/vulnerabilities", allowed: READERS },
+      {
+        method: "GET",
+        url: "/api/v1/vulnerabilities/:id/impact",
+        path: "/api/v1/vulnerabilities/CVE-2099-0001/impact",
+        allowed: READERS,
+      },
+      { method: "GET", url: "/api/v1/images", path: "/api/v1/images", allowed: READERS },
+      { method: "GET", url: "/api/v1/images/tree", path: "/api/v1/images/tree", allowed: READERS },
+      { method: "GET", url: "/api/v1/workloads", path: "/api/v1/workloads", allowed: READERS },
+      { method: "GET", url: "/api/v1/plan", path: "/api/v1/plan", allowed: READERS },
+      { method: "GET", url: "/api/v1/remediations", path: "/api/v1/remediations", allowed: READERS },
+      { method: "GET", url: "/api/v1/rbac/paths", path: "/api/v1/rbac/paths", allowed: READERS },
+      {
+        method: "GET",
+        url: "/api/v1/netpol/connectivity",
+        path: "/api/v1/netpol/connectivity",
+        allowed: READERS,
+      },
+      { method: "GET", url: "/api/v1/risk", path: "/api/v1/risk", allowed: READERS },
+      { method: "GET", url: "/api/v1/exceptions", path: "/api/v1/exceptions", allowed: READERS },
+      {
+        method: "POST",
+        url: "/api/v1/exceptions",
+        path: "/api/v1/exceptions",
+        allowed: ["admin", "security"],
+        payload: EXCEPTION,
+      },
+      { method: "GET", url: "/api/v1/audit", path: "/api/v1/audit", allowed: ["admin"] },
+      {
+        method: "POST",
+        url: "/api/v1/tokens",
+        path: "/api/v1/tokens",
+        allowed: ["admin"],
+        payload: JSON.stringify({ role: "team-viewer", team: "alpha" }),
+      },
+      {
+        method: "POST",
+        url: "/api/v1/images",
+        path: "/api/v1/images?ref=registry.example/app:1",
+        allowed: ["admin", "ingest"],
+        payload: IMAGE_SBOM,
+      },
+      {
+        method: "POST",
+        url: "/api/v1/advisories",
+        path: "/api/v1/advisories",
+        allowed: ["admin", "ingest"],
+        payload: ADVISORY,
+      },
       {
         method: "GET",
         url: "/healthz",
@@ -367,14 +447,165 @@ export function describeServerApi(name: string, open: () => Promise<Stores>): vo
             method: c.method,
             url: c.path,
             headers: { ...headers, ...(c.method === "POST" ? { "content-type": "application/json" } : {}) },
-            ...(c.method === "POST" ? { payload: TWO_TEAMS } : {}),
+            ...(c.method === "POST" ? { payload: c.payload ?? TWO_TEAMS } : {}),
           });
           const allowed =
             (c.allowed as readonly string[]).includes(who) || (c.allowed.includes("none") && who === "wrong");
-          if (allowed) expect([200, 404], `${who}: ${r.body}`).toContain(r.statusCode);
+          if (allowed) expect([200, 201, 404], `${who}: ${r.body}`).toContain(r.statusCode);
           else expect(r.statusCode, `${who}`).toBe(who === "none" || who === "wrong" ? 401 : 403);
         }
       });
     }
+
+    it("every read route answers a team-viewer with its own team's data only (the demo: team-a and team-b)", async () => {
+      const h = await harness();
+      await loadDemo(h.stores, bundledDemoDir(), () => h.clock.t);
+      const a = (await issueToken(h.tokens, { role: "team-viewer", team: "team-a" }, h.clock.t)).token;
+      const routes = [
+        "/api/v1/findings?limit=1000",
+        "/api/v1/vulnerabilities?limit=1000",
+        "/api/v1/vulnerabilities/CVE-2099-0001/impact",
+        "/api/v1/images?limit=1000",
+        "/api/v1/images/tree",
+        "/api/v1/workloads?limit=1000",
+        "/api/v1/plan",
+        "/api/v1/remediations?limit=1000",
+        "/api/v1/rbac/paths?limit=1000",
+        "/api/v1/netpol/connectivity?limit=1000",
+        "/api/v1/risk?limit=1000",
+      ];
+      // What the admin sees of team-b, on the routes that hold workloads of both teams: the check below can fail.
+      const seesB = new Set([
+        "/api/v1/findings?limit=1000",
+        "/api/v1/vulnerabilities/CVE-2099-0001/impact",
+        "/api/v1/images?limit=1000",
+        "/api/v1/workloads?limit=1000",
+        "/api/v1/remediations?limit=1000",
+      ]);
+      for (const url of routes) {
+        const admin = await h.app.inject({ url, headers: bearer(h.token.admin) });
+        expect(admin.statusCode, `${url}: ${admin.body}`).toBe(200);
+        if (seesB.has(url)) expect(admin.body, url).toMatch(/team-b/);
+        const mine = await h.app.inject({ url, headers: bearer(a) });
+        expect(mine.statusCode, `${url}: ${mine.body}`).toBe(200);
+        expect(mine.body, url).not.toMatch(/team-b/);
+        expect(mine.body, url).not.toMatch(/"namespace":"search"/);
+        const other = await h.app.inject({
+          url: `${url}${url.includes("?") ? "&" : "?"}team=team-b`,
+          headers: bearer(a),
+        });
+        expect(other.statusCode, url).toBe(403);
+      }
+      const impact = (
+        await h.app.inject({ url: "/api/v1/vulnerabilities/CVE-2099-0001/impact", headers: bearer(a) })
+      ).json() as { teams: string[]; workloads: unknown[]; fixAt: unknown[] };
+      expect(impact.teams).toEqual(["team-a"]);
+      expect(impact.workloads.length).toBeGreaterThan(0);
+      expect(impact.fixAt.length).toBeGreaterThan(0);
+    });
+
+    it("exceptions: created with reason, scope and expiry, listed, audited, applied from the next snapshot", async () => {
+      const h = await harness();
+      expect((await push(h, TWO_TEAMS)).statusCode).toBe(200);
+      const shopBefore = (
+        await h.app.inject({
+          url: "/api/v1/findings?namespace=shop&open=true",
+          headers: bearer(h.token.admin),
+        })
+      ).json().items as { finding: { ruleId: string } }[];
+      expect(shopBefore.some((f) => f.finding.ruleId.startsWith("PAL-POD-"))).toBe(true);
+      const bad = await h.app.inject({
+        method: "POST",
+        url: "/api/v1/exceptions",
+        headers: { ...bearer(h.token.security), "content-type": "application/json" },
+        payload: JSON.stringify({ namespaces: ["shop"], reason: "x" }),
+      });
+      expect(bad.statusCode).toBe(400);
+      const past = await h.app.inject({
+        method: "POST",
+        url: "/api/v1/exceptions",
+        headers: { ...bearer(h.token.security), "content-type": "application/json" },
+        payload: JSON.stringify({ namespaces: ["shop"], reason: "x", expires: "2025-01-01" }),
+      });
+      expect(past.statusCode).toBe(400);
+      const made = await h.app.inject({
+        method: "POST",
+        url: "/api/v1/exceptions",
+        headers: { ...bearer(h.token.security), "content-type": "application/json" },
+        payload: EXCEPTION,
+      });
+      expect(made.statusCode, made.body).toBe(201);
+      const created = made.json() as { id: string; createdBy: string; exception: Record<string, unknown> };
+      expect(created.exception).toEqual(JSON.parse(EXCEPTION));
+      const listed = await h.app.inject({ url: "/api/v1/exceptions", headers: bearer(h.token.viewerAlpha) });
+      expect(listed.json().items.map((e: { id: string }) => e.id)).toEqual([created.id]);
+      const beta = await h.app.inject({ url: "/api/v1/exceptions", headers: bearer(h.token.viewerBeta) });
+      expect(beta.json().items).toEqual([]);
+      const audit = await h.app.inject({ url: "/api/v1/audit", headers: bearer(h.token.admin) });
+      expect(
+        (audit.json().items as { action: string; subject: string; actor: string }[]).map((e) => [
+          e.action,
+          e.subject,
+          e.actor,
+        ]),
+      ).toEqual([["exception.create", created.id, created.createdBy]]);
+      h.clock.t = new Date("2026-01-02T00:00:00.000Z");
+      expect((await push(h, TWO_TEAMS)).statusCode).toBe(200);
+      const shopAfter = (
+        await h.app.inject({
+          url: "/api/v1/findings?namespace=shop&open=true",
+          headers: bearer(h.token.admin),
+        })
+      ).json().items as { finding: { ruleId: string } }[];
+      expect(shopAfter.some((f) => f.finding.ruleId.startsWith("PAL-POD-"))).toBe(false);
+      const resolved = await h.app.inject({
+        url: "/api/v1/findings?resolvedSince=2026-01-02T00:00:00.000Z&limit=1000",
+        headers: bearer(h.token.admin),
+      });
+      expect(resolved.json().items.length).toBeGreaterThan(0);
+      const fresh = await h.app.inject({
+        url: "/api/v1/findings?since=2026-01-02T00:00:00.000Z",
+        headers: bearer(h.token.admin),
+      });
+      expect(fresh.json().items).toEqual([]);
+    });
+
+    it("tokens issued through the API work at once and are audited; images and advisories pushed are listed", async () => {
+      const h = await harness();
+      const r = await h.app.inject({
+        method: "POST",
+        url: "/api/v1/tokens",
+        headers: { ...bearer(h.token.admin), "content-type": "application/json" },
+        payload: JSON.stringify({ role: "ingest" }),
+      });
+      expect(r.statusCode, r.body).toBe(201);
+      const { token, id } = r.json() as { token: string; id: string };
+      const img = await h.app.inject({
+        method: "POST",
+        url: "/api/v1/images?ref=registry.example/app:1",
+        headers: { ...bearer(token), "content-type": "application/json" },
+        payload: IMAGE_SBOM,
+      });
+      expect(img.statusCode, img.body).toBe(200);
+      const adv = await h.app.inject({
+        method: "POST",
+        url: "/api/v1/advisories",
+        headers: { ...bearer(token), "content-type": "application/json" },
+        payload: `[${ADVISORY}, {"id": 3}]`,
+      });
+      expect(adv.statusCode, adv.body).toBe(200);
+      expect(adv.json()).toMatchObject({ received: 2, written: 1, rejected: [{ index: 1 }] });
+      const images = await h.app.inject({ url: "/api/v1/images", headers: bearer(h.token.security) });
+      expect(images.json().items.map((i: { refs: string[] }) => i.refs)).toEqual([
+        ["registry.example/app:1"],
+      ]);
+      const audit = (await h.app.inject({ url: "/api/v1/audit", headers: bearer(h.token.admin) })).json()
+        .items as { action: string; actor: string }[];
+      expect(audit.map((e) => [e.action, e.actor])).toEqual([
+        ["token.create", expect.stringMatching(/^tok_/)],
+        ["image.add", id],
+        ["advisories.import", id],
+      ]);
+    });
   });
 }

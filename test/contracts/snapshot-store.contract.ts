@@ -30,7 +30,26 @@ const version = (cluster: string, o: SnapshotObject, validFrom: number, validTo?
 });
 
 /** The InventorySnapshotStore contract: every backend runs this one suite. */
+/** The clusters port of the snapshot store: every cluster with its latest snapshot time. */
+function describeClusters(name: string, make: MakeStores): void {
+  describe(`InventorySnapshotStore clusters: ${name}`, () => {
+    const open = storesOpener(make);
+    it("lists each cluster once with its latest snapshot, by name", async () => {
+      const s = (await open()).snapshots;
+      expect(await s.clusters()).toEqual([]);
+      await s.putSnapshot("prod", new Date("2025-01-01T00:00:00.000Z"), "all", []);
+      await s.putSnapshot("dev", new Date("2025-01-02T00:00:00.000Z"), "all", []);
+      await s.putSnapshot("prod", new Date("2025-01-03T00:00:00.000Z"), "all", []);
+      expect(await s.clusters()).toEqual([
+        { cluster: "dev", latest: "2025-01-02T00:00:00.000Z" },
+        { cluster: "prod", latest: "2025-01-03T00:00:00.000Z" },
+      ]);
+    });
+  });
+}
+
 export function describeSnapshotStoreContract(name: string, make: MakeStores): void {
+  describeClusters(name, make);
   describe(`InventorySnapshotStore contract: ${name}`, () => {
     const open = storesOpener(make);
 

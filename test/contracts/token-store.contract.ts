@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { StoredToken } from "../../src/adapters/store/index.js";
+import type { StoredException, StoredToken } from "../../src/adapters/store/index.js";
 import { type MakeStores, storesOpener } from "./stores.js";
 
 const tok = (id: string, digest: string, extra: Partial<StoredToken> = {}): StoredToken => ({
@@ -9,6 +9,30 @@ const tok = (id: string, digest: string, extra: Partial<StoredToken> = {}): Stor
   createdAt: "2026-01-01T00:00:00.000Z",
   ...extra,
 });
+
+/** The ExceptionStore port: exceptions kept as given, listed by id, duplicates refused. */
+export function describeExceptionStoreContract(name: string, make: MakeStores): void {
+  describe(`ExceptionStore (${name})`, () => {
+    const open = storesOpener(make);
+    const exc = (id: string, extra: Partial<StoredException> = {}): StoredException => ({
+      id,
+      exception: { id, namespaces: ["shop"], reason: "accepted until the migration", expires: "2027-01-01" },
+      createdBy: "tok_0123456789abcdef",
+      createdAt: "2026-01-01T00:00:00.000Z",
+      ...extra,
+    });
+    it("is empty, lists what was put by id, and refuses a duplicate id", async () => {
+      const s = await open();
+      expect(await s.exceptions.list()).toEqual([]);
+      await s.exceptions.put(exc("exc_b", { clusters: ["prod"] }));
+      await s.exceptions.put(exc("exc_a"));
+      await expect(s.exceptions.put(exc("exc_a", { createdBy: "x" }))).rejects.toMatchObject({
+        code: "INPUT",
+      });
+      expect(await s.exceptions.list()).toEqual([exc("exc_a"), exc("exc_b", { clusters: ["prod"] })]);
+    });
+  });
+}
 
 /** The TokenStore port: digests kept as given, listed by id, duplicates refused. */
 export function describeTokenStoreContract(name: string, make: MakeStores): void {

@@ -8,6 +8,7 @@ export { freshness, importOsvPaths, STALE_AFTER_DAYS } from "./import.js";
 export { recordKeys } from "./marks.js";
 export {
   MemoryAuditStore,
+  MemoryExceptionStore,
   MemoryFindingStore,
   MemoryKnownImageStore,
   MemoryRemediationStore,
@@ -22,6 +23,7 @@ export type {
   AuditInput,
   AuditQuery,
   AuditStore,
+  ExceptionStore,
   FindingQuery,
   FindingStore,
   FindingUpsertResult,
@@ -38,6 +40,7 @@ export type {
   SnapshotObject,
   SnapshotResult,
   SnapshotScope,
+  StoredException,
   StoredFinding,
   StoredImage,
   StoredToken,

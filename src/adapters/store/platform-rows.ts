@@ -330,6 +330,10 @@ export function findingWhere(q: FindingQuery, d: SqlDialect): string {
   if (q.cluster !== undefined) w.push(`cluster = ${d.param(d.text(q.cluster))}`);
   if (q.namespace !== undefined) w.push(`namespace = ${d.param(d.text(q.namespace))}`);
   if (q.ruleId !== undefined) w.push(`rule_id = ${d.param(d.text(q.ruleId))}`);
+  if (q.team !== undefined) w.push(`team = ${d.param(d.text(q.team))}`);
+  if (q.id !== undefined) w.push(`id = ${d.param(d.text(q.id))}`);
+  if (q.firstSeenSince !== undefined) w.push(`first_seen >= ${d.param(q.firstSeenSince.toISOString())}`);
+  if (q.resolvedSince !== undefined) w.push(`resolved_at >= ${d.param(q.resolvedSince.toISOString())}`);
   if (q.severity !== undefined) w.push(d.oneOf("severity", q.severity.map(d.text)));
   if (q.openOnly) w.push("resolved_at IS NULL");
   if (q.after !== undefined) {

@@ -198,6 +198,8 @@ export interface InventorySnapshotStore {
   objectsAt(cluster: string, at: Date): Promise<ObjectVersion[]>;
   /** Every version of one object, oldest first. */
   history(cluster: string, key: ResourceRef): Promise<ObjectVersion[]>;
+  /** Every cluster with a snapshot, with the time of its latest one, by cluster name. */
+  clusters(): Promise<{ cluster: string; latest: string }[]>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -231,6 +233,14 @@ export interface FindingQuery {
   namespace?: string | undefined;
   severity?: readonly Severity[] | undefined;
   ruleId?: string | undefined;
+  /** The finding's team (as the evaluation attributed it). */
+  team?: string | undefined;
+  /** One finding id. */
+  id?: string | undefined;
+  /** Only findings first seen at or after this time ("new since"). */
+  firstSeenSince?: Date | undefined;
+  /** Only findings resolved at or after this time ("resolved since"). */
+  resolvedSince?: Date | undefined;
   /** Only findings without resolvedAt. */
   openOnly?: boolean | undefined;
   /** Page size (default 100, at most 1,000). */
@@ -332,6 +342,29 @@ export interface TokenStore {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Exceptions granted through the API
+
+/** An exception as stored: the exception (core/exceptions shape, as JSON) and who granted it when. */
+export interface StoredException {
+  /** Server-assigned id. */
+  id: string;
+  /** The exception: scope (rules, namespaces, workloads, images, labels), reason, expires, owner. */
+  exception: JsonValue;
+  /** Clusters it applies to; absent: every cluster. */
+  clusters?: string[] | undefined;
+  createdBy: string;
+  createdAt: string;
+}
+
+/** Exceptions granted through the API (append-only here: expiry ends them, the audit log says who made them). */
+export interface ExceptionStore {
+  /** Add one; a second with the same id is refused (INPUT). */
+  put(e: StoredException): Promise<void>;
+  /** Every exception, ordered by id. */
+  list(): Promise<StoredException[]>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // The bundle
 
 /** Every store of one database (one SQLite file, one PostgreSQL schema, or one in-memory set). */
@@ -345,6 +378,7 @@ export interface Stores {
   readonly findings: FindingStore;
   readonly audit: AuditStore;
   readonly tokens: TokenStore;
+  readonly exceptions: ExceptionStore;
   /** Release every connection; calling it again does nothing. */
   close(): Promise<void>;
 }

@@ -12,8 +12,11 @@ import { PalisadeError } from "../../core/errors/index.js";
 export const ROLES = ["admin", "security", "team-viewer", "ingest"] as const;
 export type Role = (typeof ROLES)[number];
 
-/** What a route needs: `read` (findings, inventory), `ingest` (push snapshots), `admin` (tokens, settings). */
-export type Access = "read" | "ingest" | "admin";
+/**
+ * What a route needs: `read` (findings, inventory), `ingest` (push snapshots, images, advisories), `exceptions`
+ * (grant exceptions), `admin` (tokens, the audit log).
+ */
+export type Access = "read" | "ingest" | "exceptions" | "admin";
 
 /** Who a request acts as, once its token is verified. */
 export interface Principal {
@@ -55,6 +58,8 @@ export function grants(role: Role, access: Access): boolean {
       return role === "admin";
     case "ingest":
       return role === "admin" || role === "ingest";
+    case "exceptions":
+      return role === "admin" || role === "security";
     case "read":
       return role === "admin" || role === "security" || role === "team-viewer";
   }

@@ -16,9 +16,13 @@ export interface RouteSpec {
   summary: string;
   /** A body that is not JSON-Schema-validated (the snapshot): its description. */
   requestBody?: string | undefined;
+  /** The handler reads the body as bytes (a snapshot, an SBOM), not as parsed JSON. */
+  rawBody?: boolean | undefined;
   schema: {
     params?: Schema;
     querystring?: Schema;
+    /** A JSON body, validated by fastify and published as the request body. */
+    body?: Schema;
     response?: Record<number, Schema>;
   };
 }
@@ -67,6 +71,16 @@ export const FINDINGS_QUERY_SCHEMA: Schema = {
     },
     team: { type: "string", maxLength: 253 },
     open: { type: "boolean", description: "only findings not resolved" },
+    since: {
+      type: "string",
+      format: "date-time",
+      description: "only findings first seen at or after (new since)",
+    },
+    resolvedSince: {
+      type: "string",
+      format: "date-time",
+      description: "only findings resolved at or after (resolved since)",
+    },
     limit: { type: "integer", minimum: 1, maximum: 1000 },
     after: { type: "string", maxLength: 1024 },
   },
@@ -137,6 +151,9 @@ export function openApiDocument(routes: readonly RouteSpec[], version: string): 
       parameters,
       responses,
       ...(r.access === "public" ? { security: [] } : {}),
+      ...(r.schema.body !== undefined
+        ? { requestBody: { required: true, content: { "application/json": { schema: r.schema.body } } } }
+        : {}),
       ...(r.requestBody !== undefined
         ? {
             requestBody: {

@@ -9,13 +9,15 @@ import { gunzipSync } from "node:zlib";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
 import { loadSnapshotStream } from "../../adapters/manifests/index.js";
-import type { FindingQuery, StoredFinding, Stores } from "../../adapters/store/index.js";
-import { isPalisadeError, type PalisadeError } from "../../core/errors/index.js";
+import type { FindingQuery, Stores } from "../../adapters/store/index.js";
+import { isPalisadeError, PalisadeError } from "../../core/errors/index.js";
 import type { Severity } from "../../core/findings/index.js";
+import { type FleetView, loadFleetView } from "../../services/fleet/index.js";
 import { ingestSnapshot } from "../../services/ingest/index.js";
 import { VERSION } from "../cli/version.js";
 import { type Access, grants, type Principal, type TokenStore, verifyToken } from "./auth.js";
 import { registerDashboard } from "./dashboard.js";
+import { registerReadRoutes } from "./read-routes.js";
 import {
   ERROR_SCHEMA,
   FINDING_SCHEMA,
@@ -25,6 +27,7 @@ import {
   openApiDocument,
   type RouteSpec,
 } from "./schemas.js";
+import { exceptionsFor, registerWriteRoutes } from "./write-routes.js";
 
 export interface ServerLimits {
   /** Largest request body as sent (compressed or not), bytes. */
@@ -57,6 +60,7 @@ declare module "fastify" {
   }
   interface FastifyContextConfig {
     access?: Access | "public";
+    rawBody?: boolean;
   }
 }
 
@@ -120,7 +124,22 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   app.addContentTypeParser(
     ["application/json", "application/octet-stream"],
     { parseAs: "buffer", bodyLimit: limits.maxBodyBytes },
-    (_req, body, done) => done(null, body),
+    (req, body, done) => {
+      if (req.routeOptions.config?.rawBody === true) return done(null, body);
+      try {
+        // Prototype keys are refused, not merged: a body never reaches Object.assign with them.
+        done(
+          null,
+          JSON.parse((body as Buffer).toString("utf8"), (k, v) => {
+            if (k === "__proto__" || k === "constructor" || k === "prototype")
+              throw new PalisadeError("UNSAFE", `forbidden key ${k} in the body`);
+            return v;
+          }),
+        );
+      } catch (e) {
+        done(isPalisadeError(e) ? e : new PalisadeError("INPUT", "body is not valid JSON"));
+      }
+    },
   );
 
   app.addHook("onResponse", async (req, reply) => {
@@ -170,7 +189,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       method: spec.method,
       url: spec.url,
       schema: spec.schema,
-      config: { access: spec.access },
+      config: { access: spec.access, rawBody: spec.rawBody === true },
       handler,
     });
   };
@@ -213,6 +232,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       method: "POST",
       url: "/api/v1/clusters/:cluster/snapshots",
       access: "ingest",
+      rawBody: true,
       summary:
         "Ingest a cluster snapshot: the JSON of `kubectl get ... -A -o json` (Content-Encoding: gzip accepted)",
       requestBody: "kubectl List JSON",
@@ -257,8 +277,9 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
           .send(errorBody("LIMIT", `snapshot is larger than ${limits.maxSnapshotBytes} bytes`));
       }
       const bytes = body;
+      const exceptions = exceptionsFor(await stores.exceptions.list(), cluster);
       const summary = await ingestSnapshot(
-        { cluster, display: `upload:${cluster}` },
+        { cluster, display: `upload:${cluster}`, exceptions },
         {
           readSnapshot: async (files, budget) =>
             loadSnapshotStream(Readable.from([bytes]), files[0] ?? `upload:${cluster}`, { budget }),
@@ -273,6 +294,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       });
       ingested.inc({ result: "accepted" });
       ingestedObjects.inc(summary.objects);
+      generation++;
       return summary;
     },
   );
@@ -293,6 +315,8 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
         severity?: string;
         team?: string;
         open?: boolean;
+        since?: string;
+        resolvedSince?: string;
         limit?: number;
         after?: string;
       };
@@ -306,15 +330,14 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
         cluster: q.cluster,
         namespace: q.namespace,
         severity: severity as Severity[] | undefined,
+        team,
         openOnly: q.open,
+        firstSeenSince: q.since === undefined ? undefined : new Date(q.since),
+        resolvedSince: q.resolvedSince === undefined ? undefined : new Date(q.resolvedSince),
         limit: q.limit,
         after: q.after,
       };
-      // The store pages before the team filter applies: a page may hold fewer items than `limit` (even none)
-      // and still have a `next` cursor.
-      const page = await stores.findings.list(query);
-      const items = team === undefined ? page.items : page.items.filter((f) => f.finding.team === team);
-      return { items, ...(page.next !== undefined ? { next: page.next } : {}) };
+      return stores.findings.list(query);
     },
   );
 
@@ -338,13 +361,53 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       const { id } = req.params as { id: string };
       const { cluster } = req.query as { cluster?: string };
       const team = teamScope(req.principal, undefined);
-      const found = await findById(stores, id, cluster, team === false ? undefined : team);
+      const found = (
+        await stores.findings.list({ id, cluster, team: team === false ? undefined : team, limit: 1 })
+      ).items[0];
       if (found === undefined) return reply.code(404).send(errorBody("NOT_FOUND", `no finding ${id}`));
       return found;
     },
   );
 
   if (opts.dashboard !== undefined) registerDashboard(app, opts.dashboard.root);
+
+  // The current state of the fleet, computed once per change: a write (snapshot, images, advisories) bumps the
+  // generation, and another process's snapshot changes the clusters' latest times.
+  let generation = 0;
+  let cached: { key: string; view: Promise<FleetView> } | undefined;
+  const view = async (): Promise<FleetView> => {
+    const clusters = await stores.snapshots.clusters();
+    const key = JSON.stringify([generation, clusters]);
+    if (cached?.key !== key) {
+      const v = loadFleetView(
+        { stores, now },
+        clusters.map((c) => c.cluster),
+      );
+      cached = { key, view: v };
+      v.catch(() => {
+        if (cached?.view === v) cached = undefined;
+      });
+    }
+    return cached.view;
+  };
+  registerReadRoutes(route, {
+    stores,
+    now,
+    view,
+    scopeOf: (p, q) => {
+      const team = teamScope(p, q.team);
+      if (team === false) return false;
+      return { cluster: q.cluster, namespace: q.namespace, team };
+    },
+  });
+  registerWriteRoutes(route, {
+    stores,
+    tokens: opts.auth.tokens,
+    now,
+    changed: () => {
+      generation++;
+    },
+  });
 
   return app;
 }
@@ -357,25 +420,6 @@ function teamScope(p: Principal | undefined, asked: string | undefined): string 
   if (p?.role !== "team-viewer") return asked;
   if (asked !== undefined && asked !== p.team) return false;
   return p.team;
-}
-
-/** Find a finding by id, scanning the store page by page (the port has no lookup by id yet). */
-async function findById(
-  stores: Stores,
-  id: string,
-  cluster: string | undefined,
-  team: string | undefined,
-): Promise<StoredFinding | undefined> {
-  let after: string | undefined;
-  for (;;) {
-    const page = await stores.findings.list({ cluster, limit: 1000, after });
-    const hit = page.items.find(
-      (f) => f.finding.id === id && (team === undefined || f.finding.team === team),
-    );
-    if (hit !== undefined) return hit;
-    if (page.next === undefined) return undefined;
-    after = page.next;
-  }
 }
 
 function errorBody(code: string, message: string): { error: { code: string; message: string } } {

@@ -16,6 +16,7 @@ import type {
   SnapshotResult,
 } from "../../adapters/store/ports.js";
 import { PalisadeError } from "../../core/errors/index.js";
+import type { Exception } from "../../core/exceptions/index.js";
 import type { CoverageEntry, Severity } from "../../core/findings/index.js";
 import {
   advance,
@@ -36,6 +37,8 @@ export interface IngestRequest {
   cluster: string;
   /** Name of the snapshot in sources and coverage (e.g. "upload:prod"). */
   display: string;
+  /** Exceptions in force for this cluster: the findings they match are not recorded. */
+  exceptions?: readonly Exception[] | undefined;
 }
 
 export interface IngestDeps {
@@ -79,7 +82,11 @@ export async function ingestSnapshot(req: IngestRequest, deps: IngestDeps): Prom
     });
   const observedAt = deps.now();
   const { loaded, report } = await scan(
-    { sources: { snapshots: [req.display] }, options: { version: deps.version } },
+    {
+      sources: { snapshots: [req.display] },
+      options: { version: deps.version },
+      exceptions: req.exceptions,
+    },
     {
       readers: {
         // Every object is marked with its cluster: remediation observations then cover this cluster only.

@@ -4,6 +4,7 @@
  * formats.
  */
 import { PalisadeError } from "../../core/errors/index.js";
+import type { Exception } from "../../core/exceptions/index.js";
 import { buildInfraInventory, infraQueryKeys } from "../../core/nodes/index.js";
 import type { ScanReport, StreamedScanReport } from "../../core/report/index.js";
 import { type FindingRunStore, runScan, runScanStreaming, type ScanOptions } from "../../core/scan/index.js";
@@ -21,6 +22,8 @@ export interface ScanRequest {
   sources: InventorySources;
   /** Exceptions file (scoped, reasoned, optionally expiring suppressions). */
   exceptionsFile?: string | undefined;
+  /** Exceptions already parsed (granted through the server's API), applied with the file's. */
+  exceptions?: readonly Exception[] | undefined;
   /** Filters, framework, RBAC defaults and the version written into the report. */
   options: Omit<ScanOptions, "exceptions" | "now" | "files" | "coverage" | "nodes">;
   /** Also analyse the nodes: components against the advisories `deps.nodeAdvisories` looks up. */
@@ -84,7 +87,7 @@ async function prepare(
   const loaded = await loadInventory(req.sources, deps.readers, { compactMembers: !req.nodes });
   hooks.loaded?.(loaded);
   const coverage = [...loaded.coverage];
-  let exceptions: Awaited<ReturnType<typeof loadExceptions>>["exceptions"] = [];
+  const exceptions: Exception[] = [...(req.exceptions ?? [])];
   if (req.exceptionsFile !== undefined) {
     if (deps.readConfig === undefined)
       throw new PalisadeError(
@@ -92,7 +95,7 @@ async function prepare(
         "scan: an exceptions file was named but no configuration reader was given",
       );
     const r = await loadExceptions(req.exceptionsFile, deps.readConfig);
-    exceptions = r.exceptions;
+    appendAll(exceptions, r.exceptions);
     appendAll(coverage, r.coverage);
   }
   let nodes: ScanOptions["nodes"];

@@ -1,11 +1,18 @@
 /** The in-memory backend: for tests, one-shot runs, and as the contract suites' reference. */
 import type { Stores } from "../ports.js";
 import { MemoryKnownImageStore, MemoryRemediationStore } from "./lineage.js";
-import { MemoryAuditStore, MemoryFindingStore, MemorySnapshotStore, MemoryTokenStore } from "./platform.js";
+import {
+  MemoryAuditStore,
+  MemoryExceptionStore,
+  MemoryFindingStore,
+  MemorySnapshotStore,
+  MemoryTokenStore,
+} from "./platform.js";
 import { MemoryVulnStore } from "./vulns.js";
 
 export {
   MemoryAuditStore,
+  MemoryExceptionStore,
   MemoryFindingStore,
   MemoryKnownImageStore,
   MemoryRemediationStore,
@@ -25,6 +32,7 @@ export function openMemoryStores(location = ":memory:"): Stores {
     findings: new MemoryFindingStore(),
     audit: new MemoryAuditStore(),
     tokens: new MemoryTokenStore(),
+    exceptions: new MemoryExceptionStore(),
     async close() {},
   };
 }

@@ -15,6 +15,7 @@ import type {
   AuditInput,
   AuditQuery,
   AuditStore,
+  ExceptionStore,
   FindingQuery,
   FindingStore,
   FindingUpsertResult,
@@ -25,6 +26,7 @@ import type {
   SnapshotObject,
   SnapshotResult,
   SnapshotScope,
+  StoredException,
   StoredFinding,
   StoredToken,
   TokenStore,
@@ -89,6 +91,12 @@ export class MemorySnapshotStore implements InventorySnapshotStore {
     // Appended in time order: the array order is validFrom order.
     return this.versions.filter((v) => v.cluster === cluster && v.keyText === k).map((v) => this.out(v));
   }
+
+  async clusters(): Promise<{ cluster: string; latest: string }[]> {
+    return [...this.latest]
+      .map(([cluster, latest]) => ({ cluster, latest }))
+      .sort((a, b) => cmp(a.cluster, b.cluster));
+  }
 }
 
 /** Findings in memory. */
@@ -131,6 +139,11 @@ export class MemoryFindingStore implements FindingStore {
           (q.cluster === undefined || r.cluster === q.cluster) &&
           (q.namespace === undefined || r.finding.resource.namespace === q.namespace) &&
           (q.ruleId === undefined || r.finding.ruleId === q.ruleId) &&
+          (q.team === undefined || r.finding.team === q.team) &&
+          (q.id === undefined || r.finding.id === q.id) &&
+          (q.firstSeenSince === undefined || r.firstSeen >= q.firstSeenSince.toISOString()) &&
+          (q.resolvedSince === undefined ||
+            (r.resolvedAt !== undefined && r.resolvedAt >= q.resolvedSince.toISOString())) &&
           (q.severity === undefined || q.severity.includes(r.finding.severity)) &&
           (!q.openOnly || r.resolvedAt === undefined),
       )
@@ -199,5 +212,19 @@ export class MemoryTokenStore implements TokenStore {
 
   async list(): Promise<StoredToken[]> {
     return [...this.tokens.values()].sort((a, b) => cmp(a.id, b.id)).map((t) => ({ ...t }));
+  }
+}
+
+/** Exceptions in memory. */
+export class MemoryExceptionStore implements ExceptionStore {
+  private readonly rows = new Map<string, StoredException>();
+
+  async put(e: StoredException): Promise<void> {
+    if (this.rows.has(e.id)) throw new PalisadeError("INPUT", `exception ${e.id} already exists`);
+    this.rows.set(e.id, structuredClone(e));
+  }
+
+  async list(): Promise<StoredException[]> {
+    return [...this.rows.values()].sort((a, b) => cmp(a.id, b.id)).map((e) => structuredClone(e));
   }
 }

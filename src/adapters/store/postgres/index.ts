@@ -5,7 +5,7 @@
 import type { OpenStoresOptions, Stores } from "../ports.js";
 import { openPgConnection } from "./connection.js";
 import { PgKnownImageStore, PgRemediationStore } from "./lineage.js";
-import { PgAuditStore, PgFindingStore, PgSnapshotStore, PgTokenStore } from "./platform.js";
+import { PgAuditStore, PgExceptionStore, PgFindingStore, PgSnapshotStore, PgTokenStore } from "./platform.js";
 import { PgVulnStore } from "./vulns.js";
 
 export type { PgConnectionOptions } from "./connection.js";
@@ -35,6 +35,7 @@ export async function openPgStores(url: string, opts: OpenStoresOptions = {}): P
     findings: new PgFindingStore(conn),
     audit: new PgAuditStore(conn),
     tokens: new PgTokenStore(conn),
+    exceptions: new PgExceptionStore(conn),
     async close() {
       if (closed) return;
       closed = true;

@@ -161,6 +161,24 @@ export const PG_MIGRATIONS: readonly Migration<Up>[] = [
       `);
     },
   },
+  {
+    version: 7,
+    name: "finding teams and exceptions",
+    up: async (c, t) => {
+      await c.query(`
+        ALTER TABLE ${t("findings")} ADD COLUMN IF NOT EXISTS team text COLLATE "C";
+        UPDATE ${t("findings")} SET team = (finding::jsonb)->>'team';
+        CREATE INDEX IF NOT EXISTS findings_by_team ON ${t("findings")} (team, cluster, id);
+        CREATE TABLE IF NOT EXISTS ${t("exceptions")} (
+          id text COLLATE "C" PRIMARY KEY,
+          created_by text NOT NULL,
+          created_at text NOT NULL,
+          clusters text,
+          exception text NOT NULL
+        );
+      `);
+    },
+  },
 ];
 
 export const PG_SCHEMA_VERSION = latestVersion(PG_MIGRATIONS);

@@ -23,6 +23,7 @@ import type {
   AuditInput,
   AuditQuery,
   AuditStore,
+  ExceptionStore,
   FindingQuery,
   FindingStore,
   FindingUpsertResult,
@@ -33,6 +34,7 @@ import type {
   SnapshotObject,
   SnapshotResult,
   SnapshotScope,
+  StoredException,
   StoredFinding,
   StoredToken,
   TokenStore,
@@ -129,6 +131,15 @@ export class PgSnapshotStore implements InventorySnapshotStore {
     return rows.map(versionRow).sort((a, b) => compareObjectKeys(a.key, b.key));
   }
 
+  async clusters(): Promise<{ cluster: string; latest: string }[]> {
+    const rows = await this.conn.query<{ cluster: string; latest: string }>(
+      `SELECT cluster, max(observed_at) AS latest FROM ${this.conn.t("inventory_snapshots")} GROUP BY cluster ORDER BY cluster`,
+      [],
+      "cannot read the inventory history",
+    );
+    return rows.map((r) => ({ cluster: fromPgText(r.cluster), latest: r.latest }));
+  }
+
   async history(cluster: string, key: ResourceRef): Promise<ObjectVersion[]> {
     const rows = await this.conn.query<VersionRow>(
       `SELECT cluster, key, uid, hash, object, valid_from, valid_to FROM ${this.conn.t("object_versions")}
@@ -169,10 +180,10 @@ export class PgFindingStore implements FindingStore {
       for (let i = 0; i < plan.upsert.length; i += ROWS_PER_STATEMENT) {
         const chunk = plan.upsert.slice(i, i + ROWS_PER_STATEMENT);
         await c.query(
-          `INSERT INTO ${t("findings")} (cluster, id, rule_id, severity, namespace, first_seen, last_seen, resolved_at, finding)
-           SELECT $1, i, r, s, n, f, $2, NULL, j FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) AS x(i, r, s, n, f, j)
+          `INSERT INTO ${t("findings")} (cluster, id, rule_id, severity, namespace, team, first_seen, last_seen, resolved_at, finding)
+           SELECT $1, i, r, s, n, tm, f, $2, NULL, j FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) AS x(i, r, s, n, f, j, tm)
            ON CONFLICT (cluster, id) DO UPDATE SET rule_id = EXCLUDED.rule_id, severity = EXCLUDED.severity,
-             namespace = EXCLUDED.namespace, first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen,
+             namespace = EXCLUDED.namespace, team = EXCLUDED.team, first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen,
              resolved_at = NULL, finding = EXCLUDED.finding`,
           [
             cl,
@@ -185,6 +196,7 @@ export class PgFindingStore implements FindingStore {
             ),
             chunk.map((u) => u.firstSeen),
             chunk.map((u) => JSON.stringify(u.finding)),
+            chunk.map((u) => (u.finding.team === undefined ? null : pgText(u.finding.team))),
           ],
         );
       }
@@ -319,5 +331,49 @@ export class PgTokenStore implements TokenStore {
     return rows.map((r) =>
       tokenOf({ ...r, role: fromPgText(r.role), team: r.team === null ? null : fromPgText(r.team) }),
     );
+  }
+}
+
+/** Exceptions granted through the API, in `exceptions`. */
+export class PgExceptionStore implements ExceptionStore {
+  constructor(private readonly conn: PgConnection) {}
+
+  async put(e: StoredException): Promise<void> {
+    const rows = await this.conn.query<{ id: string }>(
+      `INSERT INTO ${this.conn.t("exceptions")} (id, created_by, created_at, clusters, exception) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT DO NOTHING RETURNING id`,
+      [
+        pgText(e.id),
+        pgText(e.createdBy),
+        e.createdAt,
+        e.clusters === undefined ? null : pgText(JSON.stringify(e.clusters)),
+        pgText(JSON.stringify(e.exception)),
+      ],
+      "cannot store the exception",
+    );
+    if (rows.length === 0) throw new PalisadeError("INPUT", `exception ${e.id} already exists`);
+  }
+
+  async list(): Promise<StoredException[]> {
+    const rows = await this.conn.query<{
+      id: string;
+      created_by: string;
+      created_at: string;
+      clusters: string | null;
+      exception: string;
+    }>(
+      `SELECT id, created_by, created_at, clusters, exception FROM ${this.conn.t("exceptions")} ORDER BY id`,
+      [],
+      "cannot read the exceptions",
+    );
+    return rows.map((r) => ({
+      id: fromPgText(r.id),
+      exception: parseJsonColumn(fromPgText(r.exception), "exception") as JsonValue,
+      ...(r.clusters !== null
+        ? { clusters: parseJsonColumn(fromPgText(r.clusters), "exception clusters") as string[] }
+        : {}),
+      createdBy: fromPgText(r.created_by),
+      createdAt: r.created_at,
+    }));
   }
 }

@@ -5,7 +5,13 @@
 import type { OpenStoresOptions, Stores } from "../ports.js";
 import { SqliteKnownImageStore, SqliteRemediationStore } from "./lineage.js";
 import { openSqliteConnection } from "./open.js";
-import { SqliteAuditStore, SqliteFindingStore, SqliteSnapshotStore, SqliteTokenStore } from "./platform.js";
+import {
+  SqliteAuditStore,
+  SqliteExceptionStore,
+  SqliteFindingStore,
+  SqliteSnapshotStore,
+  SqliteTokenStore,
+} from "./platform.js";
 import { SqliteVulnStore } from "./vulns.js";
 
 export type { SqliteConnection, SqliteDatabase, SqliteOpenOptions, SqliteStatement } from "./connection.js";
@@ -43,6 +49,7 @@ export function openSqliteStores(file: string, opts: OpenStoresOptions = {}): St
     findings: new SqliteFindingStore(conn),
     audit: new SqliteAuditStore(conn),
     tokens: new SqliteTokenStore(conn),
+    exceptions: new SqliteExceptionStore(conn),
     async close() {
       if (closed) return;
       closed = true;

@@ -161,6 +161,24 @@ CREATE TABLE IF NOT EXISTS api_tokens (
 ) WITHOUT ROWID;
 `),
   },
+  {
+    version: 7,
+    name: "finding teams and exceptions",
+    // The team is a column (filled from the stored findings) so a team's page is an index range, not a scan.
+    up: (db) =>
+      db.exec(`
+ALTER TABLE findings ADD COLUMN team TEXT;
+UPDATE findings SET team = json_extract(finding, '$.team');
+CREATE INDEX IF NOT EXISTS findings_by_team ON findings (team, cluster, id);
+CREATE TABLE IF NOT EXISTS exceptions (
+  id TEXT PRIMARY KEY,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  clusters TEXT,
+  exception TEXT NOT NULL
+) WITHOUT ROWID;
+`),
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = latestVersion(SQLITE_MIGRATIONS);

@@ -23,6 +23,7 @@ import type {
   AuditInput,
   AuditQuery,
   AuditStore,
+  ExceptionStore,
   FindingQuery,
   FindingStore,
   FindingUpsertResult,
@@ -33,6 +34,7 @@ import type {
   SnapshotObject,
   SnapshotResult,
   SnapshotScope,
+  StoredException,
   StoredFinding,
   StoredToken,
   TokenStore,
@@ -129,6 +131,16 @@ export class SqliteSnapshotStore implements InventorySnapshotStore {
     );
   }
 
+  async clusters(): Promise<{ cluster: string; latest: string }[]> {
+    return read(this.conn, "cannot read the inventory history", () =>
+      this.conn.db
+        .prepare(
+          "SELECT cluster, max(observed_at) AS latest FROM inventory_snapshots GROUP BY cluster ORDER BY cluster",
+        )
+        .all(),
+    ) as { cluster: string; latest: string }[];
+  }
+
   async history(cluster: string, key: ResourceRef): Promise<ObjectVersion[]> {
     return read(this.conn, "cannot read the inventory history", () =>
       (
@@ -163,7 +175,7 @@ export class SqliteFindingStore implements FindingStore {
       ).map((r) => ({ id: r.id, firstSeen: r.first_seen, resolvedAt: r.resolved_at ?? undefined }));
       const plan = planEvaluation(current, at, findings);
       const upsert = db.prepare(
-        "INSERT OR REPLACE INTO findings (cluster, id, rule_id, severity, namespace, first_seen, last_seen, resolved_at, finding) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+        "INSERT OR REPLACE INTO findings (cluster, id, rule_id, severity, namespace, team, first_seen, last_seen, resolved_at, finding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
       );
       for (const u of plan.upsert)
         upsert.run(
@@ -172,6 +184,7 @@ export class SqliteFindingStore implements FindingStore {
           u.finding.ruleId,
           u.finding.severity,
           u.finding.resource.namespace ?? null,
+          u.finding.team ?? null,
           u.firstSeen,
           at,
           JSON.stringify(u.finding),
@@ -290,5 +303,44 @@ export class SqliteTokenStore implements TokenStore {
       this.conn.db.prepare("SELECT id, digest, role, team, created_at FROM api_tokens ORDER BY id").all(),
     ) as TokenRow[];
     return rows.map(tokenOf);
+  }
+}
+
+/** Exceptions granted through the API, in `exceptions`. */
+export class SqliteExceptionStore implements ExceptionStore {
+  constructor(private readonly conn: SqliteConnection) {}
+
+  async put(e: StoredException): Promise<void> {
+    const { db } = this.conn;
+    write(this.conn, "cannot store the exception", () => {
+      if (db.prepare("SELECT 1 AS x FROM exceptions WHERE id = ?").get(e.id))
+        throw new PalisadeError("INPUT", `exception ${e.id} already exists`);
+      db.prepare(
+        "INSERT INTO exceptions (id, created_by, created_at, clusters, exception) VALUES (?, ?, ?, ?, ?)",
+      ).run(
+        e.id,
+        e.createdBy,
+        e.createdAt,
+        e.clusters === undefined ? null : JSON.stringify(e.clusters),
+        JSON.stringify(e.exception),
+      );
+    });
+  }
+
+  async list(): Promise<StoredException[]> {
+    const rows = read(this.conn, "cannot read the exceptions", () =>
+      this.conn.db
+        .prepare("SELECT id, created_by, created_at, clusters, exception FROM exceptions ORDER BY id")
+        .all(),
+    ) as { id: string; created_by: string; created_at: string; clusters: string | null; exception: string }[];
+    return rows.map((r) => ({
+      id: r.id,
+      exception: parseJsonColumn(r.exception, "exception") as JsonValue,
+      ...(r.clusters !== null
+        ? { clusters: parseJsonColumn(r.clusters, "exception clusters") as string[] }
+        : {}),
+      createdBy: r.created_by,
+      createdAt: r.created_at,
+    }));
   }
 }

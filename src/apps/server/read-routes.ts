@@ -1,0 +1,304 @@
+/**
+ * The read API over the current state of the fleet: vulnerabilities and their impact, images and the image tree,
+ * workloads, the remediation plan and records, RBAC escalation paths, NetworkPolicy connectivity, and the risk
+ * queue. Every answer is computed for the caller's scope (a team-viewer's team, always), so a team never gets
+ * another team's data, not even in totals; lists are paginated.
+ */
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { StoredFinding, Stores } from "../../adapters/store/index.js";
+import { PalisadeError } from "../../core/errors/index.js";
+import type { Severity } from "../../core/findings/index.js";
+import {
+  type FleetScope,
+  type FleetView,
+  imageTree,
+  listImages,
+  listVulnerabilities,
+  listWorkloads,
+  netpolEdges,
+  rbacPaths,
+  riskQueue,
+  scopedImpact,
+  scopedPlan,
+  scopedRemediations,
+} from "../../services/fleet/index.js";
+import type { Principal } from "./auth.js";
+import { ERROR_SCHEMA, type RouteSpec } from "./schemas.js";
+
+type Schema = Record<string, unknown>;
+type Route = (
+  spec: RouteSpec,
+  handler: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
+) => void;
+
+const SEVERITIES = new Set<string>(["critical", "high", "medium", "low", "info"]);
+
+const SCOPE_PROPS: Schema = {
+  cluster: { type: "string", maxLength: 253 },
+  namespace: { type: "string", maxLength: 253 },
+  team: { type: "string", maxLength: 253 },
+};
+const PAGE_PROPS: Schema = {
+  limit: { type: "integer", minimum: 1, maximum: 1000 },
+  after: {
+    type: "string",
+    maxLength: 32,
+    pattern: "^[0-9]+$",
+    description: "the `next` of the previous page",
+  },
+};
+const SEVERITY_PROP: Schema = {
+  severity: { type: "string", maxLength: 64, description: "comma-separated: critical,high,medium,low,info" },
+};
+
+function query(extra: Schema = {}, paged = true): Schema {
+  return {
+    type: "object",
+    additionalProperties: false,
+    properties: { ...SCOPE_PROPS, ...(paged ? PAGE_PROPS : {}), ...extra },
+  };
+}
+
+/** A page of `items` (any JSON object), with the cursor of the next page. */
+function pageSchema(item: Schema): Schema {
+  return {
+    type: "object",
+    required: ["items"],
+    properties: { items: { type: "array", items: item }, next: { type: "string" } },
+  };
+}
+
+const ANY_OBJECT: Schema = { type: "object", additionalProperties: true };
+
+interface ScopeQuery {
+  cluster?: string;
+  namespace?: string;
+  team?: string;
+  severity?: string;
+  state?: string;
+  limit?: number;
+  after?: string;
+}
+
+/** Offset paging over an answer computed whole (in a deterministic order). */
+export function pageOf<T>(
+  items: readonly T[],
+  q: { limit?: number; after?: string },
+): { items: T[]; next?: string } {
+  const limit = q.limit ?? 100;
+  const from = q.after === undefined ? 0 : Number(q.after);
+  const page = items.slice(from, from + limit);
+  return from + limit < items.length ? { items: page, next: String(from + limit) } : { items: page };
+}
+
+export interface ReadRouteDeps {
+  stores: Stores;
+  now: () => Date;
+  /** The fleet view, cached by the server until something is written. */
+  view: () => Promise<FleetView>;
+  /** The caller's scope, or false when a team-viewer asks for another team. */
+  scopeOf: (p: Principal | undefined, q: ScopeQuery) => FleetScope | false;
+}
+
+export function errorBody(code: string, message: string): { error: { code: string; message: string } } {
+  return { error: { code, message } };
+}
+
+function severities(text: string | undefined): Severity[] | undefined {
+  if (text === undefined) return undefined;
+  const list = text.split(",").filter((s) => s !== "");
+  const bad = list.find((s) => !SEVERITIES.has(s));
+  if (bad !== undefined) throw new PalisadeError("INPUT", `unknown severity ${bad}`);
+  return list as Severity[];
+}
+
+/** Declare every read route on `route`. */
+export function registerReadRoutes(route: Route, deps: ReadRouteDeps): void {
+  /** Parse the scope; a team-viewer asking for another team is refused. */
+  const scoped =
+    (fn: (scope: FleetScope, q: ScopeQuery, req: FastifyRequest, reply: FastifyReply) => Promise<unknown>) =>
+    async (req: FastifyRequest, reply: FastifyReply) => {
+      const q = req.query as ScopeQuery;
+      const scope = deps.scopeOf(req.principal, q);
+      if (scope === false)
+        return reply.code(403).send(errorBody("FORBIDDEN", "a team token reads its own team only"));
+      return fn(scope, q, req, reply);
+    };
+
+  route(
+    {
+      method: "GET",
+      url: "/api/v1/vulnerabilities",
+      access: "read",
+      summary:
+        "Vulnerabilities of the images the scope runs (every known image unscoped), most severe and widest first",
+      schema: {
+        querystring: query(SEVERITY_PROP),
+        response: { 200: pageSchema(ANY_OBJECT), 400: ERROR_SCHEMA },
+      },
+    },
+    scoped(async (scope, q) =>
+      pageOf(listVulnerabilities((await deps.view()).index, scope, severities(q.severity)), q),
+    ),
+  );
+
+  route(
+    {
+      method: "GET",
+      url: "/api/v1/vulnerabilities/:id/impact",
+      access: "read",
+      summary:
+        "Who runs a vulnerability (any id or alias): images, workloads with replicas, namespaces, teams, and where to fix it",
+      schema: {
+        params: { type: "object", required: ["id"], properties: { id: { type: "string", maxLength: 200 } } },
+        querystring: query({}, false),
+        response: { 200: ANY_OBJECT, 404: ERROR_SCHEMA },
+      },
+    },
+    scoped(async (scope, _q, req, reply) => {
+      const { id } = req.params as { id: string };
+      const view = await deps.view();
+      const answer = scopedImpact(view.index, id, scope);
+      if (answer.vulnerabilityId === undefined)
+        return reply.code(404).send(errorBody("NOT_FOUND", `no image the scope runs carries ${id}`));
+      return answer;
+    }),
+  );
+
+  route(
+    {
+      method: "GET",
+      url: "/api/v1/images",
+      access: "read",
+      summary: "Known images (those the scope runs, when scoped) with usage and vulnerability counts",
+      schema: { querystring: query(), response: { 200: pageSchema(ANY_OBJECT) } },
+    },
+    scoped(async (scope, q) => pageOf(listImages(await deps.view(), scope), q)),
+  );
+
+  route(
+    {
+      method: "GET",
+      url: "/api/v1/images/tree",
+      access: "read",
+      summary:
+        "The image tree (the scope's images and their bases, when scoped) with vulnerabilities per node",
+      schema: { querystring: query({}, false), response: { 200: ANY_OBJECT } },
+    },
+    scoped(async (scope) => imageTree(await deps.view(), scope)),
+  );
+
+  route(
+    {
+      method: "GET",
+      url: "/api/v1/workloads",
+      access: "read",
+      summary: "Workloads with their images, replicas, exposure and vulnerability counts",
+      schema: { querystring: query(), response: { 200: pageSchema(ANY_OBJECT) } },
+    },
+    scoped(async (scope, q) => pageOf(listWorkloads((await deps.view()).index, scope), q)),
+  );
+
+  route(
+    {
+      method: "GET",
+      url: "/api/v1/plan",
+      access: "read",
+      summary: "Prioritised fixes for the scope's workloads: per base image and per team",
+      schema: { querystring: query({}, false), response: { 200: ANY_OBJECT } },
+    },
+    scoped(async (scope) => scopedPlan(await deps.view(), scope)),
+  );
+
+  route(
+    {
+      method: "GET",
+      url: "/api/v1/remediations",
+      access: "read",
+      summary:
+        "Remediation records (state, rollout N/M replicas on the fixed digest, time to fix), narrowed to the scope's workloads",
+      schema: {
+        querystring: query({
+          state: { type: "string", maxLength: 200, description: "comma-separated record states" },
+        }),
+        response: { 200: pageSchema(ANY_OBJECT) },
+      },
+    },
+    scoped(async (scope, q) => {
+      const states = q.state?.split(",").filter((s) => s !== "");
+      return pageOf(scopedRemediations(await deps.stores.remediation.listRecords(), scope, states), q);
+    }),
+  );
+
+  route(
+    {
+      method: "GET",
+      url: "/api/v1/rbac/paths",
+      access: "read",
+      summary:
+        "Escalation paths to cluster-admin per cluster (scoped: the ServiceAccounts of the scope's namespaces)",
+      schema: { querystring: query(), response: { 200: pageSchema(ANY_OBJECT) } },
+    },
+    scoped(async (scope, q) => {
+      const view = await deps.view();
+      return pageOf((await rbacPaths(deps, view.clusters, scope)).paths, q);
+    }),
+  );
+
+  route(
+    {
+      method: "GET",
+      url: "/api/v1/netpol/connectivity",
+      access: "read",
+      summary:
+        "Connections the NetworkPolicies allow, per cluster (scoped: connections between the scope's workloads and addresses)",
+      schema: { querystring: query(), response: { 200: pageSchema(ANY_OBJECT) } },
+    },
+    scoped(async (scope, q) => {
+      const view = await deps.view();
+      return pageOf((await netpolEdges(deps, view.clusters, scope)).edges, q);
+    }),
+  );
+
+  route(
+    {
+      method: "GET",
+      url: "/api/v1/risk",
+      access: "read",
+      summary:
+        "One ranked queue of workloads across vulnerabilities, exposure and privilege (critical/high posture findings)",
+      schema: { querystring: query(), response: { 200: pageSchema(ANY_OBJECT) } },
+    },
+    scoped(async (scope, q) => {
+      const view = await deps.view();
+      const findings: StoredFinding[] = [];
+      let after: string | undefined;
+      do {
+        const page = await deps.stores.findings.list({
+          cluster: scope.cluster,
+          namespace: scope.namespace,
+          team: scope.team,
+          severity: ["critical", "high"],
+          openOnly: true,
+          limit: 1000,
+          after,
+        });
+        findings.push(...page.items);
+        after = page.next;
+      } while (after !== undefined);
+      return pageOf(
+        riskQueue(
+          view.index,
+          scope,
+          findings.map((f) => ({
+            cluster: f.cluster,
+            ref: f.finding.resource,
+            ruleId: f.finding.ruleId,
+            severity: f.finding.severity,
+          })),
+        ),
+        q,
+      );
+    }),
+  );
+}
