@@ -29,6 +29,7 @@ const MODULES: readonly ModuleEntry[] = [
   { commands: ["netpol"], load: () => import("./commands/netpol.js") },
   { commands: ["rules", "secrets"], load: () => import("./commands/posture.js") },
   { commands: ["pss"], load: () => import("./commands/pss.js") },
+  { commands: ["push"], load: () => import("./commands/push.js") },
   { commands: ["rbac"], load: () => import("./commands/rbac.js") },
   { commands: ["runtime"], load: () => import("./commands/runtime.js") },
   { commands: ["scan"], load: () => import("./commands/scan.js") },

@@ -283,7 +283,7 @@ export function registerReadRoutes(route: Route, deps: ReadRouteDeps): void {
           limit: 1000,
           after,
         });
-        findings.push(...page.items);
+        for (const f of page.items) findings.push(f);
         after = page.next;
       } while (after !== undefined);
       return pageOf(
