@@ -66,7 +66,10 @@ export function App() {
           // Signed in on the page asked for (a shared link): stay; from /login: go where `next` says.
           if (loc.path !== "/login") return navigate(`${loc.path}${location.search}`, true);
           const next = loc.params.get("next");
-          navigate(next?.startsWith("/") && !next.startsWith("//") && !next.startsWith("/login") ? next : "/", true);
+          navigate(
+            next?.startsWith("/") && !next.startsWith("//") && !next.startsWith("/login") ? next : "/",
+            true,
+          );
         }}
       />
     );

@@ -28,16 +28,22 @@ const COLORS: Record<string, string> = {
   external: "#8a5a00",
 };
 
+/** Concentric rings by node kind: the higher, the nearer the middle. */
+const RINGS: Record<string, number> = { target: 3, step: 2, subject: 1 };
+
 export function Graph({
   nodes,
   edges,
   label,
   height = 520,
+  layout = "breadthfirst",
 }: {
   nodes: GraphNode[];
   edges: GraphEdge[];
   label: string;
   height?: number;
+  /** breadthfirst: sources on top; concentric: targets in the middle, sources on the outer ring. */
+  layout?: "breadthfirst" | "concentric";
 }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -51,6 +57,9 @@ export function Graph({
       elements,
       // A picture for reading, not editing: no dragging nodes around by accident.
       autoungrabify: true,
+      // Fitting a small graph would zoom its labels up to poster size.
+      maxZoom: 1,
+      minZoom: 0.2,
       wheelSensitivity: 0.3,
       style: [
         {
@@ -65,7 +74,7 @@ export function Graph({
             "background-color": (n: cytoscape.NodeSingular) => COLORS[n.data("kind") as string] ?? "#6b7785",
             color: "#1d2330",
             "text-wrap": "ellipsis",
-            "text-max-width": "160px",
+            "text-max-width": "240px",
           },
         },
         {
@@ -83,10 +92,19 @@ export function Graph({
           },
         },
       ],
-      layout: { name: "breadthfirst", directed: true, spacingFactor: 1.1, padding: 12 },
+      layout:
+        layout === "concentric"
+          ? {
+              name: "concentric",
+              concentric: (n: cytoscape.NodeSingular) => RINGS[n.data("kind") as string] ?? 1,
+              levelWidth: () => 1,
+              minNodeSpacing: 50,
+              padding: 12,
+            }
+          : { name: "breadthfirst", directed: true, spacingFactor: 1.1, padding: 12 },
     });
     return () => cy.destroy();
-  }, [nodes, edges]);
+  }, [nodes, edges, layout]);
   return (
     <div ref={ref} className="graph" style={{ height }} role="img" aria-label={label} data-testid="graph" />
   );

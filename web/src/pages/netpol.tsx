@@ -14,8 +14,9 @@ export interface Endpoint {
   namespace?: string;
   kind?: string;
   name?: string;
-  /** An address block outside the cluster. */
+  /** An address block outside the cluster (`cidr`, or `ipRange` as the analysis prints it). */
   cidr?: string;
+  ipRange?: string;
 }
 
 export interface ConnEdge {
@@ -24,10 +25,11 @@ export interface ConnEdge {
   connections?: unknown;
 }
 
-const nsOf = (e: Endpoint) => e.namespace ?? e.cidr ?? "(outside)";
+const outside = (e: Endpoint) => e.cidr ?? e.ipRange;
+const nsOf = (e: Endpoint) => e.namespace ?? outside(e) ?? "(outside)";
 const wlOf = (e: Endpoint) =>
-  e.cidr !== undefined
-    ? e.cidr
+  outside(e) !== undefined
+    ? (outside(e) as string)
     : `${e.namespace ? `${e.namespace}/` : ""}${e.kind ? `${e.kind}/` : ""}${e.name ?? ""}`;
 
 /** The graph for one view: namespaces (no focus), or the workloads of `focus` and their peers. */
@@ -46,14 +48,14 @@ export function connectivityGraph(
     if (focus === undefined) {
       a = nsOf(e.src);
       b = nsOf(e.dst);
-      add(a, e.src.cidr !== undefined ? "external" : "namespace");
-      add(b, e.dst.cidr !== undefined ? "external" : "namespace");
+      add(a, outside(e.src) !== undefined ? "external" : "namespace");
+      add(b, outside(e.dst) !== undefined ? "external" : "namespace");
     } else {
       if (nsOf(e.src) !== focus && nsOf(e.dst) !== focus) continue;
       a = wlOf(e.src);
       b = wlOf(e.dst);
-      add(a, e.src.cidr !== undefined ? "external" : "workload");
-      add(b, e.dst.cidr !== undefined ? "external" : "workload");
+      add(a, outside(e.src) !== undefined ? "external" : "workload");
+      add(b, outside(e.dst) !== undefined ? "external" : "workload");
     }
     const id = `${a}->${b}`;
     if (!out.has(id)) out.set(id, { id, source: a, target: b });
@@ -82,7 +84,7 @@ function NetpolView({ edges, focus }: { edges: ConnEdge[]; focus: string | undef
         ...new Set(
           edges
             .flatMap((e) => [e.src, e.dst])
-            .filter((e) => e.cidr === undefined)
+            .filter((e) => outside(e) === undefined)
             .map(nsOf),
         ),
       ].sort(),

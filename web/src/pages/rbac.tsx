@@ -62,7 +62,13 @@ function RbacView({ paths }: { paths: RbacPath[] }) {
       <p className="muted">
         {paths.length} subjects can reach {target}.
       </p>
-      <Graph nodes={g.nodes} edges={g.edges} label={`Escalation paths to ${target}`} />
+      <Graph
+        nodes={g.nodes}
+        edges={g.edges}
+        label={`Escalation paths to ${target}`}
+        layout="concentric"
+        height={620}
+      />
       <ol className="paths" aria-label="Paths">
         {paths.map((p) => (
           <li key={subjectId(p.subject)}>
