@@ -13,7 +13,6 @@ import { type Labels, workloadKindOf, workloadKindSpec } from "../k8s/index.js";
 import {
   DEFAULT_PSS_POLICY,
   evaluatePss,
-  PSS_LABELS,
   type PssLabelError,
   type PssModePolicy,
   type PssPolicy,
@@ -241,29 +240,9 @@ function isSignificantPodUpdate(pod: Record<string, unknown>, old: Record<string
   return false;
 }
 
-const LEVEL_RANK = { privileged: 0, baseline: 1, restricted: 2 } as const;
-
-/**
- * api.PolicyToEvaluate, including its last step: a valid enforce label stricter than the warn level, with no warn
- * label, raises warn to it (and its version, unless a warn-version label is set), so a Deployment whose pods
- * enforce will reject gets a warning when it is applied.
- */
-function toEvaluate(labels: Labels, defaults: PssPolicy): { policy: PssPolicy; errors: PssLabelError[] } {
-  const { policy, errors } = policyFromLabels(labels, defaults);
-  const hasEnforceLevel =
-    Object.hasOwn(labels, PSS_LABELS.enforce) && !errors.some((e) => e.label === PSS_LABELS.enforce);
-  if (
-    hasEnforceLevel &&
-    !Object.hasOwn(labels, PSS_LABELS.warn) &&
-    LEVEL_RANK[policy.enforce.level] > LEVEL_RANK[policy.warn.level]
-  ) {
-    const keepVersion = Object.hasOwn(labels, PSS_LABELS.warnVersion);
-    policy.warn = keepVersion
-      ? { ...policy.enforce, version: policy.warn.version, evaluatedVersion: policy.warn.evaluatedVersion }
-      : policy.enforce;
-  }
-  return { policy, errors };
-}
+/** api.PolicyToEvaluate (core/pss policyFromLabels, which includes upstream's warn defaulting). */
+const toEvaluate = (labels: Labels, defaults: PssPolicy): { policy: PssPolicy; errors: PssLabelError[] } =>
+  policyFromLabels(labels, defaults);
 
 interface PssOutcome {
   denial?: string;

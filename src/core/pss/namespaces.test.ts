@@ -23,6 +23,35 @@ describe("policyFromLabels (api.PolicyToEvaluate)", () => {
     });
   });
 
+  it("raises warn to a valid enforce level stricter than it when no warn label is set (not audit)", () => {
+    const L = "pod-security.kubernetes.io/";
+    const lv = (l: string) => ({ level: l, version: "latest", evaluatedVersion: "v1.37" });
+    const warnOf = (labels: Record<string, string>) => policyFromLabels(labels).policy.warn;
+    expect(policyFromLabels({ [`${L}enforce`]: "baseline" }).policy).toEqual({
+      enforce: lv("baseline"),
+      audit: lv("privileged"),
+      warn: lv("baseline"),
+    });
+    // upstream TestPolicyToEvaluate cases
+    expect(warnOf({ [`${L}enforce`]: "baseline", [`${L}enforce-version`]: "v1.22" })).toEqual({
+      level: "baseline",
+      version: "v1.22",
+      evaluatedVersion: "v1.22",
+    });
+    expect(
+      warnOf({ [`${L}enforce`]: "baseline", [`${L}enforce-version`]: "v1.22", [`${L}warn-version`]: "latest" }),
+    ).toEqual(lv("baseline"));
+    expect(warnOf({ [`${L}enforce`]: "baseline", [`${L}warn-version`]: "v1.23" })).toEqual({
+      level: "baseline",
+      version: "v1.23",
+      evaluatedVersion: "v1.23",
+    });
+    expect(warnOf({ [`${L}enforce`]: "baseline", [`${L}warn`]: "privileged" })).toEqual(lv("privileged"));
+    expect(warnOf({ [`${L}enforce`]: "baseline", [`${L}warn`]: "foo" })).toEqual(lv("privileged"));
+    expect(warnOf({ [`${L}enforce`]: "foo" })).toEqual(lv("privileged"));
+    expect(warnOf({ [`${L}enforce`]: "baseline", [`${L}warn`]: "restricted" })).toEqual(lv("restricted"));
+  });
+
   it("fails closed for enforce and open for audit and warn; invalid versions become latest", () => {
     expect(
       policyFromLabels({
@@ -124,7 +153,8 @@ describe("evaluateNamespacesPss", () => {
         enforce: "baseline:v1.22",
         rejected: ["p1:privileged"],
         audited: ["p1", "p2"],
-        warned: [],
+        // No warn label: warn is raised to the enforce level (upstream's PolicyToEvaluate).
+        warned: ["p1"],
       },
     ]);
   });

@@ -60,10 +60,17 @@ export const DEFAULT_PSS_POLICY: PssPolicy = {
 const LEVEL_ERROR = "must be one of privileged, baseline, restricted";
 const VERSION_ERROR = 'must be "latest" or "v1.x"';
 
+const LEVEL_RANK: Readonly<Record<PssLevel, number>> = { privileged: 0, baseline: 1, restricted: 2 };
+
 /**
  * api.PolicyToEvaluate: resolve namespace labels over the defaults. An invalid enforce level
  * evaluates as restricted (fail closed); an invalid audit or warn level as privileged (fail open);
  * an invalid version as latest. Every invalid label is returned as an error.
+ *
+ * Its last step (k8s.io/pod-security-admission/api/helpers.go, "Default warn to the enforce level when
+ * explicitly set to a more restrictive level"): a valid enforce label stricter than the warn level, with no warn
+ * label, raises warn to the enforce level, and to the enforce version unless a warn-version label is set. So a
+ * Deployment whose pods enforce would reject is warned about when it is applied. Audit is never raised.
  */
 export function policyFromLabels(
   labels: Labels,
@@ -91,6 +98,17 @@ export function policyFromLabels(
       version = parsed ?? "latest";
     }
     policy[m] = mode(level, version);
+  }
+  const hasEnforceLevel =
+    Object.hasOwn(labels, PSS_LABELS.enforce) && !errors.some((e) => e.label === PSS_LABELS.enforce);
+  if (
+    hasEnforceLevel &&
+    !Object.hasOwn(labels, PSS_LABELS.warn) &&
+    LEVEL_RANK[policy.enforce.level] > LEVEL_RANK[policy.warn.level]
+  ) {
+    policy.warn = Object.hasOwn(labels, PSS_LABELS.warnVersion)
+      ? mode(policy.enforce.level, policy.warn.version)
+      : policy.enforce;
   }
   return { policy, errors };
 }

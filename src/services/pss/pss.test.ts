@@ -81,7 +81,8 @@ describe("evaluatePss (pss service)", () => {
           labelled: true,
           enforce: { level: "baseline", version: "v1.30", evaluatedVersion: "v1.30" },
           audit: privileged,
-          warn: privileged,
+          // raised to the enforce label (upstream's PolicyToEvaluate)
+          warn: { level: "baseline", version: "v1.30", evaluatedVersion: "v1.30" },
           errors: [],
           workloads: 1,
           rejected: [
@@ -91,7 +92,12 @@ describe("evaluatePss (pss service)", () => {
             },
           ],
           audited: [],
-          warned: [],
+          warned: [
+            {
+              resource: { apiVersion: "v1", kind: "Pod", name: "root", namespace: "shop" },
+              violations: [HOST_NETWORK],
+            },
+          ],
         },
         {
           namespace: "tools",

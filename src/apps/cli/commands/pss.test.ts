@@ -114,7 +114,8 @@ describe("palisade pss --namespaces", () => {
         namespace: "team-a",
         enforce: { level: "restricted", version: "v1.23", evaluatedVersion: "v1.23" },
         rejected: ["root-pod:runAsUser"],
-        warned: [],
+        // no warn label: warn follows the enforce label (upstream's PolicyToEvaluate)
+        warned: ["root-pod"],
       },
       {
         namespace: "team-b",
