@@ -39,7 +39,11 @@ describe("policyFromLabels (api.PolicyToEvaluate)", () => {
       evaluatedVersion: "v1.22",
     });
     expect(
-      warnOf({ [`${L}enforce`]: "baseline", [`${L}enforce-version`]: "v1.22", [`${L}warn-version`]: "latest" }),
+      warnOf({
+        [`${L}enforce`]: "baseline",
+        [`${L}enforce-version`]: "v1.22",
+        [`${L}warn-version`]: "latest",
+      }),
     ).toEqual(lv("baseline"));
     expect(warnOf({ [`${L}enforce`]: "baseline", [`${L}warn-version`]: "v1.23" })).toEqual({
       level: "baseline",
