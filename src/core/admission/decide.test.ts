@@ -379,12 +379,12 @@ describe("decide: image policy", () => {
         status: "Failure",
         code: 403,
         reason: "Forbidden",
-        message: `deployments.apps "web" is forbidden: palisade image policy: spec.template.spec.containers[0].image: image "nginx@${DIGEST}" is ${DIGEST}, a digest the policy denies`,
+        message: `deployments.apps "web" is forbidden: palisade policy: spec.template.spec.containers[0].image: image "nginx@${DIGEST}" is ${DIGEST}, a digest the policy denies [image/denied-digest]`,
         details: { name: "web", group: "apps", kind: "deployments" },
       },
       warnings: [],
       auditAnnotations: {
-        "image-violations":
+        "policy-violations":
           'spec.template.spec.containers[1].image: image "registry.example/api:2" has 1 fixable vulnerability at or above high: CVE-2024-0009 [image/vulnerability-severity]',
       },
       violations: [
@@ -439,7 +439,7 @@ describe("decide: image policy", () => {
       facts({ "pod-security.kubernetes.io/enforce": "baseline" }, images),
     );
     expect(d.status?.message).toBe(
-      `pods "web" is forbidden: violates PodSecurity "baseline:latest": privileged (container "app" must not set securityContext.privileged=true); palisade image policy: spec.containers[0].image: image "nginx@${DIGEST}" is ${DIGEST}, a digest the policy denies`,
+      `pods "web" is forbidden: violates PodSecurity "baseline:latest": privileged (container "app" must not set securityContext.privileged=true); palisade policy: spec.containers[0].image: image "nginx@${DIGEST}" is ${DIGEST}, a digest the policy denies [image/denied-digest]`,
     );
   });
 });

@@ -7,9 +7,11 @@
  * (k8s.io/pod-security-admission/admission/admission.go: Validate, ValidatePod, ValidatePodController,
  * EvaluatePod), so that a namespace's pod-security.kubernetes.io labels mean here exactly what they mean there.
  */
-import type { Severity } from "../findings/index.js";
-import { parseImageRef } from "../inventory/index.js";
+import { type Exception, findException } from "../exceptions/index.js";
+import { SEVERITY_RANK as FINDING_SEVERITY_RANK, type Severity } from "../findings/index.js";
+import { buildInventory, parseImageRef } from "../inventory/index.js";
 import { type Labels, workloadKindOf, workloadKindSpec } from "../k8s/index.js";
+import { evaluatePosture } from "../posture/index.js";
 import {
   DEFAULT_PSS_POLICY,
   evaluatePss,
@@ -19,16 +21,28 @@ import {
   type PssResult,
   policyFromLabels,
 } from "../pss/index.js";
-import { isRecord } from "../util/index.js";
+import { globMatch, isRecord } from "../util/index.js";
+import type {
+  NamespaceMode,
+  PodSecurityRule,
+  RuleMode,
+  SignatureRequirement,
+  UnanalysedAction,
+} from "./policy-file.js";
 import type { AdmissionRequest, AdmissionStatus } from "./review.js";
 
-/** How a rule acts on a violation: deny the request, warn the client, or annotate the audit event only. */
-export type RuleMode = "enforce" | "warn" | "audit";
+export type { RuleMode } from "./policy-file.js";
 
 export type ImageRuleId =
   | "image/denied-digest"
   | "image/denied-vulnerability"
-  | "image/vulnerability-severity";
+  | "image/vulnerability-severity"
+  | "image/remediated-digest"
+  | "image/unanalysed"
+  | "image/registry"
+  | "image/forbidden-tag"
+  | "image/digest-required"
+  | "image/signature";
 
 export interface AdmissionPolicy {
   /**
@@ -58,6 +72,34 @@ export interface AdmissionPolicy {
    * "Fail" denies, "Ignore" allows, as the ValidatingWebhookConfiguration failurePolicy names them.
    */
   failurePolicy: "Fail" | "Ignore";
+  /**
+   * The mode of Palisade's own rules (everything but the namespace labels' Pod Security) in a namespace: the
+   * first entry whose globs match, else `defaultMode` (audit when unset). A rule's own mode (`ruleModes`,
+   * `images.modes`) wins over both.
+   */
+  defaultMode?: RuleMode | undefined;
+  namespaceModes?: readonly NamespaceMode[] | undefined;
+  ruleModes?: Readonly<Record<string, RuleMode>> | undefined;
+  /** Pod Security level and version per namespace (first match), evaluated as Palisade rules `pss/<check>`. */
+  podSecurity?: readonly PodSecurityRule[] | undefined;
+  /** Posture rules at or above this severity, on the object plus its namespace (`posture/<rule id>`). */
+  posture?: { severity: Severity } | undefined;
+  /** Allowed registries (globs over `registry` and `registry/repository`); empty or unset: any. */
+  registries?: readonly string[] | undefined;
+  /** Tags an image may not be referenced by (`latest`); an image without tag or digest is `latest`. */
+  forbiddenTags?: readonly string[] | undefined;
+  /** Every image must be referenced by digest. */
+  requireDigest?: boolean | undefined;
+  /** Deny digests a closed remediation record replaced (the fixed image must not come back). */
+  remediated?: boolean | undefined;
+  /** Images nothing is known about: allow (default), warn or deny. */
+  unanalysed?: UnanalysedAction | undefined;
+  /** Images (by glob) that must carry a verified signature. */
+  signatures?: readonly SignatureRequirement[] | undefined;
+  /** Resolve tags to digests with a JSON patch (/mutate). */
+  mutation?: { resolveTags: boolean } | undefined;
+  /** Exceptions in the exceptions file format: a matched violation is listed with it and acts on nothing. */
+  exceptions?: readonly Exception[] | undefined;
 }
 
 /** The policy of a cluster that installed Palisade and wrote no policy: exactly what the namespace labels say. */
@@ -80,12 +122,27 @@ export interface ImageFacts {
   /** The digest the reference resolved to, when it names only a tag. */
   digest?: string;
   vulnerabilities: readonly ImageVulnerability[];
+  /** False when the image is known by name only, never analysed (absent from the map: the same). */
+  analysed?: boolean;
+  /** A closed remediation record replaced this digest (recorded vulnerable or superseded). */
+  remediated?: { record: string; fixedDigest?: string | undefined } | undefined;
+  /** Signature verification of the digest, when the policy requires one (the caller verifies). */
+  signature?: { verified: boolean; reason: string } | undefined;
 }
 
 export interface AdmissionFacts {
   /** The labels of the request's namespace; undefined when the namespace is not known. */
   namespaceLabels: Labels | undefined;
   images: ReadonlyMap<string, ImageFacts>;
+  /** For exception expiry; without it no exception is expired. */
+  now?: Date | undefined;
+}
+
+/** One RFC 6902 operation of a mutation. */
+export interface JsonPatchOp {
+  op: "replace";
+  path: string;
+  value: string;
 }
 
 export interface AdmissionViolation {
@@ -95,6 +152,8 @@ export interface AdmissionViolation {
   /** Dotted path into the admitted object. */
   fieldPath: string;
   message: string;
+  /** The exception that matched: the violation is listed and acts on nothing. */
+  exception?: { id: string; reason: string } | undefined;
 }
 
 export interface AdmissionDecision {
@@ -116,6 +175,8 @@ export interface AdmissionDecision {
     | "no-pod-template"
     | "failure";
   dryRun: boolean;
+  /** Tags resolved to digests, when the policy mutates and digests are known. */
+  patch?: JsonPatchOp[] | undefined;
 }
 
 /** Pod subresources the PodSecurity plugin ignores (admission.go ignoredPodSubresources); others are evaluated. */
@@ -302,56 +363,150 @@ function evaluatePod(
   return out;
 }
 
+type Draft = Omit<AdmissionViolation, "mode" | "exception">;
+
+/** The image rules over the containers an admission judges (on UPDATE, those the old object did not run). */
 function imageViolations(
-  policy: AdmissionPolicy["images"],
+  policy: AdmissionPolicy,
   facts: AdmissionFacts,
   refs: readonly ContainerRef[],
-): AdmissionViolation[] {
-  const out: AdmissionViolation[] = [];
-  const deniedDigests = new Set(policy.deniedDigests);
-  const deniedIds = new Set(policy.deniedVulnerabilities);
-  const mode = (rule: ImageRuleId): RuleMode => policy.modes[rule] ?? "audit";
+): Draft[] {
+  const out: Draft[] = [];
+  const images = policy.images;
+  const deniedDigests = new Set(images.deniedDigests);
+  const deniedIds = new Set(images.deniedVulnerabilities);
+  const registries = policy.registries ?? [];
+  const forbiddenTags = new Set(policy.forbiddenTags ?? []);
+  const v = (rule: ImageRuleId, path: string, message: string) =>
+    out.push({ rule, fieldPath: path, message });
   for (const { image, path } of refs) {
     const known = facts.images.get(image);
     const parsed = parseImageRef(image);
+    const q = JSON.stringify(image);
     const digest = (parsed.ok ? parsed.ref.digest : undefined) ?? known?.digest;
-    if (digest !== undefined && deniedDigests.has(digest)) {
-      out.push({
-        rule: "image/denied-digest",
-        mode: mode("image/denied-digest"),
-        fieldPath: path,
-        message: `image ${JSON.stringify(image)} is ${digest}, a digest the policy denies`,
-      });
+    if (parsed.ok) {
+      const ref = parsed.ref;
+      if (
+        registries.length > 0 &&
+        !registries.some((g) => globMatch(g, ref.registry) || globMatch(g, ref.name))
+      )
+        v(
+          "image/registry",
+          path,
+          `image ${q} is from ${ref.registry}, not an allowed registry (${registries.join(", ")})`,
+        );
+      // No tag and no digest means :latest to the container runtime.
+      const tag = ref.tag ?? (ref.digest === undefined ? "latest" : undefined);
+      if (tag !== undefined && forbiddenTags.has(tag))
+        v("image/forbidden-tag", path, `image ${q} uses the forbidden tag "${tag}"`);
+      if (policy.requireDigest && ref.digest === undefined)
+        v("image/digest-required", path, `image ${q} is not referenced by digest`);
+    } else if (registries.length > 0 || policy.requireDigest) {
+      v("image/registry", path, `image ${q} is not a valid image reference: ${parsed.error}`);
     }
-    if (known === undefined) continue;
+    if (digest !== undefined && deniedDigests.has(digest))
+      v("image/denied-digest", path, `image ${q} is ${digest}, a digest the policy denies`);
+    for (const req of policy.signatures ?? []) {
+      const name = parsed.ok ? parsed.ref.name : image;
+      if (!req.images.some((g) => globMatch(g, image) || globMatch(g, name))) continue;
+      const sig = known?.signature;
+      if (sig === undefined)
+        v("image/signature", path, `image ${q} must be signed: no signature was verified`);
+      else if (!sig.verified) v("image/signature", path, `image ${q} must be signed: ${sig.reason}`);
+      break;
+    }
+    if (known === undefined || known.analysed === false) {
+      if ((policy.unanalysed ?? "allow") !== "allow")
+        v("image/unanalysed", path, `image ${q} has never been analysed; queued for analysis`);
+      continue;
+    }
+    if (policy.remediated && known.remediated !== undefined)
+      v(
+        "image/remediated-digest",
+        path,
+        `image ${q} (${digest ?? "digest unknown"}) was replaced by remediation ${known.remediated.record}${known.remediated.fixedDigest ? ` with ${known.remediated.fixedDigest}` : ""}; the fixed image must not come back`,
+      );
     const listed = known.vulnerabilities
-      .filter((v) => deniedIds.has(v.id) || (v.aliases ?? []).some((a) => deniedIds.has(a)))
-      .map((v) => v.id);
-    if (listed.length > 0) {
-      out.push({
-        rule: "image/denied-vulnerability",
-        mode: mode("image/denied-vulnerability"),
-        fieldPath: path,
-        message: `image ${JSON.stringify(image)} has denied vulnerabilities ${idList(listed)}`,
-      });
-    }
-    const threshold = policy.severityThreshold;
+      .filter((x) => deniedIds.has(x.id) || (x.aliases ?? []).some((a) => deniedIds.has(a)))
+      .map((x) => x.id);
+    if (listed.length > 0)
+      v("image/denied-vulnerability", path, `image ${q} has denied vulnerabilities ${idList(listed)}`);
+    const threshold = images.severityThreshold;
     if (threshold !== undefined) {
       const severe = known.vulnerabilities
         .filter(
-          (v) =>
-            SEVERITY_RANK[v.severity] >= SEVERITY_RANK[threshold] && (!policy.onlyFixable || v.fixAvailable),
+          (x) =>
+            SEVERITY_RANK[x.severity] >= SEVERITY_RANK[threshold] && (!images.onlyFixable || x.fixAvailable),
         )
-        .map((v) => v.id);
-      if (severe.length > 0) {
-        out.push({
-          rule: "image/vulnerability-severity",
-          mode: mode("image/vulnerability-severity"),
-          fieldPath: path,
-          message: `image ${JSON.stringify(image)} has ${severe.length} ${policy.onlyFixable ? "fixable " : ""}vulnerabilit${severe.length === 1 ? "y" : "ies"} at or above ${threshold}: ${idList(severe)}`,
-        });
-      }
+        .map((x) => x.id);
+      if (severe.length > 0)
+        v(
+          "image/vulnerability-severity",
+          path,
+          `image ${q} has ${severe.length} ${images.onlyFixable ? "fixable " : ""}vulnerabilit${severe.length === 1 ? "y" : "ies"} at or above ${threshold}: ${idList(severe)}`,
+        );
     }
+  }
+  return out;
+}
+
+/** The policy's Pod Security rule for a namespace: the first entry whose globs match. */
+const podSecurityFor = (policy: AdmissionPolicy, ns: string): PodSecurityRule | undefined =>
+  policy.podSecurity?.find((r) => r.namespaces.some((g) => globMatch(g, ns)));
+
+/** The mode of Palisade's rules in a namespace (before a rule's own mode). */
+export function namespaceMode(policy: AdmissionPolicy, ns: string): RuleMode {
+  return (
+    policy.namespaceModes?.find((m) => m.namespaces.some((g) => globMatch(g, ns)))?.mode ??
+    policy.defaultMode ??
+    "audit"
+  );
+}
+
+/**
+ * Posture rules at or above the severity, over an inventory of the object and its namespace. Only findings on the
+ * object itself count: the namespace is context (labels, team), not what is admitted.
+ */
+function postureViolations(
+  threshold: Severity,
+  req: AdmissionRequest,
+  object: Record<string, unknown>,
+  labels: Labels,
+): Draft[] {
+  const meta = isRecord(object.metadata) ? object.metadata : {};
+  const name = typeof meta.name === "string" && meta.name !== "" ? meta.name : req.name || "(generated)";
+  const obj = { ...object, metadata: { ...meta, name, namespace: req.namespace } };
+  const raws: { object: Record<string, unknown> }[] = [{ object: obj }];
+  if (req.namespace !== "")
+    raws.push({ object: { apiVersion: "v1", kind: "Namespace", metadata: { name: req.namespace, labels } } });
+  const { findings } = evaluatePosture(buildInventory(raws));
+  const rank = FINDING_SEVERITY_RANK[threshold];
+  return findings
+    .filter(
+      (f) =>
+        f.resource.kind === req.kind.kind &&
+        f.resource.name === name &&
+        FINDING_SEVERITY_RANK[f.severity] >= rank,
+    )
+    .map((f) => ({ rule: `posture/${f.ruleId}`, fieldPath: f.fieldPath ?? "", message: f.message }));
+}
+
+/** "spec.template.spec.containers[0].image" as a JSON pointer. */
+const pointer = (dotted: string): string =>
+  `/${dotted
+    .replace(/\[(\d+)\]/g, ".$1")
+    .split(".")
+    .map((k) => k.replaceAll("~", "~0").replaceAll("/", "~1"))
+    .join("/")}`;
+
+/** Replace each tag-only image whose digest is known with `name:tag@digest`: what was admitted is what runs. */
+function resolveTagsPatch(refs: readonly ContainerRef[], facts: AdmissionFacts): JsonPatchOp[] {
+  const out: JsonPatchOp[] = [];
+  for (const { image, path } of refs) {
+    const parsed = parseImageRef(image);
+    const digest = facts.images.get(image)?.digest;
+    if (!parsed.ok || parsed.ref.digest !== undefined || digest === undefined) continue;
+    out.push({ op: "replace", path: pointer(path), value: `${image}@${digest}` });
   }
   return out;
 }
@@ -434,45 +589,84 @@ export function decide(
     ? { warnings: [], auditAnnotations: {}, violations: [] }
     : evaluatePod(nsPolicy, errors, meta, spec, paths.spec, isPod);
 
-  const oldImages = new Set(
-    req.operation === "UPDATE"
-      ? containers(at(req.oldObject, paths.spec), paths.spec).map((c) => c.image)
-      : [],
-  );
-  const images = imageViolations(
-    policy.images,
+  const oldSpec = req.operation === "UPDATE" ? at(req.oldObject, paths.spec) : undefined;
+  const oldImages = new Set(containers(oldSpec, paths.spec).map((c) => c.image));
+  const refs = containers(spec, paths.spec);
+  const drafts: Draft[] = imageViolations(
+    policy,
     facts,
-    containers(spec, paths.spec).filter((c) => !oldImages.has(c.image)),
+    refs.filter((c) => !oldImages.has(c.image)),
   );
+  // Pod Security and posture from the policy judge what changed: an UPDATE that leaves the pod (template) spec
+  // as it was (scaling, relabelling) is not re-judged, like PodSecurity's insignificant updates.
+  const specChanged = req.operation !== "UPDATE" || JSON.stringify(spec) !== JSON.stringify(oldSpec);
+  const ps = podSecurityFor(policy, req.namespace);
+  if (ps && specChanged && ps.level !== "privileged") {
+    const r = evaluatePss({ annotations: meta.annotations }, spec, ps.level, ps.version);
+    for (const x of r.violations)
+      drafts.push({
+        rule: `pss/${x.check}`,
+        fieldPath: paths.spec,
+        message: `violates PodSecurity "${ps.level}:${ps.version}": ${x.message}`,
+      });
+  }
+  if (policy.posture && specChanged)
+    drafts.push(...postureViolations(policy.posture.severity, req, object, facts.namespaceLabels));
+
+  const nsMode = namespaceMode(policy, req.namespace);
+  const objectLabels = at(object, "metadata.labels");
+  const subject = {
+    namespace: req.namespace,
+    workload: { kind: req.kind.kind, name: req.name },
+    images: refs.map((c) => c.image),
+    labels: isRecord(objectLabels) ? (objectLabels as Record<string, string>) : {},
+  };
+  const now = facts.now ?? new Date(0);
+  const own: AdmissionViolation[] = drafts.map((d) => {
+    const mode =
+      policy.images.modes[d.rule as ImageRuleId] ??
+      policy.ruleModes?.[d.rule] ??
+      (d.rule === "image/unanalysed" ? (policy.unanalysed === "deny" ? "enforce" : "warn") : nsMode);
+    const e = policy.exceptions?.length
+      ? findException(policy.exceptions, { ...subject, rule: d.rule }, now)
+      : undefined;
+    return { ...d, mode, ...(e ? { exception: { id: e.id, reason: e.reason } } : {}) };
+  });
+  const acting = own.filter((v) => v.exception === undefined);
 
   const denials = pss.denial === undefined ? [] : [pss.denial];
-  const imageDenials = images.filter((v) => v.mode === "enforce");
-  if (imageDenials.length > 0)
+  const ownDenials = acting.filter((v) => v.mode === "enforce");
+  if (ownDenials.length > 0)
     denials.push(
-      `palisade image policy: ${imageDenials.map((v) => `${v.fieldPath}: ${v.message}`).join("; ")}`,
+      `palisade policy: ${ownDenials.map((v) => `${v.fieldPath}: ${v.message} [${v.rule}]`).join("; ")}`,
     );
   const auditAnnotations = { ...pss.auditAnnotations };
-  const audited = images.filter((v) => v.mode === "audit");
+  const audited = acting.filter((v) => v.mode === "audit");
   if (audited.length > 0)
-    auditAnnotations["image-violations"] = audited
+    auditAnnotations["policy-violations"] = audited
       .map((v) => `${v.fieldPath}: ${v.message} [${v.rule}]`)
       .join("; ");
+  const excepted = own.filter((v) => v.exception !== undefined);
+  if (excepted.length > 0)
+    auditAnnotations["policy-exceptions"] = excepted.map((v) => `${v.rule}: ${v.exception?.id}`).join("; ");
   const allowed = denials.length === 0;
   const warnings = allowed
     ? [
         ...pss.warnings,
-        ...images.filter((v) => v.mode === "warn").map((v) => `${v.fieldPath}: ${v.message} [${v.rule}]`),
+        ...acting.filter((v) => v.mode === "warn").map((v) => `${v.fieldPath}: ${v.message} [${v.rule}]`),
       ]
     : [];
+  const patch = allowed && policy.mutation?.resolveTags ? resolveTagsPatch(refs, facts) : [];
   return {
     uid: req.uid,
     allowed,
     ...(allowed ? {} : { status: forbidden(req, denials.join("; ")) }),
     warnings,
     auditAnnotations,
-    violations: [...pss.violations, ...images],
+    violations: [...pss.violations, ...own],
     evaluated,
     dryRun: req.dryRun,
+    ...(patch.length > 0 ? { patch } : {}),
   };
 }
 

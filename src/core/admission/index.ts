@@ -11,9 +11,26 @@ export type {
   ImageFacts,
   ImageRuleId,
   ImageVulnerability,
+  JsonPatchOp,
   RuleMode,
 } from "./decide.js";
-export { DEFAULT_ADMISSION_POLICY, decide, failureDecision, requestImages } from "./decide.js";
+export { DEFAULT_ADMISSION_POLICY, decide, failureDecision, namespaceMode, requestImages } from "./decide.js";
+export type {
+  AdmissionPolicyFile,
+  NamespaceMode,
+  PodSecurityRule,
+  PolicyIssue,
+  SignatureRequirement,
+  UnanalysedAction,
+} from "./policy-file.js";
+export {
+  admissionPolicyFromFile,
+  formatPolicyIssue,
+  POLICY_API_VERSION,
+  POLICY_KIND,
+  parseAdmissionPolicyFile,
+  RULE_MODES,
+} from "./policy-file.js";
 export type {
   AdmissionOperation,
   AdmissionRequest,

@@ -227,3 +227,38 @@ export function exceptionApplier(
   };
   return { apply, finish };
 }
+
+/** What an exception is matched against when there is no finding yet (an admission request's violation). */
+export interface ExceptionSubject {
+  rule: string;
+  namespace: string;
+  workload: { kind: string; name: string };
+  images: readonly string[];
+  labels: Readonly<Record<string, string>>;
+}
+
+/**
+ * The first active exception (in file order) whose every scope matches the subject, with the same semantics as
+ * {@link applyExceptions}: globs within a scope OR, scopes AND, expired exceptions match nothing.
+ */
+export function findException(
+  exceptions: readonly Exception[],
+  s: ExceptionSubject,
+  now: Date,
+): Exception | undefined {
+  const facts: WorkloadFacts = { images: [...s.images], labels: { ...s.labels } };
+  return exceptions.find((e) => {
+    if (isExpired(e, now)) return false;
+    if (e.rules && !e.rules.some((p) => globMatch(p, s.rule))) return false;
+    if (e.namespaces && !e.namespaces.some((p) => globMatch(p, s.namespace))) return false;
+    const wl = s.workload;
+    if (
+      e.workloads &&
+      !e.workloads.some((p) => globMatch(p, wl.name) || globMatch(p, `${wl.kind}/${wl.name}`))
+    )
+      return false;
+    if (e.images && !e.images.some((p) => facts.images.some((i) => globMatch(p, i)))) return false;
+    if (e.labels) for (const [k, v] of Object.entries(e.labels)) if (facts.labels[k] !== v) return false;
+    return true;
+  });
+}

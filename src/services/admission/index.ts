@@ -63,3 +63,5 @@ export async function answerAdmissionReview(body: unknown, opts: AnswerOptions):
   }
   return { httpStatus: 200, body: admissionReviewResponse(decision), decision };
 }
+
+export { type LoadedAdmissionPolicy, loadAdmissionPolicy, relativeToPolicy } from "./policy.js";

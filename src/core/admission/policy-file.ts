@@ -1,0 +1,389 @@
+/**
+ * The admission policy file: YAML (or JSON) with a versioned schema, validated field by field. Every problem is an
+ * issue naming the field's dotted path and, through the caller's `lineOf`, its line; a policy with any issue is
+ * refused whole (a security policy half applied is worse than none).
+ *
+ *     apiVersion: palisade.dev/v1alpha1
+ *     kind: AdmissionPolicy
+ *     failurePolicy: Fail            # or Ignore
+ *     defaultMode: audit             # enforce | warn | audit: the mode of namespaces not listed below
+ *     namespaces:                    # first matching glob wins
+ *       - {namespaces: [payments, "team-*"], mode: enforce}
+ *     exemptions: {namespaces: [kube-system], usernames: [], runtimeClasses: []}
+ *     podSecurity:                   # Pod Security level/version per namespace, as Palisade rules
+ *       - {namespaces: ["*"], level: baseline, version: latest}
+ *     posture: {severity: high}      # posture rules at or above a severity
+ *     vulnerabilities:
+ *       severity: high               # vulnerabilities at or above, with a fix available
+ *       fixableOnly: true
+ *       advisories: [CVE-2024-3094]
+ *       remediated: true             # digests a closed remediation record replaced
+ *       unanalysed: warn             # allow | warn | deny images never analysed (and queue them)
+ *     images:
+ *       registries: [registry.acme.internal, "ghcr.io/acme/*"]
+ *       forbiddenTags: [latest]
+ *       requireDigest: false
+ *       deniedDigests: []
+ *     signatures:
+ *       - images: ["ghcr.io/acme/*"]
+ *         keys: [keys/release.pub]   # files, read by the caller
+ *     mutation: {resolveTags: true}
+ *     rules: {"image/forbidden-tag": warn}   # a rule's own mode, over the namespace's
+ *     exceptions: exceptions.yaml    # the exceptions file format, or the list inline
+ */
+import type { Exception } from "../exceptions/index.js";
+import { parseExceptions } from "../exceptions/index.js";
+import { parseSeverity, type Severity } from "../findings/index.js";
+import { type PssLevel, type PssVersion, parsePssLevel, parsePssVersion } from "../pss/index.js";
+import { globPatternProblem, isRecord } from "../util/index.js";
+import { type AdmissionPolicy, DEFAULT_ADMISSION_POLICY } from "./decide.js";
+
+export const POLICY_API_VERSION = "palisade.dev/v1alpha1";
+export const POLICY_KIND = "AdmissionPolicy";
+
+/** How a rule acts on a violation: deny the request, warn the client, or annotate the audit event only. */
+export type RuleMode = "enforce" | "warn" | "audit";
+export const RULE_MODES: readonly RuleMode[] = ["enforce", "warn", "audit"];
+
+/** What to do with an image nothing is known about (never analysed). */
+export type UnanalysedAction = "allow" | "warn" | "deny";
+
+export interface NamespaceMode {
+  namespaces: readonly string[];
+  mode: RuleMode;
+}
+
+export interface PodSecurityRule {
+  namespaces: readonly string[];
+  level: PssLevel;
+  version: PssVersion;
+}
+
+export interface SignatureRequirement {
+  /** Globs over the image reference as written (`registry/repository`, with or without tag). */
+  images: readonly string[];
+  /** Names of public keys (the file names in the policy), verified by the caller. */
+  keys: readonly string[];
+  /** Keyless identities: certificate issuer and subject (SAN), both exact. */
+  keyless: readonly { issuer: string; subject: string }[];
+}
+
+/** A parsed policy file, before the caller reads the files it names (exceptions, keys). */
+export interface AdmissionPolicyFile {
+  failurePolicy: "Fail" | "Ignore";
+  defaultMode: RuleMode;
+  namespaces: NamespaceMode[];
+  exemptions: { namespaces: string[]; usernames: string[]; runtimeClasses: string[] };
+  podSecurity: PodSecurityRule[];
+  posture?: { severity: Severity } | undefined;
+  vulnerabilities: {
+    severity?: Severity | undefined;
+    fixableOnly: boolean;
+    advisories: string[];
+    remediated: boolean;
+    unanalysed: UnanalysedAction;
+  };
+  images: { registries: string[]; forbiddenTags: string[]; requireDigest: boolean; deniedDigests: string[] };
+  signatures: SignatureRequirement[];
+  mutation: { resolveTags: boolean };
+  rules: Record<string, RuleMode>;
+  /** A file name to read (relative to the policy), or exceptions given inline. */
+  exceptions: { file: string } | { inline: Exception[] } | undefined;
+}
+
+export interface PolicyIssue {
+  /** Dotted path of the field, e.g. `vulnerabilities.severity`. */
+  path: string;
+  line?: number | undefined;
+  message: string;
+}
+
+type Path = (string | number)[];
+const dotted = (p: Path): string =>
+  p.reduce<string>((s, k) => (typeof k === "number" ? `${s}[${k}]` : s === "" ? k : `${s}.${k}`), "");
+
+const TOP_KEYS = new Set([
+  "apiVersion",
+  "kind",
+  "failurePolicy",
+  "defaultMode",
+  "namespaces",
+  "exemptions",
+  "podSecurity",
+  "posture",
+  "vulnerabilities",
+  "images",
+  "signatures",
+  "mutation",
+  "rules",
+  "exceptions",
+]);
+
+/**
+ * Validate a policy document. `lineOf` gives the 1-based line of the node at a path (the configuration reader's);
+ * issues carry it, falling back to the nearest parent that has one.
+ */
+export function parseAdmissionPolicyFile(
+  doc: unknown,
+  lineOf: (path: Path) => number | undefined = () => undefined,
+): { policy: AdmissionPolicyFile; issues: PolicyIssue[] } {
+  const issues: PolicyIssue[] = [];
+  const issue = (path: Path, message: string) => {
+    let line: number | undefined;
+    for (let n = path.length; n >= 0 && line === undefined; n--) line = lineOf(path.slice(0, n));
+    issues.push({ path: dotted(path) || "(document)", line, message });
+  };
+  const policy: AdmissionPolicyFile = {
+    failurePolicy: "Fail",
+    defaultMode: "audit",
+    namespaces: [],
+    exemptions: { namespaces: [], usernames: [], runtimeClasses: [] },
+    podSecurity: [],
+    vulnerabilities: { fixableOnly: false, advisories: [], remediated: false, unanalysed: "allow" },
+    images: { registries: [], forbiddenTags: [], requireDigest: false, deniedDigests: [] },
+    signatures: [],
+    mutation: { resolveTags: false },
+    rules: {},
+    exceptions: undefined,
+  };
+  if (!isRecord(doc)) {
+    issue([], "expected a mapping (an AdmissionPolicy document)");
+    return { policy, issues };
+  }
+  if (doc.apiVersion !== POLICY_API_VERSION)
+    issue(["apiVersion"], `must be "${POLICY_API_VERSION}", got ${JSON.stringify(doc.apiVersion ?? null)}`);
+  if (doc.kind !== POLICY_KIND)
+    issue(["kind"], `must be "${POLICY_KIND}", got ${JSON.stringify(doc.kind ?? null)}`);
+  for (const k of Object.keys(doc)) if (!TOP_KEYS.has(k)) issue([k], `unknown field "${k}"`);
+
+  const known = (rec: Record<string, unknown>, path: Path, keys: readonly string[]) => {
+    for (const k of Object.keys(rec)) if (!keys.includes(k)) issue([...path, k], `unknown field "${k}"`);
+  };
+  const record = (v: unknown, path: Path): Record<string, unknown> | undefined => {
+    if (v === undefined || v === null) return undefined;
+    if (!isRecord(v)) {
+      issue(path, "must be a mapping");
+      return undefined;
+    }
+    return v;
+  };
+  const oneOf = <T extends string>(v: unknown, path: Path, values: readonly T[]): T | undefined => {
+    if (v === undefined) return undefined;
+    if (typeof v === "string" && (values as readonly string[]).includes(v)) return v as T;
+    issue(path, `must be one of ${values.join(", ")}, got ${JSON.stringify(v)}`);
+    return undefined;
+  };
+  const bool = (v: unknown, path: Path): boolean | undefined => {
+    if (v === undefined) return undefined;
+    if (typeof v === "boolean") return v;
+    issue(path, "must be true or false");
+    return undefined;
+  };
+  const strings = (v: unknown, path: Path, globs = false): string[] => {
+    if (v === undefined || v === null) return [];
+    const list = typeof v === "string" ? [v] : v;
+    if (!Array.isArray(list)) {
+      issue(path, "must be a string or a list of strings");
+      return [];
+    }
+    const out: string[] = [];
+    list.forEach((x, i) => {
+      if (typeof x !== "string" || x === "") return issue([...path, i], "must be a non-empty string");
+      const problem = globs ? globPatternProblem(x) : undefined;
+      if (problem !== undefined) return issue([...path, i], problem);
+      out.push(x);
+    });
+    return out;
+  };
+  const severity = (v: unknown, path: Path): Severity | undefined => {
+    if (v === undefined) return undefined;
+    const s = typeof v === "string" ? parseSeverity(v) : undefined;
+    if (s === undefined)
+      issue(path, `must be one of critical, high, medium, low, info, got ${JSON.stringify(v)}`);
+    return s;
+  };
+  const list = (v: unknown, path: Path): unknown[] => {
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v)) {
+      issue(path, "must be a list");
+      return [];
+    }
+    return v;
+  };
+
+  policy.failurePolicy = oneOf(doc.failurePolicy, ["failurePolicy"], ["Fail", "Ignore"] as const) ?? "Fail";
+  policy.defaultMode = oneOf(doc.defaultMode, ["defaultMode"], RULE_MODES) ?? "audit";
+
+  list(doc.namespaces, ["namespaces"]).forEach((raw, i) => {
+    const path = ["namespaces", i];
+    const r = record(raw, path);
+    if (!r) return;
+    known(r, path, ["namespaces", "mode"]);
+    const namespaces = strings(r.namespaces, [...path, "namespaces"], true);
+    const mode = oneOf(r.mode, [...path, "mode"], RULE_MODES);
+    if (namespaces.length === 0) issue([...path, "namespaces"], "is required");
+    if (r.mode === undefined) issue([...path, "mode"], "is required");
+    if (mode && namespaces.length > 0) policy.namespaces.push({ namespaces, mode });
+  });
+
+  const ex = record(doc.exemptions, ["exemptions"]);
+  if (ex) {
+    known(ex, ["exemptions"], ["namespaces", "usernames", "runtimeClasses"]);
+    policy.exemptions = {
+      namespaces: strings(ex.namespaces, ["exemptions", "namespaces"]),
+      usernames: strings(ex.usernames, ["exemptions", "usernames"]),
+      runtimeClasses: strings(ex.runtimeClasses, ["exemptions", "runtimeClasses"]),
+    };
+  }
+
+  list(doc.podSecurity, ["podSecurity"]).forEach((raw, i) => {
+    const path = ["podSecurity", i];
+    const r = record(raw, path);
+    if (!r) return;
+    known(r, path, ["namespaces", "level", "version"]);
+    const namespaces =
+      r.namespaces === undefined ? ["*"] : strings(r.namespaces, [...path, "namespaces"], true);
+    const level = typeof r.level === "string" ? parsePssLevel(r.level) : undefined;
+    if (level === undefined)
+      issue(
+        [...path, "level"],
+        `must be one of privileged, baseline, restricted, got ${JSON.stringify(r.level ?? null)}`,
+      );
+    const rawVersion = r.version ?? "latest";
+    const version = typeof rawVersion === "string" ? parsePssVersion(rawVersion) : undefined;
+    if (version === undefined)
+      issue([...path, "version"], `must be "latest" or "v1.x", got ${JSON.stringify(rawVersion)}`);
+    if (level && version && namespaces.length > 0) policy.podSecurity.push({ namespaces, level, version });
+  });
+
+  const posture = record(doc.posture, ["posture"]);
+  if (posture) {
+    known(posture, ["posture"], ["severity"]);
+    const s = severity(posture.severity, ["posture", "severity"]);
+    if (posture.severity === undefined) issue(["posture", "severity"], "is required");
+    if (s) policy.posture = { severity: s };
+  }
+
+  const vuln = record(doc.vulnerabilities, ["vulnerabilities"]);
+  if (vuln) {
+    const p: Path = ["vulnerabilities"];
+    known(vuln, p, ["severity", "fixableOnly", "advisories", "remediated", "unanalysed"]);
+    policy.vulnerabilities = {
+      severity: severity(vuln.severity, [...p, "severity"]),
+      fixableOnly: bool(vuln.fixableOnly, [...p, "fixableOnly"]) ?? true,
+      advisories: strings(vuln.advisories, [...p, "advisories"]),
+      remediated: bool(vuln.remediated, [...p, "remediated"]) ?? false,
+      unanalysed: oneOf(vuln.unanalysed, [...p, "unanalysed"], ["allow", "warn", "deny"] as const) ?? "allow",
+    };
+  }
+
+  const images = record(doc.images, ["images"]);
+  if (images) {
+    const p: Path = ["images"];
+    known(images, p, ["registries", "forbiddenTags", "requireDigest", "deniedDigests"]);
+    const deniedDigests = strings(images.deniedDigests, [...p, "deniedDigests"]);
+    deniedDigests.forEach((d, i) => {
+      if (!/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(d))
+        issue([...p, "deniedDigests", i], `not a digest (algorithm:hex): ${JSON.stringify(d)}`);
+    });
+    policy.images = {
+      registries: strings(images.registries, [...p, "registries"], true),
+      forbiddenTags: strings(images.forbiddenTags, [...p, "forbiddenTags"]),
+      requireDigest: bool(images.requireDigest, [...p, "requireDigest"]) ?? false,
+      deniedDigests,
+    };
+  }
+
+  list(doc.signatures, ["signatures"]).forEach((raw, i) => {
+    const path = ["signatures", i];
+    const r = record(raw, path);
+    if (!r) return;
+    known(r, path, ["images", "keys", "keyless"]);
+    const imgs = strings(r.images, [...path, "images"], true);
+    if (imgs.length === 0) issue([...path, "images"], "is required");
+    const keys = strings(r.keys, [...path, "keys"]);
+    const keyless: { issuer: string; subject: string }[] = [];
+    list(r.keyless, [...path, "keyless"]).forEach((k, j) => {
+      const kp = [...path, "keyless", j];
+      const kr = record(k, kp);
+      if (!kr) return;
+      known(kr, kp, ["issuer", "subject"]);
+      if (typeof kr.issuer !== "string" || kr.issuer === "") issue([...kp, "issuer"], "is required");
+      if (typeof kr.subject !== "string" || kr.subject === "") issue([...kp, "subject"], "is required");
+      if (typeof kr.issuer === "string" && typeof kr.subject === "string")
+        keyless.push({ issuer: kr.issuer, subject: kr.subject });
+    });
+    if (keys.length === 0 && keyless.length === 0)
+      issue(path, "must name at least one key or keyless identity");
+    policy.signatures.push({ images: imgs, keys, keyless });
+  });
+
+  const mutation = record(doc.mutation, ["mutation"]);
+  if (mutation) {
+    known(mutation, ["mutation"], ["resolveTags"]);
+    policy.mutation = { resolveTags: bool(mutation.resolveTags, ["mutation", "resolveTags"]) ?? false };
+  }
+
+  const rules = record(doc.rules, ["rules"]);
+  if (rules)
+    for (const [id, m] of Object.entries(rules)) {
+      const mode = oneOf(m, ["rules", id], RULE_MODES);
+      if (mode) policy.rules[id] = mode;
+    }
+
+  if (typeof doc.exceptions === "string") {
+    if (doc.exceptions === "") issue(["exceptions"], "must be a file name or a list");
+    else policy.exceptions = { file: doc.exceptions };
+  } else if (doc.exceptions !== undefined && doc.exceptions !== null) {
+    const parsed = parseExceptions(
+      Array.isArray(doc.exceptions) ? doc.exceptions : { exceptions: doc.exceptions },
+    );
+    for (const is of parsed.issues) {
+      const m = /^exceptions\[(\d+)\](?:\.(.+))?$/.exec(is.path);
+      const path: Path = m ? ["exceptions", Number(m[1]), ...(m[2] ? [m[2]] : [])] : ["exceptions"];
+      issue(path, is.message);
+    }
+    policy.exceptions = { inline: parsed.exceptions };
+  }
+  return { policy, issues };
+}
+
+/** "file:line: path: message", the form every command prints a policy issue in. */
+export function formatPolicyIssue(file: string, i: PolicyIssue): string {
+  return `${file}${i.line === undefined ? "" : `:${i.line}`}: ${i.path}: ${i.message}`;
+}
+
+/**
+ * The decision's policy from a validated file and the exceptions the caller loaded (inline ones, or those of the
+ * file the policy names). Without a `podSecurity` entry Pod Security is what the namespace labels say.
+ */
+export function admissionPolicyFromFile(
+  f: AdmissionPolicyFile,
+  exceptions: readonly Exception[],
+): AdmissionPolicy {
+  return {
+    ...DEFAULT_ADMISSION_POLICY,
+    exemptions: f.exemptions,
+    failurePolicy: f.failurePolicy,
+    defaultMode: f.defaultMode,
+    namespaceModes: f.namespaces,
+    ruleModes: f.rules,
+    podSecurity: f.podSecurity,
+    posture: f.posture,
+    images: {
+      deniedDigests: f.images.deniedDigests,
+      deniedVulnerabilities: f.vulnerabilities.advisories,
+      severityThreshold: f.vulnerabilities.severity,
+      onlyFixable: f.vulnerabilities.fixableOnly,
+      modes: {},
+    },
+    registries: f.images.registries,
+    forbiddenTags: f.images.forbiddenTags,
+    requireDigest: f.images.requireDigest,
+    remediated: f.vulnerabilities.remediated,
+    unanalysed: f.vulnerabilities.unanalysed,
+    signatures: f.signatures,
+    mutation: f.mutation,
+    exceptions,
+  };
+}

@@ -1,0 +1,116 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { readConfigFile } from "../../adapters/config/index.js";
+import { PalisadeError } from "../../core/errors/index.js";
+import { loadAdmissionPolicy } from "./index.js";
+
+const dir = mkdtempSync(join(tmpdir(), "palisade-admission-policy-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const file = (name: string, text: string): string => {
+  writeFileSync(join(dir, name), text);
+  return join(dir, name);
+};
+const read = (p: string) => readConfigFile(p);
+
+describe("loadAdmissionPolicy", () => {
+  it("loads a full policy and the exceptions file it names, relative to the policy", async () => {
+    file(
+      "exceptions.yaml",
+      "exceptions:\n  - id: legacy-latest\n    rules: [image/forbidden-tag]\n    namespaces: [legacy]\n    reason: migrating\n",
+    );
+    const p = file(
+      "policy.yaml",
+      `apiVersion: palisade.dev/v1alpha1
+kind: AdmissionPolicy
+failurePolicy: Ignore
+defaultMode: warn
+namespaces:
+  - {namespaces: [payments, "team-*"], mode: enforce}
+exemptions: {namespaces: [kube-system]}
+podSecurity:
+  - {namespaces: ["*"], level: baseline, version: v1.30}
+posture: {severity: high}
+vulnerabilities: {severity: critical, advisories: [CVE-2024-3094], remediated: true, unanalysed: deny}
+images: {registries: [registry.acme.internal], forbiddenTags: [latest], requireDigest: true}
+signatures:
+  - images: ["registry.acme.internal/*"]
+    keys: [keys/release.pub]
+mutation: {resolveTags: true}
+rules: {image/digest-required: audit}
+exceptions: exceptions.yaml
+`,
+    );
+    const { policy, keyFiles } = await loadAdmissionPolicy(p, read);
+    expect(keyFiles).toEqual([join(dir, "keys/release.pub")]);
+    expect(policy).toMatchObject({
+      failurePolicy: "Ignore",
+      defaultMode: "warn",
+      namespaceModes: [{ namespaces: ["payments", "team-*"], mode: "enforce" }],
+      exemptions: { namespaces: ["kube-system"], usernames: [], runtimeClasses: [] },
+      podSecurity: [{ namespaces: ["*"], level: "baseline", version: "v1.30" }],
+      posture: { severity: "high" },
+      images: {
+        deniedDigests: [],
+        deniedVulnerabilities: ["CVE-2024-3094"],
+        severityThreshold: "critical",
+        onlyFixable: true,
+        modes: {},
+      },
+      registries: ["registry.acme.internal"],
+      forbiddenTags: ["latest"],
+      requireDigest: true,
+      remediated: true,
+      unanalysed: "deny",
+      signatures: [{ images: ["registry.acme.internal/*"], keys: ["keys/release.pub"], keyless: [] }],
+      mutation: { resolveTags: true },
+      ruleModes: { "image/digest-required": "audit" },
+    });
+    expect(policy.exceptions?.map((e) => [e.id, e.source?.line])).toEqual([["legacy-latest", 2]]);
+  });
+
+  it("refuses a policy with errors, naming each field and line", async () => {
+    const p = file(
+      "bad.yaml",
+      `apiVersion: palisade.dev/v1
+kind: AdmissionPolicy
+defaultMode: block
+namespaces:
+  - namespaces: [a]
+    mode: loud
+vulnerabilities:
+  severity: severe
+  unanalysed: maybe
+images:
+  registries: [3]
+colour: blue
+exceptions:
+  - rules: [x]
+`,
+    );
+    const err = await loadAdmissionPolicy(p, read).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PalisadeError);
+    expect((err as PalisadeError).code).toBe("INPUT");
+    const lines = (err as Error).message
+      .split("\n")
+      .slice(1)
+      .map((l) => l.trim().replace(`${dir}/`, ""));
+    expect(lines).toEqual([
+      'bad.yaml:1: apiVersion: must be "palisade.dev/v1alpha1", got "palisade.dev/v1"',
+      'bad.yaml:12: colour: unknown field "colour"',
+      'bad.yaml:3: defaultMode: must be one of enforce, warn, audit, got "block"',
+      'bad.yaml:6: namespaces[0].mode: must be one of enforce, warn, audit, got "loud"',
+      'bad.yaml:8: vulnerabilities.severity: must be one of critical, high, medium, low, info, got "severe"',
+      'bad.yaml:9: vulnerabilities.unanalysed: must be one of allow, warn, deny, got "maybe"',
+      "bad.yaml:11: images.registries[0]: must be a non-empty string",
+      "bad.yaml:14: exceptions[0].reason: is required",
+    ]);
+  });
+
+  it("refuses a document that is not a mapping, and a missing file, with typed errors", async () => {
+    const p = file("list.yaml", "- a\n- b\n");
+    await expect(loadAdmissionPolicy(p, read)).rejects.toThrow(/\(document\): expected a mapping/);
+    await expect(loadAdmissionPolicy(join(dir, "missing.yaml"), read)).rejects.toBeInstanceOf(PalisadeError);
+  });
+});

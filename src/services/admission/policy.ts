@@ -1,0 +1,54 @@
+/**
+ * Use case: load an admission policy file. Reading (size cap, alias cap, prototype keys, line positions) is the
+ * configuration reader's job, handed in; validating the schema, loading the exceptions the policy names (the
+ * exceptions file format, relative to the policy) and refusing a policy with any error is this one's.
+ */
+import {
+  type AdmissionPolicy,
+  admissionPolicyFromFile,
+  formatPolicyIssue,
+  parseAdmissionPolicyFile,
+} from "../../core/admission/index.js";
+import { PalisadeError } from "../../core/errors/index.js";
+import type { Exception } from "../../core/exceptions/index.js";
+import { type ConfigReader, exceptionsFromDocument } from "../exceptions/index.js";
+
+export interface LoadedAdmissionPolicy {
+  policy: AdmissionPolicy;
+  /** Key files the signature requirements name, resolved relative to the policy file. */
+  keyFiles: string[];
+}
+
+/** The directory part of a path as the user wrote it ("" for a bare file name). */
+const dirOf = (p: string): string => {
+  const i = p.lastIndexOf("/");
+  return i < 0 ? "" : p.slice(0, i + 1);
+};
+/** A path named inside the policy: absolute as is, else relative to the policy file's directory. */
+export const relativeToPolicy = (policyPath: string, p: string): string =>
+  p.startsWith("/") ? p : `${dirOf(policyPath)}${p}`;
+
+/**
+ * Load and validate the policy at `path`. Throws one INPUT error listing every problem as `file:line: field:
+ * message` (the policy, or the exceptions file it names): nothing of a policy with errors is applied.
+ */
+export async function loadAdmissionPolicy(path: string, read: ConfigReader): Promise<LoadedAdmissionPolicy> {
+  const doc = await read(path);
+  const { policy: file, issues } = parseAdmissionPolicyFile(doc.data, (p) => doc.lineOf(p));
+  const problems = issues.map((i) => formatPolicyIssue(path, i));
+  let exceptions: Exception[] = [];
+  if (file.exceptions && "inline" in file.exceptions) exceptions = file.exceptions.inline;
+  if (file.exceptions && "file" in file.exceptions) {
+    const exPath = relativeToPolicy(path, file.exceptions.file);
+    const loaded = exceptionsFromDocument(exPath, await read(exPath));
+    exceptions = loaded.exceptions;
+    for (const c of loaded.coverage)
+      problems.push(`${c.location?.file ?? exPath}:${c.location?.line ?? 1}: ${c.message}`);
+  }
+  if (problems.length > 0)
+    throw new PalisadeError("INPUT", `invalid admission policy:\n  ${problems.join("\n  ")}`, {
+      context: { file: path, ...(issues[0]?.line === undefined ? {} : { line: issues[0].line }) },
+    });
+  const keyFiles = [...new Set(file.signatures.flatMap((s) => s.keys.map((k) => relativeToPolicy(path, k))))];
+  return { policy: admissionPolicyFromFile(file, exceptions), keyFiles };
+}
