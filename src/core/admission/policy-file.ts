@@ -188,10 +188,13 @@ export function parseAdmissionPolicyFile(
     }
     const out: string[] = [];
     list.forEach((x, i) => {
-      if (typeof x !== "string" || x === "") return issue([...path, i], "must be a non-empty string");
+      if (typeof x !== "string" || x === "") {
+        issue([...path, i], "must be a non-empty string");
+        return;
+      }
       const problem = globs ? globPatternProblem(x) : undefined;
-      if (problem !== undefined) return issue([...path, i], problem);
-      out.push(x);
+      if (problem !== undefined) issue([...path, i], problem);
+      else out.push(x);
     });
     return out;
   };
