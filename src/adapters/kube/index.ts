@@ -791,3 +791,5 @@ function kubeconfigError(e: unknown, file: string): PalisadeError {
     },
   );
 }
+
+export { type NamespaceLabelCache, watchNamespaceLabels } from "./namespace-watch.js";

@@ -25,6 +25,7 @@ export interface ModuleEntry {
 // modules that name <command> (program.test.ts checks that this builds the same command as loading them all);
 // help and unknown commands load all. Keep the list sorted.
 const MODULES: readonly ModuleEntry[] = [
+  { commands: ["admission"], load: () => import("./commands/admission.js") },
   { commands: ["events"], load: () => import("./commands/events.js") },
   { commands: ["netpol"], load: () => import("./commands/netpol.js") },
   { commands: ["rules", "secrets"], load: () => import("./commands/posture.js") },

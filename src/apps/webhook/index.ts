@@ -1,4 +1,6 @@
 /** The validating admission webhook (HTTPS, AdmissionReview v1). */
+
+export { admissionInstallManifests, type InstallOptions } from "./install.js";
 export {
   createWebhook,
   DEFAULT_WEBHOOK_LIMITS,

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeTestCerts, type TestCerts } from "../../../test/support/tls.js";
 import { type AdmissionPolicy, DEFAULT_ADMISSION_POLICY } from "../../core/admission/index.js";
 import type { AdmissionFactSources } from "../../services/admission/index.js";
-import { createWebhook, type Webhook } from "./index.js";
+import { createWebhook, type Webhook, type WebhookOptions } from "./index.js";
 
 const NAMESPACES: Record<string, Record<string, string>> = {
   apps: { "pod-security.kubernetes.io/enforce": "restricted" },
@@ -54,12 +54,18 @@ let dir: string;
 let certs: TestCerts;
 const hooks: Webhook[] = [];
 
-async function start(policy: AdmissionPolicy, sources: AdmissionFactSources, limits = {}): Promise<number> {
+async function start(
+  policy: AdmissionPolicy,
+  sources: AdmissionFactSources,
+  limits = {},
+  extra: Partial<WebhookOptions> = {},
+): Promise<number> {
   const hook = createWebhook({
     tls: { key: readFileSync(certs.key), cert: readFileSync(certs.cert) },
     policy,
     sources,
     limits,
+    ...extra,
   });
   hooks.push(hook);
   await new Promise<void>((resolve) => hook.server.listen(0, "127.0.0.1", resolve));
@@ -87,9 +93,16 @@ function call(
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString()) }),
-        );
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString();
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = text;
+          }
+          resolve({ status: res.statusCode ?? 0, json });
+        });
       },
     );
     req.on("error", reject);
@@ -188,7 +201,7 @@ describe("admission webhook over real TLS", () => {
         auditAnnotations: { "evaluation-failure": "no decision within 50 ms" },
       },
     });
-    expect(hooks.at(-1)?.stats).toEqual({ answered: 1, denied: 1, failures: 1, badRequests: 0 });
+    expect(hooks.at(-1)?.stats).toEqual({ answered: 1, denied: 1, failures: 1, badRequests: 0, shed: 0 });
   });
 
   it("never hangs: past the deadline it fails open with failurePolicy Ignore, saying so", async () => {
@@ -207,5 +220,95 @@ describe("admission webhook over real TLS", () => {
         auditAnnotations: { "evaluation-failure": "no decision within 50 ms" },
       },
     });
+  });
+
+  it("sheds load by the failure policy instead of queueing, and counts it in /metrics", async () => {
+    // maxInFlight 0: every review is over the limit, so each one is shed (deterministic, no timing).
+    const port = await start({ ...DEFAULT_ADMISSION_POLICY, failurePolicy: "Ignore" }, SOURCES, {
+      maxInFlight: 0,
+    });
+    const r = await call(port, "POST", "/validate", JSON.stringify(review("apps", true, "shed-1")));
+    expect(r.json).toEqual({
+      apiVersion: "admission.k8s.io/v1",
+      kind: "AdmissionReview",
+      response: {
+        uid: "shed-1",
+        allowed: true,
+        warnings: [
+          "palisade could not evaluate the request: webhook overloaded (load shed); admitted because the failure policy is Ignore",
+        ],
+        auditAnnotations: { "evaluation-failure": "webhook overloaded (load shed)" },
+      },
+    });
+    expect(hooks.at(-1)?.stats.shed).toBe(1);
+    const m = await call(port, "GET", "/metrics");
+    expect(m.status).toBe(200);
+    expect(String(m.json)).toContain(
+      'palisade_admission_decisions_total{endpoint="validate",result="shed"} 1',
+    );
+    expect(String(m.json)).toContain("palisade_admission_shed_total 1");
+  });
+
+  it("exposes decisions by result and rule, latency and cache hit counters in /metrics; /readyz follows the sources", async () => {
+    let ready = false;
+    const port = await start(
+      DEFAULT_ADMISSION_POLICY,
+      SOURCES,
+      {},
+      {
+        ready: () => ready,
+        cacheStats: () => ({ hits: 7, misses: 3 }),
+      },
+    );
+    expect((await call(port, "GET", "/readyz")).status).toBe(503);
+    ready = true;
+    expect((await call(port, "GET", "/readyz")).status).toBe(200);
+    await call(port, "POST", "/validate", JSON.stringify(review("apps", true)));
+    await call(port, "POST", "/validate", JSON.stringify(review("open", true, "u3")));
+    const text = String((await call(port, "GET", "/metrics")).json);
+    expect(text).toContain('palisade_admission_decisions_total{endpoint="validate",result="denied"} 1');
+    expect(text).toContain('palisade_admission_decisions_total{endpoint="validate",result="allowed"} 1');
+    expect(text).toContain('palisade_admission_violations_total{rule="pss/privileged",mode="enforce"} 1');
+    expect(text).toContain('palisade_admission_duration_seconds_count{endpoint="validate"} 2');
+    expect(text).toContain("palisade_admission_cache_hits_total 7");
+    expect(text).toContain("palisade_admission_cache_misses_total 3");
+  });
+
+  it("/mutate pins tags to the digests the sources resolved (JSON patch), only when enabled", async () => {
+    const digest = `sha256:${"c".repeat(64)}`;
+    const sources: AdmissionFactSources = {
+      namespaceLabels: (ns) => NAMESPACES[ns],
+      imageFacts: () => new Map([["nginx:1.27", { digest, vulnerabilities: [] }]]),
+    };
+    const port = await start(
+      { ...DEFAULT_ADMISSION_POLICY, mutation: { resolveTags: true } },
+      sources,
+      {},
+      { mutate: true },
+    );
+    const r = await call(port, "POST", "/mutate", JSON.stringify(review("open", false, "m1")));
+    const response = (r.json as { response: { patchType: string; patch: string } }).response;
+    expect(response.patchType).toBe("JSONPatch");
+    expect(JSON.parse(Buffer.from(response.patch, "base64").toString())).toEqual([
+      { op: "replace", path: "/spec/containers/0/image", value: `nginx:1.27@${digest}` },
+    ]);
+    const off = await start(DEFAULT_ADMISSION_POLICY, sources);
+    expect((await call(off, "POST", "/mutate", "{}")).status).toBe(404);
+  });
+
+  it("reloads its certificate for new connections", async () => {
+    const other = makeTestCerts(join(dir, "rotated"));
+    const hook = createWebhook({
+      tls: { key: readFileSync(certs.key), cert: readFileSync(certs.cert) },
+      policy: DEFAULT_ADMISSION_POLICY,
+      sources: SOURCES,
+    });
+    hooks.push(hook);
+    await new Promise<void>((resolve) => hook.server.listen(0, "127.0.0.1", resolve));
+    const port = (hook.server.address() as AddressInfo).port;
+    await expect(call(port, "GET", "/healthz", undefined, "application/json", other.ca)).rejects.toThrow();
+    hook.reloadTls({ key: readFileSync(other.key), cert: readFileSync(other.cert) });
+    expect((await call(port, "GET", "/healthz", undefined, "application/json", other.ca)).status).toBe(200);
+    await expect(call(port, "GET", "/healthz", undefined, "application/json", certs.ca)).rejects.toThrow();
   });
 });

@@ -13,7 +13,14 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
-import type { AdmissionDecision, AdmissionPolicy } from "../../core/admission/index.js";
+import { performance } from "node:perf_hooks";
+import { Counter, Histogram, Registry } from "prom-client";
+import {
+  type AdmissionDecision,
+  type AdmissionPolicy,
+  admissionReviewResponse,
+  failureDecision,
+} from "../../core/admission/index.js";
 import { type AdmissionFactSources, answerAdmissionReview } from "../../services/admission/index.js";
 
 export interface WebhookLimits {
@@ -21,11 +28,19 @@ export interface WebhookLimits {
   maxBodyBytes: number;
   /** Time from the body's arrival to the answer, milliseconds. */
   deadlineMs: number;
+  /**
+   * Reviews being read or evaluated at once; past it, and whenever the event loop lags more than `shedLagMs`, a
+   * review is answered at once by the failure policy (counted as shed) instead of queueing without bound.
+   */
+  maxInFlight: number;
+  shedLagMs: number;
 }
 
 export const DEFAULT_WEBHOOK_LIMITS: WebhookLimits = Object.freeze({
   maxBodyBytes: 4 * 1024 * 1024,
   deadlineMs: 2_000,
+  maxInFlight: 512,
+  shedLagMs: 250,
 });
 
 export interface WebhookOptions {
@@ -33,8 +48,14 @@ export interface WebhookOptions {
   policy: AdmissionPolicy;
   sources: AdmissionFactSources;
   limits?: Partial<WebhookLimits> | undefined;
-  /** Called with every decision made (recorders, metrics); must not throw. */
-  onDecision?: ((d: AdmissionDecision) => void) | undefined;
+  /** Called with every decision made (recorders); must not throw. */
+  onDecision?: ((d: AdmissionDecision, kind: "validate" | "mutate") => void) | undefined;
+  /** Serve POST /mutate (tags resolved to digests when the policy says so). */
+  mutate?: boolean | undefined;
+  /** Readiness: false until the fact sources are primed (namespace cache synced). */
+  ready?: (() => boolean) | undefined;
+  /** Cache counters shown in /metrics. */
+  cacheStats?: (() => { hits: number; misses: number }) | undefined;
 }
 
 /** Counters a caller can read (health pages, tests). */
@@ -43,12 +64,22 @@ export interface WebhookStats {
   denied: number;
   failures: number;
   badRequests: number;
+  shed: number;
 }
 
 export interface Webhook {
   server: Server;
   stats: WebhookStats;
+  /** The Prometheus registry /metrics serves. */
+  metrics: Registry;
+  /** Replace the certificate and key for new connections (files changed on disk). */
+  reloadTls(tls: { key: string | Buffer; cert: string | Buffer }): void;
+  /** Stop background timers (the lag monitor); the server itself is closed by the caller. */
+  stop(): void;
 }
+
+/** The request uid from the start of a body without parsing it: what a shed answer needs. */
+const UID_RE = /"uid"\s*:\s*"([^"\\]{1,128})"/;
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   if (res.headersSent || res.destroyed) return;
@@ -87,83 +118,210 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined
 /** Create the webhook's HTTPS server (not yet listening). */
 export function createWebhook(opts: WebhookOptions): Webhook {
   const limits = { ...DEFAULT_WEBHOOK_LIMITS, ...opts.limits };
-  const stats: WebhookStats = { answered: 0, denied: 0, failures: 0, badRequests: 0 };
+  const stats: WebhookStats = { answered: 0, denied: 0, failures: 0, badRequests: 0, shed: 0 };
+  const metrics = new Registry();
+  const decisions = new Counter({
+    name: "palisade_admission_decisions_total",
+    help: "Admission decisions by endpoint and result (allowed, denied, failure, shed).",
+    labelNames: ["endpoint", "result"],
+    registers: [metrics],
+  });
+  const violations = new Counter({
+    name: "palisade_admission_violations_total",
+    help: "Rule violations in decisions, by rule and mode (excepted ones with mode=excepted).",
+    labelNames: ["rule", "mode"],
+    registers: [metrics],
+  });
+  const latency = new Histogram({
+    name: "palisade_admission_duration_seconds",
+    help: "Time from the request to the answer.",
+    labelNames: ["endpoint"],
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [metrics],
+  });
+  const shedTotal = new Counter({
+    name: "palisade_admission_shed_total",
+    help: "Reviews answered by the failure policy without evaluation because the webhook was overloaded.",
+    registers: [metrics],
+  });
+  const badTotal = new Counter({
+    name: "palisade_admission_bad_requests_total",
+    help: "Requests refused with 4xx (malformed, too large, wrong content type).",
+    registers: [metrics],
+  });
+  if (opts.cacheStats) {
+    const read = opts.cacheStats;
+    new Counter({
+      name: "palisade_admission_cache_hits_total",
+      help: "Image fact lookups answered from the cache.",
+      registers: [metrics],
+      collect() {
+        this.reset();
+        this.inc(read().hits);
+      },
+    });
+    new Counter({
+      name: "palisade_admission_cache_misses_total",
+      help: "Image fact lookups that went to the store.",
+      registers: [metrics],
+      collect() {
+        this.reset();
+        this.inc(read().misses);
+      },
+    });
+  }
 
-  async function validate(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // Event-loop lag: how late a 20 ms timer fires. A loop that far behind is already queueing requests.
+  let lag = 0;
+  let last = performance.now();
+  const lagTimer = setInterval(() => {
+    const now = performance.now();
+    lag = Math.max(0, now - last - 20);
+    last = now;
+  }, 20);
+  lagTimer.unref();
+  let inFlight = 0;
+
+  const bad = (res: ServerResponse, status: number, error: string) => {
+    stats.badRequests++;
+    badTotal.inc();
+    send(res, status, { error });
+  };
+
+  async function review(
+    req: IncomingMessage,
+    res: ServerResponse,
+    endpoint: "validate" | "mutate",
+  ): Promise<void> {
+    const started = performance.now();
     const type = String(req.headers["content-type"] ?? "")
       .split(";")[0]
       ?.trim();
     if (type !== "application/json") {
       req.resume();
-      stats.badRequests++;
-      send(res, 415, { error: "content-type must be application/json" });
+      bad(res, 415, "content-type must be application/json");
       return;
     }
-    const raw = await readBody(req, limits.maxBodyBytes);
-    if (raw === undefined) {
-      stats.badRequests++;
-      send(res, 413, { error: `body larger than ${limits.maxBodyBytes} bytes` });
-      return;
-    }
-    let body: unknown;
+    const overloaded = inFlight >= limits.maxInFlight || lag > limits.shedLagMs;
+    inFlight++;
     try {
-      body = JSON.parse(raw.toString("utf8"));
-    } catch (e) {
-      stats.badRequests++;
-      send(res, 400, { error: `body is not JSON: ${e instanceof Error ? e.message : String(e)}` });
-      return;
-    }
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<string>((resolve) => {
-      timer = setTimeout(() => resolve(`no decision within ${limits.deadlineMs} ms`), limits.deadlineMs);
-    });
-    try {
-      const answer = await answerAdmissionReview(body, {
-        policy: opts.policy,
-        sources: opts.sources,
-        deadline,
-      });
-      if (answer.httpStatus === 400) {
-        stats.badRequests++;
-        send(res, 400, answer.body);
+      const raw = await readBody(req, limits.maxBodyBytes);
+      if (raw === undefined) {
+        bad(res, 413, `body larger than ${limits.maxBodyBytes} bytes`);
         return;
       }
-      stats.answered++;
-      if (!answer.decision.allowed) stats.denied++;
-      if (answer.decision.evaluated === "failure") stats.failures++;
-      opts.onDecision?.(answer.decision);
-      send(res, 200, answer.body);
+      if (overloaded) {
+        // Answer by the failure policy without parsing: the API server gets an answer now, not a timeout later.
+        const uid = UID_RE.exec(raw.subarray(0, 64 * 1024).toString("utf8"))?.[1];
+        stats.shed++;
+        shedTotal.inc();
+        decisions.inc({ endpoint, result: "shed" });
+        if (uid === undefined) {
+          send(res, 503, { error: "overloaded" });
+          return;
+        }
+        const d = failureDecision({ uid, dryRun: false }, opts.policy, "webhook overloaded (load shed)");
+        send(res, 200, admissionReviewResponse(d));
+        return;
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(raw.toString("utf8"));
+      } catch (e) {
+        bad(res, 400, `body is not JSON: ${e instanceof Error ? e.message : String(e)}`);
+        return;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<string>((resolve) => {
+        timer = setTimeout(() => resolve(`no decision within ${limits.deadlineMs} ms`), limits.deadlineMs);
+      });
+      try {
+        const answer = await answerAdmissionReview(body, {
+          policy: opts.policy,
+          sources: opts.sources,
+          deadline,
+        });
+        if (answer.httpStatus === 400) {
+          bad(res, 400, answer.body.error);
+          return;
+        }
+        const d = answer.decision;
+        stats.answered++;
+        if (!d.allowed) stats.denied++;
+        if (d.evaluated === "failure") stats.failures++;
+        for (const v of d.violations)
+          violations.inc({ rule: v.rule, mode: v.exception ? "excepted" : v.mode });
+        if (endpoint === "mutate") {
+          // The mutating webhook only pins digests: denying is the validating webhook's job.
+          const patch = d.patch ?? [];
+          const response: Record<string, unknown> = { uid: d.uid, allowed: true };
+          if (patch.length > 0) {
+            response.patchType = "JSONPatch";
+            response.patch = Buffer.from(JSON.stringify(patch)).toString("base64");
+          }
+          decisions.inc({ endpoint, result: patch.length > 0 ? "patched" : "allowed" });
+          opts.onDecision?.(d, endpoint);
+          send(res, 200, { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response });
+          return;
+        }
+        decisions.inc({
+          endpoint,
+          result: d.evaluated === "failure" ? "failure" : d.allowed ? "allowed" : "denied",
+        });
+        opts.onDecision?.(d, endpoint);
+        send(res, 200, answer.body);
+      } finally {
+        clearTimeout(timer);
+      }
     } finally {
-      clearTimeout(timer);
+      inFlight--;
+      latency.observe({ endpoint }, (performance.now() - started) / 1000);
     }
   }
 
   const server = createServer({ key: opts.tls.key, cert: opts.tls.cert }, (req, res) => {
-    const path = (req.url ?? "").split("?")[0];
-    const route =
-      path === "/validate"
-        ? req.method === "POST"
-          ? "validate"
-          : "method"
-        : path === "/healthz"
-          ? req.method === "GET"
-            ? "healthz"
-            : "method"
-          : "none";
-    if (route === "healthz") return send(res, 200, { status: "ok" });
-    if (route !== "validate") {
-      req.resume();
-      return send(res, route === "method" ? 405 : 404, {
-        error: route === "method" ? "method not allowed" : "not found",
+    const path = (req.url ?? "").split("?")[0] ?? "";
+    const post: Record<string, "validate" | "mutate"> = opts.mutate
+      ? { "/validate": "validate", "/mutate": "mutate" }
+      : { "/validate": "validate" };
+    const get = new Set(["/healthz", "/readyz", "/metrics"]);
+    const endpoint = Object.hasOwn(post, path) ? post[path] : undefined;
+    if (endpoint !== undefined && req.method === "POST") {
+      review(req, res, endpoint).catch((e: unknown) => {
+        stats.badRequests++;
+        send(res, 500, { error: `internal error: ${e instanceof Error ? e.message : String(e)}` });
       });
+      return;
     }
-    validate(req, res).catch((e: unknown) => {
-      stats.badRequests++;
-      send(res, 500, { error: `internal error: ${e instanceof Error ? e.message : String(e)}` });
-    });
+    req.resume();
+    if (get.has(path) && req.method === "GET") {
+      if (path === "/healthz") return send(res, 200, { status: "ok" });
+      if (path === "/readyz") {
+        const ready = opts.ready?.() ?? true;
+        return send(res, ready ? 200 : 503, { status: ready ? "ready" : "not ready" });
+      }
+      metrics.metrics().then(
+        (text) => {
+          if (res.headersSent) return;
+          res.writeHead(200, { "content-type": metrics.contentType });
+          res.end(text);
+        },
+        (e: unknown) => send(res, 500, { error: String(e) }),
+      );
+      return;
+    }
+    const known = endpoint !== undefined || get.has(path);
+    return send(res, known ? 405 : 404, { error: known ? "method not allowed" : "not found" });
   });
   // A client that never finishes its request must not hold a socket forever.
   server.requestTimeout = Math.max(limits.deadlineMs * 5, 10_000);
   server.headersTimeout = Math.min(server.requestTimeout, 10_000);
-  return { server, stats };
+  server.on("close", () => clearInterval(lagTimer));
+  return {
+    server,
+    stats,
+    metrics,
+    reloadTls: (tls) => server.setSecureContext({ key: tls.key, cert: tls.cert }),
+    stop: () => clearInterval(lagTimer),
+  };
 }

@@ -1,0 +1,341 @@
+import type { Command } from "commander";
+import type { AdmissionPolicy } from "../../../core/admission/index.js";
+import { PalisadeError } from "../../../core/errors/index.js";
+import type { CliContext } from "../context.js";
+import { storesDbOption } from "../db-location.js";
+import { EXIT } from "../exit-codes.js";
+import { addInputOptions, type InputOptions, inventoryInputs } from "../inputs.js";
+import { outputOption } from "../options.js";
+import { formatColumns, writeCoverage, writeText } from "../text.js";
+
+const HELP_SERVE = `
+Serves POST /validate (and /mutate when the policy sets mutation.resolveTags), GET /healthz, /readyz and
+/metrics over HTTPS. Namespace labels come from --namespaces (manifests) or a watch through --kubeconfig,
+never from a request per review. Image facts (known digests, vulnerabilities, closed remediation records)
+come from the store (--db), cached for --cache-ttl with at most --cache-size images. The certificate and key
+are reloaded when the files change. Without --policy, Pod Security is exactly what each namespace's
+pod-security.kubernetes.io labels say and nothing else acts.`;
+
+const HELP_TEST = `
+Decides every Pod and workload in the input as the webhook would decide its CREATE (the same code path);
+Namespaces in the input supply their labels. Exit 1 when any is denied, 2 on usage or input errors.`;
+
+interface ServeFlags {
+  listen: string;
+  tlsCert: string;
+  tlsKey: string;
+  policy?: string;
+  namespaces?: string[];
+  kubeconfig?: string;
+  context?: string;
+  db?: string;
+  deadline: string;
+  maxInFlight: string;
+  cacheTtl: string;
+  cacheSize: string;
+  record?: string;
+}
+
+interface InstallFlags {
+  print?: boolean;
+  namespace: string;
+  name: string;
+  image: string;
+  tlsCert: string;
+  tlsSecret: string;
+  policy?: string;
+  failurePolicy?: string;
+  timeoutSeconds: string;
+  mutate?: boolean;
+}
+
+interface TestFlags extends InputOptions {
+  policy?: string;
+  output: string;
+  db?: string;
+}
+
+const positiveInt = (v: string, flag: string): number => {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new PalisadeError("USAGE", `${flag} must be a positive integer`);
+  return n;
+};
+
+/** "60s", "2m", "500ms" or plain milliseconds. */
+const durationMs = (v: string, flag: string): number => {
+  const m = /^(\d+)(ms|s|m)?$/.exec(v.trim());
+  if (!m) throw new PalisadeError("USAGE", `${flag}: expected a duration like 500ms, 30s or 2m`);
+  const n = Number(m[1]);
+  return m[2] === "s" ? n * 1000 : m[2] === "m" ? n * 60_000 : n;
+};
+
+async function loadPolicy(path: string | undefined, ctx: CliContext): Promise<AdmissionPolicy> {
+  const { DEFAULT_ADMISSION_POLICY } = await import("../../../core/admission/index.js");
+  if (path === undefined) return DEFAULT_ADMISSION_POLICY;
+  const { readConfigFile } = await import("../../../adapters/config/index.js");
+  const { loadAdmissionPolicy } = await import("../../../services/admission/index.js");
+  const { policy } = await loadAdmissionPolicy(path, (p) => readConfigFile(p, ctx.cwd));
+  return policy;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const admission = program
+    .command("admission")
+    .description("Admission control: the validating webhook, its install manifests and the offline check");
+
+  const serve = admission
+    .command("serve")
+    .description("Run the admission webhook (HTTPS)")
+    .option("--listen <host:port>", "address to listen on", "0.0.0.0:8443")
+    .requiredOption("--tls-cert <file>", "server certificate (PEM), reloaded when it changes")
+    .requiredOption("--tls-key <file>", "server key (PEM), reloaded when it changes")
+    .option("--policy <file>", "admission policy (palisade.dev/v1alpha1 AdmissionPolicy)")
+    .option(
+      "--namespaces <path>",
+      "Namespace manifests supplying labels (repeatable)",
+      (v: string, p: string[] = []) => [...p, v],
+    )
+    .option(
+      "--kubeconfig <path>",
+      "watch Namespaces through this kubeconfig ('in-cluster': the pod's service account)",
+    )
+    .option("--context <name>", "kubeconfig context")
+    .option(
+      "--deadline <duration>",
+      "answer every review within this time, by the failure policy if need be",
+      "2s",
+    )
+    .option(
+      "--max-in-flight <n>",
+      "reviews evaluated at once; more are answered by the failure policy",
+      "512",
+    )
+    .option("--cache-ttl <duration>", "how long store facts stay fresh", "60s")
+    .option("--cache-size <n>", "images kept in the fact cache", "10000")
+    .option("--record <file>", "append every decision to this file (JSON lines)")
+    .addHelpText("after", HELP_SERVE);
+  serve.addOption(storesDbOption(ctx));
+  serve.action(async (flags: ServeFlags) => runServe(flags, ctx));
+
+  admission
+    .command("install")
+    .description("Print the webhook configurations, Deployment, Service and PodDisruptionBudget")
+    .option("--print", "print the manifests (the only mode: apply them with kubectl)")
+    .option("--namespace <ns>", "namespace the webhook runs in", "palisade-system")
+    .option("--name <name>", "name of the webhook's objects", "palisade-admission")
+    .option("--image <ref>", "the Palisade image", "ghcr.io/palisade-dev/palisade:0.1.0")
+    .requiredOption("--tls-cert <file>", "the serving certificate: its CA bundle goes into caBundle")
+    .option(
+      "--tls-secret <name>",
+      "Secret (kubernetes.io/tls) holding the certificate and key",
+      "palisade-admission-tls",
+    )
+    .option("--policy <file>", "policy: its failurePolicy and mutation are used")
+    .option("--failure-policy <Fail|Ignore>", "overrides the policy's")
+    .option("--timeout-seconds <n>", "the API server's timeout for one call (1-30)", "5")
+    .option("--mutate", "also install the MutatingWebhookConfiguration (tags resolved to digests)")
+    .action(async (flags: InstallFlags) => runInstall(flags, ctx));
+
+  const test = admission
+    .command("test")
+    .description("Decide manifests offline exactly as the webhook would")
+    .argument("[paths...]", "manifest files or directories ('-' for stdin)")
+    .option("--policy <file>", "admission policy")
+    .addOption(outputOption(["table", "json"] as const, "table"))
+    .addHelpText("after", HELP_TEST);
+  addInputOptions(test);
+  test.action(async (paths: string[], flags: TestFlags) => runTest(paths, flags, ctx));
+}
+
+async function runTest(paths: string[], flags: TestFlags, ctx: CliContext): Promise<void> {
+  const policy = await loadPolicy(flags.policy, ctx);
+  const { sources, readers } = await inventoryInputs(flags, paths, ctx);
+  const { loadInventory } = await import("../../../services/inventory/index.js");
+  const { admissionTest } = await import("../../../services/admission/index.js");
+  const loaded = await loadInventory(sources, readers);
+  const objects = loaded.inventory.objects.map((o) => o.raw);
+  const report = await admissionTest(objects, policy);
+  const coverage = [...loaded.coverage, ...report.coverage];
+  if (flags.output === "json")
+    ctx.stdout.write(`${JSON.stringify({ decisions: report.decisions, coverage }, null, 2)}\n`);
+  else {
+    writeCoverage(ctx, coverage);
+    const rows = [["NAMESPACE", "KIND", "NAME", "ALLOWED", "RULES"]];
+    for (const d of report.decisions)
+      rows.push([
+        d.resource.namespace ?? "",
+        d.resource.kind,
+        d.resource.name,
+        d.allowed ? "yes" : "no",
+        [
+          ...new Set(
+            d.violations.map((v) => `${v.rule}(${v.exception ? `excepted:${v.exception.id}` : v.mode})`),
+          ),
+        ].join(" "),
+      ]);
+    ctx.stdout.write(`${formatColumns(rows)}\n`);
+    for (const d of report.decisions) {
+      if (d.message) writeText(ctx, `\ndenied: ${d.message}\n`);
+      for (const w of d.warnings) writeText(ctx, `warning: ${d.resource.kind} ${d.resource.name}: ${w}\n`);
+    }
+  }
+  ctx.exitCode = report.decisions.some((d) => !d.allowed) ? EXIT.FINDINGS : EXIT.OK;
+}
+
+async function runServe(flags: ServeFlags, ctx: CliContext): Promise<void> {
+  const { readFileSync, watchFile, unwatchFile, appendFileSync } = await import("node:fs");
+  const { resolve } = await import("node:path");
+  const policy = await loadPolicy(flags.policy, ctx);
+  const m = /^(.*):(\d+)$/.exec(flags.listen);
+  if (!m) throw new PalisadeError("USAGE", "--listen must be HOST:PORT");
+  const host = (m[1] as string).replace(/^\[(.*)\]$/, "$1");
+  const port = Number(m[2]);
+  const deadlineMs = durationMs(flags.deadline, "--deadline");
+  const ttlMs = durationMs(flags.cacheTtl, "--cache-ttl");
+  const cacheSize = positiveInt(flags.cacheSize, "--cache-size");
+  const maxInFlight = positiveInt(flags.maxInFlight, "--max-in-flight");
+  if (!flags.namespaces?.length && !flags.kubeconfig)
+    throw new PalisadeError("USAGE", "namespace labels need --namespaces PATH or --kubeconfig FILE");
+  const certPath = resolve(ctx.cwd, flags.tlsCert);
+  const keyPath = resolve(ctx.cwd, flags.tlsKey);
+  const readTls = () => ({ cert: readFileSync(certPath), key: readFileSync(keyPath) });
+
+  // Namespace labels: from manifests once, or a watch-fed cache.
+  let namespaceLabels: (ns: string) => Record<string, string> | undefined;
+  let ready = () => true;
+  let stopWatch = async () => {};
+  if (flags.kubeconfig) {
+    const { watchNamespaceLabels } = await import("../../../adapters/kube/index.js");
+    const cache = await watchNamespaceLabels({
+      kubeconfig: flags.kubeconfig === "in-cluster" ? "in-cluster" : resolve(ctx.cwd, flags.kubeconfig),
+      context: flags.context,
+      onError: (e) =>
+        ctx.stderr.write(`palisade: namespace watch: ${e instanceof Error ? e.message : String(e)}\n`),
+    });
+    namespaceLabels = (ns) => cache.get(ns);
+    ready = () => cache.synced();
+    stopWatch = () => cache.stop();
+  } else {
+    const { sources, readers } = await inventoryInputs({ file: flags.namespaces ?? [] }, [], ctx);
+    const { loadInventory } = await import("../../../services/inventory/index.js");
+    const loaded = await loadInventory(sources, readers);
+    writeCoverage(ctx, loaded.coverage);
+    const labels = new Map<string, Record<string, string>>();
+    for (const [name, info] of loaded.inventory.namespaces)
+      if (info.object) labels.set(name, { ...info.labels });
+    namespaceLabels = (ns) => labels.get(ns);
+  }
+
+  // Image facts: the store, through a bounded TTL cache; without a database every image is unknown.
+  const { dbLocation } = await import("../db-location.js");
+  const { openStores } = await import("../../../adapters/store/index.js");
+  const { CachedImageFacts, loadImageFactsIndex } = await import("../../../services/admission/index.js");
+  const stores = await openStores(dbLocation(flags.db, ctx), { create: false });
+  const facts = new CachedImageFacts({
+    load: () => loadImageFactsIndex(stores),
+    ttlMs,
+    maxEntries: cacheSize,
+    clock: () => performance.now(),
+  });
+  const queued = new Set<string>();
+
+  const { createWebhook } = await import("../../webhook/index.js");
+  const record = flags.record ? resolve(ctx.cwd, flags.record) : undefined;
+  const hook = createWebhook({
+    tls: readTls(),
+    policy,
+    sources: {
+      namespaceLabels,
+      imageFacts: (images) => facts.get(images),
+      queueForAnalysis: (images) => {
+        for (const i of images) if (queued.size < 10_000) queued.add(i);
+      },
+    },
+    limits: { deadlineMs, maxInFlight },
+    mutate: policy.mutation?.resolveTags === true,
+    ready,
+    cacheStats: () => facts.stats,
+    onDecision: (d, endpoint) => {
+      if (!record) return;
+      const line = {
+        at: ctx.now().toISOString(),
+        endpoint,
+        uid: d.uid,
+        allowed: d.allowed,
+        evaluated: d.evaluated,
+        message: d.status?.message,
+        warnings: d.warnings,
+        violations: d.violations,
+      };
+      try {
+        appendFileSync(record, `${JSON.stringify(line)}\n`);
+      } catch (e) {
+        ctx.stderr.write(`palisade: cannot record decision: ${(e as Error).message}\n`);
+      }
+    },
+  });
+  const reload = () => {
+    try {
+      hook.reloadTls(readTls());
+      ctx.stderr.write("palisade: TLS certificate reloaded\n");
+    } catch (e) {
+      ctx.stderr.write(`palisade: TLS reload failed, keeping the old certificate: ${(e as Error).message}\n`);
+    }
+  };
+  watchFile(certPath, { interval: 1000 }, reload);
+  watchFile(keyPath, { interval: 1000 }, reload);
+  await new Promise<void>((ok, fail) => {
+    hook.server.once("error", fail);
+    hook.server.listen(port, host, () => ok());
+  });
+  const addr = hook.server.address();
+  const shown = typeof addr === "object" && addr ? `${addr.address}:${addr.port}` : flags.listen;
+  ctx.stderr.write(`palisade admission webhook listening on https://${shown}\n`);
+  await new Promise<void>((done) => {
+    const stop = () => {
+      unwatchFile(certPath);
+      unwatchFile(keyPath);
+      hook.stop();
+      hook.server.close(() => done());
+      hook.server.closeAllConnections();
+    };
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+  });
+  await stopWatch();
+  await stores.close();
+}
+
+async function runInstall(flags: InstallFlags, ctx: CliContext): Promise<void> {
+  if (!flags.print)
+    throw new PalisadeError(
+      "USAGE",
+      "install only prints manifests: run with --print and apply them with kubectl",
+    );
+  const { readFileSync } = await import("node:fs");
+  const { resolve } = await import("node:path");
+  const { stringify } = await import("yaml");
+  const { admissionInstallManifests } = await import("../../webhook/index.js");
+  const policy = await loadPolicy(flags.policy, ctx);
+  const failurePolicy = flags.failurePolicy ?? policy.failurePolicy;
+  if (failurePolicy !== "Fail" && failurePolicy !== "Ignore")
+    throw new PalisadeError("USAGE", "--failure-policy must be Fail or Ignore");
+  const timeoutSeconds = positiveInt(flags.timeoutSeconds, "--timeout-seconds");
+  if (timeoutSeconds > 30) throw new PalisadeError("USAGE", "--timeout-seconds must be at most 30");
+  const cert = readFileSync(resolve(ctx.cwd, flags.tlsCert), "utf8");
+  if (!cert.includes("-----BEGIN CERTIFICATE-----"))
+    throw new PalisadeError("INPUT", "not a PEM certificate", { context: { file: flags.tlsCert } });
+  const docs = admissionInstallManifests({
+    namespace: flags.namespace,
+    name: flags.name,
+    image: flags.image,
+    caBundle: Buffer.from(cert).toString("base64"),
+    tlsSecret: flags.tlsSecret,
+    failurePolicy,
+    timeoutSeconds,
+    mutate: flags.mutate === true || policy.mutation?.resolveTags === true,
+    policyFile: flags.policy !== undefined,
+  });
+  ctx.stdout.write(docs.map((d) => stringify(d, { lineWidth: 0 })).join("---\n"));
+}

@@ -1,0 +1,70 @@
+import {
+  type AdmissionDecision,
+  type AdmissionFacts,
+  type AdmissionPolicy,
+  admissionReviewResponse,
+  decide,
+  failureDecision,
+  type ImageFacts,
+  parseAdmissionReview,
+  requestImages,
+} from "../../core/admission/index.js";
+import type { Labels } from "../../core/k8s/index.js";
+
+/** Where the facts come from: a watch-fed cache, manifests, the store. Either may be slow; neither may hang us. */
+export interface AdmissionFactSources {
+  /** The namespace's labels; undefined when it is not known. */
+  namespaceLabels(namespace: string): Labels | undefined | Promise<Labels | undefined>;
+  /** Facts for the images named (as written); an image left out is one nothing is known about. */
+  imageFacts(
+    images: readonly string[],
+  ): ReadonlyMap<string, ImageFacts> | Promise<ReadonlyMap<string, ImageFacts>>;
+  /** Images nothing is known about, to analyse later (the queue must not block the answer). */
+  queueForAnalysis?(images: readonly string[]): void;
+}
+
+export type AdmissionAnswer =
+  | { httpStatus: 200; body: Record<string, unknown>; decision: AdmissionDecision }
+  | { httpStatus: 400; body: { error: string } };
+
+export interface AnswerOptions {
+  policy: AdmissionPolicy;
+  sources: AdmissionFactSources;
+  /** Settles with a reason when the caller's time is up; the answer then follows the failure policy. */
+  deadline: Promise<string>;
+  /** The clock, for exception expiry. */
+  now?: (() => Date) | undefined;
+}
+
+/** Answer a parsed JSON body (the caller has capped its size and parsed it). */
+export async function answerAdmissionReview(body: unknown, opts: AnswerOptions): Promise<AdmissionAnswer> {
+  const parsed = parseAdmissionReview(body);
+  if (!parsed.ok) return { httpStatus: 400, body: { error: parsed.error } };
+  const req = parsed.request;
+  const evaluate = async (): Promise<AdmissionDecision> => {
+    const [namespaceLabels, images] = await Promise.all([
+      req.namespace === "" ? {} : opts.sources.namespaceLabels(req.namespace),
+      opts.sources.imageFacts(requestImages(req)),
+    ]);
+    const facts: AdmissionFacts = { namespaceLabels, images, now: opts.now?.() };
+    if (opts.sources.queueForAnalysis) {
+      const unknown = requestImages(req).filter((i) => {
+        const f = images.get(i);
+        return f === undefined || f.analysed === false;
+      });
+      if (unknown.length > 0) opts.sources.queueForAnalysis(unknown);
+    }
+    return decide(req, opts.policy, facts);
+  };
+  let decision: AdmissionDecision;
+  try {
+    decision = await Promise.race([
+      evaluate(),
+      opts.deadline.then((reason) => failureDecision(req, opts.policy, reason)),
+    ]);
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    decision = failureDecision(req, opts.policy, `fact lookup failed: ${reason}`);
+  }
+  return { httpStatus: 200, body: admissionReviewResponse(decision), decision };
+}
