@@ -139,14 +139,14 @@ describe("decide: Pod Security as the PodSecurity admission plugin", () => {
     expect(d).toEqual({
       uid: "705ab4f5-6393-11e8-b7cc-42010a800002",
       allowed: true,
-      warnings: ['would violate PodSecurity "baseline:v1.30": host namespaces (hostNetwork)'],
+      warnings: ['would violate PodSecurity "baseline:v1.30": host namespaces (hostNetwork=true)'],
       auditAnnotations: {},
       violations: [
         {
           rule: "pss/hostNamespaces",
           mode: "warn",
           fieldPath: "spec.template.spec",
-          message: "host namespaces (hostNetwork)",
+          message: "host namespaces (hostNetwork=true)",
         },
       ],
       evaluated: "controller",
@@ -180,14 +180,14 @@ describe("decide: Pod Security as the PodSecurity admission plugin", () => {
       }),
     );
     expect(d.auditAnnotations).toEqual({
-      "audit-violations": 'would violate PodSecurity "baseline:latest": host namespaces (hostPID)',
+      "audit-violations": 'would violate PodSecurity "baseline:latest": host namespaces (hostPID=true)',
     });
     expect(d.violations).toEqual([
       {
         rule: "pss/hostNamespaces",
         mode: "audit",
         fieldPath: "spec.jobTemplate.spec.template.spec",
-        message: "host namespaces (hostPID)",
+        message: "host namespaces (hostPID=true)",
       },
     ]);
   });

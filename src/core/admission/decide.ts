@@ -611,7 +611,8 @@ export function decide(
       });
   }
   if (policy.posture && specChanged)
-    drafts.push(...postureViolations(policy.posture.severity, req, object, facts.namespaceLabels));
+    for (const v of postureViolations(policy.posture.severity, req, object, facts.namespaceLabels))
+      drafts.push(v);
 
   const nsMode = namespaceMode(policy, req.namespace);
   const objectLabels = at(object, "metadata.labels");

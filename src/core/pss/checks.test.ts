@@ -70,7 +70,7 @@ describe("baseline checks", () => {
 
   it("hostNamespaces lists the namespaces sorted", () => {
     expect(run("hostNamespaces", 35, { hostPID: true, hostNetwork: true, hostIPC: true })).toEqual(
-      deny("host namespaces", "hostIPC, hostNetwork, hostPID"),
+      deny("host namespaces", "hostIPC=true, hostNetwork=true, hostPID=true"),
     );
     expect(run("hostNamespaces", 35, { hostNetwork: false })).toEqual(ALLOWED);
   });

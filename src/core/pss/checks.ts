@@ -68,9 +68,11 @@ const privileged10: CheckFn = (_m, spec) => {
   return deny("privileged", `${containerPhrase(bad)} must not set securityContext.privileged=true`);
 };
 
-/** check_hostNamespaces.go, hostNamespaces_1_0. */
+/** check_hostNamespaces.go, hostNamespaces_1_0: the detail names each field with its value ("hostPID=true"). */
 const hostNamespaces10: CheckFn = (_m, spec) => {
-  const set = (["hostNetwork", "hostPID", "hostIPC"] as const).filter((k) => optBool(spec, k) === true);
+  const set = (["hostNetwork", "hostPID", "hostIPC"] as const)
+    .filter((k) => optBool(spec, k) === true)
+    .map((k) => `${k}=true`);
   if (set.length === 0) return ALLOWED;
   return deny("host namespaces", sortedSet(set).join(", "));
 };

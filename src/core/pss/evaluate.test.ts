@@ -121,8 +121,8 @@ describe("evaluatePss", () => {
         {
           check: "hostNamespaces",
           reason: "host namespaces",
-          detail: "hostNetwork",
-          message: "host namespaces (hostNetwork)",
+          detail: "hostNetwork=true",
+          message: "host namespaces (hostNetwork=true)",
         },
         {
           check: "privileged",

@@ -178,7 +178,7 @@ describe("pssFindings", () => {
         "PSS-hostNamespaces",
         "high",
         "spec",
-        "baseline policy (latest): host namespaces (hostPID)",
+        "baseline policy (latest): host namespaces (hostPID=true)",
         [{ framework: "pss", id: "hostNamespaces", title: "Host namespaces" }],
       ],
       [

@@ -35,7 +35,7 @@ const readers: InventoryReaders = {
   }),
 };
 
-const HOST_NETWORK = { check: "hostNamespaces", message: "host namespaces (hostNetwork)" };
+const HOST_NETWORK = { check: "hostNamespaces", message: "host namespaces (hostNetwork=true)" };
 
 describe("evaluatePss (pss service)", () => {
   it("evaluates every workload at the level, sorted by namespace, kind, name, and reports what it evaluates", async () => {

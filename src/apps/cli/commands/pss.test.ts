@@ -25,7 +25,7 @@ describe("palisade pss --level", () => {
         resource: ref("apps/v1", "DaemonSet", "team-b", "agent"),
         allowed: false,
         violations: [
-          { check: "hostNamespaces", message: "host namespaces (hostNetwork)" },
+          { check: "hostNamespaces", message: "host namespaces (hostNetwork=true)" },
           {
             check: "privileged",
             message: 'privileged (container "agent" must not set securityContext.privileged=true)',
@@ -57,7 +57,7 @@ describe("palisade pss --level", () => {
         "plain      Deployment  tool      yes",
         "team-a     Deployment  web       yes",
         "team-a     Pod         root-pod  yes",
-        "team-b     DaemonSet   agent     no       host namespaces (hostNetwork)",
+        "team-b     DaemonSet   agent     no       host namespaces (hostNetwork=true)",
         '                                          privileged (container "agent" must not set securityContext.privileged=true)',
         "team-c     CronJob     report    yes",
         "",
