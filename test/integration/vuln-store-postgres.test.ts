@@ -6,7 +6,6 @@ import { join, resolve } from "node:path";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import {
-  importOsvPaths,
   MemoryVulnStore,
   PgVulnStore,
   recordKeys,
@@ -18,6 +17,7 @@ import { APP_SBOM } from "../../src/core/vuln/__fixtures__/app-sbom.js";
 import { advisoryKey, type OsvRecord } from "../../src/core/vuln/index.js";
 import { describeVulnStoreContract, rec } from "../contracts/index.js";
 import { runCli } from "../support/cli.js";
+import { importOsvPaths } from "../support/osv-import.js";
 
 /**
  * The VulnStore contract against a real PostgreSQL. Every store opened here lives in its own freshly named

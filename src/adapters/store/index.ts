@@ -3,8 +3,8 @@
  * findings, audit) and their backends, one folder each (sqlite/, postgres/, memory/), opened together by
  * `openStores(location)`; OSV import.
  */
-export type { Freshness, ImportOptions, ImportResult } from "./import.js";
-export { freshness, importOsvPaths, STALE_AFTER_DAYS } from "./import.js";
+export type { AdvisoryInput, ReadOsvOptions } from "./import.js";
+export { readOsvPaths } from "./import.js";
 export { recordKeys } from "./marks.js";
 export {
   MemoryAuditStore,

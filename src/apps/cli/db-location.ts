@@ -95,3 +95,18 @@ export async function withStores<T>(
     await stores.close();
   }
 }
+
+/**
+ * The vulnerability store at `location` ({@link dbLocation}), opened when the vulnerability service asks, with its
+ * name for messages (a URL without its password). The store adapter (and `pg`) loads only then.
+ */
+export function vulnDbOpener(
+  location: string,
+  opts: { lockTimeoutMs?: number } = {},
+): import("../../services/vuln/index.js").OpenVulnStore {
+  return async () => {
+    const { openVulnStore, redactDbUrl } = await import("../../adapters/store/index.js");
+    const vulns = await openVulnStore(location, opts);
+    return { vulns, where: isDbUrl(location) ? redactDbUrl(location) : location };
+  };
+}

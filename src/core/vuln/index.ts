@@ -10,6 +10,8 @@ export {
   normalizePackageName,
   splitEcosystem,
 } from "./ecosystem.js";
+export type { Freshness } from "./freshness.js";
+export { freshness, STALE_AFTER_DAYS } from "./freshness.js";
 export { looksLikeJsonFeed, parseKubernetesCveFeed } from "./k8s-cve-feed.js";
 export type { MatchOptions, MatchResult, PackageQuery, VulnFinding } from "./match.js";
 export { bestCvss, matchPackages, packageQueries, primaryId, subjectResource } from "./match.js";

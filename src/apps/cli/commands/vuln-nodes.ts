@@ -4,7 +4,7 @@ import type { Severity } from "../../../core/findings/index.js";
 import type { AdvisoryLookup } from "../../../services/nodes/index.js";
 import { addAllowPartialOption } from "../completeness.js";
 import type { CliContext } from "../context.js";
-import { allowIncompleteDbOption, dbLocation, dbOption, isDbUrl } from "../db-location.js";
+import { allowIncompleteDbOption, dbLocation, dbOption, vulnDbOpener } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
 import { addInputOptions, type InputOptions } from "../inputs.js";
 import { failOnOption, outputOption } from "../options.js";
@@ -19,42 +19,29 @@ type Flags = InputOptions & {
 };
 
 /**
- * An advisory lookup over the vulnerability store at `location`, refusing (or, with `allowIncomplete`, warning
- * about) an interrupted or empty import as `vuln scan` does.
+ * An advisory lookup over the vulnerability store at `location` (the vulnerability service's, with its one
+ * completeness and freshness check): an interrupted or empty import is refused or, with `allowIncomplete`,
+ * warned about, as `vuln scan` does; warnings and freshness coverage are printed as the lookup runs.
  */
 export async function storeLookup(
   location: string,
   ctx: CliContext,
   allowIncomplete: boolean | undefined,
 ): Promise<AdvisoryLookup> {
-  const { requireDatabase, importProblem } = await import("./vuln.js");
+  const { requireDatabase } = await import("./vuln.js");
   requireDatabase(location);
-  return async (keys) => {
-    const { openVulnStore, freshness, redactDbUrl } = await import("../../../adapters/store/index.js");
-    const store = await openVulnStore(location);
-    try {
-      const status = await store.status(ctx.now().toISOString());
-      const problem = importProblem(status, isDbUrl(location) ? redactDbUrl(location) : location);
-      if (problem && !allowIncomplete)
-        throw new PalisadeError("INPUT", `${problem}; run anyway with --allow-incomplete-db`);
-      if (problem) writeWarning(ctx, `${problem}: results may miss vulnerabilities`);
-      const byKey = await store.lookup(keys);
-      const fresh = freshness(status.newestModified, ctx.now(), undefined, status.futureModified);
-      writeCoverage(ctx, fresh.coverage);
-      return {
-        byKey,
-        coverage: fresh.coverage,
-        database: {
-          advisories: status.advisories,
-          newestModified: status.newestModified,
-          importedAt: status.importedAt,
-          stale: fresh.stale,
-        },
-      };
-    } finally {
-      await store.close();
-    }
-  };
+  const { advisoryLookup } = await import("../../../services/vuln/index.js");
+  return advisoryLookup(
+    { allowIncomplete, override: "run anyway with --allow-incomplete-db" },
+    {
+      open: vulnDbOpener(location),
+      now: ctx.now,
+      onRead: ({ warnings, check }) => {
+        for (const w of warnings) writeWarning(ctx, w);
+        writeCoverage(ctx, check.fresh.coverage);
+      },
+    },
+  );
 }
 
 /** Adds `vuln nodes` to the `vuln` command registered by commands/vuln.ts (listed after it in program.ts). */

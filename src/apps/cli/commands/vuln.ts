@@ -5,9 +5,9 @@ import type { Command } from "commander";
 import { PalisadeError } from "../../../core/errors/index.js";
 import type { CoverageEntry, Severity } from "../../../core/findings/index.js";
 import type { Sbom } from "../../../core/sbom/index.js";
-import { appendAll, stableStringify } from "../../../core/util/index.js";
+import { stableStringify } from "../../../core/util/index.js";
 import type { CliContext } from "../context.js";
-import { allowIncompleteDbOption, dbLocation, dbOption, isDbUrl } from "../db-location.js";
+import { allowIncompleteDbOption, dbLocation, dbOption, isDbUrl, vulnDbOpener } from "../db-location.js";
 import { EXIT } from "../exit-codes.js";
 import { addImageOptions, type ImageFlags, imageAnalyzeOptions, imageSpec } from "../image-options.js";
 import { collect, failOnOption, outputOption } from "../options.js";
@@ -86,23 +86,27 @@ async function loadSbom(
   return analyzeImage(imageSpec(target, ctx, { directories: true }), opts);
 }
 
+/** Read one VEX document (JSON), bounded in size; a typed error naming the file when it cannot be read. */
+async function readVexDocument(vexFile: string, ctx: CliContext): Promise<unknown> {
+  try {
+    const path = resolve(ctx.cwd, vexFile);
+    // VEX documents are small; a cap keeps a wrong path (a disk image, a log, a FIFO) from exhausting memory or
+    // blocking.
+    const { readRegularText } = await import("../../../adapters/fs/index.js");
+    const text = await readRegularText(path, { maxBytes: MAX_VEX_BYTES, what: "VEX document" });
+    return JSON.parse(text);
+  } catch (e) {
+    if (e instanceof PalisadeError) throw e;
+    // No `cause` and no V8 excerpt: JSON.parse's message quotes the input, which may hold a secret.
+    const { jsonErrorReason } = await import("../../../core/util/index.js");
+    throw new PalisadeError("INPUT", `cannot read VEX document: ${jsonErrorReason(e)}`, {
+      context: { file: vexFile },
+    });
+  }
+}
+
 /** Default of `vuln db import --lock-timeout`, in seconds. */
 const DEFAULT_IMPORT_LOCK_TIMEOUT_S = 120;
-
-/**
- * Why the database cannot be trusted to be complete, or undefined: the last import did not finish, or nothing
- * was ever imported. (A running import is fine: readers see the previous import until it commits.)
- */
-export function importProblem(
-  st: import("../../../adapters/store/index.js").VulnDbStatus,
-  where: string,
-): string | undefined {
-  if (st.importState === "interrupted")
-    return `the last import into ${where} (started ${st.importStartedAt ?? "at an unknown time"}) did not finish: the database holds ${st.importedAt ? `the data of the import finished ${st.importedAt}` : "no completed import"}; run \`palisade vuln db import\` again`;
-  if (st.advisories === 0)
-    return `the vulnerability database ${where} holds no advisories: import OSV advisories with \`palisade vuln db import PATH...\``;
-  return undefined;
-}
 
 /**
  * Test-only hook: with PALISADE_TEST_HOLD_IMPORT_AFTER=N, an import stops after the batch that reaches N records
@@ -139,15 +143,16 @@ export function register(program: Command, ctx: CliContext): void {
       const lockTimeout = Number(flags.lockTimeout);
       if (!Number.isFinite(lockTimeout) || lockTimeout < 0)
         throw new PalisadeError("USAGE", `--lock-timeout ${flags.lockTimeout} is not a number of seconds`);
-      const { openVulnStore, importOsvPaths } = await import("../../../adapters/store/index.js");
+      const { openVulnStore, readOsvPaths } = await import("../../../adapters/store/index.js");
+      const { importAdvisories } = await import("../../../services/vuln/index.js");
       const store = await openVulnStore(dbLocation(flags.db, ctx), { lockTimeoutMs: lockTimeout * 1000 });
       try {
         const started = performance.now();
-        const r = await importOsvPaths(
-          store,
-          paths.map((p) => resolve(ctx.cwd, p)),
-          { now: ctx.now, afterBatch: testHoldHook(ctx) },
-        );
+        const r = await importAdvisories(readOsvPaths(paths.map((p) => resolve(ctx.cwd, p))), {
+          vulns: store,
+          now: ctx.now,
+          afterBatch: testHoldHook(ctx),
+        });
         const ms = Math.round(performance.now() - started);
         writeCoverage(ctx, r.coverage);
         for (const n of r.notes) writeNote(ctx, n);
@@ -168,37 +173,34 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (flags: { db?: string; output: string }) => {
       const location = dbLocation(flags.db, ctx);
       requireDatabase(location);
-      const { openVulnStore, freshness, redactDbUrl } = await import("../../../adapters/store/index.js");
-      // A URL may carry a password: status output shows it redacted.
-      const file = isDbUrl(location) ? redactDbUrl(location) : location;
-      const store = await openVulnStore(location);
-      try {
-        const st = await store.status(ctx.now().toISOString());
-        const fresh = freshness(st.newestModified, ctx.now(), undefined, st.futureModified);
-        const problem = importProblem(st, file);
-        if (problem) writeWarning(ctx, problem);
-        writeCoverage(ctx, fresh.coverage);
-        for (const n of fresh.notes) writeNote(ctx, n);
-        if (flags.output === "json") {
-          ctx.stdout.write(
-            `${stableStringify({ path: file, ...st, ageDays: fresh.ageDays, stale: fresh.stale })}\n`,
-          );
-        } else {
-          const lines = [
-            `database:        ${file}`,
-            `advisories:      ${st.advisories}`,
-            `packages:        ${st.packages}`,
-            `imported at:     ${st.importedAt ?? "never"}`,
-            `last import:     ${st.importState}${st.importStartedAt ? ` (started ${st.importStartedAt})` : ""}`,
-            `newest modified: ${st.newestModified ?? "-"}${fresh.ageDays !== undefined ? ` (${fresh.ageDays} days old${fresh.stale ? ", stale" : ""})` : ""}`,
-            ...Object.entries(st.byEcosystem).map(([eco, n]) => `  ${eco}: ${n}`),
-          ];
-          ctx.stdout.write(`${lines.join("\n")}\n`);
-        }
-        ctx.exitCode = EXIT.OK;
-      } finally {
-        await store.close();
+      const { vulnDbStatus } = await import("../../../services/vuln/index.js");
+      // A URL may carry a password: status output shows it redacted (the service's `where`).
+      const {
+        where: file,
+        status: st,
+        fresh,
+        problem,
+      } = await vulnDbStatus({ open: vulnDbOpener(location), now: ctx.now });
+      if (problem) writeWarning(ctx, problem);
+      writeCoverage(ctx, fresh.coverage);
+      for (const n of fresh.notes) writeNote(ctx, n);
+      if (flags.output === "json") {
+        ctx.stdout.write(
+          `${stableStringify({ path: file, ...st, ageDays: fresh.ageDays, stale: fresh.stale })}\n`,
+        );
+      } else {
+        const lines = [
+          `database:        ${file}`,
+          `advisories:      ${st.advisories}`,
+          `packages:        ${st.packages}`,
+          `imported at:     ${st.importedAt ?? "never"}`,
+          `last import:     ${st.importState}${st.importStartedAt ? ` (started ${st.importStartedAt})` : ""}`,
+          `newest modified: ${st.newestModified ?? "-"}${fresh.ageDays !== undefined ? ` (${fresh.ageDays} days old${fresh.stale ? ", stale" : ""})` : ""}`,
+          ...Object.entries(st.byEcosystem).map(([eco, n]) => `  ${eco}: ${n}`),
+        ];
+        ctx.stdout.write(`${lines.join("\n")}\n`);
       }
+      ctx.exitCode = EXIT.OK;
     });
 
   addImageOptions(
@@ -234,60 +236,31 @@ export function register(program: Command, ctx: CliContext): void {
       const location = dbLocation(flags.db, ctx);
       requireDatabase(location);
       const vulnMod = await import("../../../core/vuln/index.js");
-      const { openVulnStore, freshness, redactDbUrl } = await import("../../../adapters/store/index.js");
-      const { sbom, coverage: loadCoverage } = await loadSbom(target, flags.sbom, flags, ctx);
-      const store = await openVulnStore(location);
-      let status: import("../../../adapters/store/index.js").VulnDbStatus;
-      let byKey: Map<string, import("../../../core/vuln/index.js").OsvRecord[]>;
-      try {
-        status = await store.status(ctx.now().toISOString());
-        // An incomplete database must never give an "all clear": refuse before matching, unless asked.
-        const problem = importProblem(status, isDbUrl(location) ? redactDbUrl(location) : location);
-        if (problem && !flags.allowIncompleteDb)
-          throw new PalisadeError("INPUT", `${problem}; scan anyway with --allow-incomplete-db`);
-        if (problem) writeWarning(ctx, `${problem}: results may miss vulnerabilities`);
-        byKey = await store.lookup(vulnMod.packageQueries(sbom).map((q) => q.key));
-      } finally {
-        await store.close();
-      }
-      const fresh = freshness(status.newestModified, ctx.now(), undefined, status.futureModified);
-      writeCoverage(ctx, fresh.coverage);
-      for (const n of fresh.notes) writeNote(ctx, n);
-      const matched = vulnMod.matchPackages(sbom, byKey, { resolver: vulnMod.DEFAULT_RESOLVER });
-      let findings = matched.findings;
-      const coverage = [...loadCoverage, ...fresh.coverage, ...matched.coverage];
-      for (const vexFile of flags.vex ?? []) {
-        let doc: unknown;
-        try {
-          const path = resolve(ctx.cwd, vexFile);
-          // VEX documents are small; a cap keeps a wrong path (a disk image, a log, a FIFO) from exhausting
-          // memory or blocking.
-          const { readRegularText } = await import("../../../adapters/fs/index.js");
-          const text = await readRegularText(path, { maxBytes: MAX_VEX_BYTES, what: "VEX document" });
-          doc = JSON.parse(text);
-        } catch (e) {
-          if (e instanceof PalisadeError) throw e;
-          // No `cause` and no V8 excerpt: JSON.parse's message quotes the input, which may hold a secret.
-          const { jsonErrorReason } = await import("../../../core/util/index.js");
-          throw new PalisadeError("INPUT", `cannot read VEX document: ${jsonErrorReason(e)}`, {
-            context: { file: vexFile },
-          });
-        }
-        const parsed = vulnMod.parseVex(doc, vexFile);
-        appendAll(coverage, parsed.coverage);
-        const applied = vulnMod.applyVex(findings, parsed.statements, sbom.subject.name);
-        findings = applied.findings;
-        appendAll(coverage, applied.coverage);
-      }
-      const report = vulnMod.buildVulnReport(sbom, findings, coverage, {
-        version: VERSION,
-        database: {
-          advisories: status.advisories,
-          newestModified: status.newestModified,
-          importedAt: status.importedAt,
-          stale: fresh.stale,
+      const { sbom, coverage } = await loadSbom(target, flags.sbom, flags, ctx);
+      const { vulnScan } = await import("../../../services/vuln/index.js");
+      const { report, findings } = await vulnScan(
+        {
+          sbom,
+          coverage,
+          vex: flags.vex ?? [],
+          // An incomplete database must never give an "all clear": refused before matching, unless asked.
+          policy: {
+            allowIncomplete: flags.allowIncompleteDb,
+            override: "scan anyway with --allow-incomplete-db",
+          },
+          version: VERSION,
         },
-      });
+        {
+          open: vulnDbOpener(location),
+          now: ctx.now,
+          readVex: (file) => readVexDocument(file, ctx),
+          onDatabase: ({ warnings, check }) => {
+            for (const w of warnings) writeWarning(ctx, w);
+            writeCoverage(ctx, check.fresh.coverage);
+            for (const n of check.fresh.notes) writeNote(ctx, n);
+          },
+        },
+      );
       const now = ctx.now();
       switch (flags.output) {
         case "json":
