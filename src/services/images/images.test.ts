@@ -3,7 +3,7 @@ import { openStores } from "../../adapters/store/index.js";
 import { PalisadeError } from "../../core/errors/index.js";
 import { deployment, dg, img } from "../../core/lineage/__fixtures__/images.js";
 import { sbomOfKnownImage } from "../../core/lineage/index.js";
-import { discoverImages } from "./index.js";
+import { discoverImages, listKnownImages, rememberImages } from "./index.js";
 
 const T0 = new Date("2026-03-01T00:00:00.000Z");
 const WEB = "registry.example/shop/web";
@@ -77,5 +77,37 @@ describe("discoverImages (images service)", () => {
       [dg(2), [`${API}:2.0`, `${API}@${dg(2)}`], T0.toISOString()],
     ]);
     await stores.close();
+  });
+});
+
+describe("listKnownImages (images service)", () => {
+  it("lists every known image by digest with its layer chain and package count, and when it was seen", async () => {
+    const stores = await openStores("memory:");
+    const T1 = new Date("2026-03-02T00:00:00.000Z");
+    await rememberImages([web, api], { images: stores.images, now: () => T0 });
+    await rememberImages([web], { images: stores.images, now: () => T1 });
+    expect(await listKnownImages({ images: stores.images })).toEqual({
+      images: [
+        {
+          digest: dg(1),
+          refs: [`${WEB}:1.0`],
+          platform: web.platform,
+          layers: web.layers,
+          packages: 1,
+          firstSeen: T0.toISOString(),
+          lastSeen: T1.toISOString(),
+        },
+        {
+          digest: dg(2),
+          refs: [],
+          platform: api.platform,
+          layers: api.layers,
+          packages: 1,
+          firstSeen: T0.toISOString(),
+          lastSeen: T0.toISOString(),
+        },
+      ],
+      coverage: [],
+    });
   });
 });

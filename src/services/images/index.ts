@@ -5,7 +5,7 @@
  * through its port.
  */
 
-import type { KnownImageStore } from "../../adapters/store/ports.js";
+import type { KnownImageStore, StoredImage } from "../../adapters/store/ports.js";
 import { type ErrorCode, PalisadeError, toPalisadeError } from "../../core/errors/index.js";
 import { type CoverageEntry, cmp } from "../../core/findings/index.js";
 import {
@@ -205,4 +205,35 @@ export async function rememberImages(
   deps: { images: KnownImageStore; now: () => Date },
 ): Promise<void> {
   await deps.images.putImages(images, deps.now());
+}
+
+/** A known image as `images list` shows it: its identity, layer chain and package count, when it was seen. */
+export interface KnownImageSummary {
+  digest: string;
+  refs: string[];
+  platform?: string | undefined;
+  layers: string[];
+  packages: number;
+  firstSeen: string;
+  lastSeen: string;
+}
+
+function summary(i: StoredImage): KnownImageSummary {
+  return {
+    digest: i.image.digest,
+    refs: i.image.refs,
+    platform: i.image.platform,
+    layers: i.image.layers,
+    packages: i.image.packages.length,
+    firstSeen: i.firstSeen,
+    lastSeen: i.lastSeen,
+  };
+}
+
+/** `images list`: every known image (by digest), and stored images that no longer parse as coverage. */
+export async function listKnownImages(deps: {
+  images: KnownImageStore;
+}): Promise<{ images: KnownImageSummary[]; coverage: CoverageEntry[] }> {
+  const listed = await deps.images.listImages();
+  return { images: listed.images.map(summary), coverage: listed.coverage };
 }

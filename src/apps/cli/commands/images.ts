@@ -288,26 +288,17 @@ export function register(program: Command, ctx: CliContext): void {
     .addOption(outputOption(["table", "json"], "table"))
     .addOption(storesDbOption(ctx))
     .action(async (flags: { output: string; db?: string }) => {
-      const listed = await withStores(flags.db, ctx, {}, (stores) => stores.images.listImages());
+      const { listKnownImages } = await import("../../../services/images/index.js");
+      const listed = await withStores(flags.db, ctx, {}, (stores) =>
+        listKnownImages({ images: stores.images }),
+      );
       writeCoverage(ctx, listed.coverage);
       if (flags.output === "json") {
-        ctx.stdout.write(
-          `${stableStringify(
-            listed.images.map((i) => ({
-              digest: i.image.digest,
-              refs: i.image.refs,
-              platform: i.image.platform,
-              layers: i.image.layers,
-              packages: i.image.packages.length,
-              firstSeen: i.firstSeen,
-              lastSeen: i.lastSeen,
-            })),
-          )}\n`,
-        );
+        ctx.stdout.write(`${stableStringify(listed.images)}\n`);
       } else {
         for (const i of listed.images)
           ctx.stdout.write(
-            `${i.image.digest.slice(0, 19)}  ${(i.image.platform ?? "-").padEnd(12)} ${String(i.image.layers.length).padStart(3)} layers ${String(i.image.packages.length).padStart(5)} packages  ${i.image.refs.join(", ") || "(no name)"}\n`,
+            `${i.digest.slice(0, 19)}  ${(i.platform ?? "-").padEnd(12)} ${String(i.layers.length).padStart(3)} layers ${String(i.packages).padStart(5)} packages  ${i.refs.join(", ") || "(no name)"}\n`,
           );
         if (listed.images.length === 0)
           ctx.stdout.write(
