@@ -13,6 +13,7 @@ import {
   PG_SCHEMA_VERSION,
   SchemaTooNewError,
 } from "../../src/adapters/store/index.js";
+import { migratePg, PgConnection } from "../../src/adapters/store/postgres/index.js";
 import { dg, img } from "../../src/core/lineage/__fixtures__/images.js";
 import { describeRemediationConcurrency, describeStoresContracts, rec, record } from "../contracts/index.js";
 import { type CliResult, runCli } from "../support/cli.js";
@@ -118,6 +119,49 @@ describe.runIf(UP)("stores on PostgreSQL", () => {
       expect(PG_MIGRATIONS.map((m) => m.version)).toEqual(
         Array.from({ length: PG_SCHEMA_VERSION }, (_, i) => i + 1),
       );
+    });
+
+    it("a schema left at every earlier version migrates to the schema a new one has", async () => {
+      const describeSchema = (schema: string) =>
+        admin(async (c) => ({
+          columns: (
+            await c.query(
+              `SELECT table_name, column_name, data_type, is_nullable, column_default
+               FROM information_schema.columns WHERE table_schema = $1
+               ORDER BY table_name COLLATE "C", column_name COLLATE "C"`,
+              [schema],
+            )
+          ).rows,
+          indexes: (
+            await c.query(
+              `SELECT indexname, replace(indexdef, $1, 'S') AS def FROM pg_indexes WHERE schemaname = $2
+               ORDER BY indexname COLLATE "C"`,
+              [`"${schema}"`, schema],
+            )
+          ).rows.map((r: { indexname: string; def: string }) => ({
+            ...r,
+            def: r.def.replaceAll(schema, "S"),
+          })),
+          applied: (await c.query(`SELECT version, name FROM "${schema}".schema_migrations ORDER BY version`))
+            .rows,
+        }));
+      const fresh = freshSchema();
+      await (await openStores(urlFor(fresh))).close();
+      const want = await describeSchema(fresh);
+      expect(want.applied).toHaveLength(PG_SCHEMA_VERSION);
+      for (let k = 1; k < PG_SCHEMA_VERSION; k++) {
+        const schema = freshSchema();
+        // A connection that runs only the first k migrations (openPgConnection would run them all).
+        const pool = new pg.Pool({ connectionString: URL_BASE, max: 1 });
+        try {
+          await migratePg(new PgConnection(pool, schema, URL_BASE, 10_000), PG_MIGRATIONS.slice(0, k));
+        } finally {
+          await pool.end();
+        }
+        expect((await describeSchema(schema)).applied).toHaveLength(k);
+        await (await openStores(urlFor(schema))).close();
+        expect({ from: k, ...(await describeSchema(schema)) }).toEqual({ from: k, ...want });
+      }
     });
 
     it("migrate a schema made by the previous version (schema_version 1) in place, data intact, once", async () => {

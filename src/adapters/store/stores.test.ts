@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -15,10 +15,12 @@ import {
 import { dg, img } from "../../core/lineage/__fixtures__/images.js";
 import {
   MemoryVulnStore,
+  migrateSqlite,
   openStores,
   SchemaTooNewError,
   SQLITE_MIGRATIONS,
   SQLITE_SCHEMA_VERSION,
+  type SqliteDatabase,
   SqliteVulnStore,
 } from "./index.js";
 
@@ -212,6 +214,34 @@ describe("SQLite schema migrations", () => {
     expect(applied).toEqual(SQLITE_MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
     // The previous Palisade's markers stay: the file is still readable by it.
     expect(markers).toEqual([{ value: "2" }, { value: "1" }]);
+  });
+
+  it("a database left at every earlier version migrates to the schema a new database has", async () => {
+    const schemaOf = (file: string) => {
+      const db = new RawDatabase(file);
+      const objects = db
+        .prepare(
+          "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+        )
+        .all();
+      const applied = db.prepare("SELECT version, name FROM schema_migrations ORDER BY version").all();
+      db.close();
+      return { objects, applied };
+    };
+    const fresh = freshFile();
+    await (await openStores(fresh)).close();
+    const want = schemaOf(fresh);
+    expect(want.applied).toHaveLength(SQLITE_SCHEMA_VERSION);
+    for (let k = 1; k < SQLITE_SCHEMA_VERSION; k++) {
+      const file = freshFile();
+      mkdirSync(join(file, ".."), { recursive: true });
+      const db = new RawDatabase(file);
+      migrateSqlite(db as unknown as SqliteDatabase, file, SQLITE_MIGRATIONS.slice(0, k));
+      db.close();
+      expect(schemaOf(file).applied).toHaveLength(k);
+      await (await openStores(file)).close();
+      expect({ from: k, ...schemaOf(file) }).toEqual({ from: k, ...want });
+    }
   });
 
   it("a database newer than this Palisade is refused with a typed error, and left as it is", async () => {
