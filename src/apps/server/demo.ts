@@ -12,11 +12,12 @@ import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { analyzeImage } from "../../adapters/image/index.js";
 import { loadSnapshotStream } from "../../adapters/manifests/index.js";
-import { importOsvPaths, type Stores } from "../../adapters/store/index.js";
+import { readOsvPaths, type Stores } from "../../adapters/store/index.js";
 import { PalisadeError } from "../../core/errors/index.js";
 import { knownImageFromSbom } from "../../core/lineage/index.js";
 import { rememberImages } from "../../services/images/index.js";
 import { type IngestSummary, ingestSnapshot } from "../../services/ingest/index.js";
+import { importAdvisories } from "../../services/vuln/index.js";
 import { VERSION } from "../cli/version.js";
 
 /** The cluster the demo snapshots are ingested as. */
@@ -69,7 +70,10 @@ export interface DemoLoaded {
 
 /** Load the demo in `dir` into `stores`: advisories, images, then the "before" snapshot. */
 export async function loadDemo(stores: Stores, dir: string, now: () => Date): Promise<DemoLoaded> {
-  const advisories = await importOsvPaths(stores.vulns, [join(dir, "advisories")], { now });
+  const advisories = await importAdvisories(readOsvPaths([join(dir, "advisories")]), {
+    vulns: stores.vulns,
+    now,
+  });
   const refs = (await readFile(join(dir, "images", "refs.txt"), "utf8"))
     .split("\n")
     .map((l) => l.trim().split(/\s+/))
