@@ -73,19 +73,23 @@ for (const file of result.outputFiles) {
   mkdirSync(dirname(file.path), { recursive: true });
   writeFileSync(file.path, cjs.code);
 }
+// The launcher is CommonJS (dist/cli/package.json says so): Node then starts it without setting up its ESM
+// loader, which nothing here needs any more.
 await build({
   absWorkingDir: ROOT,
   entryPoints: { palisade: "src/apps/cli/launch.ts" },
   outdir: OUT,
   bundle: true,
-  format: "esm",
+  format: "cjs",
   platform: "node",
   target: "node20",
-  define: { __PALISADE_ENTRY__: JSON.stringify(basename(entry)) },
+  define: { __PALISADE_ENTRY__: JSON.stringify(basename(entry)), "import.meta.url": "__launcherUrl" },
+  banner: { js: 'const __launcherUrl = require("node:url").pathToFileURL(__filename).href;' },
   minifySyntax: true,
   legalComments: "none",
   logLevel: "warning",
 });
+writeFileSync(join(OUT, "package.json"), `${JSON.stringify({ type: "commonjs" })}\n`);
 if (process.argv.includes("--metafile"))
   writeFileSync(join(OUT, "meta.json"), JSON.stringify(result.metafile));
 
