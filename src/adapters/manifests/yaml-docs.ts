@@ -31,6 +31,7 @@ import {
 import { FORBIDDEN_KEYS, isRecord } from "../../core/util/index.js";
 import type { LoadLimits, LoadResult } from "./limits.js";
 import { checkValue } from "./safety.js";
+import { parseSimpleYaml, simpleNodeOffset } from "./yaml-simple.js";
 
 const YAML_ORG = "tag:yaml.org,2002:";
 /** YAML 1.1 tags Kubernetes never produces and that do not map to JSON (Date, Uint8Array, Set, Map). */
@@ -182,8 +183,11 @@ interface FileIndex {
 interface DocSpan {
   start: number;
   end: number;
-  /** The document as composed at load, while kept (see {@link KEEP_DOCS_BYTES}), and its offset in the text. */
-  kept?: { doc: Document.Parsed; base: number } | undefined;
+  /**
+   * While the document is kept (see {@link KEEP_DOCS_BYTES}): the offset in the text of the node a field path
+   * names, from the document as composed at load (or as the simple-YAML fast path read it).
+   */
+  kept?: ((fieldPath: string) => number | undefined) | undefined;
 }
 
 /**
@@ -324,8 +328,8 @@ function blank(text: string, ranges: [number, number][]): string {
  */
 function locateIn(fi: FileIndex, span: DocSpan, file: string, fieldPath: string): SourceLocation | undefined {
   if (span.kept) {
-    const pos = nodeOffset(span.kept.doc, fieldPath);
-    return pos === undefined ? undefined : posAt(fi.lines, file, span.kept.base + pos);
+    const pos = span.kept(fieldPath);
+    return pos === undefined ? undefined : posAt(fi.lines, file, pos);
   }
   let cached = fi.cache;
   if (cached?.span !== span) {
@@ -394,13 +398,15 @@ function findInMap(
 /**
  * Parse multi-document YAML text into raw objects. Documents are composed one at a time (the document cap
  * stops parsing early); a broken document becomes a coverage entry and the next ones still load.
- * `keepDocuments` overrides the budget of {@link KEEP_DOCS_BYTES} (tests compare both ways of locating).
+ * Text in the simple subset of yaml-simple.ts is read by that fast path instead, when its documents can be kept.
+ * `keepDocuments` overrides the budget of {@link KEEP_DOCS_BYTES} and `simple: false` turns the fast path off
+ * (tests compare the ways of parsing and locating).
  */
 export function parseYamlText(
   text: string,
   file: string,
   limits: LoadLimits,
-  options: { keepDocuments?: boolean } = {},
+  options: { keepDocuments?: boolean; simple?: boolean } = {},
 ): LoadResult {
   const objects: RawObject[] = [];
   const coverage: CoverageEntry[] = [];
@@ -413,6 +419,37 @@ export function parseYamlText(
   if (keep) {
     keptBytes += text.length;
     keptRelease.register(fi, text.length, fi);
+  }
+  if (keep && options.simple !== false) {
+    const simple = parseSimpleYaml(text, YAML_OPTIONS, limits.maxDepth);
+    if (
+      simple &&
+      simple.length > 0 &&
+      simple.length < limits.maxDocuments &&
+      !simple.some((d) => d !== null && holdsSecrets(d.value))
+    ) {
+      for (const [i, d] of simple.entries()) {
+        // An empty document (comments only) counts in the numbering, as in the `yaml` path.
+        if (d === null) continue;
+        const loc = posAt(lines, file, d.root.start);
+        const span: DocSpan = {
+          start: d.root.start,
+          end: d.root.start,
+          kept: (p) => simpleNodeOffset(d.root, p),
+        };
+        objects.push({
+          object: slimLoaded(d.value),
+          source: {
+            file,
+            line: loc.line,
+            column: loc.column,
+            index: i,
+            locate: (fieldPath) => locateIn(fi, span, file, fieldPath),
+          },
+        });
+      }
+      return { objects, coverage, files: 1 };
+    }
   }
   const spans: DocSpan[] = [];
   const secretRanges: [number, number][] = [];
@@ -503,7 +540,11 @@ export function parseYamlText(
     const clean = stripSecrets(value);
     if (clean !== value || ranges.length > 0) stripped = true;
     const object = slimLoaded(clean);
-    const span: DocSpan = { start, end: base + contents.range[2], kept: keep ? { doc, base } : undefined };
+    const kept = (fieldPath: string): number | undefined => {
+      const pos = nodeOffset(doc, fieldPath);
+      return pos === undefined ? undefined : base + pos;
+    };
+    const span: DocSpan = { start, end: base + contents.range[2], kept: keep ? kept : undefined };
     spans.push(span);
     const loc = posAt(lines, file, start);
     objects.push({
@@ -556,6 +597,11 @@ export function parseYamlText(
     for (const o of objects) o.object = JSON.parse(JSON.stringify(o.object)) as Record<string, unknown>;
   }
   return { objects, coverage, files: 1 };
+}
+
+/** Whether {@link stripSecrets} would look inside the object (a Secret, or a List that may hold Secrets). */
+function holdsSecrets(o: Record<string, unknown>): boolean {
+  return o.kind === "Secret" || (typeof o.kind === "string" && o.kind.endsWith("List"));
 }
 
 /** Drop Secret values at load time, for a Secret or the Secrets inside a List. */
