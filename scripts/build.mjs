@@ -71,7 +71,14 @@ for (const file of result.outputFiles) {
     logLevel: "error",
   });
   mkdirSync(dirname(file.path), { recursive: true });
-  writeFileSync(file.path, cjs.code);
+  // The launcher compiles the file as it is: a function taking what CommonJS gives a module. Nothing before the
+  // first line's text, so line numbers hold; strict, as the ESM it came from was.
+  if (!/^[\x00-\x7f]*$/.test(cjs.code))
+    throw new Error(`${file.path}: not ASCII (the launcher reads chunks as latin1)`);
+  writeFileSync(
+    file.path,
+    `(function (exports, require, module, __filename, __dirname, __importMetaUrl) {"use strict";${cjs.code}\n})`,
+  );
 }
 // The launcher is CommonJS (dist/cli/package.json says so): Node then starts it without setting up its ESM
 // loader, which nothing here needs any more.

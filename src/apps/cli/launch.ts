@@ -74,14 +74,16 @@ function loadChunk(file: string): unknown {
   const module: ChunkModule = { exports: {} };
   loaded.set(file, module);
   const cacheFile = cacheFileOf(file);
-  // The wrapper keeps line numbers (it adds nothing before the first line's text) and strict mode (ESM was strict).
-  const source = `(function (exports, require, module, __filename, __dirname, __importMetaUrl) {"use strict";${readFileSync(file, "utf8")}\n})`;
+  // The build wrote each chunk as `(function (exports, require, module, __filename, __dirname, __importMetaUrl)
+  // {…})` in ASCII (esbuild escapes the rest), so the text is read as latin1 (no UTF-8 decoding) and compiled as is.
+  const source = readFileSync(file, "latin1");
   const cachedData = readCache(cacheFile);
   const script = new Script(source, cachedData ? { filename: file, cachedData } : { filename: file });
   compiled.push({ script, cacheFile });
   const dir = dirname(file);
   const chunkRequire = Object.assign(
-    (id: string): unknown => (id.startsWith("./") ? loadChunk(join(dir, id)) : nodeRequire(id)),
+    // Chunks name each other "./chunk-….js", in the same directory.
+    (id: string): unknown => (id.startsWith("./") ? loadChunk(dir + id.slice(1)) : nodeRequire(id)),
     { resolve: nodeRequire.resolve, cache: nodeRequire.cache, main: nodeRequire.main },
   );
   const fn = script.runInThisContext() as (...args: unknown[]) => void;
