@@ -109,7 +109,8 @@ export async function inventoryInputs(
   const readers: InventoryReaders = {
     manifests: async (files, budget) =>
       (await import("../../adapters/manifests/index.js")).loadManifestPaths([...files], {
-        stdin: ctx.stdin,
+        // Only `-` reads stdin; touching ctx.stdin otherwise would set up process.stdin for nothing.
+        ...(files.includes("-") ? { stdin: ctx.stdin } : {}),
         cwd: ctx.cwd,
         ...(limits ? { limits } : {}),
         budget,
