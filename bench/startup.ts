@@ -4,9 +4,15 @@
  * of each is excluded and printed separately. Target: scan <= 1.5x `node -e 0`.
  *
  *   npm run build && npx tsx bench/startup.ts [file.yaml] [runs=11]
+ *   BEFORE=/path/to/other/dist/cli/palisade.js npx tsx bench/startup.ts   # also that build's runs, same run
+ *
+ * The build makes the code cache (dist/cli/chunks/*.cache) by scanning examples/demo/manifests, which holds the
+ * default file: the cache is compiled code, not data, but a file outside it (src/adapters/manifests/__fixtures__/
+ * kustomize-rendered.yaml) gives the figure for input the build never saw.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -15,11 +21,23 @@ const FILE = process.argv[2] ?? join(ROOT, "examples", "demo", "manifests", "pay
 const RUNS = Number(process.argv[3] ?? 11);
 if (!existsSync(BUNDLE)) throw new Error(`no bundle at ${BUNDLE}: run npm run build first`);
 
+const BEFORE = process.env.BEFORE;
 const cases: [string, string[]][] = [
   ["node -e 0", ["-e", "0"]],
   ["palisade scan one.yaml -o json", [BUNDLE, "scan", FILE, "-o", "json"]],
   ["palisade scan one.yaml (table)", [BUNDLE, "scan", FILE]],
+  ...(BEFORE
+    ? ([
+        ["before: palisade scan one.yaml -o json", [BEFORE, "scan", FILE, "-o", "json"]],
+        ["before: palisade scan one.yaml (table)", [BEFORE, "scan", FILE]],
+      ] as [string, string[]][])
+    : []),
 ];
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" ");
+const loadBefore = load();
 
 function once(args: string[]): number {
   const t0 = process.hrtime.bigint();
@@ -37,11 +55,13 @@ for (let k = 0; k < RUNS; k++)
     times[i]?.push(once(args));
   });
 const base = median(times[0] as number[]);
-console.log(`file: ${FILE}; ${RUNS} interleaved runs each, median (all runs); warm-up run excluded`);
+console.log(
+  `file: ${FILE}; ${RUNS} interleaved runs each, median (all runs); warm-up run excluded; load average ${loadBefore} before, ${load()} after`,
+);
 cases.forEach(([name], i) => {
   const t = times[i] as number[];
   console.log(
-    `${name.padEnd(34)} ${median(t).toFixed(0).padStart(5)} ms (${[...t]
+    `${name.padEnd(42)} ${median(t).toFixed(0).padStart(5)} ms (${[...t]
       .sort((a, b) => a - b)
       .map((x) => x.toFixed(0))
       .join(

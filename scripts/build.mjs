@@ -73,7 +73,7 @@ for (const file of result.outputFiles) {
   mkdirSync(dirname(file.path), { recursive: true });
   // The launcher compiles the file as it is: a function taking what CommonJS gives a module. Nothing before the
   // first line's text, so line numbers hold; strict, as the ESM it came from was.
-  if (!/^[\x00-\x7f]*$/.test(cjs.code))
+  if (Buffer.byteLength(cjs.code) !== cjs.code.length)
     throw new Error(`${file.path}: not ASCII (the launcher reads chunks as latin1)`);
   writeFileSync(
     file.path,
