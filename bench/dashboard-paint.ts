@@ -96,5 +96,4 @@ try {
 } finally {
   await browser.close();
   await demo.stop();
-  demo.cleanup();
 }

@@ -12,15 +12,23 @@ const outFlag = process.argv.indexOf("--out");
 const OUT = outFlag === -1 ? join(ROOT, "docs", "dashboard") : resolve(process.argv[outFlag + 1] ?? "");
 mkdirSync(OUT, { recursive: true });
 
-/** Each page: its file name, its URL, and the element that shows it has loaded (its data, or its error). */
-const PAGES: [name: string, path: string, ready: string][] = [
-  ["overview", "/", "table.teams, .state.error"],
-  ["findings", "/findings?severity=medium&team=team-a", "table.findings, .state.error"],
-  ["vulnerability", "/vulnerabilities/CVE-2099-0001", "ul.tree, .state.error"],
-  ["remediation", "/remediations", ".board, .state.error"],
-  ["rbac-paths", "/rbac", ".graph canvas, .state.error"],
-  ["network", "/netpol", ".graph canvas, .state.error"],
-  ["exceptions", "/exceptions", "main table, .state.error"],
+/**
+ * Each page: its file name, its URL, the element that shows it has loaded, and the API route it reads (a page whose
+ * route this server does not provide yet is skipped and said so, not pictured as an error).
+ */
+const PAGES: [name: string, path: string, ready: string, api: string][] = [
+  ["overview", "/", "table.teams", "/api/v1/findings"],
+  ["findings", "/findings?severity=medium&team=team-a", "table.findings", "/api/v1/findings"],
+  [
+    "vulnerability",
+    "/vulnerabilities/CVE-2099-0001",
+    "ul.tree",
+    "/api/v1/vulnerabilities/CVE-2099-0001/impact",
+  ],
+  ["remediation", "/remediations", ".board", "/api/v1/remediations"],
+  ["rbac-paths", "/rbac", ".graph canvas", "/api/v1/rbac/paths"],
+  ["network", "/netpol", ".graph canvas", "/api/v1/netpol/connectivity"],
+  ["exceptions", "/exceptions", "main table, main .state.empty", "/api/v1/exceptions"],
 ];
 
 const demo = await startDemo();
@@ -31,9 +39,16 @@ try {
   await page.locator("#token").waitFor();
   await page.screenshot({ path: join(OUT, "sign-in.png") });
   await signIn(page, demo.url, demo.tokens.admin);
-  for (const [name, path, ready] of PAGES) {
+  for (const [name, path, ready, api] of PAGES) {
+    const probe = await fetch(`${demo.url}${api}`, {
+      headers: { authorization: `Bearer ${demo.tokens.admin}` },
+    });
+    if (probe.status === 404 && /"no route /.test(await probe.text())) {
+      process.stdout.write(`skipped ${name}: this server has no ${api} yet\n`);
+      continue;
+    }
     await page.goto(`${demo.url}${path}`);
-    await page.locator(ready).first().waitFor();
+    await page.locator(`${ready}, main .state.error`).first().waitFor();
     // Graph layouts settle in the next frames: wait for two animation frames, not for a time.
     await page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))");
     await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
@@ -48,5 +63,4 @@ try {
 } finally {
   await browser.close();
   await demo.stop();
-  demo.cleanup();
 }

@@ -3,8 +3,7 @@
  * chromium driven by playwright-core, for the dashboard's browser tests and the screenshot and paint-time scripts.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 
@@ -108,11 +107,7 @@ export interface Demo extends Palisade {
   tokens: { admin: string; teamA: string; teamB: string };
   /** Push examples/demo/snapshots/after.json (the fixed digests rolled out) as cluster `demo`. */
   pushAfter(): Promise<void>;
-  /** Remove what the demo left (its database). */
-  cleanup(): void;
 }
-
-const DEMO_ADMIN = "demo-admin-token-0123456789abcdef";
 
 async function push(url: string, token: string, file: string): Promise<void> {
   const res = await fetch(`${url}/api/v1/clusters/demo/snapshots`, {
@@ -123,46 +118,20 @@ async function push(url: string, token: string, file: string): Promise<void> {
   if (res.status !== 200) throw new Error(`pushing ${file}: HTTP ${res.status} ${await res.text()}`);
 }
 
-/**
- * `palisade serve --demo` with its tokens read from what it prints. A build without `--demo` gets the same data
- * the way a user would push it: the demo's "before" snapshot through the API, tokens from `palisade token create`.
- */
+/** `palisade serve --demo`, with the tokens it prints (one per role). */
 export async function startDemo(): Promise<Demo> {
-  const help = await runCli(["serve", "--help"]);
-  if (help.includes("--demo")) {
-    const s = await startServe(["--demo"]);
-    const token = (who: string) => {
-      const line = s.stderr.find((l) => l.startsWith(`palisade: demo token ${who}: `));
-      if (line === undefined)
-        throw new Error(`palisade serve --demo printed no ${who} token:\n${s.stderr.join("\n")}`);
-      return line.slice(`palisade: demo token ${who}: `.length).trim();
-    };
-    const tokens = {
-      admin: token("admin"),
-      teamA: token("team-viewer team-a"),
-      teamB: token("team-viewer team-b"),
-    };
-    return {
-      ...s,
-      tokens,
-      pushAfter: () => push(s.url, tokens.admin, join(DEMO, "snapshots", "after.json")),
-      cleanup: () => {},
-    };
-  }
-  const dir = mkdtempSync(join(tmpdir(), "palisade-demo-"));
-  const db = join(dir, "palisade.db");
-  const teamA = (
-    await runCli(["token", "create", "--role", "team-viewer", "--team", "team-a", "--db", db])
-  ).trim();
-  const teamB = (
-    await runCli(["token", "create", "--role", "team-viewer", "--team", "team-b", "--db", db])
-  ).trim();
-  const s = await startServe(["--db", db], { PALISADE_ADMIN_TOKEN: DEMO_ADMIN });
-  await push(s.url, DEMO_ADMIN, join(DEMO, "snapshots", "before.json"));
-  return {
-    ...s,
-    tokens: { admin: DEMO_ADMIN, teamA, teamB },
-    pushAfter: () => push(s.url, DEMO_ADMIN, join(DEMO, "snapshots", "after.json")),
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  const s = await startServe(["--demo"]);
+  const token = (who: string) => {
+    const prefix = `palisade: demo token ${who}: `;
+    const line = s.stderr.find((l) => l.startsWith(prefix));
+    if (line === undefined)
+      throw new Error(`palisade serve --demo printed no ${who} token:\n${s.stderr.join("\n")}`);
+    return line.slice(prefix.length).trim();
   };
+  const tokens = {
+    admin: token("admin"),
+    teamA: token("team-viewer team-a"),
+    teamB: token("team-viewer team-b"),
+  };
+  return { ...s, tokens, pushAfter: () => push(s.url, tokens.admin, join(DEMO, "snapshots", "after.json")) };
 }

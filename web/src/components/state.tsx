@@ -84,6 +84,15 @@ export function Loaded<T>({
   return <>{children(load.data)}</>;
 }
 
+/** Said above a list when the server had more pages than were read. */
+export function Partial({ n }: { n: number }) {
+  return (
+    <div className="state warning" role="status">
+      Only the first {n.toLocaleString("en")} items were read: what is shown is partial.
+    </div>
+  );
+}
+
 export function SeverityBadge({ severity }: { severity: string }) {
   return <span className={`sev sev-${severity}`}>{severity}</span>;
 }

@@ -1,6 +1,16 @@
-import { apiGet, listOf } from "../api";
-import { Empty, Loaded } from "../components/state";
+import { apiGetAll } from "../api";
+import { Empty, Loaded, Partial } from "../components/state";
 import { useApi } from "../session";
+
+/** As the API lists them: the exception (the exceptions file's entry), who made it, and whether it is in force. */
+export interface StoredException {
+  id: string;
+  exception: Omit<ExceptionRow, "id">;
+  clusters?: string[];
+  createdBy?: string;
+  createdAt?: string;
+  active?: boolean;
+}
 
 export interface ExceptionRow {
   id: string;
@@ -42,48 +52,56 @@ function scope(e: ExceptionRow): string {
 
 /** Exceptions with their scope, owner and expiry; an expired one suppresses nothing and is shown so. */
 export function ExceptionsPage() {
-  const load = useApi("exceptions", () => apiGet<unknown>("/api/v1/exceptions"));
+  const load = useApi("exceptions", () => apiGetAll<StoredException>("/api/v1/exceptions", {}));
   const now = Date.now();
   return (
     <section>
       <h1>Exceptions</h1>
       <Loaded load={load} what="exceptions">
-        {(body) => {
-          const rows = listOf<ExceptionRow>(body, "exceptions");
+        {({ items, complete }) => {
+          const rows: ExceptionRow[] = items.map((s) => ({
+            ...s.exception,
+            id: s.id,
+            ...(s.createdBy !== undefined ? { createdBy: s.createdBy } : {}),
+            ...(s.createdAt !== undefined ? { createdAt: s.createdAt } : {}),
+          }));
           if (rows.length === 0) return <Empty>No exception: every finding counts.</Empty>;
           return (
-            <table aria-label="Exceptions">
-              <thead>
-                <tr>
-                  <th>Exception</th>
-                  <th>Scope</th>
-                  <th>Reason</th>
-                  <th>Owner</th>
-                  <th>Expires</th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((e) => {
-                  const left = e.expires !== undefined ? daysLeft(e.expires, now) : undefined;
-                  const cls = left === undefined ? "" : left < 0 ? "expired" : left <= 14 ? "expiring" : "";
-                  return (
-                    <tr key={e.id} className={cls}>
-                      <td className="mono">{e.id}</td>
-                      <td className="small">{scope(e)}</td>
-                      <td>{e.reason ?? ""}</td>
-                      <td>{e.owner ?? ""}</td>
-                      <td>
-                        {e.expires === undefined
-                          ? "never"
-                          : left !== undefined && left < 0
-                            ? `expired ${e.expires}`
-                            : `${e.expires} (${left} days left)`}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
+            <>
+              {!complete && <Partial n={rows.length} />}
+              <table aria-label="Exceptions">
+                <thead>
+                  <tr>
+                    <th>Exception</th>
+                    <th>Scope</th>
+                    <th>Reason</th>
+                    <th>Owner</th>
+                    <th>Expires</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {rows.map((e) => {
+                    const left = e.expires !== undefined ? daysLeft(e.expires, now) : undefined;
+                    const cls = left === undefined ? "" : left < 0 ? "expired" : left <= 14 ? "expiring" : "";
+                    return (
+                      <tr key={e.id} className={cls} data-exception={e.id}>
+                        <td className="mono">{e.id}</td>
+                        <td className="small">{scope(e)}</td>
+                        <td>{e.reason ?? ""}</td>
+                        <td>{e.owner ?? ""}</td>
+                        <td>
+                          {e.expires === undefined
+                            ? "never"
+                            : left !== undefined && left < 0
+                              ? `expired ${e.expires}`
+                              : `${e.expires} (${left} days left)`}
+                        </td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </>
           );
         }}
       </Loaded>

@@ -4,9 +4,9 @@
  * namespace (`?namespace=`) draws its workloads and their peers one by one.
  */
 import { useMemo } from "react";
-import { apiGet, listOf } from "../api";
+import { apiGetAll } from "../api";
 import { Graph, type GraphEdge, type GraphNode } from "../components/graph";
-import { Empty, Loaded } from "../components/state";
+import { Empty, Loaded, Partial } from "../components/state";
 import { setParams, useLocation } from "../router";
 import { useApi } from "../session";
 
@@ -66,12 +66,17 @@ export function connectivityGraph(
 export function NetpolPage() {
   const { params } = useLocation();
   const focus = params.get("namespace") ?? undefined;
-  const load = useApi("netpol", () => apiGet<unknown>("/api/v1/netpol/connectivity"));
+  const load = useApi("netpol", () => apiGetAll<ConnEdge>("/api/v1/netpol/connectivity", {}));
   return (
     <section>
       <h1>Network connectivity</h1>
       <Loaded load={load} what="NetworkPolicy connectivity">
-        {(body) => <NetpolView edges={listOf<ConnEdge>(body, "edges")} focus={focus} />}
+        {({ items, complete }) => (
+          <>
+            {!complete && <Partial n={items.length} />}
+            <NetpolView edges={items} focus={focus} />
+          </>
+        )}
       </Loaded>
     </section>
   );

@@ -3,12 +3,13 @@
  * path step by step, with the binding that grants it.
  */
 import { useMemo } from "react";
-import { apiGet, listOf } from "../api";
+import { apiGetAll } from "../api";
 import { Graph, type GraphEdge, type GraphNode } from "../components/graph";
-import { Empty, Loaded } from "../components/state";
+import { Empty, Loaded, Partial } from "../components/state";
 import { useApi } from "../session";
 
 export interface RbacPath {
+  cluster?: string;
   subject: { kind: string; name: string; namespace?: string };
   steps: {
     mechanism: string;
@@ -19,7 +20,8 @@ export interface RbacPath {
   target?: string;
 }
 
-const subjectId = (s: RbacPath["subject"]) => `${s.kind}:${s.namespace ? `${s.namespace}/` : ""}${s.name}`;
+const subjectId = (p: RbacPath) =>
+  `${p.cluster !== undefined ? `${p.cluster}: ` : ""}${p.subject.kind}:${p.subject.namespace ? `${p.subject.namespace}/` : ""}${p.subject.name}`;
 
 /** Nodes and edges of the paths: subjects, intermediate principals, and the target every path ends at. */
 export function pathGraph(paths: RbacPath[], target: string): { nodes: GraphNode[]; edges: GraphEdge[] } {
@@ -27,7 +29,7 @@ export function pathGraph(paths: RbacPath[], target: string): { nodes: GraphNode
   const edges = new Map<string, GraphEdge>();
   nodes.set(target, { id: target, label: target, kind: "target" });
   for (const p of paths) {
-    let from = subjectId(p.subject);
+    let from = subjectId(p);
     if (!nodes.has(from)) nodes.set(from, { id: from, label: from, kind: "subject" });
     p.steps.forEach((s, i) => {
       const last = i === p.steps.length - 1;
@@ -42,12 +44,17 @@ export function pathGraph(paths: RbacPath[], target: string): { nodes: GraphNode
 }
 
 export function RbacPage() {
-  const load = useApi("rbac", () => apiGet<unknown>("/api/v1/rbac/paths"));
+  const load = useApi("rbac", () => apiGetAll<RbacPath>("/api/v1/rbac/paths", {}));
   return (
     <section>
       <h1>RBAC escalation paths</h1>
       <Loaded load={load} what="RBAC escalation paths">
-        {(body) => <RbacView paths={listOf<RbacPath>(body, "paths")} />}
+        {({ items, complete }) => (
+          <>
+            {!complete && <Partial n={items.length} />}
+            <RbacView paths={items} />
+          </>
+        )}
       </Loaded>
     </section>
   );
@@ -71,8 +78,8 @@ function RbacView({ paths }: { paths: RbacPath[] }) {
       />
       <ol className="paths" aria-label="Paths">
         {paths.map((p) => (
-          <li key={subjectId(p.subject)}>
-            <strong className="mono">{subjectId(p.subject)}</strong>
+          <li key={subjectId(p)}>
+            <strong className="mono">{subjectId(p)}</strong>
             <ol>
               {p.steps.map((s, i) => (
                 // biome-ignore lint/suspicious/noArrayIndexKey: steps of one path, in order

@@ -2,8 +2,8 @@
  * The remediation board: one column per state (open -> fix available -> patched image -> deployed -> closed), each
  * record with its rollout progress (replicas on a fixed digest out of all that ran the vulnerable one).
  */
-import { apiGet, listOf, type ResourceRef } from "../api";
-import { Empty, Loaded, SeverityBadge } from "../components/state";
+import { apiGetAll, type ResourceRef } from "../api";
+import { Empty, Loaded, Partial, SeverityBadge } from "../components/state";
 import { duration, when } from "../format";
 import { useApi } from "../session";
 
@@ -35,13 +35,12 @@ const STATES: { state: string; label: string }[] = [
 ];
 
 export function RemediationsPage() {
-  const load = useApi("remediations", () => apiGet<unknown>("/api/v1/remediations"));
+  const load = useApi("remediations", () => apiGetAll<RemediationRecord>("/api/v1/remediations", {}));
   return (
     <section>
       <h1>Remediation</h1>
       <Loaded load={load} what="remediation records">
-        {(body) => {
-          const records = listOf<RemediationRecord>(body, "records");
+        {({ items: records, complete }) => {
           if (records.length === 0)
             return <Empty>No remediation record yet: records open when a vulnerable image runs.</Empty>;
           const known = new Set(STATES.map((s) => s.state));
@@ -52,21 +51,24 @@ export function RemediationsPage() {
               .map((s) => ({ state: s, label: s })),
           ];
           return (
-            <div className="board">
-              {columns.map((c) => {
-                const here = records.filter((r) => r.state === c.state);
-                return (
-                  <section key={c.state} className="column" data-state={c.state} aria-label={c.label}>
-                    <h2>
-                      {c.label} <span className="muted">{here.length}</span>
-                    </h2>
-                    {here.map((r) => (
-                      <Card key={r.key} r={r} />
-                    ))}
-                  </section>
-                );
-              })}
-            </div>
+            <>
+              {!complete && <Partial n={records.length} />}
+              <div className="board">
+                {columns.map((c) => {
+                  const here = records.filter((r) => r.state === c.state);
+                  return (
+                    <section key={c.state} className="column" data-state={c.state} aria-label={c.label}>
+                      <h2>
+                        {c.label} <span className="muted">{here.length}</span>
+                      </h2>
+                      {here.map((r) => (
+                        <Card key={r.key} r={r} />
+                      ))}
+                    </section>
+                  );
+                })}
+              </div>
+            </>
           );
         }}
       </Loaded>

@@ -1,5 +1,5 @@
-import { apiGet, listOf } from "../api";
-import { Empty, Loaded, SeverityBadge } from "../components/state";
+import { apiGetAll } from "../api";
+import { Empty, Loaded, Partial, SeverityBadge } from "../components/state";
 import { Link } from "../router";
 import { useApi } from "../session";
 
@@ -21,43 +21,45 @@ const count = (v: number | unknown[] | undefined) => (Array.isArray(v) ? v.lengt
 
 /** Vulnerabilities found in the images that run, most severe first as the API orders them. */
 export function VulnerabilitiesPage() {
-  const load = useApi("vulns", () => apiGet<unknown>("/api/v1/vulnerabilities?limit=1000"));
+  const load = useApi("vulns", () => apiGetAll<VulnerabilityRow>("/api/v1/vulnerabilities", {}));
   return (
     <section>
       <h1>Vulnerabilities</h1>
       <Loaded load={load} what="vulnerabilities">
-        {(body) => {
-          const rows = listOf<VulnerabilityRow>(body, "vulnerabilities");
+        {({ items: rows, complete }) => {
           if (rows.length === 0) return <Empty>No vulnerability matches the images this server knows.</Empty>;
           return (
-            <table aria-label="Vulnerabilities">
-              <thead>
-                <tr>
-                  <th>Severity</th>
-                  <th>Vulnerability</th>
-                  <th>Images</th>
-                  <th>Workloads</th>
-                  <th>Teams</th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((v) => {
-                  const id = v.vulnerabilityId ?? v.id ?? "";
-                  return (
-                    <tr key={id}>
-                      <td>{v.severity !== undefined && <SeverityBadge severity={v.severity} />}</td>
-                      <td>
-                        <Link href={`/vulnerabilities/${encodeURIComponent(id)}`}>{id}</Link>
-                        {v.summary !== undefined && <div className="muted small">{v.summary}</div>}
-                      </td>
-                      <td className="num">{count(v.images) ?? ""}</td>
-                      <td className="num">{count(v.workloads) ?? ""}</td>
-                      <td>{Array.isArray(v.teams) ? v.teams.join(", ") : (v.teams ?? "")}</td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
+            <>
+              {!complete && <Partial n={rows.length} />}
+              <table aria-label="Vulnerabilities">
+                <thead>
+                  <tr>
+                    <th>Severity</th>
+                    <th>Vulnerability</th>
+                    <th>Images</th>
+                    <th>Workloads</th>
+                    <th>Teams</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {rows.map((v) => {
+                    const id = v.vulnerabilityId ?? v.id ?? "";
+                    return (
+                      <tr key={id}>
+                        <td>{v.severity !== undefined && <SeverityBadge severity={v.severity} />}</td>
+                        <td>
+                          <Link href={`/vulnerabilities/${encodeURIComponent(id)}`}>{id}</Link>
+                          {v.summary !== undefined && <div className="muted small">{v.summary}</div>}
+                        </td>
+                        <td className="num">{count(v.images) ?? ""}</td>
+                        <td className="num">{count(v.workloads) ?? ""}</td>
+                        <td>{Array.isArray(v.teams) ? v.teams.join(", ") : (v.teams ?? "")}</td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </>
           );
         }}
       </Loaded>
