@@ -3,7 +3,7 @@ import { openStores } from "../../adapters/store/index.js";
 import { PalisadeError } from "../../core/errors/index.js";
 import { deployment, dg, img } from "../../core/lineage/__fixtures__/images.js";
 import { sbomOfKnownImage } from "../../core/lineage/index.js";
-import { discoverImages, listKnownImages, rememberImages } from "./index.js";
+import { addImages, discoverImages, listKnownImages, rememberImages } from "./index.js";
 
 const T0 = new Date("2026-03-01T00:00:00.000Z");
 const WEB = "registry.example/shop/web";
@@ -109,5 +109,61 @@ describe("listKnownImages (images service)", () => {
       ],
       coverage: [],
     });
+  });
+});
+
+describe("addImages (images service)", () => {
+  it("names images by the refs given and the registry reference, says when one has no name, remembers all", async () => {
+    const stores = await openStores("memory:");
+    const seen: string[] = [];
+    const unnamed = { ...web, refs: [] };
+    const added = await addImages(
+      { targets: ["oci:/images/web", `${API}:2.0`] },
+      {
+        images: stores.images,
+        now: () => T0,
+        // Image sources are stand-ins here (the image adapter has its own contract suite).
+        analyze: async (t) =>
+          t.startsWith("oci:")
+            ? { sbom: sbomOfKnownImage(unnamed), coverage: [] }
+            : {
+                sbom: sbomOfKnownImage(api),
+                coverage: [{ reason: "unsupported", subject: t, message: "one layer unreadable" }],
+                registryRef: `${API}:2.0`,
+              },
+        onAdded: (a) => seen.push(`${a.target} ${a.image.refs.join(",")}`),
+      },
+    );
+    expect([seen, added.map((a) => a.coverage)]).toEqual([
+      ["oci:/images/web ", `${API}:2.0 ${API}:2.0`],
+      [
+        [
+          {
+            reason: "missing",
+            message: `oci:/images/web has no repository name or tag: it is known by digest ${dg(1)} only (name it with --ref)`,
+          },
+        ],
+        [{ reason: "unsupported", subject: `${API}:2.0`, message: "one layer unreadable" }],
+      ],
+    ]);
+    expect(
+      (await stores.images.listImages()).images.map((i) => [i.image.digest, i.image.refs, i.firstSeen]),
+    ).toEqual([
+      [dg(1), [], T0.toISOString()],
+      [dg(2), [`${API}:2.0`], T0.toISOString()],
+    ]);
+  });
+
+  it("the refs given name the image", async () => {
+    const stores = await openStores("memory:");
+    const [one] = await addImages(
+      { targets: ["oci:/images/web"], refs: [`${WEB}:1.1`] },
+      {
+        images: stores.images,
+        now: () => T0,
+        analyze: async () => ({ sbom: sbomOfKnownImage({ ...web, refs: [] }), coverage: [] }),
+      },
+    );
+    expect([one?.image.refs, one?.coverage]).toEqual([[`${WEB}:1.1`], []]);
   });
 });

@@ -1,8 +1,8 @@
 /**
  * Use cases of known images: discover the images workloads run (plan against the store, analyze what is new with
- * bounded concurrency, remember each as it completes) and remember images analyzed by hand. Pulling and analyzing
- * one image is the caller's {@link ImageAnalyzer} (the registry adapter, composed by the app); the store comes in
- * through its port.
+ * bounded concurrency, remember each as it completes), add images named by hand (`images add`) and list the
+ * known ones. Pulling and analyzing one image is the caller's {@link ImageAnalyzer} or {@link AddImageAnalyzer}
+ * (the image adapters, composed by the app); the store comes in through its port.
  */
 
 import type { KnownImageStore, StoredImage } from "../../adapters/store/ports.js";
@@ -17,6 +17,7 @@ import {
   type WorkloadUsage,
   workloadUsages,
 } from "../../core/lineage/index.js";
+import type { Sbom } from "../../core/sbom/index.js";
 import { appendAll } from "../../core/util/index.js";
 import { type InventoryReaders, type InventorySources, loadInventory } from "../inventory/index.js";
 import { type ImageAnalyzer, mapBounded } from "./analyze.js";
@@ -236,4 +237,54 @@ export async function listKnownImages(deps: {
 }): Promise<{ images: KnownImageSummary[]; coverage: CoverageEntry[] }> {
   const listed = await deps.images.listImages();
   return { images: listed.images.map(summary), coverage: listed.coverage };
+}
+
+/**
+ * Analyze one image `images add` names (an image source the app composed): its SBOM, the coverage of the analysis,
+ * and, for an image pulled from a registry, the reference it was pulled by (remembered as one of its names).
+ */
+export type AddImageAnalyzer = (
+  target: string,
+) => Promise<{ sbom: Sbom; coverage: CoverageEntry[]; registryRef?: string | undefined }>;
+
+/** One image added: how the user named it, what is remembered, and what its analysis could not cover. */
+export interface AddedImage {
+  target: string;
+  image: KnownImage;
+  coverage: CoverageEntry[];
+}
+
+/**
+ * `images add`: analyze each image in order, name it by the refs given (for one image) and the registry reference
+ * it was pulled by, and remember them all, seen now, in one store transaction. An image with no name is known by
+ * digest only, and a coverage entry says so. `onAdded` sees each image as it is analyzed.
+ */
+export async function addImages(
+  req: { targets: readonly string[]; refs?: readonly string[] | undefined },
+  deps: {
+    images: KnownImageStore;
+    analyze: AddImageAnalyzer;
+    now: () => Date;
+    onAdded?: ((added: AddedImage) => void) | undefined;
+  },
+): Promise<AddedImage[]> {
+  const added: AddedImage[] = [];
+  for (const target of req.targets) {
+    const { sbom, coverage, registryRef } = await deps.analyze(target);
+    const image = knownImageFromSbom(sbom, [...(req.refs ?? []), ...(registryRef ? [registryRef] : [])]);
+    const c = [...coverage];
+    if (image.refs.length === 0)
+      c.push({
+        reason: "missing",
+        message: `${target} has no repository name or tag: it is known by digest ${image.digest} only (name it with --ref)`,
+      });
+    const one = { target, image, coverage: c };
+    deps.onAdded?.(one);
+    added.push(one);
+  }
+  await rememberImages(
+    added.map((a) => a.image),
+    deps,
+  );
+  return added;
 }

@@ -248,34 +248,32 @@ export function register(program: Command, ctx: CliContext): void {
       if (flags.ref?.length && targets.length !== 1)
         throw new PalisadeError("USAGE", "--ref names one image: give exactly one IMAGE with it");
       const { analyzeImage, parseSourceSpec } = await import("../../../adapters/image/index.js");
-      const { knownImageFromSbom, canonicalRef } = await import("../../../core/lineage/index.js");
+      const { canonicalRef } = await import("../../../core/lineage/index.js");
       for (const r of flags.ref ?? [])
         if (canonicalRef(r) === undefined)
           throw new PalisadeError("USAGE", `--ref ${r} is not an image reference`);
       const analyzeOpts = await imageAnalyzeOptions(flags, ctx);
-      const known: import("../../../core/lineage/index.js").KnownImage[] = [];
-      for (const t of targets) {
-        const spec = imageSpec(t, ctx, { directories: false });
-        const { sbom, coverage } = await analyzeImage(spec, analyzeOpts);
-        writeCoverage(ctx, coverage);
-        const s = parseSourceSpec(spec);
-        const refs = [...(flags.ref ?? []), ...(s.transport === "registry" ? [s.display] : [])];
-        const img = knownImageFromSbom(sbom, refs);
-        if (img.refs.length === 0)
-          writeCoverage(ctx, [
-            {
-              reason: "missing",
-              message: `${t} has no repository name or tag: it is known by digest ${img.digest} only (name it with --ref)`,
-            },
-          ]);
-        known.push(img);
-        ctx.stdout.write(
-          `added ${img.refs.join(", ") || t} ${img.digest} ${img.platform ?? ""} ${img.layers.length} layers, ${img.packages.length} packages\n`,
-        );
-      }
-      const { rememberImages } = await import("../../../services/images/index.js");
+      const { addImages } = await import("../../../services/images/index.js");
       await withStores(flags.db, ctx, {}, (stores) =>
-        rememberImages(known, { images: stores.images, now: ctx.now }),
+        addImages(
+          { targets, refs: flags.ref },
+          {
+            images: stores.images,
+            now: ctx.now,
+            analyze: async (t) => {
+              const spec = imageSpec(t, ctx, { directories: false });
+              const analyzed = await analyzeImage(spec, analyzeOpts);
+              const s = parseSourceSpec(spec);
+              return { ...analyzed, registryRef: s.transport === "registry" ? s.display : undefined };
+            },
+            onAdded: ({ target, image: img, coverage }) => {
+              writeCoverage(ctx, coverage);
+              ctx.stdout.write(
+                `added ${img.refs.join(", ") || target} ${img.digest} ${img.platform ?? ""} ${img.layers.length} layers, ${img.packages.length} packages\n`,
+              );
+            },
+          },
+        ),
       );
       ctx.exitCode = EXIT.OK;
     });
