@@ -1,12 +1,15 @@
 /**
- * Regenerate the dashboard screenshots in docs/dashboard/ from the bundled demo: a real `palisade serve` of the
- * built CLI and dashboard (run `npm run build` first) and Debian's chromium.
+ * Regenerate the dashboard screenshots in docs/dashboard/ from the bundled demo: a real `palisade serve --demo` of
+ * the built CLI and dashboard (run `npm run build` first) and Debian's chromium. The demo's manifests
+ * (examples/demo/manifests: 22 namespaces, RBAC, NetworkPolicies) are pushed as a second cluster, `staging`, so
+ * the RBAC and network pages have paths and edges to draw.
  *
  *   npx tsx scripts/dashboard-screenshots.ts [--out DIR]
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { launchChromium, newPage, ROOT, signIn, startDemo } from "../test/e2e/harness.js";
+import { parseAllDocuments } from "yaml";
+import { DEMO, launchChromium, newPage, ROOT, signIn, startDemo } from "../test/e2e/harness.js";
 
 const outFlag = process.argv.indexOf("--out");
 const OUT = outFlag === -1 ? join(ROOT, "docs", "dashboard") : resolve(process.argv[outFlag + 1] ?? "");
@@ -31,7 +34,32 @@ const PAGES: [name: string, path: string, ready: string, api: string][] = [
   ["exceptions", "/exceptions", "main table, main .state.empty", "/api/v1/exceptions"],
 ];
 
+/** The YAML manifests under `dir` as the `kubectl get -A -o json` List the snapshot route takes. */
+function manifestsAsList(dir: string): string {
+  const items: unknown[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (/\.ya?ml$/.test(name))
+        for (const doc of parseAllDocuments(readFileSync(p, "utf8"))) {
+          const o = doc.toJS() as { kind?: unknown } | null;
+          if (o?.kind !== undefined) items.push(o);
+        }
+    }
+  };
+  walk(dir);
+  return JSON.stringify({ apiVersion: "v1", kind: "List", items });
+}
+
 const demo = await startDemo();
+const pushed = await fetch(`${demo.url}/api/v1/clusters/staging/snapshots`, {
+  method: "POST",
+  headers: { "content-type": "application/json", authorization: `Bearer ${demo.tokens.admin}` },
+  body: manifestsAsList(join(DEMO, "manifests")),
+});
+if (pushed.status !== 200)
+  throw new Error(`pushing the demo manifests: HTTP ${pushed.status} ${await pushed.text()}`);
 const browser = await launchChromium();
 try {
   const page = await newPage(browser);
@@ -46,6 +74,24 @@ try {
     if (probe.status === 404 && /"no route /.test(await probe.text())) {
       process.stdout.write(`skipped ${name}: this server has no ${api} yet\n`);
       continue;
+    }
+    // The board after the fixed digests rolled out: the critical CVE's record closed, with its time to fix.
+    if (name === "remediation") await demo.pushAfter();
+    if (name === "exceptions") {
+      const made = await fetch(`${demo.url}/api/v1/exceptions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${demo.tokens.admin}` },
+        body: JSON.stringify({
+          namespaces: ["monitoring"],
+          workloads: ["node-exporter"],
+          rules: ["PAL-POD-00*"],
+          reason: "Node agents read host metrics by design; reviewed with the platform team.",
+          owner: "platform",
+          expires: "2099-04-01",
+        }),
+      });
+      if (made.status !== 201)
+        throw new Error(`creating an exception: HTTP ${made.status} ${await made.text()}`);
     }
     await page.goto(`${demo.url}${path}`);
     await page.locator(`${ready}, main .state.error`).first().waitFor();

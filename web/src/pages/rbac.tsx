@@ -29,11 +29,13 @@ export function pathGraph(paths: RbacPath[], target: string): { nodes: GraphNode
   const edges = new Map<string, GraphEdge>();
   nodes.set(target, { id: target, label: target, kind: "target" });
   for (const p of paths) {
+    // Principals are per cluster: the same group name in two clusters is two nodes.
+    const prefix = p.cluster !== undefined ? `${p.cluster}: ` : "";
     let from = subjectId(p);
     if (!nodes.has(from)) nodes.set(from, { id: from, label: from, kind: "subject" });
     p.steps.forEach((s, i) => {
       const last = i === p.steps.length - 1;
-      const to = last || s.to === undefined ? target : s.to;
+      const to = last || s.to === undefined ? target : `${prefix}${s.to}`;
       if (!nodes.has(to)) nodes.set(to, { id: to, label: to, kind: "step" });
       const id = `${from}->${to}:${s.mechanism}`;
       if (!edges.has(id)) edges.set(id, { id, source: from, target: to, label: s.mechanism });
