@@ -98,6 +98,23 @@ describe.skipIf(!HAS_CHROMIUM)(
       await page.close();
     });
 
+    it("the NetworkPolicy graph draws, and no page raises a script error or breaks a Content-Security-Policy", async () => {
+      const page = await newPage(browser);
+      const problems: string[] = [];
+      page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+      page.on("console", (m) => {
+        if (m.type() === "error" && /Content Security Policy|Refused to/.test(m.text()))
+          problems.push(m.text());
+      });
+      await signIn(page, demo.url, demo.tokens.admin, "/netpol");
+      await page.locator(".graph canvas").first().waitFor();
+      expect(await page.locator("main").textContent()).toContain("allowed workload pairs");
+      await page.goto(`${demo.url}/rbac`);
+      await page.locator("main h1 + *").first().waitFor();
+      expect(problems).toEqual([]);
+      await page.close();
+    });
+
     it("a team viewer's overview holds its own team only", async () => {
       const page = await newPage(browser);
       await signIn(page, demo.url, demo.tokens.teamB, "/");
