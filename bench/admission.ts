@@ -1,0 +1,286 @@
+/**
+ * Admission webhook latency and overload (issue 15): `palisade admission serve` pinned to one core (taskset -c 1)
+ * with a policy enabling every Pod Security check (restricted), every posture rule and the image rules; load from
+ * this process (autocannon over HTTPS keep-alive connections, on loopback), at a fixed rate for a bounded time.
+ *
+ *   taskset -c 0 npx tsx bench/admission.ts [seconds at 1,000/s = 30] [seconds at 5,000/s = 10]
+ *
+ * Prints p50/p99/max latency, errors and non-2xx answers at 1,000 requests/s; at 5,000 requests/s the answered,
+ * shed (answered by the failure policy) and failed requests, and the server's RSS before, after and at peak; and
+ * same-run references: `node -e 0` and JSON.parse of the same bodies.
+ */
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:https";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import autocannon from "autocannon";
+import { readConfigFile } from "../src/adapters/config/index.js";
+import { decide, parseAdmissionReview } from "../src/core/admission/index.js";
+import { POSTURE_RULES } from "../src/core/posture/index.js";
+import { checksFor, LATEST_POLICY_MINOR } from "../src/core/pss/index.js";
+import { loadAdmissionPolicy } from "../src/services/admission/index.js";
+
+const steadySeconds = Number(process.argv[2] ?? 30);
+const overloadSeconds = Number(process.argv[3] ?? 10);
+const root = join(import.meta.dirname, "..");
+const dir = mkdtempSync(join(tmpdir(), "palisade-bench-admission-"));
+
+function certs(): { cert: string; key: string } {
+  const run = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
+  run(
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-keyout",
+    "key.pem",
+    "-out",
+    "cert.pem",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=127.0.0.1",
+    "-addext",
+    "subjectAltName=IP:127.0.0.1",
+  );
+  return { cert: join(dir, "cert.pem"), key: join(dir, "key.pem") };
+}
+
+const policy = `apiVersion: palisade.dev/v1alpha1
+kind: AdmissionPolicy
+failurePolicy: Ignore
+defaultMode: warn
+namespaces:
+  - {namespaces: [shop], mode: enforce}
+podSecurity:
+  - {namespaces: ["*"], level: restricted, version: latest}
+posture: {severity: info}
+vulnerabilities: {severity: high, advisories: [CVE-2024-3094], remediated: true, unanalysed: warn}
+images:
+  registries: [registry.acme.internal, "ghcr.io/acme/*"]
+  forbiddenTags: [latest]
+  requireDigest: false
+`;
+const namespaces = `apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {pod-security.kubernetes.io/enforce: baseline, pod-security.kubernetes.io/enforce-version: v1.30}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: tools}
+`;
+
+const HARDENED = {
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ["ALL"] },
+  runAsNonRoot: true,
+  readOnlyRootFilesystem: true,
+  seccompProfile: { type: "RuntimeDefault" },
+};
+function review(
+  i: number,
+  ns: string,
+  kind: "Pod" | "Deployment",
+  sc: Record<string, unknown>,
+  image: string,
+) {
+  const podSpec = {
+    containers: [
+      {
+        name: "app",
+        image,
+        securityContext: sc,
+        resources: { limits: { cpu: "1", memory: "512Mi" }, requests: { cpu: "100m", memory: "128Mi" } },
+      },
+      { name: "sidecar", image: "registry.acme.internal/proxy:1.4", securityContext: HARDENED },
+    ],
+  };
+  const object =
+    kind === "Pod"
+      ? {
+          apiVersion: "v1",
+          kind,
+          metadata: { name: `web-${i}`, namespace: ns, labels: { app: "web" } },
+          spec: podSpec,
+        }
+      : {
+          apiVersion: "apps/v1",
+          kind,
+          metadata: { name: `web-${i}`, namespace: ns },
+          spec: {
+            replicas: 3,
+            selector: { matchLabels: { app: "web" } },
+            template: { metadata: { labels: { app: "web" } }, spec: podSpec },
+          },
+        };
+  const [group, version] = kind === "Pod" ? ["", "v1"] : ["apps", "v1"];
+  const resource = kind === "Pod" ? "pods" : "deployments";
+  return JSON.stringify({
+    apiVersion: "admission.k8s.io/v1",
+    kind: "AdmissionReview",
+    request: {
+      uid: `bench-${i}`,
+      kind: { group, version, kind },
+      resource: { group, version, resource },
+      name: `web-${i}`,
+      namespace: ns,
+      operation: "CREATE",
+      userInfo: { username: "system:serviceaccount:ci:deployer", groups: ["system:authenticated"] },
+      object,
+      oldObject: null,
+      dryRun: false,
+    },
+  });
+}
+const bodies = [
+  review(1, "shop", "Pod", HARDENED, "registry.acme.internal/web:2.1"),
+  review(2, "shop", "Pod", { privileged: true }, "nginx:latest"),
+  review(3, "tools", "Deployment", HARDENED, "ghcr.io/acme/api:7"),
+  review(4, "tools", "Deployment", {}, "docker.io/library/redis:7"),
+];
+
+function rss(pid: number): { now: number; peak: number } {
+  const s = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? 0);
+  return { now: kb("VmRSS") / 1024, peak: kb("VmHWM") / 1024 };
+}
+
+function get(port: number, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path, rejectUnauthorized: false }, (res) => {
+      let t = "";
+      res.on("data", (c: Buffer) => {
+        t += c.toString();
+      });
+      res.on("end", () => resolve(t));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+const metric = (text: string, line: string): number => {
+  const m = text.split("\n").find((l) => l.startsWith(line));
+  return m ? Number(m.split(" ").pop()) : 0;
+};
+
+async function load(port: number, rate: number, seconds: number) {
+  return autocannon({
+    url: `https://127.0.0.1:${port}/validate`,
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    requests: bodies.map((body) => ({ method: "POST", body })),
+    connections: rate >= 5000 ? 200 : 50,
+    overallRate: rate,
+    duration: seconds,
+    timeout: 10,
+  });
+}
+
+async function main(): Promise<void> {
+  const { cert, key } = certs();
+  writeFileSync(join(dir, "policy.yaml"), policy);
+  writeFileSync(join(dir, "namespaces.yaml"), namespaces);
+  const rules = checksFor("restricted", LATEST_POLICY_MINOR).length + POSTURE_RULES.length + 10;
+
+  const t0 = performance.now();
+  spawnSync(process.execPath, ["-e", "0"]);
+  const nodeE0 = performance.now() - t0;
+  const parses = 20_000;
+  const t1 = performance.now();
+  for (let i = 0; i < parses; i++) JSON.parse(bodies[i % bodies.length] as string);
+  const parseUs = ((performance.now() - t1) / parses) * 1000;
+  // The decision alone, in this process: what one review costs the server before HTTP and TLS.
+  const { policy: loaded } = await loadAdmissionPolicy(join(dir, "policy.yaml"), (p) => readConfigFile(p));
+  const labels: Record<string, Record<string, string>> = {
+    shop: {
+      "pod-security.kubernetes.io/enforce": "baseline",
+      "pod-security.kubernetes.io/enforce-version": "v1.30",
+    },
+    tools: {},
+  };
+  const decideOnce = (i: number) => {
+    const r = parseAdmissionReview(JSON.parse(bodies[i % bodies.length] as string));
+    if (!r.ok) throw new Error(r.error);
+    decide(r.request, loaded, { namespaceLabels: labels[r.request.namespace], images: new Map() });
+  };
+  for (let i = 0; i < 5000; i++) decideOnce(i);
+  const t2 = performance.now();
+  for (let i = 0; i < parses; i++) decideOnce(i);
+  const decideUs = ((performance.now() - t2) / parses) * 1000;
+
+  const server = spawn(
+    "taskset",
+    [
+      "-c",
+      "1",
+      process.execPath,
+      "--import",
+      "tsx",
+      join(root, "src/apps/cli/bin.ts"),
+      "admission",
+      "serve",
+      "--listen",
+      "127.0.0.1:0",
+      "--tls-cert",
+      cert,
+      "--tls-key",
+      key,
+      "--policy",
+      join(dir, "policy.yaml"),
+      "--namespaces",
+      join(dir, "namespaces.yaml"),
+      "--db",
+      join(dir, "empty.db"),
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    let err = "";
+    server.stderr?.on("data", (c: Buffer) => {
+      err += c.toString();
+      const m = /listening on https:\/\/[^:]+:(\d+)/.exec(err);
+      if (m) resolve(Number(m[1]));
+    });
+    server.once("exit", (code) => reject(new Error(`server exited ${code}: ${err}`)));
+  });
+  // The node process under taskset: the child of taskset is exec'd in place, so the pid is the server's.
+  const pid = server.pid as number;
+  try {
+    console.log(
+      `admission webhook bench: ${rules} rules enabled, server pinned to CPU 1 (pid ${pid}), load average ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(" ")}`,
+    );
+    console.log(
+      `references: node -e 0 ${nodeE0.toFixed(0)} ms; JSON.parse of the same bodies ${parseUs.toFixed(1)} µs each (${bodies.map((b) => b.length).join("/")} bytes); parse + decide in-process ${decideUs.toFixed(0)} µs each`,
+    );
+    await load(port, 200, 3); // warm-up (JIT, TLS sessions)
+    const before = rss(pid);
+    const steady = await load(port, 1000, steadySeconds);
+    const m1 = await get(port, "/metrics");
+    console.log(
+      `1,000 req/s for ${steadySeconds} s: ${steady.requests.total} requests, latency p50 ${steady.latency.p50} ms, p99 ${steady.latency.p99} ms, max ${steady.latency.max} ms; errors ${steady.errors}, timeouts ${steady.timeouts}, non-2xx ${steady.non2xx}; shed ${metric(m1, "palisade_admission_shed_total")}; RSS ${before.now.toFixed(0)} -> ${rss(pid).now.toFixed(0)} MiB`,
+    );
+    const overload = await load(port, 5000, overloadSeconds);
+    const m2 = await get(port, "/metrics");
+    const alive = await get(port, "/healthz").then(
+      (t) => t.includes("ok"),
+      () => false,
+    );
+    const after = rss(pid);
+    const shed = metric(m2, "palisade_admission_shed_total") - metric(m1, "palisade_admission_shed_total");
+    console.log(
+      `5,000 req/s for ${overloadSeconds} s: ${overload.requests.total} answered (${(overload.requests.total / overloadSeconds).toFixed(0)}/s), shed by failure policy ${shed}, errors ${overload.errors}, timeouts ${overload.timeouts}, non-2xx ${overload.non2xx}; latency p50 ${overload.latency.p50} ms, p99 ${overload.latency.p99} ms; server alive after: ${alive}; RSS ${after.now.toFixed(0)} MiB, peak ${after.peak.toFixed(0)} MiB`,
+    );
+  } finally {
+    server.kill("SIGTERM");
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
