@@ -21,3 +21,4 @@ export {
 } from "./facts.js";
 export { admissionTest, type OfflineDecision, type OfflineReport, reviewForCreate } from "./offline.js";
 export { type LoadedAdmissionPolicy, loadAdmissionPolicy, relativeToPolicy } from "./policy.js";
+export { type VerifySignature, withSignatures } from "./signatures.js";

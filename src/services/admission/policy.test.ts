@@ -43,7 +43,7 @@ exceptions: exceptions.yaml
 `,
     );
     const { policy, keyFiles } = await loadAdmissionPolicy(p, read);
-    expect(keyFiles).toEqual([join(dir, "keys/release.pub")]);
+    expect(keyFiles).toEqual({ "keys/release.pub": join(dir, "keys/release.pub") });
     expect(policy).toMatchObject({
       failurePolicy: "Ignore",
       defaultMode: "warn",

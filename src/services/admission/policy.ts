@@ -15,8 +15,8 @@ import { type ConfigReader, exceptionsFromDocument } from "../exceptions/index.j
 
 export interface LoadedAdmissionPolicy {
   policy: AdmissionPolicy;
-  /** Key files the signature requirements name, resolved relative to the policy file. */
-  keyFiles: string[];
+  /** Key files the signature requirements name (as written) -> the path, relative to the policy file resolved. */
+  keyFiles: Record<string, string>;
 }
 
 /** The directory part of a path as the user wrote it ("" for a bare file name). */
@@ -49,6 +49,7 @@ export async function loadAdmissionPolicy(path: string, read: ConfigReader): Pro
     throw new PalisadeError("INPUT", `invalid admission policy:\n  ${problems.join("\n  ")}`, {
       context: { file: path, ...(issues[0]?.line === undefined ? {} : { line: issues[0].line }) },
     });
-  const keyFiles = [...new Set(file.signatures.flatMap((s) => s.keys.map((k) => relativeToPolicy(path, k))))];
+  const keyFiles: Record<string, string> = {};
+  for (const s of file.signatures) for (const k of s.keys) keyFiles[k] = relativeToPolicy(path, k);
   return { policy: admissionPolicyFromFile(file, exceptions), keyFiles };
 }

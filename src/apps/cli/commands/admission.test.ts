@@ -246,3 +246,81 @@ describe("the webhook and the offline check agree (same objects to both)", () =>
     }
   });
 });
+
+describe("palisade admission test --signatures (keys and bundles made here)", () => {
+  it("admits the signed image and denies the unsigned one with the reason", async () => {
+    const { generateKeyPairSync, sign } = await import("node:crypto");
+    const { mkdirSync, writeFileSync } = await import("node:fs");
+    const dir = mkdtempSync(join(tmpdir(), "palisade-sig-cli-"));
+    try {
+      const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+      writeFileSync(join(dir, "release.pub"), publicKey.export({ type: "spki", format: "pem" }));
+      mkdirSync(join(dir, "bundles"));
+      const signed = `sha256:${"a".repeat(64)}`;
+      const unsigned = `sha256:${"b".repeat(64)}`;
+      const payloadType = "application/vnd.dev.cosign.simplesigning.v1+json";
+      const payload = Buffer.from(
+        JSON.stringify({ critical: { image: { "docker-manifest-digest": signed } } }),
+      );
+      const pae = Buffer.concat([
+        Buffer.from(`DSSEv1 ${payloadType.length} ${payloadType} ${payload.length} `),
+        payload,
+      ]);
+      writeFileSync(
+        join(dir, "bundles", `sha256-${"a".repeat(64)}.sigstore.json`),
+        JSON.stringify({
+          mediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
+          verificationMaterial: { publicKey: { hint: "release" }, tlogEntries: [] },
+          dsseEnvelope: {
+            payload: payload.toString("base64"),
+            payloadType,
+            signatures: [{ sig: sign("sha256", pae, privateKey).toString("base64"), keyid: "" }],
+          },
+        }),
+      );
+      writeFileSync(
+        join(dir, "policy.yaml"),
+        'apiVersion: palisade.dev/v1alpha1\nkind: AdmissionPolicy\ndefaultMode: enforce\nsignatures:\n  - {images: ["registry.acme.internal/*"], keys: [release.pub]}\n',
+      );
+      const pod = (name: string, digest: string) =>
+        `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, namespace: shop}\nspec:\n  containers: [{name: app, image: "registry.acme.internal/api@${digest}"}]\n`;
+      writeFileSync(
+        join(dir, "pods.yaml"),
+        `apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\n${pod("signed", signed)}---\n${pod("unsigned", unsigned)}`,
+      );
+      const r = await cli([
+        "admission",
+        "test",
+        "-f",
+        join(dir, "pods.yaml"),
+        "--policy",
+        join(dir, "policy.yaml"),
+        "--signatures",
+        join(dir, "bundles"),
+        "-o",
+        "json",
+      ]);
+      expect(r.code).toBe(1);
+      const out = JSON.parse(r.stdout) as { decisions: Decision[] };
+      expect(out.decisions.map((d) => [d.resource.name, d.allowed])).toEqual([
+        ["signed", true],
+        ["unsigned", false],
+      ]);
+      expect(out.decisions[1]?.message).toContain(
+        `must be signed: no signature bundle for ${unsigned} [image/signature]`,
+      );
+      const without = await cli([
+        "admission",
+        "test",
+        "-f",
+        join(dir, "pods.yaml"),
+        "--policy",
+        join(dir, "policy.yaml"),
+      ]);
+      expect(without.code).toBe(2);
+      expect(without.stderr).toContain("--signatures DIR");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

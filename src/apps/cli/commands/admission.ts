@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { AdmissionPolicy } from "../../../core/admission/index.js";
+import type { AdmissionPolicy, ImageFacts } from "../../../core/admission/index.js";
 import { PalisadeError } from "../../../core/errors/index.js";
 import type { CliContext } from "../context.js";
 import { storesDbOption } from "../db-location.js";
@@ -34,6 +34,7 @@ interface ServeFlags {
   cacheTtl: string;
   cacheSize: string;
   record?: string;
+  signatures?: string;
 }
 
 interface InstallFlags {
@@ -51,6 +52,7 @@ interface InstallFlags {
 
 interface TestFlags extends InputOptions {
   policy?: string;
+  signatures?: string;
   output: string;
   db?: string;
 }
@@ -70,13 +72,48 @@ const durationMs = (v: string, flag: string): number => {
   return m[2] === "s" ? n * 1000 : m[2] === "m" ? n * 60_000 : n;
 };
 
-async function loadPolicy(path: string | undefined, ctx: CliContext): Promise<AdmissionPolicy> {
+/**
+ * The policy (default: the namespace labels only) and the image-facts lookup with signatures verified when the
+ * policy requires them (bundles from --signatures DIR, keys the policy names).
+ */
+async function loadPolicy(
+  path: string | undefined,
+  ctx: CliContext,
+  /** null: signatures are not verified here (install only reads the policy's failure policy and mutation). */
+  signaturesDir?: string | null,
+): Promise<{
+  policy: AdmissionPolicy;
+  withSignatures: (
+    lookup: (images: readonly string[]) => Promise<ReadonlyMap<string, ImageFacts>>,
+  ) => (images: readonly string[]) => Promise<ReadonlyMap<string, ImageFacts>>;
+}> {
   const { DEFAULT_ADMISSION_POLICY } = await import("../../../core/admission/index.js");
-  if (path === undefined) return DEFAULT_ADMISSION_POLICY;
+  if (path === undefined) return { policy: DEFAULT_ADMISSION_POLICY, withSignatures: (l) => l };
   const { readConfigFile } = await import("../../../adapters/config/index.js");
-  const { loadAdmissionPolicy } = await import("../../../services/admission/index.js");
-  const { policy } = await loadAdmissionPolicy(path, (p) => readConfigFile(p, ctx.cwd));
-  return policy;
+  const admission = await import("../../../services/admission/index.js");
+  const { policy, keyFiles } = await admission.loadAdmissionPolicy(path, (p) => readConfigFile(p, ctx.cwd));
+  if (!policy.signatures?.length || signaturesDir === null) return { policy, withSignatures: (l) => l };
+  if (signaturesDir === undefined)
+    throw new PalisadeError(
+      "USAGE",
+      "the policy requires signatures: name the directory of bundles with --signatures DIR",
+    );
+  const { readFileSync } = await import("node:fs");
+  const { resolve } = await import("node:path");
+  const keys: Record<string, string> = {};
+  for (const [name, file] of Object.entries(keyFiles)) {
+    try {
+      keys[name] = readFileSync(resolve(ctx.cwd, file), "utf8");
+    } catch (e) {
+      throw new PalisadeError("INPUT", `cannot read key: ${(e as Error).message}`, { context: { file } });
+    }
+  }
+  const { createSignatureVerifier } = await import("../../../adapters/signatures/index.js");
+  const verifier = await createSignatureVerifier({ bundlesDir: resolve(ctx.cwd, signaturesDir), keys });
+  return {
+    policy,
+    withSignatures: (l) => admission.withSignatures(l, policy, (d, k) => verifier.verify(d, k)),
+  };
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -114,6 +151,10 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--cache-ttl <duration>", "how long store facts stay fresh", "60s")
     .option("--cache-size <n>", "images kept in the fact cache", "10000")
     .option("--record <file>", "append every decision to this file (JSON lines)")
+    .option(
+      "--signatures <dir>",
+      "Sigstore bundles by digest (<alg>-<hex>.sigstore.json) for the policy's signatures",
+    )
     .addHelpText("after", HELP_SERVE);
   serve.addOption(storesDbOption(ctx));
   serve.action(async (flags: ServeFlags) => runServe(flags, ctx));
@@ -142,6 +183,10 @@ export function register(program: Command, ctx: CliContext): void {
     .description("Decide manifests offline exactly as the webhook would")
     .argument("[paths...]", "manifest files or directories ('-' for stdin)")
     .option("--policy <file>", "admission policy")
+    .option(
+      "--signatures <dir>",
+      "Sigstore bundles by digest (<alg>-<hex>.sigstore.json) for the policy's signatures",
+    )
     .addOption(outputOption(["table", "json"] as const, "table"))
     .addHelpText("after", HELP_TEST);
   addInputOptions(test);
@@ -149,13 +194,17 @@ export function register(program: Command, ctx: CliContext): void {
 }
 
 async function runTest(paths: string[], flags: TestFlags, ctx: CliContext): Promise<void> {
-  const policy = await loadPolicy(flags.policy, ctx);
+  const { policy, withSignatures } = await loadPolicy(flags.policy, ctx, flags.signatures);
   const { sources, readers } = await inventoryInputs(flags, paths, ctx);
   const { loadInventory } = await import("../../../services/inventory/index.js");
   const { admissionTest } = await import("../../../services/admission/index.js");
   const loaded = await loadInventory(sources, readers);
   const objects = loaded.inventory.objects.map((o) => o.raw);
-  const report = await admissionTest(objects, policy);
+  const report = await admissionTest(
+    objects,
+    policy,
+    withSignatures(async () => new Map()),
+  );
   const coverage = [...loaded.coverage, ...report.coverage];
   if (flags.output === "json")
     ctx.stdout.write(`${JSON.stringify({ decisions: report.decisions, coverage }, null, 2)}\n`);
@@ -186,7 +235,7 @@ async function runTest(paths: string[], flags: TestFlags, ctx: CliContext): Prom
 async function runServe(flags: ServeFlags, ctx: CliContext): Promise<void> {
   const { readFileSync, watchFile, unwatchFile, appendFileSync } = await import("node:fs");
   const { resolve } = await import("node:path");
-  const policy = await loadPolicy(flags.policy, ctx);
+  const { policy, withSignatures } = await loadPolicy(flags.policy, ctx, flags.signatures);
   const m = /^(.*):(\d+)$/.exec(flags.listen);
   if (!m) throw new PalisadeError("USAGE", "--listen must be HOST:PORT");
   const host = (m[1] as string).replace(/^\[(.*)\]$/, "$1");
@@ -247,7 +296,7 @@ async function runServe(flags: ServeFlags, ctx: CliContext): Promise<void> {
     policy,
     sources: {
       namespaceLabels,
-      imageFacts: (images) => facts.get(images),
+      imageFacts: withSignatures((images) => facts.get(images)),
       queueForAnalysis: (images) => {
         for (const i of images) if (queued.size < 10_000) queued.add(i);
       },
@@ -317,7 +366,7 @@ async function runInstall(flags: InstallFlags, ctx: CliContext): Promise<void> {
   const { resolve } = await import("node:path");
   const { stringify } = await import("yaml");
   const { admissionInstallManifests } = await import("../../webhook/index.js");
-  const policy = await loadPolicy(flags.policy, ctx);
+  const { policy } = await loadPolicy(flags.policy, ctx, null);
   const failurePolicy = flags.failurePolicy ?? policy.failurePolicy;
   if (failurePolicy !== "Fail" && failurePolicy !== "Ignore")
     throw new PalisadeError("USAGE", "--failure-policy must be Fail or Ignore");
