@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { watchNamespaceLabels } from "../../src/adapters/kube/index.js";
 import { createWebhook, type Webhook } from "../../src/apps/webhook/index.js";
 import { DEFAULT_ADMISSION_POLICY, decide, parseAdmissionReview } from "../../src/core/admission/index.js";
 import { reviewForCreate } from "../../src/services/admission/index.js";
@@ -284,4 +285,28 @@ describe.runIf(kubeTestsEnabled())("admission without a policy = the real PodSec
       expect(hook.stats.answered).toBeGreaterThanOrEqual(2);
     }, 60_000);
   });
+
+  it("the watch-fed namespace cache sees labels and their changes without a request per review", async () => {
+    const cache = await watchNamespaceLabels({ kubeconfig: c.kubeconfig("admin") });
+    try {
+      expect(cache.synced()).toBe(true);
+      expect(cache.get("d-enforce-baseline")).toEqual({
+        ...NAMESPACES["d-enforce-baseline"],
+        "kubernetes.io/metadata.name": "d-enforce-baseline",
+      });
+      expect(cache.get("no-such-namespace")).toBeUndefined();
+      const r = await c.api("POST", "/api/v1/namespaces", {
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: "d-watched", labels: { [`${P}enforce`]: "restricted" } },
+      });
+      expect(r.status).toBe(201);
+      // Delivered by the watch: poll the cache (bounded), never the server.
+      for (let i = 0; i < 100 && cache.get("d-watched") === undefined; i++)
+        await new Promise((x) => setTimeout(x, 100));
+      expect(cache.get("d-watched")).toMatchObject({ [`${P}enforce`]: "restricted" });
+    } finally {
+      await cache.stop();
+    }
+  }, 60_000);
 });
