@@ -7,16 +7,18 @@
  * Snapshots are written to the temp dir and removed afterwards (several GiB: never commit them).
  *
  *   npm run build && npx tsx bench/scale.ts [sizes=100000,300000,1000000] [runs=1]
+ *   BEFORE=old/dist/cli/palisade.js npx tsx bench/scale.ts ...   (adds the other build's scan, same run)
  * Targets: 1M objects complete with peak RSS < 1.5 GiB; 100k: scan wall <= 4x JSON.parse.
  */
 import { rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { BUNDLE, median, type Run, timed } from "./cli-run.js";
 import { writeSnapshot } from "./gen-snapshot.js";
 
 const sizes = (process.argv[2] ?? "100000,300000,1000000").split(",").map(Number);
 const runs = Number(process.argv[3] ?? 1);
+const before = process.env.BEFORE;
 const MAX_STRING = 2 ** 29 - 24;
 const rows: string[] = [];
 for (const n of sizes) {
@@ -47,10 +49,21 @@ for (const n of sizes) {
     } | ${parses.length ? `${(scanMs / parseMs).toFixed(2)}x` : "-"} | ${(warm.wallMs / 1000).toFixed(1)} s, ${warm.peakRssMiB.toFixed(0)} MiB |`;
     rows.push(row);
     console.log(row);
+    if (before) {
+      const b = timed([before, ...scanArgs.slice(1)]);
+      console.log(
+        `  before (${before}): ${(b.wallMs / 1000).toFixed(1)} s, peak RSS ${b.peakRssMiB.toFixed(0)} MiB, exit ${b.code}`,
+      );
+    }
   } finally {
     rmSync(file, { force: true });
   }
 }
+console.log(
+  `load average at the end: ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" ")}`,
+);
 console.log(
   "\n| Objects | Snapshot | scan wall | scan peak RSS | JSON.parse of the file (wall, peak RSS) | scan / JSON.parse | warm-up scan |",
 );
