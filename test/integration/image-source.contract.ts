@@ -1,23 +1,38 @@
 import { createHash } from "node:crypto";
 import { createGunzip } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { analyzeSource, detectCompression, type ImageSource } from "../../src/adapters/image/index.js";
+import {
+  analyzeSource,
+  detectCompression,
+  type ImageSource,
+  type ImageTransport,
+} from "../../src/adapters/image/index.js";
 import { EXPECTED_PACKAGES } from "./image-fixture.js";
 
 /**
  * The one contract every ImageSource passes. `open` returns a fresh source for the shared test image;
  * `layered` is false for plain directories, which have no layers: the layer cases are not registered for them
- * (not skipped: nothing is missing, so a run lists no skip for them and CI's "no skips" rule holds).
+ * (not skipped: nothing is missing, so a run lists no skip for them and CI's "no skips" rule holds). `transport`
+ * is the registered source (IMAGE_SOURCES) the case stands for.
  */
 export function describeImageSourceContract(
   name: string,
   open: () => Promise<ImageSource>,
-  opts: { layered: boolean; diffIds: () => string[] },
+  opts: { transport: ImageTransport; layered: boolean; diffIds: () => string[] },
 ) {
   describe(`ImageSource contract: ${name}`, () => {
     const itLayered = (title: string, fn: () => Promise<void>): void => {
       if (opts.layered) it(title, fn);
     };
+    it(`is the ${opts.transport} source`, async () => {
+      const s = await open();
+      try {
+        expect(s.transport).toBe(opts.transport);
+      } finally {
+        await s.close();
+      }
+    });
+
     itLayered("resolves three layers whose diff_ids match the image config", async () => {
       const s = await open();
       try {

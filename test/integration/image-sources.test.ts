@@ -2,13 +2,57 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { analyzeImage, openImageSource, RegistrySource } from "../../src/adapters/image/index.js";
+import {
+  analyzeImage,
+  IMAGE_SOURCES,
+  type ImageTransport,
+  openImageSource,
+  RegistrySource,
+} from "../../src/adapters/image/index.js";
 import { buildTestImage, IMAGE_TOOLS, skopeoCopy, startRegistry, tempDir } from "./image-fixture.js";
 import { describeImageSourceContract } from "./image-source.contract.js";
 import { type DoubleMode, type RegistryDouble, startTokenAuthDouble } from "./registry-double.js";
 
 const haveTools = IMAGE_TOOLS.every((t) => existsSync(t));
 const haveHtpasswd = existsSync("/usr/bin/htpasswd");
+
+/** What the contract cases open: the shared test image in each form. */
+interface ContractFixture {
+  layout: string;
+  archive: string;
+  rootfs: string;
+  anonPort: number;
+}
+interface ContractCase {
+  title: string;
+  spec: (f: ContractFixture) => string;
+  layered: boolean;
+}
+
+/**
+ * One contract case per registered image source (IMAGE_SOURCES), opened through its spec. A source registered
+ * without a case here does not compile, and the registration test below fails.
+ */
+const CONTRACT_CASES: { readonly [T in ImageTransport]: ContractCase } = {
+  oci: { title: "oci layout", spec: (f) => `oci:${f.layout}:t`, layered: true },
+  "docker-archive": {
+    title: "docker-archive (skopeo)",
+    spec: (f) => `docker-archive:${f.archive}`,
+    layered: true,
+  },
+  registry: {
+    title: "registry, anonymous",
+    spec: (f) => `registry:127.0.0.1:${f.anonPort}/test/img:t`,
+    layered: true,
+  },
+  dir: { title: "plain directory (final rootfs)", spec: (f) => `dir:${f.rootfs}`, layered: false },
+};
+
+describe("image source registration", () => {
+  it("every registered source runs the contract suite, and every contract case is a registered source", () => {
+    expect(Object.keys(CONTRACT_CASES).sort()).toEqual(IMAGE_SOURCES.map((s) => s.transport).sort());
+  });
+});
 
 describe.skipIf(!haveTools)("image sources against real umoci/skopeo/docker-registry", () => {
   const work = tempDir("palisade-img-");
@@ -61,26 +105,13 @@ describe.skipIf(!haveTools)("image sources against real umoci/skopeo/docker-regi
     rmSync(work, { recursive: true, force: true });
   });
 
-  describeImageSourceContract("oci layout", () => openImageSource(`oci:${layout}:t`), {
-    layered: true,
-    diffIds: () => diffIds,
-  });
-  describeImageSourceContract("docker-archive (skopeo)", () => openImageSource(`docker-archive:${archive}`), {
-    layered: true,
-    diffIds: () => diffIds,
-  });
-  describeImageSourceContract(
-    "registry, anonymous",
-    () => openImageSource(`registry:127.0.0.1:${anonPort}/test/img:t`),
-    {
-      layered: true,
+  const fixture = (): ContractFixture => ({ layout, archive, rootfs, anonPort });
+  for (const [transport, c] of Object.entries(CONTRACT_CASES) as [ImageTransport, ContractCase][])
+    describeImageSourceContract(c.title, () => openImageSource(c.spec(fixture())), {
+      transport,
+      layered: c.layered,
       diffIds: () => diffIds,
-    },
-  );
-  describeImageSourceContract("plain directory (final rootfs)", () => openImageSource(`dir:${rootfs}`), {
-    layered: false,
-    diffIds: () => diffIds,
-  });
+    });
 
   describe.skipIf(!haveHtpasswd)("registry with htpasswd basic auth", () => {
     describeImageSourceContract(
@@ -89,7 +120,7 @@ describe.skipIf(!haveTools)("image sources against real umoci/skopeo/docker-regi
         new RegistrySource(`127.0.0.1:${basicPort}`, "test/img", "t", {
           auth: { username: "alice", password: "s3cret" },
         }),
-      { layered: true, diffIds: () => diffIds },
+      { transport: "registry", layered: true, diffIds: () => diffIds },
     );
     it("without credentials is FORBIDDEN; wrong credentials too", async () => {
       await expect(analyzeImage(`127.0.0.1:${basicPort}/test/img:t`)).rejects.toMatchObject({

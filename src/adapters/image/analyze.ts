@@ -4,14 +4,12 @@ import { isPalisadeError, PalisadeError } from "../../core/errors/index.js";
 import type { CoverageEntry } from "../../core/findings/index.js";
 import type { LayerInfo, Sbom } from "../../core/sbom/index.js";
 import { appendAll } from "../../core/util/index.js";
-import { DirectorySource, walkDirectory } from "./directory.js";
-import { DockerArchiveSource } from "./docker-archive.js";
+import { walkDirectory } from "./directory.js";
 import { DEFAULT_BUDGETS, imageBudget, type LayerBudgets, processLayer } from "./layer.js";
-import { OciLayoutSource } from "./oci-layout.js";
-import { type RegistryAuth, type RegistryOptions, RegistrySource } from "./registry.js";
+import type { RegistryAuth } from "./registry.js";
 import type { RegistryCa } from "./registry-tls.js";
 import type { ImageSource, ResolvedImage } from "./source.js";
-import { parseSourceSpec } from "./spec.js";
+import { openSourceSpec } from "./spec.js";
 
 /** Options for opening a source and analysing it. */
 export interface AnalyzeOptions {
@@ -33,26 +31,7 @@ export interface AnalyzeOptions {
 
 /** Open an image source from a spec: `oci:DIR[:TAG]`, `docker-archive:FILE`, `dir:PATH`, `registry:REF` or `REF`. */
 export async function openImageSource(spec: string, opts: AnalyzeOptions = {}): Promise<ImageSource> {
-  const s = parseSourceSpec(spec);
-  switch (s.transport) {
-    case "oci":
-      return new OciLayoutSource(s.dir, s.tag, { platform: opts.platform });
-    case "docker-archive":
-      return new DockerArchiveSource(s.file, { platform: opts.platform });
-    case "dir":
-      return new DirectorySource(s.path);
-    case "registry": {
-      const ro: RegistryOptions = {
-        platform: opts.platform,
-        auth: opts.auth,
-        dangerouslyAllowHttp: opts.dangerouslyAllowHttp,
-        ca: opts.ca,
-        timeoutMs: opts.timeoutMs,
-        blobTimeoutMs: opts.blobTimeoutMs,
-      };
-      return new RegistrySource(s.registry, s.repository, s.reference, ro, s.display);
-    }
-  }
+  return openSourceSpec(spec, opts);
 }
 
 /**

@@ -8,7 +8,7 @@ import type { CoverageEntry } from "../../core/findings/index.js";
 import { readRegularFile } from "../fs/index.js";
 import { catalogFile, isEmptyResult } from "./catalog-file.js";
 import type { LayerBudgets } from "./layer.js";
-import type { ImageSource } from "./source.js";
+import type { ImageSource, ImageSourceDescriptor } from "./source.js";
 
 /** A plain directory: a root filesystem or a source tree with lock files. It has no image and no layers. */
 export class DirectorySource implements ImageSource {
@@ -213,3 +213,14 @@ async function regularWithinRoot(root: string, rel: string): Promise<string | un
   }
   return undefined;
 }
+
+/** `dir:PATH`. */
+export const DIRECTORY_SOURCE: ImageSourceDescriptor<"dir", { path: string }> = {
+  transport: "dir",
+  prefixes: ["dir:"],
+  parse(path) {
+    if (path === "") throw new PalisadeError("USAGE", "dir: needs a path");
+    return { path };
+  },
+  open: (s) => new DirectorySource(s.path),
+};

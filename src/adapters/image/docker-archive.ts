@@ -18,6 +18,7 @@ import {
 import {
   DEFAULT_PLATFORM,
   type ImageSource,
+  type ImageSourceDescriptor,
   type ResolvedImage,
   type ResolvedLayer,
   resolveManifestDocument,
@@ -209,3 +210,14 @@ export class DockerArchiveSource implements ImageSource {
     this.members = undefined;
   }
 }
+
+/** `docker-archive:FILE`. */
+export const DOCKER_ARCHIVE_SOURCE: ImageSourceDescriptor<"docker-archive", { file: string }> = {
+  transport: "docker-archive",
+  prefixes: ["docker-archive:"],
+  parse(file) {
+    if (file === "") throw new PalisadeError("USAGE", "docker-archive: needs a file");
+    return { file };
+  },
+  open: (s, opts) => new DockerArchiveSource(s.file, { platform: opts.platform }),
+};

@@ -36,5 +36,12 @@ export {
   REGISTRY_CA_LIMITS,
   type RegistryCa,
 } from "./registry-tls.js";
-export type { ImageSource, ResolvedImage, ResolvedLayer, SourceOptions } from "./source.js";
+export type {
+  ImageSource,
+  ImageSourceDescriptor,
+  ResolvedImage,
+  ResolvedLayer,
+  SourceOptions,
+} from "./source.js";
+export { IMAGE_SOURCES, type ImageTransport } from "./sources.js";
 export { parseSourceSpec, type SourceSpec } from "./spec.js";

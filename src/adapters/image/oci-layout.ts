@@ -14,6 +14,7 @@ import {
 import {
   DEFAULT_PLATFORM,
   type ImageSource,
+  type ImageSourceDescriptor,
   type ResolvedImage,
   type ResolvedLayer,
   resolveManifestDocument,
@@ -157,3 +158,20 @@ export class OciLayoutSource implements ImageSource {
 
   async close(): Promise<void> {}
 }
+
+/**
+ * `oci:DIR[:TAG]`. The tag is what follows the LAST colon, when that text has no slash (so `oci:/a/b:c` is dir
+ * /a/b, tag c).
+ */
+export const OCI_LAYOUT_SOURCE: ImageSourceDescriptor<"oci", { dir: string; tag?: string | undefined }> = {
+  transport: "oci",
+  prefixes: ["oci:"],
+  parse(rest) {
+    const colon = rest.lastIndexOf(":");
+    if (colon > 0 && !rest.slice(colon + 1).includes("/"))
+      return { dir: rest.slice(0, colon), tag: rest.slice(colon + 1) };
+    if (rest === "") throw new PalisadeError("USAGE", "oci: needs a directory");
+    return { dir: rest };
+  },
+  open: (s, opts) => new OciLayoutSource(s.dir, s.tag, { platform: opts.platform }),
+};

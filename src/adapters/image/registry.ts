@@ -3,6 +3,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { PalisadeError } from "../../core/errors/index.js";
+import { parseImageRef } from "../../core/inventory/index.js";
 import { isRecord } from "../../core/util/index.js";
 import { digestOf, isValidDigest, verified } from "./digest.js";
 import {
@@ -26,6 +27,7 @@ import {
 import {
   DEFAULT_PLATFORM,
   type ImageSource,
+  type ImageSourceDescriptor,
   type ResolvedImage,
   type ResolvedLayer,
   resolveManifestDocument,
@@ -693,3 +695,42 @@ export class RegistrySource implements ImageSource {
     this.client.close();
   }
 }
+
+/**
+ * `registry:HOST/REPO[:TAG|@DIGEST]`, `docker://REF`, or a bare reference (the fallback: any spec no other source
+ * claims). Docker Hub defaults apply.
+ */
+export const REGISTRY_SOURCE: ImageSourceDescriptor<
+  "registry",
+  { registry: string; repository: string; reference: string; display: string }
+> = {
+  transport: "registry",
+  prefixes: ["registry:", "docker://"],
+  fallback: true,
+  parse(refText) {
+    const r = parseImageRef(refText);
+    if (!r.ok) throw new PalisadeError("USAGE", `invalid image reference "${refText}": ${r.error}`);
+    const { registry, repository, tag, digest } = r.ref;
+    return {
+      registry: registry === "docker.io" ? "registry-1.docker.io" : registry,
+      repository,
+      reference: digest ?? tag ?? "latest",
+      display: `${registry}/${repository}${tag ? `:${tag}` : ""}${digest ? `@${digest}` : ""}`,
+    };
+  },
+  open: (s, opts) =>
+    new RegistrySource(
+      s.registry,
+      s.repository,
+      s.reference,
+      {
+        platform: opts.platform,
+        auth: opts.auth,
+        dangerouslyAllowHttp: opts.dangerouslyAllowHttp,
+        ca: opts.ca,
+        timeoutMs: opts.timeoutMs,
+        blobTimeoutMs: opts.blobTimeoutMs,
+      },
+      s.display,
+    ),
+};

@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import { PalisadeError } from "../../core/errors/index.js";
+import type { AnalyzeOptions } from "./analyze.js";
 import { verifyBuffer } from "./digest.js";
 import {
   type Descriptor,
@@ -16,6 +17,7 @@ import {
   parseJsonDocument,
   selectPlatform,
 } from "./manifest.js";
+import type { ImageTransport } from "./sources.js";
 
 /** One layer of a resolved image. */
 export interface ResolvedLayer {
@@ -41,11 +43,13 @@ export interface ResolvedImage {
 }
 
 /**
- * Where an image comes from. Every transport passes the one contract suite (`source.contract.ts`).
- * Plain directories have no image: `resolve()` gives undefined and `rootDir` names the tree to walk.
+ * Where an image comes from. Every transport passes the one contract suite
+ * (`test/integration/image-source.contract.ts`). Plain directories have no image: `resolve()` gives undefined and
+ * `rootDir` names the tree to walk.
  */
 export interface ImageSource {
-  readonly transport: "oci" | "docker-archive" | "dir" | "registry";
+  /** One of the registered sources' transports (`IMAGE_SOURCES` in sources.ts). */
+  readonly transport: ImageTransport;
   /** The source as given, for SBOM subjects and messages. */
   readonly name: string;
   /** Root of a plain-directory source. */
@@ -57,6 +61,24 @@ export interface ImageSource {
    */
   openLayer(layer: ResolvedLayer): Promise<Readable>;
   close(): Promise<void>;
+}
+
+/**
+ * A kind of image source, registered in `IMAGE_SOURCES` (sources.ts): the spec prefixes it serves, how the text
+ * after the prefix parses into its options, and how those options open it. `S` is what `parse` gives (without the
+ * transport, which the dispatcher adds).
+ */
+export interface ImageSourceDescriptor<T extends string, S extends object> {
+  readonly transport: T;
+  /**
+   * Spec prefixes served, e.g. `oci:`, checked in order. A source with `fallback` also serves a spec that no
+   * registered prefix matches (then `parse` gets the whole trimmed spec).
+   */
+  readonly prefixes: readonly string[];
+  readonly fallback?: true;
+  /** Parse the text after the prefix; bad input throws USAGE naming the problem. */
+  parse(rest: string): S;
+  open(spec: S, opts: AnalyzeOptions): ImageSource;
 }
 
 /** Options common to every source. */

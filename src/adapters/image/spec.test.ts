@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseImageManifest, parseIndex, parseJsonDocument, selectPlatform } from "./manifest.js";
 import { isLoopbackHost, parseChallenge } from "./registry.js";
+import { IMAGE_SOURCES } from "./sources.js";
 import { parseSourceSpec } from "./spec.js";
 
 const d = (n: string) => `sha256:${n.repeat(64)}`;
@@ -34,6 +35,19 @@ describe("parseSourceSpec", () => {
         display: "docker.io/library/alpine",
       },
     ]);
+  });
+  it("dispatches through the registered sources: docker:// is the registry, the spec is trimmed", () => {
+    expect([parseSourceSpec("docker://quay.io/a/b@" + d("a")), parseSourceSpec("  dir:/x  ")]).toEqual([
+      {
+        transport: "registry",
+        registry: "quay.io",
+        repository: "a/b",
+        reference: d("a"),
+        display: `quay.io/a/b@${d("a")}`,
+      },
+      { transport: "dir", path: "/x" },
+    ]);
+    expect(IMAGE_SOURCES.filter((s) => s.fallback).map((s) => s.transport)).toEqual(["registry"]);
   });
   describe("pathological cases", () => {
     it("rejects empty paths and invalid references with USAGE", () => {

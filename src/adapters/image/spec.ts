@@ -1,51 +1,33 @@
-import { PalisadeError } from "../../core/errors/index.js";
-import { parseImageRef } from "../../core/inventory/index.js";
+import type { AnalyzeOptions } from "./analyze.js";
+import type { ImageSource, ImageSourceDescriptor } from "./source.js";
+import { IMAGE_SOURCES, type SourceSpec } from "./sources.js";
 
-/** A parsed source spec, in skopeo's transport:reference spirit. */
-export type SourceSpec =
-  | { transport: "oci"; dir: string; tag?: string | undefined }
-  | { transport: "docker-archive"; file: string }
-  | { transport: "dir"; path: string }
-  | { transport: "registry"; registry: string; repository: string; reference: string; display: string };
+export type { SourceSpec } from "./sources.js";
+
+type AnyDescriptor = ImageSourceDescriptor<string, object>;
+
+/** The registered source serving `spec` (trimmed) and the text its `parse` gets. */
+function dispatch(spec: string): { source: AnyDescriptor; rest: string } {
+  const s = spec.trim();
+  const sources: readonly AnyDescriptor[] = IMAGE_SOURCES as readonly AnyDescriptor[];
+  for (const source of sources)
+    for (const prefix of source.prefixes)
+      if (s.startsWith(prefix)) return { source, rest: s.slice(prefix.length) };
+  return { source: sources.find((d) => d.fallback) as AnyDescriptor, rest: s };
+}
 
 /**
- * Parse `oci:DIR[:TAG]`, `docker-archive:FILE`, `dir:PATH`, `registry:HOST/REPO[:TAG|@DIGEST]`, or a bare image
- * reference (= registry; Docker Hub defaults apply). For `oci:` the tag is what follows the LAST colon, when
- * that text has no slash (so `oci:/a/b:c` is dir /a/b, tag c).
+ * Parse a source spec, in skopeo's transport:reference spirit: `oci:DIR[:TAG]`, `docker-archive:FILE`, `dir:PATH`,
+ * `registry:HOST/REPO[:TAG|@DIGEST]`, or a bare image reference (= registry; Docker Hub defaults apply). Each
+ * registered source (sources.ts) parses the text after its prefix.
  */
 export function parseSourceSpec(spec: string): SourceSpec {
-  const s = spec.trim();
-  if (s.startsWith("oci:")) {
-    const rest = s.slice(4);
-    const colon = rest.lastIndexOf(":");
-    if (colon > 0 && !rest.slice(colon + 1).includes("/"))
-      return { transport: "oci", dir: rest.slice(0, colon), tag: rest.slice(colon + 1) };
-    if (rest === "") throw new PalisadeError("USAGE", "oci: needs a directory");
-    return { transport: "oci", dir: rest };
-  }
-  if (s.startsWith("docker-archive:")) {
-    const file = s.slice("docker-archive:".length);
-    if (file === "") throw new PalisadeError("USAGE", "docker-archive: needs a file");
-    return { transport: "docker-archive", file };
-  }
-  if (s.startsWith("dir:")) {
-    const path = s.slice(4);
-    if (path === "") throw new PalisadeError("USAGE", "dir: needs a path");
-    return { transport: "dir", path };
-  }
-  const refText = s.startsWith("registry:")
-    ? s.slice("registry:".length)
-    : s.startsWith("docker://")
-      ? s.slice(9)
-      : s;
-  const r = parseImageRef(refText);
-  if (!r.ok) throw new PalisadeError("USAGE", `invalid image reference "${refText}": ${r.error}`);
-  const { registry, repository, tag, digest } = r.ref;
-  return {
-    transport: "registry",
-    registry: registry === "docker.io" ? "registry-1.docker.io" : registry,
-    repository,
-    reference: digest ?? tag ?? "latest",
-    display: `${registry}/${repository}${tag ? `:${tag}` : ""}${digest ? `@${digest}` : ""}`,
-  };
+  const { source, rest } = dispatch(spec);
+  return { transport: source.transport, ...source.parse(rest) } as SourceSpec;
+}
+
+/** Parse `spec` and open it through the source that serves it. */
+export function openSourceSpec(spec: string, opts: AnalyzeOptions): ImageSource {
+  const { source, rest } = dispatch(spec);
+  return source.open(source.parse(rest), opts);
 }
