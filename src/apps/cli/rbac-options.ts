@@ -33,5 +33,6 @@ export async function rbacBuildOptions(flags: RbacDefaultsFlags): Promise<RbacBu
         `invalid --kube-version "${flags.kubeVersion}" (expected v1.N, e.g. v1.30)`,
       );
   }
-  return { defaultRoles: { kubeVersion: flags.kubeVersion } };
+  const { assumedRbacDefaults } = await import("../../services/rbac/index.js");
+  return assumedRbacDefaults(flags.kubeVersion);
 }

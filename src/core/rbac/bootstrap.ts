@@ -168,8 +168,10 @@ export function planDefaultPolicy(inv: Inventory, opts: DefaultRolesOptions): De
     Role: inv.roles,
     RoleBinding: inv.roleBindings,
   };
-  // The live adapter is the only source that sets `cluster`: the API server it read has its own defaults.
-  if (inv.objects.some((o) => o.cluster !== undefined)) return { objects, coverage: [] };
+  // Objects read from a live API server add none: it has its own defaults. Without a recorded origin, the live
+  // adapter is the only source that sets `cluster`; a stored snapshot is marked with its cluster but is a snapshot.
+  if (inv.objects.some((o) => o.origin === "cluster" || (o.origin === undefined && o.cluster !== undefined)))
+    return { objects, coverage: [] };
   const { minor, how } =
     opts.kubeVersion === undefined
       ? (versionFromNodes(inv) ?? resolveKubeVersion(undefined))

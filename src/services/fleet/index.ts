@@ -37,7 +37,7 @@ import { appendAll } from "../../core/util/index.js";
 import { type InventoryReaders, type LoadedInventory, loadInventory } from "../inventory/index.js";
 import { type LineageState, loadLineageState } from "../lineage/index.js";
 import { netpolConnectivity } from "../netpol/index.js";
-import { rbacEscalationPaths } from "../rbac/index.js";
+import { assumedRbacDefaults, rbacEscalationPaths } from "../rbac/index.js";
 
 export type FleetStores = Pick<Stores, "location" | "images" | "vulns" | "snapshots" | "remediation">;
 
@@ -468,7 +468,12 @@ export async function rbacPaths(
     if (scope.cluster !== undefined && scope.cluster !== cluster) continue;
     let teams: Map<string, string | undefined> | undefined;
     const r = await rbacEscalationPaths(
-      { sources: { snapshots: [`${SOURCE_PREFIX}${cluster}`] }, build: {}, to: "cluster-admin" },
+      {
+        sources: { snapshots: [`${SOURCE_PREFIX}${cluster}`] },
+        // A stored cluster is a pushed snapshot: the same bootstrap policy as `palisade rbac paths` assumes.
+        build: assumedRbacDefaults(),
+        to: "cluster-admin",
+      },
       { readers },
       {
         loaded: (l) => {

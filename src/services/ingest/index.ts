@@ -28,6 +28,7 @@ import {
 import { appendAll } from "../../core/util/index.js";
 import type { InventoryReaders } from "../inventory/index.js";
 import { type LineageStores, loadLineageState } from "../lineage/index.js";
+import { assumedRbacDefaults } from "../rbac/index.js";
 import { scan } from "../scan/index.js";
 
 /** Cluster names as they appear in URLs and stores: DNS-label-like, so they never need escaping. */
@@ -84,7 +85,8 @@ export async function ingestSnapshot(req: IngestRequest, deps: IngestDeps): Prom
   const { loaded, report } = await scan(
     {
       sources: { snapshots: [req.display] },
-      options: { version: deps.version },
+      // A pushed snapshot is a kubectl snapshot: the same bootstrap RBAC policy as `palisade scan` assumes.
+      options: { version: deps.version, rbac: assumedRbacDefaults() },
       exceptions: req.exceptions,
     },
     {

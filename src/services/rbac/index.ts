@@ -28,6 +28,16 @@ import {
   loadInventory,
 } from "../inventory/index.js";
 
+/**
+ * The bootstrap policy assumed unless the caller says otherwise: the API server's defaults of the analysed
+ * Kubernetes version (`kubeVersion`, else the newest kubelet among the input's Nodes, else the newest modelled) for
+ * manifests and snapshots; live input adds none. The CLI (without --no-default-roles) and the server (for pushed
+ * snapshots) both build with this, so they answer alike.
+ */
+export function assumedRbacDefaults(kubeVersion?: string | undefined): RbacBuildOptions {
+  return { defaultRoles: { kubeVersion } };
+}
+
 /** What every RBAC question reads: the sources, and which bootstrap policy to assume. */
 export interface RbacSourcesRequest {
   sources: InventorySources;
