@@ -1,5 +1,6 @@
 /** Every store contract suite, run against one backend by `describeStoresContracts`. */
 import { describeAuditStoreContract } from "./audit-store.contract.js";
+import { describeBaselineStoreContract } from "./baseline-store.contract.js";
 import { describeFindingStoreContract } from "./finding-store.contract.js";
 import { describeKnownImageStoreContract } from "./known-image-store.contract.js";
 import { describeRemediationStoreContract } from "./remediation-store.contract.js";
@@ -27,4 +28,5 @@ export function describeStoresContracts(name: string, make: MakeStores): void {
   describeAuditStoreContract(name, make);
   describeTokenStoreContract(name, make);
   describeExceptionStoreContract(name, make);
+  describeBaselineStoreContract(name, make);
 }

@@ -11,6 +11,7 @@
  */
 import type { CoverageEntry, Finding, ResourceRef, Severity } from "../../core/findings/index.js";
 import type { KnownImage, RemediationRecord } from "../../core/lineage/index.js";
+import type { WorkloadBaseline } from "../../core/runtime/index.js";
 import type { OsvRecord } from "../../core/vuln/index.js";
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -365,6 +366,20 @@ export interface ExceptionStore {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Runtime baselines
+
+/**
+ * Behaviour baselines of workloads (core/runtime `WorkloadBaseline`), one per workload key
+ * (`namespace/kind/name`). A save replaces the baselines it names and leaves the others.
+ */
+export interface BaselineStore {
+  /** Every stored baseline, ordered by key; rows that no longer parse are coverage entries, not failures. */
+  listBaselines(): Promise<{ baselines: WorkloadBaseline[]; coverage: CoverageEntry[] }>;
+  /** Insert or replace these baselines in one transaction, stamped `now`. */
+  putBaselines(baselines: readonly WorkloadBaseline[], now: Date): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // The bundle
 
 /** Every store of one database (one SQLite file, one PostgreSQL schema, or one in-memory set). */
@@ -379,6 +394,7 @@ export interface Stores {
   readonly audit: AuditStore;
   readonly tokens: TokenStore;
   readonly exceptions: ExceptionStore;
+  readonly baselines: BaselineStore;
   /** Release every connection; calling it again does nothing. */
   close(): Promise<void>;
 }

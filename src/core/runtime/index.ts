@@ -24,6 +24,24 @@ export {
 export type { AuditRule } from "./audit-rules.js";
 export { AUDIT_RULES, detectAudit, SENSITIVE_HOST_PATHS } from "./audit-rules.js";
 export type {
+  BaselineItem,
+  BaselineOptions,
+  BaselineState,
+  BaselineTransition,
+  WorkloadBaseline,
+} from "./baseline.js";
+export {
+  BaselineBook,
+  baselineKey,
+  confidenceOf,
+  DEFAULT_MAX_BASELINE_ITEMS,
+  DEFAULT_MIN_OBSERVATIONS,
+  newBaseline,
+  observationsOf,
+  parseBaseline,
+  peerName,
+} from "./baseline.js";
+export type {
   EnrichedEvent,
   EnrichedSide,
   Enricher,

@@ -55,6 +55,8 @@ export function attributeEvents(
   return { events, errors: parsed.errors, counts: parsed.counts, coverage: coverage.concat(index.coverage) };
 }
 
+export type { BaselineChange } from "./baselines.js";
+export { changeBaseline, openBaselineBook, parseWorkloadRef, saveBaselineBook } from "./baselines.js";
 export type { DetectHooks, DetectOptions, Detector, DetectResult } from "./detect.js";
 export { auditDetector, detectAlerts } from "./detect.js";
 export type {

@@ -1,5 +1,7 @@
 /** The in-memory backend: for tests, one-shot runs, and as the contract suites' reference. */
+
 import type { Stores } from "../ports.js";
+import { MemoryBaselineStore } from "./baselines.js";
 import { MemoryKnownImageStore, MemoryRemediationStore } from "./lineage.js";
 import {
   MemoryAuditStore,
@@ -12,6 +14,7 @@ import { MemoryVulnStore } from "./vulns.js";
 
 export {
   MemoryAuditStore,
+  MemoryBaselineStore,
   MemoryExceptionStore,
   MemoryFindingStore,
   MemoryKnownImageStore,
@@ -33,6 +36,7 @@ export function openMemoryStores(location = ":memory:"): Stores {
     audit: new MemoryAuditStore(),
     tokens: new MemoryTokenStore(),
     exceptions: new MemoryExceptionStore(),
+    baselines: new MemoryBaselineStore(),
     async close() {},
   };
 }

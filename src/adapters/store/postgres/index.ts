@@ -2,7 +2,9 @@
  * The PostgreSQL backend (`pg`): every store of a bundle shares one connection pool and one schema, so a fleet of
  * scanners, the central service and the CLI share one database.
  */
+
 import type { OpenStoresOptions, Stores } from "../ports.js";
+import { PgBaselineStore } from "./baselines.js";
 import { openPgConnection } from "./connection.js";
 import { PgKnownImageStore, PgRemediationStore } from "./lineage.js";
 import { PgAuditStore, PgExceptionStore, PgFindingStore, PgSnapshotStore, PgTokenStore } from "./platform.js";
@@ -36,6 +38,7 @@ export async function openPgStores(url: string, opts: OpenStoresOptions = {}): P
     audit: new PgAuditStore(conn),
     tokens: new PgTokenStore(conn),
     exceptions: new PgExceptionStore(conn),
+    baselines: new PgBaselineStore(conn),
     async close() {
       if (closed) return;
       closed = true;

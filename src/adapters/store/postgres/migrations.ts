@@ -179,6 +179,19 @@ export const PG_MIGRATIONS: readonly Migration<Up>[] = [
       `);
     },
   },
+  {
+    version: 8,
+    name: "runtime baselines",
+    up: async (c, t) => {
+      await c.query(`
+        CREATE TABLE IF NOT EXISTS ${t("runtime_baselines")} (
+          key text COLLATE "C" PRIMARY KEY,
+          body text NOT NULL,
+          updated_at text NOT NULL
+        );
+      `);
+    },
+  },
 ];
 
 export const PG_SCHEMA_VERSION = latestVersion(PG_MIGRATIONS);

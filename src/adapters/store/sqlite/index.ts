@@ -2,7 +2,9 @@
  * The embedded SQLite backend: every store of a bundle shares one connection to one file (better-sqlite3 is
  * synchronous: each store method runs its transaction whole, so the promise it returns is already settled).
  */
+
 import type { OpenStoresOptions, Stores } from "../ports.js";
+import { SqliteBaselineStore } from "./baselines.js";
 import { SqliteKnownImageStore, SqliteRemediationStore } from "./lineage.js";
 import { openSqliteConnection } from "./open.js";
 import {
@@ -50,6 +52,7 @@ export function openSqliteStores(file: string, opts: OpenStoresOptions = {}): St
     audit: new SqliteAuditStore(conn),
     tokens: new SqliteTokenStore(conn),
     exceptions: new SqliteExceptionStore(conn),
+    baselines: new SqliteBaselineStore(conn),
     async close() {
       if (closed) return;
       closed = true;

@@ -179,6 +179,18 @@ CREATE TABLE IF NOT EXISTS exceptions (
 ) WITHOUT ROWID;
 `),
   },
+  {
+    version: 8,
+    name: "runtime baselines",
+    up: (db) =>
+      db.exec(`
+CREATE TABLE IF NOT EXISTS runtime_baselines (
+  key TEXT PRIMARY KEY,
+  body TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) WITHOUT ROWID;
+`),
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = latestVersion(SQLITE_MIGRATIONS);

@@ -142,3 +142,103 @@ describe("palisade events alerts", () => {
     expect(r.code).toBe(1);
   });
 });
+
+describe("palisade events alerts --baseline-window, events baseline", () => {
+  const exec = (at: number, binary: string) =>
+    JSON.stringify({
+      process_exec: { process: { binary, pod: { namespace: "shop", name: "web-7d9f-aaaaa" } } },
+      node_name: "n1",
+      time: new Date(at).toISOString(),
+    });
+
+  it("learns in one run, reports drift while observing, and alerts once promoted; state kept in SQLite", async () => {
+    const db = join(dir, "baselines.db");
+    const learn = write(
+      "learn.jsonl",
+      [exec(T0, "/app/server"), exec(T0 + MIN, "/bin/healthcheck")].join("\n"),
+    );
+    const r1 = await runCli([
+      "events",
+      "alerts",
+      ...snapshotFlags(),
+      "--db",
+      db,
+      "--baseline-window",
+      "5m",
+      learn,
+    ]);
+    expect(r1.stdout).toBe("No alerts.\n");
+    expect(r1.code).toBe(0);
+
+    const later = write(
+      "later.jsonl",
+      [exec(T0 + 6 * MIN, "/bin/sh"), exec(T0 + 7 * MIN, "/app/server")].join("\n"),
+    );
+    const r2 = await runCli([
+      "events",
+      "alerts",
+      ...snapshotFlags(),
+      "--db",
+      db,
+      "--baseline-window",
+      "5m",
+      "-o",
+      "json",
+      later,
+    ]);
+    expect(r2.stderr).toContain(
+      "palisade: baseline Deployment shop/web: learning -> observing at 2026-12-04T09:05:00.000Z",
+    );
+    expect(
+      JSON.parse(r2.stdout).map((a: { ruleId: string; severity: string }) => [a.ruleId, a.severity]),
+    ).toEqual([["PAL-RT-DRIFT-001", "info"]]);
+
+    const list = await runCli(["events", "baseline", "list", "--db", db, "-o", "json"]);
+    expect(JSON.parse(list.stdout)).toMatchObject([
+      {
+        workload: { kind: "Deployment", namespace: "shop", name: "web" },
+        state: "observing",
+        observations: 2,
+      },
+    ]);
+    const p = await runCli(["events", "baseline", "promote", "shop/web", "--db", db]);
+    expect(p.stdout).toMatch(/^Deployment shop\/web: observing -> enforcing \(confidence [0-9.]+\)\n$/);
+
+    const r3 = await runCli([
+      "events",
+      "alerts",
+      ...snapshotFlags(),
+      "--db",
+      db,
+      "--baseline-window",
+      "5m",
+      "-o",
+      "json",
+      later,
+    ]);
+    const alerts = JSON.parse(r3.stdout);
+    expect(alerts).toMatchObject([
+      {
+        ruleId: "PAL-RT-DRIFT-001",
+        severity: "high",
+        workload: { name: "web" },
+        team: "payments",
+        exposed: true,
+      },
+    ]);
+    expect(r3.code).toBe(1);
+
+    await runCli(["events", "baseline", "accept", "shop/web", "--process", "/bin/sh", "--db", db]);
+    const r4 = await runCli([
+      "events",
+      "alerts",
+      ...snapshotFlags(),
+      "--db",
+      db,
+      "--baseline-window",
+      "5m",
+      later,
+    ]);
+    expect(r4.stdout).toBe("No alerts.\n");
+  });
+});

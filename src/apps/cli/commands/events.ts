@@ -179,6 +179,8 @@ export const jsonLine = (v: unknown) => JSON.stringify(v, (_k, x) => (x === Infi
 
 interface AlertFlags extends EventInputFlags {
   output: "table" | "json" | "jsonl";
+  baselineWindow?: string;
+  autoPromote?: string;
 }
 
 function formatAlertsTable(alerts: readonly import("../../../core/runtime/index.js").DedupedAlert[]): string {
@@ -228,16 +230,50 @@ export function register(program: Command, ctx: CliContext): void {
       .description(
         "run the detections (Kubernetes audit rules equivalent to Falco's k8s_audit) over events and print deduplicated alerts",
       )
-      .addOption(outputOption(["table", "json", "jsonl"], "table")),
+      .addOption(outputOption(["table", "json", "jsonl"], "table"))
+      .option(
+        "--baseline-window <duration>",
+        "also learn and check per-workload baselines (kept in --db, else the default database): learning lasts this long in event time (e.g. 7d)",
+      )
+      .option(
+        "--auto-promote <confidence>",
+        "promote observing baselines to enforcing-by-alert once their confidence reaches this (0..1); reported, off by default",
+      ),
     ctx,
   ).action(async (sources: string[], flags: AlertFlags) => {
     const { inputs, options } = await prepareEventInputs(sources, flags, ctx);
-    const { auditDetector, detectAlerts } = await import("../../../services/runtime/index.js");
-    const result = await detectAlerts(
-      inputs,
-      { ...options, detectors: [auditDetector] },
-      { onError: (e) => ctx.stderr.write(`palisade: ${e.file}:${e.line}: ${e.message}\n`) },
-    );
+    const svc = await import("../../../services/runtime/index.js");
+    const run = async (extra: import("../../../services/runtime/index.js").Detector[]) =>
+      svc.detectAlerts(
+        inputs,
+        { ...options, detectors: [svc.auditDetector, ...extra] },
+        { onError: (e) => ctx.stderr.write(`palisade: ${e.file}:${e.line}: ${e.message}\n`) },
+      );
+    let result: Awaited<ReturnType<typeof run>>;
+    if (flags.baselineWindow !== undefined) {
+      const windowMs = parseDurationFlag("--baseline-window", flags.baselineWindow);
+      const auto = flags.autoPromote === undefined ? undefined : Number(flags.autoPromote);
+      if (auto !== undefined && !(auto > 0 && auto <= 1))
+        throw new PalisadeError(
+          "USAGE",
+          `--auto-promote expects a confidence in (0, 1], got ${flags.autoPromote}`,
+        );
+      const { withStores } = await import("../db-location.js");
+      result = await withStores(flags.db, ctx, {}, async (stores) => {
+        const { book, detector, coverage } = await svc.openBaselineBook(stores.baselines, {
+          windowMs,
+          ...(auto === undefined ? {} : { autoPromoteConfidence: auto }),
+        });
+        const r = await run([detector]);
+        await svc.saveBaselineBook(stores.baselines, book, ctx.now());
+        for (const t of book.transitions)
+          ctx.stderr.write(
+            `palisade: baseline ${t.workload.kind} ${t.workload.namespace}/${t.workload.name}: ${t.from} -> ${t.to} at ${new Date(t.at).toISOString()} (confidence ${t.confidence}; ${t.reason})\n`,
+          );
+        r.summary.coverage.push(...coverage);
+        return r;
+      });
+    } else result = await run([]);
     if (flags.output === "json") ctx.stdout.write(`${JSON.stringify(result.alerts, null, 2)}\n`);
     else if (flags.output === "jsonl") for (const a of result.alerts) ctx.stdout.write(`${jsonLine(a)}\n`);
     else ctx.stdout.write(formatAlertsTable(result.alerts));
@@ -254,4 +290,77 @@ export function register(program: Command, ctx: CliContext): void {
           ? EXIT.FINDINGS
           : EXIT.OK;
   });
+
+  const baseline = events
+    .command("baseline")
+    .description("per-workload behaviour baselines (processes, network peers)");
+  baseline
+    .command("list")
+    .description("every baseline with its state and confidence")
+    .addOption(storesDbOption(ctx))
+    .addOption(outputOption(["table", "json"], "table"))
+    .action(async (flags: { db?: string; output: "table" | "json" }) => {
+      const { withStores } = await import("../db-location.js");
+      const { confidenceOf } = await import("../../../core/runtime/index.js");
+      const { baselines, coverage } = await withStores(flags.db, ctx, { create: false }, (s) =>
+        s.baselines.listBaselines(),
+      );
+      const rows = baselines.map((b) => ({ ...b, confidence: confidenceOf(b) }));
+      if (flags.output === "json") ctx.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      else if (rows.length === 0) ctx.stdout.write("No baselines.\n");
+      else
+        for (const b of rows)
+          ctx.stdout.write(
+            `${b.workload.kind} ${b.workload.namespace}/${b.workload.name}\t${b.state} since ${new Date(b.stateSince).toISOString()}\tconfidence ${b.confidence}\t${b.observations} observation(s), ${Object.keys(b.processes).length} process(es), ${Object.keys(b.peers).length} peer(s)${b.overflow ? `, ${b.overflow} not kept (full)` : ""}\n`,
+          );
+      for (const c of coverage) ctx.stderr.write(`palisade: ${c.message}\n`);
+      ctx.exitCode = coverage.length > 0 ? EXIT.USAGE : EXIT.OK;
+    });
+  const change = async (
+    ref: string,
+    flags: { db?: string },
+    what: import("../../../services/runtime/index.js").BaselineChange,
+  ) => {
+    const svc = await import("../../../services/runtime/index.js");
+    const w = svc.parseWorkloadRef(ref);
+    if (!w)
+      throw new PalisadeError(
+        "USAGE",
+        `expected KIND/NAMESPACE/NAME or NAMESPACE/NAME, got ${JSON.stringify(ref)}`,
+      );
+    const { withStores } = await import("../db-location.js");
+    const r = await withStores(flags.db, ctx, { create: false }, (s) =>
+      svc.changeBaseline(s.baselines, w, what, ctx.now()),
+    );
+    if (!r.found) throw new PalisadeError("INPUT", `no baseline for ${w.kind} ${w.namespace}/${w.name}`);
+    ctx.stdout.write(
+      r.transition
+        ? `${w.kind} ${w.namespace}/${w.name}: ${r.transition.from} -> ${r.transition.to} (confidence ${r.transition.confidence})\n`
+        : `${w.kind} ${w.namespace}/${w.name}: ${what.action === "accept" ? `accepted ${what.item}` : `already ${r.baseline?.state}`}\n`,
+    );
+  };
+  baseline
+    .command("promote")
+    .description("move a baseline to enforcing-by-alert: new behaviour becomes an alert (nothing is blocked)")
+    .argument("<workload>", "KIND/NAMESPACE/NAME, or NAMESPACE/NAME for a Deployment")
+    .addOption(storesDbOption(ctx))
+    .action((ref: string, flags: { db?: string }) => change(ref, flags, { action: "promote" }));
+  baseline
+    .command("accept")
+    .description("accept reviewed behaviour into a baseline (an item as a drift alert names it)")
+    .argument("<workload>", "KIND/NAMESPACE/NAME, or NAMESPACE/NAME for a Deployment")
+    .option("--process <binary>", "an executable path")
+    .option("--peer <item>", 'a peer as drift names it, e.g. "egress cidr:203.0.113.0/24 TCP/443"')
+    .addOption(storesDbOption(ctx))
+    .action((ref: string, flags: { db?: string; process?: string; peer?: string }) => {
+      if ((flags.process === undefined) === (flags.peer === undefined))
+        throw new PalisadeError("USAGE", "give one of --process or --peer");
+      return change(
+        ref,
+        flags,
+        flags.process !== undefined
+          ? { action: "accept", kind: "process", item: flags.process }
+          : { action: "accept", kind: "peer", item: flags.peer as string },
+      );
+    });
 }

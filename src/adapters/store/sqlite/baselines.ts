@@ -1,0 +1,37 @@
+import type { CoverageEntry } from "../../../core/findings/index.js";
+import { baselineKey, type WorkloadBaseline } from "../../../core/runtime/index.js";
+import { baselinesFromRows } from "../memory/baselines.js";
+import type { BaselineStore } from "../ports.js";
+import { type SqliteConnection, sqliteFailure } from "./connection.js";
+
+/** Baselines in `runtime_baselines`, one JSON row per workload key. */
+export class SqliteBaselineStore implements BaselineStore {
+  constructor(private readonly conn: SqliteConnection) {}
+
+  async listBaselines(): Promise<{ baselines: WorkloadBaseline[]; coverage: CoverageEntry[] }> {
+    try {
+      const rows = this.conn.db.prepare("SELECT key, body FROM runtime_baselines").all() as {
+        key: string;
+        body: string;
+      }[];
+      return baselinesFromRows(rows);
+    } catch (e) {
+      throw sqliteFailure(e, this.conn.file, "cannot read the baselines", this.conn.lockTimeoutMs);
+    }
+  }
+
+  async putBaselines(baselines: readonly WorkloadBaseline[], now: Date): Promise<void> {
+    try {
+      const put = this.conn.db.prepare(
+        "INSERT INTO runtime_baselines (key, body, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+      );
+      this.conn.db
+        .transaction(() => {
+          for (const b of baselines) put.run(baselineKey(b), JSON.stringify(b), now.toISOString());
+        })
+        .immediate();
+    } catch (e) {
+      throw sqliteFailure(e, this.conn.file, "cannot store the baselines", this.conn.lockTimeoutMs);
+    }
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Use cases around behaviour baselines: load them from the store into a book (a detector for `detectAlerts`), save
+ * the book back, list them, promote one to enforcing-by-alert, and accept an item an operator reviewed.
+ */
+import type { BaselineStore } from "../../adapters/store/ports.js";
+import type { CoverageEntry } from "../../core/findings/index.js";
+import {
+  BaselineBook,
+  type BaselineOptions,
+  type BaselineTransition,
+  type WorkloadBaseline,
+  type WorkloadRef,
+} from "../../core/runtime/index.js";
+import type { Detector } from "./detect.js";
+
+export async function openBaselineBook(
+  store: BaselineStore,
+  options: BaselineOptions,
+): Promise<{ book: BaselineBook; detector: Detector; coverage: CoverageEntry[] }> {
+  const { baselines, coverage } = await store.listBaselines();
+  const book = new BaselineBook(options, baselines);
+  return { book, detector: (e) => book.observe(e), coverage };
+}
+
+export async function saveBaselineBook(store: BaselineStore, book: BaselineBook, now: Date): Promise<void> {
+  await store.putBaselines([...book.baselines.values()], now);
+}
+
+/** `Kind/namespace/name` or `namespace/name` (Deployment) as a workload reference. */
+export function parseWorkloadRef(s: string): WorkloadRef | undefined {
+  const parts = s.split("/");
+  if (parts.length === 2 && parts.every(Boolean))
+    return { kind: "Deployment", namespace: parts[0] as string, name: parts[1] as string };
+  if (parts.length === 3 && parts.every(Boolean))
+    return { kind: parts[0] as string, namespace: parts[1] as string, name: parts[2] as string };
+  return undefined;
+}
+
+export type BaselineChange =
+  | { action: "promote" }
+  | { action: "accept"; kind: "process" | "peer"; item: string };
+
+/** Promote a baseline or accept an item into it; answers the transition (promote) or whether it was found. */
+export async function changeBaseline(
+  store: BaselineStore,
+  workload: WorkloadRef,
+  change: BaselineChange,
+  now: Date,
+): Promise<{ found: boolean; transition?: BaselineTransition; baseline?: WorkloadBaseline }> {
+  const { book } = await openBaselineBook(store, { windowMs: 0 });
+  const at = now.getTime();
+  if (change.action === "promote") {
+    const t = book.promote(workload, at);
+    const b = book.baselines.get(`${workload.namespace}/${workload.kind}/${workload.name}`);
+    if (!b) return { found: false };
+    await store.putBaselines([b], now);
+    return { found: true, baseline: b, ...(t ? { transition: t } : {}) };
+  }
+  if (!book.accept(workload, change.kind, change.item, at)) return { found: false };
+  const b = book.baselines.get(`${workload.namespace}/${workload.kind}/${workload.name}`) as WorkloadBaseline;
+  await store.putBaselines([b], now);
+  return { found: true, baseline: b };
+}
