@@ -71,5 +71,17 @@ export {
 } from "./events.js";
 export type { WorkloadDirectory } from "./facts.js";
 export { workloadDirectory } from "./facts.js";
+export type { FeedEntry, FeedMatch, ParsedFeed } from "./feeds.js";
+export { parseFeed, ThreatIndex } from "./feeds.js";
+export { policyName, stableLabels } from "./policy-labels.js";
+export type {
+  FlowPeer,
+  FlowSkips,
+  FlowTuple,
+  Recommendation,
+  RecommendOptions,
+} from "./recommend.js";
+export { FlowAggregator, peerText, recommendPolicies } from "./recommend.js";
 export type { TimedInventory } from "./snapshots.js";
 export { addressesOf, observationsFromSnapshots } from "./snapshots.js";
+export { blockingPolicy, detectThreats } from "./threat-detect.js";

@@ -7,9 +7,13 @@ import {
   AlertDeduper,
   type DedupedAlert,
   detectAudit,
+  detectThreats,
   type EnrichedEvent,
   type EventLineError,
+  type ParsedFeed,
   type RuntimeAlert,
+  ThreatIndex,
+  type WorkloadFacts,
 } from "../../core/runtime/index.js";
 import {
   type EventInput,
@@ -22,6 +26,15 @@ import {
 export type Detector = (e: EnrichedEvent) => readonly RuntimeAlert[];
 
 export const auditDetector: Detector = (e) => detectAudit(e.event);
+
+/** Threat-feed detection over these feeds; `facts` give the labels a suggested policy selects by. */
+export function threatDetector(
+  feeds: readonly ParsedFeed[],
+  facts: ReadonlyMap<string, WorkloadFacts>,
+): Detector {
+  const index = new ThreatIndex(feeds);
+  return (e) => detectThreats(e, index, facts);
+}
 
 export interface DetectOptions extends IngestEventsOptions {
   detectors: readonly Detector[];

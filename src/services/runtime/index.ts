@@ -58,12 +58,15 @@ export function attributeEvents(
 export type { BaselineChange } from "./baselines.js";
 export { changeBaseline, openBaselineBook, parseWorkloadRef, saveBaselineBook } from "./baselines.js";
 export type { DetectHooks, DetectOptions, Detector, DetectResult } from "./detect.js";
-export { auditDetector, detectAlerts } from "./detect.js";
+export { auditDetector, detectAlerts, threatDetector } from "./detect.js";
 export type {
   EventInput,
   IngestEventsHooks,
   IngestEventsOptions,
   IngestEventsSummary,
+  PreparedEnricher,
   StageCounts,
 } from "./ingest.js";
 export { ingestEvents, prepareEnricher } from "./ingest.js";
+export type { RecommendResult } from "./recommend.js";
+export { recommendFromEvents } from "./recommend.js";

@@ -19,6 +19,7 @@ import {
   type NamedNetwork,
   observationsFromSnapshots,
   type TimedInventory,
+  type WorkloadDirectory,
   workloadDirectory,
 } from "../../core/runtime/index.js";
 
@@ -59,6 +60,14 @@ export interface IngestEventsOptions {
   maxErrors?: number;
   /** Address intervals kept at most (bounded memory; past it, coverage says attribution is incomplete). */
   maxIntervals?: number;
+  /** An enricher already built from these snapshots (to share its workload directory with detectors). */
+  prepared?: PreparedEnricher;
+}
+
+export interface PreparedEnricher {
+  enricher: Enricher;
+  coverage: CoverageEntry[];
+  directory: WorkloadDirectory;
 }
 
 export interface IngestEventsHooks {
@@ -68,10 +77,7 @@ export interface IngestEventsHooks {
 }
 
 /** Build the enricher for a set of snapshots once; the CLI, the server and benchmarks share it. */
-export function prepareEnricher(options: IngestEventsOptions): {
-  enricher: Enricher;
-  coverage: CoverageEntry[];
-} {
+export function prepareEnricher(options: IngestEventsOptions): PreparedEnricher {
   const { observations, coverage } = observationsFromSnapshots(options.snapshots);
   const index = buildAttributionIndex(
     observations,
@@ -85,7 +91,7 @@ export function prepareEnricher(options: IngestEventsOptions): {
     ...(options.clusterCidrs ? { clusterCidrs: options.clusterCidrs } : {}),
     ...(options.skewMs ? { skewMs: options.skewMs } : {}),
   });
-  return { enricher, coverage: [...coverage, ...index.coverage] };
+  return { enricher, coverage: [...coverage, ...index.coverage], directory: dir };
 }
 
 const bump = (r: Record<string, number>, k: string, n = 1) => {
@@ -97,7 +103,8 @@ export async function ingestEvents(
   options: IngestEventsOptions,
   hooks: IngestEventsHooks = {},
 ): Promise<IngestEventsSummary> {
-  const { enricher, coverage } = prepareEnricher(options);
+  const { enricher, coverage: prepCoverage } = options.prepared ?? prepareEnricher(options);
+  const coverage = [...prepCoverage];
   const maxErrors = options.maxErrors ?? 1000;
   const read: StageCounts = { stage: "read", received: 0, accepted: 0, dropped: 0, reasons: {} };
   const parse: StageCounts = { stage: "parse", received: 0, accepted: 0, dropped: 0, reasons: {} };

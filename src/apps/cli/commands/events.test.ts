@@ -242,3 +242,219 @@ describe("palisade events alerts --baseline-window, events baseline", () => {
     expect(r4.stdout).toBe("No alerts.\n");
   });
 });
+
+describe("palisade events alerts --feed, routed to receivers", () => {
+  /** A local HTTP receiver started by the test: it records every POST and serves a feed (500 once `failFeed`). */
+  async function receiver() {
+    const { createServer } = await import("node:http");
+    const posts: { path: string; body: unknown }[] = [];
+    const state = { failFeed: false, feedHits: 0 };
+    const server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => {
+        body += c;
+      });
+      req.on("end", () => {
+        if (req.method === "GET" && req.url === "/feed.txt") {
+          state.feedHits++;
+          if (state.failFeed) res.writeHead(500).end();
+          else res.writeHead(200, { "content-type": "text/plain" }).end("# bad\n203.0.113.0/24\n");
+          return;
+        }
+        posts.push({ path: req.url ?? "", body: JSON.parse(body) });
+        res.writeHead(req.url === "/broken" ? 503 : 200).end("{}");
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const { port } = server.address() as { port: number };
+    return {
+      base: `http://127.0.0.1:${port}`,
+      posts,
+      state,
+      close: () => new Promise((r) => server.close(r)),
+    };
+  }
+
+  it("alerts on a flow to a listed address with the blocking policy; delivered as JSON, Slack and Alertmanager API v2 bodies (local receiver; no real Alertmanager here)", async () => {
+    const rx = await receiver();
+    try {
+      const flows = write(
+        "threat.jsonl",
+        [
+          hubbleFlow(T0 + MIN, "10.1.0.7", "203.0.113.9", 443),
+          hubbleFlow(T0 + 2 * MIN, "10.1.0.7", "203.0.113.9", 443),
+        ].join("\n"),
+      );
+      const cache = join(dir, "feed-cache");
+      const r = await runCli(
+        [
+          "events",
+          "alerts",
+          ...snapshotFlags(),
+          "-o",
+          "json",
+          "--feed",
+          `${rx.base}/feed.txt`,
+          "--feed-cache",
+          cache,
+          "--webhook",
+          `${rx.base}/hook`,
+          "--slack-webhook",
+          `${rx.base}/slack`,
+          "--alertmanager",
+          `${rx.base}/am`,
+          flows,
+        ],
+        { env: { HOME: dir } },
+      );
+      const alerts = JSON.parse(r.stdout);
+      expect(alerts).toMatchObject([
+        {
+          ruleId: "PAL-RT-FEED-001",
+          severity: "critical",
+          workload: { kind: "Deployment", namespace: "shop", name: "web" },
+          team: "payments",
+          exposed: true,
+          count: 2,
+          suggestedPolicy: {
+            kind: "NetworkPolicy",
+            metadata: { namespace: "shop" },
+            spec: {
+              podSelector: { matchLabels: { app: "web" } },
+              egress: [
+                {
+                  to: [
+                    { ipBlock: { cidr: "0.0.0.0/0", except: ["203.0.113.0/24"] } },
+                    { namespaceSelector: {} },
+                  ],
+                },
+              ],
+            },
+          },
+        },
+      ]);
+      expect(r.code).toBe(1);
+      const byPath = Object.fromEntries(rx.posts.map((p) => [p.path, p.body]));
+      expect(Object.keys(byPath).sort()).toEqual(["/am/api/v2/alerts", "/hook", "/slack"]);
+      expect(byPath["/hook"]).toMatchObject({
+        version: 1,
+        alerts: [{ ruleId: "PAL-RT-FEED-001", team: "payments" }],
+      });
+      expect(byPath["/slack"]).toMatchObject({
+        text: "Palisade: 1 runtime alert(s)",
+        blocks: [{ type: "section" }],
+      });
+      expect(byPath["/am/api/v2/alerts"]).toEqual([
+        {
+          labels: {
+            alertname: "PAL-RT-FEED-001",
+            severity: "critical",
+            category: "threat-feed",
+            source: "palisade",
+            namespace: "shop",
+            workload: "Deployment/web",
+            team: "payments",
+          },
+          annotations: expect.objectContaining({
+            summary: "Connection to a threat-feed address",
+            count: "2",
+          }),
+          startsAt: new Date(T0 + MIN).toISOString(),
+        },
+      ]);
+
+      // Refresh: a fresh cached copy is used without fetching; a failed refresh falls back to the copy and says so.
+      const hits = rx.state.feedHits;
+      const again = await runCli([
+        "events",
+        "alerts",
+        ...snapshotFlags(),
+        "--feed",
+        `${rx.base}/feed.txt`,
+        "--feed-cache",
+        cache,
+        flows,
+      ]);
+      expect(rx.state.feedHits).toBe(hits);
+      expect(again.code).toBe(1);
+      rx.state.failFeed = true;
+      const stale = await runCli([
+        "events",
+        "alerts",
+        ...snapshotFlags(),
+        "--feed",
+        `${rx.base}/feed.txt`,
+        "--feed-cache",
+        cache,
+        "--feed-refresh",
+        "0",
+        flows,
+      ]);
+      expect(stale.stderr).toMatch(
+        /threat feed http:\/\/127\.0\.0\.1:\d+\/feed\.txt: refresh failed \(HTTP 500\); using the copy fetched at /,
+      );
+      expect(stale.stdout).toContain("PAL-RT-FEED-001");
+      expect(stale.code).toBe(2);
+
+      // A receiver that fails is reported and makes the run incomplete; the alerts are still printed.
+      const broken = await runCli([
+        "events",
+        "alerts",
+        ...snapshotFlags(),
+        "--feed",
+        write("f.txt", "203.0.113.9\n"),
+        "--webhook",
+        `${rx.base}/broken`,
+        flows,
+      ]);
+      expect(broken.stderr).toMatch(
+        /webhook http:\/\/127\.0\.0\.1:\d+\/broken: 1 alert\(s\) not delivered: HTTP 503/,
+      );
+      expect(broken.code).toBe(2);
+    } finally {
+      await rx.close();
+    }
+  });
+});
+
+describe("palisade events recommend", () => {
+  it("prints policies as YAML ready to apply and what they would have dropped", async () => {
+    const flows = write(
+      "rec.jsonl",
+      [
+        hubbleFlow(T0 + MIN, "10.1.0.7", "10.1.0.9", 5432),
+        hubbleFlow(T0 + 8 * MIN, "10.1.0.7", "10.1.0.9", 5432),
+        hubbleFlow(T0 + 9 * MIN, "10.1.0.7", "10.1.0.9", 5432),
+      ].join("\n"),
+    );
+    const r = await runCli([
+      "events",
+      "recommend",
+      ...snapshotFlags(),
+      "--learn-until",
+      new Date(T0 + 5 * MIN).toISOString(),
+      flows,
+    ]);
+    const { parseAllDocuments } = await import("yaml");
+    const docs = parseAllDocuments(r.stdout).map((d) => d.toJS());
+    expect(docs.map((d) => `${d.metadata.namespace}/${d.metadata.name}`)).toEqual([
+      "shop/db-ingress",
+      "shop/web-egress",
+    ]);
+    expect(docs[0].spec.ingress).toEqual([
+      {
+        from: [
+          {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "shop" } },
+            podSelector: { matchLabels: { app: "web" } },
+          },
+        ],
+        ports: [{ protocol: "TCP", port: "postgres" }],
+      },
+    ]);
+    expect(r.stderr).toContain(
+      "palisade: 2 flow(s) from jobs/batch to shop/db:5432/TCP between 2026-12-04T09:08:00.000Z and 2026-12-04T09:09:00.000Z would be denied",
+    );
+    expect(r.code).toBe(0);
+  });
+});

@@ -181,6 +181,52 @@ interface AlertFlags extends EventInputFlags {
   output: "table" | "json" | "jsonl";
   baselineWindow?: string;
   autoPromote?: string;
+  feed?: string[];
+  feedRefresh: string;
+  feedCache?: string;
+  webhook?: string[];
+  slackWebhook?: string[];
+  alertmanager?: string[];
+}
+
+/** Load the feeds (`SOURCE` or `SOURCE#column` for CSV); line errors go to stderr and make the run incomplete. */
+async function loadFeeds(flags: AlertFlags, ctx: CliContext) {
+  const { readFeedText } = await import("../../../adapters/feeds/index.js");
+  const { parseFeed } = await import("../../../core/runtime/index.js");
+  const maxAgeMs = parseDurationFlag("--feed-refresh", flags.feedRefresh);
+  const { join, resolve } = await import("node:path");
+  const cacheBase = ctx.env.XDG_CACHE_HOME || (ctx.env.HOME ? join(ctx.env.HOME, ".cache") : undefined);
+  const cacheDir = flags.feedCache
+    ? resolve(ctx.cwd, flags.feedCache)
+    : cacheBase
+      ? join(cacheBase, "palisade", "feeds")
+      : undefined;
+  const feeds = [];
+  let problems = 0;
+  for (const spec of flags.feed ?? []) {
+    const hash = spec.lastIndexOf("#");
+    const source = hash > 0 ? spec.slice(0, hash) : spec;
+    const column = hash > 0 ? spec.slice(hash + 1) : undefined;
+    const t = await readFeedText(/^https?:/i.test(source) ? source : resolve(ctx.cwd, source), {
+      ...(cacheDir ? { cacheDir } : {}),
+      maxAgeMs,
+      now: ctx.now(),
+    });
+    if (t.stale) {
+      problems++;
+      ctx.stderr.write(
+        `palisade: threat feed ${t.name}: refresh failed (${t.stale.error}); using the copy fetched at ${t.stale.fetchedAt}\n`,
+      );
+    }
+    const f = parseFeed(t.text, /^https?:/i.test(source) ? t.name : source, column);
+    for (const e of f.errors) ctx.stderr.write(`palisade: ${e.file}:${e.line}: ${e.message}\n`);
+    problems += f.errors.length;
+    ctx.stderr.write(
+      `palisade: threat feed ${f.name}: ${f.addresses.length} address(es), ${f.domains.length} domain(s)\n`,
+    );
+    feeds.push(f);
+  }
+  return { feeds, problems };
 }
 
 function formatAlertsTable(alerts: readonly import("../../../core/runtime/index.js").DedupedAlert[]): string {
@@ -238,17 +284,77 @@ export function register(program: Command, ctx: CliContext): void {
       .option(
         "--auto-promote <confidence>",
         "promote observing baselines to enforcing-by-alert once their confidence reaches this (0..1); reported, off by default",
+      )
+      .option(
+        "--feed <source>",
+        "threat feed: file or http(s) URL of IPs/CIDRs/domains, one per line; CSV as SOURCE#column (repeatable)",
+        collect,
+      )
+      .option(
+        "--feed-refresh <duration>",
+        "fetch a URL feed again when the cached copy is older than this",
+        "1h",
+      )
+      .option("--feed-cache <dir>", "where URL feeds are cached (default: $XDG_CACHE_HOME/palisade/feeds)")
+      .option("--webhook <url>", "POST new alerts as JSON to this URL (repeatable)", collect)
+      .option(
+        "--slack-webhook <url>",
+        "POST new alerts to a Slack-compatible incoming webhook (repeatable)",
+        collect,
+      )
+      .option(
+        "--alertmanager <url>",
+        "POST new alerts to Alertmanager's API at this base URL (repeatable)",
+        collect,
       ),
     ctx,
   ).action(async (sources: string[], flags: AlertFlags) => {
     const { inputs, options } = await prepareEventInputs(sources, flags, ctx);
     const svc = await import("../../../services/runtime/index.js");
-    const run = async (extra: import("../../../services/runtime/index.js").Detector[]) =>
-      svc.detectAlerts(
+    const { feeds, problems } = await loadFeeds(flags, ctx);
+    const prepared = svc.prepareEnricher(options);
+    const detectors = [svc.auditDetector];
+    if (feeds.length > 0) detectors.push(svc.threatDetector(feeds, prepared.directory.facts));
+    const { createAlertSink } = await import("../../../adapters/alerts/index.js");
+    const sinks = [
+      ...(flags.webhook ?? []).map((u) => createAlertSink("webhook", u)),
+      ...(flags.slackWebhook ?? []).map((u) => createAlertSink("slack", u)),
+      ...(flags.alertmanager ?? []).map((u) => createAlertSink("alertmanager", u)),
+    ];
+    let pending: import("../../../core/runtime/index.js").DedupedAlert[] = [];
+    let undelivered = 0;
+    const flush = async () => {
+      const batch = pending;
+      pending = [];
+      for (const s of sinks) {
+        const r = await s.send(batch);
+        if (!r.ok) {
+          undelivered += batch.length;
+          ctx.stderr.write(
+            `palisade: ${s.kind} ${s.target}: ${batch.length} alert(s) not delivered: ${r.error}\n`,
+          );
+        }
+      }
+    };
+    const run = async (extra: import("../../../services/runtime/index.js").Detector[]) => {
+      const r = await svc.detectAlerts(
         inputs,
-        { ...options, detectors: [svc.auditDetector, ...extra] },
-        { onError: (e) => ctx.stderr.write(`palisade: ${e.file}:${e.line}: ${e.message}\n`) },
+        { ...options, prepared, detectors: [...detectors, ...extra] },
+        {
+          onError: (e) => ctx.stderr.write(`palisade: ${e.file}:${e.line}: ${e.message}\n`),
+          ...(sinks.length > 0
+            ? {
+                onAlert: async (a) => {
+                  pending.push(a);
+                  if (pending.length >= 100) await flush();
+                },
+              }
+            : {}),
+        },
       );
+      if (pending.length > 0) await flush();
+      return r;
+    };
     let result: Awaited<ReturnType<typeof run>>;
     if (flags.baselineWindow !== undefined) {
       const windowMs = parseDurationFlag("--baseline-window", flags.baselineWindow);
@@ -284,7 +390,11 @@ export function register(program: Command, ctx: CliContext): void {
       );
     const dropped = result.summary.stages.reduce((n, s) => n + s.dropped, 0);
     ctx.exitCode =
-      dropped > 0 || result.summary.coverage.length > 0 || result.overflow > 0
+      dropped > 0 ||
+      result.summary.coverage.length > 0 ||
+      result.overflow > 0 ||
+      problems > 0 ||
+      undelivered > 0
         ? EXIT.USAGE
         : result.alerts.length > 0
           ? EXIT.FINDINGS
@@ -363,4 +473,95 @@ export function register(program: Command, ctx: CliContext): void {
           : { action: "accept", kind: "peer", item: flags.peer as string },
       );
     });
+
+  addEventInputOptions(
+    events
+      .command("recommend")
+      .description(
+        "propose per-workload NetworkPolicies from observed, attributed flows, and replay the history through the exact evaluator to show what they would have dropped",
+      )
+      .addOption(outputOption(["yaml", "json"], "yaml"))
+      .option("--min-count <n>", "allow only peers seen at least this many times", "1")
+      .option(
+        "--learn-from <time>",
+        "learn only from flows seen from this RFC 3339 time (the replay covers all)",
+      )
+      .option(
+        "--learn-until <time>",
+        "learn only from flows first seen before this RFC 3339 time (the replay covers all)",
+      ),
+    ctx,
+  ).action(
+    async (
+      sources: string[],
+      flags: EventInputFlags & {
+        output: "yaml" | "json";
+        minCount: string;
+        learnFrom?: string;
+        learnUntil?: string;
+      },
+    ) => {
+      const minCount = Number(flags.minCount);
+      if (!Number.isInteger(minCount) || minCount < 1)
+        throw new PalisadeError(
+          "USAGE",
+          `--min-count expects a positive whole number, got ${flags.minCount}`,
+        );
+      const time = (flag: string, v: string | undefined) => {
+        if (v === undefined) return undefined;
+        const t = Date.parse(v);
+        if (!Number.isFinite(t))
+          throw new PalisadeError("USAGE", `${flag} expects an RFC 3339 time, got ${JSON.stringify(v)}`);
+        return t;
+      };
+      const learnFrom = time("--learn-from", flags.learnFrom);
+      const learnUntil = time("--learn-until", flags.learnUntil);
+      const { inputs, options } = await prepareEventInputs(sources, flags, ctx);
+      const { recommendFromEvents } = await import("../../../services/runtime/index.js");
+      const { peerText } = await import("../../../core/runtime/index.js");
+      const {
+        recommendation: rec,
+        summary,
+        skipped,
+      } = await recommendFromEvents(
+        inputs,
+        {
+          ...options,
+          minCount,
+          ...(learnFrom === undefined ? {} : { learnFrom }),
+          ...(learnUntil === undefined ? {} : { learnUntil }),
+        },
+        { onError: (e) => ctx.stderr.write(`palisade: ${e.file}:${e.line}: ${e.message}\n`) },
+      );
+      if (flags.output === "json") ctx.stdout.write(`${JSON.stringify(rec, null, 2)}\n`);
+      else {
+        const { stringify } = await import("yaml");
+        ctx.stdout.write(rec.policies.map((p) => stringify(p, { lineWidth: 0 })).join("---\n"));
+      }
+      const iso = (t: number) => new Date(t).toISOString();
+      const err = (s: string) => ctx.stderr.write(`palisade: ${s}\n`);
+      err(
+        `${rec.policies.length} NetworkPolicy(ies) proposed; replayed ${rec.replayed.flows} flow(s) (${rec.replayed.tuples} distinct) through the evaluator`,
+      );
+      if (rec.wouldDrop.length === 0) err("the proposal would have dropped none of them");
+      for (const t of rec.wouldDrop)
+        err(
+          `${t.count} flow(s) from ${peerText(t.src)} to ${peerText(t.dst)}:${t.port}/${t.protocol} between ${iso(t.firstSeen)} and ${iso(t.lastSeen)} would be denied`,
+        );
+      if (rec.alreadyDenied.length > 0)
+        err(
+          `${rec.alreadyDenied.reduce((n, t) => n + t.count, 0)} flow(s) are denied by the current policies already`,
+        );
+      for (const n of rec.notes) err(n);
+      const skippedText = Object.entries(skipped)
+        .filter(([, n]) => n > 0)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(", ");
+      if (skippedText) err(`flows not used: ${skippedText}`);
+      ctx.stderr.write(formatIngestSummary(summary));
+      const dropped = summary.stages.reduce((n, s) => n + s.dropped, 0);
+      ctx.exitCode =
+        dropped > 0 || summary.coverage.length > 0 || skipped["tuple-limit"] > 0 ? EXIT.USAGE : EXIT.OK;
+    },
+  );
 }

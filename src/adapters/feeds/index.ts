@@ -1,0 +1,96 @@
+/**
+ * Reading threat feeds from files and URLs. A URL feed is cached on disk (one file per URL, named by the URL's
+ * SHA-256) and fetched again when the copy is older than `maxAgeMs`; when a refresh fails and a copy exists, the
+ * copy is used and the answer says it is stale, so an unreachable feed server never silently empties the feed.
+ */
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { PalisadeError } from "../../core/errors/index.js";
+import { readRegularText } from "../fs/index.js";
+
+export const MAX_FEED_BYTES = 64 << 20;
+
+export interface FeedText {
+  /** The name feeds and messages use: the file path, or the URL without credentials and query. */
+  name: string;
+  text: string;
+  /** Set when a URL could not be refreshed and a cached copy was used. */
+  stale?: { fetchedAt: string; error: string };
+  fetched?: boolean;
+}
+
+export interface FeedReadOptions {
+  /** Where URL feeds are cached; without it, a URL is fetched on every read. */
+  cacheDir?: string;
+  maxAgeMs: number;
+  now: Date;
+  timeoutMs?: number;
+}
+
+const isUrl = (s: string) => /^https?:\/\//i.test(s);
+
+async function fetchText(u: URL, timeoutMs: number): Promise<string> {
+  const res = await fetch(u, { signal: AbortSignal.timeout(timeoutMs), redirect: "follow" });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  const len = Number(res.headers.get("content-length") ?? 0);
+  if (len > MAX_FEED_BYTES) throw new Error(`larger than ${MAX_FEED_BYTES} bytes`);
+  const reader = res.body?.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    if (!reader) break;
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > MAX_FEED_BYTES) {
+      await reader.cancel();
+      throw new Error(`larger than ${MAX_FEED_BYTES} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+export async function readFeedText(source: string, opts: FeedReadOptions): Promise<FeedText> {
+  if (!isUrl(source))
+    return {
+      name: source,
+      text: await readRegularText(source, { maxBytes: MAX_FEED_BYTES, what: "threat feed" }),
+    };
+  const u = new URL(source);
+  const name = `${u.protocol}//${u.host}${u.pathname}`;
+  const cache = opts.cacheDir
+    ? join(opts.cacheDir, `${createHash("sha256").update(source).digest("hex")}.feed`)
+    : undefined;
+  // When the copy was fetched, by the caller's clock (kept beside it; a file's mtime is another clock).
+  let cachedAt: Date | undefined;
+  if (cache)
+    cachedAt = await readFile(`${cache}.fetched-at`, "utf8").then(
+      (t) => (Number.isFinite(Date.parse(t)) ? new Date(t) : undefined),
+      () => undefined,
+    );
+  const age = cachedAt ? opts.now.getTime() - cachedAt.getTime() : Number.NaN;
+  if (cache && cachedAt && age >= 0 && age < opts.maxAgeMs)
+    return { name, text: await readFile(cache, "utf8") };
+  try {
+    const text = await fetchText(u, opts.timeoutMs ?? 30_000);
+    if (cache && opts.cacheDir) {
+      await mkdir(opts.cacheDir, { recursive: true });
+      await writeFile(`${cache}.tmp`, text);
+      await rename(`${cache}.tmp`, cache);
+      await writeFile(`${cache}.fetched-at`, opts.now.toISOString());
+    }
+    return { name, text, fetched: true };
+  } catch (e) {
+    const err = e as Error & { cause?: { code?: string } };
+    const why = err.cause?.code ?? err.message;
+    if (cache && cachedAt)
+      return {
+        name,
+        text: await readFile(cache, "utf8"),
+        stale: { fetchedAt: cachedAt.toISOString(), error: why },
+      };
+    throw new PalisadeError("IO", `cannot fetch threat feed ${name}: ${why}`, { cause: e });
+  }
+}
