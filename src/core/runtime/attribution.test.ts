@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { buildInventory } from "../inventory/index.js";
+import { parseCidr } from "../netpol/index.js";
 import {
   type AddressHolder,
   type AddressObservation,
@@ -302,5 +303,29 @@ describe("observationsFromSnapshots", () => {
       holder: { kind: "service", namespace: "shop", name: "db" },
     });
     expect(idx.attribute("10.1.0.99", 2000)).toEqual({ status: "unknown", reason: "no-holder" });
+  });
+});
+
+describe("addressKey fast IPv4 path", () => {
+  it("agrees with the CIDR parser on dotted quads, valid or not", () => {
+    const slow = (ip: string) => {
+      const c = parseCidr(`${ip}/32`);
+      return c ? `${c.family}:${c.start.toString(16)}` : undefined;
+    };
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.integer({ min: 0, max: 300 }).map(String),
+            fc.constantFrom("", "01", "007", "1a", "-1"),
+          ),
+          { minLength: 1, maxLength: 5 },
+        ),
+        (parts) => {
+          const ip = parts.join(".");
+          expect(addressKey(ip)).toBe(ip.includes(":") ? addressKey(ip) : slow(ip));
+        },
+      ),
+    );
   });
 });

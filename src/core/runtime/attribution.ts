@@ -89,8 +89,36 @@ export interface AttributionIndex {
 /** A canonical key for an address (`4:<int>` or `6:<int>`), so `::ffff:0a00:0001`-style spellings of IPv6 agree. */
 export function addressKey(ip: string): string | undefined {
   if (typeof ip !== "string" || ip.length === 0 || ip.length > 45 || ip.includes("/")) return undefined;
+  const v4 = ipv4Value(ip);
+  if (v4 !== undefined) return `4:${v4.toString(16)}`;
   const c = parseCidr(ip.includes(":") ? `${ip}/128` : `${ip}/32`);
   return c ? `${c.family}:${c.start.toString(16)}` : undefined;
+}
+
+/**
+ * A dotted quad as a number, without the bigint path (the hot path of every lookup): four decimal parts of one to
+ * three digits, each at most 255, as core/netpol's parser accepts them. Anything else is left to that parser.
+ */
+function ipv4Value(s: string): number | undefined {
+  let v = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || part > 255) return undefined;
+      v = v * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      part = part * 10 + (c - 48);
+      digits++;
+    } else return undefined;
+  }
+  if (dots !== 3 || digits === 0 || part > 255) return undefined;
+  return v * 256 + part;
 }
 
 /** A stable identity for a holder: the same pod seen in two snapshots is one holder. */

@@ -141,36 +141,35 @@ export function createEnricher(index: AttributionIndex, options: EnrichOptions):
   );
   const skew = options.skewMs ?? 0;
 
+  // Sides are built by assignment on one object: enrichment runs for every event, and spreading a new object per
+  // step made garbage collection the largest cost of ingest.
   const withFacts = (side: EnrichedSide, w: WorkloadRef): EnrichedSide => {
     const f = options.facts.get(workloadFactsKey(w));
     if (!f) return side;
-    return {
-      ...side,
-      ...(f.team ? { team: f.team } : {}),
-      images: f.images,
-      vulns: f.vulns,
-      exposed: f.exposed,
-    };
+    if (f.team) side.team = f.team;
+    side.images = f.images;
+    side.vulns = f.vulns;
+    side.exposed = f.exposed;
+    return side;
   };
 
-  const fromHolder = (h: AddressHolder, base: EnrichedSide): EnrichedSide => {
+  const fromHolder = (h: AddressHolder, side: EnrichedSide): EnrichedSide => {
     switch (h.kind) {
       case "pod":
-        return withFacts(
-          {
-            ...base,
-            kind: "workload",
-            workload: h.workload,
-            pod: `${h.namespace}/${h.name}`,
-            ...(h.node ? { node: h.node } : {}),
-            ...(h.serviceAccountName ? { serviceAccountName: h.serviceAccountName } : {}),
-          },
-          h.workload,
-        );
+        side.kind = "workload";
+        side.workload = h.workload;
+        side.pod = `${h.namespace}/${h.name}`;
+        if (h.node) side.node = h.node;
+        if (h.serviceAccountName) side.serviceAccountName = h.serviceAccountName;
+        return withFacts(side, h.workload);
       case "node":
-        return { ...base, kind: "node", node: h.name };
+        side.kind = "node";
+        side.node = h.name;
+        return side;
       case "service":
-        return { ...base, kind: "service", service: `${h.namespace}/${h.name}` };
+        side.kind = "service";
+        side.service = `${h.namespace}/${h.name}`;
+        return side;
     }
   };
 
@@ -181,20 +180,23 @@ export function createEnricher(index: AttributionIndex, options: EnrichOptions):
         ? `node ${h.name}`
         : `service ${h.namespace}/${h.name}`;
 
-  const fromAttribution = (a: Attribution, base: EnrichedSide, ip: string): EnrichedSide | undefined => {
-    if (a.status === "attributed") return fromHolder(a.holder, base);
-    if (a.status === "ambiguous")
-      return { ...base, kind: "ambiguous", candidates: a.holders.map(holderText) };
-    if (a.reason === "invalid-address") return { ...base, kind: "unknown" };
-    const addr = addressValue(ip);
-    if (!addr) return { ...base, kind: "unknown" };
+  const fromAttribution = (a: Attribution, side: EnrichedSide, ip: string): EnrichedSide => {
+    if (a.status === "attributed") return fromHolder(a.holder, side);
+    if (a.status === "ambiguous") {
+      side.kind = "ambiguous";
+      side.candidates = a.holders.map(holderText);
+      return side;
+    }
+    const addr = a.reason === "invalid-address" ? undefined : addressValue(ip);
+    if (!addr) return side;
     const net = within(networks, addr);
-    const inside = within(cluster, addr) !== undefined;
-    return { ...base, kind: inside ? "unknown" : "external", ...(net ? { network: net.name } : {}) };
+    if (within(cluster, addr) === undefined) side.kind = "external";
+    if (net) side.network = net.name;
+    return side;
   };
 
   const side = (ip: string, port: number | undefined, at: number): EnrichedSide => {
-    const base: EnrichedSide = { ip, ...(port === undefined ? {} : { port }), kind: "unknown" };
+    const base: EnrichedSide = port === undefined ? { ip, kind: "unknown" } : { ip, port, kind: "unknown" };
     const a = index.attribute(ip, at);
     if (a.status === "unknown" && a.reason === "no-holder" && skew > 0) {
       const before = index.attribute(ip, at - skew);
@@ -204,10 +206,13 @@ export function createEnricher(index: AttributionIndex, options: EnrichOptions):
       if (
         first?.status === "attributed" &&
         found.every((x) => x.status === "attributed" && x.holder === first.holder)
-      )
-        return { ...fromHolder(first.holder, base), skewed: true };
+      ) {
+        const side = fromHolder(first.holder, base);
+        side.skewed = true;
+        return side;
+      }
     }
-    return fromAttribution(a, base, ip) ?? base;
+    return fromAttribution(a, base, ip);
   };
 
   const podSide = (pod: EventPod): EnrichedSide => {
