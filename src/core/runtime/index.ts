@@ -73,6 +73,8 @@ export type { WorkloadDirectory } from "./facts.js";
 export { workloadDirectory } from "./facts.js";
 export type { FeedEntry, FeedMatch, ParsedFeed } from "./feeds.js";
 export { parseFeed, ThreatIndex } from "./feeds.js";
+export type { IdentityNamespace } from "./identity.js";
+export { IdentityTally } from "./identity.js";
 export { policyName, stableLabels } from "./policy-labels.js";
 export type {
   FlowPeer,

@@ -69,4 +69,4 @@ export type {
 } from "./ingest.js";
 export { ingestEvents, prepareEnricher } from "./ingest.js";
 export type { RecommendResult } from "./recommend.js";
-export { recommendFromEvents } from "./recommend.js";
+export { identityFromEvents, recommendFromEvents } from "./recommend.js";

@@ -125,3 +125,40 @@ describe("recommendFromEvents", () => {
     expect(skipped).toMatchObject({ "unattributed-peer": 1, "not-a-flow": 1 });
   });
 });
+
+describe("identityFromEvents", () => {
+  it("counts, per destination namespace, flows covered by a policy and flows mutually authenticated", async () => {
+    const snaps = clusterSnapshots();
+    const latest = snaps[1];
+    if (!latest) throw new Error("fixture");
+    const policy = {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: "db", namespace: "shop" },
+      spec: { podSelector: { matchLabels: { app: "db" } }, policyTypes: ["Ingress"] },
+    };
+    const withPolicy = [
+      snaps[0] as (typeof snaps)[number],
+      {
+        at: latest.at,
+        inventory: buildInventory([
+          ...latest.inventory.objects.map((o) => ({ object: o.raw })),
+          { object: policy },
+        ]),
+      },
+    ];
+    const { identityFromEvents } = await import("./index.js");
+    const text = [
+      hubbleFlow(T0 + 8 * MIN, "10.1.0.7", "10.1.0.9", 5432, { auth_type: "SPIRE" }), // batch -> db: covered + authenticated
+      hubbleFlow(T0 + 8 * MIN, "10.1.0.9", "10.1.0.7", 9090, { auth_type: "DISABLED" }), // db -> batch: neither
+      hubbleFlow(T0 + 8 * MIN, "10.1.0.9", "10.1.0.7", 9090), // neither
+      hubbleFlow(T0 + 8 * MIN, "10.1.0.9", "203.0.113.1", 443), // not workload-to-workload
+    ].join("\n");
+    const r = await identityFromEvents([{ name: "f", lines: linesOf(text) }], { snapshots: withPolicy });
+    expect(r.namespaces).toEqual([
+      { namespace: "jobs", flows: 2, covered: 0, authenticated: 0, exposedFlows: 2, exposedShare: 1 },
+      { namespace: "shop", flows: 1, covered: 1, authenticated: 1, exposedFlows: 0, exposedShare: 0 },
+    ]);
+    expect(r.unattributed).toBe(1);
+  });
+});

@@ -7,6 +7,8 @@ import { PalisadeError } from "../../core/errors/index.js";
 import {
   FlowAggregator,
   type FlowSkips,
+  type IdentityNamespace,
+  IdentityTally,
   type Recommendation,
   type RecommendOptions,
   recommendPolicies,
@@ -40,4 +42,23 @@ export async function recommendFromEvents(
   });
   const recommendation = recommendPolicies(agg.list(), latest.inventory, options);
   return { recommendation, summary, skipped: agg.skipped };
+}
+
+/** Use case: the service identity figure per namespace from the flows of event inputs (latest snapshot's policies). */
+export async function identityFromEvents(
+  inputs: readonly EventInput[],
+  options: IngestEventsOptions,
+  hooks: {
+    onError?: Parameters<typeof ingestEvents>[2] extends { onError?: infer F } | undefined ? F : never;
+  } = {},
+): Promise<{ namespaces: IdentityNamespace[]; unattributed: number; summary: IngestEventsSummary }> {
+  const latest = [...options.snapshots].sort((a, b) => b.at - a.at)[0];
+  if (!latest)
+    throw new PalisadeError("USAGE", "the identity figure needs at least one snapshot (--snapshot)");
+  const tally = new IdentityTally(latest.inventory);
+  const summary = await ingestEvents(inputs, options, {
+    ...(hooks.onError ? { onError: hooks.onError } : {}),
+    onEvent: (e) => tally.add(e),
+  });
+  return { namespaces: tally.list(), unattributed: tally.unattributed, summary };
 }
