@@ -376,7 +376,7 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.stderr.write(
             `palisade: baseline ${t.workload.kind} ${t.workload.namespace}/${t.workload.name}: ${t.from} -> ${t.to} at ${new Date(t.at).toISOString()} (confidence ${t.confidence}; ${t.reason})\n`,
           );
-        r.summary.coverage.push(...coverage);
+        for (const c of coverage) r.summary.coverage.push(c);
         return r;
       });
     } else result = await run([]);
