@@ -1,29 +1,15 @@
 import { PalisadeError } from "../errors/index.js";
-import { applyExceptions, type Exception, type WorkloadFacts } from "../exceptions/index.js";
-import {
-  type ComplianceRef,
-  type CoverageEntry,
-  compareCoverage,
-  compareFindings,
-  type Finding,
-  type RuleMeta,
-  type Severity,
-} from "../findings/index.js";
+import type { Exception, WorkloadFacts } from "../exceptions/index.js";
+import type { CoverageEntry, Finding, RuleMeta, Severity } from "../findings/index.js";
 import { formatImageRef, type Inventory, type Workload } from "../inventory/index.js";
-import { NETPOL_RULES, netpolFindings } from "../netpol/index.js";
-import { analyzeNodes, asScanFinding, NODE_RULES } from "../nodes/index.js";
-import { evaluatePosture, POSTURE_RULES } from "../posture/index.js";
-import { pssFindings } from "../pss/index.js";
-import { buildRbacIndex, RBAC_RULES, type RbacBuildOptions, rbacFindings } from "../rbac/index.js";
-import {
-  countNotEvaluated,
-  emptyCounts,
-  REPORT_SCHEMA_VERSION,
-  type ScanReport,
-  UNOWNED,
-} from "../report/index.js";
-import { appendAll, globMatch, globPatternProblem } from "../util/index.js";
+import { NETPOL_RULES } from "../netpol/index.js";
+import { NODE_RULES } from "../nodes/index.js";
+import { POSTURE_RULES } from "../posture/index.js";
+import { RBAC_RULES, type RbacBuildOptions } from "../rbac/index.js";
+import type { ScanReport } from "../report/index.js";
+import { globMatch, globPatternProblem } from "../util/index.js";
 import type { OsvRecord } from "../vuln/index.js";
+import { memoryRunStore, runScanStreaming } from "./streaming.js";
 
 export type Framework = "nsa" | "cis" | "pss-baseline" | "pss-restricted";
 export const FRAMEWORKS: readonly Framework[] = ["nsa", "cis", "pss-baseline", "pss-restricted"];
@@ -66,104 +52,12 @@ const workloadKey = (r: { kind: string; namespace?: string | undefined; name: st
 /**
  * Run every analyzer over the inventory and assemble the report: posture, RBAC and NetworkPolicy findings
  * (or exact PSS findings for the pss-* frameworks), framework filter, exceptions, deterministic order.
+ * The same pipeline as {@link runScanStreaming}, with every finding kept in one in-memory run.
  */
 export function runScan(inv: Inventory, opts: ScanOptions): ScanReport {
-  checkScanPatterns(opts);
-  const coverage: CoverageEntry[] = [...(opts.coverage ?? [])];
-  let findings: Finding[] = [];
-  const fw = opts.framework;
-  if (fw === "pss-baseline" || fw === "pss-restricted") {
-    findings = pssFindings(inv, fw === "pss-baseline" ? "baseline" : "restricted");
-  } else {
-    const posture = evaluatePosture(inv, { allowedRegistries: opts.allowedRegistries ?? [] });
-    // The bootstrap defaults only matter when the input has RBAC objects of its own (no finding is ever about a
-    // default object): without any, assuming them would only add a coverage note to every scan.
-    const hasRbac =
-      inv.roles.length + inv.clusterRoles.length + inv.roleBindings.length + inv.clusterRoleBindings.length >
-      0;
-    const rbac = rbacFindings(inv, buildRbacIndex(inv, hasRbac ? opts.rbac : undefined));
-    const net = netpolFindings(inv);
-    findings = [...posture.findings, ...rbac.findings, ...net.findings];
-    appendAll(coverage, posture.coverage, rbac.coverage, net.coverage);
-    if (opts.nodes) {
-      const nodes = analyzeNodes(inv, {
-        now: opts.now,
-        advisories: opts.nodes.advisories,
-        posture: posture.findings,
-      });
-      appendAll(findings, nodes.findings.map(asScanFinding));
-      appendAll(coverage, nodes.coverage);
-    }
-    if (fw) findings = findings.filter((f) => f.compliance.some((c: ComplianceRef) => c.framework === fw));
-  }
-
-  const exc = applyExceptions(findings, opts.exceptions ?? [], {
-    now: opts.now,
-    facts: workloadFactsOf(inv),
-  });
-  // Report filters apply after exceptions, so an exception is not called unused because of a filter.
-  const all = [...exc.findings, ...exc.auditFindings].filter((f) => inReport(f, opts)).sort(compareFindings);
-
-  const bySeverity = emptyCounts();
-  const byTeam: ScanReport["summary"]["byTeam"] = {};
-  let suppressed = 0;
-  for (const f of all) {
-    if (f.suppressed) {
-      suppressed++;
-      continue;
-    }
-    bySeverity[f.severity]++;
-    const t = f.team ?? UNOWNED;
-    byTeam[t] ??= emptyCounts();
-    byTeam[t][f.severity]++;
-  }
-  const catalogue = new Map(ruleCatalogue().map((r) => [r.id, r]));
-  const rules = new Map<string, RuleMeta>();
-  for (const f of all) {
-    if (rules.has(f.ruleId)) continue;
-    rules.set(
-      f.ruleId,
-      catalogue.get(f.ruleId) ?? {
-        id: f.ruleId,
-        title: f.title,
-        severity: f.severity,
-        category: f.category,
-        rationale: f.title,
-        remediation: f.remediation,
-        compliance: f.compliance,
-      },
-    );
-  }
-  const unknownKinds: Record<string, number> = {};
-  for (const k of [...inv.unknownKinds.keys()].sort()) unknownKinds[k] = inv.unknownKinds.get(k) ?? 0;
-  const sortedTeams: ScanReport["summary"]["byTeam"] = {};
-  for (const t of Object.keys(byTeam).sort()) sortedTeams[t] = byTeam[t]!;
-  return {
-    schemaVersion: REPORT_SCHEMA_VERSION,
-    tool: { name: "palisade", version: opts.version },
-    framework: fw,
-    inventory: {
-      files: opts.files ?? 0,
-      objects: inv.objects.length,
-      namespaces: inv.namespaces.size,
-      workloads: inv.workloads.length,
-      unknownKinds,
-    },
-    summary: {
-      active: all.length - suppressed,
-      suppressed,
-      bySeverity,
-      byTeam: sortedTeams,
-      notEvaluated: countNotEvaluated(coverage),
-    },
-    findings: all,
-    coverage: coverage.sort(compareCoverage),
-    exceptions: {
-      unused: exc.unused.map((e) => ({ id: e.id, reason: e.reason, owner: e.owner })),
-      matched: exc.matched,
-    },
-    rules: [...rules.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
-  };
+  const report = runScanStreaming(inv, opts, memoryRunStore(), Number.POSITIVE_INFINITY);
+  const findings = Array.isArray(report.findings) ? (report.findings as Finding[]) : [...report.findings];
+  return { ...report, findings };
 }
 
 /**

@@ -10,6 +10,7 @@ import { exceptionApplier } from "../exceptions/index.js";
 import {
   type ComplianceRef,
   type CoverageEntry,
+  cmp,
   compareCoverage,
   compareFindings,
   type Finding,
@@ -178,7 +179,7 @@ export function runScanStreaming(
       unused: exc.unused.map((e) => ({ id: e.id, reason: e.reason, owner: e.owner })),
       matched: exc.matched,
     },
-    rules: rules.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    rules: rules.sort((a, b) => cmp(a.id, b.id)),
   };
 }
 
