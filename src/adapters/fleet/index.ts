@@ -1,0 +1,5 @@
+/** The fleet transport (NATS JetStream) and the per-cluster object state deltas are applied to. */
+export * from "./memory-state.js";
+export * from "./nats.js";
+export * from "./ports.js";
+export * from "./postgres-state.js";

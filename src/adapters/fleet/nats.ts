@@ -1,0 +1,233 @@
+/**
+ * The fleet transport on NATS JetStream (https://docs.nats.io/nats-concepts/jetstream).
+ *
+ * - One stream holds every cluster's deltas on subjects `palisade.<cluster>.delta.<kind>`; it is created, or
+ *   updated to the configuration asked for, at start (file storage, limits retention, max age, max bytes and the
+ *   de-duplication window stated explicitly, never left to server defaults).
+ * - A sensor publishes each delta with `Nats-Msg-Id` = cluster:uid:resourceVersion:op (core/deltas), so a retry
+ *   after a lost acknowledgement is stored once within the duplicate window.
+ * - Central replicas pull from one shared durable consumer with explicit acks: JetStream hands each message to one
+ *   replica at a time, and redelivers it (to any replica) when it is not acknowledged within `ackWaitMs`.
+ */
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+} from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { deltaMessageId, type ObjectDelta } from "../../core/deltas/index.js";
+import { PalisadeError } from "../../core/errors/index.js";
+import type { ConsumerLag, DeltaMessage, DeltaPublisher, DeltaSource } from "./ports.js";
+
+/** The stream's configuration; every limit explicit. */
+export interface FleetStreamConfig {
+  /** Stream name (default PALISADE_DELTAS). */
+  name: string;
+  /** Oldest message kept (default 7 days). */
+  maxAgeMs: number;
+  /** Most bytes kept before the oldest are dropped (default 10 GiB). */
+  maxBytes: number;
+  /** How long a message id is remembered for de-duplication (default 2 minutes). */
+  duplicateWindowMs: number;
+  /** "file" (default: survives a server restart) or "memory". */
+  storage: "file" | "memory";
+  /** Replicas of the stream in a NATS cluster (default 1). */
+  replicas: number;
+}
+
+export interface FleetConsumerConfig {
+  /** Durable consumer name shared by the central replicas (default palisade-central). */
+  durable: string;
+  /** Redelivery after this long without an ack (default 30 s). */
+  ackWaitMs: number;
+  /** Most messages delivered and not yet acknowledged, across replicas (default 10,000). */
+  maxAckPending: number;
+}
+
+export const DEFAULT_STREAM: FleetStreamConfig = {
+  name: "PALISADE_DELTAS",
+  maxAgeMs: 7 * 24 * 3600_000,
+  maxBytes: 10 * 1024 ** 3,
+  duplicateWindowMs: 120_000,
+  storage: "file",
+  replicas: 1,
+};
+
+export const DEFAULT_CONSUMER: FleetConsumerConfig = {
+  durable: "palisade-central",
+  ackWaitMs: 30_000,
+  maxAckPending: 10_000,
+};
+
+const nanos = (ms: number): number => ms * 1_000_000;
+
+/**
+ * The subject of a delta: `palisade.<cluster>.delta.<kind>`. A cluster name may hold dots, which separate subject
+ * tokens, so they are written `~` (not allowed in cluster names, so no two clusters share a subject).
+ */
+export function deltaSubject(cluster: string, kind: string): string {
+  if (!/^[A-Za-z0-9]+$/.test(kind))
+    throw new PalisadeError("INPUT", `delta: kind ${JSON.stringify(kind)} cannot be a subject token`, {
+      context: { field: "key.kind" },
+    });
+  return `palisade.${cluster.replaceAll(".", "~")}.delta.${kind}`;
+}
+
+export interface NatsOptions {
+  /** Server URLs, e.g. nats://127.0.0.1:4222. */
+  servers: string | string[];
+  /** Name of the connection as the server lists it. */
+  name?: string | undefined;
+}
+
+type Connection = Awaited<ReturnType<typeof connect>>;
+
+async function open(o: NatsOptions): Promise<Connection> {
+  try {
+    // Reconnect forever: a restarted server must not end a sensor or a central replica.
+    return await connect({
+      servers: o.servers,
+      name: o.name ?? "palisade",
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+    });
+  } catch (e) {
+    throw new PalisadeError("IO", `NATS: cannot connect to ${String(o.servers)}: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+}
+
+/** Create the stream, or update it to `cfg` when it exists. Idempotent. */
+export async function ensureStream(jsm: JetStreamManager, cfg: FleetStreamConfig): Promise<void> {
+  const config = {
+    name: cfg.name,
+    subjects: ["palisade.*.delta.>"],
+    storage: cfg.storage === "file" ? StorageType.File : StorageType.Memory,
+    retention: RetentionPolicy.Limits,
+    max_age: nanos(cfg.maxAgeMs),
+    max_bytes: cfg.maxBytes,
+    duplicate_window: nanos(cfg.duplicateWindowMs),
+    num_replicas: cfg.replicas,
+  };
+  try {
+    await jsm.streams.info(cfg.name);
+  } catch (e) {
+    if ((e as { code?: unknown }).code !== JetStreamApiCodes.StreamNotFound) throw e;
+    await jsm.streams.add(config);
+    return;
+  }
+  // Storage cannot change on an existing stream; everything else is brought to what is asked.
+  await jsm.streams.update(cfg.name, config);
+}
+
+/** Create the shared durable pull consumer, or update it to `cfg`. Idempotent. */
+export async function ensureConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  cfg: FleetConsumerConfig,
+): Promise<void> {
+  const config = {
+    durable_name: cfg.durable,
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(cfg.ackWaitMs),
+    max_ack_pending: cfg.maxAckPending,
+    deliver_policy: DeliverPolicy.All,
+    max_deliver: -1,
+  };
+  try {
+    await jsm.consumers.info(stream, cfg.durable);
+  } catch (e) {
+    if ((e as { code?: unknown }).code !== JetStreamApiCodes.ConsumerNotFound) throw e;
+    await jsm.consumers.add(stream, config);
+    return;
+  }
+  await jsm.consumers.update(stream, cfg.durable, {
+    ack_wait: config.ack_wait,
+    max_ack_pending: config.max_ack_pending,
+    max_deliver: config.max_deliver,
+  });
+}
+
+/** Connect and make sure the stream exists as configured. */
+export async function openNatsPublisher(
+  o: NatsOptions & { stream?: Partial<FleetStreamConfig> | undefined },
+): Promise<DeltaPublisher> {
+  const cfg = { ...DEFAULT_STREAM, ...o.stream };
+  const nc = await open(o);
+  try {
+    await ensureStream(await jetstreamManager(nc), cfg);
+  } catch (e) {
+    await nc.close();
+    throw new PalisadeError("IO", `NATS: stream ${cfg.name}: ${(e as Error).message}`, { cause: e });
+  }
+  const js: JetStreamClient = jetstream(nc);
+  return {
+    async publish(d: ObjectDelta) {
+      const ack = await js.publish(deltaSubject(d.cluster, d.key.kind), JSON.stringify(d), {
+        msgID: deltaMessageId(d),
+        expect: { streamName: cfg.name },
+      });
+      return { duplicate: ack.duplicate };
+    },
+    async close() {
+      await nc.close();
+    },
+  };
+}
+
+/** Connect, make sure the stream and the shared durable consumer exist, and pull from it. */
+export async function openNatsSource(
+  o: NatsOptions & {
+    stream?: Partial<FleetStreamConfig> | undefined;
+    consumer?: Partial<FleetConsumerConfig> | undefined;
+  },
+): Promise<DeltaSource> {
+  const scfg = { ...DEFAULT_STREAM, ...o.stream };
+  const ccfg = { ...DEFAULT_CONSUMER, ...o.consumer };
+  const nc = await open(o);
+  let jsm: JetStreamManager;
+  try {
+    jsm = await jetstreamManager(nc);
+    await ensureStream(jsm, scfg);
+    await ensureConsumer(jsm, scfg.name, ccfg);
+  } catch (e) {
+    await nc.close();
+    throw new PalisadeError("IO", `NATS: consumer ${ccfg.durable}: ${(e as Error).message}`, { cause: e });
+  }
+  const consumer = await jetstream(nc).consumers.get(scfg.name, ccfg.durable);
+  const text = new TextDecoder();
+  return {
+    async fetch(max, waitMs) {
+      const out: DeltaMessage[] = [];
+      const it = await consumer.fetch({ max_messages: max, expires: Math.max(waitMs, 1_000) });
+      for await (const m of it) {
+        out.push({
+          data: text.decode(m.data),
+          deliveries: m.info.deliveryCount,
+          // ackAck waits for the server's confirmation: an ack lost with a dying server is known, not assumed.
+          ack: async () => {
+            const ok = await m.ackAck();
+            if (!ok) throw new PalisadeError("IO", "NATS: acknowledgement not confirmed");
+          },
+          nak: () => m.nak(),
+          term: () => m.term(),
+        });
+      }
+      return out;
+    },
+    async lag(): Promise<ConsumerLag> {
+      const i = await jsm.consumers.info(scfg.name, ccfg.durable);
+      return { pending: i.num_pending, ackPending: i.num_ack_pending };
+    },
+    async close() {
+      await nc.close();
+    },
+  };
+}

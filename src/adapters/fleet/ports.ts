@@ -1,0 +1,68 @@
+/**
+ * Ports of the fleet transport: the per-cluster object state that deltas are applied to, the publishing side a
+ * sensor uses, and the consuming side central replicas share. Implementations: memory and PostgreSQL for the
+ * state (one contract suite), NATS JetStream for the transport.
+ */
+import type { ObjectDelta, ObjectStateRow } from "../../core/deltas/index.js";
+
+/** What one batch changed. */
+export interface ApplyResult {
+  /** Rows changed (a delta newer than what was stored; of several for one object, only the newest counts). */
+  applied: number;
+  /** The other deltas: the same change again, one older than what was stored, or superseded in the batch. */
+  ignored: number;
+}
+
+/** Per-cluster object state, kept by the latest change applied to each (cluster, uid). */
+export interface ClusterStateStore {
+  /**
+   * Apply `deltas` in order, in one transaction (all or none), by the rule of core/deltas: a delta changes its
+   * row only when its resourceVersion is newer. Safe to call concurrently from several processes.
+   */
+  apply(deltas: readonly ObjectDelta[]): Promise<ApplyResult>;
+  /** Live objects of `cluster` (tombstones left out), sorted by key then uid. */
+  objects(cluster: string): Promise<ObjectStateRow[]>;
+  /** Every row of `cluster`, tombstones included, in the same order. */
+  rows(cluster: string): Promise<ObjectStateRow[]>;
+  close(): Promise<void>;
+}
+
+/** A sensor's side of the transport. */
+export interface DeltaPublisher {
+  /**
+   * Publish one delta; resolves once the transport has stored it (acknowledged), `duplicate` when it already held
+   * the same change (same message id within the de-duplication window). Rejects when not stored: retry it.
+   */
+  publish(delta: ObjectDelta): Promise<{ duplicate: boolean }>;
+  close(): Promise<void>;
+}
+
+/** One delivered message: its payload and how to settle it. */
+export interface DeltaMessage {
+  /** The message body (JSON text of a delta, unvalidated). */
+  data: string;
+  /** Which delivery of this message this is (1 for the first). */
+  deliveries: number;
+  /** Processed: never deliver again. */
+  ack(): Promise<void>;
+  /** Not processed: deliver again (to any replica). */
+  nak(): void;
+  /** Cannot ever be processed (malformed): never deliver again. */
+  term(): void;
+}
+
+/** How far behind the consumer is: a metric value. */
+export interface ConsumerLag {
+  /** Messages stored and not yet delivered to any replica. */
+  pending: number;
+  /** Messages delivered and not yet acknowledged. */
+  ackPending: number;
+}
+
+/** A central replica's side of the transport: one shared durable consumer, so replicas share the work. */
+export interface DeltaSource {
+  /** Up to `max` messages, waiting at most `waitMs` for the first; an empty batch when none came. */
+  fetch(max: number, waitMs: number): Promise<DeltaMessage[]>;
+  lag(): Promise<ConsumerLag>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,166 @@
+/**
+ * {@link ClusterStateStore} on PostgreSQL: one row per (cluster, uid) in `<schema>.fleet_objects`. The rule of
+ * core/deltas is one statement per object, `INSERT ... ON CONFLICT DO UPDATE ... WHERE stored < new`, so it holds
+ * under concurrent replicas too: the row lock serialises writers and the WHERE sees the committed row.
+ */
+import pg from "pg";
+import type { ObjectDelta, ObjectStateRow } from "../../core/deltas/index.js";
+import { newestPerObject } from "../../core/deltas/index.js";
+import { PalisadeError } from "../../core/errors/index.js";
+import type { ApplyResult, ClusterStateStore } from "./ports.js";
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+/** Serialialisation failures and deadlocks: the transaction is retried (it changed nothing). */
+const RETRYABLE = new Set(["40001", "40P01"]);
+
+export interface PgClusterStateOptions {
+  /** Schema of the table (created when missing); default "palisade". */
+  schema?: string | undefined;
+  maxConnections?: number | undefined;
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "<unparsable database URL>";
+  }
+}
+
+/** Open (and create when missing) the fleet object state in the PostgreSQL database at `url`. */
+export async function openPgClusterState(
+  url: string,
+  options: PgClusterStateOptions = {},
+): Promise<ClusterStateStore> {
+  const schema = options.schema ?? "palisade";
+  if (!SCHEMA_NAME.test(schema))
+    throw new PalisadeError(
+      "INPUT",
+      `schema ${JSON.stringify(schema)} is not a plain lower-case identifier`,
+      {
+        context: { field: "schema" },
+      },
+    );
+  const where = redact(url);
+  const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 4 });
+  // A restarted server drops idle connections: the pool must not crash the process for it.
+  pool.on("error", () => {});
+  const t = `"${schema}".fleet_objects`;
+  const fail = (what: string, e: unknown) =>
+    e instanceof PalisadeError
+      ? e
+      : new PalisadeError("IO", `${what} (${where}): ${(e as Error).message}`, {
+          cause: e,
+          context: { url: where },
+        });
+  try {
+    const c = await pool.connect();
+    try {
+      await c.query("BEGIN");
+      // Two replicas starting together must not race on CREATE (a unique violation in the catalog).
+      await c.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`palisade-fleet:${schema}`]);
+      await c.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+      await c.query(`CREATE TABLE IF NOT EXISTS ${t} (
+        cluster text NOT NULL,
+        uid text NOT NULL,
+        api_version text NOT NULL,
+        kind text NOT NULL,
+        namespace text NOT NULL,
+        name text NOT NULL,
+        resource_version numeric(40, 0) NOT NULL,
+        deleted boolean NOT NULL,
+        object jsonb,
+        PRIMARY KEY (cluster, uid))`);
+      await c.query("COMMIT");
+    } catch (e) {
+      await c.query("ROLLBACK").catch(() => {});
+      throw e;
+    } finally {
+      c.release();
+    }
+  } catch (e) {
+    await pool.end().catch(() => {});
+    throw fail("fleet state: creating the table", e);
+  }
+
+  const read = async (cluster: string, live: boolean): Promise<ObjectStateRow[]> => {
+    try {
+      const r = await pool.query(
+        `SELECT cluster, uid, api_version, kind, namespace, name, resource_version::text AS rv, deleted, object
+           FROM ${t} WHERE cluster = $1 ${live ? "AND NOT deleted" : ""}
+           ORDER BY api_version COLLATE "C", kind COLLATE "C", namespace COLLATE "C", name COLLATE "C", uid COLLATE "C"`,
+        [cluster],
+      );
+      return r.rows.map((x) => ({
+        cluster: x.cluster,
+        uid: x.uid,
+        key: {
+          apiVersion: x.api_version,
+          kind: x.kind,
+          ...(x.namespace !== "" ? { namespace: x.namespace } : {}),
+          name: x.name,
+        },
+        resourceVersion: x.rv,
+        deleted: x.deleted,
+        object: x.object ?? null,
+      }));
+    } catch (e) {
+      throw fail("fleet state: reading", e);
+    }
+  };
+
+  return {
+    async apply(deltas: readonly ObjectDelta[]): Promise<ApplyResult> {
+      const batch = newestPerObject(deltas);
+      for (let attempt = 1; ; attempt++) {
+        let c: pg.PoolClient | undefined;
+        try {
+          c = await pool.connect();
+          await c.query("BEGIN");
+          let applied = 0;
+          for (const d of batch) {
+            const r = await c.query(
+              `INSERT INTO ${t} AS o (cluster, uid, api_version, kind, namespace, name, resource_version, deleted, object)
+               VALUES ($1, $2, $3, $4, $5, $6, $7::numeric, $8, $9::jsonb)
+               ON CONFLICT (cluster, uid) DO UPDATE SET api_version = EXCLUDED.api_version, kind = EXCLUDED.kind,
+                 namespace = EXCLUDED.namespace, name = EXCLUDED.name, resource_version = EXCLUDED.resource_version,
+                 deleted = EXCLUDED.deleted, object = EXCLUDED.object
+               WHERE o.resource_version < EXCLUDED.resource_version`,
+              [
+                d.cluster,
+                d.uid,
+                d.key.apiVersion,
+                d.key.kind,
+                d.key.namespace ?? "",
+                d.key.name,
+                d.resourceVersion,
+                d.op === "delete",
+                d.op === "delete" ? null : JSON.stringify(d.object ?? null),
+              ],
+            );
+            applied += r.rowCount ?? 0;
+          }
+          await c.query("COMMIT");
+          c.release();
+          return { applied, ignored: deltas.length - applied };
+        } catch (e) {
+          if (c !== undefined) {
+            await c.query("ROLLBACK").catch(() => {});
+            // A connection that failed mid-transaction may be broken: drop it rather than pool it.
+            c.release(true);
+          }
+          const code = (e as { code?: unknown }).code;
+          if (typeof code === "string" && RETRYABLE.has(code) && attempt < 5) continue;
+          throw fail("fleet state: applying deltas", e);
+        }
+      }
+    },
+    objects: (cluster) => read(cluster, true),
+    rows: (cluster) => read(cluster, false),
+    async close() {
+      await pool.end();
+    },
+  };
+}
