@@ -57,6 +57,37 @@ export function describeKnownImageStoreContract(name: string, make: MakeStores):
       ]);
     });
 
+    it("records each tag's history: the digests it named, in order, per platform; digest refs have none", async () => {
+      const s = (await open()).images;
+      const T2 = new Date("2025-01-03T00:00:00Z");
+      await s.putImages([img(1, ["a/os:12", `docker.io/a/os@${dg(1)}`], ["x"])], T0);
+      await s.putImages([img(4, ["a/os:12"], ["x"], [], { platform: "linux/arm64" })], T0);
+      // Seen again naming the same image: no new step.
+      await s.putImages([img(1, ["a/os:12"], ["x"])], T1);
+      // Rebuilt under the same tag, then moved back, within one batch and across batches.
+      await s.putImages([img(2, ["a/os:12"], ["y"]), img(3, ["a/os:12", "a/os:12.1"], ["z"])], T1);
+      await s.putImages([img(1, ["a/os:12"], ["x"])], T2);
+      const step = (ref: string, platform: string, d: number, at: Date) => ({
+        ref: `docker.io/${ref}`,
+        platform,
+        digest: dg(d),
+        at: at.toISOString(),
+      });
+      const amd = img(1, [], ["x"]).platform ?? "";
+      expect(await s.tagHistory("docker.io/a/os:12")).toEqual([
+        step("a/os:12", amd, 1, T0),
+        step("a/os:12", amd, 2, T1),
+        step("a/os:12", amd, 3, T1),
+        step("a/os:12", amd, 1, T2),
+        step("a/os:12", "linux/arm64", 4, T0),
+      ]);
+      expect((await s.tagHistory()).map((m) => m.ref)).toEqual([
+        ...Array(5).fill("docker.io/a/os:12"),
+        "docker.io/a/os:12.1",
+      ]);
+      expect(await s.tagHistory("docker.io/a/none:1")).toEqual([]);
+    });
+
     it("an empty batch changes nothing, and stored images are copies", async () => {
       const s = (await open()).images;
       await s.putImages([], T0);

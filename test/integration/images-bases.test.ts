@@ -332,5 +332,42 @@ describe.skipIf(!haveTools)(
       const d2 = JSON.parse(named.stdout) as DiscoverJson;
       expect(d2.summary.bases).toMatchObject({ ancestors: 2, undetermined: 0, releases: 1 });
     });
+
+    it("a base tag that moved is recorded with its history", async () => {
+      const before = digests.get("os:12.1") as string;
+      // os:12.1 rebuilt: the tag now names the image os:12.2 names.
+      skopeoCopy(`oci:${join(work, "chain-layout")}:os-12.2`, `docker://${reg}/os:12.1`, [
+        "--dest-tls-verify=false",
+      ]);
+      const after = await digestOfTag(port, "os", "12.1");
+      expect(after).toBe(digests.get("os:12.2"));
+      const r = await cli(
+        "registry.db",
+        ["images", "discover", "--snapshot", full, "--bases", "registry", "-o", "json"],
+        "2026-02-02T00:00:00Z",
+      );
+      expect([r.code, r.stderr]).toEqual([0, ""]);
+      const h = await cli("registry.db", ["images", "history", `${reg}/os:12.1`, "-o", "json"]);
+      expect(JSON.parse(h.stdout)).toEqual([
+        { ref: `${reg}/os:12.1`, platform: "linux/amd64", digest: before, at: "2026-02-01T00:00:00.000Z" },
+        { ref: `${reg}/os:12.1`, platform: "linux/amd64", digest: after, at: "2026-02-02T00:00:00.000Z" },
+      ]);
+      const text = await cli("registry.db", ["images", "history", `${reg}/os:12.1`]);
+      expect(text.stdout).toBe(
+        `         ${reg}/os:12.1 linux/amd64 ${before} since 2026-02-01T00:00:00.000Z\n` +
+          `moved to ${reg}/os:12.1 linux/amd64 ${after} since 2026-02-02T00:00:00.000Z\n`,
+      );
+      // The runtime is still built on the image the tag named before: the tree keeps that edge.
+      const tree = JSON.parse(
+        (await cli("registry.db", ["images", "tree", "-o", "json"])).stdout,
+      ) as TreeJson;
+      expect(tree.nodes.map((n) => [n.image, n.depth])).toEqual([
+        [`${reg}/os:12.1`, 0],
+        [`${reg}/os@${before}`, 0],
+        [`${reg}/runtime:3.11`, 1],
+        [`${reg}/svc-a:1`, 2],
+        [`${reg}/svc-b:1`, 2],
+      ]);
+    });
   },
 );

@@ -7,7 +7,7 @@ import { PalisadeError } from "../../core/errors/index.js";
 import { type CoverageEntry, cmp } from "../../core/findings/index.js";
 import { type KnownImage, parseKnownImage, type RemediationRecord } from "../../core/lineage/index.js";
 import { FORBIDDEN_KEYS, isRecord } from "../../core/util/index.js";
-import type { StoredImage } from "./ports.js";
+import type { StoredImage, TagMove } from "./ports.js";
 
 /** A stored remediation record, validated (throws INPUT or UNSAFE). */
 export function parseRemediationRecord(text: string): RemediationRecord {
@@ -36,11 +36,12 @@ export interface ImagePutInput {
   owners: Map<string, Set<string>>;
 }
 
-/** What to write: rows to upsert (whole), refs to add and remove. */
+/** What to write: rows to upsert (whole), refs to add and remove, tag history steps to append (in order). */
 export interface ImagePutPlan {
   rows: ImageRow[];
   addRefs: [ref: string, digest: string][];
   deleteRefs: [ref: string, digest: string][];
+  moves: TagMove[];
 }
 
 /** Tag refs (not digest refs) of the images: the ones whose current owners `planImagePut` needs. */
@@ -60,6 +61,7 @@ export function planImagePut(images: readonly KnownImage[], at: string, input: I
   const addRefs = new Map<string, [string, string]>();
   const deleteRefs = new Map<string, [string, string]>();
   const pair = (ref: string, digest: string) => `${ref}\u0000${digest}`;
+  const moves: TagMove[] = [];
   for (const img of images) {
     const old = rows.get(img.digest);
     const merged: KnownImage = {
@@ -92,6 +94,9 @@ export function planImagePut(images: readonly KnownImage[], at: string, input: I
         }
       }
       const set = owners.get(ref) ?? new Set<string>();
+      // A tag naming a digest it did not name before: a step of its history (the first one included).
+      if (!ref.includes("@") && !set.has(img.digest))
+        moves.push({ ref, platform: img.platform ?? "", digest: img.digest, at });
       set.add(img.digest);
       owners.set(ref, set);
       deleteRefs.delete(pair(ref, img.digest));
@@ -102,7 +107,15 @@ export function planImagePut(images: readonly KnownImage[], at: string, input: I
     rows: [...changed].sort(cmp).map((d) => rows.get(d) as ImageRow),
     addRefs: [...addRefs.values()],
     deleteRefs: [...deleteRefs.values()],
+    moves,
   };
+}
+
+/** Tag history rows in their store order (`seq`), sorted by ref and platform, order kept within one tag. */
+export function sortedMoves(rows: readonly (TagMove & { seq: number })[]): TagMove[] {
+  return [...rows]
+    .sort((a, b) => cmp(a.ref, b.ref) || cmp(a.platform, b.platform) || a.seq - b.seq)
+    .map(({ ref, platform, digest, at }) => ({ ref, platform, digest, at }));
 }
 
 /** Rows read back: an image that no longer parses is a coverage entry, not a failure. */

@@ -95,6 +95,19 @@ export interface StoredImage {
   lastSeen: string;
 }
 
+/**
+ * One step of a tag's history: from `at` on, `ref` (for `platform`) named `digest`. A tag that moves (a base
+ * rebuilt under the same tag) gets a new step; the steps of one tag, in order, are its history.
+ */
+export interface TagMove {
+  ref: string;
+  /** `os/arch[/variant]`, "" when unknown. */
+  platform: string;
+  digest: string;
+  /** When the tag was first seen naming `digest` (the `now` of the put). */
+  at: string;
+}
+
 /** Images analysed so far, by digest, with their layer chains: what the lineage tree is built from. */
 export interface KnownImageStore {
   /**
@@ -105,6 +118,11 @@ export interface KnownImageStore {
   putImages(images: readonly KnownImage[], now: Date): Promise<void>;
   /** Every known image, by digest. Stored rows that no longer parse are coverage entries, not failures. */
   listImages(): Promise<{ images: StoredImage[]; coverage: CoverageEntry[] }>;
+  /**
+   * The history of tags (every tag, or the one `ref` names): each time `putImages` saw a tag name a digest it did
+   * not name before, in the order seen; sorted by ref, platform, then order.
+   */
+  tagHistory(ref?: string): Promise<TagMove[]>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -363,14 +363,14 @@ export async function findBases(
       },
     );
     for (const img of imgs) if (img) found(img.digest, "registry");
-    // The tags that name a running image now (it runs by digest; the registry says which release it is).
-    for (const r of running) {
-      const tags = metas
-        .filter((m) => m.digest === r.digest && m.tag !== undefined)
-        .map(metaRef)
-        .sort(cmp);
-      if (tags.length > 0) await addRefs(r.digest, tags);
-    }
+    // The tags that name known images now: a running image learns the tags it runs as, a base tag that moved
+    // moves in the store (and its history records the move).
+    const tagsByDigest = new Map<string, string[]>();
+    for (const m of metas)
+      if (m.tag !== undefined && pool.has(m.digest))
+        tagsByDigest.set(m.digest, [...(tagsByDigest.get(m.digest) ?? []), metaRef(m)]);
+    for (const [d, tags] of [...tagsByDigest].sort((a, b) => cmp(a[0], b[0])))
+      await addRefs(d, tags.sort(cmp));
   }
 
   // The ancestry of every running image, from everything now known.

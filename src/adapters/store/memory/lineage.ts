@@ -1,12 +1,13 @@
 import { type CoverageEntry, cmp } from "../../../core/findings/index.js";
 import type { KnownImage, RemediationRecord } from "../../../core/lineage/index.js";
-import { type ImageRow, planImagePut, tagRefs } from "../lineage-rows.js";
-import type { KnownImageStore, RemediationStore, RemediationUpdate, StoredImage } from "../ports.js";
+import { type ImageRow, planImagePut, sortedMoves, tagRefs } from "../lineage-rows.js";
+import type { KnownImageStore, RemediationStore, RemediationUpdate, StoredImage, TagMove } from "../ports.js";
 
 /** Known images in memory (copies in and out: a caller's later mutation never reaches the store). */
 export class MemoryKnownImageStore implements KnownImageStore {
   private readonly rows = new Map<string, ImageRow>();
   private readonly refs = new Map<string, Set<string>>();
+  private readonly moves: (TagMove & { seq: number })[] = [];
 
   async putImages(images: readonly KnownImage[], now: Date): Promise<void> {
     const rows = new Map<string, ImageRow>();
@@ -29,6 +30,11 @@ export class MemoryKnownImageStore implements KnownImageStore {
       s.add(d);
       this.refs.set(ref, s);
     }
+    for (const m of plan.moves) this.moves.push({ ...m, seq: this.moves.length + 1 });
+  }
+
+  async tagHistory(ref?: string): Promise<TagMove[]> {
+    return sortedMoves(this.moves.filter((m) => ref === undefined || m.ref === ref));
   }
 
   async listImages(): Promise<{ images: StoredImage[]; coverage: CoverageEntry[] }> {

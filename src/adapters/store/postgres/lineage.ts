@@ -5,10 +5,11 @@ import {
   type ImageRow,
   parseRemediationRecord,
   planImagePut,
+  sortedMoves,
   storedImages,
   tagRefs,
 } from "../lineage-rows.js";
-import type { KnownImageStore, RemediationStore, RemediationUpdate, StoredImage } from "../ports.js";
+import type { KnownImageStore, RemediationStore, RemediationUpdate, StoredImage, TagMove } from "../ports.js";
 import type { PgConnection } from "./connection.js";
 import { fromPgText, pgText } from "./text.js";
 
@@ -83,7 +84,44 @@ export class PgKnownImageStore implements KnownImageStore {
            ON CONFLICT DO NOTHING`,
           [plan.addRefs.map(([r]) => pgText(r)), plan.addRefs.map(([, d]) => pgText(d))],
         );
+      // WITH ORDINALITY keeps the plan's order in seq (the order of one tag's steps).
+      if (plan.moves.length > 0)
+        await c.query(
+          `INSERT INTO ${t("image_tag_history")} (ref, platform, digest, at)
+           SELECT ref, platform, digest, at
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS m(ref, platform, digest, at, n)
+           ORDER BY n`,
+          [
+            plan.moves.map((m) => pgText(m.ref)),
+            plan.moves.map((m) => pgText(m.platform)),
+            plan.moves.map((m) => pgText(m.digest)),
+            plan.moves.map((m) => m.at),
+          ],
+        );
     });
+  }
+
+  async tagHistory(ref?: string): Promise<TagMove[]> {
+    const rows = await this.conn.query<{
+      seq: string;
+      ref: string;
+      platform: string;
+      digest: string;
+      at: string;
+    }>(
+      `SELECT seq, ref, platform, digest, at FROM ${this.conn.t("image_tag_history")}${ref === undefined ? "" : " WHERE ref = $1"}`,
+      ref === undefined ? [] : [pgText(ref)],
+      "cannot read tag history",
+    );
+    return sortedMoves(
+      rows.map((r) => ({
+        seq: Number(r.seq),
+        ref: fromPgText(r.ref),
+        platform: fromPgText(r.platform),
+        digest: fromPgText(r.digest),
+        at: r.at,
+      })),
+    );
   }
 
   async listImages(): Promise<{ images: StoredImage[]; coverage: CoverageEntry[] }> {

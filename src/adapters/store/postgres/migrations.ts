@@ -192,6 +192,27 @@ export const PG_MIGRATIONS: readonly Migration<Up>[] = [
       `);
     },
   },
+  {
+    version: 9,
+    name: "image tag history",
+    // Tags already known start their history at the first sighting of the image they name now.
+    up: async (c, t) => {
+      await c.query(`
+        CREATE TABLE IF NOT EXISTS ${t("image_tag_history")} (
+          seq bigserial PRIMARY KEY,
+          ref text COLLATE "C" NOT NULL,
+          platform text COLLATE "C" NOT NULL,
+          digest text COLLATE "C" NOT NULL,
+          at text NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS image_tag_history_by_ref ON ${t("image_tag_history")} (ref, platform, seq);
+        INSERT INTO ${t("image_tag_history")} (ref, platform, digest, at)
+          SELECT r.ref, i.platform, r.digest, i.first_seen FROM ${t("known_image_refs")} r
+          JOIN ${t("known_images")} i USING (digest)
+          WHERE strpos(r.ref, '@') = 0 ORDER BY r.ref, i.platform, i.first_seen;
+      `);
+    },
+  },
 ];
 
 export const PG_SCHEMA_VERSION = latestVersion(PG_MIGRATIONS);

@@ -4,10 +4,11 @@ import {
   type ImageRow,
   parseRemediationRecord,
   planImagePut,
+  sortedMoves,
   storedImages,
   tagRefs,
 } from "../lineage-rows.js";
-import type { KnownImageStore, RemediationStore, RemediationUpdate, StoredImage } from "../ports.js";
+import type { KnownImageStore, RemediationStore, RemediationUpdate, StoredImage, TagMove } from "../ports.js";
 import { damaged, type SqliteConnection, sqliteFailure } from "./connection.js";
 
 /** Known images in SQLite: `known_images` (one row per digest) and `known_image_refs` (ref -> digests). */
@@ -25,6 +26,9 @@ export class SqliteKnownImageStore implements KnownImageStore {
     );
     const addRef = db.prepare("INSERT OR IGNORE INTO known_image_refs (ref, digest) VALUES (?, ?)");
     const delRef = db.prepare("DELETE FROM known_image_refs WHERE ref = ? AND digest = ?");
+    const addMove = db.prepare(
+      "INSERT INTO image_tag_history (ref, platform, digest, at) VALUES (?, ?, ?, ?)",
+    );
     const tx = db.transaction((batch: readonly KnownImage[]) => {
       const rows = new Map<string, ImageRow>();
       const owners = new Map<string, Set<string>>();
@@ -53,6 +57,7 @@ export class SqliteKnownImageStore implements KnownImageStore {
         upsert.run(r.digest, r.platform, r.firstSeen, r.lastSeen, JSON.stringify(r.image));
       for (const [ref, digest] of plan.deleteRefs) delRef.run(ref, digest);
       for (const [ref, digest] of plan.addRefs) addRef.run(ref, digest);
+      for (const m of plan.moves) addMove.run(m.ref, m.platform, m.digest, m.at);
     });
     try {
       tx.immediate(images);
@@ -68,6 +73,20 @@ export class SqliteKnownImageStore implements KnownImageStore {
     return storedImages(
       rows.map((r) => ({ digest: r.digest, firstSeen: r.first_seen, lastSeen: r.last_seen, image: r.image })),
     );
+  }
+
+  async tagHistory(ref?: string): Promise<TagMove[]> {
+    const { db, file } = this.conn;
+    try {
+      const rows = (
+        ref === undefined
+          ? db.prepare("SELECT seq, ref, platform, digest, at FROM image_tag_history").all()
+          : db.prepare("SELECT seq, ref, platform, digest, at FROM image_tag_history WHERE ref = ?").all(ref)
+      ) as (TagMove & { seq: number })[];
+      return sortedMoves(rows);
+    } catch (e) {
+      throw sqliteFailure(e, file, "cannot read tag history", this.conn.lockTimeoutMs);
+    }
   }
 }
 

@@ -191,6 +191,25 @@ CREATE TABLE IF NOT EXISTS runtime_baselines (
 ) WITHOUT ROWID;
 `),
   },
+  {
+    version: 9,
+    name: "image tag history",
+    // Tags already known start their history at the first sighting of the image they name now.
+    up: (db) =>
+      db.exec(`
+CREATE TABLE IF NOT EXISTS image_tag_history (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  ref TEXT NOT NULL,
+  platform TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS image_tag_history_by_ref ON image_tag_history (ref, platform, seq);
+INSERT INTO image_tag_history (ref, platform, digest, at)
+  SELECT r.ref, i.platform, r.digest, i.first_seen FROM known_image_refs r JOIN known_images i USING (digest)
+  WHERE instr(r.ref, '@') = 0 ORDER BY r.ref, i.platform, i.first_seen;
+`),
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = latestVersion(SQLITE_MIGRATIONS);

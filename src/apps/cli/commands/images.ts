@@ -225,7 +225,7 @@ function registerDiscover(images: Command, ctx: CliContext): void {
     });
 }
 
-/** `palisade images add|discover|list|tree`: the known images the lineage commands (`vuln impact|plan|status`) read. */
+/** `palisade images add|discover|list|history|tree`: the known images the lineage commands (`vuln impact|plan|status`) read. */
 export function register(program: Command, ctx: CliContext): void {
   const images = program
     .command("images")
@@ -302,6 +302,36 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.stdout.write(
             "no known images (palisade images add IMAGE..., or palisade images discover --snapshot FILE)\n",
           );
+      }
+      ctx.exitCode = EXIT.OK;
+    });
+
+  images
+    .command("history")
+    .description(
+      "The history of image tags: each digest a tag named, from when (a base rebuilt under its tag moves it)",
+    )
+    .argument("[ref]", "one tag (registry/repository:tag); every tag without it")
+    .addOption(outputOption(["table", "json"], "table"))
+    .addOption(storesDbOption(ctx))
+    .action(async (ref: string | undefined, flags: { output: string; db?: string }) => {
+      const { canonicalRef } = await import("../../../core/lineage/index.js");
+      const want = ref === undefined ? undefined : canonicalRef(ref);
+      if (ref !== undefined && (want === undefined || want.includes("@")))
+        throw new PalisadeError("USAGE", `${ref} is not a tag reference (registry/repository:tag)`);
+      const moves = await withStores(flags.db, ctx, {}, (stores) => stores.images.tagHistory(want));
+      if (flags.output === "json") ctx.stdout.write(`${stableStringify(moves)}\n`);
+      else {
+        let prev = "";
+        for (const m of moves) {
+          const key = `${m.ref} ${m.platform}`;
+          ctx.stdout.write(
+            `${key === prev ? "moved to " : "".padEnd(9)}${m.ref} ${m.platform || "-"} ${m.digest} since ${m.at}\n`,
+          );
+          prev = key;
+        }
+        if (moves.length === 0)
+          ctx.stdout.write(`no tag history${want !== undefined ? ` for ${want}` : ""}\n`);
       }
       ctx.exitCode = EXIT.OK;
     });
