@@ -3,6 +3,7 @@ import {
   annotatedBase,
   type ImageMeta,
   inTotoStatement,
+  isArtifactTag,
   isProperPrefix,
   newerTags,
   prefixCandidates,
@@ -119,5 +120,16 @@ describe("candidates and releases", () => {
   it("names the tag of a reference", () => {
     expect(tagRefOf(`reg.example/os:12@${D("a")}`)).toBe("reg.example/os:12");
     expect(tagRefOf(`reg.example/os@${D("a")}`)).toBeUndefined();
+  });
+});
+
+describe("isArtifactTag", () => {
+  it("knows cosign and referrers tags from image tags", () => {
+    const hex = "a".repeat(64);
+    expect(
+      [`sha256-${hex}`, `sha256-${hex}.att`, `sha256-${hex}.sig`, "12.1", "sha256-x", "latest"].map(
+        isArtifactTag,
+      ),
+    ).toEqual([true, true, true, false, false, false]);
   });
 });

@@ -186,6 +186,14 @@ export function tagRefOf(ref: string): string | undefined {
   return r.ok && r.ref.tag !== undefined ? `${r.ref.name}:${r.ref.tag}` : undefined;
 }
 
+/**
+ * Tags that hold artifacts attached to an image, not images: cosign's `sha256-<hex>.sig|.att|.sbom` and the OCI
+ * referrers tag schema `sha256-<hex>`. A registry scan skips them.
+ */
+export function isArtifactTag(tag: string): boolean {
+  return /^sha(?:256|384|512)-[0-9a-f]{64,128}(?:\.[a-z]+)?$/.test(tag);
+}
+
 /** The reference an inspected image was read by: `registry/repository:tag`, else `@digest`. */
 export function metaRef(m: ImageMeta): string {
   return m.tag !== undefined ? `${m.repository}:${m.tag}` : `${m.repository}@${m.digest}`;

@@ -8,6 +8,7 @@ export {
   BASE_LIMITS,
   BASE_MODES,
   inTotoStatement,
+  isArtifactTag,
   isProperPrefix,
   metaRef,
   newerTags,

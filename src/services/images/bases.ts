@@ -18,6 +18,7 @@ import {
   canonicalRef,
   type ImageMeta,
   inTotoStatement,
+  isArtifactTag,
   isProperPrefix,
   type KnownImage,
   knownImageFromSbom,
@@ -342,7 +343,7 @@ export async function findBases(
     const platforms = [...new Set(running.map((r) => r.platform ?? ""))].sort(cmp);
     const reads: { ref: string; platform: string | undefined }[] = [];
     for (const [repo, tags] of [...tagsOf].sort((a, b) => cmp(a[0], b[0])))
-      for (const t of [...tags].sort(cmp))
+      for (const t of [...tags].filter((x) => !isArtifactTag(x)).sort(cmp))
         for (const p of platforms) reads.push({ ref: `${repo}:${t}`, platform: p === "" ? undefined : p });
     const metas = (await mapBounded(reads, limit, (r) => inspect(r.ref, r.platform, true))).filter(
       (m): m is ImageMeta => m !== undefined,
