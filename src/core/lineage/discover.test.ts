@@ -248,3 +248,34 @@ describe("discoveryFailureReason", () => {
     });
   });
 });
+
+describe("node platforms of an index digest", () => {
+  const onNodes = (digest: string, platforms: string[]): WorkloadUsage => ({
+    ref: { apiVersion: "apps/v1", kind: "Deployment", namespace: "apps", name: "multi" },
+    replicas: platforms.length,
+    exposed: false,
+    containers: [
+      {
+        name: "main",
+        image: `${R}/team/multi@${digest}`,
+        running: platforms.map((platform) => ({ digest, replicas: 1, platform })),
+      },
+    ],
+  });
+  it("pulls an index digest once per node platform, and only the platforms not known yet", () => {
+    const idx = dg(7);
+    const usage = onNodes(idx, ["linux/arm64", "linux/amd64"]);
+    expect(collectDiscoveryTargets([usage]).targets.map((t) => [t.key, t.platforms])).toEqual([
+      [idx, ["linux/amd64", "linux/arm64"]],
+    ]);
+    const amd = img(1, [`${R}/team/multi@${idx}`], ["a"], [], { index: idx });
+    const plan = planDiscovery([usage], [amd]);
+    expect(plan.known.map((k) => [k.target.platforms, k.image.digest])).toEqual([[["linux/amd64"], dg(1)]]);
+    expect(plan.toAnalyze.map((t) => [t.key, t.platforms])).toEqual([[idx, ["linux/arm64"]]]);
+  });
+  it("a platform manifest digest is one image whatever node runs it", () => {
+    const usage = onNodes(dg(1), ["linux/arm64"]);
+    const plan = planDiscovery([usage], [img(1, [], ["a"])]);
+    expect([plan.known.length, plan.toAnalyze.length]).toEqual([1, 0]);
+  });
+});

@@ -22,6 +22,12 @@ export interface DiscoveryTarget {
   /** Workloads that use the image, and one of them (`[cluster/]namespace/Kind/name`) for messages. */
   workloads: number;
   example: string;
+  /**
+   * The node platforms (`os/arch[/variant]`) pods report running this digest on, sorted; absent when none is
+   * known (the default platform is pulled). An image index digest is pulled once per platform: each node runs its
+   * own platform's manifest.
+   */
+  platforms?: string[] | undefined;
 }
 
 /** The discovery plan: what to analyze, what is already known (with the refs seen now), and what was unusable. */
@@ -37,6 +43,7 @@ export interface DiscoveryPlan {
 
 interface Acc {
   digest?: string;
+  platforms?: Set<string>;
   pulls: Set<string>;
   refs: Set<string>;
   workloads: Set<string>;
@@ -64,8 +71,9 @@ export function collectDiscoveryTargets(usages: readonly WorkloadUsage[]): {
   /** canonical tag ref -> digests seen for it, and the workloads naming it. */
   const tags = new Map<string, { digests: Set<string>; workloads: Set<string> }>();
   const invalid = new Map<string, { error: string; workloads: Set<string> }>();
-  const addDigest = (name: string, digest: string, w: string): void => {
+  const addDigest = (name: string, digest: string, w: string, platforms: readonly string[]): void => {
     const a = byDigest.get(digest) ?? { digest, pulls: new Set(), refs: new Set(), workloads: new Set() };
+    for (const p of platforms) (a.platforms ??= new Set()).add(p);
     a.pulls.add(`${name}@${digest}`);
     a.refs.add(`${name}@${digest}`);
     a.workloads.add(w);
@@ -85,7 +93,13 @@ export function collectDiscoveryTargets(usages: readonly WorkloadUsage[]): {
       const seen = new Set<string>();
       if (digest !== undefined && isDigest(digest)) seen.add(digest);
       for (const r of c.running) seen.add(r.digest);
-      for (const d of seen) addDigest(name, d, w);
+      for (const d of seen)
+        addDigest(
+          name,
+          d,
+          w,
+          c.running.flatMap((r) => (r.digest === d && r.platform !== undefined ? [r.platform] : [])),
+        );
       // A reference without tag or digest is pulled as `:latest` (as the kubelet does).
       if (tag !== undefined || digest === undefined) {
         const t = `${name}:${tag ?? "latest"}`;
@@ -112,6 +126,7 @@ export function collectDiscoveryTargets(usages: readonly WorkloadUsage[]): {
       refs: [...a.refs].sort(cmp),
       workloads: workloads.length,
       example: workloads[0] ?? "",
+      ...(a.platforms !== undefined && a.platforms.size > 0 ? { platforms: [...a.platforms].sort(cmp) } : {}),
     };
   };
   const targets = [
@@ -148,15 +163,40 @@ export function planDiscovery(
     for (const k of [img.digest, img.configDigest, ...img.refs])
       if (k !== undefined && !byKey.has(k)) byKey.set(k, img);
   }
+  // Platform images selected from an index: index digest NUL platform -> image.
+  const byIndex = new Map<string, KnownImage>();
+  for (const img of [...stored].sort((a, b) => cmp(a.digest, b.digest))) {
+    const k = `${img.index ?? ""}\u0000${img.platform ?? ""}`;
+    if (img.index !== undefined && !byIndex.has(k)) byIndex.set(k, img);
+  }
   const plan: DiscoveryPlan = { discovered: targets, toAnalyze: [], known: [], coverage };
   for (const t of targets) {
-    const hit =
-      t.digest !== undefined
-        ? (byKey.get(t.digest) ??
-          t.pulls.map((p) => byKey.get(p)).find((i): i is KnownImage => i !== undefined))
-        : byKey.get(t.key);
-    if (hit) plan.known.push({ target: t, image: hit });
-    else plan.toAnalyze.push(t);
+    if (t.digest === undefined) {
+      const hit = byKey.get(t.key);
+      if (hit) plan.known.push({ target: t, image: hit });
+      else plan.toAnalyze.push(t);
+      continue;
+    }
+    const d = t.digest;
+    // A manifest digest names one image whatever the node; an index digest names one per platform.
+    const direct = byKey.get(d);
+    if (direct && direct.index !== d) {
+      plan.known.push({ target: t, image: direct });
+      continue;
+    }
+    if (t.platforms === undefined) {
+      const hit = direct ?? t.pulls.map((p) => byKey.get(p)).find((i): i is KnownImage => i !== undefined);
+      if (hit) plan.known.push({ target: t, image: hit });
+      else plan.toAnalyze.push(t);
+      continue;
+    }
+    const missing: string[] = [];
+    for (const p of t.platforms) {
+      const hit = byIndex.get(`${d}\u0000${p}`);
+      if (hit) plan.known.push({ target: { ...t, platforms: [p] }, image: hit });
+      else missing.push(p);
+    }
+    if (missing.length > 0) plan.toAnalyze.push({ ...t, platforms: missing });
   }
   return plan;
 }

@@ -39,6 +39,8 @@ export interface DiscoveryOutcome {
   image?: KnownImage | undefined;
   /** The reference the image was pulled by. */
   pulled?: string | undefined;
+  /** The node platform it was pulled for, when pods named one (an index digest is pulled once per platform). */
+  platform?: string | undefined;
   error?: { code: ErrorCode; reason: CoverageEntry["reason"]; message: string } | undefined;
 }
 
@@ -84,14 +86,17 @@ export interface DiscoverDeps {
 async function discoverOne(
   t: DiscoveryTarget,
   analyze: ImageAnalyzer,
+  platform: string | undefined,
 ): Promise<DiscoveryOutcome & { coverage: CoverageEntry[] }> {
+  const forPlatform = platform !== undefined ? { platform } : {};
   const errors: string[] = [];
   let last: PalisadeError | undefined;
   for (const pull of t.pulls) {
     try {
-      const { sbom, coverage } = await analyze(pull);
+      const { sbom, coverage } = await analyze(pull, platform);
       return {
         target: t,
+        ...forPlatform,
         status: "analyzed",
         image: knownImageFromSbom(sbom, t.refs),
         pulled: pull,
@@ -106,9 +111,10 @@ async function discoverOne(
   const code = last?.code ?? "INTERNAL";
   const reason = discoveryFailureReason(code);
   const used = `${t.workloads} workload${t.workloads === 1 ? "" : "s"}, e.g. ${t.example}`;
-  const message = `cannot analyze ${t.pulls[0]} (used by ${used}): ${errors.join("; ")}`;
+  const message = `cannot analyze ${t.pulls[0]}${platform !== undefined ? ` for ${platform}` : ""} (used by ${used}): ${errors.join("; ")}`;
   return {
     target: t,
+    ...forPlatform,
     status: "failed",
     error: { code, reason, message: errors.join("; ") },
     coverage: [{ reason, subject: t.pulls[0] ?? t.key, message }],
@@ -146,11 +152,20 @@ export async function discoverUsages(
     const extra = target.refs.filter((r) => !image.refs.includes(r));
     if (extra.length > 0)
       await deps.images.putImages([{ ...image, refs: [...image.refs, ...extra].sort(cmp) }], now);
-    outcomes.push({ target, status: "known", image });
+    outcomes.push({
+      target,
+      ...(target.platforms?.length === 1 ? { platform: target.platforms[0] } : {}),
+      status: "known",
+      image,
+    });
   }
   const limit = Math.max(1, Math.min(concurrency ?? DEFAULT_DISCOVER_CONCURRENCY, MAX_DISCOVER_CONCURRENCY));
-  const done = await mapBounded(plan.toAnalyze, limit, async (t) => {
-    const o = await discoverOne(t, deps.analyze);
+  // One pull per node platform of an index digest (each node runs its own platform's manifest).
+  const work = plan.toAnalyze.flatMap((t) =>
+    (t.platforms ?? [undefined]).map((platform) => ({ t, platform })),
+  );
+  const done = await mapBounded(work, limit, async ({ t, platform }) => {
+    const o = await discoverOne(t, deps.analyze, platform);
     // Stored as each completes. No two targets carry the same tag (collectDiscoveryTargets), so the order of
     // completion cannot change which image a tag names.
     if (o.image) await deps.images.putImages([o.image], now);
@@ -161,7 +176,7 @@ export async function discoverUsages(
     outcomes.push(o);
     appendAll(o.status === "failed" ? failures : coverage, c);
   }
-  outcomes.sort((a, b) => cmp(a.target.key, b.target.key));
+  outcomes.sort((a, b) => cmp(a.target.key, b.target.key) || cmp(a.platform ?? "", b.platform ?? ""));
   let baseReport: BaseReport | undefined;
   if (bases !== undefined && bases.mode !== "none") {
     if (deps.browser === undefined)
