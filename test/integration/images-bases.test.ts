@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 import { IMAGE_TOOLS, skopeoCopy, startRegistry, tempDir } from "./image-fixture.js";
-import { attachProvenance, buildChain, CHAIN_TAGS } from "./lineage-chain.js";
+import { addMultiPlatform, attachProvenance, buildChain, CHAIN_TAGS } from "./lineage-chain.js";
 import { type RegistryDouble, startTokenAuthDouble } from "./registry-double.js";
 
 const haveTools = IMAGE_TOOLS.every((t) => existsSync(t));
@@ -243,6 +243,51 @@ describe.skipIf(!haveTools)(
       ]);
     });
 
+    it("a partial snapshot does not close a record; observing every place again without the digest does", async () => {
+      type Status = { records: { key: string; state: string }[]; transitions: { key: string; to: string }[] };
+      const status = async (snap: string, at: string): Promise<Status> => {
+        const r = await cli("registry.db", ["vuln", "status", "--snapshot", snap, "--at", at, "-o", "json"]);
+        expect(r.code).toBe(0);
+        return JSON.parse(r.stdout) as Status;
+      };
+      // The services replaced by a workload on the fixed OS release (a kind is observed only when some object of
+      // it is in the snapshot: an inventory with no Deployment says nothing about Deployments).
+      const fixedIn = (namespaces: string[]) =>
+        snapshotOf(
+          namespaces.map((ns) => ({ ns, name: `fixed-${ns}`, image: `${reg}/os@${digests.get("os:12.2")}` })),
+        );
+      const openssl = (s: Status) => s.records.find((r) => r.key.startsWith("CVE-2099-1001|"))?.state;
+      const first = await status(full, "2026-02-01T01:00:00Z");
+      // One record per (vulnerability, family where it is fixed); the OS has a later release without it.
+      expect(first.records.map((r) => [r.key, r.state])).toEqual([
+        [`CVE-2099-1001|${reg}/os`, "patched-image"],
+        [`CVE-2099-1002|${reg}/runtime`, "fix-available"],
+        [`GHSA-0000-0000-1003|${reg}/svc-a`, "fix-available"],
+      ]);
+      expect(openssl(first)).not.toBe("closed");
+      // One namespace observed, its workload gone: svc-b in "blog" was not observed, so the OS record stays.
+      const shopOnly = join(work, "shop-only.json");
+      writeFileSync(shopOnly, fixedIn(["shop"]));
+      const partial = await status(shopOnly, "2026-02-01T02:00:00Z");
+      expect(openssl(partial)).toBe(openssl(first));
+      // Only the record whose every workload lived in the observed namespace closes.
+      expect(partial.transitions.filter((t) => t.to === "closed").map((t) => t.key)).toEqual([
+        `GHSA-0000-0000-1003|${reg}/svc-a`,
+      ]);
+      // Both namespaces observed without the vulnerable digest: the record closes.
+      const both = join(work, "both-empty.json");
+      writeFileSync(both, fixedIn(["blog", "shop"]));
+      expect(openssl(await status(both, "2026-02-01T03:00:00Z"))).toBe("closed");
+    });
+
+    it("--bases all (the default): claims first, then the registry; attestation tags are not taken for images", async () => {
+      const r = await cli("all.db", ["images", "discover", "--snapshot", full]);
+      expect([r.code, r.stderr]).toEqual([0, ""]);
+      expect(r.stdout.split("\n").filter((l) => l.startsWith("bases"))).toEqual([
+        "bases (all): 2 ancestors (2 by annotation), 1 later release, 9 manifests read, 3 images analyzed; 0 running images without a known base",
+      ]);
+    });
+
     it("--bases annotations: base annotations and cosign provenance alone give the same tree", async () => {
       const r = await cli("claims.db", [
         "images",
@@ -368,6 +413,68 @@ describe.skipIf(!haveTools)(
         [`${reg}/svc-a:1`, 2],
         [`${reg}/svc-b:1`, 2],
       ]);
+    });
+
+    it("an index digest running on amd64 and arm64 nodes is analyzed for both platforms", async () => {
+      addMultiPlatform(work, join(work, "chain-layout"));
+      skopeoCopy(`oci:${join(work, "chain-layout")}:svc-multi`, `docker://${reg}/svc-multi:1`, [
+        "--dest-tls-verify=false",
+        "--all",
+      ]);
+      const res = await fetch(`http://${reg}/v2/svc-multi/manifests/1`, {
+        method: "HEAD",
+        headers: { accept: "application/vnd.oci.image.index.v1+json" },
+      });
+      const index = res.headers.get("docker-content-digest") as string;
+      const node = (name: string, arch: string) => ({
+        apiVersion: "v1",
+        kind: "Node",
+        metadata: { name },
+        status: { nodeInfo: { operatingSystem: "linux", architecture: arch } },
+      });
+      const doc = JSON.parse(
+        snapshotOf([{ ns: "shop", name: "multi", image: `${reg}/svc-multi@${index}` }]),
+      ) as {
+        items: Record<string, unknown>[];
+      };
+      const pod = doc.items.find((o) => o.kind === "Pod") as {
+        metadata: { name: string };
+        spec: Record<string, unknown>;
+      };
+      const arm = structuredClone(pod);
+      arm.metadata.name = "multi-1";
+      arm.spec.nodeName = "n-arm";
+      pod.spec.nodeName = "n-amd";
+      doc.items.push(arm, node("n-amd", "amd64"), node("n-arm", "arm64"));
+      const snap = join(work, "multi.json");
+      writeFileSync(snap, JSON.stringify(doc));
+      const r = await cli("multi.db", [
+        "images",
+        "discover",
+        "--snapshot",
+        snap,
+        "--bases",
+        "none",
+        "-o",
+        "json",
+      ]);
+      expect([r.code, r.stderr]).toEqual([0, ""]);
+      const out = JSON.parse(r.stdout) as {
+        summary: { discovered: number; analyzed: number };
+        images: { key: string; status: string; platform?: string; digest?: string }[];
+      };
+      expect(out.summary).toMatchObject({ discovered: 1, analyzed: 2 });
+      expect(out.images.map((i) => [i.key, i.status, i.platform])).toEqual([
+        [index, "analyzed", "linux/amd64"],
+        [index, "analyzed", "linux/arm64"],
+      ]);
+      expect(out.images[0]?.digest).toBe(digests.get("svc-b:1"));
+      // Run again: both platforms are known, nothing is pulled.
+      const again = JSON.parse(
+        (await cli("multi.db", ["images", "discover", "--snapshot", snap, "--bases", "none", "-o", "json"]))
+          .stdout,
+      ) as { summary: { alreadyKnown: number; analyzed: number } };
+      expect(again.summary).toMatchObject({ alreadyKnown: 2, analyzed: 0 });
     });
   },
 );

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 
 const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -162,4 +162,46 @@ export async function attachProvenance(
     headers: { "content-type": "application/vnd.oci.image.manifest.v1+json" },
   });
   if (res.status !== 201) throw new Error(`attestation manifest: HTTP ${res.status} ${await res.text()}`);
+}
+
+/**
+ * Add to the chain layout an arm64 image (one layer) and an image index tagged `svc-multi` listing svc-b-1 as
+ * linux/amd64 and that image as linux/arm64: a multi-platform service.
+ */
+export function addMultiPlatform(work: string, layout: string): void {
+  run("umoci", ["new", "--image", `${layout}:svc-arm`]);
+  run("umoci", ["config", "--image", `${layout}:svc-arm`, "--os", "linux", "--architecture", "arm64"]);
+  const b = join(work, "chain-arm");
+  run("umoci", ["unpack", "--rootless", "--image", `${layout}:svc-arm`, b]);
+  write(join(b, "rootfs"), "etc/os-release", OS_RELEASE);
+  write(join(b, "rootfs"), "var/lib/dpkg/status", dpkgStatus(OS_NEW));
+  run("umoci", ["repack", "--image", `${layout}:svc-arm`, b]);
+  const indexFile = join(layout, "index.json");
+  const top = JSON.parse(readFileSync(indexFile, "utf8")) as {
+    manifests: { mediaType: string; digest: string; size: number; annotations?: Record<string, string> }[];
+  };
+  const byTag = (t: string) => {
+    const m = top.manifests.find((d) => d.annotations?.["org.opencontainers.image.ref.name"] === t);
+    if (!m) throw new Error(`no ${t} in ${layout}`);
+    return { mediaType: m.mediaType, digest: m.digest, size: m.size };
+  };
+  const index = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.index.v1+json",
+      manifests: [
+        { ...byTag("svc-b-1"), platform: { os: "linux", architecture: "amd64" } },
+        { ...byTag("svc-arm"), platform: { os: "linux", architecture: "arm64" } },
+      ],
+    }),
+  );
+  const hex = createHash("sha256").update(index).digest("hex");
+  writeFileSync(join(layout, "blobs/sha256", hex), index);
+  top.manifests.push({
+    mediaType: "application/vnd.oci.image.index.v1+json",
+    digest: `sha256:${hex}`,
+    size: index.length,
+    annotations: { "org.opencontainers.image.ref.name": "svc-multi" },
+  });
+  writeFileSync(indexFile, JSON.stringify(top));
 }
