@@ -73,7 +73,11 @@ export function collectDiscoveryTargets(usages: readonly WorkloadUsage[]): {
   const invalid = new Map<string, { error: string; workloads: Set<string> }>();
   const addDigest = (name: string, digest: string, w: string, platforms: readonly string[]): void => {
     const a = byDigest.get(digest) ?? { digest, pulls: new Set(), refs: new Set(), workloads: new Set() };
-    for (const p of platforms) (a.platforms ??= new Set()).add(p);
+    if (platforms.length > 0) {
+      const set = a.platforms ?? new Set<string>();
+      for (const p of platforms) set.add(p);
+      a.platforms = set;
+    }
     a.pulls.add(`${name}@${digest}`);
     a.refs.add(`${name}@${digest}`);
     a.workloads.add(w);
