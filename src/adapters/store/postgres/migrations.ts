@@ -199,7 +199,7 @@ export const PG_MIGRATIONS: readonly Migration<Up>[] = [
     up: async (c, t) => {
       await c.query(`
         CREATE TABLE IF NOT EXISTS ${t("image_tag_history")} (
-          seq bigserial PRIMARY KEY,
+          seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
           ref text COLLATE "C" NOT NULL,
           platform text COLLATE "C" NOT NULL,
           digest text COLLATE "C" NOT NULL,
