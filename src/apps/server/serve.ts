@@ -2,6 +2,7 @@
  * `palisade serve` without the command line: open the stores, seed the admin token, listen (HTTPS when a
  * certificate and key are given), and close gracefully (in-flight requests finish, then the stores close).
  */
+import { unwatchFile, watchFile } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +10,7 @@ import { openStores } from "../../adapters/store/index.js";
 import { PalisadeError } from "../../core/errors/index.js";
 import { issueToken, type Role, tokenDigest } from "./auth.js";
 import { type DemoLoaded, loadDemo } from "./demo.js";
+import { type OidcConfig, type OidcVerifier, oidcVerifier } from "./oidc.js";
 import { buildServer, type ServerLimits } from "./server.js";
 
 export interface ServeConfig {
@@ -26,6 +28,12 @@ export interface ServeConfig {
   dashboard?: string | undefined;
   /** pino logger options, or false. */
   logger?: boolean | Record<string, unknown> | undefined;
+  /** OIDC bearer tokens, besides Palisade's own. */
+  oidc?: OidcConfig | undefined;
+  /** How often the TLS files are checked for a change, milliseconds (default 5 s). */
+  tlsReloadIntervalMs?: number | undefined;
+  /** Called after the TLS certificate was reloaded (tests wait on it). */
+  onTlsReload?: (() => void) | undefined;
   /**
    * Serve the demo in this directory (examples/demo) from a fresh database of its own, removed at close; `db` is
    * then ignored.
@@ -128,10 +136,18 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
       });
     }
   }
+  let oidc: OidcVerifier | undefined;
+  try {
+    oidc = config.oidc === undefined ? undefined : await oidcVerifier(config.oidc, config.now);
+  } catch (e) {
+    await stores.close();
+    await removeDemo();
+    throw e;
+  }
   const app = buildServer({
     stores,
     now: config.now,
-    auth: { tokens },
+    auth: { tokens, oidc },
     limits: config.limits,
     logger: config.logger,
     https,
@@ -145,6 +161,31 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
     await removeDemo();
     throw new PalisadeError("IO", `cannot listen on ${config.listen}: ${(e as Error).message}`, { cause: e });
   }
+  // The certificate and key are read again when either file changes (a renewed certificate is served without a
+  // restart); a pair that does not load is logged and the one in use is kept.
+  const watched: string[] = [];
+  if (https !== undefined && config.tlsCert !== undefined && config.tlsKey !== undefined) {
+    const cert = config.tlsCert;
+    const key = config.tlsKey;
+    const server = app.server as unknown as { setSecureContext(o: { cert: Buffer; key: Buffer }): void };
+    const reload = () => {
+      void (async () => {
+        try {
+          server.setSecureContext({ cert: await readFile(cert), key: await readFile(key) });
+          app.log.info({ cert }, "TLS certificate reloaded");
+          config.onTlsReload?.();
+        } catch (e) {
+          app.log.error({ err: e, cert }, "TLS certificate not reloaded: keeping the one in use");
+        }
+      })();
+    };
+    for (const f of [cert, key]) {
+      watchFile(f, { interval: config.tlsReloadIntervalMs ?? 5_000, persistent: false }, (cur, prev) => {
+        if (cur.mtimeMs !== prev.mtimeMs || cur.ino !== prev.ino || cur.size !== prev.size) reload();
+      });
+      watched.push(f);
+    }
+  }
   const addr = app.server.address();
   const bound = typeof addr === "object" && addr !== null ? addr.port : port;
   const shownHost = host.includes(":") ? `[${host}]` : host;
@@ -154,6 +195,7 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
     demo,
     close() {
       closing ??= (async () => {
+        for (const f of watched) unwatchFile(f);
         try {
           await app.close();
         } finally {

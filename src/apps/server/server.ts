@@ -17,6 +17,7 @@ import { ingestSnapshot } from "../../services/ingest/index.js";
 import { VERSION } from "../cli/version.js";
 import { type Access, grants, type Principal, type TokenStore, verifyToken } from "./auth.js";
 import { registerDashboard } from "./dashboard.js";
+import { looksLikeJwt, type OidcVerifier } from "./oidc.js";
 import { registerReadRoutes } from "./read-routes.js";
 import {
   ERROR_SCHEMA,
@@ -27,6 +28,12 @@ import {
   openApiDocument,
   type RouteSpec,
 } from "./schemas.js";
+import {
+  AuthFailureLimiter,
+  type AuthFailureLimits,
+  DEFAULT_AUTH_FAILURE_LIMITS,
+  securityHeaders,
+} from "./security.js";
 import { exceptionsFor, registerWriteRoutes } from "./write-routes.js";
 
 export interface ServerLimits {
@@ -44,7 +51,13 @@ export const DEFAULT_SERVER_LIMITS: ServerLimits = Object.freeze({
 export interface ServerOptions {
   stores: Stores;
   now: () => Date;
-  auth: { tokens: TokenStore };
+  auth: {
+    tokens: TokenStore;
+    /** Verifies OIDC bearer tokens (JWTs) when configured. */
+    oidc?: OidcVerifier | undefined;
+  };
+  /** Failed authentications allowed per client address (default 20 a minute). */
+  authFailures?: Partial<AuthFailureLimits> | undefined;
   limits?: Partial<ServerLimits> | undefined;
   /** pino options or false (tests); default false. */
   logger?: boolean | Record<string, unknown> | undefined;
@@ -150,15 +163,33 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   });
 
   // Deny by default: a route without an access entry is refused to everyone.
+  const authFailures = new AuthFailureLimiter({ ...DEFAULT_AUTH_FAILURE_LIMITS, ...opts.authFailures }, now);
+  const oidc = opts.auth.oidc;
+  const headers = securityHeaders(opts.https !== undefined);
+  // Every answer, errors and the dashboard included, carries the security headers; no CORS header is ever sent.
+  app.addHook("onSend", async (_req, reply, payload) => {
+    reply.headers(headers);
+    return payload;
+  });
+
   app.addHook("onRequest", async (req, reply) => {
     const access = req.routeOptions.config?.access;
     if (access === "public") return;
     if (access === undefined && req.routeOptions.url !== undefined)
       return reply.code(403).send(errorBody("FORBIDDEN", "route has no access rule"));
+    // A client that failed too often is refused before its token is looked at.
+    const wait = authFailures.retryAfter(req.ip);
+    if (wait > 0) {
+      reply.header("retry-after", String(wait));
+      return reply.code(429).send(errorBody("RATE_LIMITED", "too many failed authentications; try later"));
+    }
     const header = req.headers.authorization;
     const token = typeof header === "string" ? /^Bearer (\S+)$/i.exec(header)?.[1] : undefined;
-    const principal = token ? await verifyToken(opts.auth.tokens, token) : undefined;
+    let principal = token ? await verifyToken(opts.auth.tokens, token) : undefined;
+    if (principal === undefined && token !== undefined && oidc !== undefined && looksLikeJwt(token))
+      principal = await oidc(token);
     if (principal === undefined) {
+      authFailures.fail(req.ip);
       reply.header("www-authenticate", 'Bearer realm="palisade"');
       return reply.code(401).send(errorBody("UNAUTHENTICATED", "a valid bearer token is required"));
     }
@@ -190,6 +221,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       url: spec.url,
       schema: spec.schema,
       config: { access: spec.access, rawBody: spec.rawBody === true },
+      ...(spec.bodyLimit !== undefined ? { bodyLimit: Math.min(spec.bodyLimit, limits.maxBodyBytes) } : {}),
       handler,
     });
   };

@@ -95,6 +95,7 @@ export function registerWriteRoutes(route: Route, deps: WriteRouteDeps): void {
     {
       method: "POST",
       url: "/api/v1/exceptions",
+      bodyLimit: 64 * 1024,
       access: "exceptions",
       summary:
         "Create an exception (scope: rules, namespaces, workloads, images, labels; reason; expiry), applied from the next snapshot of each cluster; audited",
@@ -229,6 +230,7 @@ export function registerWriteRoutes(route: Route, deps: WriteRouteDeps): void {
     {
       method: "POST",
       url: "/api/v1/tokens",
+      bodyLimit: 4 * 1024,
       access: "admin",
       summary: "Issue an API token (shown once in the answer; only its digest is kept); audited",
 
@@ -279,6 +281,7 @@ export function registerWriteRoutes(route: Route, deps: WriteRouteDeps): void {
     {
       method: "POST",
       url: "/api/v1/images",
+      bodyLimit: 64 * 1024 * 1024,
       access: "ingest",
       summary:
         "Add an analysed image: its SBOM (CycloneDX as `palisade sbom` writes it, SPDX, Trivy or Grype JSON); ?ref= names it (repeatable); audited",
@@ -325,6 +328,7 @@ export function registerWriteRoutes(route: Route, deps: WriteRouteDeps): void {
     {
       method: "POST",
       url: "/api/v1/advisories",
+      bodyLimit: 64 * 1024 * 1024,
       access: "ingest",
       summary:
         "Add OSV advisories: one OSV JSON record or an array of them; invalid records are named, the rest kept; audited",

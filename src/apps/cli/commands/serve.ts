@@ -18,11 +18,39 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--tls-cert <file>", "PEM certificate: serve HTTPS (default: $PALISADE_TLS_CERT)")
     .option("--tls-key <file>", "PEM private key of --tls-cert (default: $PALISADE_TLS_KEY)")
     .option(
+      "--oidc-issuer <url>",
+      "accept OIDC bearer tokens of this issuer (default: $PALISADE_OIDC_ISSUER)",
+    )
+    .option("--oidc-audience <aud>", "their required audience (default: $PALISADE_OIDC_AUDIENCE)")
+    .option(
+      "--oidc-jwks <file|url>",
+      "the issuer's JWKS, a file or an https URL (default: $PALISADE_OIDC_JWKS)",
+    )
+    .option(
+      "--oidc-roles <mapping>",
+      "groups to roles, GROUP=ROLE[:TEAM],... e.g. sec=security,shop-devs=team-viewer:shop (default: $PALISADE_OIDC_ROLES)",
+    )
+    .option(
+      "--oidc-groups-claim <claim>",
+      'claim holding the groups (default: $PALISADE_OIDC_GROUPS_CLAIM, else "groups")',
+    )
+    .option(
       "--demo",
       "serve the bundled demo (advisories, images, the 'before' snapshot as cluster demo) from a fresh throwaway database; prints log-in tokens",
     )
     .action(
-      async (flags: { listen?: string; db?: string; tlsCert?: string; tlsKey?: string; demo?: boolean }) => {
+      async (flags: {
+        listen?: string;
+        db?: string;
+        tlsCert?: string;
+        tlsKey?: string;
+        demo?: boolean;
+        oidcIssuer?: string;
+        oidcAudience?: string;
+        oidcJwks?: string;
+        oidcRoles?: string;
+        oidcGroupsClaim?: string;
+      }) => {
         const { startServe } = await import("../../server/serve.js");
         const { findDashboard } = await import("../../server/dashboard.js");
         const env = ctx.env;
@@ -35,6 +63,7 @@ export function register(program: Command, ctx: CliContext): void {
           db: dbLocation(flags.db, ctx),
           tlsCert: flags.tlsCert ?? (env.PALISADE_TLS_CERT || undefined),
           tlsKey: flags.tlsKey ?? (env.PALISADE_TLS_KEY || undefined),
+          oidc: await oidcConfig(flags, env),
           adminToken: env.PALISADE_ADMIN_TOKEN || undefined,
           now: ctx.now,
           dashboard: findDashboard(dirname(fileURLToPath(import.meta.url))),
@@ -92,4 +121,35 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.stdout.write(`${token}\n`);
       });
     });
+}
+
+/** The OIDC configuration from flags and PALISADE_OIDC_* (none when no issuer is given). */
+async function oidcConfig(
+  flags: {
+    oidcIssuer?: string;
+    oidcAudience?: string;
+    oidcJwks?: string;
+    oidcRoles?: string;
+    oidcGroupsClaim?: string;
+  },
+  env: NodeJS.ProcessEnv,
+): Promise<import("../../server/oidc.js").OidcConfig | undefined> {
+  const issuer = flags.oidcIssuer ?? (env.PALISADE_OIDC_ISSUER || undefined);
+  if (issuer === undefined) return undefined;
+  const audience = flags.oidcAudience ?? (env.PALISADE_OIDC_AUDIENCE || undefined);
+  const jwks = flags.oidcJwks ?? (env.PALISADE_OIDC_JWKS || undefined);
+  const roles = flags.oidcRoles ?? (env.PALISADE_OIDC_ROLES || undefined);
+  if (audience === undefined || jwks === undefined || roles === undefined)
+    throw new PalisadeError(
+      "USAGE",
+      "OIDC needs --oidc-issuer, --oidc-audience, --oidc-jwks and --oidc-roles together",
+    );
+  const { parseGroupRoles } = await import("../../server/oidc.js");
+  return {
+    issuer,
+    audience,
+    jwks,
+    roles: parseGroupRoles(roles),
+    groupsClaim: flags.oidcGroupsClaim ?? (env.PALISADE_OIDC_GROUPS_CLAIM || undefined),
+  };
 }
