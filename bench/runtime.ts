@@ -6,8 +6,11 @@
  * 2. attribution lookup p50/p99 over an index of 1M address changes (100k pods live at any time);
  *    same-run reference: a Map.get of the same keys.
  * 3. memory under a long stream: heap and RSS sampled every 500k events of a generated stream (no file).
+ * 4. index build for a heavily reused address: 100k holdings of one IP (each with an inferred tail past the next
+ *    holder's start); same-run reference: the build of 100k holdings of 100k different addresses.
  *
- * Usage: npx tsx --expose-gc bench/runtime.ts [events=300000] [streamEvents=3000000]
+ * Usage: npx tsx --expose-gc bench/runtime.ts [events=300000] [streamEvents=3000000] [parts=throughput,lookups,memory,reuse]
+ * (bench/runtime-memory.ts measures peak RSS over 10M events read from a file.)
  */
 import { createReadStream, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -24,6 +27,7 @@ import { ingestEvents, prepareEnricher } from "../src/services/runtime/index.js"
 
 const EVENTS = Number(process.argv[2] ?? 300_000);
 const STREAM = Number(process.argv[3] ?? 3_000_000);
+const PARTS = new Set((process.argv[4] ?? "throughput,lookups,memory,reuse").split(","));
 const T0 = Date.parse("2026-12-04T09:00:00Z");
 const ip = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
 
@@ -210,6 +214,40 @@ function lookups() {
   );
 }
 
+function reuse() {
+  const N = 100_000;
+  const holding = (i: number, addr: string): AddressObservation => ({
+    ip: addr,
+    holder: {
+      kind: "pod",
+      namespace: `ns-${i % 50}`,
+      name: `p-${i}`,
+      workload: { kind: "Deployment", namespace: `ns-${i % 50}`, name: `w-${i % 5000}` },
+    },
+    from: T0 + i * 60_000,
+    to: T0 + i * 60_000 + 90_000,
+    lastSeen: T0 + i * 60_000 + 50_000,
+  });
+  const oneIp: AddressObservation[] = [];
+  const spread: AddressObservation[] = [];
+  for (let i = 0; i < N; i++) {
+    oneIp.push(holding(i, "10.0.0.42"));
+    spread.push(holding(i, ip(i + 1)));
+  }
+  for (let r = 0; r < 3; r++) {
+    let t = process.hrtime.bigint();
+    const a = buildAttributionIndex(oneIp);
+    const one = sec(process.hrtime.bigint() - t);
+    t = process.hrtime.bigint();
+    const b = buildAttributionIndex(spread);
+    const ref = sec(process.hrtime.bigint() - t);
+    const probe = a.attribute("10.0.0.42", T0 + 77_777 * 60_000 + 55_000);
+    console.log(
+      `reuse: ${N} holdings of one address built in ${(one * 1000).toFixed(0)} ms (${a.size} segments; probe ${probe.status === "attributed" && probe.holder.kind === "pod" ? probe.holder.name : probe.status}) | reference: ${N} holdings of ${N} addresses in ${(ref * 1000).toFixed(0)} ms (${b.size} segments)`,
+    );
+  }
+}
+
 async function memory() {
   const snaps = snapshots();
   async function* gen() {
@@ -250,7 +288,8 @@ async function memory() {
 console.log(
   `node ${process.version}, ${cpus().length} cpu(s) ${cpus()[0]?.model ?? ""}, load ${load()}, ${new Date().toISOString()}`,
 );
-await throughput();
-lookups();
-await memory();
+if (PARTS.has("throughput")) await throughput();
+if (PARTS.has("lookups")) lookups();
+if (PARTS.has("memory")) await memory();
+if (PARTS.has("reuse")) reuse();
 console.log(`load at end ${load()}`);

@@ -99,6 +99,50 @@ describe("buildAttributionIndex", () => {
     expect(idx.coverage.map((c) => c.reason)).toEqual(["invalid"]);
   });
 
+  it("builds 100k holdings of one address (a heavily reused IP) and resolves each instant", () => {
+    // One address held by 100,000 pods in turn, each seen in two snapshots (observations merged), each with an
+    // inferred tail running past the next pod's start (cut there). A pairwise build takes 10^10 steps here.
+    const N = 100_000;
+    const observations: AddressObservation[] = [];
+    for (let i = 0; i < N; i++) {
+      const h = pod(`p-${i}`, `w-${i % 7}`);
+      observations.push({
+        ip: "10.0.0.42",
+        holder: h,
+        from: i * 1000,
+        to: i * 1000 + 600,
+        lastSeen: i * 1000 + 500,
+      });
+      observations.push({
+        ip: "10.0.0.42",
+        holder: h,
+        from: i * 1000 + 400,
+        to: i * 1000 + 1500,
+        lastSeen: i * 1000 + 800,
+      });
+    }
+    // Two pods really held it at once for a while: that stretch is ambiguous, and only that stretch.
+    observations.push({ ip: "10.0.0.42", holder: pod("x-1", "x"), from: 5_000_100, to: 5_000_200 });
+    const idx = buildAttributionIndex(observations);
+    expect(idx.size).toBe(N + 2);
+    for (const i of [0, 1, 4_999, 5_000, 5_001, 77_777, N - 2, N - 1]) {
+      expect(idx.attribute("10.0.0.42", i * 1000 + 950)).toEqual({
+        status: "attributed",
+        holder: pod(`p-${i}`, `w-${i % 7}`),
+        from: i === 5_000 ? 5_000_200 : i * 1000,
+        to: i === N - 1 ? N * 1000 + 500 : i * 1000 + 1000,
+      });
+    }
+    expect(idx.attribute("10.0.0.42", 5_000_150)).toEqual({
+      status: "ambiguous",
+      reason: "overlapping-holders",
+      holders: [pod("p-5000", "w-2"), pod("x-1", "x")],
+      from: 5_000_100,
+      to: 5_000_200,
+    });
+    expect(idx.attribute("10.0.0.42", N * 1000 + 500)).toEqual({ status: "unknown", reason: "no-holder" });
+  }, 120_000);
+
   describe("properties", () => {
     const ips = ["10.0.0.1", "10.0.0.2", "fd00::1"];
     const holders = [
@@ -141,6 +185,82 @@ describe("buildAttributionIndex", () => {
             if (got.status !== "unknown") expect(got.from <= at && at < got.to).toBe(true);
           },
         ),
+      );
+    });
+
+    it("agrees with the pairwise reference build (merge, tail cuts, overlaps) on any observations", () => {
+      // The reference is the first, quadratic build: every tail compared with every other holder's start, every
+      // boundary with every interval. The index must give the same answer at every instant.
+      const reference = (observations: AddressObservation[], ip: string, at: number): AddressHolder[] => {
+        type P = { key: string; holder: AddressHolder; from: number; to: number; lastSeen: number };
+        const list: P[] = observations
+          .filter((o) => o.ip === ip)
+          .map((o) => {
+            const to = o.to ?? Number.POSITIVE_INFINITY;
+            return {
+              key: holderKey(o.holder),
+              holder: o.holder,
+              from: o.from,
+              to,
+              lastSeen: Math.min(to, Math.max(o.from, o.lastSeen ?? to)),
+            };
+          })
+          .sort((a, b) => a.from - b.from || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+        const byHolder = new Map<string, P[]>();
+        for (const p of list) {
+          const runs = byHolder.get(p.key);
+          const last = runs?.[runs.length - 1];
+          if (last && p.from <= last.to) {
+            last.to = Math.max(last.to, p.to);
+            last.lastSeen = Math.max(last.lastSeen, p.lastSeen);
+          } else if (runs) runs.push({ ...p });
+          else byHolder.set(p.key, [{ ...p }]);
+        }
+        const merged = [...byHolder.values()].flat();
+        const starts = merged.map((q) => ({ key: q.key, from: q.from }));
+        for (const p of merged) {
+          if (p.lastSeen >= p.to) continue;
+          const cut = starts
+            .filter((q) => q.key !== p.key && q.from >= p.lastSeen && q.from < p.to)
+            .reduce((m, q) => Math.min(m, q.from), p.to);
+          p.to = Math.max(p.from, cut);
+        }
+        return merged
+          .filter((p) => p.from <= at && at < p.to)
+          .sort((a, b) => (a.key < b.key ? -1 : 1))
+          .map((p) => p.holder);
+      };
+      fc.assert(
+        fc.property(
+          fc.array(
+            fc.record({
+              ip: fc.constantFrom(...ips),
+              holder: fc.constantFrom(...holders),
+              from: fc.integer({ min: 0, max: 100 }),
+              len: fc.option(fc.integer({ min: 1, max: 50 }), { nil: undefined }),
+              seen: fc.option(fc.integer({ min: 0, max: 50 }), { nil: undefined }),
+            }),
+            { maxLength: 30 },
+          ),
+          fc.constantFrom(...ips),
+          fc.integer({ min: -5, max: 160 }),
+          (list, ip, at) => {
+            const observations: AddressObservation[] = list.map((o) => ({
+              ip: o.ip,
+              holder: o.holder,
+              from: o.from,
+              ...(o.len === undefined ? {} : { to: o.from + o.len }),
+              ...(o.seen === undefined ? {} : { lastSeen: o.from + o.seen }),
+            }));
+            const expected = reference(observations, ip, at);
+            const got = buildAttributionIndex(observations).attribute(ip, at);
+            if (expected.length === 0) expect(got).toEqual({ status: "unknown", reason: "no-holder" });
+            else if (expected.length === 1)
+              expect(got).toMatchObject({ status: "attributed", holder: expected[0] });
+            else expect(got).toMatchObject({ status: "ambiguous", holders: expected });
+          },
+        ),
+        { numRuns: 500 },
       );
     });
 

@@ -219,7 +219,11 @@ export function buildAttributionIndex(
   };
 }
 
-/** Merge overlapping or touching intervals of one holder; then cut inferred tails at the next other holder. */
+/**
+ * Merge overlapping or touching intervals of one holder; then cut inferred tails at the next other holder.
+ * O(n log n) in the intervals of one address: an address reused by thousands of pods over days is common (a
+ * node's small pod CIDR recycles its addresses), so nothing here may compare every interval with every other.
+ */
 function mergeSameHolder(list: Pending[]): Pending[] {
   list.sort((a, b) => a.from - b.from || cmp(a.key, b.key));
   const byHolder = new Map<string, Pending[]>();
@@ -233,43 +237,72 @@ function mergeSameHolder(list: Pending[]): Pending[] {
     else byHolder.set(p.key, [{ ...p }]);
   }
   const merged = [...byHolder.values()].flat().sort((a, b) => a.from - b.from || cmp(a.key, b.key));
-  // An inferred tail [lastSeen, to) yields to any other holder starting inside it: the address was released
-  // before the next holder got it.
-  for (const p of merged) {
+  // An inferred tail [lastSeen, to) yields to the first other holder starting inside it: the address was
+  // released before the next holder got it. Starts are sorted, so that holder is found by binary search; runs of
+  // one holder never touch after merging, so the only same-holder start in the tail is the interval's own.
+  const n = merged.length;
+  const cuts = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const p = merged[i] as Pending;
+    cuts[i] = p.to;
     if (p.lastSeen >= p.to) continue;
-    for (const q of merged) {
-      if (q.key !== p.key && q.from >= p.lastSeen && q.from < p.to) p.to = Math.max(p.lastSeen, q.from);
-    }
-    if (p.to <= p.from) p.to = p.from;
+    let j = firstFromAtOrAfter(merged, p.lastSeen);
+    while (j < n && (merged[j] as Pending).key === p.key) j++;
+    const q = merged[j];
+    if (q && q.from < p.to) cuts[i] = q.from;
   }
-  return merged.filter((p) => p.to > p.from);
+  // Cuts are applied after all are found: a tail is cut by where the next holder starts, never by its cut end.
+  const out: Pending[] = [];
+  for (let i = 0; i < n; i++) {
+    const p = merged[i] as Pending;
+    p.to = Math.max(p.from, cuts[i] as number);
+    if (p.to > p.from) out.push(p);
+  }
+  return out;
 }
 
-/** Sweep the intervals into disjoint segments, each with the holders active over it (sorted by key). */
-function segmentsOf(list: Pending[]): Segment[] {
-  const points = new Set<number>();
-  for (const p of list) {
-    points.add(p.from);
-    points.add(p.to);
+/** The first index whose `from` is at or after `t` (the list sorted by `from`). */
+function firstFromAtOrAfter(list: readonly Pending[], t: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((list[mid] as Pending).from < t) lo = mid + 1;
+    else hi = mid;
   }
-  const bounds = [...points].sort((a, b) => a - b);
+  return lo;
+}
+
+/**
+ * Sweep the intervals into disjoint segments, each with the holders active over it (sorted by key): starts and
+ * ends sorted once, an active set updated at each boundary. O(n log n) plus the size of the output (which is
+ * larger only when many holders overlap at once: each such segment lists them all).
+ */
+function segmentsOf(list: Pending[]): Segment[] {
+  const starts = [...list].sort((a, b) => a.from - b.from);
+  const ends = [...list].sort((a, b) => a.to - b.to);
+  const active = new Set<Pending>();
   const out: Segment[] = [];
-  for (let i = 0; i + 1 < bounds.length; i++) {
-    const from = bounds[i] as number;
-    const to = bounds[i + 1] as number;
-    const active = list.filter((p) => p.from <= from && p.to >= to).sort((a, b) => cmp(a.key, b.key));
-    if (active.length === 0) continue;
+  let prevKeys: string[] = [];
+  let i = 0;
+  let j = 0;
+  const INF = Number.POSITIVE_INFINITY;
+  for (;;) {
+    const b = Math.min(starts[i]?.from ?? INF, ends[j]?.to ?? INF);
+    if (b === INF) break;
+    while (j < ends.length && (ends[j] as Pending).to === b) active.delete(ends[j++] as Pending);
+    while (i < starts.length && (starts[i] as Pending).from === b) active.add(starts[i++] as Pending);
+    if (active.size === 0) continue;
+    const next = Math.min(starts[i]?.from ?? INF, ends[j]?.to ?? INF);
+    const now = [...active].sort((x, y) => cmp(x.key, y.key));
+    const keys = now.map((p) => p.key);
     const prev = out[out.length - 1];
-    if (
-      prev &&
-      prev.to === from &&
-      prev.holders.length === active.length &&
-      prev.holders.every((h, j) => holderKey(h) === active[j]?.key)
-    ) {
-      prev.to = to;
+    if (prev && prev.to === b && keys.length === prevKeys.length && keys.every((k, n) => k === prevKeys[n])) {
+      prev.to = next;
       continue;
     }
-    out.push({ from, to, holders: active.map((p) => p.holder) });
+    out.push({ from: b, to: next, holders: now.map((p) => p.holder) });
+    prevKeys = keys;
   }
   return out;
 }
