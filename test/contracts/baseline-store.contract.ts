@@ -44,6 +44,20 @@ export function describeBaselineStoreContract(name: string, make: MakeStores): v
       expect((await s.baselines.listBaselines()).baselines).toEqual([baseline("api"), promoted]);
     });
 
+    it("deletes the baselines it is asked to, ignoring keys it does not hold", async () => {
+      const s = await open();
+      await s.baselines.putBaselines(
+        [baseline("web"), baseline("api"), baseline("db", { goneSince: 5000, expired: 3 })],
+        new Date("2026-12-04T10:00:00Z"),
+      );
+      await s.baselines.deleteBaselines(["shop/Deployment/api", "shop/Deployment/nope"]);
+      await s.baselines.deleteBaselines([]);
+      expect((await s.baselines.listBaselines()).baselines).toEqual([
+        baseline("db", { goneSince: 5000, expired: 3 }),
+        baseline("web"),
+      ]);
+    });
+
     it("keeps item names with spaces, slashes, quotes and non-ASCII text", async () => {
       const s = await open();
       const odd = baseline("weird", {

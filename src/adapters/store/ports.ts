@@ -395,6 +395,8 @@ export interface BaselineStore {
   listBaselines(): Promise<{ baselines: WorkloadBaseline[]; coverage: CoverageEntry[] }>;
   /** Insert or replace these baselines in one transaction, stamped `now`. */
   putBaselines(baselines: readonly WorkloadBaseline[], now: Date): Promise<void>;
+  /** Delete the baselines of these workload keys in one transaction (keys not stored are ignored). */
+  deleteBaselines(keys: readonly string[]): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

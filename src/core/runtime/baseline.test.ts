@@ -158,6 +158,87 @@ describe("BaselineBook", () => {
     expect(Object.keys(book.list()[0]?.processes ?? {})).toHaveLength(3);
   });
 
+  describe("expiry", () => {
+    const DAY = 24 * HOUR;
+
+    it("ages out items not seen for the TTL, across the learning window and after it (event-time clock)", () => {
+      const book = new BaselineBook({ windowMs: 2 * DAY, itemTtlMs: 3 * DAY });
+      book.observe(exec(0, "/app/server"));
+      book.observe(exec(HOUR, "/opt/migrate")); // a one-off during learning
+      for (let d = 1; d <= 6; d++) book.observe(exec(d * DAY, "/app/server"));
+      // At day 6 the sweep ran: /opt/migrate was last seen at 1h, more than 3 days ago; /app/server stays.
+      expect(Object.keys(book.list()[0]?.processes ?? {})).toEqual(["/app/server"]);
+      expect(book.list()[0]).toMatchObject({ state: "observing", expired: 1 });
+      expect(book.evicted).toEqual({ expiredItems: 1, retiredBaselines: 0, refusedObservations: 0 });
+      // Seen again after it aged out: new behaviour (drift while observing), not silently allowed.
+      expect(book.observe(exec(6 * DAY + HOUR, "/opt/migrate")).map((a) => a.ruleId)).toEqual([
+        "PAL-RT-DRIFT-001",
+      ]);
+    });
+
+    it("treats an item past its TTL as new even before a sweep removed it", () => {
+      // Sweeps run every TTL/8 (here 1 day) of event time; the last event lands between two sweeps.
+      const book = new BaselineBook({ windowMs: DAY, itemTtlMs: 8 * DAY });
+      book.observe(exec(0, "/a"));
+      book.observe(exec(12 * HOUR, "/b"));
+      book.promote(web, 13 * HOUR);
+      // A sweep at 8d+1ms: /a (last seen at 0) aged out; /b (12h) has 12h left.
+      expect(book.observe(exec(8 * DAY + 1, "/a")).map((a) => a.severity)).toEqual(["high"]);
+      expect(book.evicted.expiredItems).toBe(1);
+      expect(Object.keys(book.list()[0]?.processes ?? {})).toEqual(["/b"]);
+      // At 8d12h+1ms /b is past its TTL; the next sweep is not due until 9d+1ms.
+      const alerts = book.observe(exec(8 * DAY + 12 * HOUR + 1, "/b"));
+      expect(alerts.map((a) => [a.ruleId, a.severity])).toEqual([["PAL-RT-DRIFT-001", "high"]]);
+      expect(book.evicted.expiredItems).toBe(2);
+    });
+
+    it("expires with an injected clock (the service's now), not only on events", () => {
+      const book = new BaselineBook({ windowMs: HOUR, itemTtlMs: DAY });
+      book.observe(exec(0, "/a"));
+      book.observe(flow(10, "10.1.0.9", 5432, { ip: "10.1.0.9", kind: "workload", workload: db }));
+      expect(book.expire(DAY)).toBe(0); // exactly the TTL: not yet
+      expect(book.expire(DAY + 11)).toBe(3); // /a, web's egress peer, db's ingress peer
+      expect(book.list().map((b) => [b.workload.name, b.expired, Object.keys(b.peers).length])).toEqual([
+        ["db", 1, 0],
+        ["web", 2, 0],
+      ]);
+    });
+
+    it("drops the baseline of a workload gone from the inventory for longer than its window", () => {
+      const book = new BaselineBook({ windowMs: 2 * DAY });
+      book.observe(exec(0, "/a"));
+      book.observe(flow(0, "10.1.0.9", 5432, { ip: "10.1.0.9", kind: "workload", workload: db }));
+      const both = new Set(["shop/Deployment/web", "shop/Deployment/db"]);
+      const onlyWeb = new Set(["shop/Deployment/web"]);
+      expect(book.retire(both, DAY)).toEqual([]);
+      expect(book.retire(onlyWeb, 2 * DAY)).toEqual([]); // db missing since day 2
+      expect(book.baselines.get("shop/Deployment/db")?.goneSince).toBe(2 * DAY);
+      expect(book.retire(onlyWeb, 4 * DAY)).toEqual([]); // exactly its window: kept
+      // Back in the inventory: the absence is forgotten.
+      expect(book.retire(both, 4 * DAY + 1)).toEqual([]);
+      expect(book.baselines.get("shop/Deployment/db")?.goneSince).toBeUndefined();
+      expect(book.retire(onlyWeb, 5 * DAY)).toEqual([]);
+      expect(book.retire(onlyWeb, 7 * DAY + 1)).toEqual([db]);
+      expect(book.retired).toEqual(["shop/Deployment/db"]);
+      expect(book.evicted.retiredBaselines).toBe(1);
+      expect(book.list().map((b) => b.workload.name)).toEqual(["web"]);
+      // A workload of the same name created later learns afresh.
+      book.observe(flow(8 * DAY, "10.1.0.9", 5432, { ip: "10.1.0.9", kind: "workload", workload: db }));
+      expect(book.baselines.get("shop/Deployment/db")).toMatchObject({
+        state: "learning",
+        learningFrom: 8 * DAY,
+      });
+    });
+
+    it("caps the number of baselines and counts the observations it could not learn", () => {
+      const book = new BaselineBook({ windowMs: HOUR, maxBaselines: 1 });
+      book.observe(exec(0, "/a"));
+      book.observe(flow(1, "10.1.0.9", 5432, { ip: "10.1.0.9", kind: "workload", workload: db }));
+      expect(book.list().map((b) => b.workload.name)).toEqual(["web"]);
+      expect(book.evicted.refusedObservations).toBe(1);
+    });
+  });
+
   describe("pathological cases", () => {
     it("refuses stored baselines of the wrong shape", () => {
       expect(parseBaseline(null)).toBeUndefined();

@@ -16,8 +16,16 @@
  * Confidence is how settled the baseline is: 1 minus an exponentially weighted rate of novel observations
  * (alpha 1/50), scaled down while fewer than `minObservations` events were learned. A baseline that still sees
  * something new every few events has low confidence; one that has seen nothing new for hundreds of events is near 1.
+ *
+ * Expiry: with `itemTtlMs`, an item (process or peer) not seen for that long ages out — behaviour a workload
+ * stopped having (a peer decommissioned, a migration job's binary) should not stay allowed forever. An item seen
+ * again after its TTL counts as new, whether or not a sweep has removed it yet, so the answer does not depend on
+ * when sweeps run. A workload missing from the inventory for longer than its learning window loses its baseline
+ * ({@link BaselineBook.retire}): a workload of the same name created later learns afresh. Both are counted
+ * (`expired` on the baseline, `evicted` on the book), never silent.
  */
 import { cmp, type Severity } from "../findings/index.js";
+import type { Inventory } from "../inventory/index.js";
 import { parseCidr } from "../netpol/index.js";
 import { type RuntimeAlert, workloadFieldsOf } from "./alerts.js";
 import type { WorkloadRef } from "./attribution.js";
@@ -46,6 +54,10 @@ export interface WorkloadBaseline {
   peers: Record<string, BaselineItem>;
   /** Items not added because the baseline was full. */
   overflow: number;
+  /** Items aged out (not seen for the item TTL). */
+  expired?: number;
+  /** The first inventory time the workload was missing at; cleared when it is seen again. */
+  goneSince?: number;
 }
 
 export interface BaselineOptions {
@@ -54,6 +66,20 @@ export interface BaselineOptions {
   maxItems?: number;
   /** Promote observing -> enforcing once confidence reaches this (reported as a transition). Off by default. */
   autoPromoteConfidence?: number;
+  /** Items not seen for this long (event time) age out. Off by default. */
+  itemTtlMs?: number;
+  /** Baselines kept at most (bounded memory); events of workloads past it are counted, not learned. */
+  maxBaselines?: number;
+}
+
+/** What the book let go of, by reason: nothing leaves a baseline without being counted here. */
+export interface BaselineEvictions {
+  /** Items aged out past the item TTL. */
+  expiredItems: number;
+  /** Baselines dropped because their workload was gone from the inventory for longer than its window. */
+  retiredBaselines: number;
+  /** Observations of workloads that got no baseline because the book was full. */
+  refusedObservations: number;
 }
 
 export interface BaselineTransition {
@@ -68,6 +94,8 @@ export interface BaselineTransition {
 const ALPHA = 1 / 50;
 export const DEFAULT_MIN_OBSERVATIONS = 100;
 export const DEFAULT_MAX_BASELINE_ITEMS = 2000;
+/** 2,000 items of about 150 bytes each: at most ~300 KiB per baseline, ~15 GiB never reached in practice. */
+export const DEFAULT_MAX_BASELINES = 50_000;
 
 export function confidenceOf(b: WorkloadBaseline, minObservations = DEFAULT_MIN_OBSERVATIONS): number {
   const volume = Math.min(1, b.observations / minObservations);
@@ -148,8 +176,15 @@ export function observationsOf(
 export class BaselineBook {
   readonly baselines = new Map<string, WorkloadBaseline>();
   readonly transitions: BaselineTransition[] = [];
+  readonly evicted: BaselineEvictions = { expiredItems: 0, retiredBaselines: 0, refusedObservations: 0 };
+  /** Keys of baselines retired since the book was opened (the store deletes them on save). */
+  readonly retired: string[] = [];
   private readonly minObs: number;
   private readonly maxItems: number;
+  private readonly maxBaselines: number;
+  /** The latest event time seen, and when items are next swept (memory only: lookups check the TTL anyway). */
+  private clock = Number.NEGATIVE_INFINITY;
+  private nextSweep = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly options: BaselineOptions,
@@ -157,23 +192,42 @@ export class BaselineBook {
   ) {
     this.minObs = options.minObservations ?? DEFAULT_MIN_OBSERVATIONS;
     this.maxItems = options.maxItems ?? DEFAULT_MAX_BASELINE_ITEMS;
+    this.maxBaselines = options.maxBaselines ?? DEFAULT_MAX_BASELINES;
     for (const b of initial) this.baselines.set(workloadFactsKey(b.workload), b);
   }
 
   /** Learn from or check one event; answers drift alerts. */
   observe(e: EnrichedEvent): RuntimeAlert[] {
     const alerts: RuntimeAlert[] = [];
+    const t = e.event.time;
+    const ttl = this.options.itemTtlMs;
+    if (ttl !== undefined && t > this.clock) {
+      this.clock = t;
+      if (t >= this.nextSweep) {
+        this.expire(t);
+        this.nextSweep = t + Math.max(1, ttl / 8);
+      }
+    }
     for (const o of observationsOf(e)) {
       const key = workloadFactsKey(o.workload);
       let b = this.baselines.get(key);
       if (!b) {
-        b = newBaseline(o.workload, e.event.time, this.options.windowMs);
+        if (this.baselines.size >= this.maxBaselines) {
+          this.evicted.refusedObservations++;
+          continue;
+        }
+        b = newBaseline(o.workload, t, this.options.windowMs);
         this.baselines.set(key, b);
       }
-      this.advance(b, e.event.time);
+      this.advance(b, t);
       const items = o.kind === "process" ? b.processes : b.peers;
-      const seen = items[o.item];
-      const t = e.event.time;
+      let seen = items[o.item];
+      if (seen && ttl !== undefined && t - seen.lastSeen > ttl) {
+        // Aged out, swept or not: seen again, it is new behaviour.
+        delete items[o.item];
+        this.expiredOne(b);
+        seen = undefined;
+      }
       if (b.state === "learning" || t < b.learningFrom + b.windowMs) {
         // Out-of-order events from inside the window still teach the baseline, whatever its state now.
         b.observations++;
@@ -253,6 +307,50 @@ export class BaselineBook {
     b.stateSince = at;
   }
 
+  private expiredOne(b: WorkloadBaseline): void {
+    b.expired = (b.expired ?? 0) + 1;
+    this.evicted.expiredItems++;
+  }
+
+  /** Age out the items not seen for the item TTL at `now` (event time, or the caller's clock). */
+  expire(now: number): number {
+    const ttl = this.options.itemTtlMs;
+    if (ttl === undefined) return 0;
+    let n = 0;
+    for (const b of this.baselines.values())
+      for (const items of [b.processes, b.peers])
+        for (const [k, v] of Object.entries(items))
+          if (now - v.lastSeen > ttl) {
+            delete items[k];
+            this.expiredOne(b);
+            n++;
+          }
+    return n;
+  }
+
+  /**
+   * Record which workloads an inventory taken at `at` shows (keys as {@link workloadFactsKey}); a baseline whose
+   * workload has been missing for longer than its learning window is dropped (and its key listed in `retired`).
+   * Call it once per snapshot, oldest first.
+   */
+  retire(present: ReadonlySet<string>, at: number): WorkloadRef[] {
+    const out: WorkloadRef[] = [];
+    for (const [key, b] of this.baselines) {
+      if (present.has(key)) {
+        delete b.goneSince;
+        continue;
+      }
+      b.goneSince ??= at;
+      if (at - b.goneSince > b.windowMs) {
+        this.baselines.delete(key);
+        this.retired.push(key);
+        this.evicted.retiredBaselines++;
+        out.push(b.workload);
+      }
+    }
+    return out;
+  }
+
   /** Promote a baseline to enforcing by an operator's decision. */
   promote(w: WorkloadRef, at: number): BaselineTransition | undefined {
     const b = this.baselines.get(workloadFactsKey(w));
@@ -326,7 +424,18 @@ export function parseBaseline(v: unknown): WorkloadBaseline | undefined {
     processes,
     peers,
     overflow: o.overflow as number,
+    ...(num("expired") ? { expired: o.expired as number } : {}),
+    ...(num("goneSince") ? { goneSince: o.goneSince as number } : {}),
   };
+}
+
+/** The workload keys an inventory shows (as baselines are keyed), for {@link BaselineBook.retire}. */
+export function presentWorkloads(inventory: Inventory): Set<string> {
+  return new Set(
+    inventory.workloads.map((w) =>
+      workloadFactsKey({ kind: w.ref.kind, namespace: w.ref.namespace ?? "", name: w.ref.name }),
+    ),
+  );
 }
 
 export const baselineKey = (b: WorkloadBaseline) => workloadFactsKey(b.workload);

@@ -24,6 +24,7 @@ export {
 export type { AuditRule } from "./audit-rules.js";
 export { AUDIT_RULES, detectAudit, SENSITIVE_HOST_PATHS } from "./audit-rules.js";
 export type {
+  BaselineEvictions,
   BaselineItem,
   BaselineOptions,
   BaselineState,
@@ -35,11 +36,13 @@ export {
   baselineKey,
   confidenceOf,
   DEFAULT_MAX_BASELINE_ITEMS,
+  DEFAULT_MAX_BASELINES,
   DEFAULT_MIN_OBSERVATIONS,
   newBaseline,
   observationsOf,
   parseBaseline,
   peerName,
+  presentWorkloads,
 } from "./baseline.js";
 export type {
   EnrichedEvent,

@@ -8,6 +8,8 @@ import {
   BaselineBook,
   type BaselineOptions,
   type BaselineTransition,
+  presentWorkloads,
+  type TimedInventory,
   type WorkloadBaseline,
   type WorkloadRef,
 } from "../../core/runtime/index.js";
@@ -22,8 +24,21 @@ export async function openBaselineBook(
   return { book, detector: (e) => book.observe(e), coverage };
 }
 
+/** Save the book: its baselines replaced, the ones it retired deleted. */
 export async function saveBaselineBook(store: BaselineStore, book: BaselineBook, now: Date): Promise<void> {
   await store.putBaselines([...book.baselines.values()], now);
+  if (book.retired.length > 0) await store.deleteBaselines(book.retired);
+}
+
+/**
+ * Walk the snapshots oldest first and retire the baselines of workloads missing from the inventory for longer
+ * than their learning window (each snapshot's time is the clock). Answers the workloads retired.
+ */
+export function retireBaselines(book: BaselineBook, snapshots: readonly TimedInventory[]): WorkloadRef[] {
+  const out: WorkloadRef[] = [];
+  for (const s of [...snapshots].sort((a, b) => a.at - b.at))
+    for (const w of book.retire(presentWorkloads(s.inventory), s.at)) out.push(w);
+  return out;
 }
 
 /** `Kind/namespace/name` or `namespace/name` (Deployment) as a workload reference. */

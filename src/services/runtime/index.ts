@@ -56,7 +56,13 @@ export function attributeEvents(
 }
 
 export type { BaselineChange } from "./baselines.js";
-export { changeBaseline, openBaselineBook, parseWorkloadRef, saveBaselineBook } from "./baselines.js";
+export {
+  changeBaseline,
+  openBaselineBook,
+  parseWorkloadRef,
+  retireBaselines,
+  saveBaselineBook,
+} from "./baselines.js";
 export type { DetectHooks, DetectOptions, Detector, DetectResult } from "./detect.js";
 export { auditDetector, detectAlerts, threatDetector } from "./detect.js";
 export type {

@@ -14,6 +14,10 @@ export class MemoryBaselineStore implements BaselineStore {
   async putBaselines(baselines: readonly WorkloadBaseline[], _now: Date): Promise<void> {
     for (const b of baselines) this.rows.set(baselineKey(b), JSON.stringify(b));
   }
+
+  async deleteBaselines(keys: readonly string[]): Promise<void> {
+    for (const k of keys) this.rows.delete(k);
+  }
 }
 
 /** Rows (key, JSON body) to baselines ordered by key; a row that does not parse is a coverage entry. */

@@ -29,4 +29,13 @@ export class PgBaselineStore implements BaselineStore {
         );
     });
   }
+
+  async deleteBaselines(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.conn.query(
+      `DELETE FROM ${this.conn.t("runtime_baselines")} WHERE key = ANY($1::text[])`,
+      [keys.map(pgText)],
+      "cannot delete the baselines",
+    );
+  }
 }

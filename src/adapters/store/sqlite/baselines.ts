@@ -34,4 +34,18 @@ export class SqliteBaselineStore implements BaselineStore {
       throw sqliteFailure(e, this.conn.file, "cannot store the baselines", this.conn.lockTimeoutMs);
     }
   }
+
+  async deleteBaselines(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    try {
+      const del = this.conn.db.prepare("DELETE FROM runtime_baselines WHERE key = ?");
+      this.conn.db
+        .transaction(() => {
+          for (const k of keys) del.run(k);
+        })
+        .immediate();
+    } catch (e) {
+      throw sqliteFailure(e, this.conn.file, "cannot delete the baselines", this.conn.lockTimeoutMs);
+    }
+  }
 }

@@ -243,6 +243,82 @@ describe("palisade events alerts --baseline-window, events baseline", () => {
   });
 });
 
+describe("palisade events alerts: baseline expiry", () => {
+  it("retires the baseline of a workload gone from the snapshots for longer than its window, and ages out items", async () => {
+    const db = join(dir, "expiry.db");
+    const stores = await openStores(db);
+    const item = (at: number) => ({ firstSeen: at, lastSeen: at, count: 1 });
+    await stores.baselines.putBaselines(
+      [
+        {
+          workload: { kind: "Deployment", namespace: "shop", name: "retired-app" },
+          state: "observing",
+          learningFrom: T0 - 60 * MIN,
+          windowMs: 5 * MIN,
+          stateSince: T0 - 55 * MIN,
+          observations: 10,
+          novelty: 0.1,
+          processes: { "/app/old": item(T0 - 60 * MIN) },
+          peers: {},
+          overflow: 0,
+        },
+        {
+          workload: { kind: "Deployment", namespace: "shop", name: "web" },
+          state: "learning",
+          learningFrom: T0 - 2 * MIN,
+          windowMs: 60 * MIN,
+          stateSince: T0 - 2 * MIN,
+          observations: 2,
+          novelty: 0.5,
+          processes: { "/app/server": item(T0), "/opt/migrate": item(T0 - 2 * MIN) },
+          peers: {},
+          overflow: 0,
+        },
+      ],
+      new Date(T0),
+    );
+    await stores.close();
+    const events = write(
+      "expiry.jsonl",
+      JSON.stringify({
+        process_exec: {
+          process: { binary: "/app/server", pod: { namespace: "shop", name: "web-7d9f-aaaaa" } },
+        },
+        node_name: "n1",
+        time: new Date(T0 + 5 * MIN).toISOString(),
+      }),
+    );
+    const r = await runCli([
+      "events",
+      "alerts",
+      ...snapshotFlags(),
+      "--db",
+      db,
+      "--baseline-window",
+      "5m",
+      "--baseline-expire",
+      "6m",
+      events,
+    ]);
+    expect(r.stderr).toContain(
+      "palisade: baseline Deployment shop/retired-app retired: the workload has been gone from the inventory for longer than its learning window\n",
+    );
+    // web's /opt/migrate and retired-app's /app/old (swept before the app was retired).
+    expect(r.stderr).toContain("palisade: baselines: 2 item(s) not seen for 6m aged out\n");
+    expect(r.code).toBe(0);
+    const list = await runCli(["events", "baseline", "list", "--db", db, "-o", "json"]);
+    expect(
+      JSON.parse(list.stdout).map(
+        (b: { workload: { name: string }; processes: object; expired?: number }) => [
+          b.workload.name,
+          Object.keys(b.processes),
+          b.expired,
+        ],
+      ),
+    ).toEqual([["web", ["/app/server"], 1]]);
+  });
+});
+
 describe("palisade events alerts --feed, routed to receivers", () => {
   /** A local HTTP receiver started by the test: it records every POST and serves a feed (500 once `failFeed`). */
   async function receiver() {

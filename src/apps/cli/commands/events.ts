@@ -181,6 +181,7 @@ interface AlertFlags extends EventInputFlags {
   output: "table" | "json" | "jsonl";
   baselineWindow?: string;
   autoPromote?: string;
+  baselineExpire?: string;
   feed?: string[];
   feedRefresh: string;
   feedCache?: string;
@@ -286,6 +287,10 @@ export function register(program: Command, ctx: CliContext): void {
         "promote observing baselines to enforcing-by-alert once their confidence reaches this (0..1); reported, off by default",
       )
       .option(
+        "--baseline-expire <duration>",
+        "baseline items (processes, peers) not seen for this long in event time age out (e.g. 30d); off by default",
+      )
+      .option(
         "--feed <source>",
         "threat feed: file or http(s) URL of IPs/CIDRs/domains, one per line; CSV as SOURCE#column (repeatable)",
         collect,
@@ -369,8 +374,24 @@ export function register(program: Command, ctx: CliContext): void {
         const { book, detector, coverage } = await svc.openBaselineBook(stores.baselines, {
           windowMs,
           ...(auto === undefined ? {} : { autoPromoteConfidence: auto }),
+          ...(flags.baselineExpire === undefined
+            ? {}
+            : { itemTtlMs: parseDurationFlag("--baseline-expire", flags.baselineExpire) }),
         });
         const r = await run([detector]);
+        for (const w of svc.retireBaselines(book, options.snapshots))
+          ctx.stderr.write(
+            `palisade: baseline ${w.kind} ${w.namespace}/${w.name} retired: the workload has been gone from the inventory for longer than its learning window\n`,
+          );
+        if (book.evicted.expiredItems > 0)
+          ctx.stderr.write(
+            `palisade: baselines: ${book.evicted.expiredItems} item(s) not seen for ${flags.baselineExpire} aged out\n`,
+          );
+        if (book.evicted.refusedObservations > 0)
+          r.summary.coverage.push({
+            reason: "limit",
+            message: `${book.evicted.refusedObservations} observation(s) of workloads past the limit of baselines were not learned`,
+          });
         await svc.saveBaselineBook(stores.baselines, book, ctx.now());
         for (const t of book.transitions)
           ctx.stderr.write(
