@@ -22,6 +22,8 @@ export interface ApiRequest {
   body?: Buffer | Readable | undefined;
   /** Allow http:// to a host that is not loopback (the token travels unprotected). */
   dangerouslyAllowHttp?: boolean | undefined;
+  /** Abandon the exchange when the socket is idle this long (default: no limit). */
+  timeoutMs?: number | undefined;
   /** Largest answer read, bytes (default 16 MiB). */
   maxResponseBytes?: number | undefined;
 }
@@ -95,6 +97,10 @@ export function apiRequest(req: ApiRequest): Promise<ApiResponse> {
           : new PalisadeError("IO", `cannot reach ${url.origin}: ${(e as Error).message}`, { cause: e }),
       ),
     );
+    if (req.timeoutMs !== undefined)
+      r.setTimeout(req.timeoutMs, () =>
+        r.destroy(new PalisadeError("IO", `no answer from ${url.origin} within ${req.timeoutMs} ms`)),
+      );
     if (req.body === undefined) r.end();
     else if (Buffer.isBuffer(req.body)) r.end(req.body);
     else {

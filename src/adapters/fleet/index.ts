@@ -1,5 +1,7 @@
 /** The fleet transport (NATS JetStream) and the per-cluster object state deltas are applied to. */
+export * from "./disk-buffer.js";
 export * from "./memory-state.js";
 export * from "./nats.js";
 export * from "./ports.js";
 export * from "./postgres-state.js";
+export * from "./server-sink.js";

@@ -23,7 +23,7 @@ import {
 import { connect } from "@nats-io/transport-node";
 import { deltaMessageId, type ObjectDelta } from "../../core/deltas/index.js";
 import { PalisadeError } from "../../core/errors/index.js";
-import type { ConsumerLag, DeltaMessage, DeltaPublisher, DeltaSource } from "./ports.js";
+import type { ConsumerLag, DeltaMessage, DeltaPublisher, DeltaSink, DeltaSource } from "./ports.js";
 
 /** The stream's configuration; every limit explicit. */
 export interface FleetStreamConfig {
@@ -157,7 +157,7 @@ export async function ensureConsumer(
 
 /** Connect and make sure the stream exists as configured. */
 export async function openNatsPublisher(
-  o: NatsOptions & { stream?: Partial<FleetStreamConfig> | undefined },
+  o: NatsOptions & { stream?: Partial<FleetStreamConfig> | undefined; timeoutMs?: number | undefined },
 ): Promise<DeltaPublisher> {
   const cfg = { ...DEFAULT_STREAM, ...o.stream };
   const nc = await open(o);
@@ -173,6 +173,8 @@ export async function openNatsPublisher(
       const ack = await js.publish(deltaSubject(d.cluster, d.key.kind), JSON.stringify(d), {
         msgID: deltaMessageId(d),
         expect: { streamName: cfg.name },
+        // Without an answer by then the publish rejects (and is retried); NATS's own default is 5 s.
+        timeout: o.timeoutMs ?? 10_000,
       });
       return { duplicate: ack.duplicate };
     },
@@ -228,6 +230,39 @@ export async function openNatsSource(
     },
     async close() {
       await nc.close();
+    },
+  };
+}
+
+/**
+ * A sensor's JetStream sink. It connects on first use, and again after a failed connect, so a sensor started while
+ * NATS is down buffers and keeps trying instead of exiting. A batch is published concurrently, each delta with its
+ * message id; `send` resolves only when JetStream acknowledged every one (a duplicate counts: it is stored), and a
+ * batch sent again after a partial failure is stored once per delta within the duplicate window.
+ */
+export function natsDeltaSink(
+  o: NatsOptions & { stream?: Partial<FleetStreamConfig> | undefined; timeoutMs?: number | undefined },
+): DeltaSink & { duplicates(): number } {
+  let publisher: Promise<DeltaPublisher> | undefined;
+  let duplicates = 0;
+  const get = (): Promise<DeltaPublisher> => {
+    publisher ??= openNatsPublisher(o).catch((e: unknown) => {
+      publisher = undefined;
+      throw e;
+    });
+    return publisher;
+  };
+  return {
+    async send(deltas) {
+      const p = await get();
+      const acks = await Promise.all(deltas.map((d) => p.publish(d)));
+      for (const a of acks) if (a.duplicate) duplicates++;
+    },
+    duplicates: () => duplicates,
+    async close() {
+      const p = publisher;
+      publisher = undefined;
+      if (p) await (await p.catch(() => undefined))?.close();
     },
   };
 }

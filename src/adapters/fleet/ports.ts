@@ -66,3 +66,48 @@ export interface DeltaSource {
   lag(): Promise<ConsumerLag>;
   close(): Promise<void>;
 }
+
+/**
+ * Where a sensor sends batches of deltas: JetStream, or the server. `send` resolves once the whole batch is
+ * stored on the other side, and rejects otherwise; the sensor then keeps the batch and sends it again, so a sink
+ * must tolerate a batch (or part of it) arriving twice (message ids, the apply rule).
+ */
+export interface DeltaSink {
+  send(deltas: readonly ObjectDelta[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One stored batch of a {@link DeltaBuffer}, oldest first. */
+export interface BufferedBatch {
+  /** Increasing with the order batches were appended. */
+  seq: number;
+  deltas: ObjectDelta[];
+}
+
+/** Counters of a {@link DeltaBuffer}. */
+export interface BufferStats {
+  /** Batches held. */
+  batches: number;
+  /** Deltas held. */
+  deltas: number;
+  /** Bytes held on disk. */
+  bytes: number;
+  /** Deltas dropped to keep under the size cap (oldest first), since this process started. */
+  droppedDeltas: number;
+  /** Batches dropped. */
+  droppedBatches: number;
+}
+
+/**
+ * A sensor's bounded local buffer for when the transport is down: batches in append order, a size cap with the
+ * oldest dropped (and counted) to make room. Reads and removals are of the oldest batch only, so draining keeps
+ * the order deltas were observed in.
+ */
+export interface DeltaBuffer {
+  append(deltas: readonly ObjectDelta[]): Promise<void>;
+  /** The oldest batch, or undefined when empty. */
+  oldest(): Promise<BufferedBatch | undefined>;
+  /** Remove the oldest batch once sent (a no-op when `seq` is not the oldest any more: it was dropped). */
+  remove(seq: number): Promise<void>;
+  stats(): BufferStats;
+}

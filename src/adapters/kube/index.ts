@@ -698,24 +698,56 @@ export async function loadLiveCluster(opts: {
   /** Also read /version and each node's kubelet configuration (see {@link ListOptions.nodeDetails}). */
   nodeDetails?: boolean;
 }): Promise<LoadResult> {
+  const { request, context, server } = await kubeconfigTransport(opts.kubeconfig, opts.context);
+  const list: ListOptions = {
+    origin: `cluster:${context}`,
+    cluster: context,
+    server,
+  };
+  if (opts.namespace !== undefined) list.namespace = opts.namespace;
+  if (opts.concurrency !== undefined) list.concurrency = opts.concurrency;
+  if (opts.limits !== undefined) list.limits = opts.limits;
+  if (opts.pageSize !== undefined) list.pageSize = opts.pageSize;
+  if (opts.nodeDetails) list.nodeDetails = true;
+  return listKinds(request, list);
+}
+
+/**
+ * The API transport of a kubeconfig's context (any auth @kubernetes/client-node supports: bearer token, client
+ * certificates, exec plugins), or of the pod's ServiceAccount when `kubeconfig` is `in-cluster` (client-go's
+ * InClusterConfig). A broken kubeconfig or unknown context is an error naming the file, context and field.
+ * `server` is the API server's URL for messages (origin and path, never credentials).
+ */
+export async function kubeconfigTransport(
+  kubeconfig: string,
+  contextName?: string,
+): Promise<{ request: ApiRequest; context: string; server: string }> {
   const { KubeConfig } = await import("@kubernetes/client-node");
   const kc = new KubeConfig();
-  // Read with the file policy of every input (regular files only, capped): a FIFO or /dev/zero named as the
-  // kubeconfig would block or never end.
-  const text = await readRegularText(opts.kubeconfig, { maxBytes: MAX_KUBECONFIG_BYTES, what: "kubeconfig" });
-  try {
-    kc.loadFromString(text);
-    // As loadFromFile does: certificate and token file paths are relative to the kubeconfig's directory.
-    kc.makePathsAbsolute(dirname(opts.kubeconfig));
-  } catch (e) {
-    throw kubeconfigError(e, opts.kubeconfig);
+  if (kubeconfig === "in-cluster") {
+    try {
+      kc.loadFromCluster();
+    } catch (e) {
+      throw kubeconfigError(e, kubeconfig);
+    }
+  } else {
+    // Read with the file policy of every input (regular files only, capped): a FIFO or /dev/zero named as the
+    // kubeconfig would block or never end.
+    const text = await readRegularText(kubeconfig, { maxBytes: MAX_KUBECONFIG_BYTES, what: "kubeconfig" });
+    try {
+      kc.loadFromString(text);
+      // As loadFromFile does: certificate and token file paths are relative to the kubeconfig's directory.
+      kc.makePathsAbsolute(dirname(kubeconfig));
+    } catch (e) {
+      throw kubeconfigError(e, kubeconfig);
+    }
   }
-  if (opts.context !== undefined) {
-    if (!kc.getContextObject(opts.context))
-      throw new PalisadeError("USAGE", `context "${opts.context}" is not in the kubeconfig`, {
-        context: { file: opts.kubeconfig },
+  if (contextName !== undefined) {
+    if (!kc.getContextObject(contextName))
+      throw new PalisadeError("USAGE", `context "${contextName}" is not in the kubeconfig`, {
+        context: { file: kubeconfig },
       });
-    kc.setCurrentContext(opts.context);
+    kc.setCurrentContext(contextName);
   }
   const context = kc.getCurrentContext();
   const cluster = kc.getCurrentCluster();
@@ -725,21 +757,15 @@ export async function loadLiveCluster(opts: {
         ? `kubeconfig has no cluster for context "${context}"`
         : "kubeconfig has no current-context (and no --context was given), or is not a kubeconfig";
     throw new PalisadeError("INPUT", why, {
-      context: { file: opts.kubeconfig },
+      context: { file: kubeconfig },
     });
   }
-  const server = serverUrl(cluster.server, { file: opts.kubeconfig, context, cluster: cluster.name });
-  const list: ListOptions = {
-    origin: `cluster:${context}`,
-    cluster: context,
+  const server = serverUrl(cluster.server, { file: kubeconfig, context, cluster: cluster.name });
+  return {
+    request: httpTransport(kc, server),
+    context,
     server: redactSecretsInText(`${server.origin}${server.pathname.replace(/\/$/, "")}`),
   };
-  if (opts.namespace !== undefined) list.namespace = opts.namespace;
-  if (opts.concurrency !== undefined) list.concurrency = opts.concurrency;
-  if (opts.limits !== undefined) list.limits = opts.limits;
-  if (opts.pageSize !== undefined) list.pageSize = opts.pageSize;
-  if (opts.nodeDetails) list.nodeDetails = true;
-  return listKinds(httpTransport(kc, server), list);
 }
 
 /**
@@ -792,4 +818,6 @@ function kubeconfigError(e: unknown, file: string): PalisadeError {
   );
 }
 
+export type { ApiRequest, ApiResponse } from "./http.js";
 export { type NamespaceLabelCache, watchNamespaceLabels } from "./namespace-watch.js";
+export * from "./reflector.js";

@@ -34,6 +34,7 @@ const MODULES: readonly ModuleEntry[] = [
   { commands: ["rbac"], load: () => import("./commands/rbac.js") },
   { commands: ["runtime"], load: () => import("./commands/runtime.js") },
   { commands: ["scan"], load: () => import("./commands/scan.js") },
+  { commands: ["sensor"], load: () => import("./commands/sensor.js") },
   { commands: ["serve", "token"], load: () => import("./commands/serve.js") },
   { commands: ["versions"], load: () => import("./commands/versions.js") },
   { commands: ["vuln", "sbom"], load: () => import("./commands/vuln.js") },

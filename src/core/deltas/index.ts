@@ -175,3 +175,12 @@ export function parseDelta(value: unknown): ObjectDelta {
     ...(op === "upsert" ? { object: o.object } : {}),
   };
 }
+
+export {
+  type BackoffPolicy,
+  backoffDelay,
+  DEFAULT_BACKOFF,
+  type ObservedProblem,
+  observedDelta,
+  reduceObserved,
+} from "./observe.js";
