@@ -305,6 +305,22 @@ export function describeServerApi(name: string, open: () => Promise<Stores>): vo
       expect(badName.statusCode).toBe(400);
     });
 
+    it("refuses a snapshot cut short (a truncated gzip stream) whole: the previous snapshot's findings stay open", async () => {
+      const h = await harness();
+      expect((await push(h, TWO_TEAMS)).statusCode).toBe(200);
+      const open = async () =>
+        (
+          await h.app.inject({ url: "/api/v1/findings?open=true&limit=1000", headers: bearer(h.token.admin) })
+        ).json().items.length as number;
+      const before = await open();
+      expect(before).toBeGreaterThan(0);
+      const gz = gzipSync(TWO_TEAMS_PAY_FIXED);
+      const r = await push(h, gz.subarray(0, Math.floor(gz.length / 2)), { "content-encoding": "gzip" });
+      expect(r.statusCode).toBe(400);
+      expect(r.json().error).toEqual({ code: "INPUT", message: "body is not valid gzip" });
+      expect(await open()).toBe(before);
+    });
+
     it("reports ingests and latency in /metrics", async () => {
       const h = await harness();
       await push(h, TWO_TEAMS);

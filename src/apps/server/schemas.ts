@@ -18,6 +18,8 @@ export interface RouteSpec {
   requestBody?: string | undefined;
   /** The handler reads the body as bytes (a snapshot, an SBOM), not as parsed JSON. */
   rawBody?: boolean | undefined;
+  /** The handler reads the body as a stream (a snapshot of any size): nothing buffers it before the handler. */
+  streamBody?: boolean | undefined;
   /** Largest body of this route, bytes (default: the server's limit). */
   bodyLimit?: number | undefined;
   schema: {

@@ -4,8 +4,7 @@
  * whose JSON Schemas fastify validates requests with and {@link openApiDocument} publishes.
  */
 import { createHash } from "node:crypto";
-import { Readable } from "node:stream";
-import { gunzipSync } from "node:zlib";
+import type { Readable } from "node:stream";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
 import { loadSnapshotStream } from "../../adapters/manifests/index.js";
@@ -34,6 +33,7 @@ import {
   DEFAULT_AUTH_FAILURE_LIMITS,
   securityHeaders,
 } from "./security.js";
+import { snapshotBody } from "./snapshot-body.js";
 import { exceptionsFor, registerWriteRoutes } from "./write-routes.js";
 
 export interface ServerLimits {
@@ -216,13 +216,26 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     handler: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
   ): void => {
     routes.push(spec);
-    app.route({
+    const options = {
       method: spec.method,
       url: spec.url,
       schema: spec.schema,
       config: { access: spec.access, rawBody: spec.rawBody === true },
       ...(spec.bodyLimit !== undefined ? { bodyLimit: Math.min(spec.bodyLimit, limits.maxBodyBytes) } : {}),
       handler,
+    };
+    if (spec.streamBody !== true) {
+      app.route(options);
+      return;
+    }
+    // A streamed body reaches the handler unread (in its own context, so only this route parses that way): the
+    // handler caps and decompresses it as it reads, and nothing holds the whole snapshot.
+    app.register(async (child) => {
+      child.removeAllContentTypeParsers();
+      child.addContentTypeParser(["application/json", "application/octet-stream"], (_req, payload, done) =>
+        done(null, payload),
+      );
+      child.route(options);
     });
   };
 
@@ -264,7 +277,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       method: "POST",
       url: "/api/v1/clusters/:cluster/snapshots",
       access: "ingest",
-      rawBody: true,
+      streamBody: true,
       summary:
         "Ingest a cluster snapshot: the JSON of `kubectl get ... -A -o json` (Content-Encoding: gzip accepted)",
       requestBody: "kubectl List JSON",
@@ -279,42 +292,34 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     },
     async (req, reply) => {
       const { cluster } = req.params as { cluster: string };
-      if (!Buffer.isBuffer(req.body)) {
+      const raw = req.body as Readable | undefined;
+      const reject = (code: number, error: string, message: string) => {
         ingested.inc({ result: "rejected" });
-        return reply.code(400).send(errorBody("INPUT", "send the snapshot as application/json"));
-      }
-      let body: Buffer = req.body;
+        raw?.resume();
+        return reply.code(code).send(errorBody(error, message));
+      };
+      if (raw === undefined || typeof raw.pipe !== "function")
+        return reject(400, "INPUT", "send the snapshot as application/json");
       const encoding = String(req.headers["content-encoding"] ?? "identity").toLowerCase();
-      if (encoding === "gzip") {
-        try {
-          body = gunzipSync(body, { maxOutputLength: limits.maxSnapshotBytes });
-        } catch (e) {
-          ingested.inc({ result: "rejected" });
-          if ((e as { code?: string }).code === "ERR_BUFFER_TOO_LARGE")
-            return reply
-              .code(413)
-              .send(
-                errorBody("LIMIT", `snapshot is larger than ${limits.maxSnapshotBytes} bytes decompressed`),
-              );
-          return reply.code(400).send(errorBody("INPUT", "body is not valid gzip"));
-        }
-      } else if (encoding !== "identity") {
-        ingested.inc({ result: "rejected" });
-        return reply.code(415).send(errorBody("UNSUPPORTED", `content-encoding ${encoding} is not accepted`));
-      }
-      if (body.length > limits.maxSnapshotBytes) {
-        ingested.inc({ result: "rejected" });
-        return reply
-          .code(413)
-          .send(errorBody("LIMIT", `snapshot is larger than ${limits.maxSnapshotBytes} bytes`));
-      }
-      const bytes = body;
+      if (encoding !== "gzip" && encoding !== "identity")
+        return reject(415, "UNSUPPORTED", `content-encoding ${encoding} is not accepted`);
+      const body = snapshotBody(raw, { gzip: encoding === "gzip", ...limits });
       const exceptions = exceptionsFor(await stores.exceptions.list(), cluster);
       const summary = await ingestSnapshot(
         { cluster, display: `upload:${cluster}`, exceptions },
         {
-          readSnapshot: async (files, budget) =>
-            loadSnapshotStream(Readable.from([bytes]), files[0] ?? `upload:${cluster}`, { budget }),
+          readSnapshot: async (files, budget) => {
+            const r = await loadSnapshotStream(body.chunks, files[0] ?? `upload:${cluster}`, {
+              budget,
+            }).catch((e: unknown) => {
+              throw body.failure() ?? e;
+            });
+            // A body cut short (over a cap, bad gzip) is refused whole: a partial snapshot would close versions
+            // and resolve findings of every object it misses.
+            const failed = body.failure();
+            if (failed !== undefined) throw failed;
+            return r;
+          },
           stores,
           now,
           hash: (text) => createHash("sha256").update(text).digest("hex"),
@@ -322,6 +327,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
         },
       ).catch((e: unknown) => {
         ingested.inc({ result: "rejected" });
+        raw.resume();
         throw e;
       });
       ingested.inc({ result: "accepted" });
