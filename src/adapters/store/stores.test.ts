@@ -244,6 +244,29 @@ describe("SQLite schema migrations", () => {
     }
   });
 
+  it("migration 10 keeps every finding (moved into a rowid table, the key still unique)", async () => {
+    const file = freshFile();
+    mkdirSync(join(file, ".."), { recursive: true });
+    const db = new RawDatabase(file);
+    migrateSqlite(db as unknown as SqliteDatabase, file, SQLITE_MIGRATIONS.slice(0, 9));
+    const finding = { id: "f1", ruleId: "r", severity: "high", team: "alpha" };
+    db.prepare(
+      "INSERT INTO findings (cluster, id, rule_id, severity, namespace, team, first_seen, last_seen, resolved_at, finding) VALUES ('prod', 'f1', 'r', 'high', 'shop', 'alpha', '2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z', NULL, ?)",
+    ).run(JSON.stringify(finding));
+    db.close();
+    const stores = await openStores(file);
+    const page = await stores.findings.list({ team: "alpha" });
+    await stores.close();
+    expect(page.items).toEqual([
+      {
+        cluster: "prod",
+        finding,
+        firstSeen: "2026-01-01T00:00:00.000Z",
+        lastSeen: "2026-01-02T00:00:00.000Z",
+      },
+    ]);
+  });
+
   it("a database newer than this Palisade is refused with a typed error, and left as it is", async () => {
     const file = freshFile();
     await (await openStores(file)).close();

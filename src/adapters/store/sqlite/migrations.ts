@@ -210,6 +210,35 @@ INSERT INTO image_tag_history (ref, platform, digest, at)
   WHERE instr(r.ref, '@') = 0 ORDER BY r.ref, i.platform, i.first_seen;
 `),
   },
+  {
+    version: 10,
+    name: "findings in a rowid table",
+    // A finding's JSON is a kilobyte or more: stored inside a WITHOUT ROWID primary-key tree (as before), every
+    // insert moved such rows between pages, and a 200k-finding evaluation took twice as long. The key stays unique.
+    up: (db) =>
+      db.exec(`
+CREATE TABLE findings_v10 (
+  fid INTEGER PRIMARY KEY,
+  cluster TEXT NOT NULL,
+  id TEXT NOT NULL,
+  rule_id TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  namespace TEXT,
+  team TEXT,
+  first_seen TEXT NOT NULL,
+  last_seen TEXT NOT NULL,
+  resolved_at TEXT,
+  finding TEXT NOT NULL,
+  UNIQUE (cluster, id)
+);
+INSERT INTO findings_v10 (cluster, id, rule_id, severity, namespace, team, first_seen, last_seen, resolved_at, finding)
+  SELECT cluster, id, rule_id, severity, namespace, team, first_seen, last_seen, resolved_at, finding FROM findings
+  ORDER BY cluster, id;
+DROP TABLE findings;
+ALTER TABLE findings_v10 RENAME TO findings;
+CREATE INDEX IF NOT EXISTS findings_by_team ON findings (team, cluster, id);
+`),
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = latestVersion(SQLITE_MIGRATIONS);

@@ -175,7 +175,11 @@ export class SqliteFindingStore implements FindingStore {
       ).map((r) => ({ id: r.id, firstSeen: r.first_seen, resolvedAt: r.resolved_at ?? undefined }));
       const plan = planEvaluation(current, at, findings);
       const upsert = db.prepare(
-        "INSERT OR REPLACE INTO findings (cluster, id, rule_id, severity, namespace, team, first_seen, last_seen, resolved_at, finding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+        `INSERT INTO findings (cluster, id, rule_id, severity, namespace, team, first_seen, last_seen, resolved_at, finding)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)
+         ON CONFLICT (cluster, id) DO UPDATE SET rule_id = excluded.rule_id, severity = excluded.severity,
+           namespace = excluded.namespace, team = excluded.team, first_seen = excluded.first_seen,
+           last_seen = excluded.last_seen, resolved_at = NULL, finding = excluded.finding`,
       );
       for (const u of plan.upsert)
         upsert.run(
