@@ -45,8 +45,11 @@ export async function openPgClusterState(
     );
   const where = redact(url);
   const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 4 });
-  // A restarted server drops idle connections: the pool must not crash the process for it.
+  // A restarted server drops its connections: the pool must not crash the process for it. An idle client's error
+  // reaches the pool; a checked-out one's reaches the client itself, so every client gets a listener too (the
+  // failure then surfaces as the rejected query, and the broken client is released with release(true)).
   pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
   const t = `"${schema}".fleet_objects`;
   const fail = (what: string, e: unknown) =>
     e instanceof PalisadeError
