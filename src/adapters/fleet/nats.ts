@@ -67,6 +67,9 @@ export const DEFAULT_CONSUMER: FleetConsumerConfig = {
 
 const nanos = (ms: number): number => ms * 1_000_000;
 
+/** How long past its expiry a pull is waited for before the client ends it. */
+const FETCH_GRACE_MS = 5_000;
+
 /**
  * The subject of a delta: `palisade.<cluster>.delta.<kind>`. A cluster name may hold dots, which separate subject
  * tokens, so they are written `~` (not allowed in cluster names, so no two clusters share a subject).
@@ -208,19 +211,29 @@ export async function openNatsSource(
   return {
     async fetch(max, waitMs) {
       const out: DeltaMessage[] = [];
-      const it = await consumer.fetch({ max_messages: max, expires: Math.max(waitMs, 1_000) });
-      for await (const m of it) {
-        out.push({
-          data: text.decode(m.data),
-          deliveries: m.info.deliveryCount,
-          // ackAck waits for the server's confirmation: an ack lost with a dying server is known, not assumed.
-          ack: async () => {
-            const ok = await m.ackAck();
-            if (!ok) throw new PalisadeError("IO", "NATS: acknowledgement not confirmed");
-          },
-          nak: () => m.nak(),
-          term: () => m.term(),
-        });
+      const expires = Math.max(waitMs, 1_000);
+      const it = await consumer.fetch({ max_messages: max, expires });
+      // The server ends a pull at `expires` (408) or after `max` messages, and the client ends it after two missed
+      // heartbeats, but it stops watching heartbeats while disconnected: with the server gone for good, the
+      // iterator would wait for a reconnect for ever and a stopping replica could not leave. So the client bounds
+      // it too; messages that arrive after that are not seen here and come again after the ack wait.
+      const deadline = setTimeout(() => it.stop(), expires + FETCH_GRACE_MS);
+      try {
+        for await (const m of it) {
+          out.push({
+            data: text.decode(m.data),
+            deliveries: m.info.deliveryCount,
+            // ackAck waits for the server's confirmation: an ack lost with a dying server is known, not assumed.
+            ack: async () => {
+              const ok = await m.ackAck();
+              if (!ok) throw new PalisadeError("IO", "NATS: acknowledgement not confirmed");
+            },
+            nak: () => m.nak(),
+            term: () => m.term(),
+          });
+        }
+      } finally {
+        clearTimeout(deadline);
       }
       return out;
     },
