@@ -1,7 +1,7 @@
 /**
  * The fleet object state (ClusterStateStore) on the real PostgreSQL at 127.0.0.1:5432: the one contract suite
  * every backend runs (memory runs it in src/adapters/fleet/memory-state.test.ts), each case on a fresh schema,
- * dropped after the file. The NATS JetStream fault tests of the transport are not here yet (docs/fleet.md).
+ * dropped after the file. The transport end to end under faults is test/integration/fleet-faults.test.ts.
  */
 import { randomBytes } from "node:crypto";
 import { connect as tcpConnect } from "node:net";
