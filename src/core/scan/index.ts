@@ -55,7 +55,13 @@ const workloadKey = (r: { kind: string; namespace?: string | undefined; name: st
  * The same pipeline as {@link runScanStreaming}, with every finding kept in one in-memory run.
  */
 export function runScan(inv: Inventory, opts: ScanOptions): ScanReport {
-  const report = runScanStreaming(inv, opts, memoryRunStore(), Number.POSITIVE_INFINITY);
+  const report = runScanStreaming(
+    inv,
+    opts,
+    memoryRunStore(),
+    Number.POSITIVE_INFINITY,
+    Number.POSITIVE_INFINITY,
+  );
   const findings = Array.isArray(report.findings) ? (report.findings as Finding[]) : [...report.findings];
   return { ...report, findings };
 }
@@ -117,4 +123,11 @@ export function inReport(f: Finding, opts: ScanOptions): boolean {
 }
 
 export type { FindingRunStore } from "./streaming.js";
-export { FINDINGS_PER_RUN, memoryRunStore, mergeSorted, runScanStreaming, runSorter } from "./streaming.js";
+export {
+  FINDINGS_BUDGET_BYTES,
+  findingBytes,
+  memoryRunStore,
+  mergeSorted,
+  runScanStreaming,
+  runSorter,
+} from "./streaming.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { prng } from "../../../test/support/prng.js";
 import { compareFindings, type Finding, makeFinding } from "../findings/index.js";
-import { memoryRunStore, mergeSorted, runSorter } from "./index.js";
+import { findingBytes, memoryRunStore, mergeSorted, runSorter } from "./index.js";
 
 /** Findings with few distinct keys, so that many compare equal (ties must keep the order they were added in). */
 function findings(n: number, seed: number): Finding[] {
@@ -32,6 +32,31 @@ describe("runSorter", () => {
       const want = [...input].sort(compareFindings).map((f) => f.message);
       expect(out.length).toBe(input.length);
       expect([...out].map((f) => f.message)).toEqual(want);
+    }
+  });
+
+  it("writes a run only when the findings held pass the byte budget, and sorts the same", () => {
+    const input = findings(300, 4);
+    const want = [...input].sort(compareFindings).map((f) => f.message);
+    const total = input.reduce((n, f) => n + findingBytes(f), 0);
+    for (const [budget, runs] of [
+      [Number.POSITIVE_INFINITY, 0],
+      [total + 1, 0],
+      [Math.ceil(total / 6), 5],
+    ] as const) {
+      const store = memoryRunStore();
+      let written = 0;
+      const counted = {
+        write: (run: readonly Finding[]) => {
+          written++;
+          store.write(run);
+        },
+        read: store.read,
+      };
+      const sorter = runSorter(counted, Number.POSITIVE_INFINITY, budget);
+      for (const f of input) sorter.add(f);
+      const out = sorter.finish();
+      expect({ written, order: [...out].map((f) => f.message) }).toEqual({ written: runs, order: want });
     }
   });
 

@@ -45,8 +45,29 @@ export interface FindingRunStore {
   read(i: number): Iterable<Finding>;
 }
 
-/** Findings per run: about 15 MiB of heap on typical findings, and 100 runs for 2M findings. */
-export const FINDINGS_PER_RUN = 16_384;
+/**
+ * Heap the findings of the run being filled may take before it is handed to the store, as estimated by
+ * {@link findingBytes}. Below it nothing is written: a scan with tens of thousands of findings (10k RBAC bindings
+ * give 18k, many of them escalation paths with long messages) keeps them all, and writing them to disk and
+ * reading them back cost a tenth of its CPU time. A 1M-object snapshot (1.5M findings) makes runs of about 70k.
+ */
+export const FINDINGS_BUDGET_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A finding's heap, roughly: the object, its resource reference and location (about 320 bytes on V8), and the text
+ * it alone holds (id, message, evidence, field path; one byte per character in V8's one-byte strings, plus a
+ * header). Title, remediation and compliance references are shared by every finding of a rule.
+ */
+export function findingBytes(f: Finding): number {
+  return (
+    384 +
+    f.id.length +
+    f.message.length +
+    (f.evidence?.length ?? 0) +
+    (f.fieldPath?.length ?? 0) +
+    f.resource.name.length
+  );
+}
 
 /** A store keeping runs in memory (the default: small scans, servers, tests). */
 export function memoryRunStore(): FindingRunStore {
@@ -67,13 +88,14 @@ export function runScanStreaming(
   inv: Inventory,
   opts: ScanOptions,
   store: FindingRunStore,
-  perRun: number = FINDINGS_PER_RUN,
+  perRun: number = Number.POSITIVE_INFINITY,
+  budgetBytes: number = FINDINGS_BUDGET_BYTES,
 ): StreamedScanReport {
   checkScanPatterns(opts);
   const coverage: CoverageEntry[] = [...(opts.coverage ?? [])];
   const fw = opts.framework;
   const applier = exceptionApplier(opts.exceptions ?? [], { now: opts.now, facts: workloadFactsOf(inv) });
-  const sorter = runSorter(store, perRun);
+  const sorter = runSorter(store, perRun, budgetBytes);
   const bySeverity = emptyCounts();
   const byTeam: ScanReport["summary"]["byTeam"] = {};
   let suppressed = 0;
@@ -185,23 +207,30 @@ export function runScanStreaming(
 
 /**
  * Findings added in any order come out sorted with compareFindings, as a stable sort of them in the order they
- * were added would give: each run is sorted stably, and the merge takes the earliest run on ties.
+ * were added would give: each run is sorted stably, and the merge takes the earliest run on ties. A run is handed
+ * to the store when it holds `perRun` findings or {@link findingBytes} says it holds `budgetBytes`, whichever
+ * comes first; until then nothing is written.
  */
 export function runSorter(
   store: FindingRunStore,
   perRun: number,
+  budgetBytes: number = Number.POSITIVE_INFINITY,
 ): { add(f: Finding): void; finish(): FindingStream } {
   let buf: Finding[] = [];
+  let bytes = 0;
   let runs = 0;
   let total = 0;
+  const counting = budgetBytes !== Number.POSITIVE_INFINITY;
   return {
     add(f) {
       buf.push(f);
       total++;
-      if (buf.length >= perRun) {
+      if (counting) bytes += findingBytes(f);
+      if (buf.length >= perRun || bytes >= budgetBytes) {
         store.write(buf.sort(compareFindings));
         runs++;
         buf = [];
+        bytes = 0;
       }
     },
     finish() {

@@ -151,8 +151,8 @@ export function register(program: Command, ctx: CliContext): void {
         },
         analysing: (objects) => progress.update(`analysing ${objects} objects`),
       };
-      // JSON and SARIF are written as the findings are read: they are sorted in runs on disk as the analyzers
-      // produce them (a 1M-object snapshot has 1.5M findings) and merged while written. The table and JUnit
+      // JSON and SARIF are written as the findings are read: past a memory budget, they are sorted in runs on disk
+      // as the analyzers produce them (a 1M-object snapshot has 1.5M findings) and merged while written. The table and JUnit
       // reports need every finding at hand.
       const streamed = flags.output === "json" || flags.output === "sarif";
       const runs = streamed ? (await import("../../../adapters/fs/index.js")).diskRunStore() : undefined;
