@@ -40,21 +40,23 @@ export function* formatJsonChunks(report: StreamedScanReport): Generator<string>
     first = false;
     let run: Finding[] = [];
     let written = 0;
-    const flush = (): string => {
+    // Each run's text is yielded as its own chunk, not appended to what precedes it: a concatenation is a rope
+    // that the writer (and the CLI's credential filter) would first copy into one flat string, 1 MB at a time.
+    const flush = (): [string, string] => {
       const text = JSON.stringify({ findings: run }, null, 2);
       // Strip `{\n  "findings": [\n` and `\n  ]\n}`: what remains are the elements at their final indentation.
       const body = text.slice(FINDINGS_OPEN.length, -FINDINGS_CLOSE.length);
-      const chunk = `${pending}${written === 0 ? "" : ",\n"}${body}`;
+      const head = `${pending}${written === 0 ? "" : ",\n"}`;
       written += run.length;
       run = [];
       pending = "";
-      return chunk;
+      return [head, body];
     };
     for (const f of report.findings) {
       run.push(f);
-      if (run.length >= FINDINGS_PER_CHUNK) yield flush();
+      if (run.length >= FINDINGS_PER_CHUNK) yield* flush();
     }
-    if (run.length > 0) yield flush();
+    if (run.length > 0) yield* flush();
     pending += FINDINGS_CLOSE.slice(0, -2);
   }
   yield `${pending}\n}\n`;
