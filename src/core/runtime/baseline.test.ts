@@ -158,6 +158,16 @@ describe("BaselineBook", () => {
     expect(Object.keys(book.list()[0]?.processes ?? {})).toHaveLength(3);
   });
 
+  it("caps items over all baselines and counts the overflow on the baseline that could not learn", () => {
+    const book = new BaselineBook({ windowMs: HOUR, maxTotalItems: 2 });
+    book.observe(exec(0, "/a"));
+    book.observe(flow(1, "10.1.0.9", 5432, { ip: "10.1.0.9", kind: "workload", workload: db }));
+    expect(book.list().map((b) => [b.workload.name, b.overflow])).toEqual([
+      ["db", 1],
+      ["web", 0],
+    ]);
+  });
+
   describe("expiry", () => {
     const DAY = 24 * HOUR;
 

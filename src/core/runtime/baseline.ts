@@ -70,6 +70,8 @@ export interface BaselineOptions {
   itemTtlMs?: number;
   /** Baselines kept at most (bounded memory); events of workloads past it are counted, not learned. */
   maxBaselines?: number;
+  /** Items kept at most over all baselines; past it, new items count as the baseline's `overflow`. */
+  maxTotalItems?: number;
 }
 
 /** What the book let go of, by reason: nothing leaves a baseline without being counted here. */
@@ -96,6 +98,8 @@ export const DEFAULT_MIN_OBSERVATIONS = 100;
 export const DEFAULT_MAX_BASELINE_ITEMS = 2000;
 /** 2,000 items of about 150 bytes each: at most ~300 KiB per baseline, ~15 GiB never reached in practice. */
 export const DEFAULT_MAX_BASELINES = 50_000;
+/** Items over all baselines: about 150 bytes each, ~75 MiB. */
+export const DEFAULT_MAX_TOTAL_BASELINE_ITEMS = 500_000;
 
 export function confidenceOf(b: WorkloadBaseline, minObservations = DEFAULT_MIN_OBSERVATIONS): number {
   const volume = Math.min(1, b.observations / minObservations);
@@ -182,6 +186,9 @@ export class BaselineBook {
   private readonly minObs: number;
   private readonly maxItems: number;
   private readonly maxBaselines: number;
+  private readonly maxTotalItems: number;
+  /** Items held over all baselines. */
+  private items = 0;
   /** The latest event time seen, and when items are next swept (memory only: lookups check the TTL anyway). */
   private clock = Number.NEGATIVE_INFINITY;
   private nextSweep = Number.NEGATIVE_INFINITY;
@@ -193,7 +200,11 @@ export class BaselineBook {
     this.minObs = options.minObservations ?? DEFAULT_MIN_OBSERVATIONS;
     this.maxItems = options.maxItems ?? DEFAULT_MAX_BASELINE_ITEMS;
     this.maxBaselines = options.maxBaselines ?? DEFAULT_MAX_BASELINES;
-    for (const b of initial) this.baselines.set(workloadFactsKey(b.workload), b);
+    this.maxTotalItems = options.maxTotalItems ?? DEFAULT_MAX_TOTAL_BASELINE_ITEMS;
+    for (const b of initial) {
+      this.baselines.set(workloadFactsKey(b.workload), b);
+      this.items += Object.keys(b.processes).length + Object.keys(b.peers).length;
+    }
   }
 
   /** Learn from or check one event; answers drift alerts. */
@@ -236,8 +247,12 @@ export class BaselineBook {
           seen.count++;
           seen.firstSeen = Math.min(seen.firstSeen, t);
           seen.lastSeen = Math.max(seen.lastSeen, t);
-        } else if (Object.keys(items).length >= this.maxItems) b.overflow++;
-        else items[o.item] = { firstSeen: t, lastSeen: t, count: 1 };
+        } else if (this.items >= this.maxTotalItems || Object.keys(items).length >= this.maxItems)
+          b.overflow++;
+        else {
+          items[o.item] = { firstSeen: t, lastSeen: t, count: 1 };
+          this.items++;
+        }
         continue;
       }
       if (seen) {
@@ -308,6 +323,7 @@ export class BaselineBook {
   }
 
   private expiredOne(b: WorkloadBaseline): void {
+    this.items--;
     b.expired = (b.expired ?? 0) + 1;
     this.evicted.expiredItems++;
   }
@@ -343,6 +359,7 @@ export class BaselineBook {
       b.goneSince ??= at;
       if (at - b.goneSince > b.windowMs) {
         this.baselines.delete(key);
+        this.items -= Object.keys(b.processes).length + Object.keys(b.peers).length;
         this.retired.push(key);
         this.evicted.retiredBaselines++;
         out.push(b.workload);
@@ -364,7 +381,10 @@ export class BaselineBook {
     const b = this.baselines.get(workloadFactsKey(w));
     if (!b) return false;
     const items = kind === "process" ? b.processes : b.peers;
-    items[item] ??= { firstSeen: at, lastSeen: at, count: 0 };
+    if (!items[item]) {
+      items[item] = { firstSeen: at, lastSeen: at, count: 0 };
+      this.items++;
+    }
     return true;
   }
 

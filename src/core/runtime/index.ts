@@ -4,7 +4,7 @@
  */
 
 export type { AlertCategory, DedupedAlert, RuntimeAlert } from "./alerts.js";
-export { AlertDeduper, workloadFieldsOf } from "./alerts.js";
+export { AlertDeduper, DEFAULT_MAX_ALERT_KEYS, workloadFieldsOf } from "./alerts.js";
 export type {
   AddressHolder,
   AddressObservation,
@@ -37,6 +37,7 @@ export {
   confidenceOf,
   DEFAULT_MAX_BASELINE_ITEMS,
   DEFAULT_MAX_BASELINES,
+  DEFAULT_MAX_TOTAL_BASELINE_ITEMS,
   DEFAULT_MIN_OBSERVATIONS,
   newBaseline,
   observationsOf,

@@ -49,8 +49,10 @@ export interface DetectHooks {
 export interface DetectResult {
   summary: IngestEventsSummary;
   alerts: DedupedAlert[];
-  /** Distinct alerts past `maxAlerts`, counted and not kept. */
+  /** Distinct alerts evicted to stay within `maxAlerts` (lowest severity, least recently seen first). */
   overflow: number;
+  /** The evicted alerts counted by rule. */
+  evictedByRule: Record<string, number>;
 }
 
 export async function detectAlerts(
@@ -69,5 +71,10 @@ export async function detectAlerts(
         }
     },
   });
-  return { summary, alerts: dedup.list(), overflow: dedup.overflow };
+  return {
+    summary,
+    alerts: dedup.list(),
+    overflow: dedup.overflow,
+    evictedByRule: { ...dedup.evictedByRule },
+  };
 }

@@ -407,7 +407,12 @@ export function register(program: Command, ctx: CliContext): void {
     ctx.stderr.write(formatIngestSummary(result.summary));
     if (result.overflow > 0)
       ctx.stderr.write(
-        `palisade: ${result.overflow} distinct alert(s) past the limit were counted, not kept\n`,
+        `palisade: ${result.overflow} distinct alert(s) past the limit of kept alerts were evicted (lowest severity, least recently seen first; ${Object.entries(
+          result.evictedByRule,
+        )
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([r, n]) => `${r}: ${n}`)
+          .join(", ")}); they were routed when first seen\n`,
       );
     const dropped = result.summary.stages.reduce((n, s) => n + s.dropped, 0);
     ctx.exitCode =
