@@ -4,7 +4,7 @@
  * copy is used and the answer says it is stale, so an unreachable feed server never silently empties the feed.
  */
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PalisadeError } from "../../core/errors/index.js";
 import { readRegularText } from "../fs/index.js";
@@ -31,8 +31,28 @@ export interface FeedReadOptions {
 const isUrl = (s: string) => /^https?:\/\//i.test(s);
 
 async function fetchText(u: URL, timeoutMs: number): Promise<string> {
-  const res = await fetch(u, { signal: AbortSignal.timeout(timeoutMs), redirect: "follow" });
-  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  const r = await fetchConditional(u, timeoutMs, {});
+  if (r.status === 304) throw new Error("HTTP 304 to an unconditional request");
+  return r.text;
+}
+
+/** GET with optional validators: a 304 answers no text; any other status but 2xx is an error. */
+async function fetchConditional(
+  u: URL,
+  timeoutMs: number,
+  headers: Record<string, string>,
+): Promise<
+  ({ status: 200 } & { text: string; etag?: string; lastModified?: string }) | { status: 304; text: "" }
+> {
+  const res = await fetch(u, { signal: AbortSignal.timeout(timeoutMs), redirect: "follow", headers });
+  if (res.status === 304) {
+    await res.body?.cancel();
+    return { status: 304, text: "" };
+  }
+  if (!res.ok) {
+    await res.body?.cancel();
+    throw new Error(`HTTP ${res.status}`);
+  }
   const len = Number(res.headers.get("content-length") ?? 0);
   if (len > MAX_FEED_BYTES) throw new Error(`larger than ${MAX_FEED_BYTES} bytes`);
   const reader = res.body?.getReader();
@@ -49,7 +69,87 @@ async function fetchText(u: URL, timeoutMs: number): Promise<string> {
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  const etag = res.headers.get("etag");
+  const lastModified = res.headers.get("last-modified");
+  return {
+    status: 200,
+    text: Buffer.concat(chunks).toString("utf8"),
+    ...(etag ? { etag } : {}),
+    ...(lastModified ? { lastModified } : {}),
+  };
+}
+
+/**
+ * What tells whether a feed changed since it was last read: a URL's `ETag` and `Last-Modified` (sent back as
+ * `If-None-Match` and `If-Modified-Since`, RFC 9110 section 13.1), a file's modification time, size and inode (a
+ * file replaced by rename gets a new inode even when its time and size match).
+ */
+export interface FeedValidators {
+  etag?: string;
+  lastModified?: string;
+  mtimeMs?: number;
+  size?: number;
+  ino?: number;
+}
+
+export type FeedPoll =
+  | { status: "unchanged" }
+  | { status: "changed"; name: string; text: string; validators: FeedValidators };
+
+/** The port a feed refresher reads through. */
+export type FeedPoller = (source: string, previous: FeedValidators | undefined) => Promise<FeedPoll>;
+
+/**
+ * Read a feed only if it changed: a file when its time, size or inode differ, a URL by a conditional GET (a
+ * server without validators is read in full every time). Failures throw (`IO`), naming the feed.
+ */
+export async function pollFeed(
+  source: string,
+  previous: FeedValidators | undefined,
+  opts: { timeoutMs?: number } = {},
+): Promise<FeedPoll> {
+  if (!isUrl(source)) {
+    let st: Awaited<ReturnType<typeof stat>>;
+    try {
+      st = await stat(source);
+    } catch (e) {
+      throw new PalisadeError(
+        "IO",
+        `cannot read threat feed ${source}: ${(e as { code?: string }).code ?? e}`,
+        {
+          cause: e,
+        },
+      );
+    }
+    const v = { mtimeMs: st.mtimeMs, size: st.size, ino: st.ino };
+    if (previous && previous.mtimeMs === v.mtimeMs && previous.size === v.size && previous.ino === v.ino)
+      return { status: "unchanged" };
+    const text = await readRegularText(source, { maxBytes: MAX_FEED_BYTES, what: "threat feed" });
+    return { status: "changed", name: source, text, validators: v };
+  }
+  const u = new URL(source);
+  const name = `${u.protocol}//${u.host}${u.pathname}`;
+  const headers: Record<string, string> = {};
+  if (previous?.etag) headers["if-none-match"] = previous.etag;
+  if (previous?.lastModified) headers["if-modified-since"] = previous.lastModified;
+  try {
+    const r = await fetchConditional(u, opts.timeoutMs ?? 30_000, headers);
+    if (r.status === 304) return { status: "unchanged" };
+    return {
+      status: "changed",
+      name,
+      text: r.text,
+      validators: {
+        ...(r.etag ? { etag: r.etag } : {}),
+        ...(r.lastModified ? { lastModified: r.lastModified } : {}),
+      },
+    };
+  } catch (e) {
+    const err = e as Error & { cause?: { code?: string } };
+    throw new PalisadeError("IO", `cannot fetch threat feed ${name}: ${err.cause?.code ?? err.message}`, {
+      cause: e,
+    });
+  }
 }
 
 export async function readFeedText(source: string, opts: FeedReadOptions): Promise<FeedText> {

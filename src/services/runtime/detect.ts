@@ -36,6 +36,14 @@ export function threatDetector(
   return (e) => detectThreats(e, index, facts);
 }
 
+/** Threat-feed detection over an index that changes (a {@link FeedRefresher}'s): each event uses the latest. */
+export function refreshingThreatDetector(
+  feeds: { current(): ThreatIndex },
+  facts: ReadonlyMap<string, WorkloadFacts>,
+): Detector {
+  return (e) => detectThreats(e, feeds.current(), facts);
+}
+
 export interface DetectOptions extends IngestEventsOptions {
   detectors: readonly Detector[];
   maxAlerts?: number;

@@ -64,7 +64,17 @@ export {
   saveBaselineBook,
 } from "./baselines.js";
 export type { DetectHooks, DetectOptions, Detector, DetectResult } from "./detect.js";
-export { auditDetector, detectAlerts, threatDetector } from "./detect.js";
+export { auditDetector, detectAlerts, refreshingThreatDetector, threatDetector } from "./detect.js";
+export type {
+  FeedOutcome,
+  FeedRefresherOptions,
+  FeedRefreshReport,
+  FeedRefreshResult,
+  FeedSpec,
+  FeedStatus,
+  Timer,
+} from "./feeds.js";
+export { FeedRefresher, systemTimer } from "./feeds.js";
 export type {
   EventInput,
   IngestEventsHooks,
