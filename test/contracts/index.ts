@@ -1,4 +1,5 @@
 /** Every store contract suite, run against one backend by `describeStoresContracts`. */
+import { describeAlertStoreContract } from "./alert-store.contract.js";
 import { describeAuditStoreContract } from "./audit-store.contract.js";
 import { describeBaselineStoreContract } from "./baseline-store.contract.js";
 import { describeFindingStoreContract } from "./finding-store.contract.js";
@@ -29,4 +30,5 @@ export function describeStoresContracts(name: string, make: MakeStores): void {
   describeTokenStoreContract(name, make);
   describeExceptionStoreContract(name, make);
   describeBaselineStoreContract(name, make);
+  describeAlertStoreContract(name, make);
 }

@@ -45,6 +45,16 @@ function describeClusters(name: string, make: MakeStores): void {
         { cluster: "prod", latest: "2025-01-03T00:00:00.000Z" },
       ]);
     });
+
+    it("lists a cluster's snapshot times newest first, at most the limit, a repeated time once", async () => {
+      const s = (await open()).snapshots;
+      expect(await s.snapshotTimes("prod")).toEqual([]);
+      for (const day of [1, 2, 2, 5]) await s.putSnapshot("prod", T(day), "all", []);
+      await s.putSnapshot("dev", T(3), "all", []);
+      expect(await s.snapshotTimes("prod")).toEqual([iso(5), iso(2), iso(1)]);
+      expect(await s.snapshotTimes("prod", 2)).toEqual([iso(5), iso(2)]);
+      expect(await s.snapshotTimes("dev")).toEqual([iso(3)]);
+    });
   });
 }
 

@@ -19,6 +19,8 @@ export {
 } from "./memory/index.js";
 export { type OpenStoresAtOptions, openStores, openVulnStore } from "./open.js";
 export type {
+  AlertQuery,
+  AlertStore,
   AuditEntry,
   AuditInput,
   AuditQuery,
@@ -40,6 +42,7 @@ export type {
   SnapshotObject,
   SnapshotResult,
   SnapshotScope,
+  StoredAlert,
   StoredException,
   StoredFinding,
   StoredImage,

@@ -11,7 +11,7 @@
  */
 import type { CoverageEntry, Finding, ResourceRef, Severity } from "../../core/findings/index.js";
 import type { KnownImage, RemediationRecord } from "../../core/lineage/index.js";
-import type { WorkloadBaseline } from "../../core/runtime/index.js";
+import type { DedupedAlert, RuntimeAlert, WorkloadBaseline } from "../../core/runtime/index.js";
 import type { OsvRecord } from "../../core/vuln/index.js";
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -219,6 +219,8 @@ export interface InventorySnapshotStore {
   history(cluster: string, key: ResourceRef): Promise<ObjectVersion[]>;
   /** Every cluster with a snapshot, with the time of its latest one, by cluster name. */
   clusters(): Promise<{ cluster: string; latest: string }[]>;
+  /** The times of the cluster's snapshots (ISO), newest first, at most `limit` (default 100, at most 1,000). */
+  snapshotTimes(cluster: string, limit?: number): Promise<string[]>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -400,6 +402,59 @@ export interface BaselineStore {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Runtime alerts
+
+/**
+ * A runtime alert as the server keeps it: one per (cluster, rule, key), the evidence of its earliest event, when
+ * it was first and last seen (event times, ISO) and how many events fired it.
+ */
+export interface StoredAlert {
+  cluster: string;
+  ruleId: string;
+  key: string;
+  severity: Severity;
+  /** The alert as detected (`time` is the earliest event's, ms since the epoch). */
+  alert: RuntimeAlert;
+  firstSeen: string;
+  lastSeen: string;
+  count: number;
+  /** When the store last merged events into it (the writer's clock, ISO). */
+  updatedAt: string;
+}
+
+/** Filters and paging for {@link AlertStore.list}. */
+export interface AlertQuery {
+  cluster?: string | undefined;
+  /** The workload's namespace, else the namespace of the object an audit alert is about. */
+  namespace?: string | undefined;
+  team?: string | undefined;
+  severity?: readonly Severity[] | undefined;
+  ruleId?: string | undefined;
+  /** Only alerts last seen at or after this time. */
+  lastSeenSince?: Date | undefined;
+  /** Page size (default 100, at most 1,000). */
+  limit?: number | undefined;
+  /** The `next` cursor of the previous page. */
+  after?: string | undefined;
+}
+
+/** Runtime alerts per cluster, deduplicated by rule and key across every batch recorded. */
+export interface AlertStore {
+  /**
+   * Merge deduplicated alerts of `cluster` (one transaction; writers of one cluster serialise): a new
+   * (rule, key) is stored as given; a known one adds the count, widens first/last seen, and takes the evidence
+   * of the earlier event. Answers the alerts stored for the first time (to route them once) and how many merged.
+   */
+  record(
+    cluster: string,
+    alerts: readonly DedupedAlert[],
+    now: Date,
+  ): Promise<{ opened: StoredAlert[]; merged: number }>;
+  /** Alerts matching every filter given, ordered by (cluster, rule, key), one page at a time. */
+  list(query?: AlertQuery): Promise<Page<StoredAlert>>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // The bundle
 
 /** Every store of one database (one SQLite file, one PostgreSQL schema, or one in-memory set). */
@@ -415,6 +470,7 @@ export interface Stores {
   readonly tokens: TokenStore;
   readonly exceptions: ExceptionStore;
   readonly baselines: BaselineStore;
+  readonly alerts: AlertStore;
   /** Release every connection; calling it again does nothing. */
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 /** The in-memory backend: for tests, one-shot runs, and as the contract suites' reference. */
 
 import type { Stores } from "../ports.js";
+import { MemoryAlertStore } from "./alerts.js";
 import { MemoryBaselineStore } from "./baselines.js";
 import { MemoryKnownImageStore, MemoryRemediationStore } from "./lineage.js";
 import {
@@ -37,6 +38,7 @@ export function openMemoryStores(location = ":memory:"): Stores {
     tokens: new MemoryTokenStore(),
     exceptions: new MemoryExceptionStore(),
     baselines: new MemoryBaselineStore(),
+    alerts: new MemoryAlertStore(),
     async close() {},
   };
 }

@@ -36,6 +36,7 @@ import type {
 export class MemorySnapshotStore implements InventorySnapshotStore {
   private readonly versions: (ObjectVersion & { keyText: string })[] = [];
   private readonly latest = new Map<string, string>();
+  private readonly times = new Map<string, string[]>();
 
   async putSnapshot(
     cluster: string,
@@ -70,6 +71,9 @@ export class MemorySnapshotStore implements InventorySnapshotStore {
       this.versions.push(v);
     }
     this.latest.set(cluster, at);
+    const times = this.times.get(cluster) ?? [];
+    if (times[times.length - 1] !== at) times.push(at);
+    this.times.set(cluster, times);
     return plan.result;
   }
 
@@ -84,6 +88,10 @@ export class MemorySnapshotStore implements InventorySnapshotStore {
       .filter((v) => v.cluster === cluster && v.validFrom <= t && (v.validTo === undefined || v.validTo > t))
       .map((v) => this.out(v))
       .sort((a, b) => compareObjectKeys(a.key, b.key));
+  }
+
+  async snapshotTimes(cluster: string, limit?: number): Promise<string[]> {
+    return [...(this.times.get(cluster) ?? [])].reverse().slice(0, pageLimit(limit));
   }
 
   async history(cluster: string, key: ResourceRef): Promise<ObjectVersion[]> {

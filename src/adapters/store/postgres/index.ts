@@ -4,6 +4,7 @@
  */
 
 import type { OpenStoresOptions, Stores } from "../ports.js";
+import { PgAlertStore } from "./alerts.js";
 import { PgBaselineStore } from "./baselines.js";
 import { openPgConnection } from "./connection.js";
 import { PgKnownImageStore, PgRemediationStore } from "./lineage.js";
@@ -39,6 +40,7 @@ export async function openPgStores(url: string, opts: OpenStoresOptions = {}): P
     tokens: new PgTokenStore(conn),
     exceptions: new PgExceptionStore(conn),
     baselines: new PgBaselineStore(conn),
+    alerts: new PgAlertStore(conn),
     async close() {
       if (closed) return;
       closed = true;

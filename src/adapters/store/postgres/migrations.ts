@@ -213,6 +213,29 @@ export const PG_MIGRATIONS: readonly Migration<Up>[] = [
       `);
     },
   },
+  {
+    version: 10,
+    name: "runtime alerts",
+    up: async (c, t) => {
+      await c.query(`
+        CREATE TABLE IF NOT EXISTS ${t("runtime_alerts")} (
+          cluster text COLLATE "C" NOT NULL,
+          rule_id text COLLATE "C" NOT NULL,
+          key text COLLATE "C" NOT NULL,
+          severity text NOT NULL,
+          namespace text COLLATE "C",
+          team text COLLATE "C",
+          first_seen text NOT NULL,
+          last_seen text NOT NULL,
+          count bigint NOT NULL,
+          updated_at text NOT NULL,
+          alert text NOT NULL,
+          PRIMARY KEY (cluster, rule_id, key)
+        );
+        CREATE INDEX IF NOT EXISTS runtime_alerts_by_team ON ${t("runtime_alerts")} (team, cluster, rule_id, key);
+      `);
+    },
+  },
 ];
 
 export const PG_SCHEMA_VERSION = latestVersion(PG_MIGRATIONS);

@@ -140,6 +140,16 @@ export class PgSnapshotStore implements InventorySnapshotStore {
     return rows.map((r) => ({ cluster: fromPgText(r.cluster), latest: r.latest }));
   }
 
+  async snapshotTimes(cluster: string, limit?: number): Promise<string[]> {
+    const rows = await this.conn.query<{ observed_at: string }>(
+      `SELECT observed_at FROM ${this.conn.t("inventory_snapshots")} WHERE cluster = $1
+       ORDER BY observed_at DESC LIMIT $2`,
+      [pgText(cluster), pageLimit(limit)],
+      "cannot read the inventory history",
+    );
+    return rows.map((r) => r.observed_at);
+  }
+
   async history(cluster: string, key: ResourceRef): Promise<ObjectVersion[]> {
     const rows = await this.conn.query<VersionRow>(
       `SELECT cluster, key, uid, hash, object, valid_from, valid_to FROM ${this.conn.t("object_versions")}
@@ -278,7 +288,7 @@ export class PgAuditStore implements AuditStore {
 }
 
 /** Numbered `$n` parameters collected in `params`; text encoded as the PostgreSQL backend stores it. */
-function pgDialect(params: unknown[]): SqlDialect {
+export function pgDialect(params: unknown[]): SqlDialect {
   const param = (v: unknown): string => {
     params.push(v);
     return `$${params.length}`;

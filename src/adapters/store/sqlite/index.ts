@@ -4,6 +4,7 @@
  */
 
 import type { OpenStoresOptions, Stores } from "../ports.js";
+import { SqliteAlertStore } from "./alerts.js";
 import { SqliteBaselineStore } from "./baselines.js";
 import { SqliteKnownImageStore, SqliteRemediationStore } from "./lineage.js";
 import { openSqliteConnection } from "./open.js";
@@ -53,6 +54,7 @@ export function openSqliteStores(file: string, opts: OpenStoresOptions = {}): St
     tokens: new SqliteTokenStore(conn),
     exceptions: new SqliteExceptionStore(conn),
     baselines: new SqliteBaselineStore(conn),
+    alerts: new SqliteAlertStore(conn),
     async close() {
       if (closed) return;
       closed = true;

@@ -239,6 +239,28 @@ ALTER TABLE findings_v10 RENAME TO findings;
 CREATE INDEX IF NOT EXISTS findings_by_team ON findings (team, cluster, id);
 `),
   },
+  {
+    version: 11,
+    name: "runtime alerts",
+    up: (db) =>
+      db.exec(`
+CREATE TABLE IF NOT EXISTS runtime_alerts (
+  cluster TEXT NOT NULL,
+  rule_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  namespace TEXT,
+  team TEXT,
+  first_seen TEXT NOT NULL,
+  last_seen TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  updated_at TEXT NOT NULL,
+  alert TEXT NOT NULL,
+  PRIMARY KEY (cluster, rule_id, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS runtime_alerts_by_team ON runtime_alerts (team, cluster, rule_id, key);
+`),
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = latestVersion(SQLITE_MIGRATIONS);

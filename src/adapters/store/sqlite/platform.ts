@@ -42,7 +42,7 @@ import type {
 import { type SqliteConnection, sqliteFailure } from "./connection.js";
 
 /** Run `fn` in a BEGIN IMMEDIATE transaction, errors typed. */
-function write<T>(conn: SqliteConnection, what: string, fn: () => T): T {
+export function write<T>(conn: SqliteConnection, what: string, fn: () => T): T {
   try {
     return conn.db.transaction(fn).immediate();
   } catch (e) {
@@ -50,7 +50,7 @@ function write<T>(conn: SqliteConnection, what: string, fn: () => T): T {
   }
 }
 
-function read<T>(conn: SqliteConnection, what: string, fn: () => T): T {
+export function read<T>(conn: SqliteConnection, what: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
@@ -139,6 +139,19 @@ export class SqliteSnapshotStore implements InventorySnapshotStore {
         )
         .all(),
     ) as { cluster: string; latest: string }[];
+  }
+
+  async snapshotTimes(cluster: string, limit?: number): Promise<string[]> {
+    const n = pageLimit(limit);
+    return (
+      read(this.conn, "cannot read the inventory history", () =>
+        this.conn.db
+          .prepare(
+            "SELECT observed_at FROM inventory_snapshots WHERE cluster = ? ORDER BY observed_at DESC LIMIT ?",
+          )
+          .all(cluster, n),
+      ) as { observed_at: string }[]
+    ).map((r) => r.observed_at);
   }
 
   async history(cluster: string, key: ResourceRef): Promise<ObjectVersion[]> {
@@ -251,7 +264,7 @@ export class SqliteAuditStore implements AuditStore {
 }
 
 /** Positional `?` parameters collected in `params`; a list travels as one JSON array. */
-function sqliteDialect(params: unknown[]): SqlDialect {
+export function sqliteDialect(params: unknown[]): SqlDialect {
   return {
     param(v) {
       params.push(v);
