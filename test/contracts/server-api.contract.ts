@@ -431,6 +431,18 @@ export function describeServerApi(name: string, open: () => Promise<Stores>): vo
         path: "/api/v1/clusters/prod/snapshots",
         allowed: ["admin", "ingest"],
       },
+      {
+        method: "POST",
+        url: "/api/v1/clusters/:cluster/events/:source",
+        path: "/api/v1/clusters/prod/events/auto",
+        allowed: ["admin", "ingest"],
+      },
+      {
+        method: "GET",
+        url: "/api/v1/alerts",
+        path: "/api/v1/alerts",
+        allowed: ["admin", "security", "team-viewer"],
+      },
     ];
 
     it("every route in the OpenAPI document has an allowed-and-denied case, and every case is a route", async () => {

@@ -6,12 +6,13 @@ import { unwatchFile, watchFile } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { AlertSink } from "../../adapters/alerts/index.js";
 import { openStores } from "../../adapters/store/index.js";
 import { PalisadeError } from "../../core/errors/index.js";
 import { issueToken, type Role, tokenDigest } from "./auth.js";
 import { type DemoLoaded, loadDemo } from "./demo.js";
 import { type OidcConfig, type OidcVerifier, oidcVerifier } from "./oidc.js";
-import { buildServer, type ServerLimits } from "./server.js";
+import { buildServer, type ServerLimits, type ServerOptions } from "./server.js";
 
 export interface ServeConfig {
   /** HOST:PORT (port 0: any free port). */
@@ -39,6 +40,85 @@ export interface ServeConfig {
    * then ignored.
    */
   demo?: string | undefined;
+  /** Runtime events: threat feeds, baselines and where new alerts go. */
+  runtime?: ServeRuntimeConfig | undefined;
+}
+
+export interface ServeRuntimeConfig {
+  /** Threat feeds: files or http(s) URLs, `SOURCE#column` for a CSV column; read once at start. */
+  feeds?: readonly string[] | undefined;
+  /** Where URL feeds are cached. */
+  feedCacheDir?: string | undefined;
+  webhooks?: readonly string[] | undefined;
+  slackWebhooks?: readonly string[] | undefined;
+  alertmanagers?: readonly string[] | undefined;
+  baselineWindowMs?: number | undefined;
+  skewMs?: number | undefined;
+}
+
+/** What a feed held when the server started. */
+export interface LoadedFeed {
+  name: string;
+  addresses: number;
+  domains: number;
+  /** Lines that are not an address, range or domain (named by line), and a stale copy's reason. */
+  problems: string[];
+}
+
+/** Read the feeds and make the alert receivers of a runtime configuration. */
+async function runtimeOptions(
+  rt: ServeRuntimeConfig,
+  now: Date,
+): Promise<{ options: NonNullable<ServerOptions["runtime"]>; feeds: LoadedFeed[] }> {
+  const { readFeedText } = await import("../../adapters/feeds/index.js");
+  const { parseFeed } = await import("../../core/runtime/index.js");
+  const { createAlertSink } = await import("../../adapters/alerts/index.js");
+  const parsed = [];
+  const feeds: LoadedFeed[] = [];
+  for (const spec of rt.feeds ?? []) {
+    const hash = spec.lastIndexOf("#");
+    const source = hash > 0 ? spec.slice(0, hash) : spec;
+    const column = hash > 0 ? spec.slice(hash + 1) : undefined;
+    const t = await readFeedText(source, {
+      ...(rt.feedCacheDir ? { cacheDir: rt.feedCacheDir } : {}),
+      maxAgeMs: 0,
+      now,
+    });
+    const f = parseFeed(t.text, t.name, column);
+    parsed.push(f);
+    feeds.push({
+      name: f.name,
+      addresses: f.addresses.length,
+      domains: f.domains.length,
+      problems: [
+        ...(t.stale
+          ? [`refresh failed (${t.stale.error}); using the copy fetched at ${t.stale.fetchedAt}`]
+          : []),
+        ...f.errors.map((e) => `${e.file}:${e.line}: ${e.message}`),
+      ],
+    });
+  }
+  let sinks: AlertSink[];
+  try {
+    sinks = [
+      ...(rt.webhooks ?? []).map((u) => createAlertSink("webhook", u)),
+      ...(rt.slackWebhooks ?? []).map((u) => createAlertSink("slack", u)),
+      ...(rt.alertmanagers ?? []).map((u) => createAlertSink("alertmanager", u)),
+    ];
+  } catch (e) {
+    throw new PalisadeError("USAGE", `alert receiver: ${(e as Error).message}`, { cause: e });
+  }
+  return {
+    options: {
+      config: {
+        feeds: parsed,
+        ...(rt.baselineWindowMs === undefined ? {} : { baselineWindowMs: rt.baselineWindowMs }),
+        ...(rt.skewMs ? { skewMs: rt.skewMs } : {}),
+      },
+      sinks,
+    },
+    feeds,
+  };
 }
 
 /** A token issued for the demo: shown once to whoever started it. */
@@ -55,6 +135,8 @@ export interface RunningServer {
   close(): Promise<void>;
   /** With `demo`: what was loaded and the tokens to log in with. */
   demo?: (DemoLoaded & { tokens: DemoToken[] }) | undefined;
+  /** The threat feeds read at start. */
+  feeds: LoadedFeed[];
 }
 
 /** Parse `HOST:PORT` (`[::1]:8080` for IPv6). */
@@ -137,8 +219,10 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
     }
   }
   let oidc: OidcVerifier | undefined;
+  let runtime: Awaited<ReturnType<typeof runtimeOptions>> | undefined;
   try {
     oidc = config.oidc === undefined ? undefined : await oidcVerifier(config.oidc, config.now);
+    runtime = config.runtime === undefined ? undefined : await runtimeOptions(config.runtime, config.now());
   } catch (e) {
     await stores.close();
     await removeDemo();
@@ -152,6 +236,7 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
     logger: config.logger,
     https,
     dashboard: { root: config.dashboard },
+    runtime: runtime?.options,
   });
   try {
     await app.listen({ host, port });
@@ -193,6 +278,7 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
   return {
     url: `${https ? "https" : "http"}://${shownHost}:${bound}`,
     demo,
+    feeds: runtime?.feeds ?? [],
     close() {
       closing ??= (async () => {
         for (const f of watched) unwatchFile(f);

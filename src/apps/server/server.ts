@@ -7,17 +7,20 @@ import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import type { AlertSink } from "../../adapters/alerts/index.js";
 import { loadSnapshotStream } from "../../adapters/manifests/index.js";
 import type { FindingQuery, Stores } from "../../adapters/store/index.js";
 import { isPalisadeError, PalisadeError } from "../../core/errors/index.js";
 import type { Severity } from "../../core/findings/index.js";
 import { type FleetView, loadFleetView } from "../../services/fleet/index.js";
 import { ingestSnapshot } from "../../services/ingest/index.js";
+import { ClusterEvents, type ClusterEventsConfig } from "../../services/runtime/index.js";
 import { VERSION } from "../cli/version.js";
 import { type Access, grants, type Principal, type TokenStore, verifyToken } from "./auth.js";
 import { registerDashboard } from "./dashboard.js";
 import { looksLikeJwt, type OidcVerifier } from "./oidc.js";
 import { registerReadRoutes } from "./read-routes.js";
+import { registerRuntimeRoutes } from "./runtime-routes.js";
 import {
   ERROR_SCHEMA,
   FINDING_SCHEMA,
@@ -41,11 +44,14 @@ export interface ServerLimits {
   maxBodyBytes: number;
   /** Largest snapshot once decompressed, bytes. */
   maxSnapshotBytes: number;
+  /** Largest runtime events body, as sent and once decompressed, bytes. */
+  maxEventBytes: number;
 }
 
 export const DEFAULT_SERVER_LIMITS: ServerLimits = Object.freeze({
   maxBodyBytes: 256 * 1024 * 1024,
   maxSnapshotBytes: 1024 * 1024 * 1024,
+  maxEventBytes: 64 * 1024 * 1024,
 });
 
 export interface ServerOptions {
@@ -63,6 +69,10 @@ export interface ServerOptions {
   logger?: boolean | Record<string, unknown> | undefined;
   /** HTTPS: PEM key and certificate. */
   https?: { key: string | Buffer; cert: string | Buffer } | undefined;
+  /** Runtime events: detections configured for this server (threat feeds, baselines) and where new alerts go. */
+  runtime?:
+    | { config?: ClusterEventsConfig | undefined; sinks?: readonly AlertSink[] | undefined }
+    | undefined;
   /** Serve the web dashboard at `/`: the built directory (`dist/web`), or undefined root for a "not built" page. */
   dashboard?: { root: string | undefined } | undefined;
 }
@@ -152,6 +162,20 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       } catch (e) {
         done(isPalisadeError(e) ? e : new PalisadeError("INPUT", "body is not valid JSON"));
       }
+    },
+  );
+  // Text bodies (CSV flow logs, JSON lines) are taken by the routes that read bytes, refused by the others.
+  app.addContentTypeParser(
+    ["text/plain", "text/csv", "application/x-ndjson", "application/jsonl"],
+    { parseAs: "buffer", bodyLimit: limits.maxBodyBytes },
+    (req, body, done) => {
+      if (req.routeOptions.config?.rawBody === true) return done(null, body);
+      done(
+        Object.assign(new Error("this route takes application/json"), {
+          statusCode: 415,
+          code: "UNSUPPORTED",
+        }),
+      );
     },
   );
 
@@ -437,6 +461,14 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       if (team === false) return false;
       return { cluster: q.cluster, namespace: q.namespace, team };
     },
+  });
+  registerRuntimeRoutes(app, route, {
+    stores,
+    events: new ClusterEvents({ stores, now }, opts.runtime?.config ?? {}),
+    sinks: opts.runtime?.sinks ?? [],
+    registry,
+    maxEventBytes: limits.maxEventBytes,
+    teamScope,
   });
   registerWriteRoutes(route, {
     stores,

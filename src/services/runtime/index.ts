@@ -63,6 +63,8 @@ export {
   retireBaselines,
   saveBaselineBook,
 } from "./baselines.js";
+export type { ClusterEventsConfig, ClusterEventsDeps, ClusterEventsResult } from "./cluster-events.js";
+export { ClusterEvents } from "./cluster-events.js";
 export type { DetectHooks, DetectOptions, Detector, DetectResult } from "./detect.js";
 export { auditDetector, detectAlerts, refreshingThreatDetector, threatDetector } from "./detect.js";
 export type {

@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { PalisadeError } from "../../../core/errors/index.js";
 import type { CliContext } from "../context.js";
 import { dbLocation, storesDbOption, withStores } from "../db-location.js";
+import { collect } from "../options.js";
 
 /**
  * `palisade serve`: the HTTP API over one database. Every flag has a PALISADE_* variable; the flag wins.
@@ -35,6 +36,35 @@ export function register(program: Command, ctx: CliContext): void {
       'claim holding the groups (default: $PALISADE_OIDC_GROUPS_CLAIM, else "groups")',
     )
     .option(
+      "--feed <source>",
+      "threat feed for runtime events: file or http(s) URL of IPs/CIDRs/domains; CSV as SOURCE#column; read at start (repeatable; default: $PALISADE_FEEDS, comma-separated)",
+      collect,
+    )
+    .option("--feed-cache <dir>", "where URL feeds are cached (default: $XDG_CACHE_HOME/palisade/feeds)")
+    .option(
+      "--webhook <url>",
+      "POST new runtime alerts as JSON here (repeatable; default: $PALISADE_ALERT_WEBHOOKS)",
+      collect,
+    )
+    .option(
+      "--slack-webhook <url>",
+      "POST new runtime alerts to a Slack-compatible webhook (repeatable; default: $PALISADE_ALERT_SLACK_WEBHOOKS)",
+      collect,
+    )
+    .option(
+      "--alertmanager <url>",
+      "POST new runtime alerts to Alertmanager's API at this base URL (repeatable; default: $PALISADE_ALERTMANAGERS)",
+      collect,
+    )
+    .option(
+      "--baseline-window <duration>",
+      "learn per-workload runtime baselines for this long, then alert on drift (default: $PALISADE_BASELINE_WINDOW; off)",
+    )
+    .option(
+      "--clock-skew <duration>",
+      "attribute an event to an address holder within this much of its time (default: $PALISADE_CLOCK_SKEW, else 0)",
+    )
+    .option(
       "--demo",
       "serve the bundled demo (advisories, images, the 'before' snapshot as cluster demo) from a fresh throwaway database; prints log-in tokens",
     )
@@ -50,6 +80,13 @@ export function register(program: Command, ctx: CliContext): void {
         oidcJwks?: string;
         oidcRoles?: string;
         oidcGroupsClaim?: string;
+        feed?: string[];
+        feedCache?: string;
+        webhook?: string[];
+        slackWebhook?: string[];
+        alertmanager?: string[];
+        baselineWindow?: string;
+        clockSkew?: string;
       }) => {
         const { startServe } = await import("../../server/serve.js");
         const { findDashboard } = await import("../../server/dashboard.js");
@@ -68,7 +105,14 @@ export function register(program: Command, ctx: CliContext): void {
           now: ctx.now,
           dashboard: findDashboard(dirname(fileURLToPath(import.meta.url))),
           logger: { level: env.PALISADE_LOG_LEVEL || "info" },
+          runtime: await runtimeConfig(flags, ctx),
         });
+        for (const f of running.feeds) {
+          ctx.stderr.write(
+            `palisade: threat feed ${f.name}: ${f.addresses} address(es), ${f.domains} domain(s)\n`,
+          );
+          for (const p of f.problems) ctx.stderr.write(`palisade: threat feed ${f.name}: ${p}\n`);
+        }
         if (running.demo !== undefined) {
           const d = running.demo;
           ctx.stderr.write(
@@ -121,6 +165,49 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.stdout.write(`${token}\n`);
       });
     });
+}
+
+/** Runtime events: flags, else PALISADE_* variables (lists comma-separated). */
+async function runtimeConfig(
+  flags: {
+    feed?: string[];
+    feedCache?: string;
+    webhook?: string[];
+    slackWebhook?: string[];
+    alertmanager?: string[];
+    baselineWindow?: string;
+    clockSkew?: string;
+  },
+  ctx: CliContext,
+): Promise<import("../../server/serve.js").ServeRuntimeConfig> {
+  const env = ctx.env;
+  const list = (flag: string[] | undefined, name: string) =>
+    flag ??
+    (env[name] || "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "");
+  const { parseDurationFlag } = await import("./events.js");
+  const { join, resolve } = await import("node:path");
+  const feeds = list(flags.feed, "PALISADE_FEEDS").map((f) =>
+    /^https?:/i.test(f) ? f : resolve(ctx.cwd, f),
+  );
+  const cacheBase = env.XDG_CACHE_HOME || (env.HOME ? join(env.HOME, ".cache") : undefined);
+  const window = flags.baselineWindow ?? (env.PALISADE_BASELINE_WINDOW || undefined);
+  const skew = flags.clockSkew ?? (env.PALISADE_CLOCK_SKEW || undefined);
+  return {
+    feeds,
+    feedCacheDir: flags.feedCache
+      ? resolve(ctx.cwd, flags.feedCache)
+      : cacheBase
+        ? join(cacheBase, "palisade", "feeds")
+        : undefined,
+    webhooks: list(flags.webhook, "PALISADE_ALERT_WEBHOOKS"),
+    slackWebhooks: list(flags.slackWebhook, "PALISADE_ALERT_SLACK_WEBHOOKS"),
+    alertmanagers: list(flags.alertmanager, "PALISADE_ALERTMANAGERS"),
+    baselineWindowMs: window === undefined ? undefined : parseDurationFlag("--baseline-window", window),
+    skewMs: skew === undefined ? undefined : parseDurationFlag("--clock-skew", skew),
+  };
 }
 
 /** The OIDC configuration from flags and PALISADE_OIDC_* (none when no issuer is given). */
