@@ -49,6 +49,8 @@ export interface RealCluster {
   dir: string;
   caFile: string;
   auditLog: string;
+  /** etcd's client URL (http://127.0.0.1:PORT): tests compact its history to expire resourceVersions. */
+  etcd: string;
   /** Bearer token of a user by name (from the token file). */
   token(user: string): string;
   /** A kubeconfig file for a user of the token file. */
@@ -59,6 +61,8 @@ export interface RealCluster {
 }
 
 export interface ClusterOptions {
+  /** More kube-apiserver flags, e.g. `--watch-cache-sizes=configmaps#0` (watches of that kind served by etcd). */
+  apiserverArgs?: string[];
   /** Users of the token file besides `admin` (system:masters): name -> groups. */
   users?: Record<string, string[]>;
 }
@@ -200,6 +204,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RealClust
       "--profiling=false",
       `--audit-policy-file=${auditPolicy}`,
       `--audit-log-path=${auditLog}`,
+      ...(opts.apiserverArgs ?? []),
     ]);
     // Ready: /readyz answers 200 (etcd reachable, bootstrap RBAC roles and namespaces created).
     const deadline = Date.now() + 240_000;
@@ -266,6 +271,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RealClust
       dir,
       caFile: certs.ca,
       auditLog,
+      etcd: `http://127.0.0.1:${etcdPort}`,
       token: (user) => tokens.get(user) ?? "",
       kubeconfig: kubeconfigFor,
       api,

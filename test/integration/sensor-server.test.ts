@@ -37,7 +37,10 @@ const pod = (name: string, rv: number, op: "upsert" | "delete" = "upsert"): Obje
 describe("sensor --server: snapshots of the sensor's state to palisade serve", () => {
   it("posts the whole current state once every kind is listed; a deletion leaves the next snapshot", async () => {
     let t = Date.parse("2026-12-01T00:00:00Z");
-    const now = () => new Date((t += 1000));
+    const now = () => {
+      t += 1000;
+      return new Date(t);
+    };
     const db = join(dir, "server.db");
     const s = await startServe({ listen: "127.0.0.1:0", db, adminToken: ADMIN, now });
     let ready = false;
