@@ -56,6 +56,16 @@ describe("disk buffer", () => {
     expect(order).toEqual(["a", "b", "c", "e"]);
   });
 
+  it("fresh: batches of an earlier run are deleted, other files in the directory are left alone", async () => {
+    const dir = tmp();
+    const b1 = await openDiskBuffer({ dir });
+    await b1.append([d("a")]);
+    writeFileSync(join(dir, "notes.txt"), "mine");
+    const b2 = await openDiskBuffer({ dir, fresh: true });
+    expect(b2.stats()).toMatchObject({ batches: 0, deltas: 0 });
+    expect(readdirSync(dir)).toEqual(["notes.txt"]);
+  });
+
   it("over its cap drops the oldest batches and counts them; a batch larger than the cap is dropped itself", async () => {
     const one = Buffer.byteLength(`${JSON.stringify(d("a"))}\n`);
     const drops: number[] = [];

@@ -29,6 +29,8 @@ export interface DiskBufferOptions {
   dir: string;
   /** Most bytes held (default 256 MiB). */
   maxBytes?: number | undefined;
+  /** Delete the batches an earlier run left instead of taking them over (other files are never touched). */
+  fresh?: boolean | undefined;
   /** Told when stored batches are dropped, to log it. */
   onDrop?: ((dropped: { deltas: number; reason: "cap" | "unreadable"; file: string }) => void) | undefined;
 }
@@ -55,6 +57,10 @@ export async function openDiskBuffer(o: DiskBufferOptions): Promise<DeltaBuffer>
     const m = NAME.exec(name);
     if (!m) continue;
     const file = join(o.dir, name);
+    if (o.fresh) {
+      await rm(file, { force: true });
+      continue;
+    }
     const s = await stat(file);
     if (!s.isFile()) continue;
     entries.push({ seq: Number(m[1]), count: Number(m[2]), bytes: s.size, file });

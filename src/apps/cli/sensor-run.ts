@@ -4,6 +4,7 @@
  * endpoint). Every piece is passed in or built here from options, so tests run the same wiring against a real
  * kube-apiserver and a real NATS.
  */
+import { setMaxListeners } from "node:events";
 import { createServer, type Server } from "node:http";
 import { setTimeout as delay } from "node:timers/promises";
 import { Gauge, Registry } from "prom-client";
@@ -129,14 +130,11 @@ export async function startSensor(o: SensorOptions): Promise<RunningSensor> {
     });
     minIntervalMs = t.intervalMs ?? 30_000;
   }
-  if (server) {
-    // A snapshot is the whole state, rebuilt by the first list: batches left by an earlier run add nothing.
-    const { rm } = await import("node:fs/promises");
-    await rm(o.bufferDir, { recursive: true, force: true });
-  }
   const buffer: DeltaBuffer = await openDiskBuffer({
     dir: o.bufferDir,
     maxBytes: o.bufferMaxBytes,
+    // A snapshot is the whole state, rebuilt by the first list: batches left by an earlier run add nothing.
+    fresh: server !== undefined,
     onDrop: (d) => o.log(`buffer: dropped ${d.deltas} deltas (${d.reason}) from ${d.file}`),
   });
   const before = buffer.stats();
@@ -185,6 +183,8 @@ export async function startSensor(o: SensorOptions): Promise<RunningSensor> {
   };
 
   const abort = new AbortController();
+  // Every reflector's requests and timers listen on this one signal: more than Node's default of 10 is expected.
+  setMaxListeners(0, abort.signal);
   const runs: Promise<void>[] = [pipeline.run(abort.signal)];
   for (const kind of kinds) {
     runs.push(
