@@ -79,6 +79,8 @@ export type { FeedEntry, FeedMatch, ParsedFeed } from "./feeds.js";
 export { parseFeed, ThreatIndex } from "./feeds.js";
 export type { IdentityNamespace } from "./identity.js";
 export { IdentityTally } from "./identity.js";
+export type { IstioMode, MeshAuthentication, MeshOptions } from "./mesh.js";
+export { MeshIdentity } from "./mesh.js";
 export { policyName, stableLabels } from "./policy-labels.js";
 export type {
   FlowPeer,

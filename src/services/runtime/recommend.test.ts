@@ -156,8 +156,26 @@ describe("identityFromEvents", () => {
     ].join("\n");
     const r = await identityFromEvents([{ name: "f", lines: linesOf(text) }], { snapshots: withPolicy });
     expect(r.namespaces).toEqual([
-      { namespace: "jobs", flows: 2, covered: 0, authenticated: 0, exposedFlows: 2, exposedShare: 1 },
-      { namespace: "shop", flows: 1, covered: 1, authenticated: 1, exposedFlows: 0, exposedShare: 0 },
+      {
+        namespace: "jobs",
+        flows: 2,
+        covered: 0,
+        authenticated: 0,
+        exposedFlows: 2,
+        exposedShare: 1,
+        authenticatedBy: { hubble: 0, istio: 0, linkerd: 0 },
+        meshRequired: 0,
+      },
+      {
+        namespace: "shop",
+        flows: 1,
+        covered: 1,
+        authenticated: 1,
+        exposedFlows: 0,
+        exposedShare: 0,
+        authenticatedBy: { hubble: 1, istio: 0, linkerd: 0 },
+        meshRequired: 0,
+      },
     ]);
     expect(r.unattributed).toBe(1);
   });

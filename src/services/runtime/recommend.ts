@@ -9,6 +9,7 @@ import {
   type FlowSkips,
   type IdentityNamespace,
   IdentityTally,
+  type MeshOptions,
   type Recommendation,
   type RecommendOptions,
   recommendPolicies,
@@ -47,7 +48,7 @@ export async function recommendFromEvents(
 /** Use case: the service identity figure per namespace from the flows of event inputs (latest snapshot's policies). */
 export async function identityFromEvents(
   inputs: readonly EventInput[],
-  options: IngestEventsOptions,
+  options: IngestEventsOptions & { mesh?: MeshOptions },
   hooks: {
     onError?: Parameters<typeof ingestEvents>[2] extends { onError?: infer F } | undefined ? F : never;
   } = {},
@@ -55,10 +56,11 @@ export async function identityFromEvents(
   const latest = [...options.snapshots].sort((a, b) => b.at - a.at)[0];
   if (!latest)
     throw new PalisadeError("USAGE", "the identity figure needs at least one snapshot (--snapshot)");
-  const tally = new IdentityTally(latest.inventory);
+  const tally = new IdentityTally(latest.inventory, options.mesh ?? {});
   const summary = await ingestEvents(inputs, options, {
     ...(hooks.onError ? { onError: hooks.onError } : {}),
     onEvent: (e) => tally.add(e),
   });
+  for (const c of tally.coverage) summary.coverage.push(c);
   return { namespaces: tally.list(), unattributed: tally.unattributed, summary };
 }

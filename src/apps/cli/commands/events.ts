@@ -595,30 +595,59 @@ export function register(program: Command, ctx: CliContext): void {
     events
       .command("identity")
       .description(
-        "per namespace: the share of observed workload-to-workload flows neither covered by a NetworkPolicy nor mutually authenticated (Hubble auth_type)",
+        "per namespace: the share of observed workload-to-workload flows neither covered by a NetworkPolicy nor mutually authenticated (Hubble auth_type, Istio PeerAuthentication and enrolment, Linkerd injection and policy in the snapshots)",
       )
-      .addOption(outputOption(["table", "json"], "table")),
+      .addOption(outputOption(["table", "json"], "table"))
+      .option(
+        "--istio-root-namespace <ns>",
+        "Istio's root namespace (mesh-wide PeerAuthentication)",
+        "istio-system",
+      )
+      .option(
+        "--linkerd-default-inbound-policy <policy>",
+        "Linkerd's cluster-wide default inbound policy (proxy.defaultInboundPolicy)",
+        "all-unauthenticated",
+      ),
     ctx,
-  ).action(async (sources: string[], flags: EventInputFlags & { output: "table" | "json" }) => {
-    const { inputs, options } = await prepareEventInputs(sources, flags, ctx);
-    const { identityFromEvents } = await import("../../../services/runtime/index.js");
-    const r = await identityFromEvents(inputs, options, {
-      onError: (e) => ctx.stderr.write(`palisade: ${e.file}:${e.line}: ${e.message}\n`),
-    });
-    if (flags.output === "json") ctx.stdout.write(`${JSON.stringify(r.namespaces, null, 2)}\n`);
-    else {
-      ctx.stdout.write("NAMESPACE\tFLOWS\tCOVERED\tAUTHENTICATED\tNEITHER\n");
-      for (const n of r.namespaces)
-        ctx.stdout.write(
-          `${n.namespace}\t${n.flows}\t${n.covered}\t${n.authenticated}\t${n.exposedFlows} (${(n.exposedShare * 100).toFixed(1)}%)\n`,
-        );
-    }
-    if (r.unattributed > 0)
-      ctx.stderr.write(
-        `palisade: ${r.unattributed} flow(s) without a workload on both sides were not counted\n`,
+  ).action(
+    async (
+      sources: string[],
+      flags: EventInputFlags & {
+        output: "table" | "json";
+        istioRootNamespace: string;
+        linkerdDefaultInboundPolicy: string;
+      },
+    ) => {
+      const { inputs, options } = await prepareEventInputs(sources, flags, ctx);
+      const { identityFromEvents } = await import("../../../services/runtime/index.js");
+      const mesh = {
+        istioRootNamespace: flags.istioRootNamespace,
+        linkerdDefaultInboundPolicy: flags.linkerdDefaultInboundPolicy,
+      };
+      const r = await identityFromEvents(
+        inputs,
+        { ...options, mesh },
+        {
+          onError: (e) => ctx.stderr.write(`palisade: ${e.file}:${e.line}: ${e.message}\n`),
+        },
       );
-    ctx.stderr.write(formatIngestSummary(r.summary));
-    const dropped = r.summary.stages.reduce((n, s) => n + s.dropped, 0);
-    ctx.exitCode = dropped > 0 || r.summary.coverage.length > 0 ? EXIT.USAGE : EXIT.OK;
-  });
+      if (flags.output === "json") ctx.stdout.write(`${JSON.stringify(r.namespaces, null, 2)}\n`);
+      else {
+        ctx.stdout.write(
+          "NAMESPACE\tFLOWS\tCOVERED\tAUTHENTICATED\tBY (hubble/istio/linkerd)\tMTLS REQUIRED\tNEITHER\n",
+        );
+        for (const n of r.namespaces)
+          ctx.stdout.write(
+            `${n.namespace}\t${n.flows}\t${n.covered}\t${n.authenticated}\t${n.authenticatedBy.hubble}/${n.authenticatedBy.istio}/${n.authenticatedBy.linkerd}\t${n.meshRequired}\t${n.exposedFlows} (${(n.exposedShare * 100).toFixed(1)}%)\n`,
+          );
+      }
+      if (r.unattributed > 0)
+        ctx.stderr.write(
+          `palisade: ${r.unattributed} flow(s) without a workload on both sides were not counted\n`,
+        );
+      ctx.stderr.write(formatIngestSummary(r.summary));
+      const dropped = r.summary.stages.reduce((n, s) => n + s.dropped, 0);
+      ctx.exitCode = dropped > 0 || r.summary.coverage.length > 0 ? EXIT.USAGE : EXIT.OK;
+    },
+  );
 }
