@@ -189,6 +189,8 @@ export class BaselineBook {
   private readonly maxTotalItems: number;
   /** Items held over all baselines. */
   private items = 0;
+  /** Items per item map, so the per-baseline cap costs no key listing per novel event. */
+  private readonly sizes = new WeakMap<Record<string, BaselineItem>, number>();
   /** The latest event time seen, and when items are next swept (memory only: lookups check the TTL anyway). */
   private clock = Number.NEGATIVE_INFINITY;
   private nextSweep = Number.NEGATIVE_INFINITY;
@@ -235,7 +237,9 @@ export class BaselineBook {
       let seen = items[o.item];
       if (seen && ttl !== undefined && t - seen.lastSeen > ttl) {
         // Aged out, swept or not: seen again, it is new behaviour.
+        const size = this.sizeOf(items);
         delete items[o.item];
+        this.sizes.set(items, size - 1);
         this.expiredOne(b);
         seen = undefined;
       }
@@ -247,10 +251,11 @@ export class BaselineBook {
           seen.count++;
           seen.firstSeen = Math.min(seen.firstSeen, t);
           seen.lastSeen = Math.max(seen.lastSeen, t);
-        } else if (this.items >= this.maxTotalItems || Object.keys(items).length >= this.maxItems)
-          b.overflow++;
+        } else if (this.items >= this.maxTotalItems || this.sizeOf(items) >= this.maxItems) b.overflow++;
         else {
+          const size = this.sizeOf(items);
           items[o.item] = { firstSeen: t, lastSeen: t, count: 1 };
+          this.sizes.set(items, size + 1);
           this.items++;
         }
         continue;
@@ -322,6 +327,15 @@ export class BaselineBook {
     b.stateSince = at;
   }
 
+  private sizeOf(items: Record<string, BaselineItem>): number {
+    let n = this.sizes.get(items);
+    if (n === undefined) {
+      n = Object.keys(items).length;
+      this.sizes.set(items, n);
+    }
+    return n;
+  }
+
   private expiredOne(b: WorkloadBaseline): void {
     this.items--;
     b.expired = (b.expired ?? 0) + 1;
@@ -338,6 +352,7 @@ export class BaselineBook {
         for (const [k, v] of Object.entries(items))
           if (now - v.lastSeen > ttl) {
             delete items[k];
+            this.sizes.delete(items);
             this.expiredOne(b);
             n++;
           }
@@ -383,6 +398,7 @@ export class BaselineBook {
     const items = kind === "process" ? b.processes : b.peers;
     if (!items[item]) {
       items[item] = { firstSeen: at, lastSeen: at, count: 0 };
+      this.sizes.delete(items);
       this.items++;
     }
     return true;
