@@ -99,7 +99,7 @@ export function addressKey(ip: string): string | undefined {
  * A dotted quad as a number, without the bigint path (the hot path of every lookup): four decimal parts of one to
  * three digits, each at most 255, as core/netpol's parser accepts them. Anything else is left to that parser.
  */
-function ipv4Value(s: string): number | undefined {
+export function ipv4Value(s: string): number | undefined {
   let v = 0;
   let part = 0;
   let digits = 0;

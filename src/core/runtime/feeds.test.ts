@@ -1,4 +1,6 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { parseCidr } from "../netpol/index.js";
 import { blockingPolicy, detectThreats, type EnrichedEvent, parseFeed, ThreatIndex } from "./index.js";
 
 describe("parseFeed", () => {
@@ -46,6 +48,43 @@ describe("ThreatIndex", () => {
     expect(idx.matchAddress("2001:db8:1::5")?.entry.value).toBe("2001:db8::/32");
     expect(idx.matchAddress("garbage")).toBeUndefined();
   });
+  it("agrees with a containment scan by the CIDR parser (most specific wins) on any IPv4 list and address", () => {
+    const quad = fc.tuple(
+      fc.integer({ min: 0, max: 255 }),
+      fc.integer({ min: 0, max: 255 }),
+      fc.integer({ min: 0, max: 255 }),
+      fc.integer({ min: 0, max: 255 }),
+    );
+    const text = ([a, b, c, d]: number[]) => `${a}.${b}.${c}.${d}`;
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(quad, fc.integer({ min: 0, max: 32 })), { maxLength: 12 }),
+        quad,
+        (entries, addr) => {
+          // Networks only (host bits zero), as a feed lists them; the address often falls inside one.
+          const cidrs = entries.map(([q, p]) => {
+            const c = parseCidr(`${text(q)}/${p}`);
+            const start = c ? Number(c.start) : 0;
+            return `${[24, 16, 8, 0].map((s) => Math.floor(start / 2 ** s) % 256).join(".")}/${p}`;
+          });
+          const ip = text(addr);
+          const index = new ThreatIndex([parseFeed(cidrs.join("\n"), "f")]);
+          const a = parseCidr(`${ip}/32`);
+          const containing = cidrs
+            .map((x) => ({ x, c: parseCidr(x) }))
+            .filter(({ c }) => c && a && c.start <= a.start && a.end <= c.end)
+            .sort((p, q) => (q.c?.prefix ?? 0) - (p.c?.prefix ?? 0));
+          const got = index.matchAddress(ip)?.entry.value;
+          const want = containing[0]?.x;
+          expect(
+            got === undefined ? undefined : parseCidr(got.includes("/") ? got : `${got}/32`)?.prefix,
+          ).toBe(want === undefined ? undefined : parseCidr(want)?.prefix);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it("matches a domain and its subdomains, not look-alikes", () => {
     expect(idx.matchDomain("cdn.evil.example.")?.entry.value).toBe("evil.example");
     expect(idx.matchDomain("notevil.example")).toBeUndefined();

@@ -8,6 +8,7 @@
  * lists `cdn.evil.example`).
  */
 import { parseCidr } from "../netpol/index.js";
+import { ipv4Value } from "./attribution.js";
 import type { EventLineError } from "./events.js";
 
 export interface FeedEntry {
@@ -147,6 +148,17 @@ export class ThreatIndex {
 
   /** The most specific entry containing `ip`. */
   matchAddress(ip: string): FeedMatch | undefined {
+    // Dotted quads (every flow, twice) without bigints: the network start as a number prints the same hex.
+    const v4 = ipv4Value(ip);
+    if (v4 !== undefined) {
+      const byPrefix = this.nets.get(4);
+      for (const p of this.prefixes.get(4) ?? []) {
+        const size = 2 ** (32 - p);
+        const e = byPrefix?.get(p)?.get((Math.floor(v4 / size) * size).toString(16));
+        if (e) return { entry: e, matched: ip };
+      }
+      return undefined;
+    }
     const c = parseCidr(ip.includes(":") ? `${ip}/128` : `${ip}/32`);
     if (!c) return undefined;
     const bits = c.family === 4 ? 32 : 128;
