@@ -534,3 +534,54 @@ describe("palisade events recommend", () => {
     expect(r.code).toBe(0);
   });
 });
+
+describe("palisade events identity", () => {
+  it("reads mesh configuration from the latest snapshot: Istio STRICT for db required, a bad PeerAuthentication reported", async () => {
+    const snaps = clusterSnapshots();
+    const latest = snaps[1];
+    if (!latest) throw new Error("fixture");
+    const extra = [
+      {
+        apiVersion: "security.istio.io/v1",
+        kind: "PeerAuthentication",
+        metadata: { name: "db", namespace: "shop", creationTimestamp: "2026-12-01T00:00:00Z" },
+        spec: { selector: { matchLabels: { app: "db" } }, mtls: { mode: "STRICT" } },
+      },
+      {
+        apiVersion: "security.istio.io/v1beta1",
+        kind: "PeerAuthentication",
+        metadata: { name: "default", namespace: "mesh" },
+        spec: { mtls: { mode: "strict" } },
+      },
+    ];
+    // Both pods of the latest snapshot run Istio's sidecar (a native sidecar init container).
+    const withSidecar = (raw: Record<string, unknown>) =>
+      raw.kind === "Pod"
+        ? {
+            ...raw,
+            spec: {
+              ...(raw.spec as object),
+              initContainers: [
+                { name: "istio-proxy", image: "docker.io/istio/proxyv2:1.24.0", restartPolicy: "Always" },
+              ],
+            },
+          }
+        : raw;
+    const flags = [
+      "--snapshot",
+      `${new Date(snaps[0]?.at ?? 0).toISOString()}=${write("m0.json", JSON.stringify({ apiVersion: "v1", kind: "List", items: snaps[0]?.inventory.objects.map((o) => o.raw) }))}`,
+      "--snapshot",
+      `${new Date(latest.at).toISOString()}=${write("m1.json", JSON.stringify({ apiVersion: "v1", kind: "List", items: [...latest.inventory.objects.map((o) => withSidecar(o.raw)), ...extra] }))}`,
+    ];
+    // jobs/batch -> shop/db:5432, both with sidecars, db STRICT: authenticated by Istio, and required.
+    const flows = write("mesh-flows.jsonl", hubbleFlow(T0 + 8 * MIN, "10.1.0.7", "10.1.0.9", 5432));
+    const r = await runCli(["events", "identity", ...flags, "--istio-root-namespace", "mesh", flows]);
+    expect(r.stdout).toBe(
+      "NAMESPACE\tFLOWS\tCOVERED\tAUTHENTICATED\tBY (hubble/istio/linkerd)\tMTLS REQUIRED\tNEITHER\nshop\t1\t0\t1\t0/1/0\t1\t0 (0.0%)\n",
+    );
+    expect(r.stderr).toContain(
+      'palisade: PeerAuthentication mesh/default: spec.mtls.mode "strict" is not a mode; ignored for mutual authentication\n',
+    );
+    expect(r.code).toBe(2);
+  });
+});
