@@ -1,6 +1,7 @@
 /**
  * Reading threat feeds from files and URLs. A URL feed is cached on disk (one file per URL, named by the URL's
- * SHA-256) and fetched again when the copy is older than `maxAgeMs`; when a refresh fails and a copy exists, the
+ * SHA-256) and fetched again when the copy is older than `maxAgeMs` (conditionally, with the copy's ETag /
+ * Last-Modified: a 304 renews the copy); when a refresh fails and a copy exists, the
  * copy is used and the answer says it is stale, so an unreachable feed server never silently empties the feed.
  */
 import { createHash } from "node:crypto";
@@ -29,12 +30,6 @@ export interface FeedReadOptions {
 }
 
 const isUrl = (s: string) => /^https?:\/\//i.test(s);
-
-async function fetchText(u: URL, timeoutMs: number): Promise<string> {
-  const r = await fetchConditional(u, timeoutMs, {});
-  if (r.status === 304) throw new Error("HTTP 304 to an unconditional request");
-  return r.text;
-}
 
 /** GET with optional validators: a 304 answers no text; any other status but 2xx is an error. */
 async function fetchConditional(
@@ -173,12 +168,41 @@ export async function readFeedText(source: string, opts: FeedReadOptions): Promi
   const age = cachedAt ? opts.now.getTime() - cachedAt.getTime() : Number.NaN;
   if (cache && cachedAt && age >= 0 && age < opts.maxAgeMs)
     return { name, text: await readFile(cache, "utf8") };
+  // The validators of the cached copy (its ETag / Last-Modified), sent back so an unchanged feed costs a 304.
+  let validators: FeedValidators | undefined;
+  if (cache && cachedAt)
+    validators = await readFile(`${cache}.validators`, "utf8").then(
+      (t) => {
+        const v = JSON.parse(t) as Record<string, unknown>;
+        return {
+          ...(typeof v.etag === "string" ? { etag: v.etag } : {}),
+          ...(typeof v.lastModified === "string" ? { lastModified: v.lastModified } : {}),
+        };
+      },
+      () => undefined,
+    );
   try {
-    const text = await fetchText(u, opts.timeoutMs ?? 30_000);
+    const headers: Record<string, string> = {};
+    if (validators?.etag) headers["if-none-match"] = validators.etag;
+    if (validators?.lastModified) headers["if-modified-since"] = validators.lastModified;
+    const r = await fetchConditional(u, opts.timeoutMs ?? 30_000, headers);
+    if (r.status === 304 && cache) {
+      await writeFile(`${cache}.fetched-at`, opts.now.toISOString());
+      return { name, text: await readFile(cache, "utf8"), fetched: true };
+    }
+    if (r.status === 304) throw new Error("HTTP 304 to an unconditional request");
+    const text = r.text;
     if (cache && opts.cacheDir) {
       await mkdir(opts.cacheDir, { recursive: true });
       await writeFile(`${cache}.tmp`, text);
       await rename(`${cache}.tmp`, cache);
+      await writeFile(
+        `${cache}.validators`,
+        JSON.stringify({
+          ...(r.etag ? { etag: r.etag } : {}),
+          ...(r.lastModified ? { lastModified: r.lastModified } : {}),
+        }),
+      );
       await writeFile(`${cache}.fetched-at`, opts.now.toISOString());
     }
     return { name, text, fetched: true };

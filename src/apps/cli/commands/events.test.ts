@@ -324,7 +324,7 @@ describe("palisade events alerts --feed, routed to receivers", () => {
   async function receiver() {
     const { createServer } = await import("node:http");
     const posts: { path: string; body: unknown }[] = [];
-    const state = { failFeed: false, feedHits: 0 };
+    const state = { failFeed: false, feedHits: 0, notModified: 0 };
     const server = createServer((req, res) => {
       let body = "";
       req.on("data", (c) => {
@@ -334,7 +334,11 @@ describe("palisade events alerts --feed, routed to receivers", () => {
         if (req.method === "GET" && req.url === "/feed.txt") {
           state.feedHits++;
           if (state.failFeed) res.writeHead(500).end();
-          else res.writeHead(200, { "content-type": "text/plain" }).end("# bad\n203.0.113.0/24\n");
+          else if (req.headers["if-none-match"] === '"f1"') {
+            state.notModified++;
+            res.writeHead(304, { etag: '"f1"' }).end();
+          } else
+            res.writeHead(200, { "content-type": "text/plain", etag: '"f1"' }).end("# bad\n203.0.113.0/24\n");
           return;
         }
         posts.push({ path: req.url ?? "", body: JSON.parse(body) });
@@ -453,6 +457,22 @@ describe("palisade events alerts --feed, routed to receivers", () => {
       ]);
       expect(rx.state.feedHits).toBe(hits);
       expect(again.code).toBe(1);
+      // Past its age, the copy is revalidated with its ETag: a 304 keeps it.
+      const revalidated = await runCli([
+        "events",
+        "alerts",
+        ...snapshotFlags(),
+        "--feed",
+        `${rx.base}/feed.txt`,
+        "--feed-cache",
+        cache,
+        "--feed-refresh",
+        "0",
+        flows,
+      ]);
+      expect(rx.state.notModified).toBe(1);
+      expect(revalidated.stdout).toContain("PAL-RT-FEED-001");
+      expect(revalidated.code).toBe(1);
       rx.state.failFeed = true;
       const stale = await runCli([
         "events",
