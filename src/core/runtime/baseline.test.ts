@@ -240,6 +240,20 @@ describe("BaselineBook", () => {
       });
     });
 
+    it("judges only the namespaces a partial snapshot speaks for", () => {
+      const book = new BaselineBook({ windowMs: DAY });
+      book.observe(exec(0, "/a")); // shop/web
+      const other = { kind: "Deployment", namespace: "payments", name: "api" };
+      book.observe({ ...exec(0, "/b"), subject: { kind: "workload", workload: other } });
+      const onlyShop = new Set(["shop"]);
+      expect(book.retire(new Set(["shop/Deployment/web"]), 0, onlyShop)).toEqual([]);
+      expect(book.retire(new Set(["shop/Deployment/web"]), 5 * DAY, onlyShop)).toEqual([]);
+      expect(book.baselines.get("payments/Deployment/api")?.goneSince).toBeUndefined();
+      // A snapshot listing namespaces speaks for all of them: payments/api is gone.
+      expect(book.retire(new Set(["shop/Deployment/web"]), 5 * DAY)).toEqual([]);
+      expect(book.retire(new Set(["shop/Deployment/web"]), 6 * DAY + 1)).toEqual([other]);
+    });
+
     it("caps the number of baselines and counts the observations it could not learn", () => {
       const book = new BaselineBook({ windowMs: HOUR, maxBaselines: 1 });
       book.observe(exec(0, "/a"));

@@ -362,11 +362,13 @@ export class BaselineBook {
   /**
    * Record which workloads an inventory taken at `at` shows (keys as {@link workloadFactsKey}); a baseline whose
    * workload has been missing for longer than its learning window is dropped (and its key listed in `retired`).
-   * Call it once per snapshot, oldest first.
+   * Call it once per snapshot, oldest first. With `scope`, only workloads of those namespaces are judged: a
+   * snapshot of some namespaces says nothing about the others.
    */
-  retire(present: ReadonlySet<string>, at: number): WorkloadRef[] {
+  retire(present: ReadonlySet<string>, at: number, scope?: ReadonlySet<string>): WorkloadRef[] {
     const out: WorkloadRef[] = [];
     for (const [key, b] of this.baselines) {
+      if (scope && !scope.has(b.workload.namespace)) continue;
       if (present.has(key)) {
         delete b.goneSince;
         continue;
@@ -463,6 +465,16 @@ export function parseBaseline(v: unknown): WorkloadBaseline | undefined {
     ...(num("expired") ? { expired: o.expired as number } : {}),
     ...(num("goneSince") ? { goneSince: o.goneSince as number } : {}),
   };
+}
+
+/**
+ * The namespaces an inventory speaks for, for {@link BaselineBook.retire}: every namespace when it lists Namespace
+ * objects (`kubectl get namespaces` is cluster-wide, so a namespace missing from it is gone), else only the
+ * namespaces its objects are in (a `-n shop` dump says nothing about `payments`).
+ */
+export function inventoryScope(inventory: Inventory): Set<string> | undefined {
+  const listed = [...inventory.namespaces.values()].some((n) => n.object !== undefined);
+  return listed ? undefined : new Set(inventory.namespaces.keys());
 }
 
 /** The workload keys an inventory shows (as baselines are keyed), for {@link BaselineBook.retire}. */

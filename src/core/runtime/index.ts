@@ -39,6 +39,7 @@ export {
   DEFAULT_MAX_BASELINES,
   DEFAULT_MAX_TOTAL_BASELINE_ITEMS,
   DEFAULT_MIN_OBSERVATIONS,
+  inventoryScope,
   newBaseline,
   observationsOf,
   parseBaseline,

@@ -8,6 +8,7 @@ import {
   BaselineBook,
   type BaselineOptions,
   type BaselineTransition,
+  inventoryScope,
   presentWorkloads,
   type TimedInventory,
   type WorkloadBaseline,
@@ -32,12 +33,14 @@ export async function saveBaselineBook(store: BaselineStore, book: BaselineBook,
 
 /**
  * Walk the snapshots oldest first and retire the baselines of workloads missing from the inventory for longer
- * than their learning window (each snapshot's time is the clock). Answers the workloads retired.
+ * than their learning window (each snapshot's time is the clock; a snapshot without Namespace objects judges only
+ * the namespaces it holds objects of). Answers the workloads retired.
  */
 export function retireBaselines(book: BaselineBook, snapshots: readonly TimedInventory[]): WorkloadRef[] {
   const out: WorkloadRef[] = [];
   for (const s of [...snapshots].sort((a, b) => a.at - b.at))
-    for (const w of book.retire(presentWorkloads(s.inventory), s.at)) out.push(w);
+    for (const w of book.retire(presentWorkloads(s.inventory), s.at, inventoryScope(s.inventory)))
+      out.push(w);
   return out;
 }
 
