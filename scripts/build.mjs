@@ -73,11 +73,18 @@ for (const file of result.outputFiles) {
   mkdirSync(dirname(file.path), { recursive: true });
   // The launcher compiles the file as it is: a function taking what CommonJS gives a module. Nothing before the
   // first line's text, so line numbers hold; strict, as the ESM it came from was.
-  if (Buffer.byteLength(cjs.code) !== cjs.code.length)
+  // esbuild writes non-ASCII as escapes in strings but leaves it in regular expression literals (`µs` in
+  // @nats-io/jetstream's duration pattern): written here as \u escapes of its UTF-16 code units, which mean the
+  // same in a string, a regular expression and an identifier.
+  const code = cjs.code.replace(
+    /[\u0080-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+  if (Buffer.byteLength(code) !== code.length)
     throw new Error(`${file.path}: not ASCII (the launcher reads chunks as latin1)`);
   writeFileSync(
     file.path,
-    `(function (exports, require, module, __filename, __dirname, __importMetaUrl) {"use strict";${cjs.code}\n})`,
+    `(function (exports, require, module, __filename, __dirname, __importMetaUrl) {"use strict";${code}\n})`,
   );
 }
 // The launcher is CommonJS (dist/cli/package.json says so): Node then starts it without setting up its ESM
