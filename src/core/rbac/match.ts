@@ -143,6 +143,19 @@ export function ruleAllows(a: RequestAttributes, rule: PolicyRule): boolean {
 
 /** Compact text of a rule, as upstream `CompactString` prints it (used for evidence and messages). */
 export function formatRule(r: PolicyRule): string {
+  // Rules are shared by every binding of their role and are not changed once parsed: the text is made once per
+  // rule (the findings of every binding to a role quote the same rules).
+  let text = FORMATTED.get(r);
+  if (text === undefined) {
+    text = formatRuleText(r);
+    FORMATTED.set(r, text);
+  }
+  return text;
+}
+
+const FORMATTED = new WeakMap<PolicyRule, string>();
+
+function formatRuleText(r: PolicyRule): string {
   const parts: string[] = [];
   const q = (xs: string[]) => `[${xs.map((x) => JSON.stringify(x)).join(" ")}]`;
   if (r.apiGroups.length) parts.push(`APIGroups:${q(r.apiGroups)}`);
