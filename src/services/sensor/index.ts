@@ -22,6 +22,7 @@ import {
   type ObjectDelta,
 } from "../../core/deltas/index.js";
 import { type PalisadeError, toPalisadeError } from "../../core/errors/index.js";
+import { appendAll } from "../../core/util/index.js";
 
 export interface SensorPipelineOptions {
   sink: DeltaSink;
@@ -121,7 +122,8 @@ export function createSensorPipeline(o: SensorPipelineOptions): SensorPipeline {
   return {
     async submit(deltas) {
       if (deltas.length === 0) return;
-      pending.push(...deltas);
+      // Not spread into push: a relist hands over one delta per object of the cluster at once.
+      appendAll(pending, deltas);
       if (buffering()) {
         // Behind what is buffered: to disk, in order.
         await spill(pending.splice(0));
