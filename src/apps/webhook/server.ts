@@ -14,14 +14,18 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import { performance } from "node:perf_hooks";
-import { Counter, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import {
   type AdmissionDecision,
   type AdmissionPolicy,
   admissionReviewResponse,
   failureDecision,
 } from "../../core/admission/index.js";
-import { type AdmissionFactSources, answerAdmissionReview } from "../../services/admission/index.js";
+import {
+  type AdmissionFactSources,
+  answerAdmissionReview,
+  type PolicyReloadStatus,
+} from "../../services/admission/index.js";
 
 export interface WebhookLimits {
   /** Largest AdmissionReview body, bytes (the API server's own request limit is 3 MiB of object). */
@@ -54,6 +58,8 @@ export interface WebhookOptions {
   mutate?: boolean | undefined;
   /** Readiness: false until the fact sources are primed (namespace cache synced). */
   ready?: (() => boolean) | undefined;
+  /** The policy file's reload state: shown by /readyz and /metrics (a stale policy keeps the pod ready). */
+  policyStatus?: (() => PolicyReloadStatus) | undefined;
   /** Cache counters shown in /metrics. */
   cacheStats?: (() => { hits: number; misses: number }) | undefined;
 }
@@ -74,6 +80,8 @@ export interface Webhook {
   metrics: Registry;
   /** Replace the certificate and key for new connections (files changed on disk). */
   reloadTls(tls: { key: string | Buffer; cert: string | Buffer }): void;
+  /** Swap the policy (and the fact sources built for it) for the reviews that arrive from now on. */
+  setPolicy(policy: AdmissionPolicy, sources?: AdmissionFactSources): void;
   /** Stop background timers (the lag monitor); the server itself is closed by the caller. */
   stop(): void;
 }
@@ -118,6 +126,8 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined
 /** Create the webhook's HTTPS server (not yet listening). */
 export function createWebhook(opts: WebhookOptions): Webhook {
   const limits = { ...DEFAULT_WEBHOOK_LIMITS, ...opts.limits };
+  let policy = opts.policy;
+  let sources = opts.sources;
   const stats: WebhookStats = { answered: 0, denied: 0, failures: 0, badRequests: 0, shed: 0 };
   const metrics = new Registry();
   const decisions = new Counter({
@@ -171,6 +181,35 @@ export function createWebhook(opts: WebhookOptions): Webhook {
     });
   }
 
+  if (opts.policyStatus) {
+    const read = opts.policyStatus;
+    new Counter({
+      name: "palisade_admission_policy_reload_failures_total",
+      help: "Policy file reloads that failed (the previous policy kept answering).",
+      registers: [metrics],
+      collect() {
+        this.reset();
+        this.inc(read().failures);
+      },
+    });
+    new Gauge({
+      name: "palisade_admission_policy_stale",
+      help: "1 while the policy file on disk could not be loaded and the previous policy answers.",
+      registers: [metrics],
+      collect() {
+        this.set(read().stale ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "palisade_admission_policy_generation",
+      help: "Policies applied since start (1: the one loaded at start).",
+      registers: [metrics],
+      collect() {
+        this.set(read().generation);
+      },
+    });
+  }
+
   // Event-loop lag: how late a 20 ms timer fires. A loop that far behind is already queueing requests.
   let lag = 0;
   let last = performance.now();
@@ -220,7 +259,7 @@ export function createWebhook(opts: WebhookOptions): Webhook {
           send(res, 503, { error: "overloaded" });
           return;
         }
-        const d = failureDecision({ uid, dryRun: false }, opts.policy, "webhook overloaded (load shed)");
+        const d = failureDecision({ uid, dryRun: false }, policy, "webhook overloaded (load shed)");
         send(res, 200, admissionReviewResponse(d));
         return;
       }
@@ -237,8 +276,8 @@ export function createWebhook(opts: WebhookOptions): Webhook {
       });
       try {
         const answer = await answerAdmissionReview(body, {
-          policy: opts.policy,
-          sources: opts.sources,
+          policy,
+          sources,
           deadline,
         });
         if (answer.httpStatus === 400) {
@@ -298,7 +337,19 @@ export function createWebhook(opts: WebhookOptions): Webhook {
       if (path === "/healthz") return send(res, 200, { status: "ok" });
       if (path === "/readyz") {
         const ready = opts.ready?.() ?? true;
-        return send(res, ready ? 200 : 503, { status: ready ? "ready" : "not ready" });
+        // A stale policy (the new file did not load) keeps the pod ready: the previous policy still answers
+        // correctly, and taking every replica out of the Service for a typo would hand every review to the API
+        // server's failurePolicy. It is said here, counted in /metrics, and logged.
+        const p = opts.policyStatus?.();
+        const policyState =
+          p === undefined
+            ? {}
+            : {
+                policy: p.stale
+                  ? { status: "stale", generation: p.generation, error: p.stale.error, since: p.stale.since }
+                  : { status: "current", generation: p.generation },
+              };
+        return send(res, ready ? 200 : 503, { status: ready ? "ready" : "not ready", ...policyState });
       }
       metrics.metrics().then(
         (text) => {
@@ -322,6 +373,10 @@ export function createWebhook(opts: WebhookOptions): Webhook {
     stats,
     metrics,
     reloadTls: (tls) => server.setSecureContext({ key: tls.key, cert: tls.cert }),
+    setPolicy: (next, nextSources) => {
+      policy = next;
+      if (nextSources) sources = nextSources;
+    },
     stop: () => clearInterval(lagTimer),
   };
 }

@@ -21,4 +21,5 @@ export {
 } from "./facts.js";
 export { admissionTest, type OfflineDecision, type OfflineReport, reviewForCreate } from "./offline.js";
 export { type LoadedAdmissionPolicy, loadAdmissionPolicy, relativeToPolicy } from "./policy.js";
+export { PolicyReloader, type PolicyReloaderOptions, type PolicyReloadStatus } from "./reload.js";
 export { type VerifySignature, withSignatures } from "./signatures.js";

@@ -17,6 +17,8 @@ export interface LoadedAdmissionPolicy {
   policy: AdmissionPolicy;
   /** Key files the signature requirements name (as written) -> the path, relative to the policy file resolved. */
   keyFiles: Record<string, string>;
+  /** Every file the policy was read from (the policy, its exceptions file, its key files): what to watch. */
+  files: string[];
 }
 
 /** The directory part of a path as the user wrote it ("" for a bare file name). */
@@ -36,10 +38,12 @@ export async function loadAdmissionPolicy(path: string, read: ConfigReader): Pro
   const doc = await read(path);
   const { policy: file, issues } = parseAdmissionPolicyFile(doc.data, (p) => doc.lineOf(p));
   const problems = issues.map((i) => formatPolicyIssue(path, i));
+  const files = [path];
   let exceptions: Exception[] = [];
   if (file.exceptions && "inline" in file.exceptions) exceptions = file.exceptions.inline;
   if (file.exceptions && "file" in file.exceptions) {
     const exPath = relativeToPolicy(path, file.exceptions.file);
+    files.push(exPath);
     const loaded = exceptionsFromDocument(exPath, await read(exPath));
     exceptions = loaded.exceptions;
     for (const c of loaded.coverage)
@@ -51,5 +55,6 @@ export async function loadAdmissionPolicy(path: string, read: ConfigReader): Pro
     });
   const keyFiles: Record<string, string> = {};
   for (const s of file.signatures) for (const k of s.keys) keyFiles[k] = relativeToPolicy(path, k);
-  return { policy: admissionPolicyFromFile(file, exceptions), keyFiles };
+  files.push(...Object.values(keyFiles));
+  return { policy: admissionPolicyFromFile(file, exceptions), keyFiles, files: [...new Set(files)] };
 }

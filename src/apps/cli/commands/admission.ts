@@ -83,16 +83,21 @@ async function loadPolicy(
   signaturesDir?: string | null,
 ): Promise<{
   policy: AdmissionPolicy;
+  /** The files read (policy, exceptions, keys): what serve watches. */
+  files: string[];
   withSignatures: (
     lookup: (images: readonly string[]) => Promise<ReadonlyMap<string, ImageFacts>>,
   ) => (images: readonly string[]) => Promise<ReadonlyMap<string, ImageFacts>>;
 }> {
   const { DEFAULT_ADMISSION_POLICY } = await import("../../../core/admission/index.js");
-  if (path === undefined) return { policy: DEFAULT_ADMISSION_POLICY, withSignatures: (l) => l };
+  if (path === undefined) return { policy: DEFAULT_ADMISSION_POLICY, files: [], withSignatures: (l) => l };
   const { readConfigFile } = await import("../../../adapters/config/index.js");
   const admission = await import("../../../services/admission/index.js");
-  const { policy, keyFiles } = await admission.loadAdmissionPolicy(path, (p) => readConfigFile(p, ctx.cwd));
-  if (!policy.signatures?.length || signaturesDir === null) return { policy, withSignatures: (l) => l };
+  const { policy, keyFiles, files } = await admission.loadAdmissionPolicy(path, (p) =>
+    readConfigFile(p, ctx.cwd),
+  );
+  if (!policy.signatures?.length || signaturesDir === null)
+    return { policy, files, withSignatures: (l) => l };
   if (signaturesDir === undefined)
     throw new PalisadeError(
       "USAGE",
@@ -112,6 +117,7 @@ async function loadPolicy(
   const verifier = await createSignatureVerifier({ bundlesDir: resolve(ctx.cwd, signaturesDir), keys });
   return {
     policy,
+    files,
     withSignatures: (l) => admission.withSignatures(l, policy, (d, k) => verifier.verify(d, k)),
   };
 }
@@ -233,9 +239,10 @@ async function runTest(paths: string[], flags: TestFlags, ctx: CliContext): Prom
 }
 
 async function runServe(flags: ServeFlags, ctx: CliContext): Promise<void> {
-  const { readFileSync, watchFile, unwatchFile, appendFileSync } = await import("node:fs");
-  const { resolve } = await import("node:path");
-  const { policy, withSignatures } = await loadPolicy(flags.policy, ctx, flags.signatures);
+  const { readFileSync, watchFile, unwatchFile, appendFileSync, watch } = await import("node:fs");
+  const { resolve, dirname, basename } = await import("node:path");
+  const initial = await loadPolicy(flags.policy, ctx, flags.signatures);
+  const { policy } = initial;
   const m = /^(.*):(\d+)$/.exec(flags.listen);
   if (!m) throw new PalisadeError("USAGE", "--listen must be HOST:PORT");
   const host = (m[1] as string).replace(/^\[(.*)\]$/, "$1");
@@ -288,22 +295,70 @@ async function runServe(flags: ServeFlags, ctx: CliContext): Promise<void> {
     clock: () => performance.now(),
   });
   const queued = new Set<string>();
+  const sourcesFor = (loaded: Awaited<ReturnType<typeof loadPolicy>>) => ({
+    namespaceLabels,
+    imageFacts: loaded.withSignatures((images) => facts.get(images)),
+    queueForAnalysis: (images: readonly string[]) => {
+      for (const i of images) if (queued.size < 10_000) queued.add(i);
+    },
+  });
 
   const { createWebhook } = await import("../../webhook/index.js");
+  const { PolicyReloader } = await import("../../../services/admission/index.js");
   const record = flags.record ? resolve(ctx.cwd, flags.record) : undefined;
-  const hook = createWebhook({
+  // The policy file (and its exceptions and key files) reloaded on change: a watch on their directories (an
+  // editor's rename and a ConfigMap's `..data` symlink swap are both events there), debounced; a file that does not
+  // load keeps the old policy (the reloader logs, counts and reports it).
+  let watchers: { close(): void }[] = [];
+  let hook: ReturnType<typeof createWebhook> | undefined;
+  const reloader = new PolicyReloader({
+    load: () => loadPolicy(flags.policy, ctx, flags.signatures),
+    apply: (loaded) => {
+      hook?.setPolicy(loaded.policy, sourcesFor(loaded));
+      watchPolicyFiles(loaded.files);
+    },
+    debounceMs: 300,
+    now: () => ctx.now(),
+    log: (line) =>
+      ctx.stderr.write(`palisade: ${line}
+`),
+  });
+  const watchPolicyFiles = (files: readonly string[]) => {
+    for (const w of watchers) w.close();
+    watchers = [];
+    const byDir = new Map<string, Set<string>>();
+    for (const f of files) {
+      const abs = resolve(ctx.cwd, f);
+      const names = byDir.get(dirname(abs)) ?? new Set<string>();
+      names.add(basename(abs));
+      byDir.set(dirname(abs), names);
+    }
+    for (const [dir, names] of byDir) {
+      try {
+        const w = watch(dir, { persistent: false }, (_event, name) => {
+          // Only our files, or a ConfigMap volume's `..data`/`..<timestamp>` swap; a null name is "something".
+          if (name === null || names.has(name) || name.startsWith("..")) reloader.changed();
+        });
+        w.on("error", (e) =>
+          ctx.stderr.write(`palisade: policy watch on ${dir}: ${e.message}
+`),
+        );
+        watchers.push(w);
+      } catch (e) {
+        ctx.stderr.write(`palisade: cannot watch ${dir} for policy changes: ${(e as Error).message}
+`);
+      }
+    }
+  };
+  if (flags.policy !== undefined) watchPolicyFiles(initial.files);
+  hook = createWebhook({
     tls: readTls(),
     policy,
-    sources: {
-      namespaceLabels,
-      imageFacts: withSignatures((images) => facts.get(images)),
-      queueForAnalysis: (images) => {
-        for (const i of images) if (queued.size < 10_000) queued.add(i);
-      },
-    },
+    sources: sourcesFor(initial),
     limits: { deadlineMs, maxInFlight },
     mutate: policy.mutation?.resolveTags === true,
     ready,
+    policyStatus: flags.policy === undefined ? undefined : () => reloader.status(),
     cacheStats: () => facts.stats,
     onDecision: (d, endpoint) => {
       if (!record) return;
@@ -345,6 +400,8 @@ async function runServe(flags: ServeFlags, ctx: CliContext): Promise<void> {
     const stop = () => {
       unwatchFile(certPath);
       unwatchFile(keyPath);
+      reloader.stop();
+      for (const w of watchers) w.close();
       hook.stop();
       hook.server.close(() => done());
       hook.server.closeAllConnections();
