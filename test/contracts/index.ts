@@ -1,4 +1,6 @@
 /** Every store contract suite, run against one backend by `describeStoresContracts`. */
+
+import { describeAdmissionDecisionStoreContract } from "./admission-decision-store.contract.js";
 import { describeAlertStoreContract } from "./alert-store.contract.js";
 import { describeAuditStoreContract } from "./audit-store.contract.js";
 import { describeBaselineStoreContract } from "./baseline-store.contract.js";
@@ -31,4 +33,5 @@ export function describeStoresContracts(name: string, make: MakeStores): void {
   describeExceptionStoreContract(name, make);
   describeBaselineStoreContract(name, make);
   describeAlertStoreContract(name, make);
+  describeAdmissionDecisionStoreContract(name, make);
 }

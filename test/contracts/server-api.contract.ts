@@ -374,6 +374,12 @@ export function describeServerApi(name: string, open: () => Promise<Stores>): vo
       },
       { method: "GET", url: "/api/v1/audit", path: "/api/v1/audit", allowed: ["admin"] },
       {
+        method: "GET",
+        url: "/api/v1/admission/decisions",
+        path: "/api/v1/admission/decisions",
+        allowed: ["admin", "security"],
+      },
+      {
         method: "POST",
         url: "/api/v1/tokens",
         path: "/api/v1/tokens",
@@ -444,6 +450,50 @@ export function describeServerApi(name: string, open: () => Promise<Stores>): vo
         allowed: ["admin", "security", "team-viewer"],
       },
     ];
+
+    it("shows the admission decisions the webhook recorded, newest first, filtered and paged", async () => {
+      const h = await harness();
+      const d = (n: number, allowed: boolean, namespace: string, rules: string[]) => ({
+        at: new Date(Date.UTC(2026, 0, 1, 0, 0, n)),
+        uid: `u${n}`,
+        endpoint: "validate",
+        allowed,
+        evaluated: "pod",
+        operation: "CREATE",
+        kind: "Pod",
+        namespace,
+        name: `p${n}`,
+        user: "alice",
+        rules,
+        details: { message: allowed ? null : "denied", warnings: [], violations: [] },
+      });
+      await h.stores.admissionDecisions.append([
+        d(1, true, "shop", []),
+        d(2, false, "shop", ["pss/privileged"]),
+        d(3, false, "payments", ["image/forbidden-tag"]),
+      ]);
+      const get = async (q: string) => {
+        const r = await h.app.inject({
+          url: `/api/v1/admission/decisions${q}`,
+          headers: bearer(h.token.security),
+        });
+        expect(r.statusCode, r.body).toBe(200);
+        return r.json() as { items: { uid: string; at: string; rules: string[] }[]; next?: string };
+      };
+      const all = await get("");
+      expect(all.items.map((i) => i.uid)).toEqual(["u3", "u2", "u1"]);
+      expect(all.items[0]).toMatchObject({ at: "2026-01-01T00:00:03.000Z", rules: ["image/forbidden-tag"] });
+      expect((await get("?allowed=false&namespace=shop")).items.map((i) => i.uid)).toEqual(["u2"]);
+      expect((await get("?rule=image/forbidden-tag")).items.map((i) => i.uid)).toEqual(["u3"]);
+      const first = await get("?limit=2");
+      expect(first.items.map((i) => i.uid)).toEqual(["u3", "u2"]);
+      expect((await get(`?limit=2&after=${first.next}`)).items.map((i) => i.uid)).toEqual(["u1"]);
+      const bad = await h.app.inject({
+        url: "/api/v1/admission/decisions?allowed=perhaps",
+        headers: bearer(h.token.security),
+      });
+      expect(bad.statusCode).toBe(400);
+    });
 
     it("every route in the OpenAPI document has an allowed-and-denied case, and every case is a route", async () => {
       const h = await harness();

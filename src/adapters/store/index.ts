@@ -19,6 +19,9 @@ export {
 } from "./memory/index.js";
 export { type OpenStoresAtOptions, openStores, openVulnStore } from "./open.js";
 export type {
+  AdmissionDecisionInput,
+  AdmissionDecisionQuery,
+  AdmissionDecisionStore,
   AlertQuery,
   AlertStore,
   AuditEntry,
@@ -42,6 +45,7 @@ export type {
   SnapshotObject,
   SnapshotResult,
   SnapshotScope,
+  StoredAdmissionDecision,
   StoredAlert,
   StoredException,
   StoredFinding,

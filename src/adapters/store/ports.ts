@@ -455,6 +455,66 @@ export interface AlertStore {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Admission decisions
+
+/** One admission decision to record (what the webhook answered, and about what). */
+export interface AdmissionDecisionInput {
+  at: Date;
+  /** The AdmissionReview request uid. */
+  uid: string;
+  /** "validate" or "mutate". */
+  endpoint: string;
+  allowed: boolean;
+  /** What was evaluated ("pod", "controller", ...) or "failure" when the failure policy answered. */
+  evaluated: string;
+  operation: string;
+  kind: string;
+  /** "" for cluster-scoped objects. */
+  namespace: string;
+  /** "" when the API server generates the name. */
+  name: string;
+  /** Who asked (the request's userInfo.username). */
+  user: string;
+  /** The rules violated (distinct, sorted): what `rule` filters on. */
+  rules: string[];
+  /** The rest: message, warnings, violations (with exceptions), exemption. Never a secret's value. */
+  details: JsonValue;
+}
+
+/** A recorded decision: `seq` orders decisions as they were recorded. */
+export interface StoredAdmissionDecision extends Omit<AdmissionDecisionInput, "at"> {
+  seq: number;
+  at: string;
+}
+
+/** Filters and paging for {@link AdmissionDecisionStore.list}. */
+export interface AdmissionDecisionQuery {
+  /** Decisions at or after this time. */
+  from?: Date | undefined;
+  /** Decisions before this time. */
+  to?: Date | undefined;
+  namespace?: string | undefined;
+  allowed?: boolean | undefined;
+  /** Decisions that violated this rule. */
+  rule?: string | undefined;
+  uid?: string | undefined;
+  /** Page size (default 100, at most 1,000). */
+  limit?: number | undefined;
+  /** The `next` cursor of the previous page. */
+  after?: string | undefined;
+}
+
+/** Admission decisions, newest first, bounded by retention (`prune`). */
+export interface AdmissionDecisionStore {
+  /** Record decisions in one transaction. */
+  append(decisions: readonly AdmissionDecisionInput[]): Promise<void>;
+  /** Matching decisions, newest (highest seq) first, one page at a time. */
+  list(query?: AdmissionDecisionQuery): Promise<Page<StoredAdmissionDecision>>;
+  /** Delete decisions recorded before `before`, and all but the newest `keep`; the number deleted. */
+  prune(retention: { before?: Date | undefined; keep?: number | undefined }): Promise<number>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // The bundle
 
 /** Every store of one database (one SQLite file, one PostgreSQL schema, or one in-memory set). */
@@ -471,6 +531,7 @@ export interface Stores {
   readonly exceptions: ExceptionStore;
   readonly baselines: BaselineStore;
   readonly alerts: AlertStore;
+  readonly admissionDecisions: AdmissionDecisionStore;
   /** Release every connection; calling it again does nothing. */
   close(): Promise<void>;
 }

@@ -23,7 +23,7 @@ import {
   scopedRemediations,
 } from "../../services/fleet/index.js";
 import type { Principal } from "./auth.js";
-import { ERROR_SCHEMA, type RouteSpec } from "./schemas.js";
+import { ADMISSION_DECISIONS_PAGE_SCHEMA, ERROR_SCHEMA, type RouteSpec } from "./schemas.js";
 
 type Schema = Record<string, unknown>;
 type Route = (
@@ -300,5 +300,57 @@ export function registerReadRoutes(route: Route, deps: ReadRouteDeps): void {
         q,
       );
     }),
+  );
+
+  route(
+    {
+      method: "GET",
+      url: "/api/v1/admission/decisions",
+      access: "read",
+      summary:
+        "Admission decisions the webhooks recorded, newest first: allowed or not, each violated rule, the exception that matched; filtered by namespace, allowed, rule, uid and time",
+      schema: {
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            namespace: { type: "string", maxLength: 253 },
+            allowed: { type: "boolean" },
+            rule: { type: "string", maxLength: 253 },
+            uid: { type: "string", maxLength: 128 },
+            from: { type: "string", format: "date-time" },
+            to: { type: "string", format: "date-time" },
+            limit: { type: "integer", minimum: 1, maximum: 1000 },
+            after: { type: "string", maxLength: 1024, description: "the `next` of the previous page" },
+          },
+        },
+        response: { 200: ADMISSION_DECISIONS_PAGE_SCHEMA, 403: ERROR_SCHEMA },
+      },
+    },
+    async (req, reply) => {
+      // Decisions are recorded per namespace, not per team: a team token is refused rather than shown others'.
+      if (req.principal?.role === "team-viewer")
+        return reply.code(403).send(errorBody("FORBIDDEN", "admission decisions are not scoped to a team"));
+      const q = req.query as {
+        namespace?: string;
+        allowed?: boolean;
+        rule?: string;
+        uid?: string;
+        from?: string;
+        to?: string;
+        limit?: number;
+        after?: string;
+      };
+      return deps.stores.admissionDecisions.list({
+        namespace: q.namespace,
+        allowed: q.allowed,
+        rule: q.rule,
+        uid: q.uid,
+        from: q.from === undefined ? undefined : new Date(q.from),
+        to: q.to === undefined ? undefined : new Date(q.to),
+        limit: q.limit,
+        after: q.after,
+      });
+    },
   );
 }

@@ -179,3 +179,52 @@ export function openApiDocument(routes: readonly RouteSpec[], version: string): 
     paths,
   };
 }
+
+/** A recorded admission decision (what the webhook answered, about what, and why). */
+export const ADMISSION_DECISION_SCHEMA: Schema = {
+  type: "object",
+  required: [
+    "seq",
+    "at",
+    "uid",
+    "endpoint",
+    "allowed",
+    "evaluated",
+    "operation",
+    "kind",
+    "namespace",
+    "name",
+    "user",
+    "rules",
+    "details",
+  ],
+  properties: {
+    seq: { type: "integer" },
+    at: { type: "string", format: "date-time" },
+    uid: { type: "string" },
+    endpoint: { type: "string", enum: ["validate", "mutate"] },
+    allowed: { type: "boolean" },
+    evaluated: {
+      type: "string",
+      description: "pod, controller, ... or failure (the failure policy answered)",
+    },
+    operation: { type: "string" },
+    kind: { type: "string" },
+    namespace: { type: "string" },
+    name: { type: "string" },
+    user: { type: "string" },
+    rules: { type: "array", items: { type: "string" }, description: "the rules violated" },
+    details: {
+      type: "object",
+      additionalProperties: true,
+      description:
+        "message, warnings, dryRun, exemption, violations (rule, mode, fieldPath, message, exception)",
+    },
+  },
+};
+
+export const ADMISSION_DECISIONS_PAGE_SCHEMA: Schema = {
+  type: "object",
+  required: ["items"],
+  properties: { items: { type: "array", items: ADMISSION_DECISION_SCHEMA }, next: { type: "string" } },
+};

@@ -18,6 +18,7 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import {
   type AdmissionDecision,
   type AdmissionPolicy,
+  type AdmissionRequest,
   admissionReviewResponse,
   failureDecision,
 } from "../../core/admission/index.js";
@@ -53,7 +54,11 @@ export interface WebhookOptions {
   sources: AdmissionFactSources;
   limits?: Partial<WebhookLimits> | undefined;
   /** Called with every decision made (recorders); must not throw. */
-  onDecision?: ((d: AdmissionDecision, kind: "validate" | "mutate") => void) | undefined;
+  onDecision?:
+    | ((d: AdmissionDecision, kind: "validate" | "mutate", request: AdmissionRequest) => void)
+    | undefined;
+  /** Decision recording counters shown in /metrics (recorded, dropped). */
+  recorderStats?: (() => { recorded: number; dropped: number; buffered: number }) | undefined;
   /** Serve POST /mutate (tags resolved to digests when the policy says so). */
   mutate?: boolean | undefined;
   /** Readiness: false until the fact sources are primed (namespace cache synced). */
@@ -210,6 +215,36 @@ export function createWebhook(opts: WebhookOptions): Webhook {
     });
   }
 
+  if (opts.recorderStats) {
+    const read = opts.recorderStats;
+    new Counter({
+      name: "palisade_admission_decisions_recorded_total",
+      help: "Decisions written to the store.",
+      registers: [metrics],
+      collect() {
+        this.reset();
+        this.inc(read().recorded);
+      },
+    });
+    new Counter({
+      name: "palisade_admission_decisions_dropped_total",
+      help: "Decisions not recorded: the buffer was full (the store too slow) or the store refused the batch.",
+      registers: [metrics],
+      collect() {
+        this.reset();
+        this.inc(read().dropped);
+      },
+    });
+    new Gauge({
+      name: "palisade_admission_decisions_buffered",
+      help: "Decisions waiting to be written to the store.",
+      registers: [metrics],
+      collect() {
+        this.set(read().buffered);
+      },
+    });
+  }
+
   // Event-loop lag: how late a 20 ms timer fires. A loop that far behind is already queueing requests.
   let lag = 0;
   let last = performance.now();
@@ -299,7 +334,7 @@ export function createWebhook(opts: WebhookOptions): Webhook {
             response.patch = Buffer.from(JSON.stringify(patch)).toString("base64");
           }
           decisions.inc({ endpoint, result: patch.length > 0 ? "patched" : "allowed" });
-          opts.onDecision?.(d, endpoint);
+          opts.onDecision?.(d, endpoint, answer.request);
           send(res, 200, { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response });
           return;
         }
@@ -307,7 +342,7 @@ export function createWebhook(opts: WebhookOptions): Webhook {
           endpoint,
           result: d.evaluated === "failure" ? "failure" : d.allowed ? "allowed" : "denied",
         });
-        opts.onDecision?.(d, endpoint);
+        opts.onDecision?.(d, endpoint, answer.request);
         send(res, 200, answer.body);
       } finally {
         clearTimeout(timer);

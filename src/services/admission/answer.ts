@@ -2,6 +2,7 @@ import {
   type AdmissionDecision,
   type AdmissionFacts,
   type AdmissionPolicy,
+  type AdmissionRequest,
   admissionReviewResponse,
   decide,
   failureDecision,
@@ -24,7 +25,7 @@ export interface AdmissionFactSources {
 }
 
 export type AdmissionAnswer =
-  | { httpStatus: 200; body: Record<string, unknown>; decision: AdmissionDecision }
+  | { httpStatus: 200; body: Record<string, unknown>; decision: AdmissionDecision; request: AdmissionRequest }
   | { httpStatus: 400; body: { error: string } };
 
 export interface AnswerOptions {
@@ -66,5 +67,5 @@ export async function answerAdmissionReview(body: unknown, opts: AnswerOptions):
     const reason = e instanceof Error ? e.message : String(e);
     decision = failureDecision(req, opts.policy, `fact lookup failed: ${reason}`);
   }
-  return { httpStatus: 200, body: admissionReviewResponse(decision), decision };
+  return { httpStatus: 200, body: admissionReviewResponse(decision), decision, request: req };
 }

@@ -21,5 +21,11 @@ export {
 } from "./facts.js";
 export { admissionTest, type OfflineDecision, type OfflineReport, reviewForCreate } from "./offline.js";
 export { type LoadedAdmissionPolicy, loadAdmissionPolicy, relativeToPolicy } from "./policy.js";
+export {
+  DecisionRecorder,
+  type DecisionRecorderOptions,
+  type DecisionRecorderStats,
+  decisionRecord,
+} from "./recorder.js";
 export { PolicyReloader, type PolicyReloaderOptions, type PolicyReloadStatus } from "./reload.js";
 export { type VerifySignature, withSignatures } from "./signatures.js";

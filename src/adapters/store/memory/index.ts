@@ -3,6 +3,7 @@
 import type { Stores } from "../ports.js";
 import { MemoryAlertStore } from "./alerts.js";
 import { MemoryBaselineStore } from "./baselines.js";
+import { MemoryAdmissionDecisionStore } from "./decisions.js";
 import { MemoryKnownImageStore, MemoryRemediationStore } from "./lineage.js";
 import {
   MemoryAuditStore,
@@ -39,6 +40,7 @@ export function openMemoryStores(location = ":memory:"): Stores {
     exceptions: new MemoryExceptionStore(),
     baselines: new MemoryBaselineStore(),
     alerts: new MemoryAlertStore(),
+    admissionDecisions: new MemoryAdmissionDecisionStore(),
     async close() {},
   };
 }

@@ -7,6 +7,7 @@ import type { OpenStoresOptions, Stores } from "../ports.js";
 import { PgAlertStore } from "./alerts.js";
 import { PgBaselineStore } from "./baselines.js";
 import { openPgConnection } from "./connection.js";
+import { PgAdmissionDecisionStore } from "./decisions.js";
 import { PgKnownImageStore, PgRemediationStore } from "./lineage.js";
 import { PgAuditStore, PgExceptionStore, PgFindingStore, PgSnapshotStore, PgTokenStore } from "./platform.js";
 import { PgVulnStore } from "./vulns.js";
@@ -41,6 +42,7 @@ export async function openPgStores(url: string, opts: OpenStoresOptions = {}): P
     exceptions: new PgExceptionStore(conn),
     baselines: new PgBaselineStore(conn),
     alerts: new PgAlertStore(conn),
+    admissionDecisions: new PgAdmissionDecisionStore(conn),
     async close() {
       if (closed) return;
       closed = true;

@@ -236,6 +236,31 @@ export const PG_MIGRATIONS: readonly Migration<Up>[] = [
       `);
     },
   },
+  {
+    version: 11,
+    name: "admission decisions",
+    up: async (c, t) => {
+      await c.query(`
+        CREATE TABLE IF NOT EXISTS ${t("admission_decisions")} (
+          seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          at text NOT NULL,
+          uid text COLLATE "C" NOT NULL,
+          endpoint text NOT NULL,
+          allowed integer NOT NULL,
+          evaluated text NOT NULL,
+          operation text NOT NULL,
+          kind text COLLATE "C" NOT NULL,
+          namespace text COLLATE "C" NOT NULL,
+          name text COLLATE "C" NOT NULL,
+          username text COLLATE "C" NOT NULL,
+          rules text COLLATE "C" NOT NULL,
+          details text NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS admission_decisions_by_at ON ${t("admission_decisions")} (at);
+        CREATE INDEX IF NOT EXISTS admission_decisions_by_namespace ON ${t("admission_decisions")} (namespace, seq);
+      `);
+    },
+  },
 ];
 
 export const PG_SCHEMA_VERSION = latestVersion(PG_MIGRATIONS);

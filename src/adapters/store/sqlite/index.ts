@@ -6,6 +6,7 @@
 import type { OpenStoresOptions, Stores } from "../ports.js";
 import { SqliteAlertStore } from "./alerts.js";
 import { SqliteBaselineStore } from "./baselines.js";
+import { SqliteAdmissionDecisionStore } from "./decisions.js";
 import { SqliteKnownImageStore, SqliteRemediationStore } from "./lineage.js";
 import { openSqliteConnection } from "./open.js";
 import {
@@ -55,6 +56,7 @@ export function openSqliteStores(file: string, opts: OpenStoresOptions = {}): St
     exceptions: new SqliteExceptionStore(conn),
     baselines: new SqliteBaselineStore(conn),
     alerts: new SqliteAlertStore(conn),
+    admissionDecisions: new SqliteAdmissionDecisionStore(conn),
     async close() {
       if (closed) return;
       closed = true;

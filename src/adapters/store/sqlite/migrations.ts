@@ -261,6 +261,30 @@ CREATE TABLE IF NOT EXISTS runtime_alerts (
 CREATE INDEX IF NOT EXISTS runtime_alerts_by_team ON runtime_alerts (team, cluster, rule_id, key);
 `),
   },
+  {
+    version: 12,
+    name: "admission decisions",
+    up: (db) =>
+      db.exec(`
+CREATE TABLE IF NOT EXISTS admission_decisions (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at TEXT NOT NULL,
+  uid TEXT NOT NULL,
+  endpoint TEXT NOT NULL,
+  allowed INTEGER NOT NULL,
+  evaluated TEXT NOT NULL,
+  operation TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  namespace TEXT NOT NULL,
+  name TEXT NOT NULL,
+  username TEXT NOT NULL,
+  rules TEXT NOT NULL,
+  details TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS admission_decisions_by_at ON admission_decisions (at);
+CREATE INDEX IF NOT EXISTS admission_decisions_by_namespace ON admission_decisions (namespace, seq);
+`),
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = latestVersion(SQLITE_MIGRATIONS);

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, type Served, serve } from "../../../../test/support/admission-serve.js";
 import { makeTestCerts, type TestCerts } from "../../../../test/support/tls.js";
+import { openStores } from "../../../adapters/store/index.js";
 import { reviewForCreate } from "../../../services/admission/index.js";
 
 const POD = {
@@ -24,6 +25,8 @@ describe("palisade admission serve reloads its policy file", () => {
     certs = makeTestCerts(join(dir, "tls"));
     writeFileSync(join(dir, "policy.yaml"), policy("audit"));
     writeFileSync(join(dir, "ns.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n");
+    // A database that exists: the webhook records its decisions there.
+    await (await openStores(join(dir, "x.db"))).close();
     served = await serve(
       ["--policy", join(dir, "policy.yaml"), "--namespaces", join(dir, "ns.yaml"), "--db", join(dir, "x.db")],
       certs,
@@ -71,5 +74,33 @@ describe("palisade admission serve reloads its policy file", () => {
     writeFileSync(join(dir, "policy.yaml"), policy("audit"));
     await eventually(async () => (await readyz()).policy.status === "current", "the recovery");
     expect(await allowed("r4")).toBe(true);
+  }, 60_000);
+
+  it("records its decisions in the store, off the review's path (batched), and counts them", async () => {
+    const recorded = async () =>
+      Number(
+        /^palisade_admission_decisions_recorded_total (\d+)$/m.exec(
+          (await served.call("GET", "/metrics")).text,
+        )?.[1],
+      );
+    await eventually(async () => (await recorded()) >= 4, "the earlier decisions to be recorded");
+    const before = await recorded();
+    for (const uid of ["d1", "d2", "d3"]) await allowed(uid);
+    await eventually(async () => (await recorded()) >= before + 3, "the decisions to be recorded");
+    const stores = await openStores(join(dir, "x.db"));
+    try {
+      const page = await stores.admissionDecisions.list({ limit: 3 });
+      expect(page.items.map((d) => [d.uid, d.kind, d.namespace, d.name, d.operation])).toEqual([
+        ["d3", "Pod", "shop", "web", "CREATE"],
+        ["d2", "Pod", "shop", "web", "CREATE"],
+        ["d1", "Pod", "shop", "web", "CREATE"],
+      ]);
+      expect(page.items[0]?.rules).toEqual(["pss/privileged"]);
+    } finally {
+      await stores.close();
+    }
+    expect((await served.call("GET", "/metrics")).text).toMatch(
+      /^palisade_admission_decisions_dropped_total 0$/m,
+    );
   }, 60_000);
 });

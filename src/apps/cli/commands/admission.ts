@@ -13,8 +13,10 @@ Serves POST /validate (and /mutate when the policy sets mutation.resolveTags), G
 /metrics over HTTPS. Namespace labels come from --namespaces (manifests) or a watch through --kubeconfig,
 never from a request per review. Image facts (known digests, vulnerabilities, closed remediation records)
 come from the store (--db), cached for --cache-ttl with at most --cache-size images. The certificate and key
-are reloaded when the files change. Without --policy, Pod Security is exactly what each namespace's
-pod-security.kubernetes.io labels say and nothing else acts.`;
+are reloaded when the files change, and so is the policy (a policy that does not load keeps the old one).
+Decisions are recorded in the store in the background (--decisions-retention, --decisions-max). Without
+--policy, Pod Security is exactly what each namespace's pod-security.kubernetes.io labels say and nothing
+else acts.`;
 
 const HELP_TEST = `
 Decides every Pod and workload in the input as the webhook would decide its CREATE (the same code path);
@@ -35,6 +37,8 @@ interface ServeFlags {
   cacheSize: string;
   record?: string;
   signatures?: string;
+  decisionsRetention: string;
+  decisionsMax: string;
 }
 
 interface InstallFlags {
@@ -64,12 +68,13 @@ const positiveInt = (v: string, flag: string): number => {
   return n;
 };
 
-/** "60s", "2m", "500ms" or plain milliseconds. */
+/** "60s", "2m", "12h", "7d", "500ms" or plain milliseconds. */
 const durationMs = (v: string, flag: string): number => {
-  const m = /^(\d+)(ms|s|m)?$/.exec(v.trim());
-  if (!m) throw new PalisadeError("USAGE", `${flag}: expected a duration like 500ms, 30s or 2m`);
+  const m = /^(\d+)(ms|s|m|h|d)?$/.exec(v.trim());
+  if (!m) throw new PalisadeError("USAGE", `${flag}: expected a duration like 500ms, 30s, 2m, 12h or 7d`);
   const n = Number(m[1]);
-  return m[2] === "s" ? n * 1000 : m[2] === "m" ? n * 60_000 : n;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] ?? "ms"] ?? 1;
+  return n * unit;
 };
 
 /**
@@ -156,7 +161,9 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option("--cache-ttl <duration>", "how long store facts stay fresh", "60s")
     .option("--cache-size <n>", "images kept in the fact cache", "10000")
-    .option("--record <file>", "append every decision to this file (JSON lines)")
+    .option("--record <file>", "also append every decision to this file (JSON lines)")
+    .option("--decisions-retention <duration>", "keep decisions recorded in the store this long", "7d")
+    .option("--decisions-max <n>", "keep at most this many decisions in the store", "1000000")
     .option(
       "--signatures <dir>",
       "Sigstore bundles by digest (<alg>-<hex>.sigstore.json) for the policy's signatures",
@@ -304,7 +311,23 @@ async function runServe(flags: ServeFlags, ctx: CliContext): Promise<void> {
   });
 
   const { createWebhook } = await import("../../webhook/index.js");
-  const { PolicyReloader } = await import("../../../services/admission/index.js");
+  const { PolicyReloader, DecisionRecorder, decisionRecord } = await import(
+    "../../../services/admission/index.js"
+  );
+  // Decisions go to the store in batches, off the review's path (a slow store drops and counts, never slows).
+  const recorder = new DecisionRecorder({
+    store: stores.admissionDecisions,
+    maxBuffered: 50_000,
+    batchSize: 1_000,
+    flushEveryMs: 200,
+    retention: {
+      maxAgeMs: durationMs(flags.decisionsRetention, "--decisions-retention"),
+      maxCount: positiveInt(flags.decisionsMax, "--decisions-max"),
+    },
+    pruneEveryMs: 60_000,
+    now: () => ctx.now(),
+    log: (line) => ctx.stderr.write(`palisade: ${line}\n`),
+  });
   const record = flags.record ? resolve(ctx.cwd, flags.record) : undefined;
   // The policy file (and its exceptions and key files) reloaded on change: a watch on their directories (an
   // editor's rename and a ConfigMap's `..data` symlink swap are both events there), debounced; a file that does not
@@ -360,7 +383,9 @@ async function runServe(flags: ServeFlags, ctx: CliContext): Promise<void> {
     ready,
     policyStatus: flags.policy === undefined ? undefined : () => reloader.status(),
     cacheStats: () => facts.stats,
-    onDecision: (d, endpoint) => {
+    recorderStats: () => recorder.stats(),
+    onDecision: (d, endpoint, request) => {
+      recorder.record(decisionRecord(d, request, endpoint, ctx.now()));
       if (!record) return;
       const line = {
         at: ctx.now().toISOString(),
@@ -410,6 +435,7 @@ async function runServe(flags: ServeFlags, ctx: CliContext): Promise<void> {
     process.once("SIGINT", stop);
   });
   await stopWatch();
+  await recorder.close();
   await stores.close();
 }
 

@@ -1,0 +1,172 @@
+import { describe, expect, it } from "vitest";
+import { openStores } from "../../adapters/store/index.js";
+import type { AdmissionDecisionInput, AdmissionDecisionStore } from "../../adapters/store/ports.js";
+import { DecisionRecorder, decisionRecord } from "./index.js";
+
+const at = new Date("2026-12-05T02:00:00Z");
+const input = (n: number): AdmissionDecisionInput =>
+  decisionRecord(
+    {
+      uid: `u${n}`,
+      allowed: false,
+      warnings: ["w"],
+      auditAnnotations: {},
+      violations: [
+        { rule: "pss/privileged", mode: "enforce", fieldPath: "spec.containers[0]", message: "privileged" },
+        {
+          rule: "image/forbidden-tag",
+          mode: "warn",
+          fieldPath: "spec.containers[0].image",
+          message: "latest",
+          exception: { id: "legacy", reason: "migrating" },
+        },
+        { rule: "pss/privileged", mode: "enforce", fieldPath: "spec.containers[1]", message: "privileged" },
+      ],
+      evaluated: "pod",
+      dryRun: false,
+      status: { status: "Failure", code: 403, message: "denied", reason: "Forbidden" },
+    },
+    {
+      kind: { group: "", version: "v1", kind: "Pod" },
+      namespace: "shop",
+      name: `p${n}`,
+      operation: "CREATE",
+      userInfo: { username: "alice", groups: [] },
+    },
+    "validate",
+    new Date(at.getTime() + n),
+  );
+
+const options = (store: Pick<AdmissionDecisionStore, "append" | "prune">, log: string[] = []) => ({
+  store,
+  maxBuffered: 100,
+  batchSize: 40,
+  flushEveryMs: 10,
+  retention: { maxAgeMs: 3_600_000, maxCount: 1_000 },
+  pruneEveryMs: 60_000,
+  now: () => at,
+  log: (l: string) => log.push(l),
+});
+
+describe("decisionRecord", () => {
+  it("keeps who asked for what, the answer, each violation with its exception, and the distinct rules", () => {
+    expect(input(1)).toEqual({
+      at: new Date(at.getTime() + 1),
+      uid: "u1",
+      endpoint: "validate",
+      allowed: false,
+      evaluated: "pod",
+      operation: "CREATE",
+      kind: "Pod",
+      namespace: "shop",
+      name: "p1",
+      user: "alice",
+      rules: ["image/forbidden-tag", "pss/privileged"],
+      details: {
+        message: "denied",
+        warnings: ["w"],
+        dryRun: false,
+        exemption: null,
+        violations: [
+          {
+            rule: "pss/privileged",
+            mode: "enforce",
+            fieldPath: "spec.containers[0]",
+            message: "privileged",
+            exception: null,
+          },
+          {
+            rule: "image/forbidden-tag",
+            mode: "warn",
+            fieldPath: "spec.containers[0].image",
+            message: "latest",
+            exception: { id: "legacy", reason: "migrating" },
+          },
+          {
+            rule: "pss/privileged",
+            mode: "enforce",
+            fieldPath: "spec.containers[1]",
+            message: "privileged",
+            exception: null,
+          },
+        ],
+      },
+    });
+  });
+});
+
+describe("DecisionRecorder", () => {
+  it("writes buffered decisions in batches to the store", async () => {
+    const stores = await openStores("memory:");
+    const sizes: number[] = [];
+    const store = {
+      append: (b: readonly AdmissionDecisionInput[]) => {
+        sizes.push(b.length);
+        return stores.admissionDecisions.append(b);
+      },
+      prune: (r: { before?: Date; keep?: number }) => stores.admissionDecisions.prune(r),
+    };
+    const rec = new DecisionRecorder(options(store));
+    for (let i = 1; i <= 90; i++) rec.record(input(i));
+    await rec.close();
+    expect(sizes).toEqual([40, 40, 10]);
+    expect(rec.stats()).toEqual({ recorded: 90, dropped: 0, failedBatches: 0, pruned: 0, buffered: 0 });
+    const page = await stores.admissionDecisions.list({ limit: 2 });
+    expect(page.items.map((d) => d.uid)).toEqual(["u90", "u89"]);
+    await stores.close();
+  });
+
+  it("never waits for a slow store: past the buffer, decisions are dropped and counted", async () => {
+    // Test double: a store that never answers (no real store can be made to hang on cue).
+    let calls = 0;
+    const hanging = {
+      append: () => {
+        calls++;
+        return new Promise<void>(() => {});
+      },
+      prune: async () => 0,
+    };
+    const rec = new DecisionRecorder(options(hanging));
+    for (let i = 1; i <= 100; i++) rec.record(input(i));
+    void rec.flush(); // the first batch of 40 goes to the store and never comes back
+    for (let i = 101; i <= 200; i++) rec.record(input(i));
+    expect(calls).toBe(1);
+    expect(rec.stats()).toEqual({ recorded: 0, dropped: 60, failedBatches: 0, pruned: 0, buffered: 100 });
+  });
+
+  it("a batch the store refuses is dropped, counted and logged; later batches still go", async () => {
+    const stores = await openStores("memory:");
+    const log: string[] = [];
+    let fail = true;
+    const store = {
+      append: async (b: readonly AdmissionDecisionInput[]) => {
+        if (fail) throw new Error("database is locked");
+        await stores.admissionDecisions.append(b);
+      },
+      prune: (r: { before?: Date; keep?: number }) => stores.admissionDecisions.prune(r),
+    };
+    const rec = new DecisionRecorder(options(store, log));
+    for (let i = 1; i <= 30; i++) rec.record(input(i));
+    await rec.flush();
+    fail = false;
+    for (let i = 31; i <= 35; i++) rec.record(input(i));
+    await rec.close();
+    expect(rec.stats()).toEqual({ recorded: 5, dropped: 30, failedBatches: 1, pruned: 0, buffered: 0 });
+    expect(log).toEqual(["cannot record 30 admission decisions (dropped): database is locked"]);
+    await stores.close();
+  });
+
+  it("applies retention by age and count as it flushes", async () => {
+    const stores = await openStores("memory:");
+    await stores.admissionDecisions.append([{ ...input(1), at: new Date("2026-12-01T00:00:00Z") }]);
+    const rec = new DecisionRecorder({
+      ...options(stores.admissionDecisions),
+      retention: { maxAgeMs: 86_400_000, maxCount: 3 },
+    });
+    for (let i = 2; i <= 6; i++) rec.record(input(i));
+    await rec.close();
+    expect(rec.stats().pruned).toBe(3);
+    expect((await stores.admissionDecisions.list()).items.map((d) => d.uid)).toEqual(["u6", "u5", "u4"]);
+    await stores.close();
+  });
+});

@@ -1,0 +1,154 @@
+/**
+ * Use case: record the webhook's decisions in the store without ever slowing a review. `record` only appends to a
+ * bounded in-memory buffer; a background flush writes what is buffered in one batch (one transaction) at a time.
+ * When the store is slow or down the buffer fills and further decisions are dropped and counted (a review is never
+ * made to wait for, or fail because of, its record); a batch the store refuses is counted as dropped too. Retention
+ * (age and count) is applied by the same loop every `pruneEveryMs`.
+ */
+import type { AdmissionDecisionInput, AdmissionDecisionStore } from "../../adapters/store/ports.js";
+import type { AdmissionDecision, AdmissionRequest } from "../../core/admission/index.js";
+
+export interface DecisionRecorderOptions {
+  store: Pick<AdmissionDecisionStore, "append" | "prune">;
+  /** Decisions buffered at most; past it they are dropped (counted). */
+  maxBuffered: number;
+  /** Decisions written per batch at most. */
+  batchSize: number;
+  /** Time between flushes while decisions are buffered. */
+  flushEveryMs: number;
+  /** Keep decisions this long (milliseconds) and at most this many; undefined: no bound of that kind. */
+  retention: { maxAgeMs?: number | undefined; maxCount?: number | undefined };
+  pruneEveryMs: number;
+  now: () => Date;
+  log: (line: string) => void;
+}
+
+export interface DecisionRecorderStats {
+  recorded: number;
+  dropped: number;
+  failedBatches: number;
+  pruned: number;
+  buffered: number;
+}
+
+/** The stored form of one decision: who asked for what, the answer, and every violation. */
+export function decisionRecord(
+  d: AdmissionDecision,
+  req: Pick<AdmissionRequest, "kind" | "namespace" | "name" | "operation" | "userInfo">,
+  endpoint: string,
+  at: Date,
+): AdmissionDecisionInput {
+  return {
+    at,
+    uid: d.uid,
+    endpoint,
+    allowed: d.allowed,
+    evaluated: d.evaluated,
+    operation: req.operation,
+    kind: req.kind.kind,
+    namespace: req.namespace,
+    name: req.name,
+    user: req.userInfo.username,
+    rules: [...new Set(d.violations.map((v) => v.rule))].sort(),
+    details: {
+      message: d.status?.message ?? null,
+      warnings: d.warnings,
+      dryRun: d.dryRun,
+      exemption: d.exemption ?? null,
+      violations: d.violations.map((v) => ({
+        rule: v.rule,
+        mode: v.mode,
+        fieldPath: v.fieldPath,
+        message: v.message,
+        exception: v.exception ? { id: v.exception.id, reason: v.exception.reason } : null,
+      })),
+    },
+  };
+}
+
+/** Buffered, batched, never-blocking decision recording. */
+export class DecisionRecorder {
+  readonly #stats = { recorded: 0, dropped: 0, failedBatches: 0, pruned: 0 };
+  #buffer: AdmissionDecisionInput[] = [];
+  #flushing: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #lastPrune = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly opts: DecisionRecorderOptions) {}
+
+  /** Buffer one decision (or count it dropped when the buffer is full). Never throws, never waits. */
+  record(d: AdmissionDecisionInput): void {
+    if (this.#buffer.length >= this.opts.maxBuffered) {
+      this.#stats.dropped++;
+      return;
+    }
+    this.#buffer.push(d);
+    if (this.#timer === undefined && this.#flushing === undefined) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        void this.flush();
+      }, this.opts.flushEveryMs);
+      this.#timer.unref();
+    }
+  }
+
+  /** Write everything buffered now (batch after batch), then prune when due. One flush runs at a time. */
+  flush(): Promise<void> {
+    this.#flushing ??= this.#drain().finally(() => {
+      this.#flushing = undefined;
+      // Decisions that arrived during the last write wait for the next tick of the loop.
+      if (this.#buffer.length > 0 && this.#timer === undefined) {
+        this.#timer = setTimeout(() => {
+          this.#timer = undefined;
+          void this.flush();
+        }, this.opts.flushEveryMs);
+        this.#timer.unref();
+      }
+    });
+    return this.#flushing;
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#buffer.length > 0) {
+      const batch = this.#buffer.splice(0, this.opts.batchSize);
+      try {
+        await this.opts.store.append(batch);
+        this.#stats.recorded += batch.length;
+      } catch (e) {
+        this.#stats.failedBatches++;
+        this.#stats.dropped += batch.length;
+        this.opts.log(
+          `cannot record ${batch.length} admission decisions (dropped): ${e instanceof Error ? e.message : String(e)}`,
+        );
+        break;
+      }
+    }
+    const now = this.opts.now();
+    const { maxAgeMs, maxCount } = this.opts.retention;
+    if (
+      (maxAgeMs !== undefined || maxCount !== undefined) &&
+      now.getTime() - this.#lastPrune >= this.opts.pruneEveryMs
+    ) {
+      this.#lastPrune = now.getTime();
+      try {
+        this.#stats.pruned += await this.opts.store.prune({
+          before: maxAgeMs === undefined ? undefined : new Date(now.getTime() - maxAgeMs),
+          keep: maxCount,
+        });
+      } catch (e) {
+        this.opts.log(`cannot prune admission decisions: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  }
+
+  stats(): DecisionRecorderStats {
+    return { ...this.#stats, buffered: this.#buffer.length };
+  }
+
+  /** Stop the timer and write what is buffered. */
+  async close(): Promise<void> {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.flush();
+  }
+}
