@@ -55,6 +55,46 @@ describe("build output", () => {
     ).toEqual([true, true, true, true, false, false]);
   });
 
+  it("prints manifests from a lazily loaded command (admission install --print, as YAML)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "palisade-build-cert-"));
+    try {
+      execFileSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "ec",
+          "-pkeyopt",
+          "ec_paramgen_curve:prime256v1",
+          "-nodes",
+          "-keyout",
+          join(dir, "key.pem"),
+          "-out",
+          join(dir, "cert.pem"),
+          "-days",
+          "1",
+          "-subj",
+          "/CN=palisade-admission",
+        ],
+        { stdio: "ignore" },
+      );
+      const r = spawnSync(
+        process.execPath,
+        [join(OUT, "palisade.js"), "admission", "install", "--print", "--tls-cert", join(dir, "cert.pem")],
+        { cwd: ROOT, encoding: "utf8" },
+      );
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(
+        /^apiVersion: admissionregistration\.k8s\.io\/v1\nkind: ValidatingWebhookConfiguration\n/,
+      );
+      expect(r.stdout.split("\n---\n").length).toBe(7);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("the code cache made at build time changes no output, and a missing or damaged cache falls back to compiling", () => {
     const file = join(ROOT, "examples", "demo", "manifests", "payments", "helm-rendered.yaml");
     const chunks = join(OUT, "chunks");

@@ -447,7 +447,7 @@ async function runInstall(flags: InstallFlags, ctx: CliContext): Promise<void> {
     );
   const { readFileSync } = await import("node:fs");
   const { resolve } = await import("node:path");
-  const { stringify } = await import("yaml");
+  const { yamlDocuments } = await import("../yaml-out.js");
   const { admissionInstallManifests } = await import("../../webhook/index.js");
   const { policy } = await loadPolicy(flags.policy, ctx, null);
   const failurePolicy = flags.failurePolicy ?? policy.failurePolicy;
@@ -469,5 +469,5 @@ async function runInstall(flags: InstallFlags, ctx: CliContext): Promise<void> {
     mutate: flags.mutate === true || policy.mutation?.resolveTags === true,
     policyFile: flags.policy !== undefined,
   });
-  ctx.stdout.write(docs.map((d) => stringify(d, { lineWidth: 0 })).join("---\n"));
+  ctx.stdout.write(yamlDocuments(docs));
 }

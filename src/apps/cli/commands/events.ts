@@ -561,8 +561,8 @@ export function register(program: Command, ctx: CliContext): void {
       );
       if (flags.output === "json") ctx.stdout.write(`${JSON.stringify(rec, null, 2)}\n`);
       else {
-        const { stringify } = await import("yaml");
-        ctx.stdout.write(rec.policies.map((p) => stringify(p, { lineWidth: 0 })).join("---\n"));
+        const { yamlDocuments } = await import("../yaml-out.js");
+        ctx.stdout.write(yamlDocuments(rec.policies));
       }
       const iso = (t: number) => new Date(t).toISOString();
       const err = (s: string) => ctx.stderr.write(`palisade: ${s}\n`);
