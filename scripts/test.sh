@@ -5,6 +5,8 @@
 #  - PostgreSQL and NATS: started if installed and stopped (their tests fail naming them when unreachable with CI).
 #  - kube-apiserver, kube-controller-manager and etcd for test/integration/kube-*: built once into
 #    ~/.cache/palisade-test (scripts/build-kube-apiserver.sh; the first build takes minutes).
+#  - helm for test/deploy/chart.test.ts: Debian's package when installed, else built once from its Go module into
+#    ~/.cache/palisade-test (scripts/helm-path.sh).
 # Skipped tests are listed at the end of the run with what each needs; with CI set a skip fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,6 +67,8 @@ fi
 scripts/build-kube-apiserver.sh >/dev/null || echo "test: kube-apiserver build failed; test/integration/kube-* will say why" >&2
 # k8s.io/apimachinery label selectors for src/core/k8s/selector.differential.test.ts (cached after the first build).
 scripts/build-k8s-labels.sh >/dev/null || echo "test: k8s-labels build failed; the selector differential test will say why" >&2
+# helm for the chart tests (lint, template, the committed manifests equal a fresh render; cached after the first build).
+scripts/helm-path.sh >/dev/null || echo "test: helm build failed; test/deploy/chart.test.ts will say why" >&2
 
 npm run -s typecheck
 npm run -s lint
