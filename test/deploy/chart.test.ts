@@ -1,9 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Readable, Writable } from "node:stream";
+import type { Command } from "commander";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { LIVE_KINDS } from "../../src/adapters/kube/index.js";
+import type { CliContext } from "../../src/apps/cli/context.js";
+import { buildProgram } from "../../src/apps/cli/program.js";
 import { admissionInstallManifests } from "../../src/apps/webhook/index.js";
 import { runCli } from "../support/cli.js";
 import { CHART, helm, helmTestsEnabled, NAMESPACE, RELEASE, RENDERED, ROOT, templateArgs } from "./helm.js";
@@ -33,6 +37,20 @@ const named = (docs: Obj[], kind: string, name: string): Obj => {
 const podSpecs = (docs: Obj[]): [string, Obj][] =>
   byKind(docs, "Deployment").map((d) => [d.metadata.name as string, d.spec.template.spec as Obj]);
 
+/** A CLI context that prints nothing, for building the command tree. */
+const quietContext = (): CliContext => {
+  const sink = () => new Writable({ write: (_c, _e, cb) => cb() });
+  return {
+    stdout: sink(),
+    stderr: sink(),
+    stdin: Readable.from([]),
+    env: {},
+    cwd: ROOT,
+    now: () => new Date(0),
+    exitCode: 0,
+  };
+};
+
 const committed = parseManifests(readFileSync(RENDERED, "utf8"));
 const NAME = (component: string) => `${RELEASE}-${component}`;
 
@@ -60,8 +78,17 @@ function expectHardened(docs: Obj[]): void {
       });
       expect(Object.keys(c.resources.requests).sort()).toEqual(["cpu", "memory"]);
       expect(Object.keys(c.resources.limits).sort()).toEqual(["cpu", "memory"]);
-      expect(c.livenessProbe.httpGet.path).toBe("/healthz");
-      expect(c.readinessProbe.httpGet.path).toBe("/readyz");
+      // The paths each program serves: central and the webhook /healthz and /readyz, the sensor /metrics only.
+      const probes = {
+        live: c.livenessProbe?.httpGet.path,
+        ready: c.readinessProbe?.httpGet.path,
+      };
+      expect({ name, probes }).toEqual({
+        name,
+        probes: name.endsWith("-sensor")
+          ? { live: "/metrics", ready: undefined }
+          : { live: "/healthz", ready: "/readyz" },
+      });
       for (const m of c.volumeMounts as Obj[]) mounts.add(m.mountPath);
     }
     // A writable /tmp on an emptyDir, since the root filesystem is read-only.
@@ -86,7 +113,10 @@ function expectNetworkPolicies(docs: Obj[]): void {
     expect(deny?.spec.ingress).toBeUndefined();
     expect(deny?.spec.egress).toBeUndefined();
     const own = mine.filter((p) => p !== deny);
-    expect({ deployment: d.metadata.name, own: own.length }).toEqual({ deployment: d.metadata.name, own: 1 });
+    expect({ deployment: d.metadata.name, own: own.length }).toEqual({
+      deployment: d.metadata.name,
+      own: 1,
+    });
     expect(own[0]?.spec.policyTypes).toEqual(["Ingress", "Egress"]);
   }
 }
@@ -94,7 +124,10 @@ function expectNetworkPolicies(docs: Obj[]): void {
 async function expectPssRestricted(file: string, docs: Obj[]): Promise<void> {
   const r = await runCli(["pss", "--level", "restricted", "--version", "latest", "-o", "json", file]);
   expect(r.stderr).toBe("");
-  const verdicts = JSON.parse(r.stdout) as { resource: { kind: string; name: string }; allowed: boolean }[];
+  const verdicts = JSON.parse(r.stdout) as {
+    resource: { kind: string; name: string };
+    allowed: boolean;
+  }[];
   // One verdict per workload, every one of them allowed.
   expect(verdicts.map((v) => `${v.resource.kind}/${v.resource.name}`).sort()).toEqual(
     byKind(docs, "Deployment")
@@ -109,7 +142,12 @@ async function scanHighAndCritical(file: string): Promise<{ ruleId: string; reso
   const r = await runCli(["scan", file, "-o", "json"]);
   const report = JSON.parse(r.stdout) as {
     summary: { notEvaluated: number };
-    findings: { ruleId: string; severity: string; resource: Obj; suppressed?: boolean }[];
+    findings: {
+      ruleId: string;
+      severity: string;
+      resource: Obj;
+      suppressed?: boolean;
+    }[];
   };
   expect(report.summary.notEvaluated).toBe(0);
   return report.findings
@@ -179,22 +217,48 @@ describe("deploy/manifests/palisade.yaml (the chart's default render)", () => {
     ).toBe(true);
   });
 
-  it("gives the sensor get/list/watch on exactly the kinds the live reader lists (Secrets only when asked)", () => {
+  it("gives the sensor the ClusterRole of deploy/sensor-rbac.yaml: list/watch on the kinds the live reader lists", () => {
     const role = named(committed, "ClusterRole", NAME("sensor"));
+    const shipped = named(
+      parseManifests(readFileSync(join(ROOT, "deploy", "sensor-rbac.yaml"), "utf8")),
+      "ClusterRole",
+      NAME("sensor"),
+    );
+    expect(role.rules).toEqual(shipped.rules);
     const granted = new Set<string>();
     for (const rule of role.rules as Obj[]) {
-      expect(rule.verbs).toEqual(["get", "list", "watch"]);
-      expect(rule.resourceNames).toBeUndefined();
-      expect(rule.nonResourceURLs).toBeUndefined();
+      expect(rule.verbs).toEqual(["list", "watch"]);
       for (const g of rule.apiGroups as string[])
         for (const r of rule.resources as string[]) granted.add(`${g}/${r}`);
     }
     const read = LIVE_KINDS.map(
       (k) => `${k.apiVersion.includes("/") ? k.apiVersion.split("/")[0] : ""}/${k.resource}`,
     );
-    // Secrets are listed by the reader but granted only with sensor.readSecrets (a 403 is reported as coverage).
+    // Secrets are read only with sensor.readSecrets (--with-secrets).
     expect([...granted].sort()).toEqual(read.filter((r) => r !== "/secrets").sort());
-    expect([...granted].every((g) => !g.includes("*"))).toBe(true);
+    expect(
+      named(committed, "Deployment", NAME("sensor")).spec.template.spec.containers[0].args,
+    ).not.toContain("--with-secrets");
+  });
+
+  it("passes each program only flags its command declares (palisade serve, sensor, admission serve)", async () => {
+    const program = await buildProgram(quietContext());
+    for (const d of byKind(committed, "Deployment")) {
+      const args = d.spec.template.spec.containers[0].args as string[];
+      const path = args.filter((a) => !a.startsWith("-"));
+      let cmd: Command | undefined = program;
+      for (const p of path) cmd = cmd?.commands.find((c) => c.name() === p);
+      expect({ deployment: d.metadata.name, command: cmd?.name() }).toEqual({
+        deployment: d.metadata.name,
+        command: path.at(-1),
+      });
+      const known = new Set(cmd?.options.map((o) => o.long));
+      const unknown = args.filter((a) => a.startsWith("--") && !known.has(a.split("=")[0]));
+      expect({ deployment: d.metadata.name, unknown }).toEqual({
+        deployment: d.metadata.name,
+        unknown: [],
+      });
+    }
   });
 
   it("installs the webhook as palisade admission install --print does", () => {
@@ -229,7 +293,10 @@ describe("deploy/manifests/palisade.yaml (the chart's default render)", () => {
     const [chartC] = chartPod.containers as Obj[];
     const [cliC] = cliPod.containers as Obj[];
     for (const field of ["name", "args", "ports"])
-      expect({ field, value: chartC?.[field] }).toEqual({ field, value: cliC?.[field] });
+      expect({ field, value: chartC?.[field] }).toEqual({
+        field,
+        value: cliC?.[field],
+      });
     expect(chartC?.livenessProbe.httpGet).toEqual(cliC?.livenessProbe.httpGet);
     expect(chartC?.readinessProbe.httpGet).toEqual(cliC?.readinessProbe.httpGet);
     expect(chartC?.resources).toEqual(cliC?.resources);
@@ -242,7 +309,11 @@ describe("deploy/manifests/palisade.yaml (the chart's default render)", () => {
     expect(named(committed, "ClusterRole", NAME("admission")).rules).toEqual(cliRole.rules);
     // The webhook's own namespace and kube-system are never sent to it.
     expect(chartHook.webhooks[0].namespaceSelector.matchExpressions).toEqual([
-      { key: "kubernetes.io/metadata.name", operator: "NotIn", values: [NAMESPACE, "kube-system"] },
+      {
+        key: "kubernetes.io/metadata.name",
+        operator: "NotIn",
+        values: [NAMESPACE, "kube-system"],
+      },
     ]);
   });
 
@@ -307,7 +378,11 @@ describe.runIf(helmTestsEnabled())(
     it("passes helm lint --strict with default values and every ci/ values file", () => {
       for (const extra of [[], ...VALUES.map((v) => ["--values", join(CHART, v)])]) {
         const r = helm(["lint", "--strict", CHART, "--namespace", NAMESPACE, ...extra], dir);
-        expect({ extra, status: r.status, out: r.stdout + r.stderr }).toMatchObject({ extra, status: 0 });
+        expect({
+          extra,
+          status: r.status,
+          out: r.stdout + r.stderr,
+        }).toMatchObject({ extra, status: 0 });
         expect(r.stdout).toContain("0 chart(s) failed");
       }
     });
@@ -337,11 +412,17 @@ describe.runIf(helmTestsEnabled())(
       const sensor = named(docs, "Deployment", NAME("sensor")).spec.template.spec.containers[0];
       expect(sensor.args).toContain("--nats=nats://nats.nats.svc:4222");
       expect(sensor.args).toContain("--cluster=prod-eu-1");
-      expect(named(docs, "ClusterRole", NAME("sensor")).rules.at(-1)).toEqual({
-        apiGroups: [""],
-        resources: ["secrets"],
-        verbs: ["get", "list", "watch"],
-      });
+      expect(sensor.args).toContain("--with-secrets");
+      const withSecrets = await runCli([
+        "sensor",
+        "--print-rbac",
+        "--with-secrets",
+        "--namespace",
+        NAMESPACE,
+      ]);
+      expect(named(docs, "ClusterRole", NAME("sensor")).rules).toEqual(
+        named(parseManifests(withSecrets.stdout), "ClusterRole", NAME("sensor")).rules,
+      );
       // The two high findings are what these values ask for: the sensor reads Secrets (sensor.readSecrets), and the
       // database URL sits in the rendered Secret (database.url instead of an existing Secret).
       expect(
