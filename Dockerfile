@@ -30,7 +30,9 @@ RUN npm run build
 FROM node:20-bookworm@sha256:8f693eaa7e0a8e71560c9a82b55fd54c2ae920a2ba5d2cde28bac7d1c01c9ba5 AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-ENV npm_config_build_from_source=true
+# nodedir: node-gyp compiles against the headers the node image ships in /usr/local/include/node instead of
+# downloading them.
+ENV npm_config_build_from_source=true npm_config_nodedir=/usr/local
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && npm rebuild better-sqlite3 \
  && node -e "new (require('better-sqlite3'))(':memory:').close()" \
