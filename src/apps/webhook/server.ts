@@ -65,6 +65,10 @@ export interface WebhookOptions {
   ready?: (() => boolean) | undefined;
   /** The policy file's reload state: shown by /readyz and /metrics (a stale policy keeps the pod ready). */
   policyStatus?: (() => PolicyReloadStatus) | undefined;
+  /** Analysis queue counters shown in /metrics. */
+  analysisStats?:
+    | (() => { queued: number; inFlight: number; analyzed: number; failed: number; dropped: number })
+    | undefined;
   /** Cache counters shown in /metrics. */
   cacheStats?: (() => { hits: number; misses: number }) | undefined;
 }
@@ -241,6 +245,36 @@ export function createWebhook(opts: WebhookOptions): Webhook {
       registers: [metrics],
       collect() {
         this.set(read().buffered);
+      },
+    });
+  }
+
+  if (opts.analysisStats) {
+    const read = opts.analysisStats;
+    const counter = (name: string, help: string, key: "analyzed" | "failed" | "dropped") =>
+      new Counter({
+        name,
+        help,
+        registers: [metrics],
+        collect() {
+          this.reset();
+          this.inc(read()[key]);
+        },
+      });
+    counter(
+      "palisade_admission_analysis_analyzed_total",
+      "Queued images analysed and remembered.",
+      "analyzed",
+    );
+    counter("palisade_admission_analysis_failed_total", "Queued images whose analysis failed.", "failed");
+    counter("palisade_admission_analysis_dropped_total", "Images not queued: the queue was full.", "dropped");
+    new Gauge({
+      name: "palisade_admission_analysis_queued",
+      help: "Images waiting for analysis (and being analysed).",
+      registers: [metrics],
+      collect() {
+        const s = read();
+        this.set(s.queued + s.inFlight);
       },
     });
   }

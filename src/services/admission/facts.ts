@@ -161,6 +161,15 @@ export class CachedImageFacts {
   get size(): number {
     return this.#lru.size;
   }
+
+  /**
+   * Something new is in the store (an image was analysed): the index goes stale and cached images are forgotten
+   * now. The next lookup answers from the old index while one reload runs, as after the TTL.
+   */
+  invalidate(): void {
+    if (this.#index) this.#index = { at: Number.NEGATIVE_INFINITY, value: this.#index.value };
+    this.#lru.clear();
+  }
 }
 
 /** Load the index from the stores: known images, their vulnerabilities (lineage state) and remediation records. */

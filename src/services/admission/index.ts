@@ -4,6 +4,13 @@
  * deadline fires first or a source fails, answer by the policy's failurePolicy. Never throws for bad input: a
  * malformed review is an HTTP 400 answer with the reason.
  */
+
+export {
+  AnalysisQueue,
+  type AnalysisQueueOptions,
+  type AnalysisQueueStats,
+  analysisTarget,
+} from "./analysis-queue.js";
 export {
   type AdmissionAnswer,
   type AdmissionFactSources,

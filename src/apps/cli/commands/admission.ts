@@ -39,6 +39,12 @@ interface ServeFlags {
   signatures?: string;
   decisionsRetention: string;
   decisionsMax: string;
+  analyzeUnknown?: boolean;
+  analysisConcurrency: string;
+  registryAuth?: string;
+  registryCa?: string;
+  maxImageBytes?: string;
+  dangerouslyAllowHttp?: boolean;
 }
 
 interface InstallFlags {
@@ -60,6 +66,8 @@ interface TestFlags extends InputOptions {
   output: string;
   db?: string;
 }
+
+const EMPTY_ANALYSIS = { queued: 0, inFlight: 0, analyzed: 0, failed: 0, dropped: 0 };
 
 const positiveInt = (v: string, flag: string): number => {
   const n = Number(v);
@@ -164,6 +172,15 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--record <file>", "also append every decision to this file (JSON lines)")
     .option("--decisions-retention <duration>", "keep decisions recorded in the store this long", "7d")
     .option("--decisions-max <n>", "keep at most this many decisions in the store", "1000000")
+    .option(
+      "--analyze-unknown",
+      "pull and analyse the images reviews name that the store does not know (in the background)",
+    )
+    .option("--analysis-concurrency <n>", "images analysed at once", "2")
+    .option("--registry-auth <file>", 'registry credentials for analysis: a Docker config.json with "auths"')
+    .option("--registry-ca <file>", "extra CA certificates (PEM) for registries")
+    .option("--max-image-bytes <size>", "largest image analysed")
+    .option("--dangerously-allow-http", "allow plain-http registries that are not on loopback")
     .option(
       "--signatures <dir>",
       "Sigstore bundles by digest (<alg>-<hex>.sigstore.json) for the policy's signatures",
@@ -301,13 +318,43 @@ async function runServe(flags: ServeFlags, ctx: CliContext): Promise<void> {
     maxEntries: cacheSize,
     clock: () => performance.now(),
   });
-  const queued = new Set<string>();
+  // Images no review could find facts for: analysed in the background (--analyze-unknown) through the registry
+  // image source, and remembered in the store; the fact cache then reloads.
+  let analysis: import("../../../services/admission/index.js").AnalysisQueue | undefined;
+  if (flags.analyzeUnknown) {
+    const { AnalysisQueue } = await import("../../../services/admission/index.js");
+    const ki = await import("../../../adapters/known-images/index.js");
+    const { imageAnalyzeOptions } = await import("../image-options.js");
+    const auth = flags.registryAuth
+      ? await ki.loadRegistryAuthFile(resolve(ctx.cwd, flags.registryAuth))
+      : undefined;
+    for (const c of auth?.coverage ?? []) ctx.stderr.write(`palisade: ${c.message}\n`);
+    const { ca, budgets } = await imageAnalyzeOptions(
+      { registryCa: flags.registryCa, maxImageBytes: flags.maxImageBytes },
+      ctx,
+    );
+    analysis = new AnalysisQueue({
+      analyze: ki.registryAnalyzer({
+        platform: "linux/amd64",
+        auth,
+        ca,
+        budgets,
+        dangerouslyAllowHttp: flags.dangerouslyAllowHttp === true,
+      }),
+      images: stores.images,
+      concurrency: positiveInt(flags.analysisConcurrency, "--analysis-concurrency"),
+      maxQueued: 10_000,
+      retryAfterMs: 10 * 60_000,
+      clock: () => performance.now(),
+      now: () => ctx.now(),
+      log: (line) => ctx.stderr.write(`palisade: ${line}\n`),
+      onAnalyzed: () => facts.invalidate(),
+    });
+  }
   const sourcesFor = (loaded: Awaited<ReturnType<typeof loadPolicy>>) => ({
     namespaceLabels,
     imageFacts: loaded.withSignatures((images) => facts.get(images)),
-    queueForAnalysis: (images: readonly string[]) => {
-      for (const i of images) if (queued.size < 10_000) queued.add(i);
-    },
+    ...(analysis ? { queueForAnalysis: (images: readonly string[]) => analysis?.enqueue(images) } : {}),
   });
 
   const { createWebhook } = await import("../../webhook/index.js");
@@ -384,6 +431,7 @@ async function runServe(flags: ServeFlags, ctx: CliContext): Promise<void> {
     policyStatus: flags.policy === undefined ? undefined : () => reloader.status(),
     cacheStats: () => facts.stats,
     recorderStats: () => recorder.stats(),
+    analysisStats: analysis ? () => analysis?.stats() ?? EMPTY_ANALYSIS : undefined,
     onDecision: (d, endpoint, request) => {
       recorder.record(decisionRecord(d, request, endpoint, ctx.now()));
       if (!record) return;
@@ -435,6 +483,7 @@ async function runServe(flags: ServeFlags, ctx: CliContext): Promise<void> {
     process.once("SIGINT", stop);
   });
   await stopWatch();
+  await analysis?.close();
   await recorder.close();
   await stores.close();
 }
