@@ -289,6 +289,8 @@ describe.runIf(kubeTestsEnabled())("admission without a policy = the real PodSec
   it("the watch-fed namespace cache sees labels and their changes without a request per review", async () => {
     const cache = await watchNamespaceLabels({ kubeconfig: c.kubeconfig("admin") });
     try {
+      // Ready once the first list is in (bounded poll, never a speed assertion).
+      for (let i = 0; i < 600 && !cache.synced(); i++) await new Promise((x) => setTimeout(x, 50));
       expect(cache.synced()).toBe(true);
       expect(cache.get("d-enforce-baseline")).toEqual({
         ...NAMESPACES["d-enforce-baseline"],

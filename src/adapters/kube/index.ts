@@ -819,5 +819,12 @@ function kubeconfigError(e: unknown, file: string): PalisadeError {
 }
 
 export type { ApiRequest, ApiResponse } from "./http.js";
-export { type NamespaceLabelCache, watchNamespaceLabels } from "./namespace-watch.js";
+export {
+  type BackoffOptions,
+  DEFAULT_WATCH_BACKOFF,
+  type NamespaceLabelCache,
+  type NamespaceWatchStats,
+  watchBackoffMs,
+  watchNamespaceLabels,
+} from "./namespace-watch.js";
 export * from "./reflector.js";
