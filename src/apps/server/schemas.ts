@@ -20,6 +20,8 @@ export interface RouteSpec {
   rawBody?: boolean | undefined;
   /** The handler reads the body as a stream (a snapshot of any size): nothing buffers it before the handler. */
   streamBody?: boolean | undefined;
+  /** A GET whose answer depends only on the stored state and the caller's scope: kept per state (response-cache.ts). */
+  cache?: boolean | undefined;
   /** Largest body of this route, bytes (default: the server's limit). */
   bodyLimit?: number | undefined;
   schema: {

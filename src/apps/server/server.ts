@@ -21,6 +21,7 @@ import { registerDashboard } from "./dashboard.js";
 import { looksLikeJwt, type OidcVerifier } from "./oidc.js";
 import { registerReadRoutes } from "./read-routes.js";
 import { registerRuntimeRoutes } from "./runtime-routes.js";
+import { ResponseCache, type ResponseCacheLimits } from "./response-cache.js";
 import {
   ERROR_SCHEMA,
   FINDING_SCHEMA,
@@ -73,6 +74,8 @@ export interface ServerOptions {
   runtime?:
     | { config?: ClusterEventsConfig | undefined; sinks?: readonly AlertSink[] | undefined }
     | undefined;
+  /** Read answers kept per store state (default: 2,048 answers, 64 Mi characters); false: none kept. */
+  responseCache?: Partial<ResponseCacheLimits> | false | undefined;
   /** Serve the web dashboard at `/`: the built directory (`dist/web`), or undefined root for a "not built" page. */
   dashboard?: { root: string | undefined } | undefined;
 }
@@ -80,10 +83,13 @@ export interface ServerOptions {
 declare module "fastify" {
   interface FastifyRequest {
     principal?: Principal;
+    /** Key of this request's answer in the response cache; set on a cacheable route's miss. */
+    cacheKey?: string;
   }
   interface FastifyContextConfig {
     access?: Access | "public";
     rawBody?: boolean;
+    cache?: boolean;
   }
 }
 
@@ -119,6 +125,12 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     // Fail closed on a request that stalls: the snapshot route reads big bodies, nothing should take minutes.
     requestTimeout: 300_000,
   }) as unknown as FastifyInstance;
+
+  // The stored state a read answer depends on: a write through this server bumps the generation, and another
+  // process's snapshot changes the clusters' latest times.
+  let generation = 0;
+  const stateKey = async (): Promise<string> =>
+    JSON.stringify([generation, await stores.snapshots.clusters()]);
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "palisade_" });
@@ -224,6 +236,36 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     req.principal = principal;
   });
 
+  // Read answers per state of the store (generation and clusters' latest snapshots) and caller scope.
+  const responses =
+    opts.responseCache === false
+      ? undefined
+      : new ResponseCache({
+          maxEntries: opts.responseCache?.maxEntries ?? 2048,
+          maxBytes: opts.responseCache?.maxBytes ?? 64 * 1024 * 1024,
+        });
+  if (responses !== undefined) {
+    app.addHook("preHandler", async (req, reply) => {
+      if (req.method !== "GET" || req.routeOptions.config?.cache !== true) return;
+      const p = req.principal;
+      const key = `${await stateKey()}\n${p?.role ?? ""}:${p?.role === "team-viewer" ? p.team : ""}\n${req.url}`;
+      const hit = responses.get(key);
+      if (hit === undefined) {
+        req.cacheKey = key;
+        return;
+      }
+      return reply.header("content-type", hit.type).send(hit.body);
+    });
+    app.addHook("onSend", async (req, reply, payload) => {
+      if (req.cacheKey !== undefined && reply.statusCode === 200 && typeof payload === "string")
+        responses.set(req.cacheKey, {
+          type: String(reply.getHeader("content-type") ?? "application/json; charset=utf-8"),
+          body: payload,
+        });
+      return payload;
+    });
+  }
+
   app.setErrorHandler((err, req, reply) => {
     if (isPalisadeError(err)) return reply.code(statusOf(err)).send(errorBody(err.code, err.message));
     const e = err as { statusCode?: number; code?: string; message: string; validation?: unknown };
@@ -244,7 +286,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       method: spec.method,
       url: spec.url,
       schema: spec.schema,
-      config: { access: spec.access, rawBody: spec.rawBody === true },
+      config: { access: spec.access, rawBody: spec.rawBody === true, cache: spec.cache === true },
       ...(spec.bodyLimit !== undefined ? { bodyLimit: Math.min(spec.bodyLimit, limits.maxBodyBytes) } : {}),
       handler,
     };
@@ -366,6 +408,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       method: "GET",
       url: "/api/v1/findings",
       access: "read",
+      cache: true,
       summary:
         "Findings, newest evaluation's copy, filtered and paginated (a team-viewer sees its team's only)",
       schema: { querystring: FINDINGS_QUERY_SCHEMA, response: { 200: FINDINGS_PAGE_SCHEMA } },
@@ -408,6 +451,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       method: "GET",
       url: "/api/v1/findings/:id",
       access: "read",
+      cache: true,
       summary: "One finding (with evidence and file/field location); ?cluster= picks the cluster's copy",
       schema: {
         params: { type: "object", required: ["id"], properties: { id: { type: "string", maxLength: 200 } } },
@@ -435,7 +479,6 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
 
   // The current state of the fleet, computed once per change: a write (snapshot, images, advisories) bumps the
   // generation, and another process's snapshot changes the clusters' latest times.
-  let generation = 0;
   let cached: { key: string; view: Promise<FleetView> } | undefined;
   const view = async (): Promise<FleetView> => {
     const clusters = await stores.snapshots.clusters();
@@ -452,7 +495,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     }
     return cached.view;
   };
-  registerReadRoutes(route, {
+  registerReadRoutes((spec, handler) => route({ ...spec, cache: true }, handler), {
     stores,
     now,
     view,
