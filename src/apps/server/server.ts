@@ -38,6 +38,7 @@ import {
   securityHeaders,
 } from "./security.js";
 import { snapshotBody } from "./snapshot-body.js";
+import { instrumentStores } from "./store-metrics.js";
 import { exceptionsFor, registerWriteRoutes } from "./write-routes.js";
 
 export interface ServerLimits {
@@ -81,6 +82,10 @@ export interface ServerOptions {
 }
 
 declare module "fastify" {
+  interface FastifyInstance {
+    /** Count events a feeder of this server dropped (source: deltas, runtime...; reason: why). */
+    eventsDropped(source: string, reason: string, n?: number): void;
+  }
   interface FastifyRequest {
     principal?: Principal;
     /** Key of this request's answer in the response cache; set on a cacheable route's miss. */
@@ -115,7 +120,7 @@ function statusOf(e: PalisadeError): number {
 /** Build the server (not listening): `inject` it in tests, `listen` it in `palisade serve`. */
 export function buildServer(opts: ServerOptions): FastifyInstance {
   const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...opts.limits };
-  const { stores, now } = opts;
+  const { now } = opts;
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: limits.maxBodyBytes,
@@ -152,6 +157,30 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     help: "Objects recorded from accepted snapshots",
     registers: [registry],
   });
+  const notEvaluated = new Counter({
+    name: "palisade_snapshot_coverage_total",
+    help: "What accepted snapshots held that was not evaluated (objects over a cap, unparsable items), by reason",
+    labelNames: ["reason"],
+    registers: [registry],
+  });
+  const eventsDropped = new Counter({
+    name: "palisade_events_dropped_total",
+    help: "Events dropped before they were applied or stored, by source and reason",
+    labelNames: ["source", "reason"],
+    registers: [registry],
+  });
+  const storeLatency = new Histogram({
+    name: "palisade_store_operation_duration_seconds",
+    help: "Store latency by store, operation and result",
+    labelNames: ["store", "operation", "result"],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const stores = instrumentStores(opts.stores, storeLatency);
+  // Whatever feeds the server events (deltas, runtime events) counts what it drops here.
+  app.decorate("eventsDropped", (source: string, reason: string, n = 1) =>
+    eventsDropped.inc({ source, reason }, n),
+  );
 
   // Bodies are read as bytes: a snapshot is parsed by the snapshot loader (streamed, budgeted), never by
   // JSON.parse of the whole text.
@@ -398,6 +427,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       });
       ingested.inc({ result: "accepted" });
       ingestedObjects.inc(summary.objects);
+      for (const c of summary.coverage) notEvaluated.inc({ reason: c.reason });
       generation++;
       return summary;
     },
