@@ -1,17 +1,26 @@
 import { createReadStream } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
+import { Readable } from "node:stream";
 import { createGzip } from "node:zlib";
 import type { Command } from "commander";
 import { PalisadeError } from "../../../core/errors/index.js";
+import type { RawObject } from "../../../core/inventory/index.js";
+import { countNotEvaluated, incompleteText } from "../../../core/report/index.js";
 import type { CliContext } from "../context.js";
 import { EXIT } from "../exit-codes.js";
 import { addImageOptions, type ImageFlags, imageAnalyzeOptions, imageSpec } from "../image-options.js";
 import { collect } from "../options.js";
+import { writeCoverage } from "../text.js";
 
 const HELP = `
 Send what this machine read to \`palisade serve\`: a cluster snapshot (the JSON of
-\`kubectl get ... -A -o json\`, gzipped on the way), or an image analysed here (its SBOM, with the names given).
+\`kubectl get ... -A -o json\`, gzipped on the way), the live cluster of a kubeconfig (listed here with the same
+reads as \`palisade scan --kubeconfig\`, Secret values dropped, streamed up as one snapshot), or an image analysed
+here (its SBOM, with the names given).
+
+A live listing with gaps (a kind forbidden, a cap hit, the API unreachable) is not sent unless --allow-partial:
+the server would read every object missing from it as deleted.
 
 The token comes from --token or PALISADE_TOKEN (an ingest or admin token: palisade token create --role ingest).
 The server is reached over https, verified against the system CAs, NODE_EXTRA_CA_CERTS and --ca FILE; plain
@@ -20,6 +29,7 @@ http only to a loopback address.
 Examples:
   kubectl get pods,deployments,namespaces -A -o json > prod.json
   PALISADE_TOKEN=... palisade push --server https://palisade.example:8443 --cluster prod --snapshot prod.json
+  palisade push --server https://palisade.example:8443 --cluster prod --kubeconfig ~/.kube/config --context prod
   palisade push --server https://palisade.example:8443 --image registry.example/app:1.2 --ca ca.pem
 `;
 
@@ -27,6 +37,9 @@ interface PushFlags extends ImageFlags {
   server: string;
   cluster?: string;
   snapshot?: string;
+  kubeconfig?: string;
+  context?: string;
+  allowPartial?: boolean;
   image?: string;
   ref?: string[];
   token?: string;
@@ -52,6 +65,9 @@ export function register(program: Command, ctx: CliContext): void {
       .requiredOption("--server <url>", "the server, e.g. https://palisade.example:8443")
       .option("--cluster <name>", "the cluster the snapshot is of")
       .option("--snapshot <file>", "kubectl get ... -A -o json output (- for standard input)")
+      .option("--kubeconfig <file>", "list the live cluster of this kubeconfig and send it as the snapshot")
+      .option("--context <name>", "kubeconfig context (default: its current context)")
+      .option("--allow-partial", "send a live listing even when some kinds could not be read")
       .option("--image <image>", "an image to analyse here and send (registry reference, oci:DIR, archive)")
       .option("--ref <reference>", "name to remember --image under (repeatable)", collect)
       .option("--token <token>", "API token (default: $PALISADE_TOKEN)")
@@ -65,17 +81,41 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (flags: PushFlags) => {
       const token = flags.token ?? ctx.env.PALISADE_TOKEN;
       if (!token) throw new PalisadeError("USAGE", "no token: give --token or set PALISADE_TOKEN");
-      if ((flags.snapshot === undefined) === (flags.image === undefined))
-        throw new PalisadeError("USAGE", "give one of --snapshot FILE (with --cluster) or --image IMAGE");
+      const given = [flags.snapshot, flags.kubeconfig, flags.image].filter((x) => x !== undefined).length;
+      if (given !== 1)
+        throw new PalisadeError(
+          "USAGE",
+          "give one of --snapshot FILE or --kubeconfig FILE (each with --cluster), or --image IMAGE",
+        );
       const { apiRequest, serverUrl } = await import("../../../adapters/api-client/index.js");
       serverUrl(flags.server, flags.dangerouslyAllowHttp);
       const ca = flags.ca === undefined ? undefined : await readFile(resolve(ctx.cwd, flags.ca));
       const base = { server: flags.server, token, ca, dangerouslyAllowHttp: flags.dangerouslyAllowHttp };
-      if (flags.snapshot !== undefined) {
-        if (flags.cluster === undefined) throw new PalisadeError("USAGE", "--snapshot needs --cluster NAME");
+      if (flags.snapshot !== undefined || flags.kubeconfig !== undefined) {
+        if (flags.cluster === undefined)
+          throw new PalisadeError(
+            "USAGE",
+            `${flags.snapshot !== undefined ? "--snapshot" : "--kubeconfig"} needs --cluster NAME`,
+          );
         const file = flags.snapshot;
         let source: NodeJS.ReadableStream;
-        if (file === "-") source = ctx.stdin;
+        if (file === undefined) {
+          const { loadLiveCluster } = await import("../../../adapters/kube/index.js");
+          const live = await loadLiveCluster({
+            kubeconfig: resolve(ctx.cwd, flags.kubeconfig as string),
+            ...(flags.context !== undefined ? { context: flags.context } : {}),
+          });
+          const gaps = countNotEvaluated(live.coverage);
+          if (live.coverage.length > 0) writeCoverage(ctx, live.coverage);
+          if (gaps > 0 && flags.allowPartial !== true) {
+            ctx.stderr.write(
+              `palisade: not sent: the listing is ${incompleteText(gaps)} (the server would read what is missing as deleted); --allow-partial sends it anyway\n`,
+            );
+            ctx.exitCode = EXIT.USAGE;
+            return;
+          }
+          source = Readable.from(listChunks(live.objects));
+        } else if (file === "-") source = ctx.stdin;
         else {
           const path = resolve(ctx.cwd, file);
           await stat(path).catch((e: unknown) => {
@@ -131,4 +171,18 @@ export function register(program: Command, ctx: CliContext): void {
       }
       ctx.exitCode = EXIT.OK;
     });
+}
+
+/**
+ * A kubectl List of `objects` as text, one object at a time (the listing is held once, as objects, never also as
+ * one string). Each object is sent as read (Secret values already dropped by the reader).
+ */
+function* listChunks(objects: readonly RawObject[]): Generator<string> {
+  yield '{"apiVersion":"v1","kind":"List","metadata":{"resourceVersion":""},"items":[';
+  let first = true;
+  for (const o of objects) {
+    yield `${first ? "" : ","}\n${JSON.stringify(o.object)}`;
+    first = false;
+  }
+  yield "\n]}\n";
 }
