@@ -384,6 +384,13 @@ export function describeServerApi(name: string, open: () => Promise<Stores>): vo
         allowed: ["admin", "security"],
         payload: EXCEPTION,
       },
+      {
+        method: "POST",
+        url: "/api/v1/exceptions/:id/revoke",
+        path: "/api/v1/exceptions/exc_0123456789abcdef/revoke",
+        allowed: ["admin", "security"],
+        payload: JSON.stringify({ reason: "no longer needed" }),
+      },
       { method: "GET", url: "/api/v1/audit", path: "/api/v1/audit", allowed: ["admin"] },
       {
         method: "GET",
@@ -658,6 +665,41 @@ export function describeServerApi(name: string, open: () => Promise<Stores>): vo
         headers: bearer(h.token.admin),
       });
       expect(fresh.json().items).toEqual([]);
+
+      // Revoked: listed as not in force with who and why, audited, and the next snapshot reports the findings again.
+      h.clock.t = new Date("2026-01-03T00:00:00.000Z");
+      const revoke = (headers: Record<string, string>) =>
+        h.app.inject({
+          method: "POST",
+          url: `/api/v1/exceptions/${created.id}/revoke`,
+          headers: { ...headers, "content-type": "application/json" },
+          payload: JSON.stringify({ reason: "the migration is done" }),
+        });
+      expect((await revoke(bearer(h.token.viewerAlpha))).statusCode).toBe(403);
+      const ended = await revoke(bearer(h.token.security));
+      expect(ended.statusCode, ended.body).toBe(200);
+      const revokedBy = { at: "2026-01-03T00:00:00.000Z", reason: "the migration is done" };
+      expect(ended.json()).toMatchObject({ id: created.id, active: false, revoked: revokedBy });
+      expect((await revoke(bearer(h.token.admin))).statusCode).toBe(409);
+      const inForce = await h.app.inject({
+        url: "/api/v1/exceptions?active=true",
+        headers: bearer(h.token.admin),
+      });
+      expect(inForce.json().items).toEqual([]);
+      const trail = (await h.app.inject({ url: "/api/v1/audit", headers: bearer(h.token.admin) })).json()
+        .items as { action: string; subject: string; details: unknown }[];
+      expect(trail.map((e) => [e.action, e.subject, e.details])).toEqual([
+        ["exception.create", created.id, expect.anything()],
+        ["exception.revoke", created.id, { reason: "the migration is done" }],
+      ]);
+      expect((await push(h, TWO_TEAMS)).statusCode).toBe(200);
+      const shopAgain = (
+        await h.app.inject({
+          url: "/api/v1/findings?namespace=shop&open=true",
+          headers: bearer(h.token.admin),
+        })
+      ).json().items as { finding: { ruleId: string } }[];
+      expect(shopAgain.some((f) => f.finding.ruleId.startsWith("PAL-POD-"))).toBe(true);
     });
 
     it("tokens issued through the API work at once and are audited; images and advisories pushed are listed", async () => {

@@ -31,6 +31,23 @@ export function describeExceptionStoreContract(name: string, make: MakeStores): 
       });
       expect(await s.exceptions.list()).toEqual([exc("exc_a"), exc("exc_b", { clusters: ["prod"] })]);
     });
+
+    it("revokes once: the revocation is kept with the exception, a second is refused, an unknown id is undefined", async () => {
+      const s = await open();
+      await s.exceptions.put(exc("exc_a"));
+      await s.exceptions.put(exc("exc_b"));
+      const revoked = {
+        at: "2026-02-01T00:00:00.000Z",
+        by: "tok_fedcba9876543210",
+        reason: "migration done",
+      };
+      expect(await s.exceptions.revoke("exc_a", revoked)).toEqual(exc("exc_a", { revoked }));
+      await expect(
+        s.exceptions.revoke("exc_a", { at: "2026-03-01T00:00:00.000Z", by: "someone else" }),
+      ).rejects.toMatchObject({ code: "INPUT" });
+      expect(await s.exceptions.revoke("exc_zz", revoked)).toBeUndefined();
+      expect(await s.exceptions.list()).toEqual([exc("exc_a", { revoked }), exc("exc_b")]);
+    });
   });
 }
 

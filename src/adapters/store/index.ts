@@ -28,6 +28,7 @@ export type {
   AuditInput,
   AuditQuery,
   AuditStore,
+  ExceptionRevocation,
   ExceptionStore,
   FindingQuery,
   FindingStore,

@@ -9,6 +9,7 @@ import { cmp, type Finding, type ResourceRef } from "../../core/findings/index.j
 import type {
   AuditInput,
   AuditQuery,
+  ExceptionRevocation,
   FindingQuery,
   FindingUpsertResult,
   JsonValue,
@@ -17,6 +18,7 @@ import type {
   SnapshotObject,
   SnapshotResult,
   SnapshotScope,
+  StoredException,
   StoredFinding,
 } from "./ports.js";
 
@@ -353,4 +355,29 @@ export function auditWhere(q: AuditQuery, d: SqlDialect): string {
     w.push(`(at, seq) > (${d.param(at)}, ${d.param(seq)})`);
   }
   return whereOf(w);
+}
+
+/** A row of `exceptions` (SQLite and PostgreSQL alike). */
+export interface ExceptionRow {
+  id: string;
+  created_by: string;
+  created_at: string;
+  clusters: string | null;
+  exception: string;
+  revoked: string | null;
+}
+
+export function storedExceptionOf(r: ExceptionRow): StoredException {
+  return {
+    id: r.id,
+    exception: parseJsonColumn(r.exception, "exception") as JsonValue,
+    ...(r.clusters !== null
+      ? { clusters: parseJsonColumn(r.clusters, "exception clusters") as string[] }
+      : {}),
+    createdBy: r.created_by,
+    createdAt: r.created_at,
+    ...(r.revoked !== null
+      ? { revoked: parseJsonColumn(r.revoked, "exception revocation") as ExceptionRevocation }
+      : {}),
+  };
 }

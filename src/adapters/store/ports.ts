@@ -375,14 +375,30 @@ export interface StoredException {
   clusters?: string[] | undefined;
   createdBy: string;
   createdAt: string;
+  /** Ended before its expiry: when, by whom, why. */
+  revoked?: ExceptionRevocation | undefined;
 }
 
-/** Exceptions granted through the API (append-only here: expiry ends them, the audit log says who made them). */
+export interface ExceptionRevocation {
+  at: string;
+  by: string;
+  reason?: string | undefined;
+}
+
+/**
+ * Exceptions granted through the API. Kept, never deleted: expiry or a revocation ends them, and the audit log
+ * says who made and who ended them.
+ */
 export interface ExceptionStore {
   /** Add one; a second with the same id is refused (INPUT). */
   put(e: StoredException): Promise<void>;
   /** Every exception, ordered by id. */
   list(): Promise<StoredException[]>;
+  /**
+   * End one: the exception as it is now, undefined when there is no such id; one already revoked is refused
+   * (INPUT) and keeps its first revocation.
+   */
+  revoke(id: string, revocation: ExceptionRevocation): Promise<StoredException | undefined>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

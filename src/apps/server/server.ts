@@ -20,8 +20,8 @@ import { type Access, grants, type Principal, type TokenStore, verifyToken } fro
 import { registerDashboard } from "./dashboard.js";
 import { looksLikeJwt, type OidcVerifier } from "./oidc.js";
 import { registerReadRoutes } from "./read-routes.js";
-import { registerRuntimeRoutes } from "./runtime-routes.js";
 import { ResponseCache, type ResponseCacheLimits } from "./response-cache.js";
+import { registerRuntimeRoutes } from "./runtime-routes.js";
 import {
   ERROR_SCHEMA,
   FINDING_SCHEMA,

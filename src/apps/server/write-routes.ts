@@ -64,7 +64,16 @@ const STORED_EXCEPTION_SCHEMA: Schema = {
     clusters: { type: "array", items: { type: "string" } },
     createdBy: { type: "string" },
     createdAt: { type: "string", format: "date-time" },
-    active: { type: "boolean" },
+    revoked: {
+      type: "object",
+      required: ["at", "by"],
+      properties: {
+        at: { type: "string", format: "date-time" },
+        by: { type: "string" },
+        reason: { type: "string" },
+      },
+    },
+    active: { type: "boolean", description: "in force: not revoked and not expired" },
   },
 };
 
@@ -80,9 +89,10 @@ export function exceptionActive(e: { expires?: string | undefined }, now: Date):
   return Number.isFinite(end) && end >= now.getTime();
 }
 
-/** Stored exceptions as the scan reads them (those of `cluster`, each checked again: the store may be older). */
+/** Stored exceptions as the scan reads them (those of `cluster` not revoked, each checked again: the store may be older). */
 export function exceptionsFor(stored: readonly StoredException[], cluster: string): Exception[] {
   const list = stored
+    .filter((s) => s.revoked === undefined)
     .filter((s) => s.clusters === undefined || s.clusters.includes(cluster))
     .map((s) => ({ ...(s.exception as Record<string, unknown>), id: s.id }));
   return parseExceptions(list).exceptions;
@@ -144,6 +154,57 @@ export function registerWriteRoutes(route: Route, deps: WriteRouteDeps): void {
 
   route(
     {
+      method: "POST",
+      url: "/api/v1/exceptions/:id/revoke",
+      bodyLimit: 16 * 1024,
+      access: "exceptions",
+      summary:
+        "Revoke an exception before its expiry (optional reason): its findings are reported again from the next snapshot of each cluster; audited",
+      schema: {
+        params: {
+          type: "object",
+          required: ["id"],
+          properties: { id: { type: "string", maxLength: 64, pattern: "^exc_[0-9a-f]+$" } },
+        },
+        body: {
+          type: "object",
+          additionalProperties: false,
+          properties: { reason: { type: "string", minLength: 1, maxLength: 2000 } },
+        },
+        response: { 200: STORED_EXCEPTION_SCHEMA, 404: ERROR_SCHEMA, 409: ERROR_SCHEMA },
+      },
+    },
+    async (req, reply) => {
+      const { id } = req.params as { id: string };
+      const { reason } = (req.body ?? {}) as { reason?: string };
+      const at = now();
+      const by = actorOf(req.principal);
+      let revoked: StoredException | undefined;
+      try {
+        revoked = await stores.exceptions.revoke(id, {
+          at: at.toISOString(),
+          by,
+          ...(reason !== undefined ? { reason } : {}),
+        });
+      } catch (e) {
+        if ((e as { code?: string }).code === "INPUT")
+          return reply.code(409).send(errorBody("CONFLICT", `exception ${id} is already revoked`));
+        throw e;
+      }
+      if (revoked === undefined) return reply.code(404).send(errorBody("NOT_FOUND", `no exception ${id}`));
+      await stores.audit.append({
+        at,
+        actor: by,
+        action: "exception.revoke",
+        subject: id,
+        details: reason !== undefined ? { reason } : {},
+      });
+      return { ...revoked, active: false };
+    },
+  );
+
+  route(
+    {
       method: "GET",
       url: "/api/v1/exceptions",
       access: "read",
@@ -176,7 +237,10 @@ export function registerWriteRoutes(route: Route, deps: WriteRouteDeps): void {
       const at = now();
       const team = req.principal?.role === "team-viewer" ? req.principal.team : undefined;
       const items = (await stores.exceptions.list())
-        .map((s) => ({ ...s, active: exceptionActive(s.exception as { expires?: string }, at) }))
+        .map((s) => ({
+          ...s,
+          active: s.revoked === undefined && exceptionActive(s.exception as { expires?: string }, at),
+        }))
         .filter((s) => q.active === undefined || s.active === q.active)
         .filter(
           (s) => req.principal?.role !== "team-viewer" || (s.exception as { owner?: string }).owner === team,

@@ -15,6 +15,7 @@ import type {
   AuditInput,
   AuditQuery,
   AuditStore,
+  ExceptionRevocation,
   ExceptionStore,
   FindingQuery,
   FindingStore,
@@ -234,5 +235,13 @@ export class MemoryExceptionStore implements ExceptionStore {
 
   async list(): Promise<StoredException[]> {
     return [...this.rows.values()].sort((a, b) => cmp(a.id, b.id)).map((e) => structuredClone(e));
+  }
+
+  async revoke(id: string, revocation: ExceptionRevocation): Promise<StoredException | undefined> {
+    const e = this.rows.get(id);
+    if (e === undefined) return undefined;
+    if (e.revoked !== undefined) throw new PalisadeError("INPUT", `exception ${id} is already revoked`);
+    e.revoked = structuredClone(revocation);
+    return structuredClone(e);
   }
 }

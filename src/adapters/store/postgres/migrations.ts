@@ -261,6 +261,13 @@ export const PG_MIGRATIONS: readonly Migration<Up>[] = [
       `);
     },
   },
+  {
+    version: 12,
+    name: "exception revocations",
+    up: async (c, t) => {
+      await c.query(`ALTER TABLE ${t("exceptions")} ADD COLUMN IF NOT EXISTS revoked text`);
+    },
+  },
 ];
 
 export const PG_SCHEMA_VERSION = latestVersion(PG_MIGRATIONS);

@@ -5,6 +5,7 @@ import {
   auditWhere,
   compareObjectKeys,
   decodeObjectKey,
+  type ExceptionRow,
   encodeObjectKey,
   type FindingRow,
   findingWhere,
@@ -14,6 +15,7 @@ import {
   planEvaluation,
   planSnapshot,
   type SqlDialect,
+  storedExceptionOf,
   storedFindingOf,
   type VersionRow,
   versionOf,
@@ -23,6 +25,7 @@ import type {
   AuditInput,
   AuditQuery,
   AuditStore,
+  ExceptionRevocation,
   ExceptionStore,
   FindingQuery,
   FindingStore,
@@ -365,25 +368,39 @@ export class PgExceptionStore implements ExceptionStore {
   }
 
   async list(): Promise<StoredException[]> {
-    const rows = await this.conn.query<{
-      id: string;
-      created_by: string;
-      created_at: string;
-      clusters: string | null;
-      exception: string;
-    }>(
-      `SELECT id, created_by, created_at, clusters, exception FROM ${this.conn.t("exceptions")} ORDER BY id`,
+    const rows = await this.conn.query<ExceptionRow>(
+      `SELECT id, created_by, created_at, clusters, exception, revoked FROM ${this.conn.t("exceptions")} ORDER BY id`,
       [],
       "cannot read the exceptions",
     );
-    return rows.map((r) => ({
-      id: fromPgText(r.id),
-      exception: parseJsonColumn(fromPgText(r.exception), "exception") as JsonValue,
-      ...(r.clusters !== null
-        ? { clusters: parseJsonColumn(fromPgText(r.clusters), "exception clusters") as string[] }
-        : {}),
-      createdBy: fromPgText(r.created_by),
-      createdAt: r.created_at,
-    }));
+    return rows.map((r) => storedExceptionOf(fromPgRow(r)));
   }
+
+  async revoke(id: string, revocation: ExceptionRevocation): Promise<StoredException | undefined> {
+    const t = this.conn.t("exceptions");
+    // One statement: the row is revoked only if it was not; the answer tells which case it was.
+    const rows = await this.conn.query<ExceptionRow & { was: string | null }>(
+      `WITH before AS (SELECT id, revoked AS was FROM ${t} WHERE id = $1 FOR UPDATE)
+       UPDATE ${t} e SET revoked = COALESCE(b.was, $2) FROM before b WHERE e.id = b.id
+       RETURNING e.id, e.created_by, e.created_at, e.clusters, e.exception, e.revoked, b.was`,
+      [pgText(id), pgText(JSON.stringify(revocation))],
+      "cannot revoke the exception",
+    );
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    if (row.was !== null) throw new PalisadeError("INPUT", `exception ${id} is already revoked`);
+    return storedExceptionOf(fromPgRow(row));
+  }
+}
+
+/** A row of `exceptions` with its text columns read back from PostgreSQL's encoding. */
+function fromPgRow(r: ExceptionRow): ExceptionRow {
+  return {
+    id: fromPgText(r.id),
+    created_by: fromPgText(r.created_by),
+    created_at: r.created_at,
+    clusters: r.clusters === null ? null : fromPgText(r.clusters),
+    exception: fromPgText(r.exception),
+    revoked: r.revoked === null ? null : fromPgText(r.revoked),
+  };
 }

@@ -285,6 +285,11 @@ CREATE INDEX IF NOT EXISTS admission_decisions_by_at ON admission_decisions (at)
 CREATE INDEX IF NOT EXISTS admission_decisions_by_namespace ON admission_decisions (namespace, seq);
 `),
   },
+  {
+    version: 13,
+    name: "exception revocations",
+    up: (db) => db.exec("ALTER TABLE exceptions ADD COLUMN revoked TEXT;"),
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = latestVersion(SQLITE_MIGRATIONS);

@@ -5,6 +5,7 @@ import {
   auditWhere,
   compareObjectKeys,
   decodeObjectKey,
+  type ExceptionRow,
   encodeObjectKey,
   type FindingRow,
   findingWhere,
@@ -14,6 +15,7 @@ import {
   planEvaluation,
   planSnapshot,
   type SqlDialect,
+  storedExceptionOf,
   storedFindingOf,
   type VersionRow,
   versionOf,
@@ -23,6 +25,7 @@ import type {
   AuditInput,
   AuditQuery,
   AuditStore,
+  ExceptionRevocation,
   ExceptionStore,
   FindingQuery,
   FindingStore,
@@ -347,17 +350,27 @@ export class SqliteExceptionStore implements ExceptionStore {
   async list(): Promise<StoredException[]> {
     const rows = read(this.conn, "cannot read the exceptions", () =>
       this.conn.db
-        .prepare("SELECT id, created_by, created_at, clusters, exception FROM exceptions ORDER BY id")
+        .prepare(
+          "SELECT id, created_by, created_at, clusters, exception, revoked FROM exceptions ORDER BY id",
+        )
         .all(),
-    ) as { id: string; created_by: string; created_at: string; clusters: string | null; exception: string }[];
-    return rows.map((r) => ({
-      id: r.id,
-      exception: parseJsonColumn(r.exception, "exception") as JsonValue,
-      ...(r.clusters !== null
-        ? { clusters: parseJsonColumn(r.clusters, "exception clusters") as string[] }
-        : {}),
-      createdBy: r.created_by,
-      createdAt: r.created_at,
-    }));
+    ) as ExceptionRow[];
+    return rows.map(storedExceptionOf);
+  }
+
+  async revoke(id: string, revocation: ExceptionRevocation): Promise<StoredException | undefined> {
+    const { db } = this.conn;
+    return write(this.conn, "cannot revoke the exception", () => {
+      const row = db
+        .prepare(
+          "SELECT id, created_by, created_at, clusters, exception, revoked FROM exceptions WHERE id = ?",
+        )
+        .get(id) as ExceptionRow | undefined;
+      if (row === undefined) return undefined;
+      if (row.revoked !== null) throw new PalisadeError("INPUT", `exception ${id} is already revoked`);
+      const revoked = JSON.stringify(revocation);
+      db.prepare("UPDATE exceptions SET revoked = ? WHERE id = ?").run(revoked, id);
+      return storedExceptionOf({ ...row, revoked });
+    });
   }
 }
