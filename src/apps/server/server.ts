@@ -82,10 +82,6 @@ export interface ServerOptions {
 }
 
 declare module "fastify" {
-  interface FastifyInstance {
-    /** Count events a feeder of this server dropped (source: deltas, runtime...; reason: why). */
-    eventsDropped(source: string, reason: string, n?: number): void;
-  }
   interface FastifyRequest {
     principal?: Principal;
     /** Key of this request's answer in the response cache; set on a cacheable route's miss. */
@@ -163,12 +159,6 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     labelNames: ["reason"],
     registers: [registry],
   });
-  const eventsDropped = new Counter({
-    name: "palisade_events_dropped_total",
-    help: "Events dropped before they were applied or stored, by source and reason",
-    labelNames: ["source", "reason"],
-    registers: [registry],
-  });
   const storeLatency = new Histogram({
     name: "palisade_store_operation_duration_seconds",
     help: "Store latency by store, operation and result",
@@ -177,10 +167,6 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     registers: [registry],
   });
   const stores = instrumentStores(opts.stores, storeLatency);
-  // Whatever feeds the server events (deltas, runtime events) counts what it drops here.
-  app.decorate("eventsDropped", (source: string, reason: string, n = 1) =>
-    eventsDropped.inc({ source, reason }, n),
-  );
 
   // Bodies are read as bytes: a snapshot is parsed by the snapshot loader (streamed, budgeted), never by
   // JSON.parse of the whole text.
