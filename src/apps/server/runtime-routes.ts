@@ -198,28 +198,32 @@ export function registerRuntimeRoutes(app: FastifyInstance, route: Route, deps: 
     ["sink", "result"],
   );
 
-  // Deliveries run after the answer, one batch at a time per receiver, so a slow receiver never holds a request;
-  // past MAX_QUEUED batches waiting, new ones are counted as dropped.
-  const MAX_QUEUED = 1000;
-  const queues = sinks.map(() => ({ tail: Promise.resolve(), waiting: 0 }));
+  // Deliveries run after the answer, so a slow receiver never holds a request. Each receiver has one request in
+  // flight at a time, and what arrives meanwhile goes in its next request (up to MAX_BATCH alerts), so a burst
+  // costs a few requests, not one per ingest; past MAX_PENDING alerts waiting, new ones are counted as dropped.
+  const MAX_BATCH = 500;
+  const MAX_PENDING = 50_000;
+  const queues = sinks.map((sink) => ({ sink, pending: [] as DedupedAlert[], running: Promise.resolve() }));
+  const drain = async (q: (typeof queues)[number]) => {
+    while (q.pending.length > 0) {
+      const batch = q.pending.splice(0, MAX_BATCH);
+      const r = await q.sink.send(batch);
+      deliveries.inc({ sink: q.sink.kind, result: r.ok ? "delivered" : "failed" }, batch.length);
+      if (!r.ok)
+        app.log.warn({ sink: q.sink.kind, target: q.sink.target, error: r.error }, "alerts not delivered");
+    }
+  };
   const deliver = (alerts: DedupedAlert[]) => {
-    sinks.forEach((s, i) => {
-      const q = queues[i] as (typeof queues)[number];
-      if (q.waiting >= MAX_QUEUED) {
-        deliveries.inc({ sink: s.kind, result: "dropped" }, alerts.length);
-        return;
-      }
-      q.waiting++;
-      q.tail = q.tail.then(async () => {
-        const r = await s.send(alerts);
-        q.waiting--;
-        deliveries.inc({ sink: s.kind, result: r.ok ? "delivered" : "failed" }, alerts.length);
-        if (!r.ok) app.log.warn({ sink: s.kind, target: s.target, error: r.error }, "alerts not delivered");
-      });
-    });
+    for (const q of queues) {
+      const room = Math.max(0, MAX_PENDING - q.pending.length);
+      if (alerts.length > room) deliveries.inc({ sink: q.sink.kind, result: "dropped" }, alerts.length - room);
+      const idle = q.pending.length === 0;
+      for (const a of alerts.slice(0, room)) q.pending.push(a);
+      if (idle && q.pending.length > 0) q.running = q.running.then(() => drain(q));
+    }
   };
   app.addHook("onClose", async () => {
-    await Promise.all(queues.map((q) => q.tail));
+    await Promise.all(queues.map((q) => q.running));
     await events.flush();
   });
 
