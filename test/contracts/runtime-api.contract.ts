@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { openStores } from "../../src/adapters/store/index.js";
 import { type RunningServer, startServe } from "../../src/apps/server/serve.js";
 
 const T0 = Date.parse("2026-12-04T09:00:00.000Z");
@@ -149,19 +150,23 @@ export function describeRuntimeApi(name: string, db: (dir: string) => string): v
     });
 
     let n = 0;
-    async function serve(limits?: { maxEventBytes?: number }) {
+    async function serve(
+      limits?: { maxEventBytes?: number },
+      runtime: { feedRefreshMs?: number; baselineWindowMs?: number } = {},
+    ) {
       const receiver = await webhookReceiver();
       const feed = join(dir, `feed-${n}.txt`);
       writeFileSync(feed, "# known bad\n203.0.113.0/24\nevil.example\n");
       const clock = { t: new Date(T0) };
+      const location = db(join(dir, `r${n++}.db`));
       const server = await startServe({
         listen: "127.0.0.1:0",
-        db: db(join(dir, `r${n++}.db`)),
+        db: location,
         adminToken: ADMIN,
         now: () => clock.t,
         logger: false,
         limits,
-        runtime: { feeds: [feed], webhooks: [receiver.url] },
+        runtime: { feeds: [feed], webhooks: [receiver.url], ...runtime },
       });
       running.push({ server, receiver });
       const call = async (
@@ -198,7 +203,7 @@ export function describeRuntimeApi(name: string, db: (dir: string) => string): v
           })
         ).status,
       ).toBe(200);
-      return { server, receiver, call, token, clock };
+      return { server, receiver, call, token, clock, feed, location };
     }
 
     it("Hubble JSON lines: flows attributed with the stored snapshot, a feed hit stored once, routed once; bad lines named by number", async () => {
@@ -468,6 +473,62 @@ export function describeRuntimeApi(name: string, db: (dir: string) => string): v
       };
       expect(Object.keys(doc.paths["/api/v1/clusters/{cluster}/events/{source}"] ?? {})).toEqual(["post"]);
       expect(Object.keys(doc.paths["/api/v1/alerts"] ?? {})).toEqual(["get"]);
+    });
+
+    it("threat feeds are polled again while the server runs: addresses added to the file alert from then on", async () => {
+      const { call, feed } = await serve(undefined, { feedRefreshMs: 100 });
+      const ct = { "content-type": "application/x-ndjson" };
+      const post = (k: number) =>
+        call(
+          "POST",
+          "/api/v1/clusters/prod/events/hubble",
+          hubble(T0 + k * MIN, "10.1.0.7", "192.0.2.44", 443),
+          ct,
+        );
+      expect((await post(1)).json).toMatchObject({ accepted: 1, alerts: { new: 0 } });
+      writeFileSync(feed, "# known bad\n203.0.113.0/24\nevil.example\n192.0.2.0/24 added later\n");
+      let k = 2;
+      let r = await post(k);
+      // No wall-clock assertion: poll until the refresher has read the new list (generous deadline).
+      const deadline = Date.now() + 60_000;
+      while ((r.json.alerts as { new: number }).new === 0 && Date.now() < deadline) {
+        await new Promise((done) => setTimeout(done, 100));
+        r = await post(++k);
+      }
+      expect(r.json).toMatchObject({ alerts: { new: 1 } });
+      const items = (await call("GET", "/api/v1/alerts?rule=PAL-RT-FEED-001")).json.items;
+      expect(items).toEqual([expect.objectContaining({ count: 1, firstSeen: iso(T0 + k * MIN) })]);
+    });
+
+    it("with a baseline window: behaviour learned over the window, new behaviour after it is drift; baselines kept in the store", async () => {
+      const { call, server, location } = await serve(undefined, { baselineWindowMs: 2 * MIN });
+      const ct = { "content-type": "application/x-ndjson" };
+      const learn = [1, 2].map((k) => hubble(T0 + k * MIN, "10.1.0.7", "203.0.113.1", 443)).join("\n");
+      await call("POST", "/api/v1/clusters/prod/events/hubble", learn, ct);
+      const r = await call(
+        "POST",
+        "/api/v1/clusters/prod/events/hubble",
+        hubble(T0 + 10 * MIN, "10.1.0.7", "198.51.100.7", 22),
+        ct,
+      );
+      expect(r.json).toMatchObject({ accepted: 1 });
+      const drift = (await call("GET", "/api/v1/alerts?rule=PAL-RT-DRIFT-002")).json.items;
+      expect(drift).toEqual([
+        expect.objectContaining({
+          severity: "info",
+          alert: expect.objectContaining({
+            workload: { kind: "Deployment", namespace: "shop", name: "web" },
+          }),
+        }),
+      ]);
+      await server.close();
+      const stores = await openStores(location);
+      try {
+        const { baselines } = await stores.baselines.listBaselines();
+        expect(baselines.map((b) => [b.workload.name, b.state])).toEqual([["web", "observing"]]);
+      } finally {
+        await stores.close();
+      }
     });
   });
 }

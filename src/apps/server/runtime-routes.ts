@@ -216,7 +216,8 @@ export function registerRuntimeRoutes(app: FastifyInstance, route: Route, deps: 
   const deliver = (alerts: DedupedAlert[]) => {
     for (const q of queues) {
       const room = Math.max(0, MAX_PENDING - q.pending.length);
-      if (alerts.length > room) deliveries.inc({ sink: q.sink.kind, result: "dropped" }, alerts.length - room);
+      if (alerts.length > room)
+        deliveries.inc({ sink: q.sink.kind, result: "dropped" }, alerts.length - room);
       const idle = q.pending.length === 0;
       for (const a of alerts.slice(0, room)) q.pending.push(a);
       if (idle && q.pending.length > 0) q.running = q.running.then(() => drain(q));

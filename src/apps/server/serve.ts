@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { AlertSink } from "../../adapters/alerts/index.js";
 import { openStores } from "../../adapters/store/index.js";
 import { PalisadeError } from "../../core/errors/index.js";
+import type { FeedRefresher, FeedRefreshReport } from "../../services/runtime/index.js";
 import { issueToken, type Role, tokenDigest } from "./auth.js";
 import { type DemoLoaded, loadDemo } from "./demo.js";
 import { type OidcConfig, type OidcVerifier, oidcVerifier } from "./oidc.js";
@@ -45,10 +46,12 @@ export interface ServeConfig {
 }
 
 export interface ServeRuntimeConfig {
-  /** Threat feeds: files or http(s) URLs, `SOURCE#column` for a CSV column; read once at start. */
+  /** Threat feeds: files or http(s) URLs, `SOURCE#column` for a CSV column; polled at start, then refreshed. */
   feeds?: readonly string[] | undefined;
-  /** Where URL feeds are cached. */
-  feedCacheDir?: string | undefined;
+  /** How often the feeds are polled again (a file when it changed, a URL by a conditional GET); default 1 h. */
+  feedRefreshMs?: number | undefined;
+  /** Each refresh's report after the first (failed feeds keep their last good list). */
+  onFeedReport?: ((r: FeedRefreshReport) => void) | undefined;
   webhooks?: readonly string[] | undefined;
   slackWebhooks?: readonly string[] | undefined;
   alertmanagers?: readonly string[] | undefined;
@@ -65,39 +68,18 @@ export interface LoadedFeed {
   problems: string[];
 }
 
-/** Read the feeds and make the alert receivers of a runtime configuration. */
+/** Start the feed refresher and make the alert receivers of a runtime configuration. */
 async function runtimeOptions(
   rt: ServeRuntimeConfig,
-  now: Date,
-): Promise<{ options: NonNullable<ServerOptions["runtime"]>; feeds: LoadedFeed[] }> {
-  const { readFeedText } = await import("../../adapters/feeds/index.js");
-  const { parseFeed } = await import("../../core/runtime/index.js");
+  now: () => Date,
+): Promise<{
+  options: NonNullable<ServerOptions["runtime"]>;
+  feeds: LoadedFeed[];
+  refresher?: FeedRefresher;
+}> {
+  const { pollFeed } = await import("../../adapters/feeds/index.js");
+  const { FeedRefresher } = await import("../../services/runtime/index.js");
   const { createAlertSink } = await import("../../adapters/alerts/index.js");
-  const parsed = [];
-  const feeds: LoadedFeed[] = [];
-  for (const spec of rt.feeds ?? []) {
-    const hash = spec.lastIndexOf("#");
-    const source = hash > 0 ? spec.slice(0, hash) : spec;
-    const column = hash > 0 ? spec.slice(hash + 1) : undefined;
-    const t = await readFeedText(source, {
-      ...(rt.feedCacheDir ? { cacheDir: rt.feedCacheDir } : {}),
-      maxAgeMs: 0,
-      now,
-    });
-    const f = parseFeed(t.text, t.name, column);
-    parsed.push(f);
-    feeds.push({
-      name: f.name,
-      addresses: f.addresses.length,
-      domains: f.domains.length,
-      problems: [
-        ...(t.stale
-          ? [`refresh failed (${t.stale.error}); using the copy fetched at ${t.stale.fetchedAt}`]
-          : []),
-        ...f.errors.map((e) => `${e.file}:${e.line}: ${e.message}`),
-      ],
-    });
-  }
   let sinks: AlertSink[];
   try {
     sinks = [
@@ -108,16 +90,41 @@ async function runtimeOptions(
   } catch (e) {
     throw new PalisadeError("USAGE", `alert receiver: ${(e as Error).message}`, { cause: e });
   }
+  const specs = (rt.feeds ?? []).map((spec) => {
+    const hash = spec.lastIndexOf("#");
+    return hash > 0 ? { source: spec.slice(0, hash), column: spec.slice(hash + 1) } : { source: spec };
+  });
+  const refresher =
+    specs.length === 0
+      ? undefined
+      : new FeedRefresher(specs, {
+          poll: (source, previous) => pollFeed(source, previous),
+          now: () => now().getTime(),
+          intervalMs: rt.feedRefreshMs ?? 3_600_000,
+          ...(rt.onFeedReport ? { onReport: rt.onFeedReport } : {}),
+        });
+  const first = refresher ? await refresher.start() : { results: [] };
+  const status = refresher?.status() ?? [];
+  const feeds: LoadedFeed[] = first.results.map((r, i) => ({
+    name: r.source,
+    addresses: status[i]?.addresses ?? 0,
+    domains: status[i]?.domains ?? 0,
+    problems: [
+      ...(r.error ? [`not loaded: ${r.error}`] : []),
+      ...(r.lineErrors ?? []).map((e) => `${e.file}:${e.line}: ${e.message}`),
+    ],
+  }));
   return {
     options: {
       config: {
-        feeds: parsed,
+        ...(refresher ? { threats: refresher } : {}),
         ...(rt.baselineWindowMs === undefined ? {} : { baselineWindowMs: rt.baselineWindowMs }),
         ...(rt.skewMs ? { skewMs: rt.skewMs } : {}),
       },
       sinks,
     },
     feeds,
+    ...(refresher ? { refresher } : {}),
   };
 }
 
@@ -222,7 +229,7 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
   let runtime: Awaited<ReturnType<typeof runtimeOptions>> | undefined;
   try {
     oidc = config.oidc === undefined ? undefined : await oidcVerifier(config.oidc, config.now);
-    runtime = config.runtime === undefined ? undefined : await runtimeOptions(config.runtime, config.now());
+    runtime = config.runtime === undefined ? undefined : await runtimeOptions(config.runtime, config.now);
   } catch (e) {
     await stores.close();
     await removeDemo();
@@ -241,6 +248,7 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
   try {
     await app.listen({ host, port });
   } catch (e) {
+    runtime?.refresher?.stop();
     await app.close();
     await stores.close();
     await removeDemo();
@@ -282,6 +290,7 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
     close() {
       closing ??= (async () => {
         for (const f of watched) unwatchFile(f);
+        runtime?.refresher?.stop();
         try {
           await app.close();
         } finally {

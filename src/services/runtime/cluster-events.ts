@@ -14,9 +14,16 @@ import {
   BaselineBook,
   type NamedNetwork,
   type ParsedFeed,
+  type ThreatIndex,
   type TimedInventory,
 } from "../../core/runtime/index.js";
-import { auditDetector, type Detector, detectAlerts, threatDetector } from "./detect.js";
+import {
+  auditDetector,
+  type Detector,
+  detectAlerts,
+  refreshingThreatDetector,
+  threatDetector,
+} from "./detect.js";
 import {
   type EventInput,
   type IngestEventsSummary,
@@ -26,6 +33,8 @@ import {
 
 export interface ClusterEventsConfig {
   feeds?: readonly ParsedFeed[];
+  /** Threat feeds kept fresh while the server runs (a `FeedRefresher`); used instead of `feeds` when given. */
+  threats?: { current(): ThreatIndex };
   /** Learn per-workload baselines for this long (event time) and report drift after; off when absent. */
   baselineWindowMs?: number;
   autoPromoteConfidence?: number;
@@ -113,7 +122,9 @@ export class ClusterEvents {
         message: `no snapshot of cluster ${cluster} is stored: addresses and pods are not attributed to workloads`,
       });
     const detectors: Detector[] = [auditDetector];
-    if (this.config.feeds?.length)
+    if (this.config.threats)
+      detectors.push(refreshingThreatDetector(this.config.threats, prepared.directory.facts));
+    else if (this.config.feeds?.length)
       detectors.push(threatDetector(this.config.feeds, prepared.directory.facts));
     return { latest, prepared, detectors };
   }

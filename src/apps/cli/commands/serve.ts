@@ -40,7 +40,10 @@ export function register(program: Command, ctx: CliContext): void {
       "threat feed for runtime events: file or http(s) URL of IPs/CIDRs/domains; CSV as SOURCE#column; read at start (repeatable; default: $PALISADE_FEEDS, comma-separated)",
       collect,
     )
-    .option("--feed-cache <dir>", "where URL feeds are cached (default: $XDG_CACHE_HOME/palisade/feeds)")
+    .option(
+      "--feed-refresh <duration>",
+      "poll the feeds again this often: a file when it changed, a URL by a conditional GET (default: $PALISADE_FEED_REFRESH, else 1h)",
+    )
     .option(
       "--webhook <url>",
       "POST new runtime alerts as JSON here (repeatable; default: $PALISADE_ALERT_WEBHOOKS)",
@@ -81,7 +84,7 @@ export function register(program: Command, ctx: CliContext): void {
         oidcRoles?: string;
         oidcGroupsClaim?: string;
         feed?: string[];
-        feedCache?: string;
+        feedRefresh?: string;
         webhook?: string[];
         slackWebhook?: string[];
         alertmanager?: string[];
@@ -171,7 +174,7 @@ export function register(program: Command, ctx: CliContext): void {
 async function runtimeConfig(
   flags: {
     feed?: string[];
-    feedCache?: string;
+    feedRefresh?: string;
     webhook?: string[];
     slackWebhook?: string[];
     alertmanager?: string[];
@@ -188,20 +191,23 @@ async function runtimeConfig(
       .map((s) => s.trim())
       .filter((s) => s !== "");
   const { parseDurationFlag } = await import("./events.js");
-  const { join, resolve } = await import("node:path");
+  const { resolve } = await import("node:path");
   const feeds = list(flags.feed, "PALISADE_FEEDS").map((f) =>
     /^https?:/i.test(f) ? f : resolve(ctx.cwd, f),
   );
-  const cacheBase = env.XDG_CACHE_HOME || (env.HOME ? join(env.HOME, ".cache") : undefined);
+  const refresh = flags.feedRefresh ?? (env.PALISADE_FEED_REFRESH || undefined);
   const window = flags.baselineWindow ?? (env.PALISADE_BASELINE_WINDOW || undefined);
   const skew = flags.clockSkew ?? (env.PALISADE_CLOCK_SKEW || undefined);
   return {
     feeds,
-    feedCacheDir: flags.feedCache
-      ? resolve(ctx.cwd, flags.feedCache)
-      : cacheBase
-        ? join(cacheBase, "palisade", "feeds")
-        : undefined,
+    feedRefreshMs: refresh === undefined ? undefined : parseDurationFlag("--feed-refresh", refresh),
+    onFeedReport: (r) => {
+      for (const f of r.results)
+        if (f.outcome === "failed")
+          ctx.stderr.write(
+            `palisade: threat feed ${f.source}: refresh failed (${f.error}); keeping its last list\n`,
+          );
+    },
     webhooks: list(flags.webhook, "PALISADE_ALERT_WEBHOOKS"),
     slackWebhooks: list(flags.slackWebhook, "PALISADE_ALERT_SLACK_WEBHOOKS"),
     alertmanagers: list(flags.alertmanager, "PALISADE_ALERTMANAGERS"),
