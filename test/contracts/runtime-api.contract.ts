@@ -442,7 +442,7 @@ export function describeRuntimeApi(name: string, db: (dir: string) => string): v
         'palisade_events_dropped_total{source="hubble",stage="request",reason="bad-gzip"} 1',
       );
       expect(metrics).toContain(
-        'palisade_events_dropped_total{source="hubble",stage="request",reason="too-large"} 1',
+        'palisade_events_dropped_total{source="hubble",stage="request",reason="too-large"} 2',
       );
     });
 

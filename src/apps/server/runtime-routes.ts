@@ -223,6 +223,16 @@ export function registerRuntimeRoutes(app: FastifyInstance, route: Route, deps: 
       if (idle && q.pending.length > 0) q.running = q.running.then(() => drain(q));
     }
   };
+  // A body over the route's limit is refused by fastify before the handler runs: counted here.
+  app.addHook("onError", async (req, _reply, err) => {
+    const source = (req.params as { source?: string } | undefined)?.source;
+    if (
+      req.routeOptions.url === "/api/v1/clusters/:cluster/events/:source" &&
+      (err as { statusCode?: number }).statusCode === 413 &&
+      (EVENT_ROUTE_SOURCES as readonly string[]).includes(source ?? "")
+    )
+      dropped.inc({ source: source as string, stage: "request", reason: "too-large" });
+  });
   app.addHook("onClose", async () => {
     await Promise.all(queues.map((q) => q.running));
     await events.flush();
