@@ -55,6 +55,6 @@ export async function loadAdmissionPolicy(path: string, read: ConfigReader): Pro
     });
   const keyFiles: Record<string, string> = {};
   for (const s of file.signatures) for (const k of s.keys) keyFiles[k] = relativeToPolicy(path, k);
-  files.push(...Object.values(keyFiles));
+  for (const f of Object.values(keyFiles)) files.push(f);
   return { policy: admissionPolicyFromFile(file, exceptions), keyFiles, files: [...new Set(files)] };
 }

@@ -48,7 +48,8 @@ export class MemoryAdmissionDecisionStore implements AdmissionDecisionStore {
       keep === undefined ? 0 : keep === 0 ? Number.POSITIVE_INFINITY : (newest[keep - 1]?.seq ?? 0);
     const kept = this.rows.filter((r) => (before === undefined || r.at >= before) && r.seq >= lowestKept);
     const deleted = this.rows.length - kept.length;
-    this.rows.splice(0, this.rows.length, ...kept);
+    this.rows.length = 0;
+    for (const r of kept) this.rows.push(r);
     return deleted;
   }
 }

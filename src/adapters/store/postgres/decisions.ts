@@ -45,7 +45,7 @@ export class PgAdmissionDecisionStore implements AdmissionDecisionStore {
             r.details,
           ];
           const start = params.length;
-          params.push(...cols);
+          for (const v of cols) params.push(v);
           return `(${cols.map((_, j) => `$${start + j + 1}`).join(", ")})`;
         });
         await c.query(
