@@ -40,6 +40,34 @@ export function describeFindingStoreContract(name: string, make: MakeStores): vo
   describe(`FindingStore contract: ${name}`, () => {
     const open = storesOpener(make);
 
+    it("stats: team, severity, first and last seen and resolution of each finding, by cluster and team, ordered by id", async () => {
+      const s = (await open()).findings;
+      const a = { ...finding("R1", "ns", "a", "critical"), team: "alpha" };
+      const b = finding("R2", "ns", "b", "low");
+      const c = { ...finding("R3", "ns", "c"), team: "alpha" };
+      await s.upsertEvaluation("prod", T(1), [a, b, c]);
+      await s.upsertEvaluation("prod", T(2), [a, b]);
+      await s.upsertEvaluation("dev", T(2), [a]);
+      const byId = [a, b, c].sort((x, y) => (x.id < y.id ? -1 : 1));
+      const stat = (f: Finding) =>
+        f === c
+          ? { team: "alpha", severity: "high", firstSeen: iso(1), lastSeen: iso(1), resolvedAt: iso(2) }
+          : {
+              ...(f.team ? { team: f.team } : {}),
+              severity: f.severity,
+              firstSeen: iso(1),
+              lastSeen: iso(2),
+            };
+      expect(await s.stats({ cluster: "prod" })).toEqual(byId.map(stat));
+      expect(await s.stats({ cluster: "prod", team: "alpha" })).toEqual(
+        byId.filter((f) => f !== b).map(stat),
+      );
+      expect(await s.stats()).toEqual([
+        { team: "alpha", severity: "critical", firstSeen: iso(2), lastSeen: iso(2) },
+        ...byId.map(stat),
+      ]);
+    });
+
     it("filters by team, by id, by first seen since and by resolved since, in the store (pages stay full)", async () => {
       const s = (await open()).findings;
       const mk = (rule: string, name: string, team: string) => ({ ...finding(rule, "ns", name), team });

@@ -321,6 +321,40 @@ export function describeServerApi(name: string, open: () => Promise<Stores>): vo
       expect(await open()).toBe(before);
     });
 
+    it("overview: per team, counted by the server; a team-viewer gets its own team only", async () => {
+      const h = await harness();
+      expect((await push(h, TWO_TEAMS)).statusCode).toBe(200);
+      h.clock.t = new Date("2026-01-02T00:00:00.000Z");
+      expect((await push(h, TWO_TEAMS_PAY_FIXED)).statusCode).toBe(200);
+      const all = await h.app.inject({ url: "/api/v1/findings?limit=1000", headers: bearer(h.token.admin) });
+      const items = all.json().items as { finding: { team?: string }; resolvedAt?: string }[];
+      const count = (team: string, open: boolean) =>
+        items.filter((f) => f.finding.team === team && (f.resolvedAt === undefined) === open).length;
+      const overview = await h.app.inject({ url: "/api/v1/overview", headers: bearer(h.token.admin) });
+      expect(overview.statusCode, overview.body).toBe(200);
+      const o = overview.json() as { findings: number; latest: string; teams: Record<string, unknown>[] };
+      expect(o.findings).toBe(items.length);
+      expect(o.latest).toBe("2026-01-02T00:00:00.000Z");
+      const beta = o.teams.find((t) => t.team === "beta");
+      expect(beta).toMatchObject({
+        open: count("beta", true),
+        resolved: count("beta", false),
+        mttrSeconds: 86400,
+      });
+      expect(beta?.trend).toEqual([null, null, null, 86400]);
+      expect(o.teams.find((t) => t.team === "alpha")).toMatchObject({
+        open: count("alpha", true),
+        resolved: 0,
+      });
+      const mine = await h.app.inject({ url: "/api/v1/overview", headers: bearer(h.token.viewerAlpha) });
+      expect((mine.json() as { teams: { team?: string }[] }).teams.map((t) => t.team)).toEqual(["alpha"]);
+      const other = await h.app.inject({
+        url: "/api/v1/overview?team=beta",
+        headers: bearer(h.token.viewerAlpha),
+      });
+      expect(other.statusCode).toBe(403);
+    });
+
     it("reports ingests and latency in /metrics", async () => {
       const h = await harness();
       await push(h, TWO_TEAMS);
@@ -386,6 +420,7 @@ export function describeServerApi(name: string, open: () => Promise<Stores>): vo
         allowed: ["admin", "security"],
         payload: JSON.stringify({ reason: "no longer needed" }),
       },
+      { method: "GET", url: "/api/v1/overview", path: "/api/v1/overview", allowed: READERS },
       { method: "GET", url: "/api/v1/audit", path: "/api/v1/audit", allowed: ["admin"] },
       {
         method: "GET",

@@ -31,6 +31,7 @@ export type {
   ExceptionRevocation,
   ExceptionStore,
   FindingQuery,
+  FindingStatsQuery,
   FindingStore,
   FindingUpsertResult,
   ImportBatchResult,

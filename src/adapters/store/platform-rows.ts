@@ -5,7 +5,13 @@
  */
 import { Buffer } from "node:buffer";
 import { PalisadeError } from "../../core/errors/index.js";
-import { cmp, type Finding, type ResourceRef } from "../../core/findings/index.js";
+import {
+  cmp,
+  type Finding,
+  type FindingStat,
+  parseSeverity,
+  type ResourceRef,
+} from "../../core/findings/index.js";
 import type {
   AuditInput,
   AuditQuery,
@@ -379,5 +385,27 @@ export function storedExceptionOf(r: ExceptionRow): StoredException {
     ...(r.revoked !== null
       ? { revoked: parseJsonColumn(r.revoked, "exception revocation") as ExceptionRevocation }
       : {}),
+  };
+}
+
+/** A row of `findings` as a summary reads it. */
+export interface FindingStatRow {
+  team: string | null;
+  severity: string;
+  first_seen: string;
+  last_seen: string;
+  resolved_at: string | null;
+}
+
+export function findingStatOf(r: FindingStatRow): FindingStat {
+  const severity = parseSeverity(r.severity);
+  if (severity === undefined)
+    throw new PalisadeError("INTEGRITY", `stored finding has severity ${JSON.stringify(r.severity)}`);
+  return {
+    ...(r.team !== null ? { team: r.team } : {}),
+    severity,
+    firstSeen: r.first_seen,
+    lastSeen: r.last_seen,
+    ...(r.resolved_at !== null ? { resolvedAt: r.resolved_at } : {}),
   };
 }

@@ -9,7 +9,13 @@
  * Times crossing these ports are ISO-8601 strings in `Date.prototype.toISOString` form when they come back, and
  * `Date`s when they go in (so every stored time has the one form that orders as text).
  */
-import type { CoverageEntry, Finding, ResourceRef, Severity } from "../../core/findings/index.js";
+import type {
+  CoverageEntry,
+  Finding,
+  FindingStat,
+  ResourceRef,
+  Severity,
+} from "../../core/findings/index.js";
 import type { KnownImage, RemediationRecord } from "../../core/lineage/index.js";
 import type { DedupedAlert, RuntimeAlert, WorkloadBaseline } from "../../core/runtime/index.js";
 import type { OsvRecord } from "../../core/vuln/index.js";
@@ -290,6 +296,16 @@ export interface FindingStore {
   ): Promise<FindingUpsertResult>;
   /** Findings matching every filter given, ordered by (cluster, finding id), one page at a time. */
   list(query?: FindingQuery): Promise<Page<StoredFinding>>;
+  /**
+   * What a summary reads of every finding of the cluster and team given (team, severity, first/last seen,
+   * resolved), ordered by (cluster, finding id); no finding's body is read.
+   */
+  stats(query?: FindingStatsQuery): Promise<FindingStat[]>;
+}
+
+export interface FindingStatsQuery {
+  cluster?: string | undefined;
+  team?: string | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -230,3 +230,30 @@ export const ADMISSION_DECISIONS_PAGE_SCHEMA: Schema = {
   required: ["items"],
   properties: { items: { type: "array", items: ADMISSION_DECISION_SCHEMA }, next: { type: "string" } },
 };
+
+/** GET /api/v1/overview: core/findings `FindingsOverview`. */
+export const OVERVIEW_SCHEMA: Schema = {
+  type: "object",
+  required: ["findings", "teams"],
+  properties: {
+    findings: { type: "integer" },
+    latest: { type: "string", format: "date-time" },
+    teams: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["open", "critical", "high", "newThisWeek", "resolved", "trend"],
+        properties: {
+          team: { type: "string", description: "absent: findings of no team" },
+          open: { type: "integer" },
+          critical: { type: "integer" },
+          high: { type: "integer" },
+          newThisWeek: { type: "integer" },
+          resolved: { type: "integer" },
+          mttrSeconds: { type: "number" },
+          trend: { type: "array", items: { type: ["number", "null"] }, minItems: 4, maxItems: 4 },
+        },
+      },
+    },
+  },
+};

@@ -11,7 +11,7 @@ import type { AlertSink } from "../../adapters/alerts/index.js";
 import { loadSnapshotStream } from "../../adapters/manifests/index.js";
 import type { FindingQuery, Stores } from "../../adapters/store/index.js";
 import { isPalisadeError, PalisadeError } from "../../core/errors/index.js";
-import type { Severity } from "../../core/findings/index.js";
+import { type Severity, summariseTeams } from "../../core/findings/index.js";
 import { type FleetView, loadFleetView } from "../../services/fleet/index.js";
 import { ingestSnapshot } from "../../services/ingest/index.js";
 import { ClusterEvents, type ClusterEventsConfig } from "../../services/runtime/index.js";
@@ -28,6 +28,7 @@ import {
   FINDINGS_PAGE_SCHEMA,
   FINDINGS_QUERY_SCHEMA,
   INGEST_SUMMARY_SCHEMA,
+  OVERVIEW_SCHEMA,
   openApiDocument,
   type RouteSpec,
 } from "./schemas.js";
@@ -459,6 +460,35 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
         after: q.after,
       };
       return stores.findings.list(query);
+    },
+  );
+
+  route(
+    {
+      method: "GET",
+      url: "/api/v1/overview",
+      access: "read",
+      cache: true,
+      summary:
+        "Per team: open critical, high and all, new in the week before the newest observation, resolved, MTTR and its four-week trend (a team-viewer sees its team's only)",
+      schema: {
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            cluster: { type: "string", maxLength: 253 },
+            team: { type: "string", maxLength: 253 },
+          },
+        },
+        response: { 200: OVERVIEW_SCHEMA },
+      },
+    },
+    async (req, reply) => {
+      const q = req.query as { cluster?: string; team?: string };
+      const team = teamScope(req.principal, q.team);
+      if (team === false)
+        return reply.code(403).send(errorBody("FORBIDDEN", "a team token reads its own team only"));
+      return summariseTeams(await stores.findings.stats({ cluster: q.cluster, team }));
     },
   );
 

@@ -190,3 +190,10 @@ export function redact(value: string, keepPrefix = 0): string {
   const prefix = keepPrefix > 0 ? value.slice(0, Math.min(keepPrefix, 4)) : "";
   return `${prefix}****(redacted, ${value.length} chars)`;
 }
+
+export {
+  type FindingStat,
+  type FindingsOverview,
+  summariseTeams,
+  type TeamSummary,
+} from "./team-summary.js";

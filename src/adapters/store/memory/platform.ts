@@ -1,5 +1,5 @@
 import { PalisadeError } from "../../../core/errors/index.js";
-import { cmp, type Finding, type ResourceRef } from "../../../core/findings/index.js";
+import { cmp, type Finding, type FindingStat, type ResourceRef } from "../../../core/findings/index.js";
 import {
   auditRow,
   compareObjectKeys,
@@ -18,6 +18,7 @@ import type {
   ExceptionRevocation,
   ExceptionStore,
   FindingQuery,
+  FindingStatsQuery,
   FindingStore,
   FindingUpsertResult,
   InventorySnapshotStore,
@@ -167,6 +168,23 @@ export class MemoryFindingStore implements FindingStore {
       (r) => structuredClone(r),
       (r) => [r.cluster, r.finding.id],
     );
+  }
+
+  async stats(q: FindingStatsQuery = {}): Promise<FindingStat[]> {
+    return [...this.rows.values()]
+      .filter(
+        (r) =>
+          (q.cluster === undefined || r.cluster === q.cluster) &&
+          (q.team === undefined || r.finding.team === q.team),
+      )
+      .sort((a, b) => cmp(a.cluster, b.cluster) || cmp(a.finding.id, b.finding.id))
+      .map((r) => ({
+        ...(r.finding.team !== undefined ? { team: r.finding.team } : {}),
+        severity: r.finding.severity,
+        firstSeen: r.firstSeen,
+        lastSeen: r.lastSeen,
+        ...(r.resolvedAt !== undefined ? { resolvedAt: r.resolvedAt } : {}),
+      }));
   }
 }
 

@@ -1,5 +1,5 @@
 import { PalisadeError } from "../../../core/errors/index.js";
-import type { Finding, ResourceRef } from "../../../core/findings/index.js";
+import type { Finding, FindingStat, ResourceRef } from "../../../core/findings/index.js";
 import {
   auditRow,
   auditWhere,
@@ -8,6 +8,8 @@ import {
   type ExceptionRow,
   encodeObjectKey,
   type FindingRow,
+  type FindingStatRow,
+  findingStatOf,
   findingWhere,
   pageLimit,
   pageOf,
@@ -28,6 +30,7 @@ import type {
   ExceptionRevocation,
   ExceptionStore,
   FindingQuery,
+  FindingStatsQuery,
   FindingStore,
   FindingUpsertResult,
   InventorySnapshotStore,
@@ -238,6 +241,23 @@ export class PgFindingStore implements FindingStore {
       limit,
       storedFindingOf,
       (r) => [r.cluster, r.id],
+    );
+  }
+
+  async stats(q: FindingStatsQuery = {}): Promise<FindingStat[]> {
+    const params: unknown[] = [];
+    const where = findingWhere({ cluster: q.cluster, team: q.team }, pgDialect(params));
+    const rows = await this.conn.query<FindingStatRow>(
+      `SELECT team, severity, first_seen, last_seen, resolved_at FROM ${this.conn.t("findings")}${where} ORDER BY cluster, id`,
+      params,
+      "cannot read findings",
+    );
+    return rows.map((r) =>
+      findingStatOf({
+        ...r,
+        team: r.team === null ? null : fromPgText(r.team),
+        severity: fromPgText(r.severity),
+      }),
     );
   }
 }

@@ -1,5 +1,5 @@
 import { PalisadeError } from "../../../core/errors/index.js";
-import type { Finding, ResourceRef } from "../../../core/findings/index.js";
+import type { Finding, FindingStat, ResourceRef } from "../../../core/findings/index.js";
 import {
   auditRow,
   auditWhere,
@@ -8,6 +8,8 @@ import {
   type ExceptionRow,
   encodeObjectKey,
   type FindingRow,
+  type FindingStatRow,
+  findingStatOf,
   findingWhere,
   pageLimit,
   pageOf,
@@ -28,6 +30,7 @@ import type {
   ExceptionRevocation,
   ExceptionStore,
   FindingQuery,
+  FindingStatsQuery,
   FindingStore,
   FindingUpsertResult,
   InventorySnapshotStore,
@@ -227,6 +230,19 @@ export class SqliteFindingStore implements FindingStore {
         .all([...params, limit + 1]),
     ) as (FindingRow & { id: string })[];
     return pageOf(rows, limit, storedFindingOf, (r) => [r.cluster, r.id]);
+  }
+
+  async stats(q: FindingStatsQuery = {}): Promise<FindingStat[]> {
+    const params: unknown[] = [];
+    const where = findingWhere({ cluster: q.cluster, team: q.team }, sqliteDialect(params));
+    const rows = read(this.conn, "cannot read findings", () =>
+      this.conn.db
+        .prepare(
+          `SELECT team, severity, first_seen, last_seen, resolved_at FROM findings${where} ORDER BY cluster, id`,
+        )
+        .all(params),
+    ) as FindingStatRow[];
+    return rows.map(findingStatOf);
   }
 }
 
