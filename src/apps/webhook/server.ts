@@ -145,11 +145,24 @@ export function createWebhook(opts: WebhookOptions): Webhook {
     labelNames: ["endpoint", "result"],
     registers: [metrics],
   });
-  const violations = new Counter({
+  // Counted here and handed to prom-client when /metrics is read: a review can carry dozens of violations, and
+  // prom-client hashes the label set on every increment. Rules and modes are closed sets, so the map stays small.
+  const violationCounts = new Map<string, { rule: string; mode: string; n: number }>();
+  const countViolation = (rule: string, mode: string) => {
+    const key = `${rule}\u0000${mode}`;
+    const c = violationCounts.get(key);
+    if (c === undefined) violationCounts.set(key, { rule, mode, n: 1 });
+    else c.n++;
+  };
+  new Counter({
     name: "palisade_admission_violations_total",
     help: "Rule violations in decisions, by rule and mode (excepted ones with mode=excepted).",
     labelNames: ["rule", "mode"],
     registers: [metrics],
+    collect() {
+      this.reset();
+      for (const c of violationCounts.values()) this.inc({ rule: c.rule, mode: c.mode }, c.n);
+    },
   });
   const latency = new Histogram({
     name: "palisade_admission_duration_seconds",
@@ -357,8 +370,7 @@ export function createWebhook(opts: WebhookOptions): Webhook {
         stats.answered++;
         if (!d.allowed) stats.denied++;
         if (d.evaluated === "failure") stats.failures++;
-        for (const v of d.violations)
-          violations.inc({ rule: v.rule, mode: v.exception ? "excepted" : v.mode });
+        for (const v of d.violations) countViolation(v.rule, v.exception ? "excepted" : v.mode);
         if (endpoint === "mutate") {
           // The mutating webhook only pins digests: denying is the validating webhook's job.
           const patch = d.patch ?? [];
@@ -387,13 +399,16 @@ export function createWebhook(opts: WebhookOptions): Webhook {
     }
   }
 
+  // Built once: the routes do not change while the server runs.
+  const postRoutes = new Map<string, "validate" | "mutate">([["/validate", "validate"]]);
+  if (opts.mutate) postRoutes.set("/mutate", "mutate");
+  const getRoutes: ReadonlySet<string> = new Set(["/healthz", "/readyz", "/metrics"]);
+
   const server = createServer({ key: opts.tls.key, cert: opts.tls.cert }, (req, res) => {
-    const path = (req.url ?? "").split("?")[0] ?? "";
-    const post: Record<string, "validate" | "mutate"> = opts.mutate
-      ? { "/validate": "validate", "/mutate": "mutate" }
-      : { "/validate": "validate" };
-    const get = new Set(["/healthz", "/readyz", "/metrics"]);
-    const endpoint = Object.hasOwn(post, path) ? post[path] : undefined;
+    const url = req.url ?? "";
+    const q = url.indexOf("?");
+    const path = q === -1 ? url : url.slice(0, q);
+    const endpoint = postRoutes.get(path);
     if (endpoint !== undefined && req.method === "POST") {
       review(req, res, endpoint).catch((e: unknown) => {
         stats.badRequests++;
@@ -402,7 +417,7 @@ export function createWebhook(opts: WebhookOptions): Webhook {
       return;
     }
     req.resume();
-    if (get.has(path) && req.method === "GET") {
+    if (getRoutes.has(path) && req.method === "GET") {
       if (path === "/healthz") return send(res, 200, { status: "ok" });
       if (path === "/readyz") {
         const ready = opts.ready?.() ?? true;
@@ -430,7 +445,7 @@ export function createWebhook(opts: WebhookOptions): Webhook {
       );
       return;
     }
-    const known = endpoint !== undefined || get.has(path);
+    const known = endpoint !== undefined || getRoutes.has(path);
     return send(res, known ? 405 : 404, { error: known ? "method not allowed" : "not found" });
   });
   // A client that never finishes its request must not hold a socket forever.
