@@ -615,23 +615,30 @@ export function decide(
       drafts.push(v);
 
   const nsMode = namespaceMode(policy, req.namespace);
-  const objectLabels = at(object, "metadata.labels");
-  const subject = {
-    namespace: req.namespace,
-    workload: { kind: req.kind.kind, name: req.name },
-    images: refs.map((c) => c.image),
-    labels: isRecord(objectLabels) ? (objectLabels as Record<string, string>) : {},
-  };
+  const exceptions = policy.exceptions ?? [];
+  const objectLabels = exceptions.length > 0 ? at(object, "metadata.labels") : undefined;
+  const subject =
+    exceptions.length > 0
+      ? {
+          namespace: req.namespace,
+          workload: { kind: req.kind.kind, name: req.name },
+          images: refs.map((c) => c.image),
+          labels: isRecord(objectLabels) ? (objectLabels as Record<string, string>) : {},
+        }
+      : undefined;
   const now = facts.now ?? new Date(0);
+  // Built field by field (the same keys in the same order as a spread): a review can carry dozens of violations.
   const own: AdmissionViolation[] = drafts.map((d) => {
     const mode =
       policy.images.modes[d.rule as ImageRuleId] ??
       policy.ruleModes?.[d.rule] ??
       (d.rule === "image/unanalysed" ? (policy.unanalysed === "deny" ? "enforce" : "warn") : nsMode);
-    const e = policy.exceptions?.length
-      ? findException(policy.exceptions, { ...subject, rule: d.rule }, now)
-      : undefined;
-    return { ...d, mode, ...(e ? { exception: { id: e.id, reason: e.reason } } : {}) };
+    const v: AdmissionViolation = { rule: d.rule, fieldPath: d.fieldPath, message: d.message, mode };
+    if (subject !== undefined) {
+      const e = findException(exceptions, { ...subject, rule: d.rule }, now);
+      if (e) v.exception = { id: e.id, reason: e.reason };
+    }
+    return v;
   });
   const acting = own.filter((v) => v.exception === undefined);
 
