@@ -5,6 +5,10 @@
  *
  *   taskset -c 0 npx tsx bench/admission.ts [seconds at 1,000/s = 30] [seconds at 5,000/s = 10]
  *
+ * ADMISSION_BENCH_SERVERS=before=OTHER/dist/cli/palisade.js,after=dist/cli/palisade.js runs the same loads against
+ * each bundled CLI in turn, in the same run (without it: the sources, through tsx). ADMISSION_BENCH_NODE_FLAGS adds
+ * node flags to the server (e.g. `--cpu-prof --cpu-prof-dir=DIR`; the profile is written at SIGTERM).
+ *
  * Prints p50/p99/max latency, errors and non-2xx answers at 1,000 requests/s; at 5,000 requests/s the answered,
  * shed (answered by the failure policy) and failed requests, and the server's RSS before, after and at peak; and
  * same-run references: `node -e 0` and JSON.parse of the same bodies.
@@ -213,15 +217,37 @@ async function main(): Promise<void> {
   for (let i = 0; i < parses; i++) decideOnce(i);
   const decideUs = ((performance.now() - t2) / parses) * 1000;
 
+  console.log(
+    `references: node -e 0 ${nodeE0.toFixed(0)} ms; JSON.parse of the same bodies ${parseUs.toFixed(1)} µs each (${bodies.map((b) => b.length).join("/")} bytes); parse + decide in-process ${decideUs.toFixed(0)} µs each`,
+  );
+  const servers = (process.env.ADMISSION_BENCH_SERVERS ?? "")
+    .split(",")
+    .filter((x) => x !== "")
+    .map((x) => {
+      const at = x.indexOf("=");
+      return { label: x.slice(0, at), cli: join(root, x.slice(at + 1)) };
+    });
+  if (servers.length === 0) servers.push({ label: "sources (tsx)", cli: "" });
+  for (const s of servers) await serveAndLoad(s.label, s.cli, cert, key, rules);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function serveAndLoad(
+  label: string,
+  cli: string,
+  cert: string,
+  key: string,
+  rules: number,
+): Promise<void> {
+  const nodeFlags = (process.env.ADMISSION_BENCH_NODE_FLAGS ?? "").split(" ").filter((x) => x !== "");
   const server = spawn(
     "taskset",
     [
       "-c",
       "1",
       process.execPath,
-      "--import",
-      "tsx",
-      join(root, "src/apps/cli/bin.ts"),
+      ...nodeFlags,
+      ...(cli === "" ? ["--import", "tsx", join(root, "src/apps/cli/bin.ts")] : [cli]),
       "admission",
       "serve",
       "--listen",
@@ -237,7 +263,7 @@ async function main(): Promise<void> {
       "--db",
       join(dir, "empty.db"),
     ],
-    { stdio: ["ignore", "ignore", "pipe"] },
+    { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, PALISADE_NO_RELAUNCH: "1" } },
   );
   const port = await new Promise<number>((resolve, reject) => {
     let err = "";
@@ -252,12 +278,9 @@ async function main(): Promise<void> {
   const pid = server.pid as number;
   try {
     console.log(
-      `admission webhook bench: ${rules} rules enabled, server pinned to CPU 1 (pid ${pid}), load average ${loadavg()
+      `admission webhook bench (${label}): ${rules} rules enabled, server pinned to CPU 1 (pid ${pid}), load average ${loadavg()
         .map((x) => x.toFixed(1))
         .join(" ")}`,
-    );
-    console.log(
-      `references: node -e 0 ${nodeE0.toFixed(0)} ms; JSON.parse of the same bodies ${parseUs.toFixed(1)} µs each (${bodies.map((b) => b.length).join("/")} bytes); parse + decide in-process ${decideUs.toFixed(0)} µs each`,
     );
     await load(port, 200, 3); // warm-up (JIT, TLS sessions)
     const before = rss(pid);
@@ -278,8 +301,9 @@ async function main(): Promise<void> {
       `5,000 req/s for ${overloadSeconds} s: ${overload.requests.total} answered (${(overload.requests.total / overloadSeconds).toFixed(0)}/s), shed by failure policy ${shed}, errors ${overload.errors}, timeouts ${overload.timeouts}, non-2xx ${overload.non2xx}; latency p50 ${overload.latency.p50} ms, p99 ${overload.latency.p99} ms; server alive after: ${alive}; RSS ${after.now.toFixed(0)} MiB, peak ${after.peak.toFixed(0)} MiB`,
     );
   } finally {
+    const exited = new Promise((resolve) => server.once("exit", resolve));
     server.kill("SIGTERM");
-    rmSync(dir, { recursive: true, force: true });
+    await exited;
   }
 }
 
