@@ -113,6 +113,73 @@ describe.skipIf(!HAS_CHROMIUM)(
       await page.close();
     });
 
+    it("lists runtime alerts posted through the events API, filtered by severity through the URL", async () => {
+      const exec = (at: string, user: string) => ({
+        level: "Metadata",
+        auditID: `e2e-${user}`,
+        stage: "ResponseComplete",
+        requestURI: "/api/v1/namespaces/default/pods/web/exec?command=sh",
+        verb: "create",
+        user: { username: user, groups: ["system:authenticated"] },
+        objectRef: {
+          resource: "pods",
+          namespace: "default",
+          name: "web",
+          apiVersion: "v1",
+          subresource: "exec",
+        },
+        responseStatus: { metadata: {}, code: 101 },
+        requestReceivedTimestamp: at,
+        stageTimestamp: at,
+      });
+      const binding = {
+        ...exec("2026-12-04T09:05:00.000Z", "mallory@example.com"),
+        auditID: "e2e-binding",
+        requestURI: "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+        objectRef: {
+          resource: "clusterrolebindings",
+          name: "oops",
+          apiGroup: "rbac.authorization.k8s.io",
+          apiVersion: "v1",
+        },
+        responseStatus: { metadata: {}, code: 201 },
+        level: "Request",
+        requestObject: {
+          kind: "ClusterRoleBinding",
+          apiVersion: "rbac.authorization.k8s.io/v1",
+          metadata: { name: "oops" },
+          roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
+          subjects: [{ kind: "User", name: "mallory@example.com" }],
+        },
+      };
+      const posted = await fetch(`${server.url}/api/v1/clusters/demo/events/k8s-audit`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN}` },
+        body: JSON.stringify({
+          kind: "EventList",
+          apiVersion: "audit.k8s.io/v1",
+          items: [exec("2026-12-04T09:00:00.000Z", "alice@example.com"), binding],
+        }),
+      });
+      expect(posted.status, await posted.clone().text()).toBe(200);
+      const page = await newPage(browser);
+      await signIn(page, server.url, ADMIN, "/alerts");
+      await page.locator('table.alerts tbody tr[data-rule="PAL-RT-AUDIT-004"]').waitFor();
+      const rules = async () =>
+        page
+          .locator("table.alerts tbody tr")
+          .evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-rule")));
+      expect(await rules()).toEqual(expect.arrayContaining(["PAL-RT-AUDIT-004", "PAL-RT-AUDIT-007"]));
+      await page.locator('input[name="sev-critical"]').check();
+      await page.waitForURL(/severity=critical/);
+      await page
+        .locator('table.alerts tbody tr[data-rule="PAL-RT-AUDIT-004"]')
+        .waitFor({ state: "detached" });
+      expect(await rules()).toEqual(["PAL-RT-AUDIT-007"]);
+      expect(await page.locator("table.alerts tbody").textContent()).toContain("mallory@example.com");
+      await page.close();
+    });
+
     it("a team viewer sees its own team only", async () => {
       const page = await newPage(browser);
       await signIn(page, server.url, viewerA, "/");

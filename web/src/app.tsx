@@ -5,6 +5,7 @@
 import { lazy, type ReactNode, Suspense, useCallback, useState } from "react";
 import { clearToken, getToken } from "./api";
 import { Loading } from "./components/state";
+import { AlertsPage } from "./pages/alerts";
 import { ExceptionsPage } from "./pages/exceptions";
 import { FindingPage } from "./pages/finding";
 import { FindingsPage } from "./pages/findings";
@@ -26,6 +27,7 @@ const NAV: { href: string; label: string }[] = [
   { href: "/remediations", label: "Remediation" },
   { href: "/rbac", label: "RBAC paths" },
   { href: "/netpol", label: "Network" },
+  { href: "/alerts", label: "Runtime alerts" },
   { href: "/exceptions", label: "Exceptions" },
 ];
 
@@ -40,6 +42,7 @@ const ROUTES: Route[] = [
   ["/remediations", () => <RemediationsPage />],
   ["/rbac", () => <RbacPage />],
   ["/netpol", () => <NetpolPage />],
+  ["/alerts", () => <AlertsPage />],
   ["/exceptions", () => <ExceptionsPage />],
 ];
 
