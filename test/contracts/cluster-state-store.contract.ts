@@ -1,5 +1,5 @@
 /**
- * Contract of {@link ClusterStateStore}: every backend (memory, PostgreSQL) must agree with the reference rule of
+ * Contract of {@link ClusterStateStore}: every backend (memory, SQLite, PostgreSQL) must agree with the reference rule of
  * core/deltas (`applyDeltas`) on any sequence of batches, including redeliveries and out-of-order changes.
  */
 import fc from "fast-check";
@@ -63,6 +63,15 @@ export function describeClusterStateContract(name: string, make: () => Promise<C
       await s.apply([delta("a", "u1", 10)]);
       expect(await s.apply([delta("a", "u1", 9)])).toEqual({ applied: 0, ignored: 1 });
       expect((await s.objects("a")).map((r) => r.resourceVersion)).toEqual(["10"]);
+    });
+
+    it("orders resourceVersions beyond 64 bits (up to 40 digits) as integers", async () => {
+      const s = await open();
+      const big = (rv: string) => ({ ...delta("a", "u1", 1), resourceVersion: rv });
+      await s.apply([big("99999999999999999999")]);
+      expect(await s.apply([big("100000000000000000000")])).toEqual({ applied: 1, ignored: 0 });
+      expect(await s.apply([big("99999999999999999999")])).toEqual({ applied: 0, ignored: 1 });
+      expect((await s.rows("a")).map((r) => r.resourceVersion)).toEqual(["100000000000000000000"]);
     });
 
     it("keeps a tombstone: a late upsert does not resurrect a deleted object", async () => {

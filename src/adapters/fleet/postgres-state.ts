@@ -14,7 +14,7 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const RETRYABLE = new Set(["40001", "40P01"]);
 
 export interface PgClusterStateOptions {
-  /** Schema of the table (created when missing); default "palisade". */
+  /** Schema of the table (created when missing); default `?schema=` of the URL, else "palisade". */
   schema?: string | undefined;
   maxConnections?: number | undefined;
 }
@@ -34,7 +34,16 @@ export async function openPgClusterState(
   url: string,
   options: PgClusterStateOptions = {},
 ): Promise<ClusterStateStore> {
-  const schema = options.schema ?? "palisade";
+  // `?schema=` is ours (as for the other stores), not libpq's: taken out before pg reads the URL.
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  const schema = options.schema ?? parsed?.searchParams.get("schema") ?? "palisade";
+  parsed?.searchParams.delete("schema");
+  const connectionString = parsed?.toString() ?? url;
   if (!SCHEMA_NAME.test(schema))
     throw new PalisadeError(
       "INPUT",
@@ -44,7 +53,7 @@ export async function openPgClusterState(
       },
     );
   const where = redact(url);
-  const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 4 });
+  const pool = new pg.Pool({ connectionString, max: options.maxConnections ?? 4 });
   // A restarted server drops its connections: the pool must not crash the process for it. An idle client's error
   // reaches the pool; a checked-out one's reaches the client itself, so every client gets a listener too (the
   // failure then surfaces as the rejected query, and the broken client is released with release(true)).
