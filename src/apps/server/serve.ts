@@ -6,12 +6,14 @@ import { unwatchFile, watchFile } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Registry } from "prom-client";
 import type { AlertSink } from "../../adapters/alerts/index.js";
 import { openStores } from "../../adapters/store/index.js";
 import { PalisadeError } from "../../core/errors/index.js";
 import type { FeedRefresher, FeedRefreshReport } from "../../services/runtime/index.js";
 import { issueToken, type Role, tokenDigest } from "./auth.js";
 import { type DemoLoaded, loadDemo } from "./demo.js";
+import { type RunningFleetConsumer, startFleetConsumer } from "./fleet.js";
 import { type OidcConfig, type OidcVerifier, oidcVerifier } from "./oidc.js";
 import { buildServer, type ServerLimits, type ServerOptions } from "./server.js";
 
@@ -36,6 +38,13 @@ export interface ServeConfig {
   tlsReloadIntervalMs?: number | undefined;
   /** Called after the TLS certificate was reloaded (tests wait on it). */
   onTlsReload?: (() => void) | undefined;
+  /**
+   * NATS server URL(s) (comma-separated): consume the fleet's deltas from JetStream into the object state kept
+   * with the stores (`db`). Every server started with the same NATS shares the work.
+   */
+  nats?: string | undefined;
+  /** Messages per fleet batch (one transaction each); default 256. */
+  fleetBatch?: number | undefined;
   /**
    * Serve the demo in this directory (examples/demo) from a fresh database of its own, removed at close; `db` is
    * then ignored.
@@ -235,7 +244,9 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
     await removeDemo();
     throw e;
   }
+  const metrics = new Registry();
   const app = buildServer({
+    metrics,
     stores,
     now: config.now,
     auth: { tokens, oidc },
@@ -245,10 +256,35 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
     dashboard: { root: config.dashboard },
     runtime: runtime?.options,
   });
+  // The fleet consumer starts before the server answers, so /metrics has its gauges from the first scrape.
+  let fleet: RunningFleetConsumer | undefined;
+  if (config.nats !== undefined) {
+    try {
+      fleet = await startFleetConsumer(
+        {
+          nats: config.nats,
+          db: demoDir !== undefined ? join(demoDir, "demo.db") : config.db,
+          batch: config.fleetBatch,
+          onError: (e) =>
+            app.log.warn({ code: e.code, err: e.message }, "fleet: batch not applied; its deltas come again"),
+        },
+        metrics,
+      );
+    } catch (e) {
+      await app.close();
+      await stores.close();
+      await removeDemo();
+      throw e;
+    }
+  }
+  const closeFleet = async () => {
+    await fleet?.close();
+  };
   try {
     await app.listen({ host, port });
   } catch (e) {
     runtime?.refresher?.stop();
+    await closeFleet();
     await app.close();
     await stores.close();
     await removeDemo();
@@ -292,6 +328,8 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
         for (const f of watched) unwatchFile(f);
         runtime?.refresher?.stop();
         try {
+          // The fleet batch in hand is applied and acknowledged (or handed back) before anything closes.
+          await closeFleet();
           await app.close();
         } finally {
           await stores.close();

@@ -80,6 +80,8 @@ export interface ServerOptions {
   responseCache?: Partial<ResponseCacheLimits> | false | undefined;
   /** Serve the web dashboard at `/`: the built directory (`dist/web`), or undefined root for a "not built" page. */
   dashboard?: { root: string | undefined } | undefined;
+  /** The registry /metrics serves, when other parts (the fleet consumer) add to it; default a new one. */
+  metrics?: Registry | undefined;
 }
 
 declare module "fastify" {
@@ -134,7 +136,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   const stateKey = async (): Promise<string> =>
     JSON.stringify([generation, await stores.snapshots.clusters()]);
 
-  const registry = new Registry();
+  const registry = opts.metrics ?? new Registry();
   collectDefaultMetrics({ register: registry, prefix: "palisade_" });
   const latency = new Histogram({
     name: "palisade_http_request_duration_seconds",

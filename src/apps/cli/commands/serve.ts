@@ -8,7 +8,8 @@ import { collect } from "../options.js";
 
 /**
  * `palisade serve`: the HTTP API over one database. Every flag has a PALISADE_* variable; the flag wins.
- * SIGTERM and SIGINT stop it gracefully: in-flight requests finish, then the stores close.
+ * SIGTERM and SIGINT stop it gracefully: the fleet batch in hand is settled, in-flight requests finish, then the
+ * stores close.
  */
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -68,6 +69,10 @@ export function register(program: Command, ctx: CliContext): void {
       "attribute an event to an address holder within this much of its time (default: $PALISADE_CLOCK_SKEW, else 0)",
     )
     .option(
+      "--nats <url>",
+      "consume the fleet's deltas from NATS JetStream (sensors) into this database; comma-separated URLs; replicas given the same NATS share the work (default: $PALISADE_NATS)",
+    )
+    .option(
       "--demo",
       "serve the bundled demo (advisories, images, the 'before' snapshot as cluster demo) from a fresh throwaway database; prints log-in tokens",
     )
@@ -78,6 +83,7 @@ export function register(program: Command, ctx: CliContext): void {
         tlsCert?: string;
         tlsKey?: string;
         demo?: boolean;
+        nats?: string;
         oidcIssuer?: string;
         oidcAudience?: string;
         oidcJwks?: string;
@@ -105,6 +111,7 @@ export function register(program: Command, ctx: CliContext): void {
           tlsKey: flags.tlsKey ?? (env.PALISADE_TLS_KEY || undefined),
           oidc: await oidcConfig(flags, env),
           adminToken: env.PALISADE_ADMIN_TOKEN || undefined,
+          nats: flags.nats ?? (env.PALISADE_NATS || undefined),
           now: ctx.now,
           dashboard: findDashboard(dirname(fileURLToPath(import.meta.url))),
           logger: { level: env.PALISADE_LOG_LEVEL || "info" },

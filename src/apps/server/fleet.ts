@@ -1,0 +1,143 @@
+/**
+ * The fleet consumer inside `palisade serve --nats URL`: this replica pulls deltas from the shared durable
+ * JetStream consumer (every replica started with the same NATS and stream shares the work) and applies them to the
+ * fleet object state next to the server's stores. Consumer lag and what the batches did are Prometheus metrics on
+ * the server's /metrics; closing stops pulling, settles the batch in hand (applied and acknowledged, or handed
+ * back), then closes the connection and the state.
+ */
+import type { Registry } from "prom-client";
+import { Counter, Gauge } from "prom-client";
+import {
+  type ClusterStateStore,
+  type DeltaSource,
+  openClusterState,
+  openNatsSource,
+} from "../../adapters/fleet/index.js";
+import type { PalisadeError } from "../../core/errors/index.js";
+import { consumeDeltas } from "../../services/deltas/index.js";
+
+export interface FleetConsumerOptions {
+  /** NATS server URL(s), e.g. nats://nats:4222 (several comma-separated). */
+  nats: string;
+  /** Where the object state lives: the server's database location (`postgres://...`, a SQLite file, `memory:`). */
+  db: string;
+  /** Messages per batch (one transaction each); default 256. */
+  batch?: number | undefined;
+  /** A batch or fetch failed (the loop goes on after a pause). */
+  onError?: ((e: PalisadeError) => void) | undefined;
+  /** How long to wait after a failure before the next fetch; default 1 s. */
+  retryMs?: number | undefined;
+}
+
+export interface RunningFleetConsumer {
+  readonly state: ClusterStateStore;
+  readonly source: DeltaSource;
+  /** Stop pulling, settle the batch in hand, close. Calling it again does nothing. */
+  close(): Promise<void>;
+}
+
+/** Register the fleet metrics on `registry` and start consuming. */
+export async function startFleetConsumer(
+  o: FleetConsumerOptions,
+  registry: Registry,
+): Promise<RunningFleetConsumer> {
+  const state = await openClusterState(o.db);
+  let source: DeltaSource;
+  try {
+    source = await openNatsSource({
+      servers: o.nats.split(",").map((s) => s.trim()),
+      name: "palisade-serve",
+    });
+  } catch (e) {
+    await state.close();
+    throw e;
+  }
+  const src = source;
+  // Lag is read from the server when scraped: a stale figure would hide a stalled consumer. When NATS cannot
+  // answer, the gauges keep their last value and the failure is counted.
+  const lagErrors = new Counter({
+    name: "palisade_fleet_consumer_lag_errors_total",
+    help: "Scrapes whose consumer lag could not be read from NATS",
+    registers: [registry],
+  });
+  let lag: Promise<{ pending: number; ackPending: number } | undefined> | undefined;
+  const readLag = () => {
+    // One request per scrape for both gauges.
+    lag ??= src
+      .lag()
+      .catch(() => {
+        lagErrors.inc();
+        return undefined;
+      })
+      .finally(() => {
+        setImmediate(() => {
+          lag = undefined;
+        });
+      });
+    return lag;
+  };
+  new Gauge({
+    name: "palisade_fleet_consumer_pending",
+    help: "Deltas stored in JetStream and not yet delivered to any central replica",
+    registers: [registry],
+    async collect() {
+      const l = await readLag();
+      if (l !== undefined) this.set(l.pending);
+    },
+  });
+  new Gauge({
+    name: "palisade_fleet_consumer_ack_pending",
+    help: "Deltas delivered to a central replica and not yet acknowledged (being applied, or lost with a replica)",
+    registers: [registry],
+    async collect() {
+      const l = await readLag();
+      if (l !== undefined) this.set(l.ackPending);
+    },
+  });
+  const deltas = new Counter({
+    name: "palisade_fleet_deltas_total",
+    help: "Deltas received by this replica, by result (applied, ignored: redelivered or stale, rejected: malformed)",
+    labelNames: ["result"],
+    registers: [registry],
+  });
+  // Every result present from the start, so a rate over it has a first sample.
+  for (const result of ["applied", "ignored", "rejected"]) deltas.inc({ result }, 0);
+  const failures = new Counter({
+    name: "palisade_fleet_batch_failures_total",
+    help: "Fetches or batches that failed (NATS or the database unavailable); their deltas come again",
+    registers: [registry],
+  });
+  const stop = new AbortController();
+  const retryMs = o.retryMs ?? 1_000;
+  const loop = consumeDeltas(src, state, {
+    batch: o.batch,
+    signal: stop.signal,
+    pause: () => new Promise((r) => setTimeout(r, retryMs)),
+    onBatch: (r) => {
+      deltas.inc({ result: "applied" }, r.applied);
+      deltas.inc({ result: "ignored" }, r.ignored);
+      deltas.inc({ result: "rejected" }, r.rejected.length);
+    },
+    onError: (e) => {
+      failures.inc();
+      o.onError?.(e);
+    },
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    state,
+    source: src,
+    close() {
+      closing ??= (async () => {
+        stop.abort();
+        try {
+          await loop;
+        } finally {
+          await src.close();
+          await state.close();
+        }
+      })();
+      return closing;
+    },
+  };
+}
