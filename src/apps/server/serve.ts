@@ -271,6 +271,7 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
         metrics,
       );
     } catch (e) {
+      runtime?.refresher?.stop();
       await app.close();
       await stores.close();
       await removeDemo();
