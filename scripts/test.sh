@@ -7,6 +7,7 @@
 #    ~/.cache/palisade-test (scripts/build-kube-apiserver.sh; the first build takes minutes).
 #  - helm for test/deploy/chart.test.ts: Debian's package when installed, else built once from its Go module into
 #    ~/.cache/palisade-test (scripts/helm-path.sh).
+#  - dist/: rebuilt from the sources (the e2e tests refuse a build older than them).
 # Skipped tests are listed at the end of the run with what each needs; with CI set a skip fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,6 +71,8 @@ scripts/build-k8s-labels.sh >/dev/null || echo "test: k8s-labels build failed; t
 # helm for the chart tests (lint, template, the committed manifests equal a fresh render; cached after the first build).
 scripts/helm-path.sh >/dev/null || echo "test: helm build failed; test/deploy/chart.test.ts will say why" >&2
 
+# The browser and demo tests (test/e2e) run the built CLI and dashboard: build them from these sources first.
+npm run -s build
 npm run -s typecheck
 npm run -s lint
 exec npx vitest run "$@"

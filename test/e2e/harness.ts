@@ -3,7 +3,7 @@
  * chromium driven by playwright-core, for the dashboard's browser tests and the screenshot and paint-time scripts.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 
@@ -15,10 +15,36 @@ export const DEMO = join(ROOT, "examples", "demo");
 export const CHROMIUM = process.env.PALISADE_CHROMIUM || "/usr/bin/chromium";
 export const HAS_CHROMIUM = existsSync(CHROMIUM);
 
-/** The build the server serves must exist: say how to make it rather than test a stale or missing one. */
+/** The newest source file under `dir` (recursively) that a build reads: its path and modification time. */
+export function newestSource(dir: string): { path: string; mtimeMs: number } | undefined {
+  let newest: { path: string; mtimeMs: number } | undefined;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile() || !/\.(ts|tsx|css|html|json)$/.test(e.name) || /\.test\.tsx?$/.test(e.name)) continue;
+    if (e.parentPath.includes("__fixtures__")) continue;
+    const path = join(e.parentPath, e.name);
+    const { mtimeMs } = statSync(path);
+    if (newest === undefined || mtimeMs > newest.mtimeMs) newest = { path, mtimeMs };
+  }
+  return newest;
+}
+
+/**
+ * The build the server serves must exist and be newer than the sources it is built from: say how to make it rather
+ * than test a stale or missing one (a dist/ left from before a change fails a browser test for the wrong reason).
+ */
 export function assertBuilt(): void {
-  for (const f of [CLI, join(ROOT, "dist", "web", "index.html")])
+  const built = [CLI, join(ROOT, "dist", "web", "index.html")];
+  for (const f of built)
     if (!existsSync(f)) throw new Error(`${f} is missing: run \`npm run build\` first (npm ci runs it)`);
+  let builtAt = Number.POSITIVE_INFINITY;
+  for (const f of built) builtAt = Math.min(builtAt, statSync(f).mtimeMs);
+  for (const dir of [join(ROOT, "src"), join(ROOT, "web")]) {
+    const newest = newestSource(dir);
+    if (newest !== undefined && newest.mtimeMs > builtAt)
+      throw new Error(
+        `dist/ is older than ${newest.path} (changed after the last build): run \`npm run build\` first`,
+      );
+  }
 }
 
 export interface Palisade {
