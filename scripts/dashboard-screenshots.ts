@@ -21,6 +21,7 @@ mkdirSync(OUT, { recursive: true });
  */
 const PAGES: [name: string, path: string, ready: string, api: string][] = [
   ["overview", "/", "table.teams", "/api/v1/findings"],
+  ["risk", "/risk", "table.risk", "/api/v1/risk"],
   ["findings", "/findings?severity=medium&team=team-a", "table.findings", "/api/v1/findings"],
   [
     "vulnerability",

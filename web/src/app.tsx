@@ -12,6 +12,7 @@ import { FindingsPage } from "./pages/findings";
 import { LoginPage } from "./pages/login";
 import { OverviewPage } from "./pages/overview";
 import { RemediationsPage } from "./pages/remediations";
+import { RiskPage } from "./pages/risk";
 import { VulnerabilitiesPage } from "./pages/vulnerabilities";
 import { VulnerabilityPage } from "./pages/vulnerability";
 import { Link, match, navigate, useLocation } from "./router";
@@ -22,6 +23,7 @@ const NetpolPage = lazy(() => import("./pages/netpol").then((m) => ({ default: m
 
 const NAV: { href: string; label: string }[] = [
   { href: "/", label: "Overview" },
+  { href: "/risk", label: "Risk" },
   { href: "/findings", label: "Findings" },
   { href: "/vulnerabilities", label: "Vulnerabilities" },
   { href: "/remediations", label: "Remediation" },
@@ -35,6 +37,7 @@ type Route = [pattern: string, render: (p: Record<string, string>) => ReactNode]
 
 const ROUTES: Route[] = [
   ["/", () => <OverviewPage />],
+  ["/risk", () => <RiskPage />],
   ["/findings", () => <FindingsPage />],
   ["/findings/:id", (p) => <FindingPage id={p.id ?? ""} />],
   ["/vulnerabilities", () => <VulnerabilitiesPage />],

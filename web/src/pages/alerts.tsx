@@ -2,10 +2,11 @@
  * Runtime alerts the server keeps (`/alerts?severity=critical,high&cluster=prod`): one row per cluster, rule and
  * subject with how often and when it was seen; filters live in the query string like the findings page's.
  */
-import { apiGet, query, SEVERITIES, type Severity } from "../api";
+import { apiGet, query, type Severity } from "../api";
+import { SeverityFilter, severitiesOf } from "../components/filters";
 import { Empty, Loaded, SeverityBadge } from "../components/state";
 import { when } from "../format";
-import { Link, setParams, useLocation } from "../router";
+import { Link, useLocation } from "../router";
 import { useApi } from "../session";
 
 /** A stored alert as `GET /api/v1/alerts` answers it (fields the page does not show left out). */
@@ -41,7 +42,7 @@ function subject(a: StoredAlert["alert"]): string {
 
 export function AlertsPage() {
   const { params } = useLocation();
-  const severity = (params.get("severity") ?? "").split(",").filter((s) => s !== "");
+  const severity = severitiesOf(params);
   const api = {
     severity: severity.join(",") || undefined,
     cluster: params.get("cluster") ?? undefined,
@@ -53,31 +54,11 @@ export function AlertsPage() {
   };
   const url = `/api/v1/alerts${query(api)}`;
   const load = useApi(url, () => apiGet<{ items: StoredAlert[]; next?: string }>(url));
-  const toggle = (s: string) => {
-    const next = severity.includes(s) ? severity.filter((x) => x !== s) : [...severity, s];
-    setParams({
-      severity: SEVERITIES.filter((x) => next.includes(x)).join(",") || undefined,
-      after: undefined,
-    });
-  };
   return (
     <section>
       <h1>Runtime alerts</h1>
       <section className="filters" aria-label="Filters">
-        <fieldset className="sevs">
-          <legend className="visually-hidden">Severity</legend>
-          {SEVERITIES.map((s) => (
-            <label key={s}>
-              <input
-                type="checkbox"
-                name={`sev-${s}`}
-                checked={severity.includes(s)}
-                onChange={() => toggle(s)}
-              />
-              <SeverityBadge severity={s} />
-            </label>
-          ))}
-        </fieldset>
+        <SeverityFilter chosen={severity} />
       </section>
       <Loaded load={load} what="alerts">
         {(page) =>

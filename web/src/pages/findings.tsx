@@ -3,8 +3,8 @@
  * filtered view is a link to share. Filters the API takes are passed to it; the text filter applies to the page
  * shown.
  */
-import { type FormEvent, useState } from "react";
-import { apiGet, query, SEVERITIES, type StoredFinding } from "../api";
+import { apiGet, query, type StoredFinding } from "../api";
+import { Pager, SeverityFilter, severitiesOf, TextFilter } from "../components/filters";
 import { Empty, Loaded, SeverityBadge } from "../components/state";
 import { refText, when } from "../format";
 import { Link, setParams, useLocation } from "../router";
@@ -14,7 +14,7 @@ const PAGE = 100;
 
 export function FindingsPage() {
   const { params } = useLocation();
-  const severity = (params.get("severity") ?? "").split(",").filter((s) => s !== "");
+  const severity = severitiesOf(params);
   const api = {
     severity: severity.join(",") || undefined,
     team: params.get("team") ?? undefined,
@@ -28,36 +28,15 @@ export function FindingsPage() {
   const url = `/api/v1/findings${query(api)}`;
   const load = useApi(url, () => apiGet<{ items: StoredFinding[]; next?: string }>(url));
 
-  const toggle = (s: string) => {
-    const next = severity.includes(s) ? severity.filter((x) => x !== s) : [...severity, s];
-    setParams({
-      severity: SEVERITIES.filter((x) => next.includes(x)).join(",") || undefined,
-      after: undefined,
-    });
-  };
-
   return (
     <section>
       <h1>Findings</h1>
       <section className="filters" aria-label="Filters">
-        <fieldset className="sevs">
-          <legend className="visually-hidden">Severity</legend>
-          {SEVERITIES.map((s) => (
-            <label key={s}>
-              <input
-                type="checkbox"
-                name={`sev-${s}`}
-                checked={severity.includes(s)}
-                onChange={() => toggle(s)}
-              />
-              <SeverityBadge severity={s} />
-            </label>
-          ))}
-        </fieldset>
+        <SeverityFilter chosen={severity} />
         <TextFilter name="team" label="Team" value={params.get("team") ?? ""} />
         <TextFilter name="namespace" label="Namespace" value={params.get("namespace") ?? ""} />
         <TextFilter name="cluster" label="Cluster" value={params.get("cluster") ?? ""} />
-        <TextFilter name="q" label="Rule or text" value={params.get("q") ?? ""} />
+        <TextFilter name="q" label="Rule, resource or text" value={params.get("q") ?? ""} />
         <label>
           <input
             type="checkbox"
@@ -74,7 +53,9 @@ export function FindingsPage() {
             (f) =>
               text === "" ||
               f.finding.ruleId.toLowerCase().includes(text) ||
-              f.finding.message.toLowerCase().includes(text),
+              f.finding.message.toLowerCase().includes(text) ||
+              refText(f.finding.resource).toLowerCase().includes(text) ||
+              refText(f.finding.workload).toLowerCase().includes(text),
           );
           return (
             <>
@@ -125,50 +106,11 @@ export function FindingsPage() {
                   </tbody>
                 </table>
               )}
-              <div className="pager">
-                {api.after !== undefined && (
-                  <button type="button" onClick={() => setParams({ after: undefined })}>
-                    First page
-                  </button>
-                )}
-                {page.next !== undefined && (
-                  <button type="button" onClick={() => setParams({ after: page.next })}>
-                    Next page
-                  </button>
-                )}
-              </div>
+              <Pager paged={api.after !== undefined} next={page.next} />
             </>
           );
         }}
       </Loaded>
     </section>
-  );
-}
-
-/** A text filter applied on Enter or when it loses focus. */
-function TextFilter({ name, label, value }: { name: string; label: string; value: string }) {
-  const [v, setV] = useState(value);
-  const [seen, setSeen] = useState(value);
-  if (value !== seen) {
-    setSeen(value);
-    setV(value);
-  }
-  const apply = (e?: FormEvent) => {
-    e?.preventDefault();
-    if (v.trim() !== value) setParams({ [name]: v.trim() || undefined, after: undefined });
-  };
-  return (
-    <form className="textfilter" onSubmit={apply}>
-      <label>
-        {label}{" "}
-        <input
-          name={name}
-          value={v}
-          onChange={(e) => setV(e.target.value)}
-          onBlur={() => apply()}
-          size={14}
-        />
-      </label>
-    </form>
   );
 }
