@@ -7,6 +7,7 @@ export type { AdvisoryInput, ReadOsvOptions } from "./import.js";
 export { readOsvPaths } from "./import.js";
 export { recordKeys } from "./marks.js";
 export {
+  MemoryAdmissionDecisionStore,
   MemoryAuditStore,
   MemoryExceptionStore,
   MemoryFindingStore,

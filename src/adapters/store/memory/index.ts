@@ -15,6 +15,7 @@ import {
 import { MemoryVulnStore } from "./vulns.js";
 
 export {
+  MemoryAdmissionDecisionStore,
   MemoryAuditStore,
   MemoryBaselineStore,
   MemoryExceptionStore,

@@ -1,4 +1,4 @@
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -102,5 +102,36 @@ describe("palisade admission serve reloads its policy file", () => {
     expect((await served.call("GET", "/metrics")).text).toMatch(
       /^palisade_admission_decisions_dropped_total 0$/m,
     );
+  }, 60_000);
+});
+
+describe("palisade admission serve without a database file", () => {
+  let dir: string;
+  let served: Served;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "palisade-admission-nodb-"));
+    const certs = makeTestCerts(join(dir, "tls"));
+    writeFileSync(join(dir, "ns.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n");
+    served = await serve(["--namespaces", join(dir, "ns.yaml"), "--db", join(dir, "missing.db")], certs);
+  }, 60_000);
+  afterAll(() => {
+    served?.proc.kill("SIGTERM");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("records no decisions (they would pile up in its memory, unread) and says so at start", async () => {
+    const answer = JSON.parse((await served.call("POST", "/validate", reviewForCreate(POD, "m1"))).text) as {
+      response: { uid: string; allowed: boolean };
+    };
+    expect(answer.response).toEqual({ uid: "m1", allowed: true });
+    expect(served.stderr()).toContain(
+      `palisade: no database at ${join(dir, "missing.db")}: admission decisions are not recorded (--db names one)`,
+    );
+    const metrics = (await served.call("GET", "/metrics")).text;
+    expect(metrics).toMatch(
+      /^palisade_admission_decisions_total\{endpoint="validate",result="allowed"\} 1$/m,
+    );
+    expect(metrics).not.toContain("palisade_admission_decisions_recorded_total");
+    expect(existsSync(join(dir, "missing.db"))).toBe(false);
   }, 60_000);
 });

@@ -309,7 +309,7 @@ async function runServe(flags: ServeFlags, ctx: CliContext): Promise<void> {
 
   // Image facts: the store, through a bounded TTL cache; without a database every image is unknown.
   const { dbLocation } = await import("../db-location.js");
-  const { openStores } = await import("../../../adapters/store/index.js");
+  const { openStores, MemoryAdmissionDecisionStore } = await import("../../../adapters/store/index.js");
   const { CachedImageFacts, loadImageFactsIndex } = await import("../../../services/admission/index.js");
   const stores = await openStores(dbLocation(flags.db, ctx), { create: false });
   const facts = new CachedImageFacts({
@@ -362,6 +362,13 @@ async function runServe(flags: ServeFlags, ctx: CliContext): Promise<void> {
     "../../../services/admission/index.js"
   );
   // Decisions go to the store in batches, off the review's path (a slow store drops and counts, never slows).
+  // Without a database file the stores are in this process's memory, where nothing can read the decisions back and
+  // retention (up to --decisions-max, a million) would let them grow to gigabytes: they are not recorded then.
+  const recordable = !(stores.admissionDecisions instanceof MemoryAdmissionDecisionStore);
+  if (!recordable)
+    ctx.stderr.write(
+      `palisade: no database at ${stores.location}: admission decisions are not recorded (--db names one)\n`,
+    );
   const recorder = new DecisionRecorder({
     store: stores.admissionDecisions,
     maxBuffered: 50_000,
@@ -430,10 +437,10 @@ async function runServe(flags: ServeFlags, ctx: CliContext): Promise<void> {
     ready,
     policyStatus: flags.policy === undefined ? undefined : () => reloader.status(),
     cacheStats: () => facts.stats,
-    recorderStats: () => recorder.stats(),
+    recorderStats: recordable ? () => recorder.stats() : undefined,
     analysisStats: analysis ? () => analysis?.stats() ?? EMPTY_ANALYSIS : undefined,
     onDecision: (d, endpoint, request) => {
-      recorder.record(decisionRecord(d, request, endpoint, ctx.now()));
+      if (recordable) recorder.record(decisionRecord(d, request, endpoint, ctx.now()));
       if (!record) return;
       const line = {
         at: ctx.now().toISOString(),
