@@ -17,6 +17,7 @@ export type {
 export { DEFAULT_ADMISSION_POLICY, decide, failureDecision, namespaceMode, requestImages } from "./decide.js";
 export type {
   AdmissionPolicyFile,
+  KeylessIdentity,
   NamespaceMode,
   PodSecurityRule,
   PolicyIssue,
@@ -26,6 +27,7 @@ export type {
 export {
   admissionPolicyFromFile,
   formatPolicyIssue,
+  keylessIdentityMismatch,
   POLICY_API_VERSION,
   POLICY_KIND,
   parseAdmissionPolicyFile,

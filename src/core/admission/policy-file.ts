@@ -27,6 +27,10 @@
  *     signatures:
  *       - images: ["ghcr.io/acme/*"]
  *         keys: [keys/release.pub]   # files, read by the caller
+ *       - images: ["ghcr.io/acme/web*"]
+ *         keyless:                   # a Fulcio-style certificate's OIDC issuer and subject (SAN)
+ *           - {issuer: "https://token.actions.githubusercontent.com", subjectRegExp: "https://github\\.com/acme/.+"}
+ *         trustedRoot: sigstore/trusted_root.json   # the CA, logs and CT logs (TrustedRoot JSON), read by the caller
  *     mutation: {resolveTags: true}
  *     rules: {"image/forbidden-tag": warn}   # a rule's own mode, over the namespace's
  *     exceptions: exceptions.yaml    # the exceptions file format, or the list inline
@@ -59,13 +63,27 @@ export interface PodSecurityRule {
   version: PssVersion;
 }
 
+/**
+ * One keyless identity, as cosign's `--certificate-oidc-issuer[-regexp]` and `--certificate-identity[-regexp]`:
+ * exactly one of `issuer`/`issuerRegExp` and one of `subject`/`subjectRegExp`. A regexp (JavaScript syntax) must
+ * match the whole value, unlike cosign, which accepts a match anywhere in it.
+ */
+export interface KeylessIdentity {
+  issuer?: string | undefined;
+  issuerRegExp?: string | undefined;
+  subject?: string | undefined;
+  subjectRegExp?: string | undefined;
+}
+
 export interface SignatureRequirement {
   /** Globs over the image reference as written (`registry/repository`, with or without tag). */
   images: readonly string[];
   /** Names of public keys (the file names in the policy), verified by the caller. */
   keys: readonly string[];
-  /** Keyless identities: certificate issuer and subject (SAN), both exact. */
-  keyless: readonly { issuer: string; subject: string }[];
+  /** Keyless identities: the certificate's OIDC issuer and subject (SAN), exact or by regexp. */
+  keyless: readonly KeylessIdentity[];
+  /** The TrustedRoot file (as written in the policy) keyless certificates are verified against; read by the caller. */
+  trustedRoot?: string | undefined;
 }
 
 /** A parsed policy file, before the caller reads the files it names (exceptions, keys). */
@@ -301,24 +319,57 @@ export function parseAdmissionPolicyFile(
     const path = ["signatures", i];
     const r = record(raw, path);
     if (!r) return;
-    known(r, path, ["images", "keys", "keyless"]);
+    known(r, path, ["images", "keys", "keyless", "trustedRoot"]);
     const imgs = strings(r.images, [...path, "images"], true);
     if (imgs.length === 0) issue([...path, "images"], "is required");
     const keys = strings(r.keys, [...path, "keys"]);
-    const keyless: { issuer: string; subject: string }[] = [];
+    const keyless: KeylessIdentity[] = [];
     list(r.keyless, [...path, "keyless"]).forEach((k, j) => {
       const kp = [...path, "keyless", j];
       const kr = record(k, kp);
       if (!kr) return;
-      known(kr, kp, ["issuer", "subject"]);
-      if (typeof kr.issuer !== "string" || kr.issuer === "") issue([...kp, "issuer"], "is required");
-      if (typeof kr.subject !== "string" || kr.subject === "") issue([...kp, "subject"], "is required");
-      if (typeof kr.issuer === "string" && typeof kr.subject === "string")
-        keyless.push({ issuer: kr.issuer, subject: kr.subject });
+      known(kr, kp, ["issuer", "issuerRegExp", "subject", "subjectRegExp"]);
+      const id: KeylessIdentity = {};
+      let ok = true;
+      for (const [exact, re] of [
+        ["issuer", "issuerRegExp"],
+        ["subject", "subjectRegExp"],
+      ] as const) {
+        const e = kr[exact];
+        const x = kr[re];
+        if (e !== undefined && x !== undefined) {
+          issue([...kp, re], `give ${exact} or ${re}, not both`);
+          ok = false;
+        } else if (x !== undefined) {
+          const problem = typeof x === "string" && x !== "" ? regExpProblem(x) : "must be a non-empty string";
+          if (problem === undefined) id[re] = x as string;
+          else {
+            issue([...kp, re], problem);
+            ok = false;
+          }
+        } else if (typeof e === "string" && e !== "") id[exact] = e;
+        else {
+          issue([...kp, exact], e === undefined ? `is required (or ${re})` : "must be a non-empty string");
+          ok = false;
+        }
+      }
+      if (ok) keyless.push(id);
     });
-    if (keys.length === 0 && keyless.length === 0)
+    let trustedRoot: string | undefined;
+    if (r.trustedRoot !== undefined) {
+      if (typeof r.trustedRoot !== "string" || r.trustedRoot === "")
+        issue([...path, "trustedRoot"], "must be a file name");
+      else if (r.keyless === undefined || r.keyless === null)
+        issue([...path, "trustedRoot"], "is only used with keyless identities");
+      else trustedRoot = r.trustedRoot;
+    } else if (r.keyless !== undefined && r.keyless !== null)
+      issue(
+        [...path, "trustedRoot"],
+        "is required with keyless identities (a TrustedRoot JSON file naming the certificate authority)",
+      );
+    if (keys.length === 0 && keyless.length === 0 && r.keyless === undefined)
       issue(path, "must name at least one key or keyless identity");
-    policy.signatures.push({ images: imgs, keys, keyless });
+    policy.signatures.push({ images: imgs, keys, keyless, ...(trustedRoot ? { trustedRoot } : {}) });
   });
 
   const mutation = record(doc.mutation, ["mutation"]);
@@ -349,6 +400,42 @@ export function parseAdmissionPolicyFile(
     policy.exceptions = { inline: parsed.exceptions };
   }
   return { policy, issues };
+}
+
+/** Why `source` is not a usable regexp, or undefined. */
+function regExpProblem(source: string): string | undefined {
+  try {
+    new RegExp(source, "u");
+    return undefined;
+  } catch (e) {
+    return `not a regular expression: ${(e as Error).message}`;
+  }
+}
+
+/**
+ * Whether a certificate's identity (its OIDC issuer extension and subject alternative name) is the keyless
+ * identity the policy names: undefined when it is, else why not (the issuer is checked first, as it scopes the
+ * subject). A regexp must match the whole value.
+ */
+export function keylessIdentityMismatch(
+  want: KeylessIdentity,
+  got: { issuer?: string | undefined; subject?: string | undefined },
+): string | undefined {
+  const check = (what: string, value: string | undefined, exact?: string, re?: string) => {
+    if (exact !== undefined)
+      return value === exact
+        ? undefined
+        : `certificate ${what} ${JSON.stringify(value ?? null)} is not ${JSON.stringify(exact)}`;
+    if (re !== undefined)
+      return value !== undefined && new RegExp(`^(?:${re})$`, "u").test(value)
+        ? undefined
+        : `certificate ${what} ${JSON.stringify(value ?? null)} does not match /${re}/`;
+    return `no ${what} in the policy`;
+  };
+  return (
+    check("issuer", got.issuer, want.issuer, want.issuerRegExp) ??
+    check("subject", got.subject, want.subject, want.subjectRegExp)
+  );
 }
 
 /** "file:line: path: message", the form every command prints a policy issue in. */

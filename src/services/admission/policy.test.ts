@@ -108,6 +108,73 @@ exceptions:
     ]);
   });
 
+  it("keyless identities: exact or regexp issuer and subject, and the trusted root file relative to the policy", async () => {
+    const p = file(
+      "keyless.yaml",
+      `apiVersion: palisade.dev/v1alpha1
+kind: AdmissionPolicy
+signatures:
+  - images: ["ghcr.io/acme/*"]
+    keyless:
+      - {issuer: "https://issuer.acme.example", subject: release@acme.example}
+      - {issuerRegExp: "https://token\\\\.actions\\\\.githubusercontent\\\\.com", subjectRegExp: "https://github\\\\.com/acme/.+"}
+    trustedRoot: sigstore/trusted_root.json
+`,
+    );
+    const { policy, trustedRootFiles, files } = await loadAdmissionPolicy(p, read);
+    expect(policy.signatures).toEqual([
+      {
+        images: ["ghcr.io/acme/*"],
+        keys: [],
+        keyless: [
+          { issuer: "https://issuer.acme.example", subject: "release@acme.example" },
+          {
+            issuerRegExp: "https://token\\.actions\\.githubusercontent\\.com",
+            subjectRegExp: "https://github\\.com/acme/.+",
+          },
+        ],
+        trustedRoot: "sigstore/trusted_root.json",
+      },
+    ]);
+    expect(trustedRootFiles).toEqual({
+      "sigstore/trusted_root.json": join(dir, "sigstore/trusted_root.json"),
+    });
+    expect(files).toContain(join(dir, "sigstore/trusted_root.json"));
+  });
+
+  it("refuses keyless identities that are incomplete, ambiguous or not regexps, and keyless without a root", async () => {
+    const p = file(
+      "keyless-bad.yaml",
+      `apiVersion: palisade.dev/v1alpha1
+kind: AdmissionPolicy
+signatures:
+  - images: [a/*]
+    keyless:
+      - {issuer: x}
+      - {issuer: x, issuerRegExp: x, subject: z}
+      - {issuer: x, subjectRegExp: "(", colour: red}
+  - images: [b/*]
+    keys: [k.pub]
+    trustedRoot: root.json
+`,
+    );
+    const err = await loadAdmissionPolicy(p, read).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PalisadeError);
+    expect(
+      (err as Error).message
+        .split("\n")
+        .slice(1)
+        .map((l) => l.trim().replace(`${dir}/`, "")),
+    ).toEqual([
+      "keyless-bad.yaml:6: signatures[0].keyless[0].subject: is required (or subjectRegExp)",
+      "keyless-bad.yaml:7: signatures[0].keyless[1].issuerRegExp: give issuer or issuerRegExp, not both",
+      'keyless-bad.yaml:8: signatures[0].keyless[2].colour: unknown field "colour"',
+      "keyless-bad.yaml:8: signatures[0].keyless[2].subjectRegExp: not a regular expression: Invalid regular expression: /(/u: Unterminated group",
+      "keyless-bad.yaml:4: signatures[0].trustedRoot: is required with keyless identities (a TrustedRoot JSON file naming the certificate authority)",
+      "keyless-bad.yaml:11: signatures[1].trustedRoot: is only used with keyless identities",
+    ]);
+  });
+
   it("refuses a document that is not a mapping, and a missing file, with typed errors", async () => {
     const p = file("list.yaml", "- a\n- b\n");
     await expect(loadAdmissionPolicy(p, read)).rejects.toThrow(/\(document\): expected a mapping/);

@@ -17,7 +17,9 @@ export interface LoadedAdmissionPolicy {
   policy: AdmissionPolicy;
   /** Key files the signature requirements name (as written) -> the path, relative to the policy file resolved. */
   keyFiles: Record<string, string>;
-  /** Every file the policy was read from (the policy, its exceptions file, its key files): what to watch. */
+  /** TrustedRoot files the keyless requirements name (as written) -> the path, relative to the policy resolved. */
+  trustedRootFiles: Record<string, string>;
+  /** Every file the policy was read from (the policy, its exceptions file, key and trusted root files): what to watch. */
   files: string[];
 }
 
@@ -55,6 +57,15 @@ export async function loadAdmissionPolicy(path: string, read: ConfigReader): Pro
     });
   const keyFiles: Record<string, string> = {};
   for (const s of file.signatures) for (const k of s.keys) keyFiles[k] = relativeToPolicy(path, k);
+  const trustedRootFiles: Record<string, string> = {};
+  for (const s of file.signatures)
+    if (s.trustedRoot !== undefined) trustedRootFiles[s.trustedRoot] = relativeToPolicy(path, s.trustedRoot);
   for (const f of Object.values(keyFiles)) files.push(f);
-  return { policy: admissionPolicyFromFile(file, exceptions), keyFiles, files: [...new Set(files)] };
+  for (const f of Object.values(trustedRootFiles)) files.push(f);
+  return {
+    policy: admissionPolicyFromFile(file, exceptions),
+    keyFiles,
+    trustedRootFiles,
+    files: [...new Set(files)],
+  };
 }

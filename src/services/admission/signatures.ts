@@ -1,15 +1,15 @@
 /**
  * Signature facts for admission: for each image a policy signature requirement matches, the digest (written, or
- * resolved through the store's facts) is verified against the requirement's keys by the caller's verifier (an
- * adapter; cached by digest there) and the result joins the image's facts.
+ * resolved through the store's facts) is verified against the requirement's keys and keyless identities by the
+ * caller's verifier (an adapter; cached by digest there) and the result joins the image's facts.
  */
-import type { AdmissionPolicy, ImageFacts } from "../../core/admission/index.js";
+import type { AdmissionPolicy, ImageFacts, SignatureRequirement } from "../../core/admission/index.js";
 import { parseImageRef } from "../../core/inventory/index.js";
 import { globMatch } from "../../core/util/index.js";
 
 export type VerifySignature = (
   digest: string,
-  keyNames: readonly string[],
+  requirement: SignatureRequirement,
 ) => Promise<{ verified: boolean; reason: string }>;
 
 /** Wrap an image-facts lookup so that images needing a signature carry the verification result. */
@@ -36,9 +36,7 @@ export function withSignatures(
                 verified: false,
                 reason: "its digest is unknown (reference it by digest, or analyse the image)",
               }
-            : req.keys.length === 0
-              ? { verified: false, reason: "keyless verification is not supported yet" }
-              : await verify(digest, req.keys);
+            : await verify(digest, req);
         facts.set(image, { ...(known ?? { vulnerabilities: [], analysed: false }), signature });
       }),
     );
