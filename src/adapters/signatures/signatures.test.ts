@@ -60,34 +60,34 @@ describe("signature verification (sigstore, offline, keys and bundles made here)
       bundlesDir: dir,
       keys: { "keys/release.pub": pem(release.publicKey), "keys/other.pub": pem(other.publicKey) },
     });
-    expect(await v.verify(D("1"), ["keys/release.pub"])).toEqual({
+    expect(await v.verify(D("1"), { keys: ["keys/release.pub"], keyless: [] })).toEqual({
       verified: true,
       reason: "signed by keys/release.pub",
     });
-    const wrongKey = await v.verify(D("2"), ["keys/release.pub"]);
+    const wrongKey = await v.verify(D("2"), { keys: ["keys/release.pub"], keyless: [] });
     expect(wrongKey.verified).toBe(false);
     expect(wrongKey.reason).toMatch(/^signature does not verify with keys\/release\.pub: /);
-    expect(await v.verify(D("2"), ["keys/release.pub", "keys/other.pub"])).toEqual({
+    expect(await v.verify(D("2"), { keys: ["keys/release.pub", "keys/other.pub"], keyless: [] })).toEqual({
       verified: true,
       reason: "signed by keys/other.pub",
     });
-    expect(await v.verify(D("3"), ["keys/release.pub"])).toEqual({
+    expect(await v.verify(D("3"), { keys: ["keys/release.pub"], keyless: [] })).toEqual({
       verified: false,
       reason: `the signature is for another image, not ${D("3")}`,
     });
-    expect(await v.verify(D("5"), ["keys/release.pub"])).toEqual({
+    expect(await v.verify(D("5"), { keys: ["keys/release.pub"], keyless: [] })).toEqual({
       verified: false,
       reason: `no signature bundle for ${D("5")}`,
     });
-    expect((await v.verify(D("4"), ["keys/release.pub"])).reason).toMatch(
+    expect((await v.verify(D("4"), { keys: ["keys/release.pub"], keyless: [] })).reason).toMatch(
       /^signature bundle for .* is invalid/,
     );
   });
 
   it("caches by digest", async () => {
     const v = await createSignatureVerifier({ bundlesDir: dir, keys: { k: pem(release.publicKey) } });
-    await v.verify(D("1"), ["k"]);
-    await v.verify(D("1"), ["k"]);
+    await v.verify(D("1"), { keys: ["k"], keyless: [] });
+    await v.verify(D("1"), { keys: ["k"], keyless: [] });
     expect(v.stats).toEqual({ hits: 1, misses: 1 });
   });
 

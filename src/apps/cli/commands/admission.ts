@@ -87,7 +87,7 @@ const durationMs = (v: string, flag: string): number => {
 
 /**
  * The policy (default: the namespace labels only) and the image-facts lookup with signatures verified when the
- * policy requires them (bundles from --signatures DIR, keys the policy names).
+ * policy requires them (bundles from --signatures DIR, keys and trusted roots the policy names).
  */
 async function loadPolicy(
   path: string | undefined,
@@ -106,7 +106,7 @@ async function loadPolicy(
   if (path === undefined) return { policy: DEFAULT_ADMISSION_POLICY, files: [], withSignatures: (l) => l };
   const { readConfigFile } = await import("../../../adapters/config/index.js");
   const admission = await import("../../../services/admission/index.js");
-  const { policy, keyFiles, files } = await admission.loadAdmissionPolicy(path, (p) =>
+  const { policy, keyFiles, trustedRootFiles, files } = await admission.loadAdmissionPolicy(path, (p) =>
     readConfigFile(p, ctx.cwd),
   );
   if (!policy.signatures?.length || signaturesDir === null)
@@ -126,8 +126,19 @@ async function loadPolicy(
       throw new PalisadeError("INPUT", `cannot read key: ${(e as Error).message}`, { context: { file } });
     }
   }
+  const { readRegularText } = await import("../../../adapters/fs/index.js");
+  const trustedRoots: Record<string, string> = {};
+  for (const [name, file] of Object.entries(trustedRootFiles))
+    trustedRoots[name] = await readRegularText(resolve(ctx.cwd, file), {
+      maxBytes: 4 * 1024 * 1024,
+      what: "trusted root",
+    });
   const { createSignatureVerifier } = await import("../../../adapters/signatures/index.js");
-  const verifier = await createSignatureVerifier({ bundlesDir: resolve(ctx.cwd, signaturesDir), keys });
+  const verifier = await createSignatureVerifier({
+    bundlesDir: resolve(ctx.cwd, signaturesDir),
+    keys,
+    trustedRoots,
+  });
   return {
     policy,
     files,
