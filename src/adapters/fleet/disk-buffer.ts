@@ -13,7 +13,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/p
 import { join } from "node:path";
 import { type ObjectDelta, parseDelta } from "../../core/deltas/index.js";
 import { PalisadeError } from "../../core/errors/index.js";
-import type { BufferedBatch, BufferStats, DeltaBuffer } from "./ports.js";
+import type { BufferedBatch, BufferStats, DeltaBuffer, FileQueue, FileQueueStats } from "./ports.js";
 
 const NAME = /^(\d{16})-(\d+)\.jsonl$/;
 const TMP_PREFIX = ".tmp-";
@@ -39,6 +39,45 @@ export const DEFAULT_BUFFER_BYTES = 256 * 1024 * 1024;
 
 /** Open (creating it) the buffer directory, taking over what a previous run left. */
 export async function openDiskBuffer(o: DiskBufferOptions): Promise<DeltaBuffer> {
+  const q = await openFileQueue<ObjectDelta>(o, {
+    encode: (batch) => `${batch.map((d) => JSON.stringify(d)).join("\n")}\n`,
+    decode: (text) =>
+      text
+        .split("\n")
+        .filter((l) => l !== "")
+        .map((l) => parseDelta(JSON.parse(l))),
+  });
+  return {
+    append: q.append,
+    oldest: async (): Promise<BufferedBatch | undefined> => {
+      const b = await q.oldest();
+      return b === undefined ? undefined : { seq: b.seq, deltas: b.items };
+    },
+    remove: q.remove,
+    stats: (): BufferStats => {
+      const s = q.stats();
+      return {
+        batches: s.batches,
+        deltas: s.items,
+        bytes: s.bytes,
+        droppedDeltas: s.droppedItems,
+        droppedBatches: s.droppedBatches,
+      };
+    },
+  };
+}
+
+/** How a {@link openFileQueue} writes a batch to its file and reads it back (throwing on a damaged file). */
+export interface FileQueueCodec<T> {
+  encode(batch: readonly T[]): string;
+  decode(text: string): T[];
+}
+
+/** The file-per-batch queue behind the sensor's buffers (see the top of this file). */
+export async function openFileQueue<T>(
+  o: DiskBufferOptions,
+  codec: FileQueueCodec<T>,
+): Promise<FileQueue<T>> {
   const maxBytes = o.maxBytes ?? DEFAULT_BUFFER_BYTES;
   try {
     await mkdir(o.dir, { recursive: true, mode: 0o700 });
@@ -68,12 +107,12 @@ export async function openDiskBuffer(o: DiskBufferOptions): Promise<DeltaBuffer>
   entries.sort((a, b) => a.seq - b.seq);
   let next = (entries.at(-1)?.seq ?? 0) + 1;
   let bytes = entries.reduce((n, e) => n + e.bytes, 0);
-  let deltas = entries.reduce((n, e) => n + e.count, 0);
-  let droppedDeltas = 0;
+  let items = entries.reduce((n, e) => n + e.count, 0);
+  let droppedItems = 0;
   let droppedBatches = 0;
   // One operation at a time, in call order.
   let chain: Promise<unknown> = Promise.resolve();
-  const locked = <T>(fn: () => Promise<T>): Promise<T> => {
+  const locked = <R>(fn: () => Promise<R>): Promise<R> => {
     const r = chain.then(fn);
     chain = r.catch(() => undefined);
     return r;
@@ -81,26 +120,26 @@ export async function openDiskBuffer(o: DiskBufferOptions): Promise<DeltaBuffer>
   const forget = (e: Entry) => {
     entries.splice(entries.indexOf(e), 1);
     bytes -= e.bytes;
-    deltas -= e.count;
+    items -= e.count;
   };
   const drop = async (e: Entry, reason: "cap" | "unreadable") => {
     forget(e);
-    droppedDeltas += e.count;
+    droppedItems += e.count;
     droppedBatches++;
     await rm(e.file, { force: true });
     o.onDrop?.({ deltas: e.count, reason, file: e.file });
   };
 
   return {
-    append: (batch: readonly ObjectDelta[]) =>
+    append: (batch: readonly T[]) =>
       locked(async () => {
         if (batch.length === 0) return;
-        const text = `${batch.map((d) => JSON.stringify(d)).join("\n")}\n`;
+        const text = codec.encode(batch);
         const size = Buffer.byteLength(text);
         const seq = next++;
         const file = join(o.dir, `${String(seq).padStart(16, "0")}-${batch.length}.jsonl`);
         if (size > maxBytes) {
-          droppedDeltas += batch.length;
+          droppedItems += batch.length;
           droppedBatches++;
           o.onDrop?.({ deltas: batch.length, reason: "cap", file });
           return;
@@ -111,20 +150,15 @@ export async function openDiskBuffer(o: DiskBufferOptions): Promise<DeltaBuffer>
         await rename(tmp, file);
         entries.push({ seq, count: batch.length, bytes: size, file });
         bytes += size;
-        deltas += batch.length;
+        items += batch.length;
       }),
     oldest: () =>
-      locked(async (): Promise<BufferedBatch | undefined> => {
+      locked(async (): Promise<{ seq: number; items: T[] } | undefined> => {
         for (;;) {
           const e = entries[0];
           if (e === undefined) return undefined;
           try {
-            const text = await readFile(e.file, "utf8");
-            const out = text
-              .split("\n")
-              .filter((l) => l !== "")
-              .map((l) => parseDelta(JSON.parse(l)));
-            return { seq: e.seq, deltas: out };
+            return { seq: e.seq, items: codec.decode(await readFile(e.file, "utf8")) };
           } catch {
             // A file damaged on disk (or edited by hand) cannot be sent: drop it, counted, and go on.
             await drop(e, "unreadable");
@@ -138,6 +172,12 @@ export async function openDiskBuffer(o: DiskBufferOptions): Promise<DeltaBuffer>
         forget(e);
         await rm(e.file, { force: true });
       }),
-    stats: (): BufferStats => ({ batches: entries.length, deltas, bytes, droppedDeltas, droppedBatches }),
+    stats: (): FileQueueStats => ({
+      batches: entries.length,
+      items,
+      bytes,
+      droppedItems,
+      droppedBatches,
+    }),
   };
 }

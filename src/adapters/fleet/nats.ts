@@ -23,7 +23,15 @@ import {
 import { connect } from "@nats-io/transport-node";
 import { deltaMessageId, type ObjectDelta } from "../../core/deltas/index.js";
 import { PalisadeError } from "../../core/errors/index.js";
-import type { ConsumerLag, DeltaMessage, DeltaPublisher, DeltaSink, DeltaSource } from "./ports.js";
+import type { ForwardedEvents } from "../../core/runtime/index.js";
+import type {
+  ConsumerLag,
+  DeltaMessage,
+  DeltaPublisher,
+  DeltaSink,
+  DeltaSource,
+  EventSink,
+} from "./ports.js";
 
 /** The stream's configuration; every limit explicit. */
 export interface FleetStreamConfig {
@@ -39,6 +47,8 @@ export interface FleetStreamConfig {
   storage: "file" | "memory";
   /** Replicas of the stream in a NATS cluster (default 1). */
   replicas: number;
+  /** Subjects the stream holds (default: every cluster's deltas, `palisade.*.delta.>`). */
+  subjects?: string[] | undefined;
 }
 
 export interface FleetConsumerConfig {
@@ -58,6 +68,42 @@ export const DEFAULT_STREAM: FleetStreamConfig = {
   storage: "file",
   replicas: 1,
 };
+
+/**
+ * Runtime events forwarded by sensors: their own stream (events are many and short-lived; their limits are not the
+ * deltas'), subjects `palisade.<cluster>.events.<source>`.
+ */
+export const DEFAULT_EVENTS_STREAM: FleetStreamConfig = {
+  name: "PALISADE_EVENTS",
+  maxAgeMs: 24 * 3600_000,
+  maxBytes: 10 * 1024 ** 3,
+  duplicateWindowMs: 120_000,
+  storage: "file",
+  replicas: 1,
+  subjects: ["palisade.*.events.>"],
+};
+
+/** The durable consumer central replicas share for forwarded events. */
+export const DEFAULT_EVENTS_CONSUMER: FleetConsumerConfig = {
+  durable: "palisade-central-events",
+  ackWaitMs: 60_000,
+  maxAckPending: 1_000,
+};
+
+/**
+ * Largest forwarded-events message a sensor publishes, bytes of JSON (NATS refuses a message over the server's
+ * max_payload, 1 MiB by default): bigger bodies are cut into parts (core/runtime splitForwardedBody).
+ */
+export const MAX_EVENTS_MESSAGE_BYTES = 900 * 1024;
+
+/** The subject of forwarded events: `palisade.<cluster>.events.<source>` (dots in the cluster written `~`). */
+export function eventsSubject(cluster: string, source: string): string {
+  if (!/^[a-z0-9-]+$/.test(source))
+    throw new PalisadeError("INPUT", `events: source ${JSON.stringify(source)} cannot be a subject token`, {
+      context: { field: "source" },
+    });
+  return `palisade.${cluster.replaceAll(".", "~")}.events.${source}`;
+}
 
 export const DEFAULT_CONSUMER: FleetConsumerConfig = {
   durable: "palisade-central",
@@ -111,7 +157,7 @@ async function open(o: NatsOptions): Promise<Connection> {
 export async function ensureStream(jsm: JetStreamManager, cfg: FleetStreamConfig): Promise<void> {
   const config = {
     name: cfg.name,
-    subjects: ["palisade.*.delta.>"],
+    subjects: cfg.subjects ?? ["palisade.*.delta.>"],
     storage: cfg.storage === "file" ? StorageType.File : StorageType.Memory,
     retention: RetentionPolicy.Limits,
     max_age: nanos(cfg.maxAgeMs),
@@ -276,6 +322,49 @@ export function natsDeltaSink(
       const p = publisher;
       publisher = undefined;
       if (p) await (await p.catch(() => undefined))?.close();
+    },
+  };
+}
+
+/**
+ * A sensor's JetStream sink for forwarded events: each part published with its id as the message id (a part sent
+ * again after a lost acknowledgement is stored once within the duplicate window). Connects on first use and again
+ * after a failure, like the delta sink.
+ */
+export function natsEventSink(
+  o: NatsOptions & { stream?: Partial<FleetStreamConfig> | undefined; timeoutMs?: number | undefined },
+): EventSink {
+  const cfg = { ...DEFAULT_EVENTS_STREAM, ...o.stream };
+  let js: Promise<{ nc: Connection; js: JetStreamClient }> | undefined;
+  const get = () => {
+    js ??= (async () => {
+      const nc = await open(o);
+      try {
+        await ensureStream(await jetstreamManager(nc), cfg);
+      } catch (e) {
+        await nc.close();
+        throw new PalisadeError("IO", `NATS: stream ${cfg.name}: ${(e as Error).message}`, { cause: e });
+      }
+      return { nc, js: jetstream(nc) };
+    })().catch((e: unknown) => {
+      js = undefined;
+      throw e;
+    });
+    return js;
+  };
+  return {
+    async send(e: ForwardedEvents) {
+      const c = await get();
+      await c.js.publish(eventsSubject(e.cluster, e.source), JSON.stringify(e), {
+        msgID: e.id,
+        expect: { streamName: cfg.name },
+        timeout: o.timeoutMs ?? 10_000,
+      });
+    },
+    async close() {
+      const c = js;
+      js = undefined;
+      if (c) await (await c.catch(() => undefined))?.nc.close();
     },
   };
 }

@@ -4,6 +4,7 @@
  * state (one contract suite), NATS JetStream for the transport.
  */
 import type { ObjectDelta, ObjectStateRow } from "../../core/deltas/index.js";
+import type { ForwardedEvents } from "../../core/runtime/index.js";
 
 /** What one batch changed. */
 export interface ApplyResult {
@@ -111,3 +112,32 @@ export interface DeltaBuffer {
   remove(seq: number): Promise<void>;
   stats(): BufferStats;
 }
+
+/**
+ * Where a sensor sends the runtime events it was given: JetStream, or the server's events endpoint. `send` resolves
+ * once the other side stored them and rejects otherwise (the sensor keeps them and sends them again).
+ */
+export interface EventSink {
+  send(events: ForwardedEvents): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Counters of a file queue: its batches, the items in them, bytes on disk, and what the cap dropped. */
+export interface FileQueueStats {
+  batches: number;
+  items: number;
+  bytes: number;
+  droppedItems: number;
+  droppedBatches: number;
+}
+
+/** Batches of items in files, oldest first: the disk buffer of deltas, and of forwarded runtime events. */
+export interface FileQueue<T> {
+  append(batch: readonly T[]): Promise<void>;
+  oldest(): Promise<{ seq: number; items: T[] } | undefined>;
+  remove(seq: number): Promise<void>;
+  stats(): FileQueueStats;
+}
+
+/** The sensor's disk buffer of forwarded runtime events: one body per batch. */
+export type EventBuffer = FileQueue<ForwardedEvents>;

@@ -46,6 +46,8 @@ export {
   peerName,
   presentWorkloads,
 } from "./baseline.js";
+export type { OverLongRecord } from "./body-records.js";
+export { bodyRecords } from "./body-records.js";
 export type {
   EnrichedEvent,
   EnrichedSide,
@@ -78,6 +80,8 @@ export type { WorkloadDirectory } from "./facts.js";
 export { workloadDirectory } from "./facts.js";
 export type { FeedEntry, FeedMatch, ParsedFeed } from "./feeds.js";
 export { parseFeed, ThreatIndex } from "./feeds.js";
+export type { ForwardedEvents, ForwardedSource } from "./forwarded.js";
+export { FORWARDED_SOURCES, parseForwardedEvents } from "./forwarded.js";
 export type { IdentityNamespace } from "./identity.js";
 export { IdentityTally } from "./identity.js";
 export type { IstioMode, MeshAuthentication, MeshOptions } from "./mesh.js";

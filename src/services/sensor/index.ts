@@ -24,6 +24,13 @@ import {
 import { type PalisadeError, toPalisadeError } from "../../core/errors/index.js";
 import { appendAll } from "../../core/util/index.js";
 
+export {
+  createEventForwarder,
+  type EventForwarder,
+  type EventForwarderOptions,
+  type EventForwarderStats,
+} from "./events.js";
+
 export interface SensorPipelineOptions {
   sink: DeltaSink;
   buffer: DeltaBuffer;
