@@ -6,13 +6,18 @@
  */
 import { setMaxListeners } from "node:events";
 import { createServer, type Server } from "node:http";
+import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { Gauge, Registry } from "prom-client";
 import {
   type DeltaBuffer,
   type DeltaSink,
+  type EventSink,
   natsDeltaSink,
+  natsEventSink,
   openDiskBuffer,
+  openEventBuffer,
+  serverEventSink,
   serverSnapshotSink,
 } from "../../adapters/fleet/index.js";
 import {
@@ -26,7 +31,15 @@ import {
 } from "../../adapters/kube/index.js";
 import { type ObjectDelta, observedDelta } from "../../core/deltas/index.js";
 import { PalisadeError } from "../../core/errors/index.js";
-import { createSensorPipeline, type SensorPipeline, type SensorStats } from "../../services/sensor/index.js";
+import {
+  createEventForwarder,
+  createSensorPipeline,
+  type EventForwarder,
+  type EventForwarderStats,
+  type SensorPipeline,
+  type SensorStats,
+} from "../../services/sensor/index.js";
+import { type EventsEndpointStats, startEventsEndpoint } from "./sensor-events.js";
 
 /** The kinds a sensor reads: every kind the analyzers read; Secrets only when asked (see sensor-rbac.ts). */
 export function sensorKinds(withSecrets: boolean): KindDescriptor[] {
@@ -69,6 +82,22 @@ export interface SensorOptions {
   /** Per kind, watch from this resourceVersion before any list (tests force a 410 with a very old one). */
   startResourceVersion?: Partial<Record<string, string>> | undefined;
   maxBatch?: number | undefined;
+  /**
+   * Forward runtime events posted to the sensor (sensor-events.ts) over the same transport: an endpoint on
+   * `listen` (HOST:PORT), HTTPS with `tls`, a bearer `token` required when given. With a `{ sink }` transport,
+   * `sink` is where they go.
+   */
+  events?:
+    | {
+        listen: string;
+        tls?: { cert: Buffer; key: Buffer } | undefined;
+        token?: string | undefined;
+        maxBytes?: number | undefined;
+        sink?: EventSink | undefined;
+      }
+    | undefined;
+  /** The time events are stamped with when accepted (default: the system clock). */
+  now?: (() => Date) | undefined;
 }
 
 /** Counters of the reflectors. */
@@ -84,8 +113,13 @@ export interface ReflectorStats {
 }
 
 export interface RunningSensor {
-  stats(): SensorStats & ReflectorStats & { kinds: number };
+  stats(): SensorStats &
+    ReflectorStats & { kinds: number; events?: EventForwarderStats & EventsEndpointStats };
   pipeline: SensorPipeline;
+  /** The forwarder of runtime events, when the sensor takes them. */
+  events?: EventForwarder | undefined;
+  /** Address of the events endpoint when one listens. */
+  eventsAddress?: string | undefined;
   /** Address of the metrics endpoint when one listens. */
   metricsAddress?: string | undefined;
   /** Stop watching and sending; what waits in memory goes to the buffer. */
@@ -94,10 +128,10 @@ export interface RunningSensor {
   done: Promise<void>;
 }
 
-function listenAddress(s: string): { host: string; port: number } {
+function listenAddress(s: string, flag = "--metrics-listen"): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(s);
   if (!m || Number(m[3]) > 65535)
-    throw new PalisadeError("USAGE", `--metrics-listen ${s}: expected HOST:PORT, e.g. 127.0.0.1:9464`);
+    throw new PalisadeError("USAGE", `${flag} ${s}: expected HOST:PORT, e.g. 127.0.0.1:9464`);
   return { host: m[1] ?? (m[2] || "0.0.0.0"), port: Number(m[3]) };
 }
 
@@ -155,6 +189,44 @@ export async function startSensor(o: SensorOptions): Promise<RunningSensor> {
       ),
   });
 
+  let eventSink: EventSink | undefined;
+  let forwarder: EventForwarder | undefined;
+  if (o.events !== undefined) {
+    const t = o.transport;
+    if ("sink" in t) {
+      if (o.events.sink === undefined)
+        throw new PalisadeError("USAGE", "events: a sink transport needs an events sink");
+      eventSink = o.events.sink;
+    } else if ("nats" in t)
+      eventSink = natsEventSink({ servers: t.nats, name: `palisade-sensor-${o.cluster}-events` });
+    else
+      eventSink = serverEventSink({
+        server: t.server,
+        token: t.token,
+        ca: t.ca,
+        dangerouslyAllowHttp: t.dangerouslyAllowHttp,
+      });
+    // Beside the delta buffer, in its own directory (the delta buffer only reads its own file names).
+    const events = await openEventBuffer({
+      dir: join(o.bufferDir, "events"),
+      maxBytes: o.bufferMaxBytes,
+      onDrop: (d) => o.log(`events buffer: dropped ${d.deltas} bodies (${d.reason}) from ${d.file}`),
+    });
+    if (events.stats().batches > 0)
+      o.log(`events buffer: ${events.stats().items} bodies left by an earlier run; sending them first`);
+    forwarder = createEventForwarder({
+      sink: eventSink,
+      buffer: events,
+      sleep: clock.sleep,
+      random: clock.random,
+      onError: (e, ms) =>
+        o.log(
+          `events: send failed (${e.code}): ${e.message}; retrying in ${ms} ms (${events.stats().items} buffered)`,
+        ),
+      onRefused: (e, err) => o.log(`events: ${e.id} refused for good, dropped: ${err.message}`),
+    });
+  }
+
   const onNotice = (n: ReflectorNotice) => {
     const k = n.kind.kind;
     switch (n.type) {
@@ -209,7 +281,38 @@ export async function startSensor(o: SensorOptions): Promise<RunningSensor> {
     );
   }
 
-  const stats = () => ({ ...pipeline.stats(), ...rs, kinds: kinds.length });
+  let endpoint: Awaited<ReturnType<typeof startEventsEndpoint>> | undefined;
+  if (forwarder !== undefined && o.events !== undefined) {
+    runs.push(forwarder.run(abort.signal));
+    const { host, port } = listenAddress(o.events.listen, "--events-listen");
+    try {
+      endpoint = await startEventsEndpoint({
+        cluster: o.cluster,
+        host,
+        port,
+        forwarder,
+        tls: o.events.tls,
+        token: o.events.token,
+        maxBytes: o.events.maxBytes,
+        now: o.now ?? (() => new Date()),
+        log: o.log,
+      });
+    } catch (e) {
+      abort.abort();
+      await Promise.all(runs);
+      await sink.close();
+      await eventSink?.close();
+      throw e;
+    }
+  }
+  const ep = endpoint;
+  const fw = forwarder;
+  const stats = () => ({
+    ...pipeline.stats(),
+    ...rs,
+    kinds: kinds.length,
+    ...(fw !== undefined && ep !== undefined ? { events: { ...fw.stats(), ...ep.stats() } } : {}),
+  });
   let metrics: Server | undefined;
   let metricsAddress: string | undefined;
   if (o.metricsListen !== undefined) {
@@ -246,6 +349,38 @@ export async function startSensor(o: SensorOptions): Promise<RunningSensor> {
     );
     gauge("palisade_sensor_synced_kinds", "Kinds listed at least once", () => stats().synced);
     gauge("palisade_sensor_kinds", "Kinds the sensor reads", () => kinds.length);
+    if (fw !== undefined && ep !== undefined) {
+      gauge(
+        "palisade_sensor_buffered_event_bodies",
+        "Runtime event bodies in the disk buffer, waiting for the transport",
+        () => fw.stats().buffered,
+      );
+      gauge(
+        "palisade_sensor_buffered_event_bytes",
+        "Bytes of the events disk buffer",
+        () => fw.stats().bufferedBytes,
+      );
+      gauge(
+        "palisade_sensor_event_bodies_accepted_total",
+        "Event bodies (or parts) accepted",
+        () => fw.stats().accepted,
+      );
+      gauge(
+        "palisade_sensor_event_bodies_sent_total",
+        "Event bodies the transport confirmed",
+        () => fw.stats().sent,
+      );
+      gauge(
+        "palisade_sensor_event_bodies_dropped_total",
+        "Event bodies dropped: the buffer's size cap (oldest first), or refused for good by the other side",
+        () => fw.stats().dropped + fw.stats().refused,
+      );
+      gauge(
+        "palisade_sensor_event_records_too_large_total",
+        "Event records larger than a transport message, left out",
+        () => ep.stats().tooLarge,
+      );
+    }
     metrics = createServer((req, res) => {
       if (req.method !== "GET" || (req.url ?? "").split("?")[0] !== "/metrics") {
         res.writeHead(404).end();
@@ -270,13 +405,18 @@ export async function startSensor(o: SensorOptions): Promise<RunningSensor> {
 
   const done = Promise.all(runs).then(async () => {
     await sink.close();
+    await eventSink?.close();
     await new Promise<void>((resolve) => (metrics ? metrics.close(() => resolve()) : resolve()));
   });
   return {
     stats,
     pipeline,
     metricsAddress,
+    events: fw,
+    eventsAddress: ep?.address,
     async stop() {
+      // Take no more events (what was accepted is on disk), then stop watching and sending.
+      await ep?.close();
       abort.abort();
       await done;
     },

@@ -9,12 +9,16 @@ import type { Registry } from "prom-client";
 import { Counter, Gauge } from "prom-client";
 import {
   type ClusterStateStore,
+  DEFAULT_EVENTS_CONSUMER,
+  DEFAULT_EVENTS_STREAM,
   type DeltaSource,
   openClusterState,
   openNatsSource,
 } from "../../adapters/fleet/index.js";
 import type { PalisadeError } from "../../core/errors/index.js";
+import type { ForwardedEvents } from "../../core/runtime/index.js";
 import { consumeDeltas } from "../../services/deltas/index.js";
+import { consumeForwardedEvents } from "../../services/runtime/index.js";
 
 export interface FleetConsumerOptions {
   /** NATS server URL(s), e.g. nats://nats:4222 (several comma-separated). */
@@ -135,6 +139,88 @@ export async function startFleetConsumer(
         } finally {
           await src.close();
           await state.close();
+        }
+      })();
+      return closing;
+    },
+  };
+}
+
+export interface FleetEventsConsumerOptions {
+  nats: string;
+  /** Ingest one forwarded body as the events route does (runtime-routes.ts); rejects when not stored. */
+  ingest(events: ForwardedEvents): Promise<void>;
+  onError?: ((e: PalisadeError) => void) | undefined;
+  onRejected?: ((message: string) => void) | undefined;
+  retryMs?: number | undefined;
+}
+
+export interface RunningFleetEventsConsumer {
+  readonly source: DeltaSource;
+  close(): Promise<void>;
+}
+
+/**
+ * The runtime events sensors forward (`palisade sensor --events-listen`), pulled from their own stream and shared
+ * durable consumer, ingested one body at a time; counters and lag on the server's /metrics.
+ */
+export async function startFleetEventsConsumer(
+  o: FleetEventsConsumerOptions,
+  registry: Registry,
+): Promise<RunningFleetEventsConsumer> {
+  const source = await openNatsSource({
+    servers: o.nats.split(",").map((s) => s.trim()),
+    name: "palisade-serve-events",
+    stream: DEFAULT_EVENTS_STREAM,
+    consumer: DEFAULT_EVENTS_CONSUMER,
+  });
+  new Gauge({
+    name: "palisade_fleet_events_pending",
+    help: "Forwarded event bodies stored in JetStream and not yet delivered to any central replica",
+    registers: [registry],
+    async collect() {
+      const l = await source.lag().catch(() => undefined);
+      if (l !== undefined) this.set(l.pending);
+    },
+  });
+  const bodies = new Counter({
+    name: "palisade_fleet_event_bodies_total",
+    help: "Forwarded event bodies received by this replica, by result (ingested, redelivered: ingested again, rejected: not forwarded events)",
+    labelNames: ["result"],
+    registers: [registry],
+  });
+  for (const result of ["ingested", "redelivered", "rejected"]) bodies.inc({ result }, 0);
+  const failures = new Counter({
+    name: "palisade_fleet_event_failures_total",
+    help: "Fetches or bodies that failed (NATS or the database unavailable); their bodies come again",
+    registers: [registry],
+  });
+  const stop = new AbortController();
+  const retryMs = o.retryMs ?? 1_000;
+  const loop = consumeForwardedEvents(source, {
+    ingest: o.ingest,
+    signal: stop.signal,
+    pause: () => new Promise((r) => setTimeout(r, retryMs)),
+    onIngested: (r) => bodies.inc({ result: r.deliveries > 1 ? "redelivered" : "ingested" }),
+    onRejected: (m) => {
+      bodies.inc({ result: "rejected" });
+      o.onRejected?.(m);
+    },
+    onError: (e) => {
+      failures.inc();
+      o.onError?.(e);
+    },
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    source,
+    close() {
+      closing ??= (async () => {
+        stop.abort();
+        try {
+          await loop;
+        } finally {
+          await source.close();
         }
       })();
       return closing;

@@ -121,6 +121,24 @@ const asDeduped = (a: StoredAlert): DedupedAlert => ({
   count: a.count,
 });
 
+/** The events summary of one ingested body (the route's answer). */
+export type EventsSummary = Record<string, unknown>;
+
+/** Ingest one body of events into `cluster`'s alerts, counted and routed as the events route does. */
+export type EventsIngester = (
+  cluster: string,
+  source: (typeof EVENT_ROUTE_SOURCES)[number],
+  name: string,
+  text: string,
+) => Promise<EventsSummary>;
+
+const INGESTERS = new WeakMap<FastifyInstance, EventsIngester>();
+
+/** The events ingester of a server built with runtime routes (serve --nats hands it the events sensors forward). */
+export function eventsIngester(app: FastifyInstance): EventsIngester | undefined {
+  return INGESTERS.get(app);
+}
+
 export function registerRuntimeRoutes(app: FastifyInstance, route: Route, deps: RuntimeRouteDeps): void {
   const { stores, events, sinks, registry } = deps;
   const counter = (name: string, help: string, labelNames: string[]) =>
@@ -191,6 +209,50 @@ export function registerRuntimeRoutes(app: FastifyInstance, route: Route, deps: 
     await events.flush();
   });
 
+  // One body of events, from the route or forwarded by a sensor over the fleet transport (the same code for both).
+  const ingestText = async (
+    cluster: string,
+    source: (typeof EVENT_ROUTE_SOURCES)[number],
+    name: string,
+    text: string,
+  ) => {
+    const input: EventInput = { name, source, lines: asAsync(bodyRecords(text)) };
+    const r = await events.ingest(cluster, input);
+    const s = r.summary;
+
+    for (const st of s.stages) {
+      received.inc({ source, stage: st.stage }, st.received);
+      accepted.inc({ source, stage: st.stage }, st.accepted);
+      // Only the parse stage drops records; read's reasons are skipped lines, enrich's are unresolved sides.
+      if (st.stage === "parse")
+        for (const [reason, n] of Object.entries(st.reasons))
+          dropped.inc({ source, stage: st.stage, reason }, n);
+    }
+    for (const a of r.opened) alertsCounter.inc({ rule: a.ruleId, severity: a.severity, result: "new" });
+    if (r.merged > 0) alertsCounter.inc({ rule: "*", severity: "*", result: "merged" }, r.merged);
+    if (r.opened.length > 0 && sinks.length > 0) deliver(r.opened.map(asDeduped));
+    const i = s.inputs[0] ?? { lines: 0, received: 0, accepted: 0, dropped: 0 };
+    return {
+      cluster,
+      source,
+      lines: i.lines,
+      received: i.received,
+      accepted: i.accepted,
+      dropped: i.dropped,
+      errors: s.errors.map((e) => ({
+        line: e.line,
+        reason: e.reason,
+        ...(e.field !== undefined ? { field: e.field } : {}),
+        message: e.message,
+      })),
+      errorsTruncated: s.errorsTruncated,
+      stages: s.stages,
+      alerts: { new: r.opened.length, merged: r.merged, total: r.alerts, overflow: r.overflow },
+      coverage: s.coverage.map((c) => c.message),
+    };
+  };
+  INGESTERS.set(app, ingestText);
+
   route(
     {
       method: "POST",
@@ -220,43 +282,7 @@ export function registerRuntimeRoutes(app: FastifyInstance, route: Route, deps: 
         dropped.inc({ source, stage: "request", reason: body.reason });
         return reply.code(body.status).send({ error: { code: body.code, message: body.message } });
       }
-      const input: EventInput = {
-        name: "body",
-        source,
-        lines: asAsync(bodyRecords(body.bytes.toString("utf8"))),
-      };
-      const r = await events.ingest(cluster, input);
-      const s = r.summary;
-      for (const st of s.stages) {
-        received.inc({ source, stage: st.stage }, st.received);
-        accepted.inc({ source, stage: st.stage }, st.accepted);
-        // Only the parse stage drops records; read's reasons are skipped lines, enrich's are unresolved sides.
-        if (st.stage === "parse")
-          for (const [reason, n] of Object.entries(st.reasons))
-            dropped.inc({ source, stage: st.stage, reason }, n);
-      }
-      for (const a of r.opened) alertsCounter.inc({ rule: a.ruleId, severity: a.severity, result: "new" });
-      if (r.merged > 0) alertsCounter.inc({ rule: "*", severity: "*", result: "merged" }, r.merged);
-      if (r.opened.length > 0 && sinks.length > 0) deliver(r.opened.map(asDeduped));
-      const i = s.inputs[0] ?? { lines: 0, received: 0, accepted: 0, dropped: 0 };
-      return {
-        cluster,
-        source,
-        lines: i.lines,
-        received: i.received,
-        accepted: i.accepted,
-        dropped: i.dropped,
-        errors: s.errors.map((e) => ({
-          line: e.line,
-          reason: e.reason,
-          ...(e.field !== undefined ? { field: e.field } : {}),
-          message: e.message,
-        })),
-        errorsTruncated: s.errorsTruncated,
-        stages: s.stages,
-        alerts: { new: r.opened.length, merged: r.merged, total: r.alerts, overflow: r.overflow },
-        coverage: s.coverage.map((c) => c.message),
-      };
+      return ingestText(cluster, source, "body", body.bytes.toString("utf8"));
     },
   );
 

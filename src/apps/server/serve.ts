@@ -13,8 +13,14 @@ import { PalisadeError } from "../../core/errors/index.js";
 import type { FeedRefresher, FeedRefreshReport } from "../../services/runtime/index.js";
 import { issueToken, type Role, tokenDigest } from "./auth.js";
 import { type DemoLoaded, loadDemo } from "./demo.js";
-import { type RunningFleetConsumer, startFleetConsumer } from "./fleet.js";
+import {
+  type RunningFleetConsumer,
+  type RunningFleetEventsConsumer,
+  startFleetConsumer,
+  startFleetEventsConsumer,
+} from "./fleet.js";
 import { type OidcConfig, type OidcVerifier, oidcVerifier } from "./oidc.js";
+import { eventsIngester } from "./runtime-routes.js";
 import { buildServer, type ServerLimits, type ServerOptions } from "./server.js";
 
 export interface ServeConfig {
@@ -278,7 +284,34 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
       throw e;
     }
   }
+  // Runtime events sensors forward go through the events route's own code (counted, alerts stored and routed).
+  let fleetEvents: RunningFleetEventsConsumer | undefined;
+  const ingest = eventsIngester(app);
+  if (config.nats !== undefined && ingest !== undefined) {
+    try {
+      fleetEvents = await startFleetEventsConsumer(
+        {
+          nats: config.nats,
+          ingest: async (e) => {
+            await ingest(e.cluster, e.source, `forwarded ${e.id}`, e.body);
+          },
+          onError: (e) =>
+            app.log.warn({ code: e.code, err: e.message }, "fleet: events not ingested; they come again"),
+          onRejected: (m) => app.log.warn({ err: m }, "fleet: a message on the events stream was refused"),
+        },
+        metrics,
+      );
+    } catch (e) {
+      await fleet?.close();
+      runtime?.refresher?.stop();
+      await app.close();
+      await stores.close();
+      await removeDemo();
+      throw e;
+    }
+  }
   const closeFleet = async () => {
+    await fleetEvents?.close();
     await fleet?.close();
   };
   try {

@@ -81,7 +81,7 @@ export { workloadDirectory } from "./facts.js";
 export type { FeedEntry, FeedMatch, ParsedFeed } from "./feeds.js";
 export { parseFeed, ThreatIndex } from "./feeds.js";
 export type { ForwardedEvents, ForwardedSource } from "./forwarded.js";
-export { FORWARDED_SOURCES, parseForwardedEvents } from "./forwarded.js";
+export { encodedBytes, FORWARDED_SOURCES, parseForwardedEvents, splitForwardedBody } from "./forwarded.js";
 export type { IdentityNamespace } from "./identity.js";
 export { IdentityTally } from "./identity.js";
 export type { IstioMode, MeshAuthentication, MeshOptions } from "./mesh.js";

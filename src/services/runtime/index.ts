@@ -77,6 +77,8 @@ export type {
   Timer,
 } from "./feeds.js";
 export { FeedRefresher, systemTimer } from "./feeds.js";
+export type { ConsumeEventsOptions, ForwardedBodyResult } from "./forwarded.js";
+export { consumeForwardedEvents } from "./forwarded.js";
 export type {
   EventInput,
   IngestEventsHooks,

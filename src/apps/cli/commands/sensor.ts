@@ -16,11 +16,18 @@ Secret values never leave the sensor (only which keys held a value). Secrets are
 When the transport is down, deltas go to a bounded disk buffer (--buffer-dir, --buffer-max-bytes; the oldest are
 dropped, and counted, when it is full) and are sent in order once it is back.
 
+Runtime events: with --events-listen the sensor also takes what the cluster's tools post (Falco's http_output,
+the API server's audit webhook, Hubble flows or flow logs as JSON lines or CSV) at POST /events/{source}
+(source: auto, falco, k8s-audit, hubble, tetragon, flowlog) and forwards it over the same transport. A body is
+answered 202 once it is in the disk buffer (--buffer-dir/events). HTTPS with --events-tls-cert/--events-tls-key;
+a bearer token required with --events-token (or $PALISADE_EVENTS_TOKEN).
+
 Examples:
   palisade sensor --print-rbac > sensor-rbac.yaml
   palisade sensor --kubeconfig ~/.kube/config --cluster prod --nats nats://nats.example:4222
   palisade sensor --kubeconfig in-cluster --cluster prod --server https://palisade.example:8443 --token ...
   palisade sensor ... --metrics-listen 127.0.0.1:9464    # Prometheus text at /metrics
+  palisade sensor ... --events-listen 0.0.0.0:8765 --events-tls-cert tls.crt --events-tls-key tls.key
 `;
 
 interface SensorFlags {
@@ -37,6 +44,11 @@ interface SensorFlags {
   bufferDir: string;
   bufferMaxBytes: string;
   metricsListen?: string;
+  eventsListen?: string;
+  eventsTlsCert?: string;
+  eventsTlsKey?: string;
+  eventsToken?: string;
+  eventsMaxBytes: string;
   withSecrets?: boolean;
   printRbac?: boolean;
   namespace: string;
@@ -79,6 +91,14 @@ export function register(program: Command, ctx: CliContext): void {
       "--metrics-listen <host:port>",
       "serve Prometheus metrics at http://HOST:PORT/metrics (default: off)",
     )
+    .option("--events-listen <host:port>", "take runtime events at POST /events/{source} and forward them")
+    .option("--events-tls-cert <file>", "with --events-listen: PEM certificate chain (HTTPS)")
+    .option("--events-tls-key <file>", "with --events-listen: PEM private key")
+    .option(
+      "--events-token <token>",
+      "with --events-listen: bearer token required (default: $PALISADE_EVENTS_TOKEN)",
+    )
+    .option("--events-max-bytes <n>", "largest events body accepted, decompressed", String(16 * 1024 * 1024))
     .option("--with-secrets", "also read Secrets (values are dropped; needs a broader ClusterRole)")
     .option("--print-rbac", "print the sensor's ServiceAccount, ClusterRole and ClusterRoleBinding, and exit")
     .option("--namespace <ns>", "with --print-rbac: the ServiceAccount's namespace", "palisade-system")
@@ -115,6 +135,30 @@ export function register(program: Command, ctx: CliContext): void {
           intervalMs: positive("--snapshot-interval", flags.snapshotInterval) * 1000,
         };
       }
+      let events: Parameters<typeof startSensor>[0]["events"];
+      if (flags.eventsListen !== undefined) {
+        if ((flags.eventsTlsCert === undefined) !== (flags.eventsTlsKey === undefined))
+          throw new PalisadeError("USAGE", "give both --events-tls-cert and --events-tls-key, or neither");
+        const read = async (flag: string, f: string) => {
+          try {
+            return await readFile(resolve(ctx.cwd, f));
+          } catch (e) {
+            throw new PalisadeError("IO", `${flag} ${f}: ${(e as Error).message}`, { cause: e });
+          }
+        };
+        events = {
+          listen: flags.eventsListen,
+          tls:
+            flags.eventsTlsCert === undefined || flags.eventsTlsKey === undefined
+              ? undefined
+              : {
+                  cert: await read("--events-tls-cert", flags.eventsTlsCert),
+                  key: await read("--events-tls-key", flags.eventsTlsKey),
+                },
+          token: flags.eventsToken ?? (ctx.env.PALISADE_EVENTS_TOKEN || undefined),
+          maxBytes: positive("--events-max-bytes", flags.eventsMaxBytes),
+        };
+      }
       const log = (line: string) =>
         ctx.stderr.write(`${ctx.now().toISOString()} sensor ${cluster}: ${line}\n`);
       const sensor = await startSensor({
@@ -128,9 +172,13 @@ export function register(program: Command, ctx: CliContext): void {
         bufferMaxBytes: positive("--buffer-max-bytes", flags.bufferMaxBytes),
         withSecrets,
         metricsListen: flags.metricsListen,
+        events,
+        now: ctx.now,
         log,
       });
       if (sensor.metricsAddress) log(`metrics at http://${sensor.metricsAddress}/metrics`);
+      if (sensor.eventsAddress)
+        log(`events at ${events?.tls ? "https" : "http"}://${sensor.eventsAddress}/events/{source}`);
       const stop = () => {
         log("stopping");
         void sensor.stop();
