@@ -22,6 +22,8 @@ mkdirSync(OUT, { recursive: true });
 const PAGES: [name: string, path: string, ready: string, api: string][] = [
   ["overview", "/", "table.teams", "/api/v1/findings"],
   ["risk", "/risk", "table.risk", "/api/v1/risk"],
+  ["workloads", "/workloads?namespace=checkout", "table.workloads", "/api/v1/workloads"],
+  ["images", "/images", "ul.tree", "/api/v1/images"],
   ["findings", "/findings?severity=medium&team=team-a", "table.findings", "/api/v1/findings"],
   [
     "vulnerability",

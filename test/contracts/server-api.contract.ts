@@ -631,6 +631,48 @@ export function describeServerApi(name: string, open: () => Promise<Stores>): vo
       expect(impact.fixAt.length).toBeGreaterThan(0);
     });
 
+    it("vulnerabilities ?image=: those one image carries (its base's included); a team-viewer gets none of another team's image", async () => {
+      const h = await harness();
+      await loadDemo(h.stores, bundledDemoDir(), () => h.clock.t);
+      const a = (await issueToken(h.tokens, { role: "team-viewer", team: "team-a" }, h.clock.t)).token;
+      const images = (
+        await h.app.inject({ url: "/api/v1/images?limit=1000", headers: bearer(h.token.admin) })
+      ).json() as { items: { digest: string; refs: string[] }[] };
+      const digest = (ref: string) => {
+        const d = images.items.find((i) => i.refs.includes(ref))?.digest;
+        if (d === undefined) throw new Error(`the demo has no image ${ref}`);
+        return d;
+      };
+      const ids = async (token: string, image: string) => {
+        const r = await h.app.inject({
+          url: `/api/v1/vulnerabilities?image=${encodeURIComponent(image)}`,
+          headers: bearer(token),
+        });
+        expect(r.statusCode, r.body).toBe(200);
+        return (r.json() as { items: { id: string; severity: string }[] }).items.map((v) => [
+          v.id,
+          v.severity,
+        ]);
+      };
+      const checkout = digest("registry.example/team-a/checkout:2.0");
+      const search = digest("registry.example/team-b/search:1.0");
+      // checkout:2.0 carries the critical of its base (base-runtime:1.4) and a high of its own.
+      const checkoutVulns = [
+        ["CVE-2099-0001", "critical"],
+        ["CVE-2099-0002", "high"],
+        ["CVE-2099-0003", "low"],
+      ];
+      expect(await ids(h.token.admin, checkout)).toEqual(checkoutVulns);
+      expect(await ids(h.token.admin, search)).toEqual([
+        ["CVE-2099-0001", "critical"],
+        ["CVE-2099-0003", "low"],
+      ]);
+      expect(await ids(a, checkout)).toEqual(checkoutVulns);
+      // team-b's image: nothing, not even the vulnerabilities team-a shares with it.
+      expect(await ids(a, search)).toEqual([]);
+      expect(await ids(h.token.admin, "sha256:0000")).toEqual([]);
+    });
+
     it("exceptions: created with reason, scope and expiry, listed, audited, applied from the next snapshot", async () => {
       const h = await harness();
       expect((await push(h, TWO_TEAMS)).statusCode).toBe(200);

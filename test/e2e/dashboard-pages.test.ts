@@ -95,5 +95,72 @@ describe.skipIf(!HAS_CHROMIUM)(
       expect(await page.locator("table.risk").count()).toBe(0);
       await page.close();
     });
+
+    it("workloads: filtered through the URL, each linking to its images and on to the vulnerabilities they carry", async () => {
+      const page = await newPage(browser);
+      await signIn(page, demo.url, demo.tokens.admin, "/workloads");
+      await page.locator("table.workloads tbody tr").first().waitFor();
+      expect(await rowsAttr(page, "table.workloads", "data-workload")).toEqual([
+        "checkout/checkout",
+        "search/search",
+      ]);
+      await page.getByLabel("Namespace").fill("checkout");
+      await page.getByLabel("Namespace").press("Enter");
+      await page.waitForURL(/\/workloads\?namespace=checkout$/);
+      await page
+        .locator('table.workloads tbody tr[data-workload="search/search"]')
+        .waitFor({ state: "detached" });
+      const row = page.locator('table.workloads tbody tr[data-workload="checkout/checkout"]');
+      expect(await row.locator("td").allTextContents()).toEqual([
+        "team-a",
+        "demo",
+        "3",
+        "yes",
+        "registry.example/team-a/checkout:2.0",
+        "1 critical1 high1 low",
+        "findings",
+      ]);
+
+      // Its image, on the images page, and what that image carries.
+      await row.getByRole("link", { name: "registry.example/team-a/checkout:2.0" }).click();
+      await page.waitForURL(/\/images\?q=registry.example%2Fteam-a%2Fcheckout%3A2.0$/);
+      await page.locator("table.images tbody tr").first().waitFor();
+      expect(await rowsAttr(page, "table.images", "data-image")).toEqual([
+        "registry.example/team-a/checkout:2.0",
+      ]);
+      // The image tree below the list shows the image under its bases.
+      await page.getByRole("link", { name: "registry.example/company/base-runtime:1.4" }).waitFor();
+      await page
+        .getByRole("link", { name: "Vulnerabilities of registry.example/team-a/checkout:2.0" })
+        .click();
+      await page.waitForURL(/\/vulnerabilities\?image=sha256%3A[0-9a-f]{64}$/);
+      await page.getByTestId("image-filter").waitFor();
+      await page.getByRole("link", { name: "CVE-2099-0002" }).waitFor();
+      const ids = await page
+        .locator('table[aria-label="Vulnerabilities"] tbody tr td:nth-child(2) a')
+        .allTextContents();
+      expect(ids).toEqual(["CVE-2099-0001", "CVE-2099-0002", "CVE-2099-0003"]);
+      // And from there to one vulnerability's impact.
+      await page.getByRole("link", { name: "CVE-2099-0001" }).click();
+      await page.waitForURL(/\/vulnerabilities\/CVE-2099-0001$/);
+      await page.getByTestId("impact-summary").waitFor();
+      await page.close();
+    });
+
+    it("workloads and images: a team viewer sees its own team's only", async () => {
+      const page = await newPage(browser);
+      await signIn(page, demo.url, demo.tokens.teamB, "/workloads");
+      await page.locator("table.workloads tbody tr").first().waitFor();
+      expect(await rowsAttr(page, "table.workloads", "data-team")).toEqual(["team-b"]);
+      await page.goto(`${demo.url}/images`);
+      await page.locator("table.images tbody tr").first().waitFor();
+      const images = await rowsAttr(page, "table.images", "data-image");
+      expect(images).toContain("registry.example/team-b/search:1.0");
+      expect(images.some((i) => i?.includes("team-a"))).toBe(false);
+      expect(await page.locator("ul.tree").textContent()).not.toContain("team-a");
+      await page.goto(`${demo.url}/workloads?team=team-a`);
+      await expect(page.getByRole("alert").textContent()).resolves.toContain("may not read");
+      await page.close();
+    });
   },
 );

@@ -9,12 +9,14 @@ import { AlertsPage } from "./pages/alerts";
 import { ExceptionsPage } from "./pages/exceptions";
 import { FindingPage } from "./pages/finding";
 import { FindingsPage } from "./pages/findings";
+import { ImagesPage } from "./pages/images";
 import { LoginPage } from "./pages/login";
 import { OverviewPage } from "./pages/overview";
 import { RemediationsPage } from "./pages/remediations";
 import { RiskPage } from "./pages/risk";
 import { VulnerabilitiesPage } from "./pages/vulnerabilities";
 import { VulnerabilityPage } from "./pages/vulnerability";
+import { WorkloadsPage } from "./pages/workloads";
 import { Link, match, navigate, useLocation } from "./router";
 import { SessionContext } from "./session";
 
@@ -25,6 +27,8 @@ const NAV: { href: string; label: string }[] = [
   { href: "/", label: "Overview" },
   { href: "/risk", label: "Risk" },
   { href: "/findings", label: "Findings" },
+  { href: "/workloads", label: "Workloads" },
+  { href: "/images", label: "Images" },
   { href: "/vulnerabilities", label: "Vulnerabilities" },
   { href: "/remediations", label: "Remediation" },
   { href: "/rbac", label: "RBAC paths" },
@@ -40,6 +44,8 @@ const ROUTES: Route[] = [
   ["/risk", () => <RiskPage />],
   ["/findings", () => <FindingsPage />],
   ["/findings/:id", (p) => <FindingPage id={p.id ?? ""} />],
+  ["/workloads", () => <WorkloadsPage />],
+  ["/images", () => <ImagesPage />],
   ["/vulnerabilities", () => <VulnerabilitiesPage />],
   ["/vulnerabilities/:id", (p) => <VulnerabilityPage id={p.id ?? ""} />],
   ["/remediations", () => <RemediationsPage />],

@@ -76,6 +76,7 @@ interface ScopeQuery {
   team?: string;
   severity?: string;
   state?: string;
+  image?: string;
   limit?: number;
   after?: string;
 }
@@ -131,14 +132,21 @@ export function registerReadRoutes(route: Route, deps: ReadRouteDeps): void {
       url: "/api/v1/vulnerabilities",
       access: "read",
       summary:
-        "Vulnerabilities of the images the scope runs (every known image unscoped), most severe and widest first",
+        "Vulnerabilities of the images the scope runs (every known image unscoped), most severe and widest first; ?image=DIGEST: those one image carries (its bases' included)",
       schema: {
-        querystring: query(SEVERITY_PROP),
+        querystring: query({
+          ...SEVERITY_PROP,
+          image: {
+            type: "string",
+            maxLength: 200,
+            description: "an image digest or image tree node id: only the vulnerabilities that image carries",
+          },
+        }),
         response: { 200: pageSchema(ANY_OBJECT), 400: ERROR_SCHEMA },
       },
     },
     scoped(async (scope, q) =>
-      pageOf(listVulnerabilities((await deps.view()).index, scope, severities(q.severity)), q),
+      pageOf(listVulnerabilities((await deps.view()).index, scope, severities(q.severity), q.image), q),
     ),
   );
 

@@ -225,16 +225,28 @@ export function scopedImpact(index: ImpactIndex, id: string, scope: FleetScope):
   };
 }
 
-/** Every vulnerability of the scope, most severe first, then by workloads affected, then by id. */
+/**
+ * Every vulnerability of the scope, most severe first, then by workloads affected, then by id. `image` (a digest
+ * or tree node id) keeps those that image carries, its bases' included; a scoped caller gets none for an image
+ * outside its scope (neither its images nor their bases), so the filter cannot probe other teams' images.
+ */
 export function listVulnerabilities(
   index: ImpactIndex,
   scope: FleetScope,
   severities?: readonly Severity[],
+  image?: string,
 ): VulnerabilitySummary[] {
+  let carried: Set<string> | undefined;
+  if (image !== undefined) {
+    const node = index.lineage.byDigest.get(image) ?? image;
+    if (scoped(scope) && !nodesRunBy(index, workloadsIn(index, scope), true).has(node)) return [];
+    carried = new Set((index.vulns.byNode.get(node) ?? []).map((v) => v.vulnerabilityId));
+  }
   const out: VulnerabilitySummary[] = [];
   for (const id of [...index.occurrences.keys()].sort(cmp)) {
     const a = scopedImpact(index, id, scope);
     if (a.vulnerabilityId === undefined) continue;
+    if (carried !== undefined && !carried.has(a.vulnerabilityId)) continue;
     if (scoped(scope) && a.workloads.length === 0) continue;
     if (severities !== undefined && (a.severity === undefined || !severities.includes(a.severity))) continue;
     out.push({

@@ -1,6 +1,6 @@
 import { apiGetAll } from "../api";
 import { Empty, Loaded, Partial, SeverityBadge } from "../components/state";
-import { Link } from "../router";
+import { Link, useLocation } from "../router";
 import { useApi } from "../session";
 
 /** A vulnerability as listed; the API may add fields the list does not show. */
@@ -19,12 +19,24 @@ export interface VulnerabilityRow {
 
 const count = (v: number | unknown[] | undefined) => (Array.isArray(v) ? v.length : v);
 
-/** Vulnerabilities found in the images that run, most severe first as the API orders them. */
+/**
+ * Vulnerabilities found in the images that run, most severe first as the API orders them; `?image=DIGEST` keeps
+ * those one image carries (the images page links here).
+ */
 export function VulnerabilitiesPage() {
-  const load = useApi("vulns", () => apiGetAll<VulnerabilityRow>("/api/v1/vulnerabilities", {}));
+  const image = useLocation().params.get("image") ?? undefined;
+  const load = useApi(`vulns:${image ?? ""}`, () =>
+    apiGetAll<VulnerabilityRow>("/api/v1/vulnerabilities", { image }),
+  );
   return (
     <section>
       <h1>Vulnerabilities</h1>
+      {image !== undefined && (
+        <p data-testid="image-filter">
+          Carried by the image <span className="mono">{image}</span> (its bases included).{" "}
+          <Link href="/vulnerabilities">Show all</Link> · <Link href="/images">Images</Link>
+        </p>
+      )}
       <Loaded load={load} what="vulnerabilities">
         {({ items: rows, complete }) => {
           if (rows.length === 0) return <Empty>No vulnerability matches the images this server knows.</Empty>;
