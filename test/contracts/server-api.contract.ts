@@ -421,7 +421,8 @@ export function describeServerApi(name: string, open: () => Promise<Stores>): vo
         payload: JSON.stringify({ reason: "no longer needed" }),
       },
       { method: "GET", url: "/api/v1/overview", path: "/api/v1/overview", allowed: READERS },
-      { method: "GET", url: "/api/v1/audit", path: "/api/v1/audit", allowed: ["admin"] },
+      { method: "GET", url: "/api/v1/audit", path: "/api/v1/audit", allowed: ["admin", "security"] },
+      { method: "GET", url: "/api/v1/whoami", path: "/api/v1/whoami", allowed: READERS },
       {
         method: "GET",
         url: "/api/v1/admission/decisions",
@@ -629,6 +630,48 @@ export function describeServerApi(name: string, open: () => Promise<Stores>): vo
       expect(impact.teams).toEqual(["team-a"]);
       expect(impact.workloads.length).toBeGreaterThan(0);
       expect(impact.fixAt.length).toBeGreaterThan(0);
+    });
+
+    it("whoami: each token's id, role and team, never the token; the audit log is read by admin and security only", async () => {
+      const h = await harness();
+      const who = async (token: string) => {
+        const r = await h.app.inject({ url: "/api/v1/whoami", headers: bearer(token) });
+        expect(r.statusCode, r.body).toBe(200);
+        expect(r.body).not.toContain(token);
+        return r.json() as Record<string, unknown>;
+      };
+      expect(await who(h.token.admin)).toEqual({
+        id: expect.stringMatching(/^tok_[0-9a-f]{16}$/),
+        role: "admin",
+      });
+      expect(await who(h.token.security)).toEqual({
+        id: expect.stringMatching(/^tok_[0-9a-f]{16}$/),
+        role: "security",
+      });
+      expect(await who(h.token.viewerBeta)).toEqual({
+        id: expect.stringMatching(/^tok_[0-9a-f]{16}$/),
+        role: "team-viewer",
+        team: "beta",
+      });
+      const made = await h.app.inject({
+        method: "POST",
+        url: "/api/v1/exceptions",
+        headers: { "content-type": "application/json", ...bearer(h.token.security) },
+        payload: JSON.stringify({ rules: ["PAL-POD-001"], reason: "audited", expires: "2026-02-01" }),
+      });
+      expect(made.statusCode, made.body).toBe(201);
+      const security = (await who(h.token.security)).id;
+      const trail = await h.app.inject({ url: "/api/v1/audit", headers: bearer(h.token.security) });
+      expect(trail.statusCode, trail.body).toBe(200);
+      expect(
+        (trail.json() as { items: { actor: string; action: string; subject: string }[] }).items.map((e) => [
+          e.actor,
+          e.action,
+          e.subject,
+        ]),
+      ).toEqual([[security, "exception.create", (made.json() as { id: string }).id]]);
+      for (const t of [h.token.viewerAlpha, h.token.ingest])
+        expect((await h.app.inject({ url: "/api/v1/audit", headers: bearer(t) })).statusCode).toBe(403);
     });
 
     it("vulnerabilities ?image=: those one image carries (its base's included); a team-viewer gets none of another team's image", async () => {

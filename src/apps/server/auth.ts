@@ -14,9 +14,9 @@ export type Role = (typeof ROLES)[number];
 
 /**
  * What a route needs: `read` (findings, inventory), `ingest` (push snapshots, images, advisories), `exceptions`
- * (grant exceptions), `admin` (tokens, the audit log).
+ * (grant exceptions), `audit` (read the audit log: admin and security, who reads everything), `admin` (tokens).
  */
-export type Access = "read" | "ingest" | "exceptions" | "admin";
+export type Access = "read" | "ingest" | "exceptions" | "audit" | "admin";
 
 /** Who a request acts as, once its token is verified. */
 export interface Principal {
@@ -59,6 +59,7 @@ export function grants(role: Role, access: Access): boolean {
     case "ingest":
       return role === "admin" || role === "ingest";
     case "exceptions":
+    case "audit":
       return role === "admin" || role === "security";
     case "read":
       return role === "admin" || role === "security" || role === "team-viewer";

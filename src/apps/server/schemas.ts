@@ -45,6 +45,18 @@ export const ERROR_SCHEMA: Schema = {
   },
 };
 
+/** The answer of GET /api/v1/whoami. */
+export const WHOAMI_SCHEMA: Schema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["id", "role"],
+  properties: {
+    id: { type: "string", description: "the token's id (tok_...) or the OIDC subject, never the token" },
+    role: { type: "string", enum: ["admin", "security", "team-viewer", "ingest"] },
+    team: { type: "string", description: "a team-viewer's team" },
+  },
+};
+
 /** A stored finding: the finding itself is the report's finding shape (docs/report-schema). */
 export const FINDING_SCHEMA: Schema = {
   type: "object",

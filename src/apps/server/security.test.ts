@@ -137,7 +137,18 @@ describe("OIDC bearer tokens (keys generated here, JWKS in a file)", async () =>
       expect(await get(await sign({ groups: ["secops"] }))).toBe(200);
       expect(await get(await sign({ groups: ["shop-devs"] }))).toBe(200);
       expect(await get(await sign({ groups: ["shop-devs"] }), "/api/v1/findings?team=pay")).toBe(403);
-      expect(await get(await sign({ groups: ["secops"] }), "/api/v1/audit")).toBe(403);
+      // security reads the audit log but may not issue tokens (admin only).
+      expect(await get(await sign({ groups: ["secops"] }), "/api/v1/audit")).toBe(200);
+      const issue = await app.inject({
+        method: "POST",
+        url: "/api/v1/tokens",
+        headers: {
+          authorization: `Bearer ${await sign({ groups: ["secops"] })}`,
+          "content-type": "application/json",
+        },
+        payload: JSON.stringify({ role: "admin" }),
+      });
+      expect(issue.statusCode, issue.body).toBe(403);
       expect(await get(await sign({ groups: ["secops"] }, { key: other.privateKey }))).toBe(401);
       expect(await get(await sign({ groups: ["secops"] }, { iss: "https://other.example" }))).toBe(401);
       expect(await get(await sign({ groups: ["secops"] }, { aud: "someone-else" }))).toBe(401);

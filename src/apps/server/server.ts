@@ -31,6 +31,7 @@ import {
   OVERVIEW_SCHEMA,
   openApiDocument,
   type RouteSpec,
+  WHOAMI_SCHEMA,
 } from "./schemas.js";
 import {
   AuthFailureLimiter,
@@ -462,6 +463,22 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
         after: q.after,
       };
       return stores.findings.list(query);
+    },
+  );
+
+  route(
+    {
+      method: "GET",
+      url: "/api/v1/whoami",
+      access: "read",
+      summary:
+        "Who the token acts as: its id (never the token), role and team (the dashboard shows what the role may do)",
+      schema: { response: { 200: WHOAMI_SCHEMA } },
+    },
+    async (req) => {
+      const p = req.principal;
+      if (p === undefined) throw new PalisadeError("INTERNAL", "an authenticated route without a principal");
+      return { id: p.id, role: p.role, ...(p.team !== undefined ? { team: p.team } : {}) };
     },
   );
 

@@ -256,9 +256,9 @@ export function registerWriteRoutes(route: Route, deps: WriteRouteDeps): void {
     {
       method: "GET",
       url: "/api/v1/audit",
-      access: "admin",
+      access: "audit",
       summary:
-        "The audit log: every change (exception created, token issued, images and advisories added), who and when",
+        "The audit log (admin and security): every change (exception created or revoked, token issued, images and advisories added), who and when, oldest first",
       schema: {
         querystring: {
           type: "object",
