@@ -35,6 +35,7 @@ const PAGES: [name: string, path: string, ready: string, api: string][] = [
   ["rbac-paths", "/rbac", ".graph canvas", "/api/v1/rbac/paths"],
   ["network", "/netpol", ".graph canvas", "/api/v1/netpol/connectivity"],
   ["exceptions", "/exceptions", "main table, main .state.empty", "/api/v1/exceptions"],
+  ["audit", "/audit", "table.audit", "/api/v1/audit"],
 ];
 
 /** The YAML manifests under `dir` as the `kubectl get -A -o json` List the snapshot route takes. */

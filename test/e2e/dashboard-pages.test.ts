@@ -17,6 +17,16 @@ import {
   startDemo,
 } from "./harness.js";
 
+/** Content-Security-Policy violations and script errors the page reports (each test expects none). */
+function watch(page: Page): string[] {
+  const seen: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error" && /Content Security Policy/i.test(m.text())) seen.push(m.text());
+  });
+  page.on("pageerror", (e) => seen.push(e.message));
+  return seen;
+}
+
 /** An attribute of every row of a table body. */
 async function rowsAttr(page: Page, table: string, attr: string): Promise<(string | null)[]> {
   return page.locator(`${table} tbody tr`).evaluateAll((trs, a) => trs.map((tr) => tr.getAttribute(a)), attr);
@@ -160,6 +170,150 @@ describe.skipIf(!HAS_CHROMIUM)(
       expect(await page.locator("ul.tree").textContent()).not.toContain("team-a");
       await page.goto(`${demo.url}/workloads?team=team-a`);
       await expect(page.getByRole("alert").textContent()).resolves.toContain("may not read");
+      await page.close();
+    });
+
+    it("audit: admin reads the log from the navigation; a team viewer has no link to it and is refused", async () => {
+      const page = await newPage(browser);
+      const errors = watch(page);
+      await signIn(page, demo.url, demo.tokens.admin, "/");
+      await page.getByTestId("whoami").waitFor();
+      expect(await page.getByTestId("whoami").textContent()).toBe("admin");
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Audit" }).click();
+      await page.waitForURL(/\/audit$/);
+      await page.locator("table.audit tbody tr").first().waitFor();
+      const actions = await rowsAttr(page, "table.audit", "data-action");
+      // The demo's tokens were issued (and audited) at start: one per role.
+      expect(actions.slice(0, 3)).toEqual(["token.create", "token.create", "token.create"]);
+      expect(await page.locator("table.audit tbody").textContent()).toContain("team-viewer");
+      expect(await page.locator("table.audit thead th").allTextContents()).toEqual([
+        "When",
+        "Who",
+        "Action",
+        "Subject",
+        "Details",
+      ]);
+      // No token value is ever on the page: only token ids.
+      const html = await page.content();
+      for (const t of Object.values(demo.tokens)) expect(html).not.toContain(t);
+      expect(errors).toEqual([]);
+
+      const viewer = await newPage(browser);
+      await signIn(viewer, demo.url, demo.tokens.teamA, "/");
+      await viewer.getByTestId("whoami").waitFor();
+      expect(await viewer.getByTestId("whoami").textContent()).toBe("team-viewer · team-a");
+      const nav = viewer.getByRole("navigation", { name: "Main" });
+      await nav.getByRole("link", { name: "Risk" }).waitFor();
+      expect(await nav.getByRole("link", { name: "Audit" }).count()).toBe(0);
+      await viewer.goto(`${demo.url}/audit`);
+      await expect(viewer.getByRole("alert").textContent()).resolves.toContain("may not read the audit log");
+      expect(await viewer.locator("table.audit").count()).toBe(0);
+      await viewer.close();
+      await page.close();
+    });
+
+    it("exceptions: made from a finding with reason, scope and expiry, its audit entry shown, then revoked; a team viewer can do neither", async () => {
+      const headers = { authorization: `Bearer ${demo.tokens.admin}` };
+      const listed = (await (
+        await fetch(`${demo.url}/api/v1/findings?team=team-a&severity=medium&limit=1`, { headers })
+      ).json()) as {
+        items: {
+          cluster: string;
+          finding: {
+            id: string;
+            ruleId: string;
+            resource: { kind: string; name: string; namespace?: string };
+            workload?: { kind: string; name: string };
+          };
+        }[];
+      };
+      const target = listed.items[0];
+      if (target === undefined) throw new Error("the demo has no medium finding of team-a");
+      const { finding } = target;
+      const wl = finding.workload ?? finding.resource;
+      const path = `/findings/${encodeURIComponent(finding.id)}?cluster=${target.cluster}`;
+
+      // A team viewer reads the finding but is offered no exception.
+      const viewer = await newPage(browser);
+      await signIn(viewer, demo.url, demo.tokens.teamA, path);
+      await viewer.getByTestId("whoami").waitFor();
+      await viewer.getByRole("heading", { name: "How to fix" }).waitFor();
+      expect(await viewer.getByRole("heading", { name: "Make an exception" }).count()).toBe(0);
+
+      const page = await newPage(browser);
+      const errors = watch(page);
+      await signIn(page, demo.url, demo.tokens.admin, path);
+      await page.getByRole("heading", { name: "Make an exception" }).waitFor();
+      expect(await page.getByLabel("Owner").inputValue()).toBe("team-a");
+      // The reason is required (the browser's check), and blank is not a reason (the page's).
+      await page.getByRole("button", { name: "Make the exception" }).click();
+      expect(
+        await page.getByLabel("Reason").evaluate((el) => (el as HTMLTextAreaElement).validity.valueMissing),
+      ).toBe(true);
+      await page.getByLabel("Reason").fill("   ");
+      await page.getByRole("button", { name: "Make the exception" }).click();
+      await expect(page.getByRole("alert").textContent()).resolves.toContain("a reason is required");
+      await page.getByLabel("Reason").fill("Accepted until the chart's next release; reviewed by security.");
+      await page.getByLabel(/^Expires/).fill("2099-03-01");
+      await page.getByRole("button", { name: "Make the exception" }).click();
+      const made = page.getByTestId("exception-made");
+      await made.waitFor();
+      const entry = page.getByTestId("audit-entry");
+      await entry.waitFor();
+      const id = (await made.locator(".mono").first().textContent()) ?? "";
+      expect(id).toMatch(/^exc_[0-9a-f]{16}$/);
+      const entryText = (await entry.textContent()) ?? "";
+      expect(entryText).toContain(`exception.create of ${id} by tok_`);
+      expect(entryText).toContain("Accepted until the chart's next release");
+
+      const stored = (await (await fetch(`${demo.url}/api/v1/exceptions`, { headers })).json()) as {
+        items: { id: string; exception: unknown; clusters?: string[]; active: boolean }[];
+      };
+      expect(
+        stored.items.map((e) => ({
+          id: e.id,
+          exception: e.exception,
+          clusters: e.clusters,
+          active: e.active,
+        })),
+      ).toEqual([
+        {
+          id,
+          exception: {
+            rules: [finding.ruleId],
+            namespaces: [finding.resource.namespace],
+            workloads: [`${wl.kind}/${wl.name}`],
+            reason: "Accepted until the chart's next release; reviewed by security.",
+            owner: "team-a",
+            expires: "2099-03-01",
+          },
+          clusters: ["demo"],
+          active: true,
+        },
+      ]);
+
+      // The team viewer sees its team's exception, without a way to revoke it.
+      await viewer.goto(`${demo.url}/exceptions`);
+      await viewer.locator(`tr[data-exception="${id}"]`).waitFor();
+      expect(await viewer.getByRole("button", { name: `Revoke ${id}` }).count()).toBe(0);
+      await viewer.close();
+
+      // Revoked from the exceptions page, with a reason; the row says so and the audit entry is shown.
+      await page.getByRole("link", { name: "Exceptions" }).first().click();
+      await page.waitForURL(/\/exceptions$/);
+      const row = page.locator(`tr[data-exception="${id}"]`);
+      expect(await row.getByTestId("status").textContent()).toContain("in force");
+      await page.getByRole("button", { name: `Revoke ${id}` }).click();
+      await page.getByLabel(`Why revoke ${id}?`).fill("the chart was fixed");
+      await page.getByRole("button", { name: "Confirm revoke" }).click();
+      await page.getByTestId("exception-revoked").getByTestId("audit-entry").waitFor();
+      expect(await page.getByTestId("audit-entry").textContent()).toContain(
+        `exception.revoke of ${id} by tok_`,
+      );
+      await expect(row.getByTestId("status").textContent()).resolves.toMatch(
+        /^revoked by tok_[0-9a-f]{16} at .*: the chart was fixed$/,
+      );
+      expect(errors).toEqual([]);
       await page.close();
     });
   },

@@ -32,27 +32,54 @@ export class ApiError extends Error {
 
 /** GET a JSON document from the API. Throws ApiError (status 0 when the server could not be reached). */
 export async function apiGet<T>(path: string, token: string | undefined = getToken()): Promise<T> {
+  return request<T>("GET", path, undefined, token);
+}
+
+/**
+ * POST a JSON body to the API (a change: the server checks the role and writes the audit log). Throws ApiError
+ * like {@link apiGet}; a refused body is a 400 with the field named in its message.
+ */
+export async function apiPost<T>(
+  path: string,
+  body: unknown,
+  token: string | undefined = getToken(),
+): Promise<T> {
+  return request<T>("POST", path, body, token);
+}
+
+async function request<T>(
+  method: "GET" | "POST",
+  path: string,
+  body: unknown,
+  token: string | undefined,
+): Promise<T> {
   let res: Response;
   try {
     res = await fetch(path, {
-      headers: { accept: "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      method,
+      headers: {
+        accept: "application/json",
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
   } catch (e) {
     throw new ApiError(0, "UNREACHABLE", `the server did not answer (${(e as Error).message})`);
   }
   const text = await res.text();
-  let body: unknown;
+  let parsed: unknown;
   try {
-    body = text === "" ? undefined : JSON.parse(text);
+    parsed = text === "" ? undefined : JSON.parse(text);
   } catch {
-    body = undefined;
+    parsed = undefined;
   }
   if (!res.ok) {
-    const err = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
+    const err = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
     throw new ApiError(res.status, err?.code ?? `HTTP_${res.status}`, err?.message ?? res.statusText);
   }
-  if (body === undefined) throw new ApiError(res.status, "INVALID", `${path} did not answer JSON`);
-  return body as T;
+  if (parsed === undefined) throw new ApiError(res.status, "INVALID", `${path} did not answer JSON`);
+  return parsed as T;
 }
 
 /** A query string from the defined values of `params` (`?a=1&b=2`, or "" when none). */

@@ -3,9 +3,10 @@
  * cytoscape on demand, so the first page paints without it.
  */
 import { lazy, type ReactNode, Suspense, useCallback, useState } from "react";
-import { clearToken, getToken } from "./api";
-import { Loading } from "./components/state";
+import { apiGet, clearToken, getToken } from "./api";
+import { Loading, useLoad } from "./components/state";
 import { AlertsPage } from "./pages/alerts";
+import { AuditPage } from "./pages/audit";
 import { ExceptionsPage } from "./pages/exceptions";
 import { FindingPage } from "./pages/finding";
 import { FindingsPage } from "./pages/findings";
@@ -18,12 +19,13 @@ import { VulnerabilitiesPage } from "./pages/vulnerabilities";
 import { VulnerabilityPage } from "./pages/vulnerability";
 import { WorkloadsPage } from "./pages/workloads";
 import { Link, match, navigate, useLocation } from "./router";
-import { SessionContext } from "./session";
+import { canReadAudit, type Principal, SessionContext } from "./session";
 
 const RbacPage = lazy(() => import("./pages/rbac").then((m) => ({ default: m.RbacPage })));
 const NetpolPage = lazy(() => import("./pages/netpol").then((m) => ({ default: m.NetpolPage })));
 
-const NAV: { href: string; label: string }[] = [
+/** The main navigation; `show` hides what the role may not open (the API refuses it anyway). */
+const NAV: { href: string; label: string; show?: (p: Principal | undefined) => boolean }[] = [
   { href: "/", label: "Overview" },
   { href: "/risk", label: "Risk" },
   { href: "/findings", label: "Findings" },
@@ -35,6 +37,7 @@ const NAV: { href: string; label: string }[] = [
   { href: "/netpol", label: "Network" },
   { href: "/alerts", label: "Runtime alerts" },
   { href: "/exceptions", label: "Exceptions" },
+  { href: "/audit", label: "Audit", show: canReadAudit },
 ];
 
 type Route = [pattern: string, render: (p: Record<string, string>) => ReactNode];
@@ -53,6 +56,7 @@ const ROUTES: Route[] = [
   ["/netpol", () => <NetpolPage />],
   ["/alerts", () => <AlertsPage />],
   ["/exceptions", () => <ExceptionsPage />],
+  ["/audit", () => <AuditPage />],
 ];
 
 function section(path: string): string {
@@ -63,6 +67,10 @@ function section(path: string): string {
 export function App() {
   const loc = useLocation();
   const [token, setTokenState] = useState(getToken());
+  const who = useLoad(token ?? "", () =>
+    token === undefined ? Promise.resolve(undefined) : apiGet<Principal>("/api/v1/whoami", token),
+  );
+  const principal = who.status === "ok" ? who.data : undefined;
   const signOut = useCallback((expired = false) => {
     clearToken();
     setTokenState(undefined);
@@ -101,18 +109,24 @@ export function App() {
   }
   const current = section(loc.path);
   return (
-    <SessionContext.Provider value={{ token, signOut }}>
+    <SessionContext.Provider value={{ token, principal, signOut }}>
       <header className="top">
         <Link href="/" className="brand">
           Palisade
         </Link>
         <nav aria-label="Main">
-          {NAV.map((n) => (
+          {NAV.filter((n) => n.show === undefined || n.show(principal)).map((n) => (
             <Link key={n.href} href={n.href} aria-current={current === n.href ? "page" : undefined}>
               {n.label}
             </Link>
           ))}
         </nav>
+        {principal !== undefined && (
+          <span className="whoami" data-testid="whoami">
+            {principal.role}
+            {principal.team !== undefined && ` · ${principal.team}`}
+          </span>
+        )}
         <button type="button" className="signout" onClick={() => signOut()}>
           Sign out
         </button>
