@@ -130,7 +130,7 @@ export async function signIn(page: Page, base: string, token: string, path = "/"
 
 /** The demo served: its URL, a token per role, and how to push the second ("after") snapshot. */
 export interface Demo extends Palisade {
-  tokens: { admin: string; teamA: string; teamB: string };
+  tokens: { admin: string; security: string; teamA: string; teamB: string };
   /** Push examples/demo/snapshots/after.json (the fixed digests rolled out) as cluster `demo`. */
   pushAfter(): Promise<void>;
 }
@@ -156,6 +156,7 @@ export async function startDemo(): Promise<Demo> {
   };
   const tokens = {
     admin: token("admin"),
+    security: token("security"),
     teamA: token("team-viewer team-a"),
     teamB: token("team-viewer team-b"),
   };

@@ -200,6 +200,8 @@ describe("palisade serve", () => {
       const all = await get(token("admin"));
       expect(all.items.length).toBeGreaterThan(0);
       expect(new Set(all.items.map((f) => f.cluster))).toEqual(new Set(["demo"]));
+      // security reads every team's findings, like admin.
+      expect((await get(token("security"))).items.length).toBe(all.items.length);
       const a = await get(token("team-viewer team-a"));
       expect(a.items.length).toBeGreaterThan(0);
       expect(a.items.every((f) => f.finding.team === "team-a")).toBe(true);

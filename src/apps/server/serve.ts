@@ -201,6 +201,7 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
       const issued: DemoToken[] = [];
       for (const who of [
         { role: "admin" },
+        { role: "security" },
         { role: "team-viewer", team: "team-a" },
         { role: "team-viewer", team: "team-b" },
       ] as const) {
