@@ -524,8 +524,53 @@ export function describeRuntimeApi(name: string, db: (dir: string) => string): v
       await server.close();
       const stores = await openStores(location);
       try {
-        const { baselines } = await stores.baselines.listBaselines();
+        const { baselines } = await stores.baselines.listBaselines("prod");
         expect(baselines.map((b) => [b.workload.name, b.state])).toEqual([["web", "observing"]]);
+      } finally {
+        await stores.close();
+      }
+    });
+
+    it("baselines are per cluster: the same namespace/workload in another cluster learns on its own, and both are kept apart in the store", async () => {
+      const { call, server, location } = await serve(undefined, { baselineWindowMs: 2 * MIN });
+      const ct = { "content-type": "application/x-ndjson" };
+      const json = { "content-type": "application/json" };
+      // Cluster stage holds the same namespace shop, Deployment web and pod address as prod.
+      expect((await call("POST", "/api/v1/clusters/stage/snapshots", SNAPSHOT, json)).status).toBe(200);
+      const learn = [1, 2].map((k) => hubble(T0 + k * MIN, "10.1.0.7", "203.0.113.1", 443)).join("\n");
+      await call("POST", "/api/v1/clusters/prod/events/hubble", learn, ct);
+      // prod's window is over at T0+10min; stage's web sees its first event then: it learns, no drift.
+      const ssh = hubble(T0 + 10 * MIN, "10.1.0.7", "198.51.100.7", 22);
+      expect((await call("POST", "/api/v1/clusters/stage/events/hubble", ssh, ct)).json).toMatchObject({
+        accepted: 1,
+      });
+      expect((await call("GET", "/api/v1/alerts?rule=PAL-RT-DRIFT-002")).json.items).toEqual([]);
+      // The same flow in prod is drift (prod learned only 203.0.113.1:443), stored under prod only.
+      await call("POST", "/api/v1/clusters/prod/events/hubble", ssh, ct);
+      const drift = (await call("GET", "/api/v1/alerts?rule=PAL-RT-DRIFT-002")).json.items as {
+        cluster: string;
+      }[];
+      expect(drift.map((a) => a.cluster)).toEqual(["prod"]);
+      expect((await call("GET", "/api/v1/alerts?rule=PAL-RT-DRIFT-002&cluster=stage")).json.items).toEqual(
+        [],
+      );
+      await server.close();
+      const stores = await openStores(location);
+      try {
+        expect(await stores.baselines.baselineClusters()).toEqual(["prod", "stage"]);
+        const peers = async (cluster: string) =>
+          (await stores.baselines.listBaselines(cluster)).baselines.map((b) => ({
+            workload: b.workload,
+            learningFrom: b.learningFrom,
+            peers: Object.keys(b.peers),
+          }));
+        const web = { kind: "Deployment", namespace: "shop", name: "web" };
+        expect(await peers("prod")).toEqual([
+          { workload: web, learningFrom: T0 + MIN, peers: ["egress cidr:203.0.113.0/24 TCP/443"] },
+        ]);
+        expect(await peers("stage")).toEqual([
+          { workload: web, learningFrom: T0 + 10 * MIN, peers: ["egress cidr:198.51.100.0/24 TCP/22"] },
+        ]);
       } finally {
         await stores.close();
       }

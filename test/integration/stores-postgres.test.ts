@@ -15,6 +15,7 @@ import {
 } from "../../src/adapters/store/index.js";
 import { migratePg, PgConnection } from "../../src/adapters/store/postgres/index.js";
 import { dg, img } from "../../src/core/lineage/__fixtures__/images.js";
+import type { WorkloadBaseline } from "../../src/core/runtime/index.js";
 import { describeRemediationConcurrency, describeStoresContracts, rec, record } from "../contracts/index.js";
 import { type CliResult, runCli } from "../support/cli.js";
 
@@ -161,6 +162,41 @@ describe.runIf(UP)("stores on PostgreSQL", () => {
         expect((await describeSchema(schema)).applied).toHaveLength(k);
         await (await openStores(urlFor(schema))).close();
         expect({ from: k, ...(await describeSchema(schema)) }).toEqual({ from: k, ...want });
+      }
+    });
+
+    it("migration 13 keeps every baseline stored before, as the local book (cluster '')", async () => {
+      const schema = freshSchema();
+      const pool = new pg.Pool({ connectionString: URL_BASE, max: 1 });
+      const body: WorkloadBaseline = {
+        workload: { kind: "Deployment", namespace: "shop", name: "web" },
+        state: "observing",
+        learningFrom: 1,
+        windowMs: 2,
+        stateSince: 3,
+        observations: 4,
+        novelty: 0.5,
+        processes: {},
+        peers: {},
+        overflow: 0,
+      };
+      try {
+        await migratePg(new PgConnection(pool, schema, URL_BASE, 10_000), PG_MIGRATIONS.slice(0, 12));
+        await pool.query(
+          `INSERT INTO "${schema}".runtime_baselines (key, body, updated_at) VALUES ($1, $2, $3)`,
+          ["shop/Deployment/web", JSON.stringify(body), "2026-01-01T00:00:00.000Z"],
+        );
+      } finally {
+        await pool.end();
+      }
+      const stores = await openStores(urlFor(schema));
+      try {
+        expect(await stores.baselines.baselineClusters()).toEqual([""]);
+        expect(await stores.baselines.listBaselines("")).toEqual({ baselines: [body], coverage: [] });
+        await stores.baselines.putBaselines("prod", [body], new Date("2026-01-02T00:00:00.000Z"));
+        expect(await stores.baselines.baselineClusters()).toEqual(["", "prod"]);
+      } finally {
+        await stores.close();
       }
     });
 

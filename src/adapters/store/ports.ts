@@ -421,16 +421,20 @@ export interface ExceptionStore {
 // Runtime baselines
 
 /**
- * Behaviour baselines of workloads (core/runtime `WorkloadBaseline`), one per workload key
- * (`namespace/kind/name`). A save replaces the baselines it names and leaves the others.
+ * Behaviour baselines of workloads (core/runtime `WorkloadBaseline`), one per (cluster, workload key
+ * `namespace/kind/name`): two clusters with a namespace and workload of the same name learn apart. The cluster
+ * `""` is the local book of `palisade events` (events read from files, no cluster named). A save replaces the
+ * baselines it names and leaves the others.
  */
 export interface BaselineStore {
-  /** Every stored baseline, ordered by key; rows that no longer parse are coverage entries, not failures. */
-  listBaselines(): Promise<{ baselines: WorkloadBaseline[]; coverage: CoverageEntry[] }>;
-  /** Insert or replace these baselines in one transaction, stamped `now`. */
-  putBaselines(baselines: readonly WorkloadBaseline[], now: Date): Promise<void>;
-  /** Delete the baselines of these workload keys in one transaction (keys not stored are ignored). */
-  deleteBaselines(keys: readonly string[]): Promise<void>;
+  /** The cluster's baselines, ordered by key; rows that no longer parse are coverage entries, not failures. */
+  listBaselines(cluster: string): Promise<{ baselines: WorkloadBaseline[]; coverage: CoverageEntry[] }>;
+  /** Insert or replace these baselines of the cluster in one transaction, stamped `now`. */
+  putBaselines(cluster: string, baselines: readonly WorkloadBaseline[], now: Date): Promise<void>;
+  /** Delete the cluster's baselines of these workload keys in one transaction (keys not stored are ignored). */
+  deleteBaselines(cluster: string, keys: readonly string[]): Promise<void>;
+  /** The clusters holding at least one baseline, sorted. */
+  baselineClusters(): Promise<string[]>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import {
   record,
 } from "../../../test/contracts/index.js";
 import { dg, img } from "../../core/lineage/__fixtures__/images.js";
+import type { WorkloadBaseline } from "../../core/runtime/index.js";
 import {
   MemoryVulnStore,
   migrateSqlite,
@@ -265,6 +266,38 @@ describe("SQLite schema migrations", () => {
         lastSeen: "2026-01-02T00:00:00.000Z",
       },
     ]);
+  });
+
+  it("migration 14 keeps every baseline stored before, as the local book (cluster '')", async () => {
+    const file = freshFile();
+    mkdirSync(join(file, ".."), { recursive: true });
+    const db = new RawDatabase(file);
+    migrateSqlite(db as unknown as SqliteDatabase, file, SQLITE_MIGRATIONS.slice(0, 13));
+    const body: WorkloadBaseline = {
+      workload: { kind: "Deployment", namespace: "shop", name: "web" },
+      state: "observing",
+      learningFrom: 1,
+      windowMs: 2,
+      stateSince: 3,
+      observations: 4,
+      novelty: 0.5,
+      processes: {},
+      peers: {},
+      overflow: 0,
+    };
+    db.prepare("INSERT INTO runtime_baselines (key, body, updated_at) VALUES (?, ?, ?)").run(
+      "shop/Deployment/web",
+      JSON.stringify(body),
+      "2026-01-01T00:00:00.000Z",
+    );
+    db.close();
+    const stores = await openStores(file);
+    try {
+      expect(await stores.baselines.baselineClusters()).toEqual([""]);
+      expect(await stores.baselines.listBaselines("")).toEqual({ baselines: [body], coverage: [] });
+    } finally {
+      await stores.close();
+    }
   });
 
   it("a database newer than this Palisade is refused with a typed error, and left as it is", async () => {

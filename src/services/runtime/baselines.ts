@@ -13,22 +13,33 @@ import {
   type TimedInventory,
   type WorkloadBaseline,
   type WorkloadRef,
+  workloadFactsKey,
 } from "../../core/runtime/index.js";
 import type { Detector } from "./detect.js";
 
+/**
+ * The book of one cluster's baselines (`""`: the local book of events read from files, no cluster named): a
+ * workload is known by namespace/kind/name, which two clusters may share.
+ */
 export async function openBaselineBook(
   store: BaselineStore,
+  cluster: string,
   options: BaselineOptions,
 ): Promise<{ book: BaselineBook; detector: Detector; coverage: CoverageEntry[] }> {
-  const { baselines, coverage } = await store.listBaselines();
+  const { baselines, coverage } = await store.listBaselines(cluster);
   const book = new BaselineBook(options, baselines);
   return { book, detector: (e) => book.observe(e), coverage };
 }
 
-/** Save the book: its baselines replaced, the ones it retired deleted. */
-export async function saveBaselineBook(store: BaselineStore, book: BaselineBook, now: Date): Promise<void> {
-  await store.putBaselines([...book.baselines.values()], now);
-  if (book.retired.length > 0) await store.deleteBaselines(book.retired);
+/** Save the cluster's book: its baselines replaced, the ones it retired deleted. */
+export async function saveBaselineBook(
+  store: BaselineStore,
+  cluster: string,
+  book: BaselineBook,
+  now: Date,
+): Promise<void> {
+  await store.putBaselines(cluster, [...book.baselines.values()], now);
+  if (book.retired.length > 0) await store.deleteBaselines(cluster, book.retired);
 }
 
 /**
@@ -61,21 +72,22 @@ export type BaselineChange =
 /** Promote a baseline or accept an item into it; answers the transition (promote) or whether it was found. */
 export async function changeBaseline(
   store: BaselineStore,
+  cluster: string,
   workload: WorkloadRef,
   change: BaselineChange,
   now: Date,
 ): Promise<{ found: boolean; transition?: BaselineTransition; baseline?: WorkloadBaseline }> {
-  const { book } = await openBaselineBook(store, { windowMs: 0 });
+  const { book } = await openBaselineBook(store, cluster, { windowMs: 0 });
   const at = now.getTime();
   if (change.action === "promote") {
     const t = book.promote(workload, at);
-    const b = book.baselines.get(`${workload.namespace}/${workload.kind}/${workload.name}`);
+    const b = book.baselines.get(workloadFactsKey(workload));
     if (!b) return { found: false };
-    await store.putBaselines([b], now);
+    await store.putBaselines(cluster, [b], now);
     return { found: true, baseline: b, ...(t ? { transition: t } : {}) };
   }
   if (!book.accept(workload, change.kind, change.item, at)) return { found: false };
-  const b = book.baselines.get(`${workload.namespace}/${workload.kind}/${workload.name}`) as WorkloadBaseline;
-  await store.putBaselines([b], now);
+  const b = book.baselines.get(workloadFactsKey(workload)) as WorkloadBaseline;
+  await store.putBaselines(cluster, [b], now);
   return { found: true, baseline: b };
 }

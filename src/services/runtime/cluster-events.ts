@@ -73,7 +73,8 @@ interface ClusterContext {
 /** Events of the clusters a server receives; one per server (it holds the attribution of each cluster). */
 export class ClusterEvents {
   private readonly contexts = new Map<string, Promise<ClusterContext>>();
-  private baselines: Promise<BaselineBook> | undefined;
+  /** One book per cluster: a workload is known by namespace/kind/name, which two clusters may share. */
+  private readonly baselines = new Map<string, Promise<BaselineBook>>();
   private lastSave = 0;
 
   constructor(
@@ -129,10 +130,12 @@ export class ClusterEvents {
     return { latest, prepared, detectors };
   }
 
-  private book(): Promise<BaselineBook> | undefined {
+  private book(cluster: string): Promise<BaselineBook> | undefined {
     const windowMs = this.config.baselineWindowMs;
     if (windowMs === undefined) return undefined;
-    this.baselines ??= this.deps.stores.baselines.listBaselines().then(
+    const cached = this.baselines.get(cluster);
+    if (cached) return cached;
+    const opening = this.deps.stores.baselines.listBaselines(cluster).then(
       ({ baselines }) =>
         new BaselineBook(
           {
@@ -144,13 +147,18 @@ export class ClusterEvents {
           baselines,
         ),
     );
-    return this.baselines;
+    this.baselines.set(cluster, opening);
+    // A book that could not be read is read again by the next request, not kept as a failure.
+    opening.catch(() => {
+      if (this.baselines.get(cluster) === opening) this.baselines.delete(cluster);
+    });
+    return opening;
   }
 
   /** Read, attribute and judge one request's events of `cluster`; store its alerts. */
   async ingest(cluster: string, input: EventInput): Promise<ClusterEventsResult> {
     const ctx = await this.context(cluster);
-    const book = await this.book();
+    const book = await this.book(cluster);
     const detectors = book
       ? [...ctx.detectors, (e: Parameters<Detector>[0]) => book.observe(e)]
       : ctx.detectors;
@@ -166,12 +174,13 @@ export class ClusterEvents {
     return { summary: r.summary, opened, merged, alerts: r.alerts.length, overflow: r.overflow };
   }
 
-  /** Save the baselines now (the server calls it when it closes). */
+  /** Save every cluster's baselines now (the server calls it when it closes). */
   async flush(): Promise<void> {
-    if (!this.baselines) return;
-    const book = await this.baselines;
     const at = this.deps.now();
     this.lastSave = at.getTime();
-    await this.deps.stores.baselines.putBaselines([...book.baselines.values()], at);
+    for (const [cluster, opening] of [...this.baselines].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      const book = await opening.catch(() => undefined);
+      if (book) await this.deps.stores.baselines.putBaselines(cluster, [...book.baselines.values()], at);
+    }
   }
 }

@@ -5,23 +5,45 @@ import type { BaselineStore } from "../ports.js";
 
 /** Baselines kept as JSON text, as the other backends keep them (so a returned value is never shared). */
 export class MemoryBaselineStore implements BaselineStore {
-  private readonly rows = new Map<string, string>();
+  /** cluster -> key -> JSON body. */
+  private readonly rows = new Map<string, Map<string, string>>();
 
-  async listBaselines(): Promise<{ baselines: WorkloadBaseline[]; coverage: CoverageEntry[] }> {
-    return baselinesFromRows([...this.rows].map(([key, body]) => ({ key, body })));
+  async listBaselines(
+    cluster: string,
+  ): Promise<{ baselines: WorkloadBaseline[]; coverage: CoverageEntry[] }> {
+    return baselinesFromRows(
+      [...(this.rows.get(cluster) ?? [])].map(([key, body]) => ({ key, body })),
+      cluster,
+    );
   }
 
-  async putBaselines(baselines: readonly WorkloadBaseline[], _now: Date): Promise<void> {
-    for (const b of baselines) this.rows.set(baselineKey(b), JSON.stringify(b));
+  async putBaselines(cluster: string, baselines: readonly WorkloadBaseline[], _now: Date): Promise<void> {
+    if (baselines.length === 0) return;
+    let rows = this.rows.get(cluster);
+    if (!rows) {
+      rows = new Map();
+      this.rows.set(cluster, rows);
+    }
+    for (const b of baselines) rows.set(baselineKey(b), JSON.stringify(b));
   }
 
-  async deleteBaselines(keys: readonly string[]): Promise<void> {
-    for (const k of keys) this.rows.delete(k);
+  async deleteBaselines(cluster: string, keys: readonly string[]): Promise<void> {
+    const rows = this.rows.get(cluster);
+    if (!rows) return;
+    for (const k of keys) rows.delete(k);
+    if (rows.size === 0) this.rows.delete(cluster);
+  }
+
+  async baselineClusters(): Promise<string[]> {
+    return [...this.rows.keys()].sort(cmp);
   }
 }
 
 /** Rows (key, JSON body) to baselines ordered by key; a row that does not parse is a coverage entry. */
-export function baselinesFromRows(rows: readonly { key: string; body: string }[]): {
+export function baselinesFromRows(
+  rows: readonly { key: string; body: string }[],
+  cluster: string,
+): {
   baselines: WorkloadBaseline[];
   coverage: CoverageEntry[];
 } {
@@ -38,7 +60,7 @@ export function baselinesFromRows(rows: readonly { key: string; body: string }[]
     else
       coverage.push({
         reason: "invalid",
-        message: `stored baseline ${r.key} does not parse; it was skipped`,
+        message: `stored baseline ${cluster === "" ? "" : `${cluster}/`}${r.key} does not parse; it was skipped`,
       });
   }
   return { baselines, coverage };

@@ -268,6 +268,18 @@ export const PG_MIGRATIONS: readonly Migration<Up>[] = [
       await c.query(`ALTER TABLE ${t("exceptions")} ADD COLUMN IF NOT EXISTS revoked text`);
     },
   },
+  {
+    version: 13,
+    name: "runtime baselines per cluster",
+    // Rows stored before belong to no known cluster: they become the local book ("").
+    up: async (c, t) => {
+      await c.query(`
+        ALTER TABLE ${t("runtime_baselines")} ADD COLUMN IF NOT EXISTS cluster text COLLATE "C" NOT NULL DEFAULT '';
+        ALTER TABLE ${t("runtime_baselines")} DROP CONSTRAINT IF EXISTS runtime_baselines_pkey;
+        ALTER TABLE ${t("runtime_baselines")} ADD PRIMARY KEY (cluster, key);
+      `);
+    },
+  },
 ];
 
 export const PG_SCHEMA_VERSION = latestVersion(PG_MIGRATIONS);

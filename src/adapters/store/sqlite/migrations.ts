@@ -290,6 +290,26 @@ CREATE INDEX IF NOT EXISTS admission_decisions_by_namespace ON admission_decisio
     name: "exception revocations",
     up: (db) => db.exec("ALTER TABLE exceptions ADD COLUMN revoked TEXT;"),
   },
+  {
+    version: 14,
+    name: "runtime baselines per cluster",
+    // The server learned one baseline per namespace/kind/name whatever the cluster, so two clusters with the same
+    // workload shared it. Rows stored before belong to no known cluster: they become the local book ("").
+    up: (db) =>
+      db.exec(`
+CREATE TABLE runtime_baselines_by_cluster (
+  cluster TEXT NOT NULL,
+  key TEXT NOT NULL,
+  body TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (cluster, key)
+) WITHOUT ROWID;
+INSERT INTO runtime_baselines_by_cluster (cluster, key, body, updated_at)
+  SELECT '', key, body, updated_at FROM runtime_baselines;
+DROP TABLE runtime_baselines;
+ALTER TABLE runtime_baselines_by_cluster RENAME TO runtime_baselines;
+`),
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = latestVersion(SQLITE_MIGRATIONS);

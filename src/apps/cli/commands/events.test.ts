@@ -249,6 +249,7 @@ describe("palisade events alerts: baseline expiry", () => {
     const stores = await openStores(db);
     const item = (at: number) => ({ firstSeen: at, lastSeen: at, count: 1 });
     await stores.baselines.putBaselines(
+      "",
       [
         {
           workload: { kind: "Deployment", namespace: "shop", name: "retired-app" },
@@ -316,6 +317,57 @@ describe("palisade events alerts: baseline expiry", () => {
         ],
       ),
     ).toEqual([["web", ["/app/server"], 1]]);
+  });
+
+  it("baseline list, promote and accept --cluster read and change the server's book of that cluster only", async () => {
+    const db = join(dir, "clusters.db");
+    const stores = await openStores(db);
+    const learned = (processes: string[]) => ({
+      workload: { kind: "Deployment", namespace: "shop", name: "web" },
+      state: "observing" as const,
+      learningFrom: T0,
+      windowMs: 5 * MIN,
+      stateSince: T0 + 5 * MIN,
+      observations: 10,
+      novelty: 0.1,
+      processes: Object.fromEntries(processes.map((p) => [p, { firstSeen: T0, lastSeen: T0, count: 1 }])),
+      peers: {},
+      overflow: 0,
+    });
+    await stores.baselines.putBaselines("prod", [learned(["/app/prod"])], new Date(T0));
+    await stores.baselines.putBaselines("stage", [learned(["/app/stage"])], new Date(T0));
+    await stores.close();
+    const list = async (...cluster: string[]) =>
+      JSON.parse(
+        (await runCli(["events", "baseline", "list", "--db", db, "-o", "json", ...cluster])).stdout,
+      ).map((b: { state: string; processes: object }) => [b.state, Object.keys(b.processes)]);
+    expect(await list()).toEqual([]);
+    expect(await list("--cluster", "prod")).toEqual([["observing", ["/app/prod"]]]);
+    const promote = await runCli([
+      "events",
+      "baseline",
+      "promote",
+      "shop/web",
+      "--db",
+      db,
+      "--cluster",
+      "stage",
+    ]);
+    expect(promote.stdout).toContain("Deployment shop/web: observing -> enforcing");
+    expect(await list("--cluster", "stage")).toEqual([["enforcing", ["/app/stage"]]]);
+    expect(await list("--cluster", "prod")).toEqual([["observing", ["/app/prod"]]]);
+    const missing = await runCli([
+      "events",
+      "baseline",
+      "promote",
+      "shop/web",
+      "--db",
+      db,
+      "--cluster",
+      "dev",
+    ]);
+    expect(missing.stderr).toContain("no baseline for Deployment shop/web in cluster dev");
+    expect(missing.code).not.toBe(0);
   });
 });
 

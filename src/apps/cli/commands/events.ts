@@ -371,7 +371,8 @@ export function register(program: Command, ctx: CliContext): void {
         );
       const { withStores } = await import("../db-location.js");
       result = await withStores(flags.db, ctx, {}, async (stores) => {
-        const { book, detector, coverage } = await svc.openBaselineBook(stores.baselines, {
+        // Events read from files name no cluster: their baselines are the local book ("").
+        const { book, detector, coverage } = await svc.openBaselineBook(stores.baselines, "", {
           windowMs,
           ...(auto === undefined ? {} : { autoPromoteConfidence: auto }),
           ...(flags.baselineExpire === undefined
@@ -392,7 +393,7 @@ export function register(program: Command, ctx: CliContext): void {
             reason: "limit",
             message: `${book.evicted.refusedObservations} observation(s) of workloads past the limit of baselines were not learned`,
           });
-        await svc.saveBaselineBook(stores.baselines, book, ctx.now());
+        await svc.saveBaselineBook(stores.baselines, "", book, ctx.now());
         for (const t of book.transitions)
           ctx.stderr.write(
             `palisade: baseline ${t.workload.kind} ${t.workload.namespace}/${t.workload.name}: ${t.from} -> ${t.to} at ${new Date(t.at).toISOString()} (confidence ${t.confidence}; ${t.reason})\n`,
@@ -427,6 +428,9 @@ export function register(program: Command, ctx: CliContext): void {
           : EXIT.OK;
   });
 
+  const CLUSTER_FLAG = "--cluster <name>";
+  const CLUSTER_FLAG_HELP =
+    "the cluster whose baselines (as `palisade serve` learns them per cluster); default: the local book of `events --baseline-window`";
   const baseline = events
     .command("baseline")
     .description("per-workload behaviour baselines (processes, network peers)");
@@ -434,12 +438,13 @@ export function register(program: Command, ctx: CliContext): void {
     .command("list")
     .description("every baseline with its state and confidence")
     .addOption(storesDbOption(ctx))
+    .option(CLUSTER_FLAG, CLUSTER_FLAG_HELP)
     .addOption(outputOption(["table", "json"], "table"))
-    .action(async (flags: { db?: string; output: "table" | "json" }) => {
+    .action(async (flags: { db?: string; cluster?: string; output: "table" | "json" }) => {
       const { withStores } = await import("../db-location.js");
       const { confidenceOf } = await import("../../../core/runtime/index.js");
       const { baselines, coverage } = await withStores(flags.db, ctx, { create: false }, (s) =>
-        s.baselines.listBaselines(),
+        s.baselines.listBaselines(flags.cluster ?? ""),
       );
       const rows = baselines.map((b) => ({ ...b, confidence: confidenceOf(b) }));
       if (flags.output === "json") ctx.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
@@ -454,7 +459,7 @@ export function register(program: Command, ctx: CliContext): void {
     });
   const change = async (
     ref: string,
-    flags: { db?: string },
+    flags: { db?: string; cluster?: string },
     what: import("../../../services/runtime/index.js").BaselineChange,
   ) => {
     const svc = await import("../../../services/runtime/index.js");
@@ -466,9 +471,13 @@ export function register(program: Command, ctx: CliContext): void {
       );
     const { withStores } = await import("../db-location.js");
     const r = await withStores(flags.db, ctx, { create: false }, (s) =>
-      svc.changeBaseline(s.baselines, w, what, ctx.now()),
+      svc.changeBaseline(s.baselines, flags.cluster ?? "", w, what, ctx.now()),
     );
-    if (!r.found) throw new PalisadeError("INPUT", `no baseline for ${w.kind} ${w.namespace}/${w.name}`);
+    if (!r.found)
+      throw new PalisadeError(
+        "INPUT",
+        `no baseline for ${w.kind} ${w.namespace}/${w.name}${flags.cluster ? ` in cluster ${flags.cluster}` : ""}`,
+      );
     ctx.stdout.write(
       r.transition
         ? `${w.kind} ${w.namespace}/${w.name}: ${r.transition.from} -> ${r.transition.to} (confidence ${r.transition.confidence})\n`
@@ -480,7 +489,10 @@ export function register(program: Command, ctx: CliContext): void {
     .description("move a baseline to enforcing-by-alert: new behaviour becomes an alert (nothing is blocked)")
     .argument("<workload>", "KIND/NAMESPACE/NAME, or NAMESPACE/NAME for a Deployment")
     .addOption(storesDbOption(ctx))
-    .action((ref: string, flags: { db?: string }) => change(ref, flags, { action: "promote" }));
+    .option(CLUSTER_FLAG, CLUSTER_FLAG_HELP)
+    .action((ref: string, flags: { db?: string; cluster?: string }) =>
+      change(ref, flags, { action: "promote" }),
+    );
   baseline
     .command("accept")
     .description("accept reviewed behaviour into a baseline (an item as a drift alert names it)")
@@ -488,7 +500,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--process <binary>", "an executable path")
     .option("--peer <item>", 'a peer as drift names it, e.g. "egress cidr:203.0.113.0/24 TCP/443"')
     .addOption(storesDbOption(ctx))
-    .action((ref: string, flags: { db?: string; process?: string; peer?: string }) => {
+    .option(CLUSTER_FLAG, CLUSTER_FLAG_HELP)
+    .action((ref: string, flags: { db?: string; cluster?: string; process?: string; peer?: string }) => {
       if ((flags.process === undefined) === (flags.peer === undefined))
         throw new PalisadeError("USAGE", "give one of --process or --peer");
       return change(
