@@ -20,6 +20,7 @@ export function record(key: string, count = 0, at = "2025-01-01T00:00:00.000Z"):
     reopenCount: count,
     patchedImages: [],
     totals: { workloads: 0, replicas: 0, vulnerableReplicas: 0, fixedReplicas: 0 },
+    rollouts: [],
     workloads: [],
     history: [{ state: "open", at }],
   };

@@ -385,6 +385,7 @@ export function describeServerApi(name: string, open: () => Promise<Stores>): vo
       /** The POST body (default: a snapshot). */
       payload?: string;
     }[] = [
+      { method: "GET", url: "/api/v1/clusters", path: "/api/v1/clusters", allowed: READERS },
       { method: "GET", url: "/api/v1/vulnerabilities", path: "/api/v1/vulnerabilities", allowed: READERS },
       {
         method: "GET",
@@ -601,6 +602,7 @@ export function describeServerApi(name: string, open: () => Promise<Stores>): vo
         "/api/v1/rbac/paths?limit=1000",
         "/api/v1/netpol/connectivity?limit=1000",
         "/api/v1/risk?limit=1000",
+        "/api/v1/clusters",
       ];
       // What the admin sees of team-b, on the routes that hold workloads of both teams: the check below can fail.
       const seesB = new Set([

@@ -3,6 +3,7 @@ import { connect } from "node:net";
 import pg from "pg";
 import { afterAll, expect, it } from "vitest";
 import { openStores } from "../../src/adapters/store/index.js";
+import { describeMultiClusterApi } from "../contracts/multi-cluster-api.contract.js";
 import { describeServerApi } from "../contracts/server-api.contract.js";
 
 /**
@@ -44,11 +45,16 @@ it("PostgreSQL is reachable", () => {
   expect(UP ? "reachable" : `PostgreSQL is not reachable at ${new URL(URL_BASE).host}`).toBe("reachable");
 });
 
-if (UP)
-  describeServerApi("PostgreSQL", () => {
-    const schema = `palisade_srv_${process.pid}_${randomBytes(6).toString("hex")}`;
-    schemas.push(schema);
-    const u = new URL(URL_BASE);
-    u.searchParams.set("schema", schema);
-    return openStores(u.toString());
-  });
+/** A bundle in a fresh schema, dropped after the file. */
+function freshStores() {
+  const schema = `palisade_srv_${process.pid}_${randomBytes(6).toString("hex")}`;
+  schemas.push(schema);
+  const u = new URL(URL_BASE);
+  u.searchParams.set("schema", schema);
+  return openStores(u.toString());
+}
+
+if (UP) {
+  describeServerApi("PostgreSQL", freshStores);
+  describeMultiClusterApi("PostgreSQL", freshStores);
+}

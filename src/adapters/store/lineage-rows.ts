@@ -5,7 +5,12 @@
  */
 import { PalisadeError } from "../../core/errors/index.js";
 import { type CoverageEntry, cmp } from "../../core/findings/index.js";
-import { type KnownImage, parseKnownImage, type RemediationRecord } from "../../core/lineage/index.js";
+import {
+  clusterRollouts,
+  type KnownImage,
+  parseKnownImage,
+  type RemediationRecord,
+} from "../../core/lineage/index.js";
 import { FORBIDDEN_KEYS, isRecord } from "../../core/util/index.js";
 import type { StoredImage, TagMove } from "./ports.js";
 
@@ -17,7 +22,10 @@ export function parseRemediationRecord(text: string): RemediationRecord {
   });
   if (!isRecord(v) || typeof v.key !== "string" || typeof v.state !== "string" || !Array.isArray(v.workloads))
     throw new PalisadeError("INPUT", "stored remediation record: bad shape");
-  return v as unknown as RemediationRecord;
+  const r = v as unknown as RemediationRecord;
+  // Records stored before rollouts were kept: derived from their workloads (exact unless the list was cut).
+  if (!Array.isArray(v.rollouts)) r.rollouts = clusterRollouts(r.workloads);
+  return r;
 }
 
 /** A stored known image row. */

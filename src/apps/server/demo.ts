@@ -68,8 +68,12 @@ export interface DemoLoaded {
   next: string;
 }
 
-/** Load the demo in `dir` into `stores`: advisories, images, then the "before" snapshot. */
-export async function loadDemo(stores: Stores, dir: string, now: () => Date): Promise<DemoLoaded> {
+/** The demo's advisories and images (analysed and remembered), without a snapshot of any cluster. */
+export async function loadDemoCatalog(
+  stores: Stores,
+  dir: string,
+  now: () => Date,
+): Promise<{ advisories: number; images: number }> {
   const advisories = await importAdvisories(readOsvPaths([join(dir, "advisories")]), {
     vulns: stores.vulns,
     now,
@@ -84,10 +88,15 @@ export async function loadDemo(stores: Stores, dir: string, now: () => Date): Pr
     known.push(knownImageFromSbom(sbom, [ref]));
   }
   await rememberImages(known, { images: stores.images, now });
+  return { advisories: advisories.records, images: known.length };
+}
+
+/** Load the demo in `dir` into `stores`: advisories, images, then the "before" snapshot. */
+export async function loadDemo(stores: Stores, dir: string, now: () => Date): Promise<DemoLoaded> {
+  const catalog = await loadDemoCatalog(stores, dir, now);
   const snapshot = await ingestSnapshotFile(stores, DEMO_CLUSTER, join(dir, "snapshots", "before.json"), now);
   return {
-    advisories: advisories.records,
-    images: known.length,
+    ...catalog,
     snapshot,
     next: join(dir, "snapshots", "after.json"),
   };

@@ -11,14 +11,15 @@ import type { Severity } from "../../core/findings/index.js";
 import {
   type FleetScope,
   type FleetView,
+  fleetImpact,
   imageTree,
+  listClusters,
   listImages,
   listVulnerabilities,
   listWorkloads,
   netpolEdges,
   rbacPaths,
   riskQueue,
-  scopedImpact,
   scopedPlan,
   scopedRemediations,
 } from "../../services/fleet/index.js";
@@ -129,6 +130,35 @@ export function registerReadRoutes(route: Route, deps: ReadRouteDeps): void {
   route(
     {
       method: "GET",
+      url: "/api/v1/clusters",
+      access: "read",
+      summary:
+        "Clusters with a stored snapshot (when scoped: those where the scope has workloads), with the latest snapshot's time and the scope's workloads, replicas and namespaces in each",
+      schema: {
+        querystring: query(),
+        response: {
+          200: pageSchema({
+            type: "object",
+            required: ["cluster", "latestSnapshot", "workloads", "replicas", "namespaces"],
+            properties: {
+              cluster: { type: "string" },
+              latestSnapshot: { type: "string", format: "date-time" },
+              workloads: { type: "integer" },
+              replicas: { type: "integer" },
+              namespaces: { type: "integer" },
+            },
+          }),
+        },
+      },
+    },
+    scoped(async (scope, q) =>
+      pageOf(listClusters(await deps.view(), await deps.stores.snapshots.clusters(), scope), q),
+    ),
+  );
+
+  route(
+    {
+      method: "GET",
       url: "/api/v1/vulnerabilities",
       access: "read",
       summary:
@@ -156,7 +186,7 @@ export function registerReadRoutes(route: Route, deps: ReadRouteDeps): void {
       url: "/api/v1/vulnerabilities/:id/impact",
       access: "read",
       summary:
-        "Who runs a vulnerability (any id or alias): images, workloads with replicas, namespaces, teams, and where to fix it",
+        "Who runs a vulnerability (any id or alias) across every cluster: images, workloads with replicas, namespaces, teams, each cluster's share (byCluster), and where to fix it",
       schema: {
         params: { type: "object", required: ["id"], properties: { id: { type: "string", maxLength: 200 } } },
         querystring: query({}, false),
@@ -166,7 +196,7 @@ export function registerReadRoutes(route: Route, deps: ReadRouteDeps): void {
     scoped(async (scope, _q, req, reply) => {
       const { id } = req.params as { id: string };
       const view = await deps.view();
-      const answer = scopedImpact(view.index, id, scope);
+      const answer = fleetImpact(view.index, id, scope);
       if (answer.vulnerabilityId === undefined)
         return reply.code(404).send(errorBody("NOT_FOUND", `no image the scope runs carries ${id}`));
       return answer;
@@ -224,7 +254,7 @@ export function registerReadRoutes(route: Route, deps: ReadRouteDeps): void {
       url: "/api/v1/remediations",
       access: "read",
       summary:
-        "Remediation records (state, rollout N/M replicas on the fixed digest, time to fix), narrowed to the scope's workloads",
+        "Remediation records, one per vulnerability and image family across clusters: state, time to fix, the rollout (N/M replicas on the fixed digest) in total and per cluster (rollouts), narrowed to the scope's workloads",
       schema: {
         querystring: query({
           state: { type: "string", maxLength: 200, description: "comma-separated record states" },

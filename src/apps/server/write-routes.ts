@@ -209,13 +209,14 @@ export function registerWriteRoutes(route: Route, deps: WriteRouteDeps): void {
       url: "/api/v1/exceptions",
       access: "read",
       summary:
-        "Exceptions with their expiry (a team-viewer sees those its team owns); ?active=true: only those in force",
+        "Exceptions with their expiry (a team-viewer sees those its team owns); ?active=true: only those in force; ?cluster=: those that apply to the cluster (its own and those of every cluster)",
       schema: {
         querystring: {
           type: "object",
           additionalProperties: false,
           properties: {
             active: { type: "boolean" },
+            cluster: { type: "string", maxLength: 253 },
             limit: { type: "integer", minimum: 1, maximum: 1000 },
             after: { type: "string", maxLength: 32, pattern: "^[0-9]+$" },
           },
@@ -233,7 +234,7 @@ export function registerWriteRoutes(route: Route, deps: WriteRouteDeps): void {
       },
     },
     async (req) => {
-      const q = req.query as { active?: boolean; limit?: number; after?: string };
+      const q = req.query as { active?: boolean; cluster?: string; limit?: number; after?: string };
       const at = now();
       const team = req.principal?.role === "team-viewer" ? req.principal.team : undefined;
       const items = (await stores.exceptions.list())
@@ -242,6 +243,7 @@ export function registerWriteRoutes(route: Route, deps: WriteRouteDeps): void {
           active: s.revoked === undefined && exceptionActive(s.exception as { expires?: string }, at),
         }))
         .filter((s) => q.active === undefined || s.active === q.active)
+        .filter((s) => q.cluster === undefined || s.clusters === undefined || s.clusters.includes(q.cluster))
         .filter(
           (s) => req.principal?.role !== "team-viewer" || (s.exception as { owner?: string }).owner === team,
         );

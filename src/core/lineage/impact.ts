@@ -218,6 +218,55 @@ export interface ImpactAnswer {
   };
 }
 
+/** One cluster's share of an impact answer. */
+export interface ClusterImpact {
+  /** The cluster; `""` for workloads of no named cluster. */
+  cluster: string;
+  workloads: number;
+  replicas: number;
+  vulnerableReplicas: number;
+  exposedWorkloads: number;
+  namespaces: string[];
+  teams: string[];
+}
+
+/**
+ * An impact answer's workloads per cluster, sorted by cluster: the same vulnerable digest in three clusters is one
+ * vulnerability with three shares.
+ */
+export function impactByCluster(workloads: readonly ImpactWorkload[]): ClusterImpact[] {
+  const by = new Map<string, { c: ClusterImpact; ns: Set<string>; teams: Set<string> }>();
+  for (const w of workloads) {
+    const cluster = w.cluster ?? "";
+    let e = by.get(cluster);
+    if (!e) {
+      e = {
+        c: {
+          cluster,
+          workloads: 0,
+          replicas: 0,
+          vulnerableReplicas: 0,
+          exposedWorkloads: 0,
+          namespaces: [],
+          teams: [],
+        },
+        ns: new Set(),
+        teams: new Set(),
+      };
+      by.set(cluster, e);
+    }
+    e.c.workloads++;
+    e.c.replicas += w.replicas;
+    e.c.vulnerableReplicas += w.vulnerableReplicas;
+    if (w.exposed) e.c.exposedWorkloads++;
+    if (w.ref.namespace !== undefined) e.ns.add(w.ref.namespace);
+    if (w.team !== undefined) e.teams.add(w.team);
+  }
+  return [...by.values()]
+    .map((e) => ({ ...e.c, namespaces: [...e.ns].sort(cmp), teams: [...e.teams].sort(cmp) }))
+    .sort((a, b) => cmp(a.cluster, b.cluster));
+}
+
 /**
  * Answer "who runs this vulnerability": an alias lookup, then a walk over the index lists of the nodes that carry
  * it. Cost is linear in the answer (nodes and workload uses), never in the inventory.

@@ -31,6 +31,7 @@ export {
   treeJson,
 } from "./format.js";
 export type {
+  ClusterImpact,
   FixLocation,
   ImpactAnswer,
   ImpactIndex,
@@ -38,7 +39,7 @@ export type {
   ImpactWorkload,
   NodeUse,
 } from "./impact.js";
-export { buildImpactIndex, DEFAULT_TARGET_PLATFORM, impact } from "./impact.js";
+export { buildImpactIndex, DEFAULT_TARGET_PLATFORM, impact, impactByCluster } from "./impact.js";
 export {
   canonicalRef,
   isDigest,
@@ -64,6 +65,7 @@ export { buildPlan, EXPOSURE_WEIGHT, NO_TEAM, SEVERITY_WEIGHT, upgradeAdvice } f
 export type { TagRelease } from "./release.js";
 export { compareTags, releaseOrder, tagRelease } from "./release.js";
 export type {
+  ClusterRollout,
   ObservationScope,
   ObservedRemediation,
   ObservedWorkload,
@@ -71,10 +73,12 @@ export type {
   RemediationObservation,
   RemediationRecord,
   RemediationState,
+  RolloutState,
   Transition,
 } from "./remediation.js";
 export {
   advance,
+  clusterRollouts,
   inObservationScope,
   MAX_RECORD_HISTORY,
   MAX_RECORD_WORKLOADS,

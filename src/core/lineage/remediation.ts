@@ -108,6 +108,48 @@ export interface RecordWorkload {
   present: boolean;
 }
 
+/**
+ * Where one cluster's part of a record stands: `vulnerable` (no replica runs a fixed digest yet), `rolling-out`
+ * (some do, some still run the vulnerable one), `fixed` (none runs the vulnerable one).
+ */
+export type RolloutState = "vulnerable" | "rolling-out" | "fixed";
+
+/** One cluster's rollout of a record's fix: N of M replicas of its affected workloads run a fixed digest. */
+export interface ClusterRollout {
+  /** The cluster; `""` for workloads of no named cluster (manifests or snapshots given to the CLI). */
+  cluster: string;
+  workloads: number;
+  replicas: number;
+  vulnerableReplicas: number;
+  fixedReplicas: number;
+  state: RolloutState;
+}
+
+/**
+ * The rollout per cluster of a record's workloads, sorted by cluster. A record is one per (vulnerability, image
+ * family) whatever the cluster: the same vulnerable digest running in three clusters is one record whose fix rolls
+ * out three times.
+ */
+export function clusterRollouts(workloads: readonly RecordWorkload[]): ClusterRollout[] {
+  const by = new Map<string, ClusterRollout>();
+  for (const w of workloads) {
+    const cluster = w.cluster ?? "";
+    let r = by.get(cluster);
+    if (!r) {
+      r = { cluster, workloads: 0, replicas: 0, vulnerableReplicas: 0, fixedReplicas: 0, state: "fixed" };
+      by.set(cluster, r);
+    }
+    r.workloads++;
+    r.replicas += w.replicas;
+    r.vulnerableReplicas += w.vulnerableReplicas;
+    r.fixedReplicas += w.fixedReplicas;
+  }
+  const out = [...by.values()].sort((a, b) => cmp(a.cluster, b.cluster));
+  for (const r of out)
+    r.state = r.vulnerableReplicas === 0 ? "fixed" : r.fixedReplicas > 0 ? "rolling-out" : "vulnerable";
+  return out;
+}
+
 /** The remediation record of one (vulnerability, image family). Times are ISO-8601 from the injected clock. */
 export interface RemediationRecord {
   key: string;
@@ -131,7 +173,10 @@ export interface RemediationRecord {
   /** Seconds from opened to closed, set when closed. */
   timeToFixSeconds?: number | undefined;
   patchedImages: string[];
+  /** Over every cluster (exact, even when `workloads` is cut at {@link MAX_RECORD_WORKLOADS}). */
   totals: { workloads: number; replicas: number; vulnerableReplicas: number; fixedReplicas: number };
+  /** Per cluster, sorted by cluster (exact, as `totals`). */
+  rollouts: ClusterRollout[];
   workloads: RecordWorkload[];
   history: { state: RemediationState; at: string }[];
 }
@@ -269,7 +314,7 @@ function mergeWorkloads(
   o: ObservedRemediation | undefined,
   replicas: Readonly<Record<string, number>>,
   scope: ObservationScope | undefined,
-): { list: RecordWorkload[]; totals: RemediationRecord["totals"] } {
+): { list: RecordWorkload[]; totals: RemediationRecord["totals"]; rollouts: ClusterRollout[] } {
   const map = new Map<string, RecordWorkload>();
   // Workloads affected earlier stay tracked: their replicas now run a fixed digest, or they are gone. One the
   // observation did not look at (another namespace, cluster or kind) stays as last seen.
@@ -309,7 +354,7 @@ function mergeWorkloads(
           .slice(0, MAX_RECORD_WORKLOADS)
           .sort((a, b) => cmp(a.key, b.key))
       : all;
-  return { list: kept, totals };
+  return { list: kept, totals, rollouts: clusterRollouts(all) };
 }
 
 /**
@@ -335,7 +380,7 @@ export function advance(
       out.push(prev);
       continue;
     }
-    const { list, totals } = mergeWorkloads(
+    const { list, totals, rollouts } = mergeWorkloads(
       prev?.workloads ?? [],
       o,
       observation.replicas,
@@ -343,7 +388,7 @@ export function advance(
     );
     const state = deriveState(o, prev, list);
     const rec: RemediationRecord = prev
-      ? { ...prev, workloads: list, totals, history: [...prev.history] }
+      ? { ...prev, workloads: list, totals, rollouts, history: [...prev.history] }
       : {
           key,
           vulnerabilityId: o?.vulnerabilityId ?? key,
@@ -360,6 +405,7 @@ export function advance(
           reopenCount: 0,
           patchedImages: [],
           totals,
+          rollouts,
           workloads: list,
           history: [],
         };

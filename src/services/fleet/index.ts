@@ -19,9 +19,12 @@ import { buildInventory, type Inventory, type RawObject } from "../../core/inven
 import {
   buildImpactIndex,
   buildPlan,
+  type ClusterImpact,
+  clusterRollouts,
   type ImpactAnswer,
   type ImpactIndex,
   impact,
+  impactByCluster,
   type NodeCounts,
   nodeLabel,
   type RemediationPlan,
@@ -151,6 +154,56 @@ function nodesRunBy(index: ImpactIndex, workloads: readonly number[], ancestors:
 }
 
 // -------------------------------------------------------------------------------------------------------------
+// Clusters
+
+/** One cluster of the fleet as the scope sees it. */
+export interface ClusterSummary {
+  cluster: string;
+  /** When its latest snapshot was stored (ISO). */
+  latestSnapshot: string;
+  /** Workloads of the scope in it, their replicas, and the namespaces they live in. */
+  workloads: number;
+  replicas: number;
+  namespaces: number;
+}
+
+/**
+ * The clusters with a stored snapshot, sorted by name. Narrowed to a namespace or team, only the clusters where
+ * the scope has a workload (a team does not learn the names of clusters it has nothing in), counted over its own.
+ */
+export function listClusters(
+  view: FleetView,
+  stored: readonly { cluster: string; latest: string }[],
+  scope: FleetScope,
+): ClusterSummary[] {
+  const by = new Map<string, { workloads: number; replicas: number; namespaces: Set<string> }>();
+  for (const i of workloadsIn(view.index, scope)) {
+    const w = view.index.workloads[i] as WorkloadUsage;
+    const c = w.cluster ?? "";
+    const e = by.get(c) ?? { workloads: 0, replicas: 0, namespaces: new Set<string>() };
+    e.workloads++;
+    e.replicas += w.replicas;
+    if (w.ref.namespace !== undefined) e.namespaces.add(w.ref.namespace);
+    by.set(c, e);
+  }
+  const narrowed = scope.namespace !== undefined || scope.team !== undefined;
+  const out: ClusterSummary[] = [];
+  for (const { cluster, latest } of stored) {
+    if (scope.cluster !== undefined && cluster !== scope.cluster) continue;
+    const e = by.get(cluster);
+    if (narrowed && e === undefined) continue;
+    out.push({
+      cluster,
+      latestSnapshot: latest,
+      workloads: e?.workloads ?? 0,
+      replicas: e?.replicas ?? 0,
+      namespaces: e?.namespaces.size ?? 0,
+    });
+  }
+  return out.sort((a, b) => cmp(a.cluster, b.cluster));
+}
+
+// -------------------------------------------------------------------------------------------------------------
 // Vulnerabilities
 
 /** One vulnerability carried by images the scope runs (every known image when unscoped). */
@@ -168,6 +221,20 @@ export interface VulnerabilitySummary {
   clusters: string[];
   /** Where to fix it: the image (node) and package, with the fixed versions. */
   fixAt: ImpactAnswer["fixAt"];
+}
+
+/** An impact answer with its workloads per cluster. */
+export interface FleetImpact extends ImpactAnswer {
+  byCluster: ClusterImpact[];
+}
+
+/**
+ * Impact of `id` across every cluster of the scope: the answer narrowed to the scope, with each cluster's share
+ * (workloads, replicas on the vulnerable digest, namespaces, teams).
+ */
+export function fleetImpact(index: ImpactIndex, id: string, scope: FleetScope): FleetImpact {
+  const a = scopedImpact(index, id, scope);
+  return { ...a, byCluster: impactByCluster(a.workloads) };
 }
 
 /** Impact of `id` narrowed to the scope: only its workloads, the images they run and where those are fixed. */
@@ -417,7 +484,11 @@ export function scopedPlan(view: FleetView, scope: FleetScope): RemediationPlan 
   };
 }
 
-/** Records with a workload in the scope, each narrowed to its workloads in the scope. */
+/**
+ * Records with a workload in the scope, each narrowed to its workloads in the scope. A record spans clusters (one
+ * per vulnerability and image family, with a rollout per cluster): narrowed to a cluster, its totals are that
+ * cluster's rollout; narrowed to a namespace or team, they are counted from the workloads kept.
+ */
 export function scopedRemediations(
   records: readonly RemediationRecord[],
   scope: FleetScope,
@@ -433,10 +504,28 @@ export function scopedRemediations(
     const workloads = r.workloads.filter((w) =>
       inScope(scope, { cluster: w.cluster, namespace: w.ref.namespace, team: w.team }),
     );
+    if (scope.namespace === undefined && scope.team === undefined) {
+      // By cluster only: the stored rollout is exact even when the workload list was cut.
+      const rollout = r.rollouts.find((x) => x.cluster === scope.cluster);
+      if (rollout === undefined) continue;
+      out.push({
+        ...r,
+        workloads,
+        rollouts: [rollout],
+        totals: {
+          workloads: rollout.workloads,
+          replicas: rollout.replicas,
+          vulnerableReplicas: rollout.vulnerableReplicas,
+          fixedReplicas: rollout.fixedReplicas,
+        },
+      });
+      continue;
+    }
     if (workloads.length === 0) continue;
     out.push({
       ...r,
       workloads,
+      rollouts: clusterRollouts(workloads),
       totals: {
         workloads: workloads.length,
         replicas: workloads.reduce((n, w) => n + w.replicas, 0),

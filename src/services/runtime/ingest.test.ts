@@ -34,6 +34,16 @@ const record = (id: string, state: RemediationRecord["state"], vulnerable: numbe
   reopenCount: 0,
   patchedImages: [],
   totals: { workloads: 1, replicas: 1, vulnerableReplicas: vulnerable, fixedReplicas: 0 },
+  rollouts: [
+    {
+      cluster: "",
+      workloads: 1,
+      replicas: 1,
+      vulnerableReplicas: vulnerable,
+      fixedReplicas: 0,
+      state: vulnerable > 0 ? "vulnerable" : "fixed",
+    },
+  ],
   workloads: [
     {
       key: "/shop/Deployment/web",

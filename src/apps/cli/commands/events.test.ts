@@ -44,6 +44,16 @@ describe("palisade events ingest", () => {
           reopenCount: 0,
           patchedImages: [],
           totals: { workloads: 1, replicas: 1, vulnerableReplicas: 1, fixedReplicas: 0 },
+          rollouts: [
+            {
+              cluster: "",
+              workloads: 1,
+              replicas: 1,
+              vulnerableReplicas: 1,
+              fixedReplicas: 0,
+              state: "vulnerable",
+            },
+          ],
           workloads: [
             {
               key: "/shop/Deployment/db",
