@@ -23,6 +23,7 @@ const CVE_KEY = "CVE-2099-0001|registry.example/company/base-runtime";
  */
 const NO_CLUSTER_FILTER: Record<string, string> = {
   "/api/v1/openapi.json": "the API document itself",
+  "/api/v1/whoami": "the caller's own identity and role",
   "/api/v1/audit": "platform actions (tokens, exceptions, pushes), not objects of a cluster",
   "/api/v1/admission/decisions":
     "the admission webhook records no cluster name with its decisions yet (docs/fleet.md, Multi-cluster)",

@@ -81,6 +81,8 @@ describe.skipIf(!HAS_CHROMIUM)(
       await page
         .locator('table.risk tbody tr[data-workload="checkout/checkout"]')
         .waitFor({ state: "detached" });
+      // The table goes while the filtered page loads: wait for the new rows, not only for the old one to go.
+      await page.locator('table.risk tbody tr[data-workload="search/search"]').waitFor();
       expect(await rowsAttr(page, "table.risk", "data-workload")).toEqual(["search/search"]);
 
       // An entry links to its workload's findings.

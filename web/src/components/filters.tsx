@@ -5,6 +5,7 @@
 import { type FormEvent, useState } from "react";
 import { SEVERITIES } from "../api";
 import { setParams } from "../router";
+import { ClusterFilter } from "./cluster-filter";
 import { SeverityBadge } from "./state";
 
 /** The severities chosen in `?severity=a,b` (empty: all). */
@@ -66,7 +67,7 @@ export function TextFilter({ name, label, value }: { name: string; label: string
 export function ScopeFilters({ params }: { params: URLSearchParams }) {
   return (
     <>
-      <TextFilter name="cluster" label="Cluster" value={params.get("cluster") ?? ""} />
+      <ClusterFilter params={params} />
       <TextFilter name="namespace" label="Namespace" value={params.get("namespace") ?? ""} />
       <TextFilter name="team" label="Team" value={params.get("team") ?? ""} />
     </>

@@ -3,6 +3,7 @@
  * subject with how often and when it was seen; filters live in the query string like the findings page's.
  */
 import { apiGet, query, type Severity } from "../api";
+import { ClusterFilter } from "../components/cluster-filter";
 import { SeverityFilter, severitiesOf } from "../components/filters";
 import { Empty, Loaded, SeverityBadge } from "../components/state";
 import { when } from "../format";
@@ -59,6 +60,7 @@ export function AlertsPage() {
       <h1>Runtime alerts</h1>
       <section className="filters" aria-label="Filters">
         <SeverityFilter chosen={severity} />
+        <ClusterFilter params={params} />
       </section>
       <Loaded load={load} what="alerts">
         {(page) =>

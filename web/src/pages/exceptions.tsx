@@ -1,9 +1,11 @@
 import { type FormEvent, useState } from "react";
 import { ApiError, apiGetAll, apiPost } from "../api";
 import { type AuditEntry, AuditLine } from "../components/audit-entry";
+import { ClusterFilter, clusterOf } from "../components/cluster-filter";
 import { auditEntryOf } from "../components/exception-form";
 import { Empty, Loaded, Partial } from "../components/state";
 import { when } from "../format";
+import { useLocation } from "../router";
 import { canWriteExceptions, useApi, useSession } from "../session";
 
 /** As the API lists them: the exception (the exceptions file's entry), who made it, and whether it is in force. */
@@ -65,7 +67,11 @@ function scope(e: ExceptionRow): string {
 export function ExceptionsPage() {
   const [version, setVersion] = useState(0);
   const [revoked, setRevoked] = useState<{ id: string; audit?: AuditEntry | undefined } | undefined>();
-  const load = useApi(`exceptions:${version}`, () => apiGetAll<StoredException>("/api/v1/exceptions", {}));
+  const { params } = useLocation();
+  const cluster = clusterOf(params);
+  const load = useApi(`exceptions:${version}:${cluster ?? ""}`, () =>
+    apiGetAll<StoredException>("/api/v1/exceptions", { cluster }),
+  );
   const { principal } = useSession();
   const mayRevoke = canWriteExceptions(principal);
   const now = Date.now();
@@ -83,6 +89,9 @@ export function ExceptionsPage() {
           {revoked.audit !== undefined && <AuditLine entry={revoked.audit} />}
         </div>
       )}
+      <section className="filters" aria-label="Filters">
+        <ClusterFilter params={params} />
+      </section>
       <Loaded load={load} what="exceptions">
         {({ items, complete }) => {
           const rows: ExceptionRow[] = items.map((s) => ({

@@ -4,6 +4,7 @@
  * shown.
  */
 import { apiGet, query, type StoredFinding } from "../api";
+import { ClusterFilter } from "../components/cluster-filter";
 import { Pager, SeverityFilter, severitiesOf, TextFilter } from "../components/filters";
 import { Empty, Loaded, SeverityBadge } from "../components/state";
 import { refText, when } from "../format";
@@ -35,7 +36,7 @@ export function FindingsPage() {
         <SeverityFilter chosen={severity} />
         <TextFilter name="team" label="Team" value={params.get("team") ?? ""} />
         <TextFilter name="namespace" label="Namespace" value={params.get("namespace") ?? ""} />
-        <TextFilter name="cluster" label="Cluster" value={params.get("cluster") ?? ""} />
+        <ClusterFilter params={params} />
         <TextFilter name="q" label="Rule, resource or text" value={params.get("q") ?? ""} />
         <label>
           <input

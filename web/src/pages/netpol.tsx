@@ -5,6 +5,7 @@
  */
 import { useMemo } from "react";
 import { apiGetAll } from "../api";
+import { ClusterFilter, clusterOf } from "../components/cluster-filter";
 import { Graph, type GraphEdge, type GraphNode } from "../components/graph";
 import { Empty, Loaded, Partial } from "../components/state";
 import { setParams, useLocation } from "../router";
@@ -66,10 +67,16 @@ export function connectivityGraph(
 export function NetpolPage() {
   const { params } = useLocation();
   const focus = params.get("namespace") ?? undefined;
-  const load = useApi("netpol", () => apiGetAll<ConnEdge>("/api/v1/netpol/connectivity", {}));
+  const cluster = clusterOf(params);
+  const load = useApi(`netpol:${cluster ?? ""}`, () =>
+    apiGetAll<ConnEdge>("/api/v1/netpol/connectivity", { cluster }),
+  );
   return (
     <section>
       <h1>Network connectivity</h1>
+      <section className="filters" aria-label="Filters">
+        <ClusterFilter params={params} />
+      </section>
       <Loaded load={load} what="NetworkPolicy connectivity">
         {({ items, complete }) => (
           <>

@@ -4,10 +4,11 @@
  * one answer, however many findings). "This week" is counted back from the newest snapshot the server holds, not
  * from the browser's clock, so a replayed or paused cluster reads the same.
  */
-import { apiGet } from "../api";
+import { apiGet, query } from "../api";
+import { ClusterFilter, clusterOf } from "../components/cluster-filter";
 import { Empty, Loaded, SeverityBadge } from "../components/state";
 import { duration, plural, when } from "../format";
-import { Link } from "../router";
+import { Link, useLocation } from "../router";
 import { useApi } from "../session";
 
 const NO_TEAM = "(no team)";
@@ -50,10 +51,15 @@ function Trend({ values }: { values: (number | null)[] }) {
 }
 
 export function OverviewPage() {
-  const load = useApi("overview", () => apiGet<Overview>("/api/v1/overview"));
+  const { params } = useLocation();
+  const url = `/api/v1/overview${query({ cluster: clusterOf(params) })}`;
+  const load = useApi(url, () => apiGet<Overview>(url));
   return (
     <section>
       <h1>Overview</h1>
+      <section className="filters" aria-label="Filters">
+        <ClusterFilter params={params} />
+      </section>
       <Loaded load={load} what="findings">
         {({ findings, latest, teams }) => {
           if (teams.length === 0)

@@ -4,8 +4,10 @@
  */
 import { useMemo } from "react";
 import { apiGetAll } from "../api";
+import { ClusterFilter, clusterOf } from "../components/cluster-filter";
 import { Graph, type GraphEdge, type GraphNode } from "../components/graph";
 import { Empty, Loaded, Partial } from "../components/state";
+import { useLocation } from "../router";
 import { useApi } from "../session";
 
 export interface RbacPath {
@@ -46,10 +48,15 @@ export function pathGraph(paths: RbacPath[], target: string): { nodes: GraphNode
 }
 
 export function RbacPage() {
-  const load = useApi("rbac", () => apiGetAll<RbacPath>("/api/v1/rbac/paths", {}));
+  const { params } = useLocation();
+  const cluster = clusterOf(params);
+  const load = useApi(`rbac:${cluster ?? ""}`, () => apiGetAll<RbacPath>("/api/v1/rbac/paths", { cluster }));
   return (
     <section>
       <h1>RBAC escalation paths</h1>
+      <section className="filters" aria-label="Filters">
+        <ClusterFilter params={params} />
+      </section>
       <Loaded load={load} what="RBAC escalation paths">
         {({ items, complete }) => (
           <>

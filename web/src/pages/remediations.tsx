@@ -3,8 +3,10 @@
  * record with its rollout progress (replicas on a fixed digest out of all that ran the vulnerable one).
  */
 import { apiGetAll, type ResourceRef } from "../api";
+import { ClusterFilter, clusterOf } from "../components/cluster-filter";
 import { Empty, Loaded, Partial, SeverityBadge } from "../components/state";
 import { duration, when } from "../format";
+import { useLocation } from "../router";
 import { useApi } from "../session";
 
 export interface RemediationRecord {
@@ -23,6 +25,8 @@ export interface RemediationRecord {
   timeToFixSeconds?: number;
   reopenCount?: number;
   totals?: { replicas?: number; fixedReplicas?: number; vulnerableReplicas?: number; workloads?: number };
+  /** Per cluster: the same vulnerable digest in three clusters is one record with three rollouts. */
+  rollouts?: { cluster: string; replicas: number; fixedReplicas: number; state: string }[];
   workloads?: { ref: ResourceRef; team?: string; replicas?: number; fixedReplicas?: number }[];
 }
 
@@ -35,10 +39,17 @@ const STATES: { state: string; label: string }[] = [
 ];
 
 export function RemediationsPage() {
-  const load = useApi("remediations", () => apiGetAll<RemediationRecord>("/api/v1/remediations", {}));
+  const { params } = useLocation();
+  const cluster = clusterOf(params);
+  const load = useApi(`remediations:${cluster ?? ""}`, () =>
+    apiGetAll<RemediationRecord>("/api/v1/remediations", { cluster }),
+  );
   return (
     <section>
       <h1>Remediation</h1>
+      <section className="filters" aria-label="Filters">
+        <ClusterFilter params={params} />
+      </section>
       <Loaded load={load} what="remediation records">
         {({ items: records, complete }) => {
           if (records.length === 0)
@@ -106,6 +117,15 @@ function Card({ r }: { r: RemediationRecord }) {
       <div className="small">
         {fixed} / {total} replicas on a fixed digest
       </div>
+      {(r.rollouts?.length ?? 0) > 1 && (
+        <ul className="rollouts small" aria-label={`rollout of ${r.vulnerabilityId} per cluster`}>
+          {r.rollouts?.map((x) => (
+            <li key={x.cluster} data-cluster={x.cluster} data-state={x.state}>
+              {x.cluster || "(no cluster)"}: {x.fixedReplicas} / {x.replicas}
+            </li>
+          ))}
+        </ul>
+      )}
       <div className="muted small">
         {r.state === "closed" && r.timeToFixSeconds !== undefined
           ? `closed ${when(r.closedAt)} · fixed in ${duration(r.timeToFixSeconds)}`

@@ -1,4 +1,5 @@
-import { apiGetAll } from "../api";
+import { apiGetAll, query } from "../api";
+import { ClusterFilter, clusterOf } from "../components/cluster-filter";
 import { Empty, Loaded, Partial, SeverityBadge } from "../components/state";
 import { Link, useLocation } from "../router";
 import { useApi } from "../session";
@@ -24,13 +25,18 @@ const count = (v: number | unknown[] | undefined) => (Array.isArray(v) ? v.lengt
  * those one image carries (the images page links here).
  */
 export function VulnerabilitiesPage() {
-  const image = useLocation().params.get("image") ?? undefined;
-  const load = useApi(`vulns:${image ?? ""}`, () =>
-    apiGetAll<VulnerabilityRow>("/api/v1/vulnerabilities", { image }),
+  const { params } = useLocation();
+  const image = params.get("image") ?? undefined;
+  const cluster = clusterOf(params);
+  const load = useApi(`vulns:${image ?? ""}:${cluster ?? ""}`, () =>
+    apiGetAll<VulnerabilityRow>("/api/v1/vulnerabilities", { image, cluster }),
   );
   return (
     <section>
       <h1>Vulnerabilities</h1>
+      <section className="filters" aria-label="Filters">
+        <ClusterFilter params={params} />
+      </section>
       {image !== undefined && (
         <p data-testid="image-filter">
           Carried by the image <span className="mono">{image}</span> (its bases included).{" "}
@@ -60,7 +66,9 @@ export function VulnerabilitiesPage() {
                       <tr key={id}>
                         <td>{v.severity !== undefined && <SeverityBadge severity={v.severity} />}</td>
                         <td>
-                          <Link href={`/vulnerabilities/${encodeURIComponent(id)}`}>{id}</Link>
+                          <Link href={`/vulnerabilities/${encodeURIComponent(id)}${query({ cluster })}`}>
+                            {id}
+                          </Link>
                           {v.summary !== undefined && <div className="muted small">{v.summary}</div>}
                         </td>
                         <td className="num">{count(v.images) ?? ""}</td>
