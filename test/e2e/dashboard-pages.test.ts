@@ -124,7 +124,9 @@ describe.skipIf(!HAS_CHROMIUM)(
       await page
         .locator('table.workloads tbody tr[data-workload="search/search"]')
         .waitFor({ state: "detached" });
+      // The old rows go with the loading state; wait for the filtered answer's row before reading it.
       const row = page.locator('table.workloads tbody tr[data-workload="checkout/checkout"]');
+      await row.waitFor();
       expect(await row.locator("td").allTextContents()).toEqual([
         "team-a",
         "demo",
@@ -326,6 +328,8 @@ describe.skipIf(!HAS_CHROMIUM)(
       expect(await admin.getByTestId("audit-entry").textContent()).toContain(
         `exception.revoke of ${id} by tok_`,
       );
+      // The list reloads after the revoke: wait for the row as the server now answers it.
+      await row.getByTestId("status").filter({ hasText: "revoked by" }).waitFor();
       await expect(row.getByTestId("status").textContent()).resolves.toMatch(
         /^revoked by tok_[0-9a-f]{16} at .*: the chart was fixed$/,
       );
