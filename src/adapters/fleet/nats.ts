@@ -1,7 +1,9 @@
 /**
  * The fleet transport on NATS JetStream (https://docs.nats.io/nats-concepts/jetstream).
  *
- * - One stream holds every cluster's deltas on subjects `palisade.<cluster>.delta.<kind>`; it is created, or
+ * - One stream holds every cluster's deltas on subjects `<prefix>.<cluster>.delta.<kind>` (prefix `palisade` unless
+ *   configured: two installations sharing one NATS need two streams, and JetStream refuses streams whose subjects
+ *   overlap); it is created, or
  *   updated to the configuration asked for, at start (file storage, limits retention, max age, max bytes and the
  *   de-duplication window stated explicitly, never left to server defaults).
  * - A sensor publishes each delta with `Nats-Msg-Id` = cluster:uid:resourceVersion:op (core/deltas), so a retry
@@ -47,7 +49,9 @@ export interface FleetStreamConfig {
   storage: "file" | "memory";
   /** Replicas of the stream in a NATS cluster (default 1). */
   replicas: number;
-  /** Subjects the stream holds (default: every cluster's deltas, `palisade.*.delta.>`). */
+  /** First token of every subject of the stream (default "palisade"); letters, digits, `_` and `-`. */
+  subjectPrefix: string;
+  /** Subjects the stream holds (default: every cluster's deltas, `<subjectPrefix>.*.delta.>`). */
   subjects?: string[] | undefined;
 }
 
@@ -67,6 +71,7 @@ export const DEFAULT_STREAM: FleetStreamConfig = {
   duplicateWindowMs: 120_000,
   storage: "file",
   replicas: 1,
+  subjectPrefix: "palisade",
 };
 
 /**
@@ -80,6 +85,7 @@ export const DEFAULT_EVENTS_STREAM: FleetStreamConfig = {
   duplicateWindowMs: 120_000,
   storage: "file",
   replicas: 1,
+  subjectPrefix: "palisade",
   subjects: ["palisade.*.events.>"],
 };
 
@@ -116,16 +122,29 @@ const nanos = (ms: number): number => ms * 1_000_000;
 /** How long past its expiry a pull is waited for before the client ends it. */
 const FETCH_GRACE_MS = 5_000;
 
+const SUBJECT_PREFIX = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Refuse a subject prefix that is not one plain subject token (USAGE: it comes from configuration). */
+export function checkSubjectPrefix(prefix: string): string {
+  if (!SUBJECT_PREFIX.test(prefix))
+    throw new PalisadeError(
+      "USAGE",
+      `NATS subject prefix ${JSON.stringify(prefix)}: one token of letters, digits, _ and - (at most 64)`,
+      { context: { field: "subjectPrefix" } },
+    );
+  return prefix;
+}
+
 /**
- * The subject of a delta: `palisade.<cluster>.delta.<kind>`. A cluster name may hold dots, which separate subject
+ * The subject of a delta: `<prefix>.<cluster>.delta.<kind>`. A cluster name may hold dots, which separate subject
  * tokens, so they are written `~` (not allowed in cluster names, so no two clusters share a subject).
  */
-export function deltaSubject(cluster: string, kind: string): string {
+export function deltaSubject(cluster: string, kind: string, prefix = DEFAULT_STREAM.subjectPrefix): string {
   if (!/^[A-Za-z0-9]+$/.test(kind))
     throw new PalisadeError("INPUT", `delta: kind ${JSON.stringify(kind)} cannot be a subject token`, {
       context: { field: "key.kind" },
     });
-  return `palisade.${cluster.replaceAll(".", "~")}.delta.${kind}`;
+  return `${prefix}.${cluster.replaceAll(".", "~")}.delta.${kind}`;
 }
 
 export interface NatsOptions {
@@ -157,7 +176,7 @@ async function open(o: NatsOptions): Promise<Connection> {
 export async function ensureStream(jsm: JetStreamManager, cfg: FleetStreamConfig): Promise<void> {
   const config = {
     name: cfg.name,
-    subjects: cfg.subjects ?? ["palisade.*.delta.>"],
+    subjects: cfg.subjects ?? [`${checkSubjectPrefix(cfg.subjectPrefix)}.*.delta.>`],
     storage: cfg.storage === "file" ? StorageType.File : StorageType.Memory,
     retention: RetentionPolicy.Limits,
     max_age: nanos(cfg.maxAgeMs),
@@ -209,6 +228,7 @@ export async function openNatsPublisher(
   o: NatsOptions & { stream?: Partial<FleetStreamConfig> | undefined; timeoutMs?: number | undefined },
 ): Promise<DeltaPublisher> {
   const cfg = { ...DEFAULT_STREAM, ...o.stream };
+  checkSubjectPrefix(cfg.subjectPrefix);
   const nc = await open(o);
   try {
     await ensureStream(await jetstreamManager(nc), cfg);
@@ -219,12 +239,16 @@ export async function openNatsPublisher(
   const js: JetStreamClient = jetstream(nc);
   return {
     async publish(d: ObjectDelta) {
-      const ack = await js.publish(deltaSubject(d.cluster, d.key.kind), JSON.stringify(d), {
-        msgID: deltaMessageId(d),
-        expect: { streamName: cfg.name },
-        // Without an answer by then the publish rejects (and is retried); NATS's own default is 5 s.
-        timeout: o.timeoutMs ?? 10_000,
-      });
+      const ack = await js.publish(
+        deltaSubject(d.cluster, d.key.kind, cfg.subjectPrefix),
+        JSON.stringify(d),
+        {
+          msgID: deltaMessageId(d),
+          expect: { streamName: cfg.name },
+          // Without an answer by then the publish rejects (and is retried); NATS's own default is 5 s.
+          timeout: o.timeoutMs ?? 10_000,
+        },
+      );
       return { duplicate: ack.duplicate };
     },
     async close() {
@@ -242,6 +266,7 @@ export async function openNatsSource(
 ): Promise<DeltaSource> {
   const scfg = { ...DEFAULT_STREAM, ...o.stream };
   const ccfg = { ...DEFAULT_CONSUMER, ...o.consumer };
+  checkSubjectPrefix(scfg.subjectPrefix);
   const nc = await open(o);
   let jsm: JetStreamManager;
   try {
@@ -302,6 +327,8 @@ export async function openNatsSource(
 export function natsDeltaSink(
   o: NatsOptions & { stream?: Partial<FleetStreamConfig> | undefined; timeoutMs?: number | undefined },
 ): DeltaSink & { duplicates(): number } {
+  // A bad prefix is a configuration error: refused now, not retried for ever by the sender loop.
+  checkSubjectPrefix(o.stream?.subjectPrefix ?? DEFAULT_STREAM.subjectPrefix);
   let publisher: Promise<DeltaPublisher> | undefined;
   let duplicates = 0;
   const get = (): Promise<DeltaPublisher> => {

@@ -1,8 +1,10 @@
 /**
  * {@link ClusterStateStore} on PostgreSQL: one row per (cluster, uid) in `<schema>.fleet_objects`. The rule of
- * core/deltas is one statement per object, `INSERT ... ON CONFLICT DO UPDATE ... WHERE stored < new`, so it holds
- * under concurrent replicas too: the row lock serialises writers and the WHERE sees the committed row.
+ * core/deltas is one statement per batch, `INSERT ... SELECT FROM unnest(...) ON CONFLICT DO UPDATE ... WHERE
+ * stored < new`, so it holds under concurrent replicas too: the row lock serialises writers and the WHERE sees the
+ * committed row.
  */
+import { createHash } from "node:crypto";
 import pg from "pg";
 import type { ObjectDelta, ObjectStateRow } from "../../core/deltas/index.js";
 import { newestPerObject } from "../../core/deltas/index.js";
@@ -97,6 +99,16 @@ export async function openPgClusterState(
     throw fail("fleet state: creating the table", e);
   }
 
+  const applySql = `INSERT INTO ${t} AS o (cluster, uid, api_version, kind, namespace, name, resource_version, deleted, object)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::numeric[],
+      $8::boolean[], $9::jsonb[])
+    ON CONFLICT (cluster, uid) DO UPDATE SET api_version = EXCLUDED.api_version, kind = EXCLUDED.kind,
+      namespace = EXCLUDED.namespace, name = EXCLUDED.name, resource_version = EXCLUDED.resource_version,
+      deleted = EXCLUDED.deleted, object = EXCLUDED.object
+    WHERE o.resource_version < EXCLUDED.resource_version`;
+  // Prepared statement names are per connection and at most 63 bytes; the schema is in the text.
+  const statementName = `palisade_fleet_apply_${createHash("sha256").update(schema).digest("hex").slice(0, 16)}`;
+
   const read = async (cluster: string, live: boolean): Promise<ObjectStateRow[]> => {
     try {
       const r = await pool.query(
@@ -126,43 +138,29 @@ export async function openPgClusterState(
   return {
     async apply(deltas: readonly ObjectDelta[]): Promise<ApplyResult> {
       const batch = newestPerObject(deltas);
+      if (batch.length === 0) return { applied: 0, ignored: deltas.length };
+      // One statement per batch (the rows as arrays, unnested), prepared once per connection: a statement per
+      // delta cost a round trip each, and a single statement needs no BEGIN/COMMIT to be all or nothing. The rows
+      // are in newestPerObject's order, so concurrent replicas lock them in one order; of several deltas of one
+      // object only the newest is left, as one statement may not touch a row twice.
+      const values = [
+        batch.map((d) => d.cluster),
+        batch.map((d) => d.uid),
+        batch.map((d) => d.key.apiVersion),
+        batch.map((d) => d.key.kind),
+        batch.map((d) => d.key.namespace ?? ""),
+        batch.map((d) => d.key.name),
+        batch.map((d) => d.resourceVersion),
+        batch.map((d) => d.op === "delete"),
+        batch.map((d) => (d.op === "delete" ? null : JSON.stringify(d.object ?? null))),
+      ];
       for (let attempt = 1; ; attempt++) {
-        let c: pg.PoolClient | undefined;
         try {
-          c = await pool.connect();
-          await c.query("BEGIN");
-          let applied = 0;
-          for (const d of batch) {
-            const r = await c.query(
-              `INSERT INTO ${t} AS o (cluster, uid, api_version, kind, namespace, name, resource_version, deleted, object)
-               VALUES ($1, $2, $3, $4, $5, $6, $7::numeric, $8, $9::jsonb)
-               ON CONFLICT (cluster, uid) DO UPDATE SET api_version = EXCLUDED.api_version, kind = EXCLUDED.kind,
-                 namespace = EXCLUDED.namespace, name = EXCLUDED.name, resource_version = EXCLUDED.resource_version,
-                 deleted = EXCLUDED.deleted, object = EXCLUDED.object
-               WHERE o.resource_version < EXCLUDED.resource_version`,
-              [
-                d.cluster,
-                d.uid,
-                d.key.apiVersion,
-                d.key.kind,
-                d.key.namespace ?? "",
-                d.key.name,
-                d.resourceVersion,
-                d.op === "delete",
-                d.op === "delete" ? null : JSON.stringify(d.object ?? null),
-              ],
-            );
-            applied += r.rowCount ?? 0;
-          }
-          await c.query("COMMIT");
-          c.release();
+          // A client whose query failed is discarded by the pool, not reused (it may be broken).
+          const r = await pool.query({ name: statementName, text: applySql, values });
+          const applied = r.rowCount ?? 0;
           return { applied, ignored: deltas.length - applied };
         } catch (e) {
-          if (c !== undefined) {
-            await c.query("ROLLBACK").catch(() => {});
-            // A connection that failed mid-transaction may be broken: drop it rather than pool it.
-            c.release(true);
-          }
           const code = (e as { code?: unknown }).code;
           if (typeof code === "string" && RETRYABLE.has(code) && attempt < 5) continue;
           throw fail("fleet state: applying deltas", e);

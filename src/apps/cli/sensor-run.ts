@@ -57,7 +57,7 @@ export interface SensorOptions {
   /** The API transport, or a kubeconfig path (`in-cluster` for the pod's ServiceAccount) and context. */
   api: { request: ApiRequest } | { kubeconfig: string; context?: string | undefined };
   transport:
-    | { nats: string; stream?: string | undefined }
+    | { nats: string; stream?: string | undefined; subjectPrefix?: string | undefined }
     | {
         server: string;
         token: string;
@@ -150,7 +150,10 @@ export async function startSensor(o: SensorOptions): Promise<RunningSensor> {
     sink = natsDeltaSink({
       servers: o.transport.nats,
       name: `palisade-sensor-${o.cluster}`,
-      stream: o.transport.stream ? { name: o.transport.stream } : undefined,
+      stream: {
+        ...(o.transport.stream ? { name: o.transport.stream } : {}),
+        ...(o.transport.subjectPrefix ? { subjectPrefix: o.transport.subjectPrefix } : {}),
+      },
     });
   else {
     const t = o.transport;

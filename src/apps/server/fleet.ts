@@ -12,6 +12,7 @@ import {
   DEFAULT_EVENTS_CONSUMER,
   DEFAULT_EVENTS_STREAM,
   type DeltaSource,
+  type FleetStreamConfig,
   openClusterState,
   openNatsSource,
 } from "../../adapters/fleet/index.js";
@@ -25,8 +26,12 @@ export interface FleetConsumerOptions {
   nats: string;
   /** Where the object state lives: the server's database location (`postgres://...`, a SQLite file, `memory:`). */
   db: string;
+  /** The stream to consume (name, subject prefix); defaults of adapters/fleet otherwise. */
+  stream?: { name?: string | undefined; subjectPrefix?: string | undefined } | undefined;
   /** Messages per batch (one transaction each); default 256. */
   batch?: number | undefined;
+  /** Batches in hand at once (fetch, commit and acknowledgements of one overlap another's); default 2. */
+  concurrency?: number | undefined;
   /** A batch or fetch failed (the loop goes on after a pause). */
   onError?: ((e: PalisadeError) => void) | undefined;
   /** How long to wait after a failure before the next fetch; default 1 s. */
@@ -40,6 +45,15 @@ export interface RunningFleetConsumer {
   close(): Promise<void>;
 }
 
+/** The stream options given, without the ones left unset (their defaults then apply). */
+export function streamConfig(s: FleetConsumerOptions["stream"]): Partial<FleetStreamConfig> | undefined {
+  if (s === undefined) return undefined;
+  const out: Partial<FleetStreamConfig> = {};
+  if (s.name !== undefined) out.name = s.name;
+  if (s.subjectPrefix !== undefined) out.subjectPrefix = s.subjectPrefix;
+  return out;
+}
+
 /** Register the fleet metrics on `registry` and start consuming. */
 export async function startFleetConsumer(
   o: FleetConsumerOptions,
@@ -51,6 +65,7 @@ export async function startFleetConsumer(
     source = await openNatsSource({
       servers: o.nats.split(",").map((s) => s.trim()),
       name: "palisade-serve",
+      stream: streamConfig(o.stream),
     });
   } catch (e) {
     await state.close();
@@ -115,6 +130,7 @@ export async function startFleetConsumer(
   const retryMs = o.retryMs ?? 1_000;
   const loop = consumeDeltas(src, state, {
     batch: o.batch,
+    concurrency: o.concurrency ?? 2,
     signal: stop.signal,
     pause: () => new Promise((r) => setTimeout(r, retryMs)),
     onBatch: (r) => {

@@ -49,6 +49,8 @@ export interface ServeConfig {
    * with the stores (`db`). Every server started with the same NATS shares the work.
    */
   nats?: string | undefined;
+  /** JetStream stream of the deltas (default PALISADE_DELTAS) and the first token of its subjects (default palisade). */
+  natsStream?: { name?: string | undefined; subjectPrefix?: string | undefined } | undefined;
   /** Messages per fleet batch (one transaction each); default 256. */
   fleetBatch?: number | undefined;
   /**
@@ -270,6 +272,7 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
       fleet = await startFleetConsumer(
         {
           nats: config.nats,
+          stream: config.natsStream,
           db: demoDir !== undefined ? join(demoDir, "demo.db") : config.db,
           batch: config.fleetBatch,
           onError: (e) =>

@@ -36,6 +36,7 @@ interface SensorFlags {
   cluster?: string;
   nats?: string;
   stream?: string;
+  subjectPrefix?: string;
   server?: string;
   token?: string;
   ca?: string;
@@ -76,6 +77,11 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--cluster <name>", "the name this cluster has in the fleet (a DNS label)")
     .option("--nats <url>", "NATS server(s), comma-separated, e.g. nats://nats.example:4222")
     .option("--stream <name>", "JetStream stream name", "PALISADE_DELTAS")
+    .option(
+      "--subject-prefix <token>",
+      "first token of the stream's subjects, <token>.<cluster>.delta.<kind>",
+      "palisade",
+    )
     .option("--server <url>", "palisade serve URL (instead of --nats): posts snapshots")
     .option("--token <token>", "API token for --server (default: $PALISADE_TOKEN)")
     .option("--ca <file>", "PEM CA certificate(s) to trust for --server")
@@ -120,7 +126,8 @@ export function register(program: Command, ctx: CliContext): void {
         throw new PalisadeError("USAGE", "give one of --nats URL or --server URL");
       const cluster = flags.cluster;
       let transport: Parameters<typeof startSensor>[0]["transport"];
-      if (flags.nats !== undefined) transport = { nats: flags.nats, stream: flags.stream };
+      if (flags.nats !== undefined)
+        transport = { nats: flags.nats, stream: flags.stream, subjectPrefix: flags.subjectPrefix };
       else {
         const token = flags.token ?? ctx.env.PALISADE_TOKEN;
         if (!token)

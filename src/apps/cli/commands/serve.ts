@@ -73,6 +73,14 @@ export function register(program: Command, ctx: CliContext): void {
       "consume the fleet's deltas from NATS JetStream (sensors) into this database; comma-separated URLs; replicas given the same NATS share the work (default: $PALISADE_NATS)",
     )
     .option(
+      "--nats-stream <name>",
+      "with --nats: the JetStream stream (default: $PALISADE_NATS_STREAM, else PALISADE_DELTAS)",
+    )
+    .option(
+      "--nats-subject-prefix <token>",
+      "with --nats: first token of the stream's subjects, <token>.<cluster>.delta.<kind> (default: $PALISADE_NATS_SUBJECT_PREFIX, else palisade)",
+    )
+    .option(
       "--demo",
       "serve the bundled demo (advisories, images, the 'before' snapshot as cluster demo) from a fresh throwaway database; prints log-in tokens",
     )
@@ -84,6 +92,8 @@ export function register(program: Command, ctx: CliContext): void {
         tlsKey?: string;
         demo?: boolean;
         nats?: string;
+        natsStream?: string;
+        natsSubjectPrefix?: string;
         oidcIssuer?: string;
         oidcAudience?: string;
         oidcJwks?: string;
@@ -112,6 +122,10 @@ export function register(program: Command, ctx: CliContext): void {
           oidc: await oidcConfig(flags, env),
           adminToken: env.PALISADE_ADMIN_TOKEN || undefined,
           nats: flags.nats ?? (env.PALISADE_NATS || undefined),
+          natsStream: {
+            name: flags.natsStream ?? (env.PALISADE_NATS_STREAM || undefined),
+            subjectPrefix: flags.natsSubjectPrefix ?? (env.PALISADE_NATS_SUBJECT_PREFIX || undefined),
+          },
           now: ctx.now,
           dashboard: findDashboard(dirname(fileURLToPath(import.meta.url))),
           logger: { level: env.PALISADE_LOG_LEVEL || "info" },
