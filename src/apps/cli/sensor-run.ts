@@ -1,7 +1,7 @@
 /**
  * The sensor's composition root: a reflector per kind (adapters/kube) -> deltas (core/deltas) -> the sensor
- * pipeline (services/sensor) -> a disk buffer and a sink (adapters/fleet: JetStream, or the server's snapshot
- * endpoint). Every piece is passed in or built here from options, so tests run the same wiring against a real
+ * pipeline (services/sensor) -> a disk buffer and a sink (adapters/fleet: JetStream, or the server's delta
+ * endpoint, with a full snapshot posted at start and after each relist). Every piece is passed in or built here from options, so tests run the same wiring against a real
  * kube-apiserver and a real NATS.
  */
 import { setMaxListeners } from "node:events";
@@ -17,8 +17,10 @@ import {
   natsEventSink,
   openDiskBuffer,
   openEventBuffer,
+  postServerSnapshot,
+  type ServerTarget,
+  serverDeltaSink,
   serverEventSink,
-  serverSnapshotSink,
 } from "../../adapters/fleet/index.js";
 import {
   type ApiRequest,
@@ -29,7 +31,14 @@ import {
   type ReflectorNotice,
   reflect,
 } from "../../adapters/kube/index.js";
-import { type ObjectDelta, observedDelta } from "../../core/deltas/index.js";
+import {
+  applyDeltas,
+  backoffDelay,
+  liveObjects,
+  type ObjectDelta,
+  type ObjectStateRow,
+  observedDelta,
+} from "../../core/deltas/index.js";
 import { PalisadeError } from "../../core/errors/index.js";
 import {
   createEventForwarder,
@@ -63,7 +72,7 @@ export interface SensorOptions {
         token: string;
         ca?: string | Buffer | undefined;
         dangerouslyAllowHttp?: boolean | undefined;
-        /** Least time between two snapshots posted (default 30 s). */
+        /** Least time between two full snapshots posted (at start, after relists; default 30 s). */
         intervalMs?: number | undefined;
       }
     | { sink: DeltaSink };
@@ -113,8 +122,9 @@ export interface ReflectorStats {
 }
 
 export interface RunningSensor {
+  /** `snapshots`: full snapshots posted (the --server transport); `events`: with an events endpoint. */
   stats(): SensorStats &
-    ReflectorStats & { kinds: number; events?: EventForwarderStats & EventsEndpointStats };
+    ReflectorStats & { kinds: number; snapshots: number; events?: EventForwarderStats & EventsEndpointStats };
   pipeline: SensorPipeline;
   /** The forwarder of runtime events, when the sensor takes them. */
   events?: EventForwarder | undefined;
@@ -143,8 +153,17 @@ export async function startSensor(o: SensorOptions): Promise<RunningSensor> {
   const listed = new Set<string>();
 
   let sink: DeltaSink;
-  let minIntervalMs = 0;
   const server = "server" in o.transport ? o.transport : undefined;
+  const target: ServerTarget | undefined =
+    server === undefined
+      ? undefined
+      : {
+          server: server.server,
+          cluster: o.cluster,
+          token: server.token,
+          ca: server.ca,
+          dangerouslyAllowHttp: server.dangerouslyAllowHttp,
+        };
   if ("sink" in o.transport) sink = o.transport.sink;
   else if ("nats" in o.transport)
     sink = natsDeltaSink({
@@ -155,22 +174,21 @@ export async function startSensor(o: SensorOptions): Promise<RunningSensor> {
         ...(o.transport.subjectPrefix ? { subjectPrefix: o.transport.subjectPrefix } : {}),
       },
     });
-  else {
-    const t = o.transport;
-    sink = serverSnapshotSink({
-      server: t.server,
-      cluster: o.cluster,
-      token: t.token,
-      ca: t.ca,
-      dangerouslyAllowHttp: t.dangerouslyAllowHttp,
-      ready: () => listed.size === kinds.length,
+  else
+    sink = serverDeltaSink({
+      ...(target as ServerTarget),
+      onRefused: (refused) => {
+        for (const r of refused)
+          o.log(
+            `the server refused a delta of ${r.delta.key.kind} ${r.delta.key.namespace ?? ""}/${r.delta.key.name}: ${r.message}; dropped`,
+          );
+      },
     });
-    minIntervalMs = t.intervalMs ?? 30_000;
-  }
   const buffer: DeltaBuffer = await openDiskBuffer({
     dir: o.bufferDir,
     maxBytes: o.bufferMaxBytes,
-    // A snapshot is the whole state, rebuilt by the first list: batches left by an earlier run add nothing.
+    // With --server, the first list sends every object again and a full snapshot follows: batches left by an
+    // earlier run add nothing.
     fresh: server !== undefined,
     onDrop: (d) => o.log(`buffer: dropped ${d.deltas} deltas (${d.reason}) from ${d.file}`),
   });
@@ -185,7 +203,6 @@ export async function startSensor(o: SensorOptions): Promise<RunningSensor> {
     sleep: clock.sleep,
     random: clock.random,
     maxBatch: o.maxBatch,
-    minIntervalMs,
     onError: (e, ms) =>
       o.log(
         `send failed (${e.code}): ${e.message}; retrying in ${ms} ms (${buffer.stats().deltas} deltas buffered)`,
@@ -229,11 +246,17 @@ export async function startSensor(o: SensorOptions): Promise<RunningSensor> {
       onRefused: (e, err) => o.log(`events: ${e.id} refused for good, dropped: ${err.message}`),
     });
   }
+  // --server: what the sensor observed, kept to post as a full snapshot at start and after each relist (a relist
+  // follows changes the watch missed; the snapshot lets the server's history catch up with them at once).
+  const observed = new Map<string, ObjectStateRow>();
+  let snapshotDue = target !== undefined;
+  let snapshots = 0;
 
   const onNotice = (n: ReflectorNotice) => {
     const k = n.kind.kind;
     switch (n.type) {
       case "listed":
+        if (n.relist) snapshotDue = target !== undefined;
         rs.lists++;
         if (!listed.has(k)) {
           listed.add(k);
@@ -261,6 +284,35 @@ export async function startSensor(o: SensorOptions): Promise<RunningSensor> {
   // Every reflector's requests and timers listen on this one signal: more than Node's default of 10 is expected.
   setMaxListeners(0, abort.signal);
   const runs: Promise<void>[] = [pipeline.run(abort.signal)];
+  if (target !== undefined) {
+    const intervalMs = server?.intervalMs ?? 30_000;
+    const snapshotLoop = async (signal: AbortSignal) => {
+      let attempt = 0;
+      while (!signal.aborted) {
+        // Only a whole state is a snapshot: before every kind is listed, the objects not listed yet would read as
+        // deleted.
+        if (!snapshotDue || listed.size < kinds.length) {
+          await clock.sleep(200, signal).catch(() => undefined);
+          continue;
+        }
+        snapshotDue = false;
+        const items = liveObjects(observed.values(), o.cluster).map((r) => r.object);
+        try {
+          await postServerSnapshot(target, items);
+          snapshots++;
+          attempt = 0;
+          o.log(`snapshot: posted ${items.length} objects`);
+          await clock.sleep(intervalMs, signal).catch(() => undefined);
+        } catch (e) {
+          snapshotDue = true;
+          const ms = backoffDelay(++attempt, clock.random());
+          o.log(`snapshot not posted: ${(e as Error).message}; retrying in ${ms} ms`);
+          await clock.sleep(ms, signal).catch(() => undefined);
+        }
+      }
+    };
+    runs.push(snapshotLoop(abort.signal));
+  }
   for (const kind of kinds) {
     runs.push(
       reflect(api.request, {
@@ -278,6 +330,7 @@ export async function startSensor(o: SensorOptions): Promise<RunningSensor> {
             if (typeof d === "string") rs.skipped++;
             else deltas.push(d);
           }
+          if (target !== undefined) applyDeltas(observed, deltas);
           await pipeline.submit(deltas);
         },
       }),
@@ -314,6 +367,7 @@ export async function startSensor(o: SensorOptions): Promise<RunningSensor> {
     ...pipeline.stats(),
     ...rs,
     kinds: kinds.length,
+    snapshots,
     ...(fw !== undefined && ep !== undefined ? { events: { ...fw.stats(), ...ep.stats() } } : {}),
   });
   let metrics: Server | undefined;
@@ -351,6 +405,11 @@ export async function startSensor(o: SensorOptions): Promise<RunningSensor> {
       () => stats().errors,
     );
     gauge("palisade_sensor_synced_kinds", "Kinds listed at least once", () => stats().synced);
+    gauge(
+      "palisade_sensor_snapshots_posted_total",
+      "Full snapshots posted to the server (--server: at start and after relists)",
+      () => stats().snapshots,
+    );
     gauge("palisade_sensor_kinds", "Kinds the sensor reads", () => kinds.length);
     if (fw !== undefined && ep !== undefined) {
       gauge(

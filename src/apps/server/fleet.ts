@@ -26,6 +26,8 @@ export interface FleetConsumerOptions {
   nats: string;
   /** Where the object state lives: the server's database location (`postgres://...`, a SQLite file, `memory:`). */
   db: string;
+  /** The object state already open (the server's, shared with its delta route): used, and left open at close. */
+  state?: ClusterStateStore | undefined;
   /** The stream to consume (name, subject prefix); defaults of adapters/fleet otherwise. */
   stream?: { name?: string | undefined; subjectPrefix?: string | undefined } | undefined;
   /** Messages per batch (one transaction each); default 256. */
@@ -59,7 +61,8 @@ export async function startFleetConsumer(
   o: FleetConsumerOptions,
   registry: Registry,
 ): Promise<RunningFleetConsumer> {
-  const state = await openClusterState(o.db);
+  const owned = o.state === undefined;
+  const state = o.state ?? (await openClusterState(o.db));
   let source: DeltaSource;
   try {
     source = await openNatsSource({
@@ -68,7 +71,7 @@ export async function startFleetConsumer(
       stream: streamConfig(o.stream),
     });
   } catch (e) {
-    await state.close();
+    if (owned) await state.close();
     throw e;
   }
   const src = source;
@@ -154,7 +157,7 @@ export async function startFleetConsumer(
           await loop;
         } finally {
           await src.close();
-          await state.close();
+          if (owned) await state.close();
         }
       })();
       return closing;

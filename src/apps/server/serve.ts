@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Registry } from "prom-client";
 import type { AlertSink } from "../../adapters/alerts/index.js";
+import { type ClusterStateStore, openClusterState } from "../../adapters/fleet/index.js";
 import { openStores } from "../../adapters/store/index.js";
 import { PalisadeError } from "../../core/errors/index.js";
 import type { FeedRefresher, FeedRefreshReport } from "../../services/runtime/index.js";
@@ -253,8 +254,19 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
     await removeDemo();
     throw e;
   }
+  // The fleet object state: sensors' deltas land here, from JetStream (--nats) or posted to the server.
+  let fleetState: ClusterStateStore;
+  try {
+    fleetState = await openClusterState(demoDir !== undefined ? join(demoDir, "demo.db") : config.db);
+  } catch (e) {
+    runtime?.refresher?.stop();
+    await stores.close();
+    await removeDemo();
+    throw e;
+  }
   const metrics = new Registry();
   const app = buildServer({
+    fleetState,
     metrics,
     stores,
     now: config.now,
@@ -272,6 +284,7 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
       fleet = await startFleetConsumer(
         {
           nats: config.nats,
+          state: fleetState,
           stream: config.natsStream,
           db: demoDir !== undefined ? join(demoDir, "demo.db") : config.db,
           batch: config.fleetBatch,
@@ -283,6 +296,7 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
     } catch (e) {
       runtime?.refresher?.stop();
       await app.close();
+      await fleetState.close();
       await stores.close();
       await removeDemo();
       throw e;
@@ -324,6 +338,7 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
     runtime?.refresher?.stop();
     await closeFleet();
     await app.close();
+    await fleetState.close();
     await stores.close();
     await removeDemo();
     throw new PalisadeError("IO", `cannot listen on ${config.listen}: ${(e as Error).message}`, { cause: e });
@@ -370,6 +385,7 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
           await closeFleet();
           await app.close();
         } finally {
+          await fleetState.close();
           await stores.close();
           await removeDemo();
         }

@@ -8,10 +8,12 @@ import type { Readable } from "node:stream";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
 import type { AlertSink } from "../../adapters/alerts/index.js";
+import type { ClusterStateStore } from "../../adapters/fleet/index.js";
 import { loadSnapshotStream } from "../../adapters/manifests/index.js";
 import type { FindingQuery, Stores } from "../../adapters/store/index.js";
 import { isPalisadeError, PalisadeError } from "../../core/errors/index.js";
 import { type Severity, summariseTeams } from "../../core/findings/index.js";
+import { applyDeltaValues } from "../../services/deltas/index.js";
 import { type FleetView, loadFleetView } from "../../services/fleet/index.js";
 import { ingestSnapshot } from "../../services/ingest/index.js";
 import { ClusterEvents, type ClusterEventsConfig } from "../../services/runtime/index.js";
@@ -83,7 +85,38 @@ export interface ServerOptions {
   dashboard?: { root: string | undefined } | undefined;
   /** The registry /metrics serves, when other parts (the fleet consumer) add to it; default a new one. */
   metrics?: Registry | undefined;
+  /**
+   * The fleet object state (what the JetStream consumer applies deltas to): when given, sensors without NATS post
+   * their deltas to `POST /api/v1/clusters/{cluster}/deltas`, applied by the same service.
+   */
+  fleetState?: ClusterStateStore | undefined;
 }
+
+/** Most deltas in one POST of deltas, and the largest such body: a sensor sends batches of at most 500. */
+export const MAX_POSTED_DELTAS = 5_000;
+export const MAX_DELTAS_BODY_BYTES = 16 * 1024 * 1024;
+
+const POSTED_DELTAS_SCHEMA = {
+  type: "object",
+  required: ["received", "applied", "ignored", "rejected"],
+  properties: {
+    received: { type: "integer" },
+    applied: { type: "integer", description: "objects changed" },
+    ignored: {
+      type: "integer",
+      description:
+        "valid deltas that changed nothing: sent before (same message id), older than the stored change",
+    },
+    rejected: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["index", "message"],
+        properties: { index: { type: "integer" }, message: { type: "string" } },
+      },
+    },
+  },
+};
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -422,6 +455,54 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       return summary;
     },
   );
+
+  const fleetState = opts.fleetState;
+  if (fleetState !== undefined) {
+    const posted = new Counter({
+      name: "palisade_fleet_posted_deltas_total",
+      help: "Deltas posted by sensors without NATS, by result (applied, ignored: sent before or stale, rejected: malformed)",
+      labelNames: ["result"],
+      registers: [registry],
+    });
+    for (const result of ["applied", "ignored", "rejected"]) posted.inc({ result }, 0);
+    route(
+      {
+        method: "POST",
+        url: "/api/v1/clusters/:cluster/deltas",
+        access: "ingest",
+        bodyLimit: MAX_DELTAS_BODY_BYTES,
+        summary: `Apply a sensor's deltas (as it would publish them to JetStream) to the fleet object state, in one transaction: {"deltas": [...]}, at most ${MAX_POSTED_DELTAS} of this cluster; a delta sent again changes nothing`,
+        requestBody: "deltas JSON",
+        schema: {
+          params: {
+            type: "object",
+            required: ["cluster"],
+            properties: { cluster: { type: "string", pattern: "^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$" } },
+          },
+          body: {
+            type: "object",
+            required: ["deltas"],
+            additionalProperties: false,
+            properties: { deltas: { type: "array", items: {} } },
+          },
+          response: { 200: POSTED_DELTAS_SCHEMA, 400: ERROR_SCHEMA, 413: ERROR_SCHEMA },
+        },
+      },
+      async (req, reply) => {
+        const { cluster } = req.params as { cluster: string };
+        const { deltas } = req.body as { deltas: unknown[] };
+        if (deltas.length > MAX_POSTED_DELTAS)
+          return reply
+            .code(413)
+            .send(errorBody("LIMIT", `${deltas.length} deltas: at most ${MAX_POSTED_DELTAS} per request`));
+        const r = await applyDeltaValues(deltas, fleetState, cluster);
+        posted.inc({ result: "applied" }, r.applied);
+        posted.inc({ result: "ignored" }, r.ignored);
+        posted.inc({ result: "rejected" }, r.rejected.length);
+        return r;
+      },
+    );
+  }
 
   route(
     {

@@ -7,8 +7,9 @@ import { EXIT } from "../exit-codes.js";
 
 const HELP = `
 Run in (or next to) one cluster: list, then watch, every kind Palisade's analyses read, and send each change as
-a delta to NATS JetStream (--nats), or, for small setups without NATS, post the cluster's current state as a
-snapshot to palisade serve (--server; at most one per --snapshot-interval).
+a delta to NATS JetStream (--nats), or, for small setups without NATS, post the deltas to palisade serve
+(--server), with the cluster's whole state as a snapshot at start and after a relist (at most one per
+--snapshot-interval).
 
 Secret values never leave the sensor (only which keys held a value). Secrets are not read at all unless
 --with-secrets (their RBAC grant is rated high; see --print-rbac).
@@ -82,11 +83,14 @@ export function register(program: Command, ctx: CliContext): void {
       "first token of the stream's subjects, <token>.<cluster>.delta.<kind>",
       "palisade",
     )
-    .option("--server <url>", "palisade serve URL (instead of --nats): posts snapshots")
+    .option(
+      "--server <url>",
+      "palisade serve URL (instead of --nats): posts deltas, and a snapshot at start and relists",
+    )
     .option("--token <token>", "API token for --server (default: $PALISADE_TOKEN)")
     .option("--ca <file>", "PEM CA certificate(s) to trust for --server")
     .option("--dangerously-allow-http", "allow plain http to a --server that is not loopback")
-    .option("--snapshot-interval <seconds>", "with --server: least time between two snapshots", "30")
+    .option("--snapshot-interval <seconds>", "with --server: least time between two full snapshots", "30")
     .option("--buffer-dir <dir>", "disk buffer for when the transport is down", "palisade-sensor-buffer")
     .option(
       "--buffer-max-bytes <n>",
