@@ -10,8 +10,11 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { resolve } from "node:path";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
+import { setTimeout as delay } from "node:timers/promises";
 import { isDeepStrictEqual } from "node:util";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
@@ -21,11 +24,14 @@ import {
   DEFAULT_CONSUMER,
   DEFAULT_STREAM,
   type DeltaPublisher,
+  natsDeltaSink,
+  openDiskBuffer,
   openMemoryClusterState,
   openNatsPublisher,
   openPgClusterState,
 } from "../../src/adapters/fleet/index.js";
 import type { ObjectDelta, ObjectStateRow } from "../../src/core/deltas/index.js";
+import { createSensorPipeline } from "../../src/services/sensor/index.js";
 import {
   churn,
   type NatsServer,
@@ -310,4 +316,54 @@ describe.runIf(NATS_VERSION !== undefined && PG_UP)("fleet transport under fault
     await expectConverged(nats, dbUrl, schema, "partition", deltas);
     expect(await replica.stop()).toBe(0);
   }, 240_000);
+
+  it("partition a sensor from NATS for a minute while it keeps observing, then heal: its disk buffer drains, each delta stored once", async () => {
+    const nats = await setUp();
+    const relay: Relay = await startRelay(nats.port);
+    cleanups.push(() => relay.close());
+    const dir = await mkdtemp(join(tmpdir(), "palisade-partition-"));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const schema = freshSchema();
+    const deltas = churn("minute", 900, 5);
+    // The sensor's own sending path: pipeline, disk buffer, JetStream sink (through the relay); replicas direct.
+    const sink = natsDeltaSink({ servers: `nats://127.0.0.1:${relay.port}`, timeoutMs: 2_000 });
+    cleanups.push(() => sink.close());
+    const pipeline = createSensorPipeline({
+      sink,
+      buffer: await openDiskBuffer({ dir }),
+      sleep: (ms, signal) => delay(ms, undefined, { signal }),
+      random: () => 0.5,
+      maxBatch: 50,
+      backoff: { initialMs: 250, maxMs: 4_000 },
+    });
+    const stop = new AbortController();
+    const running = pipeline.run(stop.signal);
+    cleanups.push(async () => {
+      stop.abort();
+      await running;
+    });
+    const replica = startReplica(nats.url, dbUrl, schema);
+    await replica.waitFor((l) => l.ready === true, "ready");
+    await pipeline.submit(deltas.slice(0, 300));
+    await pipeline.idle();
+    relay.partition();
+    // A minute of changes observed while cut off: 600 deltas, 10 every second.
+    let peak = 0;
+    for (let i = 300; i < 900; i += 10) {
+      await pipeline.submit(deltas.slice(i, i + 10));
+      await sleep(1_000);
+      peak = Math.max(peak, pipeline.stats().buffered);
+    }
+    relay.heal();
+    await pipeline.idle();
+    const stats = pipeline.stats();
+    expect({ buffering: peak > 0, sent: stats.sent >= deltas.length, dropped: stats.dropped }).toEqual({
+      buffering: true,
+      sent: true,
+      dropped: 0,
+    });
+    expect(stats.sendErrors).toBeGreaterThan(0);
+    await expectConverged(nats, dbUrl, schema, "minute", deltas);
+    expect(await replica.stop()).toBe(0);
+  }, 600_000);
 });
