@@ -8,10 +8,10 @@
  * EvaluatePod), so that a namespace's pod-security.kubernetes.io labels mean here exactly what they mean there.
  */
 import { type Exception, findException } from "../exceptions/index.js";
-import { SEVERITY_RANK as FINDING_SEVERITY_RANK, type Severity } from "../findings/index.js";
+import type { Severity } from "../findings/index.js";
 import { buildInventory, parseImageRef } from "../inventory/index.js";
 import { type Labels, workloadKindOf, workloadKindSpec } from "../k8s/index.js";
-import { evaluatePosture } from "../posture/index.js";
+import { postureHits } from "../posture/index.js";
 import {
   DEFAULT_PSS_POLICY,
   evaluatePss,
@@ -464,8 +464,9 @@ export function namespaceMode(policy: AdmissionPolicy, ns: string): RuleMode {
 }
 
 /**
- * Posture rules at or above the severity, over an inventory of the object and its namespace. Only findings on the
- * object itself count: the namespace is context (labels, team), not what is admitted.
+ * Posture rules at or above the severity, over an inventory of the object and its namespace. Only hits on the
+ * object itself count: the namespace is context (labels, team), not what is admitted. The hits-only path: rules
+ * below the severity are not run and no finding is built (its differential test holds it to evaluatePosture).
  */
 function postureViolations(
   threshold: Severity,
@@ -479,16 +480,14 @@ function postureViolations(
   const raws: { object: Record<string, unknown> }[] = [{ object: obj }];
   if (req.namespace !== "")
     raws.push({ object: { apiVersion: "v1", kind: "Namespace", metadata: { name: req.namespace, labels } } });
-  const { findings } = evaluatePosture(buildInventory(raws));
-  const rank = FINDING_SEVERITY_RANK[threshold];
-  return findings
-    .filter(
-      (f) =>
-        f.resource.kind === req.kind.kind &&
-        f.resource.name === name &&
-        FINDING_SEVERITY_RANK[f.severity] >= rank,
-    )
-    .map((f) => ({ rule: `posture/${f.ruleId}`, fieldPath: f.fieldPath ?? "", message: f.message }));
+  const kind = req.kind.kind;
+  const hits = postureHits(buildInventory(raws), {
+    minSeverity: threshold,
+    object: (ref) => ref.kind === kind && ref.name === name,
+  });
+  const out: Draft[] = [];
+  for (const h of hits) out.push({ rule: `posture/${h.ruleId}`, fieldPath: h.fieldPath, message: h.message });
+  return out;
 }
 
 /** "spec.template.spec.containers[0].image" as a JSON pointer. */

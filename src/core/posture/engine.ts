@@ -8,6 +8,7 @@
  */
 import {
   type CoverageEntry,
+  cmp,
   compareCoverage,
   compareFindings,
   type Finding,
@@ -352,4 +353,114 @@ export function runRules(
     findings: findings.sort(compareFindings),
     coverage: [...coverage.values()].sort(compareCoverage),
   };
+}
+
+/** Which hits {@link collectHits} wants: rules that cannot pass are not evaluated, objects not wanted not judged. */
+export interface HitFilter {
+  /** Rules that may fire; the others are not evaluated. */
+  rule(meta: RuleMeta): boolean;
+  /** Objects whose hits are wanted: a workload on another object is not evaluated, another object's hits dropped. */
+  object(obj: KObject): boolean;
+}
+
+/** A hit with the rule and object it is on: what a Finding is built from, without building it. */
+export interface HitOn {
+  meta: RuleMeta;
+  object: KObject;
+  hit: Hit;
+}
+
+/**
+ * The hits {@link runRules} would turn into findings, for the rules and objects `filter` keeps, in the same order
+ * as its findings (compareFindings: location, rule, resource, field path, id), without building a Finding: no id
+ * hash (except to order two hits of one rule at one path), no metadata copies, no source location unless the
+ * object has a source. This is the path of a caller that wants a few hits fast (admission: one object, rules at or
+ * above a severity); its differential test checks it against runRules.
+ */
+export function collectHits(
+  rules: readonly PostureRule[],
+  inv: Inventory,
+  filter: HitFilter,
+  options: PostureOptions = {},
+): HitOn[] {
+  const kept = rules.filter((r) => filter.rule(r.meta));
+  const out: HitOn[] = [];
+  const coverage = new Map<string, CoverageEntry>();
+  const readers = new Map<KObject, Reader>();
+  const env: Env = {
+    inv,
+    opts: { allowedRegistries: [...(options.allowedRegistries ?? [])] },
+    reader(obj) {
+      let r = readers.get(obj);
+      if (!r) {
+        r = makeReader(obj, coverage);
+        readers.set(obj, r);
+      }
+      return r;
+    },
+  };
+  const podRules = kept.filter((r): r is PodRule => r.scope === "pod");
+  const containerRules = kept.filter((r): r is ContainerRule => r.scope === "container");
+  const inventoryRules = kept.filter((r): r is InventoryRule => r.scope === "inventory");
+  // A rule that throws is "not evaluated" (a coverage entry in runRules): no hit, here as there.
+  const attempt = <H extends Hit>(fn: () => H[]): H[] => {
+    try {
+      return fn();
+    } catch {
+      return [];
+    }
+  };
+  if (podRules.length > 0 || containerRules.length > 0)
+    for (const w of inv.workloads) {
+      const obj = w.object;
+      if (!filter.object(obj)) continue;
+      const wv = makeView(w, env.reader(obj));
+      for (const rule of podRules) {
+        if (rule.kinds && !rule.kinds.includes(w.kind)) continue;
+        if (rule.linuxOnly && wv.isWindows) continue;
+        for (const hit of attempt(() => rule.check(wv, env))) out.push({ meta: rule.meta, object: obj, hit });
+      }
+      for (const cv of wv.containers)
+        for (const rule of containerRules) {
+          if (rule.types && !rule.types.includes(cv.type)) continue;
+          if (rule.kinds && !rule.kinds.includes(w.kind)) continue;
+          if (rule.linuxOnly && wv.isWindows) continue;
+          for (const hit of attempt(() => rule.check(cv, wv, env)))
+            out.push({ meta: rule.meta, object: obj, hit });
+        }
+    }
+  for (const rule of inventoryRules)
+    for (const hit of attempt(() => rule.check(env)))
+      if (filter.object(hit.object)) out.push({ meta: rule.meta, object: hit.object, hit });
+  return sortLikeFindings(out);
+}
+
+/** Sort hits as compareFindings sorts the findings built from them, computing a location or an id only if needed. */
+function sortLikeFindings(hits: HitOn[]): HitOn[] {
+  if (hits.length < 2) return hits;
+  const keyed = hits.map((h) => ({
+    h,
+    loc: h.object.source ? locateField(h.object, h.hit.fieldPath) : undefined,
+    id: undefined as string | undefined,
+  }));
+  const idOf = (k: (typeof keyed)[number]): string => {
+    k.id ??= findingId(k.h.meta.id, k.h.object.ref, k.h.hit.fieldPath, k.h.hit.discriminator);
+    return k.id;
+  };
+  keyed.sort((a, b) => {
+    const ra = a.h.object.ref;
+    const rb = b.h.object.ref;
+    return (
+      cmp(a.loc?.file ?? "\uffff", b.loc?.file ?? "\uffff") ||
+      (a.loc?.line ?? 0) - (b.loc?.line ?? 0) ||
+      (a.loc?.column ?? 0) - (b.loc?.column ?? 0) ||
+      cmp(a.h.meta.id, b.h.meta.id) ||
+      cmp(ra.namespace ?? "", rb.namespace ?? "") ||
+      cmp(ra.kind, rb.kind) ||
+      cmp(ra.name, rb.name) ||
+      cmp(a.h.hit.fieldPath, b.h.hit.fieldPath) ||
+      cmp(idOf(a), idOf(b))
+    );
+  });
+  return keyed.map((k) => k.h);
 }

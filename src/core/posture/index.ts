@@ -4,9 +4,16 @@
  *
  * RBAC and NetworkPolicy rules live in core/rbac and core/netpol with their own catalogues.
  */
-import type { CoverageEntry, Finding, RuleMeta } from "../findings/index.js";
+import {
+  type CoverageEntry,
+  type Finding,
+  type ResourceRef,
+  type RuleMeta,
+  SEVERITY_RANK,
+  type Severity,
+} from "../findings/index.js";
 import type { Inventory } from "../inventory/index.js";
-import { type PostureOptions, runRules } from "./engine.js";
+import { collectHits, type PostureOptions, runRules } from "./engine.js";
 import { RULES } from "./rules/index.js";
 
 export { renderRulesDoc } from "./doc.js";
@@ -27,4 +34,31 @@ export function evaluatePosture(
   emit?: (f: Finding) => void,
 ): { findings: Finding[]; coverage: CoverageEntry[] } {
   return runRules(RULES, inv, opts, emit);
+}
+
+/** A posture rule's hit, without the finding around it. */
+export interface PostureHit {
+  ruleId: string;
+  fieldPath: string;
+  message: string;
+}
+
+/**
+ * The hits of the posture rules at or above `minSeverity` on the objects `object` keeps, in the order
+ * {@link evaluatePosture} sorts their findings: the same rule ids, field paths and messages as its findings filtered
+ * that way, but rules below the severity are not evaluated, workloads on other objects are not evaluated, and no
+ * finding (id hash, metadata, team, location) is built. Admission's path: one object, dozens of rules, per request.
+ */
+export function postureHits(
+  inv: Inventory,
+  filter: { minSeverity: Severity; object: (ref: ResourceRef) => boolean },
+  opts: PostureOptions = {},
+): PostureHit[] {
+  const rank = SEVERITY_RANK[filter.minSeverity];
+  return collectHits(
+    RULES,
+    inv,
+    { rule: (meta) => SEVERITY_RANK[meta.severity] >= rank, object: (obj) => filter.object(obj.ref) },
+    opts,
+  ).map(({ meta, hit }) => ({ ruleId: meta.id, fieldPath: hit.fieldPath, message: hit.message }));
 }
