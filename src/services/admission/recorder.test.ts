@@ -116,6 +116,24 @@ describe("DecisionRecorder", () => {
     await stores.close();
   });
 
+  it("lets the event loop run between batches (a backlog is never written in one hold)", async () => {
+    const stores = await openStores("memory:");
+    const events: string[] = [];
+    const store = {
+      append: (b: readonly AdmissionDecisionInput[]) => {
+        events.push(`batch of ${b.length}`);
+        return stores.admissionDecisions.append(b);
+      },
+      prune: (r: { before?: Date; keep?: number }) => stores.admissionDecisions.prune(r),
+    };
+    const rec = new DecisionRecorder(options(store));
+    for (let i = 1; i <= 90; i++) rec.record(input(i));
+    setImmediate(() => events.push("a review's I/O"));
+    await rec.close();
+    expect(events).toEqual(["batch of 40", "a review's I/O", "batch of 40", "batch of 10"]);
+    await stores.close();
+  });
+
   it("never waits for a slow store: past the buffer, decisions are dropped and counted", async () => {
     // Test double: a store that never answers (no real store can be made to hang on cue).
     let calls = 0;

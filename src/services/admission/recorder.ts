@@ -1,6 +1,7 @@
 /**
  * Use case: record the webhook's decisions in the store without ever slowing a review. `record` only appends to a
- * bounded in-memory buffer; a background flush writes what is buffered in one batch (one transaction) at a time.
+ * bounded in-memory buffer; a background flush writes what is buffered in one batch (one transaction) at a time,
+ * letting the event loop run between batches.
  * When the store is slow or down the buffer fills and further decisions are dropped and counted (a review is never
  * made to wait for, or fail because of, its record); a batch the store refuses is counted as dropped too. Retention
  * (age and count) is applied by the same loop every `pruneEveryMs`.
@@ -109,7 +110,12 @@ export class DecisionRecorder {
   }
 
   async #drain(): Promise<void> {
+    let first = true;
     while (this.#buffer.length > 0) {
+      // A write holds the event loop (SQLite is synchronous): between batches, reviews waiting on the loop go first,
+      // so a backlog is written in many short holds rather than one long one (what a review's latency sees).
+      if (!first) await new Promise<void>((resolve) => setImmediate(resolve));
+      first = false;
       const batch = this.#buffer.splice(0, this.opts.batchSize);
       try {
         await this.opts.store.append(batch);

@@ -382,8 +382,11 @@ async function runServe(flags: ServeFlags, ctx: CliContext): Promise<void> {
     );
   const recorder = new DecisionRecorder({
     store: stores.admissionDecisions,
-    maxBuffered: 50_000,
-    batchSize: 1_000,
+    // A buffered decision keeps its messages (about 10 KiB for a review with dozens of violations): 10,000 is ten
+    // seconds at 1,000 reviews/s and about 100 MiB. A batch of 25 holds the event loop a
+    // millisecond or two (SQLite writes are synchronous), and the loop runs between batches.
+    maxBuffered: 10_000,
+    batchSize: 25,
     flushEveryMs: 200,
     retention: {
       maxAgeMs: durationMs(flags.decisionsRetention, "--decisions-retention"),
