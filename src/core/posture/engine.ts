@@ -402,14 +402,8 @@ export function collectHits(
   const podRules = kept.filter((r): r is PodRule => r.scope === "pod");
   const containerRules = kept.filter((r): r is ContainerRule => r.scope === "container");
   const inventoryRules = kept.filter((r): r is InventoryRule => r.scope === "inventory");
-  // A rule that throws is "not evaluated" (a coverage entry in runRules): no hit, here as there.
-  const attempt = <H extends Hit>(fn: () => H[]): H[] => {
-    try {
-      return fn();
-    } catch {
-      return [];
-    }
-  };
+  // A rule that throws is "not evaluated" (a coverage entry in runRules): no hit, here as there. Hits are pushed
+  // as a rule returns them, so a rule that throws has pushed none.
   if (podRules.length > 0 || containerRules.length > 0)
     for (const w of inv.workloads) {
       const obj = w.object;
@@ -418,20 +412,38 @@ export function collectHits(
       for (const rule of podRules) {
         if (rule.kinds && !rule.kinds.includes(w.kind)) continue;
         if (rule.linuxOnly && wv.isWindows) continue;
-        for (const hit of attempt(() => rule.check(wv, env))) out.push({ meta: rule.meta, object: obj, hit });
+        let hits: Hit[];
+        try {
+          hits = rule.check(wv, env);
+        } catch {
+          continue;
+        }
+        for (const hit of hits) out.push({ meta: rule.meta, object: obj, hit });
       }
       for (const cv of wv.containers)
         for (const rule of containerRules) {
           if (rule.types && !rule.types.includes(cv.type)) continue;
           if (rule.kinds && !rule.kinds.includes(w.kind)) continue;
           if (rule.linuxOnly && wv.isWindows) continue;
-          for (const hit of attempt(() => rule.check(cv, wv, env)))
-            out.push({ meta: rule.meta, object: obj, hit });
+          let hits: Hit[];
+          try {
+            hits = rule.check(cv, wv, env);
+          } catch {
+            continue;
+          }
+          for (const hit of hits) out.push({ meta: rule.meta, object: obj, hit });
         }
     }
-  for (const rule of inventoryRules)
-    for (const hit of attempt(() => rule.check(env)))
+  for (const rule of inventoryRules) {
+    let hits: ObjectHit[];
+    try {
+      hits = rule.check(env);
+    } catch {
+      continue;
+    }
+    for (const hit of hits)
       if (filter.object(hit.object)) out.push({ meta: rule.meta, object: hit.object, hit });
+  }
   return sortLikeFindings(out);
 }
 

@@ -43,13 +43,14 @@ export async function answerAdmissionReview(body: unknown, opts: AnswerOptions):
   if (!parsed.ok) return { httpStatus: 400, body: { error: parsed.error } };
   const req = parsed.request;
   const evaluate = async (): Promise<AdmissionDecision> => {
+    const named = requestImages(req);
     const [namespaceLabels, images] = await Promise.all([
       req.namespace === "" ? {} : opts.sources.namespaceLabels(req.namespace),
-      opts.sources.imageFacts(requestImages(req)),
+      opts.sources.imageFacts(named),
     ]);
     const facts: AdmissionFacts = { namespaceLabels, images, now: opts.now?.() };
     if (opts.sources.queueForAnalysis) {
-      const unknown = requestImages(req).filter((i) => {
+      const unknown = named.filter((i) => {
         const f = images.get(i);
         return f === undefined || f.analysed === false;
       });
