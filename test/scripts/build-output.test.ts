@@ -117,4 +117,28 @@ describe("build output", () => {
     for (const f of caches) rmSync(join(chunks, f));
     expect(scan(file)).toEqual(cached);
   });
+
+  it("a one-file scan loads no Node module that only relaunching needs", () => {
+    // Loading node:v8 (the heap check) was a visible part of a one-file scan's start-up; it is loaded only for
+    // large inputs now.
+    const preload = join(OUT, "module-list.cjs");
+    const list = join(OUT, "module-list.txt");
+    writeFileSync(
+      preload,
+      `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join("\\n")));\n`,
+    );
+    const file = join(ROOT, "examples", "demo", "manifests", "payments", "helm-rendered.yaml");
+    const r = spawnSync(
+      process.execPath,
+      ["--require", preload, join(OUT, "palisade.js"), "scan", file, "-o", "json"],
+      {
+        cwd: ROOT,
+        encoding: "utf8",
+      },
+    );
+    expect(r.status).toBe(0);
+    const loaded = readFileSync(list, "utf8").split("\n");
+    expect(loaded).toContain("NativeModule vm");
+    for (const m of ["v8"]) expect(loaded).not.toContain(`NativeModule ${m}`);
+  });
 });

@@ -2,10 +2,8 @@
 // for large inputs (heap.ts), then runs the CLI; everything else is loaded on demand by the command that needs it.
 // No top-level await: the bundle's chunks are loaded as scripts (launch.ts), which cannot await at the top.
 import { statSync } from "node:fs";
-import { totalmem } from "node:os";
-import { getHeapStatistics } from "node:v8";
 import { EXIT } from "./exit-codes.js";
-import { heapToRelaunch, inputPaths } from "./heap.js";
+import { heapToRelaunch, inputPaths, mayNeedLargerHeap } from "./heap.js";
 
 const argv = process.argv.slice(2);
 let inputBytes = 0;
@@ -17,25 +15,34 @@ for (const p of inputPaths(argv)) {
     // Missing or unreadable: the CLI reports it.
   }
 }
-// A cgroup limit (containers) counts when it is below the machine's memory.
-const limit = (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.() ?? 0;
-const machine = limit > 0 ? Math.min(limit, totalmem()) : totalmem();
-const heapMiB =
-  inputBytes > 0 && !process.env.PALISADE_NO_RELAUNCH
-    ? heapToRelaunch({
-        inputBytes,
-        heapLimitBytes: getHeapStatistics().heap_size_limit,
-        machineBytes: machine,
-        nodeOptions: `${process.env.NODE_OPTIONS ?? ""} ${process.execArgv.join(" ")}`,
-      })
-    : undefined;
-if (heapMiB === undefined) {
+const nodeOptions = `${process.env.NODE_OPTIONS ?? ""} ${process.execArgv.join(" ")}`;
+if (process.env.PALISADE_NO_RELAUNCH || !mayNeedLargerHeap(inputBytes, nodeOptions)) runHere();
+else
+  void heapFor(inputBytes, nodeOptions).then((heapMiB) =>
+    heapMiB === undefined ? runHere() : relaunch(heapMiB),
+  );
+
+function runHere(): void {
   void import("./program.js")
     .then(({ run }) => run(argv))
     .then((code) => {
       process.exitCode = code;
     });
-} else void relaunch(heapMiB);
+}
+
+/** The heap to relaunch with (heap.ts), from V8's limit and the machine's memory: loaded only for large inputs. */
+async function heapFor(inputBytes: number, nodeOptions: string): Promise<number | undefined> {
+  const [{ totalmem }, { getHeapStatistics }] = await Promise.all([import("node:os"), import("node:v8")]);
+  // A cgroup limit (containers) counts when it is below the machine's memory.
+  const limit = (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.() ?? 0;
+  const machine = limit > 0 ? Math.min(limit, totalmem()) : totalmem();
+  return heapToRelaunch({
+    inputBytes,
+    heapLimitBytes: getHeapStatistics().heap_size_limit,
+    machineBytes: machine,
+    nodeOptions,
+  });
+}
 
 /** Run the same command in a child process with a larger heap, passing signals on and its exit code back. */
 async function relaunch(heapMiB: number): Promise<void> {

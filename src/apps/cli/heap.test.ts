@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { heapToRelaunch, inputPaths } from "./heap.js";
+import { heapToRelaunch, inputPaths, mayNeedLargerHeap } from "./heap.js";
 
 const GiB = 1024 ** 3;
 
@@ -28,5 +28,14 @@ describe("heap sizing for large inputs", () => {
       heapToRelaunch({ ...base, inputBytes: 5 * GiB, nodeOptions: "--max-old-space-size=2048" }),
     ).toBeUndefined();
     expect(heapToRelaunch({ ...base, inputBytes: 5 * GiB, machineBytes: 4 * GiB })).toBeUndefined();
+  });
+
+  it("asks V8 for its heap only when the inputs could outgrow the smallest default limit or a heap flag is set", () => {
+    expect(mayNeedLargerHeap(0, "")).toBe(false);
+    expect(mayNeedLargerHeap(10_000, "")).toBe(false);
+    expect(mayNeedLargerHeap(40 * 1024 ** 2, "")).toBe(false);
+    expect(mayNeedLargerHeap(41 * 1024 ** 2, "")).toBe(true);
+    expect(mayNeedLargerHeap(10_000, " --max-old-space-size=64")).toBe(true);
+    expect(mayNeedLargerHeap(10_000, "--max-heap-size=64 ")).toBe(true);
   });
 });

@@ -9,6 +9,11 @@
 /** Heap a scan needs per byte of input, measured on bench/gen-snapshot.ts snapshots (peak RSS about 1.8x). */
 const HEAP_PER_INPUT_BYTE = 2.5;
 const MiB = 1024 * 1024;
+/**
+ * The smallest heap limit V8 sets on 64-bit Node 20 without heap flags: a quarter of the memory, but the old
+ * generation alone never below 256 MiB (V8's `Heap::HeapSizeFromPhysicalMemory`); half that, to be safe.
+ */
+const HEAP_FLOOR_BYTES = 128 * MiB;
 
 /**
  * Words of the command line that may name input files: every word that is not an option (`--snapshot F`,
@@ -23,6 +28,17 @@ export function inputPaths(argv: readonly string[]): string[] {
     else if (!a.startsWith("-")) out.push(a);
   }
   return out;
+}
+
+/**
+ * Whether inputs of this size could need a relaunch at all: false when they fit under the smallest heap limit V8
+ * sets (unless the node options name a heap flag). The launcher then skips asking V8 for its heap statistics:
+ * loading `node:v8` was a noticeable part of a one-file scan's start-up.
+ */
+export function mayNeedLargerHeap(inputBytes: number, nodeOptions: string): boolean {
+  if (inputBytes <= 0) return false;
+  if (/heap|space-size/.test(nodeOptions)) return true;
+  return inputBytes * HEAP_PER_INPUT_BYTE > HEAP_FLOOR_BYTES * 0.8;
 }
 
 /**
