@@ -557,6 +557,51 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
     return e;
   };
   const gate = (v: string) => (1 << GATE_VERBS.indexOf(v)) | 1;
+  // Which namespaces the node being expanded already has a pod (or exec) edge into: a stamp per namespace (its
+  // position in `namespaces`) instead of a Map per identity, which with thousands of identities creating pods in
+  // every namespace was a large share of the run's allocation. A namespace outside `namespaces` (not expected:
+  // grants come from bindings, whose namespaces the index lists) falls back to a Set.
+  const nsIndex = new Map<string, number>();
+  for (let i = 0; i < namespaces.length; i++) nsIndex.set(namespaces[i]!, i);
+  const nsStamp = new Int32Array(namespaces.length);
+  let stamp = 0;
+  const firstVisit = (ns: string, outside: Set<string>): boolean => {
+    const i = nsIndex.get(ns);
+    if (i === undefined) {
+      if (outside.has(ns)) return false;
+      outside.add(ns);
+      return true;
+    }
+    if (nsStamp[i] === stamp) return false;
+    nsStamp[i] = stamp;
+    return true;
+  };
+  // The ServiceAccounts by namespace and the ClusterRoles as arrays, made on first use (all are known by then):
+  // iterating the Map and Sets again for every identity allocated an entry per namespace and account each time.
+  let saList: { ns: string; names: string[] }[] | undefined;
+  const serviceAccountsByNs = () => {
+    saList ??= [...saByNs].map(([ns, set]) => ({ ns, names: [...set] }));
+    return saList;
+  };
+  let clusterRoleList: RbacRole[] | undefined;
+  const clusterRolesInOrder = () => {
+    clusterRoleList ??= [...idx.clusterRoles.values()];
+    return clusterRoleList;
+  };
+  const execEdges = new Map<string, Edge[]>();
+  const execEdge = (ns: string, k: number): Edge => {
+    let byRequest = execEdges.get(ns);
+    if (byRequest === undefined) {
+      byRequest = [];
+      execEdges.set(ns, byRequest);
+    }
+    let e = byRequest[k];
+    if (e === undefined) {
+      e = { to: execHub(ns).id, mechanism: "exec-into-pod", detail: EXEC_REQUESTS[k]!.how, ns };
+      byRequest[k] = e;
+    }
+    return e;
+  };
 
   const computeEdges = (n: Node): Edge[] => {
     const out: Edge[] = [];
@@ -569,25 +614,32 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
       exact |= x.facts.exact;
     }
     const has = (v: string) => (verbs & gate(v)) !== 0;
-    // create pods / workloads (a grant allowing one of these has its verb, so no verb gate is needed)
-    const podNs = new Map<string, number>();
+    // create pods / workloads (a grant allowing one of these has its verb, so no verb gate is needed): one edge
+    // per namespace, by the first request allowed there, in order of first appearance.
     if (exact & ((1 << EXEC_FIRST) - 1)) {
       const allowed = namespacesAllowingEach(g, 0, WORKLOAD_REQUESTS.length, namespaces);
-      allowed.forEach((list, k) => {
-        for (const ns of list) if (!podNs.has(ns)) podNs.set(ns, k);
-      });
+      stamp++;
+      const outside = new Set<string>();
+      for (let k = 0; k < allowed.length; k++) {
+        const list = allowed[k]!;
+        for (let j = 0; j < list.length; j++) {
+          const ns = list[j]!;
+          if (firstVisit(ns, outside)) out.push(podEdge(ns, k));
+        }
+      }
     }
-    for (const [ns, k] of podNs) out.push(podEdge(ns, k));
     // exec / attach
     if (has("create") || has("get")) {
-      const execNs = new Map<string, string>();
       const allowed = namespacesAllowingEach(g, EXEC_FIRST, EXEC_REQUESTS.length, runningNamespaces);
-      allowed.forEach((list, k) => {
-        const how = EXEC_REQUESTS[k]!.how;
-        for (const ns of list) if (!execNs.has(ns)) execNs.set(ns, how);
-      });
-      for (const [ns, how] of execNs)
-        out.push({ to: execHub(ns).id, mechanism: "exec-into-pod", detail: how, ns });
+      stamp++;
+      const outside = new Set<string>();
+      for (let k = 0; k < allowed.length; k++) {
+        const list = allowed[k]!;
+        for (let j = 0; j < list.length; j++) {
+          const ns = list[j]!;
+          if (firstVisit(ns, outside)) out.push(execEdge(ns, k));
+        }
+      }
       // nodes/proxy: the kubelet API runs commands in any pod on the node (a cluster-scoped resource: only
       // cluster-wide grants allow it)
       const np = g.some((x) => x.namespace === undefined && (x.facts.exact & NODES_PROXY_BITS) !== 0);
@@ -611,10 +663,10 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
     const tokenGrants = relevant(g, "create-token");
     const tokenNs = grantNamespaces(tokenGrants);
     if (tokenGrants.length > 0)
-      for (const [ns, set] of saByNs) {
+      for (const { ns, names } of serviceAccountsByNs()) {
         // A namespaced grant allows nothing in another namespace: skip them (10k bindings x 10k accounts).
         if (tokenNs !== undefined && !tokenNs.has(ns)) continue;
-        for (const sa of set)
+        for (const sa of names)
           if (grantsAllow(tokenGrants, { ...tokenReq, name: sa, namespace: ns }))
             out.push({
               to: saNode(ns, sa).id,
@@ -679,9 +731,9 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
             detail: `impersonate group ${gr}`,
           });
       const impNs = grantNamespaces(impGrants);
-      for (const [ns, set] of saByNs) {
+      for (const { ns, names } of serviceAccountsByNs()) {
         if (impNs !== undefined && !impNs.has(ns)) continue;
-        for (const sa of set)
+        for (const sa of names)
           if (grantsAllow(impGrants, { ...imp("serviceaccounts"), name: sa, namespace: ns }))
             out.push({
               to: saNode(ns, sa).id,
@@ -698,7 +750,7 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
         { verb: "create", apiGroup: RBAC, resource: "rolebindings" },
         namespaces,
       );
-      for (const role of idx.clusterRoles.values()) {
+      for (const role of clusterRolesInOrder()) {
         if (!potent(role)) continue;
         const req: RequestAttributes = {
           verb: "bind",
@@ -812,8 +864,11 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
   // Multi-source backward BFS from every admin-equivalent node: next-hop pointers give shortest paths.
   // Incoming edges as parallel lists (one entry per edge: hundreds of thousands at 10k bindings).
   const reverse = new Map<string, { from: string[]; edge: Edge[] }>();
-  for (const id of [...edges.keys()].sort(cmp))
-    for (const e of edges.get(id) ?? []) {
+  for (const id of [...edges.keys()].sort(cmp)) {
+    const out = edges.get(id) ?? [];
+    // An index loop over the edges (hundreds of thousands): for-of made an iterator result per edge.
+    for (let i = 0; i < out.length; i++) {
+      const e = out[i]!;
       let r = reverse.get(e.to);
       if (r === undefined) {
         r = { from: [], edge: [] };
@@ -822,6 +877,7 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
       r.from.push(id);
       r.edge.push(e);
     }
+  }
   const next = new Map<string, Edge | null>();
   let frontier = [...nodes.values()]
     .filter((n) => n.admin)
