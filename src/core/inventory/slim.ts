@@ -27,13 +27,8 @@ export function slimObject(o: Record<string, unknown>): Record<string, unknown> 
     const ann = meta.annotations;
     const dropApplied = o.kind !== "Secret" && isRecord(ann) && LAST_APPLIED_ANNOTATION in ann;
     if (meta.managedFields !== undefined || dropApplied) {
-      const m: Record<string, unknown> = { ...meta };
-      delete m.managedFields;
-      if (dropApplied) {
-        const a: Record<string, unknown> = { ...(ann as Record<string, unknown>) };
-        delete a[LAST_APPLIED_ANNOTATION];
-        m.annotations = a;
-      }
+      const m = without(meta, "managedFields");
+      if (dropApplied) m.annotations = without(ann as Record<string, unknown>, LAST_APPLIED_ANNOTATION);
       copy().metadata = m;
     }
   }
@@ -47,10 +42,19 @@ export function slimObject(o: Record<string, unknown>): Record<string, unknown> 
     }
     copy().status = s;
   } else if (o.kind === "Node" && isRecord(status) && status.images !== undefined) {
-    const s = { ...status };
-    delete s.images;
-    copy().status = s;
+    copy().status = without(status, "images");
   }
+  return out;
+}
+
+/**
+ * A copy of `o` without the field `drop`, in the same key order. Not a spread and `delete`: V8 turns an object
+ * with a deleted property into a hash table (dictionary mode), several times the size of the same object built by
+ * adding its fields, and metadata is kept for every object of a snapshot.
+ */
+function without(o: Record<string, unknown>, drop: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(o)) if (k !== drop) out[k] = o[k];
   return out;
 }
 

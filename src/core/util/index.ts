@@ -14,9 +14,17 @@ export function asArray(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
 }
 
+/**
+ * The prototype of every map {@link asStringMap} makes: empty, frozen, itself without a prototype, so no key
+ * (`constructor`, `__proto__`) is inherited. Not `Object.create(null)` for the maps themselves: V8 keeps those in
+ * dictionary mode (a hash table of about 250 bytes for a few labels), while objects with a prototype share hidden
+ * classes; labels and annotations of every object were a quarter of a large inventory's heap.
+ */
+const STRING_MAP_PROTO: object = Object.freeze(Object.create(null));
+
 /** Read a string-to-string map (labels, annotations), ignoring non-string values. */
 export function asStringMap(v: unknown): Record<string, string> {
-  const out: Record<string, string> = Object.create(null);
+  const out: Record<string, string> = Object.create(STRING_MAP_PROTO);
   if (!isRecord(v)) return out;
   // Object.keys, not Object.entries: no [key, value] pair per entry (labels and annotations of every object).
   const keys = Object.keys(v);
