@@ -258,6 +258,8 @@ function readFailure(e: unknown, display: string): CoverageEntry {
 /** Where one loader call puts what it reads, and the run-wide object budget it charges. */
 interface Sink {
   objects: RawObject[];
+  /** Where accepted objects go instead of `objects`, when the caller gave one. */
+  onObject: ((raw: RawObject) => void) | undefined;
   coverage: CoverageEntry[];
   limits: LoadLimits;
   budget: Budget;
@@ -278,7 +280,8 @@ function acceptObject(sink: Sink, raw: RawObject, display: string): boolean {
     return false;
   }
   sink.budget.charge("objects");
-  sink.objects.push(raw);
+  if (sink.onObject) sink.onObject(raw);
+  else sink.objects.push(raw);
   return true;
 }
 
@@ -469,12 +472,18 @@ export interface LoadOptions {
   limits?: Partial<LoadLimits>;
   /** Run-wide budget (dimension `objects`); a new one with `limits.maxObjects` when absent. */
   budget?: Budget;
+  /**
+   * Hand each object to this as soon as it is read (in input order) instead of returning it: a streamed snapshot's
+   * objects are then never all held. The result's `objects` is empty.
+   */
+  onObject?: (raw: RawObject) => void;
 }
 
 function newSink(opts: LoadOptions): Sink {
   const limits = resolveLimits(opts.limits);
   return {
     objects: [],
+    onObject: opts.onObject,
     coverage: [],
     limits,
     budget: opts.budget ?? new Budget("inputs", { objects: limits.maxObjects }),

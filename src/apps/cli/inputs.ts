@@ -107,18 +107,22 @@ export async function inventoryInputs(
   if (limits) sources.maxObjects = limits.maxObjects;
   if (opts.kubeconfig) sources.cluster = clusterSource(opts, opts.kubeconfig);
   const readers: InventoryReaders = {
-    manifests: async (files, budget) =>
+    // Files read again give the same objects (standard input is never read twice: the service checks for "-").
+    rereadable: true,
+    manifests: async (files, budget, onObject) =>
       (await import("../../adapters/manifests/index.js")).loadManifestPaths([...files], {
         // Only `-` reads stdin; touching ctx.stdin otherwise would set up process.stdin for nothing.
         ...(files.includes("-") ? { stdin: ctx.stdin } : {}),
         cwd: ctx.cwd,
         ...(limits ? { limits } : {}),
+        ...(onObject ? { onObject } : {}),
         budget,
       }),
-    snapshots: async (files, budget) =>
+    snapshots: async (files, budget, onObject) =>
       (await import("../../adapters/manifests/index.js")).loadSnapshotFiles([...files], {
         cwd: ctx.cwd,
         ...(limits ? { limits } : {}),
+        ...(onObject ? { onObject } : {}),
         budget,
       }),
     cluster: async (source) => {

@@ -1,7 +1,7 @@
 import type { PodSpec } from "kubernetes-types/core/v1.js";
 import { type CoverageEntry, cmp, type ResourceRef } from "../findings/index.js";
 import { primaryOwnerRef, workloadKindOf, workloadKindSpec } from "../k8s/index.js";
-import { asArray, asString, asStringMap, globMatch, isRecord } from "../util/index.js";
+import { appendAll, asArray, asString, asStringMap, globMatch, isRecord } from "../util/index.js";
 import { joinPath } from "./field-path.js";
 import { parseImageRef } from "./image-ref.js";
 import { inferListItemType } from "./list-items.js";
@@ -269,8 +269,46 @@ function keyOf(cluster: string | undefined, ns: string | undefined, kind: string
 
 /** Build the normalised inventory from loaded objects. Pure: no IO, deterministic for the same input order. */
 export function buildInventory(raws: readonly RawObject[], options: BuildOptions = {}): Inventory {
-  const coverage: CoverageEntry[] = [];
-  const ownership = options.ownership ?? DEFAULT_OWNERSHIP;
+  const b = inventoryBuilder({ ...options, compactAtLoad: false });
+  for (const r of raws) b.add(r);
+  return (b.finish() as { inventory: Inventory }).inventory;
+}
+
+/**
+ * An inventory built as objects arrive (a streamed snapshot: the objects are never all held as loaded).
+ * `add` in input order, then `finish` once: the inventory is the one {@link buildInventory} gives for the same
+ * objects in the same order.
+ */
+export interface InventoryBuilder {
+  add(raw: RawObject): void;
+  /**
+   * The inventory, or `reload` when `compactAtLoad` dropped a template that resolving the workloads turned out to
+   * need (see {@link InventoryBuildOptions.compactAtLoad}): the caller reads its inputs again without it.
+   * `ownership`: when known only after the objects (default: the options').
+   */
+  finish(ownership?: OwnershipConfig): { inventory: Inventory } | { reload: true };
+}
+
+export interface InventoryBuildOptions extends BuildOptions {
+  /**
+   * With `compactMembers`: compact a Pod, ReplicaSet or Job that names a controller owner as soon as it is added,
+   * not after every object is in (a 1M-object snapshot is mostly such members, and their pod templates most of its
+   * memory). Only one member per owner reference keeps its template while loading: the one that would stand for
+   * the owner's template if the owner is absent ({@link representativeOf}'s order, kept as the best seen so far).
+   * Where the owner graph turns out to need another member's template (an ownerReferences cycle, a reference whose
+   * uid names another object, a Rollout whose workloadRef names nothing) `finish` says `reload`, so the result never
+   * differs from compacting at the end.
+   */
+  compactAtLoad?: boolean;
+}
+
+/** Kinds compacted while loading: the members controllers create (never an owner that a Rollout adopts). */
+const COMPACT_AT_LOAD = new Set(["Pod", "ReplicaSet", "Job"]);
+
+export function inventoryBuilder(options: InventoryBuildOptions = {}): InventoryBuilder {
+  /** Coverage in the order buildInventory always gave it: Lists, the object limit, objects, workloads. */
+  const listCoverage: CoverageEntry[] = [];
+  const objectCoverage: CoverageEntry[] = [];
   const inv: Inventory = {
     objects: [],
     namespaces: new Map(),
@@ -287,20 +325,17 @@ export function buildInventory(raws: readonly RawObject[], options: BuildOptions
     secrets: [],
     nodes: [],
     unknownKinds: new Map(),
-    coverage,
+    coverage: [],
   };
   const max = options.maxObjects ?? 2_000_000;
-  const expanded = expandLists(raws, coverage);
-  if (expanded.length > max) {
-    coverage.push({
-      reason: "limit",
-      message: `${expanded.length - max} objects beyond the limit of ${max} were not evaluated`,
-    });
-  }
+  const compactMembers = options.compactMembers === true;
+  const early = compactMembers && options.compactAtLoad === true ? new EarlyCompaction() : undefined;
+  let seen = 0;
   const candidates: KObject[] = [];
-  for (const r of expanded.slice(0, max)) {
-    const obj = normalizeObject(r, coverage);
-    if (!obj) continue;
+  const accept = (r: RawObject): void => {
+    if (seen++ >= max) return;
+    const obj = normalizeObject(r, objectCoverage);
+    if (!obj) return;
     inv.objects.push(obj);
     const kind = obj.ref.kind;
     if (kind === "Namespace") {
@@ -313,22 +348,92 @@ export function buildInventory(raws: readonly RawObject[], options: BuildOptions
       inv.namespaces.set(obj.ref.name, info);
     } else if (workloadKindOf(obj.ref.apiVersion, kind) !== undefined) {
       candidates.push(obj);
+      early?.add(obj);
     } else if (kind in MODELLED) {
       (inv[MODELLED[kind as keyof typeof MODELLED]] as KObject[]).push(obj);
     } else {
       const k = `${obj.ref.apiVersion}/${kind}`;
       inv.unknownKinds.set(k, (inv.unknownKinds.get(k) ?? 0) + 1);
     }
+  };
+  let finished = false;
+  return {
+    add(raw) {
+      if (finished) throw new Error("inventoryBuilder: add after finish");
+      for (const r of expandLists([raw], listCoverage)) accept(r);
+    },
+    finish(ownership = options.ownership ?? DEFAULT_OWNERSHIP) {
+      if (finished) throw new Error("inventoryBuilder: finish called twice");
+      finished = true;
+      const coverage = inv.coverage;
+      appendAll(coverage, listCoverage);
+      if (seen > max)
+        coverage.push({
+          reason: "limit",
+          message: `${seen - max} objects beyond the limit of ${max} were not evaluated`,
+        });
+      appendAll(coverage, objectCoverage);
+      // Namespaces referenced but not declared still exist for analysis (with no labels).
+      for (const o of inv.objects) {
+        const ns = o.ref.namespace;
+        if (ns !== undefined && !inv.namespaces.has(ns))
+          inv.namespaces.set(ns, { name: ns, labels: {}, annotations: {} });
+      }
+      if (!resolveWorkloads(inv, candidates, coverage, compactMembers, early)) return { reload: true };
+      assignTeams(inv, ownership);
+      return { inventory: inv };
+    },
+  };
+}
+
+/** The group of members that share one owner reference (kind, name and uid, in the member's cluster and namespace). */
+function memberGroup(o: KObject): string | undefined {
+  if (!COMPACT_AT_LOAD.has(o.ref.kind)) return undefined;
+  const ref = primaryOwnerRef(o.ownerReferences);
+  if (!ref || !isGroupingOwner(ref)) return undefined;
+  return `${keyOf(o.cluster, o.ref.namespace, ref.kind, ref.name)}\u0000${ref.uid ?? ""}`;
+}
+
+/**
+ * Members compacted while loading ({@link InventoryBuildOptions.compactAtLoad}), with the one member per owner
+ * reference that keeps its template, and the checks that make the result the same as compacting at the end.
+ */
+class EarlyCompaction {
+  /** Per member group: the member that would stand for the owner's template among those added so far. */
+  readonly best = new Map<string, KObject>();
+  readonly compacted = new Set<KObject>();
+
+  add(o: KObject): void {
+    const group = memberGroup(o);
+    if (group === undefined) return;
+    const best = this.best.get(group);
+    if (hasPodSpec(o) && (best === undefined || representativeOrder(o, best) < 0)) {
+      this.best.set(group, o);
+      if (best !== undefined) this.compact(best);
+    } else this.compact(o);
   }
-  // Namespaces referenced but not declared still exist for analysis (with no labels).
-  for (const o of inv.objects) {
-    const ns = o.ref.namespace;
-    if (ns !== undefined && !inv.namespaces.has(ns))
-      inv.namespaces.set(ns, { name: ns, labels: {}, annotations: {} });
+
+  private compact(o: KObject): void {
+    o.raw = compactMember(o.raw);
+    this.compacted.add(o);
   }
-  resolveWorkloads(inv, candidates, coverage, options.compactMembers === true);
-  assignTeams(inv, ownership);
-  return inv;
+
+  /**
+   * Whether `members` (with `rep`, the member chosen for their template) are chosen from as they would be with
+   * every template kept: the best member of each group any of them belongs to is among them, and `rep` was not
+   * compacted.
+   */
+  sameChoice(members: readonly KObject[], rep: KObject | undefined): boolean {
+    if (rep !== undefined && this.compacted.has(rep)) return false;
+    let set: Set<KObject> | undefined;
+    for (const m of members) {
+      if (!this.compacted.has(m)) continue;
+      set ??= new Set(members);
+      const best = this.best.get(memberGroup(m) as string);
+      if (best !== undefined && !set.has(best)) return false;
+    }
+    return true;
+  }
 }
 
 /**
@@ -355,7 +460,8 @@ function resolveWorkloads(
   candidates: KObject[],
   coverage: CoverageEntry[],
   compactMembers: boolean,
-): void {
+  early: EarlyCompaction | undefined,
+): boolean {
   const byKey = new Map<string, KObject>();
   const byUid = new Map<string, KObject>();
   for (const c of candidates) {
@@ -434,13 +540,20 @@ function resolveWorkloads(
   }
   // A Rollout whose workloadRef names a Deployment absent from the input: its own ReplicaSets or pods, when
   // present, carry the template the Rollout runs.
-  const memberTemplate = (top: KObject): KObject | undefined =>
-    representativeOf(children.filter(([, t]) => t === top).map(([c]) => c));
+  let same = true;
+  const memberTemplate = (top: KObject): KObject | undefined => {
+    const members = children.filter(([, t]) => t === top).map(([c]) => c);
+    const rep = representativeOf(members);
+    if (early && !early.sameChoice(members, rep)) same = false;
+    return rep;
+  };
   const workloads = new Map<KObject, Workload>();
   // What an absent owner asks for, when none of its pods are in the input (its spec is unknown).
   const wanted = new Map<Workload, number>();
   for (const entry of order) {
     if ("members" in entry) {
+      if (early && !early.sameChoice(entry.members, representativeOf(entry.members) ?? entry.members[0]))
+        same = false;
       const w = absentOwnerWorkload(entry, coverage);
       if (!w) continue;
       for (const m of entry.members) workloads.set(m, w);
@@ -454,6 +567,8 @@ function resolveWorkloads(
         workloadRefCoverage(entry, unresolved.get(entry) as string, coverage);
         continue;
       }
+      // A workload's own template (or the one it borrows) must not have been compacted while loading.
+      if (early && (early.compacted.has(entry) || (from && early.compacted.has(from)))) same = false;
       const w = makeWorkload(from ? borrowTemplate(entry, from) : entry, coverage);
       if (w) workloads.set(entry, w);
     }
@@ -467,10 +582,18 @@ function resolveWorkloads(
   // After every workload took its template (a borrowed or representative template is referenced, not copied, so
   // it stays with the workload): members of a workload are then read for their metadata and status only.
   if (compactMembers) {
-    for (const [c, top] of children) if (workloads.has(top)) c.raw = compactMember(c.raw);
+    // Every member compacted while loading must be one compacted here, or the inventory would differ.
+    let again = 0;
+    const compact = (o: KObject): void => {
+      if (early?.compacted.has(o)) again++;
+      else o.raw = compactMember(o.raw);
+    };
+    for (const [c, top] of children) if (workloads.has(top)) compact(c);
     // Members of an absent owner (the keys that are not the workload's own object).
-    for (const [m, w] of workloads) if (m.ref !== w.ref) m.raw = compactMember(m.raw);
+    for (const [m, w] of workloads) if (m.ref !== w.ref) compact(m);
+    if (early && again !== early.compacted.size) same = false;
   }
+  if (!same) return false;
   const done = new Set<Workload>();
   for (const entry of order) {
     const w = "members" in entry ? workloads.get(entry.members[0] as KObject) : workloads.get(entry);
@@ -483,6 +606,7 @@ function resolveWorkloads(
     } else if (asked !== undefined) w.replicas = w.pods.length > 0 ? w.pods.length : asked;
     inv.workloads.push(w);
   }
+  return true;
 }
 
 /**
@@ -588,9 +712,16 @@ function isFinishedPod(o: KObject): boolean {
  * then the name, so the choice never depends on input order.
  */
 function representativeOf(members: readonly KObject[]): KObject | undefined {
-  const withSpec = members.filter((m) =>
-    isRecord(getPath(m.raw, POD_SPEC_PATH(m.ref.kind as WorkloadKind).spec)),
-  );
+  return members.filter(hasPodSpec).sort(representativeOrder)[0];
+}
+
+/** Whether a member has a pod spec where its kind keeps one: only those can stand for an owner's template. */
+function hasPodSpec(m: KObject): boolean {
+  return isRecord(getPath(m.raw, POD_SPEC_PATH(m.ref.kind as WorkloadKind).spec));
+}
+
+/** {@link representativeOf}'s order: negative when `a` stands for the template before `b`. */
+function representativeOrder(a: KObject, b: KObject): number {
   const active = (m: KObject): number => {
     if (m.ref.kind === "Pod") return isFinishedPod(m) ? 0 : 1;
     const r = getPath(m.raw, "spec.replicas");
@@ -605,13 +736,12 @@ function representativeOf(members: readonly KObject[]): KObject | undefined {
     return -1;
   };
   const created = (m: KObject): string => asString(getPath(m.raw, "metadata.creationTimestamp")) ?? "";
-  return withSpec.sort(
-    (a, b) =>
-      active(b) - active(a) ||
-      revision(b) - revision(a) ||
-      cmp(created(b), created(a)) ||
-      cmp(a.ref.name, b.ref.name),
-  )[0];
+  return (
+    active(b) - active(a) ||
+    revision(b) - revision(a) ||
+    cmp(created(b), created(a)) ||
+    cmp(a.ref.name, b.ref.name)
+  );
 }
 
 /**

@@ -1,8 +1,9 @@
 export { WORKLOAD_KINDS } from "../k8s/index.js";
-export type { BuildOptions } from "./build.js";
+export type { BuildOptions, InventoryBuilder, InventoryBuildOptions } from "./build.js";
 export {
   buildInventory,
   expandLists,
+  inventoryBuilder,
   LAST_APPLIED_ANNOTATION,
   normalizeObject,
   REDACTED_VALUE,

@@ -9,9 +9,9 @@ import { PalisadeError } from "../../core/errors/index.js";
 import type { CoverageEntry } from "../../core/findings/index.js";
 import {
   type BuildOptions,
-  buildInventory,
   DEFAULT_OWNERSHIP,
   type Inventory,
+  inventoryBuilder,
   type OwnershipConfig,
   type RawObject,
 } from "../../core/inventory/index.js";
@@ -57,14 +57,35 @@ export interface InventorySources {
 }
 
 /**
+ * Where a reader may hand each object as soon as it is read, instead of returning it in {@link RawRead.objects}:
+ * the inventory is then built as the input streams in, and the objects are never all held as loaded.
+ */
+export type ObjectSink = (raw: RawObject) => void;
+
+/**
  * The adapters an inventory is read through. A reader is needed only for the sources a run names; the budget is
- * the run's one object budget, charged by every reader.
+ * the run's one object budget, charged by every reader. A reader given a sink may hand objects to it as it reads
+ * (in input order) and return none; objects it returns are taken after those.
  */
 export interface InventoryReaders {
-  manifests?(paths: readonly string[], budget: Budget): Promise<RawRead & { files: number }>;
-  snapshots?(files: readonly string[], budget: Budget): Promise<RawRead & { files: number }>;
+  manifests?(
+    paths: readonly string[],
+    budget: Budget,
+    sink?: ObjectSink,
+  ): Promise<RawRead & { files: number }>;
+  snapshots?(
+    files: readonly string[],
+    budget: Budget,
+    sink?: ObjectSink,
+  ): Promise<RawRead & { files: number }>;
   cluster?(source: ClusterSource): Promise<RawRead>;
   ownership?(file: string): Promise<OwnershipConfig>;
+  /**
+   * The manifest and snapshot readers give the same objects when called again with the same paths (files; not a
+   * request body): members may then be compacted as they are read, and the inputs read again in the rare case
+   * where that was too early.
+   */
+  rereadable?: boolean;
 }
 
 export interface LoadedInventory {
@@ -102,7 +123,10 @@ function readerFor<K extends keyof InventoryReaders>(
  * Read every source, in a fixed order (manifests, snapshots, live cluster), into one inventory. Each object
  * records its origin (manifest, snapshot, cluster): rules about what a committed file holds apply to manifests
  * only. Everything a reader could not read is coverage; a reader throws only for what ends the run (a snapshot
- * that does not exist, a broken kubeconfig).
+ * that does not exist, a broken kubeconfig). Objects go into the inventory as they are read; with
+ * `compactMembers`, the members of workloads are compacted as they arrive when every input can be read again
+ * (`readers.rereadable`, no standard input, no live cluster), and read again in the rare owner graphs where that was too early
+ * (see `compactAtLoad` in core/inventory).
  */
 export async function loadInventory(
   sources: InventorySources,
@@ -110,35 +134,66 @@ export async function loadInventory(
   options: Pick<BuildOptions, "compactMembers"> = {},
 ): Promise<LoadedInventory> {
   requireInventorySource(sources);
+  // Read after the inputs (as always: a missing snapshot is the error reported first), once.
+  let owners: Promise<OwnershipConfig> | undefined;
+  const ownership = (): Promise<OwnershipConfig> =>
+    (owners ??=
+      sources.owners === undefined
+        ? Promise.resolve(DEFAULT_OWNERSHIP)
+        : readerFor(readers, "ownership")(sources.owners));
+  const rereadable =
+    readers.rereadable === true &&
+    sources.cluster === undefined &&
+    !(sources.manifests ?? []).includes("-") &&
+    !(sources.snapshots ?? []).includes("-");
+  const compactAtLoad = options.compactMembers === true && rereadable;
+  const first = await readAll(sources, readers, ownership, options, compactAtLoad);
+  if (first !== undefined) return first;
+  return (await readAll(sources, readers, ownership, options, false)) as LoadedInventory;
+}
+
+/** One read of every source into one inventory; undefined when the builder asks for the inputs again. */
+async function readAll(
+  sources: InventorySources,
+  readers: InventoryReaders,
+  ownership: () => Promise<OwnershipConfig>,
+  options: Pick<BuildOptions, "compactMembers">,
+  compactAtLoad: boolean,
+): Promise<LoadedInventory | undefined> {
   const maxObjects = sources.maxObjects ?? DEFAULT_MAX_OBJECTS;
-  const raws: RawObject[] = [];
+  const builder = inventoryBuilder({ maxObjects, ...options, compactAtLoad });
   const coverage: CoverageEntry[] = [];
   let files = 0;
   // One object budget across every input of the run.
   const budget = new Budget("inputs", { objects: maxObjects });
-  /** One source's read: its objects marked with their origin, its coverage joined. */
-  const take = (
-    r: { objects: RawObject[]; coverage: CoverageEntry[] },
-    origin: NonNullable<RawObject["origin"]>,
-  ): void => {
-    for (const o of r.objects) o.origin = origin;
-    appendAll(raws, r.objects);
+  /** The sink of one source: each object marked with its origin, into the inventory. */
+  const sinkFor =
+    (origin: NonNullable<RawObject["origin"]>): ObjectSink =>
+    (o) => {
+      o.origin = origin;
+      builder.add(o);
+    };
+  /** One source's read: what it returned rather than handed to the sink, then its coverage. */
+  const take = (r: RawRead, sink: ObjectSink): void => {
+    for (const o of r.objects) sink(o);
     appendAll(coverage, r.coverage);
   };
   if (sources.manifests?.length) {
-    const r = await readerFor(readers, "manifests")(sources.manifests, budget);
+    const sink = sinkFor("manifest");
+    const r = await readerFor(readers, "manifests")(sources.manifests, budget, sink);
     files += r.files;
-    take(r, "manifest");
+    take(r, sink);
   }
   if (sources.snapshots?.length) {
-    const r = await readerFor(readers, "snapshots")(sources.snapshots, budget);
+    const sink = sinkFor("snapshot");
+    const r = await readerFor(readers, "snapshots")(sources.snapshots, budget, sink);
     files += r.files;
-    take(r, "snapshot");
+    take(r, sink);
   }
-  if (sources.cluster) take(await readerFor(readers, "cluster")(sources.cluster), "cluster");
-  const ownership =
-    sources.owners === undefined ? DEFAULT_OWNERSHIP : await readerFor(readers, "ownership")(sources.owners);
-  const inventory = buildInventory(raws, { ownership, maxObjects, ...options });
+  if (sources.cluster) take(await readerFor(readers, "cluster")(sources.cluster), sinkFor("cluster"));
+  const built = builder.finish(await ownership());
+  if ("reload" in built) return undefined;
+  const { inventory } = built;
   appendAll(coverage, inventory.coverage);
   return { inventory, coverage, files };
 }

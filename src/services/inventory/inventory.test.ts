@@ -1,8 +1,11 @@
-import { describe, expect, it } from "vitest";
-import { parseManifestText } from "../../adapters/manifests/index.js";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { loadSnapshotFiles, parseManifestText } from "../../adapters/manifests/index.js";
 import type { Budget } from "../../core/budget/index.js";
 import { PalisadeError } from "../../core/errors/index.js";
-import type { RawObject } from "../../core/inventory/index.js";
+import { buildInventory, type RawObject } from "../../core/inventory/index.js";
 import { type InventoryReaders, type LoadedInventory, loadInventory } from "./index.js";
 
 const MANIFESTS: Record<string, string> = {
@@ -139,5 +142,76 @@ describe("loadInventory (inventory service)", () => {
       code: "INTERNAL",
       message: "no snapshots reader was given to loadInventory",
     });
+  });
+});
+
+describe("loadInventory of snapshot files streamed into the inventory (compactMembers)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "palisade-inventory-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const rs = (name: string, owner: string) => ({
+    apiVersion: "apps/v1",
+    kind: "ReplicaSet",
+    metadata: {
+      name,
+      namespace: "shop",
+      ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: owner, controller: true }],
+    },
+    spec: { replicas: 1, template: { spec: { containers: [{ name: "app", image: `${name}:1` }] } } },
+  });
+  const pod = (name: string, owner: string) => ({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      name,
+      namespace: "shop",
+      ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: owner, controller: true }],
+    },
+    spec: { containers: [{ name: "app", image: `${name}:1` }], nodeName: "n1" },
+    status: { phase: "Running" },
+  });
+  const write = (name: string, items: unknown[]): string => {
+    writeFileSync(join(dir, name), JSON.stringify({ apiVersion: "v1", kind: "List", items }, null, 2));
+    return name;
+  };
+  /** The real snapshot reader over files; counts its calls. */
+  const fileReaders = (calls: string[], rereadable: boolean): InventoryReaders => ({
+    rereadable,
+    snapshots: async (files, budget, sink) => {
+      calls.push(files.join(","));
+      return loadSnapshotFiles([...files], { cwd: dir, budget, ...(sink ? { onObject: sink } : {}) });
+    },
+  });
+  const whole = async (file: string) => {
+    const r = await loadSnapshotFiles([file], { cwd: dir });
+    for (const o of r.objects) o.origin = "snapshot";
+    return buildInventory(r.objects, { compactMembers: true, maxObjects: 5_000_000 });
+  };
+
+  it("reads the files once when members can be compacted as they stream in", async () => {
+    const file = write("pods.json", [pod("api-1", "api"), pod("api-2", "api")]);
+    const calls: string[] = [];
+    const loaded = await loadInventory({ snapshots: [file] }, fileReaders(calls, true), {
+      compactMembers: true,
+    });
+    expect(calls).toEqual([file]);
+    expect(loaded.inventory).toEqual(await whole(file));
+    expect(loaded.inventory.workloads.map((w) => w.containers[0]?.imageString)).toEqual(["api-1:1"]);
+  });
+
+  it("reads the files again when an owner cycle needs a template compacted too early; the same inventory", async () => {
+    const file = write("cycle.json", [pod("a", "b"), rs("b", "c"), rs("c", "b"), pod("d", "b")]);
+    const calls: string[] = [];
+    const loaded = await loadInventory({ snapshots: [file] }, fileReaders(calls, true), {
+      compactMembers: true,
+    });
+    expect(calls).toEqual([file, file]);
+    expect(loaded.inventory).toEqual(await whole(file));
+    // Readers that cannot read again (a request body) are read once, members compacted at the end.
+    const once: string[] = [];
+    const single = await loadInventory({ snapshots: [file] }, fileReaders(once, false), {
+      compactMembers: true,
+    });
+    expect(once).toEqual([file]);
+    expect(single.inventory).toEqual(loaded.inventory);
   });
 });
