@@ -1,4 +1,4 @@
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
@@ -7,6 +7,12 @@ import type { FindingRunStore } from "../../core/scan/index.js";
 
 /** Bytes read at a time from one run while runs are merged (100 runs: 12.5 MiB). */
 const READ_CHUNK = 128 * 1024;
+
+/**
+ * Characters of a run written at a time. A run is about 64 MiB of findings; as one text (and its UTF-8 copy) it
+ * added twice that to the peak memory of the analysis.
+ */
+const WRITE_CHUNK = 1024 * 1024;
 
 /**
  * Runs of sorted findings kept in files of a private temporary directory while a large scan's report is written
@@ -21,9 +27,20 @@ export function diskRunStore(parent = tmpdir()): FindingRunStore & { dispose(): 
   return {
     write(run) {
       dir ??= mkdtempSync(join(parent, "palisade-findings-"));
-      let text = "";
-      for (const f of run) text += `${JSON.stringify(f)}\n`;
-      writeFileSync(pathOf(runs), text, { mode: 0o600 });
+      const fd = openSync(pathOf(runs), "w", 0o600);
+      try {
+        let text = "";
+        for (const f of run) {
+          text += `${JSON.stringify(f)}\n`;
+          if (text.length >= WRITE_CHUNK) {
+            writeAll(fd, text);
+            text = "";
+          }
+        }
+        if (text !== "") writeAll(fd, text);
+      } finally {
+        closeSync(fd);
+      }
       runs++;
     },
     read(i) {
@@ -36,6 +53,12 @@ export function diskRunStore(parent = tmpdir()): FindingRunStore & { dispose(): 
       runs = 0;
     },
   };
+}
+
+/** Write all of `text` (writeSync may write part of a buffer). */
+function writeAll(fd: number, text: string): void {
+  const b = Buffer.from(text, "utf8");
+  for (let off = 0; off < b.length; ) off += writeSync(fd, b, off, b.length - off);
 }
 
 function* readRun(path: string): Generator<Finding> {
