@@ -147,8 +147,11 @@ export function normalizeObject(r: RawObject, coverage: CoverageEntry[]): KObjec
     return undefined;
   }
   const ns = asString(meta?.namespace);
-  const ref: ResourceRef = { apiVersion: apiVersion!, kind: kind!, name: name! };
-  if (!CLUSTER_SCOPED.has(kind!)) ref.namespace = ns && ns !== "" ? ns : "default";
+  // One literal per shape, not a field added later: V8 then keeps every field in the object itself (a ref per
+  // object of a 1M-object snapshot).
+  const ref: ResourceRef = CLUSTER_SCOPED.has(kind!)
+    ? { apiVersion: apiVersion!, kind: kind!, name: name! }
+    : { apiVersion: apiVersion!, kind: kind!, name: name!, namespace: ns && ns !== "" ? ns : "default" };
   // Secret values are dropped here (defence in depth: loaders drop them too). Only key names survive.
   const raw = kind === "Secret" && apiVersion === "v1" ? stripSecretValues(o) : o;
   const owners = asArray(meta?.ownerReferences)
