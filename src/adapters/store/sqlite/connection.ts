@@ -130,6 +130,31 @@ export function openSqlite(file: string, opts: SqliteOpenOptions = {}): SqliteDa
   }
 }
 
+const statements = new WeakMap<SqliteDatabase, Map<string, SqliteStatement>>();
+/** Statements kept per connection: past this many distinct texts, the cache starts over. */
+const MAX_PREPARED = 512;
+
+/**
+ * The statement for `sql` on `db`, prepared once per connection. Preparing a statement costs more than the
+ * short reads the server answers with (a page of findings, the clusters' latest times, the tokens), so a
+ * statement text is compiled the first time it is run and reused after; SQLite re-prepares by itself when the
+ * schema changes.
+ */
+export function prepared(db: SqliteDatabase, sql: string): SqliteStatement {
+  let byText = statements.get(db);
+  if (byText === undefined) {
+    byText = new Map();
+    statements.set(db, byText);
+  }
+  let st = byText.get(sql);
+  if (st === undefined) {
+    if (byText.size >= MAX_PREPARED) byText.clear();
+    st = db.prepare(sql);
+    byText.set(sql, st);
+  }
+  return st;
+}
+
 /** One open, migrated database file and the lock wait its writers use: what every SQLite store of a bundle shares. */
 export interface SqliteConnection {
   readonly db: SqliteDatabase;

@@ -45,7 +45,7 @@ import type {
   StoredToken,
   TokenStore,
 } from "../ports.js";
-import { type SqliteConnection, sqliteFailure } from "./connection.js";
+import { prepared, type SqliteConnection, sqliteFailure } from "./connection.js";
 
 /** Run `fn` in a BEGIN IMMEDIATE transaction, errors typed. */
 export function write<T>(conn: SqliteConnection, what: string, fn: () => T): T {
@@ -78,9 +78,9 @@ export class SqliteSnapshotStore implements InventorySnapshotStore {
     const { db } = this.conn;
     return write(this.conn, "cannot store the snapshot", () => {
       const latest = (
-        db
-          .prepare("SELECT max(observed_at) AS t FROM inventory_snapshots WHERE cluster = ?")
-          .get(cluster) as {
+        prepared(db, "SELECT max(observed_at) AS t FROM inventory_snapshots WHERE cluster = ?").get(
+          cluster,
+        ) as {
           t: string | null;
         }
       ).t;
@@ -90,9 +90,10 @@ export class SqliteSnapshotStore implements InventorySnapshotStore {
           `snapshot of ${cluster} at ${at} is older than its latest one (${latest})`,
         );
       const current = (
-        db
-          .prepare("SELECT vid, key, uid, hash FROM object_versions WHERE cluster = ? AND valid_to IS NULL")
-          .all(cluster) as { vid: number; key: string; uid: string | null; hash: string }[]
+        prepared(
+          db,
+          "SELECT vid, key, uid, hash FROM object_versions WHERE cluster = ? AND valid_to IS NULL",
+        ).all(cluster) as { vid: number; key: string; uid: string | null; hash: string }[]
       ).map((r) => ({
         id: r.vid,
         key: r.key,
@@ -101,9 +102,10 @@ export class SqliteSnapshotStore implements InventorySnapshotStore {
         hash: r.hash,
       }));
       const plan = planSnapshot(current, scope, objects);
-      const close = db.prepare("UPDATE object_versions SET valid_to = ? WHERE vid = ?");
+      const close = prepared(db, "UPDATE object_versions SET valid_to = ? WHERE vid = ?");
       for (const id of plan.close) close.run(at, id);
-      const open = db.prepare(
+      const open = prepared(
+        db,
         "INSERT INTO object_versions (cluster, key, uid, hash, object, valid_from) VALUES (?, ?, ?, ?, ?, ?)",
       );
       for (const o of plan.open)
@@ -115,7 +117,8 @@ export class SqliteSnapshotStore implements InventorySnapshotStore {
           JSON.stringify(o.object.object ?? null),
           at,
         );
-      db.prepare(
+      prepared(
+        db,
         "INSERT OR REPLACE INTO inventory_snapshots (cluster, observed_at, scope) VALUES (?, ?, ?)",
       ).run(cluster, at, JSON.stringify(scope));
       return plan.result;
@@ -126,11 +129,10 @@ export class SqliteSnapshotStore implements InventorySnapshotStore {
     const t = at.toISOString();
     return read(this.conn, "cannot read the inventory history", () =>
       (
-        this.conn.db
-          .prepare(
-            "SELECT cluster, key, uid, hash, object, valid_from, valid_to FROM object_versions WHERE cluster = ? AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)",
-          )
-          .all(cluster, t, t) as VersionRow[]
+        prepared(
+          this.conn.db,
+          "SELECT cluster, key, uid, hash, object, valid_from, valid_to FROM object_versions WHERE cluster = ? AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)",
+        ).all(cluster, t, t) as VersionRow[]
       )
         .map(versionOf)
         .sort((a, b) => compareObjectKeys(a.key, b.key)),
@@ -139,11 +141,10 @@ export class SqliteSnapshotStore implements InventorySnapshotStore {
 
   async clusters(): Promise<{ cluster: string; latest: string }[]> {
     return read(this.conn, "cannot read the inventory history", () =>
-      this.conn.db
-        .prepare(
-          "SELECT cluster, max(observed_at) AS latest FROM inventory_snapshots GROUP BY cluster ORDER BY cluster",
-        )
-        .all(),
+      prepared(
+        this.conn.db,
+        "SELECT cluster, max(observed_at) AS latest FROM inventory_snapshots GROUP BY cluster ORDER BY cluster",
+      ).all(),
     ) as { cluster: string; latest: string }[];
   }
 
@@ -151,11 +152,10 @@ export class SqliteSnapshotStore implements InventorySnapshotStore {
     const n = pageLimit(limit);
     return (
       read(this.conn, "cannot read the inventory history", () =>
-        this.conn.db
-          .prepare(
-            "SELECT observed_at FROM inventory_snapshots WHERE cluster = ? ORDER BY observed_at DESC LIMIT ?",
-          )
-          .all(cluster, n),
+        prepared(
+          this.conn.db,
+          "SELECT observed_at FROM inventory_snapshots WHERE cluster = ? ORDER BY observed_at DESC LIMIT ?",
+        ).all(cluster, n),
       ) as { observed_at: string }[]
     ).map((r) => r.observed_at);
   }
@@ -163,11 +163,10 @@ export class SqliteSnapshotStore implements InventorySnapshotStore {
   async history(cluster: string, key: ResourceRef): Promise<ObjectVersion[]> {
     return read(this.conn, "cannot read the inventory history", () =>
       (
-        this.conn.db
-          .prepare(
-            "SELECT cluster, key, uid, hash, object, valid_from, valid_to FROM object_versions WHERE cluster = ? AND key = ? ORDER BY valid_from, vid",
-          )
-          .all(cluster, encodeObjectKey(key)) as VersionRow[]
+        prepared(
+          this.conn.db,
+          "SELECT cluster, key, uid, hash, object, valid_from, valid_to FROM object_versions WHERE cluster = ? AND key = ? ORDER BY valid_from, vid",
+        ).all(cluster, encodeObjectKey(key)) as VersionRow[]
       ).map(versionOf),
     );
   }
@@ -186,14 +185,15 @@ export class SqliteFindingStore implements FindingStore {
     const { db } = this.conn;
     return write(this.conn, "cannot store the findings", () => {
       const current = (
-        db.prepare("SELECT id, first_seen, resolved_at FROM findings WHERE cluster = ?").all(cluster) as {
+        prepared(db, "SELECT id, first_seen, resolved_at FROM findings WHERE cluster = ?").all(cluster) as {
           id: string;
           first_seen: string;
           resolved_at: string | null;
         }[]
       ).map((r) => ({ id: r.id, firstSeen: r.first_seen, resolvedAt: r.resolved_at ?? undefined }));
       const plan = planEvaluation(current, at, findings);
-      const upsert = db.prepare(
+      const upsert = prepared(
+        db,
         `INSERT INTO findings (cluster, id, rule_id, severity, namespace, team, first_seen, last_seen, resolved_at, finding)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)
          ON CONFLICT (cluster, id) DO UPDATE SET rule_id = excluded.rule_id, severity = excluded.severity,
@@ -212,7 +212,7 @@ export class SqliteFindingStore implements FindingStore {
           at,
           JSON.stringify(u.finding),
         );
-      const resolve = db.prepare("UPDATE findings SET resolved_at = ? WHERE cluster = ? AND id = ?");
+      const resolve = prepared(db, "UPDATE findings SET resolved_at = ? WHERE cluster = ? AND id = ?");
       for (const id of plan.resolve) resolve.run(at, cluster, id);
       return plan.result;
     });
@@ -223,11 +223,10 @@ export class SqliteFindingStore implements FindingStore {
     const params: unknown[] = [];
     const where = findingWhere(q, sqliteDialect(params));
     const rows = read(this.conn, "cannot read findings", () =>
-      this.conn.db
-        .prepare(
-          `SELECT cluster, id, first_seen, last_seen, resolved_at, finding FROM findings${where} ORDER BY cluster, id LIMIT ?`,
-        )
-        .all([...params, limit + 1]),
+      prepared(
+        this.conn.db,
+        `SELECT cluster, id, first_seen, last_seen, resolved_at, finding FROM findings${where} ORDER BY cluster, id LIMIT ?`,
+      ).all([...params, limit + 1]),
     ) as (FindingRow & { id: string })[];
     return pageOf(rows, limit, storedFindingOf, (r) => [r.cluster, r.id]);
   }
@@ -236,11 +235,10 @@ export class SqliteFindingStore implements FindingStore {
     const params: unknown[] = [];
     const where = findingWhere({ cluster: q.cluster, team: q.team }, sqliteDialect(params));
     const rows = read(this.conn, "cannot read findings", () =>
-      this.conn.db
-        .prepare(
-          `SELECT team, severity, first_seen, last_seen, resolved_at FROM findings${where} ORDER BY cluster, id`,
-        )
-        .all(params),
+      prepared(
+        this.conn.db,
+        `SELECT team, severity, first_seen, last_seen, resolved_at FROM findings${where} ORDER BY cluster, id`,
+      ).all(params),
     ) as FindingStatRow[];
     return rows.map(findingStatOf);
   }
@@ -254,9 +252,10 @@ export class SqliteAuditStore implements AuditStore {
     const row = auditRow(entry);
     const seq = write(this.conn, "cannot append to the audit log", () =>
       Number(
-        this.conn.db
-          .prepare("INSERT INTO audit_log (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)")
-          .run(row.at, row.actor, row.action, row.subject, row.details).lastInsertRowid,
+        prepared(
+          this.conn.db,
+          "INSERT INTO audit_log (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)",
+        ).run(row.at, row.actor, row.action, row.subject, row.details).lastInsertRowid,
       ),
     );
     return { seq, ...row, details: JSON.parse(row.details) as JsonValue };
@@ -267,11 +266,10 @@ export class SqliteAuditStore implements AuditStore {
     const params: unknown[] = [];
     const where = auditWhere(q, sqliteDialect(params));
     const rows = read(this.conn, "cannot read the audit log", () =>
-      this.conn.db
-        .prepare(
-          `SELECT seq, at, actor, action, subject, details FROM audit_log${where} ORDER BY at, seq LIMIT ?`,
-        )
-        .all([...params, limit + 1]),
+      prepared(
+        this.conn.db,
+        `SELECT seq, at, actor, action, subject, details FROM audit_log${where} ORDER BY at, seq LIMIT ?`,
+      ).all([...params, limit + 1]),
     ) as { seq: number; at: string; actor: string; action: string; subject: string; details: string }[];
     return pageOf(
       rows,
@@ -320,9 +318,11 @@ export class SqliteTokenStore implements TokenStore {
   async put(token: StoredToken): Promise<void> {
     const added = write(this.conn, "cannot store the token", () => {
       const db = this.conn.db;
-      if (db.prepare("SELECT 1 AS x FROM api_tokens WHERE id = ? OR digest = ?").get(token.id, token.digest))
+      if (
+        prepared(db, "SELECT 1 AS x FROM api_tokens WHERE id = ? OR digest = ?").get(token.id, token.digest)
+      )
         return false;
-      db.prepare("INSERT INTO api_tokens (id, digest, role, team, created_at) VALUES (?, ?, ?, ?, ?)").run(
+      prepared(db, "INSERT INTO api_tokens (id, digest, role, team, created_at) VALUES (?, ?, ?, ?, ?)").run(
         token.id,
         token.digest,
         token.role,
@@ -336,7 +336,7 @@ export class SqliteTokenStore implements TokenStore {
 
   async list(): Promise<StoredToken[]> {
     const rows = read(this.conn, "cannot read the tokens", () =>
-      this.conn.db.prepare("SELECT id, digest, role, team, created_at FROM api_tokens ORDER BY id").all(),
+      prepared(this.conn.db, "SELECT id, digest, role, team, created_at FROM api_tokens ORDER BY id").all(),
     ) as TokenRow[];
     return rows.map(tokenOf);
   }
@@ -349,9 +349,10 @@ export class SqliteExceptionStore implements ExceptionStore {
   async put(e: StoredException): Promise<void> {
     const { db } = this.conn;
     write(this.conn, "cannot store the exception", () => {
-      if (db.prepare("SELECT 1 AS x FROM exceptions WHERE id = ?").get(e.id))
+      if (prepared(db, "SELECT 1 AS x FROM exceptions WHERE id = ?").get(e.id))
         throw new PalisadeError("INPUT", `exception ${e.id} already exists`);
-      db.prepare(
+      prepared(
+        db,
         "INSERT INTO exceptions (id, created_by, created_at, clusters, exception) VALUES (?, ?, ?, ?, ?)",
       ).run(
         e.id,
@@ -365,11 +366,10 @@ export class SqliteExceptionStore implements ExceptionStore {
 
   async list(): Promise<StoredException[]> {
     const rows = read(this.conn, "cannot read the exceptions", () =>
-      this.conn.db
-        .prepare(
-          "SELECT id, created_by, created_at, clusters, exception, revoked FROM exceptions ORDER BY id",
-        )
-        .all(),
+      prepared(
+        this.conn.db,
+        "SELECT id, created_by, created_at, clusters, exception, revoked FROM exceptions ORDER BY id",
+      ).all(),
     ) as ExceptionRow[];
     return rows.map(storedExceptionOf);
   }
@@ -377,15 +377,14 @@ export class SqliteExceptionStore implements ExceptionStore {
   async revoke(id: string, revocation: ExceptionRevocation): Promise<StoredException | undefined> {
     const { db } = this.conn;
     return write(this.conn, "cannot revoke the exception", () => {
-      const row = db
-        .prepare(
-          "SELECT id, created_by, created_at, clusters, exception, revoked FROM exceptions WHERE id = ?",
-        )
-        .get(id) as ExceptionRow | undefined;
+      const row = prepared(
+        db,
+        "SELECT id, created_by, created_at, clusters, exception, revoked FROM exceptions WHERE id = ?",
+      ).get(id) as ExceptionRow | undefined;
       if (row === undefined) return undefined;
       if (row.revoked !== null) throw new PalisadeError("INPUT", `exception ${id} is already revoked`);
       const revoked = JSON.stringify(revocation);
-      db.prepare("UPDATE exceptions SET revoked = ? WHERE id = ?").run(revoked, id);
+      prepared(db, "UPDATE exceptions SET revoked = ? WHERE id = ?").run(revoked, id);
       return storedExceptionOf({ ...row, revoked });
     });
   }
