@@ -7,12 +7,13 @@
  */
 export interface CachedAnswer {
   type: string;
-  body: string;
+  /** The bytes sent (kept encoded, so a hit is not encoded again), or the text. */
+  body: string | Buffer;
 }
 
 export interface ResponseCacheLimits {
   maxEntries: number;
-  /** Sum of the bodies' lengths (UTF-16 code units). */
+  /** Sum of the bodies' lengths (bytes, or UTF-16 code units for text). */
   maxBytes: number;
 }
 

@@ -309,11 +309,15 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       return reply.header("content-type", hit.type).send(hit.body);
     });
     app.addHook("onSend", async (req, reply, payload) => {
-      if (req.cacheKey !== undefined && reply.statusCode === 200 && typeof payload === "string")
+      if (req.cacheKey !== undefined && reply.statusCode === 200 && typeof payload === "string") {
+        // Kept as bytes and sent as such from now on: a hit neither serialises nor encodes the answer again.
+        const body = Buffer.from(payload, "utf8");
         responses.set(req.cacheKey, {
           type: String(reply.getHeader("content-type") ?? "application/json; charset=utf-8"),
-          body: payload,
+          body,
         });
+        return body;
+      }
       return payload;
     });
   }
