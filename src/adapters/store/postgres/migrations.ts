@@ -280,6 +280,18 @@ export const PG_MIGRATIONS: readonly Migration<Up>[] = [
       `);
     },
   },
+  {
+    version: 14,
+    name: "finding lookups by namespace and by id",
+    // `?namespace=` and `GET /findings/{id}` without a cluster read every finding: each is an index range now,
+    // in the order pages are read (cluster, id).
+    up: async (c, t) => {
+      await c.query(`
+        CREATE INDEX IF NOT EXISTS findings_by_namespace ON ${t("findings")} (namespace, cluster, id);
+        CREATE INDEX IF NOT EXISTS findings_by_id ON ${t("findings")} (id, cluster);
+      `);
+    },
+  },
 ];
 
 export const PG_SCHEMA_VERSION = latestVersion(PG_MIGRATIONS);

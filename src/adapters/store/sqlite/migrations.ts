@@ -310,6 +310,17 @@ DROP TABLE runtime_baselines;
 ALTER TABLE runtime_baselines_by_cluster RENAME TO runtime_baselines;
 `),
   },
+  {
+    version: 15,
+    name: "finding lookups by namespace and by id",
+    // `?namespace=` and `GET /findings/{id}` without a cluster scanned every finding: each is an index range now,
+    // in the order pages are read (cluster, id).
+    up: (db) =>
+      db.exec(`
+CREATE INDEX IF NOT EXISTS findings_by_namespace ON findings (namespace, cluster, id);
+CREATE INDEX IF NOT EXISTS findings_by_id ON findings (id, cluster);
+`),
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = latestVersion(SQLITE_MIGRATIONS);
