@@ -8,6 +8,8 @@
  * Same-run references: `node -e 0`, and JSON.parse of the same snapshot text in its own process (wall, peak RSS).
  *
  *   npm run build && npx tsx bench/server-api.ts [objects=100000] [concurrency=200] [requests=4000] [db=FILE|postgres://...]
+ *
+ * SERVER_BENCH_NODE_FLAGS adds node flags to the server (e.g. "--cpu-prof --cpu-prof-dir=DIR").
  */
 import { execFile, execFileSync, spawn } from "node:child_process";
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -111,7 +113,8 @@ try {
   await loadDemo(seed, bundledDemoDir(), () => new Date("2026-12-01T00:00:00.000Z"));
   await seed.close();
 
-  server = spawn(process.execPath, [CLI, "serve", "--listen", "127.0.0.1:0", "--db", DB], {
+  const nodeFlags = (process.env.SERVER_BENCH_NODE_FLAGS ?? "").split(" ").filter((x) => x !== "");
+  server = spawn(process.execPath, [...nodeFlags, CLI, "serve", "--listen", "127.0.0.1:0", "--db", DB], {
     env: {
       PATH: process.env.PATH,
       HOME: dir,
