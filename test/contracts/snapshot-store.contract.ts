@@ -132,6 +132,23 @@ export function describeSnapshotStoreContract(name: string, make: MakeStores): v
       expect(await s.history("c", dep("a", "web"))).toEqual([version("c", v1, 1, 2), version("c", v2, 2)]);
     });
 
+    it("reads back the object whether the caller gave its JSON text or not, over more objects than one write batch", async () => {
+      const s = (await open()).snapshots;
+      const many = Array.from({ length: 1200 }, (_, i) => obj(dep(`ns-${i % 7}`, `app-${i}`), `h${i}`));
+      const withText = many.map((o, i) => (i % 2 === 0 ? { ...o, json: JSON.stringify(o.object) } : o));
+      expect(await s.putSnapshot("c", T(1), "all", withText)).toEqual({
+        opened: 1200,
+        closed: 0,
+        unchanged: 0,
+      });
+      const read = await s.objectsAt("c", T(1));
+      expect(read).toHaveLength(1200);
+      const byName = new Map(read.map((v) => [v.key.name, v.object]));
+      expect(many.every((o) => JSON.stringify(byName.get(o.key.name)) === JSON.stringify(o.object))).toBe(
+        true,
+      );
+    });
+
     it("an object that returns opens a new version after the gap", async () => {
       const s = (await open()).snapshots;
       const a = obj(dep("a", "web"), "h");

@@ -167,6 +167,11 @@ export interface SnapshotObject {
   hash: string;
   /** The object as observed (JSON value; Secret values already dropped by the loader). */
   object: unknown;
+  /**
+   * `JSON.stringify(object)`, when the caller made it already (to hash it): a SQL store writes this text instead
+   * of serialising the object a second time.
+   */
+  json?: string | undefined;
 }
 
 /**

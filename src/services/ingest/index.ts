@@ -101,12 +101,11 @@ export async function ingestSnapshot(req: IngestRequest, deps: IngestDeps): Prom
       now: () => observedAt,
     },
   );
-  const objects: SnapshotObject[] = loaded.inventory.objects.map((o) => ({
-    key: o.ref,
-    uid: o.uid,
-    hash: deps.hash(JSON.stringify(o.raw)),
-    object: o.raw,
-  }));
+  // Serialised once: the text hashed is the text stored.
+  const objects: SnapshotObject[] = loaded.inventory.objects.map((o) => {
+    const json = JSON.stringify(o.raw);
+    return { key: o.ref, uid: o.uid, hash: deps.hash(json), object: o.raw, json };
+  });
   const snapshot = await deps.stores.snapshots.putSnapshot(req.cluster, observedAt, "all", objects);
   const findings = report.findings.filter((f) => f.suppressed === undefined);
   const upsert = await deps.stores.findings.upsertEvaluation(req.cluster, observedAt, findings);

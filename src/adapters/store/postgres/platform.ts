@@ -114,7 +114,7 @@ export class PgSnapshotStore implements InventorySnapshotStore {
             chunk.map((o) => o.key),
             chunk.map((o) => (o.object.uid === undefined ? null : pgText(o.object.uid))),
             chunk.map((o) => pgText(o.object.hash)),
-            chunk.map((o) => JSON.stringify(o.object.object ?? null)),
+            chunk.map((o) => o.object.json ?? JSON.stringify(o.object.object ?? null)),
           ],
         );
       }

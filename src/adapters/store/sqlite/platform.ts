@@ -114,7 +114,7 @@ export class SqliteSnapshotStore implements InventorySnapshotStore {
           o.key,
           o.object.uid ?? null,
           o.object.hash,
-          JSON.stringify(o.object.object ?? null),
+          o.object.json ?? JSON.stringify(o.object.object ?? null),
           at,
         );
       prepared(
