@@ -146,6 +146,25 @@ export function describeFindingStoreContract(name: string, make: MakeStores): vo
       expect(await all(s, { openOnly: true })).toEqual([row("staging", a, 1, 1)]);
     });
 
+    it("a finding reported again is rewritten whole (severity, team, message), new and known ones in one evaluation", async () => {
+      const s = (await open()).findings;
+      const a = finding("R1", "ns", "a");
+      await s.upsertEvaluation("prod", T(1), [a]);
+      const changed: Finding = { ...a, severity: "critical", team: "blue", message: "now critical" };
+      const b = { ...finding("R2", "ns", "b"), team: "blue" };
+      expect(await s.upsertEvaluation("prod", T(2), [changed, b])).toEqual({
+        opened: 1,
+        updated: 1,
+        reopened: 0,
+        resolved: 0,
+      });
+      const blue = await all(s, { team: "blue", severity: ["critical"] });
+      expect(blue).toEqual([{ cluster: "prod", finding: changed, firstSeen: iso(1), lastSeen: iso(2) }]);
+      expect((await all(s, { namespace: "ns", team: "blue" })).map((f) => f.finding.id).sort()).toEqual(
+        [a.id, b.id].sort(),
+      );
+    });
+
     it("filters by namespace, severity and rule, and pages in (cluster, id) order", async () => {
       const s = (await open()).findings;
       const fs = Array.from({ length: 25 }, (_, i) =>

@@ -161,7 +161,8 @@ export interface CurrentFinding {
 
 /** What one evaluation writes: upserts (whole rows) and ids to resolve. */
 export interface FindingPlan {
-  upsert: { finding: Finding; firstSeen: string }[];
+  /** `known`: the store holds the finding already (updated or reopened); otherwise it is new. */
+  upsert: { finding: Finding; firstSeen: string; known: boolean }[];
   resolve: string[];
   result: FindingUpsertResult;
 }
@@ -186,7 +187,7 @@ export function planEvaluation(
     if (!cur) plan.result.opened++;
     else if (cur.resolvedAt !== undefined) plan.result.reopened++;
     else plan.result.updated++;
-    plan.upsert.push({ finding: f, firstSeen: cur?.firstSeen ?? at });
+    plan.upsert.push({ finding: f, firstSeen: cur?.firstSeen ?? at, known: cur !== undefined });
   }
   for (const c of current)
     if (!seen.has(c.id) && c.resolvedAt === undefined) {
