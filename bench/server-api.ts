@@ -1,15 +1,23 @@
 /**
- * Server figures of issue 14, against `palisade serve` (the built CLI) in its own process:
+ * Server figures of issue 14, against `palisade serve` (a built CLI) in its own process:
  *  1. ingest of an N-object snapshot through `POST /api/v1/clusters/{c}/snapshots`, sent gzipped as a stream
  *     (evaluated and queryable: posture findings, object versions, remediation records), wall time and the
  *     server's peak RSS (VmHWM) during the ingest;
  *  2. API latency under load from `ab` (ApacheBench, loopback, keep-alive) at C concurrent requests, p50/p99 per
- *     route, with the store's size printed beside them.
+ *     route (a team's findings page, a namespace's findings page, a team's workloads, a vulnerability's impact),
+ *     with `/healthz` at the same concurrency as the ceiling of this harness on this machine; every route against
+ *     every server in turn, SERVER_BENCH_ROUNDS times (default 3), medians printed;
+ *  3. first answers (nothing kept yet), one at a time: each of 50 teams' findings pages, 50 namespaces' pages, and
+ *     50 findings by id without a cluster.
  * Same-run references: `node -e 0`, and JSON.parse of the same snapshot text in its own process (wall, peak RSS).
  *
  *   npm run build && npx tsx bench/server-api.ts [objects=100000] [concurrency=200] [requests=4000] [db=FILE|postgres://...]
  *
- * SERVER_BENCH_NODE_FLAGS adds node flags to the server (e.g. "--cpu-prof --cpu-prof-dir=DIR").
+ * SERVER_BENCH_SERVERS=before=ROOT,after=ROOT measures each checkout's built CLI (ROOT/dist/cli/palisade.js), in
+ * that order, in the same run, each on a store of its own seeded by that checkout's sources (so each has its own
+ * schema version); without it, this checkout. A postgres:// db that names no `?schema=` gets a schema per server
+ * (palisade_bench_PID_N), dropped at the end; a schema the URL names is used as it is and left in place.
+ * SERVER_BENCH_NODE_FLAGS adds node flags to the servers (e.g. "--cpu-prof --cpu-prof-dir=DIR").
  */
 import { execFile, execFileSync, spawn } from "node:child_process";
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -17,20 +25,28 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
+import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { createGzip } from "node:zlib";
-import { openStores } from "../src/adapters/store/index.js";
-import { bundledDemoDir, loadDemo } from "../src/apps/server/demo.js";
+import pg from "pg";
 import { writeSnapshot } from "./gen-snapshot.js";
 
 const N = Number(process.argv[2] ?? 100_000);
 const C = Number(process.argv[3] ?? 200);
 const REQUESTS = Number(process.argv[4] ?? 4000);
+const DB_ARG = process.argv[5];
 const dir = mkdtempSync(join(tmpdir(), "palisade-bench-server-"));
-const DB = process.argv[5] ?? join(dir, "server.db");
-const CLI = resolve("dist/cli/palisade.js");
 const ADMIN = `pal_${"b".repeat(43)}`;
 const mib = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MiB`;
+const SERVERS: { name: string; root: string }[] = (process.env.SERVER_BENCH_SERVERS ?? "")
+  .split(",")
+  .filter((x) => x !== "")
+  .map((x) => {
+    const [name, root] = x.split("=");
+    if (!name || !root) throw new Error(`SERVER_BENCH_SERVERS: ${x} is not NAME=ROOT`);
+    return { name, root: resolve(root) };
+  });
+if (SERVERS.length === 0) SERVERS.push({ name: "this checkout", root: resolve(".") });
 
 function ms(t0: bigint): number {
   return Number(process.hrtime.bigint() - t0) / 1e6;
@@ -83,38 +99,115 @@ function post(url: string, file: string, token: string): Promise<{ status: numbe
   });
 }
 
-async function ab(url: string, token: string): Promise<string> {
+interface AbResult {
+  p50: number;
+  p99: number;
+  rps: number;
+  failed: string;
+  non2xx: string;
+  bytes?: number | undefined;
+}
+
+async function ab(url: string, token: string): Promise<AbResult> {
   const out = await promisify(execFile)(
     "ab",
     ["-q", "-k", "-c", String(C), "-n", String(REQUESTS), "-H", `Authorization: Bearer ${token}`, url],
     { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 },
   ).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? "" }));
-  const p = (q: string) => new RegExp(`^\\s*${q}%\\s+(\\d+)`, "m").exec(out.stdout)?.[1] ?? "?";
-  const failed = /Failed requests:\s+(\d+)/.exec(out.stdout)?.[1] ?? "?";
-  const non2xx = /Non-2xx responses:\s+(\d+)/.exec(out.stdout)?.[1] ?? "0";
-  const rps = /Requests per second:\s+([\d.]+)/.exec(out.stdout)?.[1] ?? "?";
-  return `p50 ${p("50")} ms, p99 ${p("99")} ms, ${rps} req/s (failed ${failed}, non-2xx ${non2xx})`;
+  const p = (q: string) =>
+    Number(new RegExp(`^\\s*${q}%\\s+(\\d+)`, "m").exec(out.stdout)?.[1] ?? Number.NaN);
+  const size = /Document Length:\s+(\d+)/.exec(out.stdout)?.[1];
+  return {
+    p50: p("50"),
+    p99: p("99"),
+    rps: Number(/Requests per second:\s+([\d.]+)/.exec(out.stdout)?.[1] ?? Number.NaN),
+    failed: /Failed requests:\s+(\d+)/.exec(out.stdout)?.[1] ?? "?",
+    non2xx: /Non-2xx responses:\s+(\d+)/.exec(out.stdout)?.[1] ?? "0",
+    bytes: size === undefined ? undefined : Number(size),
+  };
 }
 
-let server: ReturnType<typeof spawn> | undefined;
-try {
-  const file = join(dir, "snapshot.json");
-  const stats = await writeSnapshot(file, N);
-  const gz = join(dir, "snapshot.json.gz");
-  await pipeline(createReadStream(file), createGzip({ level: 6 }), createWriteStream(gz));
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)] ?? Number.NaN;
+};
 
-  const t0 = process.hrtime.bigint();
-  execFileSync(process.execPath, ["-e", "0"]);
-  const nodeE0 = ms(t0);
-  const parse = parseReference(file);
+/** The rounds of one route against one server: medians, and every round's p99. */
+function abSummary(rounds: AbResult[]): string {
+  const failed = rounds.map((r) => r.failed).join("/");
+  const non2xx = rounds.map((r) => r.non2xx).join("/");
+  const bytes = rounds[0]?.bytes;
+  return `p50 ${median(rounds.map((r) => r.p50))} ms, p99 ${median(rounds.map((r) => r.p99))} ms (rounds: ${rounds.map((r) => r.p99).join(", ")}), ${median(rounds.map((r) => r.rps)).toFixed(0)} req/s (failed ${failed}, non-2xx ${non2xx}${bytes !== undefined ? `; ${(bytes / 1024).toFixed(1)} KiB answers` : ""})`;
+}
 
-  // The demo's images and advisories give the impact route something to answer; the big snapshot is another cluster.
-  const seed = await openStores(DB);
-  await loadDemo(seed, bundledDemoDir(), () => new Date("2026-12-01T00:00:00.000Z"));
-  await seed.close();
+/** The store location of the server numbered `i`: a file of its own, or a PostgreSQL schema of its own. */
+function storeFor(i: number): { db: string; schema?: string } {
+  if (DB_ARG === undefined) return { db: join(dir, `server-${i}.db`) };
+  if (!DB_ARG.startsWith("postgres")) return { db: SERVERS.length > 1 ? `${DB_ARG}.${i}` : DB_ARG };
+  const u = new URL(DB_ARG);
+  if (u.searchParams.get("schema") !== null) return { db: DB_ARG };
+  const schema = `palisade_bench_${process.pid}_${i}`;
+  u.searchParams.set("schema", schema);
+  return { db: u.toString(), schema };
+}
 
+/**
+ * Load the bundled demo (its images and advisories give the impact route something to answer; the big snapshot
+ * is another cluster) into `db` with the sources of `root`, in a process of its own: each checkout writes its
+ * own schema version.
+ */
+function seedDemo(root: string, db: string): void {
+  const src = (p: string) => JSON.stringify(pathToFileURL(join(root, p)).href);
+  execFileSync(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "--input-type=module",
+      "-e",
+      `const { openStores } = await import(${src("src/adapters/store/index.ts")});
+       const { loadDemo, bundledDemoDir } = await import(${src("src/apps/server/demo.ts")});
+       const s = await openStores(${JSON.stringify(db)});
+       await loadDemo(s, bundledDemoDir(), () => new Date("2026-12-01T00:00:00.000Z"));
+       await s.close();`,
+    ],
+    { cwd: root, stdio: ["ignore", "ignore", "inherit"] },
+  );
+}
+
+async function dropSchema(url: string, schema: string): Promise<void> {
+  const u = new URL(url);
+  u.searchParams.delete("schema");
+  const client = new pg.Client({ connectionString: u.toString() });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A server started on its own store, its snapshot ingested and its first answers measured. */
+interface Started {
+  name: string;
+  root: string;
+  base: string;
+  /** What it measured so far (ingest, first answers). */
+  lines: string[];
+  /** Routes to load, from its data (the same for every server: the same snapshot). */
+  routes: string[];
+  stop(): Promise<void>;
+}
+
+async function start(server: { name: string; root: string }, i: number, gz: string): Promise<Started> {
+  const { db, schema } = storeFor(i);
+  const dropped = async () => {
+    if (schema !== undefined) await dropSchema(db, schema);
+  };
+  seedDemo(server.root, db);
   const nodeFlags = (process.env.SERVER_BENCH_NODE_FLAGS ?? "").split(" ").filter((x) => x !== "");
-  server = spawn(process.execPath, [...nodeFlags, CLI, "serve", "--listen", "127.0.0.1:0", "--db", DB], {
+  const cli = join(server.root, "dist", "cli", "palisade.js");
+  const child = spawn(process.execPath, [...nodeFlags, cli, "serve", "--listen", "127.0.0.1:0", "--db", db], {
     env: {
       PATH: process.env.PATH,
       HOME: dir,
@@ -124,72 +217,124 @@ try {
     },
     stdio: ["ignore", "ignore", "pipe"],
   });
-  const child = server;
-  let stderr = "";
-  child.stderr?.setEncoding("utf8");
-  const base = await new Promise<string>((done, fail) => {
-    child.stderr?.on("data", (c: string) => {
-      stderr += c;
-      const m = /serving on (http:\/\/\S+)/.exec(stderr);
-      if (m?.[1]) done(m[1]);
+  const stop = async () => {
+    child.kill("SIGTERM");
+    if (child.exitCode === null) await new Promise((done) => child.once("exit", done));
+    await dropped();
+  };
+  try {
+    let stderr = "";
+    child.stderr?.setEncoding("utf8");
+    const base = await new Promise<string>((done, fail) => {
+      child.stderr?.on("data", (c: string) => {
+        stderr += c;
+        const m = /serving on (http:\/\/\S+)/.exec(stderr);
+        if (m?.[1]) done(m[1]);
+      });
+      child.once("exit", () => fail(new Error(`server exited: ${stderr}`)));
     });
-    child.once("exit", () => fail(new Error(`server exited: ${stderr}`)));
-  });
-  const pid = child.pid as number;
-  const before = memOf(pid);
-  const t2 = process.hrtime.bigint();
-  const r = await post(`${base}/api/v1/clusters/bench/snapshots`, gz, ADMIN);
-  const ingest = ms(t2);
-  if (r.status !== 200) throw new Error(`ingest failed: ${r.status} ${r.body.slice(0, 500)}`);
-  const during = memOf(pid);
-  const summary = JSON.parse(r.body) as { objects: number; findings: { total: number } };
+    const pid = child.pid as number;
+    const before = memOf(pid);
+    const t2 = process.hrtime.bigint();
+    const r = await post(`${base}/api/v1/clusters/bench/snapshots`, gz, ADMIN);
+    const ingest = ms(t2);
+    if (r.status !== 200) throw new Error(`ingest failed: ${r.status} ${r.body.slice(0, 500)}`);
+    const during = memOf(pid);
+    const summary = JSON.parse(r.body) as { objects: number; findings: { total: number } };
 
-  const get = async (path: string) =>
-    (
-      await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${ADMIN}` } })
-    ).json() as Promise<unknown>;
-  const first = (await get("/api/v1/findings?limit=1")) as { items: { finding: { team?: string } }[] };
-  const team = first.items[0]?.finding.team ?? "a";
-  const workloads = (await get("/api/v1/workloads?limit=1")) as { total?: number };
-  const routes = [
-    `/api/v1/findings?team=${encodeURIComponent(team)}&limit=100`,
-    "/api/v1/vulnerabilities/CVE-2099-0001/impact",
-  ];
-  // Cold answers: the first request for each team's page after the ingest (nothing kept yet), one at a time.
-  const cold: number[] = [];
-  for (let i = 0; i < 50; i++) {
-    const t = process.hrtime.bigint();
-    await get(`/api/v1/findings?team=team-${i}&limit=100`);
-    cold.push(ms(t));
+    const get = async (path: string) =>
+      (
+        await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${ADMIN}` } })
+      ).json() as Promise<unknown>;
+    const first = (await get("/api/v1/findings?cluster=bench&limit=1")) as {
+      items: { finding: { team?: string; resource: { namespace?: string } } }[];
+    };
+    const team = first.items[0]?.finding.team ?? "a";
+    const namespace = first.items[0]?.finding.resource.namespace ?? "default";
+    // First answers, one at a time: nothing kept yet for these URLs.
+    const cold = async (paths: string[]): Promise<string> => {
+      const t: number[] = [];
+      for (const p of paths) {
+        const t0 = process.hrtime.bigint();
+        await get(p);
+        t.push(ms(t0));
+      }
+      t.sort((x, y) => x - y);
+      const q = (f: number) => t[Math.min(t.length - 1, Math.floor(f * t.length))]?.toFixed(1);
+      return `p50 ${q(0.5)} ms, p99 ${q(0.99)} ms`;
+    };
+    const fifty = Array.from({ length: 50 }, (_, k) => k);
+    const coldTeams = await cold(fifty.map((k) => `/api/v1/findings?team=team-${k}&limit=100`));
+    const coldNamespaces = await cold(fifty.map((k) => `/api/v1/findings?namespace=ns-${k}&limit=100`));
+    const ids = (
+      (await get("/api/v1/findings?cluster=bench&limit=1000")) as { items: { finding: { id: string } }[] }
+    ).items
+      .filter((_, k) => k % 20 === 0)
+      .slice(0, 50)
+      .map((f) => `/api/v1/findings/${encodeURIComponent(f.finding.id)}`);
+    const coldIds = await cold(ids);
+    const routes = [
+      "/healthz",
+      `/api/v1/findings?team=${encodeURIComponent(team)}&limit=100`,
+      `/api/v1/findings?namespace=${encodeURIComponent(namespace)}&limit=100`,
+      `/api/v1/workloads?team=${encodeURIComponent(team)}&limit=100`,
+      "/api/v1/vulnerabilities/CVE-2099-0001/impact",
+    ];
+    // Warm the fleet view (computed once per change) and each answer before measuring.
+    for (const route of routes) await get(route);
+    return {
+      ...server,
+      base,
+      routes,
+      stop,
+      lines: [
+        `ingest (POST streamed, evaluated, stored in ${db.startsWith("postgres") ? "PostgreSQL" : "SQLite"}, server in its own process): ${(ingest / 1000).toFixed(1)} s, ${summary.objects} objects, ${summary.findings.total} findings; server peak RSS ${mib(during.hwm)} (${mib(before.rss)} before the request); load average ${loadavg()}`,
+        `first answers, one at a time: 50 teams' findings pages ${coldTeams}; 50 namespaces' pages ${coldNamespaces}; ${ids.length} findings by id (no cluster) ${coldIds}`,
+      ],
+    };
+  } catch (e) {
+    await stop();
+    throw e;
   }
-  cold.sort((x, y) => x - y);
-  const q = (f: number) => cold[Math.min(cold.length - 1, Math.floor(f * cold.length))]?.toFixed(1);
-  // Warm the fleet view (computed once per change) before measuring.
-  for (const route of routes) await get(route);
-  const lat: string[] = [];
-  for (const route of routes) lat.push(`${route}: ${await ab(`${base}${route}`, ADMIN)}`);
+}
 
+const loadavg = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+const ROUNDS = Number(process.env.SERVER_BENCH_ROUNDS ?? 3);
+const started: Started[] = [];
+try {
+  const file = join(dir, "snapshot.json");
+  const stats = await writeSnapshot(file, N);
+  const gz = join(dir, "snapshot.json.gz");
+  await pipeline(createReadStream(file), createGzip({ level: 6 }), createWriteStream(gz));
   console.log(
     `snapshot: ${stats.objects} objects, ${mib(statSync(file).size)} (${mib(statSync(gz).size)} gzipped)`,
   );
+
+  const t0 = process.hrtime.bigint();
+  execFileSync(process.execPath, ["-e", "0"]);
+  const nodeE0 = ms(t0);
+  const parse = parseReference(file);
   console.log(
-    `ingest (POST streamed, evaluated, stored in ${DB.startsWith("postgres") ? "PostgreSQL" : "SQLite"}, server in its own process): ${(ingest / 1000).toFixed(1)} s, ${summary.findings.total} findings; server peak RSS ${mib(during.hwm)} (${mib(before.rss)} before the request)`,
+    `references: node -e 0 ${nodeE0.toFixed(0)} ms; JSON.parse of the snapshot (own process) ${(parse.wall / 1000).toFixed(1)} s, peak RSS ${mib(parse.rss)}; load average ${loadavg()}`,
   );
-  console.log(
-    `store: ${summary.objects} objects, ${summary.findings.total} findings${workloads.total !== undefined ? `, ${workloads.total} workloads` : ""}`,
-  );
-  console.log(`API at ${C} concurrent, ${REQUESTS} requests each (ab -k, loopback):`);
-  for (const l of lat) console.log(`  ${l}`);
-  console.log(
-    `  first answer of each of 50 teams' /api/v1/findings?team=...&limit=100 pages, one at a time: p50 ${q(0.5)} ms, p99 ${q(0.99)} ms`,
-  );
-  console.log(
-    `references: node -e 0 ${nodeE0.toFixed(0)} ms; JSON.parse of the snapshot (own process) ${(parse.wall / 1000).toFixed(1)} s, peak RSS ${mib(parse.rss)}`,
-  );
-  console.log(`load average: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
+  for (const [i, s] of SERVERS.entries()) started.push(await start(s, i, gz));
+  // Every route against every server in turn, ROUNDS times: a busy spell of the machine falls on all of them.
+  const routes = started[0]?.routes ?? [];
+  const results = started.map(() => routes.map((): AbResult[] => []));
+  for (let round = 0; round < ROUNDS; round++)
+    for (const [r, route] of routes.entries())
+      for (const [k, s] of started.entries()) results[k]?.[r]?.push(await ab(`${s.base}${route}`, ADMIN));
+  for (const [k, s] of started.entries()) {
+    console.log(`${s.name} (${s.root}):`);
+    for (const l of s.lines) console.log(`  ${l}`);
+    console.log(
+      `  API at ${C} concurrent, ${REQUESTS} requests per round, median of ${ROUNDS} rounds (ab -k, loopback):`,
+    );
+    for (const [r, route] of routes.entries())
+      console.log(`    ${route}: ${abSummary(results[k]?.[r] ?? [])}`);
+  }
+  console.log(`load average at the end: ${loadavg()}`);
 } finally {
-  server?.kill("SIGTERM");
-  if (server !== undefined && server.exitCode === null)
-    await new Promise((done) => server?.once("exit", done));
+  for (const s of started) await s.stop();
   rmSync(dir, { recursive: true, force: true });
 }
