@@ -1,12 +1,13 @@
 /**
  * Server figures of issue 14, against `palisade serve` (a built CLI) in its own process:
  *  1. ingest of an N-object snapshot through `POST /api/v1/clusters/{c}/snapshots`, sent gzipped as a stream
- *     (evaluated and queryable: posture findings, object versions, remediation records), wall time and the
- *     server's peak RSS (VmHWM) during the ingest;
+ *     (evaluated and queryable: posture findings, object versions, remediation records), wall time, the server's
+ *     CPU time and its peak RSS (VmHWM) during the ingest;
  *  2. API latency under load from `ab` (ApacheBench, loopback, keep-alive) at C concurrent requests, p50/p99 per
  *     route (a team's findings page, a namespace's findings page, a team's workloads, a vulnerability's impact),
  *     with `/healthz` at the same concurrency as the ceiling of this harness on this machine; every route against
- *     every server in turn, SERVER_BENCH_ROUNDS times (default 3), medians printed;
+ *     every server in turn, SERVER_BENCH_ROUNDS times (default 3), medians printed, with the server's CPU time per
+ *     request (/proc/PID/stat), which the machine's load changes far less than it changes latency;
  *  3. first answers (nothing kept yet), one at a time: each of 50 teams' findings pages, 50 namespaces' pages, and
  *     50 findings by id without a cluster.
  * Same-run references: `node -e 0`, and JSON.parse of the same snapshot text in its own process (wall, peak RSS).
@@ -59,6 +60,15 @@ function memOf(pid: number): { hwm: number; rss: number } {
   return { hwm: kb("VmHWM"), rss: kb("VmRSS") };
 }
 
+/** CPU time (user + system) a process has used, ms: what an answer costs the server, whatever the load. */
+function cpuOf(pid: number): number {
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th, in ticks.
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+
 /** Peak RSS of JSON.parse of the file in its own process, and its wall time. */
 function parseReference(file: string): { wall: number; rss: number } {
   const out = execFileSync(
@@ -71,6 +81,19 @@ function parseReference(file: string): { wall: number; rss: number } {
   ).trim();
   const [wall, rss] = out.split(" ").map(Number);
   return { wall: wall ?? 0, rss: rss ?? 0 };
+}
+
+/** CPU time (user + system) of JSON.parse of the file in its own process, reading included, ms. */
+function parseReferenceCpu(file: string): number {
+  const out = execFileSync(
+    process.execPath,
+    [
+      "-e",
+      `JSON.parse(require("fs").readFileSync(${JSON.stringify(file)},"utf8"));const u=process.cpuUsage();console.log((u.user+u.system)/1000)`,
+    ],
+    { encoding: "utf8", maxBuffer: 1024 * 1024 },
+  ).trim();
+  return Number(out);
 }
 
 function post(url: string, file: string, token: string): Promise<{ status: number; body: string }> {
@@ -106,9 +129,12 @@ interface AbResult {
   failed: string;
   non2xx: string;
   bytes?: number | undefined;
+  /** Server CPU per request, ms. */
+  cpu: number;
 }
 
-async function ab(url: string, token: string): Promise<AbResult> {
+async function ab(url: string, token: string, pid: number): Promise<AbResult> {
+  const cpu0 = cpuOf(pid);
   const out = await promisify(execFile)(
     "ab",
     ["-q", "-k", "-c", String(C), "-n", String(REQUESTS), "-H", `Authorization: Bearer ${token}`, url],
@@ -124,6 +150,7 @@ async function ab(url: string, token: string): Promise<AbResult> {
     failed: /Failed requests:\s+(\d+)/.exec(out.stdout)?.[1] ?? "?",
     non2xx: /Non-2xx responses:\s+(\d+)/.exec(out.stdout)?.[1] ?? "0",
     bytes: size === undefined ? undefined : Number(size),
+    cpu: (cpuOf(pid) - cpu0) / REQUESTS,
   };
 }
 
@@ -137,7 +164,7 @@ function abSummary(rounds: AbResult[]): string {
   const failed = rounds.map((r) => r.failed).join("/");
   const non2xx = rounds.map((r) => r.non2xx).join("/");
   const bytes = rounds[0]?.bytes;
-  return `p50 ${median(rounds.map((r) => r.p50))} ms, p99 ${median(rounds.map((r) => r.p99))} ms (rounds: ${rounds.map((r) => r.p99).join(", ")}), ${median(rounds.map((r) => r.rps)).toFixed(0)} req/s (failed ${failed}, non-2xx ${non2xx}${bytes !== undefined ? `; ${(bytes / 1024).toFixed(1)} KiB answers` : ""})`;
+  return `server CPU ${median(rounds.map((r) => r.cpu)).toFixed(3)} ms/request; p50 ${median(rounds.map((r) => r.p50))} ms, p99 ${median(rounds.map((r) => r.p99))} ms (rounds: ${rounds.map((r) => r.p99).join(", ")}), ${median(rounds.map((r) => r.rps)).toFixed(0)} req/s (failed ${failed}, non-2xx ${non2xx}${bytes !== undefined ? `; ${(bytes / 1024).toFixed(1)} KiB answers` : ""})`;
 }
 
 /** The store location of the server numbered `i`: a file of its own, or a PostgreSQL schema of its own. */
@@ -192,6 +219,7 @@ interface Started {
   name: string;
   root: string;
   base: string;
+  pid: number;
   /** What it measured so far (ingest, first answers). */
   lines: string[];
   /** Routes to load, from its data (the same for every server: the same snapshot). */
@@ -235,9 +263,11 @@ async function start(server: { name: string; root: string }, i: number, gz: stri
     });
     const pid = child.pid as number;
     const before = memOf(pid);
+    const cpu0 = cpuOf(pid);
     const t2 = process.hrtime.bigint();
     const r = await post(`${base}/api/v1/clusters/bench/snapshots`, gz, ADMIN);
     const ingest = ms(t2);
+    const ingestCpu = cpuOf(pid) - cpu0;
     if (r.status !== 200) throw new Error(`ingest failed: ${r.status} ${r.body.slice(0, 500)}`);
     const during = memOf(pid);
     const summary = JSON.parse(r.body) as { objects: number; findings: { total: number } };
@@ -285,10 +315,11 @@ async function start(server: { name: string; root: string }, i: number, gz: stri
     return {
       ...server,
       base,
+      pid,
       routes,
       stop,
       lines: [
-        `ingest (POST streamed, evaluated, stored in ${db.startsWith("postgres") ? "PostgreSQL" : "SQLite"}, server in its own process): ${(ingest / 1000).toFixed(1)} s, ${summary.objects} objects, ${summary.findings.total} findings; server peak RSS ${mib(during.hwm)} (${mib(before.rss)} before the request); load average ${loadavg()}`,
+        `ingest (POST streamed, evaluated, stored in ${db.startsWith("postgres") ? "PostgreSQL" : "SQLite"}, server in its own process): ${(ingest / 1000).toFixed(1)} s (server CPU ${(ingestCpu / 1000).toFixed(1)} s), ${summary.objects} objects, ${summary.findings.total} findings; server peak RSS ${mib(during.hwm)} (${mib(before.rss)} before the request); load average ${loadavg()}`,
         `first answers, one at a time: 50 teams' findings pages ${coldTeams}; 50 namespaces' pages ${coldNamespaces}; ${ids.length} findings by id (no cluster) ${coldIds}`,
       ],
     };
@@ -314,8 +345,9 @@ try {
   execFileSync(process.execPath, ["-e", "0"]);
   const nodeE0 = ms(t0);
   const parse = parseReference(file);
+  const parseCpu = parseReferenceCpu(file);
   console.log(
-    `references: node -e 0 ${nodeE0.toFixed(0)} ms; JSON.parse of the snapshot (own process) ${(parse.wall / 1000).toFixed(1)} s, peak RSS ${mib(parse.rss)}; load average ${loadavg()}`,
+    `references: node -e 0 ${nodeE0.toFixed(0)} ms; JSON.parse of the snapshot (own process) ${(parse.wall / 1000).toFixed(1)} s (CPU ${(parseCpu / 1000).toFixed(1)} s), peak RSS ${mib(parse.rss)}; load average ${loadavg()}`,
   );
   for (const [i, s] of SERVERS.entries()) started.push(await start(s, i, gz));
   // Every route against every server in turn, ROUNDS times: a busy spell of the machine falls on all of them.
@@ -323,7 +355,8 @@ try {
   const results = started.map(() => routes.map((): AbResult[] => []));
   for (let round = 0; round < ROUNDS; round++)
     for (const [r, route] of routes.entries())
-      for (const [k, s] of started.entries()) results[k]?.[r]?.push(await ab(`${s.base}${route}`, ADMIN));
+      for (const [k, s] of started.entries())
+        results[k]?.[r]?.push(await ab(`${s.base}${route}`, ADMIN, s.pid));
   for (const [k, s] of started.entries()) {
     console.log(`${s.name} (${s.root}):`);
     for (const l of s.lines) console.log(`  ${l}`);
