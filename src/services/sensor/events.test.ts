@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { manualClock, until } from "../../../test/support/manual-clock.js";
 import { type EventSink, openEventBuffer } from "../../adapters/fleet/index.js";
 import { PalisadeError } from "../../core/errors/index.js";
 import type { ForwardedEvents } from "../../core/runtime/index.js";
@@ -28,28 +29,6 @@ function switchableSink(refuse = new Set<string>()) {
     async close() {},
   };
   return { sink, received, set: (v: boolean) => (up = v) };
-}
-
-/** Timers the test releases by hand: no wall-clock sleeping. */
-function manualClock() {
-  const waiting: (() => void)[] = [];
-  return {
-    sleep: (_ms: number, signal: AbortSignal) =>
-      new Promise<void>((resolve, reject) => {
-        waiting.push(resolve);
-        signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-      }),
-    random: () => 0,
-    release: () => {
-      for (const w of waiting.splice(0)) w();
-    },
-    waiting: () => waiting.length,
-  };
-}
-
-async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 10_000 && !cond(); i++) await new Promise((r) => setImmediate(r));
-  expect(cond()).toBe(true);
 }
 
 const dirs: string[] = [];

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { manualClock, until } from "../../../test/support/manual-clock.js";
 import { type DeltaSink, openDiskBuffer } from "../../adapters/fleet/index.js";
 import { DEFAULT_BACKOFF, type ObjectDelta } from "../../core/deltas/index.js";
 import { PalisadeError } from "../../core/errors/index.js";
@@ -28,32 +29,6 @@ function switchableSink() {
     async close() {},
   };
   return { sink, received, set: (v: boolean) => (up = v) };
-}
-
-/** Timers the test releases by hand: no wall-clock sleeping. */
-function manualClock() {
-  const waiting: { ms: number; resolve: () => void }[] = [];
-  const requested: number[] = [];
-  return {
-    sleep: (ms: number, signal: AbortSignal) =>
-      new Promise<void>((resolve, reject) => {
-        requested.push(ms);
-        waiting.push({ ms, resolve });
-        signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-      }),
-    random: () => 0,
-    requested,
-    release: () => {
-      for (const w of waiting.splice(0)) w.resolve();
-    },
-    waiting: () => waiting.length,
-  };
-}
-
-/** Yield to the event loop until `cond` holds (IO of the real buffer directory completes meanwhile). */
-async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 10_000 && !cond(); i++) await new Promise((r) => setImmediate(r));
-  expect(cond()).toBe(true);
 }
 
 const dirs: string[] = [];
