@@ -116,14 +116,12 @@ export async function startFleetConsumer(
       if (l !== undefined) this.set(l.ackPending);
     },
   });
-  const deltas = new Counter({
-    name: "palisade_fleet_deltas_total",
-    help: "Deltas received by this replica, by result (applied, ignored: redelivered or stale, rejected: malformed)",
-    labelNames: ["result"],
-    registers: [registry],
-  });
-  // Every result present from the start, so a rate over it has a first sample.
-  for (const result of ["applied", "ignored", "rejected"]) deltas.inc({ result }, 0);
+  const deltas = resultCounter(
+    registry,
+    "palisade_fleet_deltas_total",
+    "Deltas received by this replica, by result (applied, ignored: redelivered or stale, rejected: malformed)",
+    ["applied", "ignored", "rejected"],
+  );
   const failures = new Counter({
     name: "palisade_fleet_batch_failures_total",
     help: "Fetches or batches that failed (NATS or the database unavailable); their deltas come again",
@@ -146,22 +144,13 @@ export async function startFleetConsumer(
       o.onError?.(e);
     },
   });
-  let closing: Promise<void> | undefined;
   return {
     state,
     source: src,
-    close() {
-      closing ??= (async () => {
-        stop.abort();
-        try {
-          await loop;
-        } finally {
-          await src.close();
-          if (owned) await state.close();
-        }
-      })();
-      return closing;
-    },
+    close: closeOnce(stop, loop, async () => {
+      await src.close();
+      if (owned) await state.close();
+    }),
   };
 }
 
@@ -202,13 +191,12 @@ export async function startFleetEventsConsumer(
       if (l !== undefined) this.set(l.pending);
     },
   });
-  const bodies = new Counter({
-    name: "palisade_fleet_event_bodies_total",
-    help: "Forwarded event bodies received by this replica, by result (ingested, redelivered: ingested again, rejected: not forwarded events)",
-    labelNames: ["result"],
-    registers: [registry],
-  });
-  for (const result of ["ingested", "redelivered", "rejected"]) bodies.inc({ result }, 0);
+  const bodies = resultCounter(
+    registry,
+    "palisade_fleet_event_bodies_total",
+    "Forwarded event bodies received by this replica, by result (ingested, redelivered: ingested again, rejected: not forwarded events)",
+    ["ingested", "redelivered", "rejected"],
+  );
   const failures = new Counter({
     name: "palisade_fleet_event_failures_total",
     help: "Fetches or bodies that failed (NATS or the database unavailable); their bodies come again",
@@ -230,19 +218,37 @@ export async function startFleetEventsConsumer(
       o.onError?.(e);
     },
   });
+  return { source, close: closeOnce(stop, loop, () => source.close()) };
+}
+
+/** A counter by `result`, every result present from the start (so a rate over it has a first sample). */
+function resultCounter(
+  registry: Registry,
+  name: string,
+  help: string,
+  results: readonly string[],
+): Counter<"result"> {
+  const c = new Counter({ name, help, labelNames: ["result"], registers: [registry] });
+  for (const result of results) c.inc({ result }, 0);
+  return c;
+}
+
+/** Close a consumer once: stop pulling, settle the batch in hand (`loop`), then release what it held. */
+function closeOnce(
+  stop: AbortController,
+  loop: Promise<void>,
+  release: () => Promise<void>,
+): () => Promise<void> {
   let closing: Promise<void> | undefined;
-  return {
-    source,
-    close() {
-      closing ??= (async () => {
-        stop.abort();
-        try {
-          await loop;
-        } finally {
-          await source.close();
-        }
-      })();
-      return closing;
-    },
+  return () => {
+    closing ??= (async () => {
+      stop.abort();
+      try {
+        await loop;
+      } finally {
+        await release();
+      }
+    })();
+    return closing;
   };
 }

@@ -542,20 +542,12 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
   });
   // Edges into the pod hubs, by namespace and workload request: the same for every identity taking them, so made
   // once (most of the graph's edges at 10k bindings: every identity creating pods cluster-wide has one per namespace).
-  const podEdges = new Map<string, Edge[]>();
-  const podEdge = (ns: string, k: number): Edge => {
-    let byRequest = podEdges.get(ns);
-    if (byRequest === undefined) {
-      byRequest = [];
-      podEdges.set(ns, byRequest);
-    }
-    let e = byRequest[k];
-    if (e === undefined) {
-      e = { to: podsHub(ns).id, mechanism: "create-pod-as-sa", detail: WORKLOAD_REQUESTS[k]!.how, ns };
-      byRequest[k] = e;
-    }
-    return e;
-  };
+  const podEdge = sharedEdges((ns, k) => ({
+    to: podsHub(ns).id,
+    mechanism: "create-pod-as-sa",
+    detail: WORKLOAD_REQUESTS[k]!.how,
+    ns,
+  }));
   const gate = (v: string) => (1 << GATE_VERBS.indexOf(v)) | 1;
   // Which namespaces the node being expanded already has a pod (or exec) edge into: a stamp per namespace (its
   // position in `namespaces`) instead of a Map per identity, which with thousands of identities creating pods in
@@ -588,20 +580,12 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
     clusterRoleList ??= [...idx.clusterRoles.values()];
     return clusterRoleList;
   };
-  const execEdges = new Map<string, Edge[]>();
-  const execEdge = (ns: string, k: number): Edge => {
-    let byRequest = execEdges.get(ns);
-    if (byRequest === undefined) {
-      byRequest = [];
-      execEdges.set(ns, byRequest);
-    }
-    let e = byRequest[k];
-    if (e === undefined) {
-      e = { to: execHub(ns).id, mechanism: "exec-into-pod", detail: EXEC_REQUESTS[k]!.how, ns };
-      byRequest[k] = e;
-    }
-    return e;
-  };
+  const execEdge = sharedEdges((ns, k) => ({
+    to: execHub(ns).id,
+    mechanism: "exec-into-pod",
+    detail: EXEC_REQUESTS[k]!.how,
+    ns,
+  }));
 
   const computeEdges = (n: Node): Edge[] => {
     const out: Edge[] = [];
@@ -975,4 +959,25 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
     paths.push(path);
   }
   return paths;
+}
+
+/**
+ * Edges that are the same for every identity taking them (into a namespace's pod or exec hub, by request), made once
+ * per namespace and request and shared: most of the graph's edges at 10k bindings.
+ */
+function sharedEdges(make: (ns: string, k: number) => Edge): (ns: string, k: number) => Edge {
+  const byNs = new Map<string, Edge[]>();
+  return (ns, k) => {
+    let byRequest = byNs.get(ns);
+    if (byRequest === undefined) {
+      byRequest = [];
+      byNs.set(ns, byRequest);
+    }
+    let e = byRequest[k];
+    if (e === undefined) {
+      e = make(ns, k);
+      byRequest[k] = e;
+    }
+    return e;
+  };
 }
