@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { snapshotList, TWO_TEAMS, TWO_TEAMS_PAY_FIXED } from "../../../test/contracts/server-api.contract.js";
-import { openStores } from "../../adapters/store/index.js";
+import { openStores, type Stores } from "../../adapters/store/index.js";
 import { issueToken, memoryTokenStore } from "./auth.js";
-import { ResponseCache } from "./response-cache.js";
+import { ResponseCache, shareInFlight } from "./response-cache.js";
 import { buildServer } from "./server.js";
 
 const dir = mkdtempSync(join(tmpdir(), "palisade-cache-"));
@@ -77,6 +77,144 @@ describe("read answers kept per store state", () => {
       await b.close();
       await sa.close();
       await sb.close();
+    }
+  });
+});
+
+/** A gate released by hand: calls wait at it until the test opens it. */
+function gate(): { wait: () => Promise<void>; open: () => void } {
+  let open!: () => void;
+  const opened = new Promise<void>((done) => {
+    open = done;
+  });
+  return { wait: () => opened, open };
+}
+
+/** Let every request already started run as far as it can (each step of an inject is a turn or a microtask). */
+async function settle(turns = 50): Promise<void> {
+  for (let i = 0; i < turns; i++) await new Promise((done) => setImmediate(done));
+}
+
+describe("concurrent reads of one answer", () => {
+  it("shareInFlight: calls while a load is in flight share it; a call after it settled loads again", async () => {
+    let loads = 0;
+    const g = gate();
+    const shared = shareInFlight(async () => {
+      loads++;
+      await g.wait();
+      return loads;
+    });
+    const first = [shared(), shared(), shared()];
+    expect(loads).toBe(1);
+    g.open();
+    expect(await Promise.all(first)).toEqual([1, 1, 1]);
+    expect(await shared()).toBe(2);
+    const failing = shareInFlight(async () => {
+      loads++;
+      throw new Error("down");
+    });
+    await expect(Promise.all([failing(), failing()])).rejects.toThrow("down");
+    expect(loads).toBe(3);
+    await expect(failing()).rejects.toThrow("down");
+    expect(loads).toBe(4);
+  });
+
+  async function gatedServer(file: string) {
+    const at = new Date("2026-01-01T00:00:00.000Z");
+    const tokens = memoryTokenStore();
+    const admin = (await issueToken(tokens, { role: "admin" }, at)).token;
+    const stores = await openStores(file);
+    const calls = { list: 0 };
+    let g = gate();
+    let failNext = false;
+    // The real store, its finding reads held at a gate the test opens: every request is in flight at once.
+    const findings = stores.findings;
+    const gated: Stores = {
+      ...stores,
+      close: () => stores.close(),
+      findings: {
+        upsertEvaluation: (...a) => findings.upsertEvaluation(...a),
+        stats: (...a) => findings.stats(...a),
+        list: async (q) => {
+          calls.list++;
+          await g.wait();
+          if (failNext) {
+            failNext = false;
+            throw new Error("the store went away");
+          }
+          return findings.list(q);
+        },
+      },
+    };
+    const app = buildServer({ stores: gated, now: () => at, auth: { tokens } });
+    g.open();
+    const pushed = await app.inject({
+      method: "POST",
+      url: "/api/v1/clusters/prod/snapshots",
+      headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+      payload: TWO_TEAMS,
+    });
+    expect(pushed.statusCode).toBe(200);
+    return {
+      calls,
+      admin,
+      get: (url: string) => app.inject({ url, headers: { authorization: `Bearer ${admin}` } }),
+      hold: () => {
+        g = gate();
+        return g;
+      },
+      failNext: () => {
+        failNext = true;
+      },
+      close: async () => {
+        await app.close();
+        await stores.close();
+      },
+    };
+  }
+
+  it("twenty clients asking for the same page at once cost one store read; every one gets the answer", async () => {
+    const s = await gatedServer(join(dir, "burst.db"));
+    try {
+      const g = s.hold();
+      const url = "/api/v1/findings?team=alpha&limit=5";
+      const replies = Array.from({ length: 20 }, () => s.get(url));
+      await settle();
+      expect(s.calls.list).toBe(1);
+      g.open();
+      const done = await Promise.all(replies);
+      expect(done.map((r) => r.statusCode)).toEqual(done.map(() => 200));
+      expect(new Set(done.map((r) => r.body)).size).toBe(1);
+      expect((JSON.parse(done[0]?.body ?? "{}") as { items?: unknown[] }).items?.length).toBe(5);
+      expect(s.calls.list).toBe(1);
+      // Another page is another answer: computed once more.
+      expect((await s.get("/api/v1/findings?team=alpha&limit=6")).statusCode).toBe(200);
+      expect(s.calls.list).toBe(2);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("when the request computing the answer fails, the ones waiting for it compute their own", async () => {
+    const s = await gatedServer(join(dir, "burst-fail.db"));
+    try {
+      const g = s.hold();
+      s.failNext();
+      const url = "/api/v1/findings?team=beta&limit=5";
+      const replies = Array.from({ length: 5 }, () => s.get(url));
+      await settle();
+      expect(s.calls.list).toBe(1);
+      g.open();
+      const done = await Promise.all(replies);
+      expect(done.map((r) => r.statusCode).sort()).toEqual([200, 200, 200, 200, 500]);
+      const bodies = new Set(done.filter((r) => r.statusCode === 200).map((r) => r.body));
+      expect(bodies.size).toBe(1);
+      // Kept now: one more asker reads nothing.
+      const calls = s.calls.list;
+      expect((await s.get(url)).body).toBe([...bodies][0]);
+      expect(s.calls.list).toBe(calls);
+    } finally {
+      await s.close();
     }
   });
 });

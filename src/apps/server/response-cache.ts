@@ -3,7 +3,9 @@
  * read route changes only by a write (a snapshot, images, advisories: the server's generation) or by another
  * process's snapshot (the clusters' latest times): both are in the key, so a cached answer is never stale, and a
  * team-viewer's key holds its team, so no answer crosses scopes. Least recently used answers go first once the
- * entry or byte cap is reached.
+ * entry or byte cap is reached. Concurrent misses of one key share one computation: the first request computes
+ * the answer (it {@link ResponseCache.claim}s the key) and the others wait for it ({@link ResponseCache.pending}),
+ * so 200 clients asking for the same page at once after a snapshot cost one query and one serialisation, not 200.
  */
 export interface CachedAnswer {
   type: string;
@@ -22,8 +24,14 @@ export const DEFAULT_RESPONSE_CACHE_LIMITS: ResponseCacheLimits = Object.freeze(
   maxBytes: 64 * 1024 * 1024,
 });
 
+/** A claim on a key being computed; settle it once, with the answer or with nothing to share. */
+export interface AnswerClaim {
+  settle(answer?: CachedAnswer): void;
+}
+
 export class ResponseCache {
   private readonly entries = new Map<string, CachedAnswer>();
+  private readonly computing = new Map<string, Promise<CachedAnswer | undefined>>();
   private bytes = 0;
   hits = 0;
   misses = 0;
@@ -59,6 +67,42 @@ export class ResponseCache {
     }
   }
 
+  /**
+   * The answer another request is computing for `key`, to wait for (undefined when none is). It resolves to
+   * undefined when that request had nothing to share (an error, a non-200 answer, an aborted request): the waiter
+   * then computes its own.
+   */
+  pending(key: string): Promise<CachedAnswer | undefined> | undefined {
+    return this.computing.get(key);
+  }
+
+  /**
+   * This request computes `key`: until the claim is settled, {@link pending} hands its promise to the others.
+   * Settling keeps the answer (when given) and wakes the waiters; a second settle does nothing.
+   */
+  claim(key: string): AnswerClaim {
+    let wake!: (answer: CachedAnswer | undefined) => void;
+    const promise = new Promise<CachedAnswer | undefined>((done) => {
+      wake = done;
+    });
+    this.computing.set(key, promise);
+    let settled = false;
+    return {
+      settle: (answer) => {
+        if (settled) return;
+        settled = true;
+        if (this.computing.get(key) === promise) this.computing.delete(key);
+        if (answer !== undefined) this.set(key, answer);
+        wake(answer);
+      },
+    };
+  }
+
+  /** Keys being computed now (for tests and metrics). */
+  get computingCount(): number {
+    return this.computing.size;
+  }
+
   /** Drop every answer (the state changed in a way the key does not see). */
   clear(): void {
     this.entries.clear();
@@ -68,4 +112,24 @@ export class ResponseCache {
   get size(): number {
     return this.entries.size;
   }
+}
+
+/**
+ * `load` shared by the calls made while it is in flight: they all get the promise of the first, and a call after
+ * it settled loads again. Nothing is kept past that, so no answer is older than the request that asks for it
+ * (on PostgreSQL, 200 concurrent requests each reading the clusters' latest snapshots cost one round trip per
+ * batch, not 200; on SQLite a read settles at once and every call loads).
+ */
+export function shareInFlight<T>(load: () => Promise<T>): () => Promise<T> {
+  let inFlight: Promise<T> | undefined;
+  return () => {
+    if (inFlight !== undefined) return inFlight;
+    const p = load();
+    inFlight = p;
+    const clear = () => {
+      if (inFlight === p) inFlight = undefined;
+    };
+    p.then(clear, clear);
+    return p;
+  };
 }

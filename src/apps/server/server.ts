@@ -22,7 +22,12 @@ import { type Access, grants, type Principal, type TokenStore, verifyToken } fro
 import { registerDashboard } from "./dashboard.js";
 import { looksLikeJwt, type OidcVerifier } from "./oidc.js";
 import { registerReadRoutes } from "./read-routes.js";
-import { ResponseCache, type ResponseCacheLimits } from "./response-cache.js";
+import {
+  type AnswerClaim,
+  ResponseCache,
+  type ResponseCacheLimits,
+  shareInFlight,
+} from "./response-cache.js";
 import { registerRuntimeRoutes } from "./runtime-routes.js";
 import {
   ERROR_SCHEMA,
@@ -123,6 +128,8 @@ declare module "fastify" {
     principal?: Principal;
     /** Key of this request's answer in the response cache; set on a cacheable route's miss. */
     cacheKey?: string;
+    /** Set when this request computes the answer other requests for the same key wait for. */
+    cacheClaim?: AnswerClaim;
   }
   interface FastifyContextConfig {
     access?: Access | "public";
@@ -167,8 +174,11 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   // The stored state a read answer depends on: a write through this server bumps the generation, and another
   // process's snapshot changes the clusters' latest times.
   let generation = 0;
-  const stateKey = async (): Promise<string> =>
-    JSON.stringify([generation, await stores.snapshots.clusters()]);
+  // Concurrent requests share one read of the clusters' latest times and of the tokens while it is in flight.
+  const latestSnapshots = shareInFlight(() => stores.snapshots.clusters());
+  const stateKey = async (): Promise<string> => JSON.stringify([generation, await latestSnapshots()]);
+  const tokenStore = opts.auth.tokens;
+  const tokens: TokenStore = { put: (t) => tokenStore.put(t), list: shareInFlight(() => tokenStore.list()) };
 
   const registry = opts.metrics ?? new Registry();
   collectDefaultMetrics({ register: registry, prefix: "palisade_" });
@@ -273,7 +283,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     }
     const header = req.headers.authorization;
     const token = typeof header === "string" ? /^Bearer (\S+)$/i.exec(header)?.[1] : undefined;
-    let principal = token ? await verifyToken(opts.auth.tokens, token) : undefined;
+    let principal = token ? await verifyToken(tokens, token) : undefined;
     if (principal === undefined && token !== undefined && oidc !== undefined && looksLikeJwt(token))
       principal = await oidc(token);
     if (principal === undefined) {
@@ -301,25 +311,39 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       if (req.method !== "GET" || req.routeOptions.config?.cache !== true) return;
       const p = req.principal;
       const key = `${await stateKey()}\n${p?.role ?? ""}:${p?.role === "team-viewer" ? p.team : ""}\n${req.url}`;
-      const hit = responses.get(key);
+      let hit = responses.get(key);
+      // Another request is computing this very answer (a burst of clients after a snapshot): wait for it rather
+      // than run the same query and serialisation again. (No await without one: the claim below must follow the
+      // miss within the same step, or every request of a burst would claim.)
+      const computing = hit === undefined ? responses.pending(key) : undefined;
+      if (computing !== undefined) hit = await computing;
       if (hit === undefined) {
         req.cacheKey = key;
+        if (responses.pending(key) === undefined) req.cacheClaim = responses.claim(key);
         return;
       }
       return reply.header("content-type", hit.type).send(hit.body);
     });
     app.addHook("onSend", async (req, reply, payload) => {
-      if (req.cacheKey !== undefined && reply.statusCode === 200 && typeof payload === "string") {
+      if (req.cacheKey === undefined) return payload;
+      if (reply.statusCode === 200 && typeof payload === "string") {
         // Kept as bytes and sent as such from now on: a hit neither serialises nor encodes the answer again.
-        const body = Buffer.from(payload, "utf8");
-        responses.set(req.cacheKey, {
+        const answer = {
           type: String(reply.getHeader("content-type") ?? "application/json; charset=utf-8"),
-          body,
-        });
-        return body;
+          body: Buffer.from(payload, "utf8"),
+        };
+        if (req.cacheClaim !== undefined) req.cacheClaim.settle(answer);
+        else responses.set(req.cacheKey, answer);
+        return answer.body;
       }
+      // Nothing to share (an error, another status): the waiters compute their own answers.
+      req.cacheClaim?.settle();
       return payload;
     });
+    // A request that ends without sending (the client went away) still wakes whoever waits for its answer.
+    const release = async (req: FastifyRequest) => req.cacheClaim?.settle();
+    app.addHook("onResponse", release);
+    app.addHook("onRequestAbort", release);
   }
 
   app.setErrorHandler((err, req, reply) => {
@@ -631,7 +655,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   // generation, and another process's snapshot changes the clusters' latest times.
   let cached: { key: string; view: Promise<FleetView> } | undefined;
   const view = async (): Promise<FleetView> => {
-    const clusters = await stores.snapshots.clusters();
+    const clusters = await latestSnapshots();
     const key = JSON.stringify([generation, clusters]);
     if (cached?.key !== key) {
       const v = loadFleetView(
