@@ -185,17 +185,160 @@ const metric = (text: string, line: string): number => {
   return m ? Number(m.split(" ").pop()) : 0;
 };
 
-async function load(port: number, rate: number, seconds: number) {
-  return autocannon({
+interface LoadResult {
+  requests: number;
+  /** Latency in ms from each request's scheduled send time to its answer. */
+  p50: number;
+  p99: number;
+  max: number;
+  /** Transport errors and timeouts (no HTTP answer), and answers other than 200. */
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  /** Requests per second the generator actually sent. */
+  sentRate: number;
+}
+
+/** Run a program to its end without blocking this process's loop (the server's stderr keeps being read). */
+function run(
+  file: string,
+  args: string[],
+  input: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: ["pipe", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (c: Buffer) => out.push(c));
+    child.stderr.on("data", (c: Buffer) => err.push(c));
+    child.once("error", reject);
+    child.once("close", (code) =>
+      resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }),
+    );
+    child.stdin.end(input);
+  });
+}
+
+const quantile = (sorted: Float64Array, q: number): number =>
+  sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number);
+
+/**
+ * Load at `rate` requests/s for `seconds`, from vegeta in its own process (open loop: requests go out on a uniform
+ * schedule whatever the answers do, a new worker when none is free, so a slow answer never delays the requests
+ * behind it, and each latency runs from the request's scheduled send time). At most `connections` keep-alive
+ * HTTPS connections; a request waiting for one waits on the clock too. Exact percentiles over every result.
+ */
+async function loadVegeta(
+  port: number,
+  rate: number,
+  seconds: number,
+  connections: number,
+): Promise<LoadResult> {
+  const targets = bodies
+    .map((b) =>
+      JSON.stringify({
+        method: "POST",
+        url: `https://127.0.0.1:${port}/validate`,
+        body: Buffer.from(b).toString("base64"),
+        header: { "Content-Type": ["application/json"] },
+      }),
+    )
+    .join("\n");
+  const out = join(dir, `vegeta-${rate}.bin`);
+  const attack = await run(
+    vegeta,
+    [
+      "attack",
+      "-format=json",
+      `-rate=${rate}/1s`,
+      `-duration=${seconds}s`,
+      "-insecure",
+      "-http2=false",
+      `-max-connections=${connections}`,
+      "-max-body=0",
+      "-timeout=10s",
+      `-output=${out}`,
+    ],
+    `${targets}\n`,
+  );
+  if (attack.code !== 0) throw new Error(`vegeta attack failed: ${attack.stderr}`);
+  const encoded = await run(vegeta, ["encode", "-to=json", out], "");
+  if (encoded.code !== 0) throw new Error(`vegeta encode failed: ${encoded.stderr}`);
+  rmSync(out, { force: true });
+  const lines = encoded.stdout.split("\n");
+  const latencies: number[] = [];
+  let errors = 0;
+  let timeouts = 0;
+  let non2xx = 0;
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  for (const line of lines) {
+    if (line === "") continue;
+    const r = JSON.parse(line) as { code: number; latency: number; error: string; timestamp: string };
+    latencies.push(r.latency / 1e6);
+    const t = Date.parse(r.timestamp);
+    first = Math.min(first, t);
+    last = Math.max(last, t);
+    if (r.code === 0) {
+      if (/timeout|deadline exceeded/i.test(r.error)) timeouts++;
+      else errors++;
+    } else if (r.code !== 200) non2xx++;
+  }
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    requests: sorted.length,
+    p50: quantile(sorted, 0.5),
+    p99: quantile(sorted, 0.99),
+    max: quantile(sorted, 1),
+    errors,
+    timeouts,
+    non2xx,
+    sentRate: sorted.length / Math.max(0.001, (last - first) / 1000),
+  };
+}
+
+/**
+ * The same load from autocannon in this process (ADMISSION_BENCH_LOAD=autocannon), for comparison with earlier
+ * figures. Its rate mode is bursty: each connection gets a quota of rate/connections requests per second, sends
+ * them back to back (one in flight, the next when the answer arrives) from the start of each second, then pauses
+ * until a 1 s interval resets the quota. So the server sees every connection at once at the top of each second,
+ * and latency is measured from when a request was written, not when it was due (coordinated omission).
+ */
+async function loadAutocannon(
+  port: number,
+  rate: number,
+  seconds: number,
+  connections: number,
+): Promise<LoadResult> {
+  const r = await autocannon({
     url: `https://127.0.0.1:${port}/validate`,
     method: "POST",
     headers: { "content-type": "application/json" },
     requests: bodies.map((body) => ({ method: "POST", body })),
-    connections: rate >= 5000 ? 200 : 50,
+    connections,
     overallRate: rate,
     duration: seconds,
     timeout: 10,
   });
+  return {
+    requests: r.requests.total,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    max: r.latency.max,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    non2xx: r.non2xx,
+    sentRate: r.requests.total / seconds,
+  };
+}
+
+const loadKind = process.env.ADMISSION_BENCH_LOAD === "autocannon" ? "autocannon" : "vegeta";
+let vegeta = "";
+async function load(port: number, rate: number, seconds: number): Promise<LoadResult> {
+  const connections = rate >= 5000 ? 200 : 50;
+  return loadKind === "autocannon"
+    ? loadAutocannon(port, rate, seconds, connections)
+    : loadVegeta(port, rate, seconds, connections);
 }
 
 async function main(): Promise<void> {
@@ -235,6 +378,12 @@ async function main(): Promise<void> {
   console.log(
     `references: node -e 0 ${nodeE0.toFixed(0)} ms; JSON.parse of the same bodies ${parseUs.toFixed(1)} µs each (${bodies.map((b) => b.length).join("/")} bytes); parse + decide in-process ${decideUs.toFixed(0)} µs each`,
   );
+  if (loadKind === "vegeta") {
+    const found = spawnSync(join(root, "scripts/vegeta-path.sh"), { stdio: ["ignore", "pipe", "inherit"] });
+    if (found.status !== 0)
+      throw new Error("no vegeta (scripts/vegeta-path.sh builds it; or ADMISSION_BENCH_LOAD=autocannon)");
+    vegeta = found.stdout.toString().trim();
+  }
   const servers = (process.env.ADMISSION_BENCH_SERVERS ?? "")
     .split(",")
     .filter((x) => x !== "")
@@ -304,14 +453,16 @@ async function serveAndLoad(
     const steady = await load(port, 1000, steadySeconds);
     const cpu1 = cpuSeconds(pid);
     const m1 = await get(port, "/metrics");
+    const loop = (q: string) =>
+      (metric(m1, `palisade_admission_event_loop_delay_seconds{quantile="${q}"}`) * 1000).toFixed(1);
     const shed1 = metric(m1, "palisade_admission_shed_total") - metric(m0, "palisade_admission_shed_total");
     // Load-independent beside p99: the server's CPU time over the requests it answered, and over the reviews it
     // evaluated (answered less shed). A shed answer is cheap but not free, so with many shed the first understates
     // and the second overstates what one evaluated review costs; on a quiet core nothing is shed and they agree.
-    const cpuMs = ((cpu1 - cpu0) / Math.max(1, steady.requests.total)) * 1000;
-    const cpuEvaluatedMs = ((cpu1 - cpu0) / Math.max(1, steady.requests.total - shed1)) * 1000;
+    const cpuMs = ((cpu1 - cpu0) / Math.max(1, steady.requests)) * 1000;
+    const cpuEvaluatedMs = ((cpu1 - cpu0) / Math.max(1, steady.requests - shed1)) * 1000;
     console.log(
-      `1,000 req/s for ${steadySeconds} s: ${steady.requests.total} requests, latency p50 ${steady.latency.p50} ms, p99 ${steady.latency.p99} ms, max ${steady.latency.max} ms; errors ${steady.errors}, timeouts ${steady.timeouts}, non-2xx ${steady.non2xx}; shed ${shed1}; server CPU ${(cpu1 - cpu0).toFixed(2)} s = ${cpuMs.toFixed(3)} ms per request, ${cpuEvaluatedMs.toFixed(3)} ms per review evaluated; RSS ${before.now.toFixed(0)} -> ${rss(pid).now.toFixed(0)} MiB`,
+      `1,000 req/s for ${steadySeconds} s: ${steady.requests} requests, latency p50 ${steady.p50.toFixed(1)} ms, p99 ${steady.p99.toFixed(1)} ms, max ${steady.max.toFixed(1)} ms; errors ${steady.errors}, timeouts ${steady.timeouts}, non-2xx ${steady.non2xx}; shed ${shed1}; server CPU ${(cpu1 - cpu0).toFixed(2)} s = ${cpuMs.toFixed(3)} ms per request, ${cpuEvaluatedMs.toFixed(3)} ms per review evaluated; RSS ${before.now.toFixed(0)} -> ${rss(pid).now.toFixed(0)} MiB; server event loop sampled every 10 ms (10 = no hold): p50 ${loop("0.5")} ms, p99 ${loop("0.99")} ms, p99.9 ${loop("0.999")} ms, max ${loop("1")} ms; load sent at ${steady.sentRate.toFixed(0)}/s by ${loadKind}`,
     );
     const cpu2 = cpuSeconds(pid);
     const overload = await load(port, 5000, overloadSeconds);
@@ -324,7 +475,7 @@ async function serveAndLoad(
     const after = rss(pid);
     const shed = metric(m2, "palisade_admission_shed_total") - metric(m1, "palisade_admission_shed_total");
     console.log(
-      `5,000 req/s for ${overloadSeconds} s: ${overload.requests.total} answered (${(overload.requests.total / overloadSeconds).toFixed(0)}/s), shed by failure policy ${shed}, errors ${overload.errors}, timeouts ${overload.timeouts}, non-2xx ${overload.non2xx}; latency p50 ${overload.latency.p50} ms, p99 ${overload.latency.p99} ms; server CPU ${(cpu3 - cpu2).toFixed(2)} s (${((cpu3 - cpu2) / overloadSeconds).toFixed(2)} cores); decisions buffered for the store ${metric(m2, "palisade_admission_decisions_buffered")}, dropped ${metric(m2, "palisade_admission_decisions_dropped_total")}; server alive after: ${alive}; RSS ${after.now.toFixed(0)} MiB, peak ${after.peak.toFixed(0)} MiB`,
+      `5,000 req/s for ${overloadSeconds} s: ${overload.requests} sent (${overload.sentRate.toFixed(0)}/s), ${overload.requests - overload.errors - overload.timeouts} answered, shed by failure policy ${shed}, errors ${overload.errors}, timeouts ${overload.timeouts}, non-2xx ${overload.non2xx}; latency p50 ${overload.p50.toFixed(1)} ms, p99 ${overload.p99.toFixed(1)} ms; server CPU ${(cpu3 - cpu2).toFixed(2)} s (${((cpu3 - cpu2) / overloadSeconds).toFixed(2)} cores); decisions buffered for the store ${metric(m2, "palisade_admission_decisions_buffered")}, dropped ${metric(m2, "palisade_admission_decisions_dropped_total")}; server alive after: ${alive}; RSS ${after.now.toFixed(0)} MiB, peak ${after.peak.toFixed(0)} MiB`,
     );
   } finally {
     const exited = new Promise((resolve) => server.once("exit", resolve));

@@ -94,6 +94,47 @@ export function describeAdmissionDecisionStoreContract(name: string, make: MakeS
       await expect(s.admissionDecisions.prune({ keep: -1 })).rejects.toMatchObject({ code: "INPUT" });
     });
 
+    it("prunes in steps of `chunk` rows to the same result, the event loop running between the steps", async () => {
+      const s = await open();
+      // Times out of order with seq (a clock stepped back): by age is by time, by count is by seq.
+      const ats = [5, 1, 2, 9, 3, 10, 11, 4, 12, 13, 14, 15, 16];
+      await s.admissionDecisions.append(ats.map((t, i) => decision(i + 1, { at: decision(t).at })));
+      let turns = 0;
+      let counting = true;
+      const tick = () => {
+        turns++;
+        if (counting) setImmediate(tick);
+      };
+      setImmediate(tick);
+      // By age: seq 2, 3, 5, 8 (times 1, 2, 3, 4); by count, of the rest, all but the newest 5: seq 1, 4, 6, 7.
+      expect(await s.admissionDecisions.prune({ before: decision(5).at, keep: 5 }, { chunk: 2 })).toBe(8);
+      counting = false;
+      expect((await s.admissionDecisions.list()).items.map((d) => d.seq)).toEqual([13, 12, 11, 10, 9]);
+      // Several steps by age and by count, each a turn of the loop at least.
+      expect(turns).toBeGreaterThanOrEqual(3);
+      expect(await s.admissionDecisions.prune({ keep: 5 }, { chunk: 2 })).toBe(0);
+      expect(await s.admissionDecisions.prune({ keep: 4 }, { chunk: 1 })).toBe(1);
+      expect(await s.admissionDecisions.prune({ keep: 0 }, { chunk: 3 })).toBe(4);
+      expect(await s.admissionDecisions.list()).toEqual({ items: [] });
+      await expect(s.admissionDecisions.prune({ keep: 1 }, { chunk: 0 })).rejects.toMatchObject({
+        code: "INPUT",
+      });
+    });
+
+    it("keeps decisions appended while a chunked prune runs (they are newer than any it deletes)", async () => {
+      const s = await open();
+      await s.admissionDecisions.append(Array.from({ length: 8 }, (_, i) => decision(i + 1)));
+      const pruning = s.admissionDecisions.prune({ keep: 2 }, { chunk: 1 });
+      await s.admissionDecisions.append([decision(9), decision(10)]);
+      // Which rows count as the newest 2 depends on whether the prune read them before the append landed (a
+      // network store may take either order); either way the new decisions stay and the count says what went.
+      const deleted = await pruning;
+      expect(deleted === 6 || deleted === 8).toBe(true);
+      expect((await s.admissionDecisions.list()).items.map((d) => d.seq)).toEqual(
+        deleted === 6 ? [10, 9, 8, 7] : [10, 9],
+      );
+    });
+
     it("refuses a decision without a uid or with a bad time, and records nothing of its batch", async () => {
       const s = await open();
       await expect(

@@ -94,6 +94,16 @@ export function decisionWhere(
   return w.length ? ` WHERE ${w.join(" AND ")}` : "";
 }
 
+/** A prune's step size: a positive integer, or undefined (no steps); INPUT otherwise. */
+export function checkChunk(chunk: number | undefined): number | undefined {
+  if (chunk !== undefined && (!Number.isSafeInteger(chunk) || chunk < 1))
+    throw new PalisadeError("INPUT", `decision retention: chunk ${chunk} is not a positive integer`);
+  return chunk;
+}
+
+/** Let the event loop run (reviews waiting on it) between two steps of a long task. */
+export const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** Validate a retention: `before` a valid time (as ISO text), `keep` a non-negative integer; INPUT otherwise. */
 export function checkRetention(r: { before?: Date | undefined; keep?: number | undefined }): {
   before?: string | undefined;

@@ -29,6 +29,7 @@ export type {
   AuditInput,
   AuditQuery,
   AuditStore,
+  DecisionPruneOptions,
   ExceptionRevocation,
   ExceptionStore,
   FindingQuery,

@@ -551,8 +551,21 @@ export interface AdmissionDecisionStore {
   append(decisions: readonly AdmissionDecisionInput[]): Promise<void>;
   /** Matching decisions, newest (highest seq) first, one page at a time. */
   list(query?: AdmissionDecisionQuery): Promise<Page<StoredAdmissionDecision>>;
-  /** Delete decisions recorded before `before`, and all but the newest `keep`; the number deleted. */
-  prune(retention: { before?: Date | undefined; keep?: number | undefined }): Promise<number>;
+  /**
+   * Delete decisions recorded before `before`, and all but the newest `keep`; the number deleted. With `chunk`, in
+   * steps of at most that many rows (each deletion its own transaction), the event loop free between them: a
+   * retention that removes a million rows never holds the loop or the database's write lock for long, and
+   * decisions appended meanwhile are newer than any it deletes. The result is the same as one prune.
+   */
+  prune(
+    retention: { before?: Date | undefined; keep?: number | undefined },
+    opts?: DecisionPruneOptions,
+  ): Promise<number>;
+}
+
+/** How {@link AdmissionDecisionStore.prune} works: all at once (default), or in steps of `chunk` rows. */
+export interface DecisionPruneOptions {
+  chunk?: number | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

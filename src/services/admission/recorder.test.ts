@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { openStores } from "../../adapters/store/index.js";
-import type { AdmissionDecisionInput, AdmissionDecisionStore } from "../../adapters/store/ports.js";
+import type {
+  AdmissionDecisionInput,
+  AdmissionDecisionStore,
+  DecisionPruneOptions,
+} from "../../adapters/store/ports.js";
 import { DecisionRecorder, decisionRecord } from "./index.js";
 
 const at = new Date("2026-12-05T02:00:00Z");
@@ -44,6 +48,7 @@ const options = (store: Pick<AdmissionDecisionStore, "append" | "prune">, log: s
   flushEveryMs: 10,
   retention: { maxAgeMs: 3_600_000, maxCount: 1_000 },
   pruneEveryMs: 60_000,
+  pruneChunk: 1_000,
   now: () => at,
   log: (l: string) => log.push(l),
 });
@@ -104,7 +109,8 @@ describe("DecisionRecorder", () => {
         sizes.push(b.length);
         return stores.admissionDecisions.append(b);
       },
-      prune: (r: { before?: Date; keep?: number }) => stores.admissionDecisions.prune(r),
+      prune: (r: { before?: Date; keep?: number }, o?: DecisionPruneOptions) =>
+        stores.admissionDecisions.prune(r, o),
     };
     const rec = new DecisionRecorder(options(store));
     for (let i = 1; i <= 90; i++) rec.record(input(i));
@@ -124,7 +130,8 @@ describe("DecisionRecorder", () => {
         events.push(`batch of ${b.length}`);
         return stores.admissionDecisions.append(b);
       },
-      prune: (r: { before?: Date; keep?: number }) => stores.admissionDecisions.prune(r),
+      prune: (r: { before?: Date; keep?: number }, o?: DecisionPruneOptions) =>
+        stores.admissionDecisions.prune(r, o),
     };
     const rec = new DecisionRecorder(options(store));
     for (let i = 1; i <= 90; i++) rec.record(input(i));
@@ -161,7 +168,8 @@ describe("DecisionRecorder", () => {
         if (fail) throw new Error("database is locked");
         await stores.admissionDecisions.append(b);
       },
-      prune: (r: { before?: Date; keep?: number }) => stores.admissionDecisions.prune(r),
+      prune: (r: { before?: Date; keep?: number }, o?: DecisionPruneOptions) =>
+        stores.admissionDecisions.prune(r, o),
     };
     const rec = new DecisionRecorder(options(store, log));
     for (let i = 1; i <= 30; i++) rec.record(input(i));
@@ -185,6 +193,44 @@ describe("DecisionRecorder", () => {
     await rec.close();
     expect(rec.stats().pruned).toBe(3);
     expect((await stores.admissionDecisions.list()).items.map((d) => d.uid)).toEqual(["u6", "u5", "u4"]);
+    await stores.close();
+  });
+
+  it("prunes in steps beside the writes: a backlog past retention never stops decisions being written", async () => {
+    const stores = await openStores("memory:");
+    const old = new Date("2026-12-01T00:00:00Z");
+    await stores.admissionDecisions.append(
+      Array.from({ length: 40 }, (_, i) => ({ ...input(100 + i), at: old })),
+    );
+    const events: string[] = [];
+    const chunks: (number | undefined)[] = [];
+    const store = {
+      append: async (b: readonly AdmissionDecisionInput[]) => {
+        events.push(`append ${b.length}`);
+        await stores.admissionDecisions.append(b);
+      },
+      prune: async (r: { before?: Date; keep?: number }, o?: DecisionPruneOptions) => {
+        chunks.push(o?.chunk);
+        const n = await stores.admissionDecisions.prune(r, o);
+        events.push(`pruned ${n}`);
+        return n;
+      },
+    };
+    const rec = new DecisionRecorder({
+      ...options(store),
+      retention: { maxAgeMs: 86_400_000 },
+      pruneChunk: 4,
+    });
+    rec.record(input(1));
+    await rec.flush(); // writes one, starts the prune: 41 rows in steps of 4
+    rec.record(input(2));
+    await rec.flush(); // written while the prune goes on
+    events.push("second flush done");
+    await rec.close();
+    expect(events).toEqual(["append 1", "append 1", "second flush done", "pruned 40"]);
+    expect(chunks).toEqual([4]);
+    expect(rec.stats()).toEqual({ recorded: 2, dropped: 0, failedBatches: 0, pruned: 40, buffered: 0 });
+    expect((await stores.admissionDecisions.list()).items.map((d) => d.uid)).toEqual(["u2", "u1"]);
     await stores.close();
   });
 });

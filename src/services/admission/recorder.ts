@@ -4,7 +4,8 @@
  * letting the event loop run between batches.
  * When the store is slow or down the buffer fills and further decisions are dropped and counted (a review is never
  * made to wait for, or fail because of, its record); a batch the store refuses is counted as dropped too. Retention
- * (age and count) is applied by the same loop every `pruneEveryMs`.
+ * (age and count) is applied every `pruneEveryMs`, in steps of `pruneChunk` rows beside the writes (a million rows
+ * past retention are never deleted in one hold of the event loop, and decisions keep being written meanwhile).
  */
 import type { AdmissionDecisionInput, AdmissionDecisionStore } from "../../adapters/store/ports.js";
 import type { AdmissionDecision, AdmissionRequest } from "../../core/admission/index.js";
@@ -20,6 +21,8 @@ export interface DecisionRecorderOptions {
   /** Keep decisions this long (milliseconds) and at most this many; undefined: no bound of that kind. */
   retention: { maxAgeMs?: number | undefined; maxCount?: number | undefined };
   pruneEveryMs: number;
+  /** Rows deleted per step of a prune at most (the store lets the event loop run between steps). */
+  pruneChunk: number;
   now: () => Date;
   log: (line: string) => void;
 }
@@ -72,6 +75,7 @@ export class DecisionRecorder {
   readonly #stats = { recorded: 0, dropped: 0, failedBatches: 0, pruned: 0 };
   #buffer: AdmissionDecisionInput[] = [];
   #flushing: Promise<void> | undefined;
+  #pruning: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #lastPrune = Number.NEGATIVE_INFINITY;
 
@@ -93,7 +97,7 @@ export class DecisionRecorder {
     }
   }
 
-  /** Write everything buffered now (batch after batch), then prune when due. One flush runs at a time. */
+  /** Write everything buffered now (batch after batch), then start a prune when due. One flush runs at a time. */
   flush(): Promise<void> {
     this.#flushing ??= this.#drain().finally(() => {
       this.#flushing = undefined;
@@ -129,32 +133,49 @@ export class DecisionRecorder {
         break;
       }
     }
+    this.#pruneWhenDue();
+  }
+
+  /** Start a prune when one is due and none runs; it goes on beside later flushes. */
+  #pruneWhenDue(): void {
     const now = this.opts.now();
     const { maxAgeMs, maxCount } = this.opts.retention;
     if (
-      (maxAgeMs !== undefined || maxCount !== undefined) &&
-      now.getTime() - this.#lastPrune >= this.opts.pruneEveryMs
-    ) {
-      this.#lastPrune = now.getTime();
-      try {
-        this.#stats.pruned += await this.opts.store.prune({
+      this.#pruning !== undefined ||
+      (maxAgeMs === undefined && maxCount === undefined) ||
+      now.getTime() - this.#lastPrune < this.opts.pruneEveryMs
+    )
+      return;
+    this.#lastPrune = now.getTime();
+    this.#pruning = this.opts.store
+      .prune(
+        {
           before: maxAgeMs === undefined ? undefined : new Date(now.getTime() - maxAgeMs),
           keep: maxCount,
-        });
-      } catch (e) {
-        this.opts.log(`cannot prune admission decisions: ${e instanceof Error ? e.message : String(e)}`);
-      }
-    }
+        },
+        { chunk: this.opts.pruneChunk },
+      )
+      .then(
+        (n) => {
+          this.#stats.pruned += n;
+        },
+        (e: unknown) =>
+          this.opts.log(`cannot prune admission decisions: ${e instanceof Error ? e.message : String(e)}`),
+      )
+      .finally(() => {
+        this.#pruning = undefined;
+      });
   }
 
   stats(): DecisionRecorderStats {
     return { ...this.#stats, buffered: this.#buffer.length };
   }
 
-  /** Stop the timer and write what is buffered. */
+  /** Stop the timer, write what is buffered, and wait for a prune under way. */
   async close(): Promise<void> {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.flush();
+    await this.#pruning;
   }
 }

@@ -1,4 +1,5 @@
 import {
+  checkChunk,
   checkRetention,
   DECISION_COLUMNS,
   type DecisionRow,
@@ -11,6 +12,7 @@ import type {
   AdmissionDecisionInput,
   AdmissionDecisionQuery,
   AdmissionDecisionStore,
+  DecisionPruneOptions,
   Page,
   StoredAdmissionDecision,
 } from "../ports.js";
@@ -94,22 +96,59 @@ export class PgAdmissionDecisionStore implements AdmissionDecisionStore {
     );
   }
 
-  async prune(retention: { before?: Date | undefined; keep?: number | undefined }): Promise<number> {
+  async prune(
+    retention: { before?: Date | undefined; keep?: number | undefined },
+    opts: DecisionPruneOptions = {},
+  ): Promise<number> {
     const { before, keep } = checkRetention(retention);
+    const chunk = checkChunk(opts.chunk);
     const t = this.conn.t("admission_decisions");
-    return this.conn.transaction("cannot prune admission decisions", async (c) => {
-      let n = 0;
-      if (before !== undefined)
-        n += (await c.query(`DELETE FROM ${t} WHERE at < $1`, [before])).rowCount ?? 0;
-      if (keep !== undefined)
-        n +=
-          (
-            await c.query(
-              `DELETE FROM ${t} WHERE seq < COALESCE((SELECT seq FROM ${t} ORDER BY seq DESC OFFSET $1 LIMIT 1) + 1, 0)`,
-              [keep],
-            )
-          ).rowCount ?? 0;
-      return n;
-    });
+    if (chunk === undefined)
+      return this.conn.transaction("cannot prune admission decisions", async (c) => {
+        let n = 0;
+        if (before !== undefined)
+          n += (await c.query(`DELETE FROM ${t} WHERE at < $1`, [before])).rowCount ?? 0;
+        if (keep !== undefined)
+          n +=
+            (
+              await c.query(
+                `DELETE FROM ${t} WHERE seq < COALESCE((SELECT seq FROM ${t} ORDER BY seq DESC OFFSET $1 LIMIT 1) + 1, 0)`,
+                [keep],
+              )
+            ).rowCount ?? 0;
+        return n;
+      });
+    // In steps of `chunk` rows, each its own statement (and transaction): no long-held row locks or huge WAL
+    // record for replicas to wait on. By age the oldest first (the index on `at`), then by count everything at or
+    // below the newest row not kept (one index walk in the server; this process waits on the socket meanwhile).
+    let n = 0;
+    const step = async (sql: string, bound: string | number): Promise<number> =>
+      (
+        await this.conn.query<Record<string, never>>(
+          `${sql} RETURNING 1`,
+          [bound, chunk],
+          "cannot prune admission decisions",
+        )
+      ).length;
+    if (before !== undefined)
+      for (let d = chunk; d === chunk; n += d)
+        d = await step(
+          `DELETE FROM ${t} WHERE seq IN (SELECT seq FROM ${t} WHERE at < $1 ORDER BY at LIMIT $2)`,
+          before,
+        );
+    if (keep !== undefined) {
+      const [row] = await this.conn.query<{ seq: string }>(
+        `SELECT seq FROM ${t} ORDER BY seq DESC OFFSET $1 LIMIT 1`,
+        [keep],
+        "cannot prune admission decisions",
+      );
+      if (row !== undefined)
+        for (let d = chunk; d === chunk; n += d)
+          d = await step(
+            `DELETE FROM ${t} WHERE seq IN (SELECT seq FROM ${t} WHERE seq <= $1 ORDER BY seq LIMIT $2)`,
+            row.seq,
+          );
+    }
+    return n;
   }
 }

@@ -1,20 +1,23 @@
 import {
+  checkChunk,
   checkRetention,
   DECISION_COLUMNS,
   type DecisionRow,
   decisionRow,
   decisionWhere,
   storedDecisionOf,
+  yieldToLoop,
 } from "../decision-rows.js";
 import { pageLimit, pageOf, type SqlDialect } from "../platform-rows.js";
 import type {
   AdmissionDecisionInput,
   AdmissionDecisionQuery,
   AdmissionDecisionStore,
+  DecisionPruneOptions,
   Page,
   StoredAdmissionDecision,
 } from "../ports.js";
-import { type SqliteConnection, sqliteFailure } from "./connection.js";
+import { type SqliteConnection, type SqliteStatement, sqliteFailure } from "./connection.js";
 
 /** Decisions in `admission_decisions` (seq from AUTOINCREMENT: never reused, so "newest first" is seq order). */
 export class SqliteAdmissionDecisionStore implements AdmissionDecisionStore {
@@ -79,24 +82,81 @@ export class SqliteAdmissionDecisionStore implements AdmissionDecisionStore {
     return pageOf(rows, limit, storedDecisionOf, (r) => [r.seq]);
   }
 
-  async prune(retention: { before?: Date | undefined; keep?: number | undefined }): Promise<number> {
+  async prune(
+    retention: { before?: Date | undefined; keep?: number | undefined },
+    opts: DecisionPruneOptions = {},
+  ): Promise<number> {
     const { before, keep } = checkRetention(retention);
-    return this.#run("cannot prune admission decisions", () =>
-      this.conn.db
-        .transaction(() => {
-          let n = 0;
-          if (before !== undefined)
-            n += this.conn.db.prepare("DELETE FROM admission_decisions WHERE at < ?").run(before).changes;
-          if (keep !== undefined)
-            n += this.conn.db
-              .prepare(
-                // No row at that offset (fewer than `keep`): the comparison with NULL deletes nothing.
-                "DELETE FROM admission_decisions WHERE seq <= (SELECT seq FROM admission_decisions ORDER BY seq DESC LIMIT 1 OFFSET ?)",
-              )
-              .run(keep).changes;
-          return n;
-        })
-        .immediate(),
+    const chunk = checkChunk(opts.chunk);
+    if (chunk === undefined)
+      return this.#run("cannot prune admission decisions", () =>
+        this.conn.db
+          .transaction(() => {
+            let n = 0;
+            if (before !== undefined)
+              n += this.conn.db.prepare("DELETE FROM admission_decisions WHERE at < ?").run(before).changes;
+            if (keep !== undefined)
+              n += this.conn.db
+                .prepare(
+                  // No row at that offset (fewer than `keep`): the comparison with NULL deletes nothing.
+                  "DELETE FROM admission_decisions WHERE seq <= (SELECT seq FROM admission_decisions ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+                )
+                .run(keep).changes;
+            return n;
+          })
+          .immediate(),
+      );
+    let n = 0;
+    // Each step one statement (its own transaction), `chunk` rows at most: by age the oldest first (the index on
+    // `at`), then by count everything at or below the newest row not kept.
+    const byAge = this.conn.db.prepare(
+      "DELETE FROM admission_decisions WHERE seq IN (SELECT seq FROM admission_decisions WHERE at < ? ORDER BY at LIMIT ?)",
     );
+    const below = this.conn.db.prepare(
+      "DELETE FROM admission_decisions WHERE seq IN (SELECT seq FROM admission_decisions WHERE seq <= ? ORDER BY seq LIMIT ?)",
+    );
+    const step = (stmt: SqliteStatement, bound: string | number) =>
+      this.#run("cannot prune admission decisions", () => stmt.run(bound, chunk).changes);
+    if (before !== undefined)
+      for (let d = chunk; d === chunk; n += d) {
+        if (n > 0) await yieldToLoop();
+        d = step(byAge, before);
+      }
+    if (keep !== undefined) {
+      const cutoff = await this.#newestNotKept(keep, chunk);
+      if (cutoff !== undefined)
+        for (let d = chunk, first = true; d === chunk; n += d, first = false) {
+          if (!first) await yieldToLoop();
+          d = step(below, cutoff);
+        }
+    }
+    return n;
+  }
+
+  /**
+   * The seq of the newest decision past the newest `keep` (undefined: `keep` or fewer rows), found by walking down
+   * from the newest `chunk` rows per step: one OFFSET of a million rows would hold the loop for the whole walk.
+   * Rows appended meanwhile are newer, so the answer stays right for the rows present when the walk started.
+   */
+  async #newestNotKept(keep: number, chunk: number): Promise<number | undefined> {
+    const at = this.conn.db.prepare(
+      "SELECT seq FROM admission_decisions WHERE seq < ? ORDER BY seq DESC LIMIT 1 OFFSET ?",
+    );
+    const seqAt = (below: number, offset: number) =>
+      this.#run(
+        "cannot prune admission decisions",
+        () => (at.get(below, offset) as { seq: number } | undefined)?.seq,
+      );
+    // Rows below `top`, newest first: the one at offset `left` is the answer.
+    let top = Number.MAX_SAFE_INTEGER;
+    let left = keep;
+    while (left >= chunk) {
+      const s = seqAt(top, chunk - 1);
+      if (s === undefined) return undefined;
+      top = s;
+      left -= chunk;
+      await yieldToLoop();
+    }
+    return seqAt(top, left);
   }
 }
