@@ -1,21 +1,26 @@
 /**
  * Admission webhook latency and overload (issue 15): `palisade admission serve` pinned to one core (taskset -c 1)
  * with a policy enabling every Pod Security check (restricted), every posture rule and the image rules; load from
- * this process (autocannon over HTTPS keep-alive connections, on loopback), at a fixed rate for a bounded time.
+ * a separate process on loopback: vegeta (scripts/vegeta-path.sh builds it from its Go module into a cache the
+ * first time), open loop, requests sent on a uniform schedule at the named rate over HTTPS keep-alive connections
+ * whatever the answers do, each latency from the request's scheduled send time (no coordinated omission).
  *
  *   taskset -c 0 npx tsx bench/admission.ts [seconds at 1,000/s = 30] [seconds at 5,000/s = 10]
  *
  * ADMISSION_BENCH_SERVERS=before=OTHER/dist/cli/palisade.js,after=dist/cli/palisade.js runs the same loads against
  * each bundled CLI in turn, in the same run (without it: the sources, through tsx). ADMISSION_BENCH_NODE_FLAGS adds
  * node flags to the server (e.g. `--cpu-prof --cpu-prof-dir=DIR`; the profile is written at SIGTERM).
+ * ADMISSION_BENCH_LOAD=autocannon loads from autocannon in this process instead, as the figures before 2026-12-05
+ * 08:00 were taken: its rate mode is bursty (see loadAutocannon), so its p99 is the burst's, not the server's.
  *
  * The server records its decisions in a SQLite file, as deployed with --db.
  *
- * Prints p50/p99/max latency, errors and non-2xx answers and the server's CPU time per request (CPU seconds from
- * /proc over requests answered: unlike latency, it hardly depends on what else the machine runs) at 1,000
- * requests/s; at 5,000 requests/s the answered, shed (answered by the failure policy) and failed requests, the
- * decisions waiting for the store, and the server's RSS before, after and at peak; and same-run references:
- * `node -e 0` and JSON.parse of the same bodies.
+ * Prints p50/p99/max latency (exact, over every request), errors, timeouts and non-2xx answers, the server's CPU
+ * time per request (CPU seconds from /proc over requests answered: unlike latency, it hardly depends on what else
+ * the machine runs) and how long its event loop was held (from /metrics) at 1,000 requests/s; at 5,000 requests/s
+ * the answered, shed (answered by the failure policy) and failed requests, the decisions waiting for the store, and
+ * the server's RSS before, after and at peak; and same-run references: `node -e 0` and JSON.parse of the same
+ * bodies.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";

@@ -272,6 +272,8 @@ describe("admission webhook over real TLS", () => {
     expect(text).toContain('palisade_admission_duration_seconds_count{endpoint="validate"} 2');
     expect(text).toContain("palisade_admission_cache_hits_total 7");
     expect(text).toContain("palisade_admission_cache_misses_total 3");
+    // The event loop's holds since the last read (a value, whatever this machine's speed).
+    expect(text).toMatch(/^palisade_admission_event_loop_delay_seconds\{quantile="1"\} \d[\d.e+-]*$/m);
   });
 
   it("/mutate pins tags to the digests the sources resolved (JSON patch), only when enabled", async () => {
