@@ -21,11 +21,39 @@
  * that no test helper is bundled); --outdir builds somewhere other than dist/cli.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { build, transform } from "esbuild";
 
 const ROOT = join(import.meta.dirname, "..");
+
+/**
+ * commander requires `node:child_process` at its top, for executable subcommands (`git-style` commands run as
+ * other programs), which Palisade does not use: loading it (with `node:net` and `node:dgram`) was a visible part of
+ * a one-file scan's start-up. Here it is required on the first `spawn`, its only use. The build fails if commander
+ * changes that line, rather than silently loading it again.
+ */
+const commanderLazyChildProcess = {
+  name: "commander-lazy-child-process",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, async (args) => {
+      const text = await readFile(args.path, "utf8");
+      const from = "const childProcess = require('node:child_process');";
+      if (
+        !text.includes(from) ||
+        (text.match(/childProcess\./g) ?? []).length !== (text.match(/childProcess\.spawn\(/g) ?? []).length
+      )
+        throw new Error(
+          `${args.path}: commander no longer uses node:child_process as scripts/build.mjs expects`,
+        );
+      const lazy =
+        "const childProcess = { spawn: (command, args, options) => require('node:child_process').spawn(command, args, options) };";
+      return { contents: text.replace(from, lazy), loader: "js" };
+    });
+  },
+};
 const outFlag = process.argv.indexOf("--outdir");
 const OUT = outFlag === -1 ? join(ROOT, "dist", "cli") : resolve(process.argv[outFlag + 1] ?? "");
 rmSync(OUT, { recursive: true, force: true });
@@ -51,6 +79,7 @@ const result = await build({
   legalComments: "none",
   metafile: true,
   logLevel: "warning",
+  plugins: [commanderLazyChildProcess],
 });
 const entry = Object.entries(result.metafile.outputs).find(
   ([, o]) => o.entryPoint === "src/apps/cli/bin.ts",
@@ -88,40 +117,65 @@ for (const file of result.outputFiles) {
   );
 }
 // The launcher is CommonJS (dist/cli/package.json says so): Node then starts it without setting up its ESM
-// loader, which nothing here needs any more.
-await build({
-  absWorkingDir: ROOT,
-  entryPoints: { palisade: "src/apps/cli/launch.ts" },
-  outdir: OUT,
-  bundle: true,
-  format: "cjs",
-  platform: "node",
-  target: "node20",
-  define: { __PALISADE_ENTRY__: JSON.stringify(basename(entry)), "import.meta.url": "__launcherUrl" },
-  banner: { js: 'const __launcherUrl = require("node:url").pathToFileURL(__filename).href;' },
-  minifySyntax: true,
-  legalComments: "none",
-  logLevel: "warning",
-});
+// loader, which nothing here needs any more. Built again once the pack (below) is made, to name it.
+const buildLauncher = (pack) =>
+  build({
+    absWorkingDir: ROOT,
+    entryPoints: { palisade: "src/apps/cli/launch.ts" },
+    outdir: OUT,
+    bundle: true,
+    format: "cjs",
+    platform: "node",
+    target: "node20",
+    define: {
+      __PALISADE_ENTRY__: JSON.stringify(basename(entry)),
+      __PALISADE_PACK__: JSON.stringify(pack),
+      "import.meta.url": "__launcherUrl",
+    },
+    banner: { js: 'const __launcherUrl = require("node:url").pathToFileURL(__filename).href;' },
+    minifySyntax: true,
+    legalComments: "none",
+    logLevel: "warning",
+  });
+await buildLauncher("");
 writeFileSync(join(OUT, "package.json"), `${JSON.stringify({ type: "commonjs" })}\n`);
 if (process.argv.includes("--metafile"))
   writeFileSync(join(OUT, "meta.json"), JSON.stringify(result.metafile));
 
 if (!process.argv.includes("--no-code-cache")) {
-  // Training runs: each one loads the caches the previous one wrote and adds what it compiled.
   const manifests = join(ROOT, "examples", "demo", "manifests");
-  const runs = [["scan", manifests, "-o", "json"], ["scan", manifests], ["--help"]];
-  for (const args of runs) {
+  const scans = [
+    ["scan", manifests, "-o", "json"],
+    ["scan", manifests],
+  ];
+  const runCli = (args, env) => {
     try {
       execFileSync(process.execPath, [join(OUT, "palisade.js"), ...args], {
         cwd: ROOT,
-        env: { ...process.env, PALISADE_BUILD_CODE_CACHE: "1", NODE_OPTIONS: "" },
+        env: { ...process.env, ...env, NODE_OPTIONS: "" },
         stdio: "ignore",
       });
     } catch (e) {
       // Findings exit 1; anything else is a broken build.
       if (e.status !== 1)
-        throw new Error(`code cache run ${args.join(" ")} failed (${basename(OUT)}): ${e.message}`);
+        throw new Error(`build run ${args.join(" ")} failed (${basename(OUT)}): ${e.message}`);
     }
-  }
+  };
+  // The pack: the chunks the scans of manifest files load (listed by running them), in one script. Each stays
+  // the function expression its chunk file holds, keyed by the file's name; the launcher calls it from the pack
+  // instead of reading and compiling the file, so loading them costs one read, one checksum and one code cache.
+  const listFile = join(OUT, "chunk-list.txt");
+  for (const args of scans) runCli(args, { PALISADE_BUILD_CHUNK_LIST: listFile });
+  const names = [...new Set(readFileSync(listFile, "utf8").split("\n").filter(Boolean))];
+  rmSync(listFile);
+  if (!names.includes(basename(entry))) throw new Error("the listing runs loaded no entry chunk");
+  const body = names
+    .map((n) => `${JSON.stringify(n)}:${readFileSync(join(OUT, "chunks", n), "latin1")}`)
+    .join(",\n");
+  const packText = `({${body}\n})`;
+  const pack = `pack-${createHash("sha256").update(packText).digest("base64url").slice(0, 8)}.js`;
+  writeFileSync(join(OUT, "chunks", pack), packText);
+  await buildLauncher(pack);
+  // Training runs: each one loads the caches the previous one wrote and adds what it compiled.
+  for (const args of [...scans, ["--help"]]) runCli(args, { PALISADE_BUILD_CODE_CACHE: "1" });
 }

@@ -15,7 +15,7 @@
 // of the rest, checked before V8 sees it (zlib.crc32, Node 20.15 and later; without it no cache is used: node:crypto
 // alone would cost a tenth of what the cache saves); and every chunk name carries a hash of its content, so a cache
 // cannot meet another build's chunk.
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -24,6 +24,15 @@ import * as zlib from "node:zlib";
 
 /** The entry chunk's file name (bin.ts bundled), set by scripts/build.mjs. */
 declare const __PALISADE_ENTRY__: string;
+
+/**
+ * The pack's file name in chunks/ (scripts/build.mjs), or "": the chunks a scan of manifest files loads, in one
+ * script with one code cache, so such a scan reads, checks and compiles one file instead of about fifty.
+ */
+declare const __PALISADE_PACK__: string;
+
+/** Set by the build only: append the names of the chunks the run loaded to this file when the process exits. */
+const LIST_ENV = "PALISADE_BUILD_CHUNK_LIST";
 
 /** Set by the build's training run only: write each loaded chunk's code cache when the process exits. */
 const WRITE_ENV = "PALISADE_BUILD_CODE_CACHE";
@@ -67,28 +76,62 @@ function writeCache(file: string, data: Buffer): void {
   renameSync(`${file}.tmp`, file);
 }
 
-/** Load a chunk as CommonJS does (one module object, cycles see partial exports), compiled with its cache. */
+/** Compile a script of the bundle (a chunk or the pack) with its code cache, if any; its value is returned. */
+function compile(file: string): unknown {
+  const cacheFile = cacheFileOf(file);
+  // The build wrote each script in ASCII (esbuild escapes the rest), so the text is read as latin1 (no UTF-8
+  // decoding) and compiled as is.
+  const source = readFileSync(file, "latin1");
+  const cachedData = readCache(cacheFile);
+  const script = new Script(source, cachedData ? { filename: file, cachedData } : { filename: file });
+  compiled.push({ script, cacheFile });
+  return script.runInThisContext();
+}
+
+type ChunkFunction = (...args: unknown[]) => void;
+
+/**
+ * The pack's chunks by file name, compiled on first use; empty when the build made no pack or it cannot be read
+ * (the chunks are then compiled from their own files).
+ */
+let pack: Record<string, ChunkFunction> | undefined;
+function packed(name: string): ChunkFunction | undefined {
+  if (!__PALISADE_PACK__) return undefined;
+  if (pack === undefined) {
+    try {
+      pack = compile(join(CHUNKS, __PALISADE_PACK__)) as Record<string, ChunkFunction>;
+    } catch {
+      pack = {};
+    }
+  }
+  return Object.hasOwn(pack, name) ? pack[name] : undefined;
+}
+
+/** Load a chunk as CommonJS does (one module object, cycles see partial exports), from the pack or its file. */
 function loadChunk(file: string): unknown {
   const hit = loaded.get(file);
   if (hit) return hit.exports;
   const module: ChunkModule = { exports: {} };
   loaded.set(file, module);
-  const cacheFile = cacheFileOf(file);
-  // The build wrote each chunk as `(function (exports, require, module, __filename, __dirname, __importMetaUrl)
-  // {…})` in ASCII (esbuild escapes the rest), so the text is read as latin1 (no UTF-8 decoding) and compiled as is.
-  const source = readFileSync(file, "latin1");
-  const cachedData = readCache(cacheFile);
-  const script = new Script(source, cachedData ? { filename: file, cachedData } : { filename: file });
-  compiled.push({ script, cacheFile });
+  // Each chunk is `(function (exports, require, module, __filename, __dirname, __importMetaUrl) {…})`.
+  const fn = packed(file.slice(CHUNKS.length + 1)) ?? (compile(file) as ChunkFunction);
   const dir = dirname(file);
   const chunkRequire = Object.assign(
     // Chunks name each other "./chunk-….js", in the same directory.
     (id: string): unknown => (id.startsWith("./") ? loadChunk(dir + id.slice(1)) : nodeRequire(id)),
     { resolve: nodeRequire.resolve, cache: nodeRequire.cache, main: nodeRequire.main },
   );
-  const fn = script.runInThisContext() as (...args: unknown[]) => void;
   fn.call(module.exports, module.exports, chunkRequire, module, file, dir, pathToFileURL(file).href);
   return module.exports;
+}
+
+if (process.env[LIST_ENV]) {
+  // The build's listing run: which chunks this run loaded, in load order, for the pack.
+  const listFile = process.env[LIST_ENV];
+  process.on("exit", () => {
+    const names = [...loaded.keys()].map((f) => f.slice(CHUNKS.length + 1));
+    appendFileSync(listFile, `${names.join("\n")}\n`);
+  });
 }
 
 if (process.env[WRITE_ENV] === "1") {
