@@ -53,15 +53,15 @@ export function describeClusterStateContract(name: string, make: () => Promise<C
 
     it("applies an upsert, then the same delta again changes nothing", async () => {
       const s = await open();
-      expect(await s.apply([delta("a", "u1", 5)])).toEqual({ applied: 1, ignored: 0 });
-      expect(await s.apply([delta("a", "u1", 5)])).toEqual({ applied: 0, ignored: 1 });
+      expect(await s.apply([delta("a", "u1", 5)])).toEqual({ applied: 1, ignored: 0, clusters: ["a"] });
+      expect(await s.apply([delta("a", "u1", 5)])).toEqual({ applied: 0, ignored: 1, clusters: [] });
       expect(await s.objects("a")).toEqual(referenceRows([[delta("a", "u1", 5)]], "a"));
     });
 
     it("never lets an older resourceVersion overwrite a newer one (compared as integers, not text)", async () => {
       const s = await open();
       await s.apply([delta("a", "u1", 10)]);
-      expect(await s.apply([delta("a", "u1", 9)])).toEqual({ applied: 0, ignored: 1 });
+      expect(await s.apply([delta("a", "u1", 9)])).toEqual({ applied: 0, ignored: 1, clusters: [] });
       expect((await s.objects("a")).map((r) => r.resourceVersion)).toEqual(["10"]);
     });
 
@@ -69,8 +69,12 @@ export function describeClusterStateContract(name: string, make: () => Promise<C
       const s = await open();
       const big = (rv: string) => ({ ...delta("a", "u1", 1), resourceVersion: rv });
       await s.apply([big("99999999999999999999")]);
-      expect(await s.apply([big("100000000000000000000")])).toEqual({ applied: 1, ignored: 0 });
-      expect(await s.apply([big("99999999999999999999")])).toEqual({ applied: 0, ignored: 1 });
+      expect(await s.apply([big("100000000000000000000")])).toEqual({
+        applied: 1,
+        ignored: 0,
+        clusters: ["a"],
+      });
+      expect(await s.apply([big("99999999999999999999")])).toEqual({ applied: 0, ignored: 1, clusters: [] });
       expect((await s.rows("a")).map((r) => r.resourceVersion)).toEqual(["100000000000000000000"]);
     });
 
@@ -117,8 +121,57 @@ export function describeClusterStateContract(name: string, make: () => Promise<C
         ...delta("a", `odd${i}`, 10 + i),
         object: { metadata: { name: `pod-odd${i}`, annotations: { text, [text || "empty"]: [text] } } },
       }));
-      expect(await s.apply(deltas)).toEqual({ applied: odd.length, ignored: 0 });
+      expect(await s.apply(deltas)).toEqual({ applied: odd.length, ignored: 0, clusters: ["a"] });
       expect(await s.rows("a")).toEqual(referenceRows([deltas], "a"));
+    });
+
+    it("names the clusters a batch changed, and only those", async () => {
+      const s = await open();
+      await s.apply([delta("north", "n1", 5)]);
+      // north's delta again (a redelivery) changes nothing: only east and west are named.
+      expect(
+        await s.apply([delta("west", "w1", 1), delta("north", "n1", 5), delta("east", "e1", 2, "delete")]),
+      ).toEqual({ applied: 2, ignored: 1, clusters: ["east", "west"] });
+      expect(await s.clusters()).toEqual(["east", "north", "west"]);
+    });
+
+    it("reads a cluster's live objects page by page, each once, tombstones and other clusters left out", async () => {
+      const s = await open();
+      const deltas = Array.from({ length: 23 }, (_, i) =>
+        delta("a", `u${String(i).padStart(2, "0")}`, 10 + i),
+      );
+      await s.apply([...deltas, delta("a", "u05", 99, "delete"), delta("b", "u50", 1)]);
+      const pages: ObjectStateRow[][] = [];
+      for await (const p of s.livePages("a", 5)) pages.push(p);
+      expect(pages.map((p) => p.length)).toEqual([5, 5, 5, 5, 2]);
+      expect(pages.flat().sort(compareRows)).toEqual(await s.objects("a"));
+      // A change committed between two pages is read in one of its versions, never twice.
+      const seen: string[] = [];
+      let changed = false;
+      for await (const p of s.livePages("a", 4)) {
+        for (const r of p) seen.push(r.uid);
+        if (!changed) {
+          changed = true;
+          await s.apply([delta("a", "u20", 200), delta("a", "u00", 300)]);
+        }
+      }
+      expect(seen.length).toBe(new Set(seen).size);
+      expect(new Set(seen)).toEqual(new Set((await s.objects("a")).map((r) => r.uid)));
+      const none: ObjectStateRow[][] = [];
+      for await (const p of s.livePages("nowhere")) none.push(p);
+      expect(none).toEqual([]);
+    });
+
+    it("runs a function under an exclusive name", async () => {
+      const s = await open();
+      expect(await s.tryExclusive("a", async () => 7)).toEqual({ ran: true, value: 7 });
+      await expect(
+        s.tryExclusive("a", async () => {
+          throw new Error("evaluation failed");
+        }),
+      ).rejects.toThrow("evaluation failed");
+      // Released after a failure too.
+      expect(await s.tryExclusive("a", async () => 8)).toEqual({ ran: true, value: 8 });
     });
 
     it("agrees with the reference rule on any batches (redeliveries, reordering, deletes)", async () => {

@@ -12,6 +12,8 @@ export interface ApplyResult {
   applied: number;
   /** The other deltas: the same change again, one older than what was stored, or superseded in the batch. */
   ignored: number;
+  /** Clusters whose state the batch changed (at least one row applied), sorted: those to evaluate again. */
+  clusters: string[];
 }
 
 /** Per-cluster object state, kept by the latest change applied to each (cluster, uid). */
@@ -25,6 +27,21 @@ export interface ClusterStateStore {
   objects(cluster: string): Promise<ObjectStateRow[]>;
   /** Every row of `cluster`, tombstones included, in the same order. */
   rows(cluster: string): Promise<ObjectStateRow[]>;
+  /**
+   * Live objects of `cluster` in pages of at most `pageSize` (default 500), by uid: each page is one read of what
+   * is committed then (keyset paging, no transaction held open), so an evaluation streams the state out of the
+   * store instead of holding a copy of it. An object changed while the pages are read is in them once, in one of
+   * its versions; one created meanwhile may be missed (the change that created it marks the cluster again).
+   */
+  livePages(cluster: string, pageSize?: number): AsyncIterable<ObjectStateRow[]>;
+  /** Clusters with at least one row (tombstones count), sorted. */
+  clusters(): Promise<string[]>;
+  /**
+   * Run `fn` unless another process runs one under the same `name` now (PostgreSQL: a session advisory lock, so
+   * N central replicas never evaluate one cluster at once); `ran: false` when it is taken. SQLite and memory
+   * serve one process: they always run `fn` (the caller serialises within the process).
+   */
+  tryExclusive<T>(name: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }>;
   close(): Promise<void>;
 }
 

@@ -6,9 +6,14 @@
  */
 import { createHash } from "node:crypto";
 import pg from "pg";
-import type { ObjectDelta, ObjectStateRow } from "../../core/deltas/index.js";
-import { newestPerObject } from "../../core/deltas/index.js";
+import {
+  DEFAULT_STATE_PAGE,
+  newestPerObject,
+  type ObjectDelta,
+  type ObjectStateRow,
+} from "../../core/deltas/index.js";
 import { PalisadeError } from "../../core/errors/index.js";
+import { cmp } from "../../core/findings/index.js";
 import type { ApplyResult, ClusterStateStore } from "./ports.js";
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -105,40 +110,35 @@ export async function openPgClusterState(
     ON CONFLICT (cluster, uid) DO UPDATE SET api_version = EXCLUDED.api_version, kind = EXCLUDED.kind,
       namespace = EXCLUDED.namespace, name = EXCLUDED.name, resource_version = EXCLUDED.resource_version,
       deleted = EXCLUDED.deleted, object = EXCLUDED.object
-    WHERE o.resource_version < EXCLUDED.resource_version`;
+    WHERE o.resource_version < EXCLUDED.resource_version
+    RETURNING o.cluster`;
   // Prepared statement names are per connection and at most 63 bytes; the schema is in the text.
   const statementName = `palisade_fleet_apply_${createHash("sha256").update(schema).digest("hex").slice(0, 16)}`;
 
+  const columns =
+    "cluster, uid, api_version, kind, namespace, name, resource_version::text AS rv, deleted, object";
   const read = async (cluster: string, live: boolean): Promise<ObjectStateRow[]> => {
     try {
       const r = await pool.query(
-        `SELECT cluster, uid, api_version, kind, namespace, name, resource_version::text AS rv, deleted, object
+        `SELECT ${columns}
            FROM ${t} WHERE cluster = $1 ${live ? "AND NOT deleted" : ""}
            ORDER BY api_version COLLATE "C", kind COLLATE "C", namespace COLLATE "C", name COLLATE "C", uid COLLATE "C"`,
         [cluster],
       );
-      return r.rows.map((x) => ({
-        cluster: x.cluster,
-        uid: x.uid,
-        key: {
-          apiVersion: x.api_version,
-          kind: x.kind,
-          ...(x.namespace !== "" ? { namespace: x.namespace } : {}),
-          name: x.name,
-        },
-        resourceVersion: x.rv,
-        deleted: x.deleted,
-        object: x.object ?? null,
-      }));
+      return r.rows.map(toRow);
     } catch (e) {
       throw fail("fleet state: reading", e);
     }
   };
+  // Keyset pages in the primary key's own order (the column's collation, not "C"), so each page is an index range.
+  const pageSql = `SELECT ${columns} FROM ${t} WHERE cluster = $1 AND NOT deleted AND uid > $2 ORDER BY uid LIMIT $3`;
+  // Evaluations of one cluster by several replicas: a session lock, two keys (this schema, the cluster).
+  const lockSpace = `palisade-fleet-eval:${schema}`;
 
   return {
     async apply(deltas: readonly ObjectDelta[]): Promise<ApplyResult> {
       const batch = newestPerObject(deltas);
-      if (batch.length === 0) return { applied: 0, ignored: deltas.length };
+      if (batch.length === 0) return { applied: 0, ignored: deltas.length, clusters: [] };
       // One statement per batch (the rows as arrays, unnested), prepared once per connection: a statement per
       // delta cost a round trip each, and a single statement needs no BEGIN/COMMIT to be all or nothing. The rows
       // are in newestPerObject's order, so concurrent replicas lock them in one order; of several deltas of one
@@ -157,9 +157,10 @@ export async function openPgClusterState(
       for (let attempt = 1; ; attempt++) {
         try {
           // A client whose query failed is discarded by the pool, not reused (it may be broken).
-          const r = await pool.query({ name: statementName, text: applySql, values });
+          const r = await pool.query<{ cluster: string }>({ name: statementName, text: applySql, values });
           const applied = r.rowCount ?? 0;
-          return { applied, ignored: deltas.length - applied };
+          const clusters = [...new Set(r.rows.map((x) => x.cluster))].sort(cmp);
+          return { applied, ignored: deltas.length - applied, clusters };
         } catch (e) {
           const code = (e as { code?: unknown }).code;
           if (typeof code === "string" && RETRYABLE.has(code) && attempt < 5) continue;
@@ -169,8 +170,83 @@ export async function openPgClusterState(
     },
     objects: (cluster) => read(cluster, true),
     rows: (cluster) => read(cluster, false),
+    async *livePages(cluster, pageSize = DEFAULT_STATE_PAGE) {
+      const size = Math.max(1, pageSize);
+      let after = "";
+      for (;;) {
+        let rows: ObjectStateRow[];
+        try {
+          rows = (await pool.query(pageSql, [cluster, after, size])).rows.map(toRow);
+        } catch (e) {
+          throw fail("fleet state: reading", e);
+        }
+        if (rows.length === 0) return;
+        yield rows;
+        if (rows.length < size) return;
+        after = (rows[rows.length - 1] as ObjectStateRow).uid;
+      }
+    },
+    async clusters() {
+      try {
+        const r = await pool.query<{ cluster: string }>(`SELECT DISTINCT cluster FROM ${t}`);
+        return r.rows.map((x) => x.cluster).sort(cmp);
+      } catch (e) {
+        throw fail("fleet state: reading", e);
+      }
+    },
+    async tryExclusive<T>(name: string, fn: () => Promise<T>) {
+      let c: pg.PoolClient;
+      try {
+        c = await pool.connect();
+      } catch (e) {
+        throw fail("fleet state: locking", e);
+      }
+      let broken: Error | undefined;
+      try {
+        let got: boolean;
+        try {
+          const r = await c.query<{ ok: boolean }>(
+            "SELECT pg_try_advisory_lock(hashtext($1), hashtext($2)) AS ok",
+            [lockSpace, name],
+          );
+          got = r.rows[0]?.ok === true;
+        } catch (e) {
+          broken = e as Error;
+          throw fail("fleet state: locking", e);
+        }
+        if (!got) return { ran: false as const };
+        try {
+          return { ran: true as const, value: await fn() };
+        } finally {
+          await c
+            .query("SELECT pg_advisory_unlock(hashtext($1), hashtext($2))", [lockSpace, name])
+            .catch((e: Error) => {
+              // A session that lost its connection lost its locks with it: the client is discarded below.
+              broken = e;
+            });
+        }
+      } finally {
+        c.release(broken);
+      }
+    },
     async close() {
       await pool.end();
     },
+  };
+}
+
+function toRow(x: Record<string, unknown>): ObjectStateRow {
+  return {
+    cluster: x.cluster as string,
+    uid: x.uid as string,
+    key: {
+      apiVersion: x.api_version as string,
+      kind: x.kind as string,
+      ...(x.namespace !== "" ? { namespace: x.namespace as string } : {}),
+      name: x.name as string,
+    },
+    resourceVersion: x.rv as string,
+    deleted: x.deleted as boolean,
+    object: x.object ?? null,
   };
 }

@@ -9,6 +9,7 @@
  */
 import {
   compareRows,
+  DEFAULT_STATE_PAGE,
   newestPerObject,
   type ObjectDelta,
   type ObjectStateRow,
@@ -71,10 +72,16 @@ export function openSqliteClusterState(
             AND fleet_objects.resource_version < excluded.resource_version)`,
   );
   const select = db.prepare("SELECT * FROM fleet_objects WHERE cluster = ?");
+  // Keyset pages by the primary key (cluster, uid): each page one indexed range read.
+  const page = db.prepare(
+    "SELECT * FROM fleet_objects WHERE cluster = ? AND deleted = 0 AND uid > ? ORDER BY uid LIMIT ?",
+  );
+  const clusterList = db.prepare("SELECT DISTINCT cluster FROM fleet_objects ORDER BY cluster");
   const applyAll = db.transaction((batch: readonly ObjectDelta[]) => {
     let applied = 0;
-    for (const d of batch)
-      applied += upsert.run(
+    const clusters = new Set<string>();
+    for (const d of batch) {
+      const changes = upsert.run(
         d.cluster,
         d.uid,
         d.key.apiVersion,
@@ -85,7 +92,10 @@ export function openSqliteClusterState(
         d.op === "delete" ? 1 : 0,
         d.op === "delete" ? null : JSON.stringify(d.object ?? null),
       ).changes;
-    return applied;
+      applied += changes;
+      if (changes > 0) clusters.add(d.cluster);
+    }
+    return { applied, clusters: [...clusters].sort() };
   });
   let closed = false;
   const open = () => {
@@ -101,39 +111,70 @@ export function openSqliteClusterState(
     }
     return rows
       .filter((r) => !live || r.deleted === 0)
-      .map(
-        (r): ObjectStateRow => ({
-          cluster: r.cluster,
-          uid: r.uid,
-          key: {
-            apiVersion: r.api_version,
-            kind: r.kind,
-            ...(r.namespace !== "" ? { namespace: r.namespace } : {}),
-            name: r.name,
-          },
-          resourceVersion: r.resource_version,
-          deleted: r.deleted !== 0,
-          object: r.object === null ? null : JSON.parse(r.object),
-        }),
-      )
+      .map(toRow)
       .sort(compareRows);
   };
   return {
     async apply(deltas: readonly ObjectDelta[]): Promise<ApplyResult> {
       open();
       try {
-        const applied = applyAll.immediate(newestPerObject(deltas));
-        return { applied, ignored: deltas.length - applied };
+        const r = applyAll.immediate(newestPerObject(deltas));
+        return { applied: r.applied, ignored: deltas.length - r.applied, clusters: r.clusters };
       } catch (e) {
         throw fail("applying deltas", e);
       }
     },
     objects: async (cluster) => read(cluster, true),
     rows: async (cluster) => read(cluster, false),
+    async *livePages(cluster, pageSize = DEFAULT_STATE_PAGE) {
+      const size = Math.max(1, pageSize);
+      let after = "";
+      for (;;) {
+        open();
+        let rows: Row[];
+        try {
+          // Each page is read whole (.all): an open iterator would keep the connection busy for the applies.
+          rows = page.all(cluster, after, size) as Row[];
+        } catch (e) {
+          throw fail("reading", e);
+        }
+        if (rows.length === 0) return;
+        yield rows.map(toRow);
+        if (rows.length < size) return;
+        after = (rows[rows.length - 1] as Row).uid;
+      }
+    },
+    async tryExclusive(_name, fn) {
+      return { ran: true as const, value: await fn() };
+    },
+    async clusters() {
+      open();
+      try {
+        return (clusterList.all() as { cluster: string }[]).map((r) => r.cluster);
+      } catch (e) {
+        throw fail("reading", e);
+      }
+    },
     async close() {
       if (closed) return;
       closed = true;
       db.close();
     },
+  };
+}
+
+function toRow(r: Row): ObjectStateRow {
+  return {
+    cluster: r.cluster,
+    uid: r.uid,
+    key: {
+      apiVersion: r.api_version,
+      kind: r.kind,
+      ...(r.namespace !== "" ? { namespace: r.namespace } : {}),
+      name: r.name,
+    },
+    resourceVersion: r.resource_version,
+    deleted: r.deleted !== 0,
+    object: r.object === null ? null : JSON.parse(r.object),
   };
 }

@@ -42,6 +42,9 @@ export interface ObjectStateRow {
   object: unknown;
 }
 
+/** Objects per page when an evaluation reads a cluster's state out of a store. */
+export const DEFAULT_STATE_PAGE = 500;
+
 const RESOURCE_VERSION = /^(0|[1-9][0-9]{0,39})$/;
 const UID = /^[A-Za-z0-9-]{1,128}$/;
 const CLUSTER = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;

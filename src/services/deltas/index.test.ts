@@ -51,6 +51,7 @@ describe("applyBatch", () => {
       received: 3,
       applied: 1,
       ignored: 1,
+      clusters: ["a"],
       rejected: [{ message: expect.stringContaining("JSON"), deliveries: 1 }],
       unconfirmedAcks: 0,
     });

@@ -16,6 +16,8 @@ export interface BatchResult {
   applied: number;
   /** Valid deltas that changed nothing (redeliveries, stale or superseded changes). */
   ignored: number;
+  /** Clusters whose state the batch changed, sorted: those whose findings are now behind. */
+  clusters: string[];
   /** Malformed messages, terminated (never redelivered), with why. */
   rejected: { message: string; deliveries: number }[];
   /** Acknowledgements the transport did not confirm (their messages will come again). */
@@ -89,6 +91,8 @@ export interface PostedResult {
   received: number;
   applied: number;
   ignored: number;
+  /** The cluster posted to when the deltas changed its state, else nothing. */
+  clusters: string[];
   /** Deltas refused (never applied), by their index in the request, with the field at fault. */
   rejected: { index: number; message: string }[];
 }
