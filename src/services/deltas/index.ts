@@ -55,6 +55,7 @@ function validate(
 export async function applyBatch(
   messages: readonly DeltaMessage[],
   store: ClusterStateStore,
+  onCommitted?: (clusters: readonly string[]) => void,
 ): Promise<BatchResult> {
   const values: { index: number; value: unknown }[] = [];
   const rejected: BatchResult["rejected"] = [];
@@ -72,13 +73,16 @@ export async function applyBatch(
   const checked = validate(values, undefined);
   for (const r of checked.rejected) reject(messages[r.index] as DeltaMessage, r.message);
   const valid = checked.valid.map((v) => ({ m: messages[v.index] as DeltaMessage, d: v.d }));
-  let r: { applied: number; ignored: number };
+  let r: { applied: number; ignored: number; clusters: string[] };
   try {
     r = await store.apply(valid.map((v) => v.d));
   } catch (e) {
     for (const v of valid) v.m.nak();
     throw e;
   }
+  // Told before the acknowledgements, and not awaited: whatever follows a commit (an evaluation) is never on the
+  // path of an acknowledgement, which still means only "committed in the store".
+  if (r.clusters.length > 0) onCommitted?.(r.clusters);
   // All at once: one after the other, a batch's acknowledgements cost a round trip each, which bounded the
   // consumer by latency (the committed deltas waiting to be acknowledged) rather than by work.
   const acks = await Promise.allSettled(valid.map((v) => v.m.ack()));
@@ -133,6 +137,11 @@ export interface ConsumeOptions {
   /** Called after every batch (counters, logs). */
   onBatch?: ((r: BatchResult) => void) | undefined;
   /**
+   * Called right after a batch committed, before its acknowledgements, with the clusters it changed (not awaited:
+   * it must only take note, e.g. mark the clusters for evaluation).
+   */
+  onCommitted?: ((clusters: readonly string[]) => void) | undefined;
+  /**
    * Called when a fetch or the store fails; the loop carries on with the next fetch (a restarted server or
    * database is waited for, not fatal). `pause` is awaited before retrying.
    */
@@ -154,7 +163,7 @@ export async function consumeDeltas(
       try {
         const messages = await source.fetch(batch, waitMs);
         if (messages.length === 0) continue;
-        o.onBatch?.(await applyBatch(messages, store));
+        o.onBatch?.(await applyBatch(messages, store, o.onCommitted));
       } catch (e) {
         if (o.signal.aborted) break;
         o.onError?.(toPalisadeError(e));
