@@ -5,8 +5,9 @@
  * the server's /metrics; closing stops pulling, settles the batch in hand (applied and acknowledged, or handed
  * back), then closes the connection and the state.
  */
+import { createHash } from "node:crypto";
 import type { Registry } from "prom-client";
-import { Counter, Gauge } from "prom-client";
+import { Counter, Gauge, Histogram } from "prom-client";
 import {
   type ClusterStateStore,
   DEFAULT_EVENTS_CONSUMER,
@@ -16,10 +17,14 @@ import {
   openClusterState,
   openNatsSource,
 } from "../../adapters/fleet/index.js";
+import type { Stores } from "../../adapters/store/index.js";
 import type { PalisadeError } from "../../core/errors/index.js";
 import type { ForwardedEvents } from "../../core/runtime/index.js";
 import { consumeDeltas } from "../../services/deltas/index.js";
+import { EvaluationScheduler, evaluateClusterState } from "../../services/evaluation/index.js";
 import { consumeForwardedEvents } from "../../services/runtime/index.js";
+import { VERSION } from "../cli/version.js";
+import { exceptionsFor } from "./write-routes.js";
 
 export interface FleetConsumerOptions {
   /** NATS server URL(s), e.g. nats://nats:4222 (several comma-separated). */
@@ -38,6 +43,8 @@ export interface FleetConsumerOptions {
   onError?: ((e: PalisadeError) => void) | undefined;
   /** How long to wait after a failure before the next fetch; default 1 s. */
   retryMs?: number | undefined;
+  /** Told of the clusters each committed batch changed (before its acknowledgements; not awaited). */
+  onCommitted?: ((clusters: readonly string[]) => void) | undefined;
 }
 
 export interface RunningFleetConsumer {
@@ -134,6 +141,7 @@ export async function startFleetConsumer(
     concurrency: o.concurrency ?? 2,
     signal: stop.signal,
     pause: () => new Promise((r) => setTimeout(r, retryMs)),
+    onCommitted: o.onCommitted,
     onBatch: (r) => {
       deltas.inc({ result: "applied" }, r.applied);
       deltas.inc({ result: "ignored" }, r.ignored);
@@ -151,6 +159,116 @@ export async function startFleetConsumer(
       await src.close();
       if (owned) await state.close();
     }),
+  };
+}
+
+/** Default least time between two evaluations of one cluster from its fleet object state. */
+export const DEFAULT_EVALUATE_INTERVAL_MS = 30_000;
+
+export interface FleetEvaluationOptions {
+  state: ClusterStateStore;
+  stores: Stores;
+  now: () => Date;
+  /** Least time between the starts of two evaluations of one cluster, ms (default 30 s). */
+  intervalMs?: number | undefined;
+  /** An evaluation failed (it is tried again after the interval). */
+  onError?: ((cluster: string, e: PalisadeError) => void) | undefined;
+}
+
+export interface RunningFleetEvaluation {
+  /** Mark clusters whose state a commit changed. */
+  changed(clusters: readonly string[]): void;
+  /** Run a posted snapshot's ingest of `cluster` exclusively with its evaluations (in this process). */
+  exclusive<T>(cluster: string, fn: () => Promise<T>): Promise<T>;
+  /** Resolves once nothing is marked, due or being evaluated. */
+  settled(): Promise<void>;
+  /** Evaluations finished since start. */
+  count(): number;
+  /** Stop scheduling; resolves once the evaluation in hand ended. */
+  close(): Promise<void>;
+}
+
+/**
+ * Evaluate clusters from their fleet object state after deltas commit (services/evaluation), with its metrics on
+ * `registry`. At start every cluster of the state is marked once: deltas a replica committed and acknowledged
+ * before it stopped, without evaluating them, are evaluated now.
+ */
+export async function startFleetEvaluation(
+  o: FleetEvaluationOptions,
+  registry: Registry,
+): Promise<RunningFleetEvaluation> {
+  const evaluations = resultCounter(
+    registry,
+    "palisade_fleet_evaluations_total",
+    "Evaluations of a cluster from its fleet object state, by result (evaluated; busy: another replica held the cluster; failed)",
+    ["evaluated", "busy", "failed"],
+  );
+  const cpu = new Counter({
+    name: "palisade_fleet_evaluation_cpu_seconds_total",
+    help: "Process CPU seconds (user + system) spent while an evaluation ran (includes other work of the process interleaved with it)",
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: "palisade_fleet_evaluation_duration_seconds",
+    help: "Wall time of one evaluation of a cluster from its fleet object state",
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [registry],
+  });
+  const objects = new Counter({
+    name: "palisade_fleet_evaluated_objects_total",
+    help: "Objects read out of the fleet object state by evaluations",
+    registers: [registry],
+  });
+  const { state, stores, now } = o;
+  const scheduler: EvaluationScheduler = new EvaluationScheduler({
+    intervalMs: o.intervalMs ?? DEFAULT_EVALUATE_INTERVAL_MS,
+    now: () => Date.now(),
+    setTimer: (fn, ms) => {
+      const t = setTimeout(fn, ms);
+      return () => clearTimeout(t);
+    },
+    evaluate: async (cluster) => {
+      const t0 = process.hrtime.bigint();
+      const c0 = process.cpuUsage();
+      try {
+        const r = await state.tryExclusive(`cluster:${cluster}`, () =>
+          evaluateClusterState(cluster, {
+            state,
+            stores,
+            now,
+            hash: (text) => createHash("sha256").update(text).digest("hex"),
+            version: VERSION,
+            exceptions: async (c) => exceptionsFor(await stores.exceptions.list(), c),
+          }),
+        );
+        if (r.ran) objects.inc(r.value.objects);
+        return r.ran;
+      } finally {
+        const c = process.cpuUsage(c0);
+        cpu.inc((c.user + c.system) / 1e6);
+        duration.observe(Number(process.hrtime.bigint() - t0) / 1e9);
+      }
+    },
+    onOutcome: (r) => {
+      evaluations.inc({ result: r.result });
+      if (r.result === "failed") o.onError?.(r.cluster, r.error);
+    },
+  });
+  new Gauge({
+    name: "palisade_fleet_evaluations_pending",
+    help: "Clusters whose fleet object state changed since their last evaluation started",
+    registers: [registry],
+    collect() {
+      this.set(scheduler.pending());
+    },
+  });
+  scheduler.changed(await state.clusters());
+  return {
+    changed: (clusters) => scheduler.changed(clusters),
+    exclusive: (cluster, fn) => scheduler.exclusive(cluster, fn),
+    settled: () => scheduler.settled(),
+    count: () => scheduler.count(),
+    close: () => scheduler.close(),
   };
 }
 

@@ -16,8 +16,10 @@ import { issueToken, type Role, tokenDigest } from "./auth.js";
 import { type DemoLoaded, loadDemo } from "./demo.js";
 import {
   type RunningFleetConsumer,
+  type RunningFleetEvaluation,
   type RunningFleetEventsConsumer,
   startFleetConsumer,
+  startFleetEvaluation,
   startFleetEventsConsumer,
 } from "./fleet.js";
 import { type OidcConfig, type OidcVerifier, oidcVerifier } from "./oidc.js";
@@ -54,6 +56,11 @@ export interface ServeConfig {
   natsStream?: { name?: string | undefined; subjectPrefix?: string | undefined } | undefined;
   /** Messages per fleet batch (one transaction each); default 256. */
   fleetBatch?: number | undefined;
+  /**
+   * Least time between two evaluations of one cluster from its fleet object state after deltas commit, ms
+   * (default 30 s; 0: as soon as the previous one ended).
+   */
+  evaluateIntervalMs?: number | undefined;
   /**
    * Serve the demo in this directory (examples/demo) from a fresh database of its own, removed at close; `db` is
    * then ignored.
@@ -162,6 +169,8 @@ export interface RunningServer {
   demo?: (DemoLoaded & { tokens: DemoToken[] }) | undefined;
   /** The threat feeds read at start. */
   feeds: LoadedFeed[];
+  /** Evaluations of clusters from the fleet object state (tests wait on `settled`). */
+  fleetEvaluation: RunningFleetEvaluation;
 }
 
 /** Parse `HOST:PORT` (`[::1]:8080` for IPv6). */
@@ -265,8 +274,32 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
     throw e;
   }
   const metrics = new Registry();
+  // Findings follow the deltas: a cluster whose state a commit changed is evaluated from it (at most once per
+  // interval), as a snapshot of it posted would be.
+  let fleetEvaluation: RunningFleetEvaluation;
+  // The server's logger exists once the server is built; an evaluation cannot fail before (none has run).
+  let evaluationFailed = (_cluster: string, _e: PalisadeError): void => {};
+  try {
+    fleetEvaluation = await startFleetEvaluation(
+      {
+        state: fleetState,
+        stores,
+        now: config.now,
+        intervalMs: config.evaluateIntervalMs,
+        onError: (cluster, e) => evaluationFailed(cluster, e),
+      },
+      metrics,
+    );
+  } catch (e) {
+    runtime?.refresher?.stop();
+    await fleetState.close();
+    await stores.close();
+    await removeDemo();
+    throw e;
+  }
   const app = buildServer({
     fleetState,
+    fleetEvaluation,
     metrics,
     stores,
     now: config.now,
@@ -277,6 +310,11 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
     dashboard: { root: config.dashboard },
     runtime: runtime?.options,
   });
+  evaluationFailed = (cluster, e) =>
+    app.log.warn(
+      { cluster, code: e.code, err: e.message },
+      "fleet: evaluation of the cluster's state failed; tried again after the interval",
+    );
   // The fleet consumer starts before the server answers, so /metrics has its gauges from the first scrape.
   let fleet: RunningFleetConsumer | undefined;
   if (config.nats !== undefined) {
@@ -288,6 +326,7 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
           stream: config.natsStream,
           db: demoDir !== undefined ? join(demoDir, "demo.db") : config.db,
           batch: config.fleetBatch,
+          onCommitted: (clusters) => fleetEvaluation.changed(clusters),
           onError: (e) =>
             app.log.warn({ code: e.code, err: e.message }, "fleet: batch not applied; its deltas come again"),
         },
@@ -295,6 +334,7 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
       );
     } catch (e) {
       runtime?.refresher?.stop();
+      await fleetEvaluation.close();
       await app.close();
       await fleetState.close();
       await stores.close();
@@ -321,16 +361,20 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
       );
     } catch (e) {
       await fleet?.close();
+      await fleetEvaluation.close();
       runtime?.refresher?.stop();
       await app.close();
+      await fleetState.close();
       await stores.close();
       await removeDemo();
       throw e;
     }
   }
+  // The consumers first (their batches settled), then the evaluation in hand, before the stores close.
   const closeFleet = async () => {
     await fleetEvents?.close();
     await fleet?.close();
+    await fleetEvaluation.close();
   };
   try {
     await app.listen({ host, port });
@@ -376,6 +420,7 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
     url: `${https ? "https" : "http"}://${shownHost}:${bound}`,
     demo,
     feeds: runtime?.feeds ?? [],
+    fleetEvaluation,
     close() {
       closing ??= (async () => {
         for (const f of watched) unwatchFile(f);

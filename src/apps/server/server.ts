@@ -95,6 +95,16 @@ export interface ServerOptions {
    * their deltas to `POST /api/v1/clusters/{cluster}/deltas`, applied by the same service.
    */
   fleetState?: ClusterStateStore | undefined;
+  /**
+   * Evaluations from the fleet object state: deltas posted mark their cluster, and a posted snapshot of a cluster
+   * is ingested exclusively with that cluster's evaluations.
+   */
+  fleetEvaluation?:
+    | {
+        changed(clusters: readonly string[]): void;
+        exclusive<T>(cluster: string, fn: () => Promise<T>): Promise<T>;
+      }
+    | undefined;
 }
 
 /** Most deltas in one POST of deltas, and the largest such body: a sensor sends batches of at most 500. */
@@ -451,26 +461,29 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
         return reject(415, "UNSUPPORTED", `content-encoding ${encoding} is not accepted`);
       const body = snapshotBody(raw, { gzip: encoding === "gzip", ...limits });
       const exceptions = exceptionsFor(await stores.exceptions.list(), cluster);
-      const summary = await ingestSnapshot(
-        { cluster, display: `upload:${cluster}`, exceptions },
-        {
-          readSnapshot: async (files, budget) => {
-            const r = await loadSnapshotStream(body.chunks, files[0] ?? `upload:${cluster}`, {
-              budget,
-            }).catch((e: unknown) => {
-              throw body.failure() ?? e;
-            });
-            // A body cut short (over a cap, bad gzip) is refused whole: a partial snapshot would close versions
-            // and resolve findings of every object it misses.
-            const failed = body.failure();
-            if (failed !== undefined) throw failed;
-            return r;
+      const exclusive = opts.fleetEvaluation?.exclusive.bind(opts.fleetEvaluation) ?? ((_c, fn) => fn());
+      const summary = await exclusive(cluster, () =>
+        ingestSnapshot(
+          { cluster, display: `upload:${cluster}`, exceptions },
+          {
+            readSnapshot: async (files, budget) => {
+              const r = await loadSnapshotStream(body.chunks, files[0] ?? `upload:${cluster}`, {
+                budget,
+              }).catch((e: unknown) => {
+                throw body.failure() ?? e;
+              });
+              // A body cut short (over a cap, bad gzip) is refused whole: a partial snapshot would close versions
+              // and resolve findings of every object it misses.
+              const failed = body.failure();
+              if (failed !== undefined) throw failed;
+              return r;
+            },
+            stores,
+            now,
+            hash: (text) => createHash("sha256").update(text).digest("hex"),
+            version: VERSION,
           },
-          stores,
-          now,
-          hash: (text) => createHash("sha256").update(text).digest("hex"),
-          version: VERSION,
-        },
+        ),
       ).catch((e: unknown) => {
         ingested.inc({ result: "rejected" });
         raw.resume();
@@ -524,6 +537,8 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
             .code(413)
             .send(errorBody("LIMIT", `${deltas.length} deltas: at most ${MAX_POSTED_DELTAS} per request`));
         const r = await applyDeltaValues(deltas, fleetState, cluster);
+        // Marked for evaluation, not evaluated here: the answer means "committed", as a JetStream ack does.
+        opts.fleetEvaluation?.changed(r.clusters);
         posted.inc({ result: "applied" }, r.applied);
         posted.inc({ result: "ignored" }, r.ignored);
         posted.inc({ result: "rejected" }, r.rejected.length);

@@ -18,6 +18,7 @@ import type {
 import { PalisadeError } from "../../core/errors/index.js";
 import type { Exception } from "../../core/exceptions/index.js";
 import type { CoverageEntry, Severity } from "../../core/findings/index.js";
+import type { RawObject } from "../../core/inventory/index.js";
 import {
   advance,
   buildImpactIndex,
@@ -91,9 +92,17 @@ export async function ingestSnapshot(req: IngestRequest, deps: IngestDeps): Prom
     },
     {
       readers: {
-        // Every object is marked with its cluster: remediation observations then cover this cluster only.
-        snapshots: async (files, budget) => {
-          const r = await deps.readSnapshot(files, budget);
+        // Every object is marked with its cluster: remediation observations then cover this cluster only. A
+        // reader that streams (the fleet object state) hands its objects to the inventory as it reads them.
+        snapshots: async (files, budget, sink) => {
+          const mark =
+            sink === undefined
+              ? undefined
+              : (o: RawObject) => {
+                  o.cluster = req.cluster;
+                  sink(o);
+                };
+          const r = await deps.readSnapshot(files, budget, mark);
           for (const o of r.objects) o.cluster = req.cluster;
           return r;
         },

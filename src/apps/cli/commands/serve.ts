@@ -81,6 +81,10 @@ export function register(program: Command, ctx: CliContext): void {
       "with --nats: first token of the stream's subjects, <token>.<cluster>.delta.<kind> (default: $PALISADE_NATS_SUBJECT_PREFIX, else palisade)",
     )
     .option(
+      "--evaluate-interval <duration>",
+      "after deltas commit (--nats, or posted by sensors), evaluate each changed cluster from its object state at most this often (default: $PALISADE_EVALUATE_INTERVAL, else 30s; 0: as soon as the previous evaluation ended)",
+    )
+    .option(
       "--demo",
       "serve the bundled demo (advisories, images, the 'before' snapshot as cluster demo) from a fresh throwaway database; prints log-in tokens",
     )
@@ -94,6 +98,7 @@ export function register(program: Command, ctx: CliContext): void {
         nats?: string;
         natsStream?: string;
         natsSubjectPrefix?: string;
+        evaluateInterval?: string;
         oidcIssuer?: string;
         oidcAudience?: string;
         oidcJwks?: string;
@@ -113,6 +118,8 @@ export function register(program: Command, ctx: CliContext): void {
         if (flags.demo && flags.db !== undefined)
           throw new PalisadeError("USAGE", "--demo serves a fresh database of its own: drop --db");
         const demo = flags.demo ? (await import("../../server/demo.js")).bundledDemoDir() : undefined;
+        const interval = flags.evaluateInterval ?? (env.PALISADE_EVALUATE_INTERVAL || undefined);
+        const { parseDurationFlag } = await import("./events.js");
         const running = await startServe({
           demo,
           listen: flags.listen ?? (env.PALISADE_LISTEN || "127.0.0.1:8080"),
@@ -126,6 +133,8 @@ export function register(program: Command, ctx: CliContext): void {
             name: flags.natsStream ?? (env.PALISADE_NATS_STREAM || undefined),
             subjectPrefix: flags.natsSubjectPrefix ?? (env.PALISADE_NATS_SUBJECT_PREFIX || undefined),
           },
+          evaluateIntervalMs:
+            interval === undefined ? undefined : parseDurationFlag("--evaluate-interval", interval),
           now: ctx.now,
           dashboard: findDashboard(dirname(fileURLToPath(import.meta.url))),
           logger: { level: env.PALISADE_LOG_LEVEL || "info" },
