@@ -164,6 +164,8 @@ export async function startFleetConsumer(
 
 /** Default least time between two evaluations of one cluster from its fleet object state. */
 export const DEFAULT_EVALUATE_INTERVAL_MS = 30_000;
+/** Default least time from a cluster's first change to its evaluation (a burst arrives in several batches). */
+export const DEFAULT_SETTLE_MS = 2_000;
 
 export interface FleetEvaluationOptions {
   state: ClusterStateStore;
@@ -171,6 +173,8 @@ export interface FleetEvaluationOptions {
   now: () => Date;
   /** Least time between the starts of two evaluations of one cluster, ms (default 30 s). */
   intervalMs?: number | undefined;
+  /** Least time from a cluster's first change to its evaluation, ms (default 2 s, at most the interval). */
+  settleMs?: number | undefined;
   /** An evaluation failed (it is tried again after the interval). */
   onError?: ((cluster: string, e: PalisadeError) => void) | undefined;
 }
@@ -184,6 +188,9 @@ export interface RunningFleetEvaluation {
   settled(): Promise<void>;
   /** Evaluations finished since start. */
   count(): number;
+  /** Start no evaluation until resumed (changes are still marked). */
+  pause(): void;
+  resume(): void;
   /** Stop scheduling; resolves once the evaluation in hand ended. */
   close(): Promise<void>;
 }
@@ -220,8 +227,10 @@ export async function startFleetEvaluation(
     registers: [registry],
   });
   const { state, stores, now } = o;
+  const interval = o.intervalMs ?? DEFAULT_EVALUATE_INTERVAL_MS;
   const scheduler: EvaluationScheduler = new EvaluationScheduler({
-    intervalMs: o.intervalMs ?? DEFAULT_EVALUATE_INTERVAL_MS,
+    intervalMs: interval,
+    settleMs: o.settleMs ?? Math.min(DEFAULT_SETTLE_MS, interval),
     now: () => Date.now(),
     setTimer: (fn, ms) => {
       const t = setTimeout(fn, ms);
@@ -268,6 +277,8 @@ export async function startFleetEvaluation(
     exclusive: (cluster, fn) => scheduler.exclusive(cluster, fn),
     settled: () => scheduler.settled(),
     count: () => scheduler.count(),
+    pause: () => scheduler.pause(),
+    resume: () => scheduler.resume(),
     close: () => scheduler.close(),
   };
 }

@@ -85,6 +85,12 @@ export type EvaluationOutcome =
 export interface SchedulerOptions {
   /** Least time between the starts of two evaluations of one cluster, ms (0: as soon as the last one ended). */
   intervalMs: number;
+  /**
+   * Least time from the first change after an evaluation to the next evaluation, ms (default 0): a burst of
+   * changes (a sensor's initial list, a rollout) arrives in several batches, and an evaluation part-way through
+   * it would open findings of a state that never quite existed, resolved a moment later.
+   */
+  settleMs?: number | undefined;
   /** Evaluate `cluster`: resolve true once done, false when another process is evaluating it (not done here). */
   evaluate(cluster: string): Promise<boolean>;
   /** The caller's clock, ms. */
@@ -99,6 +105,8 @@ export interface SchedulerOptions {
 interface ClusterEntry {
   /** Changes committed that no evaluation started after. */
   dirty: boolean;
+  /** When the first of those changes was marked. */
+  dirtySince: number | undefined;
   /** When the last evaluation (or posted snapshot) of the cluster started. */
   lastStart: number | undefined;
   cancel: (() => void) | undefined;
@@ -118,6 +126,7 @@ export class EvaluationScheduler {
   private readonly due: string[] = [];
   private running: Promise<void> | undefined;
   private closed = false;
+  private paused = false;
   private waiters: (() => void)[] = [];
   private evaluations = 0;
 
@@ -128,6 +137,7 @@ export class EvaluationScheduler {
     if (this.closed) return;
     for (const c of clusters) {
       const e = this.entry(c);
+      if (!e.dirty) e.dirtySince = this.o.now();
       e.dirty = true;
       if (e.cancel === undefined && !e.queued) this.schedule(c, e, 0);
     }
@@ -144,6 +154,19 @@ export class EvaluationScheduler {
       e.lastStart = this.o.now();
       return fn();
     });
+  }
+
+  /**
+   * Start no evaluation until {@link resume} (the one running goes on); changes are still marked. For a caller
+   * that must know an evaluation sees a whole set of changes (tests; maintenance of the stores).
+   */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.pump();
   }
 
   /** Clusters marked and not yet being evaluated. */
@@ -180,7 +203,14 @@ export class EvaluationScheduler {
   private entry(c: string): ClusterEntry {
     let e = this.entries.get(c);
     if (e === undefined) {
-      e = { dirty: false, lastStart: undefined, cancel: undefined, queued: false, tail: Promise.resolve() };
+      e = {
+        dirty: false,
+        dirtySince: undefined,
+        lastStart: undefined,
+        cancel: undefined,
+        queued: false,
+        tail: Promise.resolve(),
+      };
       this.entries.set(c, e);
     }
     return e;
@@ -200,7 +230,10 @@ export class EvaluationScheduler {
   /** Queue `c` once it is due: `intervalMs` after its last start (and at least `atLeastMs` from now). */
   private schedule(c: string, e: ClusterEntry, atLeastMs: number): void {
     const now = this.o.now();
-    const due = e.lastStart === undefined ? now : e.lastStart + this.o.intervalMs;
+    const due = Math.max(
+      e.lastStart === undefined ? now : e.lastStart + this.o.intervalMs,
+      (e.dirtySince ?? now) + (this.o.settleMs ?? 0),
+    );
     const wait = Math.max(due - now, atLeastMs, 0);
     e.cancel = this.o.setTimer(() => {
       e.cancel = undefined;
@@ -212,7 +245,7 @@ export class EvaluationScheduler {
   }
 
   private pump(): void {
-    if (this.running !== undefined || this.closed) return;
+    if (this.running !== undefined || this.closed || this.paused) return;
     const c = this.due.shift();
     if (c === undefined) {
       this.wake();
@@ -231,6 +264,7 @@ export class EvaluationScheduler {
     const done = await this.section(e, async (): Promise<EvaluationOutcome> => {
       // Marked again by any commit from now on: this evaluation may read the state before it.
       e.dirty = false;
+      e.dirtySince = undefined;
       e.lastStart = this.o.now();
       try {
         return (await this.o.evaluate(c))
@@ -243,7 +277,10 @@ export class EvaluationScheduler {
     this.evaluations++;
     this.o.onOutcome?.(done);
     if (this.closed) return;
-    if (done.result !== "evaluated") e.dirty = true;
+    if (done.result !== "evaluated" && !e.dirty) {
+      e.dirty = true;
+      e.dirtySince = this.o.now();
+    }
     if (e.dirty && e.cancel === undefined && !e.queued)
       this.schedule(
         c,
