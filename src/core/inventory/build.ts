@@ -61,8 +61,10 @@ export interface BuildOptions {
    * Keep only what a scan reads of the objects a workload owns ({@link compactMember}): for callers whose
    * analyses read a member's metadata and status, never its pod template (the scan without node analysis).
    * About 40% of a large snapshot's memory is ReplicaSet templates and pod specs that repeat their workload's.
+   * `"scan"`: keep even less, only what the scan's analyzers read of a member ({@link compactMember}'s `scanOnly`),
+   * for a caller that keeps nothing of the inventory but the report (not one that stores the objects).
    */
-  compactMembers?: boolean;
+  compactMembers?: boolean | "scan";
 }
 
 /**
@@ -331,8 +333,9 @@ export function inventoryBuilder(options: InventoryBuildOptions = {}): Inventory
     coverage: [],
   };
   const max = options.maxObjects ?? 2_000_000;
-  const compactMembers = options.compactMembers === true;
-  const early = compactMembers && options.compactAtLoad === true ? new EarlyCompaction() : undefined;
+  const compactMembers = options.compactMembers === true || options.compactMembers === "scan";
+  const scanOnly = options.compactMembers === "scan";
+  const early = compactMembers && options.compactAtLoad === true ? new EarlyCompaction(scanOnly) : undefined;
   let seen = 0;
   const candidates: KObject[] = [];
   const accept = (r: RawObject): void => {
@@ -382,7 +385,8 @@ export function inventoryBuilder(options: InventoryBuildOptions = {}): Inventory
         if (ns !== undefined && !inv.namespaces.has(ns))
           inv.namespaces.set(ns, { name: ns, labels: {}, annotations: {} });
       }
-      if (!resolveWorkloads(inv, candidates, coverage, compactMembers, early)) return { reload: true };
+      if (!resolveWorkloads(inv, candidates, coverage, compactMembers, early, scanOnly))
+        return { reload: true };
       assignTeams(inv, ownership);
       return { inventory: inv };
     },
@@ -406,6 +410,8 @@ class EarlyCompaction {
   readonly best = new Map<string, KObject>();
   readonly compacted = new Set<KObject>();
 
+  constructor(private readonly scanOnly: boolean) {}
+
   add(o: KObject): void {
     const group = memberGroup(o);
     if (group === undefined) return;
@@ -417,7 +423,7 @@ class EarlyCompaction {
   }
 
   private compact(o: KObject): void {
-    o.raw = compactMember(o.raw);
+    o.raw = compactMember(o.raw, this.scanOnly);
     this.compacted.add(o);
   }
 
@@ -464,6 +470,7 @@ function resolveWorkloads(
   coverage: CoverageEntry[],
   compactMembers: boolean,
   early: EarlyCompaction | undefined,
+  scanOnly = false,
 ): boolean {
   const byKey = new Map<string, KObject>();
   const byUid = new Map<string, KObject>();
@@ -589,7 +596,7 @@ function resolveWorkloads(
     let again = 0;
     const compact = (o: KObject): void => {
       if (early?.compacted.has(o)) again++;
-      else o.raw = compactMember(o.raw);
+      else o.raw = compactMember(o.raw, scanOnly);
     };
     for (const [c, top] of children) if (workloads.has(top)) compact(c);
     // Members of an absent owner (the keys that are not the workload's own object).
@@ -617,19 +624,49 @@ function resolveWorkloads(
  * `apiVersion`, `kind`, `metadata`, `status`, and the scalar fields of `spec` (`replicas`, `nodeName`,
  * `serviceAccountName`...). The pod template and the pod spec's lists and objects are dropped: the workload
  * evaluates its own template, and what is read of members is where their pods run (status, node).
+ *
+ * `scanOnly`: only what the scan's own analyzers read of a member (issue: scale; a 1M-object snapshot is mostly
+ * Pods and ReplicaSets): of `metadata`, the name, namespace and creation time (which member stands for an absent
+ * owner's template: {@link representativeOrder}; labels, annotations and owner references are read from the
+ * {@link KObject}, which keeps them); of `spec`, the replicas it asks for; of a Pod's `status`, the phase and its
+ * addresses (NetworkPolicy reads which addresses the pods of a workload hold). Callers that keep the objects (ingest stores them, lineage reads a pod's
+ * container statuses) use the plain form.
  */
-export function compactMember(raw: Record<string, unknown>): Record<string, unknown> {
+export function compactMember(raw: Record<string, unknown>, scanOnly = false): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k of ["apiVersion", "kind", "metadata", "status"] as const) if (k in raw) out[k] = raw[k];
+  if ("apiVersion" in raw) out.apiVersion = raw.apiVersion;
+  if ("kind" in raw) out.kind = raw.kind;
+  if ("metadata" in raw) out.metadata = scanOnly ? pick(raw.metadata, SCAN_MEMBER_METADATA) : raw.metadata;
+  if ("status" in raw)
+    out.status = scanOnly && raw.kind === "Pod" ? pick(raw.status, SCAN_POD_STATUS) : raw.status;
   const spec = raw.spec;
   if (isRecord(spec)) {
     const s: Record<string, unknown> = {};
-    for (const k of Object.keys(spec)) {
+    for (const k of scanOnly ? SCAN_MEMBER_SPEC : Object.keys(spec)) {
       const v = spec[k];
-      if (v === null || typeof v !== "object") s[k] = v;
+      if (v === null || (v !== undefined && typeof v !== "object")) s[k] = v;
     }
     out.spec = s;
   }
+  return out;
+}
+
+/** What a scan reads of a member's metadata beyond its {@link KObject} (see {@link compactMember}). */
+const SCAN_MEMBER_METADATA = ["name", "generateName", "namespace", "creationTimestamp"] as const;
+/**
+ * What a scan reads of a member's spec: how many replicas it asks for (the `replicas` paths of core/k8s workload
+ * kinds: a ReplicaSet's `spec.replicas`, a Job's `spec.parallelism`). The workload's own pod spec is what the
+ * analyzers evaluate.
+ */
+const SCAN_MEMBER_SPEC = ["replicas", "parallelism"] as const;
+/** What a scan reads of a Pod member's status: its phase (finished pods) and addresses (core/netpol). */
+const SCAN_POD_STATUS = ["phase", "podIP", "podIPs"] as const;
+
+/** The fields `keys` of a record, in that order; anything else as it is. */
+function pick(v: unknown, keys: readonly string[]): unknown {
+  if (!isRecord(v)) return v;
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (Object.hasOwn(v, k)) out[k] = v[k];
   return out;
 }
 

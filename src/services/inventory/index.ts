@@ -146,7 +146,7 @@ export async function loadInventory(
     sources.cluster === undefined &&
     !(sources.manifests ?? []).includes("-") &&
     !(sources.snapshots ?? []).includes("-");
-  const compactAtLoad = options.compactMembers === true && rereadable;
+  const compactAtLoad = (options.compactMembers === true || options.compactMembers === "scan") && rereadable;
   const first = await readAll(sources, readers, ownership, options, compactAtLoad);
   if (first !== undefined) return first;
   return (await readAll(sources, readers, ownership, options, false)) as LoadedInventory;

@@ -73,7 +73,8 @@ export async function scanStreaming(
   deps: ScanDeps & { runs: FindingRunStore; findingsPerRun?: number | undefined },
   hooks: ScanHooks = {},
 ): Promise<{ report: StreamedScanReport }> {
-  const { inventory, options } = await prepare(req, deps, hooks);
+  // Nothing of the inventory outlives the report here: members keep only what the analyzers read.
+  const { inventory, options } = await prepare(req, deps, hooks, "scan");
   return { report: runScanStreaming(inventory, options, deps.runs, deps.findingsPerRun) };
 }
 
@@ -81,10 +82,13 @@ async function prepare(
   req: ScanRequest,
   deps: ScanDeps,
   hooks: ScanHooks,
+  compact: true | "scan" = true,
 ): Promise<{ loaded: LoadedInventory; inventory: LoadedInventory["inventory"]; options: ScanOptions }> {
   // Node analysis reads the pods of workloads (nodes, images they run); the other analyzers read a member's
   // metadata and status only, so its copy of the pod template is dropped (most of a large snapshot's memory).
-  const loaded = await loadInventory(req.sources, deps.readers, { compactMembers: !req.nodes });
+  const loaded = await loadInventory(req.sources, deps.readers, {
+    compactMembers: req.nodes ? false : compact,
+  });
   hooks.loaded?.(loaded);
   const coverage = [...loaded.coverage];
   const exceptions: Exception[] = [...(req.exceptions ?? [])];
