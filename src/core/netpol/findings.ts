@@ -195,14 +195,19 @@ export type NetpolFindingsOptions = IpBlockPodOptions;
 /**
  * NetworkPolicy findings over an inventory: isolation gaps per workload and namespace, over-broad rules, policies
  * with no effect, named ports that resolve nowhere, ipBlocks overlapping the pod network. Invalid policies are
- * reported as coverage and left out.
+ * reported as coverage and left out. Findings are sorted with compareFindings; with `emit`, each is handed over
+ * as it is produced (equal findings in the order the sort keeps them) and none is kept (the returned list is
+ * empty).
  */
 export function netpolFindings(
   inv: Inventory,
   options: NetpolFindingsOptions = {},
+  emit?: (f: Finding) => void,
 ): { findings: Finding[]; coverage: CoverageEntry[] } {
   const m = buildModel(inv, options);
   const findings: Finding[] = [];
+  // With `emit`, findings go to the caller as produced and are not kept.
+  const push = emit ?? ((f: Finding): void => void findings.push(f));
   const coverage = [...m.coverage];
   // PAL-NET-011 needs pod addresses; without them the question stays open, and coverage says so (the
   // ipBlockMatchesPods model already reports the same workloads).
@@ -240,7 +245,7 @@ export function netpolFindings(
     for (const w of c.workloads) {
       const ns = w.ref.namespace ?? "default";
       if (!m.ingressIsolated[c.id])
-        findings.push(
+        push(
           finding(
             "PAL-NET-001",
             w.ref,
@@ -249,7 +254,7 @@ export function netpolFindings(
           ),
         );
       if (!m.egressIsolated[c.id])
-        findings.push(
+        push(
           finding(
             "PAL-NET-002",
             w.ref,
@@ -274,7 +279,7 @@ export function netpolFindings(
     const ref: ResourceRef = { apiVersion: "v1", kind: "Namespace", name: ns.name };
     const list = byNs.get(ns.name) ?? [];
     if (list.length === 0) {
-      findings.push(
+      push(
         finding("PAL-NET-003", ref, `Namespace ${ns.name} has no NetworkPolicy`, {
           obj: ns.object ?? firstInNs.get(ns.name),
           team: ns.team,
@@ -285,7 +290,7 @@ export function netpolFindings(
     const denyAll = (dir: "ingress" | "egress"): boolean =>
       list.some((p) => p.isolates[dir] && isMatchAll(p.podSelector));
     if (!denyAll("ingress"))
-      findings.push(
+      push(
         finding(
           "PAL-NET-004",
           ref,
@@ -294,7 +299,7 @@ export function netpolFindings(
         ),
       );
     if (!denyAll("egress"))
-      findings.push(
+      push(
         finding(
           "PAL-NET-005",
           ref,
@@ -312,7 +317,7 @@ export function netpolFindings(
     // podSelector selects all pods in this namespace"): with no workload in the input it still applies to every
     // pod created there, the usual shape of a default-deny policy applied before the workloads. Not a typo.
     if (selected.length === 0 && !isMatchAll(p.podSelector))
-      findings.push(
+      push(
         finding(
           "PAL-NET-009",
           p.ref,
@@ -322,7 +327,7 @@ export function netpolFindings(
       );
     for (const rule of p.ingress) {
       if (rule.peers === "all") {
-        findings.push(
+        push(
           finding(
             "PAL-NET-006",
             p.ref,
@@ -335,7 +340,7 @@ export function netpolFindings(
       for (const peer of rule.peers) {
         if (peer.kind === "pods" && peer.namespaceSelector && isMatchAll(peer.namespaceSelector)) {
           const pods = peer.podSelector ? `pods matching ${peer.podSelector.text}` : "all pods";
-          findings.push(
+          push(
             finding(
               "PAL-NET-006",
               p.ref,
@@ -348,7 +353,7 @@ export function netpolFindings(
             ),
           );
         } else if (peer.kind === "ipBlock" && isAnyAddress(peer.cidr.prefix)) {
-          findings.push(
+          push(
             finding("PAL-NET-007", p.ref, `${label} ${peer.path} allows ingress from ${peer.text}`, {
               obj: p.object,
               fieldPath: `${peer.path}.ipBlock.cidr`,
@@ -362,7 +367,7 @@ export function netpolFindings(
       if (rule.peers === "all") continue;
       for (const peer of rule.peers) {
         if (peer.kind === "ipBlock" && isAnyAddress(peer.cidr.prefix))
-          findings.push(
+          push(
             finding("PAL-NET-008", p.ref, `${label} ${peer.path} allows egress to ${peer.text}`, {
               obj: p.object,
               fieldPath: `${peer.path}.ipBlock.cidr`,
@@ -378,7 +383,7 @@ export function netpolFindings(
         const overlap = podOverlap(peer);
         if (overlap.length === 0) continue;
         const verb = rule.direction === "ingress" ? "admit traffic from" : "allow traffic to";
-        findings.push(
+        push(
           finding(
             "PAL-NET-011",
             p.ref,
@@ -396,7 +401,7 @@ export function netpolFindings(
         if (typeof port.port !== "string") continue;
         const key = `${port.protocol}/${port.port}`;
         if (destinations.some((d) => m.classes[d]?.namedPorts.has(key))) continue;
-        findings.push(
+        push(
           finding(
             "PAL-NET-010",
             p.ref,

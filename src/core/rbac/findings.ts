@@ -500,13 +500,18 @@ function latentDanger(role: RbacRole): Finding | undefined {
 /**
  * RBAC findings: cluster-admin-equivalent bindings, wildcard rules, risky grants, system:masters, default
  * ServiceAccounts with grants, escalation paths, and hygiene (missing roles or ServiceAccounts, unused roles).
- * Coverage carries every object that failed validation.
+ * Coverage carries every object that failed validation. Findings are sorted by id; with `emit`, each is handed
+ * over as it is produced (findings of one id in the order the sort keeps them) and none is kept (the returned list
+ * is empty).
  */
 export function rbacFindings(
   inv: Inventory,
   idx: RbacIndex = buildRbacIndex(inv),
+  emit?: (f: Finding) => void,
 ): { findings: Finding[]; coverage: CoverageEntry[] } {
   const findings: Finding[] = [];
+  // With `emit`, findings go to the caller as produced and are not kept (escalation paths carry long texts).
+  const push = emit ?? ((f: Finding): void => void findings.push(f));
   // The first rule of a role that each grant check fires on, once per role: roles are shared by their bindings
   // (asking per binding was most of the findings' time at 10k bindings).
   const checkMemo = new Map<RbacRole, number[]>();
@@ -536,7 +541,7 @@ export function rbacFindings(
     const subjects = b.subjects.map((s) => subjectText(s, b));
     const who = subjects.length ? subjects.join(", ") : "no subjects";
     if (!b.role) {
-      findings.push(
+      push(
         bindingFinding(
           "PAL-RBAC-020",
           b,
@@ -550,7 +555,7 @@ export function rbacFindings(
       const ns = subjectNamespace(s, b) ?? "";
       const nsHasSas = saNamespaces.has(ns);
       if (s.name !== "default" && nsHasSas && !idx.serviceAccounts.has(`${ns}/${s.name}`))
-        findings.push(
+        push(
           bindingFinding(
             "PAL-RBAC-021",
             b,
@@ -562,14 +567,14 @@ export function rbacFindings(
     if (isBootstrap(b)) continue;
     b.subjects.forEach((s, i) => {
       if (s.kind === "Group" && s.name === SYSTEM_MASTERS)
-        findings.push(
+        push(
           bindingFinding("PAL-RBAC-012", b, `${describeBinding(b)} binds the group system:masters`, {
             fieldPath: `subjects[${i}]`,
             evidence: SYSTEM_MASTERS,
           }),
         );
       if (s.kind === "ServiceAccount" && s.name === "default" && b.role && b.role.rules.length > 0)
-        findings.push(
+        push(
           bindingFinding(
             "PAL-RBAC-005",
             b,
@@ -585,7 +590,7 @@ export function rbacFindings(
     const admin = cluster ? adminEquivalentRules(b.role.rules) : undefined;
     if (admin) {
       const role = b.role;
-      findings.push(
+      push(
         bindingFinding(
           "PAL-RBAC-001",
           b,
@@ -608,9 +613,7 @@ export function rbacFindings(
         evidence: `${b.role.kind} ${b.role.name} rules[${i}] ${formatRule(rule)}`,
       };
       if (severity) extra.severity = severity;
-      findings.push(
-        bindingFinding(c.ruleId, b, `${describeBinding(b)} lets ${who} ${c.what} ${scope}`, extra),
-      );
+      push(bindingFinding(c.ruleId, b, `${describeBinding(b)} lets ${who} ${c.what} ${scope}`, extra));
     }
   }
 
@@ -639,7 +642,7 @@ export function rbacFindings(
           rule.resources.includes("*") ||
           rule.nonResourceURLs.includes("*");
         if (full)
-          findings.push(
+          push(
             roleFinding(
               "PAL-RBAC-011",
               role,
@@ -649,7 +652,7 @@ export function rbacFindings(
             ),
           );
         else if (any)
-          findings.push(
+          push(
             roleFinding(
               "PAL-RBAC-003",
               role,
@@ -661,9 +664,9 @@ export function rbacFindings(
       });
     const used = (idx.bindingsByRole.get(roleKey(role.kind, role.namespace, role.name)) ?? []).length > 0;
     const danger = live.has(role) ? undefined : latentDanger(role);
-    if (danger) findings.push(danger);
+    if (danger) push(danger);
     else if (!used && !selectedByAggregation.has(role) && !role.name.startsWith("system:"))
-      findings.push(
+      push(
         roleFinding(
           "PAL-RBAC-022",
           role,
@@ -685,7 +688,7 @@ export function rbacFindings(
     const text = p.steps
       .map((st, i) => `${i + 1}. [${st.mechanism}] ${st.detail}${st.to ? ` → ${st.to}` : ""}`)
       .join(" ");
-    findings.push(
+    push(
       makeFinding({
         ruleId: m.id,
         title: m.title,

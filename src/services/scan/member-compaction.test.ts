@@ -5,7 +5,9 @@
  * must be byte-identical over every fixture directory of the repository and the demo (owner graphs, Rollouts,
  * absent owners, malformed fields), and over generated snapshots of several shapes: the realistic mix, the same
  * with the workloads removed (members then stand for absent owners and one of them lends its template), and with
- * the ReplicaSets removed as well (Pods name owners that are absent and own nothing else).
+ * the ReplicaSets removed as well (Pods name owners that are absent and own nothing else). The RBAC and
+ * NetworkPolicy analyzers hand their findings over as produced (`emit`) instead of returning them sorted: the same
+ * findings, and equal ones in the same order, as a stable sort of what was emitted.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,6 +15,9 @@ import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeSnapshot } from "../../../bench/gen-snapshot.js";
 import { loadManifestPaths, loadSnapshotFiles } from "../../adapters/manifests/index.js";
+import { cmp, compareFindings, type Finding } from "../../core/findings/index.js";
+import { netpolFindings } from "../../core/netpol/index.js";
+import { buildRbacIndex, rbacFindings } from "../../core/rbac/index.js";
 import { formatJson, formatJsonChunks } from "../../core/report/index.js";
 import { memoryRunStore, runScan } from "../../core/scan/index.js";
 import { type InventoryReaders, type InventorySources, loadInventory } from "../inventory/index.js";
@@ -102,6 +107,20 @@ describe("scan with members kept as the analyzers read them, against the whole i
           JSON.stringify({ ...list, items: list.items.filter((o) => keep(o.kind)) }, null, 4),
         );
       });
+    }, 60_000);
+
+    it("RBAC and NetworkPolicy findings emitted as produced are the returned ones, once sorted", async () => {
+      const { inventory: inv } = await loadInventory({ snapshots: [join(dir, "shape-0.json")] }, readers);
+      const idx = buildRbacIndex(inv, assumedRbacDefaults(undefined));
+      const rbac: Finding[] = [];
+      expect(rbacFindings(inv, idx, (f) => rbac.push(f)).findings).toEqual([]);
+      const rbacSorted = rbacFindings(inv, buildRbacIndex(inv, assumedRbacDefaults(undefined))).findings;
+      expect(rbac.length).toBeGreaterThan(50);
+      expect(rbac.sort((a, b) => cmp(a.id, b.id))).toEqual(rbacSorted);
+      const net: Finding[] = [];
+      expect(netpolFindings(inv, {}, (f) => net.push(f)).findings).toEqual([]);
+      expect(net.length).toBeGreaterThan(50);
+      expect(net.sort(compareFindings)).toEqual(netpolFindings(inv).findings);
     }, 60_000);
 
     it.each(Object.keys(shapes).map((name, i) => [name, i] as const))(
