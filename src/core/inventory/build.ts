@@ -156,21 +156,23 @@ export function normalizeObject(r: RawObject, coverage: CoverageEntry[]): KObjec
     : { apiVersion: apiVersion!, kind: kind!, name: name!, namespace: ns && ns !== "" ? ns : "default" };
   // Secret values are dropped here (defence in depth: loaders drop them too). Only key names survive.
   const raw = kind === "Secret" && apiVersion === "v1" ? stripSecretValues(o) : o;
-  const owners = asArray(meta?.ownerReferences)
-    .filter(isRecord)
-    .map((x) => {
-      const entry: KObject["ownerReferences"][number] = {
-        kind: asString(x.kind) ?? "",
-        name: asString(x.name) ?? "",
-        controller: x.controller === true,
-      };
-      const uid = asString(x.uid);
-      if (uid !== undefined) entry.uid = uid;
-      const apiVersion = asString(x.apiVersion);
-      if (apiVersion !== undefined) entry.apiVersion = apiVersion;
-      return entry;
-    })
-    .filter((x) => x.kind !== "" && x.name !== "");
+  let owners: KObject["ownerReferences"] = [];
+  for (const x of asArray(meta?.ownerReferences)) {
+    if (!isRecord(x)) continue;
+    const entry: KObject["ownerReferences"][number] = {
+      kind: asString(x.kind) ?? "",
+      name: asString(x.name) ?? "",
+      controller: x.controller === true,
+    };
+    const uid = asString(x.uid);
+    if (uid !== undefined) entry.uid = uid;
+    const apiVersion = asString(x.apiVersion);
+    if (apiVersion !== undefined) entry.apiVersion = apiVersion;
+    if (entry.kind !== "" && entry.name !== "") owners.push(entry);
+  }
+  // An array grown by push (or made by filter) keeps room for 16 more elements (136 bytes), and most objects of a
+  // large snapshot (Pods, ReplicaSets) have one owner reference: a copy of exactly its length.
+  if (owners.length > 0) owners = owners.slice();
   const obj: KObject = {
     ref,
     labels: asStringMap(meta?.labels),
@@ -614,6 +616,9 @@ function resolveWorkloads(
       const desired = getPath(w.object.raw, "status.desiredNumberScheduled");
       w.replicas = typeof desired === "number" ? desired : Math.max(1, w.pods.length);
     } else if (asked !== undefined) w.replicas = w.pods.length > 0 ? w.pods.length : asked;
+    // Arrays grown by push keep room for more (136 bytes past 1 element): copies of exactly their length.
+    if (w.owned.length > 0) w.owned = w.owned.slice();
+    if (w.pods.length > 0) w.pods = w.pods.slice();
     inv.workloads.push(w);
   }
   return true;
