@@ -94,7 +94,8 @@ export interface CurrentVersion {
   /** The backend's row id. */
   id: string | number;
   key: string;
-  ref: ResourceRef;
+  /** The decoded key; decoded from `key` when needed (only a partial scope needs it). */
+  ref?: ResourceRef | undefined;
   uid?: string | undefined;
   hash: string;
 }
@@ -145,7 +146,7 @@ export function planSnapshot(
     plan.result.opened++;
   }
   for (const c of current)
-    if (!seen.has(c.key) && scopeCovers(scope, c.ref)) {
+    if (!seen.has(c.key) && (scope === "all" || scopeCovers(scope, c.ref ?? decodeObjectKey(c.key)))) {
       plan.close.push(c.id);
       plan.result.closed++;
     }
@@ -174,28 +175,30 @@ export function planEvaluation(
   findings: readonly Finding[],
 ): FindingPlan {
   const byId = new Map(current.map((c) => [c.id, c]));
-  const seen = new Set<string>();
+  const upserts = new Map<string, FindingPlan["upsert"][number]>();
   const plan: FindingPlan = {
     upsert: [],
     resolve: [],
     result: { opened: 0, updated: 0, reopened: 0, resolved: 0 },
   };
   for (const f of findings) {
-    if (seen.has(f.id)) throw new PalisadeError("INPUT", `evaluation reports finding ${f.id} twice`);
-    seen.add(f.id);
+    if (upserts.has(f.id)) throw new PalisadeError("INPUT", `evaluation reports finding ${f.id} twice`);
     const cur = byId.get(f.id);
     if (!cur) plan.result.opened++;
     else if (cur.resolvedAt !== undefined) plan.result.reopened++;
     else plan.result.updated++;
-    plan.upsert.push({ finding: f, firstSeen: cur?.firstSeen ?? at, known: cur !== undefined });
+    upserts.set(f.id, { finding: f, firstSeen: cur?.firstSeen ?? at, known: cur !== undefined });
   }
   for (const c of current)
-    if (!seen.has(c.id) && c.resolvedAt === undefined) {
+    if (!upserts.has(c.id) && c.resolvedAt === undefined) {
       plan.resolve.push(c.id);
       plan.result.resolved++;
     }
-  plan.upsert.sort((a, b) => cmp(a.finding.id, b.finding.id));
-  plan.resolve.sort(cmp);
+  // In id order (the stores' index order). The default sort compares strings by UTF-16 code units, as `cmp`
+  // does, without a call into JavaScript per comparison (at 200k findings the plan took half the time).
+  const ids = Array.from(upserts.keys()).sort();
+  plan.upsert = ids.map((id) => upserts.get(id) as FindingPlan["upsert"][number]);
+  plan.resolve.sort();
   return plan;
 }
 

@@ -4,7 +4,6 @@ import {
   auditRow,
   auditWhere,
   compareObjectKeys,
-  decodeObjectKey,
   type ExceptionRow,
   encodeObjectKey,
   type FindingRow,
@@ -93,7 +92,6 @@ export class PgSnapshotStore implements InventorySnapshotStore {
       ).map((r) => ({
         id: r.vid,
         key: r.key,
-        ref: decodeObjectKey(r.key),
         uid: r.uid === null ? undefined : fromPgText(r.uid),
         hash: fromPgText(r.hash),
       }));

@@ -4,7 +4,6 @@ import {
   auditRow,
   auditWhere,
   compareObjectKeys,
-  decodeObjectKey,
   type ExceptionRow,
   encodeObjectKey,
   type FindingRow,
@@ -97,7 +96,6 @@ export class SqliteSnapshotStore implements InventorySnapshotStore {
       ).map((r) => ({
         id: r.vid,
         key: r.key,
-        ref: decodeObjectKey(r.key),
         uid: r.uid ?? undefined,
         hash: r.hash,
       }));
