@@ -77,6 +77,7 @@ export {
 } from "./postgres/index.js";
 export { type Migration, SchemaTooNewError } from "./schema.js";
 export type {
+  OffThreadDecisionWriter,
   SqliteConnection,
   SqliteDatabase,
   SqliteOpenOptions,
@@ -88,6 +89,7 @@ export {
   damaged,
   isSqliteBusy,
   migrateSqlite,
+  offThreadDecisionWriter,
   openSqlite,
   openSqliteConnection,
   openSqliteStores,

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { describeAdmissionDecisionStoreContract } from "../../../test/contracts/admission-decision-store.contract.js";
 import {
   describeRemediationConcurrency,
   describeStoresContracts,
@@ -15,8 +16,10 @@ import {
 import { dg, img } from "../../core/lineage/__fixtures__/images.js";
 import type { WorkloadBaseline } from "../../core/runtime/index.js";
 import {
+  type AdmissionDecisionStore,
   MemoryVulnStore,
   migrateSqlite,
+  offThreadDecisionWriter,
   openStores,
   SchemaTooNewError,
   SQLITE_MIGRATIONS,
@@ -46,6 +49,35 @@ const freshFile = () => join(tmp, `db-${n++}`, "palisade.db");
 describeStoresContracts("memory", () => openStores("memory:"));
 describeStoresContracts("sqlite (:memory:)", () => openStores(":memory:"));
 describeStoresContracts("sqlite (file)", () => openStores(freshFile()));
+// The webhook's way: decisions appended and pruned by a worker thread with its own connection, read by the bundle.
+describeAdmissionDecisionStoreContract("sqlite (file, written off-thread)", async () => {
+  const stores = await openStores(freshFile());
+  const writer = offThreadDecisionWriter(stores);
+  if (writer === undefined) throw new Error("a SQLite file's bundle has an off-thread writer");
+  const admissionDecisions: AdmissionDecisionStore = {
+    append: (d) => writer.append(d),
+    prune: (r, o) => writer.prune(r, o),
+    list: (q) => stores.admissionDecisions.list(q),
+  };
+  return new Proxy(stores, {
+    get(target, key) {
+      if (key === "admissionDecisions") return admissionDecisions;
+      if (key === "close")
+        return async () => {
+          await writer.close();
+          await target.close();
+        };
+      const v: unknown = Reflect.get(target, key);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+});
+it("no off-thread writer for an in-memory bundle (nothing else can open it)", async () => {
+  for (const s of [await openStores(":memory:"), await openStores("memory:")]) {
+    expect(offThreadDecisionWriter(s)).toBeUndefined();
+    await s.close();
+  }
+});
 describeVulnStoreContract("memory (alone)", () => new MemoryVulnStore());
 describeVulnStoreContract("sqlite (alone, file)", () => new SqliteVulnStore(freshFile()));
 

@@ -17,11 +17,27 @@ import type {
   Page,
   StoredAdmissionDecision,
 } from "../ports.js";
-import { type SqliteConnection, type SqliteStatement, sqliteFailure } from "./connection.js";
+import {
+  DEFAULT_LOCK_TIMEOUT_MS,
+  type SqliteConnection,
+  type SqliteStatement,
+  sqliteFailure,
+} from "./connection.js";
+import { DECISION_SQL } from "./decision-sql.js";
+import { OffThreadDecisionWriter } from "./decision-writer.js";
 
 /** Decisions in `admission_decisions` (seq from AUTOINCREMENT: never reused, so "newest first" is seq order). */
 export class SqliteAdmissionDecisionStore implements AdmissionDecisionStore {
   constructor(private readonly conn: SqliteConnection) {}
+
+  /**
+   * A writer of this file's decisions on a worker thread (its own connection); undefined for ":memory:", which
+   * no other connection can open. The caller closes it.
+   */
+  offThreadWriter(): OffThreadDecisionWriter | undefined {
+    if (this.conn.file === ":memory:") return undefined;
+    return new OffThreadDecisionWriter(this.conn.file, this.conn.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
+  }
 
   #run<T>(what: string, fn: () => T): T {
     try {
@@ -109,12 +125,8 @@ export class SqliteAdmissionDecisionStore implements AdmissionDecisionStore {
     let n = 0;
     // Each step one statement (its own transaction), `chunk` rows at most: by age the oldest first (the index on
     // `at`), then by count everything at or below the newest row not kept.
-    const byAge = this.conn.db.prepare(
-      "DELETE FROM admission_decisions WHERE seq IN (SELECT seq FROM admission_decisions WHERE at < ? ORDER BY at LIMIT ?)",
-    );
-    const below = this.conn.db.prepare(
-      "DELETE FROM admission_decisions WHERE seq IN (SELECT seq FROM admission_decisions WHERE seq <= ? ORDER BY seq LIMIT ?)",
-    );
+    const byAge = this.conn.db.prepare(DECISION_SQL.pruneByAge);
+    const below = this.conn.db.prepare(DECISION_SQL.pruneBelow);
     const step = (stmt: SqliteStatement, bound: string | number) =>
       this.#run("cannot prune admission decisions", () => stmt.run(bound, chunk).changes);
     if (before !== undefined)
@@ -139,9 +151,7 @@ export class SqliteAdmissionDecisionStore implements AdmissionDecisionStore {
    * Rows appended meanwhile are newer, so the answer stays right for the rows present when the walk started.
    */
   async #newestNotKept(keep: number, chunk: number): Promise<number | undefined> {
-    const at = this.conn.db.prepare(
-      "SELECT seq FROM admission_decisions WHERE seq < ? ORDER BY seq DESC LIMIT 1 OFFSET ?",
-    );
+    const at = this.conn.db.prepare(DECISION_SQL.seqBelowAt);
     const seqAt = (below: number, offset: number) =>
       this.#run(
         "cannot prune admission decisions",

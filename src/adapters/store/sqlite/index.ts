@@ -6,6 +6,7 @@
 import type { OpenStoresOptions, Stores } from "../ports.js";
 import { SqliteAlertStore } from "./alerts.js";
 import { SqliteBaselineStore } from "./baselines.js";
+import type { OffThreadDecisionWriter } from "./decision-writer.js";
 import { SqliteAdmissionDecisionStore } from "./decisions.js";
 import { SqliteKnownImageStore, SqliteRemediationStore } from "./lineage.js";
 import { openSqliteConnection } from "./open.js";
@@ -27,6 +28,7 @@ export {
   rebuildAdvice,
   sqliteFailure,
 } from "./connection.js";
+export type { OffThreadDecisionWriter } from "./decision-writer.js";
 export { migrateSqlite, SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from "./migrations.js";
 export { openSqliteConnection } from "./open.js";
 export type { SqliteVulnStoreOptions } from "./vulns.js";
@@ -64,4 +66,15 @@ export function openSqliteStores(file: string, opts: OpenStoresOptions = {}): St
       conn.db.close();
     },
   };
+}
+
+/**
+ * A writer of the bundle's admission decisions on a worker thread with its own connection, when they live in a
+ * SQLite file (undefined otherwise: PostgreSQL writes without holding this thread, and ":memory:" cannot be shared).
+ * The caller closes it before the bundle.
+ */
+export function offThreadDecisionWriter(stores: Stores): OffThreadDecisionWriter | undefined {
+  return stores.admissionDecisions instanceof SqliteAdmissionDecisionStore
+    ? stores.admissionDecisions.offThreadWriter()
+    : undefined;
 }

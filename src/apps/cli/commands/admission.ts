@@ -320,7 +320,9 @@ async function runServe(flags: ServeFlags, ctx: CliContext): Promise<void> {
 
   // Image facts: the store, through a bounded TTL cache; without a database every image is unknown.
   const { dbLocation } = await import("../db-location.js");
-  const { openStores, MemoryAdmissionDecisionStore } = await import("../../../adapters/store/index.js");
+  const { openStores, MemoryAdmissionDecisionStore, offThreadDecisionWriter } = await import(
+    "../../../adapters/store/index.js"
+  );
   const { CachedImageFacts, loadImageFactsIndex } = await import("../../../services/admission/index.js");
   const stores = await openStores(dbLocation(flags.db, ctx), { create: false });
   const facts = new CachedImageFacts({
@@ -380,11 +382,14 @@ async function runServe(flags: ServeFlags, ctx: CliContext): Promise<void> {
     ctx.stderr.write(
       `palisade: no database at ${stores.location}: admission decisions are not recorded (--db names one)\n`,
     );
+  // A SQLite file is written by a worker thread with its own connection: an INSERT of a decision (5-15 KiB) is
+  // synchronous, and on this thread every review waited behind it. This thread only serialises the rows.
+  const writer = recordable ? offThreadDecisionWriter(stores) : undefined;
   const recorder = new DecisionRecorder({
-    store: stores.admissionDecisions,
+    store: writer ?? stores.admissionDecisions,
     // A buffered decision keeps its messages (about 10 KiB for a review with dozens of violations): 10,000 is ten
-    // seconds at 1,000 reviews/s and about 100 MiB. A batch of 25 holds the event loop a
-    // millisecond or two (SQLite writes are synchronous), and the loop runs between batches.
+    // seconds at 1,000 reviews/s and about 100 MiB. Batches of 25 go to the store one after another, the loop
+    // running between them.
     maxBuffered: 10_000,
     batchSize: 25,
     flushEveryMs: 200,
@@ -393,7 +398,8 @@ async function runServe(flags: ServeFlags, ctx: CliContext): Promise<void> {
       maxCount: positiveInt(flags.decisionsMax, "--decisions-max"),
     },
     pruneEveryMs: 60_000,
-    // About a millisecond of SQLite per step with these rows; the loop runs between steps.
+    // A step of 500 rows holds the store's write lock a few milliseconds (the writer's thread, or PostgreSQL);
+    // the loop runs between steps.
     pruneChunk: 500,
     now: () => ctx.now(),
     log: (line) => ctx.stderr.write(`palisade: ${line}\n`),
@@ -508,6 +514,7 @@ async function runServe(flags: ServeFlags, ctx: CliContext): Promise<void> {
   await stopWatch();
   await analysis?.close();
   await recorder.close();
+  await writer?.close();
   await stores.close();
 }
 
