@@ -36,6 +36,16 @@ export {
   REGISTRY_CA_LIMITS,
   type RegistryCa,
 } from "./registry-tls.js";
+export {
+  type AttachedBundle,
+  COSIGN_SIMPLE_SIGNING_MEDIA,
+  type CosignSignatureLayer,
+  digestTag,
+  fetchSignatureMaterial,
+  SIGNATURE_FETCH_LIMITS,
+  SIGSTORE_BUNDLE_MEDIA,
+  type SignatureMaterial,
+} from "./signature-artifacts.js";
 export type {
   ImageSource,
   ImageSourceDescriptor,

@@ -32,6 +32,8 @@ export interface Descriptor {
   size: number;
   platform?: Platform | undefined;
   annotations?: Record<string, string> | undefined;
+  /** OCI 1.1: the type of the artifact a manifest descriptor points at (referrers indexes carry it). */
+  artifactType?: string | undefined;
 }
 
 export interface Platform {
@@ -45,6 +47,8 @@ export interface ImageManifest {
   config: Descriptor;
   layers: Descriptor[];
   annotations?: Record<string, string> | undefined;
+  /** OCI 1.1 artifact manifests (a Sigstore bundle, an SBOM) say what they carry here. */
+  artifactType?: string | undefined;
 }
 
 export interface ImageIndex {
@@ -95,6 +99,7 @@ function parseDescriptor(v: unknown, what: string): Descriptor {
     if (typeof v.platform.variant === "string") d.platform.variant = v.platform.variant;
   }
   if (isRecord(v.annotations)) d.annotations = asStringMap(v.annotations);
+  if (typeof v.artifactType === "string") d.artifactType = v.artifactType;
   return d;
 }
 
@@ -132,6 +137,7 @@ export function parseImageManifest(doc: unknown, what = "image manifest"): Image
     layers: doc.layers.map((l, i) => parseDescriptor(l, `${what} layers[${i}]`)),
   };
   if (isRecord(doc.annotations)) m.annotations = asStringMap(doc.annotations);
+  if (typeof doc.artifactType === "string") m.artifactType = doc.artifactType;
   return m;
 }
 

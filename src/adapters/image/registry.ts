@@ -65,6 +65,11 @@ export interface RegistryOptions extends SourceOptions {
   timeoutMs?: number | undefined;
   /** Time limit for one layer download. Default 15 min. */
   blobTimeoutMs?: number | undefined;
+  /**
+   * Aborts every request of the client (a caller's overall budget, over the per-request limits above): a slow
+   * body or a chain of slow requests stops there.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 const MAX_REDIRECTS = 5;
@@ -102,7 +107,8 @@ export function parseChallenge(header: string): Challenge | undefined {
   return { scheme: m[1].toLowerCase(), params };
 }
 
-async function readBody(res: Response, maxBytes: number, what: string): Promise<Buffer> {
+/** Read a response body whole, refusing one over `maxBytes` (declared or streamed). */
+export async function readBody(res: Response, maxBytes: number, what: string): Promise<Buffer> {
   const len = Number(res.headers.get("content-length") ?? "NaN");
   if (Number.isFinite(len) && len > maxBytes) {
     await res.body?.cancel();
@@ -264,7 +270,8 @@ export class RegistryClient {
 
   /** GET with auth challenge handling and manual redirects. */
   async get(path: string, accept: string | undefined, timeoutMs: number): Promise<Response> {
-    const signal = AbortSignal.timeout(timeoutMs);
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = this.opts.signal ? AbortSignal.any([timeout, this.opts.signal]) : timeout;
     for (let attempt = 0; attempt < 2; attempt++) {
       let url = new URL(`${this.base}${path}`);
       let sameOrigin = true;

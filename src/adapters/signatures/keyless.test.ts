@@ -258,7 +258,7 @@ describe("keyless signatures (a Fulcio-like CA, CT log and transparency log made
     await v.verify(D("1"), exact);
     await v.verify(D("1"), exact);
     await v.verify(D("1"), wanted({ issuer: ISSUER, subjectRegExp: ".+" }));
-    expect(v.stats).toEqual({ hits: 1, misses: 2 });
+    expect(v.stats).toEqual({ hits: 1, misses: 2, fetches: 0, fetchErrors: 0, pastDeadline: 0 });
   });
 
   it("refuses a trusted root that does not parse at start, naming the file and field", async () => {

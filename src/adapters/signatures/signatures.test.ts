@@ -88,7 +88,7 @@ describe("signature verification (sigstore, offline, keys and bundles made here)
     const v = await createSignatureVerifier({ bundlesDir: dir, keys: { k: pem(release.publicKey) } });
     await v.verify(D("1"), { keys: ["k"], keyless: [] });
     await v.verify(D("1"), { keys: ["k"], keyless: [] });
-    expect(v.stats).toEqual({ hits: 1, misses: 1 });
+    expect(v.stats).toEqual({ hits: 1, misses: 1, fetches: 0, fetchErrors: 0, pastDeadline: 0 });
   });
 
   it("refuses a key that is not a public key at start", async () => {
