@@ -286,6 +286,8 @@ export async function createSignatureVerifier(opts: {
   cache?: SignatureCacheOptions | undefined;
   /** Fetch the material of one image (default: from its registry, adapters/image); replaceable for tests. */
   fetchMaterial?: typeof fetchSignatureMaterial;
+  /** Counters to add to (shared by the verifiers a reloaded policy replaces); default a new set. */
+  stats?: SignatureStats | undefined;
 }): Promise<SignatureVerifier> {
   const { bundleFromJSON } = await import("@sigstore/bundle");
   const { toSignedEntity, toTrustMaterial, Verifier } = await import("@sigstore/verify");
@@ -334,7 +336,13 @@ export async function createSignatureVerifier(opts: {
   const cache = new TtlCache<SignatureCheck>(cacheOpts);
   const materials = new TtlCache<SignatureMaterial>(cacheOpts);
   const flights = new Map<string, Promise<SignatureMaterial>>();
-  const stats: SignatureStats = { hits: 0, misses: 0, fetches: 0, fetchErrors: 0, pastDeadline: 0 };
+  const stats: SignatureStats = opts.stats ?? {
+    hits: 0,
+    misses: 0,
+    fetches: 0,
+    fetchErrors: 0,
+    pastDeadline: 0,
+  };
   const fetchMaterial = opts.fetchMaterial ?? fetchSignatureMaterial;
 
   function withKeys(entity: Entity, keyNames: readonly string[]): SignatureCheck {
@@ -455,7 +463,9 @@ export async function createSignatureVerifier(opts: {
     const running = flights.get(k);
     if (running) return running;
     stats.fetches++;
-    const p = fetchMaterial(image.registry, image.repository, digest, {
+    // Docker Hub's API host is not the name references use.
+    const host = image.registry === "docker.io" ? "registry-1.docker.io" : image.registry;
+    const p = fetchMaterial(host, image.repository, digest, {
       ...reg.options(image.registry),
       signal: AbortSignal.timeout(reg.fetchTimeoutMs),
     })

@@ -71,6 +71,10 @@ export interface WebhookOptions {
     | undefined;
   /** Cache counters shown in /metrics. */
   cacheStats?: (() => { hits: number; misses: number }) | undefined;
+  /** Signature verification counters shown in /metrics (cache, registry fetches, fetches past a deadline). */
+  signatureStats?:
+    | (() => { hits: number; misses: number; fetches: number; fetchErrors: number; pastDeadline: number })
+    | undefined;
 }
 
 /** Counters a caller can read (health pages, tests). */
@@ -310,6 +314,39 @@ export function createWebhook(opts: WebhookOptions): Webhook {
       loopDelay.reset();
     },
   });
+
+  if (opts.signatureStats) {
+    const read = opts.signatureStats;
+    const SIGNATURE_COUNTERS = [
+      [
+        "palisade_admission_signature_cache_hits_total",
+        "Signature verifications answered from the cache.",
+        "hits",
+      ],
+      ["palisade_admission_signature_cache_misses_total", "Signature verifications computed.", "misses"],
+      ["palisade_admission_signature_fetches_total", "Registry fetches of an image's signatures.", "fetches"],
+      [
+        "palisade_admission_signature_fetch_errors_total",
+        "Registry fetches of signatures that failed (the review follows the failure policy).",
+        "fetchErrors",
+      ],
+      [
+        "palisade_admission_signature_fetch_past_deadline_total",
+        "Reviews answered by the failure policy while their signature fetch was still running.",
+        "pastDeadline",
+      ],
+    ] as const;
+    for (const [name, help, key] of SIGNATURE_COUNTERS)
+      new Counter({
+        name,
+        help,
+        registers: [metrics],
+        collect() {
+          this.reset();
+          this.inc(read()[key]);
+        },
+      });
+  }
 
   // Event-loop lag: how late a 20 ms timer fires. A loop that far behind is already queueing requests.
   let lag = 0;

@@ -22,6 +22,7 @@ export type {
   PodSecurityRule,
   PolicyIssue,
   SignatureRequirement,
+  SignatureSource,
   UnanalysedAction,
 } from "./policy-file.js";
 export {
@@ -32,6 +33,7 @@ export {
   POLICY_KIND,
   parseAdmissionPolicyFile,
   RULE_MODES,
+  SIGNATURE_SOURCES,
 } from "./policy-file.js";
 export type {
   AdmissionOperation,

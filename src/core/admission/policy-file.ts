@@ -24,9 +24,11 @@
  *       forbiddenTags: [latest]
  *       requireDigest: false
  *       deniedDigests: []
+ *     signaturesFrom: both           # registry | dir | both: where signatures are looked for (default both)
  *     signatures:
  *       - images: ["ghcr.io/acme/*"]
  *         keys: [keys/release.pub]   # files, read by the caller
+ *         from: registry             # this rule's own source, over signaturesFrom
  *       - images: ["ghcr.io/acme/web*"]
  *         keyless:                   # a Fulcio-style certificate's OIDC issuer and subject (SAN)
  *           - {issuer: "https://token.actions.githubusercontent.com", subjectRegExp: "https://github\\.com/acme/.+"}
@@ -84,7 +86,16 @@ export interface SignatureRequirement {
   keyless: readonly KeylessIdentity[];
   /** The TrustedRoot file (as written in the policy) keyless certificates are verified against; read by the caller. */
   trustedRoot?: string | undefined;
+  /**
+   * Where the signatures are looked for: the image's registry (cosign's `.sig` tag, OCI referrers), the bundles
+   * directory the caller names, or both (the directory first). Absent: both.
+   */
+  from?: SignatureSource | undefined;
 }
+
+/** Where a signature requirement's signatures come from. */
+export type SignatureSource = "registry" | "dir" | "both";
+export const SIGNATURE_SOURCES: readonly SignatureSource[] = ["registry", "dir", "both"];
 
 /** A parsed policy file, before the caller reads the files it names (exceptions, keys). */
 export interface AdmissionPolicyFile {
@@ -132,6 +143,7 @@ const TOP_KEYS = new Set([
   "vulnerabilities",
   "images",
   "signatures",
+  "signaturesFrom",
   "mutation",
   "rules",
   "exceptions",
@@ -315,11 +327,14 @@ export function parseAdmissionPolicyFile(
     };
   }
 
+  const signaturesFrom =
+    oneOf(doc.signaturesFrom, ["signaturesFrom"], SIGNATURE_SOURCES) ?? ("both" as SignatureSource);
   list(doc.signatures, ["signatures"]).forEach((raw, i) => {
     const path = ["signatures", i];
     const r = record(raw, path);
     if (!r) return;
-    known(r, path, ["images", "keys", "keyless", "trustedRoot"]);
+    known(r, path, ["images", "keys", "keyless", "trustedRoot", "from"]);
+    const from = oneOf(r.from, [...path, "from"], SIGNATURE_SOURCES) ?? signaturesFrom;
     const imgs = strings(r.images, [...path, "images"], true);
     if (imgs.length === 0) issue([...path, "images"], "is required");
     const keys = strings(r.keys, [...path, "keys"]);
@@ -369,7 +384,7 @@ export function parseAdmissionPolicyFile(
       );
     if (keys.length === 0 && keyless.length === 0 && r.keyless === undefined)
       issue(path, "must name at least one key or keyless identity");
-    policy.signatures.push({ images: imgs, keys, keyless, ...(trustedRoot ? { trustedRoot } : {}) });
+    policy.signatures.push({ images: imgs, keys, keyless, ...(trustedRoot ? { trustedRoot } : {}), from });
   });
 
   const mutation = record(doc.mutation, ["mutation"]);

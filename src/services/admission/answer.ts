@@ -16,9 +16,13 @@ import type { Labels } from "../../core/k8s/index.js";
 export interface AdmissionFactSources {
   /** The namespace's labels; undefined when it is not known. */
   namespaceLabels(namespace: string): Labels | undefined | Promise<Labels | undefined>;
-  /** Facts for the images named (as written); an image left out is one nothing is known about. */
+  /**
+   * Facts for the images named (as written); an image left out is one nothing is known about. `signal` aborts when
+   * the review was answered by its deadline: a lookup still fetching may stop waiting (and count it).
+   */
   imageFacts(
     images: readonly string[],
+    opts?: { signal?: AbortSignal | undefined },
   ): ReadonlyMap<string, ImageFacts> | Promise<ReadonlyMap<string, ImageFacts>>;
   /** Images nothing is known about, to analyse later (the queue must not block the answer). */
   queueForAnalysis?(images: readonly string[]): void;
@@ -42,11 +46,12 @@ export async function answerAdmissionReview(body: unknown, opts: AnswerOptions):
   const parsed = parseAdmissionReview(body);
   if (!parsed.ok) return { httpStatus: 400, body: { error: parsed.error } };
   const req = parsed.request;
+  const gaveUp = new AbortController();
   const evaluate = async (): Promise<AdmissionDecision> => {
     const named = requestImages(req);
     const [namespaceLabels, images] = await Promise.all([
       req.namespace === "" ? {} : opts.sources.namespaceLabels(req.namespace),
-      opts.sources.imageFacts(named),
+      opts.sources.imageFacts(named, { signal: gaveUp.signal }),
     ]);
     const facts: AdmissionFacts = { namespaceLabels, images, now: opts.now?.() };
     if (opts.sources.queueForAnalysis) {
@@ -60,9 +65,15 @@ export async function answerAdmissionReview(body: unknown, opts: AnswerOptions):
   };
   let decision: AdmissionDecision;
   try {
+    const evaluation = evaluate();
+    // Answered by the deadline: the evaluation's outcome no longer matters (and must not be an unhandled rejection).
+    evaluation.catch(() => {});
     decision = await Promise.race([
-      evaluate(),
-      opts.deadline.then((reason) => failureDecision(req, opts.policy, reason)),
+      evaluation,
+      opts.deadline.then((reason) => {
+        gaveUp.abort();
+        return failureDecision(req, opts.policy, reason);
+      }),
     ]);
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);

@@ -35,4 +35,9 @@ export {
   decisionRecord,
 } from "./recorder.js";
 export { PolicyReloader, type PolicyReloaderOptions, type PolicyReloadStatus } from "./reload.js";
-export { type VerifySignature, withSignatures } from "./signatures.js";
+export {
+  type ImageFactsLookup,
+  type SignatureLookup,
+  type VerifySignature,
+  withSignatures,
+} from "./signatures.js";

@@ -21,6 +21,11 @@ export interface LoadedAdmissionPolicy {
   trustedRootFiles: Record<string, string>;
   /** Every file the policy was read from (the policy, its exceptions file, key and trusted root files): what to watch. */
   files: string[];
+  /**
+   * The signature requirements that read the bundles directory only (`from: dir`), as `file:line: signatures[i]`:
+   * the caller must name the directory for them.
+   */
+  signaturesFromDir: string[];
 }
 
 /** The directory part of a path as the user wrote it ("" for a bare file name). */
@@ -62,10 +67,20 @@ export async function loadAdmissionPolicy(path: string, read: ConfigReader): Pro
     if (s.trustedRoot !== undefined) trustedRootFiles[s.trustedRoot] = relativeToPolicy(path, s.trustedRoot);
   for (const f of Object.values(keyFiles)) files.push(f);
   for (const f of Object.values(trustedRootFiles)) files.push(f);
+  const signaturesFromDir: string[] = [];
+  file.signatures.forEach((s, i) => {
+    if (s.from !== "dir") return;
+    const line =
+      doc.lineOf(["signatures", i, "from"]) ??
+      doc.lineOf(["signaturesFrom"]) ??
+      doc.lineOf(["signatures", i]);
+    signaturesFromDir.push(`${path}${line === undefined ? "" : `:${line}`}: signatures[${i}]`);
+  });
   return {
     policy: admissionPolicyFromFile(file, exceptions),
     keyFiles,
     trustedRootFiles,
     files: [...new Set(files)],
+    signaturesFromDir,
   };
 }

@@ -280,7 +280,7 @@ describe("palisade admission test --signatures (keys and bundles made here)", ()
       );
       writeFileSync(
         join(dir, "policy.yaml"),
-        'apiVersion: palisade.dev/v1alpha1\nkind: AdmissionPolicy\ndefaultMode: enforce\nsignatures:\n  - {images: ["registry.acme.internal/*"], keys: [release.pub]}\n',
+        'apiVersion: palisade.dev/v1alpha1\nkind: AdmissionPolicy\ndefaultMode: enforce\nsignatures:\n  - {images: ["registry.acme.internal/*"], keys: [release.pub], from: dir}\n',
       );
       const pod = (name: string, digest: string) =>
         `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, namespace: shop}\nspec:\n  containers: [{name: app, image: "registry.acme.internal/api@${digest}"}]\n`;
@@ -319,6 +319,8 @@ describe("palisade admission test --signatures (keys and bundles made here)", ()
       ]);
       expect(without.code).toBe(2);
       expect(without.stderr).toContain("--signatures DIR");
+      // The rule that reads the directory only is named with its line.
+      expect(without.stderr).toContain(`${join(dir, "policy.yaml")}:5: signatures[0]`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { AdmissionPolicy, ImageFacts } from "../../../core/admission/index.js";
+import type { AdmissionPolicy } from "../../../core/admission/index.js";
 import { PalisadeError } from "../../../core/errors/index.js";
 import type { CliContext } from "../context.js";
 import { storesDbOption } from "../db-location.js";
@@ -45,6 +45,7 @@ interface ServeFlags {
   registryCa?: string;
   maxImageBytes?: string;
   dangerouslyAllowHttp?: boolean;
+  signatureTimeout: string;
 }
 
 interface InstallFlags {
@@ -65,7 +66,15 @@ interface TestFlags extends InputOptions {
   signatures?: string;
   output: string;
   db?: string;
+  registryAuth?: string;
+  registryCa?: string;
+  dangerouslyAllowHttp?: boolean;
+  signatureTimeout: string;
 }
+
+const SIGNATURES_HELP =
+  "Sigstore bundles by digest (<alg>-<hex>.sigstore.json) for the policy's signatures, beside the registry's";
+const SIGNATURE_TIMEOUT_HELP = "the whole registry fetch of one image's signatures";
 
 const EMPTY_ANALYSIS = { queued: 0, inFlight: 0, analyzed: 0, failed: 0, dropped: 0 };
 
@@ -85,36 +94,54 @@ const durationMs = (v: string, flag: string): number => {
   return n * unit;
 };
 
+/** Where signatures come from besides the policy: the bundles directory and how registries are read. */
+interface SignatureSetup {
+  /** --signatures DIR, relative to the cwd. */
+  dir?: string | undefined;
+  /** --registry-auth FILE. */
+  registryAuth?: string | undefined;
+  /** --registry-ca FILE. */
+  registryCa?: string | undefined;
+  dangerouslyAllowHttp?: boolean | undefined;
+  /** --signature-timeout: the whole registry fetch of one image's signatures. */
+  timeoutMs: number;
+  /** How long a verification (and the registry's answer) is kept, and how many; a failed fetch at most 10 s. */
+  cache?: { ttlMs: number; maxEntries: number } | undefined;
+  /** Counters shared by the verifiers of every policy generation (serve's /metrics). */
+  stats?: import("../../../adapters/signatures/index.js").SignatureStats | undefined;
+}
+
+type FactsLookup = import("../../../services/admission/index.js").ImageFactsLookup;
+
 /**
  * The policy (default: the namespace labels only) and the image-facts lookup with signatures verified when the
- * policy requires them (bundles from --signatures DIR, keys and trusted roots the policy names).
+ * policy requires them (from the images' registries and --signatures DIR, by keys and trusted roots the policy
+ * names).
  */
 async function loadPolicy(
   path: string | undefined,
   ctx: CliContext,
   /** null: signatures are not verified here (install only reads the policy's failure policy and mutation). */
-  signaturesDir?: string | null,
+  setup?: SignatureSetup | null,
 ): Promise<{
   policy: AdmissionPolicy;
   /** The files read (policy, exceptions, keys): what serve watches. */
   files: string[];
-  withSignatures: (
-    lookup: (images: readonly string[]) => Promise<ReadonlyMap<string, ImageFacts>>,
-  ) => (images: readonly string[]) => Promise<ReadonlyMap<string, ImageFacts>>;
+  withSignatures: (lookup: FactsLookup) => FactsLookup;
 }> {
   const { DEFAULT_ADMISSION_POLICY } = await import("../../../core/admission/index.js");
   if (path === undefined) return { policy: DEFAULT_ADMISSION_POLICY, files: [], withSignatures: (l) => l };
   const { readConfigFile } = await import("../../../adapters/config/index.js");
   const admission = await import("../../../services/admission/index.js");
-  const { policy, keyFiles, trustedRootFiles, files } = await admission.loadAdmissionPolicy(path, (p) =>
-    readConfigFile(p, ctx.cwd),
-  );
-  if (!policy.signatures?.length || signaturesDir === null)
+  const { policy, keyFiles, trustedRootFiles, files, signaturesFromDir } =
+    await admission.loadAdmissionPolicy(path, (p) => readConfigFile(p, ctx.cwd));
+  if (!policy.signatures?.length || setup === null || setup === undefined)
     return { policy, files, withSignatures: (l) => l };
-  if (signaturesDir === undefined)
+  const signaturesDir = setup.dir;
+  if (signaturesDir === undefined && signaturesFromDir.length > 0)
     throw new PalisadeError(
       "USAGE",
-      "the policy requires signatures: name the directory of bundles with --signatures DIR",
+      `the policy reads signatures from the bundles directory only (from: dir): name it with --signatures DIR\n  ${signaturesFromDir.join("\n  ")}`,
     );
   const { readFileSync } = await import("node:fs");
   const { resolve } = await import("node:path");
@@ -134,15 +161,49 @@ async function loadPolicy(
       what: "trusted root",
     });
   const { createSignatureVerifier } = await import("../../../adapters/signatures/index.js");
+  const registry = policy.signatures.some((s) => s.from !== "dir")
+    ? await registryReading(setup, ctx)
+    : undefined;
   const verifier = await createSignatureVerifier({
-    bundlesDir: resolve(ctx.cwd, signaturesDir),
+    bundlesDir: signaturesDir === undefined ? undefined : resolve(ctx.cwd, signaturesDir),
     keys,
     trustedRoots,
+    registry,
+    stats: setup.stats,
+    cache: setup.cache ? { ...setup.cache, clock: () => performance.now() } : undefined,
   });
   return {
     policy,
     files,
-    withSignatures: (l) => admission.withSignatures(l, policy, (d, k) => verifier.verify(d, k)),
+    withSignatures: (l) => admission.withSignatures(l, policy, (d, k, at) => verifier.verify(d, k, at)),
+  };
+}
+
+/** How the verifier reads registries: credentials per host, extra CAs, plain http only when allowed. */
+async function registryReading(
+  setup: SignatureSetup,
+  ctx: CliContext,
+): Promise<import("../../../adapters/signatures/index.js").RegistrySignatureOptions> {
+  const { resolve } = await import("node:path");
+  const ki = await import("../../../adapters/known-images/index.js");
+  const auth = setup.registryAuth
+    ? await ki.loadRegistryAuthFile(resolve(ctx.cwd, setup.registryAuth))
+    : undefined;
+  for (const c of auth?.coverage ?? []) ctx.stderr.write(`palisade: ${c.message}\n`);
+  const ca = setup.registryCa
+    ? await (await import("../../../adapters/image/index.js")).loadRegistryCaFile(
+        resolve(ctx.cwd, setup.registryCa),
+      )
+    : undefined;
+  return {
+    options: (registry) => ({
+      auth: ki.registryAuthFor(auth, registry),
+      ca,
+      dangerouslyAllowHttp: setup.dangerouslyAllowHttp === true,
+      timeoutMs: setup.timeoutMs,
+    }),
+    fetchTimeoutMs: setup.timeoutMs,
+    errorTtlMs: Math.min(setup.cache?.ttlMs ?? 10_000, 10_000),
   };
 }
 
@@ -192,10 +253,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--registry-ca <file>", "extra CA certificates (PEM) for registries")
     .option("--max-image-bytes <size>", "largest image analysed")
     .option("--dangerously-allow-http", "allow plain-http registries that are not on loopback")
-    .option(
-      "--signatures <dir>",
-      "Sigstore bundles by digest (<alg>-<hex>.sigstore.json) for the policy's signatures",
-    )
+    .option("--signatures <dir>", SIGNATURES_HELP)
+    .option("--signature-timeout <duration>", SIGNATURE_TIMEOUT_HELP, "10s")
     .addHelpText("after", HELP_SERVE);
   serve.addOption(storesDbOption(ctx));
   serve.action(async (flags: ServeFlags) => runServe(flags, ctx));
@@ -224,10 +283,14 @@ export function register(program: Command, ctx: CliContext): void {
     .description("Decide manifests offline exactly as the webhook would")
     .argument("[paths...]", "manifest files or directories ('-' for stdin)")
     .option("--policy <file>", "admission policy")
+    .option("--signatures <dir>", SIGNATURES_HELP)
     .option(
-      "--signatures <dir>",
-      "Sigstore bundles by digest (<alg>-<hex>.sigstore.json) for the policy's signatures",
+      "--registry-auth <file>",
+      'registry credentials for signatures: a Docker config.json with "auths"',
     )
+    .option("--registry-ca <file>", "extra CA certificates (PEM) for registries")
+    .option("--dangerously-allow-http", "allow plain-http registries that are not on loopback")
+    .option("--signature-timeout <duration>", SIGNATURE_TIMEOUT_HELP, "30s")
     .addOption(outputOption(["table", "json"] as const, "table"))
     .addHelpText("after", HELP_TEST);
   addInputOptions(test);
@@ -235,7 +298,13 @@ export function register(program: Command, ctx: CliContext): void {
 }
 
 async function runTest(paths: string[], flags: TestFlags, ctx: CliContext): Promise<void> {
-  const { policy, withSignatures } = await loadPolicy(flags.policy, ctx, flags.signatures);
+  const { policy, withSignatures } = await loadPolicy(flags.policy, ctx, {
+    dir: flags.signatures,
+    registryAuth: flags.registryAuth,
+    registryCa: flags.registryCa,
+    dangerouslyAllowHttp: flags.dangerouslyAllowHttp,
+    timeoutMs: durationMs(flags.signatureTimeout, "--signature-timeout"),
+  });
   const { sources, readers } = await inventoryInputs(flags, paths, ctx);
   const { loadInventory } = await import("../../../services/inventory/index.js");
   const { admissionTest } = await import("../../../services/admission/index.js");
@@ -276,15 +345,25 @@ async function runTest(paths: string[], flags: TestFlags, ctx: CliContext): Prom
 async function runServe(flags: ServeFlags, ctx: CliContext): Promise<void> {
   const { readFileSync, watchFile, unwatchFile, appendFileSync, watch } = await import("node:fs");
   const { resolve, dirname, basename } = await import("node:path");
-  const initial = await loadPolicy(flags.policy, ctx, flags.signatures);
+  const ttlMs = durationMs(flags.cacheTtl, "--cache-ttl");
+  const cacheSize = positiveInt(flags.cacheSize, "--cache-size");
+  const signatureStats = { hits: 0, misses: 0, fetches: 0, fetchErrors: 0, pastDeadline: 0 };
+  const signatureSetup: SignatureSetup = {
+    dir: flags.signatures,
+    registryAuth: flags.registryAuth,
+    registryCa: flags.registryCa,
+    dangerouslyAllowHttp: flags.dangerouslyAllowHttp,
+    timeoutMs: durationMs(flags.signatureTimeout, "--signature-timeout"),
+    cache: { ttlMs, maxEntries: cacheSize },
+    stats: signatureStats,
+  };
+  const initial = await loadPolicy(flags.policy, ctx, signatureSetup);
   const { policy } = initial;
   const m = /^(.*):(\d+)$/.exec(flags.listen);
   if (!m) throw new PalisadeError("USAGE", "--listen must be HOST:PORT");
   const host = (m[1] as string).replace(/^\[(.*)\]$/, "$1");
   const port = Number(m[2]);
   const deadlineMs = durationMs(flags.deadline, "--deadline");
-  const ttlMs = durationMs(flags.cacheTtl, "--cache-ttl");
-  const cacheSize = positiveInt(flags.cacheSize, "--cache-size");
   const maxInFlight = positiveInt(flags.maxInFlight, "--max-in-flight");
   if (!flags.namespaces?.length && !flags.kubeconfig)
     throw new PalisadeError("USAGE", "namespace labels need --namespaces PATH or --kubeconfig FILE");
@@ -366,7 +445,7 @@ async function runServe(flags: ServeFlags, ctx: CliContext): Promise<void> {
   }
   const sourcesFor = (loaded: Awaited<ReturnType<typeof loadPolicy>>) => ({
     namespaceLabels,
-    imageFacts: loaded.withSignatures((images) => facts.get(images)),
+    imageFacts: loaded.withSignatures((images: readonly string[]) => facts.get(images)),
     ...(analysis ? { queueForAnalysis: (images: readonly string[]) => analysis?.enqueue(images) } : {}),
   });
 
@@ -411,7 +490,7 @@ async function runServe(flags: ServeFlags, ctx: CliContext): Promise<void> {
   let watchers: { close(): void }[] = [];
   let hook: ReturnType<typeof createWebhook> | undefined;
   const reloader = new PolicyReloader({
-    load: () => loadPolicy(flags.policy, ctx, flags.signatures),
+    load: () => loadPolicy(flags.policy, ctx, signatureSetup),
     apply: (loaded) => {
       hook?.setPolicy(loaded.policy, sourcesFor(loaded));
       watchPolicyFiles(loaded.files);
@@ -459,6 +538,7 @@ async function runServe(flags: ServeFlags, ctx: CliContext): Promise<void> {
     ready,
     policyStatus: flags.policy === undefined ? undefined : () => reloader.status(),
     cacheStats: () => facts.stats,
+    signatureStats: () => signatureStats,
     recorderStats: recordable ? () => recorder.stats() : undefined,
     analysisStats: analysis ? () => analysis?.stats() ?? EMPTY_ANALYSIS : undefined,
     onDecision: (d, endpoint, request) => {
