@@ -134,6 +134,7 @@ signatures:
           },
         ],
         trustedRoot: "sigstore/trusted_root.json",
+        from: "both",
       },
     ]);
     expect(trustedRootFiles).toEqual({
@@ -172,6 +173,58 @@ signatures:
       "keyless-bad.yaml:8: signatures[0].keyless[2].subjectRegExp: not a regular expression: Invalid regular expression: /(/u: Unterminated group",
       "keyless-bad.yaml:4: signatures[0].trustedRoot: is required with keyless identities (a TrustedRoot JSON file naming the certificate authority)",
       "keyless-bad.yaml:11: signatures[1].trustedRoot: is only used with keyless identities",
+    ]);
+  });
+
+  it("signatures come from the registry, the bundles directory or both: globally (signaturesFrom) or per rule (from)", async () => {
+    const p = file(
+      "sources.yaml",
+      `apiVersion: palisade.dev/v1alpha1
+kind: AdmissionPolicy
+signaturesFrom: registry
+signatures:
+  - {images: [a/*], keys: [k.pub]}
+  - images: [b/*]
+    keys: [k.pub]
+    from: dir
+  - {images: [c/*], keys: [k.pub], from: both}
+`,
+    );
+    const { policy, signaturesFromDir } = await loadAdmissionPolicy(p, read);
+    expect(policy.signatures?.map((s) => [s.images[0], s.from])).toEqual([
+      ["a/*", "registry"],
+      ["b/*", "dir"],
+      ["c/*", "both"],
+    ]);
+    // The rules that need the directory, named with the line of their source.
+    expect(signaturesFromDir).toEqual([`${join(dir, "sources.yaml")}:8: signatures[1]`]);
+    const global = file(
+      "dir-global.yaml",
+      "apiVersion: palisade.dev/v1alpha1\nkind: AdmissionPolicy\nsignaturesFrom: dir\nsignatures:\n  - {images: [a/*], keys: [k.pub]}\n",
+    );
+    expect((await loadAdmissionPolicy(global, read)).signaturesFromDir).toEqual([
+      `${join(dir, "dir-global.yaml")}:3: signatures[0]`,
+    ]);
+    const bad = file(
+      "sources-bad.yaml",
+      `apiVersion: palisade.dev/v1alpha1
+kind: AdmissionPolicy
+signaturesFrom: rekor
+signatures:
+  - images: [a/*]
+    keys: [k.pub]
+    from: [registry]
+`,
+    );
+    const err = await loadAdmissionPolicy(bad, read).catch((e: unknown) => e);
+    expect(
+      (err as Error).message
+        .split("\n")
+        .slice(1)
+        .map((l) => l.trim().replace(`${dir}/`, "")),
+    ).toEqual([
+      'sources-bad.yaml:3: signaturesFrom: must be one of registry, dir, both, got "rekor"',
+      'sources-bad.yaml:7: signatures[0].from: must be one of registry, dir, both, got ["registry"]',
     ]);
   });
 

@@ -70,10 +70,15 @@ export async function loadAdmissionPolicy(path: string, read: ConfigReader): Pro
   const signaturesFromDir: string[] = [];
   file.signatures.forEach((s, i) => {
     if (s.from !== "dir") return;
-    const line =
-      doc.lineOf(["signatures", i, "from"]) ??
-      doc.lineOf(["signaturesFrom"]) ??
-      doc.lineOf(["signatures", i]);
+    // The line that made it read the directory: the rule's own `from`, else the global `signaturesFrom`.
+    const data = doc.data as { signatures?: unknown[]; signaturesFrom?: unknown } | undefined;
+    const rule = data?.signatures?.[i];
+    const own = typeof rule === "object" && rule !== null && "from" in rule;
+    const line = own
+      ? doc.lineOf(["signatures", i, "from"])
+      : data?.signaturesFrom !== undefined
+        ? doc.lineOf(["signaturesFrom"])
+        : doc.lineOf(["signatures", i]);
     signaturesFromDir.push(`${path}${line === undefined ? "" : `:${line}`}: signatures[${i}]`);
   });
   return {
