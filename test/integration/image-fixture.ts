@@ -1,4 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -222,4 +223,43 @@ export function buildBaseAndChild(work: string): { layout: string } {
   write(join(b1, "rootfs"), "var/lib/dpkg/status", status([...base, ["curl", "7.88.1-10+deb12u5"]]));
   run("umoci", ["repack", "--image", `${layout}:child`, b1]);
   return { layout };
+}
+
+/**
+ * An OCI layout written by hand, for artifacts umoci does not make (cosign's `.sig` manifests, Sigstore bundle
+ * artifacts, referrers indexes): blobs by digest and named manifests, pushed with skopeo like any image.
+ */
+export class HandMadeLayout {
+  private readonly refs: { mediaType: string; digest: string; size: number; name: string }[] = [];
+  constructor(readonly dir: string) {
+    mkdirSync(join(dir, "blobs", "sha256"), { recursive: true });
+    writeFileSync(join(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+  }
+
+  /** Store a blob; its descriptor (without media type). */
+  blob(bytes: Buffer): { digest: string; size: number } {
+    const hex = createHash("sha256").update(bytes).digest("hex");
+    writeFileSync(join(this.dir, "blobs", "sha256", hex), bytes);
+    return { digest: `sha256:${hex}`, size: bytes.length };
+  }
+
+  /** Store a manifest or index under `name` (the layout's ref name); its descriptor. */
+  manifest(name: string, doc: Record<string, unknown>): { mediaType: string; digest: string; size: number } {
+    const mediaType = String(doc.mediaType);
+    const d = { mediaType, ...this.blob(Buffer.from(JSON.stringify(doc))) };
+    this.refs.push({ ...d, name });
+    writeFileSync(
+      join(this.dir, "index.json"),
+      JSON.stringify({
+        schemaVersion: 2,
+        manifests: this.refs.map((r) => ({
+          mediaType: r.mediaType,
+          digest: r.digest,
+          size: r.size,
+          annotations: { "org.opencontainers.image.ref.name": r.name },
+        })),
+      }),
+    );
+    return d;
+  }
 }

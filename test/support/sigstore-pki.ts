@@ -277,7 +277,45 @@ export class TransparencyLog {
    * checkpoint signed as a note by the same key.
    */
   append(envelope: { payload: Buffer; signature: Buffer; certificate: Buffer }, integratedTime: Date) {
+    return this.appendBody(this.dsseBody(envelope), integratedTime);
+  }
+
+  /**
+   * Append a hashedrekord v0.0.1 entry (what `cosign sign` logs for a `.sig` signature: the payload's SHA-256, the
+   * signature over it, the certificate) and return it as cosign's `dev.sigstore.cosign/bundle` annotation holds it:
+   * `{SignedEntryTimestamp, Payload: {body, integratedTime, logIndex, logID}}`.
+   */
+  appendHashedRekord(
+    signed: { payload: Buffer; signature: Buffer; certificate: Buffer },
+    integratedTime: Date,
+  ): string {
     const body = Buffer.from(
+      canonical({
+        apiVersion: "0.0.1",
+        kind: "hashedrekord",
+        spec: {
+          data: { hash: { algorithm: "sha256", value: sha256(signed.payload).toString("hex") } },
+          signature: {
+            content: signed.signature.toString("base64"),
+            publicKey: { content: Buffer.from(pem(signed.certificate)).toString("base64") },
+          },
+        },
+      }),
+    );
+    const entry = this.appendBody(body, integratedTime);
+    return JSON.stringify({
+      SignedEntryTimestamp: entry.inclusionPromise.signedEntryTimestamp,
+      Payload: {
+        body: entry.canonicalizedBody,
+        integratedTime: Number(entry.integratedTime),
+        logIndex: Number(entry.logIndex),
+        logID: this.key.logId.toString("hex"),
+      },
+    });
+  }
+
+  private dsseBody(envelope: { payload: Buffer; signature: Buffer; certificate: Buffer }): Buffer {
+    return Buffer.from(
       canonical({
         apiVersion: "0.0.1",
         kind: "dsse",
@@ -296,6 +334,10 @@ export class TransparencyLog {
         },
       }),
     );
+  }
+
+  private appendBody(body: Buffer, integratedTime: Date) {
+    const kind = (JSON.parse(body.toString("utf8")) as { kind: string }).kind;
     const logIndex = this.leaves.length;
     this.leaves.push(leafHash(body));
     const seconds = Math.floor(integratedTime.getTime() / 1000);
@@ -321,7 +363,7 @@ export class TransparencyLog {
     return {
       logIndex: String(logIndex),
       logId: { keyId: this.key.logId.toString("base64") },
-      kindVersion: { kind: "dsse", version: "0.0.1" },
+      kindVersion: { kind, version: "0.0.1" },
       integratedTime: String(seconds),
       inclusionPromise: { signedEntryTimestamp: set.toString("base64") },
       inclusionProof: {
@@ -420,6 +462,42 @@ export class SigstoreInstance {
     });
   }
 
+  /**
+   * A keyless signature as cosign's `.sig` tag stores it: the simple-signing payload (a layer blob) and the layer's
+   * annotations: the signature over the payload, the leaf certificate and chain (PEM), and the Rekor bundle of a
+   * hashedrekord entry. `payloadDigest` signs another digest than the one named (a signature for another image).
+   */
+  cosignSignature(
+    reference: string,
+    digest: string,
+    o: SignOptions & { payloadDigest?: string },
+  ): { payload: Buffer; annotations: Record<string, string> } {
+    const ephemeral = newKey();
+    const ca = o.ca ?? this.ca;
+    const leaf = issueLeaf(ca, this.ctLog, ephemeral.publicKey, {
+      subject: o.subject,
+      issuer: o.issuer,
+      notBefore: o.issuedAt,
+      notAfter: new Date(o.issuedAt.getTime() + 10 * 60_000),
+      serial: this.serial++,
+    });
+    const payload = simpleSigningPayload(reference, o.payloadDigest ?? digest);
+    const signature = sign("sha256", payload, ephemeral.privateKey);
+    const bundle = this.tlog.appendHashedRekord(
+      { payload, signature, certificate: leaf },
+      o.loggedAt ?? new Date(o.issuedAt.getTime() + 60_000),
+    );
+    return {
+      payload: o.tamper ? o.tamper(payload) : payload,
+      annotations: {
+        "dev.cosignproject.cosign/signature": signature.toString("base64"),
+        "dev.sigstore.cosign/certificate": pem(leaf),
+        "dev.sigstore.cosign/chain": `${pem(ca.intermediate)}${pem(ca.root)}`,
+        "dev.sigstore.cosign/bundle": bundle,
+      },
+    };
+  }
+
   /** The TrustedRoot JSON naming this instance's CA chain, transparency log and CT log. */
   trustedRoot(): string {
     const start = this.notBefore.toISOString();
@@ -461,3 +539,18 @@ export class SigstoreInstance {
 
 /** The public key of a certificate (for tests that compare). */
 export const certificateKey = (der: Buffer): KeyObject => createPublicKey({ key: pem(der), format: "pem" });
+
+/** A signature made with a key, as `cosign sign --key` stores it in the `.sig` tag (no certificate, no log). */
+export function cosignKeySignature(
+  privateKey: KeyObject,
+  reference: string,
+  digest: string,
+): { payload: Buffer; annotations: Record<string, string> } {
+  const payload = simpleSigningPayload(reference, digest);
+  return {
+    payload,
+    annotations: {
+      "dev.cosignproject.cosign/signature": sign("sha256", payload, privateKey).toString("base64"),
+    },
+  };
+}

@@ -131,7 +131,12 @@ export async function fetchSignatureMaterial(
           `${registry}/${repository}:${digestTag(digest)}`,
         ).manifests;
     }
-    const bundles = (referrers ?? []).filter((d) => isBundleMedia(d.artifactType));
+    // A descriptor without artifactType (tools that rewrite the tag schema's index drop it) is read to see.
+    const bundles = (referrers ?? []).filter((d) =>
+      d.artifactType === undefined
+        ? d.mediaType === MEDIA.OCI_MANIFEST || d.mediaType === ""
+        : isBundleMedia(d.artifactType),
+    );
     if (bundles.length > SIGNATURE_FETCH_LIMITS.maxReferrers)
       out.skipped.push(
         `${where}: ${bundles.length - SIGNATURE_FETCH_LIMITS.maxReferrers} bundles over the ${SIGNATURE_FETCH_LIMITS.maxReferrers} read`,
@@ -145,6 +150,7 @@ export async function fetchSignatureMaterial(
       );
       const m = parseImageManifest(parseJsonDocument(manifestBytes, what), what);
       const layer = m.layers.find((l) => isBundleMedia(l.mediaType));
+      if (d.artifactType === undefined && !isBundleMedia(m.artifactType)) continue; // another kind of referrer
       if (layer === undefined) {
         out.skipped.push(`${what}: no Sigstore bundle layer`);
         continue;
