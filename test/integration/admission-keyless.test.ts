@@ -210,7 +210,8 @@ signatures:
           "CERTIFICATE_ERROR: Failed to verify certificate chain: certificate is not valid or expired at the specified date",
         ),
         tampered: failed("TLOG_BODY_ERROR: DSSE payload hash mismatch"),
-        unsigned: `no signature bundle for ${digests.get("unsigned")} [image/signature]`,
+        // The policy says nothing of where signatures come from: the directory, then the registry (both).
+        unsigned: `no signature for ${digests.get("unsigned")}: no bundle in the signatures directory, no ${digests.get("unsigned")?.replace(":", "-")}.sig tag and no Sigstore bundle referrer in ${repo} [image/signature]`,
       });
     }, 120_000);
   },
