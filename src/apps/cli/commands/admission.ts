@@ -16,11 +16,14 @@ come from the store (--db), cached for --cache-ttl with at most --cache-size ima
 are reloaded when the files change, and so is the policy (a policy that does not load keeps the old one).
 Decisions are recorded in the store in the background (--decisions-retention, --decisions-max). Without
 --policy, Pod Security is exactly what each namespace's pod-security.kubernetes.io labels say and nothing
-else acts.`;
+else acts. Signatures the policy requires are read from each image's registry (cosign's .sig tag, OCI
+referrers; --registry-auth, --registry-ca) and --signatures DIR, verified offline, cached like image facts;
+a fetch that fails or outlives --deadline is answered by the policy's failurePolicy.`;
 
 const HELP_TEST = `
 Decides every Pod and workload in the input as the webhook would decide its CREATE (the same code path);
-Namespaces in the input supply their labels. Exit 1 when any is denied, 2 on usage or input errors.`;
+Namespaces in the input supply their labels. Signatures the policy requires are read from each image's
+registry and --signatures DIR as the webhook reads them. Exit 1 when any is denied, 2 on usage or input errors.`;
 
 interface ServeFlags {
   listen: string;
