@@ -51,6 +51,10 @@ export interface NatsServer {
   kill9(): Promise<void>;
   /** Start again on the same port and store directory. */
   start(): Promise<void>;
+  /** SIGSTOP: the process freezes (its connections stay open, it answers nothing), as a starved one would. */
+  freeze(): void;
+  /** SIGCONT after {@link freeze}. */
+  thaw(): void;
   stop(): Promise<void>;
 }
 
@@ -84,11 +88,19 @@ export async function startNatsServer(): Promise<NatsServer> {
       });
       await waitForPort(port);
     },
+    freeze() {
+      child?.kill("SIGSTOP");
+    },
+    thaw() {
+      child?.kill("SIGCONT");
+    },
     async kill9() {
+      child?.kill("SIGCONT");
       child?.kill("SIGKILL");
       await exited();
     },
     async stop() {
+      child?.kill("SIGCONT");
       child?.kill("SIGTERM");
       await exited();
       await rm(dir, { recursive: true, force: true });
