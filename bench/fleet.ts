@@ -16,12 +16,18 @@
  * central acknowledging it, which it does only after its transaction committed (sampled: the stored time of up to
  * 2,000 messages against the consumer's ack floor, polled every 100 ms: the resolution); central CPU seconds
  * (utime+stime of the server's processes, /proc: independent of load) and RSS; this process's CPU (the sensors).
+ * Evaluations: the central evaluates each cluster whose state changed from its object state (the snapshot ingest:
+ * posture, PSS, RBAC, netpol, images, remediation), at most once per `evaluate` seconds per cluster (the server's
+ * --evaluate-interval, default its own 30 s); per phase, the evaluations that ended, the objects they read and the
+ * CPU seconds the central spent while they ran (its /metrics; that includes consumer work interleaved with them),
+ * in a table of their own. The first table's central CPU includes them; the second gives it without them, the
+ * figure to compare with runs of the central before it evaluated.
  * Same-run references: `node -e 0`, and JSON.parse of the churn deltas' JSON (what the central parses).
  * Bounded: every wait has a deadline (`max` seconds per phase); the stream, database and files are removed after
  * each step, also after a failure.
  *
  *   npm run build && npx tsx bench/fleet.ts [clusters=10,30,100] [pods=1500] [day=600] [replacements=1]
- *     [state=postgres|sqlite] [max=900]
+ *     [state=postgres|sqlite] [max=900] [evaluate=SECONDS]
  *   (key=value arguments; PALISADE_BENCH_PG_URL: the PostgreSQL to create the per-step database in)
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
@@ -51,6 +57,9 @@ const DAY_S = Number(args.get("day") ?? 600);
 const REPLACEMENTS = Number(args.get("replacements") ?? 1);
 const STATE = args.get("state") ?? "postgres";
 const MAX_S = Number(args.get("max") ?? 900);
+/** The central's --evaluate-interval in seconds; unset: the server's default. */
+const EVALUATE_S = args.get("evaluate");
+const ADMIN_TOKEN = `fleet-bench-${randomBytes(12).toString("hex")}`;
 const NATS = process.env.PALISADE_BENCH_NATS_URL ?? "nats://127.0.0.1:4222";
 const PG_ADMIN = process.env.PALISADE_BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const CLI = resolve(import.meta.dirname, "../dist/cli/palisade.js");
@@ -271,6 +280,8 @@ function usage(pids: readonly number[]): { cpuS: number; rss: number } {
 interface Central {
   child: ChildProcess;
   pids: number[];
+  /** The central's evaluation counters now (its /metrics). */
+  evaluation(): Promise<EvaluationCounters>;
   stop(): Promise<void>;
 }
 
@@ -278,10 +289,11 @@ async function startCentral(db: string, stream: string, prefix: string, dir: str
   const port = await freePort();
   const argv = [CLI, "serve", "--listen", `127.0.0.1:${port}`, "--db", db, "--nats", NATS];
   argv.push("--nats-stream", stream, "--nats-subject-prefix", prefix);
+  if (EVALUATE_S !== undefined) argv.push("--evaluate-interval", `${EVALUATE_S}s`);
   const child = spawn(process.execPath, argv, {
     cwd: dir,
     stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, PALISADE_LOG_LEVEL: "warn" },
+    env: { ...process.env, PALISADE_LOG_LEVEL: "warn", PALISADE_ADMIN_TOKEN: ADMIN_TOKEN },
   });
   let err = "";
   child.stderr?.setEncoding("utf8").on("data", (s: string) => {
@@ -300,6 +312,18 @@ async function startCentral(db: string, stream: string, prefix: string, dir: str
   return {
     child,
     pids: processTree(child.pid as number),
+    async evaluation() {
+      const r = await fetch(`http://127.0.0.1:${port}/metrics`, {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      const text = await r.text();
+      const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
+      return {
+        evaluations: value(/^palisade_fleet_evaluations_total\{result="evaluated"\} (\S+)$/m),
+        objects: value(/^palisade_fleet_evaluated_objects_total (\S+)$/m),
+        cpuS: value(/^palisade_fleet_evaluation_cpu_seconds_total (\S+)$/m),
+      };
+    },
     async stop() {
       if (child.exitCode === null) child.kill("SIGTERM");
       const t = setTimeout(() => child.kill("SIGKILL"), 30_000);
@@ -455,7 +479,15 @@ async function lags(
 // -------------------------------------------------------------------------------------------------------------
 // One step
 
+interface EvaluationCounters {
+  evaluations: number;
+  objects: number;
+  cpuS: number;
+}
+
 interface PhaseFigures {
+  /** Evaluations that ended in the phase, objects they read, central CPU while they ran. */
+  evaluation: EvaluationCounters;
   deltas: number;
   wallS: number;
   deltasPerS: number;
@@ -524,6 +556,7 @@ async function step(clusters: number): Promise<StepFigures> {
       limitS: number,
     ): Promise<PhaseFigures & { seqFrom: number; seqTo: number; t0: number; tPublished: number }> => {
       const seqFrom = (await jsm.streams.info(stream)).state.last_seq + 1;
+      const e0 = await central.evaluation();
       const c0 = usage(central.pids).cpuS;
       const s0 = process.cpuUsage();
       const t0 = Date.now();
@@ -536,10 +569,16 @@ async function step(clusters: number): Promise<StepFigures> {
       const drained = await w.until(seqTo, deadline);
       const end = drained ? (w.committedAt(seqTo) ?? Date.now()) : Date.now();
       const c1 = usage(central.pids).cpuS;
+      const e1 = await central.evaluation();
       const s1 = process.cpuUsage(s0);
       const wallS = (end - t0) / 1000;
       const inPhase = w.polls.filter((p) => p.t >= t0 && p.t <= end);
       return {
+        evaluation: {
+          evaluations: e1.evaluations - e0.evaluations,
+          objects: e1.objects - e0.objects,
+          cpuS: e1.cpuS - e0.cpuS,
+        },
         deltas,
         wallS,
         deltasPerS: deltas / wallS,
@@ -680,6 +719,25 @@ for (const r of results) {
     );
   }
 }
+console.log("");
+console.log(
+  `Evaluations from the fleet object state (--evaluate-interval ${EVALUATE_S === undefined ? "default" : `${EVALUATE_S}s`}); central CPU while they ran, and the central's CPU without it:`,
+);
+console.log("");
+console.log(
+  "| clusters | phase | evaluations | objects read | evaluation CPU s | CPU s per evaluation | CPU ms per 1k objects evaluated | central CPU s per 10k deltas without evaluations |",
+);
+console.log("|---:|---|---:|---:|---:|---:|---:|---:|");
+for (const r of results)
+  for (const [name, p] of [
+    ["list", r.list],
+    ["churn", r.churn],
+  ] as const) {
+    const e = p.evaluation;
+    console.log(
+      `| ${r.clusters} | ${name} | ${e.evaluations} | ${e.objects} | ${e.cpuS.toFixed(1)} | ${e.evaluations > 0 ? (e.cpuS / e.evaluations).toFixed(2) : "-"} | ${e.objects > 0 ? ((e.cpuS / e.objects) * 1e6).toFixed(0) : "-"} | ${(((p.centralCpuS - e.cpuS) / p.deltas) * 10_000).toFixed(2)} |`,
+    );
+  }
 console.log("");
 for (const r of results)
   console.log(
