@@ -410,7 +410,11 @@ export async function writeSnapshot(file: string, n: number, seed = 42): Promise
   return { objects: count, bytes, kinds };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+// Run as a script only when it is this file (bundled into another bench, every module shares the bundle's URL).
+if (
+  import.meta.url === `file://${process.argv[1]}` &&
+  /gen-snapshot\.[cm]?[jt]s$/.test(process.argv[1] ?? "")
+) {
   const file = process.argv[2];
   if (!file) throw new Error("usage: gen-snapshot.ts OUT.json [objects]");
   const s = await writeSnapshot(file, Number(process.argv[3] ?? 100_000));
