@@ -1,0 +1,70 @@
+/**
+ * What a scan's inventory holds per object (issue: scale): a generated snapshot (bench/gen-snapshot.ts) loaded as
+ * `palisade scan -o json` loads it (streamed, members compacted as the scan's analyzers read them), then the live
+ * heap after two forced collections, in bytes per object; then, for the kinds given, each part of their objects
+ * replaced in turn by a shared empty value and the live heap freed by it, in bytes per object of that kind.
+ *
+ *   npx tsx --expose-gc bench/inventory-parts.ts [objects=20000] [kinds=Pod,ReplicaSet,Deployment,ConfigMap]
+ */
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadSnapshotFiles } from "../src/adapters/manifests/index.js";
+import type { KObject } from "../src/core/inventory/index.js";
+import { loadInventory } from "../src/services/inventory/index.js";
+import { writeSnapshot } from "./gen-snapshot.js";
+
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error("run with --expose-gc");
+const live = (): number => {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+};
+const n = Number(process.argv[2] ?? 20000);
+const kinds = (process.argv[3] ?? "Pod,ReplicaSet,Deployment,ConfigMap").split(",");
+const file = join(tmpdir(), `palisade-inventory-parts-${n}.json`);
+try {
+  await writeSnapshot(file, n);
+  const base = live();
+  const { inventory: inv } = await loadInventory(
+    { snapshots: [file] },
+    {
+      rereadable: true,
+      snapshots: (files, budget, sink) =>
+        loadSnapshotFiles([...files], { budget, ...(sink ? { onObject: sink } : {}) }),
+    },
+    { compactMembers: "scan" },
+  );
+  let cur = live();
+  console.log(
+    `${inv.objects.length} objects: ${((cur - base) / inv.objects.length).toFixed(0)} bytes per object`,
+  );
+  const EMPTY = Object.freeze({});
+  const NONE: never[] = [];
+  const parts: [string, (o: KObject) => void][] = [
+    ["labels", (o) => void (o.labels = EMPTY)],
+    ["annotations", (o) => void (o.annotations = EMPTY)],
+    ["ownerReferences", (o) => void (o.ownerReferences = NONE)],
+    ["uid", (o) => void (o.uid = "")],
+    ["source", (o) => void (o.source = { file: "", line: 0, column: 0 })],
+    ["raw.metadata", (o) => void (o.raw.metadata = EMPTY)],
+    ["raw.spec", (o) => void (o.raw.spec = EMPTY)],
+    ["raw.status", (o) => void (o.raw.status = EMPTY)],
+    ["raw.data", (o) => void (o.raw.data = EMPTY)],
+  ];
+  console.log("| Kind | Objects | Part | Bytes each |\n|---|---|---|---|");
+  for (const kind of kinds) {
+    const os = inv.objects.filter((o) => o.ref.kind === kind);
+    for (const [part, drop] of parts) {
+      for (const o of os) drop(o);
+      const now = live();
+      console.log(
+        `| ${kind} | ${os.length} | ${part} | ${((cur - now) / Math.max(1, os.length)).toFixed(0)} |`,
+      );
+      cur = now;
+    }
+  }
+} finally {
+  rmSync(file, { force: true });
+}
