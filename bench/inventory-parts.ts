@@ -43,15 +43,60 @@ try {
   const EMPTY = Object.freeze({});
   const NONE: never[] = [];
   const parts: [string, (o: KObject) => void][] = [
-    ["labels", (o) => void (o.labels = EMPTY)],
-    ["annotations", (o) => void (o.annotations = EMPTY)],
-    ["ownerReferences", (o) => void (o.ownerReferences = NONE)],
-    ["uid", (o) => void (o.uid = "")],
-    ["source", (o) => void (o.source = { file: "", line: 0, column: 0 })],
-    ["raw.metadata", (o) => void (o.raw.metadata = EMPTY)],
-    ["raw.spec", (o) => void (o.raw.spec = EMPTY)],
-    ["raw.status", (o) => void (o.raw.status = EMPTY)],
-    ["raw.data", (o) => void (o.raw.data = EMPTY)],
+    [
+      "labels",
+      (o) => {
+        o.labels = EMPTY;
+      },
+    ],
+    [
+      "annotations",
+      (o) => {
+        o.annotations = EMPTY;
+      },
+    ],
+    [
+      "ownerReferences",
+      (o) => {
+        o.ownerReferences = NONE;
+      },
+    ],
+    [
+      "uid",
+      (o) => {
+        o.uid = "";
+      },
+    ],
+    [
+      "source",
+      (o) => {
+        o.source = { file: "", line: 0, column: 0 };
+      },
+    ],
+    [
+      "raw.metadata",
+      (o) => {
+        o.raw.metadata = EMPTY;
+      },
+    ],
+    [
+      "raw.spec",
+      (o) => {
+        o.raw.spec = EMPTY;
+      },
+    ],
+    [
+      "raw.status",
+      (o) => {
+        o.raw.status = EMPTY;
+      },
+    ],
+    [
+      "raw.data",
+      (o) => {
+        o.raw.data = EMPTY;
+      },
+    ],
   ];
   console.log("| Kind | Objects | Part | Bytes each |\n|---|---|---|---|");
   for (const kind of kinds) {
