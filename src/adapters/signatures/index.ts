@@ -524,6 +524,11 @@ export async function createSignatureVerifier(opts: {
     const ok = results.find((r) => r.check.verified);
     if (ok) return ok.check;
     if (results.length === 0) {
+      if (looked.registry === undefined && !looked.dir)
+        return {
+          verified: false,
+          reason: `no signature for ${digest}: the rule's source has nothing to read (no signatures directory, or an image reference without a registry)`,
+        };
       if (looked.registry === undefined)
         return { verified: false, reason: `no signature bundle for ${digest}` };
       const where = `${looked.dir ? "no bundle in the signatures directory, " : ""}no ${digestTag(digest)}.sig tag and no Sigstore bundle referrer in ${looked.registry}`;

@@ -141,6 +141,14 @@ describe("signatures from the registry: cosign .sig layers verified, fetches sha
     expect(reg.calls).toHaveLength(1);
   });
 
+  it("a rule whose source has nothing to read says so (registry only, no image location)", async () => {
+    const v = await verifier(fakeRegistry().fetchMaterial, { t: 0 });
+    expect(await v.verify(D("1"), wanted)).toEqual({
+      verified: false,
+      reason: `no signature for ${D("1")}: the rule's source has nothing to read (no signatures directory, or an image reference without a registry)`,
+    });
+  });
+
   it("the cache is bounded: the least recently used image is forgotten", async () => {
     const reg = fakeRegistry();
     const v = await verifier(reg.fetchMaterial, { t: 0 });
