@@ -30,6 +30,24 @@ export interface DecisionRow {
 export const DECISION_COLUMNS =
   "at, uid, endpoint, allowed, evaluated, operation, kind, namespace, name, username, rules, details";
 
+/** A row's values in DECISION_COLUMNS order: the bind parameters of an INSERT. */
+export function decisionValues(r: DecisionRow): (string | number)[] {
+  return [
+    r.at,
+    r.uid,
+    r.endpoint,
+    r.allowed,
+    r.evaluated,
+    r.operation,
+    r.kind,
+    r.namespace,
+    r.name,
+    r.username,
+    r.rules,
+    r.details,
+  ];
+}
+
 /** Validate a decision and give its columns; INPUT on a bad time or a missing uid. */
 export function decisionRow(d: AdmissionDecisionInput): DecisionRow {
   if (!(d.at instanceof Date) || Number.isNaN(d.at.getTime()))

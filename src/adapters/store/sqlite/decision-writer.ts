@@ -12,7 +12,13 @@
  */
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
-import { checkChunk, checkRetention, DECISION_COLUMNS, decisionRow } from "../decision-rows.js";
+import {
+  checkChunk,
+  checkRetention,
+  DECISION_COLUMNS,
+  decisionRow,
+  decisionValues,
+} from "../decision-rows.js";
 import type { AdmissionDecisionInput, AdmissionDecisionStore, DecisionPruneOptions } from "../ports.js";
 import { sqliteFailure } from "./connection.js";
 import { DECISION_SQL } from "./decision-sql.js";
@@ -165,23 +171,7 @@ export class OffThreadDecisionWriter implements Pick<AdmissionDecisionStore, "ap
   async append(decisions: readonly AdmissionDecisionInput[]): Promise<void> {
     // Validated and serialised here (INPUT for a bad decision, nothing of the batch written); the rows are flat
     // strings and numbers, cheap to post.
-    const rows = decisions.map((d) => {
-      const r = decisionRow(d);
-      return [
-        r.at,
-        r.uid,
-        r.endpoint,
-        r.allowed,
-        r.evaluated,
-        r.operation,
-        r.kind,
-        r.namespace,
-        r.name,
-        r.username,
-        r.rules,
-        r.details,
-      ];
-    });
+    const rows = decisions.map((d) => decisionValues(decisionRow(d)));
     if (rows.length === 0) return;
     await this.#call({ op: "append", rows } as Omit<Request, "id">);
   }

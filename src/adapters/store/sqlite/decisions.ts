@@ -4,6 +4,7 @@ import {
   DECISION_COLUMNS,
   type DecisionRow,
   decisionRow,
+  decisionValues,
   decisionWhere,
   storedDecisionOf,
   yieldToLoop,
@@ -56,21 +57,7 @@ export class SqliteAdmissionDecisionStore implements AdmissionDecisionStore {
       );
       this.conn.db
         .transaction(() => {
-          for (const r of rows)
-            put.run(
-              r.at,
-              r.uid,
-              r.endpoint,
-              r.allowed,
-              r.evaluated,
-              r.operation,
-              r.kind,
-              r.namespace,
-              r.name,
-              r.username,
-              r.rules,
-              r.details,
-            );
+          for (const r of rows) put.run(decisionValues(r));
         })
         .immediate();
     });
