@@ -172,6 +172,18 @@ async function open(o: NatsOptions): Promise<Connection> {
   }
 }
 
+/** Connect and make sure `cfg`'s stream exists as configured; the connection is closed when the stream cannot be. */
+async function openWithStream(o: NatsOptions, cfg: FleetStreamConfig): Promise<Connection> {
+  const nc = await open(o);
+  try {
+    await ensureStream(await jetstreamManager(nc), cfg);
+  } catch (e) {
+    await nc.close();
+    throw new PalisadeError("IO", `NATS: stream ${cfg.name}: ${(e as Error).message}`, { cause: e });
+  }
+  return nc;
+}
+
 /** Create the stream, or update it to `cfg` when it exists. Idempotent. */
 export async function ensureStream(jsm: JetStreamManager, cfg: FleetStreamConfig): Promise<void> {
   const config = {
@@ -229,13 +241,7 @@ export async function openNatsPublisher(
 ): Promise<DeltaPublisher> {
   const cfg = { ...DEFAULT_STREAM, ...o.stream };
   checkSubjectPrefix(cfg.subjectPrefix);
-  const nc = await open(o);
-  try {
-    await ensureStream(await jetstreamManager(nc), cfg);
-  } catch (e) {
-    await nc.close();
-    throw new PalisadeError("IO", `NATS: stream ${cfg.name}: ${(e as Error).message}`, { cause: e });
-  }
+  const nc = await openWithStream(o, cfg);
   const js: JetStreamClient = jetstream(nc);
   return {
     async publish(d: ObjectDelta) {
@@ -371,13 +377,7 @@ export function natsEventSink(
   let js: Promise<{ nc: Connection; js: JetStreamClient }> | undefined;
   const get = () => {
     js ??= (async () => {
-      const nc = await open(o);
-      try {
-        await ensureStream(await jetstreamManager(nc), cfg);
-      } catch (e) {
-        await nc.close();
-        throw new PalisadeError("IO", `NATS: stream ${cfg.name}: ${(e as Error).message}`, { cause: e });
-      }
+      const nc = await openWithStream(o, cfg);
       return { nc, js: jetstream(nc) };
     })().catch((e: unknown) => {
       js = undefined;
