@@ -115,6 +115,11 @@ export interface PgInstance {
   url: string;
   /** pg_ctl restart -m fast: connections are cut, in-flight transactions roll back. */
   restart(): Promise<void>;
+  /** pg_ctl stop -m fast, keeping the data: connections are cut, in-flight transactions roll back. */
+  halt(): Promise<void>;
+  /** Start it again after `halt`, on the same port and data. */
+  start(): Promise<void>;
+  /** Stop it and remove its data. */
   stop(): Promise<void>;
 }
 
@@ -145,6 +150,12 @@ export async function startPostgres(): Promise<PgInstance> {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     async restart() {
       await ctl("-m", "fast", "-l", join(dir, "log"), "restart");
+    },
+    async halt() {
+      await ctl("-m", "fast", "stop");
+    },
+    async start() {
+      await ctl("-l", join(dir, "log"), "start");
     },
     async stop() {
       await ctl("-m", "immediate", "stop").catch(() => {});
