@@ -35,6 +35,7 @@ import { decide, parseAdmissionReview } from "../src/core/admission/index.js";
 import { POSTURE_RULES } from "../src/core/posture/index.js";
 import { checksFor, LATEST_POLICY_MINOR } from "../src/core/pss/index.js";
 import { loadAdmissionPolicy } from "../src/services/admission/index.js";
+import { bodies, NAMESPACE_LABELS, namespaces, policy } from "./admission-inputs.js";
 
 const steadySeconds = Number(process.argv[2] ?? 30);
 const overloadSeconds = Number(process.argv[3] ?? 10);
@@ -64,99 +65,6 @@ function certs(): { cert: string; key: string } {
   );
   return { cert: join(dir, "cert.pem"), key: join(dir, "key.pem") };
 }
-
-const policy = `apiVersion: palisade.dev/v1alpha1
-kind: AdmissionPolicy
-failurePolicy: Ignore
-defaultMode: warn
-namespaces:
-  - {namespaces: [shop], mode: enforce}
-podSecurity:
-  - {namespaces: ["*"], level: restricted, version: latest}
-posture: {severity: info}
-vulnerabilities: {severity: high, advisories: [CVE-2024-3094], remediated: true, unanalysed: warn}
-images:
-  registries: [registry.acme.internal, "ghcr.io/acme/*"]
-  forbiddenTags: [latest]
-  requireDigest: false
-`;
-const namespaces = `apiVersion: v1
-kind: Namespace
-metadata: {name: shop, labels: {pod-security.kubernetes.io/enforce: baseline, pod-security.kubernetes.io/enforce-version: v1.30}}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: tools}
-`;
-
-const HARDENED = {
-  allowPrivilegeEscalation: false,
-  capabilities: { drop: ["ALL"] },
-  runAsNonRoot: true,
-  readOnlyRootFilesystem: true,
-  seccompProfile: { type: "RuntimeDefault" },
-};
-function review(
-  i: number,
-  ns: string,
-  kind: "Pod" | "Deployment",
-  sc: Record<string, unknown>,
-  image: string,
-) {
-  const podSpec = {
-    containers: [
-      {
-        name: "app",
-        image,
-        securityContext: sc,
-        resources: { limits: { cpu: "1", memory: "512Mi" }, requests: { cpu: "100m", memory: "128Mi" } },
-      },
-      { name: "sidecar", image: "registry.acme.internal/proxy:1.4", securityContext: HARDENED },
-    ],
-  };
-  const object =
-    kind === "Pod"
-      ? {
-          apiVersion: "v1",
-          kind,
-          metadata: { name: `web-${i}`, namespace: ns, labels: { app: "web" } },
-          spec: podSpec,
-        }
-      : {
-          apiVersion: "apps/v1",
-          kind,
-          metadata: { name: `web-${i}`, namespace: ns },
-          spec: {
-            replicas: 3,
-            selector: { matchLabels: { app: "web" } },
-            template: { metadata: { labels: { app: "web" } }, spec: podSpec },
-          },
-        };
-  const [group, version] = kind === "Pod" ? ["", "v1"] : ["apps", "v1"];
-  const resource = kind === "Pod" ? "pods" : "deployments";
-  return JSON.stringify({
-    apiVersion: "admission.k8s.io/v1",
-    kind: "AdmissionReview",
-    request: {
-      uid: `bench-${i}`,
-      kind: { group, version, kind },
-      resource: { group, version, resource },
-      name: `web-${i}`,
-      namespace: ns,
-      operation: "CREATE",
-      userInfo: { username: "system:serviceaccount:ci:deployer", groups: ["system:authenticated"] },
-      object,
-      oldObject: null,
-      dryRun: false,
-    },
-  });
-}
-const bodies = [
-  review(1, "shop", "Pod", HARDENED, "registry.acme.internal/web:2.1"),
-  review(2, "shop", "Pod", { privileged: true }, "nginx:latest"),
-  review(3, "tools", "Deployment", HARDENED, "ghcr.io/acme/api:7"),
-  review(4, "tools", "Deployment", {}, "docker.io/library/redis:7"),
-];
 
 function rss(pid: number): { now: number; peak: number } {
   const s = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -363,17 +271,10 @@ async function main(): Promise<void> {
   const parseUs = ((performance.now() - t1) / parses) * 1000;
   // The decision alone, in this process: what one review costs the server before HTTP and TLS.
   const { policy: loaded } = await loadAdmissionPolicy(join(dir, "policy.yaml"), (p) => readConfigFile(p));
-  const labels: Record<string, Record<string, string>> = {
-    shop: {
-      "pod-security.kubernetes.io/enforce": "baseline",
-      "pod-security.kubernetes.io/enforce-version": "v1.30",
-    },
-    tools: {},
-  };
   const decideOnce = (i: number) => {
     const r = parseAdmissionReview(JSON.parse(bodies[i % bodies.length] as string));
     if (!r.ok) throw new Error(r.error);
-    decide(r.request, loaded, { namespaceLabels: labels[r.request.namespace], images: new Map() });
+    decide(r.request, loaded, { namespaceLabels: NAMESPACE_LABELS[r.request.namespace], images: new Map() });
   };
   for (let i = 0; i < 5000; i++) decideOnce(i);
   const t2 = performance.now();
