@@ -408,10 +408,13 @@ export function createWebhook(opts: WebhookOptions): Webhook {
         bad(res, 400, `body is not JSON: ${e instanceof Error ? e.message : String(e)}`);
         return;
       }
+      // The deadline's timer is set only when a fact source answers later: a review decided from the caches at
+      // once (most) makes no timer, promise or abort signal.
       let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<string>((resolve) => {
-        timer = setTimeout(() => resolve(`no decision within ${limits.deadlineMs} ms`), limits.deadlineMs);
-      });
+      const deadline = () =>
+        new Promise<string>((resolve) => {
+          timer = setTimeout(() => resolve(`no decision within ${limits.deadlineMs} ms`), limits.deadlineMs);
+        });
       try {
         const answer = await answerAdmissionReview(body, {
           policy,
@@ -447,7 +450,7 @@ export function createWebhook(opts: WebhookOptions): Webhook {
         opts.onDecision?.(d, endpoint, answer.request);
         send(res, 200, answer.body);
       } finally {
-        clearTimeout(timer);
+        if (timer !== undefined) clearTimeout(timer);
       }
     } finally {
       inFlight--;

@@ -78,8 +78,13 @@ describe("image facts from the store", () => {
       clock: () => t,
     });
     const a = "registry.acme.internal/api:1.0";
-    expect([...(await cache.get([a, "unknown:1"])).keys()]).toEqual([a]);
-    await cache.get([a, "unknown:1"]);
+    const first = cache.get([a, "unknown:1"]);
+    expect(first).toBeInstanceOf(Promise);
+    expect([...(await first).keys()]).toEqual([a]);
+    // Every image cached: the answer is at hand, not a promise (the review is decided without waiting).
+    const cached = cache.get([a, "unknown:1"]);
+    expect(cached).toBeInstanceOf(Map);
+    expect([...(await cached).keys()]).toEqual([a]);
     expect(cache.stats).toMatchObject({ hits: 2, misses: 2 });
     await cache.get(["x:1", "y:1", "z:1"]);
     expect(cache.size).toBe(2);

@@ -125,8 +125,11 @@ export class CachedImageFacts {
     return this.#loading;
   }
 
-  /** Facts for the images named; an image nothing is known about is left out. */
-  async get(images: readonly string[]): Promise<Map<string, ImageFacts>> {
+  /**
+   * Facts for the images named; an image nothing is known about is left out. Synchronous when every image is in
+   * the cache (the review is then decided without waiting a turn of the loop), a promise otherwise.
+   */
+  get(images: readonly string[]): Map<string, ImageFacts> | Promise<Map<string, ImageFacts>> {
     const out = new Map<string, ImageFacts>();
     const now = this.opts.clock();
     const missing: string[] = [];
@@ -141,6 +144,14 @@ export class CachedImageFacts {
       } else missing.push(image);
     }
     if (missing.length === 0) return out;
+    return this.#getMissing(out, missing, now);
+  }
+
+  async #getMissing(
+    out: Map<string, ImageFacts>,
+    missing: readonly string[],
+    now: number,
+  ): Promise<Map<string, ImageFacts>> {
     const index = await this.#currentIndex();
     for (const image of missing) {
       this.stats.misses++;

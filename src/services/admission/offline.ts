@@ -69,7 +69,9 @@ export function reviewForCreate(
 export async function admissionTest(
   objects: readonly Record<string, unknown>[],
   policy: AdmissionPolicy,
-  imageFacts: (images: readonly string[]) => Promise<ReadonlyMap<string, ImageFacts>> = async () => new Map(),
+  imageFacts: (
+    images: readonly string[],
+  ) => ReadonlyMap<string, ImageFacts> | Promise<ReadonlyMap<string, ImageFacts>> = async () => new Map(),
 ): Promise<OfflineReport> {
   const coverage: CoverageEntry[] = [];
   const labels = new Map<string, Labels>();

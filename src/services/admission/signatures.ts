@@ -22,11 +22,11 @@ export type VerifySignature = (
   at: SignatureLookup,
 ) => Promise<{ verified: boolean; reason: string }>;
 
-/** An image-facts lookup, told when the review no longer waits for it. */
+/** An image-facts lookup, told when the review no longer waits for it; synchronous when it has the answer at hand. */
 export type ImageFactsLookup = (
   images: readonly string[],
   opts?: { signal?: AbortSignal | undefined },
-) => Promise<ReadonlyMap<string, ImageFacts>>;
+) => ReadonlyMap<string, ImageFacts> | Promise<ReadonlyMap<string, ImageFacts>>;
 
 /** Wrap an image-facts lookup so that images needing a signature carry the verification result. */
 export function withSignatures(
