@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { openStores } from "../../adapters/store/index.js";
+import { offThreadDecisionWriter, openStores } from "../../adapters/store/index.js";
 import type {
   AdmissionDecisionInput,
   AdmissionDecisionStore,
@@ -232,5 +235,73 @@ describe("DecisionRecorder", () => {
     expect(rec.stats()).toEqual({ recorded: 2, dropped: 0, failedBatches: 0, pruned: 40, buffered: 0 });
     expect((await stores.admissionDecisions.list()).items.map((d) => d.uid)).toEqual(["u2", "u1"]);
     await stores.close();
+  });
+
+  it("with batches in flight, posts the next without waiting for the store; counts each as it is answered", async () => {
+    const stores = await openStores("memory:");
+    // Test double: a store whose writes complete when the test says (a real one cannot be held on cue).
+    const held: (() => void)[] = [];
+    const sizes: number[] = [];
+    const store = {
+      append: (b: readonly AdmissionDecisionInput[]) => {
+        sizes.push(b.length);
+        const written = stores.admissionDecisions.append(b);
+        return new Promise<void>((resolve) => held.push(() => resolve(written)));
+      },
+      prune: async () => 0,
+    };
+    const rec = new DecisionRecorder({ ...options(store), maxBatchesInFlight: 2 });
+    for (let i = 1; i <= 100; i++) rec.record(input(i));
+    const flushed = rec.flush();
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    // Two batches out, none answered: the third waits for a free slot.
+    expect(sizes).toEqual([40, 40]);
+    expect(rec.stats()).toMatchObject({ recorded: 0, buffered: 20 });
+    held.shift()?.();
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(sizes).toEqual([40, 40, 20]);
+    expect(rec.stats()).toMatchObject({ recorded: 40, buffered: 0 });
+    for (const release of held.splice(0)) release();
+    await flushed;
+    expect(rec.stats()).toEqual({ recorded: 100, dropped: 0, failedBatches: 0, pruned: 0, buffered: 0 });
+    await stores.close();
+  });
+
+  it("loses nothing on shutdown with the off-thread SQLite writer and batches in flight; all readable", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "palisade-recorder-"));
+    try {
+      const stores = await openStores(join(dir, "palisade.db"));
+      const writer = offThreadDecisionWriter(stores);
+      if (writer === undefined) throw new Error("a SQLite file's bundle has an off-thread writer");
+      const rec = new DecisionRecorder({
+        ...options(writer),
+        maxBuffered: 10_000,
+        batchSize: 25,
+        maxBatchesInFlight: 8,
+        retention: {},
+      });
+      // Recorded in three bursts with flushes started between them, then closed at once, as serve stops.
+      for (let i = 1; i <= 3000; i++) {
+        rec.record(input(i));
+        if (i % 1000 === 0) void rec.flush();
+      }
+      await rec.close();
+      await writer.close();
+      expect(rec.stats()).toEqual({ recorded: 3000, dropped: 0, failedBatches: 0, pruned: 0, buffered: 0 });
+      const uids: string[] = [];
+      for (let after: string | undefined; ; ) {
+        const page = await stores.admissionDecisions.list({ limit: 500, after });
+        uids.push(...page.items.map((d) => d.uid));
+        if (page.next === undefined) break;
+        after = page.next;
+      }
+      // Newest first, each once, in the order recorded.
+      expect(uids).toEqual(Array.from({ length: 3000 }, (_, i) => `u${3000 - i}`));
+      await stores.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -16,6 +16,13 @@ export interface DecisionRecorderOptions {
   maxBuffered: number;
   /** Decisions written per batch at most. */
   batchSize: number;
+  /**
+   * Batches handed to the store and not yet acknowledged, at most (default 1: each batch waits for the one before).
+   * More lets a store that queues the writes itself (the off-thread SQLite writer) take the decisions off this
+   * thread's heap as soon as they are flushed, instead of a round trip per batch later: buffered decisions are what
+   * outlives a young-generation collection, and what the major collections that hold the loop then walk.
+   */
+  maxBatchesInFlight?: number | undefined;
   /** Time between flushes while decisions are buffered. */
   flushEveryMs: number;
   /** Keep decisions this long (milliseconds) and at most this many; undefined: no bound of that kind. */
@@ -114,26 +121,54 @@ export class DecisionRecorder {
   }
 
   async #drain(): Promise<void> {
+    const maxInFlight = Math.max(1, this.opts.maxBatchesInFlight ?? 1);
+    const inFlight = new Set<Promise<boolean>>();
     let first = true;
-    while (this.#buffer.length > 0) {
+    let failed = false;
+    while (this.#buffer.length > 0 && !failed) {
       // A write holds the event loop (SQLite is synchronous): between batches, reviews waiting on the loop go first,
       // so a backlog is written in many short holds rather than one long one (what a review's latency sees).
       if (!first) await new Promise<void>((resolve) => setImmediate(resolve));
       first = false;
-      const batch = this.#buffer.splice(0, this.opts.batchSize);
-      try {
-        await this.opts.store.append(batch);
-        this.#stats.recorded += batch.length;
-      } catch (e) {
-        this.#stats.failedBatches++;
-        this.#stats.dropped += batch.length;
-        this.opts.log(
-          `cannot record ${batch.length} admission decisions (dropped): ${e instanceof Error ? e.message : String(e)}`,
-        );
-        break;
-      }
+      while (inFlight.size >= maxInFlight) if (!(await Promise.race(inFlight))) failed = true;
+      if (failed || this.#buffer.length === 0) break;
+      const written = this.#write(this.#buffer.splice(0, this.opts.batchSize));
+      inFlight.add(written);
+      void written.then((ok) => {
+        inFlight.delete(written);
+        if (!ok) failed = true;
+      });
     }
+    await Promise.all(inFlight);
     this.#pruneWhenDue();
+  }
+
+  /**
+   * Hand one batch to the store; true when it was written. Not an async function: only the batch's size is kept
+   * while the store works on it (an async frame would hold the decisions until the store answers).
+   */
+  #write(batch: AdmissionDecisionInput[]): Promise<boolean> {
+    const n = batch.length;
+    let written: Promise<void>;
+    try {
+      written = this.opts.store.append(batch);
+    } catch (e) {
+      written = Promise.reject(e);
+    }
+    return written.then(
+      () => {
+        this.#stats.recorded += n;
+        return true;
+      },
+      (e: unknown) => {
+        this.#stats.failedBatches++;
+        this.#stats.dropped += n;
+        this.opts.log(
+          `cannot record ${n} admission decisions (dropped): ${e instanceof Error ? e.message : String(e)}`,
+        );
+        return false;
+      },
+    );
   }
 
   /** Start a prune when one is due and none runs; it goes on beside later flushes. */

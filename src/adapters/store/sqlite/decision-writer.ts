@@ -168,12 +168,20 @@ export class OffThreadDecisionWriter implements Pick<AdmissionDecisionStore, "ap
     });
   }
 
-  async append(decisions: readonly AdmissionDecisionInput[]): Promise<void> {
-    // Validated and serialised here (INPUT for a bad decision, nothing of the batch written); the rows are flat
-    // strings and numbers, cheap to post.
-    const rows = decisions.map((d) => decisionValues(decisionRow(d)));
-    if (rows.length === 0) return;
-    await this.#call({ op: "append", rows } as Omit<Request, "id">);
+  /**
+   * Validated and serialised here, at the call (INPUT for a bad decision, nothing of the batch written): the rows
+   * are flat strings and numbers, cheap to post, and once posted neither they nor the decisions are held on this
+   * thread while the worker writes them (not an async function, whose frame would keep both until the reply).
+   */
+  append(decisions: readonly AdmissionDecisionInput[]): Promise<void> {
+    let rows: (string | number)[][];
+    try {
+      rows = decisions.map((d) => decisionValues(decisionRow(d)));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (rows.length === 0) return Promise.resolve();
+    return this.#call({ op: "append", rows } as Omit<Request, "id">).then(() => undefined);
   }
 
   async prune(
