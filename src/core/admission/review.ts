@@ -45,7 +45,27 @@ const OPERATIONS: readonly AdmissionOperation[] = ["CREATE", "UPDATE", "DELETE",
 /** Nesting deeper than any real Kubernetes object; the JSON parser recursed already, this bounds our walks. */
 export const MAX_REVIEW_DEPTH = 64;
 
-/** Why a value is refused: a prototype-polluting key or nesting past {@link MAX_REVIEW_DEPTH}; undefined if fine. */
+/**
+ * Whether a value holds a prototype-polluting key or nests past {@link MAX_REVIEW_DEPTH}: the walk every review
+ * takes, building no path (a string per key of every body was a good part of a review's garbage).
+ */
+function isHostile(v: unknown, depth: number): boolean {
+  if (depth > MAX_REVIEW_DEPTH) return true;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (isHostile(v[i], depth + 1)) return true;
+  } else if (isRecord(v)) {
+    for (const k in v) {
+      if (!Object.hasOwn(v, k)) continue;
+      if (FORBIDDEN_KEYS.has(k) || isHostile(v[k], depth + 1)) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Why a value is refused: a prototype-polluting key or nesting past {@link MAX_REVIEW_DEPTH}, with the path of the
+ * first offence; undefined if fine. Walked only when {@link isHostile} found something.
+ */
 function hostile(v: unknown, path: string, depth: number): string | undefined {
   if (depth > MAX_REVIEW_DEPTH) return `${path}: nested deeper than ${MAX_REVIEW_DEPTH} levels`;
   if (Array.isArray(v)) {
@@ -94,7 +114,7 @@ function gvx<K extends "kind" | "resource">(
  */
 export function parseAdmissionReview(body: unknown): ParsedReview {
   if (!isRecord(body)) return { ok: false, error: "body: expected a JSON object (AdmissionReview)" };
-  const bad = hostile(body, "body", 0);
+  const bad = isHostile(body, 0) ? hostile(body, "body", 0) : undefined;
   if (bad) return { ok: false, error: bad };
   if (body.apiVersion !== "admission.k8s.io/v1")
     return {
