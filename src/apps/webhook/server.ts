@@ -151,12 +151,15 @@ export function createWebhook(opts: WebhookOptions): Webhook {
   });
   // Counted here and handed to prom-client when /metrics is read: a review can carry dozens of violations, and
   // prom-client hashes the label set on every increment. Rules and modes are closed sets, so the map stays small.
-  const violationCounts = new Map<string, { rule: string; mode: string; n: number }>();
+  // By rule, then by mode: no key string is built per violation.
+  const violationCounts = new Map<string, Map<string, number>>();
   const countViolation = (rule: string, mode: string) => {
-    const key = `${rule}\u0000${mode}`;
-    const c = violationCounts.get(key);
-    if (c === undefined) violationCounts.set(key, { rule, mode, n: 1 });
-    else c.n++;
+    let byMode = violationCounts.get(rule);
+    if (byMode === undefined) {
+      byMode = new Map();
+      violationCounts.set(rule, byMode);
+    }
+    byMode.set(mode, (byMode.get(mode) ?? 0) + 1);
   };
   new Counter({
     name: "palisade_admission_violations_total",
@@ -165,7 +168,8 @@ export function createWebhook(opts: WebhookOptions): Webhook {
     registers: [metrics],
     collect() {
       this.reset();
-      for (const c of violationCounts.values()) this.inc({ rule: c.rule, mode: c.mode }, c.n);
+      for (const [rule, byMode] of violationCounts)
+        for (const [mode, n] of byMode) this.inc({ rule, mode }, n);
     },
   });
   const latency = new Histogram({
