@@ -133,11 +133,16 @@ export interface ContainerRule {
   check(cv: ContainerView, wv: WorkloadView, env: Env): Hit[];
 }
 
-/** A rule over the whole inventory (Services, ConfigMaps, Namespaces, cross-object checks). */
+/**
+ * A rule over the whole inventory (Services, ConfigMaps, Namespaces, cross-object checks). Its hits may be yielded
+ * one at a time (a generator): the engine turns each into a finding as it comes, so a rule that fires on most
+ * ConfigMaps of a 1M-object snapshot never holds all its hits (issue: scale). A rule that throws part-way has its
+ * earlier hits reported, with a "not-evaluated" coverage entry for the rest.
+ */
 export interface InventoryRule {
   meta: RuleMeta;
   scope: "inventory";
-  check(env: Env): ObjectHit[];
+  check(env: Env): Iterable<ObjectHit>;
 }
 
 export type PostureRule = PodRule | ContainerRule | InventoryRule;
@@ -157,11 +162,23 @@ export function locateField(obj: KObject, fieldPath: string): SourceLocation | u
   return sourceLocation(obj, fieldPath);
 }
 
-function makeReader(obj: KObject, coverage: Map<string, CoverageEntry>): Reader {
-  const invalid = (path: string, expected: string, v: unknown): void => {
+/**
+ * The {@link Reader} of one object: two fields, its methods on the prototype. One is made whenever a rule asks
+ * (`Env.reader`), never kept per object: a reader per object of a 1M-object snapshot, with its closures, held
+ * about 0.5 KB each for the whole run (issue: scale). Coverage is keyed by message, so two readers of one object
+ * report an invalid field once, as one cached reader did.
+ */
+class ObjectReader implements Reader {
+  constructor(
+    private readonly obj: KObject,
+    private readonly coverage: Map<string, CoverageEntry>,
+  ) {}
+
+  private invalid(path: string, expected: string, v: unknown): void {
+    const obj = this.obj;
     const ns = obj.ref.namespace;
     const message = `${obj.ref.kind} ${ns ? `${ns}/` : ""}${obj.ref.name}: ${path} is ${typeName(v)}, expected ${expected}; not evaluated`;
-    if (coverage.has(message)) return;
+    if (this.coverage.has(message)) return;
     const e: CoverageEntry = { reason: "invalid", message, kind: obj.ref.kind };
     if (ns !== undefined) e.namespace = ns;
     const loc = locateField(obj, path);
@@ -169,32 +186,46 @@ function makeReader(obj: KObject, coverage: Map<string, CoverageEntry>): Reader 
       e.location = loc;
       e.subject = loc.file;
     }
-    coverage.set(message, e);
-  };
-  const get = <T>(
+    this.coverage.set(message, e);
+  }
+
+  private get<T>(
     rec: Record<string, unknown> | undefined,
     key: string,
     path: string,
     expected: string,
     ok: (v: unknown) => v is T,
-  ): T | undefined => {
+  ): T | undefined {
     if (rec === undefined || !Object.hasOwn(rec, key)) return undefined;
     const v = rec[key];
     // JSON null is how YAML spells an empty field (`securityContext:`): it means "unset", not a type error.
     if (v === undefined || v === null) return undefined;
     if (ok(v)) return v;
-    invalid(joinPath(path, key), expected, v);
+    this.invalid(joinPath(path, key), expected, v);
     return undefined;
-  };
-  return {
-    bool: (r, k, p) => get(r, k, p, "boolean", (v): v is boolean => typeof v === "boolean"),
-    str: (r, k, p) => get(r, k, p, "string", (v): v is string => typeof v === "string"),
-    int: (r, k, p) =>
-      get(r, k, p, "integer", (v): v is number => typeof v === "number" && Number.isSafeInteger(v)),
-    list: (r, k, p) => get(r, k, p, "array", (v): v is unknown[] => Array.isArray(v)),
-    rec: (r, k, p) => get(r, k, p, "object", isRecord),
-  };
+  }
+
+  bool(r: Record<string, unknown> | undefined, k: string, p: string): boolean | undefined {
+    return this.get(r, k, p, "boolean", isBoolean);
+  }
+  str(r: Record<string, unknown> | undefined, k: string, p: string): string | undefined {
+    return this.get(r, k, p, "string", isString);
+  }
+  int(r: Record<string, unknown> | undefined, k: string, p: string): number | undefined {
+    return this.get(r, k, p, "integer", isSafeInteger);
+  }
+  list(r: Record<string, unknown> | undefined, k: string, p: string): unknown[] | undefined {
+    return this.get(r, k, p, "array", isArray);
+  }
+  rec(r: Record<string, unknown> | undefined, k: string, p: string): Record<string, unknown> | undefined {
+    return this.get(r, k, p, "object", isRecord);
+  }
 }
+
+const isBoolean = (v: unknown): v is boolean => typeof v === "boolean";
+const isString = (v: unknown): v is string => typeof v === "string";
+const isSafeInteger = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v);
+const isArray = (v: unknown): v is unknown[] => Array.isArray(v);
 
 function makeView(w: Workload, read: Reader): WorkloadView {
   const spec = w.podSpec as unknown as Record<string, unknown>;
@@ -244,10 +275,11 @@ export function effective<T>(
   key: string,
   read: (r: Reader) => (rec: Record<string, unknown> | undefined, key: string, path: string) => T | undefined,
 ): Effective<T> | undefined {
+  // Called on the reader: its methods are on its prototype.
   const fn = read(wv.read);
-  const c = fn(cv.sc, key, cv.scPath);
+  const c = fn.call(wv.read, cv.sc, key, cv.scPath);
   if (c !== undefined) return { value: c, path: joinPath(cv.scPath, key), level: "container" };
-  const p = fn(wv.podSC, key, wv.podSCPath);
+  const p = fn.call(wv.read, wv.podSC, key, wv.podSCPath);
   if (p !== undefined) return { value: p, path: joinPath(wv.podSCPath, key), level: "pod" };
   return undefined;
 }
@@ -292,18 +324,10 @@ export function runRules(
   emit?: (f: Finding) => void,
 ): { findings: Finding[]; coverage: CoverageEntry[] } {
   const coverage = new Map<string, CoverageEntry>();
-  const readers = new Map<KObject, Reader>();
   const env: Env = {
     inv,
     opts: { allowedRegistries: [...(options.allowedRegistries ?? [])] },
-    reader(obj) {
-      let r = readers.get(obj);
-      if (!r) {
-        r = makeReader(obj, coverage);
-        readers.set(obj, r);
-      }
-      return r;
-    },
+    reader: (obj) => new ObjectReader(obj, coverage),
   };
   const findings: Finding[] = [];
   // With `emit`, findings go to the caller as produced (in evaluation order) and are not kept.
@@ -386,18 +410,10 @@ export function collectHits(
   const kept = rules.filter((r) => filter.rule(r.meta));
   const out: HitOn[] = [];
   const coverage = new Map<string, CoverageEntry>();
-  const readers = new Map<KObject, Reader>();
   const env: Env = {
     inv,
     opts: { allowedRegistries: [...(options.allowedRegistries ?? [])] },
-    reader(obj) {
-      let r = readers.get(obj);
-      if (!r) {
-        r = makeReader(obj, coverage);
-        readers.set(obj, r);
-      }
-      return r;
-    },
+    reader: (obj) => new ObjectReader(obj, coverage),
   };
   const podRules = kept.filter((r): r is PodRule => r.scope === "pod");
   const containerRules = kept.filter((r): r is ContainerRule => r.scope === "container");
@@ -437,7 +453,8 @@ export function collectHits(
   for (const rule of inventoryRules) {
     let hits: ObjectHit[];
     try {
-      hits = rule.check(env);
+      // Taken whole: a rule that throws part-way pushes none of its hits here.
+      hits = [...rule.check(env)];
     } catch {
       continue;
     }

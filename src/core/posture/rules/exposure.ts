@@ -112,8 +112,7 @@ export const EXPOSURE_RULES: readonly PostureRule[] = [
       compliance: [],
     },
     scope: "inventory",
-    check(env) {
-      const hits: ObjectHit[] = [];
+    *check(env) {
       for (const s of env.inv.services) {
         if (serviceType(env, s) !== "LoadBalancer" || isInternalLB(s)) continue;
         const read = env.reader(s);
@@ -126,15 +125,12 @@ export const EXPOSURE_RULES: readonly PostureRule[] = [
         const all = ranges.length > 0 ? ranges : ann !== undefined ? ann.split(",").map((x) => x.trim()) : [];
         const open = all.length === 0 || all.some((r) => r === "0.0.0.0/0" || r === "::/0");
         if (!open) continue;
-        hits.push(
-          hit(env, s, {
-            fieldPath: "spec.loadBalancerSourceRanges",
-            ...(all.length > 0 ? { evidence: all.join(",") } : {}),
-            message: `Service "${s.ref.name}" load balancer accepts traffic from any address`,
-          }),
-        );
+        yield hit(env, s, {
+          fieldPath: "spec.loadBalancerSourceRanges",
+          ...(all.length > 0 ? { evidence: all.join(",") } : {}),
+          message: `Service "${s.ref.name}" load balancer accepts traffic from any address`,
+        });
       }
-      return hits;
     },
   },
   {
@@ -149,8 +145,7 @@ export const EXPOSURE_RULES: readonly PostureRule[] = [
       compliance: [],
     },
     scope: "inventory",
-    check(env) {
-      const hits: ObjectHit[] = [];
+    *check(env) {
       // Pod template labels per cluster+namespace, so each Service is matched only against its own namespace.
       const podLabels = new Map<string, Labels[]>();
       for (const w of env.inv.workloads) {
@@ -180,15 +175,12 @@ export const EXPOSURE_RULES: readonly PostureRule[] = [
         const matched = candidates.some((labels) => matchesServiceSelector(selector, labels));
         if (matched) continue;
         const text = pairs.map(([k, v]) => `${k}=${v}`).join(",");
-        hits.push(
-          hit(env, s, {
-            fieldPath: "spec.selector",
-            evidence: show(text),
-            message: `Service "${s.ref.name}" selector ${show(text)} matches no pod template in namespace "${s.ref.namespace ?? ""}"`,
-          }),
-        );
+        yield hit(env, s, {
+          fieldPath: "spec.selector",
+          evidence: show(text),
+          message: `Service "${s.ref.name}" selector ${show(text)} matches no pod template in namespace "${s.ref.namespace ?? ""}"`,
+        });
       }
-      return hits;
     },
   },
   {
@@ -204,23 +196,19 @@ export const EXPOSURE_RULES: readonly PostureRule[] = [
       compliance: [],
     },
     scope: "inventory",
-    check(env) {
-      const hits: ObjectHit[] = [];
+    *check(env) {
       for (const s of env.inv.services) {
         const read = env.reader(s);
         const ips = (read.list(read.rec(s.raw, "spec", ""), "externalIPs", "spec") ?? []).filter(
           (x): x is string => typeof x === "string",
         );
         if (ips.length === 0) continue;
-        hits.push(
-          hit(env, s, {
-            fieldPath: "spec.externalIPs",
-            evidence: ips.join(","),
-            message: `Service "${s.ref.name}" claims external IPs ${ips.join(", ")}`,
-          }),
-        );
+        yield hit(env, s, {
+          fieldPath: "spec.externalIPs",
+          evidence: ips.join(","),
+          message: `Service "${s.ref.name}" claims external IPs ${ips.join(", ")}`,
+        });
       }
-      return hits;
     },
   },
   {
@@ -235,20 +223,16 @@ export const EXPOSURE_RULES: readonly PostureRule[] = [
       compliance: [],
     },
     scope: "inventory",
-    check(env) {
-      const hits: ObjectHit[] = [];
+    *check(env) {
       for (const ing of env.inv.ingresses) {
         const read = env.reader(ing);
         const tls = read.list(read.rec(ing.raw, "spec", ""), "tls", "spec") ?? [];
         if (tls.some(isRecord)) continue;
-        hits.push(
-          hit(env, ing, {
-            fieldPath: "spec.tls",
-            message: `Ingress "${ing.ref.name}" has no TLS configuration`,
-          }),
-        );
+        yield hit(env, ing, {
+          fieldPath: "spec.tls",
+          message: `Ingress "${ing.ref.name}" has no TLS configuration`,
+        });
       }
-      return hits;
     },
   },
   {
@@ -263,8 +247,7 @@ export const EXPOSURE_RULES: readonly PostureRule[] = [
       compliance: [],
     },
     scope: "inventory",
-    check(env) {
-      const hits: ObjectHit[] = [];
+    *check(env) {
       for (const ing of env.inv.ingresses) {
         const read = env.reader(ing);
         const spec = read.rec(ing.raw, "spec", "");
@@ -273,22 +256,21 @@ export const EXPOSURE_RULES: readonly PostureRule[] = [
         const tlsHosts = tls
           .flatMap((t) => (Array.isArray(t.hosts) ? t.hosts : []))
           .filter((h) => typeof h === "string");
-        (read.list(spec, "rules", "spec") ?? []).forEach((r, i) => {
-          if (!isRecord(r)) return;
+        const rules = read.list(spec, "rules", "spec") ?? [];
+        for (let i = 0; i < rules.length; i++) {
+          const r = rules[i];
+          if (!isRecord(r)) continue;
           const p = joinPath("spec", "rules", i);
           const host = read.str(r, "host", p);
-          if (host === undefined || host === "") return;
-          if (tlsHosts.some((t) => tlsCovers(t, host))) return;
-          hits.push(
-            hit(env, ing, {
-              fieldPath: joinPath(p, "host"),
-              evidence: host,
-              message: `Ingress "${ing.ref.name}" host ${show(host)} is not covered by any TLS entry`,
-            }),
-          );
-        });
+          if (host === undefined || host === "") continue;
+          if (tlsHosts.some((t) => tlsCovers(t, host))) continue;
+          yield hit(env, ing, {
+            fieldPath: joinPath(p, "host"),
+            evidence: host,
+            message: `Ingress "${ing.ref.name}" host ${show(host)} is not covered by any TLS entry`,
+          });
+        }
       }
-      return hits;
     },
   },
 ];

@@ -157,8 +157,7 @@ export const SECRET_RULES: readonly PostureRule[] = [
       compliance: [NSA.secrets],
     },
     scope: "inventory",
-    check(env) {
-      const hits: ObjectHit[] = [];
+    *check(env) {
       for (const cm of env.inv.configMaps) {
         const read = env.reader(cm);
         const data = read.rec(cm.raw, "data", "");
@@ -167,7 +166,9 @@ export const SECRET_RULES: readonly PostureRule[] = [
         for (const key of Object.keys(data).sort()) {
           const value = read.str(data, key, "data");
           if (value === undefined) continue;
-          detectInValue(key, value).forEach((m, k) => {
+          const found = detectInValue(key, value);
+          for (let k = 0; k < found.length; k++) {
+            const m = found[k] as (typeof found)[number];
             const where = m.line !== undefined ? ` line ${m.line}` : "";
             const hit: ObjectHit = {
               object: cm,
@@ -177,11 +178,10 @@ export const SECRET_RULES: readonly PostureRule[] = [
               discriminator: `${m.kind}#${k}`,
             };
             if (team !== undefined) hit.team = team;
-            hits.push(hit);
-          });
+            yield hit;
+          }
         }
       }
-      return hits;
     },
   },
   {
@@ -226,8 +226,7 @@ export const SECRET_RULES: readonly PostureRule[] = [
       compliance: [NSA.secrets],
     },
     scope: "inventory",
-    check(env) {
-      const hits: ObjectHit[] = [];
+    *check(env) {
       for (const s of env.inv.secrets) {
         const text = s.annotations[LAST_APPLIED];
         // The API caps all annotations at 256 KiB together; anything larger is not from a real cluster.
@@ -255,9 +254,8 @@ export const SECRET_RULES: readonly PostureRule[] = [
         };
         const team = namespaceTeam(env, s);
         if (team !== undefined) hit.team = team;
-        hits.push(hit);
+        yield hit;
       }
-      return hits;
     },
   },
   {
@@ -273,8 +271,7 @@ export const SECRET_RULES: readonly PostureRule[] = [
       compliance: [NSA.secrets, CIS.externalSecrets],
     },
     scope: "inventory",
-    check(env) {
-      const hits: ObjectHit[] = [];
+    *check(env) {
       for (const s of env.inv.secrets) {
         // A SOPS-encrypted manifest carries its metadata in a top-level `sops` field: its values are ciphertext.
         if (s.origin !== "manifest" || s.raw.sops !== undefined) continue;
@@ -302,9 +299,8 @@ export const SECRET_RULES: readonly PostureRule[] = [
         };
         const team = namespaceTeam(env, s);
         if (team !== undefined) hit.team = team;
-        hits.push(hit);
+        yield hit;
       }
-      return hits;
     },
   },
 ];

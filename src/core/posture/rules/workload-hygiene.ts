@@ -195,8 +195,7 @@ const defaultNamespaceRule: InventoryRule = {
     compliance: [NSA.namespaces, CIS.defaultNamespace],
   },
   scope: "inventory",
-  check(env) {
-    const hits: ObjectHit[] = [];
+  *check(env) {
     const team = env.inv.namespaces.get("default")?.team;
     for (const list of DEFAULT_NAMESPACE_KINDS)
       for (const o of env.inv[list]) {
@@ -215,9 +214,8 @@ const defaultNamespaceRule: InventoryRule = {
         };
         if (written) hit.evidence = "default";
         if (team !== undefined) hit.team = team;
-        hits.push(hit);
+        yield hit;
       }
-    return hits;
   },
 };
 
