@@ -3,7 +3,7 @@
 // No top-level await: the bundle's chunks are loaded as scripts (launch.ts), which cannot await at the top.
 import { statSync } from "node:fs";
 import { EXIT } from "./exit-codes.js";
-import { heapToRelaunch, inputPaths, mayNeedLargerHeap } from "./heap.js";
+import { gcFlags, heapToRelaunch, inputPaths, mayNeedLargerHeap } from "./heap.js";
 
 const argv = process.argv.slice(2);
 let inputBytes = 0;
@@ -17,10 +17,12 @@ for (const p of inputPaths(argv)) {
 }
 const nodeOptions = `${process.env.NODE_OPTIONS ?? ""} ${process.execArgv.join(" ")}`;
 if (process.env.PALISADE_NO_RELAUNCH || !mayNeedLargerHeap(inputBytes, nodeOptions)) runHere();
-else
-  void heapFor(inputBytes, nodeOptions).then((heapMiB) =>
-    heapMiB === undefined ? runHere() : relaunch(heapMiB),
+else {
+  const flags = gcFlags(inputBytes, nodeOptions);
+  void heapFor(inputBytes, nodeOptions, flags).then((heapMiB) =>
+    heapMiB === undefined ? runHere() : relaunch(heapMiB, flags),
   );
+}
 
 function runHere(): void {
   void import("./program.js")
@@ -30,9 +32,21 @@ function runHere(): void {
     });
 }
 
-/** The heap to relaunch with (heap.ts), from V8's limit and the machine's memory: loaded only for large inputs. */
-async function heapFor(inputBytes: number, nodeOptions: string): Promise<number | undefined> {
-  const [{ totalmem }, { getHeapStatistics }] = await Promise.all([import("node:os"), import("node:v8")]);
+/**
+ * The heap to relaunch with (heap.ts), from V8's limit and the machine's memory: loaded only for large inputs.
+ * `flags` (heap.ts `gcFlags`) are set in this process too, for when it is not relaunched: V8 reads its heap growth
+ * flag at every full collection.
+ */
+async function heapFor(
+  inputBytes: number,
+  nodeOptions: string,
+  flags: readonly string[],
+): Promise<number | undefined> {
+  const [{ totalmem }, { getHeapStatistics, setFlagsFromString }] = await Promise.all([
+    import("node:os"),
+    import("node:v8"),
+  ]);
+  for (const f of flags) setFlagsFromString(f);
   // A cgroup limit (containers) counts when it is below the machine's memory.
   const limit = (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.() ?? 0;
   const machine = limit > 0 ? Math.min(limit, totalmem()) : totalmem();
@@ -45,12 +59,12 @@ async function heapFor(inputBytes: number, nodeOptions: string): Promise<number 
 }
 
 /** Run the same command in a child process with a larger heap, passing signals on and its exit code back. */
-async function relaunch(heapMiB: number): Promise<void> {
+async function relaunch(heapMiB: number, flags: readonly string[]): Promise<void> {
   // Loaded only here: node:child_process pulls in node:net and more, a sizeable part of a small scan's start-up.
   const { spawn } = await import("node:child_process");
   const child = spawn(
     process.execPath,
-    [...process.execArgv, `--max-old-space-size=${heapMiB}`, ...process.argv.slice(1)],
+    [...process.execArgv, `--max-old-space-size=${heapMiB}`, ...flags, ...process.argv.slice(1)],
     {
       stdio: "inherit",
       env: { ...process.env, PALISADE_NO_RELAUNCH: "1" },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { heapToRelaunch, inputPaths, mayNeedLargerHeap } from "./heap.js";
+import { gcFlags, heapToRelaunch, inputPaths, mayNeedLargerHeap } from "./heap.js";
 
 const GiB = 1024 ** 3;
 
@@ -28,6 +28,15 @@ describe("heap sizing for large inputs", () => {
       heapToRelaunch({ ...base, inputBytes: 5 * GiB, nodeOptions: "--max-old-space-size=2048" }),
     ).toBeUndefined();
     expect(heapToRelaunch({ ...base, inputBytes: 5 * GiB, machineBytes: 4 * GiB })).toBeUndefined();
+  });
+
+  it("bounds V8's heap growth for inputs where the launcher sizes the heap, unless the node options set it", () => {
+    expect(gcFlags(0, "")).toEqual([]);
+    expect(gcFlags(40 * 1024 ** 2, "")).toEqual([]);
+    expect(gcFlags(41 * 1024 ** 2, "")).toEqual(["--heap-growing-percent=50"]);
+    expect(gcFlags(5 * GiB, "")).toEqual(["--heap-growing-percent=50"]);
+    expect(gcFlags(5 * GiB, " --heap-growing-percent=80")).toEqual([]);
+    expect(gcFlags(10_000, "--max-old-space-size=64")).toEqual([]);
   });
 
   it("asks V8 for its heap only when the inputs could outgrow the smallest default limit or a heap flag is set", () => {

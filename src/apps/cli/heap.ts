@@ -16,6 +16,26 @@ const MiB = 1024 * 1024;
 const HEAP_FLOOR_BYTES = 128 * MiB;
 
 /**
+ * How much V8 lets the old generation grow past what a full collection left, in percent, for large inputs. V8's
+ * own factor goes up to 4x the live heap when collecting is cheap next to allocating, which a scan's garbage (parsed
+ * objects, finding text) makes it: the peak RSS of a 100k-object scan was about 2.5x its live heap, and the heap
+ * limit the launcher sets for the largest inputs is no bound (it is sized to never abort). 50 holds the heap to
+ * about 1.5x its live size for some more collections (issue: scale; docs/benchmarks.md, Scale).
+ */
+export const HEAP_GROWING_PERCENT = 50;
+
+/**
+ * V8 flags for a run over inputs this large: a bounded heap growth ({@link HEAP_GROWING_PERCENT}) when the inputs
+ * could outgrow the smallest default heap (where the launcher sizes the heap), unless the node options set it.
+ * Small inputs keep V8's defaults: they never collect much.
+ */
+export function gcFlags(inputBytes: number, nodeOptions: string): string[] {
+  if (inputBytes * HEAP_PER_INPUT_BYTE <= HEAP_FLOOR_BYTES * 0.8) return [];
+  if (/--heap-growing-percent/.test(nodeOptions)) return [];
+  return [`--heap-growing-percent=${HEAP_GROWING_PERCENT}`];
+}
+
+/**
  * Words of the command line that may name input files: every word that is not an option (`--snapshot F`,
  * `-f F`, positional paths), and the values of `--snapshot=F` / `--file=F`. Option values that are not files
  * (`-o json`) are dropped by the caller, which counts only existing regular files.
