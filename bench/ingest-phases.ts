@@ -8,6 +8,10 @@
  *
  *   npx tsx bench/ingest-phases.ts [objects=20000] [db=FILE|postgres://...?schema=S]
  *
+ * Each snapshot also prints the bytes this process wrote (`wchar` of /proc/self/io: SQLite's WAL and checkpoints)
+ * and, on PostgreSQL, the WAL the server generated meanwhile (pg_current_wal_lsn before and after; the whole
+ * server's, so other databases' writes on it count too).
+ *
  * Without a db, a SQLite file in a temporary directory. Under tsx the loader costs 2-3x its CPU in the bundled
  * server; to measure as the server runs, bundle it first (from the checkout root, where examples/ is found):
  *
@@ -29,6 +33,23 @@ import { writeSnapshot } from "./gen-snapshot.js";
 const N = Number(process.argv[2] ?? 20_000);
 const DB = process.argv[3];
 const dir = mkdtempSync(join(tmpdir(), "palisade-bench-ingest-"));
+/** Bytes this process passed to write(2) so far (Linux). */
+const written = (): number =>
+  Number(/wchar: (\d+)/.exec(readFileSync("/proc/self/io", "utf8"))?.[1] ?? Number.NaN);
+const MiB = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+/** The PostgreSQL server's WAL position in bytes, when DB is a PostgreSQL URL. */
+async function walPosition(): Promise<number | undefined> {
+  if (!DB?.startsWith("postgres")) return undefined;
+  const pg = (await import("pg")).default;
+  const c = new pg.Client({ connectionString: DB.replace(/\?.*$/, "") });
+  await c.connect();
+  try {
+    const r = await c.query("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS b");
+    return Number((r.rows[0] as { b: string }).b);
+  } finally {
+    await c.end();
+  }
+}
 const cpu = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -82,6 +103,8 @@ try {
       const spent = new Map<string, number>();
       const t0 = cpu();
       const w0 = performance.now();
+      const b0 = written();
+      const l0 = await walPosition();
       const summary = await ingestSnapshot(
         { cluster: "bench", display: "upload:bench" },
         {
@@ -96,9 +119,12 @@ try {
         },
       );
       const total = cpu() - t0;
+      const wall = performance.now() - w0;
+      const bytes = written() - b0;
+      const l1 = await walPosition();
       const inStores = [...spent.values()].reduce((a, b) => a + b, 0);
       console.log(
-        `${i === 0 ? "first snapshot (empty store)" : "same snapshot again (every finding known)"}: CPU ${total.toFixed(0)} ms (wall ${(performance.now() - w0).toFixed(0)} ms), ${summary.objects} objects, ${summary.findings.total} findings (${JSON.stringify({ opened: summary.findings.opened, updated: summary.findings.updated, resolved: summary.findings.resolved })}), versions ${JSON.stringify(summary.snapshot)}`,
+        `${i === 0 ? "first snapshot (empty store)" : "same snapshot again (every finding known)"}: CPU ${total.toFixed(0)} ms (wall ${wall.toFixed(0)} ms), wrote ${MiB(bytes)}${l0 !== undefined && l1 !== undefined ? ` (PostgreSQL WAL ${MiB(l1 - l0)})` : ""}, ${summary.objects} objects, ${summary.findings.total} findings (${JSON.stringify({ opened: summary.findings.opened, updated: summary.findings.updated, resolved: summary.findings.resolved })}), versions ${JSON.stringify(summary.snapshot)}`,
       );
       console.log(`  outside the stores (load, scan, plan): ${(total - inStores).toFixed(0)} ms`);
       for (const [k, v] of [...spent].sort((a, b) => b[1] - a[1]))

@@ -165,6 +165,62 @@ export function describeFindingStoreContract(name: string, make: MakeStores): vo
       );
     });
 
+    it("lastSeen over unchanged, changed, resolved and reopened findings: the latest evaluation that reported each, per cluster", async () => {
+      const s = (await open()).findings;
+      const a = finding("R1", "ns", "a");
+      const b = finding("R2", "ns", "b");
+      const c = { ...finding("R3", "ns", "c"), team: "alpha" };
+      const b2: Finding = { ...b, message: "changed" };
+      await s.upsertEvaluation("prod", T(1), [a, b, c]);
+      expect(await s.upsertEvaluation("prod", T(2), [a, b, c])).toEqual({
+        opened: 0,
+        updated: 3,
+        reopened: 0,
+        resolved: 0,
+      });
+      await s.upsertEvaluation("prod", T(3), [a, b2]);
+      await s.upsertEvaluation("staging", T(3), [a]);
+      const row = (f: Finding, first: number, last: number, resolved?: number): StoredFinding => ({
+        cluster: "prod",
+        finding: f,
+        firstSeen: iso(first),
+        lastSeen: iso(last),
+        ...(resolved === undefined ? {} : { resolvedAt: iso(resolved) }),
+      });
+      const byId = (xs: StoredFinding[]) => [...xs].sort((x, y) => (x.finding.id < y.finding.id ? -1 : 1));
+      expect(await all(s, { cluster: "prod" })).toEqual(byId([row(a, 1, 3), row(b2, 1, 3), row(c, 1, 2, 3)]));
+      expect(await s.upsertEvaluation("prod", T(4), [a, b2, c])).toEqual({
+        opened: 0,
+        updated: 2,
+        reopened: 1,
+        resolved: 0,
+      });
+      await s.upsertEvaluation("prod", T(5), [a]);
+      await s.upsertEvaluation("staging", T(6), [a]);
+      expect(await all(s, { cluster: "prod" })).toEqual(
+        byId([row(a, 1, 5), row(b2, 1, 4, 5), row(c, 1, 4, 5)]),
+      );
+      expect(await all(s, { cluster: "staging" })).toEqual([
+        { cluster: "staging", finding: a, firstSeen: iso(3), lastSeen: iso(6) },
+      ]);
+      const ids = (xs: StoredFinding[]) => xs.map((x) => x.finding.id);
+      expect(ids(await all(s, { cluster: "prod", firstSeenSince: T(2) }))).toEqual([]);
+      expect(ids(await all(s, { cluster: "prod", resolvedSince: T(5) }))).toEqual([b.id, c.id].sort());
+      expect(ids(await all(s, { openOnly: true }))).toEqual([a.id, a.id]);
+      expect(await s.stats({ cluster: "prod", team: "alpha" })).toEqual([
+        { team: "alpha", severity: "high", firstSeen: iso(1), lastSeen: iso(4), resolvedAt: iso(5) },
+      ]);
+      expect(await s.stats({ cluster: "prod" })).toEqual(
+        byId([row(a, 1, 5), row(b2, 1, 4, 5), row(c, 1, 4, 5)]).map((r) => ({
+          ...(r.finding.team ? { team: r.finding.team } : {}),
+          severity: r.finding.severity,
+          firstSeen: r.firstSeen,
+          lastSeen: r.lastSeen,
+          ...(r.resolvedAt ? { resolvedAt: r.resolvedAt } : {}),
+        })),
+      );
+    });
+
     it("filters by namespace, severity and rule, and pages in (cluster, id) order", async () => {
       const s = (await open()).findings;
       const fs = Array.from({ length: 25 }, (_, i) =>

@@ -16,6 +16,7 @@ import {
 import { migratePg, PgConnection } from "../../src/adapters/store/postgres/index.js";
 import { dg, img } from "../../src/core/lineage/__fixtures__/images.js";
 import type { WorkloadBaseline } from "../../src/core/runtime/index.js";
+import { finding } from "../contracts/finding-store.contract.js";
 import { describeRemediationConcurrency, describeStoresContracts, rec, record } from "../contracts/index.js";
 import { type CliResult, runCli } from "../support/cli.js";
 
@@ -195,6 +196,94 @@ describe.runIf(UP)("stores on PostgreSQL", () => {
         expect(await stores.baselines.listBaselines("")).toEqual({ baselines: [body], coverage: [] });
         await stores.baselines.putBaselines("prod", [body], new Date("2026-01-02T00:00:00.000Z"));
         expect(await stores.baselines.baselineClusters()).toEqual(["", "prod"]);
+      } finally {
+        await stores.close();
+      }
+    });
+
+    it("migration 15 keeps every finding's first and last seen; each stored row is rewritten once, then only on change", async () => {
+      const schema = freshSchema();
+      const day = (d: number) => new Date(Date.UTC(2026, 0, d)).toISOString();
+      const a = finding("R1", "ns", "a");
+      const b = finding("R2", "ns", "b");
+      const pool = new pg.Pool({ connectionString: URL_BASE, max: 1 });
+      try {
+        await migratePg(new PgConnection(pool, schema, URL_BASE, 10_000), PG_MIGRATIONS.slice(0, 14));
+        for (const [f, last, resolved] of [
+          [a, day(2), null],
+          [b, day(1), day(2)],
+        ] as const)
+          await pool.query(
+            `INSERT INTO "${schema}".findings (cluster, id, rule_id, severity, namespace, team, first_seen, last_seen, resolved_at, finding)
+             VALUES ('prod', $1, 'r', 'high', 'ns', NULL, $2, $3, $4, $5)`,
+            [f.id, day(1), last, resolved, JSON.stringify(f)],
+          );
+      } finally {
+        await pool.end();
+      }
+      const stores = await openStores(urlFor(schema));
+      try {
+        const seen = async () =>
+          (await stores.findings.list({ cluster: "prod" })).items
+            .map((f) => [f.finding.id, f.firstSeen, f.lastSeen, f.resolvedAt])
+            .sort((x, y) => ((x[0] ?? "") < (y[0] ?? "") ? -1 : 1));
+        const versions = () =>
+          admin(async (c) =>
+            (await c.query(`SELECT id, xmin::text AS v FROM "${schema}".findings ORDER BY id`)).rows.map(
+              (r: { id: string; v: string }) => `${r.id}@${r.v}`,
+            ),
+          );
+        expect(await seen()).toEqual(
+          [
+            [a.id, day(1), day(2), undefined],
+            [b.id, day(1), day(1), day(2)],
+          ].sort((x, y) => ((x[0] ?? "") < (y[0] ?? "") ? -1 : 1)),
+        );
+        await stores.findings.upsertEvaluation("prod", new Date(day(3)), [a]);
+        const once = await versions();
+        // Reported again unchanged: no new row version (xmin) for it.
+        await stores.findings.upsertEvaluation("prod", new Date(day(4)), [a]);
+        expect(await versions()).toEqual(once);
+        await stores.findings.upsertEvaluation("prod", new Date(day(5)), []);
+        expect(await seen()).toEqual(
+          [
+            [a.id, day(1), day(4), day(5)],
+            [b.id, day(1), day(1), day(2)],
+          ].sort((x, y) => ((x[0] ?? "") < (y[0] ?? "") ? -1 : 1)),
+        );
+      } finally {
+        await stores.close();
+      }
+    });
+
+    it("an open finding reported again unchanged gets no new row version; a changed one does", async () => {
+      const schema = freshSchema();
+      const stores = await openStores(urlFor(schema));
+      const day = (d: number) => new Date(Date.UTC(2026, 0, d));
+      const versions = () =>
+        admin(async (c) =>
+          Object.fromEntries(
+            (await c.query(`SELECT id, xmin::text AS v FROM "${schema}".findings`)).rows.map(
+              (r: { id: string; v: string }) => [r.id, r.v],
+            ),
+          ),
+        );
+      try {
+        const a = finding("R1", "ns", "a");
+        const b = finding("R2", "ns", "b");
+        await stores.findings.upsertEvaluation("prod", day(1), [a, b]);
+        const v1 = await versions();
+        await stores.findings.upsertEvaluation("prod", day(2), [a, b]);
+        expect(await versions()).toEqual(v1);
+        await stores.findings.upsertEvaluation("prod", day(3), [a, { ...b, message: "changed" }]);
+        const v3 = await versions();
+        expect([v3[a.id] === v1[a.id], v3[b.id] === v1[b.id]]).toEqual([true, false]);
+        expect(
+          (await stores.findings.list({ cluster: "prod" })).items.map((f) => [f.firstSeen, f.lastSeen]),
+        ).toEqual([
+          [day(1).toISOString(), day(3).toISOString()],
+          [day(1).toISOString(), day(3).toISOString()],
+        ]);
       } finally {
         await stores.close();
       }

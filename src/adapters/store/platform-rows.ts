@@ -4,6 +4,7 @@
  * backends only read the current rows and write the plan, so they cannot disagree on the rules.
  */
 import { Buffer } from "node:buffer";
+import { hash } from "node:crypto";
 import { PalisadeError } from "../../core/errors/index.js";
 import {
   cmp,
@@ -158,23 +159,41 @@ export interface CurrentFinding {
   id: string;
   firstSeen: string;
   resolvedAt?: string | undefined;
+  /** {@link findingDigest} of the stored JSON; absent for rows stored before digests (always rewritten). */
+  digest?: string | undefined;
 }
 
-/** What one evaluation writes: upserts (whole rows) and ids to resolve. */
+/** What one evaluation writes: rows of new, changed and reopened findings, and ids to resolve. */
 export interface FindingPlan {
-  /** `known`: the store holds the finding already (updated or reopened); otherwise it is new. */
-  upsert: { finding: Finding; firstSeen: string; known: boolean }[];
+  /**
+   * Rows to write, in id order. `known`: the store holds the finding already (changed or reopened); otherwise it
+   * is new. `json` is the finding as stored, `digest` its {@link findingDigest}. An open finding reported again
+   * unchanged is not here: its row stays as it is (its lastSeen is the cluster's latest evaluation).
+   */
+  upsert: { finding: Finding; firstSeen: string; known: boolean; json: string; digest: string }[];
   resolve: string[];
   result: FindingUpsertResult;
 }
 
-/** The evaluation against the cluster's stored findings (duplicate ids refused: INPUT). */
+/**
+ * The digest of a finding's stored JSON text (SHA-1, base64url): equal digests, equal rows, so an unchanged
+ * finding is not written again. Not a security boundary: a collision would only keep an older copy of a finding.
+ */
+export function findingDigest(json: string): string {
+  return hash("sha1", json, "base64url");
+}
+
+/**
+ * The evaluation against the cluster's stored findings (duplicate ids refused: INPUT). The counts are of ids
+ * (`updated`: open before and reported again, whether or not its row changed).
+ */
 export function planEvaluation(
   current: readonly CurrentFinding[],
   at: string,
   findings: readonly Finding[],
 ): FindingPlan {
   const byId = new Map(current.map((c) => [c.id, c]));
+  const reported = new Set<string>();
   const upserts = new Map<string, FindingPlan["upsert"][number]>();
   const plan: FindingPlan = {
     upsert: [],
@@ -182,15 +201,27 @@ export function planEvaluation(
     result: { opened: 0, updated: 0, reopened: 0, resolved: 0 },
   };
   for (const f of findings) {
-    if (upserts.has(f.id)) throw new PalisadeError("INPUT", `evaluation reports finding ${f.id} twice`);
+    if (reported.has(f.id)) throw new PalisadeError("INPUT", `evaluation reports finding ${f.id} twice`);
+    reported.add(f.id);
     const cur = byId.get(f.id);
+    const json = JSON.stringify(f);
+    const digest = findingDigest(json);
     if (!cur) plan.result.opened++;
     else if (cur.resolvedAt !== undefined) plan.result.reopened++;
-    else plan.result.updated++;
-    upserts.set(f.id, { finding: f, firstSeen: cur?.firstSeen ?? at, known: cur !== undefined });
+    else {
+      plan.result.updated++;
+      if (cur.digest === digest) continue;
+    }
+    upserts.set(f.id, {
+      finding: f,
+      firstSeen: cur?.firstSeen ?? at,
+      known: cur !== undefined,
+      json,
+      digest,
+    });
   }
   for (const c of current)
-    if (!upserts.has(c.id) && c.resolvedAt === undefined) {
+    if (!reported.has(c.id) && c.resolvedAt === undefined) {
       plan.resolve.push(c.id);
       plan.result.resolved++;
     }
@@ -295,6 +326,16 @@ export interface FindingRow {
   last_seen: string;
   resolved_at: string | null;
   finding: string;
+}
+
+/**
+ * The select-list expression of a finding's lastSeen, the findings table aliased `f`: an open finding was seen by
+ * its cluster's latest evaluation (`evaluations`: cluster -> evaluated_at), which does not rewrite its row; a
+ * resolved one keeps the time written when it resolved. A row without an evaluation (written by hand, or by a
+ * store before evaluations were kept) keeps its own.
+ */
+export function findingLastSeenSql(evaluations: string): string {
+  return `CASE WHEN f.resolved_at IS NULL THEN coalesce((SELECT e.evaluated_at FROM ${evaluations} e WHERE e.cluster = f.cluster), f.last_seen) ELSE f.last_seen END AS last_seen`;
 }
 
 /** A stored finding read back. */

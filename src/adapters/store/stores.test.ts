@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { describeAdmissionDecisionStoreContract } from "../../../test/contracts/admission-decision-store.contract.js";
+import { finding } from "../../../test/contracts/finding-store.contract.js";
 import {
   describeRemediationConcurrency,
   describeStoresContracts,
@@ -44,6 +45,30 @@ const RawDatabase = createRequire(import.meta.url)("better-sqlite3") as new (f: 
 
 let n = 0;
 const freshFile = () => join(tmp, `db-${n++}`, "palisade.db");
+const day = (d: number) => new Date(Date.UTC(2026, 0, d)).toISOString();
+
+/**
+ * Count the rows written to `findings` of the store file from now on (a trigger on another connection: the
+ * store's own statements fire it too). The count so far, each call.
+ */
+function countFindingWrites(file: string): () => number {
+  const db = new RawDatabase(file);
+  db.exec(`
+CREATE TABLE finding_writes (n INTEGER NOT NULL);
+INSERT INTO finding_writes VALUES (0);
+CREATE TRIGGER finding_inserted AFTER INSERT ON findings BEGIN UPDATE finding_writes SET n = n + 1; END;
+CREATE TRIGGER finding_updated AFTER UPDATE ON findings BEGIN UPDATE finding_writes SET n = n + 1; END;
+`);
+  db.close();
+  return () => {
+    const r = new RawDatabase(file);
+    try {
+      return (r.prepare("SELECT n FROM finding_writes").get() as { n: number }).n;
+    } finally {
+      r.close();
+    }
+  };
+}
 // One contract per port, every backend (STYLE.md convention 8). PostgreSQL runs the same suites against a real
 // server in test/integration/stores-postgres.test.ts.
 describeStoresContracts("memory", () => openStores("memory:"));
@@ -298,6 +323,76 @@ describe("SQLite schema migrations", () => {
         lastSeen: "2026-01-02T00:00:00.000Z",
       },
     ]);
+  });
+
+  it("migration 16 keeps every finding's first and last seen; each stored row is rewritten once, then only on change", async () => {
+    const file = freshFile();
+    mkdirSync(join(file, ".."), { recursive: true });
+    const db = new RawDatabase(file);
+    migrateSqlite(db as unknown as SqliteDatabase, file, SQLITE_MIGRATIONS.slice(0, 15));
+    const a = finding("R1", "ns", "a");
+    const b = finding("R2", "ns", "b");
+    const insert = db.prepare(
+      "INSERT INTO findings (cluster, id, rule_id, severity, namespace, team, first_seen, last_seen, resolved_at, finding) VALUES ('prod', ?, 'r', 'high', 'ns', NULL, ?, ?, ?, ?)",
+    );
+    insert.run(a.id, day(1), day(2), null, JSON.stringify(a));
+    insert.run(b.id, day(1), day(1), day(2), JSON.stringify(b));
+    db.close();
+    const stores = await openStores(file);
+    try {
+      const seen = async () =>
+        (await stores.findings.list({ cluster: "prod" })).items.map((f) => [
+          f.finding.id,
+          f.firstSeen,
+          f.lastSeen,
+          f.resolvedAt,
+        ]);
+      const byId = (xs: (string | undefined)[][]) =>
+        xs.sort((x, y) => ((x[0] ?? "") < (y[0] ?? "") ? -1 : 1));
+      expect(await seen()).toEqual(
+        byId([
+          [a.id, day(1), day(2), undefined],
+          [b.id, day(1), day(1), day(2)],
+        ]),
+      );
+      const writes = countFindingWrites(file);
+      await stores.findings.upsertEvaluation("prod", new Date(day(3)), [a]);
+      await stores.findings.upsertEvaluation("prod", new Date(day(4)), [a]);
+      expect(writes()).toBe(1);
+      await stores.findings.upsertEvaluation("prod", new Date(day(5)), []);
+      expect(writes()).toBe(2);
+      expect(await seen()).toEqual(
+        byId([
+          [a.id, day(1), day(4), day(5)],
+          [b.id, day(1), day(1), day(2)],
+        ]),
+      );
+    } finally {
+      await stores.close();
+    }
+  });
+
+  it("an open finding reported again unchanged costs no row write; new, changed, reopened and resolved ones one each", async () => {
+    const file = freshFile();
+    const stores = await openStores(file);
+    try {
+      const a = finding("R1", "ns", "a");
+      const b = finding("R2", "ns", "b");
+      const c = finding("R3", "ns", "c");
+      await stores.findings.upsertEvaluation("prod", new Date(day(1)), [a, b, c]);
+      const writes = countFindingWrites(file);
+      await stores.findings.upsertEvaluation("prod", new Date(day(2)), [a, b, c]);
+      expect(writes()).toBe(0);
+      await stores.findings.upsertEvaluation("prod", new Date(day(3)), [a, { ...b, message: "changed" }]);
+      expect(writes()).toBe(2);
+      await stores.findings.upsertEvaluation("prod", new Date(day(4)), [a, { ...b, message: "changed" }, c]);
+      expect(writes()).toBe(3);
+      expect(
+        (await stores.findings.list({ cluster: "prod", openOnly: true })).items.map((f) => f.lastSeen),
+      ).toEqual([day(4), day(4), day(4)]);
+    } finally {
+      await stores.close();
+    }
   });
 
   it("migration 14 keeps every baseline stored before, as the local book (cluster '')", async () => {

@@ -132,6 +132,11 @@ export class MemoryFindingStore implements FindingStore {
         firstSeen: u.firstSeen,
         lastSeen: at,
       });
+    // Unchanged findings are not in the plan's rows to write; in memory their lastSeen is simply moved.
+    for (const f of findings) {
+      const r = this.rows.get(JSON.stringify([cluster, f.id]));
+      if (r) r.lastSeen = at;
+    }
     for (const id of plan.resolve) {
       const r = this.rows.get(JSON.stringify([cluster, id]));
       if (r) r.resolvedAt = at;

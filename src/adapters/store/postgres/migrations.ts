@@ -292,6 +292,26 @@ export const PG_MIGRATIONS: readonly Migration<Up>[] = [
       `);
     },
   },
+  {
+    version: 15,
+    name: "findings written only when they change",
+    // Every evaluation rewrote every open finding to move its last_seen (a dead tuple and its index entries per
+    // finding per snapshot). An open finding's last_seen is now its cluster's latest evaluation
+    // (finding_evaluations); a row is written when a finding appears, changes (digest of its JSON) or resolves.
+    // Rows stored before have no digest: each is rewritten once, by the next evaluation that reports it.
+    up: async (c, t) => {
+      await c.query(`
+        ALTER TABLE ${t("findings")} ADD COLUMN IF NOT EXISTS digest text COLLATE "C";
+        CREATE TABLE IF NOT EXISTS ${t("finding_evaluations")} (
+          cluster text COLLATE "C" PRIMARY KEY,
+          evaluated_at text COLLATE "C" NOT NULL
+        );
+        INSERT INTO ${t("finding_evaluations")} (cluster, evaluated_at)
+          SELECT cluster, max(last_seen) FROM ${t("findings")} GROUP BY cluster
+          ON CONFLICT (cluster) DO NOTHING;
+      `);
+    },
+  },
 ];
 
 export const PG_SCHEMA_VERSION = latestVersion(PG_MIGRATIONS);

@@ -8,6 +8,7 @@ import {
   encodeObjectKey,
   type FindingRow,
   type FindingStatRow,
+  findingLastSeenSql,
   findingStatOf,
   findingWhere,
   pageLimit,
@@ -179,26 +180,38 @@ export class PgFindingStore implements FindingStore {
     const cl = pgText(cluster);
     return this.conn.locked("cannot store the findings", `findings:${cl}`, async (c) => {
       const current = (
-        (await c.query(`SELECT id, first_seen, resolved_at FROM ${t("findings")} WHERE cluster = $1`, [cl]))
-          .rows as {
+        (
+          await c.query(
+            `SELECT id, first_seen, resolved_at, digest FROM ${t("findings")} WHERE cluster = $1`,
+            [cl],
+          )
+        ).rows as {
           id: string;
           first_seen: string;
           resolved_at: string | null;
+          digest: string | null;
         }[]
       ).map((r) => ({
         id: fromPgText(r.id),
         firstSeen: r.first_seen,
         resolvedAt: r.resolved_at ?? undefined,
+        digest: r.digest ?? undefined,
       }));
+      const previous = (
+        (await c.query(`SELECT evaluated_at FROM ${t("finding_evaluations")} WHERE cluster = $1`, [cl]))
+          .rows as { evaluated_at: string }[]
+      )[0]?.evaluated_at;
       const plan = planEvaluation(current, at, findings);
+      // Only new, changed and reopened findings are written: an open finding reported again unchanged keeps its
+      // row (no dead tuple, no index entries), its lastSeen read from finding_evaluations.
       for (let i = 0; i < plan.upsert.length; i += ROWS_PER_STATEMENT) {
         const chunk = plan.upsert.slice(i, i + ROWS_PER_STATEMENT);
         await c.query(
-          `INSERT INTO ${t("findings")} (cluster, id, rule_id, severity, namespace, team, first_seen, last_seen, resolved_at, finding)
-           SELECT $1, i, r, s, n, tm, f, $2, NULL, j FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) AS x(i, r, s, n, f, j, tm)
+          `INSERT INTO ${t("findings")} (cluster, id, rule_id, severity, namespace, team, first_seen, last_seen, resolved_at, finding, digest)
+           SELECT $1, i, r, s, n, tm, f, $2, NULL, j, d FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[]) AS x(i, r, s, n, f, j, tm, d)
            ON CONFLICT (cluster, id) DO UPDATE SET rule_id = EXCLUDED.rule_id, severity = EXCLUDED.severity,
              namespace = EXCLUDED.namespace, team = EXCLUDED.team, first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen,
-             resolved_at = NULL, finding = EXCLUDED.finding`,
+             resolved_at = NULL, finding = EXCLUDED.finding, digest = EXCLUDED.digest`,
           [
             cl,
             at,
@@ -209,16 +222,23 @@ export class PgFindingStore implements FindingStore {
               u.finding.resource.namespace === undefined ? null : pgText(u.finding.resource.namespace),
             ),
             chunk.map((u) => u.firstSeen),
-            chunk.map((u) => JSON.stringify(u.finding)),
+            chunk.map((u) => u.json),
             chunk.map((u) => (u.finding.team === undefined ? null : pgText(u.finding.team))),
+            chunk.map((u) => u.digest),
           ],
         );
       }
+      // A resolved finding was last seen by the evaluation before this one (every open finding was in it).
       if (plan.resolve.length > 0)
         await c.query(
-          `UPDATE ${t("findings")} SET resolved_at = $1 WHERE cluster = $2 AND id = ANY($3::text[])`,
-          [at, cl, plan.resolve.map(pgText)],
+          `UPDATE ${t("findings")} SET resolved_at = $1, last_seen = coalesce($4, last_seen) WHERE cluster = $2 AND id = ANY($3::text[])`,
+          [at, cl, plan.resolve.map(pgText), previous ?? null],
         );
+      await c.query(
+        `INSERT INTO ${t("finding_evaluations")} (cluster, evaluated_at) VALUES ($1, $2)
+         ON CONFLICT (cluster) DO UPDATE SET evaluated_at = EXCLUDED.evaluated_at`,
+        [cl, at],
+      );
       return plan.result;
     });
   }
@@ -229,7 +249,7 @@ export class PgFindingStore implements FindingStore {
     const d = pgDialect(params);
     const where = findingWhere(q, d);
     const rows = await this.conn.query<FindingRow & { id: string }>(
-      `SELECT cluster, id, first_seen, last_seen, resolved_at, finding FROM ${this.conn.t("findings")}${where}
+      `SELECT cluster, id, first_seen, ${findingLastSeenSql(this.conn.t("finding_evaluations"))}, resolved_at, finding FROM ${this.conn.t("findings")} f${where}
        ORDER BY cluster, id LIMIT ${d.param(limit + 1)}`,
       params,
       "cannot read findings",
@@ -246,7 +266,7 @@ export class PgFindingStore implements FindingStore {
     const params: unknown[] = [];
     const where = findingWhere({ cluster: q.cluster, team: q.team }, pgDialect(params));
     const rows = await this.conn.query<FindingStatRow>(
-      `SELECT team, severity, first_seen, last_seen, resolved_at FROM ${this.conn.t("findings")}${where} ORDER BY cluster, id`,
+      `SELECT team, severity, first_seen, ${findingLastSeenSql(this.conn.t("finding_evaluations"))}, resolved_at FROM ${this.conn.t("findings")} f${where} ORDER BY cluster, id`,
       params,
       "cannot read findings",
     );

@@ -321,6 +321,24 @@ CREATE INDEX IF NOT EXISTS findings_by_namespace ON findings (namespace, cluster
 CREATE INDEX IF NOT EXISTS findings_by_id ON findings (id, cluster);
 `),
   },
+  {
+    version: 16,
+    name: "findings written only when they change",
+    // Every evaluation rewrote every open finding to move its last_seen (about 200 MB of WAL per snapshot at 100k
+    // findings). An open finding's last_seen is now its cluster's latest evaluation (finding_evaluations); a row
+    // is written when a finding appears, changes (digest of its JSON) or resolves. Rows stored before have no
+    // digest: each is rewritten once, by the next evaluation that reports it.
+    up: (db) =>
+      db.exec(`
+ALTER TABLE findings ADD COLUMN digest TEXT;
+CREATE TABLE IF NOT EXISTS finding_evaluations (
+  cluster TEXT PRIMARY KEY,
+  evaluated_at TEXT NOT NULL
+) WITHOUT ROWID;
+INSERT INTO finding_evaluations (cluster, evaluated_at)
+  SELECT cluster, max(last_seen) FROM findings GROUP BY cluster;
+`),
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = latestVersion(SQLITE_MIGRATIONS);

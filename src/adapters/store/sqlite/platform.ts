@@ -8,6 +8,7 @@ import {
   encodeObjectKey,
   type FindingRow,
   type FindingStatRow,
+  findingLastSeenSql,
   findingStatOf,
   findingWhere,
   pageLimit,
@@ -170,7 +171,9 @@ export class SqliteSnapshotStore implements InventorySnapshotStore {
   }
 }
 
-/** Findings per (cluster, id) in `findings`. */
+const LAST_SEEN = findingLastSeenSql("finding_evaluations");
+
+/** Findings per (cluster, id) in `findings`; each cluster's latest evaluation in `finding_evaluations`. */
 export class SqliteFindingStore implements FindingStore {
   constructor(private readonly conn: SqliteConnection) {}
 
@@ -183,24 +186,38 @@ export class SqliteFindingStore implements FindingStore {
     const { db } = this.conn;
     return write(this.conn, "cannot store the findings", () => {
       const current = (
-        prepared(db, "SELECT id, first_seen, resolved_at FROM findings WHERE cluster = ?").all(cluster) as {
+        prepared(db, "SELECT id, first_seen, resolved_at, digest FROM findings WHERE cluster = ?").all(
+          cluster,
+        ) as {
           id: string;
           first_seen: string;
           resolved_at: string | null;
+          digest: string | null;
         }[]
-      ).map((r) => ({ id: r.id, firstSeen: r.first_seen, resolvedAt: r.resolved_at ?? undefined }));
+      ).map((r) => ({
+        id: r.id,
+        firstSeen: r.first_seen,
+        resolvedAt: r.resolved_at ?? undefined,
+        digest: r.digest ?? undefined,
+      }));
+      const previous = (
+        prepared(db, "SELECT evaluated_at FROM finding_evaluations WHERE cluster = ?").get(cluster) as
+          | { evaluated_at: string }
+          | undefined
+      )?.evaluated_at;
       const plan = planEvaluation(current, at, findings);
-      // New findings are plain inserts (a quarter cheaper than an upsert that finds no conflict: measured), known
-      // ones are updated in place.
+      // Only new, changed and reopened findings are written: an open finding reported again unchanged keeps its
+      // row, its lastSeen read from finding_evaluations. New findings are plain inserts (a quarter cheaper than an
+      // upsert that finds no conflict: measured), known ones are updated in place.
       const insert = prepared(
         db,
-        `INSERT INTO findings (cluster, id, rule_id, severity, namespace, team, first_seen, last_seen, resolved_at, finding)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)`,
+        `INSERT INTO findings (cluster, id, rule_id, severity, namespace, team, first_seen, last_seen, resolved_at, finding, digest)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)`,
       );
       const update = prepared(
         db,
         `UPDATE findings SET rule_id = ?, severity = ?, namespace = ?, team = ?, first_seen = ?, last_seen = ?,
-           resolved_at = NULL, finding = ? WHERE cluster = ? AND id = ?`,
+           resolved_at = NULL, finding = ?, digest = ? WHERE cluster = ? AND id = ?`,
       );
       for (const u of plan.upsert) {
         const f = u.finding;
@@ -212,7 +229,8 @@ export class SqliteFindingStore implements FindingStore {
             f.team ?? null,
             u.firstSeen,
             at,
-            JSON.stringify(f),
+            u.json,
+            u.digest,
             cluster,
             f.id,
           );
@@ -226,11 +244,21 @@ export class SqliteFindingStore implements FindingStore {
             f.team ?? null,
             u.firstSeen,
             at,
-            JSON.stringify(f),
+            u.json,
+            u.digest,
           );
       }
-      const resolve = prepared(db, "UPDATE findings SET resolved_at = ? WHERE cluster = ? AND id = ?");
-      for (const id of plan.resolve) resolve.run(at, cluster, id);
+      // A resolved finding was last seen by the evaluation before this one (every open finding was in it).
+      const resolve = prepared(
+        db,
+        "UPDATE findings SET resolved_at = ?, last_seen = coalesce(?, last_seen) WHERE cluster = ? AND id = ?",
+      );
+      for (const id of plan.resolve) resolve.run(at, previous ?? null, cluster, id);
+      prepared(
+        db,
+        `INSERT INTO finding_evaluations (cluster, evaluated_at) VALUES (?, ?)
+         ON CONFLICT (cluster) DO UPDATE SET evaluated_at = excluded.evaluated_at`,
+      ).run(cluster, at);
       return plan.result;
     });
   }
@@ -242,7 +270,7 @@ export class SqliteFindingStore implements FindingStore {
     const rows = read(this.conn, "cannot read findings", () =>
       prepared(
         this.conn.db,
-        `SELECT cluster, id, first_seen, last_seen, resolved_at, finding FROM findings${where} ORDER BY cluster, id LIMIT ?`,
+        `SELECT cluster, id, first_seen, ${LAST_SEEN}, resolved_at, finding FROM findings f${where} ORDER BY cluster, id LIMIT ?`,
       ).all([...params, limit + 1]),
     ) as (FindingRow & { id: string })[];
     return pageOf(rows, limit, storedFindingOf, (r) => [r.cluster, r.id]);
@@ -254,7 +282,7 @@ export class SqliteFindingStore implements FindingStore {
     const rows = read(this.conn, "cannot read findings", () =>
       prepared(
         this.conn.db,
-        `SELECT team, severity, first_seen, last_seen, resolved_at FROM findings${where} ORDER BY cluster, id`,
+        `SELECT team, severity, first_seen, ${LAST_SEEN}, resolved_at FROM findings f${where} ORDER BY cluster, id`,
       ).all(params),
     ) as FindingStatRow[];
     return rows.map(findingStatOf);
