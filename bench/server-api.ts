@@ -14,6 +14,15 @@
  *
  *   npm run build && npx tsx bench/server-api.ts [objects=100000] [concurrency=200] [requests=4000] [db=FILE|postgres://...]
  *
+ * The issue's dataset (1M pods in 100k workloads): `fleet` as the first argument. The store is then not filled by
+ * an ingest but written directly as the server would hold it after one (bench/server-dataset.ts: 100k Deployments
+ * x 10 pods owned by them, 200k findings; SERVER_BENCH_WORKLOADS and SERVER_BENCH_PODS change the sizes), and the
+ * routes are a team's findings pages (the first and the tenth), the impact of the demo's CVE over the whole fleet
+ * and for one team, and a team's workloads; the first impact answer builds the server's fleet view (timed):
+ *
+ *   npm run build && npx tsx bench/server-api.ts fleet 200 4000                    # SQLite
+ *   npm run build && npx tsx bench/server-api.ts fleet 200 4000 postgres://postgres@127.0.0.1:5432/DB
+ *
  * SERVER_BENCH_SERVERS=before=ROOT,after=ROOT measures each checkout's built CLI (ROOT/dist/cli/palisade.js), in
  * that order, in the same run, each on a store of its own seeded by that checkout's sources (so each has its own
  * schema version); without it, this checkout. A postgres:// db that names no `?schema=` gets a schema per server
@@ -32,7 +41,10 @@ import { createGzip } from "node:zlib";
 import pg from "pg";
 import { writeSnapshot } from "./gen-snapshot.js";
 
-const N = Number(process.argv[2] ?? 100_000);
+const FLEET = process.argv[2] === "fleet";
+const N = FLEET ? 0 : Number(process.argv[2] ?? 100_000);
+const WORKLOADS = Number(process.env.SERVER_BENCH_WORKLOADS ?? 100_000);
+const PODS = Number(process.env.SERVER_BENCH_PODS ?? 10);
 const C = Number(process.argv[3] ?? 200);
 const REQUESTS = Number(process.argv[4] ?? 4000);
 const DB_ARG = process.argv[5];
@@ -167,6 +179,31 @@ function abSummary(rounds: AbResult[]): string {
   return `server CPU ${median(rounds.map((r) => r.cpu)).toFixed(3)} ms/request; p50 ${median(rounds.map((r) => r.p50))} ms, p99 ${median(rounds.map((r) => r.p99))} ms (rounds: ${rounds.map((r) => r.p99).join(", ")}), ${median(rounds.map((r) => r.rps)).toFixed(0)} req/s (failed ${failed}, non-2xx ${non2xx}${bytes !== undefined ? `; ${(bytes / 1024).toFixed(1)} KiB answers` : ""})`;
 }
 
+/** Write the issue's dataset (bench/server-dataset.ts) into `db` with the sources of `root`, in a process of its own. */
+function seedFleet(root: string, db: string): string {
+  return execFileSync(
+    process.execPath,
+    ["--import", "tsx", join(root, "bench", "server-dataset.ts"), db, String(WORKLOADS), String(PODS)],
+    { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1024 * 1024 },
+  ).trim();
+}
+
+/** GET with no client timeout (the first answer over 1M pods builds the fleet view), the body as text. */
+function getText(url: string, token: string): Promise<{ status: number; body: string }> {
+  return new Promise((done, fail) => {
+    const req = request(url, { headers: { authorization: `Bearer ${token}` } }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => {
+        body += c;
+      });
+      res.on("end", () => done({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", fail);
+    req.end();
+  });
+}
+
 /** The store location of the server numbered `i`: a file of its own, or a PostgreSQL schema of its own. */
 function storeFor(i: number): { db: string; schema?: string } {
   if (DB_ARG === undefined) return { db: join(dir, `server-${i}.db`) };
@@ -232,7 +269,9 @@ async function start(server: { name: string; root: string }, i: number, gz: stri
   const dropped = async () => {
     if (schema !== undefined) await dropSchema(db, schema);
   };
-  seedDemo(server.root, db);
+  let seeded = "";
+  if (FLEET) seeded = seedFleet(server.root, db);
+  else seedDemo(server.root, db);
   const nodeFlags = (process.env.SERVER_BENCH_NODE_FLAGS ?? "").split(" ").filter((x) => x !== "");
   const cli = join(server.root, "dist", "cli", "palisade.js");
   const child = spawn(process.execPath, [...nodeFlags, cli, "serve", "--listen", "127.0.0.1:0", "--db", db], {
@@ -262,6 +301,7 @@ async function start(server: { name: string; root: string }, i: number, gz: stri
       child.once("exit", () => fail(new Error(`server exited: ${stderr}`)));
     });
     const pid = child.pid as number;
+    if (FLEET) return await startedOnFleet(server, base, pid, stop, db, seeded);
     const before = memOf(pid);
     const cpu0 = cpuOf(pid);
     const t2 = process.hrtime.bigint();
@@ -329,26 +369,92 @@ async function start(server: { name: string; root: string }, i: number, gz: stri
   }
 }
 
+/** A server over the issue's dataset: its first answers, one at a time, timed; the routes to load. */
+async function startedOnFleet(
+  server: { name: string; root: string },
+  base: string,
+  pid: number,
+  stop: () => Promise<void>,
+  db: string,
+  seeded: string,
+): Promise<Started> {
+  const lines = [
+    `dataset written into ${db.startsWith("postgres") ? "PostgreSQL" : "SQLite"} (bench/server-dataset.ts): ${seeded}; server RSS ${mib(memOf(pid).rss)} at start; load average ${loadavg()}`,
+  ];
+  // A 404 is an answer too (a team that runs no vulnerable image, at a small WORKLOADS).
+  const timedGet = async (path: string) => {
+    const t0 = process.hrtime.bigint();
+    const cpu0 = cpuOf(pid);
+    const r = await getText(`${base}${path}`, ADMIN);
+    if (r.status !== 200 && r.status !== 404)
+      throw new Error(`GET ${path}: ${r.status} ${r.body.slice(0, 300)}`);
+    return { ms: ms(t0), cpu: cpuOf(pid) - cpu0, body: r.body };
+  };
+  const view = await timedGet("/api/v1/vulnerabilities/CVE-2099-0001/impact");
+  const impact = JSON.parse(view.body) as { totals: { workloads: number; replicas: number } };
+  const t0 = process.hrtime.bigint();
+  JSON.parse(view.body);
+  lines.push(
+    `first impact answer (builds the fleet view: every object of the latest snapshots loaded): ${(view.ms / 1000).toFixed(1)} s (server CPU ${(view.cpu / 1000).toFixed(1)} s), ${impact.totals.workloads} workloads, ${impact.totals.replicas} replicas, ${(view.body.length / 1024).toFixed(0)} KiB; server peak RSS ${mib(memOf(pid).hwm)}; reference: JSON.parse of that answer ${ms(t0).toFixed(2)} ms`,
+  );
+  const team = "team-3";
+  let after: string | undefined;
+  let tenth = "";
+  for (let k = 0; k < 10; k++) {
+    tenth = `/api/v1/findings?team=${team}&limit=100${after === undefined ? "" : `&after=${encodeURIComponent(after)}`}`;
+    after = (JSON.parse((await timedGet(tenth)).body) as { next?: string }).next;
+  }
+  const cold = async (paths: string[]): Promise<string> => {
+    const t: number[] = [];
+    for (const p of paths) t.push((await timedGet(p)).ms);
+    t.sort((x, y) => x - y);
+    const q = (f: number) => t[Math.min(t.length - 1, Math.floor(f * t.length))]?.toFixed(1);
+    return `p50 ${q(0.5)} ms, p99 ${q(0.99)} ms`;
+  };
+  const teams = Array.from({ length: 40 }, (_, k) => `team-${k}`);
+  lines.push(
+    `first answers, one at a time (nothing kept yet): 40 teams' findings pages ${await cold(teams.map((t) => `/api/v1/findings?team=${t}&limit=100`))}; 40 teams' impact ${await cold(teams.map((t) => `/api/v1/vulnerabilities/CVE-2099-0001/impact?team=${t}`))}; 40 teams' workloads ${await cold(teams.map((t) => `/api/v1/workloads?team=${t}&limit=100`))}`,
+  );
+  const routes = [
+    "/healthz",
+    `/api/v1/findings?team=${team}&limit=100`,
+    tenth,
+    "/api/v1/vulnerabilities/CVE-2099-0001/impact",
+    `/api/v1/vulnerabilities/CVE-2099-0001/impact?team=${team}`,
+    `/api/v1/workloads?team=${team}&limit=100`,
+  ];
+  for (const route of routes) await timedGet(route);
+  return { ...server, base, pid, routes, stop, lines };
+}
+
 const loadavg = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 const ROUNDS = Number(process.env.SERVER_BENCH_ROUNDS ?? 3);
 const started: Started[] = [];
 try {
+  if (FLEET) {
+    const t0 = process.hrtime.bigint();
+    execFileSync(process.execPath, ["-e", "0"]);
+    console.log(
+      `dataset: ${WORKLOADS} workloads x ${PODS} pods; reference: node -e 0 ${ms(t0).toFixed(0)} ms; load average ${loadavg()}`,
+    );
+  }
   const file = join(dir, "snapshot.json");
-  const stats = await writeSnapshot(file, N);
   const gz = join(dir, "snapshot.json.gz");
-  await pipeline(createReadStream(file), createGzip({ level: 6 }), createWriteStream(gz));
-  console.log(
-    `snapshot: ${stats.objects} objects, ${mib(statSync(file).size)} (${mib(statSync(gz).size)} gzipped)`,
-  );
-
-  const t0 = process.hrtime.bigint();
-  execFileSync(process.execPath, ["-e", "0"]);
-  const nodeE0 = ms(t0);
-  const parse = parseReference(file);
-  const parseCpu = parseReferenceCpu(file);
-  console.log(
-    `references: node -e 0 ${nodeE0.toFixed(0)} ms; JSON.parse of the snapshot (own process) ${(parse.wall / 1000).toFixed(1)} s (CPU ${(parseCpu / 1000).toFixed(1)} s), peak RSS ${mib(parse.rss)}; load average ${loadavg()}`,
-  );
+  if (!FLEET) {
+    const stats = await writeSnapshot(file, N);
+    await pipeline(createReadStream(file), createGzip({ level: 6 }), createWriteStream(gz));
+    console.log(
+      `snapshot: ${stats.objects} objects, ${mib(statSync(file).size)} (${mib(statSync(gz).size)} gzipped)`,
+    );
+    const t0 = process.hrtime.bigint();
+    execFileSync(process.execPath, ["-e", "0"]);
+    const nodeE0 = ms(t0);
+    const parse = parseReference(file);
+    const parseCpu = parseReferenceCpu(file);
+    console.log(
+      `references: node -e 0 ${nodeE0.toFixed(0)} ms; JSON.parse of the snapshot (own process) ${(parse.wall / 1000).toFixed(1)} s (CPU ${(parseCpu / 1000).toFixed(1)} s), peak RSS ${mib(parse.rss)}; load average ${loadavg()}`,
+    );
+  }
   for (const [i, s] of SERVERS.entries()) started.push(await start(s, i, gz));
   // Every route against every server in turn, ROUNDS times: a busy spell of the machine falls on all of them.
   const routes = started[0]?.routes ?? [];
