@@ -29,7 +29,13 @@ const stored = (
   extra: Partial<AdmissionDecisionInput> = {},
 ): StoredAdmissionDecision => {
   const { at, ...rest } = decision(n, extra);
-  return { ...rest, seq, at: at.toISOString(), rules: [...new Set(rest.rules)].sort() };
+  return {
+    ...rest,
+    cluster: rest.cluster ?? "",
+    seq,
+    at: at.toISOString(),
+    rules: [...new Set(rest.rules)].sort(),
+  };
 };
 
 /** The AdmissionDecisionStore port: append in batches, newest first, filters, keyset pages, retention. */
@@ -76,6 +82,26 @@ export function describeAdmissionDecisionStoreContract(name: string, make: MakeS
       await expect(s.admissionDecisions.list({ after: "not-a-cursor" })).rejects.toMatchObject({
         code: "INPUT",
       });
+    });
+
+    it('keeps each decision\'s cluster and filters by it ("": decisions recorded without one)', async () => {
+      const s = await open();
+      await s.admissionDecisions.append([
+        decision(1, { cluster: "east" }),
+        decision(2),
+        decision(3, { cluster: "west" }),
+        decision(4, { cluster: "east" }),
+      ]);
+      const seqs = async (q: Parameters<typeof s.admissionDecisions.list>[0]) =>
+        (await s.admissionDecisions.list(q)).items.map((d) => d.seq);
+      expect(await seqs({ cluster: "east" })).toEqual([4, 1]);
+      expect(await seqs({ cluster: "west", namespace: "payments" })).toEqual([3]);
+      expect(await seqs({ cluster: "" })).toEqual([2]);
+      expect(await seqs({ cluster: "nowhere" })).toEqual([]);
+      expect((await s.admissionDecisions.list({ uid: "uid-1" })).items).toEqual([
+        stored(1, 1, { cluster: "east" }),
+      ]);
+      expect((await s.admissionDecisions.list({ uid: "uid-2" })).items[0]?.cluster).toBe("");
     });
 
     it("prunes by age and by count, keeping the newest", async () => {

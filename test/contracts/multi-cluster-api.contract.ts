@@ -25,8 +25,6 @@ const NO_CLUSTER_FILTER: Record<string, string> = {
   "/api/v1/openapi.json": "the API document itself",
   "/api/v1/whoami": "the caller's own identity and role",
   "/api/v1/audit": "platform actions (tokens, exceptions, pushes), not objects of a cluster",
-  "/api/v1/admission/decisions":
-    "the admission webhook records no cluster name with its decisions yet (docs/fleet.md, Multi-cluster)",
 };
 
 interface Rollout {
@@ -178,8 +176,29 @@ export function describeMultiClusterApi(name: string, open: () => Promise<Stores
 
     it("every list route filters by ?cluster=: what it answers is of that cluster only, and not empty", async () => {
       const f = await fleet();
+      // Each cluster's webhook (admission serve --cluster) records its decisions into the shared store.
+      await f.stores.admissionDecisions.append(
+        CLUSTERS.flatMap((cluster, i) =>
+          [0, 1].map((n) => ({
+            at: new Date(Date.UTC(2026, 0, 1, 0, i, n)),
+            uid: `${cluster}-${n}`,
+            cluster,
+            endpoint: "validate",
+            allowed: n === 0,
+            evaluated: "pod",
+            operation: "CREATE",
+            kind: "Pod",
+            namespace: "checkout",
+            name: `web-${n}`,
+            user: "system:serviceaccount:kube-system:replicaset-controller",
+            rules: n === 0 ? [] : ["pss/privileged"],
+            details: null,
+          })),
+        ),
+      );
       const clusterOf = (item: Record<string, unknown>): unknown => item.cluster;
       const lists = [
+        "/api/v1/admission/decisions?limit=1000",
         "/api/v1/findings?limit=1000",
         "/api/v1/workloads?limit=1000",
         "/api/v1/risk?limit=1000",

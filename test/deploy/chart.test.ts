@@ -272,6 +272,7 @@ describe("deploy/manifests/palisade.yaml (the chart's default render)", () => {
       timeoutSeconds: 5,
       mutate: false,
       policyFile: false,
+      cluster: "default",
     }) as Obj[];
     const cliHook = named(cli, "ValidatingWebhookConfiguration", NAME("admission"));
     const cliDeployment = named(cli, "Deployment", NAME("admission"));

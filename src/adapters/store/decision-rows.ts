@@ -15,6 +15,7 @@ import type {
 export interface DecisionRow {
   at: string;
   uid: string;
+  cluster: string;
   endpoint: string;
   allowed: number;
   evaluated: string;
@@ -28,13 +29,19 @@ export interface DecisionRow {
 }
 
 export const DECISION_COLUMNS =
-  "at, uid, endpoint, allowed, evaluated, operation, kind, namespace, name, username, rules, details";
+  "at, uid, cluster, endpoint, allowed, evaluated, operation, kind, namespace, name, username, rules, details";
+
+/** One `?` per column of DECISION_COLUMNS: the VALUES of a SQLite INSERT. */
+export const DECISION_PLACEHOLDERS = DECISION_COLUMNS.split(",")
+  .map(() => "?")
+  .join(", ");
 
 /** A row's values in DECISION_COLUMNS order: the bind parameters of an INSERT. */
 export function decisionValues(r: DecisionRow): (string | number)[] {
   return [
     r.at,
     r.uid,
+    r.cluster,
     r.endpoint,
     r.allowed,
     r.evaluated,
@@ -54,9 +61,12 @@ export function decisionRow(d: AdmissionDecisionInput): DecisionRow {
     throw new PalisadeError("INPUT", "admission decision: bad time");
   if (typeof d.uid !== "string" || d.uid === "")
     throw new PalisadeError("INPUT", "admission decision: no uid");
+  if (d.cluster !== undefined && typeof d.cluster !== "string")
+    throw new PalisadeError("INPUT", "admission decision: cluster is not a string");
   return {
     at: d.at.toISOString(),
     uid: d.uid,
+    cluster: d.cluster ?? "",
     endpoint: d.endpoint,
     allowed: d.allowed ? 1 : 0,
     evaluated: d.evaluated,
@@ -76,6 +86,7 @@ export function storedDecisionOf(r: DecisionRow & { seq: number | string }): Sto
     seq: Number(r.seq),
     at: r.at,
     uid: r.uid,
+    cluster: r.cluster,
     endpoint: r.endpoint,
     allowed: Number(r.allowed) === 1,
     evaluated: r.evaluated,
@@ -101,6 +112,7 @@ export function decisionWhere(
   const w: string[] = [];
   if (q.from !== undefined) w.push(`at >= ${d.param(q.from.toISOString())}`);
   if (q.to !== undefined) w.push(`at < ${d.param(q.to.toISOString())}`);
+  if (q.cluster !== undefined) w.push(`cluster = ${d.param(d.text(q.cluster))}`);
   if (q.namespace !== undefined) w.push(`namespace = ${d.param(d.text(q.namespace))}`);
   if (q.allowed !== undefined) w.push(`allowed = ${d.param(q.allowed ? 1 : 0)}`);
   if (q.uid !== undefined) w.push(`uid = ${d.param(d.text(q.uid))}`);

@@ -503,6 +503,8 @@ export interface AdmissionDecisionInput {
   at: Date;
   /** The AdmissionReview request uid. */
   uid: string;
+  /** The cluster whose API server asked (`admission serve --cluster`); "" or absent: none named. */
+  cluster?: string | undefined;
   /** "validate" or "mutate". */
   endpoint: string;
   allowed: boolean;
@@ -523,9 +525,11 @@ export interface AdmissionDecisionInput {
 }
 
 /** A recorded decision: `seq` orders decisions as they were recorded. */
-export interface StoredAdmissionDecision extends Omit<AdmissionDecisionInput, "at"> {
+export interface StoredAdmissionDecision extends Omit<AdmissionDecisionInput, "at" | "cluster"> {
   seq: number;
   at: string;
+  /** "" when the webhook named no cluster. */
+  cluster: string;
 }
 
 /** Filters and paging for {@link AdmissionDecisionStore.list}. */
@@ -534,6 +538,8 @@ export interface AdmissionDecisionQuery {
   from?: Date | undefined;
   /** Decisions before this time. */
   to?: Date | undefined;
+  /** Decisions of this cluster ("" : those recorded without one). */
+  cluster?: string | undefined;
   namespace?: string | undefined;
   allowed?: boolean | undefined;
   /** Decisions that violated this rule. */

@@ -346,12 +346,18 @@ export function registerReadRoutes(route: Route, deps: ReadRouteDeps): void {
       url: "/api/v1/admission/decisions",
       access: "read",
       summary:
-        "Admission decisions the webhooks recorded, newest first: allowed or not, each violated rule, the exception that matched; filtered by namespace, allowed, rule, uid and time",
+        "Admission decisions the webhooks recorded, newest first: allowed or not, each violated rule, the exception that matched; filtered by cluster, namespace, allowed, rule, uid and time",
       schema: {
         querystring: {
           type: "object",
           additionalProperties: false,
           properties: {
+            cluster: {
+              type: "string",
+              maxLength: 253,
+              description:
+                "decisions of this cluster (admission serve --cluster); empty: those recorded without one",
+            },
             namespace: { type: "string", maxLength: 253 },
             allowed: { type: "boolean" },
             rule: { type: "string", maxLength: 253 },
@@ -370,6 +376,7 @@ export function registerReadRoutes(route: Route, deps: ReadRouteDeps): void {
       if (req.principal?.role === "team-viewer")
         return reply.code(403).send(errorBody("FORBIDDEN", "admission decisions are not scoped to a team"));
       const q = req.query as {
+        cluster?: string;
         namespace?: string;
         allowed?: boolean;
         rule?: string;
@@ -380,6 +387,7 @@ export function registerReadRoutes(route: Route, deps: ReadRouteDeps): void {
         after?: string;
       };
       return deps.stores.admissionDecisions.list({
+        cluster: q.cluster,
         namespace: q.namespace,
         allowed: q.allowed,
         rule: q.rule,

@@ -201,6 +201,7 @@ export const ADMISSION_DECISION_SCHEMA: Schema = {
     "seq",
     "at",
     "uid",
+    "cluster",
     "endpoint",
     "allowed",
     "evaluated",
@@ -216,6 +217,10 @@ export const ADMISSION_DECISION_SCHEMA: Schema = {
     seq: { type: "integer" },
     at: { type: "string", format: "date-time" },
     uid: { type: "string" },
+    cluster: {
+      type: "string",
+      description: "the cluster the webhook serves (admission serve --cluster); empty when it names none",
+    },
     endpoint: { type: "string", enum: ["validate", "mutate"] },
     allowed: { type: "boolean" },
     evaluated: {

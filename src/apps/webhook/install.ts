@@ -18,6 +18,8 @@ export interface InstallOptions {
   mutate: boolean;
   /** Mount a ConfigMap `<name>-policy` with key policy.yaml and pass --policy. */
   policyFile: boolean;
+  /** The cluster's fleet name, passed as --cluster (recorded on every decision); "" or absent: none. */
+  cluster?: string | undefined;
 }
 
 /** Pods and every workload kind that carries a pod template, CREATE and UPDATE. */
@@ -83,6 +85,7 @@ export function admissionInstallManifests(o: InstallOptions): Record<string, unk
     "--kubeconfig=in-cluster",
     `--deadline=${deadlineMs}ms`,
     ...(o.policyFile ? ["--policy=/etc/palisade/policy/policy.yaml"] : []),
+    ...(o.cluster ? [`--cluster=${o.cluster}`] : []),
   ];
   const docs: Record<string, unknown>[] = [
     {

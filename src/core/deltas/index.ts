@@ -47,7 +47,8 @@ export const DEFAULT_STATE_PAGE = 500;
 
 const RESOURCE_VERSION = /^(0|[1-9][0-9]{0,39})$/;
 const UID = /^[A-Za-z0-9-]{1,128}$/;
-const CLUSTER = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
+/** A cluster's name in the fleet: lowercase letters, digits, '.', '_', '-', at most 63, alphanumeric at both ends. */
+export const CLUSTER_NAME = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
 
 /** Order of two resourceVersions (decimal integers without leading zeros): by length, then as text. */
 export function compareResourceVersion(a: string, b: string): number {
@@ -147,7 +148,7 @@ export function parseDelta(value: unknown): ObjectDelta {
     throw field("$", "must be an object");
   const o = value as Record<string, unknown>;
   const cluster = str(o, "cluster");
-  if (!CLUSTER.test(cluster)) throw field("cluster", `${JSON.stringify(cluster)} is not a DNS label`);
+  if (!CLUSTER_NAME.test(cluster)) throw field("cluster", `${JSON.stringify(cluster)} is not a DNS label`);
   const op = o.op;
   if (op !== "upsert" && op !== "delete") throw field("op", 'must be "upsert" or "delete"');
   const uid = str(o, "uid");

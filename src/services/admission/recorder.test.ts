@@ -42,6 +42,7 @@ const input = (n: number): AdmissionDecisionInput =>
     },
     "validate",
     new Date(at.getTime() + n),
+    "east",
   );
 
 const options = (store: Pick<AdmissionDecisionStore, "append" | "prune">, log: string[] = []) => ({
@@ -61,6 +62,7 @@ describe("decisionRecord", () => {
     expect(input(1)).toEqual({
       at: new Date(at.getTime() + 1),
       uid: "u1",
+      cluster: "east",
       endpoint: "validate",
       allowed: false,
       evaluated: "pod",

@@ -48,10 +48,12 @@ export function decisionRecord(
   req: Pick<AdmissionRequest, "kind" | "namespace" | "name" | "operation" | "userInfo">,
   endpoint: string,
   at: Date,
+  cluster = "",
 ): AdmissionDecisionInput {
   return {
     at,
     uid: d.uid,
+    cluster,
     endpoint,
     allowed: d.allowed,
     evaluated: d.evaluated,

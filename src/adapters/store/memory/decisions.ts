@@ -37,6 +37,7 @@ export class MemoryAdmissionDecisionStore implements AdmissionDecisionStore {
         (r) =>
           (from === undefined || r.at >= from) &&
           (to === undefined || r.at < to) &&
+          (q.cluster === undefined || r.cluster === q.cluster) &&
           (q.namespace === undefined || r.namespace === q.namespace) &&
           (q.allowed === undefined || r.allowed === (q.allowed ? 1 : 0)) &&
           (q.uid === undefined || r.uid === q.uid) &&

@@ -26,7 +26,7 @@ export class PgAdmissionDecisionStore implements AdmissionDecisionStore {
   async append(decisions: readonly AdmissionDecisionInput[]): Promise<void> {
     const rows = decisions.map(decisionRow);
     if (rows.length === 0) return;
-    // One multi-row INSERT per batch of 500 (12 parameters a row stays far below PostgreSQL's 65,535).
+    // One multi-row INSERT per batch of 500 (13 parameters a row stays far below PostgreSQL's 65,535).
     await this.conn.transaction("cannot record admission decisions", async (c) => {
       for (let i = 0; i < rows.length; i += 500) {
         const batch = rows.slice(i, i + 500);
@@ -35,6 +35,7 @@ export class PgAdmissionDecisionStore implements AdmissionDecisionStore {
           const cols = [
             r.at,
             pgText(r.uid),
+            pgText(r.cluster),
             pgText(r.endpoint),
             r.allowed,
             pgText(r.evaluated),

@@ -312,6 +312,18 @@ export const PG_MIGRATIONS: readonly Migration<Up>[] = [
       `);
     },
   },
+  {
+    version: 16,
+    name: "admission decisions per cluster",
+    // Webhooks of several clusters may record into one database: each decision names its cluster (`admission
+    // serve --cluster`); those recorded before named none ("").
+    up: async (c, t) => {
+      await c.query(`
+        ALTER TABLE ${t("admission_decisions")} ADD COLUMN IF NOT EXISTS cluster text COLLATE "C" NOT NULL DEFAULT '';
+        CREATE INDEX IF NOT EXISTS admission_decisions_by_cluster ON ${t("admission_decisions")} (cluster, seq);
+      `);
+    },
+  },
 ];
 
 export const PG_SCHEMA_VERSION = latestVersion(PG_MIGRATIONS);

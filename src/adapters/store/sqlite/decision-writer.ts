@@ -16,6 +16,7 @@ import {
   checkChunk,
   checkRetention,
   DECISION_COLUMNS,
+  DECISION_PLACEHOLDERS,
   decisionRow,
   decisionValues,
 } from "../decision-rows.js";
@@ -124,7 +125,7 @@ export class OffThreadDecisionWriter implements Pick<AdmissionDecisionStore, "ap
       lockTimeoutMs,
       sql: {
         ...DECISION_SQL,
-        insert: `INSERT INTO admission_decisions (${DECISION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        insert: `INSERT INTO admission_decisions (${DECISION_COLUMNS}) VALUES (${DECISION_PLACEHOLDERS})`,
       },
     };
     this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData: data });

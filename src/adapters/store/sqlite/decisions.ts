@@ -2,6 +2,7 @@ import {
   checkChunk,
   checkRetention,
   DECISION_COLUMNS,
+  DECISION_PLACEHOLDERS,
   type DecisionRow,
   decisionRow,
   decisionValues,
@@ -53,7 +54,7 @@ export class SqliteAdmissionDecisionStore implements AdmissionDecisionStore {
     if (rows.length === 0) return;
     this.#run("cannot record admission decisions", () => {
       const put = this.conn.db.prepare(
-        `INSERT INTO admission_decisions (${DECISION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO admission_decisions (${DECISION_COLUMNS}) VALUES (${DECISION_PLACEHOLDERS})`,
       );
       this.conn.db
         .transaction(() => {

@@ -339,6 +339,17 @@ INSERT INTO finding_evaluations (cluster, evaluated_at)
   SELECT cluster, max(last_seen) FROM findings GROUP BY cluster;
 `),
   },
+  {
+    version: 17,
+    name: "admission decisions per cluster",
+    // Webhooks of several clusters may record into one database: each decision names its cluster (`admission
+    // serve --cluster`); those recorded before named none ("").
+    up: (db) =>
+      db.exec(`
+ALTER TABLE admission_decisions ADD COLUMN cluster TEXT NOT NULL DEFAULT '';
+CREATE INDEX IF NOT EXISTS admission_decisions_by_cluster ON admission_decisions (cluster, seq);
+`),
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = latestVersion(SQLITE_MIGRATIONS);

@@ -28,7 +28,16 @@ describe("palisade admission serve reloads its policy file", () => {
     // A database that exists: the webhook records its decisions there.
     await (await openStores(join(dir, "x.db"))).close();
     served = await serve(
-      ["--policy", join(dir, "policy.yaml"), "--namespaces", join(dir, "ns.yaml"), "--db", join(dir, "x.db")],
+      [
+        "--policy",
+        join(dir, "policy.yaml"),
+        "--namespaces",
+        join(dir, "ns.yaml"),
+        "--db",
+        join(dir, "x.db"),
+        "--cluster",
+        "east",
+      ],
       certs,
     );
   }, 60_000);
@@ -90,10 +99,10 @@ describe("palisade admission serve reloads its policy file", () => {
     const stores = await openStores(join(dir, "x.db"));
     try {
       const page = await stores.admissionDecisions.list({ limit: 3 });
-      expect(page.items.map((d) => [d.uid, d.kind, d.namespace, d.name, d.operation])).toEqual([
-        ["d3", "Pod", "shop", "web", "CREATE"],
-        ["d2", "Pod", "shop", "web", "CREATE"],
-        ["d1", "Pod", "shop", "web", "CREATE"],
+      expect(page.items.map((d) => [d.uid, d.cluster, d.kind, d.namespace, d.name, d.operation])).toEqual([
+        ["d3", "east", "Pod", "shop", "web", "CREATE"],
+        ["d2", "east", "Pod", "shop", "web", "CREATE"],
+        ["d1", "east", "Pod", "shop", "web", "CREATE"],
       ]);
       expect(page.items[0]?.rules).toEqual(["pss/privileged"]);
     } finally {

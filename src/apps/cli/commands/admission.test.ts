@@ -146,6 +146,34 @@ describe("palisade admission install --print", () => {
     const r = await cli(["admission", "install", "--tls-cert", certs.ca]);
     expect(r.code).toBe(2);
   });
+
+  it("passes --cluster to the webhook, and refuses a name that is not a DNS label", async () => {
+    const r = await cli([
+      "admission",
+      "install",
+      "--print",
+      "--tls-cert",
+      certs.ca,
+      "--cluster",
+      "prod-eu-1",
+    ]);
+    expect(r.code).toBe(0);
+    // biome-ignore lint/suspicious/noExplicitAny: reading printed YAML back, shape asserted below
+    const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as Record<string, any>);
+    const deployment = docs.find((d) => d.kind === "Deployment");
+    expect(deployment?.spec.template.spec.containers[0].args).toContain("--cluster=prod-eu-1");
+    const bad = await cli([
+      "admission",
+      "install",
+      "--print",
+      "--tls-cert",
+      certs.ca,
+      "--cluster",
+      "Prod EU",
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--cluster "Prod EU"');
+  });
 });
 
 describe("the webhook and the offline check agree (same objects to both)", () => {

@@ -39,6 +39,7 @@ interface ServeFlags {
   cacheTtl: string;
   cacheSize: string;
   record?: string;
+  cluster?: string;
   signatures?: string;
   decisionsRetention: string;
   decisionsMax: string;
@@ -62,6 +63,7 @@ interface InstallFlags {
   failurePolicy?: string;
   timeoutSeconds: string;
   mutate?: boolean;
+  cluster?: string;
 }
 
 interface TestFlags extends InputOptions {
@@ -245,6 +247,10 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--cache-ttl <duration>", "how long store facts stay fresh", "60s")
     .option("--cache-size <n>", "images kept in the fact cache", "10000")
     .option("--record <file>", "also append every decision to this file (JSON lines)")
+    .option(
+      "--cluster <name>",
+      "the cluster's name in the fleet, on every decision recorded (for webhooks of several clusters sharing a database)",
+    )
     .option("--decisions-retention <duration>", "keep decisions recorded in the store this long", "7d")
     .option("--decisions-max <n>", "keep at most this many decisions in the store", "1000000")
     .option(
@@ -279,6 +285,10 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--failure-policy <Fail|Ignore>", "overrides the policy's")
     .option("--timeout-seconds <n>", "the API server's timeout for one call (1-30)", "5")
     .option("--mutate", "also install the MutatingWebhookConfiguration (tags resolved to digests)")
+    .option(
+      "--cluster <name>",
+      "the cluster's name in the fleet, passed to the webhook (admission serve --cluster)",
+    )
     .action(async (flags: InstallFlags) => runInstall(flags, ctx));
 
   const test = admission
@@ -348,6 +358,7 @@ async function runTest(paths: string[], flags: TestFlags, ctx: CliContext): Prom
 async function runServe(flags: ServeFlags, ctx: CliContext): Promise<void> {
   const { readFileSync, watchFile, unwatchFile, appendFileSync, watch } = await import("node:fs");
   const { resolve, dirname, basename } = await import("node:path");
+  const cluster = await clusterFlag(flags.cluster);
   const ttlMs = durationMs(flags.cacheTtl, "--cache-ttl");
   const cacheSize = positiveInt(flags.cacheSize, "--cache-size");
   const signatureStats = { hits: 0, misses: 0, fetches: 0, fetchErrors: 0, pastDeadline: 0 };
@@ -549,10 +560,11 @@ async function runServe(flags: ServeFlags, ctx: CliContext): Promise<void> {
     recorderStats: recordable ? () => recorder.stats() : undefined,
     analysisStats: analysis ? () => analysis?.stats() ?? EMPTY_ANALYSIS : undefined,
     onDecision: (d, endpoint, request) => {
-      if (recordable) recorder.record(decisionRecord(d, request, endpoint, ctx.now()));
+      if (recordable) recorder.record(decisionRecord(d, request, endpoint, ctx.now(), cluster));
       if (!record) return;
       const line = {
         at: ctx.now().toISOString(),
+        ...(cluster === "" ? {} : { cluster }),
         endpoint,
         uid: d.uid,
         allowed: d.allowed,
@@ -619,6 +631,7 @@ async function runInstall(flags: InstallFlags, ctx: CliContext): Promise<void> {
   const failurePolicy = flags.failurePolicy ?? policy.failurePolicy;
   if (failurePolicy !== "Fail" && failurePolicy !== "Ignore")
     throw new PalisadeError("USAGE", "--failure-policy must be Fail or Ignore");
+  const cluster = await clusterFlag(flags.cluster);
   const timeoutSeconds = positiveInt(flags.timeoutSeconds, "--timeout-seconds");
   if (timeoutSeconds > 30) throw new PalisadeError("USAGE", "--timeout-seconds must be at most 30");
   const cert = readFileSync(resolve(ctx.cwd, flags.tlsCert), "utf8");
@@ -634,6 +647,19 @@ async function runInstall(flags: InstallFlags, ctx: CliContext): Promise<void> {
     timeoutSeconds,
     mutate: flags.mutate === true || policy.mutation?.resolveTags === true,
     policyFile: flags.policy !== undefined,
+    cluster,
   });
   ctx.stdout.write(yamlDocuments(docs));
+}
+
+/** `--cluster`: a fleet cluster name (a DNS label), or "" when not given; USAGE otherwise. */
+async function clusterFlag(v: string | undefined): Promise<string> {
+  if (v === undefined) return "";
+  const { CLUSTER_NAME } = await import("../../../core/deltas/index.js");
+  if (!CLUSTER_NAME.test(v))
+    throw new PalisadeError(
+      "USAGE",
+      `--cluster ${JSON.stringify(v)}: lowercase letters, digits, '.', '_', '-' (at most 63, alphanumeric at both ends)`,
+    );
+  return v;
 }
