@@ -31,7 +31,7 @@
  */
 import { execFile, execFileSync, spawn } from "node:child_process";
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { request } from "node:http";
+import { type IncomingMessage, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -120,14 +120,7 @@ function post(url: string, file: string, token: string): Promise<{ status: numbe
           "content-encoding": "gzip",
         },
       },
-      (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (c: string) => {
-          body += c;
-        });
-        res.on("end", () => done({ status: res.statusCode ?? 0, body }));
-      },
+      (res) => collectText(res, done),
     );
     req.on("error", fail);
     createReadStream(file).on("error", fail).pipe(req);
@@ -189,16 +182,20 @@ function seedFleet(root: string, db: string): string {
 }
 
 /** GET with no client timeout (the first answer over 1M pods builds the fleet view), the body as text. */
+/** A response's status and whole body as text, to `done`. */
+function collectText(res: IncomingMessage, done: (r: { status: number; body: string }) => void): void {
+  let body = "";
+  res.setEncoding("utf8");
+  res.on("data", (c: string) => {
+    body += c;
+  });
+  res.on("end", () => done({ status: res.statusCode ?? 0, body }));
+}
 function getText(url: string, token: string): Promise<{ status: number; body: string }> {
   return new Promise((done, fail) => {
-    const req = request(url, { headers: { authorization: `Bearer ${token}` } }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => {
-        body += c;
-      });
-      res.on("end", () => done({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(url, { headers: { authorization: `Bearer ${token}` } }, (res) =>
+      collectText(res, done),
+    );
     req.on("error", fail);
     req.end();
   });

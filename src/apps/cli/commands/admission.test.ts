@@ -85,17 +85,11 @@ describe("palisade admission install --print", () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  const installPrint = (...extra: string[]) =>
+    cli(["admission", "install", "--print", "--tls-cert", certs.ca, ...extra]);
+
   it("prints the webhook configuration with explicit failure behaviour, and a two-replica Deployment with a PDB", async () => {
-    const r = await cli([
-      "admission",
-      "install",
-      "--print",
-      "--tls-cert",
-      certs.ca,
-      "--timeout-seconds",
-      "5",
-      "--mutate",
-    ]);
+    const r = await installPrint("--timeout-seconds", "5", "--mutate");
     expect(r.code).toBe(0);
     // biome-ignore lint/suspicious/noExplicitAny: reading printed YAML back, shape asserted below
     const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as Record<string, any>);
@@ -148,29 +142,13 @@ describe("palisade admission install --print", () => {
   });
 
   it("passes --cluster to the webhook, and refuses a name that is not a DNS label", async () => {
-    const r = await cli([
-      "admission",
-      "install",
-      "--print",
-      "--tls-cert",
-      certs.ca,
-      "--cluster",
-      "prod-eu-1",
-    ]);
+    const r = await installPrint("--cluster", "prod-eu-1");
     expect(r.code).toBe(0);
     // biome-ignore lint/suspicious/noExplicitAny: reading printed YAML back, shape asserted below
     const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as Record<string, any>);
     const deployment = docs.find((d) => d.kind === "Deployment");
     expect(deployment?.spec.template.spec.containers[0].args).toContain("--cluster=prod-eu-1");
-    const bad = await cli([
-      "admission",
-      "install",
-      "--print",
-      "--tls-cert",
-      certs.ca,
-      "--cluster",
-      "Prod EU",
-    ]);
+    const bad = await installPrint("--cluster", "Prod EU");
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--cluster "Prod EU"');
   });
