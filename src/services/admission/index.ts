@@ -41,3 +41,4 @@ export {
   type VerifySignature,
   withSignatures,
 } from "./signatures.js";
+export { warmDecisions } from "./warm.js";
