@@ -56,8 +56,6 @@ interface SensorFlags {
   namespace: string;
 }
 
-const CLUSTER = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
-
 function positive(flag: string, v: string): number {
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n <= 0)
@@ -124,7 +122,8 @@ export function register(program: Command, ctx: CliContext): void {
       }
       if (flags.kubeconfig === undefined)
         throw new PalisadeError("USAGE", "give --kubeconfig FILE (or in-cluster)");
-      if (flags.cluster === undefined || !CLUSTER.test(flags.cluster))
+      const { CLUSTER_NAME } = await import("../../../core/deltas/index.js");
+      if (flags.cluster === undefined || !CLUSTER_NAME.test(flags.cluster))
         throw new PalisadeError("USAGE", "give --cluster NAME (lowercase letters, digits, '.', '_', '-')");
       if ((flags.nats === undefined) === (flags.server === undefined))
         throw new PalisadeError("USAGE", "give one of --nats URL or --server URL");
