@@ -40,7 +40,9 @@ const ISSUED = new Date("2026-03-01T10:00:00Z");
  * - wrong-subject: a keyless signature by another identity; other-digest: a `.sig` whose payload names another
  *   image's digest; unsigned: nothing;
  * - private: key-signed, in a registry with basic auth (credentials given with --registry-auth);
- * - gone: in a registry that is not running (the failure policy answers).
+ * - gone: in a registry that is not running (the failure policy answers);
+ * - stored-elsewhere: key-signed, its `.sig` pushed to another repository (cosign's COSIGN_REPOSITORY), which the
+ *   policy's rule for it names; beside-not-elsewhere: under the same rule, its `.sig` beside the image only.
  */
 const CASES = [
   "keyless",
@@ -51,6 +53,8 @@ const CASES = [
   "unsigned",
   "private",
   "gone",
+  "stored-elsewhere",
+  "beside-not-elsewhere",
 ] as const;
 type Case = (typeof CASES)[number];
 
@@ -79,6 +83,8 @@ describe.skipIf(!haveTools)(
       );
       const repo = `127.0.0.1:${open.port}/test/app`;
       const privateRepo = `127.0.0.1:${basic.port}/test/private`;
+      const elsewhereRepo = `127.0.0.1:${open.port}/elsewhere/app`;
+      const sigStore = `127.0.0.1:${open.port}/sigs/store`;
       const sigstore = new SigstoreInstance(new Date("2026-01-01T00:00:00Z"));
       const release = generateKeyPairSync("ec", { namedCurve: "P-256" });
       writeFileSync(join(work, "release.pub"), release.publicKey.export({ type: "spki", format: "pem" }));
@@ -133,7 +139,12 @@ describe.skipIf(!haveTools)(
       const signed = { subject: { email: SUBJECT }, issuer: ISSUER, issuedAt: ISSUED };
       for (const c of CASES) {
         if (c === "gone") continue;
-        const dest = c === "private" ? privateRepo : repo;
+        const dest =
+          c === "private"
+            ? privateRepo
+            : c === "stored-elsewhere" || c === "beside-not-elsewhere"
+              ? elsewhereRepo
+              : repo;
         const image = push(c, dest, c === "private" ? creds : []);
         images.set(c, `${dest}@${image.digest}`);
         if (c === "keyless")
@@ -147,6 +158,15 @@ describe.skipIf(!haveTools)(
             [cosignKeySignature(release.privateKey, privateRepo, image.digest)],
             creds,
           );
+        // cosign signs the image's own repository (its docker-reference) and pushes to COSIGN_REPOSITORY.
+        if (c === "stored-elsewhere")
+          pushSig(sigStore, image.digest, [
+            cosignKeySignature(release.privateKey, elsewhereRepo, image.digest),
+          ]);
+        if (c === "beside-not-elsewhere")
+          pushSig(elsewhereRepo, image.digest, [
+            cosignKeySignature(release.privateKey, elsewhereRepo, image.digest),
+          ]);
         if (c === "wrong-subject")
           pushSig(repo, image.digest, [
             sigstore.cosignSignature(repo, image.digest, {
@@ -198,6 +218,9 @@ signatures:
     keyless:
       - {issuer: "${ISSUER}", subject: "${SUBJECT}"}
     trustedRoot: trusted_root.json
+  - images: ["127.0.0.1:*/elsewhere/*"]
+    keys: [release.pub]
+    repository: ${sigStore}
 `;
       writeFileSync(join(work, "policy.yaml"), policy("Fail"));
       writeFileSync(join(work, "policy-ignore.yaml"), policy("Ignore"));
@@ -316,6 +339,8 @@ signatures:
         key: "allowed",
         referrer: "allowed",
         private: "allowed",
+        "stored-elsewhere": "allowed",
+        "beside-not-elsewhere": `no signature for ${digest("beside-not-elsewhere")}: no ${digest("beside-not-elsewhere").replace(":", "-")}.sig tag and no Sigstore bundle referrer in ${images.get("stored-elsewhere")?.split("@")[0]?.replace("/elsewhere/app", "/sigs/store")} [image/signature]`,
         "wrong-subject": `signed by "mallory@acme.example" (issuer "${ISSUER}"), not a trusted identity: certificate subject "mallory@acme.example" is not "${SUBJECT}" [image/signature]`,
         "other-digest": `the signature is for another image, not ${digest("other-digest")} [image/signature]`,
         unsigned: `no signature for ${digest("unsigned")}: no ${digest("unsigned").replace(":", "-")}.sig tag and no Sigstore bundle referrer in ${images.get("unsigned")?.split("@")[0]} [image/signature]`,

@@ -5,7 +5,8 @@
  *   `cosign sign --bundle` or `sigstore` write them);
  * - the image's registry, as cosign stores them (adapters/image `fetchSignatureMaterial`): the `sha256-<hex>.sig`
  *   tag's simple-signing layers (signature, certificate, chain and Rekor bundle in annotations, turned here into a
- *   Sigstore bundle with a message signature over the payload), and Sigstore bundles attached as OCI 1.1 artifacts.
+ *   Sigstore bundle with a message signature over the payload), and Sigstore bundles attached as OCI 1.1 artifacts;
+ *   or, when the requirement names a signature repository (cosign's `COSIGN_REPOSITORY`), that repository instead.
  *
  * Whatever the source, the payload must name the admitted digest (cosign's simple signing
  * `critical.image.docker-manifest-digest`, or an in-toto statement's subject). A signature made with a key is
@@ -58,6 +59,17 @@ export interface SignatureWanted {
   trustedRoot?: string | undefined;
   /** Default "both": every source this verifier has. */
   from?: SignatureSource | undefined;
+  /**
+   * `registry/repository` holding the signatures instead of the image's own repository (cosign's
+   * `COSIGN_REPOSITORY`): its `.sig` tag and referrers of the digest are read there.
+   */
+  repository?: string | undefined;
+}
+
+/** `registry/path/to/repo` -> its registry (up to the first slash) and repository. */
+function locationOf(repository: string): ImageLocation {
+  const slash = repository.indexOf("/");
+  return { registry: repository.slice(0, slash), repository: repository.slice(slash + 1) };
 }
 
 /** Where the image lives: needed to look in its registry. */
@@ -558,11 +570,13 @@ export async function createSignatureVerifier(opts: {
         results.push({ origin: c.origin, check: checkCandidate(digest, c, wanted) });
       if (results.some((r) => r.check.verified)) return summarise(digest, results, looked);
     }
-    if (from !== "dir" && opts.registry !== undefined && image !== undefined) {
-      const where = `${image.registry}/${image.repository}`;
+    // Signatures stored in another repository (COSIGN_REPOSITORY) are read there, for any image reference.
+    const at = wanted.repository !== undefined ? locationOf(wanted.repository) : image;
+    if (from !== "dir" && opts.registry !== undefined && at !== undefined) {
+      const where = `${at.registry}/${at.repository}`;
       looked.registry = where;
       const material = await untilAborted(
-        registryMaterial(image, digest),
+        registryMaterial(at, digest),
         signal,
         `${where}@${digest}: signatures`,
       );
@@ -591,6 +605,7 @@ export async function createSignatureVerifier(opts: {
         wanted.keys,
         wanted.keyless,
         wanted.trustedRoot ?? null,
+        wanted.repository ?? null,
       ]);
       const hit = cache.get(k);
       if (hit !== undefined && "value" in hit) {

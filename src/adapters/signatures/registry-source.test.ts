@@ -22,12 +22,18 @@ const layer = (key: typeof release, digest: string, signs = digest) => ({
  * docker-registry in test/integration/admission-registry-signatures.test.ts.
  */
 function fakeRegistry() {
-  const calls: { digest: string; resolve: (m: SignatureMaterial) => void; reject: (e: unknown) => void }[] =
-    [];
+  const calls: {
+    at: string;
+    digest: string;
+    resolve: (m: SignatureMaterial) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
   return {
     calls,
-    fetchMaterial: (_registry: string, _repository: string, digest: string) =>
-      new Promise<SignatureMaterial>((resolve, reject) => calls.push({ digest, resolve, reject })),
+    fetchMaterial: (registry: string, repository: string, digest: string) =>
+      new Promise<SignatureMaterial>((resolve, reject) =>
+        calls.push({ at: `${registry}/${repository}`, digest, resolve, reject }),
+      ),
   };
 }
 
@@ -74,6 +80,38 @@ describe("signatures from the registry: cosign .sig layers verified, fetches sha
       {
         verified: false,
         reason: `no signature for ${D("4")}: no ${D("4").replace(":", "-")}.sig tag and no Sigstore bundle referrer in registry.acme.internal/shop/api`,
+      },
+    ]);
+  });
+
+  it("a rule naming a signature repository (COSIGN_REPOSITORY) reads it there, even without an image location", async () => {
+    const reg = fakeRegistry();
+    const v = await verifier(reg.fetchMaterial, { t: 0 });
+    const elsewhere = { ...wanted, repository: "sigs.acme.internal:5000/store/signatures" };
+    const answers = [
+      v.verify(D("1"), elsewhere, { image: IMAGE }),
+      v.verify(D("2"), elsewhere, {}),
+      v.verify(D("1"), wanted, { image: IMAGE }),
+    ];
+    await tick();
+    expect(reg.calls.map((c) => [c.at, c.digest])).toEqual([
+      ["sigs.acme.internal:5000/store/signatures", D("1")],
+      ["sigs.acme.internal:5000/store/signatures", D("2")],
+      ["registry.acme.internal/shop/api", D("1")],
+    ]);
+    // The signature names the image's repository (cosign's docker-reference), wherever it is stored.
+    reg.calls[0]?.resolve({ cosign: [layer(release, D("1"))], bundles: [], skipped: [] });
+    reg.calls[1]?.resolve({ cosign: [], bundles: [], skipped: [] });
+    reg.calls[2]?.resolve({ cosign: [], bundles: [], skipped: [] });
+    expect(await Promise.all(answers)).toEqual([
+      { verified: true, reason: "signed by release.pub" },
+      {
+        verified: false,
+        reason: `no signature for ${D("2")}: no ${D("2").replace(":", "-")}.sig tag and no Sigstore bundle referrer in sigs.acme.internal:5000/store/signatures`,
+      },
+      {
+        verified: false,
+        reason: `no signature for ${D("1")}: no ${D("1").replace(":", "-")}.sig tag and no Sigstore bundle referrer in registry.acme.internal/shop/api`,
       },
     ]);
   });

@@ -29,6 +29,7 @@
  *       - images: ["ghcr.io/acme/*"]
  *         keys: [keys/release.pub]   # files, read by the caller
  *         from: registry             # this rule's own source, over signaturesFrom
+ *         repository: registry.acme.internal/signatures   # where cosign stored them (COSIGN_REPOSITORY)
  *       - images: ["ghcr.io/acme/web*"]
  *         keyless:                   # a Fulcio-style certificate's OIDC issuer and subject (SAN)
  *           - {issuer: "https://token.actions.githubusercontent.com", subjectRegExp: "https://github\\.com/acme/.+"}
@@ -91,7 +92,20 @@ export interface SignatureRequirement {
    * directory the caller names, or both (the directory first). Absent: both.
    */
   from?: SignatureSource | undefined;
+  /**
+   * `registry/repository` where the signatures are stored instead of beside the image (cosign's
+   * `COSIGN_REPOSITORY`, Kyverno's `repository`): the `.sig` tag and the referrers of the image's digest are read
+   * there. Absent: the image's own repository.
+   */
+  repository?: string | undefined;
 }
+
+/**
+ * A signature repository: a registry host (a name with a dot or a port, or `localhost`) and a repository path in
+ * the distribution spec's grammar, nothing after it.
+ */
+const SIGNATURE_REPOSITORY =
+  /^(?:localhost(?::\d+)?|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+(?::\d+)?|[a-zA-Z0-9-]+:\d+)(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+$/;
 
 /** Where a signature requirement's signatures come from. */
 export type SignatureSource = "registry" | "dir" | "both";
@@ -333,8 +347,23 @@ export function parseAdmissionPolicyFile(
     const path = ["signatures", i];
     const r = record(raw, path);
     if (!r) return;
-    known(r, path, ["images", "keys", "keyless", "trustedRoot", "from"]);
+    known(r, path, ["images", "keys", "keyless", "trustedRoot", "from", "repository"]);
     const from = oneOf(r.from, [...path, "from"], SIGNATURE_SOURCES) ?? signaturesFrom;
+    let repository: string | undefined;
+    if (r.repository !== undefined) {
+      if (
+        typeof r.repository !== "string" ||
+        r.repository.length > 512 ||
+        !SIGNATURE_REPOSITORY.test(r.repository)
+      )
+        issue(
+          [...path, "repository"],
+          "must be REGISTRY/REPOSITORY (where cosign stored the signatures: its COSIGN_REPOSITORY), without a tag or digest",
+        );
+      else if (from === "dir")
+        issue([...path, "repository"], "is only used when signatures are read from a registry (from: dir)");
+      else repository = r.repository;
+    }
     const imgs = strings(r.images, [...path, "images"], true);
     if (imgs.length === 0) issue([...path, "images"], "is required");
     const keys = strings(r.keys, [...path, "keys"]);
@@ -384,7 +413,14 @@ export function parseAdmissionPolicyFile(
       );
     if (keys.length === 0 && keyless.length === 0 && r.keyless === undefined)
       issue(path, "must name at least one key or keyless identity");
-    policy.signatures.push({ images: imgs, keys, keyless, ...(trustedRoot ? { trustedRoot } : {}), from });
+    policy.signatures.push({
+      images: imgs,
+      keys,
+      keyless,
+      ...(trustedRoot ? { trustedRoot } : {}),
+      from,
+      ...(repository ? { repository } : {}),
+    });
   });
 
   const mutation = record(doc.mutation, ["mutation"]);

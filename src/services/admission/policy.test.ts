@@ -228,6 +228,50 @@ signatures:
     ]);
   });
 
+  it("signatures stored in another repository (cosign's COSIGN_REPOSITORY): REGISTRY/REPOSITORY, never with from: dir", async () => {
+    const p = file(
+      "repository.yaml",
+      `apiVersion: palisade.dev/v1alpha1
+kind: AdmissionPolicy
+signatures:
+  - {images: [a/*], keys: [k.pub], repository: sigs.acme.internal/store/signatures}
+  - {images: [b/*], keys: [k.pub], repository: "localhost:5000/sigs", from: registry}
+  - {images: [c/*], keys: [k.pub]}
+`,
+    );
+    const { policy } = await loadAdmissionPolicy(p, read);
+    expect(policy.signatures?.map((s) => s.repository)).toEqual([
+      "sigs.acme.internal/store/signatures",
+      "localhost:5000/sigs",
+      undefined,
+    ]);
+    const bad = file(
+      "repository-bad.yaml",
+      `apiVersion: palisade.dev/v1alpha1
+kind: AdmissionPolicy
+signatures:
+  - {images: [a/*], keys: [k.pub], repository: "sigs.acme.internal/store:latest"}
+  - {images: [b/*], keys: [k.pub], repository: signatures}
+  - {images: [c/*], keys: [k.pub], repository: [sigs.acme.internal/x]}
+  - {images: [d/*], keys: [k.pub], repository: sigs.acme.internal/x, from: dir}
+`,
+    );
+    const err = await loadAdmissionPolicy(bad, read).catch((e: unknown) => e);
+    const what =
+      "must be REGISTRY/REPOSITORY (where cosign stored the signatures: its COSIGN_REPOSITORY), without a tag or digest";
+    expect(
+      (err as Error).message
+        .split("\n")
+        .slice(1)
+        .map((l) => l.trim().replace(`${dir}/`, "")),
+    ).toEqual([
+      `repository-bad.yaml:4: signatures[0].repository: ${what}`,
+      `repository-bad.yaml:5: signatures[1].repository: ${what}`,
+      `repository-bad.yaml:6: signatures[2].repository: ${what}`,
+      "repository-bad.yaml:7: signatures[3].repository: is only used when signatures are read from a registry (from: dir)",
+    ]);
+  });
+
   it("refuses a document that is not a mapping, and a missing file, with typed errors", async () => {
     const p = file("list.yaml", "- a\n- b\n");
     await expect(loadAdmissionPolicy(p, read)).rejects.toThrow(/\(document\): expected a mapping/);
