@@ -14,6 +14,7 @@ import { bundledDemoDir, loadDemo } from "../../src/apps/server/demo.js";
 import { openApiPath } from "../../src/apps/server/schemas.js";
 import { buildServer } from "../../src/apps/server/server.js";
 import { toCycloneDx } from "../../src/core/sbom/index.js";
+import { decisionRecord } from "../../src/services/admission/index.js";
 
 /** A CycloneDX SBOM of an image with one layer and no packages (what `palisade sbom -o cyclonedx` writes). */
 const IMAGE_SBOM = JSON.stringify(
@@ -544,6 +545,62 @@ export function describeServerApi(name: string, open: () => Promise<Stores>): vo
         headers: bearer(h.token.security),
       });
       expect(bad.statusCode).toBe(400);
+    });
+
+    it("shows a decision the webhook recorded (stored compact) with its message, warnings and violations as answered", async () => {
+      const h = await harness();
+      const violations = [
+        { rule: "pss/privileged", mode: "enforce" as const, fieldPath: "spec", message: "privileged" },
+        {
+          rule: "image/forbidden-tag",
+          mode: "enforce" as const,
+          fieldPath: "spec.containers[0].image",
+          message: 'image "nginx:latest" uses the forbidden tag "latest"',
+          exception: { id: "legacy", reason: "migrating" },
+        },
+        {
+          rule: "posture/PAL-POD-037",
+          mode: "enforce" as const,
+          fieldPath: "spec.containers[0]",
+          message: "no probe",
+        },
+      ];
+      const message =
+        'pods "web" is forbidden: violates PodSecurity "baseline:v1.30": privileged; palisade policy: spec.containers[0]: no probe [posture/PAL-POD-037]';
+      await h.stores.admissionDecisions.append([
+        decisionRecord(
+          {
+            uid: "u9",
+            allowed: false,
+            status: { status: "Failure", code: 403, reason: "Forbidden", message },
+            warnings: [],
+            auditAnnotations: {},
+            violations,
+            evaluated: "pod",
+            dryRun: false,
+          },
+          {
+            kind: { group: "", version: "v1", kind: "Pod" },
+            namespace: "shop",
+            name: "web",
+            operation: "CREATE",
+            userInfo: { username: "alice", groups: [] },
+          },
+          "validate",
+          new Date(Date.UTC(2026, 0, 1)),
+        ),
+      ]);
+      const r = await h.app.inject({ url: "/api/v1/admission/decisions", headers: bearer(h.token.security) });
+      expect(r.statusCode, r.body).toBe(200);
+      expect((r.json() as { items: { details: unknown }[] }).items.map((i) => i.details)).toEqual([
+        {
+          message,
+          warnings: [],
+          dryRun: false,
+          exemption: null,
+          violations: violations.map((v) => ({ exception: null, ...v })),
+        },
+      ]);
     });
 
     it("every route in the OpenAPI document has an allowed-and-denied case, and every case is a route", async () => {

@@ -8,6 +8,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { StoredFinding, Stores } from "../../adapters/store/index.js";
 import { PalisadeError } from "../../core/errors/index.js";
 import type { Severity } from "../../core/findings/index.js";
+import { expandDecisionDetails } from "../../services/admission/index.js";
 import {
   type FleetScope,
   type FleetView,
@@ -386,7 +387,7 @@ export function registerReadRoutes(route: Route, deps: ReadRouteDeps): void {
         limit?: number;
         after?: string;
       };
-      return deps.stores.admissionDecisions.list({
+      const page = await deps.stores.admissionDecisions.list({
         cluster: q.cluster,
         namespace: q.namespace,
         allowed: q.allowed,
@@ -397,6 +398,8 @@ export function registerReadRoutes(route: Route, deps: ReadRouteDeps): void {
         limit: q.limit,
         after: q.after,
       });
+      // Stored compact (each violation's text once); shown with the message and warnings as they were answered.
+      return { ...page, items: page.items.map((d) => ({ ...d, details: expandDecisionDetails(d.details) })) };
     },
   );
 }

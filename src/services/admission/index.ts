@@ -17,6 +17,7 @@ export {
   type AnswerOptions,
   answerAdmissionReview,
 } from "./answer.js";
+export { expandDecisionDetails, STORED_DETAILS_FORMAT, storedDecisionDetails } from "./decision-details.js";
 export {
   CachedImageFacts,
   type CachedImageFactsOptions,

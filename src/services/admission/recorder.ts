@@ -9,6 +9,7 @@
  */
 import type { AdmissionDecisionInput, AdmissionDecisionStore } from "../../adapters/store/ports.js";
 import type { AdmissionDecision, AdmissionRequest } from "../../core/admission/index.js";
+import { storedDecisionDetails } from "./decision-details.js";
 
 export interface DecisionRecorderOptions {
   store: Pick<AdmissionDecisionStore, "append" | "prune">;
@@ -42,7 +43,10 @@ export interface DecisionRecorderStats {
   buffered: number;
 }
 
-/** The stored form of one decision: who asked for what, the answer, and every violation. */
+/**
+ * The stored form of one decision: who asked for what, the answer, and every violation; the details in their
+ * compact form (decision-details.ts: each violation's text once), which `expandDecisionDetails` reads back.
+ */
 export function decisionRecord(
   d: AdmissionDecision,
   req: Pick<AdmissionRequest, "kind" | "namespace" | "name" | "operation" | "userInfo">,
@@ -63,19 +67,7 @@ export function decisionRecord(
     name: req.name,
     user: req.userInfo.username,
     rules: [...new Set(d.violations.map((v) => v.rule))].sort(),
-    details: {
-      message: d.status?.message ?? null,
-      warnings: d.warnings,
-      dryRun: d.dryRun,
-      exemption: d.exemption ?? null,
-      violations: d.violations.map((v) => ({
-        rule: v.rule,
-        mode: v.mode,
-        fieldPath: v.fieldPath,
-        message: v.message,
-        exception: v.exception ? { id: v.exception.id, reason: v.exception.reason } : null,
-      })),
-    },
+    details: storedDecisionDetails(d),
   };
 }
 
