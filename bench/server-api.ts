@@ -3,11 +3,16 @@
  *  1. ingest of an N-object snapshot through `POST /api/v1/clusters/{c}/snapshots`, sent gzipped as a stream
  *     (evaluated and queryable: posture findings, object versions, remediation records), wall time, the server's
  *     CPU time and its peak RSS (VmHWM) during the ingest;
- *  2. API latency under load from `ab` (ApacheBench, loopback, keep-alive) at C concurrent requests, p50/p99 per
- *     route (a team's findings page, a namespace's findings page, a team's workloads, a vulnerability's impact),
- *     with `/healthz` at the same concurrency as the ceiling of this harness on this machine; every route against
- *     every server in turn, SERVER_BENCH_ROUNDS times (default 3), medians printed, with the server's CPU time per
- *     request (/proc/PID/stat), which the machine's load changes far less than it changes latency;
+ *  2. API latency under load at C concurrent keep-alive connections on loopback, p50/p99 per route (a team's
+ *     findings page, a namespace's findings page, a team's workloads, a vulnerability's impact), with `/healthz`
+ *     at the same concurrency as the ceiling of this harness on this machine; every route against every server in
+ *     turn, SERVER_BENCH_ROUNDS times (default 3), medians printed, with the server's CPU time per request
+ *     (/proc/PID/stat), which the machine's load changes far less than it changes latency. The load generator is
+ *     `wrk --latency` (Debian's package `wrk`, which scripts/test.sh installs: C, SERVER_BENCH_WRK_THREADS threads,
+ *     default 1, SERVER_BENCH_SECONDS per round, default 5); SERVER_BENCH_GENERATORS=wrk,ab runs ApacheBench too
+ *     in each round (`ab -k`, REQUESTS per round; one thread, and its percentiles include each connection's setup).
+ *     The servers run with bench/server-probe.mjs loaded, which reports per round their garbage-collection pauses
+ *     (count and longest, major and minor), event-loop delay (p99, max) and heap used;
  *  3. first answers (nothing kept yet), one at a time: each of 50 teams' findings pages, 50 namespaces' pages, and
  *     50 findings by id without a cluster.
  * Same-run references: `node -e 0`, and JSON.parse of the same snapshot text in its own process (wall, peak RSS).
@@ -127,35 +132,119 @@ function post(url: string, file: string, token: string): Promise<{ status: numbe
   });
 }
 
-interface AbResult {
+/** One load round of one route against one server, from one generator. */
+interface LoadResult {
   p50: number;
   p99: number;
+  max?: number | undefined;
   rps: number;
+  requests: number;
   failed: string;
   non2xx: string;
   bytes?: number | undefined;
   /** Server CPU per request, ms. */
   cpu: number;
+  /** What the server's probe saw during the round (bench/server-probe.mjs). */
+  probe?: ProbeLine | undefined;
 }
 
-async function ab(url: string, token: string, pid: number): Promise<AbResult> {
-  const cpu0 = cpuOf(pid);
-  const out = await promisify(execFile)(
-    "ab",
-    ["-q", "-k", "-c", String(C), "-n", String(REQUESTS), "-H", `Authorization: Bearer ${token}`, url],
-    { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 },
-  ).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? "" }));
+/** The line bench/server-probe.mjs writes on SIGUSR2: GC pauses and event-loop delay since the previous one. */
+interface ProbeLine {
+  gc: Record<"minor" | "major" | "other", { count: number; totalMs: number; maxMs: number }>;
+  loopDelay: { p50: number; p99: number; max: number };
+  heapUsedMiB: number;
+}
+
+/** Load generators: `wrk` (C, threads, keep-alive, a fixed duration) and `ab` (one thread, a fixed count). */
+type Generator = "wrk" | "ab";
+const GENERATORS: Generator[] = (process.env.SERVER_BENCH_GENERATORS ?? "wrk")
+  .split(",")
+  .filter((x) => x !== "")
+  .map((x) => {
+    if (x !== "wrk" && x !== "ab") throw new Error(`SERVER_BENCH_GENERATORS: ${x} is neither wrk nor ab`);
+    return x;
+  });
+const WRK_SECONDS = Number(process.env.SERVER_BENCH_SECONDS ?? 5);
+const WRK_THREADS = Number(process.env.SERVER_BENCH_WRK_THREADS ?? 1);
+for (const g of GENERATORS)
+  try {
+    execFileSync(g, g === "wrk" ? ["--version"] : ["-V"], { stdio: "ignore" });
+  } catch (e) {
+    // wrk --version exits 1 after printing its version; only a missing binary is an error.
+    if ((e as { code?: string }).code === "ENOENT")
+      throw new Error(
+        `${g} is not on PATH: apt-get install ${g === "wrk" ? "wrk" : "apache2-utils"} (Debian's package; scripts/test.sh installs it), or choose another with SERVER_BENCH_GENERATORS=${g === "wrk" ? "ab" : "wrk"}`,
+      );
+  }
+
+/** A duration as wrk prints it (`812.00us`, `12.31ms`, `1.02s`, `2.00m`), in ms. */
+function wrkMs(text: string | undefined): number {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(text ?? "");
+  if (!m) return Number.NaN;
+  const scale = { us: 0.001, ms: 1, s: 1000, m: 60_000 }[m[2] as "us" | "ms" | "s" | "m"];
+  return Number(m[1]) * scale;
+}
+
+/** Parse `wrk --latency` output. */
+function parseWrk(out: string): Omit<LoadResult, "cpu" | "probe" | "bytes"> {
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? Number.NaN);
+  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  return {
+    p50: wrkMs(/^\s*50%\s+(\S+)/m.exec(out)?.[1]),
+    p99: wrkMs(/^\s*99%\s+(\S+)/m.exec(out)?.[1]),
+    max: wrkMs(/^\s*Latency\s+\S+\s+\S+\s+(\S+)/m.exec(out)?.[1]),
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN),
+    requests,
+    failed: errors ? String(errors.slice(1).reduce((n, x) => n + Number(x), 0)) : "0",
+    non2xx: /Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? "0",
+  };
+}
+
+/** One round of `gen` against `url`, with the server's CPU time and its probe's figures over it. */
+async function load(gen: Generator, url: string, token: string, s: Started): Promise<LoadResult> {
+  await s.probe();
+  const cpu0 = cpuOf(s.pid);
+  const args =
+    gen === "wrk"
+      ? [
+          "--latency",
+          "-t",
+          String(WRK_THREADS),
+          "-c",
+          String(C),
+          "-d",
+          `${WRK_SECONDS}s`,
+          "--timeout",
+          "10s",
+          "-H",
+          `Authorization: Bearer ${token}`,
+          url,
+        ]
+      : ["-q", "-k", "-c", String(C), "-n", String(REQUESTS), "-H", `Authorization: Bearer ${token}`, url];
+  const out = await promisify(execFile)(gen, args, {
+    encoding: "utf8",
+    maxBuffer: 16 * 1024 * 1024,
+  }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? "" }));
+  const cpu = cpuOf(s.pid) - cpu0;
+  const probe = await s.probe();
+  if (gen === "wrk") {
+    const r = parseWrk(out.stdout);
+    return { ...r, cpu: cpu / r.requests, probe, bytes: s.bytes.get(url) };
+  }
   const p = (q: string) =>
     Number(new RegExp(`^\\s*${q}%\\s+(\\d+)`, "m").exec(out.stdout)?.[1] ?? Number.NaN);
   const size = /Document Length:\s+(\d+)/.exec(out.stdout)?.[1];
   return {
     p50: p("50"),
     p99: p("99"),
+    max: p("100"),
     rps: Number(/Requests per second:\s+([\d.]+)/.exec(out.stdout)?.[1] ?? Number.NaN),
+    requests: REQUESTS,
     failed: /Failed requests:\s+(\d+)/.exec(out.stdout)?.[1] ?? "?",
     non2xx: /Non-2xx responses:\s+(\d+)/.exec(out.stdout)?.[1] ?? "0",
     bytes: size === undefined ? undefined : Number(size),
-    cpu: (cpuOf(pid) - cpu0) / REQUESTS,
+    cpu: cpu / REQUESTS,
+    probe,
   };
 }
 
@@ -164,12 +253,17 @@ const median = (xs: number[]): number => {
   return s[Math.floor((s.length - 1) / 2)] ?? Number.NaN;
 };
 
-/** The rounds of one route against one server: medians, and every round's p99. */
-function abSummary(rounds: AbResult[]): string {
+/** The rounds of one route against one server: medians, and every round's p99; GC pauses and loop delay. */
+function loadSummary(rounds: LoadResult[]): string {
   const failed = rounds.map((r) => r.failed).join("/");
   const non2xx = rounds.map((r) => r.non2xx).join("/");
   const bytes = rounds[0]?.bytes;
-  return `server CPU ${median(rounds.map((r) => r.cpu)).toFixed(3)} ms/request; p50 ${median(rounds.map((r) => r.p50))} ms, p99 ${median(rounds.map((r) => r.p99))} ms (rounds: ${rounds.map((r) => r.p99).join(", ")}), ${median(rounds.map((r) => r.rps)).toFixed(0)} req/s (failed ${failed}, non-2xx ${non2xx}${bytes !== undefined ? `; ${(bytes / 1024).toFixed(1)} KiB answers` : ""})`;
+  const probes = rounds.map((r) => r.probe).filter((p): p is ProbeLine => p !== undefined);
+  const gcText =
+    probes.length === 0
+      ? ""
+      : `; GC per round: major ${probes.map((p) => `${p.gc.major.count}x max ${p.gc.major.maxMs.toFixed(0)}`).join(" / ")} ms, minor ${probes.map((p) => `${p.gc.minor.count}x max ${p.gc.minor.maxMs.toFixed(1)}`).join(" / ")} ms; event-loop delay p99 ${probes.map((p) => p.loopDelay.p99.toFixed(0)).join(" / ")}, max ${probes.map((p) => p.loopDelay.max.toFixed(0)).join(" / ")} ms; heap used ${median(probes.map((p) => p.heapUsedMiB))} MiB`;
+  return `server CPU ${median(rounds.map((r) => r.cpu)).toFixed(3)} ms/request; p50 ${median(rounds.map((r) => r.p50))} ms, p99 ${median(rounds.map((r) => r.p99))} ms (rounds: ${rounds.map((r) => r.p99).join(", ")}; max ${rounds.map((r) => r.max).join(", ")}), ${median(rounds.map((r) => r.rps)).toFixed(0)} req/s, ${median(rounds.map((r) => r.requests))} requests (failed ${failed}, non-2xx ${non2xx}${bytes !== undefined ? `; ${(bytes / 1024).toFixed(1)} KiB answers` : ""})${gcText}`;
 }
 
 /** Write the issue's dataset (bench/server-dataset.ts) into `db` with the sources of `root`, in a process of its own. */
@@ -258,6 +352,10 @@ interface Started {
   lines: string[];
   /** Routes to load, from its data (the same for every server: the same snapshot). */
   routes: string[];
+  /** Size of each route's answer (by URL), bytes. */
+  bytes: Map<string, number>;
+  /** The server's probe figures since the previous call (bench/server-probe.mjs). */
+  probe(): Promise<ProbeLine | undefined>;
   stop(): Promise<void>;
 }
 
@@ -270,6 +368,7 @@ async function start(server: { name: string; root: string }, i: number, gz: stri
   if (FLEET) seeded = seedFleet(server.root, db);
   else seedDemo(server.root, db);
   const nodeFlags = (process.env.SERVER_BENCH_NODE_FLAGS ?? "").split(" ").filter((x) => x !== "");
+  nodeFlags.push("--import", pathToFileURL(join(import.meta.dirname, "server-probe.mjs")).href);
   const cli = join(server.root, "dist", "cli", "palisade.js");
   const child = spawn(process.execPath, [...nodeFlags, cli, "serve", "--listen", "127.0.0.1:0", "--db", db], {
     env: {
@@ -289,16 +388,38 @@ async function start(server: { name: string; root: string }, i: number, gz: stri
   try {
     let stderr = "";
     child.stderr?.setEncoding("utf8");
+    // The probe's lines (one per SIGUSR2), taken out of stderr as they come.
+    let pending: ((p: ProbeLine | undefined) => void) | undefined;
+    let partial = "";
     const base = await new Promise<string>((done, fail) => {
       child.stderr?.on("data", (c: string) => {
-        stderr += c;
-        const m = /serving on (http:\/\/\S+)/.exec(stderr);
-        if (m?.[1]) done(m[1]);
+        partial += c;
+        const lines = partial.split("\n");
+        partial = lines.pop() ?? "";
+        for (const line of lines) {
+          if (line.startsWith("server-probe ")) {
+            pending?.(JSON.parse(line.slice("server-probe ".length)) as ProbeLine);
+            pending = undefined;
+            continue;
+          }
+          stderr += `${line}\n`;
+          const m = /serving on (http:\/\/\S+)/.exec(line);
+          if (m?.[1]) done(m[1]);
+        }
       });
       child.once("exit", () => fail(new Error(`server exited: ${stderr}`)));
     });
     const pid = child.pid as number;
-    if (FLEET) return await startedOnFleet(server, base, pid, stop, db, seeded);
+    const probe = () =>
+      new Promise<ProbeLine | undefined>((done) => {
+        const timer = setTimeout(() => done(undefined), 10_000);
+        pending = (p) => {
+          clearTimeout(timer);
+          done(p);
+        };
+        child.kill("SIGUSR2");
+      });
+    if (FLEET) return await startedOnFleet(server, base, pid, stop, probe, db, seeded);
     const before = memOf(pid);
     const cpu0 = cpuOf(pid);
     const t2 = process.hrtime.bigint();
@@ -348,12 +469,16 @@ async function start(server: { name: string; root: string }, i: number, gz: stri
       "/api/v1/vulnerabilities/CVE-2099-0001/impact",
     ];
     // Warm the fleet view (computed once per change) and each answer before measuring.
-    for (const route of routes) await get(route);
+    const bytes = new Map<string, number>();
+    for (const route of routes)
+      bytes.set(`${base}${route}`, Buffer.byteLength((await getText(`${base}${route}`, ADMIN)).body));
     return {
       ...server,
       base,
       pid,
       routes,
+      bytes,
+      probe,
       stop,
       lines: [
         `ingest (POST streamed, evaluated, stored in ${db.startsWith("postgres") ? "PostgreSQL" : "SQLite"}, server in its own process): ${(ingest / 1000).toFixed(1)} s (server CPU ${(ingestCpu / 1000).toFixed(1)} s), ${summary.objects} objects, ${summary.findings.total} findings; server peak RSS ${mib(during.hwm)} (${mib(before.rss)} before the request); load average ${loadavg()}`,
@@ -372,6 +497,7 @@ async function startedOnFleet(
   base: string,
   pid: number,
   stop: () => Promise<void>,
+  probe: () => Promise<ProbeLine | undefined>,
   db: string,
   seeded: string,
 ): Promise<Started> {
@@ -420,8 +546,9 @@ async function startedOnFleet(
     `/api/v1/vulnerabilities/CVE-2099-0001/impact?team=${team}`,
     `/api/v1/workloads?team=${team}&limit=100`,
   ];
-  for (const route of routes) await timedGet(route);
-  return { ...server, base, pid, routes, stop, lines };
+  const bytes = new Map<string, number>();
+  for (const route of routes) bytes.set(`${base}${route}`, Buffer.byteLength((await timedGet(route)).body));
+  return { ...server, base, pid, routes, bytes, probe, stop, lines };
 }
 
 const loadavg = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
@@ -455,19 +582,24 @@ try {
   for (const [i, s] of SERVERS.entries()) started.push(await start(s, i, gz));
   // Every route against every server in turn, ROUNDS times: a busy spell of the machine falls on all of them.
   const routes = started[0]?.routes ?? [];
-  const results = started.map(() => routes.map((): AbResult[] => []));
+  const results = started.map(() => GENERATORS.map(() => routes.map((): LoadResult[] => [])));
   for (let round = 0; round < ROUNDS; round++)
     for (const [r, route] of routes.entries())
       for (const [k, s] of started.entries())
-        results[k]?.[r]?.push(await ab(`${s.base}${route}`, ADMIN, s.pid));
+        for (const [g, gen] of GENERATORS.entries())
+          results[k]?.[g]?.[r]?.push(await load(gen, `${s.base}${route}`, ADMIN, s));
   for (const [k, s] of started.entries()) {
     console.log(`${s.name} (${s.root}):`);
     for (const l of s.lines) console.log(`  ${l}`);
-    console.log(
-      `  API at ${C} concurrent, ${REQUESTS} requests per round, median of ${ROUNDS} rounds (ab -k, loopback):`,
-    );
-    for (const [r, route] of routes.entries())
-      console.log(`    ${route}: ${abSummary(results[k]?.[r] ?? [])}`);
+    for (const [g, gen] of GENERATORS.entries()) {
+      console.log(
+        gen === "wrk"
+          ? `  API at ${C} concurrent, ${WRK_SECONDS} s per round, median of ${ROUNDS} rounds (wrk -t ${WRK_THREADS} --latency, keep-alive, loopback):`
+          : `  API at ${C} concurrent, ${REQUESTS} requests per round, median of ${ROUNDS} rounds (ab -k, loopback; percentiles include each connection's setup):`,
+      );
+      for (const [r, route] of routes.entries())
+        console.log(`    ${route}: ${loadSummary(results[k]?.[g]?.[r] ?? [])}`);
+    }
   }
   console.log(`load average at the end: ${loadavg()}`);
 } finally {

@@ -20,7 +20,8 @@ APT_PACKAGES=(
   rpm db5.3-util    # rpmbuild and rpm (bdb_ro backend), libdb's db5.3_load: real rpm Berkeley DB databases
   libdpkg-perl      # dpkg's own Dpkg::Version, for differential version tests (one process, many pairs)
   python3-packaging # PEP 440 reference implementation
-  apache2-utils     # htpasswd -B for registry basic auth tests
+  apache2-utils     # htpasswd -B for registry basic auth tests; ab, a second load generator of bench/server-api.ts
+  wrk               # the load generator of bench/server-api.ts (latency percentiles from a C client, threads)
   zip               # OSV zip fixtures, jar fixtures
   zstd              # zstd-compressed layer fixtures
   maven openjdk-17-jdk-headless  # Maven's ComparableVersion, for differential version tests
