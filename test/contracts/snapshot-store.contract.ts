@@ -211,6 +211,29 @@ export function describeSnapshotStoreContract(name: string, make: MakeStores): v
       );
     });
 
+    it("hands over one at a time the versions objectsAt reads (in any order), and counts them", async () => {
+      const s = (await open()).snapshots;
+      const first = Array.from({ length: 4_500 }, (_, i) => obj(dep(`ns${i % 7}`, `w${i}`), "h1"));
+      await s.putSnapshot("big", T(1), "all", first);
+      await s.putSnapshot("big", T(2), "all", [
+        ...first.filter((_, i) => i % 3 !== 0).map((o, i) => (i % 5 === 0 ? { ...o, hash: "h2" } : o)),
+        obj(node("n1"), "h1"),
+      ]);
+      await s.putSnapshot("other", T(2), "all", [obj(dep("a", "web"), "h1")]);
+      for (const at of [T(1), T(2), new Date(T(1).getTime() - 1)]) {
+        const handed: ObjectVersion[] = [];
+        const n = await s.eachObjectAt("big", at, (v) => {
+          handed.push(v);
+        });
+        expect(n).toBe(handed.length);
+        const keyText = (v: ObjectVersion) => `${v.key.kind}/${v.key.namespace ?? ""}/${v.key.name}`;
+        const sorted = [...handed].sort((a, b) => (keyText(a) < keyText(b) ? -1 : 1));
+        const whole = [...(await s.objectsAt("big", at))].sort((a, b) => (keyText(a) < keyText(b) ? -1 : 1));
+        expect(sorted).toEqual(whole);
+      }
+      expect(await s.eachObjectAt("none", T(2), () => {})).toBe(0);
+    });
+
     describe("pathological cases", () => {
       it("refuses a snapshot older than the cluster's latest, and two objects with one key", async () => {
         const s = (await open()).snapshots;

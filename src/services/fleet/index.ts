@@ -5,7 +5,7 @@
  * carries another team's. The stores and the clock are the caller's; answers are values the caller pages and
  * formats.
  */
-import type { Stores } from "../../adapters/store/ports.js";
+import type { ObjectVersion, Stores } from "../../adapters/store/ports.js";
 import type { Budget } from "../../core/budget/index.js";
 import { PalisadeError } from "../../core/errors/index.js";
 import {
@@ -37,7 +37,7 @@ import {
 import type { Connectivity, Endpoint } from "../../core/netpol/index.js";
 import type { EscalationPath } from "../../core/rbac/index.js";
 import { appendAll } from "../../core/util/index.js";
-import { type InventoryReaders, type LoadedInventory, loadInventory } from "../inventory/index.js";
+import { type InventoryReaders, loadInventory } from "../inventory/index.js";
 import { type LineageState, loadLineageState } from "../lineage/index.js";
 import { netpolConnectivity } from "../netpol/index.js";
 import { assumedRbacDefaults, rbacEscalationPaths } from "../rbac/index.js";
@@ -56,31 +56,42 @@ const SOURCE_PREFIX = "stored-cluster:";
 
 /**
  * A snapshots reader over the inventory history: source `stored-cluster:NAME` reads the object versions of
- * cluster NAME valid at `at`, marked with their cluster, charged to the run's object budget.
+ * cluster NAME valid at `at`, marked with their cluster, charged to the run's object budget. `"by-key"`: every
+ * version read, then returned sorted by key. `"as-read"`: each handed to the inventory's sink as the store reads
+ * it, in no particular order, so no more than the inventory keeps of them is held at once; for callers whose
+ * answer does not depend on the input order.
  */
 export function storedSnapshotReader(
   snapshots: FleetStores["snapshots"],
   at: Date,
+  order: "by-key" | "as-read" = "by-key",
 ): NonNullable<InventoryReaders["snapshots"]> {
-  return async (files, budget: Budget) => {
+  return async (files, budget: Budget, sink) => {
     const objects: RawObject[] = [];
+    const put = sink !== undefined && order === "as-read" ? sink : (o: RawObject) => objects.push(o);
     for (const f of files) {
       if (!f.startsWith(SOURCE_PREFIX)) throw new PalisadeError("INTERNAL", `not a stored cluster: ${f}`);
       const cluster = f.slice(SOURCE_PREFIX.length);
-      for (const v of await snapshots.objectsAt(cluster, at)) {
+      const take = (v: ObjectVersion) => {
         budget.charge("objects", 1);
         if (v.object !== null && typeof v.object === "object")
-          objects.push({ object: v.object as Record<string, unknown>, cluster });
-      }
+          put({ object: v.object as Record<string, unknown>, cluster });
+      };
+      if (order === "as-read") await snapshots.eachObjectAt(cluster, at, take);
+      else for (const v of await snapshots.objectsAt(cluster, at)) take(v);
     }
     return { objects, coverage: [], files: files.length };
   };
 }
 
-/** The current state of the clusters asked for, with the image tree and the impact index over all of them. */
+/**
+ * The current state of the clusters asked for, with the image tree and the impact index over all of them. The
+ * inventory it was built from is not kept: every answer reads the index (workloads with their replicas and running
+ * digests) and the lineage state, and the inventory of a 1M-pod fleet is about 2.5 GiB of heap that every major
+ * collection of the server would mark again (100s of ms per pause, measured: bench/server-api.ts fleet).
+ */
 export interface FleetView {
   clusters: string[];
-  loaded: LoadedInventory;
   state: LineageState;
   index: ImpactIndex;
   coverage: CoverageEntry[];
@@ -94,17 +105,22 @@ export async function loadFleetView(
   const at = deps.now();
   const names = clusters ?? (await deps.stores.snapshots.clusters()).map((c) => c.cluster);
   const state = await loadLineageState(deps.stores);
+  // Streamed into the inventory with the members of workloads (pods, ReplicaSets) compacted as they arrive: the
+  // usages read a member's status and node name, never its pod spec (its workload's template stands for it). The
+  // answer does not depend on the order objects come in (usages are sorted; the member that stands for an absent
+  // owner is chosen by a total order), and the store gives the same objects when read again, which compaction at
+  // load may ask for.
   const loaded =
     names.length === 0
       ? { inventory: buildInventory([]), coverage: [], files: 0 }
       : await loadInventory(
           { snapshots: names.map((n) => `${SOURCE_PREFIX}${n}`) },
-          { snapshots: storedSnapshotReader(deps.stores.snapshots, at) },
+          { snapshots: storedSnapshotReader(deps.stores.snapshots, at, "as-read"), rereadable: true },
+          { compactMembers: true },
         );
   const index = buildImpactIndex(state.lineage, state.vulns, workloadUsages(loaded.inventory));
   return {
     clusters: [...names],
-    loaded,
     state,
     index,
     coverage: [...state.coverage, ...loaded.coverage, ...index.coverage],

@@ -85,11 +85,23 @@ export class MemorySnapshotStore implements InventorySnapshotStore {
   }
 
   async objectsAt(cluster: string, at: Date): Promise<ObjectVersion[]> {
+    const out: ObjectVersion[] = [];
+    await this.eachObjectAt(cluster, at, (v) => {
+      out.push(v);
+    });
+    return out.sort((a, b) => compareObjectKeys(a.key, b.key));
+  }
+
+  async eachObjectAt(cluster: string, at: Date, each: (v: ObjectVersion) => void): Promise<number> {
     const t = at.toISOString();
-    return this.versions
-      .filter((v) => v.cluster === cluster && v.validFrom <= t && (v.validTo === undefined || v.validTo > t))
-      .map((v) => this.out(v))
-      .sort((a, b) => compareObjectKeys(a.key, b.key));
+    let n = 0;
+    // In the order written (not by key): callers must not depend on one, as with the other stores.
+    for (const v of this.versions)
+      if (v.cluster === cluster && v.validFrom <= t && (v.validTo === undefined || v.validTo > t)) {
+        each(this.out(v));
+        n++;
+      }
+    return n;
   }
 
   async snapshotTimes(cluster: string, limit?: number): Promise<string[]> {

@@ -125,18 +125,29 @@ export class SqliteSnapshotStore implements InventorySnapshotStore {
   }
 
   async objectsAt(cluster: string, at: Date): Promise<ObjectVersion[]> {
+    const out: ObjectVersion[] = [];
+    await this.eachObjectAt(cluster, at, (v) => {
+      out.push(v);
+    });
+    return out.sort((a, b) => compareObjectKeys(a.key, b.key));
+  }
+
+  async eachObjectAt(cluster: string, at: Date, each: (v: ObjectVersion) => void): Promise<number> {
     const t = at.toISOString();
     return read(this.conn, "cannot read the inventory history", () => {
       // Row by row: each row's text dies young once parsed. Read whole (`all`), the 1.1M rows of a 1M-pod
       // cluster (about 1 GiB of JSON text) all lived until parsed, and the garbage collector took most of the
-      // read copying and marking them (27 s of CPU; measured, bench/server-api.ts fleet).
-      const out: ObjectVersion[] = [];
+      // read copying and marking them (27 s of CPU; measured, bench/server-api.ts fleet). One statement, so one
+      // consistent state: synchronous, as every read of this store.
+      let n = 0;
       for (const r of prepared(
         this.conn.db,
         "SELECT cluster, key, uid, hash, object, valid_from, valid_to FROM object_versions WHERE cluster = ? AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)",
-      ).iterate(cluster, t, t))
-        out.push(versionOf(r as VersionRow));
-      return out.sort((a, b) => compareObjectKeys(a.key, b.key));
+      ).iterate(cluster, t, t)) {
+        each(versionOf(r as VersionRow));
+        n++;
+      }
+      return n;
     });
   }
 
