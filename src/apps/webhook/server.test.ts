@@ -249,6 +249,56 @@ describe("admission webhook over real TLS", () => {
     expect(String(m.json)).toContain("palisade_admission_shed_total 1");
   });
 
+  it("sheds a review that waited for the event loop past shedLagMs, decides one that did not", async () => {
+    // Test double for the loop's wait (no real loop can be held for a chosen time without depending on the
+    // machine's speed): the wait each review is measured at.
+    let waited = 0;
+    let lagMs = 0;
+    const port = await start(
+      { ...DEFAULT_ADMISSION_POLICY, failurePolicy: "Fail" },
+      SOURCES,
+      { shedLagMs: 250 },
+      {
+        loopWait: {
+          waitedMs: () => waited,
+          get lagMs() {
+            return lagMs;
+          },
+        },
+      },
+    );
+    const hook = hooks.at(-1);
+    waited = 251;
+    const shed = await call(port, "POST", "/validate", JSON.stringify(review("open", false, "late-1")));
+    expect(shed.json).toEqual({
+      apiVersion: "admission.k8s.io/v1",
+      kind: "AdmissionReview",
+      response: {
+        uid: "late-1",
+        allowed: false,
+        status: {
+          status: "Failure",
+          code: 500,
+          reason: "InternalError",
+          message: "palisade could not evaluate the request: webhook overloaded (load shed)",
+        },
+        auditAnnotations: { "evaluation-failure": "webhook overloaded (load shed)" },
+      },
+    });
+    expect(hook?.stats).toEqual({ answered: 0, denied: 0, failures: 0, badRequests: 0, shed: 1 });
+    waited = 250;
+    const decided = await call(port, "POST", "/validate", JSON.stringify(review("open", false, "on-time")));
+    expect(decided.json).toMatchObject({ response: { uid: "on-time", allowed: true } });
+    // The loop held before the review was read (the lag probe late) sheds it too.
+    waited = 0;
+    lagMs = 251;
+    const held = await call(port, "POST", "/validate", JSON.stringify(review("open", false, "late-2")));
+    expect(held.json).toMatchObject({ response: { uid: "late-2", allowed: false } });
+    expect(hook?.stats).toEqual({ answered: 1, denied: 0, failures: 0, badRequests: 0, shed: 2 });
+    const m = await call(port, "GET", "/metrics");
+    expect(String(m.json)).toContain("palisade_admission_shed_total 2");
+  });
+
   it("exposes decisions by result and rule, latency and cache hit counters in /metrics; /readyz follows the sources", async () => {
     let ready = false;
     const port = await start(

@@ -27,6 +27,7 @@ import {
   answerAdmissionReview,
   type PolicyReloadStatus,
 } from "../../services/admission/index.js";
+import { LoopWait } from "./loop-wait.js";
 
 export interface WebhookLimits {
   /** Largest AdmissionReview body, bytes (the API server's own request limit is 3 MiB of object). */
@@ -34,8 +35,9 @@ export interface WebhookLimits {
   /** Time from the body's arrival to the answer, milliseconds. */
   deadlineMs: number;
   /**
-   * Reviews being read or evaluated at once; past it, and whenever the event loop lags more than `shedLagMs`, a
-   * review is answered at once by the failure policy (counted as shed) instead of queueing without bound.
+   * Reviews being read or evaluated at once; past it, and whenever a review has waited for the event loop more than
+   * `shedLagMs` (loop-wait.ts: the loop held, then busy with the reviews read before it), a review is answered at
+   * once by the failure policy (counted as shed) instead of queueing without bound.
    */
   maxInFlight: number;
   shedLagMs: number;
@@ -71,6 +73,11 @@ export interface WebhookOptions {
     | undefined;
   /** Cache counters shown in /metrics. */
   cacheStats?: (() => { hits: number; misses: number }) | undefined;
+  /**
+   * How long the review about to be decided has waited for the event loop, and how late the loop's lag probe fired
+   * (default: {@link LoopWait} over performance.now and setImmediate, probed every 20 ms). Given: no probe is run.
+   */
+  loopWait?: Pick<LoopWait, "waitedMs" | "lagMs"> | undefined;
   /** Signature verification counters shown in /metrics (cache, registry fetches, fetches past a deadline). */
   signatureStats?:
     | (() => { hits: number; misses: number; fetches: number; fetchErrors: number; pastDeadline: number })
@@ -353,14 +360,20 @@ export function createWebhook(opts: WebhookOptions): Webhook {
   }
 
   // Event-loop lag: how late a 20 ms timer fires. A loop that far behind is already queueing requests.
-  let lag = 0;
-  let last = performance.now();
-  const lagTimer = setInterval(() => {
-    const now = performance.now();
-    lag = Math.max(0, now - last - 20);
-    last = now;
-  }, 20);
-  lagTimer.unref();
+  let lagTimer: NodeJS.Timeout | undefined;
+  let loopWait = opts.loopWait;
+  if (loopWait === undefined) {
+    const probed = new LoopWait({ now: () => performance.now(), afterTurn: setImmediate });
+    let last = performance.now();
+    lagTimer = setInterval(() => {
+      const now = performance.now();
+      probed.probed(now - last - 20);
+      last = now;
+    }, 20);
+    lagTimer.unref();
+    loopWait = probed;
+  }
+  const waits = loopWait;
   let inFlight = 0;
 
   const bad = (res: ServerResponse, status: number, error: string) => {
@@ -383,7 +396,7 @@ export function createWebhook(opts: WebhookOptions): Webhook {
       bad(res, 415, "content-type must be application/json");
       return;
     }
-    const overloaded = inFlight >= limits.maxInFlight || lag > limits.shedLagMs;
+    const overloaded = inFlight >= limits.maxInFlight || waits.lagMs > limits.shedLagMs;
     inFlight++;
     try {
       const raw = await readBody(req, limits.maxBodyBytes);
@@ -391,7 +404,9 @@ export function createWebhook(opts: WebhookOptions): Webhook {
         bad(res, 413, `body larger than ${limits.maxBodyBytes} bytes`);
         return;
       }
-      if (overloaded) {
+      // Measured now, when it would be decided: a review read late in a long turn of the loop has waited for every
+      // review decided before it in that turn, and the API server's clock has been running all along.
+      if (overloaded || waits.waitedMs() > limits.shedLagMs) {
         // Answer by the failure policy without parsing: the API server gets an answer now, not a timeout later.
         const uid = UID_RE.exec(raw.subarray(0, 64 * 1024).toString("utf8"))?.[1];
         stats.shed++;
@@ -515,7 +530,7 @@ export function createWebhook(opts: WebhookOptions): Webhook {
   server.requestTimeout = Math.max(limits.deadlineMs * 5, 10_000);
   server.headersTimeout = Math.min(server.requestTimeout, 10_000);
   const stopMonitors = () => {
-    clearInterval(lagTimer);
+    if (lagTimer !== undefined) clearInterval(lagTimer);
     loopDelay.disable();
   };
   server.on("close", stopMonitors);
