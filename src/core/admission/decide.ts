@@ -14,12 +14,13 @@ import { type Labels, workloadKindOf, workloadKindSpec } from "../k8s/index.js";
 import { postureHits } from "../posture/index.js";
 import {
   DEFAULT_PSS_POLICY,
-  evaluatePss,
+  type PssEvaluator,
   type PssLabelError,
   type PssModePolicy,
   type PssPolicy,
   type PssResult,
   policyFromLabels,
+  pssEvaluator,
 } from "../pss/index.js";
 import { globMatch, isRecord } from "../util/index.js";
 import type {
@@ -210,8 +211,6 @@ function at(obj: unknown, dotted: string): unknown {
 }
 
 const levelVersion = (m: PssModePolicy): string => `${m.level}:${m.version}`;
-const sameLevelVersion = (a: PssModePolicy, b: PssModePolicy): boolean =>
-  a.level === b.level && a.version === b.version;
 
 /** AggregateCheckResult.ForbiddenDetail: the failed checks' messages joined by ", ". */
 const forbiddenDetail = (r: PssResult): string => r.violations.map((v) => v.message).join(", ");
@@ -312,26 +311,21 @@ interface PssOutcome {
   violations: AdmissionViolation[];
 }
 
-/** EvaluatePod: enforce (pods only), audit and warn, each level+version evaluated once. */
+/**
+ * EvaluatePod: enforce (pods only), audit and warn. `pss` evaluates the pod (each level+version once, each check
+ * once: the policy's own level shares it).
+ */
 function evaluatePod(
   nsPolicy: PssPolicy,
   labelErrors: readonly PssLabelError[],
-  meta: Record<string, unknown>,
-  spec: unknown,
+  pss: PssEvaluator,
   specPath: string,
   enforce: boolean,
 ): PssOutcome {
   const out: PssOutcome = { warnings: [], auditAnnotations: {}, violations: [] };
   if (labelErrors.length > 0)
     out.auditAnnotations.error = `Failed to parse policy: ${labelErrorsText(labelErrors)}`;
-  const cache: { mode: PssModePolicy; result: PssResult }[] = [];
-  const run = (m: PssModePolicy): PssResult => {
-    const hit = cache.find((c) => sameLevelVersion(c.mode, m));
-    if (hit) return hit.result;
-    const result = evaluatePss({ annotations: meta.annotations }, spec, m.level, m.version);
-    cache.push({ mode: m, result });
-    return result;
-  };
+  const run = (m: PssModePolicy): PssResult => pss(m.level, m.version);
   const record = (mode: RuleMode, r: PssResult) => {
     for (const v of r.violations)
       out.violations.push({ rule: `pss/${v.check}`, mode, fieldPath: specPath, message: v.message });
@@ -584,9 +578,15 @@ export function decide(
     (isPod && errors.length === 0 && fullyPrivileged) ||
     (!isPod && nsPolicy.warn.level === "privileged" && nsPolicy.audit.level === "privileged") ||
     (isPod && req.operation === "UPDATE" && !isSignificantPodUpdate(object, req.oldObject ?? {}));
+  // One evaluator for the namespace's levels and the policy's own (a check both ask for runs once), made if used.
+  let evaluator: PssEvaluator | undefined;
+  const evaluatePodPss: PssEvaluator = (level, version) => {
+    evaluator ??= pssEvaluator({ annotations: meta.annotations }, spec);
+    return evaluator(level, version);
+  };
   const pss: PssOutcome = skipPss
     ? { warnings: [], auditAnnotations: {}, violations: [] }
-    : evaluatePod(nsPolicy, errors, meta, spec, paths.spec, isPod);
+    : evaluatePod(nsPolicy, errors, evaluatePodPss, paths.spec, isPod);
 
   const oldSpec = req.operation === "UPDATE" ? at(req.oldObject, paths.spec) : undefined;
   const oldImages = new Set(containers(oldSpec, paths.spec).map((c) => c.image));
@@ -601,7 +601,7 @@ export function decide(
   const specChanged = req.operation !== "UPDATE" || JSON.stringify(spec) !== JSON.stringify(oldSpec);
   const ps = podSecurityFor(policy, req.namespace);
   if (ps && specChanged && ps.level !== "privileged") {
-    const r = evaluatePss({ annotations: meta.annotations }, spec, ps.level, ps.version);
+    const r = evaluatePodPss(ps.level, ps.version);
     for (const x of r.violations)
       drafts.push({
         rule: `pss/${x.check}`,

@@ -1,6 +1,6 @@
 import type { Workload } from "../inventory/index.js";
 import { asStringMap, isRecord, maxOf } from "../util/index.js";
-import { CHECKS, type CheckFn, VOLUME_SOURCE_FIELDS } from "./checks.js";
+import { CHECKS, type CheckFn, type CheckResult, VOLUME_SOURCE_FIELDS } from "./checks.js";
 import { compareGo } from "./go-format.js";
 import type { Obj } from "./pod-view.js";
 
@@ -72,7 +72,15 @@ export function effectiveMinor(version: PssVersion | string): number {
 interface ResolvedCheck {
   id: string;
   check: CheckFn;
+  /** The revision's index among all revisions (CHECK_SLOTS): where {@link pssEvaluator} keeps its result. */
+  slot: number;
 }
+
+/** Every check revision numbered once. */
+const CHECK_SLOTS: ReadonlyMap<CheckFn, number> = new Map(
+  [...new Set(CHECKS.flatMap((c) => c.versions.map((v) => v.check)))].map((check, i) => [check, i]),
+);
+const slotOf = (check: CheckFn): number => CHECK_SLOTS.get(check) as number;
 
 const resolved = new Map<string, ResolvedCheck[]>();
 
@@ -96,13 +104,15 @@ export function checksFor(level: "baseline" | "restricted", minor: number): Reso
       .sort((a, b) => compareGo(a.id, b.id));
   const baseline = active("baseline");
   let out: ResolvedCheck[];
-  if (level === "baseline") out = baseline.map((c) => ({ id: c.id, check: c.version.check }));
+  if (level === "baseline")
+    out = baseline.map((c) => ({ id: c.id, check: c.version.check, slot: slotOf(c.version.check) }));
   else {
     const restricted = active("restricted");
     const overridden = new Set(restricted.flatMap((c) => c.version.overrides ?? []));
     out = [...baseline.filter((c) => !overridden.has(c.id)), ...restricted].map((c) => ({
       id: c.id,
       check: c.version.check,
+      slot: slotOf(c.version.check),
     }));
   }
   resolved.set(key, out);
@@ -123,14 +133,56 @@ export function evaluatePss(
   if (level !== "baseline" && level !== "restricted") return { allowed: true, violations: [] };
   const spec: Obj = isRecord(podSpec) ? podSpec : {};
   const meta = { annotations: asStringMap(podMeta.annotations) };
+  return runChecks(checksFor(level, effectiveMinor(version)), (c) => c.check(meta, spec));
+}
+
+/** {@link evaluatePss} of one pod, at a level and version. */
+export type PssEvaluator = (level: PssLevel, version: PssVersion) => PssResult;
+
+/**
+ * One pod evaluated at several levels and versions, as admission does (the namespace's enforce, audit and warn
+ * levels, then a policy's own level): each check revision runs once per pod, whichever level and version asks for
+ * it (a check is a function of the pod alone: `baseline:v1.30` and `restricted:latest` share most baseline
+ * revisions), and a level and version that evaluate alike (the same level and effective minor) give the one
+ * result. The same results as {@link evaluatePss} for the same arguments; results are shared, not copied.
+ */
+export function pssEvaluator(
+  podMeta: { labels?: unknown; annotations?: unknown },
+  podSpec: unknown,
+): PssEvaluator {
+  const spec: Obj = isRecord(podSpec) ? podSpec : {};
+  const meta = { annotations: asStringMap(podMeta.annotations) };
+  // Results by revision slot (an array: a Map's hashing cost about what the cheaper checks do).
+  const checked: (CheckResult | undefined)[] = new Array(CHECK_SLOTS.size);
+  const run = (c: ResolvedCheck): CheckResult => {
+    let r = checked[c.slot];
+    if (r === undefined) {
+      r = c.check(meta, spec);
+      checked[c.slot] = r;
+    }
+    return r;
+  };
+  const results: { level: PssLevel; minor: number; result: PssResult }[] = [];
+  return (level, version) => {
+    if (level !== "baseline" && level !== "restricted") return { allowed: true, violations: [] };
+    const minor = effectiveMinor(version);
+    for (const e of results) if (e.level === level && e.minor === minor) return e.result;
+    const result = runChecks(checksFor(level, minor), run);
+    results.push({ level, minor, result });
+    return result;
+  };
+}
+
+/** The violations of `checks` in their order, each check's result from `run`. */
+function runChecks(checks: readonly ResolvedCheck[], run: (c: ResolvedCheck) => CheckResult): PssResult {
   const violations: PssViolation[] = [];
-  for (const { id, check } of checksFor(level, effectiveMinor(version))) {
-    const r = check(meta, spec);
+  for (const c of checks) {
+    const r = run(c);
     if (r.allowed) continue;
     // AggregateCheckResults substitutes this placeholder for an empty reason.
     const reason = r.reason === "" ? "unknown forbidden reason" : r.reason;
     violations.push({
-      check: id,
+      check: c.id,
       reason,
       detail: r.detail,
       message: r.detail === "" ? reason : `${reason} (${r.detail})`,

@@ -8,7 +8,7 @@ export {
   CHECKS,
   SAFE_SYSCTLS_LATEST,
 } from "./checks.js";
-export type { PssLevel, PssResult, PssVersion, PssViolation } from "./evaluate.js";
+export type { PssEvaluator, PssLevel, PssResult, PssVersion, PssViolation } from "./evaluate.js";
 export {
   applyApiDefaults,
   checksFor,
@@ -19,6 +19,7 @@ export {
   PSS_LEVELS,
   parsePssLevel,
   parsePssVersion,
+  pssEvaluator,
 } from "./evaluate.js";
 export { PSS_CHECK_META, pssFindings } from "./findings.js";
 export type {

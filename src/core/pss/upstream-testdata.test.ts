@@ -13,7 +13,14 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { stableStringify } from "../util/index.js";
 import { CHECKS } from "./checks.js";
-import { applyApiDefaults, evaluatePss, type PssResult, type PssVersion } from "./evaluate.js";
+import {
+  applyApiDefaults,
+  evaluatePss,
+  LATEST_POLICY_MINOR,
+  type PssResult,
+  type PssVersion,
+  pssEvaluator,
+} from "./evaluate.js";
 
 const ROOT = fileURLToPath(new URL("./__fixtures__/upstream-testdata/", import.meta.url));
 
@@ -189,5 +196,65 @@ describe("upstream testdata at the next version directory present", () => {
       unexplained,
       `${f.rel}: verdict flips at v1.${next}: ${summary(after.allowed ? before : after)}`,
     ).toEqual([]);
+  });
+});
+
+describe("pssEvaluator gives evaluatePss's results, each check run once per pod", () => {
+  // Every fixture at every level and at several versions through one evaluator (in an order that makes the
+  // later evaluations reuse the earlier ones' checks), against evaluatePss alone.
+  const versions: PssVersion[] = [
+    "latest",
+    "v1.0",
+    "v1.22",
+    "v1.25",
+    "v1.30",
+    `v1.${LATEST_POLICY_MINOR}`,
+    "v1.999",
+  ];
+  it("on the upstream corpus", () => {
+    let compared = 0;
+    for (const f of fixtures) {
+      const meta = { labels: f.metadata.labels, annotations: f.metadata.annotations };
+      const spec = applyApiDefaults(f.spec);
+      const evaluator = pssEvaluator(meta, spec);
+      for (const version of versions)
+        for (const level of ["baseline", "restricted", "privileged", "restricted", "baseline"] as const) {
+          const reference = evaluatePss(meta, spec, level, version);
+          const got = evaluator(level, version);
+          if (stableStringify(got) !== stableStringify(reference))
+            expect(got, `${f.rel} at ${level}:${version}`).toEqual(reference);
+          compared += got.violations.length;
+        }
+    }
+    expect(compared).toBeGreaterThan(fixtures.length);
+  });
+
+  it("runs a check revision that two levels share once", () => {
+    let calls = 0;
+    const spec = new Proxy(
+      { containers: [{ name: "a", image: "x", securityContext: { privileged: true } }] },
+      {
+        get(target, key, receiver) {
+          if (key === "containers") calls++;
+          return Reflect.get(target, key, receiver);
+        },
+      },
+    );
+    const evaluator = pssEvaluator({}, spec);
+    evaluator("baseline", "latest");
+    const once = calls;
+    evaluator("baseline", "latest");
+    evaluator("baseline", `v1.${LATEST_POLICY_MINOR}`);
+    expect(calls).toBe(once);
+    const read = (f: () => unknown): number => {
+      const before = calls;
+      f();
+      return calls - before;
+    };
+    const restrictedAfterBaseline = read(() => evaluator("restricted", "latest"));
+    const restrictedAlone = read(() => evaluatePss({}, spec, "restricted", "latest"));
+    // The baseline checks restricted runs were run already: only its own checks read the containers again.
+    expect(restrictedAfterBaseline).toBeGreaterThan(0);
+    expect(restrictedAfterBaseline).toBeLessThan(restrictedAlone);
   });
 });
