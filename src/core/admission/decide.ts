@@ -9,9 +9,9 @@
  */
 import { type Exception, findException } from "../exceptions/index.js";
 import type { Severity } from "../findings/index.js";
-import { buildInventory, parseImageRef } from "../inventory/index.js";
+import { parseImageRef } from "../inventory/index.js";
 import { type Labels, workloadKindOf, workloadKindSpec } from "../k8s/index.js";
-import { postureHits } from "../posture/index.js";
+import { workloadPostureHits } from "../posture/index.js";
 import {
   DEFAULT_PSS_POLICY,
   type PssEvaluator,
@@ -458,24 +458,21 @@ export function namespaceMode(policy: AdmissionPolicy, ns: string): RuleMode {
 }
 
 /**
- * Posture rules at or above the severity, over an inventory of the object and its namespace. Only hits on the
- * object itself count: the namespace is context (labels, team), not what is admitted. The hits-only path: rules
- * below the severity are not run and no finding is built (its differential test holds it to evaluatePosture).
+ * Posture rules at or above the severity on the object, as judged over an inventory of the object and its
+ * namespace: only hits on the object itself count (the namespace is context, not what is admitted), and no rule
+ * on a workload reads its namespace, so the object is judged alone (core/posture workloadPostureHits: rules below
+ * the severity are not run and no finding is built; its differential test holds it to evaluatePosture).
  */
 function postureViolations(
   threshold: Severity,
   req: AdmissionRequest,
   object: Record<string, unknown>,
-  labels: Labels,
 ): Draft[] {
   const meta = isRecord(object.metadata) ? object.metadata : {};
   const name = typeof meta.name === "string" && meta.name !== "" ? meta.name : req.name || "(generated)";
   const obj = { ...object, metadata: { ...meta, name, namespace: req.namespace } };
-  const raws: { object: Record<string, unknown> }[] = [{ object: obj }];
-  if (req.namespace !== "")
-    raws.push({ object: { apiVersion: "v1", kind: "Namespace", metadata: { name: req.namespace, labels } } });
   const kind = req.kind.kind;
-  const hits = postureHits(buildInventory(raws), {
+  const hits = workloadPostureHits(obj, {
     minSeverity: threshold,
     object: (ref) => ref.kind === kind && ref.name === name,
   });
@@ -610,8 +607,7 @@ export function decide(
       });
   }
   if (policy.posture && specChanged)
-    for (const v of postureViolations(policy.posture.severity, req, object, facts.namespaceLabels))
-      drafts.push(v);
+    for (const v of postureViolations(policy.posture.severity, req, object)) drafts.push(v);
 
   const nsMode = namespaceMode(policy, req.namespace);
   const exceptions = policy.exceptions ?? [];

@@ -394,6 +394,23 @@ export interface HitOn {
   hit: Hit;
 }
 
+/** Rules split by scope, in list order: what {@link collectSelectedHits} runs (made once per rule list and filter). */
+export interface RuleSelection {
+  pod: readonly PodRule[];
+  container: readonly ContainerRule[];
+  inventory: readonly InventoryRule[];
+}
+
+/** The rules `keep` keeps, by scope. */
+export function selectRules(rules: readonly PostureRule[], keep: (meta: RuleMeta) => boolean): RuleSelection {
+  const kept = rules.filter((r) => keep(r.meta));
+  return {
+    pod: kept.filter((r): r is PodRule => r.scope === "pod"),
+    container: kept.filter((r): r is ContainerRule => r.scope === "container"),
+    inventory: kept.filter((r): r is InventoryRule => r.scope === "inventory"),
+  };
+}
+
 /**
  * The hits {@link runRules} would turn into findings, for the rules and objects `filter` keeps, in the same order
  * as its findings (compareFindings: location, rule, resource, field path, id), without building a Finding: no id
@@ -407,7 +424,22 @@ export function collectHits(
   filter: HitFilter,
   options: PostureOptions = {},
 ): HitOn[] {
-  const kept = rules.filter((r) => filter.rule(r.meta));
+  return collectSelectedHits(selectRules(rules, filter.rule), inv, filter.object, options);
+}
+
+/**
+ * {@link collectHits} with the rules selected beforehand. `workloadsOnly`: the caller wants hits on workload
+ * objects only, so inventory rules are not run: their hits are never on a workload's object (they judge Services,
+ * Ingresses, ConfigMaps, Secrets, Namespaces; what a workload's pod template holds is a pod or container rule's,
+ * and a test holds every inventory rule to that).
+ */
+export function collectSelectedHits(
+  selection: RuleSelection,
+  inv: Inventory,
+  wanted: (obj: KObject) => boolean,
+  options: PostureOptions = {},
+  workloadsOnly = false,
+): HitOn[] {
   const out: HitOn[] = [];
   const coverage = new Map<string, CoverageEntry>();
   const env: Env = {
@@ -415,15 +447,13 @@ export function collectHits(
     opts: { allowedRegistries: [...(options.allowedRegistries ?? [])] },
     reader: (obj) => new ObjectReader(obj, coverage),
   };
-  const podRules = kept.filter((r): r is PodRule => r.scope === "pod");
-  const containerRules = kept.filter((r): r is ContainerRule => r.scope === "container");
-  const inventoryRules = kept.filter((r): r is InventoryRule => r.scope === "inventory");
+  const { pod: podRules, container: containerRules } = selection;
   // A rule that throws is "not evaluated" (a coverage entry in runRules): no hit, here as there. Hits are pushed
   // as a rule returns them, so a rule that throws has pushed none.
   if (podRules.length > 0 || containerRules.length > 0)
     for (const w of inv.workloads) {
       const obj = w.object;
-      if (!filter.object(obj)) continue;
+      if (!wanted(obj)) continue;
       const wv = makeView(w, env.reader(obj));
       for (const rule of podRules) {
         if (rule.kinds && !rule.kinds.includes(w.kind)) continue;
@@ -450,17 +480,17 @@ export function collectHits(
           for (const hit of hits) out.push({ meta: rule.meta, object: obj, hit });
         }
     }
-  for (const rule of inventoryRules) {
-    let hits: ObjectHit[];
-    try {
-      // Taken whole: a rule that throws part-way pushes none of its hits here.
-      hits = [...rule.check(env)];
-    } catch {
-      continue;
+  if (!workloadsOnly)
+    for (const rule of selection.inventory) {
+      let hits: ObjectHit[];
+      try {
+        // Taken whole: a rule that throws part-way pushes none of its hits here.
+        hits = [...rule.check(env)];
+      } catch {
+        continue;
+      }
+      for (const hit of hits) if (wanted(hit.object)) out.push({ meta: rule.meta, object: hit.object, hit });
     }
-    for (const hit of hits)
-      if (filter.object(hit.object)) out.push({ meta: rule.meta, object: hit.object, hit });
-  }
   return sortLikeFindings(out);
 }
 
@@ -484,9 +514,10 @@ function sortLikeFindings(hits: HitOn[]): HitOn[] {
       (a.loc?.line ?? 0) - (b.loc?.line ?? 0) ||
       (a.loc?.column ?? 0) - (b.loc?.column ?? 0) ||
       cmp(a.h.meta.id, b.h.meta.id) ||
-      cmp(ra.namespace ?? "", rb.namespace ?? "") ||
-      cmp(ra.kind, rb.kind) ||
-      cmp(ra.name, rb.name) ||
+      // Hits on one object (admission's case) have one resource: nothing to compare.
+      (ra === rb
+        ? 0
+        : cmp(ra.namespace ?? "", rb.namespace ?? "") || cmp(ra.kind, rb.kind) || cmp(ra.name, rb.name)) ||
       cmp(a.h.hit.fieldPath, b.h.hit.fieldPath) ||
       cmp(idOf(a), idOf(b))
     );

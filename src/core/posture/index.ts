@@ -12,8 +12,15 @@ import {
   SEVERITY_RANK,
   type Severity,
 } from "../findings/index.js";
-import type { Inventory } from "../inventory/index.js";
-import { collectHits, type PostureOptions, runRules } from "./engine.js";
+import { buildInventory, type Inventory } from "../inventory/index.js";
+import {
+  collectSelectedHits,
+  type HitOn,
+  type PostureOptions,
+  type RuleSelection,
+  runRules,
+  selectRules,
+} from "./engine.js";
 import { RULES } from "./rules/index.js";
 
 export { renderRulesDoc } from "./doc.js";
@@ -43,22 +50,59 @@ export interface PostureHit {
   message: string;
 }
 
+/** The rules at or above each severity, by scope: selected once, not per call (admission calls per request). */
+const BY_SEVERITY = new Map<Severity, RuleSelection>();
+function rulesFrom(minSeverity: Severity): RuleSelection {
+  let selection = BY_SEVERITY.get(minSeverity);
+  if (selection === undefined) {
+    const rank = SEVERITY_RANK[minSeverity];
+    selection = selectRules(RULES, (meta) => SEVERITY_RANK[meta.severity] >= rank);
+    BY_SEVERITY.set(minSeverity, selection);
+  }
+  return selection;
+}
+
+const toPostureHit = ({ meta, hit }: HitOn): PostureHit => ({
+  ruleId: meta.id,
+  fieldPath: hit.fieldPath,
+  message: hit.message,
+});
+
 /**
  * The hits of the posture rules at or above `minSeverity` on the objects `object` keeps, in the order
  * {@link evaluatePosture} sorts their findings: the same rule ids, field paths and messages as its findings filtered
  * that way, but rules below the severity are not evaluated, workloads on other objects are not evaluated, and no
- * finding (id hash, metadata, team, location) is built. Admission's path: one object, dozens of rules, per request.
+ * finding (id hash, metadata, team, location) is built.
  */
 export function postureHits(
   inv: Inventory,
   filter: { minSeverity: Severity; object: (ref: ResourceRef) => boolean },
   opts: PostureOptions = {},
 ): PostureHit[] {
-  const rank = SEVERITY_RANK[filter.minSeverity];
-  return collectHits(
-    RULES,
+  return collectSelectedHits(rulesFrom(filter.minSeverity), inv, (obj) => filter.object(obj.ref), opts).map(
+    toPostureHit,
+  );
+}
+
+/**
+ * {@link postureHits} on one workload object (a Pod, a Deployment, any kind core/k8s knows as a workload): the hits
+ * it gives over an inventory of the object and its namespace, for `object` keeping only that object, built from
+ * an inventory of the object alone and running only the rules that judge a workload (pod and container rules).
+ * Nothing else of the inventory reaches them: no pod or container rule reads the namespace (its labels, its team),
+ * and inventory rules never hit a workload's object. Admission's path, per request; its differential test holds
+ * it to evaluatePosture over the object and its namespace.
+ */
+export function workloadPostureHits(
+  object: Record<string, unknown>,
+  filter: { minSeverity: Severity; object: (ref: ResourceRef) => boolean },
+  opts: PostureOptions = {},
+): PostureHit[] {
+  const inv = buildInventory([{ object }]);
+  return collectSelectedHits(
+    rulesFrom(filter.minSeverity),
     inv,
-    { rule: (meta) => SEVERITY_RANK[meta.severity] >= rank, object: (obj) => filter.object(obj.ref) },
+    (obj) => filter.object(obj.ref),
     opts,
-  ).map(({ meta, hit }) => ({ ruleId: meta.id, fieldPath: hit.fieldPath, message: hit.message }));
+    true,
+  ).map(toPostureHit);
 }

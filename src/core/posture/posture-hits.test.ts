@@ -1,7 +1,8 @@
 /**
- * Differential test of the hits-only path (postureHits, what admission runs per request) against the reference
- * (evaluatePosture, findings filtered to one object and a severity): for every object of every input as the
- * target, at every severity, the same rule ids, field paths and messages in the same order. Inputs: the demo
+ * Differential test of the hits-only paths against the reference (evaluatePosture, findings filtered to one object
+ * and a severity): postureHits for every object of every input as the target, and workloadPostureHits (what
+ * admission runs per request) for every workload judged alone with its namespace, at every severity, the same rule
+ * ids, field paths and messages in the same order. Inputs: the demo
  * manifests, the upstream Pod Security corpus (as Pods and as Deployment templates), the posture fixtures, and a
  * pathological section (malformed fields, one rule firing twice at one path, an absent owner, located sources).
  */
@@ -11,18 +12,70 @@ import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { type ResourceRef, SEVERITIES, SEVERITY_RANK, type SourceLocation } from "../findings/index.js";
 import { buildInventory, type RawObject } from "../inventory/index.js";
+import { workloadKindOf } from "../k8s/index.js";
 import { isRecord } from "../util/index.js";
 import { type Json, safeContainer, safePodSpec, workload } from "./__fixtures__/builders.js";
-import { evaluatePosture, type PostureHit, postureHits } from "./index.js";
+import { evaluatePosture, type PostureHit, postureHits, workloadPostureHits } from "./index.js";
+import { RULES } from "./rules/index.js";
+
+const INVENTORY_RULES = new Set(RULES.filter((r) => r.scope === "inventory").map((r) => r.meta.id));
 
 const yamlObjects = (file: string): Json[] =>
   parseAllDocuments(readFileSync(file, "utf8"))
     .map((d) => d.toJS() as unknown)
     .filter(isRecord);
 
-/** Compare both paths for every object and severity; the number of hits compared (so a test can see it ran). */
+/**
+ * workloadPostureHits against the reference over each workload of `raws` alone with its namespace (the input's
+ * Namespace object when there is one, else one with labels), at every severity, as admission judges an object:
+ * the number of hits compared.
+ */
+function workloadDifferential(raws: readonly RawObject[]): number {
+  let compared = 0;
+  const namespaces = new Map<string, Json>();
+  for (const { object } of raws)
+    if (object.kind === "Namespace" && isRecord(object.metadata) && typeof object.metadata.name === "string")
+      namespaces.set(object.metadata.name, object);
+  for (const { object } of raws) {
+    const meta = isRecord(object.metadata) ? object.metadata : {};
+    if (typeof object.kind !== "string" || typeof meta.name !== "string") continue;
+    if (workloadKindOf(String(object.apiVersion), object.kind) === undefined) continue;
+    const ns = typeof meta.namespace === "string" ? meta.namespace : "default";
+    const nsObject = namespaces.get(ns) ?? {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: ns, labels: { team: "t", "pod-security.kubernetes.io/enforce": "restricted" } },
+    };
+    const { findings } = evaluatePosture(buildInventory([{ object }, { object: nsObject }]));
+    const same = (r: ResourceRef) => r.kind === object.kind && r.name === meta.name;
+    const onTarget = findings.filter((f) => same(f.resource));
+    for (const severity of SEVERITIES) {
+      const rank = SEVERITY_RANK[severity];
+      const reference: PostureHit[] = onTarget
+        .filter((f) => SEVERITY_RANK[f.severity] >= rank)
+        .map((f) => ({ ruleId: f.ruleId, fieldPath: f.fieldPath ?? "", message: f.message }));
+      const hits = workloadPostureHits(object, { minSeverity: severity, object: same });
+      if (JSON.stringify(hits) !== JSON.stringify(reference))
+        expect(hits, `${object.kind}/${meta.name} alone at ${severity}`).toEqual(reference);
+      compared += hits.length;
+    }
+  }
+  return compared;
+}
+
+/**
+ * Compare both paths for every object and severity, and workloadPostureHits for every workload alone; the number
+ * of hits compared (so a test can see it ran).
+ */
 function differential(raws: readonly RawObject[]): number {
   const inv = buildInventory(raws);
+  // The contract workloadPostureHits relies on: no inventory rule hits a workload's object.
+  for (const f of evaluatePosture(inv).findings)
+    if (INVENTORY_RULES.has(f.ruleId))
+      expect(
+        workloadKindOf(f.resource.apiVersion, f.resource.kind),
+        `${f.ruleId} on ${f.resource.kind}`,
+      ).toBe(undefined);
   const { findings } = evaluatePosture(inv);
   let compared = 0;
   for (const target of inv.objects) {
@@ -40,7 +93,7 @@ function differential(raws: readonly RawObject[]): number {
       compared += hits.length;
     }
   }
-  return compared;
+  return compared + workloadDifferential(raws);
 }
 
 describe("postureHits gives the violations evaluatePosture gives, filtered", () => {
