@@ -210,6 +210,23 @@ function at(obj: unknown, dotted: string): unknown {
   return cur;
 }
 
+/**
+ * "pss/<check id>", "posture/<rule id>": one string per rule, made once. A violation's rule is looked up in the
+ * policy's modes (an object keyed by rule) and exceptions; a string concatenated per violation was hashed and
+ * internalised anew at each lookup (the largest single line of a decision's profile). The catalogues are closed
+ * (upstream's checks, Palisade's posture rules), so this never grows past them.
+ */
+const RULE_NAMES = { "pss/": new Map<string, string>(), "posture/": new Map<string, string>() };
+function ruleName(prefix: "pss/" | "posture/", id: string): string {
+  const names = RULE_NAMES[prefix];
+  let name = names.get(id);
+  if (name === undefined) {
+    name = prefix + id;
+    names.set(id, name);
+  }
+  return name;
+}
+
 const levelVersion = (m: PssModePolicy): string => `${m.level}:${m.version}`;
 
 /** AggregateCheckResult.ForbiddenDetail: the failed checks' messages joined by ", ". */
@@ -328,7 +345,7 @@ function evaluatePod(
   const run = (m: PssModePolicy): PssResult => pss(m.level, m.version);
   const record = (mode: RuleMode, r: PssResult) => {
     for (const v of r.violations)
-      out.violations.push({ rule: `pss/${v.check}`, mode, fieldPath: specPath, message: v.message });
+      out.violations.push({ rule: ruleName("pss/", v.check), mode, fieldPath: specPath, message: v.message });
   };
   if (enforce) {
     out.auditAnnotations["enforce-policy"] = levelVersion(nsPolicy.enforce);
@@ -477,7 +494,8 @@ function postureViolations(
     object: (ref) => ref.kind === kind && ref.name === name,
   });
   const out: Draft[] = [];
-  for (const h of hits) out.push({ rule: `posture/${h.ruleId}`, fieldPath: h.fieldPath, message: h.message });
+  for (const h of hits)
+    out.push({ rule: ruleName("posture/", h.ruleId), fieldPath: h.fieldPath, message: h.message });
   return out;
 }
 
@@ -601,7 +619,7 @@ export function decide(
     const r = evaluatePodPss(ps.level, ps.version);
     for (const x of r.violations)
       drafts.push({
-        rule: `pss/${x.check}`,
+        rule: ruleName("pss/", x.check),
         fieldPath: paths.spec,
         message: `violates PodSecurity "${ps.level}:${ps.version}": ${x.message}`,
       });
