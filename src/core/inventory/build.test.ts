@@ -410,4 +410,49 @@ describe("buildInventory with compactMembers", () => {
     expect(raw("web")).toEqual(inputs()[0]?.object);
     expect(raw("solo")).toEqual(inputs()[7]?.object);
   });
+
+  it('"scan": members keep no labels, annotations, owner references or uid once resolved; workloads keep theirs', () => {
+    const labelled = (): RawObject[] =>
+      inputs().map((r) => {
+        const meta = r.object.metadata as Record<string, unknown>;
+        return {
+          object: {
+            ...r.object,
+            metadata: {
+              ...meta,
+              uid: `uid-${String(meta.name)}`,
+              labels: { app: "x" },
+              annotations: { "deployment.kubernetes.io/revision": "4", note: "n" },
+            },
+          },
+        };
+      });
+    const inv = buildInventory(labelled(), { compactMembers: "scan" });
+    const find = (name: string) => inv.objects.find((o) => o.ref.name === name);
+    const member = (name: string) => {
+      const o = find(name);
+      return { labels: o?.labels, annotations: o?.annotations, owners: o?.ownerReferences, uid: o?.uid };
+    };
+    // A compacted ReplicaSet has no template left to compare; a compacted Pod keeps its revision (it is compared
+    // when a member stands for an absent owner's template).
+    expect(member("web-5d8f")).toEqual({ labels: {}, annotations: {}, owners: [], uid: undefined });
+    expect(member("web-5d8f-abc")).toEqual({
+      labels: {},
+      annotations: { "deployment.kubernetes.io/revision": "4" },
+      owners: [],
+      uid: undefined,
+    });
+    expect(member("api-77-y").owners).toEqual([]);
+    for (const name of ["web", "solo", "canary"])
+      expect(member(name)).toEqual({
+        labels: { app: "x" },
+        annotations: { "deployment.kubernetes.io/revision": "4", note: "n" },
+        owners: [],
+        uid: `uid-${name}`,
+      });
+    // The same workloads as the whole inventory.
+    expect(view(inv).map(({ pods, ...w }) => w)).toEqual(
+      view(buildInventory(labelled())).map(({ pods, ...w }) => w),
+    );
+  });
 });

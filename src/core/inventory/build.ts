@@ -11,6 +11,7 @@ import {
   DEFAULT_OWNERSHIP,
   type Inventory,
   type KObject,
+  type Labels,
   type NamespaceInfo,
   type OwnershipConfig,
   type RawObject,
@@ -425,7 +426,7 @@ class EarlyCompaction {
   }
 
   private compact(o: KObject): void {
-    o.raw = compactMember(o.raw, this.scanOnly);
+    compactMemberObject(o, this.scanOnly);
     this.compacted.add(o);
   }
 
@@ -598,12 +599,22 @@ function resolveWorkloads(
     let again = 0;
     const compact = (o: KObject): void => {
       if (early?.compacted.has(o)) again++;
-      else o.raw = compactMember(o.raw, scanOnly);
+      else compactMemberObject(o, scanOnly);
     };
-    for (const [c, top] of children) if (workloads.has(top)) compact(c);
+    const members: KObject[] = [];
+    for (const [c, top] of children) if (workloads.has(top)) members.push(c);
     // Members of an absent owner (the keys that are not the workload's own object).
-    for (const [m, w] of workloads) if (m.ref !== w.ref) compact(m);
+    for (const [m, w] of workloads) if (m.ref !== w.ref) members.push(m);
+    for (const m of members) compact(m);
     if (early && again !== early.compacted.size) same = false;
+    // The owner graph is resolved: a scan reads nothing more of a member's owner references and uid (about 0.25 KB
+    // per Pod and 0.3 KB per ReplicaSet of a large snapshot: the array, the entry, the owner's name and uid).
+    if (same && scanOnly)
+      for (const m of members) {
+        m.ownerReferences = NO_OWNERS;
+        // Not `delete`: V8 would keep the object as a hash table.
+        m.uid = undefined;
+      }
   }
   if (!same) return false;
   const done = new Set<Workload>();
@@ -651,10 +662,42 @@ export function compactMember(raw: Record<string, unknown>, scanOnly = false): R
       const v = spec[k];
       if (v === null || (v !== undefined && typeof v !== "object")) s[k] = v;
     }
-    out.spec = s;
+    // An empty object literal still takes 56 bytes: a Pod member keeps none of its spec's fields in a scan.
+    out.spec = scanOnly && Object.keys(s).length === 0 ? NO_FIELDS : s;
   }
   return out;
 }
+
+/**
+ * {@link compactMember} of a member's object, and with `scanOnly` its labels and annotations too: the scan's
+ * analyzers read a workload's own labels and its pod template's, never a member's (Services, NetworkPolicies and
+ * exceptions select by the template's labels). Only a compacted Pod's revision annotations are kept: it still has a
+ * pod spec, so it is still compared when a member is chosen to stand for an absent owner's template
+ * ({@link representativeOrder}; choosing a compacted one makes the builder read the inputs again). Labels and
+ * annotations were about 0.17 KB per Pod and 0.14 KB per ReplicaSet of a large snapshot.
+ */
+function compactMemberObject(o: KObject, scanOnly: boolean): void {
+  o.raw = compactMember(o.raw, scanOnly);
+  if (!scanOnly) return;
+  o.labels = NO_LABELS;
+  let kept: Record<string, string> | undefined;
+  // A compacted ReplicaSet or Job has no template left, so it is never compared; a compacted Pod keeps its spec.
+  if (hasPodSpec(o))
+    for (const a of REVISION_ANNOTATIONS) {
+      const v = o.annotations[a];
+      if (v === undefined) continue;
+      kept ??= asStringMap(undefined);
+      kept[a] = v;
+    }
+  o.annotations = kept ?? NO_LABELS;
+}
+
+/** A compacted member's spec with no field kept: shared, so frozen. */
+const NO_FIELDS: Record<string, unknown> = Object.freeze({});
+/** The labels (and annotations) of a compacted member: shared, so frozen. */
+const NO_LABELS = Object.freeze(asStringMap(undefined)) as Labels;
+/** The owner references of a compacted member once the owner graph is resolved: shared, so frozen. */
+const NO_OWNERS: KObject["ownerReferences"] = Object.freeze([]) as unknown as KObject["ownerReferences"];
 
 /** What a scan reads of a member's metadata beyond its {@link KObject} (see {@link compactMember}). */
 const SCAN_MEMBER_METADATA = ["name", "generateName", "namespace", "creationTimestamp"] as const;

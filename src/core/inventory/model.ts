@@ -38,7 +38,8 @@ export type { Labels, WorkloadKind };
 /** A normalised Kubernetes object. `raw` is the object as loaded (Secret values already dropped). */
 export interface KObject {
   ref: ResourceRef;
-  uid?: string;
+  /** metadata.uid; unset on a member once a scan resolved the owner graph (nothing reads it after). */
+  uid?: string | undefined;
   labels: Labels;
   annotations: Labels;
   raw: Record<string, unknown>;
