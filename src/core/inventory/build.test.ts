@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildInventory, LAST_APPLIED_ANNOTATION, REDACTED_VALUE } from "./build.js";
+import { buildInventory, compactMember, LAST_APPLIED_ANNOTATION, REDACTED_VALUE } from "./build.js";
 import type { RawObject } from "./model.js";
 
 const podSpec = (image = "nginx:1.25") => ({ containers: [{ name: "app", image }] });
@@ -450,9 +450,28 @@ describe("buildInventory with compactMembers", () => {
         owners: [],
         uid: `uid-${name}`,
       });
+    // Objects that name no owner share one empty list.
+    expect(find("web")?.ownerReferences).toBe(find("solo")?.ownerReferences);
     // The same workloads as the whole inventory.
     expect(view(inv).map(({ pods, ...w }) => w)).toEqual(
       view(buildInventory(labelled())).map(({ pods, ...w }) => w),
     );
+  });
+
+  it('"scan": a Pod member\'s podIPs is dropped only when it repeats podIP alone', () => {
+    const pod = (status: Record<string, unknown>) =>
+      compactMember({ apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: {}, status }, true)
+        .status;
+    expect(pod({ phase: "Running", podIP: "10.0.0.7", podIPs: [{ ip: "10.0.0.7" }], hostIP: "h" })).toEqual({
+      phase: "Running",
+      podIP: "10.0.0.7",
+    });
+    expect(pod({ podIP: "10.0.0.7", podIPs: [{ ip: "10.0.0.7" }] })).toEqual({ podIP: "10.0.0.7" });
+    const dual = { phase: "Running", podIP: "10.0.0.7", podIPs: [{ ip: "10.0.0.7" }, { ip: "fd00::7" }] };
+    expect(pod(dual)).toEqual(dual);
+    const other = { phase: "Running", podIP: "10.0.0.7", podIPs: [{ ip: "10.0.0.8" }] };
+    expect(pod(other)).toEqual(other);
+    const extra = { podIP: "10.0.0.7", podIPs: [{ ip: "10.0.0.7", x: 1 }] };
+    expect(pod(extra)).toEqual(extra);
   });
 });
