@@ -19,7 +19,9 @@
  * ADMISSION_BENCH_LOAD=autocannon loads from autocannon in this process instead, as the figures before 2026-12-05
  * 08:00 were taken: its rate mode is bursty (see loadAutocannon), so its p99 is the burst's, not the server's.
  *
- * The server records its decisions in a SQLite file, as deployed with --db.
+ * The server records its decisions in a SQLite file, as deployed with --db (its writer thread runs on the server's
+ * core too). ADMISSION_BENCH_DB=none starts it without --db, so nothing is recorded: the difference is what
+ * recording costs the webhook's core.
  *
  * Prints p50/p99/max latency (exact, over every request), errors, timeouts and non-2xx answers, the server's CPU
  * time per request (CPU seconds from /proc over requests answered: unlike latency, it hardly depends on what else
@@ -337,10 +339,17 @@ async function serveAndLoad(
       join(dir, "policy.yaml"),
       "--namespaces",
       join(dir, "namespaces.yaml"),
-      "--db",
-      join(dir, "decisions.db"),
+      ...(process.env.ADMISSION_BENCH_DB === "none" ? [] : ["--db", join(dir, "decisions.db")]),
     ],
-    { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, PALISADE_NO_RELAUNCH: "1" } },
+    {
+      stdio: ["ignore", "ignore", "pipe"],
+      env: {
+        ...process.env,
+        PALISADE_NO_RELAUNCH: "1",
+        // Without --db: a file that does not exist, so no default database is found and nothing is recorded.
+        ...(process.env.ADMISSION_BENCH_DB === "none" ? { PALISADE_DB: join(dir, "none", "none.db") } : {}),
+      },
+    },
   );
   const port = await new Promise<number>((resolve, reject) => {
     let err = "";
@@ -355,7 +364,7 @@ async function serveAndLoad(
   const pid = server.pid as number;
   try {
     console.log(
-      `admission webhook bench (${label}): ${rules} rules enabled, server pinned to CPU 1 (pid ${pid}), load average ${loadavg()
+      `admission webhook bench (${label}): ${rules} rules enabled, decisions ${process.env.ADMISSION_BENCH_DB === "none" ? "not recorded" : "recorded in SQLite"}, server pinned to CPU 1 (pid ${pid}), load average ${loadavg()
         .map((x) => x.toFixed(1))
         .join(" ")}`,
     );
