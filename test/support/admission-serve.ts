@@ -26,6 +26,10 @@ export async function serve(args: string[], certs: TestCerts): Promise<Served> {
       certs.cert,
       "--tls-key",
       certs.key,
+      // Decisions, not load shedding, are what these tests look at: a loaded machine holds a test process's loop
+      // for hundreds of milliseconds, which the default --shed-after (250ms) would answer by the failure policy.
+      // Shedding itself is tested with injected waits (src/apps/webhook/server.test.ts).
+      ...(args.includes("--shed-after") ? [] : ["--shed-after", "1h"]),
       ...args,
     ],
     { stdio: ["ignore", "ignore", "pipe"] },

@@ -182,6 +182,9 @@ describe("the webhook and the offline check agree (same objects to both)", () =>
         CLUSTER,
         "--db",
         join(dir, "none.db"),
+        // The agreement is about decisions: no load shedding while a loaded machine holds the loop.
+        "--shed-after",
+        "1h",
       ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );

@@ -39,6 +39,7 @@ interface ServeFlags {
   db?: string;
   deadline: string;
   maxInFlight: string;
+  shedAfter: string;
   cacheTtl: string;
   cacheSize: string;
   record?: string;
@@ -247,6 +248,11 @@ export function register(program: Command, ctx: CliContext): void {
       "reviews evaluated at once; more are answered by the failure policy",
       "512",
     )
+    .option(
+      "--shed-after <duration>",
+      "answer a review that waited this long for the event loop by the failure policy (load shed), without deciding it",
+      "250ms",
+    )
     .option("--cache-ttl <duration>", "how long store facts stay fresh", "60s")
     .option("--cache-size <n>", "images kept in the fact cache", "10000")
     .option("--record <file>", "also append every decision to this file (JSON lines)")
@@ -382,6 +388,7 @@ async function runServe(flags: ServeFlags, ctx: CliContext): Promise<void> {
   const port = Number(m[2]);
   const deadlineMs = durationMs(flags.deadline, "--deadline");
   const maxInFlight = positiveInt(flags.maxInFlight, "--max-in-flight");
+  const shedLagMs = durationMs(flags.shedAfter, "--shed-after");
   if (!flags.namespaces?.length && !flags.kubeconfig)
     throw new PalisadeError("USAGE", "namespace labels need --namespaces PATH or --kubeconfig FILE");
   const certPath = resolve(ctx.cwd, flags.tlsCert);
@@ -561,7 +568,7 @@ async function runServe(flags: ServeFlags, ctx: CliContext): Promise<void> {
     tls: readTls(),
     policy,
     sources: sourcesFor(initial),
-    limits: { deadlineMs, maxInFlight },
+    limits: { deadlineMs, maxInFlight, shedLagMs },
     mutate: policy.mutation?.resolveTags === true,
     ready,
     policyStatus: flags.policy === undefined ? undefined : () => reloader.status(),
