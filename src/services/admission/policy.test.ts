@@ -13,6 +13,12 @@ const file = (name: string, text: string): string => {
   return join(dir, name);
 };
 const read = (p: string) => readConfigFile(p);
+/** The issues a refused policy's error lists, one per line, with the directory taken off the file names. */
+const issueLines = (err: unknown): string[] =>
+  (err as Error).message
+    .split("\n")
+    .slice(1)
+    .map((l) => l.trim().replace(`${dir}/`, ""));
 
 describe("loadAdmissionPolicy", () => {
   it("loads a full policy and the exceptions file it names, relative to the policy", async () => {
@@ -92,10 +98,7 @@ exceptions:
     const err = await loadAdmissionPolicy(p, read).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PalisadeError);
     expect((err as PalisadeError).code).toBe("INPUT");
-    const lines = (err as Error).message
-      .split("\n")
-      .slice(1)
-      .map((l) => l.trim().replace(`${dir}/`, ""));
+    const lines = issueLines(err);
     expect(lines).toEqual([
       'bad.yaml:1: apiVersion: must be "palisade.dev/v1alpha1", got "palisade.dev/v1"',
       'bad.yaml:12: colour: unknown field "colour"',
@@ -161,12 +164,7 @@ signatures:
     );
     const err = await loadAdmissionPolicy(p, read).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PalisadeError);
-    expect(
-      (err as Error).message
-        .split("\n")
-        .slice(1)
-        .map((l) => l.trim().replace(`${dir}/`, "")),
-    ).toEqual([
+    expect(issueLines(err)).toEqual([
       "keyless-bad.yaml:6: signatures[0].keyless[0].subject: is required (or subjectRegExp)",
       "keyless-bad.yaml:7: signatures[0].keyless[1].issuerRegExp: give issuer or issuerRegExp, not both",
       'keyless-bad.yaml:8: signatures[0].keyless[2].colour: unknown field "colour"',
@@ -217,12 +215,7 @@ signatures:
 `,
     );
     const err = await loadAdmissionPolicy(bad, read).catch((e: unknown) => e);
-    expect(
-      (err as Error).message
-        .split("\n")
-        .slice(1)
-        .map((l) => l.trim().replace(`${dir}/`, "")),
-    ).toEqual([
+    expect(issueLines(err)).toEqual([
       'sources-bad.yaml:3: signaturesFrom: must be one of registry, dir, both, got "rekor"',
       'sources-bad.yaml:7: signatures[0].from: must be one of registry, dir, both, got ["registry"]',
     ]);
@@ -259,12 +252,7 @@ signatures:
     const err = await loadAdmissionPolicy(bad, read).catch((e: unknown) => e);
     const what =
       "must be REGISTRY/REPOSITORY (where cosign stored the signatures: its COSIGN_REPOSITORY), without a tag or digest";
-    expect(
-      (err as Error).message
-        .split("\n")
-        .slice(1)
-        .map((l) => l.trim().replace(`${dir}/`, "")),
-    ).toEqual([
+    expect(issueLines(err)).toEqual([
       `repository-bad.yaml:4: signatures[0].repository: ${what}`,
       `repository-bad.yaml:5: signatures[1].repository: ${what}`,
       `repository-bad.yaml:6: signatures[2].repository: ${what}`,
