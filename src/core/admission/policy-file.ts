@@ -41,6 +41,7 @@
 import type { Exception } from "../exceptions/index.js";
 import { parseExceptions } from "../exceptions/index.js";
 import { parseSeverity, type Severity } from "../findings/index.js";
+import { parseImageRef } from "../inventory/index.js";
 import { type PssLevel, type PssVersion, parsePssLevel, parsePssVersion } from "../pss/index.js";
 import { globPatternProblem, isRecord } from "../util/index.js";
 import { type AdmissionPolicy, DEFAULT_ADMISSION_POLICY } from "./decide.js";
@@ -101,11 +102,13 @@ export interface SignatureRequirement {
 }
 
 /**
- * A signature repository: a registry host (a name with a dot or a port, or `localhost`) and a repository path in
- * the distribution spec's grammar, nothing after it.
+ * A signature repository: the image reference grammar's name (core/inventory parseImageRef) written with its
+ * registry host (no Docker Hub default filled in), and nothing after it (no tag or digest).
  */
-const SIGNATURE_REPOSITORY =
-  /^(?:localhost(?::\d+)?|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+(?::\d+)?|[a-zA-Z0-9-]+:\d+)(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+$/;
+function isSignatureRepository(v: string): boolean {
+  const r = parseImageRef(v);
+  return r.ok && r.ref.name === v && r.ref.tag === undefined && r.ref.digest === undefined;
+}
 
 /** Where a signature requirement's signatures come from. */
 export type SignatureSource = "registry" | "dir" | "both";
@@ -354,7 +357,7 @@ export function parseAdmissionPolicyFile(
       if (
         typeof r.repository !== "string" ||
         r.repository.length > 512 ||
-        !SIGNATURE_REPOSITORY.test(r.repository)
+        !isSignatureRepository(r.repository)
       )
         issue(
           [...path, "repository"],
