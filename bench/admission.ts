@@ -14,8 +14,10 @@
  * earlier 3 s at 200/s as the warm-up, that transient was the whole p99 of a 20-60 s phase).
  *
  * ADMISSION_BENCH_SERVERS=before=OTHER/dist/cli/palisade.js,after=dist/cli/palisade.js runs the same loads against
- * each bundled CLI in turn, in the same run (without it: the sources, through tsx). ADMISSION_BENCH_NODE_FLAGS adds
- * node flags to the server (e.g. `--cpu-prof --cpu-prof-dir=DIR`; the profile is written at SIGTERM).
+ * each bundled CLI in turn, in the same run (without it: the sources, through tsx); node flags for one server alone
+ * follow its path, space-separated (`after=dist/cli/palisade.js --max-semi-space-size=32`). ADMISSION_BENCH_NODE_FLAGS adds
+ * node flags to the server (e.g. `--cpu-prof --cpu-prof-dir=DIR`; the profile is written at SIGTERM);
+ * ADMISSION_BENCH_SERVER_OUT=DIR keeps each server's stdout in DIR/<label>.out (e.g. with `--trace-gc`).
  * ADMISSION_BENCH_LOAD=autocannon loads from autocannon in this process instead, as the figures before 2026-12-05
  * 08:00 were taken: its rate mode is bursty (see loadAutocannon), so its p99 is the burst's, not the server's.
  *
@@ -25,13 +27,15 @@
  *
  * Prints p50/p99/max latency (exact, over every request), errors, timeouts and non-2xx answers, the server's CPU
  * time per request (CPU seconds from /proc over requests answered: unlike latency, it hardly depends on what else
- * the machine runs) and how long its event loop was held (from /metrics) at 1,000 requests/s; at 5,000 requests/s
+ * the machine runs; split into the main thread's user and system time and the other threads': the garbage
+ * collector's and compiler's helpers and the decision writer) and how long its event loop was held (from /metrics)
+ * at 1,000 requests/s; at 5,000 requests/s
  * the answered, shed (answered by the failure policy) and failed requests, the decisions waiting for the store, and
  * the server's RSS before, after and at peak; and same-run references: `node -e 0` and JSON.parse of the same
  * bodies.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -81,12 +85,39 @@ function rss(pid: number): { now: number; peak: number } {
   return { now: kb("VmRSS") / 1024, peak: kb("VmHWM") / 1024 };
 }
 
-/** The process's CPU time (user + system), seconds, from /proc/PID/stat (clock ticks of 1/100 s on Linux). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+/** User and system CPU time, seconds, from a /proc stat file (clock ticks of 1/100 s on Linux). */
+function statCpu(file: string): { user: number; system: number } {
+  const stat = readFileSync(file, "utf8");
   // Fields after the command name (which may hold spaces) start after the last ")"; utime and stime are 14 and 15.
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) / 100;
+  return { user: Number(f[11]) / 100, system: Number(f[12]) / 100 };
+}
+
+/** The process's CPU time (user + system), seconds. */
+function cpuSeconds(pid: number): number {
+  const c = statCpu(`/proc/${pid}/stat`);
+  return c.user + c.system;
+}
+
+/**
+ * The process's CPU time split by thread: the main thread (the event loop: JavaScript, HTTP, TLS, the syscalls it
+ * makes) in user and system time, and every other thread together (V8's garbage-collection and compiler helpers,
+ * the decision writer's thread). A thread that ended between two reads is missed by the second: none do here.
+ */
+function threadCpu(pid: number): { mainUser: number; mainSystem: number; others: number } {
+  let others = 0;
+  let main = { user: 0, system: 0 };
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let c: { user: number; system: number };
+    try {
+      c = statCpu(`/proc/${pid}/task/${tid}/stat`);
+    } catch {
+      continue;
+    }
+    if (Number(tid) === pid) main = c;
+    else others += c.user + c.system;
+  }
+  return { mainUser: main.user, mainSystem: main.system, others };
 }
 
 function get(port: number, path: string): Promise<string> {
@@ -304,21 +335,30 @@ async function main(): Promise<void> {
     .filter((x) => x !== "")
     .map((x) => {
       const at = x.indexOf("=");
-      return { label: x.slice(0, at), cli: join(root, x.slice(at + 1)) };
+      // "label=CLI --flag ...": node flags for this server alone, after those of ADMISSION_BENCH_NODE_FLAGS.
+      const [cli = "", ...flags] = x
+        .slice(at + 1)
+        .split(" ")
+        .filter((w) => w !== "");
+      return { label: x.slice(0, at), cli: join(root, cli), flags };
     });
-  if (servers.length === 0) servers.push({ label: "sources (tsx)", cli: "" });
-  for (const s of servers) await serveAndLoad(s.label, s.cli, cert, key, rules);
+  if (servers.length === 0) servers.push({ label: "sources (tsx)", cli: "", flags: [] });
+  for (const s of servers) await serveAndLoad(s.label, s.cli, s.flags, cert, key, rules);
   rmSync(dir, { recursive: true, force: true });
 }
 
 async function serveAndLoad(
   label: string,
   cli: string,
+  serverFlags: readonly string[],
   cert: string,
   key: string,
   rules: number,
 ): Promise<void> {
-  const nodeFlags = (process.env.ADMISSION_BENCH_NODE_FLAGS ?? "").split(" ").filter((x) => x !== "");
+  const nodeFlags = [
+    ...(process.env.ADMISSION_BENCH_NODE_FLAGS ?? "").split(" ").filter((x) => x !== ""),
+    ...serverFlags,
+  ];
   const server = spawn(
     "taskset",
     [
@@ -342,7 +382,17 @@ async function serveAndLoad(
       ...(process.env.ADMISSION_BENCH_DB === "none" ? [] : ["--db", join(dir, "decisions.db")]),
     ],
     {
-      stdio: ["ignore", "ignore", "pipe"],
+      // ADMISSION_BENCH_SERVER_OUT=DIR keeps the server's stdout in DIR/<label>.out (what --trace-gc prints).
+      stdio: [
+        "ignore",
+        process.env.ADMISSION_BENCH_SERVER_OUT
+          ? openSync(
+              join(process.env.ADMISSION_BENCH_SERVER_OUT, `${label.replace(/[^\w.-]/g, "_")}.out`),
+              "w",
+            )
+          : "ignore",
+        "pipe",
+      ],
       env: {
         ...process.env,
         PALISADE_NO_RELAUNCH: "1",
@@ -375,8 +425,10 @@ async function serveAndLoad(
     const before = rss(pid);
     const m0 = await get(port, "/metrics");
     const cpu0 = cpuSeconds(pid);
+    const threads0 = threadCpu(pid);
     const steady = await load(port, 1000, steadySeconds);
     const cpu1 = cpuSeconds(pid);
+    const threads1 = threadCpu(pid);
     const m1 = await get(port, "/metrics");
     const loop = (q: string) =>
       (metric(m1, `palisade_admission_event_loop_delay_seconds{quantile="${q}"}`) * 1000).toFixed(1);
@@ -389,8 +441,9 @@ async function serveAndLoad(
     const handled1 = metric(m1, handledMetric) - metric(m0, handledMetric);
     const cpuMs = ((cpu1 - cpu0) / Math.max(1, handled1)) * 1000;
     const cpuEvaluatedMs = ((cpu1 - cpu0) / Math.max(1, handled1 - shed1)) * 1000;
+    const perRequest = (s: number) => ((s / Math.max(1, handled1)) * 1000).toFixed(3);
     console.log(
-      `1,000 req/s for ${steadySeconds} s: ${steady.requests} requests, latency p50 ${steady.p50.toFixed(1)} ms, p99 ${steady.p99.toFixed(1)} ms, max ${steady.max.toFixed(1)} ms; errors ${steady.errors}, timeouts ${steady.timeouts}, non-2xx ${steady.non2xx}; shed ${shed1}; server answered ${handled1}, CPU ${(cpu1 - cpu0).toFixed(2)} s = ${cpuMs.toFixed(3)} ms per request answered, ${cpuEvaluatedMs.toFixed(3)} ms per review evaluated; RSS ${before.now.toFixed(0)} -> ${rss(pid).now.toFixed(0)} MiB; server event loop sampled every 10 ms (10 = no hold): p50 ${loop("0.5")} ms, p99 ${loop("0.99")} ms, p99.9 ${loop("0.999")} ms, max ${loop("1")} ms; load sent at ${steady.sentRate.toFixed(0)}/s by ${loadKind}`,
+      `1,000 req/s for ${steadySeconds} s: ${steady.requests} requests, latency p50 ${steady.p50.toFixed(1)} ms, p99 ${steady.p99.toFixed(1)} ms, max ${steady.max.toFixed(1)} ms; errors ${steady.errors}, timeouts ${steady.timeouts}, non-2xx ${steady.non2xx}; shed ${shed1}; server answered ${handled1}, CPU ${(cpu1 - cpu0).toFixed(2)} s = ${cpuMs.toFixed(3)} ms per request answered, ${cpuEvaluatedMs.toFixed(3)} ms per review evaluated (main thread ${perRequest(threads1.mainUser - threads0.mainUser)} user + ${perRequest(threads1.mainSystem - threads0.mainSystem)} system, other threads ${perRequest(threads1.others - threads0.others)}); RSS ${before.now.toFixed(0)} -> ${rss(pid).now.toFixed(0)} MiB; server event loop sampled every 10 ms (10 = no hold): p50 ${loop("0.5")} ms, p99 ${loop("0.99")} ms, p99.9 ${loop("0.999")} ms, max ${loop("1")} ms; load sent at ${steady.sentRate.toFixed(0)}/s by ${loadKind}`,
     );
     const cpu2 = cpuSeconds(pid);
     const overload = await load(port, 5000, overloadSeconds);
