@@ -296,6 +296,11 @@ export interface InventoryBuilder {
    * `ownership`: when known only after the objects (default: the options').
    */
   finish(ownership?: OwnershipConfig): { inventory: Inventory } | { reload: true };
+  /**
+   * With `compactAtLoad`: how many members keep their whole template so far, each standing for an owner not read
+   * yet (at most one per owner reference; 0 without `compactAtLoad`). What the load holds beyond the inventory.
+   */
+  templatesHeld(): number;
 }
 
 export interface InventoryBuildOptions extends BuildOptions {
@@ -394,36 +399,77 @@ export function inventoryBuilder(options: InventoryBuildOptions = {}): Inventory
       assignTeams(inv, ownership);
       return { inventory: inv };
     },
+    templatesHeld: () => early?.best.size ?? 0,
   };
 }
 
-/** The group of members that share one owner reference (kind, name and uid, in the member's cluster and namespace). */
-function memberGroup(o: KObject): string | undefined {
+/** The owner a member is grouped under: its owner reference's key and uid, in the member's cluster and namespace. */
+function memberOwner(o: KObject): { key: string; uid: string } | undefined {
   if (!COMPACT_AT_LOAD.has(o.ref.kind)) return undefined;
   const ref = primaryOwnerRef(o.ownerReferences);
   if (!ref || !isGroupingOwner(ref)) return undefined;
-  return `${keyOf(o.cluster, o.ref.namespace, ref.kind, ref.name)}\u0000${ref.uid ?? ""}`;
+  return { key: keyOf(o.cluster, o.ref.namespace, ref.kind, ref.name), uid: ref.uid ?? "" };
 }
 
 /**
  * Members compacted while loading ({@link InventoryBuildOptions.compactAtLoad}), with the one member per owner
  * reference that keeps its template, and the checks that make the result the same as compacting at the end.
+ *
+ * A member's template stands for its owner only when that owner is absent, so once an object of the owner's key
+ * (cluster, namespace, kind, name) has been read, the best member of every group naming that key is compacted too,
+ * and so is every later member naming it. That is a guess: the member still needs its template where the owner
+ * graph turns out otherwise (its reference's uid names an object on an ownerReferences cycle, a Rollout whose
+ * `workloadRef` names nothing takes the template of its members). `finish` checks each such case and asks for a
+ * second read ({@link sameChoice}, and a compacted object that became a workload of its own).
  */
 class EarlyCompaction {
   /** Per member group: the member that would stand for the owner's template among those added so far. */
   readonly best = new Map<string, KObject>();
+  /** Per owner key not read yet: its member groups in {@link best}. */
+  private readonly groupsOf = new Map<string, string[]>();
+  /**
+   * Owner keys read (of the kinds that group members: not Pods, so a few per workload). Every group naming one of
+   * them has lost its template: its best member was compacted when the owner was read, or on arrival.
+   */
+  private readonly owners = new Set<string>();
   readonly compacted = new Set<KObject>();
 
   constructor(private readonly scanOnly: boolean) {}
 
   add(o: KObject): void {
-    const group = memberGroup(o);
-    if (group === undefined) return;
+    this.ownerRead(o);
+    const owner = memberOwner(o);
+    if (owner === undefined) return;
+    if (this.owners.has(owner.key)) {
+      this.compact(o);
+      return;
+    }
+    const group = `${owner.key}\u0000${owner.uid}`;
     const best = this.best.get(group);
     if (hasPodSpec(o) && (best === undefined || representativeOrder(o, best) < 0)) {
       this.best.set(group, o);
       if (best !== undefined) this.compact(best);
+      else {
+        const groups = this.groupsOf.get(owner.key);
+        if (groups === undefined) this.groupsOf.set(owner.key, [group]);
+        else groups.push(group);
+      }
     } else this.compact(o);
+  }
+
+  /** `o` may own members: those read before it no longer keep a template for it (see the class comment). */
+  private ownerRead(o: KObject): void {
+    if (!isGroupingOwner(o.ref)) return;
+    const key = keyOf(o.cluster, o.ref.namespace, o.ref.kind, o.ref.name);
+    this.owners.add(key);
+    const groups = this.groupsOf.get(key);
+    if (groups === undefined) return;
+    this.groupsOf.delete(key);
+    for (const g of groups) {
+      const best = this.best.get(g);
+      this.best.delete(g);
+      if (best !== undefined) this.compact(best);
+    }
   }
 
   private compact(o: KObject): void {
@@ -433,16 +479,18 @@ class EarlyCompaction {
 
   /**
    * Whether `members` (with `rep`, the member chosen for their template) are chosen from as they would be with
-   * every template kept: the best member of each group any of them belongs to is among them, and `rep` was not
-   * compacted.
+   * every template kept: no member's group lost its template because its owner was read, the best member of each
+   * group any of them belongs to is among them, and `rep` was not compacted.
    */
   sameChoice(members: readonly KObject[], rep: KObject | undefined): boolean {
     if (rep !== undefined && this.compacted.has(rep)) return false;
     let set: Set<KObject> | undefined;
     for (const m of members) {
       if (!this.compacted.has(m)) continue;
+      const owner = memberOwner(m) as { key: string; uid: string };
+      if (this.owners.has(owner.key)) return false;
       set ??= new Set(members);
-      const best = this.best.get(memberGroup(m) as string);
+      const best = this.best.get(`${owner.key}\u0000${owner.uid}`);
       if (best !== undefined && !set.has(best)) return false;
     }
     return true;

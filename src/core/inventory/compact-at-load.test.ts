@@ -89,6 +89,124 @@ describe("inventoryBuilder with compactAtLoad", () => {
     expect(atLoad(raws)).toEqual({ reload: true });
   });
 
+  describe("a member's template kept only while its owner has not been read", () => {
+    const deployment: RawObject = {
+      object: {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: "web", namespace: "shop", uid: "u-d" },
+        spec: { replicas: 2, template: { metadata: { labels: { app: "web" } }, spec: podSpec("web:2") } },
+      },
+    };
+    const replicaSet: RawObject = {
+      object: {
+        apiVersion: "apps/v1",
+        kind: "ReplicaSet",
+        metadata: {
+          name: "web-1",
+          namespace: "shop",
+          uid: "u-rs",
+          annotations: { "deployment.kubernetes.io/revision": "2" },
+          ownerReferences: [ownerRef("Deployment", "web", "u-d")],
+        },
+        spec: { replicas: 2, template: { metadata: { labels: { app: "web" } }, spec: podSpec("web:2") } },
+      },
+    };
+    const webPods = [
+      pod("web-1-a", ownerRef("ReplicaSet", "web-1", "u-rs")),
+      pod("web-1-b", ownerRef("ReplicaSet", "web-1", "u-rs")),
+    ];
+    // Pods of a ReplicaSet that is not in the input: one of them stands for its template.
+    const apiPods = [
+      pod("api-7-a", ownerRef("ReplicaSet", "api-7", "u-api")),
+      pod("api-7-b", ownerRef("ReplicaSet", "api-7", "u-api")),
+    ];
+    /** The inventory, and after each object how many members kept a whole template. */
+    const load = (raws: readonly RawObject[]) => {
+      const b = inventoryBuilder({ compactMembers: "scan", compactAtLoad: true });
+      const held: number[] = [];
+      for (const r of structuredClone(raws)) {
+        b.add(r);
+        held.push(b.templatesHeld());
+      }
+      return { held, result: b.finish() };
+    };
+    const atEndScan = (raws: readonly RawObject[]): Inventory =>
+      buildInventory(structuredClone(raws), { compactMembers: "scan" });
+
+    it("owners read before their members: no member keeps its template", () => {
+      const raws = [deployment, replicaSet, ...webPods];
+      const { held, result } = load(raws);
+      expect(held).toEqual([0, 0, 0, 0]);
+      expect(result).toEqual({ inventory: atEndScan(raws) });
+    });
+
+    it("owners read after their members: one member per owner until the owner is read", () => {
+      const raws = [...webPods, replicaSet, deployment];
+      const { held, result } = load(raws);
+      // A pod for the ReplicaSet; then the ReplicaSet (read) for the Deployment, whose pods dropped theirs.
+      expect(held).toEqual([1, 1, 1, 0]);
+      expect(result).toEqual({ inventory: atEndScan(raws) });
+    });
+
+    it("owners missing: one member per owner stands for its template, the same as compacting at the end", () => {
+      for (const raws of [
+        [...apiPods, ...webPods],
+        [...webPods, replicaSet, ...apiPods],
+        [replicaSet, ...webPods, ...[...apiPods].reverse()],
+      ]) {
+        const { held, result } = load(raws);
+        // One for the absent ReplicaSet api-7, one for web-1 (pods alone) or for the absent Deployment web.
+        expect(held.at(-1)).toBe(2);
+        expect(result).toEqual({ inventory: atEndScan(raws) });
+        if ("reload" in result) continue;
+        expect(
+          result.inventory.workloads.map((w) => [w.ref.kind, w.ref.name, w.containers[0]?.imageString]),
+        ).toEqual(
+          raws.includes(replicaSet)
+            ? [
+                ["Deployment", "web", "web:2"],
+                ["ReplicaSet", "api-7", "api-7-a:1"],
+              ]
+            : [
+                ["ReplicaSet", "api-7", "api-7-a:1"],
+                ["ReplicaSet", "web-1", "web-1-a:1"],
+              ],
+        );
+      }
+    });
+
+    it("asks for the inputs again when a Rollout whose workloadRef names nothing needs a member read after it", () => {
+      const rollout: RawObject = {
+        object: {
+          apiVersion: "argoproj.io/v1alpha1",
+          kind: "Rollout",
+          metadata: { name: "shop", namespace: "shop", uid: "u-ro" },
+          spec: { replicas: 1, workloadRef: { apiVersion: "apps/v1", kind: "Deployment", name: "gone" } },
+        },
+      };
+      const rs: RawObject = {
+        object: {
+          apiVersion: "apps/v1",
+          kind: "ReplicaSet",
+          metadata: {
+            name: "shop-1",
+            namespace: "shop",
+            ownerReferences: [{ ...ownerRef("Rollout", "shop", "u-ro"), apiVersion: "argoproj.io/v1alpha1" }],
+          },
+          spec: { replicas: 1, template: { spec: podSpec("shop:3") } },
+        },
+      };
+      expect(load([rollout, rs]).result).toEqual({ reload: true });
+      expect(load([rs, rollout]).result).toEqual({ reload: true });
+      // Read again without compacting while loading, the Rollout runs its ReplicaSet's template.
+      const whole = atEndScan([rollout, rs]);
+      expect(whole.workloads.map((w) => [w.ref.name, w.containers[0]?.imageString])).toEqual([
+        ["shop", "shop:3"],
+      ]);
+    });
+  });
+
   it("never gives another inventory than compacting at the end (generated owner graphs)", () => {
     const kinds = ["Deployment", "ReplicaSet", "Pod", "Job", "CronJob"] as const;
     const names = ["a", "b", "c"] as const;

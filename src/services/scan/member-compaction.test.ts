@@ -3,7 +3,8 @@
  * members (Pods, ReplicaSets, Jobs) only what the analyzers read (`compactMembers: "scan"`, compacted as they
  * arrive); the reference keeps every object whole and every finding in memory (core/scan runScan). The JSON reports
  * must be byte-identical over every fixture directory of the repository and the demo (owner graphs, Rollouts,
- * absent owners, malformed fields), and over generated snapshots of several shapes: the realistic mix, the same
+ * absent owners, malformed fields), and over generated snapshots of several shapes: the realistic mix (each owner
+ * written before its members), the same reversed (members before their owners), the same
  * with the workloads removed (members then stand for absent owners and one of them lends its template), and with
  * the ReplicaSets removed as well (Pods name owners that are absent and own nothing else). The RBAC and
  * NetworkPolicy analyzers hand their findings over as produced (`emit`) instead of returning them sorted: the same
@@ -90,21 +91,29 @@ describe("scan with members kept as the analyzers read them, against the whole i
   }, 60_000);
 
   describe("generated snapshots", () => {
-    const shapes: Record<string, (kind: string) => boolean> = {
-      "realistic mix": () => true,
-      "workloads absent (members stand for their owners)": (k) =>
-        !["Deployment", "StatefulSet", "DaemonSet", "CronJob"].includes(k),
-      "workloads and ReplicaSets absent": (k) =>
-        !["Deployment", "StatefulSet", "DaemonSet", "CronJob", "ReplicaSet"].includes(k),
+    type Item = { kind: string };
+    const keep =
+      (test: (kind: string) => boolean) =>
+      (items: Item[]): Item[] =>
+        items.filter((o) => test(o.kind));
+    const shapes: Record<string, (items: Item[]) => Item[]> = {
+      "realistic mix (owners read before their members)": (items) => items,
+      "owners read after their members (the list reversed)": (items) => [...items].reverse(),
+      "workloads absent (members stand for their owners)": keep(
+        (k) => !["Deployment", "StatefulSet", "DaemonSet", "CronJob"].includes(k),
+      ),
+      "workloads and ReplicaSets absent": keep(
+        (k) => !["Deployment", "StatefulSet", "DaemonSet", "CronJob", "ReplicaSet"].includes(k),
+      ),
     };
     beforeAll(async () => {
       const full = join(dir, "full.json");
       await writeSnapshot(full, 2500, 11);
-      const list = JSON.parse(readFileSync(full, "utf8")) as { items: { kind: string }[] };
-      Object.values(shapes).forEach((keep, i) => {
+      const list = JSON.parse(readFileSync(full, "utf8")) as { items: Item[] };
+      Object.values(shapes).forEach((shape, i) => {
         writeFileSync(
           join(dir, `shape-${i}.json`),
-          JSON.stringify({ ...list, items: list.items.filter((o) => keep(o.kind)) }, null, 4),
+          JSON.stringify({ ...list, items: shape(list.items) }, null, 4),
         );
       });
     }, 60_000);
