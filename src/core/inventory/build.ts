@@ -1,7 +1,15 @@
 import type { PodSpec } from "kubernetes-types/core/v1.js";
 import { type CoverageEntry, cmp, type ResourceRef } from "../findings/index.js";
 import { primaryOwnerRef, workloadKindOf, workloadKindSpec } from "../k8s/index.js";
-import { appendAll, asArray, asString, asStringMap, globMatch, isRecord } from "../util/index.js";
+import {
+  appendAll,
+  asArray,
+  asString,
+  asStringMap,
+  globMatch,
+  isRecord,
+  sharedStringMap,
+} from "../util/index.js";
 import { joinPath } from "./field-path.js";
 import { parseImageRef } from "./image-ref.js";
 import { inferListItemType } from "./list-items.js";
@@ -177,9 +185,10 @@ export function normalizeObject(r: RawObject, coverage: CoverageEntry[]): KObjec
   owners = owners.length > 0 ? owners.slice() : NO_OWNERS;
   const obj: KObject = {
     ref,
-    labels: asStringMap(meta?.labels),
+    // The metadata's own maps when the loader made them string maps (slimObject), so they are held once.
+    labels: sharedStringMap(meta?.labels),
     // Annotations come from the stripped object: a Secret's last-applied annotation carries its values.
-    annotations: asStringMap(isRecord(raw.metadata) ? raw.metadata.annotations : undefined),
+    annotations: sharedStringMap(isRecord(raw.metadata) ? raw.metadata.annotations : undefined),
     raw,
     ownerReferences: owners,
   };
@@ -1029,8 +1038,8 @@ function makeWorkload(o: KObject, coverage: CoverageEntry[]): Workload | undefin
     object: o,
     ref: o.ref,
     kind,
-    podLabels: asStringMap(isRecord(meta) ? meta.labels : undefined),
-    podAnnotations: asStringMap(isRecord(meta) ? meta.annotations : undefined),
+    podLabels: sharedStringMap(isRecord(meta) ? meta.labels : undefined),
+    podAnnotations: sharedStringMap(isRecord(meta) ? meta.annotations : undefined),
     podSpec,
     podSpecPath: paths.spec,
     podMetaPath: paths.meta,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { isStringMap } from "../util/index.js";
 import { buildInventory } from "./build.js";
 import { inferListItemType, listItemKind } from "./list-items.js";
 import { slimObject } from "./slim.js";
@@ -101,8 +102,33 @@ describe("slimObject", () => {
     });
     expect(pod).toEqual(before);
     const secret = { apiVersion: "v1", kind: "Secret", metadata: { name: "s", annotations: applied } };
-    expect(slimObject(secret)).toBe(secret);
+    expect(slimObject(secret)).toEqual(secret);
     const cm = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" }, data: { a: "b" } };
     expect(slimObject(cm)).toBe(cm);
+  });
+
+  it("makes labels and annotations the maps the inventory keeps, so an object holds each once", () => {
+    const cm = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "c", namespace: "a", labels: { app: "x", team: "t" }, annotations: { note: "n" } },
+      data: { a: "b" },
+    };
+    const before = structuredClone(cm);
+    const slim = slimObject(cm);
+    expect(slim).toEqual(before);
+    expect(JSON.stringify(slim)).toBe(JSON.stringify(before));
+    expect(cm).toEqual(before);
+    const meta = slim.metadata as Record<string, unknown>;
+    expect(isStringMap(meta.labels) && isStringMap(meta.annotations)).toBe(true);
+    const [o] = buildInventory([{ object: slim }]).objects;
+    expect(o?.labels).toBe(meta.labels);
+    expect(o?.annotations).toBe(meta.annotations);
+    // No key is inherited from the map's prototype.
+    expect(o?.labels.constructor).toBeUndefined();
+    // A map with a value that is not a string stays as written (the inventory keeps its own, with "1").
+    const odd = { ...cm, metadata: { name: "c", labels: { replicas: 1 } } };
+    expect(slimObject(odd)).toBe(odd);
+    expect(buildInventory([{ object: odd }]).objects[0]?.labels).toEqual({ replicas: "1" });
   });
 });

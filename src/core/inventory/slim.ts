@@ -1,4 +1,4 @@
-import { isRecord } from "../util/index.js";
+import { asStringMapIfStrings, isRecord } from "../util/index.js";
 import { LAST_APPLIED_ANNOTATION } from "./build.js";
 
 /** Fields of a container status that analysis reads (lineage: which digest runs, from `imageID`). */
@@ -14,6 +14,8 @@ const CONTAINER_STATUS_LISTS = ["initContainerStatuses", "containerStatuses", "e
  * - Pod `status.conditions`, and container statuses reduced to name, image, imageID, ready, restartCount
  *   (NetworkPolicy reads `phase`/`podIP`/`podIPs`, lineage reads `imageID`);
  * - Node `status.images` (every image cached on the node).
+ * Labels and annotations whose values are all strings become the string maps the inventory keeps (same keys, same
+ * order, same JSON), so an object's metadata and its normalised labels share one map instead of holding two.
  * Returns the object itself when nothing is dropped, else a copy (the input is never mutated).
  */
 export function slimObject(o: Record<string, unknown>): Record<string, unknown> {
@@ -26,9 +28,13 @@ export function slimObject(o: Record<string, unknown>): Record<string, unknown> 
   if (isRecord(meta)) {
     const ann = meta.annotations;
     const dropApplied = o.kind !== "Secret" && isRecord(ann) && LAST_APPLIED_ANNOTATION in ann;
-    if (meta.managedFields !== undefined || dropApplied) {
+    const kept = dropApplied ? without(ann as Record<string, unknown>, LAST_APPLIED_ANNOTATION) : ann;
+    const labels = asStringMapIfStrings(meta.labels);
+    const annotations = asStringMapIfStrings(kept);
+    if (meta.managedFields !== undefined || labels !== meta.labels || annotations !== ann) {
       const m = without(meta, "managedFields");
-      if (dropApplied) m.annotations = without(ann as Record<string, unknown>, LAST_APPLIED_ANNOTATION);
+      if (labels !== meta.labels) m.labels = labels;
+      if (annotations !== ann) m.annotations = annotations;
       copy().metadata = m;
     }
   }
