@@ -4,6 +4,7 @@ import { describeAdmissionDecisionStoreContract } from "./admission-decision-sto
 import { describeAlertStoreContract } from "./alert-store.contract.js";
 import { describeAuditStoreContract } from "./audit-store.contract.js";
 import { describeBaselineStoreContract } from "./baseline-store.contract.js";
+import { describeChangeMarkContract } from "./change-mark.contract.js";
 import { describeFindingStoreContract } from "./finding-store.contract.js";
 import { describeKnownImageStoreContract } from "./known-image-store.contract.js";
 import { describeRemediationStoreContract } from "./remediation-store.contract.js";
@@ -17,8 +18,15 @@ export { describeRemediationConcurrency } from "./remediation-store.contract.js"
 export type { MakeStores } from "./stores.js";
 export { describeVulnStoreContract, rec } from "./vuln-store.contract.js";
 
-/** The suite of every port against one backend: `make` opens a fresh, empty bundle. */
-export function describeStoresContracts(name: string, make: MakeStores): void {
+/**
+ * The suite of every port against one backend: `make` opens a fresh, empty bundle; `changeMark` says whether the
+ * backend has a cheap change mark (Stores.changeMark).
+ */
+export function describeStoresContracts(
+  name: string,
+  make: MakeStores,
+  opts: { changeMark?: boolean } = {},
+): void {
   describeVulnStoreContract(name, async () => {
     // The bundle's vulnerability store, closed with its bundle.
     const stores = await make();
@@ -34,4 +42,5 @@ export function describeStoresContracts(name: string, make: MakeStores): void {
   describeBaselineStoreContract(name, make);
   describeAlertStoreContract(name, make);
   describeAdmissionDecisionStoreContract(name, make);
+  describeChangeMarkContract(name, make, opts.changeMark === true);
 }

@@ -598,6 +598,16 @@ export interface Stores {
   readonly baselines: BaselineStore;
   readonly alerts: AlertStore;
   readonly admissionDecisions: AdmissionDecisionStore;
+  /**
+   * A mark of the stored state, for a backend that can tell cheaply whether anything changed without reading
+   * what changed: two calls give the same value only when nothing was committed to the database in between, by
+   * this bundle or by any other connection (another bundle, another process). A reader keeps what it read with
+   * the mark it read before, and reads again only when the mark moved (the server checks it per request instead
+   * of reading the clusters' latest snapshots and the tokens). SQLite: `PRAGMA data_version` (commits of other
+   * connections) with this connection's `total_changes()` (its own), about 1 us; absent where the check would
+   * cost a round trip like the read itself (PostgreSQL) or where nothing else can write (memory).
+   */
+  changeMark?(): string;
   /** Release every connection; calling it again does nothing. */
   close(): Promise<void>;
 }

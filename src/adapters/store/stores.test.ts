@@ -72,8 +72,8 @@ CREATE TRIGGER finding_updated AFTER UPDATE ON findings BEGIN UPDATE finding_wri
 // One contract per port, every backend (STYLE.md convention 8). PostgreSQL runs the same suites against a real
 // server in test/integration/stores-postgres.test.ts.
 describeStoresContracts("memory", () => openStores("memory:"));
-describeStoresContracts("sqlite (:memory:)", () => openStores(":memory:"));
-describeStoresContracts("sqlite (file)", () => openStores(freshFile()));
+describeStoresContracts("sqlite (:memory:)", () => openStores(":memory:"), { changeMark: true });
+describeStoresContracts("sqlite (file)", () => openStores(freshFile()), { changeMark: true });
 // The webhook's way: decisions appended and pruned by a worker thread with its own connection, read by the bundle.
 describeAdmissionDecisionStoreContract("sqlite (file, written off-thread)", async () => {
   const stores = await openStores(freshFile());
@@ -96,6 +96,62 @@ describeAdmissionDecisionStoreContract("sqlite (file, written off-thread)", asyn
       return typeof v === "function" ? v.bind(target) : v;
     },
   });
+});
+it("sqlite: the change mark moves with commits of other connections to the file (another bundle, the off-thread writer, another process's), not with reads", async () => {
+  const file = freshFile();
+  const a = await openStores(file);
+  const b = await openStores(file);
+  const writer = offThreadDecisionWriter(b);
+  try {
+    const mark = () => a.changeMark?.();
+    const seen = [mark()];
+    expect(seen[0]).toMatch(/^\d+:\d+$/);
+    await b.tokens.list();
+    await b.snapshots.clusters();
+    expect(mark()).toBe(seen[0]);
+    const moved = async (write: () => Promise<unknown> | unknown) => {
+      await write();
+      const m = mark();
+      expect(seen).not.toContain(m);
+      seen.push(m);
+    };
+    await moved(() => b.snapshots.putSnapshot("prod", new Date("2026-01-01T00:00:00.000Z"), "all", []));
+    await moved(() =>
+      writer?.append([
+        {
+          at: new Date("2026-01-01T00:00:00.000Z"),
+          uid: "u1",
+          endpoint: "validate",
+          allowed: true,
+          evaluated: "pod",
+          operation: "CREATE",
+          kind: "Pod",
+          namespace: "shop",
+          name: "p",
+          user: "alice",
+          rules: [],
+          details: {},
+        },
+      ]),
+    );
+    // A connection of its own, as another process has.
+    await moved(() => {
+      const raw = new RawDatabase(file);
+      try {
+        raw
+          .prepare("INSERT INTO api_tokens (id, digest, role, team, created_at) VALUES (?, ?, ?, ?, ?)")
+          .run("tok_b", "b".repeat(64), "admin", null, "2026-01-01T00:00:00.000Z");
+      } finally {
+        raw.close();
+      }
+    });
+    expect((await a.tokens.list()).map((t) => t.id)).toEqual(["tok_b"]);
+    expect(mark()).toBe(seen.at(-1));
+  } finally {
+    await writer?.close();
+    await b.close();
+    await a.close();
+  }
 });
 it("no off-thread writer for an in-memory bundle (nothing else can open it)", async () => {
   for (const s of [await openStores(":memory:"), await openStores("memory:")]) {

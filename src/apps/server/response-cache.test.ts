@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { finding } from "../../../test/contracts/finding-store.contract.js";
 import { snapshotList, TWO_TEAMS, TWO_TEAMS_PAY_FIXED } from "../../../test/contracts/server-api.contract.js";
 import { openStores, type Stores } from "../../adapters/store/index.js";
 import { issueToken, memoryTokenStore } from "./auth.js";
-import { ResponseCache, shareInFlight } from "./response-cache.js";
+import { keptWhileUnchanged, ResponseCache, shareInFlight } from "./response-cache.js";
 import { buildServer } from "./server.js";
 
 const dir = mkdtempSync(join(tmpdir(), "palisade-cache-"));
@@ -77,6 +78,85 @@ describe("read answers kept per store state", () => {
       await b.close();
       await sa.close();
       await sb.close();
+    }
+  });
+});
+
+describe("the store state read per request, kept by the store's change mark", () => {
+  it("keptWhileUnchanged: loads once per mark, again after the mark moved or a load failed; without a mark, per call", async () => {
+    let loads = 0;
+    let mark = "1";
+    let fail = false;
+    const kept = keptWhileUnchanged(
+      async () => {
+        loads++;
+        if (fail) throw new Error("down");
+        return loads;
+      },
+      () => mark,
+    );
+    expect([await kept(), await kept(), await kept()]).toEqual([1, 1, 1]);
+    mark = "2";
+    expect([await kept(), await kept()]).toEqual([2, 2]);
+    mark = "3";
+    fail = true;
+    await expect(kept()).rejects.toThrow("down");
+    fail = false;
+    expect([await kept(), await kept()]).toEqual([4, 4]);
+    let unmarked = 0;
+    const each = keptWhileUnchanged(async () => ++unmarked, undefined);
+    expect([await each(), await each()]).toEqual([1, 2]);
+  });
+
+  it("on SQLite a server reads the clusters' latest snapshots and the tokens once per change, and sees another process's token and findings at its next request", async () => {
+    const file = join(dir, "kept.db");
+    const at = new Date("2026-01-01T00:00:00.000Z");
+    const stores = await openStores(file);
+    const other = await openStores(file);
+    const reads = { clusters: 0, tokens: 0 };
+    const snapshots = stores.snapshots;
+    const tokenStore = stores.tokens;
+    const counted: Stores = {
+      ...stores,
+      close: () => stores.close(),
+      snapshots: Object.assign(Object.create(snapshots) as typeof snapshots, {
+        clusters: () => {
+          reads.clusters++;
+          return snapshots.clusters();
+        },
+      }),
+      tokens: {
+        put: (t) => tokenStore.put(t),
+        list: () => {
+          reads.tokens++;
+          return tokenStore.list();
+        },
+      },
+    };
+    const admin = (await issueToken(counted.tokens, { role: "admin" }, at)).token;
+    const app = buildServer({ stores: counted, now: () => at, auth: { tokens: counted.tokens } });
+    try {
+      const get = (token: string) =>
+        app.inject({ url: "/api/v1/findings?limit=1000", headers: { authorization: `Bearer ${token}` } });
+      expect((await get(admin)).statusCode).toBe(200);
+      const first = { ...reads };
+      for (let i = 0; i < 10; i++) expect((await get(admin)).statusCode).toBe(200);
+      expect(reads).toEqual(first);
+      // Written through another connection, as `palisade token create` in another process does.
+      const late = (await issueToken(other.tokens, { role: "security" }, at)).token;
+      expect((await get(late)).statusCode).toBe(200);
+      expect(reads).toEqual({ clusters: first.clusters + 1, tokens: first.tokens + 1 });
+      // A snapshot and its findings, written by another process's ingest: the next answer holds them.
+      const before = (await get(admin)).json() as { items: unknown[] };
+      await other.snapshots.putSnapshot("prod", at, "all", []);
+      await other.findings.upsertEvaluation("prod", at, [finding("posture/privileged", "shop", "web")]);
+      const after = (await get(admin)).json() as { items: unknown[] };
+      expect([before.items.length, after.items.length]).toEqual([0, 1]);
+      expect(reads.clusters).toBe(first.clusters + 2);
+    } finally {
+      await app.close();
+      await stores.close();
+      await other.close();
     }
   });
 });

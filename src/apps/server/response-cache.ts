@@ -133,3 +133,32 @@ export function shareInFlight<T>(load: () => Promise<T>): () => Promise<T> {
     return p;
   };
 }
+
+/**
+ * `load` kept while the store's `mark` (Stores.changeMark) gives the value it gave before that load: the first
+ * call after anything was committed, by this process or another, loads again; every other call is answered
+ * from what was kept, without reading the store. The mark is taken before the load, so what is kept is never
+ * older than its mark (a commit between the two only makes the next call load once more). A failed load is not
+ * kept. Without a mark (a backend that has no cheap one), {@link shareInFlight}: concurrent calls share a load.
+ *
+ * On SQLite every read is a synchronous statement on the one thread that also answers requests: the server's
+ * per-request reads (the clusters' latest snapshots, the tokens) were about 14% of its CPU on a cached answer
+ * (bench/server-api.ts), the mark about 1 us.
+ */
+export function keptWhileUnchanged<T>(
+  load: () => Promise<T>,
+  mark: (() => string) | undefined,
+): () => Promise<T> {
+  if (mark === undefined) return shareInFlight(load);
+  let kept: { mark: string; value: Promise<T> } | undefined;
+  return () => {
+    const m = mark();
+    if (kept !== undefined && kept.mark === m) return kept.value;
+    const entry = { mark: m, value: load() };
+    kept = entry;
+    entry.value.catch(() => {
+      if (kept === entry) kept = undefined;
+    });
+    return entry.value;
+  };
+}

@@ -24,9 +24,9 @@ import { looksLikeJwt, type OidcVerifier } from "./oidc.js";
 import { registerReadRoutes } from "./read-routes.js";
 import {
   type AnswerClaim,
+  keptWhileUnchanged,
   ResponseCache,
   type ResponseCacheLimits,
-  shareInFlight,
 } from "./response-cache.js";
 import { registerRuntimeRoutes } from "./runtime-routes.js";
 import {
@@ -184,11 +184,21 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   // The stored state a read answer depends on: a write through this server bumps the generation, and another
   // process's snapshot changes the clusters' latest times.
   let generation = 0;
-  // Concurrent requests share one read of the clusters' latest times and of the tokens while it is in flight.
-  const latestSnapshots = shareInFlight(() => stores.snapshots.clusters());
+  // The clusters' latest times and the tokens are read again only when the store's change mark moved (SQLite:
+  // any commit, this process's or another's; about 1 us against a statement per request on the thread that
+  // answers); a backend without a mark (PostgreSQL) is read per request, concurrent requests sharing a read in
+  // flight. The tokens are kept by the mark only when they live in the marked bundle.
+  const changeMark = opts.stores.changeMark?.bind(opts.stores);
+  const latestSnapshots = keptWhileUnchanged(() => stores.snapshots.clusters(), changeMark);
   const stateKey = async (): Promise<string> => JSON.stringify([generation, await latestSnapshots()]);
   const tokenStore = opts.auth.tokens;
-  const tokens: TokenStore = { put: (t) => tokenStore.put(t), list: shareInFlight(() => tokenStore.list()) };
+  const tokens: TokenStore = {
+    put: (t) => tokenStore.put(t),
+    list: keptWhileUnchanged(
+      () => tokenStore.list(),
+      tokenStore === opts.stores.tokens ? changeMark : undefined,
+    ),
+  };
 
   const registry = opts.metrics ?? new Registry();
   collectDefaultMetrics({ register: registry, prefix: "palisade_" });

@@ -6,6 +6,7 @@
 import type { OpenStoresOptions, Stores } from "../ports.js";
 import { SqliteAlertStore } from "./alerts.js";
 import { SqliteBaselineStore } from "./baselines.js";
+import { prepared, sqliteFailure } from "./connection.js";
 import type { OffThreadDecisionWriter } from "./decision-writer.js";
 import { SqliteAdmissionDecisionStore } from "./decisions.js";
 import { SqliteKnownImageStore, SqliteRemediationStore } from "./lineage.js";
@@ -59,6 +60,17 @@ export function openSqliteStores(file: string, opts: OpenStoresOptions = {}): St
     baselines: new SqliteBaselineStore(conn),
     alerts: new SqliteAlertStore(conn),
     admissionDecisions: new SqliteAdmissionDecisionStore(conn),
+    // data_version moves when another connection (another bundle, the off-thread decision writer, another
+    // process) commits, never for this connection's own commits; total_changes() counts the rows this
+    // connection changed, so together they move on every commit that changed a row. Neither reads a table.
+    changeMark() {
+      const db = conn.db;
+      try {
+        return `${prepared(db, "PRAGMA data_version").pluck().get()}:${prepared(db, "SELECT total_changes()").pluck().get()}`;
+      } catch (e) {
+        throw sqliteFailure(e, file, "cannot read whether the database changed", conn.lockTimeoutMs);
+      }
+    },
     async close() {
       if (closed) return;
       closed = true;
