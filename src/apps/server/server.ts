@@ -19,6 +19,7 @@ import { ingestSnapshot } from "../../services/ingest/index.js";
 import { ClusterEvents, type ClusterEventsConfig } from "../../services/runtime/index.js";
 import { VERSION } from "../cli/version.js";
 import { type Access, grants, type Principal, type TokenStore, verifyToken } from "./auth.js";
+import { collectingAfter } from "./build-garbage.js";
 import { registerDashboard } from "./dashboard.js";
 import { looksLikeJwt, type OidcVerifier } from "./oidc.js";
 import { registerReadRoutes } from "./read-routes.js";
@@ -683,9 +684,12 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     const clusters = await latestSnapshots();
     const key = JSON.stringify([generation, clusters]);
     if (cached?.key !== key) {
-      const v = loadFleetView(
-        { stores, now },
-        clusters.map((c) => c.cluster),
+      // The build's dead inventory (about 2 GiB at 1M pods) is collected once it is done (build-garbage.ts).
+      const v = collectingAfter(() =>
+        loadFleetView(
+          { stores, now },
+          clusters.map((c) => c.cluster),
+        ),
       );
       cached = { key, view: v };
       v.catch(() => {
