@@ -34,6 +34,7 @@ export {
   type DecisionRecorderOptions,
   type DecisionRecorderStats,
   decisionRecord,
+  type PreparingDecisionStore,
 } from "./recorder.js";
 export { PolicyReloader, type PolicyReloaderOptions, type PolicyReloadStatus } from "./reload.js";
 export {

@@ -272,6 +272,41 @@ describe("DecisionRecorder", () => {
     await stores.close();
   });
 
+  it("with the off-thread writer, buffers rows made at record time: a bad decision is dropped alone, logged", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "palisade-recorder-"));
+    try {
+      const stores = await openStores(join(dir, "palisade.db"));
+      const writer = offThreadDecisionWriter(stores);
+      if (writer === undefined) throw new Error("a SQLite file's bundle has an off-thread writer");
+      const log: string[] = [];
+      const rec = new DecisionRecorder({ ...options(writer, log), retention: {} });
+      rec.record(input(1));
+      rec.record({ ...input(2), uid: "" });
+      rec.record({ ...input(3), at: new Date(Number.NaN) });
+      rec.record(input(4));
+      // Made into rows as recorded: the refused ones never reach the buffer, and never fail the batch.
+      expect(rec.stats()).toEqual({ recorded: 0, dropped: 2, failedBatches: 0, pruned: 0, buffered: 2 });
+      await rec.close();
+      await writer.close();
+      expect(rec.stats()).toEqual({ recorded: 2, dropped: 2, failedBatches: 0, pruned: 0, buffered: 0 });
+      expect(log).toEqual([
+        "cannot record admission decision  (dropped): admission decision: no uid",
+        "cannot record admission decision u3 (dropped): admission decision: bad time",
+      ]);
+      // Read back whole, as the store's own append writes them.
+      const direct = await openStores("memory:");
+      await direct.admissionDecisions.append([input(4), input(1)].reverse());
+      const strip = (items: readonly object[]) => items.map(({ seq: _, ...rest }: { seq?: unknown }) => rest);
+      expect(strip((await stores.admissionDecisions.list()).items)).toEqual(
+        strip((await direct.admissionDecisions.list()).items),
+      );
+      await direct.close();
+      await stores.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("loses nothing on shutdown with the off-thread SQLite writer and batches in flight; all readable", async () => {
     const dir = mkdtempSync(join(tmpdir(), "palisade-recorder-"));
     try {

@@ -11,8 +11,19 @@ import type { AdmissionDecisionInput, AdmissionDecisionStore } from "../../adapt
 import type { AdmissionDecision, AdmissionRequest } from "../../core/admission/index.js";
 import { storedDecisionDetails } from "./decision-details.js";
 
+/**
+ * A store that turns a decision into the row it writes when the decision is recorded (`prepare`, which may throw
+ * on a bad decision) and later appends the rows so made (`appendPrepared`). The recorder then buffers rows, not
+ * decisions: what waits for the next flush is a few flat strings per review instead of the decision's objects,
+ * and the decision itself is garbage as soon as it is answered.
+ */
+export interface PreparingDecisionStore {
+  prepare(d: AdmissionDecisionInput): unknown;
+  appendPrepared(rows: unknown[]): Promise<void>;
+}
+
 export interface DecisionRecorderOptions {
-  store: Pick<AdmissionDecisionStore, "append" | "prune">;
+  store: Pick<AdmissionDecisionStore, "append" | "prune"> & Partial<PreparingDecisionStore>;
   /** Decisions buffered at most; past it they are dropped (counted). */
   maxBuffered: number;
   /** Decisions written per batch at most. */
@@ -74,21 +85,46 @@ export function decisionRecord(
 /** Buffered, batched, never-blocking decision recording. */
 export class DecisionRecorder {
   readonly #stats = { recorded: 0, dropped: 0, failedBatches: 0, pruned: 0 };
-  #buffer: AdmissionDecisionInput[] = [];
+  /** Decisions, or the rows the store made of them (PreparingDecisionStore). */
+  #buffer: unknown[] = [];
   #flushing: Promise<void> | undefined;
   #pruning: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #lastPrune = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly opts: DecisionRecorderOptions) {}
+  /** The store when it prepares rows at record time (both methods given), else undefined. */
+  readonly #preparing: PreparingDecisionStore | undefined;
 
-  /** Buffer one decision (or count it dropped when the buffer is full). Never throws, never waits. */
+  constructor(private readonly opts: DecisionRecorderOptions) {
+    const { store } = opts;
+    this.#preparing =
+      store.prepare !== undefined && store.appendPrepared !== undefined
+        ? (store as PreparingDecisionStore)
+        : undefined;
+  }
+
+  /**
+   * Buffer one decision (or count it dropped when the buffer is full, or when a preparing store refuses it: that
+   * decision alone, logged). Never throws, never waits.
+   */
   record(d: AdmissionDecisionInput): void {
     if (this.#buffer.length >= this.opts.maxBuffered) {
       this.#stats.dropped++;
       return;
     }
-    this.#buffer.push(d);
+    const store = this.#preparing;
+    if (store === undefined) this.#buffer.push(d);
+    else {
+      try {
+        this.#buffer.push(store.prepare(d));
+      } catch (e) {
+        this.#stats.dropped++;
+        this.opts.log(
+          `cannot record admission decision ${d.uid} (dropped): ${e instanceof Error ? e.message : String(e)}`,
+        );
+        return;
+      }
+    }
     if (this.#timer === undefined && this.#flushing === undefined) {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
@@ -141,11 +177,14 @@ export class DecisionRecorder {
    * Hand one batch to the store; true when it was written. Not an async function: only the batch's size is kept
    * while the store works on it (an async frame would hold the decisions until the store answers).
    */
-  #write(batch: AdmissionDecisionInput[]): Promise<boolean> {
+  #write(batch: unknown[]): Promise<boolean> {
     const n = batch.length;
     let written: Promise<void>;
     try {
-      written = this.opts.store.append(batch);
+      written =
+        this.#preparing !== undefined
+          ? this.#preparing.appendPrepared(batch)
+          : this.opts.store.append(batch as AdmissionDecisionInput[]);
     } catch (e) {
       written = Promise.reject(e);
     }

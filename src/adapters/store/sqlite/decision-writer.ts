@@ -34,6 +34,8 @@ interface WorkerData {
 type Request =
   | { id: number; op: "append"; rows: unknown[][] }
   | { id: number; op: "prune"; before?: string | undefined; keep?: number | undefined; chunk: number };
+/** A decision's row as posted to the writer thread: its columns' values in DECISION_COLUMNS order. */
+export type DecisionValues = (string | number)[];
 type Reply = { id: number; n?: number; error?: { message: string; code?: string } };
 
 /**
@@ -175,12 +177,27 @@ export class OffThreadDecisionWriter implements Pick<AdmissionDecisionStore, "ap
    * thread while the worker writes them (not an async function, whose frame would keep both until the reply).
    */
   append(decisions: readonly AdmissionDecisionInput[]): Promise<void> {
-    let rows: (string | number)[][];
+    let rows: DecisionValues[];
     try {
-      rows = decisions.map((d) => decisionValues(decisionRow(d)));
+      rows = decisions.map((d) => this.prepare(d));
     } catch (e) {
       return Promise.reject(e);
     }
+    return this.appendPrepared(rows);
+  }
+
+  /**
+   * One decision as the row this writer posts (validated: INPUT on a bad time or a missing uid). For a caller that
+   * buffers decisions before appending them (DecisionRecorder): a buffered row is a dozen flat strings, where the
+   * decision it was made from is a graph of objects (its violations, their texts, the compact details) that every
+   * young-generation collection copies while it waits, and promotes when it waits across two.
+   */
+  prepare(d: AdmissionDecisionInput): DecisionValues {
+    return decisionValues(decisionRow(d));
+  }
+
+  /** Append rows made by {@link prepare}, in one transaction. */
+  appendPrepared(rows: DecisionValues[]): Promise<void> {
     if (rows.length === 0) return Promise.resolve();
     return this.#call({ op: "append", rows } as Omit<Request, "id">).then(() => undefined);
   }
