@@ -15,6 +15,8 @@ import { openApiPath } from "../../src/apps/server/schemas.js";
 import { buildServer } from "../../src/apps/server/server.js";
 import { toCycloneDx } from "../../src/core/sbom/index.js";
 import { decisionRecord } from "../../src/services/admission/index.js";
+import { fleetImpact, loadFleetView } from "../../src/services/fleet/index.js";
+import { wideImpactSnapshot } from "../support/wide-impact.js";
 
 /** A CycloneDX SBOM of an image with one layer and no packages (what `palisade sbom -o cyclonedx` writes). */
 const IMAGE_SBOM = JSON.stringify(
@@ -685,10 +687,127 @@ export function describeServerApi(name: string, open: () => Promise<Stores>): vo
       }
       const impact = (
         await h.app.inject({ url: "/api/v1/vulnerabilities/CVE-2099-0001/impact", headers: bearer(a) })
-      ).json() as { teams: string[]; workloads: unknown[]; fixAt: unknown[] };
+      ).json() as { teams: string[]; workloads: { items: unknown[]; total: number }; fixAt: unknown[] };
       expect(impact.teams).toEqual(["team-a"]);
-      expect(impact.workloads.length).toBeGreaterThan(0);
+      expect(impact.workloads.items.length).toBeGreaterThan(0);
+      expect(impact.workloads.total).toBe(impact.workloads.items.length);
       expect(impact.fixAt.length).toBeGreaterThan(0);
+    });
+
+    describe("a vulnerability's impact, its workloads a page at a time", () => {
+      const CVE = "CVE-2099-0001";
+      const url = (q: string) => `/api/v1/vulnerabilities/${CVE}/impact${q}`;
+      interface Workload {
+        ref: { namespace?: string; name: string };
+        cluster?: string;
+        team?: string;
+      }
+      interface Page {
+        workloads: { items: Workload[]; next?: string; total: number };
+        totals: { workloads: number; replicas: number };
+        [k: string]: unknown;
+      }
+
+      /** The demo, and 130 more workloads running its vulnerable digest in cluster prod (team-a and team-b). */
+      async function wide(): Promise<Harness> {
+        const h = await harness();
+        await loadDemo(h.stores, bundledDemoDir(), () => h.clock.t);
+        const r = await push(h, wideImpactSnapshot(130));
+        expect(r.statusCode, r.body).toBe(200);
+        return h;
+      }
+
+      /** Every page from `?limit=` on, following `next`; each page's summary must be the first page's. */
+      async function walk(h: Harness, token: string, q: string): Promise<{ first: Page; items: Workload[] }> {
+        let first: Page | undefined;
+        const items: Workload[] = [];
+        let after: string | undefined;
+        for (let pages = 0; pages < 1000; pages++) {
+          const r = await h.app.inject({
+            url: url(`?${q}${after === undefined ? "" : `&after=${after}`}`),
+            headers: bearer(token),
+          });
+          expect(r.statusCode, r.body).toBe(200);
+          const page = r.json() as Page;
+          const { workloads, ...summary } = page;
+          if (first === undefined) first = page;
+          else expect(summary, `page after ${after}`).toEqual({ ...first, workloads: undefined });
+          expect(workloads.total).toBe(page.totals.workloads);
+          items.push(...workloads.items);
+          after = workloads.next;
+          if (after === undefined) return { first: first as Page, items };
+          expect(workloads.items.length, "a page with a next is full").toBe(
+            Number(q.match(/limit=(\d+)/)?.[1]),
+          );
+        }
+        throw new Error("the pages did not end");
+      }
+
+      it("walking every page gives exactly the unpaginated workloads, in order, with the summary whole on each page", async () => {
+        const h = await wide();
+        const view = await loadFleetView({ stores: h.stores, now: () => h.clock.t });
+        const whole = fleetImpact(view.index, CVE, {});
+        // The demo's own workloads on the CVE, and the 130 pushed.
+        expect(whole.workloads.length).toBeGreaterThan(130);
+        for (const limit of [1, 7, 100, 1000]) {
+          const { first, items } = await walk(h, h.token.security, `limit=${limit}`);
+          expect(items, `limit=${limit}`).toEqual(whole.workloads);
+          const { workloads: _all, ...summary } = whole;
+          expect({ ...first, workloads: undefined }).toEqual({ ...summary, workloads: undefined });
+        }
+        // Without ?limit: the other lists' default of 100, the next page's cursor, and every total of the fleet.
+        const page = (await h.app.inject({ url: url(""), headers: bearer(h.token.admin) })).json() as Page;
+        expect(page.workloads.items).toEqual(whole.workloads.slice(0, 100));
+        expect(page.workloads).toMatchObject({ next: "100", total: whole.workloads.length });
+        expect(page.totals).toEqual(whole.totals);
+        expect(page.byCluster).toEqual(whole.byCluster);
+        const last = (
+          await h.app.inject({ url: url("?after=100"), headers: bearer(h.token.admin) })
+        ).json() as Page;
+        expect(last.workloads.items).toEqual(whole.workloads.slice(100));
+        expect(last.workloads.next).toBeUndefined();
+        const beyond = (
+          await h.app.inject({ url: url("?after=100000"), headers: bearer(h.token.admin) })
+        ).json() as Page;
+        expect(beyond.workloads).toEqual({ items: [], total: whole.workloads.length });
+      });
+
+      it("a team viewer's pages hold its own team's workloads only, all of them, with its own totals", async () => {
+        const h = await wide();
+        const a = (await issueToken(h.tokens, { role: "team-viewer", team: "team-a" }, h.clock.t)).token;
+        const view = await loadFleetView({ stores: h.stores, now: () => h.clock.t });
+        const mine = fleetImpact(view.index, CVE, { team: "team-a" });
+        expect(mine.workloads.length).toBeGreaterThan(65);
+        for (const limit of [3, 50]) {
+          const { first, items } = await walk(h, a, `limit=${limit}`);
+          expect(items).toEqual(mine.workloads);
+          expect(items.every((w) => w.team === "team-a" && w.ref.namespace !== "wide-b")).toBe(true);
+          expect(first.totals).toEqual(mine.totals);
+          expect(JSON.stringify(first)).not.toMatch(/team-b|wide-b|"namespace":"search"/);
+        }
+        for (let after = 0; after < mine.workloads.length; after += 10) {
+          const r = await h.app.inject({ url: url(`?limit=10&after=${after}`), headers: bearer(a) });
+          expect(r.body).not.toMatch(/team-b|wide-b/);
+        }
+        // Asking for another team's page is refused, whatever the cursor.
+        const other = await h.app.inject({ url: url("?team=team-b&limit=10&after=10"), headers: bearer(a) });
+        expect(other.statusCode).toBe(403);
+        expect(other.body).not.toMatch(/wide-b/);
+      });
+
+      it("a page is refused to callers without read access, and a malformed page request is a 400", async () => {
+        const h = await wide();
+        const paged = url("?limit=10&after=10");
+        const status = async (headers: Record<string, string>, u = paged) =>
+          (await h.app.inject({ url: u, headers })).statusCode;
+        expect(await status({})).toBe(401);
+        expect(await status(bearer("pal_not-a-token"))).toBe(401);
+        expect(await status(bearer(h.token.ingest))).toBe(403);
+        const a = (await issueToken(h.tokens, { role: "team-viewer", team: "team-a" }, h.clock.t)).token;
+        for (const t of [h.token.admin, h.token.security, a]) expect(await status(bearer(t))).toBe(200);
+        for (const q of ["?limit=0", "?limit=1001", "?limit=x", "?after=-1", "?after=abc", "?cursor=1"])
+          expect(await status(bearer(h.token.admin), url(q)), q).toBe(400);
+      });
     });
 
     it("whoami: each token's id, role and team, never the token; the audit log is read by admin and security only", async () => {
