@@ -23,7 +23,8 @@
  * an ingest but written directly as the server would hold it after one (bench/server-dataset.ts: 100k Deployments
  * x 10 pods owned by them, 200k findings; SERVER_BENCH_WORKLOADS and SERVER_BENCH_PODS change the sizes), and the
  * routes are a team's findings pages (the first and the tenth), the impact of the demo's CVE over the whole fleet
- * and for one team, and a team's workloads; the first impact answer builds the server's fleet view (timed):
+ * and for one team (the summary whole and the first page of workloads, since the route pages them), and a team's
+ * workloads; the first impact answer builds the server's fleet view (timed):
  *
  *   npm run build && npx tsx bench/server-api.ts fleet 200 4000                    # SQLite
  *   npm run build && npx tsx bench/server-api.ts fleet 200 4000 postgres://postgres@127.0.0.1:5432/DB
