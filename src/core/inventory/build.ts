@@ -360,6 +360,9 @@ export function inventoryBuilder(options: InventoryBuildOptions = {}): Inventory
     if (seen++ >= max) return;
     const obj = normalizeObject(r, objectCoverage);
     if (!obj) return;
+    // Members are compacted to less than this (compactMember), and most of a snapshot: no copy for them.
+    if (scanOnly && !(COMPACT_AT_LOAD.has(obj.ref.kind) && obj.ownerReferences.length > 0))
+      obj.raw = withoutBookkeeping(obj.raw);
     inv.objects.push(obj);
     const kind = obj.ref.kind;
     if (kind === "Namespace") {
@@ -755,6 +758,31 @@ const NO_FIELDS: Record<string, unknown> = Object.freeze({});
 const NO_LABELS = Object.freeze(asStringMap(undefined)) as Labels;
 /** No owner references (an object naming none, a compacted member once the owner graph is resolved): shared, so frozen. */
 const NO_OWNERS: KObject["ownerReferences"] = Object.freeze([]) as unknown as KObject["ownerReferences"];
+
+/**
+ * Metadata the API server keeps for its own bookkeeping, which no analysis of a scan reads: the uid (kept on the
+ * {@link KObject}, where the owner graph reads it), the resourceVersion, the generation and the selfLink. About
+ * 0.1 KB per object of a large snapshot, for the objects that are not compacted members.
+ */
+const BOOKKEEPING_METADATA: ReadonlySet<string> = new Set([
+  "uid",
+  "resourceVersion",
+  "generation",
+  "selfLink",
+]);
+
+/** `raw` without {@link BOOKKEEPING_METADATA} (a copy when there is any, the other fields in their order). */
+function withoutBookkeeping(raw: Record<string, unknown>): Record<string, unknown> {
+  const meta = raw.metadata;
+  if (!isRecord(meta)) return raw;
+  const keys = Object.keys(meta);
+  if (!keys.some((k) => BOOKKEEPING_METADATA.has(k))) return raw;
+  const m: Record<string, unknown> = {};
+  for (const k of keys) if (!BOOKKEEPING_METADATA.has(k)) m[k] = meta[k];
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(raw)) out[k] = k === "metadata" ? m : raw[k];
+  return out;
+}
 
 /** What a scan reads of a member's metadata beyond its {@link KObject} (see {@link compactMember}). */
 const SCAN_MEMBER_METADATA = ["name", "generateName", "namespace", "creationTimestamp"] as const;
