@@ -411,7 +411,7 @@ describe("buildInventory with compactMembers", () => {
     expect(raw("solo")).toEqual(inputs()[7]?.object);
   });
 
-  it('"scan": members keep no labels, annotations, owner references or uid once resolved; workloads keep theirs', () => {
+  it('"scan": members keep no labels, annotations, owner references or uid once resolved; workloads keep their labels and annotations, no uid', () => {
     const labelled = (): RawObject[] =>
       inputs().map((r) => {
         const meta = r.object.metadata as Record<string, unknown>;
@@ -448,8 +448,16 @@ describe("buildInventory with compactMembers", () => {
         labels: { app: "x" },
         annotations: { "deployment.kubernetes.io/revision": "4", note: "n" },
         owners: [],
-        uid: `uid-${name}`,
+        uid: undefined,
       });
+    const cm = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "c", namespace: "shop", uid: "uid-c" },
+    };
+    expect(buildInventory([{ object: cm }], { compactMembers: "scan" }).objects[0]?.uid).toBeUndefined();
+    // Without the scan's compaction, every object keeps its uid.
+    expect(buildInventory(labelled()).objects.every((o) => o.uid === `uid-${o.ref.name}`)).toBe(true);
     // Objects that name no owner share one empty list.
     expect(find("web")?.ownerReferences).toBe(find("solo")?.ownerReferences);
     // The same workloads as the whole inventory, without the metadata the API server keeps for itself (the uid

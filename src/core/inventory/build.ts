@@ -365,6 +365,14 @@ export function inventoryBuilder(options: InventoryBuildOptions = {}): Inventory
       obj.raw = withoutBookkeeping(obj.raw);
     inv.objects.push(obj);
     const kind = obj.ref.kind;
+    if (workloadKindOf(obj.ref.apiVersion, kind) !== undefined) {
+      candidates.push(obj);
+      early?.add(obj);
+      return;
+    }
+    // Only workload kinds own in the owner graph (their uid is read there, until it is resolved): a scan reads no
+    // other object's uid. Not `delete`: V8 would keep the object as a hash table.
+    if (scanOnly) obj.uid = undefined;
     if (kind === "Namespace") {
       const info: NamespaceInfo = {
         name: obj.ref.name,
@@ -373,9 +381,6 @@ export function inventoryBuilder(options: InventoryBuildOptions = {}): Inventory
         object: obj,
       };
       inv.namespaces.set(obj.ref.name, info);
-    } else if (workloadKindOf(obj.ref.apiVersion, kind) !== undefined) {
-      candidates.push(obj);
-      early?.add(obj);
     } else if (kind in MODELLED) {
       (inv[MODELLED[kind as keyof typeof MODELLED]] as KObject[]).push(obj);
     } else {
@@ -671,12 +676,15 @@ function resolveWorkloads(
     if (early && again !== early.compacted.size) same = false;
     // The owner graph is resolved: a scan reads nothing more of a member's owner references and uid (about 0.25 KB
     // per Pod and 0.3 KB per ReplicaSet of a large snapshot: the array, the entry, the owner's name and uid).
-    if (same && scanOnly)
+    if (same && scanOnly) {
       for (const m of members) {
         m.ownerReferences = NO_OWNERS;
         // Not `delete`: V8 would keep the object as a hash table.
         m.uid = undefined;
       }
+      // Nor the uid of a workload.
+      for (const c of candidates) c.uid = undefined;
+    }
   }
   if (!same) return false;
   const done = new Set<Workload>();

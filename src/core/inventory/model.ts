@@ -38,7 +38,10 @@ export type { Labels, WorkloadKind };
 /** A normalised Kubernetes object. `raw` is the object as loaded (Secret values already dropped). */
 export interface KObject {
   ref: ResourceRef;
-  /** metadata.uid; unset on a member once a scan resolved the owner graph (nothing reads it after). */
+  /**
+   * metadata.uid; in a scan, unset on objects of kinds that own nothing (at load) and on every object once the
+   * owner graph is resolved (nothing reads it after).
+   */
   uid?: string | undefined;
   labels: Labels;
   annotations: Labels;
