@@ -9,9 +9,10 @@
  * CPU per cached answer was 0.145 against 0.087 ms). On PostgreSQL, whose build reads a cursor page per turn of
  * the event loop, V8 usually found its own moment for that collection; SQLite's build is one synchronous read.
  *
- * One full collection right after the build costs one pause (a few hundred ms at 1M pods, at the end of a build
- * of about 40 s that the waiting requests wait for anyway) and gives the heap back: it runs only when the heap
- * grew by at least {@link BUILD_GARBAGE_BYTES} over the build, so small builds (tests, the demo) never pay it.
+ * One full collection right after the build costs one pause (at 1M pods 2,070 MB -> 92 MB in 153 ms, at the end
+ * of a build of 25-40 s that the waiting requests wait for anyway; the server's RSS fell to 423 MiB) and gives the
+ * heap back: it runs only when the heap grew by at least {@link BUILD_GARBAGE_BYTES} over the build, so small
+ * builds (tests, the demo) never pay it.
  */
 import { getHeapStatistics, setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
