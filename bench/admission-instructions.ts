@@ -1,8 +1,12 @@
 /**
  * Instructions per review of `palisade admission serve` over HTTPS (callgrind, every thread of the server: the event
- * loop, V8's collector and compiler helpers, the decision writer), a figure that does not move with the machine's
- * load, where CPU time per request does: on a shared 2-vCPU machine the same build's CPU per request measured by
- * bench/admission.ts varied by a third between two runs minutes apart.
+ * loop, V8's collector and compiler helpers, the decision writer), a figure that moves far less with the machine's
+ * load than CPU time per request does (on a shared 2-vCPU machine the same build's CPU per request measured by
+ * bench/admission.ts varied by a third between two runs minutes apart). Not at all, though: the server's timers
+ * (the loop-delay monitor every 10 ms, the lag probe every 20 ms, the recorder's flush every 20 ms) fire by the
+ * clock, about 80 times more often per review under valgrind than at 1,000 reviews/s, and more again when the
+ * machine slows valgrind down; so the pace of each run is printed, and only runs at a like pace compare (measured
+ * 2026-12-05: one build's figure went from 3.63 to 3.89 M per review with a second valgrind beside it).
  *
  * Each server runs twice under valgrind's callgrind with the bench's policy, namespaces, certificate kind (ECDSA
  * P-256) and a SQLite file for its decisions (ADMISSION_BENCH_DB=none: none), and answers the bench's four reviews in
@@ -21,6 +25,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 import { openStores } from "../src/adapters/store/index.js";
 import { bodies, namespaces, policy } from "./admission-inputs.js";
 
@@ -64,6 +69,9 @@ function post(agent: Agent, port: number, body: string): Promise<number> {
   });
 }
 
+/** Reviews per second of each run under valgrind (the timers' share grows as it falls). */
+const paces: number[] = [];
+
 /** Instructions of one server run (callgrind's total over all threads) that answered `reviews` reviews. */
 async function instructions(cli: string, reviews: number, run: number): Promise<number> {
   const db = join(dir, `decisions-${run}.db`);
@@ -100,10 +108,12 @@ async function instructions(cli: string, reviews: number, run: number): Promise<
     server.once("exit", (code) => reject(new Error(`server exited ${code}: ${err}`)));
   });
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const started = performance.now();
   for (let i = 0; i < reviews; i++) {
     const status = await post(agent, port, bodies[i % bodies.length] as string);
     if (status !== 200) throw new Error(`review ${i}: HTTP ${status}`);
   }
+  paces.push(reviews / ((performance.now() - started) / 1000));
   agent.destroy();
   server.kill("SIGTERM");
   await exited;
@@ -121,10 +131,11 @@ console.log(
 );
 let run = 0;
 for (const s of servers) {
+  paces.length = 0;
   const a = await instructions(s.cli, first, run++);
   const b = await instructions(s.cli, first + measured, run++);
   console.log(
-    `${s.label}: ${((b - a) / measured / 1e6).toFixed(3)} M instructions per review (runs: ${(a / 1e9).toFixed(2)} G, ${(b / 1e9).toFixed(2)} G)`,
+    `${s.label}: ${((b - a) / measured / 1e6).toFixed(3)} M instructions per review (runs: ${(a / 1e9).toFixed(2)} G, ${(b / 1e9).toFixed(2)} G; paces under valgrind ${paces.map((p) => p.toFixed(1)).join(", ")} reviews/s)`,
   );
 }
 rmSync(dir, { recursive: true, force: true });
