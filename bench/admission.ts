@@ -347,6 +347,15 @@ async function main(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/** The words of the relaunched server's command line that its launcher's has not: the flags it added. */
+function relaunchFlags(launcher: number, server: number): string {
+  const words = (p: number) => readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0");
+  const had = new Set(words(launcher));
+  return words(server)
+    .filter((w) => w !== "" && !had.has(w))
+    .join(" ");
+}
+
 async function serveAndLoad(
   label: string,
   cli: string,
@@ -395,7 +404,6 @@ async function serveAndLoad(
       ],
       env: {
         ...process.env,
-        PALISADE_NO_RELAUNCH: "1",
         // Without --db: a file that does not exist, so no default database is found and nothing is recorded.
         ...(process.env.ADMISSION_BENCH_DB === "none" ? { PALISADE_DB: join(dir, "none", "none.db") } : {}),
       },
@@ -410,11 +418,16 @@ async function serveAndLoad(
     });
     server.once("exit", (code) => reject(new Error(`server exited ${code}: ${err}`)));
   });
-  // The node process under taskset: the child of taskset is exec'd in place, so the pid is the server's.
-  const pid = server.pid as number;
+  // The node process under taskset: the child of taskset is exec'd in place. The CLI's launcher relaunches
+  // `admission serve` with the webhook's GC flags (src/apps/cli/heap.ts webhookGcFlags), as it does deployed: the
+  // server is then that launcher's only child (the same core: affinity is inherited), and its figures are the
+  // child's. A CLI that runs the webhook in place (an older build, PALISADE_NO_RELAUNCH) is its own server.
+  const launcher = server.pid as number;
+  const children = readFileSync(`/proc/${launcher}/task/${launcher}/children`, "utf8").trim();
+  const pid = children === "" ? launcher : Number(children.split(" ")[0]);
   try {
     console.log(
-      `admission webhook bench (${label}): ${rules} rules enabled, decisions ${process.env.ADMISSION_BENCH_DB === "none" ? "not recorded" : "recorded in SQLite"}, server pinned to CPU 1 (pid ${pid}), load average ${loadavg()
+      `admission webhook bench (${label}): ${rules} rules enabled, decisions ${process.env.ADMISSION_BENCH_DB === "none" ? "not recorded" : "recorded in SQLite"}, server pinned to CPU 1 (pid ${pid}${pid === launcher ? "" : `, relaunched by ${launcher} with ${relaunchFlags(launcher, pid)}`}), load average ${loadavg()
         .map((x) => x.toFixed(1))
         .join(" ")}`,
     );
@@ -446,8 +459,12 @@ async function serveAndLoad(
       `1,000 req/s for ${steadySeconds} s: ${steady.requests} requests, latency p50 ${steady.p50.toFixed(1)} ms, p99 ${steady.p99.toFixed(1)} ms, max ${steady.max.toFixed(1)} ms; errors ${steady.errors}, timeouts ${steady.timeouts}, non-2xx ${steady.non2xx}; shed ${shed1}; server answered ${handled1}, CPU ${(cpu1 - cpu0).toFixed(2)} s = ${cpuMs.toFixed(3)} ms per request answered, ${cpuEvaluatedMs.toFixed(3)} ms per review evaluated (main thread ${perRequest(threads1.mainUser - threads0.mainUser)} user + ${perRequest(threads1.mainSystem - threads0.mainSystem)} system, other threads ${perRequest(threads1.others - threads0.others)}); RSS ${before.now.toFixed(0)} -> ${rss(pid).now.toFixed(0)} MiB; server event loop sampled every 10 ms (10 = no hold): p50 ${loop("0.5")} ms, p99 ${loop("0.99")} ms, p99.9 ${loop("0.999")} ms, max ${loop("1")} ms; load sent at ${steady.sentRate.toFixed(0)}/s by ${loadKind}`,
     );
     const cpu2 = cpuSeconds(pid);
+    const t2 = performance.now();
     const overload = await load(port, 5000, overloadSeconds);
     const cpu3 = cpuSeconds(pid);
+    // The phase lasts until the last answer (or vegeta's timeout), past its sending seconds when the server falls
+    // behind: the server's cores are its CPU over that whole time.
+    const overloadWall = (performance.now() - t2) / 1000;
     const m2 = await get(port, "/metrics");
     const alive = await get(port, "/healthz").then(
       (t) => t.includes("ok"),
@@ -456,7 +473,7 @@ async function serveAndLoad(
     const after = rss(pid);
     const shed = metric(m2, "palisade_admission_shed_total") - metric(m1, "palisade_admission_shed_total");
     console.log(
-      `5,000 req/s for ${overloadSeconds} s: ${overload.requests} sent (${overload.sentRate.toFixed(0)}/s), ${overload.requests - overload.errors - overload.timeouts} answered, shed by failure policy ${shed}, errors ${overload.errors}, timeouts ${overload.timeouts}, non-2xx ${overload.non2xx}; latency p50 ${overload.p50.toFixed(1)} ms, p99 ${overload.p99.toFixed(1)} ms; server CPU ${(cpu3 - cpu2).toFixed(2)} s (${((cpu3 - cpu2) / overloadSeconds).toFixed(2)} cores); decisions buffered for the store ${metric(m2, "palisade_admission_decisions_buffered")}, dropped ${metric(m2, "palisade_admission_decisions_dropped_total")}; server alive after: ${alive}; RSS ${after.now.toFixed(0)} MiB, peak ${after.peak.toFixed(0)} MiB`,
+      `5,000 req/s for ${overloadSeconds} s: ${overload.requests} sent (${overload.sentRate.toFixed(0)}/s), ${overload.requests - overload.errors - overload.timeouts} answered, shed by failure policy ${shed}, errors ${overload.errors}, timeouts ${overload.timeouts}, non-2xx ${overload.non2xx}; latency p50 ${overload.p50.toFixed(1)} ms, p99 ${overload.p99.toFixed(1)} ms; server CPU ${(cpu3 - cpu2).toFixed(2)} s over the phase's ${overloadWall.toFixed(1)} s until the last answer (${((cpu3 - cpu2) / overloadWall).toFixed(2)} cores); decisions buffered for the store ${metric(m2, "palisade_admission_decisions_buffered")}, dropped ${metric(m2, "palisade_admission_decisions_dropped_total")}; server alive after: ${alive}; RSS ${after.now.toFixed(0)} MiB, peak ${after.peak.toFixed(0)} MiB`,
     );
   } finally {
     const exited = new Promise((resolve) => server.once("exit", resolve));

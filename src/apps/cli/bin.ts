@@ -3,7 +3,7 @@
 // No top-level await: the bundle's chunks are loaded as scripts (launch.ts), which cannot await at the top.
 import { statSync } from "node:fs";
 import { EXIT } from "./exit-codes.js";
-import { gcFlags, heapToRelaunch, inputPaths, mayNeedLargerHeap } from "./heap.js";
+import { gcFlags, heapToRelaunch, inputPaths, mayNeedLargerHeap, webhookGcFlags } from "./heap.js";
 
 const argv = process.argv.slice(2);
 let inputBytes = 0;
@@ -16,7 +16,10 @@ for (const p of inputPaths(argv)) {
   }
 }
 const nodeOptions = `${process.env.NODE_OPTIONS ?? ""} ${process.execArgv.join(" ")}`;
-if (process.env.PALISADE_NO_RELAUNCH || !mayNeedLargerHeap(inputBytes, nodeOptions)) runHere();
+const webhookFlags = webhookGcFlags(argv, nodeOptions, process.env);
+if (process.env.PALISADE_NO_RELAUNCH) runHere();
+else if (webhookFlags.length > 0) void relaunch(undefined, webhookFlags);
+else if (!mayNeedLargerHeap(inputBytes, nodeOptions)) runHere();
 else {
   const flags = gcFlags(inputBytes, nodeOptions);
   void heapFor(inputBytes, nodeOptions, flags).then((heapMiB) =>
@@ -58,13 +61,21 @@ async function heapFor(
   });
 }
 
-/** Run the same command in a child process with a larger heap, passing signals on and its exit code back. */
-async function relaunch(heapMiB: number, flags: readonly string[]): Promise<void> {
+/**
+ * Run the same command in a child process with a larger heap (when `heapMiB` is given) and `flags`, passing
+ * signals on and its exit code back.
+ */
+async function relaunch(heapMiB: number | undefined, flags: readonly string[]): Promise<void> {
   // Loaded only here: node:child_process pulls in node:net and more, a sizeable part of a small scan's start-up.
   const { spawn } = await import("node:child_process");
   const child = spawn(
     process.execPath,
-    [...process.execArgv, `--max-old-space-size=${heapMiB}`, ...flags, ...process.argv.slice(1)],
+    [
+      ...process.execArgv,
+      ...(heapMiB === undefined ? [] : [`--max-old-space-size=${heapMiB}`]),
+      ...flags,
+      ...process.argv.slice(1),
+    ],
     {
       stdio: "inherit",
       env: { ...process.env, PALISADE_NO_RELAUNCH: "1" },

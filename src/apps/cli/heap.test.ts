@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { gcFlags, heapToRelaunch, inputPaths, mayNeedLargerHeap } from "./heap.js";
+import { gcFlags, heapToRelaunch, inputPaths, mayNeedLargerHeap, webhookGcFlags } from "./heap.js";
 
 const GiB = 1024 ** 3;
 
@@ -46,5 +46,19 @@ describe("heap sizing for large inputs", () => {
     expect(mayNeedLargerHeap(41 * 1024 ** 2, "")).toBe(true);
     expect(mayNeedLargerHeap(10_000, " --max-old-space-size=64")).toBe(true);
     expect(mayNeedLargerHeap(10_000, "--max-heap-size=64 ")).toBe(true);
+  });
+
+  it("runs the admission webhook's collector on one thread unless the node options or PALISADE_WEBHOOK_GC choose", () => {
+    const serve = ["admission", "serve", "--listen", "0.0.0.0:8443"];
+    expect(webhookGcFlags(serve, "", {})).toEqual(["--single-threaded-gc"]);
+    expect(webhookGcFlags(serve, "", { PALISADE_WEBHOOK_GC: "single" })).toEqual(["--single-threaded-gc"]);
+    expect(webhookGcFlags(serve, "", { PALISADE_WEBHOOK_GC: "parallel" })).toEqual([]);
+    expect(webhookGcFlags(serve, " --single-threaded", {})).toEqual([]);
+    expect(webhookGcFlags(serve, "--no-single-threaded-gc", {})).toEqual([]);
+    expect(webhookGcFlags(serve, "--single-threaded-gc", {})).toEqual([]);
+    // Every other command runs in place.
+    expect(webhookGcFlags(["admission", "test", "-f", "x.yaml"], "", {})).toEqual([]);
+    expect(webhookGcFlags(["serve", "--demo"], "", {})).toEqual([]);
+    expect(webhookGcFlags(["scan", "admission", "serve"], "", {})).toEqual([]);
   });
 });

@@ -36,6 +36,30 @@ export function gcFlags(inputBytes: number, nodeOptions: string): string[] {
 }
 
 /**
+ * V8 flags for the admission webhook (`admission serve`): its garbage collector on the main thread alone
+ * (`--single-threaded-gc`). The webhook runs on one core (the Deployment `admission install` writes limits it to
+ * one CPU; issue 15's figure is on one core), where V8's parallel scavenger and concurrent marker threads do not
+ * run beside the event loop but take turns with it, so a collection holds reviews longer than doing the same work
+ * on the one thread. Measured quietly (docs/benchmarks.md, "Admission webhook": single-threaded GC), 1,000
+ * reviews/s on one core: p99 and the longest hold went down, CPU per review did not go up. The flag cannot be set
+ * once V8 runs (setFlagsFromString aborts at the next full collection) nor in NODE_OPTIONS (Node refuses it), so
+ * the launcher relaunches with it. None when the node options already choose (`--single-threaded`,
+ * `--[no-]single-threaded-gc`) or PALISADE_WEBHOOK_GC=parallel keeps V8's parallel collector (a webhook given
+ * several cores).
+ */
+export function webhookGcFlags(
+  argv: readonly string[],
+  nodeOptions: string,
+  env: Readonly<Record<string, string | undefined>>,
+): string[] {
+  if (argv[0] !== "admission" || argv[1] !== "serve") return [];
+  if (/--(no-)?single-threaded/.test(nodeOptions)) return [];
+  const choice = env.PALISADE_WEBHOOK_GC;
+  if (choice === "parallel") return [];
+  return ["--single-threaded-gc"];
+}
+
+/**
  * Words of the command line that may name input files: every word that is not an option (`--snapshot F`,
  * `-f F`, positional paths), and the values of `--snapshot=F` / `--file=F`. Option values that are not files
  * (`-o json`) are dropped by the caller, which counts only existing regular files.

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -198,8 +198,20 @@ describe("the webhook and the offline check agree (same objects to both)", () =>
       proc.once("exit", (code) => reject(new Error(`serve exited ${code}: ${err}`)));
     });
   }, 60_000);
-  afterAll(() => {
+  afterAll(async () => {
+    // The launcher passes SIGTERM to the served process and exits when it has: no webhook is left behind.
+    const launcher = proc?.pid;
+    const children =
+      launcher === undefined
+        ? []
+        : readFileSync(`/proc/${launcher}/task/${launcher}/children`, "utf8")
+            .trim()
+            .split(" ")
+            .filter(Boolean);
+    const exited = new Promise((resolve) => proc?.once("exit", resolve));
     proc?.kill("SIGTERM");
+    await exited;
+    for (const c of children) expect(existsSync(`/proc/${c}`)).toBe(false);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -225,6 +237,26 @@ describe("the webhook and the offline check agree (same objects to both)", () =>
       req.on("error", reject);
       req.end(JSON.stringify(body));
     });
+
+  it("the webhook's launcher relaunches it with its collector on one thread, and passes SIGTERM on", async () => {
+    // heap.ts webhookGcFlags: the served process is the launcher's only child, started with --single-threaded-gc.
+    const launcher = proc.pid as number;
+    const children = readFileSync(`/proc/${launcher}/task/${launcher}/children`, "utf8")
+      .trim()
+      .split(" ")
+      .filter(Boolean);
+    expect(children).toHaveLength(1);
+    const child = Number(children[0]);
+    const words = readFileSync(`/proc/${child}/cmdline`, "utf8").split("\0");
+    expect(words).toContain("--single-threaded-gc");
+    expect(words.slice(words.indexOf("admission"), words.indexOf("admission") + 2)).toEqual([
+      "admission",
+      "serve",
+    ]);
+    expect(readFileSync(`/proc/${launcher}/cmdline`, "utf8").split("\0")).not.toContain(
+      "--single-threaded-gc",
+    );
+  });
 
   it("every workload of the manifests gets the same allowed, message and warnings from both", async () => {
     const offline = JSON.parse(
