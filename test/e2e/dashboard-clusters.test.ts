@@ -31,12 +31,7 @@ describe.skipIf(!HAS_CHROMIUM)(
     beforeAll(async () => {
       assertBuilt();
       demo = await startDemo();
-      const res = await fetch(`${demo.url}/api/v1/clusters/staging/snapshots`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${demo.tokens.admin}` },
-        body: readFileSync(join(DEMO, "snapshots", "before.json")),
-      });
-      expect(res.status).toBe(200);
+      await demo.pushSnapshot("staging", readFileSync(join(DEMO, "snapshots", "before.json")));
       await demo.pushAfter(); // cluster demo rolls the fixed digests out; staging does not
       browser = await launchChromium();
     });

@@ -30,12 +30,7 @@ describe.skipIf(!HAS_CHROMIUM)(
     beforeAll(async () => {
       assertBuilt();
       demo = await startDemo();
-      const res = await fetch(`${demo.url}/api/v1/clusters/wide/snapshots`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${demo.tokens.admin}` },
-        body: wideImpactSnapshot(WIDE),
-      });
-      expect(res.status, await res.text()).toBe(200);
+      await demo.pushSnapshot("wide", wideImpactSnapshot(WIDE));
       browser = await launchChromium();
     });
     afterAll(async () => {

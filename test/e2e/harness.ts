@@ -133,15 +133,18 @@ export interface Demo extends Palisade {
   tokens: { admin: string; security: string; teamA: string; teamB: string };
   /** Push examples/demo/snapshots/after.json (the fixed digests rolled out) as cluster `demo`. */
   pushAfter(): Promise<void>;
+  /** Push a snapshot (the JSON of `kubectl get -o json`) as `cluster`, with the admin token; throws unless 200. */
+  pushSnapshot(cluster: string, body: string | Buffer): Promise<void>;
 }
 
-async function push(url: string, token: string, file: string): Promise<void> {
-  const res = await fetch(`${url}/api/v1/clusters/demo/snapshots`, {
+async function push(url: string, token: string, cluster: string, body: string | Buffer): Promise<void> {
+  const res = await fetch(`${url}/api/v1/clusters/${cluster}/snapshots`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: readFileSync(file),
+    body,
   });
-  if (res.status !== 200) throw new Error(`pushing ${file}: HTTP ${res.status} ${await res.text()}`);
+  if (res.status !== 200)
+    throw new Error(`pushing cluster ${cluster}: HTTP ${res.status} ${await res.text()}`);
 }
 
 /** `palisade serve --demo`, with the tokens it prints (one per role). */
@@ -160,5 +163,10 @@ export async function startDemo(): Promise<Demo> {
     teamA: token("team-viewer team-a"),
     teamB: token("team-viewer team-b"),
   };
-  return { ...s, tokens, pushAfter: () => push(s.url, tokens.admin, join(DEMO, "snapshots", "after.json")) };
+  return {
+    ...s,
+    tokens,
+    pushAfter: () => push(s.url, tokens.admin, "demo", readFileSync(join(DEMO, "snapshots", "after.json"))),
+    pushSnapshot: (cluster, body) => push(s.url, tokens.admin, cluster, body),
+  };
 }

@@ -54,6 +54,20 @@ export function decodeObjectKey(text: string): ResourceRef {
     : { apiVersion: v[0], kind: v[1], namespace: v[2], name: v[3] };
 }
 
+/**
+ * `objectsAt` from a store's `eachObjectAt`: every version it hands over, sorted by key (the order `objectsAt`
+ * promises, which `eachObjectAt` does not).
+ */
+export async function sortedObjectsAt(
+  eachObjectAt: (each: (v: ObjectVersion) => void) => Promise<number>,
+): Promise<ObjectVersion[]> {
+  const out: ObjectVersion[] = [];
+  await eachObjectAt((v) => {
+    out.push(v);
+  });
+  return out.sort((a, b) => compareObjectKeys(a.key, b.key));
+}
+
 /** Deterministic order of objects: apiVersion, kind, namespace (cluster-scoped first), name. */
 export function compareObjectKeys(a: ResourceRef, b: ResourceRef): number {
   return (

@@ -764,7 +764,7 @@ function compactMemberObject(o: KObject, scanOnly: boolean): void {
 /** A compacted member's spec with no field kept: shared, so frozen. */
 const NO_FIELDS: Record<string, unknown> = Object.freeze({});
 /** The labels (and annotations) of a compacted member: shared, so frozen. */
-const NO_LABELS = Object.freeze(asStringMap(undefined)) as Labels;
+const NO_LABELS: Labels = sharedStringMap(undefined);
 /** No owner references (an object naming none, a compacted member once the owner graph is resolved): shared, so frozen. */
 const NO_OWNERS: KObject["ownerReferences"] = Object.freeze([]) as unknown as KObject["ownerReferences"];
 

@@ -63,9 +63,8 @@ const EMPTY_STRING_MAP: Record<string, string> = Object.freeze(asStringMap(undef
  * object's metadata and its normalised labels held the same map twice.
  */
 export function sharedStringMap(v: unknown): Record<string, string> {
-  if (isStringMap(v)) return Object.keys(v).length === 0 ? EMPTY_STRING_MAP : v;
-  const out = asStringMap(v);
-  return Object.keys(out).length === 0 ? EMPTY_STRING_MAP : out;
+  const map = isStringMap(v) ? v : asStringMap(v);
+  return Object.keys(map).length === 0 ? EMPTY_STRING_MAP : map;
 }
 
 /** Keys that must never appear in parsed input: they would reach Object.prototype through naive merges. */

@@ -2,13 +2,13 @@ import { PalisadeError } from "../../../core/errors/index.js";
 import { cmp, type Finding, type FindingStat, type ResourceRef } from "../../../core/findings/index.js";
 import {
   auditRow,
-  compareObjectKeys,
   decodeCursor,
   encodeObjectKey,
   pageLimit,
   pageOf,
   planEvaluation,
   planSnapshot,
+  sortedObjectsAt,
 } from "../platform-rows.js";
 import type {
   AuditEntry,
@@ -84,12 +84,8 @@ export class MemorySnapshotStore implements InventorySnapshotStore {
     return structuredClone(rest);
   }
 
-  async objectsAt(cluster: string, at: Date): Promise<ObjectVersion[]> {
-    const out: ObjectVersion[] = [];
-    await this.eachObjectAt(cluster, at, (v) => {
-      out.push(v);
-    });
-    return out.sort((a, b) => compareObjectKeys(a.key, b.key));
+  objectsAt(cluster: string, at: Date): Promise<ObjectVersion[]> {
+    return sortedObjectsAt((each) => this.eachObjectAt(cluster, at, each));
   }
 
   async eachObjectAt(cluster: string, at: Date, each: (v: ObjectVersion) => void): Promise<number> {

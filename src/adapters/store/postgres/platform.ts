@@ -3,7 +3,6 @@ import type { Finding, FindingStat, ResourceRef } from "../../../core/findings/i
 import {
   auditRow,
   auditWhere,
-  compareObjectKeys,
   type ExceptionRow,
   encodeObjectKey,
   type FindingRow,
@@ -17,6 +16,7 @@ import {
   planEvaluation,
   planSnapshot,
   type SqlDialect,
+  sortedObjectsAt,
   storedExceptionOf,
   storedFindingOf,
   type VersionRow,
@@ -129,12 +129,8 @@ export class PgSnapshotStore implements InventorySnapshotStore {
     });
   }
 
-  async objectsAt(cluster: string, at: Date): Promise<ObjectVersion[]> {
-    const out: ObjectVersion[] = [];
-    await this.eachObjectAt(cluster, at, (v) => {
-      out.push(v);
-    });
-    return out.sort((a, b) => compareObjectKeys(a.key, b.key));
+  objectsAt(cluster: string, at: Date): Promise<ObjectVersion[]> {
+    return sortedObjectsAt((each) => this.eachObjectAt(cluster, at, each));
   }
 
   async eachObjectAt(cluster: string, at: Date, each: (v: ObjectVersion) => void): Promise<number> {
