@@ -157,8 +157,8 @@ export function impactPage(
 export interface ReadRouteDeps {
   stores: Stores;
   now: () => Date;
-  /** The fleet view, cached by the server until something is written. */
-  view: () => Promise<FleetView>;
+  /** The fleet view, cached by the server until something is written (as of the request's reading of the store). */
+  view: (req: FastifyRequest) => Promise<FleetView>;
   /** The caller's scope, or false when a team-viewer asks for another team. */
   scopeOf: (p: Principal | undefined, q: ScopeQuery) => FleetScope | false;
 }
@@ -212,8 +212,8 @@ export function registerReadRoutes(route: Route, deps: ReadRouteDeps): void {
         },
       },
     },
-    scoped(async (scope, q) =>
-      pageOf(listClusters(await deps.view(), await deps.stores.snapshots.clusters(), scope), q),
+    scoped(async (scope, q, req) =>
+      pageOf(listClusters(await deps.view(req), await deps.stores.snapshots.clusters(), scope), q),
     ),
   );
 
@@ -236,8 +236,8 @@ export function registerReadRoutes(route: Route, deps: ReadRouteDeps): void {
         response: { 200: pageSchema(ANY_OBJECT), 400: ERROR_SCHEMA },
       },
     },
-    scoped(async (scope, q) =>
-      pageOf(listVulnerabilities((await deps.view()).index, scope, severities(q.severity), q.image), q),
+    scoped(async (scope, q, req) =>
+      pageOf(listVulnerabilities((await deps.view(req)).index, scope, severities(q.severity), q.image), q),
     ),
   );
 
@@ -256,7 +256,7 @@ export function registerReadRoutes(route: Route, deps: ReadRouteDeps): void {
     },
     scoped(async (scope, q, req, reply) => {
       const { id } = req.params as { id: string };
-      const view = await deps.view();
+      const view = await deps.view(req);
       const answer = fleetImpact(view.index, id, scope);
       if (answer.vulnerabilityId === undefined)
         return reply.code(404).send(errorBody("NOT_FOUND", `no image the scope runs carries ${id}`));
@@ -272,7 +272,7 @@ export function registerReadRoutes(route: Route, deps: ReadRouteDeps): void {
       summary: "Known images (those the scope runs, when scoped) with usage and vulnerability counts",
       schema: { querystring: query(), response: { 200: pageSchema(ANY_OBJECT) } },
     },
-    scoped(async (scope, q) => pageOf(listImages(await deps.view(), scope), q)),
+    scoped(async (scope, q, req) => pageOf(listImages(await deps.view(req), scope), q)),
   );
 
   route(
@@ -284,7 +284,7 @@ export function registerReadRoutes(route: Route, deps: ReadRouteDeps): void {
         "The image tree (the scope's images and their bases, when scoped) with vulnerabilities per node",
       schema: { querystring: query({}, false), response: { 200: ANY_OBJECT } },
     },
-    scoped(async (scope) => imageTree(await deps.view(), scope)),
+    scoped(async (scope, _q, req) => imageTree(await deps.view(req), scope)),
   );
 
   route(
@@ -295,7 +295,7 @@ export function registerReadRoutes(route: Route, deps: ReadRouteDeps): void {
       summary: "Workloads with their images, replicas, exposure and vulnerability counts",
       schema: { querystring: query(), response: { 200: pageSchema(ANY_OBJECT) } },
     },
-    scoped(async (scope, q) => pageOf(listWorkloads((await deps.view()).index, scope), q)),
+    scoped(async (scope, q, req) => pageOf(listWorkloads((await deps.view(req)).index, scope), q)),
   );
 
   route(
@@ -306,7 +306,7 @@ export function registerReadRoutes(route: Route, deps: ReadRouteDeps): void {
       summary: "Prioritised fixes for the scope's workloads: per base image and per team",
       schema: { querystring: query({}, false), response: { 200: ANY_OBJECT } },
     },
-    scoped(async (scope) => scopedPlan(await deps.view(), scope)),
+    scoped(async (scope, _q, req) => scopedPlan(await deps.view(req), scope)),
   );
 
   route(
@@ -338,8 +338,8 @@ export function registerReadRoutes(route: Route, deps: ReadRouteDeps): void {
         "Escalation paths to cluster-admin per cluster (scoped: the ServiceAccounts of the scope's namespaces)",
       schema: { querystring: query(), response: { 200: pageSchema(ANY_OBJECT) } },
     },
-    scoped(async (scope, q) => {
-      const view = await deps.view();
+    scoped(async (scope, q, req) => {
+      const view = await deps.view(req);
       return pageOf((await rbacPaths(deps, view.clusters, scope)).paths, q);
     }),
   );
@@ -353,8 +353,8 @@ export function registerReadRoutes(route: Route, deps: ReadRouteDeps): void {
         "Connections the NetworkPolicies allow, per cluster (scoped: connections between the scope's workloads and addresses)",
       schema: { querystring: query(), response: { 200: pageSchema(ANY_OBJECT) } },
     },
-    scoped(async (scope, q) => {
-      const view = await deps.view();
+    scoped(async (scope, q, req) => {
+      const view = await deps.view(req);
       return pageOf((await netpolEdges(deps, view.clusters, scope)).edges, q);
     }),
   );
@@ -368,8 +368,8 @@ export function registerReadRoutes(route: Route, deps: ReadRouteDeps): void {
         "One ranked queue of workloads across vulnerabilities, exposure and privilege (critical/high posture findings)",
       schema: { querystring: query(), response: { 200: pageSchema(ANY_OBJECT) } },
     },
-    scoped(async (scope, q) => {
-      const view = await deps.view();
+    scoped(async (scope, q, req) => {
+      const view = await deps.view(req);
       const findings: StoredFinding[] = [];
       let after: string | undefined;
       do {

@@ -6,7 +6,7 @@ import { finding } from "../../../test/contracts/finding-store.contract.js";
 import { snapshotList, TWO_TEAMS, TWO_TEAMS_PAY_FIXED } from "../../../test/contracts/server-api.contract.js";
 import { openStores, type Stores } from "../../adapters/store/index.js";
 import { issueToken, memoryTokenStore } from "./auth.js";
-import { keptWhileUnchanged, ResponseCache, shareInFlight } from "./response-cache.js";
+import { keptWhileUnchanged, ResponseCache, readAfterTurn, shareInFlight } from "./response-cache.js";
 import { buildServer } from "./server.js";
 
 const dir = mkdtempSync(join(tmpdir(), "palisade-cache-"));
@@ -85,27 +85,49 @@ describe("read answers kept per store state", () => {
 describe("the store state read per request, kept by the store's change mark", () => {
   it("keptWhileUnchanged: loads once per mark, again after the mark moved or a load failed; without a mark, per call", async () => {
     let loads = 0;
-    let mark = "1";
     let fail = false;
-    const kept = keptWhileUnchanged(
-      async () => {
-        loads++;
-        if (fail) throw new Error("down");
-        return loads;
-      },
-      () => mark,
-    );
-    expect([await kept(), await kept(), await kept()]).toEqual([1, 1, 1]);
-    mark = "2";
-    expect([await kept(), await kept()]).toEqual([2, 2]);
-    mark = "3";
+    const kept = keptWhileUnchanged(async () => {
+      loads++;
+      if (fail) throw new Error("down");
+      return loads;
+    });
+    expect([await kept("1"), await kept("1"), await kept("1")]).toEqual([1, 1, 1]);
+    expect([await kept("2"), await kept("2")]).toEqual([2, 2]);
     fail = true;
-    await expect(kept()).rejects.toThrow("down");
+    await expect(kept("3")).rejects.toThrow("down");
     fail = false;
-    expect([await kept(), await kept()]).toEqual([4, 4]);
+    expect([await kept("3"), await kept("3")]).toEqual([4, 4]);
     let unmarked = 0;
-    const each = keptWhileUnchanged(async () => ++unmarked, undefined);
-    expect([await each(), await each()]).toEqual([1, 2]);
+    const each = keptWhileUnchanged(async () => ++unmarked);
+    expect([await each(undefined), await each(undefined)]).toEqual([1, 2]);
+  });
+
+  it("readAfterTurn: the calls of one turn share one reading, taken after all of them; a later call waits for the next", async () => {
+    let state = 0;
+    let readings = 0;
+    const mark = readAfterTurn(() => {
+      readings++;
+      if (state < 0) throw new Error("closed");
+      return String(state);
+    });
+    const first = mark();
+    // A commit after the first call of the turn (a request read later in the same turn, then another
+    // connection's commit, or this connection's): the shared reading is taken after it, so it holds it.
+    state = 1;
+    const second = mark();
+    expect(second).toBe(first);
+    expect(readings).toBe(0);
+    expect([await first, await second]).toEqual(["1", "1"]);
+    expect(readings).toBe(1);
+    state = 2;
+    expect(await mark()).toBe("2");
+    expect(readings).toBe(2);
+    // A failed reading fails the calls that shared it, and the next turn reads again.
+    state = -1;
+    await expect(mark()).rejects.toThrow("closed");
+    state = 3;
+    expect(await mark()).toBe("3");
+    expect(readings).toBe(4);
   });
 
   it("on SQLite a server reads the clusters' latest snapshots and the tokens once per change, and sees another process's token and findings at its next request", async () => {
@@ -153,6 +175,47 @@ describe("the store state read per request, kept by the store's change mark", ()
       const after = (await get(admin)).json() as { items: unknown[] };
       expect([before.items.length, after.items.length]).toEqual([0, 1]);
       expect(reads.clusters).toBe(first.clusters + 2);
+    } finally {
+      await app.close();
+      await stores.close();
+      await other.close();
+    }
+  });
+});
+
+describe("the change mark read once per turn", () => {
+  it("on SQLite, requests read in one turn share one reading of the change mark, taken after them: a commit by another connection before it is in every answer", async () => {
+    const file = join(dir, "turn.db");
+    const at = new Date("2026-01-01T00:00:00.000Z");
+    const stores = await openStores(file);
+    const other = await openStores(file);
+    let readings = 0;
+    const counted: Stores = {
+      ...stores,
+      close: () => stores.close(),
+      changeMark: () => {
+        readings++;
+        return stores.changeMark?.() ?? "";
+      },
+    };
+    const admin = (await issueToken(counted.tokens, { role: "admin" }, at)).token;
+    const app = buildServer({ stores: counted, now: () => at, auth: { tokens: counted.tokens } });
+    try {
+      await app.ready();
+      const get = (url: string) => app.inject({ url, headers: { authorization: `Bearer ${admin}` } });
+      expect((await get("/api/v1/findings?limit=1000")).statusCode).toBe(200);
+      readings = 0;
+      // Twenty requests at once (a token check and a cache key each: forty readings when read per use), and,
+      // in the same turn, after they were sent, another connection's snapshot and findings.
+      const answers = Array.from({ length: 20 }, (_, i) => get(`/api/v1/findings?limit=${100 + i}`));
+      await other.snapshots.putSnapshot("prod", at, "all", []);
+      await other.findings.upsertEvaluation("prod", at, [finding("posture/privileged", "shop", "web")]);
+      const items = (await Promise.all(answers)).map((r) => (r.json() as { items: unknown[] }).items.length);
+      expect(items).toEqual(Array.from({ length: 20 }, () => 1));
+      expect(readings).toBe(1);
+      // A request after that turn takes a reading of its own.
+      expect((await get("/api/v1/findings?limit=1000")).statusCode).toBe(200);
+      expect(readings).toBe(2);
     } finally {
       await app.close();
       await stores.close();

@@ -135,24 +135,22 @@ export function shareInFlight<T>(load: () => Promise<T>): () => Promise<T> {
 }
 
 /**
- * `load` kept while the store's `mark` (Stores.changeMark) gives the value it gave before that load: the first
- * call after anything was committed, by this process or another, loads again; every other call is answered
- * from what was kept, without reading the store. The mark is taken before the load, so what is kept is never
- * older than its mark (a commit between the two only makes the next call load once more). A failed load is not
- * kept. Without a mark (a backend that has no cheap one), {@link shareInFlight}: concurrent calls share a load.
+ * `load` kept while the store's mark (Stores.changeMark) has the value it had at that load: a call with a mark
+ * other than the kept one (something was committed, by this process or another) loads again; a call with the kept
+ * mark is answered from what was kept, without reading the store. The caller reads the mark before calling, so
+ * what is kept is never older than its mark (a commit between the two only makes the next call load once more).
+ * A failed load is not kept. A call without a mark (a backend that has no cheap one) is {@link shareInFlight}:
+ * concurrent calls share a load.
  *
  * On SQLite every read is a synchronous statement on the one thread that also answers requests: the server's
  * per-request reads (the clusters' latest snapshots, the tokens) were about 14% of its CPU on a cached answer
- * (bench/server-api.ts), the mark about 1 us.
+ * (bench/server-api.ts); the mark is read once per turn of the event loop ({@link readAfterTurn}).
  */
-export function keptWhileUnchanged<T>(
-  load: () => Promise<T>,
-  mark: (() => string) | undefined,
-): () => Promise<T> {
-  if (mark === undefined) return shareInFlight(load);
+export function keptWhileUnchanged<T>(load: () => Promise<T>): (mark: string | undefined) => Promise<T> {
+  const shared = shareInFlight(load);
   let kept: { mark: string; value: Promise<T> } | undefined;
-  return () => {
-    const m = mark();
+  return (m) => {
+    if (m === undefined) return shared();
     if (kept !== undefined && kept.mark === m) return kept.value;
     const entry = { mark: m, value: load() };
     kept = entry;
@@ -160,5 +158,39 @@ export function keptWhileUnchanged<T>(
       if (kept === entry) kept = undefined;
     });
     return entry.value;
+  };
+}
+
+/**
+ * `read` (the store's change mark) taken once for every call made in one turn of the event loop, after the turn
+ * has read all its input: the first call schedules the reading for the loop's check phase (setImmediate), which
+ * comes after its poll phase, where every request of the turn was read from its socket; the calls made until then
+ * share that reading, and a call after it waits for the next turn's. So a request sees every commit that
+ * completed before it was read (the reading is later), whoever made it: this process's connection (which moves
+ * total_changes()), another bundle or the off-thread decision writer (another connection, data_version), another
+ * process. A commit that completes after the reading was not before any request that shares it.
+ *
+ * Why: on SQLite the mark is a read transaction (`PRAGMA data_version`: a shared-memory lock taken and released,
+ * fcntl each way, and an fstat) that the server paid twice a request (the tokens, then the cache key), about
+ * 5 us; once per turn it is paid once for the 10-30 requests a saturated server reads in a turn. Answers are then
+ * written together at the end of the turn rather than one between each read, as they are on PostgreSQL, where
+ * the requests of a turn wait for one round trip.
+ */
+export function readAfterTurn(read: () => string): () => Promise<string> {
+  let next: Promise<string> | undefined;
+  return () => {
+    if (next !== undefined) return next;
+    const reading = new Promise<string>((done, fail) => {
+      setImmediate(() => {
+        next = undefined;
+        try {
+          done(read());
+        } catch (e) {
+          fail(e);
+        }
+      });
+    });
+    next = reading;
+    return reading;
   };
 }

@@ -28,6 +28,7 @@ import {
   keptWhileUnchanged,
   ResponseCache,
   type ResponseCacheLimits,
+  readAfterTurn,
 } from "./response-cache.js";
 import { registerRuntimeRoutes } from "./runtime-routes.js";
 import {
@@ -141,6 +142,8 @@ declare module "fastify" {
     cacheKey?: string;
     /** Set when this request computes the answer other requests for the same key wait for. */
     cacheClaim?: AnswerClaim;
+    /** The store's change mark as read for this request (after it was read), when the store has one. */
+    storeMark?: Promise<string>;
   }
   interface FastifyContextConfig {
     access?: Access | "public";
@@ -186,20 +189,30 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   // process's snapshot changes the clusters' latest times.
   let generation = 0;
   // The clusters' latest times and the tokens are read again only when the store's change mark moved (SQLite:
-  // any commit, this process's or another's; about 1 us against a statement per request on the thread that
-  // answers); a backend without a mark (PostgreSQL) is read per request, concurrent requests sharing a read in
-  // flight. The tokens are kept by the mark only when they live in the marked bundle.
+  // any commit, this process's or another's), the mark read once per turn of the event loop, after the turn's
+  // requests were read, and once per request (its token, its cache key and the fleet view share it); a backend
+  // without a mark (PostgreSQL) is read per request, concurrent requests sharing a read in flight. The tokens are
+  // kept by the mark only when they live in the marked bundle.
   const changeMark = opts.stores.changeMark?.bind(opts.stores);
-  const latestSnapshots = keptWhileUnchanged(() => stores.snapshots.clusters(), changeMark);
-  const stateKey = async (): Promise<string> => JSON.stringify([generation, await latestSnapshots()]);
-  const tokenStore = opts.auth.tokens;
-  const tokens: TokenStore = {
-    put: (t) => tokenStore.put(t),
-    list: keptWhileUnchanged(
-      () => tokenStore.list(),
-      tokenStore === opts.stores.tokens ? changeMark : undefined,
-    ),
+  const turnMark = changeMark === undefined ? undefined : readAfterTurn(changeMark);
+  const markOf = async (req: FastifyRequest): Promise<string | undefined> => {
+    if (turnMark === undefined) return undefined;
+    req.storeMark ??= turnMark();
+    return req.storeMark;
   };
+  const keptSnapshots = keptWhileUnchanged(() => stores.snapshots.clusters());
+  const latestSnapshots = async (req: FastifyRequest) => keptSnapshots(await markOf(req));
+  const stateKey = async (req: FastifyRequest): Promise<string> => {
+    const clusters = await latestSnapshots(req);
+    return JSON.stringify([generation, clusters]);
+  };
+  const tokenStore = opts.auth.tokens;
+  const keptTokens = keptWhileUnchanged(() => tokenStore.list());
+  const tokensMarked = tokenStore === opts.stores.tokens;
+  const tokensFor = (req: FastifyRequest): TokenStore => ({
+    put: (t) => tokenStore.put(t),
+    list: async () => keptTokens(tokensMarked ? await markOf(req) : undefined),
+  });
 
   const registry = opts.metrics ?? new Registry();
   collectDefaultMetrics({ register: registry, prefix: "palisade_" });
@@ -304,7 +317,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     }
     const header = req.headers.authorization;
     const token = typeof header === "string" ? /^Bearer (\S+)$/i.exec(header)?.[1] : undefined;
-    let principal = token ? await verifyToken(tokens, token) : undefined;
+    let principal = token ? await verifyToken(tokensFor(req), token) : undefined;
     if (principal === undefined && token !== undefined && oidc !== undefined && looksLikeJwt(token))
       principal = await oidc(token);
     if (principal === undefined) {
@@ -331,7 +344,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     app.addHook("preHandler", async (req, reply) => {
       if (req.method !== "GET" || req.routeOptions.config?.cache !== true) return;
       const p = req.principal;
-      const key = `${await stateKey()}\n${p?.role ?? ""}:${p?.role === "team-viewer" ? p.team : ""}\n${req.url}`;
+      const key = `${await stateKey(req)}\n${p?.role ?? ""}:${p?.role === "team-viewer" ? p.team : ""}\n${req.url}`;
       let hit = responses.get(key);
       // Another request is computing this very answer (a burst of clients after a snapshot): wait for it rather
       // than run the same query and serialisation again. (No await without one: the claim below must follow the
@@ -680,8 +693,8 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   // The current state of the fleet, computed once per change: a write (snapshot, images, advisories) bumps the
   // generation, and another process's snapshot changes the clusters' latest times.
   let cached: { key: string; view: Promise<FleetView> } | undefined;
-  const view = async (): Promise<FleetView> => {
-    const clusters = await latestSnapshots();
+  const view = async (req: FastifyRequest): Promise<FleetView> => {
+    const clusters = await latestSnapshots(req);
     const key = JSON.stringify([generation, clusters]);
     if (cached?.key !== key) {
       // The build's dead inventory (about 2 GiB at 1M pods) is collected once it is done (build-garbage.ts).
