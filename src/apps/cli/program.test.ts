@@ -1,9 +1,9 @@
-import { Writable } from "node:stream";
+import { Readable, Writable } from "node:stream";
 import type { Command } from "commander";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../../../test/support/cli.js";
 import type { CliContext } from "./context.js";
-import { buildProgram, COMMAND_MODULES } from "./program.js";
+import { buildProgram, COMMAND_MODULES, run } from "./program.js";
 
 const sink = () =>
   new Writable({
@@ -91,5 +91,34 @@ describe("command module dispatch", () => {
     const all = (await buildProgram(ctx())).commands.length;
     for (const argv of [[], ["--help"], ["help", "scan"], ["nope"]])
       expect((await buildProgram(ctx(), argv)).commands.length).toBe(all);
+  });
+});
+
+describe("standard input", () => {
+  // processContext gives stdin as a getter because process.stdin is set up on first use; the CLI must not read it
+  // unless `-` is given (it did: the credential filter spread the context, which read every getter).
+  const counting = () => {
+    const c = { ...ctx(), reads: 0 };
+    Object.defineProperty(c, "stdin", {
+      enumerable: true,
+      get() {
+        c.reads++;
+        return Readable.from(["apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n"]);
+      },
+    });
+    return c;
+  };
+  const file = "examples/demo/manifests/payments/helm-rendered.yaml";
+
+  it("is not touched by a scan of a file", async () => {
+    const c = counting();
+    expect(await run(["scan", file, "-o", "json"], c)).toBeLessThan(2);
+    expect(c.reads).toBe(0);
+  });
+
+  it("is read for -", async () => {
+    const c = counting();
+    expect(await run(["scan", "-", "-o", "json"], c)).toBeLessThan(2);
+    expect(c.reads).toBeGreaterThan(0);
   });
 });

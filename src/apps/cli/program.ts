@@ -134,5 +134,12 @@ function withoutCredentials(ctx: CliContext): CliContext {
         return typeof v === "function" ? v.bind(target) : v;
       },
     });
-  return { ...ctx, stdout: guard(ctx.stdout), stderr: guard(ctx.stderr) };
+  // Copied by descriptor, not spread: a spread reads every getter, and processContext's `stdin` is one, so that
+  // reading `-` alone sets up process.stdin (a stream, and a few milliseconds of every one-file scan).
+  const replaced = { writable: true, enumerable: true, configurable: true };
+  return Object.defineProperties({} as CliContext, {
+    ...Object.getOwnPropertyDescriptors(ctx),
+    stdout: { ...replaced, value: guard(ctx.stdout) },
+    stderr: { ...replaced, value: guard(ctx.stderr) },
+  });
 }
