@@ -4,7 +4,7 @@
  * the package. Built into a temporary directory with the real build script and read from esbuild's metafile.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -139,6 +139,8 @@ process.on("exit", () => fs.writeFileSync(${JSON.stringify(list)}, seen.join("\\
       {
         cwd: ROOT,
         encoding: "utf8",
+        // A file as stdin: were process.stdin made, it would be a file read stream.
+        stdio: [openSync(file, "r"), "pipe", "pipe"],
       },
     );
     expect(r.status).toBe(0);
@@ -158,9 +160,11 @@ process.on("exit", () => fs.writeFileSync(${JSON.stringify(list)}, seen.join("\\
     writeFileSync(pack, text);
   });
 
-  it("a one-file scan loads no Node module that only relaunching needs", () => {
+  it("a one-file scan loads no Node module that only relaunching, stdin or other readers need", () => {
     // Loading node:v8 (the heap check) was a visible part of a one-file scan's start-up; it is loaded only for
-    // large inputs now.
+    // large inputs now. So were node:fs/promises (with readline and the fs watchers) and file read streams: the
+    // manifest loader reads through openRegularChunks (adapters/fs) and node:fs callbacks, and process.stdin (an
+    // fs stream for a file) is made only for `-`.
     const preload = join(OUT, "module-list.cjs");
     const list = join(OUT, "module-list.txt");
     writeFileSync(
@@ -174,6 +178,8 @@ process.on("exit", () => fs.writeFileSync(${JSON.stringify(list)}, seen.join("\\
       {
         cwd: ROOT,
         encoding: "utf8",
+        // A file as stdin: were process.stdin made, it would be a file read stream.
+        stdio: [openSync(file, "r"), "pipe", "pipe"],
       },
     );
     expect(r.status).toBe(0);
@@ -181,6 +187,13 @@ process.on("exit", () => fs.writeFileSync(${JSON.stringify(list)}, seen.join("\\
     expect(loaded).toContain("NativeModule vm");
     // node:child_process is required by commander at its top (for executable subcommands, unused here): the
     // build makes that lazy.
-    for (const m of ["v8", "child_process"]) expect(loaded).not.toContain(`NativeModule ${m}`);
+    for (const m of [
+      "v8",
+      "child_process",
+      "fs/promises",
+      "internal/fs/streams",
+      "internal/readline/interface",
+    ])
+      expect(loaded).not.toContain(`NativeModule ${m}`);
   });
 });

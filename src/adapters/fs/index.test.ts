@@ -1,10 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Budget } from "../../core/budget/index.js";
-import { openRegularStream, readRegularFile, readRegularText } from "./index.js";
+import { openRegularChunks, openRegularStream, readRegularFile, readRegularText } from "./index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "palisade-fs-"));
 
@@ -50,5 +50,72 @@ describe("readRegularFile", () => {
     for await (const c of await openRegularStream(p, { maxBytes: 5000 })) n += (c as Buffer).length;
     expect(n).toBe(5000);
     await expect(openRegularStream(p, { maxBytes: 4000 })).rejects.toMatchObject({ code: "LIMIT" });
+  });
+});
+
+describe("openRegularChunks", () => {
+  const openFds = () => readdirSync("/proc/self/fd").length;
+  const all = async (chunks: AsyncIterable<Buffer>) => {
+    const out: Buffer[] = [];
+    for await (const c of chunks) out.push(c);
+    return out;
+  };
+
+  it("gives the file's bytes in chunks of at most 64 KiB and closes the file at the end", async () => {
+    const p = join(dir, "chunks");
+    const data = Buffer.alloc(150_000);
+    for (let i = 0; i < data.length; i++) data[i] = i % 251;
+    writeFileSync(p, data);
+    const fds = openFds();
+    const chunks = await all(await openRegularChunks(p, { maxBytes: data.length }));
+    expect(chunks.map((c) => c.length)).toEqual([65536, 65536, 150_000 - 2 * 65536]);
+    expect(Buffer.concat(chunks).equals(data)).toBe(true);
+    expect(openFds()).toBe(fds);
+  });
+
+  it("refuses what is not a regular file, and a file over the cap, at open", async () => {
+    await expect(openRegularChunks("/dev/zero", { maxBytes: 1024 })).rejects.toMatchObject({
+      code: "UNSAFE",
+    });
+    const fifo = join(dir, "fifo-chunks");
+    execFileSync("mkfifo", [fifo]);
+    await expect(openRegularChunks(fifo, { maxBytes: 1024 })).rejects.toThrow(/a FIFO/);
+    await expect(openRegularChunks(dir, { maxBytes: 1024 })).rejects.toThrow(/a directory/);
+    await expect(openRegularChunks(join(dir, "absent"), { maxBytes: 1024 })).rejects.toMatchObject({
+      code: "IO",
+    });
+    const p = join(dir, "big-chunks");
+    writeFileSync(p, Buffer.alloc(2048));
+    await expect(openRegularChunks(p, { maxBytes: 1024, what: "manifest" })).rejects.toMatchObject({
+      code: "LIMIT",
+      context: { file: p },
+    });
+  });
+
+  it("fails past the cap when the file grew after it was opened, and charges the budget", async () => {
+    const p = join(dir, "growing");
+    writeFileSync(p, Buffer.alloc(1000));
+    const chunks = await openRegularChunks(p, { maxBytes: 1500 });
+    appendFileSync(p, Buffer.alloc(1000));
+    await expect(all(chunks)).rejects.toMatchObject({ code: "LIMIT" });
+    const run = new Budget("input", { bytes: 1500 });
+    writeFileSync(p, Buffer.alloc(1000));
+    await all(await openRegularChunks(p, { maxBytes: 1500, budget: run }));
+    await expect(all(await openRegularChunks(p, { maxBytes: 1500, budget: run }))).rejects.toMatchObject({
+      code: "LIMIT",
+    });
+  });
+
+  it("closes the file when the reader stops early", async () => {
+    const p = join(dir, "early");
+    writeFileSync(p, Buffer.alloc(200_000));
+    const fds = openFds();
+    const chunks = await openRegularChunks(p, { maxBytes: 200_000 });
+    for await (const _ of chunks) break;
+    expect(openFds()).toBe(fds);
+    const unread = await openRegularChunks(p, { maxBytes: 200_000 });
+    await unread.close();
+    await unread.close();
+    expect(openFds()).toBe(fds);
   });
 });

@@ -3,19 +3,28 @@
  * (`kubectl get -o json`) and the ownership file. Bad input never aborts a load: it becomes coverage.
  */
 import { isUtf8 } from "node:buffer";
-import { lstat, readdir, realpath, stat } from "node:fs/promises";
+import * as fs from "node:fs";
 import { join, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
+import { promisify } from "node:util";
 import { Budget, isBudgetExceeded } from "../../core/budget/index.js";
 import { isPalisadeError, PalisadeError } from "../../core/errors/index.js";
 import { type CoverageEntry, cmp } from "../../core/findings/index.js";
 import type { OwnershipConfig, RawObject } from "../../core/inventory/index.js";
-import { ByteCapStream, openRegularStream, readRegularFile } from "../fs/index.js";
+import { ByteCapStream, openRegularChunks, type RegularChunks, readRegularFile } from "../fs/index.js";
 import { parseJsonText } from "./json-docs.js";
 import { streamJsonObjects } from "./json-stream.js";
 import { type LoadLimits, type LoadResult, resolveLimits } from "./limits.js";
 import { parseOwnershipText } from "./ownership.js";
 import { parseYamlText } from "./yaml-docs.js";
+
+// The callback API of node:fs, promisified, rather than node:fs/promises: loading that module (with the readline,
+// watcher and stream modules it requires) is a visible part of a one-file scan's start-up, which needs one stat.
+const stat = promisify(fs.stat);
+const lstat = promisify(fs.lstat);
+const readdir = promisify(fs.readdir);
+// fs/promises realpath is the native realpath(3), as is this one (fs.realpath alone is a JavaScript walk).
+const realpath = promisify(fs.realpath.native);
 
 export { scanItemPositions } from "./json-docs.js";
 export type { JsonStreamEvent, JsonStreamLimits, JsonStreamOptions } from "./json-stream.js";
@@ -496,9 +505,9 @@ async function readFileInput(
   mode: { snapshot: boolean; strictJson: boolean },
   sink: Sink,
 ): Promise<void> {
-  let stream: Readable;
+  let chunks: RegularChunks;
   try {
-    stream = await openRegularStream(f.abs, {
+    chunks = await openRegularChunks(f.abs, {
       maxBytes: sink.limits.maxInputBytes,
       what: mode.snapshot ? "snapshot" : "manifest",
     });
@@ -507,9 +516,9 @@ async function readFileInput(
     return;
   }
   try {
-    await readInput(stream, f.display, mode, sink);
+    await readInput(chunks, f.display, mode, sink);
   } finally {
-    stream.destroy();
+    await chunks.close();
   }
 }
 
