@@ -323,6 +323,12 @@ export interface InventoryBuildOptions extends BuildOptions {
    * differs from compacting at the end.
    */
   compactAtLoad?: boolean;
+  /**
+   * Called with each object of a modelled kind that is not a workload (a ConfigMap, a Service, a Role...) as soon as
+   * it is added, in input order: a streaming scan runs the rules that judge such an object alone, and may then
+   * replace `raw` with what the rest of the analysis reads of it.
+   */
+  onObject?: (obj: KObject) => void;
 }
 
 /** Kinds compacted while loading: the members controllers create (never an owner that a Rollout adopts). */
@@ -383,6 +389,7 @@ export function inventoryBuilder(options: InventoryBuildOptions = {}): Inventory
       inv.namespaces.set(obj.ref.name, info);
     } else if (kind in MODELLED) {
       (inv[MODELLED[kind as keyof typeof MODELLED]] as KObject[]).push(obj);
+      options.onObject?.(obj);
     } else {
       const k = `${obj.ref.apiVersion}/${kind}`;
       inv.unknownKinds.set(k, (inv.unknownKinds.get(k) ?? 0) + 1);

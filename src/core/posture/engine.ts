@@ -35,6 +35,11 @@ export interface PostureOptions {
    * registry allow-list rule is off.
    */
   allowedRegistries?: string[];
+  /**
+   * Ids of rules whose per-object checks already ran as the objects were read ({@link objectRulesAtLoad}): not
+   * evaluated again.
+   */
+  evaluatedAtLoad?: ReadonlySet<string>;
 }
 
 /** What a rule reports: the engine turns it into a Finding. */
@@ -143,6 +148,21 @@ export interface InventoryRule {
   meta: RuleMeta;
   scope: "inventory";
   check(env: Env): Iterable<ObjectHit>;
+  /**
+   * Set when the rule judges each object of some kinds alone, reading nothing else of the inventory but the
+   * object's namespace (whose team its hits carry): `check` is then this over those objects, and a streaming scan
+   * may run it as each object is read and drop the fields it alone reads ({@link objectRulesAtLoad}).
+   */
+  perObject?: ObjectCheck;
+}
+
+/** An {@link InventoryRule}'s check of one object (see `perObject`). */
+export interface ObjectCheck {
+  /** The kinds it judges (core/inventory's `MODELLED` kinds). */
+  kinds: readonly string[];
+  /** Top-level fields of the object (`raw`) that this check reads and no other analysis of a scan does. */
+  reads: readonly string[];
+  check(obj: KObject, read: Reader): Iterable<Hit>;
 }
 
 export type PostureRule = PodRule | ContainerRule | InventoryRule;
@@ -336,9 +356,11 @@ export function runRules(
     const message = `rule ${meta.id} could not evaluate ${what}: ${e instanceof Error ? e.message : String(e)}`;
     coverage.set(message, { reason: "not-evaluated", message });
   };
-  const podRules = rules.filter((r): r is PodRule => r.scope === "pod");
-  const containerRules = rules.filter((r): r is ContainerRule => r.scope === "container");
-  const inventoryRules = rules.filter((r): r is InventoryRule => r.scope === "inventory");
+  const atLoad = options.evaluatedAtLoad;
+  const run = atLoad !== undefined && atLoad.size > 0 ? rules.filter((r) => !atLoad.has(r.meta.id)) : rules;
+  const podRules = run.filter((r): r is PodRule => r.scope === "pod");
+  const containerRules = run.filter((r): r is ContainerRule => r.scope === "container");
+  const inventoryRules = run.filter((r): r is InventoryRule => r.scope === "inventory");
 
   for (const w of inv.workloads) {
     const obj = w.object;
@@ -377,6 +399,88 @@ export function runRules(
     findings: findings.sort(compareFindings),
     coverage: [...coverage.values()].sort(compareCoverage),
   };
+}
+
+/** The per-object checks of a rule list, run as each object is read: see {@link objectRulesAtLoad}. */
+export interface ObjectRulesAtLoad {
+  /** The rules run here: the analysis does not run them again (`PostureOptions.evaluatedAtLoad`). */
+  ruleIds: ReadonlySet<string>;
+  /**
+   * Run the checks of the object's kind, each hit handed to `emit` as a finding with no team (the namespace's team
+   * is known once the inventory is built: {@link withNamespaceTeam}), then drop the fields only these checks read.
+   */
+  add(obj: KObject, emit: (f: Finding) => void): void;
+  /** Invalid fields read and checks that threw, as {@link runRules} reports them. */
+  coverage(): CoverageEntry[];
+}
+
+/**
+ * The `perObject` checks of `rules` (issue: scale), for a caller that reads objects one at a time and keeps only
+ * what the analysis reads after (a streaming scan). The findings, coverage and order of findings are those
+ * {@link runRules} gives for these rules over the same objects in the same order, the team aside; a check that throws
+ * ends its rule for every later object, as the rule's inventory loop would.
+ */
+export function objectRulesAtLoad(rules: readonly PostureRule[]): ObjectRulesAtLoad {
+  const byKind = new Map<string, { meta: RuleMeta; check: ObjectCheck }[]>();
+  const ruleIds = new Set<string>();
+  for (const r of rules) {
+    if (r.scope !== "inventory" || r.perObject === undefined) continue;
+    ruleIds.add(r.meta.id);
+    for (const kind of r.perObject.kinds) {
+      const list = byKind.get(kind) ?? [];
+      list.push({ meta: r.meta, check: r.perObject });
+      byKind.set(kind, list);
+    }
+  }
+  const coverage = new Map<string, CoverageEntry>();
+  const failed = new Set<string>();
+  return {
+    ruleIds,
+    add(obj, emit) {
+      const checks = byKind.get(obj.ref.kind);
+      if (checks === undefined) return;
+      const drop = new Set<string>();
+      for (const { meta, check } of checks) {
+        for (const f of check.reads) drop.add(f);
+        if (failed.has(meta.id)) continue;
+        try {
+          for (const hit of check.check(obj, new ObjectReader(obj, coverage)))
+            emit(toFinding(meta, obj, undefined, hit));
+        } catch (e) {
+          failed.add(meta.id);
+          const message = `rule ${meta.id} could not evaluate the inventory: ${e instanceof Error ? e.message : String(e)}`;
+          coverage.set(message, { reason: "not-evaluated", message });
+        }
+      }
+      const raw = obj.raw;
+      if (!Object.keys(raw).some((k) => drop.has(k))) return;
+      const kept: Record<string, unknown> = {};
+      for (const k of Object.keys(raw)) if (!drop.has(k)) kept[k] = raw[k];
+      obj.raw = kept;
+    },
+    coverage: () => [...coverage.values()],
+  };
+}
+
+/**
+ * A finding of {@link objectRulesAtLoad} with its namespace's team, as {@link runRules} gives it (the team in the key
+ * order of its findings: after the workload, before the location and evidence).
+ */
+export function withNamespaceTeam(f: Finding, inv: Inventory): Finding {
+  const ns = f.resource.namespace;
+  const team = ns === undefined ? undefined : inv.namespaces.get(ns)?.team;
+  if (team === undefined) return f;
+  const out: Record<string, unknown> = {};
+  let put = false;
+  for (const [k, v] of Object.entries(f)) {
+    if (!put && (k === "location" || k === "evidence")) {
+      out.team = team;
+      put = true;
+    }
+    out[k] = v;
+  }
+  if (!put) out.team = team;
+  return out as unknown as Finding;
 }
 
 /** Which hits {@link collectHits} wants: rules that cannot pass are not evaluated, objects not wanted not judged. */

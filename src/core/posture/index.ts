@@ -16,6 +16,8 @@ import { buildInventory, type Inventory } from "../inventory/index.js";
 import {
   collectSelectedHits,
   type HitOn,
+  type ObjectRulesAtLoad,
+  objectRulesAtLoad,
   type PostureOptions,
   type RuleSelection,
   runRules,
@@ -24,7 +26,8 @@ import {
 import { RULES } from "./rules/index.js";
 
 export { renderRulesDoc } from "./doc.js";
-export type { PostureOptions } from "./engine.js";
+export type { ObjectRulesAtLoad, PostureOptions } from "./engine.js";
+export { withNamespaceTeam } from "./engine.js";
 
 /** The posture rule catalogue, in rule-list order. Ids never change meaning once published. */
 export const POSTURE_RULES: readonly RuleMeta[] = RULES.map((r) => r.meta);
@@ -41,6 +44,15 @@ export function evaluatePosture(
   emit?: (f: Finding) => void,
 ): { findings: Finding[]; coverage: CoverageEntry[] } {
   return runRules(RULES, inv, opts, emit);
+}
+
+/**
+ * The posture rules that judge each object of their kinds alone (a ConfigMap's values), to run as the objects are
+ * read: a streaming scan keeps their findings and drops the fields only they read (issue: scale). Their findings
+ * carry no team until {@link withNamespaceTeam}; {@link evaluatePosture} with `evaluatedAtLoad` skips them.
+ */
+export function postureRulesAtLoad(): ObjectRulesAtLoad {
+  return objectRulesAtLoad(RULES);
 }
 
 /** A posture rule's hit, without the finding around it. */

@@ -39,6 +39,14 @@ export interface ScanOptions {
    * coverage entry says so), OS end of life, kubelet configuration.
    */
   nodes?: { advisories?: ReadonlyMap<string, readonly OsvRecord[]> | undefined } | undefined;
+  /**
+   * Posture rules already run on each object as it was read (core/posture `postureRulesAtLoad`, a streaming scan):
+   * their findings (team unset) in the order produced, and their coverage. The analysis does not run them again; not
+   * with `nodes` (node analysis reads every posture finding) nor the PSS frameworks (which report none of them).
+   */
+  atLoad?:
+    | { ruleIds: ReadonlySet<string>; findings: Iterable<Finding>; coverage: readonly CoverageEntry[] }
+    | undefined;
 }
 
 /** Every rule Palisade's scan can emit, by id. */

@@ -6,6 +6,7 @@
  * of the runs in the order findings were produced, merged earliest run first on ties), the same counts, rules
  * and coverage (src/services/scan/generated-snapshot.test.ts checks both on a generated snapshot).
  */
+import { PalisadeError } from "../errors/index.js";
 import { exceptionApplier } from "../exceptions/index.js";
 import {
   type ComplianceRef,
@@ -19,7 +20,7 @@ import {
 import type { Inventory } from "../inventory/index.js";
 import { netpolFindings } from "../netpol/index.js";
 import { analyzeNodes, asScanFinding } from "../nodes/index.js";
-import { evaluatePosture } from "../posture/index.js";
+import { evaluatePosture, type PostureOptions, withNamespaceTeam } from "../posture/index.js";
 import { pssFindings } from "../pss/index.js";
 import { buildRbacIndex, rbacFindings } from "../rbac/index.js";
 import {
@@ -133,7 +134,17 @@ export function runScanStreaming(
     for (const f of pssFindings(inv, fw === "pss-baseline" ? "baseline" : "restricted"))
       report(applier.apply(f));
   } else {
-    const postureOpts = { allowedRegistries: opts.allowedRegistries ?? [] };
+    const atLoad = opts.atLoad;
+    if (atLoad !== undefined && opts.nodes)
+      throw new PalisadeError(
+        "INTERNAL",
+        "scan: node analysis reads every posture finding: none run at load",
+      );
+    const postureOpts: PostureOptions = { allowedRegistries: opts.allowedRegistries ?? [] };
+    if (atLoad !== undefined) {
+      postureOpts.evaluatedAtLoad = atLoad.ruleIds;
+      for (const f of atLoad.findings) take(withNamespaceTeam(f, inv));
+    }
     // Node analysis reads the posture findings: they are then kept (and handed over sorted, as runScan does).
     const posture = opts.nodes ? evaluatePosture(inv, postureOpts) : evaluatePosture(inv, postureOpts, take);
     for (const f of posture.findings) take(f);
@@ -148,6 +159,11 @@ export function runScanStreaming(
     const net = netpolFindings(inv, {}, take);
     for (const f of net.findings) take(f);
     appendAll(coverage, posture.coverage, rbac.coverage, net.coverage);
+    if (atLoad !== undefined) {
+      // Keyed by message, as one run of the rules keys its coverage.
+      const seen = new Set(posture.coverage.map((c) => c.message));
+      for (const c of atLoad.coverage) if (!seen.has(c.message)) coverage.push(c);
+    }
     if (opts.nodes) {
       const nodes = analyzeNodes(inv, {
         now: opts.now,

@@ -12,6 +12,7 @@ import {
   DEFAULT_OWNERSHIP,
   type Inventory,
   inventoryBuilder,
+  type KObject,
   type OwnershipConfig,
   type RawObject,
 } from "../../core/inventory/index.js";
@@ -131,7 +132,7 @@ function readerFor<K extends keyof InventoryReaders>(
 export async function loadInventory(
   sources: InventorySources,
   readers: InventoryReaders,
-  options: Pick<BuildOptions, "compactMembers"> = {},
+  options: LoadOptions = {},
 ): Promise<LoadedInventory> {
   requireInventorySource(sources);
   // Read after the inputs (as always: a missing snapshot is the error reported first), once.
@@ -152,16 +153,32 @@ export async function loadInventory(
   return (await readAll(sources, readers, ownership, options, false)) as LoadedInventory;
 }
 
+/** How {@link loadInventory} builds the inventory. */
+export interface LoadOptions extends Pick<BuildOptions, "compactMembers"> {
+  /**
+   * Called as each read of the inputs starts (a second read when the first compacted too early: what the first
+   * read's hook did is then to be discarded); its answer is called with each object of a modelled kind that is not
+   * a workload as soon as it is in the inventory (core/inventory `InventoryBuildOptions.onObject`).
+   */
+  onObject?: () => (obj: KObject) => void;
+}
+
 /** One read of every source into one inventory; undefined when the builder asks for the inputs again. */
 async function readAll(
   sources: InventorySources,
   readers: InventoryReaders,
   ownership: () => Promise<OwnershipConfig>,
-  options: Pick<BuildOptions, "compactMembers">,
+  options: LoadOptions,
   compactAtLoad: boolean,
 ): Promise<LoadedInventory | undefined> {
   const maxObjects = sources.maxObjects ?? DEFAULT_MAX_OBJECTS;
-  const builder = inventoryBuilder({ maxObjects, ...options, compactAtLoad });
+  const onObject = options.onObject?.();
+  const builder = inventoryBuilder({
+    maxObjects,
+    ...(options.compactMembers !== undefined ? { compactMembers: options.compactMembers } : {}),
+    compactAtLoad,
+    ...(onObject ? { onObject } : {}),
+  });
   const coverage: CoverageEntry[] = [];
   let files = 0;
   // One object budget across every input of the run.

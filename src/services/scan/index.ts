@@ -5,9 +5,18 @@
  */
 import { PalisadeError } from "../../core/errors/index.js";
 import type { Exception } from "../../core/exceptions/index.js";
+import type { Finding } from "../../core/findings/index.js";
+import type { KObject } from "../../core/inventory/index.js";
 import { buildInfraInventory, infraQueryKeys } from "../../core/nodes/index.js";
+import { postureRulesAtLoad } from "../../core/posture/index.js";
 import type { ScanReport, StreamedScanReport } from "../../core/report/index.js";
-import { type FindingRunStore, runScan, runScanStreaming, type ScanOptions } from "../../core/scan/index.js";
+import {
+  type FindingRunStore,
+  findingBytes,
+  runScan,
+  runScanStreaming,
+  type ScanOptions,
+} from "../../core/scan/index.js";
 import { appendAll } from "../../core/util/index.js";
 import { type ConfigReader, loadExceptions } from "../exceptions/index.js";
 import {
@@ -73,9 +82,84 @@ export async function scanStreaming(
   deps: ScanDeps & { runs: FindingRunStore; findingsPerRun?: number | undefined },
   hooks: ScanHooks = {},
 ): Promise<{ report: StreamedScanReport }> {
+  // Node analysis reads every posture finding, and the PSS frameworks report none: no rule runs at load for them.
+  const fw = req.options.framework;
+  const early =
+    req.nodes || fw === "pss-baseline" || fw === "pss-restricted"
+      ? undefined
+      : findingsAtLoad(deps.runs, deps.findingsPerRun);
   // Nothing of the inventory outlives the report here: members keep only what the analyzers read.
-  const { inventory, options } = await prepare(req, deps, hooks, "scan");
-  return { report: runScanStreaming(inventory, options, deps.runs, deps.findingsPerRun) };
+  const { inventory, options } = await prepare(req, deps, hooks, "scan", early?.onObject);
+  if (early === undefined)
+    return { report: runScanStreaming(inventory, options, deps.runs, deps.findingsPerRun) };
+  const atLoad = early.finish();
+  return {
+    report: runScanStreaming(
+      inventory,
+      { ...options, atLoad: atLoad.options },
+      atLoad.runs,
+      deps.findingsPerRun,
+    ),
+  };
+}
+
+/** Findings of the rules run at load held before a run of them is written (each run is read back once, in order). */
+const AT_LOAD_BUDGET_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The posture rules that judge one object alone (a ConfigMap's values), run as each object is read: their findings
+ * go to runs in `store` as they come (past {@link AT_LOAD_BUDGET_BYTES}, or `perRun` findings), and the fields only
+ * they read are dropped from the inventory (issue: scale). `finish` gives them to the analysis, and the store the
+ * analysis' own runs go to (after those: each store's runs are numbered from its first).
+ */
+function findingsAtLoad(
+  store: FindingRunStore,
+  perRun = Number.POSITIVE_INFINITY,
+): {
+  onObject: () => (obj: KObject) => void;
+  finish(): { options: NonNullable<ScanOptions["atLoad"]>; runs: FindingRunStore };
+} {
+  let written = 0;
+  let rules = postureRulesAtLoad();
+  let runs: number[] = [];
+  let held: Finding[] = [];
+  let bytes = 0;
+  const emit = (f: Finding): void => {
+    held.push(f);
+    bytes += findingBytes(f);
+    if (held.length >= perRun || bytes >= AT_LOAD_BUDGET_BYTES) {
+      store.write(held);
+      runs.push(written++);
+      held = [];
+      bytes = 0;
+    }
+  };
+  return {
+    // A second read of the inputs starts over: the first one's runs stay unread.
+    onObject: () => {
+      rules = postureRulesAtLoad();
+      runs = [];
+      held = [];
+      bytes = 0;
+      return (obj) => rules.add(obj, emit);
+    },
+    finish() {
+      const read = runs;
+      const last = held;
+      held = [];
+      const findings: Iterable<Finding> = {
+        *[Symbol.iterator]() {
+          for (const i of read) yield* store.read(i);
+          yield* last;
+        },
+      };
+      const offset = written;
+      return {
+        options: { ruleIds: rules.ruleIds, findings, coverage: rules.coverage() },
+        runs: { write: (run) => store.write(run), read: (i) => store.read(i + offset) },
+      };
+    },
+  };
 }
 
 async function prepare(
@@ -83,11 +167,13 @@ async function prepare(
   deps: ScanDeps,
   hooks: ScanHooks,
   compact: true | "scan" = true,
+  onObject?: () => (obj: KObject) => void,
 ): Promise<{ loaded: LoadedInventory; inventory: LoadedInventory["inventory"]; options: ScanOptions }> {
   // Node analysis reads the pods of workloads (nodes, images they run); the other analyzers read a member's
   // metadata and status only, so its copy of the pod template is dropped (most of a large snapshot's memory).
   const loaded = await loadInventory(req.sources, deps.readers, {
     compactMembers: req.nodes ? false : compact,
+    ...(onObject ? { onObject } : {}),
   });
   hooks.loaded?.(loaded);
   const coverage = [...loaded.coverage];

@@ -6,7 +6,15 @@ import { joinPath, type KObject, LAST_APPLIED_ANNOTATION, REDACTED_VALUE } from 
 import { detectSecrets, type SecretMatch, scanTextForSecrets } from "../../secrets/index.js";
 import { isRecord } from "../../util/index.js";
 import { CIS, NSA } from "../compliance.js";
-import type { ContainerView, Env, Hit, ObjectHit, PostureRule, WorkloadView } from "../engine.js";
+import type {
+  ContainerView,
+  Env,
+  Hit,
+  ObjectCheck,
+  ObjectHit,
+  PostureRule,
+  WorkloadView,
+} from "../engine.js";
 
 const SECRETS = "secrets";
 
@@ -54,6 +62,35 @@ function namespaceTeam(env: Env, obj: KObject): string | undefined {
 }
 
 const LAST_APPLIED = LAST_APPLIED_ANNOTATION;
+
+/**
+ * PAL-SEC-004 on one ConfigMap: a literal credential in a value of its `data`. It reads the ConfigMap alone (its
+ * hits carry the namespace's team), and nothing else of a scan reads a ConfigMap's `data`: a streaming scan runs it
+ * as each ConfigMap is read and keeps no values (issue: scale; 0.9 KB per ConfigMap of a large snapshot).
+ */
+const configMapCredentials: ObjectCheck = {
+  kinds: ["ConfigMap"],
+  reads: ["data"],
+  *check(cm, read) {
+    const data = read.rec(cm.raw, "data", "");
+    if (!data) return;
+    for (const key of Object.keys(data).sort()) {
+      const value = read.str(data, key, "data");
+      if (value === undefined) continue;
+      const found = detectInValue(key, value);
+      for (let k = 0; k < found.length; k++) {
+        const m = found[k] as (typeof found)[number];
+        const where = m.line !== undefined ? ` line ${m.line}` : "";
+        yield {
+          fieldPath: joinPath("data", key),
+          evidence: `${key}${where}: ${m.redacted}`,
+          message: `ConfigMap "${cm.ref.name}" key "${key}"${where} holds a literal credential (${m.kind})`,
+          discriminator: `${m.kind}#${k}`,
+        };
+      }
+    }
+  },
+};
 
 export const SECRET_RULES: readonly PostureRule[] = [
   {
@@ -159,30 +196,15 @@ export const SECRET_RULES: readonly PostureRule[] = [
     scope: "inventory",
     *check(env) {
       for (const cm of env.inv.configMaps) {
-        const read = env.reader(cm);
-        const data = read.rec(cm.raw, "data", "");
-        if (!data) continue;
         const team = namespaceTeam(env, cm);
-        for (const key of Object.keys(data).sort()) {
-          const value = read.str(data, key, "data");
-          if (value === undefined) continue;
-          const found = detectInValue(key, value);
-          for (let k = 0; k < found.length; k++) {
-            const m = found[k] as (typeof found)[number];
-            const where = m.line !== undefined ? ` line ${m.line}` : "";
-            const hit: ObjectHit = {
-              object: cm,
-              fieldPath: joinPath("data", key),
-              evidence: `${key}${where}: ${m.redacted}`,
-              message: `ConfigMap "${cm.ref.name}" key "${key}"${where} holds a literal credential (${m.kind})`,
-              discriminator: `${m.kind}#${k}`,
-            };
-            if (team !== undefined) hit.team = team;
-            yield hit;
-          }
+        for (const h of configMapCredentials.check(cm, env.reader(cm))) {
+          const hit: ObjectHit = { object: cm, ...h };
+          if (team !== undefined) hit.team = team;
+          yield hit;
         }
       }
     },
+    perObject: configMapCredentials,
   },
   {
     meta: {
