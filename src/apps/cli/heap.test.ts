@@ -34,9 +34,16 @@ describe("heap sizing for large inputs", () => {
     expect(gcFlags(0, "")).toEqual([]);
     expect(gcFlags(40 * 1024 ** 2, "")).toEqual([]);
     expect(gcFlags(41 * 1024 ** 2, "")).toEqual(["--heap-growing-percent=50"]);
-    expect(gcFlags(5 * GiB, "")).toEqual(["--heap-growing-percent=50"]);
-    expect(gcFlags(5 * GiB, " --heap-growing-percent=80")).toEqual([]);
+    expect(gcFlags(GiB - 1, "")).toEqual(["--heap-growing-percent=50"]);
     expect(gcFlags(10_000, "--max-old-space-size=64")).toEqual([]);
+  });
+
+  it("bounds the heap growth tighter and the young generation for inputs of 1 GiB and more (issue 10)", () => {
+    expect(gcFlags(GiB, "")).toEqual(["--heap-growing-percent=20", "--max-semi-space-size=4"]);
+    expect(gcFlags(5 * GiB, "")).toEqual(["--heap-growing-percent=20", "--max-semi-space-size=4"]);
+    expect(gcFlags(5 * GiB, " --heap-growing-percent=80")).toEqual(["--max-semi-space-size=4"]);
+    expect(gcFlags(5 * GiB, "--max-semi-space-size=32")).toEqual(["--heap-growing-percent=20"]);
+    expect(gcFlags(5 * GiB, "--heap-growing-percent=80 --min-semi-space-size=2")).toEqual([]);
   });
 
   it("asks V8 for its heap only when the inputs could outgrow the smallest default limit or a heap flag is set", () => {
