@@ -15,9 +15,9 @@
  * Instruction counts (valgrind's callgrind, all threads, one run each) do not change with the machine's load,
  * unlike wall times; they vary by a few million between runs (V8 draws a random hash seed at start).
  *
- * The build makes the code cache (dist/cli/chunks/*.cache) by scanning examples/demo/manifests, which holds the
- * default file: the cache is compiled code, not data, but a file outside it (src/adapters/manifests/__fixtures__/
- * kustomize-rendered.yaml) gives the figure for input the build never saw.
+ * The build makes the code cache (dist/cli/chunks/*.cache) by scanning a few files of examples/demo/manifests one
+ * at a time, not the default file: the cache is compiled code, not data, and a file outside the examples
+ * (src/adapters/manifests/__fixtures__/kustomize-rendered.yaml) gives the figure for other input too.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
