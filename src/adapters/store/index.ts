@@ -30,6 +30,8 @@ export type {
   AuditQuery,
   AuditStore,
   DecisionPruneOptions,
+  EvaluatedSnapshotWrite,
+  EvaluatedSnapshotWriter,
   ExceptionRevocation,
   ExceptionStore,
   FindingQuery,
