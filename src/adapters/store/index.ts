@@ -30,8 +30,6 @@ export type {
   AuditQuery,
   AuditStore,
   DecisionPruneOptions,
-  EvaluatedSnapshotWrite,
-  EvaluatedSnapshotWriter,
   ExceptionRevocation,
   ExceptionStore,
   FindingQuery,

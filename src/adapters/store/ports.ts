@@ -598,8 +598,6 @@ export interface Stores {
   readonly baselines: BaselineStore;
   readonly alerts: AlertStore;
   readonly admissionDecisions: AdmissionDecisionStore;
-  /** Snapshots stored with their evaluation in one transaction, where the backend offers it. */
-  readonly evaluatedSnapshots?: EvaluatedSnapshotWriter | undefined;
   /**
    * A mark of the stored state, for a backend that can tell cheaply whether anything changed without reading
    * what changed: two calls give the same value only when nothing was committed to the database in between, by
@@ -612,29 +610,6 @@ export interface Stores {
   changeMark?(): string;
   /** Release every connection; calling it again does nothing. */
   close(): Promise<void>;
-}
-
-/**
- * A full snapshot of a cluster and its evaluation, stored together: what `InventorySnapshotStore.putSnapshot`
- * (scope "all") and `FindingStore.upsertEvaluation` store, in one transaction, so that nothing of an ingest is
- * visible before all of it is and an ingest that fails stores nothing. A backend offers it where the object versions
- * can be written while the caller evaluates the snapshot (SQLite, on a thread of its own).
- */
-export interface EvaluatedSnapshotWriter {
-  /**
-   * Start storing `objects` as the snapshot of `cluster` at `observedAt` (errors as putSnapshot's, thrown here).
-   * Until the answer's `finish` or `abort`, the caller must not write to the same store: the write may hold its
-   * lock.
-   */
-  begin(cluster: string, observedAt: Date, objects: readonly SnapshotObject[]): EvaluatedSnapshotWrite;
-}
-
-/** One write begun by {@link EvaluatedSnapshotWriter.begin}. */
-export interface EvaluatedSnapshotWrite {
-  /** Store the evaluation of the snapshot (at its time) with it; resolves once both are committed. */
-  finish(findings: readonly Finding[]): Promise<{ snapshot: SnapshotResult; findings: FindingUpsertResult }>;
-  /** Store nothing of it. */
-  abort(): void;
 }
 
 /** Options of `openStores`; each backend reads the ones that apply to it. */

@@ -1,6 +1,6 @@
 /**
- * Store latency for /metrics: every method of every store in the bundle (asynchronous, but for the begin of a
- * write on another thread) is timed into one histogram labelled by store and operation (`findings`/`list`, `snapshots`/`putSnapshot`...), failures counted apart. The
+ * Store latency for /metrics: every asynchronous method of every store in the bundle is timed into one histogram
+ * labelled by store and operation (`findings`/`list`, `snapshots`/`putSnapshot`...), failures counted apart. The
  * stores are wrapped, not changed: the services receive the same ports.
  */
 
@@ -22,18 +22,8 @@ function instrument<T extends object>(store: T, name: string, histogram: Timer):
             { store: name, operation: prop, result },
             Number(process.hrtime.bigint() - started) / 1e9,
           );
-        let out: unknown;
-        try {
-          out = method.apply(target, args);
-        } catch (e) {
-          observe("error");
-          throw e;
-        }
-        if (!(out instanceof Promise)) {
-          // A synchronous method (a write begun on another thread, EvaluatedSnapshotWriter.begin): its own time.
-          observe("ok");
-          return out;
-        }
+        const out = method.apply(target, args);
+        if (!(out instanceof Promise)) return out;
         return out.then(
           (v) => {
             observe("ok");

@@ -7,8 +7,6 @@
  */
 
 import type {
-  EvaluatedSnapshotWrite,
-  EvaluatedSnapshotWriter,
   FindingStore,
   FindingUpsertResult,
   InventorySnapshotStore,
@@ -32,7 +30,7 @@ import { appendAll } from "../../core/util/index.js";
 import type { InventoryReaders } from "../inventory/index.js";
 import { type LineageStores, loadLineageState } from "../lineage/index.js";
 import { assumedRbacDefaults } from "../rbac/index.js";
-import { type ScanHooks, scan } from "../scan/index.js";
+import { scan } from "../scan/index.js";
 
 /** Cluster names as they appear in URLs and stores: DNS-label-like, so they never need escaping. */
 export const CLUSTER_NAME = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
@@ -59,8 +57,6 @@ export interface IngestDeps {
     vulns?: LineageStores["vulns"] | undefined;
     remediation?: RemediationStore | undefined;
     location?: string | undefined;
-    /** With it, the snapshot and its findings are stored together, the objects while the snapshot is evaluated. */
-    evaluatedSnapshots?: EvaluatedSnapshotWriter | undefined;
   };
   now: () => Date;
   /** Content hash of an object's JSON text: equal hashes mean the object did not change. */
@@ -87,34 +83,6 @@ export async function ingestSnapshot(req: IngestRequest, deps: IngestDeps): Prom
       context: { field: "cluster" },
     });
   const observedAt = deps.now();
-  // Serialised once: the text hashed is the text stored.
-  const serialise = (inventory: {
-    objects: readonly { ref: SnapshotObject["key"]; uid?: string | undefined; raw: unknown }[];
-  }) =>
-    inventory.objects.map((o): SnapshotObject => {
-      const json = JSON.stringify(o.raw);
-      return { key: o.ref, uid: o.uid, hash: deps.hash(json), object: o.raw, json };
-    });
-  // Where the store offers it, the snapshot's object versions are handed to it as soon as they are loaded, to be
-  // written while the snapshot is evaluated, and committed with the findings (one transaction). Its errors (an
-  // older snapshot, an object listed twice) wait for the evaluation, as when the store is written after it.
-  const writer = deps.stores.evaluatedSnapshots;
-  let objects: SnapshotObject[] | undefined;
-  let write: EvaluatedSnapshotWrite | undefined;
-  let refused: { error: unknown } | undefined;
-  const hooks: ScanHooks =
-    writer === undefined
-      ? {}
-      : {
-          loaded: (l) => {
-            objects = serialise(l.inventory);
-            try {
-              write = writer.begin(req.cluster, observedAt, objects);
-            } catch (e) {
-              refused = { error: e };
-            }
-          },
-        };
   const { loaded, report } = await scan(
     {
       sources: { snapshots: [req.display] },
@@ -141,57 +109,38 @@ export async function ingestSnapshot(req: IngestRequest, deps: IngestDeps): Prom
       },
       now: () => observedAt,
     },
-    hooks,
-  ).catch((e: unknown) => {
-    write?.abort();
-    throw e;
+  );
+  // Serialised once: the text hashed is the text stored.
+  const objects: SnapshotObject[] = loaded.inventory.objects.map((o) => {
+    const json = JSON.stringify(o.raw);
+    return { key: o.ref, uid: o.uid, hash: deps.hash(json), object: o.raw, json };
   });
-  if (refused !== undefined) throw refused.error;
+  const snapshot = await deps.stores.snapshots.putSnapshot(req.cluster, observedAt, "all", objects);
   const findings = report.findings.filter((f) => f.suppressed === undefined);
-  // Off this thread, the findings are written while the remediation records' observation is computed (reads
-  // only); the records are advanced once both are committed, as when the stores are written here.
-  const storing = write?.finish(findings);
-  // Awaited below; until then a failure must not count as unhandled.
-  storing?.catch(() => undefined);
-  let stored: { snapshot: SnapshotResult; findings: FindingUpsertResult } | undefined;
-  if (storing === undefined) {
-    objects ??= serialise(loaded.inventory);
-    stored = {
-      snapshot: await deps.stores.snapshots.putSnapshot(req.cluster, observedAt, "all", objects),
-      findings: await deps.stores.findings.upsertEvaluation(req.cluster, observedAt, findings),
-    };
-  }
+  const upsert = await deps.stores.findings.upsertEvaluation(req.cluster, observedAt, findings);
   const bySeverity: Partial<Record<Severity, number>> = {};
   for (const f of findings) bySeverity[f.severity] = (bySeverity[f.severity] ?? 0) + 1;
   const coverage = [...report.coverage];
   const { images, vulns, remediation } = deps.stores;
-  let observed:
-    | { observation: ReturnType<typeof observeRemediation>; remediation: RemediationStore }
-    | undefined;
+  let remediated: IngestSummary["remediation"];
   if (images !== undefined && vulns !== undefined && remediation !== undefined) {
     const state = await loadLineageState({ images, vulns, location: deps.stores.location ?? "store" });
     // Without known images there is nothing to observe; without advisories no record could open.
     if (state.images.length > 0 && state.advisories > 0) {
       const index = buildImpactIndex(state.lineage, state.vulns, workloadUsages(loaded.inventory));
       appendAll(coverage, index.coverage);
-      observed = { observation: observeRemediation(index, observationScope(loaded.inventory)), remediation };
+      const observation = observeRemediation(index, observationScope(loaded.inventory));
+      const transitions = await remediation.update((current) => {
+        const r = advance(current, observation, observedAt);
+        return { records: r.records, result: r.transitions.length };
+      });
+      remediated = { transitions, records: (await remediation.listRecords()).length };
     }
-  }
-  stored ??= await (storing as NonNullable<typeof storing>);
-  const { snapshot, findings: upsert } = stored;
-  let remediated: IngestSummary["remediation"];
-  if (observed !== undefined) {
-    const { observation } = observed;
-    const transitions = await observed.remediation.update((current) => {
-      const r = advance(current, observation, observedAt);
-      return { records: r.records, result: r.transitions.length };
-    });
-    remediated = { transitions, records: (await observed.remediation.listRecords()).length };
   }
   return {
     cluster: req.cluster,
     observedAt: observedAt.toISOString(),
-    objects: loaded.inventory.objects.length,
+    objects: objects.length,
     snapshot,
     findings: { ...upsert, total: findings.length, bySeverity },
     ...(remediated !== undefined ? { remediation: remediated } : {}),

@@ -161,9 +161,4 @@ export interface SqliteConnection {
   readonly db: SqliteDatabase;
   readonly file: string;
   readonly lockTimeoutMs: number;
-  /**
-   * Writes of this connection's file open on another thread that wait for this one to post the rest of their rows
-   * (`OffThreadIngestWriter`): while any is open, a write here would wait for the lock they hold, so it fails at once.
-   */
-  offThreadWrites?: number;
 }

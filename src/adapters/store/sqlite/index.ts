@@ -9,7 +9,6 @@ import { SqliteBaselineStore } from "./baselines.js";
 import { prepared, sqliteFailure } from "./connection.js";
 import type { OffThreadDecisionWriter } from "./decision-writer.js";
 import { SqliteAdmissionDecisionStore } from "./decisions.js";
-import { OffThreadIngestWriter } from "./ingest-writer.js";
 import { SqliteKnownImageStore, SqliteRemediationStore } from "./lineage.js";
 import { openSqliteConnection } from "./open.js";
 import {
@@ -48,8 +47,6 @@ export function openSqliteStores(file: string, opts: OpenStoresOptions = {}): St
   const conn = openSqliteConnection(file, { lockTimeoutMs: opts.lockTimeoutMs, check: opts.check });
   let closed = false;
   const vulns = new SqliteVulnStore(conn);
-  // A private database (":memory:") cannot be opened by a second connection.
-  const evaluatedSnapshots = file === ":memory:" ? undefined : new OffThreadIngestWriter(conn);
   return {
     location: file,
     vulns,
@@ -63,7 +60,6 @@ export function openSqliteStores(file: string, opts: OpenStoresOptions = {}): St
     baselines: new SqliteBaselineStore(conn),
     alerts: new SqliteAlertStore(conn),
     admissionDecisions: new SqliteAdmissionDecisionStore(conn),
-    ...(evaluatedSnapshots !== undefined ? { evaluatedSnapshots } : {}),
     // data_version moves when another connection (another bundle, the off-thread decision writer, another
     // process) commits, never for this connection's own commits; total_changes() counts the rows this
     // connection changed, so together they move on every commit that changed a row. Neither reads a table.
@@ -78,7 +74,6 @@ export function openSqliteStores(file: string, opts: OpenStoresOptions = {}): St
     async close() {
       if (closed) return;
       closed = true;
-      await evaluatedSnapshots?.close();
       await vulns.close();
       conn.db.close();
     },

@@ -49,11 +49,6 @@ import { prepared, type SqliteConnection, sqliteFailure } from "./connection.js"
 
 /** Run `fn` in a BEGIN IMMEDIATE transaction, errors typed. */
 export function write<T>(conn: SqliteConnection, what: string, fn: () => T): T {
-  if ((conn.offThreadWrites ?? 0) > 0)
-    throw new PalisadeError(
-      "INTERNAL",
-      `${what}: a snapshot write on another thread holds the write lock of ${conn.file} and waits for this thread`,
-    );
   try {
     return conn.db.transaction(fn).immediate();
   } catch (e) {
@@ -69,184 +64,6 @@ export function read<T>(conn: SqliteConnection, what: string, fn: () => T): T {
   }
 }
 
-/** A read a write was planned from: the rows `sql` gave with `params` (checked again where the write runs). */
-export interface PlannedRead {
-  sql: string;
-  params: unknown[];
-  rows: unknown[];
-}
-
-/** Statements to run, each once per row of parameters, in order. */
-export interface PlannedWrites<R> {
-  reads: PlannedRead[];
-  writes: { sql: string; rows: unknown[][] }[];
-  result: R;
-}
-
-function plannedRead(db: SqliteConnection["db"], sql: string, params: unknown[]): PlannedRead {
-  return { sql, params, rows: prepared(db, sql).all(params) };
-}
-
-/** Run planned writes on `db` (inside the caller's transaction). */
-export function runWrites(db: SqliteConnection["db"], writes: PlannedWrites<unknown>["writes"]): void {
-  for (const w of writes) {
-    const st = prepared(db, w.sql);
-    for (const row of w.rows) st.run(row);
-  }
-}
-
-/**
- * What {@link SqliteSnapshotStore.putSnapshot} writes, planned from the cluster's current versions as `db` reads
- * them now (INPUT when the snapshot is older than the latest one or lists an object twice). Run inside a write
- * transaction, or elsewhere with {@link PlannedWrites.reads} checked unchanged inside the one that runs it.
- */
-export function snapshotWrites(
-  db: SqliteConnection["db"],
-  cluster: string,
-  observedAt: Date,
-  scope: SnapshotScope,
-  objects: readonly SnapshotObject[],
-): PlannedWrites<SnapshotResult> {
-  const at = observedAt.toISOString();
-  const latestRead = plannedRead(
-    db,
-    "SELECT max(observed_at) AS t FROM inventory_snapshots WHERE cluster = ?",
-    [cluster],
-  );
-  const latest = (latestRead.rows[0] as { t: string | null } | undefined)?.t ?? null;
-  if (latest !== null && latest > at)
-    throw new PalisadeError(
-      "INPUT",
-      `snapshot of ${cluster} at ${at} is older than its latest one (${latest})`,
-    );
-  const currentRead = plannedRead(
-    db,
-    "SELECT vid, key, uid, hash FROM object_versions WHERE cluster = ? AND valid_to IS NULL",
-    [cluster],
-  );
-  const current = (currentRead.rows as { vid: number; key: string; uid: string | null; hash: string }[]).map(
-    (r) => ({ id: r.vid, key: r.key, uid: r.uid ?? undefined, hash: r.hash }),
-  );
-  const plan = planSnapshot(current, scope, objects);
-  return {
-    reads: [latestRead, currentRead],
-    writes: [
-      {
-        sql: "UPDATE object_versions SET valid_to = ? WHERE vid = ?",
-        rows: plan.close.map((id) => [at, id]),
-      },
-      {
-        sql: "INSERT INTO object_versions (cluster, key, uid, hash, object, valid_from) VALUES (?, ?, ?, ?, ?, ?)",
-        rows: plan.open.map((o) => [
-          cluster,
-          o.key,
-          o.object.uid ?? null,
-          o.object.hash,
-          o.object.json ?? JSON.stringify(o.object.object ?? null),
-          at,
-        ]),
-      },
-      {
-        sql: "INSERT OR REPLACE INTO inventory_snapshots (cluster, observed_at, scope) VALUES (?, ?, ?)",
-        rows: [[cluster, at, JSON.stringify(scope)]],
-      },
-    ],
-    result: plan.result,
-  };
-}
-
-/**
- * What {@link SqliteFindingStore.upsertEvaluation} writes, planned from the cluster's stored findings as `db`
- * reads them now; see {@link snapshotWrites}.
- */
-export function evaluationWrites(
-  db: SqliteConnection["db"],
-  cluster: string,
-  evaluatedAt: Date,
-  findings: readonly Finding[],
-): PlannedWrites<FindingUpsertResult> {
-  const at = evaluatedAt.toISOString();
-  const currentRead = plannedRead(
-    db,
-    "SELECT id, first_seen, resolved_at, digest FROM findings WHERE cluster = ?",
-    [cluster],
-  );
-  const current = (
-    currentRead.rows as {
-      id: string;
-      first_seen: string;
-      resolved_at: string | null;
-      digest: string | null;
-    }[]
-  ).map((r) => ({
-    id: r.id,
-    firstSeen: r.first_seen,
-    resolvedAt: r.resolved_at ?? undefined,
-    digest: r.digest ?? undefined,
-  }));
-  const previousRead = plannedRead(db, "SELECT evaluated_at FROM finding_evaluations WHERE cluster = ?", [
-    cluster,
-  ]);
-  const previous = (previousRead.rows[0] as { evaluated_at: string } | undefined)?.evaluated_at;
-  const plan = planEvaluation(current, at, findings);
-  // Only new, changed and reopened findings are written: an open finding reported again unchanged keeps its
-  // row, its lastSeen read from finding_evaluations. New findings are plain inserts (a quarter cheaper than an
-  // upsert that finds no conflict: measured), known ones are updated in place; one statement after the other in
-  // id order, as the plan lists them.
-  const insert = `INSERT INTO findings (cluster, id, rule_id, severity, namespace, team, first_seen, last_seen, resolved_at, finding, digest)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)`;
-  const update = `UPDATE findings SET rule_id = ?, severity = ?, namespace = ?, team = ?, first_seen = ?, last_seen = ?,
-           resolved_at = NULL, finding = ?, digest = ? WHERE cluster = ? AND id = ?`;
-  const writes: PlannedWrites<FindingUpsertResult>["writes"] = [];
-  let run: { sql: string; rows: unknown[][] } | undefined;
-  for (const u of plan.upsert) {
-    const f = u.finding;
-    const sql = u.known ? update : insert;
-    if (run?.sql !== sql) {
-      run = { sql, rows: [] };
-      writes.push(run);
-    }
-    run.rows.push(
-      u.known
-        ? [
-            f.ruleId,
-            f.severity,
-            f.resource.namespace ?? null,
-            f.team ?? null,
-            u.firstSeen,
-            at,
-            u.json,
-            u.digest,
-            cluster,
-            f.id,
-          ]
-        : [
-            cluster,
-            f.id,
-            f.ruleId,
-            f.severity,
-            f.resource.namespace ?? null,
-            f.team ?? null,
-            u.firstSeen,
-            at,
-            u.json,
-            u.digest,
-          ],
-    );
-  }
-  // A resolved finding was last seen by the evaluation before this one (every open finding was in it).
-  writes.push({
-    sql: "UPDATE findings SET resolved_at = ?, last_seen = coalesce(?, last_seen) WHERE cluster = ? AND id = ?",
-    rows: plan.resolve.map((id) => [at, previous ?? null, cluster, id]),
-  });
-  writes.push({
-    sql: `INSERT INTO finding_evaluations (cluster, evaluated_at) VALUES (?, ?)
-         ON CONFLICT (cluster) DO UPDATE SET evaluated_at = excluded.evaluated_at`,
-    rows: [[cluster, at]],
-  });
-  return { reads: [currentRead, previousRead], writes, result: plan.result };
-}
-
 /** Object versions in `object_versions`; snapshots (time and scope) in `inventory_snapshots`. */
 export class SqliteSnapshotStore implements InventorySnapshotStore {
   constructor(private readonly conn: SqliteConnection) {}
@@ -257,10 +74,53 @@ export class SqliteSnapshotStore implements InventorySnapshotStore {
     scope: SnapshotScope,
     objects: readonly SnapshotObject[],
   ): Promise<SnapshotResult> {
+    const at = observedAt.toISOString();
+    const { db } = this.conn;
     return write(this.conn, "cannot store the snapshot", () => {
-      const w = snapshotWrites(this.conn.db, cluster, observedAt, scope, objects);
-      runWrites(this.conn.db, w.writes);
-      return w.result;
+      const latest = (
+        prepared(db, "SELECT max(observed_at) AS t FROM inventory_snapshots WHERE cluster = ?").get(
+          cluster,
+        ) as {
+          t: string | null;
+        }
+      ).t;
+      if (latest !== null && latest > at)
+        throw new PalisadeError(
+          "INPUT",
+          `snapshot of ${cluster} at ${at} is older than its latest one (${latest})`,
+        );
+      const current = (
+        prepared(
+          db,
+          "SELECT vid, key, uid, hash FROM object_versions WHERE cluster = ? AND valid_to IS NULL",
+        ).all(cluster) as { vid: number; key: string; uid: string | null; hash: string }[]
+      ).map((r) => ({
+        id: r.vid,
+        key: r.key,
+        uid: r.uid ?? undefined,
+        hash: r.hash,
+      }));
+      const plan = planSnapshot(current, scope, objects);
+      const close = prepared(db, "UPDATE object_versions SET valid_to = ? WHERE vid = ?");
+      for (const id of plan.close) close.run(at, id);
+      const open = prepared(
+        db,
+        "INSERT INTO object_versions (cluster, key, uid, hash, object, valid_from) VALUES (?, ?, ?, ?, ?, ?)",
+      );
+      for (const o of plan.open)
+        open.run(
+          cluster,
+          o.key,
+          o.object.uid ?? null,
+          o.object.hash,
+          o.object.json ?? JSON.stringify(o.object.object ?? null),
+          at,
+        );
+      prepared(
+        db,
+        "INSERT OR REPLACE INTO inventory_snapshots (cluster, observed_at, scope) VALUES (?, ?, ?)",
+      ).run(cluster, at, JSON.stringify(scope));
+      return plan.result;
     });
   }
 
@@ -331,10 +191,84 @@ export class SqliteFindingStore implements FindingStore {
     evaluatedAt: Date,
     findings: readonly Finding[],
   ): Promise<FindingUpsertResult> {
+    const at = evaluatedAt.toISOString();
+    const { db } = this.conn;
     return write(this.conn, "cannot store the findings", () => {
-      const w = evaluationWrites(this.conn.db, cluster, evaluatedAt, findings);
-      runWrites(this.conn.db, w.writes);
-      return w.result;
+      const current = (
+        prepared(db, "SELECT id, first_seen, resolved_at, digest FROM findings WHERE cluster = ?").all(
+          cluster,
+        ) as {
+          id: string;
+          first_seen: string;
+          resolved_at: string | null;
+          digest: string | null;
+        }[]
+      ).map((r) => ({
+        id: r.id,
+        firstSeen: r.first_seen,
+        resolvedAt: r.resolved_at ?? undefined,
+        digest: r.digest ?? undefined,
+      }));
+      const previous = (
+        prepared(db, "SELECT evaluated_at FROM finding_evaluations WHERE cluster = ?").get(cluster) as
+          | { evaluated_at: string }
+          | undefined
+      )?.evaluated_at;
+      const plan = planEvaluation(current, at, findings);
+      // Only new, changed and reopened findings are written: an open finding reported again unchanged keeps its
+      // row, its lastSeen read from finding_evaluations. New findings are plain inserts (a quarter cheaper than an
+      // upsert that finds no conflict: measured), known ones are updated in place.
+      const insert = prepared(
+        db,
+        `INSERT INTO findings (cluster, id, rule_id, severity, namespace, team, first_seen, last_seen, resolved_at, finding, digest)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)`,
+      );
+      const update = prepared(
+        db,
+        `UPDATE findings SET rule_id = ?, severity = ?, namespace = ?, team = ?, first_seen = ?, last_seen = ?,
+           resolved_at = NULL, finding = ?, digest = ? WHERE cluster = ? AND id = ?`,
+      );
+      for (const u of plan.upsert) {
+        const f = u.finding;
+        if (u.known)
+          update.run(
+            f.ruleId,
+            f.severity,
+            f.resource.namespace ?? null,
+            f.team ?? null,
+            u.firstSeen,
+            at,
+            u.json,
+            u.digest,
+            cluster,
+            f.id,
+          );
+        else
+          insert.run(
+            cluster,
+            f.id,
+            f.ruleId,
+            f.severity,
+            f.resource.namespace ?? null,
+            f.team ?? null,
+            u.firstSeen,
+            at,
+            u.json,
+            u.digest,
+          );
+      }
+      // A resolved finding was last seen by the evaluation before this one (every open finding was in it).
+      const resolve = prepared(
+        db,
+        "UPDATE findings SET resolved_at = ?, last_seen = coalesce(?, last_seen) WHERE cluster = ? AND id = ?",
+      );
+      for (const id of plan.resolve) resolve.run(at, previous ?? null, cluster, id);
+      prepared(
+        db,
+        `INSERT INTO finding_evaluations (cluster, evaluated_at) VALUES (?, ?)
+         ON CONFLICT (cluster) DO UPDATE SET evaluated_at = excluded.evaluated_at`,
+      ).run(cluster, at);
+      return plan.result;
     });
   }
 
