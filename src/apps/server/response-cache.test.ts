@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -8,6 +9,11 @@ import { openStores, type Stores } from "../../adapters/store/index.js";
 import { issueToken, memoryTokenStore } from "./auth.js";
 import { keptWhileUnchanged, ResponseCache, readAfterTurn, shareInFlight } from "./response-cache.js";
 import { buildServer } from "./server.js";
+
+// better-sqlite3 ships no type declarations: the one call used here, typed by hand.
+const Database = createRequire(import.meta.url)("better-sqlite3") as new (
+  file: string,
+) => { prepare(sql: string): { run(...a: unknown[]): unknown }; close(): void };
 
 const dir = mkdtempSync(join(tmpdir(), "palisade-cache-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -183,6 +189,54 @@ describe("the store state read per request, kept by the store's change mark", ()
   });
 });
 
+describe("a store without a change mark (PostgreSQL)", () => {
+  it("a token deleted while another request's token read is in flight fails at the next request", async () => {
+    const file = join(dir, "unmarked.db");
+    const at = new Date("2026-01-01T00:00:00.000Z");
+    const stores = await openStores(file);
+    const tokenStore = stores.tokens;
+    const g = gate();
+    let hold = false;
+    // No changeMark, as on PostgreSQL; a token read returns what the store held when it started, then waits
+    // at the gate while held (a round trip still in flight).
+    const { changeMark: _none, ...unmarked } = stores;
+    const gated: Stores = {
+      ...unmarked,
+      close: () => stores.close(),
+      tokens: {
+        put: (t) => tokenStore.put(t),
+        list: async () => {
+          const rows = await tokenStore.list();
+          if (hold) await g.wait();
+          return rows;
+        },
+      },
+    };
+    const issued = await issueToken(gated.tokens, { role: "admin" }, at);
+    const app = buildServer({ stores: gated, now: () => at, auth: { tokens: gated.tokens } });
+    const db = new Database(file);
+    try {
+      await app.ready();
+      const get = () =>
+        app.inject({ url: "/api/v1/findings?limit=1", headers: { authorization: `Bearer ${issued.token}` } });
+      hold = true;
+      const inFlight = get();
+      await settle();
+      // Revoked (its row deleted, as an operator does) and answered; then the token's next request.
+      db.prepare("DELETE FROM api_tokens WHERE id = ?").run(issued.record.id);
+      hold = false;
+      const next = get();
+      await settle();
+      g.open();
+      expect([(await inFlight).statusCode, (await next).statusCode]).toEqual([200, 401]);
+    } finally {
+      db.close();
+      await app.close();
+      await stores.close();
+    }
+  });
+});
+
 describe("the change mark read once per turn", () => {
   it("on SQLite, requests read in one turn share one reading of the change mark, taken after them: a commit by another connection before it is in every answer", async () => {
     const file = join(dir, "turn.db");
@@ -239,7 +293,7 @@ async function settle(turns = 50): Promise<void> {
 }
 
 describe("concurrent reads of one answer", () => {
-  it("shareInFlight: calls while a load is in flight share it; a call after it settled loads again", async () => {
+  it("shareInFlight: calls while a load is in flight share the next load, started when it settles; a call after it settled loads again", async () => {
     let loads = 0;
     const g = gate();
     const shared = shareInFlight(async () => {
@@ -250,16 +304,38 @@ describe("concurrent reads of one answer", () => {
     const first = [shared(), shared(), shared()];
     expect(loads).toBe(1);
     g.open();
-    expect(await Promise.all(first)).toEqual([1, 1, 1]);
-    expect(await shared()).toBe(2);
+    expect(await Promise.all(first)).toEqual([1, 2, 2]);
+    expect(loads).toBe(2);
+    expect(await shared()).toBe(3);
     const failing = shareInFlight(async () => {
       loads++;
       throw new Error("down");
     });
     await expect(Promise.all([failing(), failing()])).rejects.toThrow("down");
-    expect(loads).toBe(3);
+    expect(loads).toBe(5);
     await expect(failing()).rejects.toThrow("down");
-    expect(loads).toBe(4);
+    expect(loads).toBe(6);
+  });
+
+  it("shareInFlight: a call made after a commit never gets a load that started before it (a revoked token, PostgreSQL)", async () => {
+    let state = "token";
+    let loads = 0;
+    const g = gate();
+    const shared = shareInFlight(async () => {
+      loads++;
+      // A statement's snapshot is taken when it starts: what it returns is the state at that time.
+      const seen = state;
+      await g.wait();
+      return seen;
+    });
+    const before = shared();
+    // The token is deleted and the revocation answered while that read is in flight; the next request follows.
+    state = "revoked";
+    const after = [shared(), shared()];
+    g.open();
+    expect(await before).toBe("token");
+    expect(await Promise.all(after)).toEqual(["revoked", "revoked"]);
+    expect(loads).toBe(2);
   });
 
   async function gatedServer(file: string) {

@@ -115,15 +115,18 @@ export class ResponseCache {
 }
 
 /**
- * `load` shared by the calls made while it is in flight: they all get the promise of the first, and a call after
- * it settled loads again. Nothing is kept past that, so no answer is older than the request that asks for it
- * (on PostgreSQL, 200 concurrent requests each reading the clusters' latest snapshots cost one round trip per
- * batch, not 200; on SQLite a read settles at once and every call loads).
+ * `load` shared by concurrent calls, never with a call made after it started: the first call loads; the calls made
+ * while that load is in flight share the next load, started once it settles; a call after both settled loads
+ * again. A load started before a call could have read the store before a commit the caller saw completed (a
+ * token deleted and the revocation answered, then the revoked token's next request): sharing it would answer
+ * older than the request. So no answer is older than the request that asks for it, and nothing is kept past that
+ * (on PostgreSQL, 200 concurrent requests each reading the clusters' latest snapshots cost about two round trips
+ * per batch, not 200; on SQLite a read settles at once and every call loads).
  */
 export function shareInFlight<T>(load: () => Promise<T>): () => Promise<T> {
   let inFlight: Promise<T> | undefined;
-  return () => {
-    if (inFlight !== undefined) return inFlight;
+  let next: Promise<T> | undefined;
+  const start = (): Promise<T> => {
     const p = load();
     inFlight = p;
     const clear = () => {
@@ -131,6 +134,20 @@ export function shareInFlight<T>(load: () => Promise<T>): () => Promise<T> {
     };
     p.then(clear, clear);
     return p;
+  };
+  return () => {
+    if (next !== undefined) return next;
+    if (inFlight === undefined) return start();
+    const after = inFlight.then(
+      () => undefined,
+      () => undefined,
+    );
+    const n = after.then(() => {
+      if (next === n) next = undefined;
+      return start();
+    });
+    next = n;
+    return n;
   };
 }
 
@@ -140,7 +157,7 @@ export function shareInFlight<T>(load: () => Promise<T>): () => Promise<T> {
  * mark is answered from what was kept, without reading the store. The caller reads the mark before calling, so
  * what is kept is never older than its mark (a commit between the two only makes the next call load once more).
  * A failed load is not kept. A call without a mark (a backend that has no cheap one) is {@link shareInFlight}:
- * concurrent calls share a load.
+ * concurrent calls share a load started after them.
  *
  * On SQLite every read is a synchronous statement on the one thread that also answers requests: the server's
  * per-request reads (the clusters' latest snapshots, the tokens) were about 14% of its CPU on a cached answer

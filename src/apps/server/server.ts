@@ -191,8 +191,8 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   // The clusters' latest times and the tokens are read again only when the store's change mark moved (SQLite:
   // any commit, this process's or another's), the mark read once per turn of the event loop, after the turn's
   // requests were read, and once per request (its token, its cache key and the fleet view share it); a backend
-  // without a mark (PostgreSQL) is read per request, concurrent requests sharing a read in flight. The tokens are
-  // kept by the mark only when they live in the marked bundle.
+  // without a mark (PostgreSQL) is read per request, concurrent requests sharing a read started after they came
+  // (shareInFlight). The tokens are kept by the mark only when they live in the marked bundle.
   const changeMark = opts.stores.changeMark?.bind(opts.stores);
   const turnMark = changeMark === undefined ? undefined : readAfterTurn(changeMark);
   const markOf = async (req: FastifyRequest): Promise<string | undefined> => {
