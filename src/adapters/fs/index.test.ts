@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { appendFileSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readdirSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -74,6 +74,7 @@ describe("openRegularChunks", () => {
   });
 
   it("refuses what is not a regular file, and a file over the cap, at open", async () => {
+    const fds = openFds();
     await expect(openRegularChunks("/dev/zero", { maxBytes: 1024 })).rejects.toMatchObject({
       code: "UNSAFE",
     });
@@ -90,6 +91,22 @@ describe("openRegularChunks", () => {
       code: "LIMIT",
       context: { file: p },
     });
+    // Each refusal closed what it opened.
+    expect(openFds()).toBe(fds);
+  });
+
+  it("ends at the new end of a file cut short while it is read, and closes it", async () => {
+    const p = join(dir, "shrinking");
+    writeFileSync(p, Buffer.alloc(200_000, 1));
+    const fds = openFds();
+    const chunks = await openRegularChunks(p, { maxBytes: 200_000 });
+    const read: number[] = [];
+    for await (const c of chunks) {
+      read.push(c.length);
+      if (read.length === 1) truncateSync(p, 70_000);
+    }
+    expect(read).toEqual([65536, 70_000 - 65536]);
+    expect(openFds()).toBe(fds);
   });
 
   it("fails past the cap when the file grew after it was opened, and charges the budget", async () => {

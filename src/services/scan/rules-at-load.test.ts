@@ -119,6 +119,89 @@ describe("posture rules run at load in the streaming scan", () => {
     ]);
   });
 
+  it("matches the reference with exceptions, a ConfigMap read twice, invalid values beside other analyzers' coverage, and the nsa and cis filters", async () => {
+    const mixed = join(dir, "mixed.yaml");
+    writeFileSync(
+      mixed,
+      `apiVersion: v1
+kind: ConfigMap
+metadata: {name: app, namespace: shop}
+data:
+  AWS_SECRET_ACCESS_KEY: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+  count: 5
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: app, namespace: shop}
+data:
+  GITHUB_TOKEN: ghp_0123456789abcdefghijklmnopqrstuvwxyzAB
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: other, namespace: tools}
+data:
+  GITHUB_TOKEN: ghp_0123456789abcdefghijklmnopqrstuvwxyzAB
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      hostNetwork: "yes"
+      containers:
+      - name: c
+        image: nginx
+        securityContext: {privileged: "true"}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: np, namespace: shop}
+spec: {podSelector: 5}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {team: payments}}
+`,
+    );
+    const exceptions = [
+      { id: "shop-secrets", rules: ["PAL-SEC-004"], namespaces: ["shop"], reason: "rotating" },
+    ];
+    for (const framework of [undefined, "nsa", "cis"] as const) {
+      const opts = { ...options, ...(framework ? { framework } : {}) };
+      const { report } = await scanStreaming(
+        { sources: { manifests: [mixed] }, options: opts, exceptions },
+        { readers, now: () => now, runs: memoryRunStore(), findingsPerRun: 1 },
+      );
+      const streamed = [...formatJsonChunks(report)].join("");
+      const loaded = await loadInventory({ manifests: [mixed] }, readers);
+      const reference = formatJson(
+        runScan(loaded.inventory, {
+          ...opts,
+          exceptions,
+          now,
+          files: loaded.files,
+          coverage: loaded.coverage,
+        }),
+      );
+      expect(streamed).toBe(reference);
+      if (framework === "cis") continue;
+      // Both copies of the ConfigMap are judged, each suppressed by the exception; the evidence is redacted.
+      const sec = (JSON.parse(streamed) as { findings: Finding[] }).findings.filter(
+        (f) => f.ruleId === "PAL-SEC-004",
+      );
+      expect(sec.map((f) => [f.resource.namespace, f.team, f.suppressed?.exceptionId, f.evidence])).toEqual([
+        ["shop", "payments", "shop-secrets", "AWS_SECRET_ACCESS_KEY: ****(redacted, 40 chars)"],
+        ["shop", "payments", "shop-secrets", "GITHUB_TOKEN: ****(redacted, 42 chars)"],
+        ["tools", undefined, undefined, "GITHUB_TOKEN: ****(redacted, 42 chars)"],
+      ]);
+      expect(streamed).not.toContain("wJalrXUtnFEMI");
+      expect(streamed).not.toContain("ghp_0123456789");
+    }
+  });
+
   it("runs no rule at load for the PSS frameworks (their report has no posture finding)", async () => {
     let inventory: Inventory | undefined;
     await scanStreaming(
