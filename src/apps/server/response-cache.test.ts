@@ -189,6 +189,28 @@ describe("the store state read per request, kept by the store's change mark", ()
   });
 });
 
+describe("a token deleted by another process", () => {
+  it("on SQLite, fails at the token's next request, though the tokens were kept by the change mark", async () => {
+    const file = join(dir, "revoked.db");
+    const at = new Date("2026-01-01T00:00:00.000Z");
+    const stores = await openStores(file);
+    const issued = await issueToken(stores.tokens, { role: "admin" }, at);
+    const app = buildServer({ stores, now: () => at, auth: { tokens: stores.tokens } });
+    const db = new Database(file);
+    try {
+      const get = () =>
+        app.inject({ url: "/api/v1/findings?limit=1", headers: { authorization: `Bearer ${issued.token}` } });
+      expect([(await get()).statusCode, (await get()).statusCode]).toEqual([200, 200]);
+      db.prepare("DELETE FROM api_tokens WHERE id = ?").run(issued.record.id);
+      expect((await get()).statusCode).toBe(401);
+    } finally {
+      db.close();
+      await app.close();
+      await stores.close();
+    }
+  });
+});
+
 describe("a store without a change mark (PostgreSQL)", () => {
   it("a token deleted while another request's token read is in flight fails at the next request", async () => {
     const file = join(dir, "unmarked.db");
