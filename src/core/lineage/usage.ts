@@ -70,15 +70,26 @@ export function exposedWorkloads(inv: Inventory): Set<string> {
       const svc = byName.get(`${ing.cluster ?? ""}/${ing.ref.namespace ?? ""}/${n}`);
       if (svc) exposedServices.push(svc);
     }
+  if (exposedServices.length === 0) return out;
+  // A Service selects pods in its own namespace only (core/v1 ServiceSpec.selector): compare each exposed
+  // Service with the workloads of its cluster and namespace, not with every workload.
+  // Maps keyed by the values themselves (undefined included), so the match is the strict comparison of cluster
+  // and namespace, with no key text two places could share.
+  const byPlace = new Map<string | undefined, Map<string | undefined, Workload[]>>();
+  for (const w of inv.workloads) {
+    let inCluster = byPlace.get(w.object.cluster);
+    if (inCluster === undefined) {
+      inCluster = new Map();
+      byPlace.set(w.object.cluster, inCluster);
+    }
+    const list = inCluster.get(w.ref.namespace);
+    if (list === undefined) inCluster.set(w.ref.namespace, [w]);
+    else list.push(w);
+  }
   for (const svc of exposedServices) {
     const sel = serviceSelector(svc);
-    for (const w of inv.workloads)
-      if (
-        w.object.cluster === svc.cluster &&
-        w.ref.namespace === svc.ref.namespace &&
-        matchesServiceSelector(sel, w.podLabels)
-      )
-        out.add(workloadKey(w.ref, w.object.cluster));
+    for (const w of byPlace.get(svc.cluster)?.get(svc.ref.namespace) ?? [])
+      if (matchesServiceSelector(sel, w.podLabels)) out.add(workloadKey(w.ref, w.object.cluster));
   }
   return out;
 }
