@@ -84,6 +84,33 @@ describe("streamJsonObjects (differential against JSON.parse of the whole text)"
     );
   });
 
+  it("gives the same for pretty-printed elements read whole from large chunks (the fast path)", async () => {
+    // The reference is the same reader given 3-byte chunks, where no element is ever whole in one chunk.
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(obj, { maxLength: 8 }),
+        fc.constantFrom(1, 2, 4, 8),
+        fc.constantFrom("List", "array"),
+        fc.constantFrom(64, 200, 1000, 1 << 20),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 8 }),
+        async (items, indent, shape, size, bytes, maxDepth) => {
+          const root = shape === "array" ? items : { apiVersion: "v1", items, kind: shape };
+          const text = JSON.stringify(root, null, indent);
+          const slow = await collect(chunks(text, [3], bytes), { file: "f.json", maxDepth });
+          const fast = await collect(chunks(text, [size], bytes), { file: "f.json", maxDepth });
+          expect(fast).toEqual(slow);
+          if (maxDepth >= 8) {
+            const whole = parseJsonText(text, "f.json", DEFAULT_SNAPSHOT_LIMITS, { strict: true });
+            const byIndex = (a: RawObject, b: RawObject) => (a.source?.index ?? 0) - (b.source?.index ?? 0);
+            expect(plain([...fast.objects].sort(byIndex))).toEqual(plain(whole?.objects ?? []));
+          }
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
   it("reports the list without its items (an API page's metadata.continue)", async () => {
     const text = '{"kind":"PodList","apiVersion":"v1","metadata":{"continue":"tok"},"items":[]}';
     const r = await collect([text], { file: "page" });
@@ -138,6 +165,54 @@ describe("pathological cases", () => {
     expect(missingComma.objects).toHaveLength(1);
     expect(missingComma.coverage.map((c) => c.message)).toEqual([
       "invalid JSON: expected ',' or ']' after an element; the rest of the input was not read",
+    ]);
+  });
+
+  it("reads pretty-printed elements whose first closing line at their column is not their end", async () => {
+    const lines = [
+      "[",
+      "  {",
+      '    "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, "data": {',
+      "  }",
+      "  },",
+      "  {",
+      '    "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b"},',
+      '    "data": {"k": "}\\n  }"}',
+      '  }, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b2"}},',
+      "  {",
+      '    "kind": ',
+      "  },",
+      '  {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}',
+      "]",
+    ];
+    const text = lines.join("\n");
+    const r = await collect([text], { file: "p.json" });
+    expect(r.objects.map((o) => [(o.object.metadata as { name: string }).name, o.source])).toEqual([
+      ["a", { file: "p.json", line: 2, column: 3, index: 0 }],
+      ["b", { file: "p.json", line: 6, column: 3, index: 1 }],
+      ["b2", { file: "p.json", line: 9, column: 6, index: 2 }],
+      ["c", { file: "p.json", line: 13, column: 3, index: 4 }],
+    ]);
+    expect(r.coverage.map((c) => [c.reason, c.message, c.location?.line, c.location?.column])).toEqual([
+      ["parse-error", "invalid JSON in item 3: Unexpected token '}'", 12, 3],
+    ]);
+  });
+
+  it("finds forbidden keys and depth in elements read whole", async () => {
+    const text = JSON.stringify(
+      [
+        { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", PROTO: {} } },
+        { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "b" }, data: { x: [[[[{}]]]] } },
+        { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" } },
+      ],
+      null,
+      4,
+    ).replace('"PROTO"', '"__proto__"');
+    const r = await collect([text], { file: "f", maxDepth: 6 });
+    expect(r.objects.map((o) => (o.object.metadata as { name: string }).name)).toEqual(["c"]);
+    expect(r.coverage.map((c) => c.message)).toEqual([
+      'item 0: forbidden key "__proto__" (prototype pollution); rejected',
+      "item 1: nested deeper than 6 levels",
     ]);
   });
 
