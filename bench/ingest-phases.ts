@@ -27,6 +27,7 @@ import { createGunzip } from "node:zlib";
 import { loadSnapshotStream } from "../src/adapters/manifests/index.js";
 import { openStores, type Stores } from "../src/adapters/store/index.js";
 import { bundledDemoDir, loadDemoCatalog } from "../src/apps/server/demo.js";
+import { INFLATE_CHUNK_BYTES } from "../src/apps/server/snapshot-body.js";
 import { ingestSnapshot } from "../src/services/ingest/index.js";
 import { writeSnapshot } from "./gen-snapshot.js";
 
@@ -109,9 +110,13 @@ try {
         { cluster: "bench", display: "upload:bench" },
         {
           readSnapshot: (files, budget) =>
-            loadSnapshotStream(createReadStream(gz).pipe(createGunzip()), files[0] ?? "upload:bench", {
-              budget,
-            }),
+            loadSnapshotStream(
+              createReadStream(gz).pipe(createGunzip({ chunkSize: INFLATE_CHUNK_BYTES })),
+              files[0] ?? "upload:bench",
+              {
+                budget,
+              },
+            ),
           stores: timed(stores, spent),
           now: () => new Date(at),
           hash: (text) => createHash("sha256").update(text).digest("hex"),
