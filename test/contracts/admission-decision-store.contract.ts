@@ -38,8 +38,16 @@ const stored = (
   };
 };
 
-/** The AdmissionDecisionStore port: append in batches, newest first, filters, keyset pages, retention. */
-export function describeAdmissionDecisionStoreContract(name: string, make: MakeStores): void {
+/**
+ * The AdmissionDecisionStore port: append in batches, newest first, filters, keyset pages, retention.
+ * `offThread`: the backend runs its statements on a thread of its own (the webhook's writer), so the caller's
+ * event loop is free whatever the steps are, and how many of its turns a prune spans is a matter of scheduling.
+ */
+export function describeAdmissionDecisionStoreContract(
+  name: string,
+  make: MakeStores,
+  opts: { offThread?: boolean } = {},
+): void {
   describe(`AdmissionDecisionStore (${name})`, () => {
     const open = storesOpener(make);
 
@@ -136,8 +144,9 @@ export function describeAdmissionDecisionStoreContract(name: string, make: MakeS
       expect(await s.admissionDecisions.prune({ before: decision(5).at, keep: 5 }, { chunk: 2 })).toBe(8);
       counting = false;
       expect((await s.admissionDecisions.list()).items.map((d) => d.seq)).toEqual([13, 12, 11, 10, 9]);
-      // Several steps by age and by count, each a turn of the loop at least.
-      expect(turns).toBeGreaterThanOrEqual(3);
+      // Several steps by age and by count, each a turn of the caller's loop at least where they run on its
+      // thread; off-thread, the writer's own loop runs between them (the next case: appends land meanwhile).
+      expect(turns).toBeGreaterThanOrEqual(opts.offThread === true ? 1 : 3);
       expect(await s.admissionDecisions.prune({ keep: 5 }, { chunk: 2 })).toBe(0);
       expect(await s.admissionDecisions.prune({ keep: 4 }, { chunk: 1 })).toBe(1);
       expect(await s.admissionDecisions.prune({ keep: 0 }, { chunk: 3 })).toBe(4);

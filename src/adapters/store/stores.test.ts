@@ -75,28 +75,32 @@ describeStoresContracts("memory", () => openStores("memory:"));
 describeStoresContracts("sqlite (:memory:)", () => openStores(":memory:"), { changeMark: true });
 describeStoresContracts("sqlite (file)", () => openStores(freshFile()), { changeMark: true });
 // The webhook's way: decisions appended and pruned by a worker thread with its own connection, read by the bundle.
-describeAdmissionDecisionStoreContract("sqlite (file, written off-thread)", async () => {
-  const stores = await openStores(freshFile());
-  const writer = offThreadDecisionWriter(stores);
-  if (writer === undefined) throw new Error("a SQLite file's bundle has an off-thread writer");
-  const admissionDecisions: AdmissionDecisionStore = {
-    append: (d) => writer.append(d),
-    prune: (r, o) => writer.prune(r, o),
-    list: (q) => stores.admissionDecisions.list(q),
-  };
-  return new Proxy(stores, {
-    get(target, key) {
-      if (key === "admissionDecisions") return admissionDecisions;
-      if (key === "close")
-        return async () => {
-          await writer.close();
-          await target.close();
-        };
-      const v: unknown = Reflect.get(target, key);
-      return typeof v === "function" ? v.bind(target) : v;
-    },
-  });
-});
+describeAdmissionDecisionStoreContract(
+  "sqlite (file, written off-thread)",
+  async () => {
+    const stores = await openStores(freshFile());
+    const writer = offThreadDecisionWriter(stores);
+    if (writer === undefined) throw new Error("a SQLite file's bundle has an off-thread writer");
+    const admissionDecisions: AdmissionDecisionStore = {
+      append: (d) => writer.append(d),
+      prune: (r, o) => writer.prune(r, o),
+      list: (q) => stores.admissionDecisions.list(q),
+    };
+    return new Proxy(stores, {
+      get(target, key) {
+        if (key === "admissionDecisions") return admissionDecisions;
+        if (key === "close")
+          return async () => {
+            await writer.close();
+            await target.close();
+          };
+        const v: unknown = Reflect.get(target, key);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+  },
+  { offThread: true },
+);
 it("sqlite: the change mark moves with commits of other connections to the file (another bundle, the off-thread writer, another process's), not with reads", async () => {
   const file = freshFile();
   const a = await openStores(file);
