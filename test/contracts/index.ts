@@ -9,6 +9,7 @@ import { describeFindingStoreContract } from "./finding-store.contract.js";
 import { describeKnownImageStoreContract } from "./known-image-store.contract.js";
 import { describeRemediationStoreContract } from "./remediation-store.contract.js";
 import { describeSnapshotStoreContract } from "./snapshot-store.contract.js";
+import { describeStoreRevisionContract } from "./store-revision.contract.js";
 import type { MakeStores } from "./stores.js";
 import { describeExceptionStoreContract, describeTokenStoreContract } from "./token-store.contract.js";
 import { describeVulnStoreContract } from "./vuln-store.contract.js";
@@ -43,4 +44,5 @@ export function describeStoresContracts(
   describeAlertStoreContract(name, make);
   describeAdmissionDecisionStoreContract(name, make);
   describeChangeMarkContract(name, make, opts.changeMark === true);
+  describeStoreRevisionContract(name, make);
 }

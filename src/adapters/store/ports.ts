@@ -608,6 +608,17 @@ export interface Stores {
    * cost a round trip like the read itself (PostgreSQL) or where nothing else can write (memory).
    */
   changeMark?(): string;
+  /**
+   * The store revision: a persistent counter that every commit changing what the server's cached answers read
+   * moves once (not once per row), whichever process or connection made it: object versions (snapshots),
+   * findings, known images, advisories (an import moves it once, when it commits), remediation records. Admission
+   * decisions, the audit log, tokens, exceptions (read at the next snapshot, whose writes move it), baselines,
+   * alerts and the fleet object state never move it: the server's cached answers do not read them, and
+   * `admission serve` records decisions many times a second, each of which would otherwise drop the fleet view.
+   * Two reads give the same value only when no such commit happened in between. A store that adds a cached read
+   * of another table moves the revision on that table's writes too.
+   */
+  revision(): Promise<string>;
   /** Release every connection; calling it again does nothing. */
   close(): Promise<void>;
 }

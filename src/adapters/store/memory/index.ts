@@ -29,19 +29,26 @@ export {
 
 /** A fresh, empty set of in-memory stores; `location` names it in messages. */
 export function openMemoryStores(location = ":memory:"): Stores {
+  let revision = 0;
+  const changed = () => {
+    revision++;
+  };
   return {
     location,
-    vulns: new MemoryVulnStore(),
-    images: new MemoryKnownImageStore(),
-    remediation: new MemoryRemediationStore(),
-    snapshots: new MemorySnapshotStore(),
-    findings: new MemoryFindingStore(),
+    vulns: new MemoryVulnStore(changed),
+    images: new MemoryKnownImageStore(changed),
+    remediation: new MemoryRemediationStore(changed),
+    snapshots: new MemorySnapshotStore(changed),
+    findings: new MemoryFindingStore(changed),
     audit: new MemoryAuditStore(),
     tokens: new MemoryTokenStore(),
     exceptions: new MemoryExceptionStore(),
     baselines: new MemoryBaselineStore(),
     alerts: new MemoryAlertStore(),
     admissionDecisions: new MemoryAdmissionDecisionStore(),
+    async revision() {
+      return String(revision);
+    },
     async close() {},
   };
 }

@@ -5,6 +5,9 @@ import type { KnownImageStore, RemediationStore, RemediationUpdate, StoredImage,
 
 /** Known images in memory (copies in and out: a caller's later mutation never reaches the store). */
 export class MemoryKnownImageStore implements KnownImageStore {
+  /** `changed` is called once per write that moves the store revision (Stores.revision). */
+  constructor(private readonly changed: () => void = () => {}) {}
+
   private readonly rows = new Map<string, ImageRow>();
   private readonly refs = new Map<string, Set<string>>();
   private readonly moves: (TagMove & { seq: number })[] = [];
@@ -31,6 +34,7 @@ export class MemoryKnownImageStore implements KnownImageStore {
       this.refs.set(ref, s);
     }
     for (const m of plan.moves) this.moves.push({ ...m, seq: this.moves.length + 1 });
+    this.changed();
   }
 
   async tagHistory(ref?: string): Promise<TagMove[]> {
@@ -49,6 +53,9 @@ export class MemoryKnownImageStore implements KnownImageStore {
 
 /** Remediation records in memory: one process, and `update` never yields between its read and its write. */
 export class MemoryRemediationStore implements RemediationStore {
+  /** `changed` is called once per write that moves the store revision (Stores.revision). */
+  constructor(private readonly changed: () => void = () => {}) {}
+
   private readonly records = new Map<string, RemediationRecord>();
 
   async listRecords(): Promise<RemediationRecord[]> {
@@ -61,6 +68,7 @@ export class MemoryRemediationStore implements RemediationStore {
       .map((r) => structuredClone(r));
     const out = fn(current);
     for (const r of out.records) this.records.set(r.key, structuredClone(r));
+    if (out.records.length > 0) this.changed();
     return out.result;
   }
 }

@@ -36,6 +36,9 @@ import type {
 
 /** Object versions in memory. */
 export class MemorySnapshotStore implements InventorySnapshotStore {
+  /** `changed` is called once per write that moves the store revision (Stores.revision). */
+  constructor(private readonly changed: () => void = () => {}) {}
+
   private readonly versions: (ObjectVersion & { keyText: string })[] = [];
   private readonly latest = new Map<string, string>();
   private readonly times = new Map<string, string[]>();
@@ -76,6 +79,7 @@ export class MemorySnapshotStore implements InventorySnapshotStore {
     const times = this.times.get(cluster) ?? [];
     if (times[times.length - 1] !== at) times.push(at);
     this.times.set(cluster, times);
+    this.changed();
     return plan.result;
   }
 
@@ -119,6 +123,9 @@ export class MemorySnapshotStore implements InventorySnapshotStore {
 
 /** Findings in memory. */
 export class MemoryFindingStore implements FindingStore {
+  /** `changed` is called once per write that moves the store revision (Stores.revision). */
+  constructor(private readonly changed: () => void = () => {}) {}
+
   private readonly rows = new Map<string, StoredFinding>();
 
   async upsertEvaluation(
@@ -149,6 +156,7 @@ export class MemoryFindingStore implements FindingStore {
       const r = this.rows.get(JSON.stringify([cluster, id]));
       if (r) r.resolvedAt = at;
     }
+    this.changed();
     return plan.result;
   }
 

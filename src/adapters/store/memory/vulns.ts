@@ -6,12 +6,14 @@ import type { ImportBatchResult, VulnDbStatus, VulnStore } from "../ports.js";
 
 /** In-memory VulnStore: for tests, one-shot scans of an advisory directory, and as the contract's reference. */
 export class MemoryVulnStore implements VulnStore {
+  /** `changed` is called once per write that moves the store revision (Stores.revision). */
+  constructor(private readonly changed: () => void = () => {}) {}
   private records = new Map<string, OsvRecord>();
   private index = new Map<string, Set<string>>();
   private importedAt: string | undefined;
   /** What an aborted import restores (records are immutable values: copying the maps is enough). */
   private saved:
-    | { records: Map<string, OsvRecord>; index: Map<string, Set<string>>; startedAt: string }
+    | { records: Map<string, OsvRecord>; index: Map<string, Set<string>>; startedAt: string; put: boolean }
     | undefined;
 
   async putRecords(records: readonly OsvRecord[]): Promise<ImportBatchResult> {
@@ -31,6 +33,11 @@ export class MemoryVulnStore implements VulnStore {
         this.index.set(k, s);
       }
       written++;
+    }
+    // In memory an import's records are visible as they are put: each batch is a change.
+    if (written > 0) {
+      this.changed();
+      if (this.saved) this.saved.put = true;
     }
     return { written, unchanged };
   }
@@ -54,6 +61,7 @@ export class MemoryVulnStore implements VulnStore {
       records: new Map(this.records),
       index: new Map([...this.index].map(([k, s]) => [k, new Set(s)])),
       startedAt: at,
+      put: false,
     };
   }
 
@@ -61,17 +69,21 @@ export class MemoryVulnStore implements VulnStore {
     if (!this.saved) throw new PalisadeError("INTERNAL", "no import in progress");
     this.saved = undefined;
     this.importedAt = at;
+    this.changed();
   }
 
   async abortImport(): Promise<void> {
     if (!this.saved) return;
     this.records = this.saved.records;
     this.index = this.saved.index;
+    const put = this.saved.put;
     this.saved = undefined;
+    if (put) this.changed();
   }
 
   async markImported(at: string): Promise<void> {
     this.importedAt = at;
+    this.changed();
   }
 
   async status(now?: string): Promise<VulnDbStatus> {

@@ -108,6 +108,25 @@ export class PgConnection {
     });
   }
 
+  /**
+   * Move the store revision (Stores.revision) inside `c`'s transaction: once per transaction that changes what the
+   * server's cached answers read, as its last statement, so the move commits (or rolls back) with what it marks
+   * and the row lock it takes (concurrent writers serialise on it) is held only until that commit.
+   */
+  async bumpRevision(c: PoolClient): Promise<void> {
+    await c.query(`UPDATE ${this.t("store_revision")} SET revision = revision + 1 WHERE id = 1`);
+  }
+
+  /** The store revision, as text. */
+  async revision(): Promise<string> {
+    const rows = await this.query<{ revision: string }>(
+      `SELECT revision::text AS revision FROM ${this.t("store_revision")} WHERE id = 1`,
+      [],
+      "cannot read the store revision",
+    );
+    return rows[0]?.revision ?? "0";
+  }
+
   async end(): Promise<void> {
     await this.pool.end();
   }

@@ -43,6 +43,7 @@ export async function openPgStores(url: string, opts: OpenStoresOptions = {}): P
     baselines: new PgBaselineStore(conn),
     alerts: new PgAlertStore(conn),
     admissionDecisions: new PgAdmissionDecisionStore(conn),
+    revision: () => conn.revision(),
     async close() {
       if (closed) return;
       closed = true;

@@ -98,6 +98,7 @@ export class PgKnownImageStore implements KnownImageStore {
             plan.moves.map((m) => m.at),
           ],
         );
+      await this.conn.bumpRevision(c);
     });
   }
 
@@ -209,6 +210,7 @@ export class PgRemediationStore implements RemediationStore {
             recs.map((r) => JSON.stringify(r)),
           ],
         );
+      if (recs.length > 0) await this.conn.bumpRevision(c);
       return out.result;
     });
     try {

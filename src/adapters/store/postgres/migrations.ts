@@ -324,6 +324,22 @@ export const PG_MIGRATIONS: readonly Migration<Up>[] = [
       `);
     },
   },
+  {
+    version: 17,
+    name: "store revision",
+    // One row, moved once by each write transaction that changes what the server's cached answers read
+    // (Stores.revision), whichever replica or process commits it: every server keys its answers on it. Admission
+    // decisions, written many times a second by `admission serve`, do not move it.
+    up: async (c, t) => {
+      await c.query(`
+        CREATE TABLE IF NOT EXISTS ${t("store_revision")} (
+          id integer PRIMARY KEY CHECK (id = 1),
+          revision bigint NOT NULL
+        );
+        INSERT INTO ${t("store_revision")} (id, revision) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
+      `);
+    },
+  },
 ];
 
 export const PG_SCHEMA_VERSION = latestVersion(PG_MIGRATIONS);

@@ -125,6 +125,7 @@ export class PgSnapshotStore implements InventorySnapshotStore {
          ON CONFLICT (cluster, observed_at) DO UPDATE SET scope = EXCLUDED.scope`,
         [cl, at, JSON.stringify(scope)],
       );
+      await this.conn.bumpRevision(c);
       return plan.result;
     });
   }
@@ -258,6 +259,7 @@ export class PgFindingStore implements FindingStore {
          ON CONFLICT (cluster) DO UPDATE SET evaluated_at = EXCLUDED.evaluated_at`,
         [cl, at],
       );
+      await this.conn.bumpRevision(c);
       return plan.result;
     });
   }

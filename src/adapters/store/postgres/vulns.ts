@@ -142,6 +142,7 @@ export class PgVulnStore implements VulnStore {
            ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
           [k, pgText(v)],
         );
+      await this.conn.bumpRevision(s.client);
       await s.client.query("COMMIT");
       s.client.release();
     } catch (e) {
@@ -224,6 +225,8 @@ export class PgVulnStore implements VulnStore {
       const rows = [...accepted].sort((a, b) => cmp(a[0], b[0]));
       for (let i = 0; i < rows.length; i += RECORDS_PER_STATEMENT)
         await this.upsertChunk(c, rows.slice(i, i + RECORDS_PER_STATEMENT));
+      // Inside an import, finishImport moves the revision once for the whole transaction.
+      if (result.written > 0 && this.session === undefined) await this.conn.bumpRevision(c);
       return result;
     });
   }
@@ -361,16 +364,22 @@ export class PgVulnStore implements VulnStore {
   }
 
   async markImported(at: string): Promise<void> {
-    await this.setMeta("imported_at", at);
-    const started = await this.query<{ value: string }>(
-      `SELECT value FROM ${this.t("meta")} WHERE key = 'import_started'`,
-    );
-    if (started[0])
-      await this.query(
-        `INSERT INTO ${this.t("meta")} (key, value) VALUES ('import_finished', $1)
-       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
-        [started[0].value],
+    await this.write("cannot record the import", async (c) => {
+      await c.query(
+        `INSERT INTO ${this.t("meta")} (key, value) VALUES ('imported_at', $1)
+         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+        [pgText(at)],
       );
+      const started = (await c.query(`SELECT value FROM ${this.t("meta")} WHERE key = 'import_started'`))
+        .rows as { value: string }[];
+      if (started[0])
+        await c.query(
+          `INSERT INTO ${this.t("meta")} (key, value) VALUES ('import_finished', $1)
+           ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+          [started[0].value],
+        );
+      if (this.session === undefined) await this.conn.bumpRevision(c);
+    });
   }
 
   async status(now?: string): Promise<VulnDbStatus> {

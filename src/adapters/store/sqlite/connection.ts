@@ -156,6 +156,19 @@ export function prepared(db: SqliteDatabase, sql: string): SqliteStatement {
   return st;
 }
 
+/**
+ * Move the store revision (Stores.revision) inside the caller's write transaction: once per transaction that
+ * changes what the server's cached answers read, so the move commits (or rolls back) with what it marks.
+ */
+export function bumpRevision(db: SqliteDatabase): void {
+  prepared(db, "UPDATE store_revision SET revision = revision + 1 WHERE id = 1").run();
+}
+
+/** The store revision, as text. */
+export function readRevision(db: SqliteDatabase): string {
+  return String(prepared(db, "SELECT revision FROM store_revision WHERE id = 1").pluck().get() ?? 0);
+}
+
 /** One open, migrated database file and the lock wait its writers use: what every SQLite store of a bundle shares. */
 export interface SqliteConnection {
   readonly db: SqliteDatabase;

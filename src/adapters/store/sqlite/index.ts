@@ -6,7 +6,7 @@
 import type { OpenStoresOptions, Stores } from "../ports.js";
 import { SqliteAlertStore } from "./alerts.js";
 import { SqliteBaselineStore } from "./baselines.js";
-import { prepared, sqliteFailure } from "./connection.js";
+import { prepared, readRevision, sqliteFailure } from "./connection.js";
 import type { OffThreadDecisionWriter } from "./decision-writer.js";
 import { SqliteAdmissionDecisionStore } from "./decisions.js";
 import { SqliteKnownImageStore, SqliteRemediationStore } from "./lineage.js";
@@ -69,6 +69,13 @@ export function openSqliteStores(file: string, opts: OpenStoresOptions = {}): St
         return `${prepared(db, "PRAGMA data_version").pluck().get()}:${prepared(db, "SELECT total_changes()").pluck().get()}`;
       } catch (e) {
         throw sqliteFailure(e, file, "cannot read whether the database changed", conn.lockTimeoutMs);
+      }
+    },
+    async revision() {
+      try {
+        return readRevision(conn.db);
+      } catch (e) {
+        throw sqliteFailure(e, file, "cannot read the store revision", conn.lockTimeoutMs);
       }
     },
     async close() {

@@ -9,7 +9,7 @@ import {
   tagRefs,
 } from "../lineage-rows.js";
 import type { KnownImageStore, RemediationStore, RemediationUpdate, StoredImage, TagMove } from "../ports.js";
-import { damaged, type SqliteConnection, sqliteFailure } from "./connection.js";
+import { bumpRevision, damaged, type SqliteConnection, sqliteFailure } from "./connection.js";
 
 /** Known images in SQLite: `known_images` (one row per digest) and `known_image_refs` (ref -> digests). */
 export class SqliteKnownImageStore implements KnownImageStore {
@@ -58,6 +58,7 @@ export class SqliteKnownImageStore implements KnownImageStore {
       for (const [ref, digest] of plan.deleteRefs) delRef.run(ref, digest);
       for (const [ref, digest] of plan.addRefs) addRef.run(ref, digest);
       for (const m of plan.moves) addMove.run(m.ref, m.platform, m.digest, m.at);
+      bumpRevision(db);
     });
     try {
       tx.immediate(images);
@@ -131,6 +132,7 @@ export class SqliteRemediationStore implements RemediationStore {
         throw e;
       }
       for (const r of out.records) upsert.run(r.key, r.state, r.updatedAt, JSON.stringify(r));
+      if (out.records.length > 0) bumpRevision(db);
       return out.result;
     });
     try {

@@ -350,6 +350,21 @@ ALTER TABLE admission_decisions ADD COLUMN cluster TEXT NOT NULL DEFAULT '';
 CREATE INDEX IF NOT EXISTS admission_decisions_by_cluster ON admission_decisions (cluster, seq);
 `),
   },
+  {
+    version: 18,
+    name: "store revision",
+    // One row, moved once by each write transaction that changes what the server's cached answers read
+    // (Stores.revision), whichever process commits it: the server keys its answers on it. Admission decisions,
+    // written many times a second by `admission serve`, do not move it.
+    up: (db) =>
+      db.exec(`
+CREATE TABLE IF NOT EXISTS store_revision (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  revision INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO store_revision (id, revision) VALUES (1, 0);
+`),
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = latestVersion(SQLITE_MIGRATIONS);

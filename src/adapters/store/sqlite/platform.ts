@@ -45,7 +45,7 @@ import type {
   StoredToken,
   TokenStore,
 } from "../ports.js";
-import { prepared, type SqliteConnection, sqliteFailure } from "./connection.js";
+import { bumpRevision, prepared, type SqliteConnection, sqliteFailure } from "./connection.js";
 
 /** Run `fn` in a BEGIN IMMEDIATE transaction, errors typed. */
 export function write<T>(conn: SqliteConnection, what: string, fn: () => T): T {
@@ -120,6 +120,7 @@ export class SqliteSnapshotStore implements InventorySnapshotStore {
         db,
         "INSERT OR REPLACE INTO inventory_snapshots (cluster, observed_at, scope) VALUES (?, ?, ?)",
       ).run(cluster, at, JSON.stringify(scope));
+      bumpRevision(db);
       return plan.result;
     });
   }
@@ -268,6 +269,7 @@ export class SqliteFindingStore implements FindingStore {
         `INSERT INTO finding_evaluations (cluster, evaluated_at) VALUES (?, ?)
          ON CONFLICT (cluster) DO UPDATE SET evaluated_at = excluded.evaluated_at`,
       ).run(cluster, at);
+      bumpRevision(db);
       return plan.result;
     });
   }

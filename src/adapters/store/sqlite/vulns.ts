@@ -10,6 +10,7 @@ import {
 import { importStateOf, modifiedBound, parseImportMark, recordKeys, sortRecord } from "../marks.js";
 import type { ImportBatchResult, VulnDbStatus, VulnStore } from "../ports.js";
 import {
+  bumpRevision,
   damaged,
   isSqliteBusy,
   type SqliteConnection,
@@ -135,6 +136,8 @@ export class SqliteVulnStore implements VulnStore {
         for (const k of recordKeys(r, advisoryKey)) this.stmts.insertKey.run(k, rid);
         result.written++;
       }
+      // Inside an import, finishImport moves the revision once for the whole transaction.
+      if (result.written > 0 && this.session === undefined) bumpRevision(this.db);
     });
     this.guard("cannot write advisories", () => tx(records));
     return result;
@@ -214,6 +217,7 @@ export class SqliteVulnStore implements VulnStore {
       this.stmts.setMeta.run("import_started", JSON.stringify({ token: s.token, at: s.at }));
       this.stmts.setMeta.run("import_finished", JSON.stringify({ token: s.token, at }));
       this.stmts.setMeta.run("imported_at", at);
+      bumpRevision(this.db);
       this.db.exec("COMMIT");
     });
     this.session = undefined;
@@ -239,11 +243,16 @@ export class SqliteVulnStore implements VulnStore {
   }
 
   async markImported(at: string): Promise<void> {
-    this.guard("cannot record the import", () => {
-      this.stmts.setMeta.run("imported_at", at);
-      const started = this.meta("import_started");
-      if (started !== undefined) this.stmts.setMeta.run("import_finished", started);
-    });
+    this.guard("cannot record the import", () =>
+      this.db
+        .transaction(() => {
+          this.stmts.setMeta.run("imported_at", at);
+          const started = this.meta("import_started");
+          if (started !== undefined) this.stmts.setMeta.run("import_finished", started);
+          bumpRevision(this.db);
+        })
+        .immediate(),
+    );
   }
 
   /** Whether some connection holds the write lock (an import running), without waiting for it. */
