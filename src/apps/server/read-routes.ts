@@ -406,6 +406,9 @@ export function registerReadRoutes(route: Route, deps: ReadRouteDeps): void {
       method: "GET",
       url: "/api/v1/admission/decisions",
       access: "read",
+      // Not kept: decisions do not move the store revision (the webhook records them many times a second, and each
+      // would drop every cached answer and the fleet view), so a kept page would miss those recorded since.
+      cache: false,
       summary:
         "Admission decisions the webhooks recorded, newest first: allowed or not, each violated rule, the exception that matched; filtered by cluster, namespace, allowed, rule, uid and time",
       schema: {

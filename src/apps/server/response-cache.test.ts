@@ -1,12 +1,14 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { finding } from "../../../test/contracts/finding-store.contract.js";
 import { snapshotList, TWO_TEAMS, TWO_TEAMS_PAY_FIXED } from "../../../test/contracts/server-api.contract.js";
-import { openStores, type Stores } from "../../adapters/store/index.js";
+import { openStores, openVulnStore, readOsvPaths, type Stores } from "../../adapters/store/index.js";
+import { importAdvisories } from "../../services/vuln/index.js";
 import { issueToken, memoryTokenStore } from "./auth.js";
+import { bundledDemoDir, loadDemo } from "./demo.js";
 import { keptWhileUnchanged, ResponseCache, readAfterTurn, shareInFlight } from "./response-cache.js";
 import { buildServer } from "./server.js";
 
@@ -456,6 +458,97 @@ describe("concurrent reads of one answer", () => {
       expect(s.calls.list).toBe(calls);
     } finally {
       await s.close();
+    }
+  });
+});
+
+describe("the store revision in the key", () => {
+  it("on SQLite, an advisory `vuln db import` writes from another process is in the next answer; a decision `admission serve` records keeps every kept answer and the fleet view", async () => {
+    const file = join(dir, "revision.db");
+    const at = new Date("2026-01-01T00:00:00.000Z");
+    const stores = await openStores(file);
+    await loadDemo(stores, bundledDemoDir(), () => at);
+    const reads = { builds: 0, findings: 0 };
+    const { images, findings } = stores;
+    const counted: Stores = {
+      ...stores,
+      close: () => stores.close(),
+      images: Object.assign(Object.create(images) as typeof images, {
+        listImages: () => {
+          reads.builds++;
+          return images.listImages();
+        },
+      }),
+      findings: Object.assign(Object.create(findings) as typeof findings, {
+        list: (q?: Parameters<typeof findings.list>[0]) => {
+          reads.findings++;
+          return findings.list(q);
+        },
+      }),
+    };
+    const tokens = memoryTokenStore();
+    const admin = (await issueToken(tokens, { role: "admin" }, at)).token;
+    const app = buildServer({ stores: counted, now: () => at, auth: { tokens } });
+    const other = await openStores(file);
+    try {
+      const get = async (url: string) => {
+        const r = await app.inject({ url, headers: { authorization: `Bearer ${admin}` } });
+        expect(r.statusCode, r.body).toBe(200);
+        return r.body;
+      };
+      const vulns = () => get("/api/v1/vulnerabilities?limit=1000");
+      expect(await vulns()).not.toMatch(/CVE-2099-0777/);
+      // As `palisade vuln db import osv.zip` does against the server's file: its own connection, one import.
+      const advisory = JSON.parse(
+        readFileSync(join(bundledDemoDir(), "advisories", "DEBIAN-CVE-2099-0001.json"), "utf8"),
+      ) as Record<string, unknown>;
+      const path = join(dir, "DEBIAN-CVE-2099-0777.json");
+      writeFileSync(
+        path,
+        JSON.stringify({ ...advisory, id: "DEBIAN-CVE-2099-0777", aliases: ["CVE-2099-0777"] }),
+      );
+      const cli = await openVulnStore(file);
+      try {
+        await importAdvisories(readOsvPaths([path]), { vulns: cli, now: () => at });
+      } finally {
+        await cli.close();
+      }
+      expect(await vulns()).toMatch(/CVE-2099-0777/);
+
+      // Decisions recorded by another connection (the webhook's process) between two rounds of reads.
+      const urls = ["/api/v1/findings?limit=1000", "/api/v1/vulnerabilities?limit=1000", "/api/v1/workloads"];
+      const kept = [];
+      for (const url of urls) kept.push(await get(url));
+      const decisionsBefore = JSON.parse(await get("/api/v1/admission/decisions")) as { items: unknown[] };
+      const before = { ...reads };
+      await other.admissionDecisions.append([
+        {
+          at,
+          uid: "u1",
+          endpoint: "validate",
+          allowed: false,
+          evaluated: "pod",
+          operation: "CREATE",
+          kind: "Pod",
+          namespace: "shop",
+          name: "p",
+          user: "alice",
+          rules: ["pss/privileged"],
+          details: {},
+        },
+      ]);
+      const again = [];
+      for (const url of urls) again.push(await get(url));
+      expect(again).toEqual(kept);
+      // Answered from the kept bytes: no findings read, no fleet view built again.
+      expect(reads).toEqual(before);
+      // The decisions route is not kept: it shows the new one.
+      const decisionsAfter = JSON.parse(await get("/api/v1/admission/decisions")) as { items: unknown[] };
+      expect([decisionsBefore.items.length, decisionsAfter.items.length]).toEqual([0, 1]);
+    } finally {
+      await app.close();
+      await stores.close();
+      await other.close();
     }
   });
 });

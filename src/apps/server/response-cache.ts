@@ -1,8 +1,11 @@
 /**
- * Answers of read routes kept as the bytes sent, per state of the store and per caller scope. The data behind a
- * read route changes only by a write (a snapshot, images, advisories: the server's generation) or by another
- * process's snapshot (the clusters' latest times): both are in the key, so a cached answer is never stale, and a
- * team-viewer's key holds its team, so no answer crosses scopes. Least recently used answers go first once the
+ * Answers of read routes kept as the bytes sent, per state of the store and per caller scope. The key is
+ * `[generation, revision, clusters]`: the server's generation (bumped by writes through this server), the store
+ * revision (Stores.revision: moved by every commit that changes what a kept answer reads, snapshots, findings,
+ * images, advisories, remediation records, whichever process or replica made it, and not by admission decisions,
+ * the audit log or tokens) and the clusters' latest snapshot times; so a cached answer is never stale, and a
+ * team-viewer's key holds its team, so no answer crosses scopes. A route reading what does not move the revision
+ * (admission decisions) is not kept. Least recently used answers go first once the
  * entry or byte cap is reached. Concurrent misses of one key share one computation: the first request computes
  * the answer (it {@link ResponseCache.claim}s the key) and the others wait for it ({@link ResponseCache.pending}),
  * so 200 clients asking for the same page at once after a snapshot cost one query and one serialisation, not 200.

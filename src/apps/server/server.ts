@@ -185,14 +185,19 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     requestTimeout: 300_000,
   }) as unknown as FastifyInstance;
 
-  // The stored state a read answer depends on: a write through this server bumps the generation, and another
-  // process's snapshot changes the clusters' latest times.
+  // The stored state a read answer depends on, its key [generation, revision, clusters]: a write through this
+  // server bumps the generation; the store revision (Stores.revision) moves with every commit that changes what a
+  // cached answer or the fleet view reads, whoever made it (`palisade vuln db import` into this store, another
+  // replica on the same PostgreSQL, a snapshot sent again with the same time), but not with an admission
+  // decision, which `admission serve` records many times a second into the same store. The clusters' latest
+  // snapshot times stay in the key: they are read anyway (the fleet view is built over those clusters).
   let generation = 0;
-  // The clusters' latest times and the tokens are read again only when the store's change mark moved (SQLite:
-  // any commit, this process's or another's), the mark read once per turn of the event loop, after the turn's
-  // requests were read, and once per request (its token, its cache key and the fleet view share it); a backend
-  // without a mark (PostgreSQL) is read per request, concurrent requests sharing a read started after they came
-  // (shareInFlight). The tokens are kept by the mark only when they live in the marked bundle.
+  // The revision, the clusters' latest times and the tokens are read again only when the store's change mark
+  // moved (SQLite: any commit, this process's or another's, decisions included: a cheap read then, and the key
+  // stays), the mark read once per turn of the event loop, after the turn's requests were read, and once per
+  // request (its token, its cache key and the fleet view share it); a backend without a mark (PostgreSQL) is read
+  // per request, the revision and the clusters in parallel, concurrent requests sharing a read started after they
+  // came (shareInFlight). The tokens are kept by the mark only when they live in the marked bundle.
   const changeMark = opts.stores.changeMark?.bind(opts.stores);
   const turnMark = changeMark === undefined ? undefined : readAfterTurn(changeMark);
   const markOf = async (req: FastifyRequest): Promise<string | undefined> => {
@@ -201,10 +206,12 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     return req.storeMark;
   };
   const keptSnapshots = keptWhileUnchanged(() => stores.snapshots.clusters());
-  const latestSnapshots = async (req: FastifyRequest) => keptSnapshots(await markOf(req));
-  const stateKey = async (req: FastifyRequest): Promise<string> => {
-    const clusters = await latestSnapshots(req);
-    return JSON.stringify([generation, clusters]);
+  const keptRevision = keptWhileUnchanged(() => stores.revision());
+  // Read before the answer's data (a commit in between moves the key of the next request, never this one's).
+  const storeState = async (req: FastifyRequest) => {
+    const mark = await markOf(req);
+    const [revision, clusters] = await Promise.all([keptRevision(mark), keptSnapshots(mark)]);
+    return { key: JSON.stringify([generation, revision, clusters]), clusters };
   };
   const tokenStore = opts.auth.tokens;
   const keptTokens = keptWhileUnchanged(() => tokenStore.list());
@@ -332,7 +339,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     req.principal = principal;
   });
 
-  // Read answers per state of the store (generation and clusters' latest snapshots) and caller scope.
+  // Read answers per state of the store (generation, store revision, clusters' latest snapshots) and caller scope.
   const responses =
     opts.responseCache === false
       ? undefined
@@ -344,7 +351,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     app.addHook("preHandler", async (req, reply) => {
       if (req.method !== "GET" || req.routeOptions.config?.cache !== true) return;
       const p = req.principal;
-      const key = `${await stateKey(req)}\n${p?.role ?? ""}:${p?.role === "team-viewer" ? p.team : ""}\n${req.url}`;
+      const key = `${(await storeState(req)).key}\n${p?.role ?? ""}:${p?.role === "team-viewer" ? p.team : ""}\n${req.url}`;
       let hit = responses.get(key);
       // Another request is computing this very answer (a burst of clients after a snapshot): wait for it rather
       // than run the same query and serialisation again. (No await without one: the claim below must follow the
@@ -690,12 +697,12 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
 
   if (opts.dashboard !== undefined) registerDashboard(app, opts.dashboard.root);
 
-  // The current state of the fleet, computed once per change: a write (snapshot, images, advisories) bumps the
-  // generation, and another process's snapshot changes the clusters' latest times.
+  // The current state of the fleet, computed once per change of what it reads (snapshots, images, advisories,
+  // whoever wrote them): keyed like the cached answers, so an admission decision never drops it (about 30 s to
+  // build again at 1M pods).
   let cached: { key: string; view: Promise<FleetView> } | undefined;
   const view = async (req: FastifyRequest): Promise<FleetView> => {
-    const clusters = await latestSnapshots(req);
-    const key = JSON.stringify([generation, clusters]);
+    const { key, clusters } = await storeState(req);
     if (cached?.key !== key) {
       // The build's dead inventory (about 2 GiB at 1M pods) is collected once it is done (build-garbage.ts).
       const v = collectingAfter(() =>
@@ -711,7 +718,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     }
     return cached.view;
   };
-  registerReadRoutes((spec, handler) => route({ ...spec, cache: true }, handler), {
+  registerReadRoutes((spec, handler) => route({ ...spec, cache: spec.cache ?? true }, handler), {
     stores,
     now,
     view,
