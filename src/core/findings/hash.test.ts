@@ -1,3 +1,5 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { stableHash } from "./hash.js";
@@ -53,6 +55,23 @@ describe("stableHash", () => {
       ids.add(id);
     }
     expect(ids.size).toBe(10_000);
+  });
+
+  it("gives each id as one flat string: ids kept by the 100k cost under 100 bytes each", () => {
+    // Joined from four 8-digit parts an id is a tree of strings of about 190 bytes; flat it is 48.
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const keys = Array.from(
+      { length: 100_000 },
+      (_, i) => `PAL-POD-035\u0000v1\u0000Pod\u0000ns\u0000p-${i}`,
+    );
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const ids = keys.map(stableHash);
+    gc();
+    const perId = (process.memoryUsage().heapUsed - before) / ids.length;
+    expect(perId).toBeLessThan(100);
+    expect(ids[7]).toBe(referenceHash(keys[7] as string));
   });
 
   describe("pathological cases", () => {

@@ -28,17 +28,26 @@ export function stableHash(input: string): string {
     alo = alo2;
     blo = blo2;
   }
-  return hex8(ahi) + hex8(alo) + hex8(bhi) + hex8(blo);
+  return hexDigits(ahi, alo, bhi, blo);
 }
 
-const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+/** Character codes of the lowercase hex digits. */
+const HEX: readonly number[] = Array.from("0123456789abcdef", (c) => c.charCodeAt(0));
 
-/** An unsigned 32-bit integer as 8 lowercase hex digits. */
-function hex8(x: number): string {
-  return (
-    (HEX[x >>> 24] as string) +
-    (HEX[(x >>> 16) & 255] as string) +
-    (HEX[(x >>> 8) & 255] as string) +
-    (HEX[x & 255] as string)
+/** Hex digit `k` (0 = most significant) of the unsigned 32-bit integer `x`, as a character code. */
+const d = (x: number, k: number): number => HEX[(x >>> (28 - 4 * k)) & 15] as number;
+
+/**
+ * Four unsigned 32-bit integers as 32 lowercase hex digits, in one flat string. Joined with `+`, V8 would keep a
+ * tree of four 8-character strings and three links (about 190 bytes against 48; a scan keeps one id per finding,
+ * 200k of them at 100k objects) and flatten it again wherever the id is hashed as a Map key or serialised.
+ */
+function hexDigits(a: number, b: number, c: number, e: number): string {
+  // biome-ignore format: one row per 32-bit word
+  return String.fromCharCode(
+    d(a, 0), d(a, 1), d(a, 2), d(a, 3), d(a, 4), d(a, 5), d(a, 6), d(a, 7),
+    d(b, 0), d(b, 1), d(b, 2), d(b, 3), d(b, 4), d(b, 5), d(b, 6), d(b, 7),
+    d(c, 0), d(c, 1), d(c, 2), d(c, 3), d(c, 4), d(c, 5), d(c, 6), d(c, 7),
+    d(e, 0), d(e, 1), d(e, 2), d(e, 3), d(e, 4), d(e, 5), d(e, 6), d(e, 7),
   );
 }
