@@ -19,7 +19,7 @@
  *   node ip.mjs 20000
  */
 
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -119,7 +119,7 @@ try {
             ),
           stores: timed(stores, spent),
           now: () => new Date(at),
-          hash: (text) => createHash("sha256").update(text).digest("hex"),
+          hash: (text) => hash("sha256", text, "hex"),
           version: "bench",
         },
       );

@@ -4,7 +4,7 @@
  * "before" snapshot ingested as cluster `demo`; the "after" snapshot (the fixed digests rolled out) is left for
  * the user to push, which closes the remediation record of the demo's critical CVE.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
@@ -54,7 +54,7 @@ export async function ingestSnapshotFile(
         loadSnapshotStream(Readable.from([bytes]), files[0] ?? file, { budget }),
       stores,
       now,
-      hash: (text) => createHash("sha256").update(text).digest("hex"),
+      hash: (text) => hash("sha256", text, "hex"),
       version: VERSION,
     },
   );

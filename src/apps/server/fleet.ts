@@ -5,7 +5,7 @@
  * the server's /metrics; closing stops pulling, settles the batch in hand (applied and acknowledged, or handed
  * back), then closes the connection and the state.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { Registry } from "prom-client";
 import { Counter, Gauge, Histogram } from "prom-client";
 import {
@@ -245,7 +245,7 @@ export async function startFleetEvaluation(
             state,
             stores,
             now,
-            hash: (text) => createHash("sha256").update(text).digest("hex"),
+            hash: (text) => hash("sha256", text, "hex"),
             version: VERSION,
             exceptions: async (c) => exceptionsFor(await stores.exceptions.list(), c),
           }),

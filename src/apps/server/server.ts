@@ -3,7 +3,7 @@
  * is given (every piece replaceable, like the CLI's), its routes declared once in {@link ROUTES}-style entries
  * whose JSON Schemas fastify validates requests with and {@link openApiDocument} publishes.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { Readable } from "node:stream";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
@@ -511,7 +511,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
             },
             stores,
             now,
-            hash: (text) => createHash("sha256").update(text).digest("hex"),
+            hash: (text) => hash("sha256", text, "hex"),
             version: VERSION,
           },
         ),
