@@ -71,24 +71,49 @@ export function exposedWorkloads(inv: Inventory): Set<string> {
       if (svc) exposedServices.push(svc);
     }
   if (exposedServices.length === 0) return out;
-  // A Service selects pods in its own namespace only (core/v1 ServiceSpec.selector): compare each exposed
-  // Service with the workloads of its cluster and namespace, not with every workload.
-  // Maps keyed by the values themselves (undefined included), so the match is the strict comparison of cluster
-  // and namespace, with no key text two places could share.
-  const byPlace = new Map<string | undefined, Map<string | undefined, Workload[]>>();
+  // A Service selects pods in its own namespace only (core/v1 ServiceSpec.selector), and only pods carrying every
+  // label of its selector: each exposed Service is compared with the workloads of its cluster and namespace that
+  // carry its selector's first label, found through an index (label key -> value -> workloads, in inventory
+  // order), not with every workload. Maps are keyed by the values themselves (an unset cluster or namespace
+  // included), so no key text two places could share.
+  const byPlace = new Map<
+    string | undefined,
+    Map<string | undefined, Map<string, Map<string, Workload[]>>>
+  >();
   for (const w of inv.workloads) {
     let inCluster = byPlace.get(w.object.cluster);
     if (inCluster === undefined) {
       inCluster = new Map();
       byPlace.set(w.object.cluster, inCluster);
     }
-    const list = inCluster.get(w.ref.namespace);
-    if (list === undefined) inCluster.set(w.ref.namespace, [w]);
-    else list.push(w);
+    let index = inCluster.get(w.ref.namespace);
+    if (index === undefined) {
+      index = new Map();
+      inCluster.set(w.ref.namespace, index);
+    }
+    for (const k of Object.keys(w.podLabels)) {
+      const v = w.podLabels[k] as string;
+      let values = index.get(k);
+      if (values === undefined) {
+        values = new Map();
+        index.set(k, values);
+      }
+      const list = values.get(v);
+      if (list === undefined) values.set(v, [w]);
+      else list.push(w);
+    }
   }
   for (const svc of exposedServices) {
     const sel = serviceSelector(svc);
-    for (const w of byPlace.get(svc.cluster)?.get(svc.ref.namespace) ?? [])
+    const first = Object.keys(sel)[0];
+    // An empty selector selects nothing here (the Service's endpoints are managed by hand).
+    if (first === undefined) continue;
+    const candidates = byPlace
+      .get(svc.cluster)
+      ?.get(svc.ref.namespace)
+      ?.get(first)
+      ?.get(sel[first] as string);
+    for (const w of candidates ?? [])
       if (matchesServiceSelector(sel, w.podLabels)) out.add(workloadKey(w.ref, w.object.cluster));
   }
   return out;
