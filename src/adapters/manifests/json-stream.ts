@@ -427,7 +427,7 @@ export async function* streamJsonObjects(
           let spaces = true;
           for (let k = lineStart; k < i && spaces; k++) spaces = s.charCodeAt(k) === C.SP;
           const close = spaces ? closingLines[indent] : undefined;
-          const end = close !== undefined ? s.indexOf(close, i + 1) : -1;
+          const end = close !== undefined ? closingLineAt(s, close, i + 1) : -1;
           const stop = end + indent + 2;
           if (end >= 0 && stop - i <= limits.maxItemBytes) {
             const text = s.slice(i, stop);
@@ -702,6 +702,18 @@ const closingLines: readonly string[] = Array.from(
   { length: MAX_INDENT + 1 },
   (_, n) => `\n${" ".repeat(n)}}`,
 );
+
+/**
+ * Where the first `close` (a line break, spaces, `}`) starts in `s` from `from`, or -1: found through its `}`, which
+ * `indexOf` finds fast, where a search for the whole pattern, mostly spaces in a text mostly spaces, would advance
+ * a few characters at a time.
+ */
+function closingLineAt(s: string, close: string, from: number): number {
+  const back = close.length - 1;
+  for (let k = s.indexOf("}", from + back); k >= 0; k = s.indexOf("}", k + 1))
+    if (s.startsWith(close, k - back)) return k - back;
+  return -1;
+}
 
 /**
  * Whether `v` nests deeper than `max` levels (an object or array is one level; scalars none), as the scanner
