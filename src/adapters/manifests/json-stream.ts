@@ -16,6 +16,7 @@ import { inferListItemType, needsListType, type RawObject, slimObject } from "..
 import { isRecord, jsonErrorReason } from "../../core/util/index.js";
 import { jsonErrorOffset, KEY_HINTS } from "./json-docs.js";
 import { checkValue } from "./safety.js";
+import { Utf8Stream } from "./utf8-stream.js";
 import { stripSecrets } from "./yaml-docs.js";
 
 /** Budgets of one streamed List. Each one hit is a coverage entry with reason "limit", never silent. */
@@ -148,7 +149,8 @@ export async function* streamJsonObjects(
   let index = 0;
   let listInfo: Record<string, unknown> | undefined;
   const pending: RawObject[] = [];
-  let decoder: InstanceType<typeof TextDecoder> | undefined;
+  /** UTF-8 as a fatal, streaming TextDecoder reads it (see utf8-stream.ts). */
+  let decoder: Utf8Stream | undefined;
   let first = true;
   /** The fast path for pretty-printed elements (see where an element starts): still on, hits and misses. */
   let wholeLines = true;
@@ -591,10 +593,10 @@ export async function* streamJsonObjects(
             return;
           }
         }
-        decoder ??= new TextDecoder("utf-8", { fatal: true });
-        try {
-          s = decoder.decode(chunk, { stream: true });
-        } catch {
+        decoder ??= new Utf8Stream();
+        const text = decoder.decode(chunk);
+        if (text !== undefined) s = text;
+        else {
           cover("parse-error", "not valid UTF-8; the rest of the input was not read", { line, column: 1 });
           stopped = true;
           s = "";
