@@ -38,7 +38,15 @@ export function sortedSet(values: Iterable<string>): string[] {
   return [...new Set(values)].sort(compareGo);
 }
 
-const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
+/**
+ * Go's unicode.IsPrint beyond ASCII. Made on first use (only non-ASCII text needs it): the five Unicode property
+ * escapes cost V8 more to parse than the rest of this module's load.
+ */
+let printable: RegExp | undefined;
+const isPrintable = (ch: string): boolean => {
+  printable ??= /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
+  return printable.test(ch);
+};
 
 /**
  * Go's `%q` (strconv.Quote): double-quoted, with Go escapes. Printable Unicode stays literal, like
@@ -82,7 +90,7 @@ export function goQuote(s: string): string {
     else if (cp >= 0xd800 && cp <= 0xdfff)
       // A lone surrogate cannot come out of Go's JSON decoder: it becomes U+FFFD there.
       out += "\ufffd";
-    else if (PRINTABLE.test(ch)) out += ch;
+    else if (isPrintable(ch)) out += ch;
     else if (cp <= 0xffff) out += `\\u${cp.toString(16).padStart(4, "0")}`;
     else out += `\\U${cp.toString(16).padStart(8, "0")}`;
   }

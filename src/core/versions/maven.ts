@@ -37,12 +37,18 @@ function stringItem(value: string, followedByDigit: boolean): Item {
   return { kind: "string", value: Object.hasOwn(ALIASES, value) ? ALIASES[value]! : value };
 }
 
-/** Java's Character.isDigit for a UTF-16 code unit: Unicode category Nd in the BMP. */
-const ND = /^\p{Nd}$/u;
+/**
+ * Java's Character.isDigit for a UTF-16 code unit: Unicode category Nd in the BMP. The pattern is made on first
+ * use, not at load: V8 parses a Unicode property escape when the literal is evaluated, and this module is on a
+ * one-file scan's start-up path (src/load-cost.test.ts).
+ */
+let nd: RegExp | undefined;
 const isJavaDigit = (c: string): boolean => {
   const code = c.charCodeAt(0);
   // ASCII fast path; the Unicode test only for the rare non-ASCII character.
-  return code < 128 ? code >= 48 && code <= 57 : ND.test(c);
+  if (code < 128) return code >= 48 && code <= 57;
+  nd ??= /^\p{Nd}$/u;
+  return nd.test(c);
 };
 
 /** Value of a decimal digit of any script: Nd digits come in contiguous runs 0..9 (Unicode chapter 4.6). */

@@ -170,8 +170,9 @@ export function normalizePep440(input: string): string {
 export const pep440: VersionScheme = makeScheme("PyPI", parsePep440, comparePep440Parsed);
 
 // packaging 21.3 (the last with LegacyVersion; pip vendored it through pip 23): _legacy_version_component_re
-// and _legacy_version_replacement_map. Python's \d is any Unicode decimal digit.
-const LEGACY_SPLIT = /(\p{Nd}+|[a-z]+|\.|-)/u;
+// and _legacy_version_replacement_map. Python's \d is any Unicode decimal digit. Made on first use, not at load
+// (a Unicode property escape is slow to parse; see maven.ts).
+let legacySplit: RegExp | undefined;
 const LEGACY_REPLACE: Readonly<Record<string, string>> = {
   pre: "c",
   preview: "c",
@@ -188,7 +189,8 @@ const LEGACY_REPLACE: Readonly<Record<string, string>> = {
  */
 export function legacyPypiKey(version: string): string[] {
   const parts: string[] = [];
-  const pieces = version.toLowerCase().split(LEGACY_SPLIT);
+  legacySplit ??= /(\p{Nd}+|[a-z]+|\.|-)/u;
+  const pieces = version.toLowerCase().split(legacySplit);
   pieces.push("final");
   for (const raw of pieces) {
     const part = Object.hasOwn(LEGACY_REPLACE, raw) ? LEGACY_REPLACE[raw]! : raw;
