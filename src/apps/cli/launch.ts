@@ -21,6 +21,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Script } from "node:vm";
 import * as zlib from "node:zlib";
+import { chunkUrl } from "./chunk-url.js";
 
 /** The entry chunk's file name (bin.ts bundled), set by scripts/build.mjs. */
 declare const __PALISADE_ENTRY__: string;
@@ -38,6 +39,7 @@ const LIST_ENV = "PALISADE_BUILD_CHUNK_LIST";
 const WRITE_ENV = "PALISADE_BUILD_CODE_CACHE";
 
 const CHUNKS = join(dirname(fileURLToPath(import.meta.url)), "chunks");
+const CHUNKS_URL = pathToFileURL(CHUNKS).href;
 const nodeRequire = createRequire(import.meta.url);
 
 interface ChunkModule {
@@ -121,7 +123,15 @@ function loadChunk(file: string): unknown {
     (id: string): unknown => (id.startsWith("./") ? loadChunk(dir + id.slice(1)) : nodeRequire(id)),
     { resolve: nodeRequire.resolve, cache: nodeRequire.cache, main: nodeRequire.main },
   );
-  fn.call(module.exports, module.exports, chunkRequire, module, file, dir, pathToFileURL(file).href);
+  fn.call(
+    module.exports,
+    module.exports,
+    chunkRequire,
+    module,
+    file,
+    dir,
+    chunkUrl(CHUNKS_URL, file.slice(CHUNKS.length + 1)) ?? pathToFileURL(file).href,
+  );
   return module.exports;
 }
 
