@@ -160,6 +160,29 @@ process.on("exit", () => fs.writeFileSync(${JSON.stringify(list)}, seen.join("\\
     writeFileSync(pack, text);
   });
 
+  it("the start-up pack holds no node analysis, vulnerability matching, SBOM or version scheme code", () => {
+    // A one-file scan compiles and runs the whole pack. core/nodes (scan --nodes), and core/vuln, core/sbom and
+    // core/versions through it, were about 145 KB of it and 13 M instructions of a one-file scan's start: the
+    // scan service loads core/nodes only for --nodes (core/scan NodeAnalyzer).
+    const meta = JSON.parse(readFileSync(join(OUT, "meta.json"), "utf8")) as {
+      outputs: Record<string, { inputs: Record<string, unknown> }>;
+    };
+    const chunks = join(OUT, "chunks");
+    const pack = readdirSync(chunks).find((f) => /^pack-.*\.js$/.test(f)) ?? "";
+    // The pack is `({"name.js":(function …),\n"name.js":…})`: one chunk per line start.
+    const names = [...readFileSync(join(chunks, pack), "latin1").matchAll(/(?:^\(\{|\n)"([^"]+\.js)":/g)].map(
+      (m) => m[1],
+    );
+    const inputs = Object.entries(meta.outputs)
+      .filter(([out]) => names.includes(out.split("/").pop()))
+      .flatMap(([, o]) => Object.keys(o.inputs));
+    // The pack is the scan: without its inputs, the check below would pass on nothing.
+    expect(names.length).toBeGreaterThan(10);
+    expect(inputs).toContain("src/core/scan/streaming.ts");
+    expect(inputs).toContain("src/core/posture/index.ts");
+    expect(inputs.filter((f) => /^src\/core\/(nodes|vuln|sbom|versions)\//.test(f))).toEqual([]);
+  });
+
   it("a one-file scan loads no Node module that only relaunching, stdin or other readers need", () => {
     // Loading node:v8 (the heap check) was a visible part of a one-file scan's start-up; it is loaded only for
     // large inputs now. So were node:fs/promises (with readline and the fs watchers) and file read streams: the

@@ -3,7 +3,7 @@ import type { Exception, WorkloadFacts } from "../exceptions/index.js";
 import type { CoverageEntry, Finding, RuleMeta, Severity } from "../findings/index.js";
 import { formatImageRef, type Inventory, type Workload } from "../inventory/index.js";
 import { NETPOL_RULES } from "../netpol/index.js";
-import { NODE_RULES } from "../nodes/index.js";
+import type * as Nodes from "../nodes/index.js";
 import { POSTURE_RULES } from "../posture/index.js";
 import { RBAC_RULES, type RbacBuildOptions } from "../rbac/index.js";
 import type { ScanReport } from "../report/index.js";
@@ -38,7 +38,13 @@ export interface ScanOptions {
    * Also analyse the nodes (core/nodes): vulnerable components against `advisories` (absent: not matched, a
    * coverage entry says so), OS end of life, kubelet configuration.
    */
-  nodes?: { advisories?: ReadonlyMap<string, readonly OsvRecord[]> | undefined } | undefined;
+  nodes?:
+    | {
+        advisories?: ReadonlyMap<string, readonly OsvRecord[]> | undefined;
+        /** core/nodes itself (its index), which the caller loads only to analyse nodes: see {@link NodeAnalyzer}. */
+        analyzer: NodeAnalyzer;
+      }
+    | undefined;
   /**
    * Posture rules already run on each object as it was read (core/posture `postureRulesAtLoad`, a streaming scan):
    * their findings (team unset) in the order produced, and their coverage. The analysis does not run them again; not
@@ -49,9 +55,21 @@ export interface ScanOptions {
     | undefined;
 }
 
-/** Every rule Palisade's scan can emit, by id. */
-export function ruleCatalogue(): RuleMeta[] {
-  return [...POSTURE_RULES, ...RBAC_RULES, ...NETPOL_RULES, ...NODE_RULES];
+/**
+ * What the scan uses of core/nodes, given by the caller (`nodes.analyzer`): the module namespace of
+ * `core/nodes/index.js`, loaded when nodes are to be analysed. Not imported here, so that a scan without nodes does
+ * not load core/nodes and, through it, core/vuln, core/sbom and the version schemes: about 145 KB of the
+ * one-file scan's start-up bundle and 13 M instructions of its start (issue 10; test/scripts/build-output.test.ts
+ * checks that the start-up pack holds none of them).
+ */
+export type NodeAnalyzer = Pick<typeof Nodes, "analyzeNodes" | "asScanFinding" | "NODE_RULES">;
+
+/**
+ * Every rule Palisade's scan can emit, by id: posture, RBAC and NetworkPolicy rules, then `nodeRules` (core/nodes'
+ * `NODE_RULES`, passed in for the reason {@link NodeAnalyzer} gives; a scan without nodes emits none of them).
+ */
+export function ruleCatalogue(nodeRules: readonly RuleMeta[]): RuleMeta[] {
+  return [...POSTURE_RULES, ...RBAC_RULES, ...NETPOL_RULES, ...nodeRules];
 }
 
 const workloadKey = (r: { kind: string; namespace?: string | undefined; name: string }) =>

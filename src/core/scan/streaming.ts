@@ -19,7 +19,6 @@ import {
 } from "../findings/index.js";
 import type { Inventory } from "../inventory/index.js";
 import { netpolFindings } from "../netpol/index.js";
-import { analyzeNodes, asScanFinding } from "../nodes/index.js";
 import { evaluatePosture, type PostureOptions, withNamespaceTeam } from "../posture/index.js";
 import { pssFindings } from "../pss/index.js";
 import { buildRbacIndex, rbacFindings } from "../rbac/index.js";
@@ -105,7 +104,7 @@ export function runScanStreaming(
   const byTeam: ScanReport["summary"]["byTeam"] = {};
   let suppressed = 0;
   // Rules not in the catalogue are described by their first finding in report order (as runScan does).
-  const catalogue = new Map(ruleCatalogue().map((r) => [r.id, r]));
+  const catalogue = new Map(ruleCatalogue(opts.nodes?.analyzer.NODE_RULES ?? []).map((r) => [r.id, r]));
   const ruleIds = new Set<string>();
   const firstOfUnknown = new Map<string, Finding>();
   const report = (f: Finding): void => {
@@ -165,6 +164,7 @@ export function runScanStreaming(
       for (const c of atLoad.coverage) if (!seen.has(c.message)) coverage.push(c);
     }
     if (opts.nodes) {
+      const { analyzeNodes, asScanFinding } = opts.nodes.analyzer;
       const nodes = analyzeNodes(inv, {
         now: opts.now,
         advisories: opts.nodes.advisories,

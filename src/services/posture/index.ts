@@ -4,6 +4,7 @@
  * credential scan of text files. The file walker is the caller's reader; answers are values the caller formats.
  */
 import type { CoverageEntry, RuleMeta } from "../../core/findings/index.js";
+import { NODE_RULES } from "../../core/nodes/index.js";
 import { ruleCatalogue } from "../../core/scan/index.js";
 import type { SecretKind } from "../../core/secrets/index.js";
 
@@ -21,7 +22,7 @@ export type RulesResult =
 
 /** The catalogue, filtered by framework, or the one rule asked for. */
 export function postureRules(req: RulesRequest = {}): RulesResult {
-  let rules = ruleCatalogue();
+  let rules = ruleCatalogue(NODE_RULES);
   const fw = req.framework;
   if (fw !== undefined) rules = rules.filter((r) => r.compliance.some((c) => c.framework === fw));
   if (req.id === undefined) return { mode: "list", rules };

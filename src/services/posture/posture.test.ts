@@ -3,28 +3,29 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { scanPathsForSecrets } from "../../adapters/secrets/index.js";
+import { NODE_RULES } from "../../core/nodes/index.js";
 import { ruleCatalogue } from "../../core/scan/index.js";
 import { postureRules, scanSecrets } from "./index.js";
 
 describe("postureRules (posture service)", () => {
   it("lists the whole catalogue without a filter", () => {
-    expect(postureRules()).toEqual({ mode: "list", rules: ruleCatalogue() });
+    expect(postureRules()).toEqual({ mode: "list", rules: ruleCatalogue(NODE_RULES) });
   });
 
   it("keeps the rules mapped to the framework", () => {
-    const pss = ruleCatalogue().filter((r) => r.compliance.some((c) => c.framework === "pss"));
+    const pss = ruleCatalogue(NODE_RULES).filter((r) => r.compliance.some((c) => c.framework === "pss"));
     expect(pss.length).toBeGreaterThan(0);
     expect(postureRules({ framework: "pss" })).toEqual({ mode: "list", rules: pss });
   });
 
   it("finds one rule by id, case-insensitively", () => {
-    const rule = ruleCatalogue().find((r) => r.id === "PAL-POD-007");
+    const rule = ruleCatalogue(NODE_RULES).find((r) => r.id === "PAL-POD-007");
     expect(postureRules({ id: "pal-pod-007" })).toEqual({ mode: "explain", id: "PAL-POD-007", rule });
   });
 
   it("answers without a rule for an unknown id, or one the framework filters out", () => {
     expect(postureRules({ id: "PAL-NOPE-1" })).toEqual({ mode: "explain", id: "PAL-NOPE-1" });
-    const outside = ruleCatalogue().find((r) => !r.compliance.some((c) => c.framework === "pss"));
+    const outside = ruleCatalogue(NODE_RULES).find((r) => !r.compliance.some((c) => c.framework === "pss"));
     expect(outside).toBeDefined();
     expect(postureRules({ id: outside?.id ?? "", framework: "pss" })).toEqual({
       mode: "explain",

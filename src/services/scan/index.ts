@@ -7,7 +7,6 @@ import { PalisadeError } from "../../core/errors/index.js";
 import type { Exception } from "../../core/exceptions/index.js";
 import type { Finding } from "../../core/findings/index.js";
 import type { KObject } from "../../core/inventory/index.js";
-import { buildInfraInventory, infraQueryKeys } from "../../core/nodes/index.js";
 import { postureRulesAtLoad } from "../../core/posture/index.js";
 import type { ScanReport, StreamedScanReport } from "../../core/report/index.js";
 import {
@@ -190,10 +189,14 @@ async function prepare(
   }
   let nodes: ScanOptions["nodes"];
   if (req.nodes) {
+    // Loaded here, not imported: core/nodes brings core/vuln and the version schemes, which a scan without
+    // --nodes never runs (core/scan NodeAnalyzer).
+    const analyzer = await import("../../core/nodes/index.js");
+    const { buildInfraInventory, infraQueryKeys } = analyzer;
     const looked = deps.nodeAdvisories
       ? await deps.nodeAdvisories(infraQueryKeys(buildInfraInventory(loaded.inventory).infra))
       : undefined;
-    nodes = { advisories: looked?.byKey };
+    nodes = { advisories: looked?.byKey, analyzer };
     appendAll(coverage, looked?.coverage ?? []);
   }
   hooks.analysing?.(loaded.inventory.objects.length);
