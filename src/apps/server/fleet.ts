@@ -323,8 +323,8 @@ export async function startFleetEventsConsumer(
   const bodies = resultCounter(
     registry,
     "palisade_fleet_event_bodies_total",
-    "Forwarded event bodies received by this replica, by result (ingested, redelivered: ingested again, rejected: not forwarded events)",
-    ["ingested", "redelivered", "rejected"],
+    "Forwarded event bodies received by this replica, by result (ingested, redelivered: ingested again, duplicate: a redelivery of a body this replica stored, acknowledged only, rejected: not forwarded events)",
+    ["ingested", "redelivered", "duplicate", "rejected"],
   );
   const failures = new Counter({
     name: "palisade_fleet_event_failures_total",
@@ -337,7 +337,8 @@ export async function startFleetEventsConsumer(
     ingest: o.ingest,
     signal: stop.signal,
     pause: () => new Promise((r) => setTimeout(r, retryMs)),
-    onIngested: (r) => bodies.inc({ result: r.deliveries > 1 ? "redelivered" : "ingested" }),
+    onIngested: (r) =>
+      bodies.inc({ result: r.again ? "duplicate" : r.deliveries > 1 ? "redelivered" : "ingested" }),
     onRejected: (m) => {
       bodies.inc({ result: "rejected" });
       o.onRejected?.(m);
