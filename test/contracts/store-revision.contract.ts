@@ -152,6 +152,17 @@ export function describeStoreRevisionContract(name: string, make: MakeStores): v
       ]);
     });
 
+    it("revisionAndClusters, where the backend has it, is the revision and the clusters' latest snapshots", async () => {
+      const s = await open();
+      const both = s.revisionAndClusters?.bind(s);
+      if (both === undefined) return; // optional: the server then reads the two apart
+      expect(await both()).toEqual({ revision: await s.revision(), clusters: [] });
+      await s.snapshots.putSnapshot("prod", AT, "all", []);
+      await s.snapshots.putSnapshot("dev", new Date("2026-01-02T00:00:00.000Z"), "all", []);
+      expect(await both()).toEqual({ revision: await s.revision(), clusters: await s.snapshots.clusters() });
+      expect((await both()).clusters.map((c) => c.cluster)).toEqual(["dev", "prod"]);
+    });
+
     it("an import that is aborted leaves it where it was (SQL stores: nothing was committed)", async () => {
       const s = await open();
       await s.vulns.putRecords([rec("OSV-1", "2025-01-01T00:00:00Z", [["Debian:12", "openssl"]])]);

@@ -619,6 +619,12 @@ export interface Stores {
    * of another table moves the revision on that table's writes too.
    */
   revision(): Promise<string>;
+  /**
+   * {@link revision} and `snapshots.clusters()` read together, where one read costs less than two: on PostgreSQL
+   * one statement (one round trip, one snapshot of the database), which the server makes per request. Absent
+   * where the two reads cost nothing more apart (SQLite, memory).
+   */
+  revisionAndClusters?(): Promise<{ revision: string; clusters: { cluster: string; latest: string }[] }>;
   /** Release every connection; calling it again does nothing. */
   close(): Promise<void>;
 }

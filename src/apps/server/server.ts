@@ -196,8 +196,9 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   // moved (SQLite: any commit, this process's or another's, decisions included: a cheap read then, and the key
   // stays), the mark read once per turn of the event loop, after the turn's requests were read, and once per
   // request (its token, its cache key and the fleet view share it); a backend without a mark (PostgreSQL) is read
-  // per request, the revision and the clusters in parallel, concurrent requests sharing a read started after they
-  // came (shareInFlight). The tokens are kept by the mark only when they live in the marked bundle.
+  // per request, the revision and the clusters in one statement (Stores.revisionAndClusters), concurrent requests
+  // sharing a read started after they came (shareInFlight). The tokens are kept by the mark only when they live in
+  // the marked bundle.
   const changeMark = opts.stores.changeMark?.bind(opts.stores);
   const turnMark = changeMark === undefined ? undefined : readAfterTurn(changeMark);
   const markOf = async (req: FastifyRequest): Promise<string | undefined> => {
@@ -205,13 +206,19 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     req.storeMark ??= turnMark();
     return req.storeMark;
   };
-  const keptSnapshots = keptWhileUnchanged(() => stores.snapshots.clusters());
-  const keptRevision = keptWhileUnchanged(() => stores.revision());
+  const both = opts.stores.revisionAndClusters?.bind(opts.stores);
+  const keptState = keptWhileUnchanged(async () => {
+    const { revision, clusters } =
+      both !== undefined
+        ? await both()
+        : { revision: await stores.revision(), clusters: await stores.snapshots.clusters() };
+    // Serialised once per reading, not once per request.
+    return { stored: JSON.stringify([revision, clusters]), clusters };
+  });
   // Read before the answer's data (a commit in between moves the key of the next request, never this one's).
   const storeState = async (req: FastifyRequest) => {
-    const mark = await markOf(req);
-    const [revision, clusters] = await Promise.all([keptRevision(mark), keptSnapshots(mark)]);
-    return { key: JSON.stringify([generation, revision, clusters]), clusters };
+    const { stored, clusters } = await keptState(await markOf(req));
+    return { key: `${generation}:${stored}`, clusters };
   };
   const tokenStore = opts.auth.tokens;
   const keptTokens = keptWhileUnchanged(() => tokenStore.list());

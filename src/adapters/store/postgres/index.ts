@@ -29,13 +29,14 @@ export { PgAuditStore, PgFindingStore, PgKnownImageStore, PgRemediationStore, Pg
 export async function openPgStores(url: string, opts: OpenStoresOptions = {}): Promise<Stores> {
   const conn = await openPgConnection(url, opts);
   const vulns = new PgVulnStore(conn);
+  const snapshots = new PgSnapshotStore(conn);
   let closed = false;
   return {
     location: conn.redactedUrl,
     vulns,
     images: new PgKnownImageStore(conn),
     remediation: new PgRemediationStore(conn),
-    snapshots: new PgSnapshotStore(conn),
+    snapshots,
     findings: new PgFindingStore(conn),
     audit: new PgAuditStore(conn),
     tokens: new PgTokenStore(conn),
@@ -44,6 +45,7 @@ export async function openPgStores(url: string, opts: OpenStoresOptions = {}): P
     alerts: new PgAlertStore(conn),
     admissionDecisions: new PgAdmissionDecisionStore(conn),
     revision: () => conn.revision(),
+    revisionAndClusters: () => snapshots.revisionAndClusters(),
     async close() {
       if (closed) return;
       closed = true;

@@ -156,6 +156,26 @@ export class PgSnapshotStore implements InventorySnapshotStore {
     });
   }
 
+  /** The store revision and {@link clusters} in one statement (Stores.revisionAndClusters). */
+  async revisionAndClusters(): Promise<{
+    revision: string;
+    clusters: { cluster: string; latest: string }[];
+  }> {
+    const rows = await this.conn.query<{ revision: string; cluster: string | null; latest: string | null }>(
+      `SELECT r.revision::text AS revision, c.cluster, c.latest
+       FROM ${this.conn.t("store_revision")} r
+       LEFT JOIN (SELECT cluster, max(observed_at) AS latest FROM ${this.conn.t("inventory_snapshots")} GROUP BY cluster) c ON true
+       WHERE r.id = 1 ORDER BY c.cluster`,
+      [],
+      "cannot read the store revision and the inventory history",
+    );
+    const clusters: { cluster: string; latest: string }[] = [];
+    for (const r of rows)
+      if (r.cluster !== null && r.latest !== null)
+        clusters.push({ cluster: fromPgText(r.cluster), latest: r.latest });
+    return { revision: rows[0]?.revision ?? "0", clusters };
+  }
+
   async clusters(): Promise<{ cluster: string; latest: string }[]> {
     const rows = await this.conn.query<{ cluster: string; latest: string }>(
       `SELECT cluster, max(observed_at) AS latest FROM ${this.conn.t("inventory_snapshots")} GROUP BY cluster ORDER BY cluster`,
