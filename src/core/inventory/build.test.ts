@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { buildInventory, compactMember, LAST_APPLIED_ANNOTATION, REDACTED_VALUE } from "./build.js";
 import type { RawObject } from "./model.js";
+import { slimObject } from "./slim.js";
 
 const podSpec = (image = "nginx:1.25") => ({ containers: [{ name: "app", image }] });
 
@@ -498,5 +499,54 @@ describe("buildInventory with compactMembers", () => {
     expect(pod(other)).toEqual(other);
     const extra = { podIP: "10.0.0.7", podIPs: [{ ip: "10.0.0.7", x: 1 }] };
     expect(pod(extra)).toEqual(extra);
+  });
+  it('"scan": equal parts of different objects are held once (labels too), the same values as without', () => {
+    const deployment = (name: string): RawObject => ({
+      object: {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name, namespace: "shop", labels: { "app.kubernetes.io/part-of": "product-shop" } },
+        spec: {
+          template: {
+            metadata: { labels: { app: name } },
+            spec: {
+              containers: [
+                {
+                  name: "app",
+                  image: "nginx:1.25",
+                  resources: { limits: { cpu: "500m", memory: "512Mi" } },
+                  securityContext: { capabilities: { drop: ["ALL"] } },
+                },
+              ],
+            },
+          },
+        },
+      },
+    });
+    const service = (name: string): RawObject => ({
+      object: {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name, namespace: "shop", labels: { "app.kubernetes.io/part-of": "product-shop" } },
+        spec: { ports: [{ port: 80, targetPort: 8080 }] },
+      },
+    });
+    // As the loaders give them (labels as the string maps the inventory keeps).
+    const raws = () =>
+      [deployment("a"), deployment("b"), service("a"), service("b")].map((r) => ({
+        object: slimObject(r.object),
+      }));
+    const inv = buildInventory(raws(), { compactMembers: "scan" });
+    const [a, b] = inv.workloads;
+    expect(b?.containers[0]?.spec.resources).toBe(a?.containers[0]?.spec.resources);
+    expect(b?.containers[0]?.spec.securityContext).toBe(a?.containers[0]?.spec.securityContext);
+    expect(b?.object.labels).toBe(a?.object.labels);
+    expect(b?.podLabels).not.toBe(a?.podLabels);
+    const [s1, s2] = inv.services;
+    expect(s2?.raw.spec).toBe(s1?.raw.spec);
+    expect(s2?.labels).toBe(s1?.labels);
+    expect(s1?.labels).toBe((s1?.raw.metadata as Record<string, unknown> | undefined)?.labels);
+    // Nothing else changes: the whole inventory's objects, as values.
+    expect(inv.objects.map((o) => o.raw)).toEqual(raws().map((r) => r.object));
   });
 });

@@ -26,6 +26,7 @@ import {
   type Workload,
   type WorkloadKind,
 } from "./model.js";
+import { type ValueSharing, valueSharing } from "./share.js";
 
 /** Pod spec location per workload kind (from the one table of workload kinds in core/k8s). */
 const POD_SPEC_PATH = (kind: WorkloadKind): { spec: string; meta: string } => workloadKindSpec(kind);
@@ -360,6 +361,8 @@ export function inventoryBuilder(options: InventoryBuildOptions = {}): Inventory
   const compactMembers = options.compactMembers === true || options.compactMembers === "scan";
   const scanOnly = options.compactMembers === "scan";
   const early = compactMembers && options.compactAtLoad === true ? new EarlyCompaction(scanOnly) : undefined;
+  // A scan's inventory is read, never written, until the report is made: equal parts of its objects are held once.
+  const sharing = scanOnly ? valueSharing() : undefined;
   let seen = 0;
   const candidates: KObject[] = [];
   const accept = (r: RawObject): void => {
@@ -374,6 +377,7 @@ export function inventoryBuilder(options: InventoryBuildOptions = {}): Inventory
     if (workloadKindOf(obj.ref.apiVersion, kind) !== undefined) {
       candidates.push(obj);
       early?.add(obj);
+      if (sharing) shareParts(obj, sharing);
       return;
     }
     // Only workload kinds own in the owner graph (their uid is read there, until it is resolved): a scan reads no
@@ -390,6 +394,7 @@ export function inventoryBuilder(options: InventoryBuildOptions = {}): Inventory
     } else if (kind in MODELLED) {
       (inv[MODELLED[kind as keyof typeof MODELLED]] as KObject[]).push(obj);
       options.onObject?.(obj);
+      if (sharing) shareParts(obj, sharing);
     } else {
       const k = `${obj.ref.apiVersion}/${kind}`;
       inv.unknownKinds.set(k, (inv.unknownKinds.get(k) ?? 0) + 1);
@@ -425,6 +430,37 @@ export function inventoryBuilder(options: InventoryBuildOptions = {}): Inventory
     },
     templatesHeld: () => early?.best.size ?? 0,
   };
+}
+
+/**
+ * `obj.raw` with its parts equal to parts of objects added before held once ({@link valueSharing}): every field,
+ * and every field of its metadata (not the metadata itself, which names the object: no other is equal to it). The
+ * object's labels and annotations stay the maps its metadata holds.
+ */
+function shareParts(obj: KObject, sharing: ValueSharing): void {
+  const raw = obj.raw;
+  if (Object.isFrozen(raw)) return;
+  const keys = Object.keys(raw);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
+    const v = raw[k];
+    if (k !== "metadata" || !isRecord(v) || Object.isFrozen(v)) {
+      const c = sharing.share(v);
+      // Equal strings compare equal: a string is written back whatever it is (the canonical copy).
+      if (c !== v || typeof c === "string") raw[k] = c;
+      continue;
+    }
+    const fields = Object.keys(v);
+    for (let j = 0; j < fields.length; j++) {
+      const f = fields[j] as string;
+      const before = v[f];
+      const after = sharing.share(before);
+      if (after === before && typeof after !== "string") continue;
+      v[f] = after;
+      if (obj.labels === before) obj.labels = after as Labels;
+      if (obj.annotations === before) obj.annotations = after as Labels;
+    }
+  }
 }
 
 /** The owner a member is grouped under: its owner reference's key and uid, in the member's cluster and namespace. */
