@@ -46,9 +46,10 @@ export interface KObject {
   labels: Labels;
   annotations: Labels;
   raw: Record<string, unknown>;
-  source?: ObjectSource;
-  cluster?: string;
-  origin?: InputOrigin;
+  /** Absent fields are undefined, not missing, where the inventory made the object (one shape for all). */
+  source?: ObjectSource | undefined;
+  cluster?: string | undefined;
+  origin?: InputOrigin | undefined;
   ownerReferences: { kind: string; name: string; uid?: string; apiVersion?: string; controller: boolean }[];
 }
 
