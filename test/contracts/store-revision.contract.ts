@@ -8,7 +8,11 @@ import { rec } from "./vuln-store.contract.js";
 
 const AT = new Date("2026-01-01T00:00:00.000Z");
 
-const decision = (uid: string): AdmissionDecisionInput => ({
+/** An admission decision as `admission serve` records it (denied or allowed aside, the fields every test needs). */
+export const decision = (
+  uid: string,
+  extra: Partial<AdmissionDecisionInput> = {},
+): AdmissionDecisionInput => ({
   at: AT,
   uid,
   endpoint: "validate",
@@ -21,6 +25,7 @@ const decision = (uid: string): AdmissionDecisionInput => ({
   user: "alice",
   rules: [],
   details: {},
+  ...extra,
 });
 
 /**

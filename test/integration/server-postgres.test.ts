@@ -10,6 +10,7 @@ import { bundledDemoDir, loadDemo } from "../../src/apps/server/demo.js";
 import { buildServer } from "../../src/apps/server/server.js";
 import { describeMultiClusterApi } from "../contracts/multi-cluster-api.contract.js";
 import { describeServerApi } from "../contracts/server-api.contract.js";
+import { decision } from "../contracts/store-revision.contract.js";
 
 /**
  * The server API suite against a real PostgreSQL: each bundle in a freshly named schema
@@ -108,22 +109,7 @@ if (UP) {
 
       const kept = await get("/api/v1/findings?limit=1000");
       const reads = findingReads;
-      await sa.admissionDecisions.append([
-        {
-          at,
-          uid: "u1",
-          endpoint: "validate",
-          allowed: false,
-          evaluated: "pod",
-          operation: "CREATE",
-          kind: "Pod",
-          namespace: "shop",
-          name: "p",
-          user: "alice",
-          rules: ["pss/privileged"],
-          details: {},
-        },
-      ]);
+      await sa.admissionDecisions.append([decision("u1", { at, allowed: false, rules: ["pss/privileged"] })]);
       expect(await get("/api/v1/findings?limit=1000")).toBe(kept);
       expect(findingReads).toBe(reads);
     } finally {

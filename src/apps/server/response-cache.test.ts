@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { finding } from "../../../test/contracts/finding-store.contract.js";
 import { snapshotList, TWO_TEAMS, TWO_TEAMS_PAY_FIXED } from "../../../test/contracts/server-api.contract.js";
+import { decision } from "../../../test/contracts/store-revision.contract.js";
 import { openStores, openVulnStore, readOsvPaths, type Stores } from "../../adapters/store/index.js";
 import { importAdvisories } from "../../services/vuln/index.js";
 import { issueToken, memoryTokenStore } from "./auth.js";
@@ -522,20 +523,7 @@ describe("the store revision in the key", () => {
       const decisionsBefore = JSON.parse(await get("/api/v1/admission/decisions")) as { items: unknown[] };
       const before = { ...reads };
       await other.admissionDecisions.append([
-        {
-          at,
-          uid: "u1",
-          endpoint: "validate",
-          allowed: false,
-          evaluated: "pod",
-          operation: "CREATE",
-          kind: "Pod",
-          namespace: "shop",
-          name: "p",
-          user: "alice",
-          rules: ["pss/privileged"],
-          details: {},
-        },
+        decision("u1", { at, allowed: false, rules: ["pss/privileged"] }),
       ]);
       const again = [];
       for (const url of urls) again.push(await get(url));
