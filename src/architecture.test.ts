@@ -15,25 +15,13 @@
  *   ports.ts, the other public entry of a domain that declares ports).
  * - product code never imports test support (the shipped bundle is checked in test/scripts/build-output.test.ts).
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
+import { productSources } from "../test/support/source-files.js";
 
 const SRC = join(import.meta.dirname);
-
-/** Product source files under `dir` (no tests, no fixtures). Contract suites are test support: listed apart. */
-function walk(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    if (name === "__fixtures__" || name === "node_modules") continue;
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...walk(p));
-    else if (name.endsWith(".ts") && !name.endsWith(".test.ts") && !name.endsWith(".contract.ts"))
-      out.push(p);
-  }
-  return out;
-}
 
 interface ModuleRef {
   /** The specifier, or `<dynamic: text>` when it is not a string literal. */
@@ -558,7 +546,7 @@ describe("layer rules catch planted violations", () => {
 });
 
 describe("dependency direction", () => {
-  const core = walk(join(SRC, "core")).map(read);
+  const core = productSources(join(SRC, "core")).map(read);
 
   it("core imports only its own domain, other core domains' index.ts and allow-listed packages", () => {
     expect(core.flatMap(({ rel, sf }) => coreImportViolations(rel, sf))).toEqual([]);
@@ -574,13 +562,13 @@ describe("dependency direction", () => {
 
   it("adapters import neither services nor apps", () => {
     expect(
-      walk(join(SRC, "adapters"))
+      productSources(join(SRC, "adapters"))
         .map(read)
         .flatMap(({ rel, sf }) => adapterImportViolations(rel, sf)),
     ).toEqual([]);
   });
 
-  const services = walk(join(SRC, "services")).map(read);
+  const services = productSources(join(SRC, "services")).map(read);
 
   it("services import core, ports and other services' index.ts; adapters only as types; never apps", () => {
     expect(services.flatMap(({ rel, sf }) => servicesImportViolations(rel, sf))).toEqual([]);
@@ -598,19 +586,19 @@ describe("dependency direction", () => {
 
   it("domains import each other only through their index.ts (or ports.ts), and nothing computed", () => {
     expect(
-      walk(SRC)
+      productSources(SRC)
         .map(read)
         .flatMap(({ rel, sf }) => crossDomainViolations(rel, sf)),
     ).toEqual([]);
   });
 
   it("every product file is imported by product code (what only tests use is test support)", () => {
-    expect(unusedProductFiles(walk(SRC).map(read))).toEqual([]);
+    expect(unusedProductFiles(productSources(SRC).map(read))).toEqual([]);
   });
 
   it("product code imports no test support (tests, contract suites, fixtures, test runners)", () => {
     expect(
-      walk(SRC)
+      productSources(SRC)
         .map(read)
         .flatMap(({ rel, sf }) => testSupportViolations(rel, sf)),
     ).toEqual([]);

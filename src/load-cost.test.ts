@@ -8,25 +8,13 @@
  * (callgrind), and made on first use instead a one-file scan went from 277 to 269 M. Such patterns are made on use.
  * Read from the TypeScript syntax tree, like src/architecture.test.ts.
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
+import { productSources } from "../test/support/source-files.js";
 
 const SRC = join(import.meta.dirname);
-
-/** Product source files under `dir` (no tests, no fixtures, no contract suites). */
-function walk(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    if (name === "__fixtures__" || name === "node_modules") continue;
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...walk(p));
-    else if (name.endsWith(".ts") && !name.endsWith(".test.ts") && !name.endsWith(".contract.ts"))
-      out.push(p);
-  }
-  return out;
-}
 
 /** A Unicode property escape (`\p{…}` or `\P{…}`) in a pattern's source text. */
 const PROPERTY_ESCAPE = /\\[pP]\{/;
@@ -71,7 +59,7 @@ function propertyEscapesAtLoad(file: string, text: string): number[] {
 describe("module load cost", () => {
   it("no module makes a regular expression with a Unicode property escape at load", () => {
     const found: string[] = [];
-    const files = walk(SRC);
+    const files = productSources(SRC);
     // The walk must see the product: an empty list would pass.
     expect(files.length).toBeGreaterThan(300);
     for (const f of files)

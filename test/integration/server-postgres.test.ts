@@ -1,7 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { connect } from "node:net";
-import { join } from "node:path";
 import pg from "pg";
 import { afterAll, expect, it } from "vitest";
 import { openStores, type Stores } from "../../src/adapters/store/index.js";
@@ -11,6 +9,7 @@ import { buildServer } from "../../src/apps/server/server.js";
 import { describeMultiClusterApi } from "../contracts/multi-cluster-api.contract.js";
 import { describeServerApi } from "../contracts/server-api.contract.js";
 import { decision } from "../contracts/store-revision.contract.js";
+import { demoAdvisoryAs } from "../support/osv-import.js";
 
 /**
  * The server API suite against a real PostgreSQL: each bundle in a freshly named schema
@@ -95,14 +94,11 @@ if (UP) {
       };
       const vulns = () => get("/api/v1/vulnerabilities?limit=1000");
       expect(await vulns()).not.toMatch(/CVE-2099-0777/);
-      const advisory = JSON.parse(
-        readFileSync(join(bundledDemoDir(), "advisories", "DEBIAN-CVE-2099-0001.json"), "utf8"),
-      ) as Record<string, unknown>;
       const posted = await a.inject({
         method: "POST",
         url: "/api/v1/advisories",
         headers: { ...headers, "content-type": "application/json" },
-        payload: JSON.stringify({ ...advisory, id: "DEBIAN-CVE-2099-0777", aliases: ["CVE-2099-0777"] }),
+        payload: JSON.stringify(demoAdvisoryAs("DEBIAN-CVE-2099-0777", "CVE-2099-0777")),
       });
       expect(posted.statusCode, posted.body).toBe(200);
       expect(await vulns()).toMatch(/CVE-2099-0777/);

@@ -14,6 +14,7 @@ import {
   rec,
   record,
 } from "../../../test/contracts/index.js";
+import { decision } from "../../../test/contracts/store-revision.contract.js";
 import { dg, img } from "../../core/lineage/__fixtures__/images.js";
 import type { WorkloadBaseline } from "../../core/runtime/index.js";
 import {
@@ -120,24 +121,7 @@ it("sqlite: the change mark moves with commits of other connections to the file 
       seen.push(m);
     };
     await moved(() => b.snapshots.putSnapshot("prod", new Date("2026-01-01T00:00:00.000Z"), "all", []));
-    await moved(() =>
-      writer?.append([
-        {
-          at: new Date("2026-01-01T00:00:00.000Z"),
-          uid: "u1",
-          endpoint: "validate",
-          allowed: true,
-          evaluated: "pod",
-          operation: "CREATE",
-          kind: "Pod",
-          namespace: "shop",
-          name: "p",
-          user: "alice",
-          rules: [],
-          details: {},
-        },
-      ]),
-    );
+    await moved(() => writer?.append([decision("u1")]));
     // A connection of its own, as another process has.
     await moved(() => {
       const raw = new RawDatabase(file);

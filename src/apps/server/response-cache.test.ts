@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,8 +6,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { finding } from "../../../test/contracts/finding-store.contract.js";
 import { snapshotList, TWO_TEAMS, TWO_TEAMS_PAY_FIXED } from "../../../test/contracts/server-api.contract.js";
 import { decision } from "../../../test/contracts/store-revision.contract.js";
-import { openStores, openVulnStore, readOsvPaths, type Stores } from "../../adapters/store/index.js";
-import { importAdvisories } from "../../services/vuln/index.js";
+import { demoAdvisoryAs, importOsvPaths } from "../../../test/support/osv-import.js";
+import { openStores, openVulnStore, type Stores } from "../../adapters/store/index.js";
 import { issueToken, memoryTokenStore } from "./auth.js";
 import { bundledDemoDir, loadDemo } from "./demo.js";
 import { keptWhileUnchanged, ResponseCache, readAfterTurn, shareInFlight } from "./response-cache.js";
@@ -500,17 +500,11 @@ describe("the store revision in the key", () => {
       const vulns = () => get("/api/v1/vulnerabilities?limit=1000");
       expect(await vulns()).not.toMatch(/CVE-2099-0777/);
       // As `palisade vuln db import osv.zip` does against the server's file: its own connection, one import.
-      const advisory = JSON.parse(
-        readFileSync(join(bundledDemoDir(), "advisories", "DEBIAN-CVE-2099-0001.json"), "utf8"),
-      ) as Record<string, unknown>;
       const path = join(dir, "DEBIAN-CVE-2099-0777.json");
-      writeFileSync(
-        path,
-        JSON.stringify({ ...advisory, id: "DEBIAN-CVE-2099-0777", aliases: ["CVE-2099-0777"] }),
-      );
+      writeFileSync(path, JSON.stringify(demoAdvisoryAs("DEBIAN-CVE-2099-0777", "CVE-2099-0777")));
       const cli = await openVulnStore(file);
       try {
-        await importAdvisories(readOsvPaths([path]), { vulns: cli, now: () => at });
+        await importOsvPaths(cli, [path], { now: () => at });
       } finally {
         await cli.close();
       }
