@@ -60,7 +60,9 @@ function exposedReference(inv: Inventory): Set<string> {
           isRecord(p) && isRecord(p.backend) && isRecord(p.backend.service)
             ? asString(p.backend.service.name)
             : undefined;
-        const svc = inv.services.find(
+        // Of several Services of one name in one namespace (input from several files), the last read, as a later
+        // document replaces an earlier one when applied.
+        const svc = inv.services.findLast(
           (s) => s.cluster === ing.cluster && s.ref.namespace === ing.ref.namespace && s.ref.name === name,
         );
         if (svc) exposed.push(svc);
