@@ -81,23 +81,10 @@ export function exposedWorkloads(inv: Inventory): Set<string> {
     Map<string | undefined, Map<string, Map<string, Workload[]>>>
   >();
   for (const w of inv.workloads) {
-    let inCluster = byPlace.get(w.object.cluster);
-    if (inCluster === undefined) {
-      inCluster = new Map();
-      byPlace.set(w.object.cluster, inCluster);
-    }
-    let index = inCluster.get(w.ref.namespace);
-    if (index === undefined) {
-      index = new Map();
-      inCluster.set(w.ref.namespace, index);
-    }
+    const index = innerMap(innerMap(byPlace, w.object.cluster), w.ref.namespace);
     for (const k of Object.keys(w.podLabels)) {
       const v = w.podLabels[k] as string;
-      let values = index.get(k);
-      if (values === undefined) {
-        values = new Map();
-        index.set(k, values);
-      }
+      const values = innerMap(index, k);
       const list = values.get(v);
       if (list === undefined) values.set(v, [w]);
       else list.push(w);
@@ -244,4 +231,14 @@ export function observationScope(inv: Inventory, onlyNamespace?: string): Observ
     namespaces: [...namespaces].sort(cmp),
     kinds: [...kinds].sort(cmp),
   };
+}
+
+/** The map `outer` holds under `key`, made (empty) and put there when it holds none. */
+function innerMap<K, K2, V>(outer: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
+  let inner = outer.get(key);
+  if (inner === undefined) {
+    inner = new Map();
+    outer.set(key, inner);
+  }
+  return inner;
 }
