@@ -135,4 +135,35 @@ describe("openRegularChunks", () => {
     await unread.close();
     expect(openFds()).toBe(fds);
   });
+  // Asynchronous reads in flight show as FSReqCallback resources; a small file's reads start none (a one-file scan
+  // never starts libuv's thread pool), a file over 1 MiB is read asynchronously, leaving the event loop free.
+  const pendingFsCalls = () => process.getActiveResourcesInfo().filter((r) => r === "FSReqCallback").length;
+
+  it("reads a file of up to 1 MiB without asynchronous calls, and a larger one with them", async () => {
+    for (const [name, size, async] of [
+      ["sync-read", 1 << 20, false],
+      ["async-read", (1 << 20) + 1, true],
+    ] as const) {
+      const p = join(dir, name);
+      const data = Buffer.alloc(size);
+      for (let i = 0; i < data.length; i++) data[i] = i % 253;
+      writeFileSync(p, data);
+      const fds = openFds();
+      const chunks = await openRegularChunks(p, { maxBytes: size });
+      const it = chunks[Symbol.asyncIterator]();
+      const out: Buffer[] = [];
+      let pending = 0;
+      for (;;) {
+        const next = it.next();
+        pending = Math.max(pending, pendingFsCalls());
+        const r = await next;
+        if (r.done) break;
+        out.push(r.value);
+      }
+      expect({ name, asyncCalls: pending > 0 }).toEqual({ name, asyncCalls: async });
+      expect(Buffer.concat(out).equals(data)).toBe(true);
+      expect(out.every((c) => c.length <= 65536)).toBe(true);
+      expect(openFds()).toBe(fds);
+    }
+  });
 });

@@ -1,4 +1,14 @@
-import { close, constants, fstat, open, promises, read, type Stats } from "node:fs";
+import {
+  close,
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  promises,
+  read,
+  readSync,
+  type Stats,
+} from "node:fs";
 import { type Readable, Transform, type TransformCallback } from "node:stream";
 import type { Budget } from "../../core/budget/index.js";
 import { BudgetExceeded } from "../../core/budget/index.js";
@@ -128,6 +138,13 @@ export class ByteCapStream extends Transform {
 /** Bytes asked for by each read of {@link openRegularChunks} (what a file read stream reads at a time). */
 const CHUNK_BYTES = 64 * 1024;
 
+/**
+ * Files up to this size (by fstat) are read by {@link openRegularChunks} with synchronous calls: a few
+ * milliseconds of IO at most, against starting libuv's thread pool (four threads) and a round trip through it for
+ * each call, which were most of a one-file scan's IO (callgrind, strace).
+ */
+const SYNC_READ_BYTES = 1 << 20;
+
 /** A regular file's bytes in chunks, from {@link openRegularChunks}. */
 export interface RegularChunks extends AsyncIterable<Buffer> {
   /** Close the file; reading to the end (or failing) closes it too. Safe to call more than once. */
@@ -139,32 +156,45 @@ export interface RegularChunks extends AsyncIterable<Buffer> {
  * have been read: {@link openRegularStream}'s policy (regular files only, refused at open without blocking on a
  * FIFO; the cap; the budget) without a stream. The callback API of node:fs does the IO: a scan of one small file
  * then loads neither node:fs/promises (FileHandle) nor a file stream piped through a Transform, which together cost
- * more than the read itself (about 30 M instructions, callgrind). Iterate it once.
+ * more than the read itself (about 30 M instructions, callgrind). The open and the fstat are synchronous (O_NONBLOCK:
+ * neither waits on a FIFO), and so are the reads of a file of up to {@link SYNC_READ_BYTES}: such a file is read
+ * without the thread pool. Larger files are read asynchronously, so a long read leaves the event loop free between
+ * chunks. Iterate it once.
  */
 export async function openRegularChunks(path: string, opts: ReadCappedOptions): Promise<RegularChunks> {
   const what = opts.what ?? "file";
   let fd: number;
   try {
-    fd = await new Promise<number>((res, rej) =>
-      open(path, constants.O_RDONLY | constants.O_NONBLOCK, (e, d) => (e ? rej(e) : res(d))),
-    );
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     throw openFailure(e, path, what);
   }
   let closed: Promise<void> | undefined;
+  let small = false;
   const closeFd = (): Promise<void> =>
-    (closed ??= new Promise<void>((res, rej) => close(fd, (e) => (e ? rej(e) : res()))));
+    (closed ??= small
+      ? new Promise<void>((res) => {
+          closeSync(fd);
+          res();
+        })
+      : new Promise<void>((res, rej) => close(fd, (e) => (e ? rej(e) : res()))));
   try {
-    const st = await new Promise<Stats>((res, rej) => fstat(fd, (e, s) => (e ? rej(e) : res(s))));
+    const st = fstatSync(fd);
     if (!st.isFile()) throw notRegular(st, path, what);
     if (st.size > opts.maxBytes)
       throw new BudgetExceeded(`${what} ${path}`, "bytes", opts.maxBytes, { file: path });
+    small = st.size <= SYNC_READ_BYTES;
   } catch (e) {
+    small = true;
     await closeFd();
     throw e;
   }
-  const readChunk = (buf: Buffer) =>
-    new Promise<number>((res, rej) => read(fd, buf, 0, buf.length, null, (e, n) => (e ? rej(e) : res(n))));
+  const readChunk = (buf: Buffer): Promise<number> =>
+    small
+      ? new Promise<number>((res) => res(readSync(fd, buf, 0, buf.length, null)))
+      : new Promise<number>((res, rej) =>
+          read(fd, buf, 0, buf.length, null, (e, n) => (e ? rej(e) : res(n))),
+        );
   async function* chunks(): AsyncGenerator<Buffer> {
     let total = 0;
     try {

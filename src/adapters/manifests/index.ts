@@ -404,9 +404,11 @@ async function expandPaths(paths: string[], cwd: string, s: WalkState): Promise<
       continue;
     }
     const abs = resolve(cwd, p);
-    let st: Awaited<ReturnType<typeof stat>>;
+    let st: fs.Stats;
     try {
-      st = await stat(abs);
+      // Synchronous: one stat per path given, and a one-file scan then does all its IO without libuv's thread
+      // pool (adapters/fs openRegularChunks).
+      st = fs.statSync(abs);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT")
         throw new PalisadeError("INPUT", `no such file or directory: ${p}`, {
