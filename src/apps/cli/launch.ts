@@ -12,7 +12,7 @@
 // The cache is an optimisation only: a missing cache file means a normal compile, and a cache V8 refuses (another
 // Node or V8 version, other V8 flags, another source length) is ignored by V8, which then compiles from source.
 // V8 does not checksum a cache in release builds and crashes on a damaged one, so each file starts with the CRC-32
-// of the rest, checked before V8 sees it (zlib.crc32, Node 20.15 and later; without it no cache is used: node:crypto
+// of the V8 data (then four zero bytes: see CACHE_HEAD), checked before V8 sees it (zlib.crc32, Node 20.15 and later; without it no cache is used: node:crypto
 // alone would cost a tenth of what the cache saves); and every chunk name carries a hash of its content, so a cache
 // cannot meet another build's chunk.
 import { appendFileSync, readFileSync, renameSync, writeFileSync } from "node:fs";
@@ -55,6 +55,13 @@ function cacheFileOf(chunkFile: string): string {
 
 const crc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
 
+/**
+ * Bytes before the V8 data in a cache file: its CRC-32 (little-endian), then four zero bytes, so that the data
+ * starts 8-byte aligned in the buffer readFileSync returns. V8 copies cached data that is not pointer-aligned
+ * before reading it: with a 4-byte head, a one-file scan copied the pack's whole cache (about 1 MB) once more.
+ */
+const CACHE_HEAD = 8;
+
 /** A cache file's V8 data, if the file exists and its CRC-32 matches. */
 function readCache(file: string): Buffer | undefined {
   if (crc32 === undefined) return undefined;
@@ -64,15 +71,15 @@ function readCache(file: string): Buffer | undefined {
   } catch {
     return undefined;
   }
-  if (bytes.length <= 4) return undefined;
-  const data = bytes.subarray(4);
+  if (bytes.length <= CACHE_HEAD) return undefined;
+  const data = bytes.subarray(CACHE_HEAD);
   return crc32(data) === bytes.readUInt32LE(0) ? data : undefined;
 }
 
-/** Write V8 code cache data after its CRC-32 (through a temporary file, so no reader sees half of it). */
+/** Write V8 code cache data after its head (through a temporary file, so no reader sees half of it). */
 function writeCache(file: string, data: Buffer): void {
   if (crc32 === undefined) return;
-  const head = Buffer.alloc(4);
+  const head = Buffer.alloc(CACHE_HEAD);
   head.writeUInt32LE(crc32(data), 0);
   writeFileSync(`${file}.tmp`, Buffer.concat([head, data]));
   renameSync(`${file}.tmp`, file);
