@@ -1,3 +1,5 @@
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { PalisadeError } from "../../core/errors/index.js";
 import type {
@@ -83,6 +85,27 @@ export function inventorySources(opts: InputOptions, paths: readonly string[]): 
   };
   if (opts.kubeconfig) sources.cluster = { kubeconfig: opts.kubeconfig };
   return sources;
+}
+
+/**
+ * Bytes of the files the sources name, or undefined when an input's size is not known before it is read: a
+ * directory, standard input (`-`), a path that is no regular file, a live cluster.
+ */
+export function inputFileBytes(sources: InventorySources, cwd: string): number | undefined {
+  if (sources.cluster) return undefined;
+  let bytes = 0;
+  for (const p of [...(sources.manifests ?? []), ...(sources.snapshots ?? [])]) {
+    if (p === "-") return undefined;
+    try {
+      const st = statSync(resolve(cwd, p));
+      if (!st.isFile()) return undefined;
+      bytes += st.size;
+    } catch {
+      // Missing or unreadable: the load reports it.
+      return undefined;
+    }
+  }
+  return bytes;
 }
 
 /**
