@@ -9,6 +9,7 @@ import type {
   LoadedInventory,
 } from "../../services/inventory/index.js";
 import type { CliContext } from "./context.js";
+import { LARGE_INPUT_BYTES } from "./heap.js";
 import { collect } from "./options.js";
 
 /** Options shared by every command that reads Kubernetes objects. */
@@ -106,6 +107,16 @@ export function inputFileBytes(sources: InventorySources, cwd: string): number |
     }
   }
   return bytes;
+}
+
+/**
+ * Whether a run over these sources has its time, not its memory, as its target: inputs known to be under
+ * {@link LARGE_INPUT_BYTES} (from there on memory is the target, and also when the inputs' size is not known
+ * beforehand: directories, standard input, a live cluster).
+ */
+export function timeIsTheTarget(sources: InventorySources, cwd: string): boolean {
+  const bytes = inputFileBytes(sources, cwd);
+  return bytes !== undefined && bytes < LARGE_INPUT_BYTES;
 }
 
 /**

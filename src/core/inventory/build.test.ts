@@ -548,5 +548,14 @@ describe("buildInventory with compactMembers", () => {
     expect(s1?.labels).toBe((s1?.raw.metadata as Record<string, unknown> | undefined)?.labels);
     // Nothing else changes: the whole inventory's objects, as values.
     expect(inv.objects.map((o) => o.raw)).toEqual(raws().map((r) => r.object));
+    // Turned off, equal parts stay copies, and the inventory the same values.
+    const apart = buildInventory(raws(), { compactMembers: "scan", shareValues: false });
+    const [c1, c2] = apart.services;
+    expect(c2?.raw.spec).not.toBe(c1?.raw.spec);
+    expect(c2?.raw.spec).toEqual(c1?.raw.spec);
+    expect(apart.workloads[1]?.containers[0]?.spec.resources).not.toBe(
+      apart.workloads[0]?.containers[0]?.spec.resources,
+    );
+    expect(apart.objects.map((o) => o.raw)).toEqual(inv.objects.map((o) => o.raw));
   });
 });

@@ -154,7 +154,7 @@ export async function loadInventory(
 }
 
 /** How {@link loadInventory} builds the inventory. */
-export interface LoadOptions extends Pick<BuildOptions, "compactMembers"> {
+export interface LoadOptions extends Pick<BuildOptions, "compactMembers" | "shareValues"> {
   /**
    * Called as each read of the inputs starts (a second read when the first compacted too early: what the first
    * read's hook did is then to be discarded); its answer is called with each object of a modelled kind that is not
@@ -176,6 +176,7 @@ async function readAll(
   const builder = inventoryBuilder({
     maxObjects,
     ...(options.compactMembers !== undefined ? { compactMembers: options.compactMembers } : {}),
+    ...(options.shareValues !== undefined ? { shareValues: options.shareValues } : {}),
     compactAtLoad,
     ...(onObject ? { onObject } : {}),
   });

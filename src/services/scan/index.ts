@@ -26,6 +26,9 @@ import {
 } from "../inventory/index.js";
 import type { AdvisoryLookup } from "../nodes/index.js";
 
+/** Runs of findings kept in memory, for {@link scanStreaming} where time, not memory, is the target. */
+export { memoryRunStore } from "../../core/scan/index.js";
+
 export interface ScanRequest {
   sources: InventorySources;
   /** Exceptions file (scoped, reasoned, optionally expiring suppressions). */
@@ -36,6 +39,11 @@ export interface ScanRequest {
   options: Omit<ScanOptions, "exceptions" | "now" | "files" | "coverage" | "nodes">;
   /** Also analyse the nodes: components against the advisories `deps.nodeAdvisories` looks up. */
   nodes?: boolean | undefined;
+  /**
+   * A streamed scan holds equal parts of its objects once (core/inventory `shareValues`, the default): false when
+   * its time matters more than its memory.
+   */
+  shareValues?: boolean | undefined;
 }
 
 export interface ScanDeps {
@@ -172,6 +180,7 @@ async function prepare(
   // metadata and status only, so its copy of the pod template is dropped (most of a large snapshot's memory).
   const loaded = await loadInventory(req.sources, deps.readers, {
     compactMembers: req.nodes ? false : compact,
+    ...(req.shareValues !== undefined ? { shareValues: req.shareValues } : {}),
     ...(onObject ? { onObject } : {}),
   });
   hooks.loaded?.(loaded);

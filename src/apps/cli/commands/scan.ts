@@ -37,21 +37,6 @@ const OUTPUTS = ["table", "json", "sarif", "junit"] as const;
  */
 export const SCAN_FRAMEWORKS: readonly Framework[] = ["nsa", "cis", "pss-baseline", "pss-restricted"];
 
-/**
- * Where a streamed report's runs of sorted findings are kept (core/scan runScanStreaming): in memory for inputs
- * known to be under {@link LARGE_INPUT_BYTES}, on disk otherwise.
- */
-async function findingRunStore(
-  inputBytes: number | undefined,
-): Promise<import("../../../core/scan/index.js").FindingRunStore & { dispose(): void }> {
-  const { LARGE_INPUT_BYTES } = await import("../heap.js");
-  if (inputBytes !== undefined && inputBytes < LARGE_INPUT_BYTES) {
-    const { memoryRunStore } = await import("../../../core/scan/index.js");
-    return { ...memoryRunStore(), dispose: () => {} };
-  }
-  return (await import("../../../adapters/fs/index.js")).diskRunStore();
-}
-
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
     .command("scan")
@@ -88,7 +73,7 @@ export function register(program: Command, ctx: CliContext): void {
       { PalisadeError },
       { parseSeverity, SEVERITIES, SEVERITY_RANK },
       { EXIT },
-      { inventoryInputs, inputFileBytes },
+      { inventoryInputs, timeIsTheTarget },
       { createProgress },
       { VERSION },
       { rbacBuildOptions },
@@ -124,12 +109,16 @@ export function register(program: Command, ctx: CliContext): void {
             false,
           )
         : undefined;
-      const { scan, scanStreaming } = await import("../../../services/scan/index.js");
+      const { memoryRunStore, scan, scanStreaming } = await import("../../../services/scan/index.js");
+      const timeFirst = timeIsTheTarget(sources, ctx.cwd);
       const nothing: { error?: import("../../../core/errors/index.js").PalisadeError | undefined } = {};
       const request: Parameters<typeof scan>[0] = {
         sources,
         exceptionsFile: flags.exceptions || undefined,
         nodes: flags.nodes,
+        // Holding equal parts of the objects once cost a seventh of a 100k-object scan's main-thread CPU for a
+        // tenth of its peak memory (docs/benchmarks.md, Scale).
+        shareValues: !timeFirst,
         options: {
           framework: flags.framework,
           allowedRegistries: list(flags.allowedRegistries),
@@ -168,12 +157,15 @@ export function register(program: Command, ctx: CliContext): void {
       };
       // JSON and SARIF are written as the findings are read: past a memory budget, they are sorted in runs as the
       // analyzers produce them (a 1M-object snapshot has 1.5M findings) and merged while written. The table and
-      // JUnit reports need every finding at hand. The runs go to disk from LARGE_INPUT_BYTES of input on (heap.ts:
-      // there memory is the target), and when the inputs' size is not known beforehand; below it they stay in
-      // memory, where a scan's wall time is the target: writing a 100k-object scan's 200k findings to disk as JSON
-      // and parsing them back was about a sixth of its CPU time (docs/benchmarks.md, Scale).
+      // JUnit reports need every finding at hand. The runs go to disk where memory is the target; where time is,
+      // they stay in memory: writing a 100k-object scan's 200k findings to disk as JSON and parsing them back was
+      // about a sixth of its CPU time (docs/benchmarks.md, Scale).
       const streamed = flags.output === "json" || flags.output === "sarif";
-      const runs = streamed ? await findingRunStore(inputFileBytes(sources, ctx.cwd)) : undefined;
+      const runs = !streamed
+        ? undefined
+        : timeFirst
+          ? { ...memoryRunStore(), dispose: () => {} }
+          : (await import("../../../adapters/fs/index.js")).diskRunStore();
       try {
         const { report } = runs
           ? await scanStreaming(request, { ...deps, runs }, hooks)
