@@ -101,12 +101,23 @@ for (const file of result.outputFiles) {
     logLevel: "error",
   });
   mkdirSync(dirname(file.path), { recursive: true });
+  // esbuild's CommonJS form exports `module.exports = __toCommonJS(ns)`: a second object whose getters forward to
+  // the getters of `ns`, made by defining each export once more. Chunks only read each other's named exports (and
+  // `import()` wraps the module in __toESM, which copies what it finds), so `ns` itself is exported, marked as an ES
+  // module as __toCommonJS marks its copy (non-enumerable): per chunk one defineProperty instead of one per export,
+  // one getter per access instead of two, and fewer functions in the code cache (callgrind, one-file scan: about
+  // 8 M instructions less; the pack's cache 958 -> 914 KB). test/scripts/build-output.test.ts checks no chunk is left
+  // with the copy.
+  const exported = cjs.code.replace(
+    /module\.exports=__toCommonJS\(([A-Za-z_$][\w$]*)\)/g,
+    'module.exports=Object.defineProperty($1,"__esModule",{value:!0})',
+  );
   // The launcher compiles the file as it is: a function taking what CommonJS gives a module. Nothing before the
   // first line's text, so line numbers hold; strict, as the ESM it came from was.
   // esbuild writes non-ASCII as escapes in strings but leaves it in regular expression literals (`µs` in
   // @nats-io/jetstream's duration pattern): written here as \u escapes of its UTF-16 code units, which mean the
   // same in a string, a regular expression and an identifier.
-  const code = cjs.code.replace(
+  const code = exported.replace(
     /[\u0080-\uffff]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );

@@ -95,6 +95,17 @@ describe("build output", () => {
     }
   });
 
+  it("each chunk exports its own export object, not esbuild's forwarding copy of it", () => {
+    const chunks = join(OUT, "chunks");
+    const files = readdirSync(chunks).filter((f) => f.endsWith(".js"));
+    const text = files.map((f) => readFileSync(join(chunks, f), "latin1"));
+    // The build rewrote every `module.exports=__toCommonJS(ns)` (one getter per export, not two per access)...
+    expect(text.filter((t) => t.includes("module.exports=__toCommonJS(")).length).toBe(0);
+    // ...in chunks that export something (without any, the check above would pass on nothing).
+    const marked = text.filter((t) => /module\.exports=Object\.defineProperty\([\w$]+,"__esModule"/.test(t));
+    expect(marked.length).toBeGreaterThan(20);
+  });
+
   it("the code cache made at build time changes no output, and a missing or damaged cache falls back to compiling", () => {
     const file = join(ROOT, "examples", "demo", "manifests", "payments", "helm-rendered.yaml");
     const chunks = join(OUT, "chunks");
