@@ -139,6 +139,14 @@ export class ByteCapStream extends Transform {
 const CHUNK_BYTES = 64 * 1024;
 
 /**
+ * Bytes asked for by each asynchronous read of {@link openRegularChunks} (files past {@link SYNC_READ_BYTES}): the
+ * reader waits for each read's round trip through libuv's thread pool, and a 488 MiB snapshot in 64 KiB reads
+ * (7,800 of them) left a 100k-object scan's main thread idle for a seventh of its profile (contended;
+ * docs/benchmarks.md, Scale).
+ */
+const ASYNC_CHUNK_BYTES = 1024 * 1024;
+
+/**
  * Files up to this size (by fstat) are read by {@link openRegularChunks} with synchronous calls: a few
  * milliseconds of IO at most, against starting libuv's thread pool (four threads) and a round trip through it for
  * each call, which were most of a one-file scan's IO (callgrind, strace).
@@ -152,9 +160,9 @@ export interface RegularChunks extends AsyncIterable<Buffer> {
 }
 
 /**
- * A regular file's bytes in chunks of up to 64 KiB, read on demand, failing (`LIMIT`) once more than `maxBytes`
- * have been read: {@link openRegularStream}'s policy (regular files only, refused at open without blocking on a
- * FIFO; the cap; the budget) without a stream. The callback API of node:fs does the IO: a scan of one small file
+ * A regular file's bytes in chunks of up to 64 KiB (1 MiB past {@link SYNC_READ_BYTES}), read on demand, failing
+ * (`LIMIT`) once more than `maxBytes` have been read: {@link openRegularStream}'s policy (regular files only,
+ * refused at open without blocking on a FIFO; the cap; the budget) without a stream. The callback API of node:fs does the IO: a scan of one small file
  * then loads neither node:fs/promises (FileHandle) nor a file stream piped through a Transform, which together cost
  * more than the read itself (about 30 M instructions, callgrind). The open and the fstat are synchronous (O_NONBLOCK:
  * neither waits on a FIFO), and so are the reads of a file of up to {@link SYNC_READ_BYTES}: such a file is read
@@ -200,7 +208,7 @@ export async function openRegularChunks(path: string, opts: ReadCappedOptions): 
     try {
       for (;;) {
         // A new buffer each time: the reader may keep every chunk (a YAML file is read whole).
-        const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+        const buf = Buffer.allocUnsafe(small ? CHUNK_BYTES : ASYNC_CHUNK_BYTES);
         const n = await readChunk(buf);
         if (n === 0) return;
         // Past the cap even if fstat said less: a file may grow while it is read.
