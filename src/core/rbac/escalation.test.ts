@@ -75,6 +75,29 @@ describe("escalationPaths", () => {
       detail: "member of system:masters (privileged group authorizer, no RBAC needed)",
     });
     expect(out[1]?.steps[0]?.binding).toEqual({ apiVersion: RB, kind: "ClusterRoleBinding", name: "m" });
+    // The texts of edges into a subject are made from the subject when a path takes them.
+    expect(out.map((p) => p.steps[0]?.detail)).toEqual([
+      "impersonate serviceaccount kube-system/boss",
+      "impersonate group system:masters",
+      ADMIN_GRANT,
+    ]);
+  });
+
+  it("impersonating a user or a group that holds cluster-admin names them in the step", () => {
+    const out = paths([
+      ...base,
+      clusterRoleBinding("root", "admin", ["User:root", "Group:ops"]),
+      clusterRole("imp-root", [rule("impersonate", "", "users", "root")]),
+      clusterRole("imp-ops", [
+        rule("impersonate", "", "groups", "ops"),
+        rule("impersonate", "", "serviceaccounts", "nobody"),
+      ]),
+      clusterRoleBinding("r", "imp-root", ["User:eve"]),
+      clusterRoleBinding("o", "imp-ops", ["User:oscar"]),
+    ]);
+    const first = Object.fromEntries(out.map((p) => [p.subject.name, p.steps[0]?.detail]));
+    expect(first.eve).toBe("impersonate user root");
+    expect(first.oscar).toBe("impersonate group ops");
   });
 
   it("impersonating a group needs impersonate on some user or ServiceAccount too", () => {

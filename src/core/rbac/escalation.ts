@@ -106,13 +106,28 @@ interface Node {
 interface Edge {
   to: string;
   mechanism: EscalationMechanism;
+  /** The edge's text, or its first words when {@link Edge.named} completes it. */
   detail: string;
   /** Set on the per-namespace edges (hundreds of thousands at 10k bindings): the detail ends "in namespace NS". */
   ns?: string;
+  /**
+   * Set on the edges into a subject (a ServiceAccount's token, impersonation, a hub's accounts): the detail ends
+   * with the target subject's name ("name") or namespace/name ("namespaced"). Edges into every account of a
+   * namespace are most of a large cluster's graph (issue: scale; 1M objects: hundreds of thousands of edges), and
+   * only the few on a path are ever read: their texts are made then, not one string per edge.
+   */
+  named?: "name" | "namespaced";
 }
 
-/** The text of an edge, built only for the edges on a path. */
-const edgeDetail = (e: Edge): string => (e.ns === undefined ? e.detail : `${e.detail} in namespace ${e.ns}`);
+/** The text of an edge into `target`, built only for the edges on a path. */
+const edgeDetail = (e: Edge, target: Node): string => {
+  let text = e.detail;
+  if (e.named !== undefined) {
+    const s = target.subject as Subject;
+    text += e.named === "name" ? ` ${s.name}` : ` ${s.namespace ?? ""}/${s.name}`;
+  }
+  return e.ns === undefined ? text : `${text} in namespace ${e.ns}`;
+};
 
 export const WORKLOADS: readonly [string, string][] = [
   ["", "pods"],
@@ -490,7 +505,8 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
         [...(saByNs.get(ns) ?? [])].sort(cmp).map((sa) => ({
           to: saNode(ns, sa).id,
           mechanism: "create-pod-as-sa" as const,
-          detail: `run a pod with serviceAccountName ${sa}`,
+          detail: "run a pod with serviceAccountName",
+          named: "name" as const,
         })),
       );
     if (nodes.has(id)) podsHubs.set(ns, h);
@@ -508,7 +524,8 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
         [...(idx.runningServiceAccounts.get(ns) ?? [])].sort(cmp).map((sa) => ({
           to: saNode(ns, sa).id,
           mechanism: "exec-into-pod" as const,
-          detail: `use the token mounted in a pod running as ${sa}`,
+          detail: "use the token mounted in a pod running as",
+          named: "name" as const,
         })),
       );
     if (nodes.has(id)) execHubs.set(ns, h);
@@ -655,7 +672,8 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
             out.push({
               to: saNode(ns, sa).id,
               mechanism: "create-token",
-              detail: `create serviceaccounts/token for ${ns}/${sa}`,
+              detail: "create serviceaccounts/token for",
+              named: "namespaced",
             });
       }
     const secretGet: RequestAttributes = { verb: "get", apiGroup: "", resource: "secrets" };
@@ -705,14 +723,16 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
           out.push({
             to: subjectNode({ kind: "User", name: u }).id,
             mechanism: "impersonate",
-            detail: `impersonate user ${u}`,
+            detail: "impersonate user",
+            named: "name",
           });
       for (const gr of sortedGroups)
         if (actsAsSomeone && grantsAllow(impGrants, { ...imp("groups"), name: gr }))
           out.push({
             to: subjectNode({ kind: "Group", name: gr }).id,
             mechanism: "impersonate",
-            detail: `impersonate group ${gr}`,
+            detail: "impersonate group",
+            named: "name",
           });
       const impNs = grantNamespaces(impGrants);
       for (const { ns, names } of serviceAccountsByNs()) {
@@ -722,7 +742,8 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
             out.push({
               to: saNode(ns, sa).id,
               mechanism: "impersonate",
-              detail: `impersonate serviceaccount ${ns}/${sa}`,
+              detail: "impersonate serviceaccount",
+              named: "namespaced",
             });
       }
     }
@@ -926,7 +947,7 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
         if (pending)
           steps.push(
             withBinding(
-              { mechanism: pending.mechanism, detail: edgeDetail(pending), to: node.label },
+              { mechanism: pending.mechanism, detail: edgeDetail(pending, node), to: node.label },
               pendingFrom,
             ),
           );
@@ -943,7 +964,7 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
           withBinding(
             {
               mechanism: pending.mechanism,
-              detail: `${edgeDetail(pending)}; ${edgeDetail(e)}`,
+              detail: `${edgeDetail(pending, nodes.get(pending.to)!)}; ${edgeDetail(e, target)}`,
               to: target.label,
             },
             pendingFrom,
@@ -951,7 +972,9 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
         );
         pending = undefined;
       } else
-        steps.push(withBinding({ mechanism: e.mechanism, detail: edgeDetail(e), to: target.label }, node));
+        steps.push(
+          withBinding({ mechanism: e.mechanism, detail: edgeDetail(e, target), to: target.label }, node),
+        );
       cur = e.to;
     }
     const path: EscalationPath = { subject: s, steps };
