@@ -46,6 +46,20 @@ export interface PodClass {
 /** A peer set: either everything (all pods and all external ranges) or explicit classes and ranges. */
 export type PeerSet = { all: true } | { all: false; classes: readonly number[]; ranges: readonly number[] };
 
+/** A rule of a policy, as it applies to the classes the policy selects. */
+export interface RuleOf {
+  rule: PolicyRule;
+  policy: ParsedPolicy;
+}
+
+/**
+ * The model of a large cluster is built for every scan and held through the NetworkPolicy phase (issue: scale: at
+ * 1M objects it was a few hundred MiB on top of the inventory): what most classes have none of (named ports, rules,
+ * pod addresses) is one shared empty value, not one per class or workload.
+ */
+const NO_NAMED_PORTS: ReadonlyMap<string, readonly number[]> = new Map();
+const NO_RULES: readonly RuleOf[] = Object.freeze([]);
+
 /** The analysis model shared by connectivity and findings. */
 export interface NetpolModel {
   classes: PodClass[];
@@ -57,8 +71,8 @@ export interface NetpolModel {
   /** Per class: whether some policy isolates it for ingress / egress, and the rules that apply. */
   ingressIsolated: boolean[];
   egressIsolated: boolean[];
-  ingressRules: { rule: PolicyRule; policy: ParsedPolicy }[][];
-  egressRules: { rule: PolicyRule; policy: ParsedPolicy }[][];
+  ingressRules: readonly (readonly RuleOf[])[];
+  egressRules: readonly (readonly RuleOf[])[];
   /** Disjoint external address ranges induced by every ipBlock cidr and except (both families, full cover). */
   ranges: IpRange[];
   /** Workloads left out (hostNetwork), with coverage entries. */
@@ -83,8 +97,8 @@ function isHostNetwork(w: Workload): boolean {
 }
 
 /** Named ports of a workload's pods: regular containers and restartable init containers (native sidecars). */
-function namedPortsOf(w: Workload): Map<string, number[]> {
-  const out = new Map<string, number[]>();
+function namedPortsOf(w: Workload): ReadonlyMap<string, readonly number[]> {
+  let out: Map<string, number[]> | undefined;
   for (const c of w.containers) {
     const spec = c.spec as unknown as Record<string, unknown>;
     if (c.type === "ephemeralContainer") continue; // ephemeral containers may not declare ports
@@ -94,11 +108,13 @@ function namedPortsOf(w: Workload): Map<string, number[]> {
       if (!isRecord(p) || typeof p.name !== "string" || typeof p.containerPort !== "number") continue;
       const proto = typeof p.protocol === "string" ? p.protocol : "TCP";
       const key = `${proto}/${p.name}`;
+      out ??= new Map();
       const list = out.get(key) ?? [];
       if (!list.includes(p.containerPort)) list.push(p.containerPort);
       out.set(key, list);
     }
   }
+  if (out === undefined) return NO_NAMED_PORTS;
   for (const l of out.values()) l.sort((a, b) => a - b);
   return out;
 }
@@ -244,9 +260,24 @@ export function buildModel(inv: Inventory, options: IpBlockPodOptions = {}): Net
   // Selection, cached per (namespace, selector).
   // Selection, cached per (namespace, selector) and narrowed by an inverted index of `key=value` labels per
   // namespace: a matchLabels requirement can only match classes carrying that exact label.
+  // Only the label keys some policy's pod selector requires are indexed: a large cluster's pods carry many labels
+  // no policy names (pod-template-hash, chart, version), and the index is held through the whole NetworkPolicy
+  // phase (issue: scale: it was the largest part of the model).
+  const selectorKeys = new Set<string>();
+  const addKeys = (sel: Selector | undefined): void => {
+    if (sel) for (const [k] of sel.matchLabels) selectorKeys.add(k);
+  };
+  for (const p of policies) {
+    addKeys(p.podSelector);
+    for (const rules of [p.ingress, p.egress])
+      for (const rule of rules)
+        if (rule.peers !== "all")
+          for (const peer of rule.peers) if (peer.kind === "pods") addKeys(peer.podSelector);
+  }
   const labelIndex = new Map<string, PodClass[]>();
   for (const c of classes)
     for (const [k, v] of Object.entries(c.labels)) {
+      if (!selectorKeys.has(k)) continue;
       const key = `${c.namespace}\u0000${k}=${v}`;
       const list = labelIndex.get(key);
       if (list) list.push(c);
@@ -259,6 +290,7 @@ export function buildModel(inv: Inventory, options: IpBlockPodOptions = {}): Net
     if (!hit) {
       let list: readonly PodClass[] = classesByNamespace.get(ns) ?? [];
       for (const [k, v] of sel.matchLabels) {
+        if (!selectorKeys.has(k)) continue;
         const narrowed = labelIndex.get(`${ns}\u0000${k}=${v}`) ?? [];
         if (narrowed.length < list.length) list = narrowed;
       }
@@ -270,23 +302,45 @@ export function buildModel(inv: Inventory, options: IpBlockPodOptions = {}): Net
   const n = classes.length;
   const ingressIsolated = new Array<boolean>(n).fill(false);
   const egressIsolated = new Array<boolean>(n).fill(false);
-  const ingressRules: NetpolModel["ingressRules"] = Array.from({ length: n }, () => []);
-  const egressRules: NetpolModel["egressRules"] = Array.from({ length: n }, () => []);
+  // Per class, the rules of the policies selecting it: a class no policy selects shares one empty list, and a
+  // policy's rules are made into RuleOf once, shared by every class it selects.
+  const ingressRules = new Array<readonly RuleOf[]>(n).fill(NO_RULES);
+  const egressRules = new Array<readonly RuleOf[]>(n).fill(NO_RULES);
+  // A class selected by one policy holds that policy's list itself; a second policy gives it a list of its own.
+  const ownList = new Uint8Array(2 * n);
+  const addRules = (
+    lists: (readonly RuleOf[])[],
+    id: number,
+    rules: readonly RuleOf[],
+    own: number,
+  ): void => {
+    if (rules.length === 0) return;
+    const list = lists[id] ?? NO_RULES;
+    if (list === NO_RULES) lists[id] = rules;
+    else if (ownList[own] === 0) {
+      lists[id] = [...list, ...rules];
+      ownList[own] = 1;
+    } else appendAll(list as RuleOf[], rules);
+  };
   const selected: number[][] = [];
   for (const p of policies) {
     // A policy selects pods in ITS OWN namespace only (NetworkPolicySpec.podSelector).
     const ids = selectIn(p.namespace, p.podSelector);
     selected.push(ids);
+    const ingress: readonly RuleOf[] = p.isolates.ingress
+      ? p.ingress.map((rule) => ({ rule, policy: p }))
+      : [];
+    const egress: readonly RuleOf[] = p.isolates.egress ? p.egress.map((rule) => ({ rule, policy: p })) : [];
     for (const id of ids) {
       // "A pod is isolated for ingress if there is any NetworkPolicy that both selects the pod and has Ingress in
       // its policyTypes" (concepts: The Two Sorts of Pod Isolation); allowed traffic is the union of the rules.
       if (p.isolates.ingress) {
         ingressIsolated[id] = true;
-        for (const rule of p.ingress) ingressRules[id]?.push({ rule, policy: p });
+        addRules(ingressRules, id, ingress, 2 * id);
       }
       if (p.isolates.egress) {
         egressIsolated[id] = true;
-        for (const rule of p.egress) egressRules[id]?.push({ rule, policy: p });
+        addRules(egressRules, id, egress, 2 * id + 1);
       }
     }
   }

@@ -85,11 +85,13 @@ function podStatusAddresses(pod: KObject, out: Map<string, IpRange>): void {
   if (Array.isArray(status.podIPs)) for (const p of status.podIPs.slice(0, 8)) if (isRecord(p)) add(p.ip);
 }
 
+const NO_ADDRESSES: readonly IpRange[] = Object.freeze([]);
+
 /**
  * Addresses seen on a workload's running pods (a bare Pod is its own pod), sorted, at most
  * {@link MAX_POD_ADDRESSES}; `truncated` says the budget was hit.
  */
-export function observedPodAddresses(w: Workload): { addresses: IpRange[]; truncated: boolean } {
+export function observedPodAddresses(w: Workload): { addresses: readonly IpRange[]; truncated: boolean } {
   const found = new Map<string, IpRange>();
   const pods = w.kind === "Pod" ? [w.object, ...w.pods] : w.pods;
   let truncated = false;
@@ -100,6 +102,8 @@ export function observedPodAddresses(w: Workload): { addresses: IpRange[]; trunc
     }
     podStatusAddresses(p, found);
   }
+  // Most workloads of a large snapshot have no pod status to read: one shared empty list for them all.
+  if (found.size === 0) return { addresses: NO_ADDRESSES, truncated };
   const addresses = [...found.values()].sort(
     (a, b) => a.family - b.family || compareAddresses(a.start, b.start),
   );
