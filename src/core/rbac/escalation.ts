@@ -101,6 +101,11 @@ interface Node {
   hub?: boolean;
   admin: boolean;
   adminDetail?: string;
+  /**
+   * The edges into this subject that are the same whoever takes them (minting its token, impersonating it), made
+   * once and shared: identities allowed these on every ServiceAccount were most of a large graph's edges.
+   */
+  into?: Partial<Record<EscalationMechanism, Edge>>;
 }
 
 interface Edge {
@@ -117,6 +122,22 @@ interface Edge {
    * only the few on a path are ever read: their texts are made then, not one string per edge.
    */
   named?: "name" | "namespaced";
+}
+
+/** The edge of `mechanism` into subject node `to` whose text is `detail` and the subject's name, shared. */
+function intoSubject(
+  to: Node,
+  mechanism: EscalationMechanism,
+  detail: string,
+  named: "name" | "namespaced",
+): Edge {
+  to.into ??= {};
+  let e = to.into[mechanism];
+  if (e === undefined) {
+    e = { to: to.id, mechanism, detail, named };
+    to.into[mechanism] = e;
+  }
+  return e;
 }
 
 /** The text of an edge into `target`, built only for the edges on a path. */
@@ -669,12 +690,9 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
         if (tokenNs !== undefined && !tokenNs.has(ns)) continue;
         for (const sa of names)
           if (grantsAllow(tokenGrants, { ...tokenReq, name: sa, namespace: ns }))
-            out.push({
-              to: saNode(ns, sa).id,
-              mechanism: "create-token",
-              detail: "create serviceaccounts/token for",
-              named: "namespaced",
-            });
+            out.push(
+              intoSubject(saNode(ns, sa), "create-token", "create serviceaccounts/token for", "namespaced"),
+            );
       }
     const secretGet: RequestAttributes = { verb: "get", apiGroup: "", resource: "secrets" };
     const secretList: RequestAttributes = { verb: "list", apiGroup: "", resource: "secrets" };
@@ -720,31 +738,20 @@ export function escalationPaths(idx: RbacIndex, opts: EscalationOptions = {}): E
         });
       for (const u of sortedUsers)
         if (grantsAllow(impGrants, { ...imp("users"), name: u }))
-          out.push({
-            to: subjectNode({ kind: "User", name: u }).id,
-            mechanism: "impersonate",
-            detail: "impersonate user",
-            named: "name",
-          });
+          out.push(
+            intoSubject(subjectNode({ kind: "User", name: u }), "impersonate", "impersonate user", "name"),
+          );
       for (const gr of sortedGroups)
         if (actsAsSomeone && grantsAllow(impGrants, { ...imp("groups"), name: gr }))
-          out.push({
-            to: subjectNode({ kind: "Group", name: gr }).id,
-            mechanism: "impersonate",
-            detail: "impersonate group",
-            named: "name",
-          });
+          out.push(
+            intoSubject(subjectNode({ kind: "Group", name: gr }), "impersonate", "impersonate group", "name"),
+          );
       const impNs = grantNamespaces(impGrants);
       for (const { ns, names } of serviceAccountsByNs()) {
         if (impNs !== undefined && !impNs.has(ns)) continue;
         for (const sa of names)
           if (grantsAllow(impGrants, { ...imp("serviceaccounts"), name: sa, namespace: ns }))
-            out.push({
-              to: saNode(ns, sa).id,
-              mechanism: "impersonate",
-              detail: "impersonate serviceaccount",
-              named: "namespaced",
-            });
+            out.push(intoSubject(saNode(ns, sa), "impersonate", "impersonate serviceaccount", "namespaced"));
       }
     }
     // bind: BindingAuthorized checks `bind` on the role in the binding's namespace ("" for a ClusterRoleBinding)
