@@ -219,7 +219,7 @@ export function netpolFindings(
       ),
     );
   const overlapCache = new Map<string, string[]>();
-  const withAddresses = [...m.observed].filter(([, a]) => a.length > 0);
+  const withAddresses = [...m.observed];
   /** What of the pod network an ipBlock matches: pod CIDRs by their text, then workloads with matching pod IPs. */
   const podOverlap = (peer: Extract<Peer, { kind: "ipBlock" }>): string[] => {
     let hit = overlapCache.get(peer.text);

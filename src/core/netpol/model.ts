@@ -81,7 +81,10 @@ export interface NetpolModel {
   ipBlockMatchesPods: boolean;
   /** Valid pod CIDRs of the options. */
   podCidrs: readonly PodCidr[];
-  /** Pod IPs seen in the inventory, per analysed workload (hostNetwork workloads are not analysed). */
+  /**
+   * Pod IPs seen in the inventory, per analysed workload that has any (hostNetwork workloads are not analysed; most
+   * workloads of a large snapshot have no pod status, and the map is held through the NetworkPolicy phase).
+   */
   observed: ReadonlyMap<Workload, readonly IpRange[]>;
   /** Analysed workloads with no known pod address (no observed pod IP and no pod CIDR), as `Kind ns/name`. */
   unknownAddress: readonly string[];
@@ -217,7 +220,7 @@ export function buildModel(inv: Inventory, options: IpBlockPodOptions = {}): Net
     }
     if (!namespaceLabels.has(ns)) namespaceLabels.set(ns, { [NAMESPACE_NAME_LABEL]: ns });
     const seen = observedPodAddresses(w);
-    observed.set(w, seen.addresses);
+    if (seen.addresses.length > 0) observed.set(w, seen.addresses);
     if (seen.truncated) truncatedAddress.push(`${w.ref.kind} ${ns}/${w.ref.name}`);
     if (seen.addresses.length === 0 && podCidrRanges.length === 0)
       unknownAddress.push(`${w.ref.kind} ${ns}/${w.ref.name}`);
@@ -257,7 +260,6 @@ export function buildModel(inv: Inventory, options: IpBlockPodOptions = {}): Net
   // Per ipBlock (in ipBlockMatchesPods mode): the classes whose pods may hold an address it matches.
   const blockClassIds: number[][] = blockList.map(() => []);
   for (const [id, blocks] of classBlocks) for (const b of blocks) blockClassIds[b]?.push(id);
-  // Selection, cached per (namespace, selector).
   // Selection, cached per (namespace, selector) and narrowed by an inverted index of `key=value` labels per
   // namespace: a matchLabels requirement can only match classes carrying that exact label.
   // Only the label keys some policy's pod selector requires are indexed: a large cluster's pods carry many labels
