@@ -26,6 +26,7 @@ import {
   type Workload,
   type WorkloadKind,
 } from "./model.js";
+import { RefMap, UidMap } from "./ref-map.js";
 import { type ValueSharing, valueSharing } from "./share.js";
 
 /** Pod spec location per workload kind (from the one table of workload kinds in core/k8s). */
@@ -469,11 +470,18 @@ function shareParts(obj: KObject, sharing: ValueSharing): void {
   }
 }
 
-/** The owner a member is grouped under: its owner reference's key and uid, in the member's cluster and namespace. */
-function memberOwner(o: KObject): { key: string; uid: string } | undefined {
+/** The owner reference a member is grouped under (in the member's cluster and namespace), if any. */
+function memberOwnerRef(o: KObject): { kind: string; name: string; uid?: string } | undefined {
   if (!COMPACT_AT_LOAD.has(o.ref.kind)) return undefined;
   const ref = primaryOwnerRef(o.ownerReferences);
   if (!ref || !isGroupingOwner(ref)) return undefined;
+  return ref;
+}
+
+/** The owner a member is grouped under: its owner reference's key and uid, in the member's cluster and namespace. */
+function memberOwner(o: KObject): { key: string; uid: string } | undefined {
+  const ref = memberOwnerRef(o);
+  if (ref === undefined) return undefined;
   return { key: keyOf(o.cluster, o.ref.namespace, ref.kind, ref.name), uid: ref.uid ?? "" };
 }
 
@@ -494,22 +502,24 @@ class EarlyCompaction {
   /** Per owner key not read yet: its member groups in {@link best}. */
   private readonly groupsOf = new Map<string, string[]>();
   /**
-   * Owner keys read (of the kinds that group members: not Pods, so a few per workload). Every group naming one of
-   * them has lost its template: its best member was compacted when the owner was read, or on arrival.
+   * Owners read (of the kinds that group members: not Pods, so a few per workload). Every group naming one of
+   * them has lost its template: its best member was compacted when the owner was read, or on arrival. Held for
+   * the whole load: no key string per owner ({@link RefMap}).
    */
-  private readonly owners = new Set<string>();
+  private readonly owners = new RefMap<true>();
   readonly compacted = new Set<KObject>();
 
   constructor(private readonly scanOnly: boolean) {}
 
   add(o: KObject): void {
     this.ownerRead(o);
-    const owner = memberOwner(o);
-    if (owner === undefined) return;
-    if (this.owners.has(owner.key)) {
+    const ref = memberOwnerRef(o);
+    if (ref === undefined) return;
+    if (this.owners.has(o.cluster, o.ref.namespace, ref.kind, ref.name)) {
       this.compact(o);
       return;
     }
+    const owner = memberOwner(o) as { key: string; uid: string };
     const group = `${owner.key}\u0000${owner.uid}`;
     const best = this.best.get(group);
     if (hasPodSpec(o) && (best === undefined || representativeOrder(o, best) < 0)) {
@@ -526,8 +536,9 @@ class EarlyCompaction {
   /** `o` may own members: those read before it no longer keep a template for it (see the class comment). */
   private ownerRead(o: KObject): void {
     if (!isGroupingOwner(o.ref)) return;
+    this.owners.set(o.cluster, o.ref.namespace, o.ref.kind, o.ref.name, true);
+    if (this.groupsOf.size === 0) return;
     const key = keyOf(o.cluster, o.ref.namespace, o.ref.kind, o.ref.name);
-    this.owners.add(key);
     const groups = this.groupsOf.get(key);
     if (groups === undefined) return;
     this.groupsOf.delete(key);
@@ -553,8 +564,9 @@ class EarlyCompaction {
     let set: Set<KObject> | undefined;
     for (const m of members) {
       if (!this.compacted.has(m)) continue;
+      const ref = memberOwnerRef(m) as { kind: string; name: string };
+      if (this.owners.has(m.cluster, m.ref.namespace, ref.kind, ref.name)) return false;
       const owner = memberOwner(m) as { key: string; uid: string };
-      if (this.owners.has(owner.key)) return false;
       set ??= new Set(members);
       const best = this.best.get(`${owner.key}\u0000${owner.uid}`);
       if (best !== undefined && !set.has(best)) return false;
@@ -590,11 +602,11 @@ function resolveWorkloads(
   early: EarlyCompaction | undefined,
   scanOnly = false,
 ): boolean {
-  const byKey = new Map<string, KObject>();
-  const byUid = new Map<string, KObject>();
+  const byKey = new RefMap<KObject>();
+  const byUid = new UidMap<KObject>();
   for (const c of candidates) {
-    byKey.set(keyOf(c.cluster, c.ref.namespace, c.ref.kind, c.ref.name), c);
-    if (c.uid) byUid.set(`${c.cluster ?? ""}\u0000${c.uid}`, c);
+    byKey.set(c.cluster, c.ref.namespace, c.ref.kind, c.ref.name, c);
+    if (c.uid) byUid.set(c.cluster, c.uid, c);
   }
   const { adoptedBy, templateOf, unresolved } = resolveWorkloadRefs(candidates, byKey);
   // The controller reference wins; without one, the first reference (as the garbage collector's owner walk does).
@@ -606,10 +618,10 @@ function resolveWorkloads(
     const ref = ownerRefOf(o);
     if (!ref) return undefined;
     if (ref.uid) {
-      const u = byUid.get(`${o.cluster ?? ""}\u0000${ref.uid}`);
+      const u = byUid.get(o.cluster, ref.uid);
       if (u) return u;
     }
-    return byKey.get(keyOf(o.cluster, o.ref.namespace, ref.kind, ref.name));
+    return byKey.get(o.cluster, o.ref.namespace, ref.kind, ref.name);
   };
   // Owner chains are short in practice (Pod -> ReplicaSet -> Deployment, Pod -> Job -> CronJob). A cycle in
   // ownerReferences (hand-written or hostile manifests) must not make every member someone else's child, or
@@ -640,11 +652,14 @@ function resolveWorkloads(
   };
   const absent = new Map<string, AbsentOwner>();
   const order: (KObject | AbsentOwner)[] = [];
-  const children: [KObject, KObject][] = [];
+  // Each member and the top of its owner chain, as two lists (a pair per member was an array each: 600k at 1M).
+  const childObjs: KObject[] = [];
+  const childTops: KObject[] = [];
   for (const c of candidates) {
     const top = rootOf(c);
     if (top !== c) {
-      children.push([c, top]);
+      childObjs.push(c);
+      childTops.push(top);
       continue;
     }
     const owner = absentOwnerOf(c);
@@ -670,7 +685,9 @@ function resolveWorkloads(
   // present, carry the template the Rollout runs.
   let same = true;
   const memberTemplate = (top: KObject): KObject | undefined => {
-    const members = children.filter(([, t]) => t === top).map(([c]) => c);
+    const members: KObject[] = [];
+    for (let i = 0; i < childTops.length; i++)
+      if (childTops[i] === top) members.push(childObjs[i] as KObject);
     const rep = representativeOf(members);
     if (early && !early.sameChoice(members, rep)) same = false;
     return rep;
@@ -702,8 +719,9 @@ function resolveWorkloads(
       if (w) workloads.set(entry, w);
     }
   }
-  for (const [c, top] of children) {
-    const w = workloads.get(top);
+  for (let i = 0; i < childObjs.length; i++) {
+    const c = childObjs[i] as KObject;
+    const w = workloads.get(childTops[i] as KObject);
     if (!w) continue;
     w.owned.push(c.ref);
     if (c.ref.kind === "Pod") w.pods.push(c);
@@ -718,7 +736,8 @@ function resolveWorkloads(
       else compactMemberObject(o, scanOnly);
     };
     const members: KObject[] = [];
-    for (const [c, top] of children) if (workloads.has(top)) members.push(c);
+    for (let i = 0; i < childObjs.length; i++)
+      if (workloads.has(childTops[i] as KObject)) members.push(childObjs[i] as KObject);
     // Members of an absent owner (the keys that are not the workload's own object).
     for (const [m, w] of workloads) if (m.ref !== w.ref) members.push(m);
     for (const m of members) compact(m);
@@ -920,7 +939,7 @@ function pick(v: unknown, keys: readonly string[]): unknown {
  */
 function resolveWorkloadRefs(
   candidates: readonly KObject[],
-  byKey: ReadonlyMap<string, KObject>,
+  byKey: RefMap<KObject>,
 ): { adoptedBy: Map<KObject, KObject>; templateOf: Map<KObject, KObject>; unresolved: Map<KObject, string> } {
   const adoptedBy = new Map<KObject, KObject>();
   const templateOf = new Map<KObject, KObject>();
@@ -934,7 +953,7 @@ function resolveWorkloadRefs(
     const name = asString(spec.workloadRef.name) ?? "";
     const target =
       kind === "Deployment" && name !== ""
-        ? byKey.get(keyOf(c.cluster, c.ref.namespace, "Deployment", name))
+        ? byKey.get(c.cluster, c.ref.namespace, "Deployment", name)
         : undefined;
     if (target && !adoptedBy.has(target)) {
       adoptedBy.set(target, c);
