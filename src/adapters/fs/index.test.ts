@@ -142,7 +142,7 @@ describe("openRegularChunks", () => {
   it("reads a file of up to 1 MiB without asynchronous calls in 64 KiB chunks, and a larger one with them in 1 MiB chunks", async () => {
     for (const [name, size, async, lengths] of [
       ["sync-read", 1 << 20, false, Array(16).fill(65536)],
-      ["async-read", (1 << 20) + 1, true, [1 << 20, 1]],
+      ["async-read", (1 << 20) + 1, true, [...Array(4).fill(1 << 18), 1]],
     ] as const) {
       const p = join(dir, name);
       const data = Buffer.alloc(size);

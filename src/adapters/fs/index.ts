@@ -142,9 +142,12 @@ const CHUNK_BYTES = 64 * 1024;
  * Bytes asked for by each asynchronous read of {@link openRegularChunks} (files past {@link SYNC_READ_BYTES}): the
  * reader waits for each read's round trip through libuv's thread pool, and a 488 MiB snapshot in 64 KiB reads
  * (7,800 of them) left a 100k-object scan's main thread idle for a seventh of its profile (contended;
- * docs/benchmarks.md, Scale).
+ * docs/benchmarks.md, Scale). Not 1 MiB: a chunk lives while its elements are parsed, long enough to be promoted
+ * to the old generation with its bytes, and V8 counts those as old-generation memory: a 300k-object scan made 123
+ * full collections with 1 MiB chunks, 80 with 64 KiB and 81 with 256 KiB, and at 1M objects 1 MiB chunks cost
+ * about 30% more CPU (377 s against 287 s).
  */
-const ASYNC_CHUNK_BYTES = 1024 * 1024;
+const ASYNC_CHUNK_BYTES = 256 * 1024;
 
 /**
  * Files up to this size (by fstat) are read by {@link openRegularChunks} with synchronous calls: a few
@@ -160,7 +163,7 @@ export interface RegularChunks extends AsyncIterable<Buffer> {
 }
 
 /**
- * A regular file's bytes in chunks of up to 64 KiB (1 MiB past {@link SYNC_READ_BYTES}), read on demand, failing
+ * A regular file's bytes in chunks of up to 64 KiB (256 KiB past {@link SYNC_READ_BYTES}), read on demand, failing
  * (`LIMIT`) once more than `maxBytes` have been read: {@link openRegularStream}'s policy (regular files only,
  * refused at open without blocking on a FIFO; the cap; the budget) without a stream. The callback API of node:fs does the IO: a scan of one small file
  * then loads neither node:fs/promises (FileHandle) nor a file stream piped through a Transform, which together cost
