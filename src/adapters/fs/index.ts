@@ -1,14 +1,4 @@
-import {
-  close,
-  closeSync,
-  constants,
-  fstatSync,
-  openSync,
-  promises,
-  read,
-  readSync,
-  type Stats,
-} from "node:fs";
+import { closeSync, constants, fstatSync, openSync, promises, read, readSync, type Stats } from "node:fs";
 import { type Readable, Transform, type TransformCallback } from "node:stream";
 import type { Budget } from "../../core/budget/index.js";
 import { BudgetExceeded } from "../../core/budget/index.js";
@@ -165,12 +155,12 @@ export interface RegularChunks extends AsyncIterable<Buffer> {
 /**
  * A regular file's bytes in chunks of up to 64 KiB (256 KiB past {@link SYNC_READ_BYTES}), read on demand, failing
  * (`LIMIT`) once more than `maxBytes` have been read: {@link openRegularStream}'s policy (regular files only,
- * refused at open without blocking on a FIFO; the cap; the budget) without a stream. The callback API of node:fs does the IO: a scan of one small file
- * then loads neither node:fs/promises (FileHandle) nor a file stream piped through a Transform, which together cost
- * more than the read itself (about 30 M instructions, callgrind). The open and the fstat are synchronous (O_NONBLOCK:
- * neither waits on a FIFO), and so are the reads of a file of up to {@link SYNC_READ_BYTES}: such a file is read
- * without the thread pool. Larger files are read asynchronously, so a long read leaves the event loop free between
- * chunks. Iterate it once.
+ * refused at open without blocking on a FIFO; the cap; the budget) without a stream. The callback API of node:fs
+ * does the IO: a scan of one small file then loads neither node:fs/promises (FileHandle) nor a file stream piped
+ * through a Transform, which together cost more than the read itself (about 30 M instructions, callgrind). The open,
+ * the fstat and the close are synchronous (O_NONBLOCK: none waits on a FIFO), and so are the reads of a file of up
+ * to {@link SYNC_READ_BYTES}: such a file is read without the thread pool. Larger files are read asynchronously,
+ * so a long read leaves the event loop free between chunks. Iterate it once.
  */
 export async function openRegularChunks(path: string, opts: ReadCappedOptions): Promise<RegularChunks> {
   const what = opts.what ?? "file";
@@ -182,13 +172,12 @@ export async function openRegularChunks(path: string, opts: ReadCappedOptions): 
   }
   let closed: Promise<void> | undefined;
   let small = false;
+  // close(2) of a regular file does not wait on the device: synchronous, as the open, whatever the file's size.
   const closeFd = (): Promise<void> =>
-    (closed ??= small
-      ? new Promise<void>((res) => {
-          closeSync(fd);
-          res();
-        })
-      : new Promise<void>((res, rej) => close(fd, (e) => (e ? rej(e) : res()))));
+    (closed ??= new Promise<void>((res) => {
+      closeSync(fd);
+      res();
+    }));
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw notRegular(st, path, what);
@@ -196,7 +185,6 @@ export async function openRegularChunks(path: string, opts: ReadCappedOptions): 
       throw new BudgetExceeded(`${what} ${path}`, "bytes", opts.maxBytes, { file: path });
     small = st.size <= SYNC_READ_BYTES;
   } catch (e) {
-    small = true;
     await closeFd();
     throw e;
   }

@@ -478,11 +478,16 @@ function memberOwnerRef(o: KObject): { kind: string; name: string; uid?: string 
   return ref;
 }
 
-/** The owner a member is grouped under: its owner reference's key and uid, in the member's cluster and namespace. */
-function memberOwner(o: KObject): { key: string; uid: string } | undefined {
-  const ref = memberOwnerRef(o);
-  if (ref === undefined) return undefined;
-  return { key: keyOf(o.cluster, o.ref.namespace, ref.kind, ref.name), uid: ref.uid ?? "" };
+/**
+ * The key of the owner member `o`'s reference `ref` names (in the member's cluster and namespace), and of the member
+ * group of that reference (the key and its uid).
+ */
+function ownerKeys(
+  o: KObject,
+  ref: { kind: string; name: string; uid?: string },
+): { key: string; group: string } {
+  const key = keyOf(o.cluster, o.ref.namespace, ref.kind, ref.name);
+  return { key, group: `${key}\u0000${ref.uid ?? ""}` };
 }
 
 /**
@@ -519,15 +524,14 @@ class EarlyCompaction {
       this.compact(o);
       return;
     }
-    const owner = memberOwner(o) as { key: string; uid: string };
-    const group = `${owner.key}\u0000${owner.uid}`;
+    const { key, group } = ownerKeys(o, ref);
     const best = this.best.get(group);
     if (hasPodSpec(o) && (best === undefined || representativeOrder(o, best) < 0)) {
       this.best.set(group, o);
       if (best !== undefined) this.compact(best);
       else {
-        const groups = this.groupsOf.get(owner.key);
-        if (groups === undefined) this.groupsOf.set(owner.key, [group]);
+        const groups = this.groupsOf.get(key);
+        if (groups === undefined) this.groupsOf.set(key, [group]);
         else groups.push(group);
       }
     } else this.compact(o);
@@ -564,11 +568,10 @@ class EarlyCompaction {
     let set: Set<KObject> | undefined;
     for (const m of members) {
       if (!this.compacted.has(m)) continue;
-      const ref = memberOwnerRef(m) as { kind: string; name: string };
+      const ref = memberOwnerRef(m) as { kind: string; name: string; uid?: string };
       if (this.owners.has(m.cluster, m.ref.namespace, ref.kind, ref.name)) return false;
-      const owner = memberOwner(m) as { key: string; uid: string };
       set ??= new Set(members);
-      const best = this.best.get(`${owner.key}\u0000${owner.uid}`);
+      const best = this.best.get(ownerKeys(m, ref).group);
       if (best !== undefined && !set.has(best)) return false;
     }
     return true;
