@@ -1,7 +1,6 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { createRequire } from "node:module";
 import { join } from "node:path";
-import { StringDecoder } from "node:string_decoder";
 import type { Finding } from "../../core/findings/index.js";
 import type { FindingRunStore } from "../../core/scan/index.js";
 
@@ -12,6 +11,14 @@ const READ_CHUNK = 128 * 1024;
  * Characters of a run written at a time. A run is about 64 MiB of findings; as one text (and its UTF-8 copy) it
  * added twice that to the peak memory of the analysis.
  */
+/**
+ * Loaded on first use: this module is part of every scan's code (adapters/fs), its store only of large ones, and
+ * node:os and node:string_decoder are not otherwise loaded by a one-file scan (docs/benchmarks.md, Start-up).
+ */
+const nodeRequire = createRequire(import.meta.url);
+const nodeOs = (): typeof import("node:os") => nodeRequire("node:os");
+const nodeStringDecoder = (): typeof import("node:string_decoder") => nodeRequire("node:string_decoder");
+
 const WRITE_CHUNK = 1024 * 1024;
 
 /**
@@ -20,7 +27,7 @@ const WRITE_CHUNK = 1024 * 1024;
  * JSON.stringify of the parsed finding is the text the report would have written). `dispose` removes the
  * directory; call it when the report is written, also on failure.
  */
-export function diskRunStore(parent = tmpdir()): FindingRunStore & { dispose(): void } {
+export function diskRunStore(parent = nodeOs().tmpdir()): FindingRunStore & { dispose(): void } {
   let dir: string | undefined;
   let runs = 0;
   const pathOf = (i: number) => join(dir as string, `run-${i}.jsonl`);
@@ -65,7 +72,7 @@ function* readRun(path: string): Generator<Finding> {
   const fd = openSync(path, "r");
   try {
     const buf = Buffer.allocUnsafe(READ_CHUNK);
-    const decoder = new StringDecoder("utf8");
+    const decoder = new (nodeStringDecoder().StringDecoder)("utf8");
     let rest = "";
     for (;;) {
       const n = readSync(fd, buf, 0, READ_CHUNK, null);

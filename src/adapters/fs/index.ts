@@ -1,5 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, promises, read, readSync, type Stats } from "node:fs";
-import { type Readable, Transform, type TransformCallback } from "node:stream";
+import { createRequire } from "node:module";
+import type { Readable, Transform, TransformCallback } from "node:stream";
 import type { Budget } from "../../core/budget/index.js";
 import { BudgetExceeded } from "../../core/budget/index.js";
 import { PalisadeError } from "../../core/errors/index.js";
@@ -100,29 +101,29 @@ export async function readRegularText(path: string, opts: ReadCappedOptions): Pr
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
+/**
+ * node:stream, loaded on first use: a one-file scan reads its file without a stream, and loading the stream stack
+ * is a noticeable part of its start-up (docs/benchmarks.md, Start-up).
+ */
+const nodeRequire = createRequire(import.meta.url);
+const nodeStream = (): typeof import("node:stream") => nodeRequire("node:stream");
+
 /** A pass-through that fails with a `LIMIT` error once more than `maxBytes` have flowed through it. */
-export class ByteCapStream extends Transform {
-  private total = 0;
-  constructor(
-    private readonly scope: string,
-    private readonly maxBytes: number,
-    private readonly budget?: Budget,
-    private readonly file?: string,
-  ) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.total += chunk.length;
-    try {
-      if (this.total > this.maxBytes)
-        throw new BudgetExceeded(this.scope, "bytes", this.maxBytes, this.file ? { file: this.file } : {});
-      this.budget?.charge("bytes", chunk.length);
-    } catch (e) {
-      cb(e as Error);
-      return;
-    }
-    cb(null, chunk);
-  }
+export function byteCapStream(scope: string, maxBytes: number, budget?: Budget, file?: string): Transform {
+  let total = 0;
+  return new (nodeStream().Transform)({
+    transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+      total += chunk.length;
+      try {
+        if (total > maxBytes) throw new BudgetExceeded(scope, "bytes", maxBytes, file ? { file } : {});
+        budget?.charge("bytes", chunk.length);
+      } catch (e) {
+        cb(e as Error);
+        return;
+      }
+      cb(null, chunk);
+    },
+  });
 }
 
 /** Bytes asked for by each read of {@link openRegularChunks} (what a file read stream reads at a time). */
@@ -228,7 +229,7 @@ export async function openRegularStream(path: string, opts: ReadCappedOptions): 
     await fh.close();
     throw new BudgetExceeded(`${what} ${path}`, "bytes", opts.maxBytes, { file: path });
   }
-  const cap = new ByteCapStream(`${what} ${path}`, opts.maxBytes, opts.budget, path);
+  const cap = byteCapStream(`${what} ${path}`, opts.maxBytes, opts.budget, path);
   const src = fh.createReadStream({ autoClose: true });
   src.on("error", (e) => cap.destroy(e));
   cap.on("close", () => {

@@ -5,7 +5,7 @@ import { Budget, isBudgetExceeded } from "../../core/budget/index.js";
 import { type CatalogerId, isElf, matchCataloger, type PackageTracker } from "../../core/catalog/index.js";
 import { isPalisadeError, PalisadeError } from "../../core/errors/index.js";
 import type { CoverageEntry } from "../../core/findings/index.js";
-import { ByteCapStream } from "../fs/index.js";
+import { byteCapStream } from "../fs/index.js";
 import { catalogFile, isEmptyResult } from "./catalog-file.js";
 import { VerifyingStream } from "./digest.js";
 import { zstdDecompress } from "./zstd.js";
@@ -182,7 +182,7 @@ export async function processLayer(
       tarStream = z;
     }
     // Every decompressed byte is charged to the layer, and so to the image: a layer bomb stops at the budget.
-    const counted = new ByteCapStream(subject, Number.MAX_SAFE_INTEGER, budget);
+    const counted = byteCapStream(subject, Number.MAX_SAFE_INTEGER, budget);
     counted.on("error", fail);
     tarStream = tarStream.pipe(counted);
     if (opts.diffId) {

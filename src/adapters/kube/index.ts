@@ -13,7 +13,7 @@ import { type CoverageEntry, cmp } from "../../core/findings/index.js";
 import { type RawObject, slimObject } from "../../core/inventory/index.js";
 import { redactSecretsInText } from "../../core/secrets/index.js";
 import { isRecord } from "../../core/util/index.js";
-import { ByteCapStream, readRegularText } from "../fs/index.js";
+import { byteCapStream, readRegularText } from "../fs/index.js";
 import type { LoadResult } from "../manifests/index.js";
 import { checkValue, streamJsonObjects, stripSecrets } from "../manifests/index.js";
 import { type ApiRequest, type ApiResponse, httpTransport } from "./http.js";
@@ -307,7 +307,7 @@ async function listOne(x: Exchanges, k: KindDescriptor, o: Resolved): Promise<Ki
           return { kind: "answer", status: res.status, entry: await answerEntry(res, what, entry) };
         }
         const capped = res.body.pipe(
-          new ByteCapStream(`${what}: one response`, o.limits.maxResponseBytes, budget),
+          byteCapStream(`${what}: one response`, o.limits.maxResponseBytes, budget),
         );
         let sourceError: unknown;
         res.body.on("error", (e) => {

@@ -11,7 +11,7 @@ import { Budget, isBudgetExceeded } from "../../core/budget/index.js";
 import { isPalisadeError, PalisadeError } from "../../core/errors/index.js";
 import { type CoverageEntry, cmp } from "../../core/findings/index.js";
 import type { OwnershipConfig, RawObject } from "../../core/inventory/index.js";
-import { ByteCapStream, openRegularChunks, type RegularChunks, readRegularFile } from "../fs/index.js";
+import { byteCapStream, openRegularChunks, type RegularChunks, readRegularFile } from "../fs/index.js";
 import { parseJsonText } from "./json-docs.js";
 import { streamJsonObjects } from "./json-stream.js";
 import { type LoadLimits, type LoadResult, resolveLimits } from "./limits.js";
@@ -466,7 +466,7 @@ export async function loadManifestPaths(
       }
       files++;
       const capped = (opts.stdin as Readable).pipe(
-        new ByteCapStream("standard input", sink.limits.maxInputBytes, undefined, "-"),
+        byteCapStream("standard input", sink.limits.maxInputBytes, undefined, "-"),
       );
       await readInput(capped, "-", { snapshot: false, strictJson: false }, sink);
       continue;

@@ -1,4 +1,5 @@
 import type { Writable } from "node:stream";
+import { lazyOutput } from "./stdio.js";
 
 /** What a command needs from its environment; injected so commands are testable in-process. */
 export interface CliContext {
@@ -15,8 +16,9 @@ export interface CliContext {
 
 export function processContext(): CliContext {
   return {
-    stdout: process.stdout,
-    stderr: process.stderr,
+    // Node's stream for each is made on first need only (stdio.ts): a one-file scan writes without one.
+    stdout: lazyOutput(1, () => process.stdout),
+    stderr: lazyOutput(2, () => process.stderr),
     // process.stdin is set up on first use (a few milliseconds of a one-file scan): only reading `-` needs it.
     get stdin() {
       return process.stdin;

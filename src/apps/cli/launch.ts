@@ -12,16 +12,16 @@
 // The cache is an optimisation only: a missing cache file means a normal compile, and a cache V8 refuses (another
 // Node or V8 version, other V8 flags, another source length) is ignored by V8, which then compiles from source.
 // V8 does not checksum a cache in release builds and crashes on a damaged one, so each file starts with the CRC-32
-// of the V8 data (then four zero bytes: see CACHE_HEAD), checked before V8 sees it (zlib.crc32, Node 20.15 and
-// later; without it no cache is used: node:crypto alone would cost a tenth of what the cache saves); and every chunk
-// name carries a hash of its content, so a cache cannot meet another build's chunk.
+// of the V8 data (then four zero bytes: see CACHE_HEAD), checked before V8 sees it (zlib's CRC-32, Node 20.15 and
+// later: crc32.ts; without it no cache is used: node:crypto alone would cost a tenth of what the cache saves); and
+// every chunk name carries a hash of its content, so a cache cannot meet another build's chunk.
 import { appendFileSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Script } from "node:vm";
-import * as zlib from "node:zlib";
 import { chunkUrl } from "./chunk-url.js";
+import { findCrc32 } from "./crc32.js";
 
 /** The entry chunk's file name (bin.ts bundled), set by scripts/build.mjs. */
 declare const __PALISADE_ENTRY__: string;
@@ -53,7 +53,7 @@ function cacheFileOf(chunkFile: string): string {
   return chunkFile.replace(/\.js$/, ".cache");
 }
 
-const crc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+const crc32 = findCrc32();
 
 /**
  * Bytes before the V8 data in a cache file: its CRC-32 (little-endian), then four zero bytes, so that the data

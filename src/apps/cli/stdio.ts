@@ -1,0 +1,85 @@
+import { fstatSync, writeSync } from "node:fs";
+import type { CliContext } from "./context.js";
+
+type Output = CliContext["stdout"];
+
+/**
+ * `process.stdout` or `process.stderr` as a command sees it, without making Node's stream until something needs
+ * one. Node builds that stream on first access, and for a pipe or a file it loads net or the fs stream and the
+ * whole stream stack with it: about a tenth of a one-file scan's instructions over `node -e 0` (callgrind,
+ * docs/benchmarks.md). A command mostly writes strings, so:
+ *
+ * - `write` writes to the descriptor at once with `fs.writeSync`, as Node's own stream does for files and pipes on
+ *   Linux (synchronous there). When the descriptor cannot take everything now (`EAGAIN`: a non-blocking pipe whose
+ *   reader is slow) or fails, what is left goes to the stream, which queues it, reports the error or emits
+ *   "drain" as it always did;
+ * - `isTTY` asks fstat first: only a character device can be a terminal, so a pipe or a file answers `false`
+ *   without the stream; a character device (a terminal, or /dev/null) asks the stream;
+ * - anything else (events, `end`, `destroyed` once the stream exists...) is the stream's.
+ *
+ * Once the stream exists every write goes through it, so nothing written later can overtake what it queued.
+ */
+export function lazyOutput(fd: number, stream: () => Output): Output {
+  let made: Output | undefined;
+  const real = (): Output => {
+    made ??= stream();
+    return made;
+  };
+  let tty: boolean | undefined;
+  const isTTY = (): boolean => {
+    if (made !== undefined) return Boolean(made.isTTY);
+    if (tty === undefined) {
+      let charDevice = true;
+      try {
+        charDevice = fstatSync(fd).isCharacterDevice();
+      } catch {
+        // A closed or odd descriptor: the stream knows what to make of it.
+      }
+      tty = charDevice ? Boolean(real().isTTY) : false;
+    }
+    return tty;
+  };
+  const write = (...args: unknown[]): boolean => {
+    if (made !== undefined) return Reflect.apply(made.write, made, args) as boolean;
+    const [chunk, encoding, callback] = args;
+    const cb = (typeof encoding === "function" ? encoding : callback) as
+      | ((e?: Error | null) => void)
+      | undefined;
+    const bytes =
+      typeof chunk === "string"
+        ? Buffer.from(chunk, typeof encoding === "string" ? (encoding as BufferEncoding) : "utf8")
+        : chunk instanceof Uint8Array
+          ? chunk
+          : undefined;
+    if (bytes === undefined) {
+      const s = real();
+      return Reflect.apply(s.write, s, args) as boolean;
+    }
+    let done = 0;
+    try {
+      while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+    } catch {
+      // EAGAIN, EPIPE, EBADF...: the stream writes the rest, or reports the error the way it always has.
+      const rest = bytes.subarray(done);
+      return typeof cb === "function" ? real().write(rest, cb) : real().write(rest);
+    }
+    if (typeof cb === "function") process.nextTick(cb);
+    return true;
+  };
+  return new Proxy({} as Output, {
+    get(_target, prop) {
+      if (prop === "write") return write;
+      if (prop === "isTTY") return isTTY();
+      if (prop === "destroyed" && made === undefined) return false;
+      const s = real();
+      const v = Reflect.get(s, prop, s);
+      return typeof v === "function" ? v.bind(s) : v;
+    },
+    set(_target, prop, value) {
+      return Reflect.set(real(), prop, value);
+    },
+    has(_target, prop) {
+      return prop in real();
+    },
+  });
+}
