@@ -3,8 +3,18 @@
  * shared contract suite (`*.contract.ts`), a test, a fixture or test/ support would drag vitest or test data into
  * the package. Built into a temporary directory with the real build script and read from esbuild's metafile.
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import {
+  closeSync,
+  constants,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -192,6 +202,58 @@ process.on("exit", () => fs.writeFileSync(${JSON.stringify(list)}, seen.join("\\
     expect(inputs).toContain("src/core/scan/streaming.ts");
     expect(inputs).toContain("src/core/posture/index.ts");
     expect(inputs.filter((f) => /^src\/core\/(nodes|vuln|sbom|versions)\//.test(f))).toEqual([]);
+  });
+
+  it("a report larger than a non-blocking pipe holds arrives whole, with the command's exit code", async () => {
+    // stdout is written with fs.writeSync until the pipe is full (EAGAIN on a non-blocking pipe), then through
+    // Node's stream, which queues the rest (stdio.ts); the CLI must not exit early while it does (bin.ts
+    // exitIfIdle). The FIFO is opened non-blocking here and handed over as the CLI's stdout, so its writes hit
+    // EAGAIN as soon as the FIFO is full; this process drains it only once the CLI has written for a while.
+    const args = [
+      join(OUT, "palisade.js"),
+      "scan",
+      join(ROOT, "examples", "demo", "manifests"),
+      "-o",
+      "json",
+    ];
+    const whole = spawnSync(process.execPath, [...args, "--fail-on", "low"], {
+      cwd: ROOT,
+      maxBuffer: 1 << 28,
+    });
+    expect(whole.status).toBe(1);
+    expect(whole.stdout.length).toBeGreaterThan(1 << 20);
+    const fifo = join(OUT, "stdout.fifo");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    const r = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const w = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    const child = spawn(process.execPath, [...args, "--fail-on", "low"], {
+      cwd: ROOT,
+      stdio: ["ignore", w, "pipe"],
+    });
+    closeSync(w);
+    let status: number | null | undefined;
+    child.on("close", (code) => {
+      status = code;
+    });
+    const parts: Buffer[] = [];
+    const buf = Buffer.alloc(1 << 16);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (;;) {
+      let n = 0;
+      try {
+        n = readSync(r, buf, 0, buf.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        continue;
+      }
+      if (n === 0) break; // the CLI closed its end: all written
+      parts.push(Buffer.from(buf.subarray(0, n)));
+    }
+    closeSync(r);
+    while (status === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(status).toBe(1);
+    expect(Buffer.concat(parts).equals(whole.stdout)).toBe(true);
   });
 
   it("a one-file scan loads no Node module that only relaunching, stdin, streams or other readers need", () => {
