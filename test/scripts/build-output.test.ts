@@ -206,9 +206,9 @@ process.on("exit", () => fs.writeFileSync(${JSON.stringify(list)}, seen.join("\\
 
   it("a report larger than a non-blocking pipe holds arrives whole, with the command's exit code", async () => {
     // stdout is written with fs.writeSync until the pipe is full (EAGAIN on a non-blocking pipe), then through
-    // Node's stream, which queues the rest (stdio.ts); the CLI must not exit early while it does (bin.ts
-    // exitIfIdle). The FIFO is opened non-blocking here and handed over as the CLI's stdout, so its writes hit
-    // EAGAIN as soon as the FIFO is full; this process drains it only once the CLI has written for a while.
+    // Node's stream, which takes the rest (stdio.ts; Node makes a pipe's stream write blocking), and the CLI exits
+    // early only when nothing is left queued (bin.ts exitIfIdle). The FIFO is opened non-blocking here and handed
+    // over as the CLI's stdout, so its writes hit EAGAIN once it is full; this process drains it after a while.
     const args = [
       join(OUT, "palisade.js"),
       "scan",
