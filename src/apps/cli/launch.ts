@@ -15,7 +15,16 @@
 // of the V8 data (then four zero bytes: see CACHE_HEAD), checked before V8 sees it (zlib's CRC-32, Node 20.15 and
 // later: crc32.ts; without it no cache is used: node:crypto alone would cost a tenth of what the cache saves); and
 // every chunk name carries a hash of its content, so a cache cannot meet another build's chunk.
-import { appendFileSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  closeSync,
+  fstatSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -57,23 +66,60 @@ const crc32 = findCrc32();
 
 /**
  * Bytes before the V8 data in a cache file: its CRC-32 (little-endian), then four zero bytes, so that the data
- * starts 8-byte aligned in the buffer readFileSync returns. V8 copies cached data that is not pointer-aligned
+ * starts 8-byte aligned in the buffer it is read into. V8 copies cached data that is not pointer-aligned
  * before reading it: with a 4-byte head, a one-file scan copied the pack's whole cache (about 1 MB) once more.
  */
 const CACHE_HEAD = 8;
 
-/** A cache file's V8 data, if the file exists and its CRC-32 matches. */
-function readCache(file: string): Buffer | undefined {
-  if (crc32 === undefined) return undefined;
-  let bytes: Buffer;
+/** Open `file` for reading and its size, or undefined when it cannot be opened. */
+function openSized(file: string): { fd: number; size: number } | undefined {
+  let fd: number;
   try {
-    bytes = readFileSync(file);
+    fd = openSync(file, "r");
   } catch {
     return undefined;
   }
-  if (bytes.length <= CACHE_HEAD) return undefined;
-  const data = bytes.subarray(CACHE_HEAD);
-  return crc32(data) === bytes.readUInt32LE(0) ? data : undefined;
+  try {
+    return { fd, size: fstatSync(fd).size };
+  } catch {
+    closeSync(fd);
+    return undefined;
+  }
+}
+
+/** Read up to `buf.length` bytes of `fd` from its start into `buf`: how many were read. */
+function readInto(fd: number, buf: Buffer): number {
+  let n = 0;
+  for (;;) {
+    const k = readSync(fd, buf, n, buf.length - n, n);
+    if (k === 0 || (n += k) === buf.length) return n;
+  }
+}
+
+/**
+ * A script's text and its cache file's V8 data (undefined when there is no cache file or its CRC-32 does not
+ * match), read through one buffer: the text first (V8 copies it into a string), then the cache over it. Every
+ * page of fresh memory costs a page fault on first touch (about 10 µs each on a virtual machine seen here): a
+ * buffer per file touched the pack's 735 KB once more (docs/benchmarks.md, Start-up).
+ */
+function readScript(file: string, cacheFile: string): { source: string; cachedData: Buffer | undefined } {
+  const script = openSized(file);
+  if (script === undefined) return { source: readFileSync(file, "latin1"), cachedData: undefined };
+  const cache = crc32 === undefined ? undefined : openSized(cacheFile);
+  try {
+    const buf = Buffer.allocUnsafe(Math.max(script.size, cache?.size ?? 0));
+    // The build wrote each script in ASCII (esbuild escapes the rest), so the text is read as latin1 (no UTF-8
+    // decoding) and compiled as is.
+    const source = buf.toString("latin1", 0, readInto(script.fd, buf.subarray(0, script.size)));
+    if (cache === undefined || crc32 === undefined || cache.size <= CACHE_HEAD)
+      return { source, cachedData: undefined };
+    const n = readInto(cache.fd, buf.subarray(0, cache.size));
+    const data = buf.subarray(CACHE_HEAD, n);
+    return { source, cachedData: n > CACHE_HEAD && crc32(data) === buf.readUInt32LE(0) ? data : undefined };
+  } finally {
+    closeSync(script.fd);
+    if (cache !== undefined) closeSync(cache.fd);
+  }
 }
 
 /** Write V8 code cache data after its head (through a temporary file, so no reader sees half of it). */
@@ -88,10 +134,7 @@ function writeCache(file: string, data: Buffer): void {
 /** Compile a script of the bundle (a chunk or the pack) with its code cache, if any; its value is returned. */
 function compile(file: string): unknown {
   const cacheFile = cacheFileOf(file);
-  // The build wrote each script in ASCII (esbuild escapes the rest), so the text is read as latin1 (no UTF-8
-  // decoding) and compiled as is.
-  const source = readFileSync(file, "latin1");
-  const cachedData = readCache(cacheFile);
+  const { source, cachedData } = readScript(file, cacheFile);
   const script = new Script(source, cachedData ? { filename: file, cachedData } : { filename: file });
   compiled.push({ script, cacheFile });
   return script.runInThisContext();
