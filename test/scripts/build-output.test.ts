@@ -150,8 +150,9 @@ describe("build output", () => {
     const list = join(OUT, "chunk-reads.txt");
     writeFileSync(
       preload,
-      `const fs = require("node:fs"), read = fs.readFileSync, seen = [];
+      `const fs = require("node:fs"), read = fs.readFileSync, open = fs.openSync, seen = [];
 fs.readFileSync = function (p, ...rest) { if (typeof p === "string" && p.includes("chunks")) seen.push(p); return read.call(this, p, ...rest); };
+fs.openSync = function (p, ...rest) { if (typeof p === "string" && p.includes("chunks")) seen.push(p); return open.call(this, p, ...rest); };
 process.on("exit", () => fs.writeFileSync(${JSON.stringify(list)}, seen.join("\\n")));\n`,
     );
     const r = spawnSync(
