@@ -3,30 +3,35 @@
  * 128 bits. Used for stable finding ids: not a security primitive, only a deterministic fingerprint.
  *
  * A scan of 100k objects hashes ~170k finding keys, so both lanes run in one pass over the string with plain
- * number arithmetic (no BigInt, no per-call setup) and hex digits come from a table. The output is
- * bit-for-bit the one of the original two-pass implementation (hash.test.ts keeps it as the reference),
- * including its quirk: the carry is computed from the xor-ed low word read as a signed 32-bit integer.
+ * integer arithmetic (no BigInt, no per-call setup) and hex digits come from a table. Each 64-bit state is two
+ * signed 32-bit words: the low word's product is `Math.imul`, and the carry out of it is computed from 16-bit
+ * halves, so nearly every intermediate value is a small integer. V8's interpreter, which runs a short scan's code,
+ * boxes each number outside that range in a new heap object: the earlier form (unsigned words, 41-bit products in
+ * doubles) allocated about 600 KB per one-file scan, most of its young-generation garbage, and was hot enough to
+ * be optimised on every run; optimised, this form is also about twice as fast (docs/benchmarks.md, Start-up).
+ *
+ * The output is bit-for-bit the one of the original two-pass implementation (hash.test.ts keeps it as the
+ * reference), including its quirk: the carry is computed from the xor-ed low word read as a signed 32-bit
+ * integer, that is 0x1b3 less whenever the word's top bit is set.
  */
 export function stableHash(input: string): string {
   // Lane a: offset 0xcbf29ce484222325; lane b: offset 0x84222325cbf29ce4. Each 64-bit state is (hi, lo).
-  let ahi = 0xcbf29ce4;
-  let alo = 0x84222325;
-  let bhi = 0x84222325;
-  let blo = 0xcbf29ce4;
+  let ahi = 0xcbf29ce4 | 0;
+  let alo = 0x84222325 | 0;
+  let bhi = 0x84222325 | 0;
+  let blo = 0xcbf29ce4 | 0;
   for (let i = 0, n = input.length; i < n; i++) {
     const c = input.charCodeAt(i);
     alo ^= c;
     blo ^= c;
-    // (hi, lo) * PRIME where PRIME = 2^40 + 0x1b3: lo * 0x1b3 < 2^41 and hi * 0x1b3 + carry + (lo << 8) < 2^42,
-    // so every intermediate is an exact double. (m - (m >>> 0)) / 2^32 is floor(m / 2^32), exactly.
-    const am = alo * 0x1b3;
-    const bm = blo * 0x1b3;
-    const alo2 = am >>> 0;
-    const blo2 = bm >>> 0;
-    ahi = (ahi * 0x1b3 + (am - alo2) / 0x100000000 + ((alo << 8) >>> 0)) >>> 0;
-    bhi = (bhi * 0x1b3 + (bm - blo2) / 0x100000000 + ((blo << 8) >>> 0)) >>> 0;
-    alo = alo2;
-    blo = blo2;
+    // (hi, lo) * PRIME where PRIME = 2^40 + 0x1b3: lo * 0x1b3 is floor-divided by 2^32 through its 16-bit halves
+    // (every step below 2^26), minus the quirk's 0x1b3; hi * 0x1b3 and the low word are taken mod 2^32 by imul.
+    const ca = (((alo >>> 16) * 0x1b3 + (((alo & 0xffff) * 0x1b3) >>> 16)) >>> 16) - ((alo >> 31) & 0x1b3);
+    const cb = (((blo >>> 16) * 0x1b3 + (((blo & 0xffff) * 0x1b3) >>> 16)) >>> 16) - ((blo >> 31) & 0x1b3);
+    ahi = (Math.imul(ahi, 0x1b3) + ((alo << 8) + ca)) | 0;
+    bhi = (Math.imul(bhi, 0x1b3) + ((blo << 8) + cb)) | 0;
+    alo = Math.imul(alo, 0x1b3);
+    blo = Math.imul(blo, 0x1b3);
   }
   return hexDigits(ahi, alo, bhi, blo);
 }
@@ -34,11 +39,11 @@ export function stableHash(input: string): string {
 /** Character codes of the lowercase hex digits. */
 const HEX: readonly number[] = Array.from("0123456789abcdef", (c) => c.charCodeAt(0));
 
-/** Hex digit `k` (0 = most significant) of the unsigned 32-bit integer `x`, as a character code. */
+/** Hex digit `k` (0 = most significant) of the 32-bit integer `x` (read unsigned), as a character code. */
 const d = (x: number, k: number): number => HEX[(x >>> (28 - 4 * k)) & 15] as number;
 
 /**
- * Four unsigned 32-bit integers as 32 lowercase hex digits, in one flat string. Joined with `+`, V8 would keep a
+ * Four 32-bit integers (read unsigned) as 32 lowercase hex digits, in one flat string. Joined with `+`, V8 would keep a
  * tree of four 8-character strings and three links (about 190 bytes against 48; a scan keeps one id per finding,
  * 200k of them at 100k objects) and flatten it again wherever the id is hashed as a Map key or serialised.
  */
