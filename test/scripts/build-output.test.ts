@@ -269,33 +269,36 @@ process.on("exit", () => fs.writeFileSync(${JSON.stringify(list)}, seen.join("\\
       `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join("\\n")));\n`,
     );
     const file = join(ROOT, "examples", "demo", "manifests", "payments", "helm-rendered.yaml");
-    const r = spawnSync(
-      process.execPath,
-      ["--require", preload, join(OUT, "palisade.js"), "scan", file, "-o", "json"],
-      {
-        cwd: ROOT,
-        encoding: "utf8",
-        // A file as stdin: were process.stdin made, it would be a file read stream.
-        stdio: [openSync(file, "r"), "pipe", "pipe"],
-      },
-    );
-    expect(r.status).toBe(0);
-    const loaded = readFileSync(list, "utf8").split("\n");
-    expect(loaded).toContain("NativeModule vm");
-    // node:child_process is required by commander at its top (for executable subcommands, unused here): the
-    // build makes that lazy.
-    // Nor Node's streams: stdout and stderr (pipes here) are written with fs.writeSync until a stream is needed
-    // (stdio.ts), the launcher takes zlib's CRC-32 from the binding on Node 20 (crc32.ts), and the fs adapter
-    // loads node:stream, node:os and node:string_decoder only for what needs them.
-    const streams = ["stream", "net", "tty", "internal/fs/sync_write_stream", "os", "string_decoder"];
-    for (const m of [
-      "v8",
-      "child_process",
-      "fs/promises",
-      "internal/fs/streams",
-      "internal/readline/interface",
-      ...(process.versions.node.startsWith("20.") ? ["zlib", ...streams] : []),
-    ])
-      expect(loaded).not.toContain(`NativeModule ${m}`);
+    // JSON and the table (whose colour library, picocolors, would read process.stdout.isTTY when imported).
+    for (const format of [["-o", "json"], []]) {
+      const r = spawnSync(
+        process.execPath,
+        ["--require", preload, join(OUT, "palisade.js"), "scan", file, ...format],
+        {
+          cwd: ROOT,
+          encoding: "utf8",
+          // A file as stdin: were process.stdin made, it would be a file read stream.
+          stdio: [openSync(file, "r"), "pipe", "pipe"],
+        },
+      );
+      expect(r.status).toBe(0);
+      const loaded = readFileSync(list, "utf8").split("\n");
+      expect(loaded).toContain("NativeModule vm");
+      // node:child_process is required by commander at its top (for executable subcommands, unused here): the
+      // build makes that lazy.
+      // Nor Node's streams: stdout and stderr (pipes here) are written with fs.writeSync until a stream is needed
+      // (stdio.ts), the launcher takes zlib's CRC-32 from the binding on Node 20 (crc32.ts), and the fs adapter
+      // loads node:stream, node:os and node:string_decoder only for what needs them.
+      const streams = ["stream", "net", "tty", "internal/fs/sync_write_stream", "os", "string_decoder"];
+      for (const m of [
+        "v8",
+        "child_process",
+        "fs/promises",
+        "internal/fs/streams",
+        "internal/readline/interface",
+        ...(process.versions.node.startsWith("20.") ? ["zlib", ...streams] : []),
+      ])
+        expect(loaded, format.join(" ")).not.toContain(`NativeModule ${m}`);
+    }
   });
 });
