@@ -8,10 +8,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { Document } from "yaml";
 import { formatFieldPath, type PathSegment } from "../../core/inventory/index.js";
 import { DEFAULT_LIMITS, type LoadLimits } from "./limits.js";
 import { parseYamlText, YAML_OPTIONS } from "./yaml-docs.js";
-import { parseSimpleYaml } from "./yaml-simple.js";
+import { anyOf, parseSimpleYaml } from "./yaml-simple.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -330,5 +331,57 @@ describe("simple YAML against the yaml package", () => {
       { numRuns: 300 },
     );
     expect(fast).toBeGreaterThan(runs / 10);
+  });
+});
+
+describe("anyOf (the scalar tags' prefilter)", () => {
+  // The tests the fast path resolves plain scalars with: the manifest loader's YAML 1.1 schema.
+  const tests = (
+    new Document(null, YAML_OPTIONS).schema as unknown as { tags: { default?: unknown; test?: RegExp }[] }
+  ).tags
+    .filter((t) => t.default === true && t.test !== undefined)
+    .map((t) => t.test as RegExp);
+
+  it("matches exactly the strings some tag's test matches", () => {
+    const any = anyOf(tests);
+    expect(any).toBeDefined();
+    expect(tests.length).toBeGreaterThan(5);
+    const scalarish = fc.oneof(
+      fc.string({ unit: fc.constantFrom(..."0123456789+-._eExXbBoaAfFnNyYtTlLuUrsSiI~ \n"), maxLength: 12 }),
+      fc.constantFrom(
+        "",
+        "~",
+        "null",
+        "Null",
+        "yes",
+        "On",
+        "OFF",
+        "0x1F",
+        "0b101",
+        "017",
+        "1_000",
+        ".inf",
+        "-.Inf",
+        ".NaN",
+        "1e3",
+        "1.5",
+        "v1",
+      ),
+      fc.string({ maxLength: 12 }),
+    );
+    fc.assert(
+      fc.property(scalarish, (s) => {
+        expect(any?.test(s)).toBe(tests.some((t) => t.test(s)));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it("declines patterns it cannot join as they are", () => {
+    expect(anyOf([])).toBeUndefined();
+    expect(anyOf([/^a$/i, /^b$/])).toBeUndefined();
+    expect(anyOf([/^(a)\1$/, /^b$/])).toBeUndefined();
+    expect(anyOf([/^(?<x>a)$/, /^b$/])).toBeUndefined();
+    expect(anyOf([/^(?:a)$/, /^b$/])?.source).toBe("(?:^(?:a)$)|(?:^b$)");
   });
 });

@@ -79,12 +79,26 @@ function makeResolver(options: YamlOptions): Resolver {
   if (schema.compat) return () => notSimple();
   const tags = schema.tags.filter((t) => t.default === true && t.test !== undefined);
   const opts = doc.options;
+  const anyTag = anyOf(tags.map((t) => t.test as RegExp));
   return (plain) => {
+    // Most scalars of a manifest are strings that no tag's test matches: one regular expression tells.
+    if (anyTag !== undefined && !anyTag.test(plain)) return plain;
     const tag = tags.find((t) => t.test?.test(plain));
     if (!tag) return plain;
     const res = tag.resolve(plain, notSimple, opts);
     return isScalar(res) ? res.value : res;
   };
+}
+
+/**
+ * One regular expression matching exactly the strings some of `tests` matches (their alternation), or undefined
+ * when they cannot be joined as they are (flags, which would differ or keep state; numbered or named groups, which
+ * joining renumbers). The `yaml` package's scalar tests are anchored patterns without either.
+ */
+export function anyOf(tests: readonly RegExp[]): RegExp | undefined {
+  if (tests.length === 0 || tests.some((t) => t.flags !== "" || /\\[1-9]|\\k<|\((?!\?(?::|=|!|<=|<!))/.test(t.source)))
+    return undefined;
+  return new RegExp(tests.map((t) => `(?:${t.source})`).join("|"));
 }
 
 /**
