@@ -96,7 +96,10 @@ function makeResolver(options: YamlOptions): Resolver {
  * joining renumbers). The `yaml` package's scalar tests are anchored patterns without either.
  */
 export function anyOf(tests: readonly RegExp[]): RegExp | undefined {
-  if (tests.length === 0 || tests.some((t) => t.flags !== "" || /\\[1-9]|\\k<|\((?!\?(?::|=|!|<=|<!))/.test(t.source)))
+  if (
+    tests.length === 0 ||
+    tests.some((t) => t.flags !== "" || /\\[1-9]|\\k<|\((?!\?(?::|=|!|<=|<!))/.test(t.source))
+  )
     return undefined;
   return new RegExp(tests.map((t) => `(?:${t.source})`).join("|"));
 }

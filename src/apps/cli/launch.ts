@@ -90,10 +90,12 @@ function openSized(file: string): { fd: number; size: number } | undefined {
 /** Read up to `buf.length` bytes of `fd` from its start into `buf`: how many were read. */
 function readInto(fd: number, buf: Buffer): number {
   let n = 0;
-  for (;;) {
+  while (n < buf.length) {
     const k = readSync(fd, buf, n, buf.length - n, n);
-    if (k === 0 || (n += k) === buf.length) return n;
+    if (k === 0) break;
+    n += k;
   }
+  return n;
 }
 
 /**

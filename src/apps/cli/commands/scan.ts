@@ -192,7 +192,9 @@ export function register(program: Command, ctx: CliContext): void {
           default: {
             // picocolors only for colour: importing it reads process.stdout.isTTY, which makes Node's stdout stream
             // (net or the fs stream, and the stream stack): a seventh of a one-file scan's time into a pipe.
-            const colors = useColor(ctx) ? (await import("picocolors")).default.createColors(true) : fmt.PLAIN;
+            const colors = useColor(ctx)
+              ? (await import("picocolors")).default.createColors(true)
+              : fmt.PLAIN;
             text = fmt.formatTable(report as ScanReport, colors, { maxPerTeam: 200 });
           }
         }
