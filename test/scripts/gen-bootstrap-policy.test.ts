@@ -5,6 +5,7 @@ import {
   LAST_MINOR,
   parseUpstreamFile,
   parseUpstreamVersion,
+  renderDataModule,
   UPSTREAM_FILES,
 } from "../../scripts/gen-bootstrap-policy.js";
 import { BOOTSTRAP_SOURCES } from "../../src/core/rbac/bootstrap-data.js";
@@ -41,5 +42,16 @@ describe("committed bootstrap policy data", () => {
       `v1.${LAST_MINOR}.0`,
       sum,
     ]);
+  });
+
+  it("refuses a row that its template literal would change", () => {
+    expect(() => renderDataModule([], ['[["get"],[""],["pods"],[],[]]'], ['{"name":"a`b"}'])).toThrow(
+      /template literal/,
+    );
+    expect(() => renderDataModule([], ['[["get"],[""],["a\\\\b"],[],[]]'], [])).toThrow(/template literal/);
+    expect(() => renderDataModule([], [], [`{"name":"$${"{"}x}"}`])).toThrow(/template literal/);
+    expect(renderDataModule([], ['[["get"],[""],["pods"],[],[]]'], ['{"name":"a$b{"}'])).toContain(
+      '{"name":"a$b{"}',
+    );
   });
 });
