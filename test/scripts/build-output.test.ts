@@ -257,6 +257,27 @@ process.on("exit", () => fs.writeFileSync(${JSON.stringify(list)}, seen.join("\\
     expect(Buffer.concat(parts).equals(whole.stdout)).toBe(true);
   });
 
+  it("stops quietly with its own exit code when the reader goes away (palisade scan … | head)", async () => {
+    for (const format of [["-o", "json"], []]) {
+      const args = [join(OUT, "palisade.js"), "scan", join(ROOT, "examples", "demo", "manifests"), ...format];
+      const child = spawn(process.execPath, [...args, "--fail-on", "low"], {
+        cwd: ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.on("data", (d: Buffer) => {
+        stderr += d.toString();
+      });
+      // Read the first chunk of a report far larger than the pipe holds, then close the pipe.
+      child.stdout.once("data", () => child.stdout.destroy());
+      const status = await new Promise<number | null>((resolve) =>
+        child.on("close", (code) => resolve(code)),
+      );
+      expect(stderr, format.join(" ")).toBe("");
+      expect(status, format.join(" ")).toBe(1);
+    }
+  });
+
   it("a one-file scan loads no Node module that only relaunching, stdin, streams or other readers need", () => {
     // Loading node:v8 (the heap check) was a visible part of a one-file scan's start-up; it is loaded only for
     // large inputs now. So were node:fs/promises (with readline and the fs watchers) and file read streams: the

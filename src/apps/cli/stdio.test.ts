@@ -124,7 +124,7 @@ describe("lazyOutput", () => {
     }
   });
 
-  it("hands a write that fails (EPIPE: the reader is gone) to the stream, which reports it as before", () => {
+  it("ends quietly when the reader is gone (EPIPE): destroyed, later writes dropped, no stream, no error", async () => {
     const fifo = join(dir, "fifo");
     expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
     const r = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -133,11 +133,37 @@ describe("lazyOutput", () => {
     try {
       const d = streamDouble();
       const out = lazyOutput(w, d.factory);
+      expect(out.destroyed).toBe(false);
       expect(() => out.write("lost reader\n")).not.toThrow();
-      expect(d.made()).toBe(1);
-      expect(Buffer.concat(d.chunks).toString()).toBe("lost reader\n");
+      expect(out.destroyed).toBe(true);
+      expect(await new Promise<boolean>((resolve) => out.write("dropped", () => resolve(true)))).toBe(true);
+      expect(d.made()).toBe(0);
     } finally {
       closeSync(w);
+    }
+  });
+
+  it("also ends quietly when the stream it handed over to reports EPIPE; other stream errors are thrown", () => {
+    const fifo = join(dir, "fifo");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    const r = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const w = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    try {
+      const d = streamDouble();
+      const out = lazyOutput(w, d.factory);
+      out.write(Buffer.alloc(1 << 20)); // more than the FIFO holds: the stream takes the rest
+      expect(d.made()).toBe(1);
+      d.stream.emit("error", Object.assign(new Error("write EPIPE"), { code: "EPIPE" }));
+      expect(out.destroyed).toBe(true);
+      const before = d.chunks.length;
+      out.write("dropped");
+      expect(d.chunks.length).toBe(before);
+      expect(() => d.stream.emit("error", Object.assign(new Error("write EIO"), { code: "EIO" }))).toThrow(
+        "EIO",
+      );
+    } finally {
+      closeSync(w);
+      closeSync(r);
     }
   });
 

@@ -18,11 +18,23 @@ type Output = CliContext["stdout"];
  * - anything else (events, `end`, `destroyed` once the stream exists...) is the stream's.
  *
  * Once the stream exists every write goes through it, so nothing written later can overtake what it queued.
+ *
+ * A reader that went away (EPIPE: `palisade scan … | head`) ends the output quietly, as for other command-line
+ * tools: the output is `destroyed` from then on (writeChunks stops), later writes are dropped, and the command
+ * finishes with its own exit code. Node's stream would throw the error as an unhandled "error" event.
  */
 export function lazyOutput(fd: number, stream: () => Output): Output {
   let made: Output | undefined;
+  /** The reader went away (EPIPE). */
+  let gone = false;
   const real = (): Output => {
-    made ??= stream();
+    if (made === undefined) {
+      made = stream();
+      made.on("error", (e: NodeJS.ErrnoException) => {
+        if (e.code !== "EPIPE") throw e;
+        gone = true;
+      });
+    }
     return made;
   };
   let tty: boolean | undefined;
@@ -40,11 +52,15 @@ export function lazyOutput(fd: number, stream: () => Output): Output {
     return tty;
   };
   const write = (...args: unknown[]): boolean => {
-    if (made !== undefined) return Reflect.apply(made.write, made, args) as boolean;
     const [chunk, encoding, callback] = args;
     const cb = (typeof encoding === "function" ? encoding : callback) as
       | ((e?: Error | null) => void)
       | undefined;
+    if (gone) {
+      if (typeof cb === "function") process.nextTick(cb);
+      return true;
+    }
+    if (made !== undefined) return Reflect.apply(made.write, made, args) as boolean;
     const bytes =
       typeof chunk === "string"
         ? Buffer.from(chunk, typeof encoding === "string" ? (encoding as BufferEncoding) : "utf8")
@@ -58,8 +74,13 @@ export function lazyOutput(fd: number, stream: () => Output): Output {
     let done = 0;
     try {
       while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
-    } catch {
-      // EAGAIN, EPIPE, EBADF...: the stream writes the rest, or reports the error the way it always has.
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EPIPE") {
+        gone = true;
+        if (typeof cb === "function") process.nextTick(cb);
+        return true;
+      }
+      // EAGAIN, EBADF...: the stream writes the rest, or reports the error the way it always has.
       const rest = bytes.subarray(done);
       return typeof cb === "function" ? real().write(rest, cb) : real().write(rest);
     }
@@ -70,7 +91,7 @@ export function lazyOutput(fd: number, stream: () => Output): Output {
     get(_target, prop) {
       if (prop === "write") return write;
       if (prop === "isTTY") return isTTY();
-      if (prop === "destroyed" && made === undefined) return false;
+      if (prop === "destroyed" && (gone || made === undefined)) return gone;
       const s = real();
       const v = Reflect.get(s, prop, s);
       return typeof v === "function" ? v.bind(s) : v;
