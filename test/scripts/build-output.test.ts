@@ -207,8 +207,8 @@ process.on("exit", () => fs.writeFileSync(${JSON.stringify(list)}, seen.join("\\
 
   it("a report larger than a non-blocking pipe holds arrives whole, with the command's exit code", async () => {
     // stdout is written with fs.writeSync until the pipe is full (EAGAIN on a non-blocking pipe), then through
-    // Node's stream, which takes the rest (stdio.ts; Node makes a pipe's stream write blocking), and the CLI exits
-    // early only when nothing is left queued (bin.ts exitIfIdle). The FIFO is opened non-blocking here and handed
+    // Node's stream, which takes the rest (stdio.ts), and the CLI exits early only when no handle is left (bin.ts
+    // exitIfIdle: the stream, once made, is one). The FIFO is opened non-blocking here and handed
     // over as the CLI's stdout, so its writes hit EAGAIN once it is full; this process drains it after a while.
     const args = [
       join(OUT, "palisade.js"),

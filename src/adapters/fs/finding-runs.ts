@@ -4,13 +4,6 @@ import { join } from "node:path";
 import type { Finding } from "../../core/findings/index.js";
 import type { FindingRunStore } from "../../core/scan/index.js";
 
-/** Bytes read at a time from one run while runs are merged (100 runs: 12.5 MiB). */
-const READ_CHUNK = 128 * 1024;
-
-/**
- * Characters of a run written at a time. A run is about 64 MiB of findings; as one text (and its UTF-8 copy) it
- * added twice that to the peak memory of the analysis.
- */
 /**
  * Loaded on first use: this module is part of every scan's code (adapters/fs), its store only of large ones, and
  * node:os and node:string_decoder are not otherwise loaded by a one-file scan (docs/benchmarks.md, Start-up).
@@ -19,6 +12,13 @@ const nodeRequire = createRequire(import.meta.url);
 const nodeOs = (): typeof import("node:os") => nodeRequire("node:os");
 const nodeStringDecoder = (): typeof import("node:string_decoder") => nodeRequire("node:string_decoder");
 
+/** Bytes read at a time from one run while runs are merged (100 runs: 12.5 MiB). */
+const READ_CHUNK = 128 * 1024;
+
+/**
+ * Characters of a run written at a time. A run is about 64 MiB of findings; as one text (and its UTF-8 copy) it
+ * added twice that to the peak memory of the analysis.
+ */
 const WRITE_CHUNK = 1024 * 1024;
 
 /**

@@ -2,6 +2,7 @@
 // for large inputs (heap.ts), then runs the CLI; everything else is loaded on demand by the command that needs it.
 // No top-level await: the bundle's chunks are loaded as scripts (launch.ts), which cannot await at the top.
 import { statSync } from "node:fs";
+import { isBatchCommand } from "./batch.js";
 import { EXIT } from "./exit-codes.js";
 import { gcFlags, heapToRelaunch, inputPaths, mayNeedLargerHeap, webhookGcFlags } from "./heap.js";
 
@@ -32,16 +33,18 @@ function runHere(): void {
     .then(({ run }) => run(argv))
     .then((code) => {
       process.exitCode = code;
-      setImmediate(exitIfIdle);
+      if (isBatchCommand(argv)) setImmediate(exitIfIdle);
     });
 }
 
 /**
- * Exit as soon as the command is done when nothing is left to wait for: no handle or request keeps the event
- * loop alive (a server, a write still queued on a stdout stream, a timer), checked once pending callbacks and
- * promise jobs have run. Node would otherwise only free its heap and environment before exiting, unmapping its
- * pages one by one: a few milliseconds of every short command (docs/benchmarks.md, Start-up). `exit` listeners
- * still run; the exit code is the command's.
+ * Exit a batch command (batch.ts) as soon as it is done when no handle or request keeps the event loop alive (a
+ * socket, a timer, a Node stdout or stderr stream, which is listed once made, queued writes or not), checked once
+ * pending callbacks and promise jobs have run. Node would otherwise free its heap and environment first,
+ * unmapping its pages one by one: a few milliseconds of a one-file scan (docs/benchmarks.md, Start-up). `exit`
+ * listeners still run, `beforeExit` listeners do not; the exit code is the command's. Node does not list some
+ * work that keeps a process alive (a running Worker, thread-pool crypto or zlib jobs): a batch command must have
+ * finished such work before it returns.
  */
 function exitIfIdle(): void {
   if (process.getActiveResourcesInfo().length === 0) process.exit();

@@ -14,11 +14,15 @@ export interface CliContext {
   exitCode: number;
 }
 
-export function processContext(): CliContext {
+/**
+ * The running process as a context. With `directOutput` (batch commands, batch.ts), stdout and stderr are written
+ * straight to their descriptors and Node's streams are made on first need only (stdio.ts); otherwise they are
+ * Node's streams.
+ */
+export function processContext(opts: { directOutput?: boolean } = {}): CliContext {
   return {
-    // Node's stream for each is made on first need only (stdio.ts): a one-file scan writes without one.
-    stdout: lazyOutput(1, () => process.stdout),
-    stderr: lazyOutput(2, () => process.stderr),
+    stdout: opts.directOutput ? lazyOutput(1, () => process.stdout) : process.stdout,
+    stderr: opts.directOutput ? lazyOutput(2, () => process.stderr) : process.stderr,
     // process.stdin is set up on first use (a few milliseconds of a one-file scan): only reading `-` needs it.
     get stdin() {
       return process.stdin;

@@ -37,6 +37,10 @@ describe("findCrc32", () => {
     };
     expect(usesBinding(proc({}))).toBe(true);
     expect(usesBinding(proc({ execArgv: ["--pending-deprecation"] }))).toBe(false);
+    expect(usesBinding(proc({ execArgv: ["--pending_deprecation"] }))).toBe(false);
+    expect(usesBinding(proc({ env: { NODE_OPTIONS: "--pending_deprecation" } }))).toBe(false);
+    expect(usesBinding(proc({ env: { NODE_PENDING_DEPRECATION: "10" } }))).toBe(false);
+    expect(usesBinding(proc({ execArgv: ["--pending-deprecations-are-not-this"] }))).toBe(true);
     expect(
       usesBinding(proc({ env: { NODE_OPTIONS: "--max-old-space-size=100 --pending-deprecation" } })),
     ).toBe(false);

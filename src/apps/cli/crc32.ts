@@ -14,10 +14,11 @@ export function findCrc32(
     binding?: (name: string) => unknown;
   } = process,
 ): Crc32 | undefined {
+  // Node accepts the option with `-` or `_`, on the command line or in NODE_OPTIONS, and the variable as "1…".
   const pending =
-    proc.execArgv.includes("--pending-deprecation") ||
-    /(^|\s)--pending-deprecation(\s|=|$)/.test(proc.env.NODE_OPTIONS ?? "") ||
-    proc.env.NODE_PENDING_DEPRECATION === "1";
+    proc.execArgv.some((a) => /^--pending[-_]deprecation(=|$)/.test(a)) ||
+    /(^|\s)--pending[-_]deprecation(\s|=|$)/.test(proc.env.NODE_OPTIONS ?? "") ||
+    (proc.env.NODE_PENDING_DEPRECATION ?? "").startsWith("1");
   if (!pending && proc.versions.node.startsWith("20.")) {
     try {
       const native = (proc.binding?.("zlib") as { crc32?: (data: Uint8Array, value: number) => number })

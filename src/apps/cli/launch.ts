@@ -100,7 +100,7 @@ function readInto(fd: number, buf: Buffer): number {
 
 /**
  * A script's text and its cache file's V8 data (undefined when there is no cache file or its CRC-32 does not
- * match), read through one buffer: the text first (V8 copies it into a string), then the cache over it. Every
+ * match), read through one buffer: the text first (copied into a string), then the cache over it. Every
  * page of fresh memory costs a page fault on first touch (about 10 µs each on a virtual machine seen here): a
  * buffer per file touched the pack's 735 KB once more (docs/benchmarks.md, Start-up).
  */

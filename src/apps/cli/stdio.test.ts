@@ -161,6 +161,13 @@ describe("lazyOutput", () => {
       expect(() => d.stream.emit("error", Object.assign(new Error("write EIO"), { code: "EIO" }))).toThrow(
         "EIO",
       );
+      // A caller listening for errors (writeChunks does) gets them instead.
+      const seen: string[] = [];
+      out.on("error", (e: NodeJS.ErrnoException) => seen.push(e.code ?? ""));
+      expect(() =>
+        d.stream.emit("error", Object.assign(new Error("write EIO"), { code: "EIO" })),
+      ).not.toThrow();
+      expect(seen).toEqual(["EIO"]);
     } finally {
       closeSync(w);
       closeSync(r);

@@ -9,10 +9,11 @@ type Output = CliContext["stdout"];
  * whole stream stack with it: about a tenth of a one-file scan's instructions over `node -e 0` (callgrind,
  * docs/benchmarks.md). A command mostly writes strings, so:
  *
- * - `write` writes to the descriptor at once with `fs.writeSync`, as Node's own stream does for files and pipes on
- *   Linux (synchronous there). When the descriptor cannot take everything now (`EAGAIN`: a non-blocking pipe whose
- *   reader is slow) or fails, what is left goes to the stream, which queues it, reports the error or emits
- *   "drain" as it always did;
+ * - `write` writes to the descriptor at once with `fs.writeSync`, as Node's own stream does for files. On a pipe
+ *   whose reader is slow it waits (a blocking pipe) where Node's stream would queue the rest and return: fine for
+ *   a batch command, which writes its result and exits, and why only those use this (batch.ts). When the
+ *   descriptor cannot take everything now (`EAGAIN`: a non-blocking pipe) or fails, what is left goes to the
+ *   stream, which queues it, reports the error or emits "drain" as it always did;
  * - `isTTY` asks fstat first: only a character device can be a terminal, so a pipe or a file answers `false`
  *   without the stream; a character device (a terminal, or /dev/null) asks the stream;
  * - anything else (events, `end`, `destroyed` once the stream exists...) is the stream's.
@@ -30,9 +31,12 @@ export function lazyOutput(fd: number, stream: () => Output): Output {
   const real = (): Output => {
     if (made === undefined) {
       made = stream();
-      made.on("error", (e: NodeJS.ErrnoException) => {
-        if (e.code !== "EPIPE") throw e;
-        gone = true;
+      const m = made;
+      m.on("error", (e: NodeJS.ErrnoException) => {
+        if (e.code === "EPIPE") gone = true;
+        // Another error is the caller's to handle when it listens (writeChunks does); else thrown, as an error
+        // event without listeners is.
+        else if (m.listenerCount("error") === 1) throw e;
       });
     }
     return made;

@@ -5,10 +5,11 @@
  * A scan of 100k objects hashes ~170k finding keys, so both lanes run in one pass over the string with plain
  * integer arithmetic (no BigInt, no per-call setup) and hex digits come from a table. Each 64-bit state is two
  * signed 32-bit words: the low word's product is `Math.imul`, and the carry out of it is computed from 16-bit
- * halves, so nearly every intermediate value is a small integer. V8's interpreter, which runs a short scan's code,
- * boxes each number outside that range in a new heap object: the earlier form (unsigned words, 41-bit products in
- * doubles) allocated about 600 KB per one-file scan, most of its young-generation garbage, and was hot enough to
- * be optimised on every run; optimised, this form is also about twice as fast (docs/benchmarks.md, Start-up).
+ * halves, so the intermediate values are small integers but for the high word's sum (out of that range for about
+ * one character in four). V8's interpreter, which runs a short scan's code, boxes each number outside that range in
+ * a new heap object: the earlier form (unsigned words, 41-bit products in doubles) allocated about 600 KB per
+ * one-file scan, most of its young-generation garbage, and was hot enough to be optimised on every run; this one
+ * about 9 bytes a character, and optimised it is also about twice as fast (docs/benchmarks.md, Start-up).
  *
  * The output is bit-for-bit the one of the original two-pass implementation (hash.test.ts keeps it as the
  * reference), including its quirk: the carry is computed from the xor-ed low word read as a signed 32-bit
