@@ -44,6 +44,14 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+/** A FIFO in the test's directory, both ends open and non-blocking (nobody reads unless the test does). */
+function openFifo(): { r: number; w: number } {
+  const fifo = join(dir, "fifo");
+  expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+  const r = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  return { r, w: openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK) };
+}
+
 describe("lazyOutput", () => {
   it("writes strings and bytes to a file in order, answers isTTY false, and never makes the stream", async () => {
     const file = join(dir, "out");
@@ -63,10 +71,7 @@ describe("lazyOutput", () => {
   });
 
   it("answers isTTY false for a pipe without the stream, and asks the stream for a character device", () => {
-    const fifo = join(dir, "fifo");
-    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
-    const r = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-    const w = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    const { r, w } = openFifo();
     try {
       const d = streamDouble(true);
       expect(lazyOutput(w, d.factory).isTTY).toBe(false);
@@ -90,10 +95,7 @@ describe("lazyOutput", () => {
   });
 
   it("hands the rest to the stream when a non-blocking pipe is full (EAGAIN), and every later write too", () => {
-    const fifo = join(dir, "fifo");
-    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
-    const r = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-    const w = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    const { r, w } = openFifo();
     try {
       const d = streamDouble();
       const out = lazyOutput(w, d.factory);
@@ -125,10 +127,7 @@ describe("lazyOutput", () => {
   });
 
   it("ends quietly when the reader is gone (EPIPE): destroyed, later writes dropped, no stream, no error", async () => {
-    const fifo = join(dir, "fifo");
-    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
-    const r = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-    const w = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    const { r, w } = openFifo();
     closeSync(r);
     try {
       const d = streamDouble();
@@ -144,10 +143,7 @@ describe("lazyOutput", () => {
   });
 
   it("also ends quietly when the stream it handed over to reports EPIPE; other stream errors are thrown", () => {
-    const fifo = join(dir, "fifo");
-    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
-    const r = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-    const w = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    const { r, w } = openFifo();
     try {
       const d = streamDouble();
       const out = lazyOutput(w, d.factory);
