@@ -60,10 +60,7 @@ export function lazyOutput(fd: number, stream: () => Output): Output {
     const cb = (typeof encoding === "function" ? encoding : callback) as
       | ((e?: Error | null) => void)
       | undefined;
-    if (gone) {
-      if (typeof cb === "function") process.nextTick(cb);
-      return true;
-    }
+    if (gone) return written(cb);
     if (made !== undefined) return Reflect.apply(made.write, made, args) as boolean;
     const bytes =
       typeof chunk === "string"
@@ -81,15 +78,13 @@ export function lazyOutput(fd: number, stream: () => Output): Output {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "EPIPE") {
         gone = true;
-        if (typeof cb === "function") process.nextTick(cb);
-        return true;
+        return written(cb);
       }
       // EAGAIN, EBADF...: the stream writes the rest, or reports the error the way it always has.
       const rest = bytes.subarray(done);
       return typeof cb === "function" ? real().write(rest, cb) : real().write(rest);
     }
-    if (typeof cb === "function") process.nextTick(cb);
-    return true;
+    return written(cb);
   };
   return new Proxy({} as Output, {
     get(_target, prop) {
@@ -107,4 +102,10 @@ export function lazyOutput(fd: number, stream: () => Output): Output {
       return prop in real();
     },
   });
+}
+
+/** A write done (or dropped) without the stream: its callback, if any, on the next tick, as a stream calls it. */
+function written(cb: ((e?: Error | null) => void) | undefined): true {
+  if (typeof cb === "function") process.nextTick(cb);
+  return true;
 }
