@@ -213,9 +213,11 @@ export function renderBootstrapData(versions: readonly UpstreamVersion[]): strin
 
 /**
  * The data module's text from its rows: the version list as a literal, the rules and objects as JSON texts in
- * template literals (one row per line) given to JSON.parse. Parsed at load, they are one string each in the CLI's
- * code cache, where array and object literals were a boilerplate object per row (a seventh of the RBAC chunk's
- * cache, deserialised on every run) and built by interpreted code on every start (docs/benchmarks.md, Start-up).
+ * template literals (one row per line) given to JSON.parse. They are one string each in the CLI's code cache, where
+ * array and object literals were a boilerplate object per row (a seventh of the RBAC chunk's cache, deserialised on
+ * every run) and built by interpreted code on every start. They are parsed on first use, not at load: a scan whose
+ * input holds no RBAC object never needs them, and parsed at load they were a quarter of a one-file scan's young
+ * garbage, copied by both of its scavenges (docs/benchmarks.md, Start-up).
  */
 export function renderDataModule(
   sources: readonly string[],
@@ -239,15 +241,24 @@ export const BOOTSTRAP_SOURCES: readonly (readonly [number, string, string])[] =
 ${sources.join("\n")}
 ];
 
-/** Distinct rules: [verbs, apiGroups, resources, resourceNames, nonResourceURLs]. */
-export const BOOTSTRAP_RULES: readonly BootstrapRuleRow[] = JSON.parse(\`[
-${rules.join(",\n")}
-]\`);
+let rules: readonly BootstrapRuleRow[] | undefined;
+let entries: readonly BootstrapEntry[] | undefined;
 
-/** Distinct objects; \`v\` lists inclusive [from, to] minor-version ranges, \`rules\` index BOOTSTRAP_RULES. */
-export const BOOTSTRAP_ENTRIES: readonly BootstrapEntry[] = JSON.parse(\`[
+/** Distinct rules: [verbs, apiGroups, resources, resourceNames, nonResourceURLs]. Parsed on first use. */
+export function bootstrapRules(): readonly BootstrapRuleRow[] {
+  rules ??= JSON.parse(\`[
+${rules.join(",\n")}
+]\`) as BootstrapRuleRow[];
+  return rules;
+}
+
+/** Distinct objects; \`v\` lists inclusive [from, to] minor-version ranges, \`rules\` index bootstrapRules(). */
+export function bootstrapEntries(): readonly BootstrapEntry[] {
+  entries ??= JSON.parse(\`[
 ${rows.join(",\n")}
-]\`);
+]\`) as BootstrapEntry[];
+  return entries;
+}
 `;
 }
 

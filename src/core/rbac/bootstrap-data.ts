@@ -34,8 +34,12 @@ export const BOOTSTRAP_SOURCES: readonly (readonly [number, string, string])[] =
   [37, "v1.37.0", "h1:TDSD+Izz9inqs7SmtJCAu7L5/DuYW9hAZ3GBdF6Ddkw="],
 ];
 
-/** Distinct rules: [verbs, apiGroups, resources, resourceNames, nonResourceURLs]. */
-export const BOOTSTRAP_RULES: readonly BootstrapRuleRow[] = JSON.parse(`[
+let rules: readonly BootstrapRuleRow[] | undefined;
+let entries: readonly BootstrapEntry[] | undefined;
+
+/** Distinct rules: [verbs, apiGroups, resources, resourceNames, nonResourceURLs]. Parsed on first use. */
+export function bootstrapRules(): readonly BootstrapRuleRow[] {
+  rules ??= JSON.parse(`[
 [["*"],["*"],["*"],[],[]],
 [["*"],[],[],[],["*"]],
 [["create"],["authorization.k8s.io"],["localsubjectaccessreviews"],[],[]],
@@ -301,10 +305,13 @@ export const BOOTSTRAP_RULES: readonly BootstrapRuleRow[] = JSON.parse(`[
 [["patch"],["apiextensions.k8s.io"],["customresourcedefinitions/status"],[],[]],
 [["update"],["storagemigration.k8s.io"],["storageversionmigrations/status"],[],[]],
 [["create","get","list","watch"],["certificates.k8s.io"],["podcertificaterequests"],[],[]]
-]`);
+]`) as BootstrapRuleRow[];
+  return rules;
+}
 
-/** Distinct objects; `v` lists inclusive [from, to] minor-version ranges, `rules` index BOOTSTRAP_RULES. */
-export const BOOTSTRAP_ENTRIES: readonly BootstrapEntry[] = JSON.parse(`[
+/** Distinct objects; `v` lists inclusive [from, to] minor-version ranges, `rules` index bootstrapRules(). */
+export function bootstrapEntries(): readonly BootstrapEntry[] {
+  entries ??= JSON.parse(`[
 {"v":[16,37],"kind":"ClusterRole","name":"admin","rules":[],"aggregate":[{"rbac.authorization.k8s.io/aggregate-to-admin":"true"}]},
 {"v":[16,37],"kind":"ClusterRole","name":"cluster-admin","rules":[0,1]},
 {"v":[16,37],"kind":"ClusterRole","name":"edit","labels":{"rbac.authorization.k8s.io/aggregate-to-admin":"true"},"rules":[],"aggregate":[{"rbac.authorization.k8s.io/aggregate-to-edit":"true"}]},
@@ -522,4 +529,6 @@ export const BOOTSTRAP_ENTRIES: readonly BootstrapEntry[] = JSON.parse(`[
 {"v":[37,37],"kind":"ClusterRoleBinding","name":"system:controller:kube-apiserver-serving-clustertrustbundle-publisher","roleRef":["ClusterRole","system:controller:kube-apiserver-serving-clustertrustbundle-publisher"],"subjects":[["ServiceAccount","kube-apiserver-serving-clustertrustbundle-publisher","kube-system"]]},
 {"v":[37,37],"kind":"ClusterRoleBinding","name":"system:controller:podcertificaterequestcleaner","roleRef":["ClusterRole","system:controller:podcertificaterequestcleaner"],"subjects":[["ServiceAccount","podcertificaterequestcleaner","kube-system"]]},
 {"v":[37,37],"kind":"ClusterRoleBinding","name":"system:controller:storage-version-migrator-controller","roleRef":["ClusterRole","system:controller:storage-version-migrator-controller"],"subjects":[["ServiceAccount","storage-version-migrator-controller","kube-system"]]}
-]`);
+]`) as BootstrapEntry[];
+  return entries;
+}

@@ -17,7 +17,7 @@ export interface BootstrapEntry {
   readonly name: string;
   /** Labels besides kubernetes.io/bootstrapping=rbac-defaults. */
   readonly labels?: Readonly<Record<string, string>>;
-  /** Indexes into BOOTSTRAP_RULES, in upstream order. */
+  /** Indexes into bootstrapRules(), in upstream order. */
   readonly rules?: readonly number[];
   /** aggregationRule.clusterRoleSelectors, as matchLabels maps. */
   readonly aggregate?: readonly Readonly<Record<string, string>>[];

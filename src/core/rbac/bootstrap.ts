@@ -17,7 +17,7 @@
  */
 import type { CoverageEntry } from "../findings/index.js";
 import type { Inventory, KObject } from "../inventory/index.js";
-import { BOOTSTRAP_ENTRIES, BOOTSTRAP_RULES, BOOTSTRAP_SOURCES } from "./bootstrap-data.js";
+import { BOOTSTRAP_SOURCES, bootstrapEntries, bootstrapRules } from "./bootstrap-data.js";
 import type { BootstrapEntry } from "./bootstrap-types.js";
 import type { RbacBinding, RbacRole } from "./model.js";
 
@@ -90,7 +90,8 @@ const inVersion = (e: BootstrapEntry, minor: number): boolean => {
 /** The bootstrap objects of one modelled minor version, as the API server stores them (plain JSON). */
 export function bootstrapObjects(minor: number): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
-  for (const e of BOOTSTRAP_ENTRIES) {
+  const rules = bootstrapRules();
+  for (const e of bootstrapEntries()) {
     if (!inVersion(e, minor)) continue;
     const metadata: Record<string, unknown> = {
       name: e.name,
@@ -101,7 +102,7 @@ export function bootstrapObjects(minor: number): Record<string, unknown>[] {
     const o: Record<string, unknown> = { apiVersion: RBAC_V1, kind: e.kind, metadata };
     if (e.kind === "ClusterRole" || e.kind === "Role") {
       o.rules = (e.rules ?? []).map((i) => {
-        const [verbs, apiGroups, resources, resourceNames, nonResourceURLs] = BOOTSTRAP_RULES[i]!;
+        const [verbs, apiGroups, resources, resourceNames, nonResourceURLs] = rules[i]!;
         const r: Record<string, unknown> = { verbs: [...verbs] };
         if (apiGroups.length) r.apiGroups = [...apiGroups];
         if (resources.length) r.resources = [...resources];
@@ -229,7 +230,8 @@ let known: Map<string, KnownDefault> | undefined;
 function knownDefaults(): Map<string, KnownDefault> {
   if (known) return known;
   known = new Map();
-  for (const e of BOOTSTRAP_ENTRIES) {
+  const rules = bootstrapRules();
+  for (const e of bootstrapEntries()) {
     const k = objectKey(e.kind, e.namespace, e.name);
     const d = known.get(k) ?? {
       rules: new Set(),
@@ -238,7 +240,7 @@ function knownDefaults(): Map<string, KnownDefault> {
       subjects: new Set(),
     };
     known.set(k, d);
-    for (const i of e.rules ?? []) d.rules.add(JSON.stringify(BOOTSTRAP_RULES[i]));
+    for (const i of e.rules ?? []) d.rules.add(JSON.stringify(rules[i]));
     // Keyed like a parsed selector's matchLabels: [key, value] pairs sorted by key.
     if (e.aggregate)
       d.aggregate.add(
