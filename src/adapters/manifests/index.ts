@@ -3,7 +3,14 @@
  * (`kubectl get -o json`) and the ownership file. Bad input never aborts a load: it becomes coverage.
  */
 import { isUtf8 } from "node:buffer";
-import * as fs from "node:fs";
+import {
+  lstat as lstatCb,
+  readdir as readdirCb,
+  realpath as realpathCb,
+  type Stats,
+  stat as statCb,
+  statSync,
+} from "node:fs";
 import { join, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
 import { promisify } from "node:util";
@@ -20,11 +27,12 @@ import { parseYamlText } from "./yaml-docs.js";
 
 // The callback API of node:fs, promisified, rather than node:fs/promises: loading that module (with the readline,
 // watcher and stream modules it requires) is a visible part of a one-file scan's start-up, which needs one stat.
-const stat = promisify(fs.stat);
-const lstat = promisify(fs.lstat);
-const readdir = promisify(fs.readdir);
+// Named imports: a namespace import (`* as fs`) is copied, property by property, into a new object at load.
+const stat = promisify(statCb);
+const lstat = promisify(lstatCb);
+const readdir = promisify(readdirCb);
 // fs/promises realpath is the native realpath(3), as is this one (fs.realpath alone is a JavaScript walk).
-const realpath = promisify(fs.realpath.native);
+const realpath = promisify(realpathCb.native);
 
 export { scanItemPositions } from "./json-docs.js";
 export type { JsonStreamEvent, JsonStreamLimits, JsonStreamOptions } from "./json-stream.js";
@@ -404,11 +412,11 @@ async function expandPaths(paths: string[], cwd: string, s: WalkState): Promise<
       continue;
     }
     const abs = resolve(cwd, p);
-    let st: fs.Stats;
+    let st: Stats;
     try {
       // Synchronous: one stat per path given, and a one-file scan then does all its IO without libuv's thread
       // pool (adapters/fs openRegularChunks).
-      st = fs.statSync(abs);
+      st = statSync(abs);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT")
         throw new PalisadeError("INPUT", `no such file or directory: ${p}`, {
