@@ -116,6 +116,18 @@ describe("build output", () => {
     expect(marked.length).toBeGreaterThan(20);
   });
 
+  it("import() of a chunk takes the chunk's exports as they are, without __toESM's copy", () => {
+    const chunks = join(OUT, "chunks");
+    const files = readdirSync(chunks).filter((f) => f.endsWith(".js"));
+    const text = files.map((f) => readFileSync(join(chunks, f), "latin1")).join("\n");
+    // Every chunk marks its exports as an ES module (test above), so none is wrapped on import...
+    expect(text).not.toMatch(/__toESM\(require\("\.\//);
+    // ...and imports of chunks are there (without any, the check above would pass on nothing).
+    expect(
+      text.match(/Promise\.resolve\(\)\.then\(\(\)=>require\("\.\/[\w.-]+"\)\)/g)?.length ?? 0,
+    ).toBeGreaterThan(20);
+  });
+
   it("the code cache made at build time changes no output, and a missing or damaged cache falls back to compiling", () => {
     const file = join(ROOT, "examples", "demo", "manifests", "payments", "helm-rendered.yaml");
     const chunks = join(OUT, "chunks");
