@@ -290,7 +290,7 @@ process.on("exit", () => fs.writeFileSync(${JSON.stringify(list)}, seen.join("\\
     }
   });
 
-  it("a one-file scan loads no Node module that only relaunching, stdin, streams or other readers need", () => {
+  it("a one-file scan loads no Node module that only relaunching, stdin, streams, other readers or createRequire need", () => {
     // Loading node:v8 (the heap check) was a visible part of a one-file scan's start-up; it is loaded only for
     // large inputs now. So were node:fs/promises (with readline and the fs watchers) and file read streams: the
     // manifest loader reads through openRegularChunks (adapters/fs) and node:fs callbacks, and process.stdin (an
@@ -324,6 +324,9 @@ process.on("exit", () => fs.writeFileSync(${JSON.stringify(list)}, seen.join("\\
       // loads node:stream, node:os and node:string_decoder only for what needs them.
       const streams = ["stream", "net", "tty", "internal/fs/sync_write_stream", "os", "string_decoder"];
       for (const m of [
+        // Built-ins come from process.getBuiltinModule: node:module (createRequire) would load the ES module loader.
+        "module",
+        "internal/modules/esm/loader",
         "v8",
         "child_process",
         "fs/promises",

@@ -1,5 +1,4 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { Finding } from "../../core/findings/index.js";
 import type { FindingRunStore } from "../../core/scan/index.js";
@@ -8,9 +7,9 @@ import type { FindingRunStore } from "../../core/scan/index.js";
  * Loaded on first use: this module is part of every scan's code (adapters/fs), its store only of large ones, and
  * node:os and node:string_decoder are not otherwise loaded by a one-file scan (docs/benchmarks.md, Start-up).
  */
-const nodeRequire = createRequire(import.meta.url);
-const nodeOs = (): typeof import("node:os") => nodeRequire("node:os");
-const nodeStringDecoder = (): typeof import("node:string_decoder") => nodeRequire("node:string_decoder");
+const nodeOs = (): typeof import("node:os") => process.getBuiltinModule("node:os");
+const nodeStringDecoder = (): typeof import("node:string_decoder") =>
+  process.getBuiltinModule("node:string_decoder");
 
 /** Bytes read at a time from one run while runs are merged (100 runs: 12.5 MiB). */
 const READ_CHUNK = 128 * 1024;

@@ -1,5 +1,4 @@
 import { closeSync, constants, fstatSync, openSync, promises, read, readSync, type Stats } from "node:fs";
-import { createRequire } from "node:module";
 import type { Readable, Transform, TransformCallback } from "node:stream";
 import type { Budget } from "../../core/budget/index.js";
 import { BudgetExceeded } from "../../core/budget/index.js";
@@ -105,8 +104,7 @@ export async function readRegularText(path: string, opts: ReadCappedOptions): Pr
  * node:stream, loaded on first use: a one-file scan reads its file without a stream, and loading the stream stack
  * is a noticeable part of its start-up (docs/benchmarks.md, Start-up).
  */
-const nodeRequire = createRequire(import.meta.url);
-const nodeStream = (): typeof import("node:stream") => nodeRequire("node:stream");
+const nodeStream = (): typeof import("node:stream") => process.getBuiltinModule("node:stream");
 
 /** A pass-through that fails with a `LIMIT` error once more than `maxBytes` have flowed through it. */
 export function byteCapStream(scope: string, maxBytes: number, budget?: Budget, file?: string): Transform {

@@ -1,5 +1,3 @@
-import { createRequire } from "node:module";
-
 export type Crc32 = (data: Uint8Array) => number;
 
 /**
@@ -28,5 +26,5 @@ export function findCrc32(
       // No such binding here: the module's.
     }
   }
-  return (createRequire(import.meta.url)("node:zlib") as { crc32?: Crc32 }).crc32;
+  return (process.getBuiltinModule("node:zlib") as { crc32?: Crc32 }).crc32;
 }

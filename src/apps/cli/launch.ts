@@ -25,7 +25,6 @@ import {
   renameSync,
   writeFileSync,
 } from "node:fs";
-import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Script } from "node:vm";
@@ -49,7 +48,22 @@ const WRITE_ENV = "PALISADE_BUILD_CODE_CACHE";
 
 const CHUNKS = join(dirname(fileURLToPath(import.meta.url)), "chunks");
 const CHUNKS_URL = pathToFileURL(CHUNKS).href;
-const nodeRequire = createRequire(import.meta.url);
+/**
+ * `require` for what is not a chunk: a built-in module from process.getBuiltinModule, anything else (better-sqlite3,
+ * pg-native) through a require made on first use, resolved from this file as before. createRequire is node:module's,
+ * and loading node:module also loads Node's ES module loader: four modules Node compiles from its own code cache at
+ * every start, while a one-file scan requires built-ins only (docs/benchmarks.md, Start-up).
+ */
+let external: NodeJS.Require | undefined;
+const externalRequire = (): NodeJS.Require =>
+  (external ??= process.getBuiltinModule("node:module").createRequire(import.meta.url));
+const nodeRequire = (id: string): unknown => process.getBuiltinModule(id) ?? externalRequire()(id);
+/** What CommonJS also gives a module's `require` (the server's dependencies read `cache` and `main`). */
+const REQUIRE_PROPERTIES: PropertyDescriptorMap = {
+  resolve: { get: () => externalRequire().resolve },
+  cache: { get: () => externalRequire().cache },
+  main: { get: () => externalRequire().main },
+};
 
 interface ChunkModule {
   exports: unknown;
@@ -170,10 +184,10 @@ function loadChunk(file: string): unknown {
   // Each chunk is `(function (exports, require, module, __filename, __dirname, __importMetaUrl) {…})`.
   const fn = packed(file.slice(CHUNKS.length + 1)) ?? (compile(file) as ChunkFunction);
   const dir = dirname(file);
-  const chunkRequire = Object.assign(
+  const chunkRequire = Object.defineProperties(
     // Chunks name each other "./chunk-….js", in the same directory.
     (id: string): unknown => (id.startsWith("./") ? loadChunk(dir + id.slice(1)) : nodeRequire(id)),
-    { resolve: nodeRequire.resolve, cache: nodeRequire.cache, main: nodeRequire.main },
+    REQUIRE_PROPERTIES,
   );
   fn.call(
     module.exports,
