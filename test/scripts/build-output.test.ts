@@ -290,6 +290,36 @@ process.on("exit", () => fs.writeFileSync(${JSON.stringify(list)}, seen.join("\\
     }
   });
 
+  it("a streaming command ends at once and quietly when the reader goes away (palisade events ingest … | head)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "palisade-epipe-"));
+    try {
+      // 30k flow records: far more JSON lines than a pipe holds.
+      const flows = readFileSync(
+        join(ROOT, "src", "core", "runtime", "__fixtures__", "hubble.jsonl"),
+        "utf8",
+      );
+      const input = join(dir, "flows.jsonl");
+      writeFileSync(input, flows.repeat(10_000));
+      const child = spawn(process.execPath, [join(OUT, "palisade.js"), "events", "ingest", input], {
+        cwd: ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.on("data", (d: Buffer) => {
+        stderr += d.toString();
+      });
+      child.stdout.once("data", () => child.stdout.destroy());
+      const status = await new Promise<number | null>((resolve) =>
+        child.on("close", (code) => resolve(code)),
+      );
+      // Before: Node's unhandled "error" event (write EPIPE) and its stack trace, exit 1.
+      expect(stderr).toBe("");
+      expect(status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("a one-file scan loads no Node module that only relaunching, stdin, streams, other readers or createRequire need", () => {
     // Loading node:v8 (the heap check) was a visible part of a one-file scan's start-up; it is loaded only for
     // large inputs now. So were node:fs/promises (with readline and the fs watchers) and file read streams: the

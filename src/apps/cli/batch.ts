@@ -12,3 +12,12 @@ export function isBatchCommand(argv: readonly string[]): boolean {
   const first = argv[0];
   return first !== undefined && BATCH_COMMANDS.has(first);
 }
+
+/**
+ * Whether `argv` runs a server, which keeps serving when the reader of its stdout or stderr goes away (context.ts):
+ * `serve`, `sensor` and `admission serve`.
+ */
+export function isServerCommand(argv: readonly string[]): boolean {
+  const [first, second] = argv;
+  return first === "serve" || first === "sensor" || (first === "admission" && second === "serve");
+}

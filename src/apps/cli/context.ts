@@ -1,5 +1,5 @@
 import type { Writable } from "node:stream";
-import { lazyOutput } from "./stdio.js";
+import { closedReaderEnds, lazyOutput } from "./stdio.js";
 
 /** What a command needs from its environment; injected so commands are testable in-process. */
 export interface CliContext {
@@ -17,12 +17,21 @@ export interface CliContext {
 /**
  * The running process as a context. With `directOutput` (batch commands, batch.ts), stdout and stderr are written
  * straight to their descriptors and Node's streams are made on first need only (stdio.ts); otherwise they are
- * Node's streams.
+ * Node's streams, and a reader that goes away ends the process quietly, or only drops the output of a `server`
+ * (stdio.ts closedReaderEnds).
  */
-export function processContext(opts: { directOutput?: boolean } = {}): CliContext {
+export function processContext(opts: { directOutput?: boolean; server?: boolean } = {}): CliContext {
+  const keepRunning = opts.server === true;
   return {
-    stdout: opts.directOutput ? lazyOutput(1, () => process.stdout) : process.stdout,
-    stderr: opts.directOutput ? lazyOutput(2, () => process.stderr) : process.stderr,
+    stdout: opts.directOutput
+      ? lazyOutput(1, () => process.stdout)
+      : closedReaderEnds(process.stdout, {
+          keepRunning,
+          onGone: () => process.stderr.write("palisade: stdout was closed; what would go there is dropped\n"),
+        }),
+    stderr: opts.directOutput
+      ? lazyOutput(2, () => process.stderr)
+      : closedReaderEnds(process.stderr, { keepRunning }),
     // process.stdin is set up on first use (a few milliseconds of a one-file scan): only reading `-` needs it.
     get stdin() {
       return process.stdin;

@@ -1,7 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { isPalisadeError, toPalisadeError } from "../../core/errors/index.js";
 import { stripUserinfo } from "../../core/util/index.js";
-import { isBatchCommand } from "./batch.js";
+import { isBatchCommand, isServerCommand } from "./batch.js";
 import { type CliContext, processContext } from "./context.js";
 import { EXIT } from "./exit-codes.js";
 import { VERSION } from "./version.js";
@@ -92,7 +92,7 @@ export async function buildProgram(ctx: CliContext, argv?: readonly string[]): P
 /** Run the CLI with arguments (without node and script). Returns the exit code; never throws. */
 export async function run(
   argv: string[],
-  given: CliContext = processContext({ directOutput: isBatchCommand(argv) }),
+  given: CliContext = processContext({ directOutput: isBatchCommand(argv), server: isServerCommand(argv) }),
 ): Promise<number> {
   const ctx = withoutCredentials(given);
   try {

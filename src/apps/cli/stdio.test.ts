@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CliContext } from "./context.js";
-import { lazyOutput } from "./stdio.js";
+import { closedReaderEnds, lazyOutput } from "./stdio.js";
 
 type Output = CliContext["stdout"];
 
@@ -168,6 +168,25 @@ describe("lazyOutput", () => {
       closeSync(w);
       closeSync(r);
     }
+  });
+
+  it("a server's Node stream: EPIPE drops the output and is told once; other errors are thrown or the caller's", () => {
+    const d = streamDouble();
+    let told = 0;
+    const out = closedReaderEnds(d.stream, { keepRunning: true, onGone: () => told++ });
+    const epipe = () => Object.assign(new Error("write EPIPE"), { code: "EPIPE" });
+    expect(() => d.stream.emit("error", epipe())).not.toThrow();
+    expect(() => d.stream.emit("error", epipe())).not.toThrow();
+    expect(told).toBe(1);
+    expect(() => d.stream.emit("error", Object.assign(new Error("write EIO"), { code: "EIO" }))).toThrow(
+      "EIO",
+    );
+    const seen: string[] = [];
+    out.on("error", (e: NodeJS.ErrnoException) => seen.push(e.code ?? ""));
+    expect(() =>
+      d.stream.emit("error", Object.assign(new Error("write EIO"), { code: "EIO" })),
+    ).not.toThrow();
+    expect(seen).toEqual(["EIO"]);
   });
 
   it("gives everything else (events, end, destroyed once made) to the stream", async () => {

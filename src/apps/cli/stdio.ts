@@ -109,3 +109,26 @@ function written(cb: ((e?: Error | null) => void) | undefined): true {
   if (typeof cb === "function") process.nextTick(cb);
   return true;
 }
+
+/**
+ * Node's own stdout or stderr stream, as a command that is not a batch one (batch.ts) writes to it. Node throws
+ * a write's EPIPE (the reader went away: `palisade events ingest … | head`) as an unhandled "error" event, with a
+ * stack trace. Here the process ends at once and quietly instead, with the exit code set so far (0 when none), as
+ * other command-line tools end on SIGPIPE: a streaming command whose input never ends would otherwise run on with
+ * no one reading. A server (`keepRunning`, batch.ts) keeps serving: what it writes there later is dropped, and
+ * `onGone` says so. Any other error is the caller's when it listens; else thrown, as before.
+ */
+export function closedReaderEnds(out: Output, opts: { keepRunning: boolean; onGone?: () => void }): Output {
+  let gone = false;
+  out.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") {
+      if (out.listenerCount("error") === 1) throw e;
+      return;
+    }
+    if (gone) return;
+    gone = true;
+    if (!opts.keepRunning) process.exit();
+    opts.onGone?.();
+  });
+  return out;
+}
