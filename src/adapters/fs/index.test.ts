@@ -1,5 +1,13 @@
 import { execFileSync } from "node:child_process";
-import { appendFileSync, mkdtempSync, readdirSync, truncateSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  closeSync,
+  mkdtempSync,
+  readdirSync,
+  readlinkSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -121,6 +129,33 @@ describe("openRegularChunks", () => {
     await expect(all(await openRegularChunks(p, { maxBytes: 1500, budget: run }))).rejects.toMatchObject({
       code: "LIMIT",
     });
+  });
+
+  it("reports a failed read's error, not the error of closing the file after it", async () => {
+    const p = join(dir, "close-fails");
+    writeFileSync(p, Buffer.alloc(1000));
+    const fdOf = (path: string): number | undefined => {
+      for (const f of readdirSync("/proc/self/fd")) {
+        try {
+          if (readlinkSync(`/proc/self/fd/${f}`) === path) return Number(f);
+        } catch {
+          // The directory listing's own descriptor, gone by now.
+        }
+      }
+      return undefined;
+    };
+    // Test double for the budget: it closes the file behind the reader's back (so that closing it again fails,
+    // EBADF), then fails as an exhausted budget does.
+    const budget = {
+      charge(): void {
+        const fd = fdOf(p);
+        if (fd === undefined) throw new Error("the file is not open");
+        closeSync(fd);
+        throw new Error("over budget");
+      },
+    } as unknown as Budget;
+    await expect(all(await openRegularChunks(p, { maxBytes: 1500, budget }))).rejects.toThrow("over budget");
+    expect(fdOf(p)).toBeUndefined();
   });
 
   it("closes the file when the reader stops early", async () => {

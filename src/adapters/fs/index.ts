@@ -184,7 +184,7 @@ export async function openRegularChunks(path: string, opts: ReadCappedOptions): 
       throw new BudgetExceeded(`${what} ${path}`, "bytes", opts.maxBytes, { file: path });
     small = st.size <= SYNC_READ_BYTES;
   } catch (e) {
-    await closeFd();
+    await closeQuietly(closeFd);
     throw e;
   }
   const readChunk = (buf: Buffer): Promise<number> =>
@@ -195,6 +195,7 @@ export async function openRegularChunks(path: string, opts: ReadCappedOptions): 
         );
   async function* chunks(): AsyncGenerator<Buffer> {
     let total = 0;
+    let failed = false;
     try {
       for (;;) {
         // A new buffer each time: the reader may keep every chunk (a YAML file is read whole).
@@ -208,12 +209,26 @@ export async function openRegularChunks(path: string, opts: ReadCappedOptions): 
         opts.budget?.charge("bytes", n);
         yield n === buf.length ? buf : buf.subarray(0, n);
       }
+    } catch (e) {
+      failed = true;
+      throw e;
     } finally {
-      await closeFd();
+      // A failed read's error is the one to report, not what closing the file then says.
+      if (failed) await closeQuietly(closeFd);
+      else await closeFd();
     }
   }
   const it = chunks();
   return { [Symbol.asyncIterator]: () => it, close: closeFd };
+}
+
+/** Close after a failure: the failure is what the caller is told, not a close error after it. */
+async function closeQuietly(close: () => Promise<void>): Promise<void> {
+  try {
+    await close();
+  } catch {
+    // Reported instead of the failure it follows, it would hide it.
+  }
 }
 
 /**
