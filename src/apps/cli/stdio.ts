@@ -110,6 +110,8 @@ function written(cb: ((e?: Error | null) => void) | undefined): true {
   return true;
 }
 
+const watched = new WeakSet<Output>();
+
 /**
  * Node's own stdout or stderr stream, as a command that is not a batch one (batch.ts) writes to it. Node throws
  * a write's EPIPE (the reader went away: `palisade events ingest … | head`) as an unhandled "error" event, with a
@@ -119,6 +121,9 @@ function written(cb: ((e?: Error | null) => void) | undefined): true {
  * `onGone` says so. Any other error is the caller's when it listens; else thrown, as before.
  */
 export function closedReaderEnds(out: Output, opts: { keepRunning: boolean; onGone?: () => void }): Output {
+  // Once per stream: a process making several contexts (tests) would otherwise add a listener each time.
+  if (watched.has(out)) return out;
+  watched.add(out);
   let gone = false;
   out.on("error", (e: NodeJS.ErrnoException) => {
     if (e.code !== "EPIPE") {
