@@ -12,16 +12,18 @@
  * runs, whether or not the process opens a TLS connection: with the system bundle that is most of `node -e 0`'s
  * work, so with it set the reference is several times larger and the ratio flatters the CLI.
  *
- * Instruction counts (valgrind's callgrind, all threads, one run each) do not change with the machine's load,
- * unlike wall times; they vary by a few million between runs (V8 draws a random hash seed at start).
+ * Instruction counts (valgrind's callgrind, median of three runs each) do not change with the machine's load,
+ * unlike wall times. In all they vary by up to 60 M between runs (V8's hash seed set-up, and background work that
+ * may or may not finish before the process exits); the main thread's without the hash seed set-up, also printed,
+ * repeat to within about 1 M (see instructions()).
  *
  * The build makes the code cache (dist/cli/chunks/*.cache) by scanning a few files of examples/demo/manifests one
  * at a time, not the default file: the cache is compiled code, not data, and a file outside the examples
  * (src/adapters/manifests/__fixtures__/kustomize-rendered.yaml) gives the figure for other input too.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { loadavg } from "node:os";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -64,15 +66,55 @@ function once(args: string[], env: NodeJS.ProcessEnv): number {
   return ms;
 }
 
-/** Instructions of one run under callgrind (all threads), or undefined when valgrind is missing. */
-function instructions(args: string[], env: NodeJS.ProcessEnv): number | undefined {
-  const r = spawnSync(
-    "valgrind",
-    ["--tool=callgrind", "--callgrind-out-file=/dev/null", process.execPath, ...args],
-    { encoding: "utf8", maxBuffer: 1 << 26, env },
-  );
-  const m = /Collected : (\d+)/.exec(r.stderr ?? "");
-  return m ? Number(m[1]) : undefined;
+/**
+ * Instructions of one run under callgrind, or undefined when valgrind is missing: of all threads, and of the main
+ * thread without V8's hash seed set-up (`HashSeed::InitializeRoots`). That set-up searches for random primes, 5 to
+ * 35 M instructions, differently on every run of every process; other threads run V8's background work, which a
+ * short run may or may not finish before it exits (a TurboFan compile of 28 M instructions, on another core, in
+ * some runs of a one-file scan and not in others). Without both, the same build and input count the same to within
+ * about 1 M.
+ */
+function instructions(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): { total: number; main: number | undefined } | undefined {
+  const dir = mkdtempSync(join(tmpdir(), "palisade-startup-"));
+  const out = join(dir, "callgrind.out");
+  try {
+    const r = spawnSync(
+      "valgrind",
+      [
+        "--tool=callgrind",
+        "--separate-threads=yes",
+        `--callgrind-out-file=${out}`,
+        process.execPath,
+        ...args,
+      ],
+      { encoding: "utf8", maxBuffer: 1 << 26, env },
+    );
+    const m = /Collected : (\d+)/.exec(r.stderr ?? "");
+    if (!m) return undefined;
+    const total = Number(m[1]);
+    // The main thread's profile is the first one (callgrind.out-01).
+    const first = readdirSync(dir)
+      .filter((f) => /^callgrind\.out-\d+$/.test(f))
+      .sort()[0];
+    if (first === undefined) return { total, main: undefined };
+    const text = readFileSync(join(dir, first), "utf8");
+    const summary = /^(?:summary|totals): (\d+)/m.exec(text);
+    const a = spawnSync("callgrind_annotate", ["--inclusive=yes", "--threshold=100", join(dir, first)], {
+      encoding: "utf8",
+      maxBuffer: 1 << 28,
+    });
+    const line = (a.stdout ?? "").split("\n").find((l) => l.includes("HashSeed::InitializeRoots"));
+    const seed = line === undefined ? Number.NaN : Number(line.trim().split(/\s+/)[0]?.replace(/,/g, ""));
+    return {
+      total,
+      main: summary && !Number.isNaN(seed) ? Number(summary[1]) - seed : undefined,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -100,14 +142,33 @@ for (const [envName, env] of envs) {
     );
   });
   if (process.env.INSTRUCTIONS) {
-    const counts = cases.map(([, args]) => instructions(args, env));
+    // Median of three runs each, interleaved: the main thread's count can still differ when V8's background
+    // compile of a hot function finishes early enough for the optimised code to run.
+    const runs = cases.map(() => [] as NonNullable<ReturnType<typeof instructions>>[]);
+    for (let k = 0; k < 3; k++)
+      cases.forEach(([, args], i) => {
+        const n = instructions(args, env);
+        if (n !== undefined) runs[i]?.push(n);
+      });
+    const counts = runs.map((rs) =>
+      rs.length === 0
+        ? undefined
+        : {
+            total: median(rs.map((r) => r.total)),
+            main: rs.every((r) => r.main !== undefined) ? median(rs.map((r) => r.main as number)) : undefined,
+          },
+    );
     const ref = counts[0];
     if (ref === undefined) console.log("instructions: valgrind not found");
     else
       cases.forEach(([name], i) => {
-        const n = counts[i] as number;
+        const n = counts[i] as NonNullable<typeof ref>;
+        const main =
+          n.main !== undefined && ref.main !== undefined
+            ? `; main thread without V8's hash seed set-up ${(n.main / 1e6).toFixed(0)} M, ${(n.main / ref.main).toFixed(2)}x`
+            : "";
         console.log(
-          `${name.padEnd(42)} ${(n / 1e6).toFixed(0).padStart(5)} M instructions  ${(n / ref).toFixed(2)}x node -e 0`,
+          `${name.padEnd(42)} ${(n.total / 1e6).toFixed(0).padStart(5)} M instructions  ${(n.total / ref.total).toFixed(2)}x node -e 0${main}`,
         );
       });
   }
