@@ -5,7 +5,8 @@
 #   docker build -t ghcr.io/palisade-dev/palisade:0.1.0 .
 #
 # Both bases are Debian 12 (bookworm) with Node 20, so the better-sqlite3 addon compiled in the build stage links
-# against the same glibc and Node ABI (NODE_MODULE_VERSION 115) as the runtime it is copied into.
+# against the same glibc and Node ABI (NODE_MODULE_VERSION 115) as the runtime it is copied into. The CLI needs Node
+# 20.16 or later (process.getBuiltinModule; package.json engines): check the version when refreshing the digests.
 # Base images are pinned by digest (a tag can be re-pushed; a digest cannot). Each digest is a published digest of
 # the tag written beside it, as recorded in public build files read on 2026-12-05; they were not resolved from the
 # machine this file was written on. Refresh both before a release:
