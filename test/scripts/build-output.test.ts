@@ -36,6 +36,24 @@ function scan(file: string): { status: number | null; stdout: string; stderr: st
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * Run the built CLI with `args`, read the first chunk of its stdout (an output far larger than a pipe holds), then
+ * close the pipe, as `… | head` does; its exit code and stderr once it is gone.
+ */
+async function readFirstChunkThenClose(args: string[]): Promise<{ status: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [join(OUT, "palisade.js"), ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  child.stdout.once("data", () => child.stdout.destroy());
+  const status = await new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  return { status, stderr };
+}
+
 describe("build output", () => {
   execFileSync(process.execPath, [join(ROOT, "scripts", "build.mjs"), "--metafile", "--outdir", OUT], {
     cwd: ROOT,
@@ -271,20 +289,14 @@ process.on("exit", () => fs.writeFileSync(${JSON.stringify(list)}, seen.join("\\
 
   it("stops quietly with its own exit code when the reader goes away (palisade scan … | head)", async () => {
     for (const format of [["-o", "json"], []]) {
-      const args = [join(OUT, "palisade.js"), "scan", join(ROOT, "examples", "demo", "manifests"), ...format];
-      const child = spawn(process.execPath, [...args, "--fail-on", "low"], {
-        cwd: ROOT,
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stderr = "";
-      child.stderr.on("data", (d: Buffer) => {
-        stderr += d.toString();
-      });
-      // Read the first chunk of a report far larger than the pipe holds, then close the pipe.
-      child.stdout.once("data", () => child.stdout.destroy());
-      const status = await new Promise<number | null>((resolve) =>
-        child.on("close", (code) => resolve(code)),
-      );
+      const manifests = join(ROOT, "examples", "demo", "manifests");
+      const { status, stderr } = await readFirstChunkThenClose([
+        "scan",
+        manifests,
+        ...format,
+        "--fail-on",
+        "low",
+      ]);
       expect(stderr, format.join(" ")).toBe("");
       expect(status, format.join(" ")).toBe(1);
     }
@@ -300,18 +312,7 @@ process.on("exit", () => fs.writeFileSync(${JSON.stringify(list)}, seen.join("\\
       );
       const input = join(dir, "flows.jsonl");
       writeFileSync(input, flows.repeat(10_000));
-      const child = spawn(process.execPath, [join(OUT, "palisade.js"), "events", "ingest", input], {
-        cwd: ROOT,
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stderr = "";
-      child.stderr.on("data", (d: Buffer) => {
-        stderr += d.toString();
-      });
-      child.stdout.once("data", () => child.stdout.destroy());
-      const status = await new Promise<number | null>((resolve) =>
-        child.on("close", (code) => resolve(code)),
-      );
+      const { status, stderr } = await readFirstChunkThenClose(["events", "ingest", input]);
       // Before: Node's unhandled "error" event (write EPIPE) and its stack trace, exit 1.
       expect(stderr).toBe("");
       expect(status).toBe(0);
