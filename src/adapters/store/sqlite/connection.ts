@@ -94,6 +94,35 @@ export function sqliteFailure(e: unknown, file: string, what: string, lockTimeou
 }
 
 /**
+ * `PRAGMA journal_mode = WAL`, waiting up to `timeoutMs` for other connections. Switching the journal mode takes
+ * the file's exclusive lock, and when another connection holds or wants a write lock at that moment SQLite answers
+ * SQLITE_BUSY at once, without its busy handler (waiting could deadlock): two processes opening a new file together
+ * failed that way ("database is locked", 8-12 of 40 pairs started together). So the switch is tried again, after
+ * 1, 2, 4 ... 100 ms, until the timeout; the other connection's transaction ends, or it has switched the file itself.
+ */
+export function useWal(
+  db: Pick<SqliteDatabase, "pragma">,
+  timeoutMs: number,
+  sleep: (ms: number) => void = sleepSync,
+): void {
+  const deadline = Date.now() + timeoutMs;
+  for (let wait = 1; ; wait = Math.min(wait * 2, 100)) {
+    try {
+      db.pragma("journal_mode = WAL");
+      return;
+    } catch (e) {
+      if (!isSqliteBusy(e) || Date.now() >= deadline) throw e;
+      sleep(Math.min(wait, Math.max(1, deadline - Date.now())));
+    }
+  }
+}
+
+/** Block this thread for `ms` milliseconds (as SQLite's own busy handler does while it waits). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
  * Open (creating when needed) `file` with WAL journaling, a lock wait of `lockTimeoutMs`, and an integrity
  * check. Throws INTEGRITY for a damaged file, IO for one that cannot be opened.
  */
@@ -110,7 +139,7 @@ export function openSqlite(file: string, opts: SqliteOpenOptions = {}): SqliteDa
     if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
     db = new Ctor(file, { timeout });
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(timeout))}`);
-    db.pragma("journal_mode = WAL");
+    useWal(db, timeout);
     db.pragma("synchronous = NORMAL");
     if (opts.check !== false && file !== ":memory:") {
       // quick_check verifies every page's b-tree structure (not index contents): O(file size), a few hundred
