@@ -20,6 +20,10 @@ export function isBatchCommand(argv: readonly string[]): boolean {
  * `serve`, `sensor` and `admission serve`.
  */
 export function isServerCommand(argv: readonly string[]): boolean {
-  const [first, second] = argv;
-  return first === "serve" || first === "sensor" || (first === "admission" && second === "serve");
+  return argv[0] === "serve" || argv[0] === "sensor" || isWebhookCommand(argv);
+}
+
+/** Whether `argv` runs the admission webhook (`admission serve`). */
+export function isWebhookCommand(argv: readonly string[]): boolean {
+  return argv[0] === "admission" && argv[1] === "serve";
 }

@@ -5,6 +5,7 @@
  * the default, the CLI is started again with a larger `--max-old-space-size` (bounded by the machine's memory).
  * Small inputs, the common case, are never relaunched, so start-up is unchanged.
  */
+import { isWebhookCommand } from "./batch.js";
 
 /** Heap a scan needs per byte of input, measured on bench/gen-snapshot.ts snapshots (peak RSS about 1.8x). */
 const HEAP_PER_INPUT_BYTE = 2.5;
@@ -73,7 +74,7 @@ export function webhookGcFlags(
   nodeOptions: string,
   env: Readonly<Record<string, string | undefined>>,
 ): string[] {
-  if (argv[0] !== "admission" || argv[1] !== "serve") return [];
+  if (!isWebhookCommand(argv)) return [];
   if (/--(no-)?single-threaded/.test(nodeOptions)) return [];
   const choice = env.PALISADE_WEBHOOK_GC;
   if (choice === "parallel") return [];

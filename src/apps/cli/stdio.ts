@@ -31,12 +31,8 @@ export function lazyOutput(fd: number, stream: () => Output): Output {
   const real = (): Output => {
     if (made === undefined) {
       made = stream();
-      const m = made;
-      m.on("error", (e: NodeJS.ErrnoException) => {
-        if (e.code === "EPIPE") gone = true;
-        // Another error is the caller's to handle when it listens (writeChunks does); else thrown, as an error
-        // event without listeners is.
-        else if (m.listenerCount("error") === 1) throw e;
+      whenReaderGone(made, () => {
+        gone = true;
       });
     }
     return made;
@@ -124,6 +120,18 @@ export function closedReaderEnds(out: Output, opts: { keepRunning: boolean; onGo
   // Once per stream: a process making several contexts (tests) would otherwise add a listener each time.
   if (watched.has(out)) return out;
   watched.add(out);
+  whenReaderGone(out, () => {
+    if (!opts.keepRunning) process.exit();
+    opts.onGone?.();
+  });
+  return out;
+}
+
+/**
+ * Call `onGone` once when a write to `out` fails with EPIPE (its reader went away). Any other error is the
+ * caller's to handle when it listens (writeChunks does); else it is thrown, as an error event without listeners is.
+ */
+function whenReaderGone(out: Output, onGone: () => void): void {
   let gone = false;
   out.on("error", (e: NodeJS.ErrnoException) => {
     if (e.code !== "EPIPE") {
@@ -132,8 +140,6 @@ export function closedReaderEnds(out: Output, opts: { keepRunning: boolean; onGo
     }
     if (gone) return;
     gone = true;
-    if (!opts.keepRunning) process.exit();
-    opts.onGone?.();
+    onGone();
   });
-  return out;
 }
